@@ -1,0 +1,71 @@
+/** `tributary <command> [...]`: dispatches to the subcommands under `cli/commands/`. */
+import { type Command } from './command.ts';
+import { isTributaryError } from '../core/errors.ts';
+import { flushLogs } from '../core/log.ts';
+
+// Loaded lazily so that `tributary query` does not pay for ONNX or kafkajs.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  stack: { summary: 'start, stop or inspect the local Kafka broker', load: () => import('./commands/stack.ts') },
+  agent: { summary: 'ship files, stdin, OTLP and host metrics into Kafka', load: () => import('./commands/agent.ts') },
+  worker: { summary: 'consume Kafka, mine patterns, window, score and store in ClickHouse', load: () => import('./commands/worker.ts') },
+  query: { summary: 'run SQL against the store and print the result', load: () => import('./commands/query.ts') },
+  migrate: { summary: 'apply the schema migrations to the store', load: () => import('./commands/migrate.ts') },
+  demo: { summary: 'run the whole path on a generated multi-service workload', load: () => import('./commands/demo.ts') },
+  patterns: { summary: 'print the log pattern of each line read on stdin', load: () => import('./commands/patterns.ts') },
+  detect: { summary: 'score log windows of a JSONL file offline, as the worker would', load: () => import('./commands/detect.ts') },
+  dashboards: { summary: 'generate Grafana dashboards, alert rules and provisioning files', load: () => import('./commands/dashboards.ts') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: tributary <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `tributary <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+    process.stdout.write(pkg.version + '\n');
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`tributary: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const command = (await entry.load()).default;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help.trimEnd() + '\n');
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    flushLogs();
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    flushLogs();
+    if (isTributaryError(err)) {
+      process.stderr.write(`tributary: ${err.message}\n`);
+    } else {
+      process.stderr.write(`tributary: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

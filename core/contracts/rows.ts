@@ -1,0 +1,135 @@
+/**
+ * Rows as they land in ClickHouse: one interface per table, keyed by column name. The DDL lives in
+ * `core/storage/migrations/`; these types are what the worker inserts (JSONEachRow) and what the
+ * dashboards read. Times are strings ClickHouse parses (`2026-11-24 10:00:00.123456789`, UTC) or
+ * epoch milliseconds where noted; UInt64 values travel as strings.
+ */
+
+export interface LogRow {
+  time: string;
+  observed_time: string;
+  service: string;
+  host: string;
+  severity_text: string;
+  severity_number: number;
+  body: string;
+  attributes: Record<string, string>;
+  resource: Record<string, string>;
+  trace_id: string;
+  span_id: string;
+  /** 16 hex characters, from the pattern miner; empty before mining. */
+  pattern_id: string;
+  source_kind: string;
+  source_path: string;
+  source_offset: number;
+  /** Where the record sat in Kafka: with these, a duplicate is recognisable. */
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: string;
+}
+
+export interface MetricRow {
+  time: string;
+  service: string;
+  host: string;
+  name: string;
+  kind: string;
+  value: number;
+  unit: string;
+  labels: Record<string, string>;
+  kafka_partition: number;
+  kafka_offset: string;
+}
+
+/** A closed tumbling window of one service's logs. Key: (service, window_size_s, window_start); `version` grows when a late record re-emits it. */
+export interface ServiceWindowRow {
+  service: string;
+  window_start: string;
+  window_end: string;
+  window_size_s: number;
+  version: number;
+  count: number;
+  count_trace: number;
+  count_debug: number;
+  count_info: number;
+  count_warn: number;
+  count_error: number;
+  count_fatal: number;
+  error_ratio: number;
+  /** Records per second over the window. */
+  rate: number;
+  distinct_patterns: number;
+  new_patterns: number;
+  /** Latency quantiles in milliseconds from `duration_ms`-like attributes; 0 when latency_count is 0. */
+  latency_count: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  late_count: number;
+  /** Model output; `scored` is 0 when no model could score the row. */
+  score: number;
+  threshold: number;
+  anomaly: number;
+  model: string;
+  model_version: string;
+  scored: number;
+}
+
+/** A closed tumbling window of one metric series (service, host, name). */
+export interface MetricWindowRow {
+  service: string;
+  host: string;
+  name: string;
+  window_start: string;
+  window_end: string;
+  window_size_s: number;
+  version: number;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  last: number;
+  p95: number;
+  score: number;
+  threshold: number;
+  anomaly: number;
+  model: string;
+  model_version: string;
+  scored: number;
+}
+
+/** A pattern seen in a batch: `count` is the number of records in that batch (summed by the table). */
+export interface PatternRow {
+  pattern_id: string;
+  service: string;
+  template: string;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+}
+
+export interface AnomalyRow {
+  /** `service` (log windows) or `host` (metric windows). */
+  kind: string;
+  service: string;
+  host: string;
+  window_start: string;
+  window_end: string;
+  window_size_s: number;
+  score: number;
+  threshold: number;
+  model: string;
+  model_version: string;
+  /** The features that stood out most, as `name=value (z=..)` strings, most unusual first. */
+  top_features: string[];
+  detected_at: string;
+}
+
+/** The pipeline's own counters, written by workers every few seconds. */
+export interface PipelineStatRow {
+  time: string;
+  instance: string;
+  stage: string;
+  name: string;
+  value: number;
+}
