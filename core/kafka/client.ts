@@ -1,0 +1,78 @@
+/**
+ * One place that builds kafkajs clients: its log lines go through pino, retries back off, and LZ4
+ * (Kafka's framed format, through lz4-napi) is registered so every producer and consumer can use it.
+ */
+import kafkajs, { type Kafka as KafkaClient, type KafkaConfig, type logCreator } from 'kafkajs';
+import { compressFrame, decompressFrame } from 'lz4-napi';
+import { log } from '../log.ts';
+
+const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
+
+let codecsRegistered = false;
+
+function registerCodecs(): void {
+  if (codecsRegistered) return;
+  codecsRegistered = true;
+  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+    async compress(encoder: { buffer: Buffer }) {
+      return compressFrame(encoder.buffer);
+    },
+    async decompress(buffer: Buffer) {
+      return decompressFrame(buffer);
+    },
+  });
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'warn', // kafkajs calls every retried network hiccup an error; ours are kept for lost data
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'debug',
+  [logLevel.DEBUG]: 'debug',
+};
+
+const pinoLogCreator: logCreator = () => {
+  const logger = log('kafkajs');
+  return ({ level, log: entry }) => {
+    const { message, ...rest } = entry;
+    logger[LEVELS[level] ?? 'debug'](rest, message);
+  };
+};
+
+export interface ClientOptions {
+  brokers: string[];
+  clientId: string;
+  /** Give up connecting after this long; the caller decides whether to retry. */
+  connectionTimeoutMs?: number;
+  retries?: number;
+  ssl?: KafkaConfig['ssl'];
+  sasl?: KafkaConfig['sasl'];
+}
+
+/** SASL settings from the environment (`KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`). */
+export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig['sasl'] | undefined {
+  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
+  if (!mechanism) return undefined;
+  const username = env.KAFKA_SASL_USERNAME ?? '';
+  const password = env.KAFKA_SASL_PASSWORD ?? '';
+  if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') {
+    return { mechanism, username, password } as KafkaConfig['sasl'];
+  }
+  return undefined;
+}
+
+export function createKafka(options: ClientOptions): KafkaClient {
+  registerCodecs();
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: options.retries ?? 8 },
+    ssl: options.ssl ?? (process.env.KAFKA_SSL === '1' ? true : undefined),
+    sasl: options.sasl ?? saslFromEnv(),
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator,
+  });
+}
+
+export { CompressionTypes };
