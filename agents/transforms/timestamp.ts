@@ -1,0 +1,379 @@
+/**
+ * Timestamps as written in log lines in, epoch milliseconds out (fractional below a millisecond,
+ * kept to the microsecond). Knows ISO-8601/RFC 3339, epoch s/ms/us/ns, syslog without a year, the
+ * Apache access-log form and strftime-like user formats; wall-clock times without an offset are read
+ * in a configured IANA time zone through Intl.
+ */
+
+const MONTHS: Readonly<Record<string, number>> = {
+  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  january: 0, february: 1, march: 2, april: 3, june: 5, july: 6, august: 7, september: 8,
+  october: 9, november: 10, december: 11, sept: 8,
+};
+
+/** Named formats; anything containing `%` is a strftime-like pattern. */
+export const NAMED_FORMATS = ['auto', 'iso8601', 'rfc3339', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns', 'syslog', 'apache'] as const;
+export type NamedFormat = (typeof NAMED_FORMATS)[number];
+
+export interface TimestampOptions {
+  /** A named format or a strftime-like pattern (`%Y-%m-%d %H:%M:%S.%f`). Default `auto`. */
+  format?: string;
+  /** IANA zone for times written without an offset. Default `UTC`. */
+  timeZone?: string;
+  /** Now, epoch ms: picks the year of year-less syslog stamps. Default `Date.now()`. */
+  now?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time zones
+
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+/** Offsets per zone per quarter hour: every modern transition falls on a quarter-hour boundary. */
+const offsetCache = new Map<string, number>();
+const QUARTER_HOUR = 15 * 60_000;
+
+function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = zoneFormatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+      hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short',
+    });
+    zoneFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Whether Intl knows the zone (`Europe/Berlin`, `UTC`); used by config validation. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    zoneFormatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isUtc(timeZone: string): boolean {
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'GMT' || timeZone === 'Z';
+}
+
+/** The zone's offset from UTC in ms at instant `t` (wall clock = t + offset). */
+export function zoneOffset(t: number, timeZone: string): number {
+  if (isUtc(timeZone)) return 0;
+  const bucket = Math.floor(t / QUARTER_HOUR);
+  const key = `${timeZone}|${bucket}`;
+  const hit = offsetCache.get(key);
+  if (hit !== undefined) return hit;
+  const at = bucket * QUARTER_HOUR;
+  let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, bc = false;
+  for (const p of zoneFormatter(timeZone).formatToParts(at)) {
+    switch (p.type) {
+      case 'year': y = Number(p.value); break;
+      case 'month': mo = Number(p.value); break;
+      case 'day': d = Number(p.value); break;
+      case 'hour': h = Number(p.value); break;
+      case 'minute': mi = Number(p.value); break;
+      case 'second': s = Number(p.value); break;
+      case 'era': bc = p.value === 'BC' || p.value === 'B'; break;
+    }
+  }
+  const wall = utcFromFields(bc ? 1 - y : y, mo - 1, d, h, mi, s, 0);
+  const offset = wall - at;
+  if (offsetCache.size > 4096) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return offset;
+}
+
+/**
+ * The instant at which the zone's wall clock shows `wall` (wall fields encoded as if UTC).
+ * A time that occurs twice (clocks set back) takes the earlier instant; a time that never occurs
+ * (clocks set forward) is read with the offset before the change, i.e. shifted forward, as
+ * Temporal's `compatible` disambiguation does.
+ */
+export function wallToInstant(wall: number, timeZone: string): number {
+  if (isUtc(timeZone)) return wall;
+  const DAY = 86_400_000;
+  const before = zoneOffset(wall - DAY, timeZone);
+  const after = zoneOffset(wall + DAY, timeZone);
+  const t1 = wall - before;
+  const t2 = wall - after;
+  const ok1 = zoneOffset(t1, timeZone) === before;
+  const ok2 = zoneOffset(t2, timeZone) === after;
+  if (ok1 && ok2) return Math.min(t1, t2);
+  if (ok1) return t1;
+  if (ok2) return t2;
+  return t1;
+}
+
+function utcFromFields(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  const t = Date.UTC(y, mo, d, h, mi, s, ms);
+  // Date.UTC maps years 0..99 to 1900..1999.
+  if (y >= 0 && y < 100) return new Date(t).setUTCFullYear(y);
+  return t;
+}
+
+function validFields(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 24 || mi > 59 || s > 60) return false;
+  const dim = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+  return d <= dim;
+}
+
+/** Fraction digits (`123456789`) as milliseconds, kept to the microsecond. */
+function fractionMs(digits: string | undefined): number {
+  if (!digits) return 0;
+  const us = Number((digits + '000000').slice(0, 6));
+  return us / 1000;
+}
+
+function parseOffset(z: string): number | undefined {
+  if (z === 'Z' || z === 'z') return 0;
+  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(z);
+  if (!m) return undefined;
+  const mins = Number(m[2]) * 60 + Number(m[3] ?? 0);
+  if (mins > 18 * 60) return undefined;
+  return (m[1] === '-' ? -1 : 1) * mins * 60_000;
+}
+
+/** Wall fields plus an optional offset or zone name to an instant. */
+function resolve(
+  y: number, mo: number, d: number, h: number, mi: number, s: number, frac: number,
+  zone: string | undefined, timeZone: string,
+): number | undefined {
+  if (!validFields(y, mo, d, h, mi, s)) return undefined;
+  const wall = utcFromFields(y, mo, d, h, mi, Math.min(s, 59), 0) + frac;
+  if (zone !== undefined && zone !== '') {
+    const off = parseOffset(zone);
+    if (off !== undefined) return wall - off;
+    const upper = zone.toUpperCase();
+    if (upper === 'UTC' || upper === 'GMT') return wall;
+    if (zone.includes('/') && isValidTimeZone(zone)) return wallToInstant(wall, zone);
+    return undefined;
+  }
+  return wallToInstant(wall, timeZone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed formats
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+export function parseIso(text: string, timeZone = 'UTC'): number | undefined {
+  const m = ISO.exec(text);
+  if (!m) return undefined;
+  return resolve(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), fractionMs(m[7]), m[8], timeZone);
+}
+
+/** Epoch number in the given unit (or guessed from its magnitude) to ms. */
+export function parseEpoch(value: number, unit?: 's' | 'ms' | 'us' | 'ns'): number | undefined {
+  if (!Number.isFinite(value) || value < 0) return undefined;
+  const u = unit ?? (value < 1e11 ? 's' : value < 1e14 ? 'ms' : value < 1e17 ? 'us' : 'ns');
+  const ms = u === 's' ? value * 1000 : u === 'ms' ? value : u === 'us' ? value / 1000 : value / 1e6;
+  return Math.round(ms * 1000) / 1000;
+}
+
+const EPOCH_TEXT = /^\d{1,20}(?:\.\d{1,9})?$/;
+
+function parseEpochText(text: string, unit?: 's' | 'ms' | 'us' | 'ns'): number | undefined {
+  if (!EPOCH_TEXT.test(text)) return undefined;
+  // Nanosecond integers exceed 2^53; split so the ms part stays exact.
+  if (!text.includes('.') && text.length > 15 && (unit === 'ns' || unit === undefined && text.length >= 18)) {
+    const ms = Number(text.slice(0, -6));
+    const frac = Number(text.slice(-6, -3)) / 1000;
+    return ms + frac;
+  }
+  return parseEpoch(Number(text), unit);
+}
+
+const SYSLOG = /^([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+
+/** `Nov 24 10:00:00`: the year is whichever of last, this or next year puts it closest to `now`. */
+export function parseSyslogTime(text: string, timeZone = 'UTC', now = Date.now()): number | undefined {
+  const m = SYSLOG.exec(text);
+  if (!m) return undefined;
+  const mo = MONTHS[m[1]!.toLowerCase()];
+  if (mo === undefined) return undefined;
+  const year = new Date(now).getUTCFullYear();
+  let best: number | undefined;
+  for (const y of [year - 1, year, year + 1]) {
+    const t = resolve(y, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone);
+    if (t !== undefined && (best === undefined || Math.abs(t - now) < Math.abs(best - now))) best = t;
+  }
+  return best;
+}
+
+const APACHE = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([+-]\d{4}))?$/;
+
+/** `24/Nov/2026:10:00:00 +0000`, as in the common and combined access-log formats. */
+export function parseApacheTime(text: string, timeZone = 'UTC'): number | undefined {
+  const m = APACHE.exec(text);
+  if (!m) return undefined;
+  const mo = MONTHS[m[2]!.toLowerCase()];
+  if (mo === undefined) return undefined;
+  return resolve(+m[3]!, mo, +m[1]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8], timeZone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// strftime-like formats
+
+interface CompiledFormat {
+  re: RegExp;
+  fields: string[];
+}
+
+const compiled = new Map<string, CompiledFormat>();
+
+const DIRECTIVES: Readonly<Record<string, [string, string | null]>> = {
+  Y: ['(\\d{4})', 'Y'],
+  y: ['(\\d{2})', 'y'],
+  m: ['(\\d{1,2})', 'm'],
+  d: ['(\\d{1,2})', 'd'],
+  e: [' ?(\\d{1,2})', 'd'],
+  H: ['(\\d{1,2})', 'H'],
+  I: ['(\\d{1,2})', 'I'],
+  p: ['(AM|PM|am|pm)', 'p'],
+  M: ['(\\d{2})', 'M'],
+  S: ['(\\d{2})', 'S'],
+  f: ['(\\d{1,9})', 'f'],
+  L: ['(\\d{3})', 'f'],
+  z: ['(Z|[+-]\\d{2}:?\\d{2})', 'z'],
+  Z: ['([A-Za-z][A-Za-z_/+\\-]*)', 'Z'],
+  b: ['([A-Za-z]{3})', 'b'],
+  h: ['([A-Za-z]{3})', 'b'],
+  B: ['([A-Za-z]{3,9})', 'b'],
+  a: ['(?:[A-Za-z]{3})', null],
+  A: ['(?:[A-Za-z]{6,9})', null],
+  j: ['(\\d{3})', 'j'],
+  s: ['(\\d{1,12})', 's'],
+  T: ['(\\d{2}):(\\d{2}):(\\d{2})', 'HMS'],
+  F: ['(\\d{4})-(\\d{1,2})-(\\d{1,2})', 'Ymd'],
+};
+
+/** Compiles a strftime-like pattern; throws on an unknown directive (config validation calls this). */
+export function compileFormat(format: string): CompiledFormat {
+  const hit = compiled.get(format);
+  if (hit) return hit;
+  let src = '^';
+  const fields: string[] = [];
+  for (let i = 0; i < format.length; i++) {
+    const c = format[i]!;
+    if (c === '%') {
+      const d = format[++i];
+      if (d === '%') { src += '%'; continue; }
+      const spec = d === undefined ? undefined : DIRECTIVES[d];
+      if (!spec) throw new Error(`unknown directive %${d ?? ''} in time format "${format}"`);
+      src += spec[0];
+      if (spec[1] === 'HMS' || spec[1] === 'Ymd') fields.push(...spec[1]);
+      else if (spec[1] !== null) fields.push(spec[1]);
+    } else if (c === ' ') {
+      src += '\\s+';
+    } else {
+      src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+  }
+  const result = { re: new RegExp(src + '$'), fields };
+  compiled.set(format, result);
+  return result;
+}
+
+export function parseWithFormat(text: string, format: string, timeZone = 'UTC', now = Date.now()): number | undefined {
+  const { re, fields } = compileFormat(format);
+  const m = re.exec(text);
+  if (!m) return undefined;
+  let y: number | undefined, mo = 0, d = 1, h = 0, mi = 0, s = 0, frac = 0, pm: boolean | undefined;
+  let zone: string | undefined, doy: number | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const v = m[i + 1]!;
+    switch (fields[i]) {
+      case 'Y': y = +v; break;
+      case 'y': y = 2000 + +v; if (y > new Date(now).getUTCFullYear() + 50) y -= 100; break;
+      case 'm': mo = +v - 1; break;
+      case 'd': d = +v; break;
+      case 'H': case 'I': h = +v; break;
+      case 'p': pm = v.toLowerCase() === 'pm'; break;
+      case 'M': mi = +v; break;
+      case 'S': s = +v; break;
+      case 'f': frac = fractionMs(v); break;
+      case 'z': case 'Z': zone = v; break;
+      case 'j': doy = +v; break;
+      case 'b': {
+        const idx = MONTHS[v.toLowerCase()];
+        if (idx === undefined) return undefined;
+        mo = idx;
+        break;
+      }
+      case 's': return +v * 1000 + frac;
+    }
+  }
+  if (pm !== undefined) h = (h % 12) + (pm ? 12 : 0);
+  if (doy !== undefined) {
+    const base = new Date(Date.UTC(y ?? new Date(now).getUTCFullYear(), 0, doy));
+    mo = base.getUTCMonth();
+    d = base.getUTCDate();
+  }
+  if (y === undefined) {
+    // No year in the format: same rule as syslog, the year closest to now.
+    const year = new Date(now).getUTCFullYear();
+    let best: number | undefined;
+    for (const cand of [year - 1, year, year + 1]) {
+      const t = resolve(cand, mo, d, h, mi, s, frac, zone, timeZone);
+      if (t !== undefined && (best === undefined || Math.abs(t - now) < Math.abs(best - now))) best = t;
+    }
+    return best;
+  }
+  return resolve(y, mo, d, h, mi, s, frac, zone, timeZone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+
+/**
+ * A timestamp field (string or number) to epoch ms, or undefined when it does not parse.
+ * `auto` tries RFC 3339/ISO, epoch numbers (unit by magnitude), syslog and Apache forms.
+ */
+export function parseTimestamp(value: unknown, options: TimestampOptions = {}): number | undefined {
+  const format = options.format ?? 'auto';
+  const tz = options.timeZone ?? 'UTC';
+  if (typeof value === 'number') {
+    switch (format) {
+      case 'epoch_s': return parseEpoch(value, 's');
+      case 'epoch_ms': return parseEpoch(value, 'ms');
+      case 'epoch_us': return parseEpoch(value, 'us');
+      case 'epoch_ns': return parseEpoch(value, 'ns');
+      case 'auto': return parseEpoch(value);
+      default: return undefined;
+    }
+  }
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text.length === 0 || text.length > 64) return undefined;
+  switch (format) {
+    case 'auto': {
+      const c = text.charCodeAt(0);
+      if (c >= 48 && c <= 57) {
+        return parseIso(text, tz) ?? parseEpochText(text) ?? parseApacheTime(text, tz);
+      }
+      return parseSyslogTime(text, tz, options.now);
+    }
+    case 'iso8601': case 'rfc3339': return parseIso(text, tz);
+    case 'epoch_s': return parseEpochText(text, 's');
+    case 'epoch_ms': return parseEpochText(text, 'ms');
+    case 'epoch_us': return parseEpochText(text, 'us');
+    case 'epoch_ns': return parseEpochText(text, 'ns');
+    case 'syslog': return parseSyslogTime(text, tz, options.now);
+    case 'apache': return parseApacheTime(text, tz);
+    default: return parseWithFormat(text, format, tz, options.now);
+  }
+}
+
+/** Checks a format string for config validation; returns an error message or undefined. */
+export function checkFormat(format: string): string | undefined {
+  if ((NAMED_FORMATS as readonly string[]).includes(format)) return undefined;
+  if (!format.includes('%')) return `must be one of ${NAMED_FORMATS.join(', ')} or a pattern with % directives`;
+  try {
+    compileFormat(format);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkFormat, parseTimestamp, wallToInstant, zoneOffset, isValidTimeZone } from '../../../agents/transforms/timestamp.ts';
+
+const NOW = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
+
+test('parses the usual forms in auto mode', () => {
+  const cases: Array<[unknown, number | undefined]> = [
+    ['2026-11-24T10:00:00Z', Date.UTC(2026, 10, 24, 10)],
+    ['2026-11-24T10:00:00.123Z', Date.UTC(2026, 10, 24, 10, 0, 0, 123)],
+    ['2026-11-24T10:00:00.123456789Z', Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456],
+    ['2026-11-24T10:00:00+02:00', Date.UTC(2026, 10, 24, 8)],
+    ['2026-11-24T10:00:00-0530', Date.UTC(2026, 10, 24, 15, 30)],
+    ['2026-11-24 10:00:00,250', Date.UTC(2026, 10, 24, 10, 0, 0, 250)],
+    ['2026-11-24', Date.UTC(2026, 10, 24)],
+    [1764000000, 1764000000000],
+    [1764000000123, 1764000000123],
+    [1764000000123456, 1764000000123.456],
+    ['1764000000', 1764000000000],
+    ['1764000000.5', 1764000000500],
+    ['1764000000123456789', 1764000000123.456],
+    ['Nov 24 10:00:00', Date.UTC(2026, 10, 24, 10)],
+    ['Nov  4 10:00:00', Date.UTC(2026, 10, 4, 10)],
+    ['24/Nov/2026:10:00:00 +0000', Date.UTC(2026, 10, 24, 10)],
+    ['24/Nov/2026:10:00:00 -0700', Date.UTC(2026, 10, 24, 17)],
+    ['not a time', undefined],
+    ['2026-13-01T00:00:00Z', undefined],
+    ['2026-02-30T00:00:00Z', undefined],
+    ['', undefined],
+    [null, undefined],
+    [-5, undefined],
+  ];
+  for (const [input, want] of cases) {
+    assert.equal(parseTimestamp(input, { now: NOW }), want, `input ${JSON.stringify(input)}`);
+  }
+});
+
+test('explicit named formats read numbers in their unit', () => {
+  assert.equal(parseTimestamp(1764000000, { format: 'epoch_ms' }), 1764000000);
+  assert.equal(parseTimestamp('1764000000000000', { format: 'epoch_us' }), 1764000000000);
+  assert.equal(parseTimestamp('1764000000000000000', { format: 'epoch_ns' }), 1764000000000);
+  assert.equal(parseTimestamp('1764000000', { format: 'epoch_s' }), 1764000000000);
+  assert.equal(parseTimestamp('Nov 24 10:00:00', { format: 'iso8601' }), undefined);
+});
+
+test('a syslog stamp without a year takes the year closest to now', () => {
+  const newYear = Date.UTC(2027, 0, 1, 0, 5);
+  assert.equal(parseTimestamp('Dec 31 23:59:00', { now: newYear }), Date.UTC(2026, 11, 31, 23, 59));
+  const lateDec = Date.UTC(2026, 11, 31, 23, 59);
+  assert.equal(parseTimestamp('Jan  1 00:01:00', { now: lateDec }), Date.UTC(2027, 0, 1, 0, 1));
+  assert.equal(parseTimestamp('Jun 15 12:00:00', { now: NOW }), Date.UTC(2026, 5, 15, 12));
+});
+
+test('strftime-like formats', () => {
+  const cases: Array<[string, string, number | undefined]> = [
+    ['%Y-%m-%d %H:%M:%S.%f', '2026-11-24 10:00:00.123456', Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456],
+    ['%Y-%m-%d %H:%M:%S', '2026-11-24 10:00:00', Date.UTC(2026, 10, 24, 10)],
+    ['%d/%m/%Y %I:%M:%S %p', '24/11/2026 01:30:00 PM', Date.UTC(2026, 10, 24, 13, 30)],
+    ['%d/%m/%Y %I:%M:%S %p', '24/11/2026 12:30:00 AM', Date.UTC(2026, 10, 24, 0, 30)],
+    ['%a %b %e %T %Y', 'Tue Nov  3 10:00:00 2026', Date.UTC(2026, 10, 3, 10)],
+    ['%F %T%z', '2026-11-24 10:00:00+0100', Date.UTC(2026, 10, 24, 9)],
+    ['%F %T %Z', '2026-11-24 10:00:00 UTC', Date.UTC(2026, 10, 24, 10)],
+    ['%F %T %Z', '2026-07-01 10:00:00 Europe/Berlin', Date.UTC(2026, 6, 1, 8)],
+    ['%y%m%d %H:%M:%S', '261124 10:00:00', Date.UTC(2026, 10, 24, 10)],
+    ['%s', '1764000000', 1764000000000],
+    ['%b %d %H:%M:%S', 'Nov 24 10:00:00', Date.UTC(2026, 10, 24, 10)],
+    ['%Y-%j', '2026-032', Date.UTC(2026, 1, 1)],
+    ['%Y-%m-%d %H:%M:%S', '2026-11-24T10:00:00', undefined],
+    ['%Y-%m-%d %H:%M:%S,%L', '2026-11-24 10:00:00,007', Date.UTC(2026, 10, 24, 10, 0, 0, 7)],
+  ];
+  for (const [format, text, want] of cases) {
+    assert.equal(parseTimestamp(text, { format, now: NOW }), want, `${format} on ${text}`);
+  }
+});
+
+test('format strings are checked', () => {
+  assert.equal(checkFormat('auto'), undefined);
+  assert.equal(checkFormat('%Y-%m-%d'), undefined);
+  assert.match(checkFormat('%Q') ?? '', /unknown directive %Q/);
+  assert.match(checkFormat('yyyy-mm-dd') ?? '', /must be one of/);
+});
+
+test('local times in a time zone, across daylight saving changes', () => {
+  const ny = 'America/New_York';
+  const berlin = 'Europe/Berlin';
+  const cases: Array<[string, string, string | undefined]> = [
+    // Winter and summer offsets.
+    ['2026-01-15 12:00:00', ny, '2026-01-15T17:00:00.000Z'],
+    ['2026-07-15 12:00:00', ny, '2026-07-15T16:00:00.000Z'],
+    ['2026-01-15 12:00:00', berlin, '2026-01-15T11:00:00.000Z'],
+    ['2026-07-15 12:00:00', berlin, '2026-07-15T10:00:00.000Z'],
+    // New York springs forward at 2026-03-08 02:00 local: 01:59 is EST, 03:00 is EDT.
+    ['2026-03-08 01:59:00', ny, '2026-03-08T06:59:00.000Z'],
+    ['2026-03-08 03:00:00', ny, '2026-03-08T07:00:00.000Z'],
+    // 02:30 never happens; read with the offset before the change (shifted forward, like Temporal).
+    ['2026-03-08 02:30:00', ny, '2026-03-08T07:30:00.000Z'],
+    // Falls back at 2026-11-01 02:00 EDT: 01:30 happens twice; the earlier (EDT) one is taken.
+    ['2026-11-01 01:30:00', ny, '2026-11-01T05:30:00.000Z'],
+    ['2026-11-01 02:30:00', ny, '2026-11-01T07:30:00.000Z'],
+    // Berlin: forward 2026-03-29 02:00 -> 03:00, back 2026-10-25 03:00 -> 02:00.
+    ['2026-03-29 01:59:59', berlin, '2026-03-29T00:59:59.000Z'],
+    ['2026-03-29 03:00:00', berlin, '2026-03-29T01:00:00.000Z'],
+    ['2026-10-25 02:30:00', berlin, '2026-10-25T00:30:00.000Z'],
+    ['2026-10-25 03:30:00', berlin, '2026-10-25T02:30:00.000Z'],
+    // Half-hour zone without DST.
+    ['2026-06-01 12:00:00', 'Asia/Kolkata', '2026-06-01T06:30:00.000Z'],
+    // Southern hemisphere: Sydney is on daylight time in January.
+    ['2026-01-15 12:00:00', 'Australia/Sydney', '2026-01-15T01:00:00.000Z'],
+  ];
+  for (const [text, tz, want] of cases) {
+    for (const format of ['auto', '%Y-%m-%d %H:%M:%S']) {
+      const t = parseTimestamp(text, { format, timeZone: tz });
+      assert.equal(t === undefined ? undefined : new Date(t).toISOString(), want, `${text} in ${tz} (${format})`);
+    }
+  }
+  // An explicit offset wins over the configured zone.
+  assert.equal(parseTimestamp('2026-07-15T12:00:00Z', { timeZone: ny }), Date.UTC(2026, 6, 15, 12));
+});
+
+test('the syslog year rule works in a time zone too', () => {
+  const t = parseTimestamp('Nov 24 10:00:00', { timeZone: 'Europe/Berlin', now: NOW });
+  assert.equal(t, Date.UTC(2026, 10, 24, 9));
+});
+
+test('zone helpers agree with each other', () => {
+  assert.equal(isValidTimeZone('Europe/Berlin'), true);
+  assert.equal(isValidTimeZone('Mars/Olympus'), false);
+  for (let h = 0; h < 72; h++) {
+    const t = Date.UTC(2026, 2, 28) + h * 3_600_000;
+    const off = zoneOffset(t, 'Europe/Berlin');
+    assert.equal(wallToInstant(t + off, 'Europe/Berlin'), t, `hour ${h}`);
+  }
+});
