@@ -1,0 +1,157 @@
+/**
+ * Loads the Loghub 2k samples: raw `.log` lines go in, the `Content` field (the log body a parser is fed)
+ * and the ground-truth `EventId` of each line come out. Shared by `bench/patterns.ts` and the accuracy test.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Loghub's header format per system (the `log_format` of the Loghub benchmark); `<Content>` is the body. */
+export const LOG_FORMATS: Record<string, string> = {
+  HDFS: '<Date> <Time> <Pid> <Level> <Component>: <Content>',
+  Hadoop: '<Date> <Time> <Level> \\[<Process>\\] <Component>: <Content>',
+  Spark: '<Date> <Time> <Level> <Component>: <Content>',
+  Zookeeper: '<Date> <Time> - <Level>  \\[<Node>:<Component>@<Id>\\] - <Content>',
+  BGL: '<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>',
+  HPC: '<LogId> <Node> <Component> <State> <Time> <Flag> <Content>',
+  Thunderbird:
+    '<Label> <Timestamp> <Date> <User> <Month> <Day> <Time> <Location> <Component>(\\[<PID>\\])?: <Content>',
+  Windows: '<Date> <Time>, <Level>                  <Component>    <Content>',
+  Linux: '<Month> <Date> <Time> <Level> <Component>(\\[<PID>\\])?: <Content>',
+  Android: '<Date> <Time>  <Pid>  <Tid> <Level> <Component>: <Content>',
+  HealthApp: '<Time>\\|<Component>\\|<Pid>\\|<Content>',
+  Apache: '\\[<Time>\\] \\[<Level>\\] <Content>',
+  Proxifier: '\\[<Time>\\] <Program> - <Content>',
+  OpenSSH: '<Date> <Day> <Time> <Component> sshd\\[<Pid>\\]: <Content>',
+  OpenStack: '<Logrecord> <Date> <Time> <Pid> <Level> <Component> \\[<ADDR>\\] <Content>',
+  Mac: '<Month>  <Date> <Time> <User> <Component>\\[<PID>\\]( \\(<Address>\\))?: <Content>',
+};
+
+/** The eight systems of the shared sample, with Drain's published grouping accuracy (ICSE-SEIP 2019). */
+export const DRAIN_GA: Record<string, number> = {
+  HDFS: 0.998,
+  Hadoop: 0.948,
+  OpenStack: 0.733,
+  BGL: 0.963,
+  HPC: 0.887,
+  Linux: 0.69,
+  HealthApp: 0.78,
+  Proxifier: 0.765,
+};
+
+export const DEFAULT_LOGHUB_DIR = '/work/shared/data/loghub-2k';
+
+/** Turns a Loghub `log_format` into a regex with one named group per field (as Loghub's own loader does). */
+export function formatRegex(format: string): RegExp {
+  const parts = format.split(/(<[^<>]+>)/);
+  let source = '';
+  for (const part of parts) {
+    if (part.startsWith('<') && part.endsWith('>') && part.length > 2) {
+      const name = part.slice(1, -1);
+      source += name === 'Content' ? '(?<Content>.*)' : `(?<${name}>.*?)`;
+    } else {
+      source += part.replace(/ +/g, '\\s+');
+    }
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** Extracts the body from a raw line; undefined when the header does not match the format. */
+export function extractContent(line: string, re: RegExp): string | undefined {
+  const m = re.exec(line.trim());
+  return m?.groups?.Content;
+}
+
+/** Minimal RFC 4180 reader: enough for the `_structured.csv` files (quoted fields with doubled quotes). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+export interface LoghubSample {
+  system: string;
+  /** The body of each line, extracted from the raw `.log` with the system's header format. */
+  contents: string[];
+  /** Ground-truth event id of each line. */
+  eventIds: string[];
+  /** Lines whose extracted body differs from the `Content` column of the structured CSV. */
+  contentMismatches: number;
+}
+
+export function loadSample(system: string, dir = DEFAULT_LOGHUB_DIR): LoghubSample {
+  const base = join(dir, system, `${system}_2k.log`);
+  const raw = readFileSync(base, 'utf8').split('\n');
+  if (raw[raw.length - 1] === '') raw.pop();
+  const table = parseCsv(readFileSync(`${base}_structured.csv`, 'utf8')).filter((r) => r.length > 1);
+  const header = table[0]!;
+  const contentCol = header.indexOf('Content');
+  const eventCol = header.indexOf('EventId');
+  const rows = table.slice(1);
+  const format = LOG_FORMATS[system];
+  if (!format) throw new Error(`no log format known for ${system}`);
+  const re = formatRegex(format);
+  const contents: string[] = [];
+  const eventIds: string[] = [];
+  let contentMismatches = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const expected = rows[i]![contentCol]!;
+    const got = raw[i] === undefined ? undefined : extractContent(raw[i]!, re);
+    // Loghub drops lines its format cannot parse; fall back to the CSV so the line counts stay aligned.
+    if (got === undefined || got.trim() !== expected.trim()) contentMismatches++;
+    contents.push(got ?? expected);
+    eventIds.push(rows[i]![eventCol]!);
+  }
+  return { system, contents, eventIds, contentMismatches };
+}
+
+export function availableSystems(dir = DEFAULT_LOGHUB_DIR): string[] {
+  return Object.keys(LOG_FORMATS).filter((s) => existsSync(join(dir, s, `${s}_2k.log`)));
+}
+
+/**
+ * Grouping accuracy: a line is correct when the set of lines sharing its predicted group equals the set
+ * of lines sharing its true event. Computed per predicted group, as Loghub's evaluator does.
+ */
+export function groupingAccuracy(predicted: readonly string[], truth: readonly string[]): number {
+  const byPred = new Map<string, number[]>();
+  predicted.forEach((p, i) => {
+    const list = byPred.get(p);
+    if (list) list.push(i);
+    else byPred.set(p, [i]);
+  });
+  const truthSize = new Map<string, number>();
+  for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
+  let correct = 0;
+  for (const lines of byPred.values()) {
+    const t = truth[lines[0]!]!;
+    if (lines.every((i) => truth[i] === t) && truthSize.get(t) === lines.length) correct += lines.length;
+  }
+  return predicted.length === 0 ? 1 : correct / predicted.length;
+}

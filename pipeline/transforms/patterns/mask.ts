@@ -1,0 +1,140 @@
+/**
+ * Log body in, masked tokens out: variables (numbers, ids, IPs, paths, hex, UUIDs, timestamps, ...) become
+ * `<*>` by general rules, so that lines of one event share as many tokens as possible before clustering.
+ */
+
+export const WILDCARD = '<*>';
+
+const DAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*';
+const MONTHS = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*';
+// Top-level domains that end a host name: any two lowercase letters (country codes) or a generic one.
+// Dotted names ending otherwise (`org.apache.Foo`, `nova.compute.manager`,
+// `android.intent.action.SCREEN_ON`) are code identifiers and stay constant.
+const TLDS = '[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|local|lan|internal|localdomain|arpa';
+
+// Whole-body rules, applied before tokenising because these values can contain spaces or many separators.
+// Order matters: the longer, more specific shapes go first.
+const BODY_RULES: RegExp[] = [
+  // URLs
+  /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g,
+  // UUIDs
+  /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g,
+  // date and time (ISO 8601 and the common `2017-05-16 00:00:00.008`), with optional zone
+  /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g,
+  // syslog and C `ctime` dates: `Jun 14 15:16:01`, `Fri Jul  1 07:57:30 2005`, `Mon, 20 Jun 2005 ...`
+  new RegExp(
+    `\\b(?:${DAYS},?\\s+)?(?:${MONTHS}\\s+\\d{1,2}|\\d{1,2}\\s+${MONTHS})(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:\\s+\\d{4})?\\b`,
+    'g',
+  ),
+  // clock times `15:42:50`, `15:42:50.675`
+  /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g,
+  // MAC addresses
+  /\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b/g,
+  // host names (at least two labels, ending in a top-level domain), with optional port
+  new RegExp(`(?<![\\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+(?:${TLDS})(?::\\d{1,5})?(?![\\w-])`, 'g'),
+  // IPv4 with optional port
+  /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
+  // sizes and durations: a number and its unit are one value (`1.16 KB`, `250 ms`, `3 s`)
+  /\b\d+(?:\.\d+)?\s?(?:[kKMGTP]i?B|bytes?|ms|us|µs|ns|sec|secs|seconds?|mins?|minutes?|hours?)\b/g,
+  // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers
+  /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*/g,
+];
+
+const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
+const HEX_WORD = /^(?:0[xX])?[0-9a-fA-F]+$/;
+const LETTERS_THEN_DIGITS = /^([A-Za-z]{2,})[0-9]+$/;
+
+function maskWord(word: string): string {
+  // A word is a maximal run of letters, digits and `_`. Without a digit it is kept as it is.
+  let hasDigit = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      hasDigit = true;
+      break;
+    }
+  }
+  if (!hasDigit) return word;
+  if (HEX_WORD.test(word)) return WILDCARD;
+  // `eth0`, `tty2`, `Steps0`: the letters name the thing, the digits number it.
+  const m = LETTERS_THEN_DIGITS.exec(word);
+  if (m) return m[1] + WILDCARD;
+  return WILDCARD;
+}
+
+/** Masks one whitespace-free token: every word (letters, digits, `_`) holding a digit is replaced. */
+export function maskToken(token: string): string {
+  // An empty quote or bracket pair is a value that happens to be empty: `from 1.2.3.4 () at`.
+  if (EMPTY_PAIR.has(token)) return WILDCARD;
+  let out = '';
+  let start = -1;
+  let hasLetter = false;
+  for (let i = 0; i <= token.length; i++) {
+    const c = i < token.length ? token.charCodeAt(i) : 32;
+    // `_` joins the parts of one identifier: `attempt_1445_0020_m_000000_0` is one value.
+    let alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+    // A minus sign starts a negative number when it does not sit inside a word: `blk_-4355`, `id: -12`.
+    if (c === 45 && i + 1 < token.length) {
+      const next = token.charCodeAt(i + 1);
+      const prev = i > 0 ? token.charCodeAt(i - 1) : 32;
+      const prevAlnum = (prev >= 48 && prev <= 57) || (prev >= 65 && prev <= 90) || (prev >= 97 && prev <= 122);
+      if (next >= 48 && next <= 57 && !prevAlnum) alnum = true;
+    }
+    if (alnum) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      const masked = maskWord(token.slice(start, i));
+      out += masked;
+      start = -1;
+    }
+    if (i < token.length) out += token[i];
+  }
+  // `(<*>)`, `<*>.<*>`, `-<*>`, `[<*>/<*>]`: nothing but variables and punctuation is one variable.
+  if (out.includes(WILDCARD)) {
+    const rest = out.split(WILDCARD).join('');
+    for (let i = 0; i < rest.length && !hasLetter; i++) {
+      const c = rest.charCodeAt(i);
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) hasLetter = true;
+    }
+    if (!hasLetter) return WILDCARD;
+    while (out.includes('<*><*>')) out = out.replace('<*><*>', WILDCARD);
+  }
+  return out;
+}
+
+/** Splits a body on whitespace and masks every token. */
+export function maskBody(body: string): string[] {
+  let text = body;
+  for (const rule of BODY_RULES) text = text.replace(rule, WILDCARD);
+  const tokens = text.split(/\s+/);
+  const out: string[] = [];
+  for (const t of tokens) {
+    if (t === '') continue;
+    const m = maskToken(t);
+    // A run of variables is one variable: values of varying length (`1.16 KB`, `(host.name)`) then line up.
+    if (m === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
+    out.push(m);
+  }
+  return out;
+}
+
+/**
+ * Whether `token` is an instance of `pattern`, each `<*>` in the pattern standing for any text
+ * (`chdir(pwd)` is an instance of `chdir(<*>)`; `HTTPS` is not one of `SOCKS<*>`).
+ */
+export function isInstance(token: string, pattern: string): boolean {
+  const parts = pattern.split(WILDCARD);
+  if (parts.length === 1) return token === pattern;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (!token.startsWith(first) || token.length < first.length + last.length) return false;
+  let pos = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const at = token.indexOf(parts[i]!, pos);
+    if (at < 0) return false;
+    pos = at + parts[i]!.length;
+  }
+  return token.length - last.length >= pos && token.endsWith(last);
+}
