@@ -1,0 +1,178 @@
+/**
+ * Shared by the structured parsers (json, logfmt, regex): a map of named values in, ParsedFields out.
+ * Well-known names become the record's time, severity, body, trace/span ids and service/host;
+ * everything else becomes a string attribute.
+ */
+import { severityFromValue } from '../severity.ts';
+import { parseTimestamp } from '../timestamp.ts';
+import { type ParseContext, type ParsedFields } from './types.ts';
+
+export interface FieldNameOptions {
+  /** Keys holding the message, first present wins. */
+  messageKeys: string[];
+  /** Keys holding the severity (a word or a pino number). */
+  levelKeys: string[];
+  /** Keys holding the event time. */
+  timeKeys: string[];
+  /** Format of the time field (`auto`, a named format or a strftime-like pattern). */
+  timeFormat: string;
+  /** IANA zone for times without an offset; falls back to the context's zone. */
+  timeZone?: string;
+}
+
+export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
+  messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE'],
+  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level'],
+  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', 't'],
+  timeFormat: 'auto',
+};
+
+const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace']);
+const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId']);
+const SERVICE_KEYS = new Set(['service', 'service.name', 'service_name', 'serviceName']);
+const HOST_KEYS = new Set(['host', 'hostname', 'host.name', 'host_name']);
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+
+/** A W3C trace id, or a 64-bit (Jaeger/Zipkin) one padded to 128 bits; undefined when invalid or all zero. */
+export function normaliseTraceId(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const id = HEX32.test(v) ? v.toLowerCase() : HEX16.test(v) ? '0000000000000000' + v.toLowerCase() : undefined;
+  return id === undefined || /^0+$/.test(id) ? undefined : id;
+}
+
+export function normaliseSpanId(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !HEX16.test(v) || /^0+$/.test(v)) return undefined;
+  return v.toLowerCase();
+}
+
+/** A value as an attribute string: strings as they are, everything else as JSON. */
+export function stringify(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Flattens nested objects into dotted keys, up to `depth` levels; arrays stay JSON. */
+export function flattenInto(out: Record<string, unknown>, value: Record<string, unknown>, prefix: string, depth: number): void {
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    const k = prefix === '' ? key : `${prefix}.${key}`;
+    if (depth > 0 && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      flattenInto(out, v as Record<string, unknown>, k, depth - 1);
+    } else {
+      out[k] = v;
+    }
+  }
+}
+
+interface KeySets {
+  message: Map<string, number>;
+  level: Map<string, number>;
+  time: Map<string, number>;
+}
+
+const keySetCache = new WeakMap<FieldNameOptions, KeySets>();
+
+function keySets(names: FieldNameOptions): KeySets {
+  let s = keySetCache.get(names);
+  if (!s) {
+    const rank = (list: string[]) => new Map(list.map((k, i) => [k, i]));
+    s = { message: rank(names.messageKeys), level: rank(names.levelKeys), time: rank(names.timeKeys) };
+    keySetCache.set(names, s);
+  }
+  return s;
+}
+
+/**
+ * Sorts named values into ParsedFields. `line` becomes the body when no message key is present.
+ * A well-known value that does not parse (a time that is not a time) is kept as an attribute.
+ */
+export function fieldsFromMap(values: Record<string, unknown>, line: string, names: FieldNameOptions, ctx: ParseContext): ParsedFields {
+  const sets = keySets(names);
+  const attributes: Record<string, string> = {};
+  let msgKey: string | undefined, msgRank = Infinity;
+  let lvlKey: string | undefined, lvlRank = Infinity;
+  let timeKey: string | undefined, timeRank = Infinity;
+  const out: ParsedFields = { body: line, attributes };
+  for (const key of Object.keys(values)) {
+    const v = values[key];
+    if (v === undefined) continue;
+    // A well-known key that loses to a better-ranked one (both `msg` and `message`) stays an attribute.
+    let r = sets.message.get(key);
+    if (r !== undefined && r < msgRank && (typeof v === 'string' || typeof v === 'number')) {
+      if (msgKey !== undefined) attributes[msgKey] = stringify(values[msgKey]);
+      msgKey = key; msgRank = r; continue;
+    }
+    r = sets.level.get(key);
+    if (r !== undefined && r < lvlRank) {
+      if (lvlKey !== undefined) attributes[lvlKey] = stringify(values[lvlKey]);
+      lvlKey = key; lvlRank = r; continue;
+    }
+    r = sets.time.get(key);
+    if (r !== undefined && r < timeRank) {
+      if (timeKey !== undefined) attributes[timeKey] = stringify(values[timeKey]);
+      timeKey = key; timeRank = r; continue;
+    }
+    if (out.traceId === undefined && TRACE_KEYS.has(key)) {
+      const id = normaliseTraceId(v);
+      if (id !== undefined) { out.traceId = id; continue; }
+    } else if (out.spanId === undefined && SPAN_KEYS.has(key)) {
+      const id = normaliseSpanId(v);
+      if (id !== undefined) { out.spanId = id; continue; }
+    } else if (out.service === undefined && SERVICE_KEYS.has(key) && typeof v === 'string' && v !== '') {
+      out.service = v;
+      continue;
+    } else if (out.host === undefined && HOST_KEYS.has(key) && typeof v === 'string' && v !== '') {
+      out.host = v;
+      continue;
+    }
+    attributes[key] = stringify(v);
+  }
+  if (msgKey !== undefined) out.body = stringify(values[msgKey]);
+  if (lvlKey !== undefined) {
+    const sev = severityFromValue(values[lvlKey]);
+    if (sev !== undefined) {
+      out.severityText = sev.text;
+      out.severityNumber = sev.number;
+    } else {
+      attributes[lvlKey] = stringify(values[lvlKey]);
+    }
+  }
+  if (timeKey !== undefined) {
+    const t = parseTimestamp(values[timeKey], { format: names.timeFormat, timeZone: names.timeZone ?? ctx.timeZone, now: ctx.now });
+    if (t !== undefined) out.time = t;
+    else attributes[timeKey] = stringify(values[timeKey]);
+  }
+  return out;
+}
+
+/** Config schema of the field-name options, shared by json, logfmt and regex. */
+export const FIELD_NAME_CONFIG_PROPERTIES: Record<string, object> = {
+  message_keys: { type: 'array', items: { type: 'string' }, description: 'Keys holding the message; the first present wins.' },
+  level_keys: { type: 'array', items: { type: 'string' }, description: 'Keys holding the severity (a word or a pino number).' },
+  time_keys: { type: 'array', items: { type: 'string' }, description: 'Keys holding the event time.' },
+  time_format: { type: 'string', description: 'Format of the time field: auto, iso8601, rfc3339, epoch_s, epoch_ms, epoch_us, epoch_ns, syslog, apache, or a strftime-like pattern such as "%Y-%m-%d %H:%M:%S.%f".' },
+  time_zone: { type: 'string', description: 'IANA time zone for times written without an offset (default: the source time zone, else UTC).' },
+};
+
+/** Options with defaults filled in; the field-name part is shared by reference when unchanged so its key sets are cached once. */
+export function withFieldDefaults<O extends Partial<FieldNameOptions>>(options: O): FieldNameOptions {
+  const { messageKeys, levelKeys, timeKeys, timeFormat, timeZone } = options;
+  if (messageKeys === undefined && levelKeys === undefined && timeKeys === undefined && timeFormat === undefined && timeZone === undefined) {
+    return DEFAULT_FIELD_NAMES;
+  }
+  return {
+    messageKeys: messageKeys ?? DEFAULT_FIELD_NAMES.messageKeys,
+    levelKeys: levelKeys ?? DEFAULT_FIELD_NAMES.levelKeys,
+    timeKeys: timeKeys ?? DEFAULT_FIELD_NAMES.timeKeys,
+    timeFormat: timeFormat ?? DEFAULT_FIELD_NAMES.timeFormat,
+    ...(timeZone !== undefined ? { timeZone } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * JSON lines (pino, bunyan, zap, logrus, ECS, Docker's json-file driver) in, ParsedFields out.
+ * Only an object counts; nested objects become dotted attribute keys.
+ */
+import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { type LineParser, type ParserDefinition } from './types.ts';
+
+export interface JsonParserOptions extends FieldNameOptions {
+  /** How many levels of nested objects become dotted keys; deeper values stay JSON strings. */
+  flattenDepth: number;
+}
+
+export const jsonDefaults: JsonParserOptions = { ...withFieldDefaults({}), flattenDepth: 3 };
+
+export function createJsonParser(options: Partial<JsonParserOptions> = {}): LineParser {
+  const names = withFieldDefaults(options);
+  const depth = options.flattenDepth ?? jsonDefaults.flattenDepth;
+  return (line, ctx) => {
+    // Cheap rejection before JSON.parse: it must look like an object.
+    let i = 0;
+    while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (line.charCodeAt(i) !== 123 /* { */) return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return null;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+    let flat = value as Record<string, unknown>;
+    if (depth > 0) {
+      for (const k in flat) {
+        const v = flat[k];
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+          const out: Record<string, unknown> = {};
+          flattenInto(out, flat, '', depth);
+          flat = out;
+          break;
+        }
+      }
+    }
+    return fieldsFromMap(flat, line, names, ctx);
+  };
+}
+
+export const jsonParser: ParserDefinition<JsonParserOptions> = {
+  name: 'json',
+  description: 'One JSON object per line; msg/message/body, level (words or pino numbers), time/timestamp/ts/@timestamp, trace_id/span_id, service and host are recognised.',
+  defaults: jsonDefaults,
+  configProperties: {
+    ...FIELD_NAME_CONFIG_PROPERTIES,
+    flatten_depth: { type: 'integer', minimum: 0, maximum: 10, description: 'Levels of nested objects turned into dotted attribute keys (default 3).' },
+  },
+  create: createJsonParser,
+};

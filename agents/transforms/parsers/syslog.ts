@@ -1,0 +1,150 @@
+/**
+ * Syslog lines in, ParsedFields out: RFC 5424 (`<34>1 2026-11-24T10:00:00Z host app 123 ID47 [sd] msg`)
+ * and RFC 3164 / BSD (`<34>Nov 24 10:00:00 host app[123]: msg`, also without `<PRI>` as in
+ * /var/log/syslog). PRI gives the severity; HOSTNAME the host, APP-NAME (or TAG) the service.
+ */
+import { severityFromSyslog, severityFromText } from '../severity.ts';
+import { parseIso, parseSyslogTime } from '../timestamp.ts';
+import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
+
+export interface SyslogParserOptions {
+  /** Which RFC to accept: `auto` (both), `rfc5424` or `rfc3164`. */
+  mode: 'auto' | 'rfc5424' | 'rfc3164';
+  /** Take APP-NAME/TAG as the record's service. */
+  appAsService: boolean;
+}
+
+export const syslogDefaults: SyslogParserOptions = { mode: 'auto', appAsService: true };
+
+export const SYSLOG_FACILITIES = [
+  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
+  'ntp', 'security', 'console', 'solaris-cron', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+] as const;
+
+const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
+const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?)) (?:(\S+) )?([^\s:[\]]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
+
+function nil(v: string): string | undefined {
+  return v === '-' ? undefined : v;
+}
+
+function applyPri(out: ParsedFields, pri: string | undefined): boolean {
+  if (pri === undefined) return true;
+  const n = Number(pri);
+  if (n > 191) return false;
+  const sev = severityFromSyslog(n & 7);
+  out.severityText = sev.text;
+  out.severityNumber = sev.number;
+  out.attributes['syslog.facility'] = SYSLOG_FACILITIES[n >> 3]!;
+  return true;
+}
+
+/** Parses RFC 5424 structured data (`[id k="v"][id2 ...]`) into attributes `id.k`; returns the index after it, or -1. */
+function parseStructuredData(line: string, i: number, attributes: Record<string, string>): number {
+  if (line[i] === '-') return i + 1;
+  if (line[i] !== '[') return -1;
+  while (line[i] === '[') {
+    i++;
+    const idEnd = line.slice(i).search(/[ \]]/);
+    if (idEnd <= 0) return -1;
+    const id = line.slice(i, i + idEnd);
+    i += idEnd;
+    while (line[i] === ' ') {
+      i++;
+      const eq = line.indexOf('="', i);
+      if (eq === -1) return -1;
+      const name = line.slice(i, eq);
+      i = eq + 2;
+      let value = '';
+      for (;;) {
+        if (i >= line.length) return -1;
+        const c = line[i]!;
+        if (c === '\\' && i + 1 < line.length && '"\\]'.includes(line[i + 1]!)) { value += line[i + 1]; i += 2; continue; }
+        if (c === '"') { i++; break; }
+        value += c;
+        i++;
+      }
+      attributes[`${id}.${name}`] = value;
+    }
+    if (line[i] !== ']') return -1;
+    i++;
+  }
+  return i;
+}
+
+function parse5424(line: string, ctx: ParseContext, appAsService: boolean): ParsedFields | null {
+  const m = HEADER_5424.exec(line);
+  if (m === null) return null;
+  const out: ParsedFields = { body: '', attributes: {} };
+  if (!applyPri(out, m[1])) return null;
+  if (m[3] !== '-') {
+    const t = parseIso(m[3]!, ctx.timeZone);
+    if (t === undefined) return null;
+    out.time = t;
+  }
+  const host = nil(m[4]!);
+  if (host) out.host = host;
+  const app = nil(m[5]!);
+  if (app) {
+    out.attributes['syslog.appname'] = app;
+    if (appAsService) out.service = app;
+  }
+  const procid = nil(m[6]!);
+  if (procid) out.attributes['syslog.procid'] = procid;
+  const msgid = nil(m[7]!);
+  if (msgid) out.attributes['syslog.msgid'] = msgid;
+  const after = parseStructuredData(line, m[0].length, out.attributes);
+  if (after === -1) return null;
+  let body = line.slice(after);
+  if (body.startsWith(' ')) body = body.slice(1);
+  if (body.charCodeAt(0) === 0xfeff) body = body.slice(1);
+  out.body = body;
+  return out;
+}
+
+function parse3164(line: string, ctx: ParseContext, appAsService: boolean): ParsedFields | null {
+  const m = BSD.exec(line);
+  if (m === null) return null;
+  const host = m[4];
+  // Without PRI, an ISO stamp followed by a level word is an application log, not syslog.
+  if (m[1] === undefined && m[3] !== undefined && (host === undefined || severityFromText(host) !== 0)) return null;
+  const out: ParsedFields = { body: m[7]!, attributes: {} };
+  if (!applyPri(out, m[1])) return null;
+  const t = m[2] !== undefined ? parseSyslogTime(m[2], ctx.timeZone, ctx.now) : parseIso(m[3]!, ctx.timeZone);
+  if (t === undefined) return null;
+  out.time = t;
+  if (host !== undefined && host !== '-') out.host = host;
+  out.attributes['syslog.appname'] = m[5]!;
+  if (appAsService) out.service = m[5]!;
+  if (m[6] !== undefined) out.attributes['syslog.procid'] = m[6];
+  return out;
+}
+
+/** Could this line be syslog at all? One character look for the auto chain. */
+export function looksLikeSyslog(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return c === 60 /* < */ || (c >= 65 && c <= 90 && line.charCodeAt(3) === 32) || (c >= 48 && c <= 57 && line.charCodeAt(4) === 45);
+}
+
+export function createSyslogParser(options: Partial<SyslogParserOptions> = {}): LineParser {
+  const mode = options.mode ?? syslogDefaults.mode;
+  const appAsService = options.appAsService ?? syslogDefaults.appAsService;
+  return (line, ctx) => {
+    if (mode !== 'rfc3164') {
+      const r = parse5424(line, ctx, appAsService);
+      if (r !== null || mode === 'rfc5424') return r;
+    }
+    return parse3164(line, ctx, appAsService);
+  };
+}
+
+export const syslogParser: ParserDefinition<SyslogParserOptions> = {
+  name: 'syslog',
+  description: 'Syslog RFC 5424 and RFC 3164 (with or without <PRI>); PRI gives severity and facility, HOSTNAME the host, APP-NAME the service.',
+  defaults: syslogDefaults,
+  configProperties: {
+    mode: { type: 'string', enum: ['auto', 'rfc5424', 'rfc3164'], description: 'Which syslog format to accept (default auto: both).' },
+    app_as_service: { type: 'boolean', description: 'Use APP-NAME / TAG as the record service (default true).' },
+  },
+  create: createSyslogParser,
+};

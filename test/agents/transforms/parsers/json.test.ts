@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createJsonParser } from '../../../../agents/transforms/parsers/json.ts';
+
+const ctx = { now: Date.UTC(2026, 10, 24, 12) };
+const parse = createJsonParser();
+
+test('pino lines: numeric level, epoch ms, hostname', () => {
+  const r = parse('{"level":50,"time":1764000000123,"pid":7,"hostname":"web-1","name":"api","msg":"boom","err":{"type":"Error","message":"x"}}', ctx);
+  assert.deepEqual(r, {
+    body: 'boom', time: 1764000000123, severityText: 'ERROR', severityNumber: 17, host: 'web-1',
+    attributes: { pid: '7', name: 'api', 'err.type': 'Error', 'err.message': 'x' },
+  });
+});
+
+test('well-known field names', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['{"message":"hi","severity":"warning","timestamp":"2026-11-24T10:00:00Z"}', { body: 'hi', severityText: 'WARNING', severityNumber: 13, time: Date.UTC(2026, 10, 24, 10) }],
+    ['{"body":"hi","lvl":"dbg","ts":1764000000}', { body: 'hi', severityText: 'DBG', severityNumber: 5, time: 1764000000000 }],
+    ['{"@timestamp":"2026-11-24T10:00:00.5Z","log.level":"info","message":"ecs"}', { body: 'ecs', time: Date.UTC(2026, 10, 24, 10, 0, 0, 500), severityNumber: 9 }],
+    ['{"log":{"level":"error"},"message":"nested ecs"}', { body: 'nested ecs', severityNumber: 17 }],
+    ['{"log":"docker line\\n","stream":"stdout","time":"2026-11-24T10:00:00.000000001Z"}', { body: 'docker line\n', time: Date.UTC(2026, 10, 24, 10) }],
+    ['{"msg":"t","trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00f067aa0ba902b7"}', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }],
+    ['{"msg":"t","traceId":"a3ce929d0e0e4736","spanId":"zz"}', { traceId: '0000000000000000a3ce929d0e0e4736', spanId: undefined }],
+    ['{"msg":"t","service":"checkout","host":"h1"}', { service: 'checkout', host: 'h1' }],
+    ['{"msg":"t","service":{"name":"billing"}}', { service: 'billing' }],
+  ];
+  for (const [line, want] of cases) {
+    const r = parse(line, ctx);
+    assert.ok(r, line);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${line}: ${k}`);
+  }
+});
+
+test('a field that does not parse stays an attribute', () => {
+  const r = parse('{"msg":"x","time":"yesterday","level":{"a":1},"spanId":"zz"}', ctx)!;
+  assert.equal(r.time, undefined);
+  assert.equal(r.attributes.time, 'yesterday');
+  assert.equal(r.attributes['level.a'], '1');
+  assert.equal(r.attributes.spanId, 'zz');
+});
+
+test('both msg and message: the first-ranked wins, the other is kept', () => {
+  const r = parse('{"message":"second","msg":"first"}', ctx)!;
+  assert.equal(r.body, 'first');
+  assert.equal(r.attributes.message, 'second');
+});
+
+test('no message key: the line is the body; arrays stay JSON', () => {
+  const line = '{"a":[1,2],"b":null,"c":true}';
+  assert.deepEqual(parse(line, ctx), { body: line, attributes: { a: '[1,2]', b: '', c: 'true' } });
+});
+
+test('not an object: null', () => {
+  for (const line of ['', 'plain text', '[1,2]', '"str"', '{"broken":', '{not json}', '42']) {
+    assert.equal(parse(line, ctx), null, line);
+  }
+});
+
+test('options: custom keys, time format, zone, no flattening', () => {
+  const p = createJsonParser({ messageKeys: ['text'], timeKeys: ['when'], timeFormat: '%d.%m.%Y %H:%M', timeZone: 'Europe/Berlin', flattenDepth: 0 });
+  const r = p('{"text":"hallo","when":"24.11.2026 11:00","ctx":{"a":1}}', ctx)!;
+  assert.equal(r.body, 'hallo');
+  assert.equal(r.time, Date.UTC(2026, 10, 24, 10));
+  assert.equal(r.attributes.ctx, '{"a":1}');
+});

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogfmtParser, looksLikeLogfmt, splitLogfmt } from '../../../../agents/transforms/parsers/logfmt.ts';
+
+const ctx = { now: Date.UTC(2026, 10, 24, 12) };
+
+test('splits pairs, quoted values and bare keys', () => {
+  const cases: Array<[string, Record<string, string> | null]> = [
+    ['a=1 b=2', { a: '1', b: '2' }],
+    ['msg="hello world" n=3', { msg: 'hello world', n: '3' }],
+    ['msg="say \\"hi\\"\\n" x=', { msg: 'say "hi"\n', x: '' }],
+    ['a=1 debug b=2', { a: '1', debug: 'true', b: '2' }],
+    ['  a=1\tb=x=y', { a: '1', b: 'x=y' }],
+    ['hello a=1', null],
+    ['a="unterminated', null],
+    ['a=1 one two three', null],
+    ['', null],
+  ];
+  for (const [line, want] of cases) assert.deepEqual(splitLogfmt(line), want, line);
+  assert.equal(splitLogfmt('a=1', 2), null);
+});
+
+test('looks like logfmt', () => {
+  assert.equal(looksLikeLogfmt('time=2026-11-24 level=info msg=hi'), true);
+  assert.equal(looksLikeLogfmt('a=1'), false);
+  assert.equal(looksLikeLogfmt('the value a=1 b=2'), false);
+  assert.equal(looksLikeLogfmt('{"a":"b=c"}'), false);
+});
+
+test('Go slog text lines', () => {
+  const p = createLogfmtParser();
+  const r = p('time=2026-11-24T10:00:00.000+01:00 level=WARN msg="disk almost full" path=/var pct=91 trace_id=4bf92f3577b34da6a3ce929d0e0e4736', ctx);
+  assert.deepEqual(r, {
+    body: 'disk almost full', time: Date.UTC(2026, 10, 24, 9), severityText: 'WARN', severityNumber: 13,
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736', attributes: { path: '/var', pct: '91' },
+  });
+});

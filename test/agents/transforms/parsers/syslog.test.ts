@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSyslogParser } from '../../../../agents/transforms/parsers/syslog.ts';
+
+const ctx = { now: Date.UTC(2026, 10, 24, 12) };
+const parse = createSyslogParser();
+
+test('RFC 5424 with structured data', () => {
+  const r = parse('<165>1 2026-11-24T10:00:00.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App \\"x\\""][ex@1 a="]\\]"] \uFEFFAn application event', ctx);
+  assert.deepEqual(r, {
+    body: 'An application event', time: Date.UTC(2026, 10, 24, 10, 0, 0, 3), severityText: 'NOTICE', severityNumber: 10,
+    host: 'mymachine.example.com', service: 'evntslog',
+    attributes: {
+      'syslog.facility': 'local4', 'syslog.appname': 'evntslog', 'syslog.msgid': 'ID47',
+      'exampleSDID@32473.iut': '3', 'exampleSDID@32473.eventSource': 'App "x"', 'ex@1.a': ']]',
+    },
+  });
+});
+
+test('RFC 5424 with nil values and no message', () => {
+  const r = parse('<34>1 - - - - - -', ctx)!;
+  assert.equal(r.body, '');
+  assert.equal(r.severityText, 'CRIT');
+  assert.equal(r.time, undefined);
+  assert.equal(r.host, undefined);
+});
+
+test('RFC 3164 forms', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['<34>Nov 24 10:00:00 mymachine su[123]: \'su root\' failed', { body: '\'su root\' failed', severityNumber: 21, host: 'mymachine', service: 'su', time: Date.UTC(2026, 10, 24, 10) }],
+    ['Nov  4 09:00:00 web-1 sshd[4242]: Accepted publickey', { body: 'Accepted publickey', severityNumber: undefined, host: 'web-1', service: 'sshd', time: Date.UTC(2026, 10, 4, 9) }],
+    ['<13>Nov 24 10:00:00 myprog: no host here', { host: undefined, service: 'myprog', body: 'no host here' }],
+    ['2026-11-24T10:00:00.123456+01:00 web-1 kernel: [  1.0] booted', { host: 'web-1', service: 'kernel', time: Date.UTC(2026, 10, 24, 9, 0, 0, 123) + 0.456 }],
+  ];
+  for (const [line, want] of cases) {
+    const r = parse(line, ctx);
+    assert.ok(r, line);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${line}: ${k}`);
+  }
+  assert.equal(parse('<13>Nov 24 10:00:00 h p[1]: x', ctx)!.attributes['syslog.procid'], '1');
+});
+
+test('lines that are not syslog: null', () => {
+  for (const line of [
+    '', 'hello', '<999>1 2026-11-24T10:00:00Z h a - - - x', '<34>1 notatime h a - - - x', '<34>1 - h a - - [broken',
+    '2026-11-24T10:00:00Z ERROR main: app line', 'Nov 24 garbage',
+  ]) assert.equal(parse(line, ctx), null, line);
+});
+
+test('modes and options', () => {
+  const only5424 = createSyslogParser({ mode: 'rfc5424' });
+  assert.equal(only5424('<34>Nov 24 10:00:00 h p: x', ctx), null);
+  const only3164 = createSyslogParser({ mode: 'rfc3164', appAsService: false });
+  assert.equal(only3164('<34>1 - - - - - -', ctx), null);
+  assert.equal(only3164('<34>Nov 24 10:00:00 h p: x', ctx)!.service, undefined);
+});
