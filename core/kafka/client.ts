@@ -34,6 +34,8 @@ const pinoLogCreator: logCreator = () => {
   const logger = log('kafkajs');
   return ({ level, log: entry }) => {
     const { message, ...rest } = entry;
+    // Our sink retries on its own, deliberately; kafkajs's warning about it is noise.
+    if (message.startsWith('Limiting retries for the idempotent producer')) return;
     logger[LEVELS[level] ?? 'debug'](rest, message);
   };
 };
@@ -76,3 +78,35 @@ export function createKafka(options: ClientOptions): KafkaClient {
 }
 
 export { CompressionTypes };
+
+/**
+ * Waits until Kafka answers, logging a clear message with the address and backing off between tries
+ * (1 s doubling to 30 s). Gives up after `timeoutMs` (default: never) with a KAFKA_UNREACHABLE error.
+ */
+export async function waitForKafka(brokers: string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  const { TributaryError } = await import('../errors.ts');
+  const started = Date.now();
+  let backoff = 1000;
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    const admin = createKafka({ brokers, clientId: 'tributary-probe', retries: 0, connectionTimeoutMs: 2000 }).admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      await admin.disconnect();
+      if (attempt > 1) log('kafka').info({ brokers }, 'Kafka is reachable.');
+      return;
+    } catch (err) {
+      await admin.disconnect().catch(() => undefined);
+      const elapsed = Date.now() - started;
+      if (options.timeoutMs !== undefined && elapsed + backoff > options.timeoutMs) {
+        throw new TributaryError('KAFKA_UNREACHABLE', `Kafka at ${brokers.join(',')} cannot be reached (${(err as Error).message}); start it with \`npx tributary stack up\` or set --brokers / TRIBUTARY_BROKERS`, { canRetry: true, cause: err });
+      }
+      log('kafka').warn({ brokers, attempt, retryInMs: backoff, err: (err as Error).message }, `Kafka at ${brokers.join(',')} cannot be reached; retrying.`);
+      if (options.signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 30_000);
+    }
+  }
+}

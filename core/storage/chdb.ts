@@ -53,13 +53,11 @@ export class ChdbStore implements Store {
   readonly location: string;
   private session: ChdbSession | undefined;
   private readonly lockPath: string;
-  private readonly database: string;
 
-  private constructor(dir: string, session: ChdbSession, lockPath: string, database: string) {
+  private constructor(dir: string, session: ChdbSession, lockPath: string) {
     this.location = dir;
     this.session = session;
     this.lockPath = lockPath;
-    this.database = database;
   }
 
   static async open(config: EmbeddedStoreConfig): Promise<ChdbStore> {
@@ -75,7 +73,7 @@ export class ChdbStore implements Store {
       const { Session } = await import('chdb');
       const session = new Session(dir, { installSignalHandlers: false });
       const database = config.database ?? 'default';
-      const store = new ChdbStore(dir, session, lockPath, database);
+      const store = new ChdbStore(dir, session, lockPath);
       if (database !== 'default') {
         await store.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
         await store.command(`USE ${database}`);

@@ -84,3 +84,44 @@ export async function migrate(store: Store, options: { dir?: string; vars?: Part
   }
   return { applied, current: Math.max(newest, ...migrations.map((m) => m.version), 0) };
 }
+
+/**
+ * Where each retention setting applies: the table and the expression its TTL counts from. The
+ * migrations create these TTLs from `MigrationVars`; `setRetention` changes them on a live store.
+ */
+export const RETENTION: ReadonlyArray<{ table: string; from: string; days: 'logs_ttl_days' | 'metrics_ttl_days' | 'windows_ttl_days' | 'rollup_ttl_days' }> = [
+  { table: 'logs', from: 'toDateTime(time)', days: 'logs_ttl_days' },
+  { table: 'logs_1m', from: 'minute', days: 'logs_ttl_days' },
+  { table: 'metrics', from: 'toDateTime(time)', days: 'metrics_ttl_days' },
+  { table: 'pipeline_stats', from: 'toDateTime(time)', days: 'metrics_ttl_days' },
+  { table: 'service_windows', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
+  { table: 'metric_windows', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
+  { table: 'anomalies', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
+  { table: 'logs_1h', from: 'hour', days: 'rollup_ttl_days' },
+  { table: 'log_patterns_1h', from: 'hour', days: 'rollup_ttl_days' },
+  { table: 'metrics_1h', from: 'hour', days: 'rollup_ttl_days' },
+];
+
+/** The `ALTER TABLE ... MODIFY TTL` statements that apply the retention settings given (and only those). */
+export function retentionStatements(vars: Partial<MigrationVars>): string[] {
+  const statements: string[] = [];
+  for (const { table, from, days } of RETENTION) {
+    const value = vars[days];
+    if (value === undefined) continue;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new TributaryError('CONFIG_INVALID', `${days} must be a whole number of days (at least 1), not ${String(value)}`);
+    statements.push(`ALTER TABLE ${table} MODIFY TTL ${from} + INTERVAL ${n} DAY`);
+  }
+  return statements;
+}
+
+/**
+ * Changes retention on a store that is already migrated (e.g. `{ logs_ttl_days: 7 }`). Whole parts
+ * past the new limit are dropped on the next merge, because the tables use `ttl_only_drop_parts`.
+ */
+export async function setRetention(store: Store, vars: Partial<MigrationVars>): Promise<string[]> {
+  const statements = retentionStatements(vars);
+  for (const statement of statements) await store.command(statement);
+  if (statements.length > 0) log('storage').info({ vars, store: store.location }, 'Changed retention.');
+  return statements;
+}

@@ -1,5 +1,6 @@
 -- Raw log records. Ordered by (service, time) because every dashboard query filters a service and a
--- time range; partitioned by day so that retention drops whole parts.
+-- time range; partitioned by day so that retention drops whole parts. Inserts carry a deduplication
+-- token (topic/partition/offset range), which the deduplication window below honours.
 CREATE TABLE IF NOT EXISTS logs (
   time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
   observed_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
@@ -7,6 +8,9 @@ CREATE TABLE IF NOT EXISTS logs (
   host LowCardinality(String),
   severity_text LowCardinality(String),
   severity_number UInt8,
+  -- The canonical level word (as severityText in core/contracts/records.ts), whatever the source wrote.
+  level LowCardinality(String) ALIAS multiIf(severity_number = 0, 'UNSPECIFIED', severity_number <= 4, 'TRACE',
+    severity_number <= 8, 'DEBUG', severity_number <= 12, 'INFO', severity_number <= 16, 'WARN', severity_number <= 20, 'ERROR', 'FATAL'),
   body String CODEC(ZSTD(1)),
   attributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
   resource Map(LowCardinality(String), String) CODEC(ZSTD(1)),

@@ -17,7 +17,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toDate(minute)
 ORDER BY (service, level, minute)
 TTL minute + INTERVAL {{logs_ttl_days}} DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 100000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS logs_1m_mv TO logs_1m AS
 SELECT
@@ -45,7 +45,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(hour)
 ORDER BY (service, level, hour)
 TTL hour + INTERVAL {{rollup_ttl_days}} DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 100000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS logs_1h_mv TO logs_1h AS
 SELECT
@@ -71,7 +71,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(hour)
 ORDER BY (service, pattern_id, hour)
 TTL hour + INTERVAL {{rollup_ttl_days}} DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 100000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS log_patterns_1h_mv TO log_patterns_1h AS
 SELECT service, pattern_id, toStartOfHour(time) AS hour, countState() AS records
@@ -94,7 +94,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(hour)
 ORDER BY (service, name, host, hour)
 TTL hour + INTERVAL {{rollup_ttl_days}} DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 100000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS metrics_1h_mv TO metrics_1h AS
 SELECT

@@ -1,0 +1,46 @@
+/**
+ * The contract between the agent's sources and its sink. A source turns what it reads into events
+ * and hands them over in batches; `emit` resolves when the sink has room (that is the backpressure),
+ * and `onDelivered` runs once Kafka acknowledged every event of the batch, which is when a source may
+ * move its checkpoint.
+ */
+import { type Logger } from '../core/log.ts';
+import { type LogRecord, type MetricPoint, type RecordOrigin } from '../core/contracts/records.ts';
+
+export type AgentEvent = { type: 'log'; record: LogRecord } | { type: 'metric'; point: MetricPoint };
+
+export interface EventBatch {
+  events: AgentEvent[];
+  /** Called once, after Kafka acknowledged every event of the batch. */
+  onDelivered?: () => void;
+}
+
+/** A raw line and where it came from, before parsing. */
+export interface RawLine {
+  text: string;
+  origin: RecordOrigin;
+  /** Service and host of this source; a parsed field may override them. */
+  service: string;
+  host: string;
+  observedMs: number;
+  attributes?: Record<string, string>;
+}
+
+export interface SourceContext {
+  emit(batch: EventBatch): Promise<void>;
+  /** Parses, redacts and shapes one line into a log record (the agent's transform chain). */
+  toRecord(line: RawLine): LogRecord;
+  log: Logger;
+}
+
+export interface Source {
+  readonly name: string;
+  /** Starts reading; resolves once the source is running (not when it ends). */
+  start(ctx: SourceContext): Promise<void>;
+  /** Stops reading new data; in-flight batches may still be delivered. */
+  pause(): Promise<void>;
+  /** Final stop, after the sink flushed: persist checkpoints and release files. */
+  stop(): Promise<void>;
+  /** Resolves when a finite source (stdin) has read everything. */
+  readonly done?: Promise<void>;
+}

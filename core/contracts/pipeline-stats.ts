@@ -1,0 +1,31 @@
+/**
+ * The names workers write into `pipeline_stats` (PipelineStatRow) and the Pipeline health dashboard
+ * and alert rules read. A counter row holds what happened since the instance's previous row (a
+ * delta, so sums over any range are right across restarts); a gauge row holds the value at `time`.
+ */
+
+/** Stages of the worker, in the order records pass them. */
+export const STAGES = ['consume', 'decode', 'patterns', 'windows', 'score', 'store'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const PipelineStat = {
+  /** Counter: records that entered the stage. */
+  recordsIn: 'records_in',
+  /** Counter: records (or rows) the stage handed on. */
+  recordsOut: 'records_out',
+  /** Counter: records the stage sent to `dlq.v1`. */
+  dlqRecords: 'dlq_records',
+  /** Counter: records that arrived after their window closed. */
+  lateRecords: 'late_records',
+  /** Gauge, stage `consume`: records between the committed offset and the log end, summed over the instance's partitions. */
+  consumerLag: 'consumer_lag',
+  /** Gauge: duration of the stage's last batch, milliseconds. */
+  batchMs: 'batch_ms',
+  /** Gauge: records in the stage's last batch. */
+  batchSize: 'batch_size',
+  /** Gauge, stage `score`: duration of the last `session.run`, milliseconds. */
+  modelMs: 'model_ms',
+} as const;
+
+/** The service name under which agents send their own counters as metric points on `metrics.v1`. */
+export const AGENT_SERVICE = 'tributary-agent';
