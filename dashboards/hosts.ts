@@ -1,0 +1,99 @@
+/**
+ * Hosts: the metric windows of each host (min/mean/max/p95 per window), their model scores, and the
+ * host anomalies. Windows are read with FINAL so that a re-emitted (late) window counts once.
+ */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { inVar } from './clickhouse.ts';
+import { newDashboard, queryVariable, tablePanel, timeSeries } from './panels.ts';
+
+export const HOSTS_UID = 'tributary-hosts';
+
+export function hostsDashboard(): dashboard.Dashboard {
+  const host = inVar('host', 'host');
+  const metric = inVar('name', 'metric');
+  return newDashboard(HOSTS_UID, 'Tributary / Hosts', 'Host metric windows, their anomaly scores, and host anomalies.')
+    .withVariable(
+      queryVariable('host', 'Host', `SELECT DISTINCT host FROM metric_windows WHERE $__timeFilter(window_start) ORDER BY host`),
+    )
+    .withVariable(
+      queryVariable('metric', 'Metric', `SELECT DISTINCT name FROM metric_windows WHERE $__timeFilter(window_start) ORDER BY name`),
+    )
+    .withPanel(
+      timeSeries(
+        'Mean per window',
+        `
+        SELECT $__timeInterval(window_start) AS time, concat(host, ' ', name) AS series, avg(mean) AS mean
+        FROM metric_windows FINAL
+        WHERE $__timeFilter(window_start) AND ${host} AND ${metric}
+        GROUP BY time, series
+        ORDER BY time
+        `,
+        { w: 24 },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Max and p95 per window',
+        `
+        SELECT $__timeInterval(window_start) AS time, concat(host, ' ', name) AS series, max(max) AS max, max(p95) AS p95
+        FROM metric_windows FINAL
+        WHERE $__timeFilter(window_start) AND ${host} AND ${metric}
+        GROUP BY time, series
+        ORDER BY time
+        `,
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Anomaly score and threshold',
+        `
+        SELECT $__timeInterval(window_start) AS time, host, max(score) AS score, max(threshold) AS threshold
+        FROM metric_windows FINAL
+        WHERE $__timeFilter(window_start) AND scored = 1 AND ${host} AND ${metric}
+        GROUP BY time, host
+        ORDER BY time
+        `,
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'Latest window per host and metric',
+        `
+        SELECT host, name, service, argMax(window_start, window_start) AS window_start, argMax(last, window_start) AS last,
+          argMax(mean, window_start) AS mean, argMax(max, window_start) AS max, argMax(score, window_start) AS score,
+          argMax(anomaly, window_start) AS anomaly
+        FROM metric_windows FINAL
+        WHERE $__timeFilter(window_start) AND ${host} AND ${metric}
+        GROUP BY host, name, service
+        ORDER BY host, name
+        `,
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'Host anomalies',
+        `
+        SELECT toDateTime(window_start) AS window_start, host, service, round(score, 3) AS score, round(threshold, 3) AS threshold,
+          model, arrayStringConcat(top_features, '; ') AS top_features
+        FROM anomalies FINAL
+        WHERE kind = 'host' AND $__timeFilter(window_start) AND ${host}
+        ORDER BY window_start DESC
+        LIMIT 100
+        `,
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Hourly mean (30 days, rollup of raw metrics)',
+        `
+        SELECT hour AS time, concat(host, ' ', name) AS series, avgMerge(avg_value) AS mean
+        FROM metrics_1h
+        WHERE $__timeFilter(hour) AND ${host} AND ${metric}
+        GROUP BY time, series
+        ORDER BY time
+        `,
+        { w: 24, timeFrom: '30d', interval: '1h' },
+      ),
+    )
+    .build();
+}

@@ -1,0 +1,109 @@
+/**
+ * Patterns: which log templates dominate, which are new, and how each one trends. Pattern totals
+ * come from `log_patterns` (per-batch deltas, aggregated again on read because merges are eventual);
+ * counts over time from the hourly pattern rollup, or from raw logs when the range is short.
+ */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { inVar } from './clickhouse.ts';
+import { newDashboard, queryVariable, tablePanel, timeSeries } from './panels.ts';
+import { SERVICE_VARIABLE_SQL } from './service-overview.ts';
+
+export const PATTERNS_UID = 'tributary-patterns';
+
+export function patternsDashboard(): dashboard.Dashboard {
+  const svc = inVar('service', 'service');
+  return newDashboard(PATTERNS_UID, 'Tributary / Patterns', 'Top patterns, new patterns and pattern trends per service.')
+    .withVariable(queryVariable('service', 'Service', SERVICE_VARIABLE_SQL))
+    .withPanel(
+      tablePanel(
+        'Top patterns in range',
+        `
+        SELECT r.service AS service, r.pattern_id AS pattern_id, t.template AS template, r.records AS records,
+          t.first_seen AS first_seen, t.last_seen AS last_seen
+        FROM (
+          SELECT service, pattern_id, countMerge(records) AS records
+          FROM log_patterns_1h
+          WHERE $__timeFilter(hour) AND ${svc}
+          GROUP BY service, pattern_id
+        ) AS r
+        LEFT JOIN (
+          SELECT service, pattern_id, anyLast(template) AS template, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+          FROM log_patterns
+          WHERE ${svc}
+          GROUP BY service, pattern_id
+        ) AS t ON r.service = t.service AND r.pattern_id = t.pattern_id
+        ORDER BY records DESC
+        LIMIT 50
+        `,
+        { description: 'Counted from the hourly pattern rollup, so the edges of the range count whole hours.' },
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'New patterns (first seen in range)',
+        `
+        SELECT service, pattern_id, anyLast(template) AS template, min(first_seen) AS first_seen,
+          max(last_seen) AS last_seen, sum(count) AS records
+        FROM log_patterns
+        WHERE ${svc}
+        GROUP BY service, pattern_id
+        HAVING first_seen >= $__fromTime AND first_seen <= $__toTime
+        ORDER BY first_seen DESC
+        LIMIT 100
+        `,
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Top 10 patterns over time',
+        `
+        WITH top AS (
+          SELECT service, pattern_id
+          FROM log_patterns_1h
+          WHERE $__timeFilter(hour) AND ${svc}
+          GROUP BY service, pattern_id
+          ORDER BY countMerge(records) DESC
+          LIMIT 10
+        )
+        SELECT $__timeInterval(time) AS time, concat(service, ' ', pattern_id) AS pattern, count() AS records
+        FROM logs
+        WHERE $__interval_s < 3600 AND $__timeFilter(time) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
+        GROUP BY time, pattern
+        UNION ALL
+        SELECT $__timeInterval(hour) AS time, concat(service, ' ', pattern_id) AS pattern, countMerge(records) AS records
+        FROM log_patterns_1h
+        WHERE $__interval_s >= 3600 AND $__timeFilter(hour) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
+        GROUP BY time, pattern
+        ORDER BY time
+        `,
+        { w: 24, unit: 'short', description: 'Raw logs below an hour per point; the hourly pattern rollup above, so long ranges never scan raw logs.' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'New patterns per window',
+        `
+        SELECT $__timeInterval(window_start) AS time, service, sum(new_patterns) AS new_patterns
+        FROM service_windows FINAL
+        WHERE $__timeFilter(window_start) AND ${svc}
+        GROUP BY time, service
+        ORDER BY time
+        `,
+        { unit: 'short', bars: true },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Distinct patterns per window',
+        `
+        SELECT $__timeInterval(window_start) AS time, service, max(distinct_patterns) AS distinct_patterns
+        FROM service_windows FINAL
+        WHERE $__timeFilter(window_start) AND ${svc}
+        GROUP BY time, service
+        ORDER BY time
+        `,
+        { unit: 'short' },
+      ),
+    )
+    .build();
+}
