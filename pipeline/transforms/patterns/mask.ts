@@ -13,33 +13,43 @@ const MONTHS = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*';
 const TLDS = '[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|local|lan|internal|localdomain|arpa';
 
 // Whole-body rules, applied before tokenising because these values can contain spaces or many separators.
-// Order matters: the longer, more specific shapes go first.
-const BODY_RULES: RegExp[] = [
+// Order matters: the longer, more specific shapes go first. `needs` is a substring without which the rule
+// cannot match, so that most bodies skip most scans.
+const BODY_RULES: { needs: string; re: RegExp }[] = [
   // URLs
-  /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g,
+  { needs: '://', re: /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g },
   // UUIDs
-  /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g,
+  { needs: '-', re: /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g },
   // date and time (ISO 8601 and the common `2017-05-16 00:00:00.008`), with optional zone
-  /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g,
-  // syslog and C `ctime` dates: `Jun 14 15:16:01`, `Fri Jul  1 07:57:30 2005`, `Mon, 20 Jun 2005 ...`
-  new RegExp(
-    `\\b(?:${DAYS},?\\s+)?(?:${MONTHS}\\s+\\d{1,2}|\\d{1,2}\\s+${MONTHS})(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:\\s+\\d{4})?\\b`,
-    'g',
-  ),
+  { needs: '-', re: /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g },
+  // syslog and C `ctime` dates: `Jun 14 15:16:01`, `Fri Jul  1 07:57:30 2005`, `Mon, 20 Jun 2005 10:00`
+  {
+    needs: ':',
+    re: new RegExp(
+      `\\b(?:${DAYS},?\\s+)?(?:${MONTHS}\\s+\\d{1,2}|\\d{1,2}\\s+${MONTHS})(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:\\s+\\d{4})?\\b`,
+      'g',
+    ),
+  },
   // clock times `15:42:50`, `15:42:50.675`
-  /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g,
+  { needs: ':', re: /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g },
   // MAC addresses
-  /\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b/g,
+  { needs: ':', re: /\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b/g },
+  // sizes and durations: a number and its unit are one value (`1.16 KB`, `250 ms`, `3 sec`)
+  { needs: '', re: /\b\d+(?:\.\d+)?\s?(?:[kKMGTP]i?B|bytes?|ms|us|µs|ns|sec|secs|seconds?|mins?|minutes?|hours?)\b/g },
+  // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers
+  { needs: '/', re: /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*/g },
+];
+
+// Rules for tokens holding a dot, host names first so that an address inside one
+// (`dsl-059.45.101.203.example.net`) does not break it up.
+const DOTTED_RULES: RegExp[] = [
   // host names (at least two labels, ending in a top-level domain), with optional port
   new RegExp(`(?<![\\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+(?:${TLDS})(?::\\d{1,5})?(?![\\w-])`, 'g'),
   // IPv4 with optional port
   /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
-  // sizes and durations: a number and its unit are one value (`1.16 KB`, `250 ms`, `3 s`)
-  /\b\d+(?:\.\d+)?\s?(?:[kKMGTP]i?B|bytes?|ms|us|µs|ns|sec|secs|seconds?|mins?|minutes?|hours?)\b/g,
-  // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers
-  /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*/g,
 ];
 
+const DIGIT = /[0-9]/;
 const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
 const HEX_WORD = /^(?:0[xX])?[0-9a-fA-F]+$/;
 const LETTERS_THEN_DIGITS = /^([A-Za-z]{2,})[0-9]+$/;
@@ -66,6 +76,8 @@ function maskWord(word: string): string {
 export function maskToken(token: string): string {
   // An empty quote or bracket pair is a value that happens to be empty: `from 1.2.3.4 () at`.
   if (EMPTY_PAIR.has(token)) return WILDCARD;
+  // Only words with a digit change, and most tokens have none.
+  if (!DIGIT.test(token) && !token.includes(WILDCARD)) return token;
   let out = '';
   let start = -1;
   let hasLetter = false;
@@ -107,12 +119,16 @@ export function maskToken(token: string): string {
 /** Splits a body on whitespace and masks every token. */
 export function maskBody(body: string): string[] {
   let text = body;
-  for (const rule of BODY_RULES) text = text.replace(rule, WILDCARD);
+  if (DIGIT.test(text) || text.includes('/')) {
+    for (const rule of BODY_RULES) if (text.includes(rule.needs)) text = text.replace(rule.re, WILDCARD);
+  }
   const tokens = text.split(/\s+/);
   const out: string[] = [];
   for (const t of tokens) {
     if (t === '') continue;
-    const m = maskToken(t);
+    let d = t;
+    if (t.includes('.')) for (const rule of DOTTED_RULES) d = d.replace(rule, WILDCARD);
+    const m = maskToken(d);
     // A run of variables is one variable: values of varying length (`1.16 KB`, `(host.name)`) then line up.
     if (m === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
     out.push(m);

@@ -2,6 +2,11 @@
  * The online log pattern miner: a log body goes in, its pattern id and template come out. Bodies are
  * masked, then joined to the most similar cluster of the same shape (or start a new one); the state
  * is bounded (LRU over clusters) and can be exported to JSON and restored.
+ *
+ * Ids: a cluster's id is derived from its first template (SHA-256 of the masked first body, 16 hex
+ * chars) and never changes while its template generalises. When several clusters turn out to be one
+ * event with a plain-word variable (`for user cyrus`, `for user news`), they are merged into the oldest;
+ * the ids of the others become aliases of it (`resolve(id)`), kept as long as the bound allows.
  */
 import { createHash } from 'node:crypto';
 import { isInstance, maskBody, WILDCARD } from './mask.ts';
@@ -26,11 +31,13 @@ interface Cluster {
   id: string;
   tokens: string[];
   template: string;
-  /** Tokens of the template that are not `<*>`; a line must repeat a share of them to join. */
-  constants: number;
   count: number;
+  /** Creation order; a merge keeps the oldest cluster. */
+  seq: number;
   groupKey: string;
+  /** Set when the cluster was evicted or merged; `mergedInto` then names the survivor. */
   alive: boolean;
+  mergedInto?: Cluster;
 }
 
 export interface PatternMinerSnapshot {
@@ -38,6 +45,8 @@ export interface PatternMinerSnapshot {
   options: PatternMinerOptions;
   /** Least recently used first, so that restoring keeps the eviction order. */
   clusters: { id: string; template: string; count: number }[];
+  /** Ids of merged clusters and the id they were merged into. */
+  aliases: [string, string][];
 }
 
 /** The id of a template: the first 16 hex chars of its SHA-256, the same in every process. */
@@ -51,10 +60,15 @@ export class PatternMiner {
   private readonly clusters = new Map<string, Cluster>();
   private readonly groups = new Map<string, Cluster[]>();
   private readonly cache = new Map<string, Cluster>();
+  private readonly aliases = new Map<string, string>();
+  private readonly namingWords: Set<string>;
+  private seq = 0;
   private evictedCount = 0;
+  private mergedCount = 0;
 
   constructor(options: Partial<PatternMinerOptions> = {}) {
     this.options = resolvePatternMinerOptions(options);
+    this.namingWords = new Set(this.options.namingWords.map((w) => w.toLowerCase()));
   }
 
   /** Clusters evicted so far to honour `maxClusters`. */
@@ -62,6 +76,12 @@ export class PatternMiner {
     return this.evictedCount;
   }
 
+  /** Clusters merged into an older one so far. */
+  get merges(): number {
+    return this.mergedCount;
+  }
+
+  /** Clusters in memory. */
   get size(): number {
     return this.clusters.size;
   }
@@ -73,8 +93,9 @@ export class PatternMiner {
       tokens[tokens.length - 1] = WILDCARD;
     }
     const key = tokens.join(' ');
-    const cached = this.cache.get(key);
-    if (cached !== undefined && cached.alive) return this.hit(cached, tokens, false);
+    let cached = this.cache.get(key);
+    while (cached !== undefined && !cached.alive) cached = cached.mergedInto;
+    if (cached !== undefined) return this.hit(cached, tokens, false);
 
     const groupKey = groupKeyOf(tokens);
     const group = this.groups.get(groupKey);
@@ -82,33 +103,46 @@ export class PatternMiner {
     let bestScore = -1;
     if (group) {
       for (const c of group) {
-        const score = similarity(c, tokens);
+        const score = similarity(c.tokens, tokens);
         if (score > bestScore) {
           bestScore = score;
           best = c;
         }
       }
     }
-    if (best !== undefined && bestScore >= this.options.similarity) {
+    if (best === undefined || bestScore < this.options.similarity) {
+      best = group ? this.mergeSiblings(group, tokens) : undefined;
+    }
+    if (best !== undefined) {
       this.remember(key, best);
       return this.hit(best, tokens, true);
     }
     const id = patternIdOf(key);
     const same = this.clusters.get(id);
     if (same !== undefined) {
-      // A cluster born from the same template is alive (a hash collision is not a concern at 64 bits).
+      // A cluster born from the same template is still alive (after a merge changed its shape).
       this.remember(key, same);
       return this.hit(same, tokens, true);
     }
-    const cluster = this.add(id, tokens, 0);
+    const cluster = this.add(id, tokens, 1);
     this.remember(key, cluster);
-    cluster.count = 1;
     return { patternId: id, template: cluster.template, isNew: true };
   }
 
-  /** The current template of a pattern, or undefined when it is not (or no longer) in memory. */
+  /** The id a pattern id stands for now: itself, or the cluster it was merged into. */
+  resolve(patternId: string): string {
+    let id = patternId;
+    for (let hops = 0; hops < 64; hops++) {
+      const next = this.aliases.get(id);
+      if (next === undefined) return id;
+      id = next;
+    }
+    return id;
+  }
+
+  /** The current template of a pattern (following merges), or undefined when it is no longer in memory. */
   template(patternId: string): string | undefined {
-    return this.clusters.get(patternId)?.template;
+    return this.clusters.get(this.resolve(patternId))?.template;
   }
 
   /** All clusters, least recently used first. */
@@ -119,11 +153,13 @@ export class PatternMiner {
   snapshot(): PatternMinerSnapshot {
     return {
       version: 1,
-      options: { ...this.options },
+      options: { ...this.options, namingWords: [...this.options.namingWords] },
       clusters: [...this.clusters.values()].map((c) => ({ id: c.id, template: c.template, count: c.count })),
+      aliases: [...this.aliases.entries()],
     };
   }
 
+  /** A miner with the state of `snapshot`; `options` override the saved ones (the bound, say). */
   static restore(snapshot: PatternMinerSnapshot, options: Partial<PatternMinerOptions> = {}): PatternMiner {
     if (snapshot?.version !== 1 || !Array.isArray(snapshot.clusters)) {
       throw new Error('not a pattern miner snapshot (version 1)');
@@ -132,6 +168,7 @@ export class PatternMiner {
     for (const c of snapshot.clusters) {
       miner.add(c.id, c.template === '' ? [] : c.template.split(' '), c.count);
     }
+    for (const [from, to] of snapshot.aliases ?? []) miner.alias(from, to);
     return miner;
   }
 
@@ -149,11 +186,58 @@ export class PatternMiner {
     for (let i = 0; i < t.length; i++) {
       if (t[i] !== WILDCARD && t[i] !== tokens[i]) {
         t[i] = generaliseToken(t[i]!, tokens[i]!);
-        if (t[i] === WILDCARD) cluster.constants--;
         changed = true;
       }
     }
     if (changed) cluster.template = t.join(' ');
+  }
+
+  /**
+   * A line that fits no cluster may be one more value of a plain-word variable: when enough clusters
+   * of its group differ from it in one and the same place only, they become one cluster with `<*>`
+   * there (the oldest survives) and the line joins it.
+   */
+  private mergeSiblings(group: Cluster[], tokens: string[]): Cluster | undefined {
+    let byPlace: Map<number, Cluster[]> | undefined;
+    for (const c of group) {
+      const place = soleDifference(c.tokens, tokens, this.options.similarity);
+      if (place < 0) continue;
+      byPlace ??= new Map();
+      const list = byPlace.get(place);
+      if (list) list.push(c);
+      else byPlace.set(place, [c]);
+    }
+    if (!byPlace) return undefined;
+    for (const [place, siblings] of byPlace) {
+      const named = place > 0 && this.namingWords.has(bareWord(tokens[place - 1]!));
+      if (siblings.length + 1 < (named ? 2 : this.options.siblings)) continue;
+      let survivor = siblings[0]!;
+      for (const c of siblings) if (c.seq < survivor.seq) survivor = c;
+      survivor.tokens[place] = WILDCARD;
+      for (const c of siblings) {
+        if (c === survivor) continue;
+        for (let i = 0; i < c.tokens.length; i++) {
+          if (survivor.tokens[i] !== c.tokens[i]) survivor.tokens[i] = generaliseToken(survivor.tokens[i]!, c.tokens[i]!);
+        }
+        survivor.count += c.count;
+        this.retire(c);
+        c.mergedInto = survivor;
+        this.alias(c.id, survivor.id);
+        this.mergedCount++;
+      }
+      survivor.template = survivor.tokens.join(' ');
+      return survivor;
+    }
+    return undefined;
+  }
+
+  private alias(from: string, to: string): void {
+    this.aliases.delete(from);
+    this.aliases.set(from, to);
+    // Aliases share the clusters' bound; the oldest go first.
+    while (this.aliases.size > this.options.maxClusters) {
+      this.aliases.delete(this.aliases.keys().next().value as string);
+    }
   }
 
   private remember(key: string, cluster: Cluster): void {
@@ -165,29 +249,36 @@ export class PatternMiner {
   }
 
   private add(id: string, tokens: string[], count: number): Cluster {
-    const template = tokens.join(' ');
-    let constants = 0;
-    for (const t of tokens) if (t !== WILDCARD) constants++;
-    const cluster: Cluster = { id, tokens: [...tokens], template, constants, count, groupKey: groupKeyOf(tokens), alive: true };
+    const cluster: Cluster = {
+      id,
+      tokens: [...tokens],
+      template: tokens.join(' '),
+      count,
+      seq: this.seq++,
+      groupKey: groupKeyOf(tokens),
+      alive: true,
+    };
     this.clusters.set(id, cluster);
     const group = this.groups.get(cluster.groupKey);
     if (group) group.push(cluster);
     else this.groups.set(cluster.groupKey, [cluster]);
-    while (this.clusters.size > this.options.maxClusters) this.evictOldest();
+    while (this.clusters.size > this.options.maxClusters) {
+      this.retire(this.clusters.values().next().value as Cluster);
+      this.evictedCount++;
+    }
     return cluster;
   }
 
-  private evictOldest(): void {
-    const oldest = this.clusters.values().next().value as Cluster;
-    this.clusters.delete(oldest.id);
-    oldest.alive = false;
-    const group = this.groups.get(oldest.groupKey);
+  /** Takes a cluster out of memory (evicted, or merged into another). */
+  private retire(cluster: Cluster): void {
+    this.clusters.delete(cluster.id);
+    cluster.alive = false;
+    const group = this.groups.get(cluster.groupKey);
     if (group) {
-      const i = group.indexOf(oldest);
+      const i = group.indexOf(cluster);
       if (i >= 0) group.splice(i, 1);
-      if (group.length === 0) this.groups.delete(oldest.groupKey);
+      if (group.length === 0) this.groups.delete(cluster.groupKey);
     }
-    this.evictedCount++;
   }
 }
 
@@ -195,13 +286,16 @@ function groupKeyOf(tokens: string[]): string {
   return String(tokens.length);
 }
 
+function bareWord(token: string): string {
+  return token.replace(/[^A-Za-z]/g, '').toLowerCase();
+}
+
 /**
- * Share of the cluster's tokens that the line repeats in place, or -1 when they differ in a place where
+ * Share of the template's tokens that the line repeats in place, or -1 when they differ in a place where
  * neither token is an instance of the other: `VM Started` and `VM Stopped` are two events, not one with
  * a variable, and so are `HTTPS` and `SOCKS<*>`; but `chdir(pwd)` fits `chdir(<*>)`.
  */
-function similarity(cluster: Cluster, tokens: string[]): number {
-  const t = cluster.tokens;
+function similarity(t: string[], tokens: string[]): number {
   let same = 0;
   for (let i = 0; i < t.length; i++) {
     const a = t[i]!;
@@ -213,6 +307,28 @@ function similarity(cluster: Cluster, tokens: string[]): number {
     }
   }
   return same / t.length;
+}
+
+/**
+ * The one place where template and line conflict, when all else fits well enough and at least two plain
+ * words agree; else -1.
+ */
+function soleDifference(t: string[], tokens: string[], threshold: number): number {
+  let same = 0;
+  let place = -1;
+  for (let i = 0; i < t.length; i++) {
+    const a = t[i]!;
+    const b = tokens[i]!;
+    if (a === b) {
+      if (a !== WILDCARD) same++;
+    } else if (!compatible(a, b)) {
+      if (place >= 0) return -1;
+      place = i;
+    }
+  }
+  // The first word usually names the event itself, and a line of one or two words says too little to
+  // tell a variable from a different event.
+  return place > 0 && same >= 2 && (same + 1) / t.length >= threshold ? place : -1;
 }
 
 function compatible(a: string, b: string): boolean {

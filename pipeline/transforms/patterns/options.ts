@@ -13,7 +13,19 @@ export interface PatternMinerOptions {
   maxTokens: number;
   /** Masked bodies remembered for the exact-match fast path. */
   cacheSize: number;
+  /** Clusters differing in one plain word only that are merged into one with a variable there. */
+  siblings: number;
+  /** Words after which a plain word is taken for a variable once two clusters differ in it. */
+  namingWords: string[];
 }
+
+// Nouns that introduce a value: `for user <*>`, `on host <*>`, `domain <*> is full`.
+const NAMING_WORDS: readonly string[] = [
+  'user', 'users', 'username', 'account', 'login', 'owner', 'host', 'hostname', 'domain', 'node',
+  'server', 'client', 'peer', 'class', 'file', 'filename', 'path', 'directory', 'dir', 'folder',
+  'package', 'module', 'plugin', 'service', 'database', 'db', 'table', 'queue', 'topic', 'tenant',
+  'project', 'container', 'pod', 'namespace', 'volume', 'bucket',
+];
 
 export const patternMinerSchema = {
   type: 'object',
@@ -47,6 +59,23 @@ export const patternMinerSchema = {
       default: 50000,
       description: 'Masked bodies remembered for the exact-match fast path (0 turns it off).',
     },
+    siblings: {
+      type: 'integer',
+      minimum: 2,
+      default: 5,
+      description:
+        'Clusters that are alike except for one plain word (`for user cyrus`, `for user news`, ...) are merged ' +
+        'into one, with a variable in that place, once this many exist; fewer are taken for distinct events ' +
+        '(`VM Started`, `VM Stopped`). The merged clusters keep the id of the oldest.',
+    },
+    namingWords: {
+      type: 'array',
+      items: { type: 'string' },
+      default: NAMING_WORDS,
+      description:
+        'Nouns that name the value after them (`user`, `host`, `domain`, ...): two clusters that differ only ' +
+        'in the word after one of these are already merged. Compared in lower case, without punctuation.',
+    },
   },
 } as const;
 
@@ -55,6 +84,9 @@ export const DEFAULT_PATTERN_MINER_OPTIONS = {
   similarity: 0.5,
   maxTokens: 256,
   cacheSize: 50000,
+  siblings: 5,
+  namingWords: [...NAMING_WORDS],
+
 } satisfies PatternMinerOptions;
 
 /** Fills in defaults and rejects unknown keys or out-of-range values, naming the key. */
@@ -67,6 +99,12 @@ export function resolvePatternMinerOptions(input: Partial<PatternMinerOptions> =
     const spec = props[key];
     if (!spec) throw new TributaryError('CONFIG_INVALID', `patterns: unknown option "${key}"`);
     if (value === undefined) continue;
+    if (spec.type === 'array') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+        throw new TributaryError('CONFIG_INVALID', `patterns: option "${key}" must be an array of strings`);
+      }
+      continue;
+    }
     const ok =
       typeof value === 'number' &&
       Number.isFinite(value) &&
@@ -81,9 +119,9 @@ export function resolvePatternMinerOptions(input: Partial<PatternMinerOptions> =
       );
     }
   }
-  const out: PatternMinerOptions = { ...DEFAULT_PATTERN_MINER_OPTIONS };
+  const out: PatternMinerOptions = { ...DEFAULT_PATTERN_MINER_OPTIONS, namingWords: [...DEFAULT_PATTERN_MINER_OPTIONS.namingWords] };
   for (const [key, value] of Object.entries(input)) {
-    if (value !== undefined) out[key as keyof PatternMinerOptions] = value;
+    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
   }
   return out;
 }
