@@ -1,0 +1,252 @@
+/**
+ * Redaction on the host, before anything leaves it: a record's body and attribute values in, the same
+ * with secrets and personal data masked out, plus a count per rule. Built-in rules cover bearer tokens,
+ * API keys, passwords in URLs and key=value pairs, AWS keys, JWTs, e-mail addresses and Luhn-valid card
+ * numbers; users add their own and can switch built-ins off by name.
+ */
+
+/** One redaction rule. `pattern` must be global; `trigger` is a cheap test that must pass before it runs. */
+export interface RedactionRule {
+  name: string;
+  pattern: RegExp;
+  /** Replacement string (`$1`, `$<name>` allowed) or a function of the match. */
+  replacement: string | ((match: string, ...groups: string[]) => string);
+  /** A cheap regex that every match satisfies; a line that fails it skips the rule (the pre-check). */
+  trigger?: RegExp;
+  /** A match is replaced only when this returns true (Luhn for card numbers). */
+  validate?: (match: string) => boolean;
+}
+
+/** A user rule as written in config. */
+export interface UserRuleConfig {
+  name: string;
+  /** JavaScript regular expression. */
+  pattern: string;
+  /** Replacement, `$1`/`$<name>` allowed; default `***`. */
+  replacement?: string;
+  /** Flags besides `g` (which is always set), e.g. `i`. */
+  flags?: string;
+}
+
+export interface RedactorOptions {
+  /** Built-in rule names to switch off. */
+  disabled?: string[];
+  /** User rules, applied after the built-ins. */
+  rules?: UserRuleConfig[];
+}
+
+/** Counts of replacements per rule name; pass one in to accumulate across calls. */
+export type RedactionCounts = Record<string, number>;
+
+const MASK = '***';
+
+// Key names whose values are secrets wherever they appear as key=value, key: value or "key": "value".
+const SECRET_KEYS = 'api[_-]?key|apikey|x-api-key|api[_-]?token|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|private[_-]?key|secret|token';
+const PASSWORD_KEYS = 'password|passwd|passphrase|pwd';
+// separator: `=`, `: `, `":"`, `": "`, `'='`; value: quoted or up to a delimiter.
+const SEP = `(["']?\\s*[:=]\\s*["']?)`;
+const VALUE = `([^\\s"'&,;}\\]]+)`;
+
+/** Luhn checksum over the digits of a card-number candidate. */
+export function luhnValid(candidate: string): boolean {
+  let sum = 0;
+  let double = false;
+  let digits = 0;
+  for (let i = candidate.length - 1; i >= 0; i--) {
+    const c = candidate.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) continue;
+    digits++;
+    let d = c;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits >= 13 && digits <= 19 && sum % 10 === 0;
+}
+
+/** The built-in rules, in the order they run (more specific first, so each secret is counted once). */
+export const BUILTIN_RULES: readonly RedactionRule[] = [
+  {
+    name: 'url_password',
+    // scheme://user:pass@host -> scheme://user:***@host
+    pattern: /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:@/?#]+):([^\s@/?#]+)@/g,
+    replacement: `$1:${MASK}@`,
+    trigger: /:\/\//,
+  },
+  {
+    name: 'jwt',
+    pattern: /\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+    replacement: MASK,
+    trigger: /eyJ/,
+  },
+  {
+    name: 'authorization_header',
+    // Authorization: <scheme> <credentials> (Basic, Bearer, Digest, ...): the credentials go, the scheme stays.
+    pattern: /\b((?:proxy-)?authorization)(["']?\s*[:=]\s*["']?)((?:[A-Za-z]+\s+)?)([^\s"',;]+)/gi,
+    replacement: (_m, key: string, sep: string, scheme: string, cred: string) => cred === MASK ? _m : `${key}${sep}${scheme}${MASK}`,
+    trigger: /authorization/i,
+  },
+  {
+    name: 'bearer_token',
+    // A real token is long or has digits; "bearer of bad news" is not one.
+    pattern: /\b(Bearer)(\s+)(?:(?=[\w\-.~+/]*\d)[\w\-.~+/]{8,}|[\w\-.~+/]{16,})=*/gi,
+    replacement: (_m, scheme: string, space: string) => `${scheme}${space}${MASK}`,
+    trigger: /bearer/i,
+  },
+  {
+    name: 'aws_access_key',
+    pattern: /\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})\b/g,
+    replacement: (m: string) => m.slice(0, 4) + MASK,
+    trigger: /A[KSGIRNP][IPDOA]A/,
+  },
+  {
+    name: 'aws_secret_key',
+    pattern: new RegExp(`\\b(aws_?secret_?(?:access_?)?key|secret_?access_?key)${SEP}([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`, 'gi'),
+    replacement: `$1$2${MASK}`,
+    trigger: /secret_?access|aws_?secret/i,
+  },
+  {
+    name: 'token_prefix',
+    // Providers' self-identifying secrets: Stripe, GitHub, Slack, GitLab, Google, npm, OpenAI, SendGrid.
+    pattern: /\b(sk_live_|sk_test_|rk_live_|rk_test_|whsec_|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|xox[bpoars]-|xapp-|glpat-|AIza|npm_|sk-(?:proj-)?|SG\.)[A-Za-z0-9_\-.]{10,}/g,
+    replacement: `$1${MASK}`,
+    // Broader than the prefixes but about half the cost of listing them.
+    trigger: /[kcpoustrm]_|[bpoarstk]-|AIza|SG\./,
+  },
+  {
+    name: 'api_key',
+    pattern: new RegExp(`\\b(${SECRET_KEYS})${SEP}${VALUE}`, 'gi'),
+    replacement: (_m, key: string, sep: string, value: string) => value.startsWith(MASK) || value.endsWith(MASK) ? `${key}${sep}${value}` : `${key}${sep}${MASK}`,
+    trigger: /key|token|secret/i,
+  },
+  {
+    name: 'password',
+    pattern: new RegExp(`\\b(${PASSWORD_KEYS})${SEP}${VALUE}`, 'gi'),
+    replacement: (_m, key: string, sep: string, value: string) => value === MASK ? `${key}${sep}${value}` : `${key}${sep}${MASK}`,
+    trigger: /pass|pwd/i,
+  },
+  {
+    name: 'email',
+    // Not the user part of a URL (`https://user@host`), which is not an address.
+    pattern: /(?<![\w.%+-])(?<!\/\/)[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b/g,
+    replacement: `${MASK}@$1`,
+    trigger: /@/,
+  },
+  {
+    name: 'card_number',
+    // 13-19 digits, optionally grouped by spaces or dashes, starting like a card network (2-6); Luhn-checked.
+    pattern: /(?<![\d-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])/g,
+    replacement: (m: string) => `${MASK}${m.replace(/\D/g, '').slice(-4)}`,
+    trigger: /[2-6]\d{3}[ -]?\d{4}[ -]?\d{4}/,
+    validate: luhnValid,
+  },
+];
+
+export const BUILTIN_RULE_NAMES: readonly string[] = BUILTIN_RULES.map((r) => r.name);
+
+/** Attribute keys whose whole value is a secret (`password`, `db.api_key`, `Authorization`, ...). */
+const SECRET_ATTRIBUTE_KEY = new RegExp(`(?:^|[._-])(?:${SECRET_KEYS}|${PASSWORD_KEYS}|authorization|cookie|set-cookie|credentials?)$`, 'i');
+/** Name under which whole-attribute redactions are counted (and disabled). */
+export const SECRET_ATTRIBUTE_RULE = 'secret_attribute';
+
+/** Compiles a user rule; throws with the rule's name when its pattern does not compile. */
+export function compileUserRule(rule: UserRuleConfig): RedactionRule {
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(rule.pattern, 'g' + (rule.flags ?? '').replace(/[gy]/g, ''));
+  } catch (err) {
+    throw new Error(`redaction rule "${rule.name}": ${(err as Error).message}`);
+  }
+  if (pattern.test('')) throw new Error(`redaction rule "${rule.name}": the pattern matches the empty string`);
+  return { name: rule.name, pattern, replacement: rule.replacement ?? MASK };
+}
+
+/** Masks secrets in record text. Build once per pipeline; `redact` is safe to call on every line. */
+export class Redactor {
+  readonly rules: readonly RedactionRule[];
+  private readonly secretAttributes: boolean;
+
+  constructor(options: RedactorOptions = {}) {
+    const disabled = new Set(options.disabled ?? []);
+    for (const name of disabled) {
+      if (!BUILTIN_RULE_NAMES.includes(name) && name !== SECRET_ATTRIBUTE_RULE) {
+        throw new Error(`unknown built-in redaction rule "${name}"; known: ${[...BUILTIN_RULE_NAMES, SECRET_ATTRIBUTE_RULE].join(', ')}`);
+      }
+    }
+    const builtins = BUILTIN_RULES.filter((r) => !disabled.has(r.name));
+    const user = (options.rules ?? []).map(compileUserRule);
+    this.rules = [...builtins, ...user];
+    this.secretAttributes = !disabled.has(SECRET_ATTRIBUTE_RULE);
+  }
+
+  /** Redacts one string; adds to `counts` per rule that replaced something. */
+  redact(text: string, counts?: RedactionCounts): string {
+    // Each rule's trigger is a short scan; measured, separate triggers beat one combined
+    // alternation by about 2x (see bench/redact.ts). A user rule's own pattern is its trigger.
+    let out = text;
+    for (const rule of this.rules) {
+      if (rule.trigger !== undefined && !rule.trigger.test(out)) continue;
+      let n = 0;
+      rule.pattern.lastIndex = 0;
+      out = out.replace(rule.pattern, (...args: unknown[]) => {
+        const match = args[0] as string;
+        if (rule.validate !== undefined && !rule.validate(match)) return match;
+        let result: string;
+        if (typeof rule.replacement === 'function') {
+          // The groups sit between the match and the offset argument.
+          const groups = args.slice(1, args.findIndex((a, i) => i > 0 && typeof a === 'number')) as string[];
+          result = rule.replacement(match, ...groups);
+        } else {
+          result = expandReplacement(rule.replacement, args);
+        }
+        // A rule that meets an already-masked value leaves it alone and does not count it again.
+        if (result !== match) n++;
+        return result;
+      });
+      if (n > 0 && counts !== undefined) counts[rule.name] = (counts[rule.name] ?? 0) + n;
+    }
+    return out;
+  }
+
+  /**
+   * Redacts a record's body and attribute values in place; a value under a secret-named key
+   * (`password`, `api_key`, `authorization`) is masked whole. Returns the number of replacements.
+   */
+  redactRecord(record: { body: string; attributes: Record<string, string> }, counts?: RedactionCounts): number {
+    const local: RedactionCounts = {};
+    record.body = this.redact(record.body, local);
+    for (const key of Object.keys(record.attributes)) {
+      const value = record.attributes[key]!;
+      if (this.secretAttributes && value !== '' && value !== MASK && SECRET_ATTRIBUTE_KEY.test(key)) {
+        record.attributes[key] = MASK;
+        local[SECRET_ATTRIBUTE_RULE] = (local[SECRET_ATTRIBUTE_RULE] ?? 0) + 1;
+        continue;
+      }
+      record.attributes[key] = this.redact(value, local);
+    }
+    let total = 0;
+    for (const [name, n] of Object.entries(local)) {
+      total += n;
+      if (counts !== undefined) counts[name] = (counts[name] ?? 0) + n;
+    }
+    return total;
+  }
+}
+
+/** `$1`, `$<name>` and `$$` in a user replacement, resolved against the arguments of a replace callback. */
+function expandReplacement(template: string, args: unknown[]): string {
+  if (!template.includes('$')) return template;
+  const offsetIdx = args.findIndex((a, i) => i > 0 && typeof a === 'number');
+  const groups = args.slice(1, offsetIdx) as Array<string | undefined>;
+  const named = (typeof args[args.length - 1] === 'object' ? args[args.length - 1] : undefined) as Record<string, string | undefined> | undefined;
+  return template.replace(/\$(\$|&|\d{1,2}|<([^>]+)>)/g, (whole, ref: string, name: string | undefined) => {
+    if (ref === '$') return '$';
+    if (ref === '&') return args[0] as string;
+    if (name !== undefined) return named?.[name] ?? '';
+    const i = Number(ref);
+    return i >= 1 && i <= groups.length ? groups[i - 1] ?? '' : whole;
+  });
+}

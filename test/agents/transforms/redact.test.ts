@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BUILTIN_RULE_NAMES, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
+
+const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+
+test('built-in rules mask what they should and count it', () => {
+  const cases: Array<[string, string, RedactionCounts]> = [
+    [`Authorization: Bearer ${JWT}`, 'Authorization: Bearer ***', { jwt: 1 }],
+    ['sent Bearer abcdef0123456789 upstream', 'sent Bearer *** upstream', { bearer_token: 1 }],
+    ['authorization="Basic dXNlcjpwYXNz"', 'authorization="Basic ***"', { authorization_header: 1 }],
+    ['GET /q?api_key=abcd1234&x=1', 'GET /q?api_key=***&x=1', { api_key: 1 }],
+    ['x-api-key: 0123456789abcdef', 'x-api-key: ***', { api_key: 1 }],
+    ['{"apiKey":"abcd1234","client_secret": "s3cr3t"}', '{"apiKey":"***","client_secret": "***"}', { api_key: 2 }],
+    ['login password=hunter2 user=bob', 'login password=*** user=bob', { password: 1 }],
+    ['sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'sk_live_***', { token_prefix: 1 }],
+    ['ghp_16C7e42F292c6912E7710c838347Ae178B4a and github_pat_11ABCDEFG0123456789_abcdefghij', 'ghp_*** and github_pat_***', { token_prefix: 2 }],
+    ['xoxb-123456789012-abcdefghijkl and xoxp-1-2-3-abcdefghijk', 'xoxb-*** and xoxp-***', { token_prefix: 2 }],
+    ['postgres://app:s3cr3t@db.internal:5432/app', 'postgres://app:***@db.internal:5432/app', { url_password: 1 }],
+    ['https://user@example.com/path', 'https://user@example.com/path', {}],
+    ['AKIAIOSFODNN7EXAMPLE ASIAIOSFODNN7EXAMPLE', 'AKIA*** ASIA***', { aws_access_key: 2 }],
+    ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = ***', { aws_secret_key: 1 }],
+    [`token=${JWT}`, 'token=***', { jwt: 1 }],
+    ['contact jane.doe+ops@example.co.uk now', 'contact ***@example.co.uk now', { email: 1 }],
+    ['card 4111 1111 1111 1111 ok', 'card ***1111 ok', { card_number: 1 }],
+    ['card 4111-1111-1111-1111', 'card ***1111', { card_number: 1 }],
+    ['amex 378282246310005', 'amex ***0005', { card_number: 1 }],
+    // Luhn-invalid numbers, epoch-ms timestamps and ids are left alone.
+    ['card 4111 1111 1111 1112', 'card 4111 1111 1111 1112', {}],
+    ['ts=1764000000123 id=12345678901234567', 'ts=1764000000123 id=12345678901234567', {}],
+    ['2026-11-24 10:00:00,123 INFO took 42 ms', '2026-11-24 10:00:00,123 INFO took 42 ms', {}],
+    ['bearer of bad news; token validation failed; 0 errors', 'bearer of bad news; token validation failed; 0 errors', {}],
+  ];
+  const r = new Redactor();
+  for (const [input, want, wantCounts] of cases) {
+    const counts: RedactionCounts = {};
+    assert.equal(r.redact(input, counts), want, input);
+    assert.deepEqual(counts, wantCounts, input);
+  }
+});
+
+test('every token prefix passes the pre-check', () => {
+  const r = new Redactor();
+  const prefixes = ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_',
+    'xoxb-', 'xoxp-', 'xoxo-', 'xoxa-', 'xoxr-', 'xoxs-', 'xapp-', 'glpat-', 'AIza', 'npm_', 'sk-', 'sk-proj-', 'SG.'];
+  for (const p of prefixes) {
+    const counts: RedactionCounts = {};
+    assert.equal(r.redact(`x ${p}Abcdefghij0123456789 y`, counts), `x ${p}*** y`, p);
+    assert.deepEqual(counts, { token_prefix: 1 }, p);
+  }
+});
+
+test('Luhn', () => {
+  assert.equal(luhnValid('4111111111111111'), true);
+  assert.equal(luhnValid('4111 1111 1111 1111'), true);
+  assert.equal(luhnValid('4111111111111112'), false);
+  assert.equal(luhnValid('411111111111'), false);
+  assert.equal(luhnValid('79927398713'), false); // valid checksum but too short for a card
+});
+
+test('counts accumulate across calls', () => {
+  const r = new Redactor();
+  const counts: RedactionCounts = {};
+  r.redact('password=a', counts);
+  r.redact('password=b pwd=c', counts);
+  assert.deepEqual(counts, { password: 3 });
+});
+
+test('rules can be disabled by name; unknown names are refused', () => {
+  const r = new Redactor({ disabled: ['email', 'card_number'] });
+  assert.equal(r.redact('a@example.com 4111111111111111'), 'a@example.com 4111111111111111');
+  assert.ok(!r.rules.some((x) => x.name === 'email'));
+  assert.throws(() => new Redactor({ disabled: ['emails'] }), /unknown built-in redaction rule "emails"/);
+});
+
+test('user rules, with groups and flags, after the built-ins', () => {
+  const r = new Redactor({
+    rules: [
+      { name: 'customer_id', pattern: 'cust-(\\d+)', replacement: 'cust-#' },
+      { name: 'ssn', pattern: '\\b(?<area>\\d{3})-\\d{2}-\\d{4}\\b', replacement: '$<area>-**-****' },
+      { name: 'internal', pattern: 'SECRET-PROJECT', flags: 'i' },
+    ],
+  });
+  const counts: RedactionCounts = {};
+  assert.equal(r.redact('cust-42 cust-7 ssn 123-45-6789 on secret-project', counts), 'cust-# cust-# ssn 123-**-**** on ***');
+  assert.deepEqual(counts, { customer_id: 2, ssn: 1, internal: 1 });
+  assert.throws(() => new Redactor({ rules: [{ name: 'bad', pattern: '(' }] }), /redaction rule "bad"/);
+  assert.throws(() => new Redactor({ rules: [{ name: 'empty', pattern: 'x*' }] }), /empty string/);
+});
+
+test('records: body and attribute values, secret-named attributes masked whole', () => {
+  const r = new Redactor();
+  const rec = {
+    body: 'login by bob@example.com',
+    attributes: { password: 'hunter2', 'http.request.header.authorization': 'Basic dXNlcjpwYXNz', url: 'https://a:b@host/', plain: 'fine', token: '' },
+  };
+  const counts: RedactionCounts = {};
+  assert.equal(r.redactRecord(rec, counts), 4);
+  assert.deepEqual(rec, {
+    body: 'login by ***@example.com',
+    attributes: { password: '***', 'http.request.header.authorization': '***', url: 'https://a:***@host/', plain: 'fine', token: '' },
+  });
+  assert.deepEqual(counts, { email: 1, secret_attribute: 2, url_password: 1 });
+  const off = new Redactor({ disabled: ['secret_attribute'] });
+  const rec2 = { body: '', attributes: { password: 'hunter2' } };
+  off.redactRecord(rec2);
+  assert.equal(rec2.attributes.password, 'hunter2');
+});
+
+test('names are unique and every built-in has a trigger', () => {
+  assert.equal(new Set(BUILTIN_RULE_NAMES).size, BUILTIN_RULE_NAMES.length);
+  for (const rule of new Redactor().rules) assert.ok(rule.trigger, rule.name);
+});
+
+test('garbage and long inputs do not throw or hang', () => {
+  const r = new Redactor();
+  const junk = Array.from({ length: 5000 }, (_, i) => String.fromCharCode((i * 7919) % 0xd7ff)).join('');
+  assert.equal(typeof r.redact(junk), 'string');
+  const t0 = process.hrtime.bigint();
+  r.redact('a'.repeat(100_000) + '@' + '1'.repeat(100_000) + ' password=' + 'x '.repeat(50_000));
+  assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 2000);
+});
