@@ -130,6 +130,8 @@ interface SeriesLane {
 interface Series<In> {
   index: number;
   sample: In;
+  /** Partition of the series' latest record. */
+  partition: number;
   lanes: SeriesLane[];
 }
 
@@ -168,6 +170,7 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
   private readonly tracker: WatermarkTracker;
   private readonly lanes: Lane<Acc>[];
   private readonly series = new Map<string, Series<In>>();
+  private nextSeriesIndex = 0;
   private dirty: WindowState<Acc>[] = [];
   /** Lane index of each dirty state, parallel to `dirty`. */
   private dirtyLane: number[] = [];
@@ -212,9 +215,42 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
     this.tracker.assign(partition, now);
   }
 
-  /** Stops a revoked partition from holding the watermark back. */
-  revokePartition(partition: number): void {
+  /**
+   * A partition was revoked in a rebalance: it stops holding the watermark back, and windows whose
+   * records all came from it are dropped (their new owner re-reads them from the committed offset and
+   * rebuilds them). Windows that also hold other partitions' records are kept. Returns how many
+   * windows were dropped. The series last seen on it are forgotten too (no empty rows for them here).
+   * Series are expected to live on one partition (the topics are keyed by
+   * service, and service|host for metrics); if one did not, a row rebuilt by the new owner from a
+   * different subset of records could replace this worker's row.
+   */
+  revokePartition(partition: number): number {
     this.tracker.revoke(partition);
+    let dropped = 0;
+    for (const lane of this.lanes) {
+      for (const [start, bucket] of lane.buckets) {
+        for (const [key, st] of bucket) {
+          if (st.offsets.size === 1 && st.offsets.has(partition)) {
+            bucket.delete(key);
+            st.dirty = false;
+            dropped++;
+          }
+        }
+        if (bucket.size === 0) {
+          lane.buckets.delete(start);
+          lane.starts.splice(lane.starts.indexOf(start), 1);
+        }
+      }
+    }
+    // The new owner fills this series' empty windows from now on.
+    for (const [key, series] of this.series) if (series.partition === partition) this.series.delete(key);
+    if (dropped > 0) {
+      // A dropped window must not be re-emitted from the dirty list.
+      const keep = this.dirty.map((st, i) => [st, this.dirtyLane[i]!] as const).filter(([st]) => st.dirty);
+      this.dirty = keep.map(([st]) => st);
+      this.dirtyLane = keep.map(([, l]) => l);
+    }
+    return dropped;
   }
 
   /**
@@ -240,8 +276,9 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
     let series = this.series.get(key);
     if (!series) {
       series = {
-        index: this.series.size,
+        index: this.nextSeriesIndex++,
         sample: record,
+        partition: record.partition,
         lanes: this.lanes.map((l) => {
           const s = windowStart(t, l.sizeMs);
           return { cursor: s, lastDataEnd: s + l.sizeMs };
@@ -249,6 +286,7 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
       };
       this.series.set(key, series);
     }
+    series.partition = record.partition;
     let late = false;
     for (let li = 0; li < this.lanes.length; li++) {
       const lane = this.lanes[li]!;

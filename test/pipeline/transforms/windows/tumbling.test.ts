@@ -312,3 +312,18 @@ test('a crash and a replay from the safe commit offsets change nothing in the ta
     assert.deepEqual(strip(table.sorted()), strip(reference.sorted()), `crash after ${crashAt} records`);
   }
 });
+
+test('revoking a partition drops the windows only it fed and stops it holding the watermark', () => {
+  const w = windows({ emptyWindows: 3 });
+  w.add(rec(1_000, 'a', 0, 10), 0);
+  w.add(rec(2_000, 'b', 1, 20), 0);
+  w.add(rec(3_000, 'mixed', 0, 11), 0);
+  w.add(rec(4_000, 'mixed', 1, 21), 0);
+  w.add(rec(25_000, 'a', 0, 12), 0);
+  assert.deepEqual(w.advance(0), [], 'partition 1 holds the watermark at 4 000');
+  assert.equal(w.revokePartition(1), 1);
+  assert.deepEqual([...w.lowestHeldOffsets()], [[0, 10], [1, 21]]);
+  const rows = w.advance(0);
+  // Windows of 'b' are gone, and no empty rows are made for it; 'mixed' keeps both records.
+  assert.deepEqual(rows.map((r) => [r.key, r.start, r.version]), [['a', 0, 1], ['mixed', 0, 2], ['a', 10_000, 0]]);
+});
