@@ -277,3 +277,59 @@ test('every emitted row has a newer version than the one it replaces', () => {
     last.set(rowKey(r), r.version);
   }
 });
+
+test('in ClickHouse (chDB, the real schema), a crash and a replay leave exactly the reference windows', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openStore } = await import('../../../../core/storage/open.ts');
+  const { migrate } = await import('../../../../core/storage/migrate.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-windows-'));
+  const store = await openStore({ driver: 'embedded', path: dir });
+  try {
+    await migrate(store);
+    const records = generate(24, 8_000);
+    const options: ServiceWindowOptions = { allowedLatenessMs: 1_000, idleTimeoutMs: 2_000 };
+    const insert = async (rows: ServiceWindowRow[]): Promise<void> => {
+      if (rows.length > 0) await store.insert('service_windows', rows);
+    };
+    // First worker: runs until the crash; every advance's rows are inserted (durable) before going on.
+    const crashAt = 5_321;
+    const first = new ServiceWindows(options);
+    for (let i = 0; i < crashAt; i++) {
+      first.add(records[i]!, i * 5);
+      if (i % 250 === 249) await insert(first.advance(i * 5));
+    }
+    const held = first.lowestHeldOffsets();
+    const committed = [0, 1, 2].map((p) => {
+      const read = records.slice(0, crashAt).filter((r) => r.partition === p);
+      return held.get(p) ?? (read.length ? read[read.length - 1]!.offset + 1 : 0);
+    });
+    // Second worker: re-reads each partition from its committed offset, to the end of the input.
+    const second = new ServiceWindows(options);
+    const replay = records.filter((r) => r.offset >= committed[r.partition]!);
+    assert.ok(replay.length > records.length - crashAt, 'the replay re-reads records from before the crash');
+    for (let i = 0; i < replay.length; i++) {
+      second.add(replay[i]!, i * 5);
+      if (i % 250 === 249) await insert(second.advance(i * 5));
+    }
+    await insert(second.flush());
+    const stored = await store.query<Record<string, unknown>>(
+      'SELECT service, window_size_s, toString(window_start) AS window_start, version, count, count_error, count_fatal, distinct_patterns, new_patterns, latency_count, p99_ms FROM service_windows FINAL ORDER BY service, window_size_s, window_start',
+    );
+    const ref = reference(records, [10_000, 60_000]);
+    assert.equal(stored.length, ref.size);
+    for (const s of stored) {
+      const k = `${s.service}|${s.window_size_s}|${s.window_start}`;
+      const want = ref.get(k);
+      assert.ok(want, `unexpected window ${k}`);
+      for (const f of ['version', 'count', 'count_error', 'count_fatal', 'distinct_patterns', 'new_patterns', 'latency_count'] as const) {
+        assert.equal(Number(s[f]), want.row[f], `${k} ${f}`);
+      }
+      if (want.latencies.length > 0) assert.ok(withinRelative(Number(s.p99_ms), exactQuantile(want.latencies, 0.99), 0.01), k);
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
