@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LINE_PART_ATTRIBUTE, LINE_TRUNCATED_ATTRIBUTE, LineSplitter, type Line } from '../../../agents/transforms/line-splitter.ts';
+
+/** Feeds `data` in chunks of `size` bytes at their offsets; returns the lines and the splitter. */
+function feed(data: Buffer, size: number, options: ConstructorParameters<typeof LineSplitter>[0] = {}, flush = false) {
+  const s = new LineSplitter(options);
+  const lines: Line[] = [];
+  for (let off = 0; off < data.length; off += size) lines.push(...s.push(data.subarray(off, off + size), off));
+  if (flush) lines.push(...s.flush());
+  return { lines, s };
+}
+
+test('splits on \\n and \\r\\n with exact byte ranges, whatever the chunk size', () => {
+  const data = Buffer.from('alpha\r\nbeta\n\ngamma é\nrest');
+  for (const size of [1, 2, 3, 5, 7, 64]) {
+    const { lines, s } = feed(data, size);
+    assert.deepEqual(lines, [
+      { text: 'alpha', start: 0, end: 7 },
+      { text: 'beta', start: 7, end: 12 },
+      { text: '', start: 12, end: 13 },
+      { text: 'gamma é', start: 13, end: 22 },
+    ], `chunk size ${size}`);
+    assert.equal(s.completeOffset, 22);
+    assert.equal(s.pendingBytes, 4);
+    assert.deepEqual(s.flush(), [{ text: 'rest', start: 22, end: 26 }]);
+    assert.equal(s.completeOffset, 26);
+  }
+});
+
+test('the trailing partial line is held until its newline arrives', () => {
+  const s = new LineSplitter();
+  assert.deepEqual(s.push(Buffer.from('one\ntw'), 0), [{ text: 'one', start: 0, end: 4 }]);
+  assert.equal(s.completeOffset, 4);
+  assert.deepEqual(s.push(Buffer.from('o\n'), 6), [{ text: 'two', start: 4, end: 8 }]);
+  assert.deepEqual(s.flush(), []);
+});
+
+test('starts at a checkpoint offset', () => {
+  const s = new LineSplitter({}, 1000);
+  assert.deepEqual(s.push(Buffer.from('x\n'), 1000), [{ text: 'x', start: 1000, end: 1002 }]);
+});
+
+test('invalid UTF-8 and binary garbage become U+FFFD, never an exception', () => {
+  const data = Buffer.concat([Buffer.from('ok '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('\n'), Buffer.from([0xe2, 0x82]), Buffer.from('\n')]);
+  const { lines, s } = feed(data, 1);
+  assert.equal(lines[0]!.text, 'ok \uFFFD\uFFFD\uFFFD');
+  assert.equal(lines[1]!.text, '\uFFFD');
+  assert.equal(s.stats.linesWithReplacement, 2);
+  // Random bytes through every chunk size: offsets stay contiguous.
+  let seed = 7;
+  const rnd = Buffer.alloc(20_000, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+  for (const encoding of ['auto', 'utf8', 'utf16le', 'utf16be'] as const) {
+    for (const size of [1, 13, 4096]) {
+      const r = feed(rnd, size, { encoding, maxLineBytes: 100 }, true);
+      let at = r.lines[0]?.start ?? 0;
+      for (const l of r.lines) {
+        assert.equal(l.start, at, `${encoding} ${size}`);
+        assert.ok(l.end > l.start);
+        at = l.end;
+      }
+      assert.equal(at, rnd.length, `${encoding} ${size}`);
+    }
+  }
+});
+
+test('a UTF-8 BOM is skipped', () => {
+  const { lines } = feed(Buffer.from('\uFEFFhello\n'), 2);
+  assert.deepEqual(lines, [{ text: 'hello', start: 3, end: 9 }]);
+});
+
+test('UTF-16LE and BE, by BOM or by config', () => {
+  const text = 'héllo 😀\r\nzwei\n';
+  const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  const be = Buffer.from(le.subarray(2)).swap16();
+  const beBom = Buffer.concat([Buffer.from([0xfe, 0xff]), be]);
+  const want = (o: number) => [
+    { text: 'héllo 😀', start: o, end: o + 20 },
+    { text: 'zwei', start: o + 20, end: o + 30 },
+  ];
+  for (const size of [1, 3, 4, 1000]) {
+    assert.deepEqual(feed(le, size).lines, want(2), `le bom ${size}`);
+    assert.deepEqual(feed(beBom, size).lines, want(2), `be bom ${size}`);
+    assert.deepEqual(feed(be, size, { encoding: 'utf16be' }).lines, want(0), `be config ${size}`);
+    assert.deepEqual(feed(Buffer.from(text, 'utf16le'), size, { encoding: 'utf16le' }).lines, want(0), `le config ${size}`);
+  }
+  // U+010A has 0x0A as a byte but is not a newline.
+  assert.deepEqual(feed(Buffer.from('\u010A\u0A00x\n', 'utf16le'), 1, { encoding: 'utf16le' }).lines.map((l) => l.text), ['\u010A\u0A00x']);
+  // Lone surrogates and an odd trailing byte are replaced.
+  const lone = Buffer.concat([Buffer.from([0x00, 0xd8, 0x41, 0x00, 0x0a, 0x00, 0x42])]);
+  const r = feed(lone, 1, { encoding: 'utf16le' }, true);
+  assert.deepEqual(r.lines.map((l) => l.text), ['\uFFFDA', '\uFFFD']);
+  // Resuming past offset 0: the file head tells the encoding.
+  const s = new LineSplitter({ head: le.subarray(0, 4) }, 22);
+  assert.deepEqual(s.push(le.subarray(22), 22), [{ text: 'zwei', start: 22, end: 32 }]);
+  assert.equal(s.detectedEncoding, 'utf16le');
+});
+
+test('long lines are split into marked parts that cover every byte', () => {
+  // The third part would end inside the two bytes of é: it stops before it.
+  const long = 'a'.repeat(29) + 'é' + 'b'.repeat(3);
+  const data = Buffer.from(`short\n${long}\nnext\n`);
+  for (const size of [1, 4, 100]) {
+    const { lines, s } = feed(data, size, { maxLineBytes: 10 });
+    assert.deepEqual(lines.map((l) => [l.text, l.start, l.end, l.attributes?.[LINE_PART_ATTRIBUTE]]), [
+      ['short', 0, 6, undefined],
+      ['aaaaaaaaaa', 6, 16, '1'],
+      ['aaaaaaaaaa', 16, 26, '2'],
+      ['aaaaaaaaa', 26, 35, '3'],
+      ['ébbb', 35, 41, '4'],
+      ['next', 41, 46, undefined],
+    ], `chunk ${size}`);
+    assert.equal(s.stats.longLines, 1);
+    assert.equal(s.stats.splitParts, 4);
+  }
+  // Exactly at the maximum: not long.
+  assert.deepEqual(feed(Buffer.from('0123456789\n'), 3, { maxLineBytes: 10 }).lines, [{ text: '0123456789', start: 0, end: 11 }]);
+});
+
+test('long lines can be truncated instead, counting what was dropped', () => {
+  const data = Buffer.from(`${'x'.repeat(9)}é${'y'.repeat(30)}\nok\n`);
+  for (const size of [1, 5, 100]) {
+    const { lines, s } = feed(data, size, { maxLineBytes: 10, onLongLine: 'truncate' });
+    assert.deepEqual(lines, [
+      { text: 'xxxxxxxxx', start: 0, end: 42, attributes: { [LINE_TRUNCATED_ATTRIBUTE]: '32' } },
+      { text: 'ok', start: 42, end: 45 },
+    ], `chunk ${size}`);
+    assert.equal(s.stats.truncatedBytes, 32);
+    assert.equal(s.stats.longLines, 1);
+  }
+});
+
+test('a 1 MiB line with the default maximum is one line; 1 MiB + 1 is two parts', () => {
+  const mib = 1024 * 1024;
+  const one = feed(Buffer.from('z'.repeat(mib) + '\n'), 65536).lines;
+  assert.equal(one.length, 1);
+  assert.equal(one[0]!.text.length, mib);
+  const two = feed(Buffer.from('z'.repeat(mib + 1) + '\n'), 65536).lines;
+  assert.deepEqual(two.map((l) => [l.text.length, l.attributes?.[LINE_PART_ATTRIBUTE]]), [[mib, '1'], [1, '2']]);
+});
+
+test('a chunk that does not continue the previous one drops the held partial line and says so', () => {
+  const s = new LineSplitter();
+  s.push(Buffer.from('abc\ndef'), 0);
+  assert.deepEqual(s.push(Buffer.from('new\n'), 0), [{ text: 'new', start: 0, end: 4 }]);
+  assert.equal(s.stats.discontinuities, 1);
+  assert.equal(s.stats.discardedBytes, 3);
+});
