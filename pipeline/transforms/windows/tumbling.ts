@@ -21,18 +21,26 @@
  *
  * Offsets and restart (exactly-once landing). Each window remembers, per input partition, the lowest
  * offset it holds. `lowestHeldOffsets()` returns, per partition, the lowest offset of any record still
- * in window state; the worker commits, per partition, at most
- *   min(lowestHeldOffsets().get(p), lowest offset in its not-yet-durable insert batches, next offset to read)
- * and only once the rows returned so far by `advance` are durable. By default retained (closed) windows
- * count as held too, so after a crash the worker re-reads from the committed offset and every window
- * that could still take a late record is rebuilt in full from the replayed records; the rebuilt rows
- * carry the same key (series, size, window start) and the same version, so the replay changes nothing.
- * `{ includeClosed: false }` gives the narrower answer (only windows never emitted): commits run
- * further ahead (less replay), but a late record arriving after a restart then meets a partial rebuild
- * of its window, whose lower version loses to the stored row, so that record's contribution is lost.
- * Known limit of either mode: after a restart the watermark starts over, so a record for a window that
- * was already beyond retention before the crash is re-aggregated instead of returned as too late; pass
- * `initialWatermark` (e.g. saved with the commit) to keep the too-late rule exact across restarts.
+ * in window state; the worker commits, per partition, `safeCommitOffset(next offset to read,
+ * lowestHeldOffsets().get(p), lowest offset in its not-yet-durable insert batches)`, and only once the
+ * rows returned so far by `advance` are durable. By default retained (closed) windows count as held
+ * too, so after a crash the worker re-reads from the committed offset and every window that could
+ * still take a late record is rebuilt in full from the replayed records; the rebuilt rows carry the
+ * same key (series, size, window start) and the same version, so the replay changes nothing (only
+ * `late_count` may differ, since which records count as late depends on how partitions interleave).
+ * `{ includeClosed: false }` answers the narrower question "lowest offset held only in windows not yet
+ * emitted": commits run further ahead (less replay, by up to `retentionMs` of data), but a late record
+ * arriving after a restart then meets a partial rebuild of its window, whose lower version loses to
+ * the stored row, so that record is lost. The default is the correct one; the narrow one is for a
+ * worker that snapshots window state elsewhere.
+ * Known limit: after a restart the watermark starts over. A replayed record whose window was already
+ * beyond retention before the crash then rebuilds a partial window that loses to the stored row
+ * (harmless: it was stored or dead-lettered before), but a NEW record for such a window arriving in the
+ * same stretch is absorbed by that losing row rather than returned as too late. Passing
+ * `initialWatermark` (saved with the commit) keeps the too-late rule exact across restarts, at the
+ * price of dead-lettering replayed too-late records twice (recognisable by source partition and offset).
+ * Memory: open windows plus `retentionMs` of closed ones, per series and size; the series list itself
+ * grows with the number of distinct series seen.
  *
  * Determinism: no wall clock is read; the same records and `now` values in the same order give
  * byte-identical rows, emitted in order of window size, window start, then first appearance of the series.
@@ -151,6 +159,18 @@ export function formatWindowTime(ms: number): string {
 /** Start of the tumbling window of size `sizeMs` holding event time `t` (windows align to the epoch). */
 export function windowStart(t: number, sizeMs: number): number {
   return Math.floor(t / sizeMs) * sizeMs;
+}
+
+/**
+ * The offset a worker may commit for one partition. Kafka's committed offset is the next one to read,
+ * so it is the lowest of: the next offset to read, the lowest offset still held in windows
+ * (`lowestHeldOffsets().get(p)`), and the lowest offset in insert batches not yet durable. Holds that
+ * are undefined (nothing held) are ignored.
+ */
+export function safeCommitOffset(nextToRead: number, ...held: (number | undefined)[]): number {
+  let out = nextToRead;
+  for (const h of held) if (h !== undefined && h < out) out = h;
+  return out;
 }
 
 interface Emission<Row> {

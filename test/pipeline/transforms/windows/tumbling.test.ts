@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  formatWindowTime, TumblingWindows, windowStart, type TumblingOptions, type WindowKind,
+  formatWindowTime, safeCommitOffset, TumblingWindows, windowStart, type TumblingOptions, type WindowKind,
 } from '../../../../pipeline/transforms/windows/tumbling.ts';
 import { TributaryError } from '../../../../core/errors.ts';
 import { random, ReplacingTable } from './fixtures.ts';
@@ -302,7 +302,7 @@ test('a crash and a replay from the safe commit offsets change nothing in the ta
     const held = before.lowestHeldOffsets();
     const committed = [0, 1, 2].map((p) => {
       const read = records.slice(0, crashAt).filter((r) => r.partition === p);
-      return held.get(p) ?? (read.length ? read[read.length - 1]!.offset + 1 : 0);
+      return safeCommitOffset(read.length ? read[read.length - 1]!.offset + 1 : 0, held.get(p));
     });
     // Restart: a new worker re-reads every partition from its committed offset.
     const replay = records.filter((r) => r.offset >= committed[r.partition]!);
@@ -326,4 +326,15 @@ test('revoking a partition drops the windows only it fed and stops it holding th
   const rows = w.advance(0);
   // Windows of 'b' are gone, and no empty rows are made for it; 'mixed' keeps both records.
   assert.deepEqual(rows.map((r) => [r.key, r.start, r.version]), [['a', 0, 1], ['mixed', 0, 2], ['a', 10_000, 0]]);
+});
+
+test('the safe commit offset is the lowest of the next offset to read and every hold', () => {
+  const cases: [number, (number | undefined)[], number][] = [
+    [100, [], 100],
+    [100, [undefined], 100],
+    [100, [40], 40],
+    [100, [undefined, 70, 55], 55],
+    [10, [40, 20], 10],
+  ];
+  for (const [next, held, want] of cases) assert.equal(safeCommitOffset(next, ...held), want, JSON.stringify([next, held]));
 });
