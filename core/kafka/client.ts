@@ -110,3 +110,21 @@ export async function waitForKafka(brokers: string[], options: { timeoutMs?: num
     }
   }
 }
+
+/**
+ * Waits until every partition of the topics has a leader. On KRaft a new topic answers
+ * UNKNOWN_TOPIC_OR_PARTITION for a moment, which kafkajs's own `waitForLeaders` does not retry.
+ */
+export async function waitForTopicLeaders(admin: ReturnType<KafkaClient['admin']>, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      if (meta.topics.length === topics.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -13,7 +13,7 @@ import { TributaryError } from '../errors.ts';
 import { log } from '../log.ts';
 import { cacheDir, stateDir } from '../paths.ts';
 import { TOPICS, type TopicSpec } from '../contracts/topics.ts';
-import { createKafka } from './client.ts';
+import { createKafka, waitForTopicLeaders } from './client.ts';
 
 /** Kafka 4.1 with the log4j the release itself ships (slf4j stays 1.7 in 4.1, hence log4j-slf4j-impl). */
 export const KAFKA_VERSION = '4.1.2';
@@ -248,7 +248,7 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
@@ -259,6 +259,7 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
           ],
         })),
       });
+      await waitForTopicLeaders(admin, missing.map((s) => s.name));
     }
     return missing.map((s) => s.name);
   } finally {

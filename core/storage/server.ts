@@ -2,7 +2,7 @@
  * The server driver: `@clickhouse/client` over HTTP to a ClickHouse server or cluster. The same SQL
  * as the embedded driver; connection failures are retryable errors, a wrong password is not.
  */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { TributaryError } from '../errors.ts';
 import { type InsertOptions, type Params, type ServerStoreConfig, type Store } from './store.ts';
 
@@ -39,6 +39,8 @@ export class ServerStore implements Store {
       database: config.database ?? 'default',
       request_timeout: config.requestTimeoutMs ?? 30_000,
       clickhouse_settings: { date_time_input_format: 'best_effort' },
+      // Failures reach the caller as TributaryErrors and are logged there, once.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 

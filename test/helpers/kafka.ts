@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { createKafka } from '../../core/kafka/client.ts';
+import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { defaultStackOptions, stackDown, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
 import { freePort } from './ports.ts';
 
@@ -69,7 +69,8 @@ export async function createTestTopic(prefix: string, partitions = 1): Promise<s
   const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+    await waitForTopicLeaders(admin, [topic]);
   } finally {
     await admin.disconnect();
   }

@@ -1,0 +1,72 @@
+// The local stack: a real broker from Kafka's jars, in a temp folder on free ports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { defaultStackOptions, stackDown, stackStatus, stackUp, type StackOptions } from '../../../core/kafka/stack.ts';
+import { createKafka } from '../../../core/kafka/client.ts';
+import { TOPICS } from '../../../core/contracts/topics.ts';
+import { freePort } from '../../helpers/ports.ts';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+
+test('up starts a broker with the project topics, a second up changes nothing, down stops it', async () => {
+  const options: StackOptions = { ...defaultStackOptions(), home: mkdtempSync(join(tmpdir(), 'tributary-stack-')), port: await freePort(), controllerPort: await freePort() };
+  const first = await stackUp(options);
+  try {
+    assert.equal(first.alreadyRunning, false);
+    assert.deepEqual(first.created.sort(), Object.values(TOPICS).map((t) => t.name).sort());
+    const status = stackStatus(options);
+    assert.equal(status.running, true);
+    assert.equal(status.brokers, `127.0.0.1:${options.port}`);
+
+    const admin = createKafka({ brokers: [status.brokers], clientId: 'stack-test' }).admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: Object.values(TOPICS).map((t) => t.name) });
+    await admin.disconnect();
+    for (const spec of Object.values(TOPICS)) {
+      const topic = meta.topics.find((t) => t.name === spec.name);
+      assert.equal(topic?.partitions.length, spec.partitions, `${spec.name} has ${spec.partitions} partitions`);
+    }
+
+    const second = await stackUp(options);
+    assert.equal(second.alreadyRunning, true);
+    assert.equal(second.downloaded, false);
+    assert.equal(second.pid, first.pid);
+  } finally {
+    const down = await stackDown(options);
+    assert.equal(down.stopped, true);
+  }
+  assert.equal(stackStatus(options).running, false);
+  // Restart on the same data: the jars are cached, so nothing is downloaded.
+  const again = await stackUp(options);
+  try {
+    assert.equal(again.downloaded, false);
+    assert.deepEqual(again.created, []);
+  } finally {
+    await stackDown(options);
+  }
+});
+
+test('without Java the error names what to install', () => {
+  const r = spawnSync(process.execPath, ['bin/tributary.js', 'stack', 'up'], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { PATH: '/nonexistent', HOME: process.env.HOME, TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-nojava-')), TRIBUTARY_KAFKA_PORT: '1', TRIBUTARY_LOG_FORMAT: 'json' },
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /Java .*17|openjdk-17/);
+});
+
+test('stack status says when nothing runs', () => {
+  const r = spawnSync(process.execPath, ['bin/tributary.js', 'stack', 'status'], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, TRIBUTARY_HOME: mkdtempSync(join(tmpdir(), 'tributary-status-')) },
+  });
+  assert.equal(r.status, 3);
+  assert.match(r.stdout, /not running/);
+});

@@ -1,0 +1,116 @@
+/**
+ * A real ClickHouse server for the HTTP driver's tests: Debian's `clickhouse-server` package (an old
+ * 18.16 release, installed by .ci/run), started in the foreground with a config of its own in a temp
+ * folder, bound to 127.0.0.1 on free ports, with one password-protected user.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.ts';
+
+export interface TestClickHouse {
+  url: string;
+  user: string;
+  password: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export const CLICKHOUSE_BINARY = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server'].find((p) => existsSync(p)) ?? 'clickhouse-server';
+
+export function clickhouseServerInstalled(): boolean {
+  return spawnSync(CLICKHOUSE_BINARY, ['--version'], { encoding: 'utf8' }).status === 0 || existsSync(CLICKHOUSE_BINARY);
+}
+
+export async function startClickHouseServer(): Promise<TestClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-ch-'));
+  const httpPort = await freePort();
+  const tcpPort = await freePort();
+  const interserverPort = await freePort();
+  const user = 'tributary';
+  const password = 'test-secret';
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  mkdirSync(join(dir, 'log'), { recursive: true });
+  writeFileSync(
+    join(dir, 'users.xml'),
+    `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <users>
+    <${user}>
+      <password>${password}</password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </${user}>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`,
+  );
+  const config = join(dir, 'config.xml');
+  writeFileSync(
+    config,
+    `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/error.log</errorlog><size>10M</size><count>1</count></logger>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <interserver_http_port>${interserverPort}</interserver_http_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>50</max_concurrent_queries>
+</yandex>
+`,
+  );
+  let child: ChildProcess | undefined;
+  const url = `http://127.0.0.1:${httpPort}`;
+
+  const server: TestClickHouse = {
+    url,
+    user,
+    password,
+    async start() {
+      child = spawn(CLICKHOUSE_BINARY, [`--config-file=${config}`], { stdio: 'ignore', cwd: dir });
+      let exited = false;
+      child.once('exit', () => (exited = true));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          const res = await fetch(`${url}/ping`);
+          if (res.ok) return;
+        } catch {
+          /* not up yet */
+        }
+        if (exited) throw new Error(`clickhouse-server exited during start-up; see ${dir}/log/error.log`);
+        if (Date.now() > deadline) throw new Error(`clickhouse-server did not answer on ${url} within 60 s`);
+        await sleep(200);
+      }
+    },
+    async stop() {
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null) return;
+      const done = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
+      await done;
+      clearTimeout(timer);
+    },
+    async cleanup() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await server.start();
+  return server;
+}

@@ -1,0 +1,223 @@
+/**
+ * A chDB store loaded with a demo-like workload for the dashboard and alert tests: the project's
+ * workload generator (workload/) gives the log lines and host metrics with labelled incidents, the
+ * project's pattern miner and window aggregators (pipeline/transforms/) give pattern ids, pattern
+ * deltas and closed windows, and rows go in as the worker inserts them (contract row types,
+ * JSONEachRow, batches with deduplication tokens).
+ *
+ * Two things are stand-ins, because their producers are not part of this test: the model score of
+ * a window (high inside a labelled incident, low outside, as a working model would give), and the
+ * workers' own counters in `pipeline_stats` (with a DLQ burst and a lagging worker when asked).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { severityNumber } from '../../core/contracts/records.ts';
+import { type AnomalyRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type PipelineStatRow, type ServiceWindowRow } from '../../core/contracts/rows.ts';
+import { AGENT_SERVICE, PipelineStat, STAGES } from '../../core/contracts/pipeline-stats.ts';
+import { migrate } from '../../core/storage/migrate.ts';
+import { openStore } from '../../core/storage/open.ts';
+import { type Store } from '../../core/storage/store.ts';
+import { PatternMiner } from '../../pipeline/transforms/patterns/miner.ts';
+import { formatWindowTime } from '../../pipeline/transforms/windows/tumbling.ts';
+import { generateWorkload, type IncidentSpec, type LabelledIncident } from '../../workload/generator.ts';
+import { hash32 } from '../../workload/prng.ts';
+import { hostWindowLabel, replayHostWindows, replayServiceWindows, serviceWindowLabel, windowTimeMs } from '../../workload/replay.ts';
+
+export const START_MS = Date.parse('2026-11-24T10:00:00Z');
+export const DURATION_MS = 90 * 60_000;
+export const END_MS = START_MS + DURATION_MS;
+export const THRESHOLD = 0.6;
+export const WORKERS = ['worker-1', 'worker-2'];
+
+/** What the incident workload injects, and where, so tests can say who must alert. */
+export const INCIDENTS = {
+  errorBurst: { kind: 'error_burst', service: 'checkout', startMs: END_MS - 8 * 60_000, durationMs: 8 * 60_000 },
+  silent: { kind: 'service_silent', service: 'payments', startMs: END_MS - 20 * 60_000, durationMs: 20 * 60_000 },
+  cpu: { kind: 'cpu_saturation', service: 'search', host: 'search-1', startMs: END_MS - 15 * 60_000, durationMs: 15 * 60_000 },
+  /** Worker stage that sends records to the DLQ in the last 10 minutes. */
+  dlq: { instance: 'worker-1', stage: 'decode', startMs: END_MS - 10 * 60_000 },
+  /** Worker whose consumer lag climbs in the last 5 minutes. */
+  lag: { instance: 'worker-2', startMs: END_MS - 5 * 60_000 },
+} as const;
+
+export interface SeededStore {
+  store: Store;
+  incidents: readonly LabelledIncident[];
+  services: string[];
+  hosts: string[];
+  counts: Record<string, number>;
+  /** The window re-emitted by a late record, with the version of its second emission. */
+  lateWindow: { service: string; window_start: string; version: number };
+  close(): Promise<void>;
+}
+
+function ms(t: number): string {
+  return formatWindowTime(t);
+}
+
+/** A deterministic number in [0, 1) for a key, for the stand-in scores and counters. */
+function unit(key: string): number {
+  return hash32(key) / 4294967296;
+}
+
+async function insertBatched(store: Store, table: string, rows: object[], topic: string, batch = 5000): Promise<void> {
+  for (let i = 0; i < rows.length; i += batch) {
+    const part = rows.slice(i, i + batch);
+    await store.insert(table, part, { dedupToken: `${topic}/0/${i}-${i + part.length - 1}` });
+  }
+}
+
+export async function seedStore(opts: { incidents: boolean; seed?: number; rateScale?: number }): Promise<SeededStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-dash-'));
+  const store = await openStore({ driver: 'embedded', path: dir });
+  try {
+    await migrate(store);
+    const specs: IncidentSpec[] = opts.incidents ? [INCIDENTS.errorBurst, INCIDENTS.silent, INCIDENTS.cpu] : [];
+    const w = generateWorkload({ seed: opts.seed ?? 7, startMs: START_MS, durationMs: DURATION_MS, rateScale: opts.rateScale ?? 0.25, incidents: specs });
+
+    // Logs, with pattern ids from the project's miner; pattern deltas per batch, as the worker writes them.
+    const miner = new PatternMiner();
+    const logs: LogRow[] = [];
+    const patternBatches: PatternRow[][] = [];
+    let batch = new Map<string, PatternRow>();
+    let offset = 0;
+    for (const log of w.logs()) {
+      const m = miner.match(log.body);
+      const time = new Date(log.timeMs).toISOString();
+      logs.push({
+        time, observed_time: time, service: log.service, host: log.host, severity_text: log.severity_text,
+        severity_number: severityNumber(log.severity_text), body: log.body, attributes: log.attributes, resource: { 'host.name': log.host },
+        trace_id: '', span_id: '', pattern_id: m.patternId, source_kind: 'generator', source_path: '', source_offset: offset,
+        kafka_topic: 'logs.v1', kafka_partition: 0, kafka_offset: String(offset),
+      });
+      offset++;
+      const key = `${log.service}\u0000${m.patternId}`;
+      const p = batch.get(key);
+      if (p) {
+        p.count++;
+        p.last_seen = ms(log.timeMs);
+        p.template = m.template;
+      } else {
+        batch.set(key, { pattern_id: m.patternId, service: log.service, template: m.template, first_seen: ms(log.timeMs), last_seen: ms(log.timeMs), count: 1 });
+      }
+      if (offset % 2000 === 0) {
+        patternBatches.push([...batch.values()]);
+        batch = new Map();
+      }
+    }
+    if (batch.size > 0) patternBatches.push([...batch.values()]);
+    await insertBatched(store, 'logs', logs, 'logs.v1');
+    for (let i = 0; i < patternBatches.length; i++) await store.insert('log_patterns', patternBatches[i]!, { dedupToken: `patterns/0/${i}` });
+
+    // Service windows from the project's aggregator, scored by the stand-in model.
+    const anomalies: AnomalyRow[] = [];
+    const serviceWindows: ServiceWindowRow[] = [];
+    for (const rows of replayServiceWindows(w, { windowMs: 60_000, emptyWindows: 30 })) {
+      for (const r of rows) {
+        const start = windowTimeMs(r.window_start);
+        if (start >= END_MS) continue;
+        const label = serviceWindowLabel(w.incidents, r.service, start, windowTimeMs(r.window_end));
+        const score = label.label === 1 ? 0.8 + 0.15 * unit(`s${r.service}${start}`) : 0.15 + 0.3 * unit(`s${r.service}${start}`);
+        const row: ServiceWindowRow = { ...r, score, threshold: THRESHOLD, anomaly: score > THRESHOLD ? 1 : 0, model: 'service-window-iforest', model_version: '1', scored: 1 };
+        serviceWindows.push(row);
+        if (row.anomaly) {
+          anomalies.push({
+            kind: 'service', service: r.service, host: '', window_start: r.window_start, window_end: r.window_end, window_size_s: r.window_size_s,
+            score, threshold: THRESHOLD, model: row.model, model_version: row.model_version, top_features: [`error_ratio=${r.error_ratio.toFixed(3)} (z=9.1)`],
+            detected_at: r.window_end,
+          });
+        }
+      }
+    }
+    await insertBatched(store, 'service_windows', serviceWindows, 'windows', 500);
+    // A late record re-emits one window with version + 1: FINAL must see the newer one only.
+    const reemitted = serviceWindows.find((r) => r.count > 0)!;
+    await store.insert('service_windows', [{ ...reemitted, version: reemitted.version + 1, count: reemitted.count + 1, late_count: reemitted.late_count + 1 }], { dedupToken: 'windows/late/1' });
+
+    // Metrics and metric windows (host metrics from the workload, plus the agents' own counters).
+    const metrics: MetricRow[] = [];
+    let moff = 0;
+    for (const { point } of w.metrics(10_000)) {
+      metrics.push({ time: point.time, service: point.service, host: point.host, name: point.name, kind: point.kind, value: point.value, unit: point.unit, labels: point.labels, kafka_partition: 0, kafka_offset: String(moff++) });
+    }
+    const hosts = [...new Set(metrics.map((m) => m.host))].sort();
+    const sent = new Map<string, number>();
+    for (let t = START_MS; t < END_MS; t += 10_000) {
+      for (const host of hosts) {
+        const total = (sent.get(host) ?? 0) + Math.round(40 + 20 * unit(`a${host}${t}`));
+        sent.set(host, total);
+        const time = new Date(t).toISOString();
+        metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.records.sent', kind: 'counter', value: total, unit: '{record}', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
+        metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.buffer.fill', kind: 'gauge', value: 0.05 * unit(`b${host}${t}`), unit: '1', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
+      }
+    }
+    await insertBatched(store, 'metrics', metrics, 'metrics.v1');
+
+    const metricWindows: MetricWindowRow[] = [];
+    for (const groups of replayHostWindows(w, { windowMs: 60_000 })) {
+      for (const g of groups) {
+        const start = windowTimeMs(g.window_start);
+        if (start >= END_MS) continue;
+        const label = hostWindowLabel(w.incidents, g.service, g.host, start, windowTimeMs(g.window_end));
+        const score = label.label === 1 ? 0.8 + 0.15 * unit(`h${g.host}${start}`) : 0.1 + 0.3 * unit(`h${g.host}${start}`);
+        for (const r of g.rows) metricWindows.push({ ...r, score, threshold: THRESHOLD, anomaly: score > THRESHOLD ? 1 : 0, model: 'host-metrics-iforest', model_version: '1', scored: 1 });
+        if (score > THRESHOLD) {
+          anomalies.push({
+            kind: 'host', service: g.service, host: g.host, window_start: g.window_start, window_end: g.window_end, window_size_s: g.window_size_s,
+            score, threshold: THRESHOLD, model: 'host-metrics-iforest', model_version: '1', top_features: ['cpu=0.95 (z=7.2)'], detected_at: g.window_end,
+          });
+        }
+      }
+    }
+    await insertBatched(store, 'metric_windows', metricWindows, 'metric-windows', 2000);
+    await insertBatched(store, 'anomalies', anomalies, 'anomalies', 500);
+
+    // The workers' counters every 10 s: throughput per stage follows the logs; one DLQ record per
+    // 10 minutes is normal; the incident adds a DLQ burst and a lagging worker.
+    const perTick = new Map<number, number>();
+    for (const l of logs) {
+      const t = Math.floor(Date.parse(l.time) / 10_000) * 10_000;
+      perTick.set(t, (perTick.get(t) ?? 0) + 1);
+    }
+    const stats: PipelineStatRow[] = [];
+    for (let t = START_MS; t < END_MS; t += 10_000) {
+      const time = ms(t);
+      const records = perTick.get(t) ?? 0;
+      for (const [i, instance] of WORKERS.entries()) {
+        const share = i === 0 ? Math.ceil(records / 2) : Math.floor(records / 2);
+        for (const stage of STAGES) {
+          stats.push({ time, instance, stage, name: PipelineStat.recordsIn, value: share });
+          stats.push({ time, instance, stage, name: PipelineStat.recordsOut, value: share });
+          stats.push({ time, instance, stage, name: PipelineStat.batchMs, value: 5 + 40 * unit(`${instance}${stage}${t}`) });
+        }
+        stats.push({ time, instance, stage: 'score', name: PipelineStat.modelMs, value: 1 + 3 * unit(`m${instance}${t}`) });
+        let lag = 50 + 400 * unit(`l${instance}${t}`);
+        if (opts.incidents && instance === INCIDENTS.lag.instance && t >= INCIDENTS.lag.startMs) lag = 20_000 + 100 * ((t - INCIDENTS.lag.startMs) / 1000);
+        stats.push({ time, instance, stage: 'consume', name: PipelineStat.consumerLag, value: Math.round(lag) });
+        let dlq = (t - START_MS) % 600_000 === 0 && i === 0 ? 1 : 0;
+        if (opts.incidents && instance === INCIDENTS.dlq.instance && t >= INCIDENTS.dlq.startMs) dlq += 5;
+        if (dlq > 0) stats.push({ time, instance, stage: INCIDENTS.dlq.stage, name: PipelineStat.dlqRecords, value: dlq });
+      }
+    }
+    await insertBatched(store, 'pipeline_stats', stats, 'stats');
+
+    const services = [...new Set(logs.map((l) => l.service))].sort();
+    return {
+      store,
+      incidents: w.incidents,
+      services,
+      hosts,
+      lateWindow: { service: reemitted.service, window_start: reemitted.window_start, version: reemitted.version + 1 },
+      counts: { logs: logs.length, metrics: metrics.length, serviceWindows: serviceWindows.length, metricWindows: metricWindows.length, anomalies: anomalies.length, stats: stats.length },
+      async close() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
