@@ -1,0 +1,184 @@
+/**
+ * Service-window features: a closed `ServiceWindowRow` plus the service's recent baseline go in, a
+ * fixed-order numeric vector comes out (then the window joins the baseline). Every feature is relative
+ * to the service's own past or a ratio, so one model fits services of any volume and window size.
+ */
+import { type ServiceWindowRow } from '../../../core/contracts/rows.ts';
+import { RollingBaseline } from './baseline.ts';
+
+/** Feature names, in the order of the vector (and of every model manifest that reads them). */
+export const SERVICE_FEATURES = [
+  /** ln((rate + 0.01) / (baseline rate + 0.01)): drops, surges and silence. */
+  'log_rate_ratio',
+  /** (errors + fatals) / count. */
+  'error_ratio',
+  /** error_ratio minus its baseline median. */
+  'error_ratio_delta',
+  /** Poisson z-score of the error count against baseline error ratio x count. */
+  'error_count_z',
+  /** warn ratio minus its baseline median. */
+  'warn_ratio_delta',
+  /** ln((p50 + 1) / (baseline p50 + 1)), 0 without latency data. */
+  'log_p50_ratio',
+  /** Same for p95. */
+  'log_p95_ratio',
+  /** Same for p99. */
+  'log_p99_ratio',
+  /** ln(1 + patterns first seen in this window). */
+  'log_new_patterns',
+  /** Distinct patterns minus the baseline median. */
+  'distinct_patterns_delta',
+] as const;
+
+export type ServiceFeatureName = (typeof SERVICE_FEATURES)[number];
+
+export interface ServiceFeatureOptions {
+  /** Windows kept in each service's baseline (default 60: an hour of 1-minute windows). */
+  history?: number;
+  /** Windows a baseline needs before its features are called warm (default 5). */
+  warmAfter?: number;
+}
+
+export interface FeatureVector {
+  /** Values in the order of the feature list. */
+  values: number[];
+  /** Whether the baseline held enough windows for the comparison to mean something. */
+  warm: boolean;
+}
+
+const RATE_EPS = 0.01;
+
+interface ServiceBaseline {
+  rate: RollingBaseline;
+  errorRatio: RollingBaseline;
+  warnRatio: RollingBaseline;
+  p50: RollingBaseline;
+  p95: RollingBaseline;
+  p99: RollingBaseline;
+  distinct: RollingBaseline;
+  windows: number;
+}
+
+export type ServiceFeatureSnapshot = Record<string, { windows: number } & Record<Exclude<keyof ServiceBaseline, 'windows'>, number[]>>;
+
+/** Per-service baselines and the feature computation; one instance per worker (or `detect` run). */
+export class ServiceFeatures {
+  readonly names: readonly string[] = SERVICE_FEATURES;
+  private readonly history: number;
+  private readonly warmAfter: number;
+  private readonly baselines = new Map<string, ServiceBaseline>();
+
+  constructor(options: ServiceFeatureOptions = {}) {
+    this.history = options.history ?? 60;
+    this.warmAfter = options.warmAfter ?? 5;
+  }
+
+  /** Services seen so far. */
+  services(): string[] {
+    return [...this.baselines.keys()];
+  }
+
+  /** Features of a closed window against the service's baseline, without changing the baseline. */
+  peek(row: ServiceWindowRow): FeatureVector {
+    const b = this.baselines.get(row.service);
+    return computeServiceFeatures(row, b, this.warmAfter);
+  }
+
+  /** Features of a closed window, then the window joins its service's baseline. */
+  next(row: ServiceWindowRow): FeatureVector {
+    const out = this.peek(row);
+    this.observe(row);
+    return out;
+  }
+
+  /** Adds a window to its service's baseline. */
+  observe(row: ServiceWindowRow): void {
+    let b = this.baselines.get(row.service);
+    if (!b) {
+      const mk = (): RollingBaseline => new RollingBaseline(this.history);
+      b = { rate: mk(), errorRatio: mk(), warnRatio: mk(), p50: mk(), p95: mk(), p99: mk(), distinct: mk(), windows: 0 };
+      this.baselines.set(row.service, b);
+    }
+    b.windows++;
+    b.rate.push(row.rate);
+    b.distinct.push(row.distinct_patterns);
+    if (row.count > 0) {
+      b.errorRatio.push(errorsOf(row) / row.count);
+      b.warnRatio.push(row.count_warn / row.count);
+    }
+    if (row.latency_count > 0) {
+      b.p50.push(row.p50_ms);
+      b.p95.push(row.p95_ms);
+      b.p99.push(row.p99_ms);
+    }
+  }
+
+  snapshot(): ServiceFeatureSnapshot {
+    const out: ServiceFeatureSnapshot = {};
+    for (const [service, b] of this.baselines) {
+      out[service] = {
+        windows: b.windows, rate: b.rate.toJSON(), errorRatio: b.errorRatio.toJSON(), warnRatio: b.warnRatio.toJSON(),
+        p50: b.p50.toJSON(), p95: b.p95.toJSON(), p99: b.p99.toJSON(), distinct: b.distinct.toJSON(),
+      };
+    }
+    return out;
+  }
+
+  static restore(snapshot: ServiceFeatureSnapshot, options: ServiceFeatureOptions = {}): ServiceFeatures {
+    const f = new ServiceFeatures(options);
+    for (const [service, s] of Object.entries(snapshot)) {
+      const r = (xs: number[]): RollingBaseline => RollingBaseline.from(f.history, xs);
+      f.baselines.set(service, {
+        windows: s.windows, rate: r(s.rate), errorRatio: r(s.errorRatio), warnRatio: r(s.warnRatio),
+        p50: r(s.p50), p95: r(s.p95), p99: r(s.p99), distinct: r(s.distinct),
+      });
+    }
+    return f;
+  }
+}
+
+function errorsOf(row: ServiceWindowRow): number {
+  return row.count_error + row.count_fatal;
+}
+
+/** The pure computation behind `ServiceFeatures.peek`; `baseline` undefined means a service never seen. */
+function computeServiceFeatures(row: ServiceWindowRow, b: ServiceBaseline | undefined, warmAfter: number): FeatureVector {
+  const count = row.count;
+  const errorRatio = count > 0 ? errorsOf(row) / count : 0;
+  const warnRatio = count > 0 ? row.count_warn / count : 0;
+  const baseRate = b ? b.rate.median(row.rate) : row.rate;
+  const baseErr = b ? b.errorRatio.median(errorRatio) : errorRatio;
+  const baseWarn = b ? b.warnRatio.median(warnRatio) : warnRatio;
+  const expectedErrors = baseErr * count;
+  const lat = (value: number, base: RollingBaseline | undefined): number => {
+    if (row.latency_count === 0) return 0;
+    const m = base ? base.median(value) : value;
+    return Math.log((value + 1) / (m + 1));
+  };
+  const values = [
+    Math.log((row.rate + RATE_EPS) / (baseRate + RATE_EPS)),
+    errorRatio,
+    count > 0 ? errorRatio - baseErr : 0,
+    count > 0 ? (errorsOf(row) - expectedErrors) / Math.sqrt(expectedErrors + 1) : 0,
+    count > 0 ? warnRatio - baseWarn : 0,
+    lat(row.p50_ms, b?.p50),
+    lat(row.p95_ms, b?.p95),
+    lat(row.p99_ms, b?.p99),
+    Math.log1p(row.new_patterns),
+    row.distinct_patterns - (b ? b.distinct.median(row.distinct_patterns) : row.distinct_patterns),
+  ];
+  return { values, warm: (b?.windows ?? 0) >= warmAfter };
+}
+
+/**
+ * An empty window for a service that wrote nothing during it: the aggregator only closes windows it
+ * saw records for, so silence would otherwise never be scored.
+ */
+export function emptyServiceWindow(service: string, windowStart: string, windowEnd: string, windowSizeS: number): ServiceWindowRow {
+  return {
+    service, window_start: windowStart, window_end: windowEnd, window_size_s: windowSizeS, version: 1,
+    count: 0, count_trace: 0, count_debug: 0, count_info: 0, count_warn: 0, count_error: 0, count_fatal: 0,
+    error_ratio: 0, rate: 0, distinct_patterns: 0, new_patterns: 0, latency_count: 0, p50_ms: 0, p95_ms: 0, p99_ms: 0,
+    late_count: 0, score: 0, threshold: 0, anomaly: 0, model: '', model_version: '', scored: 0,
+  };
+}
