@@ -77,7 +77,7 @@ export const ALERTS: AlertSpec[] = [
   {
     uid: 'tributary-error-ratio-spike',
     title: 'Error ratio spike',
-    summary: 'Which services log a much larger share of errors in the last 5 minutes than in the hour before?',
+    summary: 'Which services log a share of errors at least 10 points higher in the last 5 minutes than in the hour before?',
     sql: `
       SELECT service, if(recent_records >= 20, recent_errors / recent_records - base_errors / greatest(base_records, 1), 0) AS value
       FROM (
@@ -94,7 +94,7 @@ export const ALERTS: AlertSpec[] = [
     rangeSeconds: 3900,
     labels: ['service'],
     comparison: 'gt',
-    threshold: 0.2,
+    threshold: 0.1,
     for: '1m',
     dashboardUid: SERVICE_OVERVIEW_UID,
     panelTitle: 'Error ratio',

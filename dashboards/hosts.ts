@@ -35,7 +35,7 @@ export function hostsDashboard(): dashboard.Dashboard {
       timeSeries(
         'Max and p95 per window',
         `
-        SELECT $__timeInterval(window_start) AS time, concat(host, ' ', name) AS series, max(max) AS max, max(p95) AS p95
+        SELECT $__timeInterval(window_start) AS time, concat(host, ' ', name) AS series, max(max) AS window_max, max(p95) AS window_p95
         FROM metric_windows FINAL
         WHERE $__timeFilter(window_start) AND ${host} AND ${metric}
         GROUP BY time, series
@@ -59,9 +59,9 @@ export function hostsDashboard(): dashboard.Dashboard {
       tablePanel(
         'Latest window per host and metric',
         `
-        SELECT host, name, service, argMax(window_start, window_start) AS window_start, argMax(last, window_start) AS last,
-          argMax(mean, window_start) AS mean, argMax(max, window_start) AS max, argMax(score, window_start) AS score,
-          argMax(anomaly, window_start) AS anomaly
+        SELECT host, name, service, toDateTime(max(window_start)) AS latest_window, argMax(last, window_start) AS last_value,
+          argMax(mean, window_start) AS window_mean, argMax(max, window_start) AS window_max, argMax(score, window_start) AS latest_score,
+          argMax(anomaly, window_start) AS is_anomaly
         FROM metric_windows FINAL
         WHERE $__timeFilter(window_start) AND ${host} AND ${metric}
         GROUP BY host, name, service
