@@ -50,21 +50,13 @@ const DOTTED_RULES: RegExp[] = [
 ];
 
 const DIGIT = /[0-9]/;
+const LETTER = /[A-Za-z]/;
 const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
 const HEX_WORD = /^(?:0[xX])?[0-9a-fA-F]+$/;
 const LETTERS_THEN_DIGITS = /^([A-Za-z]{2,})[0-9]+$/;
 
+/** Masks a word (a maximal run of letters, digits and `_`) that holds a digit. */
 function maskWord(word: string): string {
-  // A word is a maximal run of letters, digits and `_`. Without a digit it is kept as it is.
-  let hasDigit = false;
-  for (let i = 0; i < word.length; i++) {
-    const c = word.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      hasDigit = true;
-      break;
-    }
-  }
-  if (!hasDigit) return word;
   if (HEX_WORD.test(word)) return WILDCARD;
   // `eth0`, `tty2`, `Steps0`: the letters name the thing, the digits number it.
   const m = LETTERS_THEN_DIGITS.exec(word);
@@ -77,42 +69,46 @@ export function maskToken(token: string): string {
   // An empty quote or bracket pair is a value that happens to be empty: `from 1.2.3.4 () at`.
   if (EMPTY_PAIR.has(token)) return WILDCARD;
   // Only words with a digit change, and most tokens have none.
-  if (!DIGIT.test(token) && !token.includes(WILDCARD)) return token;
+  const hadWildcard = token.includes(WILDCARD);
+  if (!hadWildcard && !DIGIT.test(token)) return token;
   let out = '';
+  let copied = 0;
   let start = -1;
-  let hasLetter = false;
-  for (let i = 0; i <= token.length; i++) {
-    const c = i < token.length ? token.charCodeAt(i) : 32;
+  let digit = false;
+  const n = token.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? token.charCodeAt(i) : 32;
+    const isDigit = c >= 48 && c <= 57;
     // `_` joins the parts of one identifier: `attempt_1445_0020_m_000000_0` is one value.
-    let alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+    let inWord = isDigit || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
     // A minus sign starts a negative number when it does not sit inside a word: `blk_-4355`, `id: -12`.
-    if (c === 45 && i + 1 < token.length) {
+    if (c === 45 && i + 1 < n) {
       const next = token.charCodeAt(i + 1);
       const prev = i > 0 ? token.charCodeAt(i - 1) : 32;
       const prevAlnum = (prev >= 48 && prev <= 57) || (prev >= 65 && prev <= 90) || (prev >= 97 && prev <= 122);
-      if (next >= 48 && next <= 57 && !prevAlnum) alnum = true;
+      if (next >= 48 && next <= 57 && !prevAlnum) inWord = true;
     }
-    if (alnum) {
-      if (start < 0) start = i;
+    if (inWord) {
+      if (start < 0) {
+        start = i;
+        digit = false;
+      }
+      if (isDigit) digit = true;
       continue;
     }
     if (start >= 0) {
-      const masked = maskWord(token.slice(start, i));
-      out += masked;
+      if (digit) {
+        out += token.slice(copied, start) + maskWord(token.slice(start, i));
+        copied = i;
+      }
       start = -1;
     }
-    if (i < token.length) out += token[i];
   }
+  if (copied === 0 && !hadWildcard) return token;
+  out += token.slice(copied);
   // `(<*>)`, `<*>.<*>`, `-<*>`, `[<*>/<*>]`: nothing but variables and punctuation is one variable.
-  if (out.includes(WILDCARD)) {
-    const rest = out.split(WILDCARD).join('');
-    for (let i = 0; i < rest.length && !hasLetter; i++) {
-      const c = rest.charCodeAt(i);
-      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) hasLetter = true;
-    }
-    if (!hasLetter) return WILDCARD;
-    while (out.includes('<*><*>')) out = out.replace('<*><*>', WILDCARD);
-  }
+  if (!LETTER.test(out.split(WILDCARD).join(''))) return WILDCARD;
+  while (out.includes('<*><*>')) out = out.replace('<*><*>', WILDCARD);
   return out;
 }
 
@@ -122,16 +118,33 @@ export function maskBody(body: string): string[] {
   if (DIGIT.test(text) || text.includes('/')) {
     for (const rule of BODY_RULES) if (text.includes(rule.needs)) text = text.replace(rule.re, WILDCARD);
   }
-  const tokens = text.split(/\s+/);
   const out: string[] = [];
-  for (const t of tokens) {
-    if (t === '') continue;
-    let d = t;
-    if (t.includes('.')) for (const rule of DOTTED_RULES) d = d.replace(rule, WILDCARD);
-    const m = maskToken(d);
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    // Tokens without a digit, a dot or a `<` (of `<*>`) come out as they went in: skip the masking.
+    let special = false;
+    for (; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (c === 32 || (c >= 9 && c <= 13)) break;
+      if ((c >= 48 && c <= 57) || c === 46 || c === 60) special = true;
+    }
+    let token = text.slice(start, i);
+    if (special) {
+      if (token.includes('.')) for (const rule of DOTTED_RULES) token = token.replace(rule, WILDCARD);
+      token = maskToken(token);
+    } else if (i - start === 2 && EMPTY_PAIR.has(token)) {
+      token = WILDCARD;
+    }
     // A run of variables is one variable: values of varying length (`1.16 KB`, `(host.name)`) then line up.
-    if (m === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
-    out.push(m);
+    if (token === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
+    out.push(token);
   }
   return out;
 }

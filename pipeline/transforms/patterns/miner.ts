@@ -34,6 +34,8 @@ interface Cluster {
   count: number;
   /** Creation order; a merge keeps the oldest cluster. */
   seq: number;
+  /** Tick of the last match, for eviction. */
+  used: number;
   groupKey: string;
   /** Set when the cluster was evicted or merged; `mergedInto` then names the survivor. */
   alive: boolean;
@@ -56,13 +58,13 @@ export function patternIdOf(template: string): string {
 
 export class PatternMiner {
   readonly options: PatternMinerOptions;
-  // Insertion order is recency order: a match re-inserts its cluster at the end.
   private readonly clusters = new Map<string, Cluster>();
   private readonly groups = new Map<string, Cluster[]>();
   private readonly cache = new Map<string, Cluster>();
   private readonly aliases = new Map<string, string>();
   private readonly namingWords: Set<string>;
   private seq = 0;
+  private tick = 0;
   private evictedCount = 0;
   private mergedCount = 0;
 
@@ -147,14 +149,14 @@ export class PatternMiner {
 
   /** All clusters, least recently used first. */
   patterns(): PatternInfo[] {
-    return [...this.clusters.values()].map((c) => ({ patternId: c.id, template: c.template, count: c.count }));
+    return this.byRecency().map((c) => ({ patternId: c.id, template: c.template, count: c.count }));
   }
 
   snapshot(): PatternMinerSnapshot {
     return {
       version: 1,
       options: { ...this.options, namingWords: [...this.options.namingWords] },
-      clusters: [...this.clusters.values()].map((c) => ({ id: c.id, template: c.template, count: c.count })),
+      clusters: this.byRecency().map((c) => ({ id: c.id, template: c.template, count: c.count })),
       aliases: [...this.aliases.entries()],
     };
   }
@@ -175,8 +177,7 @@ export class PatternMiner {
   private hit(cluster: Cluster, tokens: string[], generalise: boolean): PatternMatch {
     if (generalise) this.generalise(cluster, tokens);
     cluster.count++;
-    this.clusters.delete(cluster.id);
-    this.clusters.set(cluster.id, cluster);
+    cluster.used = ++this.tick;
     return { patternId: cluster.id, template: cluster.template, isNew: false };
   }
 
@@ -255,6 +256,7 @@ export class PatternMiner {
       template: tokens.join(' '),
       count,
       seq: this.seq++,
+      used: ++this.tick,
       groupKey: groupKeyOf(tokens),
       alive: true,
     };
@@ -262,11 +264,26 @@ export class PatternMiner {
     const group = this.groups.get(cluster.groupKey);
     if (group) group.push(cluster);
     else this.groups.set(cluster.groupKey, [cluster]);
-    while (this.clusters.size > this.options.maxClusters) {
-      this.retire(this.clusters.values().next().value as Cluster);
+    if (this.clusters.size > this.options.maxClusters) this.evict(cluster);
+    return cluster;
+  }
+
+  private byRecency(): Cluster[] {
+    return [...this.clusters.values()].sort((a, b) => a.used - b.used);
+  }
+
+  /**
+   * Evicts the least recently used clusters, a 20th of the bound at once, so that a stream of new
+   * patterns costs one sort per many clusters rather than a scan per cluster. `keep` is never evicted.
+   */
+  private evict(keep: Cluster): void {
+    const excess = this.clusters.size - this.options.maxClusters;
+    const n = Math.max(excess, Math.ceil(this.options.maxClusters / 20));
+    const victims = this.byRecency().filter((c) => c !== keep).slice(0, n);
+    for (const c of victims) {
+      this.retire(c);
       this.evictedCount++;
     }
-    return cluster;
   }
 
   /** Takes a cluster out of memory (evicted, or merged into another). */
