@@ -156,6 +156,11 @@ export function formatWindowTime(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
+/** Inverse of `formatWindowTime`: epoch ms from `YYYY-MM-DD hh:mm:ss.sss` (UTC); NaN when malformed. */
+export function parseWindowTime(text: string): number {
+  return /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?$/.test(text) ? Date.parse(`${text.replace(' ', 'T')}Z`) : NaN;
+}
+
 /** Start of the tumbling window of size `sizeMs` holding event time `t` (windows align to the epoch). */
 export function windowStart(t: number, sizeMs: number): number {
   return Math.floor(t / sizeMs) * sizeMs;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  formatWindowTime, safeCommitOffset, TumblingWindows, windowStart, type TumblingOptions, type WindowKind,
+  formatWindowTime, parseWindowTime, safeCommitOffset, TumblingWindows, windowStart, type TumblingOptions, type WindowKind,
 } from '../../../../pipeline/transforms/windows/tumbling.ts';
 import { TributaryError } from '../../../../core/errors.ts';
 import { random, ReplacingTable } from './fixtures.ts';
@@ -47,7 +47,11 @@ test('window times are ClickHouse DateTime64(3) literals in UTC', () => {
     [Date.UTC(2026, 10, 24, 10, 0, 0, 123), '2026-11-24 10:00:00.123'],
     [Date.UTC(2026, 11, 31, 23, 59, 59, 999), '2026-12-31 23:59:59.999'],
   ];
-  for (const [ms, text] of cases) assert.equal(formatWindowTime(ms), text);
+  for (const [ms, text] of cases) {
+    assert.equal(formatWindowTime(ms), text);
+    assert.equal(parseWindowTime(text), ms);
+  }
+  for (const bad of ['2026-11-24T10:00:00.000Z', '2026-11-24 10:00', '', 'yesterday']) assert.ok(Number.isNaN(parseWindowTime(bad)), bad);
 });
 
 test('window starts align to the epoch', () => {
