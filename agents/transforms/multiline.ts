@@ -1,0 +1,219 @@
+/**
+ * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node or Go becomes
+ * one record. Each record keeps the byte range from its first line's start to its last line's end,
+ * so a file checkpoint can move only past complete records. A pending record is flushed when the next
+ * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
+ */
+import { type Line } from './line-splitter.ts';
+
+export interface MultilineOptions {
+  /**
+   * A line matching this starts a new record; every other line continues the pending one.
+   * Unset (and no continuePattern): built-in rules that know what each runtime prints.
+   */
+  startPattern?: RegExp;
+  /** A line matching this continues the pending record; every other line starts a new one. */
+  continuePattern?: RegExp;
+  /** Flush a pending record after this many ms without a new line. */
+  timeoutMs: number;
+  /** Most lines in one record; the next line starts a new part. */
+  maxLines: number;
+  /** Most bytes (source encoding, terminators included) in one record. */
+  maxBytes: number;
+}
+
+export const MULTILINE_DEFAULTS: Readonly<MultilineOptions> = {
+  timeoutMs: 1000,
+  maxLines: 500,
+  maxBytes: 1024 * 1024,
+};
+
+/** Set on each piece of a record that was cut by maxLines/maxBytes: 1, 2, ... */
+export const MULTILINE_PART_ATTRIBUTE = 'tributary.multiline.part';
+
+export interface AssembledRecord {
+  /** The lines joined by `\n`, trailing blank lines left out. */
+  text: string;
+  /** File offset of the first byte of the first line. */
+  start: number;
+  /** File offset just past the last line's terminator: where a checkpoint may move after this record. */
+  end: number;
+  /** How many lines went into it. */
+  lines: number;
+  /** Markers from the lines (long-line parts) and from assembly (multiline parts). */
+  attributes?: Record<string, string>;
+}
+
+export interface MultilineStats {
+  records: number;
+  /** Records of more than one line. */
+  multiline: number;
+  /** Records flushed because no line came within timeoutMs. */
+  timeouts: number;
+  /** Records cut by maxLines or maxBytes. */
+  cutByLimit: number;
+}
+
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go';
+
+// Built-in continuation rules, by what runtimes print after the first line of a record.
+const INDENTED = /^[ \t]/;
+const JAVA_CONT = /^(?:Caused by: |Suppressed: |\.\.\. \d+ (?:more|common frames omitted)|at [\w$.<>/-]+\(.*\)$)/;
+const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)/;
+const PY_TRACEBACK = /^Traceback \(most recent call last\):\s*$/;
+const PY_CHAIN = /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*$/;
+const PY_EXCEPTION_LINE = /^[A-Za-z_][\w.]*(?::.*)?$/;
+const GO_START = /^(?:panic: |fatal error: )/;
+const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
+const GO_CONT = /^(?:[\w./*()\-[\]{}]+\(.*\)$|created by |\[signal |exit status \d+$)/;
+const NODE_CONT = /^(?:at .+:\d+:\d+\)?$|Node\.js v\d+)/;
+
+export class MultilineAssembler {
+  readonly stats: MultilineStats = { records: 0, multiline: 0, timeouts: 0, cutByLimit: 0 };
+  private readonly options: MultilineOptions;
+  private texts: string[] = [];
+  private start = 0;
+  private end = 0;
+  private bytes = 0;
+  private attributes: Record<string, string> | undefined;
+  private lastLineAt = 0;
+  private kind: TraceKind = 'none';
+  /** The current record was cut by a limit and this is its part number (0: not cut). */
+  private part = 0;
+  /** The last non-blank line was indented (Python: the exception line follows indented frames). */
+  private lastIndented = false;
+
+  constructor(options: Partial<MultilineOptions> = {}) {
+    this.options = { ...MULTILINE_DEFAULTS, ...options };
+    if (this.options.startPattern && this.options.continuePattern) {
+      throw new Error('multiline: set start_pattern or continue_pattern, not both');
+    }
+  }
+
+  /** Offset of the first byte of the pending record, or undefined when nothing is pending. */
+  get pendingStart(): number | undefined {
+    return this.texts.length > 0 ? this.start : undefined;
+  }
+
+  /** When `poll` would flush the pending record; undefined when nothing is pending. */
+  get deadline(): number | undefined {
+    return this.texts.length > 0 ? this.lastLineAt + this.options.timeoutMs : undefined;
+  }
+
+  /** Adds one line read at time `now` (ms); returns the records it completed (0, 1 or 2). */
+  push(line: Line, now: number): AssembledRecord[] {
+    const out: AssembledRecord[] = [];
+    const size = line.end - line.start;
+    if (this.texts.length > 0 && this.continues(line.text)) {
+      if (this.texts.length + 1 > this.options.maxLines || this.bytes + size > this.options.maxBytes) {
+        // Too big: cut here; the rest goes on as the next part of the same logical record.
+        this.stats.cutByLimit++;
+        if (this.part === 0) this.part = 1;
+        const kind = this.kind;
+        const part = this.part;
+        out.push(this.take());
+        this.part = part + 1;
+        this.kind = kind;
+      }
+    } else if (this.texts.length > 0) {
+      out.push(this.take());
+      this.kind = 'none';
+      this.noteStart(line.text);
+    } else {
+      this.noteStart(line.text);
+    }
+    this.add(line, size);
+    this.lastLineAt = now;
+    return out;
+  }
+
+  /** Flushes the pending record if no line came for timeoutMs. Call it from a timer. */
+  poll(now: number): AssembledRecord[] {
+    if (this.texts.length === 0 || now - this.lastLineAt < this.options.timeoutMs) return [];
+    this.stats.timeouts++;
+    return this.flush();
+  }
+
+  /** Flushes the pending record now (end of input, shutdown). */
+  flush(): AssembledRecord[] {
+    if (this.texts.length === 0) return [];
+    const r = this.take();
+    this.kind = 'none';
+    return [r];
+  }
+
+  private add(line: Line, size: number): void {
+    if (this.texts.length === 0) {
+      this.start = line.start;
+      this.bytes = 0;
+    }
+    this.texts.push(line.text);
+    this.end = line.end;
+    this.bytes += size;
+    if (line.text !== '') this.lastIndented = INDENTED.test(line.text);
+    if (line.attributes !== undefined) this.attributes = { ...this.attributes, ...line.attributes };
+  }
+
+  private take(): AssembledRecord {
+    let n = this.texts.length;
+    while (n > 1 && this.texts[n - 1] === '') n--;
+    const text = n === 1 ? this.texts[0]! : this.texts.slice(0, n).join('\n');
+    const rec: AssembledRecord = { text, start: this.start, end: this.end, lines: this.texts.length };
+    let attributes = this.attributes;
+    if (this.part > 0) attributes = { ...attributes, [MULTILINE_PART_ATTRIBUTE]: String(this.part) };
+    if (attributes !== undefined) rec.attributes = attributes;
+    this.stats.records++;
+    if (this.texts.length > 1) this.stats.multiline++;
+    this.texts = [];
+    this.attributes = undefined;
+    this.part = 0;
+    this.lastIndented = false;
+    return rec;
+  }
+
+  /** Remembers what kind of trace a record's first line opens. */
+  private noteStart(text: string): void {
+    this.kind = GO_START.test(text) || GO_GOROUTINE.test(text) ? 'go' : PY_TRACEBACK.test(text) ? 'python' : 'none';
+  }
+
+  /** Whether `text` continues the pending record. */
+  private continues(text: string): boolean {
+    const { startPattern, continuePattern } = this.options;
+    if (startPattern !== undefined) return !startPattern.test(text);
+    if (continuePattern !== undefined) return continuePattern.test(text);
+    if (text === '') return true;
+    const c = text.charCodeAt(0);
+    if (c === 32 || c === 9) {
+      if (this.kind === 'python-end') this.kind = 'python';
+      return true;
+    }
+    // Digits, `{`, `<`: timestamps, JSON and syslog start records; only Go's `[signal` starts with `[`.
+    if ((c >= 48 && c <= 57) || c === 123 || c === 60) return false;
+    if (JAVA_CONT.test(text)) {
+      this.kind = 'java';
+      return true;
+    }
+    if (PY_TRACEBACK.test(text)) {
+      this.kind = 'python';
+      return true;
+    }
+    if (PY_CHAIN.test(text) && (this.kind === 'python' || this.kind === 'python-end')) {
+      this.kind = 'python-end';
+      return true;
+    }
+    if (this.kind === 'python' && this.lastIndented && PY_EXCEPTION_LINE.test(text)) {
+      this.kind = 'python-end';
+      return true;
+    }
+    if (GO_GOROUTINE.test(text)) {
+      this.kind = 'go';
+      return true;
+    }
+    if (this.kind === 'go' && GO_CONT.test(text)) return true;
+    if (JAVA_EXCEPTION.test(text)) {
+      this.kind = 'java';
+      return true;
+    }
+    return NODE_CONT.test(text);
+  }
+}

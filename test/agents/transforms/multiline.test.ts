@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineSplitter } from '../../../agents/transforms/line-splitter.ts';
+import { MULTILINE_PART_ATTRIBUTE, MultilineAssembler, type AssembledRecord } from '../../../agents/transforms/multiline.ts';
+
+/** Runs text through the real line splitter and the assembler; returns the record texts and records. */
+function assemble(text: string, options: ConstructorParameters<typeof MultilineAssembler>[0] = {}) {
+  const splitter = new LineSplitter();
+  const m = new MultilineAssembler(options);
+  const records: AssembledRecord[] = [];
+  for (const line of splitter.push(Buffer.from(text), 0)) records.push(...m.push(line, 0));
+  records.push(...m.flush());
+  return { texts: records.map((r) => r.text), records, m };
+}
+
+const JAVA = [
+  '2026-11-24 10:00:00,123 ERROR [main] c.a.App - request failed',
+  'java.lang.IllegalStateException: boom',
+  '\tat com.acme.App.handle(App.java:42)',
+  '\tat com.acme.App.main(App.java:10)',
+  'Caused by: java.io.IOException: disk full',
+  '\tat java.io.FileOutputStream.write(FileOutputStream.java:326)',
+  '\t... 2 more',
+  '\tSuppressed: java.lang.RuntimeException: also',
+  '\t\tat com.acme.App.close(App.java:50)',
+].join('\n');
+
+const PYTHON = [
+  'ERROR:root:could not parse',
+  'Traceback (most recent call last):',
+  '  File "app.py", line 3, in <module>',
+  '    parse(x)',
+  'ValueError: bad value',
+  '',
+  'During handling of the above exception, another exception occurred:',
+  '',
+  'Traceback (most recent call last):',
+  '  File "app.py", line 5, in <module>',
+  '    raise KeyError(k)',
+  'KeyError: \'k\'',
+].join('\n');
+
+const NODE = [
+  'Error: connect ECONNREFUSED 127.0.0.1:5432',
+  '    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)',
+  '    at Object.<anonymous> (/app/index.js:3:9)',
+].join('\n');
+
+const GO = [
+  'panic: runtime error: index out of range [5] with length 3',
+  '',
+  'goroutine 1 [running]:',
+  'main.main()',
+  '\t/tmp/x/main.go:8 +0x1d',
+  'net/http.(*conn).serve(0xc0000b8000, {0x6f1e58, 0xc0000a2000})',
+  '\t/usr/local/go/src/net/http/server.go:1995 +0x612',
+  'created by net/http.(*Server).Serve in goroutine 1',
+  '\t/usr/local/go/src/net/http/server.go:3089 +0x5ed',
+  'exit status 2',
+].join('\n');
+
+test('stack traces of each runtime become one record, between ordinary lines', () => {
+  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['go', GO]]) {
+    const text = `2026-11-24 09:59:59 INFO before\n${trace}\n2026-11-24 10:00:01 INFO after\n`;
+    const { texts } = assemble(text);
+    assert.deepEqual(texts, ['2026-11-24 09:59:59 INFO before', trace, '2026-11-24 10:00:01 INFO after'], name!);
+  }
+});
+
+test('a Python exception line ends the trace: the next unindented line starts a record', () => {
+  const { texts } = assemble('Traceback (most recent call last):\n  File "a.py", line 1\nValueError: x\nnext record\n');
+  assert.deepEqual(texts, ['Traceback (most recent call last):\n  File "a.py", line 1\nValueError: x', 'next record']);
+});
+
+test('ordinary lines stay one record each; JSON lines never merge', () => {
+  const lines = ['INFO started', 'Error: not a trace', 'done', '{"msg":"a"}', '{"msg":"b"}', 'at noon we ship'];
+  assert.deepEqual(assemble(lines.join('\n') + '\n').texts, lines);
+});
+
+test('records keep exact byte ranges; trailing blank lines are left out of the text but not the range', () => {
+  const { records } = assemble('first\n  cont\n\nsecond\n');
+  assert.deepEqual(records.map((r) => [r.text, r.start, r.end, r.lines]), [['first\n  cont', 0, 14, 3], ['second', 14, 21, 1]]);
+});
+
+test('user start and continue patterns', () => {
+  const text = '[1] a\nb\n[2] c\n';
+  assert.deepEqual(assemble(text, { startPattern: /^\[\d+\]/ }).texts, ['[1] a\nb', '[2] c']);
+  assert.deepEqual(assemble('a\n+b\n+c\nd\n', { continuePattern: /^\+/ }).texts, ['a\n+b\n+c', 'd']);
+  assert.throws(() => new MultilineAssembler({ startPattern: /a/, continuePattern: /b/ }), /not both/);
+});
+
+test('a pending record is flushed after the timeout, not before', () => {
+  const m = new MultilineAssembler({ timeoutMs: 500 });
+  const s = new LineSplitter();
+  const [a, b] = s.push(Buffer.from('head\n  more\n'), 0);
+  assert.deepEqual(m.push(a!, 1000), []);
+  assert.deepEqual(m.push(b!, 1200), []);
+  assert.equal(m.pendingStart, 0);
+  assert.equal(m.deadline, 1700);
+  assert.deepEqual(m.poll(1699), []);
+  assert.deepEqual(m.poll(1700).map((r) => r.text), ['head\n  more']);
+  assert.equal(m.pendingStart, undefined);
+  assert.equal(m.stats.timeouts, 1);
+  assert.deepEqual(m.poll(5000), []);
+});
+
+test('max lines and max bytes cut a record into numbered parts', () => {
+  const text = 'head\n' + Array.from({ length: 7 }, (_, i) => `  l${i}`).join('\n') + '\nnext\n';
+  const { records, m } = assemble(text, { maxLines: 3 });
+  assert.deepEqual(records.map((r) => [r.text.split('\n').length, r.attributes?.[MULTILINE_PART_ATTRIBUTE]]), [[3, '1'], [3, '2'], [2, '3'], [1, undefined]]);
+  assert.equal(m.stats.cutByLimit, 2);
+  for (let i = 1; i < records.length; i++) assert.equal(records[i]!.start, records[i - 1]!.end);
+  const bytes = assemble('head\n  0123456789\n  0123456789\n', { maxBytes: 20 }).records;
+  assert.deepEqual(bytes.map((r) => r.text), ['head\n  0123456789', '  0123456789']);
+});
+
+test('long-line markers from the splitter travel with the record', () => {
+  const splitter = new LineSplitter({ maxLineBytes: 8 });
+  const m = new MultilineAssembler();
+  const out: AssembledRecord[] = [];
+  for (const l of splitter.push(Buffer.from('0123456789ab\n'), 0)) out.push(...m.push(l, 0));
+  out.push(...m.flush());
+  assert.equal(out.length, 2);
+  assert.equal(out[0]!.attributes?.['tributary.line.part'], '1');
+  assert.equal(out[1]!.attributes?.['tributary.line.part'], '2');
+});
