@@ -92,12 +92,19 @@ export interface TumblingOptions extends WatermarkOptions {
    * each size (a service that went silent is then visible to the scorer). Default 0 (none).
    */
   emptyWindows?: number;
+  /**
+   * Refuse records whose event time is more than this many ms ahead of processing time `now`
+   * (`add` returns 'future'): one record from a host with a wrong clock would otherwise push the
+   * watermark ahead and turn everything after it into too-late records. Default: no limit (offline
+   * callers pass event time as `now`; the worker should set it, e.g. 10 minutes).
+   */
+  maxFutureMs?: number;
 }
 
 export const DEFAULT_SIZES_MS: readonly number[] = [10_000, 60_000];
 
-/** Outcome of `add`: `too_late` and `invalid` records are in no window and must be routed on by the caller. */
-export type AddStatus = 'on_time' | 'late' | 'too_late' | 'invalid';
+/** Outcome of `add`: `too_late`, `future` and `invalid` records are in no window; the caller routes them on. */
+export type AddStatus = 'on_time' | 'late' | 'too_late' | 'future' | 'invalid';
 
 export interface WindowCounters {
   /** Records counted into windows (on time or late). */
@@ -108,6 +115,8 @@ export interface WindowCounters {
   droppedTooLate: number;
   /** Records refused by `valid` or with a non-finite time, returned to the caller. */
   invalid: number;
+  /** Records more than `maxFutureMs` ahead of processing time, returned to the caller. */
+  future: number;
   /** Rows emitted for the first time. */
   rowsEmitted: number;
   /** Rows emitted again because of late records. */
@@ -189,8 +198,9 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
   readonly sizesMs: readonly number[];
   readonly retentionMs: number;
   readonly emptyWindows: number;
+  readonly maxFutureMs: number;
   readonly counters: WindowCounters = {
-    records: 0, late: 0, droppedTooLate: 0, invalid: 0, rowsEmitted: 0, rowsReEmitted: 0, rowsEmpty: 0,
+    records: 0, late: 0, droppedTooLate: 0, invalid: 0, future: 0, rowsEmitted: 0, rowsReEmitted: 0, rowsEmpty: 0,
   };
   private readonly tracker: WatermarkTracker;
   private readonly lanes: Lane<Acc>[];
@@ -219,6 +229,10 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
     this.emptyWindows = options.emptyWindows ?? 0;
     if (!Number.isInteger(this.emptyWindows) || this.emptyWindows < 0) {
       throw new TributaryError('CONFIG_INVALID', `emptyWindows must be a whole number >= 0, got ${this.emptyWindows}`);
+    }
+    this.maxFutureMs = options.maxFutureMs ?? Infinity;
+    if (!(this.maxFutureMs >= 0)) {
+      throw new TributaryError('CONFIG_INVALID', `maxFutureMs must be >= 0, got ${this.maxFutureMs}`);
     }
     this.tracker = new WatermarkTracker(options);
     this.wm = this.tracker.current;
@@ -280,13 +294,17 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
 
   /**
    * Counts one record into its windows at processing time `now`. Never throws for bad data: returns
-   * `too_late` or `invalid` for a record that went into no window, which the caller must route on.
+   * `too_late`, `future` or `invalid` for a record that went into no window, which the caller must route on.
    */
   add(record: In, now: number): AddStatus {
     const t = record.time;
     if (!Number.isFinite(t) || (this.kind.valid && !this.kind.valid(record))) {
       this.counters.invalid++;
       return 'invalid';
+    }
+    if (t - now > this.maxFutureMs) {
+      this.counters.future++;
+      return 'future';
     }
     this.tracker.observe(record.partition, t, now);
     const wm = this.wm;

@@ -219,8 +219,20 @@ test('records with no usable time or refused by the kind are returned as invalid
   assert.deepEqual(w.flush(), []);
 });
 
+test('a record too far ahead of processing time is refused and does not move the watermark', () => {
+  const w = windows({ maxFutureMs: 60_000 });
+  assert.equal(w.add(rec(1_000), 0), 'on_time');
+  assert.equal(w.add(rec(60_000), 0), 'on_time', 'exactly at the limit is accepted');
+  assert.equal(w.add(rec(60_001), 0), 'future');
+  assert.equal(w.add(rec(4_000_000_000_000), 0), 'future');
+  assert.equal(w.counters.future, 2);
+  w.advance(0);
+  assert.equal(w.watermark, 60_000);
+  assert.equal(w.add(rec(60_001), 1), 'on_time', 'the limit follows processing time');
+});
+
 test('invalid options throw a CONFIG_INVALID error', () => {
-  const bad: TumblingOptions[] = [{ sizesMs: [] }, { sizesMs: [0] }, { sizesMs: [1.5] }, { sizesMs: [10, 10] }, { retentionMs: -1 }, { emptyWindows: -1 }];
+  const bad: TumblingOptions[] = [{ maxFutureMs: -1 }, { sizesMs: [] }, { sizesMs: [0] }, { sizesMs: [1.5] }, { sizesMs: [10, 10] }, { retentionMs: -1 }, { emptyWindows: -1 }];
   for (const o of bad) {
     assert.throws(() => new TumblingWindows(kind, o), (e: unknown) => e instanceof TributaryError && e.code === 'CONFIG_INVALID', JSON.stringify(o));
   }
