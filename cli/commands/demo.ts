@@ -1,0 +1,220 @@
+/**
+ * `npm run demo`: the whole path on one machine. Starts the local Kafka stack, generates a realistic
+ * multi-service workload with one injected incident into real log files, runs an agent and a worker
+ * in this process, shows live progress, and ends with a summary read back from ClickHouse.
+ */
+import { appendFileSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Command } from '../command.ts';
+import { Agent } from '../../agents/agent.ts';
+import { FileSource } from '../../agents/sources/file.ts';
+import { type AgentEvent, type Source, type SourceContext } from '../../agents/source.ts';
+import { Worker } from '../../pipeline/worker.ts';
+import { defaultStackOptions, stackUp } from '../../core/kafka/stack.ts';
+import { waitForKafka } from '../../core/kafka/client.ts';
+import { defaultBrokers, stateDir } from '../../core/paths.ts';
+import { migrate } from '../../core/storage/migrate.ts';
+import { type Store } from '../../core/storage/store.ts';
+import { generateWorkload, type GeneratedMetric, type IncidentSpec } from '../../workload/index.ts';
+import { formatTable } from './query.ts';
+import { openStoreFromFlags, STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
+
+const help = `Usage: npm run demo   (or: npx tributary demo [options])
+
+Starts the local Kafka broker (unless TRIBUTARY_BROKERS points elsewhere), writes a generated workload
+of five services (JSON, logfmt and plain-text lines, 2 hosts each, host metrics, one injected error
+burst) into real log files, ships them with the agent through Kafka, lands them with the worker in
+ClickHouse, and prints a summary. The broker keeps running afterwards; stop it with
+\`npx tributary stack down\`.
+
+Options:
+  --minutes <n>     minutes of event time to generate (default 10)
+  --rate <x>        traffic multiplier (default 3, about 120 records/s of event time)
+  --seconds <n>     wall-clock seconds over which to write the files (default 20)
+  --seed <s>        workload seed (default: the time of the run)
+${STORE_HELP}
+`;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Feeds the workload's host metric points to the agent's sink, as a host-metrics source would. */
+class GeneratedMetricsSource implements Source {
+  readonly name = 'generated-metrics';
+  done!: Promise<void>;
+  sent = 0;
+  constructor(private readonly points: GeneratedMetric[]) {}
+  async start(ctx: SourceContext): Promise<void> {
+    this.done = (async () => {
+      for (let i = 0; i < this.points.length; i += 500) {
+        const events: AgentEvent[] = this.points.slice(i, i + 500).map((m) => ({ type: 'metric', point: m.point }));
+        await ctx.emit({ events });
+        this.sent += events.length;
+      }
+    })();
+  }
+  async pause(): Promise<void> {}
+  async stop(): Promise<void> {}
+}
+
+async function safeQuery<T>(store: Store, sql: string): Promise<T[] | undefined> {
+  try {
+    return await store.query<T>(sql);
+  } catch {
+    return undefined;
+  }
+}
+
+const command: Command = {
+  name: 'demo',
+  summary: 'run the whole path on a generated multi-service workload',
+  help,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '3' }, seconds: { type: 'string', default: '20' }, seed: { type: 'string' }, ...STORE_OPTIONS },
+    });
+    process.env.TRIBUTARY_LOG_LEVEL ??= 'warn';
+    const out = (s: string) => process.stdout.write(s + '\n');
+    const started = Date.now();
+    const tty = process.stdout.isTTY === true;
+
+    // 1. Kafka.
+    let brokers = defaultBrokers();
+    if (!process.env.TRIBUTARY_BROKERS && !process.env.KAFKA_BROKERS) {
+      out('Starting the local Kafka broker (the first run resolves its jars from Maven Central)...');
+      const up = await stackUp(defaultStackOptions());
+      brokers = [up.brokers];
+      out(`  Kafka ${up.alreadyRunning ? 'was already running' : 'is running'} at ${up.brokers} (pid ${up.pid}).`);
+    } else {
+      await waitForKafka(brokers, { timeoutMs: 30_000 });
+      out(`Using the Kafka cluster at ${brokers.join(',')}.`);
+    }
+
+    // 2. The workload, with one incident: an error burst in payments, 6 minutes in.
+    const minutes = Number(values.minutes);
+    const durationMs = minutes * 60_000;
+    const startMs = Math.floor((Date.now() - durationMs - 60_000) / 60_000) * 60_000;
+    const incident: IncidentSpec = { kind: 'error_burst', service: 'payments', startMs: startMs + Math.floor(durationMs * 0.6), durationMs: Math.min(120_000, durationMs / 5) };
+    const workload = generateWorkload({ seed: values.seed ?? String(started), startMs, durationMs, rateScale: Number(values.rate), incidents: [incident] });
+    const logs = [...workload.logs()];
+    const metrics = [...workload.metrics(10_000)];
+    const runDir = join(stateDir(), 'demo', `run-${started}`);
+    try {
+      for (const old of readdirSync(join(stateDir(), 'demo'))) rmSync(join(stateDir(), 'demo', old), { recursive: true, force: true });
+    } catch {
+      /* first run */
+    }
+    mkdirSync(runDir, { recursive: true });
+    out(`Generated ${fmt(logs.length)} log lines from ${workload.services.length} services (${minutes} min of event time) and ${fmt(metrics.length)} host metric points.`);
+    out(`  Incident: an error burst in payments from ${new Date(incident.startMs).toISOString().slice(11, 16)} to ${new Date(incident.startMs + incident.durationMs).toISOString().slice(11, 16)} UTC.`);
+    out(`  Log files: ${join(runDir, 'logs')}/<service>/<host>.log`);
+
+    // 3. Agent and worker.
+    const store = await openStoreFromFlags(values);
+    await migrate(store);
+    const sources: Source[] = [];
+    for (const svc of workload.services) {
+      for (const host of svc.hosts) {
+        mkdirSync(join(runDir, 'logs', svc.name), { recursive: true });
+        sources.push(new FileSource(`${svc.name}-${host}`, { include: [join(runDir, 'logs', svc.name, `${host}.log`)], service: svc.name, host, stateDir: join(runDir, 'agent'), pollMs: 100 }));
+      }
+    }
+    const metricSource = new GeneratedMetricsSource(metrics);
+    sources.push(metricSource);
+    const agent = new Agent({ sink: { brokers }, sources });
+    const worker = new Worker({ brokers, store });
+    await worker.start();
+    await agent.start();
+    const storedBefore = Number((await store.query<{ c: number }>('SELECT count() AS c FROM logs'))[0]?.c ?? 0);
+
+    // 4. Write the files faster than real time, showing progress.
+    const writeSeconds = Number(values.seconds);
+    let written = 0;
+    let lastSent = 0;
+    let lastTick = Date.now();
+    let lag = 0;
+    let lagPending = false;
+    const progress = () => {
+      const now = Date.now();
+      const sent = agent.sink.stats.sent;
+      const rate = ((sent - lastSent) * 1000) / Math.max(1, now - lastTick);
+      lastSent = sent;
+      lastTick = now;
+      if (!lagPending) {
+        lagPending = true;
+        void worker.lag().then((l) => (lag = l), () => undefined).finally(() => (lagPending = false));
+      }
+      const line = `  ${((now - started) / 1000).toFixed(0).padStart(4)} s  written ${fmt(written).padStart(7)} lines | shipped ${fmt(sent).padStart(7)} (${fmt(rate).padStart(6)}/s) | consumer lag ${fmt(lag).padStart(6)} | rows stored ${fmt(worker.stats.stored).padStart(7)}`;
+      if (tty) process.stdout.write(`\r${line}`);
+      else out(line);
+    };
+    const ticker = setInterval(progress, tty ? 500 : 2000);
+    const perSlice = Math.max(1, Math.ceil(logs.length / (writeSeconds * 10)));
+    for (let i = 0; i < logs.length; i += perSlice) {
+      const byFile = new Map<string, string[]>();
+      for (const l of logs.slice(i, i + perSlice)) {
+        const file = join(runDir, 'logs', l.service, `${l.host}.log`);
+        let list = byFile.get(file);
+        if (!list) byFile.set(file, (list = []));
+        list.push(l.line);
+      }
+      for (const [file, lines] of byFile) appendFileSync(file, lines.join('\n') + '\n');
+      written = Math.min(logs.length, i + perSlice);
+      await sleep(100);
+    }
+
+    // 5. Wait until everything written is stored.
+    const deadline = Date.now() + 120_000;
+    while (worker.stats.stored < logs.length && Date.now() < deadline) await sleep(200);
+    for (let i = 0; i < 50 && lag > 0; i++) {
+      lag = await worker.lag();
+      if (lag > 0) await sleep(200);
+    }
+    clearInterval(ticker);
+    progress();
+    if (tty) process.stdout.write('\n');
+    await agent.stop();
+    await worker.stop();
+
+    // 6. Summary, from ClickHouse.
+    const total = Number((await store.query<{ c: number }>('SELECT count() AS c FROM logs'))[0]?.c ?? 0);
+    const complete = worker.stats.stored >= logs.length;
+    out('');
+    out(`${complete ? 'Done' : 'Stopped before everything arrived'} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fmt(worker.stats.stored)} of ${fmt(logs.length)} lines stored by this run, ${fmt(worker.stats.metricsStored)} metric points, ${fmt(worker.stats.dead)} to the dead-letter topic.`);
+    out(`The logs table now holds ${total} rows (${fmt(total - storedBefore)} new).`);
+    out('');
+    const perService = await store.query<Record<string, unknown>>(
+      `SELECT service, count() AS lines, countIf(severity_number >= 17) AS errors, round(errors / lines, 4) AS error_ratio
+       FROM logs WHERE time >= fromUnixTimestamp64Milli({from:Int64}) GROUP BY service ORDER BY service`.replace('{from:Int64}', String(startMs)),
+    );
+    out(formatTable(perService));
+    const incidentRows = await safeQuery<Record<string, unknown>>(
+      store,
+      `SELECT toStartOfMinute(time) AS minute, count() AS lines, countIf(severity_number >= 17) AS errors
+       FROM logs WHERE service = 'payments' AND time >= fromUnixTimestamp64Milli(${incident.startMs - 120_000}) AND time < fromUnixTimestamp64Milli(${incident.startMs + incident.durationMs + 120_000})
+       GROUP BY minute ORDER BY minute`,
+    );
+    if (incidentRows?.length) {
+      out('');
+      out('payments around the injected incident, per minute:');
+      out(formatTable(incidentRows));
+    }
+    const anomalies = await safeQuery<Record<string, unknown>>(store, `SELECT service, window_start, round(score, 3) AS score, round(threshold, 3) AS threshold, model FROM anomalies WHERE window_start >= fromUnixTimestamp64Milli(${startMs}) ORDER BY window_start LIMIT 10`);
+    if (anomalies?.length) {
+      out('');
+      out('Windows the model flagged as anomalous:');
+      out(formatTable(anomalies));
+    }
+    await store.close();
+    out('');
+    out('Next, try:');
+    out('  npx tributary query "SELECT count() FROM logs"');
+    out(`  npx tributary query "SELECT service, severity_text, count() FROM logs GROUP BY ALL ORDER BY ALL"`);
+    out('  npx tributary stack down      # stop the broker when you are done');
+    return complete ? 0 : 1;
+  },
+};
+
+export default command;
