@@ -134,9 +134,9 @@ export const ALERTS: AlertSpec[] = [
     title: 'DLQ growing',
     summary: 'Is a worker stage sending records to the dead-letter topic (more than 10 in 10 minutes)?',
     sql: `
-      SELECT stage, instance, sum(value) AS value
+      SELECT stage, instance, sumIf(value, name = '${PipelineStat.dlqRecords}') AS value
       FROM pipeline_stats
-      WHERE name = '${PipelineStat.dlqRecords}' AND $__timeFilter(time)
+      WHERE name IN ('${PipelineStat.dlqRecords}', '${PipelineStat.recordsIn}') AND $__timeFilter(time)
       GROUP BY stage, instance
     `,
     rangeSeconds: 600,

@@ -68,156 +68,178 @@ async function insertBatched(store: Store, table: string, rows: object[], topic:
   }
 }
 
-export async function seedStore(opts: { incidents: boolean; seed?: number; rateScale?: number }): Promise<SeededStore> {
+/** A fresh chDB store in a temp folder (chDB allows one data folder per process, so tests share one). */
+export async function openTestStore(): Promise<{ store: Store; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-dash-'));
   const store = await openStore({ driver: 'embedded', path: dir });
+  return {
+    store,
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A store of its own with the workload in the default database. */
+export async function seedStore(opts: SeedOptions): Promise<SeededStore> {
+  const t = await openTestStore();
   try {
-    await migrate(store);
-    const specs: IncidentSpec[] = opts.incidents ? [INCIDENTS.errorBurst, INCIDENTS.silent, INCIDENTS.cpu] : [];
-    const w = generateWorkload({ seed: opts.seed ?? 7, startMs: START_MS, durationMs: DURATION_MS, rateScale: opts.rateScale ?? 0.25, incidents: specs });
-
-    // Logs, with pattern ids from the project's miner; pattern deltas per batch, as the worker writes them.
-    const miner = new PatternMiner();
-    const logs: LogRow[] = [];
-    const patternBatches: PatternRow[][] = [];
-    let batch = new Map<string, PatternRow>();
-    let offset = 0;
-    for (const log of w.logs()) {
-      const m = miner.match(log.body);
-      const time = new Date(log.timeMs).toISOString();
-      logs.push({
-        time, observed_time: time, service: log.service, host: log.host, severity_text: log.severity_text,
-        severity_number: severityNumber(log.severity_text), body: log.body, attributes: log.attributes, resource: { 'host.name': log.host },
-        trace_id: '', span_id: '', pattern_id: m.patternId, source_kind: 'generator', source_path: '', source_offset: offset,
-        kafka_topic: 'logs.v1', kafka_partition: 0, kafka_offset: String(offset),
-      });
-      offset++;
-      const key = `${log.service}\u0000${m.patternId}`;
-      const p = batch.get(key);
-      if (p) {
-        p.count++;
-        p.last_seen = ms(log.timeMs);
-        p.template = m.template;
-      } else {
-        batch.set(key, { pattern_id: m.patternId, service: log.service, template: m.template, first_seen: ms(log.timeMs), last_seen: ms(log.timeMs), count: 1 });
-      }
-      if (offset % 2000 === 0) {
-        patternBatches.push([...batch.values()]);
-        batch = new Map();
-      }
-    }
-    if (batch.size > 0) patternBatches.push([...batch.values()]);
-    await insertBatched(store, 'logs', logs, 'logs.v1');
-    for (let i = 0; i < patternBatches.length; i++) await store.insert('log_patterns', patternBatches[i]!, { dedupToken: `patterns/0/${i}` });
-
-    // Service windows from the project's aggregator, scored by the stand-in model.
-    const anomalies: AnomalyRow[] = [];
-    const serviceWindows: ServiceWindowRow[] = [];
-    for (const rows of replayServiceWindows(w, { windowMs: 60_000, emptyWindows: 30 })) {
-      for (const r of rows) {
-        const start = windowTimeMs(r.window_start);
-        if (start >= END_MS) continue;
-        const label = serviceWindowLabel(w.incidents, r.service, start, windowTimeMs(r.window_end));
-        const score = label.label === 1 ? 0.8 + 0.15 * unit(`s${r.service}${start}`) : 0.15 + 0.3 * unit(`s${r.service}${start}`);
-        const row: ServiceWindowRow = { ...r, score, threshold: THRESHOLD, anomaly: score > THRESHOLD ? 1 : 0, model: 'service-window-iforest', model_version: '1', scored: 1 };
-        serviceWindows.push(row);
-        if (row.anomaly) {
-          anomalies.push({
-            kind: 'service', service: r.service, host: '', window_start: r.window_start, window_end: r.window_end, window_size_s: r.window_size_s,
-            score, threshold: THRESHOLD, model: row.model, model_version: row.model_version, top_features: [`error_ratio=${r.error_ratio.toFixed(3)} (z=9.1)`],
-            detected_at: r.window_end,
-          });
-        }
-      }
-    }
-    await insertBatched(store, 'service_windows', serviceWindows, 'windows', 500);
-    // A late record re-emits one window with version + 1: FINAL must see the newer one only.
-    const reemitted = serviceWindows.find((r) => r.count > 0)!;
-    await store.insert('service_windows', [{ ...reemitted, version: reemitted.version + 1, count: reemitted.count + 1, late_count: reemitted.late_count + 1 }], { dedupToken: 'windows/late/1' });
-
-    // Metrics and metric windows (host metrics from the workload, plus the agents' own counters).
-    const metrics: MetricRow[] = [];
-    let moff = 0;
-    for (const { point } of w.metrics(10_000)) {
-      metrics.push({ time: point.time, service: point.service, host: point.host, name: point.name, kind: point.kind, value: point.value, unit: point.unit, labels: point.labels, kafka_partition: 0, kafka_offset: String(moff++) });
-    }
-    const hosts = [...new Set(metrics.map((m) => m.host))].sort();
-    const sent = new Map<string, number>();
-    for (let t = START_MS; t < END_MS; t += 10_000) {
-      for (const host of hosts) {
-        const total = (sent.get(host) ?? 0) + Math.round(40 + 20 * unit(`a${host}${t}`));
-        sent.set(host, total);
-        const time = new Date(t).toISOString();
-        metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.records.sent', kind: 'counter', value: total, unit: '{record}', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
-        metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.buffer.fill', kind: 'gauge', value: 0.05 * unit(`b${host}${t}`), unit: '1', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
-      }
-    }
-    await insertBatched(store, 'metrics', metrics, 'metrics.v1');
-
-    const metricWindows: MetricWindowRow[] = [];
-    for (const groups of replayHostWindows(w, { windowMs: 60_000 })) {
-      for (const g of groups) {
-        const start = windowTimeMs(g.window_start);
-        if (start >= END_MS) continue;
-        const label = hostWindowLabel(w.incidents, g.service, g.host, start, windowTimeMs(g.window_end));
-        const score = label.label === 1 ? 0.8 + 0.15 * unit(`h${g.host}${start}`) : 0.1 + 0.3 * unit(`h${g.host}${start}`);
-        for (const r of g.rows) metricWindows.push({ ...r, score, threshold: THRESHOLD, anomaly: score > THRESHOLD ? 1 : 0, model: 'host-metrics-iforest', model_version: '1', scored: 1 });
-        if (score > THRESHOLD) {
-          anomalies.push({
-            kind: 'host', service: g.service, host: g.host, window_start: g.window_start, window_end: g.window_end, window_size_s: g.window_size_s,
-            score, threshold: THRESHOLD, model: 'host-metrics-iforest', model_version: '1', top_features: ['cpu=0.95 (z=7.2)'], detected_at: g.window_end,
-          });
-        }
-      }
-    }
-    await insertBatched(store, 'metric_windows', metricWindows, 'metric-windows', 2000);
-    await insertBatched(store, 'anomalies', anomalies, 'anomalies', 500);
-
-    // The workers' counters every 10 s: throughput per stage follows the logs; one DLQ record per
-    // 10 minutes is normal; the incident adds a DLQ burst and a lagging worker.
-    const perTick = new Map<number, number>();
-    for (const l of logs) {
-      const t = Math.floor(Date.parse(l.time) / 10_000) * 10_000;
-      perTick.set(t, (perTick.get(t) ?? 0) + 1);
-    }
-    const stats: PipelineStatRow[] = [];
-    for (let t = START_MS; t < END_MS; t += 10_000) {
-      const time = ms(t);
-      const records = perTick.get(t) ?? 0;
-      for (const [i, instance] of WORKERS.entries()) {
-        const share = i === 0 ? Math.ceil(records / 2) : Math.floor(records / 2);
-        for (const stage of STAGES) {
-          stats.push({ time, instance, stage, name: PipelineStat.recordsIn, value: share });
-          stats.push({ time, instance, stage, name: PipelineStat.recordsOut, value: share });
-          stats.push({ time, instance, stage, name: PipelineStat.batchMs, value: 5 + 40 * unit(`${instance}${stage}${t}`) });
-        }
-        stats.push({ time, instance, stage: 'score', name: PipelineStat.modelMs, value: 1 + 3 * unit(`m${instance}${t}`) });
-        let lag = 50 + 400 * unit(`l${instance}${t}`);
-        if (opts.incidents && instance === INCIDENTS.lag.instance && t >= INCIDENTS.lag.startMs) lag = 20_000 + 100 * ((t - INCIDENTS.lag.startMs) / 1000);
-        stats.push({ time, instance, stage: 'consume', name: PipelineStat.consumerLag, value: Math.round(lag) });
-        let dlq = (t - START_MS) % 600_000 === 0 && i === 0 ? 1 : 0;
-        if (opts.incidents && instance === INCIDENTS.dlq.instance && t >= INCIDENTS.dlq.startMs) dlq += 5;
-        if (dlq > 0) stats.push({ time, instance, stage: INCIDENTS.dlq.stage, name: PipelineStat.dlqRecords, value: dlq });
-      }
-    }
-    await insertBatched(store, 'pipeline_stats', stats, 'stats');
-
-    const services = [...new Set(logs.map((l) => l.service))].sort();
-    return {
-      store,
-      incidents: w.incidents,
-      services,
-      hosts,
-      lateWindow: { service: reemitted.service, window_start: reemitted.window_start, version: reemitted.version + 1 },
-      counts: { logs: logs.length, metrics: metrics.length, serviceWindows: serviceWindows.length, metricWindows: metricWindows.length, anomalies: anomalies.length, stats: stats.length },
-      async close() {
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    const seeded = await seedDatabase(t.store, 'default', opts);
+    return { ...seeded, close: t.close };
   } catch (err) {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await t.close();
     throw err;
   }
+}
+
+export interface SeedOptions {
+  incidents: boolean;
+  seed?: number;
+  rateScale?: number;
+}
+
+/** Migrates `database` in the store, makes it the current one, and loads the workload into it. */
+export async function seedDatabase(store: Store, database: string, opts: SeedOptions): Promise<Omit<SeededStore, 'close'>> {
+  await store.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
+  await store.command(`USE ${database}`);
+  await migrate(store);
+  const specs: IncidentSpec[] = opts.incidents ? [INCIDENTS.errorBurst, INCIDENTS.silent, INCIDENTS.cpu] : [];
+  const w = generateWorkload({ seed: opts.seed ?? 7, startMs: START_MS, durationMs: DURATION_MS, rateScale: opts.rateScale ?? 0.25, incidents: specs });
+
+  // Logs, with pattern ids from the project's miner; pattern deltas per batch, as the worker writes them.
+  const miner = new PatternMiner();
+  const logs: LogRow[] = [];
+  const patternBatches: PatternRow[][] = [];
+  let batch = new Map<string, PatternRow>();
+  let offset = 0;
+  for (const log of w.logs()) {
+    const m = miner.match(log.body);
+    const time = new Date(log.timeMs).toISOString();
+    logs.push({
+      time, observed_time: time, service: log.service, host: log.host, severity_text: log.severity_text,
+      severity_number: severityNumber(log.severity_text), body: log.body, attributes: log.attributes, resource: { 'host.name': log.host },
+      trace_id: '', span_id: '', pattern_id: m.patternId, source_kind: 'generator', source_path: '', source_offset: offset,
+      kafka_topic: 'logs.v1', kafka_partition: 0, kafka_offset: String(offset),
+    });
+    offset++;
+    const key = `${log.service}\u0000${m.patternId}`;
+    const p = batch.get(key);
+    if (p) {
+      p.count++;
+      p.last_seen = ms(log.timeMs);
+      p.template = m.template;
+    } else {
+      batch.set(key, { pattern_id: m.patternId, service: log.service, template: m.template, first_seen: ms(log.timeMs), last_seen: ms(log.timeMs), count: 1 });
+    }
+    if (offset % 2000 === 0) {
+      patternBatches.push([...batch.values()]);
+      batch = new Map();
+    }
+  }
+  if (batch.size > 0) patternBatches.push([...batch.values()]);
+  await insertBatched(store, 'logs', logs, 'logs.v1');
+  for (let i = 0; i < patternBatches.length; i++) await store.insert('log_patterns', patternBatches[i]!, { dedupToken: `patterns/0/${i}` });
+
+  // Service windows from the project's aggregator, scored by the stand-in model.
+  const anomalies: AnomalyRow[] = [];
+  const serviceWindows: ServiceWindowRow[] = [];
+  for (const rows of replayServiceWindows(w, { windowMs: 60_000, emptyWindows: 30 })) {
+    for (const r of rows) {
+      const start = windowTimeMs(r.window_start);
+      if (start >= END_MS) continue;
+      const label = serviceWindowLabel(w.incidents, r.service, start, windowTimeMs(r.window_end));
+      const score = label.label === 1 ? 0.8 + 0.15 * unit(`s${r.service}${start}`) : 0.15 + 0.3 * unit(`s${r.service}${start}`);
+      const row: ServiceWindowRow = { ...r, score, threshold: THRESHOLD, anomaly: score > THRESHOLD ? 1 : 0, model: 'service-window-iforest', model_version: '1', scored: 1 };
+      serviceWindows.push(row);
+      if (row.anomaly) {
+        anomalies.push({
+          kind: 'service', service: r.service, host: '', window_start: r.window_start, window_end: r.window_end, window_size_s: r.window_size_s,
+          score, threshold: THRESHOLD, model: row.model, model_version: row.model_version, top_features: [`error_ratio=${r.error_ratio.toFixed(3)} (z=9.1)`],
+          detected_at: r.window_end,
+        });
+      }
+    }
+  }
+  await insertBatched(store, 'service_windows', serviceWindows, 'windows', 500);
+  // A late record re-emits one window with version + 1: FINAL must see the newer one only.
+  const reemitted = serviceWindows.find((r) => r.count > 0)!;
+  await store.insert('service_windows', [{ ...reemitted, version: reemitted.version + 1, count: reemitted.count + 1, late_count: reemitted.late_count + 1 }], { dedupToken: 'windows/late/1' });
+
+  // Metrics and metric windows (host metrics from the workload, plus the agents' own counters).
+  const metrics: MetricRow[] = [];
+  let moff = 0;
+  for (const { point } of w.metrics(10_000)) {
+    metrics.push({ time: point.time, service: point.service, host: point.host, name: point.name, kind: point.kind, value: point.value, unit: point.unit, labels: point.labels, kafka_partition: 0, kafka_offset: String(moff++) });
+  }
+  const hosts = [...new Set(metrics.map((m) => m.host))].sort();
+  const sent = new Map<string, number>();
+  for (let t = START_MS; t < END_MS; t += 10_000) {
+    for (const host of hosts) {
+      const total = (sent.get(host) ?? 0) + Math.round(40 + 20 * unit(`a${host}${t}`));
+      sent.set(host, total);
+      const time = new Date(t).toISOString();
+      metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.records.sent', kind: 'counter', value: total, unit: '{record}', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
+      metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.buffer.fill', kind: 'gauge', value: 0.05 * unit(`b${host}${t}`), unit: '1', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
+    }
+  }
+  await insertBatched(store, 'metrics', metrics, 'metrics.v1');
+
+  const metricWindows: MetricWindowRow[] = [];
+  for (const groups of replayHostWindows(w, { windowMs: 60_000 })) {
+    for (const g of groups) {
+      const start = windowTimeMs(g.window_start);
+      if (start >= END_MS) continue;
+      const label = hostWindowLabel(w.incidents, g.service, g.host, start, windowTimeMs(g.window_end));
+      const score = label.label === 1 ? 0.8 + 0.15 * unit(`h${g.host}${start}`) : 0.1 + 0.3 * unit(`h${g.host}${start}`);
+      for (const r of g.rows) metricWindows.push({ ...r, score, threshold: THRESHOLD, anomaly: score > THRESHOLD ? 1 : 0, model: 'host-metrics-iforest', model_version: '1', scored: 1 });
+      if (score > THRESHOLD) {
+        anomalies.push({
+          kind: 'host', service: g.service, host: g.host, window_start: g.window_start, window_end: g.window_end, window_size_s: g.window_size_s,
+          score, threshold: THRESHOLD, model: 'host-metrics-iforest', model_version: '1', top_features: ['cpu=0.95 (z=7.2)'], detected_at: g.window_end,
+        });
+      }
+    }
+  }
+  await insertBatched(store, 'metric_windows', metricWindows, 'metric-windows', 2000);
+  await insertBatched(store, 'anomalies', anomalies, 'anomalies', 500);
+
+  // The workers' counters every 10 s: throughput per stage follows the logs; one DLQ record per
+  // 10 minutes is normal; the incident adds a DLQ burst and a lagging worker.
+  const perTick = new Map<number, number>();
+  for (const l of logs) {
+    const t = Math.floor(Date.parse(l.time) / 10_000) * 10_000;
+    perTick.set(t, (perTick.get(t) ?? 0) + 1);
+  }
+  const stats: PipelineStatRow[] = [];
+  for (let t = START_MS; t < END_MS; t += 10_000) {
+    const time = ms(t);
+    const records = perTick.get(t) ?? 0;
+    for (const [i, instance] of WORKERS.entries()) {
+      const share = i === 0 ? Math.ceil(records / 2) : Math.floor(records / 2);
+      for (const stage of STAGES) {
+        stats.push({ time, instance, stage, name: PipelineStat.recordsIn, value: share });
+        stats.push({ time, instance, stage, name: PipelineStat.recordsOut, value: share });
+        stats.push({ time, instance, stage, name: PipelineStat.batchMs, value: 5 + 40 * unit(`${instance}${stage}${t}`) });
+      }
+      stats.push({ time, instance, stage: 'score', name: PipelineStat.modelMs, value: 1 + 3 * unit(`m${instance}${t}`) });
+      let lag = 50 + 400 * unit(`l${instance}${t}`);
+      if (opts.incidents && instance === INCIDENTS.lag.instance && t >= INCIDENTS.lag.startMs) lag = 20_000 + 100 * ((t - INCIDENTS.lag.startMs) / 1000);
+      stats.push({ time, instance, stage: 'consume', name: PipelineStat.consumerLag, value: Math.round(lag) });
+      let dlq = (t - START_MS) % 600_000 === 0 && i === 0 ? 1 : 0;
+      if (opts.incidents && instance === INCIDENTS.dlq.instance && t >= INCIDENTS.dlq.startMs) dlq += 5;
+      if (dlq > 0) stats.push({ time, instance, stage: INCIDENTS.dlq.stage, name: PipelineStat.dlqRecords, value: dlq });
+    }
+  }
+  await insertBatched(store, 'pipeline_stats', stats, 'stats');
+
+  const services = [...new Set(logs.map((l) => l.service))].sort();
+  return {
+    store,
+    incidents: w.incidents,
+    services,
+    hosts,
+    lateWindow: { service: reemitted.service, window_start: reemitted.window_start, version: reemitted.version + 1 },
+    counts: { logs: logs.length, metrics: metrics.length, serviceWindows: serviceWindows.length, metricWindows: metricWindows.length, anomalies: anomalies.length, stats: stats.length },
+  };
 }
