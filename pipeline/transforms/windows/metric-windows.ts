@@ -7,7 +7,7 @@
  */
 
 import { type MetricWindowRow } from '../../../core/contracts/rows.ts';
-import { DDSketch } from './ddsketch.ts';
+import { DDSketch, type DDSketchJson } from './ddsketch.ts';
 import { formatWindowTime, TumblingWindows, type TumblingOptions, type WindowKind, type WindowMeta } from './tumbling.ts';
 
 /** The minimal metric point the metric aggregator reads (a `MetricPoint` plus its Kafka position). */
@@ -68,6 +68,12 @@ function metricKind(options: MetricWindowOptions): WindowKind<MetricWindowInput,
         acc.last = v;
       }
       acc.sketch.add(v);
+    },
+    // Saved accumulators always hold at least one point, so min, max and lastTime are finite.
+    save: (acc) => ({ ...acc, sketch: acc.sketch.toJSON() }),
+    load(data) {
+      const d = data as Omit<MetricAcc, 'sketch'> & { sketch: DDSketchJson };
+      return { ...d, sketch: DDSketch.deserialize(d.sketch) };
     },
     row(acc, m: WindowMeta): MetricWindowRow {
       const empty = m.count === 0;

@@ -20,7 +20,7 @@
  */
 
 import { type ServiceWindowRow } from '../../../core/contracts/rows.ts';
-import { DDSketch } from './ddsketch.ts';
+import { DDSketch, type DDSketchJson } from './ddsketch.ts';
 import { formatWindowTime, TumblingWindows, type TumblingOptions, type WindowKind, type WindowMeta } from './tumbling.ts';
 
 /**
@@ -114,6 +114,23 @@ function serviceKind(options: ServiceWindowOptions): WindowKind<ServiceWindowInp
           break;
         }
       }
+    },
+    save: (acc) => ({
+      service: acc.service,
+      severities: [...acc.severities],
+      patterns: [...acc.patterns],
+      newPatterns: [...acc.newPatterns],
+      latency: acc.latency ? acc.latency.toJSON() : null,
+    }),
+    load(data) {
+      const d = data as { service: string; severities: ServiceAcc['severities']; patterns: string[]; newPatterns: string[]; latency: DDSketchJson | null };
+      return {
+        service: d.service,
+        severities: [...d.severities],
+        patterns: new Set(d.patterns),
+        newPatterns: new Set(d.newPatterns),
+        latency: d.latency ? DDSketch.deserialize(d.latency) : null,
+      };
     },
     row(acc, m: WindowMeta): ServiceWindowRow {
       const [trace, debug, info, warn, error, fatal] = acc.severities;

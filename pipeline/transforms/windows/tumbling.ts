@@ -47,7 +47,7 @@
  */
 
 import { TributaryError } from '../../../core/errors.ts';
-import { WatermarkTracker, type WatermarkOptions } from './watermark.ts';
+import { WatermarkTracker, type WatermarkOptions, type WatermarkSnapshot } from './watermark.ts';
 
 /** What the engine needs from any input record. */
 export interface WindowedInput {
@@ -80,6 +80,27 @@ export interface WindowKind<In extends WindowedInput, Acc, Row> {
   create(record: In): Acc;
   add(acc: Acc, record: In): void;
   row(acc: Acc, meta: WindowMeta): Row;
+  /** JSON-safe form of an accumulator, for `snapshot()`. */
+  save?(acc: Acc): unknown;
+  /** Inverse of `save`, for `restore()`. */
+  load?(data: unknown): Acc;
+}
+
+/**
+ * JSON-safe state of a `TumblingWindows` (see `snapshot()`): a worker that stores it atomically with
+ * its committed offsets can restart from it instead of replaying the retained windows' records.
+ */
+export interface WindowsSnapshot<In> {
+  v: 1;
+  sizesMs: number[];
+  watermark: number | null;
+  tracker: WatermarkSnapshot;
+  nextSeriesIndex: number;
+  /** [key, index, sample record, partition, [cursor, lastDataEnd] per size]. */
+  series: [string, number, In, number, [number, number][]][];
+  /** [size index, start, key, series index, count, late count, emitted, dirty, [partition, offset][], accumulator]. */
+  windows: [number, number, string, number, number, number, boolean, boolean, [number, number][], unknown][];
+  counters: WindowCounters;
 }
 
 export interface TumblingOptions extends WatermarkOptions {
@@ -408,6 +429,67 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
       }
     }
     return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
+  }
+
+  /**
+   * The whole state as a JSON-safe object. Restoring it into a fresh instance with the same options
+   * and feeding the same further records gives the same rows as never having stopped.
+   */
+  snapshot(): WindowsSnapshot<In> {
+    const save = this.kind.save;
+    if (!save) throw new TributaryError('USAGE', 'this kind of window cannot be snapshotted (no save/load)');
+    const windows: WindowsSnapshot<In>['windows'] = [];
+    this.lanes.forEach((lane, li) => {
+      for (const start of lane.starts) {
+        for (const st of lane.buckets.get(start)!.values()) {
+          windows.push([li, st.start, st.key, st.seriesIndex, st.count, st.lateCount, st.emitted, st.dirty, [...st.offsets], save(st.acc)]);
+        }
+      }
+    });
+    return {
+      v: 1,
+      sizesMs: [...this.sizesMs],
+      watermark: Number.isFinite(this.wm) ? this.wm : null,
+      tracker: this.tracker.snapshot(),
+      nextSeriesIndex: this.nextSeriesIndex,
+      series: [...this.series].map(([key, s]) => [key, s.index, s.sample, s.partition, s.lanes.map((l) => [l.cursor, l.lastDataEnd])]),
+      windows,
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Loads a snapshot into this instance, which must be fresh and configured with the same sizes. */
+  restore(snap: WindowsSnapshot<In>): void {
+    const load = this.kind.load;
+    if (!load) throw new TributaryError('USAGE', 'this kind of window cannot be restored (no save/load)');
+    if (this.series.size > 0 || this.tracker.maxEventTime !== -Infinity || Number.isFinite(this.wm)) {
+      throw new TributaryError('USAGE', 'restore() needs a fresh window aggregator');
+    }
+    if (snap.v !== 1 || snap.sizesMs.join(',') !== this.sizesMs.join(',')) {
+      throw new TributaryError('USAGE', `snapshot window sizes [${snap.sizesMs}] differ from the configured [${this.sizesMs.join(', ')}]`);
+    }
+    this.wm = snap.watermark ?? -Infinity;
+    this.tracker.restore(snap.tracker);
+    this.nextSeriesIndex = snap.nextSeriesIndex;
+    for (const [key, index, sample, partition, lanes] of snap.series) {
+      this.series.set(key, { index, sample, partition, lanes: lanes.map(([cursor, lastDataEnd]) => ({ cursor, lastDataEnd })) });
+    }
+    for (const [li, start, key, seriesIndex, count, lateCount, emitted, dirty, offsets, acc] of snap.windows) {
+      const lane = this.lanes[li]!;
+      let bucket = lane.buckets.get(start);
+      if (!bucket) {
+        bucket = new Map();
+        lane.buckets.set(start, bucket);
+        insertSorted(lane.starts, start);
+      }
+      const st: WindowState<Acc> = { key, seriesIndex, acc: load(acc), start, count, lateCount, emitted, dirty, offsets: new Map(offsets) };
+      bucket.set(key, st);
+      if (dirty) {
+        this.dirty.push(st);
+        this.dirtyLane.push(li);
+      }
+    }
+    Object.assign(this.counters, snap.counters);
   }
 
   /** Number of windows held in memory (open and retained), for the pipeline's own gauges. */

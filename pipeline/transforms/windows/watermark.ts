@@ -32,6 +32,14 @@ export interface WatermarkOptions {
 export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
+/** JSON form of the tracker (`-Infinity` as null). */
+export interface WatermarkSnapshot {
+  watermark: number | null;
+  maxEventTime: number | null;
+  /** [partition, max event time, last activity]. */
+  partitions: [number, number | null, number][];
+}
+
 interface PartitionState {
   maxEventTime: number;
   lastActivity: number;
@@ -119,6 +127,22 @@ export class WatermarkTracker {
     return this.wm;
   }
 
+  snapshot(): WatermarkSnapshot {
+    return {
+      watermark: finiteOrNull(this.wm),
+      maxEventTime: finiteOrNull(this.globalMax),
+      partitions: [...this.parts.entries()].sort((a, b) => a[0] - b[0]).map(([p, st]) => [p, finiteOrNull(st.maxEventTime), st.lastActivity]),
+    };
+  }
+
+  /** Replaces this tracker's state with a snapshot's. */
+  restore(s: WatermarkSnapshot): void {
+    this.wm = s.watermark ?? -Infinity;
+    this.globalMax = s.maxEventTime ?? -Infinity;
+    this.parts.clear();
+    for (const [p, max, last] of s.partitions) this.parts.set(p, { maxEventTime: max ?? -Infinity, lastActivity: last });
+  }
+
   /** Per-partition view at processing time `now`, ordered by partition number. */
   partitions(now: number): PartitionWatermark[] {
     return [...this.parts.entries()]
@@ -130,4 +154,8 @@ export class WatermarkTracker {
         idle: now - p.lastActivity > this.idleTimeoutMs,
       }));
   }
+}
+
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
 }
