@@ -31,8 +31,9 @@
  * `{ includeClosed: false }` answers the narrower question "lowest offset held only in windows not yet
  * emitted": commits run further ahead (less replay, by up to `retentionMs` of data), but a late record
  * arriving after a restart then meets a partial rebuild of its window, whose lower version loses to
- * the stored row, so that record is lost. The default is the correct one; the narrow one is for a
- * worker that snapshots window state elsewhere.
+ * the stored row, so that record is lost. The default is the correct one without snapshots. A worker
+ * that stores `snapshot()` atomically with its commits can commit the next offset to read instead and
+ * `restore()` on start; it then replays nothing.
  * Known limit: after a restart the watermark starts over. A replayed record whose window was already
  * beyond retention before the crash then rebuilds a partial window that loses to the stored row
  * (harmless: it was stored or dead-lettered before), but a NEW record for such a window arriving in the
