@@ -18,6 +18,10 @@ const TLDS = '[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|local|lan|internal|l
 const BODY_RULES: { needs: string; re: RegExp }[] = [
   // URLs
   { needs: '://', re: /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g },
+  // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers?x=1
+  { needs: '/', re: /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*(?:\?[^\s"'<>]*)?/g },
+  // Windows paths: C:\Windows\winsxs\x.dll
+  { needs: '\\', re: /\b[A-Za-z]:\\[^\s"'<>]*/g },
   // UUIDs
   { needs: '-', re: /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g },
   // date and time (ISO 8601 and the common `2017-05-16 00:00:00.008`), with optional zone
@@ -36,8 +40,6 @@ const BODY_RULES: { needs: string; re: RegExp }[] = [
   { needs: ':', re: /\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b/g },
   // sizes and durations: a number and its unit are one value (`1.16 KB`, `250 ms`, `3 sec`)
   { needs: '', re: /\b\d+(?:\.\d+)?\s?(?:[kKMGTP]i?B|bytes?|ms|us|µs|ns|sec|secs|seconds?|mins?|minutes?|hours?)\b/g },
-  // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers
-  { needs: '/', re: /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*/g },
 ];
 
 // Rules for tokens holding a dot, host names first so that an address inside one
@@ -50,6 +52,8 @@ const DOTTED_RULES: RegExp[] = [
 ];
 
 const DIGIT = /[0-9]/;
+// Only a value's quotes (`key="..."`): a quoted sentence of its own keeps its words apart.
+const QUOTE_OPENERS = '=:';
 const LETTER = /[A-Za-z]/;
 const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
 const HEX_WORD = /^(?:0[xX])?[0-9a-fA-F]+$/;
@@ -115,7 +119,7 @@ export function maskToken(token: string): string {
 /** Splits a body on whitespace and masks every token. */
 export function maskBody(body: string): string[] {
   let text = body;
-  if (DIGIT.test(text) || text.includes('/')) {
+  if (DIGIT.test(text) || text.includes('/') || text.includes('\\')) {
     for (const rule of BODY_RULES) if (text.includes(rule.needs)) text = text.replace(rule.re, WILDCARD);
   }
   const out: string[] = [];
@@ -134,6 +138,18 @@ export function maskBody(body: string): string[] {
       c = text.charCodeAt(i);
       if (c === 32 || (c >= 9 && c <= 13)) break;
       if ((c >= 48 && c <= 57) || c === 46 || c === 60) special = true;
+      // A double-quoted value is one token even with spaces inside (`tag="View Lock",`), so that
+      // values of a varying number of words still line up.
+      if (c === 34 && i > start && QUOTE_OPENERS.includes(text[i - 1]!)) {
+        const close = text.indexOf('"', i + 1);
+        if (close > i) {
+          for (let j = i + 1; j < close && !special; j++) {
+            const d = text.charCodeAt(j);
+            if ((d >= 48 && d <= 57) || d === 46 || d === 60) special = true;
+          }
+          i = close;
+        }
+      }
     }
     let token = text.slice(start, i);
     if (special) {

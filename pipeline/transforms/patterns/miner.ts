@@ -46,7 +46,7 @@ export interface PatternMinerSnapshot {
   version: 1;
   options: PatternMinerOptions;
   /** Least recently used first, so that restoring keeps the eviction order. */
-  clusters: { id: string; template: string; count: number }[];
+  clusters: { id: string; tokens: string[]; count: number }[];
   /** Ids of merged clusters and the id they were merged into. */
   aliases: [string, string][];
 }
@@ -156,7 +156,7 @@ export class PatternMiner {
     return {
       version: 1,
       options: { ...this.options, namingWords: [...this.options.namingWords] },
-      clusters: this.byRecency().map((c) => ({ id: c.id, template: c.template, count: c.count })),
+      clusters: this.byRecency().map((c) => ({ id: c.id, tokens: [...c.tokens], count: c.count })),
       aliases: [...this.aliases.entries()],
     };
   }
@@ -168,7 +168,7 @@ export class PatternMiner {
     }
     const miner = new PatternMiner({ ...snapshot.options, ...options });
     for (const c of snapshot.clusters) {
-      miner.add(c.id, c.template === '' ? [] : c.template.split(' '), c.count);
+      miner.add(c.id, c.tokens, c.count);
     }
     for (const [from, to] of snapshot.aliases ?? []) miner.alias(from, to);
     return miner;
@@ -194,28 +194,36 @@ export class PatternMiner {
   }
 
   /**
-   * A line that fits no cluster may be one more value of a plain-word variable: when enough clusters
-   * of its group differ from it in one and the same place only, they become one cluster with `<*>`
-   * there (the oldest survives) and the line joins it.
+   * A line that fits no cluster may be one more value of a plain-word variable: when enough clusters of
+   * its group conflict with it in the same one to three places only (`for user cyrus`, `for user news`),
+   * they become one cluster with `<*>` there (the oldest survives) and the line joins it. Values after
+   * a naming word (`user`, `host`, ...) need two clusters; others need `siblings`, so that a handful of
+   * states (`VM Started`, `VM Stopped`) stay distinct events.
    */
   private mergeSiblings(group: Cluster[], tokens: string[]): Cluster | undefined {
-    let byPlace: Map<number, Cluster[]> | undefined;
+    let candidates: { cluster: Cluster; places: number[] }[] | undefined;
     for (const c of group) {
-      const place = soleDifference(c.tokens, tokens, this.options.similarity);
-      if (place < 0) continue;
-      byPlace ??= new Map();
-      const list = byPlace.get(place);
-      if (list) list.push(c);
-      else byPlace.set(place, [c]);
+      const places = conflicts(c.tokens, tokens, this.options.similarity);
+      if (places !== undefined) (candidates ??= []).push({ cluster: c, places });
     }
-    if (!byPlace) return undefined;
-    for (const [place, siblings] of byPlace) {
-      const named = place > 0 && this.namingWords.has(bareWord(tokens[place - 1]!));
-      if (siblings.length + 1 < (named ? 2 : this.options.siblings)) continue;
-      let survivor = siblings[0]!;
-      for (const c of siblings) if (c.seq < survivor.seq) survivor = c;
-      survivor.tokens[place] = WILDCARD;
-      for (const c of siblings) {
+    if (!candidates) return undefined;
+    // Try the place sets seen, smallest first; each gathers the candidates whose conflicts it covers.
+    const sets = new Map<string, number[]>();
+    for (const cand of candidates) sets.set(cand.places.join(','), cand.places);
+    const ordered = [...sets.values()].sort((x, y) => x.length - y.length);
+    for (const places of ordered) {
+      const members = candidates.filter((cand) => cand.places.every((p) => places.includes(p)));
+      const named = places.every((p) => this.namingWords.has(bareWord(tokens[p - 1]!)));
+      // Several places at once only when each is a named or keyed value (`tag="RILJ", name=com.x`):
+      // bare words in two places are more likely a state pair (`from NEW to RUNNING`).
+      if (places.length > 1 && !named && !places.every((p) => members.every((m) => sameKey(m.cluster.tokens[p]!, tokens[p]!)))) {
+        continue;
+      }
+      if (members.length + 1 < (named ? 2 : this.options.siblings)) continue;
+      let survivor = members[0]!.cluster;
+      for (const m of members) if (m.cluster.seq < survivor.seq) survivor = m.cluster;
+      for (const p of places) survivor.tokens[p] = WILDCARD;
+      for (const { cluster: c } of members) {
         if (c === survivor) continue;
         for (let i = 0; i < c.tokens.length; i++) {
           if (survivor.tokens[i] !== c.tokens[i]) survivor.tokens[i] = generaliseToken(survivor.tokens[i]!, c.tokens[i]!);
@@ -303,6 +311,14 @@ function groupKeyOf(tokens: string[]): string {
   return String(tokens.length);
 }
 
+const KEY = /^([A-Za-z_][\w.-]*)[=:]/;
+
+/** Whether both tokens are `key=value` (or `key:value`) with the same key. */
+function sameKey(a: string, b: string): boolean {
+  const ka = KEY.exec(a);
+  return ka !== null && b.startsWith(ka[0]);
+}
+
 function bareWord(token: string): string {
   return token.replace(/[^A-Za-z]/g, '').toLowerCase();
 }
@@ -327,25 +343,26 @@ function similarity(t: string[], tokens: string[]): number {
 }
 
 /**
- * The one place where template and line conflict, when all else fits well enough and at least two plain
- * words agree; else -1.
+ * The places (one to three, never the first token) where template and line conflict, when all else
+ * fits: at least two plain words agree, twice as many as the conflicts, and the share of agreeing
+ * tokens reaches the threshold. Undefined otherwise.
  */
-function soleDifference(t: string[], tokens: string[], threshold: number): number {
+function conflicts(t: string[], tokens: string[], threshold: number): number[] | undefined {
   let same = 0;
-  let place = -1;
+  const places: number[] = [];
   for (let i = 0; i < t.length; i++) {
     const a = t[i]!;
     const b = tokens[i]!;
     if (a === b) {
       if (a !== WILDCARD) same++;
     } else if (!compatible(a, b)) {
-      if (place >= 0) return -1;
-      place = i;
+      // The first word usually names the event itself.
+      if (i === 0 || places.length === 3) return undefined;
+      places.push(i);
     }
   }
-  // The first word usually names the event itself, and a line of one or two words says too little to
-  // tell a variable from a different event.
-  return place > 0 && same >= 2 && (same + 1) / t.length >= threshold ? place : -1;
+  const n = places.length;
+  return n > 0 && same >= 2 && same >= 2 * n && (same + n) / t.length >= threshold ? places : undefined;
 }
 
 function compatible(a: string, b: string): boolean {
