@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import {
   parseLatency, ServiceWindows, severityBucket, type ServiceWindowInput, type ServiceWindowOptions,
 } from '../../../../pipeline/transforms/windows/service-windows.ts';
-import { formatWindowTime, windowStart, type AddStatus } from '../../../../pipeline/transforms/windows/tumbling.ts';
+import { type AddStatus } from '../../../../pipeline/transforms/windows/tumbling.ts';
 import { severityText } from '../../../../core/contracts/records.ts';
 import { type ServiceWindowRow } from '../../../../core/contracts/rows.ts';
-import { exactQuantile, random, ReplacingTable, withinRelative } from './fixtures.ts';
+import { exactQuantile, random, ReplacingTable, serviceWindowReference, withinRelative } from './fixtures.ts';
 
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 
@@ -168,51 +168,7 @@ function generate(seed: number, n: number): ServiceWindowInput[] {
   return out;
 }
 
-/** The brute-force reference: every window's fields computed directly from its records. */
-function reference(records: ServiceWindowInput[], sizes: number[]): Map<string, { row: Partial<ServiceWindowRow>; latencies: number[] }> {
-  const groups = new Map<string, ServiceWindowInput[]>();
-  for (const r of records) {
-    for (const size of sizes) {
-      const k = `${r.service}|${size / 1000}|${formatWindowTime(windowStart(r.time, size))}`;
-      groups.set(k, [...(groups.get(k) ?? []), r]);
-    }
-  }
-  const out = new Map<string, { row: Partial<ServiceWindowRow>; latencies: number[] }>();
-  for (const [k, rs] of groups) {
-    const sev = (name: string): number => rs.filter((r) => severityText(r.severity_number) === name).length;
-    const latencies: number[] = [];
-    for (const r of rs) {
-      for (const a of ['duration_ms', 'latency_ms', 'elapsed_ms']) {
-        const v = r.attributes[a];
-        if (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v)) {
-          latencies.push(Number(v));
-          break;
-        }
-      }
-    }
-    const count = rs.length;
-    const size = Number(k.split('|')[1]);
-    out.set(k, {
-      row: {
-        count,
-        version: count,
-        count_trace: sev('TRACE'),
-        count_debug: sev('DEBUG'),
-        count_info: sev('INFO'),
-        count_warn: sev('WARN'),
-        count_error: sev('ERROR'),
-        count_fatal: sev('FATAL'),
-        error_ratio: (sev('ERROR') + sev('FATAL')) / count,
-        rate: count / size,
-        distinct_patterns: new Set(rs.map((r) => r.pattern_id).filter((p) => p !== '')).size,
-        new_patterns: new Set(rs.filter((r) => r.pattern_is_new).map((r) => r.pattern_id)).size,
-        latency_count: latencies.length,
-      },
-      latencies: latencies.sort((a, b) => a - b),
-    });
-  }
-  return out;
-}
+const reference = (records: ServiceWindowInput[], sizes: number[]) => serviceWindowReference(records, sizes);
 
 const rowKey = (r: ServiceWindowRow): string => `${r.service}|${r.window_size_s}|${r.window_start}`;
 
