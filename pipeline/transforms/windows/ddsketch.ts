@@ -6,7 +6,8 @@
  * for every q in [0, 1], `quantile(q)` returns v with |v - x| <= alpha * |x|, where x is the exact
  * lower q-quantile of everything added, x = sorted[floor(q * (count - 1))]. The bound holds for any
  * input distribution and is preserved exactly by `merge` (merging adds bucket counts, so the merged
- * sketch equals the sketch of the union). Values with |x| < MIN_INDEXABLE (1e-9) are counted as 0.
+ * sketch equals the sketch of the union). Values with |x| < MIN_INDEXABLE (1e-9) are counted as 0, so
+ * for them the error is absolute (below 1e-9) rather than relative.
  *
  * Bounded memory: each sign has at most `maxBuckets` buckets (default 2048, which at alpha = 0.01
  * spans values over a ratio of about 1e17, so typical latency data never collapses). Past the limit
