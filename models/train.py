@@ -149,7 +149,10 @@ def train_family(family, data_dir, out_dir):
 
     onx = to_onnx(spec["name"], len(feats))
     blob = onx.SerializeToString()
-    digest = hashlib.sha256(blob).hexdigest()[:12]
+    sha256 = hashlib.sha256(blob).hexdigest()
+    # The version names what scores: the graph, the normalisation and the threshold together.
+    fingerprint = json.dumps([sha256, [float(v) for v in center], [float(v) for v in scale], threshold])
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
     model_dir = os.path.join(out_dir, spec["name"])
     os.makedirs(model_dir, exist_ok=True)
     with open(os.path.join(model_dir, "model.onnx"), "wb") as f:
@@ -162,6 +165,7 @@ def train_family(family, data_dir, out_dir):
         "description": spec["description"],
         "window_size_s": spec["window_size_s"],
         "model_file": "model.onnx",
+        "sha256": sha256,
         "features": feats,
         "normalization": {
             "method": "robust-tail",
