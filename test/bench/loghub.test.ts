@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractContent, formatRegex, groupingAccuracy, LOG_FORMATS, parseCsv } from '../../bench/loghub.ts';
+
+test('grouping accuracy counts a line only when its whole group matches its event', () => {
+  assert.equal(groupingAccuracy(['a', 'a', 'b'], ['x', 'x', 'y']), 1);
+  // Group a mixes two events: all three of its lines are wrong; the lone b is right.
+  assert.equal(groupingAccuracy(['a', 'a', 'a', 'b'], ['x', 'x', 'y', 'z']), 0.25);
+  // Event x is split over two groups: neither group equals it.
+  assert.equal(groupingAccuracy(['a', 'b', 'c'], ['x', 'x', 'y']), 1 / 3);
+  assert.equal(groupingAccuracy([], []), 1);
+});
+
+test('extracts the body with the system header format', () => {
+  const linux = formatRegex(LOG_FORMATS.Linux!);
+  assert.equal(
+    extractContent('Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown', linux),
+    'check pass; user unknown',
+  );
+  const hdfs = formatRegex(LOG_FORMATS.HDFS!);
+  assert.equal(
+    extractContent('081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38 terminating', hdfs),
+    'PacketResponder 1 for block blk_38 terminating',
+  );
+  assert.equal(extractContent('not a proxifier line', formatRegex(LOG_FORMATS.Proxifier!)), undefined);
+});
+
+test('reads quoted CSV fields with doubled quotes and commas', () => {
+  assert.deepEqual(parseCsv('a,b\n1,"x, ""y"""\n'), [
+    ['a', 'b'],
+    ['1', 'x, "y"'],
+  ]);
+});

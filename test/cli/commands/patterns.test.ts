@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../../bin/tributary.js', import.meta.url));
+
+function run(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'patterns', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+function parse(stdout: string): [string, string][] {
+  const lines = stdout.split('\n');
+  assert.equal(lines.pop(), '', 'output ends with a newline');
+  return lines.map((l) => {
+    const parts = l.split('\t');
+    assert.equal(parts.length, 2, `one tab in ${JSON.stringify(l)}`);
+    return [parts[0]!, parts[1]!];
+  });
+}
+
+const INPUT = [
+  'user 42 logged in from 10.0.0.1',
+  'session closed for user cyrus',
+  'disk 3 is full',
+  'session closed for user news',
+  'user 7 logged in from 10.0.0.2',
+  '',
+  'VM Started',
+].join('\n');
+
+test('prints <id>\\t<template> for every line, final ids and templates by default', async () => {
+  const { code, stdout } = await run([], INPUT + '\n');
+  assert.equal(code, 0);
+  const rows = parse(stdout);
+  assert.equal(rows.length, 7);
+  for (const [id] of rows) assert.match(id, /^[0-9a-f]{16}$/);
+  assert.equal(rows[0]![0], rows[4]![0]);
+  assert.equal(rows[0]![1], 'user <*> logged in from <*>');
+  assert.equal(rows[1]![0], rows[3]![0]);
+  assert.equal(rows[1]![1], 'session closed for user <*>', 'the final template is printed for earlier lines too');
+  assert.notEqual(rows[2]![0], rows[0]![0]);
+  assert.equal(rows[5]![1], '');
+  assert.equal(rows[6]![1], 'VM Started');
+});
+
+test('--stream prints each line with its template as of that line', async () => {
+  const { code, stdout } = await run(['--stream'], INPUT); // no final newline
+  assert.equal(code, 0);
+  const rows = parse(stdout);
+  assert.equal(rows.length, 7);
+  assert.equal(rows[1]![1], 'session closed for user cyrus');
+  assert.equal(rows[3]![1], 'session closed for user <*>');
+  assert.equal(rows[1]![0], rows[3]![0]);
+});
+
+test('--state saves the miner and loads it on the next run, so ids carry over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-patterns-cli-'));
+  try {
+    const state = join(dir, 'miner.json');
+    const first = parse((await run(['--state', state], 'disk 3 is full\n')).stdout);
+    const saved = JSON.parse(readFileSync(state, 'utf8'));
+    assert.equal(saved.version, 1);
+    const second = await run(['--state', state, '--stream'], 'disk 11 is full\n');
+    assert.equal(parse(second.stdout)[0]![0], first[0]![0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--help explains the command', async () => {
+  const child = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, [BIN, 'patterns', '--help']);
+    let out = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.once('close', () => resolve(out));
+  });
+  assert.match(child, /Usage: tributary patterns/);
+  assert.match(child, /--stream/);
+  assert.match(child, /--state/);
+});
+
+test('a wrong option is a usage error', async () => {
+  const { code, stderr } = await run(['--bogus'], '');
+  assert.notEqual(code, 0);
+  assert.match(stderr, /bogus/);
+});

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isInstance, maskBody, maskToken } from '../../../../pipeline/transforms/patterns/mask.ts';
+
+const BODIES: [string, string, string][] = [
+  // [what, body, masked tokens joined by spaces]
+  ['integers', 'retry 3 of 10', 'retry <*> of <*>'],
+  ['negative numbers', 'keyId: -127633188', 'keyId: <*>'],
+  ['floats', 'took 0.2477829', 'took <*>'],
+  ['IPv4 with port', 'connect to 10.251.43.115:50010 failed', 'connect to <*> failed'],
+  ['host names', 'open through proxy.cse.cuhk.edu.hk:5070', 'open through <*>'],
+  ['host names with a country code', 'from 62.99.164.82.sh.interxion.inode.at now', 'from <*> now'],
+  ['code identifiers stay', 'OutputCommitter is org.apache.hadoop.FileOutputCommitter', 'OutputCommitter is org.apache.hadoop.FileOutputCommitter'],
+  ['UUIDs', 'instance b9000564-fe1a-409b-b8cc-1e88b294cd1d spawned', 'instance <*> spawned'],
+  ['hex', 'flags 0x1f3a at 54fadb412c4e40cdbaed9335e4c35a9e', 'flags <*> at <*>'],
+  ['ISO timestamps', 'at 2017-05-16 00:00:00.008 done', 'at <*> done'],
+  ['ISO timestamps with T and zone', 'since 2024-01-02T03:04:05Z', 'since <*>'],
+  ['ctime dates', 'connection at Fri Jul  1 07:57:30 2005 ok', 'connection at <*> ok'],
+  ['clock times', 'lifetime 00:01:02', 'lifetime <*>'],
+  ['paths', 'removing /var/lib/nova/instances/_base/abc', 'removing <*>'],
+  ['paths with a query', 'GET /v2/servers/detail?all_tenants=True&x=1 ok', 'GET <*> ok'],
+  ['Windows paths', 'Core: C:\\Windows\\winsxs\\cbscore.dll', 'Core: <*>'],
+  ['URLs', 'fetch https://example.com/a?b=c now', 'fetch <*> now'],
+  ['sizes with units', 'sent 1190 bytes (1.16 KB) ok', 'sent <*> ok'],
+  ['durations with units', 'took 250 ms', 'took <*>'],
+  ['key=value keeps the key', 'rhost=218.188.2.4 user=root', 'rhost=<*> user=root'],
+  ['identifiers with digits', 'task attempt_1445144423722_0020_m_000000_0 done', 'task <*> done'],
+  ['ids joined by _ and a sign are one value', 'block blk_-6952295868487656571 added', 'block <*> added'],
+  ['letters then digits keep the letters', 'via interface eth0', 'via interface eth<*>'],
+  ['runs of variables collapse', 'values 1 2 3 4 end', 'values <*> end'],
+  ['empty brackets are an empty value', 'from 1.2.3.4 () at', 'from <*> at'],
+  ['quoted values are one token', 'tag="View Lock", name=x', 'tag="View Lock", name=x'],
+  ['quoted sentences keep their words', 'said "hello world"', 'said "hello world"'],
+  ['MAC addresses', 'mac 00:1a:2b:3c:4d:5e up', 'mac <*> up'],
+  ['plain words stay', 'VM Started (Lifecycle Event)', 'VM Started (Lifecycle Event)'],
+  ['whitespace is normalised', '  a\tb   c  ', 'a b c'],
+  ['empty body', '', ''],
+];
+
+for (const [what, body, expected] of BODIES) {
+  test(`masks ${what}`, () => {
+    assert.equal(maskBody(body).join(' '), expected);
+  });
+}
+
+const TOKENS: [string, string][] = [
+  ['(HWID=1973)', '(HWID=<*>)'],
+  ['[<*>/<*>]', '<*>'],
+  ['tty2', 'tty<*>'],
+  ['R02-M1-N0-C:J12-U11', '<*>-<*>-<*>-C:<*>-<*>'],
+  ['node-246', 'node-<*>'],
+  ['user', 'user'],
+  ['#12', '<*>'],
+];
+
+for (const [token, expected] of TOKENS) {
+  test(`masks token ${token}`, () => {
+    assert.equal(maskToken(token), expected);
+  });
+}
+
+test('a token is an instance of a pattern when each <*> covers some text', () => {
+  assert.equal(isInstance('chdir(pwd)', 'chdir(<*>)'), true);
+  assert.equal(isInstance('HTTPS', 'SOCKS<*>'), false);
+  assert.equal(isInstance('a-b-c', '<*>-<*>'), true);
+  assert.equal(isInstance('same', 'same'), true);
+  assert.equal(isInstance('ab', 'a<*>b<*>c'), false);
+});

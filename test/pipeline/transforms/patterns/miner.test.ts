@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PatternMiner, patternIdOf } from '../../../../pipeline/transforms/patterns/miner.ts';
+
+const ID = /^[0-9a-f]{16}$/;
+
+test('gives a 16 hex char id and a template with <*> for variables', () => {
+  const miner = new PatternMiner();
+  const m = miner.match('user 42 logged in from 10.0.0.1');
+  assert.match(m.patternId, ID);
+  assert.equal(m.template, 'user <*> logged in from <*>');
+  assert.equal(m.isNew, true);
+  const again = miner.match('user 7 logged in from 192.168.1.20');
+  assert.equal(again.patternId, m.patternId);
+  assert.equal(again.isNew, false);
+});
+
+test('the id is derived from the first template, the same in every process', () => {
+  const a = new PatternMiner().match('disk 3 is full');
+  const b = new PatternMiner().match('disk 9 is full');
+  assert.equal(a.patternId, b.patternId);
+  assert.equal(a.patternId, patternIdOf('disk <*> is full'));
+});
+
+test('the id stays while the template generalises', () => {
+  const miner = new PatternMiner();
+  const first = miner.match('Component node-12 is in the unavailable state (HWID=1973)');
+  assert.equal(first.template, 'Component node-<*> is in the unavailable state (HWID=<*>)');
+  const second = miner.match('Component 0x1f is in the unavailable state (HWID=3180)');
+  assert.equal(second.patternId, first.patternId);
+  assert.equal(second.template, 'Component <*> is in the unavailable state (HWID=<*>)');
+  assert.equal(miner.template(first.patternId), second.template);
+});
+
+test('lines that differ in a plain word are different events', () => {
+  const miner = new PatternMiner();
+  const ids = ['VM Started (Lifecycle Event)', 'VM Stopped (Lifecycle Event)', 'VM Paused (Lifecycle Event)'].map(
+    (b) => miner.match(`[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] ${b}`).patternId,
+  );
+  assert.equal(new Set(ids).size, 3);
+});
+
+test('a plain word after a naming word becomes a variable from the second value on', () => {
+  const miner = new PatternMiner();
+  const a = miner.match('session closed for user cyrus');
+  const b = miner.match('session closed for user news');
+  assert.equal(b.patternId, a.patternId);
+  assert.equal(b.template, 'session closed for user <*>');
+});
+
+test('many clusters differing in one plain word merge into the oldest, whose id the others resolve to', () => {
+  const miner = new PatternMiner({ siblings: 4 });
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
+  const ids = words.map((w) => miner.match(`job finished on worker ${w} with success`).patternId);
+  assert.equal(new Set(ids.slice(0, 3)).size, 3, 'below the sibling count they stay apart');
+  assert.equal(ids[3], ids[0], 'the fourth merges them into the first');
+  assert.equal(ids[4], ids[0]);
+  for (const id of ids) assert.equal(miner.resolve(id), ids[0]);
+  assert.equal(miner.template(ids[1]!), 'job finished on worker <*> with success');
+  assert.equal(miner.merges, 2);
+});
+
+test('restore from a snapshot gives the same ids and templates', () => {
+  const lines = [
+    'user 42 logged in from 10.0.0.1',
+    'disk 3 is full',
+    'session closed for user cyrus',
+    'session closed for user news',
+    'Component alt0 is in the unavailable state (HWID=1973)',
+    'VM Started',
+  ];
+  const miner = new PatternMiner();
+  const before = lines.map((l) => miner.match(l));
+  const json = JSON.parse(JSON.stringify(miner.snapshot()));
+  const restored = PatternMiner.restore(json);
+  assert.equal(restored.size, miner.size);
+  const after = ['user 7 logged in from 10.9.9.9', 'disk 11 is full', 'session closed for user root', 'Component ee0 is in the unavailable state (HWID=1)', 'VM Started'].map(
+    (l) => restored.match(l),
+  );
+  assert.equal(after[0]!.patternId, before[0]!.patternId);
+  assert.equal(after[1]!.patternId, before[1]!.patternId);
+  assert.equal(after[2]!.patternId, before[2]!.patternId);
+  assert.equal(after[3]!.patternId, before[4]!.patternId);
+  assert.equal(after[4]!.patternId, before[5]!.patternId);
+  assert.ok(after.every((m) => !m.isNew));
+  assert.deepEqual(restored.patterns().map((p) => p.patternId).sort(), miner.patterns().map((p) => p.patternId).sort());
+});
+
+test('aliases survive a restore', () => {
+  const miner = new PatternMiner({ siblings: 3 });
+  const ids = ['a', 'b', 'c'].map((w) => miner.match(`copied file into bucket store ${w} now`).patternId);
+  const restored = PatternMiner.restore(miner.snapshot());
+  assert.equal(restored.resolve(ids[1]!), ids[0]);
+});
+
+test('memory is bounded: the least recently used clusters are evicted', () => {
+  const miner = new PatternMiner({ maxClusters: 10 });
+  const keep = miner.match('keep this one alive').patternId;
+  for (let i = 0; i < 100; i++) {
+    miner.match(`event${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))} happened`);
+    miner.match('keep this one alive');
+    assert.ok(miner.size <= 10, `size ${miner.size} after ${i + 1} new patterns`);
+  }
+  assert.ok(miner.evictions >= 90);
+  assert.equal(miner.match('keep this one alive').patternId, keep);
+  assert.equal(miner.match('keep this one alive').isNew, false);
+});
+
+test('an evicted pattern comes back with the same id', () => {
+  const miner = new PatternMiner({ maxClusters: 2 });
+  const first = miner.match('alpha happened here');
+  miner.match('bravo happened there now');
+  miner.match('charlie went away again today');
+  miner.match('delta went away again today and more');
+  assert.equal(miner.template(first.patternId), undefined);
+  const back = miner.match('alpha happened here');
+  assert.equal(back.isNew, true);
+  assert.equal(back.patternId, first.patternId);
+});
+
+test('long bodies are cut at maxTokens', () => {
+  const miner = new PatternMiner({ maxTokens: 4 });
+  const m = miner.match('a b c d e f g');
+  assert.equal(m.template, 'a b c <*>');
+});
+
+test('restore refuses what is not a snapshot', () => {
+  assert.throws(() => PatternMiner.restore({} as never), /snapshot/);
+});
