@@ -1,0 +1,726 @@
+/**
+ * The agent's configuration: a YAML file (or command-line flags) in, a validated AgentConfig with
+ * every default filled in out. `${ENV_VAR}` in any string value and a few TRIBUTARY_* variables
+ * supply secrets; every mistake is reported with the key's path (`sources.app.include[0]: must be string`).
+ * Keys are snake_case, as the user writes them.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { TOPICS } from '../core/contracts/topics.ts';
+import { TributaryError } from '../core/errors.ts';
+import { defaultBrokers, stateDir } from '../core/paths.ts';
+import { ENCODINGS } from './transforms/line-splitter.ts';
+import { type MultilineOptions } from './transforms/multiline.ts';
+import { buildParser, PARSER_NAMES, PARSERS, type ParserConfig } from './transforms/parsers/index.ts';
+import { BUILTIN_RULE_NAMES, compileUserRule, SECRET_ATTRIBUTE_RULE, type RedactorOptions, type UserRuleConfig } from './transforms/redact.ts';
+import { DEFAULT_INFERENCE, severityFromText, type SeverityInferenceOptions } from './transforms/severity.ts';
+import { checkFormat, isValidTimeZone } from './transforms/timestamp.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Types (snake_case: this is the user-facing layer)
+
+export interface MultilineConfig {
+  enabled: boolean;
+  start_pattern?: string;
+  continue_pattern?: string;
+  timeout_ms: number;
+  max_lines: number;
+  max_bytes: number;
+}
+
+interface LineSourceCommon {
+  service?: string;
+  attributes: Record<string, string>;
+  parser: ParserConfig;
+  time_zone: string;
+  multiline: MultilineConfig;
+  encoding: 'auto' | 'utf8' | 'utf16le' | 'utf16be';
+  max_line_bytes: number;
+  on_long_line: 'split' | 'truncate';
+}
+
+export interface FileSourceConfig extends LineSourceCommon {
+  type: 'file';
+  include: string[];
+  exclude: string[];
+  start_at: 'beginning' | 'end';
+  poll_ms: number;
+  read_bytes: number;
+  rotate_wait_ms: number;
+  checkpoint_expire_ms: number;
+}
+
+export interface StdinSourceConfig extends LineSourceCommon {
+  type: 'stdin';
+}
+
+export interface OtlpSourceConfig {
+  type: 'otlp';
+  listen: string;
+  bearer_token_env?: string;
+  max_body_bytes: number;
+  service?: string;
+}
+
+export interface HostMetricsSourceConfig {
+  type: 'host_metrics';
+  interval_ms: number;
+  collectors: Array<'cpu' | 'memory' | 'load' | 'disk' | 'network'>;
+  proc_path: string;
+  service?: string;
+}
+
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | HostMetricsSourceConfig;
+
+export interface AgentConfig {
+  service: { name: string };
+  host: { name: string; resource: Record<string, string> };
+  kafka: {
+    brokers: string[];
+    client_id: string;
+    ssl: boolean;
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+    compression: 'lz4' | 'gzip' | 'none';
+    acks: 'all';
+    idempotent: true;
+    batch: { max_events: number; max_bytes: number; linger_ms: number };
+    max_record_bytes: number;
+    request_timeout_ms: number;
+    topics: { logs: string; metrics: string; dlq: string };
+  };
+  sources: Record<string, SourceConfig>;
+  transforms: {
+    redaction: { enabled: boolean; disabled: string[]; rules: UserRuleConfig[] };
+    severity_inference: { enabled: boolean; rules?: Array<{ pattern: string; severity: string }> };
+  };
+  buffer: {
+    memory: { max_events: number; max_bytes: number };
+    disk: { enabled: boolean; path?: string; max_bytes: number };
+    when_full: 'block';
+  };
+  state_dir: string;
+  self_metrics: { enabled: boolean; interval_ms: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+const MiB = 1024 * 1024;
+
+const str = (description: string, extra: object = {}) => ({ type: 'string', description, ...extra });
+const int = (description: string, minimum: number, dflt?: number, extra: object = {}) =>
+  ({ type: 'integer', minimum, description, ...(dflt !== undefined ? { default: dflt } : {}), ...extra });
+const bool = (description: string, dflt: boolean) => ({ type: 'boolean', description, default: dflt });
+const stringMap = (description: string) => ({ type: 'object', description, additionalProperties: { type: 'string' }, default: {} });
+const obj = (description: string, properties: Record<string, object>, extra: object = {}) =>
+  ({ type: 'object', description, additionalProperties: false, properties, default: {}, ...extra });
+
+/** Each parser's own options, from the registry: one discriminated branch per parser. */
+function parserSchema(): object {
+  return {
+    type: 'object',
+    description: `How lines are parsed: ${PARSER_NAMES.join(', ')}. A string is short for {type: <name>}. A line the parser does not match is kept as a plain body.`,
+    discriminator: { propertyName: 'type' },
+    required: ['type'],
+    properties: { type: { type: 'string', description: 'Parser name.' } },
+    oneOf: PARSER_NAMES.map((name) => {
+      const def = PARSERS[name];
+      return {
+        type: 'object',
+        additionalProperties: false,
+        properties: { type: { const: name, description: def.description }, ...def.configProperties },
+        ...(def.required ? { required: def.required } : {}),
+      };
+    }),
+    default: { type: 'auto' },
+  };
+}
+
+const multilineSchema = obj('Assembling multiline records (stack traces) from lines.', {
+  enabled: bool('Assemble multiline records. Off: every line is a record.', true),
+  start_pattern: str('Regular expression: a line matching it starts a new record, others continue it. Default: built-in rules for Java, Python, Node and Go traces (indented lines, "Caused by:", "... N more", Traceback, goroutine dumps).', { minLength: 1 }),
+  continue_pattern: str('Regular expression: a line matching it continues the pending record, others start one. Exclusive with start_pattern.', { minLength: 1 }),
+  timeout_ms: int('Flush a pending record after this many ms without a new line.', 1, 1000),
+  max_lines: int('Most lines in one record; longer ones are cut into numbered parts (tributary.multiline.part).', 1, 500),
+  max_bytes: int('Most bytes in one record; larger ones are cut into numbered parts.', 64, MiB),
+});
+
+const lineSourceCommon = {
+  service: str('Service name for records of this source (default: service.name); a service named by the line itself wins.', { minLength: 1 }),
+  attributes: stringMap('Attributes added to every record of this source.'),
+  parser: parserSchema(),
+  time_zone: str('IANA time zone for timestamps written without an offset.', { default: 'UTC' }),
+  multiline: multilineSchema,
+  encoding: str('Text encoding: auto (BOM, else UTF-8), utf8, utf16le or utf16be. Invalid bytes become U+FFFD.', { enum: ENCODINGS, default: 'auto' }),
+  max_line_bytes: int('A line longer than this many bytes is split or truncated, marked and counted.', 64, MiB),
+  on_long_line: str('What to do with a line longer than max_line_bytes: split into parts (tributary.line.part) or truncate (tributary.line.truncated_bytes).', { enum: ['split', 'truncate'], default: 'split' }),
+};
+
+const sourceSchema = {
+  type: 'object',
+  description: 'One source; its type picks the other keys.',
+  discriminator: { propertyName: 'type' },
+  required: ['type'],
+  properties: { type: { type: 'string', description: 'Source type.' } },
+  oneOf: [
+    {
+      type: 'object', additionalProperties: false, required: ['type', 'include'],
+      properties: {
+        type: { const: 'file', description: 'Tail files matched by globs, across rotation and truncation.' },
+        include: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Globs of files to read; relative globs are relative to the config file.' },
+        exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files to leave alone.' },
+        start_at: str('Where to start in a file seen for the first time: beginning (default: nothing is missed, and files that appear later must be read whole anyway) or end.', { enum: ['beginning', 'end'], default: 'beginning' }),
+        poll_ms: int('How often to look for new files and new data.', 10, 250),
+        read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
+        rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
+        checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),
+        ...lineSourceCommon,
+      },
+    },
+    {
+      type: 'object', additionalProperties: false, required: ['type'],
+      properties: { type: { const: 'stdin', description: 'Read lines from standard input (some-service | tributary agent).' }, ...lineSourceCommon },
+    },
+    {
+      type: 'object', additionalProperties: false, required: ['type'],
+      properties: {
+        type: { const: 'otlp', description: 'OTLP/HTTP intake for logs and metrics (protobuf and JSON).' },
+        listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env.', { default: '127.0.0.1:4318', pattern: '^(\\[[0-9a-fA-F:]+\\]|[^\\s:]+):\\d{1,5}$' }),
+        bearer_token_env: str('Name of the environment variable holding the bearer token clients must send.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        max_body_bytes: int('Largest request body accepted.', 1024, 4 * MiB),
+        service: str('Service name for records that do not name one (default: service.name).', { minLength: 1 }),
+      },
+    },
+    {
+      type: 'object', additionalProperties: false, required: ['type'],
+      properties: {
+        type: { const: 'host_metrics', description: 'CPU, memory, load, disk and network from /proc, as metric points.' },
+        interval_ms: int('Collection interval.', 1000, 10_000),
+        collectors: {
+          type: 'array', uniqueItems: true, minItems: 1, description: 'Which metric groups to collect.',
+          items: { type: 'string', enum: ['cpu', 'memory', 'load', 'disk', 'network'] },
+          default: ['cpu', 'memory', 'load', 'disk', 'network'],
+        },
+        proc_path: str('Where procfs is mounted (a container may mount the host\'s elsewhere).', { default: '/proc' }),
+        service: str('Service name for the metric points (default: service.name).', { minLength: 1 }),
+      },
+    },
+  ],
+};
+
+export const AGENT_CONFIG_SCHEMA = {
+  $id: 'https://tributary.dev/schemas/agent-config.json',
+  type: 'object',
+  description: 'Tributary agent configuration.',
+  additionalProperties: false,
+  required: ['sources'],
+  properties: {
+    service: obj('The default service of records.', {
+      name: str('Service name for records whose source and line do not name one.', { minLength: 1, default: 'unknown_service' }),
+    }),
+    host: obj('This host.', {
+      name: str('Host name put on every record (default: the machine\'s host name).', { minLength: 1 }),
+      resource: stringMap('Resource attributes added to every record (region, environment, ...).'),
+    }),
+    kafka: obj('Where records go.', {
+      brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:\\d{1,5}$' }, description: 'Bootstrap brokers, host:port (default: TRIBUTARY_BROKERS or the local stack).' },
+      client_id: str('Kafka client id.', { default: 'tributary-agent', minLength: 1 }),
+      ssl: bool('Connect with TLS.', false),
+      sasl: obj('SASL authentication; put the password in an environment variable: password: ${KAFKA_PASSWORD}.', {
+        mechanism: str('SASL mechanism.', { enum: ['plain', 'scram-sha-256', 'scram-sha-512'] }),
+        username: str('SASL user name (or TRIBUTARY_KAFKA_USERNAME).', { minLength: 1 }),
+        password: str('SASL password (use ${ENV_VAR} or TRIBUTARY_KAFKA_PASSWORD; never write it in the file).', { minLength: 1 }),
+      }, { required: ['mechanism', 'username', 'password'], default: undefined }),
+      compression: str('Compression of produce requests.', { enum: ['lz4', 'gzip', 'none'], default: 'lz4' }),
+      acks: str('Acknowledgements: always all, so that a checkpoint never passes a record a broker could lose.', { enum: ['all'], default: 'all' }),
+      idempotent: { type: 'boolean', const: true, default: true, description: 'Idempotent producer: always on, so retries never duplicate.' },
+      batch: obj('Batching of produce requests.', {
+        max_events: int('Most records in one produce request.', 1, 5000),
+        max_bytes: int('Most value bytes (before compression) in one produce request.', 1024, 900 * 1024),
+        linger_ms: int('How long to wait for more records before sending a partial batch.', 0, 20),
+      }),
+      max_record_bytes: int('A record larger than this has its body truncated (marked and counted) so Kafka never refuses it.', 1024, 900 * 1024),
+      request_timeout_ms: int('How long to wait for a broker to answer a request.', 100, 30_000),
+      topics: obj('Topic names.', {
+        logs: str('Topic for log records.', { default: TOPICS.logs.name, minLength: 1 }),
+        metrics: str('Topic for metric points.', { default: TOPICS.metrics.name, minLength: 1 }),
+        dlq: str('Dead-letter topic.', { default: TOPICS.dlq.name, minLength: 1 }),
+      }),
+    }),
+    sources: {
+      type: 'object',
+      description: 'Sources by name (letters, digits, _ and -).',
+      minProperties: 1,
+      propertyNames: { pattern: '^[A-Za-z0-9_-]{1,64}$' },
+      additionalProperties: sourceSchema,
+    },
+    transforms: obj('Processing on the host before records leave it.', {
+      redaction: obj('Masking secrets and personal data in bodies and attribute values.', {
+        enabled: bool('Redact at all.', true),
+        disabled: {
+          type: 'array', uniqueItems: true, default: [], description: 'Built-in rules to switch off.',
+          items: { type: 'string', enum: [...BUILTIN_RULE_NAMES, SECRET_ATTRIBUTE_RULE] },
+        },
+        rules: {
+          type: 'array', default: [], description: 'Your own rules, applied after the built-ins.',
+          items: {
+            type: 'object', additionalProperties: false, required: ['name', 'pattern'], description: 'One user rule.',
+            properties: {
+              name: str('Rule name, used in counters and to tell rules apart.', { pattern: '^[a-z0-9_]{1,64}$' }),
+              pattern: str('JavaScript regular expression.', { minLength: 1 }),
+              replacement: str('Replacement; $1 and $<name> refer to groups. Default ***.'),
+              flags: str('Regular expression flags besides g (i, m, s, u).', { pattern: '^[imsu]*$' }),
+            },
+          },
+        },
+      }),
+      severity_inference: obj('Guessing a severity from the body when the line has none.', {
+        enabled: bool('Guess at all; off leaves such records UNSPECIFIED.', true),
+        rules: {
+          type: 'array', description: 'Replace the built-in guesses (FATAL/panic, ERROR/Exception/Traceback, WARN): first match wins.',
+          items: {
+            type: 'object', additionalProperties: false, required: ['pattern', 'severity'], description: 'One guess.',
+            properties: {
+              pattern: str('JavaScript regular expression tested against the body.', { minLength: 1 }),
+              severity: str('Severity word given to a matching body (ERROR, WARN, ...).', { minLength: 1 }),
+            },
+          },
+        },
+      }),
+    }),
+    buffer: obj('What the agent holds while Kafka is slow or down.', {
+      memory: obj('In-memory buffer.', {
+        max_events: int('Most records held in memory.', 1, 100_000),
+        max_bytes: int('Most bytes held in memory.', 1024, 64 * MiB),
+      }),
+      disk: obj('Optional disk buffer, used when memory is full.', {
+        enabled: bool('Spill to disk when memory is full.', false),
+        path: str('Folder of the disk buffer (default: <state_dir>/buffer).', { minLength: 1 }),
+        max_bytes: int('Most bytes on disk.', MiB, 1024 * MiB),
+      }),
+      when_full: str('When every buffer is full: block (reading pauses; nothing is dropped).', { enum: ['block'], default: 'block' }),
+    }),
+    state_dir: str('Folder for checkpoints (default: $TRIBUTARY_HOME/agent or ~/.local/state/tributary/agent).', { minLength: 1 }),
+    self_metrics: obj('The agent\'s own counters, sent as metric points.', {
+      enabled: bool('Send them.', true),
+      interval_ms: int('How often.', 1000, 10_000),
+    }),
+  },
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** One problem with the configuration, at a path like `sources.app.include[0]`. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** Thrown for an invalid configuration; lists every problem found, each with its path. */
+export class ConfigError extends TributaryError {
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[], source?: string) {
+    const head = source ? `${source}: ` : '';
+    super('CONFIG_INVALID', `${head}the agent configuration is invalid:\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  const safe = /^[A-Za-z_][\w-]*$/.test(key) ? key : JSON.stringify(key);
+  return base === '' ? safe : `${base}.${safe}`;
+}
+
+/** `/sources/app/include/0` -> `sources.app.include[0]`. */
+function pointerToPath(pointer: string): string {
+  let path = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    path = joinPath(path, /^\d+$/.test(key) ? Number(key) : key);
+  }
+  return path;
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function issueOf(e: ErrorObject): ConfigIssue {
+  const path = pointerToPath(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const guess = closest(key, known);
+      return {
+        path: joinPath(path, key),
+        message: `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}${known.length > 0 ? `; known keys: ${known.join(', ')}` : ''}`,
+      };
+    }
+    case 'required':
+      return { path: joinPath(path, String((e.params as { missingProperty: string }).missingProperty)), message: 'is required' };
+    case 'enum':
+      return { path, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
+    case 'discriminator': {
+      const p = e.params as { tag: string; tagValue: unknown; error: string };
+      const names = path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'host_metrics'] : PARSER_NAMES;
+      return p.error === 'tag'
+        ? { path: joinPath(path, p.tag), message: `is required and must be a string, one of ${names.join(', ')}` }
+        : { path: joinPath(path, p.tag), message: `must be one of ${names.join(', ')} (got ${JSON.stringify(p.tagValue)})` };
+    }
+    case 'propertyNames':
+      return { path, message: `has an invalid name "${(e.params as { propertyName: string }).propertyName}" (letters, digits, _ and - only)` };
+    default:
+      return { path, message: e.message ?? e.keyword };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+
+/** Environment variables that override config values (after `${...}` substitution, before validation). */
+export const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string; description: string }> = [
+  { name: 'TRIBUTARY_BROKERS', path: 'kafka.brokers', description: 'Comma-separated host:port list.' },
+  { name: 'TRIBUTARY_KAFKA_USERNAME', path: 'kafka.sasl.username', description: 'SASL user name.' },
+  { name: 'TRIBUTARY_KAFKA_PASSWORD', path: 'kafka.sasl.password', description: 'SASL password.' },
+  { name: 'TRIBUTARY_KAFKA_SASL_MECHANISM', path: 'kafka.sasl.mechanism', description: 'SASL mechanism.' },
+  { name: 'TRIBUTARY_SERVICE', path: 'service.name', description: 'Default service name.' },
+  { name: 'TRIBUTARY_HOST', path: 'host.name', description: 'Host name on records.' },
+  { name: 'TRIBUTARY_STATE_DIR', path: 'state_dir', description: 'Checkpoint folder.' },
+];
+
+const ENV_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string value; `$${` is a literal `${`. */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, issues: ConfigIssue[], path = ''): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(ENV_REF, (whole, name: string | undefined, dflt: string | undefined) => {
+      if (whole === '$${') return '${';
+      const v = env[name!];
+      if (v !== undefined && v !== '') return v;
+      if (dflt !== undefined) return dflt;
+      issues.push({ path, message: `environment variable ${name} is not set` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, issues, joinPath(path, i)));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, issues, joinPath(path, k));
+    return out;
+  }
+  return value;
+}
+
+function setPath(root: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = root;
+  for (const k of keys.slice(0, -1)) {
+    const next = node[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const o of ENV_OVERRIDES) {
+    const v = env[o.name];
+    if (v === undefined || v === '') continue;
+    setPath(raw, o.path, o.name === 'TRIBUTARY_BROKERS' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+
+function validator(): ReturnType<Ajv['compile']> {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
+    compiled = ajv.compile(AGENT_CONFIG_SCHEMA);
+  }
+  return compiled;
+}
+
+/** Shorthands the schema does not spell out: `parser: json` is `parser: {type: json}`. */
+function normaliseShorthands(raw: Record<string, unknown>): void {
+  const sources = raw.sources;
+  if (sources === null || typeof sources !== 'object' || Array.isArray(sources)) return;
+  for (const s of Object.values(sources as Record<string, unknown>)) {
+    if (s === null || typeof s !== 'object') continue;
+    const src = s as Record<string, unknown>;
+    if (typeof src.parser === 'string') src.parser = { type: src.parser };
+    if (src.multiline === false) src.multiline = { enabled: false };
+    else if (src.multiline === true) src.multiline = { enabled: true };
+  }
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function tryRegex(pattern: string | undefined, path: string, issues: ConfigIssue[]): void {
+  if (pattern === undefined) return;
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    issues.push({ path, message: `is not a valid regular expression: ${(err as Error).message}` });
+  }
+}
+
+/** Rules that span several fields, or need code to check (regexes, zones, formats). */
+function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const listens = new Map<string, string>();
+  for (const [name, src] of Object.entries(cfg.sources)) {
+    const base = joinPath('sources', name);
+    if (src.type === 'file' || src.type === 'stdin') {
+      const ml = src.multiline;
+      if (ml.start_pattern !== undefined && ml.continue_pattern !== undefined) {
+        issues.push({ path: `${base}.multiline`, message: 'set start_pattern or continue_pattern, not both' });
+      }
+      tryRegex(ml.start_pattern, `${base}.multiline.start_pattern`, issues);
+      tryRegex(ml.continue_pattern, `${base}.multiline.continue_pattern`, issues);
+      if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
+      const p = src.parser as Record<string, unknown>;
+      if (typeof p.time_zone === 'string' && !isValidTimeZone(p.time_zone)) issues.push({ path: `${base}.parser.time_zone`, message: `unknown time zone "${p.time_zone}"` });
+      if (typeof p.time_format === 'string') {
+        const err = checkFormat(p.time_format);
+        if (err) issues.push({ path: `${base}.parser.time_format`, message: err });
+      }
+      try {
+        buildParser(src.parser);
+      } catch (err) {
+        issues.push({ path: `${base}.parser`, message: (err as Error).message });
+      }
+      if (src.max_line_bytes > src.multiline.max_bytes && src.multiline.enabled) {
+        issues.push({ path: `${base}.multiline.max_bytes`, message: `must be at least max_line_bytes (${src.max_line_bytes}), or a single line would not fit in a record` });
+      }
+    } else if (src.type === 'otlp') {
+      const host = src.listen.slice(0, src.listen.lastIndexOf(':'));
+      const port = Number(src.listen.slice(src.listen.lastIndexOf(':') + 1));
+      if (port < 1 || port > 65535) issues.push({ path: `${base}.listen`, message: 'port must be 1..65535' });
+      if (!isLoopback(host)) {
+        if (src.bearer_token_env === undefined) {
+          issues.push({ path: `${base}.bearer_token_env`, message: `is required when listening on a non-loopback address (${src.listen})` });
+        } else if (!env[src.bearer_token_env]) {
+          issues.push({ path: `${base}.bearer_token_env`, message: `environment variable ${src.bearer_token_env} is not set` });
+        }
+      }
+      const other = listens.get(src.listen);
+      if (other !== undefined) issues.push({ path: `${base}.listen`, message: `${src.listen} is already used by source ${other}` });
+      listens.set(src.listen, name);
+    }
+  }
+  const red = cfg.transforms.redaction;
+  const ruleNames = new Set<string>();
+  red.rules.forEach((rule, i) => {
+    const path = `transforms.redaction.rules[${i}]`;
+    if (ruleNames.has(rule.name) || BUILTIN_RULE_NAMES.includes(rule.name) || rule.name === SECRET_ATTRIBUTE_RULE) {
+      issues.push({ path: `${path}.name`, message: `"${rule.name}" is already the name of another rule` });
+    }
+    ruleNames.add(rule.name);
+    try {
+      compileUserRule(rule);
+    } catch (err) {
+      issues.push({ path: `${path}.pattern`, message: (err as Error).message });
+    }
+  });
+  cfg.transforms.severity_inference.rules?.forEach((rule, i) => {
+    const path = `transforms.severity_inference.rules[${i}]`;
+    tryRegex(rule.pattern, `${path}.pattern`, issues);
+    if (severityFromText(rule.severity) === 0) issues.push({ path: `${path}.severity`, message: `unknown severity "${rule.severity}"` });
+  });
+  const { batch } = cfg.kafka;
+  const mem = cfg.buffer.memory;
+  if (batch.max_events > mem.max_events) issues.push({ path: 'kafka.batch.max_events', message: `must not exceed buffer.memory.max_events (${mem.max_events})` });
+  if (batch.max_bytes > mem.max_bytes) issues.push({ path: 'kafka.batch.max_bytes', message: `must not exceed buffer.memory.max_bytes (${mem.max_bytes})` });
+  if (cfg.kafka.max_record_bytes > batch.max_bytes) issues.push({ path: 'kafka.max_record_bytes', message: `must not exceed kafka.batch.max_bytes (${batch.max_bytes})` });
+  if (cfg.buffer.disk.enabled && cfg.buffer.disk.max_bytes < mem.max_bytes) {
+    issues.push({ path: 'buffer.disk.max_bytes', message: `must be at least buffer.memory.max_bytes (${mem.max_bytes})` });
+  }
+  const stdin = Object.entries(cfg.sources).filter(([, s]) => s.type === 'stdin');
+  if (stdin.length > 1) issues.push({ path: joinPath('sources', stdin[1]![0]), message: 'only one stdin source is possible' });
+  return issues;
+}
+
+export interface ValidateOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Folder that relative paths and globs are resolved against. Default: the current folder. */
+  baseDir?: string;
+  /** Name of the file, for messages. */
+  source?: string;
+}
+
+/**
+ * Validates a parsed config object: substitutes `${ENV}`, applies TRIBUTARY_* overrides, fills
+ * defaults, checks the schema and the cross-field rules, and resolves paths. Throws ConfigError.
+ */
+export function validateAgentConfig(input: unknown, options: ValidateOptions = {}): AgentConfig {
+  const env = options.env ?? process.env;
+  const baseDir = options.baseDir ?? process.cwd();
+  const issues: ConfigIssue[] = [];
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError([{ path: '', message: 'must be a mapping (key: value pairs)' }], options.source);
+  }
+  const raw = substituteEnv(structuredClone(input), env, issues) as Record<string, unknown>;
+  applyEnvOverrides(raw, env);
+  normaliseShorthands(raw);
+  const validate = validator();
+  if (!validate(raw)) {
+    // A value emptied by a missing variable was already reported as such.
+    const seen = new Set<string>(issues.map((i) => i.path));
+    for (const e of validate.errors ?? []) {
+      // A discriminated branch already said what is wrong; the generic oneOf summary adds nothing.
+      if (e.keyword === 'oneOf' || e.schemaPath.includes('/propertyNames/')) continue;
+      const issue = issueOf(e);
+      const key = `${issue.path}\u0000${issue.message}`;
+      // A missing `type` is reported by `required`; the discriminator would say it again.
+      const repeated = e.keyword === 'discriminator' && issues.some((i) => i.path === issue.path);
+      if (!seen.has(key) && !seen.has(issue.path) && !repeated) {
+        seen.add(key);
+        issues.push(issue);
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues, options.source);
+  const cfg = raw as unknown as AgentConfig;
+  // Defaults that depend on the machine or the environment.
+  cfg.kafka.brokers ??= defaultBrokers(env);
+  cfg.host.name ??= hostname();
+  cfg.state_dir = resolve(baseDir, cfg.state_dir ?? join(stateDir(env), 'agent'));
+  cfg.buffer.disk.path = resolve(baseDir, cfg.buffer.disk.path ?? join(cfg.state_dir, 'buffer'));
+  for (const src of Object.values(cfg.sources)) {
+    if (src.type === 'file') {
+      src.include = src.include.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
+      src.exclude = src.exclude.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
+    }
+  }
+  const cross = crossFieldIssues(cfg, env);
+  if (cross.length > 0) throw new ConfigError(cross, options.source);
+  return cfg;
+}
+
+/** Parses YAML text and validates it; YAML syntax errors name the line and column. */
+export function parseAgentConfig(text: string, options: ValidateOptions = {}): AgentConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => ({
+      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+    })), options.source);
+  }
+  const value = doc.toJS() as unknown;
+  return validateAgentConfig(value ?? {}, options);
+}
+
+/** Reads, parses and validates the agent config file; relative paths are relative to its folder. */
+export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TributaryError('CONFIG_INVALID', `cannot read the agent configuration ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseAgentConfig(text, { env, baseDir: dirname(resolve(path)), source: path });
+}
+
+export interface AgentFlags {
+  /** `--tail <glob>`, repeatable. */
+  tail?: string[];
+  /** `--stdin`: read standard input too. */
+  stdin?: boolean;
+  /** `--service <name>`. */
+  service?: string;
+  /** `--brokers host:port[,host:port]`. */
+  brokers?: string;
+  /** `--parser <name>`. */
+  parser?: string;
+  /** `--state-dir <path>`. */
+  stateDir?: string;
+}
+
+/**
+ * A complete config from command-line flags, for `tributary agent --tail '<glob>' --service <name>`:
+ * one file source (or stdin) into the local stack's topics, checkpoints in the default state folder.
+ */
+export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const sources: Record<string, unknown> = {};
+  const parser = flags.parser ?? 'auto';
+  if (flags.tail && flags.tail.length > 0) sources.tail = { type: 'file', include: flags.tail, parser };
+  if (flags.stdin) sources.stdin = { type: 'stdin', parser };
+  const raw: Record<string, unknown> = { sources };
+  if (flags.service !== undefined) raw.service = { name: flags.service };
+  if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
+  if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
+  if (Object.keys(sources).length === 0) {
+    throw new ConfigError([{ path: 'sources', message: 'nothing to read: give --tail <glob> (or --stdin) or --config <file>' }], 'command line');
+  }
+  // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
+  const flagEnv = { ...env };
+  if (flags.brokers !== undefined) delete flagEnv.TRIBUTARY_BROKERS;
+  if (flags.service !== undefined) delete flagEnv.TRIBUTARY_SERVICE;
+  if (flags.stateDir !== undefined) delete flagEnv.TRIBUTARY_STATE_DIR;
+  return validateAgentConfig(raw, { env: flagEnv, source: 'command line' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// From config to component options (camelCase), so the wiring stays one line per component.
+
+/** Multiline assembler options of a source, or undefined when assembly is off. */
+export function multilineOptions(ml: MultilineConfig): Partial<MultilineOptions> | undefined {
+  if (!ml.enabled) return undefined;
+  return {
+    ...(ml.start_pattern !== undefined ? { startPattern: new RegExp(ml.start_pattern) } : {}),
+    ...(ml.continue_pattern !== undefined ? { continuePattern: new RegExp(ml.continue_pattern) } : {}),
+    timeoutMs: ml.timeout_ms,
+    maxLines: ml.max_lines,
+    maxBytes: ml.max_bytes,
+  };
+}
+
+/** Redactor options, or false when redaction is off. */
+export function redactorOptions(cfg: AgentConfig): RedactorOptions | false {
+  const r = cfg.transforms.redaction;
+  return r.enabled ? { disabled: r.disabled, rules: r.rules } : false;
+}
+
+/** Severity inference options: the configured rules, or the built-in ones. */
+export function inferenceOptions(cfg: AgentConfig): SeverityInferenceOptions {
+  const s = cfg.transforms.severity_inference;
+  if (s.rules === undefined) return { ...DEFAULT_INFERENCE, enabled: s.enabled };
+  return { enabled: s.enabled, rules: s.rules.map((r) => ({ pattern: new RegExp(r.pattern), severity: r.severity })) };
+}

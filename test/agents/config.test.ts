@@ -1,0 +1,194 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AGENT_CONFIG_SCHEMA, ConfigError, configFromFlags, inferenceOptions, loadAgentConfig, multilineOptions, parseAgentConfig,
+  redactorOptions, substituteEnv, validateAgentConfig, type ConfigIssue,
+} from '../../agents/config.ts';
+import { isTributaryError } from '../../core/errors.ts';
+
+const EXAMPLE = new URL('../../agents/example-config.yaml', import.meta.url).pathname;
+
+/** The issues a config raises, as `path: message` strings. */
+function issues(input: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    validateAgentConfig(input, { env, baseDir: '/etc/tributary' });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.code, 'CONFIG_INVALID');
+    return err.issues.map((i: ConfigIssue) => `${i.path}: ${i.message}`);
+  }
+  return [];
+}
+
+test('the example config validates', () => {
+  const cfg = loadAgentConfig(EXAMPLE, { HOSTNAME: 'box-7' });
+  assert.equal(cfg.host.name, 'box-7');
+  assert.equal(cfg.service.name, 'checkout');
+  assert.deepEqual(Object.keys(cfg.sources), ['app_logs', 'nginx', 'java_app', 'piped', 'otlp', 'host']);
+  const nginx = cfg.sources.nginx!;
+  assert.equal(nginx.type, 'file');
+  if (nginx.type === 'file') {
+    assert.deepEqual(nginx.parser, { type: 'combined' });
+    assert.equal(nginx.multiline.enabled, false);
+    assert.equal(multilineOptions(nginx.multiline), undefined);
+  }
+  assert.deepEqual(redactorOptions(cfg), { disabled: ['email'], rules: cfg.transforms.redaction.rules });
+  assert.equal(inferenceOptions(cfg).rules.length, 3);
+});
+
+test('a config of only a source validates, and every default is filled in', () => {
+  const cfg = validateAgentConfig({ sources: { app: { type: 'file', include: ['logs/*.log'] } } }, { env: {}, baseDir: '/etc/tributary' });
+  const app = cfg.sources.app!;
+  assert.ok(app.type === 'file');
+  assert.deepEqual(app.include, ['/etc/tributary/logs/*.log']);
+  assert.equal(app.start_at, 'beginning');
+  assert.deepEqual(app.parser, { type: 'auto' });
+  assert.equal(app.max_line_bytes, 1024 * 1024);
+  assert.equal(app.multiline.enabled, true);
+  assert.equal(cfg.service.name, 'unknown_service');
+  assert.deepEqual(cfg.kafka.brokers, ['127.0.0.1:9092']);
+  assert.equal(cfg.kafka.acks, 'all');
+  assert.equal(cfg.kafka.compression, 'lz4');
+  assert.deepEqual(cfg.kafka.topics, { logs: 'logs.v1', metrics: 'metrics.v1', dlq: 'dlq.v1' });
+  assert.equal(cfg.buffer.when_full, 'block');
+  assert.match(cfg.state_dir, /tributary\/agent$/);
+  assert.equal(cfg.buffer.disk.path, join(cfg.state_dir, 'buffer'));
+  const ml = multilineOptions(app.multiline)!;
+  assert.equal(ml.timeoutMs, 1000);
+  const other = validateAgentConfig({ sources: { o: { type: 'otlp' }, h: { type: 'host_metrics' } } }, { env: {} });
+  assert.deepEqual(other.sources.o, { type: 'otlp', listen: '127.0.0.1:4318', max_body_bytes: 4 * 1024 * 1024 });
+  assert.equal(other.sources.h!.type === 'host_metrics' && other.sources.h!.interval_ms, 10_000);
+});
+
+test('schema mistakes name the key and its path', () => {
+  const cases: Array<[unknown, string[]]> = [
+    [{ sources: { app_logs: { type: 'file', include: ['a', 5] } } }, ['sources.app_logs.include[1]: must be string']],
+    [{ sources: { app_logs: { type: 'file', inclde: ['a'] } } }, [
+      'sources.app_logs.include: is required',
+      'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line',
+    ]],
+    [{ sources: { a: { type: 'stdin' } }, kafak: {} }, ['kafak: unknown key (did you mean "kafka"?); known keys: service, host, kafka, sources, transforms, buffer, state_dir, self_metrics']],
+    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, host_metrics (got "ftp")']],
+    [{ sources: { a: {} } }, ['sources.a.type: is required']],
+    [{ sources: {} }, ['sources: must NOT have fewer than 1 properties']],
+    [{}, ['sources: is required']],
+    [{ sources: { 'bad name': { type: 'stdin' } } }, ['sources: has an invalid name "bad name" (letters, digits, _ and - only)']],
+    [{ sources: { a: { type: 'stdin', parser: 'xml' } } }, ['sources.a.parser.type: must be one of auto, json, logfmt, regex, combined, syslog, plain (got "xml")']],
+    [{ sources: { a: { type: 'stdin', parser: { type: 'json', patern: 'x' } } } }, ['sources.a.parser.patern: unknown key; known keys: type, message_keys, level_keys, time_keys, time_format, time_zone, flatten_depth']],
+    [{ sources: { a: { type: 'stdin', parser: { type: 'regex' } } } }, ['sources.a.parser.pattern: is required']],
+    [{ sources: { a: { type: 'stdin', encoding: 'latin1' } } }, ['sources.a.encoding: must be one of "auto", "utf8", "utf16le", "utf16be"']],
+    [{ sources: { a: { type: 'stdin' } }, kafka: { acks: 'leader', compression: 'zstd' } }, [
+      'kafka.compression: must be one of "lz4", "gzip", "none"', 'kafka.acks: must be one of "all"',
+    ]],
+    [{ sources: { a: { type: 'stdin' } }, kafka: { brokers: ['nohost'] } }, ['kafka.brokers[0]: must match pattern "^[^\\s:]+:\\d{1,5}$"']],
+    [{ sources: { a: { type: 'stdin' } }, kafka: { sasl: { mechanism: 'plain', username: 'u' } } }, ['kafka.sasl.password: is required']],
+    [{ sources: { a: { type: 'stdin' } }, transforms: { redaction: { disabled: ['emails'] } } }, [
+      'transforms.redaction.disabled[0]: must be one of "url_password", "jwt", "authorization_header", "bearer_token", "aws_access_key", "aws_secret_key", "token_prefix", "api_key", "password", "email", "card_number", "secret_attribute"',
+    ]],
+    [{ sources: { a: { type: 'host_metrics', collectors: ['gpu'] } } }, ['sources.a.collectors[0]: must be one of "cpu", "memory", "load", "disk", "network"']],
+    [[], ['(root): must be a mapping (key: value pairs)'.replace('(root)', '')]],
+  ];
+  for (const [input, want] of cases) assert.deepEqual(issues(input), want, JSON.stringify(input));
+});
+
+test('cross-field rules', () => {
+  const src = (extra: object) => ({ sources: { a: { type: 'stdin', ...extra } } });
+  const cases: Array<[unknown, string[], NodeJS.ProcessEnv?]> = [
+    [src({ multiline: { start_pattern: '^x', continue_pattern: '^y' } }), ['sources.a.multiline: set start_pattern or continue_pattern, not both']],
+    [src({ multiline: { start_pattern: '(' } }), ['sources.a.multiline.start_pattern: is not a valid regular expression: Invalid regular expression: /(/: Unterminated group']],
+    [src({ time_zone: 'Mars/Base' }), ['sources.a.time_zone: unknown time zone "Mars/Base"']],
+    [src({ parser: { type: 'json', time_format: '%Q' } }), ['sources.a.parser.time_format: unknown directive %Q in time format "%Q"']],
+    [src({ parser: { type: 'regex', pattern: '^(\\w+)$' } }), ['sources.a.parser: the pattern has no named groups (?<name>...)']],
+    [src({ max_line_bytes: 4096, multiline: { max_bytes: 1024 } }), ['sources.a.multiline.max_bytes: must be at least max_line_bytes (4096), or a single line would not fit in a record']],
+    [{ sources: { o: { type: 'otlp', listen: '0.0.0.0:4318' } } }, ['sources.o.bearer_token_env: is required when listening on a non-loopback address (0.0.0.0:4318)']],
+    [{ sources: { o: { type: 'otlp', listen: '0.0.0.0:4318', bearer_token_env: 'OTLP_TOKEN' } } }, ['sources.o.bearer_token_env: environment variable OTLP_TOKEN is not set']],
+    [{ sources: { o: { type: 'otlp', listen: '0.0.0.0:4318', bearer_token_env: 'OTLP_TOKEN' } } }, [], { OTLP_TOKEN: 't' }],
+    [{ sources: { o: { type: 'otlp', listen: '[::1]:4318' }, p: { type: 'otlp', listen: '[::1]:4318' } } }, ['sources.p.listen: [::1]:4318 is already used by source o']],
+    [{ sources: { a: { type: 'stdin' }, b: { type: 'stdin' } } }, ['sources.b: only one stdin source is possible']],
+    [{ ...src({}), transforms: { redaction: { rules: [{ name: 'email', pattern: 'x' }, { name: 'x', pattern: '[' }] } } }, [
+      'transforms.redaction.rules[0].name: "email" is already the name of another rule',
+      'transforms.redaction.rules[1].pattern: redaction rule "x": Invalid regular expression: /[/g: Unterminated character class',
+    ]],
+    [{ ...src({}), transforms: { severity_inference: { rules: [{ pattern: 'x', severity: 'LOUD' }] } } }, ['transforms.severity_inference.rules[0].severity: unknown severity "LOUD"']],
+    [{ ...src({}), kafka: { batch: { max_events: 10 } }, buffer: { memory: { max_events: 5 } } }, ['kafka.batch.max_events: must not exceed buffer.memory.max_events (5)']],
+    [{ ...src({}), buffer: { disk: { enabled: true, max_bytes: 1024 * 1024 } } }, ['buffer.disk.max_bytes: must be at least buffer.memory.max_bytes (67108864)']],
+  ];
+  for (const [input, want, env] of cases) assert.deepEqual(issues(input, env), want, JSON.stringify(input));
+});
+
+test('environment: ${VAR} substitution and TRIBUTARY_* overrides', () => {
+  const input = {
+    service: { name: '${SVC:-fallback}' },
+    kafka: { sasl: { mechanism: 'scram-sha-512', username: '${KUSER}', password: '${KPASS}' } },
+    sources: { a: { type: 'file', include: ['/logs/${APP}/*.log', 'literal-$${APP}'] } },
+  };
+  const cfg = validateAgentConfig(input, { env: { KUSER: 'u', KPASS: 'p', APP: 'web', TRIBUTARY_BROKERS: 'k1:9092, k2:9092' } });
+  assert.equal(cfg.service.name, 'fallback');
+  assert.deepEqual(cfg.kafka.sasl, { mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+  assert.deepEqual(cfg.kafka.brokers, ['k1:9092', 'k2:9092']);
+  const a = cfg.sources.a!;
+  assert.ok(a.type === 'file');
+  assert.deepEqual(a.include, ['/logs/web/*.log', join(process.cwd(), 'literal-${APP}')]);
+  assert.deepEqual(issues(input, { KUSER: 'u' }), ['sources.a.include[0]: environment variable APP is not set', 'kafka.sasl.password: environment variable KPASS is not set']
+    .sort((x, y) => (x.startsWith('kafka') ? -1 : y.startsWith('kafka') ? 1 : 0)));
+  const over = validateAgentConfig({ sources: { a: { type: 'stdin' } }, kafka: { sasl: { mechanism: 'plain', username: 'file-user', password: 'x' } } },
+    { env: { TRIBUTARY_KAFKA_PASSWORD: 'from-env', TRIBUTARY_STATE_DIR: '/srv/state', TRIBUTARY_SERVICE: 'svc' } });
+  assert.equal(over.kafka.sasl!.password, 'from-env');
+  assert.equal(over.kafka.sasl!.username, 'file-user');
+  assert.equal(over.state_dir, '/srv/state');
+  assert.equal(over.service.name, 'svc');
+  assert.deepEqual(substituteEnv({ a: ['${X}'] }, { X: '1' }, []), { a: ['1'] });
+});
+
+test('YAML errors name the line; a file that cannot be read says which', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-config-'));
+  try {
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'sources:\n  a:\n    type: stdin\n  a:\n    type: stdin\n');
+    assert.throws(() => loadAgentConfig(file, {}), (err: Error) => err instanceof ConfigError && /line 4, column 3: Map keys must be unique/.test(err.message) && err.message.startsWith(file));
+    writeFileSync(file, 'sources:\n  app:\n    type: file\n    include: [logs/*.log]\n');
+    const cfg = loadAgentConfig(file, {});
+    assert.deepEqual(cfg.sources.app!.type === 'file' && cfg.sources.app!.include, [join(dir, 'logs/*.log')]);
+    assert.throws(() => loadAgentConfig(join(dir, 'missing.yaml'), {}), (err: Error) => isTributaryError(err) && err.code === 'CONFIG_INVALID' && /cannot read/.test(err.message));
+    assert.throws(() => parseAgentConfig('sources: [\n', { env: {} }), ConfigError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a config from command-line flags', () => {
+  const cfg = configFromFlags({ tail: ['/var/log/app/*.log'], service: 'web', brokers: 'k:9092' }, { TRIBUTARY_BROKERS: 'ignored:1', TRIBUTARY_HOME: '/tmp/th' });
+  assert.deepEqual(cfg.kafka.brokers, ['k:9092']);
+  assert.equal(cfg.service.name, 'web');
+  assert.equal(cfg.state_dir, '/tmp/th/agent');
+  assert.equal(cfg.sources.tail!.type, 'file');
+  const local = configFromFlags({ tail: ['a.log'], stdin: true, parser: 'json' }, {});
+  assert.deepEqual(local.kafka.brokers, ['127.0.0.1:9092']);
+  assert.deepEqual(Object.keys(local.sources), ['tail', 'stdin']);
+  assert.throws(() => configFromFlags({}, {}), /nothing to read/);
+  assert.throws(() => configFromFlags({ tail: ['x'], parser: 'xml' }, {}), /parser.type: must be one of/);
+});
+
+test('every field of the schema has a description', () => {
+  const missing: string[] = [];
+  const walk = (node: unknown, path: string) => {
+    if (node === null || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (n.properties && typeof n.properties === 'object') {
+      for (const [k, v] of Object.entries(n.properties as Record<string, Record<string, unknown>>)) {
+        if (typeof v.description !== 'string' || v.description.length < 3) missing.push(`${path}.${k}`);
+        walk(v, `${path}.${k}`);
+      }
+    }
+    for (const key of ['oneOf', 'items', 'additionalProperties'] as const) {
+      const child = n[key];
+      if (Array.isArray(child)) child.forEach((c, i) => walk(c, `${path}.${key}[${i}]`));
+      else if (child && typeof child === 'object') walk(child, `${path}.${key}`);
+    }
+  };
+  walk(AGENT_CONFIG_SCHEMA, '');
+  assert.deepEqual(missing, []);
+});
