@@ -281,3 +281,27 @@ test('FINAL reads the newest version of a re-emitted window, once', async () => 
   const all = await data.store.query<{ n: string }>('SELECT count() AS n FROM service_windows FINAL');
   assert.equal(Number(all[0]!.n), data.counts.serviceWindows!);
 });
+
+test('the pattern trend reads raw logs for short ranges and the hourly rollup for long ones, with the same totals', async () => {
+  const vars = allSelected(await variableOptions());
+  const trend = queries().find((q) => q.title === 'Top 10 patterns over time')!;
+  const totals = async (from: Date): Promise<{ interval: number; sums: Record<string, number> }> => {
+    const to = new Date(END_MS);
+    const interval = panelInterval(from, to);
+    const rows = await data.store.query<{ pattern: string; records: string }>(expandPanelQuery(trend.sql, { from, to, intervalSeconds: interval, variables: vars }));
+    const sums: Record<string, number> = {};
+    for (const r of rows) sums[r.pattern] = (sums[r.pattern] ?? 0) + Number(r.records);
+    return { interval, sums };
+  };
+  const short = await totals(new Date(START_MS));
+  const long = await totals(new Date(END_MS - 30 * 86400_000));
+  assert.ok(short.interval < 3600 && long.interval >= 3600, `intervals ${short.interval} and ${long.interval}`);
+  assert.equal(Object.keys(short.sums).length, 10);
+  assert.deepEqual(long.sums, short.sums);
+});
+
+test('the 30-day panels read rollups only, never the raw logs', () => {
+  const long = queries().filter((q) => q.timeFrom === '30d');
+  assert.ok(long.length >= 5, `only ${long.length} 30-day panels`);
+  for (const q of long) assert.doesNotMatch(q.sql, /\bFROM (logs|metrics)\b(?!_)/, `${q.dashboard} / ${q.title}`);
+});
