@@ -26,10 +26,7 @@ export interface WindowLabel {
   kind: IncidentKind | '';
 }
 
-/** Parses a window time as the aggregator writes it (`YYYY-MM-DD hh:mm:ss.sss`, UTC) or ISO-8601. */
-export function windowTimeMs(s: string): number {
-  return Date.parse(s.includes('T') ? s : s.replace(' ', 'T') + 'Z');
-}
+export { windowTimeMs } from '../pipeline/transforms/scoring/scorer.ts';
 
 function overlap(inc: LabelledIncident, start: number, end: number): number {
   return Math.max(0, Math.min(end, inc.endMs) - Math.max(start, inc.startMs));

@@ -27,6 +27,7 @@ export const scoringSchema = {
     },
     watch: { type: 'boolean', default: true, description: 'Reload a model when its manifest or ONNX file changes.' },
     reloadDebounceMs: { type: 'integer', minimum: 0, default: 200, description: 'Quiet time after the last file event before a reload, in ms.' },
+    anyWindowSize: { type: 'boolean', default: false, description: 'Score windows of any size, not only the sizes each model was trained for.' },
     topFeatures: { type: 'integer', minimum: 1, default: 3, description: 'Features named in an anomaly row, most unusual first.' },
   },
 } as const;

@@ -32,6 +32,11 @@ export interface ScoringConfig {
   reloadDebounceMs?: number;
   /** Features named in an anomaly row (default 3). */
   topFeatures?: number;
+  /**
+   * Score windows of any size, not only the sizes a model lists (default false). `detect --window`
+   * uses it: the features are ratios and rates, so they mostly carry across window sizes.
+   */
+  anyWindowSize?: boolean;
 }
 
 export interface ScoredRows<Row> {
@@ -92,6 +97,7 @@ export class Scorer extends EventEmitter {
   private readonly watchers: FSWatcher[] = [];
   private readonly topN: number;
   private readonly debounceMs: number;
+  private readonly anyWindowSize: boolean;
   private readonly logger = log('scoring');
   private closed = false;
 
@@ -100,6 +106,7 @@ export class Scorer extends EventEmitter {
     this.slots = slots;
     this.topN = config.topFeatures ?? 3;
     this.debounceMs = config.reloadDebounceMs ?? 200;
+    this.anyWindowSize = config.anyWindowSize ?? false;
   }
 
   /** Loads every configured model (a model that fails its checks is a start-up error) and starts watching. */
@@ -223,7 +230,7 @@ export class Scorer extends EventEmitter {
       if (m.kind !== kind) continue;
       const idx: number[] = [];
       for (let i = 0; i < pending.length; i++) {
-        if (taken[i] || !pending[i]!.features.warm || !m.window_size_s.includes(pending[i]!.windowSizeS)) continue;
+        if (taken[i] || !pending[i]!.features.warm || (!this.anyWindowSize && !m.window_size_s.includes(pending[i]!.windowSizeS))) continue;
         taken[i] = true;
         idx.push(i);
       }
@@ -373,6 +380,11 @@ function unscore(row: ServiceWindowRow | MetricWindowRow): void {
   row.model = '';
   row.model_version = '';
   row.scored = 0;
+}
+
+/** Epoch ms of a window time as the aggregator writes it (`YYYY-MM-DD hh:mm:ss.sss`, UTC) or ISO-8601. */
+export function windowTimeMs(s: string): number {
+  return Date.parse(s.includes('T') ? s : s.replace(' ', 'T') + 'Z');
 }
 
 /** Resolves config paths against a base folder (the config file's), leaving absolute ones alone. */
