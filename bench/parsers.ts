@@ -1,0 +1,68 @@
+/**
+ * Micro-benchmark of the host-side transforms other than redaction: 250-byte lines in, lines/s out
+ * (printed only) for each parser through `buildParser`, and for the line splitter and the multiline
+ * assembler on a byte stream. Run: `node --import tsx bench/parsers.ts`.
+ */
+import { LineSplitter } from '../agents/transforms/line-splitter.ts';
+import { MultilineAssembler } from '../agents/transforms/multiline.ts';
+import { buildParser, type ParserConfig, type ParserName } from '../agents/transforms/parsers/index.ts';
+
+const LINE_BYTES = 250;
+const N = 100_000;
+
+function pad(line: string, close = ''): string {
+  const room = LINE_BYTES - line.length - close.length;
+  return room > 0 ? line + 'x'.repeat(room) + close : line + close;
+}
+
+const FORMATS: Record<string, (i: number) => string> = {
+  json: (i) => pad(`{"level":30,"time":${1764000000000 + i},"pid":42,"hostname":"web-1","req_id":"r-${i}","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"order processed `, '"}'),
+  logfmt: (i) => pad(`time=2026-11-24T10:00:00.${String(i % 1000).padStart(3, '0')}Z level=info msg="order processed" order=${i} region=eu-west-1 took_ms=${i % 500} note=`),
+  syslog: (i) => pad(`<134>1 2026-11-24T10:00:00.${String(i % 1000).padStart(3, '0')}Z web-1 checkout ${i % 30000} ID47 [meta seq="${i}"] order processed `),
+  combined: (i) => pad(`203.0.113.${i % 255} - - [24/Nov/2026:10:00:00 +0000] "GET /api/items/${i}?page=2 HTTP/1.1" 200 ${i % 5000} "https://example.com/" "Mozilla/5.0 `, '"'),
+  plain: (i) => pad(`2026-11-24 10:00:00,${String(i % 1000).padStart(3, '0')} INFO [worker-${i % 8}] com.acme.orders.OrderService - order ${i} processed `),
+};
+
+function run(label: string, parser: ParserConfig | ParserName, lines: string[], print: boolean): void {
+  const parse = buildParser(parser);
+  const ctx = { now: Date.UTC(2026, 10, 24, 12), timeZone: 'UTC' };
+  for (let i = 0; i < 20_000; i++) parse(lines[i % lines.length]!, ctx);
+  const t0 = process.hrtime.bigint();
+  let sink = 0;
+  for (const line of lines) sink += parse(line, ctx).body.length;
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const perSec = lines.length / s;
+  if (print) console.log(`${label.padEnd(34)} ${Math.round(perSec).toLocaleString('en-US').padStart(12)} lines/s  ${(1e9 / perSec).toFixed(0).padStart(6)} ns/line${sink === 0 ? ' !' : ''}`);
+}
+
+console.log(`parsers, ${LINE_BYTES}-byte lines, ${N.toLocaleString('en-US')} per run (buildParser: parse + fallback + severity)`);
+const sets: Record<string, string[]> = {};
+for (const [name, make] of Object.entries(FORMATS)) sets[name] = Array.from({ length: N }, (_, i) => make(i));
+// Two passes; only the second is printed, so every parser is measured with a warm JIT.
+for (const print of [false, true]) {
+  for (const name of Object.keys(FORMATS)) run(`${name} -> ${name}`, name as ParserName, sets[name]!, print);
+  for (const name of Object.keys(FORMATS)) run(`${name} -> auto`, 'auto', sets[name]!, print);
+  run('plain -> regex', { type: 'regex', pattern: '^(?<time>\\S+ \\S+) (?<level>\\w+) \\[(?<thread>[^\\]]+)\\] (?<logger>\\S+) - (?<msg>.*)$', time_format: '%Y-%m-%d %H:%M:%S,%L' }, sets.plain!, print);
+}
+
+// Line splitter and multiline assembly over a byte stream read in 256 KiB chunks.
+const text = Buffer.from(sets.plain!.join('\n') + '\n');
+const CHUNK = 256 * 1024;
+for (const withMultiline of [false, true]) {
+  const t0 = process.hrtime.bigint();
+  let lines = 0;
+  for (let rep = 0; rep < 3; rep++) {
+    const splitter = new LineSplitter();
+    const ml = new MultilineAssembler();
+    for (let off = 0; off < text.length; off += CHUNK) {
+      for (const l of splitter.push(text.subarray(off, off + CHUNK), off)) {
+        if (withMultiline) lines += ml.push(l, 0).length;
+        else lines++;
+      }
+    }
+    lines += ml.flush().length;
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const label = withMultiline ? 'line splitter + multiline' : 'line splitter (UTF-8)';
+  console.log(`${label.padEnd(34)} ${Math.round(lines / s).toLocaleString('en-US').padStart(12)} lines/s  ${((text.length * 3) / s / 1e6).toFixed(0).padStart(6)} MB/s`);
+}
