@@ -65,15 +65,17 @@ export function patternsDashboard(): dashboard.Dashboard {
           ORDER BY countMerge(records) DESC
           LIMIT 10
         )
-        SELECT $__timeInterval(time) AS time, concat(service, ' ', pattern_id) AS pattern, count() AS records
-        FROM logs
-        WHERE $__interval_s < 3600 AND $__timeFilter(time) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
-        GROUP BY time, pattern
-        UNION ALL
-        SELECT $__timeInterval(hour) AS time, concat(service, ' ', pattern_id) AS pattern, countMerge(records) AS records
-        FROM log_patterns_1h
-        WHERE $__interval_s >= 3600 AND $__timeFilter(hour) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
-        GROUP BY time, pattern
+        SELECT time, pattern, records FROM (
+          SELECT $__timeInterval(time) AS time, concat(service, ' ', pattern_id) AS pattern, count() AS records
+          FROM logs
+          WHERE $__interval_s < 3600 AND $__timeFilter(time) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
+          GROUP BY time, pattern
+          UNION ALL
+          SELECT $__timeInterval(hour) AS time, concat(service, ' ', pattern_id) AS pattern, countMerge(records) AS records
+          FROM log_patterns_1h
+          WHERE $__interval_s >= 3600 AND $__timeFilter(hour) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
+          GROUP BY time, pattern
+        )
         ORDER BY time
         `,
         { w: 24, unit: 'short', description: 'Raw logs below an hour per point; the hourly pattern rollup above, so long ranges never scan raw logs.' },

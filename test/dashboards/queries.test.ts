@@ -163,6 +163,11 @@ test('every panel and annotation query runs with All selected and returns the co
     const { sql, columns, rows } = await run(q, vars);
     checkShape(q, columns);
     assert.ok(rows.length > 0, `${q.dashboard} / ${q.title} returned no rows:\n${sql}`);
+    if (q.kind === 'timeseries') {
+      // The plugin turns long frames into wide ones only when time is ascending.
+      const times = rows.map((r) => Date.parse(String(r.time).replace(' ', 'T') + 'Z'));
+      assert.ok(times.every((t, i) => !Number.isNaN(t) && (i === 0 || t >= times[i - 1]!)), `${q.dashboard} / ${q.title}: rows are not in time order`);
+    }
   }
 });
 
