@@ -54,9 +54,10 @@ const DOTTED_RULES: RegExp[] = [
 const DIGIT = /[0-9]/;
 // Only a value's quotes (`key="..."`): a quoted sentence of its own keeps its words apart.
 const QUOTE_OPENERS = '=:';
-const LETTER = /[A-Za-z]/;
+const LETTER = /\p{L}/u;
 const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
-const HEX_WORD = /^(?:0[xX])?[0-9a-fA-F]+$/;
+// Hex numbers: with a 0x, or long enough not to be a name with a number (`ee0`, `fd1` are names).
+const HEX_WORD = /^(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]{8,})$/;
 const LETTERS_THEN_DIGITS = /^([A-Za-z]{2,})[0-9]+$/;
 
 /** Masks a word (a maximal run of letters, digits and `_`) that holds a digit. */
@@ -174,12 +175,13 @@ export function isInstance(token: string, pattern: string): boolean {
   if (parts.length === 1) return token === pattern;
   const first = parts[0]!;
   const last = parts[parts.length - 1]!;
-  if (!token.startsWith(first) || token.length < first.length + last.length) return false;
+  if (!token.startsWith(first)) return false;
+  // Each `<*>` stands for at least one character: `rhost=` is not an instance of `rhost=<*>`.
   let pos = first.length;
   for (let i = 1; i < parts.length - 1; i++) {
-    const at = token.indexOf(parts[i]!, pos);
+    const at = token.indexOf(parts[i]!, pos + 1);
     if (at < 0) return false;
     pos = at + parts[i]!.length;
   }
-  return token.length - last.length >= pos && token.endsWith(last);
+  return token.length - last.length >= pos + 1 && token.endsWith(last);
 }

@@ -51,6 +51,8 @@ export interface PatternMinerSnapshot {
   aliases: [string, string][];
 }
 
+const MAX_BODY_CHARS = 65536;
+
 /** The id of a template: the first 16 hex chars of its SHA-256, the same in every process. */
 export function patternIdOf(template: string): string {
   return createHash('sha256').update(template).digest('hex').slice(0, 16);
@@ -89,7 +91,8 @@ export class PatternMiner {
   }
 
   match(body: string): PatternMatch {
-    let tokens = maskBody(body);
+    // Masking is linear in the body; beyond maxTokens nothing is used anyway.
+    let tokens = maskBody(body.length > MAX_BODY_CHARS ? body.slice(0, MAX_BODY_CHARS) : body);
     if (tokens.length > this.options.maxTokens) {
       tokens = tokens.slice(0, this.options.maxTokens);
       tokens[tokens.length - 1] = WILDCARD;

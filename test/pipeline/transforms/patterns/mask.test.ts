@@ -51,6 +51,7 @@ const TOKENS: [string, string][] = [
   ['node-246', 'node-<*>'],
   ['user', 'user'],
   ['#12', '<*>'],
+  ['数据12', '数据<*>'],
 ];
 
 for (const [token, expected] of TOKENS) {
@@ -65,4 +66,7 @@ test('a token is an instance of a pattern when each <*> covers some text', () =>
   assert.equal(isInstance('a-b-c', '<*>-<*>'), true);
   assert.equal(isInstance('same', 'same'), true);
   assert.equal(isInstance('ab', 'a<*>b<*>c'), false);
+  assert.equal(isInstance('rhost=', 'rhost=<*>'), false, 'a variable is never empty');
+  assert.equal(isInstance('ac', 'a<*>c'), false);
+  assert.equal(isInstance('abc', 'a<*>c'), true);
 });

@@ -74,7 +74,7 @@ test('restore from a snapshot gives the same ids and templates', () => {
   const json = JSON.parse(JSON.stringify(miner.snapshot()));
   const restored = PatternMiner.restore(json);
   assert.equal(restored.size, miner.size);
-  const after = ['user 7 logged in from 10.9.9.9', 'disk 11 is full', 'session closed for user root', 'Component ee0 is in the unavailable state (HWID=1)', 'VM Started'].map(
+  const after = ['user 7 logged in from 10.9.9.9', 'disk 11 is full', 'session closed for user root', 'Component alt3 is in the unavailable state (HWID=1)', 'VM Started'].map(
     (l) => restored.match(l),
   );
   assert.equal(after[0]!.patternId, before[0]!.patternId);
