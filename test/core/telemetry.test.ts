@@ -1,0 +1,43 @@
+// The OpenTelemetry Node SDK, started by core/telemetry.ts, exports a span to a real OTLP/HTTP endpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { startTelemetry, stopTelemetry, telemetryWanted, tracer } from '../../core/telemetry.ts';
+
+test('stays off unless asked for', () => {
+  assert.equal(telemetryWanted({}), false);
+  assert.equal(telemetryWanted({ TRIBUTARY_OTEL: '1' }), true);
+  assert.equal(telemetryWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), true);
+});
+
+test('exports the pipeline\'s spans over OTLP when an endpoint is set', async () => {
+  const received: Array<{ url: string; body: string }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+  process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
+  process.env.OTEL_METRICS_EXPORTER = 'none';
+  process.env.OTEL_LOGS_EXPORTER = 'none';
+  try {
+    await startTelemetry('tributary-test');
+    tracer().startActiveSpan('worker.batch', (span) => {
+      span.setAttribute('records', 42);
+      span.end();
+    });
+    await stopTelemetry();
+    const traces = received.find((r) => r.url === '/v1/traces');
+    assert.ok(traces, `a trace export arrived (got ${received.map((r) => r.url).join(', ') || 'nothing'})`);
+    assert.match(traces.body, /worker\.batch/);
+    assert.match(traces.body, /tributary-test/);
+  } finally {
+    server.close();
+  }
+});
