@@ -12,7 +12,7 @@ const MONTHS: Readonly<Record<string, number>> = {
 };
 
 /** Named formats; anything containing `%` is a strftime-like pattern. */
-export const NAMED_FORMATS = ['auto', 'iso8601', 'rfc3339', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns', 'syslog', 'apache'] as const;
+export const NAMED_FORMATS = ['auto', 'iso8601', 'rfc3339', 'rfc2822', 'epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns', 'syslog', 'apache'] as const;
 export type NamedFormat = (typeof NAMED_FORMATS)[number];
 
 export interface TimestampOptions {
@@ -156,12 +156,26 @@ function resolve(
 // ---------------------------------------------------------------------------------------------
 // Fixed formats
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+// RFC 3339 / ISO-8601, also with a space before the offset, Go's `2026-11-24 10:00:00.5 +0000 UTC`
+// (an abbreviation after an offset is ignored) and a bare ` UTC`/` GMT` suffix.
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?: ?(Z|z|[+-]\d{2}(?::?\d{2})?)(?: [A-Z]{2,5})?| (UTC|GMT))?)?$/;
 
 export function parseIso(text: string, timeZone = 'UTC'): number | undefined {
   const m = ISO.exec(text);
   if (!m) return undefined;
-  return resolve(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), fractionMs(m[7]), m[8], timeZone);
+  return resolve(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), fractionMs(m[7]), m[8] ?? m[9], timeZone);
+}
+
+const RFC2822 = /^(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? (GMT|UTC|UT|Z|[+-]\d{4})$/;
+
+/** `Tue, 24 Nov 2026 10:00:00 GMT` (HTTP dates, e-mail headers). */
+export function parseRfc2822(text: string): number | undefined {
+  const m = RFC2822.exec(text);
+  if (!m) return undefined;
+  const mo = MONTHS[m[2]!.toLowerCase()];
+  if (mo === undefined) return undefined;
+  const zone = m[7] === 'UT' ? 'UTC' : m[7];
+  return resolve(+m[3]!, mo, +m[1]!, +m[4]!, +m[5]!, +(m[6] ?? 0), 0, zone, 'UTC');
 }
 
 /** Epoch number in the given unit (or guessed from its magnitude) to ms. */
@@ -329,7 +343,7 @@ export function parseWithFormat(text: string, format: string, timeZone = 'UTC', 
 
 /**
  * A timestamp field (string or number) to epoch ms, or undefined when it does not parse.
- * `auto` tries RFC 3339/ISO, epoch numbers (unit by magnitude), syslog and Apache forms.
+ * `auto` tries RFC 3339/ISO, epoch numbers (unit by magnitude), syslog, Apache and RFC 2822 forms.
  */
 export function parseTimestamp(value: unknown, options: TimestampOptions = {}): number | undefined {
   const format = options.format ?? 'auto';
@@ -351,11 +365,12 @@ export function parseTimestamp(value: unknown, options: TimestampOptions = {}): 
     case 'auto': {
       const c = text.charCodeAt(0);
       if (c >= 48 && c <= 57) {
-        return parseIso(text, tz) ?? parseEpochText(text) ?? parseApacheTime(text, tz);
+        return parseIso(text, tz) ?? parseEpochText(text) ?? parseApacheTime(text, tz) ?? parseRfc2822(text);
       }
-      return parseSyslogTime(text, tz, options.now);
+      return parseSyslogTime(text, tz, options.now) ?? parseRfc2822(text);
     }
     case 'iso8601': case 'rfc3339': return parseIso(text, tz);
+    case 'rfc2822': return parseRfc2822(text);
     case 'epoch_s': return parseEpochText(text, 's');
     case 'epoch_ms': return parseEpochText(text, 'ms');
     case 'epoch_us': return parseEpochText(text, 'us');

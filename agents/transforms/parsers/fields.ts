@@ -4,7 +4,7 @@
  * everything else becomes a string attribute.
  */
 import { severityFromValue } from '../severity.ts';
-import { parseTimestamp } from '../timestamp.ts';
+import { NAMED_FORMATS, parseTimestamp } from '../timestamp.ts';
 import { type ParseContext, type ParsedFields } from './types.ts';
 
 export interface FieldNameOptions {
@@ -23,7 +23,7 @@ export interface FieldNameOptions {
 export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
   messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE'],
   levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level'],
-  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', 't'],
+  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime'],
   timeFormat: 'auto',
 };
 
@@ -158,7 +158,7 @@ export const FIELD_NAME_CONFIG_PROPERTIES: Record<string, object> = {
   message_keys: { type: 'array', items: { type: 'string' }, description: 'Keys holding the message; the first present wins.' },
   level_keys: { type: 'array', items: { type: 'string' }, description: 'Keys holding the severity (a word or a pino number).' },
   time_keys: { type: 'array', items: { type: 'string' }, description: 'Keys holding the event time.' },
-  time_format: { type: 'string', description: 'Format of the time field: auto, iso8601, rfc3339, epoch_s, epoch_ms, epoch_us, epoch_ns, syslog, apache, or a strftime-like pattern such as "%Y-%m-%d %H:%M:%S.%f".' },
+  time_format: { type: 'string', description: `Format of the time field: ${NAMED_FORMATS.join(', ')}, or a strftime-like pattern such as "%Y-%m-%d %H:%M:%S.%f".` },
   time_zone: { type: 'string', description: 'IANA time zone for times written without an offset (default: the source time zone, else UTC).' },
 };
 

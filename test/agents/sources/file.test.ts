@@ -1,0 +1,203 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, mkdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CheckpointStore } from '../../../agents/checkpoints.ts';
+import { checkSeq, readLogs, seqLine, startFileAgent, tempDir, until, writeAtRate, writeSeq } from '../harness.ts';
+
+function assertComplete(report: ReturnType<typeof checkSeq>, allowDuplicates = false): void {
+  for (const [stream, r] of Object.entries(report)) {
+    assert.equal(r.missingCount, 0, `stream ${stream}: ${r.missingCount} lines missing, first ${r.missing.join(',')}`);
+    if (!allowDuplicates) assert.equal(r.duplicates, 0, `stream ${stream}: ${r.duplicates} duplicates`);
+  }
+}
+
+test('rotation by rename at 5,000 lines/s loses and repeats nothing', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  let rotations = 0;
+  const total = 20_000;
+  await writeAtRate(() => path, 'r', total, 5000, (written) => {
+    if (written >= (rotations + 1) * 5000 && written < total) {
+      rotations++;
+      renameSync(path, `${path}.${rotations}`);
+      writeFileSync(path, '');
+    }
+  });
+  const records = await readLogs(a.topic, total);
+  await a.agent.stop();
+  const report = checkSeq(records, { r: total });
+  t.diagnostic(`rotations=${rotations} read=${report.r!.count} source rotations seen=${a.source.stats.rotations}`);
+  assert.equal(rotations, 3);
+  assertComplete(report);
+});
+
+test('copytruncate: lines after the truncation are read from the start of the file', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  writeSeq(path, 'c', 0, 3000);
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  await until(() => a.agent.sink.stats.sent >= 3000, 30_000, 'first 3000 lines');
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+  // As many bytes as before, at once: the size alone would not show the truncation.
+  writeSeq(path, 'c', 3000, 6000);
+  const records = await readLogs(a.topic, 6000);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { c: 6000 }));
+  assert.ok(a.source.stats.truncations >= 1);
+});
+
+test('truncation in place: the file is read again from offset 0', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  writeSeq(path, 't', 0, 1000);
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  await until(() => a.agent.sink.stats.sent >= 1000, 30_000, 'first 1000 lines');
+  truncateSync(path, 0);
+  await sleep(300);
+  writeSeq(path, 't', 1000, 1500);
+  const records = await readLogs(a.topic, 1500);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { t: 1500 }));
+  assert.equal(a.source.stats.truncations, 1);
+});
+
+test('a file deleted while it is being read is read to its end', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  const total = 100_000;
+  for (let i = 0; i < total; i += 10_000) writeSeq(path, 'd', i, i + 10_000);
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') }, { maxBufferedEvents: 5000 });
+  await until(() => a.source.stats.linesRead > 0, 10_000, 'first lines');
+  unlinkSync(path);
+  const readAtDelete = a.agent.sink.stats.sent;
+  const records = await readLogs(a.topic, total);
+  await a.agent.stop();
+  assert.ok(readAtDelete < total, 'the file was deleted before it was fully shipped');
+  assertComplete(checkSeq(records, { d: total }));
+});
+
+test('1,000 files under one glob, half of them created while running', async () => {
+  const dir = tempDir();
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const perFile = 20;
+  const expected: Record<string, number> = {};
+  for (let f = 0; f < 500; f++) {
+    writeSeq(join(logs, `svc-${f}.log`), `f${f}`, 0, perFile);
+    expected[`f${f}`] = perFile;
+  }
+  writeSeq(join(logs, 'ignored.txt'), 'ignored', 0, 5);
+  writeSeq(join(logs, 'skip-me.log'), 'skip', 0, 5);
+  const a = await startFileAgent({ include: [join(logs, '*.log')], exclude: [join(logs, 'skip-*')], stateDir: join(dir, 'state') });
+  for (let f = 500; f < 1000; f++) {
+    writeSeq(join(logs, `svc-${f}.log`), `f${f}`, 0, perFile);
+    expected[`f${f}`] = perFile;
+  }
+  const records = await readLogs(a.topic, 1000 * perFile, 90_000);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, expected));
+  assert.equal(records.filter((r) => r.body.startsWith('seq ignored') || r.body.startsWith('seq skip')).length, 0);
+});
+
+test('a 1 MiB line is split into marked parts that add up to the line', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  const big = 'B'.repeat(1024 * 1024);
+  writeSeq(path, 'l', 0, 5);
+  appendFileSync(path, big + '\n');
+  writeSeq(path, 'l', 5, 10);
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  const records = await readLogs(a.topic, 10 + 4);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { l: 10 }));
+  const parts = records.filter((r) => r.attributes['tributary.line.part'] !== undefined);
+  assert.equal(parts.length, 4);
+  assert.equal(parts.map((r) => r.body).join(''), big);
+  assert.equal(a.source.stats.longLines, 1);
+});
+
+test('invalid UTF-8 and binary garbage are shipped with replacement characters, never a crash', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  for (let i = 0; i < 200; i++) {
+    appendFileSync(path, seqLine('g', i));
+    appendFileSync(path, Buffer.concat([Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x00, 0x80]), randomBytes(64).map((b) => (b === 10 ? 11 : b)), Buffer.from('\n')]));
+  }
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  const records = await readLogs(a.topic, 400);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { g: 200 }));
+  assert.equal(records.length, 400);
+  assert.ok(a.source.stats.replacedLines >= 200);
+  assert.ok(records.some((r) => r.body.includes('\uFFFD')));
+});
+
+test('UTF-16LE with a BOM is decoded', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'win.log');
+  let text = '';
+  for (let i = 0; i < 50; i++) text += seqLine('u', i).replace('\n', '\r\n');
+  writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  const records = await readLogs(a.topic, 50);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { u: 50 }));
+  assert.ok(records.every((r) => !r.body.endsWith('\r')));
+});
+
+test('stop then start resumes exactly at the checkpoint', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  const state = join(dir, 'state');
+  writeSeq(path, 's', 0, 2000);
+  const a = await startFileAgent({ include: [path], stateDir: state });
+  await until(() => a.agent.sink.stats.sent >= 2000, 30_000, 'first run');
+  await a.agent.stop();
+  writeSeq(path, 's', 2000, 3000);
+  const b = await startFileAgent({ include: [path], stateDir: state }, {}, a.topic);
+  const records = await readLogs(a.topic, 3000);
+  await b.agent.stop();
+  assertComplete(checkSeq(records, { s: 3000 }));
+  assert.equal(b.source.stats.resumed, 1);
+});
+
+test('a reused inode with other content never resumes at the old offset', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  const state = join(dir, 'state');
+  writeSeq(path, 'i', 0, 100);
+  const st = statSync(path);
+  // A checkpoint left by an earlier file that had this device and inode but other first bytes.
+  const store = new CheckpointStore(join(state, 'checkpoints-files.json'));
+  store.set(`${st.dev}:${st.ino}:0123456789abcdef:64`, path, 5000);
+  store.flush();
+  const a = await startFileAgent({ include: [path], stateDir: state });
+  const records = await readLogs(a.topic, 100);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { i: 100 }));
+  assert.equal(a.source.stats.resumed, 0);
+});
+
+test('start_at end skips what files already hold at start, but reads files created later from their start', async () => {
+  const dir = tempDir();
+  const old = join(dir, 'old.log');
+  writeSeq(old, 'old', 0, 100);
+  appendFileSync(old, 'half a line without newline ');
+  const a = await startFileAgent({ include: [join(dir, '*.log')], stateDir: join(dir, 'state'), startAt: 'end' });
+  await sleep(300);
+  appendFileSync(old, 'finished\n');
+  writeSeq(old, 'old', 100, 110);
+  writeSeq(join(dir, 'new.log'), 'new', 0, 10);
+  const records = await readLogs(a.topic, 21);
+  await a.agent.stop();
+  const report = checkSeq(records, { new: 10 });
+  assertComplete(report);
+  assert.equal(records.filter((r) => r.body.startsWith('seq old')).length, 10);
+  assert.ok(records.some((r) => r.body === 'half a line without newline finished'));
+});
