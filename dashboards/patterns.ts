@@ -1,7 +1,8 @@
 /**
  * Patterns: which log templates dominate, which are new, and how each one trends. Pattern totals
  * come from `log_patterns` (per-batch deltas, aggregated again on read because merges are eventual);
- * counts over time from the hourly pattern rollup, or from raw logs when the range is short.
+ * counts over time from the hourly pattern rollup, or from raw logs when the range is short. The
+ * template shown is the one of the newest delta (argMax on last_seen), whatever order parts are read in.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { inVar } from './clickhouse.ts';
@@ -19,7 +20,7 @@ export function patternsDashboard(): dashboard.Dashboard {
         'Top patterns in range',
         `
         SELECT r.service AS service, r.pattern_id AS pattern_id, t.template AS template, r.records AS records,
-          t.first_seen AS first_seen, t.last_seen AS last_seen
+          t.first_seen_at AS first_seen, t.last_seen_at AS last_seen
         FROM (
           SELECT service, pattern_id, countMerge(records) AS records
           FROM log_patterns_1h
@@ -27,7 +28,7 @@ export function patternsDashboard(): dashboard.Dashboard {
           GROUP BY service, pattern_id
         ) AS r
         LEFT JOIN (
-          SELECT service, pattern_id, anyLast(template) AS template, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+          SELECT service, pattern_id, argMax(template, last_seen) AS template, min(first_seen) AS first_seen_at, max(last_seen) AS last_seen_at
           FROM log_patterns
           WHERE ${svc}
           GROUP BY service, pattern_id
@@ -42,13 +43,13 @@ export function patternsDashboard(): dashboard.Dashboard {
       tablePanel(
         'New patterns (first seen in range)',
         `
-        SELECT service, pattern_id, anyLast(template) AS template, min(first_seen) AS first_seen,
-          max(last_seen) AS last_seen, sum(count) AS records
+        SELECT service, pattern_id, argMax(template, last_seen) AS template, min(first_seen) AS first_seen_at,
+          max(last_seen) AS last_seen_at, sum(count) AS records
         FROM log_patterns
         WHERE ${svc}
         GROUP BY service, pattern_id
-        HAVING first_seen >= $__fromTime AND first_seen <= $__toTime
-        ORDER BY first_seen DESC
+        HAVING first_seen_at >= $__fromTime AND first_seen_at <= $__toTime
+        ORDER BY first_seen_at DESC
         LIMIT 100
         `,
       ),
