@@ -146,3 +146,41 @@ test('a chunk that does not continue the previous one drops the held partial lin
   assert.equal(s.stats.discontinuities, 1);
   assert.equal(s.stats.discardedBytes, 3);
 });
+
+test('random text, random chunking: lines come back whole (split) or as prefixes (truncate)', () => {
+  let seed = 42;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const alphabet = ['a', 'b', ' ', 'é', '€', '😀', '\t', '"'];
+  for (let round = 0; round < 30; round++) {
+    const max = 16 + rand(40);
+    const original: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const len = rand(4) === 0 ? rand(max * 3) : rand(max / 2);
+      original.push(Array.from({ length: len }, () => alphabet[rand(alphabet.length)]).join(''));
+    }
+    const data = Buffer.from(original.map((l) => l + (rand(3) === 0 ? '\r\n' : '\n')).join(''));
+    const size = 1 + rand(70);
+    for (const mode of ['split', 'truncate'] as const) {
+      const { lines } = feed(data, size, { maxLineBytes: max, onLongLine: mode });
+      let at = 0;
+      for (const l of lines) {
+        assert.equal(l.start, at);
+        assert.ok(Buffer.byteLength(l.text) <= max, `line within max (${mode})`);
+        at = l.end;
+      }
+      assert.equal(at, data.length);
+      const rebuilt: string[] = [];
+      for (const l of lines) {
+        const part = l.attributes?.[LINE_PART_ATTRIBUTE];
+        if (part !== undefined && part !== '1') rebuilt[rebuilt.length - 1] += l.text;
+        else rebuilt.push(l.text);
+      }
+      if (mode === 'split') {
+        assert.deepEqual(rebuilt.map((t) => t.replace(/\r$/, '')), original, `round ${round} chunk ${size}`);
+      } else {
+        assert.equal(rebuilt.length, original.length);
+        rebuilt.forEach((t, i) => assert.ok(original[i]!.startsWith(t), `round ${round} line ${i}`));
+      }
+    }
+  }
+});
