@@ -46,12 +46,13 @@ export interface PatternMinerSnapshot {
   version: 1;
   options: PatternMinerOptions;
   /** Least recently used first, so that restoring keeps the eviction order. */
-  clusters: { id: string; tokens: string[]; count: number }[];
+  clusters: { id: string; tokens: string[]; count: number; seq: number }[];
   /** Ids of merged clusters and the id they were merged into. */
   aliases: [string, string][];
 }
 
 const MAX_BODY_CHARS = 65536;
+const MAX_RECENT_MERGES = 10000;
 
 /** The id of a template: the first 16 hex chars of its SHA-256, the same in every process. */
 export function patternIdOf(template: string): string {
@@ -69,6 +70,7 @@ export class PatternMiner {
   private tick = 0;
   private evictedCount = 0;
   private mergedCount = 0;
+  private recentMerges: [string, string][] = [];
 
   constructor(options: Partial<PatternMinerOptions> = {}) {
     this.options = resolvePatternMinerOptions(options);
@@ -123,12 +125,14 @@ export class PatternMiner {
       return this.hit(best, tokens, true);
     }
     const id = patternIdOf(key);
-    const same = this.clusters.get(id);
-    if (same !== undefined) {
-      // A cluster born from the same template is still alive (after a merge changed its shape).
+    // A cluster born from the same template may still be alive, or merged into another: join that one,
+    // so that an id never names two clusters.
+    const same = this.clusters.get(this.resolve(id));
+    if (same !== undefined && same.tokens.length === tokens.length) {
       this.remember(key, same);
       return this.hit(same, tokens, true);
     }
+    this.aliases.delete(id);
     const cluster = this.add(id, tokens, 1);
     this.remember(key, cluster);
     return { patternId: id, template: cluster.template, isNew: true };
@@ -145,6 +149,16 @@ export class PatternMiner {
     return id;
   }
 
+  /**
+   * The merges since the last call, as `[merged id, surviving id]` pairs, so that a caller that stored
+   * ids (the worker's `log_patterns`) can record them; at most 10000 are kept between calls.
+   */
+  takeMerges(): [string, string][] {
+    const out = this.recentMerges;
+    this.recentMerges = [];
+    return out;
+  }
+
   /** The current template of a pattern (following merges), or undefined when it is no longer in memory. */
   template(patternId: string): string | undefined {
     return this.clusters.get(this.resolve(patternId))?.template;
@@ -159,7 +173,7 @@ export class PatternMiner {
     return {
       version: 1,
       options: { ...this.options, namingWords: [...this.options.namingWords] },
-      clusters: this.byRecency().map((c) => ({ id: c.id, tokens: [...c.tokens], count: c.count })),
+      clusters: this.byRecency().map((c) => ({ id: c.id, tokens: [...c.tokens], count: c.count, seq: c.seq })),
       aliases: [...this.aliases.entries()],
     };
   }
@@ -171,7 +185,10 @@ export class PatternMiner {
     }
     const miner = new PatternMiner({ ...snapshot.options, ...options });
     for (const c of snapshot.clusters) {
-      miner.add(c.id, c.tokens, c.count);
+      // Creation order decides which cluster survives a merge; keep it across the restart.
+      const cluster = miner.add(c.id, c.tokens, c.count);
+      if (Number.isInteger(c.seq)) cluster.seq = c.seq;
+      miner.seq = Math.max(miner.seq, cluster.seq + 1);
     }
     for (const [from, to] of snapshot.aliases ?? []) miner.alias(from, to);
     return miner;
@@ -236,6 +253,7 @@ export class PatternMiner {
         c.mergedInto = survivor;
         this.alias(c.id, survivor.id);
         this.mergedCount++;
+        if (this.recentMerges.length < MAX_RECENT_MERGES) this.recentMerges.push([c.id, survivor.id]);
       }
       survivor.template = survivor.tokens.join(' ');
       return survivor;

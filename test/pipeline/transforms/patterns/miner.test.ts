@@ -58,6 +58,11 @@ test('many clusters differing in one plain word merge into the oldest, whose id 
   for (const id of ids) assert.equal(miner.resolve(id), ids[0]);
   assert.equal(miner.template(ids[1]!), 'job finished on worker <*> with success');
   assert.equal(miner.merges, 2);
+  assert.deepEqual(miner.takeMerges(), [
+    [ids[1], ids[0]],
+    [ids[2], ids[0]],
+  ]);
+  assert.deepEqual(miner.takeMerges(), []);
 });
 
 test('restore from a snapshot gives the same ids and templates', () => {
