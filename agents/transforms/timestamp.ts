@@ -113,10 +113,13 @@ function utcFromFields(y: number, mo: number, d: number, h: number, mi: number, 
   return t;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function validFields(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
   if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 24 || mi > 59 || s > 60) return false;
-  const dim = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
-  return d <= dim;
+  if (d <= 28) return true;
+  const leap = mo === 1 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
+  return d <= DAYS_IN_MONTH[mo]! + (leap ? 1 : 0);
 }
 
 /** Fraction digits (`123456789`) as milliseconds, kept to the microsecond. */

@@ -4,7 +4,7 @@
  */
 import { severityNumber } from '../../../core/contracts/records.ts';
 import { parseApacheTime } from '../timestamp.ts';
-import { type LineParser, type ParserDefinition } from './types.ts';
+import { type LineParser, type ParsedFields, type ParserDefinition } from './types.ts';
 
 export interface CombinedParserOptions {
   /** Severity from the status code: 5xx ERROR, 4xx WARN, others INFO. */
@@ -14,7 +14,8 @@ export interface CombinedParserOptions {
 export const combinedDefaults: CombinedParserOptions = { severityFromStatus: true };
 
 // host ident authuser [date] "request" status bytes ["referer" "user-agent"] [anything nginx appends]
-const LINE = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(?: (.*))?$/;
+// Quoted fields use the unrolled form [^"\\]*(?:\\.[^"\\]*)*: the same language as (?:[^"\\]|\\.)*, twice as fast.
+const LINE = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "([^"\\]*(?:\\.[^"\\]*)*)" (\d{3}) (\d+|-)(?: "([^"\\]*(?:\\.[^"\\]*)*)" "([^"\\]*(?:\\.[^"\\]*)*)")?(?: (.*))?$/;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
 
 function unescape(s: string): string {
@@ -46,11 +47,14 @@ export function createCombinedParser(options: Partial<CombinedParserOptions> = {
     if (m[8] !== undefined && m[8] !== '-') attributes['http.request.header.referer'] = unescape(m[8]);
     if (m[9] !== undefined && m[9] !== '-') attributes['user_agent.original'] = unescape(m[9]);
     if (m[10] !== undefined && m[10] !== '') attributes['log.extra'] = m[10];
+    const out: ParsedFields = { body: line, attributes };
     const time = parseApacheTime(m[4]!);
-    const out = { body: line, attributes, ...(time !== undefined ? { time } : {}) };
-    if (!byStatus) return out;
-    const text = status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';
-    return { ...out, severityText: text, severityNumber: severityNumber(text) };
+    if (time !== undefined) out.time = time;
+    if (byStatus) {
+      out.severityText = status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';
+      out.severityNumber = severityNumber(out.severityText);
+    }
+    return out;
   };
 }
 
