@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AGENT_CONFIG_SCHEMA, ConfigError, configFromFlags, inferenceOptions, loadAgentConfig, multilineOptions, parseAgentConfig,
+  AGENT_CONFIG_SCHEMA, ConfigError, configFromFlags, configReferenceMarkdown, inferenceOptions, loadAgentConfig, multilineOptions, parseAgentConfig,
   redactorOptions, substituteEnv, validateAgentConfig, type ConfigIssue,
 } from '../../agents/config.ts';
 import { isTributaryError } from '../../core/errors.ts';
@@ -191,4 +191,13 @@ test('every field of the schema has a description', () => {
   };
   walk(AGENT_CONFIG_SCHEMA, '');
   assert.deepEqual(missing, []);
+});
+
+test('the reference table lists every key once, with its default', () => {
+  const md = configReferenceMarkdown();
+  for (const key of ['service.name', 'kafka.batch.linger_ms', 'sources.<name>.include', 'sources.<name>.parser.pattern', 'transforms.redaction.rules', 'buffer.disk.max_bytes', 'state_dir']) {
+    assert.equal(md.split('\n').filter((l) => l.startsWith(`| \`${key}\``)).length, 1, key);
+  }
+  assert.match(md, /\| `sources.<name>.parser.message_keys` \(type auto, json, logfmt, regex\) \|/);
+  assert.match(md, /\| `kafka.compression` \| lz4 \\\| gzip \\\| none \| `"lz4"` \|/);
 });
