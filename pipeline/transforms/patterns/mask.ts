@@ -20,6 +20,8 @@ const BODY_RULES: { needs: string; re: RegExp }[] = [
   { needs: '://', re: /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g },
   // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers?x=1
   { needs: '/', re: /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*(?:\?[^\s"'<>]*)?/g },
+  // relative paths with at least three segments: Nodes/dn731/pkts_out.rrd
+  { needs: '/', re: /(?<![\w.\/<*>-])[\w.@%+~-]+(?:\/[\w.@%+~-]+){2,}\/?/g },
   // Windows paths: C:\Windows\winsxs\x.dll
   { needs: '\\', re: /\b[A-Za-z]:\\[^\s"'<>]*/g },
   // UUIDs

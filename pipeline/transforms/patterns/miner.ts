@@ -233,7 +233,7 @@ export class PatternMiner {
     const ordered = [...sets.values()].sort((x, y) => x.length - y.length);
     for (const places of ordered) {
       const members = candidates.filter((cand) => cand.places.every((p) => places.includes(p)));
-      const named = places.every((p) => this.namingWords.has(bareWord(tokens[p - 1]!)));
+      const named = places.every((p) => p > 0 && this.namingWords.has(bareWord(tokens[p - 1]!)));
       // Several places at once only when each is a named or keyed value (`tag="RILJ", name=com.x`):
       // bare words in two places are more likely a state pair (`from NEW to RUNNING`).
       if (places.length > 1 && !named && !places.every((p) => members.every((m) => sameKey(m.cluster.tokens[p]!, tokens[p]!)))) {
@@ -364,9 +364,9 @@ function similarity(t: string[], tokens: string[]): number {
 }
 
 /**
- * The places (one to three, never the first token) where template and line conflict, when all else
- * fits: at least two plain words agree, twice as many as the conflicts, and the share of agreeing
- * tokens reaches the threshold. Undefined otherwise.
+ * The places (one to three) where template and line conflict, when all else fits: at least two plain
+ * words agree, twice as many as the conflicts, and the share of agreeing tokens reaches the threshold.
+ * Undefined otherwise.
  */
 function conflicts(t: string[], tokens: string[], threshold: number): number[] | undefined {
   let same = 0;
@@ -377,13 +377,15 @@ function conflicts(t: string[], tokens: string[], threshold: number): number[] |
     if (a === b) {
       if (a !== WILDCARD) same++;
     } else if (!compatible(a, b)) {
-      // The first word usually names the event itself.
-      if (i === 0 || places.length === 3) return undefined;
+      if (places.length === 3) return undefined;
       places.push(i);
     }
   }
   const n = places.length;
-  return n > 0 && same >= 2 && same >= 2 * n && (same + n) / t.length >= threshold ? places : undefined;
+  // The first word usually names the event itself (`cupsd startup succeeded`, `klogd startup
+  // succeeded`); only a long agreeing rest makes it a variable (`com.apple.x: scheduler ... Ignoring.`).
+  if (n === 0 || (places[0] === 0 && same < 5)) return undefined;
+  return same >= 2 && same >= 2 * n && (same + n) / t.length >= threshold ? places : undefined;
 }
 
 function compatible(a: string, b: string): boolean {

@@ -19,6 +19,7 @@ const BODIES: [string, string, string][] = [
   ['clock times', 'lifetime 00:01:02', 'lifetime <*>'],
   ['paths', 'removing /var/lib/nova/instances/_base/abc', 'removing <*>'],
   ['paths with a query', 'GET /v2/servers/detail?all_tenants=True&x=1 ok', 'GET <*> ok'],
+  ['relative paths of three segments', 'RRD_update (/var/lib/rrds/D Nodes/dn731/pkts_out.rrd): bad', 'RRD_update <*> bad'],
   ['Windows paths', 'Core: C:\\Windows\\winsxs\\cbscore.dll', 'Core: <*>'],
   ['URLs', 'fetch https://example.com/a?b=c now', 'fetch <*> now'],
   ['sizes with units', 'sent 1190 bytes (1.16 KB) ok', 'sent <*> ok'],
