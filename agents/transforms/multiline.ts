@@ -1,5 +1,5 @@
 /**
- * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node or Go becomes
+ * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node, Go or PHP becomes
  * one record. Each record keeps the byte range from its first line's start to its last line's end,
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
@@ -67,6 +67,8 @@ const GO_START = /^(?:panic: |fatal error: )/;
 const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
 const GO_CONT = /^(?:[\w./*()\-[\]{}]+\(.*\)$|created by |\[signal |exit status \d+$)/;
 const NODE_CONT = /^(?:at .+:\d+:\d+\)?$|Node\.js v\d+)/;
+// PHP: `Stack trace:` then `#0 /app/x.php(12): f()` ... `#3 {main}`.
+const PHP_CONT = /^(?:Stack trace:$|#\d+ (?:\/|\{main\}|\[internal))/;
 
 export class MultilineAssembler {
   readonly stats: MultilineStats = { records: 0, multiline: 0, timeouts: 0, cutByLimit: 0 };
@@ -214,6 +216,6 @@ export class MultilineAssembler {
       this.kind = 'java';
       return true;
     }
-    return NODE_CONT.test(text);
+    return NODE_CONT.test(text) || PHP_CONT.test(text);
   }
 }

@@ -30,7 +30,8 @@ export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
 const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace']);
 const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId']);
 const SERVICE_KEYS = new Set(['service', 'service.name', 'service_name', 'serviceName']);
-const HOST_KEYS = new Set(['host', 'hostname', 'host.name', 'host_name']);
+// Not plain `host`: JSON access logs use it for the request's Host header.
+const HOST_KEYS = new Set(['hostname', 'host.name', 'host_name']);
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
@@ -119,6 +120,17 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
     if (r !== undefined && r < timeRank) {
       if (timeKey !== undefined) attributes[timeKey] = stringify(values[timeKey]);
       timeKey = key; timeRank = r; continue;
+    }
+    if (key === 'traceparent' && typeof v === 'string' && out.traceId === undefined) {
+      // W3C trace context: version-traceid-spanid-flags.
+      const parts = v.split('-');
+      const traceId = normaliseTraceId(parts[1]);
+      const spanId = normaliseSpanId(parts[2]);
+      if (parts.length === 4 && traceId !== undefined && spanId !== undefined && HEX32.test(parts[1]!)) {
+        out.traceId = traceId;
+        out.spanId = spanId;
+        continue;
+      }
     }
     if (out.traceId === undefined && TRACE_KEYS.has(key)) {
       const id = normaliseTraceId(v);

@@ -21,7 +21,7 @@ export interface ParsedFields {
   spanId?: string;
   /** Service named by the line itself (pino `name` is not taken; `service`, `service.name` are). */
   service?: string;
-  /** Host named by the line itself (`host`, `hostname`, syslog HOSTNAME). */
+  /** Host named by the line itself (`hostname`, `host.name`, syslog HOSTNAME). */
   host?: string;
 }
 

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckpointStore } from '../../../agents/checkpoints.ts';
+import { testBrokers } from '../../helpers/kafka.ts';
 import { checkSeq, readLogs, seqLine, startFileAgent, tempDir, until, writeAtRate, writeSeq } from '../harness.ts';
+
+// Started here, at the top level, so a file run on its own keeps one broker for all its tests.
+await testBrokers();
 
 function assertComplete(report: ReturnType<typeof checkSeq>, allowDuplicates = false): void {
   for (const [stream, r] of Object.entries(report)) {

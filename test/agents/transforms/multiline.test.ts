@@ -59,8 +59,16 @@ const GO = [
   'exit status 2',
 ].join('\n');
 
+const PHP = [
+  'PHP Fatal error:  Uncaught Exception: boom in /app/index.php:3',
+  'Stack trace:',
+  '#0 /app/index.php(7): fail()',
+  '#1 {main}',
+  '  thrown in /app/index.php on line 3',
+].join('\n');
+
 test('stack traces of each runtime become one record, between ordinary lines', () => {
-  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['go', GO]]) {
+  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['go', GO], ['php', PHP]]) {
     const text = `2026-11-24 09:59:59 INFO before\n${trace}\n2026-11-24 10:00:01 INFO after\n`;
     const { texts } = assemble(text);
     assert.deepEqual(texts, ['2026-11-24 09:59:59 INFO before', trace, '2026-11-24 10:00:01 INFO after'], name!);

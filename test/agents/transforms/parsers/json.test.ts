@@ -22,7 +22,10 @@ test('well-known field names', () => {
     ['{"log":"docker line\\n","stream":"stdout","time":"2026-11-24T10:00:00.000000001Z"}', { body: 'docker line\n', time: Date.UTC(2026, 10, 24, 10) }],
     ['{"msg":"t","trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00f067aa0ba902b7"}', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }],
     ['{"msg":"t","traceId":"a3ce929d0e0e4736","spanId":"zz"}', { traceId: '0000000000000000a3ce929d0e0e4736', spanId: undefined }],
-    ['{"msg":"t","service":"checkout","host":"h1"}', { service: 'checkout', host: 'h1' }],
+    ['{"msg":"t","service":"checkout","host.name":"h1"}', { service: 'checkout', host: 'h1' }],
+    ['{"msg":"t","host":"api.example.com"}', { host: undefined, attributes: { host: 'api.example.com' } }],
+    ['{"msg":"t","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', attributes: {} }],
+    ['{"msg":"t","traceparent":"garbage"}', { traceId: undefined, attributes: { traceparent: 'garbage' } }],
     ['{"msg":"t","service":{"name":"billing"}}', { service: 'billing' }],
   ];
   for (const [line, want] of cases) {
