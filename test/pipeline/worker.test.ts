@@ -1,0 +1,195 @@
+/**
+ * Proofs of the worker against a real Kafka broker and the real ClickHouse engine (chDB): a known data
+ * set goes in, and ClickHouse is read back row by row. Crash-and-restart of a worker process is in
+ * worker-crash.test.ts; the benchmark is bench/pipeline.ts.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from '../../pipeline/worker.ts';
+import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
+import {
+  assertLogsExactlyOnce, assertMetricWindows, assertServiceWindows, baseTime, bodiesByPosition, closingRecords, committedOffsets,
+  endOffsets, makeLogs, makeMetrics, produce, tempStore, TestStore, truncateWorkerTables, waitFor,
+} from '../helpers/pipeline-data.ts';
+
+// At the top level, so that a file run on its own keeps its broker for every test in it.
+await testBrokers();
+// One chDB folder per process: the tests share it and empty the worker's tables first.
+const shared = await tempStore();
+after(async () => {
+  await shared.store.close();
+  rmSync(shared.path, { recursive: true, force: true });
+});
+
+async function freshStore(): Promise<TestStore> {
+  await truncateWorkerTables(shared.store);
+  return new TestStore(shared.store);
+}
+
+interface Topics {
+  logs: string;
+  metrics: string;
+  dlq: string;
+  group: string;
+}
+
+async function topics(name: string, logPartitions = 3): Promise<Topics> {
+  return {
+    logs: await createTestTopic(`${name}-logs`, logPartitions),
+    metrics: await createTestTopic(`${name}-metrics`, 1),
+    dlq: await createTestTopic(`${name}-dlq`, 1),
+    group: `g-${name}-${Date.now()}`,
+  };
+}
+
+function workerOn(t: Topics, store: TestStore, extra: Partial<ConstructorParameters<typeof Worker>[0]> = {}): Promise<Worker> {
+  return testBrokers().then((brokers) => new Worker({
+    brokers, store, groupId: t.group, logsTopic: t.logs, metricsTopic: t.metrics, dlqTopic: t.dlq,
+    batchMaxWaitMs: 100, batchMaxRows: 1000, tickMs: 200, statsIntervalMs: 500, ...extra,
+  }));
+}
+
+/** Waits until the workers have read every record and landed every pending raw batch. */
+async function drained(t: Topics, workers: Worker[], timeoutMs = 90_000): Promise<void> {
+  const ends = await endOffsets(t.logs);
+  const total = [...ends.values()].reduce((a, b) => a + b, 0);
+  await waitFor('the workers to read and land every record', async () => {
+    const consumed = workers.reduce((a, w) => a + w.stats.consumed, 0);
+    return consumed >= total && workers.every((w) => w.stats.pending === 0);
+  }, timeoutMs);
+}
+
+test('window rows equal a reference computed from the input; raw rows, patterns and stats land', async () => {
+  const t = await topics('windows');
+  const store = await freshStore();
+  const base = baseTime();
+  const logs = makeLogs(6000, { base, spanMs: 5 * 60_000 });
+  const metrics = makeMetrics(600, { base, spanMs: 5 * 60_000 });
+  await produce(t.logs, logs);
+  await produce(t.metrics, metrics);
+  const closeAt = base + 20 * 60_000;
+  await produce(t.logs, closingRecords(3, closeAt));
+  await produce(t.metrics, [{ partition: 0, value: JSON.stringify({ v: 1, time: new Date(closeAt).toISOString(), service: 'zz-tick', host: 'h', name: 'tick', kind: 'gauge', value: 0 }) }]);
+  const worker = await workerOn(t, store);
+  await worker.start();
+  try {
+    await drained(t, [worker]);
+    const expectedWindows = new Set(logs.map((l) => `${l.service}|${Math.floor(l.time / 10_000)}`)).size + new Set(logs.map((l) => `${l.service}|${Math.floor(l.time / 60_000)}`)).size;
+    await waitFor('every data window to land', async () => {
+      const r = await store.query<{ n: string }>("SELECT count() AS n FROM service_windows FINAL WHERE NOT startsWith(service, 'zz-')");
+      return Number(r[0]!.n) >= expectedWindows;
+    });
+  } finally {
+    await worker.stop();
+  }
+  const read = await readTopic(t.logs, { expected: logs.length + 3 });
+  await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(read));
+  const windows = await assertServiceWindows(store, logs);
+  assert.ok(windows > 50, `${windows} windows checked`);
+  const mwindows = await assertMetricWindows(store, metrics.filter((m) => m.service !== 'zz-tick'));
+  assert.ok(mwindows > 20);
+  // Pattern deltas add up to the records stored, and every log row has a pattern id.
+  const p = await store.query<{ n: string; patterns: string }>('SELECT sum(count) AS n, uniqExact(service, pattern_id) AS patterns FROM log_patterns');
+  assert.equal(Number(p[0]!.n), logs.length + 3);
+  assert.ok(Number(p[0]!.patterns) >= 5 * 6 && Number(p[0]!.patterns) < 200, `${p[0]!.patterns} patterns`);
+  const unmined = await store.query<{ n: string }>("SELECT count() AS n FROM logs WHERE pattern_id = ''");
+  assert.equal(Number(unmined[0]!.n), 0);
+  // Distinct patterns per window: the windows saw the same ids the rows carry.
+  const dp = await store.query<{ bad: string }>(`
+    SELECT count() AS bad FROM (SELECT service, window_start, distinct_patterns FROM service_windows FINAL WHERE window_size_s = 60 AND NOT startsWith(service, 'zz-')) w
+    LEFT JOIN (SELECT service, toStartOfMinute(time) AS ws, uniqExact(pattern_id) AS n FROM logs GROUP BY service, ws) l
+    ON w.service = l.service AND toDateTime(w.window_start) = l.ws WHERE w.distinct_patterns != l.n`);
+  assert.equal(Number(dp[0]!.bad), 0);
+  const stats = await store.query<{ stage: string; name: string; v: number }>("SELECT stage, name, sum(value) AS v FROM pipeline_stats WHERE name IN ('records_in') GROUP BY stage, name");
+  assert.equal(stats.find((s) => s.stage === 'consume')?.v, logs.length + 3 + metrics.length + 1);
+  // Offsets were committed, but never past what windows still hold: the closing records' windows are open.
+  const committed = await committedOffsets(t.group, t.logs);
+  const ends = await endOffsets(t.logs);
+  for (const [partition, end] of ends) assert.ok((committed.get(partition) ?? -1) < end, `partition ${partition}: commit ${committed.get(partition)} below end ${end}`);
+});
+
+test('poison records land in the dead-letter topic with reason, partition, offset and bytes; the rest flows on', async () => {
+  const t = await topics('poison', 1);
+  const store = await freshStore();
+  const base = baseTime();
+  const good = makeLogs(300, { base, spanMs: 60_000 });
+  const poison: Array<{ value: Buffer; reason: RegExp }> = [
+    { value: Buffer.from('not json at all'), reason: /not JSON/ },
+    { value: Buffer.from(JSON.stringify({ v: 99, time: new Date(base).toISOString(), service: 's', body: 'x' })), reason: /schema version/ },
+    { value: Buffer.from(JSON.stringify({ v: 1, time: new Date(base).toISOString(), body: 'no service' })), reason: /service/ },
+    { value: Buffer.from([0xff, 0xfe, 0x00, 0x41]), reason: /UTF-8/ },
+    { value: Buffer.from(JSON.stringify({ v: 1, time: 'yesterday', service: 's', body: 'x' })), reason: /time/ },
+  ];
+  const mixed: Array<{ key: string; value: string | Buffer }> = [];
+  good.forEach((g, i) => {
+    mixed.push(g);
+    if (i % 60 === 30) mixed.push({ key: 'p', value: poison[(i - 30) / 60]!.value });
+  });
+  await produce(t.logs, mixed);
+  const worker = await workerOn(t, store);
+  await worker.start();
+  try {
+    await drained(t, [worker]);
+  } finally {
+    await worker.stop();
+  }
+  assert.equal(worker.stats.dead, poison.length);
+  const dead = await readTopic(t.dlq, { expected: poison.length });
+  assert.equal(dead.length, poison.length);
+  const source = await readTopic(t.logs, { expected: mixed.length });
+  const byOffset = new Map(source.map((r) => [r.offset, r.value]));
+  for (const [i, d] of dead.entries()) {
+    const letter = JSON.parse(d.value.toString()) as { reason: string; stage: string; source_topic: string; source_partition: number; source_offset: string; original_base64: string };
+    assert.equal(letter.source_topic, t.logs);
+    assert.equal(letter.source_partition, 0);
+    assert.deepEqual(Buffer.from(letter.original_base64, 'base64'), byOffset.get(letter.source_offset));
+    assert.match(letter.reason, poison[i]!.reason);
+    assert.ok(['decode', 'validate'].includes(letter.stage));
+  }
+  const deadAt = new Set(dead.map((d) => `0/${(JSON.parse(d.value.toString()) as { source_offset: string }).source_offset}`));
+  await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(source, deadAt));
+});
+
+test('late records: counted into their closed window, which is re-emitted with version + 1; too late ones go to the DLQ', async () => {
+  const t = await topics('late', 1);
+  const store = await freshStore();
+  const base = baseTime();
+  const rec = (ms: number, body: string) => ({
+    key: 'svc-late',
+    value: JSON.stringify({ v: 1, time: new Date(base + ms).toISOString(), service: 'svc-late', body, severity_number: 9, attributes: {} }),
+  });
+  const worker = await workerOn(t, store, { windows: { sizesMs: [10_000], allowedLatenessMs: 1000, retentionMs: 30_000 } });
+  await worker.start();
+  const row = async () => (await store.query<{ version: number; count: string; late_count: string }>(
+    "SELECT version, count, late_count FROM service_windows FINAL WHERE service = 'svc-late' AND window_start = fromUnixTimestamp64Milli({ws:Int64}, 'UTC')",
+    { ws: base },
+  ))[0];
+  try {
+    await produce(t.logs, Array.from({ length: 10 }, (_, i) => rec(i * 900, `on time ${i}`)));
+    await produce(t.logs, [rec(20_000, 'closes the first window')]);
+    await waitFor('the first window to close', async () => (await row())?.version === 10, 30_000);
+    await produce(t.logs, [rec(5_000, 'late but within retention')]);
+    await waitFor('the window to be re-emitted', async () => (await row())?.version === 11, 30_000);
+    assert.equal(Number((await row())!.count), 11);
+    assert.equal(Number((await row())!.late_count), 1);
+    await produce(t.logs, [rec(100_000, 'moves the watermark past retention')]);
+    await sleep(1000);
+    await produce(t.logs, [rec(3_000, 'too late')]);
+    await waitFor('the too-late record to be handled', () => worker.stats.tooLate === 1, 30_000);
+    await drained(t, [worker]);
+  } finally {
+    await worker.stop();
+  }
+  assert.equal((await row())!.version, 11, 'a too-late record changes no window');
+  const dead = await readTopic(t.dlq, { expected: 1 });
+  assert.equal(dead.length, 1);
+  const letter = JSON.parse(dead[0]!.value.toString()) as { reason: string; stage: string; original_base64: string };
+  assert.equal(letter.stage, 'windows');
+  assert.match(letter.reason, /too late/);
+  assert.match(Buffer.from(letter.original_base64, 'base64').toString(), /"too late"/);
+  // Raw rows keep every record, the too-late one included: the rule routes it aside, it does not drop it.
+  const n = await store.query<{ n: string }>('SELECT count() AS n FROM logs');
+  assert.equal(Number(n[0]!.n), 14);
+});
