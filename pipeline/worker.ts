@@ -243,6 +243,13 @@ export class Worker {
     this.timer.unref();
   }
 
+  /** Per assigned partition: the next offset to read, the last commit, and records not yet landed. */
+  progress(): Array<{ topic: string; partition: number; next: number; committed: number; pending: number; highWatermark: number }> {
+    return [...this.partitions.values()].map((st) => ({
+      topic: st.topic, partition: st.partition, next: st.nextOffset, committed: st.committed, pending: st.chunk?.records ?? 0, highWatermark: st.highWatermark,
+    }));
+  }
+
   /** Total lag of the group over its topics: the end offsets minus the committed offsets. */
   async lag(): Promise<number> {
     const admin = createKafka({ brokers: this.o.brokers, clientId: 'tributary-worker-lag' }).admin();

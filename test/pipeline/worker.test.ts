@@ -193,3 +193,83 @@ test('late records: counted into their closed window, which is re-emitted with v
   const n = await store.query<{ n: string }>('SELECT count() AS n FROM logs');
   assert.equal(Number(n[0]!.n), 14);
 });
+
+test('ClickHouse unavailable for 20 s loses nothing: consumption pauses, memory stays bounded, nothing is committed until stored', async () => {
+  const t = await topics('outage');
+  const store = await freshStore();
+  const base = baseTime();
+  const logs = makeLogs(6000, { base, spanMs: 4 * 60_000 });
+  const worker = await workerOn(t, store, { batchMaxRows: 500, maxBytesPerPartition: 64 * 1024 });
+  await worker.start();
+  let peakPending = 0;
+  const sampler = setInterval(() => (peakPending = Math.max(peakPending, worker.stats.pending)), 20);
+  try {
+    await produce(t.logs, logs.slice(0, 3000));
+    await waitFor('the first half to land', () => worker.stats.stored >= 3000);
+    await sleep(500);
+    // The outage: every call to the store fails as an unreachable server would.
+    store.down = true;
+    const downAt = Date.now();
+    const committedBefore = await committedOffsets(t.group, t.logs);
+    await produce(t.logs, logs.slice(3000), { overMs: 5000 });
+    await sleep(Math.max(0, 20_000 - (Date.now() - downAt)));
+    const committedDuring = await committedOffsets(t.group, t.logs);
+    const storedDuring = worker.stats.stored;
+    assert.deepEqual(committedDuring, committedBefore, 'no offset is committed while ClickHouse is down');
+    assert.equal(storedDuring, 3000, 'nothing counts as stored while ClickHouse is down');
+    assert.ok(store.refused > 3, `the worker kept retrying (${store.refused} refused calls)`);
+    assert.ok(worker.sink.stats.retries > 0);
+    // Consumption paused: at most one raw batch waits in memory, not the 3000 records produced meanwhile.
+    assert.ok(worker.stats.consumed - 3000 <= 500 + 1, `read ${worker.stats.consumed - 3000} records during the outage`);
+    store.down = false;
+    await produce(t.logs, closingRecords(3, base + 20 * 60_000));
+    await drained(t, [worker]);
+    await waitFor('every data window to land', async () => {
+      const r = await store.query<{ n: string }>("SELECT count() AS n FROM service_windows FINAL WHERE NOT startsWith(service, 'zz-')");
+      return Number(r[0]!.n) >= new Set(logs.flatMap((l) => [`${l.service}|a${Math.floor(l.time / 10_000)}`, `${l.service}|b${Math.floor(l.time / 60_000)}`])).size;
+    });
+  } finally {
+    clearInterval(sampler);
+    await worker.stop();
+  }
+  assert.ok(peakPending <= 500, `at most one batch held in memory (peak ${peakPending})`);
+  const read = await readTopic(t.logs, { expected: logs.length + 3 });
+  await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(read));
+  await assertServiceWindows(store, logs);
+  const p = await store.query<{ n: string }>('SELECT sum(count) AS n FROM log_patterns');
+  assert.equal(Number(p[0]!.n), logs.length + 3);
+});
+
+test('two workers with rebalances in the middle (one joins, then the first leaves) land every record exactly once', async () => {
+  const t = await topics('rebalance', 4);
+  const store = await freshStore();
+  const base = baseTime();
+  const logs = makeLogs(8000, { base, spanMs: 6 * 60_000, services: 8 });
+  const a = await workerOn(t, store, { instance: 'worker-a' });
+  const b = await workerOn(t, store, { instance: 'worker-b' });
+  await a.start();
+  const producing = produce(t.logs, logs, { chunk: 500, overMs: 12_000 });
+  await waitFor('worker A to land some records', () => a.stats.stored >= 1500);
+  await b.start();
+  await waitFor('worker B to take partitions over', () => b.progress().length > 0 && b.stats.stored > 0, 60_000);
+  assert.ok(a.progress().length < 4, 'worker A handed partitions over');
+  await a.stop();
+  await producing;
+  await produce(t.logs, closingRecords(4, base + 20 * 60_000));
+  try {
+    await waitFor('every record and window to land', async () => {
+      const r = await store.query<{ n: string }>('SELECT count() AS n FROM logs');
+      const w = await store.query<{ n: string }>("SELECT count() AS n FROM service_windows FINAL WHERE NOT startsWith(service, 'zz-')");
+      return Number(r[0]!.n) >= logs.length + 4 && Number(w[0]!.n) >= 8 * (6 * 6 + 6);
+    }, 120_000);
+    await sleep(1000);
+  } finally {
+    await b.stop();
+  }
+  assert.ok(b.stats.replaySkipped > 0, 'B replayed what A had landed, into its windows only');
+  const read = await readTopic(t.logs, { expected: logs.length + 4 });
+  await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(read));
+  await assertServiceWindows(store, logs);
+  const p = await store.query<{ n: string }>('SELECT sum(count) AS n FROM log_patterns');
+  assert.equal(Number(p[0]!.n), logs.length + 4, 'pattern counts: every record once');
+});
