@@ -69,3 +69,16 @@ test('a worker whose Kafka is unreachable says where, backs off and keeps trying
   const delays = attempts.map((l) => (JSON.parse(l) as { retryInMs: number }).retryInMs);
   assert.ok(delays[1]! > delays[0]!, 'the wait between attempts grows');
 });
+
+test('migrate changes retention on an existing store', () => {
+  const store = join(mkdtempSync(join(tmpdir(), 'tributary-cli-')), 'store');
+  assert.equal(cli(['migrate', '--store', store]).status, 0);
+  const r = cli(['migrate', '--store', store, '--logs-ttl-days', '7']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Changed retention/);
+  const ddl = cli(['query', '--json', '--store', store, "SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'logs'"]);
+  assert.match(ddl.stdout, /toIntervalDay\(7\)/);
+  const bad = cli(['migrate', '--store', store, '--logs-ttl-days', 'zero']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--logs-ttl-days must be a whole number/);
+});
