@@ -78,7 +78,7 @@ test('agent and worker are built from the repo and reach Kafka and ClickHouse th
 
 test('Grafana gets the generated provisioning files, dashboards and the pinned ClickHouse plugin', () => {
   const g = services.grafana!;
-  assert.match(g.environment!.GF_INSTALL_PLUGINS!, new RegExp(`grafana-clickhouse-datasource ${PLUGIN_VERSION.replace(/\./g, '\\.')}`));
+  assert.equal(g.environment!.GF_PLUGINS_PREINSTALL_SYNC, `grafana-clickhouse-datasource@${PLUGIN_VERSION}`);
   const mounts = new Map((g.volumes ?? []).map((v) => {
     const [src, dst] = v.split(':');
     return [dst!, src!];
