@@ -21,10 +21,20 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
     while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
     if (line.charCodeAt(i) !== 123 /* { */) return null;
     let value: unknown;
+    // A multiline record is either pretty-printed JSON (parses whole) or a JSON line with a stack
+    // trace under it (the first line parses; the rest stays with the message).
+    let rest = '';
     try {
       value = JSON.parse(line);
     } catch {
-      return null;
+      const nl = line.indexOf('\n');
+      if (nl === -1) return null;
+      try {
+        value = JSON.parse(line.slice(0, nl));
+        rest = line.slice(nl);
+      } catch {
+        return null;
+      }
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
     let flat = value as Record<string, unknown>;
@@ -39,7 +49,9 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
         }
       }
     }
-    return fieldsFromMap(flat, line, names, ctx);
+    const out = fieldsFromMap(flat, line, names, ctx);
+    if (rest !== '' && out.body !== line) out.body += rest;
+    return out;
   };
 }
 

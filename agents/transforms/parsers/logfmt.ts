@@ -88,8 +88,15 @@ export function createLogfmtParser(options: Partial<LogfmtParserOptions> = {}): 
   const names = withFieldDefaults(options);
   const minPairs = options.minPairs ?? logfmtDefaults.minPairs;
   return (line, ctx) => {
-    const pairs = splitLogfmt(line, minPairs);
-    return pairs === null ? null : fieldsFromMap(pairs, line, names, ctx);
+    // A multiline record (a stack trace under a logfmt line): pairs come from the first line,
+    // the rest stays with the message.
+    const nl = line.indexOf('\n');
+    const head = nl === -1 ? line : line.slice(0, nl);
+    const pairs = splitLogfmt(head, minPairs);
+    if (pairs === null) return null;
+    const out = fieldsFromMap(pairs, line, names, ctx);
+    if (nl !== -1 && out.body !== line) out.body += line.slice(nl);
+    return out;
   };
 }
 

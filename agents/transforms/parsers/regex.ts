@@ -27,9 +27,19 @@ export function createRegexParser(options: Partial<RegexParserOptions>): LinePar
   const re = compileUserPattern(options.pattern, options.flags);
   const names = withFieldDefaults(options);
   return (line, ctx) => {
-    const m = re.exec(line);
+    let m = re.exec(line);
+    let rest = '';
+    if (m === null) {
+      // A multiline record the pattern does not cover whole: match its first line, keep the rest with the message.
+      const nl = line.indexOf('\n');
+      if (nl === -1) return null;
+      m = re.exec(line.slice(0, nl));
+      rest = line.slice(nl);
+    }
     if (m === null || m.groups === undefined) return null;
-    return fieldsFromMap(m.groups, line, names, ctx);
+    const out = fieldsFromMap(m.groups, line, names, ctx);
+    if (rest !== '' && out.body !== line) out.body += rest;
+    return out;
   };
 }
 

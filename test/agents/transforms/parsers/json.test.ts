@@ -67,3 +67,11 @@ test('options: custom keys, time format, zone, no flattening', () => {
   assert.equal(r.time, Date.UTC(2026, 10, 24, 10));
   assert.equal(r.attributes.ctx, '{"a":1}');
 });
+
+test('multiline records: pretty-printed JSON, or a JSON line with a trace under it', () => {
+  assert.equal(parse('{\n  "msg": "pretty",\n  "level": "warn"\n}', ctx)!.body, 'pretty');
+  const r = parse('{"msg":"failed","level":50}\nError: boom\n    at f (a.js:1:1)', ctx)!;
+  assert.equal(r.body, 'failed\nError: boom\n    at f (a.js:1:1)');
+  assert.equal(r.severityText, 'ERROR');
+  assert.equal(parse('{"broken":\n1', ctx), null);
+});

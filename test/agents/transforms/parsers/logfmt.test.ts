@@ -35,3 +35,12 @@ test('Go slog text lines', () => {
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736', attributes: { path: '/var', pct: '91' },
   });
 });
+
+test('a multiline record: pairs from the first line, the trace stays with the message', () => {
+  const p = createLogfmtParser();
+  const r = p('level=error msg="request failed" id=7\njava.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)', ctx)!;
+  assert.equal(r.body, 'request failed\njava.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)');
+  assert.deepEqual(r.attributes, { id: '7' });
+  const noMsg = p('a=1 b=2\n\tmore', ctx)!;
+  assert.equal(noMsg.body, 'a=1 b=2\n\tmore');
+});

@@ -25,3 +25,12 @@ test('bad options throw when built', () => {
   assert.throws(() => createRegexParser({ pattern: '(' }), SyntaxError);
   assert.throws(() => createRegexParser({ pattern: '^(\\w+)$' }), /no named groups/);
 });
+
+test('a multiline record: the first line is matched, the rest stays with the message', () => {
+  const p = createRegexParser({ pattern: '^(?<level>\\w+) (?<msg>.*)$' });
+  const r = p('ERROR failed\n\tat x.Y.z(Y.java:1)', ctx)!;
+  assert.equal(r.body, 'failed\n\tat x.Y.z(Y.java:1)');
+  assert.equal(r.severityText, 'ERROR');
+  const whole = createRegexParser({ pattern: '^(?<level>\\w+) (?<msg>.*)$', flags: 's' })('WARN a\nb', ctx)!;
+  assert.equal(whole.body, 'a\nb');
+});
