@@ -67,20 +67,33 @@ async function saveMiner(statePath: string, miner: PatternMiner): Promise<void> 
   await rename(tmp, statePath);
 }
 
-/** Buffers output and honours backpressure, so that a slow reader stalls us instead of our memory. */
+/**
+ * Buffers output and honours backpressure, so that a slow reader stalls us instead of our memory.
+ * A reader that goes away (`| head`) ends the run quietly instead of with an EPIPE error.
+ */
 class Output {
   private parts: string[] = [];
   private size = 0;
+  closed = false;
+
+  constructor() {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      this.closed = true;
+      process.stdout.emit('drain');
+    });
+  }
 
   /** Adds text; true when the buffer is full and `flush` should be awaited. */
   push(text: string): boolean {
+    if (this.closed) return false;
     this.parts.push(text);
     this.size += text.length;
     return this.size >= 1 << 16;
   }
 
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
+    if (this.parts.length === 0 || this.closed) return;
     const chunk = this.parts.join('');
     this.parts = [];
     this.size = 0;
@@ -157,6 +170,7 @@ const command: Command = {
     process.stdin.setEncoding('utf8');
     let rest = '';
     for await (const chunk of process.stdin as AsyncIterable<string>) {
+      if (out.closed) break;
       const text = rest + chunk;
       let start = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {

@@ -62,6 +62,10 @@ const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
 const HEX_WORD = /^(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]{8,})$/;
 const LETTERS_THEN_DIGITS = /^([A-Za-z]{2,})[0-9]+$/;
 
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 /** Masks a word (a maximal run of letters, digits and `_`) that holds a digit. */
 function maskWord(word: string): string {
   if (HEX_WORD.test(word)) return WILDCARD;
@@ -140,7 +144,9 @@ export function maskBody(body: string): string[] {
     for (; i < n; i++) {
       c = text.charCodeAt(i);
       if (c === 32 || (c >= 9 && c <= 13)) break;
-      if ((c >= 48 && c <= 57) || c === 46 || c === 60) special = true;
+      if ((c >= 48 && c <= 57) || c === 60) special = true;
+      // A dot matters inside a token (host names, addresses), not at its end (`successfully.`).
+      else if (c === 46 && i + 1 < n && isAlnum(text.charCodeAt(i + 1))) special = true;
       // A double-quoted value is one token even with spaces inside (`tag="View Lock",`), so that
       // values of a varying number of words still line up.
       if (c === 34 && i > start && QUOTE_OPENERS.includes(text[i - 1]!)) {

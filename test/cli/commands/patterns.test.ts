@@ -97,3 +97,16 @@ test('a wrong option is a usage error', async () => {
   assert.notEqual(code, 0);
   assert.match(stderr, /bogus/);
 });
+
+test('a reader that goes away ends the run quietly', async () => {
+  const child = spawn(process.execPath, [BIN, 'patterns', '--stream'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const lines = Array.from({ length: 200000 }, (_, i) => `request ${i} served in ${i % 97} ms`).join('\n');
+  child.stdin.on('error', () => {});
+  child.stdin.end(lines + '\n');
+  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE/);
+});
