@@ -19,10 +19,11 @@ export interface PatternMinerOptions {
   namingWords: string[];
 }
 
-// Nouns that introduce a value: `for user <*>`, `on host <*>`, `domain <*> is full`.
+// Nouns that introduce a value: `for user <*>`, `on host <*>`, `domain <*> is full`. Words whose next
+// word is as often a fixed name (`by client SPP`, `ROOT LOGIN ON`) are left out.
 const NAMING_WORDS: readonly string[] = [
-  'user', 'users', 'username', 'account', 'login', 'owner', 'host', 'hostname', 'domain', 'node',
-  'server', 'client', 'peer', 'class', 'file', 'filename', 'path', 'directory', 'dir', 'folder',
+  'user', 'users', 'username', 'account', 'owner', 'host', 'hostname', 'domain', 'node',
+  'class', 'file', 'filename', 'path', 'directory', 'dir', 'folder',
   'package', 'module', 'plugin', 'service', 'database', 'db', 'table', 'queue', 'topic', 'tenant',
   'project', 'container', 'pod', 'namespace', 'volume', 'bucket',
 ];
