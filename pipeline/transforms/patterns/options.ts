@@ -20,11 +20,11 @@ export interface PatternMinerOptions {
 }
 
 // Nouns that introduce a value: `for user <*>`, `on host <*>`, `domain <*> is full`. Words whose next
-// word is as often a fixed name (`by client SPP`, `ROOT LOGIN ON`) are left out.
+// word is as often a fixed name (`by client SPP`, `started service 'sparkDriver'`) are left out.
 const NAMING_WORDS: readonly string[] = [
   'user', 'users', 'username', 'account', 'owner', 'host', 'hostname', 'domain', 'node',
   'class', 'file', 'filename', 'path', 'directory', 'dir', 'folder',
-  'package', 'module', 'plugin', 'service', 'database', 'db', 'table', 'queue', 'topic', 'tenant',
+  'package', 'module', 'plugin', 'database', 'db', 'table', 'queue', 'topic', 'tenant',
   'project', 'container', 'pod', 'namespace', 'volume', 'bucket',
 ];
 
