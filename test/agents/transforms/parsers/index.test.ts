@@ -46,3 +46,22 @@ test('unknown parser names throw', () => {
   assert.throws(() => buildParser({ type: 'xml' as never }), /unknown parser "xml"/);
   assert.throws(() => buildParser({ type: 'toString' as never }), /unknown parser/);
 });
+
+test('no parser throws on random or hostile input, and every line keeps a body', () => {
+  let seed = 1;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const pieces = ['{', '}', '"', '\\', '=', ' ', '[', ']', '<', '>', '1', '34', ':', '-', 'a', 'é', '\uFFFD', '\u0000', '\n', 'level', 'msg', 'Nov 24 ', '2026-11-24T10:00:00Z', '/', '"GET / HTTP/1.1"'];
+  const lines = Array.from({ length: 3000 }, () => Array.from({ length: rand(40) }, () => pieces[rand(pieces.length)]).join(''));
+  for (const name of PARSER_NAMES) {
+    const def = PARSERS[name];
+    const raw = def.create(name === 'regex' ? { pattern: '^(?<level>\\w+) (?<msg>.*)$' } : {});
+    const full = buildParser(name === 'regex' ? { type: 'regex', pattern: '^(?<level>\\w+) (?<msg>.*)$' } : name);
+    for (const line of lines) {
+      assert.doesNotThrow(() => raw(line, ctx), `${name}: ${JSON.stringify(line)}`);
+      const r = full(line, ctx);
+      assert.equal(typeof r.body, 'string');
+      assert.equal(typeof r.severityNumber, 'number');
+      if (r.time !== undefined) assert.ok(Number.isFinite(r.time), `${name}: time of ${JSON.stringify(line)}`);
+    }
+  }
+});
