@@ -1,31 +1,50 @@
 /**
- * The agent's topology: sources -> record builder (parse, redact) -> Kafka sink. It starts the sink
- * first, then the sources; on shutdown it stops reading, waits until Kafka acknowledged everything
- * read, and only then writes the final checkpoints.
+ * The agent's topology: sources -> record builder (parse, severity, redact) -> Kafka sink. It starts
+ * the sink first, then the sources; on shutdown it stops reading, waits until Kafka acknowledged
+ * everything read (or the disk buffer holds it), and only then writes the final checkpoints. Every few
+ * seconds it also sends its own counters as metric points (service `tributary-agent`).
  */
 import { log, type Logger } from '../core/log.ts';
-import { createRecordBuilder, type BuiltCounters } from './record-builder.ts';
+import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../core/contracts/records.ts';
+import { createRecordBuilder, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
 import { KafkaSink, type KafkaSinkOptions } from './sinks/kafka.ts';
 import { type RawLine, type Source } from './source.ts';
-import { type LogRecord } from '../core/contracts/records.ts';
+
+export const AGENT_SERVICE = 'tributary-agent';
 
 export interface AgentOptions {
   sink: KafkaSinkOptions;
   sources: Source[];
   /** Overrides the default record builder (parsers and redaction). */
   toRecord?: (line: RawLine) => LogRecord;
+  /** Parser, time zone and redaction settings of the default record builder. */
+  builder?: RecordBuilderOptions;
+  /** The agent's own counters as metric points; `false` switches them off. */
+  selfMetrics?: { intervalMs?: number; host?: string } | false;
+  /** On stop with a disk buffer, how long to try to empty it before leaving the rest on disk. */
+  stopFlushTimeoutMs?: number;
+}
+
+/** Stats fields that are levels rather than running totals. */
+const GAUGES = new Set(['filesOpen', 'buffered', 'bufferedBytes', 'diskBuffered', 'diskBufferedBytes', 'checkpoints']);
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 export class Agent {
   readonly sink: KafkaSink;
-  readonly counters: BuiltCounters = { json: 0, plain: 0 };
+  readonly counters: BuiltCounters = newCounters();
   private readonly log: Logger = log('agent');
   private readonly toRecord: (line: RawLine) => LogRecord;
   private stopping?: Promise<void>;
+  private metricsTimer?: NodeJS.Timeout;
+  /** Self-metric ticks skipped because the buffer was full (they would only add to the backlog). */
+  selfMetricsSkipped = 0;
 
   constructor(private readonly o: AgentOptions) {
     this.sink = new KafkaSink(o.sink, log('agent.kafka'));
-    this.toRecord = o.toRecord ?? createRecordBuilder(this.counters);
+    this.toRecord = o.toRecord ?? createRecordBuilder(this.counters, o.builder);
   }
 
   get sources(): readonly Source[] {
@@ -41,7 +60,45 @@ export class Agent {
         log: this.log.child({ source: source.name }),
       });
     }
+    if (this.o.selfMetrics !== false) {
+      const every = this.o.selfMetrics?.intervalMs ?? 5000;
+      this.metricsTimer = setInterval(() => this.sendSelfMetrics(), every);
+      this.metricsTimer.unref();
+    }
     this.log.info({ sources: this.o.sources.map((s) => s.name), brokers: this.o.sink.brokers }, 'The agent is shipping.');
+  }
+
+  /** The agent's counters right now, as metric points. */
+  selfMetrics(now = Date.now()): MetricPoint[] {
+    const host = (this.o.selfMetrics && this.o.selfMetrics.host) || DEFAULT_HOST;
+    const time = new Date(now).toISOString();
+    const points: MetricPoint[] = [];
+    const add = (name: string, value: number, labels: Record<string, string> = {}, kind?: 'gauge' | 'counter') => {
+      const k = kind ?? (GAUGES.has(name.split('.').pop()!) ? 'gauge' : 'counter');
+      points.push({ v: SCHEMA_VERSION, time, service: AGENT_SERVICE, host, name: `tributary.agent.${snake(name)}`, kind: k, value, unit: name.endsWith('Bytes') ? 'By' : '1', labels });
+    };
+    for (const [k, v] of Object.entries(this.sink.stats)) if (typeof v === 'number') add(`sink.${k}`, v, {}, GAUGES.has(k) ? 'gauge' : 'counter');
+    add('records.built', this.counters.records);
+    add('records.severity_inferred', this.counters.severityInferred);
+    for (const [rule, n] of Object.entries(this.counters.redactions)) add('redactions', n, { rule }, 'counter');
+    for (const s of this.o.sources) {
+      const stats = (s as { stats?: Record<string, unknown> }).stats;
+      if (!stats) continue;
+      for (const [k, v] of Object.entries(stats)) {
+        if (typeof v === 'number') add(`source.${k}`, v, { source: s.name }, GAUGES.has(k) ? 'gauge' : 'counter');
+      }
+    }
+    return points;
+  }
+
+  private sendSelfMetrics(): void {
+    if (this.stopping) return;
+    // When the buffers are full the counters would only deepen the backlog; the next tick carries totals.
+    if (this.sink.stats.buffered > 0 && this.sink.stats.lastError) {
+      this.selfMetricsSkipped++;
+      return;
+    }
+    void this.sink.send({ events: this.selfMetrics().map((point) => ({ type: 'metric' as const, point })) });
   }
 
   /** Resolves when every finite source (stdin) has been read and delivered. */
@@ -53,10 +110,11 @@ export class Agent {
   /** Stops reading, flushes what was read to Kafka, then checkpoints. Safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.metricsTimer) clearInterval(this.metricsTimer);
       for (const s of this.o.sources) await s.pause();
-      await this.sink.close();
+      await this.sink.close(this.o.sink.diskBuffer ? { flushTimeoutMs: this.o.stopFlushTimeoutMs ?? 10_000 } : {});
       for (const s of this.o.sources) await s.stop();
-      this.log.info({ sent: this.sink.stats.sent }, 'The agent stopped; every line read was acknowledged by Kafka.');
+      this.log.info({ sent: this.sink.stats.sent, diskBuffered: this.sink.stats.diskBuffered }, 'The agent stopped; every line read was acknowledged by Kafka or is in the disk buffer.');
     })();
     return this.stopping;
   }

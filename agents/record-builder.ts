@@ -1,106 +1,77 @@
 /**
- * Shapes a raw line into a LogRecord: a JSON object line gives its fields (message, level, time,
- * trace ids, the rest as attributes); any other line is kept whole as a plain-text body. Nothing is
- * dropped: a line that cannot be parsed is still a record.
+ * Shapes a raw line into a LogRecord through the agent's one transform chain: the configured parser
+ * (auto by default; a line no parser matches is kept as a plain body), severity mapped to
+ * OpenTelemetry numbers (inferred from the body when absent), then redaction of body and attributes
+ * before anything leaves the host. Nothing is dropped: every line becomes a record.
  */
 import { hostname } from 'node:os';
-import { SCHEMA_VERSION, severityNumber, severityText, type LogRecord } from '../core/contracts/records.ts';
+import { SCHEMA_VERSION, type LogRecord } from '../core/contracts/records.ts';
+import { buildParser, type ParserConfig, type ParserName } from './transforms/parsers/index.ts';
+import { Redactor, type RedactionCounts, type RedactorOptions } from './transforms/redact.ts';
+import { type SeverityInferenceOptions } from './transforms/severity.ts';
 import { type RawLine } from './source.ts';
 
 export const DEFAULT_HOST = hostname();
 
-const PINO_LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const WORD_SEVERITY = /\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|CRIT(?:ICAL)?|FATAL|PANIC)\b/;
-
-function isoOf(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function timeFrom(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    if (value > 1e17) return Math.floor(value / 1e6); // ns
-    if (value > 1e14) return Math.floor(value / 1e3); // us
-    if (value > 1e11) return value; // ms
-    return value * 1000; // s
-  }
-  if (typeof value === 'string' && value) {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
-}
-
+/** Counters of the transform chain, cumulative since start. */
 export interface BuiltCounters {
-  json: number;
-  plain: number;
+  /** Records built. */
+  records: number;
+  /** Records whose severity was guessed from the body. */
+  severityInferred: number;
+  /** Replacements per redaction rule. */
+  redactions: RedactionCounts;
 }
 
-export function createRecordBuilder(counters: BuiltCounters = { json: 0, plain: 0 }): (line: RawLine) => LogRecord {
+export interface RecordBuilderOptions {
+  /** Parser config (`auto` by default). */
+  parser?: ParserConfig | ParserName;
+  /** IANA zone for timestamps without an offset (UTC by default). */
+  timeZone?: string;
+  /** Redaction settings; `false` switches redaction off entirely. */
+  redaction?: RedactorOptions | false;
+  inference?: SeverityInferenceOptions;
+}
+
+export function newCounters(): BuiltCounters {
+  return { records: 0, severityInferred: 0, redactions: {} };
+}
+
+/** Epoch ms (a fraction keeps microseconds) as RFC 3339 UTC with up to six fractional digits. */
+export function isoOf(ms: number): string {
+  const whole = Math.floor(ms);
+  const iso = new Date(whole).toISOString();
+  const micros = Math.round((ms - whole) * 1000);
+  if (micros <= 0 || micros >= 1000) return iso;
+  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+}
+
+export function createRecordBuilder(counters: BuiltCounters = newCounters(), options: RecordBuilderOptions = {}): (line: RawLine) => LogRecord {
+  const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
+  const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
+  const timeZone = options.timeZone ?? 'UTC';
   return (line) => {
-    const base: LogRecord = {
+    const f = parse(line.text, { now: line.observedMs, timeZone });
+    const attributes = line.attributes ? { ...f.attributes, ...line.attributes } : f.attributes;
+    const observed = isoOf(line.observedMs);
+    const record: LogRecord = {
       v: SCHEMA_VERSION,
-      time: isoOf(line.observedMs),
-      observed_time: isoOf(line.observedMs),
-      service: line.service,
-      host: line.host,
-      severity_text: 'UNSPECIFIED',
-      severity_number: 0,
-      body: line.text,
-      attributes: { ...line.attributes },
+      time: f.time !== undefined && Number.isFinite(f.time) ? isoOf(f.time) : observed,
+      observed_time: observed,
+      service: f.service || line.service,
+      host: f.host || line.host,
+      severity_text: f.severityText ?? 'UNSPECIFIED',
+      severity_number: f.severityNumber ?? 0,
+      body: f.body,
+      attributes,
       resource: {},
-      trace_id: '',
-      span_id: '',
+      trace_id: f.traceId ?? '',
+      span_id: f.spanId ?? '',
       origin: line.origin,
     };
-    const text = line.text;
-    if (text.startsWith('{') && text.endsWith('}')) {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(text);
-      } catch {
-        obj = undefined;
-      }
-      if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
-        counters.json++;
-        const o = obj as Record<string, unknown>;
-        const msg = o.msg ?? o.message ?? o.body;
-        const level = o.level ?? o.severity ?? o.lvl;
-        const time = timeFrom(o.time ?? o.timestamp ?? o.ts ?? o['@timestamp']);
-        if (typeof msg === 'string') base.body = msg;
-        if (typeof level === 'number') {
-          base.severity_text = PINO_LEVELS[level] ?? 'UNSPECIFIED';
-          base.severity_number = severityNumber(base.severity_text);
-        } else if (typeof level === 'string') {
-          base.severity_text = level.toUpperCase();
-          base.severity_number = severityNumber(base.severity_text);
-        }
-        if (time !== undefined) base.time = isoOf(time);
-        if (typeof o.service === 'string' && o.service) base.service = o.service;
-        if (typeof o.host === 'string' && o.host) base.host = o.host;
-        const traceId = o.trace_id ?? o.traceId;
-        const spanId = o.span_id ?? o.spanId;
-        if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId)) base.trace_id = traceId;
-        if (typeof spanId === 'string' && /^[0-9a-f]{16}$/.test(spanId)) base.span_id = spanId;
-        const skip = new Set(['msg', 'message', 'body', 'level', 'severity', 'lvl', 'time', 'timestamp', 'ts', '@timestamp', 'service', 'host', 'trace_id', 'traceId', 'span_id', 'spanId']);
-        for (const [k, v] of Object.entries(o)) {
-          if (skip.has(k) || v === null || v === undefined) continue;
-          base.attributes[k] = typeof v === 'string' ? v : JSON.stringify(v);
-        }
-        return base;
-      }
-    }
-    counters.plain++;
-    const head = text.slice(0, 64);
-    const iso = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)/.exec(head);
-    if (iso) {
-      const ms = Date.parse(iso[1]!.replace(' ', 'T'));
-      if (!Number.isNaN(ms)) base.time = isoOf(ms);
-    }
-    const word = WORD_SEVERITY.exec(text.slice(0, 200));
-    if (word) {
-      base.severity_number = severityNumber(word[1]!);
-      base.severity_text = severityText(base.severity_number);
-    }
-    return base;
+    if (attributes['severity.inferred'] === 'true') counters.severityInferred++;
+    redactor?.redactRecord(record, counters.redactions);
+    counters.records++;
+    return record;
   };
 }

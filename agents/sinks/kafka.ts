@@ -1,17 +1,19 @@
 /**
- * Kafka sink: takes event batches from the sources, produces them with acks=all through the
- * idempotent kafkajs producer, compressed, keyed per DESIGN.md, and calls each batch's
- * `onDelivered` only after Kafka acknowledged all of it. While Kafka is unreachable it keeps at most
- * `maxBufferedEvents` events in memory and makes `send` wait, which pauses the sources.
+ * Kafka sink: event batches from the sources in, records on `logs.v1` / `metrics.v1` out, produced
+ * with acks=all through the idempotent kafkajs producer, compressed, keyed per DESIGN.md, with a
+ * `traceparent` header. Each batch's `onDelivered` runs only once its events are durable: acknowledged
+ * by Kafka, or fsynced into the optional disk buffer. While Kafka is unreachable events wait in a
+ * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
  */
 import { randomBytes } from 'node:crypto';
 import { type Producer, type Message } from 'kafkajs';
 import { createKafka, CompressionTypes } from '../../core/kafka/client.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
-import { logKey, metricKey, SCHEMA_VERSION } from '../../core/contracts/records.ts';
+import { logKey, metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
 import { type Logger } from '../../core/log.ts';
 import { type AgentEvent, type EventBatch } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
+import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 
 export type Compression = 'lz4' | 'gzip' | 'none';
 
@@ -23,18 +25,41 @@ export interface KafkaSinkOptions {
   compression?: Compression;
   /** Most events in one produce request. */
   batchMaxEvents?: number;
+  /** Most value bytes (before compression) in one produce request. */
+  batchMaxBytes?: number;
   /** How long to wait for more events before sending a partial batch. */
   lingerMs?: number;
-  /** Bound of the in-memory buffer; `send` waits while it is full. */
+  /** Bound of the in-memory buffer in events; past it events go to disk or `send` waits. */
   maxBufferedEvents?: number;
+  /** Bound of the in-memory buffer in bytes. */
+  maxBufferedBytes?: number;
+  /** A record whose JSON is larger than this has its body truncated (marked and counted), so Kafka never refuses it. */
+  maxRecordBytes?: number;
+  /** Optional disk buffer: folder and bound in bytes. */
+  diskBuffer?: { dir: string; maxBytes: number; segmentBytes?: number };
 }
 
 export interface KafkaSinkStats {
+  /** Events acknowledged by Kafka. */
   sent: number;
   batches: number;
   retries: number;
+  /** Events in memory, not yet acknowledged. */
   buffered: number;
+  bufferedBytes: number;
+  /** Events in the disk buffer, not yet acknowledged. */
+  diskBuffered: number;
+  diskBufferedBytes: number;
+  /** Events written to the disk buffer, ever. */
+  spilled: number;
+  /** Times `send` had to wait for room (the sources were paused). */
   backpressureWaits: number;
+  /** Appends the full disk buffer refused. */
+  diskRefusals: number;
+  /** Records whose body was cut to fit `maxRecordBytes`. */
+  truncated: number;
+  /** Events dropped, ever (Kafka refused them for good, or a disk record failed its checksum); each one logged. */
+  dropped: number;
   lastError?: string;
 }
 
@@ -44,42 +69,37 @@ const COMPRESSION: Record<Compression, number> = {
   none: CompressionTypes.None,
 };
 
-function traceparent(): string {
+function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
-}
-
-function toMessage(e: AgentEvent, tp: string): { topic: 'logs' | 'metrics'; message: Message } {
-  const headers = { [HEADERS.traceparent]: tp, [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
-  if (e.type === 'log') {
-    const r = e.record;
-    const recordTp = r.trace_id && r.span_id ? `00-${r.trace_id}-${r.span_id}-01` : tp;
-    return {
-      topic: 'logs',
-      message: { key: logKey(r), value: JSON.stringify(r), timestamp: String(Date.parse(r.time) || Date.now()), headers: { ...headers, [HEADERS.traceparent]: recordTp } },
-    };
-  }
-  const p = e.point;
-  return { topic: 'metrics', message: { key: metricKey(p), value: JSON.stringify(p), timestamp: String(Date.parse(p.time) || Date.now()), headers } };
 }
 
 interface Queued {
   batch: EventBatch;
-  /** Events of this batch not yet handed to a produce request. */
+  messages: WireMessage[];
+  bytes: number;
+  /** Messages of this batch not yet handed to a produce request. */
   next: number;
-  /** Events of this batch acknowledged so far. */
+  /** Messages of this batch acknowledged so far. */
   acked: number;
 }
 
 export class KafkaSink {
-  readonly stats: KafkaSinkStats = { sent: 0, batches: 0, retries: 0, buffered: 0, backpressureWaits: 0 };
-  private readonly o: Required<KafkaSinkOptions>;
+  readonly stats: KafkaSinkStats = {
+    sent: 0, batches: 0, retries: 0, buffered: 0, bufferedBytes: 0, diskBuffered: 0, diskBufferedBytes: 0, spilled: 0,
+    backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0,
+  };
+  private readonly o: Required<Omit<KafkaSinkOptions, 'diskBuffer'>> & Pick<KafkaSinkOptions, 'diskBuffer'>;
   private producer?: Producer;
   private readonly queue: Queued[] = [];
+  private disk?: DiskBuffer;
   private wakeSender?: () => void;
   private readonly roomWaiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private sender?: Promise<void>;
   private closing = false;
+  private waitingLogged = false;
+  /** Largest batch Kafka accepted after a MESSAGE_TOO_LARGE, so a big batch is split rather than retried whole. */
+  private batchLimit: number;
 
   constructor(
     options: KafkaSinkOptions,
@@ -92,58 +112,150 @@ export class KafkaSink {
         metricsTopic: TOPICS.metrics.name,
         compression: 'lz4' as Compression,
         batchMaxEvents: 5000,
+        batchMaxBytes: 900 * 1024,
         lingerMs: 20,
         maxBufferedEvents: 100_000,
+        maxBufferedBytes: 64 * 1024 * 1024,
+        maxRecordBytes: 900 * 1024,
       },
       options,
-    ) as Required<KafkaSinkOptions>;
+    ) as KafkaSink['o'];
+    this.batchLimit = this.o.batchMaxEvents;
   }
 
   async start(): Promise<void> {
+    if (this.o.diskBuffer) {
+      this.disk = new DiskBuffer(this.o.diskBuffer, this.log);
+      this.refreshDiskStats();
+    }
     const kafka = createKafka({ brokers: this.o.brokers, clientId: this.o.clientId, retries: 5 });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.sender = this.run();
   }
 
-  /** Queues a batch; waits while the buffer is full (backpressure on the source). */
+  /**
+   * Queues a batch. Waits while memory (and the disk buffer, when configured) is full: that wait is
+   * the backpressure that pauses the source.
+   */
   async send(batch: EventBatch): Promise<void> {
     if (batch.events.length === 0) {
       batch.onDelivered?.();
       return;
     }
-    while (this.stats.buffered >= this.o.maxBufferedEvents && !this.closing) {
+    const tp = newTraceparent();
+    const messages = batch.events.map((e) => this.toWire(e, tp));
+    let bytes = 0;
+    for (const m of messages) bytes += m.value.length + m.key.length;
+    for (;;) {
+      // Once anything is on disk, newer events go there too, so order is kept.
+      const memoryFull = this.stats.buffered >= this.o.maxBufferedEvents || this.stats.bufferedBytes + bytes > this.o.maxBufferedBytes;
+      if (this.disk && (memoryFull || !this.disk.empty)) {
+        if (this.disk.append(messages)) {
+          this.stats.spilled += messages.length;
+          this.refreshDiskStats();
+          if (this.disk.count === messages.length) this.log.warn({ diskBufferedBytes: this.disk.bytes }, 'The memory buffer is full; spilling to the disk buffer.');
+          this.wakeSender?.();
+          batch.onDelivered?.();
+          return;
+        }
+        this.stats.diskRefusals++;
+      } else if (!memoryFull || this.closing || this.stats.buffered === 0) {
+        break;
+      }
       this.stats.backpressureWaits++;
+      if (!this.waitingLogged) {
+        this.waitingLogged = true;
+        this.log.warn({ buffered: this.stats.buffered, bufferedBytes: this.stats.bufferedBytes, diskBufferedBytes: this.disk?.bytes }, 'The agent buffers are full; reading is paused until Kafka catches up.');
+      }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.queue.push({ batch, next: 0, acked: 0 });
-    this.stats.buffered += batch.events.length;
+    this.queue.push({ batch, messages, bytes, next: 0, acked: 0 });
+    this.stats.buffered += messages.length;
+    this.stats.bufferedBytes += bytes;
     this.wakeSender?.();
   }
 
-  /** Resolves when every queued event was acknowledged. */
+  /** Resolves when every event in memory and on disk was acknowledged. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (this.queue.length > 0 || (this.disk && !this.disk.empty)) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        this.wakeSender?.();
+      });
+    }
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /** Flushes, then disconnects. With a disk buffer, `flushTimeoutMs` bounds the wait: what is on disk survives a restart. */
+  async close(opts: { flushTimeoutMs?: number } = {}): Promise<void> {
+    if (opts.flushTimeoutMs !== undefined && this.disk) {
+      await Promise.race([this.flush(), new Promise((r) => setTimeout(r, opts.flushTimeoutMs).unref())]);
+      // What is still in memory must reach disk before we go.
+      for (const q of this.queue.splice(0)) {
+        const rest = q.messages.slice(q.next);
+        if (rest.length && this.disk.append(rest)) q.batch.onDelivered?.();
+      }
+    } else {
+      await this.flush();
+    }
     this.closing = true;
     this.wakeSender?.();
+    for (const w of this.roomWaiters.splice(0)) w();
     await this.sender;
     await this.producer?.disconnect();
+    this.disk?.close();
+  }
+
+  private refreshDiskStats(): void {
+    this.stats.diskBuffered = this.disk?.count ?? 0;
+    this.stats.diskBufferedBytes = this.disk?.bytes ?? 0;
+    this.stats.dropped += (this.disk?.corrupt ?? 0) - this.countedCorrupt;
+    this.countedCorrupt = this.disk?.corrupt ?? 0;
+  }
+
+  private countedCorrupt = 0;
+
+  private toWire(e: AgentEvent, tp: string): WireMessage {
+    const headers = { [HEADERS.traceparent]: tp, [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
+    if (e.type === 'log') {
+      const r = e.record;
+      if (r.trace_id && r.span_id) headers[HEADERS.traceparent] = `00-${r.trace_id}-${r.span_id}-01`;
+      let value = JSON.stringify(r);
+      if (value.length > this.o.maxRecordBytes) value = this.truncate(r, value.length);
+      return { topic: 'logs', key: logKey(r), value, timestamp: String(Date.parse(r.time) || Date.now()), headers };
+    }
+    const p = e.point;
+    return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(Date.parse(p.time) || Date.now()), headers };
+  }
+
+  /** Cuts a record's body (and, when needed, its attributes) so its JSON fits; marks and counts it. */
+  private truncate(r: LogRecord, length: number): string {
+    this.stats.truncated++;
+    const over = length - this.o.maxRecordBytes;
+    // JSON escaping can make a character up to 6 bytes long, hence the generous cut.
+    const keep = Math.max(0, r.body.length - over * 6 - 1024);
+    const cut: LogRecord = { ...r, body: r.body.slice(0, keep), attributes: { ...r.attributes, 'tributary.truncated': String(r.body.length) } };
+    let value = JSON.stringify(cut);
+    if (value.length > this.o.maxRecordBytes) {
+      cut.attributes = { 'tributary.truncated': String(r.body.length) };
+      cut.body = cut.body.slice(0, Math.floor(this.o.maxRecordBytes / 8));
+      value = JSON.stringify(cut);
+    }
+    this.log.warn({ service: r.service, origin: r.origin, bytes: length }, 'A record was larger than max_record_bytes; its body was truncated and marked tributary.truncated.');
+    return value;
   }
 
   private async run(): Promise<void> {
     let connected = false;
     let backoff = 250;
     while (!this.closing) {
-      if (this.queue.length === 0) {
+      const diskWaiting = this.disk !== undefined && !this.disk.empty;
+      if (this.queue.length === 0 && !diskWaiting) {
         for (const w of this.idleWaiters.splice(0)) w();
         await new Promise<void>((resolve) => (this.wakeSender = resolve));
         this.wakeSender = undefined;
         continue;
       }
-      if (this.stats.buffered < this.o.batchMaxEvents && this.o.lingerMs > 0) {
+      if (!diskWaiting && this.stats.buffered < this.o.batchMaxEvents && this.stats.bufferedBytes < this.o.batchMaxBytes && this.o.lingerMs > 0 && !this.closing) {
         await new Promise((r) => setTimeout(r, this.o.lingerMs));
       }
       try {
@@ -153,17 +265,29 @@ export class KafkaSink {
           if (this.stats.lastError) this.log.info({ brokers: this.o.brokers }, 'Kafka is reachable again; sending what was buffered.');
           this.stats.lastError = undefined;
         }
-        await this.sendSome();
+        if (this.queue.length > 0) await this.sendFromMemory();
+        else await this.sendFromDisk();
         backoff = 250;
+        if (this.waitingLogged && this.roomWaiters.length === 0) this.waitingLogged = false;
       } catch (err) {
-        const message = (err as Error).message;
+        const e = err as Error & { type?: string; retriable?: boolean };
+        const message = e.message;
+        if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') {
+          if (this.batchLimit > 1) {
+            this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+            this.log.warn({ batchLimit: this.batchLimit }, 'Kafka refused a batch as too large; sending smaller batches.');
+            continue;
+          }
+          this.dropFront(message);
+          continue;
+        }
         if (this.stats.lastError !== message) {
-          this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered }, 'Kafka did not acknowledge a batch; holding it and retrying.');
+          this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.count }, 'Kafka did not acknowledge a batch; holding it and retrying.');
         }
         this.stats.lastError = message;
         this.stats.retries++;
         // A rebuilt connection is cheaper than a wedged one after the broker restarted.
-        if (/connect|ECONNREFUSED|Connection|broker/i.test(message)) {
+        if (/connect|ECONNREFUSED|Connection|broker|closed|timed? ?out/i.test(message)) {
           connected = false;
           await this.producer!.disconnect().catch(() => undefined);
         }
@@ -173,39 +297,83 @@ export class KafkaSink {
     }
   }
 
-  /** Sends up to batchMaxEvents events from the front of the queue, then credits them. */
-  private async sendSome(): Promise<void> {
-    const tp = traceparent();
-    const byTopic: Record<'logs' | 'metrics', Message[]> = { logs: [], metrics: [] };
-    const taken: Array<{ q: Queued; count: number }> = [];
-    let budget = this.o.batchMaxEvents;
-    for (const q of this.queue) {
-      if (budget === 0) break;
-      const n = Math.min(budget, q.batch.events.length - q.next);
-      if (n === 0) continue;
-      for (let i = q.next; i < q.next + n; i++) {
-        const { topic, message } = toMessage(q.batch.events[i]!, tp);
-        byTopic[topic].push(message);
-      }
-      taken.push({ q, count: n });
-      budget -= n;
+  /** One message Kafka will never take: counted, logged with where it came from, and skipped. */
+  private dropFront(reason: string): void {
+    this.stats.dropped++;
+    const q = this.queue[0];
+    if (q) {
+      const m = q.messages[q.next]!;
+      this.log.error({ reason, key: m.key, bytes: m.value.length }, 'Kafka refused a record for good; it was dropped (counted in dropped).');
+      q.next++;
+      q.acked++;
+      this.stats.buffered--;
+      this.stats.bufferedBytes -= m.value.length + m.key.length;
+      this.settleFront();
+    } else if (this.disk) {
+      const { end } = this.disk.peek(1, Number.MAX_SAFE_INTEGER);
+      this.log.error({ reason }, 'Kafka refused a record from the disk buffer for good; it was dropped (counted in dropped).');
+      this.disk.ack(end, 1);
+      this.refreshDiskStats();
     }
+  }
+
+  private produce(messages: WireMessage[]): Promise<unknown> {
+    const byTopic: Record<'logs' | 'metrics', Message[]> = { logs: [], metrics: [] };
+    for (const m of messages) byTopic[m.topic].push({ key: m.key, value: m.value, timestamp: m.timestamp, headers: m.headers });
     const topicMessages = [];
     if (byTopic.logs.length) topicMessages.push({ topic: this.o.logsTopic, messages: byTopic.logs });
     if (byTopic.metrics.length) topicMessages.push({ topic: this.o.metricsTopic, messages: byTopic.metrics });
-    await this.producer!.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION[this.o.compression] });
-    let sent = 0;
-    for (const { q, count } of taken) {
+    return this.producer!.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION[this.o.compression] });
+  }
+
+  /** Sends up to one batch from the front of the memory queue, then credits it. */
+  private async sendFromMemory(): Promise<void> {
+    const out: WireMessage[] = [];
+    const taken: Array<{ q: Queued; count: number; bytes: number }> = [];
+    let budget = Math.min(this.batchLimit, this.o.batchMaxEvents);
+    let bytes = 0;
+    for (const q of this.queue) {
+      if (budget === 0 || bytes >= this.o.batchMaxBytes) break;
+      let n = 0;
+      let b = 0;
+      while (q.next + n < q.messages.length && budget > 0 && (bytes + b < this.o.batchMaxBytes || out.length + n === 0)) {
+        const m = q.messages[q.next + n]!;
+        out.push(m);
+        b += m.value.length + m.key.length;
+        n++;
+        budget--;
+      }
+      bytes += b;
+      if (n > 0) taken.push({ q, count: n, bytes: b });
+    }
+    await this.produce(out);
+    for (const { q, count, bytes: b } of taken) {
       q.next += count;
       q.acked += count;
-      sent += count;
+      this.stats.bufferedBytes -= b;
     }
-    this.stats.sent += sent;
+    this.stats.sent += out.length;
     this.stats.batches++;
-    this.stats.buffered -= sent;
-    while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.batch.events.length) {
+    this.stats.buffered -= out.length;
+    this.settleFront();
+  }
+
+  private settleFront(): void {
+    while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.messages.length) {
       this.queue.shift()!.batch.onDelivered?.();
     }
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  private async sendFromDisk(): Promise<void> {
+    const disk = this.disk!;
+    const { messages, end } = disk.peek(Math.min(this.batchLimit, this.o.batchMaxEvents), this.o.batchMaxBytes);
+    if (messages.length > 0) await this.produce(messages);
+    disk.ack(end, messages.length);
+    if (messages.length === 0) disk.count = 0; // only unreadable bytes were left
+    this.stats.sent += messages.length;
+    this.stats.batches++;
+    this.refreshDiskStats();
     for (const w of this.roomWaiters.splice(0)) w();
   }
 }

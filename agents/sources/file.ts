@@ -11,6 +11,7 @@ import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
 import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
+import { LineSplitter, type Encoding, type Line } from '../transforms/line-splitter.ts';
 
 export interface FileSourceOptions {
   /** Globs of files to read. */
@@ -28,8 +29,14 @@ export interface FileSourceOptions {
   pollMs?: number;
   /** Bytes read per read call. */
   readBytes?: number;
-  /** A line longer than this is split into pieces marked `tributary.split`. */
+  /** A line longer than this (bytes) is split into parts (`tributary.line.part`) or truncated; counted. */
   maxLineBytes?: number;
+  /** What to do with a line longer than maxLineBytes. */
+  onLongLine?: 'split' | 'truncate';
+  /** `auto` (BOM, else UTF-8), `utf8`, `utf16le` or `utf16be`; invalid bytes become U+FFFD. */
+  encoding?: Encoding;
+  /** Checkpoints of files gone for this long are forgotten. */
+  checkpointExpireMs?: number;
   /** A rotated-away or deleted file is closed after it has not grown for this long. */
   rotateWaitMs?: number;
   /** Most lines in one batch. */
@@ -55,9 +62,9 @@ interface Tracked {
   generation: number;
   readOffset: number;
   acked: number;
-  partial: Buffer[];
-  partialBytes: number;
-  partialStart: number;
+  splitter: LineSplitter;
+  lastSize: number;
+  lastMtime: number;
   pending: Pending[];
   detachedAt?: number;
   lastGrowth: number;
@@ -69,7 +76,12 @@ export interface FileSourceStats {
   bytesRead: number;
   truncations: number;
   rotations: number;
-  splitLines: number;
+  /** Lines longer than maxLineBytes (split or truncated). */
+  longLines: number;
+  /** Lines that held invalid bytes (replaced by U+FFFD). */
+  replacedLines: number;
+  /** Files whose checkpoint was found and resumed. */
+  resumed: number;
 }
 
 function headOf(fd: number, size: number): { hash: string; len: number } {
@@ -85,7 +97,10 @@ function fingerprintOf(t: Pick<Tracked, 'dev' | 'ino' | 'headHash' | 'headLen'>)
 
 export class FileSource implements Source {
   readonly name: string;
-  readonly stats: FileSourceStats = { filesOpen: 0, linesRead: 0, bytesRead: 0, truncations: 0, rotations: 0, splitLines: 0 };
+  private readonly counts = { filesOpen: 0, linesRead: 0, bytesRead: 0, truncations: 0, rotations: 0, resumed: 0 };
+  /** Long and replaced lines of splitters already gone (closed files, truncations). */
+  private readonly retired = { longLines: 0, replacedLines: 0 };
+  private readonly readBuffer: Buffer;
   private readonly options: Required<Omit<FileSourceOptions, 'exclude'>> & { exclude: string[] };
   private readonly files = new Map<string, Tracked>(); // by dev:ino
   private readonly checkpoints: CheckpointStore;
@@ -104,13 +119,32 @@ export class FileSource implements Source {
         startAt: 'beginning' as const,
         pollMs: 250,
         readBytes: 256 * 1024,
-        maxLineBytes: 1024 * 1024,
+        maxLineBytes: 256 * 1024,
+        onLongLine: 'split' as const,
+        encoding: 'auto' as Encoding,
+        checkpointExpireMs: 7 * 24 * 3600 * 1000,
         rotateWaitMs: 5000,
         maxBatchLines: 2000,
       },
       options,
     ) as FileSource['options'];
-    this.checkpoints = new CheckpointStore(join(this.options.stateDir, `checkpoints-${name}.json`));
+    this.checkpoints = new CheckpointStore(join(this.options.stateDir, `checkpoints-${name}.json`), this.options.checkpointExpireMs);
+    this.readBuffer = Buffer.allocUnsafe(this.options.readBytes);
+  }
+
+  get stats(): FileSourceStats {
+    let longLines = this.retired.longLines;
+    let replacedLines = this.retired.replacedLines;
+    for (const t of this.files.values()) {
+      longLines += t.splitter.stats.longLines;
+      replacedLines += t.splitter.stats.linesWithReplacement;
+    }
+    return { ...this.counts, filesOpen: this.files.size, longLines, replacedLines };
+  }
+
+  private retire(s: LineSplitter): void {
+    this.retired.longLines += s.stats.longLines;
+    this.retired.replacedLines += s.stats.linesWithReplacement;
   }
 
   async start(ctx: SourceContext): Promise<void> {
@@ -134,9 +168,11 @@ export class FileSource implements Source {
   async stop(): Promise<void> {
     await this.pause();
     this.saveCheckpoints(true);
-    for (const t of this.files.values()) closeSync(t.fd);
+    for (const t of this.files.values()) {
+      closeSync(t.fd);
+      this.retire(t.splitter);
+    }
     this.files.clear();
-    this.stats.filesOpen = 0;
   }
 
   /** One round: find files, notice rotation and truncation, read what is new. */
@@ -163,7 +199,7 @@ export class FileSource implements Source {
         t.detachedAt = undefined;
       } else if (t.detachedAt === undefined) {
         t.detachedAt = now;
-        this.stats.rotations++;
+        this.counts.rotations++;
       }
       await this.readAvailable(t, now);
       if (t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs && t.pending.every((p) => p.delivered)) {
@@ -184,16 +220,19 @@ export class FileSource implements Source {
     const head = headOf(fd, st.size);
     const t: Tracked = {
       path, fd, dev: st.dev, ino: st.ino, headHash: head.hash, headLen: head.len, generation: 0,
-      readOffset: 0, acked: 0, partial: [], partialBytes: 0, partialStart: 0, pending: [], lastGrowth: now,
+      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now,
     };
     const resumed = this.findCheckpoint(t);
     if (resumed !== undefined) {
-      t.readOffset = t.acked = t.partialStart = Math.min(resumed, st.size);
+      t.readOffset = t.acked = Math.min(resumed, st.size);
+      this.counts.resumed++;
     } else if (this.firstScan && this.options.startAt === 'end') {
-      t.readOffset = t.acked = t.partialStart = st.size;
+      // Start after the last complete line, so the line being written is not cut in two.
+      t.readOffset = t.acked = this.lastNewlineEnd(fd, st.size);
     }
+    t.splitter = this.newSplitter(fd, t.readOffset);
+    t.lastSize = -1;
     this.files.set(`${st.dev}:${st.ino}`, t);
-    this.stats.filesOpen = this.files.size;
     this.ctx.log.debug({ path, offset: t.readOffset, resumed: resumed !== undefined }, 'Opened a file.');
   }
 
@@ -215,22 +254,40 @@ export class FileSource implements Source {
   private close(key: string, t: Tracked): void {
     this.saveOne(t);
     closeSync(t.fd);
+    this.retire(t.splitter);
     this.files.delete(key);
-    this.stats.filesOpen = this.files.size;
+  }
+
+  private lastNewlineEnd(fd: number, size: number): number {
+    const window = Buffer.alloc(Math.min(size, 64 * 1024));
+    const n = readSync(fd, window, 0, window.length, size - window.length);
+    const nl = window.subarray(0, n).lastIndexOf(10);
+    return nl < 0 ? size - n : size - n + nl + 1;
   }
 
   private async readAvailable(t: Tracked, now: number): Promise<void> {
-    const size = fstatSync(t.fd).size;
-    if (size < t.readOffset) {
-      // Truncated in place (or copytruncate): what follows is new data from offset 0.
-      this.stats.truncations++;
+    const st = fstatSync(t.fd);
+    const size = st.size;
+    // Truncated in place, or copytruncate followed by enough new writes to pass our offset: the
+    // file no longer starts with the bytes we fingerprinted, so what is there is new data.
+    let truncated = size < t.readOffset;
+    if (!truncated && (size !== t.lastSize || st.mtimeMs !== t.lastMtime) && t.headLen > 0 && size >= t.headLen) {
+      truncated = headOf(t.fd, t.headLen).hash !== t.headHash;
+    }
+    t.lastSize = size;
+    t.lastMtime = st.mtimeMs;
+    if (truncated) {
+      this.counts.truncations++;
       this.ctx.log.info({ path: t.path, was: t.readOffset, now: size }, 'A file was truncated; reading it again from the start.');
       this.checkpoints.delete(fingerprintOf(t));
       t.generation++;
-      t.readOffset = t.acked = t.partialStart = 0;
-      t.partial = [];
-      t.partialBytes = 0;
+      t.readOffset = t.acked = 0;
       t.pending = [];
+      this.retire(t.splitter);
+      t.splitter = this.newSplitter(t.fd, 0);
+      const head = headOf(t.fd, size);
+      t.headHash = head.hash;
+      t.headLen = head.len;
     }
     if (t.headLen < FINGERPRINT_BYTES && size > t.headLen) {
       const oldFp = fingerprintOf(t);
@@ -239,82 +296,53 @@ export class FileSource implements Source {
       t.headLen = head.len;
       this.checkpoints.delete(oldFp);
     }
-    const buf = Buffer.allocUnsafe(this.options.readBytes);
+    const buf = this.readBuffer;
     while (this.running && t.readOffset < size) {
       const n = readSync(t.fd, buf, 0, Math.min(buf.length, size - t.readOffset), t.readOffset);
       if (n <= 0) break;
       t.lastGrowth = now;
-      this.stats.bytesRead += n;
+      this.counts.bytesRead += n;
       const chunkStart = t.readOffset;
       t.readOffset += n;
-      await this.splitAndEmit(t, buf.subarray(0, n), chunkStart);
+      await this.emitLines(t, t.splitter.push(buf.subarray(0, n), chunkStart));
+    }
+    // A rotated-away file that stopped growing will not get its last newline: ship the rest as a line.
+    if (this.running && t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs && t.splitter.pendingBytes > 0) {
+      await this.emitLines(t, t.splitter.flush());
     }
   }
 
-  private async splitAndEmit(t: Tracked, chunk: Buffer, chunkStart: number): Promise<void> {
-    const events: AgentEvent[] = [];
-    let batchEnd = t.partialStart;
+  private newSplitter(fd: number, offset: number): LineSplitter {
+    const head = Buffer.alloc(4);
+    const n = offset > 0 ? readSync(fd, head, 0, 4, 0) : 0;
+    return new LineSplitter(
+      { encoding: this.options.encoding, maxLineBytes: this.options.maxLineBytes, onLongLine: this.options.onLongLine, head: n > 0 ? head.subarray(0, n) : undefined },
+      offset,
+    );
+  }
+
+  private async emitLines(t: Tracked, lines: Line[]): Promise<void> {
+    if (lines.length === 0) return;
     const observedMs = Date.now();
-    const flush = async () => {
-      if (events.length === 0) return;
-      const entry: Pending = { generation: t.generation, end: batchEnd, delivered: false };
+    const fingerprint = fingerprintOf(t);
+    for (let i = 0; i < lines.length; i += this.options.maxBatchLines) {
+      const slice = lines.slice(i, i + this.options.maxBatchLines);
+      const events: AgentEvent[] = slice.map((line) => ({
+        type: 'log',
+        record: this.ctx.toRecord({
+          text: line.text,
+          origin: { kind: 'file', path: t.path, fingerprint, offset: line.start },
+          service: this.options.service,
+          host: this.options.host,
+          observedMs,
+          attributes: line.attributes,
+        }),
+      }));
+      this.counts.linesRead += slice.length;
+      const entry: Pending = { generation: t.generation, end: slice[slice.length - 1]!.end, delivered: false };
       t.pending.push(entry);
-      const batch = events.splice(0);
-      await this.ctx.emit({ events: batch, onDelivered: () => this.delivered(t, entry) });
-    };
-    const pushLine = (bytes: Buffer, start: number, end: number, split: boolean) => {
-      let text = bytes.toString('utf8');
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      const record = this.ctx.toRecord({
-        text,
-        origin: { kind: 'file', path: t.path, fingerprint: fingerprintOf(t), offset: start },
-        service: this.options.service,
-        host: this.options.host,
-        observedMs,
-        attributes: split ? { 'tributary.split': 'true' } : undefined,
-      });
-      events.push({ type: 'log', record });
-      this.stats.linesRead++;
-      batchEnd = end;
-    };
-    let pos = 0;
-    while (pos < chunk.length) {
-      const nl = chunk.indexOf(10, pos);
-      if (nl < 0) {
-        t.partial.push(chunk.subarray(pos));
-        t.partial = [Buffer.concat(t.partial)]; // copy: the read buffer is reused
-        t.partialBytes += chunk.length - pos;
-        if (t.partialBytes > this.options.maxLineBytes) {
-          const piece = t.partial[0]!;
-          const end = t.partialStart + piece.length;
-          this.stats.splitLines++;
-          pushLine(piece, t.partialStart, end, true);
-          t.partialStart = end;
-          t.partial = [];
-          t.partialBytes = 0;
-        }
-        break;
-      }
-      const lineStart = t.partialStart;
-      const tailPart = chunk.subarray(pos, nl);
-      const line = t.partial.length ? Buffer.concat([...t.partial, tailPart]) : tailPart;
-      t.partial = [];
-      t.partialBytes = 0;
-      const end = chunkStart + nl + 1;
-      t.partialStart = end;
-      if (line.length > this.options.maxLineBytes) {
-        this.stats.splitLines++;
-        for (let off = 0; off < line.length; off += this.options.maxLineBytes) {
-          const piece = line.subarray(off, off + this.options.maxLineBytes);
-          pushLine(piece, lineStart + off, off + this.options.maxLineBytes >= line.length ? end : lineStart + off + piece.length, true);
-        }
-      } else {
-        pushLine(line, lineStart, end, false);
-      }
-      pos = nl + 1;
-      if (events.length >= this.options.maxBatchLines) await flush();
+      await this.ctx.emit({ events, onDelivered: () => this.delivered(t, entry) });
     }
-    await flush();
   }
 
   /** Moves the acknowledged offset over every delivered batch at the front of the queue, in order. */
@@ -326,6 +354,11 @@ export class FileSource implements Source {
       if (done.generation === t.generation) t.acked = done.end;
     }
     this.saveOne(t);
+    // A long read round must not hold checkpoints back: they bound what a crash re-sends.
+    if (Date.now() - this.lastFlush >= 1000) {
+      this.lastFlush = Date.now();
+      this.checkpoints.flush();
+    }
   }
 
   private saveOne(t: Tracked): void {
