@@ -132,3 +132,35 @@ test('long bodies are cut at maxTokens', () => {
 test('restore refuses what is not a snapshot', () => {
   assert.throws(() => PatternMiner.restore({} as never), /snapshot/);
 });
+
+test('keyed values that differ in several places merge once there are enough of them', () => {
+  const miner = new PatternMiner();
+  const pairs = [
+    ['View Lock', 'com.android.systemui'],
+    ['RILJ_ACK_WL', 'com.android.phone'],
+    ['*alarm*', 'android'],
+    ['WindowManager', 'android'],
+    ['SCREEN_FROZEN', 'system'],
+  ];
+  const ids = pairs.map(([tag, name]) => miner.match(`acquire lock=1234, flags=0x1, tag="${tag}", name=${name}, ws=null, uid=1000`).patternId);
+  const final = new Set(ids.map((id) => miner.resolve(id)));
+  assert.equal(final.size, 1);
+  assert.equal(miner.template(ids[0]!), 'acquire lock=<*>, flags=<*>, <*> <*> ws=null, uid=<*>');
+});
+
+test('bare words that differ in two places stay distinct events (state pairs)', () => {
+  const miner = new PatternMiner();
+  const states = ['NEW', 'UNASSIGNED', 'ASSIGNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'KILLED'];
+  const ids = states.slice(1).map((to, i) => miner.match(`attempt_1445_0020_m_000000_0 TaskAttempt Transitioned from ${states[i]} to ${to}`).patternId);
+  assert.equal(new Set(ids.map((id) => miner.resolve(id))).size, 6);
+});
+
+test('the first word becomes a variable only when a long rest agrees', () => {
+  const miner = new PatternMiner();
+  const daemons = ['cupsd', 'klogd', 'syslogd', 'portmap', 'xinetd', 'hcid'];
+  const short = daemons.map((d) => miner.match(`${d} startup succeeded`).patternId);
+  assert.equal(new Set(short.map((id) => miner.resolve(id))).size, daemons.length);
+  const jobs = ['com.apple.a.heartbeat:', 'com.apple.b.update:', 'com.apple.c.daily:', 'com.apple.d.daily:', 'com.apple.e.weekly:'];
+  const long = jobs.map((j) => miner.match(`${j} scheduler told me to run this job; however, the start time is not for 5 seconds.`).patternId);
+  assert.equal(new Set(long.map((id) => miner.resolve(id))).size, 1);
+});
