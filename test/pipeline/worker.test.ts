@@ -7,13 +7,16 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from '../../pipeline/worker.ts';
+import { fileURLToPath } from 'node:url';
+import { Worker, windowScorerOf } from '../../pipeline/worker.ts';
+import { defaultScoringConfig, Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
 import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
 import {
   assertLogsExactlyOnce, assertMetricWindows, assertServiceWindows, baseTime, bodiesByPosition, closingRecords, committedOffsets,
   endOffsets, makeLogs, makeMetrics, produce, tempStore, TestStore, truncateWorkerTables, waitFor,
 } from '../helpers/pipeline-data.ts';
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
 // At the top level, so that a file run on its own keeps its broker for every test in it.
 await testBrokers();
 // One chDB folder per process: the tests share it and empty the worker's tables first.
@@ -72,7 +75,8 @@ test('window rows equal a reference computed from the input; raw rows, patterns 
   const closeAt = base + 20 * 60_000;
   await produce(t.logs, closingRecords(3, closeAt));
   await produce(t.metrics, [{ partition: 0, value: JSON.stringify({ v: 1, time: new Date(closeAt).toISOString(), service: 'zz-tick', host: 'h', name: 'tick', kind: 'gauge', value: 0 }) }]);
-  const worker = await workerOn(t, store);
+  const scoring = await Scorer.open({ ...defaultScoringConfig(root), watch: false });
+  const worker = await workerOn(t, store, { scorer: windowScorerOf(scoring) });
   await worker.start();
   try {
     await drained(t, [worker]);
@@ -83,7 +87,13 @@ test('window rows equal a reference computed from the input; raw rows, patterns 
     });
   } finally {
     await worker.stop();
+    await scoring.close();
   }
+  // Closed windows were scored by the ONNX models once their series' baselines were warm.
+  const scored = await store.query<{ s: string; m: string }>("SELECT countIf(scored = 1) AS s, any(model) AS m FROM service_windows FINAL WHERE scored = 1");
+  assert.ok(Number(scored[0]!.s) > 0, 'some service windows were scored');
+  const hostScored = await store.query<{ s: string }>('SELECT countIf(scored = 1) AS s FROM metric_windows FINAL');
+  assert.ok(Number(hostScored[0]!.s) >= 0);
   const read = await readTopic(t.logs, { expected: logs.length + 3 });
   await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(read));
   const windows = await assertServiceWindows(store, logs);
