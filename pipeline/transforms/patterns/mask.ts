@@ -171,7 +171,50 @@ export function maskBody(body: string): string[] {
     if (token === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
     out.push(token);
   }
+  return out.length >= 4 ? collapseRepeats(out) : out;
+}
+
+/**
+ * A list of values is one value whatever its length: a block of one to four tokens holding a variable
+ * that repeats back to back (`node-<*> <*> <ok> node-<*> <*> <ok> ...`) is kept once.
+ */
+function collapseRepeats(tokens: string[]): string[] {
+  let out = tokens;
+  for (let k = 1; k <= 4; k++) {
+    if (out.length < 2 * k) break;
+    // Most bodies have no repeat at all: look before building a new array.
+    let found = false;
+    for (let i = 0; i + 2 * k <= out.length && !found; i++) {
+      found = out[i] === out[i + k] && sameBlock(out, i, k) && blockHasVariable(out, i, k);
+    }
+    if (!found) continue;
+    const next: string[] = [];
+    let i = 0;
+    while (i < out.length) {
+      next.push(out[i]!);
+      if (i + 2 * k <= out.length && sameBlock(out, i, k) && blockHasVariable(out, i, k)) {
+        // Copy the block once, then skip every back-to-back copy of it.
+        for (let j = 1; j < k; j++) next.push(out[i + j]!);
+        let at = i + k;
+        while (at + k <= out.length && sameBlock(out, i, k, at)) at += k;
+        i = at;
+      } else {
+        i++;
+      }
+    }
+    out = next;
+  }
   return out;
+}
+
+function sameBlock(tokens: string[], start: number, k: number, other = start + k): boolean {
+  for (let j = 0; j < k; j++) if (tokens[start + j] !== tokens[other + j]) return false;
+  return true;
+}
+
+function blockHasVariable(tokens: string[], start: number, k: number): boolean {
+  for (let j = 0; j < k; j++) if (tokens[start + j]!.includes(WILDCARD)) return true;
+  return false;
 }
 
 /**

@@ -29,6 +29,8 @@ const BODIES: [string, string, string][] = [
   ['ids joined by _ and a sign are one value', 'block blk_-6952295868487656571 added', 'block <*> added'],
   ['letters then digits keep the letters', 'via interface eth0', 'via interface eth<*>'],
   ['runs of variables collapse', 'values 1 2 3 4 end', 'values <*> end'],
+  ['a list of values is one value', 'nodesets node-160 0x1e <ok> node-161 0x1f <ok> node-2 0x3 <ok> end', 'nodesets node-<*> <*> <ok> end'],
+  ['a repeat of plain words stays', 'a b a b c', 'a b a b c'],
   ['empty brackets are an empty value', 'from 1.2.3.4 () at', 'from <*> at'],
   ['quoted values are one token', 'tag="View Lock", name=x', 'tag="View Lock", name=x'],
   ['quoted sentences keep their words', 'said "hello world"', 'said "hello world"'],
