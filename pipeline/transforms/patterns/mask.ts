@@ -22,8 +22,8 @@ const BODY_RULES: { needs: string; re: RegExp }[] = [
   { needs: '/', re: /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*(?:\?[^\s"'<>]*)?/g },
   // relative paths with at least three segments: Nodes/dn731/pkts_out.rrd
   { needs: '/', re: /(?<![\w.\/<*>-])[\w.@%+~-]+(?:\/[\w.@%+~-]+){2,}\/?/g },
-  // Windows paths: C:\Windows\winsxs\x.dll
-  { needs: '\\', re: /\b[A-Za-z]:\\[^\s"'<>]*/g },
+  // Windows paths: C:\Windows\winsxs\x.dll, \\server\share, \\?\GLOBALROOT\Device\x
+  { needs: '\\', re: /(?:\b[A-Za-z]:\\|\\\\)[^\s"'<>]*/g },
   // UUIDs
   { needs: '-', re: /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g },
   // date and time (ISO 8601 and the common `2017-05-16 00:00:00.008`), with optional zone

@@ -21,6 +21,7 @@ const BODIES: [string, string, string][] = [
   ['paths with a query', 'GET /v2/servers/detail?all_tenants=True&x=1 ok', 'GET <*> ok'],
   ['relative paths of three segments', 'RRD_update (/var/lib/rrds/D Nodes/dn731/pkts_out.rrd): bad', 'RRD_update <*> bad'],
   ['Windows paths', 'Core: C:\\Windows\\winsxs\\cbscore.dll', 'Core: <*>'],
+  ['UNC paths', "from path '\\\\?\\GLOBALROOT\\Device\\x.dat'.", 'from path <*>'],
   ['URLs', 'fetch https://example.com/a?b=c now', 'fetch <*> now'],
   ['sizes with units', 'sent 1190 bytes (1.16 KB) ok', 'sent <*> ok'],
   ['durations with units', 'took 250 ms', 'took <*>'],
