@@ -53,6 +53,7 @@ export interface PatternMinerSnapshot {
 
 const MAX_BODY_CHARS = 65536;
 const MAX_RECENT_MERGES = 10000;
+const MAX_CACHED_KEY = 1024;
 
 /** The id of a template: the first 16 hex chars of its SHA-256, the same in every process. */
 export function patternIdOf(template: string): string {
@@ -271,7 +272,8 @@ export class PatternMiner {
   }
 
   private remember(key: string, cluster: Cluster): void {
-    if (this.options.cacheSize === 0) return;
+    // Long bodies are rare and would make the cache's memory depend on them; they take the slow path.
+    if (this.options.cacheSize === 0 || key.length > MAX_CACHED_KEY) return;
     // Dropping the whole cache at its bound is cheaper than LRU bookkeeping on every hit, and it refills
     // from the clusters in one pass of the hot bodies.
     if (this.cache.size >= this.options.cacheSize) this.cache.clear();
