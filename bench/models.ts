@@ -67,7 +67,7 @@ async function throughput(scorer: Scorer, vectors: number[][]): Promise<Record<s
 /** Longest synchronous stretch of one `session.run` per batch size, and a worker round trip for the same bytes. */
 async function loopBlocking(scorer: Scorer, vectors: number[][]): Promise<Record<string, { run_ms: number; worker_round_trip_ms: number }>> {
   const worker = new Worker('const { parentPort } = require("node:worker_threads"); parentPort.on("message", (m) => parentPort.postMessage(m, [m.buffer]));', { eval: true });
-  const echo = (a: Float32Array): Promise<void> => new Promise((r) => { worker.once('message', () => r()); worker.postMessage(a, [a.buffer]); });
+  const echo = (a: Float32Array): Promise<void> => new Promise((r) => { worker.once('message', () => r()); worker.postMessage(a, [a.buffer as ArrayBuffer]); });
   const out: Record<string, { run_ms: number; worker_round_trip_ms: number }> = {};
   for (const batch of [10, 100, 1000, 10000]) {
     const rows = Array.from({ length: batch }, (_, i) => vectors[i % vectors.length]!);

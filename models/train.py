@@ -39,6 +39,12 @@ TAIL_QUANTILE = 0.999
 TAIL_Z = 3.0
 THRESHOLD_QUANTILE = 0.999
 
+# Features the worker computes but the shipped models leave out: absolute levels (error ratio, CPU,
+# memory) tie a model to the services it was trained on; a service that always runs at 5 % errors or a
+# host at 80 % memory would alarm forever. Only baseline-relative features are read (models-eval's
+# run on unfamiliar services measures the difference).
+ABSOLUTE_FEATURES = {"error_ratio", "cpu_mean", "cpu_max", "memory_mean", "cpu_delta", "memory_z"}
+
 FAMILIES = {
     "service": {
         "name": "service-window-maxz",
@@ -119,7 +125,10 @@ def window_metrics(y, pred, kinds):
 
 def train_family(family, data_dir, out_dir):
     spec = FAMILIES[family]
-    feats, meta, x = load(os.path.join(data_dir, f"{family}.csv"))
+    all_feats, meta, all_x = load(os.path.join(data_dir, f"{family}.csv"))
+    keep = [i for i, f in enumerate(all_feats) if f not in ABSOLUTE_FEATURES]
+    feats = [all_feats[i] for i in keep]
+    x = all_x[:, keep]
     sets = np.array([m["set"] for m in meta])
     labels = np.array([int(m["label"]) for m in meta])
     warm = np.array([m["warm"] == "1" for m in meta])
@@ -209,7 +218,8 @@ def train_family(family, data_dir, out_dir):
     vectors = {
         "model": spec["name"],
         "version": manifest["version"],
-        "features": feats,
+        # Rows hold the worker's whole feature vector (in this order); the model reads the manifest's subset.
+        "features": all_feats,
         "tolerance": 1e-5,
         "rows": [],
     }
@@ -218,7 +228,7 @@ def train_family(family, data_dir, out_dir):
         entry = {"key": meta[i]["key"], "window_start_ms": int(meta[i]["window_start_ms"]), "kind": meta[i]["kind"]}
         entry["window"] = r.get("row") or r.get("window")
         entry["baseline"] = r["baseline"]
-        entry["features"] = [float(v) for v in x[i]]
+        entry["features"] = [float(v) for v in all_x[i]]
         entry["score"] = float(score[i])
         vectors["rows"].append(entry)
     with open(os.path.join(model_dir, "test-vectors.json"), "w") as f:

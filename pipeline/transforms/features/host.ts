@@ -35,6 +35,10 @@ export const HOST_FEATURES = [
   'log_disk_ratio',
   /** ln((network receive + transmit + 1) / (baseline + 1)). */
   'log_net_ratio',
+  /** (cpu_mean - baseline median) / max(1.4826 x baseline MAD, 0.02): CPU against the host's own noise. */
+  'cpu_z',
+  /** Same for memory, with a floor of 0.01. */
+  'memory_z',
 ] as const;
 
 export type HostFeatureName = (typeof HOST_FEATURES)[number];
@@ -109,6 +113,11 @@ function readings(w: HostWindow): HostReadings {
 
 export type HostFeatureSnapshot = Record<string, { windows: number } & Record<Exclude<keyof HostBaseline, 'windows'>, number[]>>;
 
+function robustZ(value: number | undefined, base: RollingBaseline | undefined, floor: number): number {
+  if (value === undefined || !base || base.size === 0) return 0;
+  return (value - base.median(value)) / Math.max(1.4826 * base.mad(), floor);
+}
+
 /** Per-host baselines and the feature computation. */
 export class HostFeatures {
   readonly names: readonly string[] = HOST_FEATURES;
@@ -142,6 +151,8 @@ export class HostFeatures {
       ratio(r.load, b?.load, 0.1),
       ratio(r.disk, b?.disk, 1),
       ratio(r.net, b?.net, 1),
+      robustZ(r.cpu, b?.cpu, 0.02),
+      robustZ(r.memory, b?.memory, 0.01),
     ];
     return { values, warm: (b?.windows ?? 0) >= this.warmAfter };
   }
