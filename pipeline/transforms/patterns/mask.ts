@@ -47,8 +47,9 @@ const BODY_RULES: { needs: string; re: RegExp }[] = [
 // Rules for tokens holding a dot, host names first so that an address inside one
 // (`dsl-059.45.101.203.example.net`) does not break it up.
 const DOTTED_RULES: RegExp[] = [
-  // host names (at least two labels, ending in a top-level domain), with optional port
-  new RegExp(`(?<![\\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+(?:${TLDS})(?::\\d{1,5})?(?![\\w-])`, 'g'),
+  // host names (at least two labels, the last a top-level domain), with optional port; not the start
+  // of a longer dotted name (`com.android.server.wm.WindowState` is code)
+  new RegExp(`(?<![\\w.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+(?:${TLDS})(?::\\d{1,5})?(?![\\w-]|\\.[\\w-])`, 'g'),
   // IPv4 with optional port
   /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
 ];

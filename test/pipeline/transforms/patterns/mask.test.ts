@@ -10,6 +10,8 @@ const BODIES: [string, string, string][] = [
   ['IPv4 with port', 'connect to 10.251.43.115:50010 failed', 'connect to <*> failed'],
   ['host names', 'open through proxy.cse.cuhk.edu.hk:5070', 'open through <*>'],
   ['host names with a country code', 'from 62.99.164.82.sh.interxion.inode.at now', 'from <*> now'],
+  ['package names are not host names', 'called by com.android.server.wm.WindowState.destroy', 'called by com.android.server.wm.WindowState.destroy'],
+  ['host names at the end of a sentence', 'resolved example.com.', 'resolved <*>'],
   ['code identifiers stay', 'OutputCommitter is org.apache.hadoop.FileOutputCommitter', 'OutputCommitter is org.apache.hadoop.FileOutputCommitter'],
   ['UUIDs', 'instance b9000564-fe1a-409b-b8cc-1e88b294cd1d spawned', 'instance <*> spawned'],
   ['hex', 'flags 0x1f3a at 54fadb412c4e40cdbaed9335e4c35a9e', 'flags <*> at <*>'],
