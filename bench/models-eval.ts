@@ -191,8 +191,8 @@ async function main(): Promise<void> {
     'model      windows  precision  recall     TP    FP    FN',
     ...Object.entries(perModel).map(([k, m]) => `${k.padEnd(9)} ${String(m.windows).padStart(8)}  ${pct(m.precision)} %  ${pct(m.recall)} %  ${String(m.tp).padStart(5)} ${String(m.fp).padStart(5)} ${String(m.fn).padStart(5)}`),
     '',
-    'run                               precision  recall     TP    FP    FN',
-    ...perRun.map((r) => `${`seed ${r.seed}, ${r.hours} h, rate x${r.rateScale}${r.unfamiliar ? ', unfamiliar services' : ''}`.padEnd(33)} ${pct(r.precision)} %  ${pct(r.recall)} %  ${String(r.tp).padStart(5)} ${String(r.fp).padStart(5)} ${String(r.fn).padStart(5)}`),
+    'run                                             precision  recall     TP    FP    FN',
+    ...perRun.map((r) => `${`seed ${r.seed}, ${r.hours} h, rate x${r.rateScale}${r.unfamiliar ? ', unfamiliar services' : ''}`.padEnd(47)} ${pct(r.precision)} %  ${pct(r.recall)} %  ${String(r.tp).padStart(5)} ${String(r.fp).padStart(5)} ${String(r.fn).padStart(5)}`),
     '',
     `overall: incident recall ${pct(result.overall.incident_recall)} % of ${totalIncidents}, window precision ${pct(result.overall.window_precision)} %, window recall ${pct(result.overall.window_recall)} %, median delay ${result.overall.median_delay_windows} windows`,
   ];
