@@ -42,6 +42,8 @@ Options:
   -h, --help             show this help
 `;
 
+const MAX_LINE_CHARS = 1 << 20;
+
 function numberOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -168,16 +170,21 @@ const command: Command = {
     };
 
     process.stdin.setEncoding('utf8');
+    // The unfinished last line of the previous chunk, cut at MAX_LINE_CHARS so that a line without an
+    // end cannot take all memory (the miner looks at far less of a body anyway).
     let rest = '';
     for await (const chunk of process.stdin as AsyncIterable<string>) {
       if (out.closed) break;
-      const text = rest + chunk;
       let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        if (handle(text.slice(start, nl))) await flushIfDue();
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+        const line = rest === '' ? chunk.slice(start, nl) : rest + chunk.slice(start, Math.min(nl, start + MAX_LINE_CHARS));
+        rest = '';
+        if (handle(line)) await flushIfDue();
         start = nl + 1;
       }
-      rest = text.slice(start);
+      if (rest.length < MAX_LINE_CHARS) rest += chunk.slice(start, start + MAX_LINE_CHARS - rest.length);
+      // Live input (`tail -f | tributary patterns --stream`) should not wait for a full buffer.
+      if (v.stream) await out.flush();
     }
     if (rest !== '') handle(rest);
     await flushWindow();

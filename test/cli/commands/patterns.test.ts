@@ -110,3 +110,12 @@ test('a reader that goes away ends the run quietly', async () => {
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /EPIPE/);
 });
+
+test('a very long line is one line of output, cut rather than held whole', async () => {
+  const long = 'x'.repeat(3 << 20);
+  const { code, stdout } = await run(['--stream'], `${long}\nshort line 1\n`);
+  assert.equal(code, 0);
+  const rows = parse(stdout);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[1]![1], 'short line <*>');
+});
