@@ -187,7 +187,10 @@ export class PatternMiner {
     const miner = new PatternMiner({ ...snapshot.options, ...options });
     for (const c of snapshot.clusters) {
       // Creation order decides which cluster survives a merge; keep it across the restart.
-      const cluster = miner.add(c.id, c.tokens, c.count);
+      // Snapshots of the first version held the template instead of its tokens.
+      const legacy = c as { template?: string };
+      const tokens = Array.isArray(c.tokens) ? c.tokens : (legacy.template ?? '').split(' ').filter((t) => t !== '');
+      const cluster = miner.add(c.id, tokens, c.count);
       if (Number.isInteger(c.seq)) cluster.seq = c.seq;
       miner.seq = Math.max(miner.seq, cluster.seq + 1);
     }

@@ -164,3 +164,13 @@ test('the first word becomes a variable only when a long rest agrees', () => {
   const long = jobs.map((j) => miner.match(`${j} scheduler told me to run this job; however, the start time is not for 5 seconds.`).patternId);
   assert.equal(new Set(long.map((id) => miner.resolve(id))).size, 1);
 });
+
+test('a snapshot that holds templates instead of tokens still restores', () => {
+  const miner = PatternMiner.restore({
+    version: 1,
+    options: new PatternMiner().options,
+    clusters: [{ id: 'aaaaaaaaaaaaaaaa', template: 'disk <*> is full', count: 3 } as never],
+    aliases: [],
+  });
+  assert.equal(miner.match('disk 9 is full').patternId, 'aaaaaaaaaaaaaaaa');
+});
