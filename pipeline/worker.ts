@@ -69,7 +69,7 @@ export interface WorkerOptions {
   maxBytesPerPartition?: number;
   /** Most records in one raw insert (default 20000). */
   batchMaxRows?: number;
-  /** Longest a fetch waits for `batchMinBytes` to gather: the time bound of a batch (default 500 ms). */
+  /** Longest a fetch waits for `batchMinBytes` to gather: the time bound of a batch (default 250 ms). */
   batchMaxWaitMs?: number;
   /** Bytes a fetch tries to gather before returning (default 256 KiB). */
   batchMinBytes?: number;
@@ -156,7 +156,7 @@ const DEFAULTS = {
   fromBeginning: true,
   maxBytesPerPartition: 4 * 1024 * 1024,
   batchMaxRows: 20_000,
-  batchMaxWaitMs: 500,
+  batchMaxWaitMs: 250,
   batchMinBytes: 256 * 1024,
   tickMs: 1000,
   statsIntervalMs: 5000,
