@@ -155,8 +155,15 @@ const command: Command = {
     let bad = 0;
     let tooLate = 0;
     const out: string[] = [];
+    // A reader that went away (`detect f.jsonl | head`) ends the run quietly.
+    let stdoutClosed = false;
+    const onStdoutError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EPIPE') stdoutClosed = true;
+      else throw err;
+    };
+    process.stdout.on('error', onStdoutError);
     const emit = async (rows: ServiceWindowRow[]): Promise<void> => {
-      if (rows.length === 0) return;
+      if (rows.length === 0 || stdoutClosed) return;
       const { rows: scored } = await scorer.scoreServiceWindows(rows);
       for (const r of scored) {
         out.push(JSON.stringify({
@@ -174,6 +181,7 @@ const command: Command = {
     let nextAdvance = -Infinity;
     try {
       for await (const line of lines) {
+        if (stdoutClosed) break;
         lineNo++;
         if (line.trim() === '') continue;
         const rec = parseLine(line);
@@ -202,6 +210,7 @@ const command: Command = {
       process.stderr.write(`tributary detect: reading ${file} failed at line ${lineNo}: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     } finally {
+      lines.close();
       await scorer.close();
     }
     if (bad > 0 || tooLate > 0) {
