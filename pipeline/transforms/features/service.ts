@@ -171,8 +171,8 @@ function computeServiceFeatures(row: ServiceWindowRow, b: ServiceBaseline | unde
 }
 
 /**
- * An empty window for a service that wrote nothing during it: the aggregator only closes windows it
- * saw records for, so silence would otherwise never be scored.
+ * A count-0 window row, as the aggregator emits for a silent service when its `emptyWindows` option is
+ * set (without it, silence never closes a window and is never scored). For tests and tools.
  */
 export function emptyServiceWindow(service: string, windowStart: string, windowEnd: string, windowSizeS: number): ServiceWindowRow {
   return {
