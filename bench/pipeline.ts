@@ -224,7 +224,7 @@ try {
     command: 'npm run bench:pipeline',
     throughput: tp,
     latency: lat,
-    notes: 'One worker process with default settings (batches of up to 20000 rows, fetch wait 500 ms, windows 10 s and 1 min, ONNX scoring on). Latency: file append -> agent (50 ms poll, 20 ms linger) -> Kafka -> worker -> the logs insert returning (the row is then visible).',
+    notes: 'One worker process with default settings (batches of up to 20000 rows, fetch wait 250 ms, windows 10 s and 1 min, ONNX scoring on). Latency: file append -> agent (50 ms poll, 20 ms linger) -> Kafka -> worker -> the logs insert returning (the row is then visible).',
   };
   const out = join(root, 'bench/results/pipeline.json');
   mkdirSync(dirname(out), { recursive: true });

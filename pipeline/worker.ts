@@ -202,6 +202,7 @@ export class Worker {
   private lastSnapshotAt = 0;
   private lastSnapshotHash = '';
   private stopping?: Promise<void>;
+  private closing = false;
   private readonly decodedCount = { ok: 0, deadDecode: 0, deadWindows: 0, patterns: 0 };
 
   constructor(options: WorkerOptions) {
@@ -276,13 +277,11 @@ export class Worker {
    * partitions rebuilds them), commits, saves the miner's snapshot, and leaves the group.
    */
   stop(): Promise<void> {
+    this.closing = true;
     this.stopping ??= (async () => {
       if (this.timer) clearInterval(this.timer);
-      try {
-        await this.consumer?.stop();
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'Stopping the consumer failed.');
-      }
+      // The last tick runs while the consumer is still a member of the group, so that it can commit;
+      // batches kafkajs hands over meanwhile are left unprocessed (and uncommitted).
       await this.acquire();
       try {
         await this.tick(undefined, true);
@@ -291,7 +290,11 @@ export class Worker {
       } finally {
         this.busy = false;
       }
-      await this.consumer?.disconnect();
+      try {
+        await this.consumer?.disconnect();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'Leaving the consumer group failed.');
+      }
       await this.dlq.stop();
       this.log.info({ ...this.stats }, 'The worker stopped.');
     })();
@@ -355,9 +358,10 @@ export class Worker {
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    if (batch.messages.length === 0 || !isRunning() || isStale() || this.closing) return;
     await this.acquire(heartbeat);
     try {
+      if (this.closing) return;
       if (!this.assignment.has(`${batch.topic}/${batch.partition}`) && this.assignment.size > 0) return;
       const st = await this.partitionState(batch.topic, batch.partition, heartbeat);
       st.highWatermark = Number(batch.highWatermark);
@@ -591,7 +595,7 @@ export class Worker {
   }
 
   private async timerTick(): Promise<void> {
-    if (this.busy || this.stopping) return;
+    if (this.busy || this.closing) return;
     this.busy = true;
     try {
       await this.tick();

@@ -117,7 +117,11 @@ test('window rows equal a reference computed from the input; raw rows, patterns 
   // Offsets were committed, but never past what windows still hold: the closing records' windows are open.
   const committed = await committedOffsets(t.group, t.logs);
   const ends = await endOffsets(t.logs);
-  for (const [partition, end] of ends) assert.ok((committed.get(partition) ?? -1) < end, `partition ${partition}: commit ${committed.get(partition)} below end ${end}`);
+  for (const [partition, end] of ends) {
+    const c = committed.get(partition) ?? -1;
+    assert.ok(c < end, `partition ${partition}: commit ${c} below end ${end}`);
+    assert.ok(c > 0, `partition ${partition}: the worker committed (${c})`);
+  }
 });
 
 test('poison records land in the dead-letter topic with reason, partition, offset and bytes; the rest flows on', async () => {
