@@ -245,22 +245,32 @@ export async function bodiesByPosition(records: ReadonlyArray<{ partition: numbe
   return out;
 }
 
+export type StoredWindow = Record<string, number | string>;
+
+/** Service window rows of a store (FINAL: one row per key, the highest version), keyed `service|size|start`. */
+export async function serviceWindowRows(store: Store, ignoreServicePrefix = 'zz-'): Promise<Map<string, StoredWindow>> {
+  const rows = await store.query<StoredWindow>(
+    `SELECT service, window_size_s, formatDateTime(window_start, '%Y-%m-%d %H:%i:%S') || '.000' AS ws, version, count, count_trace, count_debug,
+       count_info, count_warn, count_error, count_fatal, error_ratio, rate, latency_count, p50_ms, p95_ms, p99_ms
+     FROM service_windows FINAL WHERE NOT startsWith(service, {prefix:String})`,
+    { prefix: ignoreServicePrefix },
+  );
+  return new Map(rows.map((r) => [`${r.service}|${r.window_size_s}|${r.ws}`, r]));
+}
+
 /**
  * Service windows in the store (FINAL: one row per key, the highest version) against the reference
  * computed from the input records: every field exactly, quantiles within the sketch's 1%.
  */
-export async function assertServiceWindows(store: Store, inputs: readonly LogInput[], opts: { ignoreServicePrefix?: string; patterns?: boolean } = {}): Promise<number> {
+export async function assertServiceWindows(store: Store, inputs: readonly LogInput[]): Promise<number> {
+  return checkServiceWindows(await serviceWindowRows(store), inputs);
+}
+
+export function checkServiceWindows(stored: ReadonlyMap<string, StoredWindow>, inputs: readonly LogInput[]): number {
   const records: ServiceWindowInput[] = inputs.map((r, i) => ({
     time: r.time, service: r.service, severity_number: r.severity_number, pattern_id: '', pattern_is_new: false, attributes: r.attributes, partition: 0, offset: i,
   }));
   const reference = serviceWindowReference(records);
-  const rows = await store.query<Record<string, number | string>>(
-    `SELECT service, window_size_s, formatDateTime(window_start, '%Y-%m-%d %H:%i:%S') || '.000' AS ws, version, count, count_trace, count_debug,
-       count_info, count_warn, count_error, count_fatal, error_ratio, rate, latency_count, p50_ms, p95_ms, p99_ms
-     FROM service_windows FINAL WHERE NOT startsWith(service, {prefix:String})`,
-    { prefix: opts.ignoreServicePrefix ?? 'zz-' },
-  );
-  const stored = new Map(rows.map((r) => [`${r.service}|${r.window_size_s}|${r.ws}`, r]));
   const missing = [...reference.keys()].filter((k) => !stored.has(k));
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of ${reference.size} windows missing`);
   const extra = [...stored.keys()].filter((k) => !reference.has(k));
