@@ -6,7 +6,7 @@
  */
 import { log, type Logger } from '../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../core/contracts/records.ts';
-import { createRecordBuilder, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
+import { createRecordBuilder, createRedact, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
 import { KafkaSink, type KafkaSinkOptions } from './sinks/kafka.ts';
 import { type RawLine, type Source } from './source.ts';
 
@@ -37,6 +37,7 @@ export class Agent {
   readonly counters: BuiltCounters = newCounters();
   private readonly log: Logger = log('agent');
   private readonly toRecord: (line: RawLine) => LogRecord;
+  private readonly redact: (record: LogRecord) => LogRecord;
   private stopping?: Promise<void>;
   private metricsTimer?: NodeJS.Timeout;
   /** Self-metric ticks skipped because the buffer was full (they would only add to the backlog). */
@@ -45,6 +46,7 @@ export class Agent {
   constructor(private readonly o: AgentOptions) {
     this.sink = new KafkaSink(o.sink, log('agent.kafka'));
     this.toRecord = o.toRecord ?? createRecordBuilder(this.counters, o.builder);
+    this.redact = createRedact(this.counters, o.builder);
   }
 
   get sources(): readonly Source[] {
@@ -57,6 +59,7 @@ export class Agent {
       await source.start({
         emit: (batch) => this.sink.send(batch),
         toRecord: this.toRecord,
+        redact: this.redact,
         log: this.log.child({ source: source.name }),
       });
     }

@@ -46,6 +46,15 @@ export function isoOf(ms: number): string {
   return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
 }
 
+/** The redaction step alone, for records that arrive structured (OTLP, pino). */
+export function createRedact(counters: BuiltCounters, options: RecordBuilderOptions = {}): (record: LogRecord) => LogRecord {
+  const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
+  return (record) => {
+    redactor?.redactRecord(record, counters.redactions);
+    return record;
+  };
+}
+
 export function createRecordBuilder(counters: BuiltCounters = newCounters(), options: RecordBuilderOptions = {}): (line: RawLine) => LogRecord {
   const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
   const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});

@@ -30,6 +30,8 @@ export interface SourceContext {
   emit(batch: EventBatch): Promise<void>;
   /** Parses, redacts and shapes one line into a log record (the agent's transform chain). */
   toRecord(line: RawLine): LogRecord;
+  /** Redacts a record that arrived already structured (OTLP, pino); returns it. */
+  redact(record: LogRecord): LogRecord;
   log: Logger;
 }
 

@@ -1,0 +1,288 @@
+/**
+ * OTLP/HTTP intake: OpenTelemetry SDKs and collectors POST logs (`/v1/logs`) and metrics
+ * (`/v1/metrics`), protobuf or JSON, optionally gzip; log records (redacted) and metric points go
+ * to the sink. A request is answered 200 only once its records are durable (Kafka acknowledged them
+ * or the disk buffer holds them), so a client that gets no answer retries and nothing is lost. Bound
+ * to 127.0.0.1 by default; bound elsewhere, it refuses to start without a bearer token.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../core/contracts/records.ts';
+import { TributaryError } from '../../core/errors.ts';
+import { severityText } from '../transforms/severity.ts';
+import { isoOf } from '../record-builder.ts';
+import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
+import { decodeProtobuf, ExportLogsServiceRequest, ExportMetricsServiceRequest } from './otlp-schema.ts';
+
+export interface OtlpSourceOptions {
+  /** Address to bind; 127.0.0.1 by default. */
+  host?: string;
+  /** 4318 by default; 0 picks a free port (see `port` after start). */
+  port?: number;
+  /** Bearer token clients must send; required when `host` is not a loopback address. */
+  token?: string;
+  /** Host name for records whose resource has no `host.name`. */
+  defaultHost: string;
+  /** Service for records whose resource has no `service.name`. */
+  defaultService?: string;
+  /** Largest request body accepted (bytes, after gunzip). */
+  maxBodyBytes?: number;
+  /** How long a request waits for its records to become durable before it is answered 503. */
+  ackTimeoutMs?: number;
+}
+
+type Obj = Record<string, unknown>;
+
+export interface OtlpStats {
+  requests: number;
+  logRecords: number;
+  metricPoints: number;
+  /** Requests refused: 401, 400, 413, 415, 503. */
+  refused: number;
+  unauthorized: number;
+  badRequests: number;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+function nanosToMs(v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '' || v === '0' || v === 0) return undefined;
+  try {
+    const ns = BigInt(typeof v === 'number' ? Math.round(v) : String(v));
+    if (ns <= 0n) return undefined;
+    // ms with a microsecond fraction
+    return Number(ns / 1000n) / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
+function hexId(v: unknown, bytes: number): string {
+  if (v === undefined || v === null) return '';
+  let hex = '';
+  if (v instanceof Uint8Array) hex = Buffer.from(v).toString('hex');
+  else if (typeof v === 'string') hex = new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v) ? v.toLowerCase() : Buffer.from(v, 'base64').toString('hex');
+  return hex.length === bytes * 2 && !/^0+$/.test(hex) ? hex : '';
+}
+
+/** An OTLP AnyValue as a plain JS value. */
+function anyValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Obj;
+  if ('stringValue' in o) return o.stringValue;
+  if ('boolValue' in o) return o.boolValue;
+  if ('intValue' in o) return Number(o.intValue);
+  if ('doubleValue' in o) return o.doubleValue;
+  if ('bytesValue' in o) return o.bytesValue instanceof Uint8Array ? Buffer.from(o.bytesValue).toString('base64') : o.bytesValue;
+  if ('arrayValue' in o) return (((o.arrayValue as Obj)?.values as unknown[]) ?? []).map(anyValue);
+  if ('kvlistValue' in o) return kvObject((o.kvlistValue as Obj)?.values);
+  return undefined;
+}
+
+function kvObject(list: unknown): Obj {
+  const out: Obj = {};
+  for (const kv of (list as Obj[] | undefined) ?? []) if (typeof kv.key === 'string') out[kv.key] = anyValue(kv.value);
+  return out;
+}
+
+function asString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function stringMap(o: Obj): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = asString(v);
+  return out;
+}
+
+/** ExportLogsServiceRequest (JSON shape) to our log records. */
+export function logsFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now()): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const rl of (req.resourceLogs as Obj[] | undefined) ?? []) {
+    const resource = stringMap(kvObject((rl.resource as Obj | undefined)?.attributes));
+    const service = resource['service.name'] || defaults.service;
+    const host = resource['host.name'] || defaults.host;
+    for (const sl of (rl.scopeLogs as Obj[] | undefined) ?? []) {
+      const scope = sl.scope as Obj | undefined;
+      for (const lr of (sl.logRecords as Obj[] | undefined) ?? []) {
+        const observed = nanosToMs(lr.observedTimeUnixNano) ?? now;
+        const time = nanosToMs(lr.timeUnixNano) ?? observed;
+        const number = typeof lr.severityNumber === 'number' ? lr.severityNumber : Number(String(lr.severityNumber ?? '0').replace(/\D/g, '')) || 0;
+        const attributes = stringMap(kvObject(lr.attributes));
+        if (scope?.name) attributes['otel.scope.name'] = String(scope.name);
+        if (lr.eventName) attributes['event.name'] = String(lr.eventName);
+        out.push({
+          v: SCHEMA_VERSION,
+          time: isoOf(time),
+          observed_time: isoOf(observed),
+          service,
+          host,
+          severity_text: typeof lr.severityText === 'string' && lr.severityText ? lr.severityText.toUpperCase() : severityText(number),
+          severity_number: number,
+          body: asString(anyValue(lr.body)),
+          attributes,
+          resource,
+          trace_id: hexId(lr.traceId, 16),
+          span_id: hexId(lr.spanId, 8),
+          origin: { kind: 'otlp' },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** ExportMetricsServiceRequest (JSON shape) to metric points; a histogram gives .count, .sum (counters) and its mean. */
+export function metricsFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now()): MetricPoint[] {
+  const out: MetricPoint[] = [];
+  for (const rm of (req.resourceMetrics as Obj[] | undefined) ?? []) {
+    const resource = stringMap(kvObject((rm.resource as Obj | undefined)?.attributes));
+    const service = resource['service.name'] || defaults.service;
+    const host = resource['host.name'] || defaults.host;
+    for (const sm of (rm.scopeMetrics as Obj[] | undefined) ?? []) {
+      for (const m of (sm.metrics as Obj[] | undefined) ?? []) {
+        const name = String(m.name ?? '');
+        const unit = String(m.unit ?? '');
+        const push = (suffix: string, kind: MetricPoint['kind'], value: number, dp: Obj, extra: Record<string, string> = {}) => {
+          if (!Number.isFinite(value)) return;
+          out.push({
+            v: SCHEMA_VERSION, time: isoOf(nanosToMs(dp.timeUnixNano) ?? now), service, host, name: name + suffix, kind, value, unit,
+            labels: { ...stringMap(kvObject(dp.attributes)), ...extra },
+          });
+        };
+        const number = (dp: Obj) => (dp.asDouble !== undefined ? Number(dp.asDouble) : Number(dp.asInt ?? 0));
+        if (m.gauge) for (const dp of ((m.gauge as Obj).dataPoints as Obj[]) ?? []) push('', 'gauge', number(dp), dp);
+        if (m.sum) {
+          const s = m.sum as Obj;
+          for (const dp of (s.dataPoints as Obj[]) ?? []) push('', s.isMonotonic ? 'counter' : 'gauge', number(dp), dp);
+        }
+        for (const key of ['histogram', 'exponentialHistogram'] as const) {
+          if (!m[key]) continue;
+          for (const dp of ((m[key] as Obj).dataPoints as Obj[]) ?? []) {
+            const count = Number(dp.count ?? 0);
+            const sum = Number(dp.sum ?? 0);
+            push('', 'histogram', count > 0 ? sum / count : 0, dp);
+            push('.count', 'counter', count, dp);
+            push('.sum', 'counter', sum, dp);
+          }
+        }
+        if (m.summary) {
+          for (const dp of ((m.summary as Obj).dataPoints as Obj[]) ?? []) {
+            push('.count', 'counter', Number(dp.count ?? 0), dp);
+            push('.sum', 'counter', Number(dp.sum ?? 0), dp);
+            for (const q of (dp.quantileValues as Obj[]) ?? []) push('', 'gauge', Number(q.value ?? 0), dp, { quantile: String(q.quantile ?? 0) });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export class OtlpSource implements Source {
+  readonly name = 'otlp';
+  readonly stats: OtlpStats = { requests: 0, logRecords: 0, metricPoints: 0, refused: 0, unauthorized: 0, badRequests: 0 };
+  private server?: Server;
+  private ctx!: SourceContext;
+  private accepting = false;
+  private readonly token?: Buffer;
+  port = 0;
+
+  constructor(private readonly o: OtlpSourceOptions) {
+    const host = o.host ?? '127.0.0.1';
+    if (!LOOPBACK.test(host) && !o.token) {
+      throw new TributaryError('CONFIG_INVALID', `the OTLP intake is bound to ${host}, which is reachable from other machines: set a bearer token (sources.otlp.token_env, default TRIBUTARY_OTLP_TOKEN) or bind it to 127.0.0.1`);
+    }
+    if (o.token) this.token = Buffer.from(`Bearer ${o.token}`);
+  }
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
+    this.accepting = true;
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.o.port ?? 4318, this.o.host ?? '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as { port: number }).port;
+    ctx.log.info({ host: this.o.host ?? '127.0.0.1', port: this.port }, 'The OTLP/HTTP intake is listening.');
+  }
+
+  async pause(): Promise<void> {
+    this.accepting = false;
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.server?.listening) await this.pause();
+  }
+
+  private refuse(res: ServerResponse, status: number, message: string): void {
+    this.stats.refused++;
+    if (status === 401) this.stats.unauthorized++;
+    if (status === 400) this.stats.badRequests++;
+    res.writeHead(status, { 'content-type': 'application/json', ...(status === 503 ? { 'retry-after': '5' } : {}) });
+    res.end(JSON.stringify({ code: status, message }));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST' || (path !== '/v1/logs' && path !== '/v1/metrics')) return this.refuse(res, 404, 'POST /v1/logs or /v1/metrics');
+    if (this.token) {
+      const got = Buffer.from(req.headers.authorization ?? '');
+      if (got.length !== this.token.length || !timingSafeEqual(got, this.token)) return this.refuse(res, 401, 'a valid bearer token is required');
+    }
+    if (!this.accepting) return this.refuse(res, 503, 'the agent is shutting down');
+    const max = this.o.maxBodyBytes ?? 16 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const c of req) {
+        size += (c as Buffer).length;
+        if (size > max) return this.refuse(res, 413, `the body is larger than ${max} bytes`);
+        chunks.push(c as Buffer);
+      }
+    } catch {
+      return;
+    }
+    let body = Buffer.concat(chunks);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const json = type === 'application/json';
+    if (!json && type !== 'application/x-protobuf') return this.refuse(res, 415, 'content-type must be application/x-protobuf or application/json');
+    let events: AgentEvent[];
+    try {
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body, { maxOutputLength: max });
+      const logs = path === '/v1/logs';
+      const decoded = json ? (JSON.parse(body.toString('utf8') || '{}') as Obj) : decodeProtobuf(logs ? ExportLogsServiceRequest : ExportMetricsServiceRequest, body);
+      const defaults = { host: this.o.defaultHost, service: this.o.defaultService ?? 'unknown' };
+      if (logs) {
+        const records = logsFromRequest(decoded, defaults);
+        this.stats.logRecords += records.length;
+        events = records.map((r) => ({ type: 'log', record: this.ctx.redact(r) }));
+      } else {
+        const points = metricsFromRequest(decoded, defaults);
+        this.stats.metricPoints += points.length;
+        events = points.map((point) => ({ type: 'metric', point }));
+      }
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message, path }, 'An OTLP request could not be decoded; answered 400.');
+      return this.refuse(res, 400, `the request could not be decoded: ${(err as Error).message}`);
+    }
+    this.stats.requests++;
+    let timer: NodeJS.Timeout | undefined;
+    const durable = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.o.ackTimeoutMs ?? 30_000);
+      void this.ctx.emit({ events, onDelivered: () => resolve(true) });
+    });
+    const ok = await durable;
+    clearTimeout(timer);
+    if (!ok) return this.refuse(res, 503, 'Kafka did not acknowledge the records in time; they stay buffered, but retry to be sure');
+    res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+    res.end(json ? '{}' : undefined);
+  }
+}

@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { Agent } from '../../../agents/agent.ts';
+import { OtlpSource } from '../../../agents/sources/otlp.ts';
+import { type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
+import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
+
+await testBrokers();
+
+async function startIntake(token?: string, host = '127.0.0.1') {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('otlp-logs');
+  const metricsTopic = await createTestTopic('otlp-metrics');
+  const source = new OtlpSource({ host, port: 0, defaultHost: 'intake-host', token });
+  const agent = new Agent({ sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 }, sources: [source], selfMetrics: false });
+  await agent.start();
+  return { agent, source, logsTopic, metricsTopic, url: `http://127.0.0.1:${source.port}` };
+}
+
+function emitLogs(provider: LoggerProvider, n: number, tag: string): void {
+  const logger = provider.getLogger('otlp-test');
+  for (let i = 0; i < n; i++) {
+    logger.emit({
+      severityNumber: i % 2 ? SeverityNumber.ERROR : SeverityNumber.INFO,
+      severityText: i % 2 ? 'ERROR' : 'INFO',
+      body: `${tag} message ${i} password=hunter2`,
+      attributes: { 'http.route': '/pay', attempt: i },
+    });
+  }
+}
+
+test('OTLP/HTTP protobuf logs from the OpenTelemetry SDK exporter land on the logs topic, redacted', async () => {
+  const s = await startIntake();
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'checkout', 'host.name': 'web-1' }),
+    processors: [new BatchLogRecordProcessor({ exporter: new ProtoLogExporter({ url: `${s.url}/v1/logs` }) })],
+  });
+  emitLogs(provider, 20, 'proto');
+  await provider.forceFlush();
+  await provider.shutdown();
+  const raw = await readTopic(s.logsTopic, { expected: 20 });
+  await s.agent.stop();
+  const records = raw.map((m) => JSON.parse(m.value.toString()) as LogRecord);
+  assert.equal(records.length, 20);
+  const r = records.find((x) => x.body.startsWith('proto message 1 '))!;
+  assert.equal(r.service, 'checkout');
+  assert.equal(r.host, 'web-1');
+  assert.equal(r.severity_number, 17);
+  assert.equal(r.severity_text, 'ERROR');
+  assert.equal(r.attributes['http.route'], '/pay');
+  assert.equal(r.attributes.attempt, '1');
+  assert.equal(r.origin.kind, 'otlp');
+  assert.ok(!r.body.includes('hunter2'), `not redacted: ${r.body}`);
+  assert.equal(raw[0]!.key, 'checkout');
+  assert.match(raw[0]!.headers.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  assert.equal(s.source.stats.logRecords, 20);
+});
+
+test('OTLP/HTTP JSON logs from the SDK exporter are accepted too', async () => {
+  const s = await startIntake();
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'search' }),
+    processors: [new BatchLogRecordProcessor({ exporter: new JsonLogExporter({ url: `${s.url}/v1/logs` }) })],
+  });
+  emitLogs(provider, 5, 'json');
+  await provider.forceFlush();
+  await provider.shutdown();
+  const raw = await readTopic(s.logsTopic, { expected: 5 });
+  await s.agent.stop();
+  const records = raw.map((m) => JSON.parse(m.value.toString()) as LogRecord);
+  assert.equal(records.length, 5);
+  assert.ok(records.every((r) => r.service === 'search' && r.host === 'intake-host'));
+  assert.ok(records.some((r) => r.severity_text === 'ERROR'));
+});
+
+test('OTLP/HTTP protobuf metrics become metric points keyed service|host', async () => {
+  const s = await startIntake();
+  const reader = new PeriodicExportingMetricReader({ exporter: new ProtoMetricExporter({ url: `${s.url}/v1/metrics` }), exportIntervalMillis: 60_000 });
+  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'payments', 'host.name': 'pay-1' }), readers: [reader] });
+  const meter = provider.getMeter('otlp-test');
+  meter.createCounter('orders').add(7, { region: 'eu' });
+  meter.createHistogram('latency_ms').record(10);
+  meter.createHistogram('latency_ms').record(30);
+  meter.createGauge('queue_depth').record(4);
+  await provider.forceFlush();
+  await provider.shutdown();
+  const raw = await readTopic(s.metricsTopic, { idleMs: 1500, timeoutMs: 20_000 });
+  await s.agent.stop();
+  const points = raw.map((m) => JSON.parse(m.value.toString()) as MetricPoint);
+  const orders = points.find((p) => p.name === 'orders')!;
+  assert.equal(orders.kind, 'counter');
+  assert.equal(orders.value, 7);
+  assert.equal(orders.labels.region, 'eu');
+  assert.equal(points.find((p) => p.name === 'latency_ms')!.value, 20);
+  assert.equal(points.find((p) => p.name === 'latency_ms.count')!.value, 2);
+  assert.equal(points.find((p) => p.name === 'queue_depth')!.value, 4);
+  assert.equal(raw[0]!.key, 'payments|pay-1');
+});
+
+test('the intake refuses to bind beyond loopback without a token, and checks the token when it has one', async () => {
+  assert.throws(() => new OtlpSource({ host: '0.0.0.0', defaultHost: 'h' }), /bearer token/);
+  const s = await startIntake('s3cret', '0.0.0.0');
+  const body = JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'hello' }, timeUnixNano: '1700000000000000000', traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174' }] }] }] });
+  const denied = await fetch(`${s.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.equal(denied.status, 401);
+  const wrong = await fetch(`${s.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, body });
+  assert.equal(wrong.status, 401);
+  const ok = await fetch(`${s.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret' }, body });
+  assert.equal(ok.status, 200);
+  const bad = await fetch(`${s.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer s3cret' }, body: 'not protobuf \xff' });
+  assert.equal(bad.status, 400);
+  const raw = await readTopic(s.logsTopic, { expected: 1 });
+  await s.agent.stop();
+  const r = JSON.parse(raw[0]!.value.toString()) as LogRecord;
+  assert.equal(r.time, '2023-11-14T22:13:20.000Z');
+  assert.equal(r.trace_id, '5b8efff798038103d269b633813fc60c');
+  assert.equal(raw[0]!.headers.traceparent, '00-5b8efff798038103d269b633813fc60c-eee19b7ec3c1b174-01');
+  assert.equal(s.source.stats.unauthorized, 2);
+  assert.equal(s.source.stats.badRequests, 1);
+});
