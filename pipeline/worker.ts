@@ -125,7 +125,8 @@ interface Chunk {
   records: number;
   rows: Array<LogRow | MetricRow>;
   dead: DeadRecord[];
-  patterns: Map<string, PatternRow>;
+  /** Per (service, pattern): the delta row and its event-time bounds (epoch ms, formatted when landed). */
+  patterns: Map<string, { row: PatternRow; first: number; last: number }>;
   intentWritten: boolean;
   deadSent: boolean;
   patternsWritten: boolean;
@@ -310,6 +311,7 @@ export class Worker {
       if (next.has(key)) continue;
       // Revoked: whatever was not landed or committed is re-read by the new owner from the last commit.
       this.partitions.delete(key);
+      this.stats.pending -= st.chunk?.records ?? 0;
       (st.isLogs ? this.serviceWindows : this.metricWindows).delete(st.partition);
       this.log.info({ topic: st.topic, partition: st.partition, committed: st.committed }, 'Handed a revoked partition back.');
     }
@@ -480,15 +482,14 @@ export class Worker {
       kafka_offset: m.offset,
     } satisfies LogRow);
     const pkey = `${r.service}\u0000${match.patternId}`;
-    const seen = formatWindowTime(t);
     const p = c.patterns.get(pkey);
     if (p) {
-      p.count++;
-      p.template = match.template;
-      if (seen < p.first_seen) p.first_seen = seen;
-      if (seen > p.last_seen) p.last_seen = seen;
+      p.row.count++;
+      p.row.template = match.template;
+      if (t < p.first) p.first = t;
+      if (t > p.last) p.last = t;
     } else {
-      c.patterns.set(pkey, { pattern_id: match.patternId, service: r.service, template: match.template, first_seen: seen, last_seen: seen, count: 1 });
+      c.patterns.set(pkey, { row: { pattern_id: match.patternId, service: r.service, template: match.template, first_seen: '', last_seen: '', count: 1 }, first: t, last: t });
     }
     if (status !== 'on_time' && status !== 'late') this.tooLate(st, m, status);
   }
@@ -567,7 +568,8 @@ export class Worker {
     }
     c.deadSent = true;
     if (!c.patternsWritten && c.patterns.size > 0) {
-      await this.sink.insert('log_patterns', [...c.patterns.values()], `patterns/${st.key}/${range}`, keepAlive);
+      const rows = [...c.patterns.values()].map((p) => ({ ...p.row, first_seen: formatWindowTime(p.first), last_seen: formatWindowTime(p.last) }));
+      await this.sink.insert('log_patterns', rows, `patterns/${st.key}/${range}`, keepAlive);
       this.stats.patternRows += c.patterns.size;
     }
     c.patternsWritten = true;
