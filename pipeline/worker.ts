@@ -241,8 +241,14 @@ export class Worker {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    this.lastSnapshotAt = Date.now();
     this.timer = setInterval(() => void this.timerTick(), this.o.tickMs);
     this.timer.unref();
+  }
+
+  /** Patterns the miner holds (restored from its snapshot on start). */
+  get patterns(): number {
+    return this.miner.size;
   }
 
   /** Per assigned partition: the next offset to read, the last commit, and records not yet landed. */

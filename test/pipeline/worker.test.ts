@@ -287,3 +287,36 @@ test('two workers with rebalances in the middle (one joins, then the first leave
   const p = await store.query<{ n: string }>('SELECT sum(count) AS n FROM log_patterns');
   assert.equal(Number(p[0]!.n), logs.length + 4, 'pattern counts: every record once');
 });
+
+test('the pattern miner survives a restart: its snapshot is saved in pipeline_state and restored, with the same pattern ids', async () => {
+  const t = await topics('miner', 1);
+  const store = await freshStore();
+  const base = baseTime();
+  const first = makeLogs(500, { base, spanMs: 60_000 });
+  const w1 = await workerOn(t, store, { snapshotIntervalMs: 60_000 });
+  await w1.start();
+  await produce(t.logs, first);
+  try {
+    await drained(t, [w1]);
+  } finally {
+    await w1.stop();
+  }
+  const learned = w1.patterns;
+  assert.ok(learned >= 5, `${learned} patterns learned`);
+  const saved = await store.query<{ n: string }>("SELECT count() AS n FROM pipeline_state WHERE key = {k:String}", { k: `miner/${t.group}` });
+  assert.ok(Number(saved[0]!.n) >= 1, 'saved (on stop at the latest)');
+  const w2 = await workerOn(t, store);
+  await w2.start();
+  try {
+    assert.equal(w2.patterns, learned, 'restored before the first record');
+    // Records of known patterns get the ids the first worker gave them, and no new pattern rows.
+    await produce(t.logs, makeLogs(500, { base: base + 60_000, spanMs: 60_000 }));
+    await waitFor('the second batch to land', () => w2.stats.stored >= 500);
+  } finally {
+    await w2.stop();
+  }
+  const ids = await store.query<{ first: string; second: string }>(`
+    SELECT groupUniqArrayIf(pattern_id, kafka_offset < 500) AS first, groupUniqArrayIf(pattern_id, kafka_offset >= 500) AS second FROM logs`);
+  const before = new Set(ids[0]!.first as unknown as string[]);
+  for (const id of ids[0]!.second as unknown as string[]) assert.ok(before.has(id), `pattern ${id} was known before the restart`);
+});
