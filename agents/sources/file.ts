@@ -11,7 +11,8 @@ import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
 import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
-import { LineSplitter, type Encoding, type Line } from '../transforms/line-splitter.ts';
+import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
+import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
 
 export interface FileSourceOptions {
   /** Globs of files to read. */
@@ -37,6 +38,10 @@ export interface FileSourceOptions {
   encoding?: Encoding;
   /** Checkpoints of files gone for this long are forgotten. */
   checkpointExpireMs?: number;
+  /** Assemble multiline records (stack traces); off when false (the default here; the config turns it on). */
+  multiline?: Partial<MultilineOptions> | false;
+  /** Attributes added to every record of this source. */
+  attributes?: Record<string, string>;
   /** A rotated-away or deleted file is closed after it has not grown for this long. */
   rotateWaitMs?: number;
   /** Most lines in one batch. */
@@ -44,6 +49,14 @@ export interface FileSourceOptions {
 }
 
 const FINGERPRINT_BYTES = 64;
+
+/** A line, or a multiline record, with the byte range it came from. */
+interface Piece {
+  text: string;
+  start: number;
+  end: number;
+  attributes?: Record<string, string>;
+}
 
 interface Pending {
   generation: number;
@@ -63,6 +76,7 @@ interface Tracked {
   readOffset: number;
   acked: number;
   splitter: LineSplitter;
+  assembler?: MultilineAssembler;
   lastSize: number;
   lastMtime: number;
   pending: Pending[];
@@ -101,6 +115,7 @@ export class FileSource implements Source {
   /** Long and replaced lines of splitters already gone (closed files, truncations). */
   private readonly retired = { longLines: 0, replacedLines: 0 };
   private readonly readBuffer: Buffer;
+  private readonly hasAttributes: boolean;
   private readonly options: Required<Omit<FileSourceOptions, 'exclude'>> & { exclude: string[] };
   private readonly files = new Map<string, Tracked>(); // by dev:ino
   private readonly checkpoints: CheckpointStore;
@@ -123,6 +138,8 @@ export class FileSource implements Source {
         onLongLine: 'split' as const,
         encoding: 'auto' as Encoding,
         checkpointExpireMs: 7 * 24 * 3600 * 1000,
+        multiline: false as const,
+        attributes: {} as Record<string, string>,
         rotateWaitMs: 5000,
         maxBatchLines: 2000,
       },
@@ -130,6 +147,7 @@ export class FileSource implements Source {
     ) as FileSource['options'];
     this.checkpoints = new CheckpointStore(join(this.options.stateDir, `checkpoints-${name}.json`), this.options.checkpointExpireMs);
     this.readBuffer = Buffer.allocUnsafe(this.options.readBytes);
+    this.hasAttributes = Object.keys(this.options.attributes).length > 0;
   }
 
   get stats(): FileSourceStats {
@@ -231,6 +249,7 @@ export class FileSource implements Source {
       t.readOffset = t.acked = this.lastNewlineEnd(fd, st.size);
     }
     t.splitter = this.newSplitter(fd, t.readOffset);
+    t.assembler = this.newAssembler();
     t.lastSize = -1;
     this.files.set(`${st.dev}:${st.ino}`, t);
     this.ctx.log.debug({ path, offset: t.readOffset, resumed: resumed !== undefined }, 'Opened a file.');
@@ -285,6 +304,7 @@ export class FileSource implements Source {
       t.pending = [];
       this.retire(t.splitter);
       t.splitter = this.newSplitter(t.fd, 0);
+      t.assembler = this.newAssembler();
       const head = headOf(t.fd, size);
       t.headHash = head.hash;
       t.headLen = head.len;
@@ -304,12 +324,28 @@ export class FileSource implements Source {
       this.counts.bytesRead += n;
       const chunkStart = t.readOffset;
       t.readOffset += n;
-      await this.emitLines(t, t.splitter.push(buf.subarray(0, n), chunkStart));
+      await this.emitLines(t, this.assemble(t, t.splitter.push(buf.subarray(0, n), chunkStart), now));
     }
     // A rotated-away file that stopped growing will not get its last newline: ship the rest as a line.
-    if (this.running && t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs && t.splitter.pendingBytes > 0) {
-      await this.emitLines(t, t.splitter.flush());
+    if (this.running && t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs) {
+      const rest = this.assemble(t, t.splitter.flush(), now);
+      if (t.assembler) rest.push(...t.assembler.flush());
+      await this.emitLines(t, rest);
+    } else if (this.running && t.assembler) {
+      // A stack trace's last line cannot know it is the last: the timeout ends the record.
+      await this.emitLines(t, t.assembler.poll(now));
     }
+  }
+
+  private newAssembler(): MultilineAssembler | undefined {
+    return this.options.multiline === false ? undefined : new MultilineAssembler(this.options.multiline);
+  }
+
+  private assemble(t: Tracked, lines: Piece[], now: number): Piece[] {
+    if (!t.assembler || lines.length === 0) return lines;
+    const out: Piece[] = [];
+    for (const line of lines) for (const r of t.assembler.push(line, now)) out.push(r);
+    return out;
   }
 
   private newSplitter(fd: number, offset: number): LineSplitter {
@@ -321,7 +357,7 @@ export class FileSource implements Source {
     );
   }
 
-  private async emitLines(t: Tracked, lines: Line[]): Promise<void> {
+  private async emitLines(t: Tracked, lines: Piece[]): Promise<void> {
     if (lines.length === 0) return;
     const observedMs = Date.now();
     const fingerprint = fingerprintOf(t);
@@ -335,7 +371,7 @@ export class FileSource implements Source {
           service: this.options.service,
           host: this.options.host,
           observedMs,
-          attributes: line.attributes,
+          attributes: line.attributes ? { ...this.options.attributes, ...line.attributes } : this.hasAttributes ? { ...this.options.attributes } : undefined,
         }),
       }));
       this.counts.linesRead += slice.length;

@@ -205,3 +205,33 @@ test('start_at end skips what files already hold at start, but reads files creat
   assert.equal(records.filter((r) => r.body.startsWith('seq old')).length, 10);
   assert.ok(records.some((r) => r.body === 'half a line without newline finished'));
 });
+
+test('a Java stack trace arrives as one record, and the checkpoint never splits it', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  const trace = [
+    '2026-11-24 10:00:01,123 ERROR [main] c.e.Checkout - payment failed',
+    'java.lang.IllegalStateException: card declined',
+    '\tat com.example.Checkout.pay(Checkout.java:42)',
+    '\tat com.example.Checkout.main(Checkout.java:7)',
+    'Caused by: java.net.SocketTimeoutException: Read timed out',
+    '\tat java.base/java.net.SocketInputStream.read(SocketInputStream.java:168)',
+    '\t... 2 more',
+  ].join('\n');
+  writeSeq(path, 'j', 0, 3);
+  // The trace arrives in two writes, the second after the agent read the first.
+  const lines = trace.split('\n');
+  appendFileSync(path, lines.slice(0, 3).join('\n') + '\n');
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state'), multiline: { timeoutMs: 1000 } });
+  await sleep(400);
+  appendFileSync(path, lines.slice(3).join('\n') + '\n');
+  writeSeq(path, 'j', 3, 6);
+  const records = await readLogs(a.topic, 7);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { j: 6 }));
+  assert.equal(records.length, 7);
+  const r = records.find((x) => x.body.includes('payment failed'))!;
+  assert.equal(r.body, trace);
+  assert.equal(r.severity_text, 'ERROR');
+  assert.equal(r.time, '2026-11-24T10:00:01.123Z');
+});
