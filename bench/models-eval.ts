@@ -40,7 +40,7 @@ export function unfamiliarServices(): ServiceProfile[] {
     ...s,
     name: `${s.name}-v2`,
     hosts: s.hosts.map((h) => h.replace(s.name, `${s.name}-v2`)),
-    baseRate: s.baseRate * [0.3, 4, 0.5, 2, 8][i]!,
+    baseRate: s.baseRate * [0.02, 4, 0.5, 2, 8][i]!,
     errorShare: s.errorShare * [8, 3, 10, 1, 5][i]!,
     warnShare: s.warnShare * 2,
     latencyMedianMs: s.latencyMedianMs * [3, 0.5, 2, 1, 4][i]!,
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     s.windows++;
     if (f.anomaly) s.detectedWindows++;
   }
+  const missed: { series: string; kind: string; start: string; minutes: number; intensity: number }[] = [];
   for (const inc of incidents) {
     const s = stat(inc.kind);
     s.incidents++;
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
     if (hit) {
       s.detectedIncidents++;
       s.delays.push((hit.start - first) / WINDOW_MS);
+    } else {
+      missed.push({ series: inc.series, kind: inc.kind, start: new Date(inc.startMs).toISOString(), minutes: inc.durationMs / 60_000, intensity: Math.round(inc.intensity * 1000) / 1000 });
     }
   }
   const allDelays = [...kinds.values()].flatMap((s) => s.delays);
@@ -177,6 +180,7 @@ async function main(): Promise<void> {
       window_recall: (perModel.service!.tp + perModel.host!.tp) / Math.max(1, perModel.service!.tp + perModel.host!.tp + perModel.service!.fn + perModel.host!.fn),
       median_delay_windows: median(allDelays),
     },
+    missed_incidents: missed,
     seconds: (Date.now() - t0) / 1000,
   };
 

@@ -44,6 +44,10 @@ THRESHOLD_QUANTILE = 0.999
 # host at 80 % memory would alarm forever. Only baseline-relative features are read (models-eval's
 # run on unfamiliar services measures the difference).
 ABSOLUTE_FEATURES = {"error_ratio", "cpu_mean", "cpu_max", "memory_mean", "cpu_delta", "memory_z"}
+# Computed but left out because they swing with volume in quiet services (one error in a window of
+# twelve lines; which rare templates happened to appear), where the Poisson z-scores of the error and
+# warning counts say the same robustly.
+NOISY_FEATURES = {"error_ratio_delta", "warn_ratio_delta", "distinct_patterns_delta"}
 
 FAMILIES = {
     "service": {
@@ -126,7 +130,7 @@ def window_metrics(y, pred, kinds):
 def train_family(family, data_dir, out_dir):
     spec = FAMILIES[family]
     all_feats, meta, all_x = load(os.path.join(data_dir, f"{family}.csv"))
-    keep = [i for i, f in enumerate(all_feats) if f not in ABSOLUTE_FEATURES]
+    keep = [i for i, f in enumerate(all_feats) if f not in ABSOLUTE_FEATURES and f not in NOISY_FEATURES]
     feats = [all_feats[i] for i in keep]
     x = all_x[:, keep]
     sets = np.array([m["set"] for m in meta])

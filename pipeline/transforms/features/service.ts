@@ -6,27 +6,36 @@
 import { type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { RollingBaseline } from './baseline.ts';
 
-/** Feature names, in the order of the vector (and of every model manifest that reads them). */
+/**
+ * Feature names, in the order of the vector (and of every model manifest that reads them). Features
+ * built on counts are damped by how much evidence the window holds (pseudo-counts), so that a
+ * service writing ten lines a minute does not swing as wildly as one writing ten thousand.
+ */
 export const SERVICE_FEATURES = [
-  /** ln((rate + 0.01) / (baseline rate + 0.01)): drops, surges and silence. */
+  /** ln((count + 10) / (baseline rate x window seconds + 10)): drops, surges and silence. */
   'log_rate_ratio',
-  /** (errors + fatals) / count. */
+  /** (errors + fatals) / count (absolute; not read by the shipped model). */
   'error_ratio',
-  /** error_ratio minus its baseline median. */
+  /** (errors - baseline error ratio x count) / (count + 20): error ratio change, damped for small windows. */
   'error_ratio_delta',
-  /** Poisson z-score of the error count against baseline error ratio x count. */
+  /** Poisson z-score of the error count: (errors - expected) / sqrt(expected + 1), expected = baseline ratio x count. */
   'error_count_z',
-  /** warn ratio minus its baseline median. */
+  /** (warnings - baseline warn ratio x count) / (count + 20). */
   'warn_ratio_delta',
-  /** ln((p50 + 1) / (baseline p50 + 1)), 0 without latency data. */
-  'log_p50_ratio',
+  /** Poisson z-score of the warning count, as for errors. */
+  'warn_count_z',
+  /**
+   * Robust z of ln(p50 + 1) against the service's own history: (x - median) / spread, spread =
+   * max(1.4826 MAD, 0.05, a 1 ms step) x (1 + 4 / baseline windows); 0 without latency data.
+   */
+  'p50_z',
   /** Same for p95. */
-  'log_p95_ratio',
+  'p95_z',
   /** Same for p99. */
-  'log_p99_ratio',
+  'p99_z',
   /** ln(1 + patterns first seen in this window). */
   'log_new_patterns',
-  /** Distinct patterns minus the baseline median. */
+  /** (distinct patterns - baseline median) / sqrt(baseline median + 1). */
   'distinct_patterns_delta',
 ] as const;
 
@@ -46,12 +55,17 @@ export interface FeatureVector {
   warm: boolean;
 }
 
-const RATE_EPS = 0.01;
+/** Pseudo-counts: how many records a window needs before a count feature speaks fully. */
+const RATE_PSEUDO = 10;
+const RATIO_PSEUDO = 20;
+/** Latency z-scores never divide by less than this spread of ln(latency) (5 %). */
+const LATENCY_Z_FLOOR = 0.05;
 
 interface ServiceBaseline {
   rate: RollingBaseline;
   errorRatio: RollingBaseline;
   warnRatio: RollingBaseline;
+  /** ln(p + 1) of each window with latency data. */
   p50: RollingBaseline;
   p95: RollingBaseline;
   p99: RollingBaseline;
@@ -107,9 +121,9 @@ export class ServiceFeatures {
       b.warnRatio.push(row.count_warn / row.count);
     }
     if (row.latency_count > 0) {
-      b.p50.push(row.p50_ms);
-      b.p95.push(row.p95_ms);
-      b.p99.push(row.p99_ms);
+      b.p50.push(Math.log(row.p50_ms + 1));
+      b.p95.push(Math.log(row.p95_ms + 1));
+      b.p99.push(Math.log(row.p99_ms + 1));
     }
   }
 
@@ -147,25 +161,35 @@ function computeServiceFeatures(row: ServiceWindowRow, b: ServiceBaseline | unde
   const errorRatio = count > 0 ? errorsOf(row) / count : 0;
   const warnRatio = count > 0 ? row.count_warn / count : 0;
   const baseRate = b ? b.rate.median(row.rate) : row.rate;
+  // Medians, not means: an incident in the last hour must not raise what counts as normal. For a
+  // quiet service the median error ratio is 0, and the +1 in error_count_z keeps one error from alarming.
   const baseErr = b ? b.errorRatio.median(errorRatio) : errorRatio;
   const baseWarn = b ? b.warnRatio.median(warnRatio) : warnRatio;
   const expectedErrors = baseErr * count;
+  const expectedCount = baseRate * row.window_size_s;
   const lat = (value: number, base: RollingBaseline | undefined): number => {
-    if (row.latency_count === 0) return 0;
-    const m = base ? base.median(value) : value;
-    return Math.log((value + 1) / (m + 1));
+    if (row.latency_count === 0 || !base || base.size === 0) return 0;
+    const x = Math.log(value + 1);
+    const m = base.median(x);
+    // The spread never counts below a 1 ms step (latencies are often whole milliseconds) nor below
+    // LATENCY_Z_FLOOR, and is widened while the baseline is short (a MAD of five values is unsteady).
+    const step = Math.log(Math.exp(m) + 1) - m;
+    const spread = Math.max(1.4826 * base.mad(), LATENCY_Z_FLOOR, step) * (1 + 4 / base.size);
+    return (x - m) / spread;
   };
+  const baseDistinct = b ? b.distinct.median(row.distinct_patterns) : row.distinct_patterns;
   const values = [
-    Math.log((row.rate + RATE_EPS) / (baseRate + RATE_EPS)),
+    Math.log((count + RATE_PSEUDO) / (expectedCount + RATE_PSEUDO)),
     errorRatio,
-    count > 0 ? errorRatio - baseErr : 0,
+    (errorsOf(row) - expectedErrors) / (count + RATIO_PSEUDO),
     count > 0 ? (errorsOf(row) - expectedErrors) / Math.sqrt(expectedErrors + 1) : 0,
-    count > 0 ? warnRatio - baseWarn : 0,
+    (row.count_warn - baseWarn * count) / (count + RATIO_PSEUDO),
+    count > 0 ? (row.count_warn - baseWarn * count) / Math.sqrt(baseWarn * count + 1) : 0,
     lat(row.p50_ms, b?.p50),
     lat(row.p95_ms, b?.p95),
     lat(row.p99_ms, b?.p99),
     Math.log1p(row.new_patterns),
-    row.distinct_patterns - (b ? b.distinct.median(row.distinct_patterns) : row.distinct_patterns),
+    (row.distinct_patterns - baseDistinct) / Math.sqrt(baseDistinct + 1),
   ];
   return { values, warm: (b?.windows ?? 0) >= warmAfter };
 }

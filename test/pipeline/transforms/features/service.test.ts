@@ -23,19 +23,19 @@ test('a window like its baseline has features near zero and is warm after five w
   assert.equal(v.values.length, SERVICE_FEATURES.length);
   assert.equal(feature(v.values, 'log_rate_ratio'), 0);
   assert.equal(feature(v.values, 'error_ratio_delta'), 0);
-  assert.equal(feature(v.values, 'log_p95_ratio'), 0);
+  assert.equal(feature(v.values, 'p95_z'), 0);
   assert.equal(feature(v.values, 'log_new_patterns'), 0);
 });
 
 test('each kind of change moves its own feature', () => {
   const cases: [Partial<ServiceWindowRow>, (typeof SERVICE_FEATURES)[number], (x: number) => boolean][] = [
     [{ count: 60, count_info: 59, count_error: 1, rate: 1 }, 'log_rate_ratio', (x) => x < -2],
-    [{ count: 0, count_info: 0, count_warn: 0, count_error: 0, rate: 0, latency_count: 0 }, 'log_rate_ratio', (x) => x < -6],
+    [{ count: 0, count_info: 0, count_warn: 0, count_error: 0, rate: 0, latency_count: 0 }, 'log_rate_ratio', (x) => x < -4],
     [{ count_info: 450, count_error: 150 }, 'error_ratio_delta', (x) => x > 0.2],
     [{ count_info: 450, count_error: 150 }, 'error_count_z', (x) => x > 20],
-    [{ p50_ms: 150, p95_ms: 400 }, 'log_p95_ratio', (x) => x > 1.4],
+    [{ p50_ms: 150, p95_ms: 400 }, 'p95_z', (x) => x > 10],
     [{ new_patterns: 2, distinct_patterns: 8 }, 'log_new_patterns', (x) => x > 1],
-    [{ new_patterns: 2, distinct_patterns: 8 }, 'distinct_patterns_delta', (x) => x === 2],
+    [{ new_patterns: 2, distinct_patterns: 8 }, 'distinct_patterns_delta', (x) => Math.abs(x - 2 / Math.sqrt(7)) < 1e-12],
   ];
   for (const [over, name, ok] of cases) {
     const f = new ServiceFeatures();
