@@ -17,6 +17,8 @@ export interface AgentOptions {
   sources: Source[];
   /** Overrides the default record builder (parsers and redaction). */
   toRecord?: (line: RawLine) => LogRecord;
+  /** Counters shared with record builders made outside (per-source parsers). */
+  counters?: BuiltCounters;
   /** Parser, time zone and redaction settings of the default record builder. */
   builder?: RecordBuilderOptions;
   /** The agent's own counters as metric points; `false` switches them off. */
@@ -34,7 +36,7 @@ function snake(name: string): string {
 
 export class Agent {
   readonly sink: KafkaSink;
-  readonly counters: BuiltCounters = newCounters();
+  readonly counters: BuiltCounters;
   private readonly log: Logger = log('agent');
   private readonly toRecord: (line: RawLine) => LogRecord;
   private readonly redact: (record: LogRecord) => LogRecord;
@@ -44,6 +46,7 @@ export class Agent {
   selfMetricsSkipped = 0;
 
   constructor(private readonly o: AgentOptions) {
+    this.counters = o.counters ?? newCounters();
     this.sink = new KafkaSink(o.sink, log('agent.kafka'));
     this.toRecord = o.toRecord ?? createRecordBuilder(this.counters, o.builder);
     this.redact = createRedact(this.counters, o.builder);

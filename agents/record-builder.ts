@@ -31,6 +31,8 @@ export interface RecordBuilderOptions {
   /** Redaction settings; `false` switches redaction off entirely. */
   redaction?: RedactorOptions | false;
   inference?: SeverityInferenceOptions;
+  /** Resource attributes put on every record (deployment.environment, cloud.region, ...). */
+  resource?: Record<string, string>;
 }
 
 export function newCounters(): BuiltCounters {
@@ -59,6 +61,7 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
   const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
   const timeZone = options.timeZone ?? 'UTC';
+  const resource = options.resource ?? {};
   return (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
     const attributes = line.attributes ? { ...f.attributes, ...line.attributes } : f.attributes;
@@ -73,7 +76,7 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
       severity_number: f.severityNumber ?? 0,
       body: f.body,
       attributes,
-      resource: {},
+      resource: { ...resource },
       trace_id: f.traceId ?? '',
       span_id: f.spanId ?? '',
       origin: line.origin,

@@ -35,6 +35,8 @@ export interface KafkaSinkOptions {
   maxBufferedBytes?: number;
   /** A record whose JSON is larger than this has its body truncated (marked and counted), so Kafka never refuses it. */
   maxRecordBytes?: number;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Optional disk buffer: folder and bound in bytes. */
   diskBuffer?: { dir: string; maxBytes: number; segmentBytes?: number };
 }
@@ -88,7 +90,7 @@ export class KafkaSink {
     sent: 0, batches: 0, retries: 0, buffered: 0, bufferedBytes: 0, diskBuffered: 0, diskBufferedBytes: 0, spilled: 0,
     backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0,
   };
-  private readonly o: Required<Omit<KafkaSinkOptions, 'diskBuffer'>> & Pick<KafkaSinkOptions, 'diskBuffer'>;
+  private readonly o: Required<Omit<KafkaSinkOptions, 'diskBuffer' | 'ssl' | 'sasl'>> & Pick<KafkaSinkOptions, 'diskBuffer' | 'ssl' | 'sasl'>;
   private producer?: Producer;
   private readonly queue: Queued[] = [];
   private disk?: DiskBuffer;
@@ -128,7 +130,13 @@ export class KafkaSink {
       this.disk = new DiskBuffer(this.o.diskBuffer, this.log);
       this.refreshDiskStats();
     }
-    const kafka = createKafka({ brokers: this.o.brokers, clientId: this.o.clientId, retries: 5 });
+    const kafka = createKafka({
+      brokers: this.o.brokers,
+      clientId: this.o.clientId,
+      retries: 5,
+      ...(this.o.ssl ? { ssl: true } : {}),
+      ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}),
+    });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.sender = this.run();
   }

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
-import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
+import { type AgentEvent, type RawLine, type Source, type SourceContext } from '../source.ts';
+import { type LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
 import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
@@ -42,6 +43,8 @@ export interface FileSourceOptions {
   multiline?: Partial<MultilineOptions> | false;
   /** Attributes added to every record of this source. */
   attributes?: Record<string, string>;
+  /** This source's own record builder (its parser and time zone); the agent's when unset. */
+  toRecord?: (line: RawLine) => LogRecord;
   /** A rotated-away or deleted file is closed after it has not grown for this long. */
   rotateWaitMs?: number;
   /** Most lines in one batch. */
@@ -116,7 +119,7 @@ export class FileSource implements Source {
   private readonly retired = { longLines: 0, replacedLines: 0 };
   private readonly readBuffer: Buffer;
   private readonly hasAttributes: boolean;
-  private readonly options: Required<Omit<FileSourceOptions, 'exclude'>> & { exclude: string[] };
+  private readonly options: Required<Omit<FileSourceOptions, 'exclude' | 'toRecord'>> & Pick<FileSourceOptions, 'toRecord'> & { exclude: string[] };
   private readonly files = new Map<string, Tracked>(); // by dev:ino
   private readonly checkpoints: CheckpointStore;
   private ctx!: SourceContext;
@@ -361,11 +364,12 @@ export class FileSource implements Source {
     if (lines.length === 0) return;
     const observedMs = Date.now();
     const fingerprint = fingerprintOf(t);
+    const toRecord = this.options.toRecord ?? this.ctx.toRecord;
     for (let i = 0; i < lines.length; i += this.options.maxBatchLines) {
       const slice = lines.slice(i, i + this.options.maxBatchLines);
       const events: AgentEvent[] = slice.map((line) => ({
         type: 'log',
-        record: this.ctx.toRecord({
+        record: toRecord({
           text: line.text,
           origin: { kind: 'file', path: t.path, fingerprint, offset: line.start },
           service: this.options.service,

@@ -13,8 +13,16 @@ export interface HostMetricsOptions {
   service: string;
   host: string;
   intervalMs?: number;
-  /** Folder to read instead of /proc (tests). */
+  /** Folder to read instead of /proc (a container may mount the host's elsewhere). */
   procDir?: string;
+  /** Which groups to send: cpu, memory, load, disk, network (all by default). */
+  collectors?: string[];
+}
+
+const GROUP: Array<[RegExp, string]> = [[/^system\.cpu\.load_average/, 'load'], [/^system\.cpu\./, 'cpu'], [/^system\.memory\./, 'memory'], [/^system\.disk\./, 'disk'], [/^system\.network\./, 'network']];
+
+function groupOf(name: string): string {
+  return GROUP.find(([re]) => re.test(name))?.[1] ?? 'other';
 }
 
 interface Sample {
@@ -105,7 +113,8 @@ export class HostMetricsSource implements Source {
       this.tick = (async () => {
         try {
           const cur = readSample(proc);
-          const points = hostPoints(this.prev!, cur, proc, this.o.service, this.o.host);
+          const wanted = this.o.collectors;
+          const points = hostPoints(this.prev!, cur, proc, this.o.service, this.o.host).filter((p) => !wanted || wanted.includes(groupOf(p.name)));
           this.prev = cur;
           this.stats.samples++;
           this.stats.points += points.length;

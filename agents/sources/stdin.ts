@@ -1,12 +1,15 @@
 /** stdin source: `some-service | tributary agent --service some-service`; ends when stdin closes. */
 import { createInterface } from 'node:readline';
-import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
+import { type AgentEvent, type RawLine, type Source, type SourceContext } from '../source.ts';
+import { type LogRecord } from '../../core/contracts/records.ts';
 
 export interface StdinSourceOptions {
   service: string;
   host: string;
   maxBatchLines?: number;
   input?: NodeJS.ReadableStream;
+  /** This source's own record builder (its parser); the agent's when unset. */
+  toRecord?: (line: RawLine) => LogRecord;
 }
 
 export class StdinSource implements Source {
@@ -35,7 +38,7 @@ export class StdinSource implements Source {
         if (this.stopped) break;
         events.push({
           type: 'log',
-          record: ctx.toRecord({ text, origin: { kind: 'stdin', offset: this.lines++ }, service: this.o.service, host: this.o.host, observedMs: Date.now() }),
+          record: (this.o.toRecord ?? ctx.toRecord)({ text, origin: { kind: 'stdin', offset: this.lines++ }, service: this.o.service, host: this.o.host, observedMs: Date.now() }),
         });
         if (events.length >= max) await flush();
         else timer ??= setTimeout(() => void flush(), 50);

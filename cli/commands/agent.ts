@@ -1,32 +1,47 @@
-/** `tributary agent`: ship files (or stdin) into Kafka until stopped. */
+/** `tributary agent`: ship files, stdin, OTLP pushes and host metrics into Kafka until stopped. */
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { type Command } from '../command.ts';
-import { Agent } from '../../agents/agent.ts';
-import { DEFAULT_HOST } from '../../agents/record-builder.ts';
-import { FileSource } from '../../agents/sources/file.ts';
-import { StdinSource } from '../../agents/sources/stdin.ts';
-import { type Source } from '../../agents/source.ts';
+import { type AgentConfig, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
+import { agentFromConfig } from '../../agents/from-config.ts';
 import { TributaryError } from '../../core/errors.ts';
-import { defaultBrokers, stateDir } from '../../core/paths.ts';
+import { log } from '../../core/log.ts';
 
-const help = `Usage: tributary agent --tail '<glob>' --service <name> [options]
+const help = `Usage: tributary agent --config <file.yaml> [--check]
+       tributary agent --tail '<glob>' --service <name> [--brokers host:port] [options]
        some-service | tributary agent --service <name>
 
-Ships log lines into Kafka (logs.v1) with acks=all through the idempotent producer. A file's
-checkpoint moves only after Kafka acknowledged every line before it; SIGTERM or Ctrl-C flushes and
-checkpoints, and a restart resumes exactly there.
+Ships log lines, OTLP pushes and host metrics into Kafka (logs.v1, metrics.v1) with acks=all
+through the idempotent producer. A file's checkpoint moves only after Kafka acknowledged every line
+before it; SIGTERM or Ctrl-C flushes and checkpoints, and a restart resumes exactly there.
+The configuration reference is agents/README.md; a complete example is agents/example-config.yaml.
 
 Options:
-  --tail <glob>          files to ship (repeatable); without it, lines are read from stdin
+  --config <file>        YAML configuration (every setting); the flags below are the quick start
+  --check                validate the configuration, print what would run, and exit (0 = valid)
+  --tail <glob>          files to ship (repeatable); without it and --config, lines are read from stdin
   --exclude <glob>       files to leave alone (repeatable)
-  --service <name>       service name of the records (default: the file's base name, or "stdin")
+  --service <name>       service name of the records
   --host <name>          host name of the records (default: this machine's name)
   --brokers <list>       Kafka brokers, host:port,... (default: TRIBUTARY_BROKERS or 127.0.0.1:9092)
+  --parser <name>        auto (default), json, logfmt, combined, syslog or plain
   --start-at <where>     beginning (default) or end, for files never seen before
   --state-dir <dir>      where checkpoints live (default: $TRIBUTARY_HOME/agent)
   --compression <c>      lz4 (default), gzip or none
+  --otlp <host:port>     also run the OTLP/HTTP intake (e.g. 127.0.0.1:4318)
+  --host-metrics         also send this host's CPU, memory, load, disk and network metrics
+  --logs-topic <t>       topic for log records (default logs.v1)
+  --metrics-topic <t>    topic for metric points (default metrics.v1)
 `;
+
+function describe(cfg: AgentConfig): string {
+  const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}`];
+  for (const [name, s] of Object.entries(cfg.sources)) {
+    const what = s.type === 'file' ? s.include.join(' ') : s.type === 'otlp' ? s.listen : s.type === 'host_metrics' ? `every ${s.interval_ms} ms` : 'standard input';
+    lines.push(`source ${name} (${s.type}): ${what}`);
+  }
+  lines.push(`state: ${cfg.state_dir}  disk buffer: ${cfg.buffer.disk.enabled ? `${cfg.buffer.disk.path} (${cfg.buffer.disk.max_bytes} bytes)` : 'off'}`);
+  return lines.join('\n');
+}
 
 const command: Command = {
   name: 'agent',
@@ -36,43 +51,76 @@ const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
+        config: { type: 'string' },
+        check: { type: 'boolean', default: false },
         tail: { type: 'string', multiple: true },
         exclude: { type: 'string', multiple: true },
         service: { type: 'string' },
         host: { type: 'string' },
         brokers: { type: 'string' },
-        'start-at': { type: 'string', default: 'beginning' },
+        parser: { type: 'string' },
+        'start-at': { type: 'string' },
         'state-dir': { type: 'string' },
-        compression: { type: 'string', default: 'lz4' },
+        compression: { type: 'string' },
+        otlp: { type: 'string' },
+        'host-metrics': { type: 'boolean', default: false },
+        'logs-topic': { type: 'string' },
+        'metrics-topic': { type: 'string' },
       },
     });
-    const startAt = values['start-at'];
-    if (startAt !== 'beginning' && startAt !== 'end') throw new TributaryError('USAGE', `--start-at must be beginning or end, not ${startAt}`);
-    const compression = values.compression;
-    if (compression !== 'lz4' && compression !== 'gzip' && compression !== 'none') throw new TributaryError('USAGE', `--compression must be lz4, gzip or none, not ${compression}`);
-    const brokers = values.brokers ? values.brokers.split(',') : defaultBrokers();
-    const host = values.host ?? DEFAULT_HOST;
-    const sources: Source[] = [];
-    if (values.tail?.length) {
-      sources.push(
-        new FileSource('files', {
-          include: values.tail,
-          exclude: values.exclude ?? [],
-          service: values.service ?? 'unknown',
-          host,
-          startAt,
-          stateDir: values['state-dir'] ?? join(stateDir(), 'agent'),
-        }),
-      );
-    } else {
-      sources.push(new StdinSource({ service: values.service ?? 'stdin', host }));
+    let cfg: AgentConfig;
+    try {
+      if (values.config) {
+        cfg = loadAgentConfig(values.config);
+      } else {
+        const stdin = !values.tail?.length && !values.otlp && !values['host-metrics'];
+        cfg = configFromFlags({ tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'] });
+        for (const s of Object.values(cfg.sources)) {
+          if (s.type !== 'file') continue;
+          if (values.exclude) s.exclude = values.exclude;
+          if (values['start-at']) {
+            if (values['start-at'] !== 'beginning' && values['start-at'] !== 'end') throw new TributaryError('USAGE', `--start-at must be beginning or end, not ${values['start-at']}`);
+            s.start_at = values['start-at'];
+          }
+        }
+        if (values.host) cfg.host.name = values.host;
+        if (values.compression) {
+          const c = values.compression;
+          if (c !== 'lz4' && c !== 'gzip' && c !== 'none') throw new TributaryError('USAGE', `--compression must be lz4, gzip or none, not ${c}`);
+          cfg.kafka.compression = c;
+        }
+        if (values.otlp) cfg.sources.otlp = { type: 'otlp', listen: values.otlp, max_body_bytes: 4 * 1024 * 1024 };
+        if (values['host-metrics']) cfg.sources.host = { type: 'host_metrics', interval_ms: 10_000, collectors: ['cpu', 'memory', 'load', 'disk', 'network'], proc_path: '/proc' };
+        if (values['logs-topic']) cfg.kafka.topics.logs = values['logs-topic'];
+        if (values['metrics-topic']) cfg.kafka.topics.metrics = values['metrics-topic'];
+      }
+    } catch (err) {
+      if (values.check && err instanceof TributaryError) {
+        process.stderr.write(`${err.message}\n`);
+        return 1;
+      }
+      throw err;
     }
-    const agent = new Agent({ sink: { brokers, compression }, sources });
+    // Building the agent checks what the schema cannot (a token for a non-loopback intake).
+    const agent = agentFromConfig(cfg);
+    if (values.check) {
+      process.stdout.write(`The agent configuration is valid.\n${describe(cfg)}\n`);
+      return 0;
+    }
     await agent.start();
-    const stop = () => void agent.stop().then(() => process.exit(0));
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    if (!values.tail?.length) {
+    const finiteOnly = agent.sources.every((s) => s.done !== undefined);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        log('agent').warn({ signal }, 'A second signal: leaving without waiting for Kafka; unacknowledged lines are read again at the next start.');
+        process.exit(1);
+      }
+      stopping = true;
+      void agent.stop().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    if (finiteOnly) {
       await agent.finished();
       await agent.stop();
       return 0;
