@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRecordBuilder, isoOf, newCounters } from '../../agents/record-builder.ts';
+import { type RawLine } from '../../agents/source.ts';
+
+const line = (text: string): RawLine => ({ text, origin: { kind: 'file', path: '/x.log', offset: 0 }, service: 'svc', host: 'h', observedMs: Date.parse('2026-11-24T12:00:00Z') });
+
+test('a pino JSON line becomes a record with its time, severity, message and attributes', () => {
+  const build = createRecordBuilder();
+  const r = build(line('{"level":50,"time":1795560000123,"msg":"boom","orderId":7,"service":"pay"}'));
+  assert.equal(r.body, 'boom');
+  assert.equal(r.severity_number, 17);
+  assert.equal(r.time, '2026-11-24T22:40:00.123Z');
+  assert.equal(r.service, 'pay');
+  assert.equal(r.attributes.orderId, '7');
+});
+
+test('a line no parser matches is kept whole, with the observed time', () => {
+  const r = createRecordBuilder()(line('just some words'));
+  assert.equal(r.body, 'just some words');
+  assert.equal(r.time, '2026-11-24T12:00:00.000Z');
+  assert.equal(r.severity_number, 0);
+});
+
+test('redaction runs before the record leaves, and is counted per rule', () => {
+  const counters = newCounters();
+  const r = createRecordBuilder(counters)(line('level=info msg="login" password=hunter2 url=https://bob:pw@example.com/'));
+  assert.ok(!JSON.stringify(r).includes('hunter2'));
+  assert.ok(!JSON.stringify(r).includes('bob:pw'));
+  assert.ok(Object.values(counters.redactions).reduce((a, b) => a + b, 0) >= 2);
+  const off = createRecordBuilder(newCounters(), { redaction: false })(line('password=hunter2'));
+  assert.ok(off.body.includes('hunter2'));
+});
+
+test('the configured parser and time zone apply', () => {
+  const build = createRecordBuilder(newCounters(), { parser: { type: 'regex', pattern: '^(?<time>\\S+ \\S+) (?<level>\\w+) (?<msg>.*)$' }, timeZone: 'Europe/Berlin' });
+  const r = build(line('2026-11-24 10:00:00 WARN disk almost full'));
+  assert.equal(r.time, '2026-11-24T09:00:00.000Z');
+  assert.equal(r.severity_text, 'WARN');
+  assert.equal(r.body, 'disk almost full');
+});
+
+test('microseconds survive into the record time', () => {
+  assert.equal(isoOf(1700000000123.456), '2023-11-14T22:13:20.123456Z');
+});
