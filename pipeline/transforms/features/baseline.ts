@@ -7,6 +7,9 @@
 export class RollingBaseline {
   private readonly values: number[] = [];
   private next = 0;
+  // Summaries are read several times per window and change only on push: computed once, then kept.
+  private cachedMedian: number | undefined;
+  private cachedMad: number | undefined;
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new RangeError(`baseline capacity must be >= 1, got ${capacity}`);
@@ -18,6 +21,8 @@ export class RollingBaseline {
 
   push(value: number): void {
     if (!Number.isFinite(value)) return;
+    this.cachedMedian = undefined;
+    this.cachedMad = undefined;
     if (this.values.length < this.capacity) this.values.push(value);
     else this.values[this.next] = value;
     this.next = (this.next + 1) % this.capacity;
@@ -26,14 +31,18 @@ export class RollingBaseline {
   /** Median of the values held; `fallback` when empty. */
   median(fallback: number): number {
     if (this.values.length === 0) return fallback;
-    return medianOf([...this.values]);
+    this.cachedMedian ??= medianOf([...this.values]);
+    return this.cachedMedian;
   }
 
   /** Median absolute deviation around the median; 0 when fewer than two values. */
   mad(): number {
     if (this.values.length < 2) return 0;
-    const m = medianOf([...this.values]);
-    return medianOf(this.values.map((v) => Math.abs(v - m)));
+    if (this.cachedMad === undefined) {
+      const m = this.median(0);
+      this.cachedMad = medianOf(this.values.map((v) => Math.abs(v - m)));
+    }
+    return this.cachedMad;
   }
 
   /** The values, oldest first, for snapshots. */
