@@ -29,8 +29,8 @@ interface Report {
   progress: Array<{ topic: string; partition: number; next: number; pending: number }>;
 }
 
-function spawnWorker(options: object, storePath: string): { child: ChildProcess; last: () => Report | undefined; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/worker-process.ts'), JSON.stringify(options), storePath], {
+function spawnWorker(options: object, storePath: string, crashAfter = ''): { child: ChildProcess; last: () => Report | undefined; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/worker-process.ts'), JSON.stringify(options), storePath, crashAfter], {
     cwd: root,
     env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -56,24 +56,28 @@ test('kill -9 of a worker mid-stream, twice, then a restart: exactly the produce
   const base = baseTime();
   const logs = makeLogs(30_000, { base, spanMs: 8 * 60_000 });
   const metrics = makeMetrics(900, { base, spanMs: 8 * 60_000 });
-  await produce(logsTopic, logs, { chunk: 5000 });
   await produce(metricsTopic, metrics);
   const closeAt = base + 30 * 60_000;
-  await produce(logsTopic, closingRecords(3, closeAt));
   await produce(metricsTopic, [{ partition: 0, value: JSON.stringify({ v: 1, time: new Date(closeAt).toISOString(), service: 'zz-tick', host: 'h', name: 'tick', kind: 'gauge', value: 0 }) }]);
-  const ends = await endOffsets(logsTopic);
+  // Logs arrive while the workers run, in small sends, so raw batches end wherever a fetch ends: a
+  // replay then cuts its batches elsewhere, which is what the intents must make harmless.
+  const producing = produce(logsTopic, logs, { chunk: 300, overMs: 25_000 }).then(() => produce(logsTopic, closingRecords(3, closeAt)));
   const options = {
     brokers, groupId: `g-crash-${Date.now()}`, logsTopic, metricsTopic, dlqTopic,
     batchMaxRows: 700, batchMaxWaitMs: 100, tickMs: 200, statsIntervalMs: 1000, snapshotIntervalMs: 1000,
   };
   try {
-    // Two crashes at different points of the stream.
-    for (const killAt of [6000, 9000]) {
-      const w = spawnWorker(options, storePath);
-      await waitFor(`the worker to land ${killAt} records`, () => (w.last()?.stats.stored ?? 0) >= killAt, 120_000, 20);
-      w.child.kill('SIGKILL');
-      assert.equal(await w.exited, null, 'killed, not exited');
-    }
+    // First crash: right after a batch's pattern deltas landed and before its raw rows did.
+    const first = spawnWorker(options, storePath, 'log_patterns:6');
+    assert.equal(await first.exited, null, 'killed itself, not exited');
+    assert.ok((first.last()?.stats.stored ?? 0) > 0, 'the first worker had landed some batches');
+    // Second crash: an outside kill -9 somewhere later in the stream.
+    const second = spawnWorker(options, storePath);
+    await waitFor('the second worker to land 4000 records', () => (second.last()?.stats.stored ?? 0) >= 4000, 120_000, 20);
+    second.child.kill('SIGKILL');
+    assert.equal(await second.exited, null, 'killed, not exited');
+    await producing;
+    const ends = await endOffsets(logsTopic);
     const w = spawnWorker(options, storePath);
     await waitFor('the last worker to read everything and land it', () => {
       const r = w.last();
