@@ -189,6 +189,8 @@ test('late records: counted into their closed window, which is re-emitted with v
     assert.equal(Number((await row())!.count), 11);
     assert.equal(Number((await row())!.late_count), 1);
     await produce(t.logs, [rec(100_000, 'moves the watermark past retention')]);
+    // The watermark moves on a tick after that record was read; only then is the next one too late.
+    await waitFor('the watermark record to be read', () => worker.stats.consumed >= 13, 30_000, 50);
     await sleep(1000);
     await produce(t.logs, [rec(3_000, 'too late')]);
     await waitFor('the too-late record to be handled', () => worker.stats.tooLate === 1, 30_000);
