@@ -40,9 +40,13 @@ export function newCounters(): BuiltCounters {
 }
 
 /** Epoch ms (a fraction keeps microseconds) as RFC 3339 UTC with up to six fractional digits. */
+let lastWhole = NaN;
+let lastIso = '';
+
 export function isoOf(ms: number): string {
   const whole = Math.floor(ms);
-  const iso = new Date(whole).toISOString();
+  // Lines of one read share their observed time, and logs come in time order: one cached value saves most formatting.
+  const iso = whole === lastWhole ? lastIso : ((lastWhole = whole), (lastIso = new Date(whole).toISOString()));
   const micros = Math.round((ms - whole) * 1000);
   if (micros <= 0 || micros >= 1000) return iso;
   return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;

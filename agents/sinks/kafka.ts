@@ -76,7 +76,8 @@ function newTraceparent(): string {
 }
 
 interface Queued {
-  batch: EventBatch;
+  /** Only the batch's callback is kept: the events themselves are garbage once serialized. */
+  onDelivered?: () => void;
   messages: WireMessage[];
   bytes: number;
   /** Messages of this batch not yet handed to a produce request. */
@@ -116,7 +117,7 @@ export class KafkaSink {
         batchMaxEvents: 5000,
         batchMaxBytes: 900 * 1024,
         lingerMs: 20,
-        maxBufferedEvents: 100_000,
+        maxBufferedEvents: 20_000,
         maxBufferedBytes: 64 * 1024 * 1024,
         maxRecordBytes: 900 * 1024,
       },
@@ -150,8 +151,8 @@ export class KafkaSink {
       batch.onDelivered?.();
       return;
     }
-    const tp = newTraceparent();
-    const messages = batch.events.map((e) => this.toWire(e, tp));
+    const headers = { [HEADERS.traceparent]: newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
+    const messages = batch.events.map((e) => this.toWire(e, headers));
     let bytes = 0;
     for (const m of messages) bytes += m.value.length + m.key.length;
     for (;;) {
@@ -177,7 +178,7 @@ export class KafkaSink {
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.queue.push({ batch, messages, bytes, next: 0, acked: 0 });
+    this.queue.push({ onDelivered: batch.onDelivered, messages, bytes, next: 0, acked: 0 });
     this.stats.buffered += messages.length;
     this.stats.bufferedBytes += bytes;
     this.wakeSender?.();
@@ -200,7 +201,7 @@ export class KafkaSink {
       // What is still in memory must reach disk before we go.
       for (const q of this.queue.splice(0)) {
         const rest = q.messages.slice(q.next);
-        if (rest.length && this.disk.append(rest)) q.batch.onDelivered?.();
+        if (rest.length && this.disk.append(rest)) q.onDelivered?.();
       }
     } else {
       await this.flush();
@@ -222,11 +223,12 @@ export class KafkaSink {
 
   private countedCorrupt = 0;
 
-  private toWire(e: AgentEvent, tp: string): WireMessage {
-    const headers = { [HEADERS.traceparent]: tp, [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
+  private toWire(e: AgentEvent, batchHeaders: Record<string, string>): WireMessage {
+    let headers = batchHeaders;
     if (e.type === 'log') {
       const r = e.record;
-      if (r.trace_id && r.span_id) headers[HEADERS.traceparent] = `00-${r.trace_id}-${r.span_id}-01`;
+      // A record that carries its own trace continues that trace; the others share the batch's.
+      if (r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
       let value = JSON.stringify(r);
       if (value.length > this.o.maxRecordBytes) value = this.truncate(r, value.length);
       return { topic: 'logs', key: logKey(r), value, timestamp: String(Date.parse(r.time) || Date.now()), headers };
@@ -368,7 +370,7 @@ export class KafkaSink {
 
   private settleFront(): void {
     while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.messages.length) {
-      this.queue.shift()!.batch.onDelivered?.();
+      this.queue.shift()!.onDelivered?.();
     }
     for (const w of this.roomWaiters.splice(0)) w();
   }
