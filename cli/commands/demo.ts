@@ -75,7 +75,8 @@ const command: Command = {
       args: argv,
       options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '3' }, seconds: { type: 'string', default: '20' }, seed: { type: 'string' }, ...STORE_OPTIONS },
     });
-    process.env.TRIBUTARY_LOG_LEVEL ??= 'warn';
+    // The progress lines are the demo's output; the pipeline's own logs would bury them.
+    process.env.TRIBUTARY_LOG_LEVEL ??= 'error';
     const out = (s: string) => process.stdout.write(s + '\n');
     const started = Date.now();
     const tty = process.stdout.isTTY === true;
@@ -146,7 +147,7 @@ const command: Command = {
         lagPending = true;
         void worker.lag().then((l) => (lag = l), () => undefined).finally(() => (lagPending = false));
       }
-      const line = `  ${((now - started) / 1000).toFixed(0).padStart(4)} s  written ${fmt(written).padStart(7)} lines | shipped ${fmt(sent).padStart(7)} (${fmt(rate).padStart(6)}/s) | consumer lag ${fmt(lag).padStart(6)} | rows stored ${fmt(worker.stats.stored).padStart(7)}`;
+      const line = `  ${((now - started) / 1000).toFixed(0).padStart(4)} s  written ${fmt(written).padStart(7)} lines | shipped ${fmt(sent).padStart(7)} records (${fmt(rate).padStart(6)}/s) | consumer lag ${fmt(lag).padStart(6)} | rows stored ${fmt(worker.stats.stored).padStart(7)}`;
       if (tty) process.stdout.write(`\r${line}`);
       else out(line);
     };

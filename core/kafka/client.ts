@@ -64,6 +64,8 @@ export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig['
 
 export function createKafka(options: ClientOptions): KafkaClient {
   registerCodecs();
+  // Every producer here keys its records; the partitioner change kafkajs warns about does not apply.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
