@@ -8,9 +8,10 @@
  * Exactly-once landing, in short (the README has the long form):
  * - Raw batches are cut by rows (`batchMaxRows`) and by the fetch (`batchMaxWaitMs`, `batchMinBytes`);
  *   each insert's deduplication token is `topic/partition/first-last`, patterns use `patterns/...`.
- *   Before a batch's inserts the worker writes its range to `pipeline_state` (an intent). A worker
- *   that takes the partition over after a crash cuts its first batch at that same range, so it sends
- *   the same tokens and ClickHouse drops whatever had already landed.
+ *   Before a batch's inserts the worker writes its range to `pipeline_state` (an intent), inside the
+ *   batch handler; the inserts then run in the background, one batch per partition at a time. A
+ *   worker that takes the partition over after a crash or a rebalance cuts its first batch at that
+ *   same range, so it sends the same tokens and ClickHouse drops whichever insert comes second.
  * - Records at or below the last landed offset are replayed into the miner and the windows only
  *   (rebuilding the windows that were still open), never stored twice.
  * - Window rows are keyed (series, size, start) with version = records included, in ReplacingMergeTree
@@ -144,6 +145,9 @@ interface PartitionState {
   /** The range end of a batch that may have half-landed before: the first batch is cut there. */
   forcedEnd?: number;
   chunk?: Chunk;
+  /** The batch being landed in the background (its intent is already written), and its landing. */
+  inflight?: Chunk;
+  landing?: Promise<void>;
   /** Offset last committed (the next one to read), -1 before the first commit. */
   committed: number;
   highWatermark: number;
@@ -254,7 +258,7 @@ export class Worker {
   /** Per assigned partition: the next offset to read, the last commit, and records not yet landed. */
   progress(): Array<{ topic: string; partition: number; next: number; committed: number; pending: number; highWatermark: number }> {
     return [...this.partitions.values()].map((st) => ({
-      topic: st.topic, partition: st.partition, next: st.nextOffset, committed: st.committed, pending: st.chunk?.records ?? 0, highWatermark: st.highWatermark,
+      topic: st.topic, partition: st.partition, next: st.nextOffset, committed: st.committed, pending: (st.chunk?.records ?? 0) + (st.inflight?.records ?? 0), highWatermark: st.highWatermark,
     }));
   }
 
@@ -317,7 +321,7 @@ export class Worker {
       if (next.has(key)) continue;
       // Revoked: whatever was not landed or committed is re-read by the new owner from the last commit.
       this.partitions.delete(key);
-      this.stats.pending -= st.chunk?.records ?? 0;
+      this.stats.pending -= (st.chunk?.records ?? 0) + (st.inflight?.records ?? 0);
       (st.isLogs ? this.serviceWindows : this.metricWindows).delete(st.partition);
       this.log.info({ topic: st.topic, partition: st.partition, committed: st.committed }, 'Handed a revoked partition back.');
     }
@@ -373,7 +377,8 @@ export class Worker {
       if (!this.assignment.has(`${batch.topic}/${batch.partition}`) && this.assignment.size > 0) return;
       const st = await this.partitionState(batch.topic, batch.partition, heartbeat);
       st.highWatermark = Number(batch.highWatermark);
-      if (st.chunk && !this.held(st)) await this.land(st, heartbeat);
+      if (st.chunk && !this.held(st)) await this.dispatch(st, heartbeat);
+      else await this.settle(st, heartbeat, false);
       const now = Date.now();
       let lastDone: string | undefined;
       for (const m of batch.messages as Message[]) {
@@ -388,9 +393,9 @@ export class Worker {
         if (st.isLogs) this.processLog(st, m, off, now);
         else this.processMetric(st, m, off, now);
         const c = st.chunk;
-        if (c && (c.records >= this.o.batchMaxRows || (st.forcedEnd !== undefined && c.last >= st.forcedEnd))) await this.land(st, heartbeat);
+        if (c && (c.records >= this.o.batchMaxRows || (st.forcedEnd !== undefined && c.last >= st.forcedEnd))) await this.dispatch(st, heartbeat);
       }
-      if (st.chunk && !this.held(st)) await this.land(st, heartbeat);
+      if (st.chunk && !this.held(st)) await this.dispatch(st, heartbeat);
       if (lastDone !== undefined) resolveOffset(lastDone);
       this.updateGauges();
       if (Date.now() - this.lastTickAt >= this.o.tickMs) await this.tick(heartbeat);
@@ -557,16 +562,64 @@ export class Worker {
     }
   }
 
-  /** Lands a partition's pending batch: intent, dead letters, pattern deltas, raw rows. */
-  private async land(st: PartitionState, keepAlive?: Heartbeat): Promise<void> {
+  /**
+   * Hands a partition's current batch over to landing. Its intent is written here, before the batch
+   * handler returns (so that a worker taking the partition over in a rebalance sees it); dead letters,
+   * pattern deltas and raw rows land in the background while the next batch is decoded. One batch per
+   * partition is in flight at a time, so intents and landings stay in offset order.
+   */
+  private async dispatch(st: PartitionState, keepAlive?: Heartbeat): Promise<void> {
+    await this.settle(st, keepAlive);
     const c = st.chunk;
     if (!c) return;
-    const range = `${c.first}-${c.last}`;
-    const started = performance.now();
     if (!c.intentWritten) {
+      const range = `${c.first}-${c.last}`;
       await this.state.put(`intent/${st.key}`, range, keepAlive, `intent/${st.key}/${range}`);
       c.intentWritten = true;
     }
+    st.chunk = undefined;
+    if (st.forcedEnd !== undefined && c.last >= st.forcedEnd) st.forcedEnd = undefined;
+    st.inflight = c;
+    const landing = this.landRest(st, c).then(
+      () => {
+        if (st.inflight === c) st.inflight = undefined;
+      },
+      (err: unknown) => {
+        // Kept in flight: the next batch of the partition (or the next tick) lands it again, same tokens.
+        this.log.warn({ topic: st.topic, partition: st.partition, err: (err as Error).message }, 'Landing a batch failed; it is retried.');
+      },
+    );
+    st.landing = landing;
+    void landing.finally(() => {
+      if (st.landing === landing) st.landing = undefined;
+    });
+  }
+
+  /**
+   * Waits for the partition's batch in flight (heartbeating meanwhile); one that failed in the
+   * background is landed again here. With `wait` false, only a failed one is handled.
+   */
+  private async settle(st: PartitionState, keepAlive?: Heartbeat, wait = true): Promise<void> {
+    const p = st.landing;
+    if (p && wait) {
+      let done = false;
+      void p.finally(() => (done = true));
+      while (!done) {
+        await Promise.race([p, sleep(1000)]);
+        if (!done && keepAlive) await keepAlive();
+      }
+    }
+    const c = st.inflight;
+    if (c && !st.landing) {
+      await this.landRest(st, c, keepAlive);
+      if (st.inflight === c) st.inflight = undefined;
+    }
+  }
+
+  /** Lands a batch whose intent is written: dead letters, pattern deltas, raw rows. */
+  private async landRest(st: PartitionState, c: Chunk, keepAlive?: Heartbeat): Promise<void> {
+    const range = `${c.first}-${c.last}`;
+    const started = performance.now();
     if (!c.deadSent && c.dead.length > 0) {
       await this.dlq.send(c.dead);
       this.stats.dead += c.dead.length;
@@ -583,10 +636,8 @@ export class Worker {
     if (st.isLogs) this.stats.stored += c.rows.length;
     else this.stats.metricsStored += c.rows.length;
     this.stats.batches++;
-    this.stats.pending -= c.records;
+    if (this.partitions.get(st.key) === st) this.stats.pending -= c.records;
     this.lastBatch = { ms: performance.now() - started, size: c.records };
-    if (st.forcedEnd !== undefined && c.last >= st.forcedEnd) st.forcedEnd = undefined;
-    if (this.partitions.get(st.key) === st) st.chunk = undefined;
   }
 
   private lastBatch = { ms: 0, size: 0 };
@@ -618,7 +669,10 @@ export class Worker {
   private async tick(keepAlive?: Heartbeat, final = false): Promise<void> {
     const now = Date.now();
     this.lastTickAt = now;
-    for (const st of [...this.partitions.values()]) if (st.chunk && !this.held(st)) await this.land(st, keepAlive);
+    for (const st of [...this.partitions.values()]) {
+      if (st.chunk && !this.held(st)) await this.dispatch(st, keepAlive);
+      else await this.settle(st, keepAlive, final);
+    }
     const service = closeWindows(this.serviceWindows, now);
     const metric = closeWindows(this.metricWindows, now);
     if (service.length + metric.length > 0) {
@@ -675,7 +729,7 @@ export class Worker {
       if (st.nextOffset < 0 || !this.assignment.has(st.key)) continue;
       const w: Engine | undefined = (st.isLogs ? this.serviceWindows : this.metricWindows).get(st.partition);
       const heldOffset = w?.lowestHeldOffsets().get(st.partition);
-      const off = safeCommitOffset(st.nextOffset, heldOffset, st.chunk?.first);
+      const off = safeCommitOffset(st.nextOffset, heldOffset, st.inflight?.first, st.chunk?.first);
       if (off <= st.committed) continue;
       offsets.push({ topic: st.topic, partition: st.partition, offset: String(off) });
       targets.push([st, off]);
