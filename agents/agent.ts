@@ -8,6 +8,8 @@ import { log, type Logger } from '../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../core/contracts/records.ts';
 import { createRecordBuilder, createRedact, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
 import { KafkaSink, type KafkaSinkOptions } from './sinks/kafka.ts';
+import { createKafka } from '../core/kafka/client.ts';
+import { TOPICS } from '../core/contracts/topics.ts';
 import { type RawLine, type Source } from './source.ts';
 
 export const AGENT_SERVICE = 'tributary-agent';
@@ -66,12 +68,31 @@ export class Agent {
         log: this.log.child({ source: source.name }),
       });
     }
-    if (this.o.selfMetrics !== false) {
+    if (this.o.selfMetrics !== false && !(await this.metricsTopicExists())) {
+      this.log.warn({ topic: this.o.sink.metricsTopic ?? TOPICS.metrics.name }, 'The metrics topic does not exist; the agent will not send its own counters (create the topic to get them).');
+    } else if (this.o.selfMetrics !== false) {
       const every = this.o.selfMetrics?.intervalMs ?? 5000;
       this.metricsTimer = setInterval(() => this.sendSelfMetrics(), every);
       this.metricsTimer.unref();
     }
     this.log.info({ sources: this.o.sources.map((s) => s.name), brokers: this.o.sink.brokers }, 'The agent is shipping.');
+  }
+
+  /**
+   * Whether the metrics topic exists. Self-metrics share produce requests with log records, so a
+   * missing topic would hold the logs back too; unknown (Kafka unreachable) counts as yes.
+   */
+  private async metricsTopicExists(): Promise<boolean> {
+    const topic = this.o.sink.metricsTopic ?? TOPICS.metrics.name;
+    const admin = createKafka({ brokers: this.o.sink.brokers, clientId: 'tributary-agent-probe', retries: 0, connectionTimeoutMs: 2000 }).admin();
+    try {
+      await admin.connect();
+      return (await admin.listTopics()).includes(topic);
+    } catch {
+      return true;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** The agent's counters right now, as metric points. */

@@ -291,7 +291,9 @@ export class KafkaSink {
           this.dropFront(message);
           continue;
         }
-        if (this.stats.lastError !== message) {
+        if (this.stats.lastError !== message && e.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+          this.log.error({ topics: [this.o.logsTopic, this.o.metricsTopic] }, 'Kafka does not know one of the topics; records wait until it is created (npx tributary stack up creates logs.v1 and metrics.v1).');
+        } else if (this.stats.lastError !== message) {
           this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.count }, 'Kafka did not acknowledge a batch; holding it and retrying.');
         }
         this.stats.lastError = message;

@@ -100,3 +100,24 @@ test('Kafka stopped for 20 s, then started: memory fills, the disk buffer fills,
   assert.equal(a.agent.sink.stats.dropped, 0);
   assert.equal(a.agent.sink.stats.diskBuffered, 0);
 });
+
+test('a missing metrics topic switches the agent counters off instead of holding the logs back', async () => {
+  const brokers = await testBrokers();
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const logsTopic = await createTestTopic('nometrics-logs');
+  const { Agent } = await import('../../agents/agent.ts');
+  const { FileSource } = await import('../../agents/sources/file.ts');
+  const agent = new Agent({
+    sink: { brokers, logsTopic, metricsTopic: `missing-${Date.now()}`, lingerMs: 5 },
+    sources: [new FileSource('files', { include: [path], service: 'm', host: 'h', stateDir: join(dir, 'state'), pollMs: 100 })],
+    selfMetrics: { intervalMs: 100 },
+  });
+  await agent.start();
+  await sleep(500);
+  await writeAtRate(() => path, 'm', 500, 5000);
+  const records = await readLogs(logsTopic, 500);
+  await agent.stop();
+  assert.equal(checkSeq(records, { m: 500 })['m']!.missingCount, 0);
+});
