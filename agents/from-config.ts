@@ -70,7 +70,18 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
         }),
       );
     } else if (src.type === 'stdin') {
-      sources.push(new StdinSource({ service, host, toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone }) }));
+      sources.push(
+        new StdinSource({
+          service,
+          host,
+          encoding: src.encoding,
+          maxLineBytes: src.max_line_bytes,
+          onLongLine: src.on_long_line,
+          multiline: multilineOptions(src.multiline) ?? false,
+          attributes: src.attributes,
+          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone }),
+        }),
+      );
     } else if (src.type === 'otlp') {
       const { host: bind, port } = splitListen(src.listen);
       const token = env[src.bearer_token_env ?? DEFAULT_OTLP_TOKEN_ENV] || undefined;

@@ -1,7 +1,12 @@
-/** stdin source: `some-service | tributary agent --service some-service`; ends when stdin closes. */
-import { createInterface } from 'node:readline';
+/**
+ * stdin source: `some-service | tributary agent --service some-service`. Bytes from standard input go
+ * through the same line splitter (encodings, long lines) and multiline assembler as files, then
+ * become records; the source ends when stdin closes, after the last partial line was sent.
+ */
 import { type AgentEvent, type RawLine, type Source, type SourceContext } from '../source.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
+import { LineSplitter, type Encoding, type Line } from '../transforms/line-splitter.ts';
+import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
 
 export interface StdinSourceOptions {
   service: string;
@@ -10,39 +15,80 @@ export interface StdinSourceOptions {
   input?: NodeJS.ReadableStream;
   /** This source's own record builder (its parser); the agent's when unset. */
   toRecord?: (line: RawLine) => LogRecord;
+  encoding?: Encoding;
+  maxLineBytes?: number;
+  onLongLine?: 'split' | 'truncate';
+  /** Assemble multiline records (stack traces); off when false or unset. */
+  multiline?: Partial<MultilineOptions> | false;
+  /** Attributes added to every record of this source. */
+  attributes?: Record<string, string>;
+}
+
+interface Piece {
+  text: string;
+  start: number;
+  attributes?: Record<string, string>;
 }
 
 export class StdinSource implements Source {
   readonly name = 'stdin';
   done!: Promise<void>;
+  readonly stats = { linesRead: 0, bytesRead: 0, longLines: 0, replacedLines: 0 };
   private stopped = false;
-  lines = 0;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly o: StdinSourceOptions) {}
 
   async start(ctx: SourceContext): Promise<void> {
-    const rl = createInterface({ input: this.o.input ?? process.stdin, crlfDelay: Infinity });
+    const input = this.o.input ?? process.stdin;
+    const toRecord = this.o.toRecord ?? ctx.toRecord;
     const max = this.o.maxBatchLines ?? 1000;
-    this.done = (async () => {
-      let events: AgentEvent[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      const flush = async () => {
-        if (timer) clearTimeout(timer);
-        timer = undefined;
-        if (events.length === 0) return;
-        const batch = events;
-        events = [];
-        await ctx.emit({ events: batch });
-      };
-      for await (const text of rl) {
-        if (this.stopped) break;
-        events.push({
-          type: 'log',
-          record: (this.o.toRecord ?? ctx.toRecord)({ text, origin: { kind: 'stdin', offset: this.lines++ }, service: this.o.service, host: this.o.host, observedMs: Date.now() }),
-        });
-        if (events.length >= max) await flush();
-        else timer ??= setTimeout(() => void flush(), 50);
+    const splitter = new LineSplitter({ encoding: this.o.encoding ?? 'auto', maxLineBytes: this.o.maxLineBytes ?? 256 * 1024, onLongLine: this.o.onLongLine ?? 'split' }, 0);
+    const assembler = this.o.multiline ? new MultilineAssembler(this.o.multiline) : undefined;
+    let pending: AgentEvent[] = [];
+    // Emits run one after another, so records keep the order of the input.
+    let chain = Promise.resolve();
+    const emit = (pieces: Piece[]) => {
+      const observedMs = Date.now();
+      for (const p of pieces) {
+        const attributes = p.attributes || this.o.attributes ? { ...this.o.attributes, ...p.attributes } : undefined;
+        pending.push({ type: 'log', record: toRecord({ text: p.text, origin: { kind: 'stdin', offset: p.start }, service: this.o.service, host: this.o.host, observedMs, attributes }) });
       }
+      this.stats.linesRead += pieces.length;
+    };
+    const flush = () => {
+      if (pending.length === 0) return chain;
+      const events = pending;
+      pending = [];
+      chain = chain.then(() => ctx.emit({ events }));
+      return chain;
+    };
+    const assemble = (lines: Line[]): Piece[] => {
+      if (!assembler) return lines;
+      const out: Piece[] = [];
+      for (const l of lines) out.push(...assembler.push(l, Date.now()));
+      return out;
+    };
+    // Partial batches and a stack trace's last record go out after a short quiet time.
+    this.timer = setInterval(() => {
+      if (assembler) emit(assembler.poll(Date.now()));
+      void flush();
+    }, 50);
+    this.done = (async () => {
+      let offset = 0;
+      for await (const chunk of input) {
+        if (this.stopped) break;
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        this.stats.bytesRead += buf.length;
+        emit(assemble(splitter.push(buf, offset)));
+        offset += buf.length;
+        if (pending.length >= max) await flush();
+      }
+      emit(assemble(splitter.flush()));
+      if (assembler) emit(assembler.flush());
+      clearInterval(this.timer);
+      this.stats.longLines = splitter.stats.longLines;
+      this.stats.replacedLines = splitter.stats.linesWithReplacement;
       await flush();
     })();
   }
@@ -53,5 +99,6 @@ export class StdinSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
   }
 }
