@@ -159,10 +159,12 @@ export class KafkaSink {
       // Once anything is on disk, newer events go there too, so order is kept.
       const memoryFull = this.stats.buffered >= this.o.maxBufferedEvents || this.stats.bufferedBytes + bytes > this.o.maxBufferedBytes;
       if (this.disk && (memoryFull || !this.disk.empty)) {
+        const first = this.disk.empty;
+        if (first) this.spillMemory();
         if (this.disk.append(messages)) {
           this.stats.spilled += messages.length;
           this.refreshDiskStats();
-          if (this.disk.count === messages.length) this.log.warn({ diskBufferedBytes: this.disk.bytes }, 'The memory buffer is full; spilling to the disk buffer.');
+          if (first) this.log.warn({ diskBuffered: this.disk.count, diskBufferedBytes: this.disk.bytes }, 'The memory buffer is full; spilling to the disk buffer.');
           this.wakeSender?.();
           batch.onDelivered?.();
           return;
@@ -214,6 +216,27 @@ export class KafkaSink {
     this.disk?.close();
   }
 
+  /**
+   * On the first spill, what waits in memory (and is not in a request right now) moves to disk
+   * first: it is older than what comes next, and once on disk its sources may checkpoint past it,
+   * so a crash during a long outage does not re-read it. All or nothing, so order is kept.
+   */
+  private spillMemory(): void {
+    const movable = this.queue.filter((q) => !this.inFlight.has(q) && q.next === 0);
+    if (movable.length === 0) return;
+    const messages = movable.flatMap((q) => q.messages);
+    if (!this.disk!.append(messages)) return;
+    const moved = new Set(movable);
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !moved.has(q)));
+    for (const q of movable) {
+      this.stats.buffered -= q.messages.length;
+      this.stats.bufferedBytes -= q.bytes;
+      this.stats.spilled += q.messages.length;
+      q.onDelivered?.();
+    }
+    this.refreshDiskStats();
+  }
+
   private refreshDiskStats(): void {
     this.stats.diskBuffered = this.disk?.count ?? 0;
     this.stats.diskBufferedBytes = this.disk?.bytes ?? 0;
@@ -222,6 +245,8 @@ export class KafkaSink {
   }
 
   private countedCorrupt = 0;
+  /** Queue entries whose messages are in the produce request under way. */
+  private readonly inFlight = new Set<Queued>();
 
   private toWire(e: AgentEvent, batchHeaders: Record<string, string>): WireMessage {
     let headers = batchHeaders;
@@ -383,7 +408,12 @@ export class KafkaSink {
       bytes += b;
       if (n > 0) taken.push({ q, count: n, bytes: b });
     }
-    await this.produce(out);
+    for (const { q } of taken) this.inFlight.add(q);
+    try {
+      await this.produce(out);
+    } finally {
+      this.inFlight.clear();
+    }
     for (const { q, count, bytes: b } of taken) {
       q.next += count;
       q.acked += count;
