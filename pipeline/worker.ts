@@ -44,6 +44,8 @@ import { StatsWriter, type StatSample } from './stats.ts';
 export interface WindowScorer {
   /** Fills the score fields of the rows in place and returns the anomalies among them. */
   score(service: ServiceWindowRow[], metric: MetricWindowRow[]): Promise<AnomalyRow[]>;
+  /** Duration of the last model call, ms (for `pipeline_stats`, stage `score`). */
+  modelMs?(): number;
 }
 
 export interface WindowSettings {
@@ -764,6 +766,7 @@ export class Worker {
       { stage: 'windows', name: 'records_out', value: s.serviceWindowRows + s.metricWindowRows, kind: 'counter' },
       { stage: 'windows', name: 'held_windows', value: this.heldWindows(), kind: 'gauge' },
       { stage: 'score', name: 'records_out', value: s.anomalies, kind: 'counter' },
+      ...(this.o.scorer?.modelMs ? [{ stage: 'score' as const, name: 'model_ms', value: this.o.scorer.modelMs(), kind: 'gauge' as const }] : []),
       { stage: 'store', name: 'records_out', value: s.stored + s.metricsStored, kind: 'counter' },
       { stage: 'store', name: 'batch_ms', value: this.lastBatch.ms, kind: 'gauge' },
       { stage: 'store', name: 'batch_size', value: this.lastBatch.size, kind: 'gauge' },
@@ -844,8 +847,10 @@ function closeWindows<Row>(all: ReadonlyMap<number, { advance(now: number): Row[
 export function windowScorerOf(scorer: {
   scoreServiceWindows(rows: ServiceWindowRow[]): Promise<{ anomalies: AnomalyRow[] }>;
   scoreHostWindows(windows: HostWindow[]): Promise<{ anomalies: AnomalyRow[] }>;
+  counters?: { lastRunMs: number };
 }): WindowScorer {
   return {
+    modelMs: () => scorer.counters?.lastRunMs ?? 0,
     async score(service, metric) {
       const out: AnomalyRow[] = [];
       if (service.length > 0) out.push(...(await scorer.scoreServiceWindows(service)).anomalies);

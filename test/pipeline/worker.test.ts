@@ -114,6 +114,8 @@ test('window rows equal a reference computed from the input; raw rows, patterns 
   assert.equal(Number(dp[0]!.bad), 0);
   const stats = await store.query<{ stage: string; name: string; v: number }>("SELECT stage, name, sum(value) AS v FROM pipeline_stats WHERE name IN ('records_in') GROUP BY stage, name");
   assert.equal(stats.find((s) => s.stage === 'consume')?.v, logs.length + 3 + metrics.length + 1);
+  const model = await store.query<{ n: string }>("SELECT count() AS n FROM pipeline_stats WHERE stage = 'score' AND name = 'model_ms'");
+  assert.ok(Number(model[0]!.n) > 0, 'model latency is reported');
   // Offsets were committed, but never past what windows still hold: the closing records' windows are open.
   const committed = await committedOffsets(t.group, t.logs);
   const ends = await endOffsets(t.logs);
