@@ -859,3 +859,17 @@ export function windowScorerOf(scorer: {
     },
   };
 }
+
+/**
+ * The ONNX scorer over the models shipped under `models/` (or none when `enabled` is false or the
+ * model files are missing), ready to hand to `new Worker({ scorer })`; `close` stops its file watches.
+ */
+export async function openShippedScorer(enabled = true): Promise<{ scorer?: WindowScorer; close(): Promise<void> }> {
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const { defaultScoringConfig, Scorer } = await import('./transforms/scoring/scorer.ts');
+  const config = defaultScoringConfig(fileURLToPath(new URL('..', import.meta.url)));
+  if (!enabled || !config.models.every((m) => existsSync(m.manifest))) return { close: async () => undefined };
+  const scoring = await Scorer.open(config);
+  return { scorer: windowScorerOf(scoring), close: () => scoring.close() };
+}

@@ -11,7 +11,7 @@ import { type Command } from '../command.ts';
 import { Agent } from '../../agents/agent.ts';
 import { FileSource } from '../../agents/sources/file.ts';
 import { type AgentEvent, type Source, type SourceContext } from '../../agents/source.ts';
-import { Worker } from '../../pipeline/worker.ts';
+import { openShippedScorer, Worker } from '../../pipeline/worker.ts';
 import { defaultStackOptions, stackUp } from '../../core/kafka/stack.ts';
 import { waitForKafka } from '../../core/kafka/client.ts';
 import { defaultBrokers, stateDir } from '../../core/paths.ts';
@@ -125,7 +125,8 @@ const command: Command = {
     const metricSource = new GeneratedMetricsSource(metrics);
     sources.push(metricSource);
     const agent = new Agent({ sink: { brokers }, sources });
-    const worker = new Worker({ brokers, store });
+    const scoring = await openShippedScorer();
+    const worker = new Worker({ brokers, store, scorer: scoring.scorer });
     await worker.start();
     await agent.start();
     const storedBefore = Number((await store.query<{ c: number }>('SELECT count() AS c FROM logs'))[0]?.c ?? 0);
@@ -136,17 +137,13 @@ const command: Command = {
     let lastSent = 0;
     let lastTick = Date.now();
     let lag = 0;
-    let lagPending = false;
     const progress = () => {
       const now = Date.now();
       const sent = agent.sink.stats.sent;
       const rate = ((sent - lastSent) * 1000) / Math.max(1, now - lastTick);
       lastSent = sent;
       lastTick = now;
-      if (!lagPending) {
-        lagPending = true;
-        void worker.lag().then((l) => (lag = l), () => undefined).finally(() => (lagPending = false));
-      }
+      lag = worker.stats.lag;
       const line = `  ${((now - started) / 1000).toFixed(0).padStart(4)} s  written ${fmt(written).padStart(7)} lines | shipped ${fmt(sent).padStart(7)} records (${fmt(rate).padStart(6)}/s) | consumer lag ${fmt(lag).padStart(6)} | rows stored ${fmt(worker.stats.stored).padStart(7)}`;
       if (tty) process.stdout.write(`\r${line}`);
       else out(line);
@@ -166,25 +163,27 @@ const command: Command = {
       await sleep(100);
     }
 
-    // 5. Wait until everything written is stored.
+    // 5. Wait until everything written is stored, then for the windows that closed to land.
     const deadline = Date.now() + 120_000;
-    while (worker.stats.stored < logs.length && Date.now() < deadline) await sleep(200);
-    for (let i = 0; i < 50 && lag > 0; i++) {
-      lag = await worker.lag();
-      if (lag > 0) await sleep(200);
+    while ((worker.stats.stored < logs.length || worker.stats.pending > 0) && Date.now() < deadline) await sleep(200);
+    let windows = -1;
+    for (let i = 0; i < 20 && windows !== worker.stats.serviceWindowRows; i++) {
+      windows = worker.stats.serviceWindowRows;
+      await sleep(600);
     }
     clearInterval(ticker);
     progress();
     if (tty) process.stdout.write('\n');
     await agent.stop();
     await worker.stop();
+    await scoring.close();
 
     // 6. Summary, from ClickHouse.
     const total = Number((await store.query<{ c: number }>('SELECT count() AS c FROM logs'))[0]?.c ?? 0);
     const complete = worker.stats.stored >= logs.length;
     out('');
     out(`${complete ? 'Done' : 'Stopped before everything arrived'} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${fmt(worker.stats.stored)} of ${fmt(logs.length)} lines stored by this run, ${fmt(worker.stats.metricsStored)} metric points, ${fmt(worker.stats.dead)} to the dead-letter topic.`);
-    out(`The logs table now holds ${total} rows (${fmt(total - storedBefore)} new).`);
+    out(`The logs table now holds ${total} rows (${fmt(total - storedBefore)} new); the worker also wrote ${fmt(worker.stats.patternRows)} pattern rows, ${fmt(worker.stats.serviceWindowRows)} service windows, ${fmt(worker.stats.metricWindowRows)} metric windows and ${fmt(worker.stats.anomalies)} anomalies.`);
     out('');
     const perService = await store.query<Record<string, unknown>>(
       `SELECT service, count() AS lines, countIf(severity_number >= 17) AS errors, round(errors / lines, 4) AS error_ratio
@@ -202,7 +201,11 @@ const command: Command = {
       out('payments around the injected incident, per minute:');
       out(formatTable(incidentRows));
     }
-    const anomalies = await safeQuery<Record<string, unknown>>(store, `SELECT service, window_start, round(score, 3) AS score, round(threshold, 3) AS threshold, model FROM anomalies WHERE window_start >= fromUnixTimestamp64Milli(${startMs}) ORDER BY window_start LIMIT 10`);
+    const anomalies = await safeQuery<Record<string, unknown>>(
+      store,
+      `SELECT kind, service, host, window_size_s AS size_s, window_start, round(score, 2) AS score, round(threshold, 2) AS threshold, arrayStringConcat(arraySlice(top_features, 1, 2), '; ') AS stood_out
+       FROM anomalies FINAL WHERE window_start >= fromUnixTimestamp64Milli(${startMs}) AND window_size_s = 60 ORDER BY window_start, service LIMIT 12`,
+    );
     if (anomalies?.length) {
       out('');
       out('Windows the model flagged as anomalous:');

@@ -1,10 +1,7 @@
 /** `tributary worker`: one member of the worker group, from Kafka into ClickHouse, until stopped. */
 import { parseArgs } from 'node:util';
 import { type Command } from '../command.ts';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker, windowScorerOf, type WindowScorer } from '../../pipeline/worker.ts';
-import { defaultScoringConfig, Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
+import { openShippedScorer, Worker } from '../../pipeline/worker.ts';
 import { migrate } from '../../core/storage/migrate.ts';
 import { defaultBrokers } from '../../core/paths.ts';
 import { waitForKafka } from '../../core/kafka/client.ts';
@@ -56,13 +53,8 @@ const command: Command = {
     const store = await openStoreFromFlags(values);
     await migrate(store);
     await waitForKafka(brokers);
-    let scoring: Scorer | undefined;
-    let scorer: WindowScorer | undefined;
-    const config = defaultScoringConfig(fileURLToPath(new URL('../..', import.meta.url)));
-    if (!values['no-score'] && config.models.every((m) => existsSync(m.manifest))) {
-      scoring = await Scorer.open(config);
-      scorer = windowScorerOf(scoring);
-    }
+    const scoring = await openShippedScorer(!values['no-score']);
+    const scorer = scoring.scorer;
     const lateness = num('allowed-lateness-ms', values['allowed-lateness-ms']);
     const worker = new Worker({
       brokers, store, groupId: values.group, scorer,
@@ -79,7 +71,7 @@ const command: Command = {
     });
     clearInterval(progress);
     await worker.stop();
-    await scoring?.close();
+    await scoring.close();
     await store.close();
     await stopTelemetry();
     return 0;
