@@ -1,7 +1,7 @@
 /**
  * `npm run bench:agent`: one file of 250-byte log lines in, records acknowledged by Kafka (acks=all,
  * LZ4) out; lines/s, MB/s, CPU seconds per 100k lines and peak RSS of the agent, and the same file
- * produced by kcat (librdkafka) as the ceiling. Starts its own broker on free ports; writes
+ * produced by kcat (librdkafka) as the ceiling, and by kafkajs alone (no parsing) as the library's own. Starts its own broker on free ports; writes
  * bench/results/agent.json. BENCH_LINES sets the line count (default 300,000).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -92,6 +92,29 @@ async function child(): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * The producer library's own ceiling: the same lines as record values, key and three headers, sent
+ * with the agent's producer settings (idempotent, acks=all, LZ4, batches of 1,500), nothing else.
+ */
+async function kafkajsAlone(brokers: string, parts: string[], bytes: number): Promise<RunResult> {
+  const { createKafka, CompressionTypes } = await import('../core/kafka/client.ts');
+  const producer = createKafka({ brokers: [brokers], clientId: 'bench-kafkajs' }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const key = Buffer.from('bench');
+  const headers = { traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), 'content-type': Buffer.from('application/json'), 'tributary-schema': Buffer.from('1') };
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < parts.length; i += 1500) {
+    const messages = parts.slice(i, i + 1500).map((value) => ({ key, value, timestamp: String(Date.now()), headers }));
+    await producer.sendBatch({ topicMessages: [{ topic: 'bench-kafkajs', messages }], acks: -1, compression: CompressionTypes.LZ4 });
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  await producer.disconnect();
+  // Its RSS would be the benchmark process's (which holds the whole file): not reported.
+  return { ...summarise(parts.length, bytes, seconds, (cpu.user + cpu.system) / 1e6, 0), peakRssMb: Number.NaN };
+}
+
 /** Per-line CPU of each stage, measured in this process on the same lines. */
 async function stages(sample: string[]): Promise<Record<string, number>> {
   const { LineSplitter } = await import('../agents/transforms/line-splitter.ts');
@@ -158,11 +181,11 @@ async function main(): Promise<void> {
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench' }).admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: 'bench-agent', numPartitions: 6, replicationFactor: 1 }, { topic: 'bench-kcat', numPartitions: 6, replicationFactor: 1 }] });
+    await admin.createTopics({ waitForLeaders: false, topics: ['bench-agent', 'bench-kcat', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
     // A fresh broker takes a moment to elect the new partitions' leaders.
     for (let i = 0; ; i++) {
       try {
-        const md = await admin.fetchTopicMetadata({ topics: ['bench-agent', 'bench-kcat'] });
+        const md = await admin.fetchTopicMetadata({ topics: ['bench-agent', 'bench-kcat', 'bench-kafkajs'] });
         if (md.topics.every((t) => t.partitions.length === 6 && t.partitions.every((p) => p.leader >= 0))) break;
       } catch (err) {
         if (i > 50) throw err;
@@ -191,6 +214,8 @@ async function main(): Promise<void> {
     });
     const a = JSON.parse(agentOut.trim().split('\n').pop()!) as { seconds: number; cpuSeconds: number; maxRssKb: number; batches: number };
     const agentResult = summarise(lines, bytes, a.seconds, a.cpuSeconds, a.maxRssKb);
+    process.stderr.write('agent done; kafkajs alone...\n');
+    const kafkajsResult = await kafkajsAlone(brokers, parts, bytes);
     const perStage = await stages(parts.slice(0, 50_000));
     const result = {
       date: new Date().toISOString(),
@@ -199,16 +224,18 @@ async function main(): Promise<void> {
       compression: 'lz4',
       acks: 'all',
       agent: { ...agentResult, batches: a.batches },
+      kafkajsAlone: kafkajsResult,
       kcat: kcatResult,
       agentVsKcat: Math.round((agentResult.linesPerSecond / kcatResult.linesPerSecond) * 100) / 100,
       cpuMicrosecondsPerLine: perStage,
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n');
-    const row = (name: string, x: RunResult) => `| ${name} | ${x.linesPerSecond.toLocaleString('en')} | ${x.mbPerSecond} | ${x.cpuSecondsPer100k} | ${x.peakRssMb} |`;
+    const row = (name: string, x: RunResult) => `| ${name} | ${x.linesPerSecond.toLocaleString('en')} | ${x.mbPerSecond} | ${x.cpuSecondsPer100k} | ${Number.isNaN(x.peakRssMb) ? '-' : x.peakRssMb} |`;
     console.log('| producer | lines/s | MB/s | CPU s / 100k lines | peak RSS MB |');
     console.log('|---|---:|---:|---:|---:|');
     console.log(row('tributary agent (file -> Kafka)', agentResult));
+    console.log(row('kafkajs alone (the lines as values, no parsing)', kafkajsResult));
     console.log(row('kcat (librdkafka)', kcatResult));
     console.log(`\nagent / kcat: ${result.agentVsKcat}`);
     console.log(`CPU per line by stage (µs, one core): ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
