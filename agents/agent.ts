@@ -139,7 +139,15 @@ export class Agent {
     this.stopping ??= (async () => {
       if (this.metricsTimer) clearInterval(this.metricsTimer);
       for (const s of this.o.sources) await s.pause();
+      // Without a disk buffer, stopping waits for Kafka: say so, or a stop during an outage looks hung.
+      const waiting = setTimeout(() => {
+        if (this.sink.stats.buffered > 0) {
+          this.log.warn({ buffered: this.sink.stats.buffered, lastError: this.sink.stats.lastError }, 'Stopping: waiting for Kafka to acknowledge what was read; a second signal leaves now (it is read again at the next start).');
+        }
+      }, 3000);
+      waiting.unref();
       await this.sink.close(this.o.sink.diskBuffer ? { flushTimeoutMs: this.o.stopFlushTimeoutMs ?? 10_000 } : {});
+      clearTimeout(waiting);
       for (const s of this.o.sources) await s.stop();
       this.log.info({ sent: this.sink.stats.sent, diskBuffered: this.sink.stats.diskBuffered }, 'The agent stopped; every line read was acknowledged by Kafka or is in the disk buffer.');
     })();
