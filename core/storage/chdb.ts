@@ -103,11 +103,19 @@ export class ChdbStore implements Store {
 
   async insert(table: string, rows: readonly object[], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
-    const payload = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
+    // Positional rows (JSONCompactEachRow) parse markedly cheaper than keyed objects; the column list
+    // comes from the first row, and every row of one insert has the same shape (core/contracts/rows.ts).
+    const columns = Object.keys(rows[0]!);
+    const lines: string[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as Record<string, unknown>;
+      lines[i] = JSON.stringify(columns.map((c) => row[c]));
+    }
+    const payload = Buffer.from(lines.join('\n'));
     const settings: Record<string, string | number> = { date_time_input_format: 'best_effort', ...options.settings };
     if (options.dedupToken) settings.insert_deduplication_token = options.dedupToken;
     try {
-      await this.live().insert({ table, values: payload, format: 'JSONEachRow', settings });
+      await this.live().insert({ table, values: payload, format: 'JSONCompactEachRow', columns, settings });
     } catch (err) {
       throw new TributaryError('QUERY_FAILED', `insert into ${table} failed: ${(err as Error).message}`, { cause: err });
     }
