@@ -176,7 +176,13 @@ async function main(): Promise<void> {
   const { createKafka } = await import('../core/kafka/client.ts');
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
   process.stderr.write(`Starting a Kafka broker on 127.0.0.1:${stack.port}; ${lines} lines of ${LINE_BYTES} bytes (${(bytes / 1e6).toFixed(1)} MB)...\n`);
-  await stackUp(stack);
+  try {
+    await stackUp(stack);
+  } catch (err) {
+    await stackDown(stack).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   const brokers = `127.0.0.1:${stack.port}`;
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench' }).admin();
