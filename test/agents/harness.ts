@@ -2,7 +2,7 @@
  * The agent proof harness: writes sequence-numbered lines into real files, runs a real agent against
  * the test broker, reads the topic back and reports gaps and duplicates per stream.
  */
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +12,16 @@ import { type KafkaSinkOptions } from '../../agents/sinks/kafka.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
 
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder, removed when the test process exits. */
 export function tempDir(prefix = 'tributary-agent-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** One line of stream `stream` with number `n`, padded to about `width` bytes (newline included). */
