@@ -4,10 +4,9 @@
  * Each test gets its own topics, so tests never see each other's records.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { defaultStackOptions, stackDown, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
 import { freePort } from './ports.ts';
@@ -41,8 +40,12 @@ export async function testBrokers(): Promise<string[]> {
   if (!own) {
     own = await startOwnBroker();
     const options = own;
-    after(async () => {
-      await stackDown(options);
+    // Not node:test's after(): called inside a test, that hook would stop the broker after that test.
+    let stopping = false;
+    process.on('beforeExit', () => {
+      if (stopping) return;
+      stopping = true;
+      void stackDown(options).then(() => rmSync(options.home, { recursive: true, force: true }));
     });
     process.env.TRIBUTARY_TEST_BROKERS = `127.0.0.1:${own.port}`;
   }
