@@ -1,0 +1,65 @@
+/**
+ * `npm run bench:report`: prints, as Markdown, the tables of the last benchmark and evaluation runs
+ * (`bench/results/*.json`, written by the scripts named in each table). The README's performance
+ * section is this output, so every figure there comes from a script.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+const load = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
+const n = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+const out: string[] = [];
+const table = (head: string[], rows: (string | number)[][]) => {
+  out.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+};
+
+interface Producer { linesPerSecond: number; mbPerSecond: number; cpuSecondsPer100k: number; peakRssMb: number | null }
+const agent = load<{ date: string; lineBytes: number; agent: Producer; kafkajsAlone?: Producer; kcat: Producer; agentVsKcat: number; cpuMicrosecondsPerLine?: Record<string, number> }>('agent.json');
+if (agent) {
+  out.push(`### Agent: file to Kafka (\`npm run bench:agent\`, ${agent.date.slice(0, 10)})`, '');
+  out.push(`${agent.lineBytes}-byte lines, lz4, acks=all, idempotent producer; the same file produced by kcat (librdkafka) in the same run.`, '');
+  const rows: (string | number)[][] = [['tributary agent', n(agent.agent.linesPerSecond), n(agent.agent.mbPerSecond, 2), n(agent.agent.cpuSecondsPer100k, 2), n(agent.agent.peakRssMb)]];
+  if (agent.kafkajsAlone) rows.push(['kafkajs alone, no parsing', n(agent.kafkajsAlone.linesPerSecond), n(agent.kafkajsAlone.mbPerSecond, 2), n(agent.kafkajsAlone.cpuSecondsPer100k, 2), '–']);
+  rows.push(['kcat (librdkafka)', n(agent.kcat.linesPerSecond), n(agent.kcat.mbPerSecond, 2), n(agent.kcat.cpuSecondsPer100k, 2), n(agent.kcat.peakRssMb)]);
+  table(['producer', 'lines/s', 'MB/s', 'CPU s per 100k lines', 'peak RSS MB'], rows);
+  if (agent.cpuMicrosecondsPerLine) {
+    out.push(`Our own stages per line (CPU µs): ${Object.entries(agent.cpuMicrosecondsPerLine).map(([k, v]) => `${k} ${v}`).join(', ')}; the rest is kafkajs. The agent reaches ${pct(agent.agentVsKcat)} of kcat's rate.`, '');
+  }
+}
+
+const pipeline = load<{ when: string; throughput: { records: number; recordsPerSecond: number; recordsPerCpuSecond: number; patterns: number; serviceWindows: number; metricWindows: number }; latency: Array<{ rate: number; seen: number; lines: number; p50Ms: number; p99Ms: number; maxMs: number }> }>('pipeline.json');
+if (pipeline) {
+  out.push(`### Worker: Kafka to ClickHouse (\`npm run bench:pipeline\`, ${pipeline.when.slice(0, 10)})`, '');
+  table(['measure', 'result'], [
+    ['records/s, one worker process (raw logs, patterns, windows, scores written)', n(pipeline.throughput.recordsPerSecond)],
+    ['records per CPU-second of that process', n(pipeline.throughput.recordsPerCpuSecond)],
+    ...pipeline.latency.map((l) => [`file line -> visible row at ${n(l.rate)} lines/s: p50 / p99 / max`, `${n(l.p50Ms)} / ${n(l.p99Ms)} / ${n(l.maxMs)} ms (${n(l.seen)} of ${n(l.lines)} lines)`]),
+  ]);
+}
+
+const patterns = load<{ generatedAt: string; systems: Array<{ system: string; ga: number; drainGa: number }>; average: { ga: number; drainGa: number }; speed: { minerLinesPerCpuSecond: number; cliLinesPerCpuSecond: number; lines: number } }>('patterns.json');
+if (patterns) {
+  out.push(`### Log patterns: grouping accuracy on Loghub-2k (\`npm run eval:patterns\`, ${patterns.generatedAt.slice(0, 10)})`, '');
+  table(['system', 'Tributary', 'Drain'], [...patterns.systems.map((s) => [s.system, s.ga.toFixed(3), s.drainGa.toFixed(3)]), ['**average**', `**${patterns.average.ga.toFixed(3)}**`, patterns.average.drainGa.toFixed(3)]]);
+  out.push(`Speed over ${n(patterns.speed.lines)} lines: ${n(patterns.speed.minerLinesPerCpuSecond)} lines per CPU-second in the miner, ${n(patterns.speed.cliLinesPerCpuSecond)} through \`tributary patterns\` end to end.`, '');
+}
+
+const evalm = load<{ generated_at: string; per_kind: Record<string, { window_recall: number; incident_recall: number; median_delay_windows: number }>; per_model: Record<string, { precision: number; recall: number }>; overall: { incident_recall: number; incidents: number; window_precision: number; window_recall: number; median_delay_windows: number } }>('models-eval.json');
+if (evalm) {
+  out.push(`### Anomaly models (\`npm run eval:models\`, ${evalm.generated_at.slice(0, 10)}; seeds training never saw)`, '');
+  table(['incident kind', 'incident recall', 'window recall', 'median delay (windows)'], Object.entries(evalm.per_kind).map(([k, v]) => [k, pct(v.incident_recall), pct(v.window_recall), v.median_delay_windows]));
+  out.push(`Overall: incident recall ${pct(evalm.overall.incident_recall)} of ${evalm.overall.incidents} incidents, window precision ${pct(evalm.overall.window_precision)}, window recall ${pct(evalm.overall.window_recall)}, median delay ${evalm.overall.median_delay_windows} windows. ` +
+    Object.entries(evalm.per_model).map(([m, v]) => `${m} model: precision ${pct(v.precision)}, recall ${pct(v.recall)}`).join('; ') + '.', '');
+}
+
+const models = load<{ generated_at: string; throughput_windows_per_s: Record<string, number>; cpu_share: Array<{ label: string; scoring_share_of_worker_cpu: number; tick_scoring_p50_ms: number }> }>('models.json');
+if (models) {
+  out.push(`### Scoring (\`npm run bench:models\`, ${models.generated_at.slice(0, 10)})`, '');
+  table(['windows per session.run', 'windows scored/s'], Object.entries(models.throughput_windows_per_s).map(([k, v]) => [k.replace('batch_', ''), n(v)]));
+  out.push(`At 10k records/s, scoring takes ${models.cpu_share.map((c) => `${pct(c.scoring_share_of_worker_cpu)} of worker CPU with ${c.label}`).join(' and ')}.`, '');
+}
+
+process.stdout.write(out.join('\n') + '\n');
