@@ -40,16 +40,30 @@ export function newCounters(): BuiltCounters {
 }
 
 /** Epoch ms (a fraction keeps microseconds) as RFC 3339 UTC with up to six fractional digits. */
-let lastWhole = NaN;
-let lastIso = '';
+// Two recent seconds with their `toISOString()` minus `000Z`: lines of one second share it (and a
+// record's event time and observed time are two different seconds), so mostly only millis are formatted.
+const seconds = [NaN, NaN];
+const prefixes = ['', ''];
+let older = 0;
+const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
 export function isoOf(ms: number): string {
   const whole = Math.floor(ms);
-  // Lines of one read share their observed time, and logs come in time order: one cached value saves most formatting.
-  const iso = whole === lastWhole ? lastIso : ((lastWhole = whole), (lastIso = new Date(whole).toISOString()));
+  if (!(whole >= -8.64e15 && whole <= 8.64e15)) throw new RangeError('Invalid time value');
+  const milli = ((whole % 1000) + 1000) % 1000;
+  const second = whole - milli;
+  let prefix: string;
+  if (second === seconds[0]) prefix = prefixes[0]!;
+  else if (second === seconds[1]) prefix = prefixes[1]!;
+  else {
+    prefix = new Date(second).toISOString().slice(0, -4);
+    seconds[older] = second;
+    prefixes[older] = prefix;
+    older ^= 1;
+  }
   const micros = Math.round((ms - whole) * 1000);
-  if (micros <= 0 || micros >= 1000) return iso;
-  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  if (micros <= 0 || micros >= 1000) return `${prefix}${MILLIS[milli]}Z`;
+  return `${prefix}${MILLIS[milli]}${MILLIS[micros]}Z`;
 }
 
 /** The redaction step alone, for records that arrive structured (OTLP, pino). */

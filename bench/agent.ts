@@ -2,7 +2,8 @@
  * `npm run bench:agent`: one file of 250-byte log lines in, records acknowledged by Kafka (acks=all,
  * LZ4) out; lines/s, MB/s, CPU seconds per 100k lines and peak RSS of the agent, and the same file
  * produced by kcat (librdkafka) as the ceiling, and by kafkajs alone (no parsing) as the library's own. Starts its own broker on free ports; writes
- * bench/results/agent.json. BENCH_LINES sets the line count (default 300,000).
+ * bench/results/agent.json. BENCH_LINES sets the line count (default 300,000); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES
+ * and BENCH_LINGER_MS set the agent's kafka.batch settings.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,14 @@ async function child(): Promise<void> {
   const { agentFromConfig } = await import('../agents/from-config.ts');
   // The defaults a user gets: auto parser, multiline on, redaction on, LZ4, acks=all, idempotent.
   const cfg = validateAgentConfig({
-    kafka: { brokers: brokers!.split(','), topics: { logs: topic } },
+    kafka: {
+      brokers: brokers!.split(','),
+      topics: { logs: topic },
+      // Knobs for trying batch sizes; unset, the defaults.
+      ...(process.env.BENCH_BATCH_EVENTS || process.env.BENCH_BATCH_BYTES || process.env.BENCH_LINGER_MS
+        ? { batch: { ...(process.env.BENCH_BATCH_EVENTS ? { max_events: Number(process.env.BENCH_BATCH_EVENTS) } : {}), ...(process.env.BENCH_BATCH_BYTES ? { max_bytes: Number(process.env.BENCH_BATCH_BYTES) } : {}), ...(process.env.BENCH_LINGER_MS ? { linger_ms: Number(process.env.BENCH_LINGER_MS) } : {}) } }
+        : {}),
+    },
     state_dir: stateDirPath,
     self_metrics: { enabled: false },
     sources: { bench: { type: 'file', include: [file], poll_ms: 50 } },

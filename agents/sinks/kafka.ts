@@ -6,7 +6,7 @@
  * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
  */
 import { randomBytes } from 'node:crypto';
-import { type Producer, type Message } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
 import { createKafka, CompressionTypes } from '../../core/kafka/client.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
 import { logKey, metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
@@ -70,6 +70,67 @@ const COMPRESSION: Record<Compression, number> = {
   gzip: CompressionTypes.GZIP,
   none: CompressionTypes.None,
 };
+
+/**
+ * kafkajs's default (murmur2) partitioner, remembered per key Buffer: the records of a batch share a
+ * few key Buffers (see `keyBuffer`), so the hash and kafkajs's per-message scan of the partition list
+ * run once per key and partition count instead of once per record. Same partitions as the default.
+ */
+export const memoDefaultPartitioner: ICustomPartitioner = () => {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const memo = new Map<string, { partitions: number; byKey: WeakMap<Buffer, number> }>();
+  return (args) => {
+    const { topic, partitionMetadata, message } = args;
+    const key = message.key;
+    if ((message.partition !== null && message.partition !== undefined) || !Buffer.isBuffer(key)) return partitioner(args);
+    let m = memo.get(topic);
+    if (!m || m.partitions !== partitionMetadata.length) {
+      m = { partitions: partitionMetadata.length, byKey: new WeakMap() };
+      memo.set(topic, m);
+    }
+    let p = m.byKey.get(key);
+    if (p === undefined) {
+      p = partitioner(args);
+      m.byKey.set(key, p);
+    }
+    return p;
+  };
+};
+
+let lastSecondText = '';
+let lastSecondMs = NaN;
+
+/**
+ * `Date.parse` of a record's time, fast for what `isoOf` writes (`YYYY-MM-DDTHH:MM:SS[.fff...]Z`):
+ * records of one second share its parse and only the millis are read. Anything else goes to `Date.parse`.
+ */
+export function recordTimeMs(time: string): number {
+  const n = time.length;
+  if (n < 20 || time.charCodeAt(n - 1) !== 90 /* Z */) return Date.parse(time);
+  const dot = time.charCodeAt(19);
+  if (dot !== 46 /* . */ && n !== 20) return Date.parse(time);
+  if (!time.startsWith(lastSecondText) || lastSecondText.length !== 19) {
+    // Date.parse takes 24:00:00 but not with a fraction: left to it.
+    if (time.startsWith('24', 11)) return Date.parse(time);
+    const second = time.slice(0, 19);
+    const ms = Date.parse(second + 'Z');
+    if (!Number.isFinite(ms) || ms % 1000 !== 0) return Date.parse(time);
+    lastSecondText = second;
+    lastSecondMs = ms;
+  }
+  if (n === 20) return lastSecondMs;
+  // '.' then 1 to 9 digits then 'Z'; Date.parse reads the first three as millis.
+  if (n > 30) return Date.parse(time);
+  let millis = 0;
+  for (let i = 20; i < n - 1; i++) {
+    const d = time.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Date.parse(time);
+    if (i < 23) millis = millis * 10 + d;
+  }
+  if (n - 1 === 20) return Date.parse(time);
+  for (let i = n - 1; i < 23; i++) millis *= 10;
+  return lastSecondMs + millis;
+}
 
 function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
@@ -138,7 +199,7 @@ export class KafkaSink {
       ...(this.o.ssl ? { ssl: true } : {}),
       ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}),
     });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: memoDefaultPartitioner });
     this.sender = this.run();
   }
 
@@ -256,10 +317,10 @@ export class KafkaSink {
       if (r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
       let value = JSON.stringify(r);
       if (value.length > this.o.maxRecordBytes) value = this.truncate(r, value.length);
-      return { topic: 'logs', key: logKey(r), value, timestamp: String(Date.parse(r.time) || Date.now()), headers };
+      return { topic: 'logs', key: logKey(r), value, timestamp: String(recordTimeMs(r.time) || Date.now()), headers };
     }
     const p = e.point;
-    return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(Date.parse(p.time) || Date.now()), headers };
+    return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(recordTimeMs(p.time) || Date.now()), headers };
   }
 
   /** Cuts a record's body (and, when needed, its attributes) so its JSON fits; marks and counts it. */

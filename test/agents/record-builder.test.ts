@@ -43,3 +43,17 @@ test('the configured parser and time zone apply', () => {
 test('microseconds survive into the record time', () => {
   assert.equal(isoOf(1700000000123.456), '2023-11-14T22:13:20.123456Z');
 });
+
+test('isoOf formats like toISOString across seconds, before 1970, and with two seconds interleaved', () => {
+  const reference = (ms: number) => {
+    const whole = Math.floor(ms);
+    const micros = Math.round((ms - whole) * 1000);
+    const iso = new Date(whole).toISOString();
+    return micros <= 0 || micros >= 1000 ? iso : `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  };
+  const times = [0, 999, 1000, 1001, -1, -999, -1000, -1001, -0.5, 1.0005, 253402300799999, 253402300800000, -62167219200001, 8.64e15, -8.64e15];
+  // A record's event time and its observed time alternate between two seconds.
+  for (let i = 0; i < 5000; i++) times.push(1795564800000 + i * 7, 1700000000000 + i * 13 + 0.25, 1795564800999 - i);
+  for (const ms of times) assert.equal(isoOf(ms), reference(ms), String(ms));
+  for (const bad of [NaN, Infinity, 8.64e15 + 1]) assert.throws(() => isoOf(bad), RangeError);
+});

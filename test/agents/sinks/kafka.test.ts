@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaSink } from '../../../agents/sinks/kafka.ts';
+import { Partitioners } from 'kafkajs';
+import { KafkaSink, memoDefaultPartitioner, recordTimeMs } from '../../../agents/sinks/kafka.ts';
 import { log } from '../../../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
@@ -58,4 +59,33 @@ test('send waits while the memory buffer is full (backpressure), and resumes whe
   assert.ok(sink.stats.backpressureWaits > 0);
   assert.equal(sink.stats.sent, 100);
   assert.equal((await readTopic(logsTopic, { expected: 100 })).length, 100);
+});
+
+test('the memoised partitioner puts every key on the partition kafkajs\'s default partitioner picks', () => {
+  const memo = memoDefaultPartitioner();
+  const reference = Partitioners.DefaultPartitioner();
+  const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(i % 3 ? `svc-${i}` : `svc-${i}|host-${i % 7}`));
+  for (const partitions of [6, 1, 12, 6]) {
+    const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({ partitionId: p, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    for (let round = 0; round < 2; round++) {
+      for (const key of keys) {
+        const args = { topic: 'logs', partitionMetadata, message: { key, value: 'v' } };
+        assert.equal(memo(args), reference(args), `${key} on ${partitions} partitions`);
+      }
+    }
+  }
+  // An explicit partition wins, as with the default.
+  const partitionMetadata = [0, 1, 2].map((p) => ({ partitionId: p, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  assert.equal(memo({ topic: 'logs', partitionMetadata, message: { key: keys[0], value: 'v', partition: 2 } }), 2);
+});
+
+test('recordTimeMs reads record times as Date.parse does', () => {
+  const seconds = ['2026-11-24T10:00:00', '1970-01-01T00:00:00', '2024-02-29T23:59:59', '2026-13-01T00:00:00', '2026-11-24T24:00:00', '0000-01-01T00:00:00', '9999-12-31T23:59:59', '2026-11-24 10:00:00', 'abcdefghijklmnopqrs'];
+  const tails = ['Z', '.Z', '.1Z', '.12Z', '.123Z', '.1234Z', '.123456Z', '.123456789Z', '.1234567890Z', '.12a4Z', '+00:00', '.123+01:00', 'z', '.123Zx', ''];
+  for (let round = 0; round < 2; round++) for (const s of seconds) for (const t of tails) assert.deepEqual(recordTimeMs(s + t), Date.parse(s + t), s + t);
+  for (let i = 0; i < 20000; i++) {
+    const iso = new Date(1795564800000 + i * 37 - 5e11 * (i % 3)).toISOString();
+    const time = i % 2 ? iso : `${iso.slice(0, -1)}${String(i % 1000).padStart(3, '0')}Z`;
+    assert.equal(recordTimeMs(time), Date.parse(time), time);
+  }
 });
