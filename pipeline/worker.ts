@@ -474,9 +474,11 @@ export class Worker {
     }
     this.decodedCount.ok++;
     const c = this.chunkFor(st, off);
+    // Agents usually stamp observed_time = time: convert the text once.
+    const time = toClickHouseTime(r.time);
     c.rows.push({
-      time: toClickHouseTime(r.time),
-      observed_time: toClickHouseTime(r.observed_time),
+      time,
+      observed_time: r.observed_time === r.time ? time : toClickHouseTime(r.observed_time),
       service: r.service,
       host: r.host,
       severity_text: r.severity_text,

