@@ -383,8 +383,14 @@ export class Worker {
       else await this.settle(st, heartbeat, false);
       const now = Date.now();
       let lastDone: string | undefined;
+      // Running and stale change only while this handler awaits (stop, a seek): checked again after
+      // each await rather than per record, where kafkajs builds a key string for every call.
+      let checked = false;
       for (const m of batch.messages as Message[]) {
-        if (!isRunning() || isStale()) break;
+        if (!checked) {
+          if (!isRunning() || isStale()) break;
+          checked = true;
+        }
         const off = Number(m.offset);
         lastDone = m.offset;
         if (off < st.nextOffset) continue;
@@ -395,7 +401,10 @@ export class Worker {
         if (st.isLogs) this.processLog(st, m, off, now);
         else this.processMetric(st, m, off, now);
         const c = st.chunk;
-        if (c && (c.records >= this.o.batchMaxRows || (st.forcedEnd !== undefined && c.last >= st.forcedEnd))) await this.dispatch(st, heartbeat);
+        if (c && (c.records >= this.o.batchMaxRows || (st.forcedEnd !== undefined && c.last >= st.forcedEnd))) {
+          await this.dispatch(st, heartbeat);
+          checked = false;
+        }
       }
       if (st.chunk && !this.held(st)) await this.dispatch(st, heartbeat);
       if (lastDone !== undefined) resolveOffset(lastDone);
