@@ -183,8 +183,12 @@ logger.apache.name = org.apache.kafka
 logger.apache.level = info
 `;
 
-function kafkaUuid(): string {
-  return randomBytes(16).toString('base64url');
+/** A cluster id as Kafka makes them; like Kafka's own Uuid.randomUuid, never one starting with `-`, which the storage tool would read as an option. */
+export function kafkaUuid(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function javaArgs(o: StackOptions, mainClass: string, args: string[]): string[] {

@@ -70,3 +70,11 @@ test('stack status says when nothing runs', () => {
   assert.equal(r.status, 3);
   assert.match(r.stdout, /not running/);
 });
+
+test('a cluster id never starts with "-" (the storage tool would take it for an option)', async () => {
+  const { kafkaUuid } = await import('../../../core/kafka/stack.ts');
+  for (let i = 0; i < 5000; i++) {
+    const id = kafkaUuid();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  }
+});
