@@ -4,6 +4,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Loghub's header format per system (the `log_format` of the Loghub benchmark); `<Content>` is the body. */
 export const LOG_FORMATS: Record<string, string> = {
@@ -38,7 +39,8 @@ export const DRAIN_GA: Record<string, number> = {
   Proxifier: 0.765,
 };
 
-export const DEFAULT_LOGHUB_DIR = '/work/shared/data/loghub-2k';
+/** The Loghub samples: TRIBUTARY_LOGHUB_DIR, else `shared/data/loghub-2k` beside the repository. */
+export const DEFAULT_LOGHUB_DIR = process.env.TRIBUTARY_LOGHUB_DIR ?? fileURLToPath(new URL('../../shared/data/loghub-2k', import.meta.url));
 
 /** Turns a Loghub `log_format` into a regex with one named group per field (as Loghub's own loader does). */
 export function formatRegex(format: string): RegExp {
