@@ -28,7 +28,7 @@ import { type AnomalyRow, type LogRow, type MetricRow, type MetricWindowRow, typ
 import { type Store } from '../core/storage/store.ts';
 import { isTributaryError } from '../core/errors.ts';
 import { withDefaults } from '../core/defaults.ts';
-import { decodeLog, decodeMetric, toClickHouseTime } from './transforms/decode.ts';
+import { decodeLog, decodeMetric, toClickHouseTime, type Decoded } from './transforms/decode.ts';
 import { ClickHouseSink } from './sinks/clickhouse/sink.ts';
 import { DlqSink, type DeadRecord } from './sinks/dlq.ts';
 import { PatternMiner, type PatternMinerSnapshot } from './transforms/patterns/miner.ts';
@@ -455,17 +455,20 @@ export class Worker {
     c.dead.push({ reason, stage, topic: st.topic, partition: st.partition, offset: m.offset, key: m.key, value: m.value });
   }
 
+  /** Decodes a record; one that cannot be read goes to the dead-letter chunk (once: not again on replay). */
+  private decodeOrDead<T>(st: PartitionState, m: Message, off: number, decoded: Decoded<T>): T | undefined {
+    if (decoded.ok) return decoded.value;
+    if (off > st.resumeAfter) {
+      this.decodedCount.deadDecode++;
+      this.dead(st, m, off, decoded.stage, decoded.reason);
+    }
+    return undefined;
+  }
+
   private processLog(st: PartitionState, m: Message, off: number, now: number): void {
     const replay = off <= st.resumeAfter;
-    const d = decodeLog(m.value, now);
-    if (!d.ok) {
-      if (!replay) {
-        this.decodedCount.deadDecode++;
-        this.dead(st, m, off, d.stage, d.reason);
-      }
-      return;
-    }
-    const r = d.value;
+    const r = this.decodeOrDead(st, m, off, decodeLog(m.value, now));
+    if (!r) return;
     const t = Date.parse(r.time);
     const match = this.miner.match(r.body);
     const origin = `${st.topic}/${st.partition}/${off}`;
@@ -520,15 +523,8 @@ export class Worker {
 
   private processMetric(st: PartitionState, m: Message, off: number, now: number): void {
     const replay = off <= st.resumeAfter;
-    const d = decodeMetric(m.value, now);
-    if (!d.ok) {
-      if (!replay) {
-        this.decodedCount.deadDecode++;
-        this.dead(st, m, off, d.stage, d.reason);
-      }
-      return;
-    }
-    const p = d.value;
+    const p = this.decodeOrDead(st, m, off, decodeMetric(m.value, now));
+    if (!p) return;
     const status = this.metricEngine(st.partition).add(
       { time: Date.parse(p.time), service: p.service, host: p.host, name: p.name, value: p.value, partition: st.partition, offset: off },
       now,

@@ -1,0 +1,56 @@
+// Decode and validate: what the worker accepts, and the reason it gives for what it does not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeLog, decodeMetric, toClickHouseTime } from '../../../pipeline/transforms/decode.ts';
+
+const NOW = Date.parse('2026-11-24T12:00:00Z');
+const log = (o: Record<string, unknown>) => Buffer.from(JSON.stringify({ v: 1, time: '2026-11-24T10:00:00.123Z', service: 'checkout', body: 'ok', ...o }));
+
+test('a valid log record decodes, with defaults for the optional fields', () => {
+  const d = decodeLog(log({}), NOW);
+  assert.ok(d.ok);
+  assert.equal(d.value.service, 'checkout');
+  assert.equal(d.value.observed_time, d.value.time);
+  assert.deepEqual(d.value.attributes, {});
+  assert.equal(d.value.severity_number, 0);
+});
+
+const refused: Array<[string, Buffer | null, 'decode' | 'validate', RegExp]> = [
+  ['empty value', null, 'decode', /empty/],
+  ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'decode', /UTF-8/],
+  ['not JSON', Buffer.from('hello'), 'decode', /not JSON/],
+  ['a JSON array', Buffer.from('[1,2]'), 'decode', /not a JSON object/],
+  ['another schema version', log({ v: 2 }), 'validate', /schema version 2/],
+  ['a time that is not a time', log({ time: 'yesterday' }), 'validate', /time is not a valid time/],
+  ['a time far in the future', log({ time: '2027-01-01T00:00:00Z' }), 'validate', /future/],
+  ['no service', log({ service: '' }), 'validate', /service/],
+  ['a body that is not text', log({ body: 42 }), 'validate', /body/],
+  ['a severity out of range', log({ severity_number: 99 }), 'validate', /severity_number/],
+  ['an attribute that is not a string', log({ attributes: { n: 1 } }), 'validate', /attributes\.n/],
+];
+for (const [what, bytes, stage, reason] of refused) {
+  test(`a log record with ${what} is refused at ${stage}`, () => {
+    const d = decodeLog(bytes, NOW);
+    assert.equal(d.ok, false);
+    if (!d.ok) {
+      assert.equal(d.stage, stage);
+      assert.match(d.reason, reason);
+    }
+  });
+}
+
+test('metric points: valid, and refused with a reason', () => {
+  const point = { v: 1, time: '2026-11-24T10:00:00Z', service: 'web', host: 'h1', name: 'system.cpu.utilization', kind: 'gauge', value: 0.5 };
+  const ok = decodeMetric(Buffer.from(JSON.stringify(point)), NOW);
+  assert.ok(ok.ok && ok.value.unit === '' && ok.value.labels !== undefined);
+  const nan = decodeMetric(Buffer.from(JSON.stringify({ ...point, value: 'high' })), NOW);
+  assert.ok(!nan.ok && /value must be a finite number/.test(nan.reason));
+  const kind = decodeMetric(Buffer.from(JSON.stringify({ ...point, kind: 'summary' })), NOW);
+  assert.ok(!kind.ok && /kind/.test(kind.reason));
+});
+
+test('times keep their nanoseconds on the way to DateTime64(9)', () => {
+  assert.equal(toClickHouseTime('2026-11-24T10:00:00.123456789Z'), '2026-11-24 10:00:00.123456789');
+  assert.equal(toClickHouseTime('2026-11-24T10:00:00Z'), '2026-11-24 10:00:00.000000000');
+  assert.equal(toClickHouseTime('2026-11-24T12:00:00.5+02:00'), '2026-11-24 10:00:00.500000000');
+});
