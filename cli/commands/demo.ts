@@ -58,9 +58,9 @@ class GeneratedMetricsSource implements Source {
   async stop(): Promise<void> {}
 }
 
-async function safeQuery<T>(store: Store, sql: string): Promise<T[] | undefined> {
+async function safeQuery<T>(store: Store, sql: string, params: Record<string, unknown>): Promise<T[] | undefined> {
   try {
-    return await store.query<T>(sql);
+    return await store.query<T>(sql, params);
   } catch {
     return undefined;
   }
@@ -187,24 +187,27 @@ const command: Command = {
     out('');
     const perService = await store.query<Record<string, unknown>>(
       `SELECT service, count() AS lines, countIf(severity_number >= 17) AS errors, round(errors / lines, 4) AS error_ratio
-       FROM logs WHERE time >= fromUnixTimestamp64Milli({from:Int64}) GROUP BY service ORDER BY service`.replace('{from:Int64}', String(startMs)),
+       FROM logs WHERE time >= fromUnixTimestamp64Milli({from:Int64}) GROUP BY service ORDER BY service`,
+      { from: startMs },
     );
     out(formatTable(perService));
     const incidentRows = await safeQuery<Record<string, unknown>>(
       store,
       `SELECT toStartOfMinute(time) AS minute, count() AS lines, countIf(severity_number >= 17) AS errors
-       FROM logs WHERE service = 'payments' AND time >= fromUnixTimestamp64Milli(${incident.startMs - 120_000}) AND time < fromUnixTimestamp64Milli(${incident.startMs + incident.durationMs + 120_000})
+       FROM logs WHERE service = {service:String} AND time >= fromUnixTimestamp64Milli({from:Int64}) AND time < fromUnixTimestamp64Milli({to:Int64})
        GROUP BY minute ORDER BY minute`,
+      { service: incident.service, from: incident.startMs - 120_000, to: incident.startMs + incident.durationMs + 120_000 },
     );
     if (incidentRows?.length) {
       out('');
-      out('payments around the injected incident, per minute:');
+      out(`${incident.service} around the injected incident, per minute:`);
       out(formatTable(incidentRows));
     }
     const anomalies = await safeQuery<Record<string, unknown>>(
       store,
       `SELECT kind, service, host, window_size_s AS size_s, window_start, round(score, 2) AS score, round(threshold, 2) AS threshold, arrayStringConcat(arraySlice(top_features, 1, 2), '; ') AS stood_out
-       FROM anomalies FINAL WHERE window_start >= fromUnixTimestamp64Milli(${startMs}) AND window_size_s = 60 ORDER BY window_start, service LIMIT 12`,
+       FROM anomalies FINAL WHERE window_start >= fromUnixTimestamp64Milli({from:Int64}) AND window_size_s = 60 ORDER BY window_start, service LIMIT 12`,
+      { from: startMs },
     );
     if (anomalies?.length) {
       out('');
