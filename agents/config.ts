@@ -671,6 +671,10 @@ export interface AgentFlags {
   parser?: string;
   /** `--state-dir <path>`. */
   stateDir?: string;
+  /** `--otlp <host:port>`: the OTLP/HTTP intake. */
+  otlp?: string;
+  /** `--host-metrics`: this host's /proc metrics. */
+  hostMetrics?: boolean;
 }
 
 /**
@@ -682,12 +686,15 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   const parser = flags.parser ?? 'auto';
   if (flags.tail && flags.tail.length > 0) sources.tail = { type: 'file', include: flags.tail, parser };
   if (flags.stdin) sources.stdin = { type: 'stdin', parser };
+  // An agent that only takes OTLP pushes and/or host metrics is complete: those are sources too.
+  if (flags.otlp) sources.otlp = { type: 'otlp', listen: flags.otlp };
+  if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
   const raw: Record<string, unknown> = { sources };
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw new ConfigError([{ path: 'sources', message: 'nothing to read: give --tail <glob> (or --stdin) or --config <file>' }], 'command line');
+    throw new ConfigError([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

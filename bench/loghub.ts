@@ -39,8 +39,19 @@ export const DRAIN_GA: Record<string, number> = {
   Proxifier: 0.765,
 };
 
-/** The Loghub samples: TRIBUTARY_LOGHUB_DIR, else `shared/data/loghub-2k` beside the repository. */
-export const DEFAULT_LOGHUB_DIR = process.env.TRIBUTARY_LOGHUB_DIR ?? fileURLToPath(new URL('../../shared/data/loghub-2k', import.meta.url));
+/**
+ * Where the Loghub samples are: TRIBUTARY_LOGHUB_DIR, else `shared/data/loghub-2k` beside the repository
+ * (a fuller set may live there), else the eight samples shipped in test/fixtures/loghub-2k, so that a plain
+ * clone measures them too. The one place every lookup goes through.
+ */
+export function findLoghubDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRIBUTARY_LOGHUB_DIR) return env.TRIBUTARY_LOGHUB_DIR;
+  const beside = fileURLToPath(new URL('../../shared/data/loghub-2k', import.meta.url));
+  if (existsSync(beside)) return beside;
+  return fileURLToPath(new URL('../test/fixtures/loghub-2k', import.meta.url));
+}
+
+export const DEFAULT_LOGHUB_DIR = findLoghubDir();
 
 /** Turns a Loghub `log_format` into a regex with one named group per field (as Loghub's own loader does). */
 export function formatRegex(format: string): RegExp {

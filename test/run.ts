@@ -1,7 +1,7 @@
 /**
  * `npm test`: starts one real Kafka broker for the whole run, runs every test file with node:test
  * (one file at a time, since some tests stop and restart that broker), then stops the broker.
- * Pass file paths to run only those.
+ * Pass file paths to run only those. First checks the machine's tools (test/preflight.ts).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackDown } from '../core/kafka/stack.ts';
 import { startOwnBroker } from './helpers/kafka.ts';
+import { missingMessage, preflight } from './preflight.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,6 +25,12 @@ function findTests(dir: string): string[] {
 
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : findTests(join(root, 'test'));
+// Before the broker: a missing tool stops the run here, naming the package, instead of failing test by test.
+const check = preflight();
+if (check.missing.length > 0) {
+  process.stderr.write(missingMessage(check.missing, check.reason) + '\n');
+  process.exit(1);
+}
 const started = Date.now();
 process.stderr.write(`Starting a Kafka broker for the test run...\n`);
 const stack = await startOwnBroker();

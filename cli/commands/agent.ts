@@ -74,7 +74,7 @@ const command: Command = {
         cfg = loadAgentConfig(values.config);
       } else {
         const stdin = !values.tail?.length && !values.otlp && !values['host-metrics'];
-        cfg = configFromFlags({ tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'] });
+        cfg = configFromFlags({ tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'], otlp: values.otlp, hostMetrics: values['host-metrics'] });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;
           if (values.exclude) s.exclude = values.exclude;
@@ -89,8 +89,6 @@ const command: Command = {
           if (c !== 'lz4' && c !== 'gzip' && c !== 'none') throw new TributaryError('USAGE', `--compression must be lz4, gzip or none, not ${c}`);
           cfg.kafka.compression = c;
         }
-        if (values.otlp) cfg.sources.otlp = { type: 'otlp', listen: values.otlp, max_body_bytes: 4 * 1024 * 1024 };
-        if (values['host-metrics']) cfg.sources.host = { type: 'host_metrics', interval_ms: 10_000, collectors: ['cpu', 'memory', 'load', 'disk', 'network'], proc_path: '/proc' };
         if (values['logs-topic']) cfg.kafka.topics.logs = values['logs-topic'];
         if (values['metrics-topic']) cfg.kafka.topics.metrics = values['metrics-topic'];
       }

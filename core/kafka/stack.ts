@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -290,7 +291,12 @@ export async function stackUp(o: StackOptions, opts: { timeoutMs?: number } = {}
     stdio: ['ignore', out, out],
   });
   closeSync(out);
-  const pid = child.pid!;
+  if (child.pid === undefined) {
+    // The binary could not be run at all: that is an 'error' event (on the next tick), never an exit.
+    const [err] = (await once(child, 'error')) as [Error];
+    throw new TributaryError('MISSING_TOOL', `java could not be started (${err.message}); the local Kafka broker needs Java 17 or newer (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)`);
+  }
+  const pid = child.pid;
   writeFileSync(pidFile(o), `${pid}\n`);
   let exited: number | null = null;
   child.once('exit', (code) => {

@@ -169,6 +169,11 @@ test('a config from command-line flags', () => {
   assert.deepEqual(local.kafka.brokers, ['127.0.0.1:9092']);
   assert.deepEqual(Object.keys(local.sources), ['tail', 'stdin']);
   assert.throws(() => configFromFlags({}, {}), /nothing to read/);
+  // Regression: `tributary agent --otlp 127.0.0.1:4318 --host-metrics` (the README's command) was refused as "nothing to read".
+  const pushOnly = configFromFlags({ otlp: '127.0.0.1:4318', hostMetrics: true }, {});
+  assert.deepEqual(Object.keys(pushOnly.sources), ['otlp', 'host']);
+  assert.equal(pushOnly.sources.otlp!.type === 'otlp' && pushOnly.sources.otlp!.listen, '127.0.0.1:4318');
+  assert.equal(pushOnly.sources.host!.type === 'host_metrics' && pushOnly.sources.host!.interval_ms, 10_000);
   assert.throws(() => configFromFlags({ tail: ['x'], parser: 'xml' }, {}), /parser.type: must be one of/);
 });
 

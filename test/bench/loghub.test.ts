@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractContent, formatRegex, groupingAccuracy, LOG_FORMATS, parseCsv } from '../../bench/loghub.ts';
+import { existsSync } from 'node:fs';
+import { availableSystems, DRAIN_GA, extractContent, findLoghubDir, formatRegex, groupingAccuracy, LOG_FORMATS, parseCsv } from '../../bench/loghub.ts';
 
 test('grouping accuracy counts a line only when its whole group matches its event', () => {
   assert.equal(groupingAccuracy(['a', 'a', 'b'], ['x', 'x', 'y']), 1);
@@ -30,4 +31,14 @@ test('reads quoted CSV fields with doubled quotes and commas', () => {
     ['a', 'b'],
     ['1', 'x, "y"'],
   ]);
+});
+
+test('the Loghub samples are found on a plain clone: the environment first, then beside the repository, then the shipped copy', () => {
+  assert.equal(findLoghubDir({ TRIBUTARY_LOGHUB_DIR: '/some/where' }), '/some/where');
+  const dir = findLoghubDir({});
+  assert.ok(existsSync(dir), dir);
+  // Whichever copy is found, it holds all eight systems the accuracy test measures, so none of it is skipped.
+  assert.deepEqual(availableSystems(dir).filter((s) => s in DRAIN_GA).sort(), Object.keys(DRAIN_GA).sort());
+  const shipped = new URL('../fixtures/loghub-2k', import.meta.url).pathname;
+  assert.deepEqual(availableSystems(shipped).filter((s) => s in DRAIN_GA).sort(), Object.keys(DRAIN_GA).sort());
 });

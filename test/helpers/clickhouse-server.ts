@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findBinary, TOOLS } from '../preflight.ts';
 import { freePort } from './ports.ts';
 
 export interface TestClickHouse {
@@ -19,13 +20,14 @@ export interface TestClickHouse {
   cleanup(): Promise<void>;
 }
 
-export const CLICKHOUSE_BINARY = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server'].find((p) => existsSync(p)) ?? 'clickhouse-server';
+export const CLICKHOUSE_BINARY = findBinary('clickhouse-server', process.env, TOOLS.find((t) => t.command === 'clickhouse-server')!.alsoIn) ?? 'clickhouse-server';
 
 export function clickhouseServerInstalled(): boolean {
   return spawnSync(CLICKHOUSE_BINARY, ['--version'], { encoding: 'utf8' }).status === 0 || existsSync(CLICKHOUSE_BINARY);
 }
 
-export async function startClickHouseServer(): Promise<TestClickHouse> {
+export async function startClickHouseServer(opts: { binary?: string } = {}): Promise<TestClickHouse> {
+  const binary = opts.binary ?? CLICKHOUSE_BINARY;
   const dir = mkdtempSync(join(tmpdir(), 'tributary-ch-'));
   const httpPort = await freePort();
   const tcpPort = await freePort();
@@ -80,9 +82,12 @@ export async function startClickHouseServer(): Promise<TestClickHouse> {
     user,
     password,
     async start() {
-      child = spawn(CLICKHOUSE_BINARY, [`--config-file=${config}`], { stdio: 'ignore', cwd: dir });
+      child = spawn(binary, [`--config-file=${config}`], { stdio: 'ignore', cwd: dir });
       let exited = false;
+      let spawnError: Error | undefined;
       child.once('exit', () => (exited = true));
+      // A binary that is missing never exits (it never ran): fail now with the reason, not after the deadline.
+      child.once('error', (err) => (spawnError = err));
       const deadline = Date.now() + 60_000;
       for (;;) {
         try {
@@ -90,6 +95,10 @@ export async function startClickHouseServer(): Promise<TestClickHouse> {
           if (res.ok) return;
         } catch {
           /* not up yet */
+        }
+        if (spawnError) {
+          child = undefined;
+          throw new Error(`clickhouse-server could not be started (${spawnError.message}); install Debian's clickhouse-server package (apt-get install clickhouse-server), or run npm test as root, which installs it`);
         }
         if (exited) throw new Error(`clickhouse-server exited during start-up; see ${dir}/log/error.log`);
         if (Date.now() > deadline) throw new Error(`clickhouse-server did not answer on ${url} within 60 s`);
@@ -111,6 +120,11 @@ export async function startClickHouseServer(): Promise<TestClickHouse> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return server;
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableSystems, DEFAULT_LOGHUB_DIR, DRAIN_GA, groupingAccuracy, loadSample } from '../../../../bench/loghub.ts';
 import { PatternMiner } from '../../../../pipeline/transforms/patterns/miner.ts';
 
-const DIR = process.env.TRIBUTARY_LOGHUB_DIR ?? DEFAULT_LOGHUB_DIR;
+const DIR = DEFAULT_LOGHUB_DIR;
 // Measured figures minus a small margin; each is also at least Drain's published one.
 const FLOORS: Record<string, number> = {
   HDFS: 0.99,
