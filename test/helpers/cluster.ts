@@ -1,0 +1,100 @@
+/**
+ * Multi-broker clusters for the tests that need replication, leader moves or a secured listener:
+ * `stack up --nodes n` in a temp folder on free ports, stopped and removed when the test process
+ * ends (also on a crash, through a synchronous SIGKILL of every broker it started).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
+import { clusterStatus, defaultStackOptions, ensureSecurity, stackDown, stackNodes, stackUp, type StackOptions, type StackSecurity } from '../../core/kafka/stack.ts';
+import { freePort } from './ports.ts';
+
+export interface TestCluster {
+  options: StackOptions;
+  /** PLAINTEXT bootstrap list. */
+  brokers: string[];
+  /** SASL_SSL bootstrap list and credentials, for a secure cluster. */
+  secureBrokers?: string[];
+  security?: StackSecurity;
+  /** Stops one node: SIGTERM (clean) or SIGKILL (a crash). */
+  stop(id: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts whatever node is stopped. */
+  start(): Promise<void>;
+  /** Node id leading a partition now. */
+  leaderOf(topic: string, partition: number): Promise<number>;
+  /** Creates a topic with a unique name, replicated `replicationFactor` times, min.insync.replicas 2. */
+  createTopic(prefix: string, partitions?: number, replicationFactor?: number): Promise<string>;
+  down(): Promise<void>;
+}
+
+const started: StackOptions[] = [];
+process.once('exit', () => {
+  for (const o of started) {
+    for (const n of stackNodes(o)) {
+      try {
+        process.kill(Number(readFileSync(join(n.dir, 'broker.pid'), 'utf8')), 'SIGKILL');
+      } catch {
+        /* already stopped */
+      }
+    }
+    rmSync(o.home, { recursive: true, force: true });
+  }
+});
+
+export async function startTestCluster(opts: { nodes?: number; secure?: boolean } = {}): Promise<TestCluster> {
+  const nodes = opts.nodes ?? 3;
+  const ports = async () => Promise.all(Array.from({ length: nodes }, () => freePort()));
+  const options: StackOptions = {
+    ...defaultStackOptions(),
+    home: mkdtempSync(join(tmpdir(), 'tributary-cluster-')),
+    heap: process.env.TRIBUTARY_KAFKA_HEAP ?? '-Xms128m -Xmx512m',
+    nodes,
+    secure: opts.secure ?? false,
+    ports: await ports(),
+    controllerPorts: await ports(),
+    ...(opts.secure ? { securePorts: await ports() } : {}),
+  };
+  started.push(options);
+  const up = await stackUp(options);
+  const brokers = up.brokers.split(',');
+  const cluster: TestCluster = {
+    options,
+    brokers,
+    ...(up.secureBrokers ? { secureBrokers: up.secureBrokers.split(','), security: ensureSecurity(options) } : {}),
+    async stop(id, signal = 'SIGTERM') {
+      await stackDown(options, { nodes: [id], signal });
+    },
+    async start() {
+      await stackUp(options);
+    },
+    async leaderOf(topic, partition) {
+      const status = await clusterStatus(options, [topic]);
+      const node = status.nodes.find((n) => n.leads?.includes(`${topic}/${partition}`));
+      if (!node) throw new Error(`no leader known for ${topic}/${partition}`);
+      return node.id;
+    },
+    async createTopic(prefix, partitions = 1, replicationFactor = Math.min(3, nodes)) {
+      const topic = `${prefix}-${randomBytes(4).toString('hex')}`;
+      const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }] }],
+        });
+        await waitForTopicLeaders(admin, [topic]);
+      } finally {
+        await admin.disconnect();
+      }
+      return topic;
+    },
+    async down() {
+      await stackDown(options);
+      started.splice(started.indexOf(options), 1);
+      rmSync(options.home, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
