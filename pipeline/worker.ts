@@ -1,43 +1,35 @@
 /**
- * The worker: one member of the `tributary-workers` consumer group. Kafka records of each assigned
- * partition flow through decode -> validate -> pattern miner -> event-time windows, raw rows and
- * pattern deltas land in ClickHouse batch by batch, closed windows land (scored when a scorer is
- * given) on every tick, and a partition's offset is committed only up to the oldest record that is
- * not yet durable in ClickHouse, records still held in windows included.
+ * The worker: one member of the `tributary-workers` consumer group, assembled from its parts:
  *
- * Exactly-once landing, in short (the README has the long form):
- * - Raw batches are cut by rows (`batchMaxRows`) and by the fetch (`batchMaxWaitMs`, `batchMinBytes`);
- *   each insert's deduplication token is `topic/partition/first-last`, patterns use `patterns/...`.
- *   Before a batch's inserts the worker writes its range to `pipeline_state` (an intent), inside the
- *   batch handler; the inserts then run in the background, one batch per partition at a time. A
- *   worker that takes the partition over after a crash or a rebalance cuts its first batch at that
- *   same range, so it sends the same tokens and ClickHouse drops whichever insert comes second.
- * - Records at or below the last landed offset are replayed into the miner and the windows only
- *   (rebuilding the windows that were still open), never stored twice.
- * - Window rows are keyed (series, size, start) with version = records included, in ReplacingMergeTree
- *   tables: a rebuilt window writes the same row again, a partial one loses.
+ *   sources/kafka.ts  ->  streams (one stage chain per topic: decode -> ... -> windows)  ->  sinks/clickhouse
+ *        (fetch)            stages/, stage.ts (the contract)                               (landing.ts: intents, tokens,
+ *                                                                                           recovery; sink.ts: retries)
+ *   ledger.ts decides what may be committed; stateful stages (the miner, feature baselines) are saved
+ *   and restored through `pipeline_state`; stats.ts writes the worker's own counters.
+ *
+ * This file only drives them: a fetched batch goes record by record through its stream into the
+ * partition's raw batch; batches land in the background (one in flight per partition); a tick closes
+ * windows, scores them, lands them and commits. The landing protocol and its exactly-once argument are
+ * in `sinks/clickhouse/landing.ts`, the commit rule in `ledger.ts`, the long form in the README.
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Consumer, type EachBatchPayload } from 'kafkajs';
-import { createKafka } from '../core/kafka/client.ts';
 import { log, type Logger } from '../core/log.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
-import { type AnomalyRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
+import { type AnomalyRow, type MetricWindowRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
 import { type Store } from '../core/storage/store.ts';
-import { isTributaryError } from '../core/errors.ts';
 import { withDefaults } from '../core/defaults.ts';
-import { decodeLog, decodeMetric, toClickHouseTime, type Decoded } from './transforms/decode.ts';
 import { ClickHouseSink } from './sinks/clickhouse/sink.ts';
-import { DlqSink, type DeadRecord } from './sinks/dlq.ts';
-import { PatternMiner, type PatternMinerSnapshot } from './transforms/patterns/miner.ts';
+import { BatchCursor, type Heartbeat, Landing, NO_WRITES, sha1 } from './sinks/clickhouse/landing.ts';
+import { PipelineState } from './sinks/clickhouse/state.ts';
+import { DlqSink } from './sinks/dlq.ts';
+import { KafkaSource, type SourceBatch } from './sources/kafka.ts';
+import { Ledger, type PartitionEntry } from './ledger.ts';
+import { isStateful, type RecordContext, type Stateful, type Stream, type TickRows } from './stage.ts';
+import { logStream, type LogStream } from './streams/logs.ts';
+import { metricStream, type MetricStream } from './streams/metrics.ts';
 import { type PatternMinerOptions } from './transforms/patterns/options.ts';
-import { ServiceWindows } from './transforms/windows/service-windows.ts';
-import { MetricWindows } from './transforms/windows/metric-windows.ts';
-import { type AddStatus, formatWindowTime, safeCommitOffset, type TumblingWindows } from './transforms/windows/tumbling.ts';
 import { groupHostWindows, type HostWindow } from './transforms/features/host.ts';
-import { PipelineState } from './state.ts';
 import { StatsWriter, type StatSample } from './stats.ts';
 
 /** Scores the windows closed in one tick (one model call for all of them). */
@@ -46,6 +38,10 @@ export interface WindowScorer {
   score(service: ServiceWindowRow[], metric: MetricWindowRow[]): Promise<AnomalyRow[]>;
   /** Duration of the last model call, ms (for `pipeline_stats`, stage `score`). */
   modelMs?(): number;
+  /** The feature baselines, saved so that a worker taking partitions over scores their windows at once. */
+  snapshot?(): unknown;
+  /** Adopts saved baselines (oldest first) of series it has not seen. */
+  restore?(saved: readonly unknown[]): void;
 }
 
 export interface WindowSettings {
@@ -80,7 +76,7 @@ export interface WorkerOptions {
   tickMs?: number;
   /** How often counters go to `pipeline_stats` (default 5000 ms). */
   statsIntervalMs?: number;
-  /** How often the miner's snapshot is saved (default 30 s; also on stop). */
+  /** How often the snapshots of stateful stages (miner, feature baselines) are saved (default 30 s; also on stop). */
   snapshotIntervalMs?: number;
   windows?: WindowSettings;
   patterns?: Partial<PatternMinerOptions>;
@@ -117,44 +113,6 @@ export interface WorkerStats {
   lag: number;
 }
 
-type Message = EachBatchPayload['batch']['messages'][number];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the record-type-independent part of an engine
-type Engine = TumblingWindows<any, unknown, unknown>;
-type Heartbeat = () => Promise<void>;
-
-interface Chunk {
-  first: number;
-  last: number;
-  records: number;
-  rows: Array<LogRow | MetricRow>;
-  dead: DeadRecord[];
-  /** Per (service, pattern): the delta row and its event-time bounds (epoch ms, formatted when landed). */
-  patterns: Map<string, { row: PatternRow; first: number; last: number }>;
-  intentWritten: boolean;
-  deadSent: boolean;
-  patternsWritten: boolean;
-}
-
-interface PartitionState {
-  key: string;
-  topic: string;
-  partition: number;
-  isLogs: boolean;
-  /** Next offset to process; lower ones are refetches after a rejoin. */
-  nextOffset: number;
-  /** Offsets at or below landed before this assignment: replayed into windows only. */
-  resumeAfter: number;
-  /** The range end of a batch that may have half-landed before: the first batch is cut there. */
-  forcedEnd?: number;
-  chunk?: Chunk;
-  /** The batch being landed in the background (its intent is already written), and its landing. */
-  inflight?: Chunk;
-  landing?: Promise<void>;
-  /** Offset last committed (the next one to read), -1 before the first commit. */
-  committed: number;
-  highWatermark: number;
-}
-
 const DEFAULTS = {
   groupId: 'tributary-workers',
   logsTopic: TOPICS.logs.name,
@@ -175,78 +133,87 @@ const DEFAULTS = {
 
 type Resolved = Omit<Required<WorkerOptions>, 'scorer'> & { scorer?: WindowScorer };
 
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
+/** The scorer's baselines as a stateful part: one copy per worker, merged on take-over. */
+function scorerState(scorer: WindowScorer, group: string): Stateful | undefined {
+  if (!scorer.snapshot || !scorer.restore) return undefined;
+  return { stateKey: `features/${group}`, perWorker: true, snapshot: () => scorer.snapshot!(), restore: (saved) => scorer.restore!(saved) };
 }
 
 export class Worker {
-  readonly stats: WorkerStats = {
-    consumed: 0, stored: 0, metricsStored: 0, dead: 0, replaySkipped: 0, batches: 0, committed: 0, patternRows: 0,
-    serviceWindowRows: 0, metricWindowRows: 0, anomalies: 0, late: 0, tooLate: 0, pending: 0, lag: 0,
-  };
   readonly sink: ClickHouseSink;
   private readonly o: Resolved;
   private readonly log: Logger = log('worker');
-  private consumer?: Consumer;
+  private readonly source: KafkaSource;
   private readonly dlq: DlqSink;
   private readonly state: PipelineState;
+  private readonly landing: Landing;
+  private readonly ledger = new Ledger();
   private readonly statsWriter: StatsWriter;
-  private miner: PatternMiner;
-  /** Pattern id -> the record (topic/partition/offset) that created it, so a replay marks it new again. */
-  private firstSeen = new Map<string, string>();
-  private readonly partitions = new Map<string, PartitionState>();
-  private readonly serviceWindows = new Map<number, ServiceWindows>();
-  private readonly metricWindows = new Map<number, MetricWindows>();
-  /** Closed window rows not yet durable; offsets are committed only once this is empty. */
-  private pendingService: ServiceWindowRow[] = [];
-  private pendingMetric: MetricWindowRow[] = [];
-  private pendingAnomalies: AnomalyRow[] = [];
+  private readonly logs: LogStream;
+  private readonly metrics: MetricStream;
+  private readonly streams: Map<string, Stream>;
+  private readonly stateful: Stateful[];
+  private readonly counts = { consumed: 0, replaySkipped: 0, committed: 0, anomalies: 0 };
+  /** Rows emitted on ticks and not yet durable, per table; offsets are committed only once none are left. */
+  private pending: TickRows = new Map();
   /** Keys (`topic/partition`) of the current assignment. */
   private assignment = new Set<string>();
+  /** Assigned partitions not seen before: stateful parts are restored before their first records. */
+  private takenOver = false;
   private busy = false;
   private timer?: NodeJS.Timeout;
   private lastStatsAt = 0;
   private lastSnapshotAt = 0;
-  private lastSnapshotHash = '';
+  private lastTickAt = 0;
+  private readonly snapshotHashes = new Map<string, string>();
   private stopping?: Promise<void>;
   private closing = false;
-  private readonly decodedCount = { ok: 0, deadDecode: 0, deadWindows: 0, patterns: 0 };
+  private readonly cursor = new BatchCursor();
 
   constructor(options: WorkerOptions) {
     this.o = withDefaults(DEFAULTS, options) as Resolved;
     this.sink = new ClickHouseSink(this.o.store, log('worker.clickhouse'));
     this.dlq = new DlqSink(this.o.brokers, this.o.dlqTopic);
     this.state = new PipelineState(this.o.store, this.sink, this.o.instance);
+    this.landing = new Landing(this.o.store, this.sink, this.state, this.dlq, log('worker.landing'));
     this.statsWriter = new StatsWriter(this.o.store, this.o.instance);
-    this.miner = new PatternMiner(this.o.patterns);
-    // Fail at start-up, not on the first record, when window settings are wrong.
-    new ServiceWindows(this.o.windows);
+    this.logs = logStream(this.o.logsTopic, { windows: this.o.windows, patterns: this.o.patterns, group: this.o.groupId });
+    this.metrics = metricStream(this.o.metricsTopic, { windows: this.o.windows });
+    this.streams = new Map([[this.o.logsTopic, this.logs.stream], [this.o.metricsTopic, this.metrics.stream]]);
+    const scoring = this.o.scorer ? scorerState(this.o.scorer, this.o.groupId) : undefined;
+    this.stateful = [...[...this.streams.values()].flatMap((s) => s.stages.flatMap((x): Stateful[] => (isStateful(x) ? [x] : []))), ...(scoring ? [scoring] : [])];
+    this.source = new KafkaSource({
+      brokers: this.o.brokers, groupId: this.o.groupId, topics: [...this.streams.keys()], fromBeginning: this.o.fromBeginning,
+      maxBytesPerPartition: this.o.maxBytesPerPartition, minBytes: this.o.batchMinBytes, maxWaitMs: this.o.batchMaxWaitMs,
+    });
+  }
+
+  /** The worker's counters, assembled from its parts. */
+  get stats(): WorkerStats {
+    const l = this.landing.counts;
+    return {
+      consumed: this.counts.consumed,
+      stored: l.stored.get('logs') ?? 0,
+      metricsStored: l.stored.get('metrics') ?? 0,
+      dead: l.dead,
+      replaySkipped: this.counts.replaySkipped,
+      batches: l.batches,
+      committed: this.counts.committed,
+      patternRows: l.aggregateRows,
+      serviceWindowRows: l.tickRows.get('service_windows') ?? 0,
+      metricWindowRows: l.tickRows.get('metric_windows') ?? 0,
+      anomalies: this.counts.anomalies,
+      late: this.logs.windows.counts.late + this.metrics.windows.counts.late,
+      tooLate: this.logs.windows.counts.tooLate + this.metrics.windows.counts.tooLate,
+      pending: l.pending,
+      lag: this.ledger.lag(),
+    };
   }
 
   async start(): Promise<void> {
-    await this.restoreMiner();
+    await this.restoreState();
     await this.dlq.start();
-    const kafka = createKafka({ brokers: this.o.brokers, clientId: 'tributary-worker' });
-    const consumer = kafka.consumer({
-      groupId: this.o.groupId,
-      maxBytesPerPartition: this.o.maxBytesPerPartition,
-      minBytes: this.o.batchMinBytes,
-      maxWaitTimeInMs: this.o.batchMaxWaitMs,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-      retry: { retries: 10 },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment));
-    consumer.on(consumer.events.REBALANCING, () => this.log.info('The worker group is rebalancing.'));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.o.logsTopic, this.o.metricsTopic], fromBeginning: this.o.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await this.source.start({ onAssignment: (keys, raw) => this.onAssignment(keys, raw), onBatch: (b) => this.handleBatch(b) });
     this.lastSnapshotAt = Date.now();
     this.timer = setInterval(() => void this.timerTick(), this.o.tickMs);
     this.timer.unref();
@@ -254,40 +221,25 @@ export class Worker {
 
   /** Patterns the miner holds (restored from its snapshot on start). */
   get patterns(): number {
-    return this.miner.size;
+    return this.logs.patterns.miner.size;
   }
 
   /** Per assigned partition: the next offset to read, the last commit, and records not yet landed. */
   progress(): Array<{ topic: string; partition: number; next: number; committed: number; pending: number; highWatermark: number }> {
-    return [...this.partitions.values()].map((st) => ({
-      topic: st.topic, partition: st.partition, next: st.nextOffset, committed: st.committed, pending: (st.chunk?.records ?? 0) + (st.inflight?.records ?? 0), highWatermark: st.highWatermark,
+    return [...this.ledger.entries.values()].map((e) => ({
+      topic: e.topic, partition: e.partition, next: e.nextOffset, committed: e.committed,
+      pending: (e.lane.building?.records ?? 0) + (e.lane.inflight?.records ?? 0), highWatermark: e.highWatermark,
     }));
   }
 
   /** Total lag of the group over its topics: the end offsets minus the committed offsets. */
-  async lag(): Promise<number> {
-    const admin = createKafka({ brokers: this.o.brokers, clientId: 'tributary-worker-lag' }).admin();
-    await admin.connect();
-    try {
-      let total = 0;
-      for (const topic of [this.o.logsTopic, this.o.metricsTopic]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
-        const byPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-        for (const e of ends) {
-          const c = byPartition.get(e.partition) ?? -1;
-          total += Number(e.high) - (c < 0 ? Number(e.low) : c);
-        }
-      }
-      return total;
-    } finally {
-      await admin.disconnect();
-    }
+  lag(): Promise<number> {
+    return this.source.lag();
   }
 
   /**
    * Stops consuming, lands what was read (windows still open stay uncommitted: the next owner of their
-   * partitions rebuilds them), commits, saves the miner's snapshot, and leaves the group.
+   * partitions rebuilds them), commits, saves the stateful stages' snapshots, and leaves the group.
    */
   stop(): Promise<void> {
     this.closing = true;
@@ -304,7 +256,7 @@ export class Worker {
         this.busy = false;
       }
       try {
-        await this.consumer?.disconnect();
+        await this.source.stop();
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'Leaving the consumer group failed.');
       }
@@ -316,341 +268,104 @@ export class Worker {
 
   // ---------------------------------------------------------------- assignment
 
-  private onAssignment(assignment: Record<string, number[]>): void {
-    const next = new Set<string>();
-    for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) next.add(`${topic}/${p}`);
-    for (const [key, st] of this.partitions) {
+  private onAssignment(next: Set<string>, raw: Record<string, number[]>): void {
+    for (const [key, e] of this.ledger.entries) {
       if (next.has(key)) continue;
       // Revoked: whatever was not landed or committed is re-read by the new owner from the last commit.
-      this.partitions.delete(key);
-      this.stats.pending -= (st.chunk?.records ?? 0) + (st.inflight?.records ?? 0);
-      (st.isLogs ? this.serviceWindows : this.metricWindows).delete(st.partition);
-      this.log.info({ topic: st.topic, partition: st.partition, committed: st.committed }, 'Handed a revoked partition back.');
+      this.ledger.remove(key);
+      this.landing.drop(e.lane);
+      for (const s of e.stream.stages) s.revoke?.(e.partition);
+      this.log.info({ topic: e.topic, partition: e.partition, committed: e.committed }, 'Handed a revoked partition back.');
     }
+    for (const key of next) if (!this.assignment.has(key)) this.takenOver = true;
     this.assignment = next;
-    this.log.info({ assignment }, 'Joined the worker group.');
+    this.log.info({ assignment: raw }, 'Joined the worker group.');
   }
 
-  /** State of a partition, recovering where to resume on its first batch after an assignment. */
-  private async partitionState(topic: string, partition: number, keepAlive: Heartbeat): Promise<PartitionState> {
+  /** The ledger entry of a partition, recovering where to resume on its first batch after an assignment. */
+  private async entryOf(topic: string, partition: number, keepAlive: Heartbeat): Promise<PartitionEntry | undefined> {
     const key = `${topic}/${partition}`;
-    const known = this.partitions.get(key);
+    const known = this.ledger.get(key);
     if (known) return known;
-    const isLogs = topic === this.o.logsTopic;
-    const intent = await this.retrying(() => this.state.get(`intent/${key}`), keepAlive);
-    const stored = await this.retrying(() => this.storedUpTo(isLogs, topic, partition), keepAlive);
-    let resumeAfter = stored;
-    let forcedEnd: number | undefined;
-    const m = intent ? /^(\d+)-(\d+)$/.exec(intent) : null;
-    if (m) {
-      const [a, b] = [Number(m[1]), Number(m[2])];
-      if (stored < b) {
-        // That batch may have half-landed (patterns without raw rows): redo it with the same tokens.
-        resumeAfter = a - 1;
-        forcedEnd = b;
-      } else {
-        resumeAfter = Math.max(stored, b);
-      }
+    const stream = this.streams.get(topic);
+    if (!stream) return undefined;
+    if (this.takenOver) {
+      // Partitions new to this worker: their series' state (feature baselines) comes from the savers.
+      this.takenOver = false;
+      await this.restoreState(keepAlive, true);
     }
-    const st: PartitionState = { key, topic, partition, isLogs, nextOffset: -1, resumeAfter, forcedEnd, committed: -1, highWatermark: 0 };
-    this.partitions.set(key, st);
+    const { resumeAfter, forcedEnd } = await this.landing.resumePoint(topic, partition, stream.raw, keepAlive);
+    const e: PartitionEntry = {
+      key, topic, partition, stream, nextOffset: -1, resumeAfter, committed: -1, highWatermark: 0,
+      lane: { key, topic, partition, rawTable: stream.raw?.table, forcedEnd, live: true },
+    };
+    this.ledger.add(e);
     this.log.info({ topic, partition, resumeAfter, forcedEnd }, 'Took a partition over.');
-    return st;
-  }
-
-  private async storedUpTo(isLogs: boolean, topic: string, partition: number): Promise<number> {
-    const rows = await this.o.store.query<{ m: string; c: string | number }>(
-      isLogs
-        ? 'SELECT toString(max(kafka_offset)) AS m, count() AS c FROM logs WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}'
-        : 'SELECT toString(max(kafka_offset)) AS m, count() AS c FROM metrics WHERE kafka_partition = {partition:UInt16}',
-      { topic, partition },
-    );
-    return rows.length > 0 && Number(rows[0]!.c) > 0 ? Number(rows[0]!.m) : -1;
+    return e;
   }
 
   // ---------------------------------------------------------------- the data path
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    if (batch.messages.length === 0 || !isRunning() || isStale() || this.closing) return;
+  private async handleBatch(batch: SourceBatch): Promise<void> {
+    const { heartbeat } = batch;
+    if (batch.messages.length === 0 || !batch.active() || this.closing) return;
     await this.acquire(heartbeat);
     try {
       if (this.closing) return;
       if (!this.assignment.has(`${batch.topic}/${batch.partition}`) && this.assignment.size > 0) return;
-      const st = await this.partitionState(batch.topic, batch.partition, heartbeat);
-      st.highWatermark = Number(batch.highWatermark);
-      if (st.chunk && !this.held(st)) await this.dispatch(st, heartbeat);
-      else await this.settle(st, heartbeat, false);
+      const e = await this.entryOf(batch.topic, batch.partition, heartbeat);
+      if (!e) return;
+      e.highWatermark = batch.highWatermark;
+      const lane = e.lane;
+      await this.landing.step(lane, heartbeat);
       const now = Date.now();
       let lastDone: string | undefined;
+      const cursor = this.cursor;
+      cursor.topic = e.topic;
+      cursor.partition = e.partition;
+      const ctx: RecordContext = { topic: e.topic, partition: e.partition, offset: 0, now, replay: false, out: cursor };
       // Running and stale change only while this handler awaits (stop, a seek): checked again after
       // each await rather than per record, where kafkajs builds a key string for every call.
       let checked = false;
-      for (const m of batch.messages as Message[]) {
+      for (const m of batch.messages) {
         if (!checked) {
-          if (!isRunning() || isStale()) break;
+          if (!batch.active()) break;
           checked = true;
         }
         const off = Number(m.offset);
         lastDone = m.offset;
-        if (off < st.nextOffset) continue;
-        if (st.nextOffset < 0) this.engineOf(st).assignPartition(st.partition, now);
-        st.nextOffset = off + 1;
-        this.stats.consumed++;
-        if (st.forcedEnd !== undefined && off > st.forcedEnd && !st.chunk) st.forcedEnd = undefined;
-        if (st.isLogs) this.processLog(st, m, off, now);
-        else this.processMetric(st, m, off, now);
-        const c = st.chunk;
-        if (c && (c.records >= this.o.batchMaxRows || (st.forcedEnd !== undefined && c.last >= st.forcedEnd))) {
-          await this.dispatch(st, heartbeat);
+        if (off < e.nextOffset) continue;
+        if (e.nextOffset < 0) for (const s of e.stream.stages) s.assign?.(e.partition, now);
+        e.nextOffset = off + 1;
+        this.counts.consumed++;
+        if (lane.forcedEnd !== undefined && off > lane.forcedEnd && !lane.building) lane.forcedEnd = undefined;
+        ctx.offset = off;
+        if (off <= e.resumeAfter) {
+          ctx.replay = true;
+          ctx.out = NO_WRITES;
+          this.counts.replaySkipped++;
+        } else {
+          ctx.replay = false;
+          ctx.out = cursor;
+          cursor.batch = this.landing.batchFor(lane, off);
+          cursor.offset = off;
+          cursor.record = m;
+        }
+        e.stream.push(m.value, ctx);
+        const b = lane.building;
+        if (b && (b.records >= this.o.batchMaxRows || (lane.forcedEnd !== undefined && b.last >= lane.forcedEnd))) {
+          await this.landing.dispatch(lane, heartbeat);
           checked = false;
         }
       }
-      if (st.chunk && !this.held(st)) await this.dispatch(st, heartbeat);
-      if (lastDone !== undefined) resolveOffset(lastDone);
-      this.updateGauges();
+      if (lane.building && !this.landing.held(lane)) await this.landing.dispatch(lane, heartbeat);
+      if (lastDone !== undefined) batch.resolve(lastDone);
       if (Date.now() - this.lastTickAt >= this.o.tickMs) await this.tick(heartbeat);
     } finally {
       this.busy = false;
     }
     await heartbeat();
   }
-
-  /** A recovery batch waits until it reaches the range end of the batch it redoes. */
-  private held(st: PartitionState): boolean {
-    return st.forcedEnd !== undefined && st.chunk !== undefined && st.chunk.last < st.forcedEnd;
-  }
-
-  private serviceEngine(partition: number): ServiceWindows {
-    let w = this.serviceWindows.get(partition);
-    if (!w) this.serviceWindows.set(partition, (w = new ServiceWindows(this.o.windows)));
-    return w;
-  }
-
-  private metricEngine(partition: number): MetricWindows {
-    let w = this.metricWindows.get(partition);
-    if (!w) this.metricWindows.set(partition, (w = new MetricWindows(this.o.windows)));
-    return w;
-  }
-
-  /** The window engine of a partition, for what does not depend on the record type. */
-  private engineOf(st: PartitionState): Engine {
-    return st.isLogs ? this.serviceEngine(st.partition) : this.metricEngine(st.partition);
-  }
-
-  private chunkFor(st: PartitionState, off: number): Chunk {
-    let c = st.chunk;
-    if (!c) {
-      c = { first: off, last: off, records: 0, rows: [], dead: [], patterns: new Map(), intentWritten: false, deadSent: false, patternsWritten: false };
-      st.chunk = c;
-    }
-    c.last = off;
-    c.records++;
-    this.stats.pending++;
-    return c;
-  }
-
-  private dead(st: PartitionState, m: Message, off: number, stage: string, reason: string): void {
-    const c = this.chunkFor(st, off);
-    c.dead.push({ reason, stage, topic: st.topic, partition: st.partition, offset: m.offset, key: m.key, value: m.value });
-  }
-
-  /** Decodes a record; one that cannot be read goes to the dead-letter chunk (once: not again on replay). */
-  private decodeOrDead<T>(st: PartitionState, m: Message, off: number, decoded: Decoded<T>): T | undefined {
-    if (decoded.ok) return decoded.value;
-    if (off > st.resumeAfter) {
-      this.decodedCount.deadDecode++;
-      this.dead(st, m, off, decoded.stage, decoded.reason);
-    }
-    return undefined;
-  }
-
-  private processLog(st: PartitionState, m: Message, off: number, now: number): void {
-    const replay = off <= st.resumeAfter;
-    const r = this.decodeOrDead(st, m, off, decodeLog(m.value, now));
-    if (!r) return;
-    const t = Date.parse(r.time);
-    const match = this.miner.match(r.body);
-    const origin = `${st.topic}/${st.partition}/${off}`;
-    let isNew = match.isNew;
-    if (isNew) this.rememberFirstSeen(match.patternId, origin);
-    else if (this.firstSeen.get(match.patternId) === origin) isNew = true;
-    const status = this.serviceEngine(st.partition).add(
-      { time: t, service: r.service, severity_number: r.severity_number, pattern_id: match.patternId, pattern_is_new: isNew, attributes: r.attributes, partition: st.partition, offset: off },
-      now,
-    );
-    if (status === 'late') this.stats.late++;
-    if (replay) {
-      this.stats.replaySkipped++;
-      return;
-    }
-    this.decodedCount.ok++;
-    const c = this.chunkFor(st, off);
-    // Agents usually stamp observed_time = time: convert the text once.
-    const time = toClickHouseTime(r.time);
-    c.rows.push({
-      time,
-      observed_time: r.observed_time === r.time ? time : toClickHouseTime(r.observed_time),
-      service: r.service,
-      host: r.host,
-      severity_text: r.severity_text,
-      severity_number: r.severity_number,
-      body: r.body,
-      attributes: r.attributes,
-      resource: r.resource,
-      trace_id: r.trace_id,
-      span_id: r.span_id,
-      pattern_id: match.patternId,
-      source_kind: r.origin.kind,
-      source_path: r.origin.path ?? '',
-      source_offset: r.origin.offset ?? 0,
-      kafka_topic: st.topic,
-      kafka_partition: st.partition,
-      kafka_offset: m.offset,
-    } satisfies LogRow);
-    const pkey = `${r.service}\u0000${match.patternId}`;
-    const p = c.patterns.get(pkey);
-    if (p) {
-      p.row.count++;
-      p.row.template = match.template;
-      if (t < p.first) p.first = t;
-      if (t > p.last) p.last = t;
-    } else {
-      c.patterns.set(pkey, { row: { pattern_id: match.patternId, service: r.service, template: match.template, first_seen: '', last_seen: '', count: 1 }, first: t, last: t });
-    }
-    if (status !== 'on_time' && status !== 'late') this.tooLate(st, m, status);
-  }
-
-  private processMetric(st: PartitionState, m: Message, off: number, now: number): void {
-    const replay = off <= st.resumeAfter;
-    const p = this.decodeOrDead(st, m, off, decodeMetric(m.value, now));
-    if (!p) return;
-    const status = this.metricEngine(st.partition).add(
-      { time: Date.parse(p.time), service: p.service, host: p.host, name: p.name, value: p.value, partition: st.partition, offset: off },
-      now,
-    );
-    if (status === 'late') this.stats.late++;
-    if (replay) {
-      this.stats.replaySkipped++;
-      return;
-    }
-    this.decodedCount.ok++;
-    this.chunkFor(st, off).rows.push({
-      time: toClickHouseTime(p.time),
-      service: p.service,
-      host: p.host,
-      name: p.name,
-      kind: p.kind,
-      value: p.value,
-      unit: p.unit,
-      labels: p.labels,
-      kafka_partition: st.partition,
-      kafka_offset: m.offset,
-    } satisfies MetricRow);
-    if (status !== 'on_time' && status !== 'late') this.tooLate(st, m, status);
-  }
-
-  /** The record is stored raw, but its windows are gone: it goes aside to the DLQ too, never silently. */
-  private tooLate(st: PartitionState, m: Message, status: Exclude<AddStatus, 'on_time' | 'late'>): void {
-    this.stats.tooLate++;
-    this.decodedCount.deadWindows++;
-    const w = this.engineOf(st);
-    const reason = status === 'too_late'
-      ? `too late for its windows: event time is more than the retention (${w.retentionMs} ms) behind the watermark ${new Date(w.watermark).toISOString()}`
-      : status === 'future'
-        ? 'too far ahead of processing time for its windows'
-        : 'cannot be windowed';
-    const c = st.chunk!;
-    c.dead.push({ reason, stage: 'windows', topic: st.topic, partition: st.partition, offset: m.offset, key: m.key, value: m.value });
-  }
-
-  private rememberFirstSeen(id: string, origin: string): void {
-    this.firstSeen.set(id, origin);
-    if (this.firstSeen.size > 2 * this.miner.options.maxClusters) {
-      for (const k of this.firstSeen.keys()) if (this.miner.template(k) === undefined) this.firstSeen.delete(k);
-    }
-  }
-
-  /**
-   * Hands a partition's current batch over to landing. Its intent is written here, before the batch
-   * handler returns (so that a worker taking the partition over in a rebalance sees it); dead letters,
-   * pattern deltas and raw rows land in the background while the next batch is decoded. One batch per
-   * partition is in flight at a time, so intents and landings stay in offset order.
-   */
-  private async dispatch(st: PartitionState, keepAlive?: Heartbeat): Promise<void> {
-    await this.settle(st, keepAlive);
-    const c = st.chunk;
-    if (!c) return;
-    if (!c.intentWritten) {
-      const range = `${c.first}-${c.last}`;
-      await this.state.put(`intent/${st.key}`, range, keepAlive, `intent/${st.key}/${range}`);
-      c.intentWritten = true;
-    }
-    st.chunk = undefined;
-    if (st.forcedEnd !== undefined && c.last >= st.forcedEnd) st.forcedEnd = undefined;
-    st.inflight = c;
-    const landing = this.landRest(st, c).then(
-      () => {
-        if (st.inflight === c) st.inflight = undefined;
-      },
-      (err: unknown) => {
-        // Kept in flight: the next batch of the partition (or the next tick) lands it again, same tokens.
-        this.log.warn({ topic: st.topic, partition: st.partition, err: (err as Error).message }, 'Landing a batch failed; it is retried.');
-      },
-    );
-    st.landing = landing;
-    void landing.finally(() => {
-      if (st.landing === landing) st.landing = undefined;
-    });
-  }
-
-  /**
-   * Waits for the partition's batch in flight (heartbeating meanwhile); one that failed in the
-   * background is landed again here. With `wait` false, only a failed one is handled.
-   */
-  private async settle(st: PartitionState, keepAlive?: Heartbeat, wait = true): Promise<void> {
-    const p = st.landing;
-    if (p && wait) {
-      let done = false;
-      void p.finally(() => (done = true));
-      while (!done) {
-        await Promise.race([p, sleep(1000)]);
-        if (!done && keepAlive) await keepAlive();
-      }
-    }
-    const c = st.inflight;
-    if (c && !st.landing) {
-      await this.landRest(st, c, keepAlive);
-      if (st.inflight === c) st.inflight = undefined;
-    }
-  }
-
-  /** Lands a batch whose intent is written: dead letters, pattern deltas, raw rows. */
-  private async landRest(st: PartitionState, c: Chunk, keepAlive?: Heartbeat): Promise<void> {
-    const range = `${c.first}-${c.last}`;
-    const started = performance.now();
-    if (!c.deadSent && c.dead.length > 0) {
-      await this.dlq.send(c.dead);
-      this.stats.dead += c.dead.length;
-      this.log.warn({ topic: st.topic, partition: st.partition, count: c.dead.length, reason: c.dead[0]!.reason }, 'Sent records to the dead-letter topic.');
-    }
-    c.deadSent = true;
-    if (!c.patternsWritten && c.patterns.size > 0) {
-      const rows = [...c.patterns.values()].map((p) => ({ ...p.row, first_seen: formatWindowTime(p.first), last_seen: formatWindowTime(p.last) }));
-      await this.sink.insert('log_patterns', rows, `patterns/${st.key}/${range}`, keepAlive);
-      this.stats.patternRows += c.patterns.size;
-    }
-    c.patternsWritten = true;
-    await this.sink.insert(st.isLogs ? 'logs' : 'metrics', c.rows, `${st.key}/${range}`, keepAlive);
-    if (st.isLogs) this.stats.stored += c.rows.length;
-    else this.stats.metricsStored += c.rows.length;
-    this.stats.batches++;
-    if (this.partitions.get(st.key) === st) this.stats.pending -= c.records;
-    this.lastBatch = { ms: performance.now() - started, size: c.records };
-  }
-
-  private lastBatch = { ms: 0, size: 0 };
-  private lastTickAt = 0;
 
   // ---------------------------------------------------------------- ticks: windows, scores, commits
 
@@ -678,176 +393,132 @@ export class Worker {
   private async tick(keepAlive?: Heartbeat, final = false): Promise<void> {
     const now = Date.now();
     this.lastTickAt = now;
-    for (const st of [...this.partitions.values()]) {
-      if (st.chunk && !this.held(st)) await this.dispatch(st, keepAlive);
-      else await this.settle(st, keepAlive, final);
-    }
-    const service = closeWindows(this.serviceWindows, now);
-    const metric = closeWindows(this.metricWindows, now);
-    if (service.length + metric.length > 0) {
-      if (this.o.scorer) {
-        try {
-          this.pendingAnomalies.push(...(await this.o.scorer.score(service, metric)));
-        } catch (err) {
-          this.log.warn({ err: (err as Error).message, windows: service.length + metric.length }, 'Scoring failed; the windows are stored unscored.');
-        }
+    for (const e of [...this.ledger.entries.values()]) await this.landing.step(e.lane, keepAlive, final);
+    const closed: TickRows = new Map();
+    for (const stream of this.streams.values()) {
+      for (const s of stream.stages) {
+        if (!s.flush) continue;
+        for (const [table, rows] of await s.flush(now)) closed.set(table, [...(closed.get(table) ?? []), ...rows]);
       }
-      this.pendingService.push(...service);
-      this.pendingMetric.push(...metric);
     }
-    await this.landWindows(keepAlive);
+    const service = (closed.get('service_windows') ?? []) as ServiceWindowRow[];
+    const metric = (closed.get('metric_windows') ?? []) as MetricWindowRow[];
+    if (service.length + metric.length > 0 && this.o.scorer) {
+      try {
+        const anomalies = await this.o.scorer.score(service, metric);
+        if (anomalies.length > 0) closed.set('anomalies', anomalies);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, windows: service.length + metric.length }, 'Scoring failed; the windows are stored unscored.');
+      }
+    }
+    for (const [table, rows] of closed) {
+      this.pending.set(table, [...(this.pending.get(table) ?? []), ...rows]);
+      this.ledger.tickRows(rows.length);
+    }
+    await this.landTickRows(keepAlive);
     await this.commit();
-    this.updateGauges();
     if (final || now - this.lastStatsAt >= this.o.statsIntervalMs) {
       this.lastStatsAt = now;
       await this.statsWriter.write(this.samples());
     }
     if (final || now - this.lastSnapshotAt >= this.o.snapshotIntervalMs) {
       this.lastSnapshotAt = now;
-      await this.saveMiner(keepAlive);
+      await this.saveState(keepAlive);
     }
   }
 
-  private async landWindows(keepAlive?: Heartbeat): Promise<void> {
-    if (this.pendingService.length > 0) {
-      const rows = this.pendingService;
-      await this.sink.insert('service_windows', rows, `service_windows/${sha1(JSON.stringify(rows))}`, keepAlive);
-      this.stats.serviceWindowRows += rows.length;
-      this.pendingService = [];
-    }
-    if (this.pendingMetric.length > 0) {
-      const rows = this.pendingMetric;
-      await this.sink.insert('metric_windows', rows, `metric_windows/${sha1(JSON.stringify(rows))}`, keepAlive);
-      this.stats.metricWindowRows += rows.length;
-      this.pendingMetric = [];
-    }
-    if (this.pendingAnomalies.length > 0) {
-      const rows = this.pendingAnomalies;
-      await this.sink.insert('anomalies', rows, `anomalies/${sha1(JSON.stringify(rows.map((r) => ({ ...r, detected_at: '' }))))}`, keepAlive);
-      this.stats.anomalies += rows.length;
-      this.pendingAnomalies = [];
+  /** Window rows first, anomalies last (an anomaly points at a window row). */
+  private async landTickRows(keepAlive?: Heartbeat): Promise<void> {
+    const order = [...this.pending.keys()].sort((a, b) => Number(a === 'anomalies') - Number(b === 'anomalies'));
+    for (const table of order) {
+      const rows = this.pending.get(table)!;
+      await this.landing.landTick(table, rows, keepAlive);
+      if (table === 'anomalies') this.counts.anomalies += rows.length;
+      this.pending.delete(table);
+      this.ledger.tickRows(-rows.length);
     }
   }
 
-  /** Commits, per assigned partition, up to the oldest record not yet durable (windows included). */
+  /** Commits, per assigned partition, what the ledger allows. */
   private async commit(): Promise<void> {
-    if (!this.consumer) return;
-    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
-    const targets: Array<[PartitionState, number]> = [];
-    for (const st of this.partitions.values()) {
-      if (st.nextOffset < 0 || !this.assignment.has(st.key)) continue;
-      const w: Engine | undefined = (st.isLogs ? this.serviceWindows : this.metricWindows).get(st.partition);
-      const heldOffset = w?.lowestHeldOffsets().get(st.partition);
-      const off = safeCommitOffset(st.nextOffset, heldOffset, st.inflight?.first, st.chunk?.first);
-      if (off <= st.committed) continue;
-      offsets.push({ topic: st.topic, partition: st.partition, offset: String(off) });
-      targets.push([st, off]);
-    }
-    if (offsets.length === 0) return;
+    if (!this.source.started) return;
+    const targets = this.ledger.targets(this.assignment);
+    if (targets.length === 0) return;
     try {
-      await this.consumer.commitOffsets(offsets);
-      for (const [st, off] of targets) st.committed = off;
-      this.stats.committed += offsets.length;
+      await this.source.commit(targets.map((t) => ({ topic: t.entry.topic, partition: t.entry.partition, offset: t.offset })));
+      this.ledger.committed(targets);
+      this.counts.committed += targets.length;
     } catch (err) {
       // A rebalance took the partitions meanwhile: the new owner re-reads from the last commit.
       this.log.info({ err: (err as Error).message }, 'Committing offsets failed; they are committed on the next tick.');
     }
   }
 
-  private updateGauges(): void {
-    let lag = 0;
-    for (const st of this.partitions.values()) if (st.nextOffset >= 0) lag += Math.max(0, st.highWatermark - st.nextOffset);
-    this.stats.lag = lag;
-  }
-
   private samples(): StatSample[] {
     const s = this.stats;
+    const decoded = this.logs.decode.counts.ok + this.metrics.decode.counts.ok;
+    const deadDecode = this.logs.decode.counts.dead + this.metrics.decode.counts.dead;
+    const stageSamples = [...this.streams.values()].flatMap((st) => st.stages.flatMap((x) => x.samples?.() ?? []));
+    const held = stageSamples.filter((x) => x.stage === 'windows' && x.name === 'held_windows').reduce((a, x) => a + x.value, 0);
     return [
       { stage: 'consume', name: 'records_in', value: s.consumed, kind: 'counter' },
       { stage: 'consume', name: 'consumer_lag', value: s.lag, kind: 'gauge' },
-      { stage: 'decode', name: 'records_out', value: this.decodedCount.ok, kind: 'counter' },
-      { stage: 'decode', name: 'dlq_records', value: this.decodedCount.deadDecode, kind: 'counter' },
+      { stage: 'decode', name: 'records_out', value: decoded, kind: 'counter' },
+      { stage: 'decode', name: 'dlq_records', value: deadDecode, kind: 'counter' },
       { stage: 'patterns', name: 'records_out', value: s.patternRows, kind: 'counter' },
       { stage: 'windows', name: 'late_records', value: s.late, kind: 'counter' },
-      { stage: 'windows', name: 'dlq_records', value: this.decodedCount.deadWindows, kind: 'counter' },
+      { stage: 'windows', name: 'dlq_records', value: s.tooLate, kind: 'counter' },
       { stage: 'windows', name: 'records_out', value: s.serviceWindowRows + s.metricWindowRows, kind: 'counter' },
-      { stage: 'windows', name: 'held_windows', value: this.heldWindows(), kind: 'gauge' },
+      { stage: 'windows', name: 'held_windows', value: held, kind: 'gauge' },
       { stage: 'score', name: 'records_out', value: s.anomalies, kind: 'counter' },
       ...(this.o.scorer?.modelMs ? [{ stage: 'score' as const, name: 'model_ms', value: this.o.scorer.modelMs(), kind: 'gauge' as const }] : []),
       { stage: 'store', name: 'records_out', value: s.stored + s.metricsStored, kind: 'counter' },
-      { stage: 'store', name: 'batch_ms', value: this.lastBatch.ms, kind: 'gauge' },
-      { stage: 'store', name: 'batch_size', value: this.lastBatch.size, kind: 'gauge' },
+      { stage: 'store', name: 'batch_ms', value: this.landing.counts.lastBatch.ms, kind: 'gauge' },
+      { stage: 'store', name: 'batch_size', value: this.landing.counts.lastBatch.size, kind: 'gauge' },
       { stage: 'store', name: 'retries', value: this.sink.stats.retries, kind: 'counter' },
       { stage: 'store', name: 'pending_records', value: s.pending, kind: 'gauge' },
     ];
   }
 
-  private heldWindows(): number {
-    let n = 0;
-    for (const w of [...this.serviceWindows.values(), ...this.metricWindows.values()] as Engine[]) n += w.heldWindows;
-    return n;
+  // ---------------------------------------------------------------- state of stateful stages
+
+  private keyOf(s: Stateful): string {
+    return s.perWorker ? `${s.stateKey}/${this.o.instance}` : s.stateKey;
   }
 
-  // ---------------------------------------------------------------- the miner's snapshot
-
-  private minerKey(): string {
-    return `miner/${this.o.groupId}`;
-  }
-
-  private async restoreMiner(): Promise<void> {
-    try {
-      const text = await this.state.get(this.minerKey());
-      if (!text) return;
-      const saved = JSON.parse(text) as { miner: PatternMinerSnapshot; firstSeen: [string, string][] };
-      this.miner = PatternMiner.restore(saved.miner, this.o.patterns);
-      this.firstSeen = new Map(saved.firstSeen ?? []);
-      this.lastSnapshotHash = sha1(text);
-      this.log.info({ patterns: this.miner.size }, 'Restored the pattern miner from its snapshot.');
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'Could not restore the pattern miner; it starts empty.');
-    }
-  }
-
-  private async saveMiner(keepAlive?: Heartbeat): Promise<void> {
-    const text = JSON.stringify({ miner: this.miner.snapshot(), firstSeen: [...this.firstSeen] });
-    const hash = sha1(text);
-    if (hash === this.lastSnapshotHash) return;
-    await this.state.put(this.minerKey(), text, keepAlive);
-    this.lastSnapshotHash = hash;
-  }
-
-  /** Runs a read until it succeeds, backing off while the store is unreachable. */
-  private async retrying<T>(fn: () => Promise<T>, keepAlive?: Heartbeat): Promise<T> {
-    let backoff = 200;
-    for (;;) {
+  /**
+   * Restores every stateful part from `pipeline_state` on start; on a take-over only the per-worker
+   * parts (feature baselines), since a shared one (the miner) is this worker's own already.
+   */
+  private async restoreState(keepAlive?: Heartbeat, takeOver = false): Promise<void> {
+    for (const s of this.stateful) {
+      if (takeOver && !s.perWorker) continue;
       try {
-        return await fn();
+        const saved = s.perWorker
+          ? (await this.landing.retrying(() => this.state.list(`${s.stateKey}/`), keepAlive)).map((r) => r.value)
+          : [await this.landing.retrying(() => this.state.get(s.stateKey), keepAlive)].filter((v): v is string => v !== undefined);
+        if (saved.length === 0) continue;
+        if (!s.perWorker) this.snapshotHashes.set(s.stateKey, sha1(saved[0]!));
+        s.restore(saved.map((t) => JSON.parse(t) as unknown));
+        this.log.info({ state: s.stateKey, snapshots: saved.length }, 'Restored saved state.');
       } catch (err) {
-        if (!isTributaryError(err) || !err.canRetry) throw err;
-        await keepAlive?.();
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
+        this.log.warn({ state: s.stateKey, err: (err as Error).message }, 'Could not restore saved state; it starts empty.');
       }
     }
   }
-}
 
-/**
- * Closes the windows of every partition of one topic. A partition idle past its timeout does not keep
- * its windows open: its watermark is moved to the lowest watermark of the active partitions.
- */
-function closeWindows<Row>(all: ReadonlyMap<number, { advance(now: number): Row[] } & Engine>, now: number): Row[] {
-  let minActive = Infinity;
-  const idle: Engine[] = [];
-  for (const w of all.values()) {
-    const info = w.watermarks.partitions(now)[0];
-    if (!info || info.idle) idle.push(w);
-    else minActive = Math.min(minActive, w.watermarks.compute(now));
+  private async saveState(keepAlive?: Heartbeat): Promise<void> {
+    for (const s of this.stateful) {
+      const snap = s.snapshot();
+      if (snap === undefined) continue;
+      const text = JSON.stringify(snap);
+      const hash = sha1(text);
+      const key = this.keyOf(s);
+      if (this.snapshotHashes.get(key) === hash) continue;
+      await this.state.put(key, text, keepAlive);
+      this.snapshotHashes.set(key, hash);
+    }
   }
-  if (Number.isFinite(minActive)) for (const w of idle) w.watermarks.forceTo(minActive);
-  const rows: Row[] = [];
-  for (const w of all.values()) rows.push(...w.advance(now));
-  return rows;
 }
 
 /** Adapts the ONNX scorer (`transforms/scoring`) to the worker: service rows, then host windows, one tick each. */
@@ -855,6 +526,8 @@ export function windowScorerOf(scorer: {
   scoreServiceWindows(rows: ServiceWindowRow[]): Promise<{ anomalies: AnomalyRow[] }>;
   scoreHostWindows(windows: HostWindow[]): Promise<{ anomalies: AnomalyRow[] }>;
   counters?: { lastRunMs: number };
+  baselineSnapshot?(): unknown;
+  restoreBaselines?(saved: readonly unknown[]): unknown;
 }): WindowScorer {
   return {
     modelMs: () => scorer.counters?.lastRunMs ?? 0,
@@ -864,6 +537,9 @@ export function windowScorerOf(scorer: {
       if (metric.length > 0) out.push(...(await scorer.scoreHostWindows(groupHostWindows(metric))).anomalies);
       return out;
     },
+    ...(scorer.baselineSnapshot && scorer.restoreBaselines
+      ? { snapshot: () => scorer.baselineSnapshot!(), restore: (saved: readonly unknown[]) => void scorer.restoreBaselines!(saved) }
+      : {}),
   };
 }
 

@@ -173,11 +173,20 @@ export class HostFeatures {
 
   static restore(snapshot: HostFeatureSnapshot, options: { history?: number; warmAfter?: number } = {}): HostFeatures {
     const f = new HostFeatures(options);
-    for (const [host, s] of Object.entries(snapshot)) {
-      const r = (xs: number[]): RollingBaseline => RollingBaseline.from(f.history, xs);
-      f.baselines.set(host, { windows: s.windows, cpu: r(s.cpu), memory: r(s.memory), load: r(s.load), disk: r(s.disk), net: r(s.net) });
-    }
+    f.adopt(snapshot);
     return f;
+  }
+
+  /** Takes the baselines of hosts this instance has not seen (a partition taken over); returns how many. */
+  adopt(snapshot: HostFeatureSnapshot): number {
+    let n = 0;
+    for (const [host, s] of Object.entries(snapshot)) {
+      if (this.baselines.has(host)) continue;
+      const r = (xs: number[]): RollingBaseline => RollingBaseline.from(this.history, xs);
+      this.baselines.set(host, { windows: s.windows, cpu: r(s.cpu), memory: r(s.memory), load: r(s.load), disk: r(s.disk), net: r(s.net) });
+      n++;
+    }
+    return n;
   }
 
   observe(w: HostWindow): void {

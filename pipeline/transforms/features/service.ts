@@ -140,14 +140,23 @@ export class ServiceFeatures {
 
   static restore(snapshot: ServiceFeatureSnapshot, options: ServiceFeatureOptions = {}): ServiceFeatures {
     const f = new ServiceFeatures(options);
+    f.adopt(snapshot);
+    return f;
+  }
+
+  /** Takes the baselines of services this instance has not seen (a partition taken over); returns how many. */
+  adopt(snapshot: ServiceFeatureSnapshot): number {
+    let n = 0;
     for (const [service, s] of Object.entries(snapshot)) {
-      const r = (xs: number[]): RollingBaseline => RollingBaseline.from(f.history, xs);
-      f.baselines.set(service, {
+      if (this.baselines.has(service)) continue;
+      const r = (xs: number[]): RollingBaseline => RollingBaseline.from(this.history, xs);
+      this.baselines.set(service, {
         windows: s.windows, rate: r(s.rate), errorRatio: r(s.errorRatio), warnRatio: r(s.warnRatio),
         p50: r(s.p50), p95: r(s.p95), p99: r(s.p99), distinct: r(s.distinct),
       });
+      n++;
     }
-    return f;
+    return n;
   }
 }
 

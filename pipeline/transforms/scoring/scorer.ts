@@ -18,8 +18,8 @@ import * as ort from 'onnxruntime-node';
 import { type AnomalyRow, type MetricWindowRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { TributaryError } from '../../../core/errors.ts';
 import { log } from '../../../core/log.ts';
-import { ServiceFeatures, type FeatureVector } from '../features/service.ts';
-import { HostFeatures, type HostWindow } from '../features/host.ts';
+import { ServiceFeatures, type FeatureVector, type ServiceFeatureSnapshot } from '../features/service.ts';
+import { HostFeatures, type HostFeatureSnapshot, type HostWindow } from '../features/host.ts';
 import { loadModel, type LoadedModel, type ModelKind } from './manifest.ts';
 import { validateScoringConfig } from './options.ts';
 
@@ -37,6 +37,14 @@ export interface ScoringConfig {
    * uses it: the features are ratios and rates, so they mostly carry across window sizes.
    */
   anyWindowSize?: boolean;
+}
+
+/** JSON form of a scorer's feature baselines (see `baselineSnapshot`). */
+export interface BaselineSnapshot {
+  v: 1;
+  service: [number, ServiceFeatureSnapshot][];
+  host: [number, HostFeatureSnapshot][];
+  observed: [string, string][];
 }
 
 export interface ScoredRows<Row> {
@@ -187,6 +195,46 @@ export class Scorer extends EventEmitter {
       held.inflight--;
       if (held.retired && held.inflight === 0) void held.model.session.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * The feature baselines (per window size, per service and host) and the last window each series
+   * observed: what a worker taking partitions over needs to score their windows at once.
+   */
+  baselineSnapshot(): BaselineSnapshot {
+    return {
+      v: 1,
+      service: [...this.serviceFeatures].map(([size, f]) => [size, f.snapshot()]),
+      host: [...this.hostFeatures].map(([size, f]) => [size, f.snapshot()]),
+      observed: [...this.observed],
+    };
+  }
+
+  /** Adopts, from saved snapshots (oldest first), the baselines of series this scorer has not seen. */
+  restoreBaselines(saved: readonly unknown[]): number {
+    let adopted = 0;
+    // Newest first, so that a series present in several snapshots gets its most recent baseline.
+    for (const raw of [...saved].reverse()) {
+      const snap = raw as BaselineSnapshot;
+      if (snap?.v !== 1 || !Array.isArray(snap.service) || !Array.isArray(snap.host)) continue;
+      const fresh = new Set<string>();
+      for (const [size, s] of snap.service) {
+        let f = this.serviceFeatures.get(size);
+        if (!f) this.serviceFeatures.set(size, (f = new ServiceFeatures()));
+        const before = new Set(f.services());
+        adopted += f.adopt(s);
+        for (const name of Object.keys(s)) if (!before.has(name)) fresh.add(`s\u0000${name}\u0000${size}`);
+      }
+      for (const [size, h] of snap.host) {
+        let f = this.hostFeatures.get(size);
+        if (!f) this.hostFeatures.set(size, (f = new HostFeatures()));
+        const n = f.adopt(h);
+        adopted += n;
+        if (n > 0) for (const name of Object.keys(h)) fresh.add(`h\u0000${name}\u0000${size}`);
+      }
+      for (const [key, start] of snap.observed ?? []) if (fresh.has(key) && !this.observed.has(key)) this.observed.set(key, start);
+    }
+    return adopted;
   }
 
   /** Re-reads every model now (the watcher does this on file changes). Resolves when done; never throws. */

@@ -140,3 +140,29 @@ test('hot reload: a replaced model swaps in mid-stream, no window lost or scored
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('feature baselines: a scorer restored from another one\'s snapshot scores a taken-over series at once', async () => {
+  const a = await Scorer.open({ models: [{ manifest: SERVICE }], watch: false });
+  const b = await Scorer.open({ models: [{ manifest: SERVICE }], watch: false });
+  const c = await Scorer.open({ models: [{ manifest: SERVICE }], watch: false });
+  try {
+    const batches = windows(12);
+    for (const batch of batches.slice(0, 8)) await a.scoreServiceWindows(batch);
+    const saved = JSON.parse(JSON.stringify(a.baselineSnapshot())) as unknown;
+    assert.ok(b.restoreBaselines([saved]) > 0, 'baselines adopted');
+    const next = batches[8]!.map((r) => ({ ...r }));
+    const nextCold = batches[8]!.map((r) => ({ ...r }));
+    await b.scoreServiceWindows(next);
+    await c.scoreServiceWindows(nextCold);
+    assert.ok(next.every((r) => r.scored === 1), 'every window of the restored scorer is scored');
+    assert.ok(nextCold.every((r) => r.scored === 0), 'a scorer without the baselines scores none (they are cold)');
+    // The same window scored by the original and the restored scorer gets the same score.
+    const same = batches[8]!.map((r) => ({ ...r }));
+    await a.scoreServiceWindows(same);
+    same.forEach((r, i) => assert.equal(r.score, next[i]!.score));
+    // A series the scorer already knows keeps its own baseline.
+    assert.equal(b.restoreBaselines([saved]), 0);
+  } finally {
+    await Promise.all([a.close(), b.close(), c.close()]);
+  }
+});

@@ -1,11 +1,12 @@
 /**
  * The workers' small durable state in ClickHouse (`pipeline_state`): keys and string values, newest
- * write wins. It holds the pattern miner's snapshot and, per partition, the offset range of the raw
- * batch being landed (see `006_pipeline_state.sql` for why each lives here).
+ * write wins. It holds the snapshots of stateful stages (the pattern miner, feature baselines) and, per
+ * partition, the offset range of the raw batch being landed (see `006_pipeline_state.sql` for why each
+ * lives here).
  */
 import { createHash } from 'node:crypto';
-import { type Store } from '../core/storage/store.ts';
-import { type ClickHouseSink } from './sinks/clickhouse/sink.ts';
+import { type Store } from '../../../core/storage/store.ts';
+import { type ClickHouseSink } from './sink.ts';
 
 let lastMicros = 0;
 
@@ -34,6 +35,14 @@ export class PipelineState {
       { key },
     );
     return rows.length > 0 && Number(rows[0]!.n) > 0 ? rows[0]!.value : undefined;
+  }
+
+  /** Every key under `prefix` with its newest value, oldest write first. */
+  async list(prefix: string): Promise<Array<{ key: string; value: string }>> {
+    return this.store.query<{ key: string; value: string }>(
+      'SELECT key, argMax(value, updated_at) AS value, max(updated_at) AS at FROM pipeline_state WHERE startsWith(key, {prefix:String}) GROUP BY key ORDER BY at',
+      { prefix },
+    );
   }
 
   /**

@@ -1,0 +1,128 @@
+/**
+ * The Kafka source: the worker's membership of its consumer group. Fetched batches of one partition
+ * flow out to the handler (with a heartbeat and a way to tell whether the batch is still wanted), the
+ * group's assignment flows out on every join, and offsets flow back in through `commit` (never
+ * automatically: the ledger decides). Client: kafkajs (see the README for why, and its figures).
+ */
+import { type Consumer, type EachBatchPayload } from 'kafkajs';
+import { createKafka } from '../../core/kafka/client.ts';
+
+/** A fetched record as the worker reads it. */
+export interface SourceMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export interface SourceBatch {
+  topic: string;
+  partition: number;
+  /** The partition's log end offset. */
+  highWatermark: number;
+  messages: readonly SourceMessage[];
+  /** Keeps the group membership alive during long work (call at least every few seconds). */
+  heartbeat: () => Promise<void>;
+  /** False once the consumer stops or the batch went stale (a seek, a rebalance): stop reading it. */
+  active: () => boolean;
+  /** Marks the batch read up to `offset` (not a commit). */
+  resolve: (offset: string) => void;
+}
+
+export interface KafkaSourceOptions {
+  brokers: string[];
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  maxBytesPerPartition: number;
+  /** Bytes a fetch tries to gather before returning. */
+  minBytes: number;
+  /** Longest a fetch waits for `minBytes`. */
+  maxWaitMs: number;
+  clientId?: string;
+}
+
+export class KafkaSource {
+  private consumer?: Consumer;
+
+  constructor(private readonly o: KafkaSourceOptions) {}
+
+  /**
+   * Joins the group and starts fetching. `onAssignment` gets the keys (`topic/partition`) of every new
+   * assignment; `onBatch` is awaited before the next fetch of that partition (and, in kafkajs, before a
+   * rebalance completes, which is what makes intents written there visible to the next owner).
+   */
+  async start(handlers: { onAssignment: (keys: Set<string>, raw: Record<string, number[]>) => void; onBatch: (batch: SourceBatch) => Promise<void> }): Promise<void> {
+    const kafka = createKafka({ brokers: this.o.brokers, clientId: this.o.clientId ?? 'tributary-worker' });
+    const consumer = kafka.consumer({
+      groupId: this.o.groupId,
+      maxBytesPerPartition: this.o.maxBytesPerPartition,
+      minBytes: this.o.minBytes,
+      maxWaitTimeInMs: this.o.maxWaitMs,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const raw = e.payload.memberAssignment;
+      const keys = new Set<string>();
+      for (const [topic, parts] of Object.entries(raw)) for (const p of parts) keys.add(`${topic}/${p}`);
+      handlers.onAssignment(keys, raw);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.o.topics, fromBeginning: this.o.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload: EachBatchPayload) => {
+        const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+        return handlers.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          highWatermark: Number(batch.highWatermark),
+          messages: batch.messages,
+          heartbeat,
+          active: () => isRunning() && !isStale(),
+          resolve: resolveOffset,
+        });
+      },
+    });
+  }
+
+  /** Commits offsets (the next offset to read per partition); throws when the group took them meanwhile. */
+  async commit(offsets: ReadonlyArray<{ topic: string; partition: number; offset: number }>): Promise<void> {
+    if (!this.consumer) throw new Error('the Kafka source is not started');
+    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+  }
+
+  get started(): boolean {
+    return this.consumer !== undefined;
+  }
+
+  /** Leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  /** Total lag of the group over its topics: the end offsets minus the committed offsets. */
+  async lag(): Promise<number> {
+    const admin = createKafka({ brokers: this.o.brokers, clientId: 'tributary-worker-lag' }).admin();
+    await admin.connect();
+    try {
+      let total = 0;
+      for (const topic of this.o.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
+        const byPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+        for (const e of ends) {
+          const c = byPartition.get(e.partition) ?? -1;
+          total += Number(e.high) - (c < 0 ? Number(e.low) : c);
+        }
+      }
+      return total;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The logs stream: `logs.v1` records -> decode -> pattern miner -> `logs` rows and pattern deltas ->
+ * service windows (`service_windows`).
+ */
+import { decodeLog } from '../transforms/decode.ts';
+import { ServiceWindows, type ServiceWindowOptions } from '../transforms/windows/service-windows.ts';
+import { type PatternMinerOptions } from '../transforms/patterns/options.ts';
+import { DecodeStage } from '../stages/decode.ts';
+import { PatternStage } from '../stages/patterns.ts';
+import { LogRowStage } from '../stages/rows.ts';
+import { WindowStage } from '../stages/windows.ts';
+import { Chain, chain } from './chain.ts';
+
+export interface LogStream {
+  stream: Chain;
+  decode: DecodeStage<unknown>;
+  patterns: PatternStage;
+  windows: WindowStage<never, unknown>;
+}
+
+export function logStream(topic: string, options: { windows: ServiceWindowOptions; patterns: Partial<PatternMinerOptions>; group: string }): LogStream {
+  const decode = new DecodeStage(decodeLog);
+  const patterns = new PatternStage(options.patterns, options.group);
+  const windows = new WindowStage('service_windows', () => new ServiceWindows(options.windows));
+  const stream = new Chain(topic, chain(decode, patterns, new LogRowStage(), windows), { table: 'logs', hasTopicColumn: true });
+  return { stream, decode: decode as DecodeStage<unknown>, patterns, windows: windows as unknown as WindowStage<never, unknown> };
+}
