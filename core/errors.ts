@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   USAGE: 'wrong command-line usage',
   MISSING_TOOL: 'a required program is not installed',
   KAFKA_UNREACHABLE: 'Kafka cannot be reached',
+  KAFKA_AUTH: 'Kafka refused the SASL credentials',
+  KAFKA_TLS: "Kafka's TLS certificate is not trusted",
   KAFKA_STACK: 'the local Kafka broker could not be managed',
   STORE_UNAVAILABLE: 'ClickHouse cannot be reached',
   STORE_AUTH: 'ClickHouse refused the credentials',

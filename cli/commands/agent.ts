@@ -5,6 +5,7 @@ import { type AgentConfig, configFromFlags, loadAgentConfig } from '../../agents
 import { agentFromConfig } from '../../agents/from-config.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
+import { checkKafkaAccess } from '../../core/kafka/client.ts';
 
 const help = `Usage: tributary agent --config <file.yaml> [--check]
        tributary agent --tail '<glob>' --service <name> [--brokers host:port] [options]
@@ -105,6 +106,8 @@ const command: Command = {
       process.stdout.write(`The agent configuration is valid.\n${describe(cfg)}\n`);
       return 0;
     }
+    // A wrong password or an untrusted certificate is said once, at start, instead of retried forever.
+    await checkKafkaAccess(cfg.kafka.brokers, { ...(cfg.kafka.ssl ? { ssl: true } : {}), ...(cfg.kafka.sasl ? { sasl: cfg.kafka.sasl as never } : {}) });
     await agent.start();
     const finiteOnly = agent.sources.every((s) => s.done !== undefined);
     let stopping = false;

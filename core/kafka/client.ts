@@ -2,9 +2,11 @@
  * One place that builds kafkajs clients: its log lines go through pino, retries back off, and LZ4
  * (Kafka's framed format, through lz4-napi) is registered so every producer and consumer can use it.
  */
+import { readFileSync } from 'node:fs';
 import kafkajs, { type Kafka as KafkaClient, type KafkaConfig, type logCreator } from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
+import { TributaryError } from '../errors.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
 
@@ -62,6 +64,48 @@ export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig['
   return undefined;
 }
 
+/**
+ * TLS settings from the environment: `KAFKA_SSL=1` turns TLS on, trusting the system's CAs, or only
+ * the CA in `KAFKA_SSL_CA_FILE` (PEM) when set, e.g. the one `stack up --secure` makes.
+ */
+export function sslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig['ssl'] | undefined {
+  if (env.KAFKA_SSL !== '1' && env.KAFKA_SSL !== 'true') return undefined;
+  const caFile = env.KAFKA_SSL_CA_FILE;
+  if (!caFile) return true;
+  try {
+    return { ca: [readFileSync(caFile, 'utf8')] };
+  } catch (err) {
+    throw new TributaryError('CONFIG_INVALID', `KAFKA_SSL_CA_FILE=${caFile} cannot be read: ${(err as Error).message}`);
+  }
+}
+
+const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
+
+/**
+ * Turns an error that retrying cannot fix (SASL refused the credentials, the broker's certificate is
+ * not trusted or not for this host) into a TributaryError that names the broker and is not retried;
+ * undefined for anything else. Messages never carry the password (kafkajs's do not either).
+ */
+export function kafkaAccessError(err: unknown, brokers: string[]): TributaryError | undefined {
+  const e = err as Error & { name?: string; broker?: string; cause?: unknown; originalError?: Error };
+  const seen = new Set<unknown>();
+  let cur: (Error & { name?: string; code?: string; broker?: string; cause?: unknown; originalError?: Error }) | undefined = e;
+  let broker = e?.broker;
+  while (cur && !seen.has(cur)) {
+    seen.add(cur);
+    broker ??= cur.broker;
+    const where = broker ?? brokers.join(',');
+    if (cur.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed|Authentication failed/i.test(cur.message ?? '')) {
+      return new TributaryError('KAFKA_AUTH', `Kafka at ${where} refused the SASL credentials (user ${JSON.stringify(process.env.KAFKA_SASL_USERNAME ?? '')}, mechanism ${process.env.KAFKA_SASL_MECHANISM ?? '?'}): ${cur.message.replace(/password[^,;]*/gi, 'password ***')}; check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD`, { cause: err });
+    }
+    if (TLS_TRUST.test(cur.code ?? '') || TLS_TRUST.test(cur.message ?? '')) {
+      return new TributaryError('KAFKA_TLS', `the TLS certificate of Kafka at ${where} is not trusted (${cur.message}); set KAFKA_SSL_CA_FILE to the CA that signed it (for \`stack up --secure\`: <TRIBUTARY_HOME>/kafka/secure/ca.crt)`, { cause: err });
+    }
+    cur = (cur.originalError ?? cur.cause) as typeof cur;
+  }
+  return undefined;
+}
+
 export function createKafka(options: ClientOptions): KafkaClient {
   registerCodecs();
   // Every producer here keys its records; the partitioner change kafkajs warns about does not apply.
@@ -72,7 +116,8 @@ export function createKafka(options: ClientOptions): KafkaClient {
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: options.retries ?? 8 },
-    ssl: options.ssl ?? (process.env.KAFKA_SSL === '1' ? true : undefined),
+    // `ssl: true` from a caller still trusts the CA file of the environment.
+    ssl: options.ssl === true ? (sslFromEnv() ?? true) : (options.ssl ?? sslFromEnv()),
     sasl: options.sasl ?? saslFromEnv(),
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator,
@@ -86,7 +131,6 @@ export { CompressionTypes };
  * (1 s doubling to 30 s). Gives up after `timeoutMs` (default: never) with a KAFKA_UNREACHABLE error.
  */
 export async function waitForKafka(brokers: string[], options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-  const { TributaryError } = await import('../errors.ts');
   const started = Date.now();
   let backoff = 1000;
   let attempt = 0;
@@ -101,6 +145,9 @@ export async function waitForKafka(brokers: string[], options: { timeoutMs?: num
       return;
     } catch (err) {
       await admin.disconnect().catch(() => undefined);
+      // A wrong password or an untrusted certificate stays wrong: say so once and stop.
+      const fatal = kafkaAccessError(err, brokers);
+      if (fatal) throw fatal;
       const elapsed = Date.now() - started;
       if (options.timeoutMs !== undefined && elapsed + backoff > options.timeoutMs) {
         throw new TributaryError('KAFKA_UNREACHABLE', `Kafka at ${brokers.join(',')} cannot be reached (${(err as Error).message}); start it with \`npx tributary stack up\` or set --brokers / TRIBUTARY_BROKERS`, { canRetry: true, cause: err });
@@ -128,5 +175,23 @@ export async function waitForTopicLeaders(admin: ReturnType<KafkaClient['admin']
     }
     if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * One connection attempt at start-up: throws the KAFKA_AUTH / KAFKA_TLS error when Kafka answers but
+ * refuses us (retrying would never help), and returns quietly when it is merely unreachable (a
+ * process that buffers, like the agent, starts anyway and keeps trying).
+ */
+export async function checkKafkaAccess(brokers: string[], options: Pick<ClientOptions, 'ssl' | 'sasl'> = {}): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'tributary-probe', retries: 0, connectionTimeoutMs: 3000, ...options }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } catch (err) {
+    const fatal = kafkaAccessError(err, brokers);
+    if (fatal) throw fatal;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }

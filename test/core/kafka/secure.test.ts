@@ -1,0 +1,103 @@
+// `stack up --secure` on a real broker: SASL_SSL with a SCRAM-SHA-512 user and a certificate made at
+// start. The real agent and worker commands ship and land through it with nothing but the standard
+// settings (the stack's client.env); a wrong password or an untrusted CA stops them at once with an
+// error that names the broker and never prints the secret.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openStore } from '../../../core/storage/open.ts';
+import { checkKafkaAccess } from '../../../core/kafka/client.ts';
+import { startTestCluster, type TestCluster } from '../../helpers/cluster.ts';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+let cluster: TestCluster;
+let clientEnv: Record<string, string>;
+
+before(async () => {
+  cluster = await startTestCluster({ nodes: 1, secure: true });
+  clientEnv = Object.fromEntries(
+    readFileSync(cluster.security!.clientEnvFile, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+});
+after(async () => cluster?.down());
+
+function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...clientEnv, TRIBUTARY_BROKERS: cluster.secureBrokers!.join(','), TRIBUTARY_LOG_FORMAT: 'json', TRIBUTARY_LOG_LEVEL: 'info', ...extra };
+}
+
+test('the client settings file holds the standard variables, readable by its owner only', () => {
+  assert.deepEqual(Object.keys(clientEnv).sort(), ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME', 'KAFKA_SSL', 'KAFKA_SSL_CA_FILE']);
+  assert.equal(clientEnv.KAFKA_SASL_MECHANISM, 'scram-sha-512');
+  const mode = spawnSync('stat', ['-c', '%a', cluster.security!.clientEnvFile], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(mode, '600');
+  const s = spawnSync(process.execPath, ['bin/tributary.js', 'stack', 'status'], { cwd: repo, encoding: 'utf8', env: { ...process.env, TRIBUTARY_HOME: join(cluster.options.home, '..') } });
+  assert.doesNotMatch(s.stdout + s.stderr, new RegExp(clientEnv.KAFKA_SASL_PASSWORD!));
+});
+
+test('agent and worker ship and land over SASL_SSL with the standard settings', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
+  const file = join(dir, 'app.log');
+  const n = 500;
+  appendFileSync(file, Array.from({ length: n }, (_, i) => `2026-11-29T06:00:00Z INFO secure line ${i}`).join('\n') + '\n');
+  const env = envWith({ TRIBUTARY_HOME: join(dir, 'home') });
+  const agent = spawn(process.execPath, ['bin/tributary.js', 'agent', '--tail', file, '--service', 'secure', '--state-dir', join(dir, 'agent')], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(process.execPath, ['bin/tributary.js', 'worker', '--store', join(dir, 'store'), '--no-score'], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let workerErr = '';
+  let agentErr = '';
+  worker.stderr.on('data', (d: Buffer) => (workerErr += d.toString()));
+  agent.stderr.on('data', (d: Buffer) => (agentErr += d.toString()));
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const stored = [...workerErr.matchAll(/"stored":(\d+)/g)].map((m) => Number(m[1]));
+      if (stored.length && stored[stored.length - 1]! >= n) break;
+      assert.ok(Date.now() < deadline, `the worker did not land ${n} rows in time:\n${workerErr.slice(-1500)}\n${agentErr.slice(-1500)}`);
+      assert.equal(worker.exitCode, null, `the worker exited: ${workerErr.slice(-1500)}`);
+      await sleep(500);
+    }
+  } finally {
+    agent.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    await Promise.all([new Promise((r) => agent.once('exit', r)), new Promise((r) => worker.once('exit', r))]);
+  }
+  const store = await openStore({ driver: 'embedded', path: join(dir, 'store') });
+  try {
+    const rows = await store.query<{ c: string }>("SELECT count() AS c, uniqExact(body) AS u FROM logs WHERE service = 'secure'");
+    assert.equal(Number(rows[0]!.c), n);
+  } finally {
+    await store.close();
+  }
+  assert.doesNotMatch(workerErr + agentErr, new RegExp(clientEnv.KAFKA_SASL_PASSWORD!), 'the password never appears in the logs');
+});
+
+for (const who of ['worker', 'agent'] as const) {
+  test(`${who}: a wrong password stops it at once, naming the broker, without printing the password`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
+    const wrong = 'not-the-password-7f3a9c';
+    const args = who === 'worker' ? ['worker', '--store', join(dir, 'store')] : ['agent', '--tail', join(dir, '*.log'), '--service', 'x', '--state-dir', dir];
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['bin/tributary.js', ...args], { cwd: repo, encoding: 'utf8', timeout: 60_000, env: envWith({ KAFKA_SASL_PASSWORD: wrong, TRIBUTARY_HOME: dir }) });
+    assert.equal(r.status, 1, r.stderr);
+    assert.ok(Date.now() - started < 30_000, 'not retried');
+    assert.match(r.stderr, new RegExp(`Kafka at ${cluster.secureBrokers![0]!.replace(/\./g, '\\.')} refused the SASL credentials`));
+    assert.doesNotMatch(r.stderr, new RegExp(wrong));
+    assert.doesNotMatch(r.stderr, new RegExp(clientEnv.KAFKA_SASL_PASSWORD!));
+  });
+}
+
+test('a certificate from an untrusted CA fails fast with a TLS message naming the broker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
+  const otherCa = join(dir, 'other-ca.crt');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k'), '-out', otherCa, '-days', '2', '-subj', '/CN=not the stack CA'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const r = spawnSync(process.execPath, ['bin/tributary.js', 'worker', '--store', join(dir, 'store')], { cwd: repo, encoding: 'utf8', timeout: 60_000, env: envWith({ KAFKA_SSL_CA_FILE: otherCa, TRIBUTARY_HOME: dir }) });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /TLS certificate of Kafka at 127\.0\.0\.1:\d+ is not trusted/);
+  // The same check, in process, for the PLAINTEXT listener: reachable and nothing to refuse.
+  await checkKafkaAccess(cluster.brokers, { ssl: undefined, sasl: undefined });
+});
