@@ -54,6 +54,11 @@ export class Agent {
     this.redact = createRedact(this.counters, o.builder);
   }
 
+  /** The sink's settings (brokers, topics, buffer bounds), for health and metrics. */
+  get sinkOptions(): Readonly<KafkaSinkOptions> {
+    return this.o.sink;
+  }
+
   get sources(): readonly Source[] {
     return this.o.sources;
   }

@@ -6,6 +6,7 @@ import { agentFromConfig } from '../../agents/from-config.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { checkKafkaAccess } from '../../core/kafka/client.ts';
+import { serveAgentHealth } from '../../agents/health.ts';
 
 const help = `Usage: tributary agent --config <file.yaml> [--check]
        tributary agent --tail '<glob>' --service <name> [--brokers host:port] [options]
@@ -32,6 +33,8 @@ Options:
   --host-metrics         also send this host's CPU, memory, load, disk and network metrics
   --logs-topic <t>       topic for log records (default logs.v1)
   --metrics-topic <t>    topic for metric points (default metrics.v1)
+  --health <[host:]port> serve /healthz, /readyz and /metrics there (host 127.0.0.1 unless given;
+                         default: TRIBUTARY_HEALTH_LISTEN, else off)
 `;
 
 function describe(cfg: AgentConfig): string {
@@ -67,6 +70,7 @@ const command: Command = {
         'host-metrics': { type: 'boolean', default: false },
         'logs-topic': { type: 'string' },
         'metrics-topic': { type: 'string' },
+        health: { type: 'string' },
       },
     });
     let cfg: AgentConfig;
@@ -109,6 +113,9 @@ const command: Command = {
     // A wrong password or an untrusted certificate is said once, at start, instead of retried forever.
     await checkKafkaAccess(cfg.kafka.brokers, { ...(cfg.kafka.ssl ? { ssl: true } : {}), ...(cfg.kafka.sasl ? { sasl: cfg.kafka.sasl as never } : {}) });
     await agent.start();
+    const healthAt = values.health ?? process.env.TRIBUTARY_HEALTH_LISTEN;
+    const health = healthAt ? await serveAgentHealth(agent, healthAt) : undefined;
+    if (health) log('agent').info({ health: `http://${health.server.host}:${health.server.port}` }, 'Serving /healthz, /readyz and /metrics.');
     const finiteOnly = agent.sources.every((s) => s.done !== undefined);
     let stopping = false;
     const stop = (signal: string) => {

@@ -50,6 +50,8 @@ export interface ClientOptions {
   retries?: number;
   ssl?: KafkaConfig['ssl'];
   sasl?: KafkaConfig['sasl'];
+  /** No kafkajs log lines (probes that expect to fail and report it themselves). */
+  quiet?: boolean;
 }
 
 /** SASL settings from the environment (`KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`). */
@@ -119,7 +121,7 @@ export function createKafka(options: ClientOptions): KafkaClient {
     // `ssl: true` from a caller still trusts the CA file of the environment.
     ssl: options.ssl === true ? (sslFromEnv() ?? true) : (options.ssl ?? sslFromEnv()),
     sasl: options.sasl ?? saslFromEnv(),
-    logLevel: logLevel.WARN,
+    logLevel: options.quiet ? logLevel.NOTHING : logLevel.WARN,
     logCreator: pinoLogCreator,
   });
 }

@@ -30,6 +30,8 @@ export interface TestCluster {
 }
 
 const started: StackOptions[] = [];
+// A test run stopped by a signal (a timeout) leaves no brokers behind either.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)));
 process.once('exit', () => {
   for (const o of started) {
     for (const n of stackNodes(o)) {

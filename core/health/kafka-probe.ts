@@ -1,0 +1,100 @@
+/**
+ * Whether Kafka answers, asked every `intervalMs` through one admin connection (metadata of the
+ * topics the process uses). Readiness turns red within `intervalMs + timeoutMs` of a broker going
+ * away, whether or not records are flowing.
+ */
+import { type Admin } from 'kafkajs';
+import { createKafka } from '../kafka/client.ts';
+import { type Check } from './server.ts';
+
+export class KafkaProbe {
+  private admin?: Admin;
+  private timer?: NodeJS.Timeout;
+  private lastOkAt = 0;
+  private lastError = 'not asked yet';
+  private running = false;
+
+  constructor(
+    private readonly brokers: string[],
+    private readonly topics: string[],
+    private readonly o: { intervalMs?: number; timeoutMs?: number } = {},
+  ) {}
+
+  start(): void {
+    const every = this.o.intervalMs ?? 2000;
+    const tick = async () => {
+      if (this.running) return;
+      this.running = true;
+      try {
+        await this.ask();
+      } finally {
+        this.running = false;
+      }
+    };
+    void tick();
+    this.timer = setInterval(() => void tick(), every);
+    this.timer.unref();
+  }
+
+  private async ask(): Promise<void> {
+    const timeoutMs = this.o.timeoutMs ?? 2000;
+    try {
+      this.admin ??= createKafka({ brokers: this.brokers, clientId: 'tributary-health', retries: 0, quiet: true, connectionTimeoutMs: timeoutMs }).admin();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        (async () => {
+          await this.admin!.connect();
+          await this.admin!.fetchTopicMetadata({ topics: this.topics });
+        })(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      this.lastOkAt = Date.now();
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      // A fresh connection next time: a half-dead one can hang.
+      const admin = this.admin;
+      this.admin = undefined;
+      await admin?.disconnect().catch(() => undefined);
+    }
+  }
+
+  check(now = Date.now()): Check {
+    const staleMs = (this.o.intervalMs ?? 2000) * 2 + (this.o.timeoutMs ?? 2000);
+    if (now - this.lastOkAt <= staleMs) return { ok: true, detail: `answered ${now - this.lastOkAt} ms ago` };
+    return { ok: false, detail: `Kafka at ${this.brokers.join(',')} did not answer${this.lastOkAt ? ` for ${Math.round((now - this.lastOkAt) / 1000)} s` : ''}: ${this.lastError}` };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * "Making progress": red when there is work waiting (`pending() > 0`) and the done counter has not
+ * moved for `stallMs`. Idle (nothing pending) is progress.
+ */
+export class ProgressCheck {
+  private last = -1;
+  private movedAt = Date.now();
+
+  constructor(
+    private readonly done: () => number,
+    private readonly pending: () => number,
+    private readonly stallMs = 30_000,
+    private readonly what = 'records',
+  ) {}
+
+  check(now = Date.now()): Check {
+    const d = this.done();
+    const p = this.pending();
+    if (d !== this.last || p === 0) {
+      this.last = d;
+      this.movedAt = now;
+    }
+    if (p > 0 && now - this.movedAt > this.stallMs) return { ok: false, detail: `${p} ${this.what} waiting and none done for ${Math.round((now - this.movedAt) / 1000)} s` };
+    return { ok: true, detail: `${d} ${this.what} done, ${p} waiting` };
+  }
+}
