@@ -4,13 +4,11 @@
  * supply secrets; every mistake is reported with the key's path (`sources.app.include[0]: must be string`).
  * Keys are snake_case, as the user writes them.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { ConfigSchema, joinPath, type ConfigIssue, type EnvOverride, type ValidateOptions } from '../core/config/loader.ts';
+import { configReferenceMarkdown as referenceOf } from '../core/config/reference.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
-import { TributaryError } from '../core/errors.ts';
 import { defaultBrokers, stateDir } from '../core/paths.ts';
 import { ENCODINGS } from './transforms/line-splitter.ts';
 import { type MultilineOptions } from './transforms/multiline.ts';
@@ -312,104 +310,13 @@ export const AGENT_CONFIG_SCHEMA = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Errors
+// Errors and environment: the shared loader (core/config/loader.ts)
 
-/** One problem with the configuration, at a path like `sources.app.include[0]`. */
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
-
-/** Thrown for an invalid configuration; lists every problem found, each with its path. */
-export class ConfigError extends TributaryError {
-  readonly issues: ConfigIssue[];
-
-  constructor(issues: ConfigIssue[], source?: string) {
-    const head = source ? `${source}: ` : '';
-    super('CONFIG_INVALID', `${head}the agent configuration is invalid:\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
-
-function joinPath(base: string, key: string | number): string {
-  if (typeof key === 'number') return `${base}[${key}]`;
-  const safe = /^[A-Za-z_][\w-]*$/.test(key) ? key : JSON.stringify(key);
-  return base === '' ? safe : `${base}.${safe}`;
-}
-
-/** `/sources/app/include/0` -> `sources.app.include[0]`. */
-function pointerToPath(pointer: string): string {
-  let path = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    path = joinPath(path, /^\d+$/.test(key) ? Number(key) : key);
-  }
-  return path;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) { bestD = d; best = c; }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
-function issueOf(e: ErrorObject): ConfigIssue {
-  const path = pointerToPath(e.instancePath);
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const guess = closest(key, known);
-      return {
-        path: joinPath(path, key),
-        message: `unknown key${guess ? ` (did you mean "${guess}"?)` : ''}${known.length > 0 ? `; known keys: ${known.join(', ')}` : ''}`,
-      };
-    }
-    case 'required':
-      return { path: joinPath(path, String((e.params as { missingProperty: string }).missingProperty)), message: 'is required' };
-    case 'enum':
-      return { path, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'const':
-      return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
-    case 'discriminator': {
-      const p = e.params as { tag: string; tagValue: unknown; error: string };
-      const names = path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'host_metrics'] : PARSER_NAMES;
-      return p.error === 'tag'
-        ? { path: joinPath(path, p.tag), message: `is required and must be a string, one of ${names.join(', ')}` }
-        : { path: joinPath(path, p.tag), message: `must be one of ${names.join(', ')} (got ${JSON.stringify(p.tagValue)})` };
-    }
-    case 'propertyNames':
-      return { path, message: `has an invalid name "${(e.params as { propertyName: string }).propertyName}" (letters, digits, _ and - only)` };
-    default:
-      return { path, message: e.message ?? e.keyword };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment
+export { ConfigError, substituteEnv, type ConfigIssue } from '../core/config/loader.ts';
 
 /** Environment variables that override config values (after `${...}` substitution, before validation). */
-export const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string; description: string }> = [
-  { name: 'TRIBUTARY_BROKERS', path: 'kafka.brokers', description: 'Comma-separated host:port list.' },
+export const ENV_OVERRIDES: ReadonlyArray<EnvOverride> = [
+  { name: 'TRIBUTARY_BROKERS', path: 'kafka.brokers', description: 'Comma-separated host:port list.', list: true },
   { name: 'TRIBUTARY_KAFKA_USERNAME', path: 'kafka.sasl.username', description: 'SASL user name.' },
   { name: 'TRIBUTARY_KAFKA_PASSWORD', path: 'kafka.sasl.password', description: 'SASL password.' },
   { name: 'TRIBUTARY_KAFKA_SASL_MECHANISM', path: 'kafka.sasl.mechanism', description: 'SASL mechanism.' },
@@ -418,61 +325,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: string; descript
   { name: 'TRIBUTARY_STATE_DIR', path: 'state_dir', description: 'Checkpoint folder.' },
 ];
 
-const ENV_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
-/** Replaces `${VAR}` and `${VAR:-default}` in every string value; `$${` is a literal `${`. */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, issues: ConfigIssue[], path = ''): unknown {
-  if (typeof value === 'string') {
-    if (!value.includes('${')) return value;
-    return value.replace(ENV_REF, (whole, name: string | undefined, dflt: string | undefined) => {
-      if (whole === '$${') return '${';
-      const v = env[name!];
-      if (v !== undefined && v !== '') return v;
-      if (dflt !== undefined) return dflt;
-      issues.push({ path, message: `environment variable ${name} is not set` });
-      return '';
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, issues, joinPath(path, i)));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, issues, joinPath(path, k));
-    return out;
-  }
-  return value;
-}
-
-function setPath(root: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let node = root;
-  for (const k of keys.slice(0, -1)) {
-    const next = node[k];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[k] = {};
-    node = node[k] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
-}
-
-function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  for (const o of ENV_OVERRIDES) {
-    const v = env[o.name];
-    if (v === undefined || v === '') continue;
-    setPath(raw, o.path, o.name === 'TRIBUTARY_BROKERS' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Validation
-
-let compiled: ReturnType<Ajv['compile']> | undefined;
-
-function validator(): ReturnType<Ajv['compile']> {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
-    compiled = ajv.compile(AGENT_CONFIG_SCHEMA);
-  }
-  return compiled;
-}
 
 /** Shorthands the schema does not spell out: `parser: json` is `parser: {type: json}`. */
 function normaliseShorthands(raw: Record<string, unknown>): void {
@@ -486,6 +340,13 @@ function normaliseShorthands(raw: Record<string, unknown>): void {
     else if (src.multiline === true) src.multiline = { enabled: true };
   }
 }
+
+const LOADER = new ConfigSchema<AgentConfig>(AGENT_CONFIG_SCHEMA, {
+  subject: 'agent',
+  overrides: ENV_OVERRIDES,
+  normalise: normaliseShorthands,
+  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'host_metrics'] : PARSER_NAMES),
+});
 
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
@@ -577,13 +438,7 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
   return issues;
 }
 
-export interface ValidateOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Folder that relative paths and globs are resolved against. Default: the current folder. */
-  baseDir?: string;
-  /** Name of the file, for messages. */
-  source?: string;
-}
+export type { ValidateOptions } from '../core/config/loader.ts';
 
 /**
  * Validates a parsed config object: substitutes `${ENV}`, applies TRIBUTARY_* overrides, fills
@@ -592,32 +447,7 @@ export interface ValidateOptions {
 export function validateAgentConfig(input: unknown, options: ValidateOptions = {}): AgentConfig {
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
-  const issues: ConfigIssue[] = [];
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new ConfigError([{ path: '', message: 'must be a mapping (key: value pairs)' }], options.source);
-  }
-  const raw = substituteEnv(structuredClone(input), env, issues) as Record<string, unknown>;
-  applyEnvOverrides(raw, env);
-  normaliseShorthands(raw);
-  const validate = validator();
-  if (!validate(raw)) {
-    // A value emptied by a missing variable was already reported as such.
-    const seen = new Set<string>(issues.map((i) => i.path));
-    for (const e of validate.errors ?? []) {
-      // A discriminated branch already said what is wrong; the generic oneOf summary adds nothing.
-      if (e.keyword === 'oneOf' || e.schemaPath.includes('/propertyNames/')) continue;
-      const issue = issueOf(e);
-      const key = `${issue.path}\u0000${issue.message}`;
-      // A missing `type` is reported by `required`; the discriminator would say it again.
-      const repeated = e.keyword === 'discriminator' && issues.some((i) => i.path === issue.path);
-      if (!seen.has(key) && !seen.has(issue.path) && !repeated) {
-        seen.add(key);
-        issues.push(issue);
-      }
-    }
-  }
-  if (issues.length > 0) throw new ConfigError(issues, options.source);
-  const cfg = raw as unknown as AgentConfig;
+  const cfg = LOADER.validate(input, options);
   // Defaults that depend on the machine or the environment.
   cfg.kafka.brokers ??= defaultBrokers(env);
   cfg.host.name ??= hostname();
@@ -630,32 +460,18 @@ export function validateAgentConfig(input: unknown, options: ValidateOptions = {
     }
   }
   const cross = crossFieldIssues(cfg, env);
-  if (cross.length > 0) throw new ConfigError(cross, options.source);
+  if (cross.length > 0) throw LOADER.error(cross, options.source);
   return cfg;
 }
 
 /** Parses YAML text and validates it; YAML syntax errors name the line and column. */
 export function parseAgentConfig(text: string, options: ValidateOptions = {}): AgentConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({
-      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
-    })), options.source);
-  }
-  const value = doc.toJS() as unknown;
-  return validateAgentConfig(value ?? {}, options);
+  return validateAgentConfig(LOADER.parseYaml(text, options.source), options);
 }
 
 /** Reads, parses and validates the agent config file; relative paths are relative to its folder. */
 export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new TributaryError('CONFIG_INVALID', `cannot read the agent configuration ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return parseAgentConfig(text, { env, baseDir: dirname(resolve(path)), source: path });
+  return parseAgentConfig(LOADER.readFile(path), { env, baseDir: dirname(resolve(path)), source: path });
 }
 
 export interface AgentFlags {
@@ -694,7 +510,7 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw new ConfigError([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --host-metrics or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };
@@ -735,62 +551,7 @@ export function inferenceOptions(cfg: AgentConfig): SeverityInferenceOptions {
 // ---------------------------------------------------------------------------------------------
 // Reference documentation, generated from the schema so it is never written twice.
 
-interface SchemaNode {
-  type?: string | string[];
-  description?: string;
-  default?: unknown;
-  enum?: readonly unknown[];
-  const?: unknown;
-  properties?: Record<string, SchemaNode>;
-  additionalProperties?: SchemaNode | boolean;
-  items?: SchemaNode;
-  oneOf?: readonly SchemaNode[];
-}
-
-/**
- * One row per configurable key (path, type, default, description) as a Markdown table. Keys that
- * several source or parser types share appear once, with the types that have them.
- */
+/** One row per configurable key (path, type, default, description) as a Markdown table. */
 export function configReferenceMarkdown(): string {
-  interface Row { key: string; type: string; dflt: string; description: string; only: string[] }
-  const rows = new Map<string, Row>();
-  const typeOf = (n: SchemaNode): string => {
-    if (n.enum) return n.enum.map((v) => String(v)).join(' | ');
-    if (n.const !== undefined) return JSON.stringify(n.const);
-    if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'any'}`;
-    if (n.type === 'object' && n.additionalProperties && typeof n.additionalProperties === 'object' && !n.properties) return 'map';
-    return String(n.type ?? (n.oneOf ? 'object' : 'any'));
-  };
-  const walk = (node: SchemaNode, path: string, only?: string) => {
-    for (const [key, child] of Object.entries(node.properties ?? {})) {
-      if (key === 'type' && node.oneOf) continue;
-      const p = path === '' ? key : `${path}.${key}`;
-      const d = child.default;
-      const dflt = d === undefined || (typeof d === 'object' && d !== null && !Array.isArray(d) && Object.keys(d).length === 0) ? '' : JSON.stringify(d);
-      const id = `${p}\u0000${child.description ?? ''}`;
-      const row = rows.get(id);
-      if (row) {
-        if (only !== undefined && !row.only.includes(only)) row.only.push(only);
-      } else {
-        rows.set(id, { key: p, type: typeOf(child), dflt, description: child.description ?? '', only: only !== undefined ? [only] : [] });
-      }
-      walk(child, p, only);
-      if (typeof child.additionalProperties === 'object' && child.additionalProperties.oneOf) walk(child.additionalProperties, `${p}.<name>`);
-    }
-    for (const branch of node.oneOf ?? []) {
-      const tag = branch.properties?.type?.const;
-      if (tag === undefined) continue;
-      const name = String(tag);
-      rows.set(`${path}.type=${name}`, { key: `${path}.type`, type: JSON.stringify(name), dflt: '', description: branch.properties?.type?.description ?? '', only: [] });
-      walk({ properties: Object.fromEntries(Object.entries(branch.properties ?? {}).filter(([k]) => k !== 'type')) }, path, name);
-    }
-  };
-  walk(AGENT_CONFIG_SCHEMA as unknown as SchemaNode, '');
-  const cell = (v: string) => v.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = ['| Key | Type | Default | Description |', '| --- | --- | --- | --- |'];
-  for (const r of rows.values()) {
-    const scope = r.only.length > 0 ? ` (type ${r.only.join(', ')})` : '';
-    lines.push(`| \`${r.key}\`${scope} | ${cell(r.type)} | ${r.dflt ? `\`${cell(r.dflt)}\`` : ''} | ${cell(r.description)} |`);
-  }
-  return lines.join('\n') + '\n';
+  return referenceOf(AGENT_CONFIG_SCHEMA);
 }

@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log, type Logger } from '../core/log.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
-import { type AnomalyRow, type MetricWindowRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
+import { type AnomalyRow, type MetricWindowRow, type ModelScoreRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
 import { type Store } from '../core/storage/store.ts';
 import { withDefaults } from '../core/defaults.ts';
 import { ClickHouseSink } from './sinks/clickhouse/sink.ts';
@@ -34,8 +34,11 @@ import { StatsWriter, type StatSample } from './stats.ts';
 
 /** Scores the windows closed in one tick (one model call for all of them). */
 export interface WindowScorer {
-  /** Fills the score fields of the rows in place and returns the anomalies among them. */
-  score(service: ServiceWindowRow[], metric: MetricWindowRow[]): Promise<AnomalyRow[]>;
+  /**
+   * Fills the score fields of the rows in place (from the first live model that takes each) and
+   * returns the anomalies among them and every model's score (`model_scores`, shadow models included).
+   */
+  score(service: ServiceWindowRow[], metric: MetricWindowRow[]): Promise<{ anomalies: AnomalyRow[]; scores: ModelScoreRow[] }>;
   /** Duration of the last model call, ms (for `pipeline_stats`, stage `score`). */
   modelMs?(): number;
   /** The feature baselines, saved so that a worker taking partitions over scores their windows at once. */
@@ -59,6 +62,8 @@ export interface WorkerOptions {
   brokers: string[];
   store: Store;
   groupId?: string;
+  /** Kafka client id (default tributary-worker). */
+  clientId?: string;
   logsTopic?: string;
   metricsTopic?: string;
   dlqTopic?: string;
@@ -115,6 +120,7 @@ export interface WorkerStats {
 
 const DEFAULTS = {
   groupId: 'tributary-workers',
+  clientId: 'tributary-worker',
   logsTopic: TOPICS.logs.name,
   metricsTopic: TOPICS.metrics.name,
   dlqTopic: TOPICS.dlq.name,
@@ -184,7 +190,7 @@ export class Worker {
     this.stateful = [...[...this.streams.values()].flatMap((s) => s.stages.flatMap((x): Stateful[] => (isStateful(x) ? [x] : []))), ...(scoring ? [scoring] : [])];
     this.source = new KafkaSource({
       brokers: this.o.brokers, groupId: this.o.groupId, topics: [...this.streams.keys()], fromBeginning: this.o.fromBeginning,
-      maxBytesPerPartition: this.o.maxBytesPerPartition, minBytes: this.o.batchMinBytes, maxWaitMs: this.o.batchMaxWaitMs,
+      maxBytesPerPartition: this.o.maxBytesPerPartition, minBytes: this.o.batchMinBytes, maxWaitMs: this.o.batchMaxWaitMs, clientId: this.o.clientId,
     });
   }
 
@@ -405,7 +411,8 @@ export class Worker {
     const metric = (closed.get('metric_windows') ?? []) as MetricWindowRow[];
     if (service.length + metric.length > 0 && this.o.scorer) {
       try {
-        const anomalies = await this.o.scorer.score(service, metric);
+        const { anomalies, scores } = await this.o.scorer.score(service, metric);
+        if (scores.length > 0) closed.set('model_scores', scores);
         if (anomalies.length > 0) closed.set('anomalies', anomalies);
       } catch (err) {
         this.log.warn({ err: (err as Error).message, windows: service.length + metric.length }, 'Scoring failed; the windows are stored unscored.');
@@ -523,8 +530,8 @@ export class Worker {
 
 /** Adapts the ONNX scorer (`transforms/scoring`) to the worker: service rows, then host windows, one tick each. */
 export function windowScorerOf(scorer: {
-  scoreServiceWindows(rows: ServiceWindowRow[]): Promise<{ anomalies: AnomalyRow[] }>;
-  scoreHostWindows(windows: HostWindow[]): Promise<{ anomalies: AnomalyRow[] }>;
+  scoreServiceWindows(rows: ServiceWindowRow[]): Promise<{ anomalies: AnomalyRow[]; scores?: ModelScoreRow[] }>;
+  scoreHostWindows(windows: HostWindow[]): Promise<{ anomalies: AnomalyRow[]; scores?: ModelScoreRow[] }>;
   counters?: { lastRunMs: number };
   baselineSnapshot?(): unknown;
   restoreBaselines?(saved: readonly unknown[]): unknown;
@@ -532,10 +539,17 @@ export function windowScorerOf(scorer: {
   return {
     modelMs: () => scorer.counters?.lastRunMs ?? 0,
     async score(service, metric) {
-      const out: AnomalyRow[] = [];
-      if (service.length > 0) out.push(...(await scorer.scoreServiceWindows(service)).anomalies);
-      if (metric.length > 0) out.push(...(await scorer.scoreHostWindows(groupHostWindows(metric))).anomalies);
-      return out;
+      const anomalies: AnomalyRow[] = [];
+      const scores: ModelScoreRow[] = [];
+      for (const r of [
+        service.length > 0 ? await scorer.scoreServiceWindows(service) : undefined,
+        metric.length > 0 ? await scorer.scoreHostWindows(groupHostWindows(metric)) : undefined,
+      ]) {
+        if (!r) continue;
+        anomalies.push(...r.anomalies);
+        scores.push(...(r.scores ?? []));
+      }
+      return { anomalies, scores };
     },
     ...(scorer.baselineSnapshot && scorer.restoreBaselines
       ? { snapshot: () => scorer.baselineSnapshot!(), restore: (saved: readonly unknown[]) => void scorer.restoreBaselines!(saved) }

@@ -1,33 +1,47 @@
 /** `tributary worker`: one member of the worker group, from Kafka into ClickHouse, until stopped. */
 import { parseArgs } from 'node:util';
 import { type Command } from '../command.ts';
-import { openShippedScorer, Worker } from '../../pipeline/worker.ts';
+import { Worker, windowScorerOf, type WindowScorer } from '../../pipeline/worker.ts';
+import { scoringConfigOf, storeConfigOf, workerConfigFrom, workerOptions, type WorkerConfig } from '../../pipeline/config.ts';
+import { Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
 import { migrate } from '../../core/storage/migrate.ts';
-import { defaultBrokers } from '../../core/paths.ts';
+import { openStore } from '../../core/storage/open.ts';
 import { waitForKafka } from '../../core/kafka/client.ts';
 import { log } from '../../core/log.ts';
-import { TributaryError } from '../../core/errors.ts';
 import { startTelemetry, stopTelemetry } from '../../core/telemetry.ts';
-import { openStoreFromFlags, STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
+import { STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
 
-const help = `Usage: tributary worker [options]
+const help = `Usage: tributary worker [--config <worker.yaml>] [--check] [options]
 
 Consumes logs.v1 and metrics.v1 as a member of the consumer group "tributary-workers", lands rows in
 ClickHouse and commits offsets only after they are stored. Start more workers (processes, on any
 host, pointed at a ClickHouse server) and the partitions spread across them. Stop with SIGTERM or Ctrl-C.
 
+Every setting lives in a config file (see examples/worker.yaml; every key is in pipeline/README.md);
+the flags below are the quick start and override the file. Both go through the same validation.
+
 Options:
-  --brokers <list>       Kafka brokers (default: TRIBUTARY_BROKERS or 127.0.0.1:9092)
-  --group <id>           consumer group (default: tributary-workers)
-  --logs-topic <name>    (default: logs.v1)
-  --metrics-topic <name> (default: metrics.v1)
-  --dlq-topic <name>     (default: dlq.v1)
-  --batch-max-rows <n>   most records in one insert (default: 20000)
-  --batch-max-wait-ms <n> longest a fetch waits to fill a batch (default: 500)
-  --allowed-lateness-ms <n> how far the watermark trails event time (default: 5000)
-  --no-score             store windows unscored (default: score with the models under models/)
+  --config <file>        worker.yaml
+  --check                validate the configuration and load its models, then exit (0 when valid)
+  --brokers <list>       Kafka brokers, kafka.brokers (default: TRIBUTARY_BROKERS or 127.0.0.1:9092)
+  --group <id>           consumer group, kafka.group (default: tributary-workers)
+  --logs-topic <name>    topics.logs (default: logs.v1)
+  --metrics-topic <name> topics.metrics (default: metrics.v1)
+  --dlq-topic <name>     topics.dlq (default: dlq.v1)
+  --batch-max-rows <n>   most records in one insert, batch.max_rows (default: 20000)
+  --batch-max-wait-ms <n> longest a fetch waits to fill a batch, batch.max_wait_ms (default: 250)
+  --allowed-lateness-ms <n> how far the watermark trails event time, windows.allowed_lateness_ms (default: 5000)
+  --no-score             store windows unscored, scoring.enabled: false (default: score with the listed models)
 ${STORE_HELP}
 `;
+
+/** Opens the scorer of a config: every listed model, each checked against its manifest. */
+async function openScorer(cfg: WorkerConfig, watch: boolean): Promise<{ scorer?: WindowScorer; scoring?: Scorer }> {
+  const config = scoringConfigOf(cfg);
+  if (!config) return {};
+  const scoring = await Scorer.open({ ...config, watch: watch && config.watch });
+  return { scorer: windowScorerOf(scoring), scoring };
+}
 
 const command: Command = {
   name: 'worker',
@@ -37,31 +51,27 @@ const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
+        config: { type: 'string' }, check: { type: 'boolean' },
         brokers: { type: 'string' }, group: { type: 'string' }, 'logs-topic': { type: 'string' }, 'metrics-topic': { type: 'string' },
         'dlq-topic': { type: 'string' }, 'batch-max-rows': { type: 'string' }, 'batch-max-wait-ms': { type: 'string' },
         'allowed-lateness-ms': { type: 'string' }, 'no-score': { type: 'boolean' }, ...STORE_OPTIONS,
       },
     });
-    const num = (name: string, v: string | undefined): number | undefined => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new TributaryError('USAGE', `--${name} must be a whole number, not ${v}`);
-      return n;
-    };
-    const brokers = values.brokers ? values.brokers.split(',') : defaultBrokers();
+    const { config: file, check, ...flags } = values;
+    const cfg = workerConfigFrom(file, flags);
+    if (check) {
+      const { scoring } = await openScorer(cfg, false);
+      const models = scoring?.models() ?? [];
+      await scoring?.close();
+      process.stdout.write(`${file ?? 'The command line'} is a valid worker configuration: group ${cfg.kafka.group}, topics ${cfg.topics.logs}, ${cfg.topics.metrics}, ${cfg.topics.dlq}; store ${cfg.store.driver === 'server' ? new URL(cfg.store.url!).host : cfg.store.path}; ${models.length} model(s)${models.map((m) => `\n  ${m.name} ${m.version} (${m.kind}${m.shadow ? ', shadow' : ''}) from ${m.manifestPath}`).join('')}\n`);
+      return 0;
+    }
     await startTelemetry('tributary-worker');
-    const store = await openStoreFromFlags(values);
+    const store = await openStore(storeConfigOf(cfg));
     await migrate(store);
-    await waitForKafka(brokers);
-    const scoring = await openShippedScorer(!values['no-score']);
-    const scorer = scoring.scorer;
-    const lateness = num('allowed-lateness-ms', values['allowed-lateness-ms']);
-    const worker = new Worker({
-      brokers, store, groupId: values.group, scorer,
-      logsTopic: values['logs-topic'], metricsTopic: values['metrics-topic'], dlqTopic: values['dlq-topic'],
-      batchMaxRows: num('batch-max-rows', values['batch-max-rows']), batchMaxWaitMs: num('batch-max-wait-ms', values['batch-max-wait-ms']),
-      windows: lateness === undefined ? undefined : { allowedLatenessMs: lateness },
-    });
+    await waitForKafka(cfg.kafka.brokers!);
+    const { scorer, scoring } = await openScorer(cfg, true);
+    const worker = new Worker({ ...workerOptions(cfg), store, scorer });
     await worker.start();
     const logger = log('worker');
     const progress = setInterval(() => logger.info({ ...worker.stats }, 'Worker progress.'), 10_000);
@@ -71,7 +81,7 @@ const command: Command = {
     });
     clearInterval(progress);
     await worker.stop();
-    await scoring.close();
+    await scoring?.close();
     await store.close();
     await stopTelemetry();
     return 0;

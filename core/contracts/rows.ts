@@ -125,6 +125,29 @@ export interface AnomalyRow {
   detected_at: string;
 }
 
+/**
+ * One model's score of one closed window (`model_scores`): every model that scored the window has a
+ * row, shadow models included, so that a new model can be compared with the current one on live traffic.
+ */
+export interface ModelScoreRow {
+  /** `service` (log windows) or `host` (metric windows). */
+  kind: string;
+  service: string;
+  host: string;
+  window_start: string;
+  window_size_s: number;
+  /** The window row's version (records included): a rebuilt window's score replaces the older one. */
+  window_version: number;
+  model: string;
+  model_version: string;
+  score: number;
+  threshold: number;
+  /** score >= threshold: an anomaly for a live model, what would have been one for a shadow model. */
+  over_threshold: number;
+  /** 1 when the model runs in shadow mode (it raised no anomaly). */
+  shadow: number;
+}
+
 /** The pipeline's own counters, written by workers every few seconds. */
 export interface PipelineStatRow {
   time: string;

@@ -138,7 +138,7 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
 }
 
 /** The tables a worker writes; emptied between tests that share one store (chDB allows one folder per process). */
-export const WORKER_TABLES = ['logs', 'metrics', 'service_windows', 'metric_windows', 'log_patterns', 'anomalies', 'pipeline_stats', 'pipeline_state'];
+export const WORKER_TABLES = ['logs', 'metrics', 'service_windows', 'metric_windows', 'log_patterns', 'anomalies', 'model_scores', 'pipeline_stats', 'pipeline_state'];
 
 export async function truncateWorkerTables(store: Store): Promise<void> {
   for (const t of WORKER_TABLES) await store.command(`TRUNCATE TABLE IF EXISTS ${t}`);

@@ -22,6 +22,7 @@ export const scoringSchema = {
         required: ['manifest'],
         properties: {
           manifest: { type: 'string', minLength: 1, description: 'Path of the model manifest (JSON); the ONNX file is named in it, relative to it.' },
+          shadow: { type: 'boolean', description: 'Score and store without raising anomalies or filling the window row.' },
         },
       },
     },

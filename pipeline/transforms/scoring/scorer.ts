@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type AnomalyRow, type MetricWindowRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
+import { type AnomalyRow, type MetricWindowRow, type ModelScoreRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { TributaryError } from '../../../core/errors.ts';
 import { log } from '../../../core/log.ts';
 import { ServiceFeatures, type FeatureVector, type ServiceFeatureSnapshot } from '../features/service.ts';
@@ -25,7 +25,7 @@ import { validateScoringConfig } from './options.ts';
 
 export interface ScoringConfig {
   /** One entry per model; adding a model is adding a line here. */
-  models: { manifest: string }[];
+  models: { manifest: string; shadow?: boolean }[];
   /** Watch model files and reload on change (default true). */
   watch?: boolean;
   /** Quiet time after the last file event before reloading, in ms (default 200). */
@@ -50,6 +50,8 @@ export interface BaselineSnapshot {
 export interface ScoredRows<Row> {
   rows: Row[];
   anomalies: AnomalyRow[];
+  /** One row per (window, model) scored, shadow models included. */
+  scores: ModelScoreRow[];
 }
 
 export interface ModelInfo {
@@ -57,6 +59,8 @@ export interface ModelInfo {
   name: string;
   version: string;
   manifestPath: string;
+  /** Scores and stores without raising anomalies or filling window rows. */
+  shadow: boolean;
   lastError?: string;
 }
 
@@ -75,6 +79,7 @@ export interface ScoringCounters {
 
 interface Slot {
   manifestPath: string;
+  shadow: boolean;
   current: Held;
   lastError?: string;
   timer?: NodeJS.Timeout;
@@ -124,10 +129,10 @@ export class Scorer extends EventEmitter {
     for (const entry of config.models) {
       if (typeof entry?.manifest !== 'string') throw new TributaryError('CONFIG_INVALID', 'scoring.models[]: each entry needs "manifest", the path of a model manifest');
       const model = await loadModel(entry.manifest);
-      slots.push({ manifestPath: model.manifestPath, current: { model, inflight: 0, retired: false } });
+      slots.push({ manifestPath: model.manifestPath, shadow: entry.shadow === true, current: { model, inflight: 0, retired: false } });
     }
     const scorer = new Scorer(slots, config, options.now ?? Date.now);
-    for (const s of slots) scorer.logger.info({ model: s.current.model.manifest.name, version: s.current.model.manifest.version, kind: s.current.model.manifest.kind }, 'Loaded the model.');
+    for (const s of slots) scorer.logger.info({ model: s.current.model.manifest.name, version: s.current.model.manifest.version, kind: s.current.model.manifest.kind, shadow: s.shadow }, 'Loaded the model.');
     if (config.watch ?? true) scorer.startWatching();
     return scorer;
   }
@@ -136,7 +141,7 @@ export class Scorer extends EventEmitter {
   models(): ModelInfo[] {
     return this.slots.map((s) => {
       const m = s.current.model.manifest;
-      const info: ModelInfo = { kind: m.kind, name: m.name, version: m.version, manifestPath: s.manifestPath };
+      const info: ModelInfo = { kind: m.kind, name: m.name, version: m.version, manifestPath: s.manifestPath, shadow: s.shadow };
       if (s.lastError) info.lastError = s.lastError;
       return info;
     });
@@ -151,12 +156,14 @@ export class Scorer extends EventEmitter {
       const key = `s\u0000${row.service}\u0000${row.window_size_s}`;
       return { features: this.firstSight(key, row.window_start) ? f.next(row) : f.peek(row), windowSizeS: row.window_size_s };
     });
-    const anomalies = await this.run('service', pending, (i, model, score) => {
+    const scores: ModelScoreRow[] = [];
+    const anomalies = await this.run('service', pending, (i, model, score, role) => {
       const row = rows[i]!;
-      fill(row, model, score);
-      return row.anomaly ? this.anomaly('service', row.service, '', row, model, score, pending[i]!.features) : undefined;
+      if (role === 'primary') fill(row, model, score);
+      scores.push(scoreRow('service', row.service, '', row, row.version, model, score, role === 'shadow'));
+      return role !== 'shadow' && score >= model.manifest.threshold ? this.anomaly('service', row.service, '', row, model, score, pending[i]!.features) : undefined;
     }, (i) => unscore(rows[i]!));
-    return { rows, anomalies };
+    return { rows, anomalies, scores };
   }
 
   /** Scores the host windows closed in one tick; every metric row of a host window gets the host's score. */
@@ -167,12 +174,14 @@ export class Scorer extends EventEmitter {
       const key = `h\u0000${w.host}\u0000${w.window_size_s}`;
       return { features: this.firstSight(key, w.window_start) ? f.next(w) : f.peek(w), windowSizeS: w.window_size_s };
     });
-    const anomalies = await this.run('host', pending, (i, model, score) => {
+    const scores: ModelScoreRow[] = [];
+    const anomalies = await this.run('host', pending, (i, model, score, role) => {
       const w = windows[i]!;
-      for (const r of w.rows) fill(r, model, score);
-      return score >= model.manifest.threshold ? this.anomaly('host', w.service, w.host, w, model, score, pending[i]!.features) : undefined;
+      if (role === 'primary') for (const r of w.rows) fill(r, model, score);
+      scores.push(scoreRow('host', w.service, w.host, w, w.rows.reduce((a, r) => a + r.version, 0), model, score, role === 'shadow'));
+      return role !== 'shadow' && score >= model.manifest.threshold ? this.anomaly('host', w.service, w.host, w, model, score, pending[i]!.features) : undefined;
     }, (i) => windows[i]!.rows.forEach(unscore));
-    return { rows: windows.flatMap((w) => w.rows), anomalies };
+    return { rows: windows.flatMap((w) => w.rows), anomalies, scores };
   }
 
   /**
@@ -262,41 +271,52 @@ export class Scorer extends EventEmitter {
     return true;
   }
 
+  /**
+   * Every model of `kind` scores the warm rows of its window sizes in one `session.run` (the held model
+   * is pinned for the batch). A row's `primary` is the first live model that matches it: it fills the
+   * window row. Other live models score it as `extra` (their anomalies count too); shadow models as
+   * `shadow` (stored, no anomaly).
+   */
   private async run(
     kind: ModelKind,
     pending: Pending[],
-    onScore: (i: number, model: LoadedModel, score: number) => AnomalyRow | undefined,
+    onScore: (i: number, model: LoadedModel, score: number, role: 'primary' | 'extra' | 'shadow') => AnomalyRow | undefined,
     onUnscored: (i: number) => void,
   ): Promise<AnomalyRow[]> {
     this.counters.batches++;
-    // Each model takes the rows it matches that no earlier model took; the held model is pinned for the batch.
     const taken = new Array<boolean>(pending.length).fill(false);
-    const jobs: { held: Held; idx: number[] }[] = [];
+    const jobs: { held: Held; idx: number[]; roles: ('primary' | 'extra' | 'shadow')[] }[] = [];
     for (const slot of this.slots) {
       const held = slot.current;
       const m = held.model.manifest;
       if (m.kind !== kind) continue;
       const idx: number[] = [];
+      const roles: ('primary' | 'extra' | 'shadow')[] = [];
       for (let i = 0; i < pending.length; i++) {
-        if (taken[i] || !pending[i]!.features.warm || (!this.anyWindowSize && !m.window_size_s.includes(pending[i]!.windowSizeS))) continue;
-        taken[i] = true;
+        if (!pending[i]!.features.warm || (!this.anyWindowSize && !m.window_size_s.includes(pending[i]!.windowSizeS))) continue;
         idx.push(i);
+        if (slot.shadow) roles.push('shadow');
+        else if (taken[i]) roles.push('extra');
+        else {
+          taken[i] = true;
+          roles.push('primary');
+        }
       }
       if (idx.length > 0) {
         held.inflight++;
-        jobs.push({ held, idx });
+        jobs.push({ held, idx, roles });
       }
     }
     const anomalies: AnomalyRow[] = [];
     try {
-      for (const { held, idx } of jobs) {
+      for (const { held, idx, roles } of jobs) {
         const model = held.model;
         const n = model.featureIndex.length;
         const input = new Float32Array(idx.length * n);
         for (let r = 0; r < idx.length; r++) normaliseInto(model, pending[idx[r]!]!.features.values, input, r * n);
         const scores = await this.session(model, input, idx.length);
         for (let r = 0; r < idx.length; r++) {
-          const a = onScore(idx[r]!, model, scores[r]!);
+          const a = onScore(idx[r]!, model, scores[r]!, roles[r]!);
           if (a) anomalies.push(a);
         }
         this.counters.rowsScored += idx.length;
@@ -419,6 +439,14 @@ function fill(row: ServiceWindowRow | MetricWindowRow, model: LoadedModel, score
   row.model = model.manifest.name;
   row.model_version = model.manifest.version;
   row.scored = 1;
+}
+
+function scoreRow(kind: ModelKind, service: string, host: string, w: { window_start: string; window_size_s: number }, windowVersion: number, model: LoadedModel, score: number, shadow: boolean): ModelScoreRow {
+  const m = model.manifest;
+  return {
+    kind, service, host, window_start: w.window_start, window_size_s: w.window_size_s, window_version: windowVersion,
+    model: m.name, model_version: m.version, score, threshold: m.threshold, over_threshold: score >= m.threshold ? 1 : 0, shadow: shadow ? 1 : 0,
+  };
 }
 
 function unscore(row: ServiceWindowRow | MetricWindowRow): void {

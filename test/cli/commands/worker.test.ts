@@ -53,3 +53,21 @@ test('tributary worker lands records with its topic and group flags and exits 0 
     rmSync(store, { recursive: true, force: true });
   }
 });
+
+test('tributary worker --config examples/worker.yaml --check validates the example and its models; a wrong value exits 1 naming key and flag', async () => {
+  const run = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin/tributary.js'), 'worker', ...args], { cwd: root, env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => resolve({ code, out, err }));
+  });
+  const ok = await run(['--config', 'examples/worker.yaml', '--check']);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /is a valid worker configuration/);
+  assert.match(ok.out, /service-window-maxz .* \(service\)/);
+  const bad = await run(['--config', 'examples/worker.yaml', '--check', '--batch-max-rows', 'lots']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /batch\.max_rows \(--batch-max-rows\): must be integer/);
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type AnomalyRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type PipelineStatRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
+import { type AnomalyRow, type ModelScoreRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type PipelineStatRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 import { DEFAULT_MIGRATION_VARS, loadMigrations, migrate, retentionStatements, RETENTION, setRetention } from '../../../core/storage/migrate.ts';
 import { openStore } from '../../../core/storage/open.ts';
@@ -25,7 +25,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const TABLES = ['anomalies', 'log_patterns', 'log_patterns_1h', 'logs', 'logs_1h', 'logs_1m', 'metric_windows', 'metrics', 'metrics_1h', 'pipeline_stats', 'schema_migrations', 'service_windows'];
+const TABLES = ['anomalies', 'model_scores', 'log_patterns', 'log_patterns_1h', 'logs', 'logs_1h', 'logs_1m', 'metric_windows', 'metrics', 'metrics_1h', 'pipeline_stats', 'schema_migrations', 'service_windows'];
 const VIEWS = ['log_patterns_1h_mv', 'logs_1h_mv', 'logs_1m_mv', 'metrics_1h_mv'];
 
 async function schema(): Promise<string[]> {
@@ -58,6 +58,10 @@ const SAMPLES: Record<string, object> = {
     model: 'service-window-iforest', model_version: '1', top_features: ['error_ratio=0.333 (z=9.1)'], detected_at: '2026-11-24 10:01:00.500',
   } satisfies AnomalyRow,
   pipeline_stats: { time: T, instance: 'worker-1', stage: 'store', name: 'records_out', value: 42 } satisfies PipelineStatRow,
+  model_scores: {
+    kind: 'service', service: 'api', host: '', window_start: T, window_size_s: 60, window_version: 3, model: 'service-window-maxz', model_version: '2',
+    score: 4.2, threshold: 3.5, over_threshold: 1, shadow: 1,
+  } satisfies ModelScoreRow,
 };
 
 test('the migrations apply on chDB and create every table and rollup view', async () => {
