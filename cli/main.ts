@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   stack: { summary: 'start, stop or inspect the local Kafka broker', load: () => import('./commands/stack.ts') },
   agent: { summary: 'ship files, stdin, OTLP and host metrics into Kafka', load: () => import('./commands/agent.ts') },
   worker: { summary: 'consume Kafka, mine patterns, window, score and store in ClickHouse', load: () => import('./commands/worker.ts') },
+  top: { summary: 'a live view of the running agents, workers, lag and dead letters', load: () => import('./commands/top.ts') },
   query: { summary: 'run SQL against the store and print the result', load: () => import('./commands/query.ts') },
   migrate: { summary: 'apply the schema migrations to the store', load: () => import('./commands/migrate.ts') },
   demo: { summary: 'run the whole path on a generated multi-service workload', load: () => import('./commands/demo.ts') },

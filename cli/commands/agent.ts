@@ -7,6 +7,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { checkKafkaAccess } from '../../core/kafka/client.ts';
 import { serveAgentHealth } from '../../agents/health.ts';
+import { agentStatus, publishStatus } from '../status.ts';
 
 const help = `Usage: tributary agent --config <file.yaml> [--check]
        tributary agent --tail '<glob>' --service <name> [--brokers host:port] [options]
@@ -112,6 +113,8 @@ const command: Command = {
     }
     // A wrong password or an untrusted certificate is said once, at start, instead of retried forever.
     await checkKafkaAccess(cfg.kafka.brokers, { ...(cfg.kafka.ssl ? { ssl: true } : {}), ...(cfg.kafka.sasl ? { sasl: cfg.kafka.sasl as never } : {}) });
+    // Before start: a source's first read can hold start() while the buffers are full, and that is worth seeing.
+    const board = publishStatus((rates, now) => [agentStatus(agent, rates, now, cfg.service.name ?? 'agent')]);
     await agent.start();
     const healthAt = values.health ?? process.env.TRIBUTARY_HEALTH_LISTEN;
     const health = healthAt ? await serveAgentHealth(agent, healthAt) : undefined;
@@ -124,12 +127,13 @@ const command: Command = {
         process.exit(1);
       }
       stopping = true;
-      void agent.stop().then(() => process.exit(0));
+      void board.stop().then(() => agent.stop()).then(() => process.exit(0));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     if (finiteOnly) {
       await agent.finished();
+      await board.stop();
       await agent.stop();
       return 0;
     }

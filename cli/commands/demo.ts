@@ -20,6 +20,9 @@ import { type Store } from '../../core/storage/store.ts';
 import { generateWorkload, type GeneratedMetric, type IncidentSpec } from '../../workload/index.ts';
 import { formatTable } from './query.ts';
 import { openStoreFromFlags, STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
+import { agentStatus, publishStatus, WorkerStatusSource } from '../status.ts';
+import { hostname } from 'node:os';
+import { TOPICS } from '../../core/contracts/topics.ts';
 
 const help = `Usage: npm run demo   (or: npx tributary demo [options])
 
@@ -128,7 +131,11 @@ const command: Command = {
     const scoring = await openShippedScorer();
     const worker = new Worker({ brokers, store, scorer: scoring.scorer });
     await worker.start();
+    // `tributary top` in another terminal shows this run live (cli/status.ts).
+    const workerStatus = new WorkerStatusSource(worker, store, `${hostname()}/${process.pid}`, 'tributary-workers', { logs: TOPICS.logs.name, metrics: TOPICS.metrics.name, dlq: TOPICS.dlq.name });
+    const board = publishStatus(async (rates, now) => [agentStatus(agent, rates, now, 'demo'), await workerStatus.status(rates, now)]);
     await agent.start();
+    out('  While it runs, `npx tributary top` in another terminal shows the pipeline live.');
     const storedBefore = Number((await store.query<{ c: number }>('SELECT count() AS c FROM logs'))[0]?.c ?? 0);
 
     // 4. Write the files faster than real time, showing progress.
@@ -174,6 +181,7 @@ const command: Command = {
     clearInterval(ticker);
     progress();
     if (tty) process.stdout.write('\n');
+    await board.stop();
     await agent.stop();
     await worker.stop();
     await scoring.close();
@@ -219,6 +227,8 @@ const command: Command = {
     out('Next, try:');
     out('  npx tributary query "SELECT count() FROM logs"');
     out(`  npx tributary query "SELECT service, severity_text, count() FROM logs GROUP BY ALL ORDER BY ALL"`);
+    out('  npx tributary top             # the live view (rates per stage, lag per partition, dead letters) while');
+    out('                                # `npm run demo` runs again, or a worker and an agent, in another terminal');
     out('  npx tributary stack down      # stop the broker when you are done');
     return complete ? 0 : 1;
   },

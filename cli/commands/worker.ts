@@ -10,6 +10,8 @@ import { waitForKafka } from '../../core/kafka/client.ts';
 import { log } from '../../core/log.ts';
 import { startTelemetry, stopTelemetry } from '../../core/telemetry.ts';
 import { STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
+import { publishStatus, WorkerStatusSource } from '../status.ts';
+import { hostname } from 'node:os';
 
 const help = `Usage: tributary worker [--config <worker.yaml>] [--check] [options]
 
@@ -73,6 +75,9 @@ const command: Command = {
     const { scorer, scoring } = await openScorer(cfg, true);
     const worker = new Worker({ ...workerOptions(cfg), store, scorer });
     await worker.start();
+    // For `tributary top` (cli/status.ts): the worker's own name in pipeline_stats, and its group.
+    const status = new WorkerStatusSource(worker, store, cfg.instance ?? `${hostname()}/${process.pid}`, cfg.kafka.group, cfg.topics);
+    const board = publishStatus(async (rates, now) => [await status.status(rates, now)]);
     const logger = log('worker');
     const progress = setInterval(() => logger.info({ ...worker.stats }, 'Worker progress.'), 10_000);
     await new Promise<void>((resolve) => {
@@ -80,6 +85,7 @@ const command: Command = {
       process.once('SIGINT', resolve);
     });
     clearInterval(progress);
+    await board.stop();
     await worker.stop();
     await scoring?.close();
     await store.close();

@@ -1,0 +1,56 @@
+// The status files `tributary top` reads (cli/status.ts): published atomically, removed on stop, and a
+// file left by a process that died is dropped on read.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { publishStatus, Rates, readStatuses, type AgentStatus } from '../../cli/status.ts';
+
+test('a counter carries its rate per second over the last interval', () => {
+  const r = new Rates();
+  assert.deepEqual(r.counter('a', 100, 1000), { total: 100, perSecond: 0 });
+  assert.deepEqual(r.counter('a', 600, 1500), { total: 600, perSecond: 1000 });
+  // A counter that went back (a restart) shows no rate rather than a negative one.
+  assert.deepEqual(r.counter('a', 10, 2500), { total: 10, perSecond: 0 });
+});
+
+test('publishStatus writes this process status, readStatuses reads it, stop removes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-status-'));
+  try {
+    let n = 0;
+    const part = (): AgentStatus => ({
+      kind: 'agent', name: 'a', host: 'h', sources: [],
+      stages: { read: { total: ++n, perSecond: 0 }, built: { total: 0, perSecond: 0 }, sent: { total: 0, perSecond: 0 } },
+      buffer: { events: 0, bytes: 0, diskEvents: 0, diskBytes: 0 }, dropped: 0,
+    });
+    const board = publishStatus(() => [part()], { dir, intervalMs: 50 });
+    await board.publish();
+    const [status] = readStatuses(dir);
+    assert.equal(status!.pid, process.pid);
+    assert.equal(status!.parts[0]!.kind, 'agent');
+    await new Promise((r) => setTimeout(r, 200));
+    const later = readStatuses(dir)[0]!.parts[0] as AgentStatus;
+    assert.ok(later.stages.read.total > 1, 'published again on its interval');
+    await board.stop();
+    assert.equal(existsSync(join(dir, `${process.pid}.json`)), false);
+    assert.deepEqual(readStatuses(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the status file of a process that died is dropped when read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-status-'));
+  try {
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const pid = Number(gone.stdout);
+    writeFileSync(join(dir, `${pid}.json`), JSON.stringify({ pid, command: 'worker', startedAt: '', time: '', parts: [] }));
+    assert.deepEqual(readStatuses(dir), []);
+    assert.equal(existsSync(join(dir, `${pid}.json`)), false);
+    assert.deepEqual(readStatuses(join(dir, 'no-such-folder')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
