@@ -156,3 +156,39 @@ export interface PipelineStatRow {
   name: string;
   value: number;
 }
+
+/** What a model said about one closed window of a feature view (`predictions`, read with FINAL). */
+export interface PredictionRow {
+  view: string;
+  view_version: number;
+  model: string;
+  model_version: string;
+  key: string;
+  window_start: string;
+  window_end: string;
+  window_size_s: number;
+  /** The window row's version (events included). */
+  version: number;
+  output_kind: 'regression' | 'binary' | 'multiclass';
+  score: number;
+  label: string;
+  class_probabilities: Record<string, number>;
+  threshold: number;
+  anomaly: number;
+  shadow: number;
+  top_features: string[];
+}
+
+/** A feature view's entry in `feature_views`. */
+export interface FeatureViewRow {
+  view: string;
+  view_version: number;
+  table_name: string;
+  source: string;
+  key_fields: string[];
+  features: string[];
+  window_size_s: number;
+  hop_s: number;
+  definition: string;
+  updated_at: string;
+}

@@ -1,0 +1,136 @@
+// Models bound to feature views, on real onnxruntime sessions: the three output kinds, batching (one
+// session.run per tick across keys), missing values, and refusals that name the model and the view.
+// The ONNX graphs are tiny hand-built fixtures (test/fixtures/view-models/make.py).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ViewModels, type ViewModelManifest } from '../../../../pipeline/transforms/scoring/view-models.ts';
+import { ViewEngine, type ViewEmission } from '../../../../pipeline/transforms/features/views/engine.ts';
+import { view } from '../features/views/fixtures.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../fixtures/view-models');
+const dir = mkdtempSync(join(tmpdir(), 'view-models-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+for (const f of ['regression', 'binary', 'multiclass']) copyFileSync(join(FIXTURES, `${f}.onnx`), join(dir, `${f}.onnx`));
+
+const V = view({ aggregations: [{ name: 'n', fn: 'count' }, { name: 'total', fn: 'sum', field: 'amount' }, { name: 'errors', fn: 'count_if', condition: 'status >= 500' }, { name: 'avg_latency', fn: 'mean', field: 'latency' }] });
+const VIEWS = new Map([[V.name, V]]);
+const T0 = Date.parse('2026-11-29T10:00:00Z');
+
+function manifest(name: string, over: Partial<ViewModelManifest> & Record<string, unknown> = {}): string {
+  const kind = (over.output?.kind ?? name) as ViewModelManifest['output']['kind'];
+  const m = {
+    name, version: '1', view: 'card', model_file: `${name}.onnx`, features: ['n', 'total', 'errors'],
+    input: { name: 'x' },
+    output: { name: kind === 'regression' ? 'y' : kind === 'binary' ? 'p' : 'probs', kind, ...(kind === 'multiclass' ? { classes: ['low', 'mid', 'high'] } : {}) },
+    ...over,
+  };
+  const path = join(dir, `${name}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify(m));
+  return path;
+}
+
+/** 40 keys, one window each: n = 1..40 events, total = 10 per event, errors = 1 for every fifth key. */
+function windows(): ViewEmission[] {
+  const e = new ViewEngine(V);
+  let o = 0;
+  for (let k = 0; k < 40; k++) {
+    for (let i = 0; i <= k; i++) e.add({ time: T0 + i, fields: { card_id: `k${k}`, merchant: 'm', amount: 10, status: i === 0 && k % 5 === 0 ? 503 : 200, online: null, latency: null } }, 0, o++, T0);
+  }
+  return e.flush();
+}
+
+const lin = (n: number, total: number, errors: number): number => 0.5 * n + 0.01 * total - 2 * errors + 1;
+
+test('regression, binary and multi-class outputs, each model in one session.run for the whole tick', async () => {
+  const models = await ViewModels.open([
+    { manifest: manifest('regression', { threshold: 20 }) },
+    { manifest: manifest('binary', { output: { name: 'p', kind: 'binary', classes: ['ok', 'fraud'] }, threshold: 0.9 }) },
+    { manifest: manifest('multiclass', { alert_labels: ['high'] }) },
+  ], VIEWS);
+  const rows = windows();
+  const { predictions, anomalies } = await models.score(V, rows);
+  assert.equal(models.counters.runs, 3, 'one run per model, not per window');
+  assert.equal(predictions.length, 120);
+  for (const p of predictions) {
+    const r = rows.find((e) => e.row.key === p.key)!.row;
+    const z = lin(r.n as number, r.total as number, r.errors as number);
+    assert.equal(p.version, r.version);
+    if (p.model === 'regression') {
+      assert.ok(Math.abs(p.score - z) < 1e-4, `${p.score} vs ${z}`);
+      assert.equal(p.anomaly, z >= 20 ? 1 : 0);
+    } else if (p.model === 'binary') {
+      const prob = 1 / (1 + Math.exp(-z));
+      assert.ok(Math.abs(p.score - prob) < 1e-5);
+      assert.equal(p.label, prob >= 0.9 ? 'fraud' : 'ok');
+      assert.ok(Math.abs(p.class_probabilities.fraud! + p.class_probabilities.ok! - 1) < 1e-6);
+    } else {
+      const x = [r.n as number, r.total as number, r.errors as number];
+      const logits = [x[0]! - x[2]!, 0.02 * x[1]! + 0.5, -x[0]! + 2 * x[2]! - 0.5];
+      const best = logits.indexOf(Math.max(...logits));
+      assert.equal(p.label, ['low', 'mid', 'high'][best]);
+      assert.equal(p.anomaly, p.label === 'high' ? 1 : 0);
+      assert.ok(Math.abs(Object.values(p.class_probabilities).reduce((s, v) => s + v, 0) - 1) < 1e-5);
+    }
+  }
+  assert.equal(anomalies.length, predictions.filter((p) => p.anomaly).length);
+  assert.ok(anomalies.length > 0 && anomalies.every((a) => a.kind === 'view' && a.service === 'card'));
+  await models.close();
+});
+
+test('per-row scoring gives the same predictions with one run per window', async () => {
+  const models = await ViewModels.open([{ manifest: manifest('binary') }], VIEWS);
+  const rows = windows();
+  const a = await models.score(V, rows);
+  const runs = models.counters.runs;
+  const b = await models.score(V, rows, { perRow: true });
+  assert.equal(models.counters.runs - runs, rows.length);
+  assert.deepEqual(b.predictions.map((p) => p.score), a.predictions.map((p) => p.score));
+  await models.close();
+});
+
+test('a missing feature takes the declared value, and without one the window is not scored (never NaN)', async () => {
+  const bare = await ViewModels.open([{ manifest: manifest('regression', { features: ['n', 'total', 'avg_latency'] }) }], VIEWS);
+  const rows = windows();
+  assert.equal((await bare.score(V, rows)).predictions.length, 0);
+  assert.equal(bare.counters.unscoredMissing, rows.length);
+  await bare.close();
+  const filled = await ViewModels.open([{ manifest: manifest('regression', { features: ['n', 'total', 'avg_latency'], missing: { avg_latency: 0.25 } }) }], VIEWS);
+  const { predictions } = await filled.score(V, rows);
+  const p = predictions.find((x) => x.key === 'k3')!;
+  assert.ok(Math.abs(p.score - (0.5 * 4 + 0.01 * 40 - 2 * 0.25 + 1)) < 1e-5);
+  await filled.close();
+});
+
+test('normalisation is applied and the features that stood out are named; shadow models never raise anomalies', async () => {
+  const models = await ViewModels.open([{ manifest: manifest('regression', { normalization: { center: [10, 0, 0], scale: [2, 1, 1] }, threshold: -1000 }), shadow: true }], VIEWS);
+  const { predictions, anomalies } = await models.score(V, windows());
+  const p = predictions.find((x) => x.key === 'k30')!;
+  assert.ok(Math.abs(p.score - lin((31 - 10) / 2, 310, 1)) < 1e-4);
+  assert.equal(p.top_features[0], 'total=310 (z=310.0)');
+  assert.deepEqual([p.shadow, p.anomaly, anomalies.length], [1, 0, 0]);
+  await models.close();
+});
+
+const REFUSED: [string, Record<string, unknown>, RegExp][] = [
+  ['a feature the view lacks', { features: ['n', 'totl', 'errors'] }, /model "regression" reads feature "totl", which view "card" \(table view_card_v1\) does not have; the view's features: n, total, errors, avg_latency/],
+  ['an unknown view', { view: 'cards' }, /model "regression" reads view "cards", which is not configured \(views: card\)/],
+  ['another view version', { view_version: 2 }, /trained on view "card" version 2, the configured view is version 1/],
+  ['fewer features than the graph reads', { features: ['n', 'total'] }, /reads 2 features of view "card" \(n, total\), but its ONNX input "x" has shape \[.*3\]/],
+  ['a wrong output name', { output: { name: 'score', kind: 'regression' } }, /output mismatch: the manifest says "score", the ONNX model's outputs are "y"/],
+  ['a kind the output does not fit', { model_file: 'multiclass.onnx', output: { name: 'probs', kind: 'regression' } }, /output "probs" of a regression model should give 1 score per row/],
+  ['multi-class without classes', { model_file: 'multiclass.onnx', output: { name: 'probs', kind: 'multiclass' } }, /must name its classes/],
+  ['an unknown kind', { output: { name: 'y', kind: 'ranking' } }, /"output.kind" must be one of regression, binary, multiclass/],
+  ['missing for a feature not read', { missing: { avg_latency: 0 } }, /"missing.avg_latency": the model reads no feature "avg_latency"/],
+];
+
+for (const [name, over, want] of REFUSED) {
+  test(`refused at load, naming both sides: ${name}`, async () => {
+    await assert.rejects(ViewModels.open([{ manifest: manifest('regression', over) }], VIEWS), (err: Error) => {
+      assert.match(err.message, want);
+      return true;
+    });
+  });
+}
