@@ -86,6 +86,8 @@ export interface WorkerOptions {
   windows?: WindowSettings;
   patterns?: Partial<PatternMinerOptions>;
   scorer?: WindowScorer;
+  /** More stage chains, one per topic, driven like logs and metrics (a user's JSON events with feature views: `features/config.ts`). */
+  streams?: Stream[];
   /** Name of this worker in `pipeline_stats` (default host/pid). */
   instance?: string;
 }
@@ -134,6 +136,7 @@ const DEFAULTS = {
   snapshotIntervalMs: 30_000,
   windows: {},
   patterns: {},
+  streams: [] as Stream[],
   instance: `${hostname()}/${process.pid}`,
 };
 
@@ -185,7 +188,8 @@ export class Worker {
     this.statsWriter = new StatsWriter(this.o.store, this.o.instance);
     this.logs = logStream(this.o.logsTopic, { windows: this.o.windows, patterns: this.o.patterns, group: this.o.groupId });
     this.metrics = metricStream(this.o.metricsTopic, { windows: this.o.windows });
-    this.streams = new Map([[this.o.logsTopic, this.logs.stream], [this.o.metricsTopic, this.metrics.stream]]);
+    this.streams = new Map([[this.o.logsTopic, this.logs.stream], [this.o.metricsTopic, this.metrics.stream], ...this.o.streams.map((s): [string, Stream] => [s.topic, s])]);
+    if (this.streams.size !== 2 + this.o.streams.length) throw new TypeError('two streams of the worker read the same topic');
     const scoring = this.o.scorer ? scorerState(this.o.scorer, this.o.groupId) : undefined;
     this.stateful = [...[...this.streams.values()].flatMap((s) => s.stages.flatMap((x): Stateful[] => (isStateful(x) ? [x] : []))), ...(scoring ? [scoring] : [])];
     this.source = new KafkaSource({

@@ -98,6 +98,7 @@ export const RETENTION: ReadonlyArray<{ table: string; from: string; days: 'logs
   { table: 'metric_windows', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
   { table: 'anomalies', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
   { table: 'model_scores', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
+  { table: 'predictions', from: 'toDateTime(window_start)', days: 'windows_ttl_days' },
   { table: 'logs_1h', from: 'hour', days: 'rollup_ttl_days' },
   { table: 'log_patterns_1h', from: 'hour', days: 'rollup_ttl_days' },
   { table: 'metrics_1h', from: 'hour', days: 'rollup_ttl_days' },

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type AnomalyRow, type ModelScoreRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type PipelineStatRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
+import { type AnomalyRow, type FeatureViewRow, type ModelScoreRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type PipelineStatRow, type PredictionRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 import { DEFAULT_MIGRATION_VARS, loadMigrations, migrate, retentionStatements, RETENTION, setRetention } from '../../../core/storage/migrate.ts';
 import { openStore } from '../../../core/storage/open.ts';
@@ -25,7 +25,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const TABLES = ['anomalies', 'model_scores', 'log_patterns', 'log_patterns_1h', 'logs', 'logs_1h', 'logs_1m', 'metric_windows', 'metrics', 'metrics_1h', 'pipeline_stats', 'schema_migrations', 'service_windows'];
+const TABLES = ['anomalies', 'feature_views', 'model_scores', 'log_patterns', 'log_patterns_1h', 'logs', 'logs_1h', 'logs_1m', 'metric_windows', 'metrics', 'metrics_1h', 'pipeline_stats', 'predictions', 'schema_migrations', 'service_windows'];
 const VIEWS = ['log_patterns_1h_mv', 'logs_1h_mv', 'logs_1m_mv', 'metrics_1h_mv'];
 
 async function schema(): Promise<string[]> {
@@ -62,6 +62,15 @@ const SAMPLES: Record<string, object> = {
     kind: 'service', service: 'api', host: '', window_start: T, window_size_s: 60, window_version: 3, model: 'service-window-maxz', model_version: '2',
     score: 4.2, threshold: 3.5, over_threshold: 1, shadow: 1,
   } satisfies ModelScoreRow,
+  predictions: {
+    view: 'card', view_version: 1, model: 'card-fraud', model_version: '2', key: 'c1', window_start: T, window_end: '2026-11-24 10:01:00.000', window_size_s: 60,
+    version: 5, output_kind: 'multiclass', score: 0.7, label: 'fraud', class_probabilities: { ok: 0.2, fraud: 0.7, review: 0.1 }, threshold: 0, anomaly: 1, shadow: 0,
+    top_features: ['amount_z=9.1 (z=4.0)'],
+  } satisfies PredictionRow,
+  feature_views: {
+    view: 'card', view_version: 1, table_name: 'view_card_v1', source: 'payments', key_fields: ['card_id'], features: ['n', 'total'], window_size_s: 60, hop_s: 10,
+    definition: '{}', updated_at: T,
+  } satisfies FeatureViewRow,
 };
 
 test('the migrations apply on chDB and create every table and rollup view', async () => {
@@ -143,7 +152,7 @@ test('every MergeTree table honours deduplication tokens and drops whole parts o
   for (const r of rows) assert.match(r.q, /non_replicated_deduplication_window/, r.name);
   for (const r of checked) {
     assert.match(r.q, /non_replicated_deduplication_window = 100000/, r.name);
-    if (r.name !== 'log_patterns') assert.match(r.q, /ttl_only_drop_parts = 1/, r.name);
+    if (r.name !== 'log_patterns' && r.name !== 'feature_views') assert.match(r.q, /ttl_only_drop_parts = 1/, r.name);
   }
 });
 

@@ -70,6 +70,8 @@ export interface ViewCounters {
 export interface ViewEngineOptions {
   /** Refuse events more than this far ahead of processing time (see tumbling.ts); default none. */
   maxFutureMs?: number;
+  /** Baselines shared with other engines of the same view (one engine per input partition, keys on one partition each). */
+  baselines?: Map<string, KeyBaseline>;
 }
 
 export interface ViewSnapshot {
@@ -85,17 +87,18 @@ export interface ViewSnapshot {
  * keeps a partial rebuild of an old window (a replay that starts inside it, lower version) from
  * overwriting the complete window's value, exactly as the table keeps the higher version.
  */
-type KeyBaseline = Map<string, [number, number, number][]>;
+export type KeyBaseline = Map<string, [number, number, number][]>;
 
 export class ViewEngine {
   readonly counters: ViewCounters = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, future: 0, rows: 0 };
   private readonly lanes: TumblingWindows<LaneInput, Acc, ViewEmission>[] = [];
   private readonly shifts: number[] = [];
-  private readonly baselines = new Map<string, KeyBaseline>();
+  private readonly baselines: Map<string, KeyBaseline>;
   private readonly baselined: { feature: string; index: number; history: number }[] = [];
   private readonly featureIndex = new Map<string, number>();
 
   constructor(readonly view: CompiledView, options: ViewEngineOptions = {}) {
+    this.baselines = options.baselines ?? new Map();
     view.features.forEach((f, i) => this.featureIndex.set(f.name, i));
     const keep = new Map<string, number>();
     for (const d of view.derived) for (const b of d.baseline) keep.set(b.feature, Math.max(keep.get(b.feature) ?? 0, b.history));
@@ -249,6 +252,21 @@ export class ViewEngine {
       }
     }
     return out;
+  }
+
+  /** Whether every partition this engine has seen is idle at processing time `now` (or none was seen). */
+  isIdle(now: number): boolean {
+    return this.lanes[0]!.watermarks.partitions(now).every((p) => p.idle);
+  }
+
+  /** The watermark at processing time `now` (event time, ms). */
+  computeWatermark(now: number): number {
+    return this.lanes[0]!.watermarks.compute(now);
+  }
+
+  /** Moves the watermark to at least `t` (an idle partition's engine follows the active ones). */
+  forceWatermark(t: number): void {
+    this.lanes.forEach((l, k) => l.watermarks.forceTo(t - this.shifts[k]!));
   }
 
   assignPartition(partition: number, now: number): void {
