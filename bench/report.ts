@@ -1,17 +1,24 @@
 /**
  * `npm run bench:report`: prints, as Markdown, the tables of the last benchmark and evaluation runs
- * (`bench/results/*.json`, written by the scripts named in each table). The README's performance
- * section is this output, so every figure there comes from a script.
+ * (`bench/results/*.json`, written by the scripts named in each table), and draws their charts into
+ * `bench/charts/*.svg` (bench/charts.ts), linked under each table. The README's performance section is
+ * this output, so every figure there, table or chart, comes from a script.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { writeCharts } from './charts.ts';
 
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 const load = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
 const n = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 const out: string[] = [];
+const charts = await writeCharts(dir, fileURLToPath(new URL('./charts/', import.meta.url)));
+/** The charts drawn from one results file, as README images (paths from the repository root). */
+const images = (source: string) => {
+  for (const c of charts.filter((x) => x.source === source)) out.push(`![${c.title}](bench/charts/${c.file})`, '');
+};
 const table = (head: string[], rows: (string | number)[][]) => {
   out.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
 };
@@ -28,6 +35,7 @@ if (agent) {
   if (agent.cpuMicrosecondsPerLine) {
     out.push(`Our own stages per line (CPU µs): ${Object.entries(agent.cpuMicrosecondsPerLine).map(([k, v]) => `${k} ${v}`).join(', ')}; the rest is kafkajs. The agent reaches ${pct(agent.agentVsKcat)} of kcat's rate.`, '');
   }
+  images('agent.json');
 }
 
 const pipeline = load<{ when: string; throughput: { records: number; recordsPerSecond: number; recordsPerCpuSecond: number; patterns: number; serviceWindows: number; metricWindows: number }; latency: Array<{ rate: number; seen: number; lines: number; p50Ms: number; p99Ms: number; maxMs: number }> }>('pipeline.json');
@@ -38,6 +46,7 @@ if (pipeline) {
     ['records per CPU-second of that process', n(pipeline.throughput.recordsPerCpuSecond)],
     ...pipeline.latency.map((l) => [`file line -> visible row at ${n(l.rate)} lines/s: p50 / p99 / max`, `${n(l.p50Ms)} / ${n(l.p99Ms)} / ${n(l.maxMs)} ms (${n(l.seen)} of ${n(l.lines)} lines)`]),
   ]);
+  images('pipeline.json');
 }
 
 const patterns = load<{ generatedAt: string; systems: Array<{ system: string; ga: number; drainGa: number }>; average: { ga: number; drainGa: number }; speed: { minerLinesPerCpuSecond: number; cliLinesPerCpuSecond: number; lines: number } }>('patterns.json');
@@ -45,6 +54,7 @@ if (patterns) {
   out.push(`### Log patterns: grouping accuracy on Loghub-2k (\`npm run eval:patterns\`, ${patterns.generatedAt.slice(0, 10)})`, '');
   table(['system', 'Tributary', 'Drain'], [...patterns.systems.map((s) => [s.system, s.ga.toFixed(3), s.drainGa.toFixed(3)]), ['**average**', `**${patterns.average.ga.toFixed(3)}**`, patterns.average.drainGa.toFixed(3)]]);
   out.push(`Speed over ${n(patterns.speed.lines)} lines: ${n(patterns.speed.minerLinesPerCpuSecond)} lines per CPU-second in the miner, ${n(patterns.speed.cliLinesPerCpuSecond)} through \`tributary patterns\` end to end.`, '');
+  images('patterns.json');
 }
 
 const evalm = load<{ generated_at: string; per_kind: Record<string, { window_recall: number; incident_recall: number; median_delay_windows: number }>; per_model: Record<string, { precision: number; recall: number }>; overall: { incident_recall: number; incidents: number; window_precision: number; window_recall: number; median_delay_windows: number } }>('models-eval.json');
@@ -53,6 +63,7 @@ if (evalm) {
   table(['incident kind', 'incident recall', 'window recall', 'median delay (windows)'], Object.entries(evalm.per_kind).map(([k, v]) => [k, pct(v.incident_recall), pct(v.window_recall), v.median_delay_windows]));
   out.push(`Overall: incident recall ${pct(evalm.overall.incident_recall)} of ${evalm.overall.incidents} incidents, window precision ${pct(evalm.overall.window_precision)}, window recall ${pct(evalm.overall.window_recall)}, median delay ${evalm.overall.median_delay_windows} windows. ` +
     Object.entries(evalm.per_model).map(([m, v]) => `${m} model: precision ${pct(v.precision)}, recall ${pct(v.recall)}`).join('; ') + '.', '');
+  images('models-eval.json');
 }
 
 const models = load<{ generated_at: string; throughput_windows_per_s: Record<string, number>; cpu_share: Array<{ label: string; scoring_share_of_worker_cpu: number; tick_scoring_p50_ms: number }> }>('models.json');
@@ -62,4 +73,6 @@ if (models) {
   out.push(`At 10k records/s, scoring takes ${models.cpu_share.map((c) => `${pct(c.scoring_share_of_worker_cpu)} of worker CPU with ${c.label}`).join(' and ')}.`, '');
 }
 
+// Results this report has no table for yet (a soak run) still get their chart.
+images('soak.json');
 process.stdout.write(out.join('\n') + '\n');
