@@ -113,6 +113,8 @@ export class Agent {
     add('records.built', this.counters.records);
     add('records.severity_inferred', this.counters.severityInferred);
     for (const [rule, n] of Object.entries(this.counters.redactions)) add('redactions', n, { rule }, 'counter');
+    for (const [source, n] of Object.entries(this.counters.unmatched)) add('records.unmatched', n, { source }, 'counter');
+    for (const [source, n] of Object.entries(this.counters.badTime)) add('records.bad_time', n, { source }, 'counter');
     for (const s of this.o.sources) {
       const stats = (s as { stats?: Record<string, unknown> }).stats;
       if (!stats) continue;

@@ -66,7 +66,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           checkpointExpireMs: src.checkpoint_expire_ms,
           multiline: multilineOptions(src.multiline) ?? false,
           attributes: src.attributes,
-          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone }),
+          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone, source: name }),
         }),
       );
     } else if (src.type === 'stdin') {
@@ -79,7 +79,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           onLongLine: src.on_long_line,
           multiline: multilineOptions(src.multiline) ?? false,
           attributes: src.attributes,
-          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone }),
+          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone, source: name }),
         }),
       );
     } else if (src.type === 'otlp') {

@@ -21,6 +21,10 @@ export interface BuiltCounters {
   severityInferred: number;
   /** Replacements per redaction rule. */
   redactions: RedactionCounts;
+  /** Lines no format matched (kept whole, with the time of reading), per source name. */
+  unmatched: Record<string, number>;
+  /** Lines whose format matched but whose date cannot exist (kept whole, time of reading), per source name. */
+  badTime: Record<string, number>;
 }
 
 export interface RecordBuilderOptions {
@@ -33,10 +37,12 @@ export interface RecordBuilderOptions {
   inference?: SeverityInferenceOptions;
   /** Resource attributes put on every record (deployment.environment, cloud.region, ...). */
   resource?: Record<string, string>;
+  /** Name of the source, under which unmatched lines and impossible dates are counted. */
+  source?: string;
 }
 
 export function newCounters(): BuiltCounters {
-  return { records: 0, severityInferred: 0, redactions: {} };
+  return { records: 0, severityInferred: 0, redactions: {}, unmatched: {}, badTime: {} };
 }
 
 /** Epoch ms (a fraction keeps microseconds) as RFC 3339 UTC with up to six fractional digits. */
@@ -80,14 +86,19 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
   const timeZone = options.timeZone ?? 'UTC';
   const resource = options.resource ?? {};
+  const source = options.source ?? 'default';
   return (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
+    if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
+    else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
     const attributes = line.attributes ? { ...f.attributes, ...line.attributes } : f.attributes;
     const observed = isoOf(line.observedMs);
     const record: LogRecord = {
       v: SCHEMA_VERSION,
       time: f.time !== undefined && Number.isFinite(f.time) ? isoOf(f.time) : observed,
       observed_time: observed,
+      // The line's own service only where the parser was told to read one (a JSON `service` field,
+      // syslog with app_as_service); auto never guesses one.
       service: f.service || line.service,
       host: f.host || line.host,
       severity_text: f.severityText ?? 'UNSPECIFIED',

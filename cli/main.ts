@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   migrate: { summary: 'apply the schema migrations to the store', load: () => import('./commands/migrate.ts') },
   demo: { summary: 'run the whole path on a generated multi-service workload', load: () => import('./commands/demo.ts') },
   patterns: { summary: 'print the log pattern of each line read on stdin', load: () => import('./commands/patterns.ts') },
+  parse: { summary: 'print the record the agent would make of each line on stdin', load: () => import('./commands/parse.ts') },
   detect: { summary: 'score log windows of a JSONL file offline, as the worker would', load: () => import('./commands/detect.ts') },
   dashboards: { summary: 'generate Grafana dashboards, alert rules and provisioning files', load: () => import('./commands/dashboards.ts') },
 };

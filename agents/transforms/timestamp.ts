@@ -395,3 +395,227 @@ export function checkFormat(format: string): string | undefined {
     return (err as Error).message;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stamps at the head of a log line
+
+/** A stamp found in a line: its instant (NaN when the shape matched but the date cannot exist) and where it ends. */
+export interface FoundTime {
+  /** Epoch ms, or NaN for an impossible date (`2026-02-30`, month 13). */
+  time: number;
+  /** Index just after the stamp (and its zone, when written). */
+  end: number;
+}
+
+/** The candidate nearest to `now` among the years (or days) around it: the rule for stamps without a year or date. */
+function nearest(now: number, make: (shift: number) => number | undefined, shifts: readonly number[]): number {
+  let best = NaN;
+  for (const s of shifts) {
+    const t = make(s);
+    if (t !== undefined && (Number.isNaN(best) || Math.abs(t - now) < Math.abs(best - now))) best = t;
+  }
+  return best;
+}
+
+const YEAR_SHIFTS = [-1, 0, 1] as const;
+const DAY_SHIFTS = [-1, 0, 1] as const;
+
+function withYear(y: number | undefined, mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
+  if (y !== undefined) return resolve(y, mo, d, h, mi, s, frac, zone, tz) ?? NaN;
+  const year = new Date(now).getUTCFullYear();
+  return nearest(now, (k) => resolve(year + k, mo, d, h, mi, s, frac, zone, tz), YEAR_SHIFTS);
+}
+
+function twoDigitYear(yy: number, now: number): number {
+  const y = 2000 + yy;
+  return y > new Date(now).getUTCFullYear() + 50 ? y - 100 : y;
+}
+
+// Each shape is sticky (`y`): it is tried at one position only, picked by the characters there.
+// A zone may follow the clock: `Z`, `+01:00`, `+0100`, ` +0000`, ` UTC`.
+const ZONE = '(?: ?(Z|z|[+-]\\d{2}(?::?\\d{2})?)(?![\\d:])| (UTC|GMT)(?![\\w]))?';
+const CLOCK = '(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?';
+const RE_ISO = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})[Tt ]${CLOCK}${ZONE}`, 'y');
+// IBM/DB2 style, as BGL writes it: 2005-06-03-15.42.50.675872
+const RE_ISO_DOTTED = /(\d{4})-(\d{2})-(\d{2})-(\d{2})\.(\d{2})\.(\d{2})(?:\.(\d{1,9}))?/y;
+const RE_SLASH_YMD = new RegExp(`(\\d{4})/(\\d{2})/(\\d{2})[ T]${CLOCK}${ZONE}`, 'y');
+const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](\d{2}):?(\d{2}):?(\d{2})(?:[.,:](\d{1,9}))?/y;
+const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})(?![\d:])/y;
+const RE_SHORT_SLASH = new RegExp(`(\\d{2})/(\\d{2})/(\\d{2}|\\d{4}) ${CLOCK}${ZONE}`, 'y');
+const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}${ZONE}`, 'y');
+const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/])([A-Z][a-z]{2})\\2(\\d{4})[: ]${CLOCK}${ZONE}`, 'y');
+const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}(?![\\d:])`, 'y');
+const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y;
+const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
+const RE_CTIME = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? (\d{4})/y;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * The time stamp that starts at `at` in `line`, in any of the shapes log writers use, or undefined
+ * when none starts there. Shapes: ISO 8601 / RFC 3339 (`T` or space, `.` or `,` fraction, any offset),
+ * `2005-06-03-15.42.50.675872`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
+ * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
+ * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`,
+ * `24/Nov/2026:10:00:00 +0000`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
+ * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
+ * `Sun Dec 04 04:47:44 2005`. A stamp without a year takes the year nearest to `now`, one without a
+ * date the day nearest to `now`; one without an offset is read in `timeZone`.
+ */
+export function readTime(line: string, at: number, timeZone: string, now: number): FoundTime | undefined {
+  const c0 = line.charCodeAt(at);
+  if (isDigit(c0)) {
+    const c1 = line.charCodeAt(at + 1);
+    const c2 = line.charCodeAt(at + 2);
+    const c4 = line.charCodeAt(at + 4);
+    if (!isDigit(c1)) {
+      // `1:02:03`, `4-Nov-2026 ...`, `4/Nov/2026:...`
+      return c1 === 58 ? clockOnly(line, at, timeZone, now) : dayMonthYear(line, at, timeZone);
+    }
+    if (c2 === 58) return clockOnly(line, at, timeZone, now);
+    if (c2 === 47 /* / */) {
+      if (isDigit(line.charCodeAt(at + 3))) return shortSlash(line, at, timeZone, now);
+      return dayMonthYear(line, at, timeZone);
+    }
+    if (c2 === 45 || c2 === 46 /* - . */) {
+      if (isDigit(line.charCodeAt(at + 3))) return monthDay(line, at, timeZone, now);
+      return dayMonthYear(line, at, timeZone);
+    }
+    if (c4 === 45 /* - */) return iso(line, at, timeZone);
+    if (c4 === 47 /* / */) return slashYmd(line, at, timeZone);
+    const c6 = line.charCodeAt(at + 6);
+    if (c6 === 32 && isDigit(line.charCodeAt(at + 7))) {
+      RE_YYMMDD.lastIndex = at;
+      const m = RE_YYMMDD.exec(line);
+      if (m) return found(resolve(twoDigitYear(+m[1]!, now), +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, 0, undefined, timeZone), RE_YYMMDD.lastIndex);
+    }
+    const c8 = line.charCodeAt(at + 8);
+    if ((c8 === 45 || c8 === 84 || c8 === 32) && isDigit(line.charCodeAt(at + 9))) {
+      RE_COMPACT.lastIndex = at;
+      const m = RE_COMPACT.exec(line);
+      if (m) return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, timeZone), RE_COMPACT.lastIndex);
+    }
+    if (c0 === 49 /* 1 */) {
+      RE_EPOCH.lastIndex = at;
+      const m = RE_EPOCH.exec(line);
+      if (m) {
+        const t = m[1] !== undefined ? +m[1] * 1000 + fractionMs(m[2]) : +m[3]!;
+        return { time: t, end: RE_EPOCH.lastIndex };
+      }
+    }
+    return undefined;
+  }
+  if (c0 >= 65 && c0 <= 90 && line.charCodeAt(at + 3) === 32) {
+    const c4 = line.charCodeAt(at + 4);
+    if (c4 >= 65 && c4 <= 90) {
+      RE_CTIME.lastIndex = at;
+      const m = RE_CTIME.exec(line);
+      if (!m) return undefined;
+      const mo = MONTHS[m[1]!.toLowerCase()];
+      if (mo === undefined) return undefined;
+      return found(resolve(+m[7]!, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone), RE_CTIME.lastIndex);
+    }
+    RE_SYSLOG_STAMP.lastIndex = at;
+    const m = RE_SYSLOG_STAMP.exec(line);
+    if (!m) return undefined;
+    const mo = MONTHS[m[1]!.toLowerCase()];
+    if (mo === undefined) return undefined;
+    const y = m[7] !== undefined ? +m[7] : undefined;
+    return { time: withYear(y, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), m[8] ?? m[9], timeZone, now), end: RE_SYSLOG_STAMP.lastIndex };
+  }
+  return undefined;
+}
+
+function found(t: number | undefined, end: number): FoundTime {
+  return { time: t ?? NaN, end };
+}
+
+function iso(line: string, at: number, tz: string): FoundTime | undefined {
+  RE_ISO.lastIndex = at;
+  const m = RE_ISO.exec(line);
+  if (m) return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], tz), RE_ISO.lastIndex);
+  RE_ISO_DOTTED.lastIndex = at;
+  const d = RE_ISO_DOTTED.exec(line);
+  if (d) return found(resolve(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!, fractionMs(d[7]), undefined, tz), RE_ISO_DOTTED.lastIndex);
+  return undefined;
+}
+
+function slashYmd(line: string, at: number, tz: string): FoundTime | undefined {
+  RE_SLASH_YMD.lastIndex = at;
+  const m = RE_SLASH_YMD.exec(line);
+  if (!m) return undefined;
+  return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], tz), RE_SLASH_YMD.lastIndex);
+}
+
+/** `17/06/09 20:10:40` (log4j's yy/MM/dd), `11/24/2026 10:00:00` (US) or `24/11/2026 ...` when the first number cannot be a month. */
+function shortSlash(line: string, at: number, tz: string, now: number): FoundTime | undefined {
+  RE_SHORT_SLASH.lastIndex = at;
+  const m = RE_SHORT_SLASH.exec(line);
+  if (!m) return undefined;
+  const a = +m[1]!, b = +m[2]!, c = m[3]!;
+  let y: number, mo: number, d: number;
+  if (c.length === 4) {
+    y = +c;
+    [mo, d] = a > 12 ? [b, a] : [a, b];
+  } else if (+c > 31) {
+    // The last number cannot be a day: US month/day/year.
+    y = twoDigitYear(+c, now); mo = a; d = b;
+  } else {
+    y = twoDigitYear(a, now); mo = b; d = +c;
+  }
+  return found(resolve(y, mo - 1, d, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], tz), RE_SHORT_SLASH.lastIndex);
+}
+
+/** `11-24 10:00:00.123` (logcat), `10.30 16:49:06` (month first unless it cannot be one), `24.11.2026 10:00:00`. */
+function monthDay(line: string, at: number, tz: string, now: number): FoundTime | undefined {
+  RE_MONTH_DAY.lastIndex = at;
+  const m = RE_MONTH_DAY.exec(line);
+  if (!m) return undefined;
+  const a = +m[1]!, b = +m[3]!;
+  const y = m[4] !== undefined ? +m[4] : undefined;
+  // With a year (`24.11.2026`) the European day-first order; without, month first unless it cannot be.
+  const dayFirst = y !== undefined ? b <= 12 || a > 12 : a > 12 && b <= 12;
+  const [mo, d] = dayFirst ? [b, a] : [a, b];
+  return { time: withYear(y, mo - 1, d, +m[5]!, +m[6]!, +m[7]!, fractionMs(m[8]), m[9] ?? m[10], tz, now), end: RE_MONTH_DAY.lastIndex };
+}
+
+function dayMonthYear(line: string, at: number, tz: string): FoundTime | undefined {
+  RE_DAY_MON_YEAR.lastIndex = at;
+  const m = RE_DAY_MON_YEAR.exec(line);
+  if (!m) return undefined;
+  const mo = MONTHS[m[3]!.toLowerCase()];
+  if (mo === undefined) return undefined;
+  return found(resolve(+m[4]!, mo, +m[1]!, +m[5]!, +m[6]!, +m[7]!, fractionMs(m[8]), m[9] ?? m[10], tz), RE_DAY_MON_YEAR.lastIndex);
+}
+
+/** A clock without a date (log4j2's and logback's default layouts): the day nearest to `now`. */
+function clockOnly(line: string, at: number, tz: string, now: number): FoundTime | undefined {
+  RE_CLOCK_ONLY.lastIndex = at;
+  const m = RE_CLOCK_ONLY.exec(line);
+  if (!m) return undefined;
+  const h = +m[1]!, mi = +m[2]!, s = +m[3]!;
+  if (h > 23 || mi > 59 || s > 60) return { time: NaN, end: RE_CLOCK_ONLY.lastIndex };
+  const zone = m[5] ?? m[6];
+  const today = now + (zone === undefined ? zoneOffset(now, tz) : 0);
+  const t = nearest(now, (k) => {
+    const day = new Date(today + k * 86_400_000);
+    return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, s, fractionMs(m[4]), zone, tz);
+  }, DAY_SHIFTS);
+  return { time: t, end: RE_CLOCK_ONLY.lastIndex };
+}
+
+/**
+ * Wall-clock fields to an instant: no year (`y` undefined) takes the year nearest to `now`; no zone
+ * reads them in `timeZone`. NaN when the date cannot exist.
+ */
+export function timeFromFields(
+  y: number | undefined, mo: number, d: number, h: number, mi: number, s: number, frac: number,
+  zone: string | undefined, timeZone: string, now: number,
+): number {
+  return withYear(y, mo, d, h, mi, s, frac, zone, timeZone, now);
+}
+
+/** Fraction digits (`123456`) to milliseconds, kept to the microsecond. */
+export { fractionMs };

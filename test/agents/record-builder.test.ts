@@ -57,3 +57,33 @@ test('isoOf formats like toISOString across seconds, before 1970, and with two s
   for (const ms of times) assert.equal(isoOf(ms), reference(ms), String(ms));
   for (const bad of [NaN, Infinity, 8.64e15 + 1]) assert.throws(() => isoOf(bad), RangeError);
 });
+
+test('a configured service is never replaced by a guess: a stamp followed by JSON keeps it (issue 9)', () => {
+  const r = createRecordBuilder()(line('2026-11-29T04:56:40.316Z {"msg":"hello ...","pad":"x"}'));
+  assert.equal(r.service, 'svc');
+  assert.equal(r.body, 'hello ...');
+  assert.equal(r.time, '2026-11-29T04:56:40.316Z');
+  // Syslog under auto: the app name is an attribute, the configured service stays.
+  const s = createRecordBuilder()(line('Nov 24 10:00:00 web-1 sshd[42]: Accepted publickey'));
+  assert.equal(s.service, 'svc');
+  assert.equal(s.attributes['syslog.appname'], 'sshd');
+  // Only where the source says so: a syslog parser told to, or the line's own JSON `service` field.
+  const told = createRecordBuilder(newCounters(), { parser: { type: 'syslog', app_as_service: true } })(line('Nov 24 10:00:00 web-1 sshd[42]: Accepted publickey'));
+  assert.equal(told.service, 'sshd');
+});
+
+test('lines no format matches and impossible dates are kept whole with the time of reading, counted per source', () => {
+  const counters = newCounters();
+  const build = createRecordBuilder(counters, { source: 'app' });
+  const a = build(line('\uFFFD\uFFFD binary \u0000 junk'));
+  assert.equal(a.body, '\uFFFD\uFFFD binary \u0000 junk');
+  assert.equal(a.time, a.observed_time);
+  assert.equal(a.severity_number, 0);
+  const b = build(line('2026-02-30 10:00:00 INFO no such day'));
+  assert.equal(b.body, '2026-02-30 10:00:00 INFO no such day');
+  assert.equal(b.time, b.observed_time);
+  build(line('2026-11-24 10:00:00 INFO fine'));
+  assert.deepEqual(counters.unmatched, { app: 1 });
+  assert.deepEqual(counters.badTime, { app: 1 });
+  assert.equal(counters.records, 3);
+});

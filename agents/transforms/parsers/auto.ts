@@ -1,52 +1,312 @@
 /**
- * Any line in, the best ParsedFields out: json when it is an object, logfmt when it looks like
- * key=value pairs, then syslog, then an access-log line, else plain. Never returns null.
+ * Any line in, the best ParsedFields out, with no configuration: JSON objects (and the Docker
+ * json-file and journald wrappers around a line), logfmt, syslog, access logs, CRI lines, and text
+ * lines of any common layout (log4j, logback, Python logging, klog, logcat, nginx and Apache error
+ * logs, Windows CBS, epoch stamps ...), split into header fields and the message, which alone becomes
+ * the body. The format is picked from the first characters and the shape of the line, so a line costs
+ * one or two anchored matches, not a trial of every format. Never returns null: a line no format
+ * matches is kept whole and marked `unmatched`.
  */
 import { createCombinedParser } from './combined.ts';
+import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { createJsonParser } from './json.ts';
+import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
+import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
-import { createPlainParser } from './plain.ts';
-import { createSyslogParser, looksLikeSyslog } from './syslog.ts';
-import { type LineParser, type ParserDefinition } from './types.ts';
+import { createSyslogParser } from './syslog.ts';
+import { severityFromText, severityText } from '../severity.ts';
+import { fractionMs, readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
+import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
 
 export type AutoParserOptions = FieldNameOptions;
 
 export const autoDefaults: AutoParserOptions = withFieldDefaults({});
 
+const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+(\d+) ([^\s:\]]+):(\d+)\] ?/;
+const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
+
+function unmatched(line: string): ParsedFields {
+  return { body: line, attributes: {}, fallback: 'unmatched' };
+}
+
+function badTime(line: string): ParsedFields {
+  return { body: line, attributes: {}, fallback: 'bad_time' };
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+const isLower = (c: number): boolean => c >= 97 && c <= 122;
+const isWs = (c: number): boolean => c === 32 || c === 9;
+
 export function createAutoParser(options: Partial<AutoParserOptions> = {}): LineParser {
   const names = withFieldDefaults(options);
-  const json = createJsonParser(names);
+  const depth = jsonDefaults.flattenDepth;
   const logfmt = createLogfmtParser({ ...names, minPairs: 2 });
-  const syslog = createSyslogParser();
+  // The line's own app name is an attribute here, never the record's service: only a source that
+  // says so (`parser: {type: syslog, app_as_service: true}`) may replace the configured service.
+  const syslog = createSyslogParser({ appAsService: false });
   const combined = createCombinedParser();
-  const plain = createPlainParser();
-  return (line, ctx) => {
-    const c = line.charCodeAt(0);
-    if (c === 123 /* { */ || c === 32 || c === 9) {
-      const r = json(line, ctx);
+
+  const innerParse = (line: string, ctx: ParseContext): ParsedFields => parse(line, ctx, false);
+
+  function json(line: string, ctx: ParseContext, wrappers: boolean, from: number): ParsedFields | null {
+    let value: unknown;
+    let rest = '';
+    const text = from === 0 ? line : line.slice(from);
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // A JSON line with a stack trace under it: the first line parses, the rest stays with the message.
+      const nl = text.indexOf('\n');
+      if (nl === -1) return null;
+      try {
+        value = JSON.parse(text.slice(0, nl));
+        rest = text.slice(nl);
+      } catch {
+        return null;
+      }
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+    const v = value as Record<string, unknown>;
+    if (wrappers && isDockerJson(v)) return parseDockerJson(v, ctx, innerParse);
+    if (wrappers && isJournald(v)) return parseJournald(v, ctx, innerParse);
+    return fieldsFromObject(v, text, rest, names, depth, ctx);
+  }
+
+  /** The rest of a line after its time stamp: a wrapper, JSON, syslog, pipe-separated or text header fields. */
+  function afterTime(line: string, t: FoundTime, ctx: ParseContext, wrappers: boolean, fieldTable: boolean, prefix: string): ParsedFields {
+    if (Number.isNaN(t.time)) return badTime(line);
+    const j = skipWs(line, t.end);
+    const c = line.charCodeAt(j);
+    if (c === 115 /* s */ && wrappers && j === t.end + 1) {
+      const r = parseCri(line, t.time, t.end, ctx, innerParse);
       if (r !== null) return r;
     }
-    if (looksLikeLogfmt(line)) {
-      const r = logfmt(line, ctx);
-      if (r !== null) return r;
+    if (c === 123 /* { */) {
+      const r = json(line, ctx, false, j);
+      if (r !== null) {
+        r.time = t.time;
+        return r;
+      }
     }
-    if (looksLikeSyslog(line)) {
+    if (c === 124 /* | */) return pipeFields(line, j, t.time, ctx);
+    // `2026-11-24T10:00:00.123+01:00 web-1 kernel: msg`: rsyslog's precise file format.
+    if (line.charCodeAt(10) === 84 /* T */ && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable) {
       const r = syslog(line, ctx);
       if (r !== null) return r;
     }
-    // Access lines start with an address or host name and have ` - ` or `] "` early on.
-    if (line.indexOf('] "', 0) !== -1) {
-      const r = combined(line, ctx);
-      if (r !== null) return r;
+    const out: ParsedFields = { body: '', attributes: {}, time: t.time };
+    const s = newHeader(line, j, out, true);
+    if (prefix !== '') s.extra = prefix;
+    if ((c === 86 || c === 68 || c === 73 || c === 87 || c === 69 || c === 70 || c === 65) && line.charCodeAt(j + 1) === 47) {
+      // logcat's `time` layout: the stamp, then `I/Tag( 123): msg`.
+      LOGCAT_BRIEF.lastIndex = j;
+      const m = LOGCAT_BRIEF.exec(line);
+      if (m) return logcat(m, line.slice(LOGCAT_BRIEF.lastIndex), out);
     }
-    return plain(line, ctx)!;
+    const start = scanHeader(s, ctx, fieldTable);
+    if (out.fallback === 'bad_time') return badTime(line);
+    const r = finishHeader(s, start);
+    if (line.indexOf('\t') !== -1) trailingJson(r);
+    return r;
+  }
+
+  /** `time|component|pid|message` (HealthApp) and `time | LEVEL | message` (loguru): fields until the first that holds a space, or the last. */
+  function pipeFields(line: string, at: number, time: number, ctx: ParseContext): ParsedFields {
+    const out: ParsedFields = { body: '', attributes: {}, time };
+    const s = newHeader(line, at, out, true);
+    let i = at;
+    while (line.charCodeAt(i) === 124) {
+      const next = line.indexOf('|', i + 1);
+      const field = (next === -1 ? line.slice(i + 1) : line.slice(i + 1, next)).trim();
+      if (next === -1 || field === '' || field.indexOf(' ') !== -1) break;
+      const level = severityFromText(field);
+      if (!s.level && field.length >= 3 && field === field.toUpperCase() && level !== 0) {
+        out.severityText = field;
+        out.severityNumber = level;
+        s.level = true;
+      } else if (/^\d{1,10}$/.test(field) && !s.pid) {
+        out.attributes['process.pid'] = field;
+        s.pid = true;
+      } else if (!s.logger) {
+        out.attributes['log.logger'] = field;
+        s.logger = true;
+      } else {
+        break;
+      }
+      i = next;
+    }
+    void ctx;
+    return finishHeader(s, line.charCodeAt(i) === 124 ? i + 1 : i);
+  }
+
+  /** Looks for a stamp among the first few field-like tokens (`- 1117838570 2005.06.03 ...`, `node-246 unix.hw ... 1077804742`). */
+  function prefixed(line: string, ctx: ParseContext, wrappers: boolean): ParsedFields | null {
+    let at = 0;
+    const tz = ctx.timeZone ?? 'UTC';
+    for (let k = 0; k < 6 && at < line.length; k++) {
+      at = skipWs(line, at);
+      const c = line.charCodeAt(at);
+      if (k > 0 && (isDigit(c) || isUpper(c))) {
+        const t = readTime(line, at, tz, ctx.now);
+        if (t !== undefined && (t.end >= line.length || isWs(line.charCodeAt(t.end)))) {
+          return afterTime(line, t, ctx, wrappers, true, line.slice(0, at).trimEnd());
+        }
+      }
+      let e = at;
+      let digit = false, lower = false, dot = false;
+      while (e < line.length && !isWs(line.charCodeAt(e))) {
+        const d = line.charCodeAt(e);
+        if (isDigit(d)) digit = true;
+        else if (isLower(d)) lower = true;
+        else if (d === 46) dot = true;
+        e++;
+      }
+      // Only a table of fields (numbers, ids, labels, dotted names) may come before the time.
+      if (e === at || line.charCodeAt(e - 1) === 58 || (lower && !digit && !dot)) return null;
+      at = e;
+    }
+    return null;
+  }
+
+  /** A text line starting with a level (`INFO [main] x - msg`, `WARNING:root:msg`, `[WARN] msg`); null when it has none. */
+  function levelFirst(line: string, ctx: ParseContext): ParsedFields | null {
+    const out: ParsedFields = { body: '', attributes: {} };
+    const s = newHeader(line, 0, out, false);
+    const start = scanHeader(s, ctx);
+    if (!s.level && !s.hasTime) return null;
+    if (out.fallback === 'bad_time') return badTime(line);
+    return finishHeader(s, start);
+  }
+
+  function parse(line: string, ctx: ParseContext, wrappers: boolean): ParsedFields {
+    const n = line.length;
+    if (n === 0) return unmatched(line);
+    const c = line.charCodeAt(0);
+    const tz = ctx.timeZone ?? 'UTC';
+    if (isDigit(c)) {
+      // Access logs start with the client address: `1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
+      const q = line.indexOf('] "');
+      if (q > 0 && q < 128) {
+        const r = combined(line, ctx);
+        if (r !== null) return r;
+      }
+      const t = readTime(line, 0, tz, ctx.now);
+      if (t !== undefined) {
+        const e = line.charCodeAt(t.end);
+        if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */) return afterTime(line, t, ctx, wrappers, false, '');
+      }
+      return prefixed(line, ctx, wrappers) ?? unmatched(line);
+    }
+    if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
+    if (c === 91 /* [ */) {
+      const t = readTime(line, 1, tz, ctx.now);
+      if (t !== undefined) {
+        const close = line.indexOf(']', t.end);
+        if (close !== -1 && close - t.end <= 12) {
+          const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, '');
+          // `[10:00:00 INF] msg` (Serilog): a level inside the stamp's brackets.
+          const inside = line.slice(t.end, close).trim();
+          const level = inside === '' ? 0 : severityFromText(inside);
+          if (level !== 0 && r.severityText === undefined && r.fallback === undefined) {
+            r.severityText = inside.toUpperCase();
+            r.severityNumber = level;
+          }
+          return r;
+        }
+      }
+      return levelFirst(line, ctx) ?? unmatched(line);
+    }
+    if (c === 60 /* < */) return syslog(line, ctx) ?? unmatched(line);
+    if (isUpper(c)) {
+      if (line.charCodeAt(3) === 32) {
+        const t = readTime(line, 0, tz, ctx.now);
+        if (t !== undefined) {
+          // `Nov 24 10:00:00 host app[1]: msg` is syslog; `Sun Dec 04 04:47:44 2005` and anything else a text header.
+          if (!Number.isNaN(t.time) && line.charCodeAt(4) !== c) {
+            const r = syslog(line, ctx);
+            if (r !== null) return r;
+          }
+          return afterTime(line, t, ctx, wrappers, false, '');
+        }
+      }
+      const c1 = line.charCodeAt(1);
+      if (isDigit(c1) && (c === 73 || c === 87 || c === 69 || c === 70)) {
+        const m = KLOG.exec(line);
+        if (m) return klog(m, line, ctx);
+      }
+      if (c1 === 47 /* / */) {
+        LOGCAT_BRIEF.lastIndex = 0;
+        const m = LOGCAT_BRIEF.exec(line);
+        if (m) return logcat(m, line.slice(LOGCAT_BRIEF.lastIndex), { body: '', attributes: {} });
+      }
+      return levelFirst(line, ctx) ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
+    }
+    if (isLower(c)) {
+      if (looksLikeLogfmt(line)) {
+        const r = logfmt(line, ctx);
+        if (r !== null) return r;
+      }
+      return prefixed(line, ctx, wrappers) ?? levelFirst(line, ctx) ?? unmatched(line);
+    }
+    if (c === 45 /* - */) return prefixed(line, ctx, wrappers) ?? unmatched(line);
+    if (c === 32 || c === 9) {
+      const j = skipWs(line, 0);
+      if (line.charCodeAt(j) === 123) return json(line, ctx, wrappers, 0) ?? unmatched(line);
+    }
+    return unmatched(line);
+  }
+
+  return (line, ctx) => parse(line, ctx, true);
+}
+
+/** klog/glog: `I1129 05:00:00.123456    1234 file.go:12] msg`; the year is the one nearest to now. */
+function klog(m: RegExpExecArray, line: string, ctx: ParseContext): ParsedFields {
+  const time = timeFromFields(undefined, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, ctx.timeZone ?? 'UTC', ctx.now);
+  if (Number.isNaN(time)) return badTime(line);
+  const number = severityFromText(m[1]!);
+  return {
+    time,
+    severityText: severityText(number),
+    severityNumber: number,
+    body: line.slice(m[0].length),
+    attributes: { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! },
   };
+}
+
+/** Android logcat's `brief` form: `I/ActivityManager( 1234): msg`. */
+function logcat(m: RegExpExecArray, body: string, out: ParsedFields): ParsedFields {
+  // A single letter is an abbreviation: the record carries the word.
+  out.severityNumber = severityFromText(m[1]!);
+  out.severityText = severityText(out.severityNumber);
+  out.attributes['log.logger'] = m[2]!.trim();
+  out.attributes['process.pid'] = m[3]!;
+  out.body = body;
+  return out;
+}
+
+/** zap's console layout ends with the context as JSON after a tab: `msg\t{"port": 8080}`. */
+function trailingJson(r: ParsedFields): void {
+  const body = r.body;
+  if (body.charCodeAt(body.length - 1) !== 125) return;
+  const tab = body.lastIndexOf('\t{');
+  if (tab === -1) return;
+  try {
+    const v = JSON.parse(body.slice(tab + 1)) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
+    for (const [k, val] of Object.entries(v)) r.attributes[k] = typeof val === 'string' ? val : JSON.stringify(val);
+    r.body = body.slice(0, tab).trimEnd();
+  } catch {
+    // Not JSON after all: it stays in the message.
+  }
 }
 
 export const autoParser: ParserDefinition<AutoParserOptions> = {
   name: 'auto',
-  description: 'Tries json, then logfmt (when the line starts with key=value), then syslog, then combined/common access logs, else plain.',
+  description:
+    'Recognises the format of each line without configuration: JSON (and Docker json-file and journald wrappers), logfmt, syslog, ' +
+    'access logs, CRI lines, and text layouts (log4j, logback, Python, klog, logcat, nginx/Apache error logs, epoch stamps, ...), ' +
+    'whose header fields become attributes and whose message alone becomes the body.',
   defaults: autoDefaults,
   configProperties: { ...FIELD_NAME_CONFIG_PROPERTIES },
   create: createAutoParser,

@@ -72,7 +72,10 @@ export function buildParser(config: ParserConfig | ParserName = 'auto', options:
       // A parser bug must not lose the line.
       r = null;
     }
-    r ??= fallback(line, ctx)!;
+    if (r === null) {
+      r = fallback(line, ctx)!;
+      r.fallback = 'unmatched';
+    }
     if (r.severityNumber === undefined || r.severityNumber === 0) {
       const guess = r.severityText === undefined ? inferSeverity(r.body, inference) : undefined;
       if (guess !== undefined) {

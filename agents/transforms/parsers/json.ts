@@ -3,7 +3,7 @@
  * Only an object counts; nested objects become dotted attribute keys.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { type LineParser, type ParserDefinition } from './types.ts';
+import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
 
 export interface JsonParserOptions extends FieldNameOptions {
   /** How many levels of nested objects become dotted keys; deeper values stay JSON strings. */
@@ -37,22 +37,27 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
       }
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-    let flat = value as Record<string, unknown>;
-    if (depth > 0) {
-      for (const k in flat) {
-        const v = flat[k];
-        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-          const out: Record<string, unknown> = {};
-          flattenInto(out, flat, '', depth);
-          flat = out;
-          break;
-        }
+    return fieldsFromObject(value as Record<string, unknown>, line, rest, names, depth, ctx);
+  };
+}
+
+/** A parsed JSON object (and the text that followed its first line, if any) to ParsedFields. */
+export function fieldsFromObject(value: Record<string, unknown>, line: string, rest: string, names: FieldNameOptions, depth: number, ctx: ParseContext): ParsedFields {
+  let flat = value;
+  if (depth > 0) {
+    for (const k in flat) {
+      const v = flat[k];
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        const out: Record<string, unknown> = {};
+        flattenInto(out, flat, '', depth);
+        flat = out;
+        break;
       }
     }
-    const out = fieldsFromMap(flat, line, names, ctx);
-    if (rest !== '' && out.body !== line) out.body += rest;
-    return out;
-  };
+  }
+  const out = fieldsFromMap(flat, line, names, ctx);
+  if (rest !== '' && out.body !== line) out.body += rest;
+  return out;
 }
 
 export const jsonParser: ParserDefinition<JsonParserOptions> = {

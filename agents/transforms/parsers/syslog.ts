@@ -22,7 +22,8 @@ export const SYSLOG_FACILITIES = [
 ] as const;
 
 const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
-const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?)) (?:(\S+) )?([^\s:[\]]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
+// Hosts and tags never hold quotes or braces: `2026-11-29T04:56:40Z {"msg":"a b"}` is JSON after a stamp.
+const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?)) (?:([^\s"{}]+) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
 
 function nil(v: string): string | undefined {
   return v === '-' ? undefined : v;

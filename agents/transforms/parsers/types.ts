@@ -23,6 +23,12 @@ export interface ParsedFields {
   service?: string;
   /** Host named by the line itself (`hostname`, `host.name`, syslog HOSTNAME). */
   host?: string;
+  /**
+   * Set when the line could not be read as intended: `unmatched` (no format fits; the body is the whole
+   * line) or `bad_time` (a format fits but its date cannot exist; the line is kept whole without a time).
+   * The record builder counts both per source; neither travels in the record.
+   */
+  fallback?: 'unmatched' | 'bad_time';
 }
 
 /** Per-call context: the clock and the default time zone for wall-clock stamps. */

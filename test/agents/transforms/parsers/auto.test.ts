@@ -1,26 +1,186 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
+import { type ParseContext, type ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 
-const ctx = { now: Date.UTC(2026, 10, 24, 12) };
-const parse = createAutoParser();
+// Now is 2026-11-29 06:00 UTC: year-less stamps take the year nearest to it.
+const ctx = { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' };
+const auto = createAutoParser();
+const parse = (line: string, c: ParseContext): ParsedFields => auto(line, c)!;
 
-test('picks the right format per line', () => {
-  const cases: Array<[string, Record<string, unknown>]> = [
-    ['{"level":30,"msg":"json"}', { body: 'json', severityText: 'INFO' }],
-    ['level=error msg="logfmt line" a=1', { body: 'logfmt line', severityText: 'ERROR' }],
-    ['<11>1 2026-11-24T10:00:00Z h app - - - syslog5424', { body: 'syslog5424', severityText: 'ERR' }],
-    ['Nov 24 10:00:00 h app[1]: syslog3164', { body: 'syslog3164', service: 'app' }],
-    ['1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"', { severityText: 'INFO' }],
-    ['2026-11-24 10:00:00 WARN plain line', { body: '2026-11-24 10:00:00 WARN plain line', severityText: 'WARN' }],
-    ['{not json', { body: '{not json' }],
-    ['the value a=1 b=2 is odd', { body: 'the value a=1 b=2 is odd', attributes: {} }],
-    ['', { body: '' }],
-  ];
+interface Want {
+  time?: string | null;
+  level?: string;
+  number?: number;
+  body: string;
+  attributes?: Record<string, string>;
+  service?: string;
+  host?: string;
+}
+
+function check(family: string, cases: Array<[string, Want]>, c = ctx): void {
   for (const [line, want] of cases) {
-    const r = parse(line, ctx);
-    assert.ok(r, line);
-    for (const [k, v] of Object.entries(want)) assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${line}: ${k}`);
+    const r: ParsedFields = parse(line, c);
+    const where = `${family}: ${line}`;
+    if (want.time !== undefined) assert.equal(r.time === undefined ? null : new Date(r.time).toISOString(), want.time, `${where}: time`);
+    if (want.level !== undefined) assert.equal(r.severityText, want.level, `${where}: level`);
+    if (want.number !== undefined) assert.equal(r.severityNumber, want.number, `${where}: severity number`);
+    assert.equal(r.body, want.body, `${where}: body`);
+    for (const [k, v] of Object.entries(want.attributes ?? {})) assert.equal(r.attributes[k], v, `${where}: attribute ${k}`);
+    if ('service' in want) assert.equal(r.service, want.service, `${where}: service`);
+    if (want.host !== undefined) assert.equal(r.host, want.host, `${where}: host`);
+    assert.equal(r.fallback, undefined, `${where}: matched`);
   }
-  assert.equal(parse('1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1', ctx)!.attributes['url.path'], '/');
+}
+
+test('ISO 8601 / RFC 3339 stamps with either fraction mark and any offset', () => {
+  check('iso', [
+    ['2026-11-24T10:00:00.123Z INFO request 7 served in 12 ms', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'request 7 served in 12 ms' }],
+    ['2026-11-24T10:00:00,123+01:00 WARN disk almost full', { time: '2026-11-24T09:00:00.123Z', level: 'WARN', body: 'disk almost full' }],
+    ['2026-11-24 10:00:00.123456 -0500 ERROR upstream closed', { time: '2026-11-24T15:00:00.123Z', level: 'ERROR', body: 'upstream closed' }],
+    ['2026-11-24T10:00:00+0530 DEBUG cache warm', { time: '2026-11-24T04:30:00.000Z', level: 'DEBUG', body: 'cache warm' }],
+    ['2026-11-24 10:00:00 a message without a level', { time: '2026-11-24T10:00:00.000Z', body: 'a message without a level' }],
+  ]);
+});
+
+test('a stamp followed by JSON is JSON, and names no service the user did not give (issue 9 regression)', () => {
+  check('stamp+json', [
+    ['2026-11-29T04:56:40.316Z {"msg":"hello there","pad":"x"}', { time: '2026-11-29T04:56:40.316Z', body: 'hello there', attributes: { pad: 'x' }, service: undefined }],
+    ['2026-11-29T04:56:40.316Z {"level":"warn","message":"slow","ms":912}', { time: '2026-11-29T04:56:40.316Z', level: 'WARN', body: 'slow', attributes: { ms: '912' } }],
+  ]);
+});
+
+test('syslog RFC 3164 and 5424, with and without PRI; the app name is an attribute, not the service', () => {
+  check('syslog', [
+    ['<34>Oct 11 22:14:15 mymachine su[230]: \'su root\' failed for lonvick on /dev/pts/8', { time: '2026-10-11T22:14:15.000Z', level: 'CRIT', body: '\'su root\' failed for lonvick on /dev/pts/8', host: 'mymachine', service: undefined, attributes: { 'syslog.appname': 'su', 'syslog.procid': '230' } }],
+    ['Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4', { time: '2026-06-14T15:16:01.000Z', body: 'authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4', host: 'combo', service: undefined }],
+    ['<165>1 2026-11-24T10:00:00.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event', { time: '2026-11-24T10:00:00.003Z', level: 'NOTICE', body: 'An application event', host: 'mymachine.example.com', service: undefined, attributes: { 'exampleSDID@32473.iut': '3' } }],
+    ['2026-11-24T10:00:00.123456+01:00 web-1 kernel: [    1.000] Booting Linux', { time: '2026-11-24T09:00:00.123Z', body: '[    1.000] Booting Linux', host: 'web-1' }],
+  ], { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' });
+  // Late December read in early January belongs to the year before: the year nearest to now.
+  const january = { now: Date.UTC(2027, 0, 2), timeZone: 'UTC' };
+  assert.equal(new Date(parse('Dec 31 23:59:58 web-1 cron[99]: job done', january).time!).toISOString(), '2026-12-31T23:59:58.000Z');
+});
+
+test('Apache and nginx error and access logs', () => {
+  check('web', [
+    ['[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties', { time: '2005-12-04T04:47:44.000Z', level: 'NOTICE', body: 'workerEnv.init() ok /etc/httpd/conf/workers2.properties' }],
+    ['[Sun Dec 04 04:51:08 2005] [error] mod_jk child workerEnv in error state 6', { time: '2005-12-04T04:51:08.000Z', level: 'ERROR', body: 'mod_jk child workerEnv in error state 6' }],
+    ['[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:51234] File does not exist: /usr/local/apache2/htdocs/favicon.ico', { time: '2011-09-09T10:42:29.902Z', level: 'ERROR', body: 'File does not exist: /usr/local/apache2/htdocs/favicon.ico', attributes: { 'log.logger': 'core', 'process.pid': '35708', 'thread.id': '4328636416', 'client.address': '72.15.99.187:51234' } }],
+    ['2026/11/24 10:00:00 [error] 1234#5678: *90 open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 10.0.0.1, server: localhost, request: "GET /x HTTP/1.1"', { time: '2026-11-24T10:00:00.000Z', level: 'ERROR', body: 'open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 10.0.0.1, server: localhost, request: "GET /x HTTP/1.1"', attributes: { 'process.pid': '1234', 'thread.id': '5678', 'network.connection.id': '90' } }],
+    ['10.0.0.1 - frank [24/Nov/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 503 2326 "-" "curl/8.0"', { time: '2026-11-24T10:00:00.000Z', level: 'ERROR', body: '10.0.0.1 - frank [24/Nov/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 503 2326 "-" "curl/8.0"', attributes: { 'url.path': '/index.html', 'http.response.status_code': '503' } }],
+  ]);
+});
+
+test('log4j, logback, Log4j2 and Spring Boot default layouts', () => {
+  check('java', [
+    ['2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001', { time: '2015-10-18T18:01:47.978Z', level: 'INFO', body: 'Created MRAppMaster for application appattempt_1445144423722_0020_000001', attributes: { 'thread.name': 'main', 'log.logger': 'org.apache.hadoop.mapreduce.v2.app.MRAppMaster' } }],
+    ['2026-11-24 10:00:00,123 ERROR [http-nio-8080-exec-1] com.example.OrderService - Order 42 failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'Order 42 failed', attributes: { 'thread.name': 'http-nio-8080-exec-1', 'log.logger': 'com.example.OrderService' } }],
+    ['17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]', { time: '2017-06-09T20:10:40.000Z', level: 'INFO', body: 'Registered signal handlers for [TERM, HUP, INT]', attributes: { 'log.logger': 'executor.CoarseGrainedExecutorBackend' } }],
+    // logback's and Log4j2's defaults print the clock only: the day is the one nearest to now.
+    ['05:59:58.120 [main] WARN  com.example.App - Cache is cold', { time: '2026-11-29T05:59:58.120Z', level: 'WARN', body: 'Cache is cold', attributes: { 'thread.name': 'main', 'log.logger': 'com.example.App' } }],
+    ['2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200', { time: '2015-07-29T17:41:44.747Z', level: 'INFO', body: 'Notification time out: 3200', attributes: { 'thread.name': 'QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774' } }],
+    ['2019-03-05 10:57:51.112  INFO 45469 --- [           main] org.apache.catalina.core.StandardService  : Starting service [Tomcat]', { time: '2019-03-05T10:57:51.112Z', level: 'INFO', body: 'Starting service [Tomcat]', attributes: { 'process.pid': '45469', 'thread.name': 'main', 'log.logger': 'org.apache.catalina.core.StandardService' } }],
+    ['24-Nov-2026 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Server startup in [1234] milliseconds' }],
+    ['2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', { time: '2017-05-16T00:00:00.008Z', level: 'INFO', body: '10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', attributes: { 'process.pid': '25746', 'log.logger': 'nova.osapi_compute.wsgi.server', 'request.id': 'req-38101a0b-2096-447d-96ea-a692162415ae' } }],
+  ]);
+});
+
+test('Python logging: the basicConfig default, the cookbook layout, gunicorn', () => {
+  check('python', [
+    ['WARNING:root:Watch out!', { time: null, level: 'WARNING', body: 'Watch out!', attributes: { 'log.logger': 'root' } }],
+    ['ERROR:myapp.db:connection lost', { time: null, level: 'ERROR', body: 'connection lost', attributes: { 'log.logger': 'myapp.db' } }],
+    ['2026-11-24 10:00:00,123 - myapp.db - INFO - connected to primary', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'connected to primary', attributes: { 'log.logger': 'myapp.db' } }],
+    ['2026-11-24 10:00:00,123 - worker - ERROR - job 7 failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'job 7 failed', attributes: { 'log.logger': 'worker' } }],
+    ['[2026-11-24 10:00:00 +0000] [1234] [INFO] Starting gunicorn 21.2.0', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', body: 'Starting gunicorn 21.2.0', attributes: { 'process.pid': '1234' } }],
+  ]);
+});
+
+test('Go: klog/glog, zap console and logrus text', () => {
+  check('go', [
+    ['I1129 05:00:00.123456    1234 controller.go:112] Starting workers count=4', { time: '2026-11-29T05:00:00.123Z', level: 'INFO', number: 9, body: 'Starting workers count=4', attributes: { 'thread.id': '1234', 'code.file.path': 'controller.go', 'code.line.number': '112' } }],
+    ['E1128 23:59:59.000001  77 reflector.go:138] Failed to watch *v1.Pod: unauthorized', { time: '2026-11-28T23:59:59.000Z', level: 'ERROR', body: 'Failed to watch *v1.Pod: unauthorized' }],
+    ['2026-11-24T10:00:00.123Z\tINFO\tserver/main.go:42\tserver started\t{"port": 8080}', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'server started', attributes: { 'code.file.path': 'server/main.go', 'code.line.number': '42', port: '8080' } }],
+    ['time="2026-11-24T10:00:00Z" level=warning msg="disk almost full" path=/var', { time: '2026-11-24T10:00:00.000Z', level: 'WARNING', body: 'disk almost full', attributes: { path: '/var' } }],
+    ['2026/11/24 10:00:00 http: TLS handshake error from 10.0.0.1:5000: EOF', { time: '2026-11-24T10:00:00.000Z', body: 'http: TLS handshake error from 10.0.0.1:5000: EOF' }],
+  ]);
+});
+
+test('Android logcat, threadtime and brief', () => {
+  check('logcat', [
+    ['11-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992}}', { time: '2026-11-17T16:13:38.811Z', level: 'DEBUG', body: 'printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992}}', attributes: { 'process.pid': '1702', 'thread.id': '2395', 'log.logger': 'WindowManager' } }],
+    ['11-24 10:00:00.123 E/AndroidRuntime( 4321): FATAL EXCEPTION: main', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'FATAL EXCEPTION: main', attributes: { 'log.logger': 'AndroidRuntime', 'process.pid': '4321' } }],
+    ['W/ActivityManager(  512): Unable to start service Intent', { time: null, level: 'WARN', body: 'Unable to start service Intent', attributes: { 'log.logger': 'ActivityManager', 'process.pid': '512' } }],
+  ]);
+});
+
+test('HDFS-style yyMMdd HHmmss pid LEVEL class: msg, and fields before the stamp (BGL, HPC)', () => {
+  check('hdfs', [
+    ['081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating', { time: '2008-11-09T20:36:15.000Z', level: 'INFO', body: 'PacketResponder 1 for block blk_38865049064139660 terminating', attributes: { 'process.pid': '148', 'log.logger': 'dfs.DataNode$PacketResponder' } }],
+    ['081111 081629 19 WARN dfs.FSDataset: Unexpected error trying to delete block blk_-2012154052725261337. BlockInfo not found in volumeMap.', { time: '2008-11-11T08:16:29.000Z', level: 'WARN', body: 'Unexpected error trying to delete block blk_-2012154052725261337. BlockInfo not found in volumeMap.' }],
+    ['- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected', { time: '2005-06-03T22:42:50.000Z', level: 'INFO', body: 'instruction cache parity error corrected' }],
+    ['KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt', { time: '2005-06-12T00:32:07.000Z', level: 'FATAL', body: 'data TLB error interrupt' }],
+    ['134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component is in the unavailable state (HWID=1973)', { time: '2004-02-26T14:12:22.000Z', body: 'Component State Change: Component is in the unavailable state (HWID=1973)' }],
+    ['20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', { time: '2017-12-23T22:15:29.606Z', body: 'onStandStepChanged 3579', attributes: { 'log.logger': 'Step_LSC', 'process.pid': '30002312' } }],
+    ['[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS', { time: '2026-10-30T16:49:06.000Z', body: 'proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS', attributes: { 'log.logger': 'chrome.exe' } }],
+  ]);
+});
+
+test('Windows CBS: yyyy-MM-dd HH:mm:ss, Level  Component  msg', () => {
+  check('cbs', [
+    ['2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505 with Core: C:\\Windows\\winsxs\\cbscore.dll', { time: '2016-09-28T04:30:30.000Z', level: 'INFO', body: 'Loaded Servicing Stack v6.1.7601.23505 with Core: C:\\Windows\\winsxs\\cbscore.dll', attributes: { 'log.logger': 'CBS' } }],
+    ['2016-09-28 04:30:31, Error                 CSI    00000001@2016/9/27:20:30:31.455 WcpInitialize failed', { time: '2016-09-28T04:30:31.000Z', level: 'ERROR', body: '00000001@2016/9/27:20:30:31.455 WcpInitialize failed', attributes: { 'log.logger': 'CSI' } }],
+  ]);
+});
+
+test('epoch-prefixed lines, seconds and milliseconds', () => {
+  check('epoch', [
+    ['1700000000 INFO backup finished', { time: '2023-11-14T22:13:20.000Z', level: 'INFO', body: 'backup finished' }],
+    ['1700000000.250 WARN clock skew detected', { time: '2023-11-14T22:13:20.250Z', level: 'WARN', body: 'clock skew detected' }],
+    ['1700000000123 checkpoint written', { time: '2023-11-14T22:13:20.123Z', body: 'checkpoint written' }],
+  ]);
+});
+
+test('container runtime wrappers: CRI and Docker json-file, whose inner line is parsed again', () => {
+  check('container', [
+    ['2026-11-24T10:00:00.123456789Z stdout F 2026-11-24 10:00:00,120 ERROR [main] com.example.App - boom', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'boom', attributes: { 'log.iostream': 'stdout', 'log.logger': 'com.example.App' } }],
+    ['2026-11-24T10:00:01.5+00:00 stderr P {"level":"error","msg":"first part"}', { time: '2026-11-24T10:00:01.500Z', level: 'ERROR', body: 'first part', attributes: { 'log.iostream': 'stderr', 'log.partial': 'true' } }],
+    ['{"log":"I1124 10:00:00.000000       1 main.go:10] ready\\n","stream":"stderr","time":"2026-11-24T10:00:00.5Z"}', { time: '2026-11-24T10:00:00.500Z', level: 'INFO', body: 'ready', attributes: { 'log.iostream': 'stderr', 'code.file.path': 'main.go' } }],
+    ['{"log":"plain words from a container\\n","stream":"stdout","time":"2026-11-24T10:00:02Z"}', { time: '2026-11-24T10:00:02.000Z', body: 'plain words from a container', attributes: { 'log.iostream': 'stdout' } }],
+  ]);
+});
+
+test('journald JSON export: journal time, PRIORITY unless the app wrote a level, host and unit', () => {
+  check('journald', [
+    ['{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1795514400123456","PRIORITY":"3","_HOSTNAME":"web-1","SYSLOG_IDENTIFIER":"nginx","_PID":"812","_SYSTEMD_UNIT":"nginx.service","MESSAGE":"worker process exited on signal 11"}', { time: '2026-11-24T10:00:00.123Z', level: 'ERR', number: 17, body: 'worker process exited on signal 11', host: 'web-1', service: undefined, attributes: { 'systemd.unit': 'nginx.service', 'process.pid': '812', 'syslog.appname': 'nginx' } }],
+    ['{"__REALTIME_TIMESTAMP":"1795514400000000","PRIORITY":"6","MESSAGE":"2026-11-24 10:00:00,000 WARN [main] a.B - slow start"}', { time: '2026-11-24T10:00:00.000Z', level: 'WARN', body: 'slow start' }],
+  ]);
+  assert.equal(parse('{"__CURSOR":"c","MESSAGE":[104,105,255]}', ctx).body, 'hi\uFFFD');
+});
+
+test('a line no format matches is kept whole and marked, and bad bytes never throw', () => {
+  for (const line of ['just some words', '   indented continuation', '{not json', '\uFFFD\uFFFD\u0000\u0001 garbage', 'x'.repeat(100_000), '[', '<', '-', '2026-']) {
+    const r = parse(line, ctx);
+    assert.equal(r.body, line);
+    assert.equal(r.time, undefined);
+    assert.equal(r.fallback, 'unmatched', JSON.stringify(line.slice(0, 40)));
+  }
+});
+
+test('a stamp of a known shape with an impossible date falls back whole, marked bad_time', () => {
+  for (const line of ['2026-13-45 10:00:00 INFO month thirteen', '2026-02-30T10:00:00Z ERROR no such day', '081399 203615 148 INFO dfs.X: bad month', 'Feb 30 10:00:00 h app: never']) {
+    const r = parse(line, ctx);
+    assert.equal(r.body, line);
+    assert.equal(r.time, undefined);
+    assert.equal(r.severityText, undefined);
+    assert.equal(r.fallback, 'bad_time', line);
+  }
+});
+
+test('zone-less stamps are read in the source time zone', () => {
+  const berlin = { now: ctx.now, timeZone: 'Europe/Berlin' };
+  assert.equal(new Date(parse('2026-11-24 10:00:00,000 INFO x', berlin).time!).toISOString(), '2026-11-24T09:00:00.000Z');
+  assert.equal(new Date(parse('2026-07-24 10:00:00,000 INFO x', berlin).time!).toISOString(), '2026-07-24T08:00:00.000Z');
+  // An offset in the line wins over the setting.
+  assert.equal(new Date(parse('2026-11-24T10:00:00Z INFO x', berlin).time!).toISOString(), '2026-11-24T10:00:00.000Z');
 });

@@ -1,0 +1,391 @@
+/**
+ * The header of a text log line in, its fields and the message out: after the time stamp (or at the
+ * start of the line) come, in the orders real layouts use, a level word, a pid and thread id, a
+ * `[thread]`, a logger or component, a request id, a code location and separators (`-`, `|`, `:`,
+ * `---`). Each becomes a field or an attribute; the first token that is none of these starts the
+ * message, which alone becomes the body. Works on character codes and token shapes, not on one
+ * regex per layout, so that a line costs one pass over its header.
+ */
+import { severityFromText, severityText } from '../severity.ts';
+import { readTime } from '../timestamp.ts';
+import { type ParseContext, type ParsedFields } from './types.ts';
+
+/** Level words a header may carry (upper case); the single letters only where a layout puts them. */
+const LEVEL_WORDS = new Set([
+  'TRACE', 'TRC', 'FINEST', 'FINER', 'FINE', 'VERBOSE', 'DEBUG', 'DBG', 'CONFIG', 'INFO', 'INF', 'NOTICE',
+  'WARN', 'WARNING', 'WRN', 'ERROR', 'ERR', 'ERRO', 'EROR', 'SEVERE', 'FAILURE', 'CRIT', 'CRITICAL',
+  'ALERT', 'EMERG', 'EMERGENCY', 'FATAL', 'FTL', 'PANIC', 'DPANIC',
+]);
+const LEVEL_LETTERS = 'VDIWEFA';
+
+const WS = (c: number): boolean => c === 32 || c === 9;
+const DIGIT = (c: number): boolean => c >= 48 && c <= 57;
+const UPPER = (c: number): boolean => c >= 65 && c <= 90;
+const LOWER = (c: number): boolean => c >= 97 && c <= 122;
+
+export function skipWs(line: string, i: number): number {
+  while (i < line.length && WS(line.charCodeAt(i))) i++;
+  return i;
+}
+
+function tokenEnd(line: string, i: number): number {
+  while (i < line.length && !WS(line.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The `]` closing the `[` at `i` (one level of nesting, as in `[QuorumPeer[myid=1]/...]`), or -1. */
+function bracketEnd(line: string, i: number): number {
+  let depth = 0;
+  const stop = Math.min(line.length, i + 256);
+  for (let k = i; k < stop; k++) {
+    const c = line.charCodeAt(k);
+    if (c === 91) depth++;
+    else if (c === 93 && --depth === 0) return k;
+  }
+  return -1;
+}
+
+/**
+ * The level a word names, upper-cased, or undefined. Upper case always counts; `Info` only when the
+ * layout sets it apart (followed by a gap, `:` or the end: Windows CBS); lower case only when
+ * bracketed (`[error]`) or directly followed by `:` at the start of a line (`info: msg`).
+ */
+function levelWord(word: string, loose: boolean): string | undefined {
+  const n = word.length;
+  if (n < 3 || n > 9) return undefined;
+  const c0 = word.charCodeAt(0);
+  if (!UPPER(c0) && !(loose && LOWER(c0))) return undefined;
+  const upper = word.toUpperCase();
+  if (!LEVEL_WORDS.has(upper)) return undefined;
+  if (upper === word) return upper;
+  if (loose) return upper;
+  return undefined;
+}
+
+function isCapitalizedLevel(word: string): string | undefined {
+  const upper = word.toUpperCase();
+  if (!LEVEL_WORDS.has(upper) || word.length < 3) return undefined;
+  // `Info`, `Warning`: first upper, the rest lower.
+  return word === upper[0] + upper.slice(1).toLowerCase() ? upper : undefined;
+}
+
+/** A token that can sit in a header's field table: a number, an id with a digit, `-`, an ALL-CAPS label or a dotted name. */
+function fieldLike(token: string): boolean {
+  if (token === '-') return true;
+  let digit = false, lower = false, dot = false;
+  for (let k = 0; k < token.length; k++) {
+    const c = token.charCodeAt(k);
+    if (DIGIT(c)) digit = true;
+    else if (LOWER(c)) lower = true;
+    else if (c === 46 && k > 0 && k < token.length - 1) dot = true;
+  }
+  return digit || dot || !lower;
+}
+
+const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+$/;
+/** `com.x.Y:`, `dfs.DataNode$PacketResponder:`, `SparkContext:`, `executor_1:`: a name that is not a plain word. */
+const LOGGER_COLON = /^(?:[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]+_[\w]+)$/;
+const CODE_LOCATION = /^([\w./@-]+\.[A-Za-z]{1,6}):(\d{1,6})[\]:]?$/;
+const REQUEST_ID = /^(?:(?:req|request|trace|txn|tx|corr|correlation)[-_:=]?[\w-]*\d[\w-]*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+const NGINX_PID = /^(\d+)#(\d+):$/;
+const INTEGER = /^\d{1,10}$/;
+
+/** What the scan has found so far. */
+export interface HeaderState {
+  line: string;
+  i: number;
+  out: ParsedFields;
+  hasTime: boolean;
+  level: boolean;
+  levelLetter: boolean;
+  logger: boolean;
+  thread: boolean;
+  pid: boolean;
+  /** Header tokens with no name of their own (BGL's node and component columns), joined into `log.header`. */
+  extra: string;
+}
+
+export function newHeader(line: string, i: number, out: ParsedFields, hasTime: boolean): HeaderState {
+  return { line, i, out, hasTime, level: false, levelLetter: false, logger: false, thread: false, pid: false, extra: '' };
+}
+
+function setLevel(s: HeaderState, text: string): void {
+  s.out.severityNumber = severityFromText(text);
+  // A single letter (logcat's `D`) is an abbreviation: the record carries the word.
+  s.out.severityText = text.length === 1 ? severityText(s.out.severityNumber) : text;
+  s.level = true;
+}
+
+function addExtra(s: HeaderState, token: string): void {
+  s.extra = s.extra === '' ? token : `${s.extra} ${token}`;
+}
+
+function integer(s: HeaderState, token: string): void {
+  if (!s.pid) {
+    s.out.attributes['process.pid'] = token;
+    s.pid = true;
+  } else if (s.out.attributes['thread.id'] === undefined) {
+    s.out.attributes['thread.id'] = token;
+  } else {
+    addExtra(s, token);
+  }
+}
+
+/** A bracketed header field: `[INFO]`, `[core:error]`, `[pid 1:tid 2]`, `[client 1.2.3.4]`, `[1234]`, `[req-...]`, `[main]`. */
+function bracket(s: HeaderState, content: string): boolean {
+  const attrs = s.out.attributes;
+  const trimmed = content.trim();
+  if (trimmed === '') return false;
+  if (!s.level) {
+    const colon = trimmed.lastIndexOf(':');
+    const word = colon === -1 ? trimmed : trimmed.slice(colon + 1);
+    const lv = levelWord(word, true);
+    if (lv !== undefined) {
+      setLevel(s, lv);
+      if (colon > 0) attrs['log.logger'] = trimmed.slice(0, colon);
+      return true;
+    }
+  }
+  if (trimmed.startsWith('pid ')) {
+    const m = /^pid (\d+)(?::tid (\d+))?$/.exec(trimmed);
+    if (m) {
+      attrs['process.pid'] = m[1]!;
+      s.pid = true;
+      if (m[2] !== undefined) attrs['thread.id'] = m[2];
+      return true;
+    }
+  }
+  if (trimmed.startsWith('client ')) {
+    attrs['client.address'] = trimmed.slice(7);
+    return true;
+  }
+  if (INTEGER.test(trimmed)) {
+    integer(s, trimmed);
+    return true;
+  }
+  const space = trimmed.indexOf(' ');
+  const first = space === -1 ? trimmed : trimmed.slice(0, space);
+  if (REQUEST_ID.test(first)) {
+    attrs['request.id'] = first;
+    if (space !== -1) addExtra(s, trimmed.slice(space + 1));
+    return true;
+  }
+  // A thread name has no spaces of its own, though a layout may pad it (`[           main]`).
+  if (!s.thread && (space === -1 || content.charCodeAt(0) === 32) && trimmed.indexOf(' ') === -1) {
+    attrs['thread.name'] = trimmed;
+    s.thread = true;
+    return true;
+  }
+  return false;
+}
+
+/** The next non-blank character after index `e`, and whether a gap of two or more blanks (or a tab) came before it. */
+function peek(line: string, e: number): { c: number; at: number; gap: boolean } {
+  const at = skipWs(line, e);
+  const gap = at - e >= 2 || line.charCodeAt(e) === 9;
+  return { c: at < line.length ? line.charCodeAt(at) : -1, at, gap };
+}
+
+/** Whether a standalone separator (`-`, `:`, `|`, `---`) starts at `at`. */
+function separatorAt(line: string, at: number): boolean {
+  const c = line.charCodeAt(at);
+  if (c !== 45 && c !== 58 && c !== 124) return false;
+  let k = at;
+  while (line.charCodeAt(k) === c) k++;
+  return k >= line.length || WS(line.charCodeAt(k));
+}
+
+/**
+ * Looks for a level word among the next few field-like tokens (`148 INFO`, `1702  2395 D`,
+ * `R02-M1-N0 RAS KERNEL INFO`); when one is there, takes the tokens before it as header fields and
+ * the level, and returns true.
+ */
+function fieldsThenLevel(s: HeaderState): boolean {
+  const { line } = s;
+  let at = skipWs(line, s.i);
+  const tokens: string[] = [];
+  let afterInteger = false;
+  for (let k = 0; k < 8 && at < line.length; k++) {
+    const e = tokenEnd(line, at);
+    const token = line.slice(at, e);
+    let lv = levelWord(token.endsWith(':') ? token.slice(0, -1) : token, false);
+    if (lv === undefined && afterInteger && token.length === 1 && LEVEL_LETTERS.includes(token)) lv = token;
+    if (lv !== undefined && k > 0) {
+      for (const t of tokens) {
+        if (INTEGER.test(t)) integer(s, t);
+        else addExtra(s, t);
+      }
+      setLevel(s, lv);
+      s.levelLetter = lv.length === 1;
+      s.i = e;
+      return true;
+    }
+    // A separator ends the table: `name - LEVEL - msg` is a logger, not a field.
+    if (!fieldLike(token) || token.endsWith(':') || token === '-' || token === '|') return false;
+    afterInteger = INTEGER.test(token);
+    tokens.push(token);
+    at = skipWs(line, e);
+  }
+  return false;
+}
+
+/**
+ * Scans header fields from `s.i`; returns the index where the message starts. `fieldTable` is set
+ * for lines whose time came after other fields (BGL, HPC): numbers right after the time are fields too.
+ */
+export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false): number {
+  const { line, out } = s;
+  const attrs = out.attributes;
+  const n = line.length;
+  for (let step = 0; step < 14; step++) {
+    const j = skipWs(line, s.i);
+    if (j >= n) return n;
+    const c = line.charCodeAt(j);
+    if ((c === 45 || c === 124 || c === 58 || c === 44) && separatorOrComma(line, j)) {
+      let k = j;
+      while (line.charCodeAt(k) === c) k++;
+      s.i = k;
+      continue;
+    }
+    if (c === 91 /* [ */) {
+      const e = bracketEnd(line, j);
+      if (e > 0 && bracket(s, line.slice(j + 1, e))) {
+        s.i = e + 1;
+        continue;
+      }
+      return j;
+    }
+    const e = tokenEnd(line, j);
+    const token = line.slice(j, e);
+    const next = peek(line, e);
+    if (!s.hasTime && (DIGIT(c) || UPPER(c))) {
+      const t = readTime(line, j, ctx.timeZone ?? 'UTC', ctx.now);
+      if (t !== undefined && (t.end >= n || WS(line.charCodeAt(t.end)) || line.charCodeAt(t.end) === 93)) {
+        if (!Number.isNaN(t.time)) out.time = t.time;
+        else out.fallback = 'bad_time';
+        s.hasTime = true;
+        s.i = t.end;
+        continue;
+      }
+    }
+    if (!s.level) {
+      // `WARNING:root:message` (Python's default), `INFO[0000] msg` (logrus), `ERROR: msg`, `Info   CBS`.
+      const colon = token.indexOf(':');
+      const cut = token.indexOf('[');
+      const head = colon > 0 ? token.slice(0, colon) : cut > 0 ? token.slice(0, cut) : token;
+      const atStart = j === 0;
+      let lv = levelWord(head, atStart && colon === head.length);
+      if (lv === undefined && (next.gap || colon === head.length || next.c === -1)) lv = isCapitalizedLevel(head);
+      if (lv !== undefined && (head.length === token.length || colon === head.length || cut === head.length)) {
+        setLevel(s, lv);
+        if (colon === head.length && colon + 1 < token.length && atStart) {
+          // `LEVEL:logger:message`: the logger runs to the next colon.
+          const end2 = line.indexOf(':', j + colon + 1);
+          if (end2 > 0 && !/\s/.test(line.slice(j + colon + 1, end2))) {
+            attrs['log.logger'] = line.slice(j + colon + 1, end2);
+            s.logger = true;
+            return end2 + 1;
+          }
+          s.i = j + colon + 1;
+          return s.i;
+        }
+        s.i = cut === head.length && colon === -1 ? e : j + head.length + (colon === head.length ? 1 : 0);
+        if (cut === head.length && colon === -1) addExtra(s, token.slice(cut));
+        continue;
+      }
+      if (s.hasTime && fieldLike(token) && fieldsThenLevel(s)) continue;
+    }
+    if (!s.logger) {
+      if (s.levelLetter) {
+        // logcat: the tag runs to the first `: ` and may hold spaces.
+        const colon = line.indexOf(': ', j);
+        if (colon > 0 && colon - j <= 96) {
+          attrs['log.logger'] = line.slice(j, colon).trimEnd();
+          s.logger = true;
+          return colon + 2;
+        }
+      }
+      if (token.length > 2 && token.charCodeAt(token.length - 1) === 58 && LOGGER_COLON.test(token.slice(0, -1))) {
+        attrs['log.logger'] = token.slice(0, -1);
+        s.logger = true;
+        return e;
+      }
+      if (DOTTED.test(token) && (next.c === 91 || next.gap || separatorAt(line, next.at) || s.thread)) {
+        attrs['log.logger'] = token;
+        s.logger = true;
+        s.i = e;
+        continue;
+      }
+      // Column layouts: a short component name set apart by a wide gap after the level (`Info   CBS    msg`).
+      if (s.level && next.gap && token.length <= 32 && /^[\w.$-]+$/.test(token) && !INTEGER.test(token)) {
+        attrs['log.logger'] = token;
+        s.logger = true;
+        s.i = e;
+        continue;
+      }
+      // `name - LEVEL - msg` (Python's logging cookbook) and `program.exe - msg`.
+      if (separatorAt(line, next.at) && line.charCodeAt(next.at) === 45 && /^[\w.$-]+$/.test(token)) {
+        const after = skipWs(line, next.at + 1);
+        const word = line.slice(after, tokenEnd(line, after));
+        if (token.includes('.') || (!s.level && levelWord(word, false) !== undefined)) {
+          attrs['log.logger'] = token;
+          s.logger = true;
+          s.i = next.at + 1;
+          continue;
+        }
+      }
+    }
+    if (s.level) {
+      const code = CODE_LOCATION.exec(token);
+      if (code && attrs['code.file.path'] === undefined) {
+        attrs['code.file.path'] = code[1]!;
+        attrs['code.line.number'] = code[2]!;
+        s.i = e;
+        continue;
+      }
+      const ng = NGINX_PID.exec(token);
+      if (ng && !s.pid) {
+        attrs['process.pid'] = ng[1]!;
+        attrs['thread.id'] = ng[2]!;
+        s.pid = true;
+        // nginx's connection number follows: `*90`.
+        if (line.charCodeAt(next.at) === 42 && DIGIT(line.charCodeAt(next.at + 1))) {
+          const ce = tokenEnd(line, next.at);
+          attrs['network.connection.id'] = line.slice(next.at + 1, ce);
+          s.i = ce;
+        } else {
+          s.i = e;
+        }
+        continue;
+      }
+      // `INFO 45469 --- [main]` (Spring Boot): a pid between the level and a separator.
+      if (!s.pid && INTEGER.test(token) && (separatorAt(line, next.at) || next.c === 91)) {
+        integer(s, token);
+        s.i = e;
+        continue;
+      }
+    } else if (fieldTable && step < 6 && /\d/.test(token) && !token.endsWith(':')) {
+      addExtra(s, token);
+      s.i = e;
+      continue;
+    }
+    return j;
+  }
+  return skipWs(line, s.i);
+}
+
+/** A `-`, `|`, `:` standing alone, or the `,` that Windows CBS puts after its time. */
+function separatorOrComma(line: string, j: number): boolean {
+  if (line.charCodeAt(j) === 44) return j + 1 >= line.length || WS(line.charCodeAt(j + 1));
+  return separatorAt(line, j);
+}
+
+/** Finishes a header scan: the message from `start` is the body, unnamed fields go to `log.header`. */
+export function finishHeader(s: HeaderState, start: number): ParsedFields {
+  let body = s.line.slice(skipWs(s.line, start));
+  const out = s.out;
+  if (body.length > 0 && body.charCodeAt(body.length - 1) <= 32) body = body.trimEnd();
+  out.body = body;
+  if (s.extra !== '') out.attributes['log.header'] = s.extra;
+  return out;
+}
