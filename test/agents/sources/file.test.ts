@@ -231,7 +231,8 @@ test('a Java stack trace arrives as one record, and the checkpoint never splits 
   assertComplete(checkSeq(records, { j: 6 }));
   assert.equal(records.length, 7);
   const r = records.find((x) => x.body.includes('payment failed'))!;
-  assert.equal(r.body, trace);
+  // The body is the message (the header's stamp, level, thread and logger are fields) with its whole trace.
+  assert.equal(r.body, trace.slice(trace.indexOf('payment failed')));
   assert.equal(r.severity_text, 'ERROR');
   assert.equal(r.time, '2026-11-24T10:00:01.123Z');
 });
