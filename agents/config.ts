@@ -87,6 +87,9 @@ export interface AgentConfig {
     batch: { max_events: number; max_bytes: number; linger_ms: number };
     max_record_bytes: number;
     request_timeout_ms: number;
+    client: 'native' | 'kafkajs';
+    key: 'service' | 'service_host' | 'source';
+    max_in_flight: number;
     topics: { logs: string; metrics: string; dlq: string };
   };
   sources: Record<string, SourceConfig>;
@@ -242,6 +245,9 @@ export const AGENT_CONFIG_SCHEMA = {
       }),
       max_record_bytes: int('A record larger than this has its body truncated (marked and counted) so Kafka never refuses it.', 1024, 900 * 1024),
       request_timeout_ms: int('How long to wait for a broker to answer a request.', 100, 30_000),
+      client: str('Producer: native (Tributary\'s own idempotent producer) or kafkajs (the previous one, kept as a fallback).', { enum: ['native', 'kafkajs'], default: 'native' }),
+      key: str('Key of log records, which picks the partition: service (one service on one partition; what the worker\'s per-partition windows need), service_host, or source (host and file).', { enum: ['service', 'service_host', 'source'], default: 'service' }),
+      max_in_flight: int('Produce requests awaiting acknowledgement at once (native client; Kafka keeps order with idempotence up to 5).', 1, 5, { maximum: 5 }),
       topics: obj('Topic names.', {
         logs: str('Topic for log records.', { default: TOPICS.logs.name, minLength: 1 }),
         metrics: str('Topic for metric points.', { default: TOPICS.metrics.name, minLength: 1 }),

@@ -32,6 +32,10 @@ export function sinkOptions(cfg: AgentConfig): KafkaSinkOptions {
     maxBufferedBytes: cfg.buffer.memory.max_bytes,
     ssl: k.ssl,
     sasl: k.sasl,
+    client: k.client,
+    key: k.key,
+    maxInFlight: k.max_in_flight,
+    requestTimeoutMs: k.request_timeout_ms,
     diskBuffer: cfg.buffer.disk.enabled && cfg.buffer.disk.path ? { dir: cfg.buffer.disk.path, maxBytes: cfg.buffer.disk.max_bytes } : undefined,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Kafka sink: event batches from the sources in, records on `logs.v1` / `metrics.v1` out, produced
- * with acks=all through the idempotent kafkajs producer, compressed, keyed per DESIGN.md, with a
+ * with acks=all through an idempotent producer (our own, core/kafka/producer.ts, by default; kafkajs
+ * with `client: 'kafkajs'`), compressed, keyed per DESIGN.md (see `KeyStrategy`), with a
  * `traceparent` header. Each batch's `onDelivered` runs only once its events are durable: acknowledged
  * by Kafka, or fsynced into the optional disk buffer. While Kafka is unreachable events wait in a
  * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
@@ -13,9 +14,23 @@ import { logKey, metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/co
 import { type Logger } from '../../core/log.ts';
 import { type AgentEvent, type EventBatch } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
+import { TributaryError } from '../../core/errors.ts';
+import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 
 export type Compression = 'lz4' | 'gzip' | 'none';
+
+/** Which producer sends: our own (`native`, the default) or kafkajs (kept as a fallback). */
+export type KafkaClientName = 'native' | 'kafkajs';
+
+/**
+ * The key of a log record, which picks its partition. `service` (the default, DESIGN.md) keeps one
+ * service on one partition, so the worker's per-partition windows see all of it; `service_host`
+ * spreads a busy service over partitions by host, `source` by host and file (or source) identity.
+ * Only `service` is safe while the worker windows per partition; the others need its mergeable
+ * partial aggregates.
+ */
+export type KeyStrategy = 'service' | 'service_host' | 'source';
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -39,6 +54,21 @@ export interface KafkaSinkOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Optional disk buffer: folder and bound in bytes. */
   diskBuffer?: { dir: string; maxBytes: number; segmentBytes?: number };
+  /** Producer client; `native` by default. */
+  client?: KafkaClientName;
+  /** Key of log records; `service` by default. */
+  key?: KeyStrategy;
+  /** Produce calls awaiting their acknowledgement at once (native client). */
+  maxInFlight?: number;
+  requestTimeoutMs?: number;
+}
+
+/** A log record's key under a strategy. */
+export function logKeyFor(strategy: KeyStrategy, r: LogRecord): string {
+  if (strategy === 'service') return logKey(r);
+  if (strategy === 'service_host') return `${r.service}|${r.host}`;
+  const o = r.origin;
+  return `${r.service}|${r.host}|${o.kind === 'file' ? (o.path ?? '') : o.kind}`;
 }
 
 export interface KafkaSinkStats {
@@ -154,6 +184,9 @@ export class KafkaSink {
   };
   private readonly o: Required<Omit<KafkaSinkOptions, 'diskBuffer' | 'ssl' | 'sasl'>> & Pick<KafkaSinkOptions, 'diskBuffer' | 'ssl' | 'sasl'>;
   private producer?: Producer;
+  private native?: KafkaProducer;
+  /** Native produce calls awaiting their acknowledgement, oldest first (credited in this order). */
+  private readonly pending: Array<{ taken: Array<{ q: Queued; count: number; bytes: number }>; count: number; result?: SendResult }> = [];
   private readonly queue: Queued[] = [];
   private disk?: DiskBuffer;
   private wakeSender?: () => void;
@@ -181,6 +214,10 @@ export class KafkaSink {
         maxBufferedEvents: 20_000,
         maxBufferedBytes: 64 * 1024 * 1024,
         maxRecordBytes: 900 * 1024,
+        client: 'native' as KafkaClientName,
+        key: 'service' as KeyStrategy,
+        maxInFlight: 5,
+        requestTimeoutMs: 30_000,
       },
       options,
     ) as KafkaSink['o'];
@@ -192,6 +229,7 @@ export class KafkaSink {
       this.disk = new DiskBuffer(this.o.diskBuffer, this.log);
       this.refreshDiskStats();
     }
+    if (this.o.client === 'native') return this.startNative();
     const kafka = createKafka({
       brokers: this.o.brokers,
       clientId: this.o.clientId,
@@ -237,7 +275,13 @@ export class KafkaSink {
       this.stats.backpressureWaits++;
       if (!this.waitingLogged) {
         this.waitingLogged = true;
-        this.log.warn({ buffered: this.stats.buffered, bufferedBytes: this.stats.bufferedBytes, diskBufferedBytes: this.disk?.bytes }, 'The agent buffers are full; reading is paused until Kafka catches up.');
+        // Honest about who is slow: with requests to spare and no error, the bottleneck is our own encoding.
+        const unsent = this.stats.buffered - this.pending.reduce((n, p) => n + p.count, 0);
+        const kafkaBound = this.o.client === 'kafkajs' || unsent === 0 || this.pending.length >= this.o.maxInFlight || this.stats.lastError !== undefined;
+        this.log.warn(
+          { buffered: this.stats.buffered, bufferedBytes: this.stats.bufferedBytes, diskBufferedBytes: this.disk?.bytes, requestsInFlight: this.pending.length, lastError: this.stats.lastError },
+          kafkaBound ? 'The agent buffers are full; reading is paused until Kafka catches up.' : 'The agent buffers are full while Kafka keeps up: the agent\'s own processing is the bottleneck; reading is paused until it catches up.',
+        );
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
@@ -263,7 +307,8 @@ export class KafkaSink {
       await Promise.race([this.flush(), new Promise((r) => setTimeout(r, opts.flushTimeoutMs).unref())]);
       // What is still in memory must reach disk before we go.
       for (const q of this.queue.splice(0)) {
-        const rest = q.messages.slice(q.next);
+        // What Kafka has not acknowledged (produce calls under way included) goes to disk.
+        const rest = q.messages.slice(q.acked);
         if (rest.length && this.disk.append(rest)) q.onDelivered?.();
       }
     } else {
@@ -274,6 +319,7 @@ export class KafkaSink {
     for (const w of this.roomWaiters.splice(0)) w();
     await this.sender;
     await this.producer?.disconnect();
+    await this.native?.close();
     this.disk?.close();
   }
 
@@ -317,7 +363,7 @@ export class KafkaSink {
       if (r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
       let value = JSON.stringify(r);
       if (value.length > this.o.maxRecordBytes) value = this.truncate(r, value.length);
-      return { topic: 'logs', key: logKey(r), value, timestamp: String(recordTimeMs(r.time) || Date.now()), headers };
+      return { topic: 'logs', key: this.o.key === 'service' ? logKey(r) : logKeyFor(this.o.key, r), value, timestamp: String(recordTimeMs(r.time) || Date.now()), headers };
     }
     const p = e.point;
     return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(recordTimeMs(p.time) || Date.now()), headers };
@@ -393,6 +439,213 @@ export class KafkaSink {
         backoff = Math.min(backoff * 2, 5000);
       }
     }
+  }
+
+
+  // ---- the native producer ---------------------------------------------------------------------
+
+  /**
+   * Connects once to learn at start what only a person can fix (a wrong password, a broker too old):
+   * those stop the agent with the broker named. An unreachable Kafka does not: records wait in the
+   * buffers and the producer keeps trying.
+   */
+  private async startNative(): Promise<void> {
+    const p = new KafkaProducer({
+      brokers: this.o.brokers,
+      clientId: this.o.clientId,
+      compression: this.o.compression,
+      ssl: this.o.ssl,
+      sasl: this.o.sasl,
+      maxInFlight: this.o.maxInFlight,
+      requestTimeoutMs: this.o.requestTimeoutMs,
+      onRetry: (err) => this.onNativeRetry(err),
+    });
+    try {
+      await p.connect();
+    } catch (err) {
+      if (err instanceof KafkaError && err.action === 'fatal') {
+        await p.close();
+        throw new TributaryError(err.type === 'SASL_AUTHENTICATION_FAILED' ? 'KAFKA_AUTH' : 'CONFIG_INVALID', err.message, { canRetry: false, cause: err });
+      }
+      this.log.warn({ brokers: this.o.brokers, err: (err as Error).message }, 'Kafka cannot be reached yet; records wait in the buffers and the agent keeps trying.');
+      this.stats.lastError = (err as Error).message;
+    }
+    this.native = p;
+    this.sender = this.runNative();
+  }
+
+  private onNativeRetry(err: KafkaError): void {
+    this.stats.retries++;
+    const message = err.message;
+    if (this.stats.lastError !== message) {
+      if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        this.log.error({ topics: [this.o.logsTopic, this.o.metricsTopic], err: message }, 'Kafka does not know one of the topics; records wait until it is created (npx tributary stack up creates logs.v1 and metrics.v1).');
+      } else if (err.action === 'fatal') {
+        this.log.error({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered }, 'Kafka refuses this agent (authentication, authorisation or configuration); records are held and retried slowly until that is fixed.');
+      } else {
+        this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.count }, 'Kafka did not acknowledge a batch; holding it and retrying.');
+      }
+    }
+    this.stats.lastError = message;
+  }
+
+  private headerSections = new WeakMap<Record<string, string>, Buffer>();
+
+  private toProducerMessages(messages: WireMessage[]): ProducerMessage[] {
+    const out = new Array<ProducerMessage>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      let headers = this.headerSections.get(m.headers);
+      if (!headers) {
+        headers = encodeHeaders(m.headers);
+        this.headerSections.set(m.headers, headers);
+      }
+      out[i] = { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers };
+    }
+    return out;
+  }
+
+  /** Records Kafka refused for good: counted and logged (one line per call, with the first reason). */
+  private countFailed(messages: WireMessage[], result: SendResult): void {
+    if (result.failed.length === 0) return;
+    this.stats.dropped += result.failed.length;
+    const first = result.failed[0]!;
+    const m = messages[first.index]!;
+    this.log.error({ reason: first.error.message, count: result.failed.length, key: m.key, bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
+  }
+
+  private async runNative(): Promise<void> {
+    let probeBackoff = 250;
+    while (!this.closing) {
+      const diskWaiting = this.disk !== undefined && !this.disk.empty;
+      const unsent = this.queue.some((q) => q.next < q.messages.length);
+      if (!unsent && !diskWaiting) {
+        if (this.queue.length === 0 && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+        await new Promise<void>((resolve) => (this.wakeSender = resolve));
+        this.wakeSender = undefined;
+        continue;
+      }
+      if (unsent && this.disk && this.stats.lastError !== undefined) {
+        // With a disk buffer, nothing new is handed to a failing Kafka: what waits in memory can then
+        // spill to disk and let the sources checkpoint. A probe tells when Kafka answers again.
+        if (this.pending.length > 0) {
+          await new Promise<void>((resolve) => {
+            this.wakeSender = resolve;
+            setTimeout(resolve, 1000);
+          });
+          this.wakeSender = undefined;
+          continue;
+        }
+        try {
+          await this.native!.probe([this.o.logsTopic, ...(this.queue.some((q) => q.messages.some((m) => m.topic === 'metrics')) ? [this.o.metricsTopic] : [])]);
+          this.noteAcked();
+          probeBackoff = 250;
+        } catch (err) {
+          this.onNativeRetry(err instanceof KafkaError ? err : new KafkaError((err as Error).message, 'NETWORK', 'refresh'));
+          await new Promise((r) => setTimeout(r, probeBackoff));
+          probeBackoff = Math.min(probeBackoff * 2, 5000);
+        }
+        continue;
+      }
+      if (unsent) {
+        if (this.pending.length >= this.o.maxInFlight) {
+          await new Promise<void>((resolve) => (this.wakeSender = resolve));
+          this.wakeSender = undefined;
+          continue;
+        }
+        const unsentEvents = this.stats.buffered - this.pending.reduce((n, p) => n + p.count, 0);
+        if (this.pending.length > 0 && unsentEvents < this.o.batchMaxEvents && this.o.lingerMs > 0 && !this.closing) {
+          // Requests are under way: a moment's wait makes the next one fuller.
+          await new Promise((r) => setTimeout(r, this.o.lingerMs));
+        }
+        this.sendSliceNative();
+        continue;
+      }
+      // The disk buffer is read one batch at a time, after what memory had in flight.
+      if (this.pending.length > 0) {
+        await new Promise<void>((resolve) => (this.wakeSender = resolve));
+        this.wakeSender = undefined;
+        continue;
+      }
+      const disk = this.disk!;
+      const { messages, end } = disk.peek(this.o.batchMaxEvents, this.o.batchMaxBytes);
+      if (messages.length > 0) {
+        const result = await this.native!.send(this.toProducerMessages(messages));
+        this.countFailed(messages, result);
+        this.noteAcked();
+      }
+      disk.ack(end, messages.length);
+      if (messages.length === 0) disk.count = 0; // only unreadable bytes were left
+      this.stats.sent += messages.length;
+      this.stats.batches++;
+      this.refreshDiskStats();
+      for (const w of this.roomWaiters.splice(0)) w();
+    }
+  }
+
+  private noteAcked(): void {
+    if (this.stats.lastError) {
+      this.log.info({ brokers: this.o.brokers }, 'Kafka is acknowledging again; sending what was buffered.');
+      this.stats.lastError = undefined;
+    }
+    if (this.waitingLogged && this.roomWaiters.length === 0) this.waitingLogged = false;
+  }
+
+  /** Hands the next slice of the memory queue to the producer without waiting for its acknowledgement. */
+  private sendSliceNative(): void {
+    const out: WireMessage[] = [];
+    const taken: Array<{ q: Queued; count: number; bytes: number }> = [];
+    let budget = this.o.batchMaxEvents;
+    let bytes = 0;
+    for (const q of this.queue) {
+      if (budget === 0 || bytes >= this.o.batchMaxBytes) break;
+      let n = 0;
+      let b = 0;
+      while (q.next + n < q.messages.length && budget > 0 && (bytes + b < this.o.batchMaxBytes || out.length + n === 0)) {
+        const m = q.messages[q.next + n]!;
+        out.push(m);
+        b += m.value.length + m.key.length;
+        n++;
+        budget--;
+      }
+      bytes += b;
+      if (n > 0) {
+        taken.push({ q, count: n, bytes: b });
+        q.next += n;
+        this.inFlight.add(q);
+      }
+    }
+    const entry: (typeof this.pending)[number] = { taken, count: out.length };
+    this.pending.push(entry);
+    void this.native!.send(this.toProducerMessages(out)).then(
+      (result) => {
+        entry.result = result;
+        this.countFailed(out, result);
+        this.creditPending();
+      },
+      () => undefined, // only on close
+    );
+  }
+
+  /** Credits acknowledged calls in the order they were made, so a batch settles only after every earlier one. */
+  private creditPending(): void {
+    let any = false;
+    while (this.pending.length > 0 && this.pending[0]!.result) {
+      const { taken, count } = this.pending.shift()!;
+      for (const { q, count: n, bytes } of taken) {
+        q.acked += n;
+        this.stats.bufferedBytes -= bytes;
+        if (q.acked === q.messages.length) this.inFlight.delete(q);
+      }
+      this.stats.sent += count;
+      this.stats.batches++;
+      this.stats.buffered -= count;
+      any = true;
+    }
+    if (!any) return;
+    this.noteAcked();
+    this.settleFront();
+    this.wakeSender?.();
   }
 
   /** One message Kafka will never take: counted, logged with where it came from, and skipped. */

@@ -1,0 +1,125 @@
+// The producer against the real test broker: what it writes is read back by two readers that are not
+// ours (kafkajs's consumer and kcat), and the faults are real (the broker stopped and started again,
+// a topic whose size limit a record exceeds).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Partitioners } from 'kafkajs';
+import { KafkaProducer, encodeHeaders, type KafkaError, type ProducerMessage } from '../../../core/kafka/producer.ts';
+import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
+import { createTestTopic, readTopic, restartTestBroker, stopTestBroker, testBrokers } from '../../helpers/kafka.ts';
+
+await testBrokers();
+
+const headers = encodeHeaders({ 'content-type': 'application/json', 'tributary-schema': '1' });
+const message = (topic: string, n: number, keys = 6): ProducerMessage => ({ topic, key: Buffer.from(`svc-${n % keys}`), value: JSON.stringify({ n, body: `line ${n} ${'x'.repeat(n % 200)}` }), timestamp: 1795934165638 + n, headers });
+
+function kcat(topic: string): Array<{ partition: number; key: string; value: string }> {
+  const brokers = process.env.TRIBUTARY_TEST_BROKERS!.split(',')[0]!;
+  const r = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-e', '-q', '-f', '%p\t%k\t%s\n'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
+  assert.equal(r.status, 0, `kcat failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).map((l) => {
+    const [p, key, value] = l.split('\t');
+    return { partition: Number(p), key: key!, value: value! };
+  });
+}
+
+/** Every n in [0, total) once, and per key in increasing order. */
+function assertExactlyOnceInOrder(values: Array<{ key: string | null; value: string }>, total: number): void {
+  const seen = new Map<number, number>();
+  const lastPerKey = new Map<string, number>();
+  for (const v of values) {
+    const n = (JSON.parse(v.value) as { n: number }).n;
+    seen.set(n, (seen.get(n) ?? 0) + 1);
+    const last = lastPerKey.get(v.key!) ?? -1;
+    assert.ok(n > last, `key ${v.key}: ${n} after ${last}`);
+    lastPerKey.set(v.key!, n);
+  }
+  const missing = Array.from({ length: total }, (_, n) => n).filter((n) => !seen.has(n));
+  const doubled = [...seen].filter(([, c]) => c > 1).map(([n]) => n);
+  assert.deepEqual({ missing: missing.slice(0, 20), doubled: doubled.slice(0, 20) }, { missing: [], doubled: [] });
+  assert.equal(values.length, total);
+}
+
+for (const compression of ['lz4', 'gzip', 'none'] as const) {
+  test(`${compression}: records read back by kafkajs and kcat, on the partitions the Java partitioner picks, in order`, async () => {
+    const topic = await createTestTopic(`producer-${compression}`, 3);
+    const p = new KafkaProducer({ brokers: await testBrokers(), compression });
+    await p.connect();
+    const calls = [];
+    for (let c = 0; c < 10; c++) calls.push(p.send(Array.from({ length: 300 }, (_, i) => message(topic, c * 300 + i))));
+    const results = await Promise.all(calls);
+    assert.ok(results.every((r) => r.failed.length === 0));
+    await p.close();
+
+    const viaKafkajs = await readTopic(topic, { expected: 3000 });
+    assertExactlyOnceInOrder(viaKafkajs.map((m) => ({ key: m.key, value: m.value.toString() })), 3000);
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2].map((id) => ({ partitionId: id, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    for (const m of viaKafkajs) {
+      assert.equal(m.partition, partitioner({ topic, partitionMetadata, message: { key: m.key, value: '' } }));
+      assert.equal(m.headers['content-type'], 'application/json');
+      assert.equal(m.timestamp, String(1795934165638 + (JSON.parse(m.value.toString()) as { n: number }).n));
+    }
+    const viaKcat = kcat(topic);
+    assertExactlyOnceInOrder(viaKcat, 3000);
+  });
+}
+
+test('the broker stopped and started again mid-stream: every record once, in order per key, nothing failed', async () => {
+  const topic = await createTestTopic('producer-outage', 3);
+  const retries: KafkaError[] = [];
+  const p = new KafkaProducer({ brokers: await testBrokers(), requestTimeoutMs: 10_000, maxRetryBackoffMs: 1000, onRetry: (e) => retries.push(e) });
+  await p.connect();
+  const total = 12_000;
+  const inflight = new Set<Promise<unknown>>();
+  const failed: number[] = [];
+  let stopped: Promise<void> | undefined;
+  for (let c = 0; c * 200 < total; c++) {
+    const send = p.send(Array.from({ length: 200 }, (_, i) => message(topic, c * 200 + i))).then((r) => failed.push(...r.failed.map((f) => f.index)));
+    inflight.add(send);
+    void send.finally(() => inflight.delete(send));
+    if (inflight.size >= 8) await Promise.race(inflight);
+    // Stop the broker a quarter of the way in, while requests are on the wire; start it again 3 s later.
+    if (c === 15) stopped = stopTestBroker().then(() => new Promise((r) => setTimeout(r, 3000))).then(() => restartTestBroker());
+  }
+  await stopped;
+  await Promise.all(inflight);
+  await p.close();
+  assert.deepEqual(failed, []);
+  assert.ok(retries.length > 0, 'the outage was seen');
+  assert.ok(retries.some((e) => e.type === 'NETWORK'), retries.map((e) => e.type).join(','));
+  assertExactlyOnceInOrder(kcat(topic), total);
+});
+
+test('a record bigger than the topic allows fails for good, alone; the records around it arrive and the producer goes on', async () => {
+  const brokers = await testBrokers();
+  const topic = `producer-too-large-${Date.now()}`;
+  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '4096' }] }] });
+  await waitForTopicLeaders(admin, [topic]);
+  await admin.disconnect();
+  const p = new KafkaProducer({ brokers, compression: 'lz4' });
+  await p.connect();
+  const messages = Array.from({ length: 40 }, (_, n) => message(topic, n, 1));
+  // Random bytes do not compress: 12 kB stays over the 4 kB limit after LZ4.
+  messages[17] = { ...messages[17]!, value: JSON.stringify({ n: 17, body: Buffer.from(Array.from({ length: 12_000 }, () => Math.floor(Math.random() * 256))).toString('base64') }) };
+  const started = Date.now();
+  const result = await p.send(messages);
+  assert.deepEqual(result.failed.map((f) => [f.index, f.error.type]), [[17, 'MESSAGE_TOO_LARGE']]);
+  assert.ok(Date.now() - started < 20_000, 'no endless retry');
+  assert.ok(p.stats.splits > 0);
+  // The sequence numbers the refused record held were given back: the next send is accepted.
+  const after = await p.send([message(topic, 40, 1)]);
+  assert.deepEqual(after.failed, []);
+  await p.close();
+  const back = kcat(topic).map((m) => (JSON.parse(m.value) as { n: number }).n);
+  assert.deepEqual(back, Array.from({ length: 41 }, (_, n) => n).filter((n) => n !== 17));
+});
+
+test('an unreachable broker is a clear NETWORK error at connect, naming the address', async () => {
+  const p = new KafkaProducer({ brokers: ['127.0.0.1:1'], connectTimeoutMs: 1000 });
+  await assert.rejects(p.connect(), (err: KafkaError) => err.type === 'NETWORK' && /127\.0\.0\.1:1/.test(err.message));
+  await p.close();
+});
