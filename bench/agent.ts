@@ -1,12 +1,17 @@
 /**
  * `npm run bench:agent`: one file of 250-byte log lines in, records acknowledged by Kafka (acks=all,
- * LZ4) out; lines/s, MB/s, CPU seconds per 100k lines and peak RSS of the agent, and the same file
- * produced by kcat (librdkafka) as the ceiling, and by kafkajs alone (no parsing) as the library's own. Starts its own broker on free ports; writes
- * bench/results/agent.json. BENCH_LINES sets the line count (default 300,000); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES
- * and BENCH_LINGER_MS set the agent's kafka.batch settings.
+ * LZ4, idempotent) out, each shipper into a fresh 6-partition topic. Three interleaved rounds of: the
+ * agent with its defaults; the agent with parsing, redaction and multiline off; our producer alone
+ * (the lines as values, a key and 3 headers, like the agent's records); kafkajs alone, the same way;
+ * kcat (librdkafka). Each runs in its own process, so its CPU and peak RSS are its own; min / median /
+ * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
+ * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
+ * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
+ * agent's kafka.batch settings, BENCH_CLIENT its kafka.client; BENCH_PROFILE=dir writes --cpu-prof
+ * profiles of the agent runs there.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,84 +48,150 @@ function freePort(): Promise<number> {
   });
 }
 
-interface RunResult {
-  lines: number;
+
+interface Run {
   seconds: number;
-  linesPerSecond: number;
-  mbPerSecond: number;
   cpuSeconds: number;
-  cpuSecondsPer100k: number;
-  peakRssMb: number;
+  maxRssKb: number;
 }
 
-function summarise(lines: number, bytes: number, seconds: number, cpuSeconds: number, peakRssKb: number): RunResult {
-  const r = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-  return {
-    lines,
-    seconds: r(seconds, 3),
-    linesPerSecond: Math.round(lines / seconds),
-    mbPerSecond: r(bytes / 1e6 / seconds),
-    cpuSeconds: r(cpuSeconds, 3),
-    cpuSecondsPer100k: r((cpuSeconds / lines) * 100_000, 3),
-    peakRssMb: r(peakRssKb / 1024, 1),
-  };
+/** What a child prints: wall seconds from the first line to the last acknowledgement, CPU seconds, peak RSS. */
+function report(t0: bigint, cpu0: NodeJS.CpuUsage): void {
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
 }
 
-/** The agent side, in its own process so its CPU and RSS are its own. Prints one JSON line. */
-async function child(): Promise<void> {
-  const [, , , file, brokers, topic, linesText, stateDirPath] = process.argv;
-  const lines = Number(linesText);
+/** The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off. */
+async function agentChild(file: string, brokers: string, topic: string, lines: number, stateDir: string, plain: boolean): Promise<void> {
   const { validateAgentConfig } = await import('../agents/config.ts');
   const { agentFromConfig } = await import('../agents/from-config.ts');
-  // The defaults a user gets: auto parser, multiline on, redaction on, LZ4, acks=all, idempotent.
+  const env = process.env;
   const cfg = validateAgentConfig({
     kafka: {
-      brokers: brokers!.split(','),
+      brokers: brokers.split(','),
       topics: { logs: topic },
-      // Knobs for trying batch sizes; unset, the defaults.
-      ...(process.env.BENCH_BATCH_EVENTS || process.env.BENCH_BATCH_BYTES || process.env.BENCH_LINGER_MS
-        ? { batch: { ...(process.env.BENCH_BATCH_EVENTS ? { max_events: Number(process.env.BENCH_BATCH_EVENTS) } : {}), ...(process.env.BENCH_BATCH_BYTES ? { max_bytes: Number(process.env.BENCH_BATCH_BYTES) } : {}), ...(process.env.BENCH_LINGER_MS ? { linger_ms: Number(process.env.BENCH_LINGER_MS) } : {}) } }
+      ...(env.BENCH_CLIENT ? { client: env.BENCH_CLIENT } : {}),
+      ...(env.BENCH_BATCH_EVENTS || env.BENCH_BATCH_BYTES || env.BENCH_LINGER_MS
+        ? { batch: { ...(env.BENCH_BATCH_EVENTS ? { max_events: Number(env.BENCH_BATCH_EVENTS) } : {}), ...(env.BENCH_BATCH_BYTES ? { max_bytes: Number(env.BENCH_BATCH_BYTES) } : {}), ...(env.BENCH_LINGER_MS ? { linger_ms: Number(env.BENCH_LINGER_MS) } : {}) } }
         : {}),
     },
-    state_dir: stateDirPath,
+    state_dir: stateDir,
     self_metrics: { enabled: false },
-    sources: { bench: { type: 'file', include: [file], poll_ms: 50 } },
-    ...(process.env.BENCH_MAX_EVENTS ? { buffer: { memory: { max_events: Number(process.env.BENCH_MAX_EVENTS) } } } : {}),
+    sources: { bench: { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
+    ...(plain ? { transforms: { redaction: { enabled: false } } } : {}),
   });
   const agent = agentFromConfig(cfg);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await agent.start();
-  while (agent.sink.stats.sent < lines) await new Promise((r) => setTimeout(r, 20));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  const maxRss = process.resourceUsage().maxRSS;
+  while (agent.sink.stats.sent < lines) await new Promise((r) => setTimeout(r, 10));
+  report(t0, cpu0);
   await agent.stop();
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: maxRss, batches: agent.sink.stats.batches }) + '\n');
   process.exit(0);
 }
 
-/**
- * The producer library's own ceiling: the same lines as record values, key and three headers, sent
- * with the agent's producer settings (idempotent, acks=all, LZ4, batches of 1,500), nothing else.
- */
-async function kafkajsAlone(brokers: string, parts: string[], bytes: number): Promise<RunResult> {
-  const { createKafka, CompressionTypes } = await import('../core/kafka/client.ts');
-  const producer = createKafka({ brokers: [brokers], clientId: 'bench-kafkajs' }).producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const key = Buffer.from('bench');
-  const headers = { traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), 'content-type': Buffer.from('application/json'), 'tributary-schema': Buffer.from('1') };
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < parts.length; i += 1500) {
-    const messages = parts.slice(i, i + 1500).map((value) => ({ key, value, timestamp: String(Date.now()), headers }));
-    await producer.sendBatch({ topicMessages: [{ topic: 'bench-kafkajs', messages }], acks: -1, compression: CompressionTypes.LZ4 });
+/** Lines of a file in batches, read in 4 MB chunks (so a client's RSS is not the file's). */
+function* fileBatches(file: string, batch: number): Generator<string[]> {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let rest = '';
+  let out: string[] = [];
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    const parts = (rest + buf.toString('utf8', 0, n)).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) {
+      out.push(p);
+      if (out.length === batch) {
+        yield out;
+        out = [];
+      }
+    }
   }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  await producer.disconnect();
-  // Its RSS would be the benchmark process's (which holds the whole file): not reported.
-  return { ...summarise(parts.length, bytes, seconds, (cpu.user + cpu.system) / 1e6, 0), peakRssMb: Number.NaN };
+  closeSync(fd);
+  if (rest) out.push(rest);
+  if (out.length) yield out;
+}
+
+const BENCH_HEADERS = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'content-type': 'application/json', 'tributary-schema': '1' };
+
+/** A producer library alone with the agent's settings (idempotent, acks=all, LZ4, batches of 5,000, key and 3 headers). */
+async function clientChild(client: string, file: string, brokers: string, topic: string): Promise<void> {
+  // Timed from after the connection, as the library's steady cost is what is compared.
+  let cpu0 = process.cpuUsage();
+  let t0 = process.hrtime.bigint();
+  const begin = () => {
+    cpu0 = process.cpuUsage();
+    t0 = process.hrtime.bigint();
+  };
+  if (client === 'native') {
+    const { KafkaProducer, encodeHeaders } = await import('../core/kafka/producer.ts');
+    const p = new KafkaProducer({ brokers: [brokers], clientId: 'bench-native', compression: 'lz4' });
+    await p.connect();
+    begin();
+    const key = Buffer.from('bench');
+    const headers = encodeHeaders(BENCH_HEADERS);
+    const inflight = new Set<Promise<unknown>>();
+    for (const lines of fileBatches(file, 5000)) {
+      const now = Date.now();
+      const send = p.send(lines.map((value) => ({ topic, key, value, timestamp: now, headers })));
+      inflight.add(send);
+      void send.then(() => inflight.delete(send));
+      if (inflight.size >= 5) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    report(t0, cpu0);
+    await p.close();
+  } else {
+    const { createKafka, CompressionTypes } = await import('../core/kafka/client.ts');
+    const producer = createKafka({ brokers: [brokers], clientId: 'bench-kafkajs' }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    begin();
+    const key = Buffer.from('bench');
+    const headers = Object.fromEntries(Object.entries(BENCH_HEADERS).map(([k, v]) => [k, Buffer.from(v)]));
+    for (const lines of fileBatches(file, 5000)) {
+      const timestamp = String(Date.now());
+      await producer.sendBatch({ topicMessages: [{ topic, messages: lines.map((value) => ({ key, value, timestamp, headers })) }], acks: -1, compression: CompressionTypes.LZ4 });
+    }
+    report(t0, cpu0);
+    await producer.disconnect();
+  }
+  process.exit(0);
+}
+
+function runChild(args: string[], profile?: string): Promise<Run> {
+  return new Promise<Run>((resolve, reject) => {
+    const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+    const c = spawn(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+      cwd: root,
+      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Run) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+  });
+}
+
+function kcatRun(file: string, brokers: string, topic: string): Run {
+  const kcat = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'kcat', '-P', '-b', brokers, '-t', topic, '-z', 'lz4', '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5', '-l', file], { encoding: 'utf8' });
+  if (kcat.status !== 0) throw new Error(`kcat failed: ${kcat.stderr}`);
+  const [e, u, s, m] = kcat.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds: e!, cpuSeconds: u! + s!, maxRssKb: m! };
+}
+
+interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+function spread(xs: number[], digits: number): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+  return { min: r(s[0]!), median: r(s[Math.floor(s.length / 2)]!), max: r(s[s.length - 1]!) };
 }
 
 /** Per-line CPU of each stage, measured in this process on the same lines. */
@@ -173,17 +244,20 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
-  const lines = Number(process.env.BENCH_LINES ?? 300_000);
+  const lines = Number(process.env.BENCH_LINES ?? 500_000);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-agent-'));
   const file = join(work, 'bench.log');
   const parts: string[] = [];
   for (let i = 0; i < lines; i++) parts.push(benchLine(i));
   writeFileSync(file, parts.join(''));
   const bytes = statSync(file).size;
+  const sample = parts.slice(0, 50_000);
+  parts.length = 0;
   const { defaultStackOptions, stackDown, stackUp } = await import('../core/kafka/stack.ts');
-  const { createKafka } = await import('../core/kafka/client.ts');
+  const { createKafka, waitForTopicLeaders } = await import('../core/kafka/client.ts');
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
-  process.stderr.write(`Starting a Kafka broker on 127.0.0.1:${stack.port}; ${lines} lines of ${LINE_BYTES} bytes (${(bytes / 1e6).toFixed(1)} MB)...\n`);
+  process.stderr.write(`Starting a Kafka broker on 127.0.0.1:${stack.port}; ${lines} lines of ${LINE_BYTES} bytes (${(bytes / 1e6).toFixed(1)} MB), ${rounds} rounds...\n`);
   try {
     await stackUp(stack);
   } catch (err) {
@@ -192,72 +266,72 @@ async function main(): Promise<void> {
     throw err;
   }
   const brokers = `127.0.0.1:${stack.port}`;
+  const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
+    { name: 'tributary agent, defaults (auto parser, redaction, multiline)', run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-d${round}`), 'full'], process.env.BENCH_PROFILE) },
+    { name: 'tributary agent, parsing/redaction/multiline off', run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-p${round}`), 'plain'], process.env.BENCH_PROFILE) },
+    { name: 'our producer alone (core/kafka/producer.ts)', run: (topic) => runChild(['--client', 'native', file, brokers, topic]) },
+    { name: 'kafkajs 2.2.4 alone', run: (topic) => runChild(['--client', 'kafkajs', file, brokers, topic]) },
+    { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
+  ];
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench' }).admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: false, topics: ['bench-agent', 'bench-kcat', 'bench-kafkajs'].map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
-    // A fresh broker takes a moment to elect the new partitions' leaders.
-    for (let i = 0; ; i++) {
-      try {
-        const md = await admin.fetchTopicMetadata({ topics: ['bench-agent', 'bench-kcat', 'bench-kafkajs'] });
-        if (md.topics.every((t) => t.partitions.length === 6 && t.partitions.every((p) => p.leader >= 0))) break;
-      } catch (err) {
-        if (i > 50) throw err;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const topics = shippers.flatMap((_, s) => Array.from({ length: rounds }, (_, r) => `bench-${s}-${r}`));
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
+    await waitForTopicLeaders(admin, topics, 60_000);
     await admin.disconnect();
 
-    // kcat first, as the ceiling: librdkafka, LZ4, acks=all, idempotent, the same file.
-    const kcat = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'kcat', '-P', '-b', brokers, '-t', 'bench-kcat', '-z', 'lz4', '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5', '-l', file], { encoding: 'utf8' });
-    if (kcat.status !== 0) throw new Error(`kcat failed: ${kcat.stderr}`);
-    const [e, u, s, m] = kcat.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-    const kcatResult = summarise(lines, bytes, e!, u! + s!, m!);
-
-    process.stderr.write('kcat done; running the agent...\n');
-    const agentOut = await new Promise<string>((resolve, reject) => {
-      const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-      const c = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', file, brokers, 'bench-agent', String(lines), join(work, 'state')], {
-        cwd: root,
-        env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      c.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`agent child exited ${code}`))));
-    });
-    const a = JSON.parse(agentOut.trim().split('\n').pop()!) as { seconds: number; cpuSeconds: number; maxRssKb: number; batches: number };
-    const agentResult = summarise(lines, bytes, a.seconds, a.cpuSeconds, a.maxRssKb);
-    process.stderr.write('agent done; kafkajs alone...\n');
-    const kafkajsResult = await kafkajsAlone(brokers, parts, bytes);
-    const perStage = await stages(parts.slice(0, 50_000));
+    const runs: Run[][] = shippers.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      for (let s = 0; s < shippers.length; s++) {
+        const run = await shippers[s]!.run(`bench-${s}-${r}`, r);
+        runs[s]!.push(run);
+        process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(lines / run.seconds).toLocaleString('en')} lines/s, ${((run.cpuSeconds / lines) * 1e6).toFixed(2)} CPU µs/line, ${(run.maxRssKb / 1024).toFixed(0)} MB\n`);
+      }
+    }
+    const rows = shippers.map((sh, s) => ({
+      name: sh.name,
+      runs: runs[s]!.map((x) => ({ seconds: Math.round(x.seconds * 1000) / 1000, cpuSeconds: Math.round(x.cpuSeconds * 1000) / 1000, peakRssMb: Math.round(x.maxRssKb / 102.4) / 10 })),
+      linesPerSecond: spread(runs[s]!.map((x) => lines / x.seconds), 0),
+      cpuMicrosecondsPerLine: spread(runs[s]!.map((x) => (x.cpuSeconds / lines) * 1e6), 2),
+      peakRssMb: spread(runs[s]!.map((x) => x.maxRssKb / 1024), 0),
+    }));
+    const perStage = await stages(sample);
+    const kcatRow = rows[rows.length - 1]!;
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      lines,
       lineBytes: LINE_BYTES,
       compression: 'lz4',
       acks: 'all',
-      agent: { ...agentResult, batches: a.batches },
-      kafkajsAlone: kafkajsResult,
-      kcat: kcatResult,
-      agentVsKcat: Math.round((agentResult.linesPerSecond / kcatResult.linesPerSecond) * 100) / 100,
+      rounds,
+      rows,
+      agentVsKcat: Math.round((rows[0]!.linesPerSecond.median / kcatRow.linesPerSecond.median) * 100) / 100,
       cpuMicrosecondsPerLine: perStage,
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n');
-    const row = (name: string, x: RunResult) => `| ${name} | ${x.linesPerSecond.toLocaleString('en')} | ${x.mbPerSecond} | ${x.cpuSecondsPer100k} | ${Number.isNaN(x.peakRssMb) ? '-' : x.peakRssMb} |`;
-    console.log('| producer | lines/s | MB/s | CPU s / 100k lines | peak RSS MB |');
-    console.log('|---|---:|---:|---:|---:|');
-    console.log(row('tributary agent (file -> Kafka)', agentResult));
-    console.log(row('kafkajs alone (the lines as values, no parsing)', kafkajsResult));
-    console.log(row('kcat (librdkafka)', kcatResult));
-    console.log(`\nagent / kcat: ${result.agentVsKcat}`);
-    console.log(`CPU per line by stage (µs, one core): ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const f = (x: Spread, d = 0) => `${x.median.toLocaleString('en', { maximumFractionDigits: d })} (${x.min.toLocaleString('en', { maximumFractionDigits: d })}–${x.max.toLocaleString('en', { maximumFractionDigits: d })})`;
+    console.log('| shipper | lines/s, median (min–max) | CPU µs per line | peak RSS MB |');
+    console.log('|---|---:|---:|---:|');
+    for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${f(row.peakRssMb)} |`);
+    console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}`);
+    console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   } finally {
     await stackDown(stack);
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--child') await child();
-else await main();
+if (!process.argv[1]?.endsWith('agent.ts')) {
+  // imported (a script reusing benchLine): nothing to run
+} else if (process.argv[2] === '--agent') {
+  const [, , , file, brokers, topic, lines, stateDir, mode] = process.argv;
+  await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain');
+} else if (process.argv[2] === '--client') {
+  const [, , , client, file, brokers, topic] = process.argv;
+  await clientChild(client!, file!, brokers!, topic!);
+} else {
+  await main();
+}
