@@ -7,8 +7,9 @@
  * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
-import { createKafka, CompressionTypes } from '../../core/kafka/client.ts';
+import { createKafka, CompressionTypes, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
 import { logKey, metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
 import { type Logger } from '../../core/log.ts';
@@ -195,6 +196,21 @@ export class KafkaSink {
   private sender?: Promise<void>;
   private closing = false;
   private waitingLogged = false;
+  private lastWaitLog = 0;
+  private eluMark = performance.eventLoopUtilization();
+
+  /**
+   * Who the wait is for, said honestly: Kafka (not acknowledging, or acknowledging slower than the
+   * input while this process has time to spare) or this process itself (its main thread busy nearly
+   * all the time since the last look: parsing, redaction, serialising and encoding are the bottleneck).
+   */
+  whoIsSlow(): { bottleneck: 'kafka-unavailable' | 'kafka' | 'agent-cpu'; mainThreadBusy: number; requestsInFlight: number; lastError?: string } {
+    const now = performance.eventLoopUtilization();
+    const busy = Math.round(performance.eventLoopUtilization(now, this.eluMark).utilization * 100) / 100;
+    this.eluMark = now;
+    const bottleneck = this.stats.lastError !== undefined ? 'kafka-unavailable' : busy >= 0.9 ? 'agent-cpu' : 'kafka';
+    return { bottleneck, mainThreadBusy: busy, requestsInFlight: this.pending.length, ...(this.stats.lastError ? { lastError: this.stats.lastError } : {}) };
+  }
   /** Largest batch Kafka accepted after a MESSAGE_TOO_LARGE, so a big batch is split rather than retried whole. */
   private batchLimit: number;
 
@@ -273,15 +289,12 @@ export class KafkaSink {
         break;
       }
       this.stats.backpressureWaits++;
-      if (!this.waitingLogged) {
+      if (!this.waitingLogged && Date.now() - this.lastWaitLog > 60_000) {
         this.waitingLogged = true;
-        // Honest about who is slow: with requests to spare and no error, the bottleneck is our own encoding.
-        const unsent = this.stats.buffered - this.pending.reduce((n, p) => n + p.count, 0);
-        const kafkaBound = this.o.client === 'kafkajs' || unsent === 0 || this.pending.length >= this.o.maxInFlight || this.stats.lastError !== undefined;
-        this.log.warn(
-          { buffered: this.stats.buffered, bufferedBytes: this.stats.bufferedBytes, diskBufferedBytes: this.disk?.bytes, requestsInFlight: this.pending.length, lastError: this.stats.lastError },
-          kafkaBound ? 'The agent buffers are full; reading is paused until Kafka catches up.' : 'The agent buffers are full while Kafka keeps up: the agent\'s own processing is the bottleneck; reading is paused until it catches up.',
-        );
+        this.lastWaitLog = Date.now();
+        const who = this.whoIsSlow();
+        const why = { 'kafka-unavailable': 'Kafka is not acknowledging', kafka: 'Kafka acknowledges slower than the input arrives', 'agent-cpu': "the agent's own processing is the bottleneck (its main thread is busy; Kafka keeps up)" }[who.bottleneck];
+        this.log.warn({ buffered: this.stats.buffered, bufferedBytes: this.stats.bufferedBytes, diskBufferedBytes: this.disk?.bytes, ...who }, `The agent buffers are full; reading is paused until they drain: ${why}.`);
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
@@ -450,12 +463,15 @@ export class KafkaSink {
    * buffers and the producer keeps trying.
    */
   private async startNative(): Promise<void> {
+    // The same settings as every kafkajs client here: the config's, else KAFKA_SSL(_CA_FILE) and KAFKA_SASL_*.
+    const ssl = this.o.ssl ? (sslFromEnv({ ...process.env, KAFKA_SSL: '1' }) ?? true) : sslFromEnv();
+    const sasl = this.o.sasl ?? (saslFromEnv() as KafkaSinkOptions['sasl']);
     const p = new KafkaProducer({
       brokers: this.o.brokers,
       clientId: this.o.clientId,
       compression: this.o.compression,
-      ssl: this.o.ssl,
-      sasl: this.o.sasl,
+      ssl: ssl as boolean | { ca: string[] } | undefined,
+      sasl,
       maxInFlight: this.o.maxInFlight,
       requestTimeoutMs: this.o.requestTimeoutMs,
       onRetry: (err) => this.onNativeRetry(err),
@@ -465,7 +481,7 @@ export class KafkaSink {
     } catch (err) {
       if (err instanceof KafkaError && err.action === 'fatal') {
         await p.close();
-        throw new TributaryError(err.type === 'SASL_AUTHENTICATION_FAILED' ? 'KAFKA_AUTH' : 'CONFIG_INVALID', err.message, { canRetry: false, cause: err });
+        throw new TributaryError(err.type === 'SASL_AUTHENTICATION_FAILED' ? 'KAFKA_AUTH' : err.type === 'TLS' ? 'KAFKA_TLS' : 'CONFIG_INVALID', err.message, { canRetry: false, cause: err });
       }
       this.log.warn({ brokers: this.o.brokers, err: (err as Error).message }, 'Kafka cannot be reached yet; records wait in the buffers and the agent keeps trying.');
       this.stats.lastError = (err as Error).message;

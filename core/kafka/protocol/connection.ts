@@ -14,6 +14,8 @@ import { KafkaError, errorName } from './errors.ts';
 import { API, decodeApiVersions, decodeSaslAuthenticate, decodeSaslHandshake, type ApiName, type ApiVersionRange } from './messages.ts';
 import { saslExchange, type SaslCredentials } from './sasl.ts';
 
+const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
+
 export interface ConnectionOptions {
   host: string;
   port: number;
@@ -89,8 +91,13 @@ export class Connection {
       socket.setNoDelay(true);
       const timer = setTimeout(() => socket.destroy(new Error(`connecting timed out after ${timeoutMs} ms`)), timeoutMs);
       const ready = tlsOptions ? 'secureConnect' : 'connect';
-      const fail = (err: Error) => {
+      const fail = (err: Error & { code?: string }) => {
         clearTimeout(timer);
+        // An untrusted or mismatched certificate stays so: not a retry, a person has to act.
+        if (tlsOptions && (TLS_TRUST.test(err.code ?? '') || TLS_TRUST.test(err.message))) {
+          reject(new KafkaError(`the TLS certificate of Kafka at ${this.address} is not trusted (${err.message}); set KAFKA_SSL_CA_FILE to the CA that signed it`, 'TLS', 'fatal', this.address));
+          return;
+        }
         reject(new KafkaError(`cannot connect to the broker at ${this.address}: ${err.message}`, 'NETWORK', 'refresh', this.address));
       };
       socket.once('error', fail);
@@ -149,14 +156,14 @@ export class Connection {
       const res = await this.send(API.SaslAuthenticate.key, version, (w) => w.bytes(out), decodeSaslAuthenticate, 'SaslAuthenticate');
       if (res.errorCode !== 0) {
         throw new KafkaError(
-          `SASL ${ex.name} authentication as "${c.username}" failed at the broker ${this.address}: ${res.errorMessage ?? errorName(res.errorCode)} (check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD)`,
+          `Kafka at ${this.address} refused the SASL credentials (user ${JSON.stringify(c.username)}, mechanism ${ex.name}): ${res.errorMessage ?? errorName(res.errorCode)}; check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD`,
           'SASL_AUTHENTICATION_FAILED', 'fatal', this.address,
         );
       }
       try {
         message = ex.next(res.authBytes);
       } catch (err) {
-        throw new KafkaError(`SASL ${ex.name} authentication as "${c.username}" failed at the broker ${this.address}: ${(err as Error).message}`, 'SASL_AUTHENTICATION_FAILED', 'fatal', this.address);
+        throw new KafkaError(`Kafka at ${this.address} refused the SASL exchange (user ${JSON.stringify(c.username)}, mechanism ${ex.name}): ${(err as Error).message}`, 'SASL_AUTHENTICATION_FAILED', 'fatal', this.address);
       }
     }
   }

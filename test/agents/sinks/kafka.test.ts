@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Partitioners } from 'kafkajs';
-import { KafkaSink, memoDefaultPartitioner, recordTimeMs } from '../../../agents/sinks/kafka.ts';
+import { KafkaSink, logKeyFor, memoDefaultPartitioner, recordTimeMs } from '../../../agents/sinks/kafka.ts';
 import { log } from '../../../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
@@ -88,4 +88,24 @@ test('recordTimeMs reads record times as Date.parse does', () => {
     const time = i % 2 ? iso : `${iso.slice(0, -1)}${String(i % 1000).padStart(3, '0')}Z`;
     assert.equal(recordTimeMs(time), Date.parse(time), time);
   }
+});
+
+test('the wait is blamed honestly: on Kafka when it errs or the process has time to spare, on the agent when its main thread is saturated', async () => {
+  const sink = new KafkaSink({ brokers: ['127.0.0.1:1'] }, log('test.sink'));
+  sink.whoIsSlow();
+  const until = Date.now() + 300;
+  while (Date.now() < until); // a saturated main thread
+  assert.equal(sink.whoIsSlow().bottleneck, 'agent-cpu');
+  await new Promise((r) => setTimeout(r, 300)); // idle: waiting on someone else
+  assert.equal(sink.whoIsSlow().bottleneck, 'kafka');
+  sink.stats.lastError = 'connection to 127.0.0.1:1 closed';
+  assert.equal(sink.whoIsSlow().bottleneck, 'kafka-unavailable');
+});
+
+test('key strategies: service by default; service_host and source spread a service over partitions', () => {
+  const r = record(1, 'x', { origin: { kind: 'file', path: '/var/log/a.log', fingerprint: '1:2', offset: 5 } });
+  assert.equal(logKeyFor('service', r), 'svc');
+  assert.equal(logKeyFor('service_host', r), 'svc|h1');
+  assert.equal(logKeyFor('source', r), 'svc|h1|/var/log/a.log');
+  assert.equal(logKeyFor('source', record(2, 'y', { origin: { kind: 'otlp' } })), 'svc|h1|otlp');
 });
