@@ -168,3 +168,52 @@ export function groupingAccuracy(predicted: readonly string[], truth: readonly s
   }
   return predicted.length === 0 ? 1 : correct / predicted.length;
 }
+
+/** Rows of a Loghub CSV as objects keyed by its header. */
+export function readCsvRows(path: string): Record<string, string>[] {
+  const table = parseCsv(readFileSync(path, 'utf8')).filter((r) => r.length > 1);
+  const header = table[0]!;
+  return table.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
+}
+
+/** A system's raw lines (line ends removed) with its labels and, when present, its corrected labels (Loghub-2.0). */
+export interface RawSample {
+  system: string;
+  lines: string[];
+  labels: Record<string, string>[];
+  corrected: Record<string, string>[] | undefined;
+}
+
+export function loadRawSample(system: string, dir = DEFAULT_LOGHUB_DIR): RawSample {
+  const base = join(dir, system, `${system}_2k.log`);
+  const lines = readFileSync(base, 'utf8').split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  const labels = readCsvRows(`${base}_structured.csv`);
+  const correctedPath = `${base}_structured_corrected.csv`;
+  const corrected = existsSync(correctedPath) ? readCsvRows(correctedPath) : undefined;
+  return { system, lines, labels, corrected };
+}
+
+/**
+ * FGA (Loghub-2.0): the F1 of group accuracy. A predicted group is correct when its lines are exactly
+ * the lines of one true group; precision is over predicted groups, recall over true groups.
+ */
+export function fgaScore(predicted: readonly string[], truth: readonly string[]): number {
+  const byPred = new Map<string, number[]>();
+  predicted.forEach((p, i) => {
+    const list = byPred.get(p);
+    if (list) list.push(i);
+    else byPred.set(p, [i]);
+  });
+  const truthSize = new Map<string, number>();
+  for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
+  let correct = 0;
+  for (const lines of byPred.values()) {
+    const t = truth[lines[0]!]!;
+    if (lines.every((i) => truth[i] === t) && truthSize.get(t) === lines.length) correct++;
+  }
+  if (correct === 0) return 0;
+  const precision = correct / byPred.size;
+  const recall = correct / truthSize.size;
+  return (2 * precision * recall) / (precision + recall);
+}

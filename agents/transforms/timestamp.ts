@@ -439,7 +439,9 @@ const RE_ISO = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})[Tt ]${CLOCK}${ZONE}`, 'y')
 // IBM/DB2 style, as BGL writes it: 2005-06-03-15.42.50.675872
 const RE_ISO_DOTTED = /(\d{4})-(\d{2})-(\d{2})-(\d{2})\.(\d{2})\.(\d{2})(?:\.(\d{1,9}))?/y;
 const RE_SLASH_YMD = new RegExp(`(\\d{4})/(\\d{2})/(\\d{2})[ T]${CLOCK}${ZONE}`, 'y');
-const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](\d{2}):?(\d{2}):?(\d{2})(?:[.,:](\d{1,9}))?/y;
+// `20171223-22:15:29:606` and `20171223-22:16:0:119`: unpadded fields; after a colon the fraction is a
+// count of milliseconds (`:5` is 5 ms), after `.` or `,` a decimal fraction.
+const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](?:(\d{1,2}):(\d{1,2}):(\d{1,2})|(\d{2})(\d{2})(\d{2}))(?:([.,:])(\d{1,9}))?/y;
 const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})(?![\d:])/y;
 const RE_SHORT_SLASH = new RegExp(`(\\d{2})/(\\d{2})/(\\d{2}|\\d{4}) ${CLOCK}${ZONE}`, 'y');
 const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}${ZONE}`, 'y');
@@ -495,7 +497,11 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     if ((c8 === 45 || c8 === 84 || c8 === 32) && isDigit(line.charCodeAt(at + 9))) {
       RE_COMPACT.lastIndex = at;
       const m = RE_COMPACT.exec(line);
-      if (m) return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, timeZone), RE_COMPACT.lastIndex);
+      if (m) {
+        const frac = m[10] === undefined ? 0 : m[10] === ':' ? (m[11]!.length <= 3 ? +m[11]! : NaN) : fractionMs(m[11]);
+        const h = m[4] ?? m[7]!, mi = m[5] ?? m[8]!, sec = m[6] ?? m[9]!;
+        return found(Number.isNaN(frac) ? undefined : resolve(+m[1]!, +m[2]! - 1, +m[3]!, +h, +mi, +sec, frac, undefined, timeZone), RE_COMPACT.lastIndex);
+      }
     }
     if (c0 === 49 /* 1 */) {
       RE_EPOCH.lastIndex = at;

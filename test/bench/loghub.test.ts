@@ -42,3 +42,11 @@ test('the Loghub samples are found on a plain clone: the environment first, then
   const shipped = new URL('../fixtures/loghub-2k', import.meta.url).pathname;
   assert.deepEqual(availableSystems(shipped).filter((s) => s in DRAIN_GA).sort(), Object.keys(DRAIN_GA).sort());
 });
+
+test('FGA is the F1 of whole groups: precision over predicted groups, recall over true ones', async () => {
+  const { fgaScore } = await import('../../bench/loghub.ts');
+  // Truth: a a b b c. Prediction groups {0,1} right, {2,3,4} wrong (b and c merged): P = 1/2, R = 1/3.
+  assert.equal(fgaScore(['x', 'x', 'y', 'y', 'y'], ['a', 'a', 'b', 'b', 'c']).toFixed(4), (2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3)).toFixed(4));
+  assert.equal(fgaScore(['1', '1', '2'], ['a', 'a', 'b']), 1);
+  assert.equal(fgaScore(['1', '2', '3'], ['a', 'a', 'a']), 0);
+});

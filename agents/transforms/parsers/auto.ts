@@ -162,8 +162,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         else if (d === 46) dot = true;
         e++;
       }
-      // Only a table of fields (numbers, ids, labels, dotted names) may come before the time.
-      if (e === at || line.charCodeAt(e - 1) === 58 || (lower && !digit && !dot)) return null;
+      // A table of fields comes before the time: it starts with a number, an id, a label or a dotted
+      // name (words may follow: HPC's `node-70 action start`); a key, a quote or a `:` ends the look.
+      if (e === at || line.charCodeAt(e - 1) === 58 || (k === 0 && lower && !digit && !dot)) return null;
+      const cut = line.slice(at, e);
+      if (cut.includes('=') || cut.includes('"')) return null;
       at = e;
     }
     return null;

@@ -253,6 +253,17 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.i = e + 1;
         continue;
       }
+      // log4j's `LEVEL [thread] logger`: a thread name may hold spaces (`[IPC Server Responder]`) when a logger follows.
+      if (e > 0 && s.level && !s.thread && !s.logger) {
+        const after = skipWs(line, e + 1);
+        const next = line.slice(after, tokenEnd(line, after));
+        if (DOTTED.test(next) || (next.endsWith(':') && LOGGER_COLON.test(next.slice(0, -1)))) {
+          attrs['thread.name'] = line.slice(j + 1, e).trim();
+          s.thread = true;
+          s.i = e + 1;
+          continue;
+        }
+      }
       return j;
     }
     const e = tokenEnd(line, j);
@@ -322,6 +333,17 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.logger = true;
         s.i = e;
         continue;
+      }
+      // `program.exe *64 - msg`: a program name with a qualifier before the separator.
+      if (!s.level && token.includes('.') && /^[\w.$-]+$/.test(token) && next.c !== 45 && next.c !== -1) {
+        const qe = tokenEnd(line, next.at);
+        const after = peek(line, qe);
+        if (qe - next.at <= 8 && line.charCodeAt(after.at) === 45 && separatorAt(line, after.at)) {
+          attrs['log.logger'] = line.slice(j, qe);
+          s.logger = true;
+          s.i = after.at + 1;
+          continue;
+        }
       }
       // `name - LEVEL - msg` (Python's logging cookbook) and `program.exe - msg`.
       if (separatorAt(line, next.at) && line.charCodeAt(next.at) === 45 && /^[\w.$-]+$/.test(token)) {

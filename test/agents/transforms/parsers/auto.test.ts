@@ -75,6 +75,7 @@ test('Apache and nginx error and access logs', () => {
 test('log4j, logback, Log4j2 and Spring Boot default layouts', () => {
   check('java', [
     ['2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001', { time: '2015-10-18T18:01:47.978Z', level: 'INFO', body: 'Created MRAppMaster for application appattempt_1445144423722_0020_000001', attributes: { 'thread.name': 'main', 'log.logger': 'org.apache.hadoop.mapreduce.v2.app.MRAppMaster' } }],
+    ['2015-10-18 18:01:51,186 INFO [IPC Server Responder] org.apache.hadoop.ipc.Server: IPC Server Responder: starting', { time: '2015-10-18T18:01:51.186Z', level: 'INFO', body: 'IPC Server Responder: starting', attributes: { 'thread.name': 'IPC Server Responder', 'log.logger': 'org.apache.hadoop.ipc.Server' } }],
     ['2026-11-24 10:00:00,123 ERROR [http-nio-8080-exec-1] com.example.OrderService - Order 42 failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'Order 42 failed', attributes: { 'thread.name': 'http-nio-8080-exec-1', 'log.logger': 'com.example.OrderService' } }],
     ['17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]', { time: '2017-06-09T20:10:40.000Z', level: 'INFO', body: 'Registered signal handlers for [TERM, HUP, INT]', attributes: { 'log.logger': 'executor.CoarseGrainedExecutorBackend' } }],
     // logback's and Log4j2's defaults print the clock only: the day is the one nearest to now.
@@ -121,6 +122,10 @@ test('HDFS-style yyMMdd HHmmss pid LEVEL class: msg, and fields before the stamp
     ['- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected', { time: '2005-06-03T22:42:50.000Z', level: 'INFO', body: 'instruction cache parity error corrected' }],
     ['KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt', { time: '2005-06-12T00:32:07.000Z', level: 'FATAL', body: 'data TLB error interrupt' }],
     ['134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component is in the unavailable state (HWID=1973)', { time: '2004-02-26T14:12:22.000Z', body: 'Component State Change: Component is in the unavailable state (HWID=1973)' }],
+    ['2568643 node-70 action start 1074119817 1 clusterAddMember  (command 1902)', { time: '2004-01-14T22:36:57.000Z', body: 'clusterAddMember  (command 1902)' }],
+    // Unpadded fields; after a colon the fraction is a count of milliseconds.
+    ['20171223-22:16:0:5|Step_LSC|30002312|onStandStepChanged 3579', { time: '2017-12-23T22:16:00.005Z', body: 'onStandStepChanged 3579' }],
+    ['[10.30 16:49:06] chrome.exe *64 - proxy.example.com:5070 open through proxy proxy.example.com:5070 HTTPS', { time: '2026-10-30T16:49:06.000Z', body: 'proxy.example.com:5070 open through proxy proxy.example.com:5070 HTTPS', attributes: { 'log.logger': 'chrome.exe *64' } }],
     ['20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', { time: '2017-12-23T22:15:29.606Z', body: 'onStandStepChanged 3579', attributes: { 'log.logger': 'Step_LSC', 'process.pid': '30002312' } }],
     ['[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS', { time: '2026-10-30T16:49:06.000Z', body: 'proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS', attributes: { 'log.logger': 'chrome.exe' } }],
   ]);
