@@ -22,6 +22,8 @@ import { withDefaults } from '../core/defaults.ts';
 import { ClickHouseSink } from './sinks/clickhouse/sink.ts';
 import { BatchCursor, type Heartbeat, Landing, NO_WRITES, sha1 } from './sinks/clickhouse/landing.ts';
 import { PipelineState } from './sinks/clickhouse/state.ts';
+import { landedOrigins } from './sinks/clickhouse/origins.ts';
+import { DEFAULT_DEDUP_HORIZON_MS } from './stages/origin.ts';
 import { DlqSink } from './sinks/dlq.ts';
 import { KafkaSource, type SourceBatch } from './sources/kafka.ts';
 import { Ledger, type PartitionEntry } from './ledger.ts';
@@ -90,6 +92,8 @@ export interface WorkerOptions {
   streams?: Stream[];
   /** Name of this worker in `pipeline_stats` (default host/pid). */
   instance?: string;
+  /** How long a re-sent log line is still recognised and dropped (default 6 h; see stages/origin.ts). */
+  dedupHorizonMs?: number;
 }
 
 export interface WorkerStats {
@@ -102,6 +106,8 @@ export interface WorkerStats {
   dead: number;
   /** Replayed records already landed before (fed to windows only). */
   replaySkipped: number;
+  /** Log records dropped because their origin (file, byte offset) had already landed. */
+  duplicates: number;
   /** Raw batches landed. */
   batches: number;
   /** Offset commits. */
@@ -138,6 +144,7 @@ const DEFAULTS = {
   patterns: {},
   streams: [] as Stream[],
   instance: `${hostname()}/${process.pid}`,
+  dedupHorizonMs: DEFAULT_DEDUP_HORIZON_MS,
 };
 
 type Resolved = Omit<Required<WorkerOptions>, 'scorer'> & { scorer?: WindowScorer };
@@ -186,7 +193,7 @@ export class Worker {
     this.state = new PipelineState(this.o.store, this.sink, this.o.instance);
     this.landing = new Landing(this.o.store, this.sink, this.state, this.dlq, log('worker.landing'));
     this.statsWriter = new StatsWriter(this.o.store, this.o.instance);
-    this.logs = logStream(this.o.logsTopic, { windows: this.o.windows, patterns: this.o.patterns, group: this.o.groupId });
+    this.logs = logStream(this.o.logsTopic, { windows: this.o.windows, patterns: this.o.patterns, group: this.o.groupId, dedupHorizonMs: this.o.dedupHorizonMs });
     this.metrics = metricStream(this.o.metricsTopic, { windows: this.o.windows });
     this.streams = new Map([[this.o.logsTopic, this.logs.stream], [this.o.metricsTopic, this.metrics.stream], ...this.o.streams.map((s): [string, Stream] => [s.topic, s])]);
     if (this.streams.size !== 2 + this.o.streams.length) throw new TypeError('two streams of the worker read the same topic');
@@ -207,6 +214,7 @@ export class Worker {
       metricsStored: l.stored.get('metrics') ?? 0,
       dead: l.dead,
       replaySkipped: this.counts.replaySkipped,
+      duplicates: this.logs.origin.counts.duplicates,
       batches: l.batches,
       committed: this.counts.committed,
       patternRows: l.aggregateRows,
@@ -293,7 +301,7 @@ export class Worker {
   }
 
   /** The ledger entry of a partition, recovering where to resume on its first batch after an assignment. */
-  private async entryOf(topic: string, partition: number, keepAlive: Heartbeat): Promise<PartitionEntry | undefined> {
+  private async entryOf(topic: string, partition: number, keepAlive: Heartbeat, firstOffset: number): Promise<PartitionEntry | undefined> {
     const key = `${topic}/${partition}`;
     const known = this.ledger.get(key);
     if (known) return known;
@@ -305,6 +313,12 @@ export class Worker {
       await this.restoreState(keepAlive, true);
     }
     const { resumeAfter, forcedEnd } = await this.landing.resumePoint(topic, partition, stream.raw, keepAlive);
+    if (stream === this.logs.stream) {
+      // Origins landed before where reading starts; from there the replay rebuilds the rest.
+      const origin = this.logs.origin;
+      const landed = await this.landing.retrying(() => landedOrigins(this.o.store, topic, partition, firstOffset, origin.horizonMs), keepAlive);
+      origin.seed(partition, landed);
+    }
     const e: PartitionEntry = {
       key, topic, partition, stream, nextOffset: -1, resumeAfter, committed: -1, highWatermark: 0,
       lane: { key, topic, partition, rawTable: stream.raw?.table, forcedEnd, live: true },
@@ -323,7 +337,7 @@ export class Worker {
     try {
       if (this.closing) return;
       if (!this.assignment.has(`${batch.topic}/${batch.partition}`) && this.assignment.size > 0) return;
-      const e = await this.entryOf(batch.topic, batch.partition, heartbeat);
+      const e = await this.entryOf(batch.topic, batch.partition, heartbeat, Number(batch.messages[0]!.offset));
       if (!e) return;
       e.highWatermark = batch.highWatermark;
       const lane = e.lane;
@@ -476,6 +490,7 @@ export class Worker {
       { stage: 'consume', name: 'consumer_lag', value: s.lag, kind: 'gauge' },
       { stage: 'decode', name: 'records_out', value: decoded, kind: 'counter' },
       { stage: 'decode', name: 'dlq_records', value: deadDecode, kind: 'counter' },
+      { stage: 'decode', name: 'duplicate_records', value: s.duplicates, kind: 'counter' },
       { stage: 'patterns', name: 'records_out', value: s.patternRows, kind: 'counter' },
       { stage: 'windows', name: 'late_records', value: s.late, kind: 'counter' },
       { stage: 'windows', name: 'dlq_records', value: s.tooLate, kind: 'counter' },

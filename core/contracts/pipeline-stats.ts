@@ -15,6 +15,8 @@ export const PipelineStat = {
   recordsOut: 'records_out',
   /** Counter: records the stage sent to `dlq.v1`. */
   dlqRecords: 'dlq_records',
+  /** Counter, stage `decode`: log records dropped because their origin (file and byte offset) had already landed. */
+  duplicateRecords: 'duplicate_records',
   /** Counter: records that arrived after their window closed. */
   lateRecords: 'late_records',
   /** Gauge, stage `consume`: records between the committed offset and the log end, summed over the instance's partitions. */

@@ -45,6 +45,7 @@ export class LogRowStage implements Stage<MinedLog, ServiceWindowInput> {
         pattern_id: m.patternId,
         source_kind: r.origin.kind,
         source_path: r.origin.path ?? '',
+        source_fingerprint: r.origin.fingerprint ?? '',
         source_offset: r.origin.offset ?? 0,
         kafka_topic: ctx.topic,
         kafka_partition: ctx.partition,

@@ -27,6 +27,7 @@ export class Chain implements Stream {
 export function chain<A, B>(s1: Stage<Buffer | null, A>, s2: Stage<A, B>): Stage<unknown, unknown>[];
 export function chain<A, B, C>(s1: Stage<Buffer | null, A>, s2: Stage<A, B>, s3: Stage<B, C>): Stage<unknown, unknown>[];
 export function chain<A, B, C, D>(s1: Stage<Buffer | null, A>, s2: Stage<A, B>, s3: Stage<B, C>, s4: Stage<C, D>): Stage<unknown, unknown>[];
+export function chain<A, B, C, D, E>(s1: Stage<Buffer | null, A>, s2: Stage<A, B>, s3: Stage<B, C>, s4: Stage<C, D>, s5: Stage<D, E>): Stage<unknown, unknown>[];
 export function chain(...stages: Stage<never, unknown>[]): Stage<unknown, unknown>[] {
   return stages as unknown as Stage<unknown, unknown>[];
 }

@@ -1,11 +1,12 @@
 /**
- * The logs stream: `logs.v1` records -> decode -> pattern miner -> `logs` rows and pattern deltas ->
+ * The logs stream: `logs.v1` records -> decode -> origin dedup (re-sent lines stop here) -> pattern miner -> `logs` rows and pattern deltas ->
  * service windows (`service_windows`).
  */
 import { decodeLog } from '../transforms/decode.ts';
 import { ServiceWindows, type ServiceWindowOptions } from '../transforms/windows/service-windows.ts';
 import { type PatternMinerOptions } from '../transforms/patterns/options.ts';
 import { DecodeStage } from '../stages/decode.ts';
+import { OriginDedupStage } from '../stages/origin.ts';
 import { PatternStage } from '../stages/patterns.ts';
 import { LogRowStage } from '../stages/rows.ts';
 import { WindowStage } from '../stages/windows.ts';
@@ -14,14 +15,16 @@ import { Chain, chain } from './chain.ts';
 export interface LogStream {
   stream: Chain;
   decode: DecodeStage<unknown>;
+  origin: OriginDedupStage;
   patterns: PatternStage;
   windows: WindowStage<never, unknown>;
 }
 
-export function logStream(topic: string, options: { windows: ServiceWindowOptions; patterns: Partial<PatternMinerOptions>; group: string }): LogStream {
+export function logStream(topic: string, options: { windows: ServiceWindowOptions; patterns: Partial<PatternMinerOptions>; group: string; dedupHorizonMs?: number }): LogStream {
   const decode = new DecodeStage(decodeLog);
+  const origin = new OriginDedupStage(options.dedupHorizonMs);
   const patterns = new PatternStage(options.patterns, options.group);
   const windows = new WindowStage('service_windows', () => new ServiceWindows(options.windows));
-  const stream = new Chain(topic, chain(decode, patterns, new LogRowStage(), windows), { table: 'logs', hasTopicColumn: true });
-  return { stream, decode: decode as DecodeStage<unknown>, patterns, windows: windows as unknown as WindowStage<never, unknown> };
+  const stream = new Chain(topic, chain(decode, origin, patterns, new LogRowStage(), windows), { table: 'logs', hasTopicColumn: true });
+  return { stream, decode: decode as DecodeStage<unknown>, origin, patterns, windows: windows as unknown as WindowStage<never, unknown> };
 }
