@@ -22,7 +22,7 @@ export interface LogRow {
   source_kind: string;
   source_path: string;
   /** File identity of the origin (`dev:ino:headHash:headLen`), empty for other sources. */
-  source_fingerprint?: string;
+  source_fingerprint: string;
   source_offset: number;
   /** Where the record sat in Kafka: with these, a duplicate is recognisable. */
   kafka_topic: string;

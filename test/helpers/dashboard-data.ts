@@ -119,7 +119,7 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
     logs.push({
       time, observed_time: time, service: log.service, host: log.host, severity_text: log.severity_text,
       severity_number: severityNumber(log.severity_text), body: log.body, attributes: log.attributes, resource: { 'host.name': log.host },
-      trace_id: '', span_id: '', pattern_id: m.patternId, source_kind: 'generator', source_path: '', source_offset: offset,
+      trace_id: '', span_id: '', pattern_id: m.patternId, source_kind: 'generator', source_path: '', source_fingerprint: '', source_offset: offset,
       kafka_topic: 'logs.v1', kafka_partition: 0, kafka_offset: String(offset),
     });
     offset++;

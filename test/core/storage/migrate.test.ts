@@ -40,7 +40,7 @@ const SAMPLES: Record<string, object> = {
   logs: {
     time: '2026-11-24 10:00:00.123456789', observed_time: '2026-11-24T10:00:00.2Z', service: 'api', host: 'h1', severity_text: 'ERROR', severity_number: 17,
     body: 'GET /x failed', attributes: { duration_ms: '12' }, resource: { 'host.name': 'h1' }, trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331',
-    pattern_id: '0123456789abcdef', source_kind: 'file', source_path: '/var/log/api.log', source_offset: 4096, kafka_topic: 'logs.v1', kafka_partition: 3, kafka_offset: '18446744073709551615',
+    pattern_id: '0123456789abcdef', source_kind: 'file', source_path: '/var/log/api.log', source_fingerprint: '2049:1234:0123456789abcdef:64', source_offset: 4096, kafka_topic: 'logs.v1', kafka_partition: 3, kafka_offset: '18446744073709551615',
   } satisfies LogRow,
   metrics: { time: T, service: 'api', host: 'h1', name: 'system.cpu.utilization', kind: 'gauge', value: 0.5, unit: '1', labels: { cpu: '0' }, kafka_partition: 1, kafka_offset: '7' } satisfies MetricRow,
   service_windows: {
