@@ -79,42 +79,4 @@ test('a cluster id never starts with "-" (the storage tool would take it for an 
   }
 });
 
-test('--nodes 3: one quorum, topics replicated 3 times with min.insync.replicas=2; up after a crash starts only the crashed node', async () => {
-  const { startTestCluster } = await import('../../helpers/cluster.ts');
-  const cluster = await startTestCluster({ nodes: 3 });
-  try {
-    const admin = createKafka({ brokers: cluster.brokers, clientId: 'stack-test' }).admin();
-    await admin.connect();
-    try {
-      assert.equal((await admin.describeCluster()).brokers.length, 3);
-      const meta = await admin.fetchTopicMetadata({ topics: [TOPICS.logs.name] });
-      for (const p of meta.topics[0]!.partitions) assert.equal(p.replicas.length, 3, `logs.v1/${p.partitionId} has 3 replicas`);
-      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: TOPICS.logs.name, configNames: ['min.insync.replicas'] }] });
-      assert.equal(configs.resources[0]!.configEntries[0]!.configValue, '2');
-    } finally {
-      await admin.disconnect();
-    }
-
-    const { clusterStatus } = await import('../../../core/kafka/stack.ts');
-    const before = await clusterStatus(cluster.options);
-    assert.deepEqual(before.nodes.map((n) => [n.id, n.running, n.port]), cluster.options.ports!.map((p, i) => [i + 1, true, p]));
-    const led = before.nodes.flatMap((n) => n.leads ?? []);
-    const partitions = Object.values(TOPICS).reduce((a, t) => a + t.partitions, 0);
-    assert.equal(led.length, partitions, 'every partition has exactly one leader among the nodes');
-
-    // The CLI prints the same as JSON.
-    const cli = spawnSync(process.execPath, ['bin/tributary.js', 'stack', 'status', '--json'], { cwd: repo, encoding: 'utf8', env: { ...process.env, TRIBUTARY_HOME: join(cluster.options.home, '..', 'nonexistent') } });
-    assert.equal(cli.status, 3, 'another home has no stack');
-
-    const victim = await cluster.leaderOf(TOPICS.logs.name, 0);
-    await cluster.stop(victim, 'SIGKILL');
-    const up = await stackUp(cluster.options);
-    assert.deepEqual(up.started, [victim], 'only the crashed node is started');
-    for (const n of before.nodes) if (n.id !== victim) assert.equal(up.pids[n.id], n.pid, `node ${n.id} kept running`);
-    assert.equal(up.brokers, cluster.brokers.join(','));
-  } finally {
-    const down = await stackDown(cluster.options);
-    assert.equal(Object.keys(down.pids).length, 3, 'down stops all three');
-    await cluster.down();
-  }
-});
+// The 3-broker cluster (--nodes 3) is proven in test/e2e/cluster-exactly-once.test.ts, which needs one anyway.
