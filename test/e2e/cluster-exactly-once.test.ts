@@ -12,7 +12,7 @@ import { createKafka } from '../../core/kafka/client.ts';
 import { clusterStatus, stackUp } from '../../core/kafka/stack.ts';
 import { tempDir, writeAtRate, writeSeq } from '../agents/harness.ts';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.ts';
-import { agentConfig, kill9, landedLines, producedTo, spawnAgent, spawnWorker, stopGently, waitDrained } from '../helpers/exactly-once.ts';
+import { agentConfig, kill9, landedLines, spawnAgent, spawnWorker, stopGently, waitDrained } from '../helpers/exactly-once.ts';
 
 const LINE = 100;
 let cluster: TestCluster;
@@ -25,17 +25,17 @@ after(async () => cluster?.down());
 /** Waits until every partition of the topics has all three replicas in sync again. */
 async function inSync(brokers: string[], topics: string[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const admin = createKafka({ brokers, clientId: 'tributary-test', retries: 1 }).admin();
-  await admin.connect();
-  try {
-    for (;;) {
-      const meta = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
-      if (meta?.topics.every((t) => t.partitions.every((p) => p.isr.length === 3))) return;
-      if (Date.now() > deadline) throw new Error(`replicas of ${topics.join(', ')} not back in sync after ${timeoutMs} ms`);
-      await sleep(250);
-    }
-  } finally {
-    await admin.disconnect();
+  for (;;) {
+    // A fresh client each time: one of the brokers was just restarted.
+    const admin = createKafka({ brokers, clientId: 'tributary-test', retries: 1 }).admin();
+    const meta = await admin
+      .connect()
+      .then(() => admin.fetchTopicMetadata({ topics }))
+      .catch(() => undefined)
+      .finally(() => admin.disconnect().catch(() => undefined));
+    if (meta?.topics.every((t) => t.partitions.every((p) => p.isr.length === 3))) return;
+    if (Date.now() > deadline) throw new Error(`replicas of ${topics.join(', ')} not back in sync after ${timeoutMs} ms`);
+    await sleep(250);
   }
 }
 
@@ -85,7 +85,7 @@ test('leader killed at 5,000 lines/s and started again, then all three restarted
       await admin.disconnect();
       const leader = await cluster.leaderOf(logsTopic, partition);
       await cluster.stop(leader, 'SIGKILL');
-      events.push(`killed node ${leader} (leader of ${logsTopic}/${partition}) after ${await producedTo(brokers.filter((_, i) => i + 1 !== leader), logsTopic)} records`);
+      events.push(`killed node ${leader} (leader of ${logsTopic}/${partition})`);
       await sleep(3000);
       const up = await stackUp(cluster.options);
       assert.deepEqual(up.started, [leader], '`stack up` starts only the stopped broker');

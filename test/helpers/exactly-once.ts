@@ -87,7 +87,7 @@ export async function stopGently(p: Proc): Promise<void> {
 
 /** Sum of the topic's end offsets: every record ever produced to it (re-sends included). */
 export async function producedTo(brokers: string[], topic: string): Promise<number> {
-  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
+  const admin = createKafka({ brokers, clientId: 'tributary-test', quiet: true }).admin();
   await admin.connect();
   try {
     return (await admin.fetchTopicOffsets(topic)).reduce((a, p) => a + Number(p.high), 0);
