@@ -316,7 +316,8 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
           return colon + 2;
         }
       }
-      if (token.length > 2 && token.charCodeAt(token.length - 1) === 58 && LOGGER_COLON.test(token.slice(0, -1))) {
+      // Only in a header that had a level or thread: elsewhere `ClusterFileSystem: msg` is the message.
+      if ((s.level || s.thread) && token.length > 2 && token.charCodeAt(token.length - 1) === 58 && LOGGER_COLON.test(token.slice(0, -1))) {
         attrs['log.logger'] = token.slice(0, -1);
         s.logger = true;
         return e;

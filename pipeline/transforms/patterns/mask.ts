@@ -16,8 +16,10 @@ const TLDS = '[a-z]{2}|com|net|org|edu|gov|mil|int|info|biz|local|lan|internal|l
 // Order matters: the longer, more specific shapes go first. `needs` is a substring without which the rule
 // cannot match, so that most bodies skip most scans.
 const BODY_RULES: { needs: string; re: RegExp }[] = [
-  // URLs
-  { needs: '://', re: /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g },
+  // An HTTP request target and its protocol version are one value: `"GET <*>"`, whatever the version.
+  { needs: ' HTTP/', re: /(?<=\s)\/\S* HTTP\/\d(?:\.\d)?(?=")/g },
+  // URLs (not the bracket or punctuation they were written in)
+  { needs: '://', re: /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]*[^\s"'<>\])},.;:]/g },
   // absolute file paths with at least two segments: /var/log/x.log, /v2/abc/servers?x=1
   { needs: '/', re: /(?<![\w.])\/(?:[\w.@%+~-]+\/)+[\w.@%+~-]*(?:\?[^\s"'<>]*)?/g },
   // relative paths with at least three segments: Nodes/dn731/pkts_out.rrd
@@ -40,8 +42,11 @@ const BODY_RULES: { needs: string; re: RegExp }[] = [
   { needs: ':', re: /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g },
   // MAC addresses
   { needs: ':', re: /\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}\b/g },
-  // sizes and durations: a number and its unit are one value (`1.16 KB`, `250 ms`, `3 sec`)
-  { needs: '', re: /\b\d+(?:\.\d+)?\s?(?:[kKMGTP]i?B|bytes?|ms|us|µs|ns|sec|secs|seconds?|mins?|minutes?|hours?)\b/g },
+  // A bound with its unit is one value: `lifetime <1 sec`, `took >5 ms`.
+  { needs: '', re: /(?<![\w<>])[<>]=?\s?\d+(?:\.\d+)?\s?(?:ms|us|ns|s|secs?|seconds?|mins?|minutes?)\b/g },
+  // A byte count, with the rounded size some programs add (`1190 bytes (1.16 KB)`), is one value;
+  // other units (`250 ms`, `3 seconds`, `2048 MB`) stay constant text beside their number.
+  { needs: 'byte', re: /\b\d+(?:\.\d+)?\s?bytes?(?:\s\(\d+(?:\.\d+)?\s?(?:[kKMGTP]i?B|bytes?)\))?/g },
 ];
 
 // Rules for tokens holding a dot, host names first so that an address inside one
@@ -55,6 +60,8 @@ const DOTTED_RULES: RegExp[] = [
 ];
 
 const DIGIT = /[0-9]/;
+// Words that are values whatever the event: booleans and an absent value.
+const VALUE_WORDS = new Set(['true', 'false', 'null']);
 // Only a value's quotes (`key="..."`): a quoted sentence of its own keeps its words apart.
 const QUOTE_OPENERS = '=:';
 const LETTER = /\p{L}/u;
@@ -62,14 +69,30 @@ const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
 // Hex numbers: with a 0x, or long enough not to be a name with a number (`ee0`, `fd1` are names).
 const HEX_WORD = /^(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]{8,})$/;
 const LETTERS_THEN_DIGITS = /^([A-Za-z]{2,})[0-9]+$/;
+// Punctuation a variable sits in or before, kept in the template: `(<*>)`, `[<*>]`, `'<*>'`, `<*>:`, `<*>,`.
+const LEAD = '([{\'"#=';
+const TRAIL = ')]}\'":,;.!?';
 
 function isAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** Masks a word (a maximal run of letters, digits and `_`) that holds a digit. */
+/**
+ * Masks a word (a maximal run of letters, digits and `_`) that holds a digit, unless it is a name with
+ * a few digits (`ssh2`, `log4j`, `SOCKS5`, `e820`, `tty2`): such a word is more often a constant than a
+ * value, and the miner generalises it (`tty<*>`) only once it sees it vary.
+ */
 function maskWord(word: string): string {
   if (HEX_WORD.test(word)) return WILDCARD;
+  let letters = 0, digits = 0;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c !== 95 && c !== 45) letters++;
+  }
+  const c0 = word.charCodeAt(0);
+  const startsWithLetter = (c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122);
+  if (startsWithLetter && digits <= 4 && digits <= letters + 2) return word;
   // `eth0`, `tty2`, `Steps0`: the letters name the thing, the digits number it.
   const m = LETTERS_THEN_DIGITS.exec(word);
   if (m) return m[1] + WILDCARD;
@@ -79,7 +102,7 @@ function maskWord(word: string): string {
 /** Masks one whitespace-free token: every word (letters, digits, `_`) holding a digit is replaced. */
 export function maskToken(token: string): string {
   // An empty quote or bracket pair is a value that happens to be empty: `from 1.2.3.4 () at`.
-  if (EMPTY_PAIR.has(token)) return WILDCARD;
+  if (EMPTY_PAIR.has(token)) return token[0] + WILDCARD + token[1];
   // Only words with a digit change, and most tokens have none.
   const hadWildcard = token.includes(WILDCARD);
   if (!hadWildcard && !DIGIT.test(token)) return token;
@@ -118,10 +141,23 @@ export function maskToken(token: string): string {
   }
   if (copied === 0 && !hadWildcard) return token;
   out += token.slice(copied);
-  // `(<*>)`, `<*>.<*>`, `-<*>`, `[<*>/<*>]`: nothing but variables and punctuation is one variable.
-  if (!LETTER.test(out.split(WILDCARD).join(''))) return WILDCARD;
+  // `<*>.<*>`, `-<*>`, `[<*>/<*>]`, `/<*>:`: nothing but variables and punctuation is one variable,
+  // in the brackets, quotes or before the `:` or `,` it was written in.
+  if (!LETTER.test(out.split(WILDCARD).join(''))) return wrapped(out);
   while (out.includes('<*><*>')) out = out.replace('<*><*>', WILDCARD);
   return out;
+}
+
+/** One variable in the punctuation around it: `(<*>):` stays, `<*>:<*>` and `-<*>` become `<*>`. */
+function wrapped(token: string): string {
+  const first = token.indexOf(WILDCARD);
+  const last = token.lastIndexOf(WILDCARD) + WILDCARD.length;
+  let a = 0;
+  while (a < first && LEAD.includes(token[a]!)) a++;
+  let b = token.length;
+  while (b > last && TRAIL.includes(token[b - 1]!)) b--;
+  if (a === 0 && b === token.length) return WILDCARD;
+  return token.slice(0, a) + WILDCARD + token.slice(b);
 }
 
 /** Splits a body on whitespace and masks every token. */
@@ -166,6 +202,8 @@ export function maskBody(body: string): string[] {
       if (token.includes('.')) for (const rule of DOTTED_RULES) token = token.replace(rule, WILDCARD);
       token = maskToken(token);
     } else if (i - start === 2 && EMPTY_PAIR.has(token)) {
+      token = token[0] + WILDCARD + token[1];
+    } else if ((i - start === 4 || i - start === 5) && VALUE_WORDS.has(token.toLowerCase())) {
       token = WILDCARD;
     }
     // A run of variables is one variable: values of varying length (`1.16 KB`, `(host.name)`) then line up.

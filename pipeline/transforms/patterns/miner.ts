@@ -397,8 +397,33 @@ function compatible(a: string, b: string): boolean {
   if (a === WILDCARD || b === WILDCARD) return true;
   const wa = a.includes(WILDCARD);
   const wb = b.includes(WILDCARD);
-  if (!wa && !wb) return false;
+  if (!wa && !wb) return sameButDigits(a, b);
   return (wa && isInstance(b, a)) || (wb && isInstance(a, b));
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Whether two words differ only in their numbers (`tty2` and `tty3`, `eth0` and `eth1`): masking keeps
+ * such words, since most are constant names (`ssh2`, `log4j`); the two are one word with a variable.
+ */
+function sameButDigits(a: string, b: string): boolean {
+  let i = 0, j = 0, digit = false;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i), cb = b.charCodeAt(j);
+    if (isDigitCode(ca) && isDigitCode(cb)) {
+      digit = true;
+      while (i < a.length && isDigitCode(a.charCodeAt(i))) i++;
+      while (j < b.length && isDigitCode(b.charCodeAt(j))) j++;
+      continue;
+    }
+    if (ca !== cb) return false;
+    i++;
+    j++;
+  }
+  return digit && i === a.length && j === b.length;
 }
 
 /** The most specific token that both fit: one of them when it covers the other, else `<*>`. */
@@ -406,5 +431,7 @@ function generaliseToken(a: string, b: string): string {
   if (a === WILDCARD || b === WILDCARD) return WILDCARD;
   if (a.includes(WILDCARD) && isInstance(b, a)) return a;
   if (b.includes(WILDCARD) && isInstance(a, b)) return b;
+  // `tty2` and `tty3` make `tty<*>`.
+  if (sameButDigits(a, b)) return a.replace(/\d+/g, WILDCARD);
   return WILDCARD;
 }

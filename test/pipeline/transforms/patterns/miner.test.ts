@@ -174,3 +174,16 @@ test('a snapshot that holds templates instead of tokens still restores', () => {
   });
   assert.equal(miner.match('disk 9 is full').patternId, 'aaaaaaaaaaaaaaaa');
 });
+
+test('a word with a digit stays constant until it varies, then only its number is a variable', () => {
+  const miner = new PatternMiner();
+  const a = miner.match('Accepted password for bob from 10.0.0.1 port 5022 ssh2');
+  assert.equal(a.template, 'Accepted password for bob from <*> port <*> ssh2');
+  const t1 = miner.match('ROOT LOGIN ON tty2');
+  assert.equal(t1.template, 'ROOT LOGIN ON tty2');
+  const t2 = miner.match('ROOT LOGIN ON tty3');
+  assert.equal(t2.patternId, t1.patternId, 'tty2 and tty3 are one event');
+  assert.equal(miner.template(t1.patternId), 'ROOT LOGIN ON tty<*>');
+  // Different names are not one word with a number: ssh2 and http2 stay two events.
+  assert.notEqual(miner.match('protocol ssh2 ready').patternId, miner.match('protocol http2 ready').patternId);
+});
