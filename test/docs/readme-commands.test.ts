@@ -130,6 +130,8 @@ const SUBSTITUTIONS: Array<[RegExp, (l: Local) => string]> = [
   [/(\/etc\/tributary\/)?\bagent\.yaml\b/g, (l) => l.agentYaml],
   // Their SQL: the smallest query.
   [/"SELECT \.\.\."/g, () => '"SELECT 1"'],
+  // Their application's log file (not `node app.js`, their program).
+  [/(?<![\w/.-])app\.log\b/g, (l) => `${l.logs}/checkout.log`],
   // Their files of log bodies and of JSON log records.
   [/\bbodies\.txt\b/g, (l) => l.bodies],
   [/\bfile\.jsonl\b/g, (l) => l.jsonl],
