@@ -61,10 +61,14 @@ test('a worker whose Kafka is unreachable says where, backs off and keeps trying
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  await new Promise((r) => setTimeout(r, 6000));
+  // Waits for the attempts rather than a fixed time: on a loaded machine the worker's start-up
+  // (chDB load, migrations) alone can take several seconds.
+  const attemptsSoFar = (): string[] => stderr.split('\n').slice(0, -1).filter((l) => l.includes(`Kafka at 127.0.0.1:${port} cannot be reached`));
+  const deadline = Date.now() + 60_000;
+  while (attemptsSoFar().length < 2 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.equal(child.exitCode, null, `the worker is still running (stderr: ${stderr.slice(-500)})`);
   child.kill('SIGKILL');
-  const attempts = stderr.split('\n').filter((l) => l.includes(`Kafka at 127.0.0.1:${port} cannot be reached`));
+  const attempts = attemptsSoFar();
   assert.ok(attempts.length >= 2, `at least two attempts logged with the address, got ${attempts.length}`);
   const delays = attempts.map((l) => (JSON.parse(l) as { retryInMs: number }).retryInMs);
   assert.ok(delays[1]! > delays[0]!, 'the wait between attempts grows');
