@@ -60,6 +60,8 @@ const DOTTED_RULES: RegExp[] = [
 ];
 
 const DIGIT = /[0-9]/;
+// A host name with a number in it (`web-1`, `ip-10-0-0-1`), an optional `/address`, and a port.
+const HOST_PORT = /^(?=[A-Za-z][A-Za-z0-9-]*\d)[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+(?:\/\d{1,3}(?:\.\d{1,3}){3})?:\d{1,5}(?=[.,;)\]]*$)/;
 // Words that are values whatever the event: booleans and an absent value.
 const VALUE_WORDS = new Set(['true', 'false', 'null']);
 // Only a value's quotes (`key="..."`): a quoted sentence of its own keeps its words apart.
@@ -156,9 +158,15 @@ function wrapped(token: string): string {
   while (a < first && LEAD.includes(token[a]!)) a++;
   let b = token.length;
   while (b > last && TRAIL.includes(token[b - 1]!)) b--;
-  if (a === 0 && b === token.length) return WILDCARD;
-  return token.slice(0, a) + WILDCARD + token.slice(b);
+  // Parts joined by one separator are one value (`<*>:<*>`, `<*>.<*>`, `<*>-<*>`); a value written
+  // with a separator of its own (`<*>##<*>##<*>`) keeps its shape.
+  const inner = token.slice(a, b);
+  const core = SIMPLE_JOIN.test(inner) || !inner.startsWith(WILDCARD) || !inner.endsWith(WILDCARD) ? WILDCARD : inner;
+  if (a === 0 && b === token.length) return core;
+  return token.slice(0, a) + core + token.slice(b);
 }
+
+const SIMPLE_JOIN = /^<\*>(?:[.:/@_,;+=~|-]?<\*>)*$/;
 
 /** Splits a body on whitespace and masks every token. */
 export function maskBody(body: string): string[] {
@@ -199,6 +207,8 @@ export function maskBody(body: string): string[] {
     }
     let token = text.slice(start, i);
     if (special) {
+      // `web-1:8080`, `msra-sa-41/10.190.173.170:8030` (Java's host/address:port): one address.
+      if (token.includes(':')) token = token.replace(HOST_PORT, WILDCARD);
       if (token.includes('.')) for (const rule of DOTTED_RULES) token = token.replace(rule, WILDCARD);
       token = maskToken(token);
     } else if (i - start === 2 && EMPTY_PAIR.has(token)) {

@@ -35,6 +35,8 @@ const BODIES: [string, string, string][] = [
   ['constant words with digits stay', 'Accepted password for x from 1.2.3.4 port 22 ssh2', 'Accepted password for x from <*> port <*> ssh2'],
   ['constant names with digits stay', 'jk2_init() Found child 6725 in scoreboard slot 10 log4j', 'jk2_init() Found child <*> in scoreboard slot <*> log4j'],
   ['punctuation around a variable stays', 'CE sym 2, at 0x0b85eee0, mask 0x10 [instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] to /10.251.90.64:', 'CE sym <*>, at <*>, mask <*> [instance: <*>] to <*>:'],
+  ['a numbered host with a port (and Java\'s host/address) is one address', 'Old: msra-sa-41/10.190.173.170:8030 New: web-1:8030. Already', 'Old: <*> New: <*>. Already'],
+  ['a value with a separator of its own keeps its shape', 'steps = 1514038440000##7015##548365', 'steps = <*>##<*>##<*>'],
   ['booleans and null are values', 'isScreenOn true config null', 'isScreenOn <*> config <*>'],
   ['an HTTP request target and its version are one value', '10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200', '<*> "GET <*>" status: <*>'],
   ['runs of variables collapse', 'values 1 2 3 4 end', 'values <*> end'],
