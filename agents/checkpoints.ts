@@ -5,6 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { log } from '../core/log.ts';
 
 export interface FileCheckpoint {
   /** `dev:ino:headHash:headLen`, see FileSource. */
@@ -14,19 +15,53 @@ export interface FileCheckpoint {
   updatedAt: number;
 }
 
+function validEntry(c: unknown): c is FileCheckpoint {
+  const e = c as FileCheckpoint;
+  return typeof e === 'object' && e !== null && typeof e.fingerprint === 'string' && e.fingerprint !== '' && typeof e.path === 'string' && Number.isSafeInteger(e.offset) && e.offset >= 0;
+}
+
 export class CheckpointStore {
   private readonly entries = new Map<string, FileCheckpoint>();
   private dirty = false;
+  /**
+   * What was wrong with the file at start: an unreadable file is moved aside (`keptAs`) and the agent
+   * starts without it; entries that make no sense are skipped. Never a crash loop.
+   */
+  readonly recovery = { unreadable: 0, skippedEntries: 0, keptAs: '' };
 
   constructor(
     readonly path: string,
     private readonly expireMs = 7 * 24 * 3600 * 1000,
   ) {
+    let text: string;
     try {
-      const data = JSON.parse(readFileSync(path, 'utf8')) as { files?: FileCheckpoint[] };
-      for (const c of data.files ?? []) this.entries.set(c.fingerprint, c);
+      text = readFileSync(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`checkpoint file ${path} is unreadable: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new Error(`checkpoint file ${path} cannot be read: ${(err as Error).message}`); // permissions: a human must act
+    }
+    let data: { files?: unknown };
+    try {
+      data = JSON.parse(text) as { files?: unknown };
+      if (typeof data !== 'object' || data === null || Array.isArray(data) || (data.files !== undefined && !Array.isArray(data.files))) throw new Error('not a checkpoint file (no files list)');
+    } catch (err) {
+      // Truncated or garbage (a disk that lied about fsync, a hand edit): keep it for a human, start without.
+      this.recovery.unreadable = 1;
+      this.recovery.keptAs = `${path}.corrupt-${Date.now()}`;
+      renameSync(path, this.recovery.keptAs);
+      log('agent.checkpoints').error(
+        { path, keptAs: this.recovery.keptAs, bytes: text.length, reason: (err as Error).message },
+        'The checkpoint file is unreadable; it was moved aside and the agent starts without checkpoints: files are read again from their start_at position (lines already shipped are sent again and dropped as duplicates by the worker within its horizon).',
+      );
+      return;
+    }
+    for (const c of (data.files as unknown[] | undefined) ?? []) {
+      if (validEntry(c)) this.entries.set(c.fingerprint, c);
+      else this.recovery.skippedEntries++;
+    }
+    if (this.recovery.skippedEntries > 0) {
+      this.dirty = true;
+      log('agent.checkpoints').error({ path, skipped: this.recovery.skippedEntries, kept: this.entries.size }, 'Some checkpoint entries made no sense (no fingerprint, or an offset that is not a whole number >= 0) and were skipped; their files start from start_at.');
     }
   }
 

@@ -5,7 +5,7 @@
  * position moves (temp file, fsync, rename) only after Kafka acknowledged what was read, and a
  * segment is deleted once every message in it was acknowledged. Its total size is bounded.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type Logger } from '../../core/log.ts';
@@ -47,8 +47,15 @@ export class DiskBuffer {
   private readonly segmentBytes: number;
   /** Messages on disk not yet acknowledged (counted on open by scanning). */
   count = 0;
-  /** Records skipped because their CRC did not match (a torn write at a crash). */
+  /** Records skipped because their CRC did not match or their bytes were not a message (counted as dropped). */
   corrupt = 0;
+  /** Bytes skipped: frames whose length runs past their segment (a torn tail, or garbage). */
+  skippedBytes = 0;
+  /** Appends refused because the disk was full (ENOSPC/EDQUOT); reading pauses meanwhile. */
+  diskFull = 0;
+  /** The read position file was unreadable at start: reading restarted at the oldest segment. */
+  positionRebuilt = false;
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly o: DiskBufferOptions,
@@ -61,10 +68,20 @@ export class DiskBuffer {
       if (m) this.segments.push(Number(m[1]));
     }
     this.segments.sort((a, b) => a - b);
+    const fallback = { segment: this.segments[0] ?? 0, offset: 0 };
     try {
-      this.committed = JSON.parse(readFileSync(join(o.dir, 'position.json'), 'utf8')) as Cursor;
-    } catch {
-      this.committed = { segment: this.segments[0] ?? 0, offset: 0 };
+      const c = JSON.parse(readFileSync(join(o.dir, 'position.json'), 'utf8')) as Cursor;
+      if (!Number.isSafeInteger(c?.segment) || !Number.isSafeInteger(c?.offset) || c.segment < 0 || c.offset < 0) throw new Error(`not a position: ${JSON.stringify(c).slice(0, 100)}`);
+      this.committed = c;
+    } catch (err) {
+      this.committed = fallback;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.positionRebuilt = true;
+        this.log?.error(
+          { dir: o.dir, reason: (err as Error).message, restartAt: fallback },
+          'The disk buffer read position is unreadable; reading starts again at the oldest segment (messages Kafka had already taken from it are sent again and dropped as duplicates by the worker).',
+        );
+      }
     }
     // Segments before the committed one were fully acknowledged before a crash.
     for (const s of this.segments.filter((s) => s < this.committed.segment)) rmSync(join(o.dir, segmentName(s)), { force: true });
@@ -118,9 +135,27 @@ export class DiskBuffer {
       this.writeFd = openSync(join(this.o.dir, segmentName(last)), 'a');
     }
     const data = Buffer.concat(frames);
-    writeSync(this.writeFd, data);
-    fsyncSync(this.writeFd);
-    this.sizes.set(last, (this.sizes.get(last) ?? 0) + data.length);
+    const before = this.sizes.get(last) ?? 0;
+    try {
+      // A nearly full disk takes part of a write without an error: that is full too.
+      const written = writeSync(this.writeFd, data);
+      if (written < data.length) throw Object.assign(new Error(`short write (${written} of ${data.length} bytes)`), { code: 'ENOSPC' });
+      fsyncSync(this.writeFd);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      // Nothing half-written may stay: a partial frame would swallow the next append.
+      try {
+        ftruncateSync(this.writeFd, before);
+      } catch {
+        /* the next start skips a torn tail anyway */
+      }
+      if (this.diskFull++ === 0 || this.diskFull % 1000 === 0) {
+        this.log?.warn({ dir: this.o.dir, code, bufferedBytes: this.totalBytes, refusals: this.diskFull }, 'The disk of the disk buffer is full; reading pauses until Kafka takes what is buffered (nothing acknowledged is lost).');
+      }
+      return false;
+    }
+    this.sizes.set(last, before + data.length);
     this.totalBytes += data.length;
     this.count += messages.length;
     return true;
@@ -166,6 +201,16 @@ export class DiskBuffer {
     this.writeFd = undefined;
   }
 
+  /** Says once per place what could not be read; counts the bytes. */
+  private reportSkip(path: string, offset: number, bytes: number, garbage: boolean): void {
+    const key = `${path}:${offset}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.skippedBytes += bytes;
+    if (garbage) this.log?.error({ segment: path, offset, bytes }, 'A disk buffer segment is corrupt from this offset (a message length that cannot be right); the rest of the segment is skipped and the buffer goes on with the next one.');
+    else this.log?.info({ segment: path, offset, bytes }, 'A disk buffer segment ends in a message torn by a crash mid-append; it is skipped (its lines were never acknowledged to their source, which reads them again).');
+  }
+
   private readFrom(start: Cursor, maxMessages: number, maxBytes: number): { messages: WireMessage[]; end: Cursor } {
     const messages: WireMessage[] = [];
     let c = { ...start };
@@ -182,16 +227,33 @@ export class DiskBuffer {
         while (c.offset + HEADER <= size && messages.length < maxMessages && bytes < maxBytes) {
           readSync(fd, head, 0, HEADER, c.offset);
           const len = head.readUInt32LE(0);
-          if (c.offset + HEADER + len > size) break; // torn tail: written again after restart
+          if (c.offset + HEADER + len > size) {
+            // A frame running past the end: a torn tail (a crash mid-append: never acknowledged to its
+            // source, which reads those lines again), or garbage if the length is absurd. Either way
+            // the rest of this segment cannot be framed; later segments are read as usual.
+            this.reportSkip(path, c.offset, size - c.offset, len > this.o.maxBytes || len > 256 * 1024 * 1024);
+            break;
+          }
           const body = Buffer.allocUnsafe(len);
           readSync(fd, body, 0, len, c.offset + HEADER);
           c.offset += HEADER + len;
-          if (crc32(body) !== head.readUInt32LE(4)) {
+          let message: WireMessage | undefined;
+          if (crc32(body) === head.readUInt32LE(4)) {
+            try {
+              message = JSON.parse(body.toString('utf8')) as WireMessage;
+            } catch {
+              /* counted below */
+            }
+          }
+          if (!message) {
+            const key = `${path}:${c.offset}`;
+            if (this.reported.has(key)) continue;
+            this.reported.add(key);
             this.corrupt++;
-            this.log?.error({ segment: path, offset: c.offset }, 'A disk buffer record failed its checksum and was skipped (counted as dropped).');
+            this.log?.error({ segment: path, offset: c.offset - HEADER - len, bytes: len }, 'A disk buffer record failed its checksum (or was not a message) and was skipped (counted as dropped).');
             continue;
           }
-          messages.push(JSON.parse(body.toString('utf8')) as WireMessage);
+          messages.push(message);
           bytes += len;
         }
       } finally {

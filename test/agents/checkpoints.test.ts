@@ -26,8 +26,35 @@ test('checkpoints of files gone longer than the expiry are dropped; live ones st
   assert.deepEqual(s.all().map((c) => c.fingerprint).sort(), ['live', 'recent']);
 });
 
-test('an unreadable checkpoint file is an error at start, not a silent restart from zero', () => {
+test('a truncated or garbage checkpoint file is moved aside, said and counted; the agent starts without it', () => {
+  for (const bad of ['{ "version": 1, "files": [ { "fingerprint": "1:2:ab', '\u0000\u0000\u0000garbage', '[1, 2]']) {
+    const path = join(tempDir(), 'cp.json');
+    writeFileSync(path, bad);
+    const s = new CheckpointStore(path);
+    assert.equal(s.all().length, 0);
+    assert.equal(s.recovery.unreadable, 1);
+    assert.match(s.recovery.keptAs, /cp\.json\.corrupt-\d+$/);
+    assert.equal(readFileSync(s.recovery.keptAs, 'utf8'), bad, 'the bad file is kept for a human');
+    assert.ok(!existsSync(path));
+    // The next start is a normal one.
+    s.set('1:2:abc:64', '/a', 10);
+    s.flush();
+    assert.equal(new CheckpointStore(path).recovery.unreadable, 0);
+  }
+});
+
+test('entries that make no sense are skipped and counted; the good ones are kept', () => {
   const path = join(tempDir(), 'cp.json');
-  writeFileSync(path, '{ half a json');
-  assert.throws(() => new CheckpointStore(path), /unreadable/);
+  writeFileSync(path, JSON.stringify({ version: 1, files: [
+    { fingerprint: '1:2:abc:64', path: '/a', offset: 100, updatedAt: 1 },
+    { fingerprint: '', path: '/b', offset: 5, updatedAt: 1 },
+    { fingerprint: '3:4:def:64', path: '/c', offset: -7, updatedAt: 1 },
+    { fingerprint: '5:6:ghi:64', path: '/d', offset: 'twelve', updatedAt: 1 },
+    null,
+  ] }));
+  const s = new CheckpointStore(path);
+  assert.deepEqual(s.all().map((c) => c.fingerprint), ['1:2:abc:64']);
+  assert.equal(s.recovery.skippedEntries, 4);
+  s.flush();
+  assert.equal(new CheckpointStore(path).recovery.skippedEntries, 0, 'the cleaned file is written back');
 });

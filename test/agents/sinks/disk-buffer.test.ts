@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { DiskBuffer, type WireMessage } from '../../../agents/sinks/disk-buffer.ts';
 import { tempDir } from '../harness.ts';
@@ -58,4 +60,96 @@ test('append refuses past maxBytes, without writing anything', () => {
   assert.equal(b.append(Array.from({ length: 10 }, (_, i) => msg(i))), false);
   assert.equal(b.bytes, before);
   assert.equal(b.count, 2);
+});
+
+test('a corrupt segment: garbage in the middle skips the rest of that segment (said and counted), later segments are read', () => {
+  const dir = tempDir();
+  const a = new DiskBuffer({ dir, maxBytes: 1024 * 1024, segmentBytes: 1000 });
+  for (let i = 0; i < 30; i += 5) a.append(Array.from({ length: 5 }, (_, k) => msg(i + k)));
+  a.close();
+  const segs = readdirSync(dir).filter((n) => n.startsWith('segment-')).sort();
+  assert.ok(segs.length >= 3);
+  // Overwrite the second frame of the first segment with bytes that cannot be a frame.
+  const first = join(dir, segs[0]!);
+  const data = readFileSync(first);
+  const second = 8 + data.readUInt32LE(0);
+  data.fill(0xff, second, second + 16);
+  writeFileSync(first, data);
+  const lines: string[] = [];
+  const logger = { error: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`), info: () => undefined, warn: () => undefined } as never;
+  const b = new DiskBuffer({ dir, maxBytes: 1024 * 1024, segmentBytes: 1000 }, logger);
+  const out = nums(b.peek(1000, 1e9).messages);
+  assert.equal(out[0], 0, 'what precedes the damage is read');
+  assert.ok(!out.includes(1), 'the damaged frame is not made up');
+  assert.ok(out.includes(29), 'later segments are read');
+  assert.ok(b.skippedBytes > 0);
+  assert.equal(lines.filter((l) => /segment is corrupt from this offset/.test(l)).length, 1, 'said once, with where');
+  assert.match(lines[0]!, new RegExp(segs[0]!));
+});
+
+test('a record whose checksum passes but is not JSON is skipped and counted, not a crash', () => {
+  const dir = tempDir();
+  const a = new DiskBuffer({ dir, maxBytes: 1024 * 1024 });
+  a.append([msg(0)]);
+  a.close();
+  const seg = join(dir, readdirSync(dir).find((n) => n.startsWith('segment-'))!);
+  const body = Buffer.from('not json at all');
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(body.length, 0);
+  head.writeUInt32LE(crc32(body), 4);
+  appendFileSync(seg, Buffer.concat([head, body]));
+  const b = new DiskBuffer({ dir, maxBytes: 1024 * 1024 });
+  b.append([msg(1)]);
+  assert.deepEqual(nums(b.peek(100, 1e9).messages), [0, 1]);
+  assert.equal(b.corrupt, 1);
+});
+
+test('a garbage read position restarts at the oldest segment (said), instead of failing', () => {
+  const dir = tempDir();
+  const a = new DiskBuffer({ dir, maxBytes: 1024 * 1024 });
+  a.append([msg(0), msg(1), msg(2)]);
+  const { end } = a.peek(1, 1e9);
+  a.ack(end, 1);
+  a.close();
+  writeFileSync(join(dir, 'position.json'), '{"segment": "x"');
+  const b = new DiskBuffer({ dir, maxBytes: 1024 * 1024 });
+  assert.equal(b.positionRebuilt, true);
+  assert.deepEqual(nums(b.peek(100, 1e9).messages), [0, 1, 2], 'at least once: message 0 is sent again');
+});
+
+/** A real full disk: a 64 KiB tmpfs when this process may mount one, else /dev/full (writes there fail with ENOSPC). */
+function fullDiskDir(t: { diagnostic(m: string): void }): { dir: string; nextSegmentIsFull: boolean; done(): void } {
+  // Lazy: a file still open in it must not leave the mount behind.
+  const dir = tempDir();
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
+  if (r.status === 0) return { dir, nextSegmentIsFull: false, done: () => void spawnSync('umount', ['-l', dir]) };
+  t.diagnostic(`cannot mount a tmpfs here (${(r.stderr || r.error?.message || '').trim()}); the segment file is /dev/full instead`);
+  return { dir, nextSegmentIsFull: true, done: () => undefined };
+}
+
+test('disk full while buffering: the append is refused (reading pauses), nothing half-written stays, what was buffered is intact', (t) => {
+  const disk = fullDiskDir(t);
+  const b = new DiskBuffer({ dir: disk.dir, maxBytes: 100 * 1024 * 1024, segmentBytes: 1024 * 1024 });
+  try {
+    let appended = 0;
+    if (disk.nextSegmentIsFull) {
+      symlinkSync('/dev/full', join(disk.dir, 'segment-0000000000.log'));
+    } else {
+      while (b.append([msg(appended)])) appended++;
+    }
+    assert.equal(b.append([msg(appended)]), false, 'refused, not thrown');
+    assert.ok(b.diskFull >= 1);
+    assert.equal(b.count, appended);
+    if (!disk.nextSegmentIsFull) {
+      assert.ok(appended > 100, `${appended} messages fit before the disk was full`);
+      const size = statSync(join(disk.dir, readdirSync(disk.dir).find((n) => n.startsWith('segment-'))!)).size;
+      assert.equal(size, b.bytes, 'no partial frame left behind');
+      // Kafka takes some: room again, and nothing acknowledged is lost.
+      const got = b.peek(1000, 1e9);
+      assert.deepEqual(nums(got.messages), Array.from({ length: appended }, (_, i) => i));
+    }
+  } finally {
+    b.close();
+    disk.done();
+  }
 });
