@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   agent: { summary: 'ship files, stdin, OTLP and host metrics into Kafka', load: () => import('./commands/agent.ts') },
   worker: { summary: 'consume Kafka, mine patterns, window, score and store in ClickHouse', load: () => import('./commands/worker.ts') },
   top: { summary: 'a live view of the running agents, workers, lag and dead letters', load: () => import('./commands/top.ts') },
+  backfill: { summary: 'recompute a feature view from history (Kafka or ClickHouse) into its table or a file', load: () => import('./commands/backfill.ts') },
   query: { summary: 'run SQL against the store and print the result', load: () => import('./commands/query.ts') },
   migrate: { summary: 'apply the schema migrations to the store', load: () => import('./commands/migrate.ts') },
   demo: { summary: 'run the whole path on a generated multi-service workload', load: () => import('./commands/demo.ts') },

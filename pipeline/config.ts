@@ -15,6 +15,9 @@ import { type StoreConfig } from '../core/storage/store.ts';
 import { patternMinerSchema, type PatternMinerOptions } from './transforms/patterns/options.ts';
 import { type ScoringConfig } from './transforms/scoring/scorer.ts';
 import { type WorkerOptions } from './worker.ts';
+import { compileFeatures, featuresConfigProperties, isViewManifest } from './features/config.ts';
+import { type SourceConfig } from './transforms/features/views/schema.ts';
+import { type ViewConfig } from './transforms/features/views/definition.ts';
 
 export interface ModelEntry {
   /** Path of the manifest (relative to the config file's folder). */
@@ -35,6 +38,10 @@ export interface WorkerConfig {
   patterns: Record<string, unknown>;
   scoring: { enabled: boolean; watch: boolean; reload_debounce_ms: number; top_features: number; any_window_size: boolean };
   models: ModelEntry[];
+  /** Topics of JSON events with their light schema (`features/config.ts`). */
+  sources: SourceConfig[];
+  /** Feature views over those sources. */
+  views: ViewConfig[];
   instance?: string;
 }
 
@@ -116,6 +123,8 @@ export const WORKER_CONFIG_SCHEMA = {
         },
       },
     },
+    sources: { ...featuresConfigProperties.sources, default: [] },
+    views: { ...featuresConfigProperties.views, default: [] },
     instance: str('Name of this worker in pipeline_stats and pipeline_state (default: host/pid).'),
   },
 } as const;
@@ -153,6 +162,15 @@ function crossFieldIssues(cfg: WorkerConfig): ConfigIssue[] {
     if (prev !== undefined) issues.push({ path: `models[${i}].manifest`, message: `is already listed at models[${prev}]` });
     seen.set(m.manifest, i);
   });
+  if (cfg.sources.length + cfg.views.length > 0) {
+    try {
+      compileFeatures(cfg);
+    } catch (err) {
+      const text = (err as Error).message;
+      const at = text.indexOf(': ');
+      issues.push(at > 0 ? { path: text.slice(0, at), message: text.slice(at + 2) } : { path: 'views', message: text });
+    }
+  }
   return issues;
 }
 
@@ -272,6 +290,8 @@ export function storeConfigOf(cfg: WorkerConfig): StoreConfig {
 
 /** The scorer's config of a worker config (the models listed, or none when scoring is off). */
 export function scoringConfigOf(cfg: WorkerConfig): ScoringConfig | undefined {
+  // Models bound to a feature view are scored by the view stages (`viewModelsOf`), not by the window scorer.
+  cfg = { ...cfg, models: cfg.models.filter((m) => !isViewManifest(m.manifest)) };
   if (!cfg.scoring.enabled || cfg.models.length === 0) return undefined;
   return {
     models: cfg.models.map((m) => ({ manifest: m.manifest, shadow: m.shadow })),
@@ -280,6 +300,11 @@ export function scoringConfigOf(cfg: WorkerConfig): ScoringConfig | undefined {
     topFeatures: cfg.scoring.top_features,
     anyWindowSize: cfg.scoring.any_window_size,
   };
+}
+
+/** The models of a config that are bound to feature views (their manifest names a `view`). */
+export function viewModelsOf(cfg: WorkerConfig): ModelEntry[] {
+  return cfg.scoring.enabled ? cfg.models.filter((m) => isViewManifest(m.manifest)) : [];
 }
 
 /** The worker's options of a config (without store and scorer, which the caller opens). */

@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { type Command } from '../command.ts';
 import { Worker, windowScorerOf, type WindowScorer } from '../../pipeline/worker.ts';
-import { scoringConfigOf, storeConfigOf, workerConfigFrom, workerOptions, type WorkerConfig } from '../../pipeline/config.ts';
+import { scoringConfigOf, storeConfigOf, viewModelsOf, workerConfigFrom, workerOptions, type WorkerConfig } from '../../pipeline/config.ts';
+import { compileFeatures, ensureFeatureTables, featureStreams } from '../../pipeline/features/config.ts';
+import { ViewModels } from '../../pipeline/transforms/scoring/view-models.ts';
 import { Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
 import { migrate } from '../../core/storage/migrate.ts';
 import { openStore } from '../../core/storage/open.ts';
@@ -61,11 +63,17 @@ const command: Command = {
     });
     const { config: file, check, ...flags } = values;
     const cfg = workerConfigFrom(file, flags);
+    const features = compileFeatures(cfg);
     if (check) {
       const { scoring } = await openScorer(cfg, false);
       const models = scoring?.models() ?? [];
       await scoring?.close();
+      const viewModels = await ViewModels.open(viewModelsOf(cfg), features.views);
+      await viewModels.close();
       process.stdout.write(`${file ?? 'The command line'} is a valid worker configuration: group ${cfg.kafka.group}, topics ${cfg.topics.logs}, ${cfg.topics.metrics}, ${cfg.topics.dlq}; store ${cfg.store.driver === 'server' ? new URL(cfg.store.url!).host : cfg.store.path}; ${models.length} model(s)${models.map((m) => `\n  ${m.name} ${m.version} (${m.kind}${m.shadow ? ', shadow' : ''}) from ${m.manifestPath}`).join('')}\n`);
+      if (features.views.size > 0 || viewModels.models.length > 0) {
+        process.stdout.write(`${features.sources.size} source(s), ${features.views.size} view(s), ${viewModels.models.length} model(s) bound to views${[...features.views.values()].map((v) => `\n  view ${v.name} v${v.version} on ${v.source.topic} -> ${v.table} (${v.features.length} features)`).join('')}${viewModels.models.map((m) => `\n  ${m.manifest.name} ${m.manifest.version} (${m.manifest.output.kind}${m.shadow ? ', shadow' : ''}) reads view ${m.view.name} from ${m.manifestPath}`).join('')}\n`);
+      }
       return 0;
     }
     await startTelemetry('tributary-worker');
@@ -73,7 +81,11 @@ const command: Command = {
     await migrate(store);
     await waitForKafka(cfg.kafka.brokers!);
     const { scorer, scoring } = await openScorer(cfg, true);
-    const worker = new Worker({ ...workerOptions(cfg), store, scorer });
+    // Feature views: their tables, the models bound to them, and one stream per source topic.
+    await ensureFeatureTables(store, features);
+    const viewModels = await ViewModels.open(viewModelsOf(cfg), features.views);
+    const { streams } = featureStreams(features, viewModels, cfg.kafka.group);
+    const worker = new Worker({ ...workerOptions(cfg), store, scorer, streams });
     await worker.start();
     // For `tributary top` (cli/status.ts): the worker's own name in pipeline_stats, and its group.
     const status = new WorkerStatusSource(worker, store, cfg.instance ?? `${hostname()}/${process.pid}`, cfg.kafka.group, cfg.topics);
@@ -88,6 +100,7 @@ const command: Command = {
     await board.stop();
     await worker.stop();
     await scoring?.close();
+    await viewModels.close();
     await store.close();
     await stopTelemetry();
     return 0;

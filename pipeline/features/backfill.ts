@@ -100,10 +100,19 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
   const todo = new Set([...endOf].filter(([p, end]) => (startOf.get(p) ?? end) < end).map(([p]) => p));
   const out: BackfillInput[] = [];
   if (todo.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `tributary-backfill-${randomUUID()}`, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+  // A group of its own whose starting offsets are set before it joins: no seek racing the join.
+  const groupId = `tributary-backfill-${randomUUID()}`;
+  const setter = kafka.admin();
+  await setter.connect();
+  try {
+    await setter.setOffsets({ groupId, topic, partitions: [...endOf.keys()].map((p) => ({ partition: p, offset: String(startOf.get(p) ?? endOf.get(p)!) })) });
+  } finally {
+    await setter.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
     let done!: () => void;
     let fail!: (err: unknown) => void;
     const finished = new Promise<void>((res, rej) => {
@@ -141,10 +150,12 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
         }
       },
     });
-    for (const [p, off] of startOf) if (todo.has(p)) consumer.seek({ topic, partition: p, offset: String(off) });
     await finished;
   } finally {
     await consumer.disconnect();
+    // The group was only a way to read; it should not linger in the cluster's group list.
+    const cleaner = kafka.admin();
+    await cleaner.connect().then(() => cleaner.deleteGroups([groupId])).catch(() => undefined).finally(() => cleaner.disconnect());
   }
   return out;
 }

@@ -17,6 +17,7 @@
  *       aggregations: [{ name: txn_count, fn: count }, { name: amount_sum, fn: sum, field: amount }]
  *       derived: [{ name: amount_z, fn: robust_z, of: amount_sum }]
  */
+import { readFileSync } from 'node:fs';
 import { TributaryError } from '../../core/errors.ts';
 import { type Store } from '../../core/storage/store.ts';
 import { compileView, didYouMean, viewSchema, type CompiledView, type ViewConfig } from '../transforms/features/views/definition.ts';
@@ -88,4 +89,18 @@ export function featureStreams(compiled: CompiledFeatures, models: ViewModels | 
     all.push(...views);
   }
   return { streams, views: all };
+}
+
+/**
+ * Whether a model manifest binds the model to a feature view (it names a `view`). Such models are
+ * scored by the view stages; the others by the window scorer. An unreadable manifest is not a view
+ * model here: the window scorer then refuses it with the reason.
+ */
+export function isViewManifest(path: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { view?: unknown };
+    return typeof m?.view === 'string';
+  } catch {
+    return false;
+  }
 }

@@ -72,7 +72,7 @@ test('mistakes are reported all at once, with key paths and did-you-mean', () =>
     'batch.max_rows: must be >= 1',
     'kafka.gruop: unknown key (did you mean "group"?); known keys: brokers, group, client_id, from_beginning, max_bytes_per_partition',
     'models[2].manifest: is required',
-    'tickms: unknown key (did you mean "tick_ms"?); known keys: kafka, topics, store, batch, tick_ms, stats_interval_ms, snapshot_interval_ms, windows, patterns, scoring, models, instance',
+    'tickms: unknown key (did you mean "tick_ms"?); known keys: kafka, topics, store, batch, tick_ms, stats_interval_ms, snapshot_interval_ms, windows, patterns, scoring, models, sources, views, instance',
     'windows.sizes_ms: must NOT have duplicate items (items ## 1 and 0 are identical)',
   ].sort());
   assert.deepEqual(issues(() => parseWorkerConfig('models:\n  - manifest: a.json\n  - manifest: a.json\n', { env: {}, baseDir: '/x' })), ['models[1].manifest: is already listed at models[0]']);

@@ -10,7 +10,8 @@ export const PARTITIONS = 3;
 
 export function features(topic: string, rawTable = 'payments_raw'): FeaturesConfig {
   return {
-    sources: [{ ...PAYMENTS_SOURCE, fields: { ...PAYMENTS_SOURCE.fields }, topic, raw_table: rawTable }],
+    // `region` (the card's partition) is added by `records`, for a view whose keys each live on one partition.
+    sources: [{ ...PAYMENTS_SOURCE, fields: { ...PAYMENTS_SOURCE.fields, region: { type: 'integer', optional: true } }, topic, raw_table: rawTable }],
     views: [{
       name: 'card_activity',
       source: 'payments',
@@ -62,7 +63,7 @@ export function partitionOf(card: string): number {
 
 /** Records for Kafka: keyed by card on a fixed partition, Kafka timestamp = event time. */
 export function records(events: readonly PaymentEvent[]): Array<{ key: string; value: string; partition: number; timestamp: string }> {
-  return events.map((e) => ({ key: e.card_id, value: JSON.stringify(e), partition: partitionOf(e.card_id), timestamp: String(e.ts) }));
+  return events.map((e) => ({ key: e.card_id, value: JSON.stringify({ ...e, region: partitionOf(e.card_id) }), partition: partitionOf(e.card_id), timestamp: String(e.ts) }));
 }
 
 /** One event per partition far past the data, so that every window of the data closes. */

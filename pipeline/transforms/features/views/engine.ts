@@ -97,8 +97,11 @@ export class ViewEngine {
   private readonly baselined: { feature: string; index: number; history: number }[] = [];
   private readonly featureIndex = new Map<string, number>();
 
+  private readonly maxFutureMs: number;
+
   constructor(readonly view: CompiledView, options: ViewEngineOptions = {}) {
     this.baselines = options.baselines ?? new Map();
+    this.maxFutureMs = options.maxFutureMs ?? Infinity;
     view.features.forEach((f, i) => this.featureIndex.set(f.name, i));
     const keep = new Map<string, number>();
     for (const d of view.derived) for (const b of d.baseline) keep.set(b.feature, Math.max(keep.get(b.feature) ?? 0, b.history));
@@ -160,6 +163,7 @@ export class ViewEngine {
     const v = this.view;
     if (!v.filter(event.fields)) {
       this.counters.filtered++;
+      this.observe(event.time, partition, now);
       return 'filtered';
     }
     const keyValues: string[] = [];
@@ -167,6 +171,7 @@ export class ViewEngine {
       const x = event.fields[k];
       if (x === null || x === undefined) {
         this.counters.noKey++;
+        this.observe(event.time, partition, now);
         return 'no_key';
       }
       keyValues.push(String(x));
@@ -193,6 +198,15 @@ export class ViewEngine {
     this.counters.events++;
     if (status === 'late') this.counters.late++;
     return status;
+  }
+
+  /**
+   * An event the view does not window still says that event time moved on in its partition: without
+   * this, a selective filter would hold every window of the partition open.
+   */
+  private observe(time: number, partition: number, now: number): void {
+    if (!Number.isFinite(time) || time - now > this.maxFutureMs) return;
+    this.lanes.forEach((l, k) => l.watermarks.observe(partition, time - this.shifts[k]!, now - this.shifts[k]!));
   }
 
   /** Rows of windows closed (or re-emitted) since the last call, with derived features filled. */

@@ -66,8 +66,8 @@ export const sourceSchema = {
             required: ['type'],
             properties: {
               type: { enum: [...FIELD_TYPES] },
-              optional: { type: 'boolean', default: false },
-              default: { type: ['string', 'number', 'boolean'] },
+              optional: { type: 'boolean', description: 'Absent or null is allowed (the field is then null, or its default).' },
+              default: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], description: 'Value of the field when absent (makes it optional).' },
             },
           },
         ],

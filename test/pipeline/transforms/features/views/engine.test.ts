@@ -139,6 +139,15 @@ test('filter and missing keys: events are counted, not windowed', () => {
   assert.deepEqual([engine.counters.filtered, engine.counters.noKey, engine.heldWindows], [1, 1, 0]);
 });
 
+test('filtered events still move the watermark, so a selective filter does not hold windows open', () => {
+  const engine = new ViewEngine(view({ filter: 'amount > 10' }));
+  const ev = (t: number, amount: number): SourceEvent => ({ time: T0 + t, fields: { card_id: 'a', merchant: 'm', amount, status: 200, online: null, latency: null } });
+  engine.add(ev(1000, 50), 0, 0, T0);
+  assert.equal(engine.advance(T0).length, 0);
+  assert.equal(engine.add(ev(60_000, 1), 0, 1, T0), 'filtered');
+  assert.deepEqual(engine.advance(T0).map((e) => e.row.total), [50]);
+});
+
 test('multi-field keys join with | and keep each field in its own column', () => {
   const engine = new ViewEngine(view({ key: ['card_id', 'merchant'] }));
   engine.add({ time: T0, fields: { card_id: 'a', merchant: 'm1', amount: 5, status: 200, online: null, latency: null } }, 0, 0, T0);
