@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { stringify } from 'yaml';
 import { alertingProvisioning } from './alerts.ts';
+import { featuresDashboard } from './features.ts';
 import { hostsDashboard } from './hosts.ts';
 import { logsDashboard } from './logs.ts';
 import { patternsDashboard } from './patterns.ts';
@@ -25,6 +26,7 @@ export const DASHBOARDS: Array<{ file: string; build: () => dashboard.Dashboard 
   { file: 'patterns.json', build: patternsDashboard },
   { file: 'hosts.json', build: hostsDashboard },
   { file: 'pipeline-health.json', build: pipelineHealthDashboard },
+  { file: 'features.json', build: featuresDashboard },
 ];
 
 /** Stable panel ids (1, 2, ...) in layout order, which alert rules use to link to their panel. */

@@ -54,6 +54,7 @@ const command: Command = {
     if (values.source !== 'kafka' && values.source !== 'clickhouse') throw new TributaryError('USAGE', `--source ${values.source}: use kafka or clickhouse`);
     const from = parseTime(values.from, '--from');
     const to = parseTime(values.to, '--to');
+    if (!(to > from)) throw new TributaryError('USAGE', `--to (${new Date(to).toISOString()}) must be after --from (${new Date(from).toISOString()})`);
     const cfg = workerConfigFrom(values.config, { brokers: values.brokers, store: values.store, 'store-url': values['store-url'] });
     const { views } = compileFeatures(cfg);
     const view = views.get(values.view);

@@ -34,10 +34,10 @@ test('generation is deterministic', () => {
   assert.deepEqual(generate(), generate());
 });
 
-test('five dashboards with distinct uids, unique panel ids, and every query on the pinned ClickHouse plugin', () => {
+test('six dashboards with distinct uids, unique panel ids, and every query on the pinned ClickHouse plugin', () => {
   const dashboards = buildDashboards();
   assert.deepEqual(dashboards.map((d) => d.dashboard.uid), [
-    'tributary-service-overview', 'tributary-logs', 'tributary-patterns', 'tributary-hosts', 'tributary-pipeline-health',
+    'tributary-service-overview', 'tributary-logs', 'tributary-patterns', 'tributary-hosts', 'tributary-pipeline-health', 'tributary-features',
   ]);
   for (const { dashboard: d } of dashboards) {
     const ids = (d.panels ?? []).map((p) => (p as { id?: number }).id);

@@ -50,10 +50,10 @@ function queries(): PanelQuery[] {
   return out;
 }
 
-function variableQueries(): Array<{ dashboard: string; name: string; sql: string }> {
-  const out: Array<{ dashboard: string; name: string; sql: string }> = [];
+function variableQueries(): Array<{ dashboard: string; name: string; sql: string; multi: boolean }> {
+  const out: Array<{ dashboard: string; name: string; sql: string; multi: boolean }> = [];
   for (const { dashboard: d } of buildDashboards()) {
-    for (const v of d.templating?.list ?? []) if (v.type === 'query') out.push({ dashboard: d.uid!, name: v.name, sql: String(v.query) });
+    for (const v of d.templating?.list ?? []) if (v.type === 'query') out.push({ dashboard: d.uid!, name: v.name, sql: String(v.query), multi: v.multi !== false });
   }
   return out;
 }
@@ -68,7 +68,8 @@ function range(q: Pick<PanelQuery, 'timeFrom'>): { from: Date; to: Date } {
 async function variableOptions(): Promise<Record<string, string[]>> {
   const options: Record<string, string[]> = {};
   for (const v of variableQueries()) {
-    const sql = expandPanelQuery(v.sql, { from: new Date(START_MS), to: new Date(END_MS), intervalSeconds: 60 });
+    // Variables may read the ones before them (the features dashboard's key list reads the view's table), as in Grafana.
+    const sql = expandPanelQuery(v.sql, { from: new Date(START_MS), to: new Date(END_MS), intervalSeconds: 60, variables: allSelected(options) });
     const rows = await data.store.query<Record<string, string>>(sql);
     options[v.name] = rows.map((r) => Object.values(r)[0]!);
   }
@@ -77,7 +78,9 @@ async function variableOptions(): Promise<Record<string, string[]>> {
 
 function allSelected(options: Record<string, string[]>): Record<string, VariableState> {
   const vars: Record<string, VariableState> = { search: { value: '' } };
-  for (const [name, list] of Object.entries(options)) vars[name] = { value: ['$__all'], options: list };
+  const single = new Set(variableQueries().filter((v) => !v.multi).map((v) => v.name));
+  // A single-value variable (a table or column name) has no All: its first option is selected.
+  for (const [name, list] of Object.entries(options)) vars[name] = single.has(name) ? { value: list[0] ?? '' } : { value: ['$__all'], options: list };
   vars.level = { value: ['$__all'], options: ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'UNSPECIFIED'] };
   return vars;
 }

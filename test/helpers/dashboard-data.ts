@@ -23,6 +23,12 @@ import { formatWindowTime } from '../../pipeline/transforms/windows/tumbling.ts'
 import { generateWorkload, type IncidentSpec, type LabelledIncident } from '../../workload/generator.ts';
 import { hash32 } from '../../workload/prng.ts';
 import { hostWindowLabel, replayHostWindows, replayServiceWindows, serviceWindowLabel, windowTimeMs } from '../../workload/replay.ts';
+import { type PredictionRow } from '../../core/contracts/rows.ts';
+import { generatePayments, PAYMENTS_SOURCE } from '../../workload/payments.ts';
+import { compileView } from '../../pipeline/transforms/features/views/definition.ts';
+import { ViewEngine } from '../../pipeline/transforms/features/views/engine.ts';
+import { EventSchema } from '../../pipeline/transforms/features/views/schema.ts';
+import { ensureViewTable } from '../../pipeline/transforms/features/views/table.ts';
 
 export const START_MS = Date.parse('2026-11-24T10:00:00Z');
 export const DURATION_MS = 90 * 60_000;
@@ -232,6 +238,30 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
     }
   }
   await insertBatched(store, 'pipeline_stats', stats, 'stats');
+
+  // A feature view over generated card payments, through the project's view engine, and the
+  // predictions of a stand-in fraud model (high score where the window holds fraud).
+  const source = new EventSchema({ ...PAYMENTS_SOURCE, fields: { ...PAYMENTS_SOURCE.fields } });
+  const view = compileView({
+    name: 'card_activity', source: 'payments', key: 'card_id', window: { size: '5m' },
+    aggregations: [{ name: 'txn_count', fn: 'count' }, { name: 'amount_sum', fn: 'sum', field: 'amount' }, { name: 'fraud_events', fn: 'count_if', condition: 'is_fraud == true' }],
+    derived: [{ name: 'amount_z', fn: 'robust_z', of: 'amount_sum', default: 0 }],
+  }, new Map([['payments', source]]), 'views[0]');
+  const engine = new ViewEngine(view);
+  generatePayments({ seed: 5, start: START_MS, spanMs: DURATION_MS, cards: 40, fraudShare: 0.2 }).forEach((e, i) => engine.add({ time: e.ts, fields: { ...e } }, 0, i, e.ts));
+  const viewRows = engine.flush().map((e) => e.row).filter((r) => windowTimeMs(r.window_start) < END_MS);
+  await ensureViewTable(store, view);
+  await insertBatched(store, view.table, viewRows, 'view', 1000);
+  const predictions: PredictionRow[] = viewRows.map((r) => {
+    const fraud = (r.fraud_events as number) > 0;
+    const score = fraud ? 0.7 + 0.3 * unit(`p${r.key}${r.window_start}`) : 0.3 * unit(`p${r.key}${r.window_start}`);
+    return {
+      view: view.name, view_version: view.version, model: 'card-fraud', model_version: '1', key: r.key, window_start: r.window_start, window_end: r.window_end,
+      window_size_s: r.window_size_s, version: r.version, output_kind: 'binary', score, label: score >= 0.5 ? 'fraud' : 'legit',
+      class_probabilities: { legit: 1 - score, fraud: score }, threshold: 0.5, anomaly: score >= 0.5 ? 1 : 0, shadow: 0, top_features: [`txn_count=${r.txn_count} (z=3.0)`],
+    };
+  });
+  await insertBatched(store, 'predictions', predictions, 'predictions', 1000);
 
   const services = [...new Set(logs.map((l) => l.service))].sort();
   return {
