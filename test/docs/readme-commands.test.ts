@@ -148,6 +148,8 @@ const SKIPPED: Array<[RegExp, string]> = [
   [/docker compose|^export CLICKHOUSE_PASSWORD=/, 'no Docker on this machine; test/docker-compose.test.ts checks the compose file'],
   [/tributary stack down\b/, 'run once, last, by the walk itself (it stops the broker every other command uses)'],
   [/^node app\.js\b/, "stands for the reader's own application (the pino transport has its own tests)"],
+  [/^npm run example:features\b/, 'installs Python packages from PyPI and trains a model (minutes); its parts are proven in test/pipeline/features/'],
+  [/^npx tributary backfill\b/, 'needs the example\'s payments in Kafka; test/pipeline/features/backfill.test.ts runs backfills on a real broker'],
 ];
 
 // ------------------------------------------------------------------------------------------------
