@@ -9,10 +9,15 @@ import { type LogRecord, type MetricPoint, type RecordOrigin } from '../core/con
 
 export type AgentEvent = { type: 'log'; record: LogRecord } | { type: 'metric'; point: MetricPoint };
 
+/** How a batch ended: every event durable (acknowledged by Kafka, or fsynced to the disk buffer), except `failed` ones Kafka refused for good (dropped, logged and counted). */
+export interface DeliveryStatus {
+  failed: number;
+}
+
 export interface EventBatch {
   events: AgentEvent[];
-  /** Called once, after Kafka acknowledged every event of the batch. */
-  onDelivered?: () => void;
+  /** Called once, after Kafka acknowledged every event of the batch (or refused some for good: `status.failed`). */
+  onDelivered?: (status?: DeliveryStatus) => void;
 }
 
 /** A raw line and where it came from, before parsing. */

@@ -8,7 +8,7 @@
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client; BENCH_PROFILE=dir writes --cpu-prof
- * profiles of the agent runs there.
+ * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -71,7 +71,8 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     kafka: {
       brokers: brokers.split(','),
       topics: { logs: topic },
-      ...(env.BENCH_CLIENT ? { client: env.BENCH_CLIENT } : {}),
+      // The produce path chosen by measurement; BENCH_CLIENT=kafkajs measures the agent's current default.
+      client: env.BENCH_CLIENT ?? 'native',
       ...(env.BENCH_BATCH_EVENTS || env.BENCH_BATCH_BYTES || env.BENCH_LINGER_MS
         ? { batch: { ...(env.BENCH_BATCH_EVENTS ? { max_events: Number(env.BENCH_BATCH_EVENTS) } : {}), ...(env.BENCH_BATCH_BYTES ? { max_bytes: Number(env.BENCH_BATCH_BYTES) } : {}), ...(env.BENCH_LINGER_MS ? { linger_ms: Number(env.BENCH_LINGER_MS) } : {}) } }
         : {}),
@@ -84,8 +85,13 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   const agent = agentFromConfig(cfg);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
+  const debug = env.BENCH_DEBUG ? setInterval(() => {
+    const sink = agent.sink as unknown as { pending: unknown[]; queue: Array<{ next: number; messages: unknown[] }>; native?: { stats: unknown } };
+    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.pending.length, queue: sink.queue.length, unsent: sink.queue.reduce((n, q) => n + q.messages.length - q.next, 0), producer: sink.native?.stats })}\n`);
+  }, 250) : undefined;
   await agent.start();
   while (agent.sink.stats.sent < lines) await new Promise((r) => setTimeout(r, 10));
+  if (debug) clearInterval(debug);
   report(t0, cpu0);
   await agent.stop();
   process.exit(0);
@@ -267,8 +273,8 @@ async function main(): Promise<void> {
   }
   const brokers = `127.0.0.1:${stack.port}`;
   const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
-    { name: 'tributary agent, defaults (auto parser, redaction, multiline)', run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-d${round}`), 'full'], process.env.BENCH_PROFILE) },
-    { name: 'tributary agent, parsing/redaction/multiline off', run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-p${round}`), 'plain'], process.env.BENCH_PROFILE) },
+    { name: `tributary agent (client ${process.env.BENCH_CLIENT ?? 'native'}), defaults otherwise (auto parser, redaction, multiline)`, run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-d${round}`), 'full'], process.env.BENCH_PROFILE) },
+    { name: `tributary agent (client ${process.env.BENCH_CLIENT ?? 'native'}), parsing/redaction/multiline off`, run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-p${round}`), 'plain'], process.env.BENCH_PROFILE) },
     { name: 'our producer alone (core/kafka/producer.ts)', run: (topic) => runChild(['--client', 'native', file, brokers, topic]) },
     { name: 'kafkajs 2.2.4 alone', run: (topic) => runChild(['--client', 'kafkajs', file, brokers, topic]) },
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },

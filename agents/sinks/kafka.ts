@@ -1,7 +1,7 @@
 /**
  * Kafka sink: event batches from the sources in, records on `logs.v1` / `metrics.v1` out, produced
- * with acks=all through an idempotent producer (our own, core/kafka/producer.ts, by default; kafkajs
- * with `client: 'kafkajs'`), compressed, keyed per DESIGN.md (see `KeyStrategy`), with a
+ * with acks=all through an idempotent producer (kafkajs by default; our own, core/kafka/producer.ts,
+ * with `client: 'native'`), compressed, keyed per DESIGN.md (see `KeyStrategy`), with a
  * `traceparent` header. Each batch's `onDelivered` runs only once its events are durable: acknowledged
  * by Kafka, or fsynced into the optional disk buffer. While Kafka is unreachable events wait in a
  * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
@@ -21,7 +21,7 @@ import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 
 export type Compression = 'lz4' | 'gzip' | 'none';
 
-/** Which producer sends: our own (`native`, the default) or kafkajs (kept as a fallback). */
+/** Which producer sends: kafkajs (the default for now) or our own (`native`; see agents/README.md for what it still lacks). */
 export type KafkaClientName = 'native' | 'kafkajs';
 
 /**
@@ -55,7 +55,7 @@ export interface KafkaSinkOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Optional disk buffer: folder and bound in bytes. */
   diskBuffer?: { dir: string; maxBytes: number; segmentBytes?: number };
-  /** Producer client; `native` by default. */
+  /** Producer client; `kafkajs` by default until `native` passes its broker-restart proof every time. */
   client?: KafkaClientName;
   /** Key of log records; `service` by default. */
   key?: KeyStrategy;
@@ -169,9 +169,11 @@ function newTraceparent(): string {
 
 interface Queued {
   /** Only the batch's callback is kept: the events themselves are garbage once serialized. */
-  onDelivered?: () => void;
+  onDelivered?: EventBatch['onDelivered'];
   messages: WireMessage[];
   bytes: number;
+  /** Messages of this batch Kafka refused for good. */
+  failed: number;
   /** Messages of this batch not yet handed to a produce request. */
   next: number;
   /** Messages of this batch acknowledged so far. */
@@ -230,7 +232,7 @@ export class KafkaSink {
         maxBufferedEvents: 20_000,
         maxBufferedBytes: 64 * 1024 * 1024,
         maxRecordBytes: 900 * 1024,
-        client: 'native' as KafkaClientName,
+        client: 'kafkajs' as KafkaClientName,
         key: 'service' as KeyStrategy,
         maxInFlight: 5,
         requestTimeoutMs: 30_000,
@@ -298,7 +300,7 @@ export class KafkaSink {
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.queue.push({ onDelivered: batch.onDelivered, messages, bytes, next: 0, acked: 0 });
+    this.queue.push({ onDelivered: batch.onDelivered, messages, bytes, next: 0, acked: 0, failed: 0 });
     this.stats.buffered += messages.length;
     this.stats.bufferedBytes += bytes;
     this.wakeSender?.();
@@ -637,6 +639,17 @@ export class KafkaSink {
       (result) => {
         entry.result = result;
         this.countFailed(out, result);
+        // Each refused message is charged to the batch it came from, for that batch's status.
+        for (const f of result.failed) {
+          let i = f.index;
+          for (const t of taken) {
+            if (i < t.count) {
+              t.q.failed++;
+              break;
+            }
+            i -= t.count;
+          }
+        }
         this.creditPending();
       },
       () => undefined, // only on close
@@ -673,6 +686,7 @@ export class KafkaSink {
       this.log.error({ reason, key: m.key, bytes: m.value.length }, 'Kafka refused a record for good; it was dropped (counted in dropped).');
       q.next++;
       q.acked++;
+      q.failed++;
       this.stats.buffered--;
       this.stats.bufferedBytes -= m.value.length + m.key.length;
       this.settleFront();
@@ -757,7 +771,8 @@ export class KafkaSink {
 
   private settleFront(): void {
     while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.messages.length) {
-      this.queue.shift()!.onDelivered?.();
+      const q = this.queue.shift()!;
+      q.onDelivered?.({ failed: q.failed });
     }
     for (const w of this.roomWaiters.splice(0)) w();
   }

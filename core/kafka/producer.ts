@@ -17,6 +17,9 @@
  * batch, or UNKNOWN_PRODUCER_ID, means the broker lost this producer's state: as the Java client does
  * for an idempotent producer, it takes a new producer id and starts every partition again at 0.
  * MESSAGE_TOO_LARGE splits a batch in halves; a single record the broker refuses is failed for good.
+ * A partition's first batch under a producer id, and the first after any error, goes out alone until
+ * acknowledged: a broker without state for the producer takes any sequence, so a later batch pipelined
+ * behind a refused one would be written before it.
  */
 import { compressFrameSync } from 'lz4-napi';
 import { gzipSync } from 'node:zlib';
@@ -96,6 +99,12 @@ interface PartitionState {
    * behind a refused one would be written before it.
    */
   probing: boolean;
+  /**
+   * Whether the broker acknowledged a batch of this partition under the current producer id. Until
+   * then the broker holds no state for it and takes any sequence number, so a batch sent behind a
+   * refused first one would be written: the first batch goes out alone.
+   */
+  confirmed: boolean;
   /**
    * Batches of unknown fate at the front of the queue, being resolved: a broker restarted from a
    * snapshot remembers only the last batch it wrote, so resending the oldest of several written
@@ -247,8 +256,9 @@ export class KafkaProducer {
 
   /** A ready batch may go out only when every earlier batch of its partition is on the wire. */
   private isNextToSend(b: Batch): boolean {
-    if (b.part.probing) return false;
-    for (const x of b.part.queue) {
+    const q = b.part.queue;
+    if (b.part.probing || !b.part.confirmed) return q[0] === b && !q.some((x) => x.state === 'sent');
+    for (const x of q) {
       if (x === b) return true;
       if (x.state !== 'sent') return false;
     }
@@ -269,7 +279,7 @@ export class KafkaProducer {
   private partition(topic: string, partition: number): PartitionState {
     const id = `${topic}\0${partition}`;
     let p = this.parts.get(id);
-    if (!p) this.parts.set(id, (p = { topic, partition, queue: [], nextSeq: 0, ackedSeq: 0, probing: false }));
+    if (!p) this.parts.set(id, (p = { topic, partition, queue: [], nextSeq: 0, ackedSeq: 0, probing: false, confirmed: false }));
     return p;
   }
 
@@ -350,7 +360,9 @@ export class KafkaProducer {
     }
     this.ackOne(b);
     this.backoff = this.o.retryBackoffMs;
-    if (b.part.probing) {
+    const gated = b.part.probing || !b.part.confirmed;
+    b.part.confirmed = true;
+    if (gated) {
       b.part.probing = false;
       if (!this.recovering) {
         const next: Batch[] = [];
@@ -458,6 +470,7 @@ export class KafkaProducer {
           await this.initProducerId();
           for (const p of this.parts.values()) {
             p.ackedSeq = 0;
+            p.confirmed = false;
             for (const b of p.queue) b.unknown = false;
           }
         }
@@ -479,7 +492,8 @@ export class KafkaProducer {
           s = addSeq(s, b.indexes.length);
         }
         p.nextSeq = s;
-        p.probing = false;
+        // The first batch goes alone until acknowledged; a head still building goes alone when built.
+        p.probing = p.queue.length > 0;
         p.resolving = undefined;
         const head = p.queue[0];
         if (head && head.state === 'ready') {
@@ -491,7 +505,6 @@ export class KafkaProducer {
           } else {
             resend.push(head);
           }
-          p.probing = true;
         }
       }
       this.recovering = false;

@@ -5,6 +5,7 @@ import { KafkaSink, logKeyFor, memoDefaultPartitioner, recordTimeMs } from '../.
 import { log } from '../../../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
+import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
 
 await testBrokers();
 
@@ -108,4 +109,25 @@ test('key strategies: service by default; service_host and source spread a servi
   assert.equal(logKeyFor('service_host', r), 'svc|h1');
   assert.equal(logKeyFor('source', r), 'svc|h1|/var/log/a.log');
   assert.equal(logKeyFor('source', record(2, 'y', { origin: { kind: 'otlp' } })), 'svc|h1|otlp');
+});
+
+test('a record over the topic\'s size limit is refused for good: the batch settles with failed 1, the rest arrive, dropped counts it', async () => {
+  const brokers = await testBrokers();
+  const logsTopic = `sink-limit-${Date.now()}`;
+  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic: logsTopic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '3000' }] }] });
+  await waitForTopicLeaders(admin, [logsTopic]);
+  await admin.disconnect();
+  const sink = new KafkaSink({ brokers, logsTopic, lingerMs: 5, compression: 'none', client: 'native' }, log('test.sink'));
+  await sink.start();
+  const statuses: unknown[] = [];
+  const noise = Buffer.from(Array.from({ length: 6000 }, (_, i) => (i * 7919) % 251)).toString('base64');
+  await sink.send({ events: Array.from({ length: 10 }, (_, i) => ({ type: 'log' as const, record: record(i, i === 4 ? noise : `line ${i}`) })), onDelivered: (s) => statuses.push(s) });
+  await sink.send({ events: [{ type: 'log', record: record(10) }], onDelivered: (s) => statuses.push(s) });
+  await sink.close();
+  assert.deepEqual(statuses, [{ failed: 1 }, { failed: 0 }]);
+  assert.equal(sink.stats.dropped, 1);
+  const back = await readTopic(logsTopic, { expected: 10 });
+  assert.deepEqual(back.map((m) => (JSON.parse(m.value.toString()) as LogRecord).origin.offset), [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]);
 });

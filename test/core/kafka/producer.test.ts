@@ -66,7 +66,7 @@ for (const compression of ['lz4', 'gzip', 'none'] as const) {
   });
 }
 
-test('the broker stopped and started again mid-stream: every record once, in order per key, nothing failed', async () => {
+test('the broker stopped and started again mid-stream: every record once, in order per key, nothing failed', async (t) => {
   const topic = await createTestTopic('producer-outage', 3);
   const retries: KafkaError[] = [];
   const p = new KafkaProducer({ brokers: await testBrokers(), requestTimeoutMs: 10_000, maxRetryBackoffMs: 1000, onRetry: (e) => retries.push(e) });
@@ -86,6 +86,7 @@ test('the broker stopped and started again mid-stream: every record once, in ord
   await stopped;
   await Promise.all(inflight);
   await p.close();
+  t.diagnostic(`producer ${JSON.stringify(p.stats)}; retries: ${[...new Set(retries.map((e) => e.type))].join(', ')}`);
   assert.deepEqual(failed, []);
   assert.ok(retries.length > 0, 'the outage was seen');
   assert.ok(retries.some((e) => e.type === 'NETWORK'), retries.map((e) => e.type).join(','));
