@@ -108,6 +108,10 @@ export interface WorkerStats {
   replaySkipped: number;
   /** Log records dropped because their origin (file, byte offset) had already landed. */
   duplicates: number;
+  /** Saved snapshots found unreadable on start (ignored, said): that state was rebuilt. */
+  stateRebuilt: number;
+  /** Landing intents found unreadable on take-over (ignored, said). */
+  badIntents: number;
   /** Raw batches landed. */
   batches: number;
   /** Offset commits. */
@@ -169,7 +173,7 @@ export class Worker {
   private readonly metrics: MetricStream;
   private readonly streams: Map<string, Stream>;
   private readonly stateful: Stateful[];
-  private readonly counts = { consumed: 0, replaySkipped: 0, committed: 0, anomalies: 0 };
+  private readonly counts = { consumed: 0, replaySkipped: 0, committed: 0, anomalies: 0, stateRebuilt: 0 };
   /** Rows emitted on ticks and not yet durable, per table; offsets are committed only once none are left. */
   private pending: TickRows = new Map();
   /** Keys (`topic/partition`) of the current assignment. */
@@ -215,6 +219,8 @@ export class Worker {
       dead: l.dead,
       replaySkipped: this.counts.replaySkipped,
       duplicates: this.logs.origin.counts.duplicates,
+      stateRebuilt: this.counts.stateRebuilt,
+      badIntents: l.badIntents,
       batches: l.batches,
       committed: this.counts.committed,
       patternRows: l.aggregateRows,
@@ -479,7 +485,8 @@ export class Worker {
     }
   }
 
-  private samples(): StatSample[] {
+  /** The worker's counters as `pipeline_stats` samples (stage, name, kind): also what /metrics serves. */
+  samples(): StatSample[] {
     const s = this.stats;
     const decoded = this.logs.decode.counts.ok + this.metrics.decode.counts.ok;
     const deadDecode = this.logs.decode.counts.dead + this.metrics.decode.counts.dead;
@@ -491,6 +498,7 @@ export class Worker {
       { stage: 'decode', name: 'records_out', value: decoded, kind: 'counter' },
       { stage: 'decode', name: 'dlq_records', value: deadDecode, kind: 'counter' },
       { stage: 'decode', name: 'duplicate_records', value: s.duplicates, kind: 'counter' },
+      { stage: 'store', name: 'state_rebuilt', value: s.stateRebuilt + s.badIntents, kind: 'counter' },
       { stage: 'patterns', name: 'records_out', value: s.patternRows, kind: 'counter' },
       { stage: 'windows', name: 'late_records', value: s.late, kind: 'counter' },
       { stage: 'windows', name: 'dlq_records', value: s.tooLate, kind: 'counter' },
@@ -528,7 +536,9 @@ export class Worker {
         s.restore(saved.map((t) => JSON.parse(t) as unknown));
         this.log.info({ state: s.stateKey, snapshots: saved.length }, 'Restored saved state.');
       } catch (err) {
-        this.log.warn({ state: s.stateKey, err: (err as Error).message }, 'Could not restore saved state; it starts empty.');
+        // A corrupt snapshot must never stop the worker (a crash loop): it is rebuilt from what comes next.
+        this.counts.stateRebuilt++;
+        this.log.error({ state: s.stateKey, err: (err as Error).message }, 'A saved snapshot is unreadable; it was ignored and this state starts empty and is rebuilt from the records that follow.');
       }
     }
   }

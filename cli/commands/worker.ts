@@ -9,6 +9,7 @@ import { Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
 import { migrate } from '../../core/storage/migrate.ts';
 import { openStore } from '../../core/storage/open.ts';
 import { waitForKafka } from '../../core/kafka/client.ts';
+import { serveWorkerHealth } from '../../pipeline/health.ts';
 import { log } from '../../core/log.ts';
 import { startTelemetry, stopTelemetry } from '../../core/telemetry.ts';
 import { STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
@@ -36,6 +37,8 @@ Options:
   --batch-max-wait-ms <n> longest a fetch waits to fill a batch, batch.max_wait_ms (default: 250)
   --allowed-lateness-ms <n> how far the watermark trails event time, windows.allowed_lateness_ms (default: 5000)
   --no-score             store windows unscored, scoring.enabled: false (default: score with the listed models)
+  --health <[host:]port> serve /healthz, /readyz and /metrics there (host 127.0.0.1 unless given;
+                         default: TRIBUTARY_HEALTH_LISTEN, else off)
 ${STORE_HELP}
 `;
 
@@ -58,10 +61,10 @@ const command: Command = {
         config: { type: 'string' }, check: { type: 'boolean' },
         brokers: { type: 'string' }, group: { type: 'string' }, 'logs-topic': { type: 'string' }, 'metrics-topic': { type: 'string' },
         'dlq-topic': { type: 'string' }, 'batch-max-rows': { type: 'string' }, 'batch-max-wait-ms': { type: 'string' },
-        'allowed-lateness-ms': { type: 'string' }, 'no-score': { type: 'boolean' }, ...STORE_OPTIONS,
+        'allowed-lateness-ms': { type: 'string' }, 'no-score': { type: 'boolean' }, health: { type: 'string' }, ...STORE_OPTIONS,
       },
     });
-    const { config: file, check, ...flags } = values;
+    const { config: file, check, health: healthFlag, ...flags } = values;
     const cfg = workerConfigFrom(file, flags);
     const features = compileFeatures(cfg);
     if (check) {
@@ -87,6 +90,9 @@ const command: Command = {
     const { streams } = featureStreams(features, viewModels, cfg.kafka.group);
     const worker = new Worker({ ...workerOptions(cfg), store, scorer, streams });
     await worker.start();
+    const healthAt = healthFlag ?? process.env.TRIBUTARY_HEALTH_LISTEN;
+    const health = healthAt ? await serveWorkerHealth(worker, healthAt, { brokers: cfg.kafka.brokers!, store, topics: [cfg.topics.logs] }) : undefined;
+    if (health) log('worker').info({ health: `http://${health.server.host}:${health.server.port}` }, 'Serving /healthz, /readyz and /metrics.');
     // For `tributary top` (cli/status.ts): the worker's own name in pipeline_stats, and its group.
     const status = new WorkerStatusSource(worker, store, cfg.instance ?? `${hostname()}/${process.pid}`, cfg.kafka.group, cfg.topics);
     const board = publishStatus(async (rates, now) => [await status.status(rates, now)]);
@@ -97,6 +103,7 @@ const command: Command = {
       process.once('SIGINT', resolve);
     });
     clearInterval(progress);
+    await health?.close();
     await board.stop();
     await worker.stop();
     await scoring?.close();

@@ -122,6 +122,8 @@ export interface LandingCounts {
   /** Rows landed per tick table. */
   tickRows: Map<string, number>;
   lastBatch: { ms: number; size: number };
+  /** Intents found unreadable on take-over (ignored, said, counted). */
+  badIntents: number;
 }
 
 export function sha1(text: string): string {
@@ -141,7 +143,7 @@ export function tickToken(table: string, rows: readonly object[]): string {
 }
 
 export class Landing {
-  readonly counts: LandingCounts = { stored: new Map(), dead: 0, batches: 0, pending: 0, aggregateRows: 0, tickRows: new Map(), lastBatch: { ms: 0, size: 0 } };
+  readonly counts: LandingCounts = { stored: new Map(), dead: 0, batches: 0, pending: 0, aggregateRows: 0, tickRows: new Map(), lastBatch: { ms: 0, size: 0 }, badIntents: 0 };
 
   constructor(
     private readonly store: Store,
@@ -163,6 +165,13 @@ export class Landing {
     const intent = await this.retrying(() => this.state.get(`intent/${key}`), keepAlive);
     const stored = await this.retrying(() => this.storedUpTo(raw, topic, partition), keepAlive);
     const m = intent ? /^(\d+)-(\d+)$/.exec(intent) : null;
+    if (intent !== undefined && (!m || Number(m[1]) > Number(m[2]))) {
+      // A half-written or garbled intent cannot say which batch may have half-landed: the raw table's
+      // highest offset is the truth for raw rows; the batch after it lands under fresh tokens.
+      this.counts.badIntents++;
+      this.log.error({ topic, partition, intent: intent.slice(0, 100), resumeAfter: stored }, 'The landing intent of this partition is unreadable; it was ignored and the partition resumes after the highest landed offset (a batch that half-landed before may repeat its pattern counts, never its raw rows).');
+      return { resumeAfter: stored };
+    }
     if (!m) return { resumeAfter: stored };
     const [a, b] = [Number(m[1]), Number(m[2])];
     // That batch may have half-landed (patterns without raw rows): redo it with the same tokens.
