@@ -27,8 +27,8 @@ export interface ModelEntry {
 }
 
 export interface WorkerConfig {
-  kafka: { brokers?: string[]; group: string; client_id: string; from_beginning: boolean; max_bytes_per_partition: number };
-  topics: { logs: string; metrics: string; dlq: string };
+  kafka: { brokers?: string[]; group: string; client_id: string; session_timeout_ms: number; from_beginning: boolean; max_bytes_per_partition: number };
+  topics: { logs: string; metrics: string; dlq: string; partials?: string };
   store: { driver?: 'embedded' | 'server'; path?: string; url?: string; username?: string; password?: string; database?: string };
   batch: { max_rows: number; max_wait_ms: number; min_bytes: number };
   tick_ms: number;
@@ -66,6 +66,7 @@ export const WORKER_CONFIG_SCHEMA = {
       brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:\\d{1,5}$' }, description: 'Bootstrap brokers, host:port (default: TRIBUTARY_BROKERS or the local stack).' },
       group: str('Consumer group: workers with the same group share the partitions.', { default: 'tributary-workers' }),
       client_id: str('Kafka client id.', { default: 'tributary-worker' }),
+      session_timeout_ms: int('How long the group waits for a silent worker (crashed, killed) before its partitions move to the others.', 6000, 30_000),
       from_beginning: bool('Start from the earliest record when the group has no committed offset.', true),
       max_bytes_per_partition: int('Most bytes fetched per partition in one request; with batch.max_rows it bounds memory while ClickHouse is down.', 1024, 4 * 1024 * 1024),
     }),
@@ -73,6 +74,7 @@ export const WORKER_CONFIG_SCHEMA = {
       logs: str('Topic of log records.', { default: TOPICS.logs.name }),
       metrics: str('Topic of metric points.', { default: TOPICS.metrics.name }),
       dlq: str('Dead-letter topic.', { default: TOPICS.dlq.name }),
+      partials: str('The group\'s partials topic, where every partition\'s share of a window meets the others by series (default: <group>-window-partials, created at start with as many partitions as the logs topic).'),
     }),
     store: obj('Where rows land (default: the embedded store; a url selects a ClickHouse server).', {
       driver: str('embedded (chDB in this process) or server (ClickHouse over HTTP); default: server when a url is set.', { enum: ['embedded', 'server'] }),
@@ -146,7 +148,8 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 function crossFieldIssues(cfg: WorkerConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const t = cfg.topics;
-  if (new Set([t.logs, t.metrics, t.dlq]).size < 3) issues.push({ path: 'topics', message: `logs, metrics and dlq must be three different topics (got ${t.logs}, ${t.metrics}, ${t.dlq})` });
+  const names = [t.logs, t.metrics, t.dlq, ...(t.partials !== undefined ? [t.partials] : [])];
+  if (new Set(names).size < names.length) issues.push({ path: 'topics', message: `logs, metrics, dlq and partials must be different topics (got ${names.join(', ')})` });
   if (cfg.store.driver === 'server' && !cfg.store.url) issues.push({ path: 'store.url', message: 'is required with driver server (or set CLICKHOUSE_URL)' });
   if (cfg.store.driver === 'embedded' && cfg.store.url) issues.push({ path: 'store.driver', message: 'is embedded but store.url is set (CLICKHOUSE_URL?): remove one' });
   if (cfg.store.url) {
@@ -315,11 +318,13 @@ export function workerOptions(cfg: WorkerConfig): Omit<WorkerOptions, 'store'> {
     brokers: cfg.kafka.brokers!,
     groupId: cfg.kafka.group,
     clientId: cfg.kafka.client_id,
+    sessionTimeoutMs: cfg.kafka.session_timeout_ms,
     fromBeginning: cfg.kafka.from_beginning,
     maxBytesPerPartition: cfg.kafka.max_bytes_per_partition,
     logsTopic: cfg.topics.logs,
     metricsTopic: cfg.topics.metrics,
     dlqTopic: cfg.topics.dlq,
+    ...(cfg.topics.partials !== undefined ? { partialsTopic: cfg.topics.partials } : {}),
     batchMaxRows: cfg.batch.max_rows,
     batchMaxWaitMs: cfg.batch.max_wait_ms,
     batchMinBytes: cfg.batch.min_bytes,

@@ -26,6 +26,9 @@ import { landedOrigins } from './sinks/clickhouse/origins.ts';
 import { DEFAULT_DEDUP_HORIZON_MS } from './stages/origin.ts';
 import { DlqSink } from './sinks/dlq.ts';
 import { KafkaSource, type SourceBatch } from './sources/kafka.ts';
+import { RepartitionSink } from './sinks/repartition.ts';
+import { partialsStream } from './streams/partials.ts';
+import { type MergeStage } from './stages/merge.ts';
 import { Ledger, type PartitionEntry } from './ledger.ts';
 import { isStateful, type RecordContext, type Stateful, type Stream, type TickRows } from './stage.ts';
 import { logStream, type LogStream } from './streams/logs.ts';
@@ -69,6 +72,13 @@ export interface WorkerOptions {
   logsTopic?: string;
   metricsTopic?: string;
   dlqTopic?: string;
+  /**
+   * The group's partials topic, where partial windows of every input partition meet by series
+   * (default `<group>-window-partials`, created at start with as many partitions as the logs topic).
+   */
+  partialsTopic?: string;
+  /** How long the group waits for a silent member (killed) before its partitions move (default 30 s). */
+  sessionTimeoutMs?: number;
   /** Start from the earliest record when the group has no committed offset (default true). */
   fromBeginning?: boolean;
   /** Most bytes fetched per partition in one request; with `batchMaxRows` it bounds memory while ClickHouse is down. */
@@ -128,11 +138,15 @@ export interface WorkerStats {
   pending: number;
   /** Sum over assigned partitions of the log end minus the next offset to read. */
   lag: number;
+  /** Partial windows sent to the partials topic, and merged from it. */
+  partialsSent: number;
+  partialsMerged: number;
 }
 
 const DEFAULTS = {
   groupId: 'tributary-workers',
   clientId: 'tributary-worker',
+  sessionTimeoutMs: 30_000,
   logsTopic: TOPICS.logs.name,
   metricsTopic: TOPICS.metrics.name,
   dlqTopic: TOPICS.dlq.name,
@@ -151,7 +165,7 @@ const DEFAULTS = {
   dedupHorizonMs: DEFAULT_DEDUP_HORIZON_MS,
 };
 
-type Resolved = Omit<Required<WorkerOptions>, 'scorer'> & { scorer?: WindowScorer };
+type Resolved = Omit<Required<WorkerOptions>, 'scorer' | 'partialsTopic'> & { scorer?: WindowScorer; partialsTopic?: string };
 
 /** The scorer's baselines as a stateful part: one copy per worker, merged on take-over. */
 function scorerState(scorer: WindowScorer, group: string): Stateful | undefined {
@@ -171,6 +185,8 @@ export class Worker {
   private readonly statsWriter: StatsWriter;
   private readonly logs: LogStream;
   private readonly metrics: MetricStream;
+  private readonly merge: MergeStage;
+  private readonly repartition: RepartitionSink;
   private readonly streams: Map<string, Stream>;
   private readonly stateful: Stateful[];
   private readonly counts = { consumed: 0, replaySkipped: 0, committed: 0, anomalies: 0, stateRebuilt: 0 };
@@ -197,15 +213,23 @@ export class Worker {
     this.state = new PipelineState(this.o.store, this.sink, this.o.instance);
     this.landing = new Landing(this.o.store, this.sink, this.state, this.dlq, log('worker.landing'));
     this.statsWriter = new StatsWriter(this.o.store, this.o.instance);
-    this.logs = logStream(this.o.logsTopic, { windows: this.o.windows, patterns: this.o.patterns, group: this.o.groupId, dedupHorizonMs: this.o.dedupHorizonMs });
-    this.metrics = metricStream(this.o.metricsTopic, { windows: this.o.windows });
-    this.streams = new Map([[this.o.logsTopic, this.logs.stream], [this.o.metricsTopic, this.metrics.stream], ...this.o.streams.map((s): [string, Stream] => [s.topic, s])]);
-    if (this.streams.size !== 2 + this.o.streams.length) throw new TypeError('two streams of the worker read the same topic');
+    this.repartition = new RepartitionSink(this.o.brokers, this.o.partialsTopic ?? `${this.o.groupId}-window-partials`);
+    const sink = () => this.repartition;
+    this.logs = logStream(this.o.logsTopic, { windows: this.o.windows, patterns: this.o.patterns, group: this.o.groupId, sink, dedupHorizonMs: this.o.dedupHorizonMs });
+    this.metrics = metricStream(this.o.metricsTopic, { windows: this.o.windows, sink });
+    const partials = partialsStream(this.repartition.topic, { windows: this.o.windows, retentionMs: this.logs.windows.retentionMs });
+    this.merge = partials.merge;
+    // Input streams first: on a tick their partials go out before the merge side closes windows.
+    this.streams = new Map([
+      [this.o.logsTopic, this.logs.stream], [this.o.metricsTopic, this.metrics.stream], ...this.o.streams.map((s): [string, Stream] => [s.topic, s]),
+      [this.repartition.topic, partials.stream],
+    ]);
+    if (this.streams.size !== 3 + this.o.streams.length) throw new TypeError('two streams of the worker read the same topic');
     const scoring = this.o.scorer ? scorerState(this.o.scorer, this.o.groupId) : undefined;
     this.stateful = [...[...this.streams.values()].flatMap((s) => s.stages.flatMap((x): Stateful[] => (isStateful(x) ? [x] : []))), ...(scoring ? [scoring] : [])];
     this.source = new KafkaSource({
       brokers: this.o.brokers, groupId: this.o.groupId, topics: [...this.streams.keys()], fromBeginning: this.o.fromBeginning,
-      maxBytesPerPartition: this.o.maxBytesPerPartition, minBytes: this.o.batchMinBytes, maxWaitMs: this.o.batchMaxWaitMs, clientId: this.o.clientId,
+      maxBytesPerPartition: this.o.maxBytesPerPartition, minBytes: this.o.batchMinBytes, maxWaitMs: this.o.batchMaxWaitMs, clientId: this.o.clientId, sessionTimeoutMs: this.o.sessionTimeoutMs,
     });
   }
 
@@ -231,12 +255,15 @@ export class Worker {
       tooLate: this.logs.windows.counts.tooLate + this.metrics.windows.counts.tooLate,
       pending: l.pending,
       lag: this.ledger.lag(),
+      partialsSent: this.logs.windows.counts.partials + this.metrics.windows.counts.partials,
+      partialsMerged: this.merge.totals().partials,
     };
   }
 
   async start(): Promise<void> {
     await this.restoreState();
     await this.dlq.start();
+    await this.repartition.start([this.o.logsTopic, this.o.metricsTopic]);
     await this.source.start({ onAssignment: (keys, raw) => this.onAssignment(keys, raw), onBatch: (b) => this.handleBatch(b) });
     this.lastSnapshotAt = Date.now();
     this.timer = setInterval(() => void this.timerTick(), this.o.tickMs);
@@ -285,6 +312,7 @@ export class Worker {
         this.log.warn({ err: (err as Error).message }, 'Leaving the consumer group failed.');
       }
       await this.dlq.stop();
+      await this.repartition.stop();
       this.log.info({ ...this.stats }, 'The worker stopped.');
     })();
     return this.stopping;
@@ -301,7 +329,15 @@ export class Worker {
       for (const s of e.stream.stages) s.revoke?.(e.partition);
       this.log.info({ topic: e.topic, partition: e.partition, committed: e.committed }, 'Handed a revoked partition back.');
     }
-    for (const key of next) if (!this.assignment.has(key)) this.takenOver = true;
+    const now = Date.now();
+    for (const key of next) {
+      if (this.assignment.has(key)) continue;
+      this.takenOver = true;
+      // Stages learn of every assigned partition, also one without records (its watermark mark says so).
+      const at = key.lastIndexOf('/');
+      const stream = this.streams.get(key.slice(0, at));
+      for (const s of stream?.stages ?? []) s.assign?.(Number(key.slice(at + 1)), now);
+    }
     this.assignment = next;
     this.log.info({ assignment: raw }, 'Joined the worker group.');
   }
@@ -367,7 +403,7 @@ export class Worker {
         if (off < e.nextOffset) continue;
         if (e.nextOffset < 0) for (const s of e.stream.stages) s.assign?.(e.partition, now);
         e.nextOffset = off + 1;
-        this.counts.consumed++;
+        if (e.stream.raw) this.counts.consumed++;
         if (lane.forcedEnd !== undefined && off > lane.forcedEnd && !lane.building) lane.forcedEnd = undefined;
         ctx.offset = off;
         if (off <= e.resumeAfter) {

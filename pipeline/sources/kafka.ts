@@ -39,6 +39,8 @@ export interface KafkaSourceOptions {
   /** Longest a fetch waits for `minBytes`. */
   maxWaitMs: number;
   clientId?: string;
+  /** How long the group waits for a silent member (a process killed with kill -9) before rebalancing. */
+  sessionTimeoutMs?: number;
 }
 
 export class KafkaSource {
@@ -58,8 +60,8 @@ export class KafkaSource {
       maxBytesPerPartition: this.o.maxBytesPerPartition,
       minBytes: this.o.minBytes,
       maxWaitTimeInMs: this.o.maxWaitMs,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((this.o.sessionTimeoutMs ?? 30_000) / 3)),
       retry: { retries: 10 },
     });
     this.consumer = consumer;

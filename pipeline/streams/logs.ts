@@ -1,10 +1,12 @@
 /**
- * The logs stream: `logs.v1` records -> decode -> origin dedup (re-sent lines stop here) -> pattern miner -> `logs` rows and pattern deltas ->
- * service windows (`service_windows`).
+ * The logs stream: `logs.v1` records -> decode -> origin dedup (re-sent lines stop here) -> pattern
+ * miner -> `logs` rows and pattern deltas -> service windows, sent as partials to the group's partials
+ * topic (merged in `partials.ts`).
  */
 import { decodeLog } from '../transforms/decode.ts';
-import { ServiceWindows, type ServiceWindowOptions } from '../transforms/windows/service-windows.ts';
+import { serviceKind, type ServiceWindowInput, type ServiceWindowOptions } from '../transforms/windows/service-windows.ts';
 import { type PatternMinerOptions } from '../transforms/patterns/options.ts';
+import { type RepartitionSink } from '../sinks/repartition.ts';
 import { DecodeStage } from '../stages/decode.ts';
 import { OriginDedupStage } from '../stages/origin.ts';
 import { PatternStage } from '../stages/patterns.ts';
@@ -17,14 +19,17 @@ export interface LogStream {
   decode: DecodeStage<unknown>;
   origin: OriginDedupStage;
   patterns: PatternStage;
-  windows: WindowStage<never, unknown>;
+  windows: WindowStage<ServiceWindowInput>;
 }
 
-export function logStream(topic: string, options: { windows: ServiceWindowOptions; patterns: Partial<PatternMinerOptions>; group: string; dedupHorizonMs?: number }): LogStream {
+export function logStream(
+  topic: string,
+  options: { windows: ServiceWindowOptions; patterns: Partial<PatternMinerOptions>; group: string; sink: () => RepartitionSink; dedupHorizonMs?: number },
+): LogStream {
   const decode = new DecodeStage(decodeLog);
   const origin = new OriginDedupStage(options.dedupHorizonMs);
   const patterns = new PatternStage(options.patterns, options.group);
-  const windows = new WindowStage('service_windows', () => new ServiceWindows(options.windows));
+  const windows = new WindowStage<ServiceWindowInput>('service', topic, serviceKind(options.windows) as never, options.windows, options.sink);
   const stream = new Chain(topic, chain(decode, origin, patterns, new LogRowStage(), windows), { table: 'logs', hasTopicColumn: true });
-  return { stream, decode: decode as DecodeStage<unknown>, origin, patterns, windows: windows as unknown as WindowStage<never, unknown> };
+  return { stream, decode: decode as DecodeStage<unknown>, origin, patterns, windows };
 }

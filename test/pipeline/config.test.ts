@@ -70,13 +70,13 @@ test('mistakes are reported all at once, with key paths and did-you-mean', () =>
   ].join('\n'), { env: {}, source: 'worker.yaml' }));
   assert.deepEqual(found.sort(), [
     'batch.max_rows: must be >= 1',
-    'kafka.gruop: unknown key (did you mean "group"?); known keys: brokers, group, client_id, from_beginning, max_bytes_per_partition',
+    'kafka.gruop: unknown key (did you mean "group"?); known keys: brokers, group, client_id, session_timeout_ms, from_beginning, max_bytes_per_partition',
     'models[2].manifest: is required',
     'tickms: unknown key (did you mean "tick_ms"?); known keys: kafka, topics, store, batch, tick_ms, stats_interval_ms, snapshot_interval_ms, windows, patterns, scoring, models, sources, views, instance',
     'windows.sizes_ms: must NOT have duplicate items (items ## 1 and 0 are identical)',
   ].sort());
   assert.deepEqual(issues(() => parseWorkerConfig('models:\n  - manifest: a.json\n  - manifest: a.json\n', { env: {}, baseDir: '/x' })), ['models[1].manifest: is already listed at models[0]']);
-  assert.deepEqual(issues(() => parseWorkerConfig('topics: { logs: a, metrics: a }', { env: {} })), ['topics: logs, metrics and dlq must be three different topics (got a, a, dlq.v1)']);
+  assert.deepEqual(issues(() => parseWorkerConfig('topics: { logs: a, metrics: a }', { env: {} })), ['topics: logs, metrics, dlq and partials must be different topics (got a, a, dlq.v1)']);
 });
 
 test('${ENV} references and environment overrides; a secret stays out of the message', () => {
@@ -116,4 +116,9 @@ test('the reference lists every key once, with its default', () => {
     assert.equal(md.split('\n').filter((l) => l.startsWith(`| \`${key}\``)).length, 1, key);
   }
   assert.match(md, /\| `batch.max_rows` \| integer \| `20000` \|/);
+});
+
+test('pipeline/README.md carries the generated reference, unchanged', () => {
+  const readme = readFileSync(new URL('../../pipeline/README.md', import.meta.url), 'utf8');
+  assert.ok(readme.includes(workerConfigReference()), 'regenerate the table in pipeline/README.md from workerConfigReference()');
 });

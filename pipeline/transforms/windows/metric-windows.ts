@@ -47,7 +47,7 @@ export class MetricWindows extends TumblingWindows<MetricWindowInput, MetricAcc,
   }
 }
 
-function metricKind(options: MetricWindowOptions): WindowKind<MetricWindowInput, MetricAcc, MetricWindowRow> {
+export function metricKind(options: MetricWindowOptions = {}): WindowKind<MetricWindowInput, MetricAcc, MetricWindowRow> {
   const sketchOptions = { alpha: options.alpha, maxBuckets: options.maxBuckets };
   new DDSketch(sketchOptions);
   return {
@@ -68,6 +68,17 @@ function metricKind(options: MetricWindowOptions): WindowKind<MetricWindowInput,
         acc.last = v;
       }
       acc.sketch.add(v);
+    },
+    merge(into, from) {
+      if (from.min < into.min) into.min = from.min;
+      if (from.max > into.max) into.max = from.max;
+      into.sum += from.sum;
+      // The value with the highest event time; on a tie, the one merged later (partials merge in a fixed order).
+      if (from.lastTime >= into.lastTime) {
+        into.lastTime = from.lastTime;
+        into.last = from.last;
+      }
+      into.sketch.merge(from.sketch);
     },
     // Saved accumulators always hold at least one point, so min, max and lastTime are finite.
     save: (acc) => ({ ...acc, sketch: acc.sketch.toJSON() }),

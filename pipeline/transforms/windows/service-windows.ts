@@ -89,7 +89,7 @@ export class ServiceWindows extends TumblingWindows<ServiceWindowInput, ServiceA
   }
 }
 
-function serviceKind(options: ServiceWindowOptions): WindowKind<ServiceWindowInput, ServiceAcc, ServiceWindowRow> {
+export function serviceKind(options: ServiceWindowOptions = {}): WindowKind<ServiceWindowInput, ServiceAcc, ServiceWindowRow> {
   const attrs = [...(options.latencyAttributes ?? DEFAULT_LATENCY_ATTRIBUTES)];
   const sketchOptions = { alpha: options.alpha, maxBuckets: options.maxBuckets };
   // Validate the sketch options at start-up rather than on the first latency value.
@@ -113,6 +113,15 @@ function serviceKind(options: ServiceWindowOptions): WindowKind<ServiceWindowInp
           (acc.latency ??= new DDSketch(sketchOptions)).add(v);
           break;
         }
+      }
+    },
+    merge(into, from) {
+      for (let i = 0; i < 6; i++) into.severities[i]! += from.severities[i]!;
+      for (const p of from.patterns) into.patterns.add(p);
+      for (const p of from.newPatterns) into.newPatterns.add(p);
+      if (from.latency) {
+        if (into.latency) into.latency.merge(from.latency);
+        else into.latency = DDSketch.deserialize(from.latency.toJSON());
       }
     },
     save: (acc) => ({

@@ -69,6 +69,8 @@ export interface WindowMeta {
   count: number;
   /** Records that arrived after the window had closed. */
   lateCount: number;
+  /** The series key (`WindowKind.key`). */
+  key: string;
 }
 
 /** How one kind of window (service logs, metric series) keys, accumulates and renders its records. */
@@ -85,6 +87,11 @@ export interface WindowKind<In extends WindowedInput, Acc, Row> {
   save?(acc: Acc): unknown;
   /** Inverse of `save`, for `restore()`. */
   load?(data: unknown): Acc;
+  /**
+   * Adds `from` into `into`: the accumulator of the union of both windows' records (partial windows of
+   * one series computed on several partitions are merged this way; see `merge.ts`).
+   */
+  merge?(into: Acc, from: Acc): void;
 }
 
 /**
@@ -533,7 +540,7 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
     else this.counters.rowsEmitted++;
     st.emitted = true;
     st.dirty = false;
-    const meta: WindowMeta = { sizeMs, start: st.start, end: st.start + sizeMs, count: st.count, lateCount: st.lateCount };
+    const meta: WindowMeta = { sizeMs, start: st.start, end: st.start + sizeMs, count: st.count, lateCount: st.lateCount, key: st.key };
     out.push({ sizeMs, start: st.start, seriesIndex: st.seriesIndex, row: this.kind.row(st.acc, meta) });
   }
 
@@ -558,7 +565,7 @@ export class TumblingWindows<In extends WindowedInput, Acc, Row> {
             sl.cursor = jump;
             continue;
           }
-          const meta: WindowMeta = { sizeMs: size, start: sl.cursor, end: sl.cursor + size, count: 0, lateCount: 0 };
+          const meta: WindowMeta = { sizeMs: size, start: sl.cursor, end: sl.cursor + size, count: 0, lateCount: 0, key };
           out.push({ sizeMs: size, start: sl.cursor, seriesIndex: series.index, row: this.kind.row(this.kind.create(series.sample), meta) });
           this.counters.rowsEmpty++;
           sl.cursor += size;

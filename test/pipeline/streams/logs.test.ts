@@ -1,20 +1,35 @@
-/** The logs stream's stage chain without Kafka: bytes in, batch rows, pattern deltas, dead letters and window rows out. */
+/**
+ * The logs stream's stage chain without Kafka: bytes in, batch rows, pattern deltas, dead letters and
+ * partial windows out. The repartition sink is a stand-in that records what it is given (the chain is
+ * what is under test here; the real sink and topic are in worker.test.ts and scale-out.test.ts).
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { logStream } from '../../../pipeline/streams/logs.ts';
 import { Batch, BatchCursor, NO_WRITES } from '../../../pipeline/sinks/clickhouse/landing.ts';
 import { type RecordContext } from '../../../pipeline/stage.ts';
+import { type RepartitionSink } from '../../../pipeline/sinks/repartition.ts';
+import { type SourceMark, type WindowPartial } from '../../../pipeline/transforms/windows/merge.ts';
+
+const sent: { partials: WindowPartial[]; marks: SourceMark[] } = { partials: [], marks: [] };
+const sink = (() => ({
+  partitionsOf: () => 1,
+  send: async (_kind: string, partials: WindowPartial[], marks: SourceMark[]) => {
+    sent.partials.push(...partials);
+    sent.marks.push(...marks);
+  },
+})) as unknown as () => RepartitionSink;
 
 const base = Date.UTC(2026, 0, 1);
 const rec = (ms: number, body: string, service = 'api') => Buffer.from(JSON.stringify({ v: 1, time: new Date(base + ms).toISOString(), service, body, severity_number: 9 }));
 
 function feed(values: Array<Buffer | null>, opts: { replayUpTo?: number } = {}) {
-  const s = logStream('logs.v1', { windows: { sizesMs: [10_000], allowedLatenessMs: 0 }, patterns: {}, group: 'g' });
+  const s = logStream('logs.v1', { windows: { sizesMs: [10_000], allowedLatenessMs: 0 }, patterns: {}, group: 'g', sink });
   const cursor = new BatchCursor();
   cursor.batch = new Batch(0);
   cursor.topic = 'logs.v1';
   const ctx: RecordContext = { topic: 'logs.v1', partition: 0, offset: 0, now: base, replay: false, out: cursor };
-  s.windows.assign?.(0, base);
+  s.windows.assign(0, base);
   values.forEach((v, offset) => {
     ctx.offset = offset;
     cursor.offset = offset;
@@ -34,8 +49,10 @@ test('records become raw rows, per-pattern deltas and dead letters, and closed w
   assert.equal(batch.dead.length, 1);
   assert.equal(batch.dead[0]!.stage, 'decode');
   assert.equal(batch.dead[0]!.offset, '2');
-  const rows = (await s.windows.flush!(base + 60_000)).get('service_windows') as Array<{ count: number; window_start: string }>;
-  assert.deepEqual(rows.map((r) => r.count), [2], 'the first window closed (the watermark is at 15 s)');
+  sent.partials = [];
+  await s.windows.flush(base + 20_000);
+  assert.deepEqual(sent.partials.map((r) => [r.src, r.count]), [['logs.v1/0', 2]], 'the first window closed (the watermark is at 15 s) and went out as a partial');
+  assert.deepEqual(sent.marks.at(-1), { topic: 'logs.v1', partition: 0, partitions: 1, watermark: base + 15_000, idle: false });
   assert.deepEqual(s.windows.heldOffsets!(), new Map([[0, 0]]), 'closed windows are kept for late records, so offset 0 is still held');
 });
 
@@ -43,17 +60,19 @@ test('replayed records rebuild the windows but write nothing', async () => {
   const { s, batch } = feed([rec(1000, 'a 1'), rec(2000, 'a 2'), Buffer.from('nope'), rec(3000, 'a 3'), rec(15_000, 'b')], { replayUpTo: 2 });
   assert.equal(batch.tables.get('logs')?.length, 2, 'only the records after the landed ones');
   assert.equal(batch.dead.length, 0, 'a replayed poison record is not dead-lettered again');
-  const rows = (await s.windows.flush!(base + 60_000)).get('service_windows') as Array<{ count: number }>;
-  assert.deepEqual(rows.map((r) => r.count), [3], 'the window holds replayed and new records');
+  sent.partials = [];
+  await s.windows.flush(base + 60_000);
+  assert.deepEqual(sent.partials.map((r) => r.count), [3], 'the window holds replayed and new records');
 });
 
 test('a record too late for its windows is stored raw and dead-lettered with stage windows', async () => {
-  const s = logStream('logs.v1', { windows: { sizesMs: [10_000], allowedLatenessMs: 0, retentionMs: 10_000 }, patterns: {}, group: 'g' });
+  const s = logStream('logs.v1', { windows: { sizesMs: [10_000], allowedLatenessMs: 0, retentionMs: 10_000 }, patterns: {}, group: 'g', sink });
   const cursor = new BatchCursor();
   cursor.batch = new Batch(0);
   const ctx: RecordContext = { topic: 'logs.v1', partition: 0, offset: 0, now: base, replay: false, out: cursor };
   s.stream.push(rec(100_000, 'ahead'), ctx);
-  await s.windows.flush!(base);
+  s.windows.assign(0, base);
+  await s.windows.flush(base);
   ctx.offset = 1;
   cursor.offset = 1;
   s.stream.push(rec(1000, 'far behind'), ctx);

@@ -1,0 +1,77 @@
+/**
+ * The repartition sink: partial windows (one input partition's share of a window) flow out to the
+ * group's partials topic keyed by series, so that every partial of a series meets on one partition,
+ * and each input partition's watermark flows out to EVERY partition of it (a mark), after the partials
+ * it closed. Kafka Streams does the same with its repartition topics; here the marks carry the
+ * watermark across, so that the merging side knows when a window is complete (`transforms/windows/merge.ts`).
+ * Sends wait for acks=all from an idempotent producer, so an input offset is committed only after its
+ * partials are durable in Kafka.
+ */
+import { type Producer } from 'kafkajs';
+import { createKafka } from '../../core/kafka/client.ts';
+import { ensureTopics } from '../../core/kafka/stack.ts';
+import { CONTENT_TYPE_JSON, HEADERS } from '../../core/contracts/topics.ts';
+import { type SourceMark, type WindowPartial } from '../transforms/windows/merge.ts';
+
+/** What travels on the partials topic: a partial (`t: 'p'`) or a mark (`t: 'w'`), per window kind. */
+export type PartialsMessage = ({ t: 'p' } & WindowPartial & { k: string }) | ({ t: 'w' } & SourceMark & { k: string });
+
+export class RepartitionSink {
+  private producer?: Producer;
+  private readonly partitionCounts = new Map<string, number>();
+  sent = 0;
+
+  constructor(
+    private readonly brokers: string[],
+    readonly topic: string,
+    private readonly clientId = 'tributary-worker-partials',
+  ) {}
+
+  /**
+   * Connects, learns the partition counts of the input topics, and creates the partials topic when it
+   * is missing, with as many partitions as the largest input topic (one merging partition per input one).
+   */
+  async start(inputTopics: readonly string[]): Promise<void> {
+    const kafka = createKafka({ brokers: this.brokers, clientId: this.clientId });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [...inputTopics] });
+      for (const t of meta.topics) this.partitionCounts.set(t.name, t.partitions.length);
+      const partitions = Math.max(1, ...this.partitionCounts.values());
+      await ensureTopics(this.brokers, [{ name: this.topic, partitions, replicationFactor: 3, retentionMs: 24 * 3600_000 }]);
+      const own = await admin.fetchTopicMetadata({ topics: [this.topic] });
+      this.partitionCounts.set(this.topic, own.topics[0]!.partitions.length);
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+  }
+
+  /** Partitions of a topic, as learnt at start. */
+  partitionsOf(topic: string): number {
+    const n = this.partitionCounts.get(topic);
+    if (n === undefined) throw new Error(`the partition count of ${topic} is not known`);
+    return n;
+  }
+
+  /** Sends partials (keyed by series), then the marks to every partition; resolves once all are acknowledged. */
+  async send(kind: string, partials: readonly WindowPartial[], marks: readonly SourceMark[]): Promise<void> {
+    if (!this.producer) throw new Error('the repartition sink is not started');
+    const headers = { [HEADERS.contentType]: CONTENT_TYPE_JSON };
+    const messages = partials.map((p) => ({ key: `${kind}\u0000${p.key}`, value: JSON.stringify({ t: 'p', k: kind, ...p }), headers }));
+    const n = this.partitionsOf(this.topic);
+    for (const m of marks) {
+      const value = JSON.stringify({ t: 'w', k: kind, ...m });
+      for (let p = 0; p < n; p++) messages.push({ key: null as unknown as string, value, headers, partition: p } as (typeof messages)[number]);
+    }
+    if (messages.length === 0) return;
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    this.sent += messages.length;
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}
