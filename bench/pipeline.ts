@@ -5,7 +5,14 @@
  * 10k lines/s. Starts its own Kafka broker (temp folder, free ports) and chDB store; writes
  * bench/results/pipeline.json and prints a table.
  *
- * Environment: BENCH_RECORDS (throughput records, default 200000), BENCH_SECONDS (per latency run, default 15).
+ * Then, scaling out: ONE service whose records are spread over 6 partitions, drained by 1, 2 and 3
+ * worker processes (each its own process and chDB folder, as workers on separate hosts would be):
+ * records/s over all of them, and records per CPU-second summed over the worker processes. And the
+ * consumer client alone: kafkajs fetching the throughput records with nothing done per record, then
+ * with the worker's decode, CPU per record.
+ *
+ * Environment: BENCH_RECORDS (throughput records, default 200000), BENCH_SCALE_RECORDS (scaling
+ * records, default 100000), BENCH_SECONDS (per latency run, default 15).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -20,12 +27,16 @@ import { openStore } from '../core/storage/open.ts';
 import { type InsertOptions, type Store } from '../core/storage/store.ts';
 import { Worker, windowScorerOf } from '../pipeline/worker.ts';
 import { defaultScoringConfig, Scorer } from '../pipeline/transforms/scoring/scorer.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Agent } from '../agents/agent.ts';
+import { decodeLog } from '../pipeline/transforms/decode.ts';
 import { FileSource } from '../agents/sources/file.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SCALE_RECORDS = Number(process.env.BENCH_SCALE_RECORDS ?? 100_000);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -130,6 +141,126 @@ async function throughput(brokers: string[], storePath: string): Promise<Through
   return result;
 }
 
+interface Scale {
+  workers: number;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  cpuSeconds: number;
+  recordsPerCpuSecond: number;
+  serviceWindows: number;
+}
+
+interface ProcReport {
+  stats: { stored: number; pending: number; serviceWindowRows: number };
+  cpu: { user: number; system: number };
+}
+
+/** One worker in its own process (test/helpers/worker-process.ts), reporting its stats and CPU every 100 ms. */
+function spawnWorker(options: object, storePath: string): { child: ChildProcess; last: () => ProcReport | undefined; exited: Promise<unknown> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/helpers/worker-process.ts'), JSON.stringify(options), storePath], {
+    cwd: root, env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let last: ProcReport | undefined;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      last = JSON.parse(line) as ProcReport;
+    } catch {
+      // not a report
+    }
+  });
+  return { child, last: () => last, exited: new Promise((resolve) => child.once('exit', resolve)) };
+}
+
+/** One service over 6 partitions, drained by `n` worker processes: wall rate and records per CPU-second over all of them. */
+async function scale(brokers: string[], n: number): Promise<Scale> {
+  const logsTopic = `bench-scale-${n}-logs`;
+  const metricsTopic = `bench-scale-${n}-metrics`;
+  await ensureTopics(brokers, [
+    { name: logsTopic, partitions: 6, replicationFactor: 1, retentionMs: 3600_000 },
+    { name: metricsTopic, partitions: 1, replicationFactor: 1, retentionMs: 3600_000 },
+  ]);
+  const options = { brokers, groupId: `bench-scale-${n}`, logsTopic, metricsTopic };
+  const workers = Array.from({ length: n }, () => spawnWorker(options, storeDir()));
+  try {
+    // Every worker joined and idle (its startup CPU is not counted).
+    const deadline = Date.now() + 120_000;
+    while (!workers.every((w) => w.last()) && Date.now() < deadline) await sleep(100);
+    await sleep(8000);
+    const cpu0 = workers.map((w) => w.last()!.cpu);
+    const producer = createKafka({ brokers, clientId: 'bench-scale' }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const start = Date.now() - 30 * 60_000;
+    const span = 20 * 60_000;
+    const t0 = performance.now();
+    for (let i0 = 0; i0 < SCALE_RECORDS; i0 += 5000) {
+      const messages = [];
+      for (let i = i0; i < Math.min(SCALE_RECORDS, i0 + 5000); i++) {
+        const time = new Date(start + Math.floor((i * span) / SCALE_RECORDS)).toISOString();
+        const sev = i % 20 === 0 ? 17 : 9;
+        messages.push({
+          partition: i % 6,
+          value: JSON.stringify({
+            v: 1, time, observed_time: time, service: 'busy', host: `host-${i % 5}`, severity_text: sev === 17 ? 'ERROR' : 'INFO', severity_number: sev,
+            body: BODIES[i % BODIES.length]!(i), attributes: { duration_ms: String((i * 37) % 900) }, resource: {}, trace_id: '', span_id: '', origin: { kind: 'generator', offset: i },
+          }),
+        });
+      }
+      await producer.send({ topic: logsTopic, acks: -1, compression: CompressionTypes.LZ4, messages });
+    }
+    await producer.disconnect();
+    const stored = () => workers.reduce((a, w) => a + (w.last()?.stats.stored ?? 0), 0);
+    while (stored() < SCALE_RECORDS || workers.some((w) => (w.last()?.stats.pending ?? 1) > 0)) await sleep(20);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = workers.reduce((a, w, i) => a + (w.last()!.cpu.user + w.last()!.cpu.system - cpu0[i]!.user - cpu0[i]!.system) / 1e6, 0);
+    await sleep(2000);
+    const serviceWindows = workers.reduce((a, w) => a + w.last()!.stats.serviceWindowRows, 0);
+    return {
+      workers: n, records: SCALE_RECORDS, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(SCALE_RECORDS / seconds),
+      cpuSeconds: Number(cpuSeconds.toFixed(2)), recordsPerCpuSecond: Math.round(SCALE_RECORDS / cpuSeconds), serviceWindows,
+    };
+  } finally {
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+  }
+}
+
+interface ConsumerCost {
+  records: number;
+  /** CPU per record, kafkajs fetch only (eachBatch doing nothing). */
+  fetchUsPerRecord: number;
+  /** CPU per record, fetch plus the worker's decode and validation. */
+  fetchDecodeUsPerRecord: number;
+}
+
+/** The consumer client's own cost: kafkajs reading the throughput records, without and with decoding. */
+async function consumerCost(brokers: string[], decode: boolean): Promise<number> {
+  const consumer = createKafka({ brokers, clientId: 'bench-consumer' }).consumer({ groupId: `bench-consumer-${decode}-${Date.now()}`, maxBytesPerPartition: 4 * 1024 * 1024, minBytes: 256 * 1024, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['logs.v1'], fromBeginning: true });
+  let n = 0;
+  let sink = 0;
+  const cpu0 = process.cpuUsage();
+  await consumer.run({
+    eachBatchAutoResolve: true,
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const m of batch.messages) {
+        if (decode) {
+          const d = decodeLog(m.value, now);
+          if (d.ok) sink += d.value.body.length;
+        } else sink += m.value?.length ?? 0;
+      }
+      n += batch.messages.length;
+    },
+  });
+  while (n < RECORDS) await sleep(20);
+  const cpu = process.cpuUsage(cpu0);
+  await consumer.disconnect();
+  if (sink < 0) process.stderr.write(String(sink));
+  return Number((((cpu.user + cpu.system) / n)).toFixed(2));
+}
+
 /** Wraps the store: when an insert into `logs` returns, its rows are visible; that instant ends a line's trip. */
 class VisibilityProbe implements Store {
   readonly driver: Store['driver'];
@@ -216,6 +347,13 @@ await stackUp(stack);
 const brokers = [`127.0.0.1:${stack.port}`];
 try {
   const tp = await throughput(brokers, storeDir());
+  process.stderr.write('Measuring the consumer client alone (kafkajs fetch, then fetch + decode)...\n');
+  const consumer: ConsumerCost = { records: RECORDS, fetchUsPerRecord: await consumerCost(brokers, false), fetchDecodeUsPerRecord: await consumerCost(brokers, true) };
+  const scaling: Scale[] = [];
+  for (const n of [1, 2, 3]) {
+    process.stderr.write(`Scaling out: one service over 6 partitions, ${n} worker process(es)...\n`);
+    scaling.push(await scale(brokers, n));
+  }
   const lat: Latency[] = [];
   for (const rate of [1000, 10_000]) lat.push(await latency(brokers, rate, storeDir()));
   const result = {
@@ -223,8 +361,10 @@ try {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version },
     command: 'npm run bench:pipeline',
     throughput: tp,
+    consumer,
+    scaling,
     latency: lat,
-    notes: 'One worker process with default settings (batches of up to 20000 rows, fetch wait 250 ms, windows 10 s and 1 min, ONNX scoring on). Latency: file append -> agent (50 ms poll, 20 ms linger) -> Kafka -> worker -> the logs insert returning (the row is then visible).',
+    notes: 'Scaling rows: each worker its own process and chDB folder (as on separate hosts); CPU summed over the worker processes from the moment all had joined; the machine has ' + cpus().length + ' cores, shared. One worker process with default settings (batches of up to 20000 rows, fetch wait 250 ms, windows 10 s and 1 min, ONNX scoring on). Latency: file append -> agent (50 ms poll, 20 ms linger) -> Kafka -> worker -> the logs insert returning (the row is then visible).',
   };
   const out = join(root, 'bench/results/pipeline.json');
   mkdirSync(dirname(out), { recursive: true });
@@ -235,6 +375,8 @@ try {
     `| throughput, one worker process (wall) | ${tp.recordsPerSecond.toLocaleString('en')} records/s (${tp.records.toLocaleString('en')} records in ${tp.seconds} s) |`,
     `| throughput per CPU-second of the worker | ${tp.recordsPerCpuSecond.toLocaleString('en')} records/s |`,
     `| written alongside | ${tp.patterns} patterns, ${tp.serviceWindows} service windows (${tp.scoredWindows} scored), ${tp.metricWindows} metric windows |`,
+    `| consumer client alone (kafkajs), CPU per record | fetch ${consumer.fetchUsPerRecord} µs, fetch + decode ${consumer.fetchDecodeUsPerRecord} µs |`,
+    ...scaling.map((x) => `| one service over 6 partitions, ${x.workers} worker process${x.workers > 1 ? 'es' : ''} | ${x.recordsPerSecond.toLocaleString('en')} records/s wall, ${x.recordsPerCpuSecond.toLocaleString('en')} records per CPU-second (${x.records.toLocaleString('en')} records in ${x.seconds} s, ${x.serviceWindows} window rows) |`),
     ...lat.map((l) => `| file -> visible row at ${l.rate.toLocaleString('en')} lines/s | p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${l.seen}/${l.lines} lines) |`),
   ].join('\n');
   process.stdout.write(`${table}\n\nWrote ${out}\n`);

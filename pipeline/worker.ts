@@ -141,6 +141,8 @@ export interface WorkerStats {
   /** Partial windows sent to the partials topic, and merged from it. */
   partialsSent: number;
   partialsMerged: number;
+  /** Partials that reached the merge after their window's retention (refused; they could only lose). */
+  partialsTooLate: number;
 }
 
 const DEFAULTS = {
@@ -257,6 +259,7 @@ export class Worker {
       lag: this.ledger.lag(),
       partialsSent: this.logs.windows.counts.partials + this.metrics.windows.counts.partials,
       partialsMerged: this.merge.totals().partials,
+      partialsTooLate: this.merge.totals().tooLate,
     };
   }
 
@@ -321,6 +324,12 @@ export class Worker {
   // ---------------------------------------------------------------- assignment
 
   private onAssignment(next: Set<string>, raw: Record<string, number[]>): void {
+    for (const key of this.assignment) {
+      if (next.has(key) || this.ledger.get(key)) continue;
+      // Assigned before but never read: its stages still drop it (the windows stage stops marking it).
+      const at = key.lastIndexOf('/');
+      for (const s of this.streams.get(key.slice(0, at))?.stages ?? []) s.revoke?.(Number(key.slice(at + 1)));
+    }
     for (const [key, e] of this.ledger.entries) {
       if (next.has(key)) continue;
       // Revoked: whatever was not landed or committed is re-read by the new owner from the last commit.

@@ -23,7 +23,7 @@ if (crashTable) {
 }
 const worker = new Worker({ ...options, store });
 await worker.start();
-const report = () => process.stdout.write(`${JSON.stringify({ stats: worker.stats, progress: worker.progress() })}\n`);
+const report = () => process.stdout.write(`${JSON.stringify({ stats: worker.stats, progress: worker.progress(), cpu: process.cpuUsage() })}\n`);
 const timer = setInterval(report, 100);
 process.once('SIGTERM', () => {
   void (async () => {

@@ -11,7 +11,8 @@
  *   again (with more records) when late records reach it; a repeat replaces the previous partial of
  *   that source (the one with more records wins, so a replay after a crash changes nothing).
  * - Each source sends its watermark after the partials it closed (in order, on the same Kafka
- *   partition), with `idle` when it has had no records for its idle timeout. The merged watermark is
+ *   partition), with `idle` when it has had no records for its idle timeout (an idle mark does not
+ *   raise the source's watermark: it promises nothing about partials). The merged watermark is
  *   the lowest watermark of the sources that are not idle (the highest of all when every one is
  *   idle), of every partition the source topic has (a partition never heard of holds it back), and
  *   it never goes back. A window closes when the merged watermark passes its end: every non-idle
@@ -115,7 +116,9 @@ export class WindowMerger<Acc, Row> {
     const src = `${m.topic}/${m.partition}`;
     this.expected.set(m.topic, Math.max(this.expected.get(m.topic) ?? 0, m.partitions));
     const prev = this.marks.get(src);
-    const watermark = m.watermark ?? -Infinity;
+    // Only a source that is reading promises that its partials below its watermark were sent; an idle
+    // one (its watermark moved up by the others) promises nothing and keeps the watermark it had.
+    const watermark = m.idle ? -Infinity : m.watermark ?? -Infinity;
     this.marks.set(src, { watermark: Math.max(prev?.watermark ?? -Infinity, watermark), idle: m.idle });
   }
 

@@ -76,3 +76,18 @@ test('a repeated partial changes nothing; a bigger one re-emits the window with 
   assert.equal(again[0]!.version, rows[0]!.version + 3);
   assert.equal(again[0]!.late_count, 3);
 });
+
+test('an idle mark does not raise a source\'s watermark: an owner that never read the partition promises nothing', () => {
+  const merger = new WindowMerger<unknown, ServiceWindowRow>(kind as never, 120_000);
+  const e = partialEngine();
+  for (const r of records(100, 1)) e.add(r, r.time);
+  const [part] = e.flush();
+  merger.mark({ topic: 'logs', partition: 0, partitions: 2, watermark: base + 400_000, idle: false });
+  // Partition 1: its old owner says idle with a watermark moved far up; its new owner then reads it from the start.
+  merger.mark({ topic: 'logs', partition: 1, partitions: 2, watermark: base + 400_000, idle: true });
+  merger.mark({ topic: 'logs', partition: 1, partitions: 2, watermark: null, idle: false });
+  assert.deepEqual(merger.advance(), [], 'partition 1 holds the window: nothing it promised');
+  assert.equal(merger.add({ ...part!, src: 'logs/1' }, 0), 'on_time', 'its partial is not too late');
+  merger.mark({ topic: 'logs', partition: 1, partitions: 2, watermark: base + 400_000, idle: false });
+  assert.equal(merger.advance().length, 1);
+});
