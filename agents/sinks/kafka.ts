@@ -25,11 +25,11 @@ export type Compression = 'lz4' | 'gzip' | 'none';
 export type KafkaClientName = 'native' | 'kafkajs';
 
 /**
- * The key of a log record, which picks its partition. `service` (the default, DESIGN.md) keeps one
- * service on one partition, so the worker's per-partition windows see all of it; `service_host`
- * spreads a busy service over partitions by host, `source` by host and file (or source) identity.
- * Only `service` is safe while the worker windows per partition; the others need its mergeable
- * partial aggregates.
+ * The key of a log record, which picks its partition. `service_host` (the default) spreads a busy
+ * service over partitions by host, keeping each host's records in order; `source` spreads it by host
+ * and file (or source) identity; `service` keeps one service on one partition. The worker merges a
+ * service's windows from every partition (pipeline/README.md, "Windows past one partition"), so all
+ * three give the same window rows.
  */
 export type KeyStrategy = 'service' | 'service_host' | 'source';
 
@@ -233,7 +233,7 @@ export class KafkaSink {
         maxBufferedBytes: 64 * 1024 * 1024,
         maxRecordBytes: 900 * 1024,
         client: 'kafkajs' as KafkaClientName,
-        key: 'service' as KeyStrategy,
+        key: 'service_host' as KeyStrategy,
         maxInFlight: 5,
         requestTimeoutMs: 30_000,
       },

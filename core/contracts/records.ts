@@ -75,7 +75,11 @@ export interface DeadLetter {
   time: string;
 }
 
-/** Kafka record key: `service` for logs, `service|host` for metrics, so one series stays ordered on one partition. */
+/**
+ * Kafka record keys. `logKey` is the agent's `service` key strategy (one service on one partition);
+ * its default is `service|host` (agents/sinks/kafka.ts `logKeyFor`), since the worker merges a
+ * service's windows across partitions. Metrics: `service|host`, one series ordered on one partition.
+ */
 export function logKey(record: Pick<LogRecord, 'service'>): string {
   return record.service;
 }

@@ -38,7 +38,7 @@ test('gzip batches, keys per DESIGN.md, headers, event-time timestamps, and an o
   assert.equal(sink.stats.truncated, 1);
   const logs = await readTopic(logsTopic, { expected: 22 });
   assert.equal(logs.length, 22);
-  assert.ok(logs.every((m) => m.key === 'svc' && m.timestamp === String(Date.parse('2026-11-24T10:00:00.000Z'))));
+  assert.ok(logs.every((m) => m.key === 'svc|h1' && m.timestamp === String(Date.parse('2026-11-24T10:00:00.000Z'))));
   assert.ok(logs.every((m) => m.headers['content-type'] === 'application/json' && m.headers['tributary-schema'] === String(SCHEMA_VERSION)));
   assert.ok(logs.every((m) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/.test(m.headers.traceparent!)));
   const big = logs.map((m) => JSON.parse(m.value.toString()) as LogRecord).find((r) => r.origin.offset === 20)!;
