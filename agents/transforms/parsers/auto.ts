@@ -89,7 +89,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         return r;
       }
     }
-    if (c === 124 /* | */) return pipeFields(line, j, t.time, ctx);
+    if (c === 124 /* | */) return pipeFields(line, j, t.time);
     // `2026-11-24T10:00:00.123+01:00 web-1 kernel: msg`: rsyslog's precise file format.
     if (line.charCodeAt(10) === 84 /* T */ && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable) {
       const r = syslog(line, ctx);
@@ -112,7 +112,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   }
 
   /** `time|component|pid|message` (HealthApp) and `time | LEVEL | message` (loguru): fields until the first that holds a space, or the last. */
-  function pipeFields(line: string, at: number, time: number, ctx: ParseContext): ParsedFields {
+  function pipeFields(line: string, at: number, time: number): ParsedFields {
     const out: ParsedFields = { body: '', attributes: {}, time };
     const s = newHeader(line, at, out, true);
     let i = at;
@@ -136,7 +136,6 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       i = next;
     }
-    void ctx;
     return finishHeader(s, line.charCodeAt(i) === 124 ? i + 1 : i);
   }
 
