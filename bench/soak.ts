@@ -42,7 +42,8 @@ function rssMb(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
+    // A process that has only just started (after the kill) has no meaningful RSS yet.
+    return m && Number(m[1]) > 10 * 1024 ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
   }
@@ -108,6 +109,7 @@ let written = 0;
 let workerLife = 1;
 let brokerRestarted = false;
 let workerKilled = false;
+let restart: Promise<void> | undefined;
 
 // The writer: `rate` lines/s in 100 ms ticks, on its own schedule.
 const writer = (async () => {
@@ -129,9 +131,13 @@ while (Date.now() - started < durationMs) {
   if (!brokerRestarted && t >= durationMs / 3) {
     brokerRestarted = true;
     events.push({ t, what: 'broker restart' });
-    await stackDown(stack);
-    await sleep(5000);
-    await stackUp(stack);
+    // In the background: sampling goes on while the broker is away.
+    restart = (async () => {
+      await stackDown(stack);
+      await sleep(5000);
+      await stackUp(stack);
+      events.push({ t: Date.now() - started, what: 'broker back' });
+    })();
   }
   if (!workerKilled && t >= (2 * durationMs) / 3) {
     workerKilled = true;
@@ -142,7 +148,7 @@ while (Date.now() - started < durationMs) {
     workerLife++;
   }
   if (Date.now() >= nextSample) {
-    nextSample += 10_000;
+    while (nextSample <= Date.now()) nextSample += 10_000;
     const s = { t: Date.now() - started, written, agentRssMb: rssMb(agent.pid), workerRssMb: rssMb(worker.pid), workerLife, lag: await lag() };
     samples.push(s);
     process.stderr.write(`soak ${(s.t / 1000).toFixed(0)} s: written ${s.written}, lag ${s.lag}, RSS agent ${s.agentRssMb.toFixed(0)} MB, worker ${s.workerRssMb.toFixed(0)} MB\n`);
@@ -150,6 +156,7 @@ while (Date.now() - started < durationMs) {
   await sleep(250);
 }
 await writer;
+await restart;
 events.push({ t: Date.now() - started, what: 'writing stopped' });
 
 // Drain: the topic stops growing and the worker's lag stays at 0.
