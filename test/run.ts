@@ -45,7 +45,7 @@ const env = {
   TRIBUTARY_LOG_LEVEL: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn',
   TRIBUTARY_LOG_FORMAT: 'json',
 };
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000', ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', '--test-timeout=900000', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',
