@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { restartTestBroker, testBrokers, testStackOptions } from '../helpers/kafka.ts';
 import { freePort } from '../helpers/ports.ts';
 import { generateWorkload } from '../../workload/generator.ts';
+import { readStatuses } from '../../cli/status.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -130,6 +131,8 @@ const SUBSTITUTIONS: Array<[RegExp, (l: Local) => string]> = [
   [/(\/etc\/tributary\/)?\bagent\.yaml\b/g, (l) => l.agentYaml],
   // Their SQL: the smallest query.
   [/"SELECT \.\.\."/g, () => '"SELECT 1"'],
+  // Their worker configuration: the complete example.
+  [/(?<![\w/.-])worker\.yaml\b/g, () => 'examples/worker.yaml'],
   // Their application's log file (not `node app.js`, their program).
   [/(?<![\w/.-])app\.log\b/g, (l) => `${l.logs}/checkout.log`],
   // Their files of log bodies and of JSON log records.
@@ -229,9 +232,23 @@ async function run(cmd: string): Promise<{ code: number | null; output: string; 
   child.stderr!.on('data', (d: Buffer) => keep(d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   const daemon = runsUntilStopped(cmd);
-  // The demo is the longest command that ends: a minute or two on a busy 2-core machine.
-  const limit = daemon ? 5000 : /run demo\b/.test(cmd) ? 240_000 : 60_000;
-  const first = await Promise.race([exited, sleep(limit).then(() => 'running' as const)]);
+  let first: number | null | 'running';
+  if (daemon) {
+    // Up means working, not merely not dead yet: an agent or worker publishes its status file once it
+    // runs (cli/status.ts), top prints a frame. A command that fails at start ends before that.
+    const up = () => (/tributary top\b/.test(cmd) ? /tributary top {2}\d/.test(output) : readStatuses(join(home, 'run')).length > 0);
+    let ended: number | null | undefined;
+    void exited.then((c) => (ended = c));
+    const deadline = Date.now() + 90_000;
+    while (ended === undefined && !up() && Date.now() < deadline) await sleep(250);
+    if (ended === undefined && up()) await sleep(1000);
+    first = ended !== undefined ? ended : 'running';
+    if (ended === undefined && !up()) output += `\n(walk: not up after 90 s)`;
+  } else {
+    // The demo is the longest command that ends: a minute or two on a busy 2-core machine.
+    const limit = /run demo\b/.test(cmd) ? 240_000 : 60_000;
+    first = await Promise.race([exited, sleep(limit).then(() => 'running' as const)]);
+  }
   if (first !== 'running') return { code: first, output, stopped: false, ms: Date.now() - started };
   process.kill(-child.pid!, 'SIGTERM');
   const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
@@ -270,6 +287,9 @@ before(async () => {
     TRIBUTARY_KAFKA_PORT: String(stack.port),
     TRIBUTARY_KAFKA_CONTROLLER_PORT: String(stack.controllerPort),
     TRIBUTARY_BROKERS: brokers,
+    // examples/worker.yaml reads these two (with defaults of 127.0.0.1:9092 and a shared /tmp folder).
+    TRIBUTARY_BROKER: brokers.split(',')[0],
+    TRIBUTARY_STORE_PATH: join(home, 'store'),
     TRIBUTARY_LOG_FORMAT: 'json',
     TRIBUTARY_LOG_LEVEL: 'warn',
     npm_config_update_notifier: 'false',
@@ -326,6 +346,7 @@ for (const s of shown) {
       t.diagnostic(`ran \`${cmd}\` in ${r.ms} ms${r.stopped ? ' (stopped with SIGTERM)' : ''}`);
       if (runsUntilStopped(cmd)) {
         assert.ok(r.stopped, `${where}: \`${variant}\` should run until stopped, but ended (exit ${r.code}):\n${r.output.slice(-1500)}`);
+        assert.doesNotMatch(r.output, /\(walk: not up after 90 s\)/, `${where}: \`${variant}\` never came up:\n${r.output.slice(-1500)}`);
         assert.doesNotMatch(r.output, /^tributary: /m, `${where}: \`${variant}\` reported an error:\n${r.output.slice(-1500)}`);
       } else {
         assert.equal(r.stopped, false, `${where}: \`${variant}\` did not end in time:\n${r.output.slice(-1500)}`);
