@@ -129,7 +129,10 @@ const command: Command = {
     sources.push(metricSource);
     const agent = new Agent({ sink: { brokers }, sources });
     const scoring = await openShippedScorer();
-    const worker = new Worker({ brokers, store, scorer: scoring.scorer });
+    // The demo replays ten minutes in seconds, and one of the six logs partitions often holds no
+    // service at all: a partition that holds nothing keeps merged windows open until it counts as
+    // idle, so the demo's idle timeout is seconds rather than the default 30 s.
+    const worker = new Worker({ brokers, store, scorer: scoring.scorer, idleTimeoutMs: 2000 });
     await worker.start();
     // `tributary top` in another terminal shows this run live (cli/status.ts).
     const workerStatus = new WorkerStatusSource(worker, store, `${hostname()}/${process.pid}`, 'tributary-workers', { logs: TOPICS.logs.name, metrics: TOPICS.metrics.name, dlq: TOPICS.dlq.name });
@@ -173,9 +176,14 @@ const command: Command = {
     // 5. Wait until everything written is stored, then for the windows that closed to land.
     const deadline = Date.now() + 120_000;
     while ((worker.stats.stored < logs.length || worker.stats.pending > 0) && Date.now() < deadline) await sleep(200);
+    // Windows land a tick or two after they close (through the partials topic): wait until some
+    // have landed and the count has stopped moving.
     let windows = -1;
-    for (let i = 0; i < 20 && windows !== worker.stats.serviceWindowRows; i++) {
-      windows = worker.stats.serviceWindowRows;
+    let steady = 0;
+    for (let i = 0; i < 50 && steady < 3; i++) {
+      const now = worker.stats.serviceWindowRows;
+      steady = now > 0 && now === windows ? steady + 1 : 0;
+      windows = now;
       await sleep(600);
     }
     clearInterval(ticker);
