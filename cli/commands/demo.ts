@@ -131,8 +131,9 @@ const command: Command = {
     const scoring = await openShippedScorer();
     // The demo replays ten minutes in seconds, and one of the six logs partitions often holds no
     // service at all: a partition that holds nothing keeps merged windows open until it counts as
-    // idle, so the demo's idle timeout is seconds rather than the default 30 s.
-    const worker = new Worker({ brokers, store, scorer: scoring.scorer, idleTimeoutMs: 2000 });
+    // idle, so the demo's idle timeout is 10 s rather than the default 30 s (shorter makes partitions that
+    // stall for a few seconds on a busy machine count idle, and their next records too late).
+    const worker = new Worker({ brokers, store, scorer: scoring.scorer, windows: { idleTimeoutMs: 10_000 } });
     await worker.start();
     // `tributary top` in another terminal shows this run live (cli/status.ts).
     const workerStatus = new WorkerStatusSource(worker, store, `${hostname()}/${process.pid}`, 'tributary-workers', { logs: TOPICS.logs.name, metrics: TOPICS.metrics.name, dlq: TOPICS.dlq.name });

@@ -235,8 +235,11 @@ async function run(cmd: string): Promise<{ code: number | null; output: string; 
   let first: number | null | 'running';
   if (daemon) {
     // Up means working, not merely not dead yet: an agent or worker publishes its status file once it
-    // runs (cli/status.ts), top prints a frame. A command that fails at start ends before that.
-    const up = () => (/tributary top\b/.test(cmd) ? /tributary top {2}\d/.test(output) : readStatuses(join(home, 'run')).length > 0);
+    // runs (cli/status.ts), top prints a frame. A command that fails at start ends before that. Only a
+    // process that was not there before counts: the previous command's daemon may still be shutting
+    // down, its status file not yet removed.
+    const before = new Set(readStatuses(join(home, 'run')).map((s) => s.pid));
+    const up = () => (/tributary top\b/.test(cmd) ? /tributary top {2}\d/.test(output) : readStatuses(join(home, 'run')).some((s) => !before.has(s.pid)));
     let ended: number | null | undefined;
     void exited.then((c) => (ended = c));
     const deadline = Date.now() + 90_000;

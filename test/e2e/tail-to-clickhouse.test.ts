@@ -76,7 +76,7 @@ test('every line written to a tailed file is in ClickHouse after going through t
   assert.equal(records.length, lines.length);
   for (const rec of records) {
     const [key, value] = [rec.slice(0, rec.indexOf('\t')), rec.slice(rec.indexOf('\t') + 1)];
-    assert.equal(key, 'checkout', 'logs are keyed by service');
+    assert.equal(key, 'checkout|web-1', 'logs are keyed by service|host');
     const r = JSON.parse(value) as Record<string, unknown>;
     assert.equal(r.v, 1);
     assert.ok(!Number.isNaN(Date.parse(r.time as string)));

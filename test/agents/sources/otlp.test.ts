@@ -58,7 +58,7 @@ test('OTLP/HTTP protobuf logs from the OpenTelemetry SDK exporter land on the lo
   assert.equal(r.attributes.attempt, '1');
   assert.equal(r.origin.kind, 'otlp');
   assert.ok(!r.body.includes('hunter2'), `not redacted: ${r.body}`);
-  assert.equal(raw[0]!.key, 'checkout');
+  assert.equal(raw[0]!.key, 'checkout|web-1', 'the default log key is service|host');
   assert.match(raw[0]!.headers.traceparent!, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   assert.equal(s.source.stats.logRecords, 20);
 });

@@ -33,7 +33,8 @@ test('pino.transport({ target: "tributary/pino" }) ships every line of a Node se
   assert.equal(failed.host, 'pay-7');
   assert.equal(failed.origin.kind, 'pino');
   assert.equal(failed.attributes.authorization, '***');
-  assert.equal(raw[0]!.key, 'payments');
+  // The default key is service|host (one service spreads over partitions, one host stays in order).
+  assert.equal(raw[0]!.key, 'payments|pay-7');
   // One key, one partition: the order of the app's lines is kept.
   const order = records.map((r) => Number(r.attributes.orderId));
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
