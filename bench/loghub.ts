@@ -153,6 +153,15 @@ export function availableSystems(dir = DEFAULT_LOGHUB_DIR): string[] {
  * of lines sharing its true event. Computed per predicted group, as Loghub's evaluator does.
  */
 export function groupingAccuracy(predicted: readonly string[], truth: readonly string[]): number {
+  const { lines } = exactGroups(predicted, truth);
+  return predicted.length === 0 ? 1 : lines / predicted.length;
+}
+
+/**
+ * The predicted groups whose lines are exactly the lines of one true group: how many such groups, and
+ * how many lines they hold. Both Loghub scores (GA per line, FGA per group) count from this.
+ */
+function exactGroups(predicted: readonly string[], truth: readonly string[]): { groups: number; lines: number; predictedGroups: number; trueGroups: number } {
   const byPred = new Map<string, number[]>();
   predicted.forEach((p, i) => {
     const list = byPred.get(p);
@@ -161,12 +170,16 @@ export function groupingAccuracy(predicted: readonly string[], truth: readonly s
   });
   const truthSize = new Map<string, number>();
   for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
-  let correct = 0;
-  for (const lines of byPred.values()) {
-    const t = truth[lines[0]!]!;
-    if (lines.every((i) => truth[i] === t) && truthSize.get(t) === lines.length) correct += lines.length;
+  let groups = 0;
+  let lines = 0;
+  for (const members of byPred.values()) {
+    const t = truth[members[0]!]!;
+    if (members.every((i) => truth[i] === t) && truthSize.get(t) === members.length) {
+      groups++;
+      lines += members.length;
+    }
   }
-  return predicted.length === 0 ? 1 : correct / predicted.length;
+  return { groups, lines, predictedGroups: byPred.size, trueGroups: truthSize.size };
 }
 
 /** Rows of a Loghub CSV as objects keyed by its header. */
@@ -199,21 +212,9 @@ export function loadRawSample(system: string, dir = DEFAULT_LOGHUB_DIR): RawSamp
  * the lines of one true group; precision is over predicted groups, recall over true groups.
  */
 export function fgaScore(predicted: readonly string[], truth: readonly string[]): number {
-  const byPred = new Map<string, number[]>();
-  predicted.forEach((p, i) => {
-    const list = byPred.get(p);
-    if (list) list.push(i);
-    else byPred.set(p, [i]);
-  });
-  const truthSize = new Map<string, number>();
-  for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
-  let correct = 0;
-  for (const lines of byPred.values()) {
-    const t = truth[lines[0]!]!;
-    if (lines.every((i) => truth[i] === t) && truthSize.get(t) === lines.length) correct++;
-  }
-  if (correct === 0) return 0;
-  const precision = correct / byPred.size;
-  const recall = correct / truthSize.size;
+  const { groups, predictedGroups, trueGroups } = exactGroups(predicted, truth);
+  if (groups === 0) return 0;
+  const precision = groups / predictedGroups;
+  const recall = groups / trueGroups;
   return (2 * precision * recall) / (precision + recall);
 }
