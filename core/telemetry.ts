@@ -3,7 +3,7 @@
  * (`OTEL_EXPORTER_OTLP_ENDPOINT` or `TRIBUTARY_OTEL=1`), so a first try needs no collector; instruments
  * are created through `meter()` either way and cost nothing when no SDK is running.
  */
-import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { metrics, trace, TraceFlags, type Meter, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { log } from './log.ts';
 
 let sdk: { shutdown(): Promise<void> } | undefined;
@@ -35,4 +35,23 @@ export function meter(name = 'tributary'): Meter {
 
 export function tracer(name = 'tributary'): Tracer {
   return trace.getTracer(name);
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The W3C `traceparent` of a span the SDK records; undefined when none runs (the no-op span's ids are
+ * all zeros, which no reader accepts).
+ */
+export function traceparentOf(span: Span): string | undefined {
+  if (!span.isRecording()) return undefined;
+  const c = span.spanContext();
+  return `00-${c.traceId}-${c.spanId}-0${(c.traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+}
+
+/** A `traceparent` header (W3C trace context, version 00) as a remote span context; undefined when malformed or all zeros. */
+export function parseTraceparent(value: string): SpanContext | undefined {
+  const m = TRACEPARENT.exec(value);
+  if (!m || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined;
+  return { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16) & TraceFlags.SAMPLED, isRemote: true };
 }

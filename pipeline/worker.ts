@@ -14,7 +14,9 @@
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { log, type Logger } from '../core/log.ts';
+import { tracer } from '../core/telemetry.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
 import { type AnomalyRow, type MetricWindowRow, type ModelScoreRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
 import { type Store } from '../core/storage/store.ts';
@@ -25,7 +27,7 @@ import { PipelineState } from './sinks/clickhouse/state.ts';
 import { landedOrigins } from './sinks/clickhouse/origins.ts';
 import { DEFAULT_DEDUP_HORIZON_MS } from './stages/origin.ts';
 import { DlqSink } from './sinks/dlq.ts';
-import { KafkaSource, type SourceBatch } from './sources/kafka.ts';
+import { KafkaSource, traceLinks, type SourceBatch } from './sources/kafka.ts';
 import { RepartitionSink } from './sinks/repartition.ts';
 import { partialsStream } from './streams/partials.ts';
 import { type MergeStage } from './stages/merge.ts';
@@ -174,6 +176,8 @@ function scorerState(scorer: WindowScorer, group: string): Stateful | undefined 
   if (!scorer.snapshot || !scorer.restore) return undefined;
   return { stateKey: `features/${group}`, perWorker: true, snapshot: () => scorer.snapshot!(), restore: (saved) => scorer.restore!(saved) };
 }
+
+const batchTracer = tracer('tributary.worker');
 
 export class Worker {
   readonly sink: ClickHouseSink;
@@ -385,6 +389,19 @@ export class Worker {
     const { heartbeat } = batch;
     if (batch.messages.length === 0 || !batch.active() || this.closing) return;
     await this.acquire(heartbeat);
+    // One span per fetched batch, linked to the agent batches its records came from (their headers).
+    const span = batchTracer.startSpan('tributary.worker.batch', {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka', 'messaging.destination.name': batch.topic, 'messaging.destination.partition.id': String(batch.partition),
+        'messaging.batch.message_count': batch.messages.length, 'messaging.kafka.offset': Number(batch.messages[0]!.offset),
+      },
+    });
+    if (span.isRecording()) {
+      const { links, dropped } = traceLinks(batch.messages);
+      span.addLinks(links);
+      if (dropped > 0) span.setAttribute('tributary.links_dropped', dropped);
+    }
     try {
       if (this.closing) return;
       if (!this.assignment.has(`${batch.topic}/${batch.partition}`) && this.assignment.size > 0) return;
@@ -436,8 +453,12 @@ export class Worker {
       if (lane.building && !this.landing.held(lane)) await this.landing.dispatch(lane, heartbeat);
       if (lastDone !== undefined) batch.resolve(lastDone);
       if (Date.now() - this.lastTickAt >= this.o.tickMs) await this.tick(heartbeat);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
     } finally {
       this.busy = false;
+      span.end();
     }
     await heartbeat();
   }

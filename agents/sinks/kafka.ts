@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
 import { createKafka, CompressionTypes, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
@@ -16,6 +17,7 @@ import { type Logger } from '../../core/log.ts';
 import { type AgentEvent, type EventBatch } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { TributaryError } from '../../core/errors.ts';
+import { traceparentOf, tracer } from '../../core/telemetry.ts';
 import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 
@@ -167,6 +169,16 @@ function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
 
+const batchTracer = tracer('tributary.agent');
+
+function endSpanOnDelivery(span: Span, onDelivered: EventBatch['onDelivered']): NonNullable<EventBatch['onDelivered']> {
+  return (status) => {
+    if (status?.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `Kafka refused ${status.failed} record(s) for good` });
+    span.end();
+    onDelivered?.(status);
+  };
+}
+
 interface Queued {
   /** Only the batch's callback is kept: the events themselves are garbage once serialized. */
   onDelivered?: EventBatch['onDelivered'];
@@ -268,8 +280,13 @@ export class KafkaSink {
       batch.onDelivered?.();
       return;
     }
-    const headers = { [HEADERS.traceparent]: newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
-    const messages = batch.events.map((e) => this.toWire(e, headers));
+    // One span per batch, from here until its events are durable; its context rides in every record's
+    // header, which is how the worker's batch span links back to it. Without an SDK the span is a no-op.
+    const span = batchTracer.startSpan('tributary.agent.batch', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.batch.message_count': batch.events.length } });
+    const tracing = span.isRecording();
+    const onDelivered = tracing ? endSpanOnDelivery(span, batch.onDelivered) : batch.onDelivered;
+    const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
+    const messages = batch.events.map((e) => this.toWire(e, headers, !tracing));
     let bytes = 0;
     for (const m of messages) bytes += m.value.length + m.key.length;
     for (;;) {
@@ -283,7 +300,7 @@ export class KafkaSink {
           this.refreshDiskStats();
           if (first) this.log.warn({ diskBuffered: this.disk.count, diskBufferedBytes: this.disk.bytes }, 'The memory buffer is full; spilling to the disk buffer.');
           this.wakeSender?.();
-          batch.onDelivered?.();
+          onDelivered?.();
           return;
         }
         this.stats.diskRefusals++;
@@ -300,7 +317,7 @@ export class KafkaSink {
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.queue.push({ onDelivered: batch.onDelivered, messages, bytes, next: 0, acked: 0, failed: 0 });
+    this.queue.push({ onDelivered, messages, bytes, next: 0, acked: 0, failed: 0 });
     this.stats.buffered += messages.length;
     this.stats.bufferedBytes += bytes;
     this.wakeSender?.();
@@ -370,12 +387,14 @@ export class KafkaSink {
   /** Queue entries whose messages are in the produce request under way. */
   private readonly inFlight = new Set<Queued>();
 
-  private toWire(e: AgentEvent, batchHeaders: Record<string, string>): WireMessage {
+  private toWire(e: AgentEvent, batchHeaders: Record<string, string>, ownTraces = true): WireMessage {
     let headers = batchHeaders;
     if (e.type === 'log') {
       const r = e.record;
-      // A record that carries its own trace continues that trace; the others share the batch's.
-      if (r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
+      // A record that carries its own trace continues that trace; the others share the batch's. While
+      // the pipeline traces itself, every header names the batch span (the record's own trace_id and
+      // span_id still travel, and land, in its fields).
+      if (ownTraces && r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
       let value = JSON.stringify(r);
       if (value.length > this.o.maxRecordBytes) value = this.truncate(r, value.length);
       return { topic: 'logs', key: this.o.key === 'service' ? logKey(r) : logKeyFor(this.o.key, r), value, timestamp: String(recordTimeMs(r.time) || Date.now()), headers };

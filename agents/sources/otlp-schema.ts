@@ -1,6 +1,6 @@
 /**
- * The part of the OTLP protobuf schema (opentelemetry-proto v1: common, resource, logs, metrics and
- * the two export requests) that the intake decodes, as a protobufjs reflection root. Field names are
+ * The part of the OTLP protobuf schema (opentelemetry-proto v1: common, resource, logs, metrics, traces
+ * and the three export requests) that the intake decodes, as a protobufjs reflection root. Field names are
  * the OTLP/JSON (camelCase) names, so protobuf and JSON requests decode to the same object shape.
  */
 import protobuf from 'protobufjs';
@@ -75,6 +75,20 @@ const descriptor = {
         ScopeMetrics: { fields: { scope: f(1, 'InstrumentationScope'), metrics: f(2, 'Metric', 'repeated'), schemaUrl: f(3, 'string') } },
         ResourceMetrics: { fields: { resource: f(1, 'Resource'), scopeMetrics: f(2, 'ScopeMetrics', 'repeated'), schemaUrl: f(3, 'string') } },
         ExportMetricsServiceRequest: { fields: { resourceMetrics: f(1, 'ResourceMetrics', 'repeated') } },
+        SpanLink: {
+          fields: { traceId: f(1, 'bytes'), spanId: f(2, 'bytes'), traceState: f(3, 'string'), attributes: f(4, 'KeyValue', 'repeated'), flags: f(6, 'fixed32') },
+        },
+        SpanStatus: { fields: { message: f(2, 'string'), code: f(3, 'int32') } },
+        Span: {
+          fields: {
+            traceId: f(1, 'bytes'), spanId: f(2, 'bytes'), traceState: f(3, 'string'), parentSpanId: f(4, 'bytes'), flags: f(16, 'fixed32'),
+            name: f(5, 'string'), kind: f(6, 'int32'), startTimeUnixNano: f(7, 'fixed64'), endTimeUnixNano: f(8, 'fixed64'),
+            attributes: f(9, 'KeyValue', 'repeated'), links: f(13, 'SpanLink', 'repeated'), status: f(15, 'SpanStatus'),
+          },
+        },
+        ScopeSpans: { fields: { scope: f(1, 'InstrumentationScope'), spans: f(2, 'Span', 'repeated'), schemaUrl: f(3, 'string') } },
+        ResourceSpans: { fields: { resource: f(1, 'Resource'), scopeSpans: f(2, 'ScopeSpans', 'repeated'), schemaUrl: f(3, 'string') } },
+        ExportTraceServiceRequest: { fields: { resourceSpans: f(1, 'ResourceSpans', 'repeated') } },
       },
     },
   },
@@ -83,6 +97,7 @@ const descriptor = {
 const root = protobuf.Root.fromJSON(descriptor);
 export const ExportLogsServiceRequest = root.lookupType('otlp.ExportLogsServiceRequest');
 export const ExportMetricsServiceRequest = root.lookupType('otlp.ExportMetricsServiceRequest');
+export const ExportTraceServiceRequest = root.lookupType('otlp.ExportTraceServiceRequest');
 
 /** Decodes a protobuf request body to the OTLP/JSON object shape (64-bit numbers as strings, bytes as Buffers). */
 export function decodeProtobuf(type: protobuf.Type, body: Uint8Array): Record<string, unknown> {

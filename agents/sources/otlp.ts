@@ -1,7 +1,7 @@
 /**
- * OTLP/HTTP intake: OpenTelemetry SDKs and collectors POST logs (`/v1/logs`) and metrics
- * (`/v1/metrics`), protobuf or JSON, optionally gzip; log records (redacted) and metric points go
- * to the sink. A request is answered 200 only once its records are durable (Kafka acknowledged them
+ * OTLP/HTTP intake: OpenTelemetry SDKs and collectors POST logs (`/v1/logs`), metrics
+ * (`/v1/metrics`) and traces (`/v1/traces`), protobuf or JSON, optionally gzip; log records and spans
+ * (as log records, redacted) and metric points go to the sink. A request is answered 200 only once its records are durable (Kafka acknowledged them
  * or the disk buffer holds them), so a client that gets no answer retries and nothing is lost. Bound
  * to 127.0.0.1 by default; bound elsewhere, it refuses to start without a bearer token.
  */
@@ -13,7 +13,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { severityText } from '../transforms/severity.ts';
 import { isoOf } from '../record-builder.ts';
 import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
-import { decodeProtobuf, ExportLogsServiceRequest, ExportMetricsServiceRequest } from './otlp-schema.ts';
+import { decodeProtobuf, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest } from './otlp-schema.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -38,6 +38,8 @@ export interface OtlpStats {
   requests: number;
   logRecords: number;
   metricPoints: number;
+  /** Spans received on /v1/traces (each shipped as a log record). */
+  spans: number;
   /** Requests refused: 401, 400, 413, 415, 503. */
   refused: number;
   unauthorized: number;
@@ -182,9 +184,69 @@ export function metricsFromRequest(req: Obj, defaults: { host: string; service: 
   return out;
 }
 
+const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+
+/** An OTLP enum as JSON gives it: the number, or its name (`SPAN_KIND_SERVER`) when the sender spelled it out. */
+function enumIndex(v: unknown, names: readonly string[], prefix: string): number {
+  if (typeof v === 'number') return v;
+  const i = names.indexOf(String(v ?? '').toLowerCase().replace(prefix, ''));
+  return i < 0 ? 0 : i;
+}
+
+/**
+ * ExportTraceServiceRequest (JSON shape) to log records, one per span: the span's name is the body,
+ * its start the event time, its ids the record's trace and span ids; kind, parent, duration, status and
+ * links (`traceid-spanid`, space separated) become `span.*` attributes, so spans land and are queried
+ * like any log (`attributes['otel.signal'] = 'span'`). A span with an error status is an ERROR record.
+ */
+export function spansFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now()): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const rs of (req.resourceSpans as Obj[] | undefined) ?? []) {
+    const resource = stringMap(kvObject((rs.resource as Obj | undefined)?.attributes));
+    const service = resource['service.name'] || defaults.service;
+    const host = resource['host.name'] || defaults.host;
+    for (const ss of (rs.scopeSpans as Obj[] | undefined) ?? []) {
+      const scope = ss.scope as Obj | undefined;
+      for (const sp of (ss.spans as Obj[] | undefined) ?? []) {
+        const start = nanosToMs(sp.startTimeUnixNano) ?? now;
+        const end = nanosToMs(sp.endTimeUnixNano);
+        const status = (sp.status as Obj | undefined) ?? {};
+        const code = enumIndex(status.code, ['unset', 'ok', 'error'], 'status_code_');
+        const attributes = stringMap(kvObject(sp.attributes));
+        attributes['otel.signal'] = 'span';
+        if (scope?.name) attributes['otel.scope.name'] = String(scope.name);
+        attributes['span.kind'] = SPAN_KINDS[enumIndex(sp.kind, SPAN_KINDS, 'span_kind_')] ?? 'unspecified';
+        const parent = hexId(sp.parentSpanId, 8);
+        if (parent) attributes['span.parent_span_id'] = parent;
+        if (end !== undefined) attributes['span.duration_ms'] = String(Math.round((end - start) * 1000) / 1000);
+        attributes['span.status'] = ['unset', 'ok', 'error'][code] ?? 'unset';
+        if (status.message) attributes['span.status_message'] = String(status.message);
+        const links = ((sp.links as Obj[] | undefined) ?? []).map((l) => `${hexId(l.traceId, 16)}-${hexId(l.spanId, 8)}`).filter((l) => l.length === 49);
+        if (links.length > 0) attributes['span.links'] = links.join(' ');
+        out.push({
+          v: SCHEMA_VERSION,
+          time: isoOf(start),
+          observed_time: isoOf(now),
+          service,
+          host,
+          severity_text: code === 2 ? 'ERROR' : 'INFO',
+          severity_number: code === 2 ? 17 : 9,
+          body: String(sp.name ?? ''),
+          attributes,
+          resource,
+          trace_id: hexId(sp.traceId, 16),
+          span_id: hexId(sp.spanId, 8),
+          origin: { kind: 'otlp' },
+        });
+      }
+    }
+  }
+  return out;
+}
+
 export class OtlpSource implements Source {
   readonly name = 'otlp';
-  readonly stats: OtlpStats = { requests: 0, logRecords: 0, metricPoints: 0, refused: 0, unauthorized: 0, badRequests: 0 };
+  readonly stats: OtlpStats = { requests: 0, logRecords: 0, metricPoints: 0, spans: 0, refused: 0, unauthorized: 0, badRequests: 0 };
   private server?: Server;
   private ctx!: SourceContext;
   private accepting = false;
@@ -232,7 +294,7 @@ export class OtlpSource implements Source {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || (path !== '/v1/logs' && path !== '/v1/metrics')) return this.refuse(res, 404, 'POST /v1/logs or /v1/metrics');
+    if (req.method !== 'POST' || (path !== '/v1/logs' && path !== '/v1/metrics' && path !== '/v1/traces')) return this.refuse(res, 404, 'POST /v1/logs, /v1/metrics or /v1/traces');
     if (this.token) {
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== this.token.length || !timingSafeEqual(got, this.token)) return this.refuse(res, 401, 'a valid bearer token is required');
@@ -257,12 +319,13 @@ export class OtlpSource implements Source {
     let events: AgentEvent[];
     try {
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body, { maxOutputLength: max });
-      const logs = path === '/v1/logs';
-      const decoded = json ? (JSON.parse(body.toString('utf8') || '{}') as Obj) : decodeProtobuf(logs ? ExportLogsServiceRequest : ExportMetricsServiceRequest, body);
+      const schema = path === '/v1/logs' ? ExportLogsServiceRequest : path === '/v1/traces' ? ExportTraceServiceRequest : ExportMetricsServiceRequest;
+      const decoded = json ? (JSON.parse(body.toString('utf8') || '{}') as Obj) : decodeProtobuf(schema, body);
       const defaults = { host: this.o.defaultHost, service: this.o.defaultService ?? 'unknown' };
-      if (logs) {
-        const records = logsFromRequest(decoded, defaults);
-        this.stats.logRecords += records.length;
+      if (path !== '/v1/metrics') {
+        const records = path === '/v1/logs' ? logsFromRequest(decoded, defaults) : spansFromRequest(decoded, defaults);
+        if (path === '/v1/logs') this.stats.logRecords += records.length;
+        else this.stats.spans += records.length;
         events = records.map((r) => ({ type: 'log', record: this.ctx.redact(r) }));
       } else {
         const points = metricsFromRequest(decoded, defaults);

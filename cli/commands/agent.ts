@@ -7,6 +7,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { checkKafkaAccess } from '../../core/kafka/client.ts';
 import { serveAgentHealth } from '../../agents/health.ts';
+import { startTelemetry, stopTelemetry } from '../../core/telemetry.ts';
 import { agentStatus, publishStatus } from '../status.ts';
 
 const help = `Usage: tributary agent --config <file.yaml> [--check]
@@ -115,6 +116,8 @@ const command: Command = {
     await checkKafkaAccess(cfg.kafka.brokers, { ...(cfg.kafka.ssl ? { ssl: true } : {}), ...(cfg.kafka.sasl ? { sasl: cfg.kafka.sasl as never } : {}) });
     // Before start: a source's first read can hold start() while the buffers are full, and that is worth seeing.
     const board = publishStatus((rates, now) => [agentStatus(agent, rates, now, cfg.service.name ?? 'agent')]);
+    // Before the sink starts: its batch spans are recorded only once an SDK runs (OTEL_EXPORTER_OTLP_ENDPOINT).
+    await startTelemetry('tributary-agent');
     await agent.start();
     const healthAt = values.health ?? process.env.TRIBUTARY_HEALTH_LISTEN;
     const health = healthAt ? await serveAgentHealth(agent, healthAt) : undefined;
@@ -127,7 +130,7 @@ const command: Command = {
         process.exit(1);
       }
       stopping = true;
-      void board.stop().then(() => agent.stop()).then(() => process.exit(0));
+      void board.stop().then(() => agent.stop()).then(() => stopTelemetry()).then(() => process.exit(0));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
@@ -135,6 +138,7 @@ const command: Command = {
       await agent.finished();
       await board.stop();
       await agent.stop();
+      await stopTelemetry();
       return 0;
     }
     await new Promise(() => undefined); // runs until a signal

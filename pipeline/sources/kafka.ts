@@ -5,13 +5,44 @@
  * automatically: the ledger decides). Client: kafkajs (see the README for why, and its figures).
  */
 import { type Consumer, type EachBatchPayload } from 'kafkajs';
+import { type Link } from '@opentelemetry/api';
 import { createKafka } from '../../core/kafka/client.ts';
+import { HEADERS } from '../../core/contracts/topics.ts';
+import { parseTraceparent } from '../../core/telemetry.ts';
 
 /** A fetched record as the worker reads it. */
 export interface SourceMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+}
+
+/**
+ * The distinct `traceparent` headers of a batch as span links (at most `max`): the agent batches the
+ * records came from. Records of one agent batch sit next to each other and share one header, so a
+ * byte comparison with the previous record's header is all most records cost.
+ */
+export function traceLinks(messages: readonly SourceMessage[], max = 128): { links: Link[]; dropped: number } {
+  const links: Link[] = [];
+  const seen = new Set<string>();
+  let previous: Buffer | string | undefined;
+  let dropped = 0;
+  for (const m of messages) {
+    const h = m.headers?.[HEADERS.traceparent];
+    const value = Array.isArray(h) ? h[0] : h;
+    if (value === undefined) continue;
+    if (previous !== undefined && (typeof value === 'string' ? value === previous : typeof previous !== 'string' && value.equals(previous))) continue;
+    previous = value;
+    const text = typeof value === 'string' ? value : value.toString('latin1');
+    if (seen.has(text)) continue;
+    seen.add(text);
+    const context = parseTraceparent(text);
+    if (!context) continue;
+    if (links.length < max) links.push({ context });
+    else dropped++;
+  }
+  return { links, dropped };
 }
 
 export interface SourceBatch {

@@ -2,12 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startTelemetry, stopTelemetry, telemetryWanted, tracer } from '../../core/telemetry.ts';
+import { parseTraceparent, startTelemetry, stopTelemetry, telemetryWanted, traceparentOf, tracer } from '../../core/telemetry.ts';
 
 test('stays off unless asked for', () => {
   assert.equal(telemetryWanted({}), false);
   assert.equal(telemetryWanted({ TRIBUTARY_OTEL: '1' }), true);
   assert.equal(telemetryWanted({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), true);
+});
+
+test('no traceparent from a span no SDK records', () => {
+  assert.equal(traceparentOf(tracer().startSpan('idle')), undefined);
 });
 
 test('exports the pipeline\'s spans over OTLP when an endpoint is set', async () => {
@@ -30,6 +34,10 @@ test('exports the pipeline\'s spans over OTLP when an endpoint is set', async ()
     await startTelemetry('tributary-test');
     tracer().startActiveSpan('worker.batch', (span) => {
       span.setAttribute('records', 42);
+      const header = traceparentOf(span);
+      assert.match(header ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      const c = span.spanContext();
+      assert.deepEqual(parseTraceparent(header!), { traceId: c.traceId, spanId: c.spanId, traceFlags: 1, isRemote: true });
       span.end();
     });
     await stopTelemetry();

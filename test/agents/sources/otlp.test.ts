@@ -8,7 +8,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { Agent } from '../../../agents/agent.ts';
-import { OtlpSource } from '../../../agents/sources/otlp.ts';
+import { OtlpSource, spansFromRequest } from '../../../agents/sources/otlp.ts';
 import { type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 
@@ -124,4 +124,41 @@ test('the intake refuses to bind beyond loopback without a token, and checks the
   assert.equal(raw[0]!.headers.traceparent, '00-5b8efff798038103d269b633813fc60c-eee19b7ec3c1b174-01');
   assert.equal(s.source.stats.unauthorized, 2);
   assert.equal(s.source.stats.badRequests, 1);
+});
+
+test('OTLP/JSON spans become log records: name, ids, kind, parent, duration, status and links', () => {
+  const req = {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'worker' } }] },
+      scopeSpans: [{
+        scope: { name: 'tributary.worker' },
+        spans: [
+          {
+            traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', parentSpanId: '', name: 'tributary.worker.batch', kind: 'SPAN_KIND_CONSUMER',
+            startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000012500000', attributes: [{ key: 'messaging.batch.message_count', value: { intValue: '40' } }],
+            links: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }, { traceId: 'bad', spanId: 'b7ad6b7169203331' }],
+            status: {},
+          },
+          { traceId: '5b8efff798038103d269b633813fc60c', spanId: '00f067aa0ba902b7', parentSpanId: 'eee19b7ec3c1b174', name: 'insert', kind: 3, startTimeUnixNano: '1700000000001000000', status: { code: 'STATUS_CODE_ERROR', message: 'timeout' } },
+        ],
+      }],
+    }],
+  };
+  const [batch, insert] = spansFromRequest(req, { host: 'h', service: 'unknown' });
+  assert.equal(batch!.body, 'tributary.worker.batch');
+  assert.equal(batch!.service, 'worker');
+  assert.equal(batch!.time, '2023-11-14T22:13:20.000Z');
+  assert.equal(batch!.trace_id, '5b8efff798038103d269b633813fc60c');
+  assert.equal(batch!.span_id, 'eee19b7ec3c1b174');
+  assert.equal(batch!.severity_text, 'INFO');
+  assert.deepEqual(batch!.attributes, {
+    'messaging.batch.message_count': '40', 'otel.signal': 'span', 'otel.scope.name': 'tributary.worker', 'span.kind': 'consumer',
+    'span.duration_ms': '12.5', 'span.status': 'unset', 'span.links': '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331',
+  });
+  assert.equal(insert!.attributes['span.kind'], 'client');
+  assert.equal(insert!.attributes['span.parent_span_id'], 'eee19b7ec3c1b174');
+  assert.equal(insert!.attributes['span.status'], 'error');
+  assert.equal(insert!.attributes['span.status_message'], 'timeout');
+  assert.equal(insert!.severity_text, 'ERROR');
+  assert.equal(insert!.attributes['span.duration_ms'], undefined, 'no end time, no duration');
 });
