@@ -95,7 +95,7 @@ export function agentStatus(agent: Agent, rates: Rates, now = Date.now(), name =
   const sources = agent.sources.map((s) => {
     const st = ((s as { stats?: Record<string, unknown> }).stats ?? {}) as Record<string, unknown>;
     // Each source kind counts what it reads under its own name.
-    const read = num(st.linesRead) + num(st.lines) + num(st.logRecords) + num(st.metricPoints) + num(st.points);
+    const read = num(st.linesRead) + num(st.lines) + num(st.logRecords) + num(st.metricPoints) + num(st.spans) + num(st.points);
     return { name: s.name, read: rates.counter(`${name}/source/${s.name}`, read, now) };
   });
   const stats = agent.sink.stats as unknown as Record<string, unknown>;
