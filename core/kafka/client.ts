@@ -3,7 +3,9 @@
  * (Kafka's framed format, through lz4-napi) is registered so every producer and consumer can use it.
  */
 import { readFileSync } from 'node:fs';
-import kafkajs, { type Kafka as KafkaClient, type KafkaConfig, type logCreator } from 'kafkajs';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import kafkajs, { type ISocketFactory, type Kafka as KafkaClient, type KafkaConfig, type logCreator } from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
@@ -52,6 +54,52 @@ export interface ClientOptions {
   sasl?: KafkaConfig['sasl'];
   /** No kafkajs log lines (probes that expect to fail and report it themselves). */
   quiet?: boolean;
+  /** Opens the client's sockets through this tracker, so its owner can close every one on stop. */
+  sockets?: SocketTracker;
+}
+
+/**
+ * Every socket of one kafkajs client. kafkajs can lose track of a connection: after a broker restart
+ * the consumer group keeps its coordinator's old Broker object, whose pool reconnects for the next
+ * heartbeat, and `disconnect()` closes only the brokers the cluster still lists. That socket then
+ * keeps the process alive after the worker stopped. The owner calls `destroy()` after `disconnect()`.
+ */
+export class SocketTracker {
+  private readonly open = new Set<Socket>();
+
+  /** kafkajs's own socket factory (same options, same keep-alive), remembering what it opened. */
+  readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : netConnect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    return socket;
+  };
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Closes every socket still open; returns how many kafkajs had lost track of. Those are closed with
+   * an error, which is what makes kafkajs's connection clean up after itself (reject what waits, clear
+   * its request-timeout interval); a plain destroy would leave that interval running.
+   */
+  destroy(): number {
+    let lost = 0;
+    for (const s of this.open) {
+      if (s.writableEnded) {
+        s.destroy();
+      } else {
+        lost++;
+        s.destroy(new Error('closed on stop: the client had lost track of this connection'));
+      }
+    }
+    this.open.clear();
+    return lost;
+  }
 }
 
 /** SASL settings from the environment (`KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`). */
@@ -123,6 +171,7 @@ export function createKafka(options: ClientOptions): KafkaClient {
     sasl: options.sasl ?? saslFromEnv(),
     logLevel: options.quiet ? logLevel.NOTHING : logLevel.WARN,
     logCreator: pinoLogCreator,
+    ...(options.sockets ? { socketFactory: options.sockets.factory } : {}),
   });
 }
 

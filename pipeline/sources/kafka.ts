@@ -6,7 +6,8 @@
  */
 import { type Consumer, type EachBatchPayload } from 'kafkajs';
 import { type Link } from '@opentelemetry/api';
-import { createKafka } from '../../core/kafka/client.ts';
+import { createKafka, SocketTracker } from '../../core/kafka/client.ts';
+import { log } from '../../core/log.ts';
 import { HEADERS } from '../../core/contracts/topics.ts';
 import { parseTraceparent } from '../../core/telemetry.ts';
 
@@ -76,6 +77,7 @@ export interface KafkaSourceOptions {
 
 export class KafkaSource {
   private consumer?: Consumer;
+  private readonly sockets = new SocketTracker();
 
   constructor(private readonly o: KafkaSourceOptions) {}
 
@@ -85,7 +87,7 @@ export class KafkaSource {
    * rebalance completes, which is what makes intents written there visible to the next owner).
    */
   async start(handlers: { onAssignment: (keys: Set<string>, raw: Record<string, number[]>) => void; onBatch: (batch: SourceBatch) => Promise<void> }): Promise<void> {
-    const kafka = createKafka({ brokers: this.o.brokers, clientId: this.o.clientId ?? 'tributary-worker' });
+    const kafka = createKafka({ brokers: this.o.brokers, clientId: this.o.clientId ?? 'tributary-worker', sockets: this.sockets });
     const consumer = kafka.consumer({
       groupId: this.o.groupId,
       maxBytesPerPartition: this.o.maxBytesPerPartition,
@@ -133,9 +135,14 @@ export class KafkaSource {
     return this.consumer !== undefined;
   }
 
-  /** Leaves the group. */
+  /** Leaves the group, and closes every connection of the consumer (see `SocketTracker` for the one kafkajs forgets). */
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      const lost = this.sockets.destroy();
+      if (lost > 0) log('worker.source').info({ connections: lost }, 'Closed Kafka connections the consumer had lost track of (a group coordinator from before a broker restart).');
+    }
   }
 
   /** Total lag of the group over its topics: the end offsets minus the committed offsets. */
