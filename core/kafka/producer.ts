@@ -12,8 +12,9 @@
  * sending (new batches wait), lets every request on the wire come back, refreshes metadata when
  * leadership may have moved, renumbers each partition from its last acknowledged sequence (a batch
  * refused for good leaves no gap), and resends what was not acknowledged, in order. A batch whose
- * fate is unknown (connection lost) is resent with the same numbers, so the broker drops it as a
- * duplicate if it was written. OUT_OF_ORDER_SEQUENCE_NUMBER on a partition's first unacknowledged
+ * fate is unknown (connection lost, timed out, or any error but a refusal made before the append) is
+ * resent with the same numbers, newest such batch first, so the broker drops it as a duplicate if it
+ * was written (a restarted broker remembers only the last batch it wrote). OUT_OF_ORDER_SEQUENCE_NUMBER on a partition's first unacknowledged
  * batch, or UNKNOWN_PRODUCER_ID, means the broker lost this producer's state: as the Java client does
  * for an idempotent producer, it takes a new producer id and starts every partition again at 0.
  * MESSAGE_TOO_LARGE splits a batch in halves; a single record the broker refuses is failed for good.
@@ -139,8 +140,8 @@ export class KafkaProducer {
   private backoff: number;
   private closed = false;
   private readonly partitionMemo = new Map<number, WeakMap<Buffer, number>>();
-  /** Counters for the caller's stats. */
-  readonly stats = { requests: 0, retries: 0, newProducerIds: 0, splits: 0 };
+  /** Counters for the caller's stats; `probes`: batches of unknown fate a probe found unwritten. */
+  readonly stats = { requests: 0, retries: 0, newProducerIds: 0, splits: 0, probes: 0 };
 
   constructor(options: ProducerOptions) {
     this.o = {
@@ -285,14 +286,19 @@ export class KafkaProducer {
 
   // ---- sending ---------------------------------------------------------------------------------
 
-  /** Sends ready batches, grouped into one Produce request per leader; batches of one partition keep their order. */
+  /**
+   * Sends ready batches, grouped into one Produce request per leader; batches of one partition keep
+   * their order. A partition without a known leader keeps its batches (they stay ready, so nothing
+   * behind them overtakes) while the others go out, and starts a retry round with a metadata refresh.
+   */
   private dispatch(batches: Batch[]): void {
     const byLeader = new Map<number, Batch[][]>();
+    let leaderless: Batch | undefined;
     for (const b of batches) {
       const leader = this.topics.get(b.part.topic)?.leaders[b.part.partition] ?? -1;
       if (leader < 0 || !this.brokers.has(leader)) {
-        this.retryLater(new KafkaError(`no leader known for ${b.part.topic}/${b.part.partition}`, 'LEADER_NOT_AVAILABLE', 'refresh'));
-        return;
+        leaderless ??= b;
+        continue;
       }
       let rounds = byLeader.get(leader);
       if (!rounds) byLeader.set(leader, (rounds = []));
@@ -302,6 +308,13 @@ export class KafkaProducer {
       round.push(b);
     }
     for (const [leader, rounds] of byLeader) for (const round of rounds) this.sendRequest(leader, round);
+    if (leaderless) {
+      // A restarted broker loads its partitions one by one and names no leader for a while; a
+      // partition whose only replica is down has none until it is back: ask again each round.
+      // (Retried without a refresh, the round met the same stale answer every second, forever:
+      // the producer hung after a broker restart, the broker-restart proof's intermittent failure.)
+      this.retryLater(new KafkaError(`no leader known for ${leaderless.part.topic}/${leaderless.part.partition}`, 'LEADER_NOT_AVAILABLE', 'refresh'), { metadata: true });
+    }
   }
 
   private sendRequest(leader: number, batches: Batch[]): void {
@@ -330,9 +343,15 @@ export class KafkaProducer {
             if (!r) this.onBatchError(b, new KafkaError(`no answer for ${b.part.topic}/${b.part.partition} in a Produce response`, 'NETWORK', 'retry'));
             else if (r.errorCode === 0 || r.errorCode === 46 /* DUPLICATE_SEQUENCE_NUMBER: written before */) this.onBatchAcked(b);
             else {
-              // Timed out waiting for replicas, or refused after the leader appended: it may be written.
-              if (r.errorCode === 7 || r.errorCode === 20) b.unknown = true;
-              this.onBatchError(b, kafkaError(r.errorCode, `${b.part.topic}/${b.part.partition}`, undefined, r.errorMessage));
+              const e = kafkaError(r.errorCode, `${b.part.topic}/${b.part.partition}`, undefined, r.errorMessage);
+              // Only a refusal made before the append (the records, the producer's sequence or id,
+              // authorisation) leaves a batch unwritten for sure. Any other error can come after it:
+              // a leader that loses leadership (a broker shutting down) while an acks=all batch waits
+              // answers NOT_LEADER_OR_FOLLOWER although the batch is in its log. Taken as unwritten,
+              // its resend (or the next batch's) met OUT_OF_ORDER, which read as "the broker lost our
+              // state": a new producer id, and the batch written twice.
+              if (e.action !== 'reject' && e.action !== 'sequence' && e.action !== 'fatal') b.unknown = true;
+              this.onBatchError(b, e);
             }
           }
         },
@@ -391,9 +410,16 @@ export class KafkaProducer {
     b.state = 'ready';
     const r = b.part.resolving;
     if (r && r.batches[r.at] === b) {
-      if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && r.at > 0 && !this.recovering) {
+      if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && r.at > 0) {
+        // Neither next in sequence nor the last batch the broker wrote: this one was never written.
+        // That holds whatever else is going on, so it is settled even while a retry round is under
+        // way (another partition's error): treating this answer as "the broker lost our state"
+        // took a new producer id and wrote the older batches of unknown fate a second time.
+        this.stats.probes++;
+        b.unknown = false;
         r.at--;
-        this.dispatch([r.batches[r.at]!]);
+        // During a round, recover() probes again from the newest batch still of unknown fate.
+        if (!this.recovering) this.dispatch([r.batches[r.at]!]);
         return;
       }
       b.part.resolving = undefined;
@@ -442,7 +468,7 @@ export class KafkaProducer {
    * and resends everything not acknowledged, in order. Errors arriving meanwhile join the same round.
    */
   private retryLater(err: KafkaError, what: { metadata?: boolean; newPid?: boolean; fatal?: boolean; quiet?: boolean } = {}): void {
-    if (what.metadata) this.recovery.metadata = true;
+    if (what.metadata || err.action === 'refresh') this.recovery.metadata = true;
     if (what.newPid) this.recovery.newPid = true;
     if (what.fatal) this.recovery.fatal = true;
     if (!what.quiet) {

@@ -88,3 +88,25 @@ test('the leader of a partition killed mid-stream (SIGKILL), then started again:
   assert.ok(retries.length > 0, 'the dead leader was noticed');
   assertOncePerKeyInOrder(kcatValues(topic), total);
 });
+
+test('a partition with no leader (its only replica stopped): the producer asks for metadata again until the node is back, then every record arrives once', async () => {
+  const topic = await cluster.createTopic('native-leaderless', 3, 1);
+  const node = await cluster.leaderOf(topic, 0);
+  // A controlled shutdown: the controller leaves the partition without a leader at once.
+  await cluster.stop(node);
+  const retries: KafkaError[] = [];
+  const p = new KafkaProducer({ brokers: cluster.brokers, requestTimeoutMs: 10_000, maxRetryBackoffMs: 1000, onRetry: (e) => retries.push(e) });
+  await p.connect();
+  // Partition 0 has no leader now; the other two have theirs.
+  const sent = p.send(Array.from({ length: 900 }, (_, n) => message(topic, n)));
+  for (let waited = 0; !retries.some((e) => e.type === 'LEADER_NOT_AVAILABLE') && waited < 30_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+  assert.ok(retries.some((e) => e.type === 'LEADER_NOT_AVAILABLE'), retries.map((e) => e.type).join(','));
+  await new Promise((r) => setTimeout(r, 2000)); // a few rounds without a leader
+  await cluster.start();
+  // Before the fix the round retried the stale metadata forever: this never settled.
+  const result = await Promise.race([sent, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 90_000).unref())]);
+  assert.notEqual(result, 'hung', `the producer did not deliver after the node came back; stats ${JSON.stringify(p.stats)}`);
+  assert.deepEqual((result as { failed: unknown[] }).failed, []);
+  await p.close();
+  assertOncePerKeyInOrder(kcatValues(topic), 900);
+});
