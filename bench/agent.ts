@@ -7,7 +7,7 @@
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
- * agent's kafka.batch settings, BENCH_CLIENT its kafka.client; BENCH_PROFILE=dir writes --cpu-prof
+ * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -78,6 +78,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
         : {}),
     },
     state_dir: stateDir,
+    ...(env.BENCH_MEMORY_EVENTS ? { buffer: { memory: { max_events: Number(env.BENCH_MEMORY_EVENTS) } } } : {}),
     self_metrics: { enabled: false },
     sources: { bench: { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
     ...(plain ? { transforms: { redaction: { enabled: false } } } : {}),

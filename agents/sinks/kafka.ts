@@ -1,7 +1,7 @@
 /**
  * Kafka sink: event batches from the sources in, records on `logs.v1` / `metrics.v1` out, produced
- * with acks=all through an idempotent producer (kafkajs by default; our own, core/kafka/producer.ts,
- * with `client: 'native'`), compressed, keyed per DESIGN.md (see `KeyStrategy`), with a
+ * with acks=all through an idempotent producer (our own, core/kafka/producer.ts, by default; kafkajs
+ * with `client: 'kafkajs'`), compressed, keyed per DESIGN.md (see `KeyStrategy`), with a
  * `traceparent` header. Each batch's `onDelivered` runs only once its events are durable: acknowledged
  * by Kafka, or fsynced into the optional disk buffer. While Kafka is unreachable events wait in a
  * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
@@ -23,7 +23,7 @@ import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 
 export type Compression = 'lz4' | 'gzip' | 'none';
 
-/** Which producer sends: kafkajs (the default for now) or our own (`native`; see agents/README.md for what it still lacks). */
+/** Which producer sends: our own (`native`, the default) or kafkajs (the fallback, opt-in). */
 export type KafkaClientName = 'native' | 'kafkajs';
 
 /**
@@ -57,7 +57,7 @@ export interface KafkaSinkOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Optional disk buffer: folder and bound in bytes. */
   diskBuffer?: { dir: string; maxBytes: number; segmentBytes?: number };
-  /** Producer client; `kafkajs` by default until `native` passes its broker-restart proof every time. */
+  /** Producer client: `native` (our own, the default) or `kafkajs` (the fallback). */
   client?: KafkaClientName;
   /** Key of log records; `service` by default. */
   key?: KeyStrategy;
@@ -244,7 +244,7 @@ export class KafkaSink {
         maxBufferedEvents: 20_000,
         maxBufferedBytes: 64 * 1024 * 1024,
         maxRecordBytes: 900 * 1024,
-        client: 'kafkajs' as KafkaClientName,
+        client: 'native' as KafkaClientName,
         key: 'service_host' as KeyStrategy,
         maxInFlight: 5,
         requestTimeoutMs: 30_000,
