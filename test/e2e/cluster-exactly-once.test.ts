@@ -68,6 +68,8 @@ test('leader killed at 5,000 lines/s and started again, then all three restarted
   const agent = spawnAgent(config);
   const worker = spawnWorker({ brokers, logsTopic, metricsTopic: TOPICS.metrics.name, dlqTopic: TOPICS.dlq.name, groupId: 'ha-workers' }, store);
   const events: string[] = [];
+  const t0 = Date.now();
+  const at = (what: string) => events.push(`${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const fast = 25_000;
   let total = fast;
   try {
@@ -85,11 +87,11 @@ test('leader killed at 5,000 lines/s and started again, then all three restarted
       await admin.disconnect();
       const leader = await cluster.leaderOf(logsTopic, partition);
       await cluster.stop(leader, 'SIGKILL');
-      events.push(`killed node ${leader} (leader of ${logsTopic}/${partition})`);
+      at(`killed node ${leader} (leader of ${logsTopic}/${partition})`);
       await sleep(3000);
       const up = await stackUp(cluster.options);
       assert.deepEqual(up.started, [leader], '`stack up` starts only the stopped broker');
-      events.push(`node ${leader} started again`);
+      at(`node ${leader} started again`);
     })();
     await Promise.all([writeAtRate(() => file, 'c', fast, 5000, undefined, LINE), failover]);
 
@@ -102,15 +104,19 @@ test('leader killed at 5,000 lines/s and started again, then all three restarted
         await sleep(100);
       }
     })();
+    at('written 25,000 lines');
     for (const id of [1, 2, 3]) {
       await inSync(brokers, [logsTopic]);
+      at(`in sync`);
       await cluster.stop(id, 'SIGTERM');
+      at(`stopped node ${id}`);
       await cluster.start();
-      events.push(`restarted node ${id}`);
+      at(`restarted node ${id}`);
     }
     rolling = false;
     await slow;
     const produced = await waitDrained(brokers, logsTopic, worker, 180_000);
+    at('drained');
     t.diagnostic(events.join('; '));
     t.diagnostic(`${total} lines written; ${produced} records in Kafka`);
   } finally {

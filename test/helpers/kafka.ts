@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
-import { defaultStackOptions, stackDown, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
+import { defaultStackOptions, QUICK_JVM, stackDown, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
 import { freePort } from './ports.ts';
 
 let own: StackOptions | undefined;
@@ -18,14 +18,17 @@ export function testStackOptions(): StackOptions | undefined {
   const home = process.env.TRIBUTARY_TEST_KAFKA_HOME;
   const port = process.env.TRIBUTARY_TEST_KAFKA_PORT;
   const controllerPort = process.env.TRIBUTARY_TEST_KAFKA_CONTROLLER_PORT;
-  if (home && port && controllerPort) return { ...defaultStackOptions(), home, port: Number(port), controllerPort: Number(controllerPort) };
+  if (home && port && controllerPort) return { ...defaultStackOptions(), heap: `${defaultStackOptions().heap} ${QUICK_JVM}`, home, port: Number(port), controllerPort: Number(controllerPort) };
   return own;
 }
 
 /** Starts a broker in a temp folder on free ports. */
 export async function startOwnBroker(): Promise<StackOptions> {
+  const defaults = defaultStackOptions();
   const options: StackOptions = {
-    ...defaultStackOptions(),
+    ...defaults,
+    // Started once per run and restarted by the outage tests: the quick JVM starts it with half the CPU.
+    heap: `${defaults.heap} ${QUICK_JVM}`,
     home: mkdtempSync(join(tmpdir(), 'tributary-kafka-')),
     port: await freePort(),
     controllerPort: await freePort(),
