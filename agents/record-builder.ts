@@ -85,7 +85,9 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
   const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
   const timeZone = options.timeZone ?? 'UTC';
-  const resource = options.resource ?? {};
+  // One frozen object shared by every record (nothing in the agent writes a record's resource; a
+  // write would throw rather than leak into other records): an allocation less per line.
+  const resource: Record<string, string> = Object.freeze({ ...(options.resource ?? {}) });
   const source = options.source ?? 'default';
   return (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
@@ -105,7 +107,7 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
       severity_number: f.severityNumber ?? 0,
       body: f.body,
       attributes,
-      resource: { ...resource },
+      resource,
       trace_id: f.traceId ?? '',
       span_id: f.spanId ?? '',
       origin: line.origin,

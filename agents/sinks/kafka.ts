@@ -530,12 +530,18 @@ export class KafkaSink {
 
   private toProducerMessages(messages: WireMessage[]): ProducerMessage[] {
     const out = new Array<ProducerMessage>(messages.length);
+    // Neighbours share their batch's header object: one WeakMap look-up per run of them.
+    let lastHeaders: Record<string, string> | undefined;
+    let headers: Buffer | undefined;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      let headers = this.headerSections.get(m.headers);
-      if (!headers) {
-        headers = encodeHeaders(m.headers);
-        this.headerSections.set(m.headers, headers);
+      if (m.headers !== lastHeaders) {
+        lastHeaders = m.headers;
+        headers = this.headerSections.get(m.headers);
+        if (!headers) {
+          headers = encodeHeaders(m.headers);
+          this.headerSections.set(m.headers, headers);
+        }
       }
       out[i] = { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers };
     }
@@ -722,13 +728,20 @@ export class KafkaSink {
   private readonly keys = new Map<string, Buffer>();
   private readonly headerCache = new WeakMap<Record<string, string>, Record<string, Buffer>>();
 
+  private lastKey = '';
+  private lastKeyBuffer?: Buffer;
+
   private keyBuffer(key: string): Buffer {
+    // Neighbouring records mostly share their key (one service and host per file).
+    if (key === this.lastKey && this.lastKeyBuffer) return this.lastKeyBuffer;
     let b = this.keys.get(key);
     if (!b) {
       if (this.keys.size > 10_000) this.keys.clear();
       b = Buffer.from(key);
       this.keys.set(key, b);
     }
+    this.lastKey = key;
+    this.lastKeyBuffer = b;
     return b;
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILTIN_RULE_NAMES, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
+import { BUILTIN_RULE_NAMES, cannotMatchBuiltins, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
 
@@ -119,4 +119,33 @@ test('garbage and long inputs do not throw or hang', () => {
   const t0 = process.hrtime.bigint();
   r.redact('a'.repeat(100_000) + '@' + '1'.repeat(100_000) + ' password=' + 'x '.repeat(50_000));
   assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 2000);
+});
+
+test('the short-value pre-check never skips a built-in match: random and boundary values it lets through come back unchanged', () => {
+  const r = new Redactor();
+  // The shortest matches without ':', '=' or '@' sit on the bound (13 characters); the others are short.
+  const boundary = ['SG.abcdefghij', 'sk-abcdefghij', '4222222222222', 'AIzaabcdefghij', 'Bearer 1abcdefg', 'eyJabcd.eyJabcd.', 'pwd:x', 'pwd=x', 'token:x', 'a@b.co'];
+  for (const s of boundary) {
+    assert.equal(cannotMatchBuiltins(s), false, s);
+    assert.notEqual(r.redact(s), s, s);
+  }
+  // Random strings of 1-16 characters over the characters the rules look for; a fixed seed.
+  const alphabet = 'eyJAKIASGsk-_.npmghpxoxbBearer 0123456789abcdefABCDEF/+:=@';
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  let skipped = 0;
+  for (let i = 0; i < 50_000; i++) {
+    let s = '';
+    const len = 1 + rand(16);
+    for (let k = 0; k < len; k++) s += alphabet[rand(alphabet.length)];
+    if (!cannotMatchBuiltins(s)) continue;
+    skipped++;
+    // What the pre-check lets through, every built-in's own pattern must leave alone.
+    for (const rule of r.rules) {
+      rule.pattern.lastIndex = 0;
+      const m = s.match(rule.pattern);
+      assert.ok(!m || (rule.validate && m.every((x) => !rule.validate!(x))), `${rule.name} matches ${JSON.stringify(s)}`);
+    }
+  }
+  assert.ok(skipped > 10_000, `only ${skipped} values exercised the pre-check`);
 });
