@@ -241,7 +241,7 @@ export class KafkaSink {
         batchMaxEvents: 5000,
         batchMaxBytes: 900 * 1024,
         lingerMs: 20,
-        maxBufferedEvents: 20_000,
+        maxBufferedEvents: 10_000,
         maxBufferedBytes: 64 * 1024 * 1024,
         maxRecordBytes: 900 * 1024,
         client: 'native' as KafkaClientName,
