@@ -14,7 +14,10 @@
  * and merged on restore. For a replay to rebuild byte-identical rows, the baselines a rebuilt window
  * compares with must be in the restored snapshot or rebuilt by the replay itself; so the stage holds
  * back commits to the offsets it held when the last snapshot was taken (`heldOffsets`): every window
- * that closed after that snapshot is re-read and rebuilt, in order, after a crash.
+ * that closed after that snapshot is re-read and rebuilt, in order, after a crash. A snapshot is taken
+ * only after the tick's rows landed, so a window it knows as emitted landed; the replay (which starts
+ * at the slowest stage's commit, often far behind this view's newest windows) does not emit such a
+ * window again (see `finish` in the engine).
  */
 import { log } from '../../core/log.ts';
 import { type CompiledView } from '../transforms/features/views/definition.ts';

@@ -39,6 +39,29 @@ export function features(topic: string, rawTable = 'payments_raw'): FeaturesConf
   };
 }
 
+/**
+ * A dense view over the same events: a handful of keys (the card's partition, online or not), each
+ * with a window every minute, so a replay after a crash always reaches back past the newest windows
+ * its derived features compare with (a short history makes that certain).
+ */
+export function channelView(): NonNullable<FeaturesConfig['views']>[number] {
+  return {
+    name: 'channel',
+    source: 'payments',
+    key: ['region', 'online'],
+    window: { size: '1m', allowed_lateness: '5s' },
+    aggregations: [
+      { name: 'n', fn: 'count' },
+      { name: 'total', fn: 'sum', field: 'amount' },
+      { name: 'declines', fn: 'count_if', condition: 'status == 402' },
+    ],
+    derived: [
+      { name: 'total_z', fn: 'robust_z', of: 'total', history: 3, min_history: 2 },
+      { name: 'n_change', fn: 'change', of: 'n', history: 3, min_history: 2 },
+    ],
+  };
+}
+
 /** A binary model over (n, total, declines) bound to the view (the test fixture graph), in a temp folder. */
 export function modelEntry(): { manifest: string } {
   const dir = mkdtempSync(join(tmpdir(), 'features-model-'));

@@ -65,6 +65,8 @@ export interface ViewCounters {
   tooLate: number;
   future: number;
   rows: number;
+  /** Windows rebuilt by a replay after a restart or take-over that had landed before (not emitted again). */
+  landedBefore: number;
 }
 
 export interface ViewEngineOptions {
@@ -86,11 +88,16 @@ export interface ViewSnapshot {
  * Per key and baselined feature: [window start, value, row version] ascending by start. The version
  * keeps a partial rebuild of an old window (a replay that starts inside it, lower version) from
  * overwriting the complete window's value, exactly as the table keeps the higher version.
+ * Under `EMITTED` every window of the key emitted lately ([start, 0, version], values or not): what
+ * tells a window rebuilt by a replay from one never emitted (see `finish`).
  */
 export type KeyBaseline = Map<string, [number, number, number][]>;
 
+/** The baseline entry of emitted windows (feature names are [a-z0-9_], so it cannot clash). */
+export const EMITTED = '#emitted';
+
 export class ViewEngine {
-  readonly counters: ViewCounters = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, future: 0, rows: 0 };
+  readonly counters: ViewCounters = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, future: 0, rows: 0, landedBefore: 0 };
   private readonly lanes: TumblingWindows<LaneInput, Acc, ViewEmission>[] = [];
   private readonly shifts: number[] = [];
   private readonly baselines: Map<string, KeyBaseline>;
@@ -219,13 +226,35 @@ export class ViewEngine {
     return this.finish(this.lanes.flatMap((lane) => lane.flush()));
   }
 
+  /**
+   * Derived features and baselines, in window order. A replay after a restart or a take-over starts at
+   * the last commit, which a slow view (or another stage) can hold far behind: it rebuilds windows
+   * that landed before, some only in part (the replay starts inside them). Computing those again would
+   * compare them with a baseline that has meanwhile moved on (trimmed to the newest windows) and land
+   * other derived values under the same version. So a window the restored baseline knows as emitted
+   * with at least this version, or one too old for any late record (older than the newest emitted
+   * window by more than size + retention), landed before: it is dropped here, and the stored row
+   * stands. A late record's higher version still re-emits its window.
+   */
   private finish(out: ViewEmission[]): ViewEmission[] {
     out.sort((a, b) => a.start - b.start || (a.row.key < b.row.key ? -1 : a.row.key > b.row.key ? 1 : 0));
     const v = this.view;
     const nAgg = v.aggregators.length;
+    const kept: ViewEmission[] = [];
     for (const e of out) {
       let base = this.baselines.get(e.row.key);
       if (!base && this.baselined.length > 0) this.baselines.set(e.row.key, (base = new Map()));
+      if (base) {
+        let emitted = base.get(EMITTED);
+        if (!emitted) base.set(EMITTED, (emitted = []));
+        if (landedBefore(emitted, e.start, e.row.version, v.sizeMs + v.retentionMs)) {
+          this.counters.landedBefore++;
+          continue;
+        }
+        upsert(emitted, e.start, 0, e.row.version);
+        const cap = Math.ceil((v.sizeMs + v.retentionMs) / v.hopMs) + 2;
+        if (emitted.length > cap) emitted.splice(0, emitted.length - cap);
+      }
       const past = (feature: string, limit: number): number[] => {
         const entries = base?.get(feature);
         if (!entries) return [];
@@ -252,8 +281,9 @@ export class ViewEngine {
       }
       v.features.forEach((f, i) => (e.row[f.name] = e.values[i] ?? null));
       this.counters.rows++;
+      kept.push(e);
     }
-    return out;
+    return kept;
   }
 
   /** Per partition, the lowest offset still held in any window (see tumbling.ts); commits stay at or below it. */
@@ -326,6 +356,15 @@ export class ViewEngine {
     this.restoreBaselines(s.baselines);
     Object.assign(this.counters, s.counters);
   }
+}
+
+/** Whether a window (start, version) was emitted before with at least this version, or is too old to be new. */
+function landedBefore(emitted: readonly [number, number, number][], start: number, version: number, horizonMs: number): boolean {
+  const newest = emitted[emitted.length - 1];
+  if (!newest) return false;
+  if (start + horizonMs <= newest[0]) return true;
+  for (let i = emitted.length - 1; i >= 0 && emitted[i]![0] >= start; i--) if (emitted[i]![0] === start) return emitted[i]![2] >= version;
+  return false;
 }
 
 function upsert(entries: [number, number, number][], start: number, value: number, version: number): void {
