@@ -35,6 +35,8 @@ export interface ViewStageCounts {
   rows: number;
   predictions: number;
   scoringFailures: number;
+  /** Events of a key that arrived on a second partition: the producer did not key by the view's key. */
+  splitKeys: number;
 }
 
 export class ViewStage implements Stage<SourceEvent, SourceEvent>, Stateful {
@@ -44,8 +46,9 @@ export class ViewStage implements Stage<SourceEvent, SourceEvent>, Stateful {
   private readonly maxFutureMs: number;
   readonly stateKey: string;
   readonly perWorker = true;
-  readonly counts: ViewStageCounts = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, rows: 0, predictions: 0, scoringFailures: 0 };
+  readonly counts: ViewStageCounts = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, rows: 0, predictions: 0, scoringFailures: 0, splitKeys: 0 };
   private floor = new Map<number, number>();
+  private readonly owners = new Map<string, number>();
   private readonly logger = log('views');
 
   constructor(
@@ -60,8 +63,24 @@ export class ViewStage implements Stage<SourceEvent, SourceEvent>, Stateful {
 
   private engine(partition: number): ViewEngine {
     let e = this.engines.get(partition);
-    if (!e) this.engines.set(partition, (e = new ViewEngine(this.view, { maxFutureMs: this.maxFutureMs, baselines: this.baselines })));
+    if (!e) {
+      e = new ViewEngine(this.view, { maxFutureMs: this.maxFutureMs, baselines: this.baselines, owners: this.owners, onSplitKey: (key, first, p) => this.splitKey(key, first, p) });
+      this.engines.set(partition, e);
+    }
     return e;
+  }
+
+  /**
+   * A key on a second partition: each partition's engine holds its own part of the key's window, and
+   * the table keeps one of the parts (the higher version), so the row undercounts. Said once per view
+   * with what to do; counted always.
+   */
+  private splitKey(key: string, first: number, partition: number): void {
+    if (this.counts.splitKeys++ > 0) return;
+    this.logger.warn(
+      { view: this.view.name, key, partitions: [first, partition], topic: this.view.source.topic },
+      `View ${this.view.name}: events of key "${key}" arrive on partitions ${first} and ${partition} of ${this.view.source.topic}; a key's events must share a partition, or its windows are computed in parts and one part wins. Produce with the view's key (${this.view.keyFields.join(', ')}) as the Kafka key.`,
+    );
   }
 
   /** A detached engine sharing the baselines, for snapshots (windows are not part of them). */

@@ -67,6 +67,8 @@ export interface ViewCounters {
   rows: number;
   /** Windows rebuilt by a replay after a restart or take-over that had landed before (not emitted again). */
   landedBefore: number;
+  /** Events of a key first seen on another partition (see `owners`). */
+  splitKeys: number;
 }
 
 export interface ViewEngineOptions {
@@ -74,6 +76,13 @@ export interface ViewEngineOptions {
   maxFutureMs?: number;
   /** Baselines shared with other engines of the same view (one engine per input partition, keys on one partition each). */
   baselines?: Map<string, KeyBaseline>;
+  /**
+   * The partition each key was first seen on, shared by the engines of one view: an event of a key
+   * from another partition breaks the contract (a key's events share a partition) and is reported
+   * to `onSplitKey` (it is still counted, into that partition's own window of the key).
+   */
+  owners?: Map<string, number>;
+  onSplitKey?(key: string, first: number, now: number): void;
 }
 
 export interface ViewSnapshot {
@@ -97,7 +106,7 @@ export type KeyBaseline = Map<string, [number, number, number][]>;
 export const EMITTED = '#emitted';
 
 export class ViewEngine {
-  readonly counters: ViewCounters = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, future: 0, rows: 0, landedBefore: 0 };
+  readonly counters: ViewCounters = { events: 0, filtered: 0, noKey: 0, late: 0, tooLate: 0, future: 0, rows: 0, landedBefore: 0, splitKeys: 0 };
   private readonly lanes: TumblingWindows<LaneInput, Acc, ViewEmission>[] = [];
   private readonly shifts: number[] = [];
   private readonly baselines: Map<string, KeyBaseline>;
@@ -105,9 +114,13 @@ export class ViewEngine {
   private readonly featureIndex = new Map<string, number>();
 
   private readonly maxFutureMs: number;
+  private readonly owners: Map<string, number> | undefined;
+  private readonly onSplitKey: ((key: string, first: number, now: number) => void) | undefined;
 
   constructor(readonly view: CompiledView, options: ViewEngineOptions = {}) {
     this.baselines = options.baselines ?? new Map();
+    this.owners = options.owners;
+    this.onSplitKey = options.onSplitKey;
     this.maxFutureMs = options.maxFutureMs ?? Infinity;
     view.features.forEach((f, i) => this.featureIndex.set(f.name, i));
     const keep = new Map<string, number>();
@@ -184,6 +197,14 @@ export class ViewEngine {
       keyValues.push(String(x));
     }
     const key = keyValues.join('\u0000');
+    if (this.owners) {
+      const first = this.owners.get(key);
+      if (first === undefined) this.owners.set(key, partition);
+      else if (first !== partition) {
+        this.counters.splitKeys++;
+        this.onSplitKey?.(keyValues.join('|'), first, partition);
+      }
+    }
     // All or nothing across lanes, as across sizes in the tumbling engine.
     for (let k = 0; k < this.lanes.length; k++) {
       const lane = this.lanes[k]!;

@@ -256,3 +256,20 @@ test('snapshot and restore continue exactly like an engine that never stopped', 
   out.push(...b.flush());
   assert.deepEqual(out.map((e) => e.row), straight.map((e) => e.row));
 });
+
+test('a key whose events arrive on a second partition is reported (its windows would be computed in parts)', () => {
+  const owners = new Map<string, number>();
+  const split: Array<[string, number, number]> = [];
+  const onSplitKey = (key: string, first: number, p: number): void => void split.push([key, first, p]);
+  const cfg = view({ key: ['card_id', 'merchant'] });
+  const e0 = new ViewEngine(cfg, { owners, onSplitKey });
+  const e1 = new ViewEngine(cfg, { owners, onSplitKey });
+  const ev = (card: string): SourceEvent => ({ time: T0, fields: { card_id: card, merchant: 'm1', amount: 1, status: 200, online: null, latency: null } });
+  e0.add(ev('a'), 0, 0, T0);
+  e0.add(ev('a'), 0, 1, T0);
+  e1.add(ev('b'), 1, 0, T0);
+  assert.deepEqual(split, []);
+  e1.add(ev('a'), 1, 1, T0);
+  assert.deepEqual(split, [['a|m1', 0, 1]]);
+  assert.equal(e1.counters.splitKeys, 1);
+});
