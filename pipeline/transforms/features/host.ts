@@ -2,9 +2,14 @@
  * Host-metric features: the closed metric windows of one host and one window (one `MetricWindowRow`
  * per series) plus the host's recent baseline go in, a fixed-order vector comes out. Absolute CPU and
  * memory levels matter for saturation; load, disk and network are compared with the host's own past.
+ *
+ * The set is declared in the feature views' terms (`HOST_FEATURE_SET`): the readings are its inputs
+ * (what a view's aggregations are), its features are derived features of `views/derived.ts` with the
+ * same config a view in worker.yaml takes, so adding one is one entry there (and a retrained model).
  */
 import { type MetricWindowRow } from '../../../core/contracts/rows.ts';
 import { RollingBaseline } from './baseline.ts';
+import { FeatureSet, type FeatureSetDefinition } from './feature-set.ts';
 import { type FeatureVector } from './service.ts';
 
 /** Metric names the host features read (what the agent's /proc reader ships; see workload/README.md). */
@@ -42,6 +47,40 @@ export const HOST_FEATURES = [
 ] as const;
 
 export type HostFeatureName = (typeof HOST_FEATURES)[number];
+
+/** Windows of a host's past each comparison reads (an hour of 1-minute windows). */
+const HISTORY = 60;
+const past = { history: HISTORY, min_history: 1, default: 0 };
+
+/** The host features as a feature set: readings in, HOST_FEATURES out (a test holds the two lists equal). */
+export const HOST_FEATURE_SET: FeatureSetDefinition = {
+  name: 'host',
+  description: 'Per host and window: CPU, memory, load, disk and network against the host\'s own past.',
+  inputs: [
+    { name: 'cpu', description: 'Mean of system.cpu.utilization over the window.' },
+    { name: 'cpu_peak', description: 'Highest system.cpu.utilization point in the window.' },
+    { name: 'memory', description: 'Mean of system.memory.utilization.' },
+    { name: 'load', description: 'Mean of system.cpu.load_average.1m.' },
+    { name: 'disk', description: 'Mean disk read + write, bytes per second.' },
+    { name: 'net', description: 'Mean network receive + transmit, bytes per second.' },
+  ],
+  derived: [
+    // A series missing from this window reads as its baseline (no evidence either way).
+    { name: 'cpu_mean', fn: 'fill_median', of: 'cpu', ...past },
+    { name: 'cpu_max', fn: 'coalesce', of: ['cpu_peak', 'cpu_mean'], default: 0 },
+    { name: 'cpu_delta', fn: 'change', of: 'cpu', ...past },
+    { name: 'memory_mean', fn: 'fill_median', of: 'memory', ...past },
+    { name: 'memory_delta', fn: 'change', of: 'memory', ...past },
+    { name: 'log_load_ratio', fn: 'log_ratio', of: 'load', offset: 0.1, ...past },
+    { name: 'log_disk_ratio', fn: 'log_ratio', of: 'disk', offset: 1, ...past },
+    { name: 'log_net_ratio', fn: 'log_ratio', of: 'net', offset: 1, ...past },
+    { name: 'cpu_z', fn: 'robust_z', of: 'cpu', min_spread: 0.02, ...past },
+    { name: 'memory_z', fn: 'robust_z', of: 'memory', min_spread: 0.01, ...past },
+  ],
+  outputs: HOST_FEATURES,
+};
+
+const hostSet = new FeatureSet(HOST_FEATURE_SET);
 
 /** The metric windows of one host and one window start. */
 export interface HostWindow {
@@ -113,11 +152,6 @@ function readings(w: HostWindow): HostReadings {
 
 export type HostFeatureSnapshot = Record<string, { windows: number } & Record<Exclude<keyof HostBaseline, 'windows'>, number[]>>;
 
-function robustZ(value: number | undefined, base: RollingBaseline | undefined, floor: number): number {
-  if (value === undefined || !base || base.size === 0) return 0;
-  return (value - base.median(value)) / Math.max(1.4826 * base.mad(), floor);
-}
-
 /** Per-host baselines and the feature computation. */
 export class HostFeatures {
   readonly names: readonly string[] = HOST_FEATURES;
@@ -134,26 +168,11 @@ export class HostFeatures {
   peek(w: HostWindow): FeatureVector {
     const b = this.baselines.get(w.host);
     const r = readings(w);
-    // A series missing from this window reads as its baseline (no evidence either way).
-    const cpu = r.cpu ?? b?.cpu.median(0) ?? 0;
-    const memory = r.memory ?? b?.memory.median(0) ?? 0;
-    const ratio = (value: number | undefined, base: RollingBaseline | undefined, eps: number): number => {
-      if (value === undefined) return 0;
-      const m = base ? base.median(value) : value;
-      return Math.log((value + eps) / (m + eps));
-    };
-    const values = [
-      cpu,
-      r.cpuMax ?? cpu,
-      r.cpu === undefined ? 0 : r.cpu - (b ? b.cpu.median(r.cpu) : r.cpu),
-      memory,
-      r.memory === undefined ? 0 : r.memory - (b ? b.memory.median(r.memory) : r.memory),
-      ratio(r.load, b?.load, 0.1),
-      ratio(r.disk, b?.disk, 1),
-      ratio(r.net, b?.net, 1),
-      robustZ(r.cpu, b?.cpu, 0.02),
-      robustZ(r.memory, b?.memory, 0.01),
-    ];
+    const series: Record<string, RollingBaseline | undefined> = { cpu: b?.cpu, memory: b?.memory, load: b?.load, disk: b?.disk, net: b?.net };
+    const values = hostSet.compute(
+      { cpu: r.cpu, cpu_peak: r.cpuMax, memory: r.memory, load: r.load, disk: r.disk, net: r.net },
+      (feature, limit) => series[feature]?.toJSON().slice(-limit) ?? [],
+    );
     return { values, warm: (b?.windows ?? 0) >= this.warmAfter };
   }
 

@@ -21,6 +21,8 @@ export interface DerivedConfig {
   min_history?: number;
   /** Smallest spread `robust_z` divides by, in the feature's unit (default: 10 % of |median|, at least 1e-9). */
   min_spread?: number;
+  /** `log_ratio`: added to both sides before dividing (default 1). */
+  offset?: number;
   default?: number;
   description?: string;
 }
@@ -138,6 +140,78 @@ export const DERIVED: readonly DerivedDefinition[] = [
           // A constant past (MAD 0) must not give an infinite z: the floor is relative to the level.
           const floor = config.min_spread ?? Math.max(0.1 * Math.abs(m), 1e-9);
           return (x - m) / Math.max(1.4826 * mad, floor);
+        },
+      };
+    },
+  },
+  {
+    name: 'log_ratio',
+    description:
+      'ln((x + offset) / (median + offset)): the feature against the median of the key\'s previous windows, on a log scale ' +
+      '(surges and drops alike); missing until the baseline holds min_history windows.',
+    configProperties: {
+      ...baselineProps,
+      offset: { type: 'number', minimum: 0, default: 1, description: 'Added to both sides, so that zeros compare (in the feature\'s unit).' },
+    },
+    required: ['of'],
+    create(config, ctx) {
+      const [a] = inputsOf(config, ctx, 1) as [string];
+      const history = config.history ?? 30;
+      const minHistory = config.min_history ?? 3;
+      const offset = config.offset ?? 1;
+      return {
+        name: config.name,
+        inputs: [a],
+        baseline: [{ feature: a, history }],
+        compute(values, past) {
+          const x = values(a);
+          const h = past(a, history);
+          return x === null || h.length < minHistory ? null : Math.log((x + offset) / (median(h) + offset));
+        },
+      };
+    },
+  },
+  {
+    name: 'fill_median',
+    description: 'The feature, or when the window has none, the median of the key\'s previous windows (no evidence either way); missing when neither exists.',
+    configProperties: baselineProps,
+    required: ['of'],
+    create(config, ctx) {
+      const [a] = inputsOf(config, ctx, 1) as [string];
+      const history = config.history ?? 30;
+      const minHistory = config.min_history ?? 1;
+      return {
+        name: config.name,
+        inputs: [a],
+        baseline: [{ feature: a, history }],
+        compute(values, past) {
+          const x = values(a);
+          if (x !== null) return x;
+          const h = past(a, history);
+          return h.length < minHistory ? null : median(h);
+        },
+      };
+    },
+  },
+  {
+    name: 'coalesce',
+    description: 'The first of the named features that is not missing.',
+    configProperties: { of: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 8, description: 'Features, in order of preference.' } },
+    required: ['of'],
+    create(config, ctx) {
+      const of = Array.isArray(config.of) ? config.of : [config.of];
+      const names = inputsOf(config, ctx, of.length);
+      if (names.length < 2) throw configError(ctx.path, '"of" must name at least 2 features');
+      return {
+        name: config.name,
+        inputs: names,
+        baseline: [],
+        compute(values) {
+          for (const n of names) {
+            const x = values(n);
+            if (x !== null) return x;
+          }
+          return null;
         },
       };
     },

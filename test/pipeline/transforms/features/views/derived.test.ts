@@ -19,6 +19,15 @@ const CASES: [string, Record<string, unknown>, number | null, number | null, num
   ['robust_z', {}, 12, null, [10, 10, 10], 2 / 1],
   ['robust_z', { min_spread: 4 }, 12, null, [10, 10, 10], 0.5],
   ['robust_z', {}, null, null, [10, 10, 10], null],
+  ['log_ratio', { offset: 0.1 }, 9.9, null, [1, 4.9, 7], Math.log(10 / 5)],
+  ['log_ratio', {}, 0, null, [0, 0, 0], 0],
+  ['log_ratio', { min_history: 1 }, 3, null, [], null],
+  ['fill_median', {}, 0.7, null, [], 0.7],
+  ['fill_median', {}, null, null, [0.2, 0.4, 0.9], 0.4],
+  ['fill_median', {}, null, null, [], null],
+  ['coalesce', { of: ['a', 'b'] }, null, 5, [], 5],
+  ['coalesce', { of: ['a', 'b'] }, 2, 5, [], 2],
+  ['coalesce', { of: ['a', 'b'] }, null, null, [], null],
 ];
 
 for (const [fn, over, a, b, hist, want] of CASES) {
