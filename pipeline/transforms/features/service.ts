@@ -2,9 +2,14 @@
  * Service-window features: a closed `ServiceWindowRow` plus the service's recent baseline go in, a
  * fixed-order numeric vector comes out (then the window joins the baseline). Every feature is relative
  * to the service's own past or a ratio, so one model fits services of any volume and window size.
+ *
+ * The set is declared in the feature views' terms (`SERVICE_FEATURE_SET`): the window's columns are its
+ * inputs (what a view's aggregations are), its features are derived features of `views/derived.ts` with
+ * the config a view in worker.yaml takes, so adding one is one entry there (and a retrained model).
  */
 import { type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { RollingBaseline } from './baseline.ts';
+import { FeatureSet, type FeatureSetDefinition } from './feature-set.ts';
 
 /**
  * Feature names, in the order of the vector (and of every model manifest that reads them). Features
@@ -60,6 +65,45 @@ const RATE_PSEUDO = 10;
 const RATIO_PSEUDO = 20;
 /** Latency z-scores never divide by less than this spread of ln(latency) (5 %). */
 const LATENCY_Z_FLOOR = 0.05;
+const HISTORY = 60;
+const past = { history: HISTORY, min_history: 1, default: 0 };
+const latencyZ = (of: string) => ({ fn: 'robust_z', of, min_spread: LATENCY_Z_FLOOR, unit_step: true, widen: 4, ...past });
+
+/** The service features as a feature set: window columns in, SERVICE_FEATURES out (a test holds the two lists equal). */
+export const SERVICE_FEATURE_SET: FeatureSetDefinition = {
+  name: 'service',
+  description: 'Per service and window: volume, errors, warnings, latency and patterns against the service\'s own past.',
+  inputs: [
+    { name: 'count', description: 'Records in the window.' },
+    { name: 'errors', description: 'ERROR and FATAL records.' },
+    { name: 'warns', description: 'WARN records.' },
+    { name: 'rate', description: 'Records per second.' },
+    { name: 'window_s', description: 'Window length, seconds.' },
+    { name: 'error_share', description: 'errors / count; missing in an empty window (its past skips it).' },
+    { name: 'warn_share', description: 'warns / count; missing in an empty window.' },
+    { name: 'ln_p50', description: 'ln(p50 latency ms + 1); missing without latency data.' },
+    { name: 'ln_p95', description: 'ln(p95 latency ms + 1).' },
+    { name: 'ln_p99', description: 'ln(p99 latency ms + 1).' },
+    { name: 'new_patterns', description: 'Log patterns first seen in this window.' },
+    { name: 'distinct', description: 'Distinct log patterns in the window.' },
+  ],
+  derived: [
+    { name: 'log_rate_ratio', fn: 'log_ratio', of: 'count', past_of: 'rate', per: 'window_s', offset: RATE_PSEUDO, ...past },
+    { name: 'error_ratio', fn: 'ratio', of: ['errors', 'count'], default: 0 },
+    { name: 'error_ratio_delta', fn: 'excess', of: ['errors', 'count', 'error_share'], as: 'damped', pseudo_count: RATIO_PSEUDO, history: HISTORY, default: 0 },
+    { name: 'error_count_z', fn: 'excess', of: ['errors', 'count', 'error_share'], as: 'poisson', history: HISTORY, default: 0 },
+    { name: 'warn_ratio_delta', fn: 'excess', of: ['warns', 'count', 'warn_share'], as: 'damped', pseudo_count: RATIO_PSEUDO, history: HISTORY, default: 0 },
+    { name: 'warn_count_z', fn: 'excess', of: ['warns', 'count', 'warn_share'], as: 'poisson', history: HISTORY, default: 0 },
+    { name: 'p50_z', ...latencyZ('ln_p50') },
+    { name: 'p95_z', ...latencyZ('ln_p95') },
+    { name: 'p99_z', ...latencyZ('ln_p99') },
+    { name: 'log_new_patterns', fn: 'log1p', of: 'new_patterns', default: 0 },
+    { name: 'distinct_patterns_delta', fn: 'change', of: 'distinct', scale: 'poisson', ...past },
+  ],
+  outputs: SERVICE_FEATURES,
+};
+
+const serviceSet = new FeatureSet(SERVICE_FEATURE_SET);
 
 interface ServiceBaseline {
   rate: RollingBaseline;
@@ -95,7 +139,20 @@ export class ServiceFeatures {
   /** Features of a closed window against the service's baseline, without changing the baseline. */
   peek(row: ServiceWindowRow): FeatureVector {
     const b = this.baselines.get(row.service);
-    return computeServiceFeatures(row, b, this.warmAfter);
+    const n = row.count;
+    const lat = (p: number): number | null => (row.latency_count > 0 ? Math.log(p + 1) : null);
+    const series: Record<string, RollingBaseline | undefined> = {
+      rate: b?.rate, error_share: b?.errorRatio, warn_share: b?.warnRatio, ln_p50: b?.p50, ln_p95: b?.p95, ln_p99: b?.p99, distinct: b?.distinct,
+    };
+    const values = serviceSet.compute(
+      {
+        count: n, errors: errorsOf(row), warns: row.count_warn, rate: row.rate, window_s: row.window_size_s,
+        error_share: n > 0 ? errorsOf(row) / n : null, warn_share: n > 0 ? row.count_warn / n : null,
+        ln_p50: lat(row.p50_ms), ln_p95: lat(row.p95_ms), ln_p99: lat(row.p99_ms), new_patterns: row.new_patterns, distinct: row.distinct_patterns,
+      },
+      (feature, limit) => series[feature]?.toJSON().slice(-limit) ?? [],
+    );
+    return { values, warm: (b?.windows ?? 0) >= this.warmAfter };
   }
 
   /** Features of a closed window, then the window joins its service's baseline. */
@@ -162,45 +219,6 @@ export class ServiceFeatures {
 
 function errorsOf(row: ServiceWindowRow): number {
   return row.count_error + row.count_fatal;
-}
-
-/** The pure computation behind `ServiceFeatures.peek`; `baseline` undefined means a service never seen. */
-function computeServiceFeatures(row: ServiceWindowRow, b: ServiceBaseline | undefined, warmAfter: number): FeatureVector {
-  const count = row.count;
-  const errorRatio = count > 0 ? errorsOf(row) / count : 0;
-  const warnRatio = count > 0 ? row.count_warn / count : 0;
-  const baseRate = b ? b.rate.median(row.rate) : row.rate;
-  // Medians, not means: an incident in the last hour must not raise what counts as normal. For a
-  // quiet service the median error ratio is 0, and the +1 in error_count_z keeps one error from alarming.
-  const baseErr = b ? b.errorRatio.median(errorRatio) : errorRatio;
-  const baseWarn = b ? b.warnRatio.median(warnRatio) : warnRatio;
-  const expectedErrors = baseErr * count;
-  const expectedCount = baseRate * row.window_size_s;
-  const lat = (value: number, base: RollingBaseline | undefined): number => {
-    if (row.latency_count === 0 || !base || base.size === 0) return 0;
-    const x = Math.log(value + 1);
-    const m = base.median(x);
-    // The spread never counts below a 1 ms step (latencies are often whole milliseconds) nor below
-    // LATENCY_Z_FLOOR, and is widened while the baseline is short (a MAD of five values is unsteady).
-    const step = Math.log(Math.exp(m) + 1) - m;
-    const spread = Math.max(1.4826 * base.mad(), LATENCY_Z_FLOOR, step) * (1 + 4 / base.size);
-    return (x - m) / spread;
-  };
-  const baseDistinct = b ? b.distinct.median(row.distinct_patterns) : row.distinct_patterns;
-  const values = [
-    Math.log((count + RATE_PSEUDO) / (expectedCount + RATE_PSEUDO)),
-    errorRatio,
-    (errorsOf(row) - expectedErrors) / (count + RATIO_PSEUDO),
-    count > 0 ? (errorsOf(row) - expectedErrors) / Math.sqrt(expectedErrors + 1) : 0,
-    (row.count_warn - baseWarn * count) / (count + RATIO_PSEUDO),
-    count > 0 ? (row.count_warn - baseWarn * count) / Math.sqrt(baseWarn * count + 1) : 0,
-    lat(row.p50_ms, b?.p50),
-    lat(row.p95_ms, b?.p95),
-    lat(row.p99_ms, b?.p99),
-    Math.log1p(row.new_patterns),
-    (row.distinct_patterns - baseDistinct) / Math.sqrt(baseDistinct + 1),
-  ];
-  return { values, warm: (b?.windows ?? 0) >= warmAfter };
 }
 
 /**

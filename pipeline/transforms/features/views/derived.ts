@@ -23,6 +23,18 @@ export interface DerivedConfig {
   min_spread?: number;
   /** `log_ratio`: added to both sides before dividing (default 1). */
   offset?: number;
+  /** `log_ratio`: compare with the past of this feature, times `per`. */
+  past_of?: string;
+  per?: string;
+  /** `robust_z` on a ln(v + 1) scale: the spread is at least a step of 1 in v. */
+  unit_step?: boolean;
+  /** `robust_z`: spread x (1 + widen / baseline windows). */
+  widen?: number;
+  /** `change`: poisson divides by sqrt(median + 1). */
+  scale?: 'none' | 'poisson';
+  /** `excess`: damped or poisson. */
+  as?: 'damped' | 'poisson';
+  pseudo_count?: number;
   default?: number;
   description?: string;
 }
@@ -94,8 +106,8 @@ export const DERIVED: readonly DerivedDefinition[] = [
   },
   {
     name: 'change',
-    description: 'The feature minus the median of the key\'s previous windows; missing until the baseline holds min_history windows.',
-    configProperties: baselineProps,
+    description: 'The feature minus the median of the key\'s previous windows (scale: poisson divides by sqrt(median + 1), for counts); missing until the baseline holds min_history windows.',
+    configProperties: { ...baselineProps, scale: { enum: ['none', 'poisson'], default: 'none', description: 'poisson: (x - median) / sqrt(median + 1).' } },
     required: ['of'],
     create(config, ctx) {
       const [a] = inputsOf(config, ctx, 1) as [string];
@@ -108,7 +120,9 @@ export const DERIVED: readonly DerivedDefinition[] = [
         compute(values, past) {
           const x = values(a);
           const h = past(a, history);
-          return x === null || h.length < minHistory ? null : x - median(h);
+          if (x === null || h.length < minHistory) return null;
+          const m = median(h);
+          return config.scale === 'poisson' ? (x - m) / Math.sqrt(m + 1) : x - m;
         },
       };
     },
@@ -121,6 +135,8 @@ export const DERIVED: readonly DerivedDefinition[] = [
     configProperties: {
       ...baselineProps,
       min_spread: { type: 'number', exclusiveMinimum: 0, description: 'Smallest spread divided by (default: 10 % of |median|, at least 1e-9).' },
+      unit_step: { type: 'boolean', default: false, description: 'The feature is ln(v + 1): never divide by less than the step a change of 1 in v makes.' },
+      widen: { type: 'number', minimum: 0, default: 0, description: 'Spread x (1 + widen / windows in the baseline): a short baseline speaks more softly.' },
     },
     required: ['of'],
     create(config, ctx) {
@@ -139,7 +155,10 @@ export const DERIVED: readonly DerivedDefinition[] = [
           const mad = median(h.map((v) => Math.abs(v - m)));
           // A constant past (MAD 0) must not give an infinite z: the floor is relative to the level.
           const floor = config.min_spread ?? Math.max(0.1 * Math.abs(m), 1e-9);
-          return (x - m) / Math.max(1.4826 * mad, floor);
+          if (!config.unit_step && !config.widen) return (x - m) / Math.max(1.4826 * mad, floor);
+          // On a ln(v + 1) scale, a step of 1 in v (latencies in whole ms) is the least spread that means anything.
+          const step = config.unit_step ? Math.log(Math.exp(m) + 1) - m : 0;
+          return (x - m) / (Math.max(1.4826 * mad, floor, step) * (1 + (config.widen ?? 0) / h.length));
         },
       };
     },
@@ -152,6 +171,8 @@ export const DERIVED: readonly DerivedDefinition[] = [
     configProperties: {
       ...baselineProps,
       offset: { type: 'number', minimum: 0, default: 1, description: 'Added to both sides, so that zeros compare (in the feature\'s unit).' },
+      past_of: { type: 'string', description: 'Compare with the past of this feature instead (a rate, say), times `per`.' },
+      per: { type: 'string', description: 'Feature the median of the past is multiplied by (the window\'s length in seconds, for a rate).' },
     },
     required: ['of'],
     create(config, ctx) {
@@ -159,14 +180,18 @@ export const DERIVED: readonly DerivedDefinition[] = [
       const history = config.history ?? 30;
       const minHistory = config.min_history ?? 3;
       const offset = config.offset ?? 1;
+      const [pastOf] = config.past_of === undefined ? [a] : inputsOf({ ...config, of: config.past_of }, ctx, 1);
+      const [per] = config.per === undefined ? [undefined] : inputsOf({ ...config, of: config.per }, ctx, 1);
       return {
         name: config.name,
-        inputs: [a],
-        baseline: [{ feature: a, history }],
+        inputs: per === undefined ? [a, pastOf!] : [a, pastOf!, per],
+        baseline: [{ feature: pastOf!, history }],
         compute(values, past) {
           const x = values(a);
-          const h = past(a, history);
-          return x === null || h.length < minHistory ? null : Math.log((x + offset) / (median(h) + offset));
+          const h = past(pastOf, history);
+          if (x === null || h.length < minHistory) return null;
+          const k = per === undefined ? 1 : values(per);
+          return k === null ? null : Math.log((x + offset) / (median(h) * k + offset));
         },
       };
     },
@@ -189,6 +214,58 @@ export const DERIVED: readonly DerivedDefinition[] = [
           if (x !== null) return x;
           const h = past(a, history);
           return h.length < minHistory ? null : median(h);
+        },
+      };
+    },
+  },
+  {
+    name: 'excess',
+    description:
+      'Events of a kind beyond what the key\'s usual share of them predicts: of [events, total, share], expected = median of the ' +
+      'share\'s previous windows (or this window\'s share) x total; damped: (events - expected) / (total + pseudo_count), ' +
+      'poisson: (events - expected) / sqrt(expected + 1), missing when total is 0.',
+    configProperties: {
+      of: { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 3, description: '[events, total, share of events in total].' },
+      as: { enum: ['damped', 'poisson'], default: 'damped', description: 'How the excess is scaled.' },
+      pseudo_count: { type: 'number', minimum: 0, default: 20, description: 'damped: added to the total, so small windows speak softly.' },
+      history: baselineProps.history,
+    },
+    required: ['of'],
+    create(config, ctx) {
+      const [e, n, share] = inputsOf(config, ctx, 3) as [string, string, string];
+      const history = config.history ?? 30;
+      const pseudo = config.pseudo_count ?? 20;
+      const poisson = config.as === 'poisson';
+      return {
+        name: config.name,
+        inputs: [e, n, share],
+        baseline: [{ feature: share, history }],
+        compute(values, past) {
+          const x = values(e);
+          const total = values(n);
+          if (x === null || total === null || (poisson && total <= 0)) return null;
+          const h = past(share, history);
+          // Medians, not means: an incident in the recent past must not raise what counts as usual.
+          const expected = (h.length > 0 ? median(h) : (values(share) ?? 0)) * total;
+          return poisson ? (x - expected) / Math.sqrt(expected + 1) : (x - expected) / (total + pseudo);
+        },
+      };
+    },
+  },
+  {
+    name: 'log1p',
+    description: 'ln(1 + x), for counts with a long tail.',
+    configProperties: { of: { type: 'string', minLength: 1, description: 'The feature.' } },
+    required: ['of'],
+    create(config, ctx) {
+      const [a] = inputsOf(config, ctx, 1) as [string];
+      return {
+        name: config.name,
+        inputs: [a],
+        baseline: [],
+        compute(values) {
+          const x = values(a);
+          return x === null ? null : Math.log1p(x);
         },
       };
     },
