@@ -86,7 +86,7 @@ const command: Command = {
     const { scorer, scoring } = await openScorer(cfg, true);
     // Feature views: their tables, the models bound to them, and one stream per source topic.
     await ensureFeatureTables(store, features);
-    const viewModels = await ViewModels.open(viewModelsOf(cfg), features.views);
+    const viewModels = await ViewModels.open(viewModelsOf(cfg), features.views, { watch: cfg.scoring.watch, reloadDebounceMs: cfg.scoring.reload_debounce_ms, topFeatures: cfg.scoring.top_features });
     const { streams } = featureStreams(features, viewModels, cfg.kafka.group);
     const worker = new Worker({ ...workerOptions(cfg), store, scorer, streams });
     await worker.start();

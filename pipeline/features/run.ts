@@ -17,6 +17,8 @@ export interface FeatureWorkerOptions extends Omit<WorkerOptions, 'streams'> {
   models?: ViewModelEntry[];
   /** Folder model paths are relative to (the config file's). */
   baseDir?: string;
+  /** Reload a view model when its manifest or ONNX file changes (default false here; the CLI follows scoring.watch). */
+  watchModels?: boolean;
 }
 
 export interface FeatureWorker {
@@ -29,10 +31,10 @@ export interface FeatureWorker {
 }
 
 export async function openFeatureWorker(options: FeatureWorkerOptions): Promise<FeatureWorker> {
-  const { features, models: entries, baseDir, ...rest } = options;
+  const { features, models: entries, baseDir, watchModels, ...rest } = options;
   const compiled = compileFeatures(features);
   await ensureFeatureTables(options.store, compiled);
-  const models = entries && entries.length > 0 ? await ViewModels.open(entries, compiled.views, { baseDir }) : undefined;
+  const models = entries && entries.length > 0 ? await ViewModels.open(entries, compiled.views, { baseDir, watch: watchModels }) : undefined;
   const { streams, views } = featureStreams(compiled, models, options.groupId ?? 'tributary-workers');
   const worker = new Worker({ ...rest, streams });
   return {

@@ -18,10 +18,17 @@
  * configured, an input or output that the ONNX graph does not have or shape as declared. A window
  * whose feature is missing (null) and for which the manifest declares no value is not scored (counted
  * as `unscored_missing`): NaN never reaches a model.
+ *
+ * Hot reload (`watch`): a changed manifest or ONNX file is loaded and checked exactly as at start; the
+ * replacement swaps in between ticks (a tick's batch keeps the model it started with), and one that
+ * fails its checks, or binds to another view, is refused while the previous model keeps scoring.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { log } from '../../../core/log.ts';
 import * as ort from 'onnxruntime-node';
 import { type AnomalyRow, type PredictionRow } from '../../../core/contracts/rows.ts';
 import { TributaryError } from '../../../core/errors.ts';
@@ -77,6 +84,21 @@ export interface ViewScoringCounters {
   unscoredMissing: number;
   anomalies: number;
   lastRunMs: number;
+  reloads: number;
+  reloadFailures: number;
+}
+
+interface Held {
+  model: LoadedViewModel;
+  inflight: number;
+  retired: boolean;
+}
+
+interface Slot {
+  entry: ViewModelEntry;
+  current: Held;
+  timer?: NodeJS.Timeout;
+  reloading?: Promise<void>;
 }
 
 function invalid(path: string, what: string): TributaryError {
@@ -210,13 +232,33 @@ export async function loadViewModel(entry: ViewModelEntry, views: ReadonlyMap<st
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
 /** The models bound to views, scoring each tick's closed windows in one run per model. */
-export class ViewModels {
-  readonly counters: ViewScoringCounters = { runs: 0, rowsScored: 0, unscoredMissing: 0, anomalies: 0, lastRunMs: 0 };
+export class ViewModels extends EventEmitter {
+  readonly counters: ViewScoringCounters = { runs: 0, rowsScored: 0, unscoredMissing: 0, anomalies: 0, lastRunMs: 0, reloads: 0, reloadFailures: 0 };
+  private readonly slots: Slot[];
+  private readonly watchers: FSWatcher[] = [];
+  private closed = false;
+  private readonly logger = log('view-models');
 
-  private constructor(readonly models: LoadedViewModel[], private readonly topN: number) {}
+  private constructor(
+    loaded: LoadedViewModel[],
+    entries: readonly ViewModelEntry[],
+    private readonly views: ReadonlyMap<string, CompiledView>,
+    private readonly options: { baseDir?: string; topFeatures?: number; watch?: boolean; reloadDebounceMs?: number },
+  ) {
+    super();
+    this.slots = loaded.map((model, i) => ({ entry: entries[i]!, current: { model, inflight: 0, retired: false } }));
+  }
 
-  /** Loads every entry; any refusal is a start-up error naming the manifest, the model and the view. */
-  static async open(entries: readonly ViewModelEntry[], views: ReadonlyMap<string, CompiledView>, options: { baseDir?: string; topFeatures?: number } = {}): Promise<ViewModels> {
+  private get topN(): number {
+    return this.options.topFeatures ?? 3;
+  }
+
+  /** Loads every entry; any refusal is a start-up error naming the manifest, the model and the view. With `watch`, reloads on file changes. */
+  static async open(
+    entries: readonly ViewModelEntry[],
+    views: ReadonlyMap<string, CompiledView>,
+    options: { baseDir?: string; topFeatures?: number; watch?: boolean; reloadDebounceMs?: number } = {},
+  ): Promise<ViewModels> {
     const loaded: LoadedViewModel[] = [];
     try {
       for (const e of entries) loaded.push(await loadViewModel(e, views, options.baseDir));
@@ -224,11 +266,81 @@ export class ViewModels {
       await Promise.all(loaded.map((m) => m.session.release().catch(() => undefined)));
       throw err;
     }
-    return new ViewModels(loaded, options.topFeatures ?? 3);
+    const vm = new ViewModels(loaded, entries, views, options);
+    if (options.watch) vm.startWatching();
+    return vm;
+  }
+
+  /** The models scoring now. */
+  get models(): LoadedViewModel[] {
+    return this.slots.map((s) => s.current.model);
   }
 
   forView(view: string): LoadedViewModel[] {
     return this.models.filter((m) => m.view.name === view);
+  }
+
+  /** Re-reads every model now (the watcher does this on file changes). Resolves when done; never throws. */
+  async reloadAll(): Promise<void> {
+    await Promise.all(this.slots.map((s) => this.reload(s)));
+  }
+
+  private startWatching(): void {
+    // Folders, not files: editors and `cp` replace a file by renaming over it, which ends a watch on the old inode.
+    const byDir = new Map<string, Slot[]>();
+    for (const s of this.slots) {
+      const m = s.current.model;
+      for (const p of [m.manifestPath, resolve(dirname(m.manifestPath), m.manifest.model_file)]) {
+        const list = byDir.get(dirname(p)) ?? [];
+        if (!list.includes(s)) list.push(s);
+        byDir.set(dirname(p), list);
+      }
+    }
+    for (const [dir, slots] of byDir) {
+      const w = watch(dir, { persistent: false }, (_event, file) => {
+        for (const s of slots) {
+          const m = s.current.model;
+          if (file !== null && ![basename(m.manifestPath), basename(m.manifest.model_file)].includes(file.toString())) continue;
+          clearTimeout(s.timer);
+          s.timer = setTimeout(() => void this.reload(s), this.options.reloadDebounceMs ?? 200);
+          s.timer.unref();
+        }
+      });
+      w.on('error', (err) => this.logger.warn({ err, dir }, 'Watching the model folder failed; view models will not hot-reload.'));
+      this.watchers.push(w);
+    }
+  }
+
+  private reload(slot: Slot): Promise<void> {
+    // One reload at a time per model; a change during a reload triggers another after it.
+    const next = (slot.reloading ?? Promise.resolve()).then(() => this.reloadNow(slot));
+    slot.reloading = next;
+    return next;
+  }
+
+  private async reloadNow(slot: Slot): Promise<void> {
+    if (this.closed) return;
+    const before = slot.current.model;
+    let model: LoadedViewModel;
+    try {
+      model = await loadViewModel(slot.entry, this.views, this.options.baseDir);
+      if (model.view.name !== before.view.name) {
+        await model.session.release().catch(() => undefined);
+        throw new TributaryError('MODEL_INVALID', `model manifest ${before.manifestPath}: the replacement reads view "${model.view.name}", the running model view "${before.view.name}"`);
+      }
+    } catch (err) {
+      this.counters.reloadFailures++;
+      this.logger.warn({ err: (err as Error).message, model: before.manifest.name, version: before.manifest.version }, 'Refused the replacement view model; the previous model keeps scoring.');
+      this.emit('reload-failed', err);
+      return;
+    }
+    const old = slot.current;
+    slot.current = { model, inflight: 0, retired: false };
+    old.retired = true;
+    if (old.inflight === 0) await old.model.session.release().catch(() => undefined);
+    this.counters.reloads++;
+    this.logger.info({ model: model.manifest.name, version: model.manifest.version, previous: before.manifest.version }, 'Swapped in the replacement view model.');
+    this.emit('reloaded', { name: model.manifest.name, version: model.manifest.version, previousVersion: before.manifest.version });
   }
 
   /**
@@ -238,7 +350,23 @@ export class ViewModels {
   async score(view: CompiledView, rows: readonly ViewEmission[], options: { perRow?: boolean } = {}): Promise<{ predictions: PredictionRow[]; anomalies: AnomalyRow[] }> {
     const predictions: PredictionRow[] = [];
     const anomalies: AnomalyRow[] = [];
-    for (const model of this.forView(view.name)) {
+    // The models of this batch stay open for it even if a reload swaps them meanwhile.
+    const held = this.slots.filter((s) => s.current.model.view.name === view.name).map((s) => s.current);
+    for (const h of held) h.inflight++;
+    try {
+      await this.scoreWith(held.map((h) => h.model), rows, options, predictions, anomalies);
+    } finally {
+      for (const h of held) {
+        h.inflight--;
+        if (h.retired && h.inflight === 0) void h.model.session.release().catch(() => undefined);
+      }
+    }
+    this.counters.anomalies += anomalies.length;
+    return { predictions, anomalies };
+  }
+
+  private async scoreWith(models: LoadedViewModel[], rows: readonly ViewEmission[], options: { perRow?: boolean }, predictions: PredictionRow[], anomalies: AnomalyRow[]): Promise<void> {
+    for (const model of models) {
       const n = model.featureIndex.length;
       const take: number[] = [];
       const input = new Float32Array(rows.length * n);
@@ -282,8 +410,6 @@ export class ViewModels {
       }
       this.counters.rowsScored += take.length;
     }
-    this.counters.anomalies += anomalies.length;
-    return { predictions, anomalies };
   }
 
   private async run(model: LoadedViewModel, input: Float32Array, rows: number): Promise<Float32Array> {
@@ -347,6 +473,13 @@ export class ViewModels {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.models.map((m) => m.session.release().catch(() => undefined)));
+    this.closed = true;
+    for (const w of this.watchers) w.close();
+    for (const s of this.slots) {
+      clearTimeout(s.timer);
+      await s.reloading;
+      s.current.retired = true;
+      if (s.current.inflight === 0) await s.current.model.session.release().catch(() => undefined);
+    }
   }
 }

@@ -3,7 +3,8 @@
 // The ONNX graphs are tiny hand-built fixtures (test/fixtures/view-models/make.py).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ViewModels, type ViewModelManifest } from '../../../../pipeline/transforms/scoring/view-models.ts';
@@ -134,3 +135,37 @@ for (const [name, over, want] of REFUSED) {
     });
   });
 }
+
+test('hot reload: a replaced manifest swaps in between ticks; a replacement that does not fit the view is refused and the previous model keeps scoring', async () => {
+  const path = manifest('regression', { version: '1' });
+  const models = await ViewModels.open([{ manifest: path }], VIEWS, { watch: true, reloadDebounceMs: 20 });
+  const waitFor = (event: 'reloaded' | 'reload-failed'): Promise<unknown> => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      once(models, event).finally(() => clearTimeout(timer)),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${event} event within 10 s`)), 10_000))),
+    ]);
+  };
+  try {
+    const rows = windows();
+    assert.deepEqual([...new Set((await models.score(V, rows)).predictions.map((p) => p.model_version))], ['1']);
+    const m = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    let reloaded = waitFor('reloaded');
+    writeFileSync(path, JSON.stringify({ ...m, version: '2', threshold: 5 }));
+    await reloaded;
+    const after2 = (await models.score(V, rows)).predictions;
+    assert.deepEqual([...new Set(after2.map((p) => p.model_version))], ['2']);
+    assert.equal(after2.length, rows.length, 'every window scored once by the replacement');
+    const failed = waitFor('reload-failed');
+    writeFileSync(path, JSON.stringify({ ...m, version: '3', features: ['n', 'total', 'no_such_feature'] }));
+    const err = (await failed) as [Error];
+    assert.match(err[0].message, /reads feature "no_such_feature", which view "card"/);
+    assert.deepEqual([...new Set((await models.score(V, rows)).predictions.map((p) => p.model_version))], ['2'], 'the previous model keeps scoring');
+    reloaded = waitFor('reloaded');
+    writeFileSync(path, JSON.stringify({ ...m, version: '4' }));
+    await reloaded;
+    assert.deepEqual([models.counters.reloads, models.counters.reloadFailures], [2, 1]);
+  } finally {
+    await models.close();
+  }
+});
