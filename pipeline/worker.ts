@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { log, type Logger } from '../core/log.ts';
 import { tracer } from '../core/telemetry.ts';
+import { guardStrayKafkaRejections } from '../core/kafka/stray-rejections.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
 import { type AnomalyRow, type MetricWindowRow, type ModelScoreRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
 import { type Store } from '../core/storage/store.ts';
@@ -268,6 +269,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
+    guardStrayKafkaRejections(this.log);
     await this.restoreState();
     await this.dlq.start();
     await this.repartition.start([this.o.logsTopic, this.o.metricsTopic]);
