@@ -10,8 +10,10 @@
  * need the key's past, so reading starts `warmup` before `from` (default: the longest history of the
  * view's derived features, in hops, plus one window); only windows starting in [from, to) are written.
  *
- * Memory: the decoded events of the range are held until the run (sorted); a range of a few million
- * events fits in a default Node heap. Rows are written in chunks of 20 000.
+ * Memory: from ClickHouse, events are read page by page (100 000 at a time, in order) and rows are
+ * written as windows close, so a long range is never held at once. From Kafka, the decoded events of
+ * the range are held until the run (partitions arrive interleaved and are sorted once); a range of a
+ * few million events fits in a default Node heap. Rows are written in chunks of 20 000.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -62,23 +64,44 @@ export function defaultWarmupMs(view: CompiledView): number {
 
 /** Runs events (any order) through a fresh engine of the view; returns the rows of windows in [from, to). */
 export function computeRows(options: BackfillOptions, events: BackfillInput[], onRows?: (rows: ViewEmission[]) => void): ViewEmission[] {
-  const { view, from, to } = options;
   events.sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset);
-  const engine = new ViewEngine(view);
   const out: ViewEmission[] = [];
-  const keep = (rows: ViewEmission[]): void => {
-    const kept = rows.filter((e) => e.start >= from && e.start < to);
-    if (kept.length === 0) return;
-    if (onRows) onRows(kept);
-    else out.push(...kept);
-  };
-  let i = 0;
-  for (const e of events) {
-    engine.add(e.event, e.partition, e.offset, e.time);
-    if (++i % 1000 === 0) keep(engine.advance(e.time));
-  }
-  keep(engine.flush());
+  const run = new RowRun(options, onRows ?? ((rows) => void out.push(...rows)));
+  run.add(events);
+  run.end();
   return out;
+}
+
+/**
+ * The engine of one backfill, fed chunks of events already in (event time, partition, offset) order:
+ * the same steps whether the events arrive at once (Kafka) or page by page (ClickHouse).
+ */
+class RowRun {
+  private readonly engine: ViewEngine;
+  private i = 0;
+
+  constructor(
+    private readonly options: BackfillOptions,
+    private readonly onRows: (rows: ViewEmission[]) => void,
+  ) {
+    this.engine = new ViewEngine(options.view);
+  }
+
+  private keep(rows: ViewEmission[]): void {
+    const kept = rows.filter((e) => e.start >= this.options.from && e.start < this.options.to);
+    if (kept.length > 0) this.onRows(kept);
+  }
+
+  add(events: readonly BackfillInput[]): void {
+    for (const e of events) {
+      this.engine.add(e.event, e.partition, e.offset, e.time);
+      if (++this.i % 1000 === 0) this.keep(this.engine.advance(e.time));
+    }
+  }
+
+  end(): void {
+    this.keep(this.engine.flush());
+  }
 }
 
 /** Reads the source topic's events whose Kafka timestamp is in [since, until], up to the end offsets seen at the start. */
@@ -160,38 +183,78 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
   return out;
 }
 
-/** Reads the source's raw table in ClickHouse for event times in [since, until]. */
-export async function readClickHouse(store: Store, view: CompiledView, since: number, until: number): Promise<BackfillInput[]> {
+/**
+ * Reads the source's raw table in ClickHouse for event times in [since, until], in (event time,
+ * partition, offset) order, one page at a time (keyset pagination), so that a long range is never held
+ * in memory at once.
+ */
+export async function* readClickHouse(store: Store, view: CompiledView, since: number, until: number, pageRows = 100_000): AsyncGenerator<BackfillInput[]> {
   const table = view.source.config.raw_table;
   if (!table) throw new TributaryError('USAGE', `source "${view.source.name}" has no raw_table, so its history is not in ClickHouse; backfill from Kafka instead`);
   const cols = view.source.fields.map((f) => `\`${f.name}\``).join(', ');
-  const rows = await store.query<Record<string, unknown>>(
-    `SELECT toUnixTimestamp64Milli(time) AS t, ${cols}, kafka_partition AS p, toString(kafka_offset) AS o FROM \`${table}\`
-     WHERE time >= fromUnixTimestamp64Milli({since:Int64}) AND time <= fromUnixTimestamp64Milli({until:Int64})`,
-    { since, until },
-  );
-  return rows.map((r) => {
-    const fields: SourceEvent['fields'] = {};
-    for (const f of view.source.fields) {
-      const v = r[f.name];
-      fields[f.name] = v === null || v === undefined ? null : f.type === 'string' ? String(v) : f.type === 'boolean' ? v === true || v === 1 || v === 'true' : Number(v);
-    }
-    const time = Number(r.t);
-    return { time, partition: Number(r.p), offset: Number(r.o), event: { time, fields } };
-  });
+  let after: { t: number; p: number; o: string } | undefined;
+  for (;;) {
+    const rows = await store.query<Record<string, unknown>>(
+      `SELECT toUnixTimestamp64Milli(time) AS t, ${cols}, kafka_partition AS p, toString(kafka_offset) AS o FROM \`${table}\`
+       WHERE time >= fromUnixTimestamp64Milli({since:Int64}) AND time <= fromUnixTimestamp64Milli({until:Int64})
+       ${after ? 'AND (toUnixTimestamp64Milli(time), toInt64(kafka_partition), kafka_offset) > ({at:Int64}, {ap:Int64}, {ao:UInt64})' : ''}
+       ORDER BY time, kafka_partition, kafka_offset LIMIT {n:UInt32}`,
+      { since, until, n: pageRows, ...(after ? { at: after.t, ap: after.p, ao: after.o } : {}) },
+    );
+    if (rows.length === 0) return;
+    yield rows.map((r) => {
+      const fields: SourceEvent['fields'] = {};
+      for (const f of view.source.fields) {
+        const v = r[f.name];
+        fields[f.name] = v === null || v === undefined ? null : f.type === 'string' ? String(v) : f.type === 'boolean' ? v === true || v === 1 || v === 'true' : Number(v);
+      }
+      const time = Number(r.t);
+      return { time, partition: Number(r.p), offset: Number(r.o), event: { time, fields } };
+    });
+    if (rows.length < pageRows) return;
+    const last = rows[rows.length - 1]!;
+    after = { t: Number(last.t), p: Number(last.p), o: String(last.o) };
+  }
 }
 
 /**
  * Writes rows into the view's table in chunks, each under a token derived from its content: re-running
  * the same backfill changes nothing, and a run over more data is not mistaken for an earlier one.
+ * Rows come in as the engine closes windows; a chunk goes out whenever `rowsPerInsert` are buffered.
  */
+export class TableWriter {
+  private buffer: ViewRow[] = [];
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly view: CompiledView,
+    private readonly tokenBase: string,
+    private readonly rowsPerInsert = CHUNK,
+  ) {}
+
+  async write(rows: readonly ViewRow[]): Promise<void> {
+    this.buffer.push(...rows);
+    while (this.buffer.length >= this.rowsPerInsert) await this.insert(this.buffer.splice(0, this.rowsPerInsert));
+  }
+
+  async end(): Promise<void> {
+    if (this.buffer.length > 0) await this.insert(this.buffer.splice(0));
+  }
+
+  private async insert(chunk: ViewRow[]): Promise<void> {
+    await (this.ready ??= ensureViewTable(this.store, this.view));
+    const digest = createHash('sha1').update(JSON.stringify(chunk)).digest('hex');
+    await this.store.insert(this.view.table, chunk, { dedupToken: `${this.tokenBase}/${digest}` });
+  }
+}
+
+/** Writes rows into the view's table in chunks (see TableWriter). */
 export async function writeTable(store: Store, view: CompiledView, rows: ViewRow[], tokenBase: string, rowsPerInsert = CHUNK): Promise<void> {
   await ensureViewTable(store, view);
-  for (let i = 0; i < rows.length; i += rowsPerInsert) {
-    const chunk = rows.slice(i, i + rowsPerInsert);
-    const digest = createHash('sha1').update(JSON.stringify(chunk)).digest('hex');
-    await store.insert(view.table, chunk, { dedupToken: `${tokenBase}/${digest}` });
-  }
+  const w = new TableWriter(store, view, tokenBase, rowsPerInsert);
+  await w.write(rows);
+  await w.end();
 }
 
 /** The view's columns, in table order, for files. */
@@ -205,21 +268,39 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Writes rows to a CSV (header, empty cell for missing) or JSONL file. */
-export async function writeFile(path: string, view: CompiledView, rows: ViewRow[]): Promise<void> {
-  const format = path.endsWith('.jsonl') || path.endsWith('.ndjson') ? 'jsonl' : path.endsWith('.csv') ? 'csv' : undefined;
-  if (!format) throw new TributaryError('USAGE', `--out ${path}: the file name must end in .csv or .jsonl`);
-  const cols = columnsOf(view);
-  const out = createWriteStream(path);
-  const write = async (line: string): Promise<void> => {
-    if (!out.write(line)) await once(out, 'drain');
-  };
-  if (format === 'csv') await write(cols.join(',') + '\n');
-  for (const r of rows) {
-    await write(format === 'csv' ? cols.map((c) => csvCell(r[c])).join(',') + '\n' : JSON.stringify(Object.fromEntries(cols.map((c) => [c, r[c] ?? null]))) + '\n');
+/** Writes rows to a CSV (header, empty cell for missing) or JSONL file, as they come. */
+export class FileWriter {
+  private readonly cols: string[];
+  private readonly format: 'csv' | 'jsonl';
+  private readonly out;
+
+  constructor(path: string, view: CompiledView) {
+    const format = path.endsWith('.jsonl') || path.endsWith('.ndjson') ? 'jsonl' : path.endsWith('.csv') ? 'csv' : undefined;
+    if (!format) throw new TributaryError('USAGE', `--out ${path}: the file name must end in .csv or .jsonl`);
+    this.format = format;
+    this.cols = columnsOf(view);
+    this.out = createWriteStream(path);
+    if (format === 'csv') this.out.write(this.cols.join(',') + '\n');
   }
-  out.end();
-  await once(out, 'close');
+
+  async write(rows: readonly ViewRow[]): Promise<void> {
+    for (const r of rows) {
+      const line = this.format === 'csv' ? this.cols.map((c) => csvCell(r[c])).join(',') + '\n' : JSON.stringify(Object.fromEntries(this.cols.map((c) => [c, r[c] ?? null]))) + '\n';
+      if (!this.out.write(line)) await once(this.out, 'drain');
+    }
+  }
+
+  async end(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+  }
+}
+
+/** Writes rows to a CSV or JSONL file (see FileWriter). */
+export async function writeFile(path: string, view: CompiledView, rows: ViewRow[]): Promise<void> {
+  const w = new FileWriter(path, view);
+  await w.write(rows);
+  await w.end();
 }
 
 /** The whole backfill: read, compute, write. */
@@ -231,6 +312,8 @@ export async function backfill(options: BackfillOptions & {
   out?: string;
   /** Rows per insert into the view's table (default 20 000). */
   rowsPerInsert?: number;
+  /** Events per page read from ClickHouse (default 100 000). */
+  pageRows?: number;
 }): Promise<BackfillResult> {
   const { view, from, to } = options;
   if (!(to > from)) throw new TributaryError('USAGE', `--to (${new Date(to).toISOString()}) must be after --from (${new Date(from).toISOString()})`);
@@ -240,20 +323,40 @@ export async function backfill(options: BackfillOptions & {
   const until = to + view.sizeMs + view.allowedLatenessMs;
   const counts = { invalid: 0 };
   const logger = log('backfill');
-  let events: BackfillInput[];
-  if (options.from_ === 'kafka') {
-    if (!options.brokers) throw new TributaryError('USAGE', 'backfill from Kafka needs brokers');
-    events = await readKafka(options.brokers, view, since, until, counts);
-  } else {
-    if (!options.store) throw new TributaryError('USAGE', 'backfill from ClickHouse needs a store');
-    events = await readClickHouse(options.store, view, since, until);
-  }
-  logger.info({ view: view.name, events: events.length, invalid: counts.invalid, since: new Date(since).toISOString() }, 'Read the history; computing the view.');
-  const rows = computeRows(options, events).map((e) => e.row);
-  if (options.out) await writeFile(options.out, view, rows);
+  let sink: { write(rows: readonly ViewRow[]): Promise<void>; end(): Promise<void> };
+  if (options.out) sink = new FileWriter(options.out, view);
   else {
     if (!options.store) throw new TributaryError('USAGE', 'backfill into the view table needs a store');
-    await writeTable(options.store, view, rows, `backfill/${view.table}/${formatWindowTime(from)}/${formatWindowTime(to)}`, options.rowsPerInsert);
+    sink = new TableWriter(options.store, view, `backfill/${view.table}/${formatWindowTime(from)}/${formatWindowTime(to)}`, options.rowsPerInsert);
   }
-  return { events: events.length, invalid: counts.invalid, rows: rows.length, target: options.out ?? view.table };
+  // The engine runs synchronously; rows it closes are written between pages, in order.
+  const pending: ViewRow[] = [];
+  const run = new RowRun(options, (rows) => void pending.push(...rows.map((e) => e.row)));
+  let events = 0;
+  let rows = 0;
+  const drain = async (): Promise<void> => {
+    rows += pending.length;
+    await sink.write(pending.splice(0));
+  };
+  if (options.from_ === 'kafka') {
+    if (!options.brokers) throw new TributaryError('USAGE', 'backfill from Kafka needs brokers');
+    // Kafka's partitions arrive interleaved: the range is read whole and sorted (see the header).
+    const all = await readKafka(options.brokers, view, since, until, counts);
+    all.sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset);
+    events = all.length;
+    logger.info({ view: view.name, events, invalid: counts.invalid, since: new Date(since).toISOString() }, 'Read the history; computing the view.');
+    run.add(all);
+  } else {
+    if (!options.store) throw new TributaryError('USAGE', 'backfill from ClickHouse needs a store');
+    for await (const page of readClickHouse(options.store, view, since, until, options.pageRows)) {
+      events += page.length;
+      run.add(page);
+      await drain();
+    }
+    logger.info({ view: view.name, events, since: new Date(since).toISOString() }, 'Read the history from ClickHouse page by page.');
+  }
+  run.end();
+  await drain();
+  await sink.end();
+  return { events, invalid: counts.invalid, rows, target: options.out ?? view.table };
 }

@@ -94,10 +94,12 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
   assert.ok((await physical()) >= before + reference.length, 'the backfill wrote its rows (its tokens are its own)');
   assert.equal(await conflictingRows(store, TABLE), 0, 'every backfilled row is byte-identical to the live row of the same version');
   assert.deepEqual(await viewRows(store, TABLE), live);
-  // From the raw table in ClickHouse, into a JSONL file: the same rows again.
+  // From the raw table in ClickHouse, page by page (97 events a page, so that pages end inside windows
+  // and on equal event times), into a JSONL file: the same rows again.
   const file = join(out, 'train.jsonl');
-  const c = await backfill({ ...whole, from_: 'clickhouse', store, out: file });
+  const c = await backfill({ ...whole, from_: 'clickhouse', store, out: file, pageRows: 97 });
   assert.equal(c.rows, reference.length);
+  assert.equal(c.events, valid.length, 'every event read once across the pages');
   const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   for (const l of lines) {
     const r = live.get(`${l.key}|${l.window_start}`)!;
