@@ -1,14 +1,18 @@
 /**
  * The worker's `/healthz`, `/readyz` and `/metrics` (core/health). Ready means: Kafka answers, the
- * store answers, and records are being consumed when there is lag. The metrics are exactly the
+ * store answers, and records are being read when there is input waiting (InputCheck: the group's real
+ * lag, not only the ledger's). The metrics are exactly the
  * worker's `pipeline_stats` samples (same stage and name: `records_out` of stage `store` is
  * `tributary_records_out_total{stage="store"}`), plus the consumer lag per partition.
  */
+import { type Admin } from 'kafkajs';
 import { TOPICS } from '../core/contracts/topics.ts';
+import { createKafka, SocketTracker } from '../core/kafka/client.ts';
 import { KafkaProbe, ProgressCheck } from '../core/health/kafka-probe.ts';
 import { HealthMetrics } from '../core/health/metrics.ts';
 import { startHealthServer, type Check, type HealthServer } from '../core/health/server.ts';
 import { type Store } from '../core/storage/store.ts';
+import { groupPositions, type PartitionPosition } from './sources/kafka.ts';
 import { type Worker } from './worker.ts';
 
 export interface WorkerHealth {
@@ -36,6 +40,130 @@ export function workerMetrics(worker: Worker, metrics = new HealthMetrics('tribu
     worker.progress().map((p) => ({ value: Math.max(0, p.highWatermark - p.next), labels: { stage: 'consume', topic: p.topic, partition: String(p.partition) } })),
   );
   return metrics;
+}
+
+/**
+ * "Making progress" against the group's real lag. Every `intervalMs` one admin round (bounded by
+ * `timeoutMs`, so a dead broker cannot stall `/readyz`) reads the end offsets of the worker's topics
+ * and the group's commits. Input waiting for this worker is then: on its assigned partitions, the end
+ * minus what it has read (the commit when it has read nothing yet); with no partitions at all, the
+ * group's whole lag (end minus commit), since a worker stuck joining the group holds none. Red when
+ * input waits and for `stallMs` this worker read nothing and the group committed nothing. The ledger
+ * alone cannot say this: a partition never read has no ledger entry, so its lag counted 0 and a worker
+ * stuck in a rebalance stayed green. Open windows hold commits back; they do not count as waiting,
+ * since the read position, not the commit, is compared on assigned partitions.
+ */
+export class InputCheck {
+  private admin?: Admin;
+  /** Every socket of the admin: the group coordinator it asks can outlive a broker restart (see SocketTracker). */
+  private readonly sockets = new SocketTracker();
+  private timer?: NodeJS.Timeout;
+  private asking = false;
+  private snapshot?: { at: number; positions: PartitionPosition[] };
+  private lastError = 'not asked yet';
+  private waiting = 0;
+  private done = 0;
+  private readonly progress: ProgressCheck;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly brokers: string[],
+    private readonly o: { intervalMs?: number; timeoutMs?: number; stallMs?: number } = {},
+  ) {
+    this.progress = new ProgressCheck(() => this.done, () => this.waiting, o.stallMs ?? 30_000);
+  }
+
+  start(): void {
+    const tick = async () => {
+      if (this.asking) return;
+      this.asking = true;
+      try {
+        await this.ask();
+      } finally {
+        this.asking = false;
+      }
+    };
+    void tick();
+    this.timer = setInterval(() => void tick(), this.o.intervalMs ?? 2000);
+    this.timer.unref();
+  }
+
+  private async ask(): Promise<void> {
+    const timeoutMs = this.o.timeoutMs ?? 2000;
+    const c = this.worker.consumption();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.admin ??= createKafka({ brokers: this.brokers, clientId: 'tributary-health-lag', retries: 1, quiet: true, connectionTimeoutMs: timeoutMs, sockets: this.sockets }).admin();
+      const admin = this.admin;
+      const positions = await Promise.race([
+        (async () => {
+          await admin.connect();
+          return groupPositions(admin, c.groupId, c.topics);
+        })(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      this.snapshot = { at: Date.now(), positions };
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      // A fresh connection next time: a half-dead one can hang.
+      const admin = this.admin;
+      this.admin = undefined;
+      await admin?.disconnect().catch(() => undefined);
+      this.sockets.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  check(now = Date.now()): Check {
+    const c = this.worker.consumption();
+    const read = new Map(this.worker.progress().map((p) => [`${p.topic}/${p.partition}`, p]));
+    let done = this.worker.stats.consumed;
+    let landing = 0;
+    for (const p of read.values()) {
+      done += Math.max(0, p.next);
+      landing += p.pending;
+    }
+    const staleMs = (this.o.intervalMs ?? 2000) * 2 + (this.o.timeoutMs ?? 2000);
+    let basis: string;
+    if (this.snapshot && now - this.snapshot.at <= staleMs) {
+      let mine = 0;
+      let group = 0;
+      const lagging = new Set<string>();
+      for (const p of this.snapshot.positions) {
+        const key = `${p.topic}/${p.partition}`;
+        const start = p.committed >= 0 ? p.committed : c.fromBeginning ? p.low : p.high;
+        done += Math.max(0, p.committed);
+        const next = read.get(key)?.next ?? -1;
+        const behind = Math.max(0, p.high - (c.assigned.has(key) && next >= 0 ? next : start));
+        if (behind > 0) lagging.add(p.topic);
+        if (c.assigned.has(key)) mine += behind;
+        else group += behind;
+      }
+      this.waiting = c.assigned.size > 0 ? mine + landing : group;
+      basis =
+        c.assigned.size > 0
+          ? `lag ${mine} on its ${c.assigned.size} assigned partitions (${[...lagging].join(', ') || 'none behind'}), ${landing} read and not landed`
+          : `group lag ${group} on ${[...lagging].join(', ') || 'no topic'}, and this worker has no partitions assigned`;
+    } else {
+      // Kafka has not answered lately (the kafka check says so): the ledger's own view.
+      this.waiting = this.worker.stats.lag + this.worker.stats.pending;
+      basis = `group lag unknown (${this.lastError}); ledger lag ${this.worker.stats.lag}, ${this.worker.stats.pending} not landed`;
+    }
+    this.done = done;
+    const r = this.progress.check(now);
+    return { ok: r.ok, detail: `${r.detail}; ${basis}` };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
+    this.sockets.destroy();
+  }
 }
 
 /** Asks the store `SELECT 1` every `intervalMs`; red when it has not answered for two intervals plus the timeout. */
@@ -77,10 +205,11 @@ export async function serveWorkerHealth(
 ): Promise<WorkerHealth> {
   const kafka = new KafkaProbe(o.brokers, o.topics ?? [TOPICS.logs.name], { intervalMs: o.probeIntervalMs ?? 2000 });
   const store = new StoreProbe(o.store, o.probeIntervalMs ?? 2000);
-  const progress = new ProgressCheck(() => worker.stats.consumed, () => worker.stats.lag + worker.stats.pending, o.stallMs ?? 30_000);
+  const progress = new InputCheck(worker, o.brokers, { intervalMs: o.probeIntervalMs ?? 2000, stallMs: o.stallMs ?? 30_000 });
   const metrics = workerMetrics(worker);
   kafka.start();
   store.start();
+  progress.start();
   const server = await startHealthServer({ listen, metrics, ready: () => ({ kafka: kafka.check(), store: store.check(), progress: progress.check() }) });
   return {
     server,
@@ -88,6 +217,7 @@ export async function serveWorkerHealth(
     async close() {
       await server.close();
       await kafka.stop();
+      await progress.stop();
       store.stop();
       await metrics.shutdown();
     },

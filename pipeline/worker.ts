@@ -292,6 +292,11 @@ export class Worker {
     }));
   }
 
+  /** What readiness needs to weigh the group's lag against this worker's reading (pipeline/health.ts). */
+  consumption(): { groupId: string; topics: string[]; fromBeginning: boolean; assigned: ReadonlySet<string> } {
+    return { groupId: this.o.groupId, topics: [...this.streams.keys()], fromBeginning: this.o.fromBeginning, assigned: this.assignment };
+  }
+
   /** Total lag of the group over its topics: the end offsets minus the committed offsets. */
   lag(): Promise<number> {
     return this.source.lag();

@@ -4,7 +4,7 @@
  * group's assignment flows out on every join, and offsets flow back in through `commit` (never
  * automatically: the ledger decides). Client: kafkajs (see the README for why, and its figures).
  */
-import { type Consumer, type EachBatchPayload } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import { type Link } from '@opentelemetry/api';
 import { createKafka, SocketTracker } from '../../core/kafka/client.ts';
 import { log } from '../../core/log.ts';
@@ -151,18 +151,31 @@ export class KafkaSource {
     await admin.connect();
     try {
       let total = 0;
-      for (const topic of this.o.topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
-        const byPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-        for (const e of ends) {
-          const c = byPartition.get(e.partition) ?? -1;
-          total += Number(e.high) - (c < 0 ? Number(e.low) : c);
-        }
-      }
+      for (const p of await groupPositions(admin, this.o.groupId, this.o.topics)) total += p.high - (p.committed < 0 ? p.low : p.committed);
       return total;
     } finally {
       await admin.disconnect();
     }
   }
+}
+
+/** A partition of the group's topics: its first and end offsets, and the group's commit (-1: none). */
+export interface PartitionPosition {
+  topic: string;
+  partition: number;
+  low: number;
+  high: number;
+  committed: number;
+}
+
+/** Per partition of `topics`: the log's bounds and the group's committed offset, in one round per topic. */
+export async function groupPositions(admin: Admin, groupId: string, topics: readonly string[]): Promise<PartitionPosition[]> {
+  // The end offsets first: they load the cluster's metadata, without which a fresh admin finds no group
+  // coordinator (and, without retries, fails with "No brokers in the broker pool").
+  const ends = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+  const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+  const byKey = new Map(committed.flatMap((t) => t.partitions.map((p): [string, number] => [`${t.topic}/${p.partition}`, Number(p.offset)])));
+  return topics.flatMap((topic, i) =>
+    ends[i]!.map((e) => ({ topic, partition: e.partition, low: Number(e.low), high: Number(e.high), committed: byKey.get(`${topic}/${e.partition}`) ?? -1 })),
+  );
 }

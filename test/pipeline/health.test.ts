@@ -8,7 +8,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { testBrokers, testStackOptions } from '../helpers/kafka.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs from 'kafkajs';
+import { Worker } from '../../pipeline/worker.ts';
+import { serveWorkerHealth } from '../../pipeline/health.ts';
+import { openStore } from '../../core/storage/open.ts';
+import { migrate } from '../../core/storage/migrate.ts';
+import { createKafka } from '../../core/kafka/client.ts';
+import { createTestTopic, testBrokers, testStackOptions } from '../helpers/kafka.ts';
+import { baseTime, makeLogs, produce } from '../helpers/pipeline-data.ts';
 
 const EXIT_WITHIN_MS = 10_000;
 
@@ -49,4 +60,101 @@ test('a corrupt miner snapshot and a garbled intent are passed over; metrics and
   assert.equal(ended.code, 0, `the scenario failed:\n${stderr}`);
   assert.ok(doneAt !== undefined, 'the scenario ran to its end');
   t.diagnostic(`the process exited ${Date.now() - doneAt} ms after the worker stopped`);
+});
+
+// The gap a stuck group join showed: a worker holding no partitions reads nothing, has no ledger entry,
+// and its ledger lag reads 0, so /readyz stayed green while records waited. Here the worker is held
+// from consuming the real way: a second member of its group, joined first and so the group's leader,
+// assigns every partition to itself (its own assigner, under the worker's protocol name) and commits
+// nothing. Records sit in the topic; /readyz must turn red naming the lag, then green once that member
+// leaves and the worker reads them.
+test('readyz turns red when the group has input waiting and this worker reads none (no partitions of its own), green once it reads', async (t) => {
+  const { AssignerProtocol } = kafkajs;
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> => {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(200);
+    }
+    return Date.now() - started;
+  };
+
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('wr-logs', 2);
+  const metricsTopic = await createTestTopic('wr-metrics', 1);
+  const dlqTopic = await createTestTopic('wr-dlq', 1);
+  const partialsTopic = await createTestTopic('wr-partials', 2);
+  const topics = [logsTopic, metricsTopic, partialsTopic];
+  const groupId = `wr-${Date.now()}`;
+  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), 'tributary-wr-')), 'store') });
+  await migrate(store);
+
+  const TAG = Buffer.from('holder');
+  const holder = createKafka({ brokers, clientId: 'tributary-test-holder', quiet: true }).consumer({
+    groupId, sessionTimeout: 10_000, heartbeatInterval: 1000,
+    partitionAssigners: [
+      ({ cluster }) => ({
+        name: 'RoundRobinAssigner', // the worker's protocol, so the group can agree on it
+        version: 0,
+        async assign({ members }) {
+          const all: Record<string, number[]> = {};
+          for (const t of topics) all[t] = cluster.findTopicPartitionMetadata(t).map((m) => m.partitionId);
+          return members.map((m) => ({
+            memberId: m.memberId,
+            memberAssignment: AssignerProtocol.MemberAssignment.encode({
+              version: 0,
+              assignment: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData.equals(TAG) ? all : {},
+              userData: Buffer.alloc(0),
+            }),
+          }));
+        },
+        protocol({ topics: subscribed }) {
+          return { name: 'RoundRobinAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics: subscribed, userData: TAG }) };
+        },
+      }),
+    ],
+  });
+  let joined = false;
+  holder.on(holder.events.GROUP_JOIN, () => (joined = true));
+  await holder.connect();
+  await holder.subscribe({ topics, fromBeginning: true });
+  await holder.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+  await until('the holder to lead the group', async () => joined, 30_000);
+
+  const worker = new Worker({ brokers, store, groupId, logsTopic, metricsTopic, dlqTopic, partialsTopic, sessionTimeoutMs: 10_000 });
+  let holding = true;
+  let health: Awaited<ReturnType<typeof serveWorkerHealth>> | undefined;
+  try {
+    await worker.start();
+    health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers, store, topics: [logsTopic], probeIntervalMs: 1000, stallMs: 4000 });
+    const base = `http://127.0.0.1:${health.server.port}`;
+    const readyz = async () => {
+      const r = await fetch(`${base}/readyz`);
+      return { status: r.status, body: (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> } };
+    };
+    const records = makeLogs(300, { base: baseTime(), spanMs: 60_000 });
+    await produce(logsTopic, records.map((r) => ({ key: r.key, value: r.value, partition: Number(r.key.slice(4)) % 2 })));
+    const producedAt = Date.now();
+    let last = await readyz();
+    await until('readyz to turn red', async () => (last = await readyz()).status === 503, 15_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(last.body)}`);
+    });
+    t.diagnostic(`readyz turned red ${Date.now() - producedAt} ms after 300 records were produced that nobody reads`);
+    assert.equal(worker.consumption().assigned.size, 0, 'the holder owns every partition');
+    assert.equal(worker.stats.consumed, 0);
+    assert.equal(last.body.checks.progress!.ok, false);
+    assert.equal(last.body.checks.kafka!.ok, true, 'Kafka answers: only progress is red');
+    assert.match(last.body.checks.progress!.detail, new RegExp(`group lag 300 on ${logsTopic}, and this worker has no partitions assigned`));
+
+    await holder.disconnect();
+    holding = false;
+    await until('readyz to be green again', async () => (last = await readyz()).status === 200, 30_000);
+    await until('the records to be read', async () => worker.stats.consumed >= records.length, 30_000);
+    assert.equal((await readyz()).status, 200, JSON.stringify(last.body));
+  } finally {
+    if (holding) await holder.disconnect();
+    await health?.close();
+    await worker.stop();
+    await store.close();
+  }
 });
