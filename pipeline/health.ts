@@ -59,6 +59,9 @@ export class InputCheck {
   private readonly sockets = new SocketTracker();
   private timer?: NodeJS.Timeout;
   private asking = false;
+  /** The request under way: stop waits for it, or it could reconnect after the admin was closed. */
+  private inflight?: Promise<void>;
+  private stopped = false;
   private snapshot?: { at: number; positions: PartitionPosition[] };
   private lastError = 'not asked yet';
   private waiting = 0;
@@ -75,10 +78,10 @@ export class InputCheck {
 
   start(): void {
     const tick = async () => {
-      if (this.asking) return;
+      if (this.asking || this.stopped) return;
       this.asking = true;
       try {
-        await this.ask();
+        await (this.inflight = this.ask());
       } finally {
         this.asking = false;
       }
@@ -92,24 +95,30 @@ export class InputCheck {
     const timeoutMs = this.o.timeoutMs ?? 2000;
     const c = this.worker.consumption();
     let timer: NodeJS.Timeout | undefined;
+    let work: Promise<PartitionPosition[]> | undefined;
     try {
       this.admin ??= createKafka({ brokers: this.brokers, clientId: 'tributary-health-lag', retries: 1, quiet: true, connectionTimeoutMs: timeoutMs, sockets: this.sockets }).admin();
       const admin = this.admin;
+      work = (async () => {
+        await admin.connect();
+        return groupPositions(admin, c.groupId, c.topics);
+      })();
       const positions = await Promise.race([
-        (async () => {
-          await admin.connect();
-          return groupPositions(admin, c.groupId, c.topics);
-        })(),
+        work,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
       this.snapshot = { at: Date.now(), positions };
+      if (this.stopped) await this.close(admin);
     } catch (err) {
       this.lastError = (err as Error).message;
-      // A fresh connection next time: a half-dead one can hang.
+      // A fresh connection next time: a half-dead one can hang. The timed-out request goes on inside
+      // kafkajs and can connect again once a broker is back, so it ends before the sockets are closed
+      // (no ask starts meanwhile; readiness reads the snapshot's age, not this).
       const admin = this.admin;
       this.admin = undefined;
+      await work?.catch(() => undefined);
       await admin?.disconnect().catch(() => undefined);
       this.sockets.destroy();
     } finally {
@@ -154,13 +163,23 @@ export class InputCheck {
     }
     this.done = done;
     const r = this.progress.check(now);
-    return { ok: r.ok, detail: `${r.detail}; ${basis}` };
+    // ProgressCheck's count is a movement marker (offsets read plus committed), not records: say records read.
+    const head = r.ok ? `${this.worker.stats.consumed} records read, ${this.waiting} waiting` : r.detail!.replace(/none done/, 'none read or committed');
+    return { ok: r.ok, detail: `${head}; ${basis}` };
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const admin = this.admin;
-    this.admin = undefined;
+    // Bounded: a broker that accepts and never answers must not hold the worker's stop.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.inflight, new Promise((r) => (timer = setTimeout(r, (this.o.timeoutMs ?? 2000) * 3)))]);
+    clearTimeout(timer);
+    await this.close(this.admin);
+  }
+
+  private async close(admin: Admin | undefined): Promise<void> {
+    if (admin === this.admin) this.admin = undefined;
     await admin?.disconnect().catch(() => undefined);
     this.sockets.destroy();
   }

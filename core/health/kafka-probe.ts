@@ -13,6 +13,9 @@ export class KafkaProbe {
   private lastOkAt = 0;
   private lastError = 'not asked yet';
   private running = false;
+  /** The request under way: stop waits for it, or it could reconnect after the admin was closed. */
+  private inflight?: Promise<void>;
+  private stopped = false;
 
   constructor(
     private readonly brokers: string[],
@@ -23,10 +26,10 @@ export class KafkaProbe {
   start(): void {
     const every = this.o.intervalMs ?? 2000;
     const tick = async () => {
-      if (this.running) return;
+      if (this.running || this.stopped) return;
       this.running = true;
       try {
-        await this.ask();
+        await (this.inflight = this.ask());
       } finally {
         this.running = false;
       }
@@ -67,7 +70,9 @@ export class KafkaProbe {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.inflight;
     await this.admin?.disconnect().catch(() => undefined);
   }
 }

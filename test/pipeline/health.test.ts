@@ -144,7 +144,7 @@ test('readyz turns red when the group has input waiting and this worker reads no
     assert.equal(worker.stats.consumed, 0);
     assert.equal(last.body.checks.progress!.ok, false);
     assert.equal(last.body.checks.kafka!.ok, true, 'Kafka answers: only progress is red');
-    assert.match(last.body.checks.progress!.detail, new RegExp(`group lag 300 on ${logsTopic}, and this worker has no partitions assigned`));
+    assert.match(last.body.checks.progress!.detail, new RegExp(`^300 records waiting and none read or committed for \\d+ s; group lag 300 on ${logsTopic}, and this worker has no partitions assigned$`));
 
     await holder.disconnect();
     holding = false;
