@@ -12,8 +12,8 @@
  * fails its checks is refused, logged, and the previous model keeps scoring.
  */
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { type FSWatcher } from 'node:fs';
+import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type AnomalyRow, type MetricWindowRow, type ModelScoreRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { TributaryError } from '../../../core/errors.ts';
@@ -22,6 +22,7 @@ import { ServiceFeatures, type FeatureVector, type ServiceFeatureSnapshot } from
 import { HostFeatures, type HostFeatureSnapshot, type HostWindow } from '../features/host.ts';
 import { loadModel, type LoadedModel, type ModelKind } from './manifest.ts';
 import { validateScoringConfig } from './options.ts';
+import { queueReload, watchModelFiles } from './model-watch.ts';
 
 export interface ScoringConfig {
   /** One entry per model; adding a model is adding a line here. */
@@ -360,37 +361,18 @@ export class Scorer extends EventEmitter {
   }
 
   private startWatching(): void {
-    // Watch the folders, not the files: editors and `cp` replace a file by renaming over it, which
-    // ends a watch on the old inode.
-    const byDir = new Map<string, Slot[]>();
-    for (const s of this.slots) {
-      for (const p of [s.manifestPath, s.current.model.modelPath]) {
-        const d = dirname(p);
-        const list = byDir.get(d) ?? [];
-        if (!list.includes(s)) list.push(s);
-        byDir.set(d, list);
-      }
-    }
-    for (const [dir, slots] of byDir) {
-      const w = watch(dir, { persistent: false }, (_event, file) => {
-        for (const s of slots) {
-          const names = [basename(s.manifestPath), basename(s.current.model.modelPath)];
-          if (file !== null && !names.includes(file.toString())) continue;
-          clearTimeout(s.timer);
-          s.timer = setTimeout(() => void this.reload(s), this.debounceMs);
-          s.timer.unref();
-        }
-      });
-      w.on('error', (err) => this.logger.warn({ err, dir }, 'Watching the model folder failed; models will not hot-reload.'));
-      this.watchers.push(w);
-    }
+    this.watchers.push(
+      ...watchModelFiles(this.slots, {
+        files: (s) => [s.manifestPath, s.current.model.modelPath],
+        reload: (s) => void this.reload(s),
+        debounceMs: this.debounceMs,
+        onError: (err, dir) => this.logger.warn({ err, dir }, 'Watching the model folder failed; models will not hot-reload.'),
+      }),
+    );
   }
 
   private reload(slot: Slot): Promise<void> {
-    // One reload at a time per model; a change during a reload triggers another after it.
-    const next = (slot.reloading ?? Promise.resolve()).then(() => this.reloadNow(slot));
-    slot.reloading = next;
-    return next;
+    return queueReload(slot, () => this.reloadNow(slot));
   }
 
   private async reloadNow(slot: Slot): Promise<void> {

@@ -25,15 +25,16 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { log } from '../../../core/log.ts';
 import * as ort from 'onnxruntime-node';
 import { type AnomalyRow, type PredictionRow } from '../../../core/contracts/rows.ts';
 import { TributaryError } from '../../../core/errors.ts';
 import { type CompiledView } from '../features/views/definition.ts';
 import { type ViewEmission } from '../features/views/engine.ts';
+import { queueReload, watchModelFiles } from './model-watch.ts';
 
 export const OUTPUT_KINDS = ['regression', 'binary', 'multiclass'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -286,36 +287,18 @@ export class ViewModels extends EventEmitter {
   }
 
   private startWatching(): void {
-    // Folders, not files: editors and `cp` replace a file by renaming over it, which ends a watch on the old inode.
-    const byDir = new Map<string, Slot[]>();
-    for (const s of this.slots) {
-      const m = s.current.model;
-      for (const p of [m.manifestPath, resolve(dirname(m.manifestPath), m.manifest.model_file)]) {
-        const list = byDir.get(dirname(p)) ?? [];
-        if (!list.includes(s)) list.push(s);
-        byDir.set(dirname(p), list);
-      }
-    }
-    for (const [dir, slots] of byDir) {
-      const w = watch(dir, { persistent: false }, (_event, file) => {
-        for (const s of slots) {
-          const m = s.current.model;
-          if (file !== null && ![basename(m.manifestPath), basename(m.manifest.model_file)].includes(file.toString())) continue;
-          clearTimeout(s.timer);
-          s.timer = setTimeout(() => void this.reload(s), this.options.reloadDebounceMs ?? 200);
-          s.timer.unref();
-        }
-      });
-      w.on('error', (err) => this.logger.warn({ err, dir }, 'Watching the model folder failed; view models will not hot-reload.'));
-      this.watchers.push(w);
-    }
+    this.watchers.push(
+      ...watchModelFiles(this.slots, {
+        files: (s) => [s.current.model.manifestPath, resolve(dirname(s.current.model.manifestPath), s.current.model.manifest.model_file)],
+        reload: (s) => void this.reload(s),
+        debounceMs: this.options.reloadDebounceMs ?? 200,
+        onError: (err, dir) => this.logger.warn({ err, dir }, 'Watching the model folder failed; view models will not hot-reload.'),
+      }),
+    );
   }
 
   private reload(slot: Slot): Promise<void> {
-    // One reload at a time per model; a change during a reload triggers another after it.
-    const next = (slot.reloading ?? Promise.resolve()).then(() => this.reloadNow(slot));
-    slot.reloading = next;
-    return next;
+    return queueReload(slot, () => this.reloadNow(slot));
   }
 
   private async reloadNow(slot: Slot): Promise<void> {
