@@ -12,11 +12,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressFrame } from 'lz4-napi';
+import { freePort } from '../core/ports.ts';
 
 const LINE_BYTES = 250;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -37,16 +37,6 @@ export function benchLine(i: number): string {
   return pad(`ts=${t} level=info service=search msg="query served" q_id=${i} hits=${i % 50} took_ms=${i % 90} cache=miss`) + '\n';
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 
 interface Run {

@@ -19,7 +19,6 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer } from 'node:net';
 import { createKafka, CompressionTypes } from '../core/kafka/client.ts';
 import { defaultStackOptions, ensureTopics, stackDown, stackUp, type StackOptions } from '../core/kafka/stack.ts';
 import { migrate } from '../core/storage/migrate.ts';
@@ -32,22 +31,13 @@ import { createInterface } from 'node:readline';
 import { Agent } from '../agents/agent.ts';
 import { decodeLog } from '../pipeline/transforms/decode.ts';
 import { FileSource } from '../agents/sources/file.ts';
+import { freePort } from '../core/ports.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SCALE_RECORDS = Number(process.env.BENCH_SCALE_RECORDS ?? 100_000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createKafka } from '../core/kafka/client.ts';
 import { defaultStackOptions, stackDown, stackUp, type StackOptions } from '../core/kafka/stack.ts';
 import { openStore } from '../core/storage/open.ts';
+import { freePort } from '../core/ports.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LINE = 100;
@@ -27,16 +27,6 @@ const rate = Number(values.rate);
 if (!(minutes > 0) || !(rate > 0)) throw new Error(`--minutes and --rate must be positive numbers (got ${values.minutes}, ${values.rate})`);
 const durationMs = minutes * 60_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function rssMb(pid: number | undefined): number {
   if (!pid) return NaN;

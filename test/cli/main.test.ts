@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../core/ports.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const COMMANDS = ['stack', 'agent', 'worker', 'query', 'migrate', 'demo', 'patterns', 'detect', 'dashboards'];

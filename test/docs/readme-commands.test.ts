@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { restartTestBroker, testBrokers, testStackOptions } from '../helpers/kafka.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../core/ports.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { readStatuses } from '../../cli/status.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinary, TOOLS } from '../preflight.ts';
-import { freePort } from './ports.ts';
+import { freePort } from '../../core/ports.ts';
 
 export interface TestClickHouse {
   url: string;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { clusterStatus, defaultStackOptions, ensureSecurity, QUICK_JVM, stackDown, stackNodes, stackUp, type StackOptions, type StackSecurity } from '../../core/kafka/stack.ts';
-import { freePort } from './ports.ts';
+import { freePort } from '../../core/ports.ts';
 
 export interface TestCluster {
   options: StackOptions;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { defaultStackOptions, QUICK_JVM, stackDown, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
-import { freePort } from './ports.ts';
+import { freePort } from '../../core/ports.ts';
 
 let own: StackOptions | undefined;
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
-import { freePort } from '../../helpers/ports.ts';
+import { freePort } from '../../../core/ports.ts';
 import { type AgentStatus, type ProcessStatus, type WorkerStatus } from '../../../cli/status.ts';
 
 await testBrokers();

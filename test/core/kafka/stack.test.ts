@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultStackOptions, stackDown, stackStatus, stackUp, type StackOptions } from '../../../core/kafka/stack.ts';
 import { createKafka } from '../../../core/kafka/client.ts';
 import { TOPICS } from '../../../core/contracts/topics.ts';
-import { freePort } from '../../helpers/ports.ts';
+import { freePort } from '../../../core/ports.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 

@@ -1,4 +1,4 @@
-/** Free loopback ports for test services. */
+/** Free loopback ports, for the benchmarks and tests that start their own brokers and servers. */
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
