@@ -55,3 +55,44 @@ export function queueReload<S extends Reloadable>(slot: S, reloadNow: () => Prom
   slot.reloading = next;
   return next;
 }
+
+/** A loaded model with an ONNX session to release once nothing scores with it. */
+export interface Releasable {
+  session: { release(): Promise<void> };
+}
+
+/**
+ * A model as a slot holds it: batches under way keep it open across a swap (`inflight`); once swapped
+ * out (`retired`) the last batch to finish releases its session.
+ */
+export interface Held<M extends Releasable> {
+  model: M;
+  inflight: number;
+  retired: boolean;
+}
+
+export function held<M extends Releasable>(model: M): Held<M> {
+  return { model, inflight: 0, retired: false };
+}
+
+/** A batch is done with the model: the last one out releases a retired model. */
+export function release<M extends Releasable>(h: Held<M>): void {
+  h.inflight--;
+  if (h.retired && h.inflight === 0) void h.model.session.release().catch(() => undefined);
+}
+
+/** The model is swapped out (or closed): released now when no batch holds it, else by the last batch. */
+export async function retire<M extends Releasable>(h: Held<M>): Promise<void> {
+  h.retired = true;
+  if (h.inflight === 0) await h.model.session.release().catch(() => undefined);
+}
+
+/** Stops watching, waits for reloads under way, and retires every slot's model. */
+export async function closeSlots<M extends Releasable, S extends Reloadable & { current: Held<M> }>(watchers: readonly FSWatcher[], slots: readonly S[]): Promise<void> {
+  for (const w of watchers) w.close();
+  for (const s of slots) {
+    clearTimeout(s.timer);
+    await s.reloading;
+    await retire(s.current);
+  }
+}

@@ -22,7 +22,7 @@ import { ServiceFeatures, type FeatureVector, type ServiceFeatureSnapshot } from
 import { HostFeatures, type HostFeatureSnapshot, type HostWindow } from '../features/host.ts';
 import { loadModel, type LoadedModel, type ModelKind } from './manifest.ts';
 import { validateScoringConfig } from './options.ts';
-import { queueReload, watchModelFiles } from './model-watch.ts';
+import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
 
 export interface ScoringConfig {
   /** One entry per model; adding a model is adding a line here. */
@@ -88,11 +88,7 @@ interface Slot {
 }
 
 /** A loaded model plus the number of batches still using it, so that it is released only after them. */
-interface Held {
-  model: LoadedModel;
-  inflight: number;
-  retired: boolean;
-}
+type Held = ModelHeld<LoadedModel>;
 
 interface Pending {
   features: FeatureVector;
@@ -130,7 +126,7 @@ export class Scorer extends EventEmitter {
     for (const entry of config.models) {
       if (typeof entry?.manifest !== 'string') throw new TributaryError('CONFIG_INVALID', 'scoring.models[]: each entry needs "manifest", the path of a model manifest');
       const model = await loadModel(entry.manifest);
-      slots.push({ manifestPath: model.manifestPath, shadow: entry.shadow === true, current: { model, inflight: 0, retired: false } });
+      slots.push({ manifestPath: model.manifestPath, shadow: entry.shadow === true, current: held(model) });
     }
     const scorer = new Scorer(slots, config, options.now ?? Date.now);
     for (const s of slots) scorer.logger.info({ model: s.current.model.manifest.name, version: s.current.model.manifest.version, kind: s.current.model.manifest.kind, shadow: s.shadow }, 'Loaded the model.');
@@ -202,8 +198,7 @@ export class Scorer extends EventEmitter {
       const scores = await this.session(model, input, vectors.length);
       return { scores, name: model.manifest.name, version: model.manifest.version, threshold: model.manifest.threshold };
     } finally {
-      held.inflight--;
-      if (held.retired && held.inflight === 0) void held.model.session.release().catch(() => undefined);
+      release(held);
     }
   }
 
@@ -254,13 +249,7 @@ export class Scorer extends EventEmitter {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.watchers) w.close();
-    for (const s of this.slots) {
-      clearTimeout(s.timer);
-      await s.reloading;
-      s.current.retired = true;
-      if (s.current.inflight === 0) await s.current.model.session.release().catch(() => undefined);
-    }
+    await closeSlots(this.watchers, this.slots);
   }
 
   /** Whether this window start is new for the series (true: its features join the baseline). */
@@ -324,8 +313,7 @@ export class Scorer extends EventEmitter {
       }
     } finally {
       for (const { held } of jobs) {
-        held.inflight--;
-        if (held.retired && held.inflight === 0) void held.model.session.release().catch(() => undefined);
+        release(held);
       }
     }
     for (let i = 0; i < pending.length; i++) {
@@ -398,10 +386,9 @@ export class Scorer extends EventEmitter {
       return;
     }
     const old = slot.current;
-    slot.current = { model, inflight: 0, retired: false };
+    slot.current = held(model);
     delete slot.lastError;
-    old.retired = true;
-    if (old.inflight === 0) await old.model.session.release().catch(() => undefined);
+    await retire(old);
     this.counters.reloads++;
     this.logger.info({ model: model.manifest.name, version: model.manifest.version, previous: before.version }, 'Swapped in the replacement model.');
     this.emit('reloaded', { name: model.manifest.name, version: model.manifest.version, previousVersion: before.version });

@@ -34,7 +34,7 @@ import { type AnomalyRow, type PredictionRow } from '../../../core/contracts/row
 import { TributaryError } from '../../../core/errors.ts';
 import { type CompiledView } from '../features/views/definition.ts';
 import { type ViewEmission } from '../features/views/engine.ts';
-import { queueReload, watchModelFiles } from './model-watch.ts';
+import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
 
 export const OUTPUT_KINDS = ['regression', 'binary', 'multiclass'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -89,11 +89,7 @@ export interface ViewScoringCounters {
   reloadFailures: number;
 }
 
-interface Held {
-  model: LoadedViewModel;
-  inflight: number;
-  retired: boolean;
-}
+type Held = ModelHeld<LoadedViewModel>;
 
 interface Slot {
   entry: ViewModelEntry;
@@ -247,7 +243,7 @@ export class ViewModels extends EventEmitter {
     private readonly options: { baseDir?: string; topFeatures?: number; watch?: boolean; reloadDebounceMs?: number },
   ) {
     super();
-    this.slots = loaded.map((model, i) => ({ entry: entries[i]!, current: { model, inflight: 0, retired: false } }));
+    this.slots = loaded.map((model, i) => ({ entry: entries[i]!, current: held(model) }));
   }
 
   private get topN(): number {
@@ -318,9 +314,8 @@ export class ViewModels extends EventEmitter {
       return;
     }
     const old = slot.current;
-    slot.current = { model, inflight: 0, retired: false };
-    old.retired = true;
-    if (old.inflight === 0) await old.model.session.release().catch(() => undefined);
+    slot.current = held(model);
+    await retire(old);
     this.counters.reloads++;
     this.logger.info({ model: model.manifest.name, version: model.manifest.version, previous: before.manifest.version }, 'Swapped in the replacement view model.');
     this.emit('reloaded', { name: model.manifest.name, version: model.manifest.version, previousVersion: before.manifest.version });
@@ -340,8 +335,7 @@ export class ViewModels extends EventEmitter {
       await this.scoreWith(held.map((h) => h.model), rows, options, predictions, anomalies);
     } finally {
       for (const h of held) {
-        h.inflight--;
-        if (h.retired && h.inflight === 0) void h.model.session.release().catch(() => undefined);
+        release(h);
       }
     }
     this.counters.anomalies += anomalies.length;
@@ -457,12 +451,6 @@ export class ViewModels extends EventEmitter {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.watchers) w.close();
-    for (const s of this.slots) {
-      clearTimeout(s.timer);
-      await s.reloading;
-      s.current.retired = true;
-      if (s.current.inflight === 0) await s.current.model.session.release().catch(() => undefined);
-    }
+    await closeSlots(this.watchers, this.slots);
   }
 }
