@@ -11,6 +11,7 @@ import { KafkaSink, type KafkaSinkOptions } from './sinks/kafka.ts';
 import { createKafka } from '../core/kafka/client.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
 import { type RawLine, type Source } from './source.ts';
+import { type RecordPool } from './record-pool.ts';
 
 export const AGENT_SERVICE = 'tributary-agent';
 
@@ -25,6 +26,8 @@ export interface AgentOptions {
   builder?: RecordBuilderOptions;
   /** The agent's own counters as metric points; `false` switches them off. */
   selfMetrics?: { intervalMs?: number; host?: string } | false;
+  /** Record threads the file sources build their records on; closed once the sources paused. */
+  pool?: RecordPool;
   /** On stop with a disk buffer, how long to try to empty it before leaving the rest on disk. */
   stopFlushTimeoutMs?: number;
 }
@@ -146,6 +149,7 @@ export class Agent {
     this.stopping ??= (async () => {
       if (this.metricsTimer) clearInterval(this.metricsTimer);
       for (const s of this.o.sources) await s.pause();
+      await this.o.pool?.close();
       // Without a disk buffer, stopping waits for Kafka: say so, or a stop during an outage looks hung.
       const waiting = setTimeout(() => {
         if (this.sink.stats.buffered > 0) {

@@ -5,6 +5,8 @@
  */
 import { type AgentConfig, inferenceOptions, multilineOptions, redactorOptions } from './config.ts';
 import { Agent } from './agent.ts';
+import { log } from '../core/log.ts';
+import { RecordPool } from './record-pool.ts';
 import { createRecordBuilder, newCounters, type RecordBuilderOptions } from './record-builder.ts';
 import { type KafkaSinkOptions } from './sinks/kafka.ts';
 import { type Source } from './source.ts';
@@ -50,9 +52,14 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
   const base: RecordBuilderOptions = { redaction: redactorOptions(cfg), inference: inferenceOptions(cfg), resource: cfg.host.resource };
   const host = cfg.host.name;
   const sources: Source[] = [];
+  const hasFiles = Object.values(cfg.sources).some((s) => s.type === 'file');
+  const pool = hasFiles && cfg.transforms.threads > 0
+    ? new RecordPool({ threads: cfg.transforms.threads, key: cfg.kafka.key, maxRecordBytes: cfg.kafka.max_record_bytes, counters, log: log('agent.threads') })
+    : undefined;
   for (const [name, src] of Object.entries(cfg.sources)) {
     const service = src.service ?? cfg.service.name;
     if (src.type === 'file') {
+      const builder: RecordBuilderOptions = { ...base, parser: src.parser, timeZone: src.time_zone, source: name };
       sources.push(
         new FileSource(name, {
           include: src.include,
@@ -70,7 +77,8 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           checkpointExpireMs: src.checkpoint_expire_ms,
           multiline: multilineOptions(src.multiline) ?? false,
           attributes: src.attributes,
-          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone, source: name }),
+          toRecord: createRecordBuilder(counters, builder),
+          ...(pool ? { threads: { pool, builder: pool.addBuilder(builder) } } : {}),
         }),
       );
     } else if (src.type === 'stdin') {
@@ -99,6 +107,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
     sources,
     counters,
     builder: base,
+    ...(pool ? { pool } : {}),
     selfMetrics: cfg.self_metrics.enabled ? { intervalMs: cfg.self_metrics.interval_ms, host } : false,
   });
 }

@@ -71,7 +71,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     ...(env.BENCH_MEMORY_EVENTS ? { buffer: { memory: { max_events: Number(env.BENCH_MEMORY_EVENTS) } } } : {}),
     self_metrics: { enabled: false },
     sources: { bench: { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
-    ...(plain ? { transforms: { redaction: { enabled: false } } } : {}),
+    transforms: { ...(env.BENCH_THREADS ? { threads: Number(env.BENCH_THREADS) } : {}), ...(plain ? { redaction: { enabled: false } } : {}) },
   });
   const agent = agentFromConfig(cfg);
   const cpu0 = process.cpuUsage();

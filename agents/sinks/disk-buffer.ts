@@ -14,7 +14,8 @@ import { type Logger } from '../../core/log.ts';
 export interface WireMessage {
   topic: 'logs' | 'metrics';
   key: string;
-  value: string;
+  /** The record's JSON: a string, or its UTF-8 bytes when a record thread encoded it. */
+  value: string | Buffer;
   timestamp: string;
   headers: Record<string, string>;
 }
@@ -117,7 +118,7 @@ export class DiskBuffer {
     const frames: Buffer[] = [];
     let size = 0;
     for (const m of messages) {
-      const body = Buffer.from(JSON.stringify(m));
+      const body = Buffer.from(JSON.stringify(typeof m.value === 'string' ? m : { ...m, value: m.value.toString('utf8') }));
       const head = Buffer.allocUnsafe(HEADER);
       head.writeUInt32LE(body.length, 0);
       head.writeUInt32LE(crc32(body), 4);

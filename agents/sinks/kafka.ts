@@ -12,28 +12,23 @@ import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
 import { createKafka, CompressionTypes, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
-import { logKey, metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
+import { metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
 import { type Logger } from '../../core/log.ts';
 import { type AgentEvent, type EventBatch } from '../source.ts';
+import { type EncodedLogs } from '../record-pool.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { traceparentOf, tracer } from '../../core/telemetry.ts';
 import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
+import { logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
+
+export { logKeyFor, recordTimeMs, type KeyStrategy } from './log-wire.ts';
 
 export type Compression = 'lz4' | 'gzip' | 'none';
 
 /** Which producer sends: our own (`native`, the default) or kafkajs (the fallback, opt-in). */
 export type KafkaClientName = 'native' | 'kafkajs';
-
-/**
- * The key of a log record, which picks its partition. `service_host` (the default) spreads a busy
- * service over partitions by host, keeping each host's records in order; `source` spreads it by host
- * and file (or source) identity; `service` keeps one service on one partition. The worker merges a
- * service's windows from every partition (pipeline/README.md, "Windows past one partition"), so all
- * three give the same window rows.
- */
-export type KeyStrategy = 'service' | 'service_host' | 'source';
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -64,14 +59,6 @@ export interface KafkaSinkOptions {
   /** Produce calls awaiting their acknowledgement at once (native client). */
   maxInFlight?: number;
   requestTimeoutMs?: number;
-}
-
-/** A log record's key under a strategy. */
-export function logKeyFor(strategy: KeyStrategy, r: LogRecord): string {
-  if (strategy === 'service') return logKey(r);
-  if (strategy === 'service_host') return `${r.service}|${r.host}`;
-  const o = r.origin;
-  return `${r.service}|${r.host}|${o.kind === 'file' ? (o.path ?? '') : o.kind}`;
 }
 
 export interface KafkaSinkStats {
@@ -129,41 +116,6 @@ export const memoDefaultPartitioner: ICustomPartitioner = () => {
     return p;
   };
 };
-
-let lastSecondText = '';
-let lastSecondMs = NaN;
-
-/**
- * `Date.parse` of a record's time, fast for what `isoOf` writes (`YYYY-MM-DDTHH:MM:SS[.fff...]Z`):
- * records of one second share its parse and only the millis are read. Anything else goes to `Date.parse`.
- */
-export function recordTimeMs(time: string): number {
-  const n = time.length;
-  if (n < 20 || time.charCodeAt(n - 1) !== 90 /* Z */) return Date.parse(time);
-  const dot = time.charCodeAt(19);
-  if (dot !== 46 /* . */ && n !== 20) return Date.parse(time);
-  if (!time.startsWith(lastSecondText) || lastSecondText.length !== 19) {
-    // Date.parse takes 24:00:00 but not with a fraction: left to it.
-    if (time.startsWith('24', 11)) return Date.parse(time);
-    const second = time.slice(0, 19);
-    const ms = Date.parse(second + 'Z');
-    if (!Number.isFinite(ms) || ms % 1000 !== 0) return Date.parse(time);
-    lastSecondText = second;
-    lastSecondMs = ms;
-  }
-  if (n === 20) return lastSecondMs;
-  // '.' then 1 to 9 digits then 'Z'; Date.parse reads the first three as millis.
-  if (n > 30) return Date.parse(time);
-  let millis = 0;
-  for (let i = 20; i < n - 1; i++) {
-    const d = time.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Date.parse(time);
-    if (i < 23) millis = millis * 10 + d;
-  }
-  if (n - 1 === 20) return Date.parse(time);
-  for (let i = n - 1; i < 23; i++) millis *= 10;
-  return lastSecondMs + millis;
-}
 
 function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
@@ -276,17 +228,18 @@ export class KafkaSink {
    * the backpressure that pauses the source.
    */
   async send(batch: EventBatch): Promise<void> {
-    if (batch.events.length === 0) {
+    const count = batch.encoded ? batch.encoded.count : batch.events.length;
+    if (count === 0) {
       batch.onDelivered?.();
       return;
     }
     // One span per batch, from here until its events are durable; its context rides in every record's
     // header, which is how the worker's batch span links back to it. Without an SDK the span is a no-op.
-    const span = batchTracer.startSpan('tributary.agent.batch', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.batch.message_count': batch.events.length } });
+    const span = batchTracer.startSpan('tributary.agent.batch', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.batch.message_count': count } });
     const tracing = span.isRecording();
     const onDelivered = tracing ? endSpanOnDelivery(span, batch.onDelivered) : batch.onDelivered;
     const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
-    const messages = batch.events.map((e) => this.toWire(e, headers, !tracing));
+    const messages = batch.encoded ? this.fromEncoded(batch.encoded, headers, !tracing) : batch.events.map((e) => this.toWire(e, headers, !tracing));
     let bytes = 0;
     for (const m of messages) bytes += m.value.length + m.key.length;
     for (;;) {
@@ -395,29 +348,33 @@ export class KafkaSink {
       // the pipeline traces itself, every header names the batch span (the record's own trace_id and
       // span_id still travel, and land, in its fields).
       if (ownTraces && r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
-      let value = JSON.stringify(r);
-      if (value.length > this.o.maxRecordBytes) value = this.truncate(r, value.length);
-      return { topic: 'logs', key: this.o.key === 'service' ? logKey(r) : logKeyFor(this.o.key, r), value, timestamp: String(recordTimeMs(r.time) || Date.now()), headers };
+      const w = logWire(r, this.o.key, this.o.maxRecordBytes);
+      if (w.truncatedFrom !== undefined) this.noteTruncated(r, w.truncatedFrom);
+      return { topic: 'logs', key: w.key, value: w.value, timestamp: String(w.timestampMs), headers };
     }
     const p = e.point;
     return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(recordTimeMs(p.time) || Date.now()), headers };
   }
 
-  /** Cuts a record's body (and, when needed, its attributes) so its JSON fits; marks and counts it. */
-  private truncate(r: LogRecord, length: number): string {
-    this.stats.truncated++;
-    const over = length - this.o.maxRecordBytes;
-    // JSON escaping can make a character up to 6 bytes long, hence the generous cut.
-    const keep = Math.max(0, r.body.length - over * 6 - 1024);
-    const cut: LogRecord = { ...r, body: r.body.slice(0, keep), attributes: { ...r.attributes, 'tributary.truncated': String(r.body.length) } };
-    let value = JSON.stringify(cut);
-    if (value.length > this.o.maxRecordBytes) {
-      cut.attributes = { 'tributary.truncated': String(r.body.length) };
-      cut.body = cut.body.slice(0, Math.floor(this.o.maxRecordBytes / 8));
-      value = JSON.stringify(cut);
+  /** Wire messages of a batch a record thread encoded: each value a view into the batch's one buffer. */
+  private fromEncoded(e: EncodedLogs, batchHeaders: Record<string, string>, ownTraces: boolean): WireMessage[] {
+    const out = new Array<WireMessage>(e.count);
+    let start = 0;
+    for (let i = 0; i < e.count; i++) {
+      const end = e.ends[i]!;
+      out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(start, end), timestamp: String(e.times[i]), headers: batchHeaders };
+      start = end;
     }
-    this.log.warn({ service: r.service, origin: r.origin, bytes: length }, 'A record was larger than max_record_bytes; its body was truncated and marked tributary.truncated.');
-    return value;
+    // As in toWire: a record that carries its own trace continues it, unless the pipeline traces itself.
+    if (ownTraces) for (const [i, traceparent] of e.traces) out[i]!.headers = { ...batchHeaders, [HEADERS.traceparent]: traceparent };
+    for (const t of e.truncated) this.noteTruncated(t, t.bytes);
+    return out;
+  }
+
+  /** Counts and logs a record whose body was cut to fit `maxRecordBytes`. */
+  private noteTruncated(r: Pick<LogRecord, 'service' | 'origin'>, bytes: number): void {
+    this.stats.truncated++;
+    this.log.warn({ service: r.service, origin: r.origin, bytes }, 'A record was larger than max_record_bytes; its body was truncated and marked tributary.truncated.');
   }
 
   private async run(): Promise<void> {

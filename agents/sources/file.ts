@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
-import { type AgentEvent, type RawLine, type Source, type SourceContext } from '../source.ts';
+import { type AgentEvent, type EventBatch, type RawLine, type Source, type SourceContext } from '../source.ts';
+import { type LineBatch, type RecordPool } from '../record-pool.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
@@ -43,6 +44,12 @@ export interface FileSourceOptions {
   multiline?: Partial<MultilineOptions> | false;
   /** Attributes added to every record of this source. */
   attributes?: Record<string, string>;
+  /**
+   * Record threads that build and encode this source's lines off the main thread, and the id of this
+   * source's builder in them (its parser and time zone; the same options as `toRecord`). Unset: lines
+   * are built on the main thread.
+   */
+  threads?: { pool: RecordPool; builder: number };
   /** This source's own record builder (its parser and time zone); the agent's when unset. */
   toRecord?: (line: RawLine) => LogRecord;
   /** A rotated-away or deleted file is closed after it has not grown for this long. */
@@ -190,6 +197,9 @@ export class FileSource implements Source {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.polling;
+    // Batches still on record threads reach the sink before the agent flushes it.
+    this.unemitted.length = 0;
+    await this.emitted.catch((err: Error) => this.ctx.log.error({ reason: err.message }, 'A batch could not be handed to the sink.'));
   }
 
   async stop(): Promise<void> {
@@ -370,25 +380,69 @@ export class FileSource implements Source {
     if (lines.length === 0) return;
     const observedMs = Date.now();
     const fingerprint = fingerprintOf(t);
-    const toRecord = this.options.toRecord ?? this.ctx.toRecord;
+    const threads = this.options.threads?.pool.usable ? this.options.threads : undefined;
     for (let i = 0; i < lines.length; i += this.options.maxBatchLines) {
       const slice = lines.slice(i, i + this.options.maxBatchLines);
-      const events: AgentEvent[] = slice.map((line) => ({
-        type: 'log',
-        record: toRecord({
-          text: line.text,
-          origin: { kind: 'file', path: t.path, fingerprint, offset: line.start },
-          service: this.options.service,
-          host: this.options.host,
-          observedMs,
-          attributes: line.attributes ? { ...this.options.attributes, ...line.attributes } : this.hasAttributes ? { ...this.options.attributes } : undefined,
-        }),
-      }));
       this.counts.linesRead += slice.length;
       const entry: Pending = { generation: t.generation, end: slice[slice.length - 1]!.end, delivered: false };
       t.pending.push(entry);
-      await this.ctx.emit({ events, onDelivered: () => this.delivered(t, entry) });
+      const onDelivered = () => this.delivered(t, entry);
+      if (!threads) {
+        await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
+        continue;
+      }
+      const batch: LineBatch = {
+        builder: threads.builder,
+        texts: slice.map((l) => l.text),
+        starts: slice.map((l) => l.start),
+        path: t.path,
+        fingerprint,
+        service: this.options.service,
+        host: this.options.host,
+        observedMs,
+      };
+      if (this.hasAttributes) batch.attributes = this.options.attributes;
+      slice.forEach((l, j) => l.attributes && (batch.lineAttributes ??= []).push([j, l.attributes]));
+      // Built on a thread while this one reads on; handed to the sink in the order read. A batch the
+      // threads fail is built here instead, so nothing is lost.
+      const built = threads.pool.encode(batch).then(
+        (encoded): EventBatch => ({ events: [], encoded, onDelivered }),
+        (err: Error): EventBatch => {
+          this.ctx.log.warn({ path: t.path, lines: slice.length, reason: err.message }, 'A record thread failed a batch; it was built on the main thread.');
+          return { events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered };
+        },
+      );
+      const before = this.emitted;
+      const emitted = (async () => {
+        const b = await built;
+        await before;
+        await this.ctx.emit(b);
+      })();
+      emitted.catch(() => undefined);
+      this.emitted = emitted;
+      this.unemitted.push(emitted);
+      // Bounded: a few batches per thread under way, then reading waits for the oldest.
+      while (this.unemitted.length > threads.pool.size * 2 + 1) await this.unemitted.shift();
     }
+  }
+
+  /** Batches handed to record threads and not yet to the sink, oldest first; `emitted` is the newest. */
+  private readonly unemitted: Array<Promise<void>> = [];
+  private emitted: Promise<void> = Promise.resolve();
+
+  private buildEvents(path: string, fingerprint: string, slice: Piece[], observedMs: number): AgentEvent[] {
+    const toRecord = this.options.toRecord ?? this.ctx.toRecord;
+    return slice.map((line) => ({
+      type: 'log',
+      record: toRecord({
+        text: line.text,
+        origin: { kind: 'file', path, fingerprint, offset: line.start },
+        service: this.options.service,
+        host: this.options.host,
+        observedMs,
+        attributes: line.attributes ? { ...this.options.attributes, ...line.attributes } : this.hasAttributes ? { ...this.options.attributes } : undefined,
+      }),
+    }));
   }
 
   /** Moves the acknowledged offset over every delivered batch at the front of the queue, in order. */

@@ -8,7 +8,7 @@ import { DiskBuffer, type WireMessage } from '../../../agents/sinks/disk-buffer.
 import { tempDir } from '../harness.ts';
 
 const msg = (i: number): WireMessage => ({ topic: 'logs', key: 'svc', value: JSON.stringify({ i, pad: 'x'.repeat(100) }), timestamp: String(i), headers: { traceparent: 't' } });
-const nums = (ms: WireMessage[]) => ms.map((m) => (JSON.parse(m.value) as { i: number }).i);
+const nums = (ms: WireMessage[]) => ms.map((m) => (JSON.parse(String(m.value)) as { i: number }).i);
 
 test('messages come out in the order they went in, across segments', () => {
   const dir = tempDir();

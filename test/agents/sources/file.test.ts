@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckpointStore } from '../../../agents/checkpoints.ts';
+import { type LogRecord } from '../../../core/contracts/records.ts';
 import { testBrokers } from '../../helpers/kafka.ts';
 import { checkSeq, readLogs, seqLine, startFileAgent, tempDir, until, writeAtRate, writeSeq } from '../harness.ts';
 
@@ -235,4 +236,52 @@ test('a Java stack trace arrives as one record, and the checkpoint never splits 
   assert.equal(r.body, trace.slice(trace.indexOf('payment failed')));
   assert.equal(r.severity_text, 'ERROR');
   assert.equal(r.time, '2026-11-24T10:00:01.123Z');
+});
+
+test('on record threads the records are those built on the main thread, in file order; batches the threads fail are built on the main thread', async (t) => {
+  const { RecordPool } = await import('../../../agents/record-pool.ts');
+  const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
+  const { log } = await import('../../../core/log.ts');
+  const { readFileSync } = await import('node:fs');
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  // Real lines (Loghub's HDFS and Linux samples) with a stack trace among them, so multiline runs too.
+  const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  const lines = ['HDFS', 'Linux'].flatMap((s) => readFileSync(new URL(`${s}/${s}_2k.log`, fixtures), 'utf8').split('\n').filter(Boolean));
+  lines.splice(1000, 0, '2026-11-24 10:00:01,123 ERROR [main] c.e.Checkout - payment failed', 'java.lang.IllegalStateException: card declined', '\tat com.example.Checkout.pay(Checkout.java:42)');
+  writeFileSync(path, lines.join('\n') + '\n');
+  const shipped = async (state: string, threads?: { parser?: string; size: number }) => {
+    const counters = newCounters();
+    const pool = threads ? new RecordPool({ threads: threads.size, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') }) : undefined;
+    const builder = pool?.addBuilder({ source: 'files', ...(threads?.parser ? { parser: { type: threads.parser } as never } : {}) });
+    const a = await startFileAgent({ include: [path], stateDir: join(dir, state), multiline: { timeoutMs: 500 }, toRecord: createRecordBuilder(counters, { source: 'files' }), ...(pool ? { threads: { pool, builder: builder! } } : {}) });
+    const records = await readLogs(a.topic, lines.length - 2);
+    await a.agent.stop();
+    await pool?.close();
+    return { records, counters };
+  };
+  const main = await shipped('main');
+  const threaded = await shipped('threads', { size: 2 });
+  const failing = await shipped('failing', { size: 1, parser: 'no-such-parser' });
+  // Records as JSON without the time of reading (and without the time where it fell back to it).
+  // Lines with a host of their own (syslog) have another key, so another partition: compared in file order.
+  const comparable = (rs: LogRecord[]) => [...rs].sort((a, b) => a.origin.offset! - b.origin.offset!).map((r) => JSON.stringify({ ...r, observed_time: '', time: r.time === r.observed_time ? '' : r.time }));
+  // The first difference only: a deep diff of thousands of records takes minutes to print.
+  const sameRecords = (got: string[], want: string[], what: string) => {
+    const i = got.findIndex((g, j) => g !== want[j]);
+    assert.ok(i < 0 && got.length === want.length, `${what}: ${got.length} vs ${want.length} records; first difference at ${i}:\n${got[i]}\n${want[i]}`);
+  };
+  t.diagnostic(`${main.records.length} records; counters on the main thread ${JSON.stringify(main.counters.unmatched)}, on threads ${JSON.stringify(threaded.counters.unmatched)}`);
+  assert.equal(main.records.length, lines.length - 2, 'the three lines of the stack trace are one record');
+  sameRecords(comparable(threaded.records), comparable(main.records), 'on threads');
+  sameRecords(comparable(failing.records), comparable(main.records), 'built on the main thread after the threads failed');
+  // Each key's records are on one partition, in file order.
+  const last = new Map<string, number>();
+  for (const r of threaded.records) {
+    const key = `${r.service}|${r.host}`;
+    assert.ok(r.origin.offset! > (last.get(key) ?? -1), `${key}: offset ${r.origin.offset} after ${last.get(key)}`);
+    last.set(key, r.origin.offset!);
+  }
+  assert.ok(last.size >= 2, 'the sample has lines of more than one key');
+  assert.deepEqual(threaded.counters, main.counters);
 });

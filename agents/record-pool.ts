@@ -1,0 +1,258 @@
+/**
+ * Record threads: the transform chain (parse, severity, redact) and the wire encoding (JSON, key,
+ * timestamp) of file lines, run on worker threads so the main thread only reads, splits and sends.
+ * A batch of lines goes to the least busy thread as strings; its records come back as one buffer of
+ * JSON values back to back (transferred, not copied), their ends, keys, timestamps and the counters
+ * they moved. Batches may finish out of order; each source hands them to the sink in the order read.
+ *
+ * A thread that dies fails its batches (the source builds those on the main thread instead, so
+ * nothing is lost) and is replaced; after three deaths the pool stops and every batch is built on the
+ * main thread.
+ */
+import { Worker } from 'node:worker_threads';
+import { type Logger } from '../core/log.ts';
+import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
+import { logWire, type KeyStrategy } from './sinks/log-wire.ts';
+import { type RawLine } from './source.ts';
+
+/** Lines of one file read in one go, as a source hands them to the pool. */
+export interface LineBatch {
+  /** Which registered builder (the source's parser and time zone). */
+  builder: number;
+  texts: string[];
+  /** Byte offset of each line in its file (the record's origin.offset). */
+  starts: number[];
+  /** Attributes of single lines (long-line marks), by index. */
+  lineAttributes?: Array<[number, Record<string, string>]>;
+  /** The source's own attributes, on every record. */
+  attributes?: Record<string, string>;
+  path: string;
+  fingerprint: string;
+  service: string;
+  host: string;
+  observedMs: number;
+}
+
+/** A batch's records, encoded for the wire. */
+export interface EncodedLogs {
+  count: number;
+  /** Every record's JSON, back to back, in UTF-8. */
+  values: Buffer;
+  /** End of each value in `values` (the next one starts there). */
+  ends: Uint32Array;
+  /** Distinct keys, and each record's index into them. */
+  keys: string[];
+  keyOf: Uint32Array;
+  /** Kafka timestamp of each record. */
+  times: Float64Array;
+  /** Records that carry their own trace: index and W3C traceparent. */
+  traces: Array<[number, string]>;
+  /** Records whose body was cut to fit: who, and the JSON length before the cut. */
+  truncated: Array<{ service: string; origin: RawLine['origin']; bytes: number }>;
+}
+
+/** What a thread sends back (ArrayBuffers transferred). */
+interface ThreadReply {
+  id: number;
+  error?: string;
+  count?: number;
+  values?: ArrayBuffer;
+  ends?: Uint32Array;
+  keys?: string[];
+  keyOf?: Uint32Array;
+  times?: Float64Array;
+  traces?: Array<[number, string]>;
+  truncated?: EncodedLogs['truncated'];
+  counters?: BuiltCounters;
+}
+
+export interface ThreadInit {
+  builders: RecordBuilderOptions[];
+  key: KeyStrategy;
+  maxRecordBytes: number;
+}
+
+/**
+ * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks). The JSON
+ * values are joined and written once: when they are all ASCII, characters are bytes and the ends come
+ * from the string lengths; otherwise each value is measured.
+ */
+export function encodeLines(build: (line: RawLine) => import('../core/contracts/records.ts').LogRecord, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+  const n = b.texts.length;
+  const json = new Array<string>(n);
+  const ends = new Uint32Array(n);
+  const times = new Float64Array(n);
+  const keyOf = new Uint32Array(n);
+  const keys: string[] = [];
+  const keyIndex = new Map<string, number>();
+  const traces: Array<[number, string]> = [];
+  const truncated: EncodedLogs['truncated'] = [];
+  const extra = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
+  let chars = 0;
+  for (let i = 0; i < n; i++) {
+    const own = extra?.get(i);
+    const r = build({
+      text: b.texts[i]!,
+      origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
+      service: b.service,
+      host: b.host,
+      observedMs: b.observedMs,
+      attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
+    });
+    const w = logWire(r, key, maxRecordBytes);
+    json[i] = w.value;
+    chars += w.value.length;
+    ends[i] = chars;
+    times[i] = w.timestampMs;
+    let k = keyIndex.get(w.key);
+    if (k === undefined) {
+      k = keys.length;
+      keys.push(w.key);
+      keyIndex.set(w.key, k);
+    }
+    keyOf[i] = k;
+    if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+    if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
+  }
+  const all = json.join('');
+  const bytes = Buffer.byteLength(all);
+  if (bytes !== all.length) {
+    let end = 0;
+    for (let i = 0; i < n; i++) ends[i] = end += Buffer.byteLength(json[i]!);
+  }
+  // An ArrayBuffer of its own (not a slice of Node's shared pool), so it can be transferred.
+  const values = new ArrayBuffer(bytes);
+  Buffer.from(values).write(all, 0, 'utf8');
+  return { count: n, values, ends, keys, keyOf, times, traces, truncated };
+}
+
+/** Adds a batch's counter moves into the agent's counters. */
+export function addCounters(into: BuiltCounters, d: BuiltCounters): void {
+  into.records += d.records;
+  into.severityInferred += d.severityInferred;
+  for (const [k, v] of Object.entries(d.redactions)) into.redactions[k] = (into.redactions[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(d.unmatched)) into.unmatched[k] = (into.unmatched[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(d.badTime)) into.badTime[k] = (into.badTime[k] ?? 0) + v;
+}
+
+export interface RecordPoolOptions {
+  /** Threads to run (at least 1). */
+  threads: number;
+  key: KeyStrategy;
+  maxRecordBytes: number;
+  /** The agent's counters, which every batch's counters are added to. */
+  counters: BuiltCounters;
+  log: Logger;
+}
+
+interface Thread {
+  worker: Worker;
+  busy: number;
+  dead: boolean;
+}
+
+const MAX_DEATHS = 3;
+
+export class RecordPool {
+  private readonly builders: RecordBuilderOptions[] = [];
+  private readonly threads: Thread[] = [];
+  private readonly waiting = new Map<number, { thread: Thread; resolve: (e: EncodedLogs) => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  private deaths = 0;
+  private closed = false;
+
+  constructor(private readonly o: RecordPoolOptions) {}
+
+  get size(): number {
+    return this.o.threads;
+  }
+
+  /** Registers a source's builder options (before the first batch); returns its id. */
+  addBuilder(options: RecordBuilderOptions): number {
+    if (this.threads.length > 0) throw new Error('record pool: builders must be added before the first batch');
+    this.builders.push(options);
+    return this.builders.length - 1;
+  }
+
+  /** Whether batches still go to threads (false after repeated thread deaths, or once closed). */
+  get usable(): boolean {
+    return !this.closed && this.deaths < MAX_DEATHS;
+  }
+
+  encode(batch: LineBatch): Promise<EncodedLogs> {
+    if (!this.usable) return Promise.reject(new Error(this.closed ? 'record pool is closed' : 'record threads kept dying; building on the main thread'));
+    const thread = this.pick();
+    const id = this.nextId++;
+    thread.busy++;
+    thread.worker.ref();
+    return new Promise<EncodedLogs>((resolve, reject) => {
+      this.waiting.set(id, { thread, resolve, reject });
+      thread.worker.postMessage({ id, batch });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const threads = this.threads.splice(0);
+    for (const t of threads) t.dead = true;
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+    this.failAll(undefined, new Error('record pool closed'));
+  }
+
+  private pick(): Thread {
+    for (let i = this.threads.length - 1; i >= 0; i--) if (this.threads[i]!.dead) this.threads.splice(i, 1);
+    while (this.threads.length < this.o.threads) this.threads.push(this.spawn());
+    let best = this.threads[0]!;
+    for (const t of this.threads) if (t.busy < best.busy) best = t;
+    return best;
+  }
+
+  private spawn(): Thread {
+    const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes };
+    const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records' });
+    const thread: Thread = { worker, busy: 0, dead: false };
+    worker.unref();
+    worker.on('message', (m: ThreadReply) => this.reply(thread, m));
+    const died = (why: string) => {
+      if (thread.dead) return;
+      thread.dead = true;
+      this.deaths++;
+      this.o.log.error({ reason: why, deaths: this.deaths, threads: this.o.threads }, this.usable ? 'A record thread died; its batches are built on the main thread and the thread is replaced.' : 'Record threads kept dying; every batch is now built on the main thread.');
+      this.failAll(thread, new Error(`record thread died: ${why}`));
+    };
+    worker.on('error', (err) => died(err.message));
+    worker.on('exit', (code) => died(`exited with code ${code}`));
+    return thread;
+  }
+
+  private reply(thread: Thread, m: ThreadReply): void {
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    this.waiting.delete(m.id);
+    if (--thread.busy === 0) thread.worker.unref();
+    if (m.error !== undefined) return w.reject(new Error(m.error));
+    addCounters(this.o.counters, m.counters!);
+    w.resolve({ count: m.count!, values: Buffer.from(m.values!), ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated! });
+  }
+
+  private failAll(thread: Thread | undefined, err: Error): void {
+    for (const [id, w] of this.waiting) {
+      if (thread && w.thread !== thread) continue;
+      this.waiting.delete(id);
+      w.reject(err);
+    }
+  }
+}
+
+/** The counters a thread keeps between replies, and how to hand them over (then start again from zero). */
+export function takeCounters(c: BuiltCounters): BuiltCounters {
+  const out = { ...c, redactions: c.redactions, unmatched: c.unmatched, badTime: c.badTime };
+  c.records = 0;
+  c.severityInferred = 0;
+  c.redactions = {};
+  c.unmatched = {};
+  c.badTime = {};
+  return out;
+}
+
+export { newCounters, createRecordBuilder };

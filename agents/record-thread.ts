@@ -1,0 +1,23 @@
+/**
+ * A record thread's body (see record-pool.ts): builds each source's records with the same builders
+ * the main thread would use, encodes them for the wire and sends them back with the counters they moved.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRecordBuilder, newCounters } from './record-builder.ts';
+import { encodeLines, takeCounters, type LineBatch, type ThreadInit } from './record-pool.ts';
+
+const init = workerData as ThreadInit;
+const counters = newCounters();
+const builders = init.builders.map((options) => createRecordBuilder(counters, options));
+
+parentPort!.on('message', ({ id, batch }: { id: number; batch: LineBatch }) => {
+  try {
+    const build = builders[batch.builder];
+    if (!build) throw new Error(`record thread: no builder ${batch.builder}`);
+    const e = encodeLines(build, batch, init.key, init.maxRecordBytes);
+    parentPort!.postMessage({ id, ...e, counters: takeCounters(counters) }, [e.values, e.ends.buffer as ArrayBuffer, e.keyOf.buffer as ArrayBuffer, e.times.buffer as ArrayBuffer]);
+  } catch (err) {
+    takeCounters(counters);
+    parentPort!.postMessage({ id, error: `record thread: ${(err as Error).message}` });
+  }
+});

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchLine } from '../../bench/agent.ts';
+import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from '../../agents/record-builder.ts';
+import { encodeLines, RecordPool, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { logWire } from '../../agents/sinks/log-wire.ts';
+import { log } from '../../core/log.ts';
+import { type LogRecord } from '../../core/contracts/records.ts';
+
+const loghub = fileURLToPath(new URL('../fixtures/loghub-2k', import.meta.url));
+
+/** Real lines: every Loghub system's 2k sample, the bench's mix, and lines that take the rarer paths. */
+function corpus(): string[][] {
+  const systems = readdirSync(loghub).filter((d) => !d.includes('.') && d !== 'LICENSE');
+  const batches = systems.map((s) => readFileSync(join(loghub, s, `${s}_2k.log`), 'utf8').split('\n').filter(Boolean));
+  batches.push(Array.from({ length: 2000 }, (_, i) => benchLine(i).slice(0, -1)));
+  batches.push([
+    'naïve café — 東京 ✓ level=warn password=hunter2 user=ana@example.com',
+    JSON.stringify({ level: 'error', msg: 'traced', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', card: '4111 1111 1111 1111' }),
+    'x'.repeat(5000),
+    '\u0000control\u001f chars "quoted" \\ back',
+  ]);
+  return batches;
+}
+
+const builderOptions: RecordBuilderOptions[] = [{ source: 'a' }, { source: 'b', parser: 'plain', redaction: { disabled: ['email'] } }];
+
+function batchOf(texts: string[], builder: number): LineBatch {
+  let offset = 0;
+  const starts = texts.map((t) => ((offset += Buffer.byteLength(t) + 1), offset - Buffer.byteLength(t) - 1));
+  return { builder, texts, starts, path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29, 12), attributes: { team: 'core' }, lineAttributes: [[1, { 'log.truncated': 'true' }]] };
+}
+
+/** What the sink makes of these lines on the main thread, record by record. */
+function mainThread(counters: BuiltCounters, b: LineBatch, maxRecordBytes: number): { values: string[]; keys: string[]; times: number[]; traces: Array<[number, string]>; truncated: number } {
+  const build = createRecordBuilder(counters, builderOptions[b.builder]);
+  const out = { values: [] as string[], keys: [] as string[], times: [] as number[], traces: [] as Array<[number, string]>, truncated: 0 };
+  b.texts.forEach((text, i) => {
+    const own = b.lineAttributes?.find(([j]) => j === i)?.[1];
+    const r: LogRecord = build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs, attributes: { ...b.attributes, ...own } });
+    const w = logWire(r, 'service_host', maxRecordBytes);
+    out.values.push(w.value);
+    out.keys.push(w.key);
+    out.times.push(w.timestampMs);
+    if (r.trace_id && r.span_id) out.traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+    if (w.truncatedFrom !== undefined) out.truncated++;
+  });
+  return out;
+}
+
+function unpack(e: Pick<EncodedLogs, 'count' | 'ends' | 'keys' | 'keyOf' | 'times'> & { values: Buffer }): { values: string[]; keys: string[]; times: number[] } {
+  const values: string[] = [];
+  let start = 0;
+  for (let i = 0; i < e.count; i++) values.push(e.values.toString('utf8', start, (start = e.ends[i]!)));
+  return { values, keys: Array.from(e.keyOf, (k) => e.keys[k]!), times: Array.from(e.times) };
+}
+
+test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines', () => {
+  for (const [n, texts] of corpus().entries()) {
+    for (const builder of [0, 1]) {
+      const b = batchOf(texts, builder);
+      const want = mainThread(newCounters(), b, 4096);
+      const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[builder]), b, 'service_host', 4096);
+      const u = unpack({ ...got, values: Buffer.from(got.values) });
+      assert.equal(got.count, texts.length);
+      assert.deepEqual(u.values, want.values, `batch ${n}, builder ${builder}`);
+      assert.deepEqual(u.keys, want.keys);
+      assert.deepEqual(u.times, want.times);
+      assert.deepEqual(got.traces, want.traces);
+      assert.equal(got.truncated.length, want.truncated);
+    }
+  }
+});
+
+test('record threads give the main thread\'s records and counters, batches in flight at once on two threads', async () => {
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 2, key: 'service_host', maxRecordBytes: 4096, counters, log: log('test') });
+  for (const o of builderOptions) pool.addBuilder(o);
+  try {
+    const batches = corpus().flatMap((texts) => [batchOf(texts, 0), batchOf(texts, 1)]);
+    const results = await Promise.all(batches.map((b) => pool.encode(b)));
+    const expected = newCounters();
+    let traces = 0;
+    let truncated = 0;
+    for (const [i, b] of batches.entries()) {
+      const want = mainThread(expected, b, 4096);
+      assert.deepEqual(unpack(results[i]!), { values: want.values, keys: want.keys, times: want.times }, `batch ${i}`);
+      assert.deepEqual(results[i]!.traces, want.traces);
+      traces += want.traces.length;
+      truncated += want.truncated;
+      assert.equal(results[i]!.truncated.length, want.truncated);
+    }
+    assert.ok(traces > 0 && truncated > 0, 'the corpus takes the trace and truncation paths');
+    assert.deepEqual(counters, expected);
+    assert.ok(counters.records > 18_000 && Object.keys(counters.redactions).length > 0 && Object.keys(counters.unmatched).length > 0);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a thread that cannot start fails its batches with the reason, is replaced, and after three deaths the pool says so', async () => {
+  const messages: string[] = [];
+  const logger = log('test');
+  const spy = Object.assign(Object.create(logger) as typeof logger, { error: (_o: object, msg: string) => messages.push(msg) });
+  // An unknown parser fails when the thread builds its builders: a real thread dying at start.
+  const pool = new RecordPool({ threads: 1, key: 'service', maxRecordBytes: 4096, counters: newCounters(), log: spy });
+  pool.addBuilder({ parser: { type: 'no-such-parser' } as never });
+  for (let i = 0; i < 3; i++) {
+    assert.ok(pool.usable);
+    await assert.rejects(pool.encode(batchOf(['a line'], 0)), /record thread died: unknown parser "no-such-parser"/);
+  }
+  assert.equal(pool.usable, false);
+  await assert.rejects(pool.encode(batchOf(['a line'], 0)), /kept dying/);
+  assert.equal(messages.length, 3);
+  assert.match(messages[2]!, /every batch is now built on the main thread/);
+  await pool.close();
+});
