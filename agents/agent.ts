@@ -54,6 +54,7 @@ export class Agent {
     this.counters = o.counters ?? newCounters();
     this.sink = new KafkaSink(o.sink, log('agent.kafka'));
     this.toRecord = o.toRecord ?? createRecordBuilder(this.counters, o.builder);
+    if (o.pool) this.sink.recordThreadsBusy = () => o.pool!.busy();
     this.redact = createRedact(this.counters, o.builder);
   }
 

@@ -9,6 +9,7 @@
  * nothing is lost) and is replaced; after three deaths the pool stops and every batch is built on the
  * main thread.
  */
+import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger } from '../core/log.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
@@ -149,6 +150,8 @@ interface Thread {
   worker: Worker;
   busy: number;
   dead: boolean;
+  /** Event-loop utilisation at the last `busy()` look. */
+  elu?: EventLoopUtilization;
 }
 
 const MAX_DEATHS = 3;
@@ -189,6 +192,19 @@ export class RecordPool {
       this.waiting.set(id, { thread, resolve, reject });
       thread.worker.postMessage({ id, batch });
     });
+  }
+
+  /** Average share of time the live threads were busy since the last call (undefined before any ran). */
+  busy(): number | undefined {
+    const live = this.threads.filter((t) => !t.dead);
+    if (live.length === 0) return undefined;
+    let sum = 0;
+    for (const t of live) {
+      const now = t.worker.performance.eventLoopUtilization();
+      sum += t.elu ? t.worker.performance.eventLoopUtilization(now, t.elu).utilization : now.utilization;
+      t.elu = now;
+    }
+    return sum / live.length;
   }
 
   async close(): Promise<void> {

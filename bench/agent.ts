@@ -43,17 +43,21 @@ interface Run {
   seconds: number;
   cpuSeconds: number;
   maxRssKb: number;
+  /** CPU seconds while the 10th to the 90th percent of lines were acknowledged (start-up, module loading and warm-up excluded), and those lines; agent runs only. */
+  steadyCpuSeconds?: number;
+  steadyLines?: number;
 }
 
 /** What a child prints: wall seconds from the first line to the last acknowledgement, CPU seconds, peak RSS. */
-function report(t0: bigint, cpu0: NodeJS.CpuUsage): void {
+function report(t0: bigint, cpu0: NodeJS.CpuUsage, steady?: { cpu: NodeJS.CpuUsage; lines: number }): void {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  const s = steady?.cpu;
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS, ...(s ? { steadyCpuSeconds: (s.user + s.system) / 1e6, steadyLines: steady!.lines } : {}) }) + '\n');
 }
 
 /** The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off. */
-async function agentChild(file: string, brokers: string, topic: string, lines: number, stateDir: string, plain: boolean): Promise<void> {
+async function agentChild(file: string, brokers: string, topic: string, lines: number, stateDir: string, plain: boolean, threads?: number): Promise<void> {
   const { validateAgentConfig } = await import('../agents/config.ts');
   const { agentFromConfig } = await import('../agents/from-config.ts');
   const env = process.env;
@@ -71,7 +75,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     ...(env.BENCH_MEMORY_EVENTS ? { buffer: { memory: { max_events: Number(env.BENCH_MEMORY_EVENTS) } } } : {}),
     self_metrics: { enabled: false },
     sources: { bench: { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
-    transforms: { ...(env.BENCH_THREADS ? { threads: Number(env.BENCH_THREADS) } : {}), ...(plain ? { redaction: { enabled: false } } : {}) },
+    transforms: { ...(threads !== undefined ? { threads } : env.BENCH_THREADS ? { threads: Number(env.BENCH_THREADS) } : {}), ...(plain ? { redaction: { enabled: false } } : {}) },
   });
   const agent = agentFromConfig(cfg);
   const cpu0 = process.cpuUsage();
@@ -80,10 +84,29 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const sink = agent.sink as unknown as { pending: unknown[]; queue: Array<{ next: number; messages: unknown[] }>; native?: { stats: unknown } };
     process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.pending.length, queue: sink.queue.length, unsent: sink.queue.reduce((n, q) => n + q.messages.length - q.next, 0), producer: sink.native?.stats })}\n`);
   }, 250) : undefined;
+  // Steady state: CPU (process.cpuUsage counts every thread) between the acknowledgements that pass a
+  // tenth and nine tenths of the lines, over the lines acknowledged in between. Work under way (read
+  // and encoded, not yet acknowledged) is about the same at both ends, so it cancels out. Taken where
+  // the count moves: a timer polling it can be starved while the source reads on (and the file
+  // source's first read round runs inside agent.start()).
+  const marks: Array<{ cpu: NodeJS.CpuUsage; sent: number }> = [];
+  let sent = agent.sink.stats.sent;
+  Object.defineProperty(agent.sink.stats, 'sent', {
+    get: () => sent,
+    set: (n: number) => {
+      sent = n;
+      if ((marks.length === 0 && n >= lines / 10) || (marks.length === 1 && n >= (lines * 9) / 10)) marks.push({ cpu: process.cpuUsage(), sent: n });
+    },
+  });
   await agent.start();
   while (agent.sink.stats.sent < lines) await new Promise((r) => setTimeout(r, 10));
   if (debug) clearInterval(debug);
-  report(t0, cpu0);
+  const steady = marks.length === 2 ? { cpu: process.cpuUsage(marks[0]!.cpu), lines: marks[1]!.sent - marks[0]!.sent } : undefined;
+  if (steady) {
+    const c = process.cpuUsage(marks[1]!.cpu);
+    steady.cpu = { user: steady.cpu.user - c.user, system: steady.cpu.system - c.system };
+  }
+  report(t0, cpu0, steady);
   await agent.stop();
   process.exit(0);
 }
@@ -263,9 +286,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const brokers = `127.0.0.1:${stack.port}`;
+  const client = process.env.BENCH_CLIENT ? `, client ${process.env.BENCH_CLIENT}` : '';
+  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number) =>
+    runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE);
   const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
-    { name: `tributary agent (client ${process.env.BENCH_CLIENT ?? 'native'}), defaults otherwise (auto parser, redaction, multiline)`, run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-d${round}`), 'full'], process.env.BENCH_PROFILE) },
-    { name: `tributary agent (client ${process.env.BENCH_CLIENT ?? 'native'}), parsing/redaction/multiline off`, run: (topic, round) => runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-p${round}`), 'plain'], process.env.BENCH_PROFILE) },
+    { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
+    { name: `tributary agent, defaults but transforms.threads 0 (all on the main thread${client})`, run: (topic, round) => agentRun(topic, `m${round}`, 'full', 0) },
+    { name: `tributary agent, defaults but transforms.threads 2${client ? ` (${client.slice(2)})` : ''}`, run: (topic, round) => agentRun(topic, `t${round}`, 'full', 2) },
+    { name: `tributary agent, parsing/redaction/multiline off (1 record thread${client})`, run: (topic, round) => agentRun(topic, `p${round}`, 'plain') },
     { name: 'our producer alone (core/kafka/producer.ts)', run: (topic) => runChild(['--client', 'native', file, brokers, topic]) },
     { name: 'kafkajs 2.2.4 alone', run: (topic) => runChild(['--client', 'kafkajs', file, brokers, topic]) },
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
@@ -288,9 +316,10 @@ async function main(): Promise<void> {
     }
     const rows = shippers.map((sh, s) => ({
       name: sh.name,
-      runs: runs[s]!.map((x) => ({ seconds: Math.round(x.seconds * 1000) / 1000, cpuSeconds: Math.round(x.cpuSeconds * 1000) / 1000, peakRssMb: Math.round(x.maxRssKb / 102.4) / 10 })),
+      runs: runs[s]!.map((x) => ({ seconds: Math.round(x.seconds * 1000) / 1000, cpuSeconds: Math.round(x.cpuSeconds * 1000) / 1000, peakRssMb: Math.round(x.maxRssKb / 102.4) / 10, ...(x.steadyCpuSeconds !== undefined ? { steadyCpuSeconds: Math.round(x.steadyCpuSeconds * 1000) / 1000, steadyLines: x.steadyLines } : {}) })),
       linesPerSecond: spread(runs[s]!.map((x) => lines / x.seconds), 0),
       cpuMicrosecondsPerLine: spread(runs[s]!.map((x) => (x.cpuSeconds / lines) * 1e6), 2),
+      ...(runs[s]!.every((x) => x.steadyCpuSeconds !== undefined) ? { steadyCpuMicrosecondsPerLine: spread(runs[s]!.map((x) => (x.steadyCpuSeconds! / x.steadyLines!) * 1e6), 2) } : {}),
       peakRssMb: spread(runs[s]!.map((x) => x.maxRssKb / 1024), 0),
     }));
     const perStage = await stages(sample);
@@ -310,9 +339,9 @@ async function main(): Promise<void> {
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n');
     const f = (x: Spread, d = 0) => `${x.median.toLocaleString('en', { maximumFractionDigits: d })} (${x.min.toLocaleString('en', { maximumFractionDigits: d })}–${x.max.toLocaleString('en', { maximumFractionDigits: d })})`;
-    console.log('| shipper | lines/s, median (min–max) | CPU µs per line | peak RSS MB |');
-    console.log('|---|---:|---:|---:|');
-    for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${f(row.peakRssMb)} |`);
+    console.log('| shipper | lines/s, median (min–max) | CPU µs per line | the same from 10 % to 90 % acknowledged | peak RSS MB |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${'steadyCpuMicrosecondsPerLine' in row && row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
     console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}`);
     console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   } finally {
@@ -324,8 +353,8 @@ async function main(): Promise<void> {
 if (!process.argv[1]?.endsWith('agent.ts')) {
   // imported (a script reusing benchLine): nothing to run
 } else if (process.argv[2] === '--agent') {
-  const [, , , file, brokers, topic, lines, stateDir, mode] = process.argv;
-  await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain');
+  const [, , , file, brokers, topic, lines, stateDir, mode, threads] = process.argv;
+  await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain', threads === undefined ? undefined : Number(threads));
 } else if (process.argv[2] === '--client') {
   const [, , , client, file, brokers, topic] = process.argv;
   await clientChild(client!, file!, brokers!, topic!);

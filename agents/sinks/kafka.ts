@@ -165,17 +165,23 @@ export class KafkaSink {
   private lastWaitLog = 0;
   private eluMark = performance.eventLoopUtilization();
 
+  /** How busy the record threads were since the last look (0..1, their average), when the agent has them. */
+  recordThreadsBusy?: () => number | undefined;
+
   /**
    * Who the wait is for, said honestly: Kafka (not acknowledging, or acknowledging slower than the
-   * input while this process has time to spare) or this process itself (its main thread busy nearly
-   * all the time since the last look: parsing, redaction, serialising and encoding are the bottleneck).
+   * input while this process has time to spare) or this process itself (its main thread, or its
+   * record threads on average, busy nearly all the time since the last look: parsing, redaction,
+   * serialising and encoding are the bottleneck).
    */
-  whoIsSlow(): { bottleneck: 'kafka-unavailable' | 'kafka' | 'agent-cpu'; mainThreadBusy: number; requestsInFlight: number; lastError?: string } {
+  whoIsSlow(): { bottleneck: 'kafka-unavailable' | 'kafka' | 'agent-cpu'; mainThreadBusy: number; recordThreadsBusy?: number; requestsInFlight: number; lastError?: string } {
     const now = performance.eventLoopUtilization();
     const busy = Math.round(performance.eventLoopUtilization(now, this.eluMark).utilization * 100) / 100;
     this.eluMark = now;
-    const bottleneck = this.stats.lastError !== undefined ? 'kafka-unavailable' : busy >= 0.9 ? 'agent-cpu' : 'kafka';
-    return { bottleneck, mainThreadBusy: busy, requestsInFlight: this.pending.length, ...(this.stats.lastError ? { lastError: this.stats.lastError } : {}) };
+    const threads = this.recordThreadsBusy?.();
+    const threadsBusy = threads === undefined ? undefined : Math.round(threads * 100) / 100;
+    const bottleneck = this.stats.lastError !== undefined ? 'kafka-unavailable' : busy >= 0.9 || (threadsBusy ?? 0) >= 0.9 ? 'agent-cpu' : 'kafka';
+    return { bottleneck, mainThreadBusy: busy, ...(threadsBusy !== undefined ? { recordThreadsBusy: threadsBusy } : {}), requestsInFlight: this.pending.length, ...(this.stats.lastError ? { lastError: this.stats.lastError } : {}) };
   }
   /** Largest batch Kafka accepted after a MESSAGE_TOO_LARGE, so a big batch is split rather than retried whole. */
   private batchLimit: number;
@@ -265,7 +271,7 @@ export class KafkaSink {
         this.waitingLogged = true;
         this.lastWaitLog = Date.now();
         const who = this.whoIsSlow();
-        const why = { 'kafka-unavailable': 'Kafka is not acknowledging', kafka: 'Kafka acknowledges slower than the input arrives', 'agent-cpu': "the agent's own processing is the bottleneck (its main thread is busy; Kafka keeps up)" }[who.bottleneck];
+        const why = { 'kafka-unavailable': 'Kafka is not acknowledging', kafka: 'Kafka acknowledges slower than the input arrives', 'agent-cpu': "the agent's own processing is the bottleneck (its main thread or record threads are busy; Kafka keeps up)" }[who.bottleneck];
         this.log.warn({ buffered: this.stats.buffered, bufferedBytes: this.stats.bufferedBytes, diskBufferedBytes: this.disk?.bytes, ...who }, `The agent buffers are full; reading is paused until they drain: ${why}.`);
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));

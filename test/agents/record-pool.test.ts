@@ -118,3 +118,24 @@ test('a thread that cannot start fails its batches with the reason, is replaced,
   assert.match(messages[2]!, /every batch is now built on the main thread/);
   await pool.close();
 });
+
+test('busy() tells a thread kept at work from an idle one (what the agent\'s "who is slow" message reads)', async () => {
+  const pool = new RecordPool({ threads: 1, key: 'service', maxRecordBytes: 900 * 1024, counters: newCounters(), log: log('test') });
+  pool.addBuilder({});
+  try {
+    assert.equal(pool.busy(), undefined, 'no thread before the first batch');
+    const texts = Array.from({ length: 5000 }, (_, i) => benchLine(i).slice(0, -1));
+    await pool.encode(batchOf(texts.slice(0, 10), 0));
+    pool.busy();
+    // Batches back to back for a second: the thread's event loop is busy nearly all that time.
+    const until = Date.now() + 1000;
+    while (Date.now() < until) await Promise.all([pool.encode(batchOf(texts, 0)), pool.encode(batchOf(texts, 0))]);
+    const working = pool.busy()!;
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = pool.busy()!;
+    assert.ok(working > 0.7, `busy while encoding: ${working}`);
+    assert.ok(idle < 0.2, `busy while idle: ${idle}`);
+  } finally {
+    await pool.close();
+  }
+});

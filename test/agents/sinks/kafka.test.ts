@@ -91,13 +91,20 @@ test('recordTimeMs reads record times as Date.parse does', () => {
   }
 });
 
-test('the wait is blamed honestly: on Kafka when it errs or the process has time to spare, on the agent when its main thread is saturated', async () => {
+test('the wait is blamed honestly: on Kafka when it errs or the process has time to spare, on the agent when its main thread or its record threads are saturated', async () => {
   const sink = new KafkaSink({ brokers: ['127.0.0.1:1'] }, log('test.sink'));
   sink.whoIsSlow();
   const until = Date.now() + 300;
   while (Date.now() < until); // a saturated main thread
   assert.equal(sink.whoIsSlow().bottleneck, 'agent-cpu');
   await new Promise((r) => setTimeout(r, 300)); // idle: waiting on someone else
+  assert.equal(sink.whoIsSlow().bottleneck, 'kafka');
+  // Record threads busy on average while the main thread waits: the agent's own CPU, not Kafka.
+  sink.recordThreadsBusy = () => 0.95;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual([sink.whoIsSlow().bottleneck, sink.whoIsSlow().recordThreadsBusy], ['agent-cpu', 0.95]);
+  sink.recordThreadsBusy = () => 0.3;
+  await new Promise((r) => setTimeout(r, 100));
   assert.equal(sink.whoIsSlow().bottleneck, 'kafka');
   sink.stats.lastError = 'connection to 127.0.0.1:1 closed';
   assert.equal(sink.whoIsSlow().bottleneck, 'kafka-unavailable');
