@@ -2,7 +2,7 @@
  * Record threads: the transform chain (parse, severity, redact) and the wire encoding (JSON, key,
  * timestamp) of file lines, run on worker threads so the main thread only reads, splits and sends.
  * A batch of lines goes to the least busy thread as strings; its records come back as one buffer of
- * JSON values back to back (transferred, not copied), their ends, keys, timestamps and the counters
+ * their JSON (transferred, not copied), where each starts and ends, keys, timestamps and the counters
  * they moved. Batches may finish out of order; each source hands them to the sink in the order read.
  *
  * A thread that dies fails its batches (the source builds those on the main thread instead, so
@@ -13,7 +13,8 @@ import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger } from '../core/log.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
-import { logWire, type KeyStrategy } from './sinks/log-wire.ts';
+import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
+import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
 
 /** Lines of one file read in one go, as a source hands them to the pool. */
@@ -37,9 +38,10 @@ export interface LineBatch {
 /** A batch's records, encoded for the wire. */
 export interface EncodedLogs {
   count: number;
-  /** Every record's JSON, back to back, in UTF-8. */
+  /** Every record's JSON in UTF-8, in order (with separators between them). */
   values: Buffer;
-  /** End of each value in `values` (the next one starts there). */
+  /** Where each value starts and ends in `values`. */
+  starts: Uint32Array;
   ends: Uint32Array;
   /** Distinct keys, and each record's index into them. */
   keys: string[];
@@ -58,6 +60,7 @@ interface ThreadReply {
   error?: string;
   count?: number;
   values?: ArrayBuffer;
+  starts?: Uint32Array;
   ends?: Uint32Array;
   keys?: string[];
   keyOf?: Uint32Array;
@@ -73,23 +76,27 @@ export interface ThreadInit {
   maxRecordBytes: number;
 }
 
+// Between two records in the JSON of an array of them. It cannot occur inside a record: inside a
+// string a quote is always escaped, so `{"` appears only where an object starts, and within a record
+// an object follows a colon, never a comma.
+const BETWEEN = Buffer.from('},{"v":');
+
 /**
- * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks). The JSON
- * values are joined and written once: when they are all ASCII, characters are bytes and the ends come
- * from the string lengths; otherwise each value is measured.
+ * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks). The
+ * records are serialised in one `JSON.stringify` of their array and written once; each value is
+ * found between the separators (every record starts with `v`, see records.ts). A batch with a record
+ * past `maxRecordBytes`, or whose separators do not count out, is encoded record by record instead
+ * (`logWire`, which cuts what is too large).
  */
-export function encodeLines(build: (line: RawLine) => import('../core/contracts/records.ts').LogRecord, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+export function encodeLines(build: (line: RawLine) => LogRecord, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.texts.length;
-  const json = new Array<string>(n);
-  const ends = new Uint32Array(n);
+  const records = new Array<LogRecord>(n);
   const times = new Float64Array(n);
   const keyOf = new Uint32Array(n);
   const keys: string[] = [];
   const keyIndex = new Map<string, number>();
   const traces: Array<[number, string]> = [];
-  const truncated: EncodedLogs['truncated'] = [];
   const extra = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
-  let chars = 0;
   for (let i = 0; i < n; i++) {
     const own = extra?.get(i);
     const r = build({
@@ -100,31 +107,62 @@ export function encodeLines(build: (line: RawLine) => import('../core/contracts/
       observedMs: b.observedMs,
       attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
     });
-    const w = logWire(r, key, maxRecordBytes);
-    json[i] = w.value;
-    chars += w.value.length;
-    ends[i] = chars;
-    times[i] = w.timestampMs;
-    let k = keyIndex.get(w.key);
+    records[i] = r;
+    times[i] = recordTimeMs(r.time) || Date.now();
+    const k0 = logKeyFor(key, r);
+    let k = keyIndex.get(k0);
     if (k === undefined) {
       k = keys.length;
-      keys.push(w.key);
-      keyIndex.set(w.key, k);
+      keys.push(k0);
+      keyIndex.set(k0, k);
     }
     keyOf[i] = k;
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
-    if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
   }
-  const all = json.join('');
+  const all = JSON.stringify(records);
   const bytes = Buffer.byteLength(all);
-  if (bytes !== all.length) {
-    let end = 0;
-    for (let i = 0; i < n; i++) ends[i] = end += Buffer.byteLength(json[i]!);
-  }
   // An ArrayBuffer of its own (not a slice of Node's shared pool), so it can be transferred.
   const values = new ArrayBuffer(bytes);
-  Buffer.from(values).write(all, 0, 'utf8');
-  return { count: n, values, ends, keys, keyOf, times, traces, truncated };
+  const buf = Buffer.from(values);
+  buf.write(all, 0, 'utf8');
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  let found = 0;
+  let pos = 1;
+  let fits = true;
+  while (found < n) {
+    const at = found === n - 1 ? bytes - 1 : buf.indexOf(BETWEEN, pos);
+    if (at < 0) break;
+    starts[found] = pos;
+    ends[found] = found === n - 1 ? at : at + 1;
+    if (ends[found]! - pos > maxRecordBytes) fits = false;
+    pos = ends[found]! + 1;
+    found++;
+  }
+  if (found === n && fits && (n === 0 || buf.indexOf(BETWEEN, starts[n - 1]) < 0)) return { count: n, values, starts, ends, keys, keyOf, times, traces, truncated: [] };
+  return encodeOneByOne(records, key, maxRecordBytes, { keys, keyOf, times, traces });
+}
+
+/** The slow way, for batches with a record too large: each record's JSON alone, cut where it must be. */
+function encodeOneByOne(records: LogRecord[], key: KeyStrategy, maxRecordBytes: number, meta: Pick<EncodedLogs, 'keys' | 'keyOf' | 'times' | 'traces'>): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+  const n = records.length;
+  const truncated: EncodedLogs['truncated'] = [];
+  const parts = records.map((r) => {
+    const w = logWire(r, key, maxRecordBytes);
+    if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
+    return Buffer.from(w.value);
+  });
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  let end = 0;
+  for (let i = 0; i < n; i++) {
+    starts[i] = end;
+    ends[i] = end += parts[i]!.length;
+  }
+  const values = new ArrayBuffer(end);
+  const buf = Buffer.from(values);
+  parts.forEach((p, i) => p.copy(buf, starts[i]));
+  return { count: n, values, starts, ends, ...meta, truncated };
 }
 
 /** Adds a batch's counter moves into the agent's counters. */
@@ -248,7 +286,7 @@ export class RecordPool {
     if (--thread.busy === 0) thread.worker.unref();
     if (m.error !== undefined) return w.reject(new Error(m.error));
     addCounters(this.o.counters, m.counters!);
-    w.resolve({ count: m.count!, values: Buffer.from(m.values!), ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated! });
+    w.resolve({ count: m.count!, values: Buffer.from(m.values!), starts: m.starts!, ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated! });
   }
 
   private failAll(thread: Thread | undefined, err: Error): void {

@@ -365,11 +365,8 @@ export class KafkaSink {
   /** Wire messages of a batch a record thread encoded: each value a view into the batch's one buffer. */
   private fromEncoded(e: EncodedLogs, batchHeaders: Record<string, string>, ownTraces: boolean): WireMessage[] {
     const out = new Array<WireMessage>(e.count);
-    let start = 0;
     for (let i = 0; i < e.count; i++) {
-      const end = e.ends[i]!;
-      out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(start, end), timestamp: String(e.times[i]), headers: batchHeaders };
-      start = end;
+      out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: String(e.times[i]), headers: batchHeaders };
     }
     // As in toWire: a record that carries its own trace continues it, unless the pipeline traces itself.
     if (ownTraces) for (const [i, traceparent] of e.traces) out[i]!.headers = { ...batchHeaders, [HEADERS.traceparent]: traceparent };

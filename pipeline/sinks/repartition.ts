@@ -5,10 +5,14 @@
  * it closed. Kafka Streams does the same with its repartition topics; here the marks carry the
  * watermark across, so that the merging side knows when a window is complete (`transforms/windows/merge.ts`).
  * Sends wait for acks=all from an idempotent producer, so an input offset is committed only after its
- * partials are durable in Kafka.
+ * partials are durable in Kafka. The producer is our own (core/kafka/producer.ts): kafkajs's idempotent
+ * producer, used before, could lose track of its sequence numbers when a leader was killed mid-send and
+ * then fail every later send with OUT_OF_ORDER_SEQUENCE_NUMBER, which stalled the worker for good (seen
+ * in the 3-broker proof). Ours resolves such batches, or takes a new producer id; a partial sent twice
+ * is harmless, since a repeat replaces its source's previous partial (merge.ts).
  */
-import { type Producer } from 'kafkajs';
-import { createKafka } from '../../core/kafka/client.ts';
+import { createKafka, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
+import { encodeHeaders, KafkaProducer, type ProducerMessage } from '../../core/kafka/producer.ts';
 import { ensureTopics } from '../../core/kafka/stack.ts';
 import { CONTENT_TYPE_JSON, HEADERS } from '../../core/contracts/topics.ts';
 import { type SourceMark, type WindowPartial } from '../transforms/windows/merge.ts';
@@ -16,8 +20,10 @@ import { type SourceMark, type WindowPartial } from '../transforms/windows/merge
 /** What travels on the partials topic: a partial (`t: 'p'`) or a mark (`t: 'w'`), per window kind. */
 export type PartialsMessage = ({ t: 'p' } & WindowPartial & { k: string }) | ({ t: 'w' } & SourceMark & { k: string });
 
+const HEADER_SECTION = encodeHeaders({ [HEADERS.contentType]: CONTENT_TYPE_JSON });
+
 export class RepartitionSink {
-  private producer?: Producer;
+  private producer?: KafkaProducer;
   private readonly partitionCounts = new Map<string, number>();
   sent = 0;
 
@@ -45,7 +51,7 @@ export class RepartitionSink {
     } finally {
       await admin.disconnect();
     }
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new KafkaProducer({ brokers: this.brokers, clientId: this.clientId, compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never });
     await this.producer.connect();
   }
 
@@ -59,19 +65,21 @@ export class RepartitionSink {
   /** Sends partials (keyed by series), then the marks to every partition; resolves once all are acknowledged. */
   async send(kind: string, partials: readonly WindowPartial[], marks: readonly SourceMark[]): Promise<void> {
     if (!this.producer) throw new Error('the repartition sink is not started');
-    const headers = { [HEADERS.contentType]: CONTENT_TYPE_JSON };
-    const messages = partials.map((p) => ({ key: `${kind}\u0000${p.key}`, value: JSON.stringify({ t: 'p', k: kind, ...p }), headers }));
+    const timestamp = Date.now();
+    const messages: ProducerMessage[] = partials.map((p) => ({ topic: this.topic, key: Buffer.from(`${kind}\u0000${p.key}`), value: JSON.stringify({ t: 'p', k: kind, ...p }), timestamp, headers: HEADER_SECTION }));
     const n = this.partitionsOf(this.topic);
     for (const m of marks) {
       const value = JSON.stringify({ t: 'w', k: kind, ...m });
-      for (let p = 0; p < n; p++) messages.push({ key: null as unknown as string, value, headers, partition: p } as (typeof messages)[number]);
+      for (let p = 0; p < n; p++) messages.push({ topic: this.topic, partition: p, key: null, value, timestamp, headers: HEADER_SECTION });
     }
     if (messages.length === 0) return;
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    // Retriable trouble (a leader moving, a broker down) is retried inside until acknowledged.
+    const { failed } = await this.producer.send(messages);
+    if (failed.length > 0) throw new Error(`Kafka refused ${failed.length} of ${messages.length} partials/marks for ${this.topic}: ${failed[0]!.error.message}`);
     this.sent += messages.length;
   }
 
   async stop(): Promise<void> {
-    await this.producer?.disconnect();
+    await this.producer?.close();
   }
 }
