@@ -1,9 +1,12 @@
 /**
  * Dead-letter sink: records that cannot be decoded or validated go to `dlq.v1` with the reason, the
  * stage, the source topic, partition and offset, and the original bytes, so nothing is lost silently.
+ * Sent by our own idempotent producer (acks=all, retried until acknowledged), as the partials are
+ * (sinks/repartition.ts, on why not kafkajs's).
  */
-import { type Producer } from 'kafkajs';
-import { createKafka } from '../../core/kafka/client.ts';
+import { saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
+import { retryLogger } from './retry-log.ts';
+import { encodeHeaders, KafkaProducer } from '../../core/kafka/producer.ts';
 import { type DeadLetter, SCHEMA_VERSION } from '../../core/contracts/records.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
 
@@ -32,7 +35,7 @@ export function deadLetterOf(d: DeadRecord, now = new Date()): DeadLetter {
 }
 
 export class DlqSink {
-  private producer?: Producer;
+  private producer?: KafkaProducer;
   sent = 0;
 
   constructor(
@@ -41,7 +44,7 @@ export class DlqSink {
   ) {}
 
   async start(): Promise<void> {
-    this.producer = createKafka({ brokers: this.brokers, clientId: 'tributary-worker-dlq' }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new KafkaProducer({ brokers: this.brokers, clientId: 'tributary-worker-dlq', compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never, onRetry: retryLogger('worker.dlq') });
     await this.producer.connect();
   }
 
@@ -49,19 +52,22 @@ export class DlqSink {
   async send(records: readonly DeadRecord[]): Promise<void> {
     if (records.length === 0) return;
     const now = new Date();
-    await this.producer!.send({
-      topic: this.topic,
-      acks: -1,
-      messages: records.map((d) => ({
-        key: `${d.topic}/${d.partition}/${d.offset}`,
+    const timestamp = now.getTime();
+    const { failed } = await this.producer!.send(
+      records.map((d) => ({
+        topic: this.topic,
+        key: Buffer.from(`${d.topic}/${d.partition}/${d.offset}`),
         value: JSON.stringify(deadLetterOf(d, now)),
-        headers: { [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION), reason: d.reason.slice(0, 200) },
+        timestamp,
+        headers: encodeHeaders({ [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION), reason: d.reason.slice(0, 200) }),
       })),
-    });
+    );
+    // A dead letter Kafka refuses for good fails the batch: its source offset must not be committed.
+    if (failed.length > 0) throw new Error(`Kafka refused ${failed.length} dead letter(s) for ${this.topic}: ${failed[0]!.error.message}`);
     this.sent += records.length;
   }
 
   async stop(): Promise<void> {
-    await this.producer?.disconnect();
+    await this.producer?.close();
   }
 }

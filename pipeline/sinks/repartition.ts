@@ -12,6 +12,7 @@
  * is harmless, since a repeat replaces its source's previous partial (merge.ts).
  */
 import { createKafka, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
+import { retryLogger } from './retry-log.ts';
 import { encodeHeaders, KafkaProducer, type ProducerMessage } from '../../core/kafka/producer.ts';
 import { ensureTopics } from '../../core/kafka/stack.ts';
 import { CONTENT_TYPE_JSON, HEADERS } from '../../core/contracts/topics.ts';
@@ -51,7 +52,7 @@ export class RepartitionSink {
     } finally {
       await admin.disconnect();
     }
-    this.producer = new KafkaProducer({ brokers: this.brokers, clientId: this.clientId, compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never });
+    this.producer = new KafkaProducer({ brokers: this.brokers, clientId: this.clientId, compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never, onRetry: retryLogger('worker.partials') });
     await this.producer.connect();
   }
 
