@@ -181,17 +181,28 @@ export class FileSource implements Source {
     this.retired.replacedLines += s.stats.linesWithReplacement;
   }
 
+  /**
+   * Resolves once the files present at start are found and opened (what `start_at` applies to); their
+   * reading goes on in the background. Waiting for that reading too would hold the agent's start, and
+   * its other sources, for as long as a backlog takes to ship.
+   */
   async start(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
     this.running = true;
+    const scanned = new Promise<void>((resolve) => (this.scanned = resolve));
     const loop = async () => {
       if (!this.running) return;
       this.polling = this.poll().catch((err: unknown) => ctx.log.warn({ err, source: this.name }, 'A file poll failed; trying again.'));
       await this.polling;
+      this.scanned?.();
       if (this.running) this.timer = setTimeout(loop, this.options.pollMs);
     };
-    await loop();
+    void loop();
+    await scanned;
   }
+
+  /** Called when the first scan has opened the files present at start (or the first poll failed). */
+  private scanned?: () => void;
 
   async pause(): Promise<void> {
     this.running = false;
@@ -229,6 +240,8 @@ export class FileSource implements Source {
       if (!this.files.has(key)) this.open(path, now);
     }
     this.firstScan = false;
+    this.scanned?.();
+    this.scanned = undefined;
     for (const [key, t] of this.files) {
       const path = atPath.get(key);
       if (path) {

@@ -285,3 +285,17 @@ test('on record threads the records are those built on the main thread, in file 
   assert.ok(last.size >= 2, 'the sample has lines of more than one key');
   assert.deepEqual(threaded.counters, main.counters);
 });
+
+test('start resolves once the files are found, not once their backlog is shipped (the agent\'s other sources start meanwhile)', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'backlog.log');
+  const total = 100_000;
+  writeSeq(path, 'b', 0, total);
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state') });
+  const readAtStart = a.source.stats.linesRead;
+  assert.equal(a.source.stats.filesOpen, 1, 'the file present at start is open when start resolves');
+  assert.ok(readAtStart < total, `start waited for the backlog: ${readAtStart} of ${total} lines read`);
+  const records = await readLogs(a.topic, total);
+  await a.agent.stop();
+  assertComplete(checkSeq(records, { b: total }));
+});
