@@ -12,7 +12,7 @@
 import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger } from '../core/log.ts';
-import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
+import { type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
@@ -309,4 +309,3 @@ export function takeCounters(c: BuiltCounters): BuiltCounters {
   return out;
 }
 
-export { newCounters, createRecordBuilder };

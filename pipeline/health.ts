@@ -10,6 +10,7 @@ import { TOPICS } from '../core/contracts/topics.ts';
 import { createKafka, SocketTracker } from '../core/kafka/client.ts';
 import { KafkaProbe, ProgressCheck } from '../core/health/kafka-probe.ts';
 import { HealthMetrics } from '../core/health/metrics.ts';
+import { answerWithin, Periodic } from '../core/health/periodic.ts';
 import { startHealthServer, type Check, type HealthServer } from '../core/health/server.ts';
 import { type Store } from '../core/storage/store.ts';
 import { groupPositions, type PartitionPosition } from './sources/kafka.ts';
@@ -57,11 +58,7 @@ export class InputCheck {
   private admin?: Admin;
   /** Every socket of the admin: the group coordinator it asks can outlive a broker restart (see SocketTracker). */
   private readonly sockets = new SocketTracker();
-  private timer?: NodeJS.Timeout;
-  private asking = false;
-  /** The request under way: stop waits for it, or it could reconnect after the admin was closed. */
-  private inflight?: Promise<void>;
-  private stopped = false;
+  private readonly every: Periodic;
   private snapshot?: { at: number; positions: PartitionPosition[] };
   private lastError = 'not asked yet';
   private waiting = 0;
@@ -74,27 +71,16 @@ export class InputCheck {
     private readonly o: { intervalMs?: number; timeoutMs?: number; stallMs?: number } = {},
   ) {
     this.progress = new ProgressCheck(() => this.done, () => this.waiting, o.stallMs ?? 30_000);
+    this.every = new Periodic(() => this.ask(), o.intervalMs ?? 2000);
   }
 
   start(): void {
-    const tick = async () => {
-      if (this.asking || this.stopped) return;
-      this.asking = true;
-      try {
-        await (this.inflight = this.ask());
-      } finally {
-        this.asking = false;
-      }
-    };
-    void tick();
-    this.timer = setInterval(() => void tick(), this.o.intervalMs ?? 2000);
-    this.timer.unref();
+    this.every.start();
   }
 
   private async ask(): Promise<void> {
     const timeoutMs = this.o.timeoutMs ?? 2000;
     const c = this.worker.consumption();
-    let timer: NodeJS.Timeout | undefined;
     let work: Promise<PartitionPosition[]> | undefined;
     try {
       this.admin ??= createKafka({ brokers: this.brokers, clientId: 'tributary-health-lag', retries: 1, quiet: true, connectionTimeoutMs: timeoutMs, sockets: this.sockets }).admin();
@@ -103,14 +89,9 @@ export class InputCheck {
         await admin.connect();
         return groupPositions(admin, c.groupId, c.topics);
       })();
-      const positions = await Promise.race([
-        work,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      const positions = await answerWithin(work, timeoutMs);
       this.snapshot = { at: Date.now(), positions };
-      if (this.stopped) await this.close(admin);
+      if (this.every.stopped) await this.close(admin);
     } catch (err) {
       this.lastError = (err as Error).message;
       // A fresh connection next time: a half-dead one can hang. The timed-out request goes on inside
@@ -121,8 +102,6 @@ export class InputCheck {
       await work?.catch(() => undefined);
       await admin?.disconnect().catch(() => undefined);
       this.sockets.destroy();
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -169,12 +148,8 @@ export class InputCheck {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
     // Bounded: a broker that accepts and never answers must not hold the worker's stop.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.inflight, new Promise((r) => (timer = setTimeout(r, (this.o.timeoutMs ?? 2000) * 3)))]);
-    clearTimeout(timer);
+    await this.every.stop((this.o.timeoutMs ?? 2000) * 3);
     await this.close(this.admin);
   }
 

@@ -5,54 +5,38 @@
  */
 import { type Admin } from 'kafkajs';
 import { createKafka } from '../kafka/client.ts';
+import { answerWithin, Periodic } from './periodic.ts';
 import { type Check } from './server.ts';
 
 export class KafkaProbe {
   private admin?: Admin;
-  private timer?: NodeJS.Timeout;
   private lastOkAt = 0;
   private lastError = 'not asked yet';
-  private running = false;
-  /** The request under way: stop waits for it, or it could reconnect after the admin was closed. */
-  private inflight?: Promise<void>;
-  private stopped = false;
+  private readonly every: Periodic;
 
   constructor(
     private readonly brokers: string[],
     private readonly topics: string[],
     private readonly o: { intervalMs?: number; timeoutMs?: number } = {},
-  ) {}
+  ) {
+    this.every = new Periodic(() => this.ask(), o.intervalMs ?? 2000);
+  }
 
   start(): void {
-    const every = this.o.intervalMs ?? 2000;
-    const tick = async () => {
-      if (this.running || this.stopped) return;
-      this.running = true;
-      try {
-        await (this.inflight = this.ask());
-      } finally {
-        this.running = false;
-      }
-    };
-    void tick();
-    this.timer = setInterval(() => void tick(), every);
-    this.timer.unref();
+    this.every.start();
   }
 
   private async ask(): Promise<void> {
     const timeoutMs = this.o.timeoutMs ?? 2000;
     try {
       this.admin ??= createKafka({ brokers: this.brokers, clientId: 'tributary-health', retries: 0, quiet: true, connectionTimeoutMs: timeoutMs }).admin();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
+      await answerWithin(
         (async () => {
           await this.admin!.connect();
           await this.admin!.fetchTopicMetadata({ topics: this.topics });
         })(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
+        timeoutMs,
+      );
       this.lastOkAt = Date.now();
     } catch (err) {
       this.lastError = (err as Error).message;
@@ -70,9 +54,7 @@ export class KafkaProbe {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.inflight;
+    await this.every.stop();
     await this.admin?.disconnect().catch(() => undefined);
   }
 }
