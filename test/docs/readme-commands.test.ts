@@ -363,6 +363,6 @@ for (const s of shown) {
 test('top --once, taken while the demo ran, showed its agent and its worker', { skip: !shown.some((s) => /npm run demo\b/.test(s.text)) && 'no README shows the demo' }, () => {
   assert.ok(topDuringDemo, 'the demo said its agent and worker were up, and top ran then');
   assert.match(topDuringDemo, /AGENTS \(1 on this machine\)\n\s+agent demo on /);
-  assert.match(topDuringDemo, /WORKERS \(1 on this machine\)\n\s+worker \S+ \(pid \d+\), group tributary-workers/);
-  assert.match(topDuringDemo, /CONSUMER LAG, group tributary-workers/);
+  assert.match(topDuringDemo, /WORKERS \(1 on this machine\)\n\s+worker \S+ \(pid \d+\), group tributary-demo-\d+/);
+  assert.match(topDuringDemo, /CONSUMER LAG, group tributary-demo-\d+/);
 });
