@@ -181,10 +181,11 @@ async function clientChild(client: string, file: string, brokers: string, topic:
   process.exit(0);
 }
 
-function runChild(args: string[], profile?: string): Promise<Run> {
+/** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
+function runChild(args: string[], profile?: string, bundle?: string): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-    const c = spawn(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+    const c = spawn(process.execPath, [...prof, ...(bundle ? [bundle] : ['--import', 'tsx', fileURLToPath(import.meta.url)]), ...args], {
       cwd: root,
       env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -287,10 +288,20 @@ async function main(): Promise<void> {
   }
   const brokers = `127.0.0.1:${stack.port}`;
   const client = process.env.BENCH_CLIENT ? `, client ${process.env.BENCH_CLIENT}` : '';
-  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number) =>
-    runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE);
+  // The agent runs as `tributary agent` does: from a bundle of its sources (bin/agent-bundle.js), here
+  // of this file with the same recipe, so the measuring code below rides along; one row runs the
+  // sources through tsx instead.
+  // @ts-expect-error: plain JavaScript, no declarations
+  const { buildBundle, AGENT_ENTRIES } = (await import('../bin/agent-bundle.js')) as { buildBundle: (e: Record<string, string>, out: string) => Promise<string[]>; AGENT_ENTRIES: Record<string, string> };
+  // Inside the project: the bundle imports packages from its node_modules.
+  const bundleDir = join(root, 'dist', `bench-${process.pid}`);
+  await buildBundle({ 'bench-agent': 'bench/agent.ts', 'record-thread': AGENT_ENTRIES['record-thread']! }, bundleDir);
+  const bundle = join(bundleDir, 'bench-agent.mjs');
+  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false) =>
+    runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : bundle);
   const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
+    { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
     { name: `tributary agent, defaults but transforms.threads 0 (all on the main thread${client})`, run: (topic, round) => agentRun(topic, `m${round}`, 'full', 0) },
     { name: `tributary agent, defaults but transforms.threads 2${client ? ` (${client.slice(2)})` : ''}`, run: (topic, round) => agentRun(topic, `t${round}`, 'full', 2) },
     { name: `tributary agent, parsing/redaction/multiline off (1 record thread${client})`, run: (topic, round) => agentRun(topic, `p${round}`, 'plain') },
@@ -347,11 +358,13 @@ async function main(): Promise<void> {
   } finally {
     await stackDown(stack);
     rmSync(work, { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
   }
 }
 
-if (!process.argv[1]?.endsWith('agent.ts')) {
-  // imported (a script reusing benchLine): nothing to run
+// Run as bench/agent.ts (through tsx) or as its bundled copy (bench-agent.mjs); imported by a script reusing benchLine, nothing runs.
+if (!/(?:agent\.ts|bench-agent\.mjs)$/.test(process.argv[1] ?? '')) {
+  // imported: nothing to run
 } else if (process.argv[2] === '--agent') {
   const [, , , file, brokers, topic, lines, stateDir, mode, threads] = process.argv;
   await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain', threads === undefined ? undefined : Number(threads));

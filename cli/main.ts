@@ -1,7 +1,6 @@
 /** `tributary <command> [...]`: dispatches to the subcommands under `cli/commands/`. */
 import { type Command } from './command.ts';
-import { isTributaryError } from '../core/errors.ts';
-import { flushLogs } from '../core/log.ts';
+import { finish, runCommand } from './run.ts';
 
 // Loaded lazily so that `tributary query` does not pay for ONNX or kafkajs.
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
@@ -49,26 +48,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tributary: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const command = (await entry.load()).default;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.help.trimEnd() + '\n');
-    return 0;
-  }
-  return command.run(rest);
+  return runCommand((await entry.load()).default, rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    flushLogs();
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    flushLogs();
-    if (isTributaryError(err)) {
-      process.stderr.write(`tributary: ${err.message}\n`);
-    } else {
-      process.stderr.write(`tributary: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    }
-    process.exitCode = 1;
-  },
-);
+void finish(main(process.argv.slice(2)));

@@ -1,4 +1,5 @@
 /** `tributary agent`: ship files, stdin, OTLP pushes and host metrics into Kafka until stopped. */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Command } from '../command.ts';
 import { type AgentConfig, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
@@ -46,6 +47,9 @@ function describe(cfg: AgentConfig): string {
     lines.push(`source ${name} (${s.type}): ${what}`);
   }
   lines.push(`state: ${cfg.state_dir}  disk buffer: ${cfg.buffer.disk.enabled ? `${cfg.buffer.disk.path} (${cfg.buffer.disk.max_bytes} bytes)` : 'off'}`);
+  // This module's own URL says what runs: the bundle (bin/agent-bundle.js) or the sources through tsx.
+  const self = fileURLToPath(import.meta.url);
+  lines.push(`runs from: ${self.endsWith('.mjs') ? `the bundle ${self}` : 'the TypeScript sources (through tsx)'}`);
   return lines.join('\n');
 }
 

@@ -9,10 +9,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `tributary <args>` as a real process with `input` on stdin and collects what it prints. */
-export function runCli(args: string[], input: string | Buffer = ''): Promise<CliResult> {
+/** Runs `tributary <args>` as a real process with `input` on stdin (and `env` added) and collects what it prints. */
+export function runCli(args: string[], input: string | Buffer = '', env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

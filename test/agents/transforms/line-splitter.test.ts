@@ -150,8 +150,10 @@ test('a chunk that does not continue the previous one drops the held partial lin
 test('random text, random chunking: lines come back whole (split) or as prefixes (truncate)', () => {
   let seed = 42;
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-  const alphabet = ['a', 'b', ' ', 'é', '€', '😀', '\t', '"'];
-  for (let round = 0; round < 30; round++) {
+  // ASCII-only rounds too: their chunks take the one-decode path (asciiLines), long lines included.
+  const alphabets = [['a', 'b', ' ', 'é', '€', '😀', '\t', '"'], ['a', 'b', ' ', '\t', '"']];
+  for (let round = 0; round < 60; round++) {
+    const alphabet = alphabets[round % 2]!;
     const max = 16 + rand(40);
     const original: string[] = [];
     for (let i = 0; i < 40; i++) {
@@ -182,5 +184,28 @@ test('random text, random chunking: lines come back whole (split) or as prefixes
         rebuilt.forEach((t, i) => assert.ok(original[i]!.startsWith(t), `round ${round} line ${i}`));
       }
     }
+  }
+});
+
+test('mixed ASCII and UTF-8 chunks: the same lines and byte ranges as splitting the whole input at once', () => {
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let round = 0; round < 40; round++) {
+    // Mostly ASCII lines with a few UTF-8 ones, so chunks of both kinds and chunks that change kind mid-way.
+    const original = Array.from({ length: 300 }, (_, i) => `line ${i} ${'x'.repeat(rand(120))}${rand(20) === 0 ? ' café ☕' : ''}${rand(5) === 0 ? '\r' : ''}`);
+    const data = Buffer.from(original.join('\n') + '\n');
+    const expected: Line[] = [];
+    let at = 0;
+    for (const l of original) {
+      const end = at + Buffer.byteLength(l) + 1;
+      expected.push({ text: l.replace(/\r$/, ''), start: at, end });
+      at = end;
+    }
+    const size = [1, 7, 100, 4096, 65536][round % 5]! + rand(50);
+    const { lines, s } = feed(data, size);
+    assert.deepEqual(lines, expected, `round ${round}, chunks of ${size}`);
+    assert.equal(s.stats.lines, original.length);
+    assert.equal(s.stats.linesWithReplacement, 0);
+    assert.equal(s.completeOffset, data.length);
   }
 });

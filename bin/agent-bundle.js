@@ -1,0 +1,120 @@
+// The agent as plain JavaScript: `tributary agent` runs from a bundle of its TypeScript (esbuild, the
+// compiler tsx itself uses), built on first use and again whenever a source it holds changed, so an
+// edit is picked up like before. Plain JavaScript itself, because loading the TypeScript loader is
+// what the bundle saves. Packages stay outside the bundle (node_modules as they are).
+//
+// dist/agent.json names the bundle's folder and the files it was built from; the folder's name is a
+// hash of those files' sizes and modification times, so a stale bundle is never used, and agents
+// that build at the same moment (tests start many) each write their own folder and rename it into
+// place: the first rename wins and the others drop theirs.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// Changing how the bundle is built (options below) must not reuse bundles built the old way.
+const RECIPE = 'agent-bundle-1';
+
+/** The agent's entry points, by output name; `record-thread` must sit beside the entry (agents/record-pool.ts loads it from there). */
+export const AGENT_ENTRIES = { agent: 'cli/agent-entry.ts', 'record-thread': 'agents/record-thread.ts' };
+
+/** A hash of the inputs' paths, sizes and modification times (undefined when one is gone). */
+function stampOf(inputs) {
+  const h = createHash('sha256').update(`${RECIPE}\n${process.version}\n`);
+  for (const file of inputs) {
+    let st;
+    try {
+      st = statSync(join(root, file));
+    } catch {
+      return undefined;
+    }
+    // Whole milliseconds: what a Date (utimes, touch -d) can set back.
+    h.update(`${file}\0${st.size}\0${Math.trunc(st.mtimeMs)}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Builds `entries` (output name -> source path, relative to the project) into `outdir` as ES modules
+ * for Node 20; returns the project files that went in.
+ */
+export async function buildBundle(entries, outdir) {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')).sort();
+}
+
+/**
+ * The path of a fresh bundle of the agent, built when missing or stale; undefined when it cannot be
+ * built (no write access to the project, esbuild missing, a source that does not compile): the
+ * caller then runs the sources through tsx, which reports any compile error properly.
+ */
+export async function agentBundle() {
+  const dist = join(root, 'dist');
+  const metaPath = join(dist, 'agent.json');
+  try {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    if (meta.recipe === RECIPE && stampOf(meta.inputs) === meta.stamp) {
+      const entry = join(dist, `agent-${meta.stamp}`, 'agent.mjs');
+      statSync(entry);
+      return entry;
+    }
+  } catch {
+    // no bundle yet, or one from an older layout: build
+  }
+  try {
+    mkdirSync(dist, { recursive: true });
+    const tmp = mkdtempSync(join(dist, '.build-'));
+    let inputs;
+    try {
+      inputs = await buildBundle(AGENT_ENTRIES, tmp);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    const stamp = stampOf(inputs);
+    if (stamp === undefined) {
+      rmSync(tmp, { recursive: true, force: true });
+      return undefined;
+    }
+    const dir = join(dist, `agent-${stamp}`);
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true }); // another agent built the same one first
+    }
+    const metaTmp = `${metaPath}.${process.pid}`;
+    writeFileSync(metaTmp, JSON.stringify({ recipe: RECIPE, stamp, inputs }, null, 1) + '\n');
+    renameSync(metaTmp, metaPath);
+    prune(dist, `agent-${stamp}`);
+    return join(dir, 'agent.mjs');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes bundles other than `keep` that are more than an hour old (a running agent may still spawn threads from a recent one). */
+function prune(dist, keep) {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of readdirSync(dist)) {
+    if (name === keep || !(name.startsWith('agent-') || name.startsWith('.build-'))) continue;
+    try {
+      if (statSync(join(dist, name)).mtimeMs < hourAgo) rmSync(join(dist, name), { recursive: true, force: true });
+    } catch {
+      // gone already
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { runCli } from '../helpers/cli.ts';
+import { benchLine } from '../../bench/agent.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+// @ts-expect-error: plain JavaScript, no declarations
+const { agentBundle } = (await import('../../bin/agent-bundle.js')) as { agentBundle: () => Promise<string | undefined> };
+
+test('the agent bundle is built once, reused while its sources stand still, and rebuilt when one changes', async () => {
+  const first = await agentBundle();
+  assert.ok(first, 'a bundle was built');
+  assert.match(first, /dist\/agent-[0-9a-f]{16}\/agent\.mjs$/);
+  const built = statSync(first).mtimeMs;
+  assert.equal(await agentBundle(), first, 'unchanged sources: the same bundle');
+  assert.equal(statSync(first).mtimeMs, built, 'and not written again');
+  const meta = JSON.parse(readFileSync(join(root, 'dist/agent.json'), 'utf8')) as { inputs: string[] };
+  for (const f of ['agents/record-pool.ts', 'agents/sinks/kafka.ts', 'core/kafka/producer.ts', 'cli/commands/agent.ts']) assert.ok(meta.inputs.includes(f), `${f} is among the inputs`);
+  // A source edited after the build (its modification time moves): a new bundle, then the old one again.
+  const source = join(root, 'agents/glob.ts');
+  const st = statSync(source);
+  try {
+    utimesSync(source, st.atime, new Date(st.mtimeMs + 5_000));
+    const second = await agentBundle();
+    assert.ok(second && second !== first, `a changed source gives a new bundle (${second})`);
+  } finally {
+    utimesSync(source, st.atime, st.mtime);
+  }
+  assert.equal(await agentBundle(), first, 'the sources as they were: the first bundle again');
+  assert.doesNotMatch(readFileSync(first, 'utf8'), /from ["']tsx/, 'the bundle does not load the TypeScript loader');
+});
+
+test('tributary agent runs from the bundle, and from the sources with TRIBUTARY_AGENT_BUNDLE=0', async () => {
+  const args = ['agent', '--tail', '/tmp/nothing-here-*.log', '--service', 'svc', '--check'];
+  const bundled = await runCli(args);
+  assert.equal(bundled.code, 0, bundled.stderr);
+  assert.match(bundled.stdout, /runs from: the bundle .*dist\/agent-[0-9a-f]{16}\/agent\.mjs/);
+  const sources = await runCli(args, '', { TRIBUTARY_AGENT_BUNDLE: '0' });
+  assert.equal(sources.code, 0, sources.stderr);
+  assert.match(sources.stdout, /runs from: the TypeScript sources/);
+  const help = await runCli(['agent', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: tributary agent/);
+});
+
+test("the bundle's record thread builds and encodes lines like the sources do", async () => {
+  const entry = await agentBundle();
+  assert.ok(entry);
+  const { encodeLines } = await import('../../agents/record-pool.ts');
+  const { createRecordBuilder, newCounters } = await import('../../agents/record-builder.ts');
+  const texts = Array.from({ length: 50 }, (_, i) => benchLine(i).trimEnd());
+  const batch = { builder: 0, texts, starts: texts.map((_, i) => i * 250), path: '/var/log/app.log', fingerprint: '1:2:ab:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29) };
+  const worker = new Worker(pathToFileURL(join(dirname(entry), 'record-thread.mjs')), { workerData: { builders: [{}], key: 'service_host', maxRecordBytes: 1_000_000 } });
+  try {
+    const reply = await new Promise<{ values: ArrayBuffer; count: number; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({ id: 1, batch });
+    });
+    assert.equal(reply.error, undefined);
+    const local = encodeLines(createRecordBuilder(newCounters(), {}), batch, 'service_host', 1_000_000);
+    assert.equal(reply.count, 50);
+    assert.equal(Buffer.from(reply.values).toString(), Buffer.from(local.values).toString(), 'the same bytes as the sources build');
+  } finally {
+    await worker.terminate();
+  }
+});
