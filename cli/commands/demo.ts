@@ -273,18 +273,20 @@ const command: Command = {
     if (worker.stats.dead > 0) out(`The dead letters are stored raw too. In a demo they are records too late for their windows: the demo replays ${minutes} minutes of event time in ${writeSeconds} s, and a partition that the busy machine held up for more than 10 s let the watermark pass its next records. A run with a lower --rate or more --seconds gives the machine more room.`);
     out(`The logs table now holds ${total} rows (${fmt(total - storedBefore)} new); the worker also wrote ${fmt(worker.stats.patternRows)} pattern rows, ${fmt(worker.stats.serviceWindowRows)} service windows, ${fmt(worker.stats.metricWindowRows)} metric windows and ${fmt(worker.stats.anomalies)} anomalies.`);
     out('');
+    // The store holds every run's rows, and a run minutes before covers the same minutes: the tables
+    // below show this run's lines (by their files) and what this run's worker flagged.
     const perService = await store.query<Record<string, unknown>>(
       `SELECT service, count() AS lines, countIf(severity_number >= 17) AS errors, round(errors / lines, 4) AS error_ratio
-       FROM logs WHERE time >= fromUnixTimestamp64Milli({from:Int64}) GROUP BY service ORDER BY service`,
-      { from: startMs },
+       FROM logs WHERE time >= fromUnixTimestamp64Milli({from:Int64}) AND startsWith(source_path, {run:String}) GROUP BY service ORDER BY service`,
+      { from: startMs, run: `${runDir}/` },
     );
     out(formatTable(perService));
     const incidentRows = await safeQuery<Record<string, unknown>>(
       store,
       `SELECT toStartOfMinute(time) AS minute, count() AS lines, countIf(severity_number >= 17) AS errors
-       FROM logs WHERE service = {service:String} AND time >= fromUnixTimestamp64Milli({from:Int64}) AND time < fromUnixTimestamp64Milli({to:Int64})
+       FROM logs WHERE service = {service:String} AND time >= fromUnixTimestamp64Milli({from:Int64}) AND time < fromUnixTimestamp64Milli({to:Int64}) AND startsWith(source_path, {run:String})
        GROUP BY minute ORDER BY minute`,
-      { service: incident.service, from: incident.startMs - 120_000, to: incident.startMs + incident.durationMs + 120_000 },
+      { service: incident.service, from: incident.startMs - 120_000, to: incident.startMs + incident.durationMs + 120_000, run: `${runDir}/` },
     );
     if (incidentRows?.length) {
       out('');
@@ -294,8 +296,8 @@ const command: Command = {
     const anomalies = await safeQuery<Record<string, unknown>>(
       store,
       `SELECT kind, service, host, window_size_s AS size_s, window_start, round(score, 2) AS score, round(threshold, 2) AS threshold, arrayStringConcat(arraySlice(top_features, 1, 2), '; ') AS stood_out
-       FROM anomalies FINAL WHERE window_start >= fromUnixTimestamp64Milli({from:Int64}) AND window_size_s = 60 ORDER BY window_start, service LIMIT 12`,
-      { from: startMs },
+       FROM anomalies FINAL WHERE window_start >= fromUnixTimestamp64Milli({from:Int64}) AND detected_at >= fromUnixTimestamp64Milli({started:Int64}) AND window_size_s = 60 ORDER BY window_start, service LIMIT 12`,
+      { from: startMs, started },
     );
     if (anomalies?.length) {
       out('');

@@ -33,9 +33,12 @@ function summary(stdout: string) {
   const done = /Done in [\d.]+ s: ([\d,]+) of ([\d,]+) lines stored by this run, ([\d,]+) metric points, ([\d,]+) to the dead-letter topic\./.exec(stdout);
   const table = /The logs table now holds (\d+) rows \(([\d,]+) new\)/.exec(stdout);
   const run = /demo\/(run-\d+)\/logs/.exec(stdout);
+  // The per-service table: `service  lines  errors  error_ratio`, a rule, then one row per service.
+  const rows = stdout.split(/\nservice +lines +errors +error_ratio\n[─ ]+\n/)[1]?.split('\n\n')[0]?.split('\n') ?? [];
   assert.ok(done && table && run, `the demo printed its summary:\n${stdout}`);
   return {
-    stored: num(done[1]!), lines: num(done[2]!), dead: num(done[4]!), total: num(table[1]!), added: num(table[2]!), group: `tributary-demo-${run[1]!.slice(4)}`,
+    stored: num(done[1]!), lines: num(done[2]!), dead: num(done[4]!), total: num(table[1]!), added: num(table[2]!),
+    perService: rows.reduce((sum, r) => sum + Number(r.trim().split(/ +/)[1]), 0), group: `tributary-demo-${run[1]!.slice(4)}`,
   };
 }
 
@@ -60,6 +63,9 @@ test('a second demo right after the first stores every line with no dead letters
     // Nothing of the first run landed again: the table grew by exactly the second run's lines.
     assert.equal(b.added, b.stored);
     assert.equal(b.total, a.total + b.stored, 'the first run\'s rows are still there, not doubled');
+    // Its summary is its own, although the first run's lines cover the same minutes.
+    assert.equal(a.perService, a.lines);
+    assert.equal(b.perService, b.lines);
 
     // Each run removed its consumer group, and its saved state (miner, baselines), when it ended.
     assert.notEqual(a.group, b.group);
