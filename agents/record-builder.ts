@@ -81,7 +81,10 @@ export function createRedact(counters: BuiltCounters, options: RecordBuilderOpti
   };
 }
 
-export function createRecordBuilder(counters: BuiltCounters = newCounters(), options: RecordBuilderOptions = {}): (line: RawLine) => LogRecord {
+/** Builds a record of a line; `lastTimeMs` is the record's `time` in whole milliseconds (its Kafka timestamp), so encoding it need not parse the text back. */
+export type RecordBuilder = ((line: RawLine) => LogRecord) & { lastTimeMs?: number };
+
+export function createRecordBuilder(counters: BuiltCounters = newCounters(), options: RecordBuilderOptions = {}): RecordBuilder {
   const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
   const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
   const timeZone = options.timeZone ?? 'UTC';
@@ -89,15 +92,18 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   // write would throw rather than leak into other records): an allocation less per line.
   const resource: Record<string, string> = Object.freeze({ ...(options.resource ?? {}) });
   const source = options.source ?? 'default';
-  return (line) => {
+  const build: RecordBuilder = (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
     if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
     else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
     const attributes = line.attributes ? { ...f.attributes, ...line.attributes } : f.attributes;
     const observed = isoOf(line.observedMs);
+    const timed = f.time !== undefined && Number.isFinite(f.time);
+    // isoOf writes the whole milliseconds as they are (a fraction below them never rounds up).
+    build.lastTimeMs = Math.floor(timed ? f.time! : line.observedMs);
     const record: LogRecord = {
       v: SCHEMA_VERSION,
-      time: f.time !== undefined && Number.isFinite(f.time) ? isoOf(f.time) : observed,
+      time: timed ? isoOf(f.time!) : observed,
       observed_time: observed,
       // The line's own service only where the parser was told to read one (a JSON `service` field,
       // syslog with app_as_service); auto never guesses one.
@@ -117,4 +123,5 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
     counters.records++;
     return record;
   };
+  return build;
 }

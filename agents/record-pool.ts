@@ -12,7 +12,7 @@
 import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger } from '../core/log.ts';
-import { type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
+import { type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
@@ -88,7 +88,7 @@ const BETWEEN = Buffer.from('},{"v":');
  * past `maxRecordBytes`, or whose separators do not count out, is encoded record by record instead
  * (`logWire`, which cuts what is too large).
  */
-export function encodeLines(build: (line: RawLine) => LogRecord, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.texts.length;
   const records = new Array<LogRecord>(n);
   const times = new Float64Array(n);
@@ -97,6 +97,9 @@ export function encodeLines(build: (line: RawLine) => LogRecord, b: LineBatch, k
   const keyIndex = new Map<string, number>();
   const traces: Array<[number, string]> = [];
   const extra = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
+  let lastService = '';
+  let lastHost = '';
+  let lastKey = -1;
   for (let i = 0; i < n; i++) {
     const own = extra?.get(i);
     const r = build({
@@ -108,15 +111,21 @@ export function encodeLines(build: (line: RawLine) => LogRecord, b: LineBatch, k
       attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
     });
     records[i] = r;
-    times[i] = recordTimeMs(r.time) || Date.now();
-    const k0 = logKeyFor(key, r);
-    let k = keyIndex.get(k0);
-    if (k === undefined) {
-      k = keys.length;
-      keys.push(k0);
-      keyIndex.set(k0, k);
+    times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
+    // A batch is one file's lines, so the key changes only with a line's own service or host.
+    if (r.service !== lastService || r.host !== lastHost || lastKey < 0) {
+      lastService = r.service;
+      lastHost = r.host;
+      const k0 = logKeyFor(key, r);
+      let k = keyIndex.get(k0);
+      if (k === undefined) {
+        k = keys.length;
+        keys.push(k0);
+        keyIndex.set(k0, k);
+      }
+      lastKey = k;
     }
-    keyOf[i] = k;
+    keyOf[i] = lastKey;
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
   }
   const all = JSON.stringify(records);

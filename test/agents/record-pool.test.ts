@@ -25,10 +25,13 @@ function corpus(): string[][] {
     'x'.repeat(5000),
     '\u0000control\u001f chars "quoted" \\ back',
   ]);
+  // Fractions below the millisecond (a record's Kafka timestamp is its time in whole milliseconds, never rounded up).
+  batches.push(['2026-11-29T12:00:00.123789Z INFO micro', '2026-11-29T12:00:00.999999999Z WARN nano', '2026-11-29 12:00:00,5 ERROR comma', JSON.stringify({ time: 1795968000123.7, msg: 'epoch ms with a fraction' }), 'ts=2026-11-29T12:00:00.000600Z level=info msg=x']);
   return batches;
 }
 
-const builderOptions: RecordBuilderOptions[] = [{ source: 'a' }, { source: 'b', parser: 'plain', redaction: { disabled: ['email'] } }];
+// The third reads each syslog line's program as its service, so keys change within a batch (Loghub Linux, Mac, ...).
+const builderOptions: RecordBuilderOptions[] = [{ source: 'a' }, { source: 'b', parser: 'plain', redaction: { disabled: ['email'] } }, { source: 'c', parser: 'syslog' }];
 
 function batchOf(texts: string[], builder: number): LineBatch {
   let offset = 0;
@@ -61,7 +64,7 @@ function unpack(e: Pick<EncodedLogs, 'count' | 'starts' | 'ends' | 'keys' | 'key
 
 test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines', () => {
   for (const [n, texts] of corpus().entries()) {
-    for (const builder of [0, 1]) {
+    for (const builder of [0, 1, 2]) {
       const b = batchOf(texts, builder);
       const want = mainThread(newCounters(), b, 4096);
       const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[builder]), b, 'service_host', 4096);
