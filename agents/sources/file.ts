@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
 import { type AgentEvent, type EventBatch, type RawLine, type Source, type SourceContext } from '../source.ts';
@@ -357,6 +358,10 @@ export class FileSource implements Source {
       const chunkStart = t.readOffset;
       t.readOffset += n;
       await this.emitLines(t, this.assemble(t, t.splitter.push(buf.subarray(0, n), chunkStart), now));
+      // Without record threads nothing above waits on the event loop while the sink has room: a turn
+      // per chunk lets timers (the producer's linger, health probes) and acknowledgements in between,
+      // instead of once the memory buffer is full.
+      if (!this.options.threads?.pool.usable) await turn();
     }
     // A rotated-away file that stopped growing will not get its last newline: ship the rest as a line.
     if (this.running && t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs) {

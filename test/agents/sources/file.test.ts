@@ -299,3 +299,29 @@ test('start resolves once the files are found, not once their backlog is shipped
   await a.agent.stop();
   assertComplete(checkSeq(records, { b: total }));
 });
+
+test('reading a backlog on the main thread (no record threads) gives timers a turn every chunk, not once the buffer is full', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'backlog.log');
+  const total = 60_000;
+  writeSeq(path, 'c', 0, total);
+  // 32 KB chunks of 100-byte lines: about 330 lines a chunk, against a memory buffer of 10,000 records.
+  let agent: Awaited<ReturnType<typeof startFileAgent>> | undefined;
+  let last = 0;
+  let most = 0;
+  const tick = setInterval(() => {
+    const read = agent?.source.stats.linesRead ?? 0;
+    most = Math.max(most, read - last);
+    last = read;
+  }, 2);
+  try {
+    agent = await startFileAgent({ include: [path], stateDir: join(dir, 'state'), readBytes: 32 * 1024 });
+    await until(() => agent!.source.stats.linesRead >= total, 60_000, 'the backlog read');
+  } finally {
+    clearInterval(tick);
+  }
+  const records = await readLogs(agent.topic, total);
+  await agent.agent.stop();
+  assertComplete(checkSeq(records, { c: total }));
+  assert.ok(most <= 1_500, `at most a few chunks between two timer turns, saw ${most} lines read in one stretch`);
+});
