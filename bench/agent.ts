@@ -7,7 +7,9 @@
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
- * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_PROFILE=dir writes --cpu-prof
+ * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_STAGES_ONLY=1 prints only
+ * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
+ * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -105,6 +107,13 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   if (steady) {
     const c = process.cpuUsage(marks[1]!.cpu);
     steady.cpu = { user: steady.cpu.user - c.user, system: steady.cpu.system - c.system };
+  }
+  if (env.BENCH_MEM) {
+    // Where the main thread's memory is once every line is acknowledged: V8's spaces and what lives outside its heap.
+    const { getHeapSpaceStatistics } = await import('node:v8');
+    const mb = (n: number) => Math.round(n / 1e5) / 10;
+    const m = process.memoryUsage();
+    process.stderr.write(`${JSON.stringify({ mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
   report(t0, cpu0, steady);
   await agent.stop();
@@ -265,6 +274,12 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_STAGES_ONLY) {
+    // The stage figures alone (no broker, no shippers): they move between runs on a shared machine.
+    const perStage = await stages(Array.from({ length: 50_000 }, (_, i) => benchLine(i)));
+    console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return;
+  }
   const lines = Number(process.env.BENCH_LINES ?? 500_000);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-agent-'));
