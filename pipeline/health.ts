@@ -52,7 +52,10 @@ export function workerMetrics(worker: Worker, metrics = new HealthMetrics('tribu
  * input waits and for `stallMs` this worker read nothing and the group committed nothing. The ledger
  * alone cannot say this: a partition never read has no ledger entry, so its lag counted 0 and a worker
  * stuck in a rebalance stayed green. Open windows hold commits back; they do not count as waiting,
- * since the read position, not the commit, is compared on assigned partitions.
+ * since the read position, not the commit, is compared on assigned partitions. With partitions
+ * assigned, each is judged on its own: red when one has input waiting (unread, or read and not landed)
+ * and its read position and commit have not moved for `stallMs`, whatever the others do (the worker
+ * reads its own partials topic every tick, which moved the totals while a logs partition stood still).
  */
 export class InputCheck {
   private admin?: Admin;
@@ -64,6 +67,8 @@ export class InputCheck {
   private waiting = 0;
   private done = 0;
   private readonly progress: ProgressCheck;
+  /** Per assigned partition: its read position plus commit, and when that last moved (or had nothing waiting). */
+  private readonly movedAt = new Map<string, { marker: number; at: number }>();
 
   constructor(
     private readonly worker: Worker,
@@ -116,7 +121,9 @@ export class InputCheck {
     }
     const staleMs = (this.o.intervalMs ?? 2000) * 2 + (this.o.timeoutMs ?? 2000);
     let basis: string;
-    if (this.snapshot && now - this.snapshot.at <= staleMs) {
+    const stalled: Array<{ key: string; waiting: number; forMs: number }> = [];
+    const fresh = this.snapshot !== undefined && now - this.snapshot.at <= staleMs;
+    if (fresh && this.snapshot) {
       let mine = 0;
       let group = 0;
       const lagging = new Set<string>();
@@ -124,12 +131,19 @@ export class InputCheck {
         const key = `${p.topic}/${p.partition}`;
         const start = p.committed >= 0 ? p.committed : c.fromBeginning ? p.low : p.high;
         done += Math.max(0, p.committed);
-        const next = read.get(key)?.next ?? -1;
+        const own = read.get(key);
+        const next = own?.next ?? -1;
         const behind = Math.max(0, p.high - (c.assigned.has(key) && next >= 0 ? next : start));
         if (behind > 0) lagging.add(p.topic);
-        if (c.assigned.has(key)) mine += behind;
-        else group += behind;
+        if (c.assigned.has(key)) {
+          mine += behind;
+          const waiting = behind + (own?.pending ?? 0);
+          if (this.stalledFor(key, Math.max(0, next) + Math.max(0, p.committed), waiting, now) > this.stallMs) stalled.push({ key, waiting, forMs: now - this.movedAt.get(key)!.at });
+        } else {
+          group += behind;
+        }
       }
+      for (const key of this.movedAt.keys()) if (!c.assigned.has(key)) this.movedAt.delete(key);
       this.waiting = c.assigned.size > 0 ? mine + landing : group;
       basis =
         c.assigned.size > 0
@@ -142,9 +156,31 @@ export class InputCheck {
     }
     this.done = done;
     const r = this.progress.check(now);
+    if (fresh && c.assigned.size > 0) {
+      // Per partition: the worker's own reading of its partials topic (marks every tick) moves the
+      // totals while a logs partition it holds has not moved at all.
+      if (stalled.length === 0) return { ok: true, detail: `${this.worker.stats.consumed} records read, ${this.waiting} waiting; ${basis}` };
+      const waiting = stalled.reduce((n, x) => n + x.waiting, 0);
+      const forS = Math.round(Math.max(...stalled.map((x) => x.forMs)) / 1000);
+      return { ok: false, detail: `${waiting} records waiting and none read or committed for ${forS} s on ${stalled.map((x) => x.key).join(', ')}; ${basis}` };
+    }
     // ProgressCheck's count is a movement marker (offsets read plus committed), not records: say records read.
     const head = r.ok ? `${this.worker.stats.consumed} records read, ${this.waiting} waiting` : r.detail!.replace(/none done/, 'none read or committed');
     return { ok: r.ok, detail: `${head}; ${basis}` };
+  }
+
+  /** How long an assigned partition with input waiting has kept the same read position and commit (0 when it moved or has none waiting). */
+  private stalledFor(key: string, marker: number, waiting: number, now: number): number {
+    const m = this.movedAt.get(key);
+    if (!m || m.marker !== marker || waiting === 0) {
+      this.movedAt.set(key, { marker, at: now });
+      return 0;
+    }
+    return now - m.at;
+  }
+
+  private get stallMs(): number {
+    return this.o.stallMs ?? 30_000;
   }
 
   async stop(): Promise<void> {

@@ -158,3 +158,67 @@ test('readyz turns red when the group has input waiting and this worker reads no
     await store.close();
   }
 });
+
+// The other stuck worker: it keeps its partitions but reads none of them (a fetch loop that stopped,
+// a sink that never returns). Made here with the real consumer paused on the logs topic (reached
+// through the worker's internals: there is no public way to stop a healthy worker's reads, which is
+// the point). Records wait on its own partitions; /readyz must turn red naming its lag, then green
+// once it reads again.
+test('readyz turns red when this worker holds partitions with input waiting and reads none of it, green once it reads', async (t) => {
+  const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> => {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(200);
+    }
+  };
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('wp-logs', 2);
+  const metricsTopic = await createTestTopic('wp-metrics', 1);
+  const dlqTopic = await createTestTopic('wp-dlq', 1);
+  const partialsTopic = await createTestTopic('wp-partials', 2);
+  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), 'tributary-wp-')), 'store') });
+  await migrate(store);
+  const worker = new Worker({ brokers, store, groupId: `wp-${Date.now()}`, logsTopic, metricsTopic, dlqTopic, partialsTopic, sessionTimeoutMs: 10_000 });
+  let health: Awaited<ReturnType<typeof serveWorkerHealth>> | undefined;
+  try {
+    await worker.start();
+    health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers, store, topics: [logsTopic], probeIntervalMs: 1000, stallMs: 4000 });
+    const base = `http://127.0.0.1:${health.server.port}`;
+    const readyz = async () => {
+      const r = await fetch(`${base}/readyz`);
+      return { status: r.status, body: (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> } };
+    };
+    const first = makeLogs(200, { base: baseTime(), spanMs: 60_000 });
+    await produce(logsTopic, first.map((r) => ({ key: r.key, value: r.value, partition: Number(r.key.slice(4)) % 2 })));
+    await until('the first records to be read', () => worker.stats.consumed >= first.length, 30_000);
+    await until('both logs partitions to be assigned', () => [0, 1].every((p) => worker.consumption().assigned.has(`${logsTopic}/${p}`)), 30_000);
+    assert.equal((await readyz()).status, 200);
+
+    const consumer = (worker as unknown as { source: { consumer: kafkajs.Consumer } }).source.consumer;
+    consumer.pause([{ topic: logsTopic }]);
+    const readBefore = worker.stats.consumed;
+    const second = makeLogs(300, { base: baseTime() + 120_000, spanMs: 60_000 });
+    await produce(logsTopic, second.map((r) => ({ key: r.key, value: r.value, partition: Number(r.key.slice(4)) % 2 })));
+    const producedAt = Date.now();
+    let last = await readyz();
+    await until('readyz to turn red', async () => (last = await readyz()).status === 503, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(last.body)}`);
+    });
+    t.diagnostic(`readyz turned red ${Date.now() - producedAt} ms after 300 records were produced to partitions this worker holds and does not read`);
+    assert.equal(worker.stats.consumed, readBefore, 'nothing read while paused');
+    assert.ok(worker.consumption().assigned.size >= 2, 'the worker still holds its partitions');
+    assert.equal(last.body.checks.kafka!.ok, true, 'Kafka answers: only progress is red');
+    assert.equal(last.body.checks.store!.ok, true);
+    // Both logs partitions named, the 300 records on them; the partials and metrics partitions it goes on reading are not.
+    assert.match(last.body.checks.progress!.detail, new RegExp(`^300 records waiting and none read or committed for \\d+ s on ${logsTopic}/[01], ${logsTopic}/[01]; lag 300 on its 5 assigned partitions \\(${logsTopic}\\), 0 read and not landed$`));
+
+    consumer.resume([{ topic: logsTopic }]);
+    await until('the second records to be read', () => worker.stats.consumed >= readBefore + second.length, 30_000);
+    await until('readyz to be green again', async () => (last = await readyz()).status === 200, 30_000);
+  } finally {
+    await health?.close();
+    await worker.stop();
+    await store.close();
+  }
+});
