@@ -27,6 +27,8 @@ export interface PartitionEntry {
   committed: number;
   /** The partition's log end offset as of the last fetch. */
   highWatermark: number;
+  /** Past the last fetched batch that held no records for us (transaction markers, aborted records): read through, though nothing was processed. */
+  readThrough?: number;
   lane: Lane;
 }
 

@@ -273,7 +273,14 @@ export class Worker {
     await this.restoreState();
     await this.dlq.start();
     await this.repartition.start([this.o.logsTopic, this.o.metricsTopic]);
-    await this.source.start({ onAssignment: (keys, raw) => this.onAssignment(keys, raw), onBatch: (b) => this.handleBatch(b) });
+    await this.source.start({
+      onAssignment: (keys, raw) => this.onAssignment(keys, raw),
+      onBatch: (b) => this.handleBatch(b),
+      onSkipped: (topic, partition, next) => {
+        const e = this.ledger.entries.get(`${topic}/${partition}`);
+        if (e && next > (e.readThrough ?? -1)) e.readThrough = next;
+      },
+    });
     this.lastSnapshotAt = Date.now();
     this.timer = setInterval(() => void this.timerTick(), this.o.tickMs);
     this.timer.unref();
@@ -284,10 +291,10 @@ export class Worker {
     return this.logs.patterns.miner.size;
   }
 
-  /** Per assigned partition: the next offset to read, the last commit, and records not yet landed. */
+  /** Per assigned partition: the next offset to read (past any batch that held no records for us), the last commit, and records not yet landed. */
   progress(): Array<{ topic: string; partition: number; next: number; committed: number; pending: number; highWatermark: number }> {
     return [...this.ledger.entries.values()].map((e) => ({
-      topic: e.topic, partition: e.partition, next: e.nextOffset, committed: e.committed,
+      topic: e.topic, partition: e.partition, next: Math.max(e.nextOffset, e.readThrough ?? -1), committed: e.committed,
       pending: (e.lane.building?.records ?? 0) + (e.lane.inflight?.records ?? 0), highWatermark: e.highWatermark,
     }));
   }
@@ -459,6 +466,9 @@ export class Worker {
       }
       if (lane.building && !this.landing.held(lane)) await this.landing.dispatch(lane, heartbeat);
       if (lastDone !== undefined) batch.resolve(lastDone);
+      // Every message read: so are the markers after the last one, which no consumer reads as records.
+      const lastMessage = batch.messages[batch.messages.length - 1];
+      if (lastMessage !== undefined && lastDone === lastMessage.offset && batch.end > (e.readThrough ?? -1)) e.readThrough = batch.end;
       if (Date.now() - this.lastTickAt >= this.o.tickMs) await this.tick(heartbeat);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });

@@ -58,6 +58,8 @@ export interface SourceBatch {
   active: () => boolean;
   /** Marks the batch read up to `offset` (not a commit). */
   resolve: (offset: string) => void;
+  /** The offset after the batch, past any transaction markers that follow its last message (which kafkajs passes over once that message is resolved). */
+  end: number;
 }
 
 export interface KafkaSourceOptions {
@@ -86,7 +88,12 @@ export class KafkaSource {
    * assignment; `onBatch` is awaited before the next fetch of that partition (and, in kafkajs, before a
    * rebalance completes, which is what makes intents written there visible to the next owner).
    */
-  async start(handlers: { onAssignment: (keys: Set<string>, raw: Record<string, number[]>) => void; onBatch: (batch: SourceBatch) => Promise<void> }): Promise<void> {
+  async start(handlers: {
+    onAssignment: (keys: Set<string>, raw: Record<string, number[]>) => void;
+    onBatch: (batch: SourceBatch) => Promise<void>;
+    /** A fetched batch with nothing in it for us (only transaction markers or aborted records): the partition is read up to `next`. */
+    onSkipped?: (topic: string, partition: number, next: number) => void;
+  }): Promise<void> {
     const kafka = createKafka({ brokers: this.o.brokers, clientId: this.o.clientId ?? 'tributary-worker', sockets: this.sockets });
     const consumer = kafka.consumer({
       groupId: this.o.groupId,
@@ -104,6 +111,15 @@ export class KafkaSource {
       for (const [topic, parts] of Object.entries(raw)) for (const p of parts) keys.add(`${topic}/${p}`);
       handlers.onAssignment(keys, raw);
     });
+    // kafkajs does not call eachBatch for a batch whose records were all filtered out (a log ending in
+    // a transaction's commit marker), but reports it here with batchSize 0: without it the partition
+    // would look one offset behind for good.
+    if (handlers.onSkipped) {
+      const onSkipped = handlers.onSkipped;
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (e.payload.batchSize === 0) onSkipped(e.payload.topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: this.o.topics, fromBeginning: this.o.fromBeginning });
     await consumer.run({
@@ -120,6 +136,7 @@ export class KafkaSource {
           heartbeat,
           active: () => isRunning() && !isStale(),
           resolve: resolveOffset,
+          end: Number(batch.lastOffset()) + 1,
         });
       },
     });

@@ -222,3 +222,51 @@ test('readyz turns red when this worker holds partitions with input waiting and 
     await store.close();
   }
 });
+
+// A log that ends in a transaction's commit marker: the marker takes an offset that no consumer reads
+// as a record, so the worker's read position stops one short of the end. Read through to the end, it
+// must count nothing waiting and stay green past the stall window.
+test('records from a transactional producer: the commit marker at the end of the log does not count as waiting', async (t) => {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('wt-logs', 1);
+  const metricsTopic = await createTestTopic('wt-metrics', 1);
+  const dlqTopic = await createTestTopic('wt-dlq', 1);
+  const partialsTopic = await createTestTopic('wt-partials', 1);
+  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), 'tributary-wt-')), 'store') });
+  await migrate(store);
+  const producer = createKafka({ brokers, clientId: 'tributary-test-tx', quiet: true }).producer({ transactionalId: `wt-${Date.now()}`, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const records = makeLogs(100, { base: baseTime(), spanMs: 60_000 });
+  const tx = await producer.transaction();
+  await tx.send({ topic: logsTopic, messages: records.map((r) => ({ key: r.key, value: r.value })) });
+  await tx.commit();
+  await producer.disconnect();
+  const worker = new Worker({ brokers, store, groupId: `wt-${Date.now()}`, logsTopic, metricsTopic, dlqTopic, partialsTopic, sessionTimeoutMs: 10_000 });
+  let health: Awaited<ReturnType<typeof serveWorkerHealth>> | undefined;
+  try {
+    await worker.start();
+    health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers, store, topics: [logsTopic], probeIntervalMs: 1000, stallMs: 3000 });
+    const base = `http://127.0.0.1:${health.server.port}`;
+    const started = Date.now();
+    while (worker.stats.consumed < records.length) {
+      if (Date.now() - started > 30_000) throw new Error(`read ${worker.stats.consumed} of ${records.length} records in 30 s`);
+      await sleep(200);
+    }
+    const own = worker.progress().find((p) => p.topic === logsTopic);
+    assert.equal(own?.highWatermark, records.length + 1, 'the log ends one past the last record: the commit marker');
+    // Three stall windows of 3 s: a partition one offset short of its end would be red by then.
+    let body = '';
+    for (let i = 0; i < 18; i++) {
+      await sleep(500);
+      const r = await fetch(`${base}/readyz`);
+      body = await r.text();
+      assert.equal(r.status, 200, `readyz after ${(i + 1) * 0.5} s: ${body}`);
+    }
+    t.diagnostic(body);
+    assert.equal(worker.progress().find((p) => p.topic === logsTopic)?.next, records.length + 1, 'read through the marker');
+  } finally {
+    await health?.close();
+    await worker.stop();
+    await store.close();
+  }
+});
