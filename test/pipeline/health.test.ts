@@ -23,6 +23,29 @@ import { baseTime, makeLogs, produce } from '../helpers/pipeline-data.ts';
 
 const EXIT_WITHIN_MS = 10_000;
 
+/** A worker's topics (logs and partials with `partitions` each) and an embedded store with the schema. */
+async function workerParts(prefix: string, partitions: number) {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic(`${prefix}-logs`, partitions);
+  const metricsTopic = await createTestTopic(`${prefix}-metrics`, 1);
+  const dlqTopic = await createTestTopic(`${prefix}-dlq`, 1);
+  const partialsTopic = await createTestTopic(`${prefix}-partials`, partitions);
+  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), `tributary-${prefix}-`)), 'store') });
+  await migrate(store);
+  return { brokers, store, logsTopic, metricsTopic, dlqTopic, partialsTopic };
+}
+
+/** Starts the worker and its health server (probes every second); `readyz()` gives the status and the checks. */
+async function startWithHealth(worker: Worker, parts: Awaited<ReturnType<typeof workerParts>>, stallMs: number) {
+  await worker.start();
+  const health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers: parts.brokers, store: parts.store, topics: [parts.logsTopic], probeIntervalMs: 1000, stallMs });
+  const readyz = async () => {
+    const r = await fetch(`http://127.0.0.1:${health.server.port}/readyz`);
+    return { status: r.status, body: (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> } };
+  };
+  return { health, readyz };
+}
+
 test('a corrupt miner snapshot and a garbled intent are passed over; metrics and readyz follow the worker and the broker; the stopped worker lets its process exit', async (t) => {
   const brokers = await testBrokers();
   const o = testStackOptions()!;
@@ -79,15 +102,10 @@ test('readyz turns red when the group has input waiting and this worker reads no
     return Date.now() - started;
   };
 
-  const brokers = await testBrokers();
-  const logsTopic = await createTestTopic('wr-logs', 2);
-  const metricsTopic = await createTestTopic('wr-metrics', 1);
-  const dlqTopic = await createTestTopic('wr-dlq', 1);
-  const partialsTopic = await createTestTopic('wr-partials', 2);
+  const parts = await workerParts('wr', 2);
+  const { brokers, store, logsTopic, metricsTopic, dlqTopic, partialsTopic } = parts;
   const topics = [logsTopic, metricsTopic, partialsTopic];
   const groupId = `wr-${Date.now()}`;
-  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), 'tributary-wr-')), 'store') });
-  await migrate(store);
 
   const TAG = Buffer.from('holder');
   const holder = createKafka({ brokers, clientId: 'tributary-test-holder', quiet: true }).consumer({
@@ -125,13 +143,9 @@ test('readyz turns red when the group has input waiting and this worker reads no
   let holding = true;
   let health: Awaited<ReturnType<typeof serveWorkerHealth>> | undefined;
   try {
-    await worker.start();
-    health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers, store, topics: [logsTopic], probeIntervalMs: 1000, stallMs: 4000 });
-    const base = `http://127.0.0.1:${health.server.port}`;
-    const readyz = async () => {
-      const r = await fetch(`${base}/readyz`);
-      return { status: r.status, body: (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> } };
-    };
+    const started = await startWithHealth(worker, parts, 4000);
+    health = started.health;
+    const readyz = started.readyz;
     const records = makeLogs(300, { base: baseTime(), spanMs: 60_000 });
     await produce(logsTopic, records.map((r) => ({ key: r.key, value: r.value, partition: Number(r.key.slice(4)) % 2 })));
     const producedAt = Date.now();
@@ -172,23 +186,14 @@ test('readyz turns red when this worker holds partitions with input waiting and 
       await sleep(200);
     }
   };
-  const brokers = await testBrokers();
-  const logsTopic = await createTestTopic('wp-logs', 2);
-  const metricsTopic = await createTestTopic('wp-metrics', 1);
-  const dlqTopic = await createTestTopic('wp-dlq', 1);
-  const partialsTopic = await createTestTopic('wp-partials', 2);
-  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), 'tributary-wp-')), 'store') });
-  await migrate(store);
+  const parts = await workerParts('wp', 2);
+  const { brokers, store, logsTopic, metricsTopic, dlqTopic, partialsTopic } = parts;
   const worker = new Worker({ brokers, store, groupId: `wp-${Date.now()}`, logsTopic, metricsTopic, dlqTopic, partialsTopic, sessionTimeoutMs: 10_000 });
   let health: Awaited<ReturnType<typeof serveWorkerHealth>> | undefined;
   try {
-    await worker.start();
-    health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers, store, topics: [logsTopic], probeIntervalMs: 1000, stallMs: 4000 });
-    const base = `http://127.0.0.1:${health.server.port}`;
-    const readyz = async () => {
-      const r = await fetch(`${base}/readyz`);
-      return { status: r.status, body: (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> } };
-    };
+    const started = await startWithHealth(worker, parts, 4000);
+    health = started.health;
+    const readyz = started.readyz;
     const first = makeLogs(200, { base: baseTime(), spanMs: 60_000 });
     await produce(logsTopic, first.map((r) => ({ key: r.key, value: r.value, partition: Number(r.key.slice(4)) % 2 })));
     await until('the first records to be read', () => worker.stats.consumed >= first.length, 30_000);
@@ -227,13 +232,8 @@ test('readyz turns red when this worker holds partitions with input waiting and 
 // as a record, so the worker's read position stops one short of the end. Read through to the end, it
 // must count nothing waiting and stay green past the stall window.
 test('records from a transactional producer: the commit marker at the end of the log does not count as waiting', async (t) => {
-  const brokers = await testBrokers();
-  const logsTopic = await createTestTopic('wt-logs', 1);
-  const metricsTopic = await createTestTopic('wt-metrics', 1);
-  const dlqTopic = await createTestTopic('wt-dlq', 1);
-  const partialsTopic = await createTestTopic('wt-partials', 1);
-  const store = await openStore({ driver: 'embedded', path: join(mkdtempSync(join(tmpdir(), 'tributary-wt-')), 'store') });
-  await migrate(store);
+  const parts = await workerParts('wt', 1);
+  const { brokers, store, logsTopic, metricsTopic, dlqTopic, partialsTopic } = parts;
   const producer = createKafka({ brokers, clientId: 'tributary-test-tx', quiet: true }).producer({ transactionalId: `wt-${Date.now()}`, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const records = makeLogs(100, { base: baseTime(), spanMs: 60_000 });
@@ -244,8 +244,7 @@ test('records from a transactional producer: the commit marker at the end of the
   const worker = new Worker({ brokers, store, groupId: `wt-${Date.now()}`, logsTopic, metricsTopic, dlqTopic, partialsTopic, sessionTimeoutMs: 10_000 });
   let health: Awaited<ReturnType<typeof serveWorkerHealth>> | undefined;
   try {
-    await worker.start();
-    health = await serveWorkerHealth(worker, '127.0.0.1:0', { brokers, store, topics: [logsTopic], probeIntervalMs: 1000, stallMs: 3000 });
+    health = (await startWithHealth(worker, parts, 3000)).health;
     const base = `http://127.0.0.1:${health.server.port}`;
     const started = Date.now();
     while (worker.stats.consumed < records.length) {
