@@ -4,9 +4,8 @@
  * Sent by our own idempotent producer (acks=all, retried until acknowledged), as the partials are
  * (sinks/repartition.ts, on why not kafkajs's).
  */
-import { saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
-import { retryLogger } from './retry-log.ts';
-import { encodeHeaders, KafkaProducer } from '../../core/kafka/producer.ts';
+import { workerProducer } from './retry-log.ts';
+import { encodeHeaders, type KafkaProducer } from '../../core/kafka/producer.ts';
 import { type DeadLetter, SCHEMA_VERSION } from '../../core/contracts/records.ts';
 import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
 
@@ -44,7 +43,7 @@ export class DlqSink {
   ) {}
 
   async start(): Promise<void> {
-    this.producer = new KafkaProducer({ brokers: this.brokers, clientId: 'tributary-worker-dlq', compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never, onRetry: retryLogger('worker.dlq') });
+    this.producer = workerProducer(this.brokers, 'tributary-worker-dlq', 'worker.dlq');
     await this.producer.connect();
   }
 

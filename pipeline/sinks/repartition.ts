@@ -11,9 +11,9 @@
  * in the 3-broker proof). Ours resolves such batches, or takes a new producer id; a partial sent twice
  * is harmless, since a repeat replaces its source's previous partial (merge.ts).
  */
-import { createKafka, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
-import { retryLogger } from './retry-log.ts';
-import { encodeHeaders, KafkaProducer, type ProducerMessage } from '../../core/kafka/producer.ts';
+import { createKafka } from '../../core/kafka/client.ts';
+import { workerProducer } from './retry-log.ts';
+import { encodeHeaders, type KafkaProducer, type ProducerMessage } from '../../core/kafka/producer.ts';
 import { ensureTopics } from '../../core/kafka/stack.ts';
 import { CONTENT_TYPE_JSON, HEADERS } from '../../core/contracts/topics.ts';
 import { type SourceMark, type WindowPartial } from '../transforms/windows/merge.ts';
@@ -52,7 +52,7 @@ export class RepartitionSink {
     } finally {
       await admin.disconnect();
     }
-    this.producer = new KafkaProducer({ brokers: this.brokers, clientId: this.clientId, compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never, onRetry: retryLogger('worker.partials') });
+    this.producer = workerProducer(this.brokers, this.clientId, 'worker.partials');
     await this.producer.connect();
   }
 

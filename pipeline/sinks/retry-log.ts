@@ -1,10 +1,11 @@
 /**
- * What the worker's own producers (partials, dead letters) say while they retry: they retry until
+ * The worker's own producers (partials, dead letters), and what they say while they retry: they retry until
  * acknowledged, so a missing topic or a broker down would otherwise be a silent wait. At most one line
  * per minute per producer, with the count since the last one.
  */
 import { log, type Logger } from '../../core/log.ts';
-import { type KafkaError } from '../../core/kafka/producer.ts';
+import { saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
+import { KafkaProducer, type KafkaError } from '../../core/kafka/producer.ts';
 
 export function retryLogger(component: string, everyMs = 60_000, logger: Pick<Logger, 'warn'> = log(component)): (err: KafkaError) => void {
   let last = 0;
@@ -17,4 +18,9 @@ export function retryLogger(component: string, everyMs = 60_000, logger: Pick<Lo
     last = now;
     since = 0;
   };
+}
+
+/** One of the worker's own producers: the cluster's TLS and SASL settings from the environment, LZ4, and retries said through `retryLogger(component)`. */
+export function workerProducer(brokers: string[], clientId: string, component: string): KafkaProducer {
+  return new KafkaProducer({ brokers, clientId, compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never, onRetry: retryLogger(component) });
 }
