@@ -67,6 +67,51 @@ export function luhnValid(candidate: string): boolean {
   return digits >= 13 && digits <= 19 && sum % 10 === 0;
 }
 
+/**
+ * Issuer prefixes (IIN ranges) and lengths of the major card networks, as the networks publish them:
+ * [first prefix, last prefix, lengths]. Prefixes of different widths are compared on as many leading digits.
+ */
+const CARD_NETWORKS: ReadonlyArray<readonly [string, number, number, readonly number[]]> = [
+  ['visa', 4, 4, [13, 16, 19]],
+  ['mastercard', 51, 55, [16]],
+  ['mastercard', 2221, 2720, [16]],
+  ['amex', 34, 34, [15]],
+  ['amex', 37, 37, [15]],
+  ['discover', 6011, 6011, [16, 17, 18, 19]],
+  ['discover', 644, 649, [16, 17, 18, 19]],
+  ['discover', 65, 65, [16, 17, 18, 19]],
+  ['unionpay', 62, 62, [16, 17, 18, 19]],
+  ['jcb', 3528, 3589, [16, 17, 18, 19]],
+  ['diners', 300, 305, [14, 15, 16, 17, 18, 19]],
+  ['diners', 3095, 3095, [14, 15, 16, 17, 18, 19]],
+  ['diners', 36, 36, [14, 15, 16, 17, 18, 19]],
+  ['diners', 38, 39, [14, 15, 16, 17, 18, 19]],
+  ['maestro', 5018, 5018, [13, 14, 15, 16, 17, 18, 19]],
+  ['maestro', 5020, 5020, [13, 14, 15, 16, 17, 18, 19]],
+  ['maestro', 5038, 5038, [13, 14, 15, 16, 17, 18, 19]],
+  ['maestro', 5893, 5893, [13, 14, 15, 16, 17, 18, 19]],
+  ['maestro', 6304, 6304, [13, 14, 15, 16, 17, 18, 19]],
+  ['maestro', 6759, 6759, [13, 14, 15, 16, 17, 18, 19]],
+  ['maestro', 6761, 6763, [13, 14, 15, 16, 17, 18, 19]],
+  ['dankort', 5019, 5019, [16]],
+  ['mir', 2200, 2204, [16, 17, 18, 19]],
+  ['rupay', 60, 60, [16]],
+  ['rupay', 508, 508, [16]],
+  ['verve', 506099, 506198, [16, 18, 19]],
+  ['verve', 507865, 507964, [16, 18, 19]],
+  ['verve', 650002, 650027, [16, 18, 19]],
+];
+
+/** The network whose prefix and length `digits` (digits only) has, else undefined. */
+export function cardNetwork(digits: string): string | undefined {
+  for (const [name, lo, hi, lengths] of CARD_NETWORKS) {
+    if (!lengths.includes(digits.length)) continue;
+    const prefix = Number(digits.slice(0, String(lo).length));
+    if (prefix >= lo && prefix <= hi) return name;
+  }
+  return undefined;
+}
+
 /** The built-in rules, in the order they run (more specific first, so each secret is counted once). */
 export const BUILTIN_RULES: readonly RedactionRule[] = [
   {
@@ -137,11 +182,20 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
   },
   {
     name: 'card_number',
-    // 13-19 digits, optionally grouped by spaces or dashes, starting like a card network (2-6); Luhn-checked.
-    pattern: /(?<![\d-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d-])/g,
+    // A card number as people write it: 13-19 digits in one run, or groups of four (the last group
+    // 1-4), or Amex/Diners 4-6-5 / 4-6-4, the groups separated by the same single space or dash
+    // throughout. Never a piece of a longer token: not after a word character, '-' or 'd.' (HDFS
+    // `blk_-1608999687919862906`, `id-...`, `x4111...`, the decimals of `0.4111...`) and not before
+    // one, nor inside a longer run of groups. `validate` then asks for a network's prefix and length
+    // (`cardNetwork`) and the Luhn checksum.
+    pattern: /(?<![\w-])(?<!\d\.)(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])(?<!\d \d{4} )\d{4}\1\d{4}(?:\1\d{4})?(?:\1\d{1,3})?(?!\1\d)|[2-6]\d{3}([ -])(?<!\d \d{4} )\d{6}\2\d{4,5}(?!\2\d))(?![\w-]|\.\d)/g,
     replacement: (m: string) => `${MASK}${m.replace(/\D/g, '').slice(-4)}`,
-    trigger: /[2-6]\d{3}[ -]?\d{4}[ -]?\d{4}/,
-    validate: luhnValid,
+    // Every match holds 13 digits in a row, or 4, 4 (or 6) and 4 digits with the same separator.
+    trigger: /[2-6]\d{3}(?:\d{9}|([ -])\d{4}(?:\d\d)?\1\d{4})/,
+    validate: (m: string) => {
+      const digits = m.replace(/\D/g, '');
+      return cardNetwork(digits) !== undefined && luhnValid(digits);
+    },
   },
 ];
 

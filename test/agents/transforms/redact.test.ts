@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILTIN_RULE_NAMES, cannotMatchBuiltins, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
+import { readFileSync } from 'node:fs';
+import { BUILTIN_RULE_NAMES, cannotMatchBuiltins, cardNetwork, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
 
@@ -37,6 +38,85 @@ test('built-in rules mask what they should and count it', () => {
     assert.equal(r.redact(input, counts), want, input);
     assert.deepEqual(counts, wantCounts, input);
   }
+});
+
+test('card numbers of every major network, written the usual ways, are masked', () => {
+  const r = new Redactor();
+  const cases: Array<[string, string]> = [
+    ['visa 4111111111111111', 'visa ***1111'],
+    ['visa 4111 1111 1111 1111 ok', 'visa ***1111 ok'],
+    ['visa 4012-8888-8888-1881', 'visa ***1881'],
+    ['visa13 4222222222222', 'visa13 ***2222'],
+    ['visa (19 digits) 4000 0000 0000 0000 006', 'visa (19 digits) ***0006'],
+    ['mc 5555555555554444', 'mc ***4444'],
+    ['mc 5105 1051 0510 5100', 'mc ***5100'],
+    ['mc2 2223-0031-2200-3222', 'mc2 ***3222'],
+    ['amex 378282246310005', 'amex ***0005'],
+    ['amex 3714 496353 98431', 'amex ***8431'],
+    ['amex 3782-822463-10005', 'amex ***0005'],
+    ['discover 6011 1111 1111 1117', 'discover ***1117'],
+    ['diners 3056 930902 5904', 'diners ***5904'],
+    ['diners 36227206271667', 'diners ***1667'],
+    ['jcb 3530111333300000', 'jcb ***0000'],
+    ['unionpay 6200 0000 0000 0005', 'unionpay ***0005'],
+    ['maestro 6759649826438453', 'maestro ***8453'],
+    ['mir 2200 0000 0000 0004', 'mir ***0004'],
+    ['{"card":"4111111111111111","pan":5555555555554444}', '{"card":"***1111","pan":***4444}'],
+    ['card=4111111111111111 cvv=***', 'card=***1111 cvv=***'],
+    ['card:4111-1111-1111-1111, paid', 'card:***1111, paid'],
+    ['charged 4111111111111111.', 'charged ***1111.'],
+    ['GET /cards/4111111111111111/limits', 'GET /cards/***1111/limits'],
+    ['(4111 1111 1111 1111)', '(***1111)'],
+    ['item 2 4111-1111-1111-1111', 'item 2 ***1111'],
+  ];
+  for (const [input, want] of cases) {
+    const counts: RedactionCounts = {};
+    assert.equal(r.redact(input, counts), want, input);
+    assert.equal(counts.card_number, (want.match(/\*\*\*\d{4}/g) ?? []).length, input);
+  }
+});
+
+test('Luhn-valid digit runs that are not card numbers are kept', () => {
+  const r = new Redactor();
+  // Each holds a Luhn-valid run of 13-19 digits starting 2-6: a Luhn check alone would mask it.
+  const kept = [
+    'blk_-4980916519894289629 blk_-305633040016166849', // HDFS block ids (after `_` and `-`)
+    'req4111111111111111 id-4111111111111111 4111111111111111abc 4111111111111111_x', // pieces of tokens
+    'seq 94111111111111111 and 41111111111111111111', // longer digit runs (20 digits)
+    'ratio 0.4111111111111111 and 4111111111111111.5', // decimals
+    'mixed 4111 1111-1111 1111, double 4111  1111  1111  1111, odd 41 1111 1111 111111', // separators not consistent / not card groups
+    'groups 4111 1111 1111 1111 2222 and 1234 4111 1111 1111 1111', // inside a longer run of groups
+    'no network 2100000000000005 9999999999999995 41111111111111113', // prefix or length of no network
+  ];
+  for (const line of kept) {
+    const counts: RedactionCounts = {};
+    assert.equal(r.redact(line, counts), line, line);
+    assert.deepEqual(counts, {}, line);
+  }
+  // These HDFS ids have a network's prefix, length and checksum: only the token boundary keeps them.
+  for (const id of ['4980916519894289629', '305633040016166849']) assert.ok(luhnValid(id) && cardNetwork(id), id);
+  assert.equal(cardNetwork('41111111111111113'), undefined); // Visa is 13, 16 or 19 digits
+});
+
+test('Loghub HDFS: every block id survives redaction (real data)', () => {
+  const lines = readFileSync(new URL('../../fixtures/loghub-2k/HDFS/HDFS_2k.log', import.meta.url), 'utf8').split('\n').filter(Boolean);
+  const r = new Redactor();
+  const counts: RedactionCounts = {};
+  let ids = 0;
+  let luhnIds = 0;
+  for (const line of lines) {
+    const out = r.redact(line, counts);
+    for (const id of line.match(/blk_-?\d+/g) ?? []) {
+      ids++;
+      const digits = id.replace(/\D/g, '');
+      if (luhnValid(digits) && /^[2-6]/.test(digits)) luhnIds++;
+      assert.ok(out.includes(id), `${id} lost in ${out}`);
+    }
+  }
+  // The file has thousands of ids, dozens of them Luhn-valid from 2-6: the test has something to keep.
+  assert.ok(ids > 1500, `${ids} block ids`);
+  assert.ok(luhnIds > 50, `${luhnIds} Luhn-valid block ids`);
+  assert.equal(counts.card_number, undefined);
 });
 
 test('every token prefix passes the pre-check', () => {
