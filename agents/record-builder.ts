@@ -89,8 +89,9 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   const redactor = options.redaction === false ? undefined : new Redactor(options.redaction ?? {});
   const timeZone = options.timeZone ?? 'UTC';
   // One frozen object shared by every record (nothing in the agent writes a record's resource; a
-  // write would throw rather than leak into other records): an allocation less per line.
-  const resource: Record<string, string> = Object.freeze({ ...(options.resource ?? {}) });
+  // write would throw rather than leak into other records): an allocation less per line. None at
+  // all when empty: the record then leaves the field out (readers take `{}`, records.ts).
+  const resource: Record<string, string> | undefined = options.resource && Object.keys(options.resource).length > 0 ? Object.freeze({ ...options.resource }) : undefined;
   const source = options.source ?? 'default';
   const build: RecordBuilder = (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
@@ -113,9 +114,11 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
       severity_number: f.severityNumber ?? 0,
       body: f.body,
       attributes,
+      // Fields at their defaults are left out of the JSON (undefined is skipped), 40 bytes of a
+      // 250-byte line's record; every record keeps the same properties, so one shape for V8.
       resource,
-      trace_id: f.traceId ?? '',
-      span_id: f.spanId ?? '',
+      trace_id: f.traceId || undefined,
+      span_id: f.spanId || undefined,
       origin: line.origin,
     };
     if (attributes['severity.inferred'] === 'true') counters.severityInferred++;

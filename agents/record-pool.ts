@@ -82,11 +82,9 @@ export interface ThreadInit {
 const BETWEEN = Buffer.from('},{"v":');
 
 /**
- * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks). The
- * records are serialised in one `JSON.stringify` of their array and written once; each value is
- * found between the separators (every record starts with `v`, see records.ts). A batch with a record
- * past `maxRecordBytes`, or whose separators do not count out, is encoded record by record instead
- * (`logWire`, which cuts what is too large).
+ * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks): the
+ * records serialised together (`serialiseRecords`), or, for a batch with a record past
+ * `maxRecordBytes`, record by record (`logWire`, which cuts what is too large).
  */
 export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.texts.length;
@@ -128,6 +126,19 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     keyOf[i] = lastKey;
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
   }
+  const whole = serialiseRecords(records, maxRecordBytes);
+  if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
+  return encodeOneByOne(records, key, maxRecordBytes, { keys, keyOf, times, traces });
+}
+
+/**
+ * The JSON of a batch's records in one buffer, and where each starts and ends: one `JSON.stringify`
+ * of their array, written once, each value found between the separators (every record starts with
+ * `v`, see records.ts). Undefined when a record is past `maxRecordBytes` or the separators do not
+ * count out; the caller then encodes record by record.
+ */
+export function serialiseRecords(records: LogRecord[], maxRecordBytes: number): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
+  const n = records.length;
   const all = JSON.stringify(records);
   const bytes = Buffer.byteLength(all);
   // An ArrayBuffer of its own (not a slice of Node's shared pool), so it can be transferred.
@@ -148,8 +159,8 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     pos = ends[found]! + 1;
     found++;
   }
-  if (found === n && fits && (n === 0 || buf.indexOf(BETWEEN, starts[n - 1]) < 0)) return { count: n, values, starts, ends, keys, keyOf, times, traces, truncated: [] };
-  return encodeOneByOne(records, key, maxRecordBytes, { keys, keyOf, times, traces });
+  if (found === n && fits && (n === 0 || buf.indexOf(BETWEEN, starts[n - 1]) < 0)) return { values, starts, ends };
+  return undefined;
 }
 
 /** The slow way, for batches with a record too large: each record's JSON alone, cut where it must be. */

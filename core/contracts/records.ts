@@ -35,11 +35,12 @@ export interface LogRecord {
   severity_number: number;
   body: string;
   attributes: Record<string, string>;
-  resource: Record<string, string>;
-  /** W3C trace id (32 hex) or empty. */
-  trace_id: string;
-  /** W3C span id (16 hex) or empty. */
-  span_id: string;
+  /** Resource attributes; an agent leaves the field out when there are none (readers take `{}`). */
+  resource?: Record<string, string>;
+  /** W3C trace id (32 hex); left out (or empty) when the record has none. */
+  trace_id?: string;
+  /** W3C span id (16 hex); left out (or empty) when the record has none. */
+  span_id?: string;
   origin: RecordOrigin;
 }
 

@@ -87,3 +87,22 @@ test('lines no format matches and impossible dates are kept whole with the time 
   assert.deepEqual(counters.badTime, { app: 1 });
   assert.equal(counters.records, 3);
 });
+
+test('fields at their defaults are left out of the JSON, and a worker reads the record back whole', async () => {
+  const { decodeLog } = await import('../../pipeline/transforms/decode.ts');
+  const plain = createRecordBuilder()(line('2026-11-24T10:00:00Z INFO order 7 done'));
+  const json = JSON.stringify(plain);
+  for (const field of ['resource', 'trace_id', 'span_id']) assert.ok(!json.includes(`"${field}"`), `${field} left out: ${json}`);
+  const d = decodeLog(Buffer.from(json), Date.parse('2026-11-25T00:00:00Z'));
+  assert.ok(d.ok, JSON.stringify(d));
+  assert.deepEqual([d.value.resource, d.value.trace_id, d.value.span_id], [{}, '', '']);
+  assert.equal(d.value.body, 'order 7 done');
+
+  // With a trace and a resource, both travel.
+  const traced = createRecordBuilder(newCounters(), { resource: { 'deployment.environment': 'prod' } })(
+    line('{"msg":"t","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}'),
+  );
+  const back = decodeLog(Buffer.from(JSON.stringify(traced)), Date.parse('2026-11-25T00:00:00Z'));
+  assert.ok(back.ok);
+  assert.deepEqual([back.value.resource, back.value.trace_id, back.value.span_id], [{ 'deployment.environment': 'prod' }, '4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7']);
+});

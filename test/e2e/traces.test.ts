@@ -77,7 +77,7 @@ test('a span per agent batch and per worker batch, linked through the record hea
       assert.equal(s.attributes['span.kind'], 'producer');
       assert.equal(s.attributes['messaging.batch.message_count'], String(PER_BATCH));
       assert.equal(s.service, 'tributary-traces-test');
-      assert.match(s.trace_id, /^[0-9a-f]{32}$/);
+      assert.match(s.trace_id ?? '', /^[0-9a-f]{32}$/);
     }
     assert.ok(workerSpans.length >= 2, `a worker span per fetched batch of each partition (got ${workerSpans.length})`);
     for (const s of workerSpans) assert.equal(s.attributes['span.kind'], 'consumer');
