@@ -1,8 +1,17 @@
 /**
- * Micro-benchmark of host-side redaction: 250-byte log lines in, lines/s out (printed only).
- * Run: `node --import tsx bench/redact.ts`. Three mixes: no candidates, 10% with a secret, all secrets.
+ * Micro-benchmark of host-side redaction: 250-byte log lines in, lines/s out. Run:
+ * `node --import tsx bench/redact.ts`. Three mixes of lines (no candidates, 10% with a secret, all
+ * secrets), then the agent's records: bench/agent.ts's line mix parsed (`auto`), body and attributes
+ * through `redactRecord`, CPU µs per record, written to bench/results/redact.json.
+ * `REDACT_BASELINE=<another redact.ts>` times that one too, interleaved in the same process (the
+ * machine is shared: only a side-by-side run compares), e.g. the version before a change:
+ * `git show <commit>:agents/transforms/redact.ts > /tmp/redact-base.ts`.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Redactor } from '../agents/transforms/redact.ts';
+import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
+import { benchLine } from './agent.ts';
 
 const LINE_BYTES = 250;
 const N = 200_000;
@@ -59,3 +68,48 @@ run('no candidates', cleanLines, redactor);
 run('10% with a secret', mixed, redactor);
 run('every line a secret', secrets, redactor);
 run('10% + 2 user rules', mixed, new Redactor({ rules: [{ name: 'cust', pattern: 'cust-\\d+' }, { name: 'ssn', pattern: '\\b\\d{3}-\\d{2}-\\d{4}\\b' }] }));
+
+interface RecordRedactor {
+  redactRecord(record: { body: string; attributes: Record<string, string> }, counts?: Record<string, number>): number;
+}
+
+/** CPU µs per record of `redactRecord` over the agent's parsed line mix: rounds interleaved, min/median/max. */
+async function records(): Promise<Record<string, { min: number; median: number; max: number }>> {
+  const build = createRecordBuilder(newCounters(), { redaction: false });
+  const origin = { kind: 'file' as const, path: '/var/log/app.log', fingerprint: '1:2:abcdef:64', offset: 0 };
+  const parsed = Array.from({ length: 50_000 }, (_, i) => build({ text: benchLine(i).slice(0, -1), origin, service: 'bench', host: 'h', observedMs: Date.now() }));
+  const contenders: Array<[string, () => RecordRedactor]> = [['this tree', () => new Redactor()]];
+  const baseline = process.env.REDACT_BASELINE;
+  if (baseline) {
+    const mod = (await import(baseline)) as { Redactor: new () => RecordRedactor };
+    contenders.push([`baseline (${baseline})`, () => new mod.Redactor()]);
+  }
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round < 9; round++) {
+    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const [name, make] of order) {
+      const redactor = make();
+      // Fresh records every round (redaction works in place); copying is outside the timing.
+      const recs = parsed.map((r) => ({ body: r.body, attributes: { ...r.attributes } }));
+      const counts = {};
+      const c0 = process.cpuUsage();
+      for (const rec of recs) redactor.redactRecord(rec, counts);
+      const c = process.cpuUsage(c0);
+      (times[name] ??= []).push((c.user + c.system) / recs.length);
+    }
+  }
+  const out: Record<string, { min: number; median: number; max: number }> = {};
+  for (const [name, t] of Object.entries(times)) {
+    // The first round warms the JIT up.
+    const s = t.slice(1).sort((a, b) => a - b);
+    const r = (x: number) => Math.round(x * 1000) / 1000;
+    out[name] = { min: r(s[0]!), median: r(s[s.length >> 1]!), max: r(s[s.length - 1]!) };
+    console.log(`agent mix records, ${name}: ${out[name]!.min} / ${out[name]!.median} / ${out[name]!.max} CPU µs per record (min / median / max of 8 rounds)`);
+  }
+  return out;
+}
+
+const recordTimes = await records();
+const results = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(results, { recursive: true });
+writeFileSync(results + 'redact.json', JSON.stringify({ when: new Date().toISOString(), agentMixRecords: recordTimes }, null, 2) + '\n');

@@ -145,7 +145,8 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     name: 'aws_access_key',
     pattern: /\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16})\b/g,
     replacement: (m: string) => m.slice(0, 4) + MASK,
-    trigger: /A[KSGIRNP][IPDOA]A/,
+    // The second and third letters of every prefix above (ANVA's V too).
+    trigger: /A[KSGIRNP][IPDOV]A/,
   },
   {
     name: 'aws_secret_key',
@@ -226,6 +227,9 @@ export class Redactor {
   private readonly secretAttributes: boolean;
   /** Replacements since the last `redactRecord` began. */
   private replaced = 0;
+  /** Per built-in in `rules`, its bit in `builtinCandidates`. */
+  private readonly bits: readonly number[];
+  private readonly attributeMemo = new Map<string, AttributeMemo>();
 
   constructor(options: RedactorOptions = {}) {
     const disabled = new Set(options.disabled ?? []);
@@ -238,43 +242,70 @@ export class Redactor {
     const user = (options.rules ?? []).map(compileUserRule);
     this.rules = [...builtins, ...user];
     this.builtins = builtins.length;
+    this.bits = builtins.map((r) => CANDIDATE_BIT[r.name]!);
     this.secretAttributes = !disabled.has(SECRET_ATTRIBUTE_RULE);
   }
 
   /** Redacts one string; adds to `counts` per rule that replaced something. */
   redact(text: string, counts?: RedactionCounts): string {
-    // Each rule's trigger is a short scan; measured, separate triggers beat one combined
-    // alternation by about 2x (see bench/redact.ts). A user rule's own pattern is its trigger.
     let out = text;
-    // No built-in rule can match a value this short without ':', '=' or '@' (`cannotMatchBuiltins`):
-    // the pid, ids, routes and flags of parsed lines skip the built-ins' ten scans.
-    const from = this.builtins > 0 && cannotMatchBuiltins(text) ? this.builtins : 0;
-    for (let i = from; i < this.rules.length; i++) {
-      const rule = this.rules[i]!;
-      if (rule.trigger !== undefined && !rule.trigger.test(out)) continue;
-      let n = 0;
-      rule.pattern.lastIndex = 0;
-      out = out.replace(rule.pattern, (...args: unknown[]) => {
-        const match = args[0] as string;
-        if (rule.validate !== undefined && !rule.validate(match)) return match;
-        let result: string;
-        if (typeof rule.replacement === 'function') {
-          // The groups sit between the match and the offset argument.
-          const groups = args.slice(1, args.findIndex((a, i) => i > 0 && typeof a === 'number')) as string[];
-          result = rule.replacement(match, ...groups);
-        } else {
-          result = expandReplacement(rule.replacement, args);
+    const rules = this.rules;
+    let i = 0;
+    if (this.builtins > 0) {
+      // No built-in rule can match a value this short without ':', '=' or '@' (`cannotMatchBuiltins`):
+      // the pid, ids, routes and flags of parsed lines skip the built-ins altogether. Otherwise one
+      // pre-scan (`builtinCandidates`, a few searches for rare characters) says which built-ins can
+      // match at all; only those run their trigger and pattern.
+      if (!cannotMatchBuiltins(text)) {
+        const candidates = builtinCandidates(text);
+        const bits = this.bits;
+        for (; i < this.builtins; i++) {
+          if ((candidates & bits[i]!) !== 0) out = this.apply(rules[i]!, out, counts);
         }
-        // A rule that meets an already-masked value leaves it alone and does not count it again.
-        if (result !== match) n++;
-        return result;
-      });
-      if (n > 0) {
-        this.replaced += n;
-        if (counts !== undefined) counts[rule.name] = (counts[rule.name] ?? 0) + n;
       }
+      i = this.builtins;
     }
+    // A user rule's own pattern is its trigger.
+    for (; i < rules.length; i++) out = this.apply(rules[i]!, out, counts);
     return out;
+  }
+
+  private apply(rule: RedactionRule, out: string, counts: RedactionCounts | undefined): string {
+    if (rule.trigger !== undefined && !rule.trigger.test(out)) return out;
+    let n = 0;
+    rule.pattern.lastIndex = 0;
+    const result = out.replace(rule.pattern, (...args: unknown[]) => {
+      const match = args[0] as string;
+      if (rule.validate !== undefined && !rule.validate(match)) return match;
+      let replaced: string;
+      if (typeof rule.replacement === 'function') {
+        // The groups sit between the match and the offset argument.
+        const groups = args.slice(1, args.findIndex((a, k) => k > 0 && typeof a === 'number')) as string[];
+        replaced = rule.replacement(match, ...groups);
+      } else {
+        replaced = expandReplacement(rule.replacement, args);
+      }
+      // A rule that meets an already-masked value leaves it alone and does not count it again.
+      if (replaced !== match) n++;
+      return replaced;
+    });
+    if (n > 0) {
+      this.replaced += n;
+      if (counts !== undefined) counts[rule.name] = (counts[rule.name] ?? 0) + n;
+    }
+    return result;
+  }
+
+  /** What is remembered of an attribute name (made once per name, the memo is bounded). */
+  private attribute(key: string): AttributeMemo {
+    let memo = this.attributeMemo.get(key);
+    if (memo === undefined) {
+      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined };
+      // A flood of distinct names (ids used as keys) starts the memo over instead of growing it.
+      if (this.attributeMemo.size >= ATTRIBUTE_MEMO_NAMES) this.attributeMemo.clear();
+      this.attributeMemo.set(key, memo);
+    }
+    return memo;
   }
 
   /**
@@ -289,17 +320,40 @@ export class Redactor {
     const attributes = record.attributes;
     for (const key in attributes) {
       const value = attributes[key]!;
-      if (this.secretAttributes && value !== '' && value !== MASK && SECRET_ATTRIBUTE_KEY.test(key)) {
+      // Attribute names repeat from record to record, and so do many values under them (loggers,
+      // threads, hosts, routes): whether the name is a secret, and the last value under it that no
+      // rule changed, are remembered per name, so a repeated value costs one comparison.
+      const memo = this.attribute(key);
+      if (this.secretAttributes && value !== '' && value !== MASK && memo.secret) {
         attributes[key] = MASK;
         tally[SECRET_ATTRIBUTE_RULE] = (tally[SECRET_ATTRIBUTE_RULE] ?? 0) + 1;
         this.replaced++;
         continue;
       }
-      attributes[key] = this.redact(value, tally);
+      if (value === memo.clean) continue;
+      const before = this.replaced;
+      const out = this.redact(value, tally);
+      if (this.replaced === before) {
+        // A copy of its own (the value may be a slice that keeps its whole line alive).
+        if (value.length >= BUILTIN_MIN_PLAIN_MATCH && value.length <= ATTRIBUTE_MEMO_VALUE_CHARS) memo.clean = (' ' + value).slice(1);
+      } else {
+        attributes[key] = out;
+      }
     }
     return this.replaced;
   }
 }
+
+interface AttributeMemo {
+  /** The name is a secret's (`SECRET_ATTRIBUTE_KEY`). */
+  readonly secret: boolean;
+  /** The last value under this name that redaction left as it was. */
+  clean: string | undefined;
+}
+
+/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1 MB. */
+const ATTRIBUTE_MEMO_NAMES = 4096;
+const ATTRIBUTE_MEMO_VALUE_CHARS = 256;
 
 /**
  * True when no built-in rule can match anywhere in `text`: every built-in match either holds ':',
@@ -319,6 +373,95 @@ export function cannotMatchBuiltins(text: string): boolean {
 
 /** The shortest match of a built-in rule without ':', '=' or '@' (token_prefix's `SG.` and ten more; 13 card digits). */
 export const BUILTIN_MIN_PLAIN_MATCH = 13;
+
+/** A bit per built-in rule (its index in `BUILTIN_RULES`), for `builtinCandidates`. */
+export const CANDIDATE_BIT: Readonly<Record<string, number>> = Object.fromEntries(BUILTIN_RULES.map((r, i) => [r.name, 2 ** i]));
+const BIT = CANDIDATE_BIT as Record<string, number>;
+/** Rules whose trigger is their only pre-check (no rarer character to look for first). */
+const ALWAYS = BIT.bearer_token! | BIT.card_number!;
+
+/**
+ * Which built-in rules can match somewhere in `text`, as bits of `CANDIDATE_BIT`: a rule whose bit
+ * is clear cannot match (its pattern needs what the scan did not find), one whose bit is set still
+ * runs its trigger and pattern. Searches for single rare characters and short literals (memchr-like,
+ * far cheaper than the eleven triggers, which are regexes over common letters: `key|token|secret`
+ * with `i` costs more than all of this together on a 150-character message):
+ * - `url_password` needs `://` and `@`, `email` needs `@`, `jwt` needs `.eyJ`, `aws_access_key` an `A`;
+ * - `authorization_header`, `aws_secret_key`, `api_key` and `password` need their key right before
+ *   `["']?\s*[:=]`: each ':' and '=' is looked at, and the last three letters before it (skipping
+ *   spaces and one quote) must end one of their keys (`keyedBefore`);
+ * - `token_prefix` needs `AIza`, `SG.`, or a '_' or '-' right after the end of a known prefix.
+ * test/agents/transforms/redact.test.ts checks on random and real lines that no rule whose bit is
+ * clear matches.
+ */
+export function builtinCandidates(text: string): number {
+  let m = ALWAYS;
+  if (text.indexOf('@') !== -1) {
+    m |= BIT.email!;
+    if (text.indexOf('://') !== -1) m |= BIT.url_password!;
+  }
+  if (text.indexOf('.eyJ') !== -1) m |= BIT.jwt!;
+  if (text.indexOf('A') !== -1) m |= BIT.aws_access_key!;
+  for (let p = text.indexOf('='); p !== -1; p = text.indexOf('=', p + 1)) m |= keyedBefore(text, p);
+  for (let p = text.indexOf(':'); p !== -1; p = text.indexOf(':', p + 1)) m |= keyedBefore(text, p);
+  if (tokenPrefixCandidate(text)) m |= BIT.token_prefix!;
+  return m;
+}
+
+const KEYED_KEY = BIT.aws_secret_key! | BIT.api_key!;
+
+/** The keyed rules that a key ending right before the separator at `p` could belong to (see builtinCandidates). */
+function keyedBefore(text: string, p: number): number {
+  let j = p - 1;
+  while (j >= 0 && isRegExpSpace(text.charCodeAt(j))) j--;
+  if (j >= 0) {
+    const q = text.charCodeAt(j);
+    if (q === 34 /* " */ || q === 39 /* ' */) j--;
+  }
+  if (j < 2) return 0;
+  // Lower case for ASCII letters (the rules' `i` flag folds nothing else onto them).
+  const a = text.charCodeAt(j - 2) | 32;
+  const b = text.charCodeAt(j - 1) | 32;
+  const c = text.charCodeAt(j) | 32;
+  // ...key (api_key, secret_key, aws_secret_access_key, ...), ...ken (token), ...ret (secret)
+  if (a === 107 && b === 101 && c === 121) return KEYED_KEY;
+  if ((a === 107 && b === 101 && c === 110) || (a === 114 && b === 101 && c === 116)) return BIT.api_key!;
+  // password, passwd, passphrase, pwd
+  if ((a === 111 && b === 114 && c === 100) || (a === 115 && b === 119 && c === 100) || (a === 97 && b === 115 && c === 101) || (a === 112 && b === 119 && c === 100)) return BIT.password!;
+  // authorization
+  if (a === 105 && b === 111 && c === 110) return BIT.authorization_header!;
+  return 0;
+}
+
+/** `\s` of a JavaScript regular expression: WhiteSpace and LineTerminator. */
+export function isRegExpSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** The two characters before '_' (or '-') of every prefix of `token_prefix` that ends with one, indexed `c1 << 7 | c2`. */
+const UNDERSCORE_PREFIX_END = pairTable(['sk', 'rk', 'hp', 'ho', 'hu', 'hs', 'hr', 'pm', 'ec', 'at']); // sk_ rk_ ghp_.. npm_ whsec_ github_pat_
+const DASH_PREFIX_END = pairTable(['xb', 'xp', 'xo', 'xa', 'xr', 'xs', 'pp', 'at', 'sk']); // xox?- xapp- glpat- sk-
+
+function pairTable(pairs: string[]): Uint8Array {
+  const t = new Uint8Array(1 << 14);
+  for (const p of pairs) t[(p.charCodeAt(0) << 7) | p.charCodeAt(1)] = 1;
+  return t;
+}
+
+function tokenPrefixCandidate(text: string): boolean {
+  if (text.indexOf('AIza') !== -1 || text.indexOf('SG.') !== -1) return true;
+  return pairBefore(text, '_', UNDERSCORE_PREFIX_END) || pairBefore(text, '-', DASH_PREFIX_END);
+}
+
+function pairBefore(text: string, sep: string, table: Uint8Array): boolean {
+  for (let p = text.indexOf(sep, 2); p !== -1; p = text.indexOf(sep, p + 1)) {
+    const c1 = text.charCodeAt(p - 2);
+    const c2 = text.charCodeAt(p - 1);
+    if (c1 < 128 && c2 < 128 && table[(c1 << 7) | c2] === 1) return true;
+  }
+  return false;
+}
 
 /** `$1`, `$<name>` and `$$` in a user replacement, resolved against the arguments of a replace callback. */
 function expandReplacement(template: string, args: unknown[]): string {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BUILTIN_RULE_NAMES, cannotMatchBuiltins, cardNetwork, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
+import { BUILTIN_RULE_NAMES, BUILTIN_RULES, builtinCandidates, CANDIDATE_BIT, cannotMatchBuiltins, cardNetwork, isRegExpSpace, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
 
@@ -20,6 +20,7 @@ test('built-in rules mask what they should and count it', () => {
     ['postgres://app:s3cr3t@db.internal:5432/app', 'postgres://app:***@db.internal:5432/app', { url_password: 1 }],
     ['https://user@example.com/path', 'https://user@example.com/path', {}],
     ['AKIAIOSFODNN7EXAMPLE ASIAIOSFODNN7EXAMPLE', 'AKIA*** ASIA***', { aws_access_key: 2 }],
+    ['key id ANVAIOSFODNN7EXAMPLE', 'key id ANVA***', { aws_access_key: 1 }],
     ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = ***', { aws_secret_key: 1 }],
     [`token=${JWT}`, 'token=***', { jwt: 1 }],
     ['contact jane.doe+ops@example.co.uk now', 'contact ***@example.co.uk now', { email: 1 }],
@@ -228,4 +229,67 @@ test('the short-value pre-check never skips a built-in match: random and boundar
     }
   }
   assert.ok(skipped > 10_000, `only ${skipped} values exercised the pre-check`);
+});
+
+test('the pre-scan never rules out a built-in that matches: random pieces of secrets and every Loghub line', () => {
+  // A rule whose bit builtinCandidates leaves clear is skipped; its own pattern must find nothing there.
+  let matched = 0;
+  const check = (s: string) => {
+    const bits = builtinCandidates(s);
+    for (const rule of BUILTIN_RULES) {
+      rule.pattern.lastIndex = 0;
+      const m = s.match(rule.pattern);
+      if ((bits & CANDIDATE_BIT[rule.name]!) !== 0) {
+        if (m) matched++;
+        continue;
+      }
+      assert.ok(!m || (rule.validate && m.every((x) => !rule.validate!(x))), `${rule.name} matches ${JSON.stringify(s)} but was ruled out`);
+    }
+  };
+  const pieces = ['key', 'KEY', 'Token', 'secret', 'password', 'PassWd', 'passphrase', 'pwd', 'authorization', 'Proxy-Authorization', 'Bearer ',
+    'AKIA', 'ANVA', 'aws_secret_access_key', 'secret_access_key', 'sk_live_', 'sk-', 'ghp_', 'github_pat_', 'xoxb-', 'xoxs-', 'xapp-', 'glpat-', 'AIza',
+    'SG.', 'npm_', 'whsec_', 'eyJhbGci', '.eyJ', 'https://', '@', '=', ':', ': ', '"', "'", ' ', '\t', '\u00a0', '\u2028', '4111', '1111', '3782',
+    '822463', '-', '_', '.', ',', 'abcdefghij', 'ABCDEFGHIJKLMNOP', 'user', 'example.com', '***'];
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 30_000; i++) {
+    let s = '';
+    for (let k = 1 + rand(10); k > 0; k--) s += pieces[rand(pieces.length)];
+    check(s);
+  }
+  // The pieces make real matches often, so a rule ruled out where it matches would be seen.
+  assert.ok(matched > 5_000, `${matched} matches`);
+  const loghub = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  for (const sys of ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier']) {
+    for (const line of readFileSync(new URL(`${sys}/${sys}_2k.log`, loghub), 'utf8').split('\n')) check(line);
+  }
+  // The keyed rules look back from ':' and '=' over exactly what `\s` matches.
+  for (let c = 0; c < 0x10000; c++) assert.equal(isRegExpSpace(c), /\s/.test(String.fromCharCode(c)), `U+${c.toString(16)}`);
+});
+
+test('attribute values repeat: a remembered clean value is skipped, a changed or secret one under the same name is not', () => {
+  const r = new Redactor({ rules: [{ name: 'order', pattern: 'order-\\d+' }] });
+  const counts: RedactionCounts = {};
+  const logger = 'com.acme.orders.OrderService';
+  const records = [
+    { body: '', attributes: { 'log.logger': logger, url: 'https://example.com/a/long/path', note: 'nothing to see in here' } },
+    { body: '', attributes: { 'log.logger': logger, url: 'https://app:s3cr3t@example.com/x', note: 'nothing to see in here' } },
+    { body: '', attributes: { 'log.logger': logger, url: 'https://app:s3cr3t@example.com/x', note: 'placed order-42 today' } },
+    { body: '', attributes: { 'log.logger': logger, url: 'https://example.com/a/long/path', note: 'placed order-42 today' } },
+  ];
+  const replaced = records.map((rec) => r.redactRecord(rec, counts));
+  assert.deepEqual(replaced, [0, 1, 2, 1]);
+  assert.deepEqual(records.map((x) => [x.attributes.url, x.attributes.note]), [
+    ['https://example.com/a/long/path', 'nothing to see in here'],
+    ['https://app:***@example.com/x', 'nothing to see in here'],
+    ['https://app:***@example.com/x', 'placed *** today'],
+    ['https://example.com/a/long/path', 'placed *** today'],
+  ]);
+  assert.deepEqual(counts, { url_password: 2, order: 2 });
+  // A name that is a secret's stays masked whole however often its value repeats.
+  for (let i = 0; i < 3; i++) {
+    const rec = { body: '', attributes: { password: 'hunter2hunter2hunter2' } };
+    assert.equal(r.redactRecord(rec), 1);
+    assert.equal(rec.attributes.password, '***');
+  }
 });
