@@ -164,6 +164,8 @@ function resolve(
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?: ?(Z|z|[+-]\d{2}(?::?\d{2})?)(?: [A-Z]{2,5})?| (UTC|GMT))?)?$/;
 
 export function parseIso(text: string, timeZone = 'UTC'): number | undefined {
+  const fast = isoFast(text, 0, timeZone);
+  if (fast !== undefined && fast.end === text.length) return Number.isNaN(fast.time) ? undefined : fast.time;
   const m = ISO.exec(text);
   if (!m) return undefined;
   return resolve(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), fractionMs(m[7]), m[8] ?? m[9], timeZone);
@@ -538,7 +540,63 @@ function found(t: number | undefined, end: number): FoundTime {
   return { time: t ?? NaN, end };
 }
 
+/** Two ASCII digits at `i` as a number, or -1. */
+function twoDigits(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 48, b = text.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * The stamp most lines start with, `2026-11-24T10:00:00.123Z` (`T`, `t` or a space; `.` or `,` and
+ * 1-9 fraction digits; `Z` or no zone), read digit by digit at `at`: what RE_ISO would find there,
+ * without its nine substrings and their conversions to numbers. Undefined whenever the text has any
+ * other shape (an offset, ` UTC`, a zone after a space, ten fraction digits, a missing second, ...),
+ * and then the caller asks the regular expression, which knows them all.
+ */
+function isoFast(text: string, at: number, tz: string): FoundTime | undefined {
+  const y1 = twoDigits(text, at), y2 = twoDigits(text, at + 2);
+  if (y1 < 0 || y2 < 0 || text.charCodeAt(at + 4) !== 45 || text.charCodeAt(at + 7) !== 45) return undefined;
+  const mo = twoDigits(text, at + 5), d = twoDigits(text, at + 8);
+  const sep = text.charCodeAt(at + 10);
+  if (mo < 0 || d < 0 || (sep !== 84 && sep !== 116 && sep !== 32)) return undefined;
+  const h = twoDigits(text, at + 11), mi = twoDigits(text, at + 14), sec = twoDigits(text, at + 17);
+  if (h < 0 || mi < 0 || sec < 0 || text.charCodeAt(at + 13) !== 58 || text.charCodeAt(at + 16) !== 58) return undefined;
+  let p = at + 19;
+  let us = 0;
+  const c = text.charCodeAt(p);
+  if (c === 46 || c === 44 /* . , */) {
+    // Microseconds from the first six digits, as fractionMs reads them.
+    let k = 0;
+    for (let dg = text.charCodeAt(p + 1) - 48; dg >= 0 && dg <= 9; dg = text.charCodeAt(p + 1 + k) - 48) {
+      if (k < 6) us = us * 10 + dg;
+      k++;
+    }
+    // No digit after the point (the regex leaves the point out) or more than nine: not this shape.
+    if (k === 0 || k > 9) return undefined;
+    for (let pad = k; pad < 6; pad++) us *= 10;
+    p += 1 + k;
+  }
+  let zone: string | undefined;
+  const z = text.charCodeAt(p);
+  if (z === 90 || z === 122 /* Z z */) {
+    const after = text.charCodeAt(p + 1);
+    // `Z` followed by a digit or `:` is not a zone to the regex: not this shape.
+    if ((after >= 48 && after <= 57) || after === 58) return undefined;
+    zone = 'Z';
+    p++;
+  } else if (z === 43 || z === 45 /* + - */) {
+    return undefined;
+  } else if (z === 32) {
+    const next = text.charCodeAt(p + 1);
+    // ` +0000`, ` Z`, ` UTC`, ` GMT` may follow: the regex reads those.
+    if (next === 43 || next === 45 || next === 90 || next === 122 || next === 85 || next === 71) return undefined;
+  }
+  return found(resolve(y1 * 100 + y2, mo - 1, d, h, mi, sec, us / 1000, zone, tz), p);
+}
+
 function iso(line: string, at: number, tz: string): FoundTime | undefined {
+  const fast = isoFast(line, at, tz);
+  if (fast !== undefined) return fast;
   RE_ISO.lastIndex = at;
   const m = RE_ISO.exec(line);
   if (m) return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], tz), RE_ISO.lastIndex);

@@ -13,7 +13,7 @@ import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions 
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
-import { createSyslogParser } from './syslog.ts';
+import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText, severityText } from '../severity.ts';
 import { fractionMs, readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
 import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
@@ -91,7 +91,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
     // `2026-11-24T10:00:00.123+01:00 web-1 kernel: msg`: rsyslog's precise file format.
-    if (line.charCodeAt(10) === 84 /* T */ && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable) {
+    if (line.charCodeAt(10) === 84 /* T */ && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && mayBeBsdAfterIso(line)) {
       const r = syslog(line, ctx);
       if (r !== null) return r;
     }

@@ -23,6 +23,7 @@ export const SYSLOG_FACILITIES = [
 
 const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // Hosts and tags never hold quotes or braces: `2026-11-29T04:56:40Z {"msg":"a b"}` is JSON after a stamp.
+// mayBeBsdAfterIso relies on this shape: keep it in step.
 const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?)) (?:([^\s"{}]+) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
 
 function nil(v: string): string | undefined {
@@ -119,6 +120,27 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean): Pars
   if (appAsService) out.service = m[5]!;
   if (m[6] !== undefined) out.attributes['syslog.procid'] = m[6];
   return out;
+}
+
+/**
+ * False only when `line` cannot match BSD: a test the auto parser runs before that regex on lines
+ * that start with an ISO stamp (most application logs), which it would otherwise fail only after
+ * backtracking over every split of the header. Starting with a digit, a match has the ISO stamp
+ * (no blank in it) up to the first space, one space, maybe a host and one space, then the tag and
+ * its `[pid]` (no blank either) and the `:`. So that `:` comes before the second space after the
+ * stamp. True (may be syslog) for anything else.
+ */
+export function mayBeBsdAfterIso(line: string): boolean {
+  const c = line.charCodeAt(0);
+  if (c < 48 || c > 57) return true;
+  const s1 = line.indexOf(' ');
+  if (s1 === -1) return false;
+  const colon = line.indexOf(':', s1 + 1);
+  if (colon === -1) return false;
+  const s2 = line.indexOf(' ', s1 + 1);
+  if (s2 === -1 || colon < s2) return true;
+  const s3 = line.indexOf(' ', s2 + 1);
+  return s3 === -1 || colon < s3;
 }
 
 /** Could this line be syslog at all? One character look for the auto chain. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFormat, parseTimestamp, wallToInstant, zoneOffset, isValidTimeZone } from '../../../agents/transforms/timestamp.ts';
+import { checkFormat, parseTimestamp, readTime, wallToInstant, zoneOffset, isValidTimeZone } from '../../../agents/transforms/timestamp.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
 
@@ -142,4 +142,34 @@ test('zone helpers agree with each other', () => {
     const off = zoneOffset(t, 'Europe/Berlin');
     assert.equal(wallToInstant(t + off, 'Europe/Berlin'), t, `hour ${h}`);
   }
+});
+
+test('readTime: the common ISO stamp read digit by digit ends and resolves where the full pattern does', () => {
+  // Europe/Berlin is UTC+1 in November: a stamp read without its zone lands an hour earlier.
+  const utc10 = Date.UTC(2026, 10, 24, 10), local10 = Date.UTC(2026, 10, 24, 9);
+  const cases: Array<[string, number, number]> = [
+    ['2026-11-24T10:00:00.123Z INFO', utc10 + 123, 24],
+    ['2026-11-24t10:00:00.123456789z', utc10 + 123.456, 30],
+    ['2026-11-24 10:00:00,5 x', local10 + 500, 21],
+    // What the shortcut must leave to the pattern: `Z` before a digit or `:` is no zone, a point
+    // without digits no fraction, ten digits one too many, and zones after a space or an offset.
+    ['2026-11-24T10:00:00Z1', local10, 19],
+    ['2026-11-24T10:00:00Z:', local10, 19],
+    ['2026-11-24T10:00:00. x', local10, 19],
+    ['2026-11-24T10:00:00.1234567891 x', local10 + 123.456, 29],
+    ['2026-11-24 10:00:00 +0000 x', utc10, 25],
+    ['2026-11-24 10:00:00 UTC x', utc10, 23],
+    ['2026-11-24 10:00:00 Z', utc10, 21],
+    ['2026-11-24 10:00:00 z x', utc10, 21],
+    ['2026-11-24T10:00:00+01:00', local10, 25],
+    ['2026-11-24T10:00:00-0100 x', utc10 + 3_600_000, 24],
+  ];
+  for (const [line, time, end] of cases) assert.deepEqual(readTime(line, 0, 'Europe/Berlin', NOW), { time, end }, line);
+  assert.deepEqual(readTime('x 2026-11-24T10:00:00Z', 2, 'UTC', NOW), { time: utc10, end: 22 });
+  assert.ok(Number.isNaN(readTime('2026-02-30T00:00:00Z', 0, 'UTC', NOW)!.time));
+  // parseIso through parseTimestamp: only a stamp that is the whole text.
+  assert.equal(parseTimestamp('2026-11-24T10:00:00.5Z'), utc10 + 500);
+  assert.equal(parseTimestamp('2026-11-24T10:00:00Z1'), undefined);
+  assert.equal(parseTimestamp('2026-11-24 10:00:00.25', { timeZone: 'Europe/Berlin' }), local10 + 250);
+  assert.equal(parseTimestamp('2026-11-24T10:00:00.5 +0100'), local10 + 500);
 });

@@ -20,6 +20,26 @@ test('splits pairs, quoted values and bare keys', () => {
   assert.equal(splitLogfmt('a=1', 2), null);
 });
 
+test('splitting edge cases: escapes, quotes and blanks wherever they fall', () => {
+  // The scanner jumps from one space, tab, `=`, quote or backslash to the next; each row puts one of
+  // them where a stale position would cut a key or value in the wrong place.
+  const cases: Array<[string, Record<string, string> | null]> = [
+    ['a=1 b="x \\"q\\" y" c=2', { a: '1', b: 'x "q" y', c: '2' }],
+    ['a=1 b="ends in \\\\" c=2', { a: '1', b: 'ends in \\', c: '2' }],
+    ['a=1 b="x\\', null],
+    ['a=1 b="x\\"', null],
+    ['a=1\tb="t\tab"\tc=3 d', { a: '1', b: 't\tab', c: '3', d: 'true' }],
+    ['a=1 "quoted b=2', { a: '1', b: '2' }],
+    ['a=1 b"c=3 d=4', { a: '1', b: 'true', d: '4' }],
+    ['a=1 =x b=2', { a: '1', b: '2' }],
+    ['x=1 y=2 x=3', { x: '3', y: '2' }],
+    ['a=1 b="x" c=', { a: '1', b: 'x', c: '' }],
+    ['a="1 2"b c=3', { a: '1 2', b: 'true', c: '3' }],
+    [`a=1 b=2 ${'x'.repeat(60)}`, { a: '1', b: '2', ['x'.repeat(60)]: 'true' }],
+  ];
+  for (const [line, want] of cases) assert.deepEqual(splitLogfmt(line), want, line);
+});
+
 test('looks like logfmt', () => {
   assert.equal(looksLikeLogfmt('time=2026-11-24 level=info msg=hi'), true);
   assert.equal(looksLikeLogfmt('a=1'), false);

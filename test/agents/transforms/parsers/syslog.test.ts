@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSyslogParser } from '../../../../agents/transforms/parsers/syslog.ts';
+import { createSyslogParser, mayBeBsdAfterIso } from '../../../../agents/transforms/parsers/syslog.ts';
 
 const ctx = { now: Date.UTC(2026, 10, 24, 12) };
 const parse = createSyslogParser();
@@ -53,4 +53,32 @@ test('modes and options', () => {
   const only3164 = createSyslogParser({ mode: 'rfc3164', appAsService: false });
   assert.equal(only3164('<34>1 - - - - - -', ctx), null);
   assert.equal(only3164('<34>Nov 24 10:00:00 h p: x', ctx)!.service, undefined);
+});
+
+test('mayBeBsdAfterIso: false only for lines the BSD pattern cannot match', () => {
+  const p = createSyslogParser({ mode: 'rfc3164' });
+  const syslogLines = [
+    '2026-11-24T10:00:00.123+01:00 web-1 kernel: msg',
+    '2026-11-24T10:00:00Z web-1 kernel:msg without a space',
+    '2026-11-24T10:00:00Z web-1 su[230]: msg',
+    '2026-11-24T10:00:00Z web-1 app[1:2]: msg',
+    '2026-11-24T10:00:00Z web-1 app[1:2]:',
+  ];
+  for (const line of syslogLines) {
+    assert.notEqual(p(line, ctx), null, line);
+    assert.equal(mayBeBsdAfterIso(line), true, line);
+  }
+  const appLines = [
+    '2026-11-24T10:00:00.000Z INFO [worker-1] com.acme.Svc - order 1 done at 10:00',
+    '2026-11-24T10:00:00Z INFO main - no colon at all',
+    '2026-11-24T10:00:00Z',
+    '2026-11-24T10:00:00Z one two three: late colon',
+  ];
+  for (const line of appLines) {
+    assert.equal(p(line, ctx), null, line);
+    assert.equal(mayBeBsdAfterIso(line), false, line);
+  }
+  // Not starting with a digit: no claim, the pattern decides.
+  assert.equal(mayBeBsdAfterIso('Nov 24 10:00:00 host app: msg'), true);
+  assert.equal(mayBeBsdAfterIso('<34>2026-11-24T10:00:00Z host app: msg'), true);
 });
