@@ -351,7 +351,7 @@ interface AttributeMemo {
   clean: string | undefined;
 }
 
-/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1 MB. */
+/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1-2 MB per Redactor. */
 const ATTRIBUTE_MEMO_NAMES = 4096;
 const ATTRIBUTE_MEMO_VALUE_CHARS = 256;
 
