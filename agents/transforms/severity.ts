@@ -4,7 +4,7 @@
  * The word table itself lives in `core/contracts/records.ts` (`severityNumber`); this module only
  * adds spellings and numeric schemes on top of it.
  */
-import { severityNumber, severityText } from '../../core/contracts/records.ts';
+import { SEVERITY_NUMBERS, severityNumber, severityText } from '../../core/contracts/records.ts';
 
 export interface Severity {
   /** As written by the source, upper-cased (`WARNING`, `ERR`, `INFO`). */
@@ -31,6 +31,10 @@ const RANGE_SUFFIX = /^([A-Z]+)([1-4])$/;
 
 /** Severity number of a word (`warn`, `Warning`, `E`, `INFO3`), 0 when the word is unknown. */
 export function severityFromText(text: string): number {
+  return KNOWN_WORDS.get(text) ?? wordNumber(text);
+}
+
+function wordNumber(text: string): number {
   const upper = text.trim().toUpperCase();
   const direct = severityNumber(upper);
   if (direct !== 0) return direct;
@@ -44,6 +48,16 @@ export function severityFromText(text: string): number {
   }
   return 0;
 }
+
+/**
+ * The words lines actually carry, as written (`INFO`, `info`, `Info`), with their numbers worked out
+ * once by wordNumber: a look-up instead of trimming and upper-casing every line's level twice.
+ */
+const KNOWN_WORDS: ReadonlyMap<string, number> = new Map(
+  [...Object.keys(SEVERITY_NUMBERS), ...Object.keys(ALIASES)]
+    .flatMap((w) => [w, w.toLowerCase(), w[0] + w.slice(1).toLowerCase()])
+    .map((w) => [w, wordNumber(w)]),
+);
 
 /** pino's numeric levels: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal; custom levels fall in between. */
 const PINO_LABELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;

@@ -106,7 +106,22 @@ export function wallToInstant(wall: number, timeZone: string): number {
   return t1;
 }
 
+// The midnight of the last day asked for: a file's lines share their day, and Date.UTC with seven
+// arguments costs more than adding the clock to a remembered midnight.
+let lastDay = NaN;
+let lastMidnight = 0;
+
+/** Whole-number wall fields (every caller passes whole numbers) as if UTC, in epoch ms. */
 function utcFromFields(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
+  if (y >= 100 && y <= 9999 && mo >= 0 && mo <= 11 && d >= 1 && d <= 31) {
+    // Date.UTC adds the same products (MakeTime, MakeDate); out-of-range clocks (24:00) carry alike.
+    const day = (y * 12 + mo) * 32 + d;
+    if (day !== lastDay) {
+      lastMidnight = Date.UTC(y, mo, d);
+      lastDay = day;
+    }
+    return lastMidnight + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+  }
   const t = Date.UTC(y, mo, d, h, mi, s, ms);
   // Date.UTC maps years 0..99 to 1900..1999.
   if (y >= 0 && y < 100) return new Date(t).setUTCFullYear(y);

@@ -73,29 +73,42 @@ export function flattenInto(out: Record<string, unknown>, value: Record<string, 
   }
 }
 
-interface KeySets {
-  message: Map<string, number>;
-  level: Map<string, number>;
-  time: Map<string, number>;
-  /**
-   * Every key that has a role (message, level, time, trace context, service, host). Most keys of a
-   * line have none: one look-up here sends them straight to the attributes instead of through the
-   * seven look-ups of the general path.
-   */
-  special: Set<string>;
+/**
+ * What a key can be, worked out once per set of field names: its rank among the message, level and
+ * time keys (-1: not one) and whether it may hold a trace id, span id, service or host. One look-up
+ * per key instead of up to seven; most keys of a line have no role and go straight to the attributes.
+ */
+interface KeyRole {
+  message: number;
+  level: number;
+  time: number;
+  trace: boolean;
+  span: boolean;
+  service: boolean;
+  host: boolean;
 }
 
-const keySetCache = new WeakMap<FieldNameOptions, KeySets>();
+const roleCache = new WeakMap<FieldNameOptions, Map<string, KeyRole>>();
 
-function keySets(names: FieldNameOptions): KeySets {
-  let s = keySetCache.get(names);
-  if (!s) {
-    const rank = (list: string[]) => new Map(list.map((k, i) => [k, i]));
-    const special = new Set([...names.messageKeys, ...names.levelKeys, ...names.timeKeys, 'traceparent', ...TRACE_KEYS, ...SPAN_KEYS, ...SERVICE_KEYS, ...HOST_KEYS]);
-    s = { message: rank(names.messageKeys), level: rank(names.levelKeys), time: rank(names.timeKeys), special };
-    keySetCache.set(names, s);
+function keyRoles(names: FieldNameOptions): Map<string, KeyRole> {
+  let roles = roleCache.get(names);
+  if (!roles) {
+    roles = new Map();
+    const all = [...names.messageKeys, ...names.levelKeys, ...names.timeKeys, 'traceparent', ...TRACE_KEYS, ...SPAN_KEYS, ...SERVICE_KEYS, ...HOST_KEYS];
+    for (const k of all) {
+      roles.set(k, {
+        message: names.messageKeys.indexOf(k),
+        level: names.levelKeys.indexOf(k),
+        time: names.timeKeys.indexOf(k),
+        trace: TRACE_KEYS.has(k),
+        span: SPAN_KEYS.has(k),
+        service: SERVICE_KEYS.has(k),
+        host: HOST_KEYS.has(k),
+      });
+    }
+    roleCache.set(names, roles);
   }
-  return s;
+  return roles;
 }
 
 /**
@@ -103,7 +116,7 @@ function keySets(names: FieldNameOptions): KeySets {
  * A well-known value that does not parse (a time that is not a time) is kept as an attribute.
  */
 export function fieldsFromMap(values: Record<string, unknown>, line: string, names: FieldNameOptions, ctx: ParseContext): ParsedFields {
-  const sets = keySets(names);
+  const roles = keyRoles(names);
   const attributes: Record<string, string> = {};
   let msgKey: string | undefined, msgRank = Infinity;
   let lvlKey: string | undefined, lvlRank = Infinity;
@@ -112,25 +125,23 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
   for (const key of Object.keys(values)) {
     const v = values[key];
     if (v === undefined) continue;
-    if (!sets.special.has(key)) {
+    const role = roles.get(key);
+    if (role === undefined) {
       attributes[key] = stringify(v);
       continue;
     }
     // A well-known key that loses to a better-ranked one (both `msg` and `message`) stays an attribute.
-    let r = sets.message.get(key);
-    if (r !== undefined && r < msgRank && (typeof v === 'string' || typeof v === 'number')) {
+    if (role.message >= 0 && role.message < msgRank && (typeof v === 'string' || typeof v === 'number')) {
       if (msgKey !== undefined) attributes[msgKey] = stringify(values[msgKey]);
-      msgKey = key; msgRank = r; continue;
+      msgKey = key; msgRank = role.message; continue;
     }
-    r = sets.level.get(key);
-    if (r !== undefined && r < lvlRank) {
+    if (role.level >= 0 && role.level < lvlRank) {
       if (lvlKey !== undefined) attributes[lvlKey] = stringify(values[lvlKey]);
-      lvlKey = key; lvlRank = r; continue;
+      lvlKey = key; lvlRank = role.level; continue;
     }
-    r = sets.time.get(key);
-    if (r !== undefined && r < timeRank) {
+    if (role.time >= 0 && role.time < timeRank) {
       if (timeKey !== undefined) attributes[timeKey] = stringify(values[timeKey]);
-      timeKey = key; timeRank = r; continue;
+      timeKey = key; timeRank = role.time; continue;
     }
     if (key === 'traceparent' && typeof v === 'string' && out.traceId === undefined) {
       // W3C trace context: version-traceid-spanid-flags.
@@ -143,16 +154,16 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
         continue;
       }
     }
-    if (out.traceId === undefined && TRACE_KEYS.has(key)) {
+    if (out.traceId === undefined && role.trace) {
       const id = normaliseTraceId(v);
       if (id !== undefined) { out.traceId = id; continue; }
-    } else if (out.spanId === undefined && SPAN_KEYS.has(key)) {
+    } else if (out.spanId === undefined && role.span) {
       const id = normaliseSpanId(v);
       if (id !== undefined) { out.spanId = id; continue; }
-    } else if (out.service === undefined && SERVICE_KEYS.has(key) && typeof v === 'string' && v !== '') {
+    } else if (out.service === undefined && role.service && typeof v === 'string' && v !== '') {
       out.service = v;
       continue;
-    } else if (out.host === undefined && HOST_KEYS.has(key) && typeof v === 'string' && v !== '') {
+    } else if (out.host === undefined && role.host && typeof v === 'string' && v !== '') {
       out.host = v;
       continue;
     }

@@ -28,9 +28,14 @@ export function skipWs(line: string, i: number): number {
   return i;
 }
 
+/** Where the token at `i` ends: the next space or tab, or the end of the line. */
 function tokenEnd(line: string, i: number): number {
-  while (i < line.length && !WS(line.charCodeAt(i))) i++;
-  return i;
+  // Two vectorised searches beat a loop over character codes, which costs several ns a character
+  // here; a line without tabs pays one search to the end for the tab, about a short token's loop.
+  let e = line.indexOf(' ', i);
+  if (e === -1) e = line.length;
+  const tab = line.indexOf('\t', i);
+  return tab !== -1 && tab < e ? tab : e;
 }
 
 /** The `]` closing the `[` at `i` (one level of nesting, as in `[QuorumPeer[myid=1]/...]`), or -1. */
@@ -55,6 +60,8 @@ function levelWord(word: string, loose: boolean): string | undefined {
   if (n < 3 || n > 9) return undefined;
   const c0 = word.charCodeAt(0);
   if (!UPPER(c0) && !(loose && LOWER(c0))) return undefined;
+  // Written in capitals already, as most levels are: no need to upper-case a copy.
+  if (LEVEL_WORDS.has(word)) return word;
   const upper = word.toUpperCase();
   if (!LEVEL_WORDS.has(upper)) return undefined;
   if (upper === word) return upper;
@@ -322,7 +329,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.logger = true;
         return e;
       }
-      if (DOTTED.test(token) && (next.c === 91 || next.gap || separatorAt(line, next.at) || s.thread)) {
+      if (token.indexOf('.') > 0 && DOTTED.test(token) && (next.c === 91 || next.gap || separatorAt(line, next.at) || s.thread)) {
         attrs['log.logger'] = token;
         s.logger = true;
         s.i = e;
@@ -359,14 +366,16 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
     }
     if (s.level) {
-      const code = CODE_LOCATION.exec(token);
+      // Both patterns need a `:` in the token; most tokens here are the message's first word.
+      const colon = token.indexOf(':');
+      const code = colon > 0 ? CODE_LOCATION.exec(token) : null;
       if (code && attrs['code.file.path'] === undefined) {
         attrs['code.file.path'] = code[1]!;
         attrs['code.line.number'] = code[2]!;
         s.i = e;
         continue;
       }
-      const ng = NGINX_PID.exec(token);
+      const ng = colon > 0 ? NGINX_PID.exec(token) : null;
       if (ng && !s.pid) {
         attrs['process.pid'] = ng[1]!;
         attrs['thread.id'] = ng[2]!;

@@ -58,3 +58,13 @@ test('severity is inferred from the body when none is given', () => {
   assert.deepEqual(inferSeverity('OOPS', custom), { text: 'WARN', number: 13 });
   assert.equal(inferSeverity('ERROR', custom), undefined);
 });
+
+test('the words lines carry are looked up in every case they are written in, with the same numbers', () => {
+  // Upper, lower and capitalised forms come from a table; padded or mixed forms from the general rule.
+  const cases: Array<[string, number]> = [
+    ['INFO', 9], ['info', 9], ['Info', 9], [' info ', 9], ['iNFO', 9],
+    ['WRN', 13], ['wrn', 13], ['Wrn', 13], ['SEVERE', 17], ['severe', 17], ['Dpanic', 17],
+    ['E', 17], ['e', 17], ['INFO2', 10], ['info2', 10], ['Verbose', 1], ['emergency', 23], ['nonsense', 0],
+  ];
+  for (const [text, want] of cases) assert.equal(severityFromText(text), want, text);
+});

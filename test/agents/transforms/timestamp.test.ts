@@ -173,3 +173,18 @@ test('readTime: the common ISO stamp read digit by digit ends and resolves where
   assert.equal(parseTimestamp('2026-11-24 10:00:00.25', { timeZone: 'Europe/Berlin' }), local10 + 250);
   assert.equal(parseTimestamp('2026-11-24T10:00:00.5 +0100'), local10 + 500);
 });
+
+test('stamps of one day, the next and the one before, in turn: each keeps its own date', () => {
+  // The day's midnight is remembered between calls; a stale one would put a stamp on the wrong day.
+  const stamps: Array<[string, number]> = [
+    ['2026-11-24T10:00:00Z', Date.UTC(2026, 10, 24, 10)],
+    ['2026-11-24T23:59:59.999Z', Date.UTC(2026, 10, 24, 23, 59, 59, 999)],
+    ['2026-11-25T00:00:01Z', Date.UTC(2026, 10, 25, 0, 0, 1)],
+    ['2026-11-24T24:00:00Z', Date.UTC(2026, 10, 25)],
+    ['2026-12-24T10:00:00Z', Date.UTC(2026, 11, 24, 10)],
+    ['2027-11-24T10:00:00Z', Date.UTC(2027, 10, 24, 10)],
+    ['2026-11-24T10:00:00Z', Date.UTC(2026, 10, 24, 10)],
+    ['0099-11-24T10:00:00Z', new Date(Date.UTC(2000, 10, 24, 10)).setUTCFullYear(99)],
+  ];
+  for (const [text, want] of stamps) assert.equal(parseTimestamp(text), want, text);
+});
