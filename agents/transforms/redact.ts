@@ -185,9 +185,9 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     name: 'card_number',
     // A card number as people write it: 13-19 digits in one run, or groups of four (the last group
     // 1-4), or Amex/Diners 4-6-5 / 4-6-4, the groups separated by the same single space or dash
-    // throughout. Never a piece of a longer token: not after a word character, '-' or 'd.' (HDFS
-    // `blk_-1608999687919862906`, `id-...`, `x4111...`, the decimals of `0.4111...`) and not before
-    // one, nor inside a longer run of groups. `validate` then asks for a network's prefix and length
+    // throughout. Never a piece of a longer token: not after a word character, '-' or a digit and
+    // '.' (HDFS `blk_-4980916519894289629`, `id-...`, `x4111...`, the decimals of `0.4111...`), not
+    // before one, nor inside a longer run of space-separated groups. `validate` then asks for a network's prefix and length
     // (`cardNetwork`) and the Luhn checksum.
     pattern: /(?<![\w-])(?<!\d\.)(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])(?<!\d \d{4} )\d{4}\1\d{4}(?:\1\d{4})?(?:\1\d{1,3})?(?!\1\d)|[2-6]\d{3}([ -])(?<!\d \d{4} )\d{6}\2\d{4,5}(?!\2\d))(?![\w-]|\.\d)/g,
     replacement: (m: string) => `${MASK}${m.replace(/\D/g, '').slice(-4)}`,
@@ -255,7 +255,10 @@ export class Redactor {
       // No built-in rule can match a value this short without ':', '=' or '@' (`cannotMatchBuiltins`):
       // the pid, ids, routes and flags of parsed lines skip the built-ins altogether. Otherwise one
       // pre-scan (`builtinCandidates`, a few searches for rare characters) says which built-ins can
-      // match at all; only those run their trigger and pattern.
+      // match at all; only those run their trigger and pattern. It looks at the text as it came in,
+      // and holds for what earlier rules made of it: what it looks for are pieces without '*' that
+      // a match needs, and a replacement keeps pieces of the text and puts `***` where it cut, so a
+      // piece without '*' in the output was in the text.
       if (!cannotMatchBuiltins(text)) {
         const candidates = builtinCandidates(text);
         const bits = this.bits;
