@@ -258,7 +258,8 @@ export class Redactor {
       // match at all; only those run their trigger and pattern. It looks at the text as it came in,
       // and holds for what earlier rules made of it: what it looks for are pieces without '*' that
       // a match needs, and a replacement keeps pieces of the text and puts `***` where it cut, so a
-      // piece without '*' in the output was in the text.
+      // piece without '*' in the output was in the text (but for the last four digits `card_number`
+      // writes after its mask, and no built-in runs after it).
       if (!cannotMatchBuiltins(text)) {
         const candidates = builtinCandidates(text);
         const bits = this.bits;
