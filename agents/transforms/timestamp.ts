@@ -219,6 +219,13 @@ function parseEpochText(text: string, unit?: 's' | 'ms' | 'us' | 'ns'): number |
   return parseEpoch(Number(text), unit);
 }
 
+/**
+ * Within this distance of now, a stamp without a year read in now's year is nearer to now than the
+ * same stamp a year earlier or later (365 days from it, less a day at most where a zone moved its
+ * offset), so those years need not be tried.
+ */
+const SURELY_THIS_YEAR = 180 * 86_400_000;
+
 const SYSLOG = /^([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 
 /** `Nov 24 10:00:00`: the year is whichever of last, this or next year puts it closest to `now`. */
@@ -228,6 +235,8 @@ export function parseSyslogTime(text: string, timeZone = 'UTC', now = Date.now()
   const mo = MONTHS[m[1]!.toLowerCase()];
   if (mo === undefined) return undefined;
   const year = new Date(now).getUTCFullYear();
+  const thisYear = resolve(year, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone);
+  if (thisYear !== undefined && Math.abs(thisYear - now) <= SURELY_THIS_YEAR) return thisYear;
   let best: number | undefined;
   for (const y of [year - 1, year, year + 1]) {
     const t = resolve(y, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone);
@@ -440,6 +449,8 @@ const DAY_SHIFTS = [-1, 0, 1] as const;
 function withYear(y: number | undefined, mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
   if (y !== undefined) return resolve(y, mo, d, h, mi, s, frac, zone, tz) ?? NaN;
   const year = new Date(now).getUTCFullYear();
+  const thisYear = resolve(year, mo, d, h, mi, s, frac, zone, tz);
+  if (thisYear !== undefined && Math.abs(thisYear - now) <= SURELY_THIS_YEAR) return thisYear;
   return nearest(now, (k) => resolve(year + k, mo, d, h, mi, s, frac, zone, tz), YEAR_SHIFTS);
 }
 

@@ -188,3 +188,18 @@ test('stamps of one day, the next and the one before, in turn: each keeps its ow
   ];
   for (const [text, want] of stamps) assert.equal(parseTimestamp(text), want, text);
 });
+
+test('a stamp without a year takes the nearest year, also half a year away where next year is nearer', () => {
+  // NOW is 2026-11-24: May 20 is 188 days back, 177 ahead in 2027; May 30 is 178 back, 187 ahead.
+  const cases: Array<[string, number]> = [
+    ['May 20 10:00:00', Date.UTC(2027, 4, 20, 10)],
+    ['May 30 10:00:00', Date.UTC(2026, 4, 30, 10)],
+    ['Jan  5 10:00:00', Date.UTC(2027, 0, 5, 10)],
+    ['Nov 24 10:00:00', Date.UTC(2026, 10, 24, 10)],
+    ['Feb 28 10:00:00', Date.UTC(2027, 1, 28, 10)],
+  ];
+  for (const [text, want] of cases) {
+    assert.equal(parseTimestamp(text, { now: NOW }), want, text);
+    assert.equal(readTime(`${text} host app: msg`, 0, 'UTC', NOW)?.time, want, text);
+  }
+});
