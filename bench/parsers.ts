@@ -2,10 +2,21 @@
  * Micro-benchmark of the host-side transforms other than redaction: 250-byte lines in, lines/s out
  * (printed only) for each parser through `buildParser`, and for the line splitter and the multiline
  * assembler on a byte stream. Run: `node --import tsx bench/parsers.ts`.
+ *
+ * `--loghub`: the `auto` parser on the agent bench's line mix (bench/agent.ts, through the record
+ * builder with redaction off, as its `parse` stage figure) and on each Loghub 2k sample, CPU µs per
+ * line, min/median/max of interleaved rounds, written to bench/results/parsers.json.
+ * `PARSERS_BASELINE=<root of another checkout>` times that tree's parser and record builder too, in the
+ * same process and rounds (the machine is shared: only a side-by-side run compares), e.g. main before
+ * a change: `git archive <commit> agents core | tar -x -C /tmp/base`.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../agents/transforms/multiline.ts';
 import { buildParser, type ParserConfig, type ParserName } from '../agents/transforms/parsers/index.ts';
+import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
+import { availableSystems, loadRawSample } from './loghub.ts';
 
 const LINE_BYTES = 250;
 const N = 100_000;
@@ -40,6 +51,76 @@ function run(label: string, parser: ParserConfig | ParserName, lines: string[], 
   // Per CPU-second as well as per wall second: on a shared machine the CPU figure is the steadier one.
   const perCpu = lines.length / ((c.user + c.system) / 1e6);
   if (print) console.log(`${label.padEnd(30)} ${fmt(perCpu)} lines/cpu-s ${(1e9 / perCpu).toFixed(0).padStart(6)} ns/line   (wall: ${fmt(lines.length / wall)} lines/s)${sink === 0 ? ' !' : ''}`);
+}
+
+interface Contender {
+  name: string;
+  parse: (line: string) => unknown;
+  build: (line: string) => unknown;
+}
+
+/** This tree's auto parser and record builder, and the baseline's when one is named. */
+async function contenders(): Promise<Contender[]> {
+  const ctx = { now: Date.now(), timeZone: 'UTC' };
+  const origin = { kind: 'file' as const, path: '/var/log/app.log', fingerprint: '1:2:abcdef:64', offset: 0 };
+  const make = (name: string, build: typeof buildParser, builder: typeof createRecordBuilder, counters: typeof newCounters): Contender => {
+    const parse = build('auto');
+    const record = builder(counters(), { redaction: false });
+    return { name, parse: (line) => parse(line, ctx), build: (text) => record({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }) };
+  };
+  const out = [make('this tree', buildParser, createRecordBuilder, newCounters)];
+  const base = process.env.PARSERS_BASELINE;
+  if (base) {
+    const p = (await import(`${base}/agents/transforms/parsers/index.ts`)) as { buildParser: typeof buildParser };
+    const b = (await import(`${base}/agents/record-builder.ts`)) as { createRecordBuilder: typeof createRecordBuilder; newCounters: typeof newCounters };
+    out.push(make(`baseline (${base})`, p.buildParser, b.createRecordBuilder, b.newCounters));
+  }
+  return out;
+}
+
+/** CPU µs per line of each contender over `lines`: rounds interleaved (the order alternating), the first a warm-up. */
+function interleaved(label: string, lines: string[], runs: Array<[string, (line: string) => unknown]>, rounds: number): Record<string, { min: number; median: number; max: number }> {
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round < rounds + 1; round++) {
+    for (const [name, f] of round % 2 === 0 ? runs : [...runs].reverse()) {
+      const c0 = process.cpuUsage();
+      for (const line of lines) f(line);
+      const c = process.cpuUsage(c0);
+      if (round > 0) (times[name] ??= []).push((c.user + c.system) / lines.length);
+    }
+  }
+  const out: Record<string, { min: number; median: number; max: number }> = {};
+  for (const [name, t] of Object.entries(times)) {
+    const s = t.sort((a, b) => a - b);
+    const r = (x: number) => Math.round(x * 100) / 100;
+    out[name] = { min: r(s[0]!), median: r(s[s.length >> 1]!), max: r(s[s.length - 1]!) };
+    console.log(`${label.padEnd(34)} ${name.padEnd(12)} ${String(out[name]!.min).padStart(5)} / ${String(out[name]!.median).padStart(5)} / ${String(out[name]!.max).padStart(5)} CPU µs per line`);
+  }
+  return out;
+}
+
+if (process.argv.includes('--loghub')) {
+  const { benchLine } = await import('./agent.ts');
+  const who = await contenders();
+  const rounds = Number(process.env.PARSERS_ROUNDS ?? 9);
+  console.log(`auto parser, min / median / max of ${rounds} interleaved rounds`);
+  const results: Record<string, unknown> = {};
+  // The agent bench's mix as its stage benchmark parses it: line splitter, then the record builder.
+  const mix: string[] = [];
+  const splitter = new LineSplitter({}, 0);
+  const bytes = Buffer.from(Array.from({ length: 20_000 }, (_, i) => benchLine(i)).join(''));
+  for (let off = 0; off < bytes.length; off += 256 * 1024) for (const l of splitter.push(bytes.subarray(off, off + 256 * 1024), off)) mix.push(l.text);
+  results['agent mix, record builder'] = interleaved('agent mix, record builder', mix, who.map((c) => [c.name, c.build]), rounds);
+  results['agent mix, parser'] = interleaved('agent mix, parser', mix, who.map((c) => [c.name, c.parse]), rounds);
+  for (const system of availableSystems()) {
+    // Five copies of the 2k sample: each round long enough for the CPU clock's resolution.
+    const lines = Array.from({ length: 5 }, () => loadRawSample(system).lines).flat();
+    results[`Loghub ${system}`] = interleaved(`Loghub ${system}, parser`, lines, who.map((c) => [c.name, c.parse]), rounds);
+  }
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(dir + 'parsers.json', JSON.stringify({ when: new Date().toISOString(), unit: 'CPU µs per line', rounds, results }, null, 2) + '\n');
+  process.exit(0);
 }
 
 console.log(`parsers, ${LINE_BYTES}-byte lines, ${N.toLocaleString('en-US')} per run (buildParser: parse + fallback + severity)`);

@@ -94,6 +94,11 @@ const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+$/;
 const LOGGER_COLON = /^(?:[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]+_[\w]+)$/;
 const CODE_LOCATION = /^([\w./@-]+\.[A-Za-z]{1,6}):(\d{1,6})[\]:]?$/;
 const REQUEST_ID = /^(?:(?:req|request|trace|txn|tx|corr|correlation)[-_:=]?[\w-]*\d[\w-]*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+/** REQUEST_ID's first branch starts with r, t or c (any case); its second, a UUID, is 36 long. */
+function mayBeRequestId(token: string): boolean {
+  const c = token.charCodeAt(0) | 32;
+  return c === 114 || c === 116 || c === 99 || token.length === 36;
+}
 const NGINX_PID = /^(\d+)#(\d+):$/;
 const INTEGER = /^\d{1,10}$/;
 
@@ -172,7 +177,7 @@ function bracket(s: HeaderState, content: string): boolean {
   }
   const space = trimmed.indexOf(' ');
   const first = space === -1 ? trimmed : trimmed.slice(0, space);
-  if (REQUEST_ID.test(first)) {
+  if (mayBeRequestId(first) && REQUEST_ID.test(first)) {
     attrs['request.id'] = first;
     if (space !== -1) addExtra(s, trimmed.slice(space + 1));
     return true;
@@ -391,7 +396,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         continue;
       }
       // `INFO 45469 --- [main]` (Spring Boot): a pid between the level and a separator.
-      if (!s.pid && INTEGER.test(token) && (separatorAt(line, next.at) || next.c === 91)) {
+      if (!s.pid && DIGIT(c) && INTEGER.test(token) && (separatorAt(line, next.at) || next.c === 91)) {
         integer(s, token);
         s.i = e;
         continue;

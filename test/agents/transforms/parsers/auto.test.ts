@@ -189,3 +189,20 @@ test('zone-less stamps are read in the source time zone', () => {
   // An offset in the line wins over the setting.
   assert.equal(new Date(parse('2026-11-24T10:00:00Z INFO x', berlin).time!).toISOString(), '2026-11-24T10:00:00.000Z');
 });
+
+test('bracketed request ids of every form, beside thread names that are not', () => {
+  // Only tokens starting with r, t or c, or 36 long, are tried against the request-id pattern.
+  const at = (inside: string) => `2026-11-24 10:00:00,123 INFO [${inside}] com.x.Y - msg`;
+  const ids = ['req-12', 'Request_7', 'TRACE9', 'txn42', 'Tx-1', 'corr=7', 'Correlation-0a', 'deadbeef-dead-beef-dead-beefdeadbeef', '0123abcd-0000-4000-8000-00000000abcd'];
+  for (const id of ids) {
+    const r = parse(at(id), ctx);
+    assert.equal(r.attributes['request.id'], id, id);
+    assert.equal(r.attributes['thread.name'], undefined, id);
+    assert.equal(r.body, 'msg', id);
+  }
+  for (const thread of ['worker-7', 'main', 'pool-1-thread-2', 'Timer-0']) {
+    const r = parse(at(thread), ctx);
+    assert.equal(r.attributes['thread.name'], thread, thread);
+    assert.equal(r.attributes['request.id'], undefined, thread);
+  }
+});
