@@ -123,6 +123,18 @@ function newTraceparent(): string {
 
 const batchTracer = tracer('tributary.agent');
 
+/** A record thread's batch as the queue keeps it: its columns, and what its producer messages share. */
+interface EncodedEntry {
+  e: EncodedLogs;
+  headers: Record<string, string>;
+  /** Whether records that carry their own trace get it as their header (not while the pipeline traces itself). */
+  ownTraces: boolean;
+  /** Per distinct key, its bytes; the batch's header section; traced records' own sections (made on first send). */
+  keyBuffers?: Buffer[];
+  headerSection?: Buffer;
+  traced?: Map<number, Buffer>;
+}
+
 function endSpanOnDelivery(span: Span, onDelivered: EventBatch['onDelivered']): NonNullable<EventBatch['onDelivered']> {
   return (status) => {
     if (status?.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `Kafka refused ${status.failed} record(s) for good` });
@@ -134,7 +146,15 @@ function endSpanOnDelivery(span: Span, onDelivered: EventBatch['onDelivered']): 
 interface Queued {
   /** Only the batch's callback is kept: the events themselves are garbage once serialized. */
   onDelivered?: EventBatch['onDelivered'];
-  messages: WireMessage[];
+  /** Messages of this batch. */
+  count: number;
+  /**
+   * The wire messages. A batch a record thread encoded keeps its columns instead (`encoded`), which
+   * the native producer reads directly; these are made from them only when needed (disk, kafkajs, a
+   * refusal to log).
+   */
+  messages?: WireMessage[];
+  encoded?: EncodedEntry;
   bytes: number;
   /** Messages of this batch Kafka refused for good. */
   failed: number;
@@ -245,15 +265,23 @@ export class KafkaSink {
     const tracing = span.isRecording();
     const onDelivered = tracing ? endSpanOnDelivery(span, batch.onDelivered) : batch.onDelivered;
     const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
-    const messages = batch.encoded ? this.fromEncoded(batch.encoded, headers, !tracing) : batch.events.map((e) => this.toWire(e, headers, !tracing));
+    const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers, ownTraces: !tracing } : undefined;
+    let messages = encoded ? undefined : batch.events.map((e) => this.toWire(e, headers, !tracing));
     let bytes = 0;
-    for (const m of messages) bytes += m.value.length + m.key.length;
+    if (encoded) {
+      const e = encoded.e;
+      for (const t of e.truncated) this.noteTruncated(t, t.bytes);
+      for (let i = 0; i < e.count; i++) bytes += e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
+    } else {
+      for (const m of messages!) bytes += m.value.length + m.key.length;
+    }
     for (;;) {
       // Once anything is on disk, newer events go there too, so order is kept.
       const memoryFull = this.stats.buffered >= this.o.maxBufferedEvents || this.stats.bufferedBytes + bytes > this.o.maxBufferedBytes;
       if (this.disk && (memoryFull || !this.disk.empty)) {
         const first = this.disk.empty;
         if (first) this.spillMemory();
+        messages ??= this.fromEncoded(encoded!);
         if (this.disk.append(messages)) {
           this.stats.spilled += messages.length;
           this.refreshDiskStats();
@@ -276,8 +304,8 @@ export class KafkaSink {
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.queue.push({ onDelivered, messages, bytes, next: 0, acked: 0, failed: 0 });
-    this.stats.buffered += messages.length;
+    this.queue.push({ onDelivered, count, ...(messages ? { messages } : { encoded }), bytes, next: 0, acked: 0, failed: 0 });
+    this.stats.buffered += count;
     this.stats.bufferedBytes += bytes;
     this.wakeSender?.();
   }
@@ -299,7 +327,7 @@ export class KafkaSink {
       // What is still in memory must reach disk before we go.
       for (const q of this.queue.splice(0)) {
         // What Kafka has not acknowledged (produce calls under way included) goes to disk.
-        const rest = q.messages.slice(q.acked);
+        const rest = this.wire(q).slice(q.acked);
         if (rest.length && this.disk.append(rest)) q.onDelivered?.();
       }
     } else {
@@ -322,14 +350,14 @@ export class KafkaSink {
   private spillMemory(): void {
     const movable = this.queue.filter((q) => !this.inFlight.has(q) && q.next === 0);
     if (movable.length === 0) return;
-    const messages = movable.flatMap((q) => q.messages);
+    const messages = movable.flatMap((q) => this.wire(q));
     if (!this.disk!.append(messages)) return;
     const moved = new Set(movable);
     this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !moved.has(q)));
     for (const q of movable) {
-      this.stats.buffered -= q.messages.length;
+      this.stats.buffered -= q.count;
       this.stats.bufferedBytes -= q.bytes;
-      this.stats.spilled += q.messages.length;
+      this.stats.spilled += q.count;
       q.onDelivered?.();
     }
     this.refreshDiskStats();
@@ -363,15 +391,45 @@ export class KafkaSink {
   }
 
   /** Wire messages of a batch a record thread encoded: each value a view into the batch's one buffer. */
-  private fromEncoded(e: EncodedLogs, batchHeaders: Record<string, string>, ownTraces: boolean): WireMessage[] {
+  private fromEncoded({ e, headers, ownTraces }: EncodedEntry): WireMessage[] {
     const out = new Array<WireMessage>(e.count);
     for (let i = 0; i < e.count; i++) {
-      out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: String(e.times[i]), headers: batchHeaders };
+      out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: String(e.times[i]), headers };
     }
     // As in toWire: a record that carries its own trace continues it, unless the pipeline traces itself.
-    if (ownTraces) for (const [i, traceparent] of e.traces) out[i]!.headers = { ...batchHeaders, [HEADERS.traceparent]: traceparent };
-    for (const t of e.truncated) this.noteTruncated(t, t.bytes);
+    if (ownTraces) for (const [i, traceparent] of e.traces) out[i]!.headers = { ...headers, [HEADERS.traceparent]: traceparent };
     return out;
+  }
+
+  /** A queue entry's wire messages, made from its columns the first time they are needed. */
+  private wire(q: Queued): WireMessage[] {
+    return (q.messages ??= this.fromEncoded(q.encoded!));
+  }
+
+  /** Bytes a queue entry's message `i` counts for (value and key, as `send` added them up). */
+  private sizeOf(q: Queued, i: number): number {
+    if (q.messages) return q.messages[i]!.value.length + q.messages[i]!.key.length;
+    const e = q.encoded!.e;
+    return e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
+  }
+
+  /** Producer messages `from` to `from + n` of a queue entry, appended to `out`: from the columns when it has them. */
+  private producerMessages(q: Queued, from: number, n: number, out: ProducerMessage[]): void {
+    if (q.messages) {
+      for (let i = from; i < from + n; i++) out.push(this.toProducerMessage(q.messages[i]!));
+      return;
+    }
+    const c = q.encoded!;
+    const e = c.e;
+    c.keyBuffers ??= e.keys.map((k) => this.keyBuffer(k));
+    c.headerSection ??= this.headerSection(c.headers);
+    if (c.ownTraces && e.traces.length > 0 && !c.traced) {
+      c.traced = new Map(e.traces.map(([i, traceparent]) => [i, encodeHeaders({ ...c.headers, [HEADERS.traceparent]: traceparent })]));
+    }
+    const topic = this.o.logsTopic;
+    for (let i = from; i < from + n; i++) {
+      out.push({ topic, key: c.keyBuffers[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: e.times[i]!, headers: c.traced?.get(i) ?? c.headerSection });
+    }
   }
 
   /** Counts and logs a record whose body was cut to fit `maxRecordBytes`. */
@@ -487,41 +545,40 @@ export class KafkaSink {
   }
 
   private headerSections = new WeakMap<Record<string, string>, Buffer>();
+  private lastHeaders?: Record<string, string>;
+  private lastHeaderSection?: Buffer;
 
-  private toProducerMessages(messages: WireMessage[]): ProducerMessage[] {
-    const out = new Array<ProducerMessage>(messages.length);
-    // Neighbours share their batch's header object: one WeakMap look-up per run of them.
-    let lastHeaders: Record<string, string> | undefined;
-    let headers: Buffer | undefined;
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      if (m.headers !== lastHeaders) {
-        lastHeaders = m.headers;
-        headers = this.headerSections.get(m.headers);
-        if (!headers) {
-          headers = encodeHeaders(m.headers);
-          this.headerSections.set(m.headers, headers);
-        }
-      }
-      out[i] = { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers };
+  /** A header object's encoded section, once per object (neighbours share their batch's). */
+  private headerSection(headers: Record<string, string>): Buffer {
+    if (headers === this.lastHeaders) return this.lastHeaderSection!;
+    let section = this.headerSections.get(headers);
+    if (!section) {
+      section = encodeHeaders(headers);
+      this.headerSections.set(headers, section);
     }
-    return out;
+    this.lastHeaders = headers;
+    this.lastHeaderSection = section;
+    return section;
+  }
+
+  private toProducerMessage(m: WireMessage): ProducerMessage {
+    return { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers: this.headerSection(m.headers) };
   }
 
   /** Records Kafka refused for good: counted and logged (one line per call, with the first reason). */
-  private countFailed(messages: WireMessage[], result: SendResult): void {
+  private countFailed(messages: readonly ProducerMessage[], result: SendResult): void {
     if (result.failed.length === 0) return;
     this.stats.dropped += result.failed.length;
     const first = result.failed[0]!;
     const m = messages[first.index]!;
-    this.log.error({ reason: first.error.message, count: result.failed.length, key: m.key, bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
+    this.log.error({ reason: first.error.message, count: result.failed.length, key: m.key?.toString(), bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
   }
 
   private async runNative(): Promise<void> {
     let probeBackoff = 250;
     while (!this.closing) {
       const diskWaiting = this.disk !== undefined && !this.disk.empty;
-      const unsent = this.queue.some((q) => q.next < q.messages.length);
+      const unsent = this.queue.some((q) => q.next < q.count);
       if (!unsent && !diskWaiting) {
         if (this.queue.length === 0 && this.pending.length === 0) for (const w of this.idleWaiters.splice(0)) w();
         await new Promise<void>((resolve) => (this.wakeSender = resolve));
@@ -540,7 +597,7 @@ export class KafkaSink {
           continue;
         }
         try {
-          await this.native!.probe([this.o.logsTopic, ...(this.queue.some((q) => q.messages.some((m) => m.topic === 'metrics')) ? [this.o.metricsTopic] : [])]);
+          await this.native!.probe([this.o.logsTopic, ...(this.queue.some((q) => q.messages?.some((m) => m.topic === 'metrics')) ? [this.o.metricsTopic] : [])]);
           this.noteAcked();
           probeBackoff = 250;
         } catch (err) {
@@ -573,8 +630,9 @@ export class KafkaSink {
       const disk = this.disk!;
       const { messages, end } = disk.peek(this.o.batchMaxEvents, this.o.batchMaxBytes);
       if (messages.length > 0) {
-        const result = await this.native!.send(this.toProducerMessages(messages));
-        this.countFailed(messages, result);
+        const out = messages.map((m) => this.toProducerMessage(m));
+        const result = await this.native!.send(out);
+        this.countFailed(out, result);
         this.noteAcked();
       }
       disk.ack(end, messages.length);
@@ -596,7 +654,7 @@ export class KafkaSink {
 
   /** Hands the next slice of the memory queue to the producer without waiting for its acknowledgement. */
   private sendSliceNative(): void {
-    const out: WireMessage[] = [];
+    const out: ProducerMessage[] = [];
     const taken: Array<{ q: Queued; count: number; bytes: number }> = [];
     let budget = this.o.batchMaxEvents;
     let bytes = 0;
@@ -604,15 +662,14 @@ export class KafkaSink {
       if (budget === 0 || bytes >= this.o.batchMaxBytes) break;
       let n = 0;
       let b = 0;
-      while (q.next + n < q.messages.length && budget > 0 && (bytes + b < this.o.batchMaxBytes || out.length + n === 0)) {
-        const m = q.messages[q.next + n]!;
-        out.push(m);
-        b += m.value.length + m.key.length;
+      while (q.next + n < q.count && budget > 0 && (bytes + b < this.o.batchMaxBytes || out.length + n === 0)) {
+        b += this.sizeOf(q, q.next + n);
         n++;
         budget--;
       }
       bytes += b;
       if (n > 0) {
+        this.producerMessages(q, q.next, n, out);
         taken.push({ q, count: n, bytes: b });
         q.next += n;
         this.inFlight.add(q);
@@ -620,7 +677,7 @@ export class KafkaSink {
     }
     const entry: (typeof this.pending)[number] = { taken, count: out.length };
     this.pending.push(entry);
-    void this.native!.send(this.toProducerMessages(out)).then(
+    void this.native!.send(out).then(
       (result) => {
         entry.result = result;
         this.countFailed(out, result);
@@ -649,7 +706,7 @@ export class KafkaSink {
       for (const { q, count: n, bytes } of taken) {
         q.acked += n;
         this.stats.bufferedBytes -= bytes;
-        if (q.acked === q.messages.length) this.inFlight.delete(q);
+        if (q.acked === q.count) this.inFlight.delete(q);
       }
       this.stats.sent += count;
       this.stats.batches++;
@@ -667,7 +724,7 @@ export class KafkaSink {
     this.stats.dropped++;
     const q = this.queue[0];
     if (q) {
-      const m = q.messages[q.next]!;
+      const m = this.wire(q)[q.next]!;
       this.log.error({ reason, key: m.key, bytes: m.value.length }, 'Kafka refused a record for good; it was dropped (counted in dropped).');
       q.next++;
       q.acked++;
@@ -734,8 +791,9 @@ export class KafkaSink {
       if (budget === 0 || bytes >= this.o.batchMaxBytes) break;
       let n = 0;
       let b = 0;
-      while (q.next + n < q.messages.length && budget > 0 && (bytes + b < this.o.batchMaxBytes || out.length + n === 0)) {
-        const m = q.messages[q.next + n]!;
+      const messages = this.wire(q);
+      while (q.next + n < q.count && budget > 0 && (bytes + b < this.o.batchMaxBytes || out.length + n === 0)) {
+        const m = messages[q.next + n]!;
         out.push(m);
         b += m.value.length + m.key.length;
         n++;
@@ -762,7 +820,7 @@ export class KafkaSink {
   }
 
   private settleFront(): void {
-    while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.messages.length) {
+    while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.count) {
       const q = this.queue.shift()!;
       q.onDelivered?.({ failed: q.failed });
     }

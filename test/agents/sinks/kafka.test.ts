@@ -50,6 +50,51 @@ test('gzip batches, keys per DESIGN.md, headers, event-time timestamps, and an o
   assert.equal(metrics[0]!.key, 'svc|h1');
 });
 
+test('a record thread\'s encoded batches arrive as the same records as events would: values, keys, timestamps, own traces, cuts', async () => {
+  const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
+  const { encodeLines } = await import('../../../agents/record-pool.ts');
+  const brokers = await testBrokers();
+  const texts = [
+    ...Array.from({ length: 30 }, (_, i) => `2026-11-24T10:00:${String(i).padStart(2, '0')}.250Z INFO order ${i} done`),
+    JSON.stringify({ level: 'error', msg: 'traced', trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' }),
+    'B'.repeat(60_000),
+  ];
+  const batchOf = (from: number, to: number) => ({ builder: 0, texts: texts.slice(from, to), starts: texts.slice(from, to).map((_, i) => (from + i) * 100), path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 24, 12) });
+  const halves = [batchOf(0, 17), batchOf(17, texts.length)];
+  const run = async (topic: string, encoded: boolean) => {
+    // Batches of 7 take slices across the two queue entries, from the middle of each.
+    const sink = new KafkaSink({ brokers, logsTopic: topic, lingerMs: 5, maxRecordBytes: 50_000, batchMaxEvents: 7, key: 'service_host' }, log('test.sink'));
+    await sink.start();
+    const build = createRecordBuilder(newCounters());
+    let delivered = 0;
+    for (const b of halves) {
+      if (encoded) {
+        const e = encodeLines(build, b, 'service_host', 50_000);
+        await sink.send({ events: [], encoded: { ...e, values: Buffer.from(e.values) }, onDelivered: () => delivered++ });
+      } else {
+        const events = b.texts.map((text, i) => ({ type: 'log' as const, record: build({ text, origin: { kind: 'file' as const, path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }) }));
+        await sink.send({ events, onDelivered: () => delivered++ });
+      }
+    }
+    await sink.close();
+    assert.equal(delivered, 2);
+    assert.equal(sink.stats.sent, texts.length);
+    assert.equal(sink.stats.truncated, 1);
+    assert.equal(sink.stats.buffered, 0);
+    assert.equal(sink.stats.bufferedBytes, 0, 'every byte counted in is counted out');
+    const got = await readTopic(topic, { expected: texts.length });
+    return got
+      .sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset))
+      .map((m) => ({ partition: m.partition, key: m.key, value: m.value.toString(), timestamp: m.timestamp, own: m.headers.traceparent?.startsWith('00-5b8e') ? m.headers.traceparent : undefined }));
+  };
+  const fromColumns = await run(await createTestTopic('sink-encoded', 3), true);
+  const fromEvents = await run(await createTestTopic('sink-events', 3), false);
+  assert.equal(fromColumns.length, texts.length);
+  assert.deepEqual(fromColumns, fromEvents);
+  assert.equal(fromColumns.filter((m) => m.own).length, 1, 'the traced record carries its own trace');
+  assert.ok(fromColumns.some((m) => m.value.includes('"tributary.truncated":"60000"')));
+});
+
 test('send waits while the memory buffer is full (backpressure), and resumes when Kafka acknowledged', async () => {
   const brokers = await testBrokers();
   const logsTopic = await createTestTopic('sink-bp');
