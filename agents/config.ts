@@ -95,7 +95,6 @@ export interface AgentConfig {
   sources: Record<string, SourceConfig>;
   transforms: {
     threads: number;
-    main_thread_helps: boolean;
     redaction: { enabled: boolean; disabled: string[]; rules: UserRuleConfig[] };
     severity_inference: { enabled: boolean; rules?: Array<{ pattern: string; severity: string }> };
   };
@@ -265,7 +264,6 @@ export const AGENT_CONFIG_SCHEMA = {
     },
     transforms: obj('Processing on the host before records leave it.', {
       threads: int('Worker threads that parse, redact and encode file lines, so the main thread only reads and sends (0: all on the main thread). Each costs memory (in bench/agent.ts about 35 MB of peak RSS for the first, 60 MB for a second); see the README for what they gain.', 0, 1, { maximum: 64 }),
-      main_thread_helps: bool('With record threads: the main thread builds a batch itself when every thread already has one waiting, so its spare time is used (the same records, in order). Off: the main thread only reads and sends.', true),
       redaction: obj('Masking secrets and personal data in bodies and attribute values.', {
         enabled: bool('Redact at all.', true),
         disabled: {

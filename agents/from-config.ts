@@ -54,7 +54,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
   const sources: Source[] = [];
   const hasFiles = Object.values(cfg.sources).some((s) => s.type === 'file');
   const pool = hasFiles && cfg.transforms.threads > 0
-    ? new RecordPool({ threads: cfg.transforms.threads, key: cfg.kafka.key, maxRecordBytes: cfg.kafka.max_record_bytes, counters, log: log('agent.threads'), mainThreadHelps: cfg.transforms.main_thread_helps })
+    ? new RecordPool({ threads: cfg.transforms.threads, key: cfg.kafka.key, maxRecordBytes: cfg.kafka.max_record_bytes, counters, log: log('agent.threads') })
     : undefined;
   for (const [name, src] of Object.entries(cfg.sources)) {
     const service = src.service ?? cfg.service.name;

@@ -12,7 +12,7 @@
 import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger } from '../core/log.ts';
-import { createRecordBuilder, type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
+import { type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
@@ -202,13 +202,6 @@ export interface RecordPoolOptions {
   /** The agent's counters, which every batch's counters are added to. */
   counters: BuiltCounters;
   log: Logger;
-  /**
-   * Whether the main thread builds a batch itself when every thread already has one waiting behind
-   * the one it works on (true by default). With fewer threads than cores the main thread has time to
-   * spare while the threads are the bottleneck; the batches it takes come out the same (same builder
-   * options, same encoding) and in the same order.
-   */
-  mainThreadHelps?: boolean;
 }
 
 interface Thread {
@@ -228,10 +221,6 @@ export class RecordPool {
   private nextId = 1;
   private deaths = 0;
   private closed = false;
-  /** The main thread's own builders (made on first use), counting into the agent's counters. */
-  private local?: RecordBuilder[];
-  /** Batches built by the threads and by the main thread, ever. */
-  readonly built = { threads: 0, main: 0 };
 
   constructor(private readonly o: RecordPoolOptions) {}
 
@@ -254,16 +243,6 @@ export class RecordPool {
   encode(batch: LineBatch): Promise<EncodedLogs> {
     if (!this.usable) return Promise.reject(new Error(this.closed ? 'record pool is closed' : 'record threads kept dying; building on the main thread'));
     const thread = this.pick();
-    // Every thread has a batch queued behind the one it builds: this one would only wait, so the main
-    // thread builds it now. A busy main thread gets here less often (it hands batches over more slowly
-    // than the threads finish them), so the split follows whichever side has time.
-    if (thread.busy >= 2 && this.o.mainThreadHelps !== false) {
-      try {
-        return Promise.resolve(this.encodeHere(batch));
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-    }
     const id = this.nextId++;
     thread.busy++;
     thread.worker.ref();
@@ -271,16 +250,6 @@ export class RecordPool {
       this.waiting.set(id, { thread, resolve, reject });
       thread.worker.postMessage({ id, batch });
     });
-  }
-
-  /** Builds and encodes a batch on this thread, exactly as a record thread would. */
-  private encodeHere(batch: LineBatch): EncodedLogs {
-    this.local ??= this.builders.map((options) => createRecordBuilder(this.o.counters, options));
-    const build = this.local[batch.builder];
-    if (!build) throw new Error(`record pool: no builder ${batch.builder}`);
-    const e = encodeLines(build, batch, this.o.key, this.o.maxRecordBytes);
-    this.built.main++;
-    return { ...e, values: Buffer.from(e.values) };
   }
 
   /** Average share of time the live threads were busy since the last call (undefined before any ran). */
@@ -337,7 +306,6 @@ export class RecordPool {
     if (--thread.busy === 0) thread.worker.unref();
     if (m.error !== undefined) return w.reject(new Error(m.error));
     addCounters(this.o.counters, m.counters!);
-    this.built.threads++;
     w.resolve({ count: m.count!, values: Buffer.from(m.values!), starts: m.starts!, ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated! });
   }
 

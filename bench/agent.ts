@@ -7,7 +7,7 @@
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
- * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events, BENCH_MAIN_HELPS=0 its transforms.main_thread_helps: false; BENCH_STAGES_ONLY=1 prints only
+ * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_STAGES_ONLY=1 prints only
  * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
@@ -77,7 +77,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     ...(env.BENCH_MEMORY_EVENTS ? { buffer: { memory: { max_events: Number(env.BENCH_MEMORY_EVENTS) } } } : {}),
     self_metrics: { enabled: false },
     sources: { bench: { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
-    transforms: { ...(threads !== undefined ? { threads } : env.BENCH_THREADS ? { threads: Number(env.BENCH_THREADS) } : {}), ...(env.BENCH_MAIN_HELPS === '0' ? { main_thread_helps: false } : {}), ...(plain ? { redaction: { enabled: false } } : {}) },
+    transforms: { ...(threads !== undefined ? { threads } : env.BENCH_THREADS ? { threads: Number(env.BENCH_THREADS) } : {}), ...(plain ? { redaction: { enabled: false } } : {}) },
   });
   const agent = agentFromConfig(cfg);
   const cpu0 = process.cpuUsage();
@@ -115,9 +115,6 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const m = process.memoryUsage();
     process.stderr.write(`${JSON.stringify({ mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
-  // Which side built the batches (the agent's pool is not public API; read for this print only).
-  const built = (agent as unknown as { o: { pool?: { built: { threads: number; main: number } } } }).o.pool?.built;
-  if (env.BENCH_DEBUG && built) process.stderr.write(`${JSON.stringify({ batchesBuilt: built })}\n`);
   report(t0, cpu0, steady);
   await agent.stop();
   process.exit(0);

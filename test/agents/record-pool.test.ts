@@ -81,8 +81,7 @@ test('a batch encoded at once has the bytes, keys and times the sink makes recor
 
 test('record threads give the main thread\'s records and counters, batches in flight at once on two threads', async () => {
   const counters = newCounters();
-  // Every batch on a thread: the main thread does not help here (the next test has it help).
-  const pool = new RecordPool({ threads: 2, key: 'service_host', maxRecordBytes: 4096, counters, log: log('test'), mainThreadHelps: false });
+  const pool = new RecordPool({ threads: 2, key: 'service_host', maxRecordBytes: 4096, counters, log: log('test') });
   for (const o of builderOptions) pool.addBuilder(o);
   try {
     const batches = corpus().flatMap((texts) => [batchOf(texts, 0), batchOf(texts, 1)]);
@@ -101,34 +100,6 @@ test('record threads give the main thread\'s records and counters, batches in fl
     assert.ok(traces > 0 && truncated > 0, 'the corpus takes the trace and truncation paths');
     assert.deepEqual(counters, expected);
     assert.ok(counters.records > 18_000 && Object.keys(counters.redactions).length > 0 && Object.keys(counters.unmatched).length > 0);
-  } finally {
-    await pool.close();
-  }
-});
-
-test('with every thread behind, the main thread builds the next batch itself: the same records and counters, in order', async () => {
-  const counters = newCounters();
-  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 4096, counters, log: log('test') });
-  for (const o of builderOptions) pool.addBuilder(o);
-  try {
-    const batches = corpus().flatMap((texts) => [batchOf(texts, 0), batchOf(texts, 2)]);
-    // Handed over as a file source does when reading outruns the thread: all before the first is back.
-    const results = await Promise.all(batches.map((b) => pool.encode(b)));
-    assert.equal(pool.built.threads, 2, 'the thread takes one to build and one to queue');
-    assert.equal(pool.built.main, batches.length - 2, 'the main thread builds the rest');
-    const expected = newCounters();
-    for (const [i, b] of batches.entries()) {
-      const want = mainThread(expected, b, 4096);
-      assert.deepEqual(unpack(results[i]!), { values: want.values, keys: want.keys, times: want.times }, `batch ${i}`);
-      assert.deepEqual(results[i]!.traces, want.traces);
-    }
-    assert.deepEqual(counters, expected);
-
-    // One at a time, the thread keeps up and builds them all.
-    const before = pool.built.main;
-    for (const b of batches.slice(0, 4)) await pool.encode(b);
-    assert.equal(pool.built.main, before);
-    assert.equal(pool.built.threads, 6);
   } finally {
     await pool.close();
   }
