@@ -213,7 +213,6 @@ interface Thread {
 }
 
 const MAX_DEATHS = 3;
-const THREAD_YOUNG_GENERATION_MB = 12;
 
 export class RecordPool {
   private readonly builders: RecordBuilderOptions[] = [];
@@ -284,10 +283,7 @@ export class RecordPool {
 
   private spawn(): Thread {
     const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes };
-    // A young generation of 12 MB (semi-spaces of 4 MB) instead of V8's 48 at most: the thread's
-    // batches die young either way, and in bench/agent.ts it cost no CPU per line we could measure
-    // (three interleaved rounds of 300k lines: 17.96 µs against 17.75) for 27 MB less peak RSS.
-    const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records', resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
+    const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records' });
     const thread: Thread = { worker, busy: 0, dead: false };
     worker.unref();
     worker.on('message', (m: ThreadReply) => this.reply(thread, m));
