@@ -93,12 +93,16 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   // all when empty: the record then leaves the field out (readers take `{}`, records.ts).
   const resource: Record<string, string> | undefined = options.resource && Object.keys(options.resource).length > 0 ? Object.freeze({ ...options.resource }) : undefined;
   const source = options.source ?? 'default';
+  // A batch's lines share their time of reading: its text is made once and shared.
+  let observedMs = NaN;
+  let observedText = '';
   const build: RecordBuilder = (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
     if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
     else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
     const attributes = line.attributes ? { ...f.attributes, ...line.attributes } : f.attributes;
-    const observed = isoOf(line.observedMs);
+    if (line.observedMs !== observedMs) observedText = isoOf((observedMs = line.observedMs));
+    const observed = observedText;
     const timed = f.time !== undefined && Number.isFinite(f.time);
     // isoOf writes the whole milliseconds as they are (a fraction below them never rounds up).
     build.lastTimeMs = Math.floor(timed ? f.time! : line.observedMs);
