@@ -3,7 +3,8 @@
  * LZ4, idempotent) out, each shipper into a fresh 6-partition topic. Three interleaved rounds of: the
  * agent with its defaults; the agent with parsing, redaction and multiline off; our producer alone
  * (the lines as values, a key and 3 headers, like the agent's records); kafkajs alone, the same way;
- * kcat (librdkafka). Each runs in its own process, so its CPU and peak RSS are its own; min / median /
+ * kcat (librdkafka); then the agent and kcat on real lines (the eight Loghub samples in
+ * test/fixtures/loghub-2k, repeated to the same line count). Each runs in its own process, so its CPU and peak RSS are its own; min / median /
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
@@ -13,7 +14,7 @@
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -298,6 +299,16 @@ async function main(): Promise<void> {
   writeFileSync(file, parts.join(''));
   const bytes = statSync(file).size;
   const sample = parts.slice(0, 50_000);
+  // Real lines too: the eight Loghub systems' samples (test/fixtures/loghub-2k), one after another,
+  // repeated to the same line count, for the agent and kcat.
+  const fixtures = join(root, 'test/fixtures/loghub-2k');
+  const loghub = readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
+  const loghubFile = join(work, 'loghub.log');
+  const real: string[] = [];
+  for (let i = 0; i < lines; i++) real.push(loghub[i % loghub.length]!);
+  writeFileSync(loghubFile, real.join('\n') + '\n');
+  const loghubBytes = Math.round(statSync(loghubFile).size / lines);
+  real.length = 0;
   parts.length = 0;
   const { defaultStackOptions, stackDown, stackUp } = await import('../core/kafka/stack.ts');
   const { createKafka, waitForTopicLeaders } = await import('../core/kafka/client.ts');
@@ -321,8 +332,8 @@ async function main(): Promise<void> {
   const bundleDir = join(root, 'dist', `bench-${process.pid}`);
   await buildBundle({ 'bench-agent': 'bench/agent.ts', 'record-thread': AGENT_ENTRIES['record-thread']! }, bundleDir);
   const bundle = join(bundleDir, 'bench-agent.mjs');
-  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false) =>
-    runChild(['--agent', file, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : bundle);
+  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file) =>
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : bundle);
   const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
@@ -332,6 +343,8 @@ async function main(): Promise<void> {
     { name: 'our producer alone (core/kafka/producer.ts)', run: (topic) => runChild(['--client', 'native', file, brokers, topic]) },
     { name: 'kafkajs 2.2.4 alone', run: (topic) => runChild(['--client', 'kafkajs', file, brokers, topic]) },
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
+    { name: `tributary agent, defaults, on Loghub's 8 systems (${loghubBytes}-byte lines on average)`, run: (topic, round) => agentRun(topic, `l${round}`, 'full', undefined, false, loghubFile) },
+    { name: `kcat (librdkafka), on the same Loghub lines`, run: async (topic) => kcatRun(loghubFile, brokers, topic) },
   ];
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench' }).admin();
@@ -358,7 +371,7 @@ async function main(): Promise<void> {
       peakRssMb: spread(runs[s]!.map((x) => x.maxRssKb / 1024), 0),
     }));
     const perStage = await stages(sample);
-    const kcatRow = rows[rows.length - 1]!;
+    const kcatRow = rows.find((r) => r.name === 'kcat (librdkafka)')!;
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
@@ -369,6 +382,7 @@ async function main(): Promise<void> {
       rounds,
       rows,
       agentVsKcat: Math.round((rows[0]!.linesPerSecond.median / kcatRow.linesPerSecond.median) * 100) / 100,
+      agentVsKcatLoghub: Math.round((rows[rows.length - 2]!.linesPerSecond.median / rows[rows.length - 1]!.linesPerSecond.median) * 100) / 100,
       cpuMicrosecondsPerLine: perStage,
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -377,7 +391,7 @@ async function main(): Promise<void> {
     console.log('| shipper | lines/s, median (min–max) | CPU µs per line | the same from 10 % to 90 % acknowledged | peak RSS MB |');
     console.log('|---|---:|---:|---:|---:|');
     for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${'steadyCpuMicrosecondsPerLine' in row && row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
-    console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}`);
+    console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}; on the Loghub lines: ${result.agentVsKcatLoghub}`);
     console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   } finally {
     await stackDown(stack);

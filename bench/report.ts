@@ -25,14 +25,14 @@ const table = (head: string[], rows: (string | number)[][]) => {
 
 interface Spread { min: number; median: number; max: number }
 interface ShipperRow { name: string; linesPerSecond: Spread; cpuMicrosecondsPerLine: Spread; steadyCpuMicrosecondsPerLine?: Spread; peakRssMb: Spread }
-const agent = load<{ date: string; lines: number; lineBytes: number; rounds: number; rows?: ShipperRow[]; agentVsKcat: number; cpuMicrosecondsPerLine?: Record<string, number> }>('agent.json');
+const agent = load<{ date: string; lines: number; lineBytes: number; rounds: number; rows?: ShipperRow[]; agentVsKcat: number; agentVsKcatLoghub?: number; cpuMicrosecondsPerLine?: Record<string, number> }>('agent.json');
 if (agent?.rows) {
   out.push(`### Agent: file to Kafka (\`npm run bench:agent\`, ${agent.date.slice(0, 10)})`, '');
   out.push(`${n(agent.lines)} lines of ${agent.lineBytes} bytes, each shipper into a fresh 6-partition topic, lz4, acks=all, idempotent; ${agent.rounds} interleaved rounds, median (min–max), each shipper in its own process.`, '');
   const f = (x: Spread, d = 0) => `${n(x.median, d)} (${n(x.min, d)}–${n(x.max, d)})`;
   table(['shipper', 'lines/s', 'CPU µs per line', 'from 10 % to 90 % acknowledged', 'peak RSS MB'], agent.rows.map((r) => [r.name, f(r.linesPerSecond), f(r.cpuMicrosecondsPerLine, 2), r.steadyCpuMicrosecondsPerLine ? f(r.steadyCpuMicrosecondsPerLine, 2) : '–', f(r.peakRssMb)]));
   if (agent.cpuMicrosecondsPerLine) {
-    out.push(`Our own stages per line (CPU µs, one core, best of 3 on 50k lines): ${Object.entries(agent.cpuMicrosecondsPerLine).map(([k, v]) => `${k} ${v}`).join(', ')}. The agent with its defaults reaches ${pct(agent.agentVsKcat)} of kcat's rate.`, '');
+    out.push(`Our own stages per line (CPU µs, one core, best of 3 on 50k lines): ${Object.entries(agent.cpuMicrosecondsPerLine).map(([k, v]) => `${k} ${v}`).join(', ')}. The agent with its defaults reaches ${pct(agent.agentVsKcat)} of kcat's rate${agent.agentVsKcatLoghub !== undefined ? ` (${pct(agent.agentVsKcatLoghub)} on the Loghub lines)` : ''}.`, '');
   }
   images('agent.json');
 }
