@@ -52,6 +52,22 @@ const seconds = [NaN, NaN];
 const prefixes = ['', ''];
 let older = 0;
 const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const TWO = MILLIS.slice(0, 60).map((m) => m.slice(1));
+// A second the two above miss (lines sampled across a long log, several sources interleaved) is
+// formatted from its day's `YYYY-MM-DDT` (remembered; any year toISOString writes) and arithmetic.
+const DAY_MS = 86_400_000;
+let dayStart = NaN;
+let dayPrefix = '';
+
+function secondPrefix(second: number): string {
+  const day = Math.floor(second / DAY_MS) * DAY_MS;
+  if (day !== dayStart) {
+    dayPrefix = new Date(day).toISOString().slice(0, -13);
+    dayStart = day;
+  }
+  const s = (second - day) / 1000;
+  return `${dayPrefix}${TWO[Math.floor(s / 3600)]}:${TWO[Math.floor(s / 60) % 60]}:${TWO[s % 60]}.`;
+}
 
 export function isoOf(ms: number): string {
   const whole = Math.floor(ms);
@@ -62,7 +78,7 @@ export function isoOf(ms: number): string {
   if (second === seconds[0]) prefix = prefixes[0]!;
   else if (second === seconds[1]) prefix = prefixes[1]!;
   else {
-    prefix = new Date(second).toISOString().slice(0, -4);
+    prefix = secondPrefix(second);
     seconds[older] = second;
     prefixes[older] = prefix;
     older ^= 1;

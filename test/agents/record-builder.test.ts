@@ -54,6 +54,12 @@ test('isoOf formats like toISOString across seconds, before 1970, and with two s
   const times = [0, 999, 1000, 1001, -1, -999, -1000, -1001, -0.5, 1.0005, 253402300799999, 253402300800000, -62167219200001, 8.64e15, -8.64e15];
   // A record's event time and its observed time alternate between two seconds.
   for (let i = 0; i < 5000; i++) times.push(1795564800000 + i * 7, 1700000000000 + i * 13 + 0.25, 1795564800999 - i);
+  // Seconds that miss the two remembered ones: any instant Date can hold, days and years apart, and
+  // hours, minutes and seconds across a day's edges.
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < 20_000; i++) times.push(Math.floor((random() * 2 - 1) * 8.64e15), Math.floor(random() * 4e12) + random() * 0.999);
+  for (let day = -3; day <= 3; day++) for (const t of [0, 999, 1000, 59_999, 60_000, 3_599_999, 3_600_000, 86_399_999]) times.push(1795564800000 + day * 86_400_000 + t, day * 86_400_000 + t);
   for (const ms of times) assert.equal(isoOf(ms), reference(ms), String(ms));
   for (const bad of [NaN, Infinity, 8.64e15 + 1]) assert.throws(() => isoOf(bad), RangeError);
 });
