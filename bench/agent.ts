@@ -8,7 +8,7 @@
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
- * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_STAGES_ONLY=1 prints only
+ * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
  * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
@@ -332,10 +332,22 @@ async function main(): Promise<void> {
   const bundleDir = join(root, 'dist', `bench-${process.pid}`);
   await buildBundle({ 'bench-agent': 'bench/agent.ts', 'record-thread': AGENT_ENTRIES['record-thread']! }, bundleDir);
   const bundle = join(bundleDir, 'bench-agent.mjs');
-  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : bundle);
+  // BENCH_BASELINE: a checkout of an earlier commit (with its node_modules, e.g. a git worktree with a
+  // link to these), whose agent runs beside this one in every round, from its own bundle.
+  const baseline = process.env.BENCH_BASELINE;
+  let baselineBundle: string | undefined;
+  if (baseline) {
+    const { buildBundle: buildBaseline } = (await import(join(baseline, 'bin/agent-bundle.js'))) as { buildBundle: typeof buildBundle };
+    const dir = join(baseline, 'dist', `bench-${process.pid}`);
+    await buildBaseline({ 'bench-agent': 'bench/agent.ts', 'record-thread': 'agents/record-thread.ts' }, dir);
+    baselineBundle = join(dir, 'bench-agent.mjs');
+  }
+  const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
+  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from);
   const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
+    ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),
     { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
     { name: `tributary agent, defaults but transforms.threads 0 (all on the main thread${client})`, run: (topic, round) => agentRun(topic, `m${round}`, 'full', 0) },
     { name: `tributary agent, defaults but transforms.threads 2${client ? ` (${client.slice(2)})` : ''}`, run: (topic, round) => agentRun(topic, `t${round}`, 'full', 2) },

@@ -135,6 +135,11 @@ interface EncodedEntry {
   traced?: Map<number, Buffer>;
 }
 
+/** Bytes record `i` of an encoded batch counts for in the buffers: its value and its key, as for a wire message. */
+function encodedSize(e: EncodedLogs, i: number): number {
+  return e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
+}
+
 function endSpanOnDelivery(span: Span, onDelivered: EventBatch['onDelivered']): NonNullable<EventBatch['onDelivered']> {
   return (status) => {
     if (status?.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `Kafka refused ${status.failed} record(s) for good` });
@@ -271,7 +276,7 @@ export class KafkaSink {
     if (encoded) {
       const e = encoded.e;
       for (const t of e.truncated) this.noteTruncated(t, t.bytes);
-      for (let i = 0; i < e.count; i++) bytes += e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
+      for (let i = 0; i < e.count; i++) bytes += encodedSize(e, i);
     } else {
       for (const m of messages!) bytes += m.value.length + m.key.length;
     }
@@ -408,9 +413,7 @@ export class KafkaSink {
 
   /** Bytes a queue entry's message `i` counts for (value and key, as `send` added them up). */
   private sizeOf(q: Queued, i: number): number {
-    if (q.messages) return q.messages[i]!.value.length + q.messages[i]!.key.length;
-    const e = q.encoded!.e;
-    return e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
+    return q.messages ? q.messages[i]!.value.length + q.messages[i]!.key.length : encodedSize(q.encoded!.e, i);
   }
 
   /** Producer messages `from` to `from + n` of a queue entry, appended to `out`: from the columns when it has them. */
