@@ -54,13 +54,18 @@ test('a record thread\'s encoded batches arrive as the same records as events wo
   const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
   const { encodeLines } = await import('../../../agents/record-pool.ts');
   const brokers = await testBrokers();
+  // Real lines too: 60 of each Loghub sample (formats, stamps and redaction candidates we did not write).
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  const loghub = readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').flatMap((d) => readFileSync(new URL(`${d}/${d}_2k.log`, fixtures), 'utf8').split('\n').slice(0, 60));
   const texts = [
+    ...loghub,
     ...Array.from({ length: 30 }, (_, i) => `2026-11-24T10:00:${String(i).padStart(2, '0')}.250Z INFO order ${i} done`),
     JSON.stringify({ level: 'error', msg: 'traced', trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' }),
     'B'.repeat(60_000),
   ];
   const batchOf = (from: number, to: number) => ({ builder: 0, texts: texts.slice(from, to), starts: texts.slice(from, to).map((_, i) => (from + i) * 100), path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 24, 12) });
-  const halves = [batchOf(0, 17), batchOf(17, texts.length)];
+  const halves = [batchOf(0, 257), batchOf(257, texts.length)];
   const run = async (topic: string, encoded: boolean) => {
     // Batches of 7 take slices across the two queue entries, from the middle of each.
     const sink = new KafkaSink({ brokers, logsTopic: topic, lingerMs: 5, maxRecordBytes: 50_000, batchMaxEvents: 7, key: 'service_host' }, log('test.sink'));
