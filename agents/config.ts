@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigSchema, joinPath, type ConfigIssue, type EnvOverride, type ValidateOptions } from '../core/config/loader.ts';
 import { configReferenceMarkdown as referenceOf } from '../core/config/reference.ts';
-import { TOPICS } from '../core/contracts/topics.ts';
+import { TOPICS, type LogEncoding } from '../core/contracts/topics.ts';
 import { defaultBrokers, stateDir } from '../core/paths.ts';
 import { ENCODINGS } from './transforms/line-splitter.ts';
 import { type MultilineOptions } from './transforms/multiline.ts';
@@ -89,6 +89,7 @@ export interface AgentConfig {
     request_timeout_ms: number;
     client: 'native' | 'kafkajs';
     key: 'service' | 'service_host' | 'source';
+    encoding: LogEncoding;
     max_in_flight: number;
     topics: { logs: string; metrics: string; dlq: string };
   };
@@ -248,6 +249,7 @@ export const AGENT_CONFIG_SCHEMA = {
       request_timeout_ms: int('How long to wait for a broker to answer a request.', 100, 30_000),
       client: str('Producer: native (the default: Tributary\'s own idempotent producer, several requests in flight, about 14x less CPU per record than kafkajs) or kafkajs (the fallback: one request in flight).', { enum: ['native', 'kafkajs'], default: 'native' }),
       key: str('Key of log records, which picks the partition: service_host (a busy service spreads over partitions by host, in order per host; the worker merges its windows across partitions), service (one service on one partition), or source (host and file).', { enum: ['service', 'service_host', 'source'], default: 'service_host' }),
+      encoding: str('How log records are written: json (the default; any Kafka client reads it) or otlp_proto (each value an OTLP ExportLogsServiceRequest with one log record, content-type application/x-protobuf, as the OpenTelemetry Collector\'s Kafka receiver reads with encoding: otlp_proto). The worker reads both; metric points stay JSON.', { enum: ['json', 'otlp_proto'], default: 'json' }),
       max_in_flight: int('Produce requests awaiting acknowledgement at once (native client; Kafka keeps order with idempotence up to 5).', 1, 5, { maximum: 5 }),
       topics: obj('Topic names.', {
         logs: str('Topic for log records.', { default: TOPICS.logs.name, minLength: 1 }),

@@ -16,6 +16,8 @@ import { type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } fro
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
+import { ProtoWriter, writeOtlpLog } from '../core/contracts/otlp-log.ts';
+import { type LogEncoding } from '../core/contracts/topics.ts';
 
 /** Lines of one file read in one go, as a source hands them to the pool. */
 export interface LineBatch {
@@ -38,7 +40,7 @@ export interface LineBatch {
 /** A batch's records, encoded for the wire. */
 export interface EncodedLogs {
   count: number;
-  /** Every record's JSON in UTF-8, in order (with separators between them). */
+  /** Every record's value in order (JSON in UTF-8 with separators between them, or OTLP protobuf). */
   values: Buffer;
   /** Where each value starts and ends in `values`. */
   starts: Uint32Array;
@@ -74,6 +76,7 @@ export interface ThreadInit {
   builders: RecordBuilderOptions[];
   key: KeyStrategy;
   maxRecordBytes: number;
+  encoding: LogEncoding;
 }
 
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a
@@ -86,7 +89,7 @@ const BETWEEN = Buffer.from('},{"v":');
  * records serialised together (`serialiseRecords`), or, for a batch with a record past
  * `maxRecordBytes`, record by record (`logWire`, which cuts what is too large).
  */
-export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json'): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.texts.length;
   const records = new Array<LogRecord>(n);
   const times = new Float64Array(n);
@@ -126,9 +129,9 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     keyOf[i] = lastKey;
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
   }
-  const whole = serialiseRecords(records, maxRecordBytes);
+  const whole = encoding === 'otlp_proto' ? serialiseOtlp(records, maxRecordBytes) : serialiseRecords(records, maxRecordBytes);
   if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
-  return encodeOneByOne(records, key, maxRecordBytes, { keys, keyOf, times, traces });
+  return encodeOneByOne(records, key, maxRecordBytes, encoding, { keys, keyOf, times, traces });
 }
 
 /**
@@ -163,12 +166,33 @@ export function serialiseRecords(records: LogRecord[], maxRecordBytes: number): 
   return undefined;
 }
 
-/** The slow way, for batches with a record too large: each record's JSON alone, cut where it must be. */
-function encodeOneByOne(records: LogRecord[], key: KeyStrategy, maxRecordBytes: number, meta: Pick<EncodedLogs, 'keys' | 'keyOf' | 'times' | 'traces'>): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+/**
+ * The `otlp_proto` values of a batch's records (`core/contracts/otlp-log.ts`) in one buffer, and where
+ * each starts and ends. Undefined when a record is past `maxRecordBytes`.
+ */
+export function serialiseOtlp(records: LogRecord[], maxRecordBytes: number): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
+  const n = records.length;
+  let guess = 0;
+  for (let i = 0; i < n; i++) guess += records[i]!.body.length;
+  const w = new ProtoWriter(Math.max(1024, guess + n * 400));
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    starts[i] = writeOtlpLog(w, records[i]!);
+    ends[i] = w.pos;
+    if (w.pos - starts[i]! > maxRecordBytes) return undefined;
+  }
+  // The writer's buffer is an ArrayBuffer of its own (transferable); far larger than used, it is cut.
+  const whole = w.buf.buffer as ArrayBuffer;
+  return { values: w.pos < whole.byteLength * 0.75 ? whole.slice(0, w.pos) : whole, starts, ends };
+}
+
+/** The slow way, for batches with a record too large: each record's value alone, cut where it must be. */
+function encodeOneByOne(records: LogRecord[], key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding, meta: Pick<EncodedLogs, 'keys' | 'keyOf' | 'times' | 'traces'>): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = records.length;
   const truncated: EncodedLogs['truncated'] = [];
   const parts = records.map((r) => {
-    const w = logWire(r, key, maxRecordBytes);
+    const w = logWire(r, key, maxRecordBytes, encoding);
     if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
     return Buffer.from(w.value);
   });
@@ -199,6 +223,8 @@ export interface RecordPoolOptions {
   threads: number;
   key: KeyStrategy;
   maxRecordBytes: number;
+  /** How log records are encoded (`json` by default). */
+  encoding?: LogEncoding;
   /** The agent's counters, which every batch's counters are added to. */
   counters: BuiltCounters;
   log: Logger;
@@ -282,7 +308,7 @@ export class RecordPool {
   }
 
   private spawn(): Thread {
-    const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes };
+    const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes, encoding: this.o.encoding ?? 'json' };
     const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records' });
     const thread: Thread = { worker, busy: 0, dead: false };
     worker.unref();

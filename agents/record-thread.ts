@@ -14,7 +14,7 @@ parentPort!.on('message', ({ id, batch }: { id: number; batch: LineBatch }) => {
   try {
     const build = builders[batch.builder];
     if (!build) throw new Error(`record thread: no builder ${batch.builder}`);
-    const e = encodeLines(build, batch, init.key, init.maxRecordBytes);
+    const e = encodeLines(build, batch, init.key, init.maxRecordBytes, init.encoding);
     parentPort!.postMessage({ id, ...e, counters: takeCounters(counters) }, [e.values, e.starts.buffer as ArrayBuffer, e.ends.buffer as ArrayBuffer, e.keyOf.buffer as ArrayBuffer, e.times.buffer as ArrayBuffer]);
   } catch (err) {
     takeCounters(counters);

@@ -279,8 +279,16 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   const lz4 = time(() => {
     for (const b of batches) compressFrameSync(Buffer.from(b!.values));
   });
+  // The same batches in the otlp_proto encoding (kafka.encoding), and its size against JSON's.
+  const { serialiseOtlp } = await import('../agents/record-pool.ts');
+  const otlpBatches: Array<ReturnType<typeof serialiseOtlp>> = [];
+  const serialiseOtlpStage = time(() => {
+    otlpBatches.length = 0;
+    for (let i = 0; i < records.length; i += 2000) otlpBatches.push(serialiseOtlp(records.slice(i, i + 2000), 1 << 20));
+  });
+  const bytesOf = (bs: Array<{ starts: Uint32Array; ends: Uint32Array } | undefined>) => bs.reduce((n, b) => n + b!.ends.reduce((m, e, i) => m + e - b!.starts[i]!, 0), 0);
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { split: r(split), multiline: r(multiline), parse: r(parse), redact: r(redact), serialise: r(serialise), lz4: r(lz4) };
+  return { split: r(split), multiline: r(multiline), parse: r(parse), redact: r(redact), serialise: r(serialise), serialiseOtlp: r(serialiseOtlpStage), otlpBytesVsJson: r(bytesOf(otlpBatches) / bytesOf(batches)), lz4: r(lz4) };
 }
 
 async function main(): Promise<void> {

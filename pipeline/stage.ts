@@ -50,6 +50,8 @@ export interface RecordContext extends Position {
   now: number;
   /** True when the record was landed before this assignment: rebuild state, write nothing. */
   replay: boolean;
+  /** The record's `content-type` header, when it has one (how its value is encoded). */
+  contentType?: string;
   out: BatchWriter;
 }
 

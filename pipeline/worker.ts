@@ -18,7 +18,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { log, type Logger } from '../core/log.ts';
 import { tracer } from '../core/telemetry.ts';
 import { guardStrayKafkaRejections } from '../core/kafka/stray-rejections.ts';
-import { TOPICS } from '../core/contracts/topics.ts';
+import { HEADERS, TOPICS } from '../core/contracts/topics.ts';
 import { type AnomalyRow, type MetricWindowRow, type ModelScoreRow, type ServiceWindowRow } from '../core/contracts/rows.ts';
 import { type Store } from '../core/storage/store.ts';
 import { withDefaults } from '../core/defaults.ts';
@@ -171,6 +171,16 @@ const DEFAULTS = {
 };
 
 type Resolved = Omit<Required<WorkerOptions>, 'scorer' | 'partialsTopic'> & { scorer?: WindowScorer; partialsTopic?: string };
+
+const CONTENT_TYPE = HEADERS.contentType;
+
+/** A record's content-type header (kafkajs gives header values as Buffers), or undefined. */
+function contentTypeOf(headers: Record<string, unknown> | undefined): string | undefined {
+  const v = headers?.[CONTENT_TYPE];
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return Buffer.isBuffer(one) ? one.toString('latin1') : typeof one === 'string' ? one : undefined;
+}
 
 /** The scorer's baselines as a stateful part: one copy per worker, merged on take-over. */
 function scorerState(scorer: WindowScorer, group: string): Stateful | undefined {
@@ -446,6 +456,7 @@ export class Worker {
         if (e.stream.raw) this.counts.consumed++;
         if (lane.forcedEnd !== undefined && off > lane.forcedEnd && !lane.building) lane.forcedEnd = undefined;
         ctx.offset = off;
+        ctx.contentType = contentTypeOf(m.headers);
         if (off <= e.resumeAfter) {
           ctx.replay = true;
           ctx.out = NO_WRITES;

@@ -9,12 +9,13 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, 
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type Logger } from '../../core/log.ts';
+import { CONTENT_TYPE_PROTOBUF, HEADERS } from '../../core/contracts/topics.ts';
 
 /** A message ready for Kafka: which topic kind, key, value, timestamp and headers. */
 export interface WireMessage {
   topic: 'logs' | 'metrics';
   key: string;
-  /** The record's JSON: a string, or its UTF-8 bytes when a record thread encoded it. */
+  /** The record's JSON (a string, or its UTF-8 bytes when a record thread encoded it), or its OTLP protobuf bytes. */
   value: string | Buffer;
   timestamp: string;
   headers: Record<string, string>;
@@ -118,7 +119,7 @@ export class DiskBuffer {
     const frames: Buffer[] = [];
     let size = 0;
     for (const m of messages) {
-      const body = Buffer.from(JSON.stringify(typeof m.value === 'string' ? m : { ...m, value: m.value.toString('utf8') }));
+      const body = Buffer.from(JSON.stringify(frameOf(m)));
       const head = Buffer.allocUnsafe(HEADER);
       head.writeUInt32LE(body.length, 0);
       head.writeUInt32LE(crc32(body), 4);
@@ -241,7 +242,7 @@ export class DiskBuffer {
           let message: WireMessage | undefined;
           if (crc32(body) === head.readUInt32LE(4)) {
             try {
-              message = JSON.parse(body.toString('utf8')) as WireMessage;
+              message = messageOf(JSON.parse(body.toString('utf8')) as StoredMessage);
             } catch {
               /* counted below */
             }
@@ -264,6 +265,21 @@ export class DiskBuffer {
     }
     return { messages, end: c };
   }
+}
+
+/** A message as a frame holds it: JSON values as text, binary ones (OTLP protobuf) in base64. */
+type StoredMessage = Omit<WireMessage, 'value'> & { value: string; base64?: true };
+
+function frameOf(m: WireMessage): StoredMessage {
+  if (typeof m.value === 'string') return m as StoredMessage;
+  if (m.headers[HEADERS.contentType] === CONTENT_TYPE_PROTOBUF) return { ...m, value: m.value.toString('base64'), base64: true };
+  return { ...m, value: m.value.toString('utf8') };
+}
+
+function messageOf(f: StoredMessage): WireMessage {
+  if (!f.base64) return f;
+  const { base64: _, ...m } = f;
+  return { ...m, value: Buffer.from(f.value, 'base64') };
 }
 
 /** Whether a folder holds a disk buffer with data in it (for `--check`). */

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
 import { createKafka, CompressionTypes, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
-import { CONTENT_TYPE_JSON, HEADERS, TOPICS } from '../../core/contracts/topics.ts';
+import { CONTENT_TYPE_JSON, CONTENT_TYPE_PROTOBUF, HEADERS, TOPICS, type LogEncoding } from '../../core/contracts/topics.ts';
 import { metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
 import { type Logger } from '../../core/log.ts';
 import { type AgentEvent, type EventBatch } from '../source.ts';
@@ -56,6 +56,8 @@ export interface KafkaSinkOptions {
   client?: KafkaClientName;
   /** Key of log records; `service` by default. */
   key?: KeyStrategy;
+  /** How log records are written: JSON (the default) or OTLP protobuf (`otlp_proto`, core/contracts/otlp-log.ts). Metric points stay JSON. */
+  encoding?: LogEncoding;
   /** Produce calls awaiting their acknowledgement at once (native client). */
   maxInFlight?: number;
   requestTimeoutMs?: number;
@@ -229,6 +231,7 @@ export class KafkaSink {
         maxRecordBytes: 900 * 1024,
         client: 'native' as KafkaClientName,
         key: 'service_host' as KeyStrategy,
+        encoding: 'json' as LogEncoding,
         maxInFlight: 5,
         requestTimeoutMs: 30_000,
       },
@@ -270,8 +273,9 @@ export class KafkaSink {
     const tracing = span.isRecording();
     const onDelivered = tracing ? endSpanOnDelivery(span, batch.onDelivered) : batch.onDelivered;
     const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
-    const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers, ownTraces: !tracing } : undefined;
-    let messages = encoded ? undefined : batch.events.map((e) => this.toWire(e, headers, !tracing));
+    const logHeaders = this.o.encoding === 'otlp_proto' ? { ...headers, [HEADERS.contentType]: CONTENT_TYPE_PROTOBUF } : headers;
+    const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers: logHeaders, ownTraces: !tracing } : undefined;
+    let messages = encoded ? undefined : batch.events.map((e) => this.toWire(e, e.type === 'log' ? logHeaders : headers, !tracing));
     let bytes = 0;
     if (encoded) {
       const e = encoded.e;
@@ -387,7 +391,7 @@ export class KafkaSink {
       // the pipeline traces itself, every header names the batch span (the record's own trace_id and
       // span_id still travel, and land, in its fields).
       if (ownTraces && r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
-      const w = logWire(r, this.o.key, this.o.maxRecordBytes);
+      const w = logWire(r, this.o.key, this.o.maxRecordBytes, this.o.encoding);
       if (w.truncatedFrom !== undefined) this.noteTruncated(r, w.truncatedFrom);
       return { topic: 'logs', key: w.key, value: w.value, timestamp: String(w.timestampMs), headers };
     }

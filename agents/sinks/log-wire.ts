@@ -1,10 +1,12 @@
 /**
- * A log record as it goes on the wire: its key (which picks the partition), its JSON value (cut to
- * `maxRecordBytes` when larger), and its Kafka timestamp. One definition shared by the sink (records
- * built on the main thread) and the record threads (records built and encoded off it), so both
- * produce the same bytes.
+ * A log record as it goes on the wire: its key (which picks the partition), its value (JSON, or OTLP
+ * protobuf with `kafka.encoding: otlp_proto`; cut to `maxRecordBytes` when larger), and its Kafka
+ * timestamp. One definition shared by the sink (records built on the main thread) and the record
+ * threads (records built and encoded off it), so both produce the same bytes.
  */
 import { logKey, type LogRecord } from '../../core/contracts/records.ts';
+import { encodeOtlpLog } from '../../core/contracts/otlp-log.ts';
+import { type LogEncoding } from '../../core/contracts/topics.ts';
 
 /**
  * The key of a log record, which picks its partition. `service_host` (the default) spreads a busy
@@ -60,37 +62,39 @@ export function recordTimeMs(time: string): number {
 
 export interface LogWire {
   key: string;
-  value: string;
+  /** JSON text, or the OTLP protobuf bytes (`otlp_proto`). */
+  value: string | Buffer;
   /** Kafka timestamp: the record's time, or now when it has none that parses. */
   timestampMs: number;
-  /** Set when the value was cut to fit: the JSON length before the cut. */
+  /** Set when the value was cut to fit: the encoded length before the cut. */
   truncatedFrom?: number;
 }
 
-/** Key, JSON and timestamp of one log record; a record past `maxRecordBytes` has its body cut (marked `tributary.truncated`). */
-export function logWire(r: LogRecord, key: KeyStrategy, maxRecordBytes: number): LogWire {
-  let value = JSON.stringify(r);
+/** Key, value (JSON, or OTLP protobuf) and timestamp of one log record; a record past `maxRecordBytes` has its body cut (marked `tributary.truncated`). */
+export function logWire(r: LogRecord, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json'): LogWire {
+  const encode: (r: LogRecord) => string | Buffer = encoding === 'otlp_proto' ? encodeOtlpLog : (r) => JSON.stringify(r);
+  let value: string | Buffer = encode(r);
   let truncatedFrom: number | undefined;
   if (value.length > maxRecordBytes) {
     truncatedFrom = value.length;
-    value = truncateRecord(r, value.length, maxRecordBytes);
+    value = truncateRecord(r, value.length, maxRecordBytes, encode);
   }
   const wire: LogWire = { key: key === 'service' ? logKey(r) : logKeyFor(key, r), value, timestampMs: recordTimeMs(r.time) || Date.now() };
   if (truncatedFrom !== undefined) wire.truncatedFrom = truncatedFrom;
   return wire;
 }
 
-/** Cuts a record's body (and, when needed, its attributes) so its JSON fits; the cut is marked in `tributary.truncated`. */
-function truncateRecord(r: LogRecord, length: number, maxRecordBytes: number): string {
+/** Cuts a record's body (and, when needed, its attributes) so its encoding fits; the cut is marked in `tributary.truncated`. */
+function truncateRecord(r: LogRecord, length: number, maxRecordBytes: number, encode: (r: LogRecord) => string | Buffer): string | Buffer {
   const over = length - maxRecordBytes;
   // JSON escaping can make a character up to 6 bytes long, hence the generous cut.
   const keep = Math.max(0, r.body.length - over * 6 - 1024);
   const cut: LogRecord = { ...r, body: r.body.slice(0, keep), attributes: { ...r.attributes, 'tributary.truncated': String(r.body.length) } };
-  let value = JSON.stringify(cut);
+  let value = encode(cut);
   if (value.length > maxRecordBytes) {
     cut.attributes = { 'tributary.truncated': String(r.body.length) };
     cut.body = cut.body.slice(0, Math.floor(maxRecordBytes / 8));
-    value = JSON.stringify(cut);
+    value = encode(cut);
   }
   return value;
 }

@@ -23,3 +23,8 @@ export const HEADERS = {
 } as const;
 
 export const CONTENT_TYPE_JSON = 'application/json';
+/** A log record in the `otlp_proto` encoding (`otlp-log.ts`): an OTLP ExportLogsServiceRequest. */
+export const CONTENT_TYPE_PROTOBUF = 'application/x-protobuf';
+
+/** How an agent writes log records: JSON (`records.ts`, the default) or OTLP protobuf (`otlp-log.ts`). */
+export type LogEncoding = 'json' | 'otlp_proto';

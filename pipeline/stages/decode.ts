@@ -10,10 +10,10 @@ export class DecodeStage<T> implements Stage<Buffer | null, T> {
   /** Records decoded (not replayed), and records sent to the dead-letter topic. */
   readonly counts = { ok: 0, dead: 0 };
 
-  constructor(private readonly decode: (value: Buffer | null, now: number) => Decoded<T>) {}
+  constructor(private readonly decode: (value: Buffer | null, now: number, contentType?: string) => Decoded<T>) {}
 
   push(value: Buffer | null, ctx: RecordContext): T | undefined {
-    const d = this.decode(value, ctx.now);
+    const d = this.decode(value, ctx.now, ctx.contentType);
     if (d.ok) {
       if (!ctx.replay) this.counts.ok++;
       return d.value;

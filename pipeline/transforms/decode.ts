@@ -3,6 +3,8 @@
  * is not one. Never throws: what fails here goes to the dead-letter topic with that reason.
  */
 import { type LogRecord, type MetricPoint, SCHEMA_VERSION } from '../../core/contracts/records.ts';
+import { decodeOtlpLog } from '../../core/contracts/otlp-log.ts';
+import { CONTENT_TYPE_PROTOBUF } from '../../core/contracts/topics.ts';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; stage: 'decode' | 'validate'; reason: string };
 
@@ -45,9 +47,22 @@ function stringMap(value: unknown, field: string): string | undefined {
   return undefined;
 }
 
-export function decodeLog(bytes: Buffer | null, nowMs = Date.now()): Decoded<LogRecord> {
+/**
+ * A log record from its Kafka value: JSON (`records.ts`), or OTLP protobuf (`otlp-log.ts`) when the
+ * record's `content-type` header says `application/x-protobuf`. Without the header (another
+ * producer) a value that is not JSON and starts as an OTLP request does is read as OTLP.
+ */
+export function decodeLog(bytes: Buffer | null, nowMs = Date.now(), contentType?: string): Decoded<LogRecord> {
+  if (contentType === CONTENT_TYPE_PROTOBUF && bytes && bytes.length > 0) return otlpLog(bytes, nowMs);
   const parsed = parseObject(bytes);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok) {
+    // 0x0a: field 1 (resource_logs), length-delimited: how every ExportLogsServiceRequest starts.
+    if (contentType === undefined && bytes && bytes[0] === 0x0a) {
+      const otlp = otlpLog(bytes, nowMs);
+      return otlp.ok ? otlp : { ok: false, stage: 'decode', reason: `${parsed.reason}; read as OTLP protobuf (no content-type header): ${otlp.reason}` };
+    }
+    return parsed;
+  }
   const o = parsed.value;
   if (o.v !== SCHEMA_VERSION) return invalid(`unsupported schema version ${JSON.stringify(o.v)} (this worker reads ${SCHEMA_VERSION})`);
   const timeError = checkTime(o.time, 'time', nowMs);
@@ -75,6 +90,15 @@ export function decodeLog(bytes: Buffer | null, nowMs = Date.now()): Decoded<Log
     origin: o.origin && typeof o.origin === 'object' ? (o.origin as LogRecord['origin']) : { kind: 'stdin' },
   };
   return { ok: true, value: record };
+}
+
+function otlpLog(bytes: Buffer, nowMs: number): Decoded<LogRecord> {
+  const d = decodeOtlpLog(bytes);
+  if (!d.ok) return { ok: false, stage: 'decode', reason: d.reason };
+  const timeError = checkTime(d.value.time, 'time_unix_nano', nowMs);
+  if (timeError) return invalid(timeError);
+  if (d.value.severity_number > 24) return invalid('severity_number must be a number from 0 to 24');
+  return d;
 }
 
 const KINDS = new Set(['gauge', 'counter', 'histogram']);

@@ -9,6 +9,7 @@ import { encodeLines, RecordPool, type EncodedLogs, type LineBatch } from '../..
 import { logWire } from '../../agents/sinks/log-wire.ts';
 import { log } from '../../core/log.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
+import { type LogEncoding } from '../../core/contracts/topics.ts';
 
 const loghub = fileURLToPath(new URL('../fixtures/loghub-2k', import.meta.url));
 
@@ -40,14 +41,14 @@ function batchOf(texts: string[], builder: number): LineBatch {
 }
 
 /** What the sink makes of these lines on the main thread, record by record. */
-function mainThread(counters: BuiltCounters, b: LineBatch, maxRecordBytes: number): { values: string[]; keys: string[]; times: number[]; traces: Array<[number, string]>; truncated: number } {
+function mainThread(counters: BuiltCounters, b: LineBatch, maxRecordBytes: number, encoding: LogEncoding = 'json'): { values: Buffer[]; keys: string[]; times: number[]; traces: Array<[number, string]>; truncated: number } {
   const build = createRecordBuilder(counters, builderOptions[b.builder]);
-  const out = { values: [] as string[], keys: [] as string[], times: [] as number[], traces: [] as Array<[number, string]>, truncated: 0 };
+  const out = { values: [] as Buffer[], keys: [] as string[], times: [] as number[], traces: [] as Array<[number, string]>, truncated: 0 };
   b.texts.forEach((text, i) => {
     const own = b.lineAttributes?.find(([j]) => j === i)?.[1];
     const r: LogRecord = build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs, attributes: { ...b.attributes, ...own } });
-    const w = logWire(r, 'service_host', maxRecordBytes);
-    out.values.push(w.value);
+    const w = logWire(r, 'service_host', maxRecordBytes, encoding);
+    out.values.push(Buffer.from(w.value));
     out.keys.push(w.key);
     out.times.push(w.timestampMs);
     if (r.trace_id && r.span_id) out.traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
@@ -56,21 +57,22 @@ function mainThread(counters: BuiltCounters, b: LineBatch, maxRecordBytes: numbe
   return out;
 }
 
-function unpack(e: Pick<EncodedLogs, 'count' | 'starts' | 'ends' | 'keys' | 'keyOf' | 'times'> & { values: Buffer }): { values: string[]; keys: string[]; times: number[] } {
-  const values: string[] = [];
-  for (let i = 0; i < e.count; i++) values.push(e.values.toString('utf8', e.starts[i], e.ends[i]));
+function unpack(e: Pick<EncodedLogs, 'count' | 'starts' | 'ends' | 'keys' | 'keyOf' | 'times'> & { values: Buffer }): { values: Buffer[]; keys: string[]; times: number[] } {
+  const values: Buffer[] = [];
+  for (let i = 0; i < e.count; i++) values.push(e.values.subarray(e.starts[i], e.ends[i]));
   return { values, keys: Array.from(e.keyOf, (k) => e.keys[k]!), times: Array.from(e.times) };
 }
 
-test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines', () => {
+test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines, in JSON and in OTLP protobuf', () => {
+  for (const encoding of ['json', 'otlp_proto'] as const)
   for (const [n, texts] of corpus().entries()) {
     for (const builder of [0, 1, 2]) {
       const b = batchOf(texts, builder);
-      const want = mainThread(newCounters(), b, 4096);
-      const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[builder]), b, 'service_host', 4096);
+      const want = mainThread(newCounters(), b, 4096, encoding);
+      const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[builder]), b, 'service_host', 4096, encoding);
       const u = unpack({ ...got, values: Buffer.from(got.values) });
       assert.equal(got.count, texts.length);
-      assert.deepEqual(u.values, want.values, `batch ${n}, builder ${builder}`);
+      assert.ok(u.values.every((v, i) => v.equals(want.values[i]!)), `${encoding}: batch ${n}, builder ${builder}`);
       assert.deepEqual(u.keys, want.keys);
       assert.deepEqual(u.times, want.times);
       assert.deepEqual(got.traces, want.traces);
@@ -79,9 +81,10 @@ test('a batch encoded at once has the bytes, keys and times the sink makes recor
   }
 });
 
-test('record threads give the main thread\'s records and counters, batches in flight at once on two threads', async () => {
+for (const encoding of ['json', 'otlp_proto'] as const)
+test(`record threads give the main thread's records and counters, batches in flight at once on two threads (${encoding})`, async () => {
   const counters = newCounters();
-  const pool = new RecordPool({ threads: 2, key: 'service_host', maxRecordBytes: 4096, counters, log: log('test') });
+  const pool = new RecordPool({ threads: 2, key: 'service_host', maxRecordBytes: 4096, encoding, counters, log: log('test') });
   for (const o of builderOptions) pool.addBuilder(o);
   try {
     const batches = corpus().flatMap((texts) => [batchOf(texts, 0), batchOf(texts, 1)]);
@@ -90,8 +93,10 @@ test('record threads give the main thread\'s records and counters, batches in fl
     let traces = 0;
     let truncated = 0;
     for (const [i, b] of batches.entries()) {
-      const want = mainThread(expected, b, 4096);
-      assert.deepEqual(unpack(results[i]!), { values: want.values, keys: want.keys, times: want.times }, `batch ${i}`);
+      const want = mainThread(expected, b, 4096, encoding);
+      const got = unpack(results[i]!);
+      assert.ok(got.values.length === want.values.length && got.values.every((v, j) => v.equals(want.values[j]!)), `batch ${i}`);
+      assert.deepEqual({ keys: got.keys, times: got.times }, { keys: want.keys, times: want.times }, `batch ${i}`);
       assert.deepEqual(results[i]!.traces, want.traces);
       traces += want.traces.length;
       truncated += want.truncated;

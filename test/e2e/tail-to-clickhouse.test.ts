@@ -3,7 +3,7 @@
 // topic back as valid contract JSON.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -84,5 +84,81 @@ test('every line written to a tailed file is in ClickHouse after going through t
     assert.equal(typeof r.severity_number, 'number');
     assert.equal((r.origin as { kind: string }).kind, 'file');
     assert.equal(typeof (r.origin as { offset: number }).offset, 'number');
+  }
+});
+
+test('kafka.encoding otlp_proto: the same lines land the same rows as JSON, and the Collector\'s decoder reads every record on the topic', async () => {
+  const { validateAgentConfig } = await import('../../agents/config.ts');
+  const { agentFromConfig } = await import('../../agents/from-config.ts');
+  const { readTopic } = await import('../helpers/kafka.ts');
+  const { pdataDecoder } = await import('../helpers/otlp-pdata.ts');
+  const brokers = await testBrokers();
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-otlp-'));
+  const file = join(dir, 'app.log');
+  const now = Date.now();
+  // Real lines (a Loghub sample, stamped now: rows dated 2017 would fall to the table's TTL at once),
+  // the agent's own shapes, a trace, unicode, and a line past max_record_bytes.
+  const loghub = readFileSync(new URL('../fixtures/loghub-2k/OpenStack/OpenStack_2k.log', import.meta.url), 'utf8').split('\n').slice(0, 120);
+  const lines = [
+    ...loghub.map((l, i) => `${new Date(now - 60_000 + i).toISOString()} ${l}`),
+    JSON.stringify({ level: 50, time: now, msg: 'payment failed', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', order: 'o-1' }),
+    `${new Date(now).toISOString()} WARN naïve café — 東京 password=hunter2`,
+    'level=info msg="logfmt line" user=ana@example.com took=12ms',
+    'x'.repeat(6000),
+  ];
+  appendFileSync(file, lines.join('\n') + '\n');
+  const store = await openStore({ driver: 'embedded', path: join(dir, 'store') });
+  await migrate(store);
+  const topics: Record<string, string> = {};
+  try {
+    for (const encoding of ['json', 'otlp_proto'] as const) {
+      const logsTopic = (topics[encoding] = await createTestTopic(`e2e-${encoding}`, 3));
+      const cfg = validateAgentConfig({
+        kafka: { brokers, topics: { logs: logsTopic }, encoding, max_record_bytes: 4096 },
+        host: { name: 'web-1', resource: { 'deployment.environment': 'test' } },
+        state_dir: join(dir, `agent-${encoding}`),
+        self_metrics: { enabled: false },
+        // Multiline off: every line its own record (OpenStack's lines start with a file name, not a stamp).
+        sources: { app: { type: 'file', include: [file], service: 'checkout', poll_ms: 50, multiline: { enabled: false } } },
+      });
+      const agent = agentFromConfig(cfg);
+      const worker = new Worker({ brokers, store, logsTopic, metricsTopic: await createTestTopic('e2e-m', 1), dlqTopic: await createTestTopic('e2e-dlq', 1), groupId: `e2e-${encoding}-${Date.now()}` });
+      try {
+        await agent.start();
+        await worker.start();
+        const count = async () => Number((await store.query<{ n: string }>('SELECT count() AS n FROM logs WHERE kafka_topic = {t:String}', { t: logsTopic }))[0]!.n);
+        await until(`${encoding} rows stored`, async () => (await count()) === lines.length).catch(async (err: Error) => {
+          throw new Error(`${err.message}: ${await count()} of ${lines.length} rows; worker ${JSON.stringify(worker.stats)}; agent sent ${agent.sink.stats.sent}`);
+        });
+        assert.equal(worker.stats.dead, 0, `${encoding}: nothing dead-lettered`);
+      } finally {
+        await agent.stop();
+        await worker.stop();
+      }
+    }
+    const columns = 'time, observed_time, service, host, severity_text, severity_number, body, attributes, resource, trace_id, span_id, source_kind, source_path, source_offset';
+    const rowsOf = (t: string) => store.query<Record<string, unknown>>(`SELECT ${columns} FROM logs WHERE kafka_topic = {t:String} ORDER BY source_offset`, { t });
+    const json = await rowsOf(topics.json!);
+    const otlp = await rowsOf(topics.otlp_proto!);
+    assert.equal(json.length, lines.length);
+    // observed_time is when each agent read the file, and the time of a line without one: the two
+    // runs read it at different moments.
+    const same = (rows: Array<Record<string, unknown>>) => rows.map(({ observed_time: o, time, ...r }) => ({ ...r, time: time === o ? 'read time' : time }));
+    assert.deepEqual(same(otlp), same(json));
+    assert.ok(otlp.some((r) => r.trace_id === '0af7651916cd43dd8448eb211c80319c' && (r.attributes as Record<string, string>)['tributary.truncated'] === undefined));
+    assert.ok(otlp.some((r) => (r.attributes as Record<string, string>)['tributary.truncated'] === '6000'), 'the long line was cut to max_record_bytes');
+    assert.ok(otlp.every((r) => !String(r.body).includes('hunter2')), 'redaction ran before encoding');
+  } finally {
+    await store.close();
+  }
+  // On the topic: the protobuf content type on every record, and values the Collector's pdata reads.
+  const messages = await readTopic(topics.otlp_proto!, { expected: lines.length });
+  assert.equal(messages.length, lines.length);
+  assert.ok(messages.every((m) => m.headers['content-type'] === 'application/x-protobuf'));
+  const decoded = (await (await pdataDecoder())(messages.map((m) => m.value))) as Array<{ resourceLogs: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> } }> }>;
+  assert.equal(decoded.length, lines.length);
+  for (const d of decoded) {
+    const resource = Object.fromEntries(d.resourceLogs[0]!.resource.attributes.map((a) => [a.key, a.value.stringValue]));
+    assert.deepEqual(resource, { 'service.name': 'checkout', 'host.name': 'web-1', 'deployment.environment': 'test' });
   }
 });

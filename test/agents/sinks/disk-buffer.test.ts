@@ -153,3 +153,22 @@ test('disk full while buffering: the append is refused (reading pauses), nothing
     disk.done();
   }
 });
+
+test('OTLP protobuf values (kafka.encoding: otlp_proto) come back byte for byte, after a restart too; JSON bytes stay text', async () => {
+  const { encodeOtlpLog } = await import('../../../core/contracts/otlp-log.ts');
+  const dir = tempDir();
+  const record = { v: 1, time: '2026-11-29T12:00:00.123Z', observed_time: '2026-11-29T12:00:00.200Z', service: 'svc', host: 'h', severity_text: 'INFO', severity_number: 9, attributes: {}, origin: { kind: 'stdin' as const, offset: 1 } };
+  // Bytes that are not UTF-8 (a protobuf length of 0xe9 after a tag) would not survive a text round trip.
+  const values = [encodeOtlpLog({ ...record, body: 'é'.repeat(120) }), encodeOtlpLog({ ...record, body: 'x'.repeat(300) }), Buffer.from([0x0a, 0xff, 0xfe, 0x00, 0xc3])];
+  const proto = values.map((value, i): WireMessage => ({ topic: 'logs', key: 'svc|h', value, timestamp: String(i), headers: { 'content-type': 'application/x-protobuf' } }));
+  const json: WireMessage = { topic: 'logs', key: 'svc|h', value: Buffer.from('{"v":1,"body":"é"}'), timestamp: '9', headers: { 'content-type': 'application/json' } };
+  assert.ok(new DiskBuffer({ dir, maxBytes: 1 << 20 }).append([...proto, json]));
+  const { messages } = new DiskBuffer({ dir, maxBytes: 1 << 20 }).peek(10, 1e9);
+  assert.equal(messages.length, 4);
+  messages.slice(0, 3).forEach((m, i) => {
+    assert.ok(Buffer.isBuffer(m.value) && m.value.equals(values[i]!), `message ${i}`);
+    assert.deepEqual(m.headers, proto[i]!.headers);
+    assert.equal('base64' in m, false, 'the frame marker stays in the frame');
+  });
+  assert.equal(messages[3]!.value, '{"v":1,"body":"é"}');
+});

@@ -54,3 +54,24 @@ test('times keep their nanoseconds on the way to DateTime64(9)', () => {
   assert.equal(toClickHouseTime('2026-11-24T10:00:00Z'), '2026-11-24 10:00:00.000000000');
   assert.equal(toClickHouseTime('2026-11-24T12:00:00.5+02:00'), '2026-11-24 10:00:00.500000000');
 });
+
+test('otlp_proto values: read by their content-type header, or without one when they are not JSON; checked like JSON records', async () => {
+  const { encodeOtlpLog } = await import('../../../core/contracts/otlp-log.ts');
+  const record = { v: 1, time: '2026-11-24T10:00:00.123Z', observed_time: '2026-11-24T10:00:00.200Z', service: 'checkout', host: 'web-1', severity_text: 'WARN', severity_number: 13, body: 'slow', attributes: { a: 'b' }, resource: {}, trace_id: '', span_id: '', origin: { kind: 'file' as const, path: '/var/log/a.log', fingerprint: 'f', offset: 10 } };
+  const bytes = encodeOtlpLog(record);
+  assert.deepEqual(decodeLog(bytes, NOW, 'application/x-protobuf'), { ok: true, value: record });
+  assert.deepEqual(decodeLog(bytes, NOW), { ok: true, value: record }, 'no header: not JSON, read as OTLP');
+  // With a JSON header the value is what the header says: not JSON, so dead-lettered with that reason.
+  const asJson = decodeLog(bytes, NOW, 'application/json');
+  assert.equal(asJson.ok, false);
+  assert.match(asJson.ok ? '' : asJson.reason, /not valid UTF-8|not JSON/);
+  // A JSON record under no header is still JSON.
+  assert.equal(decodeLog(log({}), NOW).ok, true);
+  const future = decodeLog(encodeOtlpLog({ ...record, time: '2026-11-26T10:00:00.000Z' }), NOW, 'application/x-protobuf');
+  assert.deepEqual(future, { ok: false, stage: 'validate', reason: 'time_unix_nano is more than a day in the future: 2026-11-26T10:00:00.000Z' });
+  const cut = decodeLog(bytes.subarray(0, 40), NOW, 'application/x-protobuf');
+  assert.equal(cut.ok, false);
+  assert.match(cut.ok ? '' : `${cut.stage}: ${cut.reason}`, /^decode: record value is not an OTLP ExportLogsServiceRequest: a field of \d+ bytes runs past the end/);
+  const garbage = decodeLog(Buffer.from([0x0a, 0x05, 0x01]), NOW);
+  assert.match(garbage.ok ? '' : garbage.reason, /is not JSON.*; read as OTLP protobuf \(no content-type header\): .*runs past the end/s);
+});
