@@ -129,8 +129,11 @@ export async function otelcolRun(file: string, brokers: string, topic: string, l
         continue;
       }
       start ??= { t: process.hrtime.bigint(), cpu: cpuSeconds(oc.pid) };
+      // Lines it dropped or could not send never count as sent: fail at once rather than time out.
       const failed = metricSum(text, 'otelcol_exporter_send_failed_log_records') ?? 0;
       if (failed > 0) throw new Error(`the Collector's kafka exporter failed to send ${failed} records: ${oc.stderr()}`);
+      const refused = metricSum(text, 'otelcol_receiver_refused_log_records') ?? 0;
+      if (refused > 0) throw new Error(`the Collector dropped ${refused} lines (its exporter's queue refused them)`);
       const sent = metricSum(text, 'otelcol_exporter_sent_log_records') ?? 0;
       if (marks.length === 0 && sent >= lines / 10) marks.push({ cpu: cpuSeconds(oc.pid), sent });
       else if (marks.length === 1 && sent >= (lines * 9) / 10) marks.push({ cpu: cpuSeconds(oc.pid), sent });
