@@ -12,6 +12,9 @@
  * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
+ * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
+ * missing): filelog -> kafka exporter with otlp_proto (its default: one message per 100 lines) and with raw
+ * (one message per line, as kcat), and on the Loghub lines; see bench/otelcol/run.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressFrameSync } from 'lz4-napi';
 import { freePort } from '../core/ports.ts';
+import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
 
 const LINE_BYTES = 250;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -350,6 +354,9 @@ async function main(): Promise<void> {
     await buildBaseline({ 'bench-agent': 'bench/agent.ts', 'record-thread': 'agents/record-thread.ts' }, dir);
     baselineBundle = join(dir, 'bench-agent.mjs');
   }
+  // BENCH_OTELCOL=1: the Collector, built before the broker's rounds start so its compile is not timed against anything.
+  const otelcol = process.env.BENCH_OTELCOL === '1' ? ensureOtelcol() : undefined;
+  const OTELCOL = 'OpenTelemetry Collector 0.165 (bench/otelcol)';
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
     runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from);
@@ -365,6 +372,11 @@ async function main(): Promise<void> {
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
     { name: `tributary agent, defaults, on Loghub's 8 systems (${loghubBytes}-byte lines on average)`, run: (topic, round) => agentRun(topic, `l${round}`, 'full', undefined, false, loghubFile) },
     { name: `kcat (librdkafka), on the same Loghub lines`, run: async (topic) => kcatRun(loghubFile, brokers, topic) },
+    ...(otelcol ? [
+      { name: `${OTELCOL} (filelog -> kafka exporter, otlp_proto: 100 lines per message)`, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'otlp_proto') },
+      { name: `${OTELCOL}, encoding raw (one message per line, as kcat)`, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'raw') },
+      { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
+    ] : []),
   ];
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench' }).admin();
@@ -392,6 +404,8 @@ async function main(): Promise<void> {
     }));
     const perStage = await stages(sample);
     const kcatRow = rows.find((r) => r.name === 'kcat (librdkafka)')!;
+    const ratio = (name: string, of = kcatRow) => Math.round((rows.find((r) => r.name.startsWith(name))!.linesPerSecond.median / of.linesPerSecond.median) * 100) / 100;
+    const kcatLoghub = rows.find((r) => r.name.startsWith('kcat (librdkafka), on the same Loghub'))!;
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
@@ -402,7 +416,8 @@ async function main(): Promise<void> {
       rounds,
       rows,
       agentVsKcat: Math.round((rows[0]!.linesPerSecond.median / kcatRow.linesPerSecond.median) * 100) / 100,
-      agentVsKcatLoghub: Math.round((rows[rows.length - 2]!.linesPerSecond.median / rows[rows.length - 1]!.linesPerSecond.median) * 100) / 100,
+      agentVsKcatLoghub: ratio("tributary agent, defaults, on Loghub's", kcatLoghub),
+      ...(otelcol ? { otelcolVsKcat: ratio(`${OTELCOL} (filelog`), otelcolRawVsKcat: ratio(`${OTELCOL}, encoding raw`), otelcolVsKcatLoghub: ratio(`${OTELCOL} (otlp_proto), on the same Loghub`, kcatLoghub) } : {}),
       cpuMicrosecondsPerLine: perStage,
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -412,6 +427,7 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|---:|');
     for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${'steadyCpuMicrosecondsPerLine' in row && row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
     console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}; on the Loghub lines: ${result.agentVsKcatLoghub}`);
+    if ('otelcolVsKcat' in result) console.log(`Collector / kcat: ${result.otelcolVsKcat} (otlp_proto), ${result.otelcolRawVsKcat} (raw); on the Loghub lines: ${result.otelcolVsKcatLoghub}`);
     console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   } finally {
     await stackDown(stack);
