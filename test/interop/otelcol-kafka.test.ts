@@ -10,7 +10,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureOtelcol } from '../../bench/otelcol/run.ts';
-import { produceSdkRecords, throughCollector } from '../../bench/otelcol/interop.ts';
+import { interopLines, produceAgentRecords, produceSdkRecords, throughCollector } from '../../bench/otelcol/interop.ts';
 import { createTestTopic } from '../helpers/kafka.ts';
 
 before(() => {
@@ -32,4 +32,26 @@ test('records from an OTLP encoder that is not ours pass through the Collector i
   const traced = r.arrived.filter((x) => typeof x.record.traceId === 'string' && x.record.traceId.length === 32);
   assert.equal(traced.length, count / 4);
   assert.ok(r.arrived.some((x) => JSON.stringify(x.record.body) === JSON.stringify({ stringValue: 'ünïcødé ✓ — 日本語 #1' })));
+});
+
+test("the agent's own records (kafka.encoding otlp_proto) pass through the Collector intact", async () => {
+  const topic = await createTestTopic('otelcol-in-agent', 3);
+  // Loghub's eight systems, pino JSON and logfmt: parsed fields, severities, times and attributes of every kind the agent writes.
+  const lines = interopLines();
+  const count = await produceAgentRecords(topic, lines);
+  assert.equal(count, lines.length);
+  const r = await throughCollector(topic, count);
+  assert.equal(r.unmarshalFailed, 0, 'the Collector could not decode some of the agent\'s messages');
+  assert.equal(r.messagesIn, count, 'one record per Kafka message');
+  assert.equal(r.sent.length, count);
+  assert.deepEqual(r.missing, [], 'records the agent sent that did not arrive (or arrived changed)');
+  assert.deepEqual(r.extra, [], 'records that arrived but the agent did not send');
+  // Not vacuous: the records carry what the agent puts in them.
+  type Kv = Array<{ key: string; value: { stringValue?: string } }>;
+  for (const x of r.arrived) {
+    assert.ok((x.resource as { attributes?: Kv }).attributes?.some((a) => a.key === 'service.name' && a.value.stringValue), 'service.name on the resource');
+    assert.match(String(x.record.timeUnixNano), /^\d{19}$/);
+    assert.ok(x.record.body !== undefined);
+  }
+  assert.ok(r.arrived.some((x) => x.record.severityNumber === 17 || x.record.severityText === 'ERROR'), 'an error-level line keeps its severity');
 });
