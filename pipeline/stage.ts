@@ -10,6 +10,10 @@
  * retries), commits, ticks, scoring and stats. A stage never throws for a bad record: it routes it
  * with `out.dead(stage, reason)` (the record goes to `dlq.v1`) and returns undefined.
  *
+ * One Kafka record can hold several (an OTLP request from another producer): a stage hands them on
+ * as `new Several(records)`, and each goes through the rest of the chain in turn, with the same
+ * context (one offset).
+ *
  * Delivery rules a stage can count on:
  * - Every record of an assigned partition reaches `push` once per assignment, in offset order.
  * - `ctx.replay` is true for records that were already landed before this assignment (after a crash
@@ -22,6 +26,11 @@
  */
 
 import { type StatSample } from './stats.ts';
+
+/** What a stage returns for several records out of one (each goes on through the rest of the chain). */
+export class Several<T> {
+  constructor(readonly items: readonly T[]) {}
+}
 
 /** Where a record came from. */
 export interface Position {

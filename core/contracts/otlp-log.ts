@@ -16,6 +16,10 @@
  *   out for `file`).
  * - `v` -> the scope: name `tributary.agent`, version the schema version.
  *
+ * Reading takes what other OTLP writers send too: several records per request (each with its
+ * resource), values that are not strings (written out as text), no `service.name` (read as
+ * `unknown_service`, OpenTelemetry's fallback), no event time (the observed time stands in).
+ *
  * Encoding is hand-written (the agent encodes every line; a reflection encoder would cost several
  * times more); decoding is a small bounds-checked reader that never throws past `decodeOtlpLog`.
  */
@@ -479,8 +483,6 @@ export function nanosText(ns: bigint): string {
 }
 
 interface ReadLog {
-  resource: Record<string, string>;
-  records: number;
   time: bigint;
   observed: bigint;
   severityNumber: number;
@@ -491,7 +493,8 @@ interface ReadLog {
   spanId: string;
 }
 
-function readLogRecord(r: ProtoReader, out: ReadLog): void {
+function readLogRecord(r: ProtoReader): ReadLog {
+  const out: ReadLog = { time: 0n, observed: 0n, severityNumber: 0, severityText: '', body: '', attributes: {}, traceId: '', spanId: '' };
   while (!r.done) {
     const tag = r.varint();
     const field = tag >>> 3;
@@ -510,9 +513,12 @@ function readLogRecord(r: ProtoReader, out: ReadLog): void {
       else out.spanId = zero ? '' : hex;
     } else r.skip(wire);
   }
+  return out;
 }
 
-function readRequest(r: ProtoReader, out: ReadLog): void {
+/** Every log record of a request, each with its resource's attributes, in order. */
+function readRequest(r: ProtoReader): Array<{ resource: Record<string, string>; log: ReadLog }> {
+  const out: Array<{ resource: Record<string, string>; log: ReadLog }> = [];
   while (!r.done) {
     const tag = r.varint();
     if (tag !== ((1 << 3) | 2)) {
@@ -521,7 +527,7 @@ function readRequest(r: ProtoReader, out: ReadLog): void {
     }
     const rl = r.sub();
     const resource: Record<string, string> = {};
-    let found = false;
+    const logs: ReadLog[] = [];
     while (!rl.done) {
       const t = rl.varint();
       if (t === ((1 << 3) | 2)) {
@@ -535,40 +541,52 @@ function readRequest(r: ProtoReader, out: ReadLog): void {
         const sl = rl.sub();
         while (!sl.done) {
           const st = sl.varint();
-          if (st === ((2 << 3) | 2)) {
-            const lr = sl.sub();
-            out.records++;
-            found = true;
-            if (out.records === 1) readLogRecord(lr, out);
-          } else sl.skip(st & 7);
+          if (st === ((2 << 3) | 2)) logs.push(readLogRecord(sl.sub()));
+          else sl.skip(st & 7);
         }
       } else rl.skip(t & 7);
     }
-    if (found && out.records === 1) out.resource = resource;
+    // The resource may come after its scopes on the wire: records take it once the message is read.
+    for (const log of logs) out.push({ resource, log });
   }
+  return out;
 }
 
 export type OtlpDecoded = { ok: true; value: LogRecord } | { ok: false; reason: string };
 
 /**
- * A Kafka value in the `otlp_proto` encoding back to a LogRecord (the inverse of `writeOtlpLog`;
- * values from other OTLP writers read the same way). One log record per value; what cannot be one
- * says why. Never throws.
+ * A Kafka value in the `otlp_proto` encoding back to log records (the inverse of `writeOtlpLog`; a
+ * request from another OTLP writer may hold several, each read the same way): one result per record,
+ * or the reason none can be read. Never throws.
  */
-export function decodeOtlpLog(bytes: Buffer): OtlpDecoded {
-  const out: ReadLog = { resource: {}, records: 0, time: 0n, observed: 0n, severityNumber: 0, severityText: '', body: '', attributes: {}, traceId: '', spanId: '' };
+export function decodeOtlpLogs(bytes: Buffer): { ok: true; records: OtlpDecoded[] } | { ok: false; reason: string } {
+  let read: ReturnType<typeof readRequest>;
   try {
-    readRequest(new ProtoReader(bytes, 0, bytes.length), out);
+    read = readRequest(new ProtoReader(bytes, 0, bytes.length));
   } catch (err) {
     if (err instanceof Truncated) return { ok: false, reason: `record value is not an OTLP ExportLogsServiceRequest: ${err.message}` };
     throw err;
   }
-  if (out.records !== 1) return { ok: false, reason: `an OTLP value on a log topic must hold exactly one log record; this one holds ${out.records}` };
-  const time = out.time || out.observed;
+  if (read.length === 0) return { ok: false, reason: 'the OTLP request holds no log record' };
+  return { ok: true, records: read.map(({ resource, log }) => toRecord(resource, log)) };
+}
+
+/** A value that must hold exactly one log record (what the agent writes). */
+export function decodeOtlpLog(bytes: Buffer): OtlpDecoded {
+  const d = decodeOtlpLogs(bytes);
+  if (!d.ok) return d;
+  if (d.records.length !== 1) return { ok: false, reason: `the OTLP request holds ${d.records.length} log records, not one` };
+  return d.records[0]!;
+}
+
+function toRecord(res: Record<string, string>, log: ReadLog): OtlpDecoded {
+  const time = log.time || log.observed;
   if (time === 0n) return { ok: false, reason: 'the OTLP log record has neither time_unix_nano nor observed_time_unix_nano' };
-  const { 'service.name': service, 'host.name': host, ...resource } = out.resource;
-  if (!service) return { ok: false, reason: 'the OTLP resource has no service.name attribute' };
-  const a = out.attributes;
+  const { 'service.name': named, 'host.name': host, ...resource } = res;
+  // OpenTelemetry's own fallback for a resource that names no service (a Collector's filelog
+  // receiver sets none unless told).
+  const service = named || 'unknown_service';
+  const a = log.attributes;
   const origin: RecordOrigin = { kind: 'otlp' };
   const kind = a['tributary.origin.kind'];
   if (kind !== undefined) {
@@ -594,16 +612,16 @@ export function decodeOtlpLog(bytes: Buffer): OtlpDecoded {
     value: {
       v: SCHEMA_VERSION,
       time: timeText,
-      observed_time: out.observed ? nanosText(out.observed) : timeText,
+      observed_time: log.observed ? nanosText(log.observed) : timeText,
       service,
       host: host ?? '',
-      severity_text: out.severityText || 'UNSPECIFIED',
-      severity_number: out.severityNumber,
-      body: out.body,
+      severity_text: log.severityText || 'UNSPECIFIED',
+      severity_number: log.severityNumber,
+      body: log.body,
       attributes: a,
       resource,
-      trace_id: out.traceId,
-      span_id: out.spanId,
+      trace_id: log.traceId,
+      span_id: log.spanId,
       origin,
     },
   };

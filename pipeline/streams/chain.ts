@@ -3,7 +3,7 @@
  * next one's input. The worker drives every stream the same way; what differs between logs, metrics
  * and a user's own events is only the list of stages.
  */
-import { type RecordContext, type Stage, type Stream } from '../stage.ts';
+import { Several, type RecordContext, type Stage, type Stream } from '../stage.ts';
 
 export class Chain implements Stream {
   constructor(
@@ -15,10 +15,18 @@ export class Chain implements Stream {
   }
 
   push(value: Buffer | null, ctx: RecordContext): void {
-    let x: unknown = value;
-    for (const s of this.stages) {
-      x = s.push(x, ctx);
+    this.from(0, value, ctx);
+  }
+
+  private from(first: number, value: unknown, ctx: RecordContext): void {
+    let x = value;
+    for (let i = first; i < this.stages.length; i++) {
+      x = this.stages[i]!.push(x, ctx);
       if (x === undefined) return;
+      if (x instanceof Several) {
+        for (const item of x.items) this.from(i + 1, item, ctx);
+        return;
+      }
     }
   }
 }

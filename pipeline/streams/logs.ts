@@ -3,7 +3,7 @@
  * miner -> `logs` rows and pattern deltas -> service windows, sent as partials to the group's partials
  * topic (merged in `partials.ts`).
  */
-import { decodeLog } from '../transforms/decode.ts';
+import { decodeLogs } from '../transforms/decode.ts';
 import { serviceKind, type ServiceWindowInput, type ServiceWindowOptions } from '../transforms/windows/service-windows.ts';
 import { type PatternMinerOptions } from '../transforms/patterns/options.ts';
 import { type RepartitionSink } from '../sinks/repartition.ts';
@@ -26,7 +26,7 @@ export function logStream(
   topic: string,
   options: { windows: ServiceWindowOptions; patterns: Partial<PatternMinerOptions>; group: string; sink: () => RepartitionSink; dedupHorizonMs?: number },
 ): LogStream {
-  const decode = new DecodeStage(decodeLog);
+  const decode = new DecodeStage(decodeLogs);
   const origin = new OriginDedupStage(options.dedupHorizonMs);
   const patterns = new PatternStage(options.patterns, options.group);
   const windows = new WindowStage<ServiceWindowInput>('service', topic, serviceKind(options.windows) as never, options.windows, options.sink);

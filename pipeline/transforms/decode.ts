@@ -3,10 +3,16 @@
  * is not one. Never throws: what fails here goes to the dead-letter topic with that reason.
  */
 import { type LogRecord, type MetricPoint, SCHEMA_VERSION } from '../../core/contracts/records.ts';
-import { decodeOtlpLog } from '../../core/contracts/otlp-log.ts';
+import { decodeOtlpLogs, type OtlpDecoded } from '../../core/contracts/otlp-log.ts';
 import { CONTENT_TYPE_PROTOBUF } from '../../core/contracts/topics.ts';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; stage: 'decode' | 'validate'; reason: string };
+
+/** One Kafka value that held several records (an OTLP request from another producer): the readable ones, and why each other one is not. */
+export interface DecodedSeveral<T> {
+  several: T[];
+  refused: Array<{ stage: 'decode' | 'validate'; reason: string }>;
+}
 
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
@@ -50,20 +56,31 @@ function stringMap(value: unknown, field: string): string | undefined {
 /**
  * A log record from its Kafka value: JSON (`records.ts`), or OTLP protobuf (`otlp-log.ts`) when the
  * record's `content-type` header says `application/x-protobuf`. Without the header (another
- * producer) a value that is not JSON and starts as an OTLP request does is read as OTLP.
+ * producer) a value that is not JSON and starts as an OTLP request does is read as OTLP. A value that
+ * must be one record: an OTLP request with several is refused (`decodeLogs` reads them all).
  */
 export function decodeLog(bytes: Buffer | null, nowMs = Date.now(), contentType?: string): Decoded<LogRecord> {
-  if (contentType === CONTENT_TYPE_PROTOBUF && bytes && bytes.length > 0) return otlpLog(bytes, nowMs);
+  const d = decodeLogs(bytes, nowMs, contentType);
+  if (!('several' in d)) return d;
+  return { ok: false, stage: 'decode', reason: `the OTLP request holds ${d.several.length + d.refused.length} log records, not one` };
+}
+
+/** As `decodeLog`, but an OTLP request holding several records (the Collector's kafka exporter writes batches) gives them all. */
+export function decodeLogs(bytes: Buffer | null, nowMs = Date.now(), contentType?: string): Decoded<LogRecord> | DecodedSeveral<LogRecord> {
+  if (contentType === CONTENT_TYPE_PROTOBUF && bytes && bytes.length > 0) return otlpLogs(bytes, nowMs);
   const parsed = parseObject(bytes);
   if (!parsed.ok) {
     // 0x0a: field 1 (resource_logs), length-delimited: how every ExportLogsServiceRequest starts.
     if (contentType === undefined && bytes && bytes[0] === 0x0a) {
-      const otlp = otlpLog(bytes, nowMs);
-      return otlp.ok ? otlp : { ok: false, stage: 'decode', reason: `${parsed.reason}; read as OTLP protobuf (no content-type header): ${otlp.reason}` };
+      const otlp = otlpLogs(bytes, nowMs);
+      return 'several' in otlp || otlp.ok ? otlp : { ok: false, stage: 'decode', reason: `${parsed.reason}; read as OTLP protobuf (no content-type header): ${otlp.reason}` };
     }
     return parsed;
   }
-  const o = parsed.value;
+  return jsonLog(parsed.value, nowMs);
+}
+
+function jsonLog(o: Record<string, unknown>, nowMs: number): Decoded<LogRecord> {
   if (o.v !== SCHEMA_VERSION) return invalid(`unsupported schema version ${JSON.stringify(o.v)} (this worker reads ${SCHEMA_VERSION})`);
   const timeError = checkTime(o.time, 'time', nowMs);
   if (timeError) return invalid(timeError);
@@ -92,8 +109,20 @@ export function decodeLog(bytes: Buffer | null, nowMs = Date.now(), contentType?
   return { ok: true, value: record };
 }
 
-function otlpLog(bytes: Buffer, nowMs: number): Decoded<LogRecord> {
-  const d = decodeOtlpLog(bytes);
+function otlpLogs(bytes: Buffer, nowMs: number): Decoded<LogRecord> | DecodedSeveral<LogRecord> {
+  const d = decodeOtlpLogs(bytes);
+  if (!d.ok) return { ok: false, stage: 'decode', reason: d.reason };
+  if (d.records.length === 1) return checkOtlp(d.records[0]!, nowMs);
+  const out: DecodedSeveral<LogRecord> = { several: [], refused: [] };
+  d.records.forEach((r, i) => {
+    const c = checkOtlp(r, nowMs);
+    if (c.ok) out.several.push(c.value);
+    else out.refused.push({ stage: c.stage, reason: `log record ${i + 1} of ${d.records.length}: ${c.reason}` });
+  });
+  return out;
+}
+
+function checkOtlp(d: OtlpDecoded, nowMs: number): Decoded<LogRecord> {
   if (!d.ok) return { ok: false, stage: 'decode', reason: d.reason };
   const timeError = checkTime(d.value.time, 'time_unix_nano', nowMs);
   if (timeError) return invalid(timeError);

@@ -12,7 +12,7 @@ import { resources } from '@opentelemetry/sdk-node';
 import type { logs } from '@opentelemetry/sdk-node';
 import { benchLine } from '../../../bench/agent.ts';
 import { createRecordBuilder, newCounters } from '../../../agents/record-builder.ts';
-import { decodeOtlpLog, encodeOtlpLog, nanosText, OTLP_SCOPE_NAME } from '../../../core/contracts/otlp-log.ts';
+import { decodeOtlpLog, decodeOtlpLogs, encodeOtlpLog, nanosText, OTLP_SCOPE_NAME } from '../../../core/contracts/otlp-log.ts';
 import { type LogRecord } from '../../../core/contracts/records.ts';
 import { pdataDecoder } from '../../helpers/otlp-pdata.ts';
 
@@ -118,7 +118,7 @@ function otelRecord(extra: Partial<Readable> = {}): Readable {
   };
 }
 
-test('values written by OpenTelemetry JS\'s protobuf serializer read as records; what cannot be one record says why', () => {
+test('values written by OpenTelemetry JS\'s protobuf serializer read as records, several per request too; what cannot be a record says why', () => {
   const one = (r: Readable): Buffer => Buffer.from(ProtobufLogsSerializer.serializeRequest([r])!);
   const d = decodeOtlpLog(one(otelRecord({ spanContext: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 } })));
   assert.ok(d.ok, d.ok ? '' : d.reason);
@@ -142,10 +142,17 @@ test('values written by OpenTelemetry JS\'s protobuf serializer read as records;
   const untimed = decodeOtlpLog(one(otelRecord({ hrTime: [0, 0] })));
   assert.ok(untimed.ok && untimed.value.time === '2025-11-29T10:00:01.000Z');
 
-  const two = Buffer.from(ProtobufLogsSerializer.serializeRequest([otelRecord(), otelRecord()])!);
-  assert.deepEqual(decodeOtlpLog(two), { ok: false, reason: 'an OTLP value on a log topic must hold exactly one log record; this one holds 2' });
-  const anonymous = otelRecord({ resource: resources.resourceFromAttributes({ 'host.name': 'x' }) });
-  assert.deepEqual(decodeOtlpLog(one(anonymous)), { ok: false, reason: 'the OTLP resource has no service.name attribute' });
+  // Several records in one request (as the Collector's kafka exporter writes them), each with its own
+  // resource; one of them unreadable, which says where it is and does not take the others down.
+  const other = otelRecord({ resource: resources.resourceFromAttributes({ 'service.name': 'ledger' }), body: 'second' });
+  const several = Buffer.from(ProtobufLogsSerializer.serializeRequest([otelRecord(), other, otelRecord({ hrTime: [0, 0], hrTimeObserved: [0, 0] })])!);
+  const all = decodeOtlpLogs(several);
+  assert.ok(all.ok);
+  assert.deepEqual(all.records.map((r) => (r.ok ? `${r.value.service}: ${r.value.body}` : r.reason)), ['payments: payment refused', 'ledger: second', 'the OTLP log record has neither time_unix_nano nor observed_time_unix_nano']);
+  assert.deepEqual(decodeOtlpLog(several), { ok: false, reason: 'the OTLP request holds 3 log records, not one' });
+  // No service.name: OpenTelemetry's fallback name.
+  const anonymous = decodeOtlpLog(one(otelRecord({ resource: resources.resourceFromAttributes({ 'host.name': 'x' }) })));
+  assert.ok(anonymous.ok && anonymous.value.service === 'unknown_service' && anonymous.value.host === 'x');
   assert.deepEqual(decodeOtlpLog(one(otelRecord({ hrTime: [0, 0], hrTimeObserved: [0, 0] }))), { ok: false, reason: 'the OTLP log record has neither time_unix_nano nor observed_time_unix_nano' });
 });
 
@@ -154,7 +161,7 @@ test('every cut of a value, and random bytes, give a reason and never throw', ()
   for (let n = 0; n < value.length; n++) {
     const d = decodeOtlpLog(value.subarray(0, n));
     assert.equal(d.ok, false, `cut at ${n} of ${value.length}`);
-    assert.match(d.ok ? '' : d.reason, n === 0 ? /holds 0/ : /runs past the end|holds 0|is not one protobuf uses/);
+    assert.match(d.ok ? '' : d.reason, n === 0 ? /holds no log record/ : /runs past the end|holds no log record|is not one protobuf uses/);
   }
   let seed = 7;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

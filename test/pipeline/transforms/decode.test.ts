@@ -75,3 +75,21 @@ test('otlp_proto values: read by their content-type header, or without one when 
   const garbage = decodeLog(Buffer.from([0x0a, 0x05, 0x01]), NOW);
   assert.match(garbage.ok ? '' : garbage.reason, /is not JSON.*; read as OTLP protobuf \(no content-type header\): .*runs past the end/s);
 });
+
+test('an OTLP request holding several records (another producer\'s batch) gives each one; an unreadable one is refused with its place', async () => {
+  const { ProtobufLogsSerializer } = await import('@opentelemetry/otlp-transformer');
+  const { resources } = await import('@opentelemetry/sdk-node');
+  const { decodeLogs } = await import('../../../pipeline/transforms/decode.ts');
+  const resource = resources.resourceFromAttributes({ 'service.name': 'payments' });
+  const rec = (sec: number, body: string) => ({ hrTime: [sec, 0] as [number, number], hrTimeObserved: [sec, 0] as [number, number], severityNumber: 9, severityText: 'INFO', body, resource, instrumentationScope: { name: 's' }, attributes: {}, droppedAttributesCount: 0 });
+  const t = NOW / 1000 - 60;
+  const bytes = Buffer.from(ProtobufLogsSerializer.serializeRequest([rec(t, 'a'), rec(t + 2 * 86_400, 'from the future'), rec(t, 'c')])!);
+  const d = decodeLogs(bytes, NOW);
+  assert.ok('several' in d);
+  assert.deepEqual(d.several.map((r) => r.body), ['a', 'c']);
+  assert.equal(d.refused.length, 1);
+  assert.equal(d.refused[0]!.stage, 'validate');
+  assert.match(d.refused[0]!.reason, /^log record 2 of 3: time_unix_nano is more than a day in the future/);
+  // decodeLog (one record per value) refuses it whole, saying why.
+  assert.deepEqual(decodeLog(bytes, NOW, 'application/x-protobuf'), { ok: false, stage: 'decode', reason: 'the OTLP request holds 3 log records, not one' });
+});
