@@ -103,9 +103,17 @@ export class CheckpointStore {
   /** Writes the checkpoints durably when something changed. */
   flush(): void {
     if (!this.dirty) return;
-    mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
+    let fd: number;
+    try {
+      fd = openSync(tmp, 'w');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The state folder is made when first needed (or again, if it was removed), not at every
+      // write: an agent writes its checkpoints several times a second.
+      mkdirSync(dirname(this.path), { recursive: true });
+      fd = openSync(tmp, 'w');
+    }
     try {
       writeSync(fd, JSON.stringify({ version: 1, files: this.all() }));
       fsyncSync(fd);

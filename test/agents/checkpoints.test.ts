@@ -58,3 +58,17 @@ test('entries that make no sense are skipped and counted; the good ones are kept
   s.flush();
   assert.equal(new CheckpointStore(path).recovery.skippedEntries, 0, 'the cleaned file is written back');
 });
+
+test('the state folder is made on the first write, and made again if it is removed while the agent runs', async () => {
+  const { rmSync } = await import('node:fs');
+  const dir = join(tempDir(), 'state', 'nested');
+  const path = join(dir, 'cp.json');
+  const a = new CheckpointStore(path);
+  a.set('1:2:abc:64', '/var/log/a.log', 10);
+  a.flush();
+  assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 10);
+  rmSync(join(dir, '..'), { recursive: true });
+  a.set('1:2:abc:64', '/var/log/a.log', 20);
+  a.flush();
+  assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 20);
+});
