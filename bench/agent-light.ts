@@ -11,13 +11,13 @@
  * Prints a table and writes bench/results/agent-light.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchLine } from './agent.ts';
-import { ensureOtelcol, startOtelcol } from './otelcol/run.ts';
+import { cpuSeconds, ensureOtelcol, startOtelcol } from './otelcol/run.ts';
 import { freePort } from '../core/ports.ts';
 import { defaultStackOptions, stackDown, stackUp } from '../core/kafka/stack.ts';
 import { createKafka, waitForTopicLeaders } from '../core/kafka/client.ts';
@@ -26,12 +26,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const RATES = (process.env.BENCH_RATES ?? '0,100,1000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const BURST = 100_000;
-
-/** CPU seconds of a process so far, every thread (utime + stime). */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
 
 /** Appends `n` bench lines to `file`, numbering on from `next.i`. */
 function append(file: string, n: number, next: { i: number }): void {
