@@ -112,3 +112,14 @@ test('fields at their defaults are left out of the JSON, and a worker reads the 
   assert.ok(back.ok);
   assert.deepEqual([back.value.resource, back.value.trace_id, back.value.span_id], [{ 'deployment.environment': 'prod' }, '4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7']);
 });
+
+test('an attribute named __proto__ is kept and redacted like any other', () => {
+  // Parsers keep such a key as an own property; redaction writes the masked value through it.
+  for (const text of ['level=info msg=hi __proto__="postgres://app:s3cr3t@db:5432/x" constructor=1', '{"msg":"hi","__proto__":"postgres://app:s3cr3t@db:5432/x","constructor":1}']) {
+    const r = createRecordBuilder()(line(text));
+    assert.equal(r.attributes['__proto__'], 'postgres://app:***@db:5432/x', text);
+    assert.equal(r.attributes.constructor, '1' as unknown, text);
+    assert.ok(!JSON.stringify(r).includes('s3cr3t'), text);
+    assert.equal(Object.getPrototypeOf(r.attributes), Object.prototype);
+  }
+});

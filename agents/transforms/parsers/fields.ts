@@ -60,6 +60,15 @@ export function stringify(v: unknown): string {
   }
 }
 
+/**
+ * Sets `out[key]`, also for a key named `__proto__` (an own property, as JSON.parse makes one; a plain
+ * assignment would try to set the object's prototype and the key would be lost).
+ */
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 /** Flattens nested objects into dotted keys, up to `depth` levels; arrays stay JSON. */
 export function flattenInto(out: Record<string, unknown>, value: Record<string, unknown>, prefix: string, depth: number): void {
   for (const key of Object.keys(value)) {
@@ -68,7 +77,7 @@ export function flattenInto(out: Record<string, unknown>, value: Record<string, 
     if (depth > 0 && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       flattenInto(out, v as Record<string, unknown>, k, depth - 1);
     } else {
-      out[k] = v;
+      setOwn(out, k, v);
     }
   }
 }
@@ -127,20 +136,20 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
     if (v === undefined) continue;
     const role = roles.get(key);
     if (role === undefined) {
-      attributes[key] = stringify(v);
+      setOwn(attributes, key, stringify(v));
       continue;
     }
     // A well-known key that loses to a better-ranked one (both `msg` and `message`) stays an attribute.
     if (role.message >= 0 && role.message < msgRank && (typeof v === 'string' || typeof v === 'number')) {
-      if (msgKey !== undefined) attributes[msgKey] = stringify(values[msgKey]);
+      if (msgKey !== undefined) setOwn(attributes, msgKey, stringify(values[msgKey]));
       msgKey = key; msgRank = role.message; continue;
     }
     if (role.level >= 0 && role.level < lvlRank) {
-      if (lvlKey !== undefined) attributes[lvlKey] = stringify(values[lvlKey]);
+      if (lvlKey !== undefined) setOwn(attributes, lvlKey, stringify(values[lvlKey]));
       lvlKey = key; lvlRank = role.level; continue;
     }
     if (role.time >= 0 && role.time < timeRank) {
-      if (timeKey !== undefined) attributes[timeKey] = stringify(values[timeKey]);
+      if (timeKey !== undefined) setOwn(attributes, timeKey, stringify(values[timeKey]));
       timeKey = key; timeRank = role.time; continue;
     }
     if (key === 'traceparent' && typeof v === 'string' && out.traceId === undefined) {
@@ -167,7 +176,7 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
       out.host = v;
       continue;
     }
-    attributes[key] = stringify(v);
+    setOwn(attributes, key, stringify(v));
   }
   if (msgKey !== undefined) out.body = stringify(values[msgKey]);
   if (lvlKey !== undefined) {
@@ -176,13 +185,13 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
       out.severityText = sev.text;
       out.severityNumber = sev.number;
     } else {
-      attributes[lvlKey] = stringify(values[lvlKey]);
+      setOwn(attributes, lvlKey, stringify(values[lvlKey]));
     }
   }
   if (timeKey !== undefined) {
     const t = parseTimestamp(values[timeKey], { format: names.timeFormat, timeZone: names.timeZone ?? ctx.timeZone, now: ctx.now });
     if (t !== undefined) out.time = t;
-    else attributes[timeKey] = stringify(values[timeKey]);
+    else setOwn(attributes, timeKey, stringify(values[timeKey]));
   }
   return out;
 }

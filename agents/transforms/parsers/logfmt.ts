@@ -2,7 +2,7 @@
  * logfmt lines (`time=... level=info msg="started" port=8080`, Go slog/logrus text, Heroku) in,
  * ParsedFields out. Quoted values may contain spaces and `\"` escapes; a bare key means `true`.
  */
-import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, setOwn, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { type LineParser, type ParserDefinition } from './types.ts';
 
 export interface LogfmtParserOptions extends FieldNameOptions {
@@ -30,13 +30,44 @@ function nextOf(line: string, ch: string, i: number, at: number): number {
 }
 
 /**
+ * The keys of the last line split, by position: a logger writes the same keys in the same order line
+ * after line. A key found where the last line had one of the same length and the same characters
+ * (`startsWith`, no copy) is that string again: a key sliced fresh from every line costs, when it is
+ * stored as a property, a hash and a string-table look-up (about 100 ns each, most of a logfmt line's
+ * cost), a key seen before is already internalised. Only ever a string equal to the key, so nothing
+ * can go stale.
+ */
+const lastKeys: string[] = [];
+const MAX_REMEMBERED_KEYS = 64;
+// Longer ones (a bare word of prose) would cost more to compare than to slice.
+const MAX_REMEMBERED_KEY_CHARS = 32;
+
+/** Whether `key` is written in `line` at `start` (keys are short: a loop beats `startsWith` here). */
+function sameChars(line: string, start: number, key: string): boolean {
+  for (let k = 0; k < key.length; k++) if (line.charCodeAt(start + k) !== key.charCodeAt(k)) return false;
+  return true;
+}
+
+function keyAt(line: string, start: number, end: number, k: number): string {
+  const length = end - start;
+  if (k >= MAX_REMEMBERED_KEYS || length > MAX_REMEMBERED_KEY_CHARS) return line.slice(start, end);
+  const known = lastKeys[k];
+  if (known !== undefined && known.length === length && sameChars(line, start, known)) return known;
+  const key = line.slice(start, end);
+  lastKeys[k] = key;
+  return key;
+}
+
+/**
  * Splits a logfmt line into pairs; null when it is not logfmt: the first token is not `key=`,
  * there are fewer than `minPairs` pairs, or more bare words than pairs (prose with an `=` in it).
- * A key ends at `=`, a blank (space or tab) or `"`; an unquoted value at the next blank.
+ * A key ends at `=`, a blank (space or tab) or `"`; an unquoted value at the next blank. Any key is
+ * kept as written, `constructor` and `__proto__` too (own properties; the prototype is never touched).
  */
 export function splitLogfmt(line: string, minPairs = 1): Record<string, string> | null {
   const out: Record<string, string> = {};
   let pairs = 0;
+  let tokens = 0;
   let bare = 0;
   let i = 0;
   const n = line.length;
@@ -52,7 +83,8 @@ export function splitLogfmt(line: string, minPairs = 1): Record<string, string> 
     quote = nextOf(line, '"', i, quote);
     const blank = Math.min(sp, tab);
     i = Math.min(blank, eq, quote);
-    const key = line.slice(keyStart, i);
+    const key = i === keyStart ? '' : keyAt(line, keyStart, i, tokens);
+    tokens++;
     if (i === eq && i < n && key.length > 0) {
       i++;
       let value: string;
@@ -84,13 +116,14 @@ export function splitLogfmt(line: string, minPairs = 1): Record<string, string> 
         i = Math.min(sp, tab);
         value = line.slice(vs, i);
       }
-      out[key] = value;
+      setOwn(out, key, value);
       pairs++;
     } else {
       if (pairs === 0) return null;
       // A bare word (or a stray quote): skip to the next blank.
       i = blank;
-      if (key.length > 0 && !(key in out)) out[key] = 'true';
+      // Own keys only: `constructor` is in every object through its prototype.
+      if (key.length > 0 && !Object.hasOwn(out, key)) setOwn(out, key, 'true');
       bare++;
     }
   }

@@ -75,3 +75,13 @@ test('multiline records: pretty-printed JSON, or a JSON line with a trace under 
   assert.equal(r.severityText, 'ERROR');
   assert.equal(parse('{"broken":\n1', ctx), null);
 });
+
+test('keys named __proto__ and constructor stay attributes (own keys), without touching any prototype', () => {
+  const r = createJsonParser()('{"__proto__":"x","constructor":"y","msg":"m","nested":{"__proto__":{"polluted":1}}}', { now: 0 })!;
+  assert.equal(r.body, 'm');
+  assert.deepEqual(Object.entries(r.attributes), [['__proto__', 'x'], ['constructor', 'y'], ['nested.__proto__.polluted', '1']]);
+  assert.equal(Object.getPrototypeOf(r.attributes), Object.prototype);
+  const flat = createJsonParser()('{"__proto__":[1],"a":{"b":2},"msg":"m"}', { now: 0 })!;
+  assert.deepEqual(Object.entries(flat.attributes), [['__proto__', '[1]'], ['a.b', '2']]);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});

@@ -64,3 +64,36 @@ test('a multiline record: pairs from the first line, the trace stays with the me
   const noMsg = p('a=1 b=2\n\tmore', ctx)!;
   assert.equal(noMsg.body, 'a=1 b=2\n\tmore');
 });
+
+test('keys named like Object.prototype members are kept, as own keys, and nothing is polluted', () => {
+  const pairs = splitLogfmt('constructor=1 __proto__=2 toString hasOwnProperty=x a=3 constructor')!;
+  assert.deepEqual(Object.keys(pairs), ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'a']);
+  assert.deepEqual(pairs, { constructor: '1', ['__proto__']: '2', toString: 'true', hasOwnProperty: 'x', a: '3' });
+  assert.equal(Object.getPrototypeOf(pairs), Object.prototype);
+  const r = createLogfmtParser()('__proto__=evil constructor=c msg=hi level=info', ctx)!;
+  assert.equal(r.body, 'hi');
+  assert.deepEqual(Object.entries(r.attributes), [['__proto__', 'evil'], ['constructor', 'c']]);
+  assert.equal(Object.getPrototypeOf(r.attributes), Object.prototype);
+  assert.equal(JSON.stringify(r.attributes), '{"__proto__":"evil","constructor":"c"}');
+  assert.equal(({} as Record<string, unknown>).evil, undefined);
+});
+
+test('keys remembered from the line before are only reused where the same characters are written', () => {
+  // Same positions and lengths, other characters: a key taken from the previous line by its place or
+  // its length alone would be wrong here.
+  const lines = ['abc=1 def=2 ghi', 'abd=1 deg=2 ghj', 'abd=1 deg=2 ghj', 'ab=1 def=2 g', 'abc=1 xyz=2 def=3 ghi=4', 'abcd=1 de=2 ghi=3'];
+  const want = [
+    { abc: '1', def: '2', ghi: 'true' },
+    { abd: '1', deg: '2', ghj: 'true' },
+    { abd: '1', deg: '2', ghj: 'true' },
+    { ab: '1', def: '2', g: 'true' },
+    { abc: '1', xyz: '2', def: '3', ghi: '4' },
+    { abcd: '1', de: '2', ghi: '3' },
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < lines.length; i++) assert.deepEqual(splitLogfmt(lines[i]!), want[i], lines[i]);
+  }
+  // A key that ends at the line's end or at a quote, where the one before ended at `=`.
+  assert.deepEqual(splitLogfmt('abc=1 de=2'), { abc: '1', de: '2' });
+  assert.deepEqual(splitLogfmt('abc=1 de"x" q=1'), { abc: '1', de: 'true', q: '1' });
+});
