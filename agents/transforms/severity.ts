@@ -59,14 +59,20 @@ const KNOWN_WORDS: ReadonlyMap<string, number> = new Map(
     .map((w) => [w, wordNumber(w)]),
 );
 
+/** KNOWN_WORDS with a number, and the text severityFromValue gives them. */
+const KNOWN_SEVERITIES: ReadonlyMap<string, Severity> = new Map(
+  [...KNOWN_WORDS].filter(([, number]) => number !== 0).map(([word, number]) => [word, { text: word.trim().toUpperCase(), number }]),
+);
+
 /** pino's numeric levels: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal; custom levels fall in between. */
 const PINO_LABELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+const PINO_NUMBERS = PINO_LABELS.map((label) => severityNumber(label));
 
 export function severityFromPino(level: number): Severity {
   if (!Number.isFinite(level) || level <= 0) return { text: String(level), number: 0 };
   const idx = Math.min(5, Math.max(0, Math.floor(level / 10) - 1));
   const label = PINO_LABELS[idx]!;
-  return { text: level % 10 === 0 && level <= 60 ? label : String(level), number: severityNumber(label) };
+  return { text: level % 10 === 0 && level <= 60 ? label : String(level), number: PINO_NUMBERS[idx]! };
 }
 
 /** Syslog severity keywords, index = the low three bits of PRI (RFC 5424 table 2). */
@@ -84,6 +90,9 @@ export function severityFromSyslog(severity: number): Severity {
 export function severityFromValue(value: unknown): Severity | undefined {
   if (typeof value === 'number') return value >= 10 ? severityFromPino(value) : undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > 16) return undefined;
+  // The words lines carry (`info`, `WARN`): their upper-case text worked out once, not per line.
+  const known = KNOWN_SEVERITIES.get(value);
+  if (known !== undefined) return { text: known.text, number: known.number };
   const n = severityFromText(value);
   if (n !== 0) return { text: value.trim().toUpperCase(), number: n };
   if (/^\d{2}$/.test(value)) return severityFromPino(Number(value));

@@ -188,9 +188,10 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const tz = ctx.timeZone ?? 'UTC';
     if (isDigit(c)) {
       // Access logs start with the client address: `1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
-      // Looked for in the first 130 characters only (a slice shares the line's memory): that is all
-      // `q < 128` can use, and most lines are not access logs, so a search to their end is wasted.
-      const q = (n > 130 ? line.slice(0, 130) : line).indexOf('] "');
+      // Only a `] "` starting before 128 counts; found through the `]`s (a one-character search, no
+      // copy of the line's head): most lines have none or one there.
+      let q = line.indexOf(']');
+      while (q !== -1 && q < 128 && (line.charCodeAt(q + 1) !== 32 || line.charCodeAt(q + 2) !== 34)) q = line.indexOf(']', q + 1);
       if (q > 0 && q < 128) {
         const r = combined(line, ctx);
         if (r !== null) return r;
