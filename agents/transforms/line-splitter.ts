@@ -259,7 +259,7 @@ export class LineSplitter {
   private finishLine(buf: Buffer, from: number, nl: number, end: number, out: Line[]): void {
     if (this.pendingLen === 0 && !this.truncating && nl - from <= this.options.maxLineBytes) {
       // The common case: the whole line sits inside this chunk.
-      out.push(this.makeLine(buf.subarray(from, nl), this.lineStart, end));
+      out.push(this.encoding === 'utf8' ? this.utf8Line(buf, from, nl, this.lineStart, end) : this.makeLine(buf.subarray(from, nl), this.lineStart, end));
       this.afterLine(end);
       return;
     }
@@ -291,7 +291,8 @@ export class LineSplitter {
   }
 
   private resetLine(start: number): void {
-    this.pending = [];
+    // Most lines never held a piece: their empty array is kept, not replaced by another per line.
+    if (this.pending.length !== 0) this.pending = [];
     this.pendingLen = 0;
     this.lineStart = start;
     this.truncating = false;
@@ -314,6 +315,15 @@ export class LineSplitter {
     const lead = bytes[i] ?? 0;
     const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
     return i + need <= cut || i === 0 ? cut : i;
+  }
+
+  /** makeLine for UTF-8 bytes [from, to) of buf, decoded in place: no Buffer view made per line. */
+  private utf8Line(buf: Buffer, from: number, to: number, start: number, end: number): Line {
+    let text = buf.toString('utf8', from, to);
+    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    this.stats.lines++;
+    if (text.includes('\uFFFD')) this.stats.linesWithReplacement++;
+    return { text, start, end };
   }
 
   private makeLine(bytes: Buffer, start: number, end: number): Line {
