@@ -29,13 +29,20 @@ export function skipWs(line: string, i: number): number {
 }
 
 /** Where the token at `i` ends: the next space or tab, or the end of the line. */
-function tokenEnd(line: string, i: number): number {
+function tokenEnd(s: HeaderState, i: number): number {
   // Two vectorised searches beat a loop over character codes, which costs several ns a character
-  // here; a line without tabs pays one search to the end for the tab, about a short token's loop.
+  // here. The tab found last (`s.tab`, the first at or after `s.tabFrom`) is still the next one for
+  // any `i` between the two (scans also look ahead and come back): a line without tabs pays one
+  // search to its end, not one per token.
+  const line = s.line;
   let e = line.indexOf(' ', i);
   if (e === -1) e = line.length;
-  const tab = line.indexOf('\t', i);
-  return tab !== -1 && tab < e ? tab : e;
+  if (i < s.tabFrom || i > s.tab) {
+    const tab = line.indexOf('\t', i);
+    s.tab = tab === -1 ? line.length : tab;
+    s.tabFrom = i;
+  }
+  return s.tab < e ? s.tab : e;
 }
 
 /** The `]` closing the `[` at `i` (one level of nesting, as in `[QuorumPeer[myid=1]/...]`), or -1. */
@@ -115,10 +122,13 @@ export interface HeaderState {
   pid: boolean;
   /** Header tokens with no name of their own (BGL's node and component columns), joined into `log.header`. */
   extra: string;
+  /** The first tab at or after `tabFrom` (the line's length: none); -1 before tokenEnd searched. */
+  tab: number;
+  tabFrom: number;
 }
 
 export function newHeader(line: string, i: number, out: ParsedFields, hasTime: boolean): HeaderState {
-  return { line, i, out, hasTime, level: false, levelLetter: false, logger: false, thread: false, pid: false, extra: '' };
+  return { line, i, out, hasTime, level: false, levelLetter: false, logger: false, thread: false, pid: false, extra: '', tab: -1, tabFrom: 0 };
 }
 
 function setLevel(s: HeaderState, text: string): void {
@@ -218,7 +228,7 @@ function fieldsThenLevel(s: HeaderState): boolean {
   const tokens: string[] = [];
   let afterInteger = false;
   for (let k = 0; k < 8 && at < line.length; k++) {
-    const e = tokenEnd(line, at);
+    const e = tokenEnd(s, at);
     const token = line.slice(at, e);
     let lv = levelWord(token.endsWith(':') ? token.slice(0, -1) : token, false);
     if (lv === undefined && afterInteger && token.length === 1 && LEVEL_LETTERS.includes(token)) lv = token;
@@ -268,7 +278,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       // log4j's `LEVEL [thread] logger`: a thread name may hold spaces (`[IPC Server Responder]`) when a logger follows.
       if (e > 0 && s.level && !s.thread && !s.logger) {
         const after = skipWs(line, e + 1);
-        const next = line.slice(after, tokenEnd(line, after));
+        const next = line.slice(after, tokenEnd(s, after));
         if (DOTTED.test(next) || (next.endsWith(':') && LOGGER_COLON.test(next.slice(0, -1)))) {
           attrs['thread.name'] = line.slice(j + 1, e).trim();
           s.thread = true;
@@ -278,7 +288,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
       return j;
     }
-    const e = tokenEnd(line, j);
+    const e = tokenEnd(s, j);
     const token = line.slice(j, e);
     const next = peek(line, e);
     if (!s.hasTime && (DIGIT(c) || UPPER(c))) {
@@ -349,7 +359,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
       // `program.exe *64 - msg`: a program name with a qualifier before the separator.
       if (!s.level && token.includes('.') && /^[\w.$-]+$/.test(token) && next.c !== 45 && next.c !== -1) {
-        const qe = tokenEnd(line, next.at);
+        const qe = tokenEnd(s, next.at);
         const after = peek(line, qe);
         if (qe - next.at <= 8 && line.charCodeAt(after.at) === 45 && separatorAt(line, after.at)) {
           attrs['log.logger'] = line.slice(j, qe);
@@ -361,7 +371,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       // `name - LEVEL - msg` (Python's logging cookbook) and `program.exe - msg`.
       if (separatorAt(line, next.at) && line.charCodeAt(next.at) === 45 && /^[\w.$-]+$/.test(token)) {
         const after = skipWs(line, next.at + 1);
-        const word = line.slice(after, tokenEnd(line, after));
+        const word = line.slice(after, tokenEnd(s, after));
         if (token.includes('.') || (!s.level && levelWord(word, false) !== undefined)) {
           attrs['log.logger'] = token;
           s.logger = true;
@@ -387,7 +397,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.pid = true;
         // nginx's connection number follows: `*90`.
         if (line.charCodeAt(next.at) === 42 && DIGIT(line.charCodeAt(next.at + 1))) {
-          const ce = tokenEnd(line, next.at);
+          const ce = tokenEnd(s, next.at);
           attrs['network.connection.id'] = line.slice(next.at + 1, ce);
           s.i = ce;
         } else {

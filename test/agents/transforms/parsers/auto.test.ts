@@ -206,3 +206,19 @@ test('bracketed request ids of every form, beside thread names that are not', ()
     assert.equal(r.attributes['request.id'], undefined, thread);
   }
 });
+
+test('tab-separated header fields: the next tab is found again after a look-ahead came back', () => {
+  // The header scan remembers where the next tab is; a look-ahead for a level (fieldsThenLevel)
+  // passes the tabs and finds none, and the scan then reads the same fields again from behind them.
+  const cases: Array<[string, string, string]> = [
+    ['- 1117838570 2005.06.03 R02-M1-N0\t4567\tcache parity error corrected', 'cache parity error corrected', '- 2005.06.03 R02-M1-N0 4567'],
+    ['- 1117838570 2005.06.03 R02-M1-N0 4567\tR02-M1-N1\tinstruction cache parity error corrected', 'instruction cache parity error corrected', '- 2005.06.03 R02-M1-N0 4567 R02-M1-N1'],
+  ];
+  for (const [line, body, header] of cases) {
+    for (let round = 0; round < 2; round++) {
+      const r = parse(line, ctx);
+      assert.equal(r.body, body, line);
+      assert.equal(r.attributes['log.header'], header, line);
+    }
+  }
+});
