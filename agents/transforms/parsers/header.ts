@@ -47,8 +47,13 @@ function tokenEnd(s: HeaderState, i: number): number {
 
 /** The `]` closing the `[` at `i` (one level of nesting, as in `[QuorumPeer[myid=1]/...]`), or -1. */
 function bracketEnd(line: string, i: number): number {
-  let depth = 0;
   const stop = Math.min(line.length, i + 256);
+  // Most brackets hold no other (`[main]`, `[INFO]`): the first `]` closes them, found by a search.
+  const close = line.indexOf(']', i + 1);
+  if (close === -1) return -1;
+  const open = line.indexOf('[', i + 1);
+  if (open === -1 || open > close) return close < stop ? close : -1;
+  let depth = 0;
   for (let k = i; k < stop; k++) {
     const c = line.charCodeAt(k);
     if (c === 91) depth++;
@@ -97,6 +102,16 @@ function fieldLike(token: string): boolean {
 }
 
 const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+$/;
+// A logger's name comes back line after line: the last token asked about, and the answer.
+let lastDotted = '';
+let lastDottedResult = false;
+function isDotted(token: string): boolean {
+  if (token !== lastDotted) {
+    lastDottedResult = DOTTED.test(token);
+    lastDotted = token;
+  }
+  return lastDottedResult;
+}
 /** `com.x.Y:`, `dfs.DataNode$PacketResponder:`, `SparkContext:`, `executor_1:`: a name that is not a plain word. */
 const LOGGER_COLON = /^(?:[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]+_[\w]+)$/;
 const CODE_LOCATION = /^([\w./@-]+\.[A-Za-z]{1,6}):(\d{1,6})[\]:]?$/;
@@ -279,7 +294,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       if (e > 0 && s.level && !s.thread && !s.logger) {
         const after = skipWs(line, e + 1);
         const next = line.slice(after, tokenEnd(s, after));
-        if (DOTTED.test(next) || (next.endsWith(':') && LOGGER_COLON.test(next.slice(0, -1)))) {
+        if (isDotted(next) || (next.endsWith(':') && LOGGER_COLON.test(next.slice(0, -1)))) {
           attrs['thread.name'] = line.slice(j + 1, e).trim();
           s.thread = true;
           s.i = e + 1;
@@ -344,7 +359,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.logger = true;
         return e;
       }
-      if (token.indexOf('.') > 0 && DOTTED.test(token) && (next.c === 91 || next.gap || separatorAt(line, next.at) || s.thread)) {
+      if (token.indexOf('.') > 0 && isDotted(token) && (next.c === 91 || next.gap || separatorAt(line, next.at) || s.thread)) {
         attrs['log.logger'] = token;
         s.logger = true;
         s.i = e;

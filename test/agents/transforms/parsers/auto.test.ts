@@ -222,3 +222,29 @@ test('tab-separated header fields: the next tab is found again after a look-ahea
     }
   }
 });
+
+test('a dotted logger name, then a token of the same length that is none, then the logger again', () => {
+  // Whether a token is a dotted name is remembered for the last token asked about; only the same
+  // characters may reuse the answer.
+  const lines: Array<[string, string | undefined, string]> = [
+    ['2026-11-24 10:00:00 INFO com.x.Y - msg one', 'com.x.Y', 'msg one'],
+    ['2026-11-24 10:00:00 INFO com.x+Y - msg two', undefined, 'com.x+Y - msg two'],
+    ['2026-11-24 10:00:00 INFO com.x.Y - msg three', 'com.x.Y', 'msg three'],
+    ['2026-11-24 10:00:00 INFO com.x.Z - msg four', 'com.x.Z', 'msg four'],
+    ['2026-11-24 10:00:00 INFO com.x+Y - msg five', undefined, 'com.x+Y - msg five'],
+  ];
+  for (const [line, logger, body] of lines) {
+    const r = parse(line, ctx);
+    assert.equal(r.attributes['log.logger'], logger, line);
+    assert.equal(r.body, body, line);
+  }
+});
+
+test('brackets: nested, unclosed, and closed beyond 256 characters', () => {
+  const long = `2026-11-24 10:00:00 INFO [${'t'.repeat(300)}] msg`;
+  assert.equal(parse(long, ctx).attributes['thread.name'], undefined);
+  const nested = parse('2026-11-24 10:00:00 INFO [QuorumPeer[myid=1]/0.0.0.0:2181] o.a.z.Server: started', ctx);
+  assert.equal(nested.attributes['thread.name'], 'QuorumPeer[myid=1]/0.0.0.0:2181');
+  assert.equal(nested.body, 'started');
+  assert.equal(parse('2026-11-24 10:00:00 INFO [main msg', ctx).body, '[main msg');
+});
