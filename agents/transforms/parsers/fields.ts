@@ -125,14 +125,26 @@ function keyRoles(names: FieldNameOptions): Map<string, KeyRole> {
  * A well-known value that does not parse (a time that is not a time) is kept as an attribute.
  */
 export function fieldsFromMap(values: Record<string, unknown>, line: string, names: FieldNameOptions, ctx: ParseContext): ParsedFields {
+  const keys = Object.keys(values);
+  return fieldsFromPairs(keys, Object.values(values), keys.length, line, names, ctx);
+}
+
+/**
+ * fieldsFromMap over the first `count` keys and their values, given as two arrays in the order an
+ * object with them would list them (each key once): the logfmt parser hands its pairs over this
+ * way, without building an object of them first.
+ */
+export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[], count: number, line: string, names: FieldNameOptions, ctx: ParseContext): ParsedFields {
   const roles = keyRoles(names);
   const attributes: Record<string, string> = {};
-  let msgKey: string | undefined, msgRank = Infinity;
-  let lvlKey: string | undefined, lvlRank = Infinity;
-  let timeKey: string | undefined, timeRank = Infinity;
+  // Where the message, level and time were found (-1: not yet), and the rank of their key.
+  let msgAt = -1, msgRank = Infinity;
+  let lvlAt = -1, lvlRank = Infinity;
+  let timeAt = -1, timeRank = Infinity;
   const out: ParsedFields = { body: line, attributes };
-  for (const key of Object.keys(values)) {
-    const v = values[key];
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]!;
+    const v = vals[i];
     if (v === undefined) continue;
     const role = roles.get(key);
     if (role === undefined) {
@@ -141,16 +153,16 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
     }
     // A well-known key that loses to a better-ranked one (both `msg` and `message`) stays an attribute.
     if (role.message >= 0 && role.message < msgRank && (typeof v === 'string' || typeof v === 'number')) {
-      if (msgKey !== undefined) setOwn(attributes, msgKey, stringify(values[msgKey]));
-      msgKey = key; msgRank = role.message; continue;
+      if (msgAt !== -1) setOwn(attributes, keys[msgAt]!, stringify(vals[msgAt]));
+      msgAt = i; msgRank = role.message; continue;
     }
     if (role.level >= 0 && role.level < lvlRank) {
-      if (lvlKey !== undefined) setOwn(attributes, lvlKey, stringify(values[lvlKey]));
-      lvlKey = key; lvlRank = role.level; continue;
+      if (lvlAt !== -1) setOwn(attributes, keys[lvlAt]!, stringify(vals[lvlAt]));
+      lvlAt = i; lvlRank = role.level; continue;
     }
     if (role.time >= 0 && role.time < timeRank) {
-      if (timeKey !== undefined) setOwn(attributes, timeKey, stringify(values[timeKey]));
-      timeKey = key; timeRank = role.time; continue;
+      if (timeAt !== -1) setOwn(attributes, keys[timeAt]!, stringify(vals[timeAt]));
+      timeAt = i; timeRank = role.time; continue;
     }
     if (key === 'traceparent' && typeof v === 'string' && out.traceId === undefined) {
       // W3C trace context: version-traceid-spanid-flags.
@@ -178,20 +190,20 @@ export function fieldsFromMap(values: Record<string, unknown>, line: string, nam
     }
     setOwn(attributes, key, stringify(v));
   }
-  if (msgKey !== undefined) out.body = stringify(values[msgKey]);
-  if (lvlKey !== undefined) {
-    const sev = severityFromValue(values[lvlKey]);
+  if (msgAt !== -1) out.body = stringify(vals[msgAt]);
+  if (lvlAt !== -1) {
+    const sev = severityFromValue(vals[lvlAt]);
     if (sev !== undefined) {
       out.severityText = sev.text;
       out.severityNumber = sev.number;
     } else {
-      setOwn(attributes, lvlKey, stringify(values[lvlKey]));
+      setOwn(attributes, keys[lvlAt]!, stringify(vals[lvlAt]));
     }
   }
-  if (timeKey !== undefined) {
-    const t = parseTimestamp(values[timeKey], { format: names.timeFormat, timeZone: names.timeZone ?? ctx.timeZone, now: ctx.now });
+  if (timeAt !== -1) {
+    const t = parseTimestamp(vals[timeAt], { format: names.timeFormat, timeZone: names.timeZone ?? ctx.timeZone, now: ctx.now });
     if (t !== undefined) out.time = t;
-    else setOwn(attributes, timeKey, stringify(values[timeKey]));
+    else setOwn(attributes, keys[timeAt]!, stringify(vals[timeAt]));
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * logfmt lines (`time=... level=info msg="started" port=8080`, Go slog/logrus text, Heroku) in,
  * ParsedFields out. Quoted values may contain spaces and `\"` escapes; a bare key means `true`.
  */
-import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, setOwn, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, fieldsFromPairs, setOwn, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { type LineParser, type ParserDefinition } from './types.ts';
 
 export interface LogfmtParserOptions extends FieldNameOptions {
@@ -65,7 +65,51 @@ function keyAt(line: string, start: number, end: number, k: number): string {
  * kept as written, `constructor` and `__proto__` too (own properties; the prototype is never touched).
  */
 export function splitLogfmt(line: string, minPairs = 1): Record<string, string> | null {
+  const pairs = splitPairs(line, minPairs);
+  if (pairs === -1) return null;
   const out: Record<string, string> = {};
+  for (let k = 0; k < pairs; k++) setOwn(out, KEYS[k]!, VALUES[k]!);
+  return out;
+}
+
+/**
+ * The pairs of the last line split, each key once, in the order an object of them would list
+ * them but for keys that are array indices (`splitPairs` says so); reused from line to line.
+ */
+const KEYS: string[] = [];
+const VALUES: string[] = [];
+/** Past this many keys a line's keys are looked up in a Map instead of by a walk over KEYS. */
+const WALK_KEYS = 32;
+
+// The line being split: how many pairs KEYS and VALUES hold, their index past WALK_KEYS keys, and
+// whether a key is an array index (`0`, `42`: an object lists those first, by number).
+let count = 0;
+let index: Map<string, number> | undefined;
+let indexKey = false;
+
+/** Adds a pair, or sets the value of a key already there (`overwrite`; a bare word does not). */
+function addPair(key: string, value: string, overwrite: boolean): void {
+  let at = -1;
+  if (index !== undefined) at = index.get(key) ?? -1;
+  else for (let k = 0; k < count; k++) if (KEYS[k] === key) { at = k; break; }
+  if (at !== -1) {
+    if (overwrite) VALUES[at] = value;
+    return;
+  }
+  KEYS[count] = key;
+  VALUES[count] = value;
+  const c = key.charCodeAt(0);
+  if (c >= 48 && c <= 57) indexKey = true;
+  count++;
+  if (index !== undefined) index.set(key, count - 1);
+  else if (count === WALK_KEYS) index = new Map(KEYS.slice(0, count).map((k, i) => [k, i]));
+}
+
+/** splitLogfmt's work, into KEYS and VALUES: how many pairs, or -1 when the line is not logfmt. */
+function splitPairs(line: string, minPairs: number): number {
+  count = 0;
+  index = undefined;
+  indexKey = false;
   let pairs = 0;
   let tokens = 0;
   let bare = 0;
@@ -106,7 +150,7 @@ export function splitLogfmt(line: string, minPairs = 1): Record<string, string> 
           }
           break;
         }
-        if (quote >= n) return null;
+        if (quote >= n) return -1;
         value = buf + line.slice(start, quote);
         i = quote + 1;
       } else {
@@ -116,19 +160,18 @@ export function splitLogfmt(line: string, minPairs = 1): Record<string, string> 
         i = Math.min(sp, tab);
         value = line.slice(vs, i);
       }
-      setOwn(out, key, value);
+      addPair(key, value, true);
       pairs++;
     } else {
-      if (pairs === 0) return null;
+      if (pairs === 0) return -1;
       // A bare word (or a stray quote): skip to the next blank.
       i = blank;
-      // Own keys only: `constructor` is in every object through its prototype.
-      if (key.length > 0 && !Object.hasOwn(out, key)) setOwn(out, key, 'true');
+      if (key.length > 0) addPair(key, 'true', false);
       bare++;
     }
   }
-  if (pairs < minPairs || bare > pairs) return null;
-  return out;
+  if (pairs < minPairs || bare > pairs) return -1;
+  return count;
 }
 
 /** A quick look for the auto chain: starts with `key=` and has at least two `=`. */
@@ -144,9 +187,10 @@ export function createLogfmtParser(options: Partial<LogfmtParserOptions> = {}): 
     // the rest stays with the message.
     const nl = line.indexOf('\n');
     const head = nl === -1 ? line : line.slice(0, nl);
-    const pairs = splitLogfmt(head, minPairs);
-    if (pairs === null) return null;
-    const out = fieldsFromMap(pairs, line, names, ctx);
+    const pairs = splitPairs(head, minPairs);
+    if (pairs === -1) return null;
+    // Array-index keys: the pairs go through an object, which lists those first.
+    const out = indexKey ? fieldsFromMap(splitLogfmt(head, minPairs)!, line, names, ctx) : fieldsFromPairs(KEYS, VALUES, pairs, line, names, ctx);
     if (nl !== -1 && out.body !== line) out.body += line.slice(nl);
     return out;
   };
