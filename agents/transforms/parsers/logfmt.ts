@@ -189,7 +189,8 @@ export function createLogfmtParser(options: Partial<LogfmtParserOptions> = {}): 
     const head = nl === -1 ? line : line.slice(0, nl);
     const pairs = splitPairs(head, minPairs);
     if (pairs === -1) return null;
-    // Array-index keys: the pairs go through an object, which lists those first.
+    // Array-index keys: the pairs go through an object, which lists those first (it matters where
+    // such a key is a well-known one: which message key loses, and where it lands, follows that order).
     const out = indexKey ? fieldsFromMap(splitLogfmt(head, minPairs)!, line, names, ctx) : fieldsFromPairs(KEYS, VALUES, pairs, line, names, ctx);
     if (nl !== -1 && out.body !== line) out.body += line.slice(nl);
     return out;

@@ -97,3 +97,28 @@ test('keys remembered from the line before are only reused where the same charac
   assert.deepEqual(splitLogfmt('abc=1 de=2'), { abc: '1', de: '2' });
   assert.deepEqual(splitLogfmt('abc=1 de"x" q=1'), { abc: '1', de: 'true', q: '1' });
 });
+
+test('attributes come out as an object of the pairs would list them: repeats, bare words, numeric keys, many keys', () => {
+  const p = createLogfmtParser();
+  const entries = (line: string) => Object.entries(p(line, ctx)!.attributes);
+  assert.deepEqual(entries('b=1 a=2 b=3 c msg=x a'), [['b', '3'], ['a', '2'], ['c', 'true']]);
+  assert.deepEqual(entries('c=1 b b=2 msg=x'), [['c', '1'], ['b', '2']]);
+  // Array-index keys first, by number, then the others in order (what an object does).
+  assert.deepEqual(entries('x=0 2=two b=1 1=one 01=z msg=m'), [['1', 'one'], ['2', 'two'], ['x', '0'], ['b', '1'], ['01', 'z']]);
+  // Past 32 keys, repeats are found through a Map.
+  const many = Array.from({ length: 40 }, (_, i) => `k${i}=${i}`).join(' ') + ' k35=again k2=again2 k39 msg=m';
+  const got = entries(many);
+  assert.equal(got.length, 40);
+  assert.deepEqual(got[35], ['k35', 'again']);
+  assert.deepEqual(got[2], ['k2', 'again2']);
+  assert.deepEqual(got[39], ['k39', '39']);
+  assert.deepEqual(splitLogfmt(many), Object.fromEntries(got.concat([['msg', 'm']])));
+});
+
+test('a well-known key that is an array index is sorted as an object would list it', () => {
+  // An object lists `1` before `msg`; which message key loses, and where it lands, follows that order.
+  const p = createLogfmtParser({ messageKeys: ['1', 'msg'] });
+  const r = p('msg=a x=b 1=c', ctx)!;
+  assert.equal(r.body, 'c');
+  assert.deepEqual(Object.entries(r.attributes), [['msg', 'a'], ['x', 'b']]);
+});
