@@ -240,6 +240,13 @@ interface Thread {
 
 const MAX_DEATHS = 3;
 
+/**
+ * A record thread's young generation (V8's new space, where a batch's strings and records live and
+ * die). V8 lets it grow to 48 MB under steady allocation; a batch's garbage is a few MB, so a small
+ * one costs no measured CPU and keeps that much less resident (bench/agent.ts, README Performance).
+ */
+export const RECORD_THREAD_YOUNG_MB = 12;
+
 export class RecordPool {
   private readonly builders: RecordBuilderOptions[] = [];
   private readonly threads: Thread[] = [];
@@ -309,7 +316,7 @@ export class RecordPool {
 
   private spawn(): Thread {
     const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes, encoding: this.o.encoding ?? 'json' };
-    const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records' });
+    const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records', resourceLimits: { maxYoungGenerationSizeMb: RECORD_THREAD_YOUNG_MB } });
     const thread: Thread = { worker, busy: 0, dead: false };
     worker.unref();
     worker.on('message', (m: ThreadReply) => this.reply(thread, m));

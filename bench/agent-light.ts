@@ -8,10 +8,11 @@
  * Shippers: `tributary agent` with its defaults (from its bundle, as users run it) and, with
  * BENCH_OTELCOL=1, the OpenTelemetry Collector on bench/otelcol/filelog-kafka.yaml. Rates:
  * BENCH_RATES (default 0,100,1000 lines/s); BENCH_SECONDS the window (default 30).
- * Prints a table and writes bench/results/agent-light.json.
+ * Prints the CPU and the resident memory (at the end of the window, and the peak since start) and
+ * writes bench/results/agent-light.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,9 +38,19 @@ function append(file: string, n: number, next: { i: number }): void {
 
 interface Light {
   corePct: number;
+  /** Resident memory at the end of the window, and the most it reached since the shipper started (burst included), MB. */
+  rssMb: number;
+  peakRssMb: number;
   cpuSeconds: number;
   lines: number;
   seconds: number;
+}
+
+/** VmRSS and VmHWM of a process (all its threads), MB. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024);
+  return { rss: mb('VmRSS'), peak: mb('VmHWM') };
 }
 
 /** Warms a started shipper on `file`, then measures its CPU over the window at `rate` lines/s. */
@@ -59,7 +70,8 @@ async function measure(pid: number, file: string, rate: number, alive: () => voi
     const cpu = cpuSeconds(pid) - cpu0;
     const seconds = (Date.now() - t0) / 1000;
     alive();
-    return { corePct: Math.round((10_000 * cpu) / seconds) / 100, cpuSeconds: cpu, lines: next.i - lines0, seconds };
+    const { rss, peak } = memoryOf(pid);
+    return { corePct: Math.round((10_000 * cpu) / seconds) / 100, rssMb: rss, peakRssMb: peak, cpuSeconds: cpu, lines: next.i - lines0, seconds };
   } finally {
     clearInterval(writer);
   }
@@ -129,7 +141,10 @@ async function main(): Promise<void> {
   }
   const table = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
   for (const s of shippers) table.push(`| ${s.name} | ${RATES.map((r) => `${rows.find((x) => x.shipper === s.name && x.rate === r)!.corePct} %`).join(' | ')} |`);
+  const memory = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
+  for (const s of shippers) memory.push(`| ${s.name} | ${RATES.map((r) => rows.find((x) => x.shipper === s.name && x.rate === r)!).map((x) => `${x.rssMb} (${x.peakRssMb})`).join(' | ')} |`);
   console.log(`CPU as % of one core, after a warm-up (${BURST.toLocaleString('en')}-line burst, then 10 s at the rate), over ${SECONDS} s:\n${table.join('\n')}`);
+  console.log(`\nResident memory at the end of the window, MB (in brackets the peak since start, the burst's):\n${memory.join('\n')}`);
   writeFileSync(join(root, 'bench/results/agent-light.json'), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, burst: BURST, rows }, null, 2) + '\n');
 }
 

@@ -12,6 +12,7 @@
  * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
+ * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
  * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
  * missing): filelog -> kafka exporter with otlp_proto (its default: one message per 100 lines) and with raw
  * (one message per line, as kcat), and on the Loghub lines; see bench/otelcol/run.ts.
@@ -118,7 +119,11 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const { getHeapSpaceStatistics } = await import('node:v8');
     const mb = (n: number) => Math.round(n / 1e5) / 10;
     const m = process.memoryUsage();
-    process.stderr.write(`${JSON.stringify({ mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
+    // The whole process (every thread) as the kernel counts it: anonymous memory (heaps, buffers, malloc) and mapped files (node's code).
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+    const proc = { VmHWM: Math.round(kb('VmHWM')), RssAnon: Math.round(kb('RssAnon')), RssFile: Math.round(kb('RssFile')) };
+    process.stderr.write(`${JSON.stringify({ processMb: proc, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
   report(t0, cpu0, steady);
   await agent.stop();
@@ -295,6 +300,15 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   return { split: r(split), multiline: r(multiline), parse: r(parse), redact: r(redact), serialise: r(serialise), serialiseOtlp: r(serialiseOtlpStage), otlpBytesVsJson: r(bytesOf(otlpBatches) / bytesOf(batches)), lz4: r(lz4) };
 }
 
+type Row = { name: string; linesPerSecond: Spread; cpuMicrosecondsPerLine: Spread; steadyCpuMicrosecondsPerLine?: Spread; peakRssMb: Spread };
+
+function printTable(rows: Row[]): void {
+  const f = (x: Spread, d = 0) => `${x.median.toLocaleString('en', { maximumFractionDigits: d })} (${x.min.toLocaleString('en', { maximumFractionDigits: d })}–${x.max.toLocaleString('en', { maximumFractionDigits: d })})`;
+  console.log('| shipper | lines/s, median (min–max) | CPU µs per line | the same from 10 % to 90 % acknowledged | peak RSS MB |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_STAGES_ONLY) {
     // The stage figures alone (no broker, no shippers): they move between runs on a shared machine.
@@ -360,7 +374,7 @@ async function main(): Promise<void> {
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
     runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from);
-  const shippers: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
+  const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),
     { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
@@ -378,6 +392,11 @@ async function main(): Promise<void> {
       { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
     ] : []),
   ];
+  // BENCH_ONLY=<regular expression>: only the shippers whose names match (a quick look at a few rows;
+  // the table is printed but bench/results/agent.json, which the README quotes, is left as it is).
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
+  const shippers = only ? all.filter((s) => only.test(s.name)) : all;
+  if (shippers.length === 0) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} matches no shipper; they are:\n${all.map((s) => `  ${s.name}`).join('\n')}`);
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench' }).admin();
     await admin.connect();
@@ -402,6 +421,10 @@ async function main(): Promise<void> {
       ...(runs[s]!.every((x) => x.steadyCpuSeconds !== undefined) ? { steadyCpuMicrosecondsPerLine: spread(runs[s]!.map((x) => (x.steadyCpuSeconds! / x.steadyLines!) * 1e6), 2) } : {}),
       peakRssMb: spread(runs[s]!.map((x) => x.maxRssKb / 1024), 0),
     }));
+    if (only) {
+      printTable(rows);
+      return;
+    }
     const perStage = await stages(sample);
     const kcatRow = rows.find((r) => r.name === 'kcat (librdkafka)')!;
     const ratio = (name: string, of = kcatRow) => Math.round((rows.find((r) => r.name.startsWith(name))!.linesPerSecond.median / of.linesPerSecond.median) * 100) / 100;
@@ -422,10 +445,7 @@ async function main(): Promise<void> {
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n');
-    const f = (x: Spread, d = 0) => `${x.median.toLocaleString('en', { maximumFractionDigits: d })} (${x.min.toLocaleString('en', { maximumFractionDigits: d })}–${x.max.toLocaleString('en', { maximumFractionDigits: d })})`;
-    console.log('| shipper | lines/s, median (min–max) | CPU µs per line | the same from 10 % to 90 % acknowledged | peak RSS MB |');
-    console.log('|---|---:|---:|---:|---:|');
-    for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${'steadyCpuMicrosecondsPerLine' in row && row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
+    printTable(rows);
     console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}; on the Loghub lines: ${result.agentVsKcatLoghub}`);
     if ('otelcolVsKcat' in result) console.log(`Collector / kcat: ${result.otelcolVsKcat} (otlp_proto), ${result.otelcolRawVsKcat} (raw); on the Loghub lines: ${result.otelcolVsKcatLoghub}`);
     console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
