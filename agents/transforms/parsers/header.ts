@@ -74,11 +74,11 @@ function levelWord(word: string, loose: boolean): string | undefined {
   if (!UPPER(c0) && !(loose && LOWER(c0))) return undefined;
   // Written in capitals already, as most levels are: no need to upper-case a copy.
   if (LEVEL_WORDS.has(word)) return word;
+  // Otherwise only a loose word can count (one in capitals was just looked up): most tokens a
+  // header scan asks about are no level at all, and are not upper-cased for nothing.
+  if (!loose) return undefined;
   const upper = word.toUpperCase();
-  if (!LEVEL_WORDS.has(upper)) return undefined;
-  if (upper === word) return upper;
-  if (loose) return upper;
-  return undefined;
+  return LEVEL_WORDS.has(upper) ? upper : undefined;
 }
 
 function isCapitalizedLevel(word: string): string | undefined {
