@@ -12,6 +12,7 @@
  * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
+ * BENCH_AGENT_NODE_OPTIONS sets NODE_OPTIONS for this checkout's agent children only (not BENCH_BASELINE's), to compare Node/V8 flags side by side.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
  * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
  * missing): filelog -> kafka exporter with otlp_proto (its default: one message per 100 lines) and with raw
@@ -201,12 +202,12 @@ async function clientChild(client: string, file: string, brokers: string, topic:
 }
 
 /** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
-function runChild(args: string[], profile?: string, bundle?: string): Promise<Run> {
+function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
     const c = spawn(process.execPath, [...prof, ...(bundle ? [bundle] : ['--import', 'tsx', fileURLToPath(import.meta.url)]), ...args], {
       cwd: root,
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' },
+      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -373,7 +374,7 @@ async function main(): Promise<void> {
   const OTELCOL = 'OpenTelemetry Collector 0.165 (bench/otelcol)';
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from);
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, from === bundle && process.env.BENCH_AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_AGENT_NODE_OPTIONS } : {});
   const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),
