@@ -9,7 +9,7 @@
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
- * the per-stage costs (no broker); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
+ * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  * BENCH_AGENT_NODE_OPTIONS sets NODE_OPTIONS for this checkout's agent children only (not BENCH_BASELINE's), to compare Node/V8 flags side by side.
@@ -235,6 +235,17 @@ function spread(xs: number[], digits: number): Spread {
   return { min: r(s[0]!), median: r(s[Math.floor(s.length / 2)]!), max: r(s[s.length - 1]!) };
 }
 
+/** The eight Loghub systems' samples (test/fixtures/loghub-2k), one after another, without their newlines. */
+function loghubLines(): string[] {
+  const fixtures = join(root, 'test/fixtures/loghub-2k');
+  return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
+}
+
+/** Per-line CPU of each stage on the bench's lines, and the same stages on the Loghub lines (16,000 real lines of 8 systems). */
+async function stagesBoth(sample: string[]): Promise<{ bench: Record<string, number>; loghub: Record<string, number> }> {
+  return { bench: await stages(sample), loghub: await stages(loghubLines().map((l) => l + '\n')) };
+}
+
 /** Per-line CPU of each stage, measured in this process on the same lines. */
 async function stages(sample: string[]): Promise<Record<string, number>> {
   const { LineSplitter } = await import('../agents/transforms/line-splitter.ts');
@@ -301,6 +312,12 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   return { split: r(split), multiline: r(multiline), parse: r(parse), redact: r(redact), serialise: r(serialise), serialiseOtlp: r(serialiseOtlpStage), otlpBytesVsJson: r(bytesOf(otlpBatches) / bytesOf(batches)), lz4: r(lz4) };
 }
 
+function printStages(perStage: { bench: Record<string, number>; loghub: Record<string, number> }): void {
+  const list = (x: Record<string, number>) => Object.entries(x).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`Our stages, CPU µs per line on one core: ${list(perStage.bench)}`);
+  console.log(`The same stages on the Loghub lines (8 systems, 16,000 lines): ${list(perStage.loghub)}`);
+}
+
 type Row = { name: string; linesPerSecond: Spread; cpuMicrosecondsPerLine: Spread; steadyCpuMicrosecondsPerLine?: Spread; peakRssMb: Spread };
 
 function printTable(rows: Row[]): void {
@@ -313,8 +330,8 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   if (process.env.BENCH_STAGES_ONLY) {
     // The stage figures alone (no broker, no shippers): they move between runs on a shared machine.
-    const perStage = await stages(Array.from({ length: 50_000 }, (_, i) => benchLine(i)));
-    console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const perStage = await stagesBoth(Array.from({ length: 50_000 }, (_, i) => benchLine(i)));
+    printStages(perStage);
     return;
   }
   const lines = Number(process.env.BENCH_LINES ?? 500_000);
@@ -328,8 +345,7 @@ async function main(): Promise<void> {
   const sample = parts.slice(0, 50_000);
   // Real lines too: the eight Loghub systems' samples (test/fixtures/loghub-2k), one after another,
   // repeated to the same line count, for the agent and kcat.
-  const fixtures = join(root, 'test/fixtures/loghub-2k');
-  const loghub = readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
+  const loghub = loghubLines();
   const loghubFile = join(work, 'loghub.log');
   const real: string[] = [];
   for (let i = 0; i < lines; i++) real.push(loghub[i % loghub.length]!);
@@ -426,7 +442,7 @@ async function main(): Promise<void> {
       printTable(rows);
       return;
     }
-    const perStage = await stages(sample);
+    const perStage = await stagesBoth(sample);
     const kcatRow = rows.find((r) => r.name === 'kcat (librdkafka)')!;
     const ratio = (name: string, of = kcatRow) => Math.round((rows.find((r) => r.name.startsWith(name))!.linesPerSecond.median / of.linesPerSecond.median) * 100) / 100;
     const kcatLoghub = rows.find((r) => r.name.startsWith('kcat (librdkafka), on the same Loghub'))!;
@@ -442,14 +458,15 @@ async function main(): Promise<void> {
       agentVsKcat: Math.round((rows[0]!.linesPerSecond.median / kcatRow.linesPerSecond.median) * 100) / 100,
       agentVsKcatLoghub: ratio("tributary agent, defaults, on Loghub's", kcatLoghub),
       ...(otelcol ? { otelcolVsKcat: ratio(`${OTELCOL} (filelog`), otelcolRawVsKcat: ratio(`${OTELCOL}, encoding raw`), otelcolVsKcatLoghub: ratio(`${OTELCOL} (otlp_proto), on the same Loghub`, kcatLoghub) } : {}),
-      cpuMicrosecondsPerLine: perStage,
+      cpuMicrosecondsPerLine: perStage.bench,
+      cpuMicrosecondsPerLineLoghub: perStage.loghub,
     };
     mkdirSync(join(root, 'bench/results'), { recursive: true });
     writeFileSync(join(root, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n');
     printTable(rows);
     console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}; on the Loghub lines: ${result.agentVsKcatLoghub}`);
     if ('otelcolVsKcat' in result) console.log(`Collector / kcat: ${result.otelcolVsKcat} (otlp_proto), ${result.otelcolRawVsKcat} (raw); on the Loghub lines: ${result.otelcolVsKcatLoghub}`);
-    console.log(`Our stages, CPU µs per line on one core: ${Object.entries(perStage).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    printStages(perStage);
   } finally {
     await stackDown(stack);
     rmSync(work, { recursive: true, force: true });
