@@ -121,6 +121,19 @@ function keyRoles(names: FieldNameOptions): Map<string, KeyRole> {
 }
 
 /**
+ * The role of the key at each position in the last line sorted (with these roles): a logger writes
+ * its keys in the same order, and JSON.parse and the logfmt splitter hand over the very same key
+ * strings again, so a comparison (of two pointers, mostly) replaces a Map look-up. Only a key equal
+ * to the one remembered gets its role.
+ */
+const MEMO_KEYS = 64;
+// Longer keys may be slices that keep their whole line alive: not remembered (V8 copies up to 12).
+const MEMO_KEY_CHARS = 12;
+let memoRoles: Map<string, KeyRole> | undefined;
+const memoKeys: string[] = [];
+const memoRole: Array<KeyRole | undefined> = [];
+
+/**
  * Sorts named values into ParsedFields. `line` becomes the body when no message key is present.
  * A well-known value that does not parse (a time that is not a time) is kept as an attribute.
  */
@@ -142,11 +155,24 @@ export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[
   let lvlAt = -1, lvlRank = Infinity;
   let timeAt = -1, timeRank = Infinity;
   const out: ParsedFields = { body: line, attributes };
+  if (roles !== memoRoles) {
+    memoRoles = roles;
+    memoKeys.length = 0;
+  }
   for (let i = 0; i < count; i++) {
     const key = keys[i]!;
     const v = vals[i];
     if (v === undefined) continue;
-    const role = roles.get(key);
+    let role: KeyRole | undefined;
+    if (i < MEMO_KEYS && memoKeys[i] === key) {
+      role = memoRole[i];
+    } else {
+      role = roles.get(key);
+      if (i < MEMO_KEYS && key.length <= MEMO_KEY_CHARS) {
+        memoKeys[i] = key;
+        memoRole[i] = role;
+      }
+    }
     if (role === undefined) {
       setOwn(attributes, key, stringify(v));
       continue;

@@ -108,7 +108,8 @@ let lastDottedResult = false;
 function isDotted(token: string): boolean {
   if (token !== lastDotted) {
     lastDottedResult = DOTTED.test(token);
-    lastDotted = token;
+    // A copy: the token may be a slice that keeps its whole line alive.
+    lastDotted = (' ' + token).slice(1);
   }
   return lastDottedResult;
 }

@@ -39,8 +39,9 @@ function nextOf(line: string, ch: string, i: number, at: number): number {
  */
 const lastKeys: string[] = [];
 const MAX_REMEMBERED_KEYS = 64;
-// Longer ones (a bare word of prose) would cost more to compare than to slice.
-const MAX_REMEMBERED_KEY_CHARS = 32;
+// Longer ones would cost more to compare than to slice, and may be slices that keep their whole line
+// alive (V8 copies a slice of up to 12 characters).
+const MAX_REMEMBERED_KEY_CHARS = 12;
 
 /** Whether `key` is written in `line` at `start` (keys are short: a loop beats `startsWith` here). */
 function sameChars(line: string, start: number, key: string): boolean {
@@ -73,11 +74,11 @@ export function splitLogfmt(line: string, minPairs = 1): Record<string, string> 
 }
 
 /**
- * The pairs of the last line split, each key once, in the order an object of them would list
- * them but for keys that are array indices (`splitPairs` says so); reused from line to line.
+ * The pairs of the line being split, each key once, in the order an object of them would list
+ * them but for keys that are array indices (`indexKey` says so).
  */
-const KEYS: string[] = [];
-const VALUES: string[] = [];
+let KEYS: string[] = [];
+let VALUES: string[] = [];
 /** Past this many keys a line's keys are looked up in a Map instead of by a walk over KEYS. */
 const WALK_KEYS = 32;
 
@@ -107,6 +108,9 @@ function addPair(key: string, value: string, overwrite: boolean): void {
 
 /** splitLogfmt's work, into KEYS and VALUES: how many pairs, or -1 when the line is not logfmt. */
 function splitPairs(line: string, minPairs: number): number {
+  // Fresh arrays: the last line's values (slices of it) are not kept alive by these.
+  KEYS = [];
+  VALUES = [];
   count = 0;
   index = undefined;
   indexKey = false;

@@ -85,3 +85,37 @@ test('keys named __proto__ and constructor stay attributes (own keys), without t
   assert.deepEqual(Object.entries(flat.attributes), [['__proto__', '[1]'], ['a.b', '2']]);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
+
+test('the role of a key is remembered by position only for the same key', () => {
+  // Lines of one logger repeat their keys in order; these swap them, so a role taken by position
+  // alone would make the level the message.
+  const p = createJsonParser();
+  const lines: Array<[string, string, number | undefined, Record<string, string>]> = [
+    ['{"msg":"a","level":"warn","x":1}', 'a', 13, { x: '1' }],
+    ['{"level":"warn","msg":"b","x":2}', 'b', 13, { x: '2' }],
+    ['{"x":3,"lvl":"error","message":"c"}', 'c', 17, { x: '3' }],
+    ['{"msg":"d","level":"info","x":4}', 'd', 9, { x: '4' }],
+    ['{"mgs":"e","level":"info","x":5}', '{"mgs":"e","level":"info","x":5}', 9, { mgs: 'e', x: '5' }],
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const [line, body, sev, attrs] of lines) {
+      const r = p(line, ctx)!;
+      assert.equal(r.body, body, line);
+      assert.equal(r.severityNumber, sev, line);
+      assert.deepEqual(r.attributes, attrs, line);
+    }
+  }
+});
+
+test('parsers with other field names, one line after the other, each sort by their own names', () => {
+  const a = createJsonParser();
+  const b = createJsonParser({ messageKeys: ['text'] });
+  for (let round = 0; round < 3; round++) {
+    const ra = a('{"text":"t","msg":"m"}', ctx)!;
+    assert.equal(ra.body, 'm');
+    assert.deepEqual(ra.attributes, { text: 't' });
+    const rb = b('{"text":"t","msg":"m"}', ctx)!;
+    assert.equal(rb.body, 't');
+    assert.deepEqual(rb.attributes, { msg: 'm' });
+  }
+});
