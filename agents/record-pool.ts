@@ -82,7 +82,8 @@ export interface ThreadInit {
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a
 // string a quote is always escaped, so `{"` appears only where an object starts, and within a record
 // an object follows a colon, never a comma.
-const BETWEEN = Buffer.from('},{"v":');
+const BETWEEN_TEXT = '},{"v":';
+const BETWEEN = Buffer.from(BETWEEN_TEXT);
 
 /**
  * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks): the
@@ -150,11 +151,14 @@ export function serialiseRecords(records: LogRecord[], maxRecordBytes: number): 
   buf.write(all, 0, 'utf8');
   const starts = new Uint32Array(n);
   const ends = new Uint32Array(n);
+  // All ASCII (as most log lines are): a character's index is its byte's, and the string's own search
+  // is about twice as fast as the buffer's.
+  const ascii = bytes === all.length;
   let found = 0;
   let pos = 1;
   let fits = true;
   while (found < n) {
-    const at = found === n - 1 ? bytes - 1 : buf.indexOf(BETWEEN, pos);
+    const at = found === n - 1 ? bytes - 1 : ascii ? all.indexOf(BETWEEN_TEXT, pos) : buf.indexOf(BETWEEN, pos);
     if (at < 0) break;
     starts[found] = pos;
     ends[found] = found === n - 1 ? at : at + 1;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLine } from '../../bench/agent.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from '../../agents/record-builder.ts';
-import { encodeLines, RecordPool, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { encodeLines, RecordPool, serialiseRecords, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
 import { logWire } from '../../agents/sinks/log-wire.ts';
 import { log } from '../../core/log.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
@@ -62,6 +62,18 @@ function unpack(e: Pick<EncodedLogs, 'count' | 'starts' | 'ends' | 'keys' | 'key
   for (let i = 0; i < e.count; i++) values.push(e.values.subarray(e.starts[i], e.ends[i]));
   return { values, keys: Array.from(e.keyOf, (k) => e.keys[k]!), times: Array.from(e.times) };
 }
+
+test('a batch serialised at once finds every record in its JSON, ASCII or not (the fast path, not the fallback record by record)', () => {
+  for (const [n, texts] of corpus().entries()) {
+    const build = createRecordBuilder(newCounters(), builderOptions[0]);
+    const b = batchOf(texts, 0);
+    const records = texts.map((text, i) => build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }));
+    const got = serialiseRecords(records, 1 << 20);
+    assert.ok(got, `batch ${n}: fell back to record by record`);
+    const buf = Buffer.from(got.values);
+    records.forEach((r, i) => assert.equal(buf.toString('utf8', got.starts[i], got.ends[i]), JSON.stringify(r), `batch ${n}, record ${i}`));
+  }
+});
 
 test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines, in JSON and in OTLP protobuf', () => {
   for (const encoding of ['json', 'otlp_proto'] as const)
