@@ -106,6 +106,18 @@ export function wallToInstant(wall: number, timeZone: string): number {
   return t1;
 }
 
+// The UTC year of the last `now` asked about: a batch of lines shares its time of reading, and every
+// year-less stamp (syslog, logcat, klog) asks for it.
+let yearNow = NaN;
+let yearOfNow = NaN;
+function yearOf(now: number): number {
+  if (now !== yearNow) {
+    yearOfNow = new Date(now).getUTCFullYear();
+    yearNow = now;
+  }
+  return yearOfNow;
+}
+
 // The midnight of the last day asked for: a file's lines share their day, and Date.UTC with seven
 // arguments costs more than adding the clock to a remembered midnight.
 let lastDay = NaN;
@@ -234,7 +246,7 @@ export function parseSyslogTime(text: string, timeZone = 'UTC', now = Date.now()
   if (!m) return undefined;
   const mo = MONTHS[m[1]!.toLowerCase()];
   if (mo === undefined) return undefined;
-  const year = new Date(now).getUTCFullYear();
+  const year = yearOf(now);
   const thisYear = resolve(year, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone);
   if (thisYear !== undefined && Math.abs(thisYear - now) <= SURELY_THIS_YEAR) return thisYear;
   let best: number | undefined;
@@ -329,7 +341,7 @@ export function parseWithFormat(text: string, format: string, timeZone = 'UTC', 
     const v = m[i + 1]!;
     switch (fields[i]) {
       case 'Y': y = +v; break;
-      case 'y': y = 2000 + +v; if (y > new Date(now).getUTCFullYear() + 50) y -= 100; break;
+      case 'y': y = 2000 + +v; if (y > yearOf(now) + 50) y -= 100; break;
       case 'm': mo = +v - 1; break;
       case 'd': d = +v; break;
       case 'H': case 'I': h = +v; break;
@@ -350,13 +362,13 @@ export function parseWithFormat(text: string, format: string, timeZone = 'UTC', 
   }
   if (pm !== undefined) h = (h % 12) + (pm ? 12 : 0);
   if (doy !== undefined) {
-    const base = new Date(Date.UTC(y ?? new Date(now).getUTCFullYear(), 0, doy));
+    const base = new Date(Date.UTC(y ?? yearOf(now), 0, doy));
     mo = base.getUTCMonth();
     d = base.getUTCDate();
   }
   if (y === undefined) {
     // No year in the format: same rule as syslog, the year closest to now.
-    const year = new Date(now).getUTCFullYear();
+    const year = yearOf(now);
     let best: number | undefined;
     for (const cand of [year - 1, year, year + 1]) {
       const t = resolve(cand, mo, d, h, mi, s, frac, zone, timeZone);
@@ -448,7 +460,7 @@ const DAY_SHIFTS = [-1, 0, 1] as const;
 
 function withYear(y: number | undefined, mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
   if (y !== undefined) return resolve(y, mo, d, h, mi, s, frac, zone, tz) ?? NaN;
-  const year = new Date(now).getUTCFullYear();
+  const year = yearOf(now);
   const thisYear = resolve(year, mo, d, h, mi, s, frac, zone, tz);
   if (thisYear !== undefined && Math.abs(thisYear - now) <= SURELY_THIS_YEAR) return thisYear;
   return nearest(now, (k) => resolve(year + k, mo, d, h, mi, s, frac, zone, tz), YEAR_SHIFTS);
@@ -456,7 +468,7 @@ function withYear(y: number | undefined, mo: number, d: number, h: number, mi: n
 
 function twoDigitYear(yy: number, now: number): number {
   const y = 2000 + yy;
-  return y > new Date(now).getUTCFullYear() + 50 ? y - 100 : y;
+  return y > yearOf(now) + 50 ? y - 100 : y;
 }
 
 // Each shape is sticky (`y`): it is tried at one position only, picked by the characters there.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFormat, parseTimestamp, readTime, wallToInstant, zoneOffset, isValidTimeZone } from '../../../agents/transforms/timestamp.ts';
+import { checkFormat, parseSyslogTime, parseTimestamp, parseWithFormat, readTime, wallToInstant, zoneOffset, isValidTimeZone } from '../../../agents/transforms/timestamp.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24T12:00:00Z
 
@@ -201,5 +201,16 @@ test('a stamp without a year takes the nearest year, also half a year away where
   for (const [text, want] of cases) {
     assert.equal(parseTimestamp(text, { now: NOW }), want, text);
     assert.equal(readTime(`${text} host app: msg`, 0, 'UTC', NOW)?.time, want, text);
+  }
+});
+
+test('a year-less stamp takes the year of each call\'s own now, one call after the other', () => {
+  // The year of `now` is remembered for the last now: a new now must give its own year.
+  const nows = [Date.UTC(2026, 5, 1), Date.UTC(2031, 5, 1), Date.UTC(2031, 5, 1, 0, 0, 1), Date.UTC(2026, 5, 1), Date.UTC(1999, 5, 1)];
+  for (const now of nows) {
+    const want = Date.UTC(new Date(now).getUTCFullYear(), 5, 2, 10);
+    assert.equal(parseSyslogTime('Jun  2 10:00:00', 'UTC', now), want, String(now));
+    assert.equal(readTime('Jun  2 10:00:00 host app: x', 0, 'UTC', now)?.time, want, String(now));
+    assert.equal(parseWithFormat('06-02 10:00', '%m-%d %H:%M', 'UTC', now), want, String(now));
   }
 });
