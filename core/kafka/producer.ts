@@ -231,7 +231,7 @@ export class KafkaProducer {
         batches.map(async (b) => {
           const records = encodeRecords(b.call.messages, b.indexes);
           const payload = await compressRecords(records.body, this.o.compression);
-          b.bytes = buildBatch(records, payload, this.o.compression, { producerId: 0n, producerEpoch: 0, baseSequence: 0 });
+          b.bytes = buildBatch(records, payload, this.o.compression);
         }),
       );
     } catch (err) {
@@ -456,7 +456,7 @@ export class KafkaProducer {
     const halves = [b.indexes.slice(0, half), b.indexes.slice(half)].map((indexes): Batch => {
       const records = encodeRecords(b.call.messages, indexes);
       const payload = this.o.compression === 'lz4' ? compressFrameSync(records.body) : this.o.compression === 'gzip' ? gzipSync(records.body) : records.body;
-      return { call: b.call, part: b.part, indexes, state: 'ready', seq: 0, stampedSeq: -1, stampedPid: -1n, stampedEpoch: -1, unknown: false, bytes: buildBatch(records, payload, this.o.compression, { producerId: 0n, producerEpoch: 0, baseSequence: 0 }) };
+      return { call: b.call, part: b.part, indexes, state: 'ready', seq: 0, stampedSeq: -1, stampedPid: -1n, stampedEpoch: -1, unknown: false, bytes: buildBatch(records, payload, this.o.compression) };
     });
     const q = b.part.queue;
     q.splice(q.indexOf(b), 1, ...halves);
