@@ -59,10 +59,28 @@ const DAY_MS = 86_400_000;
 let dayStart = NaN;
 let dayPrefix = '';
 
+/** `YYYY-MM-DDT` of the day starting at `day` (epoch ms), as toISOString writes it. */
+export function dayText(day: number): string {
+  const days = day / DAY_MS;
+  // Years 0000-9999 by arithmetic (civil from days, H. Hinnant), no Date made: lines sampled across a
+  // long log change day nearly every line. Other years take toISOString's own six-digit form.
+  if (!(days >= -719_528 && days <= 2_932_896)) return new Date(day).toISOString().slice(0, -13);
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${TWO[m]}-${TWO[d]}T`;
+}
+
 function secondPrefix(second: number): string {
   const day = Math.floor(second / DAY_MS) * DAY_MS;
   if (day !== dayStart) {
-    dayPrefix = new Date(day).toISOString().slice(0, -13);
+    dayPrefix = dayText(day);
     dayStart = day;
   }
   const s = (second - day) / 1000;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRecordBuilder, isoOf, newCounters } from '../../agents/record-builder.ts';
+import { createRecordBuilder, dayText, isoOf, newCounters } from '../../agents/record-builder.ts';
 import { type RawLine } from '../../agents/source.ts';
 
 const line = (text: string): RawLine => ({ text, origin: { kind: 'file', path: '/x.log', offset: 0 }, service: 'svc', host: 'h', observedMs: Date.parse('2026-11-24T12:00:00Z') });
@@ -121,5 +121,18 @@ test('an attribute named __proto__ is kept and redacted like any other', () => {
     assert.equal(r.attributes.constructor, '1' as unknown, text);
     assert.ok(!JSON.stringify(r).includes('s3cr3t'), text);
     assert.equal(Object.getPrototypeOf(r.attributes), Object.prototype);
+  }
+});
+
+test('the day of a time stamp is written as toISOString writes it, in every year', () => {
+  // dayText works the date out by arithmetic for years 0000-9999; checked here against Date on a
+  // day in every 997 and around each bound (the whole range was compared once: 3.8 million days).
+  const DAY = 86_400_000;
+  const days = [-719_529, -719_528, -719_527, -1, 0, 1, 11_016, 11_017, 2_932_895, 2_932_896, 2_932_897, -800_000, 3_000_000];
+  for (let k = -720_000; k <= 2_940_000; k += 997) days.push(k);
+  for (const k of days) assert.equal(dayText(k * DAY), new Date(k * DAY).toISOString().slice(0, -13), String(k));
+  // Through isoOf, alternating between days (the remembered day must change with them).
+  for (const t of [Date.UTC(2005, 5, 3, 15, 42, 50, 675.872), Date.UTC(2016, 1, 29, 23, 59, 59, 999), Date.UTC(1999, 11, 31), Date.UTC(2005, 5, 3, 15, 42, 51), Date.UTC(2400, 1, 29, 1)]) {
+    assert.equal(isoOf(t), new Date(t).toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${t % 1 ? String(Math.round((t % 1) * 1000)).padStart(3, '0') : ''}Z`), String(t));
   }
 });
