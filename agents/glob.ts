@@ -1,5 +1,5 @@
 /** Expands file globs (`*`, `?`, `**`, `{a,b}`) against the file system, with exclude globs. */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 
 /** Turns one glob into a RegExp over a whole absolute path. */
@@ -52,7 +52,12 @@ function walk(dir: string, depth: number, out: string[], maxDepth: number): void
   }
 }
 
-export function expandGlobs(include: readonly string[], exclude: readonly string[] = [], cwd = process.cwd()): string[] {
+/**
+ * The files the globs match, sorted. A glob without wildcards is a file looked up with `stat`; its
+ * Stats go into `stats`, when given, so a caller that needs them (a file source polling several times
+ * a second) does not ask the file system twice.
+ */
+export function expandGlobs(include: readonly string[], exclude: readonly string[] = [], cwd = process.cwd(), stats?: Map<string, Stats>): string[] {
   const found = new Set<string>();
   const excludes = exclude.map((g) => globToRegExp(isAbsolute(g) ? g : resolve(cwd, g)));
   for (const raw of include) {
@@ -61,11 +66,15 @@ export function expandGlobs(include: readonly string[], exclude: readonly string
     const matcher = globToRegExp(glob);
     if (base === glob) {
       try {
-        if (statSync(glob).isFile()) found.add(glob);
+        const st = statSync(glob, { throwIfNoEntry: false });
+        if (st?.isFile()) {
+          found.add(glob);
+          stats?.set(glob, st);
+        }
       } catch {
-        /* not there yet: picked up when it appears */
+        /* unreadable folder: as if not there */
       }
-      continue;
+      continue; // not there yet: picked up when it appears
     }
     const depthBudget = glob.includes('**') ? 16 : glob.slice(base.length).split('/').filter(Boolean).length - 1;
     const files: string[] = [];

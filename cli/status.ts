@@ -188,8 +188,15 @@ export function publishStatus(collect: (rates: Rates, now: number) => Promise<Pa
       const now = Date.now();
       const parts = await collect(rates, now);
       const status: ProcessStatus = { pid: process.pid, command: process.argv.slice(2).join(' '), startedAt, time: new Date(now).toISOString(), parts };
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(`${file}.tmp`, JSON.stringify(status));
+      const text = JSON.stringify(status);
+      try {
+        writeFileSync(`${file}.tmp`, text);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // The folder is made when first needed (or again, if it was removed), not every second.
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(`${file}.tmp`, text);
+      }
       renameSync(`${file}.tmp`, file);
     } catch (err) {
       // Said once: top then shows this process as not running; the pipeline itself goes on.

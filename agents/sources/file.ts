@@ -4,7 +4,7 @@
  * so a reused inode never resumes the wrong file. Lines go out in batches; a file's checkpoint moves
  * only past lines that Kafka acknowledged, in order.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -227,15 +227,17 @@ export class FileSource implements Source {
   /** One round: find files, notice rotation and truncation, read what is new. */
   private async poll(): Promise<void> {
     const now = Date.now();
-    const paths = expandGlobs(this.options.include, this.options.exclude);
+    const known = new Map<string, Stats>();
+    const paths = expandGlobs(this.options.include, this.options.exclude, process.cwd(), known);
     const atPath = new Map<string, string>();
     for (const path of paths) {
-      let st;
+      let st: Stats | undefined;
       try {
-        st = statSync(path);
+        st = known.get(path) ?? statSync(path, { throwIfNoEntry: false });
       } catch {
         continue;
       }
+      if (!st) continue;
       const key = `${st.dev}:${st.ino}`;
       atPath.set(key, path);
       if (!this.files.has(key)) this.open(path, now);

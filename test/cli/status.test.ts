@@ -41,6 +41,22 @@ test('publishStatus writes this process status, readStatuses reads it, stop remo
   }
 });
 
+test('publishStatus makes its folder again when it was removed while running (it is made on need, not every second)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tributary-status-'));
+  const dir = join(root, 'run');
+  try {
+    const board = publishStatus(() => [], { dir, intervalMs: 60_000 });
+    await board.publish();
+    assert.equal(existsSync(join(dir, `${process.pid}.json`)), true, 'made on the first publish');
+    rmSync(dir, { recursive: true, force: true });
+    await board.publish();
+    assert.equal(existsSync(join(dir, `${process.pid}.json`)), true, 'made again after the folder was removed');
+    await board.stop();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('the status file of a process that died is dropped when read', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-status-'));
   try {
