@@ -246,10 +246,11 @@ const MAX_DEATHS = 3;
 
 /**
  * A record thread's young generation (V8's new space, where a batch's strings and records live and
- * die). V8 lets it grow to 48 MB under steady allocation; a batch's garbage is a few MB, so a small
- * one costs no measured CPU and keeps that much less resident (bench/agent.ts, README Performance).
+ * die). V8 lets it grow to 48 MB under steady allocation. Capped at 24 MB the agent peaks about 25 MB
+ * lower in bench:agent; 12 MB saved no more and, in one of three side-by-side runs, cost lines/s (the
+ * thread, the agent's bottleneck, scavenged more often). Figures in agents/README.md, "Memory".
  */
-export const RECORD_THREAD_YOUNG_MB = 12;
+export const RECORD_THREAD_YOUNG_MB = 24;
 
 export class RecordPool {
   private readonly builders: RecordBuilderOptions[] = [];
