@@ -46,6 +46,7 @@ export interface FileSourceConfig extends LineSourceCommon {
   exclude: string[];
   start_at: 'beginning' | 'end';
   poll_ms: number;
+  discover_ms: number;
   read_bytes: number;
   rotate_wait_ms: number;
   checkpoint_expire_ms: number;
@@ -177,6 +178,7 @@ const sourceSchema = {
         exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files to leave alone.' },
         start_at: str('Where to start in a file seen for the first time: beginning (default: nothing is missed, and files that appear later must be read whole anyway) or end.', { enum: ['beginning', 'end'], default: 'beginning' }),
         poll_ms: int('How often to look for new files and new data.', 10, 250),
+        discover_ms: int('How often, at most, the globs are expanded again to find new, moved and removed files (0: at every poll); files already open are still read every poll_ms. With hundreds of files under a glob, 1000 saves most of a poll\'s cost; a file created and rotated away within one interval is never seen.', 0, 0),
         read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
         rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
         checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),

@@ -70,6 +70,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           startAt: src.start_at,
           stateDir: cfg.state_dir,
           pollMs: src.poll_ms,
+          discoverMs: src.discover_ms,
           readBytes: src.read_bytes,
           maxLineBytes: src.max_line_bytes,
           onLongLine: src.on_long_line,

@@ -31,6 +31,12 @@ export interface FileSourceOptions {
   stateDir: string;
   /** How often to look for new files and new data. */
   pollMs?: number;
+  /**
+   * How often, at most, the globs are expanded again (new, moved and removed files); 0, the default:
+   * at every poll. Files already open are read every `pollMs` whatever this is. Expanding a glob over
+   * hundreds of files (a folder walk and a stat per file) is most of a poll's cost.
+   */
+  discoverMs?: number;
   /** Bytes read per read call. */
   readBytes?: number;
   /** A line longer than this (bytes) is split into parts (`tributary.line.part`) or truncated; counted. */
@@ -140,6 +146,9 @@ export class FileSource implements Source {
   private polling?: Promise<void>;
   private firstScan = true;
   private lastFlush = 0;
+  /** Where each file (by dev:ino) was found by the last expansion of the globs, and when that was. */
+  private atPath = new Map<string, string>();
+  private lastDiscovery = 0;
   /** Bytes acknowledged since the checkpoints were last written. */
   private ackedSinceFlush = 0;
 
@@ -150,6 +159,7 @@ export class FileSource implements Source {
         exclude: [] as string[],
         startAt: 'beginning' as const,
         pollMs: 250,
+        discoverMs: 0,
         readBytes: 256 * 1024,
         maxLineBytes: 256 * 1024,
         onLongLine: 'split' as const,
@@ -227,21 +237,26 @@ export class FileSource implements Source {
   /** One round: find files, notice rotation and truncation, read what is new. */
   private async poll(): Promise<void> {
     const now = Date.now();
-    const known = new Map<string, Stats>();
-    const paths = expandGlobs(this.options.include, this.options.exclude, process.cwd(), known);
-    const atPath = new Map<string, string>();
-    for (const path of paths) {
-      let st: Stats | undefined;
-      try {
-        st = known.get(path) ?? statSync(path, { throwIfNoEntry: false });
-      } catch {
-        continue;
+    if (this.firstScan || now - this.lastDiscovery >= this.options.discoverMs) {
+      this.lastDiscovery = now;
+      const known = new Map<string, Stats>();
+      const paths = expandGlobs(this.options.include, this.options.exclude, process.cwd(), known);
+      const atPath = new Map<string, string>();
+      for (const path of paths) {
+        let st: Stats | undefined;
+        try {
+          st = known.get(path) ?? statSync(path, { throwIfNoEntry: false });
+        } catch {
+          continue;
+        }
+        if (!st) continue;
+        const key = `${st.dev}:${st.ino}`;
+        atPath.set(key, path);
+        if (!this.files.has(key)) this.open(path, now);
       }
-      if (!st) continue;
-      const key = `${st.dev}:${st.ino}`;
-      atPath.set(key, path);
-      if (!this.files.has(key)) this.open(path, now);
+      this.atPath = atPath;
     }
+    const atPath = this.atPath;
     this.firstScan = false;
     this.scanned?.();
     this.scanned = undefined;

@@ -110,6 +110,22 @@ test('1,000 files under one glob, half of them created while running', async () 
   assert.equal(records.filter((r) => r.body.startsWith('seq ignored') || r.body.startsWith('seq skip')).length, 0);
 });
 
+test('discoverMs: files already open are read at every poll; a new file waits for the globs to be expanded again', async () => {
+  const dir = tempDir();
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  writeSeq(join(logs, 'a.log'), 'a', 0, 10);
+  const a = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), discoverMs: 60_000 });
+  await until(() => a.agent.sink.stats.sent >= 10, 30_000, 'the file there at start');
+  writeSeq(join(logs, 'b.log'), 'b', 0, 10);
+  writeSeq(join(logs, 'a.log'), 'a', 10, 20);
+  await until(() => a.agent.sink.stats.sent >= 20, 30_000, 'lines appended to the open file, read without a new expansion');
+  await sleep(1000); // ten polls
+  assert.equal(a.source.stats.filesOpen, 1, 'the new file is not looked for before discoverMs has passed');
+  await a.agent.stop();
+  assertComplete(checkSeq(await readLogs(a.topic, 20), { a: 20 }));
+});
+
 test('a 1 MiB line is split into marked parts that add up to the line', async () => {
   const dir = tempDir();
   const path = join(dir, 'app.log');
