@@ -3,9 +3,10 @@
  * record. Written to a temp file, fsynced, then renamed, so a crash leaves the old or the new
  * checkpoint file, never half of one. Checkpoints of files not seen for `expireMs` are dropped.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { log } from '../core/log.ts';
+import { openForWriting } from '../core/paths.ts';
 
 export interface FileCheckpoint {
   /** `dev:ino:headHash:headLen`, see FileSource. */
@@ -104,16 +105,7 @@ export class CheckpointStore {
   flush(): void {
     if (!this.dirty) return;
     const tmp = `${this.path}.tmp`;
-    let fd: number;
-    try {
-      fd = openSync(tmp, 'w');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      // The state folder is made when first needed (or again, if it was removed), not at every
-      // write: an agent writes its checkpoints several times a second.
-      mkdirSync(dirname(this.path), { recursive: true });
-      fd = openSync(tmp, 'w');
-    }
+    const fd = openForWriting(tmp);
     try {
       writeSync(fd, JSON.stringify({ version: 1, files: this.all() }));
       fsyncSync(fd);

@@ -8,11 +8,11 @@
  * so top cannot read `pipeline_stats` while a worker runs. A file needs no port, no lock and no second
  * engine on the same data folder, and the demo (agent and worker in one process) publishes the same way.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Agent } from '../agents/agent.ts';
-import { stateDir } from '../core/paths.ts';
+import { openForWriting, stateDir } from '../core/paths.ts';
 import { log } from '../core/log.ts';
 import { type Store } from '../core/storage/store.ts';
 import { type Worker } from '../pipeline/worker.ts';
@@ -188,14 +188,11 @@ export function publishStatus(collect: (rates: Rates, now: number) => Promise<Pa
       const now = Date.now();
       const parts = await collect(rates, now);
       const status: ProcessStatus = { pid: process.pid, command: process.argv.slice(2).join(' '), startedAt, time: new Date(now).toISOString(), parts };
-      const text = JSON.stringify(status);
+      const fd = openForWriting(`${file}.tmp`);
       try {
-        writeFileSync(`${file}.tmp`, text);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        // The folder is made when first needed (or again, if it was removed), not every second.
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(`${file}.tmp`, text);
+        writeSync(fd, JSON.stringify(status));
+      } finally {
+        closeSync(fd);
       }
       renameSync(`${file}.tmp`, file);
     } catch (err) {

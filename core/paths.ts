@@ -2,9 +2,23 @@
  * Where Tributary keeps things outside the tracked tree. `TRIBUTARY_HOME` moves the state folder
  * (store, broker data, agent checkpoints); `TRIBUTARY_CACHE` moves downloaded broker jars.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * Opens `path` for writing (created or emptied). Its folder is made only when missing (or removed
+ * since), not before every write: checkpoints and status files are written several times a second.
+ */
+export function openForWriting(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, 'w');
+  }
+}
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TRIBUTARY_HOME) return resolve(env.TRIBUTARY_HOME);
