@@ -29,12 +29,14 @@ export interface FileSourceOptions {
   startAt?: 'beginning' | 'end';
   /** Folder for checkpoints. */
   stateDir: string;
-  /** How often to look for new files and new data. */
+  /** How often to look for new data in open files (and for new files, at most every `discoverMs`). */
   pollMs?: number;
   /**
-   * How often, at most, the globs are expanded again (new, moved and removed files); 0, the default:
-   * at every poll. Files already open are read every `pollMs` whatever this is. Expanding a glob over
-   * hundreds of files (a folder walk and a stat per file) is most of a poll's cost.
+   * How often, at most, the globs are expanded again to find new files; 0: at every poll. Files already
+   * open are read every `pollMs` whatever this is. Expanding a glob over hundreds of files (a folder
+   * walk and a stat per file) is most of a poll's cost. Rotation does not wait for it: at every poll
+   * the paths of the files being written (new bytes in one of the last two polls) and the paths a file
+   * just left are looked up, and a rename or deletion there expands the globs at once.
    */
   discoverMs?: number;
   /** Bytes read per read call. */
@@ -103,6 +105,8 @@ interface Tracked {
   pending: Pending[];
   detachedAt?: number;
   lastGrowth: number;
+  /** The poll (`FileSource.polls`) that last read new bytes from this file. */
+  grewInPoll: number;
 }
 
 export interface FileSourceStats {
@@ -149,6 +153,14 @@ export class FileSource implements Source {
   /** Where each file (by dev:ino) was found by the last expansion of the globs, and when that was. */
   private atPath = new Map<string, string>();
   private lastDiscovery = 0;
+  /** Polls so far, so that a file's growth can be dated in polls. */
+  private polls = 0;
+  /**
+   * Paths an open file was last found at and has left (renamed or deleted), and when: a replacement
+   * created there a little later is looked for at every poll, for `rotateWaitMs`, instead of waiting
+   * for the next expansion of the globs.
+   */
+  private readonly vacated = new Map<string, number>();
   /** Bytes acknowledged since the checkpoints were last written. */
   private ackedSinceFlush = 0;
 
@@ -159,7 +171,7 @@ export class FileSource implements Source {
         exclude: [] as string[],
         startAt: 'beginning' as const,
         pollMs: 250,
-        discoverMs: 0,
+        discoverMs: 1000,
         readBytes: 256 * 1024,
         maxLineBytes: 256 * 1024,
         onLongLine: 'split' as const,
@@ -237,7 +249,8 @@ export class FileSource implements Source {
   /** One round: find files, notice rotation and truncation, read what is new. */
   private async poll(): Promise<void> {
     const now = Date.now();
-    if (this.firstScan || now - this.lastDiscovery >= this.options.discoverMs) {
+    this.polls++;
+    if (this.firstScan || now - this.lastDiscovery >= this.options.discoverMs || this.rotatedSinceDiscovery(now)) {
       this.lastDiscovery = now;
       const known = new Map<string, Stats>();
       const paths = expandGlobs(this.options.include, this.options.exclude, process.cwd(), known);
@@ -263,9 +276,11 @@ export class FileSource implements Source {
     for (const [key, t] of this.files) {
       const path = atPath.get(key);
       if (path) {
-        if (t.detachedAt !== undefined || t.path !== path) t.path = path;
+        if (t.path !== path) this.vacate(t.path, now);
+        t.path = path;
         t.detachedAt = undefined;
       } else if (t.detachedAt === undefined) {
+        this.vacate(t.path, now);
         t.detachedAt = now;
         this.counts.rotations++;
       }
@@ -275,6 +290,45 @@ export class FileSource implements Source {
       }
     }
     this.saveCheckpoints(false);
+  }
+
+  private vacate(path: string, now: number): void {
+    if (this.options.discoverMs > 0) this.vacated.set(path, now);
+  }
+
+  /** The key (dev:ino, as `files` is keyed) of the file a path names now; undefined when none, or it cannot be looked at. */
+  private keyAt(path: string): string | undefined {
+    try {
+      const st = statSync(path, { throwIfNoEntry: false });
+      return st ? `${st.dev}:${st.ino}` : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Whether a file was rotated since the globs were last expanded, looking only where rotation
+   * happens: the path of each file being written (it read new bytes in one of the last two polls)
+   * is gone or names another file (rename rotation; copytruncate is seen by fstat), or a path a file
+   * left lately now names a file not open (the replacement, created after the rename). Idle files are
+   * not looked up by path, which is the saving; a new file that replaces none waits for the expansion.
+   */
+  private rotatedSinceDiscovery(now: number): boolean {
+    for (const [path, since] of this.vacated) {
+      if (now - since > this.options.rotateWaitMs) {
+        this.vacated.delete(path);
+        continue;
+      }
+      const key = this.keyAt(path);
+      if (key === undefined) continue;
+      if (!this.files.has(key)) return true;
+      this.vacated.delete(path);
+    }
+    for (const [key, t] of this.files) {
+      if (t.detachedAt !== undefined || t.grewInPoll < this.polls - 2) continue;
+      if (this.keyAt(t.path) !== key) return true;
+    }
+    return false;
   }
 
   private open(path: string, now: number): void {
@@ -288,7 +342,7 @@ export class FileSource implements Source {
     const head = headOf(fd, st.size);
     const t: Tracked = {
       path, fd, dev: st.dev, ino: st.ino, headHash: head.hash, headLen: head.len, generation: 0,
-      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now,
+      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls,
     };
     const resumed = this.findCheckpoint(t);
     if (resumed !== undefined) {
@@ -371,6 +425,7 @@ export class FileSource implements Source {
       const n = readSync(t.fd, buf, 0, Math.min(buf.length, size - t.readOffset), t.readOffset);
       if (n <= 0) break;
       t.lastGrowth = now;
+      t.grewInPoll = this.polls;
       this.counts.bytesRead += n;
       const chunkStart = t.readOffset;
       t.readOffset += n;

@@ -41,6 +41,31 @@ test('rotation by rename at 5,000 lines/s loses and repeats nothing', async (t) 
   assertComplete(report);
 });
 
+test('rapid rotation at the default discoverMs: a rename every 200 ms, each rotated file deleted at the next rotation, loses and repeats nothing', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  // Rotated names leave the glob and are deleted 200 ms later: a replacement not found before the next
+  // rotation is never read (the globs alone, once a second, lost three quarters of the lines).
+  const a = await startFileAgent({ include: [join(dir, '*.log')], stateDir: join(dir, 'state') });
+  let rotations = 0;
+  const total = 30_000;
+  await writeAtRate(() => path, 'q', total, 5000, (written) => {
+    if (written >= (rotations + 1) * 1000 && written < total) {
+      rotations++;
+      renameSync(path, `${path}.${rotations}`);
+      if (rotations > 1) unlinkSync(`${path}.${rotations - 1}`);
+      writeFileSync(path, '');
+    }
+  });
+  const records = await readLogs(a.topic, total, 30_000);
+  await a.agent.stop();
+  const report = checkSeq(records, { q: total });
+  t.diagnostic(`rotations=${rotations} read=${report.q!.count} source rotations seen=${a.source.stats.rotations}`);
+  assert.equal(rotations, 29);
+  assertComplete(report);
+});
+
 test('copytruncate: lines after the truncation are read from the start of the file', async () => {
   const dir = tempDir();
   const path = join(dir, 'app.log');
@@ -124,6 +149,42 @@ test('discoverMs: files already open are read at every poll; a new file waits fo
   assert.equal(a.source.stats.filesOpen, 1, 'the new file is not looked for before discoverMs has passed');
   await a.agent.stop();
   assertComplete(checkSeq(await readLogs(a.topic, 20), { a: 20 }));
+});
+
+test('discoverMs: a file being written that is rotated by rename is followed by its replacement within a few polls, created at once or later', async (t) => {
+  const dir = tempDir();
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const path = join(logs, 'app.log');
+  writeFileSync(path, '');
+  // Polls every 100 ms; the globs are expanded once a minute, so only the rotation rule finds the new files.
+  const a = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), discoverMs: 60_000 });
+  const next = { i: 0 };
+  const write = (file: string, n: number) => {
+    writeSeq(file, 'w', next.i, next.i + n);
+    next.i += n;
+  };
+  const found: number[] = [];
+  for (const late of [0, 400]) {
+    for (let k = 0; k < 5; k++) {
+      write(path, 20);
+      await sleep(50);
+    }
+    const old = `${path}.${found.length + 1}`;
+    renameSync(path, old);
+    // The writer goes on in the old file until it reopens (on a signal), as with logrotate's create.
+    write(old, 20);
+    if (late) await sleep(late);
+    const created = Date.now();
+    write(path, 20);
+    await until(() => a.source.stats.linesRead >= next.i, 2000, `the replacement created ${late} ms after the rename`);
+    found.push(Date.now() - created);
+  }
+  write(path, 20);
+  const records = await readLogs(a.topic, next.i, 30_000);
+  await a.agent.stop();
+  t.diagnostic(`replacements read ${found.join(' and ')} ms after they were created`);
+  assertComplete(checkSeq(records, { w: next.i }));
 });
 
 test('a 1 MiB line is split into marked parts that add up to the line', async () => {
