@@ -7,26 +7,37 @@
  *
  * Shippers: `tributary agent` with its defaults (from its bundle, as users run it) and, with
  * BENCH_OTELCOL=1, the OpenTelemetry Collector on bench/otelcol/filelog-kafka.yaml. Rates:
- * BENCH_RATES (default 0,100,1000 lines/s); BENCH_SECONDS the window (default 30).
+ * BENCH_RATES (default 0,100,1000 lines/s; empty for none); BENCH_SECONDS the window (default 30).
+ *
+ * Many files at rest: BENCH_FILES (default 300; 0 for none) idle one-line files in 10 folders under
+ * `<dir>/**\/*.log`, read by each shipper on that glob; once they are shipped and a few seconds have
+ * passed, the CPU and memory over the same window. The agent runs twice, with the default
+ * `discover_ms` and with `discover_ms: 0` (the globs expanded at every poll): with many files, finding
+ * them is most of what an idle shipper does. No burst here, so its memory is that of an agent that
+ * never had a backlog.
+ *
  * Prints the CPU and the resident memory (at the end of the window, and the peak since start) and
- * writes bench/results/agent-light.json.
+ * writes bench/results/agent-light.json (`rows`, and `manyFiles` beside them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchLine } from './agent.ts';
-import { cpuSeconds, ensureOtelcol, startOtelcol } from './otelcol/run.ts';
+import { cpuSeconds, ensureOtelcol, metricSum, startOtelcol } from './otelcol/run.ts';
 import { freePort } from '../core/ports.ts';
 import { defaultStackOptions, stackDown, stackUp } from '../core/kafka/stack.ts';
 import { createKafka, waitForTopicLeaders } from '../core/kafka/client.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const RATES = (process.env.BENCH_RATES ?? '0,100,1000').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '0,100,1000').split(',').filter((r) => r.trim() !== '').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const BURST = 100_000;
+const FILES = Number(process.env.BENCH_FILES ?? 300);
+/** After the many files are shipped, before the window: the shipper has settled into its idle polls. */
+const SETTLE_SECONDS = 5;
 
 /** Appends `n` bench lines to `file`, numbering on from `next.i`. */
 function append(file: string, n: number, next: { i: number }): void {
@@ -108,6 +119,79 @@ async function otelcolLight(work: string, brokers: string, topic: string, rate: 
   }
 }
 
+/** Many files at rest: `FILES` one-line files, 30 to a folder, under `dir`; returns the glob over them. */
+function manyFiles(dir: string): string {
+  const next = { i: 0 };
+  for (let k = 0; k < FILES; k++) {
+    const folder = join(dir, `svc-${Math.floor(k / 30)}`);
+    mkdirSync(folder, { recursive: true });
+    append(join(folder, `app-${k}.log`), 1, next);
+  }
+  return join(dir, '**/*.log');
+}
+
+interface AtRest {
+  corePct: number;
+  rssMb: number;
+  peakRssMb: number;
+  cpuSeconds: number;
+  seconds: number;
+  /** Lines the shipper had shipped (Kafka acknowledged) before the window: every file was found. */
+  shipped: number;
+}
+
+/** Waits until the shipper shipped every file's line, lets it settle, then measures its idle CPU and memory. */
+async function measureAtRest(pid: number, shipped: () => Promise<number>, alive: () => void): Promise<AtRest> {
+  const started = Date.now();
+  let lines = await shipped();
+  while (lines < FILES) {
+    alive();
+    if (Date.now() - started > 60_000) throw new Error(`only ${lines} of the ${FILES} files' lines were shipped after 60 s`);
+    await sleep(250);
+    lines = await shipped();
+  }
+  await sleep(SETTLE_SECONDS * 1000);
+  alive();
+  const cpu0 = cpuSeconds(pid);
+  const t0 = Date.now();
+  await sleep(SECONDS * 1000);
+  const cpu = cpuSeconds(pid) - cpu0;
+  const seconds = (Date.now() - t0) / 1000;
+  alive();
+  const { rss, peak } = memoryOf(pid);
+  return { corePct: Math.round((10_000 * cpu) / seconds) / 100, rssMb: rss, peakRssMb: peak, cpuSeconds: cpu, seconds, shipped: lines };
+}
+
+/** The agent from its bundle on the many files' glob; `discoverMs` undefined leaves its default. */
+async function agentAtRest(work: string, brokers: string, topic: string, glob: string, discoverMs: number | undefined, shipped: () => Promise<number>): Promise<AtRest> {
+  const name = `many-${discoverMs ?? 'default'}`;
+  const config = join(work, `${name}.yaml`);
+  const discover = discoverMs === undefined ? '' : `, discover_ms: ${discoverMs}`;
+  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  app: { type: file, include: ["${glob}"]${discover} }\n`);
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/tributary.js'), 'agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  try {
+    return await measureAtRest(child.pid!, shipped, () => {
+      if (exited) throw new Error('the agent exited during the run');
+    });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+  }
+}
+
+async function otelcolAtRest(brokers: string, topic: string, glob: string): Promise<AtRest> {
+  const c = await startOtelcol('filelog-kafka.yaml', { OTELCOL_FILE: glob, OTELCOL_BROKERS: brokers, OTELCOL_TOPIC: topic, OTELCOL_ENCODING: 'otlp_proto' });
+  try {
+    // Records, not Kafka messages: otlp_proto packs a batch into one message.
+    const shipped = async () => metricSum((await c.scrape()) ?? '', 'otelcol_exporter_sent_log_records') ?? 0;
+    return await measureAtRest(c.pid, shipped, () => c.checkAlive());
+  } finally {
+    await c.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-light-'));
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
@@ -121,6 +205,7 @@ async function main(): Promise<void> {
     shippers.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic, rate) => otelcolLight(work, brokers, topic, rate) });
   }
   const rows: Array<{ shipper: string; rate: number } & Light> = [];
+  const many: Array<{ shipper: string } & AtRest> = [];
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench-light' }).admin();
     await admin.connect();
@@ -135,17 +220,47 @@ async function main(): Promise<void> {
         process.stderr.write(`${s.name} at ${rate} lines/s: ${r.corePct} % of a core\n`);
       }
     }
+    if (FILES > 0) {
+      const glob = manyFiles(join(work, 'many'));
+      const settings: Array<{ name: string; run: (topic: string, shipped: () => Promise<number>) => Promise<AtRest> }> = [
+        { name: 'tributary agent, defaults', run: (topic, shipped) => agentAtRest(work, brokers, topic, glob, undefined, shipped) },
+        { name: 'tributary agent, discover_ms: 0', run: (topic, shipped) => agentAtRest(work, brokers, topic, glob, 0, shipped) },
+      ];
+      if (process.env.BENCH_OTELCOL) settings.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic) => otelcolAtRest(brokers, topic, glob) });
+      for (const s of settings) {
+        const topic = `light-${n++}`;
+        await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
+        await waitForTopicLeaders(admin, [topic], 60_000);
+        // 0 while the admin's metadata is behind the new topic's leaders (NOT_LEADER_FOR_PARTITION): asked again.
+        const shipped = () => admin.fetchTopicOffsets(topic).then((o) => o.reduce((a, p) => a + Number(p.high), 0), () => 0);
+        const r = await s.run(topic, shipped);
+        many.push({ shipper: s.name, ...r });
+        process.stderr.write(`${s.name}, ${FILES} files at rest: ${r.corePct} % of a core\n`);
+      }
+    }
     await admin.disconnect();
   } finally {
     await stackDown(stack);
   }
+  if (RATES.length > 0) printRates(shippers.map((s) => s.name), rows);
+  if (many.length > 0) {
+    const table = ['| shipper | CPU, % of a core | RSS MB (peak) |', '|---|---:|---:|'];
+    for (const r of many) table.push(`| ${r.shipper} | ${r.corePct} % | ${r.rssMb} (${r.peakRssMb}) |`);
+    console.log(`\n${FILES} idle one-line files under <dir>/**/*.log, after they were shipped and ${SETTLE_SECONDS} s more, over ${SECONDS} s:\n${table.join('\n')}`);
+  }
+  writeFileSync(
+    join(root, 'bench/results/agent-light.json'),
+    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, burst: BURST, rows, manyFiles: { files: FILES, glob: '<dir>/**/*.log', settleSeconds: SETTLE_SECONDS, rows: many } }, null, 2) + '\n',
+  );
+}
+
+function printRates(names: string[], rows: Array<{ shipper: string; rate: number } & Light>): void {
   const table = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
-  for (const s of shippers) table.push(`| ${s.name} | ${RATES.map((r) => `${rows.find((x) => x.shipper === s.name && x.rate === r)!.corePct} %`).join(' | ')} |`);
+  for (const name of names) table.push(`| ${name} | ${RATES.map((r) => `${rows.find((x) => x.shipper === name && x.rate === r)!.corePct} %`).join(' | ')} |`);
   const memory = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
-  for (const s of shippers) memory.push(`| ${s.name} | ${RATES.map((r) => rows.find((x) => x.shipper === s.name && x.rate === r)!).map((x) => `${x.rssMb} (${x.peakRssMb})`).join(' | ')} |`);
+  for (const name of names) memory.push(`| ${name} | ${RATES.map((r) => rows.find((x) => x.shipper === name && x.rate === r)!).map((x) => `${x.rssMb} (${x.peakRssMb})`).join(' | ')} |`);
   console.log(`CPU as % of one core, after a warm-up (${BURST.toLocaleString('en')}-line burst, then 10 s at the rate), over ${SECONDS} s:\n${table.join('\n')}`);
   console.log(`\nResident memory at the end of the window, MB (in brackets the peak since start, the burst's):\n${memory.join('\n')}`);
-  writeFileSync(join(root, 'bench/results/agent-light.json'), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, burst: BURST, rows }, null, 2) + '\n');
 }
 
 await main();
