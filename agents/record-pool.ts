@@ -1,7 +1,7 @@
 /**
  * Record threads: the transform chain (parse, severity, redact) and the wire encoding (JSON, key,
  * timestamp) of file lines, run on worker threads so the main thread only reads, splits and sends.
- * A batch of lines goes to the least busy thread as strings; its records come back as one buffer of
+ * A batch of lines goes to the least busy thread as one string; its records come back as one buffer of
  * their JSON (transferred, not copied), where each starts and ends, keys, timestamps and the counters
  * they moved. Batches may finish out of order; each source hands them to the sink in the order read.
  *
@@ -23,7 +23,13 @@ import { type LogEncoding } from '../core/contracts/topics.ts';
 export interface LineBatch {
   /** Which registered builder (the source's parser and time zone). */
   builder: number;
-  texts: string[];
+  /**
+   * The lines' texts one after another (`joinLines`), and where each ends in it. One string crosses to
+   * a thread as one copy, where thousands would each be cloned; and while the batch is under way, the
+   * source keeps one string, not thousands that outlive the young generation and are promoted.
+   */
+  text: string;
+  textEnds: Uint32Array;
   /** Byte offset of each line in its file (the record's origin.offset). */
   starts: number[];
   /** Attributes of single lines (long-line marks), by index. */
@@ -79,6 +85,19 @@ export interface ThreadInit {
   encoding: LogEncoding;
 }
 
+/** The texts of a batch's lines as one string and where each ends (`LineBatch.text`, `textEnds`). */
+export function joinLines(texts: readonly string[]): { text: string; textEnds: Uint32Array } {
+  const textEnds = new Uint32Array(texts.length);
+  let end = 0;
+  for (let i = 0; i < texts.length; i++) textEnds[i] = end += texts[i]!.length;
+  return { text: texts.join(''), textEnds };
+}
+
+/** The text of a batch's line `i`. */
+export function lineText(b: Pick<LineBatch, 'text' | 'textEnds'>, i: number): string {
+  return b.text.slice(i === 0 ? 0 : b.textEnds[i - 1]!, b.textEnds[i]!);
+}
+
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a
 // string a quote is always escaped, so `{"` appears only where an object starts, and within a record
 // an object follows a colon, never a comma.
@@ -91,7 +110,7 @@ const BETWEEN = Buffer.from(BETWEEN_TEXT);
  * `maxRecordBytes`, record by record (`logWire`, which cuts what is too large).
  */
 export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json'): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
-  const n = b.texts.length;
+  const n = b.textEnds.length;
   const records = new Array<LogRecord>(n);
   const times = new Float64Array(n);
   const keyOf = new Uint32Array(n);
@@ -105,7 +124,7 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   for (let i = 0; i < n; i++) {
     const own = extra?.get(i);
     const r = build({
-      text: b.texts[i]!,
+      text: lineText(b, i),
       origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
       service: b.service,
       host: b.host,

@@ -11,7 +11,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
 import { type AgentEvent, type EventBatch, type RawLine, type Source, type SourceContext } from '../source.ts';
-import { type LineBatch, type RecordPool } from '../record-pool.ts';
+import { joinLines, lineText, type LineBatch, type RecordPool } from '../record-pool.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
@@ -75,6 +75,20 @@ interface Piece {
   start: number;
   end: number;
   attributes?: Record<string, string>;
+}
+
+/** Most characters in one batch's joined text: far under V8's longest string (2^29 - 24 characters). */
+const MAX_BATCH_CHARS = 64 * 1024 * 1024;
+
+/** A batch's lines back as pieces (a batch the threads failed, built on the main thread). */
+function piecesOf(b: LineBatch): Piece[] {
+  const own = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
+  return Array.from({ length: b.textEnds.length }, (_, i) => {
+    const p: Piece = { text: lineText(b, i), start: b.starts[i]!, end: 0 };
+    const attributes = own?.get(i);
+    if (attributes) p.attributes = attributes;
+    return p;
+  });
 }
 
 /** Acknowledged bytes that make the checkpoints be written before their second is up (about 1,000 lines of 250 bytes). */
@@ -422,6 +436,8 @@ export class FileSource implements Source {
     }
     const buf = this.readBuffer;
     while (this.running && t.readOffset < size) {
+      await this.roomForBatches();
+      if (!this.running) break;
       const n = readSync(t.fd, buf, 0, Math.min(buf.length, size - t.readOffset), t.readOffset);
       if (n <= 0) break;
       t.lastGrowth = now;
@@ -471,8 +487,13 @@ export class FileSource implements Source {
     const observedMs = Date.now();
     const fingerprint = fingerprintOf(t);
     const threads = this.options.threads?.pool.usable ? this.options.threads : undefined;
-    for (let i = 0; i < lines.length; i += this.options.maxBatchLines) {
-      const slice = lines.slice(i, i + this.options.maxBatchLines);
+    for (let i = 0; i < lines.length; ) {
+      // At most maxBatchLines, and few enough characters for one string (long lines can be MiBs each).
+      let j = i;
+      let chars = 0;
+      while (j < lines.length && j - i < this.options.maxBatchLines && (j === i || chars + lines[j]!.text.length <= MAX_BATCH_CHARS)) chars += lines[j++]!.text.length;
+      const slice = lines.slice(i, j);
+      i = j;
       this.counts.linesRead += slice.length;
       const entry: Pending = { generation: t.generation, end: slice[slice.length - 1]!.end, delivered: false };
       t.pending.push(entry);
@@ -481,39 +502,59 @@ export class FileSource implements Source {
         await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
         continue;
       }
-      const batch: LineBatch = {
-        builder: threads.builder,
-        texts: slice.map((l) => l.text),
-        starts: slice.map((l) => l.start),
-        path: t.path,
-        fingerprint,
-        service: this.options.service,
-        host: this.options.host,
-        observedMs,
-      };
-      if (this.hasAttributes) batch.attributes = this.options.attributes;
-      slice.forEach((l, j) => l.attributes && (batch.lineAttributes ??= []).push([j, l.attributes]));
-      // Built on a thread while this one reads on; handed to the sink in the order read. A batch the
-      // threads fail is built here instead, so nothing is lost.
-      const built = threads.pool.encode(batch).then(
-        (encoded): EventBatch => ({ events: [], encoded, onDelivered }),
-        (err: Error): EventBatch => {
-          this.ctx.log.warn({ path: t.path, lines: slice.length, reason: err.message }, 'A record thread failed a batch; it was built on the main thread.');
-          return { events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered };
-        },
-      );
-      const before = this.emitted;
-      const emitted = (async () => {
-        const b = await built;
-        await before;
-        await this.ctx.emit(b);
-      })();
-      emitted.catch(() => undefined);
-      this.emitted = emitted;
-      this.unemitted.push(emitted);
-      // Bounded: a few batches per thread under way, then reading waits for the oldest.
-      while (this.unemitted.length > threads.pool.size * 2 + 1) await this.unemitted.shift();
+      this.handToThreads(threads, t, this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs), onDelivered);
     }
+  }
+
+  private lineBatch(builder: number, path: string, fingerprint: string, slice: Piece[], observedMs: number): LineBatch {
+    const batch: LineBatch = {
+      builder,
+      ...joinLines(slice.map((l) => l.text)),
+      starts: slice.map((l) => l.start),
+      path,
+      fingerprint,
+      service: this.options.service,
+      host: this.options.host,
+      observedMs,
+    };
+    if (this.hasAttributes) batch.attributes = this.options.attributes;
+    for (let j = 0; j < slice.length; j++) {
+      const own = slice[j]!.attributes;
+      if (own) (batch.lineAttributes ??= []).push([j, own]);
+    }
+    return batch;
+  }
+
+  /**
+   * Built on a thread while this one reads on; handed to the sink in the order read. Until then only
+   * the batch is kept (its lines in one string): a batch the threads fail is built here from it, so
+   * nothing is lost. Reading waits for room (`roomForBatches`) before the next chunk, not here, so the
+   * chunk's line objects are garbage by then instead of living through the wait.
+   */
+  private handToThreads(threads: NonNullable<FileSourceOptions['threads']>, t: Tracked, batch: LineBatch, onDelivered: () => void): void {
+    const built = threads.pool.encode(batch).then(
+      (encoded): EventBatch => ({ events: [], encoded, onDelivered }),
+      (err: Error): EventBatch => {
+        this.ctx.log.warn({ path: t.path, lines: batch.textEnds.length, reason: err.message }, 'A record thread failed a batch; it was built on the main thread.');
+        return { events: this.buildEvents(batch.path, batch.fingerprint, piecesOf(batch), batch.observedMs), onDelivered };
+      },
+    );
+    const before = this.emitted;
+    const emitted = (async () => {
+      const b = await built;
+      await before;
+      await this.ctx.emit(b);
+    })();
+    emitted.catch(() => undefined);
+    this.emitted = emitted;
+    this.unemitted.push(emitted);
+  }
+
+  /** Bounded: a few batches per thread under way, then reading waits for the oldest to reach the sink. */
+  private async roomForBatches(): Promise<void> {
+    const threads = this.options.threads?.pool.usable ? this.options.threads : undefined;
+    if (!threads) return;
+    while (this.unemitted.length > threads.pool.size * 2 + 1) await this.unemitted.shift();
   }
 
   /** Batches handed to record threads and not yet to the sink, oldest first; `emitted` is the newest. */

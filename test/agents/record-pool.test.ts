@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLine } from '../../bench/agent.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from '../../agents/record-builder.ts';
-import { encodeLines, RecordPool, serialiseRecords, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { encodeLines, joinLines, lineText, RecordPool, serialiseRecords, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
 import { logWire } from '../../agents/sinks/log-wire.ts';
 import { log } from '../../core/log.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
@@ -37,14 +37,14 @@ const builderOptions: RecordBuilderOptions[] = [{ source: 'a' }, { source: 'b', 
 function batchOf(texts: string[], builder: number): LineBatch {
   let offset = 0;
   const starts = texts.map((t) => ((offset += Buffer.byteLength(t) + 1), offset - Buffer.byteLength(t) - 1));
-  return { builder, texts, starts, path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29, 12), attributes: { team: 'core' }, lineAttributes: [[1, { 'log.truncated': 'true' }]] };
+  return { builder, ...joinLines(texts), starts, path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29, 12), attributes: { team: 'core' }, lineAttributes: [[1, { 'log.truncated': 'true' }]] };
 }
 
 /** What the sink makes of these lines on the main thread, record by record. */
 function mainThread(counters: BuiltCounters, b: LineBatch, maxRecordBytes: number, encoding: LogEncoding = 'json'): { values: Buffer[]; keys: string[]; times: number[]; traces: Array<[number, string]>; truncated: number } {
   const build = createRecordBuilder(counters, builderOptions[b.builder]);
   const out = { values: [] as Buffer[], keys: [] as string[], times: [] as number[], traces: [] as Array<[number, string]>, truncated: 0 };
-  b.texts.forEach((text, i) => {
+  Array.from(b.textEnds, (_, i) => lineText(b, i)).forEach((text, i) => {
     const own = b.lineAttributes?.find(([j]) => j === i)?.[1];
     const r: LogRecord = build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs, attributes: { ...b.attributes, ...own } });
     const w = logWire(r, 'service_host', maxRecordBytes, encoding);

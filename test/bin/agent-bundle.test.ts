@@ -54,10 +54,10 @@ test('tributary agent runs from the bundle, and from the sources with TRIBUTARY_
 test("the bundle's record thread builds and encodes lines like the sources do", async () => {
   const entry = await agentBundle();
   assert.ok(entry);
-  const { encodeLines } = await import('../../agents/record-pool.ts');
+  const { encodeLines, joinLines } = await import('../../agents/record-pool.ts');
   const { createRecordBuilder, newCounters } = await import('../../agents/record-builder.ts');
   const texts = Array.from({ length: 50 }, (_, i) => benchLine(i).trimEnd());
-  const batch = { builder: 0, texts, starts: texts.map((_, i) => i * 250), path: '/var/log/app.log', fingerprint: '1:2:ab:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29) };
+  const batch = { builder: 0, ...joinLines(texts), starts: texts.map((_, i) => i * 250), path: '/var/log/app.log', fingerprint: '1:2:ab:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29) };
   const worker = new Worker(pathToFileURL(join(dirname(entry), 'record-thread.mjs')), { workerData: { builders: [{}], key: 'service_host', maxRecordBytes: 1_000_000 } });
   try {
     const reply = await new Promise<{ values: ArrayBuffer; count: number; error?: string }>((resolve, reject) => {

@@ -52,7 +52,7 @@ test('gzip batches, keys per DESIGN.md, headers, event-time timestamps, and an o
 
 test('a record thread\'s encoded batches arrive as the same records as events would: values, keys, timestamps, own traces, cuts', async () => {
   const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
-  const { encodeLines } = await import('../../../agents/record-pool.ts');
+  const { encodeLines, joinLines, lineText } = await import('../../../agents/record-pool.ts');
   const brokers = await testBrokers();
   // Real lines too: 60 of each Loghub sample (formats, stamps and redaction candidates we did not write).
   const { readdirSync, readFileSync } = await import('node:fs');
@@ -64,7 +64,7 @@ test('a record thread\'s encoded batches arrive as the same records as events wo
     JSON.stringify({ level: 'error', msg: 'traced', trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' }),
     'B'.repeat(60_000),
   ];
-  const batchOf = (from: number, to: number) => ({ builder: 0, texts: texts.slice(from, to), starts: texts.slice(from, to).map((_, i) => (from + i) * 100), path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 24, 12) });
+  const batchOf = (from: number, to: number) => ({ builder: 0, ...joinLines(texts.slice(from, to)), starts: texts.slice(from, to).map((_, i) => (from + i) * 100), path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 24, 12) });
   const halves = [batchOf(0, 257), batchOf(257, texts.length)];
   const run = async (topic: string, encoded: boolean) => {
     // Batches of 7 take slices across the two queue entries, from the middle of each.
@@ -77,7 +77,7 @@ test('a record thread\'s encoded batches arrive as the same records as events wo
         const e = encodeLines(build, b, 'service_host', 50_000);
         await sink.send({ events: [], encoded: { ...e, values: Buffer.from(e.values) }, onDelivered: () => delivered++ });
       } else {
-        const events = b.texts.map((text, i) => ({ type: 'log' as const, record: build({ text, origin: { kind: 'file' as const, path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }) }));
+        const events = Array.from(b.textEnds, (_, i) => ({ type: 'log' as const, record: build({ text: lineText(b, i), origin: { kind: 'file' as const, path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }) }));
         await sink.send({ events, onDelivered: () => delivered++ });
       }
     }
