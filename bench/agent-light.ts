@@ -6,8 +6,8 @@
  * is compiled and its heap has grown), a pause, then 10 s at the rate. The CPU is then read over
  * BENCH_WINDOWS (default 4) windows in a row: a Node.js shipper keeps getting cheaper for minutes after
  * a burst (V8 shrinks the heap grown for it, and compiles the code a slow rate reaches only slowly),
- * so the first window is what a shipper costs just after a backlog and the last one what it costs
- * when it has run at that rate for a while. Both are printed; the JSON keeps every window.
+ * so the first window is what a shipper costs just after a backlog and the last ones what it costs
+ * when it has run at that rate for a while. Every window is printed and kept in the JSON.
  *
  * Shippers: `tributary agent` with its defaults (from its bundle, as users run it) and, with
  * BENCH_OTELCOL=1, the OpenTelemetry Collector on bench/otelcol/filelog-kafka.yaml. Rates:
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
         await waitForTopicLeaders(admin, [topic], 60_000);
         const r = await s.run(topic, rate);
         rows.push({ shipper: s.name, rate, ...r });
-        process.stderr.write(`${s.name} at ${rate} lines/s: ${r.windowsCorePct.join(' -> ')} % of a core\n`);
+        process.stderr.write(`${s.name} at ${rate} lines/s: ${r.windowsCorePct.join(' / ')} % of a core\n`);
       }
     }
     if (FILES > 0) {
@@ -282,11 +282,11 @@ async function main(): Promise<void> {
 function printRates(names: string[], rows: Array<{ shipper: string; rate: number } & Light>): void {
   const table = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
   for (const name of names) {
-    table.push(`| ${name} | ${RATES.map((r) => rows.find((x) => x.shipper === name && x.rate === r)!).map((x) => (WINDOWS > 1 ? `${x.corePct} -> ${x.laterCorePct} %` : `${x.corePct} %`)).join(' | ')} |`);
+    table.push(`| ${name} | ${RATES.map((r) => rows.find((x) => x.shipper === name && x.rate === r)!).map((x) => `${x.windowsCorePct.join(' / ')} %`).join(' | ')} |`);
   }
   const memory = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
   for (const name of names) memory.push(`| ${name} | ${RATES.map((r) => rows.find((x) => x.shipper === name && x.rate === r)!).map((x) => `${x.rssMb} (${x.peakRssMb})`).join(' | ')} |`);
-  const over = WINDOWS > 1 ? `the first ${SECONDS} s window -> the last of ${WINDOWS} (${(WINDOWS - 1) * SECONDS} s later)` : `over ${SECONDS} s`;
+  const over = WINDOWS > 1 ? `over ${WINDOWS} windows of ${SECONDS} s in a row` : `over ${SECONDS} s`;
   console.log(`CPU as % of one core, after a warm-up (${BURST.toLocaleString('en')}-line burst, then 10 s at the rate), ${over}:\n${table.join('\n')}`);
   console.log(`\nResident memory at the end of the window, MB (in brackets the peak since start, the burst's):\n${memory.join('\n')}`);
 }
