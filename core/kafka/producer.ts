@@ -120,15 +120,6 @@ interface TopicMeta {
   leaders: number[];
 }
 
-/**
- * A batch's records are encoded into a reused buffer before they are compressed: a fresh one per batch
- * (about a MiB at full speed) was external memory V8 counts towards starting a mark-compact. Up to
- * SCRATCH_BUFFERS are kept (one per batch being compressed), none larger than SCRATCH_MAX_BYTES.
- */
-const SCRATCH_BYTES = 1024 * 1024;
-const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
-const SCRATCH_BUFFERS = 4;
-
 const MAX_SEQ = 0x7fffffff;
 const addSeq = (s: number, n: number) => (s + n > MAX_SEQ ? s + n - MAX_SEQ - 1 : s + n);
 
@@ -238,17 +229,9 @@ export class KafkaProducer {
       // Encoding runs here; compression on libuv's pool, several calls' batches at once.
       await Promise.all(
         batches.map(async (b) => {
-          const scratch = this.scratch.pop();
-          let body: Buffer | undefined;
-          try {
-            const records = encodeRecords(b.call.messages, b.indexes, (bytes) => (body = scratch && scratch.length >= bytes ? scratch : Buffer.allocUnsafeSlow(Math.max(bytes, SCRATCH_BYTES))));
-            const payload = await compressRecords(records.body, this.o.compression);
-            b.bytes = buildBatch(records, payload, this.o.compression);
-          } finally {
-            // Copied out (compressed, or into the batch): the buffer serves the next batch.
-            const keep = body ?? scratch;
-            if (keep && keep.length <= SCRATCH_MAX_BYTES && this.scratch.length < SCRATCH_BUFFERS) this.scratch.push(keep);
-          }
+          const records = encodeRecords(b.call.messages, b.indexes);
+          const payload = await compressRecords(records.body, this.o.compression);
+          b.bytes = buildBatch(records, payload, this.o.compression);
         }),
       );
     } catch (err) {
@@ -271,7 +254,6 @@ export class KafkaProducer {
   }
 
   private readyChain: Promise<void> = Promise.resolve();
-  private readonly scratch: Buffer[] = [];
 
   /** A ready batch may go out only when every earlier batch of its partition is on the wire. */
   private isNextToSend(b: Batch): boolean {

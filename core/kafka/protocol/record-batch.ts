@@ -53,11 +53,8 @@ export interface EncodedRecords {
   maxTimestamp: number;
 }
 
-/**
- * Encodes `records[i]` for i in `indexes` (or all) as the records section of one batch; into a buffer
- * from `alloc` when given (at least the bytes asked for; the body is its first bytes), else a new one.
- */
-export function encodeRecords(records: readonly ProduceRecord[], indexes?: readonly number[], alloc?: (bytes: number) => Buffer): EncodedRecords {
+/** Encodes `records[i]` for i in `indexes` (or all) as the records section of one batch. */
+export function encodeRecords(records: readonly ProduceRecord[], indexes?: readonly number[]): EncodedRecords {
   const count = indexes ? indexes.length : records.length;
   if (count === 0) throw new RangeError('a record batch needs at least one record');
   const first = records[indexes ? indexes[0]! : 0]!;
@@ -77,7 +74,7 @@ export function encodeRecords(records: readonly ProduceRecord[], indexes?: reado
     bodySizes[i] = body;
     total += varintSize(body) + body;
   }
-  const out = alloc ? alloc(total).subarray(0, total) : Buffer.allocUnsafe(total);
+  const out = Buffer.allocUnsafe(total);
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const r = records[indexes ? indexes[i]! : i]!;
