@@ -6,7 +6,6 @@
  * by Kafka, or fsynced into the optional disk buffer. While Kafka is unreachable events wait in a
  * bounded memory buffer, then in the bounded disk buffer, then `send` waits (backpressure).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
@@ -18,7 +17,7 @@ import { type AgentEvent, type EventBatch } from '../source.ts';
 import { type EncodedLogs } from '../record-pool.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { TributaryError } from '../../core/errors.ts';
-import { traceparentOf, tracer } from '../../core/telemetry.ts';
+import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';
 import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 import { logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
@@ -118,10 +117,6 @@ export const memoDefaultPartitioner: ICustomPartitioner = () => {
     return p;
   };
 };
-
-function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
-}
 
 const batchTracer = tracer('tributary.agent');
 

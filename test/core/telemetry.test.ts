@@ -2,7 +2,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { parseTraceparent, startTelemetry, stopTelemetry, telemetryWanted, traceparentOf, tracer } from '../../core/telemetry.ts';
+import { newTraceparent, parseTraceparent, startTelemetry, stopTelemetry, telemetryWanted, traceparentOf, tracer } from '../../core/telemetry.ts';
+
+test('fresh traceparents: well formed, readable, and never the same (past several refills of the random pool)', () => {
+  const seen = new Set<string>();
+  const traceIds = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const t = newTraceparent();
+    assert.match(t, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    assert.ok(parseTraceparent(t), t);
+    seen.add(t);
+    traceIds.add(t.slice(3, 35));
+  }
+  assert.equal(seen.size, 2000);
+  assert.equal(traceIds.size, 2000, 'no trace id reused, not even with another span id');
+});
 
 test('stays off unless asked for', () => {
   assert.equal(telemetryWanted({}), false);
