@@ -55,9 +55,7 @@ function append(file: string, n: number, next: { i: number }): void {
 interface Light {
   /** The first window after the warm-up. */
   corePct: number;
-  /** The last window, (WINDOWS - 1) x SECONDS later. */
-  laterCorePct: number;
-  /** Every window's CPU, % of a core, in order. */
+  /** Every window's CPU, % of a core, in order (the last is the settled figure). */
   windowsCorePct: number[];
   /** Resident memory at the end of the window, and the most it reached since the shipper started (burst included), MB. */
   rssMb: number;
@@ -85,21 +83,16 @@ async function measure(pid: number, file: string, rate: number, alive: () => voi
     await sleep(10_000);
     alive();
     const lines0 = next.i;
-    const windows: Array<{ cpu: number; seconds: number }> = [];
+    const windows: CpuWindow[] = [];
     for (let w = 0; w < WINDOWS; w++) {
-      const cpu0 = cpuSeconds(pid);
-      const t0 = Date.now();
-      await sleep(SECONDS * 1000);
-      windows.push({ cpu: cpuSeconds(pid) - cpu0, seconds: (Date.now() - t0) / 1000 });
+      windows.push(await cpuWindow(pid));
       alive();
     }
     const { rss, peak } = memoryOf(pid);
-    const pct = (w: { cpu: number; seconds: number }) => Math.round((10_000 * w.cpu) / w.seconds) / 100;
     const first = windows[0]!;
     return {
-      corePct: pct(first),
-      laterCorePct: pct(windows[windows.length - 1]!),
-      windowsCorePct: windows.map(pct),
+      corePct: first.corePct,
+      windowsCorePct: windows.map((w) => w.corePct),
       rssMb: rss,
       peakRssMb: peak,
       cpuSeconds: first.cpu,
@@ -111,23 +104,46 @@ async function measure(pid: number, file: string, rate: number, alive: () => voi
   }
 }
 
-async function agentRun(work: string, brokers: string, topic: string, rate: number): Promise<Light> {
-  const file = join(work, `agent-${rate}.log`);
-  writeFileSync(file, '');
-  const config = join(work, `agent-${rate}.yaml`);
-  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${rate}`)}\nself_metrics: { enabled: false }\nsources:\n  app: { type: file, include: ["${file}"] }\n`);
+interface CpuWindow {
+  cpu: number;
+  seconds: number;
+  corePct: number;
+}
+
+/** A process's CPU (all its threads) over one window of SECONDS. */
+async function cpuWindow(pid: number): Promise<CpuWindow> {
+  const cpu0 = cpuSeconds(pid);
+  const t0 = Date.now();
+  await sleep(SECONDS * 1000);
+  const cpu = cpuSeconds(pid) - cpu0;
+  const seconds = (Date.now() - t0) / 1000;
+  return { cpu, seconds, corePct: Math.round((10_000 * cpu) / seconds) / 100 };
+}
+
+/** The agent from its bundle (as users run it) with one file source, `source` its settings, until `run` ends. */
+async function withAgent<T>(work: string, name: string, brokers: string, topic: string, source: string, run: (pid: number, alive: () => void) => Promise<T>): Promise<T> {
+  const config = join(work, `${name}.yaml`);
+  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  app: { type: file, ${source} }\n`);
   const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/tributary.js'), 'agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   child.once('exit', () => (exited = true));
   try {
-    await sleep(3000);
-    return await measure(child.pid!, file, rate, () => {
+    return await run(child.pid!, () => {
       if (exited) throw new Error('the agent exited during the run');
     });
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
   }
+}
+
+async function agentRun(work: string, brokers: string, topic: string, rate: number): Promise<Light> {
+  const file = join(work, `agent-${rate}.log`);
+  writeFileSync(file, '');
+  return withAgent(work, `agent-${rate}`, brokers, topic, `include: ["${file}"]`, async (pid, alive) => {
+    await sleep(3000);
+    return measure(pid, file, rate, alive);
+  });
 }
 
 async function otelcolLight(work: string, brokers: string, topic: string, rate: number): Promise<Light> {
@@ -175,33 +191,16 @@ async function measureAtRest(pid: number, shipped: () => Promise<number>, alive:
   }
   await sleep(SETTLE_SECONDS * 1000);
   alive();
-  const cpu0 = cpuSeconds(pid);
-  const t0 = Date.now();
-  await sleep(SECONDS * 1000);
-  const cpu = cpuSeconds(pid) - cpu0;
-  const seconds = (Date.now() - t0) / 1000;
+  const { cpu, seconds, corePct } = await cpuWindow(pid);
   alive();
   const { rss, peak } = memoryOf(pid);
-  return { corePct: Math.round((10_000 * cpu) / seconds) / 100, rssMb: rss, peakRssMb: peak, cpuSeconds: cpu, seconds, shipped: lines };
+  return { corePct, rssMb: rss, peakRssMb: peak, cpuSeconds: cpu, seconds, shipped: lines };
 }
 
 /** The agent from its bundle on the many files' glob; `discoverMs` undefined leaves its default. */
 async function agentAtRest(work: string, brokers: string, topic: string, glob: string, discoverMs: number | undefined, shipped: () => Promise<number>): Promise<AtRest> {
-  const name = `many-${discoverMs ?? 'default'}`;
-  const config = join(work, `${name}.yaml`);
   const discover = discoverMs === undefined ? '' : `, discover_ms: ${discoverMs}`;
-  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  app: { type: file, include: ["${glob}"]${discover} }\n`);
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/tributary.js'), 'agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  try {
-    return await measureAtRest(child.pid!, shipped, () => {
-      if (exited) throw new Error('the agent exited during the run');
-    });
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
-  }
+  return withAgent(work, `many-${discoverMs ?? 'default'}`, brokers, topic, `include: ["${glob}"]${discover}`, (pid, alive) => measureAtRest(pid, shipped, alive));
 }
 
 async function otelcolAtRest(brokers: string, topic: string, glob: string): Promise<AtRest> {
