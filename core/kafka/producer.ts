@@ -13,10 +13,12 @@
  * leadership may have moved, renumbers each partition from its last acknowledged sequence (a batch
  * refused for good leaves no gap), and resends what was not acknowledged, in order. A batch whose
  * fate is unknown (connection lost, timed out, or any error but a refusal made before the append) is
- * resent with the same numbers, newest such batch first, so the broker drops it as a duplicate if it
- * was written (a restarted broker remembers only the last batch it wrote). OUT_OF_ORDER_SEQUENCE_NUMBER on a partition's first unacknowledged
- * batch, or UNKNOWN_PRODUCER_ID, means the broker lost this producer's state: as the Java client does
- * for an idempotent producer, it takes a new producer id and starts every partition again at 0.
+ * resent with the same numbers, oldest first and one at a time, so the broker drops it as a duplicate
+ * if it was written; a restarted broker remembers only the last batch it wrote, so an older written
+ * one meets OUT_OF_ORDER_SEQUENCE_NUMBER and the next is tried. OUT_OF_ORDER on every batch of unknown
+ * fate, or on a partition's first unacknowledged batch, or UNKNOWN_PRODUCER_ID, means the broker lost
+ * this producer's state: as the Java client does for an idempotent producer, it takes a new producer id
+ * and starts every partition again at 0.
  * MESSAGE_TOO_LARGE splits a batch in halves; a single record the broker refuses is failed for good.
  * A partition's first batch under a producer id, and the first after any error, goes out alone until
  * acknowledged: a broker without state for the producer takes any sequence, so a later batch pipelined
@@ -109,9 +111,13 @@ interface PartitionState {
   /**
    * Batches of unknown fate at the front of the queue, being resolved: a broker restarted from a
    * snapshot remembers only the last batch it wrote, so resending the oldest of several written
-   * batches gets OUT_OF_ORDER_SEQUENCE_NUMBER, not a duplicate. They are probed newest first: the
-   * first one the broker takes (in sequence) or recognises (duplicate) tells that every earlier one
-   * was written; OUT_OF_ORDER on the oldest too means the broker lost this producer's state.
+   * batches gets OUT_OF_ORDER_SEQUENCE_NUMBER, not a duplicate. They are resent oldest first, one at a
+   * time: OUT_OF_ORDER says the broker holds a later sequence, so the next one is tried; the first
+   * one the broker takes (in sequence) or recognises (duplicate) tells that every earlier one was
+   * written; OUT_OF_ORDER on all of them means the broker lost this producer's state.
+   * Never newest first: a broker without state for this producer (it expires it a day after the
+   * newest record timestamp it saw, and shippers send old logs with their own times) takes any
+   * sequence, so the newest being taken would say nothing about the older ones, which were lost.
    */
   resolving?: { batches: Batch[]; at: number };
 }
@@ -140,7 +146,7 @@ export class KafkaProducer {
   private backoff: number;
   private closed = false;
   private readonly partitionMemo = new Map<number, WeakMap<Buffer, number>>();
-  /** Counters for the caller's stats; `probes`: batches of unknown fate a probe found unwritten. */
+  /** Counters for the caller's stats; `probes`: batches of unknown fate the broker answered OUT_OF_ORDER for while resolving (written before). */
   readonly stats = { requests: 0, retries: 0, newProducerIds: 0, splits: 0, probes: 0 };
 
   constructor(options: ProducerOptions) {
@@ -410,15 +416,13 @@ export class KafkaProducer {
     b.state = 'ready';
     const r = b.part.resolving;
     if (r && r.batches[r.at] === b) {
-      if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && r.at > 0) {
-        // Neither next in sequence nor the last batch the broker wrote: this one was never written.
-        // That holds whatever else is going on, so it is settled even while a retry round is under
-        // way (another partition's error): treating this answer as "the broker lost our state"
-        // took a new producer id and wrote the older batches of unknown fate a second time.
+      if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && r.at < r.batches.length - 1) {
+        // Every batch before this one was written or acknowledged, and this one is neither next in
+        // sequence nor the last batch the broker wrote: the broker holds a later one, so this was
+        // written too (if its state was lost instead, the newer ones meet OUT_OF_ORDER as well).
         this.stats.probes++;
-        b.unknown = false;
-        r.at--;
-        // During a round, recover() probes again from the newest batch still of unknown fate.
+        r.at++;
+        // During a retry round (another partition's error), recover() starts again from the oldest.
         if (!this.recovering) this.dispatch([r.batches[r.at]!]);
         return;
       }
@@ -525,12 +529,8 @@ export class KafkaProducer {
         if (head && head.state === 'ready') {
           let unknown = 0;
           while (unknown < p.queue.length && p.queue[unknown]!.unknown && p.queue[unknown]!.state === 'ready') unknown++;
-          if (unknown > 1 && !flags.newPid) {
-            p.resolving = { batches: p.queue.slice(0, unknown), at: unknown - 1 };
-            resend.push(p.queue[unknown - 1]!);
-          } else {
-            resend.push(head);
-          }
+          if (unknown > 1 && !flags.newPid) p.resolving = { batches: p.queue.slice(0, unknown), at: 0 };
+          resend.push(head);
         }
       }
       this.recovering = false;
