@@ -8,6 +8,7 @@ import { Partitioners } from 'kafkajs';
 import { KafkaProducer, encodeHeaders, type KafkaError, type ProducerMessage } from '../../../core/kafka/producer.ts';
 import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
 import { createTestTopic, readTopic, restartTestBroker, stopTestBroker, testBrokers } from '../../helpers/kafka.ts';
+import { startKafkaProxy } from '../../helpers/kafka-proxy.ts';
 
 await testBrokers();
 
@@ -104,6 +105,50 @@ for (const age of ['current', 'two days old'] as const) {
     assert.ok(retries.length > 0, 'the outage was seen');
     assert.ok(retries.some((e) => e.type === 'NETWORK'), retries.map((e) => e.type).join(','));
     assertExactlyOnceInOrder(kcat(topic), total);
+  });
+}
+
+// Five requests written by the broker whose answers never came (a proxy swallows them and cuts the
+// connection), then the broker restarted, so it remembers only the last batch it wrote per partition:
+// resent oldest first, the four older batches meet OUT_OF_ORDER (written, not the last) and the fifth is
+// a duplicate; nothing is written twice, nothing lost, and the producer keeps its id. With records two
+// days old the restarted broker holds no state for the producer and takes any sequence: the batches of
+// unknown fate are written again (at least once), never skipped.
+for (const age of ['current', 'two days old'] as const) {
+  test(`answers lost for five written requests, then the broker restarted, records ${age}: ${age === 'current' ? 'every record once' : 'no record lost'}, in order per key`, async (t) => {
+    const timeBase = Date.now() - (age === 'current' ? 0 : 2 * 86_400_000);
+    const topic = await createTestTopic('producer-lost-answers', 3);
+    const brokerPort = Number((await testBrokers())[0]!.split(':')[1]);
+    const proxy = await startKafkaProxy(brokerPort);
+    const p = new KafkaProducer({ brokers: [`127.0.0.1:${proxy.port}`], requestTimeoutMs: 10_000, retryBackoffMs: 200, maxRetryBackoffMs: 1000 });
+    try {
+      await p.connect();
+      const batch = (c: number) => Array.from({ length: 200 }, (_, i) => message(topic, c * 200 + i, 6, timeBase));
+      // Every partition acknowledged once, so the next requests are pipelined (5 on the wire).
+      assert.deepEqual((await p.send(batch(0))).failed, []);
+      proxy.loseProduceResponses(5);
+      const sends = Array.from({ length: 8 }, (_, i) => p.send(batch(i + 1)));
+      while (proxy.swallowed < 5) await new Promise((r) => setTimeout(r, 20));
+      await stopTestBroker();
+      await restartTestBroker();
+      proxy.release();
+      const results = await Promise.all(sends);
+      assert.deepEqual(results.flatMap((r) => r.failed), []);
+      t.diagnostic(`producer ${JSON.stringify(p.stats)}`);
+      assert.equal(p.stats.newProducerIds, 0, 'the producer kept its id');
+      const back = kcat(topic);
+      if (age === 'current') {
+        assert.ok(p.stats.probes > 0, 'older written batches met OUT_OF_ORDER and were taken as written');
+        assertExactlyOnceInOrder(back, 9 * 200);
+      } else {
+        const seen = new Set(back.map((m) => (JSON.parse(m.value) as { n: number }).n));
+        assert.deepEqual(Array.from({ length: 9 * 200 }, (_, n) => n).filter((n) => !seen.has(n)), []);
+        assert.ok(back.length > 9 * 200, 'the batches of unknown fate were written again');
+      }
+    } finally {
+      await p.close();
+      await proxy.close();
+    }
   });
 }
 
