@@ -42,6 +42,11 @@ function assertExactlyOnceInOrder(values: Array<{ key: string | null; value: str
   assert.equal(values.length, total);
 }
 
+function assertNoneMissing(values: Array<{ value: string }>, total: number): void {
+  const seen = new Set(values.map((m) => (JSON.parse(m.value) as { n: number }).n));
+  assert.deepEqual(Array.from({ length: total }, (_, n) => n).filter((n) => !seen.has(n)).slice(0, 20), []);
+}
+
 for (const compression of ['lz4', 'gzip', 'none'] as const) {
   test(`${compression}: records read back by kafkajs and kcat, on the partitions the Java partitioner picks, in order`, async () => {
     const topic = await createTestTopic(`producer-${compression}`, 3);
@@ -74,7 +79,7 @@ for (const compression of ['lz4', 'gzip', 'none'] as const) {
 // producer concluded that the older ones had been written, and they were lost (records 3200-4599 of
 // 12,000, every run, once the fixed timestamps this test had were a day old).
 for (const age of ['current', 'two days old'] as const) {
-  test(`the broker stopped and started again mid-stream, records ${age}: every record once, in order per key, nothing failed`, async (t) => {
+  test(`the broker stopped and started again mid-stream, records ${age}: ${age === 'current' ? 'every record once, in order per key' : 'no record lost'}, nothing failed`, async (t) => {
     const timeBase = Date.now() - (age === 'current' ? 0 : 2 * 86_400_000);
     const topic = await createTestTopic('producer-outage', 3);
     const retries: KafkaError[] = [];
@@ -104,7 +109,10 @@ for (const age of ['current', 'two days old'] as const) {
     assert.deepEqual(failed, []);
     assert.ok(retries.length > 0, 'the outage was seen');
     assert.ok(retries.some((e) => e.type === 'NETWORK'), retries.map((e) => e.type).join(','));
-    assertExactlyOnceInOrder(kcat(topic), total);
+    // A broker that holds no state for the producer cannot tell a resent batch from a new one: a batch
+    // written just before the stop whose answer was lost is written again. Here none is lost.
+    if (age === 'current') assertExactlyOnceInOrder(kcat(topic), total);
+    else assertNoneMissing(kcat(topic), total);
   });
 }
 
@@ -141,8 +149,7 @@ for (const age of ['current', 'two days old'] as const) {
         assert.ok(p.stats.probes > 0, 'older written batches met OUT_OF_ORDER and were taken as written');
         assertExactlyOnceInOrder(back, 9 * 200);
       } else {
-        const seen = new Set(back.map((m) => (JSON.parse(m.value) as { n: number }).n));
-        assert.deepEqual(Array.from({ length: 9 * 200 }, (_, n) => n).filter((n) => !seen.has(n)), []);
+        assertNoneMissing(back, 9 * 200);
         assert.ok(back.length > 9 * 200, 'the batches of unknown fate were written again');
       }
     } finally {
