@@ -21,6 +21,7 @@ import { restartTestBroker, testBrokers, testStackOptions } from '../helpers/kaf
 import { freePort } from '../../core/ports.ts';
 import { generateWorkload } from '../../workload/generator.ts';
 import { readStatuses } from '../../cli/status.ts';
+import { ensureOtelcol } from '../../bench/otelcol/run.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -300,7 +301,11 @@ before(async () => {
   // `query` is shown "right after the demo"; the walk makes the schema first, so its order does not matter.
   const m = spawnSync(process.execPath, [join(root, 'bin/tributary.js'), 'migrate'], { cwd: root, env, encoding: 'utf8' });
   assert.equal(m.status, 0, m.stderr);
-});
+  // A command that runs the Collector builds it first when it is missing: minutes on a machine whose Go
+  // caches are cold (about 190 modules), past the walk's minute for a command. Built here, as
+  // test/interop does, so the walk times the command, not the first build.
+  if (shown.some((s) => /interop:otelcol|BENCH_OTELCOL=1/.test(s.text))) ensureOtelcol();
+}, { timeout: 900_000 });
 
 after(async () => {
   // `npx tributary stack down`, as written, last: then the test broker comes back for the files after this one.
