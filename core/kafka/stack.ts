@@ -300,7 +300,12 @@ function serverProperties(layout: StackLayout, node: StackNode, security?: Stack
     'broker.heartbeat.interval.ms=1000',
     'broker.session.timeout.ms=6000',
     'unclean.leader.election.enable=false',
-    'log.retention.hours=168',
+    // Kafka ages a record by its timestamp, which is the event time here: with time-based retention a
+    // file older than the retention (history, a rotated week-old log, the Loghub samples of 2005-2017)
+    // is deleted at the next retention check, a few minutes after it arrives, whether or not the
+    // worker has read it. The local stack keeps records by size instead: 1 GiB per partition.
+    'log.retention.ms=-1',
+    'log.retention.bytes=1073741824',
     'log.segment.bytes=268435456',
     ...(security
       ? [
@@ -475,8 +480,12 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-/** Creates the project's topics that are missing, with explicit partitions, replication and retention. */
-export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[] = Object.values(TOPICS), opts: { brokerCount?: number } = {}): Promise<string[]> {
+/**
+ * Creates the project's topics that are missing, with explicit partitions, replication and retention.
+ * `local`: the local stack's topics take its brokers' retention (by size, see serverProperties) instead
+ * of the spec's time-based one, which counts from the event time.
+ */
+export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[] = Object.values(TOPICS), opts: { brokerCount?: number; local?: boolean } = {}): Promise<string[]> {
   const kafka = createKafka({ brokers, clientId: 'tributary-stack' });
   const admin = kafka.admin();
   await admin.connect();
@@ -491,10 +500,7 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
           topic: s.name,
           numPartitions: s.partitions,
           replicationFactor: Math.min(s.replicationFactor, brokerCount),
-          configEntries: [
-            { name: 'retention.ms', value: String(s.retentionMs) },
-            { name: 'min.insync.replicas', value: String(Math.min(2, brokerCount)) },
-          ],
+          configEntries: [...(opts.local ? [] : [{ name: 'retention.ms', value: String(s.retentionMs) }]), { name: 'min.insync.replicas', value: String(Math.min(2, brokerCount)) }],
         })),
       });
       await waitForTopicLeaders(admin, missing.map((s) => s.name));
@@ -558,7 +564,7 @@ export async function stackUp(o: StackOptions, opts: { timeoutMs?: number } = {}
     else stopped.push(n);
   }
   if (stopped.length === 0) {
-    const created = await ensureTopics(brokers, undefined, { brokerCount: layout.nodes });
+    const created = await ensureTopics(brokers, undefined, { brokerCount: layout.nodes, local: true });
     return { pid: pids[1]!, pids, brokers: brokers.join(','), ...secureInfo, started: [], downloaded: false, alreadyRunning: true, created };
   }
   for (const n of stopped) {
@@ -607,7 +613,7 @@ export async function stackUp(o: StackOptions, opts: { timeoutMs?: number } = {}
   for (;;) {
     try {
       await waitForBrokers(brokers, layout.nodes, deadline);
-      created = await ensureTopics(brokers, undefined, { brokerCount: layout.nodes });
+      created = await ensureTopics(brokers, undefined, { brokerCount: layout.nodes, local: true });
       break;
     } catch (err) {
       if (Date.now() > deadline) throw new TributaryError('KAFKA_STACK', `the brokers at ${brokers.join(',')} took connections but the cluster did not form or topics could not be created: ${(err as Error).message}`, { cause: err });

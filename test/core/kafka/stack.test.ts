@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { defaultStackOptions, stackDown, stackStatus, stackUp, type StackOptions } from '../../../core/kafka/stack.ts';
 import { createKafka } from '../../../core/kafka/client.ts';
+import { KafkaProducer } from '../../../core/kafka/producer.ts';
 import { TOPICS } from '../../../core/contracts/topics.ts';
 import { freePort } from '../../../core/ports.ts';
 
@@ -16,8 +17,15 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 test('up starts a broker with the project topics, a second up changes nothing, down stops it', async () => {
   const options: StackOptions = { ...defaultStackOptions(), home: mkdtempSync(join(tmpdir(), 'tributary-stack-')), port: await freePort(), controllerPort: await freePort() };
   const first = await stackUp(options);
+  const upAt = Date.now();
   try {
     assert.equal(first.alreadyRunning, false);
+    // Records whose timestamp (the event time) is years old: with time-based retention Kafka deleted them
+    // at its first retention check, about 30 s after the broker started (seen: gone 37 s after `up`).
+    const old = new KafkaProducer({ brokers: [`127.0.0.1:${options.port}`] });
+    await old.connect();
+    assert.deepEqual((await old.send(Array.from({ length: 50 }, (_, i) => ({ topic: TOPICS.logs.name, key: null, value: `old ${i}`, timestamp: Date.UTC(2015, 5, 1) + i })))).failed, []);
+    await old.close();
     assert.deepEqual(first.created.sort(), Object.values(TOPICS).map((t) => t.name).sort());
     const status = stackStatus(options);
     assert.equal(status.running, true);
@@ -36,6 +44,14 @@ test('up starts a broker with the project topics, a second up changes nothing, d
     assert.equal(second.alreadyRunning, true);
     assert.equal(second.downloaded, false);
     assert.equal(second.pid, first.pid);
+
+    await new Promise((r) => setTimeout(r, Math.max(0, upAt + 50_000 - Date.now())));
+    const reader = createKafka({ brokers: [status.brokers], clientId: 'stack-test' }).admin();
+    await reader.connect();
+    const offsets = await reader.fetchTopicOffsets(TOPICS.logs.name);
+    await reader.disconnect();
+    const kept = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+    assert.equal(kept, 50, `records dated 2015 kept 50 s after up: ${JSON.stringify(offsets)}`);
   } finally {
     const down = await stackDown(options);
     assert.equal(down.stopped, true);
