@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
-import { defaultStackOptions, QUICK_JVM, stackDown, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
+import { defaultStackOptions, QUICK_JVM, stackDown, stackStatus, stackUp, type StackOptions } from '../../core/kafka/stack.ts';
 import { freePort } from '../../core/ports.ts';
 
 let own: StackOptions | undefined;
@@ -49,6 +49,21 @@ export async function testBrokers(): Promise<string[]> {
       if (stopping) return;
       stopping = true;
       void stackDown(options).then(() => rmSync(options.home, { recursive: true, force: true }));
+    });
+    // `--test-force-exit` (and any process.exit) skips beforeExit: a file run on its own that way left
+    // its broker running (a dozen idle JVMs after an afternoon of single-file runs). 'exit' allows only
+    // synchronous work: kill whatever broker the pid file names now (an outage test may have restarted it).
+    process.on('exit', () => {
+      if (stopping) return;
+      const pid = stackStatus(options).pid;
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      rmSync(options.home, { recursive: true, force: true });
     });
     process.env.TRIBUTARY_TEST_BROKERS = `127.0.0.1:${own.port}`;
   }
