@@ -21,6 +21,7 @@ import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';
 import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
 import { logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
+import { readRetention, RetentionGuard } from './retention-guard.ts';
 
 export { logKeyFor, recordTimeMs, type KeyStrategy } from './log-wire.ts';
 
@@ -83,6 +84,8 @@ export interface KafkaSinkStats {
   truncated: number;
   /** Events dropped, ever (Kafka refused them for good, or a disk record failed its checksum); each one logged. */
   dropped: number;
+  /** Log records sent with an event time older than the logs topic keeps (retention-guard.ts): Kafka deletes them within minutes. */
+  pastRetention: number;
   lastError?: string;
 }
 
@@ -167,9 +170,12 @@ interface Queued {
 }
 
 export class KafkaSink {
+  private readonly retention: RetentionGuard;
+  /** The topic settings read at start (tests wait on it). */
+  retentionRead: Promise<void> = Promise.resolve();
   readonly stats: KafkaSinkStats = {
     sent: 0, batches: 0, retries: 0, buffered: 0, bufferedBytes: 0, diskBuffered: 0, diskBufferedBytes: 0, spilled: 0,
-    backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0,
+    backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0, pastRetention: 0,
   };
   private readonly o: Required<Omit<KafkaSinkOptions, 'diskBuffer' | 'ssl' | 'sasl'>> & Pick<KafkaSinkOptions, 'diskBuffer' | 'ssl' | 'sasl'>;
   private producer?: Producer;
@@ -233,6 +239,7 @@ export class KafkaSink {
       options,
     ) as KafkaSink['o'];
     this.batchLimit = this.o.batchMaxEvents;
+    this.retention = new RetentionGuard(this.log, (n) => (this.stats.pastRetention += n));
   }
 
   async start(): Promise<void> {
@@ -240,6 +247,11 @@ export class KafkaSink {
       this.disk = new DiskBuffer(this.o.diskBuffer, this.log);
       this.refreshDiskStats();
     }
+    // In the background: the agent never waits on it, and an agent not allowed to read topic configs ships unguarded.
+    this.retentionRead = readRetention({ brokers: this.o.brokers, ...(this.o.ssl ? { ssl: true } : {}), ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}) }, this.o.logsTopic).then(
+      (r) => this.retention.set(r),
+      (err: Error) => this.log.debug({ topic: this.o.logsTopic, err: err.message }, "Could not read the logs topic's retention; records older than it are not counted."),
+    );
     if (this.o.client === 'native') return this.startNative();
     const kafka = createKafka({
       brokers: this.o.brokers,
@@ -262,6 +274,8 @@ export class KafkaSink {
       batch.onDelivered?.();
       return;
     }
+    if (batch.encoded) this.retention.check(batch.encoded.times, batch.encoded.count);
+    else if (this.retention.active) this.retention.check(batch.events.flatMap((e) => (e.type === 'log' ? [recordTimeMs(e.record.time)] : [])));
     // One span per batch, from here until its events are durable; its context rides in every record's
     // header, which is how the worker's batch span links back to it. Without an SDK the span is a no-op.
     const span = batchTracer.startSpan('tributary.agent.batch', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.batch.message_count': count } });

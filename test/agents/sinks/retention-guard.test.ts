@@ -1,0 +1,91 @@
+// The retention guard against a real broker: topics made with the settings users have (time-based
+// retention by CreateTime, LogAppendTime, none), read back through DescribeConfigs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino, type Logger } from 'pino';
+import { readRetention, RetentionGuard } from '../../../agents/sinks/retention-guard.ts';
+import { KafkaSink } from '../../../agents/sinks/kafka.ts';
+import { SCHEMA_VERSION, type LogRecord } from '../../../core/contracts/records.ts';
+import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
+import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
+
+await testBrokers();
+const DAY = 86_400_000;
+
+async function topicWith(prefix: string, configEntries: Array<{ name: string; value: string }>): Promise<string> {
+  const brokers = await testBrokers();
+  const topic = `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries }] });
+    await waitForTopicLeaders(admin, [topic]);
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+function capture(): { logger: Logger; warnings: () => Array<Record<string, unknown>> } {
+  const lines: string[] = [];
+  const logger: Logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
+  return { logger, warnings: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40) };
+}
+
+test('readRetention: a CreateTime topic with retention.ms is guarded; LogAppendTime, or no time limit, is not', async () => {
+  const brokers = await testBrokers();
+  const kept = await topicWith('retention-day', [{ name: 'retention.ms', value: String(DAY) }]);
+  const arrival = await topicWith('retention-append', [{ name: 'retention.ms', value: String(DAY) }, { name: 'message.timestamp.type', value: 'LogAppendTime' }]);
+  const unlimited = await createTestTopic('retention-none');
+  assert.deepEqual(await readRetention({ brokers }, kept), { topic: kept, retentionMs: DAY });
+  assert.equal(await readRetention({ brokers }, arrival), undefined);
+  // The test broker keeps records by size (log.retention.ms=-1), as the local stack does.
+  assert.equal(await readRetention({ brokers }, unlimited), undefined);
+});
+
+test('the guard counts only records older than the retention, and warns once per 10 minutes naming topic and fix', () => {
+  const { logger, warnings } = capture();
+  let counted = 0;
+  const g = new RetentionGuard(logger, (n) => (counted += n));
+  const now = Date.UTC(2026, 10, 30);
+  g.check(Float64Array.of(now - 30 * DAY), 1, now);
+  assert.equal(counted, 0, 'nothing is counted before the topic settings are known');
+  g.set({ topic: 'logs.v1', retentionMs: 7 * DAY });
+  g.check(Float64Array.of(now - 8 * DAY, now - 6 * DAY, now, now - 400 * DAY, 0), 4, now);
+  assert.equal(counted, 2, 'the fifth entry is past count and not read');
+  g.check([now - 7 * DAY - 1], 1, now + 60_000);
+  g.check([now - 7 * DAY - 1], 1, now + 11 * 60_000);
+  assert.equal(counted, 4);
+  const w = warnings();
+  assert.equal(w.length, 2);
+  assert.equal(w[0]!.topic, 'logs.v1');
+  assert.equal(w[0]!.records, 2);
+  assert.equal(w[0]!.oldest, new Date(now - 400 * DAY).toISOString());
+  assert.match(String(w[0]!.msg), /logs\.v1's retention\.ms \(7 d\).*message\.timestamp\.type=LogAppendTime/);
+  assert.equal(w[1]!.records, 2, 'the second report counts what came since the first');
+});
+
+test('the sink counts lines older than its logs topic keeps, says so once, and still sends every one', async () => {
+  const brokers = await testBrokers();
+  const logsTopic = await topicWith('retention-sink', [{ name: 'retention.ms', value: String(DAY) }]);
+  const metricsTopic = await createTestTopic('retention-sink-m');
+  const { logger, warnings } = capture();
+  const sink = new KafkaSink({ brokers, logsTopic, metricsTopic, lingerMs: 5 }, logger);
+  await sink.start();
+  await sink.retentionRead;
+  const record = (i: number, time: string): LogRecord => ({
+    v: SCHEMA_VERSION, time, observed_time: new Date().toISOString(), service: 'svc', host: 'h1', severity_text: 'INFO', severity_number: 9,
+    body: `line ${i}`, attributes: {}, resource: {}, trace_id: '', span_id: '', origin: { kind: 'file', offset: i },
+  });
+  const old = '2015-06-01T10:00:00.000Z';
+  const events = Array.from({ length: 15 }, (_, i) => ({ type: 'log' as const, record: record(i, i < 10 ? old : new Date().toISOString()) }));
+  await sink.send({ events });
+  await sink.send({ events: events.slice(0, 3) });
+  await sink.close();
+  assert.equal(sink.stats.pastRetention, 13);
+  assert.equal(sink.stats.sent, 18);
+  const w = warnings().filter((l) => l.topic === logsTopic);
+  assert.equal(w.length, 1);
+  assert.equal(w[0]!.records, 10);
+  assert.equal((await readTopic(logsTopic, { expected: 18 })).length, 18);
+});
