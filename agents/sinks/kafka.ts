@@ -274,8 +274,6 @@ export class KafkaSink {
       batch.onDelivered?.();
       return;
     }
-    if (batch.encoded) this.retention.check(batch.encoded.times, batch.encoded.count);
-    else if (this.retention.active) this.retention.check(batch.events.flatMap((e) => (e.type === 'log' ? [recordTimeMs(e.record.time)] : [])));
     // One span per batch, from here until its events are durable; its context rides in every record's
     // header, which is how the worker's batch span links back to it. Without an SDK the span is a no-op.
     const span = batchTracer.startSpan('tributary.agent.batch', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.batch.message_count': count } });
@@ -285,6 +283,9 @@ export class KafkaSink {
     const logHeaders = this.o.encoding === 'otlp_proto' ? { ...headers, [HEADERS.contentType]: CONTENT_TYPE_PROTOBUF } : headers;
     const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers: logHeaders, ownTraces: !tracing } : undefined;
     let messages = encoded ? undefined : batch.events.map((e) => this.toWire(e, e.type === 'log' ? logHeaders : headers, !tracing));
+    // The Kafka timestamps the records already carry (the event times), not parsed again.
+    if (encoded) this.retention.check(encoded.e.times, encoded.e.count);
+    else if (this.retention.active) this.retention.check(messages!.flatMap((m) => (m.topic === 'logs' ? [Number(m.timestamp)] : [])));
     let bytes = 0;
     if (encoded) {
       const e = encoded.e;

@@ -106,11 +106,8 @@ interface Tracked {
   fd: number;
   dev: number;
   ino: number;
-  /** Hash of the first bytes and how many bytes it covers (fewer than FINGERPRINT_BYTES for a short file). */
-  headHash: string;
-  headLen: number;
-  /** The first headLen bytes, which headHash is the hash of. */
-  head: Buffer;
+  /** The file's first bytes (fewer than FINGERPRINT_BYTES for a short file) and their hash. */
+  head: Head;
   generation: number;
   readOffset: number;
   acked: number;
@@ -139,11 +136,15 @@ export interface FileSourceStats {
   resumed: number;
 }
 
-function headOf(fd: number, size: number): { hash: string; len: number; bytes: Buffer } {
-  const len = Math.min(size, FINGERPRINT_BYTES);
-  const buf = Buffer.alloc(len);
-  if (len > 0) readSync(fd, buf, 0, len, 0);
-  return { hash: createHash('sha1').update(buf).digest('hex').slice(0, 16), len, bytes: buf };
+interface Head {
+  bytes: Buffer;
+  hash: string;
+}
+
+function headOf(fd: number, size: number): Head {
+  const bytes = Buffer.alloc(Math.min(size, FINGERPRINT_BYTES));
+  if (bytes.length > 0) readSync(fd, bytes, 0, bytes.length, 0);
+  return { bytes, hash: createHash('sha1').update(bytes).digest('hex').slice(0, 16) };
 }
 
 const headScratch = Buffer.alloc(FINGERPRINT_BYTES);
@@ -158,8 +159,8 @@ function startsWith(fd: number, head: Buffer): boolean {
   return n === head.length && headScratch.compare(head, 0, head.length, 0, n) === 0;
 }
 
-function fingerprintOf(t: Pick<Tracked, 'dev' | 'ino' | 'headHash' | 'headLen'>): string {
-  return `${t.dev}:${t.ino}:${t.headHash}:${t.headLen}`;
+function fingerprintOf(t: Pick<Tracked, 'dev' | 'ino' | 'head'>): string {
+  return `${t.dev}:${t.ino}:${t.head.hash}:${t.head.bytes.length}`;
 }
 
 export class FileSource implements Source {
@@ -369,7 +370,7 @@ export class FileSource implements Source {
     const st = fstatSync(fd);
     const head = headOf(fd, st.size);
     const t: Tracked = {
-      path, fd, dev: st.dev, ino: st.ino, headHash: head.hash, headLen: head.len, head: head.bytes, generation: 0,
+      path, fd, dev: st.dev, ino: st.ino, head, generation: 0,
       readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls,
     };
     const resumed = this.findCheckpoint(t);
@@ -393,8 +394,8 @@ export class FileSource implements Source {
       const [dev, ino, hash, lenText] = c.fingerprint.split(':');
       if (Number(dev) !== t.dev || Number(ino) !== t.ino) continue;
       const len = Number(lenText);
-      const head = len === t.headLen ? { hash: t.headHash } : headOf(t.fd, len);
-      if (head.hash === hash && t.headLen >= len) {
+      const head = len === t.head.bytes.length ? t.head : headOf(t.fd, len);
+      if (head.hash === hash && t.head.bytes.length >= len) {
         this.checkpoints.delete(c.fingerprint);
         return c.offset;
       }
@@ -422,8 +423,8 @@ export class FileSource implements Source {
     // Truncated in place, or copytruncate followed by enough new writes to pass our offset: the
     // file no longer starts with the bytes we fingerprinted, so what is there is new data.
     let truncated = size < t.readOffset;
-    if (!truncated && (size !== t.lastSize || st.mtimeMs !== t.lastMtime) && t.headLen > 0 && size >= t.headLen) {
-      truncated = !startsWith(t.fd, t.head);
+    if (!truncated && (size !== t.lastSize || st.mtimeMs !== t.lastMtime) && t.head.bytes.length > 0 && size >= t.head.bytes.length) {
+      truncated = !startsWith(t.fd, t.head.bytes);
     }
     t.lastSize = size;
     t.lastMtime = st.mtimeMs;
@@ -437,17 +438,11 @@ export class FileSource implements Source {
       this.retire(t.splitter);
       t.splitter = this.newSplitter(t.fd, 0);
       t.assembler = this.newAssembler();
-      const head = headOf(t.fd, size);
-      t.headHash = head.hash;
-      t.headLen = head.len;
-      t.head = head.bytes;
+      t.head = headOf(t.fd, size);
     }
-    if (t.headLen < FINGERPRINT_BYTES && size > t.headLen) {
+    if (t.head.bytes.length < FINGERPRINT_BYTES && size > t.head.bytes.length) {
       const oldFp = fingerprintOf(t);
-      const head = headOf(t.fd, size);
-      t.headHash = head.hash;
-      t.headLen = head.len;
-      t.head = head.bytes;
+      t.head = headOf(t.fd, size);
       this.checkpoints.delete(oldFp);
     }
     const buf = this.readBuffer;

@@ -83,14 +83,14 @@ export async function restartTestBroker(): Promise<void> {
   await stackUp(options);
 }
 
-/** Creates a topic with a unique name for one test. */
-export async function createTestTopic(prefix: string, partitions = 1): Promise<string> {
+/** Creates a topic with a unique name for one test, with topic-level settings if given (`retention.ms`, ...). */
+export async function createTestTopic(prefix: string, partitions = 1, configEntries: Array<{ name: string; value: string }> = []): Promise<string> {
   const brokers = await testBrokers();
   const topic = `${prefix}-${randomBytes(4).toString('hex')}`;
   const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }] });
     await waitForTopicLeaders(admin, [topic]);
   } finally {
     await admin.disconnect();

@@ -6,25 +6,10 @@ import { pino, type Logger } from 'pino';
 import { readRetention, RetentionGuard } from '../../../agents/sinks/retention-guard.ts';
 import { KafkaSink } from '../../../agents/sinks/kafka.ts';
 import { SCHEMA_VERSION, type LogRecord } from '../../../core/contracts/records.ts';
-import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 
 await testBrokers();
 const DAY = 86_400_000;
-
-async function topicWith(prefix: string, configEntries: Array<{ name: string; value: string }>): Promise<string> {
-  const brokers = await testBrokers();
-  const topic = `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries }] });
-    await waitForTopicLeaders(admin, [topic]);
-  } finally {
-    await admin.disconnect();
-  }
-  return topic;
-}
 
 function capture(): { logger: Logger; warnings: () => Array<Record<string, unknown>> } {
   const lines: string[] = [];
@@ -34,8 +19,8 @@ function capture(): { logger: Logger; warnings: () => Array<Record<string, unkno
 
 test('readRetention: a CreateTime topic with retention.ms is guarded; LogAppendTime, or no time limit, is not', async () => {
   const brokers = await testBrokers();
-  const kept = await topicWith('retention-day', [{ name: 'retention.ms', value: String(DAY) }]);
-  const arrival = await topicWith('retention-append', [{ name: 'retention.ms', value: String(DAY) }, { name: 'message.timestamp.type', value: 'LogAppendTime' }]);
+  const kept = await createTestTopic('retention-day', 1, [{ name: 'retention.ms', value: String(DAY) }]);
+  const arrival = await createTestTopic('retention-append', 1, [{ name: 'retention.ms', value: String(DAY) }, { name: 'message.timestamp.type', value: 'LogAppendTime' }]);
   const unlimited = await createTestTopic('retention-none');
   assert.deepEqual(await readRetention({ brokers }, kept), { topic: kept, retentionMs: DAY });
   assert.equal(await readRetention({ brokers }, arrival), undefined);
@@ -67,7 +52,7 @@ test('the guard counts only records older than the retention, and warns once per
 
 test('the sink counts lines older than its logs topic keeps, says so once, and still sends every one', async () => {
   const brokers = await testBrokers();
-  const logsTopic = await topicWith('retention-sink', [{ name: 'retention.ms', value: String(DAY) }]);
+  const logsTopic = await createTestTopic('retention-sink', 1, [{ name: 'retention.ms', value: String(DAY) }]);
   const metricsTopic = await createTestTopic('retention-sink-m');
   const { logger, warnings } = capture();
   const sink = new KafkaSink({ brokers, logsTopic, metricsTopic, lingerMs: 5 }, logger);

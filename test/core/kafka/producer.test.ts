@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Partitioners } from 'kafkajs';
 import { KafkaProducer, encodeHeaders, type KafkaError, type ProducerMessage } from '../../../core/kafka/producer.ts';
-import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
 import { createTestTopic, readTopic, restartTestBroker, stopTestBroker, testBrokers } from '../../helpers/kafka.ts';
 import { startKafkaProxy } from '../../helpers/kafka-proxy.ts';
 
@@ -161,12 +160,7 @@ for (const age of ['current', 'two days old'] as const) {
 
 test('a record bigger than the topic allows fails for good, alone; the records around it arrive and the producer goes on', async () => {
   const brokers = await testBrokers();
-  const topic = `producer-too-large-${Date.now()}`;
-  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '4096' }] }] });
-  await waitForTopicLeaders(admin, [topic]);
-  await admin.disconnect();
+  const topic = await createTestTopic('producer-too-large', 1, [{ name: 'max.message.bytes', value: '4096' }]);
   const p = new KafkaProducer({ brokers, compression: 'lz4' });
   await p.connect();
   const messages = Array.from({ length: 40 }, (_, n) => message(topic, n, 1));
