@@ -44,7 +44,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   const logfmt = createLogfmtParser({ ...names, minPairs: 2 });
   // The line's own app name is an attribute here, never the record's service: only a source that
   // says so (`parser: {type: syslog, app_as_service: true}`) may replace the configured service.
-  const syslog = createSyslogParser({ appAsService: false });
+  const syslog = createSyslogParser({ appAsService: false, looseTag: false });
   const combined = createCombinedParser();
 
   const innerParse = (line: string, ctx: ParseContext): ParsedFields => parse(line, ctx, false);

@@ -12,9 +12,16 @@ export interface SyslogParserOptions {
   mode: 'auto' | 'rfc5424' | 'rfc3164';
   /** Take APP-NAME/TAG as the record's service. */
   appAsService: boolean;
+  /**
+   * Take a BSD line whose tag is not followed by `:` (`Jun 19 04:09:11 combo syslogd 1.4.1: restart.`)
+   * as RFC 3164 does: the tag ends at its first character that is not part of a name. On when a user
+   * names this parser; off in the auto chain, where it would read any `Nov 24 10:00:00 word word` line
+   * as syslog from a host named by its first word.
+   */
+  looseTag: boolean;
 }
 
-export const syslogDefaults: SyslogParserOptions = { mode: 'auto', appAsService: true };
+export const syslogDefaults: SyslogParserOptions = { mode: 'auto', appAsService: true, looseTag: true };
 
 export const SYSLOG_FACILITIES = [
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
@@ -25,6 +32,11 @@ const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // Hosts and tags never hold quotes or braces: `2026-11-29T04:56:40Z {"msg":"a b"}` is JSON after a stamp.
 // mayBeBsdAfterIso relies on this shape: keep it in step.
 const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?)) (?:([^\s"{}]+) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
+
+// The fallback for BSD lines the pattern above leaves: a BSD stamp (never ISO: `2026-11-24T10:00:00Z
+// ERROR main x` is an application line), a host, then the rest, where a tag is looked for.
+const BSD_LOOSE = /^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) ([^\s"{}]+) +(\S.*)$/s;
+const LOOSE_TAG = /^([A-Za-z][\w./-]{0,47})(?:\[([^\]\s]{1,32})\])?(?:: ?| |$)/;
 
 function nil(v: string): string | undefined {
   return v === '-' ? undefined : v;
@@ -104,9 +116,9 @@ function parse5424(line: string, ctx: ParseContext, appAsService: boolean): Pars
   return out;
 }
 
-function parse3164(line: string, ctx: ParseContext, appAsService: boolean): ParsedFields | null {
+function parse3164(line: string, ctx: ParseContext, appAsService: boolean, looseTag: boolean): ParsedFields | null {
   const m = BSD.exec(line);
-  if (m === null) return null;
+  if (m === null) return looseTag ? parse3164Loose(line, ctx, appAsService) : null;
   const host = m[4];
   // Without PRI, an ISO stamp followed by a level word is an application log, not syslog.
   if (m[1] === undefined && m[3] !== undefined && (host === undefined || severityFromText(host) !== 0)) return null;
@@ -119,6 +131,26 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean): Pars
   out.attributes['syslog.appname'] = m[5]!;
   if (appAsService) out.service = m[5]!;
   if (m[6] !== undefined) out.attributes['syslog.procid'] = m[6];
+  return out;
+}
+
+/** `Jun 19 04:09:11 combo syslogd 1.4.1: restart.`, `Jun 19 04:09:11 combo  -- root[2421]: ROOT LOGIN`. */
+function parse3164Loose(line: string, ctx: ParseContext, appAsService: boolean): ParsedFields | null {
+  const m = BSD_LOOSE.exec(line);
+  if (m === null) return null;
+  const out: ParsedFields = { body: m[4]!, attributes: {} };
+  if (!applyPri(out, m[1])) return null;
+  const t = parseSyslogTime(m[2]!, ctx.timeZone, ctx.now);
+  if (t === undefined) return null;
+  out.time = t;
+  if (m[3] !== '-') out.host = m[3]!;
+  const tag = LOOSE_TAG.exec(m[4]!);
+  if (tag !== null) {
+    out.body = m[4]!.slice(tag[0].length);
+    out.attributes['syslog.appname'] = tag[1]!;
+    if (appAsService) out.service = tag[1]!;
+    if (tag[2] !== undefined) out.attributes['syslog.procid'] = tag[2];
+  }
   return out;
 }
 
@@ -152,12 +184,13 @@ export function looksLikeSyslog(line: string): boolean {
 export function createSyslogParser(options: Partial<SyslogParserOptions> = {}): LineParser {
   const mode = options.mode ?? syslogDefaults.mode;
   const appAsService = options.appAsService ?? syslogDefaults.appAsService;
+  const looseTag = options.looseTag ?? syslogDefaults.looseTag;
   return (line, ctx) => {
     if (mode !== 'rfc3164') {
       const r = parse5424(line, ctx, appAsService);
       if (r !== null || mode === 'rfc5424') return r;
     }
-    return parse3164(line, ctx, appAsService);
+    return parse3164(line, ctx, appAsService, looseTag);
   };
 }
 
@@ -168,6 +201,7 @@ export const syslogParser: ParserDefinition<SyslogParserOptions> = {
   configProperties: {
     mode: { type: 'string', enum: ['auto', 'rfc5424', 'rfc3164'], description: 'Which syslog format to accept (default auto: both).' },
     app_as_service: { type: 'boolean', description: 'Use APP-NAME / TAG as the record service (default true).' },
+    loose_tag: { type: 'boolean', description: 'Also read BSD lines whose tag has no ":" after it, ending the tag at its first character that cannot be in a name, as RFC 3164 does ("Jun 19 04:09:11 combo syslogd 1.4.1: restart." is host combo, tag syslogd) (default true).' },
   },
   create: createSyslogParser,
 };

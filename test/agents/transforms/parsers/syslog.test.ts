@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createSyslogParser, mayBeBsdAfterIso } from '../../../../agents/transforms/parsers/syslog.ts';
 
 const ctx = { now: Date.UTC(2026, 10, 24, 12) };
@@ -81,4 +82,39 @@ test('mayBeBsdAfterIso: false only for lines the BSD pattern cannot match', () =
   // Not starting with a digit: no claim, the pattern decides.
   assert.equal(mayBeBsdAfterIso('Nov 24 10:00:00 host app: msg'), true);
   assert.equal(mayBeBsdAfterIso('<34>2026-11-24T10:00:00Z host app: msg'), true);
+});
+
+test('a BSD tag without ":" ends where a name cannot go (RFC 3164), unless loose_tag is off', () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['Jun 19 04:09:11 combo syslogd 1.4.1: restart.', { host: 'combo', service: 'syslogd', body: '1.4.1: restart.', time: Date.UTC(2026, 5, 19, 4, 9, 11) }],
+    ['<30>Jun 19 04:09:11 combo ntpd[512] synchronized', { host: 'combo', service: 'ntpd', body: 'synchronized', severityNumber: 9 }],
+    ['Jun 19 04:09:11 combo  -- root[2421]: ROOT LOGIN ON tty2', { host: 'combo', service: undefined, body: '-- root[2421]: ROOT LOGIN ON tty2' }],
+    ['Jun 19 04:09:11 combo kernel', { host: 'combo', service: 'kernel', body: '' }],
+  ];
+  for (const [line, want] of cases) {
+    const r = parse(line, ctx);
+    assert.ok(r, line);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${line}: ${k}`);
+  }
+  assert.equal(parse('<30>Jun 19 04:09:11 combo ntpd[512] synchronized', ctx)!.attributes['syslog.procid'], '512');
+  const strict = createSyslogParser({ looseTag: false });
+  for (const [line] of cases) assert.equal(strict(line, ctx), null, line);
+  // Still not syslog: no host after the stamp, an ISO stamp before an application's words, a bad PRI.
+  for (const line of ['Jun 19 04:09:11', 'Jun 19 04:09:11 ', '2026-11-24T10:00:00Z ERROR main x', '<999>Jun 19 04:09:11 h p x']) {
+    assert.equal(parse(line, ctx), null, line);
+  }
+});
+
+test('Loghub Linux (2,000 real lines): every line parses, with the host and time its header holds', () => {
+  const lines = readFileSync(new URL('../../../../../shared/data/loghub-2k/Linux/Linux_2k.log', import.meta.url), 'utf8')
+    .split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.length > 0);
+  assert.equal(lines.length, 2000);
+  const failed = lines.filter((l) => {
+    const r = parse(l, ctx);
+    return r === null || r.host !== 'combo' || r.time === undefined || new Date(r.time).getUTCSeconds() !== Number(l.slice(13, 15));
+  });
+  assert.deepEqual(failed, []);
+  // The auto chain keeps the strict reading: those 8 lines stay plain text with a leading time there.
+  const strict = createSyslogParser({ appAsService: false, looseTag: false });
+  assert.equal(lines.filter((l) => strict(l, ctx) === null).length, 8);
 });
