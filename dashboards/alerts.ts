@@ -177,6 +177,31 @@ export const ALERTS: AlertSpec[] = [
         `Add workers (partitions spread across them) or look at batch and model latency on /d/${PIPELINE_UID}.`,
     },
   },
+  {
+    uid: 'tributary-records-deleted-unread',
+    title: 'Records deleted before the workers read them',
+    summary: 'Did Kafka delete records (retention) that the workers had not read yet, in the last hour?',
+    sql: `
+      SELECT instance, sumIf(value, name = '${PipelineStat.recordsDeletedUnread}') AS value
+      FROM pipeline_stats
+      WHERE stage = 'consume' AND name IN ('${PipelineStat.recordsDeletedUnread}', '${PipelineStat.recordsIn}') AND $__timeFilter(time)
+      GROUP BY instance
+    `,
+    rangeSeconds: 3600,
+    labels: ['instance'],
+    comparison: 'gt',
+    threshold: 0,
+    for: '0s',
+    dashboardUid: PIPELINE_UID,
+    panelTitle: 'Consumer lag per worker',
+    annotations: {
+      summary: 'Worker {{ $labels.instance }}: Kafka deleted {{ $values.A.Value }} records before they were read',
+      description:
+        'Worker {{ $labels.instance }} found {{ $values.A.Value }} records in the last hour that Kafka had deleted by retention before the group read them; they never reached ClickHouse. ' +
+        "Its log names the topic, partition and offsets. Time retention counts from each record's timestamp (the event time), so history shipped late can expire on arrival: " +
+        `raise the topic's retention.ms or retention.bytes, or add workers if they lag (/d/${PIPELINE_UID}).`,
+    },
+  },
 ];
 
 /** The SDK's query model for one rule's ClickHouse query, with the alerting-specific fields Grafana saves. */

@@ -29,6 +29,8 @@ export interface PartitionEntry {
   highWatermark: number;
   /** Past the last fetched batch that held no records for us (transaction markers, aborted records): read through, though nothing was processed. */
   readThrough?: number;
+  /** When reading last skipped offsets and the log's start was asked (ms): at most one question a second. */
+  gapCheckedAt?: number;
   lane: Lane;
 }
 

@@ -139,6 +139,8 @@ export interface WorkerStats {
   tooLate: number;
   /** Records decoded but not yet landed. */
   pending: number;
+  /** Records Kafka deleted before this group read them (found where reading skipped offsets). */
+  deletedUnread: number;
   /** Sum over assigned partitions of the log end minus the next offset to read. */
   lag: number;
   /** Partial windows sent to the partials topic, and merged from it. */
@@ -206,7 +208,7 @@ export class Worker {
   private readonly repartition: RepartitionSink;
   private readonly streams: Map<string, Stream>;
   private readonly stateful: Stateful[];
-  private readonly counts = { consumed: 0, replaySkipped: 0, committed: 0, anomalies: 0, stateRebuilt: 0 };
+  private readonly counts = { consumed: 0, replaySkipped: 0, committed: 0, anomalies: 0, stateRebuilt: 0, deletedUnread: 0 };
   /** Rows emitted on ticks and not yet durable, per table; offsets are committed only once none are left. */
   private pending: TickRows = new Map();
   /** Keys (`topic/partition`) of the current assignment. */
@@ -271,6 +273,7 @@ export class Worker {
       late: this.logs.windows.counts.late + this.metrics.windows.counts.late,
       tooLate: this.logs.windows.counts.tooLate + this.metrics.windows.counts.tooLate,
       pending: l.pending,
+      deletedUnread: this.counts.deletedUnread,
       lag: this.ledger.lag(),
       partialsSent: this.logs.windows.counts.partials + this.metrics.windows.counts.partials,
       partialsMerged: this.merge.totals().partials,
@@ -431,6 +434,7 @@ export class Worker {
       if (!this.assignment.has(`${batch.topic}/${batch.partition}`) && this.assignment.size > 0) return;
       const e = await this.entryOf(batch.topic, batch.partition, heartbeat, Number(batch.messages[0]!.offset));
       if (!e) return;
+      await this.checkSkipped(e, Number(batch.messages[0]!.offset));
       e.highWatermark = batch.highWatermark;
       const lane = e.lane;
       await this.landing.step(lane, heartbeat);
@@ -489,6 +493,39 @@ export class Worker {
       span.end();
     }
     await heartbeat();
+  }
+
+  /**
+   * Reading skipped offsets: from where this worker read last (or, on a partition just taken over,
+   * past what had landed) to `first`. Transaction markers and aborted records leave such gaps; retention
+   * leaves one when Kafka deleted records before the group read them, and kafkajs then starts from the
+   * log's start, overwriting the group's commit, with only a line in its own log. Asking where the log
+   * starts tells the two apart: what lies below it was deleted unread, counted and said.
+   */
+  private async checkSkipped(e: PartitionEntry, first: number): Promise<void> {
+    // Taken over: the landed position (kept in the store, unlike the commit kafkajs overwrites) is where
+    // reading had to go on; with nothing landed yet there is nothing to compare with.
+    const from = e.nextOffset >= 0 ? Math.max(e.nextOffset, e.readThrough ?? -1) : e.resumeAfter >= 0 ? e.resumeAfter + 1 : -1;
+    if (from < 0 || first <= from) return;
+    const now = Date.now();
+    if (e.gapCheckedAt !== undefined && now - e.gapCheckedAt < 1000) return;
+    e.gapCheckedAt = now;
+    let logStart: number;
+    try {
+      logStart = await this.source.logStart(e.topic, e.partition);
+    } catch (err) {
+      this.log.debug({ topic: e.topic, partition: e.partition, err: (err as Error).message }, 'Could not ask where the partition starts; offsets skipped there go unchecked.');
+      return;
+    }
+    if (logStart <= from) return;
+    const to = Math.min(logStart, first);
+    const records = to - from;
+    this.counts.deletedUnread += records;
+    this.log.warn(
+      { topic: e.topic, partition: e.partition, fromOffset: from, toOffset: to - 1, records, logStart },
+      `Kafka deleted ${records} records of ${e.topic}/${e.partition} before this group read them: they are lost to the pipeline. ` +
+        "The topic's retention (retention.ms counts from each record's timestamp, the event time, so lines shipped long after they were written can expire on arrival; or retention.bytes) was shorter than the workers' delay: raise it, or add workers.",
+    );
   }
 
   // ---------------------------------------------------------------- ticks: windows, scores, commits
@@ -589,6 +626,7 @@ export class Worker {
     return [
       { stage: 'consume', name: 'records_in', value: s.consumed, kind: 'counter' },
       { stage: 'consume', name: 'consumer_lag', value: s.lag, kind: 'gauge' },
+      { stage: 'consume', name: 'records_deleted_unread', value: s.deletedUnread, kind: 'counter' },
       { stage: 'decode', name: 'records_out', value: decoded, kind: 'counter' },
       { stage: 'decode', name: 'dlq_records', value: deadDecode, kind: 'counter' },
       { stage: 'decode', name: 'duplicate_records', value: s.duplicates, kind: 'counter' },

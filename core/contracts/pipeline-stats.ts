@@ -19,6 +19,12 @@ export const PipelineStat = {
   duplicateRecords: 'duplicate_records',
   /** Counter: records that arrived after their window closed. */
   lateRecords: 'late_records',
+  /**
+   * Counter, stage `consume`: records Kafka deleted (retention) after the group's last read or commit
+   * and before it read them: lost to the pipeline. Time retention counts from each record's timestamp,
+   * the event time, so old lines shipped late can expire on arrival.
+   */
+  recordsDeletedUnread: 'records_deleted_unread',
   /** Gauge, stage `consume`: records between the committed offset and the log end, summed over the instance's partitions. */
   consumerLag: 'consumer_lag',
   /** Gauge: duration of the stage's last batch, milliseconds. */

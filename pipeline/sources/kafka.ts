@@ -80,6 +80,7 @@ export interface KafkaSourceOptions {
 export class KafkaSource {
   private consumer?: Consumer;
   private readonly sockets = new SocketTracker();
+  private admin?: Promise<Admin>;
 
   constructor(private readonly o: KafkaSourceOptions) {}
 
@@ -152,8 +153,33 @@ export class KafkaSource {
     return this.consumer !== undefined;
   }
 
+  /**
+   * Where a partition's log starts now: records before it were deleted by retention. Asked only when
+   * reading skipped offsets (see the worker), so one admin connection, made on first use, serves all.
+   */
+  async logStart(topic: string, partition: number): Promise<number> {
+    this.admin ??= (async () => {
+      const admin = createKafka({ brokers: this.o.brokers, clientId: `${this.o.clientId ?? 'tributary-worker'}-positions` }).admin();
+      await admin.connect();
+      return admin;
+    })();
+    let admin: Admin;
+    try {
+      admin = await this.admin;
+    } catch (err) {
+      this.admin = undefined;
+      throw err;
+    }
+    const end = (await admin.fetchTopicOffsets(topic)).find((e) => e.partition === partition);
+    if (end === undefined) throw new Error(`${topic} has no partition ${partition}`);
+    return Number(end.low);
+  }
+
   /** Leaves the group, and closes every connection of the consumer (see `SocketTracker` for the one kafkajs forgets). */
   async stop(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    if (admin) await admin.then((a) => a.disconnect(), () => undefined);
     try {
       await this.consumer?.disconnect();
     } finally {

@@ -35,6 +35,7 @@ const EXPECTED: Record<string, string[]> = {
   'tributary-service-silent': [`service=${INCIDENTS.silent.service}`],
   'tributary-dlq-growing': [`stage=${INCIDENTS.dlq.stage},instance=${INCIDENTS.dlq.instance}`],
   'tributary-consumer-lag': [`instance=${INCIDENTS.lag.instance}`],
+  'tributary-records-deleted-unread': [`instance=${INCIDENTS.deletedUnread.instance}`],
 };
 
 interface Evaluated {

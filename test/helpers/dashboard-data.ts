@@ -45,6 +45,8 @@ export const INCIDENTS = {
   dlq: { instance: 'worker-1', stage: 'decode', startMs: END_MS - 10 * 60_000 },
   /** Worker whose consumer lag climbs in the last 5 minutes. */
   lag: { instance: 'worker-2', startMs: END_MS - 5 * 60_000 },
+  /** Worker that found records Kafka deleted before it read them, 20 minutes before the end. */
+  deletedUnread: { instance: 'worker-2', atMs: END_MS - 20 * 60_000, records: 250 },
 } as const;
 
 export interface SeededStore {
@@ -235,6 +237,9 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
       let dlq = (t - START_MS) % 600_000 === 0 && i === 0 ? 1 : 0;
       if (opts.incidents && instance === INCIDENTS.dlq.instance && t >= INCIDENTS.dlq.startMs) dlq += 5;
       if (dlq > 0) stats.push({ time, instance, stage: INCIDENTS.dlq.stage, name: PipelineStat.dlqRecords, value: dlq });
+      if (opts.incidents && instance === INCIDENTS.deletedUnread.instance && t === INCIDENTS.deletedUnread.atMs) {
+        stats.push({ time, instance, stage: 'consume', name: PipelineStat.recordsDeletedUnread, value: INCIDENTS.deletedUnread.records });
+      }
     }
   }
   await insertBatched(store, 'pipeline_stats', stats, 'stats');

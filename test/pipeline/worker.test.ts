@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker, windowScorerOf } from '../../pipeline/worker.ts';
 import { defaultScoringConfig, Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
+import { createKafka } from '../../core/kafka/client.ts';
 import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
 import {
   assertLogsExactlyOnce, assertMetricWindows, assertServiceWindows, baseTime, bodiesByPosition, closingRecords, committedOffsets,
@@ -327,4 +328,62 @@ test('the pattern miner survives a restart: its snapshot is saved in pipeline_st
     SELECT groupUniqArrayIf(pattern_id, kafka_offset < 500) AS first, groupUniqArrayIf(pattern_id, kafka_offset >= 500) AS second FROM logs`);
   const before = new Set(ids[0]!.first as unknown as string[]);
   for (const id of ids[0]!.second as unknown as string[]) assert.ok(before.has(id), `pattern ${id} was known before the restart`);
+});
+
+// Kafka deletes by retention whether or not a group read the records (and time retention counts from
+// the record's timestamp, the event time). kafkajs then resets a group's position to the log start
+// without a word; the worker must count what was skipped. Gaps a transaction leaves (an aborted
+// transaction's records, its marker) are not deletions and must not count.
+test('records Kafka deleted before the group read them are counted (records_deleted_unread); a transaction\'s gaps are not', async () => {
+  const t = await topics('deleted', 1);
+  const store = await freshStore();
+  const base = baseTime();
+  const brokers = await testBrokers();
+  await produce(t.logs, makeLogs(200, { base, spanMs: 60_000 }));
+  const w1 = await workerOn(t, store);
+  await w1.start();
+  try {
+    await waitFor('200 records read', () => w1.stats.consumed >= 200);
+    // Offsets 200-219 aborted, 220 the abort marker; then 221-320 plain records: reading skips 200-220.
+    const producer = createKafka({ brokers, clientId: 'tributary-test-tx', quiet: true }).producer({ transactionalId: `deleted-${Date.now()}`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: t.logs, messages: makeLogs(20, { base, spanMs: 60_000, seed: 7 }).map((r) => ({ key: r.key, value: r.value })) });
+    await aborted.abort();
+    await producer.disconnect();
+    // The last one far ahead in event time, so that the windows close and the group commits.
+    await produce(t.logs, [...makeLogs(99, { base, spanMs: 60_000, seed: 8 }), ...closingRecords(1, base + 20 * 60_000)]);
+    await waitFor('300 records read and landed, and committed', async () => w1.stats.consumed >= 300 && w1.stats.pending === 0 && ((await committedOffsets(t.group, t.logs)).get(0) ?? 0) >= 300);
+  } finally {
+    await w1.stop();
+  }
+  assert.equal(w1.stats.deletedUnread, 0, 'the aborted transaction\'s offsets are not deletions');
+  // While no worker runs: 300 more (321-620), and Kafka deletes everything before 500. The group's
+  // commit stops at the closing record's open window (320), which was landed: 321-499 are the loss.
+  await produce(t.logs, makeLogs(300, { base: base + 21 * 60_000, spanMs: 60_000, seed: 9 }));
+  const all = await readTopic(t.logs, { expected: 600 });
+  const admin = createKafka({ brokers, clientId: 'tributary-test-admin', quiet: true }).admin();
+  await admin.connect();
+  try {
+    await admin.fetchTopicOffsets(t.logs); // loads the topic's metadata, which deleteTopicRecords needs
+    await admin.deleteTopicRecords({ topic: t.logs, partitions: [{ partition: 0, offset: '500' }] });
+  } finally {
+    await admin.disconnect();
+  }
+  const w2 = await workerOn(t, store);
+  await w2.start();
+  try {
+    await waitFor('the records after the deletion read and landed', () => w2.stats.consumed >= 121 && w2.stats.pending === 0);
+    await waitFor('the count in pipeline_stats', async () => {
+      const rows = await store.query<{ v: number }>("SELECT sum(value) AS v FROM pipeline_stats WHERE stage = 'consume' AND name = 'records_deleted_unread'");
+      return Number(rows[0]?.v ?? 0) === 179;
+    }, 20_000);
+  } finally {
+    await w2.stop();
+  }
+  assert.equal(w2.stats.deletedUnread, 500 - 321);
+  assert.equal(w2.stats.consumed, 121);
+  const kept = all.filter((r) => Number(r.offset) < 321 || Number(r.offset) >= 500);
+  assert.equal(kept.length, 300 + 121);
+  await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(kept));
 });
