@@ -12,7 +12,7 @@
 import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger } from '../core/log.ts';
-import { type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
+import { createRecordBuilder, type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
@@ -271,8 +271,21 @@ const MAX_DEATHS = 3;
  */
 export const RECORD_THREAD_YOUNG_MB = 24;
 
+/**
+ * A batch of at most this many lines is built on the main thread when nothing of its source is on a
+ * record thread (`RecordPool.encodeHere`): at the rates most hosts have, a poll finds a few dozen
+ * lines, and the hop to a thread and back (two structured clones, a wake-up of each thread) costs more
+ * than building them. Measured side by side (agents/README.md, "Performance"): at 100 lines/s the
+ * agent's CPU fell from 1.12 to 0.95 % of a core (medians of six rounds); at 256 lines the main thread
+ * took 1,000 lines/s' batches too, and cost more than the thread did (+13 %). Larger batches, and all
+ * of them at full speed, stay on threads.
+ */
+export const INLINE_MAX_LINES = 32;
+
 export class RecordPool {
   private readonly builders: RecordBuilderOptions[] = [];
+  /** The builders for batches built here, made on first use (the same options as the threads'). */
+  private local?: RecordBuilder[];
   private readonly threads: Thread[] = [];
   private readonly waiting = new Map<number, { thread: Thread; resolve: (e: EncodedLogs) => void; reject: (err: Error) => void }>();
   private nextId = 1;
@@ -307,6 +320,15 @@ export class RecordPool {
       this.waiting.set(id, { thread, resolve, reject });
       thread.worker.postMessage({ id, batch });
     });
+  }
+
+  /** Builds a batch on this thread, as a record thread would (same builders, same encoding, counters added). */
+  encodeHere(batch: LineBatch): EncodedLogs {
+    this.local ??= this.builders.map((options) => createRecordBuilder(this.o.counters, options));
+    const build = this.local[batch.builder];
+    if (!build) throw new Error(`record pool: no builder ${batch.builder}`);
+    const e = encodeLines(build, batch, this.o.key, this.o.maxRecordBytes, this.o.encoding ?? 'json');
+    return { ...e, values: Buffer.from(e.values) };
   }
 
   /** Average share of time the live threads were busy since the last call (undefined before any ran). */

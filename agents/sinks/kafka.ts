@@ -61,6 +61,8 @@ export interface KafkaSinkOptions {
   /** Produce calls awaiting their acknowledgement at once (native client). */
   maxInFlight?: number;
   requestTimeoutMs?: number;
+  /** How often the logs topic's retention is read again (default 10 minutes), so a raised one is noticed. */
+  retentionRereadMs?: number;
 }
 
 export interface KafkaSinkStats {
@@ -171,8 +173,9 @@ interface Queued {
 
 export class KafkaSink {
   private readonly retention: RetentionGuard;
-  /** The topic settings read at start (tests wait on it). */
+  /** The latest read of the logs topic's settings (tests wait on it). */
   retentionRead: Promise<void> = Promise.resolve();
+  private retentionTimer?: NodeJS.Timeout;
   readonly stats: KafkaSinkStats = {
     sent: 0, batches: 0, retries: 0, buffered: 0, bufferedBytes: 0, diskBuffered: 0, diskBufferedBytes: 0, spilled: 0,
     backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0, pastRetention: 0,
@@ -247,11 +250,18 @@ export class KafkaSink {
       this.disk = new DiskBuffer(this.o.diskBuffer, this.log);
       this.refreshDiskStats();
     }
-    // In the background: the agent never waits on it, and an agent not allowed to read topic configs ships unguarded.
-    this.retentionRead = readRetention({ brokers: this.o.brokers, ...(this.o.ssl ? { ssl: true } : {}), ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}) }, this.o.logsTopic).then(
-      (r) => this.retention.set(r),
-      (err: Error) => this.log.debug({ topic: this.o.logsTopic, err: err.message }, "Could not read the logs topic's retention; records older than it are not counted."),
-    );
+    // In the background: the agent never waits on it, and an agent not allowed to read topic configs ships
+    // unguarded. Read again now and then, so that the fix the guard's warning names silences it; a read
+    // that fails keeps what the last one found.
+    const readNow = () => {
+      this.retentionRead = readRetention({ brokers: this.o.brokers, ...(this.o.ssl ? { ssl: true } : {}), ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}) }, this.o.logsTopic).then(
+        (r) => this.retention.set(r),
+        (err: Error) => this.log.debug({ topic: this.o.logsTopic, err: err.message }, "Could not read the logs topic's retention; records older than it are not counted until a later read succeeds."),
+      );
+    };
+    readNow();
+    this.retentionTimer = setInterval(readNow, this.o.retentionRereadMs ?? 10 * 60_000);
+    this.retentionTimer.unref();
     if (this.o.client === 'native') return this.startNative();
     const kafka = createKafka({
       brokers: this.o.brokers,
@@ -341,6 +351,7 @@ export class KafkaSink {
 
   /** Flushes, then disconnects. With a disk buffer, `flushTimeoutMs` bounds the wait: what is on disk survives a restart. */
   async close(opts: { flushTimeoutMs?: number } = {}): Promise<void> {
+    clearInterval(this.retentionTimer);
     if (opts.flushTimeoutMs !== undefined && this.disk) {
       await Promise.race([this.flush(), new Promise((r) => setTimeout(r, opts.flushTimeoutMs).unref())]);
       // What is still in memory must reach disk before we go.

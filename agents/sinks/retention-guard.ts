@@ -4,9 +4,10 @@
  * week-old file, an agent back after a long outage) is deleted at the broker's next retention check, 5
  * minutes by default, whether or not anything read it. Nothing fails, so nothing else would say so.
  *
- * The guard reads the logs topic's settings once at start (DescribeConfigs; an agent not allowed to,
- * or a Kafka not reachable yet, stays unguarded and says so at debug level), then counts the records
- * sent past that age and reports them at most every 10 minutes, naming the topic and the fix.
+ * The sink reads the logs topic's settings at start and every 10 minutes after (DescribeConfigs; an
+ * agent not allowed to, or a Kafka not reachable yet, stays unguarded and says so at debug level), so
+ * a retention raised after a warning is noticed; the guard counts the records sent past that age and
+ * reports them at most every 10 minutes, naming the topic and the fix.
  */
 import kafkajs from 'kafkajs';
 import { type Logger } from 'pino';

@@ -11,7 +11,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
 import { type AgentEvent, type EventBatch, type RawLine, type Source, type SourceContext } from '../source.ts';
-import { joinLines, lineText, type LineBatch, type RecordPool } from '../record-pool.ts';
+import { INLINE_MAX_LINES, joinLines, lineText, type EncodedLogs, type LineBatch, type RecordPool } from '../record-pool.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
@@ -513,7 +513,19 @@ export class FileSource implements Source {
         await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
         continue;
       }
-      this.handToThreads(threads, t, this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs), onDelivered);
+      const batch = this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs);
+      // A few lines with nothing of this source on the threads (so the order read is kept): built here.
+      if (this.onThreads === 0 && slice.length <= INLINE_MAX_LINES) {
+        let encoded: EncodedLogs | undefined;
+        try {
+          encoded = threads.pool.encodeHere(batch);
+        } catch (err) {
+          this.ctx.log.warn({ path: t.path, lines: slice.length, reason: (err as Error).message }, 'A batch could not be encoded; its records were built one by one.');
+        }
+        await this.ctx.emit(encoded ? { events: [], encoded, onDelivered } : { events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
+        continue;
+      }
+      this.handToThreads(threads, t, batch, onDelivered);
     }
   }
 
@@ -551,10 +563,15 @@ export class FileSource implements Source {
       },
     );
     const before = this.emitted;
+    this.onThreads++;
     const emitted = (async () => {
-      const b = await built;
-      await before;
-      await this.ctx.emit(b);
+      try {
+        const b = await built;
+        await before;
+        await this.ctx.emit(b);
+      } finally {
+        this.onThreads--;
+      }
     })();
     emitted.catch(() => undefined);
     this.emitted = emitted;
@@ -570,6 +587,8 @@ export class FileSource implements Source {
 
   /** Batches handed to record threads and not yet to the sink, oldest first; `emitted` is the newest. */
   private readonly unemitted: Array<Promise<void>> = [];
+  /** Batches handed to record threads and not yet to the sink (`unemitted` may hold settled ones too). */
+  private onThreads = 0;
   private emitted: Promise<void> = Promise.resolve();
 
   private buildEvents(path: string, fingerprint: string, slice: Piece[], observedMs: number): AgentEvent[] {

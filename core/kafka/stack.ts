@@ -14,6 +14,7 @@ import { TributaryError } from '../errors.ts';
 import { log } from '../log.ts';
 import { cacheDir, stateDir } from '../paths.ts';
 import { TOPICS, type TopicSpec } from '../contracts/topics.ts';
+import kafkajs, { type Admin } from 'kafkajs';
 import { createKafka, waitForTopicLeaders } from './client.ts';
 
 /** Kafka 4.1 with the log4j the release itself ships (slf4j stays 1.7 in 4.1, hence log4j-slf4j-impl). */
@@ -505,11 +506,40 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
       });
       await waitForTopicLeaders(admin, missing.map((s) => s.name));
     }
+    if (opts.local) {
+      const reset = await dropTimeRetention(admin, specs.filter((s) => existing.has(s.name)).map((s) => s.name));
+      if (reset.length > 0) {
+        stackLog().info({ topics: reset }, 'Topics made by an older local stack kept records 7 days by their event time (deleting history minutes after it arrived); they now keep them by size, as new ones do.');
+      }
+    }
     return missing.map((s) => s.name);
   } finally {
     await admin.disconnect();
   }
 }
+
+/**
+ * Drops the `retention.ms` a topic carries of its own (a local stack made before it kept records by
+ * size set the spec's 7 days), so that the brokers' retention by size applies; returns the topics
+ * changed. AlterConfigs replaces a topic's whole set of settings, so the others are sent again.
+ */
+export async function dropTimeRetention(admin: Admin, topics: readonly string[]): Promise<string[]> {
+  if (topics.length === 0) return [];
+  const described = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name })) });
+  const changed: string[] = [];
+  for (const r of described.resources) {
+    const own = r.configEntries.filter((e) => e.configSource === TOPIC_CONFIG_SOURCE);
+    const retention = own.find((e) => e.configName === 'retention.ms');
+    if (retention === undefined || retention.configValue === '-1') continue;
+    const configEntries = own.filter((e) => e.configName !== 'retention.ms').map((e) => ({ name: e.configName, value: e.configValue }));
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: r.resourceName, configEntries }] });
+    changed.push(r.resourceName);
+  }
+  return changed;
+}
+
+/** DescribeConfigs' source of a setting the topic holds itself (Kafka's ConfigSource.TOPIC_CONFIG). */
+const TOPIC_CONFIG_SOURCE = 1;
 
 export interface StackUpResult {
   /** Pid of node 1 (the single broker of a one-node stack). */

@@ -122,6 +122,32 @@ test(`record threads give the main thread's records and counters, batches in fli
   }
 });
 
+for (const encoding of ['json', 'otlp_proto'] as const)
+test(`a batch built on the main thread (encodeHere, for small batches) has a thread's bytes, keys, times and counters (${encoding})`, async () => {
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 4096, encoding, counters, log: log('test') });
+  for (const o of builderOptions) pool.addBuilder(o);
+  try {
+    const expected = newCounters();
+    for (const texts of corpus()) {
+      for (const builder of [0, 1, 2]) {
+        const b = batchOf(texts, builder);
+        const want = mainThread(expected, b, 4096, encoding);
+        const e = pool.encodeHere(b);
+        const got = unpack(e);
+        assert.ok(got.values.length === want.values.length && got.values.every((v, j) => v.equals(want.values[j]!)), `builder ${builder}`);
+        assert.deepEqual({ keys: got.keys, times: got.times, traces: e.traces, truncated: e.truncated.length }, { keys: want.keys, times: want.times, traces: want.traces, truncated: want.truncated });
+      }
+    }
+    assert.deepEqual(counters, expected);
+    // The same batch through the thread: the same bytes.
+    const b = batchOf(corpus()[0]!, 0);
+    assert.ok(unpack(await pool.encode(b)).values.every((v, i) => v.equals(unpack(pool.encodeHere(b)).values[i]!)));
+  } finally {
+    await pool.close();
+  }
+});
+
 test('a thread that cannot start fails its batches with the reason, is replaced, and after three deaths the pool says so', async () => {
   const messages: string[] = [];
   const logger = log('test');

@@ -2,7 +2,10 @@
 // retention by CreateTime, LogAppendTime, none), read back through DescribeConfigs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs from 'kafkajs';
 import { pino, type Logger } from 'pino';
+import { createKafka } from '../../../core/kafka/client.ts';
 import { readRetention, RetentionGuard } from '../../../agents/sinks/retention-guard.ts';
 import { KafkaSink } from '../../../agents/sinks/kafka.ts';
 import { SCHEMA_VERSION, type LogRecord } from '../../../core/contracts/records.ts';
@@ -73,4 +76,36 @@ test('the sink counts lines older than its logs topic keeps, says so once, and s
   assert.equal(w.length, 1);
   assert.equal(w[0]!.records, 10);
   assert.equal((await readTopic(logsTopic, { expected: 18 })).length, 18);
+});
+
+test('the sink reads the topic\'s retention again: once it is raised, old lines no longer count', async () => {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('retention-reread', 1, [{ name: 'retention.ms', value: String(DAY) }]);
+  const metricsTopic = await createTestTopic('retention-reread-m');
+  const { logger } = capture();
+  const sink = new KafkaSink({ brokers, logsTopic, metricsTopic, lingerMs: 5, retentionRereadMs: 300 }, logger);
+  await sink.start();
+  await sink.retentionRead;
+  const old = (i: number): LogRecord => ({
+    v: SCHEMA_VERSION, time: '2015-06-01T10:00:00.000Z', observed_time: new Date().toISOString(), service: 'svc', host: 'h1', severity_text: 'INFO', severity_number: 9,
+    body: `line ${i}`, attributes: {}, resource: {}, trace_id: '', span_id: '', origin: { kind: 'file', offset: i },
+  });
+  const admin = createKafka({ brokers, clientId: 'retention-test', quiet: true }).admin();
+  await admin.connect();
+  try {
+    await sink.send({ events: [0, 1, 2].map((i) => ({ type: 'log' as const, record: old(i) })) });
+    assert.equal(sink.stats.pastRetention, 3);
+    // What the warning says to do: raise the topic's retention (here: no time limit).
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: logsTopic, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+    const until = Date.now() + 10_000;
+    while ((await readRetention({ brokers }, logsTopic)) !== undefined && Date.now() < until) await sleep(100);
+    await sleep(700);
+    await sink.retentionRead;
+    await sink.send({ events: [3, 4].map((i) => ({ type: 'log' as const, record: old(i) })) });
+    assert.equal(sink.stats.pastRetention, 3, 'not counted once the topic keeps them');
+  } finally {
+    await admin.disconnect();
+    await sink.close();
+  }
+  assert.equal(sink.stats.sent, 5);
 });

@@ -363,6 +363,51 @@ test('on record threads the records are those built on the main thread, in file 
   assert.deepEqual(threaded.counters, main.counters);
 });
 
+test('with record threads, small batches are built on the main thread and large ones on threads, interleaved: every line once, in file order', async () => {
+  const { RecordPool, INLINE_MAX_LINES } = await import('../../../agents/record-pool.ts');
+  const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
+  const { log } = await import('../../../core/log.ts');
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') });
+  const builder = pool.addBuilder({ source: 'files' });
+  // Counting calls only; the pool's own methods do the work.
+  const calls = { here: 0, threads: 0 };
+  const here = pool.encodeHere.bind(pool);
+  const onThread = pool.encode.bind(pool);
+  pool.encodeHere = (b) => (calls.here++, here(b));
+  pool.encode = (b) => (calls.threads++, onThread(b));
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state'), toRecord: createRecordBuilder(counters, { source: 'files' }), threads: { pool, builder } });
+  let n = 0;
+  const write = (count: number) => {
+    writeSeq(path, 's', n, n + count);
+    n += count;
+  };
+  try {
+    for (const burst of [2000, 5, 3, 4000, 2, 7, 1, 6]) {
+      write(burst);
+      // Small writes a poll apart, so that each is a batch of its own and the burst before is shipped.
+      if (burst <= INLINE_MAX_LINES) await sleep(400);
+      else await until(() => a.source.stats.linesRead >= n, 10_000);
+      await sleep(600);
+    }
+    const records = await readLogs(a.topic, n);
+    assertComplete(checkSeq(records, { s: n }));
+    assert.equal(records.length, n);
+    // One key: one partition, read back in the order written.
+    const order = records.map((r) => Number(/^seq s (\d{8})/.exec(r.body)![1]));
+    assert.deepEqual(order, Array.from({ length: n }, (_, i) => i));
+    assert.ok(calls.here >= 5, `batches built on the main thread: ${calls.here} (of 6 small writes)`);
+    assert.ok(calls.threads >= 2, `batches built on threads: ${calls.threads}`);
+    assert.equal(counters.records, n);
+  } finally {
+    await a.agent.stop();
+    await pool.close();
+  }
+});
+
 test('start resolves once the files are found, not once their backlog is shipped (the agent\'s other sources start meanwhile)', async () => {
   const dir = tempDir();
   const path = join(dir, 'backlog.log');

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defaultStackOptions, stackDown, stackStatus, stackUp, type StackOptions } from '../../../core/kafka/stack.ts';
+import kafkajs from 'kafkajs';
+import { defaultStackOptions, dropTimeRetention, ensureTopics, stackDown, stackStatus, stackUp, type StackOptions } from '../../../core/kafka/stack.ts';
+import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
 import { createKafka } from '../../../core/kafka/client.ts';
 import { KafkaProducer } from '../../../core/kafka/producer.ts';
 import { TOPICS } from '../../../core/contracts/topics.ts';
@@ -96,3 +98,31 @@ test('a cluster id never starts with "-" (the storage tool would take it for an 
 });
 
 // The 3-broker cluster (--nodes 3) is proven in test/e2e/cluster-exactly-once.test.ts, which needs one anyway.
+
+// A local stack made before it kept records by size gave its topics the spec's 7 days: `up` drops that
+// setting (keeping the topic's others), so history stops being deleted on arrival after an upgrade.
+test('up on an older local stack drops the topics\' own retention.ms and keeps their other settings; a user cluster keeps it', async () => {
+  const brokers = await testBrokers();
+  const admin = createKafka({ brokers, clientId: 'stack-test', quiet: true }).admin();
+  await admin.connect();
+  const settings = async (topic: string) => {
+    const r = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms', 'min.insync.replicas', 'cleanup.policy'] }] });
+    return Object.fromEntries(r.resources[0]!.configEntries.map((e) => [e.configName, { value: e.configValue, own: e.configSource === 1 }]));
+  };
+  try {
+    const topic = await createTestTopic('old-stack', 1, [{ name: 'retention.ms', value: '604800000' }, { name: 'min.insync.replicas', value: '1' }, { name: 'cleanup.policy', value: 'delete' }]);
+    const spec = { ...TOPICS.logs, name: topic };
+    assert.deepEqual((await settings(topic))['retention.ms'], { value: '604800000', own: true });
+    // Not the local stack (`stack up --brokers`): nothing changes.
+    assert.deepEqual(await ensureTopics(brokers, [spec]), []);
+    assert.deepEqual((await settings(topic))['retention.ms'], { value: '604800000', own: true });
+    await ensureTopics(brokers, [spec], { local: true });
+    const after = await settings(topic);
+    assert.deepEqual(after['retention.ms'], { value: '-1', own: false }, 'the brokers\' retention (by size) applies');
+    assert.deepEqual(after['min.insync.replicas'], { value: '1', own: true });
+    assert.deepEqual(after['cleanup.policy'], { value: 'delete', own: true });
+    assert.deepEqual(await dropTimeRetention(admin, [topic]), [], 'nothing left to drop');
+  } finally {
+    await admin.disconnect();
+  }
+});
