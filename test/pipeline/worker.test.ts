@@ -387,3 +387,47 @@ test('records Kafka deleted before the group read them are counted (records_dele
   assert.equal(kept.length, 300 + 121);
   await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(kept));
 });
+
+// The same loss while a worker runs: ClickHouse down, so reading pauses behind the batch that cannot
+// land, while Kafka deletes what lies ahead of the worker's position. Every offset must end up read
+// once or counted as deleted unread.
+test('records Kafka deletes ahead of a running worker (reading paused while ClickHouse is down) are counted; every offset is read or counted, once', async () => {
+  const t = await topics('deleted-live', 1);
+  const store = await freshStore();
+  const base = baseTime();
+  const brokers = await testBrokers();
+  const logs = makeLogs(4000, { base, spanMs: 4 * 60_000 });
+  const worker = await workerOn(t, store, { batchMaxRows: 200, maxBytesPerPartition: 32 * 1024 });
+  await worker.start();
+  let all: Awaited<ReturnType<typeof readTopic>>;
+  try {
+    await produce(t.logs, logs.slice(0, 1000));
+    await waitFor('the first 1000 to land', () => worker.stats.stored >= 1000);
+    store.down = true;
+    // Small producer batches: a fetch returns whole batches, so one of 2000 records would be read at once.
+    await produce(t.logs, logs.slice(1000), { chunk: 50 });
+    all = await readTopic(t.logs, { expected: 4000 });
+    await sleep(3000);
+    assert.ok(worker.stats.consumed < 2500, `reading paused while ClickHouse is down (${worker.stats.consumed} read)`);
+    const admin = createKafka({ brokers, clientId: 'tributary-test-admin', quiet: true }).admin();
+    await admin.connect();
+    try {
+      await admin.fetchTopicOffsets(t.logs);
+      await admin.deleteTopicRecords({ topic: t.logs, partitions: [{ partition: 0, offset: '3000' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    store.down = false;
+    await waitFor('every offset read or counted', () => worker.stats.consumed + worker.stats.deletedUnread >= 4000 && worker.stats.pending === 0, 90_000);
+  } finally {
+    await worker.stop();
+  }
+  const { consumed, deletedUnread } = worker.stats;
+  assert.ok(deletedUnread > 0, 'records were deleted ahead of the worker');
+  assert.equal(consumed + deletedUnread, 4000, `read ${consumed}, counted ${deletedUnread}`);
+  // What was read: everything below the worker's position when reading went on, and 3000 onwards.
+  const position = 3000 - deletedUnread;
+  const kept = all!.filter((r) => Number(r.offset) < position || Number(r.offset) >= 3000);
+  assert.equal(kept.length, consumed);
+  await assertLogsExactlyOnce(store, t.logs, await bodiesByPosition(kept));
+});
