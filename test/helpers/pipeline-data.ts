@@ -137,6 +137,18 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   }
 }
 
+/** Deletes a partition's records before `offset`, as retention would (Kafka's DeleteRecords). */
+export async function deleteRecordsBefore(topic: string, partition: number, offset: number): Promise<void> {
+  const admin = createKafka({ brokers: await testBrokers(), clientId: 'tributary-test-admin', quiet: true }).admin();
+  await admin.connect();
+  try {
+    await admin.fetchTopicOffsets(topic); // loads the topic's metadata, which deleteTopicRecords needs
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: String(offset) }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The tables a worker writes; emptied between tests that share one store (chDB allows one folder per process). */
 export const WORKER_TABLES = ['logs', 'metrics', 'service_windows', 'metric_windows', 'log_patterns', 'anomalies', 'model_scores', 'pipeline_stats', 'pipeline_state'];
 
