@@ -106,7 +106,7 @@ test('a BSD tag without ":" ends where a name cannot go (RFC 3164), unless loose
 });
 
 test('Loghub Linux (2,000 real lines): every line parses, with the host and time its header holds', () => {
-  const lines = readFileSync(new URL('../../../../../shared/data/loghub-2k/Linux/Linux_2k.log', import.meta.url), 'utf8')
+  const lines = readFileSync(new URL('../../../fixtures/loghub-2k/Linux/Linux_2k.log', import.meta.url), 'utf8')
     .split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.length > 0);
   assert.equal(lines.length, 2000);
   const failed = lines.filter((l) => {
