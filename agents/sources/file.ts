@@ -267,6 +267,7 @@ export class FileSource implements Source {
 
   async stop(): Promise<void> {
     await this.pause();
+    await this.checkpoints.settled();
     this.saveCheckpoints(true);
     for (const t of this.files.values()) {
       closeSync(t.fd);
@@ -625,7 +626,7 @@ export class FileSource implements Source {
     if (since >= 1000 || (since >= CHECKPOINT_MIN_INTERVAL_MS && this.ackedSinceFlush >= CHECKPOINT_EARLY_BYTES)) {
       this.lastFlush = Date.now();
       this.ackedSinceFlush = 0;
-      this.checkpoints.flush();
+      void this.checkpoints.flushInBackground();
     }
   }
 
@@ -633,6 +634,7 @@ export class FileSource implements Source {
     this.checkpoints.set(fingerprintOf(t), t.path, t.acked);
   }
 
+  /** Checkpoints of every file, written in the background while running; `force` (at stop) writes them now, in line. */
   private saveCheckpoints(force: boolean): void {
     const now = Date.now();
     if (!force && now - this.lastFlush < 1000) return;
@@ -644,6 +646,7 @@ export class FileSource implements Source {
       live.add(fingerprintOf(t));
     }
     this.checkpoints.expire(live, now);
-    this.checkpoints.flush();
+    if (force) this.checkpoints.flush();
+    else void this.checkpoints.flushInBackground();
   }
 }

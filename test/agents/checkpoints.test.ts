@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointStore } from '../../agents/checkpoints.ts';
 import { tempDir } from './harness.ts';
@@ -71,4 +72,84 @@ test('the state folder is made on the first write, and made again if it is remov
   a.set('1:2:abc:64', '/var/log/a.log', 20);
   a.flush();
   assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 20);
+});
+
+test('a background write takes the checkpoints as they are when it starts; a call while one is under way makes one more after it, and the file never goes back', async () => {
+  const path = join(tempDir(), 'cp.json');
+  const a = new CheckpointStore(path);
+  a.set('1:2:abc:64', '/var/log/a.log', 10);
+  const first = a.flushInBackground();
+  a.set('1:2:abc:64', '/var/log/a.log', 20);
+  const second = a.flushInBackground();
+  a.set('1:2:abc:64', '/var/log/a.log', 30);
+  assert.equal(second, first, 'a call while a write is under way waits for that write and the one after it');
+  await second;
+  assert.equal(a.stats.writes, 2);
+  assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 30);
+  assert.ok(!existsSync(`${path}.tmp`));
+  await a.flushInBackground();
+  assert.equal(a.stats.writes, 2, 'nothing changed: nothing written');
+  // The in-line write at stop waits for the background one (settled), then writes what came after.
+  a.set('1:2:abc:64', '/var/log/a.log', 40);
+  void a.flushInBackground();
+  a.set('1:2:abc:64', '/var/log/a.log', 50);
+  await a.settled();
+  a.flush();
+  assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 50);
+});
+
+test('a background write that fails is counted and said, and the next call writes the checkpoints', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'state', 'cp.json');
+  const a = new CheckpointStore(path);
+  // A file where the state folder should be: the write fails (ENOTDIR) until it is gone.
+  writeFileSync(join(dir, 'state'), 'not a folder');
+  a.set('1:2:abc:64', '/var/log/a.log', 10);
+  await a.flushInBackground();
+  assert.deepEqual(a.stats, { writes: 0, failures: 1 });
+  rmSync(join(dir, 'state'));
+  await a.flushInBackground();
+  assert.deepEqual(a.stats, { writes: 1, failures: 1 });
+  assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 10);
+});
+
+// A disk whose fsync is slow, made real with strace: the kernel's fsync of this process is held
+// 100 ms on its way back (`inject=fsync:delay_exit`). No mock: the same syscalls, only slower.
+const strace = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync', 'true']).status === 0;
+
+test('on a disk whose fsync takes 100 ms, background writes leave the event loop free where writes in line held it', { skip: strace ? false : 'strace is not installed or cannot trace here (apt-get install strace)' }, () => {
+  const dir = tempDir();
+  const child = join(dir, 'child.mts');
+  writeFileSync(
+    child,
+    `import { CheckpointStore } from ${JSON.stringify(new URL('../../agents/checkpoints.ts', import.meta.url).href)};
+const [mode, path] = process.argv.slice(2);
+const store = new CheckpointStore(path);
+let last = performance.now(), worst = 0;
+const tick = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now; }, 2);
+await new Promise((r) => setTimeout(r, 100));
+last = performance.now(); worst = 0;
+const t0 = performance.now();
+for (let i = 1; i <= 4; i++) {
+  store.set('1:2:abc:64', '/var/log/a.log', i * 100);
+  if (mode === 'inline') store.flush(); else await store.flushInBackground();
+  await new Promise((r) => setTimeout(r, 5));
+}
+clearInterval(tick);
+console.log(JSON.stringify({ worst, took: performance.now() - t0, offset: new CheckpointStore(path).get('1:2:abc:64')?.offset }));
+`,
+  );
+  const run = (mode: string) => {
+    const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync', '-e', 'inject=fsync:delay_exit=100000', process.execPath, '--import', 'tsx', child, mode, join(dir, `${mode}.json`)], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { worst: number; took: number; offset: number };
+  };
+  const inline = run('inline');
+  const background = run('background');
+  // Each write waits for two fsyncs (the file's and the folder's): 200 ms.
+  assert.ok(inline.worst >= 180, `in line, a write held the event loop ${inline.worst.toFixed(0)} ms (the slow fsync did not apply?)`);
+  assert.ok(background.took >= 4 * 180, `the background writes took ${background.took.toFixed(0)} ms: they did not wait for the slow disk`);
+  assert.ok(background.worst < 100, `in the background, the event loop was held ${background.worst.toFixed(0)} ms at once`);
+  assert.equal(inline.offset, 400);
+  assert.equal(background.offset, 400);
 });
