@@ -14,6 +14,8 @@
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  * BENCH_AGENT_NODE_OPTIONS sets NODE_OPTIONS for this checkout's agent children only (not BENCH_BASELINE's), to compare Node/V8 flags side by side.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
+ * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
+ * on a network disk or one the host keeps busy (needs strace; kcat and the Collector are not slowed).
  * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
  * missing): filelog -> kafka exporter with otlp_proto (its default: one message per 100 lines) and with raw
  * (one message per line, as kcat), and on the Loghub lines; see bench/otelcol/run.ts.
@@ -205,7 +207,10 @@ async function clientChild(client: string, file: string, brokers: string, topic:
 function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-    const c = spawn(process.execPath, [...prof, ...(bundle ? [bundle] : ['--import', 'tsx', fileURLToPath(import.meta.url)]), ...args], {
+    // BENCH_FSYNC_DELAY_US: a slow disk, made real by strace holding each fsync on its way back (only those syscalls stop).
+    const delay = process.env.BENCH_FSYNC_DELAY_US;
+    const slowDisk = delay ? ['-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', `inject=fsync,fdatasync:delay_exit=${delay}`, process.execPath] : [];
+    const c = spawn(delay ? 'strace' : process.execPath, [...slowDisk, ...prof, ...(bundle ? [bundle] : ['--import', 'tsx', fileURLToPath(import.meta.url)]), ...args], {
       cwd: root,
       env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
