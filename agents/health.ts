@@ -48,6 +48,12 @@ export function agentMetrics(agent: Agent, metrics = new HealthMetrics('tributar
       return typeof v === 'number' ? [{ value: v, labels: { source: src.name } }] : [];
     }),
   );
+  metrics.counter('checkpoint_write_failures', 'Checkpoint writes that failed per file source (each retried at the next write)', () =>
+    agent.sources.flatMap((src) => {
+      const v = (src as { stats?: Record<string, unknown> }).stats?.checkpointWriteFailures;
+      return typeof v === 'number' ? [{ value: v, labels: { source: src.name } }] : [];
+    }),
+  );
   return metrics;
 }
 

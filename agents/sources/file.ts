@@ -134,6 +134,8 @@ export interface FileSourceStats {
   replacedLines: number;
   /** Files whose checkpoint was found and resumed. */
   resumed: number;
+  /** Checkpoint writes that failed (each retried at the next write; said at most once a minute). */
+  checkpointWriteFailures: number;
 }
 
 interface Head {
@@ -225,7 +227,7 @@ export class FileSource implements Source {
       longLines += t.splitter.stats.longLines;
       replacedLines += t.splitter.stats.linesWithReplacement;
     }
-    return { ...this.counts, filesOpen: this.files.size, longLines, replacedLines };
+    return { ...this.counts, filesOpen: this.files.size, longLines, replacedLines, checkpointWriteFailures: this.checkpoints.stats.failures };
   }
 
   private retire(s: LineSplitter): void {

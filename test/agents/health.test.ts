@@ -44,6 +44,7 @@ test('metrics count the shipped lines; readyz is red within 10 s of the broker s
     assert.match(text, /^tributary_records_out_total\{stage="ship"\} 300$/m);
     assert.match(text, /^tributary_records_in_total\{stage="read"\} 300$/m);
     assert.match(text, /^tributary_lines_read_total\{source="app"\} 300$/m);
+    assert.match(text, /^tributary_checkpoint_write_failures_total\{source="app"\} 0$/m);
     assert.match(text, /^tributary_buffer_fill\{buffer="memory"\} 0$/m);
     assert.match(text, /^tributary_records_dropped_total\{stage="ship"\} 0$/m);
 
