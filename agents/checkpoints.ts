@@ -147,7 +147,7 @@ export class CheckpointStore {
    * Each write waits for the disk twice (the file's fsync and the folder's): about a millisecond on a
    * local SSD, tens of milliseconds on a network disk or one the host keeps busy, and the file source
    * writes up to ten times a second while it catches up. In line, that wait held reading and sending
-   * back (bench:agent with every fsync made 20 ms slower: 35-45 % fewer lines/s). One write at a time,
+   * back (bench:agent, parsing off, every fsync held 20 ms by strace: a third fewer lines/s). One write at a time,
    * each of the checkpoints as they are when it starts, so the file never goes back; a call while one is
    * under way makes one more after it. A failure is logged (at most once a minute) and the next call
    * tries again: checkpoints that stand still cost only lines re-sent after a restart, which the worker
