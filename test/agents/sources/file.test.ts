@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, mkdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -247,6 +247,26 @@ test('stop then start resumes exactly at the checkpoint', async () => {
   await b.agent.stop();
   assertComplete(checkSeq(records, { s: 3000 }));
   assert.equal(b.source.stats.resumed, 1);
+});
+
+test('checkpoints that cannot be written are counted while every line keeps shipping; once they can, they hold the offset read through', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'app.log');
+  const state = join(dir, 'state');
+  writeSeq(path, 's', 0, 1000);
+  const a = await startFileAgent({ include: [path], stateDir: state });
+  await until(() => a.agent.sink.stats.sent >= 1000, 30_000, 'the first lines');
+  // The state folder becomes a file: every checkpoint write fails (ENOTDIR) until it is a folder again.
+  rmSync(state, { recursive: true });
+  writeFileSync(state, 'not a folder');
+  writeSeq(path, 's', 1000, 3000);
+  await until(() => a.agent.sink.stats.sent >= 3000 && a.source.stats.checkpointWriteFailures >= 2, 30_000, 'every line shipped and checkpoint writes failing');
+  unlinkSync(state);
+  const file = join(state, 'checkpoints-files.json');
+  const size = statSync(path).size;
+  await until(() => existsSync(file) && new CheckpointStore(file).all()[0]?.offset === size, 30_000, 'the checkpoints written once the folder can be made');
+  await a.agent.stop();
+  assertComplete(checkSeq(await readLogs(a.topic, 3000), { s: 3000 }));
 });
 
 test('a reused inode with other content never resumes at the old offset', async () => {
