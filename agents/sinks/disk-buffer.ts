@@ -55,6 +55,10 @@ export class DiskBuffer {
   skippedBytes = 0;
   /** Appends refused because the disk was full (ENOSPC/EDQUOT); reading pauses meanwhile. */
   diskFull = 0;
+  /** Appends refused because the folder could not be written otherwise (removed, read-only, an I/O error). */
+  writeErrors = 0;
+  /** Read positions that could not be written (sending goes on; a restart re-sends from the last one written). */
+  positionErrors = 0;
   /** The read position file was unreadable at start: reading restarted at the oldest segment. */
   positionRebuilt = false;
   private readonly reported = new Set<string>();
@@ -130,11 +134,18 @@ export class DiskBuffer {
     let last = this.segments[this.segments.length - 1];
     // After a restart writes go to a fresh segment, so a torn tail of the old one never swallows them.
     if (this.writeFd === undefined || last === undefined || (this.sizes.get(last) ?? 0) >= this.segmentBytes) {
+      const next = last === undefined ? this.committed.segment : last + 1;
+      let fd: number;
+      try {
+        fd = openSync(join(this.o.dir, segmentName(next)), 'a');
+      } catch (err) {
+        return this.refuse(err as NodeJS.ErrnoException);
+      }
       if (this.writeFd !== undefined) closeSync(this.writeFd);
-      last = last === undefined ? this.committed.segment : last + 1;
+      this.writeFd = fd;
+      last = next;
       this.segments.push(last);
       this.sizes.set(last, 0);
-      this.writeFd = openSync(join(this.o.dir, segmentName(last)), 'a');
     }
     const data = Buffer.concat(frames);
     const before = this.sizes.get(last) ?? 0;
@@ -144,23 +155,36 @@ export class DiskBuffer {
       if (written < data.length) throw Object.assign(new Error(`short write (${written} of ${data.length} bytes)`), { code: 'ENOSPC' });
       fsyncSync(this.writeFd);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
       // Nothing half-written may stay: a partial frame would swallow the next append.
       try {
         ftruncateSync(this.writeFd, before);
       } catch {
         /* the next start skips a torn tail anyway */
       }
-      if (this.diskFull++ === 0 || this.diskFull % 1000 === 0) {
-        this.log?.warn({ dir: this.o.dir, code, bufferedBytes: this.totalBytes, refusals: this.diskFull }, 'The disk of the disk buffer is full; reading pauses until Kafka takes what is buffered (nothing acknowledged is lost).');
-      }
-      return false;
+      return this.refuse(err as NodeJS.ErrnoException);
     }
     this.sizes.set(last, before + data.length);
     this.totalBytes += data.length;
     this.count += messages.length;
     return true;
+  }
+
+  /**
+   * An append that could not be written, refused like one past `maxBytes`: the sink holds the records
+   * in memory and reading pauses, nothing is acknowledged to a source. A full disk is said as such; any
+   * other failure (the folder removed or remounted read-only, an I/O error) too, at ERROR: an agent that
+   * died here would lose nothing more but stop shipping what memory still holds.
+   */
+  private refuse(err: NodeJS.ErrnoException): false {
+    const code = err.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      if (this.diskFull++ === 0 || this.diskFull % 1000 === 0) {
+        this.log?.warn({ dir: this.o.dir, code, bufferedBytes: this.totalBytes, refusals: this.diskFull }, 'The disk of the disk buffer is full; reading pauses until Kafka takes what is buffered (nothing acknowledged is lost).');
+      }
+    } else if (this.writeErrors++ === 0 || this.writeErrors % 1000 === 0) {
+      this.log?.error({ dir: this.o.dir, code, reason: err.message, refusals: this.writeErrors }, 'The disk buffer cannot be written; reading pauses while memory is full, until Kafka takes what is buffered or the folder can be written again (nothing acknowledged is lost).');
+    }
+    return false;
   }
 
   /** Reads the oldest unacknowledged messages; `ack(end)` after Kafka acknowledged them. */
@@ -172,24 +196,42 @@ export class DiskBuffer {
   ack(end: Cursor, messages: number): void {
     this.committed = end;
     this.count = Math.max(0, this.count - messages);
-    const tmp = join(this.o.dir, 'position.json.tmp');
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, JSON.stringify(end));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(this.o.dir, 'position.json'));
+    try {
+      const tmp = join(this.o.dir, 'position.json.tmp');
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, JSON.stringify(end));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, join(this.o.dir, 'position.json'));
+    } catch (err) {
+      // Kafka has the messages; only a restart would send them again (the worker drops them as duplicates).
+      if (this.positionErrors++ === 0 || this.positionErrors % 1000 === 0) {
+        this.log?.error({ dir: this.o.dir, reason: (err as Error).message, failures: this.positionErrors }, 'The disk buffer read position cannot be written; sending goes on, and after a restart what Kafka took since the last position written is sent again (dropped as duplicates by the worker).');
+      }
+    }
     while (this.segments.length > 0 && this.segments[0]! < end.segment) {
       const s = this.segments.shift()!;
       this.totalBytes -= this.sizes.get(s) ?? 0;
       this.sizes.delete(s);
-      rmSync(join(this.o.dir, segmentName(s)), { force: true });
+      try {
+        rmSync(join(this.o.dir, segmentName(s)), { force: true });
+      } catch {
+        /* a read-only folder: the next start drops segments before the position it reads */
+      }
     }
     // The last segment, fully read: start over in a fresh one so the bytes are freed.
     const only = this.segments[0];
     if (this.segments.length === 1 && only === end.segment && end.offset >= (this.sizes.get(only) ?? 0) && this.count === 0) {
       if (this.writeFd !== undefined) closeSync(this.writeFd);
       this.writeFd = undefined;
-      rmSync(join(this.o.dir, segmentName(only)), { force: true });
+      try {
+        rmSync(join(this.o.dir, segmentName(only)), { force: true });
+      } catch {
+        /* as above */
+      }
       this.segments = [];
       this.sizes.delete(only);
       this.totalBytes = 0;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { DiskBuffer, type WireMessage } from '../../../agents/sinks/disk-buffer.ts';
@@ -152,6 +152,39 @@ test('disk full while buffering: the append is refused (reading pauses), nothing
     b.close();
     disk.done();
   }
+});
+
+test('a folder that cannot be written (a file in its place): appends are refused, not thrown, positions fail without a stop; once it is back, nothing acknowledged was lost', () => {
+  const dir = join(tempDir(), 'buffer');
+  const b = new DiskBuffer({ dir, maxBytes: 100 * 1024 * 1024, segmentBytes: 1024 });
+  try {
+    for (let i = 0; i < 20; i++) assert.ok(b.append([msg(i)]));
+    const taken = b.peek(5, 1e9);
+    const aside = `${dir}.aside`;
+    renameSync(dir, aside);
+    writeFileSync(dir, 'not a folder');
+    // The open segment still takes appends until it is full; the next one cannot be made (ENOTDIR).
+    let next = 20;
+    while (next < 200 && b.append([msg(next)])) next++;
+    assert.ok(next < 200, 'an append was refused');
+    assert.equal(b.writeErrors, 1);
+    assert.equal(b.diskFull, 0);
+    // Kafka took the first five meanwhile: their position cannot be written, and sending goes on.
+    b.ack(taken.end, taken.messages.length);
+    assert.equal(b.positionErrors, 1);
+    unlinkSync(dir);
+    renameSync(aside, dir);
+    assert.ok(b.append([msg(1000)]), 'appends go on once the folder is back');
+    const rest = b.peek(10_000, 1e9);
+    assert.deepEqual(nums(rest.messages), [...Array.from({ length: next - 5 }, (_, i) => i + 5), 1000]);
+    b.ack(rest.end, rest.messages.length);
+    assert.equal(b.positionErrors, 1, 'the position is written again');
+  } finally {
+    b.close();
+  }
+  const reopened = new DiskBuffer({ dir, maxBytes: 100 * 1024 * 1024, segmentBytes: 1024 });
+  assert.equal(reopened.count, 0, 'after a restart nothing is sent again: the last position was written');
+  reopened.close();
 });
 
 test('OTLP protobuf values (kafka.encoding: otlp_proto) come back byte for byte, after a restart too; JSON bytes stay text', async () => {
