@@ -23,9 +23,12 @@ function validEntry(c: unknown): c is FileCheckpoint {
   return typeof e === 'object' && e !== null && typeof e.fingerprint === 'string' && e.fingerprint !== '' && typeof e.path === 'string' && Number.isSafeInteger(e.offset) && e.offset >= 0;
 }
 
-/** `text` to `path` as `flush` writes it (temp file, fsync, rename, fsync of the folder), on libuv's threads. */
+/**
+ * `text` to `path` as `flush` writes it (temp file, fsync, rename, fsync of the folder), on libuv's
+ * threads. Its own temp file, so an in-line `flush` can never truncate or rename one under it.
+ */
 async function writeDurably(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
+  const tmp = `${path}.tmp-background`;
   let file;
   try {
     file = await open(tmp, 'w');

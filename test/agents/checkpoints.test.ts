@@ -86,7 +86,7 @@ test('a background write takes the checkpoints as they are when it starts; a cal
   await second;
   assert.equal(a.stats.writes, 2);
   assert.equal(new CheckpointStore(path).get('1:2:abc:64')!.offset, 30);
-  assert.ok(!existsSync(`${path}.tmp`));
+  assert.ok(!existsSync(`${path}.tmp-background`));
   await a.flushInBackground();
   assert.equal(a.stats.writes, 2, 'nothing changed: nothing written');
   // The in-line write at stop waits for the background one (settled), then writes what came after.
