@@ -173,7 +173,7 @@ export class DiskBuffer {
    * An append that could not be written, refused like one past `maxBytes`: the sink holds the records
    * in memory and reading pauses, nothing is acknowledged to a source. A full disk is said as such; any
    * other failure (the folder removed or remounted read-only, an I/O error) is refused too, said at
-   * ERROR: thrown, it escaped into the sink, which then stopped shipping what memory still held.
+   * ERROR (thrown, as before 2026-11-30, it escaped into the sink's path that takes a source's batch).
    */
   private refuse(err: NodeJS.ErrnoException): false {
     const code = err.code;
