@@ -14,6 +14,7 @@
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  * BENCH_AGENT_NODE_OPTIONS sets NODE_OPTIONS for this checkout's agent children only (not BENCH_BASELINE's), to compare Node/V8 flags side by side.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
+ * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest) to stderr at the end.
  * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
  * on a network disk or one the host keeps busy (needs strace; kcat and the Collector are not slowed).
  * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
@@ -116,6 +117,22 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   if (steady) {
     const c = process.cpuUsage(marks[1]!.cpu);
     steady.cpu = { user: steady.cpu.user - c.user, system: steady.cpu.system - c.system };
+  }
+  if (env.BENCH_THREAD_CPU) {
+    // CPU by thread, from start-up to here (/proc/self/task; clock ticks of 10 ms): the main thread (its
+    // id is the process's), the busiest other (a record thread when there is one), and the rest (more
+    // record threads, V8's helpers: concurrent marking, parallel scavenges, compiles; libuv's pool).
+    const ticks = readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { main: Number(tid) === process.pid, seconds: (Number(f[11]) + Number(f[12])) / 100 };
+    });
+    const others = ticks.filter((t) => !t.main).sort((a, b) => b.seconds - a.seconds);
+    const us = (sec: number) => Math.round((sec * 1e8) / lines) / 100; // µs per line
+    const main = ticks.find((t) => t.main)?.seconds ?? 0;
+    const busiest = others[0]?.seconds ?? 0;
+    const rest = others.slice(1).reduce((a, t) => a + t.seconds, 0);
+    process.stderr.write(`${JSON.stringify({ cpuMicrosecondsPerLineByThread: { main: us(main), busiestOther: us(busiest), rest: us(rest) }, threads: ticks.length })}\n`);
   }
   if (env.BENCH_MEM) {
     // Where the main thread's memory is once every line is acknowledged: V8's spaces and what lives outside its heap.
