@@ -149,7 +149,7 @@ console.log(JSON.stringify({ worst, took: performance.now() - t0, offset: new Ch
   // Each write waits for two fsyncs (the file's and the folder's): 200 ms.
   assert.ok(inline.worst >= 180, `in line, a write held the event loop ${inline.worst.toFixed(0)} ms (the slow fsync did not apply?)`);
   assert.ok(background.took >= 4 * 180, `the background writes took ${background.took.toFixed(0)} ms: they did not wait for the slow disk`);
-  assert.ok(background.worst < 100, `in the background, the event loop was held ${background.worst.toFixed(0)} ms at once`);
+  assert.ok(background.worst < 150, `in the background, the event loop was held ${background.worst.toFixed(0)} ms at once`);
   assert.equal(inline.offset, 400);
   assert.equal(background.offset, 400);
 });
