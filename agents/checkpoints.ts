@@ -2,13 +2,12 @@
  * File checkpoints: for each file identity, the byte offset up to which Kafka acknowledged every
  * record. Written to a temp file, fsynced, then renamed, so a crash leaves the old or the new
  * checkpoint file, never half of one. Checkpoints of files not seen for `expireMs` are dropped.
- * While the agent runs they are written off the event loop (`flushInBackground`); at stop, in line.
+ * They are written off the event loop (`flush`).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { log } from '../core/log.ts';
-import { openForWriting } from '../core/paths.ts';
 
 export interface FileCheckpoint {
   /** `dev:ino:headHash:headLen`, see FileSource. */
@@ -24,11 +23,11 @@ function validEntry(c: unknown): c is FileCheckpoint {
 }
 
 /**
- * `text` to `path` as `flush` writes it (temp file, fsync, rename, fsync of the folder), on libuv's
- * threads. Its own temp file, so an in-line `flush` can never truncate or rename one under it.
+ * `text` to `path` durably: a temp file, fsync, rename, fsync of the folder (made when missing, as
+ * `openForWriting` does), on libuv's threads.
  */
 async function writeDurably(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-background`;
+  const tmp = `${path}.tmp`;
   let file;
   try {
     file = await open(tmp, 'w');
@@ -62,11 +61,11 @@ const FAILURE_LOG_MS = 60_000;
 export class CheckpointStore {
   private readonly entries = new Map<string, FileCheckpoint>();
   private dirty = false;
-  /** The background write under way, if any; `again` when it was asked for once more meanwhile. */
+  /** The write under way, if any; `again` when it was asked for once more meanwhile. */
   private writing?: Promise<void>;
   private again = false;
   private lastFailureLog = 0;
-  /** Background writes done and failed. */
+  /** Writes done and failed. */
   readonly stats = { writes: 0, failures: 0 };
   /**
    * What was wrong with the file at start: an unreadable file is moved aside (`keptAs`) and the agent
@@ -146,37 +145,33 @@ export class CheckpointStore {
   }
 
   /**
-   * Writes the checkpoints durably when something changed, as `flush` does but off the event loop.
-   * Each write waits for the disk twice (the file's fsync and the folder's): about a millisecond on a
-   * local SSD, tens of milliseconds on a network disk or one the host keeps busy, and the file source
-   * writes up to ten times a second while it catches up. In line, that wait held reading and sending
-   * back (bench:agent, parsing off, every fsync held 20 ms by strace: a third fewer lines/s). One write at a time,
-   * each of the checkpoints as they are when it starts, so the file never goes back; a call while one is
-   * under way makes one more after it. A failure is logged (at most once a minute) and the next call
-   * tries again: checkpoints that stand still cost only lines re-sent after a restart, which the worker
-   * drops as duplicates. Resolves when the writes it asked for are done or failed; never rejects.
+   * Writes the checkpoints durably when something changed, off the event loop. Each write waits for
+   * the disk twice (the file's fsync and the folder's): about a millisecond on a local SSD, tens of
+   * milliseconds on a network disk or one the host keeps busy, and the file source writes up to ten
+   * times a second while it catches up. In line, that wait held reading and sending back (bench:agent,
+   * parsing off, every fsync held 20 ms by strace: a third fewer lines/s). One write at a time, each of
+   * the checkpoints as they are when it starts, so the file never goes back; a call while one is under
+   * way makes one more after it, and its promise covers that one. A failure is logged (at most once a
+   * minute) and the next call tries again: checkpoints that stand still cost only lines re-sent after a
+   * restart, which the worker drops as duplicates. Resolves when the writes it asked for are done or
+   * failed; never rejects.
    */
-  flushInBackground(): Promise<void> {
+  flush(): Promise<void> {
     if (this.writing) {
       this.again = true;
       return this.writing;
     }
     if (!this.dirty) return Promise.resolve();
-    const writing: Promise<void> = this.writeInBackground().then(() => {
+    const writing: Promise<void> = this.write().then(() => {
       this.writing = undefined;
       // Asked again after the writer last looked: one more write.
-      if (this.again) return this.flushInBackground();
+      if (this.again) return this.flush();
     });
     this.writing = writing;
     return writing;
   }
 
-  /** Resolves once no background write is under way (before `flush`, which must not overlap one). */
-  async settled(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  private async writeInBackground(): Promise<void> {
+  private async write(): Promise<void> {
     do {
       this.again = false;
       if (!this.dirty) return;
@@ -199,27 +194,5 @@ export class CheckpointStore {
         return;
       }
     } while (this.again);
-  }
-
-  /** Writes the checkpoints durably when something changed, in line (at stop; not while `flushInBackground` writes). */
-  flush(): void {
-    if (!this.dirty) return;
-    const tmp = `${this.path}.tmp`;
-    const fd = openForWriting(tmp);
-    try {
-      writeSync(fd, JSON.stringify({ version: 1, files: this.all() }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    try {
-      const dirFd = openSync(dirname(this.path), 'r');
-      fsyncSync(dirFd);
-      closeSync(dirFd);
-    } catch {
-      /* some file systems cannot fsync a directory */
-    }
-    this.dirty = false;
   }
 }

@@ -269,8 +269,7 @@ export class FileSource implements Source {
 
   async stop(): Promise<void> {
     await this.pause();
-    await this.checkpoints.settled();
-    this.saveCheckpoints(true);
+    await this.saveCheckpoints(true);
     for (const t of this.files.values()) {
       closeSync(t.fd);
       this.retire(t.splitter);
@@ -321,7 +320,7 @@ export class FileSource implements Source {
         this.close(key, t);
       }
     }
-    this.saveCheckpoints(false);
+    void this.saveCheckpoints(false);
   }
 
   private vacate(path: string, now: number): void {
@@ -628,7 +627,7 @@ export class FileSource implements Source {
     if (since >= 1000 || (since >= CHECKPOINT_MIN_INTERVAL_MS && this.ackedSinceFlush >= CHECKPOINT_EARLY_BYTES)) {
       this.lastFlush = Date.now();
       this.ackedSinceFlush = 0;
-      void this.checkpoints.flushInBackground();
+      void this.checkpoints.flush();
     }
   }
 
@@ -636,10 +635,10 @@ export class FileSource implements Source {
     this.checkpoints.set(fingerprintOf(t), t.path, t.acked);
   }
 
-  /** Checkpoints of every file, written in the background while running; `force` (at stop) writes them now, in line. */
-  private saveCheckpoints(force: boolean): void {
+  /** Checkpoints of every file, at most once a second unless `force` (at stop, which waits for the write). */
+  private saveCheckpoints(force: boolean): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.lastFlush < 1000) return;
+    if (!force && now - this.lastFlush < 1000) return Promise.resolve();
     this.lastFlush = now;
     this.ackedSinceFlush = 0;
     const live = new Set<string>();
@@ -648,7 +647,6 @@ export class FileSource implements Source {
       live.add(fingerprintOf(t));
     }
     this.checkpoints.expire(live, now);
-    if (force) this.checkpoints.flush();
-    else void this.checkpoints.flushInBackground();
+    return this.checkpoints.flush();
   }
 }
