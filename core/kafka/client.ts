@@ -1,6 +1,7 @@
 /**
  * One place that builds kafkajs clients: its log lines go through pino, retries back off, and LZ4
- * (Kafka's framed format, through lz4-napi) is registered so every producer and consumer can use it.
+ * (Kafka's framed format, through lz4-napi) is registered so every producer and consumer can use it,
+ * and consumers follow their group coordinator when it moves (group-coordinator.ts).
  */
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
@@ -9,6 +10,7 @@ import kafkajs, { type ISocketFactory, type Kafka as KafkaClient, type KafkaConf
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
+import { followGroupCoordinator } from './group-coordinator.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
 
@@ -158,6 +160,7 @@ export function kafkaAccessError(err: unknown, brokers: string[]): TributaryErro
 
 export function createKafka(options: ClientOptions): KafkaClient {
   registerCodecs();
+  followGroupCoordinator();
   // Every producer here keys its records; the partitioner change kafkajs warns about does not apply.
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   return new Kafka({
