@@ -11,7 +11,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs } from '../glob.ts';
 import { type AgentEvent, type EventBatch, type RawLine, type Source, type SourceContext } from '../source.ts';
-import { INLINE_MAX_LINES, joinLines, lineText, type EncodedLogs, type LineBatch, type RecordPool } from '../record-pool.ts';
+import { batchTexts, INLINE_MAX_LINES, joinLines, type EncodedLogs, type LineBatch, type RecordPool } from '../record-pool.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
@@ -83,12 +83,46 @@ const MAX_BATCH_CHARS = 64 * 1024 * 1024;
 /** A batch's lines back as pieces (a batch the threads failed, built on the main thread). */
 function piecesOf(b: LineBatch): Piece[] {
   const own = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
-  return Array.from({ length: b.textEnds.length }, (_, i) => {
-    const p: Piece = { text: lineText(b, i), start: b.starts[i]!, end: 0 };
+  const texts = batchTexts(b);
+  return texts.map((text, i) => {
+    const p: Piece = { text, start: b.starts[i]!, end: 0 };
     const attributes = own?.get(i);
     if (attributes) p.attributes = attributes;
     return p;
   });
+}
+
+/**
+ * The file's bytes around what a read just gave: the chunk, after the bytes kept from the reads before
+ * (`Tracked.tail`), from file offset `start`. A batch of lines inside it goes to a record thread as
+ * these bytes (`LineBatch.bytes`) instead of its lines' texts joined.
+ */
+interface ByteWindow {
+  start: number;
+  kept: Buffer | undefined;
+  chunk: Buffer;
+}
+
+/** Most bytes kept from one read for the next (`Tracked.tail`): a held line or multiline record larger than this goes as text. */
+const MAX_TAIL_BYTES = 64 * 1024;
+const NO_ENDS = new Uint32Array(0);
+
+/** A copy of the window's bytes [from, to) (file offsets), in memory of its own. */
+function windowBytes(w: ByteWindow, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  let at = from - w.start;
+  let filled = 0;
+  if (w.kept !== undefined && at < w.kept.length) {
+    const part = w.kept.subarray(at, Math.min(w.kept.length, at + out.length));
+    out.set(part, 0);
+    filled = part.length;
+    at = w.kept.length;
+  }
+  if (filled < out.length) {
+    const c = at - (w.kept?.length ?? 0);
+    out.set(w.chunk.subarray(c, c + out.length - filled), filled);
+  }
+  return out;
 }
 
 /** Acknowledged bytes that make the checkpoints be written before their second is up (about 1,000 lines of 250 bytes). */
@@ -120,6 +154,9 @@ interface Tracked {
   lastGrowth: number;
   /** The poll (`FileSource.polls`) that last read new bytes from this file. */
   grewInPoll: number;
+  /** A copy of the bytes from `tailStart` to where reading stopped that no batch took yet (a held line, a pending multiline record). */
+  tail?: Buffer;
+  tailStart: number;
 }
 
 export interface FileSourceStats {
@@ -373,7 +410,7 @@ export class FileSource implements Source {
     const head = headOf(fd, st.size);
     const t: Tracked = {
       path, fd, dev: st.dev, ino: st.ino, head, generation: 0,
-      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls,
+      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls, tailStart: 0,
     };
     const resumed = this.findCheckpoint(t);
     if (resumed !== undefined) {
@@ -458,7 +495,11 @@ export class FileSource implements Source {
       this.counts.bytesRead += n;
       const chunkStart = t.readOffset;
       t.readOffset += n;
-      await this.emitLines(t, this.assemble(t, t.splitter.push(buf.subarray(0, n), chunkStart), now));
+      const chunk = buf.subarray(0, n);
+      const kept = t.tail !== undefined && t.tailStart + t.tail.length === chunkStart ? t.tail : undefined;
+      const window: ByteWindow = { start: kept ? t.tailStart : chunkStart, kept, chunk };
+      await this.emitLines(t, this.assemble(t, t.splitter.push(chunk, chunkStart), now), window);
+      this.keepTail(t, window, chunkStart + n);
       // Without record threads nothing above waits on the event loop while the sink has room: a turn
       // per chunk lets timers (the producer's linger, health probes) and acknowledgements in between,
       // instead of once the memory buffer is full.
@@ -473,6 +514,15 @@ export class FileSource implements Source {
       // A stack trace's last line cannot know it is the last: the timeout ends the record.
       await this.emitLines(t, t.assembler.poll(now));
     }
+  }
+
+  /** Keeps a copy of the window's bytes that the next read's lines may still need (`Tracked.tail`). */
+  private keepTail(t: Tracked, w: ByteWindow, end: number): void {
+    const from = t.assembler?.pendingStart ?? t.splitter.completeOffset;
+    t.tail = undefined;
+    if (!this.options.threads?.pool.usable || from >= end || from < w.start || end - from > MAX_TAIL_BYTES) return;
+    t.tail = Buffer.from(windowBytes(w, from, end).buffer);
+    t.tailStart = from;
   }
 
   private newAssembler(): MultilineAssembler | undefined {
@@ -495,7 +545,7 @@ export class FileSource implements Source {
     );
   }
 
-  private async emitLines(t: Tracked, lines: Piece[]): Promise<void> {
+  private async emitLines(t: Tracked, lines: Piece[], window?: ByteWindow): Promise<void> {
     if (lines.length === 0) return;
     const observedMs = Date.now();
     const fingerprint = fingerprintOf(t);
@@ -515,9 +565,10 @@ export class FileSource implements Source {
         await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
         continue;
       }
-      const batch = this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs);
       // A few lines with nothing of this source on the threads (so the order read is kept): built here.
-      if (this.onThreads === 0 && slice.length <= INLINE_MAX_LINES) {
+      const here = this.onThreads === 0 && slice.length <= INLINE_MAX_LINES;
+      const batch = this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs, here ? undefined : this.bytesOf(t, slice, window));
+      if (here) {
         let encoded: EncodedLogs | undefined;
         try {
           encoded = threads.pool.encodeHere(batch);
@@ -531,10 +582,27 @@ export class FileSource implements Source {
     }
   }
 
-  private lineBatch(builder: number, path: string, fingerprint: string, slice: Piece[], observedMs: number): LineBatch {
+  /**
+   * The bytes of a slice's lines for a record thread, when they can stand for its texts: UTF-8, every
+   * line inside the window and right after the one before, none with attributes of its own (a long
+   * line's parts, multiline parts), so each text is exactly what `batchTexts` makes of its bytes.
+   */
+  private bytesOf(t: Tracked, slice: Piece[], w: ByteWindow | undefined): Uint8Array | undefined {
+    if (w === undefined || t.splitter.detectedEncoding !== 'utf8') return undefined;
+    const from = slice[0]!.start;
+    const to = slice[slice.length - 1]!.end;
+    if (from < w.start || to > w.start + (w.kept?.length ?? 0) + w.chunk.length) return undefined;
+    for (let j = 0; j < slice.length; j++) {
+      const p = slice[j]!;
+      if (p.attributes !== undefined || (j > 0 && slice[j - 1]!.end !== p.start)) return undefined;
+    }
+    return windowBytes(w, from, to);
+  }
+
+  private lineBatch(builder: number, path: string, fingerprint: string, slice: Piece[], observedMs: number, bytes?: Uint8Array): LineBatch {
     const batch: LineBatch = {
       builder,
-      ...joinLines(slice.map((l) => l.text)),
+      ...(bytes ? { text: '', textEnds: NO_ENDS, bytes } : joinLines(slice.map((l) => l.text))),
       starts: slice.map((l) => l.start),
       path,
       fingerprint,
@@ -560,7 +628,7 @@ export class FileSource implements Source {
     const built = threads.pool.encode(batch).then(
       (encoded): EventBatch => ({ events: [], encoded, onDelivered }),
       (err: Error): EventBatch => {
-        this.ctx.log.warn({ path: t.path, lines: batch.textEnds.length, reason: err.message }, 'A record thread failed a batch; it was built on the main thread.');
+        this.ctx.log.warn({ path: t.path, lines: batch.starts.length, reason: err.message }, 'A record thread failed a batch; it was built on the main thread.');
         return { events: this.buildEvents(batch.path, batch.fingerprint, piecesOf(batch), batch.observedMs), onDelivered };
       },
     );

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLine } from '../../bench/agent.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from '../../agents/record-builder.ts';
-import { encodeLines, joinLines, lineText, RecordPool, serialiseRecords, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { batchTexts, encodeLines, joinLines, lineText, RecordPool, serialiseRecords, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { LineSplitter } from '../../agents/transforms/line-splitter.ts';
+import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
 import { logWire } from '../../agents/sinks/log-wire.ts';
 import { log } from '../../core/log.ts';
 import { type LogRecord } from '../../core/contracts/records.ts';
@@ -62,6 +64,37 @@ function unpack(e: Pick<EncodedLogs, 'count' | 'starts' | 'ends' | 'keys' | 'key
   for (let i = 0; i < e.count; i++) values.push(e.values.subarray(e.starts[i], e.ends[i]));
   return { values, keys: Array.from(e.keyOf, (k) => e.keys[k]!), times: Array.from(e.times) };
 }
+
+test('texts made on a thread from a batch\'s bytes are those the line splitter and multiline assembler make: CRLF, blank lines, traces, broken and multi-byte UTF-8, no final newline', () => {
+  const pieces = [
+    'plain\n', 'crlf line\r\n', 'two CRs\r\r\n', 'a CR \r inside\n', '\n', '\n', 'after blanks\n',
+    '2026-11-24 10:00:01,123 ERROR [main] c.e.Pay - failed\r\njava.lang.IllegalStateException: declined\r\n\tat c.e.Pay.go(Pay.java:42)\r\n\r\n\r\n',
+    'Traceback (most recent call last):\n  File "a.py", line 1, in <module>\nValueError: bad\n\n',
+    'naïve café — 東京 ✓ 😀\n', 'a lone CR at the end\r',
+  ];
+  const bytes = [Buffer.from(pieces.join('')), Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe, 0x20, 0xe2, 0x82, 0x0a, 0xf0, 0x9f, 0x98, 0x0d, 0x0a, 0x6f, 0x6b, 0x0a])];
+  // Loghub's own lines, and all of the above in every order of two.
+  bytes.push(readFileSync(join(loghub, 'Linux', 'Linux_2k.log')), ...pieces.map((a) => Buffer.from(pieces.map((b) => a + b).join(''))));
+  let checked = 0;
+  for (const content of bytes) {
+    const splitter = new LineSplitter({}, 0);
+    const assembler = new MultilineAssembler();
+    const records = [...splitter.push(content, 0), ...splitter.flush()].flatMap((l) => assembler.push(l, 0));
+    records.push(...assembler.flush());
+    // Every run of back-to-back records as one batch of bytes, as the file source sends it to a thread.
+    const starts = records.map((r) => r.start);
+    const texts = batchTexts({ text: '', textEnds: new Uint32Array(0), starts, bytes: content.subarray(starts[0], records.at(-1)!.end) });
+    assert.deepEqual(texts, records.map((r) => r.text));
+    // And cut anywhere: a batch may start and end at any record.
+    for (let from = 1; from < records.length; from += 7) {
+      const to = Math.min(records.length, from + 3);
+      const part = batchTexts({ text: '', textEnds: new Uint32Array(0), starts: starts.slice(from, to), bytes: content.subarray(starts[from], records[to - 1]!.end) });
+      assert.deepEqual(part, records.slice(from, to).map((r) => r.text));
+    }
+    checked += records.length;
+  }
+  assert.ok(checked > 2000);
+});
 
 test('a batch serialised at once finds every record in its JSON, ASCII or not (the fast path, not the fallback record by record)', () => {
   for (const [n, texts] of corpus().entries()) {

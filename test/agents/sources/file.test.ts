@@ -335,27 +335,37 @@ test('a Java stack trace arrives as one record, and the checkpoint never splits 
   assert.equal(r.time, '2026-11-24T10:00:01.123Z');
 });
 
-test('on record threads the records are those built on the main thread, in file order; batches the threads fail are built on the main thread', async (t) => {
+/**
+ * Ships `content` three ways (records built on the main thread; on two record threads; on a thread
+ * that fails every batch, so the main thread builds them from what was sent) and checks that all three
+ * give the same records in file order and the same counters. Returns the records and how many batches
+ * went to the threads as the file's bytes (`LineBatch.bytes`) and as joined texts.
+ */
+async function sameOnThreads(t: { diagnostic: (m: string) => void }, content: Buffer, expected: number, options: { readBytes?: number; maxLineBytes?: number } = {}) {
   const { RecordPool } = await import('../../../agents/record-pool.ts');
   const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
   const { log } = await import('../../../core/log.ts');
-  const { readFileSync } = await import('node:fs');
   const dir = tempDir();
   const path = join(dir, 'app.log');
-  // Real lines (Loghub's HDFS and Linux samples) with a stack trace among them, so multiline runs too.
-  const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
-  const lines = ['HDFS', 'Linux'].flatMap((s) => readFileSync(new URL(`${s}/${s}_2k.log`, fixtures), 'utf8').split('\n').filter(Boolean));
-  lines.splice(1000, 0, '2026-11-24 10:00:01,123 ERROR [main] c.e.Checkout - payment failed', 'java.lang.IllegalStateException: card declined', '\tat com.example.Checkout.pay(Checkout.java:42)');
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, content);
   const shipped = async (state: string, threads?: { parser?: string; size: number }) => {
     const counters = newCounters();
     const pool = threads ? new RecordPool({ threads: threads.size, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') }) : undefined;
     const builder = pool?.addBuilder({ source: 'files', ...(threads?.parser ? { parser: { type: threads.parser } as never } : {}) });
-    const a = await startFileAgent({ include: [path], stateDir: join(dir, state), multiline: { timeoutMs: 500 }, toRecord: createRecordBuilder(counters, { source: 'files' }), ...(pool ? { threads: { pool, builder: builder! } } : {}) });
-    const records = await readLogs(a.topic, lines.length - 2);
+    // What the file source hands the pool, seen on its way (the pool itself is the real one).
+    const sent = { bytes: 0, text: 0 };
+    if (pool) {
+      const encode = pool.encode.bind(pool);
+      pool.encode = (b) => {
+        sent[b.bytes ? 'bytes' : 'text']++;
+        return encode(b);
+      };
+    }
+    const a = await startFileAgent({ include: [path], stateDir: join(dir, state), multiline: { timeoutMs: 500 }, ...options, toRecord: createRecordBuilder(counters, { source: 'files' }), ...(pool ? { threads: { pool, builder: builder! } } : {}) });
+    const records = await readLogs(a.topic, expected);
     await a.agent.stop();
     await pool?.close();
-    return { records, counters };
+    return { records, counters, sent };
   };
   const main = await shipped('main');
   const threaded = await shipped('threads', { size: 2 });
@@ -368,8 +378,8 @@ test('on record threads the records are those built on the main thread, in file 
     const i = got.findIndex((g, j) => g !== want[j]);
     assert.ok(i < 0 && got.length === want.length, `${what}: ${got.length} vs ${want.length} records; first difference at ${i}:\n${got[i]}\n${want[i]}`);
   };
-  t.diagnostic(`${main.records.length} records; counters on the main thread ${JSON.stringify(main.counters.unmatched)}, on threads ${JSON.stringify(threaded.counters.unmatched)}`);
-  assert.equal(main.records.length, lines.length - 2, 'the three lines of the stack trace are one record');
+  t.diagnostic(`${main.records.length} records; batches to threads as bytes ${threaded.sent.bytes}, as text ${threaded.sent.text}; counters on the main thread ${JSON.stringify(main.counters.unmatched)}, on threads ${JSON.stringify(threaded.counters.unmatched)}`);
+  assert.equal(main.records.length, expected);
   sameRecords(comparable(threaded.records), comparable(main.records), 'on threads');
   sameRecords(comparable(failing.records), comparable(main.records), 'built on the main thread after the threads failed');
   // Each key's records are on one partition, in file order.
@@ -379,9 +389,58 @@ test('on record threads the records are those built on the main thread, in file 
     assert.ok(r.origin.offset! > (last.get(key) ?? -1), `${key}: offset ${r.origin.offset} after ${last.get(key)}`);
     last.set(key, r.origin.offset!);
   }
-  assert.ok(last.size >= 2, 'the sample has lines of more than one key');
   assert.deepEqual(threaded.counters, main.counters);
+  return { records: main.records, sent: threaded.sent, keys: last.size };
+}
+
+test('on record threads the records are those built on the main thread, in file order; batches the threads fail are built on the main thread', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  // Real lines (Loghub's HDFS and Linux samples) with a stack trace among them, so multiline runs too.
+  const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  const lines = ['HDFS', 'Linux'].flatMap((s) => readFileSync(new URL(`${s}/${s}_2k.log`, fixtures), 'utf8').split('\n').filter(Boolean));
+  lines.splice(1000, 0, '2026-11-24 10:00:01,123 ERROR [main] c.e.Checkout - payment failed', 'java.lang.IllegalStateException: card declined', '\tat com.example.Checkout.pay(Checkout.java:42)');
+  // The three lines of the stack trace are one record.
+  const { sent, keys } = await sameOnThreads(t, Buffer.from(lines.join('\n') + '\n'), lines.length - 2);
+  assert.ok(keys >= 2, 'the sample has lines of more than one key');
+  assert.ok(sent.bytes > 0, 'batches went to the threads as the file\'s bytes');
 });
+
+test('lines sent to record threads as the file\'s bytes read as they do on the main thread: a BOM, CRLF, broken and multi-byte UTF-8, blank lines, traces, long lines, lines across reads', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  const loghub = readFileSync(new URL('OpenStack/OpenStack_2k.log', fixtures));
+  const parts: Buffer[] = [Buffer.from([0xef, 0xbb, 0xbf])];
+  const add = (s: string | Buffer) => parts.push(typeof s === 'string' ? Buffer.from(s) : s);
+  for (let i = 0; i < 300; i++) {
+    add(`2026-11-24T10:00:${String(i % 60).padStart(2, '0')}Z INFO line ${i} ${'x'.repeat((i * 37) % 300)}\r\n`);
+    add(Buffer.concat([Buffer.from(`2026-11-24T10:01:00Z WARN broken bytes ${i} `), Buffer.from([0xff, 0xfe, 0x41, 0xe2, 0x82]), Buffer.from(' cut\n')]));
+    add(`2026-11-24T10:02:00Z INFO héllo wörld ✓ 日本語 😀 ${i}\n`);
+    if (i % 7 === 0) add('\n\n');
+    if (i % 9 === 0) add(`2026-11-24 10:03:00,123 ERROR [main] c.e.Pay - failed ${i}\r\njava.lang.IllegalStateException: declined\r\n\tat c.e.Pay.go(Pay.java:42)\r\n\r\n`);
+    if (i % 43 === 0) add(`2026-11-24T10:04:00Z INFO long ${i} ${'L'.repeat(5000)}\n`);
+    if (i % 5 === 0) add(loghub.subarray(i * 1000, i * 1000 + 3000).toString('latin1').replace(/^[^\n]*\n/, '').replace(/[^\n]*$/, ''));
+  }
+  add('2026-11-24T10:05:00Z INFO the last line\n');
+  const content = Buffer.concat(parts);
+  // What the main thread makes of it is the reference. Reads of 16 KiB: dozens of lines each (fewer than
+  // 33 are built on the main thread), and a line or a trace across every read's end.
+  const reference = await sameOnThreads(t, content, await recordCount(content), { readBytes: 16 * 1024, maxLineBytes: 2000 });
+  assert.ok(reference.sent.bytes > 0 && reference.sent.text > 0, `both ways were used (bytes ${reference.sent.bytes}, text ${reference.sent.text}: long lines' parts go as text)`);
+  assert.ok(reference.records.some((r) => r.body.includes('\uFFFD')), 'broken UTF-8 became U+FFFD');
+  assert.ok(reference.records.some((r) => r.body.includes('日本語 😀')), 'multi-byte characters kept');
+  assert.ok(reference.records.some((r) => r.body.includes('declined\n\tat c.e.Pay.go(Pay.java:42)') && !r.body.includes('\r')), 'a CRLF trace is one record without CRs');
+});
+
+/** How many records the main thread makes of `content` (line splitter and multiline assembler, as the file source runs them). */
+async function recordCount(content: Buffer): Promise<number> {
+  const { LineSplitter } = await import('../../../agents/transforms/line-splitter.ts');
+  const { MultilineAssembler } = await import('../../../agents/transforms/multiline.ts');
+  const splitter = new LineSplitter({ maxLineBytes: 2000 }, 0);
+  const assembler = new MultilineAssembler();
+  let n = 0;
+  for (const line of [...splitter.push(content, 0), ...splitter.flush()]) n += assembler.push(line, 0).length;
+  return n + assembler.flush().length;
+}
 
 test('with record threads, small batches are built on the main thread and large ones on threads, interleaved: every line once, in file order', async () => {
   const { RecordPool, INLINE_MAX_LINES } = await import('../../../agents/record-pool.ts');
