@@ -41,20 +41,18 @@ export function agentMetrics(agent: Agent, metrics = new HealthMetrics('tributar
     { value: Math.max(s.buffered / (o.maxBufferedEvents ?? 20_000), s.bufferedBytes / (o.maxBufferedBytes ?? 64 * 1024 * 1024)), labels: { buffer: 'memory' } },
     ...(o.diskBuffer ? [{ value: s.diskBufferedBytes / o.diskBuffer.maxBytes, labels: { buffer: 'disk' } }] : []),
   ]);
-  metrics.counter('lines_read', 'Lines read per source', () =>
-    agent.sources.flatMap((src) => {
-      const st = (src as { stats?: Record<string, unknown> }).stats;
-      const v = st?.linesRead ?? st?.records ?? st?.received;
-      return typeof v === 'number' ? [{ value: v, labels: { source: src.name } }] : [];
-    }),
-  );
-  metrics.counter('checkpoint_write_failures', 'Checkpoint writes that failed per file source (each retried at the next write)', () =>
-    agent.sources.flatMap((src) => {
-      const v = (src as { stats?: Record<string, unknown> }).stats?.checkpointWriteFailures;
-      return typeof v === 'number' ? [{ value: v, labels: { source: src.name } }] : [];
-    }),
-  );
+  metrics.counter('lines_read', 'Lines read per source', () => perSource(agent, (st) => st.linesRead ?? st.records ?? st.received));
+  metrics.counter('checkpoint_write_failures', 'Checkpoint writes that failed per file source (each retried at the next write)', () => perSource(agent, (st) => st.checkpointWriteFailures));
   return metrics;
+}
+
+/** One value per source that has it among its stats (sources keep different stats). */
+function perSource(agent: Agent, pick: (stats: Record<string, unknown>) => unknown): Array<{ value: number; labels: { source: string } }> {
+  return agent.sources.flatMap((src) => {
+    const st = (src as { stats?: Record<string, unknown> }).stats;
+    const v = st ? pick(st) : undefined;
+    return typeof v === 'number' ? [{ value: v, labels: { source: src.name } }] : [];
+  });
 }
 
 export async function serveAgentHealth(agent: Agent, listen: string, opts: { probeIntervalMs?: number; stallMs?: number } = {}): Promise<AgentHealth> {
