@@ -110,18 +110,11 @@ const NO_ENDS = new Uint32Array(0);
 /** A copy of the window's bytes [from, to) (file offsets), in memory of its own. */
 function windowBytes(w: ByteWindow, from: number, to: number): Uint8Array {
   const out = new Uint8Array(to - from);
-  let at = from - w.start;
-  let filled = 0;
-  if (w.kept !== undefined && at < w.kept.length) {
-    const part = w.kept.subarray(at, Math.min(w.kept.length, at + out.length));
-    out.set(part, 0);
-    filled = part.length;
-    at = w.kept.length;
-  }
-  if (filled < out.length) {
-    const c = at - (w.kept?.length ?? 0);
-    out.set(w.chunk.subarray(c, c + out.length - filled), filled);
-  }
+  const kept = w.kept?.length ?? 0;
+  const a = from - w.start;
+  const b = to - w.start;
+  if (a < kept) out.set(w.kept!.subarray(a, Math.min(b, kept)));
+  if (b > kept) out.set(w.chunk.subarray(Math.max(a, kept) - kept, b - kept), Math.max(0, kept - a));
   return out;
 }
 
@@ -154,9 +147,8 @@ interface Tracked {
   lastGrowth: number;
   /** The poll (`FileSource.polls`) that last read new bytes from this file. */
   grewInPoll: number;
-  /** A copy of the bytes from `tailStart` to where reading stopped that no batch took yet (a held line, a pending multiline record). */
-  tail?: Buffer;
-  tailStart: number;
+  /** A copy of the bytes from file offset `start` to where reading stopped that no batch took yet (a held line, a pending multiline record). */
+  tail?: { start: number; bytes: Buffer };
 }
 
 export interface FileSourceStats {
@@ -410,7 +402,7 @@ export class FileSource implements Source {
     const head = headOf(fd, st.size);
     const t: Tracked = {
       path, fd, dev: st.dev, ino: st.ino, head, generation: 0,
-      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls, tailStart: 0,
+      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls,
     };
     const resumed = this.findCheckpoint(t);
     if (resumed !== undefined) {
@@ -496,8 +488,8 @@ export class FileSource implements Source {
       const chunkStart = t.readOffset;
       t.readOffset += n;
       const chunk = buf.subarray(0, n);
-      const kept = t.tail !== undefined && t.tailStart + t.tail.length === chunkStart ? t.tail : undefined;
-      const window: ByteWindow = { start: kept ? t.tailStart : chunkStart, kept, chunk };
+      const kept = t.tail !== undefined && t.tail.start + t.tail.bytes.length === chunkStart ? t.tail : undefined;
+      const window: ByteWindow = { start: kept?.start ?? chunkStart, kept: kept?.bytes, chunk };
       await this.emitLines(t, this.assemble(t, t.splitter.push(chunk, chunkStart), now), window);
       this.keepTail(t, window, chunkStart + n);
       // Without record threads nothing above waits on the event loop while the sink has room: a turn
@@ -521,8 +513,7 @@ export class FileSource implements Source {
     const from = t.assembler?.pendingStart ?? t.splitter.completeOffset;
     t.tail = undefined;
     if (!this.options.threads?.pool.usable || from >= end || from < w.start || end - from > MAX_TAIL_BYTES) return;
-    t.tail = Buffer.from(windowBytes(w, from, end).buffer);
-    t.tailStart = from;
+    t.tail = { start: from, bytes: Buffer.from(windowBytes(w, from, end).buffer) };
   }
 
   private newAssembler(): MultilineAssembler | undefined {
