@@ -14,5 +14,5 @@ COPY workload ./workload
 COPY dashboards ./dashboards
 RUN mkdir -p /var/lib/tributary && chown node:node /var/lib/tributary
 USER node
-ENTRYPOINT ["node", "bin/tributary.js"]
+ENTRYPOINT ["/app/bin/tributary"]
 CMD ["--help"]

@@ -323,6 +323,8 @@ const MAX_DEATHS = 3;
  * die). V8 lets it grow to 48 MB under steady allocation. Capped at 24 MB the agent peaks about 25 MB
  * lower in bench:agent; 12 MB saved no more and, in one of three side-by-side runs, cost lines/s (the
  * thread, the agent's bottleneck, scavenged more often). Figures in agents/README.md, "Memory".
+ * `tributary agent` starts Node with `--max-semi-space-size=4` (bin/tributary), which V8 applies to
+ * every isolate ahead of this limit; the limit holds where the agent runs in a Node started otherwise.
  */
 export const RECORD_THREAD_YOUNG_MB = 24;
 

@@ -120,11 +120,11 @@ async function cpuWindow(pid: number): Promise<CpuWindow> {
   return { cpu, seconds, corePct: Math.round((10_000 * cpu) / seconds) / 100 };
 }
 
-/** The agent from its bundle (as users run it) with one file source, `source` its settings, until `run` ends. */
+/** The agent as users run it (bin/tributary: its Node flags, then its bundle) with one file source, `source` its settings, until `run` ends. */
 async function withAgent<T>(work: string, name: string, brokers: string, topic: string, source: string, run: (pid: number, alive: () => void) => Promise<T>): Promise<T> {
   const config = join(work, `${name}.yaml`);
   writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  app: { type: file, ${source} }\n`);
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/tributary.js'), 'agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(join(root, 'bin/tributary'), ['agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   child.once('exit', () => (exited = true));
   try {

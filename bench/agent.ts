@@ -12,7 +12,9 @@
  * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
- * BENCH_AGENT_NODE_OPTIONS sets NODE_OPTIONS for this checkout's agent children only (not BENCH_BASELINE's), to compare Node/V8 flags side by side.
+ * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
+ * bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS replaces them
+ * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
  * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest) to stderr at the end.
  * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
@@ -22,7 +24,7 @@
  * (one message per line, as kcat), and on the Loghub lines; see bench/otelcol/run.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,6 +223,24 @@ async function clientChild(client: string, file: string, brokers: string, topic:
 }
 
 /** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
+/**
+ * The Node flags bin/tributary gives `tributary agent` in a checkout (its `AGENT_NODE_OPTIONS='...'`
+ * line), so the agent rows measure what a user's agent runs with; '' for a checkout without the launcher.
+ */
+function launcherNodeOptions(checkout: string): string {
+  const launcher = join(checkout, 'bin', 'tributary');
+  if (!existsSync(launcher)) return '';
+  const m = /^AGENT_NODE_OPTIONS='([^']*)'$/m.exec(readFileSync(launcher, 'utf8'));
+  if (!m) throw new Error(`${launcher}: no AGENT_NODE_OPTIONS='...' line; the agent rows would not start Node as \`tributary agent\` does`);
+  return m[1]!;
+}
+
+/** NODE_OPTIONS for a child: the flags in front of the caller's, as bin/tributary puts them (the caller's win). */
+function withNodeOptions(flags: string): Record<string, string> {
+  const all = [flags, process.env.NODE_OPTIONS ?? ''].filter(Boolean).join(' ');
+  return all ? { NODE_OPTIONS: all } : {};
+}
+
 function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
@@ -411,8 +431,10 @@ async function main(): Promise<void> {
   const otelcol = process.env.BENCH_OTELCOL === '1' ? ensureOtelcol() : undefined;
   const OTELCOL = 'OpenTelemetry Collector 0.165 (bench/otelcol)';
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
+  // Node's flags as `tributary agent` starts it, for this checkout and the baseline's.
+  const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, from === bundle && process.env.BENCH_AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_AGENT_NODE_OPTIONS } : {});
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, withNodeOptions(nodeOptions.get(from) ?? ''));
   const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),

@@ -67,7 +67,7 @@ writeFileSync(
 const store = join(dir, 'store');
 const healthPort = await freePort();
 const env = { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', TRIBUTARY_HOME: join(dir, 'home') };
-const spawnAgent = () => spawn(process.execPath, [join(root, 'bin/tributary.js'), 'agent', '--config', config], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+const spawnAgent = () => spawn(join(root, 'bin/tributary'), ['agent', '--config', config], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
 const spawnWorker = () =>
   spawn(process.execPath, [join(root, 'bin/tributary.js'), 'worker', '--brokers', brokers.join(','), '--store', store, '--health', `127.0.0.1:${healthPort}`], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
 const agent = spawnAgent();
