@@ -67,6 +67,11 @@ export interface EncodedLogs {
   traces: Array<[number, string]>;
   /** Records whose body was cut to fit: who, and the JSON length before the cut. */
   truncated: Array<{ service: string; origin: RawLine['origin']; bytes: number }>;
+  /**
+   * Hands `values`' memory back for a later batch (a record thread writes into it again). Call it only
+   * once nothing reads `values` any more (every record acknowledged); a second call does nothing.
+   */
+  release?: () => void;
 }
 
 /** What a thread sends back (ArrayBuffers transferred). */
@@ -163,7 +168,7 @@ const BETWEEN = Buffer.from(BETWEEN_TEXT);
  * records serialised together (`serialiseRecords`), or, for a batch with a record past
  * `maxRecordBytes`, record by record (`logWire`, which cuts what is too large).
  */
-export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json'): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json', alloc?: (bytes: number) => ArrayBuffer): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.starts.length;
   const texts = batchTexts(b);
   const records = new Array<LogRecord>(n);
@@ -204,7 +209,7 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     keyOf[i] = lastKey;
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
   }
-  const whole = encoding === 'otlp_proto' ? serialiseOtlp(records, maxRecordBytes) : serialiseRecords(records, maxRecordBytes);
+  const whole = encoding === 'otlp_proto' ? serialiseOtlp(records, maxRecordBytes) : serialiseRecords(records, maxRecordBytes, alloc);
   if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
   return encodeOneByOne(records, key, maxRecordBytes, encoding, { keys, keyOf, times, traces });
 }
@@ -213,15 +218,17 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
  * The JSON of a batch's records in one buffer, and where each starts and ends: one `JSON.stringify`
  * of their array, written once, each value found between the separators (every record starts with
  * `v`, see records.ts). Undefined when a record is past `maxRecordBytes` or the separators do not
- * count out; the caller then encodes record by record.
+ * count out; the caller then encodes record by record. `alloc` gives the buffer (at least the bytes
+ * asked for; a record thread's reuses one handed back, see `ThreadBuffers`).
  */
-export function serialiseRecords(records: LogRecord[], maxRecordBytes: number): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
+export function serialiseRecords(records: LogRecord[], maxRecordBytes: number, alloc: (bytes: number) => ArrayBuffer = (n) => new ArrayBuffer(n)): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
   const n = records.length;
   const all = JSON.stringify(records);
   const bytes = Buffer.byteLength(all);
-  // An ArrayBuffer of its own (not a slice of Node's shared pool), so it can be transferred.
-  const values = new ArrayBuffer(bytes);
-  const buf = Buffer.from(values);
+  // An ArrayBuffer of its own (not a slice of Node's shared pool), so it can be transferred; a reused
+  // one can be longer than this batch, so only its first `bytes` are looked at.
+  const values = alloc(bytes);
+  const buf = Buffer.from(values, 0, bytes);
   buf.write(all, 0, 'utf8');
   const starts = new Uint32Array(n);
   const ends = new Uint32Array(n);
@@ -339,6 +346,49 @@ export const RECORD_THREAD_YOUNG_MB = 24;
  */
 export const INLINE_MAX_LINES = 32;
 
+/**
+ * Values buffers kept for reuse: a batch's buffer, once its records are acknowledged, goes back to a
+ * record thread with the next batch (`EncodedLogs.release`) instead of waiting for the main thread's
+ * garbage collector. V8 frees an ArrayBuffer's memory only when its holder is collected; these outlive
+ * the young generation (a batch is in flight for a while), so they waited for a full collection, which
+ * V8 starts for outside memory only after tens of MB: in bench:agent 20-60 MB of acknowledged batches'
+ * buffers sat in the main thread (agents/README.md, "Memory"). Buffers under `SPARE_MIN_BYTES` (small
+ * batches) are not worth the trip.
+ */
+export const SPARE_BUFFERS = 8;
+export const SPARE_MIN_BYTES = 64 * 1024;
+
+/** A record thread's buffers handed back for reuse, and a values allocator that takes from them. */
+export class ThreadBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  add(buffers: readonly ArrayBuffer[] | undefined): void {
+    for (const b of buffers ?? []) if (this.free.length < SPARE_BUFFERS && b.byteLength >= SPARE_MIN_BYTES) this.free.push(b);
+  }
+
+  get kept(): number {
+    return this.free.length;
+  }
+
+  /**
+   * The smallest kept buffer of at least `bytes`; else a new one with an eighth to spare (rounded to
+   * 64 KiB), so that it fits the next batches too, and the smallest kept one is let go (kept buffers
+   * too small for today's batches would otherwise stay for good).
+   */
+  readonly take = (bytes: number): ArrayBuffer => {
+    let best = -1;
+    let smallest = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const len = this.free[i]!.byteLength;
+      if (len >= bytes && (best < 0 || len < this.free[best]!.byteLength)) best = i;
+      if (smallest < 0 || len < this.free[smallest]!.byteLength) smallest = i;
+    }
+    if (best >= 0) return this.free.splice(best, 1)[0]!;
+    if (smallest >= 0) this.free.splice(smallest, 1);
+    return new ArrayBuffer(bytes < SPARE_MIN_BYTES ? bytes : Math.ceil((bytes + bytes / 8) / 65536) * 65536);
+  };
+}
+
 export class RecordPool {
   private readonly builders: RecordBuilderOptions[] = [];
   /** The builders for batches built here, made on first use (the same options as the threads'). */
@@ -348,6 +398,8 @@ export class RecordPool {
   private nextId = 1;
   private deaths = 0;
   private closed = false;
+  /** Acknowledged batches' buffers, to go to a thread with the next batch (see SPARE_BUFFERS). */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor(private readonly o: RecordPoolOptions) {}
 
@@ -375,7 +427,8 @@ export class RecordPool {
     thread.worker.ref();
     return new Promise<EncodedLogs>((resolve, reject) => {
       this.waiting.set(id, { thread, resolve, reject });
-      thread.worker.postMessage({ id, batch });
+      const spares = this.spares.splice(0);
+      thread.worker.postMessage({ id, batch, spares }, spares);
     });
   }
 
@@ -442,7 +495,21 @@ export class RecordPool {
     if (--thread.busy === 0) thread.worker.unref();
     if (m.error !== undefined) return w.reject(new Error(m.error));
     addCounters(this.o.counters, m.counters!);
-    w.resolve({ count: m.count!, values: Buffer.from(m.values!), starts: m.starts!, ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated! });
+    const values = m.values!;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.recycle(values);
+    };
+    w.resolve({ count: m.count!, values: Buffer.from(values), starts: m.starts!, ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated!, release });
+  }
+
+  /** Keeps an acknowledged batch's buffer for a thread (it is detached here when it goes). */
+  private recycle(buffer: ArrayBuffer): void {
+    // A detached buffer has no bytes; a closed pool sends no more batches.
+    if (this.closed || !this.usable || buffer.byteLength < SPARE_MIN_BYTES || this.spares.length >= SPARE_BUFFERS) return;
+    this.spares.push(buffer);
   }
 
   private failAll(thread: Thread | undefined, err: Error): void {

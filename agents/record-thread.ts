@@ -4,17 +4,19 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRecordBuilder, newCounters } from './record-builder.ts';
-import { encodeLines, takeCounters, type LineBatch, type ThreadInit } from './record-pool.ts';
+import { encodeLines, takeCounters, ThreadBuffers, type LineBatch, type ThreadInit } from './record-pool.ts';
 
 const init = workerData as ThreadInit;
 const counters = newCounters();
 const builders = init.builders.map((options) => createRecordBuilder(counters, options));
+const buffers = new ThreadBuffers();
 
-parentPort!.on('message', ({ id, batch }: { id: number; batch: LineBatch }) => {
+parentPort!.on('message', ({ id, batch, spares }: { id: number; batch: LineBatch; spares?: ArrayBuffer[] }) => {
+  buffers.add(spares);
   try {
     const build = builders[batch.builder];
     if (!build) throw new Error(`record thread: no builder ${batch.builder}`);
-    const e = encodeLines(build, batch, init.key, init.maxRecordBytes, init.encoding);
+    const e = encodeLines(build, batch, init.key, init.maxRecordBytes, init.encoding, buffers.take);
     parentPort!.postMessage({ id, ...e, counters: takeCounters(counters) }, [e.values, e.starts.buffer as ArrayBuffer, e.ends.buffer as ArrayBuffer, e.keyOf.buffer as ArrayBuffer, e.times.buffer as ArrayBuffer]);
   } catch (err) {
     takeCounters(counters);

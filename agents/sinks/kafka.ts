@@ -850,6 +850,8 @@ export class KafkaSink {
   private settleFront(): void {
     while (this.queue.length > 0 && this.queue[0]!.acked === this.queue[0]!.count) {
       const q = this.queue.shift()!;
+      // Nothing reads a settled batch's values again: a record thread may write the next batch into them.
+      q.encoded?.e.release?.();
       q.onDelivered?.({ failed: q.failed });
     }
     for (const w of this.roomWaiters.splice(0)) w();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLine } from '../../bench/agent.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from '../../agents/record-builder.ts';
-import { batchTexts, encodeLines, joinLines, lineText, RecordPool, serialiseRecords, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { batchTexts, encodeLines, joinLines, lineText, RecordPool, serialiseRecords, SPARE_BUFFERS, SPARE_MIN_BYTES, ThreadBuffers, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
 import { LineSplitter } from '../../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
 import { logWire } from '../../agents/sinks/log-wire.ts';
@@ -176,6 +176,78 @@ test(`a batch built on the main thread (encodeHere, for small batches) has a thr
     // The same batch through the thread: the same bytes.
     const b = batchOf(corpus()[0]!, 0);
     assert.ok(unpack(await pool.encode(b)).values.every((v, i) => v.equals(unpack(pool.encodeHere(b)).values[i]!)));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a values buffer handed back is reused: the smallest that fits, new ones with room to spare, small and surplus ones let go', () => {
+  const tb = new ThreadBuffers();
+  const fresh = tb.take(100_000);
+  assert.ok(fresh.byteLength >= 112_500 && fresh.byteLength % 65536 === 0, `a new buffer has an eighth to spare, in 64 KiB steps (${fresh.byteLength})`);
+  assert.equal(tb.take(1000).byteLength, 1000, 'a small batch gets what it asked for');
+  const big = new ArrayBuffer(1 << 20);
+  const mid = new ArrayBuffer(300_000);
+  tb.add([big, mid, new ArrayBuffer(SPARE_MIN_BYTES - 1)]);
+  assert.equal(tb.kept, 2, 'a buffer under SPARE_MIN_BYTES is not kept');
+  assert.equal(tb.take(200_000), mid, 'the smallest that fits');
+  assert.equal(tb.take(200_000), big);
+  assert.equal(tb.kept, 0);
+  // Kept buffers too small for the batches of now: a new one, and the smallest kept one goes.
+  const small = [new ArrayBuffer(70_000), new ArrayBuffer(80_000)];
+  tb.add(small);
+  assert.ok(!small.includes(tb.take(500_000)));
+  assert.equal(tb.kept, 1);
+  assert.equal(tb.take(75_000), small[1], 'the 70 KB one was let go, the 80 KB one kept');
+  tb.add(Array.from({ length: SPARE_BUFFERS + 3 }, () => new ArrayBuffer(SPARE_MIN_BYTES)));
+  assert.equal(tb.kept, SPARE_BUFFERS, 'at most SPARE_BUFFERS kept');
+});
+
+test('a batch serialised into a reused buffer, longer than it and full of an earlier batch, has the bytes a fresh one has', () => {
+  const batches = corpus();
+  const build = createRecordBuilder(newCounters(), builderOptions[0]);
+  const recordsOf = (texts: string[]) => {
+    const b = batchOf(texts, 0);
+    return texts.map((text, i) => build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }));
+  };
+  const earlier = serialiseRecords(recordsOf(batches[0]!), 1 << 20)!;
+  for (const [n, texts] of batches.entries()) {
+    const records = recordsOf(texts);
+    const fresh = serialiseRecords(records, 1 << 20)!;
+    // The earlier batch's JSON (separators and all) over the whole of a buffer larger than this batch.
+    const dirty = new ArrayBuffer(fresh.values.byteLength + earlier.values.byteLength);
+    const view = Buffer.from(dirty);
+    for (let at = 0; at < view.length; at += earlier.values.byteLength) Buffer.from(earlier.values).copy(view, at);
+    const got = serialiseRecords(records, 1 << 20, (bytes) => (assert.ok(bytes <= dirty.byteLength), dirty));
+    assert.ok(got, `batch ${n}: fell back to record by record`);
+    assert.equal(got.values, dirty, 'written into the buffer given');
+    assert.deepEqual([got.starts, got.ends], [fresh.starts, fresh.ends], `batch ${n}`);
+    const freshBuf = Buffer.from(fresh.values);
+    records.forEach((_, i) => assert.ok(view.subarray(got.starts[i], got.ends[i]).equals(freshBuf.subarray(fresh.starts[i], fresh.ends[i])), `batch ${n}, record ${i}`));
+  }
+});
+
+test('a released batch\'s buffer goes back to the record thread, which writes the next batch into it; an unreleased one stays as it was', async () => {
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 4096, encoding: 'json', counters, log: log('test') });
+  for (const o of builderOptions) pool.addBuilder(o);
+  try {
+    const b = batchOf(corpus()[0]!, 0);
+    const want = mainThread(newCounters(), b, 4096).values;
+    const first = await pool.encode(b);
+    const firstBuffer = first.values.buffer;
+    const length = firstBuffer.byteLength;
+    assert.ok(length >= SPARE_MIN_BYTES, `the batch is large enough to be kept (${length} bytes)`);
+    const second = await pool.encode(b);
+    assert.equal(firstBuffer.byteLength, length, 'not released: left alone');
+    assert.ok(unpack(first).values.every((v, i) => v.equals(want[i]!)), 'and its values intact');
+    first.release!();
+    first.release!(); // a second call does nothing
+    const third = await pool.encode(b);
+    assert.equal(firstBuffer.byteLength, 0, 'released: it went to the thread (detached here)');
+    assert.equal(third.values.buffer.byteLength, length, 'the thread wrote the next batch into it');
+    assert.ok(unpack(third).values.every((v, i) => v.equals(want[i]!)), 'with the right bytes');
+    assert.ok(unpack(second).values.every((v, i) => v.equals(want[i]!)));
   } finally {
     await pool.close();
   }

@@ -72,10 +72,18 @@ test('a record thread\'s encoded batches arrive as the same records as events wo
     await sink.start();
     const build = createRecordBuilder(newCounters());
     let delivered = 0;
+    let released = 0;
     for (const b of halves) {
       if (encoded) {
         const e = encodeLines(build, b, 'service_host', 50_000);
-        await sink.send({ events: [], encoded: { ...e, values: Buffer.from(e.values) }, onDelivered: () => delivered++ });
+        const values = Buffer.from(e.values);
+        // As a record pool's release does, the buffer is taken back for another batch: here it is
+        // overwritten at once, so a release before the last read of it would garble what Kafka got.
+        const release = () => {
+          released++;
+          values.fill(0x78);
+        };
+        await sink.send({ events: [], encoded: { ...e, values, release }, onDelivered: () => assert.equal(released, ++delivered, 'released as it settles, once') });
       } else {
         const events = Array.from(b.textEnds, (_, i) => ({ type: 'log' as const, record: build({ text: lineText(b, i), origin: { kind: 'file' as const, path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }) }));
         await sink.send({ events, onDelivered: () => delivered++ });
@@ -83,6 +91,7 @@ test('a record thread\'s encoded batches arrive as the same records as events wo
     }
     await sink.close();
     assert.equal(delivered, 2);
+    if (encoded) assert.equal(released, 2, 'each encoded batch released once');
     assert.equal(sink.stats.sent, texts.length);
     assert.equal(sink.stats.truncated, 1);
     assert.equal(sink.stats.buffered, 0);
