@@ -350,10 +350,10 @@ export const INLINE_MAX_LINES = 32;
  * Values buffers kept for reuse: a batch's buffer, once its records are acknowledged, goes back to a
  * record thread with the next batch (`EncodedLogs.release`) instead of waiting for the main thread's
  * garbage collector. V8 frees an ArrayBuffer's memory only when its holder is collected; these outlive
- * the young generation (a batch is in flight for a while), so they waited for a full collection, which
- * V8 starts for outside memory only after tens of MB: in bench:agent 20-60 MB of acknowledged batches'
- * buffers sat in the main thread (agents/README.md, "Memory"). Buffers under `SPARE_MIN_BYTES` (small
- * batches) are not worth the trip.
+ * the young generation (a batch is in flight for a while), so they waited for a full collection. Reuse
+ * saves allocating and first touching about 0.5 MB per 1,000 lines: a little CPU per line in
+ * bench:agent, a few MB of peak RSS (agents/README.md, "Memory"). Buffers under `SPARE_MIN_BYTES`
+ * (small batches) are not worth the trip.
  */
 export const SPARE_BUFFERS = 8;
 export const SPARE_MIN_BYTES = 64 * 1024;

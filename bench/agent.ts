@@ -222,7 +222,6 @@ async function clientChild(client: string, file: string, brokers: string, topic:
   process.exit(0);
 }
 
-/** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
 /**
  * The Node flags bin/tributary gives `tributary agent` in a checkout (its `AGENT_NODE_OPTIONS='...'`
  * line), so the agent rows measure what a user's agent runs with; '' for a checkout without the launcher.
@@ -241,6 +240,7 @@ function withNodeOptions(flags: string): Record<string, string> {
   return all ? { NODE_OPTIONS: all } : {};
 }
 
+/** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
 function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
