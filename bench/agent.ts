@@ -8,7 +8,7 @@
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
- * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
+ * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_ENCODING its kafka.encoding (json, otlp_proto), BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
  * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
@@ -81,6 +81,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
       topics: { logs: topic },
       // The produce path chosen by measurement; BENCH_CLIENT=kafkajs measures the agent's current default.
       client: env.BENCH_CLIENT ?? 'native',
+      ...(env.BENCH_ENCODING ? { encoding: env.BENCH_ENCODING } : {}),
       ...(env.BENCH_BATCH_EVENTS || env.BENCH_BATCH_BYTES || env.BENCH_LINGER_MS
         ? { batch: { ...(env.BENCH_BATCH_EVENTS ? { max_events: Number(env.BENCH_BATCH_EVENTS) } : {}), ...(env.BENCH_BATCH_BYTES ? { max_bytes: Number(env.BENCH_BATCH_BYTES) } : {}), ...(env.BENCH_LINGER_MS ? { linger_ms: Number(env.BENCH_LINGER_MS) } : {}) } }
         : {}),
