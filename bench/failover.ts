@@ -1,0 +1,103 @@
+/**
+ * `npm run bench:failover`: how long records stop when a partition leader dies. A 3-node cluster, a
+ * 6-partition topic (replication 3), our producer (core/kafka/producer.ts, the agent's) sending one
+ * record to every partition every 50 ms, and a consumer made as the worker makes its own (createKafka:
+ * kafkajs with core/kafka's patches) reading them. After 8 s the broker that leads some partitions but
+ * is not the group's coordinator is killed with SIGKILL and kept down for 30 s. Per round it prints:
+ * - producerStallS: the longest a send took to be acknowledged around the kill (Kafka must first move
+ *   leadership: the controller fences the dead broker when its session times out);
+ * - resumeS: seconds from the kill to the consumer's first record sent after it, on the dead broker's
+ *   partitions and on the others (led by live brokers throughout);
+ * - consumerBehindProducerS: resume minus the producer's stall, what the consumer adds;
+ * - crashes: the consumer's CRASH events (kafkajs's error, and whether it restarted the consumer).
+ * BENCH_ROUNDS (default 3) rounds, each on a fresh cluster; writes bench/results/failover.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createKafka } from '../core/kafka/client.ts';
+import { KafkaProducer } from '../core/kafka/producer.ts';
+import { startTestCluster } from '../test/helpers/cluster.ts';
+
+const PARTITIONS = 6;
+
+/** Java's String.hashCode: which `__consumer_offsets` partition (of the stack's 10) holds a group. */
+function offsetsPartition(groupId: string, partitions = 10): number {
+  let h = 0;
+  for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
+  return (h & 0x7fffffff) % partitions;
+}
+
+interface Round {
+  victim: number;
+  victimPartitions: number[];
+  producerStallS: number;
+  resumeS: { victim: number; others: number };
+  consumerBehindProducerS: number;
+  /** The consumer's CRASH events: error and whether kafkajs restarted it. */
+  crashes: string[];
+}
+
+async function round(): Promise<Round> {
+  const cluster = await startTestCluster({ nodes: 3 });
+  try {
+    const topic = await cluster.createTopic('failover', PARTITIONS, 3);
+    const groupId = `failover-${Date.now()}`;
+    const producer = new KafkaProducer({ brokers: cluster.brokers, requestTimeoutMs: 10_000, maxRetryBackoffMs: 1000 });
+    await producer.connect();
+    const consumer = createKafka({ brokers: cluster.brokers, clientId: 'tributary-bench' }).consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 200, retry: { retries: 10 } });
+    const got: Array<{ partition: number; sentAt: number; at: number }> = [];
+    const crashes: string[] = [];
+    consumer.on(consumer.events.CRASH, (e: { payload: { error: Error; restart: boolean } }) => void crashes.push(`${e.payload.error.name}: ${e.payload.error.message} (restart: ${e.payload.restart})`));
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void got.push({ partition, sentAt: Number(message.value!.toString()), at: Date.now() }) });
+    // Each send's value is when it was made; `acked` when the producer said Kafka has it.
+    const acked = new Map<number, number>();
+    let stop = false;
+    const producing = (async () => {
+      while (!stop) {
+        const now = Date.now();
+        await producer.send(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, key: null, value: String(now), timestamp: now }))).then(() => acked.set(now, Date.now()), () => undefined);
+        await sleep(50);
+      }
+    })();
+    await sleep(8000);
+    const coordinator = await cluster.leaderOf('__consumer_offsets', offsetsPartition(groupId));
+    const leaders = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => cluster.leaderOf(topic, p)));
+    const victim = [1, 2, 3].find((n) => n !== coordinator && leaders.includes(n));
+    if (victim === undefined) throw new Error(`no broker leads a partition without being the coordinator (leaders ${leaders}, coordinator ${coordinator})`);
+    const victimPartitions = leaders.flatMap((l, p) => (l === victim ? [p] : []));
+    await cluster.stop(victim, 'SIGKILL');
+    const killedAt = Date.now();
+    await sleep(30_000);
+    stop = true;
+    await producing;
+    await sleep(2000);
+    await consumer.disconnect().catch(() => undefined);
+    await producer.close();
+    const resume = (partitions: number[]) => {
+      const first = got.filter((g) => partitions.includes(g.partition) && g.sentAt > killedAt + 500).reduce((a, g) => Math.min(a, g.at), Infinity);
+      return Math.round(first - killedAt) / 1000;
+    };
+    const producerStallS = Math.max(...[...acked].filter(([sent]) => sent > killedAt - 2000).map(([sent, at]) => at - sent)) / 1000;
+    const others = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => !victimPartitions.includes(p));
+    const resumeS = { victim: resume(victimPartitions), others: resume(others) };
+    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: Math.round((Math.max(resumeS.victim, resumeS.others) - producerStallS) * 1000) / 1000, crashes };
+  } finally {
+    await cluster.down();
+  }
+}
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const results: Round[] = [];
+for (let i = 1; i <= rounds; i++) {
+  const r = await round();
+  results.push(r);
+  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS} s; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others, ${r.consumerBehindProducerS} s behind the producer; ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
+}
+const out = fileURLToPath(new URL('./results/failover.json', import.meta.url));
+mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), rounds: results }, null, 2)}\n`);
+console.log(`wrote ${out}`);
+process.exit(0);
