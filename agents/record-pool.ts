@@ -507,8 +507,8 @@ export class RecordPool {
 
   /** Keeps an acknowledged batch's buffer for a thread (it is detached here when it goes). */
   private recycle(buffer: ArrayBuffer): void {
-    // A detached buffer has no bytes; a closed pool sends no more batches.
-    if (this.closed || !this.usable || buffer.byteLength < SPARE_MIN_BYTES || this.spares.length >= SPARE_BUFFERS) return;
+    // A detached buffer has no bytes; a pool closed or without threads sends no more batches.
+    if (!this.usable || buffer.byteLength < SPARE_MIN_BYTES || this.spares.length >= SPARE_BUFFERS) return;
     this.spares.push(buffer);
   }
 

@@ -14,7 +14,9 @@
  * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
  * bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS replaces them
- * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side.
+ * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
+ * in those children at run time (`v8.setFlagsFromString`: for flags Node does not take in NODE_OPTIONS, such as
+ * --heap-growing-percent=50), also for this checkout's children only.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
  * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest) to stderr at the end.
  * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
@@ -72,6 +74,8 @@ function report(t0: bigint, cpu0: NodeJS.CpuUsage, steady?: { cpu: NodeJS.CpuUsa
 
 /** The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off. */
 async function agentChild(file: string, brokers: string, topic: string, lines: number, stateDir: string, plain: boolean, threads?: number): Promise<void> {
+  // BENCH_V8_FLAGS, handed to this checkout's agent children only: V8 flags set at run time (those V8 reads as it goes).
+  if (process.env.TRIBUTARY_BENCH_V8_FLAGS) (await import('node:v8')).setFlagsFromString(process.env.TRIBUTARY_BENCH_V8_FLAGS);
   const { validateAgentConfig } = await import('../agents/config.ts');
   const { agentFromConfig } = await import('../agents/from-config.ts');
   const env = process.env;
@@ -435,7 +439,7 @@ async function main(): Promise<void> {
   // Node's flags as `tributary agent` starts it, for this checkout and the baseline's.
   const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, withNodeOptions(nodeOptions.get(from) ?? ''));
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}) });
   const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),

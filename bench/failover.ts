@@ -21,13 +21,6 @@ import { startTestCluster } from '../test/helpers/cluster.ts';
 
 const PARTITIONS = 6;
 
-/** Java's String.hashCode: which `__consumer_offsets` partition (of the stack's 10) holds a group. */
-function offsetsPartition(groupId: string, partitions = 10): number {
-  let h = 0;
-  for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
-  return (h & 0x7fffffff) % partitions;
-}
-
 interface Round {
   victim: number;
   victimPartitions: number[];
@@ -63,7 +56,7 @@ async function round(): Promise<Round> {
       }
     })();
     await sleep(8000);
-    const coordinator = await cluster.leaderOf('__consumer_offsets', offsetsPartition(groupId));
+    const coordinator = await cluster.coordinatorOf(groupId);
     const leaders = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => cluster.leaderOf(topic, p)));
     const victim = [1, 2, 3].find((n) => n !== coordinator && leaders.includes(n));
     if (victim === undefined) throw new Error(`no broker leads a partition without being the coordinator (leaders ${leaders}, coordinator ${coordinator})`);

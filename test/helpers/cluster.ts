@@ -24,6 +24,8 @@ export interface TestCluster {
   start(): Promise<void>;
   /** Node id leading a partition now. */
   leaderOf(topic: string, partition: number): Promise<number>;
+  /** Node id of a consumer group's coordinator now: the leader of its `__consumer_offsets` partition. */
+  coordinatorOf(groupId: string): Promise<number>;
   /** Creates a topic with a unique name, replicated `replicationFactor` times, min.insync.replicas 2. */
   createTopic(prefix: string, partitions?: number, replicationFactor?: number): Promise<string>;
   down(): Promise<void>;
@@ -44,6 +46,13 @@ process.once('exit', () => {
     rmSync(o.home, { recursive: true, force: true });
   }
 });
+
+/** Java's String.hashCode, as Kafka picks a group's `__consumer_offsets` partition (the stack makes 10). */
+function offsetsPartition(groupId: string, partitions = 10): number {
+  let h = 0;
+  for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
+  return (h & 0x7fffffff) % partitions;
+}
 
 export async function startTestCluster(opts: { nodes?: number; secure?: boolean } = {}): Promise<TestCluster> {
   const nodes = opts.nodes ?? 3;
@@ -71,6 +80,9 @@ export async function startTestCluster(opts: { nodes?: number; secure?: boolean 
     },
     async start() {
       await stackUp(options);
+    },
+    async coordinatorOf(groupId) {
+      return cluster.leaderOf('__consumer_offsets', offsetsPartition(groupId));
     },
     async leaderOf(topic, partition) {
       const status = await clusterStatus(options, [topic]);

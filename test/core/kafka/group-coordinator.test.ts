@@ -29,13 +29,6 @@ before(async () => {
 });
 after(async () => cluster?.down());
 
-/** Java's String.hashCode: which `__consumer_offsets` partition holds a group (the stack makes 10). */
-function offsetsPartition(groupId: string, partitions = 10): number {
-  let h = 0;
-  for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
-  return (h & 0x7fffffff) % partitions;
-}
-
 test('the group coordinator killed and kept down: commits reach the new one within seconds, every record read once, no crash, no rebalance', async () => {
   const topic = await cluster.createTopic('coordinator', 6, 3);
   const groupId = `coordinator-${Date.now()}`;
@@ -90,7 +83,7 @@ test('the group coordinator killed and kept down: commits reach the new one with
     await produce(600);
     await waitFor('the first 600 records read', () => seen.size === 600, 60_000);
     await waitFor('a commit', () => commits.some((c) => c.ok), 10_000);
-    const coordinator = await cluster.leaderOf('__consumer_offsets', offsetsPartition(groupId));
+    const coordinator = await cluster.coordinatorOf(groupId);
     const joinsBefore = joins;
     await cluster.stop(coordinator, 'SIGKILL');
     const killedAt = Date.now();
