@@ -184,7 +184,7 @@ export class KafkaSink {
   private producer?: Producer;
   private native?: KafkaProducer;
   /** Native produce calls awaiting their acknowledgement, oldest first (credited in this order). */
-  private readonly pending: Array<{ taken: Array<{ q: Queued; count: number; bytes: number }>; count: number; result?: SendResult }> = [];
+  private readonly pending: Array<{ taken: Array<{ q: Queued; from: number; count: number; bytes: number }>; count: number; result?: SendResult }> = [];
   private readonly queue: Queued[] = [];
   private disk?: DiskBuffer;
   private wakeSender?: () => void;
@@ -593,12 +593,12 @@ export class KafkaSink {
     return { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers: this.headerSection(m.headers) };
   }
 
-  /** Records Kafka refused for good: counted and logged (one line per call, with the first reason). */
-  private countFailed(messages: readonly ProducerMessage[], result: SendResult): void {
+  /** Records Kafka refused for good: counted and logged (one line per call, with the first reason); `messageAt` gives a sent message again by its index. */
+  private countFailed(messageAt: (index: number) => ProducerMessage, result: SendResult): void {
     if (result.failed.length === 0) return;
     this.stats.dropped += result.failed.length;
     const first = result.failed[0]!;
-    const m = messages[first.index]!;
+    const m = messageAt(first.index);
     this.log.error({ reason: first.error.message, count: result.failed.length, key: m.key?.toString(), bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
   }
 
@@ -660,7 +660,7 @@ export class KafkaSink {
       if (messages.length > 0) {
         const out = messages.map((m) => this.toProducerMessage(m));
         const result = await this.native!.send(out);
-        this.countFailed(out, result);
+        this.countFailed((i) => out[i]!, result);
         this.noteAcked();
       }
       disk.ack(end, messages.length);
@@ -683,7 +683,7 @@ export class KafkaSink {
   /** Hands the next slice of the memory queue to the producer without waiting for its acknowledgement. */
   private sendSliceNative(): void {
     const out: ProducerMessage[] = [];
-    const taken: Array<{ q: Queued; count: number; bytes: number }> = [];
+    const taken: Array<{ q: Queued; from: number; count: number; bytes: number }> = [];
     let budget = this.o.batchMaxEvents;
     let bytes = 0;
     for (const q of this.queue) {
@@ -698,17 +698,31 @@ export class KafkaSink {
       bytes += b;
       if (n > 0) {
         this.producerMessages(q, q.next, n, out);
-        taken.push({ q, count: n, bytes: b });
+        taken.push({ q, from: q.next, count: n, bytes: b });
         q.next += n;
         this.inFlight.add(q);
       }
     }
     const entry: (typeof this.pending)[number] = { taken, count: out.length };
     this.pending.push(entry);
+    // `out` is not kept past the producer's encoding (nothing here refers to it after this call): its
+    // message objects and value views then die young. A refused message is made again to be logged.
+    const messageAt = (index: number): ProducerMessage => {
+      const one: ProducerMessage[] = [];
+      let i = index;
+      for (const t of taken) {
+        if (i < t.count) {
+          this.producerMessages(t.q, t.from + i, 1, one);
+          break;
+        }
+        i -= t.count;
+      }
+      return one[0]!;
+    };
     void this.native!.send(out).then(
       (result) => {
         entry.result = result;
-        this.countFailed(out, result);
+        this.countFailed(messageAt, result);
         // Each refused message is charged to the batch it came from, for that batch's status.
         for (const f of result.failed) {
           let i = f.index;

@@ -29,7 +29,7 @@ import { gzipSync } from 'node:zlib';
 import { Connection, type ConnectionOptions } from './protocol/connection.ts';
 import { KafkaError, kafkaError, errorAction, errorName } from './protocol/errors.ts';
 import { decodeInitProducerId, decodeMetadata, decodeProduce, encodeInitProducerId, encodeMetadata, encodeProduce, type ProduceTopicData } from './protocol/messages.ts';
-import { buildBatch, compressRecords, encodeRecords, stampProducer, type CompressionName, type EncodedRecords, type ProduceRecord } from './protocol/record-batch.ts';
+import { batchRecords, buildBatch, compressRecords, encodeRecords, stampProducer, type CompressionName, type EncodedRecords, type ProduceRecord } from './protocol/record-batch.ts';
 import { partitionForKey } from './protocol/murmur2.ts';
 import { type SaslCredentials } from './protocol/sasl.ts';
 
@@ -65,7 +65,12 @@ export interface SendResult {
 }
 
 interface Call {
-  messages: readonly ProducerMessage[];
+  /**
+   * Until its batches are encoded; then let go, so thousands of message objects (and the callers'
+   * value views) die young instead of living until the acknowledgement through several of V8's
+   * young-generation collections. A split reads a batch's own bytes (`batchRecords`).
+   */
+  messages?: readonly ProducerMessage[];
   remaining: number;
   failed: SendResult['failed'];
   resolve: (r: SendResult) => void;
@@ -202,11 +207,12 @@ export class KafkaProducer {
   // ---- preparing and building batches ------------------------------------------------------------
 
   private async prepare(call: Call): Promise<Batch[]> {
-    const names = [...new Set(call.messages.map((m) => m.topic))];
+    const messages = call.messages!;
+    const names = [...new Set(messages.map((m) => m.topic))];
     await this.ensureTopics(names);
     const groups = new Map<PartitionState, number[]>();
-    for (let i = 0; i < call.messages.length; i++) {
-      const m = call.messages[i]!;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
       const meta = this.topics.get(m.topic)!;
       const p = m.partition ?? (m.key ? this.partitionOf(m.key, meta.leaders.length) : 0);
       const part = this.partition(m.topic, p);
@@ -232,14 +238,17 @@ export class KafkaProducer {
     this.readyChain = new Promise((r) => (release = r));
     let failure: KafkaError | undefined;
     try {
-      // Encoding runs here; compression on libuv's pool, several calls' batches at once.
-      await Promise.all(
+      // Encoding runs here, before the first await; compression on libuv's pool, several calls' batches at once.
+      const built = Promise.all(
         batches.map(async (b) => {
-          const records = encodeRecords(b.call.messages, b.indexes);
+          const records = encodeRecords(b.call.messages!, b.indexes);
           const payload = await compressRecords(records.body, this.o.compression);
           b.bytes = buildBatch(records, payload, this.o.compression);
         }),
       );
+      // Every record of the call is encoded (a call's batches are all built here).
+      if (batches.length > 0) batches[0]!.call.messages = undefined;
+      await built;
     } catch (err) {
       failure = new KafkaError(`a batch could not be encoded: ${(err as Error).message}`, 'ENCODING', 'reject');
     }
@@ -457,8 +466,11 @@ export class KafkaProducer {
   private split(b: Batch): void {
     this.stats.splits++;
     const half = Math.ceil(b.indexes.length / 2);
-    const halves = [b.indexes.slice(0, half), b.indexes.slice(half)].map((indexes): Batch => {
-      const records = encodeRecords(b.call.messages, indexes);
+    // The batch's records in its own order (record i is message b.indexes[i]), from its bytes.
+    const all = batchRecords(b.bytes!);
+    const halves = [0, half].map((from): Batch => {
+      const indexes = b.indexes.slice(from, from === 0 ? half : undefined);
+      const records = encodeRecords(all.slice(from, from + indexes.length));
       const payload = this.o.compression === 'lz4' ? compressFrameSync(records.body) : this.o.compression === 'gzip' ? gzipSync(records.body) : records.body;
       return { call: b.call, part: b.part, indexes, state: 'ready', seq: 0, stampedSeq: -1, stampedPid: -1n, stampedEpoch: -1, unknown: false, bytes: buildBatch(records, payload, this.o.compression) };
     });

@@ -141,6 +141,38 @@ export function stampProducer(batch: Buffer, p: BatchProducerFields): void {
   batch.writeUInt32BE(crc32c(batch, 21), 17);
 }
 
+/**
+ * The records of a batch `buildBatch` made, as records to encode again: key, value and header section
+ * are the batch's own bytes (views into its uncompressed records). The producer splits a batch the
+ * broker found too large from these, so it need not keep the messages a batch was made from.
+ */
+export function batchRecords(batch: Buffer): ProduceRecord[] {
+  const compression = batch.readInt16BE(21) & 7;
+  const firstTimestamp = Number(batch.readBigInt64BE(27));
+  const count = batch.readInt32BE(57);
+  let body = batch.subarray(BATCH_HEADER_BYTES);
+  if (compression === 1) body = gunzipSync(body);
+  else if (compression === 3) body = decompressFrameSync(body);
+  else if (compression !== 0) throw new ProtocolError(`record batch: codec ${compression} not supported here`);
+  const r = new Reader(body, 0, 'record batch');
+  const out: ProduceRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = r.varint();
+    const end = r.pos + len;
+    r.int8();
+    const timestamp = firstTimestamp + r.varlong();
+    r.varint(); // offset delta: given again when encoded
+    const klen = r.varint();
+    const key = klen < 0 ? null : body.subarray(r.pos, (r.pos += klen));
+    const vlen = r.varint();
+    const value = body.subarray(r.pos, (r.pos += Math.max(0, vlen)));
+    if (end > body.length || r.pos > end) throw new ProtocolError(`record batch: record ${i} runs past its length`);
+    out.push({ key, value, timestamp, headers: body.subarray(r.pos, end) });
+    r.pos = end;
+  }
+  return out;
+}
+
 export interface DecodedRecord {
   offset: bigint;
   timestamp: number;

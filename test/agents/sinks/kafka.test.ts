@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Partitioners } from 'kafkajs';
 import { KafkaSink, logKeyFor, memoDefaultPartitioner, recordTimeMs } from '../../../agents/sinks/kafka.ts';
+import pino from 'pino';
 import { log } from '../../../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
@@ -185,7 +186,8 @@ test('a record over the topic\'s size limit is refused for good: the batch settl
   await admin.createTopics({ waitForLeaders: false, topics: [{ topic: logsTopic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '3000' }] }] });
   await waitForTopicLeaders(admin, [logsTopic]);
   await admin.disconnect();
-  const sink = new KafkaSink({ brokers, logsTopic, lingerMs: 5, compression: 'none', client: 'native' }, log('test.sink'));
+  const lines: string[] = [];
+  const sink = new KafkaSink({ brokers, logsTopic, lingerMs: 5, compression: 'none', client: 'native' }, pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }));
   await sink.start();
   const statuses: unknown[] = [];
   const noise = Buffer.from(Array.from({ length: 6000 }, (_, i) => (i * 7919) % 251)).toString('base64');
@@ -194,6 +196,13 @@ test('a record over the topic\'s size limit is refused for good: the batch settl
   await sink.close();
   assert.deepEqual(statuses, [{ failed: 1 }, { failed: 0 }]);
   assert.equal(sink.stats.dropped, 1);
+  // The error names the refused record itself (its key and size), made again from the batch after
+  // the sink let its messages go (the big one, not a neighbour: those are under 400 bytes).
+  const refused = lines.map((l) => JSON.parse(l) as { msg: string; key?: string; bytes?: number; count?: number }).filter((l) => /refused records for good/.test(l.msg));
+  assert.equal(refused.length, 1, lines.join(''));
+  assert.equal(refused[0]!.count, 1);
+  assert.equal(refused[0]!.key, 'svc|h1');
+  assert.ok(refused[0]!.bytes! > noise.length, `bytes ${refused[0]!.bytes}`);
   const back = await readTopic(logsTopic, { expected: 10 });
   assert.deepEqual(back.map((m) => (JSON.parse(m.value.toString()) as LogRecord).origin.offset), [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]);
 });

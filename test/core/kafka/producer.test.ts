@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Partitioners } from 'kafkajs';
 import { KafkaProducer, encodeHeaders, type KafkaError, type ProducerMessage } from '../../../core/kafka/producer.ts';
 import { createTestTopic, readTopic, restartTestBroker, stopTestBroker, testBrokers } from '../../helpers/kafka.ts';
@@ -157,6 +159,43 @@ for (const age of ['current', 'two days old'] as const) {
     }
   });
 }
+
+// The agent hands over thousands of message objects per call; held until Kafka answered (tens of ms,
+// longer in an outage) they lived through several young-generation collections, each copying them.
+test('a call\'s messages are let go once its batches are encoded, while Kafka has not answered yet; the records still arrive once', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const topic = await createTestTopic('producer-let-go', 3);
+  const proxy = await startKafkaProxy(Number((await testBrokers())[0]!.split(':')[1]));
+  const p = new KafkaProducer({ brokers: [`127.0.0.1:${proxy.port}`], requestTimeoutMs: 10_000, retryBackoffMs: 200, maxRetryBackoffMs: 1000 });
+  try {
+    await p.connect();
+    assert.deepEqual((await p.send(Array.from({ length: 30 }, (_, n) => message(topic, n)))).failed, []);
+    // The next answer is lost and the connection cut: the call stays unanswered until release().
+    proxy.loseProduceResponses(1);
+    const refs: Array<WeakRef<object>> = [];
+    const pending = (() => {
+      const messages = Array.from({ length: 300 }, (_, n) => message(topic, 30 + n));
+      refs.push(new WeakRef(messages), new WeakRef(messages[0]!), new WeakRef(messages[299]!));
+      return p.send(messages);
+    })();
+    while (proxy.swallowed < 1) await new Promise((r) => setTimeout(r, 20));
+    let settled = false;
+    void pending.then(() => (settled = true));
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+    }
+    assert.equal(settled, false, 'the call is still waiting for Kafka');
+    assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true, true], 'the messages (array and objects) were collected');
+    proxy.release();
+    assert.deepEqual((await pending).failed, []);
+    assertExactlyOnceInOrder(kcat(topic), 330);
+  } finally {
+    await p.close();
+    await proxy.close();
+  }
+});
 
 test('a record bigger than the topic allows fails for good, alone; the records around it arrive and the producer goes on', async () => {
   const brokers = await testBrokers();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32c } from '../../../../core/kafka/protocol/crc32c.ts';
 import { Reader, Writer } from '../../../../core/kafka/protocol/codec.ts';
-import { buildBatch, compressRecords, decodeBatches, encodeHeaders, encodeRecords, stampProducer, type CompressionName, type ProduceRecord } from '../../../../core/kafka/protocol/record-batch.ts';
+import { batchRecords, buildBatch, compressRecords, decodeBatches, encodeHeaders, encodeRecords, stampProducer, type CompressionName, type ProduceRecord } from '../../../../core/kafka/protocol/record-batch.ts';
 
 test('CRC-32C matches the published check value and is the same in pieces or whole', () => {
   assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
@@ -66,6 +66,30 @@ for (const compression of ['none', 'gzip', 'lz4'] as CompressionName[]) {
     // A flipped bit anywhere the CRC covers is caught.
     batch[batch.length - 3]! ^= 0x10;
     assert.throws(() => decodeBatches(batch), /CRC-32C/);
+  });
+}
+
+for (const compression of ['none', 'gzip', 'lz4'] as CompressionName[]) {
+  test(`a built ${compression} batch gives back its records, and its halves encode as the same records would (a split)`, async () => {
+    const input = records(301);
+    const enc = encodeRecords(input);
+    const batch = buildBatch(enc, await compressRecords(enc.body, compression), compression, { producerId: 9n, producerEpoch: 1, baseSequence: 40 });
+    const back = batchRecords(batch);
+    assert.equal(back.length, 301);
+    // Encoded again they are the same bytes: key, value, time and header section each as they went in.
+    assert.ok(encodeRecords(back).body.equals(enc.body));
+    assert.deepEqual(back.map((r) => r.timestamp), input.map((r) => r.timestamp));
+    for (const [from, to] of [[0, 151], [151, 301], [17, 18]] as const) {
+      assert.ok(encodeRecords(back.slice(from, to)).body.equals(encodeRecords(input.slice(from, to)).body), `records ${from}-${to}`);
+    }
+    // A half of a half (a batch split twice) too.
+    const half = encodeRecords(back.slice(151));
+    const again = batchRecords(buildBatch(half, await compressRecords(half.body, compression), compression));
+    assert.ok(encodeRecords(again.slice(0, 75)).body.equals(encodeRecords(input.slice(151, 226)).body));
+    // A record whose length runs past the batch is an error that says so, not a wrong record.
+    const raw = encodeRecords(input.slice(0, 3));
+    raw.body[0] = 0x7e; // the first record's length varint: 63, past its real end
+    assert.throws(() => batchRecords(buildBatch(raw, raw.body, 'none')), /record batch: record \d+ runs past its length|truncated record batch/);
   });
 }
 
