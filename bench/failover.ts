@@ -1,14 +1,16 @@
 /**
  * `npm run bench:failover`: how long records stop when a partition leader dies. A 3-node cluster, a
  * 6-partition topic (replication 3), our producer (core/kafka/producer.ts, the agent's) sending one
- * record to every partition every 50 ms, and a consumer made as the worker makes its own (createKafka:
- * kafkajs with core/kafka's patches) reading them. After 8 s the broker that leads some partitions but
- * is not the group's coordinator is killed with SIGKILL and kept down for 30 s. Per round it prints:
- * - producerStallS: the longest a send took to be acknowledged around the kill (Kafka must first move
- *   leadership: the controller fences the dead broker when its session times out);
+ * record to each partition every 50 ms (a send per partition, each waiting for its acknowledgement),
+ * and a consumer made as the worker makes its own (createKafka: kafkajs with core/kafka's patches)
+ * reading them. After 8 s the broker that leads some partitions but is not the group's coordinator is
+ * killed with SIGKILL and kept down for 30 s. Per round it prints:
+ * - producerStallS: the longest a send took to be acknowledged around the kill, on the dead broker's
+ *   partitions (Kafka must first move leadership: the controller fences the dead broker when its
+ *   session times out) and on the others;
  * - resumeS: seconds from the kill to the consumer's first record sent after it, on the dead broker's
  *   partitions and on the others (led by live brokers throughout);
- * - consumerBehindProducerS: resume minus the producer's stall, what the consumer adds;
+ * - consumerBehindProducerS: resume minus the producer's stall, on each side, what the consumer adds;
  * - crashes: the consumer's CRASH events (kafkajs's error, and whether it restarted the consumer).
  * BENCH_ROUNDS (default 3) rounds, each on a fresh cluster; writes bench/results/failover.json.
  */
@@ -24,9 +26,9 @@ const PARTITIONS = 6;
 interface Round {
   victim: number;
   victimPartitions: number[];
-  producerStallS: number;
+  producerStallS: { victim: number; others: number };
   resumeS: { victim: number; others: number };
-  consumerBehindProducerS: number;
+  consumerBehindProducerS: { victim: number; others: number };
   /** The consumer's CRASH events: error and whether kafkajs restarted it. */
   crashes: string[];
 }
@@ -45,16 +47,18 @@ async function round(): Promise<Round> {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ eachMessage: async ({ partition, message }) => void got.push({ partition, sentAt: Number(message.value!.toString()), at: Date.now() }) });
-    // Each send's value is when it was made; `acked` when the producer said Kafka has it.
-    const acked = new Map<number, number>();
+    // Each send's value is when it was made; `acked` (per partition: sent, acknowledged) when the producer said Kafka has it.
+    const acked: Array<Array<[number, number]>> = Array.from({ length: PARTITIONS }, () => []);
     let stop = false;
-    const producing = (async () => {
-      while (!stop) {
-        const now = Date.now();
-        await producer.send(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, key: null, value: String(now), timestamp: now }))).then(() => acked.set(now, Date.now()), () => undefined);
-        await sleep(50);
-      }
-    })();
+    const producing = Promise.all(
+      Array.from({ length: PARTITIONS }, async (_, partition) => {
+        while (!stop) {
+          const now = Date.now();
+          await producer.send([{ topic, partition, key: null, value: String(now), timestamp: now }]).then(() => void acked[partition]!.push([now, Date.now()]), () => undefined);
+          await sleep(50);
+        }
+      }),
+    );
     await sleep(8000);
     const coordinator = await cluster.coordinatorOf(groupId);
     const leaders = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => cluster.leaderOf(topic, p)));
@@ -73,10 +77,11 @@ async function round(): Promise<Round> {
       const first = got.filter((g) => partitions.includes(g.partition) && g.sentAt > killedAt + 500).reduce((a, g) => Math.min(a, g.at), Infinity);
       return Math.round(first - killedAt) / 1000;
     };
-    const producerStallS = Math.max(...[...acked].filter(([sent]) => sent > killedAt - 2000).map(([sent, at]) => at - sent)) / 1000;
     const others = Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => !victimPartitions.includes(p));
+    const stall = (partitions: number[]) => Math.max(...partitions.flatMap((p) => acked[p]!.filter(([sent]) => sent > killedAt - 2000).map(([sent, at]) => at - sent))) / 1000;
+    const producerStallS = { victim: stall(victimPartitions), others: stall(others) };
     const resumeS = { victim: resume(victimPartitions), others: resume(others) };
-    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: Math.round((Math.max(resumeS.victim, resumeS.others) - producerStallS) * 1000) / 1000, crashes };
+    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: { victim: Math.round((resumeS.victim - producerStallS.victim) * 1000) / 1000, others: Math.round((resumeS.others - producerStallS.others) * 1000) / 1000 }, crashes };
   } finally {
     await cluster.down();
   }
@@ -87,7 +92,7 @@ const results: Round[] = [];
 for (let i = 1; i <= rounds; i++) {
   const r = await round();
   results.push(r);
-  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS} s; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others, ${r.consumerBehindProducerS} s behind the producer; ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
+  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS.victim} s on them, ${r.producerStallS.others} s on the others; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others (${r.consumerBehindProducerS.victim} and ${r.consumerBehindProducerS.others} s behind the producer); ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
 }
 const out = fileURLToPath(new URL('./results/failover.json', import.meta.url));
 mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });

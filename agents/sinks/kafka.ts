@@ -560,7 +560,10 @@ export class KafkaSink {
   private onNativeRetry(err: KafkaError): void {
     this.stats.retries++;
     const message = err.message;
-    if (this.stats.lastError !== message) {
+    // Once per kind of error until Kafka acknowledges again: partitions are retried one by one, so
+    // the messages of one outage alternate ("no leader known for logs.v1/0", "... metrics.v1/2").
+    if (this.retryLogged !== err.type) {
+      this.retryLogged = err.type;
       if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
         this.log.error({ topics: [this.o.logsTopic, this.o.metricsTopic], err: message }, 'Kafka does not know one of the topics; records wait until it is created (npx tributary stack up creates logs.v1 and metrics.v1).');
       } else if (err.action === 'fatal') {
@@ -572,6 +575,8 @@ export class KafkaSink {
     this.stats.lastError = message;
   }
 
+  /** The kind of the last retry logged since Kafka last acknowledged (see onNativeRetry). */
+  private retryLogged?: string;
   private headerSections = new WeakMap<Record<string, string>, Buffer>();
   private lastHeaders?: Record<string, string>;
   private lastHeaderSection?: Buffer;
@@ -677,6 +682,7 @@ export class KafkaSink {
       this.log.info({ brokers: this.o.brokers }, 'Kafka is acknowledging again; sending what was buffered.');
       this.stats.lastError = undefined;
     }
+    this.retryLogged = undefined;
     if (this.waitingLogged && this.roomWaiters.length === 0) this.waitingLogged = false;
   }
 

@@ -8,10 +8,12 @@
  * shipper with a disk buffer and backpressure wants.
  *
  * Order and idempotence: every batch gets its partition's next sequence numbers when `send` is
- * called, so batches of one partition go out, and are retried, in call order. Any error stops the
- * sending (new batches wait), lets every request on the wire come back, refreshes metadata when
- * leadership may have moved, renumbers each partition from its last acknowledged sequence (a batch
- * refused for good leaves no gap), and resends what was not acknowledged, in order. A batch whose
+ * called, so batches of one partition go out, and are retried, in call order. An error stops that
+ * partition's sending (its new batches wait; the other partitions go on, so a dead broker stops only
+ * the partitions it leads), lets its requests on the wire come back, refreshes metadata when
+ * leadership may have moved, renumbers the partition from its last acknowledged sequence (a batch
+ * refused for good leaves no gap), and resends what was not acknowledged, in order. Only what concerns
+ * the producer as a whole (a new producer id, a fatal error) stops every partition for a round. A batch whose
  * fate is unknown (connection lost, timed out, or any error but a refusal made before the append) is
  * resent with the same numbers, oldest first and one at a time, so the broker drops it as a duplicate
  * if it was written; a restarted broker remembers only the last batch it wrote, so an older written
@@ -125,6 +127,20 @@ interface PartitionState {
    * sequence, so the newest being taken would say nothing about the older ones, which were lost.
    */
   resolving?: { batches: Batch[]; at: number };
+  /** Produce requests on the wire that hold a batch of this partition. */
+  inflight: number;
+  drained?: () => void;
+  /**
+   * Retrying this partition alone (`retryPartition`): its batches wait while the other partitions'
+   * go on, as Kafka keeps sequence numbers per partition (and the Java client retries so).
+   */
+  retrying: boolean;
+  /** That retry refreshes the metadata first (a leader may have moved). */
+  retryMetadata: boolean;
+  /** Delay before this partition's next retry: doubles up to PARTITION_BACKOFF_MAX_MS, resets at its acknowledgement. */
+  backoff: number;
+  /** Counts whole-producer retry rounds: a round takes over a partition retry under way. */
+  round: number;
 }
 
 interface TopicMeta {
@@ -132,6 +148,12 @@ interface TopicMeta {
 }
 
 const MAX_SEQ = 0x7fffffff;
+/**
+ * A partition retry waits at most this long (maxRetryBackoffMs if lower), as the Java client's
+ * retry.backoff.max.ms: a leader that moved is found within a second (a metadata request and a
+ * connection attempt per retry), while the other partitions' acknowledgements no longer reset it.
+ */
+const PARTITION_BACKOFF_MAX_MS = 1000;
 const addSeq = (s: number, n: number) => (s + n > MAX_SEQ ? s + n - MAX_SEQ - 1 : s + n);
 
 export class KafkaProducer {
@@ -261,7 +283,7 @@ export class KafkaProducer {
         for (const index of b.indexes) b.call.failed.push({ index, error: failure });
         this.settle(b.call);
       }
-      this.retryLater(failure, { quiet: true });
+      for (const part of new Set(batches.map((b) => b.part))) this.retryPartition(part, failure, { quiet: true });
       return;
     }
     for (const b of batches) if (b.state === 'building') b.state = 'ready';
@@ -295,7 +317,7 @@ export class KafkaProducer {
   private partition(topic: string, partition: number): PartitionState {
     const id = `${topic}\0${partition}`;
     let p = this.parts.get(id);
-    if (!p) this.parts.set(id, (p = { topic, partition, queue: [], nextSeq: 0, ackedSeq: 0, probing: false, confirmed: false }));
+    if (!p) this.parts.set(id, (p = { topic, partition, queue: [], nextSeq: 0, ackedSeq: 0, probing: false, confirmed: false, inflight: 0, retrying: false, retryMetadata: false, backoff: this.o.retryBackoffMs, round: 0 }));
     return p;
   }
 
@@ -303,16 +325,18 @@ export class KafkaProducer {
 
   /**
    * Sends ready batches, grouped into one Produce request per leader; batches of one partition keep
-   * their order. A partition without a known leader keeps its batches (they stay ready, so nothing
-   * behind them overtakes) while the others go out, and starts a retry round with a metadata refresh.
+   * their order. A partition being retried keeps its batches for its retry. A partition without a
+   * known leader keeps its batches (they stay ready, so nothing behind them overtakes) while the others
+   * go out, and is retried after a metadata refresh.
    */
   private dispatch(batches: Batch[]): void {
     const byLeader = new Map<number, Batch[][]>();
-    let leaderless: Batch | undefined;
+    const leaderless = new Set<PartitionState>();
     for (const b of batches) {
+      if (b.part.retrying) continue;
       const leader = this.topics.get(b.part.topic)?.leaders[b.part.partition] ?? -1;
       if (leader < 0 || !this.brokers.has(leader)) {
-        leaderless ??= b;
+        leaderless.add(b.part);
         continue;
       }
       let rounds = byLeader.get(leader);
@@ -323,13 +347,11 @@ export class KafkaProducer {
       round.push(b);
     }
     for (const [leader, rounds] of byLeader) for (const round of rounds) this.sendRequest(leader, round);
-    if (leaderless) {
-      // A restarted broker loads its partitions one by one and names no leader for a while; a
-      // partition whose only replica is down has none until it is back: ask again each round.
-      // (Retried without a refresh, the round met the same stale answer every second, forever:
-      // the producer hung after a broker restart, the broker-restart proof's intermittent failure.)
-      this.retryLater(new KafkaError(`no leader known for ${leaderless.part.topic}/${leaderless.part.partition}`, 'LEADER_NOT_AVAILABLE', 'refresh'), { metadata: true });
-    }
+    // A restarted broker loads its partitions one by one and names no leader for a while; a
+    // partition whose only replica is down has none until it is back: ask again at each retry.
+    // (Retried without a refresh, a round met the same stale answer every second, forever: the
+    // producer hung after a broker restart, the broker-restart proof's intermittent failure.)
+    for (const part of leaderless) this.retryPartition(part, new KafkaError(`no leader known for ${part.topic}/${part.partition}`, 'LEADER_NOT_AVAILABLE', 'refresh'), { metadata: true });
   }
 
   private sendRequest(leader: number, batches: Batch[]): void {
@@ -342,6 +364,7 @@ export class KafkaProducer {
         b.stampedEpoch = this.producerEpoch;
       }
       b.state = 'sent';
+      b.part.inflight++;
       let t = data.get(b.part.topic);
       if (!t) data.set(b.part.topic, (t = { topic: b.part.topic, partitions: [] }));
       t.partitions.push({ partition: b.part.partition, batch: b.bytes! });
@@ -380,6 +403,7 @@ export class KafkaProducer {
       )
       .finally(() => {
         this.inflight--;
+        for (const b of batches) if (--b.part.inflight === 0) b.part.drained?.();
         if (this.inflight === 0) this.drained?.();
       });
   }
@@ -394,11 +418,12 @@ export class KafkaProducer {
     }
     this.ackOne(b);
     this.backoff = this.o.retryBackoffMs;
+    b.part.backoff = this.o.retryBackoffMs;
     const gated = b.part.probing || !b.part.confirmed;
     b.part.confirmed = true;
     if (gated) {
       b.part.probing = false;
-      if (!this.recovering) {
+      if (!this.recovering && !b.part.retrying) {
         const next: Batch[] = [];
         for (const x of b.part.queue) {
           if (x.state !== 'ready') break;
@@ -431,7 +456,7 @@ export class KafkaProducer {
         // written too (if its state was lost instead, the newer ones meet OUT_OF_ORDER as well).
         this.stats.probes++;
         r.at++;
-        // During a retry round (another partition's error), recover() starts again from the oldest.
+        // During a whole-producer round, recover() starts again from the oldest.
         if (!this.recovering) this.dispatch([r.batches[r.at]!]);
         return;
       }
@@ -445,21 +470,22 @@ export class KafkaProducer {
       // A gap before this batch (an earlier one failed) is ordinary: resend in order. Otherwise the
       // broker lost this producer's state.
       const first = b.part.queue[0] === b && b.seq === b.part.ackedSeq;
-      if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && !first) return this.retryLater(err);
+      if (err.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && !first) return this.retryPartition(b.part, err);
       return this.retryLater(err, { newPid: true });
     }
     if (err.action === 'reject') {
       if ((err.type === 'MESSAGE_TOO_LARGE' || err.type === 'RECORD_LIST_TOO_LARGE') && b.indexes.length > 1) {
         this.split(b);
-        return this.retryLater(err, { quiet: true });
+        return this.retryPartition(b.part, err, { quiet: true });
       }
       const q = b.part.queue;
       q.splice(q.indexOf(b), 1);
       for (const index of b.indexes) b.call.failed.push({ index, error: err });
       this.settle(b.call);
-      return this.retryLater(err, { quiet: true });
+      return this.retryPartition(b.part, err, { quiet: true });
     }
-    this.retryLater(err, { metadata: err.action === 'refresh', fatal: err.action === 'fatal' });
+    if (err.action === 'fatal') return this.retryLater(err, { fatal: true });
+    this.retryPartition(b.part, err, { metadata: err.action === 'refresh' });
   }
 
   /** Replaces a refused batch by two halves, built at once (this is rare). */
@@ -480,8 +506,96 @@ export class KafkaProducer {
   }
 
   /**
-   * Stops sending, waits for every request on the wire, then refreshes what is needed, renumbers,
-   * and resends everything not acknowledged, in order. Errors arriving meanwhile join the same round.
+   * Retries one partition: its batches wait (the other partitions' go on) until its requests on the
+   * wire came back; after its backoff, and a metadata refresh when a leader may have moved, it is
+   * renumbered from what the broker acknowledged and its first batch goes out alone, then the rest.
+   * Errors of the partition arriving meanwhile join the same retry; a whole-producer round under way
+   * takes it over.
+   */
+  private retryPartition(p: PartitionState, err: KafkaError, what: { metadata?: boolean; quiet?: boolean } = {}): void {
+    if (what.metadata || err.action === 'refresh') p.retryMetadata = true;
+    if (!what.quiet) {
+      this.stats.retries++;
+      this.o.onRetry?.(err);
+    }
+    if (this.recovering) {
+      // The whole-producer round under way resends this partition too, after this refresh.
+      if (p.retryMetadata) this.recovery.metadata = true;
+      return;
+    }
+    if (p.retrying || this.closed) return;
+    p.retrying = true;
+    void this.recoverPartition(p);
+  }
+
+  private async recoverPartition(p: PartitionState): Promise<void> {
+    const round = p.round;
+    // A whole-producer round started or ended meanwhile: it renumbers and resends this partition too.
+    const ours = () => p.round === round && !this.recovering && !this.closed;
+    for (;;) {
+      if (p.inflight > 0) await new Promise<void>((r) => (p.drained = r));
+      p.drained = undefined;
+      if (!ours()) return;
+      if (p.inflight > 0) continue;
+      const metadata = p.retryMetadata;
+      p.retryMetadata = false;
+      await sleep(p.backoff);
+      p.backoff = Math.min(p.backoff * 2, this.o.maxRetryBackoffMs, PARTITION_BACKOFF_MAX_MS);
+      if (!ours()) return;
+      if (metadata) {
+        try {
+          await this.sharedRefresh();
+        } catch (err) {
+          p.retryMetadata = true;
+          this.stats.retries++;
+          this.o.onRetry?.(err instanceof KafkaError ? err : new KafkaError((err as Error).message, 'NETWORK', 'refresh'));
+          if (!ours()) return;
+          continue;
+        }
+        if (!ours()) return;
+      }
+      p.retrying = false;
+      const head = this.renumber(p, true);
+      if (head) this.dispatch([head]);
+      return;
+    }
+  }
+
+  private refreshing?: Promise<void>;
+
+  /** One metadata refresh for every partition retrying at the same moment (a dead broker's, together). */
+  private sharedRefresh(): Promise<void> {
+    this.refreshing ??= this.refreshMetadata([...this.topics.keys()]).finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /**
+   * Renumbers a partition from what the broker acknowledged (a batch refused for good leaves no gap);
+   * returns its first batch when it is ready to go (alone, until acknowledged). `resolve`: batches of
+   * unknown fate at its front are resolved oldest first (see `PartitionState.resolving`).
+   */
+  private renumber(p: PartitionState, resolve: boolean): Batch | undefined {
+    let s = p.ackedSeq;
+    for (const b of p.queue) {
+      b.seq = s;
+      s = addSeq(s, b.indexes.length);
+    }
+    p.nextSeq = s;
+    // The first batch goes alone until acknowledged; a head still building goes alone when built.
+    p.probing = p.queue.length > 0;
+    p.resolving = undefined;
+    const head = p.queue[0];
+    if (!head || head.state !== 'ready') return undefined;
+    let unknown = 0;
+    while (unknown < p.queue.length && p.queue[unknown]!.unknown && p.queue[unknown]!.state === 'ready') unknown++;
+    if (unknown > 1 && resolve) p.resolving = { batches: p.queue.slice(0, unknown), at: 0 };
+    return head;
+  }
+
+  /**
+   * Stops sending on every partition, waits for every request on the wire, then refreshes what is
+   * needed (a new producer id, metadata), renumbers every partition and resends everything not
+   * acknowledged, in order. Errors arriving meanwhile join the same round.
    */
   private retryLater(err: KafkaError, what: { metadata?: boolean; newPid?: boolean; fatal?: boolean; quiet?: boolean } = {}): void {
     if (what.metadata || err.action === 'refresh') this.recovery.metadata = true;
@@ -525,25 +639,17 @@ export class KafkaProducer {
         this.o.onRetry?.(e);
         continue;
       }
-      // Renumber each partition from what the broker has acknowledged: a batch refused for good leaves no gap.
+      // Every partition renumbered and resent, its own retry (if one was under way) ended.
       const resend: Batch[] = [];
       for (const p of this.parts.values()) {
-        let s = p.ackedSeq;
-        for (const b of p.queue) {
-          b.seq = s;
-          s = addSeq(s, b.indexes.length);
-        }
-        p.nextSeq = s;
-        // The first batch goes alone until acknowledged; a head still building goes alone when built.
-        p.probing = p.queue.length > 0;
-        p.resolving = undefined;
-        const head = p.queue[0];
-        if (head && head.state === 'ready') {
-          let unknown = 0;
-          while (unknown < p.queue.length && p.queue[unknown]!.unknown && p.queue[unknown]!.state === 'ready') unknown++;
-          if (unknown > 1 && !flags.newPid) p.resolving = { batches: p.queue.slice(0, unknown), at: 0 };
-          resend.push(head);
-        }
+        p.round++;
+        p.retrying = false;
+        p.retryMetadata = false;
+        // A partition retry waiting for its requests ends (it sees the round moved on).
+        p.drained?.();
+        p.drained = undefined;
+        const head = this.renumber(p, !flags.newPid);
+        if (head) resend.push(head);
       }
       this.recovering = false;
       if (resend.length) this.dispatch(resend);

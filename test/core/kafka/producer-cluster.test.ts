@@ -110,3 +110,48 @@ test('a partition with no leader (its only replica stopped): the producer asks f
   await p.close();
   assertOncePerKeyInOrder(kcatValues(topic), 900);
 });
+
+// Kafka keeps sequence numbers per partition, and so does the Java producer's recovery: a dead broker
+// stops only the partitions it leads. Ours stopped every partition until each retry round, so sends to
+// partitions whose leaders were alive went at one batch per round (a second or more each).
+test('a broker killed (SIGKILL) while it is the only replica of some partitions: sends to the other partitions go on at full pace meanwhile; the dead one\'s records arrive once it is back, each once, in order', async (t) => {
+  const topic = await cluster.createTopic('native-partial', 6, 1);
+  const leaders = await Promise.all(Array.from({ length: 6 }, (_, p) => cluster.leaderOf(topic, p)));
+  const victim = leaders[0]!;
+  const dead = leaders.flatMap((l, p) => (l === victim ? [p] : []));
+  const live = leaders.flatMap((l, p) => (l === victim ? [] : [p]));
+  assert.ok(live.length > 0, `every partition on node ${victim}`);
+  const retries: KafkaError[] = [];
+  const p = new KafkaProducer({ brokers: cluster.brokers, requestTimeoutMs: 10_000, maxRetryBackoffMs: 1000, onRetry: (e) => retries.push(e) });
+  await p.connect();
+  let n = 0;
+  const to = (partitions: number[]) => partitions.map((partition): ProducerMessage => ({ ...message(topic, n), key: Buffer.from(`p-${partition}`), value: JSON.stringify({ n: n++ }), partition }));
+  assert.deepEqual((await p.send(to([...dead, ...live]))).failed, []);
+  // The pace with every node up, the same way, for comparison on this machine as it is now.
+  let started = Date.now();
+  for (let i = 0; i < 40; i++) assert.deepEqual((await p.send(to(live))).failed, []);
+  const upMs = Date.now() - started;
+  await cluster.stop(victim, 'SIGKILL');
+  // A send to the dead partitions first: it waits (retried) until the node is back.
+  let deadSettled = false;
+  const toDead = p.send(to(dead)).then((r) => ((deadSettled = true), r));
+  for (let waited = 0; retries.length === 0 && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(retries.length > 0, 'the dead node was noticed');
+  // Meanwhile, 40 sends one after another to the live partitions.
+  started = Date.now();
+  for (let i = 0; i < 40; i++) assert.deepEqual((await p.send(to(live))).failed, []);
+  const tookMs = Date.now() - started;
+  t.diagnostic(`40 sends to live partitions ${live.join(',')}: ${upMs} ms with every node up, ${tookMs} ms with node ${victim} down; producer ${JSON.stringify(p.stats)}`);
+  assert.equal(deadSettled, false, 'the dead partitions\' send waits for their node');
+  // Held back by the dead partitions' retry rounds (100 ms and more each) this took 4 s and more.
+  assert.ok(tookMs < 3 * upMs + 1000, `40 sends to live partitions took ${tookMs} ms while node ${victim} was down, ${upMs} ms before (retries: ${[...new Set(retries.map((e) => e.type))].join(', ')})`);
+  await cluster.start();
+  const result = await Promise.race([toDead, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 90_000).unref())]);
+  assert.notEqual(result, 'hung', `the dead partitions' records were not delivered after the node came back; stats ${JSON.stringify(p.stats)}`);
+  assert.deepEqual((result as { failed: unknown[] }).failed, []);
+  // And the dead partitions take new sends again.
+  assert.deepEqual((await p.send(to([...dead, ...live]))).failed, []);
+  await p.close();
+  const back = kcatValues(topic);
+  assertOncePerKeyInOrder(back, n);
+});
