@@ -11,8 +11,13 @@
  * - resumeS: seconds from the kill to the consumer's first record sent after it, on the dead broker's
  *   partitions and on the others (led by live brokers throughout);
  * - consumerBehindProducerS: resume minus the producer's stall, on each side, what the consumer adds;
+ * - consumerWorstS: the longest from a send to its record being read, among records sent while the
+ *   broker was down, on each side (a consumer that keeps stopping shows here, not in resumeS);
  * - crashes: the consumer's CRASH events (kafkajs's error, and whether it restarted the consumer).
  * BENCH_ROUNDS (default 3) rounds, each on a fresh cluster; writes bench/results/failover.json.
+ * BENCH_REPLICATION=1 makes every partition a single replica: the dead broker's partitions then have
+ * no leader until it is back (it is started again after the 30 s and records go on 5 s more), and it
+ * is no follower of the others, so what stops those is the clients alone (written to failover-r1.json).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +27,7 @@ import { KafkaProducer } from '../core/kafka/producer.ts';
 import { startTestCluster } from '../test/helpers/cluster.ts';
 
 const PARTITIONS = 6;
+const REPLICATION = Number(process.env.BENCH_REPLICATION ?? 3);
 
 interface Round {
   victim: number;
@@ -29,6 +35,7 @@ interface Round {
   producerStallS: { victim: number; others: number };
   resumeS: { victim: number; others: number };
   consumerBehindProducerS: { victim: number; others: number };
+  consumerWorstS: { victim: number; others: number };
   /** The consumer's CRASH events: error and whether kafkajs restarted it. */
   crashes: string[];
 }
@@ -36,7 +43,7 @@ interface Round {
 async function round(): Promise<Round> {
   const cluster = await startTestCluster({ nodes: 3 });
   try {
-    const topic = await cluster.createTopic('failover', PARTITIONS, 3);
+    const topic = await cluster.createTopic('failover', PARTITIONS, REPLICATION);
     const groupId = `failover-${Date.now()}`;
     const producer = new KafkaProducer({ brokers: cluster.brokers, requestTimeoutMs: 10_000, maxRetryBackoffMs: 1000 });
     await producer.connect();
@@ -68,9 +75,17 @@ async function round(): Promise<Round> {
     await cluster.stop(victim, 'SIGKILL');
     const killedAt = Date.now();
     await sleep(30_000);
+    if (REPLICATION === 1) {
+      // One replica: the dead broker's partitions wait for it (their pending sends with them); records go
+      // on a while after it is back, so the consumer's return to those partitions is measured too.
+      await cluster.start();
+      await sleep(5000);
+    }
     stop = true;
     await producing;
     await sleep(2000);
+    // One replica: the dead broker's records wait for its restart; give the consumer time to reach them.
+    for (let waited = 0; REPLICATION === 1 && waited < 20_000 && !got.some((g) => victimPartitions.includes(g.partition) && g.sentAt > killedAt + 500); waited += 250) await sleep(250);
     await consumer.disconnect().catch(() => undefined);
     await producer.close();
     const resume = (partitions: number[]) => {
@@ -81,7 +96,9 @@ async function round(): Promise<Round> {
     const stall = (partitions: number[]) => Math.max(...partitions.flatMap((p) => acked[p]!.filter(([sent]) => sent > killedAt - 2000).map(([sent, at]) => at - sent))) / 1000;
     const producerStallS = { victim: stall(victimPartitions), others: stall(others) };
     const resumeS = { victim: resume(victimPartitions), others: resume(others) };
-    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: { victim: Math.round((resumeS.victim - producerStallS.victim) * 1000) / 1000, others: Math.round((resumeS.others - producerStallS.others) * 1000) / 1000 }, crashes };
+    const worst = (partitions: number[]) => Math.round(got.filter((g) => partitions.includes(g.partition) && g.sentAt > killedAt && g.sentAt < killedAt + 30_000).reduce((a, g) => Math.max(a, g.at - g.sentAt), 0)) / 1000;
+    const consumerWorstS = { victim: worst(victimPartitions), others: worst(others) };
+    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: { victim: Math.round((resumeS.victim - producerStallS.victim) * 1000) / 1000, others: Math.round((resumeS.others - producerStallS.others) * 1000) / 1000 }, consumerWorstS, crashes };
   } finally {
     await cluster.down();
   }
@@ -92,10 +109,10 @@ const results: Round[] = [];
 for (let i = 1; i <= rounds; i++) {
   const r = await round();
   results.push(r);
-  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS.victim} s on them, ${r.producerStallS.others} s on the others; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others (${r.consumerBehindProducerS.victim} and ${r.consumerBehindProducerS.others} s behind the producer); ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
+  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS.victim} s on them, ${r.producerStallS.others} s on the others; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others (${r.consumerBehindProducerS.victim} and ${r.consumerBehindProducerS.others} s behind the producer), a record sent meanwhile read at worst ${r.consumerWorstS.victim} and ${r.consumerWorstS.others} s after it was sent; ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
 }
-const out = fileURLToPath(new URL('./results/failover.json', import.meta.url));
+const out = fileURLToPath(new URL(REPLICATION === 1 ? './results/failover-r1.json' : './results/failover.json', import.meta.url));
 mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), rounds: results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), replication: REPLICATION, rounds: results }, null, 2)}\n`);
 console.log(`wrote ${out}`);
 process.exit(0);
