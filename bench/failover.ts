@@ -2,8 +2,10 @@
  * `npm run bench:failover`: how long records stop when a partition leader dies. A 3-node cluster, a
  * 6-partition topic (replication 3), our producer (core/kafka/producer.ts, the agent's) sending one
  * record to each partition every 50 ms (a send per partition, each waiting for its acknowledgement),
- * and a consumer made as the worker makes its own (createKafka: kafkajs with core/kafka's patches)
- * reading them. After 8 s the broker that leads some partitions but is not the group's coordinator is
+ * and a consumer made and run as the worker runs its own (createKafka: kafkajs with core/kafka's
+ * patches; eachBatch, no auto-commit, its offsets committed every 500 ms apart from the reading, as
+ * pipeline/sources/kafka.ts and the worker do) reading them. (kafkajs's auto-commit, awaited between
+ * batches, stopped all reading while a commit waited: see the README.) After 8 s the broker that leads some partitions but is not the group's coordinator is
  * killed with SIGKILL and kept down for 30 s. Per round it prints:
  * - producerStallS: the longest a send took to be acknowledged around the kill, on the dead broker's
  *   partitions (Kafka must first move leadership: the controller fences the dead broker when its
@@ -53,7 +55,24 @@ async function round(): Promise<Round> {
     consumer.on(consumer.events.CRASH, (e: { payload: { error: Error; restart: boolean } }) => void crashes.push(`${e.payload.error.name}: ${e.payload.error.message} (restart: ${e.payload.restart})`));
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void got.push({ partition, sentAt: Number(message.value!.toString()), at: Date.now() }) });
+    const next = new Map<number, number>();
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) {
+          got.push({ partition: batch.partition, sentAt: Number(m.value!.toString()), at: Date.now() });
+          resolveOffset(m.offset);
+        }
+        next.set(batch.partition, Number(batch.lastOffset()) + 1);
+      },
+    });
+    let committing = true;
+    const commits = (async () => {
+      while (committing) {
+        await sleep(500);
+        if (next.size > 0) await consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset: String(offset) }))).catch(() => undefined);
+      }
+    })();
     // Each send's value is when it was made; `acked` (per partition: sent, acknowledged) when the producer said Kafka has it.
     const acked: Array<Array<[number, number]>> = Array.from({ length: PARTITIONS }, () => []);
     let stop = false;
@@ -86,6 +105,8 @@ async function round(): Promise<Round> {
     await sleep(2000);
     // One replica: the dead broker's records wait for its restart; give the consumer time to reach them.
     for (let waited = 0; REPLICATION === 1 && waited < 20_000 && !got.some((g) => victimPartitions.includes(g.partition) && g.sentAt > killedAt + 500); waited += 250) await sleep(250);
+    committing = false;
+    await commits;
     await consumer.disconnect().catch(() => undefined);
     await producer.close();
     const resume = (partitions: number[]) => {
