@@ -171,6 +171,9 @@ interface Queued {
   acked: number;
 }
 
+/** What one producer call took from the memory queue: from which batch, from where, how many records and bytes. */
+type Taken = Array<{ q: Queued; from: number; count: number; bytes: number }>;
+
 export class KafkaSink {
   private readonly retention: RetentionGuard;
   /** The latest read of the logs topic's settings (tests wait on it). */
@@ -184,7 +187,7 @@ export class KafkaSink {
   private producer?: Producer;
   private native?: KafkaProducer;
   /** Native produce calls awaiting their acknowledgement, oldest first (credited in this order). */
-  private readonly pending: Array<{ taken: Array<{ q: Queued; from: number; count: number; bytes: number }>; count: number; result?: SendResult }> = [];
+  private readonly pending: Array<{ taken: Taken; count: number; result?: SendResult }> = [];
   private readonly queue: Queued[] = [];
   private disk?: DiskBuffer;
   private wakeSender?: () => void;
@@ -689,7 +692,7 @@ export class KafkaSink {
   /** Hands the next slice of the memory queue to the producer without waiting for its acknowledgement. */
   private sendSliceNative(): void {
     const out: ProducerMessage[] = [];
-    const taken: Array<{ q: Queued; from: number; count: number; bytes: number }> = [];
+    const taken: Taken = [];
     let budget = this.o.batchMaxEvents;
     let bytes = 0;
     for (const q of this.queue) {

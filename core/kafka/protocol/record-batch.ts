@@ -147,30 +147,42 @@ export function stampProducer(batch: Buffer, p: BatchProducerFields): void {
  * broker found too large from these, so it need not keep the messages a batch was made from.
  */
 export function batchRecords(batch: Buffer): ProduceRecord[] {
-  const compression = batch.readInt16BE(21) & 7;
   const firstTimestamp = Number(batch.readBigInt64BE(27));
-  const count = batch.readInt32BE(57);
-  let body = batch.subarray(BATCH_HEADER_BYTES);
-  if (compression === 1) body = gunzipSync(body);
-  else if (compression === 3) body = decompressFrameSync(body);
-  else if (compression !== 0) throw new ProtocolError(`record batch: codec ${compression} not supported here`);
-  const r = new Reader(body, 0, 'record batch');
+  const r = new Reader(batchPayload(batch, 0, batch.length), 0, 'record batch');
   const out: ProduceRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const len = r.varint();
-    const end = r.pos + len;
-    r.int8();
-    const timestamp = firstTimestamp + r.varlong();
-    r.varint(); // offset delta: given again when encoded
-    const klen = r.varint();
-    const key = klen < 0 ? null : body.subarray(r.pos, (r.pos += klen));
-    const vlen = r.varint();
-    const value = body.subarray(r.pos, (r.pos += Math.max(0, vlen)));
-    if (end > body.length || r.pos > end) throw new ProtocolError(`record batch: record ${i} runs past its length`);
-    out.push({ key, value, timestamp, headers: body.subarray(r.pos, end) });
-    r.pos = end;
+  for (let i = 0, count = batch.readInt32BE(57); i < count; i++) {
+    // The offset delta is given again when the record is encoded.
+    const { timestamp, key, value, headers } = readRecord(r, firstTimestamp, `record ${i}`);
+    out.push({ key, value: value ?? Buffer.alloc(0), timestamp, headers });
   }
   return out;
+}
+
+/** The records section of the batch at `pos` (ending at `end`), uncompressed with the codec its attributes name. */
+function batchPayload(buf: Buffer, pos: number, end: number): Buffer {
+  const compression = buf.readInt16BE(pos + 21) & 7;
+  const payload = buf.subarray(pos + BATCH_HEADER_BYTES, end);
+  if (compression === 1) return gunzipSync(payload);
+  if (compression === 3) return decompressFrameSync(payload);
+  if (compression !== 0) throw new ProtocolError(`record batch at ${pos}: codec ${compression} not supported here`);
+  return payload;
+}
+
+/** One record of a records section: key, value and its header section are views into the section. */
+function readRecord(r: Reader, firstTimestamp: number, what: string): { timestamp: number; offsetDelta: number; key: Buffer | null; value: Buffer | null; headers: Buffer } {
+  const len = r.varint();
+  const end = r.pos + len;
+  r.int8(); // record attributes
+  const timestamp = firstTimestamp + r.varlong();
+  const offsetDelta = r.varint();
+  const klen = r.varint();
+  const key = klen < 0 ? null : r.buf.subarray(r.pos, (r.pos += klen));
+  const vlen = r.varint();
+  const value = vlen < 0 ? null : r.buf.subarray(r.pos, (r.pos += vlen));
+  if (end > r.buf.length || r.pos > end) throw new ProtocolError(`${what}: runs past its length ${len}`);
+  const headers = r.buf.subarray(r.pos, end);
+  r.pos = end;
+  return { timestamp, offsetDelta, key, value, headers };
 }
 
 export interface DecodedRecord {
@@ -205,37 +217,24 @@ export function decodeBatches(buf: Buffer): DecodedBatch[] {
     const crc = buf.readUInt32BE(pos + 17);
     const actual = crc32c(buf, pos + 21, end);
     if (crc !== actual) throw new ProtocolError(`record batch at ${pos}: CRC-32C ${actual.toString(16)} != stored ${crc.toString(16)}`);
-    const attributes = buf.readInt16BE(pos + 21);
-    const compression = attributes & 7;
+    const compression = buf.readInt16BE(pos + 21) & 7;
     const baseOffset = buf.readBigInt64BE(pos);
     const firstTimestamp = Number(buf.readBigInt64BE(pos + 27));
     const count = buf.readInt32BE(pos + 57);
-    let payload = buf.subarray(pos + BATCH_HEADER_BYTES, end);
-    if (compression === 1) payload = gunzipSync(payload);
-    else if (compression === 3) payload = decompressFrameSync(payload);
-    else if (compression !== 0) throw new ProtocolError(`record batch at ${pos}: codec ${compression} not supported here`);
-    const r = new Reader(payload, 0, 'record batch');
+    const r = new Reader(batchPayload(buf, pos, end), 0, 'record batch');
     const records: DecodedRecord[] = [];
     for (let i = 0; i < count; i++) {
-      const len = r.varint();
-      const start = r.pos;
-      r.int8();
-      const timestamp = firstTimestamp + r.varlong();
-      const offsetDelta = r.varint();
-      const klen = r.varint();
-      const key = klen < 0 ? null : Buffer.from(r.buf.subarray(r.pos, (r.pos += klen)));
-      const vlen = r.varint();
-      const value = vlen < 0 ? null : Buffer.from(r.buf.subarray(r.pos, (r.pos += vlen)));
+      const f = readRecord(r, firstTimestamp, `record ${i} of batch at ${pos}`);
+      const h = new Reader(f.headers, 0, `headers of record ${i} of batch at ${pos}`);
       const headers: Array<[string, Buffer | null]> = [];
-      const hn = r.varint();
-      for (let h = 0; h < hn; h++) {
-        const hk = r.varint();
-        const name = r.buf.toString('utf8', r.pos, (r.pos += hk));
-        const hv = r.varint();
-        headers.push([name, hv < 0 ? null : Buffer.from(r.buf.subarray(r.pos, (r.pos += hv)))]);
+      for (let n = 0, hn = h.varint(); n < hn; n++) {
+        const hk = h.varint();
+        const name = h.buf.toString('utf8', h.pos, (h.pos += hk));
+        const hv = h.varint();
+        headers.push([name, hv < 0 ? null : Buffer.from(h.buf.subarray(h.pos, (h.pos += hv)))]);
       }
-      if (r.pos - start !== len) throw new ProtocolError(`record ${i} of batch at ${pos}: length ${len} but ${r.pos - start} bytes read`);
-      records.push({ offset: baseOffset + BigInt(offsetDelta), timestamp, key, value, headers });
+      if (h.pos !== f.headers.length) throw new ProtocolError(`record ${i} of batch at ${pos}: headers end at ${h.pos} of ${f.headers.length} bytes`);
+      records.push({ offset: baseOffset + BigInt(f.offsetDelta), timestamp: f.timestamp, key: f.key && Buffer.from(f.key), value: f.value && Buffer.from(f.value), headers });
     }
     out.push({
       baseOffset,

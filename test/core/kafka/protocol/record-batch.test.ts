@@ -89,7 +89,7 @@ for (const compression of ['none', 'gzip', 'lz4'] as CompressionName[]) {
     // A record whose length runs past the batch is an error that says so, not a wrong record.
     const raw = encodeRecords(input.slice(0, 3));
     raw.body[0] = 0x7e; // the first record's length varint: 63, past its real end
-    assert.throws(() => batchRecords(buildBatch(raw, raw.body, 'none')), /record batch: record \d+ runs past its length|truncated record batch/);
+    assert.throws(() => batchRecords(buildBatch(raw, raw.body, 'none')), /record \d+: runs past its length|truncated record batch/);
   });
 }
 
