@@ -15,7 +15,9 @@
  * - consumerBehindProducerS: resume minus the producer's stall, on each side, what the consumer adds;
  * - consumerWorstS: the longest from a send to its record being read, among records sent while the
  *   broker was down, on each side (a consumer that keeps stopping shows here, not in resumeS);
- * - crashes: the consumer's CRASH events (kafkajs's error, and whether it restarted the consumer).
+ * - crashes: the consumer's CRASH events (kafkajs's error, and whether it restarted the consumer);
+ * - isrLeftS: seconds from the kill until the dead broker is out of the in-sync replicas of a partition it
+ *   did not lead (an acks=all write there waits until then); null with one replica (no followers).
  * BENCH_ROUNDS (default 3) rounds, each on a fresh cluster; writes bench/results/failover.json.
  * BENCH_REPLICATION=1 makes every partition a single replica: the dead broker's partitions then have
  * no leader until it is back (it is started again after the 30 s and records go on 5 s more), and it
@@ -38,6 +40,7 @@ interface Round {
   resumeS: { victim: number; others: number };
   consumerBehindProducerS: { victim: number; others: number };
   consumerWorstS: { victim: number; others: number };
+  isrLeftS: number | null;
   /** The consumer's CRASH events: error and whether kafkajs restarted it. */
   crashes: string[];
 }
@@ -93,7 +96,26 @@ async function round(): Promise<Round> {
     const victimPartitions = leaders.flatMap((l, p) => (l === victim ? [p] : []));
     await cluster.stop(victim, 'SIGKILL');
     const killedAt = Date.now();
+    // When the dead broker leaves the in-sync replicas of a partition whose leader lives.
+    const watched = leaders.findIndex((l) => l !== victim);
+    const isrLeft = (async () => {
+      if (REPLICATION === 1) return null;
+      const admin = createKafka({ brokers: cluster.brokers.filter((_, i) => i + 1 !== victim), clientId: 'tributary-bench-isr' }).admin();
+      await admin.connect();
+      try {
+        while (Date.now() - killedAt < 30_000) {
+          const md = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+          const isr = md?.topics[0]?.partitions.find((p) => p.partitionId === watched)?.isr;
+          if (isr && !isr.includes(victim)) return Math.round(Date.now() - killedAt) / 1000;
+          await sleep(100);
+        }
+        return null;
+      } finally {
+        await admin.disconnect();
+      }
+    })();
     await sleep(30_000);
+    const isrLeftS = await isrLeft;
     if (REPLICATION === 1) {
       // One replica: the dead broker's partitions wait for it (their pending sends with them); records go
       // on a while after it is back, so the consumer's return to those partitions is measured too.
@@ -119,7 +141,7 @@ async function round(): Promise<Round> {
     const resumeS = { victim: resume(victimPartitions), others: resume(others) };
     const worst = (partitions: number[]) => Math.round(got.filter((g) => partitions.includes(g.partition) && g.sentAt > killedAt && g.sentAt < killedAt + 30_000).reduce((a, g) => Math.max(a, g.at - g.sentAt), 0)) / 1000;
     const consumerWorstS = { victim: worst(victimPartitions), others: worst(others) };
-    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: { victim: Math.round((resumeS.victim - producerStallS.victim) * 1000) / 1000, others: Math.round((resumeS.others - producerStallS.others) * 1000) / 1000 }, consumerWorstS, crashes };
+    return { victim, victimPartitions, producerStallS, resumeS, consumerBehindProducerS: { victim: Math.round((resumeS.victim - producerStallS.victim) * 1000) / 1000, others: Math.round((resumeS.others - producerStallS.others) * 1000) / 1000 }, consumerWorstS, isrLeftS, crashes };
   } finally {
     await cluster.down();
   }
@@ -130,7 +152,7 @@ const results: Round[] = [];
 for (let i = 1; i <= rounds; i++) {
   const r = await round();
   results.push(r);
-  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS.victim} s on them, ${r.producerStallS.others} s on the others; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others (${r.consumerBehindProducerS.victim} and ${r.consumerBehindProducerS.others} s behind the producer), a record sent meanwhile read at worst ${r.consumerWorstS.victim} and ${r.consumerWorstS.others} s after it was sent; ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
+  console.log(`round ${i}: broker ${r.victim} killed (leading partitions ${r.victimPartitions.join(', ')}): the producer stalled ${r.producerStallS.victim} s on them, ${r.producerStallS.others} s on the others; the consumer read again after ${r.resumeS.victim} s on those partitions and ${r.resumeS.others} s on the others (${r.consumerBehindProducerS.victim} and ${r.consumerBehindProducerS.others} s behind the producer), a record sent meanwhile read at worst ${r.consumerWorstS.victim} and ${r.consumerWorstS.others} s after it was sent; the dead broker left the other partitions' in-sync replicas after ${r.isrLeftS} s; ${r.crashes.length} crashes${r.crashes.length ? ` (${r.crashes.join('; ')})` : ''}`);
 }
 const out = fileURLToPath(new URL(REPLICATION === 1 ? './results/failover-r1.json' : './results/failover.json', import.meta.url));
 mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
