@@ -11,6 +11,7 @@
  */
 import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { BufferPool } from '../core/buffer-pool.ts';
 import { type Logger } from '../core/log.ts';
 import { createRecordBuilder, type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
@@ -164,14 +165,24 @@ const BETWEEN_TEXT = '},{"v":';
 const BETWEEN = Buffer.from(BETWEEN_TEXT);
 
 /**
- * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks): the
- * records serialised together (`serialiseRecords`), or, for a batch with a record past
- * `maxRecordBytes`, record by record (`logWire`, which cuts what is too large).
+ * Records built and serialised together in `encodeLines`. Building a whole batch before serialising
+ * it kept thousands of records alive through every young-generation collection on the way (each
+ * copied, many promoted), and made the batch's JSON one string of hundreds of KB, which V8 puts on
+ * pages of its own (mapped, first touched, unmapped). A run of 128 records is serialised as soon as it
+ * is built and its records die young; its JSON (about 66 KB of the bench's lines) stays in the young
+ * generation.
+ */
+export const SERIALISE_RUN = 128;
+
+/**
+ * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks): in runs of
+ * `SERIALISE_RUN` records, each run's records serialised together (one `JSON.stringify`, each value
+ * found between the separators), or, for a run with a record past `maxRecordBytes`, record by record
+ * (`logWire`, which cuts what is too large). `otlp_proto` batches are built whole, then encoded.
  */
 export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json', alloc?: (bytes: number) => ArrayBuffer): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.starts.length;
   const texts = batchTexts(b);
-  const records = new Array<LogRecord>(n);
   const times = new Float64Array(n);
   const keyOf = new Uint32Array(n);
   const keys: string[] = [];
@@ -181,7 +192,7 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   let lastService = '';
   let lastHost = '';
   let lastKey = -1;
-  for (let i = 0; i < n; i++) {
+  const record = (i: number): LogRecord => {
     const own = extra?.get(i);
     const r = build({
       text: texts[i]!,
@@ -191,7 +202,6 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
       observedMs: b.observedMs,
       attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
     });
-    records[i] = r;
     times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
     // A batch is one file's lines, so the key changes only with a line's own service or host.
     if (r.service !== lastService || r.host !== lastHost || lastKey < 0) {
@@ -208,47 +218,120 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     }
     keyOf[i] = lastKey;
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+    return r;
+  };
+  if (encoding === 'otlp_proto') {
+    const records = Array.from({ length: n }, (_, i) => record(i));
+    const whole = serialiseOtlp(records, maxRecordBytes);
+    if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
+    return encodeOneByOne(records, key, maxRecordBytes, encoding, { keys, keyOf, times, traces });
   }
-  const whole = encoding === 'otlp_proto' ? serialiseOtlp(records, maxRecordBytes) : serialiseRecords(records, maxRecordBytes, alloc);
-  if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
-  return encodeOneByOne(records, key, maxRecordBytes, encoding, { keys, keyOf, times, traces });
+  const out = new ValuesWriter(alloc ?? ((bytes) => new ArrayBuffer(bytes)), estimateJsonBytes(b));
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  const truncated: EncodedLogs['truncated'] = [];
+  const run: LogRecord[] = [];
+  for (let from = 0; from < n; from += SERIALISE_RUN) {
+    run.length = 0;
+    for (let i = from; i < Math.min(n, from + SERIALISE_RUN); i++) run.push(record(i));
+    if (writeRun(out, run, maxRecordBytes, starts, ends, from)) continue;
+    // A record too large (or separators that do not count out): this run record by record.
+    for (let j = 0; j < run.length; j++) {
+      const r = run[j]!;
+      const w = logWire(r, key, maxRecordBytes, 'json');
+      if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
+      starts[from + j] = out.pos;
+      out.write(w.value as string);
+      ends[from + j] = out.pos;
+    }
+  }
+  return { count: n, values: out.values, starts, ends, keys, keyOf, times, traces, truncated };
+}
+
+/** A guess at a batch's JSON size, so its buffer is rarely grown: each record's fields and origin around its line. */
+function estimateJsonBytes(b: LineBatch): number {
+  const lineBytes = b.bytes ? b.bytes.byteLength : Buffer.byteLength(b.text);
+  return lineBytes + b.starts.length * (320 + b.path.length + b.fingerprint.length + b.service.length + b.host.length);
+}
+
+/** Values written back to back into one ArrayBuffer, grown (copied to one twice as large) when a write would not fit. */
+class ValuesWriter {
+  values: ArrayBuffer;
+  buf: Buffer;
+  pos = 0;
+
+  constructor(alloc: (bytes: number) => ArrayBuffer, bytes: number) {
+    this.values = alloc(bytes);
+    this.buf = Buffer.from(this.values);
+  }
+
+  /** Room for `bytes` more. */
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const next = new ArrayBuffer(Math.max(this.buf.length * 2, this.pos + bytes));
+    const buf = Buffer.from(next);
+    this.buf.copy(buf, 0, 0, this.pos);
+    this.values = next;
+    this.buf = buf;
+  }
+
+  write(text: string): void {
+    this.ensure(Buffer.byteLength(text));
+    this.pos += this.buf.write(text, this.pos, 'utf8');
+  }
 }
 
 /**
- * The JSON of a batch's records in one buffer, and where each starts and ends: one `JSON.stringify`
- * of their array, written once, each value found between the separators (every record starts with
- * `v`, see records.ts). Undefined when a record is past `maxRecordBytes` or the separators do not
- * count out; the caller then encodes record by record. `alloc` gives the buffer (at least the bytes
- * asked for; a record thread's reuses one handed back, see `ThreadBuffers`).
+ * One run's JSON written at `out.pos` (the array's brackets included, as written), and where each of
+ * its records starts and ends (from index `first`). False, with nothing kept, when a record is past
+ * `maxRecordBytes` or the separators do not count out.
+ */
+function writeRun(out: ValuesWriter, run: LogRecord[], maxRecordBytes: number, starts: Uint32Array, ends: Uint32Array, first: number): boolean {
+  const json = JSON.stringify(run);
+  const bytes = Buffer.byteLength(json);
+  out.ensure(bytes);
+  const at = out.pos;
+  out.buf.write(json, at, 'utf8');
+  // All ASCII (as most log lines are): a character's index is its byte's, and the string's own search
+  // is about twice as fast as the buffer's.
+  const ascii = bytes === json.length;
+  const n = run.length;
+  let found = 0;
+  let pos = 1;
+  while (found < n) {
+    const sep = found === n - 1 ? bytes - 1 : ascii ? json.indexOf(BETWEEN_TEXT, pos) : out.buf.indexOf(BETWEEN, at + pos) - at;
+    if (sep < 0) break;
+    const end = found === n - 1 ? sep : sep + 1;
+    if (end - pos > maxRecordBytes) return false;
+    starts[first + found] = at + pos;
+    ends[first + found] = at + end;
+    pos = end + 1;
+    found++;
+  }
+  if (found !== n) return false;
+  // The last record holds no separator (else the count above was off).
+  const lastStart = starts[first + n - 1]! - at;
+  if ((ascii ? json.indexOf(BETWEEN_TEXT, lastStart) : out.buf.subarray(at, at + bytes).indexOf(BETWEEN, lastStart)) >= 0) return false;
+  out.pos = at + bytes;
+  return true;
+}
+
+/**
+ * The JSON of records already built, in one buffer, and where each starts and ends: written as
+ * `encodeLines` writes a batch (runs of `SERIALISE_RUN`, `writeRun`). Undefined when a record is past
+ * `maxRecordBytes`. `alloc` gives the buffer (at least the bytes asked for).
  */
 export function serialiseRecords(records: LogRecord[], maxRecordBytes: number, alloc: (bytes: number) => ArrayBuffer = (n) => new ArrayBuffer(n)): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
   const n = records.length;
-  const all = JSON.stringify(records);
-  const bytes = Buffer.byteLength(all);
-  // An ArrayBuffer of its own (not a slice of Node's shared pool), so it can be transferred; a reused
-  // one can be longer than this batch, so only its first `bytes` are looked at.
-  const values = alloc(bytes);
-  const buf = Buffer.from(values, 0, bytes);
-  buf.write(all, 0, 'utf8');
+  let guess = 0;
+  for (let i = 0; i < n; i++) guess += records[i]!.body.length;
+  const out = new ValuesWriter(alloc, guess + n * 400);
   const starts = new Uint32Array(n);
   const ends = new Uint32Array(n);
-  // All ASCII (as most log lines are): a character's index is its byte's, and the string's own search
-  // is about twice as fast as the buffer's.
-  const ascii = bytes === all.length;
-  let found = 0;
-  let pos = 1;
-  let fits = true;
-  while (found < n) {
-    const at = found === n - 1 ? bytes - 1 : ascii ? all.indexOf(BETWEEN_TEXT, pos) : buf.indexOf(BETWEEN, pos);
-    if (at < 0) break;
-    starts[found] = pos;
-    ends[found] = found === n - 1 ? at : at + 1;
-    if (ends[found]! - pos > maxRecordBytes) fits = false;
-    pos = ends[found]! + 1;
-    found++;
+  for (let from = 0; from < n; from += SERIALISE_RUN) {
+    if (!writeRun(out, records.slice(from, from + SERIALISE_RUN), maxRecordBytes, starts, ends, from)) return undefined;
   }
-  if (found === n && fits && (n === 0 || buf.indexOf(BETWEEN, starts[n - 1]) < 0)) return { values, starts, ends };
-  return undefined;
+  return { values: out.values, starts, ends };
 }
 
 /**
@@ -359,34 +442,10 @@ export const SPARE_BUFFERS = 8;
 export const SPARE_MIN_BYTES = 64 * 1024;
 
 /** A record thread's buffers handed back for reuse, and a values allocator that takes from them. */
-export class ThreadBuffers {
-  private readonly free: ArrayBuffer[] = [];
-
-  add(buffers: readonly ArrayBuffer[] | undefined): void {
-    for (const b of buffers ?? []) if (this.free.length < SPARE_BUFFERS && b.byteLength >= SPARE_MIN_BYTES) this.free.push(b);
+export class ThreadBuffers extends BufferPool {
+  constructor() {
+    super(SPARE_BUFFERS, SPARE_MIN_BYTES);
   }
-
-  get kept(): number {
-    return this.free.length;
-  }
-
-  /**
-   * The smallest kept buffer of at least `bytes`; else a new one with an eighth to spare (rounded to
-   * 64 KiB), so that it fits the next batches too, and the smallest kept one is let go (kept buffers
-   * too small for today's batches would otherwise stay for good).
-   */
-  readonly take = (bytes: number): ArrayBuffer => {
-    let best = -1;
-    let smallest = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const len = this.free[i]!.byteLength;
-      if (len >= bytes && (best < 0 || len < this.free[best]!.byteLength)) best = i;
-      if (smallest < 0 || len < this.free[smallest]!.byteLength) smallest = i;
-    }
-    if (best >= 0) return this.free.splice(best, 1)[0]!;
-    if (smallest >= 0) this.free.splice(smallest, 1);
-    return new ArrayBuffer(bytes < SPARE_MIN_BYTES ? bytes : Math.ceil((bytes + bytes / 8) / 65536) * 65536);
-  };
 }
 
 export class RecordPool {

@@ -28,6 +28,7 @@
  */
 import { compressFrameSync } from 'lz4-napi';
 import { gzipSync } from 'node:zlib';
+import { BufferPool } from '../buffer-pool.ts';
 import { Connection, type ConnectionOptions } from './protocol/connection.ts';
 import { KafkaError, kafkaError, errorAction, errorName } from './protocol/errors.ts';
 import { decodeInitProducerId, decodeMetadata, decodeProduce, encodeInitProducerId, encodeMetadata, encodeProduce, type ProduceTopicData } from './protocol/messages.ts';
@@ -173,6 +174,8 @@ export class KafkaProducer {
   private backoff: number;
   private closed = false;
   private readonly partitionMemo = new Map<number, WeakMap<Buffer, number>>();
+  /** Uncompressed records sections, reused from batch to batch (each is free once its batch is built). */
+  private readonly sections = new BufferPool(4, 64 * 1024);
   /** Counters for the caller's stats; `probes`: batches of unknown fate the broker answered OUT_OF_ORDER for while resolving (written before). */
   readonly stats = { requests: 0, retries: 0, newProducerIds: 0, splits: 0, probes: 0 };
 
@@ -233,13 +236,21 @@ export class KafkaProducer {
     const names = [...new Set(messages.map((m) => m.topic))];
     await this.ensureTopics(names);
     const groups = new Map<PartitionState, number[]>();
+    // A run of messages with the same topic and key (a batch of one file's lines) shares a partition:
+    // it is looked up once per run, not once per message.
+    let last: ProducerMessage | undefined;
+    let g: number[] = [];
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      const meta = this.topics.get(m.topic)!;
-      const p = m.partition ?? (m.key ? this.partitionOf(m.key, meta.leaders.length) : 0);
-      const part = this.partition(m.topic, p);
-      let g = groups.get(part);
-      if (!g) groups.set(part, (g = []));
+      if (last === undefined || m.key !== last.key || m.topic !== last.topic || m.partition !== last.partition) {
+        const meta = this.topics.get(m.topic)!;
+        const p = m.partition ?? (m.key ? this.partitionOf(m.key, meta.leaders.length) : 0);
+        const part = this.partition(m.topic, p);
+        const found = groups.get(part);
+        if (found) g = found;
+        else groups.set(part, (g = []));
+        last = m;
+      }
       g.push(i);
     }
     const batches: Batch[] = [];
@@ -263,9 +274,14 @@ export class KafkaProducer {
       // Encoding runs here, before the first await; compression on libuv's pool, several calls' batches at once.
       const built = Promise.all(
         batches.map(async (b) => {
-          const records = encodeRecords(b.call.messages!, b.indexes);
-          const payload = await compressRecords(records.body, this.o.compression);
-          b.bytes = buildBatch(records, payload, this.o.compression);
+          const records = encodeRecords(b.call.messages!, b.indexes, this.sections.take);
+          try {
+            const payload = await compressRecords(records.body, this.o.compression);
+            b.bytes = buildBatch(records, payload, this.o.compression);
+          } finally {
+            // Compressed (or copied into the batch): the section's memory is free for the next batch.
+            this.sections.add([records.body.buffer as ArrayBuffer]);
+          }
         }),
       );
       // Every record of the call is encoded (a call's batches are all built here).

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLine } from '../../bench/agent.ts';
 import { createRecordBuilder, newCounters, type BuiltCounters, type RecordBuilderOptions } from '../../agents/record-builder.ts';
-import { batchTexts, encodeLines, joinLines, lineText, RecordPool, serialiseRecords, SPARE_BUFFERS, SPARE_MIN_BYTES, ThreadBuffers, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
+import { batchTexts, encodeLines, joinLines, lineText, RecordPool, SERIALISE_RUN, serialiseRecords, SPARE_BUFFERS, SPARE_MIN_BYTES, ThreadBuffers, type EncodedLogs, type LineBatch } from '../../agents/record-pool.ts';
 import { LineSplitter } from '../../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
 import { logWire } from '../../agents/sinks/log-wire.ts';
@@ -126,6 +126,25 @@ test('a batch encoded at once has the bytes, keys and times the sink makes recor
   }
 });
 
+test('a batch of several runs: a run with a record too large goes record by record (cut, and named), the runs around it at once; a batch whose JSON outgrows its first buffer is whole', () => {
+  const texts = Array.from({ length: SERIALISE_RUN * 3 + 7 }, (_, i) => (i === SERIALISE_RUN + 5 ? `too long ${'z'.repeat(6000)}` : benchLine(i).slice(0, -1)));
+  // Quotes and control characters double and sextuple in JSON: far past the buffer's first guess.
+  const escaped = Array.from({ length: 300 }, (_, i) => `${i} ${'"'.repeat(800)} ${'\u0001'.repeat(300)}`);
+  for (const [name, lines, maxRecordBytes] of [['a record too large', texts, 4096], ['escapes', escaped, 1 << 20]] as const) {
+    const b = batchOf([...lines], 0);
+    const want = mainThread(newCounters(), b, maxRecordBytes);
+    let asked = 0;
+    const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[0]), b, 'service_host', maxRecordBytes, 'json', (bytes) => new ArrayBuffer((asked = bytes)));
+    const u = unpack({ ...got, values: Buffer.from(got.values) });
+    assert.equal(got.count, lines.length);
+    u.values.forEach((v, i) => assert.ok(v.equals(want.values[i]!), `${name}: record ${i}`));
+    assert.deepEqual(u.times, want.times);
+    assert.equal(got.truncated.length, want.truncated, name);
+    if (name === 'escapes') assert.ok(got.values.byteLength > asked, `the buffer grew past its first ${asked} bytes (${got.values.byteLength})`);
+    else assert.deepEqual(got.truncated.map((t) => t.origin.kind === 'file' && t.origin.offset), [b.starts[SERIALISE_RUN + 5]]);
+  }
+});
+
 for (const encoding of ['json', 'otlp_proto'] as const)
 test(`record threads give the main thread's records and counters, batches in flight at once on two threads (${encoding})`, async () => {
   const counters = newCounters();
@@ -181,26 +200,10 @@ test(`a batch built on the main thread (encodeHere, for small batches) has a thr
   }
 });
 
-test('a values buffer handed back is reused: the smallest that fits, new ones with room to spare, small and surplus ones let go', () => {
+test('a record thread keeps SPARE_BUFFERS values buffers of at least SPARE_MIN_BYTES (the pool itself: test/core/buffer-pool.test.ts)', () => {
   const tb = new ThreadBuffers();
-  const fresh = tb.take(100_000);
-  assert.ok(fresh.byteLength >= 112_500 && fresh.byteLength % 65536 === 0, `a new buffer has an eighth to spare, in 64 KiB steps (${fresh.byteLength})`);
-  assert.equal(tb.take(1000).byteLength, 1000, 'a small batch gets what it asked for');
-  const big = new ArrayBuffer(1 << 20);
-  const mid = new ArrayBuffer(300_000);
-  tb.add([big, mid, new ArrayBuffer(SPARE_MIN_BYTES - 1)]);
-  assert.equal(tb.kept, 2, 'a buffer under SPARE_MIN_BYTES is not kept');
-  assert.equal(tb.take(200_000), mid, 'the smallest that fits');
-  assert.equal(tb.take(200_000), big);
-  assert.equal(tb.kept, 0);
-  // Kept buffers too small for the batches of now: a new one, and the smallest kept one goes.
-  const small = [new ArrayBuffer(70_000), new ArrayBuffer(80_000)];
-  tb.add(small);
-  assert.ok(!small.includes(tb.take(500_000)));
-  assert.equal(tb.kept, 1);
-  assert.equal(tb.take(75_000), small[1], 'the 70 KB one was let go, the 80 KB one kept');
-  tb.add(Array.from({ length: SPARE_BUFFERS + 3 }, () => new ArrayBuffer(SPARE_MIN_BYTES)));
-  assert.equal(tb.kept, SPARE_BUFFERS, 'at most SPARE_BUFFERS kept');
+  tb.add([new ArrayBuffer(SPARE_MIN_BYTES - 1), ...Array.from({ length: SPARE_BUFFERS + 3 }, () => new ArrayBuffer(SPARE_MIN_BYTES))]);
+  assert.equal(tb.kept, SPARE_BUFFERS);
 });
 
 test('a batch serialised into a reused buffer, longer than it and full of an earlier batch, has the bytes a fresh one has', () => {

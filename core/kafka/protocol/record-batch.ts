@@ -53,8 +53,11 @@ export interface EncodedRecords {
   maxTimestamp: number;
 }
 
-/** Encodes `records[i]` for i in `indexes` (or all) as the records section of one batch. */
-export function encodeRecords(records: readonly ProduceRecord[], indexes?: readonly number[]): EncodedRecords {
+/**
+ * Encodes `records[i]` for i in `indexes` (or all) as the records section of one batch; `alloc` gives
+ * the memory (at least the bytes asked for; a reused buffer, see core/buffer-pool.ts), else a new Buffer.
+ */
+export function encodeRecords(records: readonly ProduceRecord[], indexes?: readonly number[], alloc?: (bytes: number) => ArrayBuffer): EncodedRecords {
   const count = indexes ? indexes.length : records.length;
   if (count === 0) throw new RangeError('a record batch needs at least one record');
   const first = records[indexes ? indexes[0]! : 0]!;
@@ -74,7 +77,7 @@ export function encodeRecords(records: readonly ProduceRecord[], indexes?: reado
     bodySizes[i] = body;
     total += varintSize(body) + body;
   }
-  const out = Buffer.allocUnsafe(total);
+  const out = alloc ? Buffer.from(alloc(total), 0, total) : Buffer.allocUnsafe(total);
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const r = records[indexes ? indexes[i]! : i]!;
@@ -82,18 +85,24 @@ export function encodeRecords(records: readonly ProduceRecord[], indexes?: reado
     out[pos++] = 0; // record attributes
     pos = writeVarlong(out, pos, r.timestamp - firstTimestamp);
     pos = writeVarint(out, pos, i);
+    // TypedArray set, not Buffer copy: the same bytes without copy's argument handling, three times a record.
     if (r.key) {
       pos = writeVarint(out, pos, r.key.length);
-      pos += r.key.copy(out, pos);
+      out.set(r.key, pos);
+      pos += r.key.length;
     } else {
       pos = writeVarint(out, pos, -1);
     }
     const vlen = valueBytes[i]!;
     pos = writeVarint(out, pos, vlen);
     if (typeof r.value === 'string') pos += out.write(r.value, pos, vlen, 'utf8');
-    else pos += r.value.copy(out, pos);
+    else {
+      out.set(r.value, pos);
+      pos += vlen;
+    }
     const h = r.headers ?? EMPTY_HEADERS;
-    pos += h.copy(out, pos);
+    out.set(h, pos);
+    pos += h.length;
   }
   if (pos !== total) throw new ProtocolError(`record encoding wrote ${pos} bytes, expected ${total}`);
   return { body: out, count, firstTimestamp, maxTimestamp };

@@ -101,3 +101,17 @@ test('a subset of records (a partition\'s share) is encoded with offsets from 0'
   assert.deepEqual(b!.records.map((r) => r.value?.toString()), [3, 9, 17].map((i) => String(input[i]!.value)));
   assert.throws(() => encodeRecords(input, []), /at least one record/);
 });
+
+test('a records section written into a reused buffer, longer than it and full of earlier bytes, is the one a new buffer gets', () => {
+  const input = records(300);
+  const fresh = encodeRecords(input, undefined);
+  const dirty = new ArrayBuffer(fresh.body.length * 2);
+  new Uint8Array(dirty).fill(0xab);
+  let asked = -1;
+  const reused = encodeRecords(input, undefined, (bytes) => ((asked = bytes), dirty));
+  assert.equal(asked, fresh.body.length, 'asks for the section\'s own size');
+  assert.equal(reused.body.buffer, dirty, 'written into the buffer given');
+  assert.equal(reused.body.length, fresh.body.length, 'the section is as long as the records, not the buffer');
+  assert.ok(reused.body.equals(fresh.body));
+  assert.deepEqual({ ...reused, body: undefined }, { ...fresh, body: undefined });
+});
