@@ -112,28 +112,33 @@ export function lineText(b: Pick<LineBatch, 'text' | 'textEnds'>, i: number): st
 }
 
 /**
- * The texts of a batch's lines (or multiline records), from `text`, or from `bytes`: line i is the
- * bytes from its start to the next one's (the last: to the end), made into text as the line splitter
- * and the multiline assembler make it (`bytesText`). Decoded at once; when every byte is one character
- * (ASCII, as most logs are) each text is a slice of that string, else each is decoded on its own.
+ * The texts of a batch's lines (or multiline records) `from` to `to` (all by default), from `text`, or
+ * from `bytes`: line i is the bytes from its start to the next one's (the last: to the end), made into
+ * text as the line splitter and the multiline assembler make it (`bytesText`). Decoded at once; when
+ * every byte is one character (ASCII, as most logs are) each text is a slice of that string, else each
+ * is decoded on its own. `encodeLines` asks for a run's lines at a time, so a batch's texts are never
+ * one string of hundreds of KB (V8's large-object pages) and die with their run's records.
  */
-export function batchTexts(b: Pick<LineBatch, 'text' | 'textEnds' | 'bytes' | 'starts'>): string[] {
-  const n = b.starts.length;
-  const out = new Array<string>(n);
+export function batchTexts(b: Pick<LineBatch, 'text' | 'textEnds' | 'bytes' | 'starts'>, from = 0, to = b.starts.length): string[] {
+  const out = new Array<string>(to - from);
   if (!b.bytes) {
-    for (let i = 0; i < n; i++) out[i] = lineText(b, i);
+    for (let i = from; i < to; i++) out[i - from] = lineText(b, i);
     return out;
   }
+  const n = b.starts.length;
   const buf = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
   const base = b.starts[0] ?? 0;
-  const all = buf.toString('utf8');
+  const endOf = (i: number) => (i + 1 < n ? b.starts[i + 1]! - base : buf.length);
+  const first = from < to ? b.starts[from]! - base : 0;
+  const last = from < to ? endOf(to - 1) : 0;
+  const all = buf.toString('utf8', first, last);
   // UTF-8 never makes more characters than bytes, and a character of several bytes (or a broken one)
   // makes fewer: equal lengths mean each byte is one character, so byte offsets are string offsets.
-  const oneByteEach = all.length === buf.length;
-  for (let i = 0; i < n; i++) {
-    const from = b.starts[i]! - base;
-    const to = i + 1 < n ? b.starts[i + 1]! - base : buf.length;
-    out[i] = bytesText(oneByteEach ? all.slice(from, to) : buf.toString('utf8', from, to));
+  const oneByteEach = all.length === last - first;
+  for (let i = from; i < to; i++) {
+    const start = b.starts[i]! - base;
+    const end = endOf(i);
+    out[i - from] = bytesText(oneByteEach ? all.slice(start - first, end - first) : buf.toString('utf8', start, end));
   }
   return out;
 }
@@ -182,7 +187,6 @@ export const SERIALISE_RUN = 128;
  */
 export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json', alloc?: (bytes: number) => ArrayBuffer): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
   const n = b.starts.length;
-  const texts = batchTexts(b);
   const times = new Float64Array(n);
   const keyOf = new Uint32Array(n);
   const keys: string[] = [];
@@ -192,10 +196,13 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   let lastService = '';
   let lastHost = '';
   let lastKey = -1;
+  // A run's texts (`texts[i - textsFrom]`), made as the run starts.
+  let texts: string[] = [];
+  let textsFrom = 0;
   const record = (i: number): LogRecord => {
     const own = extra?.get(i);
     const r = build({
-      text: texts[i]!,
+      text: texts[i - textsFrom]!,
       origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
       service: b.service,
       host: b.host,
@@ -221,6 +228,7 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     return r;
   };
   if (encoding === 'otlp_proto') {
+    texts = batchTexts(b);
     const records = Array.from({ length: n }, (_, i) => record(i));
     const whole = serialiseOtlp(records, maxRecordBytes);
     if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
@@ -233,7 +241,10 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   const run: LogRecord[] = [];
   for (let from = 0; from < n; from += SERIALISE_RUN) {
     run.length = 0;
-    for (let i = from; i < Math.min(n, from + SERIALISE_RUN); i++) run.push(record(i));
+    const to = Math.min(n, from + SERIALISE_RUN);
+    texts = batchTexts(b, from, to);
+    textsFrom = from;
+    for (let i = from; i < to; i++) run.push(record(i));
     if (writeRun(out, run, maxRecordBytes, starts, ends, from)) continue;
     // A record too large (or separators that do not count out): this run record by record.
     for (let j = 0; j < run.length; j++) {

@@ -90,6 +90,8 @@ test('texts made on a thread from a batch\'s bytes are those the line splitter a
       const to = Math.min(records.length, from + 3);
       const part = batchTexts({ text: '', textEnds: new Uint32Array(0), starts: starts.slice(from, to), bytes: content.subarray(starts[from], records[to - 1]!.end) });
       assert.deepEqual(part, records.slice(from, to).map((r) => r.text));
+      // And a run of the whole batch's lines, as encodeLines asks for them.
+      assert.deepEqual(batchTexts({ text: '', textEnds: new Uint32Array(0), starts, bytes: content.subarray(starts[0], records.at(-1)!.end) }, from, to), records.slice(from, to).map((r) => r.text));
     }
     checked += records.length;
   }
