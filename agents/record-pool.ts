@@ -12,7 +12,7 @@
 import { type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { BufferPool } from '../core/buffer-pool.ts';
-import { type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
 import { createRecordBuilder, type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
 import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';

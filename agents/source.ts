@@ -4,7 +4,7 @@
  * and `onDelivered` runs once Kafka acknowledged every event of the batch, which is when a source may
  * move its checkpoint.
  */
-import { type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
 import { type LogRecord, type MetricPoint, type RecordOrigin } from '../core/contracts/records.ts';
 import type { EncodedLogs } from './record-pool.ts';
 

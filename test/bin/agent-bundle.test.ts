@@ -73,3 +73,14 @@ test("the bundle's record thread builds and encodes lines like the sources do", 
     await worker.terminate();
   }
 });
+
+test("the bundle's record thread imports no package: a thread's start is its own code, not a logger's or a client's", async () => {
+  const entry = await agentBundle();
+  assert.ok(entry);
+  const code = readFileSync(join(dirname(entry), 'record-thread.mjs'), 'utf8');
+  const packages = [...code.matchAll(/^import\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)].map((m) => m[1] ?? m[2]!).filter((p) => !p.startsWith('node:') && !p.startsWith('.'));
+  assert.deepEqual(packages, [], 'packages imported by the record thread (a type-only import written without `import type` loads its module)');
+  // The check can see one: the agent's own entry imports packages.
+  const main = readFileSync(entry, 'utf8');
+  assert.ok([...main.matchAll(/^import\s[^;]*?from\s*"([^"]+)"/gm)].some((m) => !m[1]!.startsWith('node:') && !m[1]!.startsWith('.')));
+});
