@@ -57,7 +57,8 @@ export interface MultilineStats {
 type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
-const INDENTED = /^[ \t]/;
+const isIndented = (c: number): boolean => c === 32 || c === 9;
+const NONE: readonly AssembledRecord[] = Object.freeze([]);
 const JAVA_CONT = /^(?:Caused by: |Suppressed: |\.\.\. \d+ (?:more|common frames omitted)|at [\w$.<>/-]+\(.*\)$)/;
 const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)/;
 const PY_TRACEBACK = /^Traceback \(most recent call last\):\s*$/;
@@ -102,9 +103,10 @@ export class MultilineAssembler {
     return this.texts.length > 0 ? this.lastLineAt + this.options.timeoutMs : undefined;
   }
 
-  /** Adds one line read at time `now` (ms); returns the records it completed (0, 1 or 2). */
-  push(line: Line, now: number): AssembledRecord[] {
-    const out: AssembledRecord[] = [];
+  /** Adds one line read at time `now` (ms); returns the records it completed (0, 1 or 2; read-only). */
+  push(line: Line, now: number): readonly AssembledRecord[] {
+    // Most lines complete the one record before them: no array made for the lines that complete none.
+    let out: readonly AssembledRecord[] = NONE;
     const size = line.end - line.start;
     if (this.texts.length > 0 && this.continues(line.text)) {
       if (this.texts.length + 1 > this.options.maxLines || this.bytes + size > this.options.maxBytes) {
@@ -113,12 +115,12 @@ export class MultilineAssembler {
         if (this.part === 0) this.part = 1;
         const kind = this.kind;
         const part = this.part;
-        out.push(this.take());
+        out = [this.take()];
         this.part = part + 1;
         this.kind = kind;
       }
     } else if (this.texts.length > 0) {
-      out.push(this.take());
+      out = [this.take()];
       this.kind = 'none';
       this.noteStart(line.text);
     } else {
@@ -152,7 +154,7 @@ export class MultilineAssembler {
     this.texts.push(line.text);
     this.end = line.end;
     this.bytes += size;
-    if (line.text !== '') this.lastIndented = INDENTED.test(line.text);
+    if (line.text !== '') this.lastIndented = isIndented(line.text.charCodeAt(0));
     if (line.attributes !== undefined) this.attributes = { ...this.attributes, ...line.attributes };
   }
 
@@ -175,7 +177,12 @@ export class MultilineAssembler {
 
   /** Remembers what kind of trace a record's first line opens. */
   private noteStart(text: string): void {
-    this.kind = GO_START.test(text) || GO_GOROUTINE.test(text) ? 'go' : PY_TRACEBACK.test(text) ? 'python' : 'none';
+    // Every record's first line comes here: the patterns are tried only on lines starting as they do.
+    const c = text.charCodeAt(0);
+    if (c === 112 /* p */ || c === 102 /* f */) this.kind = GO_START.test(text) ? 'go' : 'none';
+    else if (c === 103 /* g */) this.kind = GO_GOROUTINE.test(text) ? 'go' : 'none';
+    else if (c === 84 /* T */) this.kind = PY_TRACEBACK.test(text) ? 'python' : 'none';
+    else this.kind = 'none';
   }
 
   /** Whether `text` continues the pending record. */
