@@ -56,6 +56,23 @@ export interface LineSplitterStats {
   discardedBytes: number;
 }
 
+/**
+ * Bytes of whole lines decoded at once by the splitter. Runs stay under V8's 128 KB limit for strings in
+ * the young generation (a longer one would be mapped pages of its own), and a line's text is a slice of
+ * its run's string.
+ */
+export const DECODE_RUN_BYTES = 64 * 1024;
+
+interface DecodedRun {
+  buf: Buffer;
+  from: number;
+  to: number;
+  text: string;
+  oneByte: boolean;
+  /** The run holds a U+FFFD (only then is each line looked at for one). */
+  replacement: boolean;
+}
+
 /** Reads a byte-order mark: the encoding it announces and its length, or undefined. */
 export function detectBom(bytes: Buffer): { encoding: Exclude<Encoding, 'auto'>; length: number } | undefined {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: 'utf8', length: 3 };
@@ -85,6 +102,8 @@ export class LineSplitter {
   private carry: Buffer | undefined;
   /** The first bytes at offset 0 while they might still be the start of a BOM. */
   private sniff: Buffer | undefined;
+  /** The current chunk's bytes decoded a run of whole lines at a time (`utf8Line`). */
+  private run: DecodedRun | undefined;
   /** Truncating the current line: bytes after the first maxLineBytes are dropped. */
   private truncating = false;
   private dropped = 0;
@@ -179,6 +198,8 @@ export class LineSplitter {
       this.finishLine(buf, pos, nl, base + nl + termLen, out);
       pos = nl + termLen;
     }
+    // A run is this chunk's: the caller may read the next one into the same Buffer.
+    this.run = undefined;
     return out;
   }
 
@@ -319,10 +340,33 @@ export class LineSplitter {
 
   /** makeLine for UTF-8 bytes [from, to) of buf, decoded in place: no Buffer view made per line. */
   private utf8Line(buf: Buffer, from: number, to: number, start: number, end: number): Line {
-    let text = buf.toString('utf8', from, to);
+    let run = this.run;
+    if (run === undefined || run.buf !== buf || from < run.from || to > run.to) {
+      // Whole lines up to about DECODE_RUN_BYTES (ending after a newline, so no character is cut),
+      // decoded at once: a call and a string per run, not per line. A longer line is decoded alone.
+      const last = to - from < DECODE_RUN_BYTES ? buf.lastIndexOf(10, Math.min(buf.length, from + DECODE_RUN_BYTES) - 1) : -1;
+      if (last < to) run = undefined;
+      else {
+        const text = buf.toString('utf8', from, last + 1);
+        // UTF-8 never makes more characters than bytes: equal lengths mean each byte is one character
+        // (ASCII, or a stray byte made U+FFFD), so a line's bytes decode to its slice of the run.
+        const oneByte = text.length === last + 1 - from;
+        run = { buf, from, to: last + 1, text, oneByte, replacement: oneByte && text.includes('\uFFFD') };
+      }
+      this.run = run;
+    }
+    let text: string;
+    let replacement: boolean;
+    if (run?.oneByte) {
+      text = run.text.slice(from - run.from, to - run.from);
+      replacement = run.replacement && text.includes('\uFFFD');
+    } else {
+      text = buf.toString('utf8', from, to);
+      replacement = text.includes('\uFFFD');
+    }
     if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
     this.stats.lines++;
-    if (text.includes('\uFFFD')) this.stats.linesWithReplacement++;
+    if (replacement) this.stats.linesWithReplacement++;
     return { text, start, end };
   }
 

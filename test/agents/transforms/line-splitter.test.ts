@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LINE_PART_ATTRIBUTE, LINE_TRUNCATED_ATTRIBUTE, LineSplitter, type Line } from '../../../agents/transforms/line-splitter.ts';
+import { DECODE_RUN_BYTES, LINE_PART_ATTRIBUTE, LINE_TRUNCATED_ATTRIBUTE, LineSplitter, type Line } from '../../../agents/transforms/line-splitter.ts';
 
 /** Feeds `data` in chunks of `size` bytes at their offsets; returns the lines and the splitter. */
 function feed(data: Buffer, size: number, options: ConstructorParameters<typeof LineSplitter>[0] = {}, flush = false) {
@@ -208,4 +208,55 @@ test('mixed ASCII and UTF-8 chunks: the same lines and byte ranges as splitting 
     assert.equal(s.stats.linesWithReplacement, 0);
     assert.equal(s.completeOffset, data.length);
   }
+});
+
+test('lines decoded a run at a time: runs of ASCII, of other characters and of stray bytes, a line longer than a run, and a chunk read into the same Buffer as the one before', () => {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for (let i = 0; size < 5 * DECODE_RUN_BYTES; i++) {
+    const line =
+      i % 211 === 5 ? Buffer.concat([Buffer.from(`stray ${i} `), Buffer.from([0xff, 0xfe]), Buffer.from(' bytes\r\n')])
+      : i % 97 === 3 ? Buffer.from(`other ${i} naïve 東京 😀\n`)
+      : i === 400 ? Buffer.from(`${'L'.repeat(DECODE_RUN_BYTES + 100)}\n`)
+      : Buffer.from(`ascii ${i} ${'a'.repeat(i % 300)}\n`);
+    parts.push(line);
+    size += line.length;
+  }
+  const data = Buffer.concat(parts);
+  // What each line is, decoded on its own.
+  const want: Line[] = [];
+  let off = 0;
+  let replaced = 0;
+  for (const p of parts) {
+    let text = p.toString('utf8', 0, p.length - 1);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.includes('\uFFFD')) replaced++;
+    want.push({ text, start: off, end: off + p.length });
+    off += p.length;
+  }
+  for (const chunk of [256 * 1024, 70_000, 4096]) {
+    const { lines, s } = feed(data, chunk);
+    assert.equal(lines.length, want.length, `chunks of ${chunk}`);
+    lines.forEach((l, i) => assert.deepEqual(l, want[i], `chunks of ${chunk}, line ${i}`));
+    assert.equal(s.stats.linesWithReplacement, replaced);
+  }
+  // One Buffer read into again and again, as a file source may do.
+  const s = new LineSplitter();
+  const reused = Buffer.alloc(50_000);
+  const lines: Line[] = [];
+  for (let at = 0; at < data.length; at += reused.length) {
+    const n = data.copy(reused, 0, at, at + reused.length);
+    lines.push(...s.push(n === reused.length ? reused : reused.subarray(0, n), at));
+  }
+  lines.forEach((l, i) => assert.deepEqual(l, want[i], `reused buffer, line ${i}`));
+  // Chunks that start on a line's start: each chunk's first line sits where the one before had its own.
+  const fixed = new LineSplitter();
+  const texts: string[] = [];
+  const buf = Buffer.alloc(100 * 500);
+  for (let c = 0; c < 3; c++) {
+    for (let k = 0; k < 500; k++) buf.write(`chunk ${c} line ${String(k).padStart(3, '0')} ${'z'.repeat(82)}\n`, k * 100);
+    for (const l of fixed.push(buf, c * buf.length)) texts.push(l.text);
+  }
+  assert.equal(texts.length, 1500);
+  texts.forEach((t, i) => assert.ok(t.startsWith(`chunk ${Math.floor(i / 500)} line ${String(i % 500).padStart(3, '0')} `), `line ${i}: ${t.slice(0, 20)}`));
 });
