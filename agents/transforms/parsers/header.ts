@@ -241,17 +241,20 @@ function separatorAt(line: string, at: number): boolean {
 function fieldsThenLevel(s: HeaderState): boolean {
   const { line } = s;
   let at = skipWs(line, s.i);
-  const tokens: string[] = [];
+  // Tokens are kept as where they start and end, and made into strings only when a level is found:
+  // most lines asked about have none, and a slice per token was most of this function's cost.
+  let count = 0;
   let afterInteger = false;
   for (let k = 0; k < 8 && at < line.length; k++) {
     const e = tokenEnd(s, at);
-    const token = line.slice(at, e);
-    let lv = levelWord(token.endsWith(':') ? token.slice(0, -1) : token, false);
-    if (lv === undefined && afterInteger && token.length === 1 && LEVEL_LETTERS.includes(token)) lv = token;
+    const colonEnd = line.charCodeAt(e - 1) === 58;
+    let lv = levelWordIn(line, at, colonEnd ? e - 1 : e);
+    if (lv === undefined && afterInteger && e - at === 1 && LEVEL_LETTERS.includes(line[at]!)) lv = line[at]!;
     if (lv !== undefined && k > 0) {
-      for (const t of tokens) {
-        if (INTEGER.test(t)) integer(s, t);
-        else addExtra(s, t);
+      for (let t = 0; t < count; t++) {
+        const token = line.slice(TOKEN_AT[t]!, TOKEN_END[t]!);
+        if (integerIn(line, TOKEN_AT[t]!, TOKEN_END[t]!)) integer(s, token);
+        else addExtra(s, token);
       }
       setLevel(s, lv);
       s.levelLetter = lv.length === 1;
@@ -259,12 +262,48 @@ function fieldsThenLevel(s: HeaderState): boolean {
       return true;
     }
     // A separator ends the table: `name - LEVEL - msg` is a logger, not a field.
-    if (!fieldLike(token) || token.endsWith(':') || token === '-' || token === '|') return false;
-    afterInteger = INTEGER.test(token);
-    tokens.push(token);
+    const c = line.charCodeAt(at);
+    if (!fieldLikeIn(line, at, e) || colonEnd || (e - at === 1 && (c === 45 || c === 124))) return false;
+    afterInteger = integerIn(line, at, e);
+    TOKEN_AT[count] = at;
+    TOKEN_END[count] = e;
+    count++;
     at = skipWs(line, e);
   }
   return false;
+}
+
+// fieldsThenLevel's tokens (at most 8), reused from call to call.
+const TOKEN_AT = new Int32Array(8);
+const TOKEN_END = new Int32Array(8);
+
+/** `levelWord(line.slice(from, to), false)` without the slice unless the word can be a level. */
+function levelWordIn(line: string, from: number, to: number): string | undefined {
+  const n = to - from;
+  if (n < 3 || n > 9 || !UPPER(line.charCodeAt(from))) return undefined;
+  const word = line.slice(from, to);
+  return LEVEL_WORDS.has(word) ? word : undefined;
+}
+
+/** `fieldLike(line.slice(from, to))`. */
+function fieldLikeIn(line: string, from: number, to: number): boolean {
+  if (to - from === 1 && line.charCodeAt(from) === 45) return true;
+  let digit = false, lower = false, dot = false;
+  for (let k = from; k < to; k++) {
+    const c = line.charCodeAt(k);
+    if (DIGIT(c)) digit = true;
+    else if (LOWER(c)) lower = true;
+    else if (c === 46 && k > from && k < to - 1) dot = true;
+  }
+  return digit || dot || !lower;
+}
+
+/** `INTEGER.test(line.slice(from, to))`: 1 to 10 digits. */
+function integerIn(line: string, from: number, to: number): boolean {
+  const n = to - from;
+  if (n < 1 || n > 10) return false;
+  for (let k = from; k < to; k++) if (!DIGIT(line.charCodeAt(k))) return false;
+  return true;
 }
 
 /**
