@@ -82,6 +82,9 @@ function levelWord(word: string, loose: boolean): string | undefined {
 }
 
 function isCapitalizedLevel(word: string): string | undefined {
+  // Every level word is 3 to 9 capitals: a capital then a small letter, or not a candidate (no copies made).
+  const n = word.length;
+  if (n < 3 || n > 9 || !UPPER(word.charCodeAt(0)) || !LOWER(word.charCodeAt(1))) return undefined;
   const upper = word.toUpperCase();
   if (!LEVEL_WORDS.has(upper) || word.length < 3) return undefined;
   // `Info`, `Warning`: first upper, the rest lower.
