@@ -120,8 +120,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       const next = line.indexOf('|', i + 1);
       const field = (next === -1 ? line.slice(i + 1) : line.slice(i + 1, next)).trim();
       if (next === -1 || field === '' || field.indexOf(' ') !== -1) break;
-      const level = severityFromText(field);
-      if (!s.level && field.length >= 3 && field === field.toUpperCase() && level !== 0) {
+      // Only a field in capitals can be the level: the others are not looked up (most fields are names and ids).
+      const level = !s.level && field.length >= 3 && field === field.toUpperCase() ? severityFromText(field) : 0;
+      if (level !== 0) {
         out.severityText = field;
         out.severityNumber = level;
         s.level = true;
