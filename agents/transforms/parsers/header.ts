@@ -93,15 +93,7 @@ function isCapitalizedLevel(word: string): string | undefined {
 
 /** A token that can sit in a header's field table: a number, an id with a digit, `-`, an ALL-CAPS label or a dotted name. */
 function fieldLike(token: string): boolean {
-  if (token === '-') return true;
-  let digit = false, lower = false, dot = false;
-  for (let k = 0; k < token.length; k++) {
-    const c = token.charCodeAt(k);
-    if (DIGIT(c)) digit = true;
-    else if (LOWER(c)) lower = true;
-    else if (c === 46 && k > 0 && k < token.length - 1) dot = true;
-  }
-  return digit || dot || !lower;
+  return fieldLikeIn(token, 0, token.length);
 }
 
 const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+$/;
@@ -288,7 +280,7 @@ function levelWordIn(line: string, from: number, to: number): string | undefined
   return LEVEL_WORDS.has(word) ? word : undefined;
 }
 
-/** `fieldLike(line.slice(from, to))`. */
+/** Whether `line.slice(from, to)` is field-like (see `fieldLike`), without the slice. */
 function fieldLikeIn(line: string, from: number, to: number): boolean {
   if (to - from === 1 && line.charCodeAt(from) === 45) return true;
   let digit = false, lower = false, dot = false;
