@@ -86,7 +86,7 @@ function isCapitalizedLevel(word: string): string | undefined {
   const n = word.length;
   if (n < 3 || n > 9 || !UPPER(word.charCodeAt(0)) || !LOWER(word.charCodeAt(1))) return undefined;
   const upper = word.toUpperCase();
-  if (!LEVEL_WORDS.has(upper) || word.length < 3) return undefined;
+  if (!LEVEL_WORDS.has(upper)) return undefined;
   // `Info`, `Warning`: first upper, the rest lower.
   return word === upper[0] + upper.slice(1).toLowerCase() ? upper : undefined;
 }
