@@ -299,12 +299,23 @@ class ValuesWriter {
  */
 function writeRun(out: ValuesWriter, run: LogRecord[], maxRecordBytes: number, starts: Uint32Array, ends: Uint32Array, first: number): boolean {
   const json = JSON.stringify(run);
-  const bytes = Buffer.byteLength(json);
-  out.ensure(bytes);
+  // Written first and measured by what was written: counting the UTF-8 bytes beforehand
+  // (Buffer.byteLength) was a pass of its own over every character. Room for the ASCII case and a
+  // character more, so a write that stopped short is told apart: it stops only where the next
+  // character (at most 4 bytes) does not fit.
+  out.ensure(json.length + 4);
   const at = out.pos;
-  out.buf.write(json, at, 'utf8');
+  let bytes = out.buf.write(json, at, 'utf8');
+  if (bytes !== json.length && bytes > out.buf.length - at - 4) {
+    const whole = Buffer.byteLength(json);
+    if (whole !== bytes) {
+      out.ensure(whole);
+      bytes = out.buf.write(json, at, 'utf8');
+    }
+  }
   // All ASCII (as most log lines are): a character's index is its byte's, and the string's own search
-  // is about twice as fast as the buffer's.
+  // is about twice as fast as the buffer's. UTF-8 writes at least one byte per character, and this
+  // write was whole (the room above), so equal counts mean one byte each.
   const ascii = bytes === json.length;
   const n = run.length;
   let found = 0;

@@ -10,8 +10,9 @@
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_ENCODING its kafka.encoding (json, otlp_proto), BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
  * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
- * spaces, memory outside the heap) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
- * profiles of the agent runs there; BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
+ * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
+ * profiles of the agent runs there; BENCH_DUMP=file writes each agent child's whole standard output there (the last
+ * child's stays: what V8 prints for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
  * bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS replaces them
  * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
@@ -150,7 +151,16 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const status = readFileSync('/proc/self/status', 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN) / 1024;
     const proc = { VmHWM: Math.round(kb('VmHWM')), RssAnon: Math.round(kb('RssAnon')), RssFile: Math.round(kb('RssFile')) };
-    process.stderr.write(`${JSON.stringify({ processMb: proc, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
+    // The largest mappings by resident size (`[anon]` for anonymous ones, summed), from /proc/self/smaps.
+    const byMap = new Map<string, number>();
+    let name = '';
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) name = (head[1] || '[anon]') + (head[1]?.endsWith('bin/node') ? ' ' + line.split(' ').slice(1, 3).join(' ') : '');
+      else if (line.startsWith('Rss:')) byMap.set(name, (byMap.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+    }
+    const maps = Object.fromEntries([...byMap].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k.split('/').slice(-2).join('/'), Math.round(v * 10) / 10]));
+    process.stderr.write(`${JSON.stringify({ processMb: proc, mapsMb: maps, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
   report(t0, cpu0, steady);
   await agent.stop();
@@ -259,7 +269,11 @@ function runChild(args: string[], profile?: string, bundle?: string, env: Record
     });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Run) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+    c.once('exit', (code) => {
+      if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, out);
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!) as Run);
+      else reject(new Error(`${args.join(' ')} exited ${code}`));
+    });
   });
 }
 

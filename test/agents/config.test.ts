@@ -63,6 +63,30 @@ test('a config of only a source validates, and every default is filled in', () =
   assert.equal(other.sources.h!.type === 'host_metrics' && other.sources.h!.interval_ms, 10_000);
 });
 
+test('the default time zone is checked without Intl; any other through it', () => {
+  // A DateTimeFormat loads ICU's locale and zone data (about 6 MB of node's file, resident for the
+  // agent's life), so the default must not make one; counted by wrapping the real constructor.
+  const real = Intl.DateTimeFormat;
+  const made: string[] = [];
+  Intl.DateTimeFormat = new Proxy(real, {
+    construct(target, args: [string?, Intl.DateTimeFormatOptions?]) {
+      made.push(String(args[1]?.timeZone));
+      return new target(...args);
+    },
+  });
+  try {
+    for (const zone of [undefined, 'UTC', 'Etc/UTC', 'GMT']) {
+      validateAgentConfig({ sources: { app: { type: 'file', include: ['/var/log/a.log'], ...(zone ? { time_zone: zone } : {}) } } }, { env: {} });
+    }
+    assert.deepEqual(made, []);
+    validateAgentConfig({ sources: { app: { type: 'file', include: ['/var/log/a.log'], time_zone: 'America/Sao_Paulo' } } }, { env: {} });
+    assert.deepEqual(made, ['America/Sao_Paulo']);
+    assert.throws(() => validateAgentConfig({ sources: { app: { type: 'file', include: ['/var/log/a.log'], time_zone: 'Mars/Olympus' } } }, { env: {} }), /unknown time zone "Mars\/Olympus"/);
+  } finally {
+    Intl.DateTimeFormat = real;
+  }
+});
+
 test('schema mistakes name the key and its path', () => {
   const cases: Array<[unknown, string[]]> = [
     [{ sources: { app_logs: { type: 'file', include: ['a', 5] } } }, ['sources.app_logs.include[1]: must be string']],

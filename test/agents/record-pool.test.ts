@@ -110,6 +110,21 @@ test('a batch serialised at once finds every record in its JSON, ASCII or not (t
   }
 });
 
+test('a run whose UTF-8 outgrows the room its characters would take is written whole (the write that stopped short is done again)', () => {
+  // serialiseRecords guesses from the bodies' characters: 3- and 4-byte characters take far more bytes.
+  const texts = Array.from({ length: SERIALISE_RUN * 2 + 3 }, (_, i) => `${i} ${'東京'.repeat(300)} 🚀 ${i % 5 === 0 ? '\ud800 lone' : 'ok'}`);
+  const build = createRecordBuilder(newCounters(), builderOptions[0]);
+  const b = batchOf(texts, 0);
+  const records = texts.map((text, i) => build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }));
+  let asked = 0;
+  const got = serialiseRecords(records, 1 << 20, (bytes) => new ArrayBuffer((asked = bytes)));
+  assert.ok(got, 'fell back to record by record');
+  const buf = Buffer.from(got.values);
+  assert.ok(asked < Buffer.byteLength(JSON.stringify(records.slice(0, SERIALISE_RUN))), `the first buffer (${asked} bytes) is smaller than a run's UTF-8`);
+  records.forEach((r, i) => assert.equal(buf.toString('utf8', got.starts[i], got.ends[i]), JSON.stringify(r), `record ${i}`));
+  assert.equal(got.ends[records.length - 1], Buffer.byteLength(JSON.stringify(records.slice(0, SERIALISE_RUN))) + Buffer.byteLength(JSON.stringify(records.slice(SERIALISE_RUN, 2 * SERIALISE_RUN))) + Buffer.byteLength(JSON.stringify(records.slice(2 * SERIALISE_RUN))) - 1);
+});
+
 test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines, in JSON and in OTLP protobuf', () => {
   for (const encoding of ['json', 'otlp_proto'] as const)
   for (const [n, texts] of corpus().entries()) {
