@@ -31,7 +31,7 @@ import { gzipSync } from 'node:zlib';
 import { BufferPool } from '../buffer-pool.ts';
 import { Connection, type ConnectionOptions } from './protocol/connection.ts';
 import { KafkaError, kafkaError, errorAction, errorName } from './protocol/errors.ts';
-import { decodeInitProducerId, decodeMetadata, decodeProduce, encodeInitProducerId, encodeMetadata, encodeProduce, type ProduceTopicData } from './protocol/messages.ts';
+import { decodeInitProducerId, decodeMetadata, decodeProduce, encodeInitProducerId, encodeMetadata, encodeProduce, produceBodyBytes, type ProduceTopicData } from './protocol/messages.ts';
 import { batchRecords, buildBatch, compressRecords, encodeRecords, stampProducer, type CompressionName, type EncodedRecords, type ProduceRecord } from './protocol/record-batch.ts';
 import { partitionForKey } from './protocol/murmur2.ts';
 import { type SaslCredentials } from './protocol/sasl.ts';
@@ -385,11 +385,12 @@ export class KafkaProducer {
       if (!t) data.set(b.part.topic, (t = { topic: b.part.topic, partitions: [] }));
       t.partitions.push({ partition: b.part.partition, batch: b.bytes! });
     }
+    const topics = [...data.values()];
     this.inflight++;
     this.stats.requests++;
     const timeoutMs = this.o.requestTimeoutMs;
     this.connection(leader)
-      .then((c) => c.request('Produce', (w) => encodeProduce(w, -1, timeoutMs, [...data.values()]), decodeProduce))
+      .then((c) => c.request('Produce', (w) => encodeProduce(w, -1, timeoutMs, topics), decodeProduce, produceBodyBytes(topics)))
       .then(
         (responses) => {
           for (const b of batches) {

@@ -168,17 +168,21 @@ export class Connection {
     }
   }
 
-  /** Sends one request of `api` in the negotiated version; resolves with the decoded response. */
-  request<T>(api: ApiName, encode: (w: Writer, version: number) => void, decode: (r: Reader, version: number) => T): Promise<T> {
+  /**
+   * Sends one request of `api` in the negotiated version; resolves with the decoded response.
+   * `bodyBytes`, about what the body will take (a Produce request's batches), sizes the request's buffer
+   * once instead of doubling it from 256 bytes, a copy and an allocation per doubling.
+   */
+  request<T>(api: ApiName, encode: (w: Writer, version: number) => void, decode: (r: Reader, version: number) => T, bodyBytes = 0): Promise<T> {
     const version = this.version(api);
-    return this.send(API[api].key, version, (w) => encode(w, version), (r) => decode(r, version), api);
+    return this.send(API[api].key, version, (w) => encode(w, version), (r) => decode(r, version), api, bodyBytes);
   }
 
-  private send<T>(apiKey: number, version: number, encode: (w: Writer) => void, decode: (r: Reader) => T, what: string): Promise<T> {
+  private send<T>(apiKey: number, version: number, encode: (w: Writer) => void, decode: (r: Reader) => T, what: string, bodyBytes = 0): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextId;
     this.nextId = this.nextId === 0x7fffffff ? 1 : this.nextId + 1;
-    const w = new Writer(256);
+    const w = new Writer(256 + bodyBytes);
     w.int32(0).int16(apiKey).int16(version).int32(id).string(this.o.clientId);
     encode(w);
     const frame = w.result();

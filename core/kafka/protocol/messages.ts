@@ -105,6 +105,16 @@ export interface ProduceTopicData {
   partitions: Array<{ partition: number; batch: Buffer }>;
 }
 
+/** The bytes `encodeProduce` writes for `data` (the request's body), so its buffer is sized once. */
+export function produceBodyBytes(data: ProduceTopicData[]): number {
+  let n = 2 + 2 + 4 + 4; // null transactional id, acks, timeout, topic count
+  for (const t of data) {
+    n += 2 + Buffer.byteLength(t.topic) + 4;
+    for (const p of t.partitions) n += 4 + 4 + p.batch.length;
+  }
+  return n;
+}
+
 export function encodeProduce(w: Writer, acks: number, timeoutMs: number, data: ProduceTopicData[]): void {
   w.string(null); // transactional id
   w.int16(acks);
