@@ -286,9 +286,26 @@ class ValuesWriter {
     this.buf = buf;
   }
 
+  /**
+   * Writes `text` as UTF-8 at `pos` without moving it; returns its bytes. Written first and measured by
+   * what was written: counting the bytes beforehand (Buffer.byteLength) is a pass of its own over every
+   * character. Room for the ASCII case and a character more, so a write that stopped short is told
+   * apart: it stops only where the next character (at most 4 bytes) does not fit; then it is counted
+   * and done again. UTF-8 writes at least one byte per character, so bytes equal to `text.length`
+   * mean one byte each (ASCII).
+   */
+  writeAt(text: string): number {
+    this.ensure(text.length + 4);
+    const bytes = this.buf.write(text, this.pos, 'utf8');
+    if (bytes === text.length || bytes <= this.buf.length - this.pos - 4) return bytes;
+    const whole = Buffer.byteLength(text);
+    if (whole === bytes) return bytes;
+    this.ensure(whole);
+    return this.buf.write(text, this.pos, 'utf8');
+  }
+
   write(text: string): void {
-    this.ensure(Buffer.byteLength(text));
-    this.pos += this.buf.write(text, this.pos, 'utf8');
+    this.pos += this.writeAt(text);
   }
 }
 
@@ -299,23 +316,10 @@ class ValuesWriter {
  */
 function writeRun(out: ValuesWriter, run: LogRecord[], maxRecordBytes: number, starts: Uint32Array, ends: Uint32Array, first: number): boolean {
   const json = JSON.stringify(run);
-  // Written first and measured by what was written: counting the UTF-8 bytes beforehand
-  // (Buffer.byteLength) was a pass of its own over every character. Room for the ASCII case and a
-  // character more, so a write that stopped short is told apart: it stops only where the next
-  // character (at most 4 bytes) does not fit.
-  out.ensure(json.length + 4);
   const at = out.pos;
-  let bytes = out.buf.write(json, at, 'utf8');
-  if (bytes !== json.length && bytes > out.buf.length - at - 4) {
-    const whole = Buffer.byteLength(json);
-    if (whole !== bytes) {
-      out.ensure(whole);
-      bytes = out.buf.write(json, at, 'utf8');
-    }
-  }
+  const bytes = out.writeAt(json);
   // All ASCII (as most log lines are): a character's index is its byte's, and the string's own search
-  // is about twice as fast as the buffer's. UTF-8 writes at least one byte per character, and this
-  // write was whole (the room above), so equal counts mean one byte each.
+  // is about twice as fast as the buffer's.
   const ascii = bytes === json.length;
   const n = run.length;
   let found = 0;

@@ -11,8 +11,8 @@
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_ENCODING its kafka.encoding (json, otlp_proto), BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
  * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
- * profiles of the agent runs there; BENCH_DUMP=file writes each agent child's whole standard output there (the last
- * child's stays: what V8 prints for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
+ * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
+ * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
  * bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS replaces them
  * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags

@@ -44,11 +44,14 @@ function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** IANA names of UTC itself (Intl knows them all). */
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT']);
+
 /** Whether Intl knows the zone (`Europe/Berlin`, `UTC`); used by config validation. */
 export function isValidTimeZone(timeZone: string): boolean {
   // The default, answered without Intl: making a DateTimeFormat loads ICU's locale and zone data,
   // about 6 MB of node's file the agent otherwise never touches (resident for the process's life).
-  if (timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'GMT') return true;
+  if (UTC_ZONES.has(timeZone)) return true;
   try {
     zoneFormatter(timeZone);
     return true;
@@ -58,7 +61,7 @@ export function isValidTimeZone(timeZone: string): boolean {
 }
 
 function isUtc(timeZone: string): boolean {
-  return timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'GMT' || timeZone === 'Z';
+  return UTC_ZONES.has(timeZone) || timeZone === 'Z';
 }
 
 /** The zone's offset from UTC in ms at instant `t` (wall clock = t + offset). */
