@@ -11,7 +11,7 @@
  * in the 3-broker proof). Ours resolves such batches, or takes a new producer id; a partial sent twice
  * is harmless, since a repeat replaces its source's previous partial (merge.ts).
  */
-import { createKafka } from '../../core/kafka/client.ts';
+import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { workerProducer } from './retry-log.ts';
 import { encodeHeaders, type KafkaProducer, type ProducerMessage } from '../../core/kafka/producer.ts';
 import { ensureTopics } from '../../core/kafka/stack.ts';
@@ -47,6 +47,9 @@ export class RepartitionSink {
       for (const t of meta.topics) this.partitionCounts.set(t.name, t.partitions.length);
       const partitions = Math.max(1, ...this.partitionCounts.values());
       await ensureTopics(this.brokers, [{ name: this.topic, partitions, replicationFactor: 3, retentionMs: 24 * 3600_000 }]);
+      // Just made, the topic may not be in every broker's metadata yet (UNKNOWN_TOPIC_OR_PARTITION on a
+      // 3-broker cluster crashed a worker's start once): wait for its leaders, retrying such answers.
+      await waitForTopicLeaders(admin, [this.topic]);
       const own = await admin.fetchTopicMetadata({ topics: [this.topic] });
       this.partitionCounts.set(this.topic, own.topics[0]!.partitions.length);
     } finally {
