@@ -12,7 +12,7 @@
  * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
  * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
- * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms.
+ * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms (BENCH_DEBUG_MS sets another period).
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
  * bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS replaces them
  * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
@@ -103,7 +103,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   const debug = env.BENCH_DEBUG ? setInterval(() => {
     const sink = agent.sink as unknown as { pending: unknown[]; queue: Array<{ next: number; count: number }>; native?: { stats: unknown } };
     process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.pending.length, queue: sink.queue.length, unsent: sink.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.native?.stats })}\n`);
-  }, 250) : undefined;
+  }, Number(env.BENCH_DEBUG_MS ?? 250)) : undefined;
   // Steady state: CPU (process.cpuUsage counts every thread) between the acknowledgements that pass a
   // tenth and nine tenths of the lines, over the lines acknowledged in between. Work under way (read
   // and encoded, not yet acknowledged) is about the same at both ends, so it cancels out. Taken where
@@ -496,6 +496,13 @@ async function main(): Promise<void> {
     await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
     await waitForTopicLeaders(admin, topics, 60_000);
     await admin.disconnect();
+    // A fresh cluster hands out its first idempotent producer id only after its controller allocated a
+    // block of them (about 0.2 s here); every later one is immediate. A throwaway producer takes it now,
+    // so the first round's first shipper (an agent row) does not pay the broker's warm-up in its lines/s.
+    const { KafkaProducer } = await import('../core/kafka/producer.ts');
+    const warm = new KafkaProducer({ brokers: [brokers], clientId: 'bench-warm-up' });
+    await warm.connect();
+    await warm.close();
 
     const runs: Run[][] = shippers.map(() => []);
     for (let r = 0; r < rounds; r++) {
