@@ -215,6 +215,28 @@ export async function waitForKafka(brokers: string[], options: { timeoutMs?: num
 }
 
 /**
+ * The topics' metadata, asked again every 100 ms while Kafka answers with a retriable error, until
+ * `timeoutMs`: a topic made a moment ago is UNKNOWN_TOPIC_OR_PARTITION to a broker whose metadata has
+ * not caught up (a worker on a 3-broker cluster crashed at start on it). A topic that does not exist is
+ * still an error, after the timeout, naming it; a refusal that is not retriable (authorisation) at once.
+ */
+export async function fetchTopicMetadataRetrying(admin: ReturnType<KafkaClient['admin']>, topics: string[], timeoutMs = 30_000): ReturnType<ReturnType<KafkaClient['admin']>['fetchTopicMetadata']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicMetadata({ topics });
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true) throw err;
+      if (Date.now() + 100 > deadline) {
+        const which = `the topic${topics.length > 1 ? 's' : ''} ${topics.join(', ')}`;
+        throw new TributaryError('CONFIG_INVALID', `Kafka still does not know ${which} after ${timeoutMs / 1000} s (${(err as Error).message}): create ${topics.length > 1 ? 'them' : 'it'}, or name topics that exist`, { canRetry: true, cause: err });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
  * Waits until every partition of the topics has a leader. On KRaft a new topic answers
  * UNKNOWN_TOPIC_OR_PARTITION for a moment, which kafkajs's own `waitForLeaders` does not retry.
  */

@@ -11,7 +11,7 @@
  * in the 3-broker proof). Ours resolves such batches, or takes a new producer id; a partial sent twice
  * is harmless, since a repeat replaces its source's previous partial (merge.ts).
  */
-import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
+import { createKafka, fetchTopicMetadataRetrying, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { workerProducer } from './retry-log.ts';
 import { encodeHeaders, type KafkaProducer, type ProducerMessage } from '../../core/kafka/producer.ts';
 import { ensureTopics } from '../../core/kafka/stack.ts';
@@ -43,7 +43,8 @@ export class RepartitionSink {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: [...inputTopics] });
+      // The input topics may have been made just before the worker started (the same lag as below).
+      const meta = await fetchTopicMetadataRetrying(admin, [...inputTopics]);
       for (const t of meta.topics) this.partitionCounts.set(t.name, t.partitions.length);
       const partitions = Math.max(1, ...this.partitionCounts.values());
       await ensureTopics(this.brokers, [{ name: this.topic, partitions, replicationFactor: 3, retentionMs: 24 * 3600_000 }]);
