@@ -28,7 +28,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressFrameSync } from 'lz4-napi';
@@ -63,14 +63,28 @@ interface Run {
   /** CPU seconds while the 10th to the 90th percent of lines were acknowledged (start-up, module loading and warm-up excluded), and those lines; agent runs only. */
   steadyCpuSeconds?: number;
   steadyLines?: number;
+  /** CPU seconds of the whole machine (every process: the broker too) over the same wall time as `seconds`; agent runs only. */
+  machineCpuSeconds?: number;
+}
+
+/** Busy CPU seconds of the whole machine since boot, from /proc/stat's first line (undefined where there is none). */
+function machineCpuSeconds(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait, in clock ticks of 10 ms.
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0)) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a child prints: wall seconds from the first line to the last acknowledgement, CPU seconds, peak RSS. */
-function report(t0: bigint, cpu0: NodeJS.CpuUsage, steady?: { cpu: NodeJS.CpuUsage; lines: number }): void {
+function report(t0: bigint, cpu0: NodeJS.CpuUsage, steady?: { cpu: NodeJS.CpuUsage; lines: number }, machine0?: number): void {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const s = steady?.cpu;
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS, ...(s ? { steadyCpuSeconds: (s.user + s.system) / 1e6, steadyLines: steady!.lines } : {}) }) + '\n');
+  const machine = machine0 === undefined ? undefined : machineCpuSeconds();
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS, ...(s ? { steadyCpuSeconds: (s.user + s.system) / 1e6, steadyLines: steady!.lines } : {}), ...(machine !== undefined ? { machineCpuSeconds: machine - machine0! } : {}) }) + '\n');
 }
 
 /** The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off. */
@@ -100,6 +114,8 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   const agent = agentFromConfig(cfg);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
+  // The whole machine's CPU over the run: whether the cores were saturated (the broker shares them).
+  const machine0 = machineCpuSeconds();
   const debug = env.BENCH_DEBUG ? setInterval(() => {
     const sink = agent.sink as unknown as { pending: unknown[]; queue: Array<{ next: number; count: number }>; native?: { stats: unknown } };
     process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.pending.length, queue: sink.queue.length, unsent: sink.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.native?.stats })}\n`);
@@ -162,7 +178,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const maps = Object.fromEntries([...byMap].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k.split('/').slice(-2).join('/'), Math.round(v * 10) / 10]));
     process.stderr.write(`${JSON.stringify({ processMb: proc, mapsMb: maps, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
-  report(t0, cpu0, steady);
+  report(t0, cpu0, steady, machine0);
   await agent.stop();
   process.exit(0);
 }
@@ -509,7 +525,8 @@ async function main(): Promise<void> {
       for (let s = 0; s < shippers.length; s++) {
         const run = await shippers[s]!.run(`bench-${s}-${r}`, r);
         runs[s]!.push(run);
-        process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(lines / run.seconds).toLocaleString('en')} lines/s, ${((run.cpuSeconds / lines) * 1e6).toFixed(2)} CPU µs/line, ${(run.maxRssKb / 1024).toFixed(0)} MB\n`);
+        const machine = run.machineCpuSeconds !== undefined ? `, the machine ${(run.machineCpuSeconds / run.seconds).toFixed(2)} of ${availableParallelism()} cores busy (this shipper ${(run.cpuSeconds / run.seconds).toFixed(2)})` : '';
+        process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(lines / run.seconds).toLocaleString('en')} lines/s, ${((run.cpuSeconds / lines) * 1e6).toFixed(2)} CPU µs/line, ${(run.maxRssKb / 1024).toFixed(0)} MB${machine}\n`);
       }
     }
     const rows = shippers.map((sh, s) => ({

@@ -257,3 +257,25 @@ test('retries are logged once per kind of error until Kafka acknowledges again, 
   assert.equal((await readTopic(logsTopic, { expected: 1 })).length, 1);
   assert.equal((await readTopic(metricsTopic, { expected: 1 })).length, 1);
 });
+
+test('the native path does not linger while what waits already fills a request by bytes', async () => {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('sink-linger', 1);
+  // A linger longer than the wait below: a wait for a fuller request would show as records not yet sent.
+  const sink = new KafkaSink({ brokers, logsTopic, client: 'native', compression: 'none', lingerMs: 3000, batchMaxBytes: 2048, batchMaxEvents: 5000, maxRecordBytes: 2048 }, log('test.sink'));
+  await sink.start();
+  try {
+    const body = 'x'.repeat(150);
+    // About 400 bytes each: five fill a request by bytes, where the event limit would take 5,000.
+    void sink.send({ events: Array.from({ length: 60 }, (_, i) => ({ type: 'log' as const, record: record(i, `${i} ${body}`) })) });
+    const started = Date.now();
+    // Each full request goes as soon as one is free; only the last, partial one may wait for more.
+    while (sink.stats.sent < 50 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(sink.stats.sent >= 50, `after ${Date.now() - started} ms ${sink.stats.sent} of 60 acknowledged`);
+  } finally {
+    // Closing sends the rest (a partial last request after its linger).
+    await sink.close();
+  }
+  const back = await readTopic(logsTopic, { expected: 60 });
+  assert.deepEqual(back.map((m) => (JSON.parse(m.value.toString()) as LogRecord).origin.offset), Array.from({ length: 60 }, (_, i) => i));
+});
