@@ -658,7 +658,7 @@ export class KafkaSink {
         // Requests are under way: a moment's wait makes the next one fuller, unless what waits already
         // fills one. By bytes too: records of 600 bytes fill a request at about 1,500, far below its
         // event limit, and waiting then only left Kafka idle (the agent with parsing off shipped a third
-        // more lines/s once it stopped waiting; agents/README.md, "Performance").
+        // more lines/s once it stopped waiting; agents/README.md, "A linger that waited for nothing").
         if (this.pending.length > 0 && unsentEvents < this.o.batchMaxEvents && unsentBytes < this.o.batchMaxBytes && this.o.lingerMs > 0 && !this.closing) {
           await new Promise((r) => setTimeout(r, this.o.lingerMs));
         }
