@@ -227,13 +227,10 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
     return r;
   };
-  if (encoding === 'otlp_proto') {
-    texts = batchTexts(b);
-    const records = Array.from({ length: n }, (_, i) => record(i));
-    const whole = serialiseOtlp(records, maxRecordBytes);
-    if (whole) return { count: n, ...whole, keys, keyOf, times, traces, truncated: [] };
-    return encodeOneByOne(records, key, maxRecordBytes, encoding, { keys, keyOf, times, traces });
-  }
+  if (encoding === 'otlp_proto') return encodeOtlpRuns(b, record, (from, to) => {
+    texts = batchTexts(b, from, to);
+    textsFrom = from;
+  }, key, maxRecordBytes, { keys, keyOf, times, traces });
   const out = new ValuesWriter(alloc ?? ((bytes) => new ArrayBuffer(bytes)), estimateJsonBytes(b));
   const starts = new Uint32Array(n);
   const ends = new Uint32Array(n);
@@ -257,6 +254,40 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     }
   }
   return { count: n, values: out.values, starts, ends, keys, keyOf, times, traces, truncated };
+}
+
+/**
+ * A batch in `otlp_proto`: each record written as soon as it is built (protobuf needs no run to find
+ * where a record ends), its lines decoded a run at a time, so no record outlives its turn (building the
+ * whole batch first kept thousands alive through the young generation's collections: 6.0 µs per line
+ * in bench:agent against about 5.3 in JSON). A record past `maxRecordBytes` is written cut, as the sink
+ * cuts it record by record (`logWire`).
+ */
+function encodeOtlpRuns(b: LineBatch, record: (i: number) => LogRecord, textsFor: (from: number, to: number) => void, key: KeyStrategy, maxRecordBytes: number, meta: Pick<EncodedLogs, 'keys' | 'keyOf' | 'times' | 'traces'>): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+  const n = b.starts.length;
+  const w = new ProtoWriter(Math.max(1024, estimateJsonBytes(b)));
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  const truncated: EncodedLogs['truncated'] = [];
+  for (let from = 0; from < n; from += SERIALISE_RUN) {
+    const to = Math.min(n, from + SERIALISE_RUN);
+    textsFor(from, to);
+    for (let i = from; i < to; i++) {
+      const r = record(i);
+      const at = writeOtlpLog(w, r);
+      if (w.pos - at > maxRecordBytes) {
+        w.pos = at;
+        const cut = logWire(r, key, maxRecordBytes, 'otlp_proto');
+        truncated.push({ service: r.service, origin: r.origin, bytes: cut.truncatedFrom! });
+        w.raw(cut.value as Buffer);
+      }
+      starts[i] = at;
+      ends[i] = w.pos;
+    }
+  }
+  // The writer's buffer is an ArrayBuffer of its own (transferable); far larger than used, it is cut.
+  const whole = w.buf.buffer as ArrayBuffer;
+  return { count: n, values: w.pos < whole.byteLength * 0.75 ? whole.slice(0, w.pos) : whole, starts, ends, ...meta, truncated };
 }
 
 /** A guess at a batch's JSON size, so its buffer is rarely grown: each record's fields and origin around its line. */
@@ -379,28 +410,6 @@ export function serialiseOtlp(records: LogRecord[], maxRecordBytes: number): { v
   // The writer's buffer is an ArrayBuffer of its own (transferable); far larger than used, it is cut.
   const whole = w.buf.buffer as ArrayBuffer;
   return { values: w.pos < whole.byteLength * 0.75 ? whole.slice(0, w.pos) : whole, starts, ends };
-}
-
-/** The slow way, for batches with a record too large: each record's value alone, cut where it must be. */
-function encodeOneByOne(records: LogRecord[], key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding, meta: Pick<EncodedLogs, 'keys' | 'keyOf' | 'times' | 'traces'>): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
-  const n = records.length;
-  const truncated: EncodedLogs['truncated'] = [];
-  const parts = records.map((r) => {
-    const w = logWire(r, key, maxRecordBytes, encoding);
-    if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
-    return Buffer.from(w.value);
-  });
-  const starts = new Uint32Array(n);
-  const ends = new Uint32Array(n);
-  let end = 0;
-  for (let i = 0; i < n; i++) {
-    starts[i] = end;
-    ends[i] = end += parts[i]!.length;
-  }
-  const values = new ArrayBuffer(end);
-  const buf = Buffer.from(values);
-  parts.forEach((p, i) => p.copy(buf, starts[i]));
-  return { count: n, values, starts, ends, ...meta, truncated };
 }
 
 /** Adds a batch's counter moves into the agent's counters. */
