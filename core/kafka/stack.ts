@@ -7,12 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../errors.ts';
 import { log } from '../log.ts';
 import { cacheDir, stateDir } from '../paths.ts';
+import { portOpen } from '../ports.ts';
 import { TOPICS, type TopicSpec } from '../contracts/topics.ts';
 import kafkajs, { type Admin } from 'kafkajs';
 import { createKafka, waitForTopicLeaders } from './client.ts';
@@ -460,17 +460,6 @@ async function formatStorage(o: StackOptions, layout: StackLayout, node: StackNo
     const out = format.out.slice(-2000);
     throw new TributaryError('KAFKA_STACK', `formatting KRaft storage in ${dataDir} failed:\n${security ? out.split(security.password).join('***') : out}`);
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function tail(file: string, lines = 30): string {

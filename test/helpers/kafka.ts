@@ -22,10 +22,10 @@ export function testStackOptions(): StackOptions | undefined {
   return own;
 }
 
-/** Starts a broker in a temp folder on free ports. */
-export async function startOwnBroker(): Promise<StackOptions> {
+/** Options of a broker in a temp folder on free ports (`startOwnBroker` starts it). */
+export async function ownBrokerOptions(): Promise<StackOptions> {
   const defaults = defaultStackOptions();
-  const options: StackOptions = {
+  return {
     ...defaults,
     // Started once per run and restarted by the outage tests: the quick JVM starts it with half the CPU.
     heap: `${defaults.heap} ${QUICK_JVM}`,
@@ -33,8 +33,13 @@ export async function startOwnBroker(): Promise<StackOptions> {
     port: await freePort(),
     controllerPort: await freePort(),
   };
-  await stackUp(options);
-  return options;
+}
+
+/** Starts a broker in a temp folder on free ports. */
+export async function startOwnBroker(options?: StackOptions): Promise<StackOptions> {
+  const o = options ?? (await ownBrokerOptions());
+  await stackUp(o);
+  return o;
 }
 
 /** Addresses of the test broker, starting one for this file when the runner did not. */
