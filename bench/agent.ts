@@ -3,7 +3,8 @@
  * LZ4, idempotent) out, each shipper into a fresh 6-partition topic. Three interleaved rounds of: the
  * agent with its defaults; the agent with parsing, redaction and multiline off; our producer alone
  * (the lines as values, a key and 3 headers, like the agent's records); kafkajs alone, the same way;
- * kcat (librdkafka); then the agent and kcat on real lines (the eight Loghub samples in
+ * the other clients tried, the same way (@platformatic/kafka and the Confluent client, installed into
+ * dist/bench-clients from bench/clients on first use; BENCH_CLIENTS=0 leaves them out); kcat (librdkafka); then the agent and kcat on real lines (the eight Loghub samples in
  * test/fixtures/loghub-2k, repeated to the same line count). Each runs in its own process, so its CPU and peak RSS are its own; min / median /
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
@@ -18,6 +19,8 @@
  * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
  * in those children at run time (`v8.setFlagsFromString`: for flags Node does not take in NODE_OPTIONS, such as
  * --heap-growing-percent=50), also for this checkout's children only.
+ * After each run the topic's records are counted (Kafka's offsets): a row whose topic does not hold one record per line
+ * says so in its name (the Collector's otlp_proto rows, 100 lines to a message, are not counted).
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
  * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest) to stderr at the end.
  * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
@@ -30,9 +33,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compressFrameSync } from 'lz4-napi';
 import { freePort } from '../core/ports.ts';
+import { BENCH_CLIENTS_DIR, CLIENT_ENTRIES, ensureBenchClients, type OtherClient } from './clients/install.ts';
 import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
 
 const LINE_BYTES = 250;
@@ -65,6 +69,8 @@ interface Run {
   steadyLines?: number;
   /** CPU seconds of the whole machine (every process: the broker too) over the same wall time as `seconds`; agent runs only. */
   machineCpuSeconds?: number;
+  /** Records the topic holds after the run, when not one per line (a shipper that lost or repeated some). */
+  storedLines?: number;
 }
 
 /** Busy CPU seconds of the whole machine since boot, from /proc/stat's first line (undefined where there is none). */
@@ -209,6 +215,36 @@ function* fileBatches(file: string, batch: number): Generator<string[]> {
 
 const BENCH_HEADERS = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'content-type': 'application/json', 'tributary-schema': '1' };
 
+/** An installed other client's entry module (bench/clients), as an import() specifier. */
+function clientEntry(client: OtherClient): string {
+  return pathToFileURL(join(process.env.TRIBUTARY_BENCH_CLIENTS ?? BENCH_CLIENTS_DIR, CLIENT_ENTRIES[client])).href;
+}
+
+// What the bench uses of the other clients (installed apart, in dist/bench-clients: no types here).
+interface PlatformaticKafka {
+  Producer: new (o: Record<string, unknown>) => {
+    metadata(o: { topics: string[] }): Promise<unknown>;
+    initIdempotentProducer(o: Record<string, unknown>): Promise<unknown>;
+    send(o: { messages: Array<{ topic: string; key: string; value: string; timestamp: bigint; headers: Record<string, string> }> }): Promise<unknown>;
+    close(): Promise<void>;
+  };
+  compatibilityPartitioner: unknown;
+  stringSerializers: unknown;
+}
+interface ConfluentKafka {
+  KafkaJS: {
+    Kafka: new (o: Record<string, unknown>) => {
+      producer(o: Record<string, unknown>): {
+        connect(): Promise<void>;
+        send(o: { topic: string; messages: Array<{ key: string; value: string; timestamp: string; headers: Record<string, string> }> }): Promise<unknown>;
+        disconnect(): Promise<void>;
+      };
+    };
+    CompressionTypes: { LZ4: string };
+    logLevel: { ERROR: number };
+  };
+}
+
 /** A producer library alone with the agent's settings (idempotent, acks=all, LZ4, batches of 5,000, key and 3 headers). */
 async function clientChild(client: string, file: string, brokers: string, topic: string): Promise<void> {
   // Timed from after the connection, as the library's steady cost is what is compared.
@@ -236,6 +272,42 @@ async function clientChild(client: string, file: string, brokers: string, topic:
     await Promise.all(inflight);
     report(t0, cpu0);
     await p.close();
+  } else if (client === 'platformatic') {
+    // The newest @platformatic/kafka that runs on Node 20, with the guards against its traps: one send
+    // at a time (two overlapping idempotent sends lose records silently in 1.x, upstream #326), the
+    // Java/kafkajs partitioner (its own maps keys elsewhere). The parent counts what reached the topic.
+    const { Producer, compatibilityPartitioner, stringSerializers } = (await import(clientEntry('platformatic'))) as PlatformaticKafka;
+    const p = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: [brokers], idempotent: true, acks: -1, compression: 'lz4', partitioner: compatibilityPartitioner, serializers: stringSerializers });
+    await p.metadata({ topics: [topic] });
+    await p.initIdempotentProducer({});
+    begin();
+    for (const lines of fileBatches(file, 5000)) {
+      const timestamp = BigInt(Date.now());
+      await p.send({ messages: lines.map((value) => ({ topic, key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
+    }
+    report(t0, cpu0);
+    await p.close();
+  } else if (client === 'confluent') {
+    // librdkafka under the Confluent client's kafkajs-style API: each send resolves on its delivery
+    // reports (not flush(), which can return before failures are reported); up to 5 sends under way.
+    const { KafkaJS } = ((await import(clientEntry('confluent'))) as { default: ConfluentKafka }).default;
+    const p = new KafkaJS.Kafka({ kafkaJS: { brokers: [brokers], clientId: 'bench-confluent', logLevel: KafkaJS.logLevel.ERROR } }).producer({
+      kafkaJS: { idempotent: true, acks: -1, compression: KafkaJS.CompressionTypes.LZ4 },
+      'linger.ms': 5,
+    });
+    await p.connect();
+    begin();
+    const inflight = new Set<Promise<unknown>>();
+    for (const lines of fileBatches(file, 5000)) {
+      const timestamp = String(Date.now());
+      const send = p.send({ topic, messages: lines.map((value) => ({ key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
+      inflight.add(send);
+      void send.then(() => inflight.delete(send));
+      if (inflight.size >= 5) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    report(t0, cpu0);
+    await p.disconnect();
   } else {
     const { createKafka, CompressionTypes } = await import('../core/kafka/client.ts');
     const producer = createKafka({ brokers: [brokers], clientId: 'bench-kafkajs' }).producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -407,13 +479,14 @@ function printStages(perStage: { bench: Record<string, number>; loghub: Record<s
   console.log(`The same stages on the Loghub lines (8 systems, 16,000 lines): ${list(perStage.loghub)}`);
 }
 
-type Row = { name: string; linesPerSecond: Spread; cpuMicrosecondsPerLine: Spread; steadyCpuMicrosecondsPerLine?: Spread; peakRssMb: Spread };
+type Row = { name: string; linesPerSecond: Spread; cpuMicrosecondsPerLine: Spread; steadyCpuMicrosecondsPerLine?: Spread; peakRssMb: Spread; storedLines?: number[] };
 
 function printTable(rows: Row[]): void {
   const f = (x: Spread, d = 0) => `${x.median.toLocaleString('en', { maximumFractionDigits: d })} (${x.min.toLocaleString('en', { maximumFractionDigits: d })}–${x.max.toLocaleString('en', { maximumFractionDigits: d })})`;
   console.log('| shipper | lines/s, median (min–max) | CPU µs per line | the same from 10 % to 90 % acknowledged | peak RSS MB |');
   console.log('|---|---:|---:|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
+  // A row whose topic did not end up with one record per line says so in its name: its rate is not comparable.
+  for (const row of rows) console.log(`| ${row.name}${row.storedLines ? ` (records in the topic: ${row.storedLines.map((n) => n.toLocaleString('en')).join(', ')})` : ''} | ${f(row.linesPerSecond)} | ${f(row.cpuMicrosecondsPerLine, 2)} | ${row.steadyCpuMicrosecondsPerLine ? f(row.steadyCpuMicrosecondsPerLine, 2) : '–'} | ${f(row.peakRssMb)} |`);
 }
 
 async function main(): Promise<void> {
@@ -477,12 +550,22 @@ async function main(): Promise<void> {
   // BENCH_OTELCOL=1: the Collector, built before the broker's rounds start so its compile is not timed against anything.
   const otelcol = process.env.BENCH_OTELCOL === '1' ? ensureOtelcol() : undefined;
   const OTELCOL = 'OpenTelemetry Collector 0.165 (bench/otelcol)';
+  // The other clients tried (bench/clients), installed before the broker's rounds; BENCH_CLIENTS=0 leaves them out.
+  const PLATFORMATIC = '@platformatic/kafka 1.35.0 alone (one send at a time)';
+  const CONFLUENT = '@confluentinc/kafka-javascript 1.10.1 alone (librdkafka 2.15.1, kafkajs-style API)';
+  const wanted = (name: string) => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY, 'i').test(name);
+  let otherClients: string | undefined;
+  if (process.env.BENCH_CLIENTS !== '0' && (wanted(PLATFORMATIC) || wanted(CONFLUENT))) {
+    const installed = ensureBenchClients();
+    if ('dir' in installed) otherClients = installed.dir;
+    else process.stderr.write(`The other clients' rows are left out: ${installed.error}\n`);
+  }
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   // Node's flags as `tributary agent` starts it, for this checkout and the baseline's.
   const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
     runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}) });
-  const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run> }> = [
+  const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run>; linesPerMessage?: number }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),
     { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
@@ -491,13 +574,17 @@ async function main(): Promise<void> {
     { name: `tributary agent, parsing/redaction/multiline off (1 record thread${client})`, run: (topic, round) => agentRun(topic, `p${round}`, 'plain') },
     { name: 'our producer alone (core/kafka/producer.ts)', run: (topic) => runChild(['--client', 'native', file, brokers, topic]) },
     { name: 'kafkajs 2.2.4 alone', run: (topic) => runChild(['--client', 'kafkajs', file, brokers, topic]) },
+    ...(otherClients ? [
+      { name: PLATFORMATIC, run: (topic: string) => runChild(['--client', 'platformatic', file, brokers, topic], undefined, undefined, { TRIBUTARY_BENCH_CLIENTS: otherClients }) },
+      { name: CONFLUENT, run: (topic: string) => runChild(['--client', 'confluent', file, brokers, topic], undefined, undefined, { TRIBUTARY_BENCH_CLIENTS: otherClients }) },
+    ] : []),
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
     { name: `tributary agent, defaults, on Loghub's 8 systems (${loghubBytes}-byte lines on average)`, run: (topic, round) => agentRun(topic, `l${round}`, 'full', undefined, false, loghubFile) },
     { name: `kcat (librdkafka), on the same Loghub lines`, run: async (topic) => kcatRun(loghubFile, brokers, topic) },
     ...(otelcol ? [
-      { name: `${OTELCOL} (filelog -> kafka exporter, otlp_proto: 100 lines per message)`, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'otlp_proto') },
+      { name: `${OTELCOL} (filelog -> kafka exporter, otlp_proto: 100 lines per message)`, linesPerMessage: 100, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'otlp_proto') },
       { name: `${OTELCOL}, encoding raw (one message per line, as kcat)`, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'raw') },
-      { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
+      { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, linesPerMessage: 100, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
     ] : []),
   ];
   // BENCH_ONLY=<regular expression>: only the shippers whose names match (a quick look at a few rows;
@@ -511,7 +598,6 @@ async function main(): Promise<void> {
     const topics = shippers.flatMap((_, s) => Array.from({ length: rounds }, (_, r) => `bench-${s}-${r}`));
     await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
     await waitForTopicLeaders(admin, topics, 60_000);
-    await admin.disconnect();
     // A fresh cluster hands out its first idempotent producer id only after its controller allocated a
     // block of them (about 0.2 s here); every later one is immediate. A throwaway producer takes it now,
     // so the first round's first shipper (an agent row) does not pay the broker's warm-up in its lines/s.
@@ -523,8 +609,18 @@ async function main(): Promise<void> {
     const runs: Run[][] = shippers.map(() => []);
     for (let r = 0; r < rounds; r++) {
       for (let s = 0; s < shippers.length; s++) {
-        const run = await shippers[s]!.run(`bench-${s}-${r}`, r);
+        const topic = `bench-${s}-${r}`;
+        const run = await shippers[s]!.run(topic, r);
         runs[s]!.push(run);
+        // What reached the topic, counted by Kafka: a shipper whose rate counts lines it lost would
+        // look faster than it is (the Collector's otlp_proto rows put up to 100 lines in one message).
+        if (!shippers[s]!.linesPerMessage) {
+          const stored = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+          if (stored !== lines) {
+            run.storedLines = stored;
+            process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${stored.toLocaleString('en')} of ${lines.toLocaleString('en')} lines reached the topic\n`);
+          }
+        }
         const machine = run.machineCpuSeconds !== undefined ? `, the machine ${(run.machineCpuSeconds / run.seconds).toFixed(2)} of ${availableParallelism()} cores busy (this shipper ${(run.cpuSeconds / run.seconds).toFixed(2)})` : '';
         process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(lines / run.seconds).toLocaleString('en')} lines/s, ${((run.cpuSeconds / lines) * 1e6).toFixed(2)} CPU µs/line, ${(run.maxRssKb / 1024).toFixed(0)} MB${machine}\n`);
       }
@@ -536,7 +632,9 @@ async function main(): Promise<void> {
       cpuMicrosecondsPerLine: spread(runs[s]!.map((x) => (x.cpuSeconds / lines) * 1e6), 2),
       ...(runs[s]!.every((x) => x.steadyCpuSeconds !== undefined) ? { steadyCpuMicrosecondsPerLine: spread(runs[s]!.map((x) => (x.steadyCpuSeconds! / x.steadyLines!) * 1e6), 2) } : {}),
       peakRssMb: spread(runs[s]!.map((x) => x.maxRssKb / 1024), 0),
+      ...(runs[s]!.some((x) => x.storedLines !== undefined) ? { storedLines: runs[s]!.map((x) => x.storedLines ?? lines) } : {}),
     }));
+    await admin.disconnect();
     if (only) {
       printTable(rows);
       return;
