@@ -76,7 +76,7 @@ function agentCharts(r: Json): Chart[] {
   const text = (field: string, format: string) => ({ mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { y: { field: 'producer', type: 'nominal', sort: null }, x: { field, type: 'quantitative' }, text: { field, format } } });
   return [{
     file: 'agent-throughput.svg',
-    title: 'Agent: lines per second and CPU per line, against our producer alone, kafkajs alone and kcat (medians)',
+    title: 'Agent: lines per second and CPU per line, against our producer alone, the other Node.js clients alone, kcat and the Collector (medians)',
     source: 'agent.json',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
