@@ -243,6 +243,14 @@ interface ConfluentKafka {
     CompressionTypes: { LZ4: string };
     logLevel: { ERROR: number };
   };
+  Producer: new (o: Record<string, unknown>) => {
+    on(event: 'delivery-report', f: (err: Error | null) => void): void;
+    once(event: string, f: (arg?: unknown) => void): void;
+    connect(): void;
+    setPollInBackground(on: boolean): void;
+    produce(topic: string, partition: null, value: Buffer, key: Buffer, timestamp: number, opaque: undefined, headers: Array<Record<string, string>>): boolean;
+    disconnect(cb: () => void): void;
+  };
 }
 
 /** A producer library alone with the agent's settings (idempotent, acks=all, LZ4, batches of 5,000, key and 3 headers). */
@@ -308,6 +316,51 @@ async function clientChild(client: string, file: string, brokers: string, topic:
     await Promise.all(inflight);
     report(t0, cpu0);
     await p.disconnect();
+  } else if (client === 'confluent-produce') {
+    // The same client's own callback API: produce() per message into librdkafka's queue, one delivery
+    // report per message (polled on librdkafka's background thread), no promise per message.
+    const { Producer } = ((await import(clientEntry('confluent'))) as { default: ConfluentKafka }).default;
+    const p = new Producer({ 'metadata.broker.list': brokers, 'client.id': 'bench-confluent-produce', 'enable.idempotence': true, acks: 'all', 'compression.codec': 'lz4', 'linger.ms': 5, dr_cb: true, partitioner: 'murmur2_random' });
+    let delivered = 0;
+    let failure: Error | undefined;
+    let done: (() => void) | undefined;
+    let total = Infinity;
+    p.on('delivery-report', (err) => {
+      if (err) failure ??= err;
+      if (++delivered === total) done?.();
+    });
+    await new Promise<void>((resolve, reject) => {
+      p.once('ready', () => resolve());
+      p.once('connection.failure', (err) => reject(err as Error));
+      p.connect();
+    });
+    p.setPollInBackground(true);
+    begin();
+    const key = Buffer.from('bench');
+    const headers = Object.entries(BENCH_HEADERS).map(([k, v]) => ({ [k]: v }));
+    let sent = 0;
+    for (const lines of fileBatches(file, 5000)) {
+      const now = Date.now();
+      for (const line of lines) {
+        const value = Buffer.from(line);
+        for (;;) {
+          try {
+            p.produce(topic, null, value, key, now, undefined, headers);
+            break;
+          } catch (err) {
+            // librdkafka's queue is full: wait for deliveries to make room.
+            if (!/queue full/i.test((err as Error).message)) throw err;
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        }
+        sent++;
+      }
+    }
+    total = sent;
+    if (delivered < total) await new Promise<void>((resolve) => (done = resolve));
+    if (failure) throw failure;
+    report(t0, cpu0);
+    await new Promise<void>((resolve) => p.disconnect(() => resolve()));
   } else {
     const { createKafka, CompressionTypes } = await import('../core/kafka/client.ts');
     const producer = createKafka({ brokers: [brokers], clientId: 'bench-kafkajs' }).producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -553,9 +606,10 @@ async function main(): Promise<void> {
   // The other clients tried (bench/clients), installed before the broker's rounds; BENCH_CLIENTS=0 leaves them out.
   const PLATFORMATIC = '@platformatic/kafka 1.35.0 alone (one send at a time)';
   const CONFLUENT = '@confluentinc/kafka-javascript 1.10.1 alone (librdkafka 2.15.1, kafkajs-style API)';
+  const CONFLUENT_PRODUCE = '@confluentinc/kafka-javascript 1.10.1 alone (its callback API: produce() per line, delivery reports)';
   const wanted = (name: string) => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY, 'i').test(name);
   let otherClients: string | undefined;
-  if (process.env.BENCH_CLIENTS !== '0' && (wanted(PLATFORMATIC) || wanted(CONFLUENT))) {
+  if (process.env.BENCH_CLIENTS !== '0' && [PLATFORMATIC, CONFLUENT, CONFLUENT_PRODUCE].some(wanted)) {
     const installed = ensureBenchClients();
     if ('dir' in installed) otherClients = installed.dir;
     else process.stderr.write(`The other clients' rows are left out: ${installed.error}\n`);
@@ -577,6 +631,7 @@ async function main(): Promise<void> {
     ...(otherClients ? [
       { name: PLATFORMATIC, run: (topic: string) => runChild(['--client', 'platformatic', file, brokers, topic], undefined, undefined, { TRIBUTARY_BENCH_CLIENTS: otherClients }) },
       { name: CONFLUENT, run: (topic: string) => runChild(['--client', 'confluent', file, brokers, topic], undefined, undefined, { TRIBUTARY_BENCH_CLIENTS: otherClients }) },
+      { name: CONFLUENT_PRODUCE, run: (topic: string) => runChild(['--client', 'confluent-produce', file, brokers, topic], undefined, undefined, { TRIBUTARY_BENCH_CLIENTS: otherClients }) },
     ] : []),
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
     { name: `tributary agent, defaults, on Loghub's 8 systems (${loghubBytes}-byte lines on average)`, run: (topic, round) => agentRun(topic, `l${round}`, 'full', undefined, false, loghubFile) },
