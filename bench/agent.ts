@@ -215,6 +215,18 @@ function* fileBatches(file: string, batch: number): Generator<string[]> {
 
 const BENCH_HEADERS = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'content-type': 'application/json', 'tributary-schema': '1' };
 
+/** The file in batches of 5,000 lines, each handed to `send`, up to 5 sends under way, the last awaited. */
+async function sendBatches(file: string, send: (lines: string[]) => Promise<unknown>): Promise<void> {
+  const inflight = new Set<Promise<unknown>>();
+  for (const lines of fileBatches(file, 5000)) {
+    const sent = send(lines);
+    inflight.add(sent);
+    void sent.then(() => inflight.delete(sent));
+    if (inflight.size >= 5) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+}
+
 /** An installed other client's entry module (bench/clients), as an import() specifier. */
 function clientEntry(client: OtherClient): string {
   return pathToFileURL(join(process.env.TRIBUTARY_BENCH_CLIENTS ?? BENCH_CLIENTS_DIR, CLIENT_ENTRIES[client])).href;
@@ -269,15 +281,10 @@ async function clientChild(client: string, file: string, brokers: string, topic:
     begin();
     const key = Buffer.from('bench');
     const headers = encodeHeaders(BENCH_HEADERS);
-    const inflight = new Set<Promise<unknown>>();
-    for (const lines of fileBatches(file, 5000)) {
+    await sendBatches(file, (lines) => {
       const now = Date.now();
-      const send = p.send(lines.map((value) => ({ topic, key, value, timestamp: now, headers })));
-      inflight.add(send);
-      void send.then(() => inflight.delete(send));
-      if (inflight.size >= 5) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
+      return p.send(lines.map((value) => ({ topic, key, value, timestamp: now, headers })));
+    });
     report(t0, cpu0);
     await p.close();
   } else if (client === 'platformatic') {
@@ -305,15 +312,10 @@ async function clientChild(client: string, file: string, brokers: string, topic:
     });
     await p.connect();
     begin();
-    const inflight = new Set<Promise<unknown>>();
-    for (const lines of fileBatches(file, 5000)) {
+    await sendBatches(file, (lines) => {
       const timestamp = String(Date.now());
-      const send = p.send({ topic, messages: lines.map((value) => ({ key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
-      inflight.add(send);
-      void send.then(() => inflight.delete(send));
-      if (inflight.size >= 5) await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
+      return p.send({ topic, messages: lines.map((value) => ({ key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
+    });
     report(t0, cpu0);
     await p.disconnect();
   } else if (client === 'confluent-produce') {
