@@ -4,7 +4,8 @@
  * agent with its defaults; the agent with parsing, redaction and multiline off; our producer alone
  * (the lines as values, a key and 3 headers, like the agent's records); kafkajs alone, the same way;
  * the other clients tried, the same way (@platformatic/kafka and the Confluent client, installed into
- * dist/bench-clients from bench/clients on first use; BENCH_CLIENTS=0 leaves them out); kcat (librdkafka); then the agent and kcat on real lines (the eight Loghub samples in
+ * dist/bench-clients from bench/clients on first use; BENCH_CLIENTS=0 leaves them out; each client alone is
+ * one definition in bench/clients/produce.ts); kcat (librdkafka); then the agent and kcat on real lines (the eight Loghub samples in
  * test/fixtures/loghub-2k, repeated to the same line count). Each runs in its own process, so its CPU and peak RSS are its own; min / median /
  * max of lines/s, CPU µs per line and peak RSS. Starts its own broker on free ports; writes
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
@@ -30,13 +31,14 @@
  * (one message per line, as kcat), and on the Loghub lines; see bench/otelcol/run.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { compressFrameSync } from 'lz4-napi';
 import { freePort } from '../core/ports.ts';
-import { BENCH_CLIENTS_DIR, CLIENT_ENTRIES, ensureBenchClients, type OtherClient } from './clients/install.ts';
+import { ensureBenchClients } from './clients/install.ts';
+import { CLIENTS } from './clients/produce.ts';
 import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
 
 const LINE_BYTES = 250;
@@ -189,194 +191,23 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   process.exit(0);
 }
 
-/** Lines of a file in batches, read in 4 MB chunks (so a client's RSS is not the file's). */
-function* fileBatches(file: string, batch: number): Generator<string[]> {
-  const fd = openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-  let rest = '';
-  let out: string[] = [];
-  for (;;) {
-    const n = readSync(fd, buf, 0, buf.length, null);
-    if (n === 0) break;
-    const parts = (rest + buf.toString('utf8', 0, n)).split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) {
-      out.push(p);
-      if (out.length === batch) {
-        yield out;
-        out = [];
-      }
-    }
-  }
-  closeSync(fd);
-  if (rest) out.push(rest);
-  if (out.length) yield out;
-}
-
-const BENCH_HEADERS = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'content-type': 'application/json', 'tributary-schema': '1' };
-
-/** The file in batches of 5,000 lines, each handed to `send`, up to 5 sends under way, the last awaited. */
-async function sendBatches(file: string, send: (lines: string[]) => Promise<unknown>): Promise<void> {
-  const inflight = new Set<Promise<unknown>>();
-  for (const lines of fileBatches(file, 5000)) {
-    const sent = send(lines);
-    inflight.add(sent);
-    void sent.then(() => inflight.delete(sent));
-    if (inflight.size >= 5) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
-}
-
-/** An installed other client's entry module (bench/clients), as an import() specifier. */
-function clientEntry(client: OtherClient): string {
-  return pathToFileURL(join(process.env.TRIBUTARY_BENCH_CLIENTS ?? BENCH_CLIENTS_DIR, CLIENT_ENTRIES[client])).href;
-}
-
-// What the bench uses of the other clients (installed apart, in dist/bench-clients: no types here).
-interface PlatformaticKafka {
-  Producer: new (o: Record<string, unknown>) => {
-    metadata(o: { topics: string[] }): Promise<unknown>;
-    initIdempotentProducer(o: Record<string, unknown>): Promise<unknown>;
-    send(o: { messages: Array<{ topic: string; key: string; value: string; timestamp: bigint; headers: Record<string, string> }> }): Promise<unknown>;
-    close(): Promise<void>;
-  };
-  compatibilityPartitioner: unknown;
-  stringSerializers: unknown;
-}
-interface ConfluentKafka {
-  KafkaJS: {
-    Kafka: new (o: Record<string, unknown>) => {
-      producer(o: Record<string, unknown>): {
-        connect(): Promise<void>;
-        send(o: { topic: string; messages: Array<{ key: string; value: string; timestamp: string; headers: Record<string, string> }> }): Promise<unknown>;
-        disconnect(): Promise<void>;
-      };
-    };
-    CompressionTypes: { LZ4: string };
-    logLevel: { ERROR: number };
-  };
-  Producer: new (o: Record<string, unknown>) => {
-    on(event: 'delivery-report', f: (err: Error | null) => void): void;
-    once(event: string, f: (arg?: unknown) => void): void;
-    connect(): void;
-    setPollInBackground(on: boolean): void;
-    produce(topic: string, partition: null, value: Buffer, key: Buffer, timestamp: number, opaque: undefined, headers: Array<Record<string, string>>): boolean;
-    disconnect(cb: () => void): void;
-  };
-}
-
-/** A producer library alone with the agent's settings (idempotent, acks=all, LZ4, batches of 5,000, key and 3 headers). */
+/** A producer library alone (bench/clients/produce.ts), timed from its connection to the last acknowledgement. */
 async function clientChild(client: string, file: string, brokers: string, topic: string): Promise<void> {
-  // Timed from after the connection, as the library's steady cost is what is compared.
+  const run = CLIENTS[client];
+  if (!run) throw new Error(`no client ${client}; the clients are ${Object.keys(CLIENTS).join(', ')}`);
   let cpu0 = process.cpuUsage();
   let t0 = process.hrtime.bigint();
-  const begin = () => {
-    cpu0 = process.cpuUsage();
-    t0 = process.hrtime.bigint();
-  };
-  if (client === 'native') {
-    const { KafkaProducer, encodeHeaders } = await import('../core/kafka/producer.ts');
-    const p = new KafkaProducer({ brokers: [brokers], clientId: 'bench-native', compression: 'lz4' });
-    await p.connect();
-    begin();
-    const key = Buffer.from('bench');
-    const headers = encodeHeaders(BENCH_HEADERS);
-    await sendBatches(file, (lines) => {
-      const now = Date.now();
-      return p.send(lines.map((value) => ({ topic, key, value, timestamp: now, headers })));
-    });
-    report(t0, cpu0);
-    await p.close();
-  } else if (client === 'platformatic') {
-    // The newest @platformatic/kafka that runs on Node 20, with the guards against its traps: one send
-    // at a time (two overlapping idempotent sends lose records silently in 1.x, upstream #326), the
-    // Java/kafkajs partitioner (its own maps keys elsewhere). The parent counts what reached the topic.
-    const { Producer, compatibilityPartitioner, stringSerializers } = (await import(clientEntry('platformatic'))) as PlatformaticKafka;
-    const p = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: [brokers], idempotent: true, acks: -1, compression: 'lz4', partitioner: compatibilityPartitioner, serializers: stringSerializers });
-    await p.metadata({ topics: [topic] });
-    await p.initIdempotentProducer({});
-    begin();
-    for (const lines of fileBatches(file, 5000)) {
-      const timestamp = BigInt(Date.now());
-      await p.send({ messages: lines.map((value) => ({ topic, key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
-    }
-    report(t0, cpu0);
-    await p.close();
-  } else if (client === 'confluent') {
-    // librdkafka under the Confluent client's kafkajs-style API: each send resolves on its delivery
-    // reports (not flush(), which can return before failures are reported); up to 5 sends under way.
-    const { KafkaJS } = ((await import(clientEntry('confluent'))) as { default: ConfluentKafka }).default;
-    const p = new KafkaJS.Kafka({ kafkaJS: { brokers: [brokers], clientId: 'bench-confluent', logLevel: KafkaJS.logLevel.ERROR } }).producer({
-      kafkaJS: { idempotent: true, acks: -1, compression: KafkaJS.CompressionTypes.LZ4 },
-      'linger.ms': 5,
-    });
-    await p.connect();
-    begin();
-    await sendBatches(file, (lines) => {
-      const timestamp = String(Date.now());
-      return p.send({ topic, messages: lines.map((value) => ({ key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
-    });
-    report(t0, cpu0);
-    await p.disconnect();
-  } else if (client === 'confluent-produce') {
-    // The same client's own callback API: produce() per message into librdkafka's queue, one delivery
-    // report per message (polled on librdkafka's background thread), no promise per message.
-    const { Producer } = ((await import(clientEntry('confluent'))) as { default: ConfluentKafka }).default;
-    const p = new Producer({ 'metadata.broker.list': brokers, 'client.id': 'bench-confluent-produce', 'enable.idempotence': true, acks: 'all', 'compression.codec': 'lz4', 'linger.ms': 5, dr_cb: true, partitioner: 'murmur2_random' });
-    let delivered = 0;
-    let failure: Error | undefined;
-    let done: (() => void) | undefined;
-    let total = Infinity;
-    p.on('delivery-report', (err) => {
-      if (err) failure ??= err;
-      if (++delivered === total) done?.();
-    });
-    await new Promise<void>((resolve, reject) => {
-      p.once('ready', () => resolve());
-      p.once('connection.failure', (err) => reject(err as Error));
-      p.connect();
-    });
-    p.setPollInBackground(true);
-    begin();
-    const key = Buffer.from('bench');
-    const headers = Object.entries(BENCH_HEADERS).map(([k, v]) => ({ [k]: v }));
-    let sent = 0;
-    for (const lines of fileBatches(file, 5000)) {
-      const now = Date.now();
-      for (const line of lines) {
-        const value = Buffer.from(line);
-        for (;;) {
-          try {
-            p.produce(topic, null, value, key, now, undefined, headers);
-            break;
-          } catch (err) {
-            // librdkafka's queue is full: wait for deliveries to make room.
-            if (!/queue full/i.test((err as Error).message)) throw err;
-            await new Promise((r) => setTimeout(r, 1));
-          }
-        }
-        sent++;
-      }
-    }
-    total = sent;
-    if (delivered < total) await new Promise<void>((resolve) => (done = resolve));
-    if (failure) throw failure;
-    report(t0, cpu0);
-    await new Promise<void>((resolve) => p.disconnect(() => resolve()));
-  } else {
-    const { createKafka, CompressionTypes } = await import('../core/kafka/client.ts');
-    const producer = createKafka({ brokers: [brokers], clientId: 'bench-kafkajs' }).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    begin();
-    const key = Buffer.from('bench');
-    const headers = Object.fromEntries(Object.entries(BENCH_HEADERS).map(([k, v]) => [k, Buffer.from(v)]));
-    for (const lines of fileBatches(file, 5000)) {
-      const timestamp = String(Date.now());
-      await producer.sendBatch({ topicMessages: [{ topic, messages: lines.map((value) => ({ key, value, timestamp, headers })) }], acks: -1, compression: CompressionTypes.LZ4 });
-    }
-    report(t0, cpu0);
-    await producer.disconnect();
-  }
+  const close = await run({
+    file,
+    brokers,
+    topic,
+    begin: () => {
+      cpu0 = process.cpuUsage();
+      t0 = process.hrtime.bigint();
+    },
+  });
+  report(t0, cpu0);
+  await close();
   process.exit(0);
 }
 
