@@ -1,10 +1,11 @@
 /**
  * A record thread's body (see record-pool.ts): builds each source's records with the same builders
- * the main thread would use, encodes them for the wire and sends them back with the counters they moved.
+ * the main thread would use, encodes them for the wire (line-batch.ts) and sends them back with the counters they moved.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRecordBuilder, newCounters } from './record-builder.ts';
-import { encodeLines, takeCounters, ThreadBuffers, type LineBatch, type ThreadInit } from './record-pool.ts';
+import { encodeLines, type LineBatch } from './line-batch.ts';
+import { takeCounters, ThreadBuffers, type ThreadInit } from './record-pool.ts';
 
 const init = workerData as ThreadInit;
 const counters = newCounters();

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import { type LogRecord, type MetricPoint, type RecordOrigin } from '../core/contracts/records.ts';
-import type { EncodedLogs } from './record-pool.ts';
+import type { EncodedLogs } from './line-batch.ts';
 
 export type AgentEvent = { type: 'log'; record: LogRecord } | { type: 'metric'; point: MetricPoint };
 
@@ -17,7 +17,7 @@ export interface DeliveryStatus {
 
 export interface EventBatch {
   events: AgentEvent[];
-  /** Log records a record thread already built and encoded (agents/record-pool.ts); sent instead of `events`. */
+  /** Log records a record thread already built and encoded (agents/line-batch.ts, on a record thread: agents/record-pool.ts); sent instead of `events`. */
   encoded?: EncodedLogs;
   /** Called once, after Kafka acknowledged every event of the batch (or refused some for good: `status.failed`). */
   onDelivered?: (status?: DeliveryStatus) => void;

@@ -326,7 +326,7 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   });
   const records = lines.map((l) => full(raw(l.text)));
   // As a record thread does it: batches of a file source's 2,000 lines, their JSON in one buffer.
-  const { serialiseRecords } = await import('../agents/record-pool.ts');
+  const { serialiseRecords } = await import('../agents/line-batch.ts');
   const batches: Array<ReturnType<typeof serialiseRecords>> = [];
   const serialise = time(() => {
     batches.length = 0;
@@ -335,7 +335,7 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   // A record thread's whole work on a batch, as the agent runs it: the batch's lines decoded from their
   // bytes, each built (parse, severity, redaction) and serialised in runs (encodeLines). Builds and
   // serialisation interleave there, so this is the figure to set against the stages above.
-  const { encodeLines } = await import('../agents/record-pool.ts');
+  const { encodeLines } = await import('../agents/line-batch.ts');
   const batchOf = (from: number, to: number) => ({
     builder: 0, text: '', textEnds: new Uint32Array(0), bytes: buf.subarray(lines[from]!.start, lines[to - 1]!.end), starts: lines.slice(from, to).map((l) => l.start),
     path: '/var/log/app.log', fingerprint: '1:2:abcdef:64', service: 'bench', host: 'h', observedMs: Date.now(),
@@ -348,7 +348,7 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
     for (const b of batches) compressFrameSync(Buffer.from(b!.values));
   });
   // The same batches in the otlp_proto encoding (kafka.encoding), and its size against JSON's.
-  const { serialiseOtlp } = await import('../agents/record-pool.ts');
+  const { serialiseOtlp } = await import('../agents/line-batch.ts');
   const otlpBatches: Array<ReturnType<typeof serialiseOtlp>> = [];
   const serialiseOtlpStage = time(() => {
     otlpBatches.length = 0;

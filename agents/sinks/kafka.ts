@@ -14,7 +14,7 @@ import { CONTENT_TYPE_JSON, CONTENT_TYPE_PROTOBUF, HEADERS, TOPICS, type LogEnco
 import { metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
 import { type Logger } from '../../core/log.ts';
 import { type AgentEvent, type EventBatch } from '../source.ts';
-import { type EncodedLogs } from '../record-pool.ts';
+import { type EncodedLogs } from '../line-batch.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';

@@ -25,7 +25,7 @@ test('the agent bundle is built once, reused while its sources stand still, and 
   assert.equal(await agentBundle(), first, 'unchanged sources: the same bundle');
   assert.equal(statSync(first).mtimeMs, built, 'and not written again');
   const meta = JSON.parse(readFileSync(join(root, 'dist/agent.json'), 'utf8')) as { inputs: string[] };
-  for (const f of ['agents/record-pool.ts', 'agents/sinks/kafka.ts', 'core/kafka/producer.ts', 'cli/commands/agent.ts']) assert.ok(meta.inputs.includes(f), `${f} is among the inputs`);
+  for (const f of ['agents/record-pool.ts', 'agents/line-batch.ts', 'agents/sinks/kafka.ts', 'core/kafka/producer.ts', 'cli/commands/agent.ts']) assert.ok(meta.inputs.includes(f), `${f} is among the inputs`);
   // A source edited after the build (its modification time moves): a new bundle, then the old one again.
   try {
     utimesSync(source, st.atime, new Date(before.getTime() + 5_000));
@@ -54,7 +54,7 @@ test('tributary agent runs from the bundle, and from the sources with TRIBUTARY_
 test("the bundle's record thread builds and encodes lines like the sources do", async () => {
   const entry = await agentBundle();
   assert.ok(entry);
-  const { encodeLines, joinLines } = await import('../../agents/record-pool.ts');
+  const { encodeLines, joinLines } = await import('../../agents/line-batch.ts');
   const { createRecordBuilder, newCounters } = await import('../../agents/record-builder.ts');
   const texts = Array.from({ length: 50 }, (_, i) => benchLine(i).trimEnd());
   const batch = { builder: 0, ...joinLines(texts), starts: texts.map((_, i) => i * 250), path: '/var/log/app.log', fingerprint: '1:2:ab:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 29) };

@@ -53,7 +53,7 @@ test('gzip batches, keys per DESIGN.md, headers, event-time timestamps, and an o
 
 test('a record thread\'s encoded batches arrive as the same records as events would: values, keys, timestamps, own traces, cuts', async () => {
   const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
-  const { encodeLines, joinLines, lineText } = await import('../../../agents/record-pool.ts');
+  const { encodeLines, joinLines, lineText } = await import('../../../agents/line-batch.ts');
   const brokers = await testBrokers();
   // Real lines too: 60 of each Loghub sample (formats, stamps and redaction candidates we did not write).
   const { readdirSync, readFileSync } = await import('node:fs');

@@ -1,0 +1,368 @@
+/**
+ * A batch of one file's lines as a source hands it over, and its encoding for the wire: each line built
+ * into a record (the source's builder: parse, severity, redaction) and written as JSON (or OTLP
+ * protobuf) into one buffer, with where each record starts and ends, its key and its Kafka timestamp.
+ * The same code runs on a record thread (record-pool.ts, record-thread.ts) and, for small batches or
+ * when threads fail, on the main thread, so both give the same bytes as the sink's record-by-record
+ * path (`logWire`).
+ */
+import { type RecordBuilder } from './record-builder.ts';
+import { logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
+import { type LogRecord } from '../core/contracts/records.ts';
+import { type RawLine } from './source.ts';
+import { ProtoWriter, writeOtlpLog } from '../core/contracts/otlp-log.ts';
+import { type LogEncoding } from '../core/contracts/topics.ts';
+
+/** Lines of one file read in one go, as a source hands them to the pool. */
+export interface LineBatch {
+  /** Which registered builder (the source's parser and time zone). */
+  builder: number;
+  /**
+   * The lines' texts one after another (`joinLines`), and where each ends in it. One string crosses to
+   * a thread as one copy, where thousands would each be cloned; and while the batch is under way, the
+   * source keeps one string, not thousands that outlive the young generation and are promoted.
+   */
+  text: string;
+  textEnds: Uint32Array;
+  /**
+   * Instead of `text` (then '' with no `textEnds`): the file's bytes of the lines, back to back from
+   * the first one's start, UTF-8; each line's text is made from them on the thread (`batchTexts`).
+   * Cloned to the thread as one block of memory, where a string cost the main thread a join and a
+   * serialisation of its characters (README, "Performance": 0.15 µs per line less on the main thread).
+   */
+  bytes?: Uint8Array;
+  /** Byte offset of each line in its file (the record's origin.offset). */
+  starts: number[];
+  /** Attributes of single lines (long-line marks), by index. */
+  lineAttributes?: Array<[number, Record<string, string>]>;
+  /** The source's own attributes, on every record. */
+  attributes?: Record<string, string>;
+  path: string;
+  fingerprint: string;
+  service: string;
+  host: string;
+  observedMs: number;
+}
+
+/** A batch's records, encoded for the wire. */
+export interface EncodedLogs {
+  count: number;
+  /** Every record's value in order (JSON in UTF-8 with separators between them, or OTLP protobuf). */
+  values: Buffer;
+  /** Where each value starts and ends in `values`. */
+  starts: Uint32Array;
+  ends: Uint32Array;
+  /** Distinct keys, and each record's index into them. */
+  keys: string[];
+  keyOf: Uint32Array;
+  /** Kafka timestamp of each record. */
+  times: Float64Array;
+  /** Records that carry their own trace: index and W3C traceparent. */
+  traces: Array<[number, string]>;
+  /** Records whose body was cut to fit: who, and the JSON length before the cut. */
+  truncated: Array<{ service: string; origin: RawLine['origin']; bytes: number }>;
+  /**
+   * Hands `values`' memory back for a later batch (a record thread writes into it again). Call it only
+   * once nothing reads `values` any more (every record acknowledged); a second call does nothing.
+   */
+  release?: () => void;
+}
+
+
+/** The texts of a batch's lines as one string and where each ends (`LineBatch.text`, `textEnds`). */
+export function joinLines(texts: readonly string[]): { text: string; textEnds: Uint32Array } {
+  const textEnds = new Uint32Array(texts.length);
+  let end = 0;
+  for (let i = 0; i < texts.length; i++) textEnds[i] = end += texts[i]!.length;
+  return { text: texts.join(''), textEnds };
+}
+
+/** The text of a batch's line `i` (a batch with `text`). */
+export function lineText(b: Pick<LineBatch, 'text' | 'textEnds'>, i: number): string {
+  return b.text.slice(i === 0 ? 0 : b.textEnds[i - 1]!, b.textEnds[i]!);
+}
+
+/**
+ * The texts of a batch's lines (or multiline records) `from` to `to` (all by default), from `text`, or
+ * from `bytes`: line i is the bytes from its start to the next one's (the last: to the end), made into
+ * text as the line splitter and the multiline assembler make it (`bytesText`). Decoded at once; when
+ * every byte is one character (ASCII, as most logs are) each text is a slice of that string, else each
+ * is decoded on its own. `encodeLines` asks for a run's lines at a time, so a batch's texts are never
+ * one string of hundreds of KB (V8's large-object pages) and die with their run's records.
+ */
+export function batchTexts(b: Pick<LineBatch, 'text' | 'textEnds' | 'bytes' | 'starts'>, from = 0, to = b.starts.length): string[] {
+  const out = new Array<string>(to - from);
+  if (!b.bytes) {
+    for (let i = from; i < to; i++) out[i - from] = lineText(b, i);
+    return out;
+  }
+  const n = b.starts.length;
+  const buf = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+  const base = b.starts[0] ?? 0;
+  const endOf = (i: number) => (i + 1 < n ? b.starts[i + 1]! - base : buf.length);
+  const first = from < to ? b.starts[from]! - base : 0;
+  const last = from < to ? endOf(to - 1) : 0;
+  const all = buf.toString('utf8', first, last);
+  // UTF-8 never makes more characters than bytes, and a character of several bytes (or a broken one)
+  // makes fewer: equal lengths mean each byte is one character, so byte offsets are string offsets.
+  const oneByteEach = all.length === last - first;
+  for (let i = from; i < to; i++) {
+    const start = b.starts[i]! - base;
+    const end = endOf(i);
+    out[i - from] = bytesText(oneByteEach ? all.slice(start - first, end - first) : buf.toString('utf8', start, end));
+  }
+  return out;
+}
+
+/**
+ * A line's (or multiline record's) text from its bytes as decoded: what `LineSplitter` and
+ * `MultilineAssembler` make of them. The final `\n` and a `\r` before it go; a record of several
+ * lines loses each line's final `\r` and its blank last lines, and keeps `\n` between its lines.
+ */
+export function bytesText(raw: string): string {
+  let end = raw.length;
+  if (end > 0 && raw.charCodeAt(end - 1) === 10) end--;
+  const nl = raw.indexOf('\n');
+  if (nl < 0 || nl >= end) {
+    if (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
+    return end === raw.length ? raw : raw.slice(0, end);
+  }
+  const lines = raw.slice(0, end).split('\n');
+  for (let i = 0; i < lines.length; i++) if (lines[i]!.charCodeAt(lines[i]!.length - 1) === 13) lines[i] = lines[i]!.slice(0, -1);
+  let k = lines.length;
+  while (k > 1 && lines[k - 1] === '') k--;
+  return k === 1 ? lines[0]! : lines.slice(0, k).join('\n');
+}
+
+// Between two records in the JSON of an array of them. It cannot occur inside a record: inside a
+// string a quote is always escaped, so `{"` appears only where an object starts, and within a record
+// an object follows a colon, never a comma.
+const BETWEEN_TEXT = '},{"v":';
+const BETWEEN = Buffer.from(BETWEEN_TEXT);
+
+/**
+ * Records built and serialised together in `encodeLines`. Building a whole batch before serialising
+ * it kept thousands of records alive through every young-generation collection on the way (each
+ * copied, many promoted), and made the batch's JSON one string of hundreds of KB, which V8 puts on
+ * pages of its own (mapped, first touched, unmapped). A run of 128 records is serialised as soon as it
+ * is built and its records die young; its JSON (about 66 KB of the bench's lines) stays in the young
+ * generation.
+ */
+export const SERIALISE_RUN = 128;
+
+/**
+ * Builds and encodes one batch (on a thread, or on the main thread in tests and fallbacks): in runs of
+ * `SERIALISE_RUN` records, each run's records serialised together (one `JSON.stringify`, each value
+ * found between the separators), or, for a run with a record past `maxRecordBytes`, record by record
+ * (`logWire`, which cuts what is too large). `otlp_proto` batches are built whole, then encoded.
+ */
+export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json', alloc?: (bytes: number) => ArrayBuffer): Omit<EncodedLogs, 'values'> & { values: ArrayBuffer } {
+  const n = b.starts.length;
+  const times = new Float64Array(n);
+  const keyOf = new Uint32Array(n);
+  const keys: string[] = [];
+  const keyIndex = new Map<string, number>();
+  const traces: Array<[number, string]> = [];
+  const extra = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
+  let lastService = '';
+  let lastHost = '';
+  let lastKey = -1;
+  // A run's texts (`texts[i - textsFrom]`), made as the run starts.
+  let texts: string[] = [];
+  let textsFrom = 0;
+  const record = (i: number): LogRecord => {
+    const own = extra?.get(i);
+    const r = build({
+      text: texts[i - textsFrom]!,
+      origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
+      service: b.service,
+      host: b.host,
+      observedMs: b.observedMs,
+      attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
+    });
+    times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
+    // A batch is one file's lines, so the key changes only with a line's own service or host.
+    if (r.service !== lastService || r.host !== lastHost || lastKey < 0) {
+      lastService = r.service;
+      lastHost = r.host;
+      const k0 = logKeyFor(key, r);
+      let k = keyIndex.get(k0);
+      if (k === undefined) {
+        k = keys.length;
+        keys.push(k0);
+        keyIndex.set(k0, k);
+      }
+      lastKey = k;
+    }
+    keyOf[i] = lastKey;
+    if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+    return r;
+  };
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  const truncated: EncodedLogs['truncated'] = [];
+  // otlp_proto: each record written as soon as it is built (protobuf needs no run to find where a
+  // record ends), so no record outlives its turn (building the whole batch first kept thousands alive
+  // through the young generation's collections: 5.83 against 5.54 µs per line in bench:agent).
+  const proto = encoding === 'otlp_proto' ? new ProtoWriter(Math.max(1024, estimateJsonBytes(b))) : undefined;
+  const out = proto ? undefined : new ValuesWriter(alloc ?? ((bytes) => new ArrayBuffer(bytes)), estimateJsonBytes(b));
+  const run: LogRecord[] = [];
+  for (let from = 0; from < n; from += SERIALISE_RUN) {
+    run.length = 0;
+    const to = Math.min(n, from + SERIALISE_RUN);
+    texts = batchTexts(b, from, to);
+    textsFrom = from;
+    if (proto) {
+      for (let i = from; i < to; i++) {
+        const r = record(i);
+        starts[i] = writeOtlpLog(proto, r);
+        if (proto.pos - starts[i]! > maxRecordBytes) {
+          // Written again cut, as the sink cuts a record on its own (`logWire`).
+          proto.pos = starts[i]!;
+          const cut = logWire(r, key, maxRecordBytes, encoding);
+          truncated.push({ service: r.service, origin: r.origin, bytes: cut.truncatedFrom! });
+          proto.raw(cut.value as Buffer);
+        }
+        ends[i] = proto.pos;
+      }
+      continue;
+    }
+    for (let i = from; i < to; i++) run.push(record(i));
+    if (writeRun(out!, run, maxRecordBytes, starts, ends, from)) continue;
+    // A record too large (or separators that do not count out): this run record by record.
+    for (let j = 0; j < run.length; j++) {
+      const r = run[j]!;
+      const w = logWire(r, key, maxRecordBytes, 'json');
+      if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
+      starts[from + j] = out!.pos;
+      out!.write(w.value as string);
+      ends[from + j] = out!.pos;
+    }
+  }
+  // The protobuf writer's buffer is an ArrayBuffer of its own (transferable); far larger than used, it is cut.
+  const protoBuffer = proto?.buf.buffer as ArrayBuffer | undefined;
+  const values = protoBuffer ? (proto!.pos < protoBuffer.byteLength * 0.75 ? protoBuffer.slice(0, proto!.pos) : protoBuffer) : out!.values;
+  return { count: n, values, starts, ends, keys, keyOf, times, traces, truncated };
+}
+
+/** A guess at a batch's JSON size, so its buffer is rarely grown: each record's fields and origin around its line. */
+function estimateJsonBytes(b: LineBatch): number {
+  const lineBytes = b.bytes ? b.bytes.byteLength : Buffer.byteLength(b.text);
+  return lineBytes + b.starts.length * (320 + b.path.length + b.fingerprint.length + b.service.length + b.host.length);
+}
+
+/** Values written back to back into one ArrayBuffer, grown (copied to one twice as large) when a write would not fit. */
+class ValuesWriter {
+  values: ArrayBuffer;
+  buf: Buffer;
+  pos = 0;
+
+  constructor(alloc: (bytes: number) => ArrayBuffer, bytes: number) {
+    this.values = alloc(bytes);
+    this.buf = Buffer.from(this.values);
+  }
+
+  /** Room for `bytes` more. */
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const next = new ArrayBuffer(Math.max(this.buf.length * 2, this.pos + bytes));
+    const buf = Buffer.from(next);
+    this.buf.copy(buf, 0, 0, this.pos);
+    this.values = next;
+    this.buf = buf;
+  }
+
+  /**
+   * Writes `text` as UTF-8 at `pos` without moving it; returns its bytes. Written first and measured by
+   * what was written: counting the bytes beforehand (Buffer.byteLength) is a pass of its own over every
+   * character. Room for the ASCII case and a character more, so a write that stopped short is told
+   * apart: it stops only where the next character (at most 4 bytes) does not fit; then it is counted
+   * and done again. UTF-8 writes at least one byte per character, so bytes equal to `text.length`
+   * mean one byte each (ASCII).
+   */
+  writeAt(text: string): number {
+    this.ensure(text.length + 4);
+    const bytes = this.buf.write(text, this.pos, 'utf8');
+    if (bytes === text.length || bytes <= this.buf.length - this.pos - 4) return bytes;
+    const whole = Buffer.byteLength(text);
+    if (whole === bytes) return bytes;
+    this.ensure(whole);
+    return this.buf.write(text, this.pos, 'utf8');
+  }
+
+  write(text: string): void {
+    this.pos += this.writeAt(text);
+  }
+}
+
+/**
+ * One run's JSON written at `out.pos` (the array's brackets included, as written), and where each of
+ * its records starts and ends (from index `first`). False, with nothing kept, when a record is past
+ * `maxRecordBytes` or the separators do not count out.
+ */
+function writeRun(out: ValuesWriter, run: LogRecord[], maxRecordBytes: number, starts: Uint32Array, ends: Uint32Array, first: number): boolean {
+  const json = JSON.stringify(run);
+  const at = out.pos;
+  const bytes = out.writeAt(json);
+  // All ASCII (as most log lines are): a character's index is its byte's, and the string's own search
+  // is about twice as fast as the buffer's.
+  const ascii = bytes === json.length;
+  const n = run.length;
+  let found = 0;
+  let pos = 1;
+  while (found < n) {
+    const sep = found === n - 1 ? bytes - 1 : ascii ? json.indexOf(BETWEEN_TEXT, pos) : out.buf.indexOf(BETWEEN, at + pos) - at;
+    if (sep < 0) break;
+    const end = found === n - 1 ? sep : sep + 1;
+    if (end - pos > maxRecordBytes) return false;
+    starts[first + found] = at + pos;
+    ends[first + found] = at + end;
+    pos = end + 1;
+    found++;
+  }
+  if (found !== n) return false;
+  // The last record holds no separator (else the count above was off).
+  const lastStart = starts[first + n - 1]! - at;
+  if ((ascii ? json.indexOf(BETWEEN_TEXT, lastStart) : out.buf.subarray(at, at + bytes).indexOf(BETWEEN, lastStart)) >= 0) return false;
+  out.pos = at + bytes;
+  return true;
+}
+
+/**
+ * The JSON of records already built, in one buffer, and where each starts and ends: written as
+ * `encodeLines` writes a batch (runs of `SERIALISE_RUN`, `writeRun`). Undefined when a record is past
+ * `maxRecordBytes`. `alloc` gives the buffer (at least the bytes asked for).
+ */
+export function serialiseRecords(records: LogRecord[], maxRecordBytes: number, alloc: (bytes: number) => ArrayBuffer = (n) => new ArrayBuffer(n)): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
+  const n = records.length;
+  let guess = 0;
+  for (let i = 0; i < n; i++) guess += records[i]!.body.length;
+  const out = new ValuesWriter(alloc, guess + n * 400);
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  for (let from = 0; from < n; from += SERIALISE_RUN) {
+    if (!writeRun(out, records.slice(from, from + SERIALISE_RUN), maxRecordBytes, starts, ends, from)) return undefined;
+  }
+  return { values: out.values, starts, ends };
+}
+
+/**
+ * The `otlp_proto` values of a batch's records (`core/contracts/otlp-log.ts`) in one buffer, and where
+ * each starts and ends. Undefined when a record is past `maxRecordBytes`.
+ */
+export function serialiseOtlp(records: LogRecord[], maxRecordBytes: number): { values: ArrayBuffer; starts: Uint32Array; ends: Uint32Array } | undefined {
+  const n = records.length;
+  let guess = 0;
+  for (let i = 0; i < n; i++) guess += records[i]!.body.length;
+  const w = new ProtoWriter(Math.max(1024, guess + n * 400));
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    starts[i] = writeOtlpLog(w, records[i]!);
+    ends[i] = w.pos;
+    if (w.pos - starts[i]! > maxRecordBytes) return undefined;
+  }
+  // The writer's buffer is an ArrayBuffer of its own (transferable); far larger than used, it is cut.
+  const whole = w.buf.buffer as ArrayBuffer;
+  return { values: w.pos < whole.byteLength * 0.75 ? whole.slice(0, w.pos) : whole, starts, ends };
+}

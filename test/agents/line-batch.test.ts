@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchLine } from '../../bench/agent.ts';
+import { createRecordBuilder, newCounters } from '../../agents/record-builder.ts';
+import { batchTexts, encodeLines, SERIALISE_RUN, serialiseRecords } from '../../agents/line-batch.ts';
+import { LineSplitter } from '../../agents/transforms/line-splitter.ts';
+import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
+import { batchOf, builderOptions, corpus, loghub, mainThread, unpack } from '../helpers/line-batches.ts';
+
+test('texts made on a thread from a batch\'s bytes are those the line splitter and multiline assembler make: CRLF, blank lines, traces, broken and multi-byte UTF-8, no final newline', () => {
+  const pieces = [
+    'plain\n', 'crlf line\r\n', 'two CRs\r\r\n', 'a CR \r inside\n', '\n', '\n', 'after blanks\n',
+    '2026-11-24 10:00:01,123 ERROR [main] c.e.Pay - failed\r\njava.lang.IllegalStateException: declined\r\n\tat c.e.Pay.go(Pay.java:42)\r\n\r\n\r\n',
+    'Traceback (most recent call last):\n  File "a.py", line 1, in <module>\nValueError: bad\n\n',
+    'naïve café — 東京 ✓ 😀\n', 'a lone CR at the end\r',
+  ];
+  const bytes = [Buffer.from(pieces.join('')), Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe, 0x20, 0xe2, 0x82, 0x0a, 0xf0, 0x9f, 0x98, 0x0d, 0x0a, 0x6f, 0x6b, 0x0a])];
+  // Loghub's own lines, and all of the above in every order of two.
+  bytes.push(readFileSync(join(loghub, 'Linux', 'Linux_2k.log')), ...pieces.map((a) => Buffer.from(pieces.map((b) => a + b).join(''))));
+  let checked = 0;
+  for (const content of bytes) {
+    const splitter = new LineSplitter({}, 0);
+    const assembler = new MultilineAssembler();
+    const records = [...splitter.push(content, 0), ...splitter.flush()].flatMap((l) => assembler.push(l, 0));
+    records.push(...assembler.flush());
+    // Every run of back-to-back records as one batch of bytes, as the file source sends it to a thread.
+    const starts = records.map((r) => r.start);
+    const texts = batchTexts({ text: '', textEnds: new Uint32Array(0), starts, bytes: content.subarray(starts[0], records.at(-1)!.end) });
+    assert.deepEqual(texts, records.map((r) => r.text));
+    // And cut anywhere: a batch may start and end at any record.
+    for (let from = 1; from < records.length; from += 7) {
+      const to = Math.min(records.length, from + 3);
+      const part = batchTexts({ text: '', textEnds: new Uint32Array(0), starts: starts.slice(from, to), bytes: content.subarray(starts[from], records[to - 1]!.end) });
+      assert.deepEqual(part, records.slice(from, to).map((r) => r.text));
+      // And a run of the whole batch's lines, as encodeLines asks for them.
+      assert.deepEqual(batchTexts({ text: '', textEnds: new Uint32Array(0), starts, bytes: content.subarray(starts[0], records.at(-1)!.end) }, from, to), records.slice(from, to).map((r) => r.text));
+    }
+    checked += records.length;
+  }
+  assert.ok(checked > 2000);
+});
+
+test('a batch serialised at once finds every record in its JSON, ASCII or not (the fast path, not the fallback record by record)', () => {
+  for (const [n, texts] of corpus().entries()) {
+    const build = createRecordBuilder(newCounters(), builderOptions[0]);
+    const b = batchOf(texts, 0);
+    const records = texts.map((text, i) => build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }));
+    const got = serialiseRecords(records, 1 << 20);
+    assert.ok(got, `batch ${n}: fell back to record by record`);
+    const buf = Buffer.from(got.values);
+    records.forEach((r, i) => assert.equal(buf.toString('utf8', got.starts[i], got.ends[i]), JSON.stringify(r), `batch ${n}, record ${i}`));
+  }
+});
+
+test('a run whose UTF-8 outgrows the room its characters would take is written whole (the write that stopped short is done again)', () => {
+  // serialiseRecords guesses from the bodies' characters: 3- and 4-byte characters take far more bytes.
+  const texts = Array.from({ length: SERIALISE_RUN * 2 + 3 }, (_, i) => `${i} ${'東京'.repeat(300)} 🚀 ${i % 5 === 0 ? '\ud800 lone' : 'ok'}`);
+  const build = createRecordBuilder(newCounters(), builderOptions[0]);
+  const b = batchOf(texts, 0);
+  const records = texts.map((text, i) => build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }));
+  let asked = 0;
+  const got = serialiseRecords(records, 1 << 20, (bytes) => new ArrayBuffer((asked = bytes)));
+  assert.ok(got, 'fell back to record by record');
+  const buf = Buffer.from(got.values);
+  assert.ok(asked < Buffer.byteLength(JSON.stringify(records.slice(0, SERIALISE_RUN))), `the first buffer (${asked} bytes) is smaller than a run's UTF-8`);
+  records.forEach((r, i) => assert.equal(buf.toString('utf8', got.starts[i], got.ends[i]), JSON.stringify(r), `record ${i}`));
+  assert.equal(got.ends[records.length - 1], Buffer.byteLength(JSON.stringify(records.slice(0, SERIALISE_RUN))) + Buffer.byteLength(JSON.stringify(records.slice(SERIALISE_RUN, 2 * SERIALISE_RUN))) + Buffer.byteLength(JSON.stringify(records.slice(2 * SERIALISE_RUN))) - 1);
+});
+
+test('a batch encoded at once has the bytes, keys and times the sink makes record by record, on Loghub and non-ASCII lines, in JSON and in OTLP protobuf', () => {
+  for (const encoding of ['json', 'otlp_proto'] as const)
+  for (const [n, texts] of corpus().entries()) {
+    for (const builder of [0, 1, 2]) {
+      const b = batchOf(texts, builder);
+      const want = mainThread(newCounters(), b, 4096, encoding);
+      const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[builder]), b, 'service_host', 4096, encoding);
+      const u = unpack({ ...got, values: Buffer.from(got.values) });
+      assert.equal(got.count, texts.length);
+      assert.ok(u.values.every((v, i) => v.equals(want.values[i]!)), `${encoding}: batch ${n}, builder ${builder}`);
+      assert.deepEqual(u.keys, want.keys);
+      assert.deepEqual(u.times, want.times);
+      assert.deepEqual(got.traces, want.traces);
+      assert.equal(got.truncated.length, want.truncated);
+    }
+  }
+});
+
+test('a batch of several runs: a run with a record too large goes record by record (cut, and named), the runs around it at once; a batch whose JSON outgrows its first buffer is whole', () => {
+  const texts = Array.from({ length: SERIALISE_RUN * 3 + 7 }, (_, i) => (i === SERIALISE_RUN + 5 ? `too long ${'z'.repeat(6000)}` : benchLine(i).slice(0, -1)));
+  // Quotes and control characters double and sextuple in JSON: far past the buffer's first guess.
+  const escaped = Array.from({ length: 300 }, (_, i) => `${i} ${'"'.repeat(800)} ${'\u0001'.repeat(300)}`);
+  for (const [name, lines, maxRecordBytes] of [['a record too large', texts, 4096], ['escapes', escaped, 1 << 20]] as const) {
+    const b = batchOf([...lines], 0);
+    const want = mainThread(newCounters(), b, maxRecordBytes);
+    let asked = 0;
+    const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[0]), b, 'service_host', maxRecordBytes, 'json', (bytes) => new ArrayBuffer((asked = bytes)));
+    const u = unpack({ ...got, values: Buffer.from(got.values) });
+    assert.equal(got.count, lines.length);
+    u.values.forEach((v, i) => assert.ok(v.equals(want.values[i]!), `${name}: record ${i}`));
+    assert.deepEqual(u.times, want.times);
+    assert.equal(got.truncated.length, want.truncated, name);
+    if (name === 'escapes') assert.ok(got.values.byteLength > asked, `the buffer grew past its first ${asked} bytes (${got.values.byteLength})`);
+    else assert.deepEqual(got.truncated.map((t) => t.origin.kind === 'file' && t.origin.offset), [b.starts[SERIALISE_RUN + 5]]);
+  }
+});
+
+test('a batch serialised into a reused buffer, longer than it and full of an earlier batch, has the bytes a fresh one has', () => {
+  const batches = corpus();
+  const build = createRecordBuilder(newCounters(), builderOptions[0]);
+  const recordsOf = (texts: string[]) => {
+    const b = batchOf(texts, 0);
+    return texts.map((text, i) => build({ text, origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }));
+  };
+  const earlier = serialiseRecords(recordsOf(batches[0]!), 1 << 20)!;
+  for (const [n, texts] of batches.entries()) {
+    const records = recordsOf(texts);
+    const fresh = serialiseRecords(records, 1 << 20)!;
+    // The earlier batch's JSON (separators and all) over the whole of a buffer larger than this batch.
+    const dirty = new ArrayBuffer(fresh.values.byteLength + earlier.values.byteLength);
+    const view = Buffer.from(dirty);
+    for (let at = 0; at < view.length; at += earlier.values.byteLength) Buffer.from(earlier.values).copy(view, at);
+    const got = serialiseRecords(records, 1 << 20, (bytes) => (assert.ok(bytes <= dirty.byteLength), dirty));
+    assert.ok(got, `batch ${n}: fell back to record by record`);
+    assert.equal(got.values, dirty, 'written into the buffer given');
+    assert.deepEqual([got.starts, got.ends], [fresh.starts, fresh.ends], `batch ${n}`);
+    const freshBuf = Buffer.from(fresh.values);
+    records.forEach((_, i) => assert.ok(view.subarray(got.starts[i], got.ends[i]).equals(freshBuf.subarray(fresh.starts[i], fresh.ends[i])), `batch ${n}, record ${i}`));
+  }
+});
