@@ -37,9 +37,13 @@ test('the group coordinator killed and kept down: commits reach the new one with
   const consumer = createKafka({ brokers: cluster.brokers, clientId: 'tributary-test' }).consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 200, retry: { retries: 10 } });
   const seen = new Map<number, number>();
   const next = new Map<number, number>();
-  let crashes = 0;
+  // When each crash came, and whether kafkajs restarted the consumer after it. On a cluster just
+  // started, the first join can meet its coordinator still loading the offsets partition
+  // (COORDINATOR_LOAD_IN_PROGRESS): kafkajs crashes and restarts the consumer then (seen once in a
+  // full run); that is before the kill and not what this test is about.
+  const crashes: Array<{ at: number; restart: boolean; error: string }> = [];
   let joins = 0;
-  consumer.on(consumer.events.CRASH, () => crashes++);
+  consumer.on(consumer.events.CRASH, (e: { payload: { error: Error; restart: boolean } }) => crashes.push({ at: Date.now(), restart: e.payload.restart, error: e.payload.error.message }));
   consumer.on(consumer.events.GROUP_JOIN, () => joins++);
   let sent = 0;
   const produce = async (n: number) => {
@@ -85,6 +89,7 @@ test('the group coordinator killed and kept down: commits reach the new one with
     await waitFor('a commit', () => commits.some((c) => c.ok), 10_000);
     const coordinator = await cluster.coordinatorOf(groupId);
     const joinsBefore = joins;
+    const killing = Date.now();
     await cluster.stop(coordinator, 'SIGKILL');
     const killedAt = Date.now();
     // Records keep coming while the broker is down (the producer follows the partitions' new leaders).
@@ -112,7 +117,8 @@ test('the group coordinator killed and kept down: commits reach the new one with
     }
     assert.equal(sent, 1200);
     assert.deepEqual([...seen.values()].filter((c) => c !== 1), [], 'every record read once');
-    assert.equal(crashes, 0, 'the consumer did not crash');
+    assert.deepEqual(crashes.filter((c) => c.at >= killing), [], 'the consumer did not crash once its coordinator was killed');
+    assert.deepEqual(crashes.filter((c) => !c.restart), [], 'and any crash before was one kafkajs restarted from');
     assert.equal(joins, joinsBefore, 'no rebalance: the member went on with the new coordinator');
     const gap = (firstAfter.at - killedAt) / 1000;
     assert.ok(gap < 40, `first commit ${gap.toFixed(1)} s after the kill`);
