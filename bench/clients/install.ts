@@ -44,8 +44,8 @@ export function ensureBenchClients(dir = BENCH_CLIENTS_DIR, from = here, entries
   };
   // node-gyp downloads Node's headers unless told where they are; Debian's nodejs has them in /usr/include/node.
   if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) return { error: `npm ci in ${dir} could not start: ${r.error.message}` };
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) return { error: `npm ci in ${dir} could not run: ${r.error.message}` };
   if (r.status !== 0) {
     // npm's reason, without the usage text it prints after a refusal, nor its blank error lines.
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n');

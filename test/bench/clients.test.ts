@@ -39,7 +39,7 @@ test('installs once per lockfile: a second call does not run npm, a changed lock
     source(from, 'second');
     const again = ensureBenchClients(dir, from, {});
     assert.ok('error' in again, 'a changed package is installed again');
-    assert.match(again.error, /npm ci in .*installed could not start/);
+    assert.match(again.error, /npm ci in .*installed could not run/);
   } finally {
     process.env.PATH = path;
     rmSync(work, { recursive: true, force: true });
