@@ -12,7 +12,8 @@
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_ENCODING its kafka.encoding (json, otlp_proto), BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
  * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
- * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end; BENCH_PROFILE=dir writes --cpu-prof
+ * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end, and
+ * (`atPeakRssMb`) its RSS, anonymous RSS, main-thread heap and memory outside it when its RSS was highest (sampled every 20 ms); BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
  * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms (BENCH_DEBUG_MS sets another period).
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
@@ -22,6 +23,8 @@
  * --heap-growing-percent=50), also for this checkout's children only.
  * After each run the topic's records are counted (Kafka's offsets): a row whose topic does not hold one record per line
  * says so in its name (the Collector's otlp_proto rows, 100 lines to a message, are not counted).
+ * BENCH_PLATFORMATIC_OVERLAP=1 lets @platformatic/kafka's row keep up to 5 sends under way, as the other rows do: the
+ * overlap its 1.x loses records under (upstream #326), which the count then shows.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
  * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest) to stderr at the end.
  * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
@@ -124,6 +127,16 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   const t0 = process.hrtime.bigint();
   // The whole machine's CPU over the run: whether the cores were saturated (the broker shares them).
   const machine0 = machineCpuSeconds();
+  // BENCH_MEM: the process's and the main thread's memory at the moment of the highest RSS (every 20 ms).
+  let peak = { rss: 0, rssAnon: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const peakProbe = env.BENCH_MEM ? setInterval(() => {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024;
+    if (rss <= peak.rss) return;
+    const m = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 1e6);
+    peak = { rss: Math.round(rss), rssAnon: Math.round(Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+  }, 20) : undefined;
   const debug = env.BENCH_DEBUG ? setInterval(() => {
     const sink = agent.sink as unknown as { pending: unknown[]; queue: Array<{ next: number; count: number }>; native?: { stats: unknown } };
     process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.pending.length, queue: sink.queue.length, unsent: sink.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.native?.stats })}\n`);
@@ -184,7 +197,8 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
       else if (line.startsWith('Rss:')) byMap.set(name, (byMap.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
     }
     const maps = Object.fromEntries([...byMap].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k.split('/').slice(-2).join('/'), Math.round(v * 10) / 10]));
-    process.stderr.write(`${JSON.stringify({ processMb: proc, mapsMb: maps, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
+    clearInterval(peakProbe);
+    process.stderr.write(`${JSON.stringify({ atPeakRssMb: peak, processMb: proc, mapsMb: maps, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
   report(t0, cpu0, steady, machine0);
   await agent.stop();
@@ -436,13 +450,15 @@ async function main(): Promise<void> {
   // BENCH_OTELCOL=1: the Collector, built before the broker's rounds start so its compile is not timed against anything.
   const otelcol = process.env.BENCH_OTELCOL === '1' ? ensureOtelcol() : undefined;
   const OTELCOL = 'OpenTelemetry Collector 0.165 (bench/otelcol)';
+  // BENCH_ONLY=<regular expression>: only the shippers whose names match (a quick look at a few rows;
+  // the table is printed but bench/results/agent.json, which the README quotes, is left as it is).
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
   // The other clients tried (bench/clients), installed before the broker's rounds; BENCH_CLIENTS=0 leaves them out.
-  const PLATFORMATIC = '@platformatic/kafka 1.35.0 alone (one send at a time)';
+  const PLATFORMATIC = `@platformatic/kafka 1.35.0 alone (${process.env.BENCH_PLATFORMATIC_OVERLAP === '1' ? 'up to 5 sends under way: BENCH_PLATFORMATIC_OVERLAP=1' : 'one send at a time'})`;
   const CONFLUENT = '@confluentinc/kafka-javascript 1.10.1 alone (librdkafka 2.15.1, kafkajs-style API)';
   const CONFLUENT_PRODUCE = '@confluentinc/kafka-javascript 1.10.1 alone (its callback API: produce() per line, delivery reports)';
-  const wanted = (name: string) => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY, 'i').test(name);
   let otherClients: string | undefined;
-  if (process.env.BENCH_CLIENTS !== '0' && [PLATFORMATIC, CONFLUENT, CONFLUENT_PRODUCE].some(wanted)) {
+  if (process.env.BENCH_CLIENTS !== '0' && [PLATFORMATIC, CONFLUENT, CONFLUENT_PRODUCE].some((name) => !only || only.test(name))) {
     const installed = ensureBenchClients();
     if ('dir' in installed) otherClients = installed.dir;
     else process.stderr.write(`The other clients' rows are left out: ${installed.error}\n`);
@@ -475,9 +491,6 @@ async function main(): Promise<void> {
       { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, linesPerMessage: 100, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
     ] : []),
   ];
-  // BENCH_ONLY=<regular expression>: only the shippers whose names match (a quick look at a few rows;
-  // the table is printed but bench/results/agent.json, which the README quotes, is left as it is).
-  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined;
   const shippers = only ? all.filter((s) => only.test(s.name)) : all;
   if (shippers.length === 0) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} matches no shipper; they are:\n${all.map((s) => `  ${s.name}`).join('\n')}`);
   try {

@@ -135,10 +135,13 @@ export const CLIENTS: Record<string, ClientRun> = {
     await p.metadata({ topics: [topic] });
     await p.initIdempotentProducer({});
     begin();
-    for (const lines of fileBatches(file, 5000)) {
+    const send = (lines: string[]) => {
       const timestamp = BigInt(Date.now());
-      await p.send({ messages: lines.map((value) => ({ topic, key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
-    }
+      return p.send({ messages: lines.map((value) => ({ topic, key: 'bench', value, timestamp, headers: BENCH_HEADERS })) });
+    };
+    // BENCH_PLATFORMATIC_OVERLAP=1: up to 5 sends under way, as the other rows send: the trap itself.
+    if (process.env.BENCH_PLATFORMATIC_OVERLAP === '1') await sendBatches(file, send);
+    else for (const lines of fileBatches(file, 5000)) await send(lines);
     return () => p.close();
   },
 
