@@ -92,6 +92,7 @@ export interface AgentConfig {
     key: 'service' | 'service_host' | 'source';
     encoding: LogEncoding;
     max_in_flight: number;
+    records_per_message: number;
     topics: { logs: string; metrics: string; dlq: string };
   };
   sources: Record<string, SourceConfig>;
@@ -252,6 +253,7 @@ export const AGENT_CONFIG_SCHEMA = {
       client: str('Producer: native (the default: Tributary\'s own idempotent producer, several requests in flight, about 14x less CPU per record than kafkajs) or kafkajs (the fallback: one request in flight).', { enum: ['native', 'kafkajs'], default: 'native' }),
       key: str('Key of log records, which picks the partition: service_host (a busy service spreads over partitions by host, in order per host; the worker merges its windows across partitions), service (one service on one partition), or source (host and file).', { enum: ['service', 'service_host', 'source'], default: 'service_host' }),
       encoding: str('How log records are written: json (the default; any Kafka client reads it) or otlp_proto (each value an OTLP ExportLogsServiceRequest with one log record, content-type application/x-protobuf, as the OpenTelemetry Collector\'s Kafka receiver reads with encoding: otlp_proto). The worker reads both; metric points stay JSON.', { enum: ['json', 'otlp_proto'], default: 'json' }),
+      records_per_message: int('With encoding otlp_proto: most log records in one Kafka message (one OTLP request of neighbouring records that share key and resource, at most max_record_bytes; its Kafka timestamp the newest record\'s time), as the OpenTelemetry Collector\'s Kafka exporter writes. Fewer, larger Kafka records cost the agent and the brokers less per line; a consumer then reads several log records from a message (the worker and the Collector\'s Kafka receiver do). 1: one per message.', 1, 1, { maximum: 1000 }),
       max_in_flight: int('Produce requests awaiting acknowledgement at once (native client; Kafka keeps order with idempotence up to 5).', 1, 5, { maximum: 5 }),
       topics: obj('Topic names.', {
         logs: str('Topic for log records.', { default: TOPICS.logs.name, minLength: 1 }),
@@ -441,6 +443,9 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
   const mem = cfg.buffer.memory;
   if (batch.max_events > mem.max_events) issues.push({ path: 'kafka.batch.max_events', message: `must not exceed buffer.memory.max_events (${mem.max_events})` });
   if (batch.max_bytes > mem.max_bytes) issues.push({ path: 'kafka.batch.max_bytes', message: `must not exceed buffer.memory.max_bytes (${mem.max_bytes})` });
+  if (cfg.kafka.records_per_message > 1 && cfg.kafka.encoding !== 'otlp_proto') {
+    issues.push({ path: 'kafka.records_per_message', message: `is ${cfg.kafka.records_per_message}, which needs kafka.encoding otlp_proto (a JSON value holds one record, so any Kafka client reads it as one)` });
+  }
   if (cfg.kafka.max_record_bytes > batch.max_bytes) issues.push({ path: 'kafka.max_record_bytes', message: `must not exceed kafka.batch.max_bytes (${batch.max_bytes})` });
   if (cfg.buffer.disk.enabled && cfg.buffer.disk.max_bytes < mem.max_bytes) {
     issues.push({ path: 'buffer.disk.max_bytes', message: `must be at least buffer.memory.max_bytes (${mem.max_bytes})` });

@@ -37,6 +37,7 @@ export function sinkOptions(cfg: AgentConfig): KafkaSinkOptions {
     client: k.client,
     key: k.key,
     encoding: k.encoding,
+    recordsPerMessage: k.records_per_message,
     maxInFlight: k.max_in_flight,
     requestTimeoutMs: k.request_timeout_ms,
     diskBuffer: cfg.buffer.disk.enabled && cfg.buffer.disk.path ? { dir: cfg.buffer.disk.path, maxBytes: cfg.buffer.disk.max_bytes } : undefined,
@@ -55,7 +56,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
   const sources: Source[] = [];
   const hasFiles = Object.values(cfg.sources).some((s) => s.type === 'file');
   const pool = hasFiles && cfg.transforms.threads > 0
-    ? new RecordPool({ threads: cfg.transforms.threads, key: cfg.kafka.key, maxRecordBytes: cfg.kafka.max_record_bytes, encoding: cfg.kafka.encoding, counters, log: log('agent.threads') })
+    ? new RecordPool({ threads: cfg.transforms.threads, key: cfg.kafka.key, maxRecordBytes: cfg.kafka.max_record_bytes, encoding: cfg.kafka.encoding, recordsPerMessage: cfg.kafka.records_per_message, counters, log: log('agent.threads') })
     : undefined;
   for (const [name, src] of Object.entries(cfg.sources)) {
     const service = src.service ?? cfg.service.name;

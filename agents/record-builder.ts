@@ -115,8 +115,12 @@ export function createRedact(counters: BuiltCounters, options: RecordBuilderOpti
   };
 }
 
-/** Builds a record of a line; `lastTimeMs` is the record's `time` in whole milliseconds (its Kafka timestamp), so encoding it need not parse the text back. */
-export type RecordBuilder = ((line: RawLine) => LogRecord) & { lastTimeMs?: number };
+/**
+ * Builds a record of a line. After each call, so that encoding it need not parse the texts back:
+ * `lastTimeMs` is the record's `time` in whole milliseconds (its Kafka timestamp); `lastTime` and
+ * `lastObserved` its `time` and `observed_time` in milliseconds exactly as written (`isoOf`).
+ */
+export type RecordBuilder = ((line: RawLine) => LogRecord) & { lastTimeMs?: number; lastTime?: number; lastObserved?: number };
 
 export function createRecordBuilder(counters: BuiltCounters = newCounters(), options: RecordBuilderOptions = {}): RecordBuilder {
   const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
@@ -139,7 +143,9 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
     const observed = observedText;
     const timed = f.time !== undefined && Number.isFinite(f.time);
     // isoOf writes the whole milliseconds as they are (a fraction below them never rounds up).
-    build.lastTimeMs = Math.floor(timed ? f.time! : line.observedMs);
+    build.lastTime = timed ? f.time! : line.observedMs;
+    build.lastObserved = line.observedMs;
+    build.lastTimeMs = Math.floor(build.lastTime);
     const record: LogRecord = {
       v: SCHEMA_VERSION,
       time: timed ? isoOf(f.time!) : observed,

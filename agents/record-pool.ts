@@ -31,6 +31,7 @@ interface ThreadReply {
   times?: Float64Array;
   traces?: Array<[number, string]>;
   truncated?: EncodedLogs['truncated'];
+  lines?: Uint32Array;
   counters?: BuiltCounters;
 }
 
@@ -39,6 +40,7 @@ export interface ThreadInit {
   key: KeyStrategy;
   maxRecordBytes: number;
   encoding: LogEncoding;
+  recordsPerMessage: number;
 }
 
 /** Adds a batch's counter moves into the agent's counters. */
@@ -57,6 +59,8 @@ export interface RecordPoolOptions {
   maxRecordBytes: number;
   /** How log records are encoded (`json` by default). */
   encoding?: LogEncoding;
+  /** Most log records in one Kafka message (`otlp_proto` only; 1 by default). */
+  recordsPerMessage?: number;
   /** The agent's counters, which every batch's counters are added to. */
   counters: BuiltCounters;
   log: Logger;
@@ -160,7 +164,7 @@ export class RecordPool {
     this.local ??= this.builders.map((options) => createRecordBuilder(this.o.counters, options));
     const build = this.local[batch.builder];
     if (!build) throw new Error(`record pool: no builder ${batch.builder}`);
-    const e = encodeLines(build, batch, this.o.key, this.o.maxRecordBytes, this.o.encoding ?? 'json');
+    const e = encodeLines(build, batch, this.o.key, this.o.maxRecordBytes, this.o.encoding ?? 'json', undefined, this.o.recordsPerMessage ?? 1);
     return { ...e, values: Buffer.from(e.values) };
   }
 
@@ -194,7 +198,7 @@ export class RecordPool {
   }
 
   private spawn(): Thread {
-    const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes, encoding: this.o.encoding ?? 'json' };
+    const init: ThreadInit = { builders: this.builders, key: this.o.key, maxRecordBytes: this.o.maxRecordBytes, encoding: this.o.encoding ?? 'json', recordsPerMessage: this.o.recordsPerMessage ?? 1 };
     const worker = new Worker(new URL('./record-thread.mjs', import.meta.url), { workerData: init, name: 'tributary-records', resourceLimits: { maxYoungGenerationSizeMb: RECORD_THREAD_YOUNG_MB } });
     const thread: Thread = { worker, busy: 0, dead: false };
     worker.unref();
@@ -225,7 +229,7 @@ export class RecordPool {
       released = true;
       this.recycle(values);
     };
-    w.resolve({ count: m.count!, values: Buffer.from(values), starts: m.starts!, ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated!, release });
+    w.resolve({ count: m.count!, values: Buffer.from(values), starts: m.starts!, ends: m.ends!, keys: m.keys!, keyOf: m.keyOf!, times: m.times!, traces: m.traces!, truncated: m.truncated!, ...(m.lines ? { lines: m.lines } : {}), release });
   }
 
   /** Keeps an acknowledged batch's buffer for a thread (it is detached here when it goes). */

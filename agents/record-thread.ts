@@ -17,8 +17,8 @@ parentPort!.on('message', ({ id, batch, spares }: { id: number; batch: LineBatch
   try {
     const build = builders[batch.builder];
     if (!build) throw new Error(`record thread: no builder ${batch.builder}`);
-    const e = encodeLines(build, batch, init.key, init.maxRecordBytes, init.encoding, buffers.take);
-    parentPort!.postMessage({ id, ...e, counters: takeCounters(counters) }, [e.values, e.starts.buffer as ArrayBuffer, e.ends.buffer as ArrayBuffer, e.keyOf.buffer as ArrayBuffer, e.times.buffer as ArrayBuffer]);
+    const e = encodeLines(build, batch, init.key, init.maxRecordBytes, init.encoding, buffers.take, init.recordsPerMessage);
+    parentPort!.postMessage({ id, ...e, counters: takeCounters(counters) }, [e.values, e.starts.buffer as ArrayBuffer, e.ends.buffer as ArrayBuffer, e.keyOf.buffer as ArrayBuffer, e.times.buffer as ArrayBuffer, ...(e.lines ? [e.lines.buffer as ArrayBuffer] : [])]);
   } catch (err) {
     takeCounters(counters);
     parentPort!.postMessage({ id, error: `record thread: ${(err as Error).message}` });

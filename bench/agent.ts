@@ -22,7 +22,8 @@
  * in those children at run time (`v8.setFlagsFromString`: for flags Node does not take in NODE_OPTIONS, such as
  * --heap-growing-percent=50), also for this checkout's children only.
  * After each run the topic's records are counted (Kafka's offsets): a row whose topic does not hold one record per line
- * says so in its name (the Collector's otlp_proto rows, 100 lines to a message, are not counted).
+ * says so in its name; a topic of OTLP requests holding several lines each (the Collector's otlp_proto rows, the agent's
+ * records_per_message rows) is read back with kcat and its requests' records counted.
  * BENCH_PLATFORMATIC_OVERLAP=1 lets @platformatic/kafka's row keep up to 5 sends under way, as the other rows do: the
  * overlap its 1.x loses records under (upstream #326), which the count then shows.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
@@ -43,6 +44,7 @@ import { freePort } from '../core/ports.ts';
 import { ensureBenchClients } from './clients/install.ts';
 import { CLIENTS } from './clients/produce.ts';
 import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
+import { decodeOtlpLogs } from '../core/contracts/otlp-log.ts';
 
 const LINE_BYTES = 250;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -112,6 +114,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
       // The produce path chosen by measurement; BENCH_CLIENT=kafkajs measures the agent's current default.
       client: env.BENCH_CLIENT ?? 'native',
       ...(env.BENCH_ENCODING ? { encoding: env.BENCH_ENCODING } : {}),
+      ...(env.BENCH_RECORDS_PER_MESSAGE ? { records_per_message: Number(env.BENCH_RECORDS_PER_MESSAGE) } : {}),
       ...(env.BENCH_BATCH_EVENTS || env.BENCH_BATCH_BYTES || env.BENCH_LINGER_MS
         ? { batch: { ...(env.BENCH_BATCH_EVENTS ? { max_events: Number(env.BENCH_BATCH_EVENTS) } : {}), ...(env.BENCH_BATCH_BYTES ? { max_bytes: Number(env.BENCH_BATCH_BYTES) } : {}), ...(env.BENCH_LINGER_MS ? { linger_ms: Number(env.BENCH_LINGER_MS) } : {}) } }
         : {}),
@@ -278,6 +281,24 @@ interface Spread {
   max: number;
 }
 
+/** Log records in a topic of OTLP requests (several to a message): its values read back with kcat, each request's records counted. */
+function otlpRecordsIn(brokers: string, topic: string): number {
+  const out = spawnSync('kcat', ['-C', '-b', brokers, '-t', topic, '-e', '-q', '-o', 'beginning', '-f', '%S %s'], { maxBuffer: 1 << 30 });
+  if (out.status !== 0) throw new Error(`kcat could not read ${topic}: ${String(out.stderr).slice(0, 500)}`);
+  const buf = out.stdout as Buffer;
+  let n = 0;
+  for (let at = 0; at < buf.length; ) {
+    const space = buf.indexOf(0x20, at);
+    const size = Number(buf.toString('latin1', at, space));
+    if (!(space > at && size >= 0)) throw new Error(`kcat's output of ${topic} is not "<size> <value>" at byte ${at}`);
+    const d = decodeOtlpLogs(buf.subarray(space + 1, space + 1 + size));
+    if (!d.ok) throw new Error(`a message on ${topic} is not an OTLP request: ${d.reason}`);
+    n += d.records.length;
+    at = space + 1 + size;
+  }
+  return n;
+}
+
 function spread(xs: number[], digits: number): Spread {
   const s = [...xs].sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -358,6 +379,11 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   const thread = time(() => {
     for (const b of lineBatches) encodeLines(full, b, 'service_host', 1 << 20);
   });
+  // The same work with the records written as OTLP protobuf, up to 100 to a message (kafka.encoding
+  // otlp_proto, kafka.records_per_message 100: the Collector's row's shape).
+  const threadOtlpPacked = time(() => {
+    for (const b of lineBatches) encodeLines(full, b, 'service_host', 1 << 20, 'otlp_proto', undefined, 100);
+  });
   const lz4 = time(() => {
     for (const b of batches) compressFrameSync(Buffer.from(b!.values));
   });
@@ -370,7 +396,7 @@ async function stages(sample: string[]): Promise<Record<string, number>> {
   });
   const bytesOf = (bs: Array<{ starts: Uint32Array; ends: Uint32Array } | undefined>) => bs.reduce((n, b) => n + b!.ends.reduce((m, e, i) => m + e - b!.starts[i]!, 0), 0);
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { split: r(split), multiline: r(multiline), parse: r(parse), redact: r(redact), serialise: r(serialise), recordThread: r(thread), serialiseOtlp: r(serialiseOtlpStage), otlpBytesVsJson: r(bytesOf(otlpBatches) / bytesOf(batches)), lz4: r(lz4) };
+  return { split: r(split), multiline: r(multiline), parse: r(parse), redact: r(redact), serialise: r(serialise), recordThread: r(thread), recordThreadOtlp100: r(threadOtlpPacked), serialiseOtlp: r(serialiseOtlpStage), otlpBytesVsJson: r(bytesOf(otlpBatches) / bytesOf(batches)), lz4: r(lz4) };
 }
 
 function printStages(perStage: { bench: Record<string, number>; loghub: Record<string, number> }): void {
@@ -466,15 +492,20 @@ async function main(): Promise<void> {
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   // Node's flags as `tributary agent` starts it, for this checkout and the baseline's.
   const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
-  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}) });
-  const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run>; linesPerMessage?: number }> = [
+  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle, env: Record<string, string> = {}) =>
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}), ...env });
+  // The agent writing as the Collector's row does: OTLP protobuf, up to 100 lines to a Kafka message.
+  const packed = { BENCH_ENCODING: 'otlp_proto', BENCH_RECORDS_PER_MESSAGE: '100' };
+  // `otlp`: the topic holds OTLP requests of several records each, counted by decoding them (otlpRecordsIn).
+  const all: Array<{ name: string; run: (topic: string, round: number) => Promise<Run>; otlp?: boolean }> = [
     { name: `tributary agent, defaults (auto parser, redaction, multiline; 1 record thread${client})`, run: (topic, round) => agentRun(topic, `d${round}`, 'full') },
     ...(baselineBundle ? [{ name: `tributary agent, defaults, at the baseline ${baselineName} (BENCH_BASELINE)`, run: (topic: string, round: number) => agentRun(topic, `b${round}`, 'full', undefined, false, file, baselineBundle) }] : []),
     { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
     { name: `tributary agent, defaults but transforms.threads 0 (all on the main thread${client})`, run: (topic, round) => agentRun(topic, `m${round}`, 'full', 0) },
     { name: `tributary agent, defaults but transforms.threads 2${client ? ` (${client.slice(2)})` : ''}`, run: (topic, round) => agentRun(topic, `t${round}`, 'full', 2) },
     { name: `tributary agent, parsing/redaction/multiline off (1 record thread${client})`, run: (topic, round) => agentRun(topic, `p${round}`, 'plain') },
+    { name: `tributary agent, defaults but kafka.encoding otlp_proto, records_per_message 100 (as the Collector's row)`, otlp: true, run: (topic, round) => agentRun(topic, `o${round}`, 'full', undefined, false, file, bundle, packed) },
+    { name: `tributary agent, parsing/redaction/multiline off, otlp_proto, records_per_message 100`, otlp: true, run: (topic, round) => agentRun(topic, `q${round}`, 'plain', undefined, false, file, bundle, packed) },
     { name: 'our producer alone (core/kafka/producer.ts)', run: (topic) => runChild(['--client', 'native', file, brokers, topic]) },
     { name: 'kafkajs 2.2.4 alone', run: (topic) => runChild(['--client', 'kafkajs', file, brokers, topic]) },
     ...(otherClients ? [
@@ -486,9 +517,9 @@ async function main(): Promise<void> {
     { name: `tributary agent, defaults, on Loghub's 8 systems (${loghubBytes}-byte lines on average)`, run: (topic, round) => agentRun(topic, `l${round}`, 'full', undefined, false, loghubFile) },
     { name: `kcat (librdkafka), on the same Loghub lines`, run: async (topic) => kcatRun(loghubFile, brokers, topic) },
     ...(otelcol ? [
-      { name: `${OTELCOL} (filelog -> kafka exporter, otlp_proto: 100 lines per message)`, linesPerMessage: 100, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'otlp_proto') },
+      { name: `${OTELCOL} (filelog -> kafka exporter, otlp_proto: 100 lines per message)`, otlp: true, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'otlp_proto') },
       { name: `${OTELCOL}, encoding raw (one message per line, as kcat)`, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'raw') },
-      { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, linesPerMessage: 100, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
+      { name: `${OTELCOL} (otlp_proto), on the same Loghub lines`, otlp: true, run: (topic: string) => otelcolRun(loghubFile, brokers, topic, lines, 'otlp_proto') },
     ] : []),
   ];
   const shippers = only ? all.filter((s) => only.test(s.name)) : all;
@@ -513,10 +544,10 @@ async function main(): Promise<void> {
         const topic = `bench-${s}-${r}`;
         const run = await shippers[s]!.run(topic, r);
         runs[s]!.push(run);
-        // What reached the topic, counted by Kafka: a shipper whose rate counts lines it lost would
-        // look faster than it is (the Collector's otlp_proto rows put up to 100 lines in one message).
-        if (!shippers[s]!.linesPerMessage) {
-          const stored = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+        // What reached the topic, counted by Kafka (or, for OTLP requests of several lines each, by
+        // reading them back): a shipper whose rate counts lines it lost would look faster than it is.
+        {
+          const stored = shippers[s]!.otlp ? otlpRecordsIn(brokers, topic) : (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
           if (stored !== lines) {
             run.storedLines = stored;
             process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${stored.toLocaleString('en')} of ${lines.toLocaleString('en')} lines reached the topic\n`);

@@ -19,6 +19,8 @@ export interface WireMessage {
   value: string | Buffer;
   timestamp: string;
   headers: Record<string, string>;
+  /** Log records the value holds when more than one (`kafka.records_per_message`); kept on disk with it. */
+  records?: number;
 }
 
 export interface DiskBufferOptions {
@@ -49,6 +51,8 @@ export class DiskBuffer {
   private readonly segmentBytes: number;
   /** Messages on disk not yet acknowledged (counted on open by scanning). */
   count = 0;
+  /** Log records (and metric points) those messages hold: `count`, unless messages hold several. */
+  records = 0;
   /** Records skipped because their CRC did not match or their bytes were not a message (counted as dropped). */
   corrupt = 0;
   /** Bytes skipped: frames whose length runs past their segment (a torn tail, or garbage). */
@@ -104,6 +108,7 @@ export class DiskBuffer {
         const r = this.readFrom(c, 10_000, Number.MAX_SAFE_INTEGER);
         if (r.messages.length === 0) break;
         this.count += r.messages.length;
+        for (const m of r.messages) this.records += m.records ?? 1;
         c = r.end;
       }
       if (this.count > 0) this.log?.info({ dir: o.dir, messages: this.count, bytes: this.totalBytes }, 'The disk buffer holds messages from before the restart; sending them first.');
@@ -166,6 +171,7 @@ export class DiskBuffer {
     this.sizes.set(last, before + data.length);
     this.totalBytes += data.length;
     this.count += messages.length;
+    for (const m of messages) this.records += m.records ?? 1;
     return true;
   }
 
@@ -192,10 +198,17 @@ export class DiskBuffer {
     return this.readFrom(this.committed, maxMessages, maxBytes);
   }
 
-  /** Moves the durable read position past acknowledged messages and deletes finished segments. */
-  ack(end: Cursor, messages: number): void {
+  /** Nothing readable is left (what remains failed its checks): counts go to zero. */
+  forgetCount(): void {
+    this.count = 0;
+    this.records = 0;
+  }
+
+  /** Moves the durable read position past acknowledged messages (holding `records` records) and deletes finished segments. */
+  ack(end: Cursor, messages: number, records = messages): void {
     this.committed = end;
     this.count = Math.max(0, this.count - messages);
+    this.records = Math.max(0, this.records - records);
     try {
       const tmp = join(this.o.dir, 'position.json.tmp');
       const fd = openSync(tmp, 'w');

@@ -20,7 +20,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';
 import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
-import { logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
+import { LogPacker, logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
 import { readRetention, RetentionGuard } from './retention-guard.ts';
 
 export { logKeyFor, recordTimeMs, type KeyStrategy } from './log-wire.ts';
@@ -58,6 +58,8 @@ export interface KafkaSinkOptions {
   key?: KeyStrategy;
   /** How log records are written: JSON (the default) or OTLP protobuf (`otlp_proto`, core/contracts/otlp-log.ts). Metric points stay JSON. */
   encoding?: LogEncoding;
+  /** Most log records in one message (`otlp_proto` only; 1, the default, writes one per message). */
+  recordsPerMessage?: number;
   /** Produce calls awaiting their acknowledgement at once (native client). */
   maxInFlight?: number;
   requestTimeoutMs?: number;
@@ -142,6 +144,27 @@ function encodedSize(e: EncodedLogs, i: number): number {
   return e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
 }
 
+/**
+ * Records in messages `from` to `from + n` of a queue entry: one per message, unless messages hold
+ * several (`kafka.records_per_message`: `EncodedLogs.lines`, or `WireMessage.records`). The sink's
+ * counters (buffered, sent, dropped, spilled) count records, so they compare with what sources read.
+ */
+function recordsIn(q: Queued, from: number, n: number): number {
+  if (q.records === q.count) return n;
+  const lines = q.encoded?.e.lines;
+  let sum = 0;
+  if (lines) for (let i = from; i < from + n; i++) sum += lines[i]!;
+  else for (let i = from; i < from + n; i++) sum += q.messages![i]!.records ?? 1;
+  return sum;
+}
+
+/** Records in wire messages (`WireMessage.records`, one when unset). */
+function recordsOf(messages: WireMessage[]): number {
+  let sum = 0;
+  for (const m of messages) sum += m.records ?? 1;
+  return sum;
+}
+
 function endSpanOnDelivery(span: Span, onDelivered: EventBatch['onDelivered']): NonNullable<EventBatch['onDelivered']> {
   return (status) => {
     if (status?.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: `Kafka refused ${status.failed} record(s) for good` });
@@ -155,6 +178,8 @@ interface Queued {
   onDelivered?: EventBatch['onDelivered'];
   /** Messages of this batch. */
   count: number;
+  /** Log records (and metric points) its messages hold: `count`, unless messages hold several (`kafka.records_per_message`). */
+  records: number;
   /**
    * The wire messages. A batch a record thread encoded keeps its columns instead (`encoded`), which
    * the native producer reads directly; these are made from them only when needed (disk, kafkajs, a
@@ -187,7 +212,7 @@ export class KafkaSink {
   private producer?: Producer;
   private native?: KafkaProducer;
   /** Native produce calls awaiting their acknowledgement, oldest first (credited in this order). */
-  private readonly pending: Array<{ taken: Taken; count: number; bytes: number; result?: SendResult }> = [];
+  private readonly pending: Array<{ taken: Taken; count: number; bytes: number; result?: SendResult; dropped?: number }> = [];
   private readonly queue: Queued[] = [];
   private disk?: DiskBuffer;
   private wakeSender?: () => void;
@@ -239,12 +264,14 @@ export class KafkaSink {
         client: 'native' as KafkaClientName,
         key: 'service_host' as KeyStrategy,
         encoding: 'json' as LogEncoding,
+        recordsPerMessage: 1,
         maxInFlight: 5,
         requestTimeoutMs: 30_000,
       },
       options,
     ) as KafkaSink['o'];
     this.batchLimit = this.o.batchMaxEvents;
+    this.packs = this.o.encoding === 'otlp_proto' && this.o.recordsPerMessage > 1;
     this.retention = new RetentionGuard(this.log, (n) => (this.stats.pastRetention += n));
   }
 
@@ -295,10 +322,14 @@ export class KafkaSink {
     const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
     const logHeaders = this.o.encoding === 'otlp_proto' ? { ...headers, [HEADERS.contentType]: CONTENT_TYPE_PROTOBUF } : headers;
     const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers: logHeaders, ownTraces: !tracing } : undefined;
-    let messages = encoded ? undefined : batch.events.map((e) => this.toWire(e, e.type === 'log' ? logHeaders : headers, !tracing));
+    let messages = encoded ? undefined : this.packs ? this.packedWire(batch.events, logHeaders, headers) : batch.events.map((e) => this.toWire(e, e.type === 'log' ? logHeaders : headers, !tracing));
+    const records = encoded ? (encoded.e.lines ? encoded.e.lines.reduce((a, b) => a + b, 0) : count) : messages!.length === count ? count : recordsOf(messages!);
     // The Kafka timestamps the records already carry (the event times), not parsed again.
-    if (encoded) this.retention.check(encoded.e.times, encoded.e.count);
-    else if (this.retention.active) this.retention.check(messages!.flatMap((m) => (m.topic === 'logs' ? [Number(m.timestamp)] : [])));
+    if (encoded) this.retention.check(encoded.e.times, encoded.e.count, undefined, encoded.e.lines);
+    else if (this.retention.active) {
+      const logs = messages!.filter((m) => m.topic === 'logs');
+      this.retention.check(logs.map((m) => Number(m.timestamp)), logs.length, undefined, this.packs ? logs.map((m) => m.records ?? 1) : undefined);
+    }
     let bytes = 0;
     if (encoded) {
       const e = encoded.e;
@@ -315,9 +346,9 @@ export class KafkaSink {
         if (first) this.spillMemory();
         messages ??= this.fromEncoded(encoded!);
         if (this.disk.append(messages)) {
-          this.stats.spilled += messages.length;
+          this.stats.spilled += records;
           this.refreshDiskStats();
-          if (first) this.log.warn({ diskBuffered: this.disk.count, diskBufferedBytes: this.disk.bytes }, 'The memory buffer is full; spilling to the disk buffer.');
+          if (first) this.log.warn({ diskBuffered: this.disk.records, diskBufferedBytes: this.disk.bytes }, 'The memory buffer is full; spilling to the disk buffer.');
           this.wakeSender?.();
           onDelivered?.();
           return;
@@ -336,8 +367,8 @@ export class KafkaSink {
       }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
-    this.queue.push({ onDelivered, count, ...(messages ? { messages } : { encoded }), bytes, next: 0, acked: 0, failed: 0 });
-    this.stats.buffered += count;
+    this.queue.push({ onDelivered, count: messages ? messages.length : count, records, ...(messages ? { messages } : { encoded }), bytes, next: 0, acked: 0, failed: 0 });
+    this.stats.buffered += records;
     this.stats.bufferedBytes += bytes;
     this.wakeSender?.();
   }
@@ -388,22 +419,24 @@ export class KafkaSink {
     const moved = new Set(movable);
     this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => !moved.has(q)));
     for (const q of movable) {
-      this.stats.buffered -= q.count;
+      this.stats.buffered -= q.records;
       this.stats.bufferedBytes -= q.bytes;
-      this.stats.spilled += q.count;
+      this.stats.spilled += q.records;
       q.onDelivered?.();
     }
     this.refreshDiskStats();
   }
 
   private refreshDiskStats(): void {
-    this.stats.diskBuffered = this.disk?.count ?? 0;
+    this.stats.diskBuffered = this.disk?.records ?? 0;
     this.stats.diskBufferedBytes = this.disk?.bytes ?? 0;
     this.stats.dropped += (this.disk?.corrupt ?? 0) - this.countedCorrupt;
     this.countedCorrupt = this.disk?.corrupt ?? 0;
   }
 
   private countedCorrupt = 0;
+  /** Whether log records go several to a message (`otlp_proto` with `recordsPerMessage` above 1). */
+  private readonly packs: boolean;
   /** Queue entries whose messages are in the produce request under way. */
   private readonly inFlight = new Set<Queued>();
 
@@ -423,11 +456,48 @@ export class KafkaSink {
     return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(recordTimeMs(p.time) || Date.now()), headers };
   }
 
+  /**
+   * Wire messages of records built on the main thread, with several log records to a message
+   * (`recordsPerMessage`, `LogPacker`, as the record threads write them): each run of neighbouring log
+   * records packed, metric points one per message as always. A packed message carries the batch's
+   * header; its records keep their own trace ids in their fields.
+   */
+  private packedWire(events: AgentEvent[], logHeaders: Record<string, string>, headers: Record<string, string>): WireMessage[] {
+    const out: WireMessage[] = [];
+    for (let i = 0; i < events.length; ) {
+      const e = events[i]!;
+      if (e.type !== 'log') {
+        out.push(this.toWire(e, headers));
+        i++;
+        continue;
+      }
+      let j = i;
+      let bytes = 0;
+      while (j < events.length && events[j]!.type === 'log') bytes += (events[j++] as Extract<AgentEvent, { type: 'log' }>).record.body.length + 256;
+      const packer = new LogPacker(this.o.key, this.o.maxRecordBytes, this.o.recordsPerMessage, j - i, bytes);
+      for (let k = i; k < j; k++) {
+        const r = (events[k] as Extract<AgentEvent, { type: 'log' }>).record;
+        packer.add(r, recordTimeMs(r.time) || Date.now());
+      }
+      const p = packer.finish(false);
+      for (const t of p.truncated) this.noteTruncated(t, t.bytes);
+      const values = Buffer.from(p.values);
+      for (let m = 0; m < p.count; m++) {
+        const w: WireMessage = { topic: 'logs', key: p.keys[p.keyOf[m]!]!, value: values.subarray(p.starts[m], p.ends[m]), timestamp: String(p.times[m]), headers: logHeaders };
+        if (p.lines[m] !== 1) w.records = p.lines[m];
+        out.push(w);
+      }
+      i = j;
+    }
+    return out;
+  }
+
   /** Wire messages of a batch a record thread encoded: each value a view into the batch's one buffer. */
   private fromEncoded({ e, headers, ownTraces }: EncodedEntry): WireMessage[] {
     const out = new Array<WireMessage>(e.count);
     for (let i = 0; i < e.count; i++) {
       out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: String(e.times[i]), headers };
+      if (e.lines && e.lines[i] !== 1) out[i]!.records = e.lines[i];
     }
     // As in toWire: a record that carries its own trace continues it, unless the pipeline traces itself.
     if (ownTraces) for (const [i, traceparent] of e.traces) out[i]!.headers = { ...headers, [HEADERS.traceparent]: traceparent };
@@ -509,7 +579,7 @@ export class KafkaSink {
         if (this.stats.lastError !== message && e.type === 'UNKNOWN_TOPIC_OR_PARTITION') {
           this.log.error({ topics: [this.o.logsTopic, this.o.metricsTopic] }, 'Kafka does not know one of the topics; records wait until it is created (npx tributary stack up creates logs.v1 and metrics.v1).');
         } else if (this.stats.lastError !== message) {
-          this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.count }, 'Kafka did not acknowledge a batch; holding it and retrying.');
+          this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.records }, 'Kafka did not acknowledge a batch; holding it and retrying.');
         }
         this.stats.lastError = message;
         this.stats.retries++;
@@ -572,7 +642,7 @@ export class KafkaSink {
       } else if (err.action === 'fatal') {
         this.log.error({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered }, 'Kafka refuses this agent (authentication, authorisation or configuration); records are held and retried slowly until that is fixed.');
       } else {
-        this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.count }, 'Kafka did not acknowledge a batch; holding it and retrying.');
+        this.log.warn({ brokers: this.o.brokers, err: message, buffered: this.stats.buffered, diskBuffered: this.disk?.records }, 'Kafka did not acknowledge a batch; holding it and retrying.');
       }
     }
     this.stats.lastError = message;
@@ -601,10 +671,10 @@ export class KafkaSink {
     return { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers: this.headerSection(m.headers) };
   }
 
-  /** Records Kafka refused for good: counted and logged (one line per call, with the first reason); `messageAt` gives a sent message again by its index. */
-  private countFailed(messageAt: (index: number) => ProducerMessage, result: SendResult): void {
+  /** Records Kafka refused for good (`records` of them in its refused messages): counted and logged (one line per call, with the first reason); `messageAt` gives a sent message again by its index. */
+  private countFailed(messageAt: (index: number) => ProducerMessage, result: SendResult, records: number): void {
     if (result.failed.length === 0) return;
-    this.stats.dropped += result.failed.length;
+    this.stats.dropped += records;
     const first = result.failed[0]!;
     const m = messageAt(first.index);
     this.log.error({ reason: first.error.message, count: result.failed.length, key: m.key?.toString(), bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
@@ -673,15 +743,18 @@ export class KafkaSink {
       }
       const disk = this.disk!;
       const { messages, end } = disk.peek(this.o.batchMaxEvents, this.o.batchMaxBytes);
+      const records = recordsOf(messages);
+      let refused = 0;
       if (messages.length > 0) {
         const out = messages.map((m) => this.toProducerMessage(m));
         const result = await this.native!.send(out);
-        this.countFailed((i) => out[i]!, result);
+        refused = result.failed.reduce((n, f) => n + (messages[f.index]!.records ?? 1), 0);
+        this.countFailed((i) => out[i]!, result, refused);
         this.noteAcked();
       }
-      disk.ack(end, messages.length);
-      if (messages.length === 0) disk.count = 0; // only unreadable bytes were left
-      this.stats.sent += messages.length;
+      disk.ack(end, messages.length, records);
+      if (messages.length === 0) disk.forgetCount(); // only unreadable bytes were left
+      this.stats.sent += records - refused;
       this.stats.batches++;
       this.refreshDiskStats();
       for (const w of this.roomWaiters.splice(0)) w();
@@ -703,6 +776,7 @@ export class KafkaSink {
     const taken: Taken = [];
     let budget = this.o.batchMaxEvents;
     let bytes = 0;
+    let records = 0;
     for (const q of this.queue) {
       if (budget === 0 || bytes >= this.o.batchMaxBytes) break;
       let n = 0;
@@ -716,11 +790,12 @@ export class KafkaSink {
       if (n > 0) {
         this.producerMessages(q, q.next, n, out);
         taken.push({ q, from: q.next, count: n, bytes: b });
+        records += recordsIn(q, q.next, n);
         q.next += n;
         this.inFlight.add(q);
       }
     }
-    const entry: (typeof this.pending)[number] = { taken, count: out.length, bytes };
+    const entry: (typeof this.pending)[number] = { taken, count: records, bytes };
     this.pending.push(entry);
     // `out` is not kept past the producer's encoding (nothing here refers to it after this call): its
     // message objects and value views then die young. A refused message is made again to be logged.
@@ -739,18 +814,23 @@ export class KafkaSink {
     void this.native!.send(out).then(
       (result) => {
         entry.result = result;
-        this.countFailed(messageAt, result);
-        // Each refused message is charged to the batch it came from, for that batch's status.
+        entry.dropped = 0;
+        // Each refused message's records are charged to the batch it came from, for that batch's status.
+        let dropped = 0;
         for (const f of result.failed) {
           let i = f.index;
           for (const t of taken) {
             if (i < t.count) {
-              t.q.failed++;
+              const n = recordsIn(t.q, t.from + i, 1);
+              t.q.failed += n;
+              dropped += n;
               break;
             }
             i -= t.count;
           }
         }
+        entry.dropped = dropped;
+        this.countFailed(messageAt, result, dropped);
         this.creditPending();
       },
       () => undefined, // only on close
@@ -761,13 +841,14 @@ export class KafkaSink {
   private creditPending(): void {
     let any = false;
     while (this.pending.length > 0 && this.pending[0]!.result) {
-      const { taken, count } = this.pending.shift()!;
+      const { taken, count, dropped } = this.pending.shift()!;
       for (const { q, count: n, bytes } of taken) {
         q.acked += n;
         this.stats.bufferedBytes -= bytes;
         if (q.acked === q.count) this.inFlight.delete(q);
       }
-      this.stats.sent += count;
+      // Records Kafka refused for good are counted in dropped, not sent.
+      this.stats.sent += count - (dropped ?? 0);
       this.stats.batches++;
       this.stats.buffered -= count;
       any = true;
@@ -784,17 +865,21 @@ export class KafkaSink {
     const q = this.queue[0];
     if (q) {
       const m = this.wire(q)[q.next]!;
-      this.log.error({ reason, key: m.key, bytes: m.value.length }, 'Kafka refused a record for good; it was dropped (counted in dropped).');
+      const records = recordsIn(q, q.next, 1);
+      this.stats.dropped += records - 1;
+      this.log.error({ reason, key: m.key, bytes: m.value.length, ...(records > 1 ? { records } : {}) }, 'Kafka refused a record for good; it was dropped (counted in dropped).');
       q.next++;
       q.acked++;
-      q.failed++;
-      this.stats.buffered--;
+      q.failed += records;
+      this.stats.buffered -= records;
       this.stats.bufferedBytes -= m.value.length + m.key.length;
       this.settleFront();
     } else if (this.disk) {
-      const { end } = this.disk.peek(1, Number.MAX_SAFE_INTEGER);
-      this.log.error({ reason }, 'Kafka refused a record from the disk buffer for good; it was dropped (counted in dropped).');
-      this.disk.ack(end, 1);
+      const { messages, end } = this.disk.peek(1, Number.MAX_SAFE_INTEGER);
+      const records = recordsOf(messages);
+      this.stats.dropped += records - 1;
+      this.log.error({ reason, ...(records > 1 ? { records } : {}) }, 'Kafka refused a record from the disk buffer for good; it was dropped (counted in dropped).');
+      this.disk.ack(end, 1, records);
       this.refreshDiskStats();
     }
   }
@@ -867,14 +952,16 @@ export class KafkaSink {
     } finally {
       this.inFlight.clear();
     }
+    let records = 0;
     for (const { q, count, bytes: b } of taken) {
+      records += recordsIn(q, q.next, count);
       q.next += count;
       q.acked += count;
       this.stats.bufferedBytes -= b;
     }
-    this.stats.sent += out.length;
+    this.stats.sent += records;
     this.stats.batches++;
-    this.stats.buffered -= out.length;
+    this.stats.buffered -= records;
     this.settleFront();
   }
 
@@ -892,9 +979,10 @@ export class KafkaSink {
     const disk = this.disk!;
     const { messages, end } = disk.peek(Math.min(this.batchLimit, this.o.batchMaxEvents), this.o.batchMaxBytes);
     if (messages.length > 0) await this.produce(messages);
-    disk.ack(end, messages.length);
-    if (messages.length === 0) disk.count = 0; // only unreadable bytes were left
-    this.stats.sent += messages.length;
+    const records = recordsOf(messages);
+    disk.ack(end, messages.length, records);
+    if (messages.length === 0) disk.forgetCount(); // only unreadable bytes were left
+    this.stats.sent += records;
     this.stats.batches++;
     this.refreshDiskStats();
     for (const w of this.roomWaiters.splice(0)) w();

@@ -5,7 +5,7 @@
  * threads (records built and encoded off it), so both produce the same bytes.
  */
 import { logKey, type LogRecord } from '../../core/contracts/records.ts';
-import { encodeOtlpLog } from '../../core/contracts/otlp-log.ts';
+import { closeOtlpRequest, encodeOtlpLog, openOtlpRequest, ProtoWriter, writeOtlpLogRecord, type OtlpRequestMarks } from '../../core/contracts/otlp-log.ts';
 import { type LogEncoding } from '../../core/contracts/topics.ts';
 
 /**
@@ -97,4 +97,152 @@ function truncateRecord(r: LogRecord, length: number, maxRecordBytes: number, en
     value = encode(cut);
   }
   return value;
+}
+
+/** Whether two resources hold the same attributes (none and empty alike); most often the one object a builder shares. */
+function sameAttributes(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  let n = 0;
+  if (a) for (const k in a) {
+    if (!b || b[k] !== a[k]) return false;
+    n++;
+  }
+  if (b) for (const _ in b) n--;
+  return n === 0;
+}
+
+/** What a `LogPacker` wrote: messages back to back in `values`, and for each its bounds, key, Kafka timestamp and log records. */
+export interface PackedLogs {
+  count: number;
+  values: ArrayBuffer;
+  starts: Uint32Array;
+  ends: Uint32Array;
+  keys: string[];
+  keyOf: Uint32Array;
+  times: Float64Array;
+  lines: Uint32Array;
+  /** Records whose body was cut to fit (each then alone in its message): who, and the length before the cut. */
+  truncated: Array<{ service: string; origin: LogRecord['origin']; bytes: number }>;
+}
+
+/**
+ * Writes log records as `otlp_proto` messages of up to `perMessage` records each (`kafka.records_per_message`):
+ * one OTLP request per run of neighbouring records that share their key and resource (service, host,
+ * resource attributes), at most `maxRecordBytes`. A message's Kafka timestamp is its newest record's
+ * time, so retention deletes none of its records early. A record past `maxRecordBytes` on its own is
+ * cut as `logWire` cuts it and goes alone. Used by the record threads (`encodeLines`) and by the sink
+ * for records built on the main thread, so both write the same messages.
+ */
+export class LogPacker {
+  private readonly w: ProtoWriter;
+  private readonly starts: Uint32Array;
+  private readonly ends: Uint32Array;
+  private readonly keyOf: Uint32Array;
+  private readonly times: Float64Array;
+  private readonly lines: Uint32Array;
+  private readonly keys: string[] = [];
+  private readonly keyIndex = new Map<string, number>();
+  private readonly truncated: PackedLogs['truncated'] = [];
+  private m = 0;
+  private open: OtlpRequestMarks | undefined;
+  private openKey = -1;
+  private openService = '';
+  private openHost = '';
+  private openResource: LogRecord['resource'];
+  private lastService = '';
+  private lastHost = '';
+  private lastKey = -1;
+
+  /** `most`: the records to come, at most (one message each at worst); `bytes`: a guess at their size; `alloc` gives the buffer. */
+  constructor(
+    private readonly key: KeyStrategy,
+    private readonly maxRecordBytes: number,
+    private readonly perMessage: number,
+    most: number,
+    bytes: number,
+    alloc?: (bytes: number) => ArrayBuffer,
+  ) {
+    this.w = new ProtoWriter(Math.max(1024, bytes), alloc);
+    this.starts = new Uint32Array(most);
+    this.ends = new Uint32Array(most);
+    this.keyOf = new Uint32Array(most);
+    this.times = new Float64Array(most);
+    this.lines = new Uint32Array(most);
+  }
+
+  /**
+   * Adds a record: `timeMs` is its Kafka timestamp; `exactTime` and `exactObserved`, when known, its
+   * times in milliseconds as written (`RecordBuilder.lastTime`), which spares reading the texts back.
+   */
+  add(r: LogRecord, timeMs: number, exactTime = NaN, exactObserved = NaN): void {
+    if (r.service !== this.lastService || r.host !== this.lastHost || this.lastKey < 0) {
+      this.lastService = r.service;
+      this.lastHost = r.host;
+      const k0 = logKeyFor(this.key, r);
+      let k = this.keyIndex.get(k0);
+      if (k === undefined) {
+        k = this.keys.length;
+        this.keys.push(k0);
+        this.keyIndex.set(k0, k);
+      }
+      this.lastKey = k;
+    }
+    const w = this.w;
+    const m = this.m;
+    if (this.open && (this.lines[m] === this.perMessage || this.lastKey !== this.openKey || r.service !== this.openService || r.host !== this.openHost || !sameAttributes(r.resource, this.openResource))) this.close();
+    for (let attempt = 0; ; attempt++) {
+      if (!this.open) this.begin(r);
+      const at = w.pos;
+      writeOtlpLogRecord(w, r, exactTime, exactObserved);
+      if (w.pos - this.starts[this.m]! <= this.maxRecordBytes) break;
+      w.pos = at;
+      if (this.lines[this.m]! > 0 && attempt === 0) {
+        this.close();
+        continue;
+      }
+      // Too large on its own: cut as the sink cuts a record, and sent alone.
+      w.pos = this.starts[this.m]!;
+      this.open = undefined;
+      const cut = logWire(r, this.key, this.maxRecordBytes, 'otlp_proto');
+      this.truncated.push({ service: r.service, origin: r.origin, bytes: cut.truncatedFrom! });
+      w.raw(cut.value as Buffer);
+      this.ends[this.m] = w.pos;
+      this.times[this.m] = timeMs;
+      this.lines[this.m] = 1;
+      this.m++;
+      return;
+    }
+    this.lines[this.m]++;
+    if (timeMs > this.times[this.m]!) this.times[this.m] = timeMs;
+  }
+
+  private begin(r: LogRecord): void {
+    const m = this.m;
+    this.starts[m] = this.w.pos;
+    this.keyOf[m] = this.lastKey;
+    this.times[m] = -Infinity;
+    this.lines[m] = 0;
+    // Lengths up to 2 MB take 3 bytes; max_record_bytes (at most 900 KiB) stays within them.
+    this.open = openOtlpRequest(this.w, r, 3);
+    this.openKey = this.lastKey;
+    this.openService = r.service;
+    this.openHost = r.host;
+    this.openResource = r.resource;
+  }
+
+  private close(): void {
+    closeOtlpRequest(this.w, this.open!);
+    this.ends[this.m] = this.w.pos;
+    this.m++;
+    this.open = undefined;
+  }
+
+  /** The messages written. A buffer from `alloc` goes back whole (it is reused); a fresh one far larger than used is cut. */
+  finish(reused: boolean): PackedLogs {
+    if (this.open) this.close();
+    const m = this.m;
+    const whole = this.w.buf.buffer as ArrayBuffer;
+    const values = !reused && this.w.pos < whole.byteLength * 0.75 ? whole.slice(0, this.w.pos) : whole;
+    return { count: m, values, starts: this.starts.subarray(0, m), ends: this.ends.subarray(0, m), keys: this.keys, keyOf: this.keyOf.subarray(0, m), times: this.times.subarray(0, m), lines: this.lines.subarray(0, m), truncated: this.truncated };
+  }
 }

@@ -56,7 +56,7 @@ export class RetentionGuard {
   }
 
   /** Counts the timestamps (epoch ms) older than the topic keeps; one comparison per record. */
-  check(times: ArrayLike<number>, count = times.length, now = Date.now()): void {
+  check(times: ArrayLike<number>, count = times.length, now = Date.now(), weights?: ArrayLike<number>): void {
     const r = this.retention;
     if (!r) return;
     const cutoff = now - r.retentionMs;
@@ -65,7 +65,8 @@ export class RetentionGuard {
     for (let i = 0; i < count; i++) {
       const t = times[i]!;
       if (t < cutoff) {
-        n++;
+        // A message of several records (records_per_message) counts them all.
+        n += weights ? weights[i]! : 1;
         if (t < oldest) oldest = t;
       }
     }

@@ -153,8 +153,8 @@ export function interopLines(per = 40): string[] {
   return [...loghub, ...pino, ...logfmt];
 }
 
-/** The agent itself (kafka.encoding otlp_proto) ships `lines` from a file into `topic`; returns how many records it sent. */
-export async function produceAgentRecords(topic: string, lines: string[]): Promise<number> {
+/** The agent itself (kafka.encoding otlp_proto, `recordsPerMessage` to a message) ships `lines` from a file into `topic`; returns how many records it sent. */
+export async function produceAgentRecords(topic: string, lines: string[], recordsPerMessage = 1): Promise<number> {
   const { validateAgentConfig } = await import('../../agents/config.ts');
   const { agentFromConfig } = await import('../../agents/from-config.ts');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-interop-'));
@@ -162,7 +162,7 @@ export async function produceAgentRecords(topic: string, lines: string[]): Promi
     const file = join(dir, 'app.log');
     writeFileSync(file, lines.join('\n') + '\n');
     const cfg = validateAgentConfig({
-      kafka: { brokers: await testBrokers(), topics: { logs: topic }, encoding: 'otlp_proto' },
+      kafka: { brokers: await testBrokers(), topics: { logs: topic }, encoding: 'otlp_proto', records_per_message: recordsPerMessage },
       state_dir: join(dir, 'state'),
       self_metrics: { enabled: false },
       sources: { app: { type: 'file', include: [file], poll_ms: 50 } },

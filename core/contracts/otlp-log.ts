@@ -37,8 +37,9 @@ export class ProtoWriter {
   buf: Buffer;
   pos = 0;
 
-  constructor(size = 4096) {
-    this.buf = Buffer.from(new ArrayBuffer(size));
+  /** `alloc` gives the first buffer (at least `size` bytes; a record thread hands back one it reuses). */
+  constructor(size = 4096, alloc?: (bytes: number) => ArrayBuffer) {
+    this.buf = Buffer.from(alloc ? alloc(size) : new ArrayBuffer(size));
   }
 
   ensure(n: number): void {
@@ -122,9 +123,15 @@ export class ProtoWriter {
 
   /** Bytes written before (a cached field), as they are. */
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    // Most are a cached field of a few dozen bytes, which a loop copies faster than a call to set.
+    if (n <= 64) {
+      const b = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < n; i++) b[at + i] = bytes[i]!;
+    } else this.buf.set(bytes, this.pos);
+    this.pos += n;
   }
 
   /** `fixed64` nanoseconds from whole seconds and the nanoseconds past them, exactly (no BigInt). */
@@ -249,6 +256,24 @@ function splitTime(time: string, slot: 0 | 1): boolean {
   return splitOther(time);
 }
 
+/**
+ * Sets tSeconds/tNanos from a time in milliseconds, as `splitTime` would from `isoOf(ms)`'s text (the
+ * agent's records/builders write their times so; agents/record-builder.ts): whole milliseconds, and
+ * microseconds when the fraction rounds to some. Saves reading the text back (a time made by
+ * concatenation is flattened first: the largest cost of writing a record in a profile).
+ */
+function splitMs(ms: number): boolean {
+  const whole = Math.floor(ms);
+  if (!(whole >= -8.64e15 && whole <= 8.64e15)) return false;
+  // Not `%`: on a number past the small integers that is a call to fmod.
+  const second = Math.floor(whole / 1000);
+  const milli = whole - second * 1000;
+  const micros = Math.round((ms - whole) * 1000);
+  tSeconds = second;
+  tNanos = milli * 1e6 + (micros > 0 && micros < 1000 ? micros * 1000 : 0);
+  return true;
+}
+
 const FRACTION = /\.(\d{1,9})\d*(?=Z|z|[+-]\d\d:?\d\d$)/;
 
 function splitOther(time: string): boolean {
@@ -265,15 +290,49 @@ function splitOther(time: string): boolean {
  * Appends one record as an `ExportLogsServiceRequest` to `w`; returns where it starts (it ends at
  * `w.pos`). Times that do not parse (a record never holds one; the worker would refuse it) go as 0.
  */
-export function writeOtlpLog(w: ProtoWriter, r: LogRecord): number {
+export function writeOtlpLog(w: ProtoWriter, r: LogRecord, timeMs = NaN, observedMs = NaN): number {
   const start = w.pos;
-  const resourceLogs = w.open(1, 2);
+  const request = openOtlpRequest(w, r, 2);
+  writeOtlpLogRecord(w, r, timeMs, observedMs);
+  closeOtlpRequest(w, request);
+  return start;
+}
+
+/** Where an open request's two enclosing messages start (`ProtoWriter.open` marks). */
+export interface OtlpRequestMarks {
+  resourceLogs: number;
+  scopeLogs: number;
+}
+
+/**
+ * Opens an `ExportLogsServiceRequest` whose one ResourceLogs is `r`'s resource (service, host and
+ * resource attributes) and whose one ScopeLogs is the agent's; its log records follow
+ * (`writeOtlpLogRecord`, each of the same resource), then `closeOtlpRequest`. `guess` is the varint
+ * size expected for the enclosing lengths: 2 up to 16 KB, 3 up to 2 MB (a wrong guess costs a move).
+ */
+export function openOtlpRequest(w: ProtoWriter, r: Pick<LogRecord, 'service' | 'host' | 'resource'>, guess: number): OtlpRequestMarks {
+  const resourceLogs = w.open(1, guess);
   w.raw(resourceBytes(r.service, r.host, r.resource));
-  const scopeLogs = w.open(2, 2);
+  const scopeLogs = w.open(2, guess);
   w.raw(SCOPE_BYTES);
+  return { resourceLogs, scopeLogs };
+}
+
+export function closeOtlpRequest(w: ProtoWriter, m: OtlpRequestMarks): void {
+  w.close(m.scopeLogs);
+  w.close(m.resourceLogs);
+}
+
+/**
+ * One LogRecord of an open request (ScopeLogs.log_records): all of `r` but its resource. `timeMs` and
+ * `observedMs`, when given, are `r.time` and `r.observed_time` in milliseconds, exactly as
+ * `isoOf` wrote them (what a record builder knows anyway): the texts are then not read back.
+ */
+export function writeOtlpLogRecord(w: ProtoWriter, r: LogRecord, timeMs = NaN, observedMs = NaN): void {
   const rec = w.open(2, 2);
-  if (splitTime(r.time, 0) && tSeconds >= 0) w.nanos(1, tSeconds, tNanos);
+  if ((timeMs === timeMs ? splitMs(timeMs) : splitTime(r.time, 0)) && tSeconds >= 0) w.nanos(1, tSeconds, tNanos);
   if (r.severity_number > 0) {
+    w.ensure(11);
     w.buf[w.pos++] = 2 << 3;
     w.varint(r.severity_number);
   }
@@ -290,11 +349,8 @@ export function writeOtlpLog(w: ProtoWriter, r: LogRecord): number {
   if (o.offset !== undefined && Number.isSafeInteger(o.offset) && o.offset >= 0) w.keyInt(6, 'tributary.origin.offset', o.offset);
   if (r.trace_id && r.trace_id.length === 32) w.hex(9, r.trace_id);
   if (r.span_id && r.span_id.length === 16) w.hex(10, r.span_id);
-  if (splitTime(r.observed_time, 1) && tSeconds >= 0) w.nanos(11, tSeconds, tNanos);
+  if ((observedMs === observedMs ? splitMs(observedMs) : splitTime(r.observed_time, 1)) && tSeconds >= 0) w.nanos(11, tSeconds, tNanos);
   w.close(rec);
-  w.close(scopeLogs);
-  w.close(resourceLogs);
-  return start;
 }
 
 // The scope is the same for every record, and the resource for every record of one source: their

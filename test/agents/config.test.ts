@@ -139,6 +139,8 @@ test('cross-field rules', () => {
     [{ ...src({}), transforms: { severity_inference: { rules: [{ pattern: 'x', severity: 'LOUD' }] } } }, ['transforms.severity_inference.rules[0].severity: unknown severity "LOUD"']],
     [{ ...src({}), kafka: { batch: { max_events: 10 } }, buffer: { memory: { max_events: 5 } } }, ['kafka.batch.max_events: must not exceed buffer.memory.max_events (5)']],
     [{ ...src({}), buffer: { disk: { enabled: true, max_bytes: 1024 * 1024 } } }, ['buffer.disk.max_bytes: must be at least buffer.memory.max_bytes (67108864)']],
+    [{ ...src({}), kafka: { records_per_message: 100 } }, ['kafka.records_per_message: is 100, which needs kafka.encoding otlp_proto (a JSON value holds one record, so any Kafka client reads it as one)']],
+    [{ ...src({}), kafka: { records_per_message: 100, encoding: 'otlp_proto' } }, []],
   ];
   for (const [input, want, env] of cases) assert.deepEqual(issues(input, env), want, JSON.stringify(input));
 });

@@ -8,6 +8,7 @@ import { batchTexts, encodeLines, SERIALISE_RUN, serialiseRecords } from '../../
 import { LineSplitter } from '../../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
 import { batchOf, builderOptions, corpus, loghub, mainThread, unpack } from '../helpers/line-batches.ts';
+import { decodeOtlpLog, decodeOtlpLogs } from '../../core/contracts/otlp-log.ts';
 
 test('texts made on a thread from a batch\'s bytes are those the line splitter and multiline assembler make: CRLF, blank lines, traces, broken and multi-byte UTF-8, no final newline', () => {
   const pieces = [
@@ -128,4 +129,70 @@ test('a batch serialised into a reused buffer, longer than it and full of an ear
     const freshBuf = Buffer.from(fresh.values);
     records.forEach((_, i) => assert.ok(view.subarray(got.starts[i], got.ends[i]).equals(freshBuf.subarray(fresh.starts[i], fresh.ends[i])), `batch ${n}, record ${i}`));
   }
+});
+
+test('otlp_proto with records_per_message: each message is one request of neighbouring records with one key and resource, at most the bound, the records those of one per message, on Loghub and non-ASCII lines', () => {
+  let packedMessages = 0;
+  for (const [n, texts] of corpus().entries()) {
+    for (const builder of [0, 1, 2]) {
+      for (const [perMessage, maxRecordBytes] of [[100, 1 << 20], [7, 1 << 20], [1000, 4096]] as const) {
+        const b = batchOf(texts, builder);
+        const want = mainThread(newCounters(), b, maxRecordBytes, 'otlp_proto');
+        const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[builder]), b, 'service_host', maxRecordBytes, 'otlp_proto', undefined, perMessage);
+        const where = `batch ${n}, builder ${builder}, ${perMessage} per message, bound ${maxRecordBytes}`;
+        const u = unpack({ ...got, values: Buffer.from(got.values) });
+        assert.ok(got.lines, where);
+        assert.equal(got.lines.length, got.count);
+        assert.equal(got.lines.reduce((a, b) => a + b, 0), texts.length, where);
+        let line = 0;
+        for (let m = 0; m < got.count; m++) {
+          const d = decodeOtlpLogs(u.values[m]!);
+          assert.ok(d.ok, `${where}, message ${m}: ${!d.ok && d.reason}`);
+          assert.equal(d.records.length, got.lines[m], where);
+          assert.ok(got.lines[m]! <= perMessage, where);
+          // Within the bound, unless it is one record cut to fit (as the sink cuts one).
+          assert.ok(u.values[m]!.length <= maxRecordBytes, `${where}, message ${m}: ${u.values[m]!.length} bytes`);
+          const times: number[] = [];
+          for (const r of d.records) {
+            const one = decodeOtlpLog(want.values[line]!);
+            assert.ok(r.ok && one.ok, where);
+            assert.deepEqual(r.value, one.value, `${where}, line ${line}`);
+            assert.equal(u.keys[m], want.keys[line], `${where}, line ${line}: the message's key is each of its records' key`);
+            times.push(want.times[line]!);
+            line++;
+          }
+          assert.equal(u.times[m], Math.max(...times), `${where}, message ${m}: its timestamp is its newest record's`);
+          // A message ends where it must: full, the next record has another key or resource, or it would pass the bound.
+          if (m + 1 < got.count && got.lines[m]! < perMessage && u.keys[m] === u.keys[m + 1]) {
+            const next = decodeOtlpLog(want.values[line]!);
+            const last = d.records.at(-1)!;
+            assert.ok(next.ok && last.ok);
+            const sameResource = next.value.service === last.value.service && next.value.host === last.value.host;
+            assert.ok(!sameResource || u.values[m]!.length + want.values[line]!.length > maxRecordBytes - 64 || got.lines[m + 1] === 1, `${where}, message ${m} ended early (${got.lines[m]} records, ${u.values[m]!.length} bytes)`);
+          }
+          if (got.lines[m]! > 1) packedMessages++;
+        }
+        assert.equal(line, texts.length);
+        assert.equal(got.truncated.length, want.truncated, where);
+        assert.deepEqual(got.traces, [], 'packed messages carry the batch header');
+      }
+    }
+  }
+  assert.ok(packedMessages > 500, `${packedMessages} messages held more than one record`);
+});
+
+test('otlp_proto with records_per_message: a record too large on its own is cut and goes alone, its neighbours packed around it', () => {
+  const texts = Array.from({ length: 40 }, (_, i) => (i === 17 ? `too long ${'z'.repeat(9000)}` : benchLine(i).slice(0, -1)));
+  const b = batchOf(texts, 0);
+  const got = encodeLines(createRecordBuilder(newCounters(), builderOptions[0]), b, 'service_host', 4096, 'otlp_proto', undefined, 100);
+  const u = unpack({ ...got, values: Buffer.from(got.values) });
+  assert.deepEqual(got.truncated.map((t) => t.origin.kind === 'file' && t.origin.offset), [b.starts[17]]);
+  const records = u.values.map((v) => decodeOtlpLogs(v)).map((d) => (assert.ok(d.ok), d.records.map((r) => (assert.ok(r.ok), r.value))));
+  const cutAt = records.findIndex((rs) => rs.some((r) => r.attributes['tributary.truncated'] !== undefined));
+  assert.equal(records[cutAt]!.length, 1, 'the cut record is alone');
+  assert.equal(records[cutAt]![0]!.origin.offset, b.starts[17]);
+  assert.ok(u.values[cutAt]!.length <= 4096);
+  assert.equal(records.slice(0, cutAt).flat().length, 17);
+  assert.ok(records[0]!.length > 1 && records.at(-1)!.length > 1, 'the lines around it are packed');
+  assert.deepEqual(records.flat().map((r) => r.origin.offset), b.starts);
 });

@@ -87,7 +87,7 @@ test('every line written to a tailed file is in ClickHouse after going through t
   }
 });
 
-test('kafka.encoding otlp_proto: the same lines land the same rows as JSON, and the Collector\'s decoder reads every record on the topic', async () => {
+test('kafka.encoding otlp_proto, one record to a message or 50 (records_per_message): the same lines land the same rows as JSON, and the Collector\'s decoder reads every record on the topic', async () => {
   const { validateAgentConfig } = await import('../../agents/config.ts');
   const { agentFromConfig } = await import('../../agents/from-config.ts');
   const { readTopic } = await import('../helpers/kafka.ts');
@@ -111,26 +111,28 @@ test('kafka.encoding otlp_proto: the same lines land the same rows as JSON, and 
   await migrate(store);
   const topics: Record<string, string> = {};
   try {
-    for (const encoding of ['json', 'otlp_proto'] as const) {
-      const logsTopic = (topics[encoding] = await createTestTopic(`e2e-${encoding}`, 3));
+    for (const mode of ['json', 'otlp_proto', 'packed'] as const) {
+      const encoding = mode === 'packed' ? 'otlp_proto' : mode;
+      const logsTopic = (topics[mode] = await createTestTopic(`e2e-${mode}`, 3));
       const cfg = validateAgentConfig({
-        kafka: { brokers, topics: { logs: logsTopic }, encoding, max_record_bytes: 4096 },
+        kafka: { brokers, topics: { logs: logsTopic }, encoding, max_record_bytes: 4096, ...(mode === 'packed' ? { records_per_message: 50 } : {}) },
         host: { name: 'web-1', resource: { 'deployment.environment': 'test' } },
-        state_dir: join(dir, `agent-${encoding}`),
+        state_dir: join(dir, `agent-${mode}`),
         self_metrics: { enabled: false },
         // Multiline off: every line its own record (OpenStack's lines start with a file name, not a stamp).
         sources: { app: { type: 'file', include: [file], service: 'checkout', poll_ms: 50, multiline: { enabled: false } } },
       });
       const agent = agentFromConfig(cfg);
-      const worker = new Worker({ brokers, store, logsTopic, metricsTopic: await createTestTopic('e2e-m', 1), dlqTopic: await createTestTopic('e2e-dlq', 1), groupId: `e2e-${encoding}-${Date.now()}` });
+      const worker = new Worker({ brokers, store, logsTopic, metricsTopic: await createTestTopic('e2e-m', 1), dlqTopic: await createTestTopic('e2e-dlq', 1), groupId: `e2e-${mode}-${Date.now()}` });
       try {
         await agent.start();
         await worker.start();
         const count = async () => Number((await store.query<{ n: string }>('SELECT count() AS n FROM logs WHERE kafka_topic = {t:String}', { t: logsTopic }))[0]!.n);
-        await until(`${encoding} rows stored`, async () => (await count()) === lines.length).catch(async (err: Error) => {
+        await until(`${mode} rows stored`, async () => (await count()) === lines.length).catch(async (err: Error) => {
           throw new Error(`${err.message}: ${await count()} of ${lines.length} rows; worker ${JSON.stringify(worker.stats)}; agent sent ${agent.sink.stats.sent}`);
         });
-        assert.equal(worker.stats.dead, 0, `${encoding}: nothing dead-lettered`);
+        assert.equal(worker.stats.dead, 0, `${mode}: nothing dead-lettered`);
+        assert.equal(agent.sink.stats.sent, lines.length, `${mode}: the agent counts records sent, not messages`);
       } finally {
         await agent.stop();
         await worker.stop();
@@ -140,11 +142,13 @@ test('kafka.encoding otlp_proto: the same lines land the same rows as JSON, and 
     const rowsOf = (t: string) => store.query<Record<string, unknown>>(`SELECT ${columns} FROM logs WHERE kafka_topic = {t:String} ORDER BY source_offset`, { t });
     const json = await rowsOf(topics.json!);
     const otlp = await rowsOf(topics.otlp_proto!);
+    const packed = await rowsOf(topics.packed!);
     assert.equal(json.length, lines.length);
     // observed_time is when each agent read the file, and the time of a line without one: the two
     // runs read it at different moments.
     const same = (rows: Array<Record<string, unknown>>) => rows.map(({ observed_time: o, time, ...r }) => ({ ...r, time: time === o ? 'read time' : time }));
     assert.deepEqual(same(otlp), same(json));
+    assert.deepEqual(same(packed), same(json));
     assert.ok(otlp.some((r) => r.trace_id === '0af7651916cd43dd8448eb211c80319c' && (r.attributes as Record<string, string>)['tributary.truncated'] === undefined));
     assert.ok(otlp.some((r) => (r.attributes as Record<string, string>)['tributary.truncated'] === '6000'), 'the long line was cut to max_record_bytes');
     assert.ok(otlp.every((r) => !String(r.body).includes('hunter2')), 'redaction ran before encoding');
@@ -161,4 +165,11 @@ test('kafka.encoding otlp_proto: the same lines land the same rows as JSON, and 
     const resource = Object.fromEntries(d.resourceLogs[0]!.resource.attributes.map((a) => [a.key, a.value.stringValue]));
     assert.deepEqual(resource, { 'service.name': 'checkout', 'host.name': 'web-1', 'deployment.environment': 'test' });
   }
+  // Packed: fewer messages (each within max_record_bytes, 4096 here: about a dozen of these lines),
+  // each one request of up to 50 records the Collector's pdata reads.
+  const packedMessages = await readTopic(topics.packed!, { idleMs: 1500 });
+  assert.ok(packedMessages.length <= lines.length / 4, `${packedMessages.length} messages for ${lines.length} records`);
+  assert.ok(packedMessages.every((m) => m.value.length <= 4096));
+  const packedDecoded = (await (await pdataDecoder())(packedMessages.map((m) => m.value))) as Array<{ resourceLogs: Array<{ scopeLogs: Array<{ logRecords: unknown[] }> }> }>;
+  assert.equal(packedDecoded.reduce((n, d) => n + d.resourceLogs.reduce((k, rl) => k + rl.scopeLogs.reduce((j, sl) => j + sl.logRecords.length, 0), 0), 0), lines.length);
 });

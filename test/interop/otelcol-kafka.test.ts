@@ -55,3 +55,16 @@ test("the agent's own records (kafka.encoding otlp_proto) pass through the Colle
   }
   assert.ok(r.arrived.some((x) => x.record.severityNumber === 17 || x.record.severityText === 'ERROR'), 'an error-level line keeps its severity');
 });
+
+test("the agent's records packed several to a message (records_per_message 100) pass through the Collector intact", async () => {
+  const topic = await createTestTopic('otelcol-in-agent-packed', 3);
+  const lines = interopLines();
+  const count = await produceAgentRecords(topic, lines, 100);
+  assert.equal(count, lines.length);
+  const r = await throughCollector(topic, count);
+  assert.equal(r.unmarshalFailed, 0, 'the Collector could not decode some of the agent\'s messages');
+  assert.ok(r.messagesIn <= Math.ceil(count / 100) + 3, `${r.messagesIn} messages for ${count} records`);
+  assert.equal(r.sent.length, count);
+  assert.deepEqual(r.missing, [], 'records the agent sent that did not arrive (or arrived changed)');
+  assert.deepEqual(r.extra, [], 'records that arrived but the agent did not send');
+});

@@ -205,3 +205,20 @@ test('OTLP protobuf values (kafka.encoding: otlp_proto) come back byte for byte,
   });
   assert.equal(messages[3]!.value, '{"v":1,"body":"é"}');
 });
+
+test('messages that hold several log records (records_per_message) keep their count on disk: records counted on append, on reopen, and out on ack', () => {
+  const dir = tempDir();
+  const packed = (i: number, records: number): WireMessage => ({ ...msg(i), value: Buffer.from([0x0a, i, 0xff, 0x00]), headers: { 'content-type': 'application/x-protobuf' }, ...(records > 1 ? { records } : {}) });
+  const a = new DiskBuffer({ dir, maxBytes: 1024 * 1024 });
+  assert.ok(a.append([packed(1, 100), packed(2, 1), packed(3, 37)]));
+  assert.deepEqual([a.count, a.records], [3, 138]);
+  const first = a.peek(1, 1e9);
+  assert.equal(first.messages[0]!.records, 100);
+  a.ack(first.end, 1, 100);
+  assert.deepEqual([a.count, a.records], [2, 38]);
+  a.close();
+  const b = new DiskBuffer({ dir, maxBytes: 1024 * 1024 });
+  assert.deepEqual([b.count, b.records], [2, 38], 'counted again from the disk after a restart');
+  const rest = b.peek(10, 1e9);
+  assert.deepEqual(rest.messages.map((m) => [m.records, [...(m.value as Buffer)]]), [[undefined, [0x0a, 2, 0xff, 0x00]], [37, [0x0a, 3, 0xff, 0x00]]]);
+});

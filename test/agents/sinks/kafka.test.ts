@@ -196,6 +196,7 @@ test('a record over the topic\'s size limit is refused for good: the batch settl
   await sink.close();
   assert.deepEqual(statuses, [{ failed: 1 }, { failed: 0 }]);
   assert.equal(sink.stats.dropped, 1);
+  assert.equal(sink.stats.sent, 10, 'a refused record is counted in dropped, not sent');
   // The error names the refused record itself (its key and size), made again from the batch after
   // the sink let its messages go (the big one, not a neighbour: those are under 400 bytes).
   const refused = lines.map((l) => JSON.parse(l) as { msg: string; key?: string; bytes?: number; count?: number }).filter((l) => /refused records for good/.test(l.msg));
@@ -278,4 +279,86 @@ test('the native path does not linger while what waits already fills a request b
   }
   const back = await readTopic(logsTopic, { expected: 60 });
   assert.deepEqual(back.map((m) => (JSON.parse(m.value.toString()) as LogRecord).origin.offset), Array.from({ length: 60 }, (_, i) => i));
+});
+
+test('otlp_proto with records_per_message: a record thread\'s batches and records built on the main thread go as the same packed messages, through both clients; counters count records', async () => {
+  const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
+  const { encodeLines, joinLines, lineText } = await import('../../../agents/line-batch.ts');
+  const { decodeOtlpLogs } = await import('../../../core/contracts/otlp-log.ts');
+  const brokers = await testBrokers();
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  // Loghub's lines (the syslog ones change service within a batch under the syslog parser: not here,
+  // auto keeps the source's service), a traced line, and one past max_record_bytes.
+  const loghub = readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').flatMap((d) => readFileSync(new URL(`${d}/${d}_2k.log`, fixtures), 'utf8').split('\n').slice(0, 40));
+  const texts = [...loghub, JSON.stringify({ level: 'error', msg: 'traced', trace_id: '5b8efff798038103d269b633813fc60c', span_id: 'eee19b7ec3c1b174' }), 'B'.repeat(60_000), ...loghub.slice(0, 50)];
+  const batchOf = (from: number, to: number) => ({ builder: 0, ...joinLines(texts.slice(from, to)), starts: texts.slice(from, to).map((_, i) => (from + i) * 100), path: '/var/log/app.log', fingerprint: '1:2:abc:64', service: 'svc', host: 'h1', observedMs: Date.UTC(2026, 10, 24, 12) });
+  const halves = [batchOf(0, 157), batchOf(157, texts.length)];
+  let messages = 0;
+  const run = async (topic: string, encoded: boolean, client: 'native' | 'kafkajs') => {
+    const sink = new KafkaSink({ brokers, logsTopic: topic, lingerMs: 5, maxRecordBytes: 50_000, batchMaxEvents: 7, key: 'service_host', encoding: 'otlp_proto', recordsPerMessage: 20, client }, log('test.sink'));
+    await sink.start();
+    const build = createRecordBuilder(newCounters());
+    for (const b of halves) {
+      if (encoded) {
+        const e = encodeLines(build, b, 'service_host', 50_000, 'otlp_proto', undefined, 20);
+        if (client === 'native') messages += e.count;
+        await sink.send({ events: [], encoded: { ...e, values: Buffer.from(e.values) } });
+      } else {
+        const events = Array.from(b.textEnds, (_, i) => ({ type: 'log' as const, record: build({ text: lineText(b, i), origin: { kind: 'file' as const, path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs }) }));
+        await sink.send({ events });
+      }
+    }
+    await sink.close();
+    assert.equal(sink.stats.sent, texts.length, 'sent counts log records, not messages');
+    assert.equal(sink.stats.truncated, 1);
+    assert.equal(sink.stats.buffered, 0);
+    assert.equal(sink.stats.bufferedBytes, 0);
+    const got = await readTopic(topic, { expected: messages });
+    assert.ok(got.every((m) => m.headers['content-type'] === 'application/x-protobuf'));
+    return got
+      .sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset))
+      .map((m) => ({ key: m.key, value: m.value.toString('base64'), timestamp: m.timestamp, records: (() => {
+        const d = decodeOtlpLogs(m.value);
+        assert.ok(d.ok);
+        return d.records.map((r) => (assert.ok(r.ok), r.value.origin.offset));
+      })() }));
+  };
+  const fromColumns = await run(await createTestTopic('sink-packed-encoded', 3), true, 'native');
+  const fromEvents = await run(await createTestTopic('sink-packed-events', 3), false, 'native');
+  const throughKafkajs = await run(await createTestTopic('sink-packed-kafkajs', 3), true, 'kafkajs');
+  assert.equal(fromColumns.length, messages);
+  assert.ok(messages <= texts.length / 5, `${messages} messages for ${texts.length} records`);
+  assert.deepEqual(fromColumns.flatMap((m) => m.records).sort((a, b) => a! - b!), texts.map((_, i) => i * 100));
+  assert.deepEqual(fromEvents, fromColumns);
+  assert.deepEqual(throughKafkajs, fromColumns);
+});
+
+test('otlp_proto with records_per_message: a packed message Kafka refuses drops its records, counted as records; the others arrive', async () => {
+  const brokers = await testBrokers();
+  const logsTopic = `sink-packed-limit-${Date.now()}`;
+  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic: logsTopic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '3000' }] }] });
+  await waitForTopicLeaders(admin, [logsTopic]);
+  await admin.disconnect();
+  const lines: string[] = [];
+  const sink = new KafkaSink({ brokers, logsTopic, lingerMs: 5, compression: 'none', encoding: 'otlp_proto', recordsPerMessage: 10 }, pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }));
+  await sink.start();
+  const statuses: unknown[] = [];
+  const noise = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 251)).toString('base64');
+  await sink.send({ events: Array.from({ length: 30 }, (_, i) => ({ type: 'log' as const, record: record(i, i === 14 ? noise : `line ${i}`) })), onDelivered: (s) => statuses.push(s) });
+  await sink.close();
+  assert.deepEqual(statuses, [{ failed: 10 }]);
+  assert.equal(sink.stats.dropped, 10);
+  assert.equal(sink.stats.sent, 20);
+  assert.equal(sink.stats.buffered, 0);
+  const { decodeOtlpLogs } = await import('../../../core/contracts/otlp-log.ts');
+  const back = await readTopic(logsTopic, { expected: 2 });
+  assert.deepEqual(back.flatMap((m) => {
+    const d = decodeOtlpLogs(m.value);
+    assert.ok(d.ok);
+    return d.records.map((r) => (assert.ok(r.ok), r.value.origin.offset));
+  }), [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+  assert.ok(lines.some((l) => /refused records for good/.test(l)));
 });

@@ -53,6 +53,16 @@ test('the guard counts only records older than the retention, and warns once per
   assert.equal(w[1]!.records, 2, 'the second report counts what came since the first');
 });
 
+test('a message of several records (records_per_message) past the retention counts all of them', () => {
+  let counted = 0;
+  const g = new RetentionGuard(capture().logger, (n) => (counted += n));
+  const now = Date.UTC(2026, 10, 30);
+  g.set({ topic: 'logs.v1', retentionMs: 7 * DAY });
+  // Its timestamp is its newest record's: only the first message is past the retention.
+  g.check(Float64Array.of(now - 8 * DAY, now - 6 * DAY), 2, now, Uint32Array.of(100, 37));
+  assert.equal(counted, 100);
+});
+
 test('the sink counts lines older than its logs topic keeps, says so once, and still sends every one', async () => {
   const brokers = await testBrokers();
   const logsTopic = await createTestTopic('retention-sink', 1, [{ name: 'retention.ms', value: String(DAY) }]);
