@@ -91,13 +91,23 @@ function machineCpuSeconds(): number | undefined {
   }
 }
 
+/**
+ * A child's own peak RSS: VmHWM, its address space's high-water mark since exec. Not getrusage's
+ * maxRSS: Linux carries the address space it had before exec into that (the parent's, copied at
+ * fork), so a child spawned by a parent holding more showed the parent's size (seen: 234 MB for an
+ * agent whose own peak was 157, after the parent had read a topic back).
+ */
+function ownPeakRssKb(): number {
+  return Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+}
+
 /** What a child prints: wall seconds from the first line to the last acknowledgement, CPU seconds, peak RSS. */
 function report(t0: bigint, cpu0: NodeJS.CpuUsage, steady?: { cpu: NodeJS.CpuUsage; lines: number }, machine0?: number): void {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const s = steady?.cpu;
   const machine = machine0 === undefined ? undefined : machineCpuSeconds();
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS, ...(s ? { steadyCpuSeconds: (s.user + s.system) / 1e6, steadyLines: steady!.lines } : {}), ...(machine !== undefined ? { machineCpuSeconds: machine - machine0! } : {}) }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: ownPeakRssKb(), ...(s ? { steadyCpuSeconds: (s.user + s.system) / 1e6, steadyLines: steady!.lines } : {}), ...(machine !== undefined ? { machineCpuSeconds: machine - machine0! } : {}) }) + '\n');
 }
 
 /** The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off. */
