@@ -136,6 +136,18 @@ export function bytesText(raw: string): string {
   return k === 1 ? lines[0]! : lines.slice(0, k).join('\n');
 }
 
+/** Line `i` of a batch, whose text is `text`, built into its record (the source's builder: parse, severity, redaction). */
+function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, own: Record<string, string> | undefined): LogRecord {
+  return build({
+    text,
+    origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
+    service: b.service,
+    host: b.host,
+    observedMs: b.observedMs,
+    attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
+  });
+}
+
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a
 // string a quote is always escaped, so `{"` appears only where an object starts, and within a record
 // an object follows a colon, never a comma.
@@ -174,15 +186,7 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   let texts: string[] = [];
   let textsFrom = 0;
   const record = (i: number): LogRecord => {
-    const own = extra?.get(i);
-    const r = build({
-      text: texts[i - textsFrom]!,
-      origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
-      service: b.service,
-      host: b.host,
-      observedMs: b.observedMs,
-      attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
-    });
+    const r = buildLine(build, b, i, texts[i - textsFrom]!, extra?.get(i));
     times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
     // A batch is one file's lines, so the key changes only with a line's own service or host.
     if (r.service !== lastService || r.host !== lastHost || lastKey < 0) {
@@ -258,15 +262,7 @@ function encodePacked(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxR
     const to = Math.min(n, from + SERIALISE_RUN);
     const texts = batchTexts(b, from, to);
     for (let i = from; i < to; i++) {
-      const own = extra?.get(i);
-      const r = build({
-        text: texts[i - from]!,
-        origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
-        service: b.service,
-        host: b.host,
-        observedMs: b.observedMs,
-        attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
-      });
+      const r = buildLine(build, b, i, texts[i - from]!, extra?.get(i));
       packer.add(r, (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now(), build.lastTime, build.lastObserved);
     }
   }

@@ -677,7 +677,7 @@ export class KafkaSink {
     this.stats.dropped += records;
     const first = result.failed[0]!;
     const m = messageAt(first.index);
-    this.log.error({ reason: first.error.message, count: result.failed.length, key: m.key?.toString(), bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
+    this.log.error({ reason: first.error.message, count: result.failed.length, ...(records !== result.failed.length ? { records } : {}), key: m.key?.toString(), bytes: m.value.length }, 'Kafka refused records for good; they were dropped (counted in dropped).');
   }
 
   private async runNative(): Promise<void> {

@@ -149,9 +149,20 @@ export class ProtoWriter {
     const yLo = y - yHi * 4294967296;
     const lo = xLo * 65536 + yLo;
     const carry = Math.floor(lo / 4294967296);
-    this.buf.writeUInt32LE(lo - carry * 4294967296, this.pos);
-    this.buf.writeUInt32LE(xHi + yHi + carry, this.pos + 4);
-    this.pos += 8;
+    // Byte by byte: Buffer's writeUInt32LE checks its arguments at every call.
+    const b = this.buf;
+    const at = this.pos;
+    const low = lo - carry * 4294967296;
+    const high = xHi + yHi + carry;
+    b[at] = low & 255;
+    b[at + 1] = (low >>> 8) & 255;
+    b[at + 2] = (low >>> 16) & 255;
+    b[at + 3] = low >>> 24;
+    b[at + 4] = high & 255;
+    b[at + 5] = (high >>> 8) & 255;
+    b[at + 6] = (high >>> 16) & 255;
+    b[at + 7] = high >>> 24;
+    this.pos = at + 8;
   }
 
   /** `bytes` from hex (trace and span ids). */

@@ -61,6 +61,35 @@ test(`a batch built on the main thread (encodeHere, for small batches) has a thr
   }
 });
 
+test('records_per_message: a thread\'s packed batches (into its reused buffers) are those encodeLines writes on the main thread, with each message\'s record count', async () => {
+  const { encodeLines } = await import('../../agents/line-batch.ts');
+  const { createRecordBuilder } = await import('../../agents/record-builder.ts');
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 4096, encoding: 'otlp_proto', recordsPerMessage: 30, counters: newCounters(), log: log('test') });
+  for (const o of builderOptions) pool.addBuilder(o);
+  try {
+    let packed = 0;
+    // Twice over, so the second round's batches are written into buffers released by the first.
+    for (let round = 0; round < 2; round++) {
+      for (const texts of corpus()) {
+        const b = batchOf(texts, 2);
+        const e = await pool.encode(b);
+        const want = encodeLines(createRecordBuilder(newCounters(), builderOptions[2]), b, 'service_host', 4096, 'otlp_proto', undefined, 30);
+        const got = unpack(e);
+        const here = unpack({ ...want, values: Buffer.from(want.values) });
+        assert.equal(e.count, want.count);
+        assert.ok(got.values.every((v, i) => v.equals(here.values[i]!)));
+        assert.deepEqual({ keys: got.keys, times: got.times, lines: [...e.lines!] }, { keys: here.keys, times: here.times, lines: [...want.lines!] });
+        assert.equal(e.lines!.reduce((a, n) => a + n, 0), texts.length);
+        packed += e.lines!.filter((n) => n > 1).length;
+        e.release?.();
+      }
+    }
+    assert.ok(packed > 100, `${packed} messages held several records`);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('a record thread keeps SPARE_BUFFERS values buffers of at least SPARE_MIN_BYTES (the pool itself: test/core/buffer-pool.test.ts)', () => {
   const tb = new ThreadBuffers();
   tb.add([new ArrayBuffer(SPARE_MIN_BYTES - 1), ...Array.from({ length: SPARE_BUFFERS + 3 }, () => new ArrayBuffer(SPARE_MIN_BYTES))]);

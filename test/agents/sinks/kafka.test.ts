@@ -180,12 +180,7 @@ test('key strategies: service by default; service_host and source spread a servi
 
 test('a record over the topic\'s size limit is refused for good: the batch settles with failed 1, the rest arrive, dropped counts it', async () => {
   const brokers = await testBrokers();
-  const logsTopic = `sink-limit-${Date.now()}`;
-  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: false, topics: [{ topic: logsTopic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '3000' }] }] });
-  await waitForTopicLeaders(admin, [logsTopic]);
-  await admin.disconnect();
+  const logsTopic = await createTestTopic('sink-limit', 1, [{ name: 'max.message.bytes', value: '3000' }]);
   const lines: string[] = [];
   const sink = new KafkaSink({ brokers, logsTopic, lingerMs: 5, compression: 'none', client: 'native' }, pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }));
   await sink.start();
@@ -336,12 +331,7 @@ test('otlp_proto with records_per_message: a record thread\'s batches and record
 
 test('otlp_proto with records_per_message: a packed message Kafka refuses drops its records, counted as records; the others arrive', async () => {
   const brokers = await testBrokers();
-  const logsTopic = `sink-packed-limit-${Date.now()}`;
-  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: false, topics: [{ topic: logsTopic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '3000' }] }] });
-  await waitForTopicLeaders(admin, [logsTopic]);
-  await admin.disconnect();
+  const logsTopic = await createTestTopic('sink-packed-limit', 1, [{ name: 'max.message.bytes', value: '3000' }]);
   const lines: string[] = [];
   const sink = new KafkaSink({ brokers, logsTopic, lingerMs: 5, compression: 'none', encoding: 'otlp_proto', recordsPerMessage: 10 }, pino({ level: 'error' }, { write: (l: string) => void lines.push(l) }));
   await sink.start();
@@ -360,5 +350,6 @@ test('otlp_proto with records_per_message: a packed message Kafka refuses drops 
     assert.ok(d.ok);
     return d.records.map((r) => (assert.ok(r.ok), r.value.origin.offset));
   }), [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
-  assert.ok(lines.some((l) => /refused records for good/.test(l)));
+  const refused = lines.map((l) => JSON.parse(l) as { msg: string; count?: number; records?: number }).filter((l) => /refused records for good/.test(l.msg));
+  assert.deepEqual(refused.map((l) => [l.count, l.records]), [[1, 10]], 'one message, its ten records');
 });
