@@ -11,16 +11,16 @@ import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { Partitioners, type ICustomPartitioner, type Producer, type Message } from 'kafkajs';
 import { createKafka, CompressionTypes, saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
 import { CONTENT_TYPE_JSON, CONTENT_TYPE_PROTOBUF, HEADERS, TOPICS, type LogEncoding } from '../../core/contracts/topics.ts';
-import { metricKey, SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
+import { SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
 import { type Logger } from '../../core/log.ts';
-import { type AgentEvent, type EventBatch } from '../source.ts';
-import { type EncodedLogs } from '../line-batch.ts';
+import { type EventBatch } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';
-import { KafkaProducer, KafkaError, encodeHeaders, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
+import { KafkaProducer, KafkaError, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { DiskBuffer, type WireMessage } from './disk-buffer.ts';
-import { LogPacker, logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
+import { type KeyStrategy } from './log-wire.ts';
+import { encodedSize, recordsOf, Wire, type EncodedEntry } from './wire.ts';
 import { readRetention, RetentionGuard } from './retention-guard.ts';
 
 export { logKeyFor, recordTimeMs, type KeyStrategy } from './log-wire.ts';
@@ -127,23 +127,6 @@ export const memoDefaultPartitioner: ICustomPartitioner = () => {
 
 const batchTracer = tracer('tributary.agent');
 
-/** A record thread's batch as the queue keeps it: its columns, and what its producer messages share. */
-interface EncodedEntry {
-  e: EncodedLogs;
-  headers: Record<string, string>;
-  /** Whether records that carry their own trace get it as their header (not while the pipeline traces itself). */
-  ownTraces: boolean;
-  /** Per distinct key, its bytes; the batch's header section; traced records' own sections (made on first send). */
-  keyBuffers?: Buffer[];
-  headerSection?: Buffer;
-  traced?: Map<number, Buffer>;
-}
-
-/** Bytes record `i` of an encoded batch counts for in the buffers: its value and its key, as for a wire message. */
-function encodedSize(e: EncodedLogs, i: number): number {
-  return e.ends[i]! - e.starts[i]! + e.keys[e.keyOf[i]!]!.length;
-}
-
 /**
  * Records in messages `from` to `from + n` of a queue entry: one per message, unless messages hold
  * several (`kafka.records_per_message`: `EncodedLogs.lines`, or `WireMessage.records`). The sink's
@@ -155,13 +138,6 @@ function recordsIn(q: Queued, from: number, n: number): number {
   let sum = 0;
   if (lines) for (let i = from; i < from + n; i++) sum += lines[i]!;
   else for (let i = from; i < from + n; i++) sum += q.messages![i]!.records ?? 1;
-  return sum;
-}
-
-/** Records in wire messages (`WireMessage.records`, one when unset). */
-function recordsOf(messages: WireMessage[]): number {
-  let sum = 0;
-  for (const m of messages) sum += m.records ?? 1;
   return sum;
 }
 
@@ -271,7 +247,7 @@ export class KafkaSink {
       options,
     ) as KafkaSink['o'];
     this.batchLimit = this.o.batchMaxEvents;
-    this.packs = this.o.encoding === 'otlp_proto' && this.o.recordsPerMessage > 1;
+    this.w = new Wire(this.o, (r, bytes) => this.noteTruncated(r, bytes));
     this.retention = new RetentionGuard(this.log, (n) => (this.stats.pastRetention += n));
   }
 
@@ -322,13 +298,13 @@ export class KafkaSink {
     const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
     const logHeaders = this.o.encoding === 'otlp_proto' ? { ...headers, [HEADERS.contentType]: CONTENT_TYPE_PROTOBUF } : headers;
     const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers: logHeaders, ownTraces: !tracing } : undefined;
-    let messages = encoded ? undefined : this.packs ? this.packedWire(batch.events, logHeaders, headers) : batch.events.map((e) => this.toWire(e, e.type === 'log' ? logHeaders : headers, !tracing));
+    let messages = encoded ? undefined : this.w.fromEvents(batch.events, logHeaders, headers, !tracing);
     const records = encoded ? (encoded.e.lines ? encoded.e.lines.reduce((a, b) => a + b, 0) : count) : messages!.length === count ? count : recordsOf(messages!);
     // The Kafka timestamps the records already carry (the event times), not parsed again.
     if (encoded) this.retention.check(encoded.e.times, encoded.e.count, undefined, encoded.e.lines);
     else if (this.retention.active) {
       const logs = messages!.filter((m) => m.topic === 'logs');
-      this.retention.check(logs.map((m) => Number(m.timestamp)), logs.length, undefined, this.packs ? logs.map((m) => m.records ?? 1) : undefined);
+      this.retention.check(logs.map((m) => Number(m.timestamp)), logs.length, undefined, this.w.packs ? logs.map((m) => m.records ?? 1) : undefined);
     }
     let bytes = 0;
     if (encoded) {
@@ -344,7 +320,7 @@ export class KafkaSink {
       if (this.disk && (memoryFull || !this.disk.empty)) {
         const first = this.disk.empty;
         if (first) this.spillMemory();
-        messages ??= this.fromEncoded(encoded!);
+        messages ??= this.w.fromEncoded(encoded!);
         if (this.disk.append(messages)) {
           this.stats.spilled += records;
           this.refreshDiskStats();
@@ -435,78 +411,14 @@ export class KafkaSink {
   }
 
   private countedCorrupt = 0;
-  /** Whether log records go several to a message (`otlp_proto` with `recordsPerMessage` above 1). */
-  private readonly packs: boolean;
+  /** Events and encoded batches made into wire and producer messages (wire.ts). */
+  private readonly w: Wire;
   /** Queue entries whose messages are in the produce request under way. */
   private readonly inFlight = new Set<Queued>();
 
-  private toWire(e: AgentEvent, batchHeaders: Record<string, string>, ownTraces = true): WireMessage {
-    let headers = batchHeaders;
-    if (e.type === 'log') {
-      const r = e.record;
-      // A record that carries its own trace continues that trace; the others share the batch's. While
-      // the pipeline traces itself, every header names the batch span (the record's own trace_id and
-      // span_id still travel, and land, in its fields).
-      if (ownTraces && r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
-      const w = logWire(r, this.o.key, this.o.maxRecordBytes, this.o.encoding);
-      if (w.truncatedFrom !== undefined) this.noteTruncated(r, w.truncatedFrom);
-      return { topic: 'logs', key: w.key, value: w.value, timestamp: String(w.timestampMs), headers };
-    }
-    const p = e.point;
-    return { topic: 'metrics', key: metricKey(p), value: JSON.stringify(p), timestamp: String(recordTimeMs(p.time) || Date.now()), headers };
-  }
-
-  /**
-   * Wire messages of records built on the main thread, with several log records to a message
-   * (`recordsPerMessage`, `LogPacker`, as the record threads write them): each run of neighbouring log
-   * records packed, metric points one per message as always. A packed message carries the batch's
-   * header; its records keep their own trace ids in their fields.
-   */
-  private packedWire(events: AgentEvent[], logHeaders: Record<string, string>, headers: Record<string, string>): WireMessage[] {
-    const out: WireMessage[] = [];
-    for (let i = 0; i < events.length; ) {
-      const e = events[i]!;
-      if (e.type !== 'log') {
-        out.push(this.toWire(e, headers));
-        i++;
-        continue;
-      }
-      let j = i;
-      let bytes = 0;
-      while (j < events.length && events[j]!.type === 'log') bytes += (events[j++] as Extract<AgentEvent, { type: 'log' }>).record.body.length + 256;
-      const packer = new LogPacker(this.o.key, this.o.maxRecordBytes, this.o.recordsPerMessage, j - i, bytes);
-      for (let k = i; k < j; k++) {
-        const r = (events[k] as Extract<AgentEvent, { type: 'log' }>).record;
-        packer.add(r, recordTimeMs(r.time) || Date.now());
-      }
-      const p = packer.finish(false);
-      for (const t of p.truncated) this.noteTruncated(t, t.bytes);
-      const values = Buffer.from(p.values);
-      for (let m = 0; m < p.count; m++) {
-        const w: WireMessage = { topic: 'logs', key: p.keys[p.keyOf[m]!]!, value: values.subarray(p.starts[m], p.ends[m]), timestamp: String(p.times[m]), headers: logHeaders };
-        if (p.lines[m] !== 1) w.records = p.lines[m];
-        out.push(w);
-      }
-      i = j;
-    }
-    return out;
-  }
-
-  /** Wire messages of a batch a record thread encoded: each value a view into the batch's one buffer. */
-  private fromEncoded({ e, headers, ownTraces }: EncodedEntry): WireMessage[] {
-    const out = new Array<WireMessage>(e.count);
-    for (let i = 0; i < e.count; i++) {
-      out[i] = { topic: 'logs', key: e.keys[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: String(e.times[i]), headers };
-      if (e.lines && e.lines[i] !== 1) out[i]!.records = e.lines[i];
-    }
-    // As in toWire: a record that carries its own trace continues it, unless the pipeline traces itself.
-    if (ownTraces) for (const [i, traceparent] of e.traces) out[i]!.headers = { ...headers, [HEADERS.traceparent]: traceparent };
-    return out;
-  }
-
   /** A queue entry's wire messages, made from its columns the first time they are needed. */
   private wire(q: Queued): WireMessage[] {
-    return (q.messages ??= this.fromEncoded(q.encoded!));
+    return (q.messages ??= this.w.fromEncoded(q.encoded!));
   }
 
   /** Bytes a queue entry's message `i` counts for (value and key, as `send` added them up). */
@@ -517,20 +429,10 @@ export class KafkaSink {
   /** Producer messages `from` to `from + n` of a queue entry, appended to `out`: from the columns when it has them. */
   private producerMessages(q: Queued, from: number, n: number, out: ProducerMessage[]): void {
     if (q.messages) {
-      for (let i = from; i < from + n; i++) out.push(this.toProducerMessage(q.messages[i]!));
+      for (let i = from; i < from + n; i++) out.push(this.w.toProducerMessage(q.messages[i]!));
       return;
     }
-    const c = q.encoded!;
-    const e = c.e;
-    c.keyBuffers ??= e.keys.map((k) => this.keyBuffer(k));
-    c.headerSection ??= this.headerSection(c.headers);
-    if (c.ownTraces && e.traces.length > 0 && !c.traced) {
-      c.traced = new Map(e.traces.map(([i, traceparent]) => [i, encodeHeaders({ ...c.headers, [HEADERS.traceparent]: traceparent })]));
-    }
-    const topic = this.o.logsTopic;
-    for (let i = from; i < from + n; i++) {
-      out.push({ topic, key: c.keyBuffers[e.keyOf[i]!]!, value: e.values.subarray(e.starts[i], e.ends[i]), timestamp: e.times[i]!, headers: c.traced?.get(i) ?? c.headerSection });
-    }
+    this.w.encodedMessages(q.encoded!, from, n, out);
   }
 
   /** Counts and logs a record whose body was cut to fit `maxRecordBytes`. */
@@ -650,27 +552,6 @@ export class KafkaSink {
 
   /** The kind of the last retry logged since Kafka last acknowledged (see onNativeRetry). */
   private retryLogged?: string;
-  private headerSections = new WeakMap<Record<string, string>, Buffer>();
-  private lastHeaders?: Record<string, string>;
-  private lastHeaderSection?: Buffer;
-
-  /** A header object's encoded section, once per object (neighbours share their batch's). */
-  private headerSection(headers: Record<string, string>): Buffer {
-    if (headers === this.lastHeaders) return this.lastHeaderSection!;
-    let section = this.headerSections.get(headers);
-    if (!section) {
-      section = encodeHeaders(headers);
-      this.headerSections.set(headers, section);
-    }
-    this.lastHeaders = headers;
-    this.lastHeaderSection = section;
-    return section;
-  }
-
-  private toProducerMessage(m: WireMessage): ProducerMessage {
-    return { topic: m.topic === 'logs' ? this.o.logsTopic : this.o.metricsTopic, key: this.keyBuffer(m.key), value: m.value, timestamp: Number(m.timestamp), headers: this.headerSection(m.headers) };
-  }
-
   /** Records Kafka refused for good (`records` of them in its refused messages): counted and logged (one line per call, with the first reason); `messageAt` gives a sent message again by its index. */
   private countFailed(messageAt: (index: number) => ProducerMessage, result: SendResult, records: number): void {
     if (result.failed.length === 0) return;
@@ -746,7 +627,7 @@ export class KafkaSink {
       const records = recordsOf(messages);
       let refused = 0;
       if (messages.length > 0) {
-        const out = messages.map((m) => this.toProducerMessage(m));
+        const out = messages.map((m) => this.w.toProducerMessage(m));
         const result = await this.native!.send(out);
         refused = result.failed.reduce((n, f) => n + (messages[f.index]!.records ?? 1), 0);
         this.countFailed((i) => out[i]!, result, refused);
@@ -884,41 +765,9 @@ export class KafkaSink {
     }
   }
 
-  // kafkajs turns every string key and header into a Buffer per record; records of a batch share
-  // them, so converting once per distinct value saves that work (measured in bench/agent.ts).
-  private readonly keys = new Map<string, Buffer>();
-  private readonly headerCache = new WeakMap<Record<string, string>, Record<string, Buffer>>();
-
-  private lastKey = '';
-  private lastKeyBuffer?: Buffer;
-
-  private keyBuffer(key: string): Buffer {
-    // Neighbouring records mostly share their key (one service and host per file).
-    if (key === this.lastKey && this.lastKeyBuffer) return this.lastKeyBuffer;
-    let b = this.keys.get(key);
-    if (!b) {
-      if (this.keys.size > 10_000) this.keys.clear();
-      b = Buffer.from(key);
-      this.keys.set(key, b);
-    }
-    this.lastKey = key;
-    this.lastKeyBuffer = b;
-    return b;
-  }
-
-  private headerBuffers(headers: Record<string, string>): Record<string, Buffer> {
-    let b = this.headerCache.get(headers);
-    if (!b) {
-      b = {};
-      for (const [k, v] of Object.entries(headers)) b[k] = Buffer.from(v);
-      this.headerCache.set(headers, b);
-    }
-    return b;
-  }
-
   private produce(messages: WireMessage[]): Promise<unknown> {
     const byTopic: Record<'logs' | 'metrics', Message[]> = { logs: [], metrics: [] };
-    for (const m of messages) byTopic[m.topic].push({ key: this.keyBuffer(m.key), value: m.value, timestamp: m.timestamp, headers: this.headerBuffers(m.headers) });
+    for (const m of messages) byTopic[m.topic].push(this.w.toKafkajs(m));
     const topicMessages = [];
     if (byTopic.logs.length) topicMessages.push({ topic: this.o.logsTopic, messages: byTopic.logs });
     if (byTopic.metrics.length) topicMessages.push({ topic: this.o.metricsTopic, messages: byTopic.metrics });
