@@ -1,7 +1,9 @@
 /**
  * The `otlp_proto` encoding of a log record on `logs.v1` (agent option `kafka.encoding`): each Kafka
  * value is an OTLP `ExportLogsServiceRequest` (opentelemetry-proto v1) holding one ResourceLogs, one
- * ScopeLogs and one LogRecord, with the header `content-type: application/x-protobuf`. It is what the
+ * ScopeLogs and one LogRecord (or, with `kafka.records_per_message`, several LogRecords of that one
+ * resource: `openOtlpRequest`, `writeOtlpLogRecord`, `closeOtlpRequest`), with the header
+ * `content-type: application/x-protobuf`. It is what the
  * OpenTelemetry Collector's Kafka receiver reads with `encoding: otlp_proto`, so other tools can
  * read the topic; the worker reads both encodings.
  *
@@ -638,7 +640,7 @@ export function decodeOtlpLogs(bytes: Buffer): { ok: true; records: OtlpDecoded[
   return { ok: true, records: read.map(({ resource, log }) => toRecord(resource, log)) };
 }
 
-/** A value that must hold exactly one log record (what the agent writes). */
+/** A value that must hold exactly one log record (what the agent writes with `records_per_message` 1). */
 export function decodeOtlpLog(bytes: Buffer): OtlpDecoded {
   const d = decodeOtlpLogs(bytes);
   if (!d.ok) return d;
