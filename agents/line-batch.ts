@@ -7,7 +7,7 @@
  * path (`logWire`).
  */
 import { type RecordBuilder } from './record-builder.ts';
-import { LogPacker, logKeyFor, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
+import { BatchKeys, LogPacker, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import { type LogRecord } from '../core/contracts/records.ts';
 import { type RawLine } from './source.ts';
 import { ProtoWriter, writeOtlpLog } from '../core/contracts/otlp-log.ts';
@@ -175,33 +175,16 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   if (encoding === 'otlp_proto' && recordsPerMessage > 1) return encodePacked(build, b, key, maxRecordBytes, recordsPerMessage, alloc);
   const times = new Float64Array(n);
   const keyOf = new Uint32Array(n);
-  const keys: string[] = [];
-  const keyIndex = new Map<string, number>();
+  const keys = new BatchKeys(key);
   const traces: Array<[number, string]> = [];
   const extra = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
-  let lastService = '';
-  let lastHost = '';
-  let lastKey = -1;
   // A run's texts (`texts[i - textsFrom]`), made as the run starts.
   let texts: string[] = [];
   let textsFrom = 0;
   const record = (i: number): LogRecord => {
     const r = buildLine(build, b, i, texts[i - textsFrom]!, extra?.get(i));
     times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
-    // A batch is one file's lines, so the key changes only with a line's own service or host.
-    if (r.service !== lastService || r.host !== lastHost || lastKey < 0) {
-      lastService = r.service;
-      lastHost = r.host;
-      const k0 = logKeyFor(key, r);
-      let k = keyIndex.get(k0);
-      if (k === undefined) {
-        k = keys.length;
-        keys.push(k0);
-        keyIndex.set(k0, k);
-      }
-      lastKey = k;
-    }
-    keyOf[i] = lastKey;
+    keyOf[i] = keys.of(r);
     if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
     return r;
   };
@@ -250,7 +233,7 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   // back whole (it is reused); a fresh one far larger than used is cut.
   const protoBuffer = proto?.buf.buffer as ArrayBuffer | undefined;
   const values = protoBuffer ? (!alloc && proto!.pos < protoBuffer.byteLength * 0.75 ? protoBuffer.slice(0, proto!.pos) : protoBuffer) : out!.values;
-  return { count: n, values, starts, ends, keys, keyOf, times, traces, truncated };
+  return { count: n, values, starts, ends, keys: keys.keys, keyOf, times, traces, truncated };
 }
 
 /** `encodeLines` for `otlp_proto` with up to `perMessage` log records in a message (`LogPacker`). */

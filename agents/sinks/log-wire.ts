@@ -25,6 +25,38 @@ export function logKeyFor(strategy: KeyStrategy, r: LogRecord): string {
   return `${r.service}|${r.host}|${o.kind === 'file' ? (o.path ?? '') : o.kind}`;
 }
 
+/**
+ * A batch's distinct keys, and the index of each record's key among them. Neighbouring records mostly
+ * share their key (one file's lines, one source's events), so it is worked out again only when what
+ * it is made of changes: service or host, and for `source` the origin's file or kind.
+ */
+export class BatchKeys {
+  readonly keys: string[] = [];
+  private readonly index = new Map<string, number>();
+  private lastService = '';
+  private lastHost = '';
+  private lastOrigin: string | undefined;
+  private last = -1;
+
+  constructor(private readonly strategy: KeyStrategy) {}
+
+  of(r: LogRecord): number {
+    const origin = this.strategy === 'source' ? (r.origin.kind === 'file' ? (r.origin.path ?? '') : r.origin.kind) : undefined;
+    if (r.service === this.lastService && r.host === this.lastHost && origin === this.lastOrigin && this.last >= 0) return this.last;
+    this.lastService = r.service;
+    this.lastHost = r.host;
+    this.lastOrigin = origin;
+    const key = logKeyFor(this.strategy, r);
+    let k = this.index.get(key);
+    if (k === undefined) {
+      k = this.keys.length;
+      this.keys.push(key);
+      this.index.set(key, k);
+    }
+    return (this.last = k);
+  }
+}
+
 let lastSecondText = '';
 let lastSecondMs = NaN;
 
@@ -140,8 +172,7 @@ export class LogPacker {
   private readonly keyOf: Uint32Array;
   private readonly times: Float64Array;
   private readonly lines: Uint32Array;
-  private readonly keys: string[] = [];
-  private readonly keyIndex = new Map<string, number>();
+  private readonly keys: BatchKeys;
   private readonly truncated: PackedLogs['truncated'] = [];
   private m = 0;
   private open: OtlpRequestMarks | undefined;
@@ -149,8 +180,6 @@ export class LogPacker {
   private openService = '';
   private openHost = '';
   private openResource: LogRecord['resource'];
-  private lastService = '';
-  private lastHost = '';
   private lastKey = -1;
 
   /** `most`: the records to come, at most (one message each at worst); `bytes`: a guess at their size; `alloc` gives the buffer. */
@@ -162,6 +191,7 @@ export class LogPacker {
     bytes: number,
     alloc?: (bytes: number) => ArrayBuffer,
   ) {
+    this.keys = new BatchKeys(key);
     this.w = new ProtoWriter(Math.max(1024, bytes), alloc);
     this.starts = new Uint32Array(most);
     this.ends = new Uint32Array(most);
@@ -175,18 +205,7 @@ export class LogPacker {
    * times in milliseconds as written (`RecordBuilder.lastTime`), which spares reading the texts back.
    */
   add(r: LogRecord, timeMs: number, exactTime = NaN, exactObserved = NaN): void {
-    if (r.service !== this.lastService || r.host !== this.lastHost || this.lastKey < 0) {
-      this.lastService = r.service;
-      this.lastHost = r.host;
-      const k0 = logKeyFor(this.key, r);
-      let k = this.keyIndex.get(k0);
-      if (k === undefined) {
-        k = this.keys.length;
-        this.keys.push(k0);
-        this.keyIndex.set(k0, k);
-      }
-      this.lastKey = k;
-    }
+    this.lastKey = this.keys.of(r);
     const w = this.w;
     const m = this.m;
     if (this.open && (this.lines[m] === this.perMessage || this.lastKey !== this.openKey || r.service !== this.openService || r.host !== this.openHost || !sameAttributes(r.resource, this.openResource))) this.close();
@@ -243,6 +262,6 @@ export class LogPacker {
     const m = this.m;
     const whole = this.w.buf.buffer as ArrayBuffer;
     const values = !reused && this.w.pos < whole.byteLength * 0.75 ? whole.slice(0, this.w.pos) : whole;
-    return { count: m, values, starts: this.starts.subarray(0, m), ends: this.ends.subarray(0, m), keys: this.keys, keyOf: this.keyOf.subarray(0, m), times: this.times.subarray(0, m), lines: this.lines.subarray(0, m), truncated: this.truncated };
+    return { count: m, values, starts: this.starts.subarray(0, m), ends: this.ends.subarray(0, m), keys: this.keys.keys, keyOf: this.keyOf.subarray(0, m), times: this.times.subarray(0, m), lines: this.lines.subarray(0, m), truncated: this.truncated };
   }
 }
