@@ -61,3 +61,11 @@ test('producer messages share one key Buffer and one header section per distinct
   const kafkajs = wire.toKafkajs(wire.fromEvents([{ type: 'metric', point }], headers, headers, true)[0]!);
   assert.equal(kafkajs.headers!['content-type']!.toString(), 'application/json');
 });
+
+test('with the source key strategy, records of one batch from two files get their own keys (the key is worked out again when the origin changes)', () => {
+  const wire = new Wire({ ...options, key: 'source', encoding: 'json', recordsPerMessage: 1 }, () => undefined);
+  const events: AgentEvent[] = ['/var/log/a.log', '/var/log/a.log', '/var/log/b.log', '/var/log/a.log'].map((path, i) => ({ type: 'log' as const, record: record(i, { origin: { kind: 'file', path, offset: i } }) }));
+  assert.deepEqual(wire.fromEvents(events, headers, headers, true).map((m) => m.key), ['svc|h1|/var/log/a.log', 'svc|h1|/var/log/a.log', 'svc|h1|/var/log/b.log', 'svc|h1|/var/log/a.log']);
+  const packed = new Wire({ ...options, key: 'source', encoding: 'otlp_proto', recordsPerMessage: 10 }, () => undefined);
+  assert.deepEqual(packed.fromEvents(events, logHeaders, headers, true).map((m) => [m.key, m.records ?? 1]), [['svc|h1|/var/log/a.log', 2], ['svc|h1|/var/log/b.log', 1], ['svc|h1|/var/log/a.log', 1]]);
+});
