@@ -68,11 +68,9 @@ const env = {
   TRIBUTARY_LOG_FORMAT: 'json',
 };
 // --test-force-exit ends each file's process once its tests are done (a client left connected must not
-// hold the run). Node 20 then may cut the last of a file's results on their way to this process
-// (nodejs/node#64833): the totals printed are a lower bound (seen: 921 of 928, the last 7 tests of one
-// file). A failure is not lost with them: its file's exit code fails the file, and the run; its test's
-// name may be missing, and running that file alone shows it.
-const tests = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', '--test-timeout=900000', ...files], {
+// hold the run). test/helpers/blocking-output.ts makes those processes write their results blocking, so
+// none are still on their way when that happens (nodejs/node#64833).
+const tests = spawn(process.execPath, ['--import', 'tsx', '--import', fileURLToPath(new URL('./helpers/blocking-output.ts', import.meta.url)), '--test', '--test-force-exit', '--test-concurrency=1', '--test-timeout=900000', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',
