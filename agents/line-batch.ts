@@ -28,7 +28,8 @@ export interface LineBatch {
    * Instead of `text` (then '' with no `textEnds`): the file's bytes of the lines, back to back from
    * the first one's start, UTF-8; each line's text is made from them on the thread (`batchTexts`).
    * Cloned to the thread as one block of memory, where a string cost the main thread a join and a
-   * serialisation of its characters (README, "Performance": 0.15 µs per line less on the main thread).
+   * serialisation of its characters (agents/PERFORMANCE.md, "Lines cross to the record thread as the file's
+   * bytes": the main thread 0.15 µs per line cheaper).
    */
   bytes?: Uint8Array;
   /** Byte offset of each line in its file (the record's origin.offset). */
