@@ -1,4 +1,4 @@
-// test/helpers/blocking-output.ts, as test/run.ts loads it: node:test with --test-force-exit, on a test
+// test/helpers/blocking-output.mjs, as test/run.ts loads it: node:test with --test-force-exit, on a test
 // file whose results are large (long test names), its last test failing. Without the preload Node 20
 // cut the last results on their way from the file's process (6 of 8 reported, here, in most runs;
 // nodejs/node#64833); with it every result and the failure's name must arrive, every time.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const preload = fileURLToPath(new URL('./blocking-output.ts', import.meta.url));
+const preload = fileURLToPath(new URL('./blocking-output.mjs', import.meta.url));
 
 test('every result of a test file reaches the runner under --test-force-exit, the last one failing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-force-exit-'));
