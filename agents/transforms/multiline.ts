@@ -74,7 +74,15 @@ const PHP_CONT = /^(?:Stack trace:$|#\d+ (?:\/|\{main\}|\[internal))/;
 export class MultilineAssembler {
   readonly stats: MultilineStats = { records: 0, multiline: 0, timeouts: 0, cutByLimit: 0 };
   private readonly options: MultilineOptions;
-  private texts: string[] = [];
+  /**
+   * The pending record's lines: the first `count` slots of one array kept for the assembler's life. A
+   * fresh array per record (most are one line) cost the main thread about 150 bytes of garbage per
+   * line at full speed (V8 gives a pushed-to empty array room for 17).
+   */
+  private readonly texts: string[] = [];
+  private count = 0;
+  /** `push`'s answer when it completes one record (the usual case), reused: read before the next call. */
+  private readonly one: AssembledRecord[] = [];
   private start = 0;
   private end = 0;
   private bytes = 0;
@@ -95,32 +103,35 @@ export class MultilineAssembler {
 
   /** Offset of the first byte of the pending record, or undefined when nothing is pending. */
   get pendingStart(): number | undefined {
-    return this.texts.length > 0 ? this.start : undefined;
+    return this.count > 0 ? this.start : undefined;
   }
 
   /** When `poll` would flush the pending record; undefined when nothing is pending. */
   get deadline(): number | undefined {
-    return this.texts.length > 0 ? this.lastLineAt + this.options.timeoutMs : undefined;
+    return this.count > 0 ? this.lastLineAt + this.options.timeoutMs : undefined;
   }
 
-  /** Adds one line read at time `now` (ms); returns the records it completed (0, 1 or 2; read-only). */
+  /**
+   * Adds one line read at time `now` (ms); returns the records it completed (0 or 1). The array is the
+   * assembler's own, read-only and valid until the next call: take its records before pushing again.
+   */
   push(line: Line, now: number): readonly AssembledRecord[] {
     // Most lines complete the one record before them: no array made for the lines that complete none.
     let out: readonly AssembledRecord[] = NONE;
     const size = line.end - line.start;
-    if (this.texts.length > 0 && this.continues(line.text)) {
-      if (this.texts.length + 1 > this.options.maxLines || this.bytes + size > this.options.maxBytes) {
+    if (this.count > 0 && this.continues(line.text)) {
+      if (this.count + 1 > this.options.maxLines || this.bytes + size > this.options.maxBytes) {
         // Too big: cut here; the rest goes on as the next part of the same logical record.
         this.stats.cutByLimit++;
         if (this.part === 0) this.part = 1;
         const kind = this.kind;
         const part = this.part;
-        out = [this.take()];
+        out = this.completed(this.take());
         this.part = part + 1;
         this.kind = kind;
       }
-    } else if (this.texts.length > 0) {
-      out = [this.take()];
+    } else if (this.count > 0) {
+      out = this.completed(this.take());
       this.kind = 'none';
       this.noteStart(line.text);
     } else {
@@ -133,25 +144,30 @@ export class MultilineAssembler {
 
   /** Flushes the pending record if no line came for timeoutMs. Call it from a timer. */
   poll(now: number): AssembledRecord[] {
-    if (this.texts.length === 0 || now - this.lastLineAt < this.options.timeoutMs) return [];
+    if (this.count === 0 || now - this.lastLineAt < this.options.timeoutMs) return [];
     this.stats.timeouts++;
     return this.flush();
   }
 
   /** Flushes the pending record now (end of input, shutdown). */
   flush(): AssembledRecord[] {
-    if (this.texts.length === 0) return [];
+    if (this.count === 0) return [];
     const r = this.take();
     this.kind = 'none';
     return [r];
   }
 
+  private completed(r: AssembledRecord): readonly AssembledRecord[] {
+    this.one[0] = r;
+    return this.one;
+  }
+
   private add(line: Line, size: number): void {
-    if (this.texts.length === 0) {
+    if (this.count === 0) {
       this.start = line.start;
       this.bytes = 0;
     }
-    this.texts.push(line.text);
+    this.texts[this.count++] = line.text;
     this.end = line.end;
     this.bytes += size;
     if (line.text !== '') this.lastIndented = isIndented(line.text.charCodeAt(0));
@@ -159,16 +175,20 @@ export class MultilineAssembler {
   }
 
   private take(): AssembledRecord {
-    let n = this.texts.length;
+    const lines = this.count;
+    let n = lines;
     while (n > 1 && this.texts[n - 1] === '') n--;
     const text = n === 1 ? this.texts[0]! : this.texts.slice(0, n).join('\n');
-    const rec: AssembledRecord = { text, start: this.start, end: this.end, lines: this.texts.length };
+    const rec: AssembledRecord = { text, start: this.start, end: this.end, lines };
     let attributes = this.attributes;
     if (this.part > 0) attributes = { ...attributes, [MULTILINE_PART_ATTRIBUTE]: String(this.part) };
     if (attributes !== undefined) rec.attributes = attributes;
     this.stats.records++;
-    if (this.texts.length > 1) this.stats.multiline++;
-    this.texts = [];
+    if (lines > 1) this.stats.multiline++;
+    // The slots let go of their texts (a line's text can hold its decoded run of the file alive).
+    for (let i = 0; i < lines; i++) this.texts[i] = '';
+    if (lines > 64) this.texts.length = 64;
+    this.count = 0;
     this.attributes = undefined;
     this.part = 0;
     this.lastIndented = false;
