@@ -80,7 +80,7 @@ const MAX_DEATHS = 3;
  * A record thread's young generation (V8's new space, where a batch's strings and records live and
  * die). V8 lets it grow to 48 MB under steady allocation. Capped at 24 MB the agent peaks about 25 MB
  * lower in bench:agent; 12 MB saved no more and, in one of three side-by-side runs, cost lines/s (the
- * thread, the agent's bottleneck, scavenged more often). Figures in agents/README.md, "Memory".
+ * thread, the agent's bottleneck, scavenged more often). Figures in agents/PERFORMANCE.md, "Memory".
  * `tributary agent` starts Node with `--max-semi-space-size=4` (bin/tributary), which V8 applies to
  * every isolate ahead of this limit; the limit holds where the agent runs in a Node started otherwise.
  */
@@ -90,7 +90,7 @@ export const RECORD_THREAD_YOUNG_MB = 24;
  * A batch of at most this many lines is built on the main thread when nothing of its source is on a
  * record thread (`RecordPool.encodeHere`): at the rates most hosts have, a poll finds a few dozen
  * lines, and the hop to a thread and back (two structured clones, a wake-up of each thread) costs more
- * than building them. Measured side by side (agents/README.md, "Performance"): at 100 lines/s the
+ * than building them. Measured side by side (agents/PERFORMANCE.md): at 100 lines/s the
  * agent's CPU fell from 1.12 to 0.95 % of a core (medians of six rounds); at 256 lines the main thread
  * took 1,000 lines/s' batches too, and cost more than the thread did (+13 %). Larger batches, and all
  * of them at full speed, stay on threads.
@@ -103,7 +103,7 @@ export const INLINE_MAX_LINES = 32;
  * garbage collector. V8 frees an ArrayBuffer's memory only when its holder is collected; these outlive
  * the young generation (a batch is in flight for a while), so they waited for a full collection. Reuse
  * saves allocating and first touching about 0.5 MB per 1,000 lines: a little CPU per line in
- * bench:agent, a few MB of peak RSS (agents/README.md, "Memory"). Buffers under `SPARE_MIN_BYTES`
+ * bench:agent, a few MB of peak RSS (agents/PERFORMANCE.md, "Memory"). Buffers under `SPARE_MIN_BYTES`
  * (small batches) are not worth the trip.
  */
 export const SPARE_BUFFERS = 8;
