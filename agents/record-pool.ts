@@ -33,6 +33,8 @@ interface ThreadReply {
   truncated?: EncodedLogs['truncated'];
   lines?: Uint32Array;
   counters?: BuiltCounters;
+  /** The answer to a `heaps()` request: the thread's V8 heap spaces and their sizes in bytes. */
+  heap?: Record<string, number>;
 }
 
 export interface ThreadInit {
@@ -82,7 +84,9 @@ const MAX_DEATHS = 3;
  * lower in bench:agent; 12 MB saved no more and, in one of three side-by-side runs, cost lines/s (the
  * thread, the agent's bottleneck, scavenged more often). Figures in agents/PERFORMANCE.md, "Memory".
  * `tributary agent` starts Node with `--max-semi-space-size=4` (bin/tributary), which V8 applies to
- * every isolate ahead of this limit; the limit holds where the agent runs in a Node started otherwise.
+ * every isolate ahead of this limit (halves of 4 MB, 12 MB in all); the limit holds where the agent runs
+ * in a Node started otherwise. Letting it hold under the launcher too (the flag set back to 0 before a
+ * thread is made) was measured on 2026-12-01 and not kept: agents/PERFORMANCE.md, "2026-12-01, evening".
  */
 export const RECORD_THREAD_YOUNG_MB = 24;
 
@@ -127,6 +131,7 @@ export class RecordPool {
   private closed = false;
   /** Acknowledged batches' buffers, to go to a thread with the next batch (see SPARE_BUFFERS). */
   private readonly spares: ArrayBuffer[] = [];
+  private readonly heapWaiting = new Map<number, { thread: Thread; resolve: (heap: Record<string, number> | undefined) => void }>();
 
   constructor(private readonly o: RecordPoolOptions) {}
 
@@ -166,6 +171,21 @@ export class RecordPool {
     if (!build) throw new Error(`record pool: no builder ${batch.builder}`);
     const e = encodeLines(build, batch, this.o.key, this.o.maxRecordBytes, this.o.encoding ?? 'json', undefined, this.o.recordsPerMessage ?? 1);
     return { ...e, values: Buffer.from(e.values) };
+  }
+
+  /**
+   * Each live thread's V8 heap: its spaces (`new_space`, `old_space`, ...) and their sizes in bytes, as
+   * the thread sees them (undefined for a thread that died meanwhile). For memory figures (bench:agent's
+   * BENCH_MEM) and the test of what sizes its young generation.
+   */
+  heaps(): Promise<Array<Record<string, number> | undefined>> {
+    const live = this.threads.filter((t) => !t.dead);
+    return Promise.all(live.map((t) => new Promise<Record<string, number> | undefined>((resolve) => {
+      const id = this.nextId++;
+      this.heapWaiting.set(id, { thread: t, resolve });
+      t.worker.ref();
+      t.worker.postMessage({ id, heap: true });
+    })));
   }
 
   /** Average share of time the live threads were busy since the last call (undefined before any ran). */
@@ -216,6 +236,12 @@ export class RecordPool {
   }
 
   private reply(thread: Thread, m: ThreadReply): void {
+    const heap = this.heapWaiting.get(m.id);
+    if (heap) {
+      this.heapWaiting.delete(m.id);
+      if (thread.busy === 0) thread.worker.unref();
+      return heap.resolve(m.heap);
+    }
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
@@ -244,6 +270,11 @@ export class RecordPool {
       if (thread && w.thread !== thread) continue;
       this.waiting.delete(id);
       w.reject(err);
+    }
+    for (const [id, h] of this.heapWaiting) {
+      if (thread && h.thread !== thread) continue;
+      this.heapWaiting.delete(id);
+      h.resolve(undefined);
     }
   }
 }

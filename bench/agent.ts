@@ -11,7 +11,7 @@
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_ENCODING its kafka.encoding (json, otlp_proto), BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
- * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (V8's
+ * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (and each record thread's heap by space at the end; V8's
  * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end, and
  * (`atPeakRssMb`) its RSS, anonymous RSS, main-thread heap and memory outside it when its RSS was highest (sampled every 20 ms); BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
@@ -211,7 +211,10 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     }
     const maps = Object.fromEntries([...byMap].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k.split('/').slice(-2).join('/'), Math.round(v * 10) / 10]));
     clearInterval(peakProbe);
-    process.stderr.write(`${JSON.stringify({ atPeakRssMb: peak, processMb: proc, mapsMb: maps, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
+    // Each record thread's V8 heap at the end, by space (RecordPool.heaps).
+    const pool = (agent as unknown as { o: { pool?: { heaps(): Promise<Array<Record<string, number> | undefined>> } } }).o.pool;
+    const threadHeaps = pool ? (await pool.heaps()).map((h) => h && Object.fromEntries(Object.entries(h).filter(([, v]) => v > 0).map(([k, v]) => [k, mb(v)]))) : [];
+    process.stderr.write(`${JSON.stringify({ atPeakRssMb: peak, processMb: proc, mapsMb: maps, recordThreadsMb: threadHeaps, mainThreadMb: { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, spacesMb: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, [mb(x.space_size), mb(x.space_used_size)]])) })}\n`);
   }
   report(t0, cpu0, steady, machine0);
   await agent.stop();

@@ -1,8 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchLine } from '../../bench/agent.ts';
 import { newCounters } from '../../agents/record-builder.ts';
-import { RecordPool, SPARE_BUFFERS, SPARE_MIN_BYTES, ThreadBuffers } from '../../agents/record-pool.ts';
+import { RECORD_THREAD_YOUNG_MB, RecordPool, SPARE_BUFFERS, SPARE_MIN_BYTES, ThreadBuffers } from '../../agents/record-pool.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 import { log } from '../../core/log.ts';
 import { batchOf, builderOptions, corpus, mainThread, unpack } from '../helpers/line-batches.ts';
 
@@ -158,5 +165,45 @@ test('busy() tells a thread kept at work from an idle one (what the agent\'s "wh
     assert.ok(idle < 0.2, `busy while idle: ${idle}`);
   } finally {
     await pool.close();
+  }
+});
+
+test('heaps() reports a record thread\'s V8 heap: its young generation is RECORD_THREAD_YOUNG_MB in a Node started as it is, and two 4 MB halves under `tributary agent`\'s --max-semi-space-size=4', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-young-'));
+  try {
+    const script = join(dir, 'young.mjs');
+    const at = (path: string) => JSON.stringify(pathToFileURL(join(root, path)).href);
+    writeFileSync(script, `
+      import { getHeapSpaceStatistics } from 'node:v8';
+      import { RecordPool } from ${at('agents/record-pool.ts')};
+      import { newCounters } from ${at('agents/record-builder.ts')};
+      import { log } from ${at('core/log.ts')};
+      import { benchLine } from ${at('bench/agent.ts')};
+      import { batchOf } from ${at('test/helpers/line-batches.ts')};
+      const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 1 << 20, counters: newCounters(), log: log('test') });
+      pool.addBuilder({});
+      const batch = batchOf(Array.from({ length: 2000 }, (_, i) => benchLine(i).slice(0, -1)), 0);
+      // Garbage enough for V8 to grow each young generation to its limit.
+      for (let i = 0; i < 40; i++) (await pool.encode(batch)).release?.();
+      const [thread] = await pool.heaps();
+      const main = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+      process.stdout.write(JSON.stringify({ thread, main }));
+      await pool.close();
+    `);
+    const MB = 1024 * 1024;
+    const run = (flags: string[]) => {
+      const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', script], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { thread: Record<string, number>; main: number };
+    };
+    const plain = run([]);
+    assert.ok(plain.thread.old_space! > 0 && plain.thread.code_space! > 0, `every space is reported: ${JSON.stringify(plain.thread)}`);
+    // V8 splits a young generation into two halves and as much again for large objects.
+    assert.equal(plain.thread.new_space, (2 * RECORD_THREAD_YOUNG_MB * MB) / 3, `the thread's own limit (${plain.thread.new_space! / MB} MB)`);
+    const launched = run(['--max-semi-space-size=4']);
+    assert.equal(launched.thread.new_space, 8 * MB, `V8 puts the flag ahead of the thread's limit (${launched.thread.new_space! / MB} MB)`);
+    assert.equal(launched.main, 8 * MB, 'and the main thread is held to it too');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
