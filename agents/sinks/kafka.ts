@@ -299,7 +299,8 @@ export class KafkaSink {
     const logHeaders = this.o.encoding === 'otlp_proto' ? { ...headers, [HEADERS.contentType]: CONTENT_TYPE_PROTOBUF } : headers;
     const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers: logHeaders, ownTraces: !tracing } : undefined;
     let messages = encoded ? undefined : this.w.fromEvents(batch.events, logHeaders, headers, !tracing);
-    const records = encoded ? (encoded.e.lines ? encoded.e.lines.reduce((a, b) => a + b, 0) : count) : messages!.length === count ? count : recordsOf(messages!);
+    // An event is a record, packed or not; an encoded batch's messages hold `lines` records each when packed.
+    const records = encoded?.e.lines ? encoded.e.lines.reduce((a, b) => a + b, 0) : count;
     // The Kafka timestamps the records already carry (the event times), not parsed again.
     if (encoded) this.retention.check(encoded.e.times, encoded.e.count, undefined, encoded.e.lines);
     else if (this.retention.active) {
