@@ -33,6 +33,9 @@
  * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
  * missing): filelog -> kafka exporter with otlp_proto (its default: one message per 100 lines) and with raw
  * (one message per line, as kcat), and on the Loghub lines; see bench/otelcol/run.ts.
+ * rsyslog (imfile -> omkafka, one message per line; Debian's packages unpacked into dist/rsyslog by
+ * bench/rsyslog/fetch.sh on first use) has a row on each file; BENCH_RSYSLOG=0 leaves them out, and a
+ * machine without Debian's apt-get leaves them out with the reason; see bench/rsyslog/run.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -44,6 +47,7 @@ import { freePort } from '../core/ports.ts';
 import { ensureBenchClients } from './clients/install.ts';
 import { CLIENTS } from './clients/produce.ts';
 import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
+import { ensureRsyslog, rsyslogRun, type Rsyslog } from './rsyslog/run.ts';
 import { decodeOtlpLogs } from '../core/contracts/otlp-log.ts';
 
 const LINE_BYTES = 250;
@@ -519,6 +523,15 @@ async function main(): Promise<void> {
     if ('dir' in installed) otherClients = installed.dir;
     else process.stderr.write(`The other clients' rows are left out: ${installed.error}\n`);
   }
+  // rsyslog, fetched before the rounds when a row of it is to run; left out with the reason when it cannot be had.
+  let rsyslog: Rsyslog | undefined;
+  if (process.env.BENCH_RSYSLOG !== '0' && (!only || only.test('rsyslog'))) {
+    try {
+      rsyslog = ensureRsyslog();
+    } catch (err) {
+      process.stderr.write(`The rsyslog rows are left out: ${(err as Error).message}\n`);
+    }
+  }
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   // Node's flags as `tributary agent` starts it, for this checkout and the baseline's.
   const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
@@ -546,6 +559,10 @@ async function main(): Promise<void> {
     { name: 'kcat (librdkafka)', run: async (topic) => kcatRun(file, brokers, topic) },
     { name: `tributary agent, defaults, on Loghub's 8 systems (${loghubBytes}-byte lines on average)`, run: (topic, round) => agentRun(topic, `l${round}`, 'full', undefined, false, loghubFile) },
     { name: `kcat (librdkafka), on the same Loghub lines`, run: async (topic) => kcatRun(loghubFile, brokers, topic) },
+    ...(rsyslog ? [
+      { name: `${rsyslog.version.replace(', ', ' (imfile -> omkafka, one message per line; ')})`, run: (topic: string) => rsyslogRun(rsyslog!, file, brokers, topic, lines) },
+      { name: `${rsyslog.version.split(',')[0]}, on the same Loghub lines`, run: (topic: string) => rsyslogRun(rsyslog!, loghubFile, brokers, topic, lines) },
+    ] : []),
     ...(otelcol ? [
       { name: `${OTELCOL} (filelog -> kafka exporter, otlp_proto: 100 lines per message)`, otlp: true, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'otlp_proto') },
       { name: `${OTELCOL}, encoding raw (one message per line, as kcat)`, run: (topic: string) => otelcolRun(file, brokers, topic, lines, 'raw') },
@@ -616,6 +633,7 @@ async function main(): Promise<void> {
       rows,
       agentVsKcat: Math.round((rows[0]!.linesPerSecond.median / kcatRow.linesPerSecond.median) * 100) / 100,
       agentVsKcatLoghub: ratio("tributary agent, defaults, on Loghub's", kcatLoghub),
+      ...(rsyslog ? { rsyslogVsKcat: ratio(`${rsyslog.version.split(',')[0]} (imfile`), rsyslogVsKcatLoghub: ratio(`${rsyslog.version.split(',')[0]}, on the same Loghub`, kcatLoghub) } : {}),
       ...(otelcol ? { otelcolVsKcat: ratio(`${OTELCOL} (filelog`), otelcolRawVsKcat: ratio(`${OTELCOL}, encoding raw`), otelcolVsKcatLoghub: ratio(`${OTELCOL} (otlp_proto), on the same Loghub`, kcatLoghub) } : {}),
       cpuMicrosecondsPerLine: perStage.bench,
       cpuMicrosecondsPerLineLoghub: perStage.loghub,
@@ -624,6 +642,7 @@ async function main(): Promise<void> {
     writeFileSync(join(root, 'bench/results/agent.json'), JSON.stringify(result, null, 2) + '\n');
     printTable(rows);
     console.log(`\nagent / kcat (lines/s, medians): ${result.agentVsKcat}; on the Loghub lines: ${result.agentVsKcatLoghub}`);
+    if ('rsyslogVsKcat' in result) console.log(`rsyslog / kcat: ${result.rsyslogVsKcat}; on the Loghub lines: ${result.rsyslogVsKcatLoghub}`);
     if ('otelcolVsKcat' in result) console.log(`Collector / kcat: ${result.otelcolVsKcat} (otlp_proto), ${result.otelcolRawVsKcat} (raw); on the Loghub lines: ${result.otelcolVsKcatLoghub}`);
     printStages(perStage);
   } finally {

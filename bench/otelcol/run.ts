@@ -10,10 +10,11 @@
  * once Kafka acknowledged a send.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../core/ports.ts';
+import { cpuSeconds, peakRssKb } from '../proc.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const OTELCOL_BIN = join(root, 'dist/otelcol/otelcol');
@@ -41,23 +42,6 @@ export function metricSum(text: string, name: string): number | undefined {
     sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
-}
-
-let clkTck: number | undefined;
-/** Kernel clock ticks per second, the unit of /proc/<pid>/stat's times. */
-const ticks = () => (clkTck ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100);
-
-/** utime + stime of a live process, in seconds (all its threads). */
-export function cpuSeconds(pid: number): number {
-  // After the command name (in parentheses, may hold spaces) utime and stime are the 12th and 13th fields.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticks();
-}
-
-export function peakRssKb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
 }
 
 export interface Otelcol {
