@@ -155,8 +155,8 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     peak = { rss: Math.round(rss), rssAnon: Math.round(Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
   }, 20) : undefined;
   const debug = env.BENCH_DEBUG ? setInterval(() => {
-    const sink = agent.sink as unknown as { pending: unknown[]; queue: Array<{ next: number; count: number }>; native?: { stats: unknown } };
-    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.pending.length, queue: sink.queue.length, unsent: sink.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.native?.stats })}\n`);
+    const sink = agent.sink as unknown as { sq: { queue: Array<{ next: number; count: number }> }; delivery?: { requestsInFlight: number; producerStats?: unknown } };
+    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.delivery?.requestsInFlight, queue: sink.sq.queue.length, unsent: sink.sq.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.delivery?.producerStats })}\n`);
   }, Number(env.BENCH_DEBUG_MS ?? 250)) : undefined;
   // Steady state: CPU (process.cpuUsage counts every thread) between the acknowledgements that pass a
   // tenth and nine tenths of the lines, over the lines acknowledged in between. Work under way (read
