@@ -28,7 +28,6 @@ import { NativeDelivery } from './native-delivery.ts';
 import { KafkajsDelivery } from './kafkajs-delivery.ts';
 
 export { logKeyFor, recordTimeMs, type KeyStrategy } from './log-wire.ts';
-export { memoDefaultPartitioner } from './kafkajs-delivery.ts';
 export { type KafkaSinkStats } from './sink-queue.ts';
 
 export type Compression = 'lz4' | 'gzip' | 'none';

@@ -1,19 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Partitioners } from 'kafkajs';
-import { KafkaSink, logKeyFor, memoDefaultPartitioner, recordTimeMs } from '../../../agents/sinks/kafka.ts';
+import { KafkaSink, logKeyFor, recordTimeMs } from '../../../agents/sinks/kafka.ts';
 import pino from 'pino';
 import { log } from '../../../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
-import { createKafka, waitForTopicLeaders } from '../../../core/kafka/client.ts';
+import { sinkRecord as record } from '../../helpers/log-records.ts';
 
 await testBrokers();
-
-const record = (i: number, body = `line ${i}`, extra: Partial<LogRecord> = {}): LogRecord => ({
-  v: SCHEMA_VERSION, time: '2026-11-24T10:00:00.000Z', observed_time: '2026-11-24T10:00:01.000Z', service: 'svc', host: 'h1',
-  severity_text: 'INFO', severity_number: 9, body, attributes: {}, resource: {}, trace_id: '', span_id: '', origin: { kind: 'file', offset: i }, ...extra,
-});
 
 test('gzip batches, keys per DESIGN.md, headers, event-time timestamps, and an oversized record cut to fit', async () => {
   const brokers = await testBrokers();
@@ -122,24 +116,6 @@ test('send waits while the memory buffer is full (backpressure), and resumes whe
   assert.equal((await readTopic(logsTopic, { expected: 100 })).length, 100);
 });
 
-test('the memoised partitioner puts every key on the partition kafkajs\'s default partitioner picks', () => {
-  const memo = memoDefaultPartitioner();
-  const reference = Partitioners.DefaultPartitioner();
-  const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(i % 3 ? `svc-${i}` : `svc-${i}|host-${i % 7}`));
-  for (const partitions of [6, 1, 12, 6]) {
-    const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({ partitionId: p, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-    for (let round = 0; round < 2; round++) {
-      for (const key of keys) {
-        const args = { topic: 'logs', partitionMetadata, message: { key, value: 'v' } };
-        assert.equal(memo(args), reference(args), `${key} on ${partitions} partitions`);
-      }
-    }
-  }
-  // An explicit partition wins, as with the default.
-  const partitionMetadata = [0, 1, 2].map((p) => ({ partitionId: p, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-  assert.equal(memo({ topic: 'logs', partitionMetadata, message: { key: keys[0], value: 'v', partition: 2 } }), 2);
-});
-
 test('recordTimeMs reads record times as Date.parse does', () => {
   const seconds = ['2026-11-24T10:00:00', '1970-01-01T00:00:00', '2024-02-29T23:59:59', '2026-13-01T00:00:00', '2026-11-24T24:00:00', '0000-01-01T00:00:00', '9999-12-31T23:59:59', '2026-11-24 10:00:00', 'abcdefghijklmnopqrs'];
   const tails = ['Z', '.Z', '.1Z', '.12Z', '.123Z', '.1234Z', '.123456Z', '.123456789Z', '.1234567890Z', '.12a4Z', '+00:00', '.123+01:00', 'z', '.123Zx', ''];
@@ -201,79 +177,6 @@ test('a record over the topic\'s size limit is refused for good: the batch settl
   assert.ok(refused[0]!.bytes! > noise.length, `bytes ${refused[0]!.bytes}`);
   const back = await readTopic(logsTopic, { expected: 10 });
   assert.deepEqual(back.map((m) => (JSON.parse(m.value.toString()) as LogRecord).origin.offset), [0, 1, 2, 3, 5, 6, 7, 8, 9, 10]);
-});
-
-test('retries are logged once per kind of error until Kafka acknowledges again, not once per retry (native client)', async () => {
-  const brokers = await testBrokers();
-  // Topics named but not made yet (the test cluster does not create topics on demand).
-  const logsTopic = `sink-missing-logs-${Date.now()}`;
-  const metricsTopic = `sink-missing-metrics-${Date.now()}`;
-  const lines: Array<{ level: number; msg: string }> = [];
-  const sink = new KafkaSink({ brokers, logsTopic, metricsTopic, lingerMs: 5, client: 'native' }, pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) }));
-  await sink.start();
-  const said = (re: RegExp) => lines.filter((l) => re.test(l.msg)).length;
-  const until = async (what: string, ok: () => boolean) => {
-    const deadline = Date.now() + 30_000;
-    while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(lines)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const admin = createKafka({ brokers, clientId: 'tributary-test' }).admin();
-  await admin.connect();
-  const create = async (topic: string) => {
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
-    await waitForTopicLeaders(admin, [topic]);
-  };
-  try {
-    let delivered = 0;
-    await sink.send({ events: [{ type: 'log', record: record(0) }], onDelivered: () => delivered++ });
-    await until('four retries', () => sink.stats.retries >= 4);
-    assert.equal(said(/does not know one of the topics/), 1, JSON.stringify(lines));
-    assert.equal(lines.find((l) => /does not know one of the topics/.test(l.msg))!.level, 50);
-    await create(logsTopic);
-    await until('the log record acknowledged', () => delivered === 1);
-    assert.equal(said(/acknowledging again/), 1);
-    assert.equal(sink.stats.lastError, undefined);
-    // Acknowledged since: the next outage is told again, once.
-    const point: MetricPoint = { v: SCHEMA_VERSION, time: '2026-11-24T10:00:00.000Z', service: 'svc', host: 'h1', name: 'm', kind: 'gauge', value: 1, unit: '1', labels: {} };
-    const before = sink.stats.retries;
-    await sink.send({ events: [{ type: 'metric', point }], onDelivered: () => delivered++ });
-    await until('four more retries', () => sink.stats.retries >= before + 4);
-    assert.equal(said(/does not know one of the topics/), 2, JSON.stringify(lines));
-    await create(metricsTopic);
-    await until('the metric acknowledged', () => delivered === 2);
-    assert.equal(said(/acknowledging again/), 2);
-  } finally {
-    // The sink's close waits for what it holds: a failed assertion above must not leave it waiting on a topic never made.
-    for (const topic of [logsTopic, metricsTopic]) await create(topic).catch(() => undefined);
-    await sink.close();
-    await admin.disconnect();
-  }
-  assert.equal((await readTopic(logsTopic, { expected: 1 })).length, 1);
-  assert.equal((await readTopic(metricsTopic, { expected: 1 })).length, 1);
-});
-
-test('the native path does not linger while what waits already fills a request by bytes', async () => {
-  const brokers = await testBrokers();
-  const logsTopic = await createTestTopic('sink-linger', 1);
-  // A linger longer than the wait below: a wait for a fuller request would show as records not yet sent.
-  const sink = new KafkaSink({ brokers, logsTopic, client: 'native', compression: 'none', lingerMs: 3000, batchMaxBytes: 2048, batchMaxEvents: 5000, maxRecordBytes: 2048 }, log('test.sink'));
-  await sink.start();
-  try {
-    const body = 'x'.repeat(150);
-    // About 400 bytes each: five fill a request by bytes, where the event limit would take 5,000.
-    void sink.send({ events: Array.from({ length: 60 }, (_, i) => ({ type: 'log' as const, record: record(i, `${i} ${body}`) })) });
-    const started = Date.now();
-    // Each full request goes as soon as one is free; only the last, partial one may wait for more.
-    while (sink.stats.sent < 50 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(sink.stats.sent >= 50, `after ${Date.now() - started} ms ${sink.stats.sent} of 60 acknowledged`);
-  } finally {
-    // Closing sends the rest (a partial last request after its linger).
-    await sink.close();
-  }
-  const back = await readTopic(logsTopic, { expected: 60 });
-  assert.deepEqual(back.map((m) => (JSON.parse(m.value.toString()) as LogRecord).origin.offset), Array.from({ length: 60 }, (_, i) => i));
 });
 
 test('otlp_proto with records_per_message: a record thread\'s batches and records built on the main thread go as the same packed messages, through both clients; counters count records', async () => {
