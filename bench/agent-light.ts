@@ -9,8 +9,10 @@
  * so the first window is what a shipper costs just after a backlog and the last ones what it costs
  * when it has run at that rate for a while. Every window is printed and kept in the JSON.
  *
- * Shippers: `tributary agent` with its defaults (from its bundle, as users run it) and, with
- * BENCH_OTELCOL=1, the OpenTelemetry Collector on bench/otelcol/filelog-kafka.yaml. Rates:
+ * Shippers: `tributary agent` with its defaults (from its bundle, as users run it), rsyslog (imfile ->
+ * omkafka, bench/rsyslog; BENCH_RSYSLOG=0 leaves it out, and a machine without Debian's apt-get leaves
+ * it out with the reason) and, with BENCH_OTELCOL=1, the OpenTelemetry Collector on
+ * bench/otelcol/filelog-kafka.yaml. Rates:
  * BENCH_RATES (default 0,100,1000 lines/s; empty for none); BENCH_SECONDS the window (default 30).
  *
  * Many files at rest: BENCH_FILES (default 300; 0 for none) idle one-line files in 10 folders under
@@ -31,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchLine } from './agent.ts';
 import { ensureOtelcol, metricSum, startOtelcol } from './otelcol/run.ts';
+import { ensureRsyslog, startRsyslog, type Rsyslog } from './rsyslog/run.ts';
 import { cpuSeconds } from './proc.ts';
 import { freePort } from '../core/ports.ts';
 import { defaultStackOptions, stackDown, stackUp } from '../core/kafka/stack.ts';
@@ -159,6 +162,18 @@ async function otelcolLight(work: string, brokers: string, topic: string, rate: 
   }
 }
 
+async function rsyslogLight(rs: Rsyslog, work: string, brokers: string, topic: string, rate: number): Promise<Light> {
+  const file = join(work, `rsyslog-${rate}.log`);
+  writeFileSync(file, '');
+  const r = startRsyslog(rs, file, brokers, topic);
+  try {
+    await sleep(3000);
+    return await measure(r.pid, file, rate, () => r.checkAlive());
+  } finally {
+    await r.stop();
+  }
+}
+
 /** Many files at rest: `FILES` one-line files, 30 to a folder, under `dir`; returns the glob over them. */
 function manyFiles(dir: string): string {
   const next = { i: 0 };
@@ -215,6 +230,16 @@ async function otelcolAtRest(brokers: string, topic: string, glob: string): Prom
   }
 }
 
+async function rsyslogAtRest(rs: Rsyslog, brokers: string, topic: string, glob: string, shipped: () => Promise<number>): Promise<AtRest> {
+  // imfile's wildcards match within one folder level: the files sit one folder down.
+  const r = startRsyslog(rs, glob.replace('**/', '*/'), brokers, topic);
+  try {
+    return await measureAtRest(r.pid, shipped, () => r.checkAlive());
+  } finally {
+    await r.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-light-'));
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
@@ -223,6 +248,16 @@ async function main(): Promise<void> {
   const shippers: Array<{ name: string; run: (topic: string, rate: number) => Promise<Light> }> = [
     { name: 'tributary agent, defaults', run: (topic, rate) => agentRun(work, brokers, topic, rate) },
   ];
+  let rsyslog: Rsyslog | undefined;
+  if (process.env.BENCH_RSYSLOG !== '0') {
+    try {
+      rsyslog = ensureRsyslog();
+      const rs = rsyslog;
+      shippers.push({ name: `${rs.version.split(',')[0]} (imfile -> omkafka)`, run: (topic, rate) => rsyslogLight(rs, work, brokers, topic, rate) });
+    } catch (err) {
+      process.stderr.write(`The rsyslog rows are left out: ${(err as Error).message}\n`);
+    }
+  }
   if (process.env.BENCH_OTELCOL) {
     ensureOtelcol();
     shippers.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic, rate) => otelcolLight(work, brokers, topic, rate) });
@@ -249,6 +284,10 @@ async function main(): Promise<void> {
         { name: 'tributary agent, defaults', run: (topic, shipped) => agentAtRest(work, brokers, topic, glob, undefined, shipped) },
         { name: 'tributary agent, discover_ms: 0', run: (topic, shipped) => agentAtRest(work, brokers, topic, glob, 0, shipped) },
       ];
+      if (rsyslog) {
+        const rs = rsyslog;
+        settings.push({ name: `${rs.version.split(',')[0]} (imfile -> omkafka)`, run: (topic, shipped) => rsyslogAtRest(rs, brokers, topic, glob, shipped) });
+      }
       if (process.env.BENCH_OTELCOL) settings.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic) => otelcolAtRest(brokers, topic, glob) });
       for (const s of settings) {
         const topic = `light-${n++}`;

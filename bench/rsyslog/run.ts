@@ -72,6 +72,50 @@ function librdkafkaVersion(path: string): string {
   return `librdkafka ${version || `(${real.split('/').pop()})`}`;
 }
 
+export interface RsyslogProcess {
+  pid: number;
+  /** Throws if it exited (with the end of what it printed). */
+  checkAlive(): void;
+  /** The last lines it printed on stderr. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts rsyslogd on imfile-omkafka.conf, tailing `file` (imfile takes `*` in its folders and names)
+ * into `topic`; its config, pid file and imfile's state in a temporary folder of its own, removed
+ * when it stops.
+ */
+export function startRsyslog(rs: Rsyslog, file: string, brokers: string, topic: string): RsyslogProcess {
+  const work = mkdtempSync(join(tmpdir(), 'tributary-bench-rsyslog-'));
+  const conf = join(work, 'rsyslog.conf');
+  const fill: Record<string, string> = { WORK: work, BROKERS: brokers.split(',').map((b) => JSON.stringify(b)).join(', '), TOPIC: topic, FILE: file };
+  writeFileSync(conf, readFileSync(join(root, 'bench/rsyslog/imfile-omkafka.conf'), 'utf8').replace(/@(\w+)@/g, (_, k: string) => fill[k] ?? `@${k}@`));
+  // -n: in the foreground; -M: its modules' folder; -i: its pid file (not /run's).
+  const child = spawn(rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(work, 'rsyslogd.pid')], { env: { ...process.env, ...rs.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  let exited: number | null | undefined;
+  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
+  const tail = () => err.trim().split('\n').slice(-3).join(' | ');
+  return {
+    pid: child.pid!,
+    checkAlive: () => {
+      if (exited !== undefined) throw new Error(`rsyslogd exited (${exited}): ${tail()}`);
+    },
+    stderr: tail,
+    stop: async () => {
+      if (exited === undefined) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exit;
+        clearTimeout(killer);
+      }
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface RsyslogRun {
   seconds: number;
   cpuSeconds: number;
@@ -89,46 +133,30 @@ export interface RsyslogRun {
  * stops moving for `stallMs` fails the run with what rsyslog printed.
  */
 export async function rsyslogRun(rs: Rsyslog, file: string, brokers: string, topic: string, lines: number, stallMs = 15_000): Promise<RsyslogRun> {
-  const work = mkdtempSync(join(tmpdir(), 'tributary-bench-rsyslog-'));
-  const conf = join(work, 'rsyslog.conf');
-  const fill: Record<string, string> = { WORK: work, BROKERS: brokers.split(',').map((b) => JSON.stringify(b)).join(', '), TOPIC: topic, FILE: file };
-  writeFileSync(conf, readFileSync(join(root, 'bench/rsyslog/imfile-omkafka.conf'), 'utf8').replace(/@(\w+)@/g, (_, k: string) => fill[k] ?? `@${k}@`));
   const admin = createKafka({ brokers: brokers.split(','), clientId: 'bench-rsyslog' }).admin();
   await admin.connect();
   const stored = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
   const t = process.hrtime.bigint();
-  // -n: in the foreground; -M: its modules' folder; -i: its pid file (not /run's).
-  const child = spawn(rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(work, 'rsyslogd.pid')], { env: { ...process.env, ...rs.env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
-  const tail = () => err.trim().split('\n').slice(-3).join(' | ');
+  const r = startRsyslog(rs, file, brokers, topic);
   const marks: Array<{ cpu: number; sent: number }> = [];
   try {
     let last = { n: -1, at: Date.now() };
     for (;;) {
-      if (exited !== undefined) throw new Error(`rsyslogd exited (${exited}): ${tail()}`);
+      r.checkAlive();
       const n = await stored();
       if (n !== last.n) last = { n, at: Date.now() };
-      else if (Date.now() - last.at > stallMs) throw new Error(`rsyslog's topic held ${n} of ${lines} lines and stopped moving for ${stallMs / 1000} s: ${tail()}`);
-      if (marks.length === 0 && n >= lines / 10) marks.push({ cpu: cpuSeconds(child.pid!), sent: n });
-      else if (marks.length === 1 && n >= (lines * 9) / 10) marks.push({ cpu: cpuSeconds(child.pid!), sent: n });
+      else if (Date.now() - last.at > stallMs) throw new Error(`rsyslog's topic held ${n} of ${lines} lines and stopped moving for ${stallMs / 1000} s: ${r.stderr()}`);
+      if (marks.length === 0 && n >= lines / 10) marks.push({ cpu: cpuSeconds(r.pid), sent: n });
+      else if (marks.length === 1 && n >= (lines * 9) / 10) marks.push({ cpu: cpuSeconds(r.pid), sent: n });
       if (n >= lines) {
         const seconds = Number(process.hrtime.bigint() - t) / 1e9;
         const steady = marks.length === 2 ? { steadyCpuSeconds: marks[1]!.cpu - marks[0]!.cpu, steadyLines: marks[1]!.sent - marks[0]!.sent } : {};
-        return { seconds, cpuSeconds: cpuSeconds(child.pid!), maxRssKb: peakRssKb(child.pid!), ...steady };
+        return { seconds, cpuSeconds: cpuSeconds(r.pid), maxRssKb: peakRssKb(r.pid), ...steady };
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((res) => setTimeout(res, 25));
     }
   } finally {
     await admin.disconnect();
-    if (exited === undefined) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exit;
-      clearTimeout(killer);
-    }
-    rmSync(work, { recursive: true, force: true });
+    await r.stop();
   }
 }
