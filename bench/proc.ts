@@ -3,7 +3,7 @@
  * shippers that are not ours (the Collector, rsyslog): read while the process still runs, so its
  * shutdown is not in the figures.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 let clkTck: number | undefined;
@@ -22,4 +22,40 @@ export function cpuSeconds(pid: number): number {
 export function peakRssKb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
+}
+
+/** A shipper that is not ours, started by the bench (the Collector, rsyslogd). */
+export interface Service {
+  pid: number;
+  /** Throws if it exited (with the end of what it printed). */
+  checkAlive(): void;
+  /** The last lines it printed on stderr (of its last 4 KB). */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after 10 s (a shutdown stuck on retries, a broker gone). */
+  stop(): Promise<void>;
+}
+
+/** Starts `bin` with `args` and `env` added to this process's; `name` names it in errors; stderr is kept (the last 4 KB). */
+export function startService(name: string, bin: string, args: string[], env: Record<string, string>): Service {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  let exited: number | null | undefined;
+  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
+  // Indented lines continue the one before (a Go stack, a config dump): the last three that are not.
+  const tail = () => err.trim().split('\n').filter((l) => !/^\s/.test(l)).slice(-3).join(' | ');
+  return {
+    pid: child.pid!,
+    checkAlive: () => {
+      if (exited !== undefined) throw new Error(`${name} exited (${exited}): ${tail()}`);
+    },
+    stderr: tail,
+    stop: async () => {
+      if (exited !== undefined) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(killer);
+    },
+  };
 }

@@ -9,12 +9,12 @@
  * records: otelcol_exporter_sent_log_records, on its Prometheus endpoint (bound to 127.0.0.1), goes up
  * once Kafka acknowledged a send.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../core/ports.ts';
-import { cpuSeconds, peakRssKb } from '../proc.ts';
+import { cpuSeconds, peakRssKb, startService, type Service } from '../proc.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const OTELCOL_BIN = join(root, 'dist/otelcol/otelcol');
@@ -44,15 +44,9 @@ export function metricSum(text: string, name: string): number | undefined {
   return sum;
 }
 
-export interface Otelcol {
-  pid: number;
+export interface Otelcol extends Service {
   /** Its Prometheus text, or undefined while the endpoint does not answer yet. */
   scrape(): Promise<string | undefined>;
-  /** Throws if it exited (with the end of what it printed). */
-  checkAlive(): void;
-  /** The last 4 KB it printed on stderr. */
-  stderr(): string;
-  stop(): Promise<void>;
 }
 
 /**
@@ -61,31 +55,9 @@ export interface Otelcol {
  */
 export async function startOtelcol(config: string, env: Record<string, string>): Promise<Otelcol> {
   const port = await freePort();
-  const child = spawn(OTELCOL_BIN, [`--config=file:${join(root, 'bench/otelcol', config)}`], {
-    env: { ...process.env, ...env, OTELCOL_METRICS_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
-  const tail = () => err.trim().split('\n').filter((l) => !/^\s/.test(l)).slice(-3).join(' | ');
-  return {
-    pid: child.pid!,
-    scrape: () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => undefined),
-    checkAlive: () => {
-      if (exited !== undefined) throw new Error(`the Collector exited (${exited}): ${tail()}`);
-    },
-    stderr: tail,
-    stop: async () => {
-      if (exited !== undefined) return;
-      // Its queue is empty once its work is counted, so SIGTERM ends it at once; a shutdown stuck on retries (a broker gone) is killed.
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exit;
-      clearTimeout(killer);
-    },
-  };
+  // Its queue is empty once its work is counted, so SIGTERM ends it at once.
+  const service = startService('the Collector', OTELCOL_BIN, [`--config=file:${join(root, 'bench/otelcol', config)}`], { ...env, OTELCOL_METRICS_PORT: String(port) });
+  return { ...service, scrape: () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => undefined) };
 }
 
 /**

@@ -6,13 +6,13 @@
  * writes at most once a second), so lines are counted where they land: the topic's offsets, which
  * move once the broker committed a write (acks=all). One message per line, so offsets are lines.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKafka } from '../../core/kafka/client.ts';
-import { cpuSeconds, peakRssKb } from '../proc.ts';
+import { cpuSeconds, peakRssKb, startService, type Service } from '../proc.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const RSYSLOG_DIR = join(root, 'dist/rsyslog');
@@ -72,45 +72,22 @@ function librdkafkaVersion(path: string): string {
   return `librdkafka ${version || `(${real.split('/').pop()})`}`;
 }
 
-export interface RsyslogProcess {
-  pid: number;
-  /** Throws if it exited (with the end of what it printed). */
-  checkAlive(): void;
-  /** The last lines it printed on stderr. */
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
 /**
  * Starts rsyslogd on imfile-omkafka.conf, tailing `file` (imfile takes `*` in its folders and names)
  * into `topic`; its config, pid file and imfile's state in a temporary folder of its own, removed
  * when it stops.
  */
-export function startRsyslog(rs: Rsyslog, file: string, brokers: string, topic: string): RsyslogProcess {
+export function startRsyslog(rs: Rsyslog, file: string, brokers: string, topic: string): Service {
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-rsyslog-'));
   const conf = join(work, 'rsyslog.conf');
   const fill: Record<string, string> = { WORK: work, BROKERS: brokers.split(',').map((b) => JSON.stringify(b)).join(', '), TOPIC: topic, FILE: file };
   writeFileSync(conf, readFileSync(join(root, 'bench/rsyslog/imfile-omkafka.conf'), 'utf8').replace(/@(\w+)@/g, (_, k: string) => fill[k] ?? `@${k}@`));
   // -n: in the foreground; -M: its modules' folder; -i: its pid file (not /run's).
-  const child = spawn(rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(work, 'rsyslogd.pid')], { env: { ...process.env, ...rs.env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
-  const tail = () => err.trim().split('\n').slice(-3).join(' | ');
+  const service = startService('rsyslogd', rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(work, 'rsyslogd.pid')], rs.env);
   return {
-    pid: child.pid!,
-    checkAlive: () => {
-      if (exited !== undefined) throw new Error(`rsyslogd exited (${exited}): ${tail()}`);
-    },
-    stderr: tail,
+    ...service,
     stop: async () => {
-      if (exited === undefined) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exit;
-        clearTimeout(killer);
-      }
+      await service.stop();
       rmSync(work, { recursive: true, force: true });
     },
   };
