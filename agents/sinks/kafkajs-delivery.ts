@@ -106,7 +106,7 @@ export class KafkajsDelivery implements Delivery {
         if (sq.queue.length > 0) await this.sendFromMemory();
         else await this.sendFromDisk();
         backoff = 250;
-        if (sq.waitingLogged && sq.roomWaiters.length === 0) sq.waitingLogged = false;
+        sq.caughtUp();
       } catch (err) {
         const e = err as Error & { type?: string; retriable?: boolean };
         const message = e.message;

@@ -189,7 +189,7 @@ export class NativeDelivery implements Delivery {
       sq.stats.lastError = undefined;
     }
     this.retryLogged = undefined;
-    if (sq.waitingLogged && sq.roomWaiters.length === 0) sq.waitingLogged = false;
+    sq.caughtUp();
   }
 
   /** Hands the next slice of the memory queue to the producer without waiting for its acknowledgement. */

@@ -116,6 +116,11 @@ export class SinkQueue {
     for (const w of this.roomWaiters.splice(0)) w();
   }
 
+  /** Kafka acknowledged again: the next wait for room, once none is waiting, is logged anew. */
+  caughtUp(): void {
+    if (this.waitingLogged && this.roomWaiters.length === 0) this.waitingLogged = false;
+  }
+
   /** Answers every `flush` waiting. */
   becameIdle(): void {
     for (const w of this.idleWaiters.splice(0)) w();
