@@ -8,10 +8,10 @@ import { log, type Logger } from '../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../core/contracts/records.ts';
 import { createRecordBuilder, createRedact, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
 import { KafkaSink, type KafkaSinkOptions } from './sinks/kafka.ts';
-import { createKafka } from '../core/kafka/client.ts';
+import { withAdmin } from '../core/kafka/admin.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
-import { type RawLine, type Source } from './source.ts';
-import { type RecordPool } from './record-pool.ts';
+import type { RawLine, Source } from './source.ts';
+import type { RecordPool } from './record-pool.ts';
 
 export const AGENT_SERVICE = 'tributary-agent';
 
@@ -93,14 +93,10 @@ export class Agent {
    */
   private async metricsTopicExists(): Promise<boolean> {
     const topic = this.o.sink.metricsTopic ?? TOPICS.metrics.name;
-    const admin = createKafka({ brokers: this.o.sink.brokers, clientId: 'tributary-agent-probe', retries: 0, connectionTimeoutMs: 2000 }).admin();
     try {
-      await admin.connect();
-      return (await admin.listTopics()).includes(topic);
+      return await withAdmin({ brokers: this.o.sink.brokers, clientId: 'tributary-agent-probe', ssl: this.o.sink.ssl, sasl: this.o.sink.sasl, connectTimeoutMs: 2000 }, (a) => a.topicExists(topic));
     } catch {
       return true;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
   }
 

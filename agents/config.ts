@@ -11,7 +11,7 @@ import { configReferenceMarkdown as referenceOf } from '../core/config/reference
 import { TOPICS, type LogEncoding } from '../core/contracts/topics.ts';
 import { defaultBrokers, stateDir } from '../core/paths.ts';
 import { ENCODINGS } from './transforms/line-splitter.ts';
-import { type MultilineOptions } from './transforms/multiline.ts';
+import type { MultilineOptions } from './transforms/multiline.ts';
 import { buildParser, PARSER_NAMES, PARSERS, type ParserConfig } from './transforms/parsers/index.ts';
 import { BUILTIN_RULE_NAMES, compileUserRule, SECRET_ATTRIBUTE_RULE, type RedactorOptions, type UserRuleConfig } from './transforms/redact.ts';
 import { DEFAULT_INFERENCE, severityFromText, type SeverityInferenceOptions } from './transforms/severity.ts';

@@ -7,7 +7,7 @@ import { TOPICS } from '../core/contracts/topics.ts';
 import { KafkaProbe, ProgressCheck } from '../core/health/kafka-probe.ts';
 import { HealthMetrics } from '../core/health/metrics.ts';
 import { startHealthServer, type HealthServer } from '../core/health/server.ts';
-import { type Agent } from './agent.ts';
+import type { Agent } from './agent.ts';
 
 export interface AgentHealth {
   server: HealthServer;

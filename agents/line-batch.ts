@@ -6,12 +6,12 @@
  * when threads fail, on the main thread, so both give the same bytes as the sink's record-by-record
  * path (`logWire`).
  */
-import { type RecordBuilder } from './record-builder.ts';
+import type { RecordBuilder } from './record-builder.ts';
 import { BatchKeys, LogPacker, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
-import { type LogRecord } from '../core/contracts/records.ts';
-import { type RawLine } from './source.ts';
+import type { LogRecord } from '../core/contracts/records.ts';
+import type { RawLine } from './source.ts';
 import { ProtoWriter, writeOtlpLog } from '../core/contracts/otlp-log.ts';
-import { type LogEncoding } from '../core/contracts/topics.ts';
+import type { LogEncoding } from '../core/contracts/topics.ts';
 
 /** Lines of one file read in one go, as a source hands them to the pool. */
 export interface LineBatch {

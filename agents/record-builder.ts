@@ -8,8 +8,8 @@ import { hostname } from 'node:os';
 import { SCHEMA_VERSION, type LogRecord } from '../core/contracts/records.ts';
 import { buildParser, type ParserConfig, type ParserName } from './transforms/parsers/index.ts';
 import { Redactor, type RedactionCounts, type RedactorOptions } from './transforms/redact.ts';
-import { type SeverityInferenceOptions } from './transforms/severity.ts';
-import { type RawLine } from './source.ts';
+import type { SeverityInferenceOptions } from './transforms/severity.ts';
+import type { RawLine } from './source.ts';
 
 export const DEFAULT_HOST = hostname();
 

@@ -9,13 +9,13 @@
  * nothing is lost) and is replaced; after three deaths the pool stops and every batch is built on the
  * main thread.
  */
-import { type EventLoopUtilization } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { BufferPool } from '../core/buffer-pool.ts';
 import type { Logger } from '../core/log.ts';
 import { createRecordBuilder, type BuiltCounters, type RecordBuilder, type RecordBuilderOptions } from './record-builder.ts';
-import { type KeyStrategy } from './sinks/log-wire.ts';
-import { type LogEncoding } from '../core/contracts/topics.ts';
+import type { KeyStrategy } from './sinks/log-wire.ts';
+import type { LogEncoding } from '../core/contracts/topics.ts';
 import { encodeLines, type EncodedLogs, type LineBatch } from './line-batch.ts';
 
 /** What a thread sends back (ArrayBuffers transferred). */

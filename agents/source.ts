@@ -5,7 +5,7 @@
  * move its checkpoint.
  */
 import type { Logger } from '../core/log.ts';
-import { type LogRecord, type MetricPoint, type RecordOrigin } from '../core/contracts/records.ts';
+import type { LogRecord, MetricPoint, RecordOrigin } from '../core/contracts/records.ts';
 import type { EncodedLogs } from './line-batch.ts';
 
 export type AgentEvent = { type: 'log'; record: LogRecord } | { type: 'metric'; point: MetricPoint };

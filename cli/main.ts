@@ -1,5 +1,5 @@
 /** `tributary <command> [...]`: dispatches to the subcommands under `cli/commands/`. */
-import { type Command } from './command.ts';
+import type { Command } from './command.ts';
 import { finish, runCommand } from './run.ts';
 
 // Loaded lazily so that `tributary query` does not pay for ONNX or kafkajs.

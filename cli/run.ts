@@ -1,5 +1,5 @@
 /** Running one subcommand and leaving the process: shared by `cli/main.ts` and the bundled agent (`cli/agent-entry.ts`). */
-import { type Command } from './command.ts';
+import type { Command } from './command.ts';
 import { isTributaryError } from '../core/errors.ts';
 import { flushLogs } from '../core/log.ts';
 

@@ -11,11 +11,11 @@
 import { closeSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type Agent } from '../agents/agent.ts';
+import type { Agent } from '../agents/agent.ts';
 import { openForWriting, stateDir } from '../core/paths.ts';
 import { log } from '../core/log.ts';
-import { type Store } from '../core/storage/store.ts';
-import { type Worker } from '../pipeline/worker.ts';
+import type { Store } from '../core/storage/store.ts';
+import type { Worker } from '../pipeline/worker.ts';
 
 /** One counter: its total and its rate per second over the publisher's last interval. */
 export interface Counter {

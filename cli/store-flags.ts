@@ -1,6 +1,6 @@
 /** The storage flags every command that touches ClickHouse shares. */
 import { openStore, storeConfigFrom } from '../core/storage/open.ts';
-import { type Store } from '../core/storage/store.ts';
+import type { Store } from '../core/storage/store.ts';
 
 export const STORE_OPTIONS = {
   store: { type: 'string' },

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { type Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/log.ts';
 import { CONTENT_TYPE_PROTOBUF, HEADERS } from '../../core/contracts/topics.ts';
 
 /** A message ready for Kafka: which topic kind, key, value, timestamp and headers. */

@@ -15,17 +15,16 @@ import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { CONTENT_TYPE_JSON, CONTENT_TYPE_PROTOBUF, HEADERS, TOPICS, type LogEncoding } from '../../core/contracts/topics.ts';
 import { SCHEMA_VERSION, type LogRecord } from '../../core/contracts/records.ts';
-import { type Logger } from '../../core/log.ts';
-import { type EventBatch } from '../source.ts';
+import type { Logger } from '../../core/log.ts';
+import type { EventBatch } from '../source.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';
 import { DiskBuffer } from './disk-buffer.ts';
-import { type KeyStrategy } from './log-wire.ts';
+import type { KeyStrategy } from './log-wire.ts';
 import { encodedSize, Wire, type EncodedEntry } from './wire.ts';
 import { readRetention, RetentionGuard } from './retention-guard.ts';
 import { SinkQueue, type Delivery, type KafkaSinkStats } from './sink-queue.ts';
 import { NativeDelivery } from './native-delivery.ts';
-import { KafkajsDelivery } from './kafkajs-delivery.ts';
 
 export { logKeyFor, recordTimeMs, type KeyStrategy } from './log-wire.ts';
 export { type KafkaSinkStats } from './sink-queue.ts';
@@ -157,7 +156,7 @@ export class KafkaSink {
     // unguarded. Read again now and then, so that the fix the guard's warning names silences it; a read
     // that fails keeps what the last one found.
     const readNow = () => {
-      this.retentionRead = readRetention({ brokers: this.o.brokers, ...(this.o.ssl ? { ssl: true } : {}), ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}) }, this.o.logsTopic).then(
+      this.retentionRead = readRetention({ brokers: this.o.brokers, ssl: this.o.ssl, sasl: this.o.sasl }, this.o.logsTopic).then(
         (r) => this.retention.set(r),
         (err: Error) => this.log.debug({ topic: this.o.logsTopic, err: err.message }, "Could not read the logs topic's retention; records older than it are not counted until a later read succeeds."),
       );
@@ -165,7 +164,8 @@ export class KafkaSink {
     readNow();
     this.retentionTimer = setInterval(readNow, this.o.retentionRereadMs ?? 10 * 60_000);
     this.retentionTimer.unref();
-    const delivery = this.o.client === 'native' ? new NativeDelivery(this.sq, this.o, this.log) : new KafkajsDelivery(this.sq, this.o, this.log);
+    // kafkajs (about 50 ms of CPU and 6 MB to load) only for an agent that asks for it.
+    const delivery = this.o.client === 'native' ? new NativeDelivery(this.sq, this.o, this.log) : new (await import('./kafkajs-delivery.ts')).KafkajsDelivery(this.sq, this.o, this.log);
     await delivery.start();
     this.delivery = delivery;
   }

@@ -7,11 +7,11 @@
  */
 import { Partitioners, type ICustomPartitioner, type Message, type Producer } from 'kafkajs';
 import { createKafka, CompressionTypes } from '../../core/kafka/client.ts';
-import { type Logger } from '../../core/log.ts';
-import { type WireMessage } from './disk-buffer.ts';
+import type { Logger } from '../../core/log.ts';
+import type { WireMessage } from './disk-buffer.ts';
 import { recordsOf } from './wire.ts';
 import { recordsIn, type Delivery, type Queued, type SinkQueue } from './sink-queue.ts';
-import { type Compression, type SinkSettings } from './kafka.ts';
+import type { Compression, SinkSettings } from './kafka.ts';
 
 const COMPRESSION: Record<Compression, number> = {
   lz4: CompressionTypes.LZ4,

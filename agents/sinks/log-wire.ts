@@ -6,7 +6,7 @@
  */
 import { logKey, type LogRecord } from '../../core/contracts/records.ts';
 import { closeOtlpRequest, encodeOtlpLog, openOtlpRequest, ProtoWriter, writeOtlpLogRecord, type OtlpRequestMarks } from '../../core/contracts/otlp-log.ts';
-import { type LogEncoding } from '../../core/contracts/topics.ts';
+import type { LogEncoding } from '../../core/contracts/topics.ts';
 
 /**
  * The key of a log record, which picks its partition. `service_host` (the default) spreads a busy

@@ -6,13 +6,13 @@
  * buffer and Kafka failing, nothing new is handed over: memory spills to disk while a probe waits for
  * Kafka to answer again. The disk buffer is read one batch at a time, after what memory had in flight.
  */
-import { saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
-import { TributaryError } from '../../core/errors.ts';
-import { type Logger } from '../../core/log.ts';
+import { securityOf } from '../../core/kafka/security.ts';
+import { refusalOf } from '../../core/kafka/admin.ts';
+import type { Logger } from '../../core/log.ts';
 import { KafkaProducer, KafkaError, type ProducerMessage, type SendResult } from '../../core/kafka/producer.ts';
 import { recordsOf } from './wire.ts';
 import { recordsIn, type Delivery, type Queued, type SinkQueue } from './sink-queue.ts';
-import { type KafkaSinkOptions, type SinkSettings } from './kafka.ts';
+import type { SinkSettings } from './kafka.ts';
 
 /** What one producer call took from the memory queue: from which batch, from where, how many records and bytes. */
 type Taken = Array<{ q: Queued; from: number; count: number; bytes: number }>;
@@ -46,14 +46,13 @@ export class NativeDelivery implements Delivery {
    * buffers and the producer keeps trying.
    */
   async start(): Promise<void> {
-    // The same settings as every kafkajs client here: the config's, else KAFKA_SSL(_CA_FILE) and KAFKA_SASL_*.
-    const ssl = this.o.ssl ? (sslFromEnv({ ...process.env, KAFKA_SSL: '1' }) ?? true) : sslFromEnv();
-    const sasl = this.o.sasl ?? (saslFromEnv() as KafkaSinkOptions['sasl']);
+    // The same settings as every client here: the config's, else KAFKA_SSL(_CA_FILE) and KAFKA_SASL_*.
+    const { ssl, sasl } = securityOf({ ssl: this.o.ssl, sasl: this.o.sasl });
     const p = new KafkaProducer({
       brokers: this.o.brokers,
       clientId: this.o.clientId,
       compression: this.o.compression,
-      ssl: ssl as boolean | { ca: string[] } | undefined,
+      ssl,
       sasl,
       maxInFlight: this.o.maxInFlight,
       requestTimeoutMs: this.o.requestTimeoutMs,
@@ -62,9 +61,10 @@ export class NativeDelivery implements Delivery {
     try {
       await p.connect();
     } catch (err) {
-      if (err instanceof KafkaError && err.action === 'fatal') {
+      const refused = refusalOf(err);
+      if (refused) {
         await p.close();
-        throw new TributaryError(err.type === 'SASL_AUTHENTICATION_FAILED' ? 'KAFKA_AUTH' : err.type === 'TLS' ? 'KAFKA_TLS' : 'CONFIG_INVALID', err.message, { canRetry: false, cause: err });
+        throw refused;
       }
       this.log.warn({ brokers: this.o.brokers, err: (err as Error).message }, 'Kafka cannot be reached yet; records wait in the buffers and the agent keeps trying.');
       this.sq.stats.lastError = (err as Error).message;

@@ -9,9 +9,8 @@
  * a retention raised after a warning is noticed; the guard counts the records sent past that age and
  * reports them at most every 10 minutes, naming the topic and the fix.
  */
-import kafkajs from 'kafkajs';
-import { type Logger } from 'pino';
-import { createKafka, type ClientOptions } from '../../core/kafka/client.ts';
+import type { Logger } from 'pino';
+import { withAdmin, type AdminOptions } from '../../core/kafka/admin.ts';
 
 export interface TopicRetention {
   topic: string;
@@ -19,19 +18,13 @@ export interface TopicRetention {
 }
 
 /** The topic's time-based retention when it ages records by their own timestamps; undefined when nothing can expire early. */
-export async function readRetention(client: Omit<ClientOptions, 'clientId'>, topic: string): Promise<TopicRetention | undefined> {
-  const admin = createKafka({ ...client, clientId: 'tributary-agent-retention', retries: 0, quiet: true }).admin();
-  await admin.connect();
-  try {
-    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms', 'message.timestamp.type'] }] });
-    const entries = res.resources[0]?.configEntries ?? [];
-    const value = (name: string) => entries.find((e) => e.configName === name)?.configValue;
-    const retentionMs = Number(value('retention.ms'));
-    if (value('message.timestamp.type') === 'LogAppendTime' || !Number.isFinite(retentionMs) || retentionMs < 0) return undefined;
-    return { topic, retentionMs };
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+export async function readRetention(client: Omit<AdminOptions, 'clientId'>, topic: string): Promise<TopicRetention | undefined> {
+  const configs = await withAdmin({ ...client, clientId: 'tributary-agent-retention' }, (a) => a.topicConfigs(topic, ['retention.ms', 'message.timestamp.type']));
+  // No value (a setting Kafka would not show) is no limit known, not 0.
+  const raw = configs.get('retention.ms');
+  const retentionMs = raw ? Number(raw) : NaN;
+  if (configs.get('message.timestamp.type') === 'LogAppendTime' || !Number.isFinite(retentionMs) || retentionMs < 0) return undefined;
+  return { topic, retentionMs };
 }
 
 const REPORT_EVERY_MS = 10 * 60_000;

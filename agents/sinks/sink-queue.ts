@@ -5,9 +5,9 @@
  * backpressure; one delivery loop (native-delivery.ts or kafkajs-delivery.ts) drains it. A batch
  * settles, its `onDelivered` called, only once every earlier batch did.
  */
-import { type ProducerMessage } from '../../core/kafka/producer.ts';
-import { type EventBatch } from '../source.ts';
-import { type DiskBuffer, type WireMessage } from './disk-buffer.ts';
+import type { ProducerMessage } from '../../core/kafka/producer.ts';
+import type { EventBatch } from '../source.ts';
+import type { DiskBuffer, WireMessage } from './disk-buffer.ts';
 import { encodedSize, type EncodedEntry, type Wire } from './wire.ts';
 
 export interface KafkaSinkStats {

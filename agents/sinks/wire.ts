@@ -4,13 +4,13 @@
  * kafkajs's. Keys and header sections are encoded once per distinct value and shared by neighbouring
  * records. The queue, delivery and retries are the sink's (kafka.ts).
  */
-import { type Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { HEADERS, type LogEncoding } from '../../core/contracts/topics.ts';
 import { metricKey, type LogRecord } from '../../core/contracts/records.ts';
 import { encodeHeaders, type ProducerMessage } from '../../core/kafka/producer.ts';
-import { type AgentEvent } from '../source.ts';
-import { type EncodedLogs } from '../line-batch.ts';
-import { type WireMessage } from './disk-buffer.ts';
+import type { AgentEvent } from '../source.ts';
+import type { EncodedLogs } from '../line-batch.ts';
+import type { WireMessage } from './disk-buffer.ts';
 import { LogPacker, logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
 
 export interface WireOptions {

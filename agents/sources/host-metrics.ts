@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SCHEMA_VERSION, type MetricPoint } from '../../core/contracts/records.ts';
-import { type Source, type SourceContext } from '../source.ts';
+import type { Source, SourceContext } from '../source.ts';
 
 export interface HostMetricsOptions {
   /** Service the points are filed under (metrics are keyed `service|host`). */

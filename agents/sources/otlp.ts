@@ -12,8 +12,7 @@ import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../core/con
 import { TributaryError } from '../../core/errors.ts';
 import { severityText } from '../transforms/severity.ts';
 import { isoOf } from '../record-builder.ts';
-import { type AgentEvent, type Source, type SourceContext } from '../source.ts';
-import { decodeProtobuf, ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest } from './otlp-schema.ts';
+import type { AgentEvent, Source, SourceContext } from '../source.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -250,6 +249,7 @@ export class OtlpSource implements Source {
   private server?: Server;
   private ctx!: SourceContext;
   private accepting = false;
+  private schema?: typeof import('./otlp-schema.ts');
   private readonly token?: Buffer;
   port = 0;
 
@@ -263,6 +263,8 @@ export class OtlpSource implements Source {
 
   async start(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
+    // The schema (protobufjs, about 40 ms of CPU and 3 MB to load) only for an agent that takes OTLP.
+    this.schema = await import('./otlp-schema.ts');
     this.accepting = true;
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
@@ -319,8 +321,9 @@ export class OtlpSource implements Source {
     let events: AgentEvent[];
     try {
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body, { maxOutputLength: max });
-      const schema = path === '/v1/logs' ? ExportLogsServiceRequest : path === '/v1/traces' ? ExportTraceServiceRequest : ExportMetricsServiceRequest;
-      const decoded = json ? (JSON.parse(body.toString('utf8') || '{}') as Obj) : decodeProtobuf(schema, body);
+      const otlp = this.schema!;
+      const schema = path === '/v1/logs' ? otlp.ExportLogsServiceRequest : path === '/v1/traces' ? otlp.ExportTraceServiceRequest : otlp.ExportMetricsServiceRequest;
+      const decoded = json ? (JSON.parse(body.toString('utf8') || '{}') as Obj) : otlp.decodeProtobuf(schema, body);
       const defaults = { host: this.o.defaultHost, service: this.o.defaultService ?? 'unknown' };
       if (path !== '/v1/metrics') {
         const records = path === '/v1/logs' ? logsFromRequest(decoded, defaults) : spansFromRequest(decoded, defaults);

@@ -3,8 +3,8 @@
  * through the same line splitter (encodings, long lines) and multiline assembler as files, then
  * become records; the source ends when stdin closes, after the last partial line was sent.
  */
-import { type AgentEvent, type RawLine, type Source, type SourceContext } from '../source.ts';
-import { type LogRecord } from '../../core/contracts/records.ts';
+import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
+import type { LogRecord } from '../../core/contracts/records.ts';
 import { LineSplitter, type Encoding, type Line } from '../transforms/line-splitter.ts';
 import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
 

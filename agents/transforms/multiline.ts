@@ -4,7 +4,7 @@
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
-import { type Line } from './line-splitter.ts';
+import type { Line } from './line-splitter.ts';
 
 export interface MultilineOptions {
   /**

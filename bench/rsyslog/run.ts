@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKafka } from '../../core/kafka/client.ts';
 import { cpuSeconds, peakRssKb, startService, type Service } from '../proc.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -110,6 +109,8 @@ export interface RsyslogRun {
  * stops moving for `stallMs` fails the run with what rsyslog printed.
  */
 export async function rsyslogRun(rs: Rsyslog, file: string, brokers: string, topic: string, lines: number, stallMs = 15_000): Promise<RsyslogRun> {
+  // Imported here: bench/agent.ts's bundle also runs the agent rows, which should load what an agent loads.
+  const { createKafka } = await import('../../core/kafka/client.ts');
   const admin = createKafka({ brokers: brokers.split(','), clientId: 'bench-rsyslog' }).admin();
   await admin.connect();
   const stored = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);

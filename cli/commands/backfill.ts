@@ -1,6 +1,6 @@
 /** `tributary backfill`: a feature view's rows recomputed from history, through the worker's own feature code. */
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { migrate } from '../../core/storage/migrate.ts';
 import { openStore } from '../../core/storage/open.ts';

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 
 const command: Command = {
   name: 'dashboards',

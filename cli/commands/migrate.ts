@@ -1,6 +1,6 @@
 /** `tributary migrate`: applies the schema migrations (the worker also does it at start), and changes retention. */
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { migrate, setRetention, type MigrationVars } from '../../core/storage/migrate.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { openStoreFromFlags, STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';

@@ -4,10 +4,10 @@
  * multiline assembly, parser, time zone, severity, redaction), with nothing sent anywhere.
  */
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { type AgentConfig, type FileSourceConfig, type StdinSourceConfig, configFromFlags, inferenceOptions, loadAgentConfig, multilineOptions, redactorOptions } from '../../agents/config.ts';
 import { createRecordBuilder, newCounters } from '../../agents/record-builder.ts';
-import { type SourceContext } from '../../agents/source.ts';
+import type { SourceContext } from '../../agents/source.ts';
 import { StdinSource } from '../../agents/sources/stdin.ts';
 import { isValidTimeZone } from '../../agents/transforms/timestamp.ts';
 import { TributaryError } from '../../core/errors.ts';

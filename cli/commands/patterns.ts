@@ -4,10 +4,10 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { PatternMiner, type PatternMinerSnapshot } from '../../pipeline/transforms/patterns/miner.ts';
-import { type PatternMinerOptions } from '../../pipeline/transforms/patterns/options.ts';
+import type { PatternMinerOptions } from '../../pipeline/transforms/patterns/options.ts';
 
 const HELP = `Usage: tributary patterns [options] < bodies.txt
 

@@ -1,6 +1,6 @@
 /** `tributary query "<SQL>"`: runs SQL against the store; a table on a terminal, JSON with --json. */
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { openStoreFromFlags, STORE_HELP, STORE_OPTIONS } from '../store-flags.ts';
 

@@ -1,6 +1,6 @@
 /** `tributary stack up|down|status`: the local Kafka cluster (one broker or several), or topics on an existing cluster. */
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { clusterStatus, defaultStackOptions, ensureTopics, stackDown, stackUp } from '../../core/kafka/stack.ts';
 import { TOPICS } from '../../core/contracts/topics.ts';

@@ -7,13 +7,13 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol } from 'kafkajs';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { readStatuses, runDir, type AgentStatus, type Counter, type ProcessStatus, type WorkerStatus } from '../status.ts';
 import { createKafka } from '../../core/kafka/client.ts';
 import { defaultBrokers } from '../../core/paths.ts';
 import { TOPICS } from '../../core/contracts/topics.ts';
 import { openStore, storeConfigFrom } from '../../core/storage/open.ts';
-import { type Store } from '../../core/storage/store.ts';
+import type { Store } from '../../core/storage/store.ts';
 import { TributaryError } from '../../core/errors.ts';
 
 const help = `Usage: tributary top [--once] [--brokers host:port] [--store-url <url>] [--interval <ms>]

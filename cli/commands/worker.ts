@@ -1,6 +1,6 @@
 /** `tributary worker`: one member of the worker group, from Kafka into ClickHouse, until stopped. */
 import { parseArgs } from 'node:util';
-import { type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { Worker, windowScorerOf, type WindowScorer } from '../../pipeline/worker.ts';
 import { scoringConfigOf, storeConfigOf, viewModelsOf, workerConfigFrom, workerOptions, type WorkerConfig } from '../../pipeline/config.ts';
 import { compileFeatures, ensureFeatureTables, featureStreams } from '../../pipeline/features/config.ts';

@@ -3,13 +3,13 @@
  * topics the process uses). Readiness turns red within `intervalMs + timeoutMs` of a broker going
  * away, whether or not records are flowing.
  */
-import { type Admin } from 'kafkajs';
-import { createKafka } from '../kafka/client.ts';
+import { KafkaAdmin } from '../kafka/admin.ts';
 import { answerWithin, Periodic } from './periodic.ts';
-import { type Check } from './server.ts';
+import type { Check } from './server.ts';
 
 export class KafkaProbe {
-  private admin?: Admin;
+  private admin?: KafkaAdmin;
+  private stopped = false;
   private lastOkAt = 0;
   private lastError = 'not asked yet';
   private readonly every: Periodic;
@@ -29,11 +29,18 @@ export class KafkaProbe {
   private async ask(): Promise<void> {
     const timeoutMs = this.o.timeoutMs ?? 2000;
     try {
-      this.admin ??= createKafka({ brokers: this.brokers, clientId: 'tributary-health', retries: 0, quiet: true, connectionTimeoutMs: timeoutMs }).admin();
       await answerWithin(
         (async () => {
-          await this.admin!.connect();
-          await this.admin!.fetchTopicMetadata({ topics: this.topics });
+          if (!this.admin) {
+            const opened = await KafkaAdmin.connect({ brokers: this.brokers, clientId: 'tributary-health', connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
+            // Opened after stop(): nothing would close it later.
+            if (this.stopped) return opened.close();
+            this.admin = opened;
+          }
+          const admin = this.admin;
+          const md = await admin.metadata(this.topics);
+          const missing = md.topics.filter((t) => t.errorCode !== 0).map((t) => t.name);
+          if (missing.length) throw new Error(`${admin.address} does not have the topic(s) ${missing.join(', ')}`);
         })(),
         timeoutMs,
       );
@@ -41,9 +48,8 @@ export class KafkaProbe {
     } catch (err) {
       this.lastError = (err as Error).message;
       // A fresh connection next time: a half-dead one can hang.
-      const admin = this.admin;
+      this.admin?.close();
       this.admin = undefined;
-      await admin?.disconnect().catch(() => undefined);
     }
   }
 
@@ -54,8 +60,9 @@ export class KafkaProbe {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.every.stop();
-    await this.admin?.disconnect().catch(() => undefined);
+    this.admin?.close();
   }
 }
 

@@ -5,8 +5,8 @@
  * `tributary_records_in_total{stage="decode"}` (counters end in `_total`, as Prometheus wants), a
  * gauge `consumer_lag` is `tributary_consumer_lag{...}`.
  */
-import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { type Attributes, type Meter, type ObservableResult } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { TributaryError } from '../errors.ts';
-import { type HealthMetrics } from './metrics.ts';
+import type { HealthMetrics } from './metrics.ts';
 
 export interface Check {
   ok: boolean;

@@ -3,7 +3,6 @@
  * (Kafka's framed format, through lz4-napi) is registered so every producer and consumer can use it,
  * and consumers follow their group coordinator when it moves (group-coordinator.ts).
  */
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import kafkajs, { type ISocketFactory, type Kafka as KafkaClient, type KafkaConfig, type logCreator } from 'kafkajs';
@@ -11,6 +10,7 @@ import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
 import { followGroupCoordinator } from './group-coordinator.ts';
+import { saslFromEnv, sslFromEnv } from './security.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
 
@@ -104,32 +104,7 @@ export class SocketTracker {
   }
 }
 
-/** SASL settings from the environment (`KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`). */
-export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig['sasl'] | undefined {
-  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
-  if (!mechanism) return undefined;
-  const username = env.KAFKA_SASL_USERNAME ?? '';
-  const password = env.KAFKA_SASL_PASSWORD ?? '';
-  if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') {
-    return { mechanism, username, password } as KafkaConfig['sasl'];
-  }
-  return undefined;
-}
-
-/**
- * TLS settings from the environment: `KAFKA_SSL=1` turns TLS on, trusting the system's CAs, or only
- * the CA in `KAFKA_SSL_CA_FILE` (PEM) when set, e.g. the one `stack up --secure` makes.
- */
-export function sslFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig['ssl'] | undefined {
-  if (env.KAFKA_SSL !== '1' && env.KAFKA_SSL !== 'true') return undefined;
-  const caFile = env.KAFKA_SSL_CA_FILE;
-  if (!caFile) return true;
-  try {
-    return { ca: [readFileSync(caFile, 'utf8')] };
-  } catch (err) {
-    throw new TributaryError('CONFIG_INVALID', `KAFKA_SSL_CA_FILE=${caFile} cannot be read: ${(err as Error).message}`);
-  }
-}
+export { saslFromEnv, sslFromEnv };
 
 const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
 
@@ -171,7 +146,7 @@ export function createKafka(options: ClientOptions): KafkaClient {
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: options.retries ?? 8 },
     // `ssl: true` from a caller still trusts the CA file of the environment.
     ssl: options.ssl === true ? (sslFromEnv() ?? true) : (options.ssl ?? sslFromEnv()),
-    sasl: options.sasl ?? saslFromEnv(),
+    sasl: options.sasl ?? (saslFromEnv() as KafkaConfig['sasl']),
     logLevel: options.quiet ? logLevel.NOTHING : logLevel.WARN,
     logCreator: pinoLogCreator,
     ...(options.sockets ? { socketFactory: options.sockets.factory } : {}),

@@ -34,7 +34,7 @@ import { KafkaError, kafkaError, errorAction, errorName } from './protocol/error
 import { decodeInitProducerId, decodeMetadata, decodeProduce, encodeInitProducerId, encodeMetadata, encodeProduce, produceBodyBytes, type ProduceTopicData } from './protocol/messages.ts';
 import { batchRecords, buildBatch, compressRecords, encodeRecords, stampProducer, type CompressionName, type EncodedRecords, type ProduceRecord } from './protocol/record-batch.ts';
 import { partitionForKey } from './protocol/murmur2.ts';
-import { type SaslCredentials } from './protocol/sasl.ts';
+import type { SaslCredentials } from './protocol/sasl.ts';
 
 export { KafkaError } from './protocol/errors.ts';
 export { encodeHeaders, type ProduceRecord } from './protocol/record-batch.ts';

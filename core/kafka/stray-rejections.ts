@@ -7,7 +7,7 @@
  * kafkajs or fails through the call we await, so such a rejection is logged and counted, and the
  * process goes on; any other unhandled rejection still ends it, as Node would.
  */
-import { type Logger } from '../log.ts';
+import type { Logger } from '../log.ts';
 
 let installed = false;
 let strays = 0;

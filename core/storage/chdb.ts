@@ -6,7 +6,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { TributaryError } from '../errors.ts';
-import { type EmbeddedStoreConfig, type InsertOptions, type Params, type Store } from './store.ts';
+import type { EmbeddedStoreConfig, InsertOptions, Params, Store } from './store.ts';
 
 type ChdbSession = import('chdb').Session;
 

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TributaryError } from '../errors.ts';
 import { log } from '../log.ts';
-import { type Store } from './store.ts';
+import type { Store } from './store.ts';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 

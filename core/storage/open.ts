@@ -2,7 +2,7 @@
 import { storeDir } from '../paths.ts';
 import { ChdbStore } from './chdb.ts';
 import { ServerStore } from './server.ts';
-import { type Store, type StoreConfig } from './store.ts';
+import type { Store, StoreConfig } from './store.ts';
 
 /**
  * The store config from flags and environment: `--store-url`/`CLICKHOUSE_URL` selects the server

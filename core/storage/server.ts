@@ -4,7 +4,7 @@
  */
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { TributaryError } from '../errors.ts';
-import { type InsertOptions, type Params, type ServerStoreConfig, type Store } from './store.ts';
+import type { InsertOptions, Params, ServerStoreConfig, Store } from './store.ts';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { runCli } from '../helpers/cli.ts';
 import { benchLine } from '../../bench/agent.ts';
+import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // @ts-expect-error: plain JavaScript, no declarations
@@ -74,13 +76,67 @@ test("the bundle's record thread builds and encodes lines like the sources do", 
   }
 });
 
+/**
+ * The packages a bundle file loads when it is imported: its own static imports and those of the
+ * chunks it imports statically, not what it imports only when used (`import(...)`).
+ */
+function staticPackages(file: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(file)) return out;
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  for (const m of code.matchAll(/^import\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)) {
+    const spec = m[1] ?? m[2]!;
+    if (spec.startsWith('node:')) continue;
+    if (spec.startsWith('.')) for (const p of staticPackages(join(dirname(file), spec), seen)) out.add(p);
+    else out.add(spec);
+  }
+  return out;
+}
+
 test("the bundle's record thread imports no package: a thread's start is its own code, not a logger's or a client's", async () => {
   const entry = await agentBundle();
   assert.ok(entry);
-  const code = readFileSync(join(dirname(entry), 'record-thread.mjs'), 'utf8');
-  const packages = [...code.matchAll(/^import\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)].map((m) => m[1] ?? m[2]!).filter((p) => !p.startsWith('node:') && !p.startsWith('.'));
-  assert.deepEqual(packages, [], 'packages imported by the record thread (a type-only import written without `import type` loads its module)');
+  assert.deepEqual([...staticPackages(join(dirname(entry), 'record-thread.mjs'))], [], 'packages imported by the record thread (a type-only import written without `import type` loads its module)');
   // The check can see one: the agent's own entry imports packages.
-  const main = readFileSync(entry, 'utf8');
-  assert.ok([...main.matchAll(/^import\s[^;]*?from\s*"([^"]+)"/gm)].some((m) => !m[1]!.startsWith('node:') && !m[1]!.startsWith('.')));
+  assert.ok(staticPackages(entry).size > 0);
+});
+
+test('the agent loads only the packages its config uses: no kafkajs, protobufjs, OpenTelemetry SDK or pipeline code unless asked for', async () => {
+  const entry = await agentBundle();
+  assert.ok(entry);
+  const loaded = staticPackages(entry);
+  for (const p of ['kafkajs', 'protobufjs', '@opentelemetry/sdk-metrics', '@opentelemetry/exporter-prometheus', '@opentelemetry/sdk-node', 'onnxruntime-node', '@clickhouse/client', 'chdb']) {
+    assert.ok(!loaded.has(p), `the agent's entry loads ${p} at start (${[...loaded].join(', ')})`);
+  }
+  assert.ok(loaded.has('pino') && loaded.has('lz4-napi'), `what every agent uses is loaded (${[...loaded].join(', ')})`);
+  // Those imported when used are still in the bundle, in files of their own, and the check sees their packages.
+  const dir = dirname(entry);
+  const files = readdirSync(dir);
+  const lazy = (name: string) => staticPackages(join(dir, files.find((f) => f.startsWith(`${name}-`) && f.endsWith('.mjs'))!));
+  assert.ok(lazy('kafkajs-delivery').has('kafkajs'));
+  assert.ok(lazy('otlp-schema').has('protobufjs'));
+  assert.ok(lazy('health').has('@opentelemetry/sdk-metrics'));
+  const meta = JSON.parse(readFileSync(join(root, 'dist/agent.json'), 'utf8')) as { inputs: string[] };
+  assert.deepEqual(meta.inputs.filter((f) => f.startsWith('pipeline/')), [], 'no pipeline module is in the agent');
+});
+
+test('a running agent loads kafkajs only with `client: kafkajs` (what Node loaded, NODE_DEBUG=module)', async () => {
+  const brokers = await testBrokers();
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-agent-loads-'));
+  const loadedBy = async (config: string, topic: string) => {
+    const file = join(dir, `${topic}.yaml`);
+    writeFileSync(file, config);
+    const r = await runCli(['agent', '--config', file], 'one line\n', { NODE_DEBUG: 'module' });
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.equal((await readTopic(topic, { expected: 1 })).length, 1, 'the line was shipped');
+    return (pkg: string) => r.stderr.includes(`node_modules/${pkg}/`);
+  };
+  const config = (topic: string, client: string) => `kafka:\n  brokers: [${JSON.stringify(brokers[0])}]\n  client: ${client}\n  topics: { logs: ${topic} }\nself_metrics: { enabled: false }\nstate_dir: ${JSON.stringify(join(dir, topic))}\nsources:\n  in: { type: stdin, service: loads }\n`;
+  const native = await createTestTopic('agent-loads-native');
+  const nativeLoaded = await loadedBy(config(native, 'native'), native);
+  for (const pkg of ['kafkajs', 'protobufjs', '@opentelemetry/sdk-metrics']) assert.equal(nativeLoaded(pkg), false, `the default agent loaded ${pkg}`);
+  assert.equal(nativeLoaded('pino'), true, 'the check sees what was loaded');
+  const viaKafkajs = await createTestTopic('agent-loads-kafkajs');
+  assert.equal((await loadedBy(config(viaKafkajs, 'kafkajs'), viaKafkajs))('kafkajs'), true, 'client: kafkajs loads it');
 });

@@ -16,7 +16,7 @@ import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText, severityText } from '../severity.ts';
 import { fractionMs, readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
-import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
+import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export type AutoParserOptions = FieldNameOptions;
 

@@ -4,7 +4,7 @@
  */
 import { severityNumber } from '../../../core/contracts/records.ts';
 import { parseApacheTime } from '../timestamp.ts';
-import { type LineParser, type ParsedFields, type ParserDefinition } from './types.ts';
+import type { LineParser, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface CombinedParserOptions {
   /** Severity from the status code: 5xx ERROR, 4xx WARN, others INFO. */

@@ -8,7 +8,7 @@
  */
 import { severityFromSyslog } from '../severity.ts';
 import { parseTimestamp } from '../timestamp.ts';
-import { type ParseContext, type ParsedFields } from './types.ts';
+import type { ParseContext, ParsedFields } from './types.ts';
 
 export type InnerParser = (line: string, ctx: ParseContext) => ParsedFields;
 

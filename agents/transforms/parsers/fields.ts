@@ -5,7 +5,7 @@
  */
 import { severityFromValue } from '../severity.ts';
 import { NAMED_FORMATS, parseTimestamp } from '../timestamp.ts';
-import { type ParseContext, type ParsedFields } from './types.ts';
+import type { ParseContext, ParsedFields } from './types.ts';
 
 export interface FieldNameOptions {
   /** Keys holding the message, first present wins. */

@@ -8,7 +8,7 @@
  */
 import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
-import { type ParseContext, type ParsedFields } from './types.ts';
+import type { ParseContext, ParsedFields } from './types.ts';
 
 /** Level words a header may carry (upper case); the single letters only where a layout puts them. */
 const LEVEL_WORDS = new Set([

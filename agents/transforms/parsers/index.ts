@@ -10,7 +10,7 @@ import { logfmtParser } from './logfmt.ts';
 import { plainParser } from './plain.ts';
 import { regexParser } from './regex.ts';
 import { syslogParser } from './syslog.ts';
-import { type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
+import type { ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 

@@ -3,7 +3,7 @@
  * Only an object counts; nested objects become dotted attribute keys.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
+import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface JsonParserOptions extends FieldNameOptions {
   /** How many levels of nested objects become dotted keys; deeper values stay JSON strings. */

@@ -3,7 +3,7 @@
  * ParsedFields out. Quoted values may contain spaces and `\"` escapes; a bare key means `true`.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, fieldsFromPairs, setOwn, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { type LineParser, type ParserDefinition } from './types.ts';
+import type { LineParser, ParserDefinition } from './types.ts';
 
 export interface LogfmtParserOptions extends FieldNameOptions {
   /** Fewer key=value pairs than this and the line is not logfmt. */

@@ -5,7 +5,7 @@
  */
 import { severityFromText } from '../severity.ts';
 import { parseIso } from '../timestamp.ts';
-import { type LineParser, type ParsedFields, type ParserDefinition } from './types.ts';
+import type { LineParser, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface PlainParserOptions {
   /** Read a leading ISO-8601 timestamp as the event time. */

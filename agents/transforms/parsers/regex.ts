@@ -4,7 +4,7 @@
  * as json); every other named group becomes an attribute.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { type LineParser, type ParserDefinition } from './types.ts';
+import type { LineParser, ParserDefinition } from './types.ts';
 
 export interface RegexParserOptions extends FieldNameOptions {
   /** The pattern, JavaScript syntax, with named groups `(?<name>...)`. */

@@ -5,7 +5,7 @@
  */
 import { severityFromSyslog, severityFromText } from '../severity.ts';
 import { parseIso, parseSyslogTime } from '../timestamp.ts';
-import { type LineParser, type ParseContext, type ParsedFields, type ParserDefinition } from './types.ts';
+import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface SyslogParserOptions {
   /** Which RFC to accept: `auto` (both), `rfc5424` or `rfc3164`. */

@@ -1,10 +1,11 @@
 /**
  * The requests a producer needs, in their classic (non-flexible) versions, which every broker from
  * Kafka 2.1 to 4.x accepts (Kafka 4 dropped only older ones, KIP-896): ApiVersions v0-2, Metadata
- * v4-8, InitProducerId v0-1, Produce v3-8, SaslHandshake v1, SaslAuthenticate v0-1. Each API says
- * which versions this client speaks; the connection picks the highest the broker also speaks.
+ * v4-8, InitProducerId v0-1, Produce v3-8, SaslHandshake v1, SaslAuthenticate v0-1; and the one read
+ * the agent makes of a topic's settings (admin.ts), DescribeConfigs v1-3. Each API says which versions
+ * this client speaks; the connection picks the highest the broker also speaks.
  */
-import { type Reader, type Writer } from './codec.ts';
+import type { Reader, Writer } from './codec.ts';
 
 export const API = {
   Produce: { key: 0, min: 3, max: 8 },
@@ -13,6 +14,7 @@ export const API = {
   SaslHandshake: { key: 17, min: 1, max: 1 },
   SaslAuthenticate: { key: 36, min: 0, max: 1 },
   InitProducerId: { key: 22, min: 0, max: 1 },
+  DescribeConfigs: { key: 32, min: 1, max: 3 },
 } as const;
 
 export type ApiName = keyof typeof API;
@@ -164,4 +166,48 @@ export function decodeSaslAuthenticate(r: Reader): { errorCode: number; errorMes
   const errorMessage = r.string();
   const authBytes = r.bytes() ?? Buffer.alloc(0);
   return { errorCode, errorMessage, authBytes };
+}
+
+/** Kafka's resource type for a topic in DescribeConfigs. */
+export const RESOURCE_TOPIC = 2;
+
+export function encodeDescribeConfigs(w: Writer, version: number, resources: Array<{ type: number; name: string; keys: string[] }>): void {
+  w.array(resources, (x, r) => {
+    x.int8(r.type);
+    x.string(r.name);
+    x.array(r.keys, (y, k) => y.string(k));
+  });
+  w.bool(false); // include_synonyms
+  if (version >= 3) w.bool(false); // include_documentation
+}
+
+export interface DescribeConfigsResult {
+  errorCode: number;
+  errorMessage: string | null;
+  name: string;
+  configs: Map<string, string | null>;
+}
+
+export function decodeDescribeConfigs(r: Reader, version: number): DescribeConfigsResult[] {
+  r.int32(); // throttle
+  return r.array((x) => {
+    const errorCode = x.int16();
+    const errorMessage = x.string();
+    x.int8(); // resource type
+    const name = x.string() ?? '';
+    const configs = new Map<string, string | null>();
+    x.array((y) => {
+      const key = y.string() ?? '';
+      configs.set(key, y.string());
+      y.bool(); // read only
+      y.int8(); // source
+      y.bool(); // sensitive
+      y.array((z) => [z.string(), z.string(), z.int8()]); // synonyms
+      if (version >= 3) {
+        y.int8(); // type
+        y.string(); // documentation
+      }
+    });
+    return { errorCode, errorMessage, name, configs };
+  });
 }
