@@ -33,6 +33,11 @@ function archDir(): string | undefined {
   return arch && join(lib, arch);
 }
 
+/** Whether rsyslog is already in dist/rsyslog (nothing to fetch). */
+export function rsyslogFetched(): boolean {
+  return archDir() !== undefined;
+}
+
 /**
  * rsyslog from dist/rsyslog, fetched first (bench/rsyslog/fetch.sh) when it is not there or `refetch`
  * is set (BENCH_RSYSLOG_REFETCH=1). Throws with the script's reason when it cannot be had.
