@@ -110,7 +110,7 @@ export async function agentBundle() {
   }
 }
 
-/** Removes bundles other than `keep` that are more than an hour old (a running agent may still spawn threads from a recent one). */
+/** Removes bundles other than `keep` that are more than an hour old (a running agent may still spawn threads from a recent one, or import the parts it loads when used). */
 function prune(dist, keep) {
   const hourAgo = Date.now() - 3_600_000;
   for (const name of readdirSync(dist)) {

@@ -1,8 +1,8 @@
 // The status files `tributary top` reads (cli/status.ts): published atomically, removed on stop, and a
-// file left by a process that died is dropped on read.
+// file left by a process that died is dropped on read; an unchanged status is not written again.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -36,6 +36,32 @@ test('publishStatus writes this process status, readStatuses reads it, stop remo
     await board.stop();
     assert.equal(existsSync(join(dir, `${process.pid}.json`)), false);
     assert.deepEqual(readStatuses(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('publishStatus writes again only when what it says changed: an idle process leaves its file alone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-status-'));
+  try {
+    let read = 7;
+    const part = (): AgentStatus => ({
+      kind: 'agent', name: 'a', host: 'h', sources: [],
+      stages: { read: { total: read, perSecond: 0 }, built: { total: 0, perSecond: 0 }, sent: { total: 0, perSecond: 0 } },
+      buffer: { events: 0, bytes: 0, diskEvents: 0, diskBytes: 0 }, dropped: 0,
+    });
+    const board = publishStatus(() => [part()], { dir, intervalMs: 20 });
+    await board.publish();
+    const file = join(dir, `${process.pid}.json`);
+    const first = readFileSync(file, 'utf8');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readFileSync(file, 'utf8'), first, 'ten intervals with nothing new: the same file, its time too');
+    read = 8;
+    await new Promise((r) => setTimeout(r, 200));
+    const later = readStatuses(dir)[0]!;
+    assert.equal((later.parts[0] as AgentStatus).stages.read.total, 8, 'a change is written at the next interval');
+    assert.ok(later.time > (JSON.parse(first) as { time: string }).time);
+    await board.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
