@@ -8,6 +8,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { publishStatus, Rates, readStatuses, type AgentStatus } from '../../cli/status.ts';
 
+/** An agent's status whose only moving figure is lines read. */
+function agentPart(read: number): AgentStatus {
+  return {
+    kind: 'agent', name: 'a', host: 'h', sources: [],
+    stages: { read: { total: read, perSecond: 0 }, built: { total: 0, perSecond: 0 }, sent: { total: 0, perSecond: 0 } },
+    buffer: { events: 0, bytes: 0, diskEvents: 0, diskBytes: 0 }, dropped: 0,
+  };
+}
+
 test('a counter carries its rate per second over the last interval', () => {
   const r = new Rates();
   assert.deepEqual(r.counter('a', 100, 1000), { total: 100, perSecond: 0 });
@@ -20,12 +29,7 @@ test('publishStatus writes this process status, readStatuses reads it, stop remo
   const dir = mkdtempSync(join(tmpdir(), 'tributary-status-'));
   try {
     let n = 0;
-    const part = (): AgentStatus => ({
-      kind: 'agent', name: 'a', host: 'h', sources: [],
-      stages: { read: { total: ++n, perSecond: 0 }, built: { total: 0, perSecond: 0 }, sent: { total: 0, perSecond: 0 } },
-      buffer: { events: 0, bytes: 0, diskEvents: 0, diskBytes: 0 }, dropped: 0,
-    });
-    const board = publishStatus(() => [part()], { dir, intervalMs: 50 });
+    const board = publishStatus(() => [agentPart(++n)], { dir, intervalMs: 50 });
     await board.publish();
     const [status] = readStatuses(dir);
     assert.equal(status!.pid, process.pid);
@@ -45,12 +49,7 @@ test('publishStatus writes again only when what it says changed: an idle process
   const dir = mkdtempSync(join(tmpdir(), 'tributary-status-'));
   try {
     let read = 7;
-    const part = (): AgentStatus => ({
-      kind: 'agent', name: 'a', host: 'h', sources: [],
-      stages: { read: { total: read, perSecond: 0 }, built: { total: 0, perSecond: 0 }, sent: { total: 0, perSecond: 0 } },
-      buffer: { events: 0, bytes: 0, diskEvents: 0, diskBytes: 0 }, dropped: 0,
-    });
-    const board = publishStatus(() => [part()], { dir, intervalMs: 20 });
+    const board = publishStatus(() => [agentPart(read)], { dir, intervalMs: 20 });
     await board.publish();
     const file = join(dir, `${process.pid}.json`);
     const first = readFileSync(file, 'utf8');
