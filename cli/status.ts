@@ -184,7 +184,7 @@ export function publishStatus(collect: (rates: Rates, now: number) => Promise<Pa
   let warned = false;
   let running: Promise<void> = Promise.resolve();
   // What the last file said but its time: an idle process says the same every second, and writing it
-  // again (open, write, close, rename, on the main thread) was a quarter of an idle agent's CPU.
+  // again (open, write, close, rename, on the main thread) cost an idle agent about a tenth of its CPU.
   let written: string | undefined;
   const publish = async (always = true) => {
     if (stopped) return;

@@ -5,7 +5,7 @@
  * agent never loads kafkajs for them (loading it costs about 50 ms of CPU and 6 MB at every start).
  */
 import { TributaryError } from '../errors.ts';
-import { Connection } from './protocol/connection.ts';
+import { brokerAddress, Connection } from './protocol/connection.ts';
 import { KafkaError, kafkaError } from './protocol/errors.ts';
 import { decodeDescribeConfigs, decodeMetadata, encodeDescribeConfigs, encodeMetadata, RESOURCE_TOPIC, type MetadataResponse } from './protocol/messages.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
@@ -36,9 +36,8 @@ export class KafkaAdmin {
     const { ssl, sasl } = securityOf(o);
     let last: Error | undefined;
     for (const addr of o.brokers) {
-      const i = addr.lastIndexOf(':');
       try {
-        const c = await Connection.open({ host: addr.slice(0, i), port: Number(addr.slice(i + 1)), clientId: o.clientId, ssl, sasl, maxInFlight: 1, connectTimeoutMs: o.connectTimeoutMs ?? 3000, requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
+        const c = await Connection.open({ ...brokerAddress(addr), clientId: o.clientId, ssl, sasl, maxInFlight: 1, connectTimeoutMs: o.connectTimeoutMs ?? 3000, requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
         return new KafkaAdmin(c);
       } catch (err) {
         last = err as Error;

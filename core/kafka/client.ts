@@ -104,8 +104,6 @@ export class SocketTracker {
   }
 }
 
-export { saslFromEnv, sslFromEnv };
-
 const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
 
 /**
@@ -226,23 +224,5 @@ export async function waitForTopicLeaders(admin: ReturnType<KafkaClient['admin']
     }
     if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * One connection attempt at start-up: throws the KAFKA_AUTH / KAFKA_TLS error when Kafka answers but
- * refuses us (retrying would never help), and returns quietly when it is merely unreachable (a
- * process that buffers, like the agent, starts anyway and keeps trying).
- */
-export async function checkKafkaAccess(brokers: string[], options: Pick<ClientOptions, 'ssl' | 'sasl'> = {}): Promise<void> {
-  const admin = createKafka({ brokers, clientId: 'tributary-probe', retries: 0, connectionTimeoutMs: 3000, ...options }).admin();
-  try {
-    await admin.connect();
-    await admin.describeCluster();
-  } catch (err) {
-    const fatal = kafkaAccessError(err, brokers);
-    if (fatal) throw fatal;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -29,7 +29,7 @@
 import { compressFrameSync } from 'lz4-napi';
 import { gzipSync } from 'node:zlib';
 import { BufferPool } from '../buffer-pool.ts';
-import { Connection, type ConnectionOptions } from './protocol/connection.ts';
+import { brokerAddress, Connection, type ConnectionOptions } from './protocol/connection.ts';
 import { KafkaError, kafkaError, errorAction, errorName } from './protocol/errors.ts';
 import { decodeInitProducerId, decodeMetadata, decodeProduce, encodeInitProducerId, encodeMetadata, encodeProduce, produceBodyBytes, type ProduceTopicData } from './protocol/messages.ts';
 import { batchRecords, buildBatch, compressRecords, encodeRecords, stampProducer, type CompressionName, type EncodedRecords, type ProduceRecord } from './protocol/record-batch.ts';
@@ -730,8 +730,7 @@ export class KafkaProducer {
     const candidates: Array<{ key: string; host: string; port: number }> = [];
     for (const [id, b] of this.brokers) candidates.push({ key: `node:${id}`, ...b });
     for (const addr of this.o.brokers) {
-      const i = addr.lastIndexOf(':');
-      candidates.push({ key: `bootstrap:${addr}`, host: addr.slice(0, i), port: Number(addr.slice(i + 1)) });
+      candidates.push({ key: `bootstrap:${addr}`, ...brokerAddress(addr) });
     }
     let last: Error | undefined;
     for (const c of candidates) {

@@ -4,7 +4,7 @@
  * per minute per producer, with the count since the last one.
  */
 import { log, type Logger } from '../../core/log.ts';
-import { saslFromEnv, sslFromEnv } from '../../core/kafka/client.ts';
+import { securityOf } from '../../core/kafka/security.ts';
 import { KafkaProducer, type KafkaError } from '../../core/kafka/producer.ts';
 
 export function retryLogger(component: string, everyMs = 60_000, logger: Pick<Logger, 'warn'> = log(component)): (err: KafkaError) => void {
@@ -22,5 +22,5 @@ export function retryLogger(component: string, everyMs = 60_000, logger: Pick<Lo
 
 /** One of the worker's own producers: the cluster's TLS and SASL settings from the environment, LZ4, and retries said through `retryLogger(component)`. */
 export function workerProducer(brokers: string[], clientId: string, component: string): KafkaProducer {
-  return new KafkaProducer({ brokers, clientId, compression: 'lz4', ssl: sslFromEnv() as boolean | { ca: string[] } | undefined, sasl: saslFromEnv() as never, onRetry: retryLogger(component) });
+  return new KafkaProducer({ brokers, clientId, compression: 'lz4', ...securityOf(), onRetry: retryLogger(component) });
 }

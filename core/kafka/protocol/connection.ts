@@ -16,6 +16,12 @@ import { saslExchange, type SaslCredentials } from './sasl.ts';
 
 const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
 
+/** A bootstrap address, `host:port`, as a connection's host and port. */
+export function brokerAddress(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+}
+
 export interface ConnectionOptions {
   host: string;
   port: number;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../../core/storage/open.ts';
-import { checkKafkaAccess } from '../../../core/kafka/client.ts';
+import { checkAccess } from '../../../core/kafka/admin.ts';
 import { startTestCluster, type TestCluster } from '../../helpers/cluster.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -99,5 +99,5 @@ test('a certificate from an untrusted CA fails fast with a TLS message naming th
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /TLS certificate of Kafka at 127\.0\.0\.1:\d+ is not trusted/);
   // The same check, in process, for the PLAINTEXT listener: reachable and nothing to refuse.
-  await checkKafkaAccess(cluster.brokers, { ssl: undefined, sasl: undefined });
+  await checkAccess({ brokers: cluster.brokers });
 });
