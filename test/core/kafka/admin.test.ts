@@ -54,6 +54,7 @@ test('connect: a dead first address is passed over; all dead fails naming the la
 });
 
 test('a peer that accepts and never answers: the request times out instead of hanging', async () => {
+  // A plain TCP server stands in for a half-dead broker: a real one cannot be made to accept and never answer.
   const silent = createServer(() => undefined);
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const addr = `127.0.0.1:${(silent.address() as { port: number }).port}`;
