@@ -10,7 +10,7 @@ import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
 import { followGroupCoordinator } from './group-coordinator.ts';
-import { saslFromEnv, sslFromEnv } from './security.ts';
+import { saslFromEnv, securityOf } from './security.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
 
@@ -131,6 +131,17 @@ export function kafkaAccessError(err: unknown, brokers: string[]): TributaryErro
   return undefined;
 }
 
+/**
+ * The TLS and SASL settings a kafkajs client gets: the rule our own connections follow (`securityOf`):
+ * `ssl: true` from a caller (a config's `kafka.ssl`) trusts `KAFKA_SSL_CA_FILE` whether or not
+ * `KAFKA_SSL` is set, `false` or none leaves it to `KAFKA_SSL`; TLS options given whole are taken as they are.
+ */
+export function kafkajsSecurity(options: Pick<ClientOptions, 'ssl' | 'sasl'>): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const ssl = typeof options.ssl === 'object' ? options.ssl : securityOf({ ssl: options.ssl === true }).ssl;
+  const sasl = options.sasl ?? (saslFromEnv() as KafkaConfig['sasl']);
+  return { ...(ssl !== undefined ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
+}
+
 export function createKafka(options: ClientOptions): KafkaClient {
   registerCodecs();
   followGroupCoordinator();
@@ -142,9 +153,7 @@ export function createKafka(options: ClientOptions): KafkaClient {
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: options.retries ?? 8 },
-    // `ssl: true` from a caller still trusts the CA file of the environment.
-    ssl: options.ssl === true ? (sslFromEnv() ?? true) : (options.ssl ?? sslFromEnv()),
-    sasl: options.sasl ?? (saslFromEnv() as KafkaConfig['sasl']),
+    ...kafkajsSecurity(options),
     logLevel: options.quiet ? logLevel.NOTHING : logLevel.WARN,
     logCreator: pinoLogCreator,
     ...(options.sockets ? { socketFactory: options.sockets.factory } : {}),

@@ -1,8 +1,13 @@
-// The client helpers against the real test broker: metadata asked for a topic that Kafka does not know yet.
+// The client helpers against the real test broker: metadata asked for a topic that Kafka does not know yet;
+// and the TLS/SASL settings a kafkajs client gets, against those of our own connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createKafka, fetchTopicMetadataRetrying } from '../../../core/kafka/client.ts';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafka, fetchTopicMetadataRetrying, kafkajsSecurity } from '../../../core/kafka/client.ts';
+import { securityOf } from '../../../core/kafka/security.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 import { testBrokers } from '../../helpers/kafka.ts';
 
@@ -40,5 +45,40 @@ test('fetchTopicMetadataRetrying names a topic that never comes once its time is
     assert.ok(Date.now() - started >= 1400, `gave up after ${Date.now() - started} ms`);
   } finally {
     await admin.disconnect();
+  }
+});
+
+test('a kafkajs client takes TLS and SASL by the rule our own connections follow', () => {
+  const ca = join(mkdtempSync(join(tmpdir(), 'tributary-ca-')), 'ca.crt');
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
+  const keys = ['KAFKA_SSL', 'KAFKA_SSL_CA_FILE', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const;
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  const cases: Array<[Record<string, string>, boolean]> = [
+    [{}, false],
+    [{}, true],
+    // A config's `kafka.ssl: true` with the CA file of the environment and no KAFKA_SSL: kafkajs trusted
+    // only the system's CAs here while our producer trusted the file.
+    [{ KAFKA_SSL_CA_FILE: ca }, true],
+    [{ KAFKA_SSL_CA_FILE: ca }, false],
+    [{ KAFKA_SSL: '1', KAFKA_SSL_CA_FILE: ca }, false],
+    [{ KAFKA_SSL: '1' }, true],
+    [{ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, false],
+  ];
+  try {
+    for (const [env, ssl] of cases) {
+      for (const k of keys) delete process.env[k];
+      Object.assign(process.env, env);
+      const ours = securityOf({ ssl });
+      assert.deepEqual(kafkajsSecurity({ ssl }), ours, `${JSON.stringify(env)} with ssl ${ssl}`);
+    }
+    // The file's CA, not `true`, where the config asks for TLS and the environment names a CA.
+    for (const k of keys) delete process.env[k];
+    process.env.KAFKA_SSL_CA_FILE = ca;
+    assert.deepEqual(kafkajsSecurity({ ssl: true }).ssl, { ca: [readFileSync(ca, 'utf8')] });
+  } finally {
+    for (const k of keys) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
   }
 });
