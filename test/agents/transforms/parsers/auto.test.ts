@@ -97,6 +97,16 @@ test('Python logging: the basicConfig default, the cookbook layout, gunicorn', (
   ]);
 });
 
+test('PostgreSQL: the default log_line_prefix (%m [%p]), LOG and DEBUG1-5 among its levels', () => {
+  check('postgresql', [
+    ['2026-11-24 10:00:00.123 UTC [4321] LOG:  checkpoint starting: time', { time: '2026-11-24T10:00:00.123Z', level: 'LOG', number: 9, body: 'checkpoint starting: time', attributes: { 'process.pid': '4321' } }],
+    ['2026-11-24 10:00:00.123 UTC [4321] ERROR:  relation "orders" does not exist at character 15', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', number: 17, body: 'relation "orders" does not exist at character 15', attributes: { 'process.pid': '4321' } }],
+    ['2026-11-24 10:00:00 UTC [4321] WARNING:  there is no transaction in progress', { time: '2026-11-24T10:00:00.000Z', level: 'WARNING', number: 13, body: 'there is no transaction in progress' }],
+    ['2026-11-24 10:00:00.123 UTC [77] DEBUG2:  autovacuum: processing database "shop"', { time: '2026-11-24T10:00:00.123Z', level: 'DEBUG2', number: 6, body: 'autovacuum: processing database "shop"' }],
+    ['2026-11-24 10:00:00.123 UTC [77] DEBUG5:  StartTransaction(1)', { level: 'DEBUG5', number: 5, body: 'StartTransaction(1)' }],
+  ]);
+});
+
 test('Go: klog/glog, zap console and logrus text', () => {
   check('go', [
     ['I1129 05:00:00.123456    1234 controller.go:112] Starting workers count=4', { time: '2026-11-29T05:00:00.123Z', level: 'INFO', number: 9, body: 'Starting workers count=4', attributes: { 'thread.id': '1234', 'code.file.path': 'controller.go', 'code.line.number': '112' } }],
