@@ -24,6 +24,10 @@ export const autoDefaults: AutoParserOptions = withFieldDefaults({});
 
 const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+(\d+) ([^\s:\]]+):(\d+)\] ?/;
 const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
+/** Ruby's Logger after its stamp: ` #pid]`, the level padded to five, `--`, the program name and `: `. */
+const RUBY_TAIL = / #(\d+)\]\s+([A-Z]+) -- (.*?): ?/y;
+/** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
+const CELERY = /^\s*([A-Z]+)\/([^\s\]]+)$/;
 
 function unmatched(line: string): ParsedFields {
   return { body: line, attributes: {}, fallback: 'unmatched' };
@@ -209,6 +213,19 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       const t = readTime(line, 1, tz, ctx.now);
       if (t !== undefined) {
         const close = line.indexOf(']', t.end);
+        // `[2026-11-24 10:00:00,123: INFO/MainProcess] msg` (Celery): the level and process after a colon.
+        if (line.charCodeAt(t.end) === 58 && close !== -1 && close - t.end <= 80) {
+          const m = CELERY.exec(line.slice(t.end + 1, close));
+          const level = m ? severityFromText(m[1]!) : 0;
+          if (level !== 0) {
+            const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, m![2]!);
+            if (r.fallback === undefined) {
+              r.severityText = m![1]!;
+              r.severityNumber = level;
+            }
+            return r;
+          }
+        }
         if (close !== -1 && close - t.end <= 12) {
           const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, '');
           // `[10:00:00 INF] msg` (Serilog): a level inside the stamp's brackets.
@@ -237,6 +254,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         }
       }
       const c1 = line.charCodeAt(1);
+      // Ruby's Logger (Rails): `I, [2026-11-24T10:00:00.123456 #1234]  INFO -- progname: msg`.
+      if (c1 === 44 && line.charCodeAt(2) === 32 && line.charCodeAt(3) === 91) {
+        const r = rubyLogger(line, ctx);
+        if (r !== null) return r;
+      }
       if (isDigit(c1) && (c === 73 || c === 87 || c === 69 || c === 70)) {
         const m = KLOG.exec(line);
         if (m) return klog(m, line, ctx);
@@ -278,6 +300,25 @@ function klog(m: RegExpExecArray, line: string, ctx: ParseContext): ParsedFields
     body: line.slice(m[0].length),
     attributes: { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! },
   };
+}
+
+/** Ruby's Logger default format; null when the line only starts like one. */
+function rubyLogger(line: string, ctx: ParseContext): ParsedFields | null {
+  const t = readTime(line, 4, ctx.timeZone ?? 'UTC', ctx.now);
+  if (t === undefined) return null;
+  RUBY_TAIL.lastIndex = t.end;
+  const m = RUBY_TAIL.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const out: ParsedFields = { time: t.time, body: line.slice(RUBY_TAIL.lastIndex), attributes: { 'process.pid': m[1]! } };
+  const number = severityFromText(m[2]!);
+  // `ANY` (Logger::UNKNOWN) names no severity: the record says UNSPECIFIED, as for a line without one.
+  if (number !== 0) {
+    out.severityText = m[2]!;
+    out.severityNumber = number;
+  }
+  if (m[3] !== '') out.attributes['log.logger'] = m[3]!;
+  return out;
 }
 
 /** Android logcat's `brief` form: `I/ActivityManager( 1234): msg`. */

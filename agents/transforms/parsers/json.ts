@@ -3,6 +3,7 @@
  * Only an object counts; nested objects become dotted attribute keys.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { severityText } from '../severity.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface JsonParserOptions extends FieldNameOptions {
@@ -55,9 +56,34 @@ export function fieldsFromObject(value: Record<string, unknown>, line: string, r
       }
     }
   }
-  const out = fieldsFromMap(flat, line, names, ctx);
+  const mongo = isMongoLog(value);
+  const out = fieldsFromMap(flat, line, mongo ? mongoNames(names) : names, ctx);
+  // MongoDB's one-letter severities (`I`, `W`): the record carries the word, as for logcat's.
+  if (mongo && out.severityText?.length === 1 && out.severityNumber) out.severityText = severityText(out.severityNumber);
   if (rest !== '' && out.body !== line) out.body += rest;
   return out;
+}
+
+/**
+ * MongoDB's structured log (4.4 and later): `{"t":{"$date":"..."},"s":"I","c":"NETWORK","id":22943,
+ * "ctx":"listener","msg":"..."}`. Its time and severity keys are too short to be well-known everywhere
+ * (`s` holds anything in other logs): they count only in an object of this shape.
+ */
+function isMongoLog(value: Record<string, unknown>): boolean {
+  const t = value.t;
+  return typeof value.s === 'string' && t !== null && typeof t === 'object' && typeof (t as Record<string, unknown>).$date === 'string';
+}
+
+const mongoNamesOf = new WeakMap<FieldNameOptions, FieldNameOptions>();
+
+/** The field names with MongoDB's time (`t.$date`, as flattened) and severity (`s`) last. */
+function mongoNames(names: FieldNameOptions): FieldNameOptions {
+  let m = mongoNamesOf.get(names);
+  if (m === undefined) {
+    m = { ...names, levelKeys: [...names.levelKeys, 's'], timeKeys: [...names.timeKeys, 't.$date'] };
+    mongoNamesOf.set(names, m);
+  }
+  return m;
 }
 
 export const jsonParser: ParserDefinition<JsonParserOptions> = {

@@ -107,6 +107,19 @@ test('PostgreSQL: the default log_line_prefix (%m [%p]), LOG and DEBUG1-5 among 
   ]);
 });
 
+test("Ruby's Logger (Rails) and Celery's default layouts", () => {
+  check('ruby', [
+    ['I, [2026-11-24T10:00:00.123456 #1234]  INFO -- : Started GET "/" for 127.0.0.1', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', number: 9, body: 'Started GET "/" for 127.0.0.1', attributes: { 'process.pid': '1234' } }],
+    ['E, [2026-11-24T10:00:00.5 #77] ERROR -- billing: charge failed: card declined', { time: '2026-11-24T10:00:00.500Z', level: 'ERROR', number: 17, body: 'charge failed: card declined', attributes: { 'process.pid': '77', 'log.logger': 'billing' } }],
+  ]);
+  // Logger::UNKNOWN is written `ANY`: no severity.
+  assert.equal(parse('A, [2026-11-24T10:00:00.000001 #1]   ANY -- : x', ctx).severityText, undefined);
+  check('celery', [
+    ['[2026-11-24 10:00:00,123: INFO/MainProcess] Connected to redis://localhost:6379/0', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', number: 9, body: 'Connected to redis://localhost:6379/0', attributes: { 'log.header': 'MainProcess' } }],
+    ['[2026-11-24 10:00:00,123: ERROR/ForkPoolWorker-3] tasks.add[8c1e]: boom', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', number: 17, body: 'tasks.add[8c1e]: boom', attributes: { 'log.header': 'ForkPoolWorker-3' } }],
+  ]);
+});
+
 test('Go: klog/glog, zap console and logrus text', () => {
   check('go', [
     ['I1129 05:00:00.123456    1234 controller.go:112] Starting workers count=4', { time: '2026-11-29T05:00:00.123Z', level: 'INFO', number: 9, body: 'Starting workers count=4', attributes: { 'thread.id': '1234', 'code.file.path': 'controller.go', 'code.line.number': '112' } }],

@@ -35,6 +35,19 @@ test('well-known field names', () => {
   }
 });
 
+test("MongoDB's structured log: t.$date is the time and s the severity, in that shape only", () => {
+  const r = parse('{"t":{"$date":"2026-11-24T10:00:00.123+00:00"},"s":"W","c":"NETWORK","id":22943,"ctx":"listener","msg":"Connection refused","attr":{"remote":"10.0.0.1:5678"}}', ctx);
+  assert.deepEqual(r, {
+    body: 'Connection refused', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123), severityText: 'WARN', severityNumber: 13,
+    attributes: { c: 'NETWORK', id: '22943', ctx: 'listener', 'attr.remote': '10.0.0.1:5678' },
+  });
+  // MongoDB's debug levels D1-D5, and an `s` elsewhere, which names no severity.
+  assert.equal(parse('{"t":{"$date":"2026-11-24T10:00:00.123Z"},"s":"D2","c":"STORAGE","msg":"x"}', ctx)!.severityNumber, 6);
+  const other = parse('{"s":"E","t":3,"msg":"state E"}', ctx)!;
+  assert.equal(other.severityText, undefined);
+  assert.deepEqual(other.attributes, { s: 'E', t: '3' });
+});
+
 test('a field that does not parse stays an attribute', () => {
   const r = parse('{"msg":"x","time":"yesterday","level":{"a":1},"spanId":"zz"}', ctx)!;
   assert.equal(r.time, undefined);
