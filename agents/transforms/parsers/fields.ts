@@ -20,10 +20,12 @@ export interface FieldNameOptions {
   timeZone?: string;
 }
 
+// Last in each list, keys of particular loggers: structlog's `event`, Serilog's compact JSON (`@t`,
+// `@m`, the template `@mt`, `@l`), Log4j2's JsonLayout (`timeMillis`; its `instant` in json.ts).
 export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
-  messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE'],
-  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level'],
-  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime'],
+  messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE', '@m', '@mt', 'event'],
+  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l'],
+  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', '@t', 'timeMillis'],
   timeFormat: 'auto',
 };
 

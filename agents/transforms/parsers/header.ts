@@ -327,6 +327,17 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.i = e + 1;
         continue;
       }
+      // Spring Boot 3's `--- [myapp] [           main]`: the padded column is the thread; the bracket
+      // taken for one before it was the application's name.
+      if (e > 0 && s.thread && !s.logger && line.charCodeAt(j + 1) === 32) {
+        const padded = line.slice(j + 1, e).trim();
+        if (padded !== '' && padded.indexOf(' ') === -1) {
+          addExtra(s, attrs['thread.name']!);
+          attrs['thread.name'] = padded;
+          s.i = e + 1;
+          continue;
+        }
+      }
       // log4j's `LEVEL [thread] logger`: a thread name may hold spaces (`[IPC Server Responder]`) when a logger follows.
       if (e > 0 && s.level && !s.thread && !s.logger) {
         const after = skipWs(line, e + 1);

@@ -44,7 +44,8 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
 
 /** A parsed JSON object (and the text that followed its first line, if any) to ParsedFields. */
 export function fieldsFromObject(value: Record<string, unknown>, line: string, rest: string, names: FieldNameOptions, depth: number, ctx: ParseContext): ParsedFields {
-  let flat = value;
+  let flat = log4jInstant(value);
+  const instant = flat !== value;
   if (depth > 0) {
     for (const k in flat) {
       const v = flat[k];
@@ -57,7 +58,7 @@ export function fieldsFromObject(value: Record<string, unknown>, line: string, r
     }
   }
   const mongo = isMongoLog(value);
-  const out = fieldsFromMap(flat, line, mongo ? mongoNames(names) : names, ctx);
+  const out = fieldsFromMap(flat, line, mongo ? mongoNames(names) : instant ? instantNames(names) : names, ctx);
   // MongoDB's one-letter severities (`I`, `W`): the record carries the word, as for logcat's.
   if (mongo && out.severityText?.length === 1 && out.severityNumber) out.severityText = severityText(out.severityNumber);
   if (rest !== '' && out.body !== line) out.body += rest;
@@ -74,6 +75,32 @@ function isMongoLog(value: Record<string, unknown>): boolean {
   return typeof value.s === 'string' && t !== null && typeof t === 'object' && typeof (t as Record<string, unknown>).$date === 'string';
 }
 
+/**
+ * Log4j2's JsonLayout writes its time as `"instant":{"epochSecond":...,"nanoOfSecond":...}`: such an
+ * object becomes one number of epoch milliseconds (a copy of the object; the original is not
+ * touched), which `instantNames` makes the time.
+ */
+function log4jInstant(value: Record<string, unknown>): Record<string, unknown> {
+  const i = value.instant;
+  if (i === null || typeof i !== 'object') return value;
+  const { epochSecond, nanoOfSecond } = i as Record<string, unknown>;
+  if (typeof epochSecond !== 'number' || !Number.isFinite(epochSecond)) return value;
+  const nanos = typeof nanoOfSecond === 'number' && Number.isFinite(nanoOfSecond) ? nanoOfSecond : 0;
+  return { ...value, instant: epochSecond * 1000 + nanos / 1e6 };
+}
+
+const instantNamesOf = new WeakMap<FieldNameOptions, FieldNameOptions>();
+
+/** The field names with Log4j2's `instant` (made a number by `log4jInstant`) as the last time key. */
+function instantNames(names: FieldNameOptions): FieldNameOptions {
+  let m = instantNamesOf.get(names);
+  if (m === undefined) {
+    m = { ...names, timeKeys: [...names.timeKeys, 'instant'] };
+    instantNamesOf.set(names, m);
+  }
+  return m;
+}
+
 const mongoNamesOf = new WeakMap<FieldNameOptions, FieldNameOptions>();
 
 /** The field names with MongoDB's time (`t.$date`, as flattened) and severity (`s`) last. */
@@ -88,7 +115,7 @@ function mongoNames(names: FieldNameOptions): FieldNameOptions {
 
 export const jsonParser: ParserDefinition<JsonParserOptions> = {
   name: 'json',
-  description: 'One JSON object per line; msg/message/body, level (words or pino numbers), time/timestamp/ts/@timestamp, trace_id/span_id, service and host are recognised.',
+  description: 'One JSON object per line; msg/message/body, level (words or pino numbers), time/timestamp/ts/@timestamp, trace_id/span_id, service and host are recognised, and the keys of structlog, Serilog (compact JSON), Log4j2 (JsonLayout) and MongoDB.',
   defaults: jsonDefaults,
   configProperties: {
     ...FIELD_NAME_CONFIG_PROPERTIES,

@@ -84,6 +84,8 @@ test('log4j, logback, Log4j2 and Spring Boot default layouts', () => {
     ['2019-03-05 10:57:51.112  INFO 45469 --- [           main] org.apache.catalina.core.StandardService  : Starting service [Tomcat]', { time: '2019-03-05T10:57:51.112Z', level: 'INFO', body: 'Starting service [Tomcat]', attributes: { 'process.pid': '45469', 'thread.name': 'main', 'log.logger': 'org.apache.catalina.core.StandardService' } }],
     ['24-Nov-2026 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Server startup in [1234] milliseconds' }],
     ['2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', { time: '2017-05-16T00:00:00.008Z', level: 'INFO', body: '10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', attributes: { 'process.pid': '25746', 'log.logger': 'nova.osapi_compute.wsgi.server', 'request.id': 'req-38101a0b-2096-447d-96ea-a692162415ae' } }],
+    // Spring Boot 3 with spring.application.name: the name in a bracket before the padded thread column.
+    ['2026-11-24T10:00:00.123+00:00  INFO 1 --- [myapp] [           main] c.e.MyApplication                        : Started MyApplication in 2.1 seconds', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Started MyApplication in 2.1 seconds', attributes: { 'process.pid': '1', 'thread.name': 'main', 'log.logger': 'c.e.MyApplication', 'log.header': 'myapp' } }],
   ]);
 });
 

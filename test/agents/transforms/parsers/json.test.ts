@@ -48,6 +48,25 @@ test("MongoDB's structured log: t.$date is the time and s the severity, in that 
   assert.deepEqual(other.attributes, { s: 'E', t: '3' });
 });
 
+test('the keys of structlog, Serilog compact JSON and Log4j2 JsonLayout', () => {
+  assert.deepEqual(parse('{"event": "user logged in", "level": "info", "timestamp": "2026-11-24T10:00:00.123456Z", "user_id": 42}', ctx), {
+    body: 'user logged in', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'INFO', severityNumber: 9, attributes: { user_id: '42' },
+  });
+  // A message key of its own wins over structlog's `event`, which then stays an attribute.
+  assert.deepEqual(parse('{"event":"signup","msg":"new user"}', ctx)!.attributes, { event: 'signup' });
+  assert.deepEqual(parse('{"@t":"2026-11-24T10:00:00.1234567Z","@mt":"Processed {OrderId} in {Elapsed} ms","@l":"Warning","OrderId":7}', ctx), {
+    body: 'Processed {OrderId} in {Elapsed} ms', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'WARNING', severityNumber: 13, attributes: { OrderId: '7' },
+  });
+  // The rendered message, where there is one, before the template.
+  assert.equal(parse('{"@t":"2026-11-24T10:00:00Z","@m":"Processed 7","@mt":"Processed {OrderId}"}', ctx)!.body, 'Processed 7');
+  assert.deepEqual(parse('{"instant":{"epochSecond":1764000000,"nanoOfSecond":123456000},"thread":"main","level":"INFO","loggerName":"com.x.App","message":"hi"}', ctx), {
+    body: 'hi', time: 1764000000123.456, severityText: 'INFO', severityNumber: 9, attributes: { thread: 'main', loggerName: 'com.x.App' },
+  });
+  assert.equal(parse('{"timeMillis":1764000000123,"level":"WARN","message":"old layout"}', ctx)!.time, 1764000000123);
+  // An `instant` of another shape is an attribute like any other.
+  assert.deepEqual(parse('{"instant":{"at":"noon"},"msg":"x"}', ctx)!.attributes, { 'instant.at': 'noon' });
+});
+
 test('a field that does not parse stays an attribute', () => {
   const r = parse('{"msg":"x","time":"yesterday","level":{"a":1},"spanId":"zz"}', ctx)!;
   assert.equal(r.time, undefined);
