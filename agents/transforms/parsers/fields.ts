@@ -21,13 +21,24 @@ export interface FieldNameOptions {
 }
 
 // Last in each list, keys of particular loggers: structlog's `event`, Serilog's compact JSON (`@t`,
-// `@m`, the template `@mt`, `@l`), Log4j2's JsonLayout (`timeMillis`; its `instant` in json.ts).
+// `@m`, the template `@mt`, `@l`), Log4j2's JsonLayout (`timeMillis`; its `instant` in json.ts),
+// Grafana's logfmt `t` (a date only: `DATE_ONLY_TIME_KEYS`).
 export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
   messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE', '@m', '@mt', 'event'],
   levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l'],
-  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', '@t', 'timeMillis'],
+  timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', '@t', 'timeMillis', 't'],
   timeFormat: 'auto',
 };
+
+/** Time keys too short to trust with any value (`t=3` is a count): they count only when they hold a written date. */
+const DATE_ONLY_TIME_KEYS = new Set(['t']);
+
+/** `2026-11-24...` or `2026/11/24...`: a written date, not a number that could be read as an epoch. */
+function looksLikeDate(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length < 10) return false;
+  const c = v.charCodeAt(4);
+  return (c === 45 || c === 47) && v.charCodeAt(0) >= 48 && v.charCodeAt(0) <= 57;
+}
 
 const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace']);
 const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId']);
@@ -93,6 +104,8 @@ interface KeyRole {
   message: number;
   level: number;
   time: number;
+  /** A time key only when its value is a written date (`DATE_ONLY_TIME_KEYS`). */
+  dateOnly: boolean;
   trace: boolean;
   span: boolean;
   service: boolean;
@@ -111,6 +124,7 @@ function keyRoles(names: FieldNameOptions): Map<string, KeyRole> {
         message: names.messageKeys.indexOf(k),
         level: names.levelKeys.indexOf(k),
         time: names.timeKeys.indexOf(k),
+        dateOnly: DATE_ONLY_TIME_KEYS.has(k),
         trace: TRACE_KEYS.has(k),
         span: SPAN_KEYS.has(k),
         service: SERVICE_KEYS.has(k),
@@ -188,7 +202,7 @@ export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[
       if (lvlAt !== -1) setOwn(attributes, keys[lvlAt]!, stringify(vals[lvlAt]));
       lvlAt = i; lvlRank = role.level; continue;
     }
-    if (role.time >= 0 && role.time < timeRank) {
+    if (role.time >= 0 && role.time < timeRank && (!role.dateOnly || looksLikeDate(v))) {
       if (timeAt !== -1) setOwn(attributes, keys[timeAt]!, stringify(vals[timeAt]));
       timeAt = i; timeRank = role.time; continue;
     }

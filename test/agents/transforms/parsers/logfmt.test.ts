@@ -56,6 +56,21 @@ test('Go slog text lines', () => {
   });
 });
 
+test("Grafana's lines: `t` is the time when it holds a date, and an attribute otherwise", () => {
+  const p = createLogfmtParser();
+  assert.deepEqual(p('logger=settings t=2026-11-24T10:00:00.123456789Z level=info msg="Starting Grafana" version=11.3.0', ctx), {
+    body: 'Starting Grafana', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'INFO', severityNumber: 9,
+    attributes: { logger: 'settings', version: '11.3.0' },
+  });
+  // A count named t is no epoch second of 1970; a key that ranks before `t` wins over it.
+  const count = p('msg=retry t=3 level=warn', ctx)!;
+  assert.equal(count.time, undefined);
+  assert.deepEqual(count.attributes, { t: '3' });
+  const both = p('ts=2026-11-24T10:00:00Z t=2026-11-24T11:00:00Z msg=x', ctx)!;
+  assert.equal(both.time, Date.UTC(2026, 10, 24, 10));
+  assert.equal(both.attributes.t, '2026-11-24T11:00:00Z');
+});
+
 test('a multiline record: pairs from the first line, the trace stays with the message', () => {
   const p = createLogfmtParser();
   const r = p('level=error msg="request failed" id=7\njava.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)', ctx)!;
