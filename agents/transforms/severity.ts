@@ -17,7 +17,7 @@ export interface Severity {
 const ALIASES: Readonly<Record<string, string>> = {
   TRC: 'TRACE', TRACING: 'TRACE', VERBOSE: 'TRACE', FINEST: 'TRACE', FINER: 'TRACE',
   DBG: 'DEBUG', DEBG: 'DEBUG', FINE: 'DEBUG', CONFIG: 'DEBUG', DEBUG5: 'DEBUG', // PostgreSQL's most verbose; DEBUG1-4 read as OpenTelemetry's
-  INF: 'INFO', INFORMATION: 'INFO', INFORMATIONAL: 'INFO', LOG: 'INFO',
+  INF: 'INFO', INFORMATION: 'INFO', INFORMATIONAL: 'INFO', LOG: 'INFO', NOTE: 'INFO', SYSTEM: 'INFO', // PostgreSQL; MySQL
   NOT: 'NOTICE',
   WRN: 'WARN', WARNINGS: 'WARN',
   ERRO: 'ERROR', EROR: 'ERROR', ERRORS: 'ERROR', SEVERE: 'ERROR', FAIL: 'ERROR', FAILURE: 'ERROR',

@@ -26,6 +26,8 @@ const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+
 const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
 /** Ruby's Logger after its stamp: ` #pid]`, the level padded to five, `--`, the program name and `: `. */
 const RUBY_TAIL = / #(\d+)\]\s+([A-Z]+) -- (.*?): ?/y;
+/** MySQL's error log after its stamp: the thread, `[Level]`, and in 8.0 `[MY-010068] [Subsystem]`. */
+const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: \[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
 /** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
 const CELERY = /^\s*([A-Z]+)\/([^\s\]]+)$/;
 
@@ -102,6 +104,23 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const out: ParsedFields = { body: '', attributes: {}, time: t.time };
     const s = newHeader(line, j, out, true);
     if (prefix !== '') s.extra = prefix;
+    if (isDigit(c) && line.charCodeAt(j + 1) !== 58) {
+      MYSQL.lastIndex = j;
+      const m = MYSQL.exec(line);
+      if (m) {
+        // MySQL: the number is the connection's thread; `Note` and `System` are its informational levels.
+        out.attributes['thread.id'] = m[1]!;
+        out.severityText = m[2]!.toUpperCase();
+        out.severityNumber = severityFromText(m[2]!);
+        if (m[3] !== undefined) {
+          s.extra = s.extra === '' ? m[3] : `${s.extra} ${m[3]}`;
+          out.attributes['log.logger'] = m[4]!;
+          s.logger = true;
+        }
+        s.level = s.thread = true;
+        s.i = MYSQL.lastIndex;
+      }
+    }
     if ((c === 86 || c === 68 || c === 73 || c === 87 || c === 69 || c === 70 || c === 65) && line.charCodeAt(j + 1) === 47) {
       // logcat's `time` layout: the stamp, then `I/Tag( 123): msg`.
       LOGCAT_BRIEF.lastIndex = j;
