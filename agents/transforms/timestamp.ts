@@ -482,6 +482,8 @@ function twoDigitYear(yy: number, now: number): number {
 const ZONE = '(?: ?(Z|z|[+-]\\d{2}(?::?\\d{2})?)(?![\\d:])| (UTC|GMT)(?![\\w]))?';
 const CLOCK = '(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?';
 const RE_ISO = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})[Tt ]${CLOCK}${ZONE}`, 'y');
+// An hour of one digit, space-padded (`%2d`): MariaDB's `2026-11-24  9:30:05`.
+const RE_ISO_PADDED_HOUR = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})  ?(\\d):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}`, 'y');
 // IBM/DB2 style, as BGL writes it: 2005-06-03-15.42.50.675872
 const RE_ISO_DOTTED = /(\d{4})-(\d{2})-(\d{2})-(\d{2})\.(\d{2})\.(\d{2})(?:\.(\d{1,9}))?/y;
 const RE_SLASH_YMD = new RegExp(`(\\d{4})/(\\d{2})/(\\d{2})[ T]${CLOCK}${ZONE}`, 'y');
@@ -644,6 +646,9 @@ function iso(line: string, at: number, tz: string): FoundTime | undefined {
   RE_ISO.lastIndex = at;
   const m = RE_ISO.exec(line);
   if (m) return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], tz), RE_ISO.lastIndex);
+  RE_ISO_PADDED_HOUR.lastIndex = at;
+  const p = RE_ISO_PADDED_HOUR.exec(line);
+  if (p) return found(resolve(+p[1]!, +p[2]! - 1, +p[3]!, +p[4]!, +p[5]!, +p[6]!, fractionMs(p[7]), p[8] ?? p[9], tz), RE_ISO_PADDED_HOUR.lastIndex);
   RE_ISO_DOTTED.lastIndex = at;
   const d = RE_ISO_DOTTED.exec(line);
   if (d) return found(resolve(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!, fractionMs(d[7]), undefined, tz), RE_ISO_DOTTED.lastIndex);

@@ -174,6 +174,15 @@ test('readTime: the common ISO stamp read digit by digit ends and resolves where
   assert.equal(parseTimestamp('2026-11-24T10:00:00.5 +0100'), local10 + 500);
 });
 
+test('readTime: an hour of one digit, space-padded as MariaDB writes it, and only where a clock follows', () => {
+  assert.deepEqual(readTime('2026-11-24  9:30:05 0 [Note] x', 0, 'UTC', NOW), { time: Date.UTC(2026, 10, 24, 9, 30, 5), end: 19 });
+  assert.deepEqual(readTime('2026-11-24 9:30:05.250 x', 0, 'UTC', NOW), { time: Date.UTC(2026, 10, 24, 9, 30, 5, 250), end: 22 });
+  assert.deepEqual(readTime('2026-11-24  9:30:05 +0100', 0, 'UTC', NOW), { time: Date.UTC(2026, 10, 24, 8, 30, 5), end: 25 });
+  // A second digit makes it the usual stamp; three spaces, or a date alone, are no stamp of this kind.
+  assert.equal(readTime('2026-11-24   9:30:05', 0, 'UTC', NOW), undefined);
+  assert.equal(readTime('2026-11-24  99 bottles', 0, 'UTC', NOW), undefined);
+});
+
 test('stamps of one day, the next and the one before, in turn: each keeps its own date', () => {
   // The day's midnight is remembered between calls; a stale one would put a stamp on the wrong day.
   const stamps: Array<[string, number]> = [

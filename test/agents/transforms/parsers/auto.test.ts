@@ -99,12 +99,14 @@ test('Python logging: the basicConfig default, the cookbook layout, gunicorn', (
   ]);
 });
 
-test('MySQL: the error log of 8.0 (code and subsystem) and of 5.7, Note and System informational', () => {
+test('MySQL and MariaDB: the error log of 8.0 (code and subsystem), of 5.7 and MariaDB, Note and System informational', () => {
   check('mysql', [
     ['2026-11-24T10:00:00.123456Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', number: 13, body: 'CA certificate ca.pem is self signed.', attributes: { 'thread.id': '0', 'log.logger': 'Server', 'log.header': 'MY-010068' } }],
     ['2026-11-24T10:00:00.123456Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections.', { level: 'SYSTEM', number: 9, body: '/usr/sbin/mysqld: ready for connections.' }],
     ['2026-11-24T10:00:00.123456Z 12 [ERROR] [MY-012574] [InnoDB] Unable to lock ./ibdata1 error: 11', { level: 'ERROR', number: 17, body: 'Unable to lock ./ibdata1 error: 11', attributes: { 'thread.id': '12', 'log.logger': 'InnoDB' } }],
     ['2026-11-24T10:00:00.123456Z 0 [Note] InnoDB: Buffer pool(s) load completed at 261124 10:00:00', { level: 'NOTE', number: 9, body: 'Buffer pool(s) load completed at 261124 10:00:00', attributes: { 'thread.id': '0', 'log.logger': 'InnoDB' } }],
+    // MariaDB: the hour space-padded.
+    ['2026-11-24  9:30:05 0 [Note] InnoDB: Completed initialization of buffer pool', { time: '2026-11-24T09:30:05.000Z', level: 'NOTE', body: 'Completed initialization of buffer pool', attributes: { 'thread.id': '0', 'log.logger': 'InnoDB' } }],
   ]);
 });
 
