@@ -54,7 +54,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -68,6 +68,9 @@ const GO_START = /^(?:panic: |fatal error: )/;
 const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
 const GO_CONT = /^(?:[\w./*()\-[\]{}]+\(.*\)$|created by |\[signal |exit status \d+$)/;
 const NODE_CONT = /^(?:at .+:\d+:\d+\)?$|Node\.js v\d+)/;
+// java.util.logging's SimpleFormatter writes two lines a record: `Dec 02, 2026 3:44:22 AM class method`, `INFO: msg`.
+const JUL_START = /^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M /;
+const JUL_LEVEL = /^(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): /;
 // PHP: `Stack trace:` then `#0 /app/x.php(12): f()` ... `#3 {main}`.
 const PHP_CONT = /^(?:Stack trace:$|#\d+ (?:\/|\{main\}|\[internal))/;
 
@@ -202,6 +205,8 @@ export class MultilineAssembler {
     if (c === 112 /* p */ || c === 102 /* f */) this.kind = GO_START.test(text) ? 'go' : 'none';
     else if (c === 103 /* g */) this.kind = GO_GOROUTINE.test(text) ? 'go' : 'none';
     else if (c === 84 /* T */) this.kind = PY_TRACEBACK.test(text) ? 'python' : 'none';
+    // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
+    else if (c >= 65 && c <= 90 && (text.charCodeAt(6) === 44 || text.charCodeAt(5) === 44)) this.kind = JUL_START.test(text) ? 'jul' : 'none';
     else this.kind = 'none';
   }
 
@@ -218,6 +223,8 @@ export class MultilineAssembler {
     }
     // Digits, `{`, `<`: timestamps, JSON and syslog start records; only Go's `[signal` starts with `[`.
     if ((c >= 48 && c <= 57) || c === 123 || c === 60) return false;
+    // The level line under java.util.logging's stamp line (the stack trace after it is indented).
+    if (this.kind === 'jul' && this.count === 1 && JUL_LEVEL.test(text)) return true;
     if (JAVA_CONT.test(text)) {
       this.kind = 'java';
       return true;

@@ -497,6 +497,8 @@ const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/])([A-Z][a-z]{2})\\2(\\d{4})[:
 const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}(?![\\d:])`, 'y');
 const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y;
 const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
+// java.util.logging's SimpleFormatter (Tomcat's catalina.out, Jetty): `Dec 02, 2026 3:44:22 AM`.
+const RE_JUL = /([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP])M(?!\w)/y;
 const RE_CTIME = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? (\d{4})/y;
 
 function isDigit(c: number): boolean {
@@ -509,7 +511,7 @@ function isDigit(c: number): boolean {
  * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
  * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`,
- * `24/Nov/2026:10:00:00 +0000`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
+ * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
  * `Sun Dec 04 04:47:44 2005`. A stamp without a year takes the year nearest to `now`, one without a
  * date the day nearest to `now`; one without an offset is read in `timeZone`.
@@ -570,6 +572,14 @@ export function readTime(line: string, at: number, timeZone: string, now: number
       const mo = MONTHS[m[1]!.toLowerCase()];
       if (mo === undefined) return undefined;
       return found(resolve(+m[7]!, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone), RE_CTIME.lastIndex);
+    }
+    if (line.charCodeAt(at + 6) === 44 || line.charCodeAt(at + 5) === 44) {
+      RE_JUL.lastIndex = at;
+      const j = RE_JUL.exec(line);
+      const mo = j ? MONTHS[j[1]!.toLowerCase()] : undefined;
+      if (!j || mo === undefined || +j[4]! < 1 || +j[4]! > 12) return undefined;
+      const h = (+j[4]! % 12) + (j[7] === 'P' ? 12 : 0);
+      return found(resolve(+j[3]!, mo, +j[2]!, h, +j[5]!, +j[6]!, 0, undefined, timeZone), RE_JUL.lastIndex);
     }
     RE_SYSLOG_STAMP.lastIndex = at;
     const m = RE_SYSLOG_STAMP.exec(line);

@@ -26,6 +26,8 @@ const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+
 const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
 /** Ruby's Logger after its stamp: ` #pid]`, the level padded to five, `--`, the program name and `: `. */
 const RUBY_TAIL = / #(\d+)\]\s+([A-Z]+) -- (.*?): ?/y;
+/** java.util.logging after its stamp: the class and method, then on the next line the level and `: `. */
+const JUL_TAIL = / (\S+)(?: (\S+))?(?:\n(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ?|$)/y;
 /** MySQL's error log after its stamp: the thread, `[Level]`, and in 8.0 `[MY-010068] [Subsystem]`. */
 const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: \[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
 /** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
@@ -264,6 +266,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       if (line.charCodeAt(3) === 32) {
         const t = readTime(line, 0, tz, ctx.now);
         if (t !== undefined) {
+          // java.util.logging: `Dec 02, 2026 3:44:22 AM class method` and `INFO: msg` under it (a record of
+          // two lines when multiline assembly is on).
+          if (line.charCodeAt(t.end - 1) === 77 /* M */ && line.charCodeAt(t.end - 3) === 32) {
+            const r = jul(line, t);
+            if (r !== null) return r;
+          }
           // `Nov 24 10:00:00 host app[1]: msg` is syslog; `Sun Dec 04 04:47:44 2005` and anything else a text header.
           if (!Number.isNaN(t.time) && line.charCodeAt(4) !== c) {
             const r = syslog(line, ctx);
@@ -319,6 +327,21 @@ function klog(m: RegExpExecArray, line: string, ctx: ParseContext): ParsedFields
     body: line.slice(m[0].length),
     attributes: { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! },
   };
+}
+
+/** java.util.logging's SimpleFormatter record after its stamp; null when the rest is not its shape. */
+function jul(line: string, t: FoundTime): ParsedFields | null {
+  JUL_TAIL.lastIndex = t.end;
+  const m = JUL_TAIL.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const out: ParsedFields = { time: t.time, body: line.slice(JUL_TAIL.lastIndex), attributes: { 'log.logger': m[1]! } };
+  if (m[2] !== undefined) out.attributes['code.function.name'] = m[2];
+  if (m[3] !== undefined) {
+    out.severityText = m[3];
+    out.severityNumber = severityFromText(m[3]);
+  }
+  return out;
 }
 
 /** Ruby's Logger default format; null when the line only starts like one. */

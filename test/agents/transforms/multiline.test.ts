@@ -80,6 +80,26 @@ test('a Python exception line ends the trace: the next unindented line starts a 
   assert.deepEqual(texts, ['Traceback (most recent call last):\n  File "a.py", line 1\nValueError: x', 'next record']);
 });
 
+test("java.util.logging's two lines (stamp and class, then the level) make one record, a stack trace under them too", () => {
+  const jul = [
+    'Dec 02, 2026 3:44:22 AM org.apache.catalina.startup.Catalina start',
+    'INFO: Server startup in 1234 ms',
+    'Dec 02, 2026 3:44:23 PM org.apache.catalina.core.StandardWrapperValve invoke',
+    'SEVERE: Servlet.service() threw exception',
+    'java.lang.NullPointerException: boom',
+    '\tat com.example.Foo.bar(Foo.java:12)',
+    'Dec 02, 2026 3:44:24 PM com.example.App main',
+    'WARNING: the next line is no level line of this record',
+    'INFO: a record of its own',
+    // Syslog stamps start with a month too, and stay one record a line.
+    'Dec  2 03:44:25 web-1 sshd[7]: Accepted publickey',
+    'INFO: after a syslog line, a record of its own',
+  ].join('\n') + '\n';
+  const { texts } = assemble(jul);
+  assert.deepEqual(texts.map((t) => t.split('\n').length), [2, 4, 2, 1, 1, 1]);
+  assert.equal(texts[1]!.split('\n')[1], 'SEVERE: Servlet.service() threw exception');
+});
+
 test('ordinary lines stay one record each; JSON lines never merge', () => {
   const lines = ['INFO started', 'Error: not a trace', 'done', '{"msg":"a"}', '{"msg":"b"}', 'at noon we ship'];
   assert.deepEqual(assemble(lines.join('\n') + '\n').texts, lines);

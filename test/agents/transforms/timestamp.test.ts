@@ -183,6 +183,15 @@ test('readTime: an hour of one digit, space-padded as MariaDB writes it, and onl
   assert.equal(readTime('2026-11-24  99 bottles', 0, 'UTC', NOW), undefined);
 });
 
+test("readTime: java.util.logging's stamp, with its 12-hour clock", () => {
+  assert.deepEqual(readTime('Dec 02, 2026 3:44:22 AM org.x.Y start', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 3, 44, 22), end: 23 });
+  assert.equal(readTime('Dec 02, 2026 3:44:22 PM x', 0, 'UTC', NOW)!.time, Date.UTC(2026, 11, 2, 15, 44, 22));
+  assert.equal(readTime('Dec 2, 2026 12:00:01 AM x', 0, 'UTC', NOW)!.time, Date.UTC(2026, 11, 2, 0, 0, 1));
+  assert.equal(readTime('Dec 2, 2026 12:00:01 PM x', 0, 'UTC', NOW)!.time, Date.UTC(2026, 11, 2, 12, 0, 1));
+  assert.equal(readTime('Dec 02, 2026 13:00:00 PM x', 0, 'UTC', NOW), undefined);
+  assert.equal(readTime('Foo 02, 2026 3:44:22 AM x', 0, 'UTC', NOW), undefined);
+});
+
 test('stamps of one day, the next and the one before, in turn: each keeps its own date', () => {
   // The day's midnight is remembered between calls; a stale one would put a stamp on the wrong day.
   const stamps: Array<[string, number]> = [

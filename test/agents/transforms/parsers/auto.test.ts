@@ -99,6 +99,16 @@ test('Python logging: the basicConfig default, the cookbook layout, gunicorn', (
   ]);
 });
 
+test('java.util.logging (Tomcat, Jetty): the record of two lines, and either line alone', () => {
+  check('jul', [
+    ['Dec 02, 2026 3:44:22 PM org.apache.catalina.startup.Catalina start\nINFO: Server startup in 1234 ms', { time: '2026-12-02T15:44:22.000Z', level: 'INFO', number: 9, body: 'Server startup in 1234 ms', attributes: { 'log.logger': 'org.apache.catalina.startup.Catalina', 'code.function.name': 'start' } }],
+    ['Dec 02, 2026 3:44:23 AM c.e.Valve invoke\nSEVERE: failed\njava.lang.NullPointerException\n\tat c.e.F.b(F.java:1)', { time: '2026-12-02T03:44:23.000Z', level: 'SEVERE', number: 17, body: 'failed\njava.lang.NullPointerException\n\tat c.e.F.b(F.java:1)', attributes: { 'log.logger': 'c.e.Valve', 'code.function.name': 'invoke' } }],
+    // Multiline assembly off: the stamp line alone, then the level line alone.
+    ['Dec 02, 2026 3:44:22 PM org.apache.catalina.startup.Catalina start', { time: '2026-12-02T15:44:22.000Z', body: '', attributes: { 'log.logger': 'org.apache.catalina.startup.Catalina' } }],
+    ['INFO: Server startup in 1234 ms', { level: 'INFO', body: 'Server startup in 1234 ms' }],
+  ]);
+});
+
 test('MySQL and MariaDB: the error log of 8.0 (code and subsystem), of 5.7 and MariaDB, Note and System informational', () => {
   check('mysql', [
     ['2026-11-24T10:00:00.123456Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', number: 13, body: 'CA certificate ca.pem is self signed.', attributes: { 'thread.id': '0', 'log.logger': 'Server', 'log.header': 'MY-010068' } }],
