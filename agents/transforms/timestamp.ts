@@ -493,7 +493,7 @@ const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](?:(\d{1,2}):(\d{1,2}):(\d{1,2})|(
 const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})(?![\d:])/y;
 const RE_SHORT_SLASH = new RegExp(`(\\d{2})/(\\d{2})/(\\d{2}|\\d{4}) ${CLOCK}${ZONE}`, 'y');
 const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}${ZONE}`, 'y');
-const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/])([A-Z][a-z]{2})\\2(\\d{4})[: ]${CLOCK}${ZONE}`, 'y');
+const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/ ])([A-Z][a-z]{2})\\2(\\d{4})[: ]${CLOCK}${ZONE}`, 'y');
 const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}(?![\\d:])`, 'y');
 const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y;
 const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
@@ -510,7 +510,7 @@ function isDigit(c: number): boolean {
  * when none starts there. Shapes: ISO 8601 / RFC 3339 (`T` or space, `.` or `,` fraction, any offset),
  * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
  * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
- * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`,
+ * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00`,
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
  * `Sun Dec 04 04:47:44 2005`. A stamp without a year takes the year nearest to `now`, one without a
@@ -527,6 +527,8 @@ export function readTime(line: string, at: number, timeZone: string, now: number
       return c1 === 58 ? clockOnly(line, at, timeZone, now) : dayMonthYear(line, at, timeZone);
     }
     if (c2 === 58) return clockOnly(line, at, timeZone, now);
+    // `02 Dec 2026 03:44:22.123` (Redis; RFC 2822 without its weekday).
+    if (c2 === 32 && line.charCodeAt(at + 3) >= 65 && line.charCodeAt(at + 3) <= 90) return dayMonthYear(line, at, timeZone);
     if (c2 === 47 /* / */) {
       if (isDigit(line.charCodeAt(at + 3))) return shortSlash(line, at, timeZone, now);
       return dayMonthYear(line, at, timeZone);

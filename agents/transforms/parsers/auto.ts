@@ -28,6 +28,10 @@ const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
 const RUBY_TAIL = / #(\d+)\]\s+([A-Z]+) -- (.*?): ?/y;
 /** java.util.logging after its stamp: the class and method, then on the next line the level and `: `. */
 const JUL_TAIL = / (\S+)(?: (\S+))?(?:\n(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ?|$)/y;
+/** Redis before its stamp: `pid:role` (X sentinel, C child, S replica, M master). */
+const REDIS_PREFIX = /^(\d+):([XCSM])$/;
+/** Redis's level marks: `.` debug, `-` verbose, `*` notice, `#` warning. */
+const REDIS_LEVELS: Readonly<Record<string, string>> = { '.': 'DEBUG', '-': 'DEBUG', '*': 'NOTICE', '#': 'WARNING' };
 /** MySQL's error log after its stamp: the thread, `[Level]`, and in 8.0 `[MY-010068] [Subsystem]`. */
 const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: \[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
 /** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
@@ -106,6 +110,15 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const out: ParsedFields = { body: '', attributes: {}, time: t.time };
     const s = newHeader(line, j, out, true);
     if (prefix !== '') s.extra = prefix;
+    const redis = prefix !== '' && line.charCodeAt(j + 1) === 32 ? REDIS_PREFIX.exec(prefix) : null;
+    if (redis && REDIS_LEVELS[line[j]!] !== undefined) {
+      // Redis: `1234:M 02 Dec 2026 03:44:22.123 * msg`.
+      out.attributes['process.pid'] = redis[1]!;
+      s.extra = redis[2]!;
+      out.severityText = REDIS_LEVELS[line[j]!]!;
+      out.severityNumber = severityFromText(out.severityText);
+      return finishHeader(s, j + 2);
+    }
     if (isDigit(c) && line.charCodeAt(j + 1) !== 58) {
       MYSQL.lastIndex = j;
       const m = MYSQL.exec(line);

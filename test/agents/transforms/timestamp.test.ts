@@ -183,6 +183,14 @@ test('readTime: an hour of one digit, space-padded as MariaDB writes it, and onl
   assert.equal(readTime('2026-11-24  99 bottles', 0, 'UTC', NOW), undefined);
 });
 
+test('readTime: day, month name and year apart by spaces (Redis, RFC 2822 without a weekday)', () => {
+  assert.deepEqual(readTime('02 Dec 2026 03:44:22.123 * Ready', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 3, 44, 22, 123), end: 24 });
+  assert.deepEqual(readTime('2 Dec 2026 03:44:22 +0100 x', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 2, 44, 22), end: 25 });
+  // The separators agree, as before: `02 Dec-2026` is none.
+  assert.equal(readTime('02 Dec-2026 03:44:22', 0, 'UTC', NOW), undefined);
+  assert.equal(readTime('02 Foo 2026 03:44:22', 0, 'UTC', NOW), undefined);
+});
+
 test("readTime: java.util.logging's stamp, with its 12-hour clock", () => {
   assert.deepEqual(readTime('Dec 02, 2026 3:44:22 AM org.x.Y start', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 3, 44, 22), end: 23 });
   assert.equal(readTime('Dec 02, 2026 3:44:22 PM x', 0, 'UTC', NOW)!.time, Date.UTC(2026, 11, 2, 15, 44, 22));

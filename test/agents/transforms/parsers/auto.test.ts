@@ -109,6 +109,16 @@ test('java.util.logging (Tomcat, Jetty): the record of two lines, and either lin
   ]);
 });
 
+test('Redis: pid and role before the stamp, a mark for the level', () => {
+  check('redis', [
+    ['1234:M 24 Nov 2026 10:00:00.123 * Ready to accept connections tcp', { time: '2026-11-24T10:00:00.123Z', level: 'NOTICE', number: 10, body: 'Ready to accept connections tcp', attributes: { 'process.pid': '1234', 'log.header': 'M' } }],
+    ['1234:C 24 Nov 2026 10:00:00.456 # WARNING overcommit_memory is set to 0!', { level: 'WARNING', number: 13, body: 'WARNING overcommit_memory is set to 0!', attributes: { 'log.header': 'C' } }],
+    ['7:S 4 Nov 2026 10:00:00.789 - Accepted 10.0.0.1:5678', { time: '2026-11-04T10:00:00.789Z', level: 'DEBUG', body: 'Accepted 10.0.0.1:5678', attributes: { 'process.pid': '7' } }],
+  ]);
+  // Another mark after the stamp is the message's.
+  assert.equal(parse('1234:M 24 Nov 2026 10:00:00.123 + plus', ctx).body, '+ plus');
+});
+
 test('MySQL and MariaDB: the error log of 8.0 (code and subsystem), of 5.7 and MariaDB, Note and System informational', () => {
   check('mysql', [
     ['2026-11-24T10:00:00.123456Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', number: 13, body: 'CA certificate ca.pem is self signed.', attributes: { 'thread.id': '0', 'log.logger': 'Server', 'log.header': 'MY-010068' } }],
