@@ -48,7 +48,7 @@ test("MongoDB's structured log: t.$date is the time and s the severity, in that 
   assert.deepEqual(other.attributes, { s: 'E', t: '3' });
 });
 
-test('the keys of structlog, Serilog compact JSON and Log4j2 JsonLayout', () => {
+test('the keys of structlog, Serilog compact JSON, Log4j2 JsonLayout, Kubernetes audit, CloudTrail and Envoy', () => {
   assert.deepEqual(parse('{"event": "user logged in", "level": "info", "timestamp": "2026-11-24T10:00:00.123456Z", "user_id": 42}', ctx), {
     body: 'user logged in', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'INFO', severityNumber: 9, attributes: { user_id: '42' },
   });
@@ -63,6 +63,12 @@ test('the keys of structlog, Serilog compact JSON and Log4j2 JsonLayout', () => 
     body: 'hi', time: 1764000000123.456, severityText: 'INFO', severityNumber: 9, attributes: { thread: 'main', loggerName: 'com.x.App' },
   });
   assert.equal(parse('{"timeMillis":1764000000123,"level":"WARN","message":"old layout"}', ctx)!.time, 1764000000123);
+  // Kubernetes audit (its stage's time stays an attribute), CloudTrail, Envoy's JSON access log.
+  const audit = parse('{"kind":"Event","level":"Metadata","verb":"list","requestReceivedTimestamp":"2026-11-24T10:00:00.123456Z","stageTimestamp":"2026-11-24T10:00:00.150000Z"}', ctx)!;
+  assert.equal(audit.time, Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456);
+  assert.equal(audit.attributes.stageTimestamp, '2026-11-24T10:00:00.150000Z');
+  assert.equal(parse('{"eventTime":"2026-11-24T10:00:00Z","eventName":"GetObject"}', ctx)!.time, Date.UTC(2026, 10, 24, 10));
+  assert.equal(parse('{"start_time":"2026-11-24T10:00:00.123Z","method":"GET","response_code":200}', ctx)!.time, Date.UTC(2026, 10, 24, 10, 0, 0, 123));
   // An `instant` of another shape is an attribute like any other.
   assert.deepEqual(parse('{"instant":{"at":"noon"},"msg":"x"}', ctx)!.attributes, { 'instant.at': 'noon' });
 });
