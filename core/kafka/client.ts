@@ -10,7 +10,8 @@ import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
 import { followGroupCoordinator } from './group-coordinator.ts';
-import { saslFromEnv, securityOf } from './security.ts';
+import { securityOf } from './security.ts';
+import type { SaslCredentials } from './protocol/sasl.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
 
@@ -137,9 +138,9 @@ export function kafkaAccessError(err: unknown, brokers: string[]): TributaryErro
  * `KAFKA_SSL` is set, `false` or none leaves it to `KAFKA_SSL`; TLS options given whole are taken as they are.
  */
 export function kafkajsSecurity(options: Pick<ClientOptions, 'ssl' | 'sasl'>): Pick<KafkaConfig, 'ssl' | 'sasl'> {
-  const ssl = typeof options.ssl === 'object' ? options.ssl : securityOf({ ssl: options.ssl === true }).ssl;
-  const sasl = options.sasl ?? (saslFromEnv() as KafkaConfig['sasl']);
-  return { ...(ssl !== undefined ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
+  const own = securityOf({ ssl: options.ssl === true, sasl: options.sasl as SaslCredentials | undefined });
+  const ssl = typeof options.ssl === 'object' ? options.ssl : own.ssl;
+  return { ...(ssl !== undefined ? { ssl } : {}), ...(own.sasl ? { sasl: own.sasl as KafkaConfig['sasl'] } : {}) };
 }
 
 export function createKafka(options: ClientOptions): KafkaClient {

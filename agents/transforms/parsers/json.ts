@@ -58,7 +58,7 @@ export function fieldsFromObject(value: Record<string, unknown>, line: string, r
     }
   }
   const mongo = isMongoLog(value);
-  const out = fieldsFromMap(flat, line, mongo ? mongoNames(names) : instant ? instantNames(names) : names, ctx);
+  const out = fieldsFromMap(flat, line, mongo ? namesFor(names, 'mongo') : instant ? namesFor(names, 'log4j') : names, ctx);
   // MongoDB's one-letter severities (`I`, `W`): the record carries the word, as for logcat's.
   if (mongo && out.severityText?.length === 1 && out.severityNumber) out.severityText = severityText(out.severityNumber);
   if (rest !== '' && out.body !== line) out.body += rest;
@@ -78,7 +78,7 @@ function isMongoLog(value: Record<string, unknown>): boolean {
 /**
  * Log4j2's JsonLayout writes its time as `"instant":{"epochSecond":...,"nanoOfSecond":...}`: such an
  * object becomes one number of epoch milliseconds (a copy of the object; the original is not
- * touched), which `instantNames` makes the time.
+ * touched), which `namesFor(names, 'log4j')` makes the time.
  */
 function log4jInstant(value: Record<string, unknown>): Record<string, unknown> {
   const i = value.instant;
@@ -89,28 +89,21 @@ function log4jInstant(value: Record<string, unknown>): Record<string, unknown> {
   return { ...value, instant: epochSecond * 1000 + nanos / 1e6 };
 }
 
-const instantNamesOf = new WeakMap<FieldNameOptions, FieldNameOptions>();
+/** Keys that count only in a particular shape of object (`isMongoLog`, `log4jInstant`), last in their lists. */
+const SHAPE_KEYS = {
+  mongo: { levelKeys: ['s'], timeKeys: ['t.$date'] },
+  log4j: { levelKeys: [], timeKeys: ['instant'] },
+} as const;
+type Shape = keyof typeof SHAPE_KEYS;
 
-/** The field names with Log4j2's `instant` (made a number by `log4jInstant`) as the last time key. */
-function instantNames(names: FieldNameOptions): FieldNameOptions {
-  let m = instantNamesOf.get(names);
-  if (m === undefined) {
-    m = { ...names, timeKeys: [...names.timeKeys, 'instant'] };
-    instantNamesOf.set(names, m);
-  }
-  return m;
-}
+const shapedNames = new WeakMap<FieldNameOptions, Partial<Record<Shape, FieldNameOptions>>>();
 
-const mongoNamesOf = new WeakMap<FieldNameOptions, FieldNameOptions>();
-
-/** The field names with MongoDB's time (`t.$date`, as flattened) and severity (`s`) last. */
-function mongoNames(names: FieldNameOptions): FieldNameOptions {
-  let m = mongoNamesOf.get(names);
-  if (m === undefined) {
-    m = { ...names, levelKeys: [...names.levelKeys, 's'], timeKeys: [...names.timeKeys, 't.$date'] };
-    mongoNamesOf.set(names, m);
-  }
-  return m;
+/** The field names with a shape's own keys after the configured ones, made once per names and shape. */
+function namesFor(names: FieldNameOptions, shape: Shape): FieldNameOptions {
+  let byShape = shapedNames.get(names);
+  if (byShape === undefined) shapedNames.set(names, (byShape = {}));
+  const extra = SHAPE_KEYS[shape];
+  return (byShape[shape] ??= { ...names, levelKeys: [...names.levelKeys, ...extra.levelKeys], timeKeys: [...names.timeKeys, ...extra.timeKeys] });
 }
 
 export const jsonParser: ParserDefinition<JsonParserOptions> = {
