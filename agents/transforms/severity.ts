@@ -61,7 +61,8 @@ const KNOWN_WORDS: ReadonlyMap<string, number> = new Map(
 
 /** KNOWN_WORDS with a number, and the text severityFromValue gives them. */
 const KNOWN_SEVERITIES: ReadonlyMap<string, Severity> = new Map(
-  [...KNOWN_WORDS].filter(([, number]) => number !== 0).map(([word, number]) => [word, { text: word.trim().toUpperCase(), number }]),
+  // A single letter (`I`, MongoDB's `s`; glog, logcat) is an abbreviation: the record carries the word, as the header parser writes it.
+  [...KNOWN_WORDS].filter(([, number]) => number !== 0).map(([word, number]) => [word, { text: word.length === 1 ? severityText(number) : word.trim().toUpperCase(), number }]),
 );
 
 /** pino's numeric levels: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal; custom levels fall in between. */

@@ -3,7 +3,6 @@
  * Only an object counts; nested objects become dotted attribute keys.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { severityText } from '../severity.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface JsonParserOptions extends FieldNameOptions {
@@ -59,8 +58,6 @@ export function fieldsFromObject(value: Record<string, unknown>, line: string, r
   }
   const mongo = isMongoLog(value);
   const out = fieldsFromMap(flat, line, mongo ? namesFor(names, 'mongo') : instant ? namesFor(names, 'log4j') : names, ctx);
-  // MongoDB's one-letter severities (`I`, `W`): the record carries the word, as for logcat's.
-  if (mongo && out.severityText?.length === 1 && out.severityNumber) out.severityText = severityText(out.severityNumber);
   if (rest !== '' && out.body !== line) out.body += rest;
   return out;
 }

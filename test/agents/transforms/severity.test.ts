@@ -34,6 +34,9 @@ test('values of unknown type', () => {
   assert.deepEqual(severityFromValue('30'), { text: 'INFO', number: 9 });
   assert.deepEqual(severityFromValue('warn'), { text: 'WARN', number: 13 });
   assert.deepEqual(severityFromValue('custom'), { text: 'CUSTOM', number: 0 });
+  // A single letter carries its word, whichever parser read it (JSON, logfmt, MongoDB's `s`).
+  assert.deepEqual(severityFromValue('I'), { text: 'INFO', number: 9 });
+  assert.deepEqual(severityFromValue('w'), { text: 'WARN', number: 13 });
   assert.equal(severityFromValue(3), undefined);
   assert.equal(severityFromValue({}), undefined);
   assert.equal(severityFromValue('x'.repeat(40)), undefined);
