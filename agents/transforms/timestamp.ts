@@ -493,7 +493,8 @@ const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](?:(\d{1,2}):(\d{1,2}):(\d{1,2})|(
 const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})(?![\d:])/y;
 const RE_SHORT_SLASH = new RegExp(`(\\d{2})/(\\d{2})/(\\d{2}|\\d{4}) ${CLOCK}${ZONE}`, 'y');
 const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}${ZONE}`, 'y');
-const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/ ])([A-Z][a-z]{2})\\2(\\d{4})[: ]${CLOCK}${ZONE}`, 'y');
+// The year may be missing where the parts are apart by spaces (Redis before 4.0: `09 Jan 15:07:53.265`).
+const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/ ])([A-Z][a-z]{2})(?:\\2(\\d{4}))?[: ]${CLOCK}${ZONE}`, 'y');
 const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}(?![\\d:])`, 'y');
 const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y;
 const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
@@ -510,7 +511,7 @@ function isDigit(c: number): boolean {
  * when none starts there. Shapes: ISO 8601 / RFC 3339 (`T` or space, `.` or `,` fraction, any offset),
  * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
  * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
- * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00`,
+ * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
  * `Sun Dec 04 04:47:44 2005`. A stamp without a year takes the year nearest to `now`, one without a
@@ -524,18 +525,18 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     const c4 = line.charCodeAt(at + 4);
     if (!isDigit(c1)) {
       // `1:02:03`, `4-Nov-2026 ...`, `4/Nov/2026:...`
-      return c1 === 58 ? clockOnly(line, at, timeZone, now) : dayMonthYear(line, at, timeZone);
+      return c1 === 58 ? clockOnly(line, at, timeZone, now) : dayMonthYear(line, at, timeZone, now);
     }
     if (c2 === 58) return clockOnly(line, at, timeZone, now);
     // `02 Dec 2026 03:44:22.123` (Redis; RFC 2822 without its weekday).
-    if (c2 === 32 && line.charCodeAt(at + 3) >= 65 && line.charCodeAt(at + 3) <= 90) return dayMonthYear(line, at, timeZone);
+    if (c2 === 32 && line.charCodeAt(at + 3) >= 65 && line.charCodeAt(at + 3) <= 90) return dayMonthYear(line, at, timeZone, now);
     if (c2 === 47 /* / */) {
       if (isDigit(line.charCodeAt(at + 3))) return shortSlash(line, at, timeZone, now);
-      return dayMonthYear(line, at, timeZone);
+      return dayMonthYear(line, at, timeZone, now);
     }
     if (c2 === 45 || c2 === 46 /* - . */) {
       if (isDigit(line.charCodeAt(at + 3))) return monthDay(line, at, timeZone, now);
-      return dayMonthYear(line, at, timeZone);
+      return dayMonthYear(line, at, timeZone, now);
     }
     if (c4 === 45 /* - */) return iso(line, at, timeZone);
     if (c4 === 47 /* / */) return slashYmd(line, at, timeZone);
@@ -706,13 +707,15 @@ function monthDay(line: string, at: number, tz: string, now: number): FoundTime 
   return { time: withYear(y, mo - 1, d, +m[5]!, +m[6]!, +m[7]!, fractionMs(m[8]), m[9] ?? m[10], tz, now), end: RE_MONTH_DAY.lastIndex };
 }
 
-function dayMonthYear(line: string, at: number, tz: string): FoundTime | undefined {
+function dayMonthYear(line: string, at: number, tz: string, now: number): FoundTime | undefined {
   RE_DAY_MON_YEAR.lastIndex = at;
   const m = RE_DAY_MON_YEAR.exec(line);
-  if (!m) return undefined;
+  // Without a year only `09 Jan 15:07:53` counts (`24-Nov 10:00` or `24/Nov:10:00` are nothing we know).
+  if (!m || (m[4] === undefined && m[2] !== ' ')) return undefined;
   const mo = MONTHS[m[3]!.toLowerCase()];
   if (mo === undefined) return undefined;
-  return found(resolve(+m[4]!, mo, +m[1]!, +m[5]!, +m[6]!, +m[7]!, fractionMs(m[8]), m[9] ?? m[10], tz), RE_DAY_MON_YEAR.lastIndex);
+  const y = m[4] === undefined ? undefined : +m[4];
+  return found(withYear(y, mo, +m[1]!, +m[5]!, +m[6]!, +m[7]!, fractionMs(m[8]), m[9] ?? m[10], tz, now), RE_DAY_MON_YEAR.lastIndex);
 }
 
 /** A clock without a date (log4j2's and logback's default layouts): the day nearest to `now`. */

@@ -33,7 +33,7 @@ const REDIS_PREFIX = /^(\d+):([XCSM])$/;
 /** Redis's level marks: `.` debug, `-` verbose, `*` notice, `#` warning. */
 const REDIS_LEVELS: Readonly<Record<string, string>> = { '.': 'DEBUG', '-': 'DEBUG', '*': 'NOTICE', '#': 'WARNING' };
 /** MySQL's error log after its stamp: the thread, `[Level]`, and in 8.0 `[MY-010068] [Subsystem]`. */
-const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: \[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
+const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: ?\[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
 /** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
 const CELERY = /^\s*([A-Z]+)\/([^\s\]]+)$/;
 

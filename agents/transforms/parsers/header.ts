@@ -15,8 +15,9 @@ const LEVEL_WORDS = new Set([
   'TRACE', 'TRC', 'FINEST', 'FINER', 'FINE', 'VERBOSE', 'DEBUG', 'DBG', 'CONFIG', 'INFO', 'INF', 'NOTICE',
   'WARN', 'WARNING', 'WRN', 'ERROR', 'ERR', 'ERRO', 'EROR', 'SEVERE', 'FAILURE', 'CRIT', 'CRITICAL',
   'ALERT', 'EMERG', 'EMERGENCY', 'FATAL', 'FTL', 'PANIC', 'DPANIC',
-  // PostgreSQL's own levels besides the above: `LOG:` is its informational one (DEBUG1-5 are debug).
-  'LOG', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5',
+  // PostgreSQL's own levels besides the above: `LOG:` is its informational one (DEBUG1-5 are debug);
+  // MySQL's `[Note]` (its Docker entrypoint writes it without a thread: `... [Note] [Entrypoint]: msg`).
+  'LOG', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'NOTE',
 ]);
 const LEVEL_LETTERS = 'VDIWEFA';
 

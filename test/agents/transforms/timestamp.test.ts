@@ -186,6 +186,10 @@ test('readTime: an hour of one digit, space-padded as MariaDB writes it, and onl
 test('readTime: day, month name and year apart by spaces (Redis, RFC 2822 without a weekday)', () => {
   assert.deepEqual(readTime('02 Dec 2026 03:44:22.123 * Ready', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 3, 44, 22, 123), end: 24 });
   assert.deepEqual(readTime('2 Dec 2026 03:44:22 +0100 x', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 2, 44, 22), end: 25 });
+  // Redis before 4.0 writes no year: the one nearest to now (2026-11-29), as for syslog's stamps.
+  assert.deepEqual(readTime('09 Nov 15:07:53.265 * Ready', 0, 'UTC', NOW), { time: Date.UTC(2026, 10, 9, 15, 7, 53, 265), end: 19 });
+  assert.equal(readTime('09 Jan 15:07:53.265 * Ready', 0, 'UTC', NOW)!.time, Date.UTC(2027, 0, 9, 15, 7, 53, 265));
+  assert.equal(readTime('24-Nov 10:00:00', 0, 'UTC', NOW), undefined);
   // The separators agree, as before: `02 Dec-2026` is none.
   assert.equal(readTime('02 Dec-2026 03:44:22', 0, 'UTC', NOW), undefined);
   assert.equal(readTime('02 Foo 2026 03:44:22', 0, 'UTC', NOW), undefined);

@@ -113,6 +113,8 @@ test('Redis: pid and role before the stamp, a mark for the level', () => {
   check('redis', [
     ['1234:M 24 Nov 2026 10:00:00.123 * Ready to accept connections tcp', { time: '2026-11-24T10:00:00.123Z', level: 'NOTICE', number: 10, body: 'Ready to accept connections tcp', attributes: { 'process.pid': '1234', 'log.header': 'M' } }],
     ['1234:C 24 Nov 2026 10:00:00.456 # WARNING overcommit_memory is set to 0!', { level: 'WARNING', number: 13, body: 'WARNING overcommit_memory is set to 0!', attributes: { 'log.header': 'C' } }],
+    // Redis before 4.0: no year in the stamp.
+    ['7217:M 24 Nov 10:00:00.265 * Ready to accept connections', { time: '2026-11-24T10:00:00.265Z', level: 'NOTICE', body: 'Ready to accept connections', attributes: { 'process.pid': '7217', 'log.header': 'M' } }],
     ['7:S 4 Nov 2026 10:00:00.789 - Accepted 10.0.0.1:5678', { time: '2026-11-04T10:00:00.789Z', level: 'DEBUG', body: 'Accepted 10.0.0.1:5678', attributes: { 'process.pid': '7' } }],
   ]);
   // Another mark after the stamp is the message's.
@@ -125,6 +127,9 @@ test('MySQL and MariaDB: the error log of 8.0 (code and subsystem), of 5.7 and M
     ['2026-11-24T10:00:00.123456Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections.', { level: 'SYSTEM', number: 9, body: '/usr/sbin/mysqld: ready for connections.' }],
     ['2026-11-24T10:00:00.123456Z 12 [ERROR] [MY-012574] [InnoDB] Unable to lock ./ibdata1 error: 11', { level: 'ERROR', number: 17, body: 'Unable to lock ./ibdata1 error: 11', attributes: { 'thread.id': '12', 'log.logger': 'InnoDB' } }],
     ['2026-11-24T10:00:00.123456Z 0 [Note] InnoDB: Buffer pool(s) load completed at 261124 10:00:00', { level: 'NOTE', number: 9, body: 'Buffer pool(s) load completed at 261124 10:00:00', attributes: { 'thread.id': '0', 'log.logger': 'InnoDB' } }],
+    // 8.0.5 wrote no space between the level and the code; the Docker image's entrypoint writes no thread.
+    ['2026-11-24T10:00:00.745356Z 0 [Warning][MY-010068] [Server] CA certificate ca.pem is self signed.', { level: 'WARNING', body: 'CA certificate ca.pem is self signed.', attributes: { 'thread.id': '0', 'log.logger': 'Server', 'log.header': 'MY-010068' } }],
+    ['2026-11-24 10:00:00+00:00 [Note] [Entrypoint]: Temporary server started.', { time: '2026-11-24T10:00:00.000Z', level: 'NOTE', number: 9, body: 'Temporary server started.' }],
     // MariaDB: the hour space-padded.
     ['2026-11-24  9:30:05 0 [Note] InnoDB: Completed initialization of buffer pool', { time: '2026-11-24T09:30:05.000Z', level: 'NOTE', body: 'Completed initialization of buffer pool', attributes: { 'thread.id': '0', 'log.logger': 'InnoDB' } }],
   ]);
