@@ -15,8 +15,8 @@ export interface Severity {
 
 /** Spellings found in the wild that the contract's table does not know, mapped to a word it does. */
 const ALIASES: Readonly<Record<string, string>> = {
-  TRC: 'TRACE', TRACING: 'TRACE', VERBOSE: 'TRACE', FINEST: 'TRACE', FINER: 'TRACE',
-  DBG: 'DEBUG', DEBG: 'DEBUG', FINE: 'DEBUG', CONFIG: 'DEBUG', DEBUG5: 'DEBUG', // PostgreSQL's most verbose; DEBUG1-4 read as OpenTelemetry's
+  TRC: 'TRACE', TRCE: 'TRACE', TRACING: 'TRACE', VERBOSE: 'TRACE', FINEST: 'TRACE', FINER: 'TRACE',
+  DBG: 'DEBUG', DBUG: 'DEBUG', DEBG: 'DEBUG', FINE: 'DEBUG', CONFIG: 'DEBUG', DEBUG5: 'DEBUG', // PostgreSQL's most verbose; DEBUG1-4 read as OpenTelemetry's
   INF: 'INFO', INFORMATION: 'INFO', INFORMATIONAL: 'INFO', LOG: 'INFO', NOTE: 'INFO', SYSTEM: 'INFO', // PostgreSQL; MySQL
   NOT: 'NOTICE',
   WRN: 'WARN', WARNINGS: 'WARN',

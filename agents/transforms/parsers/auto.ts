@@ -36,6 +36,14 @@ const REDIS_LEVELS: Readonly<Record<string, string>> = { '.': 'DEBUG', '-': 'DEB
 const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: ?\[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
 /** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
 const CELERY = /^\s*([A-Z]+)\/([^\s\]]+)$/;
+/** Rust's env_logger: `[2026-11-24T10:00:00Z INFO  my_crate::server] msg` (the target after the level, inside the stamp's brackets). */
+const LEVEL_TARGET = /^\s+([A-Z]{4,5})\s+([^\s\]]+)$/;
+/** MongoDB before 4.4: `2026-11-24T10:00:00.123+0000 I NETWORK  [listener] msg`: severity letter, component, context. */
+const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
+/** .NET's console logger: `info: Microsoft.Hosting.Lifetime[14]`, the message on the lines under it, indented six spaces. */
+const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
+/** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`. */
+const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))\)$/;
 
 function unmatched(line: string): ParsedFields {
   return { body: line, attributes: {}, fallback: 'unmatched' };
@@ -134,6 +142,18 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         }
         s.level = s.thread = true;
         s.i = MYSQL.lastIndex;
+      }
+    }
+    if ((c === 73 || c === 87 || c === 69 || c === 70 || c === 68) && (line.charCodeAt(j + 1) === 32 || c === 68) && !s.extra) {
+      MONGO_LEGACY.lastIndex = j;
+      const m = MONGO_LEGACY.exec(line);
+      if (m) {
+        out.severityNumber = severityFromText(m[1]![0]!);
+        out.severityText = severityText(out.severityNumber);
+        if (m[2] !== '-') out.attributes['log.logger'] = m[2]!;
+        out.attributes['thread.name'] = m[3]!;
+        out.body = line.slice(MONGO_LEGACY.lastIndex);
+        return out;
       }
     }
     if ((c === 86 || c === 68 || c === 73 || c === 87 || c === 69 || c === 70 || c === 65) && line.charCodeAt(j + 1) === 47) {
@@ -260,8 +280,23 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
             return r;
           }
         }
+        if (close !== -1 && close - t.end > 12 && close - t.end <= 128) {
+          const m = LEVEL_TARGET.exec(line.slice(t.end, close));
+          const level = m ? severityFromText(m[1]!) : 0;
+          if (level !== 0) {
+            if (Number.isNaN(t.time)) return badTime(line);
+            return { time: t.time, severityText: m![1]!, severityNumber: level, body: line.slice(skipWs(line, close + 1)), attributes: { 'log.logger': m![2]! } };
+          }
+        }
         if (close !== -1 && close - t.end <= 12) {
           const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, '');
+          if (close === t.end && r.severityText !== undefined && r.attributes['log.logger'] === undefined && r.body.charCodeAt(r.body.length - 1) === 41) {
+            const m = TRAILING_LOGGER.exec(r.body);
+            if (m) {
+              r.attributes['log.logger'] = m[1]!;
+              r.body = r.body.slice(0, m.index);
+            }
+          }
           // `[10:00:00 INF] msg` (Serilog): a level inside the stamp's brackets.
           const inside = line.slice(t.end, close).trim();
           const level = inside === '' ? 0 : severityFromText(inside);
@@ -311,6 +346,10 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       return levelFirst(line, ctx) ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (isLower(c)) {
+      if (line.charCodeAt(4) === 58 && line.charCodeAt(5) === 32) {
+        const m = DOTNET.exec(line);
+        if (m) return dotnet(m, line);
+      }
       if (looksLikeLogfmt(line)) {
         const r = logfmt(line, ctx);
         if (r !== null) return r;
@@ -374,6 +413,17 @@ function rubyLogger(line: string, ctx: ParseContext): ParsedFields | null {
   }
   if (m[3] !== '') out.attributes['log.logger'] = m[3]!;
   return out;
+}
+
+/** .NET's console logger's record: the level and `category[event id]`, then the message, each line indented six spaces. */
+function dotnet(m: RegExpExecArray, line: string): ParsedFields {
+  const number = severityFromText(m[1]!);
+  const body = line
+    .slice(m[0].length)
+    .split('\n')
+    .map((l) => l.replace(/^ {1,6}/, ''))
+    .join('\n');
+  return { severityText: m[1]!.toUpperCase(), severityNumber: number, body, attributes: { 'log.logger': m[2]!, 'event.id': m[3]! } };
 }
 
 /** Android logcat's `brief` form: `I/ActivityManager( 1234): msg`. */

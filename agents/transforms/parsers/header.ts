@@ -18,6 +18,8 @@ const LEVEL_WORDS = new Set([
   // PostgreSQL's own levels besides the above: `LOG:` is its informational one (DEBUG1-5 are debug);
   // MySQL's `[Note]` (its Docker entrypoint writes it without a thread: `... [Note] [Entrypoint]: msg`).
   'LOG', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'NOTE',
+  // .NET's console logger: `trce`, `dbug`, `info`, `warn`, `fail`, `crit`.
+  'TRCE', 'DBUG', 'FAIL',
 ]);
 const LEVEL_LETTERS = 'VDIWEFA';
 
@@ -121,6 +123,7 @@ function mayBeRequestId(token: string): boolean {
   return c === 114 || c === 116 || c === 99 || token.length === 36;
 }
 const NGINX_PID = /^(\d+)#(\d+):$/;
+const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 
 /** What the scan has found so far. */
@@ -168,7 +171,7 @@ function integer(s: HeaderState, token: string): void {
 }
 
 /** A bracketed header field: `[INFO]`, `[core:error]`, `[pid 1:tid 2]`, `[client 1.2.3.4]`, `[1234]`, `[req-...]`, `[main]`. */
-function bracket(s: HeaderState, content: string): boolean {
+function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   const attrs = s.out.attributes;
   const trimmed = content.trim();
   if (trimmed === '') return false;
@@ -199,11 +202,34 @@ function bracket(s: HeaderState, content: string): boolean {
     integer(s, trimmed);
     return true;
   }
+  // ZooKeeper's `[myid:1]` (its log4j MDC; empty before the server knows its id): a header field.
+  if (trimmed.startsWith('myid:')) {
+    addExtra(s, trimmed);
+    return true;
+  }
+  // ZooKeeper's `[thread:Class@line]` (`%t:%C{1}@%L`); the thread may hold colons of its own.
+  if (!s.thread && !s.logger && trimmed.charCodeAt(trimmed.length - 1) >= 48 && trimmed.charCodeAt(trimmed.length - 1) <= 57) {
+    const m = THREAD_CLASS_LINE.exec(trimmed);
+    if (m) {
+      attrs['thread.name'] = m[1]!;
+      attrs['log.logger'] = m[2]!;
+      attrs['code.line.number'] = m[3]!;
+      s.thread = s.logger = true;
+      return true;
+    }
+  }
   const space = trimmed.indexOf(' ');
   const first = space === -1 ? trimmed : trimmed.slice(0, space);
   if (mayBeRequestId(first) && REQUEST_ID.test(first)) {
     attrs['request.id'] = first;
     if (space !== -1) addExtra(s, trimmed.slice(space + 1));
+    return true;
+  }
+  // Elasticsearch's `[%-25c{1.}]` right after the level's bracket: a dotted logger name, padded on
+  // the right when it is short (`[INFO ][o.e.n.Node               ]`).
+  if (!s.logger && adjacent && content.charCodeAt(0) !== 32 && isDotted(trimmed)) {
+    attrs['log.logger'] = trimmed;
+    s.logger = true;
     return true;
   }
   // A thread name has no spaces of its own, though a layout may pad it (`[           main]`).
@@ -324,7 +350,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
     }
     if (c === 91 /* [ */) {
       const e = bracketEnd(line, j);
-      if (e > 0 && bracket(s, line.slice(j + 1, e))) {
+      if (e > 0 && bracket(s, line.slice(j + 1, e), line.charCodeAt(j - 1) === 93)) {
         s.i = e + 1;
         continue;
       }
@@ -392,7 +418,9 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
       if (s.hasTime && fieldLike(token) && fieldsThenLevel(s)) continue;
     }
-    if (!s.logger) {
+    // A code location is the header's last field (zap's console layout: `time\tLEVEL\tlogger\tfile.go:42\tmsg`):
+    // what follows it is the message, even a single word set apart by a tab.
+    if (!s.logger && attrs['code.file.path'] === undefined) {
       if (s.levelLetter) {
         // logcat: the tag runs to the first `: ` and may hold spaces.
         const colon = line.indexOf(': ', j);

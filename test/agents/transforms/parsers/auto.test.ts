@@ -80,7 +80,7 @@ test('log4j, logback, Log4j2 and Spring Boot default layouts', () => {
     ['17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]', { time: '2017-06-09T20:10:40.000Z', level: 'INFO', body: 'Registered signal handlers for [TERM, HUP, INT]', attributes: { 'log.logger': 'executor.CoarseGrainedExecutorBackend' } }],
     // logback's and Log4j2's defaults print the clock only: the day is the one nearest to now.
     ['05:59:58.120 [main] WARN  com.example.App - Cache is cold', { time: '2026-11-29T05:59:58.120Z', level: 'WARN', body: 'Cache is cold', attributes: { 'thread.name': 'main', 'log.logger': 'com.example.App' } }],
-    ['2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200', { time: '2015-07-29T17:41:44.747Z', level: 'INFO', body: 'Notification time out: 3200', attributes: { 'thread.name': 'QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774' } }],
+    ['2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200', { time: '2015-07-29T17:41:44.747Z', level: 'INFO', body: 'Notification time out: 3200', attributes: { 'thread.name': 'QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181', 'log.logger': 'FastLeaderElection', 'code.line.number': '774' } }],
     ['2019-03-05 10:57:51.112  INFO 45469 --- [           main] org.apache.catalina.core.StandardService  : Starting service [Tomcat]', { time: '2019-03-05T10:57:51.112Z', level: 'INFO', body: 'Starting service [Tomcat]', attributes: { 'process.pid': '45469', 'thread.name': 'main', 'log.logger': 'org.apache.catalina.core.StandardService' } }],
     ['24-Nov-2026 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Server startup in [1234] milliseconds' }],
     ['2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', { time: '2017-05-16T00:00:00.008Z', level: 'INFO', body: '10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', attributes: { 'process.pid': '25746', 'log.logger': 'nova.osapi_compute.wsgi.server', 'request.id': 'req-38101a0b-2096-447d-96ea-a692162415ae' } }],
@@ -165,6 +165,51 @@ test('Go: klog/glog, zap console and logrus text', () => {
     ['2026-11-24T10:00:00.123Z\tINFO\tserver/main.go:42\tserver started\t{"port": 8080}', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'server started', attributes: { 'code.file.path': 'server/main.go', 'code.line.number': '42', port: '8080' } }],
     ['time="2026-11-24T10:00:00Z" level=warning msg="disk almost full" path=/var', { time: '2026-11-24T10:00:00.000Z', level: 'WARNING', body: 'disk almost full', attributes: { path: '/var' } }],
     ['2026/11/24 10:00:00 http: TLS handshake error from 10.0.0.1:5000: EOF', { time: '2026-11-24T10:00:00.000Z', body: 'http: TLS handshake error from 10.0.0.1:5000: EOF' }],
+  ]);
+});
+
+test("zap's console layout: a message of one word after the code location is the message, not a logger", () => {
+  const line = '2026-11-24T10:00:00.123Z\tINFO\tserver/main.go:42\tstarting\t{"port": 8080}';
+  check('zap', [[line, { level: 'INFO', body: 'starting', attributes: { 'code.file.path': 'server/main.go', port: '8080' } }]]);
+  assert.equal(parse(line, ctx).attributes['log.logger'], undefined);
+  // With a named logger, zap writes it before the code location.
+  check('zap', [['2026-11-24T10:00:00.123Z\tWARN\thttp\tserver/main.go:42\tslow\t{"ms": 900}', { level: 'WARN', body: 'slow', attributes: { 'log.logger': 'http', 'code.file.path': 'server/main.go', ms: '900' } }]]);
+});
+
+test("Kafka's and ZooKeeper's log4j layouts, Elasticsearch's text log", () => {
+  check('kafka', [
+    // `[%d] %p %m (%c)%n`: the logger in parentheses at the end (a class, or a name ending in `logger`).
+    ['[2026-11-24 10:00:00,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: '[KafkaServer id=1] started', attributes: { 'log.logger': 'kafka.server.KafkaServer' } }],
+    ['[2026-11-24 10:00:00,123] TRACE [Controller id=1 epoch=3] Sending UpdateMetadata request (state.change.logger)', { level: 'TRACE', body: '[Controller id=1 epoch=3] Sending UpdateMetadata request', attributes: { 'log.logger': 'state.change.logger' } }],
+    // Parentheses that hold no logger stay in the message.
+    ['[2026-11-24 10:00:00,123] INFO Reading configuration (server.properties)', { level: 'INFO', body: 'Reading configuration (server.properties)' }],
+    ['[2026-11-24 10:00:00,123] INFO Connected to (broker1.example.com)', { level: 'INFO', body: 'Connected to (broker1.example.com)' }],
+  ]);
+  check('zookeeper', [
+    ['2026-11-24 10:00:00,123 [myid:1] - INFO  [main:QuorumPeerMain@132] - Starting quorum peer', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Starting quorum peer', attributes: { 'thread.name': 'main', 'log.logger': 'QuorumPeerMain', 'code.line.number': '132', 'log.header': 'myid:1' } }],
+    ['2026-11-24 10:00:00,123 [myid:] - WARN  [QuorumPeer[myid=1](plain=0.0.0.0:2181)(secure=disabled):QuorumPeer@1374] - Unexpected exception', { level: 'WARN', body: 'Unexpected exception', attributes: { 'thread.name': 'QuorumPeer[myid=1](plain=0.0.0.0:2181)(secure=disabled)', 'log.logger': 'QuorumPeer', 'code.line.number': '1374' } }],
+  ]);
+  check('elasticsearch', [
+    ['[2026-11-24T10:00:00,123][INFO ][o.e.n.Node               ] [node-1] started', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'started', attributes: { 'log.logger': 'o.e.n.Node', 'thread.name': 'node-1' } }],
+    ['[2026-11-24T10:00:00,123][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high disk watermark exceeded', { level: 'WARN', body: 'high disk watermark exceeded', attributes: { 'log.logger': 'o.e.c.r.a.DiskThresholdMonitor' } }],
+  ]);
+});
+
+test("Rust's env_logger, MongoDB's text log before 4.4, .NET's console logger", () => {
+  check('env_logger', [
+    ['[2026-11-24T10:00:00Z INFO  my_crate::server] listening on 0.0.0.0:3000', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', number: 9, body: 'listening on 0.0.0.0:3000', attributes: { 'log.logger': 'my_crate::server' } }],
+    ['[2026-11-24T10:00:00.123Z ERROR hyper::server] connection error: broken pipe', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'connection error: broken pipe', attributes: { 'log.logger': 'hyper::server' } }],
+  ]);
+  check('mongodb', [
+    ['2026-11-24T10:00:00.123+0000 I NETWORK  [listener] connection accepted from 127.0.0.1:51234 #1 (1 connection now open)', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', number: 9, body: 'connection accepted from 127.0.0.1:51234 #1 (1 connection now open)', attributes: { 'log.logger': 'NETWORK', 'thread.name': 'listener' } }],
+    ['2026-11-24T10:00:00.123+0100 W STORAGE  [initandlisten] Detected unclean shutdown', { time: '2026-11-24T09:00:00.123Z', level: 'WARN', body: 'Detected unclean shutdown', attributes: { 'log.logger': 'STORAGE', 'thread.name': 'initandlisten' } }],
+    ['2026-11-24T10:00:00.123+0000 D1 COMMAND  [conn12] run command admin.$cmd { ping: 1 }', { level: 'DEBUG', body: 'run command admin.$cmd { ping: 1 }', attributes: { 'log.logger': 'COMMAND', 'thread.name': 'conn12' } }],
+    ['2026-11-24T10:00:00.123+0000 I -        [main] MongoDB starting', { level: 'INFO', body: 'MongoDB starting', attributes: { 'thread.name': 'main' } }],
+  ]);
+  check('dotnet', [
+    ['info: Microsoft.Hosting.Lifetime[14]\n      Now listening on: http://localhost:5000', { level: 'INFO', number: 9, body: 'Now listening on: http://localhost:5000', attributes: { 'log.logger': 'Microsoft.Hosting.Lifetime', 'event.id': '14' } }],
+    ['fail: Microsoft.AspNetCore.Server.Kestrel[13]\n      Connection id "0HN1", Request id "0HN1:00000001": An unhandled exception was thrown.\n      System.InvalidOperationException: boom\n         at App.Run()', { level: 'FAIL', number: 17, body: 'Connection id "0HN1", Request id "0HN1:00000001": An unhandled exception was thrown.\nSystem.InvalidOperationException: boom\n   at App.Run()', attributes: { 'log.logger': 'Microsoft.AspNetCore.Server.Kestrel', 'event.id': '13' } }],
+    ['dbug: App.Worker[0]\n      tick', { level: 'DBUG', number: 5, body: 'tick' }],
   ]);
 });
 
