@@ -40,7 +40,7 @@ const CELERY = /^\s*([A-Z]+)\/([^\s\]]+)$/;
 const LEVEL_TARGET = /^\s+([A-Z]{4,5})\s+([^\s\]]+)$/;
 /** MongoDB before 4.4: `2026-11-24T10:00:00.123+0000 I NETWORK  [listener] msg`: severity letter, component, context. */
 const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
-/** .NET's console logger: `info: Microsoft.Hosting.Lifetime[14]`, the message on the lines under it, indented six spaces. */
+/** .NET's console logger: `info: Microsoft.Hosting.Lifetime[14]`, the message on the lines under it, indented six spaces (the indent goes; lines written without it stay as they are). */
 const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
 /** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`. */
 const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))\)$/;
@@ -152,8 +152,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         out.severityText = severityText(out.severityNumber);
         if (m[2] !== '-') out.attributes['log.logger'] = m[2]!;
         out.attributes['thread.name'] = m[3]!;
-        out.body = line.slice(MONGO_LEGACY.lastIndex);
-        return out;
+        return finishHeader(s, MONGO_LEGACY.lastIndex);
       }
     }
     if ((c === 86 || c === 68 || c === 73 || c === 87 || c === 69 || c === 70 || c === 65) && line.charCodeAt(j + 1) === 47) {
@@ -421,7 +420,7 @@ function dotnet(m: RegExpExecArray, line: string): ParsedFields {
   const body = line
     .slice(m[0].length)
     .split('\n')
-    .map((l) => l.replace(/^ {1,6}/, ''))
+    .map((l) => (l.startsWith('      ') ? l.slice(6) : l))
     .join('\n');
   return { severityText: m[1]!.toUpperCase(), severityNumber: number, body, attributes: { 'log.logger': m[2]!, 'event.id': m[3]! } };
 }

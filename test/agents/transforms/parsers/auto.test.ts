@@ -210,6 +210,8 @@ test("Rust's env_logger, MongoDB's text log before 4.4, .NET's console logger", 
     ['info: Microsoft.Hosting.Lifetime[14]\n      Now listening on: http://localhost:5000', { level: 'INFO', number: 9, body: 'Now listening on: http://localhost:5000', attributes: { 'log.logger': 'Microsoft.Hosting.Lifetime', 'event.id': '14' } }],
     ['fail: Microsoft.AspNetCore.Server.Kestrel[13]\n      Connection id "0HN1", Request id "0HN1:00000001": An unhandled exception was thrown.\n      System.InvalidOperationException: boom\n         at App.Run()', { level: 'FAIL', number: 17, body: 'Connection id "0HN1", Request id "0HN1:00000001": An unhandled exception was thrown.\nSystem.InvalidOperationException: boom\n   at App.Run()', attributes: { 'log.logger': 'Microsoft.AspNetCore.Server.Kestrel', 'event.id': '13' } }],
     ['dbug: App.Worker[0]\n      tick', { level: 'DBUG', number: 5, body: 'tick' }],
+    // Lines written without the indent (an exception's own text) stay as they are.
+    ['fail: App.Middleware[1]\n      An unhandled exception has occurred.\nSystem.InvalidOperationException: boom\n   at App.Run()', { level: 'FAIL', body: 'An unhandled exception has occurred.\nSystem.InvalidOperationException: boom\n   at App.Run()' }],
   ]);
 });
 
