@@ -279,7 +279,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
             return r;
           }
         }
-        if (close !== -1 && close - t.end > 12 && close - t.end <= 128) {
+        if (close !== -1 && close - t.end >= 7 && close - t.end <= 128) {
           const m = LEVEL_TARGET.exec(line.slice(t.end, close));
           const level = m ? severityFromText(m[1]!) : 0;
           if (level !== 0) {

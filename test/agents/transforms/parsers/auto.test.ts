@@ -198,6 +198,7 @@ test("Kafka's and ZooKeeper's log4j layouts, Elasticsearch's text log", () => {
 test("Rust's env_logger, MongoDB's text log before 4.4, .NET's console logger", () => {
   check('env_logger', [
     ['[2026-11-24T10:00:00Z INFO  my_crate::server] listening on 0.0.0.0:3000', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', number: 9, body: 'listening on 0.0.0.0:3000', attributes: { 'log.logger': 'my_crate::server' } }],
+    ['[2026-11-24T10:00:00Z WARN  api] slow request', { level: 'WARN', body: 'slow request', attributes: { 'log.logger': 'api' } }],
     ['[2026-11-24T10:00:00.123Z ERROR hyper::server] connection error: broken pipe', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'connection error: broken pipe', attributes: { 'log.logger': 'hyper::server' } }],
   ]);
   check('mongodb', [
