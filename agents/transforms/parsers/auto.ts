@@ -9,7 +9,7 @@
  */
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
-import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { FIELD_NAME_CONFIG_PROPERTIES, setOwn, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
@@ -43,6 +43,8 @@ const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
 /** .NET's console logger: `info: Microsoft.Hosting.Lifetime[14]`, the message on the lines under it, indented six spaces (the indent goes; lines written without it stay as they are). */
 const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
 /** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`. */
+/** PHP's Monolog (Laravel, Symfony): `[time] channel.LEVEL: msg {context} {extra}`. */
+const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /y;
 const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))\)$/;
 
 function unmatched(line: string): ParsedFields {
@@ -257,7 +259,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       const t = readTime(line, 0, tz, ctx.now);
       if (t !== undefined) {
         const e = line.charCodeAt(t.end);
-        if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */) return afterTime(line, t, ctx, wrappers, false, '');
+        // pm2's `--time` prefix puts `: ` after the stamp (`2026-11-24T10:00:00: msg`).
+        if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) return afterTime(line, t, ctx, wrappers, false, '');
       }
       return prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
@@ -286,6 +289,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
             if (Number.isNaN(t.time)) return badTime(line);
             return { time: t.time, severityText: m![1]!, severityNumber: level, body: line.slice(skipWs(line, close + 1)), attributes: { 'log.logger': m![2]! } };
           }
+        }
+        if (close === t.end) {
+          MONOLOG.lastIndex = close + 1;
+          const m = MONOLOG.exec(line);
+          if (m) return Number.isNaN(t.time) ? badTime(line) : monolog(m, line.slice(MONOLOG.lastIndex), t.time);
         }
         if (close !== -1 && close - t.end <= 12) {
           const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, '');
@@ -434,6 +442,47 @@ function logcat(m: RegExpExecArray, body: string, out: ParsedFields): ParsedFiel
   out.attributes['process.pid'] = m[3]!;
   out.body = body;
   return out;
+}
+
+/**
+ * Monolog's record after its level: the message, then its context and extra as JSON (`[]` when empty,
+ * PHP's empty array). Empty ones go; an object at the end (the first ` {` from which the rest parses)
+ * becomes attributes, its nested values as JSON.
+ */
+function monolog(m: RegExpExecArray, rest: string, time: number): ParsedFields {
+  const out: ParsedFields = { time, severityText: m[2]!, severityNumber: severityFromText(m[2]!), body: rest, attributes: { 'log.logger': m[1]! } };
+  let body = rest.trimEnd();
+  // Extra, then context, from the end: each `[]` or an object; the context's keys win over the extra's.
+  const found: object[] = [];
+  for (let part = 0; part < 2; part++) {
+    if (body.endsWith(' []')) {
+      body = body.slice(0, -3);
+      continue;
+    }
+    const object = body.charCodeAt(body.length - 1) === 125 ? trailingObject(body) : undefined;
+    if (object === undefined) break;
+    found.push(object.value);
+    body = body.slice(0, object.at);
+  }
+  for (let k = 0; k < found.length; k++) {
+    for (const [key, val] of Object.entries(found[k]!)) setOwn(out.attributes, key, typeof val === 'string' ? val : JSON.stringify(val));
+  }
+  out.body = body;
+  return out;
+}
+
+/** The JSON object that ends `text` from the first ` {` where the rest parses as one (a few tries), and where it starts. */
+function trailingObject(text: string): { value: object; at: number } | undefined {
+  for (let at = text.indexOf(' {'), tries = 0; at !== -1 && tries < 8; at = text.indexOf(' {', at + 1), tries++) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text.slice(at + 1));
+    } catch {
+      continue;
+    }
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? { value: v, at } : undefined;
+  }
+  return undefined;
 }
 
 /** zap's console layout ends with the context as JSON after a tab: `msg\t{"port": 8080}`. */

@@ -278,7 +278,7 @@ function fieldsThenLevel(s: HeaderState): boolean {
       for (let t = 0; t < count; t++) {
         const token = line.slice(TOKEN_AT[t]!, TOKEN_END[t]!);
         if (integerIn(line, TOKEN_AT[t]!, TOKEN_END[t]!)) integer(s, token);
-        else addExtra(s, token);
+        else if (!braceCodeLocation(s, token)) addExtra(s, token);
       }
       setLevel(s, lv);
       s.levelLetter = lv.length === 1;
@@ -295,6 +295,16 @@ function fieldsThenLevel(s: HeaderState): boolean {
     at = skipWs(line, e);
   }
   return false;
+}
+
+/** Airflow's `{taskinstance.py:1234}` (`{%(filename)s:%(lineno)d}`): a code location in braces. */
+function braceCodeLocation(s: HeaderState, token: string): boolean {
+  if (token.charCodeAt(0) !== 123 || token.charCodeAt(token.length - 1) !== 125 || s.out.attributes['code.file.path'] !== undefined) return false;
+  const code = CODE_LOCATION.exec(token.slice(1, -1));
+  if (!code) return false;
+  s.out.attributes['code.file.path'] = code[1]!;
+  s.out.attributes['code.line.number'] = code[2]!;
+  return true;
 }
 
 // fieldsThenLevel's tokens (at most 8), reused from call to call.

@@ -216,6 +216,26 @@ test("Rust's env_logger, MongoDB's text log before 4.4, .NET's console logger", 
   ]);
 });
 
+test("PHP's Monolog (Laravel, Symfony), pm2's time prefix, Airflow's code location in braces", () => {
+  check('monolog', [
+    ['[2026-11-24 10:00:00] production.ERROR: Undefined variable $x {"exception":"[object] (ErrorException(code: 0): Undefined variable $x at /app/x.php:3)"} ', { time: '2026-11-24T10:00:00.000Z', level: 'ERROR', number: 17, body: 'Undefined variable $x', attributes: { 'log.logger': 'production', exception: '[object] (ErrorException(code: 0): Undefined variable $x at /app/x.php:3)' } }],
+    // Context, then extra: `[]` when empty; nested values as JSON; the context's keys win.
+    ['[2026-11-24T10:00:00.123456+00:00] app.WARNING: Payment slow {"order":42,"user":{"id":7}} []', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', body: 'Payment slow', attributes: { 'log.logger': 'app', order: '42', user: '{"id":7}' } }],
+    ['[2026-11-24T10:00:00.123456+00:00] request.INFO: Matched route "home". {"route":"home","uid":"ctx"} {"uid":"abc","pid":9}', { level: 'INFO', body: 'Matched route "home".', attributes: { 'log.logger': 'request', route: 'home', uid: 'ctx', pid: '9' } }],
+    ['[2026-11-24 10:00:00] local.DEBUG: plain [] []', { level: 'DEBUG', body: 'plain', attributes: { 'log.logger': 'local' } }],
+    ['[2026-11-24 10:00:00] local.INFO: extra only [] {"uid":"u1"}', { level: 'INFO', body: 'extra only', attributes: { uid: 'u1' } }],
+    // A message that ends in braces which are not JSON keeps them.
+    ['[2026-11-24 10:00:00] app.INFO: template {name} rendered', { level: 'INFO', body: 'template {name} rendered' }],
+  ]);
+  check('pm2', [
+    ['2026-11-24T10:00:00: listening on 3000', { time: '2026-11-24T10:00:00.000Z', body: 'listening on 3000' }],
+    ['2026-11-24T10:00:00: ERROR connection refused', { level: 'ERROR', body: 'connection refused' }],
+  ]);
+  check('airflow', [
+    ['[2026-11-24T10:00:00.123+0000] {taskinstance.py:1234} INFO - Marking task as SUCCESS. dag_id=etl', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Marking task as SUCCESS. dag_id=etl', attributes: { 'code.file.path': 'taskinstance.py', 'code.line.number': '1234' } }],
+  ]);
+});
+
 test('Android logcat, threadtime and brief', () => {
   check('logcat', [
     ['11-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992}}', { time: '2026-11-17T16:13:38.811Z', level: 'DEBUG', body: 'printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992}}', attributes: { 'process.pid': '1702', 'thread.id': '2395', 'log.logger': 'WindowManager' } }],
