@@ -1,0 +1,259 @@
+/**
+ * The layouts of particular programs that the auto parser tells apart by their first characters and
+ * shape (auto.ts dispatches; header.ts reads the general text header): klog, java.util.logging,
+ * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
+ * layout, PHP's Monolog, .NET's console logger, zap's trailing JSON. Each returns null when the line
+ * only starts like its program's, so the dispatch goes on to the general header.
+ */
+import { setOwn } from './fields.ts';
+import { finishHeader, skipWs, type HeaderState } from './header.ts';
+import { severityFromText, severityText } from '../severity.ts';
+import { fractionMs, readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
+import type { ParseContext, ParsedFields } from './types.ts';
+
+const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+(\d+) ([^\s:\]]+):(\d+)\] ?/;
+const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
+/** Ruby's Logger after its stamp: ` #pid]`, the level padded to five, `--`, the program name and `: `. */
+const RUBY_TAIL = / #(\d+)\]\s+([A-Z]+) -- (.*?): ?/y;
+/** java.util.logging after its stamp: the class and method, then on the next line the level and `: `. */
+const JUL_TAIL = / (\S+)(?: (\S+))?(?:\n(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ?|$)/y;
+/** Redis before its stamp: `pid:role` (X sentinel, C child, S replica, M master). */
+const REDIS_PREFIX = /^(\d+):([XCSM])$/;
+/** Redis's level marks: `.` debug, `-` verbose, `*` notice, `#` warning. */
+const REDIS_LEVELS: Readonly<Record<string, string>> = { '.': 'DEBUG', '-': 'DEBUG', '*': 'NOTICE', '#': 'WARNING' };
+/** MySQL's error log after its stamp: the thread, `[Level]`, and in 8.0 `[MY-010068] [Subsystem]`. */
+const MYSQL = /(\d{1,20}) \[(System|Warning|Note|ERROR|Error)\](?: ?\[(MY-\d+)\] \[([A-Za-z]+)\])? /y;
+/** Celery's `[stamp: LEVEL/ProcessName]`, after the stamp's colon. */
+const CELERY = /^\s*([A-Z]+)\/([^\s\]]+)$/;
+/** Rust's env_logger: `[2026-11-24T10:00:00Z INFO  my_crate::server] msg` (the target after the level, inside the stamp's brackets). */
+const LEVEL_TARGET = /^\s+([A-Z]{4,5})\s+([^\s\]]+)$/;
+/** MongoDB before 4.4: `2026-11-24T10:00:00.123+0000 I NETWORK  [listener] msg`: severity letter, component, context. */
+const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
+/** .NET's console logger: `info: Microsoft.Hosting.Lifetime[14]`, the message on the lines under it, indented six spaces (the indent goes; lines written without it stay as they are). */
+const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
+/** PHP's Monolog (Laravel, Symfony): `[time] channel.LEVEL: msg {context} {extra}`. */
+const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /y;
+/** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`. */
+const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))\)$/;
+
+/** A line no format matched: kept whole, with the time of reading. */
+export function unmatched(line: string): ParsedFields {
+  return { body: line, attributes: {}, fallback: 'unmatched' };
+}
+
+/** A line whose format matched but whose date cannot exist: kept whole, with the time of reading. */
+export function badTime(line: string): ParsedFields {
+  return { body: line, attributes: {}, fallback: 'bad_time' };
+}
+
+/** Redis: `1234:M 02 Dec 2026 03:44:22.123 * msg`; `prefix` is what came before the stamp, `j` the mark after it. */
+export function redis(s: HeaderState, prefix: string, j: number): ParsedFields | null {
+  const line = s.line;
+  const m = line.charCodeAt(j + 1) === 32 ? REDIS_PREFIX.exec(prefix) : null;
+  const level = m ? REDIS_LEVELS[line[j]!] : undefined;
+  if (level === undefined) return null;
+  const out = s.out;
+  out.attributes['process.pid'] = m![1]!;
+  s.extra = m![2]!;
+  out.severityText = level;
+  out.severityNumber = severityFromText(level);
+  return finishHeader(s, j + 2);
+}
+
+/** MySQL and MariaDB: the connection's thread, the level (`Note` and `System` are informational) and 8.0's code and subsystem, read into `s` from `j`. */
+export function mysql(s: HeaderState, j: number): void {
+  MYSQL.lastIndex = j;
+  const m = MYSQL.exec(s.line);
+  if (!m) return;
+  const out = s.out;
+  out.attributes['thread.id'] = m[1]!;
+  out.severityText = m[2]!.toUpperCase();
+  out.severityNumber = severityFromText(m[2]!);
+  if (m[3] !== undefined) {
+    s.extra = s.extra === '' ? m[3] : `${s.extra} ${m[3]}`;
+    out.attributes['log.logger'] = m[4]!;
+    s.logger = true;
+  }
+  s.level = s.thread = true;
+  s.i = MYSQL.lastIndex;
+}
+
+/** MongoDB's text log before 4.4, from the severity letter at `j`. */
+export function mongoLegacy(s: HeaderState, j: number): ParsedFields | null {
+  MONGO_LEGACY.lastIndex = j;
+  const m = MONGO_LEGACY.exec(s.line);
+  if (!m) return null;
+  const out = s.out;
+  out.severityNumber = severityFromText(m[1]![0]!);
+  out.severityText = severityText(out.severityNumber);
+  if (m[2] !== '-') out.attributes['log.logger'] = m[2]!;
+  out.attributes['thread.name'] = m[3]!;
+  return finishHeader(s, MONGO_LEGACY.lastIndex);
+}
+
+/** Celery's level and process name inside `[stamp: INFO/MainProcess]` (the stamp ends at `t.end`, the bracket at `close`). */
+export function celery(line: string, t: FoundTime, close: number): { text: string; level: number; process: string } | null {
+  const m = CELERY.exec(line.slice(t.end + 1, close));
+  const level = m ? severityFromText(m[1]!) : 0;
+  return level === 0 ? null : { text: m![1]!, level, process: m![2]! };
+}
+
+/** Rust's env_logger: level and target inside the stamp's brackets, which close at `close`. */
+export function envLogger(line: string, t: FoundTime, close: number): ParsedFields | null {
+  const m = LEVEL_TARGET.exec(line.slice(t.end, close));
+  const level = m ? severityFromText(m[1]!) : 0;
+  if (level === 0) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  return { time: t.time, severityText: m![1]!, severityNumber: level, body: line.slice(skipWs(line, close + 1)), attributes: { 'log.logger': m![2]! } };
+}
+
+/** Kafka's layout: a record with a level and no logger whose message ends with `(logger)` gets it. */
+export function kafkaLogger(r: ParsedFields): void {
+  if (r.severityText === undefined || r.attributes['log.logger'] !== undefined || r.body.charCodeAt(r.body.length - 1) !== 41) return;
+  const m = TRAILING_LOGGER.exec(r.body);
+  if (!m) return;
+  r.attributes['log.logger'] = m[1]!;
+  r.body = r.body.slice(0, m.index);
+}
+
+/** klog/glog: `I1129 05:00:00.123456    1234 file.go:12] msg`; the year is the one nearest to now. */
+export function klog(line: string, ctx: ParseContext): ParsedFields | null {
+  const m = KLOG.exec(line);
+  if (!m) return null;
+  const time = timeFromFields(undefined, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, ctx.timeZone ?? 'UTC', ctx.now);
+  if (Number.isNaN(time)) return badTime(line);
+  const number = severityFromText(m[1]!);
+  return {
+    time,
+    severityText: severityText(number),
+    severityNumber: number,
+    body: line.slice(m[0].length),
+    attributes: { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! },
+  };
+}
+
+/** java.util.logging's SimpleFormatter record after its stamp; null when the rest is not its shape. */
+export function jul(line: string, t: FoundTime): ParsedFields | null {
+  JUL_TAIL.lastIndex = t.end;
+  const m = JUL_TAIL.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const out: ParsedFields = { time: t.time, body: line.slice(JUL_TAIL.lastIndex), attributes: { 'log.logger': m[1]! } };
+  if (m[2] !== undefined) out.attributes['code.function.name'] = m[2];
+  if (m[3] !== undefined) {
+    out.severityText = m[3];
+    out.severityNumber = severityFromText(m[3]);
+  }
+  return out;
+}
+
+/** Ruby's Logger default format; null when the line only starts like one. */
+export function rubyLogger(line: string, ctx: ParseContext): ParsedFields | null {
+  const t = readTime(line, 4, ctx.timeZone ?? 'UTC', ctx.now);
+  if (t === undefined) return null;
+  RUBY_TAIL.lastIndex = t.end;
+  const m = RUBY_TAIL.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const out: ParsedFields = { time: t.time, body: line.slice(RUBY_TAIL.lastIndex), attributes: { 'process.pid': m[1]! } };
+  const number = severityFromText(m[2]!);
+  // `ANY` (Logger::UNKNOWN) names no severity: the record says UNSPECIFIED, as for a line without one.
+  if (number !== 0) {
+    out.severityText = m[2]!;
+    out.severityNumber = number;
+  }
+  if (m[3] !== '') out.attributes['log.logger'] = m[3]!;
+  return out;
+}
+
+/** .NET's console logger's record: the level and `category[event id]`, then the message, each line indented six spaces. */
+export function dotnet(line: string): ParsedFields | null {
+  const m = DOTNET.exec(line);
+  if (!m) return null;
+  const number = severityFromText(m[1]!);
+  const body = line
+    .slice(m[0].length)
+    .split('\n')
+    .map((l) => (l.startsWith('      ') ? l.slice(6) : l))
+    .join('\n');
+  return { severityText: m[1]!.toUpperCase(), severityNumber: number, body, attributes: { 'log.logger': m[2]!, 'event.id': m[3]! } };
+}
+
+/** Android logcat's `brief` form: `I/ActivityManager( 1234): msg`. */
+export function logcat(line: string, at: number, out: ParsedFields): ParsedFields | null {
+  LOGCAT_BRIEF.lastIndex = at;
+  const m = LOGCAT_BRIEF.exec(line);
+  if (!m) return null;
+  const body = line.slice(LOGCAT_BRIEF.lastIndex);
+  // A single letter is an abbreviation: the record carries the word.
+  out.severityNumber = severityFromText(m[1]!);
+  out.severityText = severityText(out.severityNumber);
+  out.attributes['log.logger'] = m[2]!.trim();
+  out.attributes['process.pid'] = m[3]!;
+  out.body = body;
+  return out;
+}
+
+/**
+ * Monolog's record after its level: the message, then its context and extra as JSON (`[]` when empty,
+ * PHP's empty array). Empty ones go; an object at the end (the first ` {` from which the rest parses)
+ * becomes attributes, its nested values as JSON.
+ */
+export function monolog(line: string, t: FoundTime, close: number): ParsedFields | null {
+  MONOLOG.lastIndex = close + 1;
+  const m = MONOLOG.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const rest = line.slice(MONOLOG.lastIndex);
+  const time = t.time;
+  const out: ParsedFields = { time, severityText: m[2]!, severityNumber: severityFromText(m[2]!), body: rest, attributes: { 'log.logger': m[1]! } };
+  let body = rest.trimEnd();
+  // Extra, then context, from the end: each `[]` or an object; the context's keys win over the extra's.
+  const found: object[] = [];
+  for (let part = 0; part < 2; part++) {
+    if (body.endsWith(' []')) {
+      body = body.slice(0, -3);
+      continue;
+    }
+    const object = body.charCodeAt(body.length - 1) === 125 ? trailingObject(body) : undefined;
+    if (object === undefined) break;
+    found.push(object.value);
+    body = body.slice(0, object.at);
+  }
+  for (let k = 0; k < found.length; k++) {
+    for (const [key, val] of Object.entries(found[k]!)) setOwn(out.attributes, key, typeof val === 'string' ? val : JSON.stringify(val));
+  }
+  out.body = body;
+  return out;
+}
+
+/** The JSON object that ends `text` from the first ` {` where the rest parses as one (a few tries), and where it starts. */
+function trailingObject(text: string): { value: object; at: number } | undefined {
+  for (let at = text.indexOf(' {'), tries = 0; at !== -1 && tries < 8; at = text.indexOf(' {', at + 1), tries++) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text.slice(at + 1));
+    } catch {
+      continue;
+    }
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? { value: v, at } : undefined;
+  }
+  return undefined;
+}
+
+/** zap's console layout ends with the context as JSON after a tab: `msg\t{"port": 8080}`. */
+export function trailingJson(r: ParsedFields): void {
+  const body = r.body;
+  if (body.charCodeAt(body.length - 1) !== 125) return;
+  const tab = body.lastIndexOf('\t{');
+  if (tab === -1) return;
+  try {
+    const v = JSON.parse(body.slice(tab + 1)) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
+    for (const [k, val] of Object.entries(v)) r.attributes[k] = typeof val === 'string' ? val : JSON.stringify(val);
+    r.body = body.slice(0, tab).trimEnd();
+  } catch {
+    // Not JSON after all: it stays in the message.
+  }
+}
+

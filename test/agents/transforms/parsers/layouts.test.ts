@@ -1,0 +1,81 @@
+// The program-specific layouts on their own: each must say null for a line that only starts like its
+// program's, so that the auto parser goes on to the general header (test/.../auto.test.ts reads whole
+// lines of each layout through the dispatch).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { newHeader } from '../../../../agents/transforms/parsers/header.ts';
+import { celery, dotnet, envLogger, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
+import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
+import { readTime } from '../../../../agents/transforms/timestamp.ts';
+
+const ctx = { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' };
+const header = (line: string, at: number) => newHeader(line, at, { body: '', attributes: {} }, true);
+const stamp = (line: string, at: number) => readTime(line, at, 'UTC', ctx.now)!;
+
+test('near misses are null: klog, Ruby, .NET, logcat, MongoDB, Redis', () => {
+  assert.equal(klog('I1129 is not a klog line', ctx), null);
+  assert.equal(klog('I1129 05:00:00.123456    1234 controller.go:112] ok', ctx)?.body, 'ok');
+  assert.equal(rubyLogger('I, [2026-11-24T10:00:00.123456] no pid', ctx), null);
+  assert.equal(dotnet('info: not a category'), null);
+  assert.equal(dotnet('info: App.Worker[0]')?.attributes['log.logger'], 'App.Worker');
+  assert.equal(logcat('W/ no parenthesis', 0, { body: '', attributes: {} }), null);
+  const mongo = '2026-11-24T10:00:00.123+0000 I lowercase [ctx] msg';
+  assert.equal(mongoLegacy(header(mongo, 29), 29), null);
+  // Redis's role letter must be one it writes, and its mark one of its four.
+  const line = '1234:Q 24 Nov 2026 10:00:00.123 * msg';
+  assert.equal(redis(header(line, 32), '1234:Q', 32), null);
+  const ok = '1234:M 24 Nov 2026 10:00:00.123 * msg';
+  assert.equal(redis(header(ok, 32), '1234:M', 32)?.severityText, 'NOTICE');
+  assert.equal(redis(header(ok.replace('*', '!'), 32), '1234:M', 32), null);
+});
+
+test('MySQL reads into the header only when its shape is there', () => {
+  const s = header('2026-11-24T10:00:00.123456Z 0 [Warning] [MY-010068] [Server] msg', 28);
+  mysql(s, 28);
+  assert.deepEqual([s.level, s.out.severityText, s.out.attributes['log.logger'], s.extra], [true, 'WARNING', 'Server', 'MY-010068']);
+  const other = header('2026-11-24T10:00:00.123456Z 0 apples', 28);
+  mysql(other, 28);
+  assert.deepEqual([other.level, other.out.attributes], [false, {}]);
+});
+
+test('Celery and env_logger need a level they know inside the brackets', () => {
+  const cel = '[2026-11-24 10:00:00,123: INFO/MainProcess] msg';
+  assert.deepEqual(celery(cel, stamp(cel, 1), cel.indexOf(']')), { text: 'INFO', level: 9, process: 'MainProcess' });
+  const notCel = '[2026-11-24 10:00:00,123: BANANA/MainProcess] msg';
+  assert.equal(celery(notCel, stamp(notCel, 1), notCel.indexOf(']')), null);
+  const rust = '[2026-11-24T10:00:00Z TRACE my_crate] msg';
+  assert.equal(envLogger(rust, stamp(rust, 1), rust.indexOf(']'))?.severityNumber, 1);
+  const words = '[2026-11-24T10:00:00Z HELLO my_crate] msg';
+  assert.equal(envLogger(words, stamp(words, 1), words.indexOf(']')), null);
+  const three = '[2026-11-24T10:00:00Z INFO my crate] msg';
+  assert.equal(envLogger(three, stamp(three, 1), three.indexOf(']')), null);
+});
+
+test('Monolog: the channel and level, or null; trailing context that is not an object stays in the message', () => {
+  const line = '[2026-11-24 10:00:00] app.INFO: list ["a","b"] []';
+  const r = monolog(line, stamp(line, 1), line.indexOf(']'))!;
+  assert.deepEqual([r.severityText, r.body, r.attributes], ['INFO', 'list ["a","b"]', { 'log.logger': 'app' }]);
+  const notLevel = '[2026-11-24 10:00:00] app.VERBOSE: msg';
+  assert.equal(monolog(notLevel, stamp(notLevel, 1), notLevel.indexOf(']')), null);
+  // An impossible date matched the layout: the whole line is kept, marked.
+  const bad = '[2026-02-30 10:00:00] app.INFO: msg';
+  assert.equal(monolog(bad, stamp(bad, 1), bad.indexOf(']'))?.fallback, 'bad_time');
+});
+
+test("Kafka's trailing logger only on a record with a level and no logger", () => {
+  const r = (body: string, extra: Partial<ParsedFields> = {}): ParsedFields => ({ body, attributes: {}, severityText: 'INFO', severityNumber: 9, ...extra });
+  const a = r('started (kafka.server.KafkaServer)');
+  kafkaLogger(a);
+  assert.deepEqual([a.body, a.attributes['log.logger']], ['started', 'kafka.server.KafkaServer']);
+  const noLevel = r('started (kafka.server.KafkaServer)', { severityText: undefined });
+  kafkaLogger(noLevel);
+  assert.equal(noLevel.attributes['log.logger'], undefined);
+  const hasLogger = r('started (kafka.server.KafkaServer)', { attributes: { 'log.logger': 'x' } });
+  kafkaLogger(hasLogger);
+  assert.deepEqual([hasLogger.body, hasLogger.attributes['log.logger']], ['started (kafka.server.KafkaServer)', 'x']);
+  for (const body of ['took (1.2.3)', 'see (a.b)', 'host (broker1.example.com)']) {
+    const x = r(body);
+    kafkaLogger(x);
+    assert.equal(x.body, body);
+  }
+});
