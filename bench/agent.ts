@@ -16,9 +16,9 @@
  * (`atPeakRssMb`) its RSS, anonymous RSS, main-thread heap and memory outside it when its RSS was highest (sampled every 20 ms); BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
  * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue every 250 ms (BENCH_DEBUG_MS sets another period).
- * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` in
- * bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS replaces them
- * for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
+ * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` and
+ * `AGENT_NODE_FLAGS` in bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS
+ * and BENCH_AGENT_NODE_FLAGS replace them for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
  * in those children at run time (`v8.setFlagsFromString`: for flags Node does not take in NODE_OPTIONS, such as
  * --heap-growing-percent=50), also for this checkout's children only.
  * After each run the topic's records are counted (Kafka's offsets): a row whose topic does not hold one record per line
@@ -257,6 +257,17 @@ function launcherNodeOptions(checkout: string): string {
   return m[1]!;
 }
 
+/**
+ * The V8 flags bin/tributary puts on Node's command line for `tributary agent` (its `AGENT_NODE_FLAGS='...'`
+ * line: flags Node refuses in NODE_OPTIONS); none for a checkout whose launcher has no such line.
+ */
+function launcherNodeFlags(checkout: string): string[] {
+  const launcher = join(checkout, 'bin', 'tributary');
+  if (!existsSync(launcher)) return [];
+  const m = /^AGENT_NODE_FLAGS='([^']*)'$/m.exec(readFileSync(launcher, 'utf8'));
+  return m ? m[1]!.split(' ').filter(Boolean) : [];
+}
+
 /** NODE_OPTIONS for a child: the flags in front of the caller's, as bin/tributary puts them (the caller's win). */
 function withNodeOptions(flags: string): Record<string, string> {
   const all = [flags, process.env.NODE_OPTIONS ?? ''].filter(Boolean).join(' ');
@@ -264,9 +275,9 @@ function withNodeOptions(flags: string): Record<string, string> {
 }
 
 /** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
-function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}): Promise<Run> {
+function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
-    const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+    const prof = [...nodeFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
     // BENCH_FSYNC_DELAY_US: a slow disk, made real by strace holding each fsync on its way back (only those syscalls stop).
     const delay = process.env.BENCH_FSYNC_DELAY_US;
     const slowDisk = delay ? ['-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', `inject=fsync,fdatasync:delay_exit=${delay}`, process.execPath] : [];
@@ -537,8 +548,10 @@ async function main(): Promise<void> {
   const baselineName = baseline ? spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline : '';
   // Node's flags as `tributary agent` starts it, for this checkout and the baseline's.
   const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
+  const ownFlags = process.env.BENCH_AGENT_NODE_FLAGS;
+  const nodeFlags = new Map([[bundle, ownFlags !== undefined ? ownFlags.split(' ').filter(Boolean) : launcherNodeFlags(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeFlags(baseline!)] as [string, string[]]] : [])]);
   const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle, env: Record<string, string> = {}) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}), ...env });
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}), ...env }, nodeFlags.get(from) ?? []);
   // The agent writing as the Collector's row does: OTLP protobuf, up to 100 lines to a Kafka message.
   const packed = { BENCH_ENCODING: 'otlp_proto', BENCH_RECORDS_PER_MESSAGE: '100' };
   // `otlp`: the topic holds OTLP requests of several records each, counted by decoding them (otlpRecordsIn).

@@ -1,5 +1,5 @@
 // bin/tributary, the command as npm links it: `tributary agent` starts Node with the agent's heap
-// flags, other commands start it as it is, and a flag the caller sets in NODE_OPTIONS wins. Each
+// flags (in NODE_OPTIONS, and on the command line those Node refuses there), other commands start it as it is, and a flag the caller sets in NODE_OPTIONS wins. Each
 // run loads a probe (through NODE_OPTIONS's --import, a real Node feature) that makes garbage with
 // some survivors, the pattern under which V8 grows a young generation to its limit, and writes how
 // large the main thread's new space got; the command itself then runs (`--help`) and exits.
@@ -23,11 +23,11 @@ for (let i = 0; i < 3_000_000; i++) {
   if (i % 100 === 0) keep.push(o);
 }
 const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-writeFileSync(process.env.PROBE_OUT, JSON.stringify({ newSpace, nodeOptions: process.env.NODE_OPTIONS }));
+writeFileSync(process.env.PROBE_OUT, JSON.stringify({ newSpace, nodeOptions: process.env.NODE_OPTIONS, execArgv: process.execArgv }));
 `;
 
 /** Runs `launcher args` with the probe; what it found. */
-function probe(launcher: string, args: string[], nodeOptions?: string): { newSpace: number; nodeOptions: string; stdout: string } {
+function probe(launcher: string, args: string[], nodeOptions?: string): { newSpace: number; nodeOptions: string; execArgv: string[]; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-launcher-'));
   try {
     const probeFile = join(dir, 'probe.mjs');
@@ -41,7 +41,7 @@ function probe(launcher: string, args: string[], nodeOptions?: string): { newSpa
       env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, PROBE_OUT: out, NODE_OPTIONS: [nodeOptions, `--import=${probeFile}`].filter(Boolean).join(' ') },
     });
     assert.equal(r.status, 0, `${launcher} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return { ...(JSON.parse(readFileSync(out, 'utf8')) as { newSpace: number; nodeOptions: string }), stdout: r.stdout };
+    return { ...(JSON.parse(readFileSync(out, 'utf8')) as { newSpace: number; nodeOptions: string; execArgv: string[] }), stdout: r.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -53,12 +53,15 @@ test('tributary agent starts Node with its young generation capped; other comman
   assert.match(agent.stdout, /Usage: tributary agent/, 'the agent command itself ran');
   assert.match(agent.nodeOptions, /^--max-semi-space-size=4 /, 'the agent flags come first in NODE_OPTIONS');
   assert.ok(agent.newSpace <= 2 * 4 * MB + MB, `the agent's new space stayed within two 4 MB halves (${(agent.newSpace / MB).toFixed(1)} MB)`);
+  // A V8 flag Node refuses in NODE_OPTIONS rides on its command line.
+  assert.ok(agent.execArgv.includes('--no-allocation-site-pretenuring'), `the agent's Node runs without allocation-site pretenuring (${agent.execArgv.join(' ')})`);
 
   // The same garbage under Node's own limits grows the young generation past what the cap allows:
   // the probe can tell the two apart.
   const other = probe(launcher, ['--help']);
   assert.match(other.stdout, /Usage: tributary <command>/);
   assert.doesNotMatch(other.nodeOptions, /max-semi-space-size/, 'no agent flags for other commands');
+  assert.deepEqual(other.execArgv, [], 'nor on the command line');
   assert.ok(other.newSpace > 16 * MB, `without the cap the new space grew (${(other.newSpace / MB).toFixed(1)} MB)`);
 
   // A host owner's own setting, later in NODE_OPTIONS, wins.
