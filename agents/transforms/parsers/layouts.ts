@@ -220,11 +220,14 @@ export function monolog(line: string, t: FoundTime, close: number): ParsedFields
     found.push(object.value);
     body = body.slice(0, object.at);
   }
-  for (let k = 0; k < found.length; k++) {
-    for (const [key, val] of Object.entries(found[k]!)) setOwn(out.attributes, key, typeof val === 'string' ? val : JSON.stringify(val));
-  }
+  for (let k = 0; k < found.length; k++) addJsonAttributes(out.attributes, found[k]!);
   out.body = body;
   return out;
+}
+
+/** A trailing JSON object's keys as attributes: strings as they are, other values as JSON. */
+function addJsonAttributes(attributes: Record<string, string>, value: object): void {
+  for (const [key, val] of Object.entries(value)) setOwn(attributes, key, typeof val === 'string' ? val : JSON.stringify(val));
 }
 
 /** The JSON object that ends `text` from the first ` {` where the rest parses as one (a few tries), and where it starts. */
@@ -250,7 +253,7 @@ export function trailingJson(r: ParsedFields): void {
   try {
     const v = JSON.parse(body.slice(tab + 1)) as unknown;
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
-    for (const [k, val] of Object.entries(v)) r.attributes[k] = typeof val === 'string' ? val : JSON.stringify(val);
+    addJsonAttributes(r.attributes, v);
     r.body = body.slice(0, tab).trimEnd();
   } catch {
     // Not JSON after all: it stays in the message.

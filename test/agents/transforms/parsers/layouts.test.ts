@@ -79,3 +79,15 @@ test("Kafka's trailing logger only on a record with a level and no logger", () =
     assert.equal(x.body, body);
   }
 });
+
+test("trailing JSON's keys become own attributes, `__proto__` too (zap's context, Monolog's)", async () => {
+  const { trailingJson } = await import('../../../../agents/transforms/parsers/layouts.ts');
+  const r: ParsedFields = { body: 'starting\t{"__proto__": {"x": 1}, "port": 8080}', attributes: {} };
+  trailingJson(r);
+  assert.equal(r.body, 'starting');
+  assert.deepEqual(Object.entries(r.attributes), [['__proto__', '{"x":1}'], ['port', '8080']]);
+  assert.equal(Object.getPrototypeOf(r.attributes), Object.prototype);
+  const line = '[2026-11-24 10:00:00] app.INFO: hi {"__proto__":"p"} []';
+  const m = monolog(line, stamp(line, 1), line.indexOf(']'))!;
+  assert.deepEqual(Object.entries(m.attributes), [['log.logger', 'app'], ['__proto__', 'p']]);
+});
