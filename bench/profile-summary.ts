@@ -21,7 +21,7 @@ const STAGES: Record<string, readonly string[]> = {
   'building records': ['buildLine', 'build'],
   'decoding lines (thread)': ['batchTexts', 'bytesText'],
   'reading, splitting, multiline': ['readAvailable', 'push', 'emitLines', 'assemble', 'finishLine', 'utf8Line'],
-  lz4: ['compressRecords'],
+  lz4: ['compressRecords', 'compressFrameSync'],
   'record batch encoding': ['encodeRecords', 'buildBatch'],
   'CRC-32C': ['crc32c', 'stampProducer'],
   'socket writes': ['writeBuffer', 'writev', 'writeGeneric'],

@@ -271,7 +271,7 @@ export class KafkaProducer {
     this.readyChain = new Promise((r) => (release = r));
     let failure: KafkaError | undefined;
     try {
-      // Encoding runs here, before the first await; compression on libuv's pool, several calls' batches at once.
+      // Encoding (and LZ4 compression) runs here, before the first await; gzip on libuv's pool, several calls' batches at once.
       const built = Promise.all(
         batches.map(async (b) => {
           const records = encodeRecords(b.call.messages!, b.indexes, this.sections.take);

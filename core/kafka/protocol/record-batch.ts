@@ -7,7 +7,7 @@
  */
 import { gunzipSync, gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
-import { compressFrame, decompressFrameSync } from 'lz4-napi';
+import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { crc32c } from './crc32c.ts';
 import { ProtocolError, Reader, varintSize, varlongSize, writeVarint, writeVarlong } from './codec.ts';
 
@@ -108,9 +108,15 @@ export function encodeRecords(records: readonly ProduceRecord[], indexes?: reado
   return { body: out, count, firstTimestamp, maxTimestamp };
 }
 
-/** Compresses a records section with the batch's codec (LZ4 frame and gzip run on libuv's pool). */
+/**
+ * Compresses a records section with the batch's codec: gzip on libuv's pool, LZ4 on the calling thread.
+ * lz4-napi allocates its output with its own allocator (mimalloc), which keeps freed memory per thread:
+ * run on the pool's four threads, each kept about 10 MB, freed there only when that thread compressed
+ * again (the output dies on the main thread), and the agent peaked 10-35 MB higher, for no less CPU and
+ * no more lines/s than compressing where the batch is built (agents/PERFORMANCE.md, "LZ4 on the main thread").
+ */
 export async function compressRecords(body: Buffer, compression: CompressionName): Promise<Buffer> {
-  if (compression === 'lz4') return compressFrame(body);
+  if (compression === 'lz4') return compressFrameSync(body);
   if (compression === 'gzip') return gzip(body);
   return body;
 }

@@ -115,3 +115,13 @@ test('a records section written into a reused buffer, longer than it and full of
   assert.ok(reused.body.equals(fresh.body));
   assert.deepEqual({ ...reused, body: undefined }, { ...fresh, body: undefined });
 });
+
+test('LZ4 compresses on the calling thread, gzip on libuv\'s pool (the allocator behind lz4-napi keeps freed memory per thread)', async () => {
+  const enc = encodeRecords(records(2000));
+  // Settled within the microtasks of this turn: no pool thread's allocator touched. A pool round trip
+  // needs the event loop, so a check-phase callback queued first runs before it.
+  const order: string[] = [];
+  setImmediate(() => order.push('immediate'));
+  await Promise.all([compressRecords(enc.body, 'lz4').then(() => order.push('lz4')), compressRecords(enc.body, 'gzip').then(() => order.push('gzip'))]);
+  assert.deepEqual(order, ['lz4', 'immediate', 'gzip']);
+});
