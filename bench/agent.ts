@@ -246,27 +246,21 @@ async function clientChild(client: string, file: string, brokers: string, topic:
 }
 
 /**
- * The Node flags bin/tributary gives `tributary agent` in a checkout (its `AGENT_NODE_OPTIONS='...'`
- * line), so the agent rows measure what a user's agent runs with; '' for a checkout without the launcher.
+ * A value bin/tributary gives `tributary agent` in a checkout (its `NAME='...'` line): `AGENT_NODE_OPTIONS`
+ * (Node flags in NODE_OPTIONS) or `AGENT_NODE_FLAGS` (V8 flags Node refuses there, on its command line),
+ * so the agent rows measure what a user's agent runs with. '' for a checkout without the launcher or,
+ * unless `required`, without the line.
  */
-function launcherNodeOptions(checkout: string): string {
+function launcherValue(checkout: string, name: 'AGENT_NODE_OPTIONS' | 'AGENT_NODE_FLAGS', required: boolean): string {
   const launcher = join(checkout, 'bin', 'tributary');
   if (!existsSync(launcher)) return '';
-  const m = /^AGENT_NODE_OPTIONS='([^']*)'$/m.exec(readFileSync(launcher, 'utf8'));
-  if (!m) throw new Error(`${launcher}: no AGENT_NODE_OPTIONS='...' line; the agent rows would not start Node as \`tributary agent\` does`);
-  return m[1]!;
+  const m = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(launcher, 'utf8'));
+  if (!m && required) throw new Error(`${launcher}: no ${name}='...' line; the agent rows would not start Node as \`tributary agent\` does`);
+  return m?.[1] ?? '';
 }
 
-/**
- * The V8 flags bin/tributary puts on Node's command line for `tributary agent` (its `AGENT_NODE_FLAGS='...'`
- * line: flags Node refuses in NODE_OPTIONS); none for a checkout whose launcher has no such line.
- */
-function launcherNodeFlags(checkout: string): string[] {
-  const launcher = join(checkout, 'bin', 'tributary');
-  if (!existsSync(launcher)) return [];
-  const m = /^AGENT_NODE_FLAGS='([^']*)'$/m.exec(readFileSync(launcher, 'utf8'));
-  return m ? m[1]!.split(' ').filter(Boolean) : [];
-}
+const launcherNodeOptions = (checkout: string): string => launcherValue(checkout, 'AGENT_NODE_OPTIONS', true);
+const launcherNodeFlags = (checkout: string): string[] => launcherValue(checkout, 'AGENT_NODE_FLAGS', false).split(' ').filter(Boolean);
 
 /** NODE_OPTIONS for a child: the flags in front of the caller's, as bin/tributary puts them (the caller's win). */
 function withNodeOptions(flags: string): Record<string, string> {
