@@ -481,7 +481,9 @@ function twoDigitYear(yy: number, now: number): number {
 // A zone may follow the clock: `Z`, `+01:00`, `+0100`, ` +0000`, ` UTC`.
 const ZONE = '(?: ?(Z|z|[+-]\\d{2}(?::?\\d{2})?)(?![\\d:])| (UTC|GMT)(?![\\w]))?';
 const CLOCK = '(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?';
-const RE_ISO = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})[Tt ]${CLOCK}${ZONE}`, 'y');
+// `, ` between the date and the clock: Airflow's task logs as its UI shows and exports them
+// (`[2026-11-24, 10:00:00 UTC] {taskinstance.py:1234} INFO - ...`).
+const RE_ISO = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})(?:[Tt ]|, )${CLOCK}${ZONE}`, 'y');
 // An hour of one digit, space-padded (`%2d`): MariaDB's `2026-11-24  9:30:05`.
 const RE_ISO_PADDED_HOUR = new RegExp(`(\\d{4})-(\\d{2})-(\\d{2})  ?(\\d):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}`, 'y');
 // IBM/DB2 style, as BGL writes it: 2005-06-03-15.42.50.675872
@@ -500,7 +502,10 @@ const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y
 const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
 // java.util.logging's SimpleFormatter (Tomcat's catalina.out, Jetty): `Dec 02, 2026 3:44:22 AM`.
 const RE_JUL = /([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP])M(?!\w)/y;
-const RE_CTIME = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? (\d{4})/y;
+// With a zone before the year it is what `date` prints (`Sat Jul 20 13:38:44 UTC 2024`, scripts'
+// `echo "$(date) ..."`): an offset or UTC/GMT is read as such; any other abbreviation (`CEST`, `PST`)
+// is ambiguous and names the host's own zone, which is the source's `timezone`.
+const RE_CTIME = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([A-Z]{3,5}|[+-]\d{4}))? (\d{4})(?!\d)/y;
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -514,7 +519,7 @@ function isDigit(c: number): boolean {
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
- * `Sun Dec 04 04:47:44 2005`. A stamp without a year takes the year nearest to `now`, one without a
+ * `Sun Dec 04 04:47:44 2005` (and `date`'s `Sat Jul 20 13:38:44 UTC 2024`). A stamp without a year takes the year nearest to `now`, one without a
  * date the day nearest to `now`; one without an offset is read in `timeZone`.
  */
 export function readTime(line: string, at: number, timeZone: string, now: number): FoundTime | undefined {
@@ -574,7 +579,9 @@ export function readTime(line: string, at: number, timeZone: string, now: number
       if (!m) return undefined;
       const mo = MONTHS[m[1]!.toLowerCase()];
       if (mo === undefined) return undefined;
-      return found(resolve(+m[7]!, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone), RE_CTIME.lastIndex);
+      const z = m[7];
+      const zone = z === undefined ? undefined : z === 'UTC' || z === 'GMT' || z.charCodeAt(0) === 43 || z.charCodeAt(0) === 45 ? z : undefined;
+      return found(resolve(+m[8]!, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), zone, timeZone), RE_CTIME.lastIndex);
     }
     if (line.charCodeAt(at + 6) === 44 || line.charCodeAt(at + 5) === 44) {
       RE_JUL.lastIndex = at;

@@ -13,7 +13,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { badTime, celery, dotnet, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { badTime, celery, datadogAgent, dotnet, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
@@ -110,7 +110,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     return r;
   }
 
-  /** `time|component|pid|message` (HealthApp) and `time | LEVEL | message` (loguru): fields until the first that holds a space, or the last. */
+  /** `time|component|pid|message` (HealthApp), `time | LEVEL | message` (loguru) and `time | FLAVOR | LEVEL | (file.go:71 in Func) | message` (the Datadog Agent): fields until the first that holds a space, or the last. */
   function pipeFields(line: string, at: number, time: number): ParsedFields {
     const out: ParsedFields = { body: '', attributes: {}, time };
     const s = newHeader(line, at, out, true);
@@ -136,7 +136,10 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       i = next;
     }
-    return finishHeader(s, line.charCodeAt(i) === 124 ? i + 1 : i);
+    let start = line.charCodeAt(i) === 124 ? i + 1 : i;
+    const k = skipWs(line, start);
+    if (s.level && line.charCodeAt(k) === 40 /* ( */) start = datadogAgent(line, k, out.attributes);
+    return finishHeader(s, start);
   }
 
   /** Looks for a stamp among the first few field-like tokens (`- 1117838570 2005.06.03 ...`, `node-246 unix.hw ... 1077804742`). */

@@ -360,6 +360,17 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
     }
     if (c === 91 /* [ */) {
       const e = bracketEnd(line, j);
+      // The time in brackets after the level: Dropwizard's `WARN  [2026-11-24 10:00:00,123] logger: msg`.
+      if (e > 0 && !s.hasTime && DIGIT(line.charCodeAt(j + 1))) {
+        const t = readTime(line, j + 1, ctx.timeZone ?? 'UTC', ctx.now);
+        if (t !== undefined && t.end === e) {
+          if (!Number.isNaN(t.time)) out.time = t.time;
+          else out.fallback = 'bad_time';
+          s.hasTime = true;
+          s.i = e + 1;
+          continue;
+        }
+      }
       if (e > 0 && bracket(s, line.slice(j + 1, e), line.charCodeAt(j - 1) === 93)) {
         s.i = e + 1;
         continue;

@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog, java.util.logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, the Datadog Agent's code location, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -33,6 +33,9 @@ const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
 const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
 /** PHP's Monolog (Laravel, Symfony): `[time] channel.LEVEL: msg {context} {extra}`. */
 const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /y;
+/** The Datadog Agent after its `time | FLAVOR | LEVEL | `: `(pkg/x/file.go:71 in Func) | `, then its context as `key:value | ` pairs. */
+const DATADOG_LOCATION = /\(([^\s():]+):(\d{1,6}) in ([^\s()]+)\) \| /y;
+const DATADOG_CONTEXT = /([A-Za-z_][\w.-]*):([^\s|]+) \| /y;
 /** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`. */
 const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))\)$/;
 
@@ -44,6 +47,25 @@ export function unmatched(line: string): ParsedFields {
 /** A line whose format matched but whose date cannot exist: kept whole, with the time of reading. */
 export function badTime(line: string): ParsedFields {
   return { body: line, attributes: {}, fallback: 'bad_time' };
+}
+
+/** The Datadog Agent's code location and context at `at` (after its pipe-separated fields) into attributes; where its message starts, or `at`. */
+export function datadogAgent(line: string, at: number, attributes: Record<string, string>): number {
+  DATADOG_LOCATION.lastIndex = at;
+  const m = DATADOG_LOCATION.exec(line);
+  if (!m) return at;
+  attributes['code.file.path'] = m[1]!;
+  attributes['code.line.number'] = m[2]!;
+  attributes['code.function.name'] = m[3]!;
+  let i = DATADOG_LOCATION.lastIndex;
+  for (let k = 0; k < 8; k++) {
+    DATADOG_CONTEXT.lastIndex = i;
+    const c = DATADOG_CONTEXT.exec(line);
+    if (!c) break;
+    setOwn(attributes, c[1]!, c[2]!);
+    i = DATADOG_CONTEXT.lastIndex;
+  }
+  return i;
 }
 
 /** Redis: `1234:M 02 Dec 2026 03:44:22.123 * msg`; `prefix` is what came before the stamp, `j` the mark after it. */

@@ -233,7 +233,30 @@ test("PHP's Monolog (Laravel, Symfony), pm2's time prefix, Airflow's code locati
   ]);
   check('airflow', [
     ['[2026-11-24T10:00:00.123+0000] {taskinstance.py:1234} INFO - Marking task as SUCCESS. dag_id=etl', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Marking task as SUCCESS. dag_id=etl', attributes: { 'code.file.path': 'taskinstance.py', 'code.line.number': '1234' } }],
+    // As its UI shows a task's log (and Cloud Composer stores it): a comma after the date.
+    ['[2023-10-09, 06:44:19 UTC] {taskinstance.py:1398} INFO - Marking task as SUCCESS. dag_id=my_dag', { time: '2023-10-09T06:44:19.000Z', level: 'INFO', body: 'Marking task as SUCCESS. dag_id=my_dag', attributes: { 'code.file.path': 'taskinstance.py', 'code.line.number': '1398' } }],
   ]);
+});
+
+test("the Datadog Agent's pipes, Dropwizard's bracketed time, and what `date` prints", () => {
+  check('datadog', [
+    ['2025-05-04 00:33:47 UTC | CORE | INFO | (pkg/collector/worker/check_logger.go:59 in CheckFinished) | check:cpu | Done running check', { time: '2025-05-04T00:33:47.000Z', level: 'INFO', body: 'Done running check', attributes: { 'log.logger': 'CORE', 'code.file.path': 'pkg/collector/worker/check_logger.go', 'code.line.number': '59', 'code.function.name': 'CheckFinished', check: 'cpu' } }],
+    ['2019-10-09 14:10:58 UTC | CORE | WARN | (pkg/logs/input/container/launcher.go:51 in NewLauncher) | Could not setup the docker launcher: Cannot connect', { level: 'WARN', body: 'Could not setup the docker launcher: Cannot connect', attributes: { 'code.function.name': 'NewLauncher' } }],
+    // loguru's pipes are untouched: a message in parentheses stays the message.
+    ['2026-11-24 10:00:00.123 | INFO | (retry 2) done', { level: 'INFO', body: '(retry 2) done' }],
+  ]);
+  check('dropwizard', [
+    ['WARN  [2026-11-24 10:00:00,123] org.eclipse.jetty.server.HttpChannel: /api/orders', { time: '2026-11-24T10:00:00.123Z', level: 'WARN', body: '/api/orders', attributes: { 'log.logger': 'org.eclipse.jetty.server.HttpChannel' } }],
+    ['INFO  [2026-11-24 10:00:00,123] [dw-42 - GET /x] com.example.Api: served', { time: '2026-11-24T10:00:00.123Z', body: 'served', attributes: { 'thread.name': 'dw-42 - GET /x', 'log.logger': 'com.example.Api' } }],
+    // A bracketed number after the level is still a pid, not a time.
+    ['ERROR [1234] worker stopped', { time: null, level: 'ERROR', body: 'worker stopped', attributes: { 'process.pid': '1234' } }],
+  ]);
+  check('date', [
+    ['Sat Jul 20 13:38:44 UTC 2024 backup started', { time: '2024-07-20T13:38:44.000Z', body: 'backup started' }],
+    ['Tue Nov 24 10:00:00 +0100 2026 rotated', { time: '2026-11-24T09:00:00.000Z', body: 'rotated' }],
+  ]);
+  // Any other abbreviation names the host's zone: the source's time zone reads it.
+  check('date in the host zone', [['Tue Nov 24 10:00:00 CET 2026 rotated', { time: '2026-11-24T09:00:00.000Z', body: 'rotated' }]], { ...ctx, timeZone: 'Europe/Berlin' });
 });
 
 test('Android logcat, threadtime and brief', () => {
