@@ -263,9 +263,9 @@ export function parseSyslogTime(text: string, timeZone = 'UTC', now = Date.now()
   return best;
 }
 
-const APACHE = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([+-]\d{4}))?$/;
+const APACHE = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4})[: ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([+-]\d{4}))?$/;
 
-/** `24/Nov/2026:10:00:00 +0000`, as in the common and combined access-log formats. */
+/** `24/Nov/2026:10:00:00 +0000`, as in the common and combined access-log formats (Python's werkzeug and Django write a space for the colon, without an offset). */
 export function parseApacheTime(text: string, timeZone = 'UTC'): number | undefined {
   const m = APACHE.exec(text);
   if (!m) return undefined;

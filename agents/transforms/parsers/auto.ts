@@ -13,7 +13,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { badTime, celery, datadogAgent, dotnet, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
@@ -28,6 +28,17 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
 const isWs = (c: number): boolean => c === 32 || c === 9;
+
+/** Whether the token at `at` is a key directly followed by `=` (a first look before any logfmt pattern runs: most lines' first word is a level). */
+function keyThenEquals(line: string, at: number): boolean {
+  const stop = Math.min(line.length, at + 64);
+  for (let i = at; i < stop; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 61 /* = */) return i > at;
+    if (!(isLower(c) || isUpper(c) || isDigit(c) || c === 95 || c === 46 || c === 45 || c === 64 || c === 47)) return false;
+  }
+  return false;
+}
 
 export function createAutoParser(options: Partial<AutoParserOptions> = {}): LineParser {
   const names = withFieldDefaults(options);
@@ -81,6 +92,16 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
+    // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
+    // --timestamps`, `docker logs -t`, slog's TextHandler behind a prefix). The stamp is the time, as
+    // with JSON after a stamp.
+    if ((isLower(c) || isUpper(c)) && keyThenEquals(line, j) && looksLikeLogfmt(line.slice(j))) {
+      const r = logfmt(line.slice(j), ctx);
+      if (r !== null) {
+        r.time = t.time;
+        return r;
+      }
+    }
     // `2026-11-24T10:00:00.123+01:00 web-1 kernel: msg`: rsyslog's precise file format.
     if (line.charCodeAt(10) === 84 /* T */ && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && mayBeBsdAfterIso(line)) {
       const r = syslog(line, ctx);
@@ -227,7 +248,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
           if (r !== null) return r;
         }
         if (close === t.end) {
-          const r = monolog(line, t, close);
+          const next = line.charCodeAt(close + 1);
+          const r = next === 91 ? envoy(line, t, close) : next === 32 && line.charCodeAt(close + 2) === 34 ? accessAfterTime(line, t, close) : monolog(line, t, close);
           if (r !== null) return r;
         }
         if (close !== -1 && close - t.end <= 12) {

@@ -3,7 +3,7 @@
  * Attributes use OpenTelemetry semantic-convention names; the body is the whole line.
  */
 import { severityNumber } from '../../../core/contracts/records.ts';
-import { parseApacheTime } from '../timestamp.ts';
+import { parseApacheTime, parseIso } from '../timestamp.ts';
 import type { LineParser, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface CombinedParserOptions {
@@ -24,7 +24,7 @@ function unescape(s: string): string {
 
 export function createCombinedParser(options: Partial<CombinedParserOptions> = {}): LineParser {
   const byStatus = options.severityFromStatus ?? combinedDefaults.severityFromStatus;
-  return (line) => {
+  return (line, ctx) => {
     const m = LINE.exec(line);
     if (m === null) return null;
     const attributes: Record<string, string> = {};
@@ -48,7 +48,9 @@ export function createCombinedParser(options: Partial<CombinedParserOptions> = {
     if (m[9] !== undefined && m[9] !== '-') attributes['user_agent.original'] = unescape(m[9]);
     if (m[10] !== undefined && m[10] !== '') attributes['log.extra'] = m[10];
     const out: ParsedFields = { body: line, attributes };
-    const time = parseApacheTime(m[4]!);
+    // nginx's `$time_iso8601` in place of `$time_local` is common in custom formats.
+    const tz = ctx?.timeZone ?? 'UTC';
+    const time = parseApacheTime(m[4]!, tz) ?? parseIso(m[4]!, tz);
     if (time !== undefined) out.time = time;
     if (byStatus) {
       out.severityText = status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';

@@ -125,6 +125,9 @@ function mayBeRequestId(token: string): boolean {
 const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
+const PG_USER_DB = /(\[unknown\]|[\w.$-]*)@(\[unknown\]|[\w.$-]*)(?= [A-Z]+[1-5]?: )/y;
+/** PostgreSQL's `[%p-%l]`: the pid and the session's line number. */
+const PID_LINE = /^(\d{1,10})-(\d{1,10})$/;
 
 /** What the scan has found so far. */
 export interface HeaderState {
@@ -177,11 +180,18 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   if (trimmed === '') return false;
   if (!s.level) {
     const colon = trimmed.lastIndexOf(':');
-    const word = colon === -1 ? trimmed : trimmed.slice(colon + 1);
+    // `[thread/LEVEL]`: Minecraft's and many game servers' log4j layout (`[%t/%level]`).
+    const slash = colon === -1 ? trimmed.lastIndexOf('/') : -1;
+    const cut = colon !== -1 ? colon : slash;
+    const word = cut === -1 ? trimmed : trimmed.slice(cut + 1);
     const lv = levelWord(word, true);
     if (lv !== undefined) {
       setLevel(s, lv);
       if (colon > 0) attrs['log.logger'] = trimmed.slice(0, colon);
+      else if (slash > 0) {
+        attrs['thread.name'] = trimmed.slice(0, slash);
+        s.thread = true;
+      }
       return true;
     }
   }
@@ -201,6 +211,15 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   if (INTEGER.test(trimmed)) {
     integer(s, trimmed);
     return true;
+  }
+  if (!s.pid && DIGIT(trimmed.charCodeAt(0))) {
+    const m = PID_LINE.exec(trimmed);
+    if (m) {
+      attrs['process.pid'] = m[1]!;
+      s.pid = true;
+      addExtra(s, m[2]!);
+      return true;
+    }
   }
   // ZooKeeper's `[myid:1]` (its log4j MDC; empty before the server knows its id): a header field.
   if (trimmed.startsWith('myid:')) {
@@ -358,6 +377,18 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       s.i = k;
       continue;
     }
+    // PostgreSQL's `%q%u@%d ` after its pid (Debian's and Ubuntu's log_line_prefix, `%m [%p] %q%u@%d `):
+    // the user and database before the level; `[unknown]` before authentication.
+    if (s.pid && !s.level) {
+      PG_USER_DB.lastIndex = j;
+      const m = PG_USER_DB.exec(line);
+      if (m) {
+        if (m[1] !== '' && m[1] !== '[unknown]') attrs['user.name'] = m[1]!;
+        if (m[2] !== '' && m[2] !== '[unknown]') attrs['db.namespace'] = m[2]!;
+        s.i = PG_USER_DB.lastIndex;
+        continue;
+      }
+    }
     if (c === 91 /* [ */) {
       const e = bracketEnd(line, j);
       // The time in brackets after the level: Dropwizard's `WARN  [2026-11-24 10:00:00,123] logger: msg`.
@@ -368,6 +399,20 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
           else out.fallback = 'bad_time';
           s.hasTime = true;
           s.i = e + 1;
+          continue;
+        }
+      }
+      // JBoss, WildFly, Quarkus and Keycloak (`%-5p [%c] (%t) %s`): after the level, the logger in
+      // brackets and the thread in parentheses, which may hold spaces (`(MSC service thread 1-1)`). The
+      // logger is a dotted name (or JBoss's `stdout`): `ERROR [main] (retry 2) msg` keeps its message.
+      if (e > 0 && s.level && !s.logger && !s.thread && line.charCodeAt(e + 1) === 32 && line.charCodeAt(e + 2) === 40) {
+        const close = line.indexOf(')', e + 3);
+        const name = line.slice(j + 1, e);
+        if (close !== -1 && close - e <= 128 && (close + 1 >= n || WS(line.charCodeAt(close + 1))) && (isDotted(name) || name === 'stdout' || name === 'stderr')) {
+          attrs['log.logger'] = name;
+          attrs['thread.name'] = line.slice(e + 3, close);
+          s.logger = s.thread = true;
+          s.i = close + 1;
           continue;
         }
       }
@@ -418,7 +463,9 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       const cut = token.indexOf('[');
       const head = colon > 0 ? token.slice(0, colon) : cut > 0 ? token.slice(0, cut) : token;
       const atStart = j === 0;
-      let lv = levelWord(head, atStart && colon === head.length);
+      // Lower case counts at the start before a colon, and as a tab-separated column (zap's production
+      // console encoder: `time\tinfo\tcaller\tmsg`).
+      let lv = levelWord(head, (atStart && colon === head.length) || (line.charCodeAt(j - 1) === 9 && line.charCodeAt(e) === 9 && head.length === token.length));
       if (lv === undefined && (next.gap || colon === head.length || next.c === -1)) lv = isCapitalizedLevel(head);
       if (lv !== undefined && (head.length === token.length || colon === head.length || cut === head.length)) {
         setLevel(s, lv);

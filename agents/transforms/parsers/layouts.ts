@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog, java.util.logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, the Datadog Agent's code location, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, the Datadog Agent's code location, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -33,6 +33,10 @@ const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
 const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
 /** PHP's Monolog (Laravel, Symfony): `[time] channel.LEVEL: msg {context} {extra}`. */
 const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /y;
+/** Envoy after its `[time]` (`[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v`): thread id, level, logger, then the source location. */
+const ENVOY = /\[(\d{1,10})\]\[(trace|debug|info|warning|error|critical)\]\[([\w.-]{1,64})\] (?:\[([^\]\s:]+):(\d{1,6})\] ?)?/y;
+/** An access line after its `[time]`: the request line in quotes, the status (Envoy's and Istio's default access log, `[%START_TIME%] "%REQ(:METHOD)% ... %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ...`). */
+const ACCESS_AFTER_TIME = / "([A-Z]{3,10}) (\S+) ([A-Z]+\/[\d.]+)" (\d{3}) (\S+)/y;
 /** The Datadog Agent after its `time | FLAVOR | LEVEL | `: `(pkg/x/file.go:71 in Func) | `, then its context as `key:value | ` pairs. */
 const DATADOG_LOCATION = /\(([^\s():]+):(\d{1,6}) in ([^\s()]+)\) \| /y;
 const DATADOG_CONTEXT = /([A-Za-z_][\w.-]*):([^\s|]+) \| /y;
@@ -245,6 +249,45 @@ export function monolog(line: string, t: FoundTime, close: number): ParsedFields
   for (let k = 0; k < found.length; k++) addJsonAttributes(out.attributes, found[k]!);
   out.body = body;
   return out;
+}
+
+/** Envoy's own log (the proxy's, not its access log): `[2026-11-24 10:00:00.123][12][info][main] [source/server/server.cc:456] msg`. */
+export function envoy(line: string, t: FoundTime, close: number): ParsedFields | null {
+  ENVOY.lastIndex = close + 1;
+  const m = ENVOY.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const attributes: Record<string, string> = { 'thread.id': m[1]!, 'log.logger': m[3]! };
+  if (m[4] !== undefined) {
+    attributes['code.file.path'] = m[4];
+    attributes['code.line.number'] = m[5]!;
+  }
+  const text = m[2]!.toUpperCase();
+  return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line.slice(ENVOY.lastIndex), attributes };
+}
+
+/**
+ * `[2026-11-24T10:00:00.123Z] "GET /api?x=1 HTTP/1.1" 200 - ...`: Envoy's default access log (and
+ * Istio's, which adds fields). Only what every such layout holds is read: the request line, the status
+ * (severity from it, as for the combined format) and Envoy's response flags; the body is the whole line.
+ */
+export function accessAfterTime(line: string, t: FoundTime, close: number): ParsedFields | null {
+  ACCESS_AFTER_TIME.lastIndex = close + 1;
+  const m = ACCESS_AFTER_TIME.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const target = m[2]!;
+  const q = target.indexOf('?');
+  const attributes: Record<string, string> = { 'http.request.method': m[1]!, 'url.path': q === -1 ? target : target.slice(0, q) };
+  if (q !== -1) attributes['url.query'] = target.slice(q + 1);
+  const slash = m[3]!.indexOf('/');
+  attributes['network.protocol.name'] = m[3]!.slice(0, slash).toLowerCase();
+  attributes['network.protocol.version'] = m[3]!.slice(slash + 1);
+  attributes['http.response.status_code'] = m[4]!;
+  if (m[5] !== '-') attributes['envoy.response_flags'] = m[5]!;
+  const status = +m[4]!;
+  const text = status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';
+  return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line, attributes };
 }
 
 /** A trailing JSON object's keys as attributes: strings as they are, other values as JSON. */

@@ -400,3 +400,52 @@ test('brackets: nested, unclosed, and closed beyond 256 characters', () => {
   assert.equal(nested.body, 'started');
   assert.equal(parse('2026-11-24 10:00:00 INFO [main msg', ctx).body, '[main msg');
 });
+
+test('stamps before logfmt, journalctl short-iso, PostgreSQL as Debian configures it, zap in production, werkzeug', () => {
+  check('stamp then logfmt', [
+    // `kubectl logs --timestamps` in front of a logfmt line: the stamp is the time, the pairs are read.
+    ['2026-11-24T10:00:00.123456789Z ts=2026-11-24T09:59:59.9Z caller=main.go:1 level=warn msg="slow disk"', { time: '2026-11-24T10:00:00.123Z', level: 'WARN', body: 'slow disk', attributes: { caller: 'main.go:1' } }],
+    ['2026-11-24T10:00:00.123Z level=INFO source=main.go:12 msg="slog default"', { level: 'INFO', body: 'slog default', attributes: { source: 'main.go:12' } }],
+    // One `=` in a text message is not logfmt.
+    ['2026-11-24T10:00:00Z a=b is a message', { time: '2026-11-24T10:00:00.000Z', body: 'a=b is a message' }],
+  ]);
+  check('journalctl -o short-iso', [
+    ['2026-11-24T10:00:00+0100 web-1 sshd[1234]: Accepted publickey for root', { time: '2026-11-24T09:00:00.000Z', body: 'Accepted publickey for root', host: 'web-1', attributes: { 'syslog.appname': 'sshd', 'syslog.procid': '1234' } }],
+    ['2026-11-24T10:00:00.123456+0000 web-1 systemd[1]: Started x.service.', { time: '2026-11-24T10:00:00.123Z', body: 'Started x.service.', host: 'web-1' }],
+  ]);
+  check('postgresql %m [%p] %q%u@%d', [
+    ['2026-11-24 10:00:00.123 UTC [4321] app@shop ERROR:  relation "x" does not exist', { level: 'ERROR', body: 'relation "x" does not exist', attributes: { 'process.pid': '4321', 'user.name': 'app', 'db.namespace': 'shop' } }],
+    ['2026-11-24 10:00:00.123 UTC [4321] [unknown]@[unknown] LOG:  connection received: host=10.0.0.1 port=5555', { level: 'LOG', body: 'connection received: host=10.0.0.1 port=5555', attributes: { 'process.pid': '4321', /* absent: */ 'user.name': undefined as unknown as string } }],
+    // `%t [%p-%l] %q%u@%d `: the session's line number goes to log.header.
+    ['2026-11-24 10:00:00 UTC [4321-1] postgres@postgres FATAL:  password authentication failed for user "postgres"', { level: 'FATAL', body: 'password authentication failed for user "postgres"', attributes: { 'process.pid': '4321', 'db.namespace': 'postgres', 'log.header': '1' } }],
+  ]);
+  check('zap production console', [
+    ['2026-11-24T10:00:00.123Z\tinfo\tserver/main.go:12\tstarted\t{"port": 8080}', { level: 'INFO', body: 'started', attributes: { 'code.file.path': 'server/main.go', port: '8080' } }],
+    ['2026-11-24T10:00:00.123Z\terror\tcmd/run.go:40\tfailed to start', { level: 'ERROR', number: 17, body: 'failed to start' }],
+  ]);
+  check('werkzeug and nginx time_iso8601', [
+    ['127.0.0.1 - - [24/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 -', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', body: '127.0.0.1 - - [24/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 -', attributes: { 'url.path': '/' } }],
+    ['10.0.0.1 - - [2026-11-24T10:00:00+02:00] "GET /x HTTP/1.1" 404 12 "-" "curl/8"', { time: '2026-11-24T08:00:00.000Z', level: 'WARN', body: '10.0.0.1 - - [2026-11-24T10:00:00+02:00] "GET /x HTTP/1.1" 404 12 "-" "curl/8"' }],
+  ]);
+  // Without an offset an access line's time is read in the source's zone.
+  check('access line in the host zone', [['127.0.0.1 - - [24/Nov/2026:10:00:00] "GET / HTTP/1.1" 200 5', { time: '2026-11-24T09:00:00.000Z', body: '127.0.0.1 - - [24/Nov/2026:10:00:00] "GET / HTTP/1.1" 200 5' }]], { ...ctx, timeZone: 'Europe/Berlin' });
+});
+
+test("JBoss, WildFly, Quarkus and Keycloak; Envoy's log and access log; Minecraft's [thread/LEVEL]", () => {
+  check('jboss', [
+    ['2026-11-24 10:00:00,123 INFO  [org.keycloak.services] (main) KC-SERVICES0050: Initializing master realm', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'KC-SERVICES0050: Initializing master realm', attributes: { 'log.logger': 'org.keycloak.services', 'thread.name': 'main' } }],
+    ['10:00:00,123 INFO  [org.jboss.as] (MSC service thread 1-1) WFLYSRV0049: WildFly starting', { level: 'INFO', body: 'WFLYSRV0049: WildFly starting', attributes: { 'log.logger': 'org.jboss.as', 'thread.name': 'MSC service thread 1-1' } }],
+    ['2026-11-24 10:00:00,123 INFO  [stdout] (default task-1) hello', { body: 'hello', attributes: { 'log.logger': 'stdout', 'thread.name': 'default task-1' } }],
+    // A thread in brackets and a message in parentheses stay what they are.
+    ['2026-11-24 10:00:00,123 ERROR [main] (retry 2) failed', { level: 'ERROR', body: '(retry 2) failed', attributes: { 'thread.name': 'main' } }],
+  ]);
+  check('envoy', [
+    ['[2026-11-24 10:00:00.123][1234][info][main] [source/server/server.cc:123] starting main dispatch loop', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'starting main dispatch loop', attributes: { 'thread.id': '1234', 'log.logger': 'main', 'code.file.path': 'source/server/server.cc', 'code.line.number': '123' } }],
+    ['[2026-11-24 10:00:00.123][15][warning][config] gRPC config stream closed', { level: 'WARNING', number: 13, body: 'gRPC config stream closed', attributes: { 'log.logger': 'config' } }],
+    ['[2026-11-24T10:00:00.123Z] "POST /checkout?x=1 HTTP/2" 503 UF,URX 0 91 10 - "-" "Go-http-client/2.0" "abc" "checkout:8080" "10.0.0.9:8080"', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: '[2026-11-24T10:00:00.123Z] "POST /checkout?x=1 HTTP/2" 503 UF,URX 0 91 10 - "-" "Go-http-client/2.0" "abc" "checkout:8080" "10.0.0.9:8080"', attributes: { 'http.request.method': 'POST', 'url.path': '/checkout', 'url.query': 'x=1', 'network.protocol.version': '2', 'http.response.status_code': '503', 'envoy.response_flags': 'UF,URX' } }],
+  ]);
+  check('minecraft', [
+    ['[10:00:00] [Server thread/INFO]: Done (3.2s)! For help, type "help"', { level: 'INFO', body: 'Done (3.2s)! For help, type "help"', attributes: { 'thread.name': 'Server thread' } }],
+    ['[10:00:00] [main/ERROR]: boom', { level: 'ERROR', body: 'boom', attributes: { 'thread.name': 'main' } }],
+  ]);
+});
