@@ -498,6 +498,7 @@ const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}
 // The year may be missing where the parts are apart by spaces (Redis before 4.0: `09 Jan 15:07:53.265`).
 const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/ ])([A-Z][a-z]{2})(?:\\2(\\d{4}))?[: ]${CLOCK}${ZONE}`, 'y');
 const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}(?![\\d:])`, 'y');
+const RE_KITCHEN = /(\d{1,2}):(\d{2})([AP])M(?![\w:])/y;
 const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y;
 const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
 // java.util.logging's SimpleFormatter (Tomcat's catalina.out, Jetty): `Dec 02, 2026 3:44:22 AM`.
@@ -517,7 +518,7 @@ function isDigit(c: number): boolean {
  * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
  * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
- * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`), epoch seconds or milliseconds
+ * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`, Go's kitchen `3:04PM`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
  * `Sun Dec 04 04:47:44 2005` (and `date`'s `Sat Jul 20 13:38:44 UTC 2024`). A stamp without a year takes the year nearest to `now`, one without a
  * date the day nearest to `now`; one without an offset is read in `timeZone`.
@@ -729,7 +730,7 @@ function dayMonthYear(line: string, at: number, tz: string, now: number): FoundT
 function clockOnly(line: string, at: number, tz: string, now: number): FoundTime | undefined {
   RE_CLOCK_ONLY.lastIndex = at;
   const m = RE_CLOCK_ONLY.exec(line);
-  if (!m) return undefined;
+  if (!m) return kitchen(line, at, tz, now);
   const h = +m[1]!, mi = +m[2]!, s = +m[3]!;
   if (h > 23 || mi > 59 || s > 60) return { time: NaN, end: RE_CLOCK_ONLY.lastIndex };
   const zone = m[5] ?? m[6];
@@ -739,6 +740,22 @@ function clockOnly(line: string, at: number, tz: string, now: number): FoundTime
     return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, s, fractionMs(m[4]), zone, tz);
   }, DAY_SHIFTS);
   return { time: t, end: RE_CLOCK_ONLY.lastIndex };
+}
+
+/** Go's `time.Kitchen`, `3:04PM`: zerolog's console writer starts its lines with it by default. */
+function kitchen(line: string, at: number, tz: string, now: number): FoundTime | undefined {
+  RE_KITCHEN.lastIndex = at;
+  const m = RE_KITCHEN.exec(line);
+  if (!m) return undefined;
+  const h12 = +m[1]!, mi = +m[2]!;
+  if (h12 < 1 || h12 > 12 || mi > 59) return { time: NaN, end: RE_KITCHEN.lastIndex };
+  const h = (h12 % 12) + (m[3] === 'P' ? 12 : 0);
+  const today = now + zoneOffset(now, tz);
+  const t = nearest(now, (k) => {
+    const day = new Date(today + k * 86_400_000);
+    return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, 0, 0, undefined, tz);
+  }, DAY_SHIFTS);
+  return { time: t, end: RE_KITCHEN.lastIndex };
 }
 
 /**

@@ -13,7 +13,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, loguruLocation, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
@@ -131,7 +131,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     return r;
   }
 
-  /** `time|component|pid|message` (HealthApp), `time | LEVEL | message` (loguru) and `time | FLAVOR | LEVEL | (file.go:71 in Func) | message` (the Datadog Agent): fields until the first that holds a space, or the last. */
+  /** `time|component|pid|message` (HealthApp), `time | LEVEL | name:function:line - message` (loguru) and `time | FLAVOR | LEVEL | (file.go:71 in Func) | message` (the Datadog Agent): fields until the first that holds a space, or the last. */
   function pipeFields(line: string, at: number, time: number): ParsedFields {
     const out: ParsedFields = { body: '', attributes: {}, time };
     const s = newHeader(line, at, out, true);
@@ -159,7 +159,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     let start = line.charCodeAt(i) === 124 ? i + 1 : i;
     const k = skipWs(line, start);
-    if (s.level && line.charCodeAt(k) === 40 /* ( */) start = datadogAgent(line, k, out.attributes);
+    if (s.level) start = line.charCodeAt(k) === 40 /* ( */ ? datadogAgent(line, k, out.attributes) : s.logger ? start : loguruLocation(line, k, out.attributes);
     return finishHeader(s, start);
   }
 

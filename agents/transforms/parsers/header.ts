@@ -402,6 +402,17 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
           continue;
         }
       }
+      // Flink's `%-60c %x - %m`: after the logger, a bracket before the ` - ` (the NDC, `[]` when empty;
+      // a task's thread name otherwise) is still the header.
+      if (e > 0 && s.logger && line.charCodeAt(e + 1) === 32 && line.charCodeAt(e + 2) === 45 && separatorAt(line, e + 2)) {
+        const inner = line.slice(j + 1, e).trim();
+        if (inner !== '' && !s.thread) {
+          attrs['thread.name'] = inner;
+          s.thread = true;
+        } else if (inner !== '') addExtra(s, inner);
+        s.i = e + 1;
+        continue;
+      }
       // JBoss, WildFly, Quarkus and Keycloak (`%-5p [%c] (%t) %s`): after the level, the logger in
       // brackets and the thread in parentheses, which may hold spaces (`(MSC service thread 1-1)`). The
       // logger is a dotted name (or JBoss's `stdout`): `ERROR [main] (retry 2) msg` keeps its message.

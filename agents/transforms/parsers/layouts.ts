@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog, java.util.logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, the Datadog Agent's code location, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -37,11 +37,13 @@ const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EM
 const ENVOY = /\[(\d{1,10})\]\[(trace|debug|info|warning|error|critical)\]\[([\w.-]{1,64})\] (?:\[([^\]\s:]+):(\d{1,6})\] ?)?/y;
 /** An access line after its `[time]`: the request line in quotes, the status (Envoy's and Istio's default access log, `[%START_TIME%] "%REQ(:METHOD)% ... %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ...`). */
 const ACCESS_AFTER_TIME = / "([A-Z]{3,10}) (\S+) ([A-Z]+\/[\d.]+)" (\d{3}) (\S+)/y;
+/** loguru after its `time | LEVEL | `: `{name}:{function}:{line} - ` (`__main__:<module>:12 - `). */
+const LOGURU_LOCATION = /([\w.<>-]+):([\w<>]+):(\d{1,6}) - /y;
 /** The Datadog Agent after its `time | FLAVOR | LEVEL | `: `(pkg/x/file.go:71 in Func) | `, then its context as `key:value | ` pairs. */
 const DATADOG_LOCATION = /\(([^\s():]+):(\d{1,6}) in ([^\s()]+)\) \| /y;
 const DATADOG_CONTEXT = /([A-Za-z_][\w.-]*):([^\s|]+) \| /y;
-/** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`. */
-const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))\)$/;
+/** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`; Kafka Connect's (`(%c:%L)`) with the line too. */
+const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))(?::(\d{1,6}))?\)$/;
 
 /** A line no format matched: kept whole, with the time of reading. */
 export function unmatched(line: string): ParsedFields {
@@ -70,6 +72,17 @@ export function datadogAgent(line: string, at: number, attributes: Record<string
     i = DATADOG_CONTEXT.lastIndex;
   }
   return i;
+}
+
+/** loguru's default location (`app.main:run:42 - `) at `at` into attributes; where its message starts, or `at`. */
+export function loguruLocation(line: string, at: number, attributes: Record<string, string>): number {
+  LOGURU_LOCATION.lastIndex = at;
+  const m = LOGURU_LOCATION.exec(line);
+  if (!m) return at;
+  attributes['log.logger'] = m[1]!;
+  attributes['code.function.name'] = m[2]!;
+  attributes['code.line.number'] = m[3]!;
+  return LOGURU_LOCATION.lastIndex;
 }
 
 /** Redis: `1234:M 02 Dec 2026 03:44:22.123 * msg`; `prefix` is what came before the stamp, `j` the mark after it. */
@@ -139,6 +152,7 @@ export function kafkaLogger(r: ParsedFields): void {
   const m = TRAILING_LOGGER.exec(r.body);
   if (!m) return;
   r.attributes['log.logger'] = m[1]!;
+  if (m[2] !== undefined) r.attributes['code.line.number'] = m[2];
   r.body = r.body.slice(0, m.index);
 }
 

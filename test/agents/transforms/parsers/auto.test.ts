@@ -449,3 +449,27 @@ test("JBoss, WildFly, Quarkus and Keycloak; Envoy's log and access log; Minecraf
     ['[10:00:00] [main/ERROR]: boom', { level: 'ERROR', body: 'boom', attributes: { 'thread.name': 'main' } }],
   ]);
 });
+
+test("loguru's and Kafka Connect's code locations, Flink's NDC bracket, zerolog's kitchen clock, syslog without a host", () => {
+  check('loguru', [
+    ['2026-11-24 10:00:00.123 | WARNING  | app.main:run:42 - disk almost full', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', body: 'disk almost full', attributes: { 'log.logger': 'app.main', 'code.function.name': 'run', 'code.line.number': '42' } }],
+    ['2026-11-24 10:00:00.123 | INFO     | __main__:<module>:12 - hello: world', { body: 'hello: world', attributes: { 'log.logger': '__main__', 'code.function.name': '<module>' } }],
+    ['2026-11-24 10:00:00.123 | ERROR | plain - message', { level: 'ERROR', body: 'plain - message' }],
+  ]);
+  check('kafka connect', [
+    ['[2026-11-24 10:00:00,123] INFO [my-connector|task-0] Committing offsets (org.apache.kafka.connect.runtime.WorkerSourceTask:123)', { level: 'INFO', body: 'Committing offsets', attributes: { 'log.logger': 'org.apache.kafka.connect.runtime.WorkerSourceTask', 'code.line.number': '123' } }],
+  ]);
+  check('flink', [
+    ['2026-11-24 10:00:00,123 INFO  org.apache.flink.runtime.jobmaster.JobMaster                 [] - Starting execution of job', { level: 'INFO', body: 'Starting execution of job', attributes: { 'log.logger': 'org.apache.flink.runtime.jobmaster.JobMaster' } }],
+    ['2026-11-24 10:00:00,123 WARN  org.apache.flink.runtime.taskmanager.Task                    [Source: x (1/1)#0] - Task failed', { level: 'WARN', body: 'Task failed', attributes: { 'thread.name': 'Source: x (1/1)#0' } }],
+  ]);
+  // Now is 06:00 UTC: the nearest 10:38 is today's, the nearest 11:59 PM yesterday's.
+  check('zerolog console', [
+    ['10:38AM INF listening addr=:8080', { time: '2026-11-29T10:38:00.000Z', level: 'INF', body: 'listening addr=:8080' }],
+    ['11:59PM ERR failed error="EOF"', { time: '2026-11-28T23:59:00.000Z', level: 'ERR', body: 'failed error="EOF"' }],
+  ]);
+  check('syslog to a local socket', [
+    ['<134>Nov 24 10:00:00 haproxy[1234]: 10.0.0.1:5555 [24/Nov/2026:10:00:00.123] fe be/srv1 0/0/1/2/3 200 612', { body: '10.0.0.1:5555 [24/Nov/2026:10:00:00.123] fe be/srv1 0/0/1/2/3 200 612', attributes: { 'syslog.appname': 'haproxy', 'syslog.procid': '1234' } }],
+    ['<134>Nov 24 10:00:00 lb1 haproxy[1234]: 10.0.0.1:5555 up', { body: '10.0.0.1:5555 up', host: 'lb1', attributes: { 'syslog.appname': 'haproxy' } }],
+  ]);
+});
