@@ -24,10 +24,10 @@ export interface FieldNameOptions {
 // `@m`, the template `@mt`, `@l`), Log4j2's JsonLayout (`timeMillis`; its `instant` in json.ts), AWS
 // CloudTrail's and Kubernetes events' `eventTime`, the Kubernetes audit log's
 // `requestReceivedTimestamp`, Envoy's JSON access log's `start_time`, Grafana's logfmt `t` (a date
-// only: `DATE_ONLY_TIME_KEYS`).
+// only: `DATE_ONLY_TIME_KEYS`), .NET's JSON console formatter's `LogLevel`.
 export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
   messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE', '@m', '@mt', 'event'],
-  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l'],
+  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l', 'LogLevel'],
   timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', '@t', 'timeMillis', 'eventTime', 'requestReceivedTimestamp', 'start_time', 't'],
   timeFormat: 'auto',
 };
@@ -42,8 +42,10 @@ function looksLikeDate(v: unknown): boolean {
   return (c === 45 || c === 47) && v.charCodeAt(0) >= 48 && v.charCodeAt(0) <= 57;
 }
 
-const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace']);
-const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId']);
+// Google Cloud's structured logging: `logging.googleapis.com/trace` holds `projects/<p>/traces/<id>`.
+const GCP_TRACE = 'logging.googleapis.com/trace';
+const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace', GCP_TRACE]);
+const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId', 'logging.googleapis.com/spanId']);
 const SERVICE_KEYS = new Set(['service', 'service.name', 'service_name', 'serviceName']);
 // Not plain `host`: JSON access logs use it for the request's Host header.
 const HOST_KEYS = new Set(['hostname', 'host.name', 'host_name']);
@@ -54,6 +56,11 @@ const HEX16 = /^[0-9a-fA-F]{16}$/;
 /** A W3C trace id, or a 64-bit (Jaeger/Zipkin) one padded to 128 bits; undefined when invalid or all zero. */
 export function normaliseTraceId(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
+  // Google Cloud's resource name of a trace, `projects/<project>/traces/<id>`.
+  if (v.length > 32 && v.charCodeAt(0) === 112 /* p */ && v.startsWith('projects/')) {
+    const at = v.lastIndexOf('/traces/');
+    if (at !== -1) v = v.slice(at + 8);
+  }
   const id = HEX32.test(v) ? v.toLowerCase() : HEX16.test(v) ? '0000000000000000' + v.toLowerCase() : undefined;
   return id === undefined || /^0+$/.test(id) ? undefined : id;
 }

@@ -45,6 +45,7 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
 export function fieldsFromObject(value: Record<string, unknown>, line: string, rest: string, names: FieldNameOptions, depth: number, ctx: ParseContext): ParsedFields {
   let flat = log4jInstant(value);
   const instant = flat !== value;
+  if (!instant) flat = gcpTimestamp(value);
   if (depth > 0) {
     for (const k in flat) {
       const v = flat[k];
@@ -84,6 +85,21 @@ function log4jInstant(value: Record<string, unknown>): Record<string, unknown> {
   if (typeof epochSecond !== 'number' || !Number.isFinite(epochSecond)) return value;
   const nanos = typeof nanoOfSecond === 'number' && Number.isFinite(nanoOfSecond) ? nanoOfSecond : 0;
   return { ...value, instant: epochSecond * 1000 + nanos / 1e6 };
+}
+
+/**
+ * Google Cloud's structured logging may write its time as `"timestamp":{"seconds":...,"nanos":...}`:
+ * such an object becomes one number of epoch milliseconds (a copy; the original is not touched), which
+ * `timestamp`, a time key everywhere, then reads.
+ */
+function gcpTimestamp(value: Record<string, unknown>): Record<string, unknown> {
+  const t = value.timestamp;
+  if (t === null || typeof t !== 'object') return value;
+  const { seconds, nanos } = t as Record<string, unknown>;
+  const s = typeof seconds === 'string' && /^\d{1,12}$/.test(seconds) ? Number(seconds) : seconds;
+  if (typeof s !== 'number' || !Number.isFinite(s)) return value;
+  const n = typeof nanos === 'number' && Number.isFinite(nanos) ? nanos : 0;
+  return { ...value, timestamp: s * 1000 + n / 1e6 };
 }
 
 /** Keys that count only in a particular shape of object (`isMongoLog`, `log4jInstant`), last in their lists. */

@@ -71,6 +71,14 @@ test('the keys of structlog, Serilog compact JSON, Log4j2 JsonLayout, Kubernetes
   assert.equal(parse('{"start_time":"2026-11-24T10:00:00.123Z","method":"GET","response_code":200}', ctx)!.time, Date.UTC(2026, 10, 24, 10, 0, 0, 123));
   // An `instant` of another shape is an attribute like any other.
   assert.deepEqual(parse('{"instant":{"at":"noon"},"msg":"x"}', ctx)!.attributes, { 'instant.at': 'noon' });
+  // Google Cloud's structured logging: its time object, its trace and span keys (the trace as a resource name).
+  assert.deepEqual(parse('{"severity":"ERROR","message":"db down","timestamp":{"seconds":1764000000,"nanos":123000000},"logging.googleapis.com/trace":"projects/p/traces/4BF92F3577B34DA6A3CE929D0E0E4736","logging.googleapis.com/spanId":"00f067aa0ba902b7"}', ctx), {
+    body: 'db down', time: 1764000000123, severityText: 'ERROR', severityNumber: 17, attributes: {}, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7',
+  });
+  assert.deepEqual(parse('{"timestamp":{"seconds":"x"},"msg":"x"}', ctx)!.attributes, { 'timestamp.seconds': 'x' });
+  // .NET's JSON console formatter.
+  const dotnet = parse('{"EventId":14,"LogLevel":"Information","Category":"Microsoft.Hosting.Lifetime","Message":"Now listening on: http://localhost:5000"}', ctx)!;
+  assert.deepEqual([dotnet.severityNumber, dotnet.body, dotnet.attributes.Category], [9, 'Now listening on: http://localhost:5000', 'Microsoft.Hosting.Lifetime']);
 });
 
 test('a field that does not parse stays an attribute', () => {
