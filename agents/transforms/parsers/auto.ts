@@ -94,10 +94,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
     // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
     // --timestamps`, `docker logs -t`, slog's TextHandler behind a prefix). The stamp is the time, as
-    // with JSON after a stamp.
+    // with JSON after a stamp. Only with a level or message key among the pairs: Sidekiq's
+    // `pid=1 tid=2 class=X INFO: start` is a text header of pairs, its level and message after them.
     if ((isLower(c) || isUpper(c)) && keyThenEquals(line, j) && looksLikeLogfmt(line.slice(j))) {
-      const r = logfmt(line.slice(j), ctx);
-      if (r !== null) {
+      const rest = line.slice(j);
+      const r = logfmt(rest, ctx);
+      if (r !== null && (r.severityText !== undefined || r.body !== rest)) {
         r.time = t.time;
         return r;
       }

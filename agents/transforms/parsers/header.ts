@@ -8,6 +8,7 @@
  */
 import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
+import { setOwn } from './fields.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /** Level words a header may carry (upper case); the single letters only where a layout puts them. */
@@ -296,7 +297,9 @@ function fieldsThenLevel(s: HeaderState): boolean {
     if (lv !== undefined && k > 0) {
       for (let t = 0; t < count; t++) {
         const token = line.slice(TOKEN_AT[t]!, TOKEN_END[t]!);
-        if (integerIn(line, TOKEN_AT[t]!, TOKEN_END[t]!)) integer(s, token);
+        const eq = pairIn(line, TOKEN_AT[t]!, TOKEN_END[t]!);
+        if (eq !== -1) setOwn(s.out.attributes, token.slice(0, eq - TOKEN_AT[t]!), token.slice(eq - TOKEN_AT[t]! + 1));
+        else if (integerIn(line, TOKEN_AT[t]!, TOKEN_END[t]!)) integer(s, token);
         else if (!braceCodeLocation(s, token)) addExtra(s, token);
       }
       setLevel(s, lv);
@@ -306,7 +309,7 @@ function fieldsThenLevel(s: HeaderState): boolean {
     }
     // A separator ends the table: `name - LEVEL - msg` is a logger, not a field.
     const c = line.charCodeAt(at);
-    if (!fieldLikeIn(line, at, e) || colonEnd || (e - at === 1 && (c === 45 || c === 124))) return false;
+    if ((!fieldLikeIn(line, at, e) && pairIn(line, at, e) === -1) || colonEnd || (e - at === 1 && (c === 45 || c === 124))) return false;
     afterInteger = integerIn(line, at, e);
     TOKEN_AT[count] = at;
     TOKEN_END[count] = e;
@@ -349,6 +352,24 @@ function fieldLikeIn(line: string, from: number, to: number): boolean {
     else if (c === 46 && k > from && k < to - 1) dot = true;
   }
   return digit || dot || !lower;
+}
+
+/**
+ * Where the `=` of a `key=value` token is (a lower-case key of word characters, a value without
+ * quotes), or -1: Sidekiq's header `pid=1 tid=2abc class=HardWorker jid=... INFO: msg` holds such pairs.
+ */
+function pairIn(line: string, from: number, to: number): number {
+  const c0 = line.charCodeAt(from);
+  if (!LOWER(c0) && c0 !== 95) return -1;
+  for (let k = from + 1; k < to - 1 && k < from + 32; k++) {
+    const c = line.charCodeAt(k);
+    if (c === 61) {
+      for (let v = k + 1; v < to; v++) if (line.charCodeAt(v) === 34 || line.charCodeAt(v) === 61) return -1;
+      return k;
+    }
+    if (!LOWER(c) && !DIGIT(c) && c !== 95 && c !== 46) return -1;
+  }
+  return -1;
 }
 
 /** `INTEGER.test(line.slice(from, to))`: 1 to 10 digits. */
@@ -495,7 +516,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         if (cut === head.length && colon === -1) addExtra(s, token.slice(cut));
         continue;
       }
-      if (s.hasTime && fieldLike(token) && fieldsThenLevel(s)) continue;
+      if (s.hasTime && (fieldLike(token) || pairIn(line, j, e) !== -1) && fieldsThenLevel(s)) continue;
     }
     // A code location is the header's last field (zap's console layout: `time\tLEVEL\tlogger\tfile.go:42\tmsg`):
     // what follows it is the message, even a single word set apart by a tab.

@@ -409,6 +409,11 @@ test('stamps before logfmt, journalctl short-iso, PostgreSQL as Debian configure
     // One `=` in a text message is not logfmt.
     ['2026-11-24T10:00:00Z a=b is a message', { time: '2026-11-24T10:00:00.000Z', body: 'a=b is a message' }],
   ]);
+  // Sidekiq: pairs without a level or message key, then `LEVEL: msg`: a header of pairs, not logfmt.
+  check('sidekiq', [
+    ['2026-11-24T10:00:00.123Z pid=1234 tid=2abc class=HardWorker jid=b4a577edbccf1d805744efa9 INFO: start', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'start', attributes: { pid: '1234', tid: '2abc', class: 'HardWorker', jid: 'b4a577edbccf1d805744efa9' } }],
+    ['2026-11-24T10:00:00.123Z pid=1234 tid=2abc class=HardWorker jid=b4a577edbccf1d805744efa9 elapsed=0.001 INFO: done', { level: 'INFO', body: 'done', attributes: { elapsed: '0.001' } }],
+  ]);
   check('journalctl -o short-iso', [
     ['2026-11-24T10:00:00+0100 web-1 sshd[1234]: Accepted publickey for root', { time: '2026-11-24T09:00:00.000Z', body: 'Accepted publickey for root', host: 'web-1', attributes: { 'syslog.appname': 'sshd', 'syslog.procid': '1234' } }],
     ['2026-11-24T10:00:00.123456+0000 web-1 systemd[1]: Started x.service.', { time: '2026-11-24T10:00:00.123Z', body: 'Started x.service.', host: 'web-1' }],
