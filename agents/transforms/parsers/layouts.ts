@@ -1,12 +1,13 @@
 /**
  * The layouts of particular programs that the auto parser tells apart by their first characters and
- * shape (auto.ts dispatches; header.ts reads the general text header): klog, java.util.logging,
+ * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
  * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
 import { finishHeader, skipWs, type HeaderState } from './header.ts';
+import { splitLogfmt } from './logfmt.ts';
 import { severityFromText, severityText } from '../severity.ts';
 import { fractionMs, readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
@@ -163,13 +164,43 @@ export function klog(line: string, ctx: ParseContext): ParsedFields | null {
   const time = timeFromFields(undefined, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, ctx.timeZone ?? 'UTC', ctx.now);
   if (Number.isNaN(time)) return badTime(line);
   const number = severityFromText(m[1]!);
+  const attributes: Record<string, string> = { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! };
+  const rest = line.slice(m[0].length);
   return {
     time,
     severityText: severityText(number),
     severityNumber: number,
-    body: line.slice(m[0].length),
-    attributes: { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! },
+    body: rest.charCodeAt(0) === 34 ? klogStructured(rest, attributes) : rest,
+    attributes,
   };
+}
+
+/**
+ * klog's structured form (every Kubernetes component since 1.19): `"Event occurred" object="default/web"
+ * kind="Deployment"`. The quoted message becomes the body and the pairs attributes; the text stays as
+ * it is when it is not this shape (an escape JSON does not know, a value klog wrote over several lines).
+ */
+function klogStructured(text: string, attributes: Record<string, string>): string {
+  let close = 1;
+  for (; close < text.length; close++) {
+    const c = text.charCodeAt(close);
+    if (c === 92) close++;
+    else if (c === 34) break;
+  }
+  if (close >= text.length) return text;
+  let message: string;
+  try {
+    message = JSON.parse(text.slice(0, close + 1)) as string;
+  } catch {
+    return text;
+  }
+  const rest = text.slice(close + 1).trim();
+  if (rest === '') return message;
+  if (text.charCodeAt(close + 1) !== 32) return text;
+  const pairs = splitLogfmt(rest, 1);
+  if (pairs === null) return text;
+  for (const k of Object.keys(pairs)) setOwn(attributes, k, pairs[k]!);
+  return message;
 }
 
 /** java.util.logging's SimpleFormatter record after its stamp; null when the rest is not its shape. */

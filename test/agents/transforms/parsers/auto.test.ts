@@ -162,6 +162,10 @@ test('Go: klog/glog, zap console and logrus text', () => {
   check('go', [
     ['I1129 05:00:00.123456    1234 controller.go:112] Starting workers count=4', { time: '2026-11-29T05:00:00.123Z', level: 'INFO', number: 9, body: 'Starting workers count=4', attributes: { 'thread.id': '1234', 'code.file.path': 'controller.go', 'code.line.number': '112' } }],
     ['E1128 23:59:59.000001  77 reflector.go:138] Failed to watch *v1.Pod: unauthorized', { time: '2026-11-28T23:59:59.000Z', level: 'ERROR', body: 'Failed to watch *v1.Pod: unauthorized' }],
+    // klog's structured form (Kubernetes components): the quoted message is the body, the pairs attributes.
+    ['I1129 05:00:00.123456       1 event.go:294] "Event occurred" object="default/web" kind="Deployment" message="Scaled up replica set web-5d to 1"', { level: 'INFO', body: 'Event occurred', attributes: { 'code.file.path': 'event.go', object: 'default/web', kind: 'Deployment', message: 'Scaled up replica set web-5d to 1' } }],
+    ['E1129 05:00:00.123456       1 controller.go:329] "Reconciler error" err="the object has been \\"modified\\"" controller="pod"', { level: 'ERROR', body: 'Reconciler error', attributes: { err: 'the object has been "modified"', controller: 'pod' } }],
+    ['I1129 05:00:00.123456       1 main.go:12] "quoted" then prose words', { body: '"quoted" then prose words' }],
     ['2026-11-24T10:00:00.123Z\tINFO\tserver/main.go:42\tserver started\t{"port": 8080}', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'server started', attributes: { 'code.file.path': 'server/main.go', 'code.line.number': '42', port: '8080' } }],
     ['time="2026-11-24T10:00:00Z" level=warning msg="disk almost full" path=/var', { time: '2026-11-24T10:00:00.000Z', level: 'WARNING', body: 'disk almost full', attributes: { path: '/var' } }],
     ['2026/11/24 10:00:00 http: TLS handshake error from 10.0.0.1:5000: EOF', { time: '2026-11-24T10:00:00.000Z', body: 'http: TLS handshake error from 10.0.0.1:5000: EOF' }],
