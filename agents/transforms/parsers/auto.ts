@@ -13,7 +13,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, loguruLocation, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
@@ -232,6 +232,13 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
     if (c === 91 /* [ */) {
+      // Brackets side by side from the start: the JVM's unified logging (`[0.012s][info][gc] msg`) or
+      // a layout read below (Envoy, Elasticsearch).
+      const first = line.indexOf(']');
+      if (line.charCodeAt(first + 1) === 91) {
+        const r = jvmUnified(line, ctx);
+        if (r !== null) return r;
+      }
       const t = readTime(line, 1, tz, ctx.now);
       if (t !== undefined) {
         const close = line.indexOf(']', t.end);

@@ -1,6 +1,6 @@
 /**
  * The layouts of particular programs that the auto parser tells apart by their first characters and
- * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging,
+ * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging, the JVM's unified logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
  * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
@@ -34,8 +34,12 @@ const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
 const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
 /** PHP's Monolog (Laravel, Symfony): `[time] channel.LEVEL: msg {context} {extra}`. */
 const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /y;
-/** Envoy after its `[time]` (`[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v`): thread id, level, logger, then the source location. */
-const ENVOY = /\[(\d{1,10})\]\[(trace|debug|info|warning|error|critical)\]\[([\w.-]{1,64})\] (?:\[([^\]\s:]+):(\d{1,6})\] ?)?/y;
+/** Envoy after its `[time]` (`[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v`): thread id, level, logger, then the source location (which tells it from the JVM's unified logging). */
+const ENVOY = /\[(\d{1,10})\]\[(trace|debug|info|warning|error|critical)\]\[([\w.-]{1,64})\] \[([^\]\s:]+):(\d{1,6})\] ?/y;
+/** The JVM's unified logging (`-Xlog`, JDK 9+): decorations each in brackets, then `[level][tag,tag]` (both padded in some JDKs). */
+const JVM_LOG = /((?:\[[^\]\s]{1,40}\])*?)\[(trace|debug|info|warning|error) *\]\[([a-z0-9_]+(?:,[a-z0-9_]+)*) *\] ?/y;
+const JVM_UPTIME = /^\d+(?:\.\d+)?(?:s|ms|ns)$/;
+const BRACKETED_LOCATION = /\[[^\]\s:]+:\d{1,6}\]/y;
 /** An access line after its `[time]`: the request line in quotes, the status (Envoy's and Istio's default access log, `[%START_TIME%] "%REQ(:METHOD)% ... %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ...`). */
 const ACCESS_AFTER_TIME = / "([A-Z]{3,10}) (\S+) ([A-Z]+\/[\d.]+)" (\d{3}) (\S+)/y;
 /** loguru after its `time | LEVEL | `: `{name}:{function}:{line} - ` (`__main__:<module>:12 - `). */
@@ -296,17 +300,55 @@ export function monolog(line: string, t: FoundTime, close: number): ParsedFields
   return out;
 }
 
+/**
+ * The JVM's unified logging (GC logs and `-Xlog` output): `[2026-11-24T10:00:00.123+0000][info][gc] GC(0)
+ * Pause Young ... 3.123ms`, `[0.012s][info][gc,heap] msg`. The tags are the logger; of the decorations a
+ * time is the time, numbers the pid and thread id, an uptime (`0.012s`, `12ms`) goes to `log.header`, any
+ * other word is the host. Null when the shape is not there, or when a code location follows (Envoy's).
+ */
+export function jvmUnified(line: string, ctx: ParseContext): ParsedFields | null {
+  JVM_LOG.lastIndex = 0;
+  const m = JVM_LOG.exec(line);
+  if (!m) return null;
+  const end = JVM_LOG.lastIndex;
+  BRACKETED_LOCATION.lastIndex = end;
+  if (line.charCodeAt(end) === 91 && BRACKETED_LOCATION.test(line)) return null;
+  const text = m[2]!.toUpperCase();
+  const out: ParsedFields = { body: line.slice(end), attributes: { 'log.logger': m[3]! }, severityText: text, severityNumber: severityFromText(text) };
+  const decorations = m[1]!;
+  let header = '';
+  let numbers = 0;
+  for (let at = 0; at < decorations.length;) {
+    const close = decorations.indexOf(']', at);
+    const d = decorations.slice(at + 1, close);
+    at = close + 1;
+    const first = d.charCodeAt(0);
+    if (first >= 48 && first <= 57) {
+      if (out.time === undefined && d.length >= 19) {
+        const t = readTime(d, 0, ctx.timeZone ?? 'UTC', ctx.now);
+        if (t !== undefined && t.end === d.length) {
+          if (Number.isNaN(t.time)) return badTime(line);
+          out.time = t.time;
+          continue;
+        }
+      }
+      if (JVM_UPTIME.test(d)) header = header === '' ? d : `${header} ${d}`;
+      else if (/^\d{1,10}$/.test(d) && numbers < 2) out.attributes[numbers++ === 0 ? 'process.pid' : 'thread.id'] = d;
+      continue;
+    }
+    if (out.host === undefined) out.host = d;
+  }
+  if (header !== '') out.attributes['log.header'] = header;
+  return out;
+}
+
 /** Envoy's own log (the proxy's, not its access log): `[2026-11-24 10:00:00.123][12][info][main] [source/server/server.cc:456] msg`. */
 export function envoy(line: string, t: FoundTime, close: number): ParsedFields | null {
   ENVOY.lastIndex = close + 1;
   const m = ENVOY.exec(line);
   if (!m) return null;
   if (Number.isNaN(t.time)) return badTime(line);
-  const attributes: Record<string, string> = { 'thread.id': m[1]!, 'log.logger': m[3]! };
-  if (m[4] !== undefined) {
-    attributes['code.file.path'] = m[4];
-    attributes['code.line.number'] = m[5]!;
-  }
+  const attributes: Record<string, string> = { 'thread.id': m[1]!, 'log.logger': m[3]!, 'code.file.path': m[4]!, 'code.line.number': m[5]! };
   const text = m[2]!.toUpperCase();
   return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line.slice(ENVOY.lastIndex), attributes };
 }

@@ -450,8 +450,13 @@ test("JBoss, WildFly, Quarkus and Keycloak; Envoy's log and access log; Minecraf
   ]);
   check('envoy', [
     ['[2026-11-24 10:00:00.123][1234][info][main] [source/server/server.cc:123] starting main dispatch loop', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'starting main dispatch loop', attributes: { 'thread.id': '1234', 'log.logger': 'main', 'code.file.path': 'source/server/server.cc', 'code.line.number': '123' } }],
-    ['[2026-11-24 10:00:00.123][15][warning][config] gRPC config stream closed', { level: 'WARNING', number: 13, body: 'gRPC config stream closed', attributes: { 'log.logger': 'config' } }],
+    ['[2026-11-24 10:00:00.123][15][warning][config] [./source/common/config/grpc_stream.h:101] gRPC config stream closed', { level: 'WARNING', number: 13, body: 'gRPC config stream closed', attributes: { 'thread.id': '15', 'log.logger': 'config', 'code.line.number': '101' } }],
     ['[2026-11-24T10:00:00.123Z] "POST /checkout?x=1 HTTP/2" 503 UF,URX 0 91 10 - "-" "Go-http-client/2.0" "abc" "checkout:8080" "10.0.0.9:8080"', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: '[2026-11-24T10:00:00.123Z] "POST /checkout?x=1 HTTP/2" 503 UF,URX 0 91 10 - "-" "Go-http-client/2.0" "abc" "checkout:8080" "10.0.0.9:8080"', attributes: { 'http.request.method': 'POST', 'url.path': '/checkout', 'url.query': 'x=1', 'network.protocol.version': '2', 'http.response.status_code': '503', 'envoy.response_flags': 'UF,URX' } }],
+  ]);
+  check('jvm unified logging', [
+    ['[2026-11-24T10:00:00.123+0000][info][gc] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 24M->3M(256M) 3.123ms', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'GC(0) Pause Young (Normal) (G1 Evacuation Pause) 24M->3M(256M) 3.123ms', attributes: { 'log.logger': 'gc' } }],
+    ['[0.012s][warning][gc,heap] Heap region size: 1M', { time: null, level: 'WARNING', body: 'Heap region size: 1M', attributes: { 'log.logger': 'gc,heap', 'log.header': '0.012s' } }],
+    ['[2026-11-24T10:00:00.123+0000][0.512s][web-1][1234][5678][info ][gc,heap,exit] Heap', { level: 'INFO', body: 'Heap', host: 'web-1', attributes: { 'process.pid': '1234', 'thread.id': '5678', 'log.logger': 'gc,heap,exit' } }],
   ]);
   check('minecraft', [
     ['[10:00:00] [Server thread/INFO]: Done (3.2s)! For help, type "help"', { level: 'INFO', body: 'Done (3.2s)! For help, type "help"', attributes: { 'thread.name': 'Server thread' } }],
