@@ -1,6 +1,6 @@
 /**
  * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node, Go or PHP becomes
- * one record. Each record keeps the byte range from its first line's start to its last line's end,
+ * one record (Node's report of an uncaught exception too, from its `file.js:10` line to `Node.js v20`). Each record keeps the byte range from its first line's start to its last line's end,
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
@@ -54,7 +54,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'node';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -68,6 +68,11 @@ const GO_START = /^(?:panic: |fatal error: )/;
 const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
 const GO_CONT = /^(?:[\w./*()\-[\]{}]+\(.*\)$|created by |\[signal |exit status \d+$)/;
 const NODE_CONT = /^(?:at .+:\d+:\d+\)?$|Node\.js v\d+)/;
+// Node's report of an uncaught exception: `/app/server.js:10`, the source line and a caret under it, a
+// blank line, then the error and its stack (`Error: boom`, `TypeError [ERR_X]: ...`), and the stack's
+// `{ code: ... }` properties closing with `}`.
+const NODE_CRASH_START = /^(?:file:\/\/)?(?:[A-Za-z]:\\)?[^\s:]+\.(?:[cm]?js|[cm]?ts|jsx|tsx):\d+$/;
+const NODE_ERROR_LINE = /^(?:[A-Z][\w$]*)?(?:Error|Exception)(?: \[[A-Z0-9_]+\])?: /;
 // java.util.logging's SimpleFormatter writes two lines a record: `Dec 02, 2026 3:44:22 AM class method`, `INFO: msg`.
 const JUL_START = /^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M /;
 const JUL_LEVEL = /^(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): /;
@@ -202,7 +207,8 @@ export class MultilineAssembler {
   private noteStart(text: string): void {
     // Every record's first line comes here: the patterns are tried only on lines starting as they do.
     const c = text.charCodeAt(0);
-    if (c === 112 /* p */ || c === 102 /* f */) this.kind = GO_START.test(text) ? 'go' : 'none';
+    if (c === 112 /* p */ || c === 102 /* f */) this.kind = GO_START.test(text) ? 'go' : c === 102 && NODE_CRASH_START.test(text) ? 'node' : 'none';
+    else if (c === 47 /* / */ || (c >= 65 && c <= 90 && text.charCodeAt(1) === 58)) this.kind = NODE_CRASH_START.test(text) ? 'node' : 'none';
     else if (c === 103 /* g */) this.kind = GO_GOROUTINE.test(text) ? 'go' : 'none';
     else if (c === 84 /* T */) this.kind = PY_TRACEBACK.test(text) ? 'python' : 'none';
     // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
@@ -246,6 +252,7 @@ export class MultilineAssembler {
       return true;
     }
     if (this.kind === 'go' && GO_CONT.test(text)) return true;
+    if (this.kind === 'node' && (NODE_ERROR_LINE.test(text) || text === '}')) return true;
     if (JAVA_EXCEPTION.test(text)) {
       this.kind = 'java';
       return true;

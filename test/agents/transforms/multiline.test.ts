@@ -46,6 +46,21 @@ const NODE = [
   '    at Object.<anonymous> (/app/index.js:3:9)',
 ].join('\n');
 
+// What Node prints for an uncaught exception: where, the source line and a caret, then the stack.
+const NODE_CRASH = [
+  '/app/server.js:10',
+  "    throw new Error('boom');",
+  '    ^',
+  '',
+  'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string',
+  '    at Object.<anonymous> (/app/server.js:10:11)',
+  '    at Module._compile (node:internal/modules/cjs/loader:1256:14) {',
+  "  code: 'ERR_INVALID_ARG_TYPE'",
+  '}',
+  '',
+  'Node.js v20.11.0',
+].join('\n');
+
 const GO = [
   'panic: runtime error: index out of range [5] with length 3',
   '',
@@ -68,11 +83,16 @@ const PHP = [
 ].join('\n');
 
 test('stack traces of each runtime become one record, between ordinary lines', () => {
-  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['go', GO], ['php', PHP]]) {
+  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['node crash', NODE_CRASH], ['go', GO], ['php', PHP]]) {
     const text = `2026-11-24 09:59:59 INFO before\n${trace}\n2026-11-24 10:00:01 INFO after\n`;
     const { texts } = assemble(text);
     assert.deepEqual(texts, ['2026-11-24 09:59:59 INFO before', trace, '2026-11-24 10:00:01 INFO after'], name!);
   }
+});
+
+test("an error line continues only Node's crash report: after an ordinary line it starts a record", () => {
+  const { texts } = assemble('/app/x.js:3\n    ^\n\nError: boom\nplain line\nError: alone\n');
+  assert.deepEqual(texts, ['/app/x.js:3\n    ^\n\nError: boom', 'plain line', 'Error: alone']);
 });
 
 test('a Python exception line ends the trace: the next unindented line starts a record', () => {
