@@ -1,6 +1,7 @@
 /**
  * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node, Go or PHP becomes
- * one record (Node's report of an uncaught exception too, from its `file.js:10` line to `Node.js v20`). Each record keeps the byte range from its first line's start to its last line's end,
+ * one record (Node's report of an uncaught exception too, from its `file.js:10` line to `Node.js v20`, and a
+ * Rust panic with its message and notes). Each record keeps the byte range from its first line's start to its last line's end,
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
@@ -54,7 +55,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'node';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'node' | 'rust';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -72,6 +73,11 @@ const NODE_CONT = /^(?:at .+:\d+:\d+\)?$|Node\.js v\d+)/;
 // blank line, then the error and its stack (`Error: boom`, `TypeError [ERR_X]: ...`), and the stack's
 // `{ code: ... }` properties closing with `}`.
 const NODE_CRASH_START = /^(?:file:\/\/)?(?:[A-Za-z]:\\)?[^\s:]+\.(?:[cm]?js|[cm]?ts|jsx|tsx):\d+$/;
+// Rust's panic: `thread 'main' panicked at src/main.rs:2:5:`, the message on the next line (Rust 1.73+;
+// before, in quotes on the same line), `note: run with RUST_BACKTRACE=1 ...`, or `stack backtrace:` and
+// indented frames.
+const RUST_PANIC = /^thread '[^']*' panicked at /;
+const RUST_CONT = /^(?:note: |stack backtrace:$)/;
 const NODE_ERROR_LINE = /^(?:[A-Z][\w$]*)?(?:Error|Exception)(?: \[[A-Z0-9_]+\])?: /;
 // java.util.logging's SimpleFormatter writes two lines a record: `Dec 02, 2026 3:44:22 AM class method`, `INFO: msg`.
 const JUL_START = /^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M /;
@@ -211,6 +217,7 @@ export class MultilineAssembler {
     else if (c === 47 /* / */ || (c >= 65 && c <= 90 && text.charCodeAt(1) === 58)) this.kind = NODE_CRASH_START.test(text) ? 'node' : 'none';
     else if (c === 103 /* g */) this.kind = GO_GOROUTINE.test(text) ? 'go' : 'none';
     else if (c === 84 /* T */) this.kind = PY_TRACEBACK.test(text) ? 'python' : 'none';
+    else if (c === 116 /* t */) this.kind = RUST_PANIC.test(text) ? 'rust' : 'none';
     // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
     else if (c >= 65 && c <= 90 && (text.charCodeAt(6) === 44 || text.charCodeAt(5) === 44)) this.kind = JUL_START.test(text) ? 'jul' : 'none';
     else this.kind = 'none';
@@ -253,6 +260,8 @@ export class MultilineAssembler {
     }
     if (this.kind === 'go' && GO_CONT.test(text)) return true;
     if (this.kind === 'node' && (NODE_ERROR_LINE.test(text) || text === '}')) return true;
+    // The message line right under `panicked at ...:` (it may start like anything), then Rust's notes.
+    if (this.kind === 'rust' && ((this.count === 1 && this.texts[0]!.endsWith(':')) || RUST_CONT.test(text))) return true;
     if (JAVA_EXCEPTION.test(text)) {
       this.kind = 'java';
       return true;

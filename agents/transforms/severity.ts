@@ -121,8 +121,10 @@ export interface SeverityInferenceOptions {
 export const DEFAULT_INFERENCE: SeverityInferenceOptions = {
   enabled: true,
   rules: [
-    { pattern: /\b(?:FATAL|PANIC|CRITICAL|EMERG(?:ENCY)?)\b|\bpanic:/, severity: 'FATAL' },
-    { pattern: /\bERROR\b|\bERR\b|\b[Ee]rror\b(?!s?\s*[=:]\s*0\b)|Exception\b|^Traceback \(most recent call last\)|\bFAILED\b/, severity: 'ERROR' },
+    // Go's `panic:` and Rust's `thread 'main' panicked at src/main.rs:2:5`.
+    { pattern: /\b(?:FATAL|PANIC|CRITICAL|EMERG(?:ENCY)?)\b|\bpanic:|^thread '[^']*' panicked at /, severity: 'FATAL' },
+    // An error type leading its message: `TypeError: x`, `TypeError [ERR_X]: x` (Node), `KeyError: 'k'` (Python).
+    { pattern: /\bERROR\b|\bERR\b|\b[Ee]rror\b(?!s?\s*[=:]\s*0\b)|Exception\b|\b[A-Z]\w*Error(?: \[[A-Z0-9_]+\])?: |^Traceback \(most recent call last\)|\bFAILED\b/, severity: 'ERROR' },
     { pattern: /\bWARN(?:ING)?\b|\b[Ww]arn(?:ing)?\b(?!s?\s*[=:]\s*0\b)/, severity: 'WARN' },
   ],
 };

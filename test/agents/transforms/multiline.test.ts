@@ -61,6 +61,21 @@ const NODE_CRASH = [
   'Node.js v20.11.0',
 ].join('\n');
 
+const RUST = [
+  "thread 'main' panicked at src/main.rs:2:5:",
+  'called `Option::unwrap()` on a `None` value',
+  'stack backtrace:',
+  '   0: rust_begin_unwind',
+  '             at /rustc/abc/library/std/src/panicking.rs:645:5',
+  'note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.',
+].join('\n');
+
+// Before Rust 1.73 the message was on the panic's own line.
+const RUST_OLD = [
+  "thread 'main' panicked at 'boom', src/main.rs:2:5",
+  'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
+].join('\n');
+
 const GO = [
   'panic: runtime error: index out of range [5] with length 3',
   '',
@@ -83,7 +98,7 @@ const PHP = [
 ].join('\n');
 
 test('stack traces of each runtime become one record, between ordinary lines', () => {
-  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['node crash', NODE_CRASH], ['go', GO], ['php', PHP]]) {
+  for (const [name, trace] of [['java', JAVA], ['python', PYTHON], ['node', NODE], ['node crash', NODE_CRASH], ['rust', RUST], ['rust before 1.73', RUST_OLD], ['go', GO], ['php', PHP]]) {
     const text = `2026-11-24 09:59:59 INFO before\n${trace}\n2026-11-24 10:00:01 INFO after\n`;
     const { texts } = assemble(text);
     assert.deepEqual(texts, ['2026-11-24 09:59:59 INFO before', trace, '2026-11-24 10:00:01 INFO after'], name!);
