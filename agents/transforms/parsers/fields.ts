@@ -54,8 +54,9 @@ const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
 
 /** A W3C trace id, or a 64-bit (Jaeger/Zipkin) one padded to 128 bits; undefined when invalid or all zero. */
-export function normaliseTraceId(v: unknown): string | undefined {
-  if (typeof v !== 'string') return undefined;
+export function normaliseTraceId(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let v = value;
   // Google Cloud's resource name of a trace, `projects/<project>/traces/<id>`.
   if (v.length > 32 && v.charCodeAt(0) === 112 /* p */ && v.startsWith('projects/')) {
     const at = v.lastIndexOf('/traces/');
