@@ -238,29 +238,37 @@ function parseEpochText(text: string, unit?: 's' | 'ms' | 'us' | 'ns'): number |
 }
 
 /**
- * Within this distance of now, a stamp without a year read in now's year is nearer to now than the
- * same stamp a year earlier or later (365 days from it, less a day at most where a zone moved its
- * offset), so those years need not be tried.
+ * A stamp without a year is from the latest year that does not put it in the future: lines are read
+ * after they are written. Up to two days ahead still counts as now (clocks apart, a zone misread), so
+ * `Jan  1 00:00:01` read a second before midnight on New Year's Eve is next year's, `Dec 31 23:59` read
+ * on January 1 last year's, and `Dec 10` read on December 2 last year's, not eight days ahead.
  */
-const SURELY_THIS_YEAR = 180 * 86_400_000;
+const AHEAD = 2 * 86_400_000;
+/** Read in now's year and no further back than this, the stamp cannot be next year's (which is 365 days on, less a day where a zone moved). */
+const SURELY_THIS_YEAR = 363 * 86_400_000 - AHEAD;
+
+/** Epoch ms of wall fields without a year, by the rule above; undefined when no year makes the date exist. */
+function yearless(mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number | undefined {
+  const year = yearOf(now);
+  const thisYear = resolve(year, mo, d, h, mi, s, frac, zone, tz);
+  if (thisYear !== undefined && thisYear <= now + AHEAD && now - thisYear <= SURELY_THIS_YEAR) return thisYear;
+  for (let k = 1; k >= -4; k--) {
+    // Back four years at most: February 29 exists once in four.
+    const t = k === 0 ? thisYear : resolve(year + k, mo, d, h, mi, s, frac, zone, tz);
+    if (t !== undefined && t <= now + AHEAD) return t;
+  }
+  return undefined;
+}
 
 const SYSLOG = /^([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 
-/** `Nov 24 10:00:00`: the year is whichever of last, this or next year puts it closest to `now`. */
+/** `Nov 24 10:00:00`: the year by the rule of `yearless` (the latest that does not put it in the future). */
 export function parseSyslogTime(text: string, timeZone = 'UTC', now = Date.now()): number | undefined {
   const m = SYSLOG.exec(text);
   if (!m) return undefined;
   const mo = MONTHS[m[1]!.toLowerCase()];
   if (mo === undefined) return undefined;
-  const year = yearOf(now);
-  const thisYear = resolve(year, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone);
-  if (thisYear !== undefined && Math.abs(thisYear - now) <= SURELY_THIS_YEAR) return thisYear;
-  let best: number | undefined;
-  for (const y of [year - 1, year, year + 1]) {
-    const t = resolve(y, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone);
-    if (t !== undefined && (best === undefined || Math.abs(t - now) < Math.abs(best - now))) best = t;
-  }
-  return best;
+  return yearless(mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), undefined, timeZone, now);
 }
 
 const APACHE = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4})[: ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([+-]\d{4}))?$/;
@@ -372,16 +380,8 @@ export function parseWithFormat(text: string, format: string, timeZone = 'UTC', 
     mo = base.getUTCMonth();
     d = base.getUTCDate();
   }
-  if (y === undefined) {
-    // No year in the format: same rule as syslog, the year closest to now.
-    const year = yearOf(now);
-    let best: number | undefined;
-    for (const cand of [year - 1, year, year + 1]) {
-      const t = resolve(cand, mo, d, h, mi, s, frac, zone, timeZone);
-      if (t !== undefined && (best === undefined || Math.abs(t - now) < Math.abs(best - now))) best = t;
-    }
-    return best;
-  }
+  // No year in the format: the same rule as syslog's.
+  if (y === undefined) return yearless(mo, d, h, mi, s, frac, zone, timeZone, now);
   return resolve(y, mo, d, h, mi, s, frac, zone, timeZone);
 }
 
@@ -451,7 +451,7 @@ export interface FoundTime {
   end: number;
 }
 
-/** The candidate nearest to `now` among the years (or days) around it: the rule for stamps without a year or date. */
+/** The candidate nearest to `now` among the days around it: the rule for stamps without a date (a clock alone). */
 function nearest(now: number, make: (shift: number) => number | undefined, shifts: readonly number[]): number {
   let best = NaN;
   for (const s of shifts) {
@@ -461,15 +461,11 @@ function nearest(now: number, make: (shift: number) => number | undefined, shift
   return best;
 }
 
-const YEAR_SHIFTS = [-1, 0, 1] as const;
 const DAY_SHIFTS = [-1, 0, 1] as const;
 
 function withYear(y: number | undefined, mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
   if (y !== undefined) return resolve(y, mo, d, h, mi, s, frac, zone, tz) ?? NaN;
-  const year = yearOf(now);
-  const thisYear = resolve(year, mo, d, h, mi, s, frac, zone, tz);
-  if (thisYear !== undefined && Math.abs(thisYear - now) <= SURELY_THIS_YEAR) return thisYear;
-  return nearest(now, (k) => resolve(year + k, mo, d, h, mi, s, frac, zone, tz), YEAR_SHIFTS);
+  return yearless(mo, d, h, mi, s, frac, zone, tz, now) ?? NaN;
 }
 
 function twoDigitYear(yy: number, now: number): number {
@@ -520,8 +516,8 @@ function isDigit(c: number): boolean {
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`, Go's kitchen `3:04PM`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
- * `Sun Dec 04 04:47:44 2005` (and `date`'s `Sat Jul 20 13:38:44 UTC 2024`). A stamp without a year takes the year nearest to `now`, one without a
- * date the day nearest to `now`; one without an offset is read in `timeZone`.
+ * `Sun Dec 04 04:47:44 2005` (and `date`'s `Sat Jul 20 13:38:44 UTC 2024`). A stamp without a year takes the latest year that
+ * does not put it more than two days after `now`, one without a date the day nearest to `now`; one without an offset is read in `timeZone`.
  */
 export function readTime(line: string, at: number, timeZone: string, now: number): FoundTime | undefined {
   const c0 = line.charCodeAt(at);
@@ -759,7 +755,7 @@ function kitchen(line: string, at: number, tz: string, now: number): FoundTime |
 }
 
 /**
- * Wall-clock fields to an instant: no year (`y` undefined) takes the year nearest to `now`; no zone
+ * Wall-clock fields to an instant: no year (`y` undefined) takes the latest that is not in the future (`yearless`); no zone
  * reads them in `timeZone`. NaN when the date cannot exist.
  */
 export function timeFromFields(

@@ -161,7 +161,7 @@ export function kafkaLogger(r: ParsedFields): void {
   r.body = r.body.slice(0, m.index);
 }
 
-/** klog/glog: `I1129 05:00:00.123456    1234 file.go:12] msg`; the year is the one nearest to now. */
+/** klog/glog: `I1129 05:00:00.123456    1234 file.go:12] msg`; the year is the latest that does not put it in the future. */
 export function klog(line: string, ctx: ParseContext): ParsedFields | null {
   const m = KLOG.exec(line);
   if (!m) return null;

@@ -55,7 +55,7 @@ test('explicit named formats read numbers in their unit', () => {
   assert.equal(parseTimestamp('Nov 24 10:00:00', { format: 'iso8601' }), undefined);
 });
 
-test('a syslog stamp without a year takes the year closest to now', () => {
+test('a syslog stamp without a year: late December read in January is last year\'s, January 1 read on New Year\'s Eve next year\'s', () => {
   const newYear = Date.UTC(2027, 0, 1, 0, 5);
   assert.equal(parseTimestamp('Dec 31 23:59:00', { now: newYear }), Date.UTC(2026, 11, 31, 23, 59));
   const lateDec = Date.UTC(2026, 11, 31, 23, 59);
@@ -186,9 +186,9 @@ test('readTime: an hour of one digit, space-padded as MariaDB writes it, and onl
 test('readTime: day, month name and year apart by spaces (Redis, RFC 2822 without a weekday)', () => {
   assert.deepEqual(readTime('02 Dec 2026 03:44:22.123 * Ready', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 3, 44, 22, 123), end: 24 });
   assert.deepEqual(readTime('2 Dec 2026 03:44:22 +0100 x', 0, 'UTC', NOW), { time: Date.UTC(2026, 11, 2, 2, 44, 22), end: 25 });
-  // Redis before 4.0 writes no year: the one nearest to now (2026-11-29), as for syslog's stamps.
+  // Redis before 4.0 writes no year: the latest that is not in the future, as for syslog's stamps.
   assert.deepEqual(readTime('09 Nov 15:07:53.265 * Ready', 0, 'UTC', NOW), { time: Date.UTC(2026, 10, 9, 15, 7, 53, 265), end: 19 });
-  assert.equal(readTime('09 Jan 15:07:53.265 * Ready', 0, 'UTC', NOW)!.time, Date.UTC(2027, 0, 9, 15, 7, 53, 265));
+  assert.equal(readTime('09 Jan 15:07:53.265 * Ready', 0, 'UTC', NOW)!.time, Date.UTC(2026, 0, 9, 15, 7, 53, 265));
   assert.equal(readTime('24-Nov 10:00:00', 0, 'UTC', NOW), undefined);
   // The separators agree, as before: `02 Dec-2026` is none.
   assert.equal(readTime('02 Dec-2026 03:44:22', 0, 'UTC', NOW), undefined);
@@ -219,14 +219,16 @@ test('stamps of one day, the next and the one before, in turn: each keeps its ow
   for (const [text, want] of stamps) assert.equal(parseTimestamp(text), want, text);
 });
 
-test('a stamp without a year takes the nearest year, also half a year away where next year is nearer', () => {
-  // NOW is 2026-11-24: May 20 is 188 days back, 177 ahead in 2027; May 30 is 178 back, 187 ahead.
+test('a stamp without a year takes the latest year that does not put it in the future (two days ahead still count)', () => {
+  // NOW is 2026-11-24 (a leap year is 2028; the last one before now 2024).
   const cases: Array<[string, number]> = [
-    ['May 20 10:00:00', Date.UTC(2027, 4, 20, 10)],
-    ['May 30 10:00:00', Date.UTC(2026, 4, 30, 10)],
-    ['Jan  5 10:00:00', Date.UTC(2027, 0, 5, 10)],
+    ['May 20 10:00:00', Date.UTC(2026, 4, 20, 10)],
+    ['Jan  5 10:00:00', Date.UTC(2026, 0, 5, 10)],
     ['Nov 24 10:00:00', Date.UTC(2026, 10, 24, 10)],
-    ['Feb 28 10:00:00', Date.UTC(2027, 1, 28, 10)],
+    ['Nov 26 09:00:00', Date.UTC(2026, 10, 26, 9)],
+    // Eight days ahead is not now: last year's.
+    ['Dec  2 10:00:00', Date.UTC(2025, 11, 2, 10)],
+    ['Feb 29 10:00:00', Date.UTC(2024, 1, 29, 10)],
   ];
   for (const [text, want] of cases) {
     assert.equal(parseTimestamp(text, { now: NOW }), want, text);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import { type ParseContext, type ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 
-// Now is 2026-11-29 06:00 UTC: year-less stamps take the year nearest to it.
+// Now is 2026-11-29 06:00 UTC: year-less stamps take the latest year that does not put them in the future.
 const ctx = { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' };
 const auto = createAutoParser();
 const parse = (line: string, c: ParseContext): ParsedFields => auto(line, c)!;
@@ -57,7 +57,7 @@ test('syslog RFC 3164 and 5424, with and without PRI; the app name is an attribu
     ['<165>1 2026-11-24T10:00:00.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event', { time: '2026-11-24T10:00:00.003Z', level: 'NOTICE', body: 'An application event', host: 'mymachine.example.com', service: undefined, attributes: { 'exampleSDID@32473.iut': '3' } }],
     ['2026-11-24T10:00:00.123456+01:00 web-1 kernel: [    1.000] Booting Linux', { time: '2026-11-24T09:00:00.123Z', body: '[    1.000] Booting Linux', host: 'web-1' }],
   ], { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' });
-  // Late December read in early January belongs to the year before: the year nearest to now.
+  // Late December read in early January belongs to the year before.
   const january = { now: Date.UTC(2027, 0, 2), timeZone: 'UTC' };
   assert.equal(new Date(parse('Dec 31 23:59:58 web-1 cron[99]: job done', january).time!).toISOString(), '2026-12-31T23:59:58.000Z');
 });
