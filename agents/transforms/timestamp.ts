@@ -488,6 +488,10 @@ const RE_SLASH_YMD = new RegExp(`(\\d{4})/(\\d{2})/(\\d{2})[ T]${CLOCK}${ZONE}`,
 // `20171223-22:15:29:606` and `20171223-22:16:0:119`: unpadded fields; after a colon the fraction is a
 // count of milliseconds (`:5` is 5 ms), after `.` or `,` a decimal fraction.
 const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](?:(\d{1,2}):(\d{1,2}):(\d{1,2})|(\d{2})(\d{2})(\d{2}))(?:([.,:])(\d{1,9}))?/y;
+// .NET's and Windows' en-US default: `7/20/2024 1:38:44 PM`, `07/20/2024 01:38:44 PM`: month first, a 12-hour clock.
+const RE_US_12H = /(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ([AaPp])[Mm](?!\w)/y;
+// `2026.11.24 10:00:00` (SonarQube and other Java `yyyy.MM.dd` layouts).
+const RE_DOTTED_YMD = new RegExp(`(\\d{4})\\.(\\d{2})\\.(\\d{2})[ T]${CLOCK}${ZONE}`, 'y');
 const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})(?![\d:])/y;
 const RE_SHORT_SLASH = new RegExp(`(\\d{2})/(\\d{2})/(\\d{2}|\\d{4}) ${CLOCK}${ZONE}`, 'y');
 const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}${ZONE}`, 'y');
@@ -511,7 +515,7 @@ function isDigit(c: number): boolean {
 /**
  * The time stamp that starts at `at` in `line`, in any of the shapes log writers use, or undefined
  * when none starts there. Shapes: ISO 8601 / RFC 3339 (`T` or space, `.` or `,` fraction, any offset),
- * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
+ * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026.11.24 10:00:00`, `7/20/2026 1:38:44 PM`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
  * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`, Go's kitchen `3:04PM`), epoch seconds or milliseconds
@@ -526,14 +530,16 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     const c2 = line.charCodeAt(at + 2);
     const c4 = line.charCodeAt(at + 4);
     if (!isDigit(c1)) {
-      // `1:02:03`, `4-Nov-2026 ...`, `4/Nov/2026:...`
-      return c1 === 58 ? clockOnly(line, at, timeZone, now) : dayMonthYear(line, at, timeZone, now);
+      // `1:02:03`, `7/20/2026 1:38:44 PM`, `4-Nov-2026 ...`, `4/Nov/2026:...`
+      if (c1 === 58) return clockOnly(line, at, timeZone, now);
+      if (c1 === 47 && isDigit(c2)) return us12h(line, at, timeZone);
+      return dayMonthYear(line, at, timeZone, now);
     }
     if (c2 === 58) return clockOnly(line, at, timeZone, now);
     // `02 Dec 2026 03:44:22.123` (Redis; RFC 2822 without its weekday).
     if (c2 === 32 && line.charCodeAt(at + 3) >= 65 && line.charCodeAt(at + 3) <= 90) return dayMonthYear(line, at, timeZone, now);
     if (c2 === 47 /* / */) {
-      if (isDigit(line.charCodeAt(at + 3))) return shortSlash(line, at, timeZone, now);
+      if (isDigit(line.charCodeAt(at + 3))) return us12h(line, at, timeZone) ?? shortSlash(line, at, timeZone, now);
       return dayMonthYear(line, at, timeZone, now);
     }
     if (c2 === 45 || c2 === 46 /* - . */) {
@@ -542,6 +548,11 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     }
     if (c4 === 45 /* - */) return iso(line, at, timeZone);
     if (c4 === 47 /* / */) return slashYmd(line, at, timeZone);
+    if (c4 === 46 /* . */) {
+      RE_DOTTED_YMD.lastIndex = at;
+      const m = RE_DOTTED_YMD.exec(line);
+      return m ? found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], timeZone), RE_DOTTED_YMD.lastIndex) : undefined;
+    }
     const c6 = line.charCodeAt(at + 6);
     if (c6 === 32 && isDigit(line.charCodeAt(at + 7))) {
       RE_YYMMDD.lastIndex = at;
@@ -677,6 +688,17 @@ function slashYmd(line: string, at: number, tz: string): FoundTime | undefined {
   const m = RE_SLASH_YMD.exec(line);
   if (!m) return undefined;
   return found(resolve(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[8] ?? m[9], tz), RE_SLASH_YMD.lastIndex);
+}
+
+/** `7/20/2026 1:38:44 PM`: month, day, year and a 12-hour clock; undefined without the AM/PM. */
+function us12h(line: string, at: number, tz: string): FoundTime | undefined {
+  RE_US_12H.lastIndex = at;
+  const m = RE_US_12H.exec(line);
+  if (!m) return undefined;
+  const h12 = +m[4]!;
+  if (h12 < 1 || h12 > 12) return { time: NaN, end: RE_US_12H.lastIndex };
+  const h = (h12 % 12) + (m[8] === 'P' || m[8] === 'p' ? 12 : 0);
+  return found(resolve(+m[3]!, +m[1]! - 1, +m[2]!, h, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, tz), RE_US_12H.lastIndex);
 }
 
 /** `17/06/09 20:10:40` (log4j's yy/MM/dd), `11/24/2026 10:00:00` (US) or `24/11/2026 ...` when the first number cannot be a month. */

@@ -21,6 +21,8 @@ const LEVEL_WORDS = new Set([
   'LOG', 'DEBUG1', 'DEBUG2', 'DEBUG3', 'DEBUG4', 'DEBUG5', 'NOTE',
   // .NET's console logger: `trce`, `dbug`, `info`, `warn`, `fail`, `crit`.
   'TRCE', 'DBUG', 'FAIL',
+  // Serilog's and Microsoft.Extensions.Logging's full names (`[{Level}]`: `[Information]`).
+  'INFORMATION',
 ]);
 const LEVEL_LETTERS = 'VDIWEFA';
 
@@ -75,7 +77,7 @@ function bracketEnd(line: string, i: number): number {
  */
 function levelWord(word: string, loose: boolean): string | undefined {
   const n = word.length;
-  if (n < 3 || n > 9) return undefined;
+  if (n < 3 || n > 11) return undefined;
   const c0 = word.charCodeAt(0);
   if (!UPPER(c0) && !(loose && LOWER(c0))) return undefined;
   // Written in capitals already, as most levels are: no need to upper-case a copy.
@@ -88,9 +90,9 @@ function levelWord(word: string, loose: boolean): string | undefined {
 }
 
 function isCapitalizedLevel(word: string): string | undefined {
-  // Every level word is 3 to 9 capitals: a capital then a small letter, or not a candidate (no copies made).
+  // Every level word is 3 to 11 capitals: a capital then a small letter, or not a candidate (no copies made).
   const n = word.length;
-  if (n < 3 || n > 9 || !UPPER(word.charCodeAt(0)) || !LOWER(word.charCodeAt(1))) return undefined;
+  if (n < 3 || n > 11 || !UPPER(word.charCodeAt(0)) || !LOWER(word.charCodeAt(1))) return undefined;
   const upper = word.toUpperCase();
   if (!LEVEL_WORDS.has(upper)) return undefined;
   // `Info`, `Warning`: first upper, the rest lower.
@@ -336,7 +338,7 @@ const TOKEN_END = new Int32Array(8);
 /** `levelWord(line.slice(from, to), false)` without the slice unless the word can be a level. */
 function levelWordIn(line: string, from: number, to: number): string | undefined {
   const n = to - from;
-  if (n < 3 || n > 9 || !UPPER(line.charCodeAt(from))) return undefined;
+  if (n < 3 || n > 11 || !UPPER(line.charCodeAt(from))) return undefined;
   const word = line.slice(from, to);
   return LEVEL_WORDS.has(word) ? word : undefined;
 }

@@ -487,3 +487,15 @@ test("loguru's and Kafka Connect's code locations, Flink's NDC bracket, zerolog'
     ['<134>Nov 24 10:00:00 lb1 haproxy[1234]: 10.0.0.1:5555 up', { body: '10.0.0.1:5555 up', host: 'lb1', attributes: { 'syslog.appname': 'haproxy' } }],
   ]);
 });
+
+test("US dates with a 12-hour clock (.NET's and Windows' default), yyyy.MM.dd, and the level written in full", () => {
+  check('us 12h', [
+    ['07/20/2026 01:38:44 PM ERROR something failed', { time: '2026-07-20T13:38:44.000Z', level: 'ERROR', body: 'something failed' }],
+    ['7/20/2026 12:05:00 AM WARN midnight', { time: '2026-07-20T00:05:00.000Z', level: 'WARN', body: 'midnight' }],
+    ['7/20/2026 1:38:44 PM Information: dotnet default', { time: '2026-07-20T13:38:44.000Z', level: 'INFORMATION', number: 9, body: 'dotnet default' }],
+    // Without AM/PM a 24-hour clock, as before.
+    ['07/20/2026 13:38:44 INFO 24h', { time: '2026-07-20T13:38:44.000Z', body: '24h' }],
+  ]);
+  check('yyyy.MM.dd', [['2026.07.20 13:38:44 INFO  web[][o.s.p.ProcessEntryPoint] Starting Web Server', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: 'web[][o.s.p.ProcessEntryPoint] Starting Web Server' }]]);
+  check('serilog full level', [['2026-11-24 10:00:00.123 +00:00 [Information] Serilog with {Level}', { level: 'INFORMATION', number: 9, body: 'Serilog with {Level}' }]]);
+});
