@@ -669,6 +669,21 @@ function isoFast(text: string, at: number, tz: string): FoundTime | undefined {
 }
 
 function iso(line: string, at: number, tz: string): FoundTime | undefined {
+  const t = isoClock(line, at, tz);
+  // `2026-07-20 01:38:44 PM`: a 12-hour clock after an ISO date (rare, but read 12 hours early without this).
+  if (t !== undefined && line.charCodeAt(t.end) === 32 && !Number.isNaN(t.time)) {
+    // Capitals only: `am` may be the message's first word.
+    const m = line.charCodeAt(t.end + 1), mm = line.charCodeAt(t.end + 2), after = line.charCodeAt(t.end + 3);
+    if ((m === 65 || m === 80) && mm === 77 && !(after >= 48 && after <= 57) && !((after | 32) >= 97 && (after | 32) <= 122) && after !== 95) {
+      const colon = line.indexOf(':', at + 10);
+      const h12 = +line.slice(at + 11, colon).trim();
+      if (h12 >= 1 && h12 <= 12) return { time: t.time + ((h12 % 12) + (m === 80 ? 12 : 0) - h12) * 3_600_000, end: t.end + 3 };
+    }
+  }
+  return t;
+}
+
+function isoClock(line: string, at: number, tz: string): FoundTime | undefined {
   const fast = isoFast(line, at, tz);
   if (fast !== undefined) return fast;
   RE_ISO.lastIndex = at;

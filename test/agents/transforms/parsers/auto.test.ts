@@ -495,6 +495,10 @@ test("US dates with a 12-hour clock (.NET's and Windows' default), yyyy.MM.dd, a
     ['7/20/2026 1:38:44 PM Information: dotnet default', { time: '2026-07-20T13:38:44.000Z', level: 'INFORMATION', number: 9, body: 'dotnet default' }],
     // Without AM/PM a 24-hour clock, as before.
     ['07/20/2026 13:38:44 INFO 24h', { time: '2026-07-20T13:38:44.000Z', body: '24h' }],
+    // After an ISO date too; `am` in small letters is a word of the message.
+    ['2026-07-20 01:38:44 PM INFO iso pm', { time: '2026-07-20T13:38:44.000Z', body: 'iso pm' }],
+    ['2026-07-20 12:38:44 AM INFO iso am', { time: '2026-07-20T00:38:44.000Z', body: 'iso am' }],
+    ['2026-07-20 10:00:00 am I late?', { time: '2026-07-20T10:00:00.000Z', body: 'am I late?' }],
   ]);
   check('yyyy.MM.dd', [['2026.07.20 13:38:44 INFO  web[][o.s.p.ProcessEntryPoint] Starting Web Server', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: 'web[][o.s.p.ProcessEntryPoint] Starting Web Server' }]]);
   check('serilog full level', [['2026-11-24 10:00:00.123 +00:00 [Information] Serilog with {Level}', { level: 'INFORMATION', number: 9, body: 'Serilog with {Level}' }]]);
