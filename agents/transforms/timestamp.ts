@@ -506,6 +506,10 @@ const RE_JUL = /([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([A
 // With a zone before the year it is what `date` prints (`Sat Jul 20 13:38:44 UTC 2024`, scripts'
 // `echo "$(date) ..."`): an offset or UTC/GMT is read as such; any other abbreviation (`CEST`, `PST`)
 // is ambiguous and names the host's own zone, which is the source's `timezone`.
+// JavaScript's Date#toString (`${new Date()}` in a Node app's line): `Sat Jul 20 2026 15:38:44 GMT+0200 (Central European Summer Time)`.
+const RE_JS_DATE = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) (\d{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT([+-]\d{4})(?: \([^)\n]{1,64}\))?/y;
+// RFC 1123, HTTP's date and JavaScript's Date#toUTCString: `Sat, 20 Jul 2026 13:38:44 GMT`.
+const RE_RFC1123 = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (GMT|UTC|[+-]\d{4})(?!\w)/y;
 const RE_CTIME = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([A-Z]{3,5}|[+-]\d{4}))? (\d{4})(?!\d)/y;
 
 function isDigit(c: number): boolean {
@@ -520,7 +524,8 @@ function isDigit(c: number): boolean {
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`, Go's kitchen `3:04PM`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
- * `Sun Dec 04 04:47:44 2005` (and `date`'s `Sat Jul 20 13:38:44 UTC 2024`). A stamp without a year takes the latest year that
+ * `Sun Dec 04 04:47:44 2005` (and `date`'s `Sat Jul 20 13:38:44 UTC 2024`), RFC 1123 `Sat, 20 Jul 2026 13:38:44 GMT`,
+ * JavaScript's `Sat Jul 20 2026 15:38:44 GMT+0200 (Central European Summer Time)`. A stamp without a year takes the latest year that
  * does not put it more than two days after `now`, one without a date the day nearest to `now`; one without an offset is read in `timeZone`.
  */
 export function readTime(line: string, at: number, timeZone: string, now: number): FoundTime | undefined {
@@ -579,12 +584,19 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     }
     return undefined;
   }
+  if (c0 >= 65 && c0 <= 90 && line.charCodeAt(at + 3) === 44 && line.charCodeAt(at + 4) === 32) {
+    RE_RFC1123.lastIndex = at;
+    const m = RE_RFC1123.exec(line);
+    const mo = m ? MONTHS[m[2]!.toLowerCase()] : undefined;
+    if (!m || mo === undefined) return undefined;
+    return found(resolve(+m[3]!, mo, +m[1]!, +m[4]!, +m[5]!, +m[6]!, 0, m[7], timeZone), RE_RFC1123.lastIndex);
+  }
   if (c0 >= 65 && c0 <= 90 && line.charCodeAt(at + 3) === 32) {
     const c4 = line.charCodeAt(at + 4);
     if (c4 >= 65 && c4 <= 90) {
       RE_CTIME.lastIndex = at;
       const m = RE_CTIME.exec(line);
-      if (!m) return undefined;
+      if (!m) return jsDate(line, at, timeZone);
       const mo = MONTHS[m[1]!.toLowerCase()];
       if (mo === undefined) return undefined;
       const z = m[7];
@@ -608,6 +620,15 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     return { time: withYear(y, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), m[8] ?? m[9], timeZone, now), end: RE_SYSLOG_STAMP.lastIndex };
   }
   return undefined;
+}
+
+/** JavaScript's Date#toString, its zone's name in parentheses included; undefined when not that shape. */
+function jsDate(line: string, at: number, tz: string): FoundTime | undefined {
+  RE_JS_DATE.lastIndex = at;
+  const m = RE_JS_DATE.exec(line);
+  const mo = m ? MONTHS[m[1]!.toLowerCase()] : undefined;
+  if (!m || mo === undefined) return undefined;
+  return found(resolve(+m[3]!, mo, +m[2]!, +m[4]!, +m[5]!, +m[6]!, 0, m[7], tz), RE_JS_DATE.lastIndex);
 }
 
 function found(t: number | undefined, end: number): FoundTime {

@@ -278,7 +278,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     if (c === 60 /* < */) return syslog(line, ctx) ?? unmatched(line);
     if (isUpper(c)) {
-      if (line.charCodeAt(3) === 32) {
+      // `Nov 24 10:00:00`, `Sun Dec 04 ...`; `Sat, 20 Jul 2026 ...` (RFC 1123).
+      if (line.charCodeAt(3) === 32 || (line.charCodeAt(3) === 44 && line.charCodeAt(4) === 32)) {
         const t = readTime(line, 0, tz, ctx.now);
         if (t !== undefined) {
           // java.util.logging: `Dec 02, 2026 3:44:22 AM class method` and `INFO: msg` under it (a record of

@@ -500,6 +500,11 @@ test("US dates with a 12-hour clock (.NET's and Windows' default), yyyy.MM.dd, a
     ['2026-07-20 12:38:44 AM INFO iso am', { time: '2026-07-20T00:38:44.000Z', body: 'iso am' }],
     ['2026-07-20 10:00:00 am I late?', { time: '2026-07-20T10:00:00.000Z', body: 'am I late?' }],
   ]);
+  // What a Node app prints for `new Date().toUTCString()` and `${new Date()}`.
+  check('javascript dates', [
+    ['Sat, 20 Jul 2026 13:38:44 GMT ERROR rfc1123', { time: '2026-07-20T13:38:44.000Z', level: 'ERROR', body: 'rfc1123' }],
+    ['Mon Jul 20 2026 15:38:44 GMT+0200 (Central European Summer Time) - started', { time: '2026-07-20T13:38:44.000Z', body: 'started' }],
+  ]);
   check('yyyy.MM.dd', [['2026.07.20 13:38:44 INFO  web[][o.s.p.ProcessEntryPoint] Starting Web Server', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: 'web[][o.s.p.ProcessEntryPoint] Starting Web Server' }]]);
   check('serilog full level', [['2026-11-24 10:00:00.123 +00:00 [Information] Serilog with {Level}', { level: 'INFORMATION', number: 9, body: 'Serilog with {Level}' }]]);
 });
