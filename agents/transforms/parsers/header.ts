@@ -574,6 +574,17 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         }
       }
     }
+    // Go's standard logger with Lshortfile or Llongfile: `2026/11/24 10:00:00 main.go:12: msg`, the
+    // code location first after the time.
+    if (step === 0 && s.hasTime && !s.level && token.charCodeAt(token.length - 1) === 58 && attrs['code.file.path'] === undefined) {
+      const code = CODE_LOCATION.exec(token);
+      if (code) {
+        attrs['code.file.path'] = code[1]!;
+        attrs['code.line.number'] = code[2]!;
+        s.i = e;
+        continue;
+      }
+    }
     if (s.level) {
       // Both patterns need a `:` in the token; most tokens here are the message's first word.
       const colon = token.indexOf(':');

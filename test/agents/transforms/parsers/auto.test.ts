@@ -505,6 +505,11 @@ test("US dates with a 12-hour clock (.NET's and Windows' default), yyyy.MM.dd, a
     ['Sat, 20 Jul 2026 13:38:44 GMT ERROR rfc1123', { time: '2026-07-20T13:38:44.000Z', level: 'ERROR', body: 'rfc1123' }],
     ['Mon Jul 20 2026 15:38:44 GMT+0200 (Central European Summer Time) - started', { time: '2026-07-20T13:38:44.000Z', body: 'started' }],
   ]);
+  check("Go's log with Lshortfile and Llongfile", [
+    ['2026/07/20 13:38:44.123456 main.go:12: listening', { time: '2026-07-20T13:38:44.123Z', body: 'listening', attributes: { 'code.file.path': 'main.go', 'code.line.number': '12' } }],
+    ['2026/07/20 13:38:44 /app/server/main.go:12: listening', { body: 'listening', attributes: { 'code.file.path': '/app/server/main.go' } }],
+    ['2026/07/20 13:38:44 http: TLS handshake error from 10.0.0.1:5555: EOF', { body: 'http: TLS handshake error from 10.0.0.1:5555: EOF' }],
+  ]);
   check('yyyy.MM.dd', [['2026.07.20 13:38:44 INFO  web[][o.s.p.ProcessEntryPoint] Starting Web Server', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: 'web[][o.s.p.ProcessEntryPoint] Starting Web Server' }]]);
   check('serilog full level', [['2026-11-24 10:00:00.123 +00:00 [Information] Serilog with {Level}', { level: 'INFORMATION', number: 9, body: 'Serilog with {Level}' }]]);
 });
