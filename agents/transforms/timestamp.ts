@@ -492,7 +492,8 @@ const RE_COMPACT = /(\d{4})(\d{2})(\d{2})[-T ](?:(\d{1,2}):(\d{1,2}):(\d{1,2})|(
 const RE_US_12H = /(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ([AaPp])[Mm](?!\w)/y;
 // `2026.11.24 10:00:00` (SonarQube and other Java `yyyy.MM.dd` layouts).
 const RE_DOTTED_YMD = new RegExp(`(\\d{4})\\.(\\d{2})\\.(\\d{2})[ T]${CLOCK}${ZONE}`, 'y');
-const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})(?![\d:])/y;
+// HDFS's `081109 203615`; Tornado's `%y%m%d %H:%M:%S`, `260720 13:38:44`.
+const RE_YYMMDD = /(\d{2})(\d{2})(\d{2}) (\d{2})(:?)(\d{2})\5(\d{2})(?![\d:])/y;
 const RE_SHORT_SLASH = new RegExp(`(\\d{2})/(\\d{2})/(\\d{2}|\\d{4}) ${CLOCK}${ZONE}`, 'y');
 const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}${ZONE}`, 'y');
 // The year may be missing where the parts are apart by spaces (Redis before 4.0: `09 Jan 15:07:53.265`).
@@ -520,7 +521,7 @@ function isDigit(c: number): boolean {
  * The time stamp that starts at `at` in `line`, in any of the shapes log writers use, or undefined
  * when none starts there. Shapes: ISO 8601 / RFC 3339 (`T` or space, `.` or `,` fraction, any offset),
  * `2026-11-24  9:30:05` (an hour space-padded: MariaDB), `2005-06-03-15.42.50.675872`, `2026.11.24 10:00:00`, `7/20/2026 1:38:44 PM`, `2026/11/24 10:00:00` (nginx, Go), `20171223-22:15:29:606`,
- * `081109 203615` (yyMMdd HHmmss), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
+ * `081109 203615` (yyMMdd HHmmss; Tornado's `260720 13:38:44`), `17/06/09 20:10:40` (yy/MM/dd), `11/24/2026 10:00:00`,
  * `11-24 10:00:00.123` (logcat), `10.30 16:49:06` and `24.11.2026 10:00:00`, `24-Nov-2026 10:00:00.123`, `24 Nov 2026 10:00:00` (and without the year),
  * `24/Nov/2026:10:00:00 +0000`, java.util.logging's `Dec 02, 2026 3:44:22 AM`, a clock alone (`10:00:00.123`, Go's kitchen `3:04PM`), epoch seconds or milliseconds
  * (`1700000000`, `1700000000.123`, `1700000000123`), syslog `Nov 24 10:00:00`, ctime
@@ -562,7 +563,7 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     if (c6 === 32 && isDigit(line.charCodeAt(at + 7))) {
       RE_YYMMDD.lastIndex = at;
       const m = RE_YYMMDD.exec(line);
-      if (m) return found(resolve(twoDigitYear(+m[1]!, now), +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, 0, undefined, timeZone), RE_YYMMDD.lastIndex);
+      if (m) return found(resolve(twoDigitYear(+m[1]!, now), +m[2]! - 1, +m[3]!, +m[4]!, +m[6]!, +m[7]!, 0, undefined, timeZone), RE_YYMMDD.lastIndex);
     }
     const c8 = line.charCodeAt(at + 8);
     if ((c8 === 45 || c8 === 84 || c8 === 32) && isDigit(line.charCodeAt(at + 9))) {

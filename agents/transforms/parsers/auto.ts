@@ -13,7 +13,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
@@ -237,6 +237,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       const first = line.indexOf(']');
       if (line.charCodeAt(first + 1) === 91) {
         const r = jvmUnified(line, ctx);
+        if (r !== null) return r;
+      }
+      // `[I 260720 13:38:44 web:2239] msg`: a level letter first (Tornado, Jupyter).
+      if (line.charCodeAt(2) === 32 && isUpper(line.charCodeAt(1))) {
+        const r = tornado(line, ctx);
         if (r !== null) return r;
       }
       const t = readTime(line, 1, tz, ctx.now);

@@ -425,6 +425,23 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
           continue;
         }
       }
+      // Scrapy's `[%(name)s] %(levelname)s: `: a dotted name in brackets before a level and its colon is
+      // the logger (a Java thread before a level, `[ForkJoinPool.commonPool-worker-1] INFO x`, has no colon).
+      if (e > 0 && !s.level && !s.logger && line.charCodeAt(e + 1) === 32) {
+        const name = line.slice(j + 1, e);
+        const after = e + 2;
+        const end = tokenEnd(s, after);
+        if (line.charCodeAt(end - 1) === 58 && isDotted(name)) {
+          const lv = levelWord(line.slice(after, end - 1), false);
+          if (lv !== undefined) {
+            attrs['log.logger'] = name;
+            s.logger = true;
+            setLevel(s, lv);
+            s.i = end;
+            continue;
+          }
+        }
+      }
       // Flink's `%-60c %x - %m`: after the logger, a bracket before the ` - ` (the NDC, `[]` when empty;
       // a task's thread name otherwise) is still the header.
       if (e > 0 && s.logger && line.charCodeAt(e + 1) === 32 && line.charCodeAt(e + 2) === 45 && separatorAt(line, e + 2)) {
@@ -477,6 +494,22 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         }
       }
       return j;
+    }
+    // Home Assistant's `LEVEL (MainThread) [homeassistant.core] msg`: the thread in parentheses, then
+    // the dotted logger in brackets.
+    if (c === 40 /* ( */ && s.level && !s.thread && !s.logger) {
+      const close = line.indexOf(')', j + 1);
+      if (close !== -1 && close - j <= 64 && line.charCodeAt(close + 1) === 32 && line.charCodeAt(close + 2) === 91) {
+        const be = bracketEnd(line, close + 2);
+        const name = be > 0 ? line.slice(close + 3, be) : '';
+        if (be > 0 && isDotted(name) && line.slice(j + 1, close).indexOf(' ') === -1) {
+          attrs['thread.name'] = line.slice(j + 1, close);
+          attrs['log.logger'] = name;
+          s.thread = s.logger = true;
+          s.i = be + 1;
+          continue;
+        }
+      }
     }
     const e = tokenEnd(s, j);
     const token = line.slice(j, e);

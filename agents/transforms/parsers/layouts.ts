@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging, the JVM's unified logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -44,6 +44,9 @@ const BRACKETED_LOCATION = /\[[^\]\s:]+:\d{1,6}\]/y;
 const ACCESS_AFTER_TIME = / "([A-Z]{3,10}) (\S+) ([A-Z]+\/[\d.]+)" (\d{3}) (\S+)/y;
 /** loguru after its `time | LEVEL | `: `{name}:{function}:{line} - ` (`__main__:<module>:12 - `). */
 const LOGURU_LOCATION = /([\w.<>-]+):([\w<>]+):(\d{1,6}) - /y;
+/** Tornado's and Jupyter's (traitlets') `[L time name]`: after the stamp, the module (`web:2239`) or app name. */
+const TORNADO_NAME = / ([^\s\]]{1,64})\] ?/y;
+const TORNADO_LEVELS: Readonly<Record<string, string>> = { D: 'DEBUG', I: 'INFO', W: 'WARN', E: 'ERROR', C: 'CRITICAL' };
 /** The Datadog Agent after its `time | FLAVOR | LEVEL | `: `(pkg/x/file.go:71 in Func) | `, then its context as `key:value | ` pairs. */
 const DATADOG_LOCATION = /\(([^\s():]+):(\d{1,6}) in ([^\s()]+)\) \| /y;
 const DATADOG_CONTEXT = /([A-Za-z_][\w.-]*):([^\s|]+) \| /y;
@@ -340,6 +343,32 @@ export function jvmUnified(line: string, ctx: ParseContext): ParsedFields | null
   }
   if (header !== '') out.attributes['log.header'] = header;
   return out;
+}
+
+/**
+ * Tornado's default (`[I 260720 13:38:44 web:2239] 200 GET / (127.0.0.1) 1.23ms`) and Jupyter's
+ * (`[W 2026-07-20 13:38:44.123 ServerApp] msg`): a level letter, a stamp and a name in one bracket;
+ * `module:line` is the logger and line. Null when the line only starts like it.
+ */
+export function tornado(line: string, ctx: ParseContext): ParsedFields | null {
+  const level = TORNADO_LEVELS[line[1]!];
+  if (level === undefined || line.charCodeAt(2) !== 32) return null;
+  const t = readTime(line, 3, ctx.timeZone ?? 'UTC', ctx.now);
+  if (t === undefined) return null;
+  TORNADO_NAME.lastIndex = t.end;
+  const m = TORNADO_NAME.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const name = m[1]!;
+  const colon = name.lastIndexOf(':');
+  const attributes: Record<string, string> = {};
+  if (colon > 0 && /^\d{1,6}$/.test(name.slice(colon + 1))) {
+    attributes['log.logger'] = name.slice(0, colon);
+    attributes['code.line.number'] = name.slice(colon + 1);
+  } else {
+    attributes['log.logger'] = name;
+  }
+  return { time: t.time, severityText: level, severityNumber: severityFromText(level), body: line.slice(TORNADO_NAME.lastIndex), attributes };
 }
 
 /** Envoy's own log (the proxy's, not its access log): `[2026-11-24 10:00:00.123][12][info][main] [source/server/server.cc:456] msg`. */

@@ -513,3 +513,18 @@ test("US dates with a 12-hour clock (.NET's and Windows' default), yyyy.MM.dd, a
   check('yyyy.MM.dd', [['2026.07.20 13:38:44 INFO  web[][o.s.p.ProcessEntryPoint] Starting Web Server', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: 'web[][o.s.p.ProcessEntryPoint] Starting Web Server' }]]);
   check('serilog full level', [['2026-11-24 10:00:00.123 +00:00 [Information] Serilog with {Level}', { level: 'INFORMATION', number: 9, body: 'Serilog with {Level}' }]]);
 });
+
+test('Python servers: Scrapy, Tornado and Jupyter, Home Assistant', () => {
+  check('scrapy', [['2026-07-20 13:38:44 [scrapy.core.engine] INFO: Spider opened', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: 'Spider opened', attributes: { 'log.logger': 'scrapy.core.engine' } }]]);
+  // A Java thread with a dot before a level without a colon stays the thread.
+  check('java thread with a dot', [['2026-07-20 13:38:44,123 [ForkJoinPool.commonPool-worker-1] INFO  c.e.App - done', { level: 'INFO', body: 'done', attributes: { 'thread.name': 'ForkJoinPool.commonPool-worker-1', 'log.logger': 'c.e.App' } }]]);
+  check('tornado and jupyter', [
+    ['[I 260720 13:38:44 web:2239] 200 GET / (127.0.0.1) 1.23ms', { time: '2026-07-20T13:38:44.000Z', level: 'INFO', body: '200 GET / (127.0.0.1) 1.23ms', attributes: { 'log.logger': 'web', 'code.line.number': '2239' } }],
+    ['[W 2026-07-20 13:38:44.123 ServerApp] Notebook x is not trusted', { time: '2026-07-20T13:38:44.123Z', level: 'WARN', body: 'Notebook x is not trusted', attributes: { 'log.logger': 'ServerApp' } }],
+  ]);
+  check('home assistant', [
+    ['2026-07-20 13:38:44.123 ERROR (MainThread) [homeassistant.core] Error doing job: Task exception was never retrieved', { level: 'ERROR', body: 'Error doing job: Task exception was never retrieved', attributes: { 'thread.name': 'MainThread', 'log.logger': 'homeassistant.core' } }],
+    // Parentheses holding words are the message's.
+    ['2026-07-20 13:38:44 ERROR (retry 2) [a.b] message keeps', { level: 'ERROR', body: '(retry 2) [a.b] message keeps' }],
+  ]);
+});

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newHeader } from '../../../../agents/transforms/parsers/header.ts';
-import { accessAfterTime, celery, datadogAgent, dotnet, envLogger, envoy, jvmUnified, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
+import { accessAfterTime, celery, datadogAgent, dotnet, envLogger, envoy, jvmUnified, tornado, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
 
@@ -110,4 +110,11 @@ test("Envoy's log and access log, the Datadog Agent's location: null (or nothing
   const attributes: Record<string, string> = {};
   assert.equal(datadogAgent('(not a location) | msg', 0, attributes), 0);
   assert.deepEqual(attributes, {});
+});
+
+test('Tornado: null unless a level letter, a stamp and a name fill the bracket', () => {
+  assert.equal(tornado('[I am] not tornado', ctx), null);
+  assert.equal(tornado('[X 260720 13:38:44 web:1] unknown letter', ctx), null);
+  assert.equal(tornado('[I 260720 13:38:44] no name', ctx), null);
+  assert.equal(tornado('[I 260720 13:38:44 web:12] ok', ctx)?.attributes['code.line.number'], '12');
 });
