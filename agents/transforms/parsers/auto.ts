@@ -31,13 +31,16 @@ const isWs = (c: number): boolean => c === 32 || c === 9;
 
 /** Whether the token at `at` is a key directly followed by `=` (a first look before any logfmt pattern runs: most lines' first word is a level). */
 function keyThenEquals(line: string, at: number): boolean {
-  const stop = Math.min(line.length, at + 64);
-  for (let i = at; i < stop; i++) {
+  // Two vectorised searches first: most lines have no `=`, or a space before it.
+  const eq = line.indexOf('=', at);
+  if (eq <= at || eq > at + 64) return false;
+  const space = line.indexOf(' ', at);
+  if (space !== -1 && space < eq) return false;
+  for (let i = at; i < eq; i++) {
     const c = line.charCodeAt(i);
-    if (c === 61 /* = */) return i > at;
     if (!(isLower(c) || isUpper(c) || isDigit(c) || c === 95 || c === 46 || c === 45 || c === 64 || c === 47)) return false;
   }
-  return false;
+  return true;
 }
 
 export function createAutoParser(options: Partial<AutoParserOptions> = {}): LineParser {
