@@ -297,13 +297,7 @@ function fieldsThenLevel(s: HeaderState): boolean {
     let lv = levelWordIn(line, at, colonEnd ? e - 1 : e);
     if (lv === undefined && afterInteger && e - at === 1 && LEVEL_LETTERS.includes(line[at]!)) lv = line[at]!;
     if (lv !== undefined && k > 0) {
-      for (let t = 0; t < count; t++) {
-        const token = line.slice(TOKEN_AT[t]!, TOKEN_END[t]!);
-        const eq = pairIn(line, TOKEN_AT[t]!, TOKEN_END[t]!);
-        if (eq !== -1) setOwn(s.out.attributes, token.slice(0, eq - TOKEN_AT[t]!), token.slice(eq - TOKEN_AT[t]! + 1));
-        else if (integerIn(line, TOKEN_AT[t]!, TOKEN_END[t]!)) integer(s, token);
-        else if (!braceCodeLocation(s, token)) addExtra(s, token);
-      }
+      fieldTableFound(s, count);
       setLevel(s, lv);
       s.levelLetter = lv.length === 1;
       s.i = e;
@@ -319,6 +313,18 @@ function fieldsThenLevel(s: HeaderState): boolean {
     at = skipWs(line, e);
   }
   return false;
+}
+
+/** The `count` tokens fieldsThenLevel kept, now known to be header fields: pairs, pid and thread id, a code location, or `log.header`. Apart, so that fieldsThenLevel stays small enough to inline. */
+function fieldTableFound(s: HeaderState, count: number): void {
+  const { line } = s;
+  for (let t = 0; t < count; t++) {
+    const token = line.slice(TOKEN_AT[t]!, TOKEN_END[t]!);
+    const eq = pairIn(line, TOKEN_AT[t]!, TOKEN_END[t]!);
+    if (eq !== -1) setOwn(s.out.attributes, token.slice(0, eq - TOKEN_AT[t]!), token.slice(eq - TOKEN_AT[t]! + 1));
+    else if (integerIn(line, TOKEN_AT[t]!, TOKEN_END[t]!)) integer(s, token);
+    else if (!braceCodeLocation(s, token)) addExtra(s, token);
+  }
 }
 
 /** Airflow's `{taskinstance.py:1234}` (`{%(filename)s:%(lineno)d}`): a code location in braces. */
@@ -383,6 +389,105 @@ function integerIn(line: string, from: number, to: number): boolean {
 }
 
 /**
+ * The bracket layouts of particular programs, tried before the general `bracket`: Dropwizard's time
+ * after the level, Scrapy's logger before `LEVEL:`, Flink's bracket after the logger, JBoss's
+ * `[logger] (thread)`. Where the scan goes on, or -1. Kept out of `scanHeader` so that it stays small
+ * enough for V8 to inline its other helpers.
+ */
+function bracketLayout(s: HeaderState, j: number, e: number, ctx: ParseContext): number {
+  const { line } = s;
+  const attrs = s.out.attributes;
+  // The time in brackets after the level: Dropwizard's `WARN  [2026-11-24 10:00:00,123] logger: msg`.
+  if (!s.hasTime && DIGIT(line.charCodeAt(j + 1))) {
+    const t = readTime(line, j + 1, ctx.timeZone ?? 'UTC', ctx.now);
+    if (t !== undefined && t.end === e) {
+      if (!Number.isNaN(t.time)) s.out.time = t.time;
+      else s.out.fallback = 'bad_time';
+      s.hasTime = true;
+      return e + 1;
+    }
+  }
+  if (line.charCodeAt(e + 1) !== 32) return -1;
+  // Scrapy's `[%(name)s] %(levelname)s: `: a dotted name in brackets before a level and its colon is
+  // the logger (a Java thread before a level, `[ForkJoinPool.commonPool-worker-1] INFO x`, has no colon).
+  if (!s.level && !s.logger) {
+    const end = tokenEnd(s, e + 2);
+    if (line.charCodeAt(end - 1) === 58) {
+      const name = line.slice(j + 1, e);
+      const lv = isDotted(name) ? levelWord(line.slice(e + 2, end - 1), false) : undefined;
+      if (lv !== undefined) {
+        attrs['log.logger'] = name;
+        s.logger = true;
+        setLevel(s, lv);
+        return end;
+      }
+    }
+    return -1;
+  }
+  // Flink's `%-60c %x - %m`: after the logger, a bracket before the ` - ` (the NDC, `[]` when empty;
+  // a task's thread name otherwise) is still the header.
+  if (s.logger && line.charCodeAt(e + 2) === 45 && separatorAt(line, e + 2)) {
+    const inner = line.slice(j + 1, e).trim();
+    if (inner !== '' && !s.thread) {
+      attrs['thread.name'] = inner;
+      s.thread = true;
+    } else if (inner !== '') addExtra(s, inner);
+    return e + 1;
+  }
+  // JBoss, WildFly, Quarkus and Keycloak (`%-5p [%c] (%t) %s`): after the level, the logger in
+  // brackets and the thread in parentheses, which may hold spaces (`(MSC service thread 1-1)`). The
+  // logger is a dotted name (or JBoss's `stdout`): `ERROR [main] (retry 2) msg` keeps its message.
+  if (s.level && !s.logger && !s.thread && line.charCodeAt(e + 2) === 40) {
+    const close = line.indexOf(')', e + 3);
+    const name = line.slice(j + 1, e);
+    if (close !== -1 && close - e <= 128 && (close + 1 >= line.length || WS(line.charCodeAt(close + 1))) && (isDotted(name) || name === 'stdout' || name === 'stderr')) {
+      attrs['log.logger'] = name;
+      attrs['thread.name'] = line.slice(e + 3, close);
+      s.logger = s.thread = true;
+      return close + 1;
+    }
+  }
+  return -1;
+}
+
+/** PostgreSQL's `%q%u@%d ` after its pid (Debian's and Ubuntu's log_line_prefix, `%m [%p] %q%u@%d `): the user and database before the level; `[unknown]` before authentication. */
+function postgresUserDb(s: HeaderState, j: number): boolean {
+  PG_USER_DB.lastIndex = j;
+  const m = PG_USER_DB.exec(s.line);
+  if (!m) return false;
+  if (m[1] !== '' && m[1] !== '[unknown]') s.out.attributes['user.name'] = m[1]!;
+  if (m[2] !== '' && m[2] !== '[unknown]') s.out.attributes['db.namespace'] = m[2]!;
+  s.i = PG_USER_DB.lastIndex;
+  return true;
+}
+
+/** Home Assistant's `LEVEL (MainThread) [homeassistant.core] msg`: the thread in parentheses at `j`, then the dotted logger in brackets. */
+function parenThread(s: HeaderState, j: number): boolean {
+  const { line } = s;
+  const close = line.indexOf(')', j + 1);
+  if (close === -1 || close - j > 64 || line.charCodeAt(close + 1) !== 32 || line.charCodeAt(close + 2) !== 91) return false;
+  const be = bracketEnd(line, close + 2);
+  const name = be > 0 ? line.slice(close + 3, be) : '';
+  if (be <= 0 || !isDotted(name) || line.slice(j + 1, close).indexOf(' ') !== -1) return false;
+  s.out.attributes['thread.name'] = line.slice(j + 1, close);
+  s.out.attributes['log.logger'] = name;
+  s.thread = s.logger = true;
+  s.i = be + 1;
+  return true;
+}
+
+/** `file.go:12:` as the code location (when the header has none yet); false when the token is not one. */
+function codeLocation(s: HeaderState, token: string): boolean {
+  const attrs = s.out.attributes;
+  if (attrs['code.file.path'] !== undefined) return false;
+  const code = CODE_LOCATION.exec(token);
+  if (!code) return false;
+  attrs['code.file.path'] = code[1]!;
+  attrs['code.line.number'] = code[2]!;
+  return true;
+}
+
+/**
  * Scans header fields from `s.i`; returns the index where the message starts. `fieldTable` is set
  * for lines whose time came after other fields (BGL, HPC): numbers right after the time are fields too.
  */
@@ -400,70 +505,13 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       s.i = k;
       continue;
     }
-    // PostgreSQL's `%q%u@%d ` after its pid (Debian's and Ubuntu's log_line_prefix, `%m [%p] %q%u@%d `):
-    // the user and database before the level; `[unknown]` before authentication.
-    if (s.pid && !s.level) {
-      PG_USER_DB.lastIndex = j;
-      const m = PG_USER_DB.exec(line);
-      if (m) {
-        if (m[1] !== '' && m[1] !== '[unknown]') attrs['user.name'] = m[1]!;
-        if (m[2] !== '' && m[2] !== '[unknown]') attrs['db.namespace'] = m[2]!;
-        s.i = PG_USER_DB.lastIndex;
-        continue;
-      }
-    }
+    if (s.pid && !s.level && postgresUserDb(s, j)) continue;
     if (c === 91 /* [ */) {
       const e = bracketEnd(line, j);
-      // The time in brackets after the level: Dropwizard's `WARN  [2026-11-24 10:00:00,123] logger: msg`.
-      if (e > 0 && !s.hasTime && DIGIT(line.charCodeAt(j + 1))) {
-        const t = readTime(line, j + 1, ctx.timeZone ?? 'UTC', ctx.now);
-        if (t !== undefined && t.end === e) {
-          if (!Number.isNaN(t.time)) out.time = t.time;
-          else out.fallback = 'bad_time';
-          s.hasTime = true;
-          s.i = e + 1;
-          continue;
-        }
-      }
-      // Scrapy's `[%(name)s] %(levelname)s: `: a dotted name in brackets before a level and its colon is
-      // the logger (a Java thread before a level, `[ForkJoinPool.commonPool-worker-1] INFO x`, has no colon).
-      if (e > 0 && !s.level && !s.logger && line.charCodeAt(e + 1) === 32) {
-        const name = line.slice(j + 1, e);
-        const after = e + 2;
-        const end = tokenEnd(s, after);
-        if (line.charCodeAt(end - 1) === 58 && isDotted(name)) {
-          const lv = levelWord(line.slice(after, end - 1), false);
-          if (lv !== undefined) {
-            attrs['log.logger'] = name;
-            s.logger = true;
-            setLevel(s, lv);
-            s.i = end;
-            continue;
-          }
-        }
-      }
-      // Flink's `%-60c %x - %m`: after the logger, a bracket before the ` - ` (the NDC, `[]` when empty;
-      // a task's thread name otherwise) is still the header.
-      if (e > 0 && s.logger && line.charCodeAt(e + 1) === 32 && line.charCodeAt(e + 2) === 45 && separatorAt(line, e + 2)) {
-        const inner = line.slice(j + 1, e).trim();
-        if (inner !== '' && !s.thread) {
-          attrs['thread.name'] = inner;
-          s.thread = true;
-        } else if (inner !== '') addExtra(s, inner);
-        s.i = e + 1;
-        continue;
-      }
-      // JBoss, WildFly, Quarkus and Keycloak (`%-5p [%c] (%t) %s`): after the level, the logger in
-      // brackets and the thread in parentheses, which may hold spaces (`(MSC service thread 1-1)`). The
-      // logger is a dotted name (or JBoss's `stdout`): `ERROR [main] (retry 2) msg` keeps its message.
-      if (e > 0 && s.level && !s.logger && !s.thread && line.charCodeAt(e + 1) === 32 && line.charCodeAt(e + 2) === 40) {
-        const close = line.indexOf(')', e + 3);
-        const name = line.slice(j + 1, e);
-        if (close !== -1 && close - e <= 128 && (close + 1 >= n || WS(line.charCodeAt(close + 1))) && (isDotted(name) || name === 'stdout' || name === 'stderr')) {
-          attrs['log.logger'] = name;
-          attrs['thread.name'] = line.slice(e + 3, close);
-          s.logger = s.thread = true;
-          s.i = close + 1;
+      if (e > 0) {
+        const k = bracketLayout(s, j, e, ctx);
+        if (k !== -1) {
+          s.i = k;
           continue;
         }
       }
@@ -495,22 +543,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
       return j;
     }
-    // Home Assistant's `LEVEL (MainThread) [homeassistant.core] msg`: the thread in parentheses, then
-    // the dotted logger in brackets.
-    if (c === 40 /* ( */ && s.level && !s.thread && !s.logger) {
-      const close = line.indexOf(')', j + 1);
-      if (close !== -1 && close - j <= 64 && line.charCodeAt(close + 1) === 32 && line.charCodeAt(close + 2) === 91) {
-        const be = bracketEnd(line, close + 2);
-        const name = be > 0 ? line.slice(close + 3, be) : '';
-        if (be > 0 && isDotted(name) && line.slice(j + 1, close).indexOf(' ') === -1) {
-          attrs['thread.name'] = line.slice(j + 1, close);
-          attrs['log.logger'] = name;
-          s.thread = s.logger = true;
-          s.i = be + 1;
-          continue;
-        }
-      }
-    }
+    if (c === 40 /* ( */ && s.level && !s.thread && !s.logger && parenThread(s, j)) continue;
     const e = tokenEnd(s, j);
     const token = line.slice(j, e);
     const next = peek(line, e);
@@ -609,14 +642,9 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
     }
     // Go's standard logger with Lshortfile or Llongfile: `2026/11/24 10:00:00 main.go:12: msg`, the
     // code location first after the time.
-    if (step === 0 && s.hasTime && !s.level && token.charCodeAt(token.length - 1) === 58 && attrs['code.file.path'] === undefined) {
-      const code = CODE_LOCATION.exec(token);
-      if (code) {
-        attrs['code.file.path'] = code[1]!;
-        attrs['code.line.number'] = code[2]!;
-        s.i = e;
-        continue;
-      }
+    if (step === 0 && s.hasTime && !s.level && token.charCodeAt(token.length - 1) === 58 && codeLocation(s, token)) {
+      s.i = e;
+      continue;
     }
     if (s.level) {
       // Both patterns need a `:` in the token; most tokens here are the message's first word.
