@@ -609,7 +609,7 @@ export function readTime(line: string, at: number, timeZone: string, now: number
       const j = RE_JUL.exec(line);
       const mo = j ? MONTHS[j[1]!.toLowerCase()] : undefined;
       if (!j || mo === undefined || +j[4]! < 1 || +j[4]! > 12) return undefined;
-      const h = (+j[4]! % 12) + (j[7] === 'P' ? 12 : 0);
+      const h = hour24(+j[4]!, j[7] === 'P');
       return found(resolve(+j[3]!, mo, +j[2]!, h, +j[5]!, +j[6]!, 0, undefined, timeZone), RE_JUL.lastIndex);
     }
     RE_SYSLOG_STAMP.lastIndex = at;
@@ -699,7 +699,7 @@ function iso(line: string, at: number, tz: string): FoundTime | undefined {
     if ((m === 65 || m === 80) && mm === 77 && !(after >= 48 && after <= 57) && !((after | 32) >= 97 && (after | 32) <= 122) && after !== 95) {
       const colon = line.indexOf(':', at + 10);
       const h12 = +line.slice(at + 11, colon).trim();
-      if (h12 >= 1 && h12 <= 12) return { time: t.time + ((h12 % 12) + (m === 80 ? 12 : 0) - h12) * 3_600_000, end: t.end + 3 };
+      if (h12 >= 1 && h12 <= 12) return { time: t.time + (hour24(h12, m === 80) - h12) * 3_600_000, end: t.end + 3 };
     }
   }
   return t;
@@ -734,8 +734,7 @@ function us12h(line: string, at: number, tz: string): FoundTime | undefined {
   if (!m) return undefined;
   const h12 = +m[4]!;
   if (h12 < 1 || h12 > 12) return { time: NaN, end: RE_US_12H.lastIndex };
-  const h = (h12 % 12) + (m[8] === 'P' || m[8] === 'p' ? 12 : 0);
-  return found(resolve(+m[3]!, +m[1]! - 1, +m[2]!, h, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, tz), RE_US_12H.lastIndex);
+  return found(resolve(+m[3]!, +m[1]! - 1, +m[2]!, hour24(h12, m[8] === 'P' || m[8] === 'p'), +m[5]!, +m[6]!, fractionMs(m[7]), undefined, tz), RE_US_12H.lastIndex);
 }
 
 /** `17/06/09 20:10:40` (log4j's yy/MM/dd), `11/24/2026 10:00:00` (US) or `24/11/2026 ...` when the first number cannot be a month. */
@@ -788,13 +787,21 @@ function clockOnly(line: string, at: number, tz: string, now: number): FoundTime
   if (!m) return kitchen(line, at, tz, now);
   const h = +m[1]!, mi = +m[2]!, s = +m[3]!;
   if (h > 23 || mi > 59 || s > 60) return { time: NaN, end: RE_CLOCK_ONLY.lastIndex };
-  const zone = m[5] ?? m[6];
+  return { time: onNearestDay(h, mi, s, fractionMs(m[4]), m[5] ?? m[6], tz, now), end: RE_CLOCK_ONLY.lastIndex };
+}
+
+/** A wall clock on the day (yesterday, today or tomorrow, in the zone it is read in) that puts it nearest to `now`. */
+function onNearestDay(h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
   const today = now + (zone === undefined ? zoneOffset(now, tz) : 0);
-  const t = nearest(now, (k) => {
+  return nearest(now, (k) => {
     const day = new Date(today + k * 86_400_000);
-    return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, s, fractionMs(m[4]), zone, tz);
+    return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, s, frac, zone, tz);
   }, DAY_SHIFTS);
-  return { time: t, end: RE_CLOCK_ONLY.lastIndex };
+}
+
+/** A 12-hour clock's hour (1-12) as a 24-hour one: 12 AM is 0, 12 PM is 12. */
+function hour24(h12: number, pm: boolean): number {
+  return (h12 % 12) + (pm ? 12 : 0);
 }
 
 /** Go's `time.Kitchen`, `3:04PM`: zerolog's console writer starts its lines with it by default. */
@@ -804,13 +811,7 @@ function kitchen(line: string, at: number, tz: string, now: number): FoundTime |
   if (!m) return undefined;
   const h12 = +m[1]!, mi = +m[2]!;
   if (h12 < 1 || h12 > 12 || mi > 59) return { time: NaN, end: RE_KITCHEN.lastIndex };
-  const h = (h12 % 12) + (m[3] === 'P' ? 12 : 0);
-  const today = now + zoneOffset(now, tz);
-  const t = nearest(now, (k) => {
-    const day = new Date(today + k * 86_400_000);
-    return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, 0, 0, undefined, tz);
-  }, DAY_SHIFTS);
-  return { time: t, end: RE_KITCHEN.lastIndex };
+  return { time: onNearestDay(hour24(h12, m[3] === 'P'), mi, 0, 0, undefined, tz, now), end: RE_KITCHEN.lastIndex };
 }
 
 /**

@@ -649,10 +649,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
     if (s.level) {
       // Both patterns need a `:` in the token; most tokens here are the message's first word.
       const colon = token.indexOf(':');
-      const code = colon > 0 ? CODE_LOCATION.exec(token) : null;
-      if (code && attrs['code.file.path'] === undefined) {
-        attrs['code.file.path'] = code[1]!;
-        attrs['code.line.number'] = code[2]!;
+      if (colon > 0 && codeLocation(s, token)) {
         s.i = e;
         continue;
       }

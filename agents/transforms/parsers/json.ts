@@ -43,9 +43,9 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
 
 /** A parsed JSON object (and the text that followed its first line, if any) to ParsedFields. */
 export function fieldsFromObject(value: Record<string, unknown>, line: string, rest: string, names: FieldNameOptions, depth: number, ctx: ParseContext): ParsedFields {
-  let flat = log4jInstant(value);
+  let flat = epochObject(value, 'instant', 'epochSecond', 'nanoOfSecond', false);
   const instant = flat !== value;
-  if (!instant) flat = gcpTimestamp(value);
+  if (!instant) flat = epochObject(value, 'timestamp', 'seconds', 'nanos', true);
   if (depth > 0) {
     for (const k in flat) {
       const v = flat[k];
@@ -74,35 +74,24 @@ function isMongoLog(value: Record<string, unknown>): boolean {
 }
 
 /**
- * Log4j2's JsonLayout writes its time as `"instant":{"epochSecond":...,"nanoOfSecond":...}`: such an
- * object becomes one number of epoch milliseconds (a copy of the object; the original is not
- * touched), which `namesFor(names, 'log4j')` makes the time.
+ * An epoch time written as an object of seconds and nanoseconds, under `key`, as one number of epoch
+ * milliseconds (a copy of the object; the original is not touched), or the object unchanged. Log4j2's
+ * JsonLayout writes `"instant":{"epochSecond":...,"nanoOfSecond":...}` (made the time by
+ * `namesFor(names, 'log4j')`); Google Cloud's structured logging `"timestamp":{"seconds":...,"nanos":...}`
+ * (its seconds may be a string of digits), which `timestamp`, a time key everywhere, then reads.
  */
-function log4jInstant(value: Record<string, unknown>): Record<string, unknown> {
-  const i = value.instant;
-  if (i === null || typeof i !== 'object') return value;
-  const { epochSecond, nanoOfSecond } = i as Record<string, unknown>;
-  if (typeof epochSecond !== 'number' || !Number.isFinite(epochSecond)) return value;
-  const nanos = typeof nanoOfSecond === 'number' && Number.isFinite(nanoOfSecond) ? nanoOfSecond : 0;
-  return { ...value, instant: epochSecond * 1000 + nanos / 1e6 };
-}
-
-/**
- * Google Cloud's structured logging may write its time as `"timestamp":{"seconds":...,"nanos":...}`:
- * such an object becomes one number of epoch milliseconds (a copy; the original is not touched), which
- * `timestamp`, a time key everywhere, then reads.
- */
-function gcpTimestamp(value: Record<string, unknown>): Record<string, unknown> {
-  const t = value.timestamp;
-  if (t === null || typeof t !== 'object') return value;
-  const { seconds, nanos } = t as Record<string, unknown>;
-  const s = typeof seconds === 'string' && /^\d{1,12}$/.test(seconds) ? Number(seconds) : seconds;
+function epochObject(value: Record<string, unknown>, key: string, secondsKey: string, nanosKey: string, digitStrings: boolean): Record<string, unknown> {
+  const o = value[key];
+  if (o === null || typeof o !== 'object') return value;
+  const seconds = (o as Record<string, unknown>)[secondsKey];
+  const nanos = (o as Record<string, unknown>)[nanosKey];
+  const s = digitStrings && typeof seconds === 'string' && /^\d{1,12}$/.test(seconds) ? Number(seconds) : seconds;
   if (typeof s !== 'number' || !Number.isFinite(s)) return value;
   const n = typeof nanos === 'number' && Number.isFinite(nanos) ? nanos : 0;
-  return { ...value, timestamp: s * 1000 + n / 1e6 };
+  return { ...value, [key]: s * 1000 + n / 1e6 };
 }
 
-/** Keys that count only in a particular shape of object (`isMongoLog`, `log4jInstant`), last in their lists. */
+/** Keys that count only in a particular shape of object (`isMongoLog`, Log4j2's `instant` in `epochObject`), last in their lists. */
 const SHAPE_KEYS = {
   mongo: { levelKeys: ['s'], timeKeys: ['t.$date'] },
   log4j: { levelKeys: [], timeKeys: ['instant'] },
