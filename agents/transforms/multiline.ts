@@ -1,11 +1,12 @@
 /**
  * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node, Go or PHP becomes
  * one record (Node's report of an uncaught exception too, from its `file.js:10` line to `Node.js v20`, and a
- * Rust panic with its message and notes). Each record keeps the byte range from its first line's start to its last line's end,
+ * Rust panic with its message and notes; PostgreSQL's report with its DETAIL, HINT, STATEMENT ... lines). Each record keeps the byte range from its first line's start to its last line's end,
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
 import type { Line } from './line-splitter.ts';
+import { postgresHead, postgresPart } from './parsers/postgres.ts';
 
 export interface MultilineOptions {
   /**
@@ -55,7 +56,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'node' | 'rust';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'node' | 'rust' | 'postgres';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -107,6 +108,8 @@ export class MultilineAssembler {
   private part = 0;
   /** The last non-blank line was indented (Python: the exception line follows indented frames). */
   private lastIndented = false;
+  /** With kind 'postgres': the record's first line up to its pid, which the report's other lines repeat. */
+  private pgHead = '';
 
   constructor(options: Partial<MultilineOptions> = {}) {
     this.options = { ...MULTILINE_DEFAULTS, ...options };
@@ -220,6 +223,7 @@ export class MultilineAssembler {
     else if (c === 116 /* t */) this.kind = RUST_PANIC.test(text) ? 'rust' : 'none';
     // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
     else if (c >= 65 && c <= 90 && (text.charCodeAt(6) === 44 || text.charCodeAt(5) === 44)) this.kind = JUL_START.test(text) ? 'jul' : 'none';
+    else if (c >= 48 && c <= 57 && (this.pgHead = postgresHead(text)) !== '') this.kind = 'postgres';
     else this.kind = 'none';
   }
 
@@ -234,8 +238,10 @@ export class MultilineAssembler {
       if (this.kind === 'python-end') this.kind = 'python';
       return true;
     }
-    // Digits, `{`, `<`: timestamps, JSON and syslog start records; only Go's `[signal` starts with `[`.
-    if ((c >= 48 && c <= 57) || c === 123 || c === 60) return false;
+    // Digits, `{`, `<`: timestamps, JSON and syslog start records (but PostgreSQL's DETAIL, HINT, ...
+    // under the prefix of the report they belong to); only Go's `[signal` starts with `[`.
+    if (c >= 48 && c <= 57) return this.kind === 'postgres' && postgresPart(text, this.pgHead) !== -1;
+    if (c === 123 || c === 60) return false;
     // The level line under java.util.logging's stamp line (the stack trace after it is indented).
     if (this.kind === 'jul' && this.count === 1 && JUL_LEVEL.test(text)) return true;
     if (JAVA_CONT.test(text)) {

@@ -513,6 +513,28 @@ const RE_JS_DATE = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) (\d{2}) (\d{
 const RE_RFC1123 = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (GMT|UTC|[+-]\d{4})(?!\w)/y;
 const RE_CTIME = /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: ([A-Z]{3,5}|[+-]\d{4}))? (\d{4})(?!\d)/y;
 
+/** Time zone abbreviations a log writer puts after a stamp (PostgreSQL's `%m`, `date`'s output): each names the host's zone. */
+const ZONE_ABBREVIATIONS = new Set(['EST', 'EDT', 'CST', 'CDT', 'MST', 'MDT', 'PST', 'PDT', 'AKST', 'AKDT', 'HST', 'AST', 'ADT', 'NST', 'NDT', 'WET', 'WEST', 'CET', 'CEST', 'MET', 'MEST', 'EET', 'EEST', 'MSK', 'IST', 'PKT', 'ICT', 'WIB', 'HKT', 'SGT', 'PHT', 'JST', 'KST', 'AWST', 'ACST', 'ACDT', 'AEST', 'AEDT', 'NZST', 'NZDT', 'SAST', 'WAT', 'CAT', 'EAT', 'BRT', 'ART', 'CLT', 'BST']);
+
+/**
+ * Where a zone's abbreviation at `at` ends (`2026-11-24 10:00:00.123 CET [1234] ...`), or -1. It names
+ * the host's zone, which is the source's `timezone` (as for `date`'s output: `CST`, `IST` and `BST` each
+ * name several zones), so it is passed over, not read. Most tokens after a stamp are levels: only
+ * those ending as abbreviations do (`T`, `K`, `B`) are looked up.
+ */
+export function zoneAbbreviationEnd(line: string, at: number): number {
+  let e = at;
+  while (e < at + 5 && isUpperCode(line.charCodeAt(e))) e++;
+  if (e - at < 3 || line.charCodeAt(e) !== 32) return -1;
+  const last = line.charCodeAt(e - 1);
+  if (last !== 84 /* T */ && last !== 75 /* K */ && last !== 66 /* B */) return -1;
+  return ZONE_ABBREVIATIONS.has(line.slice(at, e)) ? e : -1;
+}
+
+function isUpperCode(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }

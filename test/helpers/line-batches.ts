@@ -27,6 +27,13 @@ export function corpus(): string[][] {
   ]);
   // Fractions below the millisecond (a record's Kafka timestamp is its time in whole milliseconds, never rounded up).
   batches.push(['2026-11-29T12:00:00.123789Z INFO micro', '2026-11-29T12:00:00.999999999Z WARN nano', '2026-11-29 12:00:00,5 ERROR comma', JSON.stringify({ time: 1795968000123.7, msg: 'epoch ms with a fraction' }), 'ts=2026-11-29T12:00:00.000600Z level=info msg=x']);
+  // Records of several lines (a PostgreSQL report joined with its parts, whose prefixes the parser drops) and access lines of proxies.
+  batches.push([
+    '2026-11-29 12:00:00.123 UTC [4321] ERROR:  duplicate key\n2026-11-29 12:00:00.123 UTC [4321] DETAIL:  Key (id)=(1) already exists.\n2026-11-29 12:00:00.123 UTC [4321] STATEMENT:  INSERT INTO users\n\tVALUES (1)',
+    '10.0.1.2:33317 [29/Nov/2026:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"',
+    'INFO:     127.0.0.1:54321 - "GET /items HTTP/1.1" 200 OK',
+    'www.example.com:443 203.0.113.9 - - [29/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl/8.0"',
+  ]);
   return batches;
 }
 

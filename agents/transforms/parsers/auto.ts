@@ -6,18 +6,21 @@
  * the body. The format is picked from the first characters and the shape of the line, so a line costs
  * one or two anchored matches, not a trial of every format. Never returns null: a line no format
  * matches is kept whole and marked `unmatched`. This file is the dispatch; the general text header is
- * read by header.ts, the layouts of particular programs (Redis, MySQL, Monolog, ...) by layouts.ts.
+ * read by header.ts, the layouts of particular programs (Redis, MySQL, Monolog, ...) by layouts.ts,
+ * access lines of proxies and app servers (Envoy, HAProxy, uvicorn) by access.ts.
  */
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, badTime, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { accessAfterTime, haproxyInto, haproxyLine, uvicornAccess } from './access.ts';
+import { badTime, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
+import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
-import { readTime, type FoundTime } from '../timestamp.ts';
+import { readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export type AutoParserOptions = FieldNameOptions;
@@ -28,6 +31,17 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
 const isWs = (c: number): boolean => c === 32 || c === 9;
+
+/**
+ * Whether an access line's `] "` (the time's bracket, then the quoted request) starts before 128:
+ * found through the `]`s (a one-character search, no copy of the line's head); most lines have none
+ * or one there.
+ */
+function accessQuote(line: string): boolean {
+  let q = line.indexOf(']');
+  while (q !== -1 && q < 128 && (line.charCodeAt(q + 1) !== 32 || line.charCodeAt(q + 2) !== 34)) q = line.indexOf(']', q + 1);
+  return q > 0 && q < 128;
+}
 
 /** Whether the token at `at` is a key directly followed by `=` (a first look before any logfmt pattern runs: most lines' first word is a level). */
 function keyThenEquals(line: string, at: number): boolean {
@@ -49,7 +63,16 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   const logfmt = createLogfmtParser({ ...names, minPairs: 2 });
   // The line's own app name is an attribute here, never the record's service: only a source that
   // says so (`parser: {type: syslog, app_as_service: true}`) may replace the configured service.
-  const syslog = createSyslogParser({ appAsService: false, looseTag: false });
+  const syslogParser = createSyslogParser({ appAsService: false, looseTag: false });
+  // HAProxy logs to syslog: its HTTP or TCP log line is the message (the syslog time stays the record's).
+  const syslog = (line: string, ctx: ParseContext): ParsedFields | null => {
+    const r = syslogParser(line, ctx);
+    if (r !== null) {
+      const c = r.body.charCodeAt(0);
+      if (isDigit(c) || c === 58 /* : */) haproxyInto(r.body, r, ctx);
+    }
+    return r;
+  };
   const combined = createCombinedParser();
 
   const innerParse = (line: string, ctx: ParseContext): ParsedFields => parse(line, ctx, false);
@@ -81,7 +104,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   /** The rest of a line after its time stamp: a wrapper, JSON, syslog, pipe-separated or text header fields. */
   function afterTime(line: string, t: FoundTime, ctx: ParseContext, wrappers: boolean, fieldTable: boolean, prefix: string): ParsedFields {
     if (Number.isNaN(t.time)) return badTime(line);
-    const j = skipWs(line, t.end);
+    let j = skipWs(line, t.end);
+    const z = zoneAbbreviationEnd(line, j);
+    if (z !== -1) j = skipWs(line, z);
     const c = line.charCodeAt(j);
     if (c === 115 /* s */ && wrappers && j === t.end + 1) {
       const r = parseCri(line, t.time, t.end, ctx, innerParse);
@@ -133,6 +158,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     if (out.fallback === 'bad_time') return badTime(line);
     const r = finishHeader(s, start);
     if (line.indexOf('\t') !== -1) trailingJson(r);
+    uvicornAccess(r);
+    // A PostgreSQL report joined with its DETAIL, HINT, STATEMENT ... lines: their repeated prefixes go.
+    if (r.attributes['process.pid'] !== undefined && r.body.indexOf('\n') !== -1) {
+      const head = postgresHead(line);
+      if (head !== '') r.body = withoutPartPrefixes(r.body, head);
+    }
     return r;
   }
 
@@ -207,7 +238,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const start = scanHeader(s, ctx);
     if (!s.level && !s.hasTime) return null;
     if (out.fallback === 'bad_time') return badTime(line);
-    return finishHeader(s, start);
+    const r = finishHeader(s, start);
+    uvicornAccess(r);
+    return r;
   }
 
   function parse(line: string, ctx: ParseContext, wrappers: boolean): ParsedFields {
@@ -217,11 +250,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const tz = ctx.timeZone ?? 'UTC';
     if (isDigit(c)) {
       // Access logs start with the client address: `1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
-      // Only a `] "` starting before 128 counts; found through the `]`s (a one-character search, no
-      // copy of the line's head): most lines have none or one there.
-      let q = line.indexOf(']');
-      while (q !== -1 && q < 128 && (line.charCodeAt(q + 1) !== 32 || line.charCodeAt(q + 2) !== 34)) q = line.indexOf(']', q + 1);
-      if (q > 0 && q < 128) {
+      if (accessQuote(line)) {
         const r = combined(line, ctx);
         if (r !== null) return r;
       }
@@ -231,7 +260,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         // pm2's `--time` prefix puts `: ` after the stamp (`2026-11-24T10:00:00: msg`).
         if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) return afterTime(line, t, ctx, wrappers, false, '');
       }
-      return prefixed(line, ctx, wrappers) ?? unmatched(line);
+      // HAProxy's log as its container image writes it: `10.0.0.1:5678 [24/Nov/2026:10:00:00.123] fe be/srv ...`.
+      return haproxyLine(line, ctx) ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
     if (c === 91 /* [ */) {
@@ -327,6 +357,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       if (looksLikeLogfmt(line)) {
         const r = logfmt(line, ctx);
+        if (r !== null) return r;
+      }
+      // Apache's vhost_combined: `example.com:80 1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
+      if (accessQuote(line)) {
+        const r = combined(line, ctx);
         if (r !== null) return r;
       }
       return prefixed(line, ctx, wrappers) ?? levelFirst(line, ctx) ?? unmatched(line);

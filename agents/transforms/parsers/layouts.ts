@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging, the JVM's unified logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, Envoy's log and access log, Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, Envoy's log (its access log: access.ts), Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -40,8 +40,6 @@ const ENVOY = /\[(\d{1,10})\]\[(trace|debug|info|warning|error|critical)\]\[([\w
 const JVM_LOG = /((?:\[[^\]\s]{1,40}\])*?)\[(trace|debug|info|warning|error) *\]\[([a-z0-9_]+(?:,[a-z0-9_]+)*) *\] ?/y;
 const JVM_UPTIME = /^\d+(?:\.\d+)?(?:s|ms|ns)$/;
 const BRACKETED_LOCATION = /\[[^\]\s:]+:\d{1,6}\]/y;
-/** An access line after its `[time]`: the request line in quotes, the status (Envoy's and Istio's default access log, `[%START_TIME%] "%REQ(:METHOD)% ... %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ...`). */
-const ACCESS_AFTER_TIME = / "([A-Z]{3,10}) (\S+) ([A-Z]+\/[\d.]+)" (\d{3}) (\S+)/y;
 /** loguru after its `time | LEVEL | `: `{name}:{function}:{line} - ` (`__main__:<module>:12 - `). */
 const LOGURU_LOCATION = /([\w.<>-]+):([\w<>]+):(\d{1,6}) - /y;
 /** Tornado's and Jupyter's (traitlets') `[L time name]`: after the stamp, the module (`web:2239`) or app name. */
@@ -380,30 +378,6 @@ export function envoy(line: string, t: FoundTime, close: number): ParsedFields |
   const attributes: Record<string, string> = { 'thread.id': m[1]!, 'log.logger': m[3]!, 'code.file.path': m[4]!, 'code.line.number': m[5]! };
   const text = m[2]!.toUpperCase();
   return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line.slice(ENVOY.lastIndex), attributes };
-}
-
-/**
- * `[2026-11-24T10:00:00.123Z] "GET /api?x=1 HTTP/1.1" 200 - ...`: Envoy's default access log (and
- * Istio's, which adds fields). Only what every such layout holds is read: the request line, the status
- * (severity from it, as for the combined format) and Envoy's response flags; the body is the whole line.
- */
-export function accessAfterTime(line: string, t: FoundTime, close: number): ParsedFields | null {
-  ACCESS_AFTER_TIME.lastIndex = close + 1;
-  const m = ACCESS_AFTER_TIME.exec(line);
-  if (!m) return null;
-  if (Number.isNaN(t.time)) return badTime(line);
-  const target = m[2]!;
-  const q = target.indexOf('?');
-  const attributes: Record<string, string> = { 'http.request.method': m[1]!, 'url.path': q === -1 ? target : target.slice(0, q) };
-  if (q !== -1) attributes['url.query'] = target.slice(q + 1);
-  const slash = m[3]!.indexOf('/');
-  attributes['network.protocol.name'] = m[3]!.slice(0, slash).toLowerCase();
-  attributes['network.protocol.version'] = m[3]!.slice(slash + 1);
-  attributes['http.response.status_code'] = m[4]!;
-  if (m[5] !== '-') attributes['envoy.response_flags'] = m[5]!;
-  const status = +m[4]!;
-  const text = status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';
-  return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line, attributes };
 }
 
 /** A trailing JSON object's keys as attributes: strings as they are, other values as JSON. */

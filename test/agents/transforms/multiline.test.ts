@@ -135,6 +135,27 @@ test("java.util.logging's two lines (stamp and class, then the level) make one r
   assert.equal(texts[1]!.split('\n')[1], 'SEVERE: Servlet.service() threw exception');
 });
 
+test("PostgreSQL's report (its default prefix) takes its DETAIL, HINT, STATEMENT ... lines; another backend's or another moment's do not join", () => {
+  const report = [
+    '2026-11-24 10:00:00.123 UTC [1234] ERROR:  duplicate key value violates unique constraint "users_pkey"',
+    '2026-11-24 10:00:00.123 UTC [1234] DETAIL:  Key (id)=(1) already exists.',
+    '2026-11-24 10:00:00.123 UTC [1234] STATEMENT:  INSERT INTO users',
+    '\tVALUES (1)',
+  ].join('\n');
+  const lines = [
+    '2026-11-24 10:00:00.100 UTC [1230] LOG:  checkpoint starting: time',
+    report,
+    '2026-11-24 10:00:00.123 UTC [1235] DETAIL:  another backend\'s part starts a record',
+    '2026-11-24 10:00:00.200 UTC [1235] DETAIL:  and so does one of another moment',
+    '2026-11-24 10:00:01 CET [77-1] FATAL:  password authentication failed for user "bob"\n2026-11-24 10:00:01 CET [77-2] DETAIL:  Connection matched pg_hba.conf line 99',
+    '2026-11-24 10:00:02.000 UTC [1236] LOG:  after',
+  ];
+  assert.deepEqual(assemble(lines.join('\n') + '\n').texts, lines);
+  // Lines of other layouts never join, even with DETAIL in them.
+  const other = ['2026-11-24T10:00:00.123Z ERROR [1234] boom', '2026-11-24T10:00:00.123Z [1234] DETAIL:  not PostgreSQL\'s'];
+  assert.deepEqual(assemble(other.join('\n') + '\n').texts, other);
+});
+
 test('ordinary lines stay one record each; JSON lines never merge', () => {
   const lines = ['INFO started', 'Error: not a trace', 'done', '{"msg":"a"}', '{"msg":"b"}', 'at noon we ship'];
   assert.deepEqual(assemble(lines.join('\n') + '\n').texts, lines);

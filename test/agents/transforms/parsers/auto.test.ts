@@ -143,6 +143,19 @@ test('PostgreSQL: the default log_line_prefix (%m [%p]), LOG and DEBUG1-5 among 
     ['2026-11-24 10:00:00.123 UTC [77] DEBUG2:  autovacuum: processing database "shop"', { time: '2026-11-24T10:00:00.123Z', level: 'DEBUG2', number: 6, body: 'autovacuum: processing database "shop"' }],
     ['2026-11-24 10:00:00.123 UTC [77] DEBUG5:  StartTransaction(1)', { level: 'DEBUG5', number: 5, body: 'StartTransaction(1)' }],
   ]);
+  // A zone other than UTC after the stamp names the host's zone (the source's): passed over, so the pid is read.
+  check('postgresql, local zone', [
+    ['2026-11-24 10:00:00.123 CET [4321] LOG:  database system is ready', { time: '2026-11-24T09:00:00.123Z', level: 'LOG', body: 'database system is ready', attributes: { 'process.pid': '4321' } }],
+    ['2026-11-24 10:00:00 EST [4321-3] app@shop ERROR:  x', { level: 'ERROR', body: 'x', attributes: { 'process.pid': '4321', 'user.name': 'app', 'db.namespace': 'shop' } }],
+  ], { ...ctx, timeZone: 'Europe/Paris' });
+  // A level after the stamp is no zone, and a zone's name is taken only where one can be.
+  check('not a zone', [
+    ['2026-11-24 10:00:00.123 ALERT [4321] disk full', { level: 'ALERT', body: 'disk full' }],
+    ['2026-11-24 10:00:00.123 SET search_path TO app', { body: 'SET search_path TO app' }],
+  ]);
+  // The report joined with its parts by the multiline assembler: one message, the parts' prefixes gone.
+  const report = '2026-11-24 10:00:00.123 UTC [4321] app@shop ERROR:  duplicate key value violates unique constraint "users_pkey"\n2026-11-24 10:00:00.123 UTC [4321] app@shop DETAIL:  Key (id)=(1) already exists.\n2026-11-24 10:00:00.123 UTC [4321] app@shop STATEMENT:  INSERT INTO users\n\tVALUES (1)';
+  check('postgresql report', [[report, { level: 'ERROR', body: 'duplicate key value violates unique constraint "users_pkey"\nDETAIL:  Key (id)=(1) already exists.\nSTATEMENT:  INSERT INTO users\n\tVALUES (1)', attributes: { 'process.pid': '4321', 'user.name': 'app' } }]]);
 });
 
 test("Ruby's Logger (Rails) and Celery's default layouts", () => {

@@ -35,3 +35,17 @@ test('common format, nginx extras, odd requests', () => {
 test('other lines: null', () => {
   for (const line of ['', 'GET / 200', '{"a":1}', '1.2.3.4 - - [x] "GET /" abc 1']) assert.equal(parse(line, ctx), null, line);
 });
+
+test("Apache's vhost_combined: the virtual host and port first (Debian's other_vhosts_access.log), through the auto parser too", async () => {
+  const line = 'www.example.com:443 203.0.113.9 - - [24/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl/8.0"';
+  const r = parse(line, ctx)!;
+  assert.deepEqual([r.attributes['server.address'], r.attributes['server.port'], r.attributes['client.address'], r.attributes['url.path'], r.body], ['www.example.com', '443', '203.0.113.9', '/a', line]);
+  const { createAutoParser } = await import('../../../../agents/transforms/parsers/auto.ts');
+  const a = createAutoParser()(line, ctx)!;
+  assert.deepEqual([a.attributes['server.address'], a.attributes['http.response.status_code'], a.time], ['www.example.com', '200', Date.UTC(2026, 10, 24, 10)]);
+  // A client written with a port is no virtual host: four fields must still come before the time.
+  const ipv6 = parse('2001:db8::1 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5', ctx)!;
+  assert.deepEqual([ipv6.attributes['client.address'], ipv6.attributes['server.address']], ['2001:db8::1', undefined]);
+  const withPort = parse('10.0.0.1:5000 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5', ctx)!;
+  assert.deepEqual([withPort.attributes['client.address'], withPort.attributes['server.address']], ['10.0.0.1:5000', undefined]);
+});

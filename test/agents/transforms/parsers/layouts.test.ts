@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newHeader } from '../../../../agents/transforms/parsers/header.ts';
-import { accessAfterTime, celery, datadogAgent, dotnet, envLogger, envoy, jvmUnified, tornado, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
+import { celery, datadogAgent, dotnet, envLogger, envoy, jvmUnified, tornado, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
 
@@ -92,7 +92,7 @@ test("trailing JSON's keys become own attributes, `__proto__` too (zap's context
   assert.deepEqual(Object.entries(m.attributes), [['log.logger', 'app'], ['__proto__', 'p']]);
 });
 
-test("Envoy's log and access log, the Datadog Agent's location: null (or nothing read) unless the shape is there", () => {
+test("Envoy's log, the Datadog Agent's location: null (or nothing read) unless the shape is there", () => {
   const log = '[2026-11-24 10:00:00.123][12][info][main] [source/server/server.cc:456] ready';
   assert.equal(envoy(log, stamp(log, 1), 24)?.attributes['code.file.path'], 'source/server/server.cc');
   // A level Envoy does not write, or a pid-like bracket that is not followed by its level: not Envoy.
@@ -103,10 +103,6 @@ test("Envoy's log and access log, the Datadog Agent's location: null (or nothing
   assert.equal(envoy(noLocation, stamp(noLocation, 1), 24), null);
   assert.equal(jvmUnified(log, ctx), null);
   assert.equal(jvmUnified(noLocation.replace(' ', 'T'), ctx)?.attributes['log.logger'], 'main');
-  const access = '[2026-11-24T10:00:00.123Z] "GET / HTTP/1.1" 404 NR 0 0 0 - "-" "curl" "id" "host" "-"';
-  assert.deepEqual([accessAfterTime(access, stamp(access, 1), 25)?.severityText, accessAfterTime(access, stamp(access, 1), 25)?.attributes['envoy.response_flags']], ['WARN', 'NR']);
-  const quoted = '[2026-11-24T10:00:00.123Z] "quoted words" and more';
-  assert.equal(accessAfterTime(quoted, stamp(quoted, 1), 25), null);
   const attributes: Record<string, string> = {};
   assert.equal(datadogAgent('(not a location) | msg', 0, attributes), 0);
   assert.deepEqual(attributes, {});

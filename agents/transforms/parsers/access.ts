@@ -1,0 +1,157 @@
+/**
+ * Access lines of proxies and application servers, read by the auto parser where their shape is:
+ * Envoy's and Istio's (`[time] "GET / HTTP/1.1" 200 flags ...`), HAProxy's HTTP and TCP logs (as its
+ * container image writes them, or as a syslog message), and uvicorn's (`INFO:     1.2.3.4:5 - "GET /
+ * HTTP/1.1" 200 OK`, FastAPI's server). The NCSA common and combined formats (Apache, nginx) have
+ * their own parser (combined.ts), which shares the request and status helpers here. Attributes use
+ * OpenTelemetry's names where it has one (`client.address`, `http.response.status_code`, `url.path`);
+ * what is HAProxy's own is under `haproxy.`.
+ */
+import { badTime } from './layouts.ts';
+import { severityFromText } from '../severity.ts';
+import { readTime, type FoundTime } from '../timestamp.ts';
+import type { ParseContext, ParsedFields } from './types.ts';
+
+/** An access line after its `[time]`: the request line in quotes, the status (Envoy's and Istio's default access log, `[%START_TIME%] "%REQ(:METHOD)% ... %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ...`). */
+const ACCESS_AFTER_TIME = / "([A-Z]{3,10}) (\S+) ([A-Z]+\/[\d.]+)" (\d{3}) (\S+)/y;
+/**
+ * HAProxy's log line up to its byte count: `client:port [accept date] frontend backend/server timers
+ * [status] bytes`. Five timers (`TR/Tw/Tc/Tr/Ta`, the total may carry `+` with `option logasap`) come
+ * with a status (the HTTP log); three (`Tw/Tc/Tt`) without (the TCP log).
+ */
+const HAPROXY_HEAD = /(\S+):(\d{1,5}) \[(\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2}\.\d{3})\] (\S+) ([^\s/]+)\/(\S+) (-?\d+\/-?\d+\/-?\d+(?:\/-?\d+\/\+?-?\d+)?) (?:(-1|\d{3}) )?(\+?\d+) /y;
+/** The HTTP log after the bytes: captured cookies, the termination state, connection counts, queues, captured headers, the request. */
+const HAPROXY_HTTP_TAIL = /(\S+) (\S+) ([A-Za-z-]{4}) (\d+\/\d+\/\d+\/\d+\/\+?\d+) (\d+\/\d+)(?: \{([^}]*)\})?(?: \{([^}]*)\})?(?: "([^"]*)"?)?/y;
+/** The TCP log after the bytes: the termination state, connection counts, queues. */
+const HAPROXY_TCP_TAIL = /([A-Za-z-]{2}) (\d+\/\d+\/\d+\/\d+\/\+?\d+) (\d+\/\d+)(?: |$)/y;
+/** uvicorn's access line after its level (`%s - "%s %s HTTP/%s" %d`, the client as `host:port`), a reason phrase after the status in its default colours-off form. */
+const UVICORN = /^(\S+):(\d{1,5}) - "([A-Z]{3,10}) (\S+) HTTP\/([\d.]+)" (\d{3})(?: [A-Za-z' -]*)?$/;
+const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
+
+/** Severity from an HTTP status: 5xx ERROR, 4xx WARN, others INFO (for access lines that carry no level of their own). */
+export function statusSeverity(status: number): string {
+  return status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';
+}
+
+/** A request target's path and query (`/a?b=1`) as `url.path` and `url.query`. */
+export function addTarget(attributes: Record<string, string>, target: string): void {
+  const q = target.indexOf('?');
+  attributes['url.path'] = q === -1 ? target : target.slice(0, q);
+  if (q !== -1) attributes['url.query'] = target.slice(q + 1);
+}
+
+/** A request line (`GET /a?b=1 HTTP/1.1`) as method, path, query and protocol version; anything else (`<BADREQ>`, a cut line) whole as `http.request.line`. */
+export function addRequestLine(attributes: Record<string, string>, request: string): void {
+  const r = REQUEST.exec(request);
+  if (r) {
+    attributes['http.request.method'] = r[1]!;
+    addTarget(attributes, r[2]!);
+    if (r[3]) attributes['network.protocol.version'] = r[3].slice(5);
+  } else if (request !== '' && request !== '-') {
+    attributes['http.request.line'] = request;
+  }
+}
+
+/**
+ * `[2026-11-24T10:00:00.123Z] "GET /api?x=1 HTTP/1.1" 200 - ...`: Envoy's default access log (and
+ * Istio's, which adds fields). Only what every such layout holds is read: the request line, the status
+ * (severity from it, as for the combined format) and Envoy's response flags; the body is the whole line.
+ */
+export function accessAfterTime(line: string, t: FoundTime, close: number): ParsedFields | null {
+  ACCESS_AFTER_TIME.lastIndex = close + 1;
+  const m = ACCESS_AFTER_TIME.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const attributes: Record<string, string> = { 'http.request.method': m[1]! };
+  addTarget(attributes, m[2]!);
+  const slash = m[3]!.indexOf('/');
+  attributes['network.protocol.name'] = m[3]!.slice(0, slash).toLowerCase();
+  attributes['network.protocol.version'] = m[3]!.slice(slash + 1);
+  attributes['http.response.status_code'] = m[4]!;
+  if (m[5] !== '-') attributes['envoy.response_flags'] = m[5]!;
+  const text = statusSeverity(+m[4]!);
+  return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line, attributes };
+}
+
+/**
+ * HAProxy's HTTP log (`option httplog`) or TCP log (`option tcplog`) at `text`'s start, into `out`:
+ * the client, frontend (`~`: over TLS), backend and server, the timers and the total, status, bytes,
+ * termination state, connection counts and queues, captured headers and the request. Severity, unless
+ * `out` has one (a syslog PRI): from the status, else WARN when the session ended abnormally (a
+ * termination state not starting with `-`). Returns the accept date (ms; NaN when impossible), or
+ * undefined and leaves `out` alone when the text is not such a line.
+ */
+export function haproxyInto(text: string, out: ParsedFields, ctx: ParseContext): number | undefined {
+  HAPROXY_HEAD.lastIndex = 0;
+  const m = HAPROXY_HEAD.exec(text);
+  if (!m) return undefined;
+  const timers = m[7]!;
+  const http = timers.split('/').length === 5;
+  if (http !== (m[8] !== undefined)) return undefined;
+  const tail = http ? HAPROXY_HTTP_TAIL : HAPROXY_TCP_TAIL;
+  tail.lastIndex = HAPROXY_HEAD.lastIndex;
+  const t = tail.exec(text);
+  if (!t) return undefined;
+  const a = out.attributes;
+  a['client.address'] = m[1]!;
+  a['client.port'] = m[2]!;
+  let frontend = m[4]!;
+  if (frontend.endsWith('~')) {
+    frontend = frontend.slice(0, -1);
+    a['tls.established'] = 'true';
+  }
+  a['haproxy.frontend'] = frontend;
+  a['haproxy.backend'] = m[5]!;
+  a['haproxy.server'] = m[6]!;
+  a['haproxy.timers'] = timers;
+  const total = timers.slice(timers.lastIndexOf('/') + 1);
+  a['haproxy.total_time_ms'] = total.charCodeAt(0) === 43 /* + */ ? total.slice(1) : total;
+  const bytes = m[9]!;
+  a['haproxy.bytes_read'] = bytes.charCodeAt(0) === 43 ? bytes.slice(1) : bytes;
+  const status = m[8] === undefined || m[8] === '-1' ? 0 : +m[8];
+  if (status !== 0) a['http.response.status_code'] = m[8]!;
+  const termination = http ? t[3]! : t[1]!;
+  a['haproxy.termination_state'] = termination;
+  a['haproxy.connections'] = http ? t[4]! : t[2]!;
+  a['haproxy.queues'] = http ? t[5]! : t[3]!;
+  if (http) {
+    if (t[1] !== '-') a['haproxy.captured_request_cookie'] = t[1]!;
+    if (t[2] !== '-') a['haproxy.captured_response_cookie'] = t[2]!;
+    if (t[6]) a['haproxy.captured_request_headers'] = t[6];
+    if (t[7]) a['haproxy.captured_response_headers'] = t[7];
+    if (t[8] !== undefined) addRequestLine(a, t[8]);
+  }
+  if (!out.severityNumber) {
+    const level = status !== 0 ? statusSeverity(status) : termination.charCodeAt(0) !== 45 ? 'WARN' : 'INFO';
+    out.severityText = level;
+    out.severityNumber = severityFromText(level);
+  }
+  const accepted = readTime(text, m[1]!.length + m[2]!.length + 3, ctx.timeZone ?? 'UTC', ctx.now);
+  return accepted === undefined ? NaN : accepted.time;
+}
+
+/** A whole line of HAProxy's log as its container image writes it (`log stdout format raw`): the accept date is the time; null when the line is not one. */
+export function haproxyLine(line: string, ctx: ParseContext): ParsedFields | null {
+  const out: ParsedFields = { body: line, attributes: {} };
+  const time = haproxyInto(line, out, ctx);
+  if (time === undefined) return null;
+  if (Number.isNaN(time)) return badTime(line);
+  out.time = time;
+  return out;
+}
+
+/** uvicorn's access line as a header parser left it (the level read, the rest the body): the client, request and status become attributes; the body stays. */
+export function uvicornAccess(r: ParsedFields): void {
+  const body = r.body;
+  const c = body.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 58) || r.severityNumber === undefined) return;
+  const m = UVICORN.exec(body);
+  if (!m) return;
+  const a = r.attributes;
+  a['client.address'] = m[1]!;
+  a['client.port'] = m[2]!;
+  a['http.request.method'] = m[3]!;
+  addTarget(a, m[4]!);
+  a['network.protocol.version'] = m[5]!;
+  a['http.response.status_code'] = m[6]!;
+}

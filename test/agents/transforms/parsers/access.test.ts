@@ -1,0 +1,99 @@
+// Access lines of proxies and app servers on their own (access.ts), and through the auto parser's
+// dispatch: Envoy's, HAProxy's (raw and in a syslog message) and uvicorn's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accessAfterTime, haproxyInto, haproxyLine, uvicornAccess } from '../../../../agents/transforms/parsers/access.ts';
+import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
+import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
+import { readTime } from '../../../../agents/transforms/timestamp.ts';
+
+const ctx = { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' };
+const stamp = (line: string, at: number) => readTime(line, at, 'UTC', ctx.now)!;
+const auto = createAutoParser();
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+test("Envoy's access log: the request, the status's severity, the response flags; null unless the shape is there", () => {
+  const access = '[2026-11-24T10:00:00.123Z] "GET / HTTP/1.1" 404 NR 0 0 0 - "-" "curl" "id" "host" "-"';
+  const r = accessAfterTime(access, stamp(access, 1), 25)!;
+  assert.deepEqual([r.severityText, r.attributes['envoy.response_flags'], r.attributes['network.protocol.name'], r.body], ['WARN', 'NR', 'http', access]);
+  const quoted = '[2026-11-24T10:00:00.123Z] "quoted words" and more';
+  assert.equal(accessAfterTime(quoted, stamp(quoted, 1), 25), null);
+});
+
+// From HAProxy's configuration manual, "8.2.3. HTTP log format" and "8.2.2. TCP log format", with today's dates.
+const HTTP = '10.0.1.2:33317 [06/Feb/2026:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html?lang=en HTTP/1.1"';
+const TCP = '10.0.1.2:33313 [06/Feb/2026:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0';
+
+test("HAProxy's HTTP log, as its container image writes it: every field, the accept date as the time", () => {
+  const r = auto(HTTP, ctx)!;
+  assert.equal(iso(r.time), '2026-02-06T12:14:14.655Z');
+  assert.equal(r.body, HTTP);
+  assert.deepEqual([r.severityText, r.severityNumber], ['INFO', 9]);
+  assert.deepEqual(r.attributes, {
+    'client.address': '10.0.1.2', 'client.port': '33317', 'haproxy.frontend': 'http-in', 'haproxy.backend': 'static', 'haproxy.server': 'srv1',
+    'haproxy.timers': '10/0/30/69/109', 'haproxy.total_time_ms': '109', 'haproxy.bytes_read': '2750', 'http.response.status_code': '200',
+    'haproxy.termination_state': '----', 'haproxy.connections': '1/1/1/1/0', 'haproxy.queues': '0/0', 'haproxy.captured_request_headers': '1wt.eu',
+    'http.request.method': 'GET', 'url.path': '/index.html', 'url.query': 'lang=en', 'network.protocol.version': '1.1',
+  });
+  // In the source's zone: HAProxy writes its local time without an offset.
+  assert.equal(iso(auto(HTTP, { ...ctx, timeZone: 'Europe/Berlin' })!.time), '2026-02-06T11:14:14.655Z');
+});
+
+test("HAProxy's TCP log; the severity from the status, else WARN for a session that did not end normally", () => {
+  const tcp = auto(TCP, ctx)!;
+  assert.deepEqual([tcp.severityText, tcp.attributes['haproxy.timers'], tcp.attributes['haproxy.total_time_ms'], tcp.attributes['haproxy.termination_state'], tcp.attributes['http.response.status_code']], ['INFO', '0/0/5007', '5007', '--', undefined]);
+  assert.equal(auto(TCP.replace(' -- ', ' CD '), ctx)!.severityText, 'WARN');
+  assert.equal(auto(HTTP.replace(' 200 ', ' 503 ').replace('----', 'SC--'), ctx)!.severityText, 'ERROR');
+  assert.equal(auto(HTTP.replace(' 200 ', ' 404 '), ctx)!.severityText, 'WARN');
+  // No response at all (-1): the termination state says how it ended; over TLS (`~`), logasap's `+`.
+  const aborted = auto(HTTP.replace('http-in ', 'https-in~ ').replace(' 200 2750 ', ' -1 +0 ').replace('----', 'CR--').replace('/109 ', '/+109 '), ctx)!;
+  assert.deepEqual([aborted.severityText, aborted.attributes['http.response.status_code'], aborted.attributes['haproxy.frontend'], aborted.attributes['tls.established'], aborted.attributes['haproxy.bytes_read'], aborted.attributes['haproxy.total_time_ms']], ['WARN', undefined, 'https-in', 'true', '0', '109']);
+  // A request HAProxy could not read stays whole.
+  assert.equal(auto(HTTP.replace('GET /index.html?lang=en HTTP/1.1', '<BADREQ>'), ctx)!.attributes['http.request.line'], '<BADREQ>');
+});
+
+test("HAProxy's log in a syslog message: the fields read from the message, the syslog PRI's severity kept", () => {
+  const bsd = auto(`Feb  6 12:14:14 lb1 haproxy[14389]: ${HTTP}`, ctx)!;
+  assert.deepEqual([bsd.host, bsd.body, bsd.attributes['syslog.appname'], bsd.attributes['haproxy.backend'], bsd.attributes['url.path'], bsd.severityText], ['lb1', HTTP, 'haproxy', 'static', '/index.html', 'INFO']);
+  // The syslog time stays the record's (when HAProxy logged, at the end of the request).
+  assert.equal(iso(bsd.time), '2026-02-06T12:14:14.000Z');
+  const pri = auto(`<131>Feb  6 12:14:14 lb1 haproxy[14389]: ${HTTP.replace(' 200 ', ' 503 ')}`, ctx)!;
+  assert.deepEqual([pri.severityText, pri.severityNumber, pri.attributes['http.response.status_code']], ['ERR', 17, '503'], 'local0.err, as HAProxy sends errors with option log-separate-errors');
+  const info = auto(`<134>Feb  6 12:14:14 lb1 haproxy[14389]: ${HTTP.replace(' 200 ', ' 503 ')}`, ctx)!;
+  assert.equal(info.severityText, 'INFO', 'local0.info as HAProxy sent it');
+  // HAProxy's other messages stay as they were.
+  const down = auto('Feb  6 12:14:14 lb1 haproxy[14389]: Server bck/srv1 is DOWN, reason: Layer4 connection problem', ctx)!;
+  assert.deepEqual([down.body, down.attributes['haproxy.server']], ['Server bck/srv1 is DOWN, reason: Layer4 connection problem', undefined]);
+});
+
+test('HAProxy near misses leave the record alone', () => {
+  for (const text of [
+    '10.0.1.2:33317 [06/Feb/2026:12:14:14.655] http-in/1: SSL handshake failure',
+    // Five timers but no status, three timers with one.
+    '10.0.1.2:33317 [06/Feb/2026:12:14:14.655] fe be/s 1/2/3/4/5 2750 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1"',
+    '10.0.1.2:33313 [06/Feb/2026:12:12:51.443] fnt bck/srv1 0/0/5007 200 212 -- 0/0/0/0/3 0/0',
+    '10.0.1.2 [06/Feb/2026:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0',
+  ]) {
+    const out: ParsedFields = { body: text, attributes: {} };
+    assert.equal(haproxyInto(text, out, ctx), undefined, text);
+    assert.deepEqual(out.attributes, {}, text);
+    assert.equal(haproxyLine(text, ctx), null, text);
+  }
+  // An impossible accept date is said so, not read as now.
+  assert.equal(auto(TCP.replace('06/Feb', '31/Feb'), ctx)!.fallback, 'bad_time');
+});
+
+test("uvicorn's access line (FastAPI): client, request and status as attributes, its own level kept", () => {
+  const line = 'INFO:     127.0.0.1:54321 - "GET /items/5?q=x HTTP/1.1" 404 Not Found';
+  const r = auto(line, ctx)!;
+  assert.deepEqual([r.severityText, r.body], ['INFO', '127.0.0.1:54321 - "GET /items/5?q=x HTTP/1.1" 404 Not Found']);
+  assert.deepEqual(r.attributes, { 'client.address': '127.0.0.1', 'client.port': '54321', 'http.request.method': 'GET', 'url.path': '/items/5', 'url.query': 'q=x', 'network.protocol.version': '1.1', 'http.response.status_code': '404' });
+  // Under gunicorn's uvicorn worker the stamp, pid and level come first; IPv6 clients print as `::1:port`.
+  const g = auto('[2026-11-24 10:00:00 +0000] [1234] [INFO] ::1:60312 - "POST /api HTTP/1.1" 201 Created', ctx)!;
+  assert.deepEqual([g.attributes['process.pid'], g.attributes['client.address'], g.attributes['http.response.status_code'], iso(g.time)], ['1234', '::1', '201', '2026-11-24T10:00:00.000Z']);
+  // uvicorn's other lines, and a body that only starts like an access line, gain nothing.
+  assert.deepEqual(auto('INFO:     Started server process [12345]', ctx)!.attributes, {});
+  const other: ParsedFields = { body: '10.0.0.1:80 - "not a request" 200', attributes: {}, severityNumber: 9 };
+  uvicornAccess(other);
+  assert.deepEqual(other.attributes, {});
+});
