@@ -500,7 +500,8 @@ const RE_MONTH_DAY = new RegExp(`(\\d{2})([-.])(\\d{2})(?:\\2(\\d{4}))? ${CLOCK}
 const RE_DAY_MON_YEAR = new RegExp(`(\\d{1,2})([-/ ])([A-Z][a-z]{2})(?:\\2(\\d{4}))?[: ]${CLOCK}${ZONE}`, 'y');
 const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?${ZONE}(?![\\d:])`, 'y');
 const RE_KITCHEN = /(\d{1,2}):(\d{2})([AP])M(?![\w:])/y;
-const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.:\-/])|(1\d{12})(?![\d.:\-/])/y;
+// A colon may follow only as `: ` (Mosquitto's `1700000000: msg`); `1700000000:5` is no stamp.
+const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.\-/]|:(?! ))|(1\d{12})(?![\d.\-/]|:(?! ))/y;
 const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
 // java.util.logging's SimpleFormatter (Tomcat's catalina.out, Jetty): `Dec 02, 2026 3:44:22 AM`.
 const RE_JUL = /([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP])M(?!\w)/y;

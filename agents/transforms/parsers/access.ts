@@ -2,7 +2,8 @@
  * Access lines of proxies and application servers, read by the auto parser where their shape is:
  * Envoy's and Istio's (`[time] "GET / HTTP/1.1" 200 flags ...`), HAProxy's HTTP and TCP logs (as its
  * container image writes them, or as a syslog message), and uvicorn's (`INFO:     1.2.3.4:5 - "GET /
- * HTTP/1.1" 200 OK`, FastAPI's server). The NCSA common and combined formats (Apache, nginx) have
+ * HTTP/1.1" 200 OK`, FastAPI's server) and CoreDNS's query log (`[INFO] 10.244.0.1:53812 - 1234 "A IN
+ * example.com. udp 29 false 512" NOERROR qr,rd,ra 45 0.000123s`). The NCSA common and combined formats (Apache, nginx) have
  * their own parser (combined.ts), which shares the request and status helpers here. Attributes use
  * OpenTelemetry's names where it has one (`client.address`, `http.response.status_code`, `url.path`);
  * what is HAProxy's own is under `haproxy.`.
@@ -26,6 +27,8 @@ const HAPROXY_HTTP_TAIL = /(\S+) (\S+) ([A-Za-z-]{4}) (\d+\/\d+\/\d+\/\d+\/\+?\d
 const HAPROXY_TCP_TAIL = /([A-Za-z-]{2}) (\d+\/\d+\/\d+\/\d+\/\+?\d+) (\d+\/\d+)(?: |$)/y;
 /** uvicorn's access line after its level (`%s - "%s %s HTTP/%s" %d`, the client as `host:port`), a reason phrase after the status in its default colours-off form. */
 const UVICORN = /^(\S+):(\d{1,5}) - "([A-Z]{3,10}) (\S+) HTTP\/([\d.]+)" (\d{3})(?: [A-Za-z' -]*)?$/;
+/** CoreDNS's `log` plugin, its common format: `{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}`. */
+const COREDNS = /^(\[[^\]]+\]|[^\s[\]]+):(\d{1,5}) - (\d+) "(\S+) (\S+) (\S+) (udp|tcp) (\d+) (true|false) (\d+)" (\S+) (\S*) (\d+) ([\d.]+)s$/;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
 
 /** Severity from an HTTP status: 5xx ERROR, 4xx WARN, others INFO (for access lines that carry no level of their own). */
@@ -140,18 +143,39 @@ export function haproxyLine(line: string, ctx: ParseContext): ParsedFields | nul
   return out;
 }
 
-/** uvicorn's access line as a header parser left it (the level read, the rest the body): the client, request and status become attributes; the body stays. */
-export function uvicornAccess(r: ParsedFields): void {
+/**
+ * An access line in the message of a record whose header a parser read (its level, maybe a stamp):
+ * uvicorn's (`127.0.0.1:54321 - "GET / HTTP/1.1" 200 OK`) or CoreDNS's query log. The client, the
+ * request and its outcome become attributes; the body and the program's own level stay.
+ */
+export function accessInBody(r: ParsedFields): void {
   const body = r.body;
   const c = body.charCodeAt(0);
-  if (!((c >= 48 && c <= 57) || c === 58) || r.severityNumber === undefined) return;
-  const m = UVICORN.exec(body);
-  if (!m) return;
+  if (!((c >= 48 && c <= 57) || c === 58 || c === 91) || r.severityNumber === undefined) return;
   const a = r.attributes;
-  a['client.address'] = m[1]!;
-  a['client.port'] = m[2]!;
-  a['http.request.method'] = m[3]!;
-  addTarget(a, m[4]!);
-  a['network.protocol.version'] = m[5]!;
-  a['http.response.status_code'] = m[6]!;
+  const m = UVICORN.exec(body);
+  if (m) {
+    a['client.address'] = m[1]!;
+    a['client.port'] = m[2]!;
+    a['http.request.method'] = m[3]!;
+    addTarget(a, m[4]!);
+    a['network.protocol.version'] = m[5]!;
+    a['http.response.status_code'] = m[6]!;
+    return;
+  }
+  const d = COREDNS.exec(body);
+  if (d) {
+    const remote = d[1]!;
+    a['client.address'] = remote.charCodeAt(0) === 91 ? remote.slice(1, -1) : remote;
+    a['client.port'] = d[2]!;
+    a['dns.id'] = d[3]!;
+    a['dns.question.type'] = d[4]!;
+    a['dns.question.class'] = d[5]!;
+    a['dns.question.name'] = d[6]!;
+    a['network.transport'] = d[7]!;
+    a['dns.response_code'] = d[11]!;
+    if (d[12] !== '') a['dns.header_flags'] = d[12]!;
+    a['coredns.response_size'] = d[13]!;
+    a['coredns.duration_s'] = d[14]!;
+  }
 }

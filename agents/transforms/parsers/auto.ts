@@ -14,8 +14,8 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, haproxyInto, haproxyLine, uvicornAccess } from './access.ts';
-import { badTime, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { accessAfterTime, haproxyInto, haproxyLine, accessInBody } from './access.ts';
+import { badTime, capnslog, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
@@ -120,6 +120,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
+    // capnslog (etcd before 3.4): `2026-... I | etcdserver: msg`, a level letter before the pipe.
+    if (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32 && !fieldTable) {
+      const r = capnslog(line, j, t.time);
+      if (r !== null) return r;
+    }
     // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
     // --timestamps`, `docker logs -t`, slog's TextHandler behind a prefix). The stamp is the time, as
     // with JSON after a stamp. Only with a level or message key among the pairs: Sidekiq's
@@ -158,7 +163,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     if (out.fallback === 'bad_time') return badTime(line);
     const r = finishHeader(s, start);
     if (line.indexOf('\t') !== -1) trailingJson(r);
-    uvicornAccess(r);
+    accessInBody(r);
     // A PostgreSQL report joined with its DETAIL, HINT, STATEMENT ... lines: their repeated prefixes go.
     if (r.attributes['process.pid'] !== undefined && r.body.indexOf('\n') !== -1) {
       const head = postgresHead(line);
@@ -239,7 +244,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     if (!s.level && !s.hasTime) return null;
     if (out.fallback === 'bad_time') return badTime(line);
     const r = finishHeader(s, start);
-    uvicornAccess(r);
+    accessInBody(r);
     return r;
   }
 

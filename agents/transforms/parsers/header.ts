@@ -128,6 +128,8 @@ function mayBeRequestId(token: string): boolean {
 const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
+/** An Erlang process id (RabbitMQ's `[info] <0.123.0> msg`). */
+const ERLANG_PID = /<\d{1,10}\.\d{1,10}\.\d{1,10}>(?=[ \t]|$)/y;
 const PG_USER_DB = /(\[unknown\]|[\w.$-]*)@(\[unknown\]|[\w.$-]*)(?= [A-Z]+[1-5]?: )/y;
 /** PostgreSQL's `[%p-%l]`: the pid and the session's line number. */
 const PID_LINE = /^(\d{1,10})-(\d{1,10})$/;
@@ -206,6 +208,11 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
       if (m[2] !== undefined) attrs['thread.id'] = m[2];
       return true;
     }
+  }
+  // Jenkins' `[id=42]`: the thread's id.
+  if (trimmed.startsWith('id=') && INTEGER.test(trimmed.slice(3))) {
+    attrs['thread.id'] = trimmed.slice(3);
+    return true;
   }
   if (trimmed.startsWith('client ')) {
     attrs['client.address'] = trimmed.slice(7);
@@ -508,6 +515,8 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
     if (s.pid && !s.level && postgresUserDb(s, j)) continue;
     if (c === 91 /* [ */) {
       const e = bracketEnd(line, j);
+      // `[::1]:53` is an address with its port (CoreDNS's IPv6 client): the message starts there.
+      if (e > 0 && line.charCodeAt(e + 1) === 58 && DIGIT(line.charCodeAt(e + 2))) return j;
       if (e > 0) {
         const k = bracketLayout(s, j, e, ctx);
         if (k !== -1) {
@@ -544,6 +553,14 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       return j;
     }
     if (c === 40 /* ( */ && s.level && !s.thread && !s.logger && parenThread(s, j)) continue;
+    if (c === 60 /* < */ && s.level) {
+      ERLANG_PID.lastIndex = j;
+      if (ERLANG_PID.test(line)) {
+        attrs['erlang.pid'] = line.slice(j, ERLANG_PID.lastIndex);
+        s.i = ERLANG_PID.lastIndex;
+        continue;
+      }
+    }
     const e = tokenEnd(s, j);
     const token = line.slice(j, e);
     const next = peek(line, e);

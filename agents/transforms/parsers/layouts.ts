@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging, the JVM's unified logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, Envoy's log (its access log: access.ts), Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, capnslog (etcd before 3.4), Envoy's log (its access log: access.ts), Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -42,6 +42,17 @@ const JVM_UPTIME = /^\d+(?:\.\d+)?(?:s|ms|ns)$/;
 const BRACKETED_LOCATION = /\[[^\]\s:]+:\d{1,6}\]/y;
 /** loguru after its `time | LEVEL | `: `{name}:{function}:{line} - ` (`__main__:<module>:12 - `). */
 const LOGURU_LOCATION = /([\w.<>-]+):([\w<>]+):(\d{1,6}) - /y;
+/** capnslog after its stamp (`2026-11-24 10:00:00.123456 W | etcdserver: msg`, `j` at the level letter): the package as the logger; null for another letter. */
+export function capnslog(line: string, j: number, time: number): ParsedFields | null {
+  const level = CAPNSLOG_LEVELS[line[j]!];
+  if (level === undefined) return null;
+  const attributes: Record<string, string> = {};
+  CAPNSLOG_PACKAGE.lastIndex = j + 4;
+  const m = CAPNSLOG_PACKAGE.exec(line);
+  if (m) attributes['log.logger'] = m[1]!;
+  return { time, severityText: level, severityNumber: severityFromText(level), body: line.slice(m ? CAPNSLOG_PACKAGE.lastIndex : j + 4), attributes };
+}
+
 /** Tornado's and Jupyter's (traitlets') `[L time name]`: after the stamp, the module (`web:2239`) or app name. */
 const TORNADO_NAME = / ([^\s\]]{1,64})\] ?/y;
 const TORNADO_LEVELS: Readonly<Record<string, string>> = { D: 'DEBUG', I: 'INFO', W: 'WARN', E: 'ERROR', C: 'CRITICAL' };
@@ -50,6 +61,10 @@ const DATADOG_LOCATION = /\(([^\s():]+):(\d{1,6}) in ([^\s()]+)\) \| /y;
 const DATADOG_CONTEXT = /([A-Za-z_][\w.-]*):([^\s|]+) \| /y;
 /** Kafka's log4j layout (`[%d] %p %m (%c)%n`) ends a message with its logger: a class, or a name ending in `logger`; Kafka Connect's (`(%c:%L)`) with the line too. */
 const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))(?::(\d{1,6}))?\)$/;
+
+/** capnslog's level letters (etcd before 3.4, CoreOS's tools): `I | pkg: msg` after the stamp. */
+const CAPNSLOG_LEVELS: Readonly<Record<string, string>> = { C: 'CRITICAL', E: 'ERROR', W: 'WARNING', N: 'NOTICE', I: 'INFO', D: 'DEBUG', T: 'TRACE' };
+const CAPNSLOG_PACKAGE = /([\w./-]{1,64}): /y;
 
 /** A line no format matched: kept whole, with the time of reading. */
 export function unmatched(line: string): ParsedFields {

@@ -246,3 +246,9 @@ test('a year-less stamp takes the year of each call\'s own now, one call after t
     assert.equal(parseWithFormat('06-02 10:00', '%m-%d %H:%M', 'UTC', now), want, String(now));
   }
 });
+
+test("an epoch stamp may be followed by `: ` (Mosquitto), not by a colon and more digits", () => {
+  assert.deepEqual(readTime('1700000000: New connection', 0, 'UTC', NOW), { time: 1700000000000, end: 10 });
+  assert.equal(readTime('1700000000:5 ratio', 0, 'UTC', NOW), undefined);
+  assert.equal(readTime('1700000000123:x', 0, 'UTC', NOW), undefined);
+});

@@ -1,8 +1,8 @@
 // Access lines of proxies and app servers on their own (access.ts), and through the auto parser's
-// dispatch: Envoy's, HAProxy's (raw and in a syslog message) and uvicorn's.
+// dispatch: Envoy's, HAProxy's (raw and in a syslog message), uvicorn's and CoreDNS's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessAfterTime, haproxyInto, haproxyLine, uvicornAccess } from '../../../../agents/transforms/parsers/access.ts';
+import { accessAfterTime, haproxyInto, haproxyLine, accessInBody } from '../../../../agents/transforms/parsers/access.ts';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
@@ -94,6 +94,19 @@ test("uvicorn's access line (FastAPI): client, request and status as attributes,
   // uvicorn's other lines, and a body that only starts like an access line, gain nothing.
   assert.deepEqual(auto('INFO:     Started server process [12345]', ctx)!.attributes, {});
   const other: ParsedFields = { body: '10.0.0.1:80 - "not a request" 200', attributes: {}, severityNumber: 9 };
-  uvicornAccess(other);
+  accessInBody(other);
   assert.deepEqual(other.attributes, {});
+});
+
+test("CoreDNS's query log (its log plugin's common format): client, question, response code, flags, size and duration", () => {
+  const r = auto('[INFO] 10.244.0.1:53812 - 1234 "AAAA IN api.default.svc.cluster.local. udp 51 false 512" NXDOMAIN qr,aa,rd 144 0.000123s', ctx)!;
+  assert.equal(r.severityText, 'INFO');
+  assert.deepEqual(r.attributes, {
+    'client.address': '10.244.0.1', 'client.port': '53812', 'dns.id': '1234', 'dns.question.type': 'AAAA', 'dns.question.class': 'IN',
+    'dns.question.name': 'api.default.svc.cluster.local.', 'network.transport': 'udp', 'dns.response_code': 'NXDOMAIN',
+    'dns.header_flags': 'qr,aa,rd', 'coredns.response_size': '144', 'coredns.duration_s': '0.000123',
+  });
+  // An IPv6 client in brackets; CoreDNS's other lines gain nothing.
+  assert.equal(auto('[INFO] [::1]:50759 - 29008 "A IN example.org. udp 41 false 4096" NOERROR qr,rd,ra,ad 68 0.037990251s', ctx)!.attributes['client.address'], '::1');
+  assert.deepEqual(auto('[INFO] plugin/reload: Running configuration SHA512 = abc', ctx)!.attributes, { 'log.logger': 'plugin/reload' });
 });

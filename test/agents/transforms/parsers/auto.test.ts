@@ -135,6 +135,22 @@ test('MySQL and MariaDB: the error log of 8.0 (code and subsystem), of 5.7 and M
   ]);
 });
 
+test("capnslog (etcd before 3.4), Jenkins' thread id, RabbitMQ's Erlang pid, Mosquitto's epoch and colon", () => {
+  check('capnslog', [
+    ['2026-11-24 10:00:00.123456 W | etcdserver: read-only range request took too long', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', body: 'read-only range request took too long', attributes: { 'log.logger': 'etcdserver' } }],
+    ['2026-11-24 10:00:00.123456 I | mvcc: store.index: compact 123', { level: 'INFO', body: 'store.index: compact 123', attributes: { 'log.logger': 'mvcc' } }],
+    ['2026-11-24 10:00:00.123456 N | embed: serving client requests on 127.0.0.1:2379', { level: 'NOTICE', body: 'serving client requests on 127.0.0.1:2379' }],
+  ]);
+  // A letter that is no capnslog level is text, as before.
+  check('not capnslog', [['2026-11-24 10:00:00 X | y: z', { body: 'X | y: z' }]]);
+  check('jenkins', [['2026-11-24 10:00:00.123+0000 [id=42]\tINFO\thudson.WebAppMain$3#run: Jenkins is fully up and running', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Jenkins is fully up and running', attributes: { 'thread.id': '42', 'log.logger': 'hudson.WebAppMain$3#run' } }]]);
+  check('rabbitmq', [
+    ['2026-11-24 10:00:00.123456+00:00 [info] <0.230.0> Server startup complete; 4 plugins started.', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Server startup complete; 4 plugins started.', attributes: { 'erlang.pid': '<0.230.0>' } }],
+    ['2026-11-24 10:00:00.123 [error] <0.1.0>: not after a colon', { level: 'ERROR', body: '<0.1.0>: not after a colon' }],
+  ]);
+  check('mosquitto', [['1700000000: New connection from 10.0.0.1:5678 on port 1883.', { time: '2023-11-14T22:13:20.000Z', body: 'New connection from 10.0.0.1:5678 on port 1883.' }]]);
+});
+
 test('PostgreSQL: the default log_line_prefix (%m [%p]), LOG and DEBUG1-5 among its levels', () => {
   check('postgresql', [
     ['2026-11-24 10:00:00.123 UTC [4321] LOG:  checkpoint starting: time', { time: '2026-11-24T10:00:00.123Z', level: 'LOG', number: 9, body: 'checkpoint starting: time', attributes: { 'process.pid': '4321' } }],
