@@ -165,10 +165,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     if (line.indexOf('\t') !== -1) trailingJson(r);
     accessInBody(r);
     // A PostgreSQL report joined with its DETAIL, HINT, STATEMENT ... lines: their repeated prefixes go.
-    if (r.attributes['process.pid'] !== undefined && r.body.indexOf('\n') !== -1) {
-      const head = postgresHead(line);
-      if (head !== '') r.body = withoutPartPrefixes(r.body, head);
-    }
+    // (Its prefix is looked at in fixed places first: most lines end the look there.)
+    const head = postgresHead(line);
+    if (head !== '' && r.body.indexOf('\n') !== -1) r.body = withoutPartPrefixes(r.body, head);
     return r;
   }
 
@@ -266,7 +265,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) return afterTime(line, t, ctx, wrappers, false, '');
       }
       // HAProxy's log as its container image writes it: `10.0.0.1:5678 [24/Nov/2026:10:00:00.123] fe be/srv ...`.
-      return haproxyLine(line, ctx) ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
+      // (Only where a `[` follows the first field: the others would cost HPC-like lines a regex trial.)
+      const h = line.charCodeAt(line.indexOf(' ') + 1) === 91 ? haproxyLine(line, ctx) : null;
+      return h ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
     if (c === 91 /* [ */) {
@@ -364,12 +365,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
         const r = logfmt(line, ctx);
         if (r !== null) return r;
       }
+      const p = prefixed(line, ctx, wrappers);
+      if (p !== null) return p;
       // Apache's vhost_combined: `example.com:80 1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
       if (accessQuote(line)) {
         const r = combined(line, ctx);
         if (r !== null) return r;
       }
-      return prefixed(line, ctx, wrappers) ?? levelFirst(line, ctx) ?? unmatched(line);
+      return levelFirst(line, ctx) ?? unmatched(line);
     }
     if (c === 45 /* - */) return prefixed(line, ctx, wrappers) ?? unmatched(line);
     if (c === 32 || c === 9) {
