@@ -60,6 +60,8 @@ type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'nod
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
+/** A `.` within the first four characters: the only lines NUMBERED_FRAME is tried on. */
+const isNumberedStart = (t: string): boolean => t.charCodeAt(1) === 46 || t.charCodeAt(2) === 46 || t.charCodeAt(3) === 46;
 const NONE: readonly AssembledRecord[] = Object.freeze([]);
 const JAVA_CONT = /^(?:Caused by: |Suppressed: |\.\.\. \d+ (?:more|common frames omitted)|at [\w$.<>/-]+\(.*\)$)/;
 const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)/;
@@ -85,6 +87,9 @@ const JUL_START = /^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M /;
 const JUL_LEVEL = /^(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): /;
 // PHP: `Stack trace:` then `#0 /app/x.php(12): f()` ... `#3 {main}`.
 const PHP_CONT = /^(?:Stack trace:$|#\d+ (?:\/|\{main\}|\[internal))/;
+// A numbered frame of a C++ stack trace (ClickHouse's: a blank line after the error, then `0. /lib/x.so(f()+0x16) [0x7f...]`
+// or `0. DB::Exception::Exception(...) @ 0x... in /usr/bin/clickhouse`).
+const NUMBERED_FRAME = /^\d{1,3}\. \S/;
 
 export class MultilineAssembler {
   readonly stats: MultilineStats = { records: 0, multiline: 0, timeouts: 0, cutByLimit: 0 };
@@ -240,7 +245,12 @@ export class MultilineAssembler {
     }
     // Digits, `{`, `<`: timestamps, JSON and syslog start records (but PostgreSQL's DETAIL, HINT, ...
     // under the prefix of the report they belong to); only Go's `[signal` starts with `[`.
-    if (c >= 48 && c <= 57) return this.kind === 'postgres' && postgresPart(text, this.pgHead) !== -1;
+    if (c >= 48 && c <= 57) {
+      if (this.kind === 'postgres') return postgresPart(text, this.pgHead) !== -1;
+      // A numbered frame continues only after a blank line or another frame (a stamp has 4 digits before its first dot).
+      const prev = this.texts[this.count - 1]!;
+      return (prev === '' || (isNumberedStart(prev) && NUMBERED_FRAME.test(prev))) && isNumberedStart(text) && NUMBERED_FRAME.test(text);
+    }
     if (c === 123 || c === 60) return false;
     // The level line under java.util.logging's stamp line (the stack trace after it is indented).
     if (this.kind === 'jul' && this.count === 1 && JUL_LEVEL.test(text)) return true;

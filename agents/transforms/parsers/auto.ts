@@ -15,7 +15,7 @@ import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions 
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, haproxyInto, haproxyLine, accessInBody } from './access.ts';
-import { badTime, capnslog, celery, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { badTime, capnslog, celery, clickhouse, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
@@ -120,6 +120,10 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
+    if (c === 91 /* [ */ && line.charCodeAt(j + 1) === 32) {
+      const r = clickhouse(line, j, t.time);
+      if (r !== null) return r;
+    }
     // capnslog (etcd before 3.4): `2026-... I | etcdserver: msg`, a level letter before the pipe.
     if (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32 && !fieldTable) {
       const r = capnslog(line, j, t.time);

@@ -116,8 +116,8 @@ function isDotted(token: string): boolean {
   }
   return lastDottedResult;
 }
-/** `com.x.Y:`, `dfs.DataNode$PacketResponder:`, `SparkContext:`, `executor_1:`: a name that is not a plain word. */
-const LOGGER_COLON = /^(?:[A-Za-z_$][\w$]*(?:[.$/#-][\w$]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]+_[\w]+)$/;
+/** `com.x.Y:`, `dfs.DataNode$PacketResponder:`, `SparkContext:`, `executor_1:`, Rust's `hyper::server:` (tracing's target): a name that is not a plain word. */
+const LOGGER_COLON = /^(?:[A-Za-z_$][\w$]*(?:(?:[.$/#-]|::)[\w$]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]+_[\w]+)$/;
 const CODE_LOCATION = /^([\w./@-]+\.[A-Za-z]{1,6}):(\d{1,6})[\]:]?$/;
 const REQUEST_ID = /^(?:(?:req|request|trace|txn|tx|corr|correlation)[-_:=]?[\w-]*\d[\w-]*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 /** REQUEST_ID's first branch starts with r, t or c (any case); its second, a UUID, is 36 long. */

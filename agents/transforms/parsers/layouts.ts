@@ -2,7 +2,7 @@
  * The layouts of particular programs that the auto parser tells apart by their first characters and
  * shape (auto.ts dispatches; header.ts reads the general text header): klog (and its structured form), java.util.logging, the JVM's unified logging,
  * Ruby's Logger, Celery, logcat, Redis, MySQL, MongoDB's text log, Rust's env_logger, Kafka's log4j
- * layout, PHP's Monolog, .NET's console logger, capnslog (etcd before 3.4), Envoy's log (its access log: access.ts), Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
+ * layout, PHP's Monolog, .NET's console logger, capnslog (etcd before 3.4), ClickHouse's server log, Envoy's log (its access log: access.ts), Tornado and Jupyter, loguru's and the Datadog Agent's code locations, zap's trailing JSON. Each returns null when the line
  * only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
@@ -53,6 +53,29 @@ export function capnslog(line: string, j: number, time: number): ParsedFields | 
   return { time, severityText: level, severityNumber: severityFromText(level), body: line.slice(m ? CAPNSLOG_PACKAGE.lastIndex : j + 4), attributes };
 }
 
+/**
+ * ClickHouse's server log (`2026.11.24 10:00:00.123456 [ 1234 ] {query-id} <Information> executeQuery:
+ * msg`, `j` at the `[`): the thread id, the query id when there is one, the level, and what comes
+ * before the first `: ` as the logger (`default.events (uuid) (MergerMutator)`); null when the line
+ * only starts like it.
+ */
+export function clickhouse(line: string, j: number, time: number): ParsedFields | null {
+  CLICKHOUSE.lastIndex = j;
+  const m = CLICKHOUSE.exec(line);
+  if (!m) return null;
+  const attributes: Record<string, string> = { 'thread.id': m[1]! };
+  if (m[2] !== '') attributes['clickhouse.query_id'] = m[2]!;
+  let at = CLICKHOUSE.lastIndex;
+  const colon = line.indexOf(': ', at);
+  if (colon >= at && colon - at <= 128 && line.lastIndexOf('\n', colon) < at) {
+    // `<Information> : Starting ClickHouse ...`: no logger before the colon.
+    if (colon > at) attributes['log.logger'] = line.slice(at, colon);
+    at = colon + 2;
+  }
+  const level = m[3] === 'Test' ? 'TRACE' : m[3]!.toUpperCase();
+  return { time, severityText: level, severityNumber: severityFromText(level), body: line.slice(at), attributes };
+}
+
 /** Tornado's and Jupyter's (traitlets') `[L time name]`: after the stamp, the module (`web:2239`) or app name. */
 const TORNADO_NAME = / ([^\s\]]{1,64})\] ?/y;
 const TORNADO_LEVELS: Readonly<Record<string, string>> = { D: 'DEBUG', I: 'INFO', W: 'WARN', E: 'ERROR', C: 'CRITICAL' };
@@ -65,6 +88,9 @@ const TRAILING_LOGGER = / \(((?:[A-Za-z_$][\w$]*\.){2,}(?:[A-Z][\w$]*|logger))(?
 /** capnslog's level letters (etcd before 3.4, CoreOS's tools): `I | pkg: msg` after the stamp. */
 const CAPNSLOG_LEVELS: Readonly<Record<string, string>> = { C: 'CRITICAL', E: 'ERROR', W: 'WARNING', N: 'NOTICE', I: 'INFO', D: 'DEBUG', T: 'TRACE' };
 const CAPNSLOG_PACKAGE = /([\w./-]{1,64}): /y;
+
+/** ClickHouse's server log after its stamp: `[ thread id ] {query id} <Level> `. */
+const CLICKHOUSE = /\[ (\d{1,10}) \] \{([^}\s]*)\} <(Trace|Debug|Information|Notice|Warning|Error|Critical|Fatal|Test)> /y;
 
 /** A line no format matched: kept whole, with the time of reading. */
 export function unmatched(line: string): ParsedFields {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter } from '../../../agents/transforms/line-splitter.ts';
@@ -154,6 +155,24 @@ test("PostgreSQL's report (its default prefix) takes its DETAIL, HINT, STATEMENT
   // Lines of other layouts never join, even with DETAIL in them.
   const other = ['2026-11-24T10:00:00.123Z ERROR [1234] boom', '2026-11-24T10:00:00.123Z [1234] DETAIL:  not PostgreSQL\'s'];
   assert.deepEqual(assemble(other.join('\n') + '\n').texts, other);
+});
+
+test("a C++ stack trace's numbered frames after a blank line join their record (ClickHouse's own log, as its server wrote it)", async () => {
+  const text = readFileSync(new URL('../../fixtures/clickhouse/server.log', import.meta.url), 'utf8');
+  const { texts } = assemble(text);
+  // Every record starts with ClickHouse's stamp; the two errors carry their 19 frames each.
+  assert.equal(texts.length, 41);
+  assert.ok(texts.every((t) => /^\d{4}\.\d{2}\.\d{2} /.test(t)), 'each record starts with a stamp');
+  const errors = texts.filter((t) => t.includes('<Error>'));
+  assert.deepEqual(errors.map((t) => t.split('\n').filter((l) => /^\d{1,3}\. /.test(l)).length), [19, 19]);
+  const { createAutoParser } = await import('../../../agents/transforms/parsers/auto.ts');
+  const auto = createAutoParser();
+  const parsed = texts.map((t) => auto(t, { now: Date.UTC(2026, 11, 2, 15), timeZone: 'UTC' })!);
+  assert.equal(parsed.filter((r) => r.fallback !== undefined).length, 0);
+  assert.deepEqual(parsed.filter((r) => r.severityText === 'ERROR').map((r) => r.attributes['log.logger']), ['executeQuery', 'HTTPHandler']);
+  // A numbered line right after an ordinary line starts a record; a frame needs a blank line or a frame before it.
+  const numbered = ['2026.12.02 14:54:51.769180 [ 20 ] {} <Information> Application: steps', '1. not a frame'];
+  assert.deepEqual(assemble(numbered.join('\n') + '\n').texts, numbered);
 });
 
 test('ordinary lines stay one record each; JSON lines never merge', () => {

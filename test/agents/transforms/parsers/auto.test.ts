@@ -151,6 +151,19 @@ test("capnslog (etcd before 3.4), Jenkins' thread id, RabbitMQ's Erlang pid, Mos
   check('mosquitto', [['1700000000: New connection from 10.0.0.1:5678 on port 1883.', { time: '2023-11-14T22:13:20.000Z', body: 'New connection from 10.0.0.1:5678 on port 1883.' }]]);
 });
 
+test("ClickHouse's server log; tracing's Rust targets as the logger", () => {
+  check('clickhouse', [
+    ['2026.12.02 14:54:51.741417 [ 20 ] {65ae8ab0-77d4-4f9b-afec-574dbddadf0d} <Debug> MemoryTracker: Peak memory usage (for query): 3.00 MiB.', { time: '2026-12-02T14:54:51.741Z', level: 'DEBUG', body: 'Peak memory usage (for query): 3.00 MiB.', attributes: { 'thread.id': '20', 'clickhouse.query_id': '65ae8ab0-77d4-4f9b-afec-574dbddadf0d', 'log.logger': 'MemoryTracker' } }],
+    ['2026.12.02 14:54:51.740181 [ 20 ] {} <Information> default.t (Data): Loading data parts', { level: 'INFORMATION', number: 9, body: 'Loading data parts', attributes: { 'log.logger': 'default.t (Data)' } }],
+    ['2026.12.02 14:54:51.321785 [ 1 ] {} <Information> : Starting ClickHouse 18.16.1 with revision 54412', { body: 'Starting ClickHouse 18.16.1 with revision 54412', attributes: { 'thread.id': '1' } }],
+    ['2026.12.02 14:54:51.769453 [ 20 ] {} <Error> HTTPHandler: Code: 47, e.displayText() = DB::Exception: Unknown identifier: nosuchcol', { level: 'ERROR', body: 'Code: 47, e.displayText() = DB::Exception: Unknown identifier: nosuchcol', attributes: { 'log.logger': 'HTTPHandler' } }],
+  ]);
+  check('rust tracing', [
+    ['2026-11-24T10:00:00.123456Z  INFO vector::app: Log level is enabled. level="info"', { level: 'INFO', body: 'Log level is enabled. level="info"', attributes: { 'log.logger': 'vector::app' } }],
+    ['2026-11-24T10:00:00.123456Z ERROR hyper::server::conn: connection error', { level: 'ERROR', body: 'connection error', attributes: { 'log.logger': 'hyper::server::conn' } }],
+  ]);
+});
+
 test('PostgreSQL: the default log_line_prefix (%m [%p]), LOG and DEBUG1-5 among its levels', () => {
   check('postgresql', [
     ['2026-11-24 10:00:00.123 UTC [4321] LOG:  checkpoint starting: time', { time: '2026-11-24T10:00:00.123Z', level: 'LOG', number: 9, body: 'checkpoint starting: time', attributes: { 'process.pid': '4321' } }],

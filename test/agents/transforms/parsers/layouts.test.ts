@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newHeader } from '../../../../agents/transforms/parsers/header.ts';
-import { celery, datadogAgent, dotnet, envLogger, envoy, jvmUnified, tornado, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
+import { capnslog, celery, clickhouse, datadogAgent, dotnet, envLogger, envoy, jvmUnified, tornado, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
 
@@ -113,4 +113,13 @@ test('Tornado: null unless a level letter, a stamp and a name fill the bracket',
   assert.equal(tornado('[X 260720 13:38:44 web:1] unknown letter', ctx), null);
   assert.equal(tornado('[I 260720 13:38:44] no name', ctx), null);
   assert.equal(tornado('[I 260720 13:38:44 web:12] ok', ctx)?.attributes['code.line.number'], '12');
+});
+
+test('ClickHouse and capnslog: null unless their marks are there', () => {
+  const t = Date.UTC(2026, 11, 2);
+  assert.equal(clickhouse('2026.12.02 14:54:51.1 [ 20 ] {} <Verbose> X: y', 22, t), null, 'a level ClickHouse does not write');
+  assert.equal(clickhouse('2026.12.02 14:54:51.1 [ 20 ] <Debug> X: y', 22, t), null, 'no query id braces');
+  assert.equal(clickhouse('2026.12.02 14:54:51.1 [ main ] {} <Debug> X: y', 22, t), null, 'a thread name, not an id');
+  assert.equal(capnslog('2026-11-24 10:00:00 Q | x: y', 20, t), null);
+  assert.equal(capnslog('2026-11-24 10:00:00 W | no package here', 20, t)?.body, 'no package here');
 });
