@@ -126,8 +126,9 @@ const SUBSTITUTIONS: Array<[RegExp, (l: Local) => string]> = [
   [/'\/var\/log\/[\w/]*\*\.log'/g, (l) => `'${l.logs}/*.log'`],
   // Their Kafka cluster (and the local stack's default port): the broker of this walk.
   [/host1:9092,host2:9092|host:9092|host:port|127\.0\.0\.1:9092/g, (l) => l.brokers],
-  // The OTLP port may be taken by another program on this machine: a free one.
-  [/127\.0\.0\.1:4318/g, (l) => l.otlp],
+  // The OTLP port may be taken by another program on this machine: a free one. Only the whole port: the
+  // broker's stand-in, put in above, may start with the same digits (a broker on 43181 became 382071).
+  [/127\.0\.0\.1:4318(?!\d)/g, (l) => l.otlp],
   // Their agent configuration: the complete example, with its paths pointed at local files.
   [/(\/etc\/tributary\/)?\bagent\.yaml\b/g, (l) => l.agentYaml],
   // Their SQL: the smallest query.
@@ -284,7 +285,7 @@ before(async () => {
     .replace(/"\/var\/log\/[^"]*"|"\/opt\/app\/logs\/[^"]*"/g, `"${join(home, 'logs')}/*.log"`)
     .replace(/\/var\/lib\/tributary\//g, `${home}/`);
   local = { brokers, logs: join(home, 'logs'), bodies: join(home, 'bodies.txt'), jsonl: join(home, 'logs.jsonl'), otlp: `127.0.0.1:${await freePort()}`, agentYaml: join(home, 'agent.yaml') };
-  writeFileSync(local.agentYaml, example.replace(/127\.0\.0\.1:9092/g, brokers).replace(/127\.0\.0\.1:4318/g, local.otlp));
+  writeFileSync(local.agentYaml, example.replace(/127\.0\.0\.1:9092/g, brokers).replace(/127\.0\.0\.1:4318(?!\d)/g, local.otlp));
   env = {
     ...process.env,
     TRIBUTARY_HOME: home,

@@ -7,7 +7,7 @@
  * one or two anchored matches, not a trial of every format. Never returns null: a line no format
  * matches is kept whole and marked `unmatched`. This file is the dispatch; the general text header is
  * read by header.ts, the layouts of particular programs (Redis, MySQL, Monolog, ...) by layouts.ts,
- * access lines of proxies and app servers (Envoy, HAProxy, uvicorn) by access.ts.
+ * access lines of proxies and servers (Envoy, HAProxy, uvicorn, CoreDNS) by access.ts.
  */
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
