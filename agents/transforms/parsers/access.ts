@@ -10,7 +10,7 @@
  */
 import { badTime } from './layouts.ts';
 import { severityFromText } from '../severity.ts';
-import { readTime, type FoundTime } from '../timestamp.ts';
+import { parseApacheTime, readTime, type FoundTime } from '../timestamp.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /** An access line after its `[time]`: the request line in quotes, the status (Envoy's and Istio's default access log, `[%START_TIME%] "%REQ(:METHOD)% ... %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ...`). */
@@ -29,6 +29,9 @@ const HAPROXY_TCP_TAIL = /([A-Za-z-]{2}) (\d+\/\d+\/\d+\/\d+\/\+?\d+) (\d+\/\d+)
 const UVICORN = /^(\S+):(\d{1,5}) - "([A-Z]{3,10}) (\S+) HTTP\/([\d.]+)" (\d{3})(?: [A-Za-z' -]*)?$/;
 /** CoreDNS's `log` plugin, its common format: `{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}`. */
 const COREDNS = /^(\[[^\]]+\]|[^\s[\]]+):(\d{1,5}) - (\d+) "(\S+) (\S+) (\S+) (udp|tcp) (\d+) (true|false) (\d+)" (\S+) (\S*) (\d+) ([\d.]+)s$/;
+/** An access log's other lines: `client - user [time] message` with no quoted request (Python's http.server and werkzeug: `... [02/Dec/2026 15:31:54] code 404, message File not found`). */
+const ACCESS_MESSAGE = /^(\S+) - (\S+) \[(\d{1,2}\/[A-Za-z]{3}\/\d{4}[: ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: [+-]\d{4})?)\] (?!")(.*)$/s;
+const HTTP_SERVER_ERROR = /^code (\d{3}), message /;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
 
 /** Severity from an HTTP status: 5xx ERROR, 4xx WARN, others INFO (for access lines that carry no level of their own). */
@@ -178,4 +181,26 @@ export function accessInBody(r: ParsedFields): void {
     a['coredns.response_size'] = d[13]!;
     a['coredns.duration_s'] = d[14]!;
   }
+}
+
+/**
+ * A line of an access log's server that is no request (`127.0.0.1 - - [02/Dec/2026 15:31:54] code 404,
+ * message File not found`, Python's http.server and werkzeug): the client and the time read, the rest
+ * the body; `code N` gives the status and its severity. Null for any other line.
+ */
+export function accessMessage(line: string, ctx: ParseContext): ParsedFields | null {
+  const m = ACCESS_MESSAGE.exec(line);
+  if (!m) return null;
+  const time = parseApacheTime(m[3]!, ctx.timeZone ?? 'UTC');
+  if (time === undefined) return null;
+  const out: ParsedFields = { body: m[4]!, attributes: {}, time };
+  if (m[1] !== '-') out.attributes['client.address'] = m[1]!;
+  if (m[2] !== '-') out.attributes['user.name'] = m[2]!;
+  const code = HTTP_SERVER_ERROR.exec(m[4]!);
+  if (code) {
+    out.attributes['http.response.status_code'] = code[1]!;
+    out.severityText = statusSeverity(+code[1]!);
+    out.severityNumber = severityFromText(out.severityText);
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, haproxyInto, haproxyLine, accessInBody } from './access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine } from './access.ts';
 import { badTime, capnslog, celery, clickhouse, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -270,8 +270,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       // HAProxy's log as its container image writes it: `10.0.0.1:5678 [24/Nov/2026:10:00:00.123] fe be/srv ...`.
       // (Only where a `[` follows the first field: the others would cost HPC-like lines a regex trial.)
-      const h = line.charCodeAt(line.indexOf(' ') + 1) === 91 ? haproxyLine(line, ctx) : null;
-      return h ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
+      const sp = line.indexOf(' ');
+      const h = line.charCodeAt(sp + 1) === 91 ? haproxyLine(line, ctx) : null;
+      if (h !== null) return h;
+      // `127.0.0.1 - - [02/Dec/2026 15:31:54] code 404, message File not found`: an access log's other lines.
+      const a = line.charCodeAt(sp + 1) === 45 && line.charCodeAt(sp + 2) === 32 ? accessMessage(line, ctx) : null;
+      return a ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
     if (c === 91 /* [ */) {

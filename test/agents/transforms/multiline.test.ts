@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter } from '../../../agents/transforms/line-splitter.ts';
@@ -157,20 +156,11 @@ test("PostgreSQL's report (its default prefix) takes its DETAIL, HINT, STATEMENT
   assert.deepEqual(assemble(other.join('\n') + '\n').texts, other);
 });
 
-test("a C++ stack trace's numbered frames after a blank line join their record (ClickHouse's own log, as its server wrote it)", async () => {
-  const text = readFileSync(new URL('../../fixtures/clickhouse/server.log', import.meta.url), 'utf8');
-  const { texts } = assemble(text);
-  // Every record starts with ClickHouse's stamp; the two errors carry their 19 frames each.
-  assert.equal(texts.length, 41);
-  assert.ok(texts.every((t) => /^\d{4}\.\d{2}\.\d{2} /.test(t)), 'each record starts with a stamp');
-  const errors = texts.filter((t) => t.includes('<Error>'));
-  assert.deepEqual(errors.map((t) => t.split('\n').filter((l) => /^\d{1,3}\. /.test(l)).length), [19, 19]);
-  const { createAutoParser } = await import('../../../agents/transforms/parsers/auto.ts');
-  const auto = createAutoParser();
-  const parsed = texts.map((t) => auto(t, { now: Date.UTC(2026, 11, 2, 15), timeZone: 'UTC' })!);
-  assert.equal(parsed.filter((r) => r.fallback !== undefined).length, 0);
-  assert.deepEqual(parsed.filter((r) => r.severityText === 'ERROR').map((r) => r.attributes['log.logger']), ['executeQuery', 'HTTPHandler']);
-  // A numbered line right after an ordinary line starts a record; a frame needs a blank line or a frame before it.
+test("a C++ stack trace's numbered frames follow a blank line or another frame (ClickHouse's; its whole log in programs.test.ts)", () => {
+  const trace = ['2026.12.02 14:54:51.769453 [ 20 ] {} <Error> HTTPHandler: Code: 47, Stack trace:', '', '0. /lib/x86_64-linux-gnu/libclickhouse.so.18.16(StackTrace::StackTrace()+0x16) [0x7f84d07798a6]', '1. /lib/x86_64-linux-gnu/libclickhouse.so.18.16(+0x18f95d2) [0x7f84ce6f95d2]'].join('\n');
+  const after = '2026.12.02 14:54:51.769480 [ 20 ] {} <Debug> MemoryTracker: Peak memory usage';
+  assert.deepEqual(assemble(`${trace}\n${after}\n`).texts, [trace, after]);
+  // A numbered line right after an ordinary line starts a record.
   const numbered = ['2026.12.02 14:54:51.769180 [ 20 ] {} <Information> Application: steps', '1. not a frame'];
   assert.deepEqual(assemble(numbered.join('\n') + '\n').texts, numbered);
 });

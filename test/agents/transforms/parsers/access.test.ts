@@ -1,8 +1,9 @@
 // Access lines of proxies and app servers on their own (access.ts), and through the auto parser's
-// dispatch: Envoy's, HAProxy's (raw and in a syslog message), uvicorn's and CoreDNS's.
+// dispatch: Envoy's, HAProxy's (raw and in a syslog message), uvicorn's, CoreDNS's, and the other lines of
+// an access log's server. Real output of HAProxy and uvicorn: test/agents/transforms/programs.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessAfterTime, haproxyInto, haproxyLine, accessInBody } from '../../../../agents/transforms/parsers/access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine } from '../../../../agents/transforms/parsers/access.ts';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
@@ -109,4 +110,15 @@ test("CoreDNS's query log (its log plugin's common format): client, question, re
   // An IPv6 client in brackets; CoreDNS's other lines gain nothing.
   assert.equal(auto('[INFO] [::1]:50759 - 29008 "A IN example.org. udp 41 false 4096" NOERROR qr,rd,ra,ad 68 0.037990251s', ctx)!.attributes['client.address'], '::1');
   assert.deepEqual(auto('[INFO] plugin/reload: Running configuration SHA512 = abc', ctx)!.attributes, { 'log.logger': 'plugin/reload' });
+});
+
+test("an access log's other lines (Python's http.server, werkzeug): client and time read, `code N` as the status", () => {
+  const r = accessMessage('127.0.0.1 - - [02/Dec/2026 15:31:57] code 501, message Unsupported method (\'POST\')', ctx)!;
+  assert.deepEqual([iso(r.time), r.body, r.attributes['client.address'], r.attributes['http.response.status_code'], r.severityText], ['2026-12-02T15:31:57.000Z', "code 501, message Unsupported method ('POST')", '127.0.0.1', '501', 'ERROR']);
+  const plain = accessMessage('10.0.0.1 - bob [24/Nov/2026:10:00:00 +0100] * Restarting with stat', ctx)!;
+  assert.deepEqual([iso(plain.time), plain.body, plain.attributes['user.name'], plain.severityText], ['2026-11-24T09:00:00.000Z', '* Restarting with stat', 'bob', undefined]);
+  // A request line is the combined parser's; an impossible date or another shape is nothing here.
+  assert.equal(accessMessage('127.0.0.1 - - [02/Dec/2026 15:31:54] "GET / HTTP/1.1" 200 -', ctx), null);
+  assert.equal(accessMessage('127.0.0.1 - - [31/Feb/2026 15:31:54] code 404, message x', ctx), null);
+  assert.equal(accessMessage('127.0.0.1 - [02/Dec/2026 15:31:54] x', ctx), null);
 });
