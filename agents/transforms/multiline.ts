@@ -76,10 +76,11 @@ const NODE_CONT = /^(?:at .+:\d+:\d+\)?$|Node\.js v\d+)/;
 // blank line, then the error and its stack (`Error: boom`, `TypeError [ERR_X]: ...`), and the stack's
 // `{ code: ... }` properties closing with `}`.
 const NODE_CRASH_START = /^(?:file:\/\/)?(?:[A-Za-z]:\\)?[^\s:]+\.(?:[cm]?js|[cm]?ts|jsx|tsx):\d+$/;
-// Rust's panic: `thread 'main' panicked at src/main.rs:2:5:`, the message on the next line (Rust 1.73+;
+// Rust's panic: `thread 'main' panicked at src/main.rs:2:5:` (Rust 1.95 here names the thread's id too:
+// `thread 'main' (8020) panicked at`), the message on the next line (Rust 1.73+;
 // before, in quotes on the same line), `note: run with RUST_BACKTRACE=1 ...`, or `stack backtrace:` and
 // indented frames.
-const RUST_PANIC = /^thread '[^']*' panicked at /;
+const RUST_PANIC = /^thread '[^']*'(?: \(\d+\))? panicked at /;
 const RUST_CONT = /^(?:note: |stack backtrace:$)/;
 const NODE_ERROR_LINE = /^(?:[A-Z][\w$]*)?(?:Error|Exception)(?: \[[A-Z0-9_]+\])?: /;
 // java.util.logging's SimpleFormatter writes two lines a record: `Dec 02, 2026 3:44:22 AM class method`, `INFO: msg`.
@@ -243,6 +244,8 @@ export class MultilineAssembler {
       if (this.kind === 'python-end') this.kind = 'python';
       return true;
     }
+    // Node's crash report: the source line under `/app/server.js:10`, as it is in the file (at column 0 too).
+    if (this.kind === 'node' && this.count === 1) return true;
     // Digits, `{`, `<`: timestamps, JSON and syslog start records (but PostgreSQL's DETAIL, HINT, ...
     // under the prefix of the report they belong to); only Go's `[signal` starts with `[`.
     if (c >= 48 && c <= 57) {

@@ -122,7 +122,7 @@ export const DEFAULT_INFERENCE: SeverityInferenceOptions = {
   enabled: true,
   rules: [
     // Go's `panic:` and Rust's `thread 'main' panicked at src/main.rs:2:5`.
-    { pattern: /\b(?:FATAL|PANIC|CRITICAL|EMERG(?:ENCY)?)\b|\bpanic:|^thread '[^']*' panicked at /, severity: 'FATAL' },
+    { pattern: /\b(?:FATAL|PANIC|CRITICAL|EMERG(?:ENCY)?)\b|\bpanic:|^thread '[^']*'(?: \(\d+\))? panicked at /, severity: 'FATAL' },
     // An error type leading its message: `TypeError: x`, `TypeError [ERR_X]: x` (Node), `KeyError: 'k'` (Python);
     // found by its small letter before `Error` (a pattern starting `\b[A-Z]\w*` backtracks over every capitalised word).
     { pattern: /\bERROR\b|\bERR\b|\b[Ee]rror\b(?!s?\s*[=:]\s*0\b)|Exception\b|[a-z]Error(?: \[[A-Z0-9_]+\])?: |^Traceback \(most recent call last\)|\bFAILED\b/, severity: 'ERROR' },

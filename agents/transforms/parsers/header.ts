@@ -261,6 +261,13 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
     s.logger = true;
     return true;
   }
+  // Python's `%(levelname)s [%(name)s]`: a dotted name starting in lower case after the level is a
+  // logger (`[app.orders]`); threads are rarely so named (`ForkJoinPool.commonPool-worker-1` starts upper).
+  if (!s.logger && s.level && !s.thread && LOWER(trimmed.charCodeAt(0)) && trimmed.indexOf(' ') === -1 && isDotted(trimmed)) {
+    attrs['log.logger'] = trimmed;
+    s.logger = true;
+    return true;
+  }
   // A thread name has no spaces of its own, though a layout may pad it (`[           main]`).
   if (!s.thread && (space === -1 || content.charCodeAt(0) === 32) && trimmed.indexOf(' ') === -1) {
     attrs['thread.name'] = trimmed;

@@ -1,11 +1,12 @@
 // Real programs' own logs (test/fixtures/programs, written by the programs on the development machine)
-// through the agent's line splitter, multiline assembler and auto parser, as a file source runs them.
+// through the agent's line splitter, multiline assembler and auto parser (with severity inference, as
+// buildParser gives it to a source), as a file source runs them.
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter } from '../../../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../../../agents/transforms/multiline.ts';
-import { createAutoParser } from '../../../agents/transforms/parsers/auto.ts';
+import { buildParser } from '../../../agents/transforms/parsers/index.ts';
 import type { ParseContext, ParsedFields } from '../../../agents/transforms/parsers/types.ts';
 
 const NOW = Date.UTC(2026, 11, 2, 16);
@@ -14,7 +15,7 @@ const NOW = Date.UTC(2026, 11, 2, 16);
 function records(name: string, ctx: ParseContext = { now: NOW, timeZone: 'UTC' }): Array<ParsedFields & { text: string }> {
   const splitter = new LineSplitter();
   const assembler = new MultilineAssembler();
-  const auto = createAutoParser();
+  const auto = buildParser('auto');
   const texts: string[] = [];
   for (const line of splitter.push(readFileSync(new URL(`../../fixtures/programs/${name}`, import.meta.url)), 0)) for (const r of assembler.push(line, 0)) texts.push(r.text);
   for (const line of splitter.flush()) for (const r of assembler.push(line, 0)) texts.push(r.text);
@@ -91,4 +92,57 @@ test("Mosquitto: the epoch stamp before its colon is every line's time", () => {
   assert.equal(rs.length, 12);
   assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.time === undefined), []);
   assert.deepEqual([iso(rs[0]!.time), rs[0]!.body], ['2026-12-02T15:32:51.000Z', 'mosquitto version 2.0.11 starting']);
+});
+
+test('Go: log, slog (text and JSON) and a panic with its goroutine trace as one FATAL record', () => {
+  const rs = records('go.log');
+  assert.deepEqual(rs.map((r) => [r.fallback, r.severityText, r.body.split('\n')[0]]), [
+    [undefined, undefined, 'listening on :8080'],
+    [undefined, undefined, 'cache warm: 42 entries'],
+    [undefined, 'INFO', 'request served'],
+    [undefined, 'ERROR', 'upstream failed'],
+    [undefined, 'WARN', 'slow query'],
+    [undefined, 'PANIC', 'assignment to entry in nil map'],
+  ]);
+  assert.deepEqual([rs[1]!.attributes['code.file.path'], rs[2]!.attributes['status'], rs[3]!.attributes['err']], ['main.go', '200', 'dial tcp 10.0.0.9:5432: connect: connection refused']);
+  assert.ok(rs[5]!.text.includes('goroutine 1 [running]:') && rs[5]!.text.endsWith('exit status 2'));
+});
+
+test("java.util.logging: each record's two lines and its stack trace one record; the uncaught exception with its cause another", () => {
+  const rs = records('java-jul.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0]]), [
+    ['INFO', 'started in 1234 ms'],
+    ['WARNING', 'retrying order 42'],
+    ['SEVERE', 'order 42 failed'],
+    ['ERROR', 'Exception in thread "main" java.lang.IllegalStateException: pool exhausted'],
+  ]);
+  assert.ok(rs[2]!.body.includes('Caused by: java.io.IOException: connection reset\n\t... 9 more'));
+  assert.ok(rs[3]!.text.includes('Caused by: java.io.IOException: connection reset'));
+  assert.deepEqual([rs[0]!.attributes['log.logger'], rs[0]!.attributes['code.function.name'], iso(rs[0]!.time)], ['App', 'main', '2026-12-02T15:35:40.000Z']);
+});
+
+test("Python's logging: the default layout's logger, `[%(name)s]` as the logger, logger.exception with its traceback", () => {
+  const rs = records('python-logging.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['log.logger'], r.body.split('\n')[0]]), [
+    ['WARNING', 'app.db', 'slow query: 912 ms'],
+    ['INFO', 'root', 'started'],
+    ['INFO', 'app.orders', 'order 42 placed'],
+    ['ERROR', 'app.orders', 'order 42 failed'],
+  ]);
+  // Known and left as Fluent Bit does: the uncaught exception's traceback joins the record before it.
+  assert.ok(rs[3]!.body.includes("KeyError: 'missing'") && rs[3]!.body.endsWith('ValueError: bad value'));
+});
+
+test("Rust's panic as Rust 1.95 prints it (the thread's id in parentheses): one FATAL record with its backtrace and note", () => {
+  const rs = records('rust-panic.log');
+  assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['starting worker 3', "thread 'main' (8020) panicked at main.rs:5:22:"]);
+  assert.equal(rs[1]!.severityText, 'FATAL');
+  assert.ok(rs[1]!.text.includes('stack backtrace:') && rs[1]!.text.endsWith('run with `RUST_BACKTRACE=full` for a verbose backtrace.'));
+});
+
+test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
+  const rs = records('node-crash.log');
+  assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);
+  assert.ok(rs[2]!.text.includes("TypeError: Cannot read properties of null (reading 'foo')") && rs[2]!.text.endsWith('Node.js v20.20.2'));
+  assert.equal(rs[2]!.severityText, 'ERROR');
 });
