@@ -3,7 +3,8 @@
  * Envoy's and Istio's (`[time] "GET / HTTP/1.1" 200 flags ...`), HAProxy's HTTP and TCP logs (as its
  * container image writes them, or as a syslog message), and uvicorn's (`INFO:     1.2.3.4:5 - "GET /
  * HTTP/1.1" 200 OK`, FastAPI's server) and CoreDNS's query log (`[INFO] 10.244.0.1:53812 - 1234 "A IN
- * example.com. udp 29 false 512" NOERROR qr,rd,ra 45 0.000123s`). The NCSA common and combined formats (Apache, nginx) have
+ * example.com. udp 29 false 512" NOERROR qr,rd,ra 45 0.000123s`), and the request context nginx puts after an
+ * error's message (`..., client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"`). The NCSA common and combined formats (Apache, nginx) have
  * their own parser (combined.ts), which shares the request and status helpers here. Attributes use
  * OpenTelemetry's names where it has one (`client.address`, `http.response.status_code`, `url.path`);
  * what is HAProxy's own is under `haproxy.`.
@@ -32,6 +33,8 @@ const COREDNS = /^(\[[^\]]+\]|[^\s[\]]+):(\d{1,5}) - (\d+) "(\S+) (\S+) (\S+) (u
 /** An access log's other lines: `client - user [time] message` with no quoted request (Python's http.server and werkzeug: `... [02/Dec/2026 15:31:54] code 404, message File not found`). */
 const ACCESS_MESSAGE = /^(\S+) - (\S+) \[(\d{1,2}\/[A-Za-z]{3}\/\d{4}[: ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: [+-]\d{4})?)\] (?!")(.*)$/s;
 const HTTP_SERVER_ERROR = /^code (\d{3}), message /;
+/** One `key: value` of nginx's request context after an error's message; a value in quotes may hold `, `. */
+const NGINX_CONTEXT = /(\w+): ("(?:[^"\\]|\\.)*"|[^",][^,]*|)(?:, |$)/y;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
 
 /** Severity from an HTTP status: 5xx ERROR, 4xx WARN, others INFO (for access lines that carry no level of their own). */
@@ -203,4 +206,35 @@ export function accessMessage(line: string, ctx: ParseContext): ParsedFields | n
     out.severityNumber = severityFromText(out.severityText);
   }
   return out;
+}
+
+/**
+ * nginx's request context after an error's message (`open() "/x" failed (2: No such file or directory),
+ * client: 127.0.0.1, server: , request: "GET /x HTTP/1.1", upstream: "http://10.0.0.2:80/x", host:
+ * "example.com", referrer: "https://a/"`): each key an attribute (the request as method, path, query and
+ * protocol version), the message alone the body. Left alone when the context does not read to its end.
+ */
+export function nginxErrorContext(r: ParsedFields): void {
+  const body = r.body;
+  const at = body.indexOf(', client: ');
+  if (at === -1) return;
+  const found: Array<[string, string]> = [];
+  NGINX_CONTEXT.lastIndex = at + 2;
+  while (NGINX_CONTEXT.lastIndex < body.length) {
+    const m = NGINX_CONTEXT.exec(body);
+    if (!m) return;
+    const v = m[2]!;
+    found.push([m[1]!, v.charCodeAt(0) === 34 ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v]);
+  }
+  const a = r.attributes;
+  for (const [k, v] of found) {
+    if (v === '') continue;
+    if (k === 'client') a['client.address'] = v;
+    else if (k === 'server') a['nginx.server_name'] = v;
+    else if (k === 'request') addRequestLine(a, v);
+    else if (k === 'host') a['http.request.header.host'] = v;
+    else if (k === 'referrer' || k === 'referer') a['http.request.header.referer'] = v;
+    else a[`nginx.${k}`] = v;
+  }
+  r.body = body.slice(0, at);
 }

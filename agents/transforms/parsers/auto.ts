@@ -14,7 +14,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine } from './access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, nginxErrorContext } from './access.ts';
 import { badTime, capnslog, celery, clickhouse, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -168,6 +168,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const r = finishHeader(s, start);
     if (line.indexOf('\t') !== -1) trailingJson(r);
     accessInBody(r);
+    // nginx's error log: the request context after the message (only nginx's `*N` connection gives that attribute).
+    if (r.attributes['network.connection.id'] !== undefined) nginxErrorContext(r);
     // A PostgreSQL report joined with its DETAIL, HINT, STATEMENT ... lines: their repeated prefixes go.
     // (Its prefix is looked at in fixed places first: most lines end the look there.)
     const head = postgresHead(line);

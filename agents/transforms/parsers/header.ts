@@ -215,7 +215,15 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
     return true;
   }
   if (trimmed.startsWith('client ')) {
-    attrs['client.address'] = trimmed.slice(7);
+    // Apache 2.4 adds the port (`[client 10.0.0.1:52918]`); an IPv6 address keeps its colons whole.
+    const client = trimmed.slice(7);
+    const colon = client.lastIndexOf(':');
+    if (colon > 0 && client.indexOf('.') !== -1 && client.indexOf(':') === colon && INTEGER.test(client.slice(colon + 1))) {
+      attrs['client.address'] = client.slice(0, colon);
+      attrs['client.port'] = client.slice(colon + 1);
+    } else {
+      attrs['client.address'] = client;
+    }
     return true;
   }
   if (INTEGER.test(trimmed)) {

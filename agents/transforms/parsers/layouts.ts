@@ -20,6 +20,8 @@ const RUBY_TAIL = / #(\d+)\]\s+([A-Z]+) -- (.*?): ?/y;
 const JUL_TAIL = / (\S+)(?: (\S+))?(?:\n(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ?|$)/y;
 /** Redis before its stamp: `pid:role` (X sentinel, C child, S replica, M master). */
 const REDIS_PREFIX = /^(\d+):([XCSM])$/;
+/** Redis's roles before the stamp. */
+const REDIS_ROLES: Readonly<Record<string, string>> = { X: 'sentinel', C: 'child', S: 'replica', M: 'master' };
 /** Redis's level marks: `.` debug, `-` verbose, `*` notice, `#` warning. */
 const REDIS_LEVELS: Readonly<Record<string, string>> = { '.': 'DEBUG', '-': 'DEBUG', '*': 'NOTICE', '#': 'WARNING' };
 /** MySQL's error log after its stamp: the thread, `[Level]`, and in 8.0 `[MY-010068] [Subsystem]`. */
@@ -140,7 +142,9 @@ export function redis(s: HeaderState, prefix: string, j: number): ParsedFields |
   if (level === undefined) return null;
   const out = s.out;
   out.attributes['process.pid'] = m![1]!;
-  s.extra = m![2]!;
+  // The role: a forked child (saving, rewriting the AOF), a master, a replica or a sentinel.
+  out.attributes['redis.role'] = REDIS_ROLES[m![2]!]!;
+  s.extra = '';
   out.severityText = level;
   out.severityNumber = severityFromText(level);
   return finishHeader(s, j + 2);

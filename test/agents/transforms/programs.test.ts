@@ -146,3 +146,38 @@ test("Node: console.error's Error with its stack; the crash report of an uncaugh
   assert.ok(rs[2]!.text.includes("TypeError: Cannot read properties of null (reading 'foo')") && rs[2]!.text.endsWith('Node.js v20.20.2'));
   assert.equal(rs[2]!.severityText, 'ERROR');
 });
+
+test("nginx: access lines as the combined format; the error log's request context as attributes", () => {
+  const access = records('nginx-access.log');
+  assert.deepEqual(access.map((r) => [r.severityText, r.attributes['http.response.status_code'], r.attributes['url.path']]), [['INFO', '200', '/'], ['WARN', '404', '/missing.png'], ['ERROR', '502', '/up/x'], ['WARN', '405', '/']]);
+  assert.equal(access[1]!.attributes['http.request.header.referer'], 'https://example.com/');
+  const errors = records('nginx-error.log');
+  assert.deepEqual(errors.filter((r) => r.fallback !== undefined), []);
+  const failed = errors.filter((r) => r.severityText === 'ERROR');
+  assert.deepEqual(failed.map((r) => [r.body, r.attributes['client.address'], r.attributes['url.path'], r.attributes['nginx.upstream'], r.attributes['http.request.header.host']]), [
+    ['open() "/tmp/ngx/html/missing.png" failed (2: No such file or directory)', '127.0.0.1', '/missing.png', undefined, '127.0.0.1:18180'],
+    ['connect() failed (111: Connection refused) while connecting to upstream', '127.0.0.1', '/up/x', 'http://127.0.0.1:18189/up/x', '127.0.0.1:18180'],
+  ]);
+  assert.deepEqual([failed[0]!.attributes['network.connection.id'], failed[0]!.attributes['http.request.header.referer']], ['2', 'https://example.com/']);
+});
+
+test("Apache: the error log's module, pid, thread and client with its port; vhost_combined's virtual host", () => {
+  const errors = records('apache-error.log');
+  assert.deepEqual(errors.filter((r) => r.fallback !== undefined), []);
+  const denied = errors.find((r) => r.severityText === 'ERROR')!;
+  assert.deepEqual([denied.body, denied.attributes['log.logger'], denied.attributes['process.pid'], denied.attributes['thread.id'], denied.attributes['client.address'], denied.attributes['client.port']], [
+    'AH01630: client denied by server configuration: /tmp/apx/html/private/', 'authz_core', '11296', '11331', '127.0.0.1', '52930',
+  ]);
+  const vhost = records('apache-other-vhosts-access.log');
+  assert.deepEqual(vhost.map((r) => [r.attributes['server.address'], r.attributes['server.port'], r.attributes['http.response.status_code'], r.severityText]), [['localhost', '80', '200', 'INFO'], ['localhost', '80', '404', 'WARN'], ['localhost', '80', '403', 'WARN']]);
+});
+
+test('Redis: the pid and role before the stamp, the level from its mark', () => {
+  const rs = records('redis.log');
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.header'] !== undefined), []);
+  assert.deepEqual(rs.map((r) => r.attributes['redis.role']).filter((v, i, a) => a.indexOf(v) === i), ['child', 'master']);
+  const saved = rs.find((r) => r.body === 'DB saved on disk')!;
+  assert.deepEqual([saved.severityText, saved.attributes['process.pid'], saved.attributes['redis.role']], ['NOTICE', '11622', 'child']);
+  // Its `-` mark (verbose) reads as DEBUG: three connections accepted, two closed, a child's CoW note.
+  assert.equal(rs.filter((r) => r.severityText === 'DEBUG').length, 6);
+});

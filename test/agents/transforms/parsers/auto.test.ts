@@ -66,8 +66,10 @@ test('Apache and nginx error and access logs', () => {
   check('web', [
     ['[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties', { time: '2005-12-04T04:47:44.000Z', level: 'NOTICE', body: 'workerEnv.init() ok /etc/httpd/conf/workers2.properties' }],
     ['[Sun Dec 04 04:51:08 2005] [error] mod_jk child workerEnv in error state 6', { time: '2005-12-04T04:51:08.000Z', level: 'ERROR', body: 'mod_jk child workerEnv in error state 6' }],
-    ['[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:51234] File does not exist: /usr/local/apache2/htdocs/favicon.ico', { time: '2011-09-09T10:42:29.902Z', level: 'ERROR', body: 'File does not exist: /usr/local/apache2/htdocs/favicon.ico', attributes: { 'log.logger': 'core', 'process.pid': '35708', 'thread.id': '4328636416', 'client.address': '72.15.99.187:51234' } }],
-    ['2026/11/24 10:00:00 [error] 1234#5678: *90 open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 10.0.0.1, server: localhost, request: "GET /x HTTP/1.1"', { time: '2026-11-24T10:00:00.000Z', level: 'ERROR', body: 'open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 10.0.0.1, server: localhost, request: "GET /x HTTP/1.1"', attributes: { 'process.pid': '1234', 'thread.id': '5678', 'network.connection.id': '90' } }],
+    ['[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:51234] File does not exist: /usr/local/apache2/htdocs/favicon.ico', { time: '2011-09-09T10:42:29.902Z', level: 'ERROR', body: 'File does not exist: /usr/local/apache2/htdocs/favicon.ico', attributes: { 'log.logger': 'core', 'process.pid': '35708', 'thread.id': '4328636416', 'client.address': '72.15.99.187', 'client.port': '51234' } }],
+    ['2026/11/24 10:00:00 [error] 1234#5678: *90 open() "/usr/share/nginx/html/x" failed (2: No such file or directory), client: 10.0.0.1, server: localhost, request: "GET /x HTTP/1.1"', { time: '2026-11-24T10:00:00.000Z', level: 'ERROR', body: 'open() "/usr/share/nginx/html/x" failed (2: No such file or directory)', attributes: { 'process.pid': '1234', 'thread.id': '5678', 'network.connection.id': '90', 'client.address': '10.0.0.1', 'nginx.server_name': 'localhost', 'http.request.method': 'GET', 'url.path': '/x' } }],
+    // A context that does not read to its end stays in the message.
+    ['2026/11/24 10:00:00 [error] 1234#5678: *91 upstream timed out, client: 10.0.0.1, server: x, request: "GET /x HTTP/1.1', { level: 'ERROR', body: 'upstream timed out, client: 10.0.0.1, server: x, request: "GET /x HTTP/1.1', attributes: { 'network.connection.id': '91' } }],
     ['10.0.0.1 - frank [24/Nov/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 503 2326 "-" "curl/8.0"', { time: '2026-11-24T10:00:00.000Z', level: 'ERROR', body: '10.0.0.1 - frank [24/Nov/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 503 2326 "-" "curl/8.0"', attributes: { 'url.path': '/index.html', 'http.response.status_code': '503' } }],
   ]);
 });
@@ -111,10 +113,10 @@ test('java.util.logging (Tomcat, Jetty): the record of two lines, and either lin
 
 test('Redis: pid and role before the stamp, a mark for the level', () => {
   check('redis', [
-    ['1234:M 24 Nov 2026 10:00:00.123 * Ready to accept connections tcp', { time: '2026-11-24T10:00:00.123Z', level: 'NOTICE', number: 10, body: 'Ready to accept connections tcp', attributes: { 'process.pid': '1234', 'log.header': 'M' } }],
-    ['1234:C 24 Nov 2026 10:00:00.456 # WARNING overcommit_memory is set to 0!', { level: 'WARNING', number: 13, body: 'WARNING overcommit_memory is set to 0!', attributes: { 'log.header': 'C' } }],
+    ['1234:M 24 Nov 2026 10:00:00.123 * Ready to accept connections tcp', { time: '2026-11-24T10:00:00.123Z', level: 'NOTICE', number: 10, body: 'Ready to accept connections tcp', attributes: { 'process.pid': '1234', 'redis.role': 'master' } }],
+    ['1234:C 24 Nov 2026 10:00:00.456 # WARNING overcommit_memory is set to 0!', { level: 'WARNING', number: 13, body: 'WARNING overcommit_memory is set to 0!', attributes: { 'redis.role': 'child' } }],
     // Redis before 4.0: no year in the stamp.
-    ['7217:M 24 Nov 10:00:00.265 * Ready to accept connections', { time: '2026-11-24T10:00:00.265Z', level: 'NOTICE', body: 'Ready to accept connections', attributes: { 'process.pid': '7217', 'log.header': 'M' } }],
+    ['7217:M 24 Nov 10:00:00.265 * Ready to accept connections', { time: '2026-11-24T10:00:00.265Z', level: 'NOTICE', body: 'Ready to accept connections', attributes: { 'process.pid': '7217', 'redis.role': 'master' } }],
     ['7:S 4 Nov 2026 10:00:00.789 - Accepted 10.0.0.1:5678', { time: '2026-11-04T10:00:00.789Z', level: 'DEBUG', body: 'Accepted 10.0.0.1:5678', attributes: { 'process.pid': '7' } }],
   ]);
   // Another mark after the stamp is the message's.
