@@ -246,6 +246,8 @@ export class MultilineAssembler {
     }
     // Node's crash report: the source line under `/app/server.js:10`, as it is in the file (at column 0 too).
     if (this.kind === 'node' && this.count === 1) return true;
+    // MySQL and MariaDB print their version and socket on the line under `ready for connections.`.
+    if (c === 86 /* V */ && text.startsWith("Version: '") && this.texts[this.count - 1]!.endsWith('ready for connections.')) return true;
     // Digits, `{`, `<`: timestamps, JSON and syslog start records (but PostgreSQL's DETAIL, HINT, ...
     // under the prefix of the report they belong to); only Go's `[signal` starts with `[`.
     if (c >= 48 && c <= 57) {

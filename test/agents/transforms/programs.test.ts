@@ -181,3 +181,22 @@ test('Redis: the pid and role before the stamp, the level from its mark', () => 
   // Its `-` mark (verbose) reads as DEBUG: three connections accepted, two closed, a child's CoW note.
   assert.equal(rs.filter((r) => r.severityText === 'DEBUG').length, 6);
 });
+
+test("Kafka's broker log: the class as the logger, the configuration it dumps at start one record", () => {
+  const rs = records('kafka-server.log');
+  assert.equal(rs.length, 86);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.logger'] === undefined), []);
+  const config = rs.filter((r) => r.body.startsWith('KafkaConfig values:'));
+  assert.ok(config.length >= 1 && config.every((r) => r.text.split('\n').length > 100), 'each dump one record of its keys');
+  assert.equal(rs[0]!.attributes['log.logger'], 'kafka.utils.Log4jControllerRegistration$');
+});
+
+test("MariaDB's error log: thread, level, InnoDB as the logger; the version line under `ready for connections.` joins it", () => {
+  const rs = records('mariadb-error.log');
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  const ready = rs.find((r) => r.body.startsWith('mariadbd: ready for connections.'))!;
+  assert.ok(ready.body.endsWith("\nVersion: '10.11.19-MariaDB-0+deb12u1'  socket: '/tmp/mdb/sock'  port: 13306  Debian 12"));
+  const denied = rs.find((r) => r.body.startsWith('Access denied'))!;
+  assert.deepEqual([denied.severityText, denied.attributes['thread.id']], ['WARNING', '3']);
+  assert.equal(rs.filter((r) => r.attributes['log.logger'] === 'InnoDB').length, 19);
+});
