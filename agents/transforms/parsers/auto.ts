@@ -31,6 +31,8 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
 const isWs = (c: number): boolean => c === 32 || c === 9;
+/** A terminal's control sequence (colours, bold: `ESC [ 33 m`). */
+const ANSI_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 /**
  * Whether an access line's `] "` (the time's bracket, then the quoted request) starts before 128:
@@ -392,7 +394,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     return unmatched(line);
   }
 
-  return (line, ctx) => parse(line, ctx, true);
+  // Terminal colours go before anything reads the line: werkzeug, Rails in development and colour
+  // loggers write them even when their output is a file or a pipe (`"\x1b[33mGET /x HTTP/1.1\x1b[0m" 404`).
+  return (line, ctx) => parse(line.indexOf('\x1b') === -1 ? line : line.replace(ANSI_ESCAPE, ''), ctx, true);
 }
 
 export const autoParser: ParserDefinition<AutoParserOptions> = {

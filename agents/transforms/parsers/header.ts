@@ -128,6 +128,8 @@ function mayBeRequestId(token: string): boolean {
 const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
+/** A Python module's name after Flask's `LEVEL in `. */
+const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
 /** An Erlang process id (RabbitMQ's `[info] <0.123.0> msg`). */
 const ERLANG_PID = /<\d{1,10}\.\d{1,10}\.\d{1,10}>(?=[ \t]|$)/y;
 const PG_USER_DB = /(\[unknown\]|[\w.$-]*)@(\[unknown\]|[\w.$-]*)(?= [A-Z]+[1-5]?: )/y;
@@ -628,6 +630,15 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
           attrs['log.logger'] = line.slice(j, colon).trimEnd();
           s.logger = true;
           return colon + 2;
+        }
+      }
+      // Flask's default (`[%(asctime)s] %(levelname)s in %(module)s: %(message)s`): `ERROR in app: msg`.
+      if (s.level && token === 'in') {
+        const e2 = tokenEnd(s, next.at);
+        if (e2 - next.at > 1 && line.charCodeAt(e2 - 1) === 58 && FLASK_MODULE.test(line.slice(next.at, e2 - 1))) {
+          attrs['log.logger'] = line.slice(next.at, e2 - 1);
+          s.logger = true;
+          return e2;
         }
       }
       // Only in a header that had a level or thread: elsewhere `ClusterFileSystem: msg` is the message.

@@ -200,3 +200,22 @@ test("MariaDB's error log: thread, level, InnoDB as the logger; the version line
   assert.deepEqual([denied.severityText, denied.attributes['thread.id']], ['WARNING', '3']);
   assert.equal(rs.filter((r) => r.attributes['log.logger'] === 'InnoDB').length, 19);
 });
+
+test("gunicorn and Flask: gunicorn's own lines, its access lines, Flask's `ERROR in app:` with its traceback", () => {
+  const rs = records('gunicorn-flask.log');
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(rs.filter((r) => r.attributes['http.response.status_code'] !== undefined).map((r) => [r.severityText, r.attributes['url.path'], r.attributes['http.response.status_code']]), [['INFO', '/', '200'], ['WARN', '/missing', '404'], ['ERROR', '/boom', '500']]);
+  const error = rs.find((r) => r.body.startsWith('Exception on /boom'))!;
+  assert.deepEqual([error.severityText, error.attributes['log.logger'], iso(error.time)], ['ERROR', 'app', '2026-12-02T15:45:31.396Z']);
+  assert.ok(error.body.endsWith('RuntimeError: boom'));
+  assert.deepEqual([rs[0]!.body, rs[0]!.attributes['process.pid']], ['Starting gunicorn 27.0.1', '16650']);
+});
+
+test("Flask's development server: terminal colours dropped, so the coloured request lines read as any other", () => {
+  const rs = records('flask-dev-server.log');
+  assert.ok(rs.every((r) => !r.body.includes('\x1b') && Object.values(r.attributes).every((v) => !v.includes('\x1b'))), 'no escape left');
+  assert.deepEqual(rs.filter((r) => r.attributes['http.response.status_code'] !== undefined).map((r) => [r.severityText, r.attributes['http.request.method'], r.attributes['url.path'], r.attributes['http.response.status_code']]), [
+    ['INFO', 'GET', '/', '200'], ['WARN', 'GET', '/missing', '404'], ['ERROR', 'GET', '/boom', '500'],
+  ]);
+  assert.ok(rs.some((r) => r.severityText === 'WARNING' && r.body.startsWith('This is a development server.')));
+});

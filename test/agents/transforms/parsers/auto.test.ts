@@ -166,6 +166,19 @@ test("ClickHouse's server log; tracing's Rust targets as the logger", () => {
   ]);
 });
 
+test("terminal colours are dropped before a line is read; Flask's `LEVEL in module:`", () => {
+  check('ansi', [
+    ['\x1b[32m2026-11-24T10:00:00.123Z\x1b[0m \x1b[1;31mERROR\x1b[0m [main] c.a.App - failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'failed', attributes: { 'thread.name': 'main', 'log.logger': 'c.a.App' } }],
+    ['127.0.0.1 - - [24/Nov/2026 10:00:00] "\x1b[33mGET /x HTTP/1.1\x1b[0m" 404 -', { level: 'WARN', attributes: { 'url.path': '/x', 'http.response.status_code': '404' }, body: '127.0.0.1 - - [24/Nov/2026 10:00:00] "GET /x HTTP/1.1" 404 -' }],
+  ]);
+  check('flask', [
+    ['[2026-11-24 10:00:00,123] ERROR in app: Exception on /boom [GET]', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'Exception on /boom [GET]', attributes: { 'log.logger': 'app' } }],
+    ['[2026-11-24 10:00:00,123] INFO in views.orders: order 42', { level: 'INFO', body: 'order 42', attributes: { 'log.logger': 'views.orders' } }],
+    // `in` and a word without its colon is the message.
+    ['2026-11-24 10:00:00 INFO in the morning: we start', { level: 'INFO', body: 'in the morning: we start' }],
+  ]);
+});
+
 test('PostgreSQL: the default log_line_prefix (%m [%p]), LOG and DEBUG1-5 among its levels', () => {
   check('postgresql', [
     ['2026-11-24 10:00:00.123 UTC [4321] LOG:  checkpoint starting: time', { time: '2026-11-24T10:00:00.123Z', level: 'LOG', number: 9, body: 'checkpoint starting: time', attributes: { 'process.pid': '4321' } }],
