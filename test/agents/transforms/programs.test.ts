@@ -219,3 +219,14 @@ test("Flask's development server: terminal colours dropped, so the coloured requ
   ]);
   assert.ok(rs.some((r) => r.severityText === 'WARNING' && r.body.startsWith('This is a development server.')));
 });
+
+test("Spring Boot's console layout: pid, thread, logger; the error with its blank line and stack trace one record", () => {
+  const rs = records('spring-boot.log');
+  const app = rs.filter((r) => r.fallback === undefined);
+  assert.deepEqual(app.map((r) => [r.severityText, r.attributes['process.pid'], r.attributes['thread.name'], r.attributes['log.logger']]), Array.from({ length: 6 }, (_, i) => [['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR'][i], '20067', 'main', 'com.acme.orders.App']));
+  const error = app[5]!;
+  assert.ok(error.body.startsWith('order 43 failed\n\njava.lang.NumberFormatException: For input string: "x42"\n\tat '));
+  assert.equal(error.text.split('\n').filter((l) => l.startsWith('\tat ')).length, 31);
+  // The banner (ASCII art without a time) is kept whole, in two records.
+  assert.equal(rs.filter((r) => r.fallback === 'unmatched').length, 2);
+});
