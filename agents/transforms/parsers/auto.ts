@@ -122,13 +122,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
-    if (c === 91 /* [ */ && line.charCodeAt(j + 1) === 32) {
-      const r = clickhouse(line, j, t.time);
-      if (r !== null) return r;
-    }
-    // capnslog (etcd before 3.4): `2026-... I | etcdserver: msg`, a level letter before the pipe.
-    if (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32 && !fieldTable) {
-      const r = capnslog(line, j, t.time);
+    // ClickHouse's `[ tid ]`, capnslog's `I | ` (etcd before 3.4): looked at in fixed places only.
+    if ((c === 91 && line.charCodeAt(j + 1) === 32) || (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32 && !fieldTable)) {
+      const r = c === 91 ? clickhouse(line, j, t.time) : capnslog(line, j, t.time);
       if (r !== null) return r;
     }
     // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
@@ -167,7 +163,15 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     const start = scanHeader(s, ctx, fieldTable);
     if (out.fallback === 'bad_time') return badTime(line);
-    const r = finishHeader(s, start);
+    return afterHeader(finishHeader(s, start), line);
+  }
+
+  /**
+   * What a message read after a stamped header may still hold: zap's trailing JSON, an access line
+   * (uvicorn's, CoreDNS's), nginx's request context, PostgreSQL's joined report. Apart from afterTime
+   * so that function stays small enough for V8 to keep inlining what it calls.
+   */
+  function afterHeader(r: ParsedFields, line: string): ParsedFields {
     if (line.indexOf('\t') !== -1) trailingJson(r);
     accessInBody(r);
     // nginx's error log: the request context after the message (only nginx's `*N` connection gives that attribute).

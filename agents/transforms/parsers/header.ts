@@ -273,7 +273,7 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   }
   // Python's `%(levelname)s [%(name)s]`: a dotted name starting in lower case after the level is a
   // logger (`[app.orders]`); threads are rarely so named (`ForkJoinPool.commonPool-worker-1` starts upper).
-  if (!s.logger && s.level && !s.thread && LOWER(trimmed.charCodeAt(0)) && trimmed.indexOf(' ') === -1 && isDotted(trimmed)) {
+  if (!s.logger && s.level && !s.thread && LOWER(trimmed.charCodeAt(0)) && trimmed.indexOf('.') > 0 && trimmed.indexOf(' ') === -1 && isDotted(trimmed)) {
     attrs['log.logger'] = trimmed;
     s.logger = true;
     return true;
