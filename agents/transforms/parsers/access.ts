@@ -42,6 +42,12 @@ export function statusSeverity(status: number): string {
   return status >= 500 ? 'ERROR' : status >= 400 ? 'WARN' : 'INFO';
 }
 
+/** Puts a level word on `out` with its OpenTelemetry number. */
+export function setSeverity(out: ParsedFields, text: string): void {
+  out.severityText = text;
+  out.severityNumber = severityFromText(text);
+}
+
 /** A request target's path and query (`/a?b=1`) as `url.path` and `url.query`. */
 export function addTarget(attributes: Record<string, string>, target: string): void {
   const q = target.indexOf('?');
@@ -78,8 +84,9 @@ export function accessAfterTime(line: string, t: FoundTime, close: number): Pars
   attributes['network.protocol.version'] = m[3]!.slice(slash + 1);
   attributes['http.response.status_code'] = m[4]!;
   if (m[5] !== '-') attributes['envoy.response_flags'] = m[5]!;
-  const text = statusSeverity(+m[4]!);
-  return { time: t.time, severityText: text, severityNumber: severityFromText(text), body: line, attributes };
+  const out: ParsedFields = { time: t.time, body: line, attributes };
+  setSeverity(out, statusSeverity(+m[4]!));
+  return out;
 }
 
 /**
@@ -130,11 +137,7 @@ export function haproxyInto(text: string, out: ParsedFields, ctx: ParseContext):
     if (t[7]) a['haproxy.captured_response_headers'] = t[7];
     if (t[8] !== undefined) addRequestLine(a, t[8]);
   }
-  if (!out.severityNumber) {
-    const level = status !== 0 ? statusSeverity(status) : termination.charCodeAt(0) !== 45 ? 'WARN' : 'INFO';
-    out.severityText = level;
-    out.severityNumber = severityFromText(level);
-  }
+  if (!out.severityNumber) setSeverity(out, status !== 0 ? statusSeverity(status) : termination.charCodeAt(0) !== 45 ? 'WARN' : 'INFO');
   const accepted = readTime(text, m[1]!.length + m[2]!.length + 3, ctx.timeZone ?? 'UTC', ctx.now);
   return accepted === undefined ? NaN : accepted.time;
 }
@@ -202,8 +205,7 @@ export function accessMessage(line: string, ctx: ParseContext): ParsedFields | n
   const code = HTTP_SERVER_ERROR.exec(m[4]!);
   if (code) {
     out.attributes['http.response.status_code'] = code[1]!;
-    out.severityText = statusSeverity(+code[1]!);
-    out.severityNumber = severityFromText(out.severityText);
+    setSeverity(out, statusSeverity(+code[1]!));
   }
   return out;
 }

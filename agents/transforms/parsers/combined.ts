@@ -3,9 +3,8 @@
  * with Apache's `vhost_combined` (the virtual host and port first: Debian's other_vhosts_access.log).
  * Attributes use OpenTelemetry semantic-convention names; the body is the whole line.
  */
-import { severityNumber } from '../../../core/contracts/records.ts';
 import { parseApacheTime, parseIso } from '../timestamp.ts';
-import { addRequestLine, statusSeverity } from './access.ts';
+import { addRequestLine, setSeverity, statusSeverity } from './access.ts';
 import type { LineParser, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface CombinedParserOptions {
@@ -47,10 +46,7 @@ export function createCombinedParser(options: Partial<CombinedParserOptions> = {
     const tz = ctx?.timeZone ?? 'UTC';
     const time = parseApacheTime(m[6]!, tz) ?? parseIso(m[6]!, tz);
     if (time !== undefined) out.time = time;
-    if (byStatus) {
-      out.severityText = statusSeverity(status);
-      out.severityNumber = severityNumber(out.severityText);
-    }
+    if (byStatus) setSeverity(out, statusSeverity(status));
     return out;
   };
 }
