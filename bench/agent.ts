@@ -27,7 +27,7 @@
  * BENCH_PLATFORMATIC_OVERLAP=1 lets @platformatic/kafka's row keep up to 5 sends under way, as the other rows do: the
  * overlap its 1.x loses records under (upstream #326), which the count then shows.
  * BENCH_ONLY=<regular expression> runs only the shippers whose names match (no stages; agent.json left as it is).
- * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest) to stderr at the end.
+ * BENCH_THREAD_CPU=1 makes each agent child print its CPU per line by thread (main, the busiest other, the rest; and each thread's seconds) to stderr at the end.
  * BENCH_FSYNC_DELAY_US=<µs> runs every Node.js child (the agent rows) under strace with each fsync held that long, as
  * on a network disk or one the host keeps busy (needs strace; kcat and the Collector are not slowed).
  * BENCH_OTELCOL=1 adds the OpenTelemetry Collector (bench/otelcol, built first if dist/otelcol/otelcol is
@@ -184,18 +184,20 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   if (env.BENCH_THREAD_CPU) {
     // CPU by thread, from start-up to here (/proc/self/task; clock ticks of 10 ms): the main thread (its
     // id is the process's), the busiest other (a record thread when there is one), and the rest (more
-    // record threads, V8's helpers: concurrent marking, parallel scavenges, compiles; libuv's pool).
-    const ticks = readdirSync('/proc/self/task').map((tid) => {
+    // record threads, V8's helpers: concurrent marking, parallel scavenges, compiles; libuv's pool); and
+    // each thread's seconds in the order the kernel numbered them (Node names none of them): the main
+    // thread, its helpers, V8's platform threads, libuv's pool when used, then the record threads.
+    const ticks = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b).map((tid) => {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { main: Number(tid) === process.pid, seconds: (Number(f[11]) + Number(f[12])) / 100 };
+      return { main: tid === process.pid, seconds: (Number(f[11]) + Number(f[12])) / 100 };
     });
     const others = ticks.filter((t) => !t.main).sort((a, b) => b.seconds - a.seconds);
     const us = (sec: number) => Math.round((sec * 1e8) / lines) / 100; // µs per line
     const main = ticks.find((t) => t.main)?.seconds ?? 0;
     const busiest = others[0]?.seconds ?? 0;
     const rest = others.slice(1).reduce((a, t) => a + t.seconds, 0);
-    process.stderr.write(`${JSON.stringify({ cpuMicrosecondsPerLineByThread: { main: us(main), busiestOther: us(busiest), rest: us(rest) }, threads: ticks.length })}\n`);
+    process.stderr.write(`${JSON.stringify({ cpuMicrosecondsPerLineByThread: { main: us(main), busiestOther: us(busiest), rest: us(rest) }, threads: ticks.length, secondsByThread: ticks.map((t) => t.seconds) })}\n`);
   }
   if (env.BENCH_MEM) {
     // Where the main thread's memory is once every line is acknowledged: V8's spaces and what lives outside its heap.

@@ -56,7 +56,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'go' | 'jul' | 'node' | 'rust' | 'postgres';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -68,6 +68,11 @@ const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Th
 const PY_TRACEBACK = /^Traceback \(most recent call last\):\s*$/;
 const PY_CHAIN = /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*$/;
 const PY_EXCEPTION_LINE = /^[A-Za-z_][\w.]*(?::.*)?$/;
+// The first level word of a line (upper case, or a lower-case one in brackets or after `level=`), to
+// tell `logger.exception`'s traceback (under its ERROR line) from an uncaught exception's printed after
+// an INFO line: Python's own formats put the level first (`INFO:root:msg`, `... - INFO - msg`).
+const LEVEL_WORD = /(?:^|[^A-Za-z])(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|EXCEPTION)(?![A-Za-z])|\[(trace|debug|info|notice|warn|warning|error|critical|fatal)\s*\]|\blevel[=:]"?(trace|debug|info|notice|warn|warning|error|critical|fatal)\b/;
+const BELOW_WARNING = new Set(['TRACE', 'DEBUG', 'INFO', 'NOTICE', 'trace', 'debug', 'info', 'notice']);
 const GO_START = /^(?:panic: |fatal error: )/;
 const GO_GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
 const GO_CONT = /^(?:[\w./*()\-[\]{}]+\(.*\)$|created by |\[signal |exit status \d+$)/;
@@ -241,7 +246,7 @@ export class MultilineAssembler {
     if (text === '') return true;
     const c = text.charCodeAt(0);
     if (c === 32 || c === 9) {
-      if (this.kind === 'python-end') this.kind = 'python';
+      if (this.kind === 'python-end' || this.kind === 'python-chain') this.kind = 'python';
       return true;
     }
     // Node's crash report: the source line under `/app/server.js:10`, as it is in the file (at column 0 too).
@@ -264,11 +269,16 @@ export class MultilineAssembler {
       return true;
     }
     if (PY_TRACEBACK.test(text)) {
+      // A traceback belongs to the record before it (logging's `exception()` prints it under its
+      // message) unless that record is a whole traceback already (an exception line ended it, and no
+      // `During handling of ...` line chains this one to it) or a line logged below WARNING: what an
+      // uncaught exception prints after the program's last log line.
+      if (this.kind === 'python-end' || (this.kind !== 'python' && this.kind !== 'python-chain' && belowWarning(this.texts[0]!))) return false;
       this.kind = 'python';
       return true;
     }
     if (PY_CHAIN.test(text) && (this.kind === 'python' || this.kind === 'python-end')) {
-      this.kind = 'python-end';
+      this.kind = 'python-chain';
       return true;
     }
     if (this.kind === 'python' && this.lastIndented && PY_EXCEPTION_LINE.test(text)) {
@@ -289,4 +299,10 @@ export class MultilineAssembler {
     }
     return NODE_CONT.test(text) || PHP_CONT.test(text);
   }
+}
+
+/** Whether a record's first line names a level below WARNING before any other (see LEVEL_WORD). */
+function belowWarning(line: string): boolean {
+  const m = LEVEL_WORD.exec(line.length > 200 ? line.slice(0, 200) : line);
+  return m !== null && BELOW_WARNING.has((m[1] ?? m[2] ?? m[3])!);
 }

@@ -115,6 +115,23 @@ test('a Python exception line ends the trace: the next unindented line starts a 
   assert.deepEqual(texts, ['Traceback (most recent call last):\n  File "a.py", line 1\nValueError: x', 'next record']);
 });
 
+test("a Python traceback joins the ERROR (or WARNING, or level-less) line before it, not an INFO line or a finished traceback", () => {
+  const trace = 'Traceback (most recent call last):\n  File "a.py", line 9, in <module>\n    main()\nRuntimeError: crashed';
+  // logger.exception / exc_info=True: the traceback is the record's own.
+  for (const head of ['ERROR:root:failed', '2026-12-02 15:35:43,918 - app - WARNING - retrying', '[2026-12-02 15:45:34,959] ERROR in app: Exception on /boom [GET]', 'ERROR:    Exception in ASGI application', 'worker died', '2026-12-02 10:00:00 [error    ] request failed', 'time=2026-12-02T10:00:00Z level=error msg="INFO missing"']) {
+    assert.deepEqual(assemble(`${head}\n${trace}\n`).texts, [`${head}\n${trace}`], head);
+  }
+  // An uncaught exception printed after the program's last INFO (or DEBUG) line is a record of its own.
+  for (const head of ['INFO:root:started', '2026-12-02 15:35:43,918 INFO [app.orders] order 42 placed', '2026-12-02 15:35:43,918 - app - DEBUG - ERROR count 0', '2026-12-02 10:00:00 [info     ] serving', 'level=info msg=ready']) {
+    assert.deepEqual(assemble(`${head}\n${trace}\n`).texts, [head, trace], head);
+  }
+  // After a logged traceback has ended (its exception line), another traceback starts a record; one
+  // chained to it by `During handling of the above exception ...` does not (PYTHON, above).
+  const logged = 'ERROR:root:boom\nTraceback (most recent call last):\n  File "a.py", line 3\nKeyError: \'k\'';
+  assert.deepEqual(assemble(`${logged}\n${trace}\n`).texts, [logged, trace]);
+  assert.deepEqual(assemble(`${PYTHON}\n`).texts, [PYTHON]);
+});
+
 test("java.util.logging's two lines (stamp and class, then the level) make one record, a stack trace under them too", () => {
   const jul = [
     'Dec 02, 2026 3:44:22 AM org.apache.catalina.startup.Catalina start',

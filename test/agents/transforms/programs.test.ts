@@ -128,9 +128,11 @@ test("Python's logging: the default layout's logger, `[%(name)s]` as the logger,
     ['INFO', 'root', 'started'],
     ['INFO', 'app.orders', 'order 42 placed'],
     ['ERROR', 'app.orders', 'order 42 failed'],
+    ['ERROR', undefined, 'Traceback (most recent call last):'],
   ]);
-  // Known and left as Fluent Bit does: the uncaught exception's traceback joins the record before it.
-  assert.ok(rs[3]!.body.includes("KeyError: 'missing'") && rs[3]!.body.endsWith('ValueError: bad value'));
+  // logger.exception's traceback stays with its ERROR line; the uncaught exception's, printed after it, is a record of its own.
+  assert.ok(rs[3]!.body.endsWith("KeyError: 'missing'"));
+  assert.ok(rs[4]!.body.endsWith('ValueError: bad value') && !rs[4]!.body.includes('KeyError'));
 });
 
 test("Rust's panic as Rust 1.95 prints it (the thread's id in parentheses): one FATAL record with its backtrace and note", () => {
