@@ -9,6 +9,7 @@
 import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
 import { setOwn } from './fields.ts';
+import { structlogEvent } from './structlog.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /** Level words a header may carry (upper case); the single letters only where a layout puts them. */
@@ -152,10 +153,12 @@ export interface HeaderState {
   /** The first tab at or after `tabFrom` (the line's length: none); -1 before tokenEnd searched. */
   tab: number;
   tabFrom: number;
+  /** structlog's padded level (`[info     ]`): its event, logger and pairs follow (structlog.ts). */
+  structlog: boolean;
 }
 
 export function newHeader(line: string, i: number, out: ParsedFields, hasTime: boolean): HeaderState {
-  return { line, i, out, hasTime, level: false, levelLetter: false, logger: false, thread: false, pid: false, extra: '', tab: -1, tabFrom: 0 };
+  return { line, i, out, hasTime, level: false, levelLetter: false, logger: false, thread: false, pid: false, extra: '', tab: -1, tabFrom: 0, structlog: false };
 }
 
 function setLevel(s: HeaderState, text: string): void {
@@ -194,6 +197,8 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
     const lv = levelWord(word, true);
     if (lv !== undefined) {
       setLevel(s, lv);
+      // structlog pads its lower-case level inside the brackets (`[info     ]`).
+      if (cut === -1 && content.length > trimmed.length && content.charCodeAt(0) >= 97 && content.charCodeAt(content.length - 1) === 32) s.structlog = true;
       if (colon > 0) attrs['log.logger'] = trimmed.slice(0, colon);
       else if (slash > 0) {
         attrs['thread.name'] = trimmed.slice(0, slash);
@@ -543,6 +548,8 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
       if (e > 0 && bracket(s, line.slice(j + 1, e), line.charCodeAt(j - 1) === 93)) {
         s.i = e + 1;
+        // structlog's event follows its level: nothing after it is a header field.
+        if (s.structlog) return s.i;
         continue;
       }
       // Spring Boot 3's `--- [myapp] [           main]`: the padded column is the thread; the bracket
@@ -738,7 +745,7 @@ export function finishHeader(s: HeaderState, start: number): ParsedFields {
   let body = s.line.slice(skipWs(s.line, start));
   const out = s.out;
   if (body.length > 0 && body.charCodeAt(body.length - 1) <= 32) body = body.trimEnd();
-  out.body = body;
+  out.body = s.structlog ? structlogEvent(body, out.attributes) : body;
   if (s.extra !== '') out.attributes['log.header'] = s.extra;
   return out;
 }

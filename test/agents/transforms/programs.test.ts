@@ -135,6 +135,25 @@ test("Python's logging: the default layout's logger, `[%(name)s]` as the logger,
   assert.ok(rs[4]!.body.endsWith('ValueError: bad value') && !rs[4]!.body.includes('KeyError'));
 });
 
+test("structlog's console renderer: the event as the body, the logger and the pairs as attributes (Python's repr read); an uncaught exception after the last INFO line a record of its own", () => {
+  const rs = records('structlog.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0]]), [
+    ['INFO', 'server started'], ['WARNING', 'slow request'], ['ERROR', 'payment failed'], ['DEBUG', 'cache miss'], ['ERROR', 'lookup failed'], ['INFO', 'done'],
+    ['ERROR', 'Traceback (most recent call last):'],
+  ]);
+  assert.deepEqual(rs[2]!.attributes, { order_id: '42', reason: 'card declined', user: 'alice' });
+  assert.equal(iso(rs[0]!.time), '2026-12-03T06:09:25.000Z');
+  assert.ok(rs[4]!.body.endsWith("KeyError: 'missing'") && rs[4]!.attributes.table === 'users');
+  assert.ok(rs[6]!.body.endsWith('RuntimeError: shutdown failed'));
+  const std = records('structlog-stdlib.log');
+  assert.deepEqual(std.map((r) => r.body), ['order placed', 'a much longer event message than thirty characters', 'quoting', 'no pairs at all', 'event with x=1 inside']);
+  assert.ok(std.every((r) => r.attributes['log.logger'] === 'app.orders'));
+  assert.deepEqual(std[0]!.attributes, { 'log.logger': 'app.orders', items: "['book', 'pen']", order_id: '42', total: '19.99' });
+  assert.equal(std[1]!.attributes.meta, "{'region': 'eu', 'retry': True}");
+  assert.deepEqual(std[2]!.attributes, { 'log.logger': 'app.orders', empty: '', none: 'None', path: 'C:\\tmp', text: 'it\'s "quoted"' });
+  assert.deepEqual(std[4]!.attributes, { 'log.logger': 'app.orders', y: '2' });
+});
+
 test("Rust's panic as Rust 1.95 prints it (the thread's id in parentheses): one FATAL record with its backtrace and note", () => {
   const rs = records('rust-panic.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['starting worker 3', "thread 'main' (8020) panicked at main.rs:5:22:"]);
