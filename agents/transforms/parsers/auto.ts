@@ -15,6 +15,7 @@ import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions 
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, nginxErrorContext } from './access.ts';
+import { hclog, logrusTerminal } from './go.ts';
 import { badTime, capnslog, celery, clickhouse, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -122,6 +123,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
+    // hclog: its own stamp (`2006-01-02T15:04:05.000Z0700`) first, then a level padded to seven.
+    if (c === 91 && line.charCodeAt(j + 7) === 32 && (t.end === 24 || t.end === 28) && line.charCodeAt(19) === 46 && line.charCodeAt(10) === 84 && !fieldTable) {
+      const r = hclog(line, j, t.time);
+      if (r !== null) return r;
+    }
     // ClickHouse's `[ tid ]`, capnslog's `I | ` (etcd before 3.4): looked at in fixed places only.
     if ((c === 91 && line.charCodeAt(j + 1) === 32) || (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32 && !fieldTable)) {
       const r = c === 91 ? clickhouse(line, j, t.time) : capnslog(line, j, t.time);
@@ -368,6 +374,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       if (c1 === 47 /* / */) {
         const r = logcat(line, 0, { body: '', attributes: {} });
+        if (r !== null) return r;
+      }
+      // logrus's terminal layout: `WARN[2026-12-03T06:11:17Z] msg`, `ERRO[0000] msg`.
+      if (line.charCodeAt(4) === 91) {
+        const r = logrusTerminal(line, ctx);
         if (r !== null) return r;
       }
       return levelFirst(line, ctx) ?? prefixed(line, ctx, wrappers) ?? unmatched(line);

@@ -108,6 +108,30 @@ test('Go: log, slog (text and JSON) and a panic with its goroutine trace as one 
   assert.ok(rs[5]!.text.includes('goroutine 1 [running]:') && rs[5]!.text.endsWith('exit status 2'));
 });
 
+test("hclog's layout (logger, message, pairs) and logrus's, to a file and in its terminal layout with colours", () => {
+  const rs = records('go-loggers.log');
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['log.logger'], r.body.split('\n')[0]]), [
+    ['INFO', 'agent', 'starting server'],
+    ['WARN', 'agent', 'slow raft apply'],
+    ['ERROR', 'agent', 'failed to join'],
+    ['DEBUG', 'agent.raft', 'heartbeat'],
+    ['INFO', 'agent', 'message with a multi-line value:'],
+    ['INFO', undefined, 'no name, no pairs'],
+    ['WARNING', undefined, 'login failed'],
+    ['WARNING', undefined, 'login failed'],
+    ['INFO', undefined, 'ready'],
+    ['ERROR', undefined, 'evicted'],
+  ]);
+  assert.deepEqual(rs[2]!.attributes, { 'log.logger': 'agent', address: '10.0.0.5:8301', error: 'connection refused' });
+  assert.equal(iso(rs[0]!.time), '2026-12-03T06:13:37.807Z');
+  assert.ok(rs[4]!.body.endsWith('| b = 2'));
+  // The same entry through logrus's logfmt and its terminal layout: the same record but for the stamp's precision.
+  assert.deepEqual([rs[6]!.attributes, rs[7]!.attributes, iso(rs[7]!.time)], [{ attempt: '2', user: 'alice' }, { attempt: '2', user: 'alice' }, iso(rs[6]!.time)]);
+  // `ERRO[0000]`: seconds since the program started, no time of day (the time of reading stands).
+  assert.deepEqual([rs[9]!.time, rs[9]!.attributes], [undefined, { component: 'cache' }]);
+});
+
 test("java.util.logging: each record's two lines and its stack trace one record; the uncaught exception with its cause another", () => {
   const rs = records('java-jul.log');
   assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0]]), [
