@@ -4,7 +4,7 @@
  * container image writes them, or as a syslog message), and uvicorn's (`INFO:     1.2.3.4:5 - "GET /
  * HTTP/1.1" 200 OK`, FastAPI's server) and CoreDNS's query log (`[INFO] 10.244.0.1:53812 - 1234 "A IN
  * example.com. udp 29 false 512" NOERROR qr,rd,ra 45 0.000123s`), and the request context nginx puts after an
- * error's message (`..., client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"`). The NCSA common and combined formats (Apache, nginx) have
+ * error's message (`..., client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"`), and Squid's native access log. The NCSA common and combined formats (Apache, nginx) have
  * their own parser (combined.ts), which shares the request and status helpers here. Attributes use
  * OpenTelemetry's names where it has one (`client.address`, `http.response.status_code`, `url.path`);
  * what is HAProxy's own is under `haproxy.`.
@@ -36,6 +36,11 @@ const HTTP_SERVER_ERROR = /^code (\d{3}), message /;
 /** One `key: value` of nginx's request context after an error's message; a value in quotes may hold `, `. */
 const NGINX_CONTEXT = /(\w+): ("(?:[^"\\]|\\.)*"|[^",][^,]*|)(?:, |$)/y;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
+/**
+ * Squid's native access log after its stamp (`%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`):
+ * elapsed ms, client, result code and status, bytes sent, method, URL, user, hierarchy code and peer, content type.
+ */
+const SQUID = /(\d+) (\S+) ([A-Z_]+)\/(\d{3}) (\d+) ([A-Z]+|-) (\S+) (\S+) ([A-Z_]+)\/(\S+) (\S+)$/y;
 
 /** Severity from an HTTP status: 5xx ERROR, 4xx WARN, others INFO (for access lines that carry no level of their own). */
 export function statusSeverity(status: number): string {
@@ -140,6 +145,34 @@ export function haproxyInto(text: string, out: ParsedFields, ctx: ParseContext):
   if (!out.severityNumber) setSeverity(out, status !== 0 ? statusSeverity(status) : termination.charCodeAt(0) !== 45 ? 'WARN' : 'INFO');
   const accepted = readTime(text, m[1]!.length + m[2]!.length + 3, ctx.timeZone ?? 'UTC', ctx.now);
   return accepted === undefined ? NaN : accepted.time;
+}
+
+/**
+ * Squid's native access log (`1796278555.573     20 127.0.0.1 TCP_MISS/404 603 GET http://x/missing -
+ * HIER_DIRECT/10.0.0.1 text/html`), its fields from `at` (after the stamp) as attributes, severity from
+ * the status (none, `000`, for a request refused or aborted before one: WARN when the result code says
+ * DENIED, ABORTED or an error); the body stays the line after its stamp. Null when the rest is not that.
+ */
+export function squidAccess(line: string, at: number, time: number): ParsedFields | null {
+  SQUID.lastIndex = at;
+  const m = SQUID.exec(line);
+  if (!m) return null;
+  const a: Record<string, string> = {};
+  a['squid.elapsed_ms'] = m[1]!;
+  a['client.address'] = m[2]!;
+  a['squid.result_code'] = m[3]!;
+  const status = +m[4]!;
+  if (status !== 0) a['http.response.status_code'] = m[4]!;
+  a['squid.bytes'] = m[5]!;
+  if (m[6] !== '-') a['http.request.method'] = m[6]!;
+  a['url.full'] = m[7]!;
+  if (m[8] !== '-') a['user.name'] = m[8]!;
+  a['squid.hierarchy'] = m[9]!;
+  if (m[10] !== '-') a['squid.peer'] = m[10]!;
+  if (m[11] !== '-') a['http.response.header.content-type'] = m[11]!;
+  const out: ParsedFields = { time, body: line.slice(at), attributes: a };
+  setSeverity(out, status !== 0 ? statusSeverity(status) : /DENIED|ABORTED|ERR/.test(m[3]!) ? 'WARN' : 'INFO');
+  return out;
 }
 
 /** A whole line of HAProxy's log as its container image writes it (`log stdout format raw`): the accept date is the time; null when the line is not one. */

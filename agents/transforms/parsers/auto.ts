@@ -14,7 +14,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, nginxErrorContext } from './access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, nginxErrorContext, squidAccess } from './access.ts';
 import { hclog, logrusTerminal } from './go.ts';
 import { badTime, capnslog, celery, clickhouse, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
@@ -123,6 +123,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
+    // Squid's native access log: epoch seconds with milliseconds, then the elapsed time right-aligned.
+    if (t.end === 14 && line.charCodeAt(10) === 46 && isDigit(c) && !fieldTable) {
+      const r = squidAccess(line, j, t.time);
+      if (r !== null) return r;
+    }
     // hclog: its own stamp (`2006-01-02T15:04:05.000Z0700`) first, then a level padded to seven.
     if (c === 91 && line.charCodeAt(j + 7) === 32 && (t.end === 24 || t.end === 28) && line.charCodeAt(19) === 46 && line.charCodeAt(10) === 84 && !fieldTable) {
       const r = hclog(line, j, t.time);

@@ -132,6 +132,25 @@ test("hclog's layout (logger, message, pairs) and logrus's, to a file and in its
   assert.deepEqual([rs[9]!.time, rs[9]!.attributes], [undefined, { component: 'cache' }]);
 });
 
+test("Squid's native access log: its fields as attributes, severity from the status; its cache.log stamped lines read", () => {
+  const rs = records('squid-access.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['squid.result_code'], r.attributes['http.response.status_code'], r.attributes['url.full']]), [
+    ['INFO', 'TCP_MISS', '200', 'http://127.0.0.1:8099/'],
+    ['WARN', 'TCP_MISS', '404', 'http://127.0.0.1:8099/missing'],
+    ['ERROR', 'TCP_MISS', '503', 'http://127.0.0.1:8098/refused'],
+    ['WARN', 'TCP_DENIED', '403', 'http://blocked.example/'],
+    ['INFO', 'TCP_MISS', '200', 'http://127.0.0.1:8099/?'],
+    ['ERROR', 'TCP_MISS', '501', 'http://127.0.0.1:8099/form'],
+    ['ERROR', 'NONE_NONE', '503', '127.0.0.1:8443'],
+    ['INFO', 'TCP_MISS', '200', 'http://127.0.0.1:8099/'],
+  ]);
+  assert.equal(iso(rs[1]!.time), '2026-12-03T06:17:11.874Z');
+  assert.deepEqual([rs[3]!.attributes['squid.hierarchy'], rs[3]!.attributes['squid.peer'], rs[6]!.attributes['http.request.method'], rs[6]!.attributes['http.response.header.content-type']], ['HIER_NONE', undefined, 'CONNECT', undefined]);
+  const cache = records('squid-cache.log');
+  // Only the resource figures Squid prints at exit, with no stamp, are kept whole.
+  assert.deepEqual(cache.filter((r) => r.fallback !== undefined).map((r) => r.body.split(':')[0]), ['CPU Usage', 'Maximum Resident Size', 'Page faults with physical i/o']);
+});
+
 test("java.util.logging: each record's two lines and its stack trace one record; the uncaught exception with its cause another", () => {
   const rs = records('java-jul.log');
   assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0]]), [

@@ -3,7 +3,7 @@
 // an access log's server. Real output of HAProxy and uvicorn: test/agents/transforms/programs.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine } from '../../../../agents/transforms/parsers/access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, squidAccess } from '../../../../agents/transforms/parsers/access.ts';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
@@ -121,4 +121,20 @@ test("an access log's other lines (Python's http.server, werkzeug): client and t
   assert.equal(accessMessage('127.0.0.1 - - [02/Dec/2026 15:31:54] "GET / HTTP/1.1" 200 -', ctx), null);
   assert.equal(accessMessage('127.0.0.1 - - [31/Feb/2026 15:31:54] code 404, message x', ctx), null);
   assert.equal(accessMessage('127.0.0.1 - [02/Dec/2026 15:31:54] x', ctx), null);
+});
+
+test("Squid's native access log after its stamp; null for anything short of its eleven fields", () => {
+  // Where the fields start: after the stamp and the elapsed time's padding (as the auto parser gives it).
+  const squid = (l: string) => squidAccess(l, 14 + l.slice(14).search(/\S/), 1);
+  const line = '1796278631.901      0 10.0.0.7 TCP_DENIED/000 0 NONE error:transaction-end-before-headers - HIER_NONE/- -';
+  const r = squid(line)!;
+  assert.deepEqual([r.severityText, r.body, r.attributes['http.response.status_code'], r.attributes['http.request.method'], r.attributes['url.full']], ['WARN', line.slice(20), undefined, 'NONE', 'error:transaction-end-before-headers']);
+  const withUser = squid('1796278631.901     12 10.0.0.7 TCP_HIT/200 512 GET http://a/ bob HIER_NONE/- image/png')!;
+  assert.deepEqual([withUser.severityText, withUser.attributes['user.name'], withUser.attributes['http.response.header.content-type']], ['INFO', 'bob', 'image/png']);
+  for (const rest of ['12 10.0.0.7 TCP_HIT/200 512 GET http://a/ bob HIER_NONE/-', '12 10.0.0.7 TCP_HIT 512 GET http://a/ bob HIER_NONE/- -', 'x 10.0.0.7 TCP_HIT/200 512 GET http://a/ bob HIER_NONE/- -']) {
+    assert.equal(squid(`1796278631.901 ${rest}`), null, rest);
+  }
+  // Through the auto parser: the epoch stamp is the time.
+  const auto = createAutoParser();
+  assert.equal(auto('1796278631.901     12 10.0.0.7 TCP_HIT/200 512 GET http://a/ - HIER_NONE/- image/png', { now: 0 })!.time, 1796278631901);
 });
