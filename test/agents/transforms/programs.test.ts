@@ -12,9 +12,9 @@ import type { ParseContext, ParsedFields } from '../../../agents/transforms/pars
 const NOW = Date.UTC(2026, 11, 2, 16);
 
 /** The records a file of `name` becomes, each with its text. */
-function records(name: string, ctx: ParseContext = { now: NOW, timeZone: 'UTC' }): Array<ParsedFields & { text: string }> {
+function records(name: string, ctx: ParseContext = { now: NOW, timeZone: 'UTC' }, multiline: ConstructorParameters<typeof MultilineAssembler>[0] = {}): Array<ParsedFields & { text: string }> {
   const splitter = new LineSplitter();
-  const assembler = new MultilineAssembler();
+  const assembler = new MultilineAssembler(multiline);
   const auto = buildParser('auto');
   const texts: string[] = [];
   for (const line of splitter.push(readFileSync(new URL(`../../fixtures/programs/${name}`, import.meta.url)), 0)) for (const r of assembler.push(line, 0)) texts.push(r.text);
@@ -149,6 +149,24 @@ test("Squid's native access log: its fields as attributes, severity from the sta
   const cache = records('squid-cache.log');
   // Only the resource figures Squid prints at exit, with no stamp, are kept whole.
   assert.deepEqual(cache.filter((r) => r.fallback !== undefined).map((r) => r.body.split(':')[0]), ['CPU Usage', 'Maximum Resident Size', 'Page faults with physical i/o']);
+});
+
+test("Tomcat: catalina.out (JULI's one-line layout) read whole; a JSP error's message of several lines needs a start_pattern", () => {
+  const out = records('tomcat-catalina.out.log');
+  assert.equal(out.length, 41);
+  assert.deepEqual(out.filter((r) => r.fallback !== undefined), []);
+  const apr = out.find((r) => r.severityText === 'SEVERE')!;
+  assert.deepEqual([apr.attributes['thread.name'], apr.attributes['log.logger']], ['main', 'org.apache.catalina.core.AprLifecycleListener.init']);
+  assert.equal(iso(out[0]!.time), '2026-12-03T06:19:55.891Z');
+  assert.deepEqual(records('tomcat-access.log').map((r) => [r.severityText, r.attributes['http.response.status_code']]), [['INFO', '200'], ['ERROR', '500'], ['WARN', '404']]);
+  // The JSP compiler's message holds a blank line, the source line (`1: <%@ page ...`, a digit first) and
+  // `Stacktrace:] with root cause` before the exception: the built-in rules cut it in three (known, kept:
+  // a digit starts a record), and a start_pattern on the stamp makes it one, as the README advises.
+  assert.equal(records('tomcat-localhost.log').length, 3);
+  const one = records('tomcat-localhost.log', undefined, { startPattern: /^\d{2}-[A-Z][a-z]{2}-\d{4} / });
+  assert.equal(one.length, 1);
+  assert.deepEqual([one[0]!.severityText, one[0]!.attributes['log.logger']], ['SEVERE', 'org.apache.catalina.core.StandardWrapperValve.invoke']);
+  assert.ok(one[0]!.body.includes('1: <%@ page') && one[0]!.body.includes('java.lang.IllegalStateException: no x given'));
 });
 
 test("java.util.logging: each record's two lines and its stack trace one record; the uncaught exception with its cause another", () => {
