@@ -15,8 +15,10 @@ import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions 
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, nginxErrorContext, squidAccess } from './access.ts';
-import { hclog, logrusTerminal } from './go.ts';
-import { badTime, capnslog, celery, clickhouse, datadogAgent, dotnet, envoy, jvmUnified, loguruLocation, tornado, envLogger, jul, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
+import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { celery, loguruLocation, tornado } from './python.ts';
+import { jul, jvmUnified, kafkaLogger } from './jvm.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';

@@ -1,5 +1,6 @@
 /**
- * Go loggers' text layouts that put pairs after the message:
+ * Go programs' text layouts: klog (every Kubernetes component) and its structured form, capnslog (etcd
+ * before 3.4), the Datadog Agent's code location and context, and two that put pairs after the message:
  * - logrus's terminal layout (what it prints to a terminal, and into a file when `ForceColors` is set or a
  *   container runs with a TTY): `WARN[2026-12-03T06:11:17Z] login failed     attempt=2 user=alice`, or
  *   `ERRO[0000] msg` with the seconds since the program started; the message padded to 44 characters.
@@ -9,11 +10,97 @@
  *   colon, the message, then `: ` and the pairs.
  * Values are bare or quoted by Go's %q.
  */
-import { severityFromText } from '../severity.ts';
-import { readTime } from '../timestamp.ts';
+import { severityFromText, severityText } from '../severity.ts';
+import { fractionMs, readTime, timeFromFields } from '../timestamp.ts';
 import { setOwn } from './fields.ts';
+import { badTime } from './layouts.ts';
+import { splitLogfmt } from './logfmt.ts';
 import { readPairs, unquote } from './pairs.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
+
+const KLOG = /^([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s+(\d+) ([^\s:\]]+):(\d+)\] ?/;
+/** capnslog's level letters (etcd before 3.4, CoreOS's tools): `I | pkg: msg` after the stamp. */
+const CAPNSLOG_LEVELS: Readonly<Record<string, string>> = { C: 'CRITICAL', E: 'ERROR', W: 'WARNING', N: 'NOTICE', I: 'INFO', D: 'DEBUG', T: 'TRACE' };
+const CAPNSLOG_PACKAGE = /([\w./-]{1,64}): /y;
+/** The Datadog Agent after its `time | FLAVOR | LEVEL | `: `(pkg/x/file.go:71 in Func) | `, then its context as `key:value | ` pairs. */
+const DATADOG_LOCATION = /\(([^\s():]+):(\d{1,6}) in ([^\s()]+)\) \| /y;
+const DATADOG_CONTEXT = /([A-Za-z_][\w.-]*):([^\s|]+) \| /y;
+
+/** klog/glog: `I1129 05:00:00.123456    1234 file.go:12] msg`; the year is the latest that does not put it in the future. */
+export function klog(line: string, ctx: ParseContext): ParsedFields | null {
+  const m = KLOG.exec(line);
+  if (!m) return null;
+  const time = timeFromFields(undefined, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), undefined, ctx.timeZone ?? 'UTC', ctx.now);
+  if (Number.isNaN(time)) return badTime(line);
+  const number = severityFromText(m[1]!);
+  const attributes: Record<string, string> = { 'thread.id': m[8]!, 'code.file.path': m[9]!, 'code.line.number': m[10]! };
+  const rest = line.slice(m[0].length);
+  return {
+    time,
+    severityText: severityText(number),
+    severityNumber: number,
+    body: rest.charCodeAt(0) === 34 ? klogStructured(rest, attributes) : rest,
+    attributes,
+  };
+}
+
+/**
+ * klog's structured form (every Kubernetes component since 1.19): `"Event occurred" object="default/web"
+ * kind="Deployment"`. The quoted message becomes the body and the pairs attributes; the text stays as
+ * it is when it is not this shape (an escape JSON does not know, a value klog wrote over several lines).
+ */
+function klogStructured(text: string, attributes: Record<string, string>): string {
+  let close = 1;
+  for (; close < text.length; close++) {
+    const c = text.charCodeAt(close);
+    if (c === 92) close++;
+    else if (c === 34) break;
+  }
+  if (close >= text.length) return text;
+  let message: string;
+  try {
+    message = JSON.parse(text.slice(0, close + 1)) as string;
+  } catch {
+    return text;
+  }
+  const rest = text.slice(close + 1).trim();
+  if (rest === '') return message;
+  if (text.charCodeAt(close + 1) !== 32) return text;
+  const pairs = splitLogfmt(rest, 1);
+  if (pairs === null) return text;
+  for (const k of Object.keys(pairs)) setOwn(attributes, k, pairs[k]!);
+  return message;
+}
+
+/** capnslog after its stamp (`2026-11-24 10:00:00.123456 W | etcdserver: msg`, `j` at the level letter): the package as the logger; null for another letter. */
+export function capnslog(line: string, j: number, time: number): ParsedFields | null {
+  const level = CAPNSLOG_LEVELS[line[j]!];
+  if (level === undefined) return null;
+  const attributes: Record<string, string> = {};
+  CAPNSLOG_PACKAGE.lastIndex = j + 4;
+  const m = CAPNSLOG_PACKAGE.exec(line);
+  if (m) attributes['log.logger'] = m[1]!;
+  return { time, severityText: level, severityNumber: severityFromText(level), body: line.slice(m ? CAPNSLOG_PACKAGE.lastIndex : j + 4), attributes };
+}
+
+/** The Datadog Agent's code location and context at `at` (after its pipe-separated fields) into attributes; where its message starts, or `at`. */
+export function datadogAgent(line: string, at: number, attributes: Record<string, string>): number {
+  DATADOG_LOCATION.lastIndex = at;
+  const m = DATADOG_LOCATION.exec(line);
+  if (!m) return at;
+  attributes['code.file.path'] = m[1]!;
+  attributes['code.line.number'] = m[2]!;
+  attributes['code.function.name'] = m[3]!;
+  let i = DATADOG_LOCATION.lastIndex;
+  for (let k = 0; k < 8; k++) {
+    DATADOG_CONTEXT.lastIndex = i;
+    const c = DATADOG_CONTEXT.exec(line);
+    if (!c) break;
+    setOwn(attributes, c[1]!, c[2]!);
+    i = DATADOG_CONTEXT.lastIndex;
+  }
+  return i;
+}
 
 /** logrus's four-letter level (`strings.ToUpper(level.String())[0:4]`), as the record names it. */
 const LOGRUS_LEVELS: Record<string, string> = { PANI: 'PANIC', FATA: 'FATAL', ERRO: 'ERROR', WARN: 'WARNING', INFO: 'INFO', DEBU: 'DEBUG', TRAC: 'TRACE' };

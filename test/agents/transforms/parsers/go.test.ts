@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { capnslog, datadogAgent, klog } from '../../../../agents/transforms/parsers/go.ts';
 import { buildParser } from '../../../../agents/transforms/parsers/index.ts';
 
 const auto = buildParser('auto');
@@ -33,4 +34,15 @@ test("hclog: the logger before the first colon when its level is padded, dotted 
   assert.deepEqual([read(`${stamp} [INFO]  starting: port=1`).body, read(`${stamp} [INFO]  starting: port=1`).attributes], ['starting', { port: '1' }]);
   // A message with `: ` and `=` that are not hclog's pairs: whole.
   assert.equal(read(`${stamp} [INFO]  agent: ratio: a=b c`).body, 'ratio: a=b c');
+});
+
+test('klog, capnslog and the Datadog Agent\'s location: null (or nothing read) unless their shape is there', () => {
+  assert.equal(klog('I1129 is not a klog line', ctx), null);
+  assert.equal(klog('I1129 05:00:00.123456    1234 controller.go:112] ok', ctx)?.body, 'ok');
+  const t = Date.UTC(2026, 11, 2);
+  assert.equal(capnslog('2026-11-24 10:00:00 Q | x: y', 20, t), null);
+  assert.equal(capnslog('2026-11-24 10:00:00 W | no package here', 20, t)?.body, 'no package here');
+  const attributes: Record<string, string> = {};
+  assert.equal(datadogAgent('(not a location) | msg', 0, attributes), 0);
+  assert.deepEqual(attributes, {});
 });

@@ -1,10 +1,10 @@
-// The program-specific layouts on their own: each must say null for a line that only starts like its
+// The program-specific layouts on their own (Go's, the JVM's and Python's: go.test.ts, jvm.test.ts, python.test.ts): each must say null for a line that only starts like its
 // program's, so that the auto parser goes on to the general header (test/.../auto.test.ts reads whole
 // lines of each layout through the dispatch).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newHeader } from '../../../../agents/transforms/parsers/header.ts';
-import { capnslog, celery, clickhouse, datadogAgent, dotnet, envLogger, envoy, jvmUnified, tornado, kafkaLogger, klog, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
+import { clickhouse, dotnet, envLogger, envoy, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger } from '../../../../agents/transforms/parsers/layouts.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
 
@@ -12,9 +12,7 @@ const ctx = { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' };
 const header = (line: string, at: number) => newHeader(line, at, { body: '', attributes: {} }, true);
 const stamp = (line: string, at: number) => readTime(line, at, 'UTC', ctx.now)!;
 
-test('near misses are null: klog, Ruby, .NET, logcat, MongoDB, Redis', () => {
-  assert.equal(klog('I1129 is not a klog line', ctx), null);
-  assert.equal(klog('I1129 05:00:00.123456    1234 controller.go:112] ok', ctx)?.body, 'ok');
+test('near misses are null: Ruby, .NET, logcat, MongoDB, Redis', () => {
   assert.equal(rubyLogger('I, [2026-11-24T10:00:00.123456] no pid', ctx), null);
   assert.equal(dotnet('info: not a category'), null);
   assert.equal(dotnet('info: App.Worker[0]')?.attributes['log.logger'], 'App.Worker');
@@ -38,11 +36,7 @@ test('MySQL reads into the header only when its shape is there', () => {
   assert.deepEqual([other.level, other.out.attributes], [false, {}]);
 });
 
-test('Celery and env_logger need a level they know inside the brackets', () => {
-  const cel = '[2026-11-24 10:00:00,123: INFO/MainProcess] msg';
-  assert.deepEqual(celery(cel, stamp(cel, 1), cel.indexOf(']')), { text: 'INFO', level: 9, process: 'MainProcess' });
-  const notCel = '[2026-11-24 10:00:00,123: BANANA/MainProcess] msg';
-  assert.equal(celery(notCel, stamp(notCel, 1), notCel.indexOf(']')), null);
+test('env_logger needs a level it knows inside the brackets', () => {
   const rust = '[2026-11-24T10:00:00Z TRACE my_crate] msg';
   assert.equal(envLogger(rust, stamp(rust, 1), rust.indexOf(']'))?.severityNumber, 1);
   const words = '[2026-11-24T10:00:00Z HELLO my_crate] msg';
@@ -62,24 +56,6 @@ test('Monolog: the channel and level, or null; trailing context that is not an o
   assert.equal(monolog(bad, stamp(bad, 1), bad.indexOf(']'))?.fallback, 'bad_time');
 });
 
-test("Kafka's trailing logger only on a record with a level and no logger", () => {
-  const r = (body: string, extra: Partial<ParsedFields> = {}): ParsedFields => ({ body, attributes: {}, severityText: 'INFO', severityNumber: 9, ...extra });
-  const a = r('started (kafka.server.KafkaServer)');
-  kafkaLogger(a);
-  assert.deepEqual([a.body, a.attributes['log.logger']], ['started', 'kafka.server.KafkaServer']);
-  const noLevel = r('started (kafka.server.KafkaServer)', { severityText: undefined });
-  kafkaLogger(noLevel);
-  assert.equal(noLevel.attributes['log.logger'], undefined);
-  const hasLogger = r('started (kafka.server.KafkaServer)', { attributes: { 'log.logger': 'x' } });
-  kafkaLogger(hasLogger);
-  assert.deepEqual([hasLogger.body, hasLogger.attributes['log.logger']], ['started (kafka.server.KafkaServer)', 'x']);
-  for (const body of ['took (1.2.3)', 'see (a.b)', 'host (broker1.example.com)']) {
-    const x = r(body);
-    kafkaLogger(x);
-    assert.equal(x.body, body);
-  }
-});
-
 test("trailing JSON's keys become own attributes, `__proto__` too (zap's context, Monolog's)", async () => {
   const { trailingJson } = await import('../../../../agents/transforms/parsers/layouts.ts');
   const r: ParsedFields = { body: 'starting\t{"__proto__": {"x": 1}, "port": 8080}', attributes: {} };
@@ -92,7 +68,7 @@ test("trailing JSON's keys become own attributes, `__proto__` too (zap's context
   assert.deepEqual(Object.entries(m.attributes), [['log.logger', 'app'], ['__proto__', 'p']]);
 });
 
-test("Envoy's log, the Datadog Agent's location: null (or nothing read) unless the shape is there", () => {
+test("Envoy's log: null unless the shape is there", () => {
   const log = '[2026-11-24 10:00:00.123][12][info][main] [source/server/server.cc:456] ready';
   assert.equal(envoy(log, stamp(log, 1), 24)?.attributes['code.file.path'], 'source/server/server.cc');
   // A level Envoy does not write, or a pid-like bracket that is not followed by its level: not Envoy.
@@ -101,25 +77,11 @@ test("Envoy's log, the Datadog Agent's location: null (or nothing read) unless t
   // Without its code location it is not Envoy's: the JVM's unified logging has the same brackets.
   const noLocation = '[2026-11-24 10:00:00.123][12][info][main] ready';
   assert.equal(envoy(noLocation, stamp(noLocation, 1), 24), null);
-  assert.equal(jvmUnified(log, ctx), null);
-  assert.equal(jvmUnified(noLocation.replace(' ', 'T'), ctx)?.attributes['log.logger'], 'main');
-  const attributes: Record<string, string> = {};
-  assert.equal(datadogAgent('(not a location) | msg', 0, attributes), 0);
-  assert.deepEqual(attributes, {});
 });
 
-test('Tornado: null unless a level letter, a stamp and a name fill the bracket', () => {
-  assert.equal(tornado('[I am] not tornado', ctx), null);
-  assert.equal(tornado('[X 260720 13:38:44 web:1] unknown letter', ctx), null);
-  assert.equal(tornado('[I 260720 13:38:44] no name', ctx), null);
-  assert.equal(tornado('[I 260720 13:38:44 web:12] ok', ctx)?.attributes['code.line.number'], '12');
-});
-
-test('ClickHouse and capnslog: null unless their marks are there', () => {
+test('ClickHouse: null unless its marks are there', () => {
   const t = Date.UTC(2026, 11, 2);
   assert.equal(clickhouse('2026.12.02 14:54:51.1 [ 20 ] {} <Verbose> X: y', 22, t), null, 'a level ClickHouse does not write');
   assert.equal(clickhouse('2026.12.02 14:54:51.1 [ 20 ] <Debug> X: y', 22, t), null, 'no query id braces');
   assert.equal(clickhouse('2026.12.02 14:54:51.1 [ main ] {} <Debug> X: y', 22, t), null, 'a thread name, not an id');
-  assert.equal(capnslog('2026-11-24 10:00:00 Q | x: y', 20, t), null);
-  assert.equal(capnslog('2026-11-24 10:00:00 W | no package here', 20, t)?.body, 'no package here');
 });
