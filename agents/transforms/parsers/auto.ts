@@ -19,6 +19,7 @@ import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { celery, loguruLocation, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogger } from './jvm.ts';
+import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
@@ -109,6 +110,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   /** The rest of a line after its time stamp: a wrapper, JSON, syslog, pipe-separated or text header fields. */
   function afterTime(line: string, t: FoundTime, ctx: ParseContext, wrappers: boolean, fieldTable: boolean, prefix: string): ParsedFields {
     if (Number.isNaN(t.time)) return badTime(line);
+    // AWS Lambda's Node.js runtime: `stamp\trequest id\tLEVEL\tmessage`.
+    if (line.charCodeAt(t.end) === 9 && !fieldTable) {
+      const r = lambdaNode(line, t);
+      if (r !== null) return r;
+    }
     let j = skipWs(line, t.end);
     const z = zoneAbbreviationEnd(line, j);
     if (z !== -1) j = skipWs(line, z);
@@ -303,6 +309,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       // Brackets side by side from the start: the JVM's unified logging (`[0.012s][info][gc] msg`) or
       // a layout read below (Envoy, Elasticsearch).
       const first = line.indexOf(']');
+      // AWS Lambda's Python runtime: `[INFO]\tstamp\trequest id\tmessage`, an unhandled `[ERROR] Type: msg\r...`.
+      if (line.charCodeAt(first + 1) === 9 || (first === 6 && line.startsWith('[ERROR] '))) {
+        const r = lambdaPython(line, ctx);
+        if (r !== null) return r;
+      }
       if (line.charCodeAt(first + 1) === 91) {
         const r = jvmUnified(line, ctx);
         if (r !== null) return r;
@@ -381,6 +392,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       if (c1 === 47 /* / */) {
         const r = logcat(line, 0, { body: '', attributes: {} });
+        if (r !== null) return r;
+      }
+      // AWS Lambda's platform lines: `START RequestId: ...`, `REPORT RequestId: ...\tDuration: ...`.
+      if (c === 83 || c === 69 || c === 82 || c === 73) {
+        const r = lambdaPlatform(line);
         if (r !== null) return r;
       }
       // logrus's terminal layout: `WARN[2026-12-03T06:11:17Z] msg`, `ERRO[0000] msg`.

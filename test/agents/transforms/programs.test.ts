@@ -169,6 +169,24 @@ test("Tomcat: catalina.out (JULI's one-line layout) read whole; a JSP error's me
   assert.ok(one[0]!.body.includes('1: <%@ page') && one[0]!.body.includes('java.lang.IllegalStateException: no x given'));
 });
 
+test("AWS Lambda's Python runtime under the runtime interface emulator: the request id on each logging line, the platform's START, END and REPORT read, an unhandled exception one record", () => {
+  const rs = records('lambda-python-rie.log');
+  const id1 = 'd351dc31-dc5e-461b-8dc5-c7569c33177c';
+  const logged = rs.filter((r) => r.attributes['faas.invocation_id'] !== undefined && !r.body.startsWith('START') && !r.body.startsWith('END') && !r.body.startsWith('REPORT'));
+  assert.deepEqual(logged.map((r) => [r.severityText, r.body, r.attributes['faas.invocation_id']]), [
+    ['INFO', 'processing order 42', id1], ['WARNING', 'stock low for item x', id1],
+    ['INFO', 'processing order 43', '5e3601a2-850a-4f62-8c15-643e65bebb93'], ['WARNING', 'stock low for item x', '5e3601a2-850a-4f62-8c15-643e65bebb93'],
+  ]);
+  assert.equal(iso(logged[0]!.time), '2026-12-03T06:35:35.595Z');
+  const report = rs.find((r) => r.body.startsWith('REPORT'))!;
+  assert.deepEqual(report.attributes, { 'faas.invocation_id': id1, 'aws.lambda.init_duration_ms': '0.04', 'aws.lambda.duration_ms': '205.67', 'aws.lambda.billed_duration_ms': '206', 'aws.lambda.memory_size_mb': '3008', 'aws.lambda.max_memory_used_mb': '3008' });
+  assert.equal(rs.find((r) => r.body.startsWith('START'))!.attributes['faas.version'], '$LATEST');
+  const crash = rs.find((r) => r.attributes['exception.type'] !== undefined)!;
+  assert.deepEqual([crash.severityText, crash.attributes['exception.message'], crash.body.split('\n')[1]], ['ERROR', 'order 43 not found', 'Traceback (most recent call last):']);
+  // Only the function's bare print() lines carry nothing to read.
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined).map((r) => r.body), ['a plain print', 'a plain print']);
+});
+
 test("java.util.logging: each record's two lines and its stack trace one record; the uncaught exception with its cause another", () => {
   const rs = records('java-jul.log');
   assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0]]), [
