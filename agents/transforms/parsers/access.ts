@@ -4,7 +4,8 @@
  * container image writes them, or as a syslog message), and uvicorn's (`INFO:     1.2.3.4:5 - "GET /
  * HTTP/1.1" 200 OK`, FastAPI's server) and CoreDNS's query log (`[INFO] 10.244.0.1:53812 - 1234 "A IN
  * example.com. udp 29 false 512" NOERROR qr,rd,ra 45 0.000123s`), and the request context nginx puts after an
- * error's message (`..., client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"`), and Squid's native access log. The NCSA common and combined formats (Apache, nginx) have
+ * error's message (`..., client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"`), Squid's native access log and morgan's
+ * formats without a time (Express). The NCSA common and combined formats (Apache, nginx) have
  * their own parser (combined.ts), which shares the request and status helpers here. Attributes use
  * OpenTelemetry's names where it has one (`client.address`, `http.response.status_code`, `url.path`);
  * what is HAProxy's own is under `haproxy.`.
@@ -36,6 +37,39 @@ const HTTP_SERVER_ERROR = /^code (\d{3}), message /;
 /** One `key: value` of nginx's request context after an error's message; a value in quotes may hold `, `. */
 const NGINX_CONTEXT = /(\w+): ("(?:[^"\\]|\\.)*"|[^",][^,]*|)(?:, |$)/y;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
+/** morgan's (Express's logger) predefined formats with no time: `dev`, `tiny` (the method first) and `short` (the client first). */
+const MORGAN_DEV = /^([A-Z]{3,10}) (\S+) (\d{3}|-) ([\d.]+|-) ms - (\S+)$/;
+const MORGAN_TINY = /^([A-Z]{3,10}) (\S+) (\d{3}|-) (\S+) - ([\d.]+|-) ms$/;
+const MORGAN_SHORT = /^(\S+) (\S+) ([A-Z]{3,10}) (\S+) HTTP\/([\d.]+) (\d{3}|-) (\S+) - ([\d.]+|-) ms$/;
+
+/**
+ * A request line in one of morgan's predefined formats (`GET /x 404 1.759 ms - 146` from `dev`, colours
+ * already gone; `GET /x 404 146 - 1.759 ms` from `tiny`; `::1 - GET /x HTTP/1.1 404 146 - 1.759 ms` from
+ * `short`): method, path, status (severity from it), size and response time; the line is the body and
+ * there is no time (the time of reading stands). Null for any other line. (`common` and `combined` are
+ * the NCSA formats: combined.ts.)
+ */
+export function morganLine(line: string): ParsedFields | null {
+  let method: string, target: string, status: string, size: string, ms: string, client: string | undefined, user: string | undefined, version: string | undefined;
+  let m = MORGAN_DEV.exec(line);
+  if (m) [, method, target, status, ms, size] = m as unknown as string[];
+  else if ((m = MORGAN_TINY.exec(line))) [, method, target, status, size, ms] = m as unknown as string[];
+  else if ((m = MORGAN_SHORT.exec(line))) [, client, user, method, target, version, status, size, ms] = m as unknown as string[];
+  else return null;
+  const a: Record<string, string> = {};
+  if (client !== undefined) a['client.address'] = client;
+  if (user !== undefined && user !== '-') a['user.name'] = user;
+  a['http.request.method'] = method!;
+  addTarget(a, target!);
+  if (version !== undefined) a['network.protocol.version'] = version;
+  if (status! !== '-') a['http.response.status_code'] = status!;
+  if (size! !== '-') a['http.response.body.size'] = size!;
+  if (ms! !== '-') a['morgan.response_time_ms'] = ms!;
+  const out: ParsedFields = { body: line, attributes: a };
+  setSeverity(out, status! === '-' ? 'INFO' : statusSeverity(+status!));
+  return out;
+}
+
 /**
  * Squid's native access log after its stamp (`%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`):
  * elapsed ms, client, result code and status, bytes sent, method, URL, user, hierarchy code and peer, content type.

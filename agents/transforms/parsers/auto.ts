@@ -14,7 +14,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, nginxErrorContext, squidAccess } from './access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { celery, loguruLocation, tornado } from './python.ts';
@@ -300,11 +300,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       const sp = line.indexOf(' ');
       const h = line.charCodeAt(sp + 1) === 91 ? haproxyLine(line, ctx) : null;
       if (h !== null) return h;
-      // `127.0.0.1 - - [02/Dec/2026 15:31:54] code 404, message File not found`: an access log's other lines.
-      const a = line.charCodeAt(sp + 1) === 45 && line.charCodeAt(sp + 2) === 32 ? accessMessage(line, ctx) : null;
+      // `127.0.0.1 - - [02/Dec/2026 15:31:54] code 404, message File not found`: an access log's other lines;
+      // `127.0.0.1 - GET /x HTTP/1.1 404 146 - 1.759 ms`: morgan's `short`.
+      const a = line.charCodeAt(sp + 1) === 45 && line.charCodeAt(sp + 2) === 32 ? accessMessage(line, ctx) ?? morganLine(line) : null;
       return a ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
+    // An IPv6 client first (`::1`, `::ffff:10.0.0.1`: Node's and dual-stack servers'): an access line.
+    if (c === 58 /* : */) return (accessQuote(line) ? combined(line, ctx) : null) ?? morganLine(line) ?? unmatched(line);
     if (c === 91 /* [ */) {
       // Brackets side by side from the start: the JVM's unified logging (`[0.012s][info][gc] msg`) or
       // a layout read below (Envoy, Elasticsearch).
@@ -392,6 +395,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
       if (c1 === 47 /* / */) {
         const r = logcat(line, 0, { body: '', attributes: {} });
+        if (r !== null) return r;
+      }
+      // morgan's `dev` and `tiny` (Express): `GET /x 404 1.759 ms - 146`.
+      const sp = line.indexOf(' ');
+      if (sp >= 3 && sp <= 10 && line.charCodeAt(sp + 1) === 47 /* / */) {
+        const r = morganLine(line);
         if (r !== null) return r;
       }
       // AWS Lambda's platform lines: `START RequestId: ...`, `REPORT RequestId: ...\tDuration: ...`.

@@ -187,6 +187,26 @@ test("AWS Lambda's Python runtime under the runtime interface emulator: the requ
   assert.deepEqual(rs.filter((r) => r.fallback !== undefined).map((r) => r.body), ['a plain print', 'a plain print']);
 });
 
+test("Express with morgan: dev (colours and all), tiny, short and combined from an IPv6 client read; the route's error stack one record", () => {
+  const dev = records('express-morgan-dev.log');
+  assert.deepEqual(dev.map((r) => [r.severityText, r.attributes['http.response.status_code'], r.attributes['url.path'], r.attributes['morgan.response_time_ms']]), [
+    [undefined, undefined, undefined, undefined],
+    ['INFO', '200', '/', '4.615'], ['WARN', '404', '/missing', '2.160'], ['ERROR', '500', '/boom', '5.270'],
+    ['ERROR', undefined, undefined, undefined],
+    ['INFO', '200', '/', '0.682'],
+  ]);
+  assert.ok(dev[4]!.text.startsWith('Error: boom\n    at ') && dev[4]!.text.split('\n').length === 11);
+  const tiny = records('morgan-tiny.log');
+  assert.deepEqual(tiny.map((r) => [r.attributes['http.request.method'], r.attributes['http.response.body.size'], r.attributes['url.query']]), [['GET', '5', undefined], ['GET', '146', undefined], ['GET', '1033', undefined], ['POST', '7', undefined], ['GET', '5', 'q=1']]);
+  for (const name of ['morgan-short-ipv6.log', 'morgan-combined-ipv6.log']) {
+    const rs = records(name);
+    assert.deepEqual(rs.filter((r) => r.fallback !== undefined), [], name);
+    assert.ok(rs.every((r) => r.attributes['client.address'] === '::1'), name);
+    assert.deepEqual(rs.map((r) => r.severityText), ['INFO', 'WARN', 'ERROR', 'INFO', 'INFO'], name);
+  }
+  assert.equal(iso(records('morgan-combined-ipv6.log')[0]!.time), '2026-12-03T06:40:28.000Z');
+});
+
 test("java.util.logging: each record's two lines and its stack trace one record; the uncaught exception with its cause another", () => {
   const rs = records('java-jul.log');
   assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0]]), [

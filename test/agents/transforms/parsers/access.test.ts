@@ -3,7 +3,7 @@
 // an access log's server. Real output of HAProxy and uvicorn: test/agents/transforms/programs.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, squidAccess } from '../../../../agents/transforms/parsers/access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, squidAccess } from '../../../../agents/transforms/parsers/access.ts';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
@@ -137,4 +137,16 @@ test("Squid's native access log after its stamp; null for anything short of its 
   // Through the auto parser: the epoch stamp is the time.
   const auto = createAutoParser();
   assert.equal(auto('1796278631.901     12 10.0.0.7 TCP_HIT/200 512 GET http://a/ - HIER_NONE/- image/png', { now: 0 })!.time, 1796278631901);
+});
+
+test("morgan's dev, tiny and short lines; `-` where Express had no status or length yet; null for anything else", () => {
+  const early = morganLine('GET /slow - - ms - -')!;
+  assert.deepEqual([early.severityText, early.attributes], ['INFO', { 'http.request.method': 'GET', 'url.path': '/slow' }]);
+  assert.deepEqual(morganLine('::ffff:10.0.0.2 bob DELETE /x HTTP/2.0 503 - - 12.5 ms')!.attributes, { 'client.address': '::ffff:10.0.0.2', 'user.name': 'bob', 'http.request.method': 'DELETE', 'url.path': '/x', 'network.protocol.version': '2.0', 'http.response.status_code': '503', 'morgan.response_time_ms': '12.5' });
+  for (const line of ['GET /x 200', 'GET /x 200 1.2 ms', 'GET /x 200 1.2 ms - 5 extra', 'get /x 200 5 - 1.2 ms', 'GET /x 2000 5 - 1.2 ms']) assert.equal(morganLine(line), null, line);
+  // Through the auto parser: a line starting with a method and a path, and an IPv6 client first.
+  assert.equal(auto('PUT /items/7 204 - - 0.9 ms', ctx)!.attributes['http.response.status_code'], '204');
+  assert.equal(auto('::1 - GET / HTTP/1.1 200 5 - 3.535 ms', ctx)!.attributes['client.address'], '::1');
+  assert.equal(auto('::1 - - [03/Dec/2026:06:40:28 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.0"', ctx)!.attributes['client.address'], '::1');
+  assert.equal(auto('::: not an access line', ctx)!.fallback, 'unmatched');
 });
