@@ -18,7 +18,7 @@ import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine,
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { celery, loguruLocation, tornado } from './python.ts';
-import { jul, jvmUnified, kafkaLogger } from './jvm.ts';
+import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -186,12 +186,13 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   }
 
   /**
-   * What a message read after a stamped header may still hold: zap's trailing JSON, an access line
+   * What a message read after a stamped header may still hold: zap's trailing JSON, Kafka's log context, an access line
    * (uvicorn's, CoreDNS's), nginx's request context, PostgreSQL's joined report. Apart from afterTime
    * so that function stays small enough for V8 to keep inlining what it calls.
    */
   function afterHeader(r: ParsedFields, line: string): ParsedFields {
     if (line.indexOf('\t') !== -1) trailingJson(r);
+    if (r.body.charCodeAt(0) === 91 /* [ */) kafkaLogContext(r);
     accessInBody(r);
     // nginx's error log: the request context after the message (only nginx's `*N` connection gives that attribute).
     if (r.attributes['network.connection.id'] !== undefined) nginxErrorContext(r);

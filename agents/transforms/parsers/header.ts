@@ -553,8 +553,9 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         continue;
       }
       // Spring Boot 3's `--- [myapp] [           main]`: the padded column is the thread; the bracket
-      // taken for one before it was the application's name.
-      if (e > 0 && s.thread && !s.logger && line.charCodeAt(j + 1) === 32) {
+      // taken for one before it was the application's name. (`%15.15t`: a longer name is cut to its last
+      // 15 characters, `[ntainer#0-0-C-1]`, and has no padding.)
+      if (e > 0 && s.thread && !s.logger && (line.charCodeAt(j + 1) === 32 || e - j === 16)) {
         const padded = line.slice(j + 1, e).trim();
         if (padded !== '' && padded.indexOf(' ') === -1) {
           addExtra(s, attrs['thread.name']!);

@@ -83,3 +83,16 @@ export function jvmUnified(line: string, ctx: ParseContext): ParsedFields | null
   if (header !== '') out.attributes['log.header'] = header;
   return out;
 }
+
+/**
+ * Kafka's LogContext before a message (the broker's and every Kafka client's): `[Consumer clientId=c-1,
+ * groupId=g] `, `[QuorumController id=1] `, `[ControllerRegistrationManager id=1 incarnation=x] `. It
+ * goes to `log.context`, so that the message alone is what varies; the body is left as it is otherwise.
+ */
+const LOG_CONTEXT = /^\[([A-Z]\w*(?: [a-z]\w*)? [\w.]+=[^\s,\]]*(?:,? [\w.]+=[^\s,\]]*)*)\] /;
+export function kafkaLogContext(r: ParsedFields): void {
+  const m = LOG_CONTEXT.exec(r.body);
+  if (m === null) return;
+  r.attributes['log.context'] = m[1]!;
+  r.body = r.body.slice(m[0].length);
+}

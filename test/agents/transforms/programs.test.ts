@@ -302,10 +302,15 @@ test('Redis: the pid and role before the stamp, the level from its mark', () => 
   assert.equal(rs.filter((r) => r.severityText === 'DEBUG').length, 6);
 });
 
-test("Kafka's broker log: the class as the logger, the configuration it dumps at start one record", () => {
+test("Kafka's broker log: the class as the logger, its log context apart from the message, the configuration it dumps at start one record", () => {
   const rs = records('kafka-server.log');
   assert.equal(rs.length, 86);
   assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.logger'] === undefined), []);
+  // `[QuorumController id=1] msg`: 62 records carry a context; no message starts with one any more.
+  assert.equal(rs.filter((r) => r.attributes['log.context'] !== undefined).length, 62);
+  assert.deepEqual(rs.filter((r) => /^\[\w+ \w+=/.test(r.body)).map((r) => r.body), []);
+  const registration = rs.find((r) => r.attributes['log.context']?.startsWith('ControllerRegistrationManager'))!;
+  assert.equal(registration.attributes['log.context'], 'ControllerRegistrationManager id=1 incarnation=fhDEH7cpRLW63jhmjnsR7A');
   const config = rs.filter((r) => r.body.startsWith('KafkaConfig values:'));
   assert.ok(config.length >= 1 && config.every((r) => r.text.split('\n').length > 100), 'each dump one record of its keys');
   assert.equal(rs[0]!.attributes['log.logger'], 'kafka.utils.Log4jControllerRegistration$');

@@ -88,6 +88,8 @@ test('log4j, logback, Log4j2 and Spring Boot default layouts', () => {
     ['2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', { time: '2017-05-16T00:00:00.008Z', level: 'INFO', body: '10.11.10.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829', attributes: { 'process.pid': '25746', 'log.logger': 'nova.osapi_compute.wsgi.server', 'request.id': 'req-38101a0b-2096-447d-96ea-a692162415ae' } }],
     // Spring Boot 3 with spring.application.name: the name in a bracket before the padded thread column.
     ['2026-11-24T10:00:00.123+00:00  INFO 1 --- [myapp] [           main] c.e.MyApplication                        : Started MyApplication in 2.1 seconds', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Started MyApplication in 2.1 seconds', attributes: { 'process.pid': '1', 'thread.name': 'main', 'log.logger': 'c.e.MyApplication', 'log.header': 'myapp' } }],
+    // ... and a thread name of 15 characters or more, cut to its last 15 (`%15.15t`), unpadded.
+    ['2026-11-24T10:00:00.123+00:00  INFO 1 --- [myapp] [ntainer#0-0-C-1] o.a.k.c.c.internals.ConsumerCoordinator  : [Consumer clientId=consumer-g-1, groupId=g] Successfully joined group', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Successfully joined group', attributes: { 'process.pid': '1', 'thread.name': 'ntainer#0-0-C-1', 'log.logger': 'o.a.k.c.c.internals.ConsumerCoordinator', 'log.header': 'myapp', 'log.context': 'Consumer clientId=consumer-g-1, groupId=g' } }],
   ]);
 });
 
@@ -240,8 +242,8 @@ test("zap's console layout: a message of one word after the code location is the
 test("Kafka's and ZooKeeper's log4j layouts, Elasticsearch's text log", () => {
   check('kafka', [
     // `[%d] %p %m (%c)%n`: the logger in parentheses at the end (a class, or a name ending in `logger`).
-    ['[2026-11-24 10:00:00,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: '[KafkaServer id=1] started', attributes: { 'log.logger': 'kafka.server.KafkaServer' } }],
-    ['[2026-11-24 10:00:00,123] TRACE [Controller id=1 epoch=3] Sending UpdateMetadata request (state.change.logger)', { level: 'TRACE', body: '[Controller id=1 epoch=3] Sending UpdateMetadata request', attributes: { 'log.logger': 'state.change.logger' } }],
+    ['[2026-11-24 10:00:00,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'started', attributes: { 'log.logger': 'kafka.server.KafkaServer', 'log.context': 'KafkaServer id=1' } }],
+    ['[2026-11-24 10:00:00,123] TRACE [Controller id=1 epoch=3] Sending UpdateMetadata request (state.change.logger)', { level: 'TRACE', body: 'Sending UpdateMetadata request', attributes: { 'log.logger': 'state.change.logger', 'log.context': 'Controller id=1 epoch=3' } }],
     // Parentheses that hold no logger stay in the message.
     ['[2026-11-24 10:00:00,123] INFO Reading configuration (server.properties)', { level: 'INFO', body: 'Reading configuration (server.properties)' }],
     ['[2026-11-24 10:00:00,123] INFO Connected to (broker1.example.com)', { level: 'INFO', body: 'Connected to (broker1.example.com)' }],

@@ -2,7 +2,8 @@
 // programs.test.ts read whole lines of each through the dispatch).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jul, jvmUnified, kafkaLogger } from '../../../../agents/transforms/parsers/jvm.ts';
+import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from '../../../../agents/transforms/parsers/jvm.ts';
+import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
 
@@ -39,4 +40,21 @@ test("java.util.logging's record: the class and method, then the level on its se
   assert.deepEqual([r.severityText, r.body, r.attributes['log.logger']], ['INFO', 'Server startup in 1234 ms', 'org.apache.catalina.startup.Catalina']);
   const noLevel = 'Dec 02, 2026 3:44:22 AM org.example.App main\nplain text';
   assert.equal(jul(noLevel, readTime(noLevel, 0, 'UTC', ctx.now)!), null);
+});
+
+test("Kafka's log context: `[Type k=v, k=v] ` before the message to log.context; other brackets stay", () => {
+  const read = (body: string) => {
+    const r: ParsedFields = { body, attributes: {} };
+    kafkaLogContext(r);
+    return [r.body, r.attributes['log.context']];
+  };
+  assert.deepEqual(read('[Consumer clientId=consumer-g-1, groupId=g] Discovered group coordinator b:9092'), ['Discovered group coordinator b:9092', 'Consumer clientId=consumer-g-1, groupId=g']);
+  assert.deepEqual(read('[Producer clientId=producer-1] Instantiated an idempotent producer.'), ['Instantiated an idempotent producer.', 'Producer clientId=producer-1']);
+  for (const body of ['[main] started', '[Consumer] no pairs', '[a=b] lower case type', '[Consumer clientId=x]no space after', 'plain']) assert.deepEqual(read(body), [body, undefined], body);
+});
+
+test("through the auto parser: a Kafka client's context in a Spring Boot line", () => {
+  const auto = createAutoParser();
+  const r = auto('2026-12-02T15:40:12.345Z  INFO 4242 --- [demo] [ntainer#0-0-C-1] o.a.k.c.c.internals.ConsumerCoordinator  : [Consumer clientId=consumer-g-1, groupId=g] Successfully joined group with generation Generation{generationId=1}', ctx)!;
+  assert.deepEqual([r.attributes['log.logger'], r.attributes['log.context'], r.body], ['o.a.k.c.c.internals.ConsumerCoordinator', 'Consumer clientId=consumer-g-1, groupId=g', 'Successfully joined group with generation Generation{generationId=1}']);
 });
