@@ -70,7 +70,7 @@ const env = {
 // --test-force-exit ends each file's process once its tests are done (a client left connected must not
 // hold the run). test/helpers/blocking-output.mjs makes those processes write their results blocking, so
 // none are still on their way when that happens (nodejs/node#64833).
-const tests = spawn(process.execPath, ['--import', 'tsx', '--import', fileURLToPath(new URL('./helpers/blocking-output.mjs', import.meta.url)), '--test', '--test-force-exit', '--test-concurrency=1', '--test-timeout=900000', ...files], {
+const tests = spawn(process.execPath, ['--import', 'tsx', '--import', fileURLToPath(new URL('./helpers/blocking-output.mjs', import.meta.url)), '--import', fileURLToPath(new URL('./helpers/assert-ok-message.mjs', import.meta.url)), '--test', '--test-force-exit', '--test-concurrency=1', '--test-timeout=900000', ...files], {
   cwd: root,
   env,
   stdio: 'inherit',

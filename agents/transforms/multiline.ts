@@ -1,12 +1,13 @@
 /**
  * Lines (with their byte ranges) in, records out: a stack trace from Java, Python, Node, Go or PHP becomes
  * one record (Node's report of an uncaught exception too, from its `file.js:10` line to `Node.js v20`, and a
- * Rust panic with its message and notes; PostgreSQL's report with its DETAIL, HINT, STATEMENT ... lines). Each record keeps the byte range from its first line's start to its last line's end,
+ * Rust panic with its message and notes; PostgreSQL's report with its DETAIL, HINT, STATEMENT ... lines; RabbitMQ's lines of one message). Each record keeps the byte range from its first line's start to its last line's end,
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
 import type { Line } from './line-splitter.ts';
 import { postgresHead, postgresPart } from './parsers/postgres.ts';
+import { rabbitmqHead } from './parsers/rabbitmq.ts';
 
 export interface MultilineOptions {
   /**
@@ -56,7 +57,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq';
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -119,7 +120,7 @@ export class MultilineAssembler {
   private part = 0;
   /** The last non-blank line was indented (Python: the exception line follows indented frames). */
   private lastIndented = false;
-  /** With kind 'postgres': the record's first line up to its pid, which the report's other lines repeat. */
+  /** With kind 'postgres' or 'rabbitmq': the record's first line up to its pid, which its other lines repeat. */
   private pgHead = '';
 
   constructor(options: Partial<MultilineOptions> = {}) {
@@ -235,6 +236,7 @@ export class MultilineAssembler {
     // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
     else if (c >= 65 && c <= 90 && (text.charCodeAt(6) === 44 || text.charCodeAt(5) === 44)) this.kind = JUL_START.test(text) ? 'jul' : 'none';
     else if (c >= 48 && c <= 57 && (this.pgHead = postgresHead(text)) !== '') this.kind = 'postgres';
+    else if (c >= 48 && c <= 57 && (this.pgHead = rabbitmqHead(text)) !== '') this.kind = 'rabbitmq';
     else this.kind = 'none';
   }
 
@@ -257,6 +259,8 @@ export class MultilineAssembler {
     // under the prefix of the report they belong to); only Go's `[signal` starts with `[`.
     if (c >= 48 && c <= 57) {
       if (this.kind === 'postgres') return postgresPart(text, this.pgHead) !== -1;
+      // RabbitMQ repeats the whole prefix, to the microsecond and the process, on each line of one message.
+      if (this.kind === 'rabbitmq') return text.startsWith(this.pgHead);
       // A numbered frame continues only after a blank line or another frame (a stamp has 4 digits before its first dot).
       const prev = this.texts[this.count - 1]!;
       return (prev === '' || (isNumberedStart(prev) && NUMBERED_FRAME.test(prev))) && isNumberedStart(text) && NUMBERED_FRAME.test(text);

@@ -22,6 +22,7 @@ import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
+import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
 import { readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
@@ -187,7 +188,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
 
   /**
    * What a message read after a stamped header may still hold: zap's trailing JSON, Kafka's log context, an access line
-   * (uvicorn's, CoreDNS's), nginx's request context, PostgreSQL's joined report. Apart from afterTime
+   * (uvicorn's, CoreDNS's), nginx's request context, PostgreSQL's and RabbitMQ's joined lines. Apart from afterTime
    * so that function stays small enough for V8 to keep inlining what it calls.
    */
   function afterHeader(r: ParsedFields, line: string): ParsedFields {
@@ -200,6 +201,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     // (Its prefix is looked at in fixed places first: most lines end the look there.)
     const head = postgresHead(line);
     if (head !== '' && r.body.indexOf('\n') !== -1) r.body = withoutPartPrefixes(r.body, head);
+    else if (head === '' && r.body.indexOf('\n') !== -1) {
+      // RabbitMQ's message of several lines, each under the same prefix.
+      const rabbit = rabbitmqHead(line);
+      if (rabbit !== '') r.body = withoutRepeatedHead(r.body, rabbit);
+    }
     return r;
   }
 

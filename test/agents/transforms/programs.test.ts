@@ -302,6 +302,24 @@ test('Redis: the pid and role before the stamp, the level from its mark', () => 
   assert.equal(rs.filter((r) => r.severityText === 'DEBUG').length, 6);
 });
 
+test("RabbitMQ 3.10: the Erlang process as an attribute, a message's lines under one prefix one record without the repeats", () => {
+  const rs = records('rabbitmq.log');
+  assert.equal(rs.length, 330);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['erlang.pid'] === undefined), []);
+  const refused = rs.find((r) => r.severityText === 'ERROR')!;
+  assert.equal(refused.body, "Error on AMQP connection <0.697.0> (127.0.0.1:58850 -> 127.0.0.1:15673, state: starting):\nPLAIN login refused: user 'guest' - invalid credentials");
+  assert.deepEqual([iso(refused.time), refused.attributes['erlang.pid']], ['2026-12-03T06:45:59.693Z', '<0.697.0>']);
+  // Messages of several lines: the start banner (its first line empty), the applications stopped at shutdown.
+  assert.deepEqual(rs.filter((r) => r.body.includes('\n')).map((r) => [r.body.split('\n')[0], r.body.split('\n').length]), [
+    [' Starting RabbitMQ 3.10.8 on Erlang 25.2.3 [jit]', 3],
+    [' node           : rabbit@localhost', 8],
+    ['Error on AMQP connection <0.697.0> (127.0.0.1:58850 -> 127.0.0.1:15673, state: starting):', 2],
+    ['Stopping RabbitMQ applications and their dependencies in the following order:', 9],
+    ['Halting Erlang VM with the following applications:', 26],
+  ]);
+  assert.deepEqual(rs.filter((r) => r.body.includes('+00:00 [')).map((r) => r.body.slice(0, 40)), []);
+});
+
 test("Kafka's broker log: the class as the logger, its log context apart from the message, the configuration it dumps at start one record", () => {
   const rs = records('kafka-server.log');
   assert.equal(rs.length, 86);
