@@ -111,11 +111,6 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   /** The rest of a line after its time stamp: a wrapper, JSON, syslog, pipe-separated or text header fields. */
   function afterTime(line: string, t: FoundTime, ctx: ParseContext, wrappers: boolean, fieldTable: boolean, prefix: string): ParsedFields {
     if (Number.isNaN(t.time)) return badTime(line);
-    // AWS Lambda's Node.js runtime: `stamp\trequest id\tLEVEL\tmessage`.
-    if (line.charCodeAt(t.end) === 9 && !fieldTable) {
-      const r = lambdaNode(line, t);
-      if (r !== null) return r;
-    }
     let j = skipWs(line, t.end);
     const z = zoneAbbreviationEnd(line, j);
     if (z !== -1) j = skipWs(line, z);
@@ -132,19 +127,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
       }
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
-    // Squid's native access log: epoch seconds with milliseconds, then the elapsed time right-aligned.
-    if (t.end === 14 && line.charCodeAt(10) === 46 && isDigit(c) && !fieldTable) {
-      const r = squidAccess(line, j, t.time);
-      if (r !== null) return r;
-    }
-    // hclog: its own stamp (`2006-01-02T15:04:05.000Z0700`) first, then a level padded to seven.
-    if (c === 91 && line.charCodeAt(j + 7) === 32 && (t.end === 24 || t.end === 28) && line.charCodeAt(19) === 46 && line.charCodeAt(10) === 84 && !fieldTable) {
-      const r = hclog(line, j, t.time);
-      if (r !== null) return r;
-    }
-    // ClickHouse's `[ tid ]`, capnslog's `I | ` (etcd before 3.4): looked at in fixed places only.
-    if ((c === 91 && line.charCodeAt(j + 1) === 32) || (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32 && !fieldTable)) {
-      const r = c === 91 ? clickhouse(line, j, t.time) : capnslog(line, j, t.time);
+    // Programs' own layouts after the stamp, each known by a few fixed places (see stampedLayout).
+    if (!fieldTable && (c === 91 || line.charCodeAt(t.end) === 9 || t.end === 14 || line.charCodeAt(j + 2) === 124)) {
+      const r = stampedLayout(line, t, j, c);
       if (r !== null) return r;
     }
     // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
@@ -187,6 +172,24 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
   }
 
   /**
+   * The layouts that follow a stamp in a way of their own: AWS Lambda's Node.js runtime (a tab, the
+   * request id), Squid's access log (epoch seconds and milliseconds), hclog (its stamp, a level padded to
+   * seven), ClickHouse's `[ tid ]`, capnslog's `I | `. Apart from afterTime, as afterHeader is, so that
+   * function stays small enough for V8 to keep inlining what it calls.
+   */
+  function stampedLayout(line: string, t: FoundTime, j: number, c: number): ParsedFields | null {
+    if (line.charCodeAt(t.end) === 9) return lambdaNode(line, t);
+    if (t.end === 14 && line.charCodeAt(10) === 46 && isDigit(c)) return squidAccess(line, j, t.time);
+    if (c === 91 && line.charCodeAt(j + 7) === 32 && (t.end === 24 || t.end === 28) && line.charCodeAt(19) === 46 && line.charCodeAt(10) === 84) {
+      const r = hclog(line, j, t.time);
+      if (r !== null) return r;
+    }
+    if (c === 91 && line.charCodeAt(j + 1) === 32) return clickhouse(line, j, t.time);
+    if (line.charCodeAt(j + 2) === 124 && line.charCodeAt(j + 1) === 32 && line.charCodeAt(j + 3) === 32) return capnslog(line, j, t.time);
+    return null;
+  }
+
+  /**
    * What a message read after a stamped header may still hold: zap's trailing JSON, Kafka's log context, an access line
    * (uvicorn's, CoreDNS's), nginx's request context, PostgreSQL's and RabbitMQ's joined lines. Apart from afterTime
    * so that function stays small enough for V8 to keep inlining what it calls.
@@ -197,16 +200,23 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     accessInBody(r);
     // nginx's error log: the request context after the message (only nginx's `*N` connection gives that attribute).
     if (r.attributes['network.connection.id'] !== undefined) nginxErrorContext(r);
-    // A PostgreSQL report joined with its DETAIL, HINT, STATEMENT ... lines: their repeated prefixes go.
-    // (Its prefix is looked at in fixed places first: most lines end the look there.)
-    const head = postgresHead(line);
-    if (head !== '' && r.body.indexOf('\n') !== -1) r.body = withoutPartPrefixes(r.body, head);
-    else if (head === '' && r.body.indexOf('\n') !== -1) {
-      // RabbitMQ's message of several lines, each under the same prefix.
-      const rabbit = rabbitmqHead(line);
-      if (rabbit !== '') r.body = withoutRepeatedHead(r.body, rabbit);
-    }
+    withoutRepeatedPrefixes(r, line);
     return r;
+  }
+
+  /**
+   * A PostgreSQL report joined with its DETAIL, HINT, STATEMENT ... lines, or RabbitMQ's message of
+   * several lines: the prefixes its later lines repeat go. (Each prefix is looked at in fixed places
+   * first: most lines end the look there.)
+   */
+  function withoutRepeatedPrefixes(r: ParsedFields, line: string): void {
+    const head = postgresHead(line);
+    if (head !== '') {
+      if (r.body.indexOf('\n') !== -1) r.body = withoutPartPrefixes(r.body, head);
+      return;
+    }
+    const rabbit = rabbitmqHead(line);
+    if (rabbit !== '' && r.body.indexOf('\n') !== -1) r.body = withoutRepeatedHead(r.body, rabbit);
   }
 
   /** `time|component|pid|message` (HealthApp), `time | LEVEL | name:function:line - message` (loguru) and `time | FLAVOR | LEVEL | (file.go:71 in Func) | message` (the Datadog Agent): fields until the first that holds a space, or the last. */
