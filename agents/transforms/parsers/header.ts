@@ -119,6 +119,10 @@ function isDotted(token: string): boolean {
 }
 /** `com.x.Y:`, `dfs.DataNode$PacketResponder:`, `SparkContext:`, `executor_1:`, Rust's `hyper::server:` (tracing's target): a name that is not a plain word. */
 const LOGGER_COLON = /^(?:[A-Za-z_$][\w$]*(?:(?:[.$/#-]|::)[\w$]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z]+_[\w]+)$/;
+/** A name before a colon that is an exception's type (`ValueError: bad input`, `java.io.IOException: x`): the message, not a logger. */
+const EXCEPTION_TYPE = /(?:Error|Exception|Warning)$/;
+/** Whether `name` (before a colon, after a level) is a logger's name. */
+const loggerBeforeColon = (name: string): boolean => LOGGER_COLON.test(name) && !EXCEPTION_TYPE.test(name);
 const CODE_LOCATION = /^([\w./@-]+\.[A-Za-z]{1,6}):(\d{1,6})[\]:]?$/;
 const REQUEST_ID = /^(?:(?:req|request|trace|txn|tx|corr|correlation)[-_:=]?[\w-]*\d[\w-]*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 /** REQUEST_ID's first branch starts with r, t or c (any case); its second, a UUID, is 36 long. */
@@ -568,7 +572,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       if (e > 0 && s.level && !s.thread && !s.logger) {
         const after = skipWs(line, e + 1);
         const next = line.slice(after, tokenEnd(s, after));
-        if (isDotted(next) || (next.endsWith(':') && LOGGER_COLON.test(next.slice(0, -1)))) {
+        if (isDotted(next) || (next.endsWith(':') && loggerBeforeColon(next.slice(0, -1)))) {
           attrs['thread.name'] = line.slice(j + 1, e).trim();
           s.thread = true;
           s.i = e + 1;
@@ -650,7 +654,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         }
       }
       // Only in a header that had a level or thread: elsewhere `ClusterFileSystem: msg` is the message.
-      if ((s.level || s.thread) && token.length > 2 && token.charCodeAt(token.length - 1) === 58 && LOGGER_COLON.test(token.slice(0, -1))) {
+      if ((s.level || s.thread) && token.length > 2 && token.charCodeAt(token.length - 1) === 58 && loggerBeforeColon(token.slice(0, -1))) {
         attrs['log.logger'] = token.slice(0, -1);
         s.logger = true;
         return e;
