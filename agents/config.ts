@@ -146,7 +146,7 @@ function parserSchema(): object {
 
 const multilineSchema = obj('Assembling multiline records (stack traces) from lines.', {
   enabled: bool('Assemble multiline records. Off: every line is a record.', true),
-  start_pattern: str('Regular expression: a line matching it starts a new record, others continue it. Default: built-in rules for Java, Python, Node and Go traces (indented lines, "Caused by:", "... N more", Traceback, goroutine dumps).', { minLength: 1 }),
+  start_pattern: str('Regular expression: a line matching it starts a new record, others continue it. Default: built-in rules for what runtimes and servers print after a first line: stack traces of Java, Python, Node, Go, Rust, PHP and C++ (indented lines, "Caused by:", "... N more", Traceback, goroutine dumps), PostgreSQL\'s DETAIL/HINT/STATEMENT lines, RabbitMQ\'s lines under a repeated prefix (agents/transforms/README.md, "Multiline").', { minLength: 1 }),
   continue_pattern: str('Regular expression: a line matching it continues the pending record, others start one. Exclusive with start_pattern.', { minLength: 1 }),
   timeout_ms: int('Flush a pending record after this many ms without a new line.', 1, 1000),
   max_lines: int('Most lines in one record; longer ones are cut into numbered parts (tributary.multiline.part).', 1, 500),
