@@ -121,7 +121,7 @@ export class MultilineAssembler {
   /** The last non-blank line was indented (Python: the exception line follows indented frames). */
   private lastIndented = false;
   /** With kind 'postgres' or 'rabbitmq': the record's first line up to its pid, which its other lines repeat. */
-  private pgHead = '';
+  private head = '';
 
   constructor(options: Partial<MultilineOptions> = {}) {
     this.options = { ...MULTILINE_DEFAULTS, ...options };
@@ -235,8 +235,13 @@ export class MultilineAssembler {
     else if (c === 116 /* t */) this.kind = RUST_PANIC.test(text) ? 'rust' : 'none';
     // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
     else if (c >= 65 && c <= 90 && (text.charCodeAt(6) === 44 || text.charCodeAt(5) === 44)) this.kind = JUL_START.test(text) ? 'jul' : 'none';
-    else if (c >= 48 && c <= 57 && (this.pgHead = postgresHead(text)) !== '') this.kind = 'postgres';
-    else if (c >= 48 && c <= 57 && (this.pgHead = rabbitmqHead(text)) !== '') this.kind = 'rabbitmq';
+    else if (c >= 48 && c <= 57) {
+      // A prefix the record's later lines repeat: PostgreSQL's report, RabbitMQ's message.
+      const pg = postgresHead(text);
+      const rabbit = pg === '' ? rabbitmqHead(text) : '';
+      this.head = pg !== '' ? pg : rabbit;
+      this.kind = pg !== '' ? 'postgres' : rabbit !== '' ? 'rabbitmq' : 'none';
+    }
     else this.kind = 'none';
   }
 
@@ -258,9 +263,9 @@ export class MultilineAssembler {
     // Digits, `{`, `<`: timestamps, JSON and syslog start records (but PostgreSQL's DETAIL, HINT, ...
     // under the prefix of the report they belong to); only Go's `[signal` starts with `[`.
     if (c >= 48 && c <= 57) {
-      if (this.kind === 'postgres') return postgresPart(text, this.pgHead) !== -1;
+      if (this.kind === 'postgres') return postgresPart(text, this.head) !== -1;
       // RabbitMQ repeats the whole prefix, to the microsecond and the process, on each line of one message.
-      if (this.kind === 'rabbitmq') return text.startsWith(this.pgHead);
+      if (this.kind === 'rabbitmq') return text.startsWith(this.head);
       // A numbered frame continues only after a blank line or another frame (a stamp has 4 digits before its first dot).
       const prev = this.texts[this.count - 1]!;
       return (prev === '' || (isNumberedStart(prev) && NUMBERED_FRAME.test(prev))) && isNumberedStart(text) && NUMBERED_FRAME.test(text);

@@ -1,7 +1,7 @@
 // AWS Lambda's lines on their own. The Python runtime's and the platform's are also checked on real
 // output (programs.test.ts); the Node.js runtime's are written here as its runtime interface client
 // formats them (`${new Date().toISOString()}\t${requestId}\t${level}\t${message}`, line breaks as `\r`):
-// it could not be run here (its npm package builds native code that needs files from outside the registries).
+// it was not run here (its npm package builds native code at install; not tried this session).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildParser } from '../../../../agents/transforms/parsers/index.ts';
