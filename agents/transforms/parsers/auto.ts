@@ -168,7 +168,27 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     const start = scanHeader(s, ctx, fieldTable);
     if (out.fallback === 'bad_time') return badTime(line);
-    return afterHeader(finishHeader(s, start), line);
+    const r = finishHeader(s, start);
+    if (isUpper(r.body.charCodeAt(0)) && r.body.charCodeAt(3) === 32 && (isDigit(r.body.charCodeAt(4)) || r.body.charCodeAt(4) === 32)) syslogBehindHeader(r, ctx);
+    return afterHeader(r, line);
+  }
+
+  /**
+   * A BSD syslog line behind header fields of its own (Thunderbird's `- 1131566461 2005.11.09 dn228`
+   * before `Nov 9 12:01:01 dn228/dn228 crond[2915]: msg`; a relay's stamp before the line it relays):
+   * its host, tag and pid are header fields too and its message is the body. The first stamp stays the
+   * time: it has the year (and the zone) the syslog stamp lacks.
+   */
+  function syslogBehindHeader(r: ParsedFields, ctx: ParseContext): void {
+    const inner = syslogParser(r.body, ctx);
+    if (inner === null) return;
+    r.body = inner.body;
+    if (inner.host !== undefined && r.host === undefined) r.host = inner.host;
+    Object.assign(r.attributes, inner.attributes);
+    if (r.severityText === undefined && inner.severityText !== undefined) {
+      r.severityText = inner.severityText;
+      r.severityNumber = inner.severityNumber;
+    }
   }
 
   /**

@@ -32,11 +32,11 @@ const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // Hosts and tags never hold quotes or braces (nor a host brackets or a final colon: `haproxy[1234]: ...`
 // sent to a local socket has no host, and its tag is not one): `2026-11-29T04:56:40Z {"msg":"a b"}` is JSON after a stamp.
 // mayBeBsdAfterIso relies on this shape: keep it in step.
-const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)) (?:([^\s"{}[\]]+(?<!:)) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
+const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)) (?:([^\s"{}[\]]+(?<!:)) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
 
 // The fallback for BSD lines the pattern above leaves: a BSD stamp (never ISO: `2026-11-24T10:00:00Z
 // ERROR main x` is an application line), a host, then the rest, where a tag is looked for.
-const BSD_LOOSE = /^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) ([^\s"{}]+) +(\S.*)$/s;
+const BSD_LOOSE = /^(?:<(\d{1,3})>)?([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) ([^\s"{}]+) +(\S.*)$/s;
 const LOOSE_TAG = /^([A-Za-z][\w./-]{0,47})(?:\[([^\]\s]{1,32})\])?(?:: ?| |$)/;
 
 function nil(v: string): string | undefined {

@@ -349,6 +349,16 @@ test('HDFS-style yyMMdd HHmmss pid LEVEL class: msg, and fields before the stamp
   ]);
 });
 
+test('a syslog line behind header fields of its own (Thunderbird): its host, tag and pid are header fields, the first stamp stays the time', () => {
+  check('syslog behind', [
+    ['- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root', { time: '2005-11-09T20:01:01.000Z', body: 'session closed for user root', host: 'dn228/dn228', attributes: { 'syslog.appname': 'crond(pam_unix)', 'syslog.procid': '2915' } }],
+    ['- 1131566462 2005.11.09 tbird-admin1 Nov 10 12:01:02 local@tbird-admin1 /apps/x86_64/system/ganglia-3.0.1/sbin/gmetad[1682]: data_thread() got not answer from any [Thunderbird_A8] datasource', { time: '2005-11-09T20:01:02.000Z', body: 'data_thread() got not answer from any [Thunderbird_A8] datasource', attributes: { 'syslog.appname': '/apps/x86_64/system/ganglia-3.0.1/sbin/gmetad' } }],
+    ['- 1131566463 2005.11.09 dn261 Nov  9 12:01:03 dn261/dn261 kernel: ACPI: PCI Interrupt 0000:00:1f.1[A] -> GSI 18 (level, low) -> IRQ 185', { time: '2005-11-09T20:01:03.000Z', body: 'ACPI: PCI Interrupt 0000:00:1f.1[A] -> GSI 18 (level, low) -> IRQ 185', attributes: { 'syslog.appname': 'kernel' } }],
+    // A text header whose message only starts like a month: left as it was.
+    ['- 1131566464 2005.11.09 dn228 Dec 2 retries left', { time: '2005-11-09T20:01:04.000Z', body: 'Dec 2 retries left' }],
+  ]);
+});
+
 test('Windows CBS: yyyy-MM-dd HH:mm:ss, Level  Component  msg', () => {
   check('cbs', [
     ['2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505 with Core: C:\\Windows\\winsxs\\cbscore.dll', { time: '2016-09-28T04:30:30.000Z', level: 'INFO', body: 'Loaded Servicing Stack v6.1.7601.23505 with Core: C:\\Windows\\winsxs\\cbscore.dll', attributes: { 'log.logger': 'CBS' } }],

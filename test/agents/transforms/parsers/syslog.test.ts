@@ -30,6 +30,8 @@ test('RFC 3164 forms', () => {
   const cases: Array<[string, Record<string, unknown>]> = [
     ['<34>Nov 24 10:00:00 mymachine su[123]: \'su root\' failed', { body: '\'su root\' failed', severityNumber: 21, host: 'mymachine', service: 'su', time: Date.UTC(2026, 10, 24, 10) }],
     ['Nov  4 09:00:00 web-1 sshd[4242]: Accepted publickey', { body: 'Accepted publickey', severityNumber: undefined, host: 'web-1', service: 'sshd', time: Date.UTC(2026, 10, 4, 9) }],
+    // One space before a one-digit day, as some writers (Thunderbird's nodes, BusyBox) put it.
+    ['Nov 4 09:00:00 web-1 sshd[4242]: Accepted publickey', { body: 'Accepted publickey', host: 'web-1', service: 'sshd', time: Date.UTC(2026, 10, 4, 9) }],
     ['<13>Nov 24 10:00:00 myprog: no host here', { host: undefined, service: 'myprog', body: 'no host here' }],
     ['2026-11-24T10:00:00.123456+01:00 web-1 kernel: [  1.0] booted', { host: 'web-1', service: 'kernel', time: Date.UTC(2026, 10, 24, 9, 0, 0, 123) + 0.456 }],
   ];
