@@ -37,10 +37,14 @@ test('the Loghub samples are found on a plain clone: the environment first, then
   assert.equal(findLoghubDir({ TRIBUTARY_LOGHUB_DIR: '/some/where' }), '/some/where');
   const dir = findLoghubDir({});
   assert.ok(existsSync(dir), dir);
-  // Whichever copy is found, it holds all eight systems the accuracy test measures, so none of it is skipped.
-  assert.deepEqual(availableSystems(dir).filter((s) => s in DRAIN_GA).sort(), Object.keys(DRAIN_GA).sort());
+  // Whichever copy is found, it holds the eight systems that ship with the project, so the accuracy test skips none.
+  // DRAIN_GA names all sixteen Loghub systems; the other eight are read only when a fuller copy is pointed at.
   const shipped = new URL('../fixtures/loghub-2k', import.meta.url).pathname;
-  assert.deepEqual(availableSystems(shipped).filter((s) => s in DRAIN_GA).sort(), Object.keys(DRAIN_GA).sort());
+  const eight = ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier'];
+  assert.deepEqual(availableSystems(shipped).sort(), eight.sort());
+  for (const s of eight) assert.ok(availableSystems(dir).includes(s), `${s} missing from ${dir}`);
+  for (const s of eight) assert.ok(s in DRAIN_GA, `no published Drain figure for ${s}`);
+  assert.equal(Object.keys(DRAIN_GA).length, 16);
 });
 
 test('FGA is the F1 of whole groups: precision over predicted groups, recall over true ones', async () => {
