@@ -374,6 +374,12 @@ function braceCodeLocation(s: HeaderState, token: string): boolean {
 const TOKEN_AT = new Int32Array(8);
 const TOKEN_END = new Int32Array(8);
 
+/** Whether a JavaScript stack frame (`\n    at ...`) follows the first line of `line`, looked for from `from`. */
+function stackFollows(line: string, from: number): boolean {
+  const nl = line.indexOf('\n', from);
+  return nl !== -1 && /^[ \t]+at /.test(line.slice(nl + 1, nl + 16));
+}
+
 /** `levelWord(line.slice(from, to), false)` without the slice unless the word can be a level. */
 function levelWordIn(line: string, from: number, to: number): string | undefined {
   const n = to - from;
@@ -613,6 +619,9 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       // console encoder: `time\tinfo\tcaller\tmsg`).
       let lv = levelWord(head, (atStart && colon === head.length) || (line.charCodeAt(j - 1) === 9 && line.charCodeAt(e) === 9 && head.length === token.length));
       if (lv === undefined && (next.gap || colon === head.length || next.c === -1)) lv = isCapitalizedLevel(head);
+      // `Error: boom` over `    at f (file.js:1:1)` frames is the first line of a Node stack trace, the class
+      // name part of the message (as `TypeError: ...` is), not a level word taken off it.
+      if (lv !== undefined && atStart && colon === head.length && head === 'Error' && stackFollows(line, e)) lv = undefined;
       if (lv !== undefined && (head.length === token.length || colon === head.length || cut === head.length)) {
         setLevel(s, lv);
         if (colon === head.length && colon + 1 < token.length && atStart) {

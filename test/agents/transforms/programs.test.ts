@@ -196,6 +196,8 @@ test("Express with morgan: dev (colours and all), tiny, short and combined from 
     ['INFO', '200', '/', '0.682'],
   ]);
   assert.ok(dev[4]!.text.startsWith('Error: boom\n    at ') && dev[4]!.text.split('\n').length === 11);
+  // The class name stays in the message (it was taken off as a level word until 2026-12-04).
+  assert.equal(dev[4]!.body, dev[4]!.text);
   const tiny = records('morgan-tiny.log');
   assert.deepEqual(tiny.map((r) => [r.attributes['http.request.method'], r.attributes['http.response.body.size'], r.attributes['url.query']]), [['GET', '5', undefined], ['GET', '146', undefined], ['GET', '1033', undefined], ['POST', '7', undefined], ['GET', '5', 'q=1']]);
   for (const name of ['morgan-short-ipv6.log', 'morgan-combined-ipv6.log']) {

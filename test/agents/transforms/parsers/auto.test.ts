@@ -106,6 +106,20 @@ test('Python logging: the basicConfig default, the cookbook layout, gunicorn', (
   ]);
 });
 
+test("Node's uncaught `Error: boom` over its stack frames keeps `Error:` in the message, as `TypeError:` does; a bare `Error: x` line is still a level", () => {
+  const stack = 'Error: boom\n    at f (/app/a.js:1:1)\n    at g (/app/a.js:2:2)';
+  const r = parse(stack, ctx);
+  assert.equal(r.body, stack);
+  assert.equal(r.severityText, undefined, 'left to the builder to infer from the text');
+  const typed = "TypeError: Cannot read properties of undefined (reading 'x')\n    at f (/app/a.js:1:1)";
+  assert.equal(parse(typed, ctx).body, typed);
+  check('level word', [
+    ['Error: disk full', { level: 'ERROR', body: 'disk full' }],
+    ['ERROR: disk full\n    at f (/app/a.js:1:1)', { level: 'ERROR', body: 'disk full\n    at f (/app/a.js:1:1)' }],
+    ['Error: disk full\nthe next line', { level: 'ERROR', body: 'disk full\nthe next line' }],
+  ]);
+});
+
 test('java.util.logging (Tomcat, Jetty): the record of two lines, and either line alone', () => {
   check('jul', [
     ['Dec 02, 2026 3:44:22 PM org.apache.catalina.startup.Catalina start\nINFO: Server startup in 1234 ms', { time: '2026-12-02T15:44:22.000Z', level: 'INFO', number: 9, body: 'Server startup in 1234 ms', attributes: { 'log.logger': 'org.apache.catalina.startup.Catalina', 'code.function.name': 'start' } }],
