@@ -31,8 +31,10 @@ export const SYSLOG_FACILITIES = [
 const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // Hosts and tags never hold quotes or braces (nor a host brackets or a final colon: `haproxy[1234]: ...`
 // sent to a local socket has no host, and its tag is not one): `2026-11-29T04:56:40Z {"msg":"a b"}` is JSON after a stamp.
+// macOS's tags may carry one parenthesised qualifier before the colon: the process or launchd job the
+// message is about (`sandboxd[129] ([31211]): ...`, `com.apple.xpc.launchd[1] (com.apple.xpc.launchd.domain.pid.X.1): ...`).
 // mayBeBsdAfterIso relies on this shape: keep it in step.
-const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)) (?:([^\s"{}[\]]+(?<!:)) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?: ?(.*)$/s;
+const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)) (?:([^\s"{}[\]]+(?<!:)) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?(?: \(([^()\s]{1,128})\))?: *(.*)$/s;
 
 // The fallback for BSD lines the pattern above leaves: a BSD stamp (never ISO: `2026-11-24T10:00:00Z
 // ERROR main x` is an application line), a host, then the rest, where a tag is looked for.
@@ -123,7 +125,7 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean, loose
   const host = m[4];
   // Without PRI, an ISO stamp followed by a level word is an application log, not syslog.
   if (m[1] === undefined && m[3] !== undefined && (host === undefined || severityFromText(host) !== 0)) return null;
-  const out: ParsedFields = { body: m[7]!, attributes: {} };
+  const out: ParsedFields = { body: m[8]!, attributes: {} };
   if (!applyPri(out, m[1])) return null;
   const t = m[2] !== undefined ? parseSyslogTime(m[2], ctx.timeZone, ctx.now) : parseIso(m[3]!, ctx.timeZone);
   if (t === undefined) return null;
@@ -132,6 +134,7 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean, loose
   out.attributes['syslog.appname'] = m[5]!;
   if (appAsService) out.service = m[5]!;
   if (m[6] !== undefined) out.attributes['syslog.procid'] = m[6];
+  if (m[7] !== undefined) out.attributes['syslog.context'] = m[7];
   return out;
 }
 
@@ -160,8 +163,8 @@ function parse3164Loose(line: string, ctx: ParseContext, appAsService: boolean):
  * that start with an ISO stamp (most application logs), which it would otherwise fail only after
  * backtracking over every split of the header. Starting with a digit, a match has the ISO stamp
  * (no blank in it) up to the first space, one space, maybe a host and one space, then the tag and
- * its `[pid]` (no blank either) and the `:`. So that `:` comes before the second space after the
- * stamp. True (may be syslog) for anything else.
+ * its `[pid]` (no blank either), maybe a blank and a `(qualifier)`, and the `:`. So that `:` comes
+ * before the second space after the stamp, or the third when a `(` follows the second. True (may be syslog) for anything else.
  */
 export function mayBeBsdAfterIso(line: string): boolean {
   const c = line.charCodeAt(0);
@@ -173,7 +176,11 @@ export function mayBeBsdAfterIso(line: string): boolean {
   const s2 = line.indexOf(' ', s1 + 1);
   if (s2 === -1 || colon < s2) return true;
   const s3 = line.indexOf(' ', s2 + 1);
-  return s3 === -1 || colon < s3;
+  if (s3 === -1 || colon < s3) return true;
+  // A tag's parenthesised qualifier (macOS): one more blank before the colon.
+  if (line.charCodeAt(s3 + 1) !== 40 /* ( */) return false;
+  const s4 = line.indexOf(' ', s3 + 1);
+  return s4 === -1 || colon < s4;
 }
 
 /** Could this line be syslog at all? One character look for the auto chain. */

@@ -43,6 +43,35 @@ test('RFC 3164 forms', () => {
   assert.equal(parse('<13>Nov 24 10:00:00 h p[1]: x', ctx)!.attributes['syslog.procid'], '1');
 });
 
+test('macOS: a tag\'s parenthesised qualifier before the colon is an attribute, not the message', () => {
+  // Lines of Loghub's Mac sample (logpai/loghub, Mac/Mac_2k.log) and a launchd line of the same shape.
+  const cases: Array<[string, Record<string, unknown>, Record<string, string>]> = [
+    [
+      'Jul  1 09:29:02 calvisitor-10-105-160-95 sandboxd[129] ([31211]): com.apple.Addres(31211) deny network-outbound /private/var/run/mDNSResponder',
+      { host: 'calvisitor-10-105-160-95', service: 'sandboxd', body: 'com.apple.Addres(31211) deny network-outbound /private/var/run/mDNSResponder' },
+      { 'syslog.procid': '129', 'syslog.context': '[31211]' },
+    ],
+    [
+      'Jul  2 16:55:53 calvisitor-10-105-163-202 com.apple.xpc.launchd[1] (com.apple.xpc.launchd.domain.pid.WebContent.32502): Path not allowed in target domain',
+      { host: 'calvisitor-10-105-163-202', service: 'com.apple.xpc.launchd', body: 'Path not allowed in target domain' },
+      { 'syslog.procid': '1', 'syslog.context': 'com.apple.xpc.launchd.domain.pid.WebContent.32502' },
+    ],
+    // Two blanks after the colon (Mac's secd): the message starts at its first character.
+    ['Jul  1 09:00:55 calvisitor-10-105-160-95 secd[276]:  SOSAccountThisDeviceCanSyncWithCircle sync with device failure', { body: 'SOSAccountThisDeviceCanSyncWithCircle sync with device failure' }, { 'syslog.procid': '276' }],
+    // The same qualifier under an ISO stamp (rsyslog's precise format on a Mac relay).
+    ['2017-07-01T09:29:02+00:00 mac-1 sandboxd[129] ([31211]): deny network-outbound', { host: 'mac-1', service: 'sandboxd', body: 'deny network-outbound' }, { 'syslog.context': '[31211]' }],
+  ];
+  for (const [line, want, attrs] of cases) {
+    const r = parse(line, ctx);
+    assert.ok(r, line);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual((r as unknown as Record<string, unknown>)[k], v, `${line}: ${k}`);
+    for (const [k, v] of Object.entries(attrs)) assert.equal(r.attributes[k], v, `${line}: ${k}`);
+  }
+  // A parenthesis with a blank inside is message text: no qualifier, and with looseTag off no match at all.
+  const strict = createSyslogParser({ looseTag: false });
+  assert.equal(strict('Jul  1 09:29:02 host app[1] (two words): x', ctx), null);
+});
+
 test('lines that are not syslog: null', () => {
   for (const line of [
     '', 'hello', '<999>1 2026-11-24T10:00:00Z h a - - - x', '<34>1 notatime h a - - - x', '<34>1 - h a - - [broken',
@@ -66,6 +95,7 @@ test('mayBeBsdAfterIso: false only for lines the BSD pattern cannot match', () =
     '2026-11-24T10:00:00Z web-1 su[230]: msg',
     '2026-11-24T10:00:00Z web-1 app[1:2]: msg',
     '2026-11-24T10:00:00Z web-1 app[1:2]:',
+    '2026-11-24T10:00:00Z web-1 sandboxd[129] ([31211]): deny',
   ];
   for (const line of syslogLines) {
     assert.notEqual(p(line, ctx), null, line);
@@ -76,6 +106,7 @@ test('mayBeBsdAfterIso: false only for lines the BSD pattern cannot match', () =
     '2026-11-24T10:00:00Z INFO main - no colon at all',
     '2026-11-24T10:00:00Z',
     '2026-11-24T10:00:00Z one two three: late colon',
+    '2026-11-24T10:00:00Z one two (three) four: late colon',
   ];
   for (const line of appLines) {
     assert.equal(p(line, ctx), null, line);
