@@ -11,7 +11,7 @@
  * bench/results/agent.json and prints the README's table. BENCH_LINES sets the line count (default
  * 500,000), BENCH_ROUNDS the rounds (3); BENCH_BATCH_EVENTS, BENCH_BATCH_BYTES, BENCH_LINGER_MS set the
  * agent's kafka.batch settings, BENCH_CLIENT its kafka.client, BENCH_ENCODING its kafka.encoding (json, otlp_proto), BENCH_MEMORY_EVENTS its buffer.memory.max_events; BENCH_BASELINE=<checkout of an earlier commit> adds a row of that commit's agent (defaults) to every round; BENCH_STAGES_ONLY=1 prints only
- * the per-stage costs (no broker), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (and each record thread's heap by space at the end; V8's
+ * the per-stage costs (no broker; measured in a child started with the agent's Node and V8 flags), on the bench's lines and on the Loghub lines (`cpuMicrosecondsPerLineLoghub`); BENCH_MEM=1 makes each agent child print its main thread's memory (and each record thread's heap by space at the end; V8's
  * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end, and
  * (`atPeakRssMb`) its RSS, anonymous RSS, main-thread heap and memory outside it when its RSS was highest (sampled every 20 ms); BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
@@ -336,9 +336,24 @@ function loghubLines(): string[] {
   return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
 }
 
-/** Per-line CPU of each stage on the bench's lines, and the same stages on the Loghub lines (16,000 real lines of 8 systems). */
-async function stagesBoth(sample: string[]): Promise<{ bench: Record<string, number>; loghub: Record<string, number> }> {
+type PerStage = { bench: Record<string, number>; loghub: Record<string, number> };
+
+/** Per-line CPU of each stage on the bench's lines (the first 50,000), and the same stages on the Loghub lines (16,000 real lines of 8 systems). */
+async function stagesBoth(): Promise<PerStage> {
+  const sample = Array.from({ length: 50_000 }, (_, i) => benchLine(i));
   return { bench: await stages(sample), loghub: await stages(loghubLines().map((l) => l + '\n')) };
+}
+
+/**
+ * The stage figures, measured in a child started with the V8 flags `tributary agent` gets (bin/tributary),
+ * so that they are the agent's costs. Without `--no-allocation-site-pretenuring` on the command line
+ * (setting it at run time does not hold) V8 pretenured the auto parser's records in about one run of
+ * three of a loop of the parser alone, whose old-space records then kept young strings alive through
+ * every scavenge: 1.4-1.6 against 1.1-1.2 µs a plain line on the same code. (This loop, best of three
+ * with the record builder, showed no such split in five runs each way.)
+ */
+async function stagesWithAgentFlags(): Promise<PerStage> {
+  return (await runChild(['--stages'], undefined, undefined, {}, launcherNodeFlags(root))) as unknown as PerStage;
 }
 
 /** Per-line CPU of each stage, measured in this process on the same lines. */
@@ -460,7 +475,7 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   if (process.env.BENCH_STAGES_ONLY) {
     // The stage figures alone (no broker, no shippers): they move between runs on a shared machine.
-    const perStage = await stagesBoth(Array.from({ length: 50_000 }, (_, i) => benchLine(i)));
+    const perStage = await stagesWithAgentFlags();
     printStages(perStage);
     return;
   }
@@ -472,7 +487,6 @@ async function main(): Promise<void> {
   for (let i = 0; i < lines; i++) parts.push(benchLine(i));
   writeFileSync(file, parts.join(''));
   const bytes = statSync(file).size;
-  const sample = parts.slice(0, 50_000);
   // Real lines too: the eight Loghub systems' samples (test/fixtures/loghub-2k), one after another,
   // repeated to the same line count, for the agent and kcat.
   const loghub = loghubLines();
@@ -630,7 +644,7 @@ async function main(): Promise<void> {
       printTable(rows);
       return;
     }
-    const perStage = await stagesBoth(sample);
+    const perStage = await stagesWithAgentFlags();
     const kcatRow = rows.find((r) => r.name === 'kcat (librdkafka)')!;
     const ratio = (name: string, of = kcatRow) => Math.round((rows.find((r) => r.name.startsWith(name))!.linesPerSecond.median / of.linesPerSecond.median) * 100) / 100;
     const kcatLoghub = rows.find((r) => r.name.startsWith('kcat (librdkafka), on the same Loghub'))!;
@@ -670,6 +684,8 @@ if (!/(?:agent\.ts|bench-agent\.mjs)$/.test(process.argv[1] ?? '')) {
 } else if (process.argv[2] === '--agent') {
   const [, , , file, brokers, topic, lines, stateDir, mode, threads] = process.argv;
   await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain', threads === undefined ? undefined : Number(threads));
+} else if (process.argv[2] === '--stages') {
+  process.stdout.write(JSON.stringify(await stagesBoth()) + '\n');
 } else if (process.argv[2] === '--client') {
   const [, , , client, file, brokers, topic] = process.argv;
   await clientChild(client!, file!, brokers!, topic!);
