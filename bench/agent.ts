@@ -38,7 +38,7 @@
  * machine without Debian's apt-get leaves them out with the reason; see bench/rsyslog/run.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ import { CLIENTS } from './clients/produce.ts';
 import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
 import { ensureRsyslog, rsyslogFetched, rsyslogRun, type Rsyslog } from './rsyslog/run.ts';
 import { decodeOtlpLogs } from '../core/contracts/otlp-log.ts';
+import { launcherNodeFlags, launcherNodeOptions } from './agent-flags.ts';
 
 const LINE_BYTES = 250;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -247,23 +248,6 @@ async function clientChild(client: string, file: string, brokers: string, topic:
   await close();
   process.exit(0);
 }
-
-/**
- * A value bin/tributary gives `tributary agent` in a checkout (its `NAME='...'` line): `AGENT_NODE_OPTIONS`
- * (Node flags in NODE_OPTIONS) or `AGENT_NODE_FLAGS` (V8 flags Node refuses there, on its command line),
- * so the agent rows measure what a user's agent runs with. '' for a checkout without the launcher or,
- * unless `required`, without the line.
- */
-function launcherValue(checkout: string, name: 'AGENT_NODE_OPTIONS' | 'AGENT_NODE_FLAGS', required: boolean): string {
-  const launcher = join(checkout, 'bin', 'tributary');
-  if (!existsSync(launcher)) return '';
-  const m = new RegExp(`^${name}='([^']*)'$`, 'm').exec(readFileSync(launcher, 'utf8'));
-  if (!m && required) throw new Error(`${launcher}: no ${name}='...' line; the agent rows would not start Node as \`tributary agent\` does`);
-  return m?.[1] ?? '';
-}
-
-const launcherNodeOptions = (checkout: string): string => launcherValue(checkout, 'AGENT_NODE_OPTIONS', true);
-const launcherNodeFlags = (checkout: string): string[] => launcherValue(checkout, 'AGENT_NODE_FLAGS', false).split(' ').filter(Boolean);
 
 /** NODE_OPTIONS for a child: the flags in front of the caller's, as bin/tributary puts them (the caller's win). */
 function withNodeOptions(flags: string): Record<string, string> {

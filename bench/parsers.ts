@@ -16,7 +16,10 @@ import { LineSplitter } from '../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../agents/transforms/multiline.ts';
 import { buildParser, type ParserConfig, type ParserName } from '../agents/transforms/parsers/index.ts';
 import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
+import { withAgentV8Flags } from './agent-flags.ts';
 import { availableSystems, loadRawSample } from './loghub.ts';
+
+withAgentV8Flags(fileURLToPath(new URL('..', import.meta.url)));
 
 const LINE_BYTES = 250;
 const N = 100_000;

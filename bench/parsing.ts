@@ -19,8 +19,11 @@ import { type LogRecord } from '../core/contracts/records.ts';
 import { PatternMiner } from '../pipeline/transforms/patterns/miner.ts';
 import { generateWorkload } from '../workload/index.ts';
 import { availableSystems, DEFAULT_LOGHUB_DIR, fgaScore, groupingAccuracy, loadRawSample } from './loghub.ts';
+import { withAgentV8Flags } from './agent-flags.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// The record builder is the agent's code: timed under the agent's V8 flags.
+withAgentV8Flags(ROOT);
 const { values } = parseArgs({ options: { dir: { type: 'string' }, lines: { type: 'string' } } });
 const dir = values.dir ?? DEFAULT_LOGHUB_DIR;
 const speedLines = Number(values.lines ?? 300_000);

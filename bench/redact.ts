@@ -11,7 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redactor } from '../agents/transforms/redact.ts';
 import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
+import { withAgentV8Flags } from './agent-flags.ts';
 import { benchLine } from './agent.ts';
+
+withAgentV8Flags(fileURLToPath(new URL('..', import.meta.url)));
 
 const LINE_BYTES = 250;
 const N = 200_000;
