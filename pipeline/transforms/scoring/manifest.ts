@@ -46,6 +46,44 @@ function invalid(path: string, what: string): TributaryError {
   return new TributaryError('MODEL_INVALID', `model manifest ${path}: ${what}`);
 }
 
+/** A manifest file's parsed JSON (either kind of model); MODEL_INVALID naming the file when it cannot be read or parsed. */
+export async function readManifestJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new TributaryError('MODEL_INVALID', `model manifest ${path} cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw invalid(path, `is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/**
+ * The ONNX file a manifest at `path` names (beside it), checked against the manifest's sha256 when it
+ * gives one, opened as a session on one thread; MODEL_INVALID naming the manifest otherwise.
+ */
+export async function openModelFile(path: string, modelFile: string, sha256: string | undefined): Promise<ort.InferenceSession> {
+  const modelPath = resolve(dirname(path), modelFile);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(modelPath);
+  } catch (err) {
+    throw new TributaryError('MODEL_INVALID', `model file ${modelPath} (named by ${path}) cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+  if (sha256) {
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== sha256) throw invalid(path, `${modelFile} has sha256 ${got}, the manifest expects ${sha256} (a model file replaced without its manifest?)`);
+  }
+  try {
+    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (err) {
+    throw invalid(path, `${modelFile} is not a model onnxruntime can load: ${(err as Error).message}`);
+  }
+}
+
 /** Checks a parsed manifest; returns it typed, or throws `MODEL_INVALID` naming the first problem. */
 export function validateManifest(raw: unknown, path: string): ModelManifest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(path, 'is not a JSON object');
@@ -140,36 +178,8 @@ export function checkSession(manifest: ModelManifest, session: ort.InferenceSess
  */
 export async function loadModel(manifestPath: string): Promise<LoadedModel> {
   const path = resolve(manifestPath);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new TributaryError('MODEL_INVALID', `model manifest ${path} cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw invalid(path, `is not valid JSON (${(err as Error).message})`);
-  }
-  const manifest = validateManifest(parsed, path);
-  const modelPath = resolve(dirname(path), manifest.model_file);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(modelPath);
-  } catch (err) {
-    throw new TributaryError('MODEL_INVALID', `model file ${modelPath} (named by ${path}) cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  if (manifest.sha256) {
-    const got = createHash('sha256').update(bytes).digest('hex');
-    if (got !== manifest.sha256) throw invalid(path, `${manifest.model_file} has sha256 ${got}, the manifest expects ${manifest.sha256} (a model file replaced without its manifest?)`);
-  }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (err) {
-    throw invalid(path, `${manifest.model_file} is not a model onnxruntime can load: ${(err as Error).message}`);
-  }
+  const manifest = validateManifest(await readManifestJson(path), path);
+  const session = await openModelFile(path, manifest.model_file, manifest.sha256);
   try {
     checkSession(manifest, session, path);
     const n = manifest.features.length;
@@ -187,7 +197,7 @@ export async function loadModel(manifestPath: string): Promise<LoadedModel> {
   return {
     manifest,
     manifestPath: path,
-    modelPath,
+    modelPath: resolve(dirname(path), manifest.model_file),
     session,
     featureIndex: manifest.features.map((f) => known.indexOf(f)),
     center: Float64Array.from(manifest.normalization.center),

@@ -23,10 +23,8 @@
  * replacement swaps in between ticks (a tick's batch keeps the model it started with), and one that
  * fails its checks, or binds to another view, is refused while the previous model keeps scoring.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { log } from '../../../core/log.ts';
 import * as ort from 'onnxruntime-node';
@@ -34,6 +32,7 @@ import { type AnomalyRow, type PredictionRow } from '../../../core/contracts/row
 import { TributaryError } from '../../../core/errors.ts';
 import { type CompiledView } from '../features/views/definition.ts';
 import { type ViewEmission } from '../features/views/engine.ts';
+import { openModelFile, readManifestJson } from './manifest.ts';
 import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
 
 export const OUTPUT_KINDS = ['regression', 'binary', 'multiclass'] as const;
@@ -157,36 +156,8 @@ export function validateViewManifest(raw: unknown, path: string, views: Readonly
 /** Reads a manifest and its ONNX file, checks them against the view and each other, and opens the session. */
 export async function loadViewModel(entry: ViewModelEntry, views: ReadonlyMap<string, CompiledView>, baseDir = process.cwd()): Promise<LoadedViewModel> {
   const path = resolve(baseDir, entry.manifest);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new TributaryError('MODEL_INVALID', `model manifest ${path} cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw invalid(path, `is not valid JSON (${(err as Error).message})`);
-  }
-  const { manifest, view, featureIndex, fill } = validateViewManifest(parsed, path, views);
-  const modelPath = resolve(dirname(path), manifest.model_file);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(modelPath);
-  } catch (err) {
-    throw new TributaryError('MODEL_INVALID', `model file ${modelPath} (named by ${path}) cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  if (manifest.sha256) {
-    const got = createHash('sha256').update(bytes).digest('hex');
-    if (got !== manifest.sha256) throw invalid(path, `${manifest.model_file} has sha256 ${got}, the manifest expects ${manifest.sha256}`);
-  }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (err) {
-    throw invalid(path, `${manifest.model_file} is not a model onnxruntime can load: ${(err as Error).message}`);
-  }
+  const { manifest, view, featureIndex, fill } = validateViewManifest(await readManifestJson(path), path, views);
+  const session = await openModelFile(path, manifest.model_file, manifest.sha256);
   const n = featureIndex.length;
   const kind = manifest.output.kind;
   const classes = manifest.output.classes ?? (kind === 'binary' ? ['0', '1'] : []);
