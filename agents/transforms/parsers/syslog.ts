@@ -127,7 +127,7 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean, loose
   if (m[1] === undefined && m[3] !== undefined && (host === undefined || severityFromText(host) !== 0)) return null;
   const out: ParsedFields = { body: m[8]!, attributes: {} };
   if (!applyPri(out, m[1])) return null;
-  const t = m[2] !== undefined ? parseSyslogTime(m[2], ctx.timeZone, ctx.now) : parseIso(m[3]!, ctx.timeZone);
+  const t = m[2] !== undefined ? parseSyslogTime(m[2], ctx.timeZone, bodyStampNow(m[2], m[8]!) ?? ctx.now) : parseIso(m[3]!, ctx.timeZone);
   if (t === undefined) return null;
   out.time = t;
   if (host !== undefined && host !== '-') out.host = host;
@@ -136,6 +136,25 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean, loose
   if (m[6] !== undefined) out.attributes['syslog.procid'] = m[6];
   if (m[7] !== undefined) out.attributes['syslog.context'] = m[7];
   return out;
+}
+
+const MONTH_NAMES = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+const BODY_STAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}:\d{2}:\d{2})/;
+
+/**
+ * A program that writes its own full stamp at the start of its message under a year-less syslog stamp
+ * (`Jul  4 09:42:58 host ksfetch[34604]: 2017-07-04 09:42:58.121 ksfetch[34604:...] msg`, macOS; Java
+ * and Python programs logging to syslog): when that stamp has the syslog stamp's month, day and clock,
+ * its year is the line's. Returned as the moment to read the year-less stamp from (the year nearest
+ * before it is then that one); undefined otherwise, and the year comes from the time of reading.
+ */
+function bodyStampNow(stamp: string, body: string): number | undefined {
+  if (body.charCodeAt(4) !== 45 /* - */) return undefined;
+  const b = BODY_STAMP.exec(body);
+  if (b === null) return undefined;
+  const mo = MONTH_NAMES.indexOf(stamp.slice(0, 3)) / 3;
+  if (mo !== +b[2]! - 1 || +stamp.slice(4, 6) !== +b[3]! || stamp.slice(7, 15) !== b[4]) return undefined;
+  return Date.UTC(+b[1]!, mo, +b[3]!, 12);
 }
 
 /** `Jun 19 04:09:11 combo syslogd 1.4.1: restart.`, `Jun 19 04:09:11 combo  -- root[2421]: ROOT LOGIN`. */

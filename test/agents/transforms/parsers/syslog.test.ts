@@ -72,6 +72,19 @@ test('macOS: a tag\'s parenthesised qualifier before the colon is an attribute, 
   assert.equal(strict('Jul  1 09:29:02 host app[1] (two words): x', ctx), null);
 });
 
+test('a year-less stamp takes the year of the program\'s own full stamp that starts the message, when date and clock agree', () => {
+  // Loghub's Mac sample (ksfetch under launchd's syslog stamp), read in 2026.
+  const mac = parse('Jul  4 09:42:58 calvisitor-10-105-160-95 ksfetch[34604]: 2017-07-04 09:42:58.121 ksfetch[34604:3c8e1] KSHTTPFetcher start fetch', ctx)!;
+  assert.equal(mac.time, Date.UTC(2017, 6, 4, 9, 42, 58));
+  assert.equal(mac.body, '2017-07-04 09:42:58.121 ksfetch[34604:3c8e1] KSHTTPFetcher start fetch');
+  // A year's last second and a leap day: the body's year, whatever the time of reading.
+  assert.equal(parse('Dec 31 23:59:58 h app[1]: 2016-12-31 23:59:58,001 INFO year end', ctx)!.time, Date.UTC(2016, 11, 31, 23, 59, 58));
+  assert.equal(parse('Feb 29 10:00:00 h app[1]: 2016-02-29T10:00:00Z leap', ctx)!.time, Date.UTC(2016, 1, 29, 10));
+  // Another day or another clock in the message is not this line's stamp: the year comes from the time of reading.
+  assert.equal(parse('Jul  4 09:42:58 h app[1]: 2017-07-05 09:42:58 other day', ctx)!.time, Date.UTC(2026, 6, 4, 9, 42, 58));
+  assert.equal(parse('Jul  4 09:42:58 h app[1]: 2017-07-04 10:42:58 other hour', ctx)!.time, Date.UTC(2026, 6, 4, 9, 42, 58));
+});
+
 test('lines that are not syslog: null', () => {
   for (const line of [
     '', 'hello', '<999>1 2026-11-24T10:00:00Z h a - - - x', '<34>1 notatime h a - - - x', '<34>1 - h a - - [broken',
