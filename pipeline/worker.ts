@@ -623,6 +623,14 @@ export class Worker {
     const deadDecode = this.logs.decode.counts.dead + this.metrics.decode.counts.dead;
     const stageSamples = [...this.streams.values()].flatMap((st) => st.stages.flatMap((x) => x.samples?.() ?? []));
     const held = stageSamples.filter((x) => x.stage === 'windows' && x.name === 'held_windows').reduce((a, x) => a + x.value, 0);
+    // One row per name for all the feature views together (the stats writer keeps one delta per stage and name).
+    const views = new Map<string, StatSample>();
+    for (const x of stageSamples) {
+      if (x.stage !== 'views') continue;
+      const sum = views.get(x.name);
+      if (sum) sum.value += x.value;
+      else views.set(x.name, { ...x });
+    }
     return [
       { stage: 'consume', name: 'records_in', value: s.consumed, kind: 'counter' },
       { stage: 'consume', name: 'consumer_lag', value: s.lag, kind: 'gauge' },
@@ -636,6 +644,7 @@ export class Worker {
       { stage: 'windows', name: 'dlq_records', value: s.tooLate, kind: 'counter' },
       { stage: 'windows', name: 'records_out', value: s.serviceWindowRows + s.metricWindowRows, kind: 'counter' },
       { stage: 'windows', name: 'held_windows', value: held, kind: 'gauge' },
+      ...views.values(),
       { stage: 'score', name: 'records_out', value: s.anomalies, kind: 'counter' },
       ...(this.o.scorer?.modelMs ? [{ stage: 'score' as const, name: 'model_ms', value: this.o.scorer.modelMs(), kind: 'gauge' as const }] : []),
       { stage: 'store', name: 'records_out', value: s.stored + s.metricsStored, kind: 'counter' },

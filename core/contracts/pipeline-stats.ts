@@ -5,7 +5,8 @@
  */
 
 /** Stages of the worker, in the order records pass them. */
-export const STAGES = ['consume', 'decode', 'patterns', 'windows', 'score', 'store'] as const;
+/** (`views`: the feature views of `features:` sources, each view's counters summed over the views.) */
+export const STAGES = ['consume', 'decode', 'patterns', 'windows', 'views', 'score', 'store'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export const PipelineStat = {
@@ -33,6 +34,16 @@ export const PipelineStat = {
   batchSize: 'batch_size',
   /** Gauge, stage `score`: duration of the last `session.run`, milliseconds. */
   modelMs: 'model_ms',
+  /** Counter, stage `views`: events a view's `filter` left out. */
+  filteredRecords: 'filtered_records',
+  /** Counter, stage `views`: events without a value for the view's key. */
+  unkeyedRecords: 'unkeyed_records',
+  /** Counter, stage `views`: events of a key that came on a second partition (the producer does not key by the view's key; see pipeline/README.md). */
+  splitKeys: 'split_keys',
+  /** Counter, stage `views`: prediction rows of the models bound to a view. */
+  predictions: 'predictions',
+  /** Counter, stage `views`: ticks whose windows could not be scored (stored without predictions). */
+  scoringFailures: 'scoring_failures',
 } as const;
 
 /** The service name under which agents send their own counters as metric points on `metrics.v1`. */

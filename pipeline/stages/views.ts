@@ -24,6 +24,8 @@ import { type CompiledView } from '../transforms/features/views/definition.ts';
 import { ViewEngine, type KeyBaseline, type ViewEmission, type ViewSnapshot } from '../transforms/features/views/engine.ts';
 import { type SourceEvent } from '../transforms/features/views/schema.ts';
 import { type ViewModels } from '../transforms/scoring/view-models.ts';
+import { PipelineStat } from '../../core/contracts/pipeline-stats.ts';
+import { type StatSample } from '../stats.ts';
 import { type RecordContext, type Stage, type Stateful, type TickRows } from '../stage.ts';
 
 export interface ViewStageCounts {
@@ -166,6 +168,27 @@ export class ViewStage implements Stage<SourceEvent, SourceEvent>, Stateful {
   revoke(partition: number): void {
     this.engines.delete(partition);
     this.floor.delete(partition);
+  }
+
+  /**
+   * Counters for `pipeline_stats`, stage `views` (the worker sums them over its views): what came in,
+   * what the view left out and why, window rows and predictions out.
+   */
+  samples(): StatSample[] {
+    const c = this.counts;
+    const counter = (name: string, value: number): StatSample => ({ stage: 'views', name, value, kind: 'counter' });
+    return [
+      counter(PipelineStat.recordsIn, c.events + c.filtered + c.noKey + c.tooLate),
+      counter(PipelineStat.filteredRecords, c.filtered),
+      counter(PipelineStat.unkeyedRecords, c.noKey),
+      counter(PipelineStat.lateRecords, c.late),
+      counter(PipelineStat.dlqRecords, c.tooLate),
+      counter(PipelineStat.splitKeys, c.splitKeys),
+      counter(PipelineStat.recordsOut, c.rows),
+      counter(PipelineStat.predictions, c.predictions),
+      counter(PipelineStat.scoringFailures, c.scoringFailures),
+      { stage: 'views', name: 'held_windows', value: this.heldWindows, kind: 'gauge' },
+    ];
   }
 
   /** Windows held in memory (open and retained) over every partition. */

@@ -63,6 +63,15 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
     for (const f of view.features) assert.equal(r[f.name] === null ? null : Number(r[f.name]), e.row[f.name], `${e.row.key} ${e.row.window_start} ${f.name}`);
     assert.equal(Number(r.version), e.row.version);
   }
+  // The view stage's counters reached pipeline_stats (stage `views`): every valid event in (the closing
+  // events too), every window row and prediction out, nothing left out, dead-lettered or split.
+  const vs = Object.fromEntries(
+    (await store.query<{ name: string; v: string }>("SELECT name, sum(value) AS v FROM pipeline_stats WHERE stage = 'views' AND name != 'held_windows' GROUP BY name")).map((r) => [r.name, Number(r.v)]),
+  );
+  assert.ok(vs.records_in! >= events.length, `views records_in ${vs.records_in} for ${events.length} events`);
+  assert.ok(vs.records_out! >= reference.length, `views records_out ${vs.records_out} for ${reference.length} windows`);
+  assert.ok(vs.predictions! >= reference.length, `views predictions ${vs.predictions} for ${reference.length} windows`);
+  for (const name of ['filtered_records', 'unkeyed_records', 'dlq_records', 'split_keys', 'scoring_failures']) assert.equal(vs[name] ?? 0, 0, name);
   const fraudWindows = reference.filter((e) => (e.row.fraud_events as number) > 0).length;
   assert.ok(fraudWindows > 5 && fraudWindows < reference.length / 2, `fraud windows ${fraudWindows} of ${reference.length}`);
 
