@@ -149,6 +149,12 @@ export class WorkerStatusSource {
       }
     }
     const c = (key: string, total: number) => rates.counter(`${this.instance}/${key}`, total, now);
+    // The feature views' stage (its counters summed over the views), shown when the worker has views.
+    const views = new Map(this.worker.samples().filter((x) => x.stage === 'views').map((x) => [x.name, x.value]));
+    const viewsRow = views.size === 0 ? [] : [{
+      stage: 'views', in: c('views/in', views.get('records_in') ?? 0), out: c('views/out', views.get('records_out') ?? 0),
+      dlq: c('views/dlq', views.get('dlq_records') ?? 0), late: c('views/late', views.get('late_records') ?? 0),
+    }];
     return {
       kind: 'worker',
       instance: this.instance,
@@ -160,6 +166,7 @@ export class WorkerStatusSource {
         { stage: 'decode', in: c('decode/in', s.consumed), out: c('decode/out', Math.max(0, s.consumed - s.dead)), dlq: c('decode/dlq', s.dead) },
         { stage: 'patterns', out: c('patterns/out', s.patternRows) },
         { stage: 'windows', out: c('windows/out', s.serviceWindowRows + s.metricWindowRows), late: c('windows/late', s.late) },
+        ...viewsRow,
         { stage: 'score', out: c('score/out', s.anomalies) },
         { stage: 'store', out: c('store/out', s.stored + s.metricsStored) },
       ],

@@ -9,6 +9,7 @@ import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { Rates, WorkerStatusSource } from '../../../cli/status.ts';
 import { openFeatureWorker } from '../../../pipeline/features/run.ts';
 import { backfill, computeRows } from '../../../pipeline/features/backfill.ts';
 import { compileFeatures } from '../../../pipeline/features/config.ts';
@@ -51,6 +52,10 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
   try {
     await waitFor('every window of the data in the view table', async () => (await viewRows(store, TABLE)).size >= reference.length, 90_000);
     await waitFor('every prediction', async () => Number((await store.query<{ n: string }>("SELECT count() AS n FROM predictions FINAL WHERE key NOT LIKE 'zz-%'"))[0]!.n) >= reference.length, 30_000);
+    // `tributary top` shows the views' stage of a worker that has views, with its rows out.
+    const status = await new WorkerStatusSource(fw.worker, store, 'test', 'g', { logs: 'l', metrics: 'm', dlq: dlq }).status(new Rates());
+    const views = status.stages.find((x) => x.stage === 'views');
+    assert.ok(views && views.out.total >= reference.length && views.in!.total >= events.length, `the views row of the status: ${JSON.stringify(views)}`);
   } finally {
     await fw.stop();
   }
