@@ -1,8 +1,10 @@
 /**
- * `tributary parse`: raw log lines in on stdin, on stdout the JSON record the agent would send to
- * `logs.v1` for each, built by the agent's own stdin source and record builder (line splitting,
- * multiline assembly, parser, time zone, severity, redaction), with nothing sent anywhere.
+ * `tributary parse`: raw log lines in (files named on the command line, or stdin), on stdout the JSON
+ * record the agent would send to `logs.v1` for each, built by the agent's own line splitting,
+ * multiline assembly and record builder (parser, time zone, severity, redaction), with nothing sent
+ * anywhere.
  */
+import { createReadStream, openSync, closeSync, fstatSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { type AgentConfig, type FileSourceConfig, type StdinSourceConfig, configFromFlags, inferenceOptions, loadAgentConfig, multilineOptions, redactorOptions } from '../../agents/config.ts';
@@ -13,18 +15,22 @@ import { isValidTimeZone } from '../../agents/transforms/timestamp.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 
-const help = `Usage: some-service | tributary parse [--parser <name>] [--service <name>] [--host <name>]
-       tributary parse --config <agent.yaml> [--source <name>] < app.log
+const help = `Usage: tributary parse [options] [<file> ...]
+       some-service | tributary parse [--parser <name>] [--service <name>] [--host <name>]
+       tributary parse --config <agent.yaml> [--source <name>] app.log
 
-Prints, for every record read on stdin, the JSON object the agent would send to logs.v1: time
+Prints, for every record read from the files (one after another; - or none: stdin), the JSON
+object the agent would send to logs.v1: time
 (RFC 3339), severity_text and severity_number, body, service, host, attributes, resource, trace
 and span ids and origin. Nothing is sent; no broker is needed. It is the way to see what the agent
 will make of your logs before shipping them.
 
 The record is built by the agent's own code: the stdin source's line splitting and multiline
 assembly (a stack trace is one record, as it would be in Kafka), the source's parser and time zone,
-severity inference and redaction. At the end, a summary goes to stderr: records, lines no format
-matched (kept whole, with the time of reading) and lines with an impossible date.
+severity inference and redaction. A file's records carry its path and each line's byte offset in
+their origin, as the file source's do (the agent adds the file's fingerprint). At the end, a summary
+goes to stderr: records, lines no format matched (kept whole, with the time of reading) and lines
+with an impossible date.
 
 Options:
   --parser <name>        auto (default), json, logfmt, combined, syslog or plain
@@ -57,8 +63,9 @@ const command: Command = {
   help,
   async run(argv) {
     let values;
+    let positionals: string[];
     try {
-      ({ values } = parseArgs({
+      ({ values, positionals } = parseArgs({
         args: argv,
         options: {
           config: { type: 'string' },
@@ -69,7 +76,7 @@ const command: Command = {
           'time-zone': { type: 'string' },
           'no-multiline': { type: 'boolean', default: false },
         },
-        allowPositionals: false,
+        allowPositionals: true,
       }));
     } catch (err) {
       throw new TributaryError('USAGE', `parse: ${(err as Error).message}`);
@@ -81,6 +88,9 @@ const command: Command = {
     if (!isValidTimeZone(timeZone)) throw new TributaryError('USAGE', `--time-zone ${timeZone}: not an IANA time zone (e.g. Europe/Berlin, UTC)`);
     const service = (values.config ? values.service : undefined) ?? src.service ?? cfg.service.name;
     const host = values.host ?? cfg.host.name;
+    // Every file is opened before the first record is printed: a misspelt path is a usage error, not
+    // a half-printed run.
+    const inputs = (positionals.length === 0 ? ['-'] : positionals).map(openInput);
     const counters = newCounters();
     const toRecord = createRecordBuilder(counters, {
       parser: src.parser,
@@ -90,40 +100,72 @@ const command: Command = {
       resource: cfg.host.resource,
       source: name,
     });
-    const source = new StdinSource({
-      service,
-      host,
-      encoding: src.encoding,
-      maxLineBytes: src.max_line_bytes,
-      onLongLine: src.on_long_line,
-      multiline: values['no-multiline'] ? false : (multilineOptions(src.multiline) ?? false),
-      attributes: src.attributes,
-      toRecord,
-    });
     let closed = false;
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       // `tributary parse < big.log | head` ends quietly.
       if (err.code === 'EPIPE') closed = true;
       else throw err;
     });
-    const ctx: SourceContext = {
-      async emit(batch) {
-        if (closed) return;
-        let text = '';
-        for (const e of batch.events) if (e.type === 'log') text += JSON.stringify(e.record) + '\n';
-        if (!process.stdout.write(text) && !closed) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-      },
-      toRecord,
-      redact: (r) => r,
-      log: log('parse'),
-    };
-    await source.start(ctx);
-    await source.done;
-    await source.stop();
+    for (const input of inputs) {
+      if (closed) {
+        input.close();
+        continue;
+      }
+      const source = new StdinSource({
+        service,
+        host,
+        input: input.stream,
+        encoding: src.encoding,
+        maxLineBytes: src.max_line_bytes,
+        onLongLine: src.on_long_line,
+        multiline: values['no-multiline'] ? false : (multilineOptions(src.multiline) ?? false),
+        attributes: src.attributes,
+        toRecord,
+      });
+      const ctx: SourceContext = {
+        async emit(batch) {
+          if (closed) return;
+          let text = '';
+          for (const e of batch.events) {
+            if (e.type !== 'log') continue;
+            if (input.path !== undefined) e.record.origin = { kind: 'file', path: input.path, offset: e.record.origin.offset };
+            text += JSON.stringify(e.record) + '\n';
+          }
+          if (!process.stdout.write(text) && !closed) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+        },
+        toRecord,
+        redact: (r) => r,
+        log: log('parse'),
+      };
+      await source.start(ctx);
+      try {
+        await source.done;
+      } catch (err) {
+        throw new TributaryError('USAGE', `parse: reading ${input.path ?? 'stdin'}: ${(err as Error).message}`);
+      } finally {
+        await source.stop();
+      }
+    }
     const sum = (m: Record<string, number>): number => Object.values(m).reduce((a, b) => a + b, 0);
     process.stderr.write(`${counters.records} records; ${sum(counters.unmatched)} matched no format (kept whole, time of reading); ${sum(counters.badTime)} had an impossible date\n`);
     return 0;
   },
 };
+
+/** A file named on the command line, opened now (or stdin for `-`). */
+function openInput(arg: string): { path?: string; stream: NodeJS.ReadableStream; close(): void } {
+  if (arg === '-') return { stream: process.stdin, close: () => {} };
+  let fd: number;
+  try {
+    fd = openSync(arg, 'r');
+  } catch (err) {
+    throw new TributaryError('USAGE', `parse: cannot read ${arg}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new TributaryError('USAGE', `parse: ${arg} is a directory; name the log files in it`);
+  }
+  return { path: arg, stream: createReadStream('', { fd }), close: () => closeSync(fd) };
+}
 
 export default command;

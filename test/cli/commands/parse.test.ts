@@ -78,3 +78,43 @@ test('--config takes the source\'s parser, time zone and service; --parser picks
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reads the files it is given, one after another, each record\'s origin its file and byte offset; - is stdin', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-parse-'));
+  try {
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log');
+    writeFileSync(a, '2026-11-24 10:00:00 INFO first\n2026-11-24 10:00:01 ERROR boom\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)\n');
+    writeFileSync(b, 'level=warn msg="from b"\n');
+    const r = await run([a, '-', b], 'from stdin\n');
+    assert.equal(r.code, 0, r.stderr);
+    const rs = records(r.stdout);
+    assert.deepEqual(rs.map((x) => x.body), ['first', 'boom\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)', 'from stdin', 'from b']);
+    assert.deepEqual(rs.map((x) => x.origin), [
+      { kind: 'file', path: a, offset: 0 },
+      { kind: 'file', path: a, offset: 31 },
+      { kind: 'stdin', offset: 0 },
+      { kind: 'file', path: b, offset: 0 },
+    ]);
+    assert.match(r.stderr, /^4 records;/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file it cannot read is named, and nothing is printed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-parse-'));
+  try {
+    const a = join(dir, 'a.log');
+    writeFileSync(a, 'INFO fine\n');
+    const missing = await run([a, join(dir, 'nope.log')], '');
+    assert.notEqual(missing.code, 0);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, new RegExp(`cannot read ${join(dir, 'nope.log').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such file`));
+    const folder = await run([dir], '');
+    assert.notEqual(folder.code, 0);
+    assert.match(folder.stderr, /is a directory; name the log files in it/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
