@@ -38,7 +38,7 @@
  * machine without Debian's apt-get leaves them out with the reason; see bench/rsyslog/run.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -467,20 +467,27 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-agent-'));
   const file = join(work, 'bench.log');
-  const parts: string[] = [];
-  for (let i = 0; i < lines; i++) parts.push(benchLine(i));
-  writeFileSync(file, parts.join(''));
+  // Written 100,000 lines at a time: a file past about 2M lines is longer than a string can be.
+  const writeLines = (path: string, line: (i: number) => string): void => {
+    const fd = openSync(path, 'w');
+    try {
+      for (let from = 0; from < lines; from += 100_000) {
+        let chunk = '';
+        for (let i = from; i < Math.min(lines, from + 100_000); i++) chunk += line(i);
+        writeSync(fd, chunk);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  writeLines(file, benchLine);
   const bytes = statSync(file).size;
   // Real lines too: the eight Loghub systems' samples (test/fixtures/loghub-2k), one after another,
   // repeated to the same line count, for the agent and kcat.
   const loghub = loghubLines();
   const loghubFile = join(work, 'loghub.log');
-  const real: string[] = [];
-  for (let i = 0; i < lines; i++) real.push(loghub[i % loghub.length]!);
-  writeFileSync(loghubFile, real.join('\n') + '\n');
+  writeLines(loghubFile, (i) => loghub[i % loghub.length]! + '\n');
   const loghubBytes = Math.round(statSync(loghubFile).size / lines);
-  real.length = 0;
-  parts.length = 0;
   const { defaultStackOptions, stackDown, stackUp } = await import('../core/kafka/stack.ts');
   const { createKafka, waitForTopicLeaders } = await import('../core/kafka/client.ts');
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
