@@ -11,9 +11,10 @@
  * view's derived features, in hops, plus one window); only windows starting in [from, to) are written.
  *
  * Memory: from ClickHouse, events are read page by page (100 000 at a time, in order) and rows are
- * written as windows close, so a long range is never held at once. From Kafka, the decoded events of
- * the range are held until the run (partitions arrive interleaved and are sorted once); a range of a
- * few million events fits in a default Node heap. Rows are written in chunks of 20 000.
+ * written as windows close, so a long range is never held at once. From Kafka, whose partitions arrive
+ * interleaved, the decoded events go through an external sort (sorted-runs.ts): up to 500 000 are held,
+ * sorted and written to a temporary file at a time, and the files are merged back in order; rows are
+ * written as windows close there too. Rows are written in chunks of 20 000.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -27,6 +28,7 @@ import { ViewEngine, type ViewEmission, type ViewRow } from '../transforms/featu
 import { type SourceEvent } from '../transforms/features/views/schema.ts';
 import { ensureViewTable } from '../transforms/features/views/table.ts';
 import { formatWindowTime } from '../transforms/windows/tumbling.ts';
+import { compareInputs, SortedRuns } from './sorted-runs.ts';
 
 export interface BackfillInput {
   time: number;
@@ -64,7 +66,7 @@ export function defaultWarmupMs(view: CompiledView): number {
 
 /** Runs events (any order) through a fresh engine of the view; returns the rows of windows in [from, to). */
 export function computeRows(options: BackfillOptions, events: BackfillInput[], onRows?: (rows: ViewEmission[]) => void): ViewEmission[] {
-  events.sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset);
+  events.sort(compareInputs);
   const out: ViewEmission[] = [];
   const run = new RowRun(options, onRows ?? ((rows) => void out.push(...rows)));
   run.add(events);
@@ -104,8 +106,8 @@ class RowRun {
   }
 }
 
-/** Reads the source topic's events whose Kafka timestamp is in [since, until], up to the end offsets seen at the start. */
-export async function readKafka(brokers: string[], view: CompiledView, since: number, until: number, counts = { invalid: 0 }): Promise<BackfillInput[]> {
+/** Reads the source topic's events whose Kafka timestamp is in [since, until], up to the end offsets seen at the start, into `into`. */
+export async function readKafka(brokers: string[], view: CompiledView, since: number, until: number, into: SortedRuns, counts = { invalid: 0 }): Promise<void> {
   const topic = view.source.topic;
   const kafka = createKafka({ brokers, clientId: 'tributary-backfill' });
   const admin = kafka.admin();
@@ -121,8 +123,7 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
   const endOf = new Map(ends.map((e) => [e.partition, Number(e.high)]));
   const startOf = new Map(starts.map((s) => [s.partition, Number(s.offset) < 0 ? endOf.get(s.partition)! : Number(s.offset)]));
   const todo = new Set([...endOf].filter(([p, end]) => (startOf.get(p) ?? end) < end).map(([p]) => p));
-  const out: BackfillInput[] = [];
-  if (todo.size === 0) return out;
+  if (todo.size === 0) return;
   // A group of its own whose starting offsets are set before it joins: no seek racing the join.
   const groupId = `tributary-backfill-${randomUUID()}`;
   const setter = kafka.admin();
@@ -163,7 +164,7 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
               counts.invalid++;
               continue;
             }
-            out.push({ time: r.event.time, partition: p, offset: off, event: r.event });
+            await into.add({ time: r.event.time, partition: p, offset: off, event: r.event });
           }
           const last = Number(batch.messages.at(-1)?.offset ?? -1);
           if (last + 1 >= end) todo.delete(p);
@@ -180,7 +181,6 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
     const cleaner = kafka.admin();
     await cleaner.connect().then(() => cleaner.deleteGroups([groupId])).catch(() => undefined).finally(() => cleaner.disconnect());
   }
-  return out;
 }
 
 /**
@@ -314,6 +314,8 @@ export async function backfill(options: BackfillOptions & {
   rowsPerInsert?: number;
   /** Events per page read from ClickHouse (default 100 000). */
   pageRows?: number;
+  /** Events from Kafka held in memory before a sorted run goes to a temporary file (default 500 000). */
+  runEvents?: number;
 }): Promise<BackfillResult> {
   const { view, from, to } = options;
   if (!(to > from)) throw new TributaryError('USAGE', `--to (${new Date(to).toISOString()}) must be after --from (${new Date(from).toISOString()})`);
@@ -340,12 +342,19 @@ export async function backfill(options: BackfillOptions & {
   };
   if (options.from_ === 'kafka') {
     if (!options.brokers) throw new TributaryError('USAGE', 'backfill from Kafka needs brokers');
-    // Kafka's partitions arrive interleaved: the range is read whole and sorted (see the header).
-    const all = await readKafka(options.brokers, view, since, until, counts);
-    all.sort((a, b) => a.time - b.time || a.partition - b.partition || a.offset - b.offset);
-    events = all.length;
-    logger.info({ view: view.name, events, invalid: counts.invalid, since: new Date(since).toISOString() }, 'Read the history; computing the view.');
-    run.add(all);
+    // Kafka's partitions arrive interleaved: the range is sorted on the way in (see the header).
+    const runs = new SortedRuns(options.runEvents);
+    try {
+      await readKafka(options.brokers, view, since, until, runs, counts);
+      events = runs.count;
+      logger.info({ view: view.name, events, invalid: counts.invalid, runsOnDisk: runs.spilled, since: new Date(since).toISOString() }, 'Read the history; computing the view.');
+      for await (const chunk of runs.sorted()) {
+        run.add(chunk);
+        await drain();
+      }
+    } finally {
+      runs.close();
+    }
   } else {
     if (!options.store) throw new TributaryError('USAGE', 'backfill from ClickHouse needs a store');
     for await (const page of readClickHouse(options.store, view, since, until, options.pageRows)) {

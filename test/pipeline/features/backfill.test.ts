@@ -2,7 +2,8 @@
  * Feature views end to end on a real broker and chDB: a worker reads a JSON topic of payments, lands
  * the view's rows and the bound model's predictions, dead-letters what does not fit the schema with
  * the field and the reason; then backfills (from Kafka by timestamp, from the raw table in
- * ClickHouse, into a file, and over a range in the middle) give exactly the rows the live worker wrote.
+ * ClickHouse, into a file, and over a range in the middle; from Kafka once through sorted runs on disk)
+ * give exactly the rows the live worker wrote.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -99,10 +100,12 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
   assert.deepEqual([Number(raw[0]!.n), Number(raw[0]!.u)], [events.length, events.length]);
 
   // Backfill from Kafka (offsets by timestamp) into the view's own table: same rows, nothing changes.
+  // 53 events a run: the events go through sorted runs on disk and their merge (sorted-runs.ts).
   const physical = async (): Promise<number> => Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${TABLE}`))[0]!.n);
   const before = await physical();
   const whole = { view, from: base - 3600_000, to: base + 3600_000 };
-  const k = await backfill({ ...whole, from_: 'kafka', brokers, store });
+  const k = await backfill({ ...whole, from_: 'kafka', brokers, store, runEvents: 53 });
+  assert.ok(k.events > 5 * 53, `${k.events} events: more than five runs`);
   assert.equal(k.rows, reference.length);
   assert.equal(k.invalid, 3);
   assert.ok((await physical()) >= before + reference.length, 'the backfill wrote its rows (its tokens are its own)');
