@@ -12,7 +12,7 @@
  *
  * Memory: from ClickHouse, events are read page by page (100 000 at a time, in order) and rows are
  * written as windows close, so a long range is never held at once. From Kafka, whose partitions arrive
- * interleaved, the decoded events go through an external sort (sorted-runs.ts): up to 500 000 are held,
+ * interleaved, the decoded events go through an external sort (sorted-runs.ts): up to 200 000 are held,
  * sorted and written to a temporary file at a time, and the files are merged back in order; rows are
  * written as windows close there too. Rows are written in chunks of 20 000.
  */
@@ -314,7 +314,7 @@ export async function backfill(options: BackfillOptions & {
   rowsPerInsert?: number;
   /** Events per page read from ClickHouse (default 100 000). */
   pageRows?: number;
-  /** Events from Kafka held in memory before a sorted run goes to a temporary file (default 500 000). */
+  /** Events from Kafka held in memory before a sorted run goes to a temporary file (default 200 000). */
   runEvents?: number;
 }): Promise<BackfillResult> {
   const { view, from, to } = options;
