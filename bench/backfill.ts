@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:backfill`: a feature view backfilled from Kafka over many events, with the process's
+ * JavaScript heap capped, to show what the backfill holds in memory. Starts its own broker on free
+ * ports, writes BENCH_EVENTS payment events (default 1,500,000: 20,000 cards over 6 hours, in time order
+ * with up to 15 s of jitter, 6 partitions), then runs `backfill` from Kafka into a CSV file in a child
+ * process started with `--max-old-space-size=BENCH_HEAP_MB` (default 700), and prints events, rows,
+ * seconds, CPU seconds and peak RSS, or that the child ran out of heap. BENCH_BASELINE=<a checkout of
+ * an earlier commit> runs that checkout's backfill the same way after ours (and checks both wrote the
+ * same rows). Writes bench/results/backfill.json.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../core/ports.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const BASE = Date.UTC(2026, 10, 1);
+const SPAN_MS = 6 * 3600_000;
+const CARDS = 20_000;
+
+/** The view: a card's 5-minute windows, four aggregations and a derived feature over six windows. */
+function featuresConfig(topic: string, paymentsSource: Record<string, unknown>): unknown {
+  return {
+    sources: [{ ...paymentsSource, topic }],
+    views: [{
+      name: 'card_activity', source: 'payments', key: 'card_id', window: { size: '5m', allowed_lateness: '5s' },
+      aggregations: [{ name: 'n', fn: 'count' }, { name: 'total', fn: 'sum', field: 'amount' }, { name: 'hi', fn: 'max', field: 'amount' }, { name: 'merchants', fn: 'distinct_count', field: 'merchant_id' }],
+      derived: [{ name: 'total_z', fn: 'robust_z', of: 'total', history: 6, min_history: 2 }],
+    }],
+  };
+}
+
+interface ChildResult {
+  events?: number;
+  rows?: number;
+  seconds?: number;
+  cpuSeconds?: number;
+  peakRssMb: number;
+  outOfHeap?: boolean;
+  csv: string;
+}
+
+/** The child: one checkout's backfill (`checkout` is the folder its modules come from). */
+async function child(checkout: string, brokers: string, topic: string, csv: string): Promise<void> {
+  const { PAYMENTS_SOURCE } = (await import(join(checkout, 'workload/payments.ts'))) as { PAYMENTS_SOURCE: Record<string, unknown> };
+  const { compileFeatures } = (await import(join(checkout, 'pipeline/features/config.ts'))) as { compileFeatures: (c: unknown) => { views: Map<string, unknown> } };
+  const { backfill } = (await import(join(checkout, 'pipeline/features/backfill.ts'))) as { backfill: (o: Record<string, unknown>) => Promise<{ events: number; rows: number }> };
+  const view = compileFeatures(featuresConfig(topic, PAYMENTS_SOURCE)).views.get('card_activity');
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  const r = await backfill({ view, from: BASE, to: BASE + SPAN_MS, from_: 'kafka', brokers: [brokers], out: csv });
+  const c = process.cpuUsage(c0);
+  process.stdout.write(JSON.stringify({ events: r.events, rows: r.rows, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: (c.user + c.system) / 1e6 }) + '\n');
+  process.exit(0);
+}
+
+/** Runs a child under a heap cap; peak RSS from the kernel's count for the child (`/proc/<pid>/status` VmHWM, read as it ends). */
+function runChild(checkout: string, brokers: string, topic: string, csv: string, heapMb: number): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', checkout, brokers, topic, csv], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let peakKb = 0;
+    const probe = setInterval(() => {
+      try {
+        peakKb = Math.max(peakKb, Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'))?.[1] ?? 0));
+      } catch {
+        // The child is gone.
+      }
+    }, 100);
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.once('error', reject);
+    c.once('close', (code) => {
+      clearInterval(probe);
+      const line = out.split('\n').find((l) => l.startsWith('{"events"'));
+      if (code === 0 && line) resolve({ ...(JSON.parse(line) as Omit<ChildResult, 'peakRssMb' | 'csv'>), peakRssMb: Math.round(peakKb / 1024), csv });
+      else if (/heap out of memory|heap limit/.test(err)) resolve({ outOfHeap: true, peakRssMb: Math.round(peakKb / 1024), csv });
+      else reject(new Error(`backfill child of ${checkout} exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+async function produce(brokers: string, topic: string, events: number): Promise<void> {
+  const { createKafka, waitForTopicLeaders } = await import('../core/kafka/client.ts');
+  const kafka = createKafka({ brokers: [brokers], clientId: 'bench-backfill' });
+  const admin = kafka.admin();
+  await admin.connect();
+  // kafkajs's own wait for leaders can ask a broker that has just started before it knows the topic.
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
+  await waitForTopicLeaders(admin, [topic], 60_000);
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let i = 0; i < events; i += 10_000) {
+    const messages = [];
+    for (let j = i; j < Math.min(events, i + 10_000); j++) {
+      const ts = BASE + Math.floor((j / events) * SPAN_MS) + ((j * 7919) % 30_000) - 15_000;
+      const card = `card-${String((j * 2654435761) % CARDS).padStart(5, '0')}`;
+      messages.push({ key: card, timestamp: String(ts), value: JSON.stringify({ ts, card_id: card, merchant_id: `m-${j % 700}`, amount: (j % 10_000) / 100, online: j % 3 === 0, status: j % 50 === 0 ? 402 : 200 }) });
+    }
+    await producer.send({ topic, messages });
+  }
+  await producer.disconnect();
+}
+
+async function main(): Promise<void> {
+  const events = Number(process.env.BENCH_EVENTS ?? 1_500_000);
+  const heapMb = Number(process.env.BENCH_HEAP_MB ?? 700);
+  const baseline = process.env.BENCH_BASELINE;
+  const work = mkdtempSync(join(tmpdir(), 'tributary-bench-backfill-'));
+  const { defaultStackOptions, stackDown, stackUp } = await import('../core/kafka/stack.ts');
+  const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
+  const brokers = `127.0.0.1:${stack.port}`;
+  process.stderr.write(`Starting a Kafka broker on ${brokers}; ${events.toLocaleString('en')} events; backfills capped at a ${heapMb} MB heap...\n`);
+  try {
+    await stackUp(stack);
+    const topic = 'payments-backfill';
+    await produce(brokers, topic, events);
+    const runs: Array<{ name: string } & ChildResult> = [];
+    const commitOf = (dir: string): string => spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || dir;
+    for (const [name, checkout] of [[`this checkout (${commitOf(root)})`, root], ...(baseline ? [[`baseline ${commitOf(baseline)}`, baseline]] : [])] as Array<[string, string]>) {
+      const r = await runChild(checkout, brokers, topic, join(work, `${runs.length}.csv`), heapMb);
+      runs.push({ name, ...r });
+      console.log(r.outOfHeap ? `${name}: ran out of its ${heapMb} MB heap (peak RSS ${r.peakRssMb} MB)` : `${name}: ${r.events!.toLocaleString('en')} events, ${r.rows!.toLocaleString('en')} rows, ${r.seconds!.toFixed(1)} s, ${r.cpuSeconds!.toFixed(1)} CPU s, peak RSS ${r.peakRssMb} MB`);
+    }
+    const done = runs.filter((r) => !r.outOfHeap);
+    if (done.length === 2) {
+      const rows = done.map((r) => readFileSync(r.csv, 'utf8').split('\n').sort().join('\n'));
+      console.log(rows[0] === rows[1] ? 'Both wrote the same rows.' : 'The two backfills wrote different rows.');
+    }
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    writeFileSync(join(root, 'bench/results/backfill.json'), JSON.stringify({ at: new Date().toISOString(), events, cards: CARDS, heapMb, runs: runs.map(({ csv: _csv, ...r }) => r) }, null, 2) + '\n');
+  } finally {
+    await stackDown(stack).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3]!, process.argv[4]!, process.argv[5]!, process.argv[6]!);
+else await main();
