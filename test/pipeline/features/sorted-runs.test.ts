@@ -35,14 +35,17 @@ test('events come back whole and in order, merged from runs on disk, with block 
   // 611 events a run: eight runs on disk and one in memory; blocks of 97 bytes cut lines and the
   // multi-byte characters in them.
   const runs = new SortedRuns(611, 97);
-  for (const e of [...input].reverse()) await runs.add(e);
-  assert.equal(runs.count, 5000);
-  assert.equal(runs.spilled, 8);
-  assert.equal(backfillDirs(), dirsBefore + 1, 'the runs are in a temporary folder');
-  const chunks = await collect(runs, 1000);
-  assert.deepEqual(chunks.map((c) => c.length), [1000, 1000, 1000, 1000, 1000]);
-  assert.deepEqual(chunks.flat(), expected);
-  runs.close();
+  try {
+    for (const e of [...input].reverse()) await runs.add(e);
+    assert.equal(runs.count, 5000);
+    assert.equal(runs.spilled, 8);
+    assert.equal(backfillDirs(), dirsBefore + 1, 'the runs are in a temporary folder');
+    const chunks = await collect(runs, 1000);
+    assert.deepEqual(chunks.map((c) => c.length), [1000, 1000, 1000, 1000, 1000]);
+    assert.deepEqual(chunks.flat(), expected);
+  } finally {
+    runs.close();
+  }
   assert.equal(backfillDirs(), dirsBefore, 'close removes the runs');
 });
 
@@ -60,10 +63,13 @@ test('a range that fits in one run never touches the disk', async () => {
 test('a run size of one event still sorts (every event its own run)', async () => {
   const input = events(40, 3);
   const runs = new SortedRuns(1);
-  for (const e of input) await runs.add(e);
-  assert.equal(runs.spilled, 40);
-  const merged = (await collect(runs, 7)).flat();
-  assert.deepEqual(merged, [...input].sort(compareInputs));
-  runs.close();
+  try {
+    for (const e of input) await runs.add(e);
+    assert.equal(runs.spilled, 40);
+    const merged = (await collect(runs, 7)).flat();
+    assert.deepEqual(merged, [...input].sort(compareInputs));
+  } finally {
+    runs.close();
+  }
   assert.throws(() => new SortedRuns(0), /runEvents must be at least 1, got 0/);
 });
