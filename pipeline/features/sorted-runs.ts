@@ -45,6 +45,11 @@ export class SortedRuns {
     return this.files.length;
   }
 
+  /** The temporary folder of the runs (undefined until the first run is written, and after `close`). */
+  get folder(): string | undefined {
+    return this.dir;
+  }
+
   async add(e: BackfillInput): Promise<void> {
     this.held.push(e);
     this.count++;
