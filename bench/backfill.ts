@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../core/ports.ts';
+import { peakRssKb } from './proc.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const BASE = Date.UTC(2026, 10, 1);
@@ -65,7 +66,7 @@ function runChild(checkout: string, brokers: string, topic: string, csv: string,
     let peakKb = 0;
     const probe = setInterval(() => {
       try {
-        peakKb = Math.max(peakKb, Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'))?.[1] ?? 0));
+        peakKb = Math.max(peakKb, peakRssKb(c.pid!));
       } catch {
         // The child is gone.
       }
