@@ -13,6 +13,8 @@ export interface StdinSourceOptions {
   host: string;
   maxBatchLines?: number;
   input?: NodeJS.ReadableStream;
+  /** The file `input` reads (`tributary parse app.log`): records' origin is that file and the byte offset, not stdin. */
+  path?: string;
   /** This source's own record builder (its parser); the agent's when unset. */
   toRecord?: (line: RawLine) => LogRecord;
   encoding?: Encoding;
@@ -52,7 +54,8 @@ export class StdinSource implements Source {
       const observedMs = Date.now();
       for (const p of pieces) {
         const attributes = p.attributes || this.o.attributes ? { ...this.o.attributes, ...p.attributes } : undefined;
-        pending.push({ type: 'log', record: toRecord({ text: p.text, origin: { kind: 'stdin', offset: p.start }, service: this.o.service, host: this.o.host, observedMs, attributes }) });
+        const origin: RawLine['origin'] = this.o.path === undefined ? { kind: 'stdin', offset: p.start } : { kind: 'file', path: this.o.path, offset: p.start };
+        pending.push({ type: 'log', record: toRecord({ text: p.text, origin, service: this.o.service, host: this.o.host, observedMs, attributes }) });
       }
       this.stats.linesRead += pieces.length;
     };

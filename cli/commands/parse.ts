@@ -115,6 +115,7 @@ const command: Command = {
         service,
         host,
         input: input.stream,
+        path: input.path,
         encoding: src.encoding,
         maxLineBytes: src.max_line_bytes,
         onLongLine: src.on_long_line,
@@ -126,11 +127,7 @@ const command: Command = {
         async emit(batch) {
           if (closed) return;
           let text = '';
-          for (const e of batch.events) {
-            if (e.type !== 'log') continue;
-            if (input.path !== undefined) e.record.origin = { kind: 'file', path: input.path, offset: e.record.origin.offset };
-            text += JSON.stringify(e.record) + '\n';
-          }
+          for (const e of batch.events) if (e.type === 'log') text += JSON.stringify(e.record) + '\n';
           if (!process.stdout.write(text) && !closed) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
         },
         toRecord,
