@@ -15,7 +15,7 @@
  * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end, and
  * (`atPeakRssMb`) its RSS, anonymous RSS, main-thread heap and memory outside it when its RSS was highest (sampled every 20 ms); BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
- * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue and its CPU seconds so far every 250 ms (BENCH_DEBUG_MS sets another period).
+ * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue, its CPU seconds so far and its RSS every 250 ms (BENCH_DEBUG_MS sets another period).
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` and
  * `AGENT_NODE_FLAGS` in bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS
  * and BENCH_AGENT_NODE_FLAGS replace them for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
@@ -158,7 +158,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   const debug = env.BENCH_DEBUG ? setInterval(() => {
     const sink = agent.sink as unknown as { sq: { queue: Array<{ next: number; count: number }> }; delivery?: { requestsInFlight: number; producerStats?: unknown } };
     const c = process.cpuUsage(cpu0);
-    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.delivery?.requestsInFlight, queue: sink.sq.queue.length, unsent: sink.sq.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.delivery?.producerStats })}\n`);
+    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, rssMb: Math.round(process.memoryUsage.rss() / 1048576), sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.delivery?.requestsInFlight, queue: sink.sq.queue.length, unsent: sink.sq.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.delivery?.producerStats })}\n`);
   }, Number(env.BENCH_DEBUG_MS ?? 250)) : undefined;
   // Steady state: CPU (process.cpuUsage counts every thread) between the acknowledgements that pass a
   // tenth and nine tenths of the lines, over the lines acknowledged in between. Work under way (read
