@@ -6,7 +6,10 @@
  * process started with `--max-old-space-size=BENCH_HEAP_MB` (default 700), and prints events, rows,
  * seconds, CPU seconds and peak RSS, or that the child ran out of heap. BENCH_BASELINE=<a checkout of
  * an earlier commit> runs that checkout's backfill the same way after ours (and checks both wrote the
- * same rows). Writes bench/results/backfill.json.
+ * same rows). First, in this process, the view's own state: the view engine (no Kafka) over the same
+ * shape of events for 2,000 and for 20,000 cards, the heap after a collection before the last windows
+ * close, over the cards (what any worker or backfill of this view holds per key, closed windows kept for
+ * late records included); BENCH_STATE_ONLY=1 stops after it. Writes bench/results/backfill.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +34,39 @@ function featuresConfig(topic: string, paymentsSource: Record<string, unknown>):
       derived: [{ name: 'total_z', fn: 'robust_z', of: 'total', history: 6, min_history: 2 }],
     }],
   };
+}
+
+/** Event `j` of `events`: over 6 hours in time order with up to 15 s of jitter, one of `cards` cards. */
+function payment(j: number, events: number, cards: number): { ts: number; card_id: string; merchant_id: string; amount: number; online: boolean; status: number } {
+  const ts = BASE + Math.floor((j / events) * SPAN_MS) + ((j * 7919) % 30_000) - 15_000;
+  const card_id = `card-${String((j * 2654435761) % cards).padStart(5, '0')}`;
+  return { ts, card_id, merchant_id: `m-${j % 700}`, amount: (j % 10_000) / 100, online: j % 3 === 0, status: j % 50 === 0 ? 402 : 200 };
+}
+
+/**
+ * The view's state for `cards` cards: the engine fed 75 events per card (the backfill's density), the
+ * heap after a collection before the last windows close, less the heap before; MB.
+ */
+async function viewStateMb(cards: number): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:backfill does)');
+  const { PAYMENTS_SOURCE } = await import('../workload/payments.ts');
+  const { compileFeatures } = await import('../pipeline/features/config.ts');
+  const { ViewEngine } = await import('../pipeline/transforms/features/views/engine.ts');
+  const view = compileFeatures(featuresConfig('payments', PAYMENTS_SOURCE) as Parameters<typeof compileFeatures>[0]).views.get('card_activity')!;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const engine = new ViewEngine(view);
+  const events = cards * 75;
+  for (let j = 0; j < events; j++) {
+    const e = payment(j, events, cards);
+    engine.add({ time: e.ts, fields: e }, 0, j, e.ts);
+    if (j % 1000 === 999) engine.advance(e.ts);
+  }
+  gc();
+  const held = process.memoryUsage().heapUsed - before;
+  engine.flush();
+  return held / 1e6;
 }
 
 interface ChildResult {
@@ -98,9 +134,8 @@ async function produce(brokers: string, topic: string, events: number): Promise<
   for (let i = 0; i < events; i += 10_000) {
     const messages = [];
     for (let j = i; j < Math.min(events, i + 10_000); j++) {
-      const ts = BASE + Math.floor((j / events) * SPAN_MS) + ((j * 7919) % 30_000) - 15_000;
-      const card = `card-${String((j * 2654435761) % CARDS).padStart(5, '0')}`;
-      messages.push({ key: card, timestamp: String(ts), value: JSON.stringify({ ts, card_id: card, merchant_id: `m-${j % 700}`, amount: (j % 10_000) / 100, online: j % 3 === 0, status: j % 50 === 0 ? 402 : 200 }) });
+      const e = payment(j, events, CARDS);
+      messages.push({ key: e.card_id, timestamp: String(e.ts), value: JSON.stringify(e) });
     }
     await producer.send({ topic, messages });
   }
@@ -111,6 +146,12 @@ async function main(): Promise<void> {
   const events = Number(process.env.BENCH_EVENTS ?? 1_500_000);
   const heapMb = Number(process.env.BENCH_HEAP_MB ?? 700);
   const baseline = process.env.BENCH_BASELINE;
+  const small = await viewStateMb(2_000);
+  const large = await viewStateMb(CARDS);
+  const viewState = { mbAt2000Cards: Math.round(small), mbAt20000Cards: Math.round(large), kbPerCard: Math.round(((large - small) / (CARDS - 2_000)) * 1000 * 10) / 10 };
+  console.log(`The view's state: ${viewState.mbAt2000Cards} MB for 2,000 cards, ${viewState.mbAt20000Cards} MB for 20,000 (${viewState.kbPerCard} KB per card)`);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  if (process.env.BENCH_STATE_ONLY) return;
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-backfill-'));
   const { defaultStackOptions, stackDown, stackUp } = await import('../core/kafka/stack.ts');
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
@@ -132,8 +173,7 @@ async function main(): Promise<void> {
       const rows = done.map((r) => readFileSync(r.csv, 'utf8').split('\n').sort().join('\n'));
       console.log(rows[0] === rows[1] ? 'Both wrote the same rows.' : 'The two backfills wrote different rows.');
     }
-    mkdirSync(join(root, 'bench/results'), { recursive: true });
-    writeFileSync(join(root, 'bench/results/backfill.json'), JSON.stringify({ at: new Date().toISOString(), events, cards: CARDS, heapMb, runs: runs.map(({ csv: _csv, ...r }) => r) }, null, 2) + '\n');
+    writeFileSync(join(root, 'bench/results/backfill.json'), JSON.stringify({ at: new Date().toISOString(), events, cards: CARDS, heapMb, viewState, runs: runs.map(({ csv: _csv, ...r }) => r) }, null, 2) + '\n');
   } finally {
     await stackDown(stack).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
