@@ -6,6 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigSchema, joinPath, type ConfigIssue, type EnvOverride, type ValidateOptions } from '../core/config/loader.ts';
 import { configReferenceMarkdown as referenceOf } from '../core/config/reference.ts';
 import { TOPICS, type LogEncoding } from '../core/contracts/topics.ts';
@@ -355,8 +356,16 @@ function normaliseShorthands(raw: Record<string, unknown>): void {
   }
 }
 
+/**
+ * The agent schema's validator written ahead of time (core/config/precompiled.ts), which
+ * bin/agent-bundle.js puts beside the bundle's files: an agent started from the bundle neither loads
+ * Ajv nor compiles the schema. Run from the sources there is none, and the schema is compiled.
+ */
+export const AGENT_VALIDATOR_FILE = 'agent-config.validate.cjs';
+
 const LOADER = new ConfigSchema<AgentConfig>(AGENT_CONFIG_SCHEMA, {
   subject: 'agent',
+  precompiled: fileURLToPath(new URL(`./${AGENT_VALIDATOR_FILE}`, import.meta.url)),
   overrides: ENV_OVERRIDES,
   normalise: normaliseShorthands,
   tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'host_metrics'] : PARSER_NAMES),
@@ -479,6 +488,11 @@ export function validateAgentConfig(input: unknown, options: ValidateOptions = {
   const cross = crossFieldIssues(cfg, env);
   if (cross.length > 0) throw LOADER.error(cross, options.source);
   return cfg;
+}
+
+/** How this process's agent config was validated: by the validator written ahead of time, or one compiled here (undefined before any). */
+export function agentValidatorSource(): 'precompiled' | 'compiled' | undefined {
+  return LOADER.validatorSource;
 }
 
 /** Parses YAML text and validates it; YAML syntax errors name the line and column. */

@@ -10,11 +10,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Changing how the bundle is built (options below) must not reuse bundles built the old way.
-const RECIPE = 'agent-bundle-2';
+const RECIPE = 'agent-bundle-3';
 
 /** The agent's entry points, by output name; `record-thread` must sit beside the entry (agents/record-pool.ts loads it from there). */
 export const AGENT_ENTRIES = { agent: 'cli/agent-entry.ts', 'record-thread': 'agents/record-thread.ts' };
@@ -35,15 +35,19 @@ function stampOf(inputs) {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Built with every bundle and run once after: writes what the bundle's code looks for beside it (the config validator). */
+const PRECOMPILE = { name: 'precompile', path: 'agents/precompile.ts' };
+
 /**
  * Builds `entries` (output name -> source path, relative to the project) into `outdir` as ES modules
- * for Node 20; returns the project files that went in.
+ * for Node 20, with the agent's config validator written ahead of time beside them
+ * (core/config/precompiled.ts); returns the project files that went in.
  */
 export async function buildBundle(entries, outdir) {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(root, path)])),
+    entryPoints: Object.fromEntries(Object.entries({ ...entries, [PRECOMPILE.name]: PRECOMPILE.path }).map(([name, path]) => [name, join(root, path)])),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -58,6 +62,10 @@ export async function buildBundle(entries, outdir) {
     metafile: true,
     logLevel: 'silent',
   });
+  // From the files just built, so the validator is the bundled schema's. A failure here fails the
+  // build: the caller then runs the sources, which compile the schema themselves.
+  const { writeValidators } = await import(pathToFileURL(join(outdir, `${PRECOMPILE.name}.mjs`)).href);
+  writeValidators(outdir);
   return Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')).sort();
 }
 

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
-import { type AgentConfig, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
+import { type AgentConfig, agentValidatorSource, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
 import { agentFromConfig } from '../../agents/from-config.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
@@ -49,6 +49,8 @@ function describe(cfg: AgentConfig): string {
   // This module's own URL says what runs: the bundle (bin/agent-bundle.js) or the sources through tsx.
   const self = fileURLToPath(import.meta.url);
   lines.push(`runs from: ${self.endsWith('.mjs') ? `the bundle ${self}` : 'the TypeScript sources (through tsx)'}`);
+  const validator = agentValidatorSource();
+  if (validator) lines.push(`config checked by: ${validator === 'precompiled' ? 'the validator written with the bundle' : 'the schema compiled at start (Ajv)'}`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,12 +42,23 @@ test('the agent bundle is built once, reused while its sources stand still, and 
 
 test('tributary agent runs from the bundle, and from the sources with TRIBUTARY_AGENT_BUNDLE=0', async () => {
   const args = ['agent', '--tail', '/tmp/nothing-here-*.log', '--service', 'svc', '--check'];
-  const bundled = await runCli(args);
+  // A probe loaded before the launcher says at exit whether Ajv's compiler was ever loaded.
+  const probeDir = mkdtempSync(join(tmpdir(), 'tributary-probe-'));
+  const probe = join(probeDir, 'probe.cjs');
+  writeFileSync(probe, `process.on('exit', () => process.stderr.write('ajv loaded: ' + Object.keys(require.cache).some((k) => /node_modules[\\\\/]ajv[\\\\/]dist[\\\\/]core\\.js$/.test(k)) + '\\n'));\n`);
+  const withProbe = (env: Record<string, string> = {}) => ({ ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${probe}` });
+  const bundled = await runCli(args, '', withProbe());
   assert.equal(bundled.code, 0, bundled.stderr);
   assert.match(bundled.stdout, /runs from: the bundle .*dist\/agent-[0-9a-f]{16}\/agent\.mjs/);
-  const sources = await runCli(args, '', { TRIBUTARY_AGENT_BUNDLE: '0' });
+  // Its config is checked by the validator written with the bundle, without loading Ajv.
+  assert.match(bundled.stdout, /config checked by: the validator written with the bundle/);
+  assert.match(bundled.stderr, /ajv loaded: false/);
+  const sources = await runCli(args, '', withProbe({ TRIBUTARY_AGENT_BUNDLE: '0' }));
   assert.equal(sources.code, 0, sources.stderr);
   assert.match(sources.stdout, /runs from: the TypeScript sources/);
+  assert.match(sources.stdout, /config checked by: the schema compiled at start/);
+  assert.match(sources.stderr, /ajv loaded: true/, 'the probe sees Ajv when it is loaded');
+  rmSync(probeDir, { recursive: true, force: true });
   const help = await runCli(['agent', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: tributary agent/);
