@@ -15,7 +15,7 @@
  * spaces, memory outside the heap, the largest mappings: node's own file by section) to stderr at the end, and
  * (`atPeakRssMb`) its RSS, anonymous RSS, main-thread heap and memory outside it when its RSS was highest (sampled every 20 ms); BENCH_PROFILE=dir writes --cpu-prof
  * profiles of the agent runs there; BENCH_DUMP=file writes each child's whole standard output there as it exits (the last
- * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue, its CPU seconds so far and its RSS every 250 ms (BENCH_DEBUG_MS sets another period).
+ * one's stays; with BENCH_ONLY naming one agent row and BENCH_ROUNDS=1, what V8 printed for BENCH_V8_FLAGS='--trace-opt', say); BENCH_DEBUG=1 makes an agent child print its sink's queue, its CPU seconds so far, its RSS and where that memory is (V8's heaps, main and record threads; memory outside V8; the kernel's anonymous and file pages) every 250 ms (BENCH_DEBUG_MS sets another period).
  * Every agent child starts Node with the flags `tributary agent` gets from its launcher (`AGENT_NODE_OPTIONS` and
  * `AGENT_NODE_FLAGS` in bin/tributary; a BENCH_BASELINE checkout's own, none if it has no such line); BENCH_AGENT_NODE_OPTIONS
  * and BENCH_AGENT_NODE_FLAGS replace them for this checkout's agent children only (empty: none), to compare Node/V8 flags side by side. BENCH_V8_FLAGS sets V8 flags
@@ -155,10 +155,21 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const mb = (n: number) => Math.round(n / 1e6);
     peak = { rss: Math.round(rss), rssAnon: Math.round(Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
   }, 20) : undefined;
+  // The record threads' V8 heaps as last answered (asked for with each debug line, answered between batches).
+  let threadHeapMb: number[] = [];
+  const debugPool = (agent as unknown as { o: { pool?: { heaps(): Promise<Array<Record<string, number> | undefined>> } } }).o.pool;
   const debug = env.BENCH_DEBUG ? setInterval(() => {
     const sink = agent.sink as unknown as { sq: { queue: Array<{ next: number; count: number }> }; delivery?: { requestsInFlight: number; producerStats?: unknown } };
     const c = process.cpuUsage(cpu0);
-    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, rssMb: Math.round(process.memoryUsage.rss() / 1048576), sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.delivery?.requestsInFlight, queue: sink.sq.queue.length, unsent: sink.sq.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.delivery?.producerStats })}\n`);
+    const m = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 1048576);
+    void debugPool?.heaps().then((hs) => (threadHeapMb = hs.map((h) => mb(Object.values(h ?? {}).reduce((a, v) => a + v, 0)))));
+    // Where the RSS is: the main thread's V8 heap (used of total), memory outside V8 that V8 knows of
+    // (external, of which ArrayBuffers), each record thread's V8 heap (total), and the kernel's split.
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (key: string) => Math.round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
+    const memMb = { heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), threadHeaps: threadHeapMb, rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
+    process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, rssMb: Math.round(process.memoryUsage.rss() / 1048576), memMb, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.delivery?.requestsInFlight, queue: sink.sq.queue.length, unsent: sink.sq.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.delivery?.producerStats })}\n`);
   }, Number(env.BENCH_DEBUG_MS ?? 250)) : undefined;
   // Steady state: CPU (process.cpuUsage counts every thread) between the acknowledgements that pass a
   // tenth and nine tenths of the lines, over the lines acknowledged in between. Work under way (read
