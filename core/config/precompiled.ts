@@ -1,10 +1,10 @@
 /**
  * A configuration schema's validator as code written ahead of time (Ajv's standalone output), so a
  * process that starts often need not load Ajv and compile the schema each time. For the agent that
- * was about 100 ms of CPU at every start, more than the rest of reading its config (bench:agent's
+ * was about 0.14 s of CPU at every start, more than the rest of reading its config (bench:agent's
  * main-thread profile; agents/PERFORMANCE.md, "2026-12-04, night"). bin/agent-bundle.js writes the
  * agent's beside its bundle; `ConfigSchema` (loader.ts) uses such a file only when it was written
- * for the very schema it holds (a hash of the schema's JSON), and compiles the schema otherwise.
+ * for the very schema it holds, by the same Ajv (a hash of both), and compiles the schema otherwise.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,9 +22,13 @@ const require = createRequire(import.meta.url);
  */
 export const AJV_OPTIONS = { allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: true, strictRequired: false, code: { optimize: false } } as const;
 
-/** What a schema's validator is keyed by: a hash of its JSON. */
+/**
+ * What a schema's validator is keyed by: a hash of its JSON and of the Ajv that wrote it (a bundle is
+ * rebuilt when the project's files change, not when `npm ci` brings another Ajv).
+ */
 export function schemaHash(schema: object): string {
-  return createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32);
+  const ajv = (require('ajv/package.json') as { version: string }).version;
+  return createHash('sha256').update(`ajv ${ajv}\n`).update(JSON.stringify(schema)).digest('hex').slice(0, 32);
 }
 
 /** Compiles a schema with Ajv, which is loaded here, on first use, not when the process starts. */
