@@ -50,6 +50,7 @@ import { ensureOtelcol, otelcolRun } from './otelcol/run.ts';
 import { ensureRsyslog, rsyslogFetched, rsyslogRun, type Rsyslog } from './rsyslog/run.ts';
 import { decodeOtlpLogs } from '../core/contracts/otlp-log.ts';
 import { launcherNodeFlags, launcherNodeOptions } from './agent-flags.ts';
+import { procStatus, statusKb } from './proc.ts';
 
 const LINE_BYTES = 250;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -103,7 +104,7 @@ function machineCpuSeconds(): number | undefined {
  * agent whose own peak was 157, after the parent had read a topic back).
  */
 function ownPeakRssKb(): number {
-  return Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+  return statusKb(procStatus('self'), 'VmHWM');
 }
 
 /** What a child prints: wall seconds from the first line to the last acknowledgement, CPU seconds, peak RSS. */
@@ -148,12 +149,12 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
   // BENCH_MEM: the process's and the main thread's memory at the moment of the highest RSS (every 20 ms).
   let peak = { rss: 0, rssAnon: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
   const peakProbe = env.BENCH_MEM ? setInterval(() => {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024;
+    const status = procStatus('self');
+    const rss = (statusKb(status, 'VmRSS') || 0) / 1024;
     if (rss <= peak.rss) return;
     const m = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1e6);
-    peak = { rss: Math.round(rss), rssAnon: Math.round(Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+    peak = { rss: Math.round(rss), rssAnon: Math.round((statusKb(status, 'RssAnon') || 0) / 1024), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
   }, 20) : undefined;
   // The record threads' V8 heaps as last answered (asked for with each debug line, answered between batches).
   let threadHeapMb: number[] = [];
@@ -166,8 +167,8 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     void debugPool?.heaps().then((hs) => (threadHeapMb = hs.map((h) => mb(Object.values(h ?? {}).reduce((a, v) => a + v, 0)))));
     // Where the RSS is: the main thread's V8 heap (used of total), memory outside V8 that V8 knows of
     // (external, of which ArrayBuffers), each record thread's V8 heap (total), and the kernel's split.
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const kb = (key: string) => Math.round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
+    const status = procStatus('self');
+    const kb = (key: string) => Math.round((statusKb(status, key) || 0) / 1024);
     const memMb = { heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), threadHeaps: threadHeapMb, rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
     process.stdout.write(`${JSON.stringify({ t: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6, rssMb: Math.round(process.memoryUsage.rss() / 1048576), memMb, sent: agent.sink.stats.sent, buffered: agent.sink.stats.buffered, waits: agent.sink.stats.backpressureWaits, pending: sink.delivery?.requestsInFlight, queue: sink.sq.queue.length, unsent: sink.sq.queue.reduce((n, q) => n + q.count - q.next, 0), producer: sink.delivery?.producerStats })}\n`);
   }, Number(env.BENCH_DEBUG_MS ?? 250)) : undefined;
@@ -217,8 +218,8 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     const mb = (n: number) => Math.round(n / 1e5) / 10;
     const m = process.memoryUsage();
     // The whole process (every thread) as the kernel counts it: anonymous memory (heaps, buffers, malloc) and mapped files (node's code).
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+    const status = procStatus('self');
+    const kb = (k: string) => statusKb(status, k) / 1024;
     const proc = { VmHWM: Math.round(kb('VmHWM')), RssAnon: Math.round(kb('RssAnon')), RssFile: Math.round(kb('RssFile')) };
     // The largest mappings by resident size (`[anon]` for anonymous ones, summed), from /proc/self/smaps.
     const byMap = new Map<string, number>();

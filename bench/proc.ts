@@ -18,10 +18,19 @@ export function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / ticks();
 }
 
+/** A process's /proc status text (`self`: this one). */
+export function procStatus(pid: number | 'self'): string {
+  return readFileSync(`/proc/${pid}/status`, 'utf8');
+}
+
+/** A memory field of a /proc status text (`VmRSS`, `VmHWM`, `RssAnon`, ...), in kB; NaN when it has none. */
+export function statusKb(status: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+}
+
 /** A live process's peak RSS (VmHWM), in kB. */
 export function peakRssKb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
+  return statusKb(procStatus(pid), 'VmHWM') || 0;
 }
 
 /** A shipper that is not ours, started by the bench (the Collector, rsyslogd). */
