@@ -1,7 +1,8 @@
 // The agent as plain JavaScript: `tributary agent` runs from a bundle of its TypeScript (esbuild, the
 // compiler tsx itself uses), built on first use and again whenever a source it holds changed, so an
 // edit is picked up like before. Plain JavaScript itself, because loading the TypeScript loader is
-// what the bundle saves. Packages stay outside the bundle (node_modules as they are).
+// what the bundle saves. Packages stay outside the bundle (node_modules as they are) but for the
+// few in BUNDLED_PACKAGES.
 //
 // dist/agent.json names the bundle's folder and the files it was built from; the folder's name is a
 // hash of those files' sizes and modification times, so a stale bundle is never used, and agents
@@ -13,15 +14,17 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Changing how the bundle is built (options below) must not reuse bundles built the old way.
-const RECIPE = 'agent-bundle-3';
+// Changing how the bundle is built (options below) must not reuse bundles built the old way: the stamp
+// holds this file's own text too, and RECIPE names the layout of dist/agent.json.
+const RECIPE = 'agent-bundle-4';
+const SELF = readFileSync(fileURLToPath(import.meta.url));
 
 /** The agent's entry points, by output name; `record-thread` must sit beside the entry (agents/record-pool.ts loads it from there). */
 export const AGENT_ENTRIES = { agent: 'cli/agent-entry.ts', 'record-thread': 'agents/record-thread.ts' };
 
 /** A hash of the inputs' paths, sizes and modification times (undefined when one is gone). */
 function stampOf(inputs) {
-  const h = createHash('sha256').update(`${RECIPE}\n${process.version}\n`);
+  const h = createHash('sha256').update(`${RECIPE}\n${process.version}\n`).update(SELF);
   for (const file of inputs) {
     let st;
     try {
@@ -34,6 +37,26 @@ function stampOf(inputs) {
   }
   return h.digest('hex').slice(0, 16);
 }
+
+/**
+ * Packages bundled with the agent's code; every other package stays in node_modules, loaded from there
+ * (native ones must; pino's pretty printer starts a worker from pino's own folder; the rest are loaded
+ * only by the configs that use them). These two are many small CommonJS files each, found and read one
+ * by one at every start: about 30 ms of a start's CPU that one bundle's parse does not cost (agents/PERFORMANCE.md).
+ */
+export const BUNDLED_PACKAGES = ['yaml', '@opentelemetry/api'];
+
+/** esbuild's `packages: 'external'`, but for BUNDLED_PACKAGES. */
+const packagesOutside = {
+  name: 'packages-outside',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const parts = args.path.split('/');
+      const pkg = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+      return BUNDLED_PACKAGES.includes(pkg) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
 
 /** Built with every bundle and run once after: writes what the bundle's code looks for beside it (the config validator). */
 const PRECOMPILE = { name: 'precompile', path: 'agents/precompile.ts' };
@@ -54,11 +77,13 @@ export async function buildBundle(entries, outdir) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    plugins: [packagesOutside],
     // What only some agents use (the kafkajs client, the OTLP intake's schema, the health server) is
     // imported when used: with splitting each such import is a file of its own, loaded then, with the
     // packages it needs; without it esbuild would hoist their packages' imports into the entry.
     splitting: true,
+    // The bundled CommonJS packages require Node's builtins: an ES module has no `require` of its own.
+    banner: { js: "import { createRequire as __tributaryRequire } from 'node:module';\nconst require = __tributaryRequire(import.meta.url);" },
     metafile: true,
     logLevel: 'silent',
   });

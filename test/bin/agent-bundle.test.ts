@@ -11,7 +11,7 @@ import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // @ts-expect-error: plain JavaScript, no declarations
-const { agentBundle } = (await import('../../bin/agent-bundle.js')) as { agentBundle: () => Promise<string | undefined> };
+const { agentBundle, BUNDLED_PACKAGES } = (await import('../../bin/agent-bundle.js')) as { agentBundle: () => Promise<string | undefined>; BUNDLED_PACKAGES: string[] };
 
 test('the agent bundle is built once, reused while its sources stand still, and rebuilt when one changes', async () => {
   // Times set in whole seconds: a time read with its nanoseconds cannot be set back exactly (utimes
@@ -89,17 +89,23 @@ test("the bundle's record thread builds and encodes lines like the sources do", 
 
 /**
  * The packages a bundle file loads when it is imported: its own static imports and those of the
- * chunks it imports statically, not what it imports only when used (`import(...)`).
+ * chunks it imports statically, not what it imports only when used (`import(...)`); `bundled` gets
+ * those whose code is in these files (esbuild marks each module it took in with a `// node_modules/...`
+ * comment), which count as loaded too.
  */
-function staticPackages(file: string, seen = new Set<string>()): Set<string> {
+function staticPackages(file: string, seen = new Set<string>(), bundled = new Set<string>()): Set<string> {
   const out = new Set<string>();
   if (seen.has(file)) return out;
   seen.add(file);
   const code = readFileSync(file, 'utf8');
+  for (const m of code.matchAll(/^\/\/ node_modules\/((?:@[^/\s]+\/)?[^/\s]+)/gm)) {
+    bundled.add(m[1]!);
+    out.add(m[1]!);
+  }
   for (const m of code.matchAll(/^import\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)) {
     const spec = m[1] ?? m[2]!;
     if (spec.startsWith('node:')) continue;
-    if (spec.startsWith('.')) for (const p of staticPackages(join(dirname(file), spec), seen)) out.add(p);
+    if (spec.startsWith('.')) for (const p of staticPackages(join(dirname(file), spec), seen, bundled)) out.add(p);
     else out.add(spec);
   }
   return out;
@@ -121,6 +127,10 @@ test('the agent loads only the packages its config uses: no kafkajs, protobufjs,
     assert.ok(!loaded.has(p), `the agent's entry loads ${p} at start (${[...loaded].join(', ')})`);
   }
   assert.ok(loaded.has('pino') && loaded.has('lz4-napi'), `what every agent uses is loaded (${[...loaded].join(', ')})`);
+  // The packages named to be bundled are in the bundle's own files, and only those.
+  const bundled = new Set<string>();
+  staticPackages(entry, new Set(), bundled);
+  assert.deepEqual([...bundled].sort(), [...BUNDLED_PACKAGES].sort(), 'packages whose code is in the bundle');
   // Those imported when used are still in the bundle, in files of their own, and the check sees their packages.
   const dir = dirname(entry);
   const files = readdirSync(dir);
