@@ -48,6 +48,7 @@ export interface FileSourceConfig extends LineSourceCommon {
   start_at: 'beginning' | 'end';
   poll_ms: number;
   discover_ms: number;
+  idle_poll_ms: number;
   read_bytes: number;
   rotate_wait_ms: number;
   checkpoint_expire_ms: number;
@@ -181,6 +182,7 @@ const sourceSchema = {
         start_at: str('Where to start in a file seen for the first time: beginning (default: nothing is missed, and files that appear later must be read whole anyway) or end.', { enum: ['beginning', 'end'], default: 'beginning' }),
         poll_ms: int('How often to look for new data in open files (and for new files, at most every discover_ms).', 10, 250),
         discover_ms: int('How often, at most, the globs are expanded again to find new files (0: at every poll); files already open are still read every poll_ms. Rotation does not wait for it: at every poll the paths of the files being written (new bytes in one of the last two polls) and, for rotate_wait_ms, the paths files just left are looked up, and a rename or deletion there expands the globs at once. A new file that replaces none of these (a new name, or the replacement of an idle file) is found within this interval; one created and moved out of the globs or deleted within it is never read.', 0, 1000),
+        idle_poll_ms: int('How often a file that has not grown for 5 s is looked at (at least every poll_ms; 0: every poll). With many files mostly at rest (a node\'s container logs) looking at each one every poll is most of what an idle agent does; a resting file\'s next lines, or its truncation, are then seen within this interval. Files being written, rotated away or holding a multiline record are looked at every poll.', 0, 1000),
         read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
         rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
         checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),

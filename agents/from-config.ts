@@ -72,6 +72,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           stateDir: cfg.state_dir,
           pollMs: src.poll_ms,
           discoverMs: src.discover_ms,
+          idlePollMs: src.idle_poll_ms,
           readBytes: src.read_bytes,
           maxLineBytes: src.max_line_bytes,
           onLongLine: src.on_long_line,

@@ -40,6 +40,16 @@ export interface FileSourceOptions {
    * just left are looked up, and a rename or deletion there expands the globs at once.
    */
   discoverMs?: number;
+  /**
+   * How often a file that has not grown for RESTING_AFTER_MS is looked at (at least every `pollMs`;
+   * 0: every poll). With hundreds of files mostly at rest (a node's container logs), looking at each
+   * one every poll (an fstat and the bookkeeping around it) is most of what an idle agent does. A
+   * resting file's next lines, or its truncation, are then seen within this interval instead of a
+   * poll; files being written, rotated away or holding a multiline record are looked at every poll.
+   */
+  idlePollMs?: number;
+  /** How long a file must not have grown to be at rest (RESTING_AFTER_MS; tests shorten it). */
+  restingAfterMs?: number;
   /** Bytes read per read call. */
   readBytes?: number;
   /** A line longer than this (bytes) is split into parts (`tributary.line.part`) or truncated; counted. */
@@ -69,6 +79,8 @@ export interface FileSourceOptions {
 }
 
 const FINGERPRINT_BYTES = 64;
+/** A file that has not grown for this long is looked at every `idlePollMs` instead of every poll. */
+export const RESTING_AFTER_MS = 5000;
 
 /** A line, or a multiline record, with the byte range it came from. */
 interface Piece {
@@ -148,12 +160,16 @@ interface Tracked {
   lastGrowth: number;
   /** The poll (`FileSource.polls`) that last read new bytes from this file. */
   grewInPoll: number;
+  /** When a poll last looked at this file (`readAvailable`). */
+  lastLook: number;
   /** A copy of the bytes from file offset `start` to where reading stopped that no batch took yet (a held line, a pending multiline record). */
   tail?: { start: number; bytes: Buffer };
 }
 
 export interface FileSourceStats {
   filesOpen: number;
+  /** Open files the last poll passed by, at rest (`idlePollMs`). */
+  filesResting: number;
   linesRead: number;
   bytesRead: number;
   truncations: number;
@@ -224,6 +240,8 @@ export class FileSource implements Source {
   private readonly vacated = new Map<string, number>();
   /** Bytes acknowledged since the checkpoints were last written. */
   private ackedSinceFlush = 0;
+  /** Files the last poll passed by at rest (`stats().filesResting`). */
+  private restingInPoll = 0;
 
   constructor(name: string, options: FileSourceOptions) {
     this.name = name;
@@ -233,6 +251,8 @@ export class FileSource implements Source {
         startAt: 'beginning' as const,
         pollMs: 250,
         discoverMs: 1000,
+        idlePollMs: 1000,
+        restingAfterMs: RESTING_AFTER_MS,
         readBytes: 256 * 1024,
         maxLineBytes: 256 * 1024,
         onLongLine: 'split' as const,
@@ -257,7 +277,7 @@ export class FileSource implements Source {
       longLines += t.splitter.stats.longLines;
       replacedLines += t.splitter.stats.linesWithReplacement;
     }
-    return { ...this.counts, filesOpen: this.files.size, longLines, replacedLines, checkpointWriteFailures: this.checkpoints.stats.failures };
+    return { ...this.counts, filesOpen: this.files.size, filesResting: this.restingInPoll, longLines, replacedLines, checkpointWriteFailures: this.checkpoints.stats.failures };
   }
 
   private retire(s: LineSplitter): void {
@@ -331,6 +351,7 @@ export class FileSource implements Source {
       this.atPath = atPath;
     }
     const atPath = this.atPath;
+    let resting = 0;
     this.firstScan = false;
     this.scanned?.();
     this.scanned = undefined;
@@ -345,12 +366,33 @@ export class FileSource implements Source {
         t.detachedAt = now;
         this.counts.rotations++;
       }
+      if (this.resting(t, now)) {
+        resting++;
+        continue;
+      }
+      t.lastLook = now;
       await this.readAvailable(t, now);
       if (t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs && t.pending.every((p) => p.delivered)) {
         this.close(key, t);
       }
     }
+    this.restingInPoll = resting;
     void this.saveCheckpoints(false);
+  }
+
+  /**
+   * Whether a poll passes `t` by: it is idle (no new bytes for `restingAfterMs`), still at its path,
+   * has nothing in flight or held for a multiline record, and was looked at less than `idlePollMs` ago.
+   */
+  private resting(t: Tracked, now: number): boolean {
+    return (
+      this.options.idlePollMs > this.options.pollMs &&
+      t.detachedAt === undefined &&
+      now - t.lastGrowth >= this.options.restingAfterMs &&
+      now - t.lastLook < this.options.idlePollMs &&
+      t.pending.length === 0 &&
+      t.assembler?.pendingStart === undefined
+    );
   }
 
   private vacate(path: string, now: number): void {
@@ -403,7 +445,7 @@ export class FileSource implements Source {
     const head = headOf(fd, st.size);
     const t: Tracked = {
       path, fd, dev: st.dev, ino: st.ino, head, generation: 0,
-      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls,
+      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls, lastLook: 0,
     };
     const resumed = this.findCheckpoint(t);
     if (resumed !== undefined) {

@@ -187,6 +187,42 @@ test('discoverMs: a file being written that is rotated by rename is followed by 
   assertComplete(checkSeq(records, { w: next.i }));
 });
 
+test('idlePollMs: files at rest are passed by between looks; written, rotated or truncated, they are read again', async () => {
+  const dir = tempDir();
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const paths = ['a', 'b', 'c'].map((n) => join(logs, `${n}.log`));
+  for (const [k, p] of paths.entries()) writeSeq(p, 'r', k * 10, k * 10 + 10);
+  // At rest after 300 ms without new bytes; looked at again only after a minute: any line read
+  // from a resting file below came through a rule that wakes it, not through a look.
+  const a = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), pollMs: 50, discoverMs: 100, restingAfterMs: 300, idlePollMs: 60_000 });
+  await until(() => a.agent.sink.stats.sent >= 30, 30_000, 'the files there at start');
+  await until(() => a.source.stats.filesResting === 3, 5000, 'all three files at rest');
+  appendFileSync(paths[0]!, seqLine('r', 30));
+  await sleep(1000); // twenty polls
+  assert.equal(a.source.stats.linesRead, 30, 'a resting file is not read between looks');
+  // Rotation of a resting file: its path names another file at the next expansion, which wakes the
+  // old one (read to its end, then closed) and opens the new one, read from its start.
+  renameSync(paths[1]!, `${paths[1]}.1`);
+  appendFileSync(`${paths[1]}.1`, seqLine('r', 35)); // the writer, not yet reopened, goes on in the old file
+  writeSeq(paths[1]!, 'r', 31, 35);
+  await until(() => a.source.stats.linesRead >= 35, 5000, 'the rotated resting file and its replacement');
+  await a.agent.stop();
+  const lines = checkSeq(await readLogs(a.topic, 35), { r: 36 })['r']!;
+  assert.equal(lines.missingCount, 1, 'line 30 (in the resting file a.log) is read only at its next look');
+  assert.deepEqual(lines.missing, [30]);
+  // From the checkpoints, a source that looks at every file at every poll reads line 30 at once, and
+  // a truncation at its next poll.
+  const b = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), pollMs: 50, discoverMs: 100, restingAfterMs: 300, idlePollMs: 0 });
+  await until(() => b.source.stats.linesRead >= 1, 5000, 'line 30, read at once by a source that looks every poll');
+  await sleep(500);
+  assert.equal(b.source.stats.filesResting, 0, 'idlePollMs 0: no file is passed by');
+  truncateSync(paths[2]!, 0);
+  writeSeq(paths[2]!, 'r', 36, 37);
+  await until(() => b.source.stats.linesRead >= 2, 5000, 'the truncated file, read again from its start');
+  await b.agent.stop();
+});
+
 test('a 1 MiB line is split into marked parts that add up to the line', async () => {
   const dir = tempDir();
   const path = join(dir, 'app.log');
@@ -242,6 +278,8 @@ test('stop then start resumes exactly at the checkpoint', async () => {
   await until(() => a.agent.sink.stats.sent >= 2000, 30_000, 'first run');
   await a.agent.stop();
   writeSeq(path, 's', 2000, 3000);
+  // From the checkpoints, a source that looks at every file at every poll reads line 30 at once, and
+  // a truncation at its next poll.
   const b = await startFileAgent({ include: [path], stateDir: state }, {}, a.topic);
   const records = await readLogs(a.topic, 3000);
   await b.agent.stop();
