@@ -223,6 +223,19 @@ test('idlePollMs: files at rest are passed by between looks; written, rotated or
   await b.agent.stop();
 });
 
+test('idlePollMs: a file holding a multiline record is not at rest until the record is out', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'trace.log');
+  // A stack trace whose last line cannot know it is the last: only the assembler's timeout (200 ms
+  // here) ends it, at a poll that looks at the file, after the file stopped growing.
+  writeFileSync(path, 'java.lang.IllegalStateException: boom\n\tat com.acme.A.run(A.java:10)\n\tat com.acme.B.call(B.java:20)\n');
+  const a = await startFileAgent({ include: [path], stateDir: join(dir, 'state'), pollMs: 50, restingAfterMs: 100, idlePollMs: 60_000, multiline: { timeoutMs: 200 } });
+  await until(() => a.agent.sink.stats.sent >= 1, 5000, 'the trace, flushed by the timeout');
+  await a.agent.stop();
+  const [record] = await readLogs(a.topic, 1);
+  assert.match(record!.body, /boom\n\tat com\.acme\.A\.run\(A\.java:10\)\n\tat com\.acme\.B\.call/);
+});
+
 test('a 1 MiB line is split into marked parts that add up to the line', async () => {
   const dir = tempDir();
   const path = join(dir, 'app.log');
