@@ -5,8 +5,8 @@
 // few in BUNDLED_PACKAGES.
 //
 // dist/agent.json names the bundle's folder and the files it was built from; the folder's name is a
-// hash of those files' sizes and modification times, so a stale bundle is never used, and agents
-// that build at the same moment (tests start many) each write their own folder and rename it into
+// hash of those files' sizes and modification times and of this file, so a stale bundle is never
+// used, and agents that build at the same moment (tests start many) each write their own folder and rename it into
 // place: the first rename wins and the others drop theirs.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const SELF = readFileSync(fileURLToPath(import.meta.url));
 /** The agent's entry points, by output name; `record-thread` must sit beside the entry (agents/record-pool.ts loads it from there). */
 export const AGENT_ENTRIES = { agent: 'cli/agent-entry.ts', 'record-thread': 'agents/record-thread.ts' };
 
-/** A hash of the inputs' paths, sizes and modification times (undefined when one is gone). */
+/** A hash of the inputs' paths, sizes and modification times, and of this builder (undefined when an input is gone). */
 function stampOf(inputs) {
   const h = createHash('sha256').update(`${RECIPE}\n${process.version}\n`).update(SELF);
   for (const file of inputs) {
