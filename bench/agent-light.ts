@@ -26,7 +26,7 @@
  * writes bench/results/agent-light.json (`rows`, and `manyFiles` beside them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchLine } from './agent.ts';
 import { ensureOtelcol, metricSum, startOtelcol } from './otelcol/run.ts';
 import { ensureRsyslog, startRsyslog, type Rsyslog } from './rsyslog/run.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuSeconds, procStatus, statusKb } from './proc.ts';
 import { freePort } from '../core/ports.ts';
 import { defaultStackOptions, stackDown, stackUp } from '../core/kafka/stack.ts';
 import { createKafka, waitForTopicLeaders } from '../core/kafka/client.ts';
@@ -71,8 +71,8 @@ interface Light {
 
 /** VmRSS and VmHWM of a process (all its threads), MB. */
 function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (k: string) => Math.round(Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024);
+  const status = procStatus(pid);
+  const mb = (k: string) => Math.round(statusKb(status, k) / 1024);
   return { rss: mb('VmRSS'), peak: mb('VmHWM') };
 }
 
