@@ -22,10 +22,17 @@
  * them is most of what an idle shipper does. No burst here, so its memory is that of an agent that
  * never had a backlog.
  *
+ * Side by side: BENCH_BASELINE=<checkout of an earlier commit> (with its node_modules, e.g. a git
+ * worktree with a link to this one's) adds that commit's agent, started by its own bin/tributary, as a
+ * shipper of its own (at every rate, and with its defaults on the many files); BENCH_ROUNDS (default 1)
+ * runs every row that many times, the shippers' order reversed every other round, so a change and its
+ * baseline alternate in time. The tables then give the median of the rounds and their range; one
+ * window is 30 s unless BENCH_SECONDS says otherwise (an idle agent's fifth needs 90 s windows).
+ *
  * Prints the CPU and the resident memory (at the end of the window, and the peak since start) and
- * writes bench/results/agent-light.json (`rows`, and `manyFiles` beside them).
+ * writes bench/results/agent-light.json (`rows`, and `manyFiles` beside them; each row with its round).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +54,8 @@ const BURST = 100_000;
 const FILES = Number(process.env.BENCH_FILES ?? 300);
 /** After the many files are shipped, before the window: the shipper has settled into its idle polls. */
 const SETTLE_SECONDS = 5;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+const BASELINE = process.env.BENCH_BASELINE || undefined;
 
 /** Appends `n` bench lines to `file`, numbering on from `next.i`. */
 function append(file: string, n: number, next: { i: number }): void {
@@ -124,11 +133,15 @@ async function cpuWindow(pid: number): Promise<CpuWindow> {
   return { cpu, seconds, corePct: Math.round((10_000 * cpu) / seconds) / 100 };
 }
 
-/** The agent as users run it (bin/tributary: its Node flags, then its bundle) with one file source, `source` its settings, until `run` ends. */
-async function withAgent<T>(work: string, name: string, brokers: string, topic: string, source: string, run: (pid: number, alive: () => void) => Promise<T>): Promise<T> {
+/**
+ * The agent as users run it (bin/tributary of `checkout`, this one by default: its Node flags, then its
+ * bundle) with one file source, `source` its settings, until `run` ends. `name` is its own for the run
+ * (its config and state folder).
+ */
+async function withAgent<T>(work: string, name: string, brokers: string, topic: string, source: string, run: (pid: number, alive: () => void) => Promise<T>, checkout = root): Promise<T> {
   const config = join(work, `${name}.yaml`);
   writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  app: { type: file, ${source} }\n`);
-  const child: ChildProcess = spawn(join(root, 'bin/tributary'), ['agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(join(checkout, 'bin/tributary'), ['agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   child.once('exit', () => (exited = true));
   try {
@@ -141,17 +154,17 @@ async function withAgent<T>(work: string, name: string, brokers: string, topic: 
   }
 }
 
-async function agentRun(work: string, brokers: string, topic: string, rate: number): Promise<Light> {
-  const file = join(work, `agent-${rate}.log`);
+async function agentRun(work: string, name: string, brokers: string, topic: string, rate: number, checkout?: string): Promise<Light> {
+  const file = join(work, `${name}.log`);
   writeFileSync(file, '');
-  return withAgent(work, `agent-${rate}`, brokers, topic, `include: ["${file}"]`, async (pid, alive) => {
+  return withAgent(work, name, brokers, topic, `include: ["${file}"]`, async (pid, alive) => {
     await sleep(3000);
     return measure(pid, file, rate, alive);
-  });
+  }, checkout);
 }
 
-async function otelcolLight(work: string, brokers: string, topic: string, rate: number): Promise<Light> {
-  const file = join(work, `otelcol-${rate}.log`);
+async function otelcolLight(work: string, name: string, brokers: string, topic: string, rate: number): Promise<Light> {
+  const file = join(work, `${name}.log`);
   writeFileSync(file, '');
   const c = await startOtelcol('filelog-kafka.yaml', { OTELCOL_FILE: file, OTELCOL_BROKERS: brokers, OTELCOL_TOPIC: topic, OTELCOL_ENCODING: 'otlp_proto' });
   try {
@@ -162,8 +175,8 @@ async function otelcolLight(work: string, brokers: string, topic: string, rate: 
   }
 }
 
-async function rsyslogLight(rs: Rsyslog, work: string, brokers: string, topic: string, rate: number): Promise<Light> {
-  const file = join(work, `rsyslog-${rate}.log`);
+async function rsyslogLight(rs: Rsyslog, work: string, name: string, brokers: string, topic: string, rate: number): Promise<Light> {
+  const file = join(work, `${name}.log`);
   writeFileSync(file, '');
   const r = startRsyslog(rs, file, brokers, topic);
   try {
@@ -214,9 +227,9 @@ async function measureAtRest(pid: number, shipped: () => Promise<number>, alive:
 }
 
 /** The agent from its bundle on the many files' glob; `discoverMs` undefined leaves its default. */
-async function agentAtRest(work: string, brokers: string, topic: string, glob: string, discoverMs: number | undefined, shipped: () => Promise<number>): Promise<AtRest> {
+async function agentAtRest(work: string, name: string, brokers: string, topic: string, glob: string, discoverMs: number | undefined, shipped: () => Promise<number>, checkout?: string): Promise<AtRest> {
   const discover = discoverMs === undefined ? '' : `, discover_ms: ${discoverMs}`;
-  return withAgent(work, `many-${discoverMs ?? 'default'}`, brokers, topic, `include: ["${glob}"]${discover}`, (pid, alive) => measureAtRest(pid, shipped, alive));
+  return withAgent(work, name, brokers, topic, `include: ["${glob}"]${discover}`, (pid, alive) => measureAtRest(pid, shipped, alive), checkout);
 }
 
 async function otelcolAtRest(brokers: string, topic: string, glob: string): Promise<AtRest> {
@@ -240,64 +253,85 @@ async function rsyslogAtRest(rs: Rsyslog, brokers: string, topic: string, glob: 
   }
 }
 
+/** Runs `round` in the order given on even rounds and reversed on odd ones, so neither side is always first. */
+function inTurn<T>(items: T[], round: number): T[] {
+  return round % 2 === 0 ? items : [...items].reverse();
+}
+
+/** `x` of rows as `median (min-max)`, or the one figure of a single round. */
+function spreadText(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const median = s.length % 2 === 1 ? s[(s.length - 1) / 2]! : Math.round(((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) * 100) / 100;
+  return s.length === 1 ? `${s[0]}` : `${median} (${s[0]}-${s[s.length - 1]})`;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tributary-bench-light-'));
   const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
   await stackUp(stack);
   const brokers = `127.0.0.1:${stack.port}`;
-  const shippers: Array<{ name: string; run: (topic: string, rate: number) => Promise<Light> }> = [
-    { name: 'tributary agent, defaults', run: (topic, rate) => agentRun(work, brokers, topic, rate) },
+  // A run's name (its config, state folder and file) is its shipper's, rate and round: no run resumes another's checkpoints.
+  const shippers: Array<{ name: string; run: (topic: string, rate: number, id: string) => Promise<Light> }> = [
+    { name: 'tributary agent, defaults', run: (topic, rate, id) => agentRun(work, `agent-${id}`, brokers, topic, rate) },
   ];
+  const baselineName = BASELINE ? `tributary agent, defaults, at the baseline ${spawnSync('git', ['-C', BASELINE, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || BASELINE} (BENCH_BASELINE)` : '';
+  if (BASELINE) shippers.push({ name: baselineName, run: (topic, rate, id) => agentRun(work, `baseline-${id}`, brokers, topic, rate, BASELINE) });
   let rsyslog: Rsyslog | undefined;
   if (process.env.BENCH_RSYSLOG !== '0') {
     try {
       rsyslog = ensureRsyslog();
       const rs = rsyslog;
-      shippers.push({ name: `${rs.version.split(',')[0]} (imfile -> omkafka)`, run: (topic, rate) => rsyslogLight(rs, work, brokers, topic, rate) });
+      shippers.push({ name: `${rs.version.split(',')[0]} (imfile -> omkafka)`, run: (topic, rate, id) => rsyslogLight(rs, work, `rsyslog-${id}`, brokers, topic, rate) });
     } catch (err) {
       process.stderr.write(`The rsyslog rows are left out: ${(err as Error).message}\n`);
     }
   }
   if (process.env.BENCH_OTELCOL) {
     ensureOtelcol();
-    shippers.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic, rate) => otelcolLight(work, brokers, topic, rate) });
+    shippers.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic, rate, id) => otelcolLight(work, `otelcol-${id}`, brokers, topic, rate) });
   }
-  const rows: Array<{ shipper: string; rate: number } & Light> = [];
-  const many: Array<{ shipper: string } & AtRest> = [];
+  const rows: Array<{ shipper: string; rate: number; round: number } & Light> = [];
+  const many: Array<{ shipper: string; round: number } & AtRest> = [];
+  const settings: Array<{ name: string; run: (topic: string, shipped: () => Promise<number>, id: string) => Promise<AtRest> }> = [];
   try {
     const admin = createKafka({ brokers: [brokers], clientId: 'bench-light' }).admin();
     await admin.connect();
     let n = 0;
     for (const rate of RATES) {
-      for (const s of shippers) {
-        const topic = `light-${n++}`;
-        await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
-        await waitForTopicLeaders(admin, [topic], 60_000);
-        const r = await s.run(topic, rate);
-        rows.push({ shipper: s.name, rate, ...r });
-        process.stderr.write(`${s.name} at ${rate} lines/s: ${r.windowsCorePct.join(' / ')} % of a core\n`);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of inTurn(shippers, round)) {
+          const topic = `light-${n++}`;
+          await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
+          await waitForTopicLeaders(admin, [topic], 60_000);
+          const r = await s.run(topic, rate, `${rate}-${round}`);
+          rows.push({ shipper: s.name, rate, round, ...r });
+          process.stderr.write(`${s.name} at ${rate} lines/s${ROUNDS > 1 ? `, round ${round + 1}` : ''}: ${r.windowsCorePct.join(' / ')} % of a core\n`);
+        }
       }
     }
     if (FILES > 0) {
       const glob = manyFiles(join(work, 'many'));
-      const settings: Array<{ name: string; run: (topic: string, shipped: () => Promise<number>) => Promise<AtRest> }> = [
-        { name: 'tributary agent, defaults', run: (topic, shipped) => agentAtRest(work, brokers, topic, glob, undefined, shipped) },
-        { name: 'tributary agent, discover_ms: 0', run: (topic, shipped) => agentAtRest(work, brokers, topic, glob, 0, shipped) },
-      ];
+      settings.push(
+        { name: 'tributary agent, defaults', run: (topic, shipped, id) => agentAtRest(work, `many-default-${id}`, brokers, topic, glob, undefined, shipped) },
+        { name: 'tributary agent, discover_ms: 0', run: (topic, shipped, id) => agentAtRest(work, `many-0-${id}`, brokers, topic, glob, 0, shipped) },
+      );
+      if (BASELINE) settings.push({ name: baselineName, run: (topic, shipped, id) => agentAtRest(work, `many-baseline-${id}`, brokers, topic, glob, undefined, shipped, BASELINE) });
       if (rsyslog) {
         const rs = rsyslog;
         settings.push({ name: `${rs.version.split(',')[0]} (imfile -> omkafka)`, run: (topic, shipped) => rsyslogAtRest(rs, brokers, topic, glob, shipped) });
       }
       if (process.env.BENCH_OTELCOL) settings.push({ name: 'OpenTelemetry Collector 0.165 (filelog -> kafka, otlp_proto)', run: (topic) => otelcolAtRest(brokers, topic, glob) });
-      for (const s of settings) {
-        const topic = `light-${n++}`;
-        await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
-        await waitForTopicLeaders(admin, [topic], 60_000);
-        // 0 while the admin's metadata is behind the new topic's leaders (NOT_LEADER_FOR_PARTITION): asked again.
-        const shipped = () => admin.fetchTopicOffsets(topic).then((o) => o.reduce((a, p) => a + Number(p.high), 0), () => 0);
-        const r = await s.run(topic, shipped);
-        many.push({ shipper: s.name, ...r });
-        process.stderr.write(`${s.name}, ${FILES} files at rest: ${r.corePct} % of a core\n`);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of inTurn(settings, round)) {
+          const topic = `light-${n++}`;
+          await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
+          await waitForTopicLeaders(admin, [topic], 60_000);
+          // 0 while the admin's metadata is behind the new topic's leaders (NOT_LEADER_FOR_PARTITION): asked again.
+          const shipped = () => admin.fetchTopicOffsets(topic).then((o) => o.reduce((a, p) => a + Number(p.high), 0), () => 0);
+          const r = await s.run(topic, shipped, String(round));
+          many.push({ shipper: s.name, round, ...r });
+          process.stderr.write(`${s.name}, ${FILES} files at rest${ROUNDS > 1 ? `, round ${round + 1}` : ''}: ${r.corePct} % of a core\n`);
+        }
       }
     }
     await admin.disconnect();
@@ -306,28 +340,33 @@ async function main(): Promise<void> {
     // The work folder holds a Kafka store (hundreds of MB after the bursts).
     rmSync(work, { recursive: true, force: true });
   }
-  if (RATES.length > 0) printRates(shippers.map((s) => s.name), rows);
+  const rounds = ROUNDS > 1 ? `, median of ${ROUNDS} rounds (min-max)` : '';
+  if (RATES.length > 0) printRates(shippers.map((s) => s.name), rows, rounds);
   if (many.length > 0) {
     const table = ['| shipper | CPU, % of a core | RSS MB (peak) |', '|---|---:|---:|'];
-    for (const r of many) table.push(`| ${r.shipper} | ${r.corePct} % | ${r.rssMb} (${r.peakRssMb}) |`);
-    console.log(`\n${FILES} idle one-line files under <dir>/**/*.log, after they were shipped and ${SETTLE_SECONDS} s more, over ${SECONDS} s:\n${table.join('\n')}`);
+    for (const name of settings.map((s) => s.name)) {
+      const of = many.filter((r) => r.shipper === name);
+      table.push(`| ${name} | ${spreadText(of.map((r) => r.corePct))} % | ${spreadText(of.map((r) => r.rssMb))} (${spreadText(of.map((r) => r.peakRssMb))}) |`);
+    }
+    console.log(`\n${FILES} idle one-line files under <dir>/**/*.log, after they were shipped and ${SETTLE_SECONDS} s more, over ${SECONDS} s${rounds}:\n${table.join('\n')}`);
   }
   writeFileSync(
     join(root, 'bench/results/agent-light.json'),
-    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, windows: WINDOWS, burst: BURST, rows, manyFiles: { files: FILES, glob: '<dir>/**/*.log', settleSeconds: SETTLE_SECONDS, rows: many } }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, windows: WINDOWS, burst: BURST, rounds: ROUNDS, ...(BASELINE ? { baseline: baselineName } : {}), rows, manyFiles: { files: FILES, glob: '<dir>/**/*.log', settleSeconds: SETTLE_SECONDS, rows: many } }, null, 2) + '\n',
   );
 }
 
-function printRates(names: string[], rows: Array<{ shipper: string; rate: number } & Light>): void {
+function printRates(names: string[], rows: Array<{ shipper: string; rate: number } & Light>, rounds: string): void {
   const table = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
-  for (const name of names) {
-    table.push(`| ${name} | ${RATES.map((r) => rows.find((x) => x.shipper === name && x.rate === r)!).map((x) => `${x.windowsCorePct.join(' / ')} %`).join(' | ')} |`);
-  }
+  const of = (name: string, rate: number) => rows.filter((x) => x.shipper === name && x.rate === rate);
+  // Each window's figure across the rounds (window 1's median, then window 2's, ...).
+  const windows = (xs: Light[]) => xs[0]!.windowsCorePct.map((_, w) => spreadText(xs.map((x) => x.windowsCorePct[w]!))).join(' / ');
+  for (const name of names) table.push(`| ${name} | ${RATES.map((r) => `${windows(of(name, r))} %`).join(' | ')} |`);
   const memory = ['| shipper | ' + RATES.map((r) => `${r} lines/s`).join(' | ') + ' |', '|---|' + RATES.map(() => '---:|').join('')];
-  for (const name of names) memory.push(`| ${name} | ${RATES.map((r) => rows.find((x) => x.shipper === name && x.rate === r)!).map((x) => `${x.rssMb} (${x.peakRssMb})`).join(' | ')} |`);
+  for (const name of names) memory.push(`| ${name} | ${RATES.map((r) => `${spreadText(of(name, r).map((x) => x.rssMb))} (${spreadText(of(name, r).map((x) => x.peakRssMb))})`).join(' | ')} |`);
   const over = WINDOWS > 1 ? `over ${WINDOWS} windows of ${SECONDS} s in a row` : `over ${SECONDS} s`;
-  console.log(`CPU as % of one core, after a warm-up (${BURST.toLocaleString('en')}-line burst, then 10 s at the rate), ${over}:\n${table.join('\n')}`);
-  console.log(`\nResident memory at the end of the window, MB (in brackets the peak since start, the burst's):\n${memory.join('\n')}`);
+  console.log(`CPU as % of one core, after a warm-up (${BURST.toLocaleString('en')}-line burst, then 10 s at the rate), ${over}${rounds}:\n${table.join('\n')}`);
+  console.log(`\nResident memory at the end of the window, MB (in brackets the peak since start, the burst's)${rounds}:\n${memory.join('\n')}`);
 }
 
 await main();
