@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
-import { expandGlobs } from '../glob.ts';
+import { expandGlobs, FolderCache } from '../glob.ts';
 import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
 import { batchTexts, joinLines, type EncodedLogs, type LineBatch } from '../line-batch.ts';
 import { INLINE_MAX_LINES, type RecordPool } from '../record-pool.ts';
@@ -230,6 +230,8 @@ export class FileSource implements Source {
   /** Where each file (by dev:ino) was found by the last expansion of the globs, and when that was. */
   private atPath = new Map<string, string>();
   private lastDiscovery = 0;
+  /** The globs' folders as last read: one that has not changed since is not read again (`FolderCache`). */
+  readonly folders = new FolderCache();
   /** Polls so far, so that a file's growth can be dated in polls. */
   private polls = 0;
   /**
@@ -334,15 +336,10 @@ export class FileSource implements Source {
     if (this.firstScan || now - this.lastDiscovery >= this.options.discoverMs || this.rotatedSinceDiscovery(now)) {
       this.lastDiscovery = now;
       const known = new Map<string, Stats>();
-      const paths = expandGlobs(this.options.include, this.options.exclude, process.cwd(), known);
+      const paths = expandGlobs(this.options.include, this.options.exclude, process.cwd(), known, this.folders);
       const atPath = new Map<string, string>();
       for (const path of paths) {
-        let st: Stats | undefined;
-        try {
-          st = known.get(path) ?? statSync(path, { throwIfNoEntry: false });
-        } catch {
-          continue;
-        }
+        const st = known.get(path);
         if (!st) continue;
         const key = `${st.dev}:${st.ino}`;
         atPath.set(key, path);
