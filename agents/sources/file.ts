@@ -187,6 +187,8 @@ export interface FileSourceStats {
 interface Head {
   bytes: Buffer;
   hash: string;
+  /** The fingerprint of the file this head was read from, made once (`fingerprintOf`): asked for every open file every second. */
+  fingerprint?: string;
 }
 
 function headOf(fd: number, size: number): Head {
@@ -208,7 +210,7 @@ function startsWith(fd: number, head: Buffer): boolean {
 }
 
 function fingerprintOf(t: Pick<Tracked, 'dev' | 'ino' | 'head'>): string {
-  return `${t.dev}:${t.ino}:${t.head.hash}:${t.head.bytes.length}`;
+  return (t.head.fingerprint ??= `${t.dev}:${t.ino}:${t.head.hash}:${t.head.bytes.length}`);
 }
 
 export class FileSource implements Source {
