@@ -49,6 +49,8 @@ export interface FileSourceConfig extends LineSourceCommon {
   poll_ms: number;
   discover_ms: number;
   idle_poll_ms: number;
+  watch: boolean;
+  watched_poll_ms: number;
   read_bytes: number;
   rotate_wait_ms: number;
   checkpoint_expire_ms: number;
@@ -183,6 +185,8 @@ const sourceSchema = {
         poll_ms: int('How often to look for new data in open files (and for new files, at most every discover_ms).', 10, 250),
         discover_ms: int('How often, at most, the globs are expanded again to find new files (0: at every poll); files already open are still read every poll_ms. Rotation does not wait for it: at every poll the paths of the files being written (new bytes in one of the last two polls) and, for rotate_wait_ms, the paths files just left are looked up, and a rename or deletion there expands the globs at once. A new file that replaces none of these (a new name, or the replacement of an idle file) is found within this interval; one created and moved out of the globs or deleted within it is never read.', 0, 1000),
         idle_poll_ms: int('How often a file that has not grown for 5 s is looked at (at least every poll_ms; 0: every poll). With many files mostly at rest (a node\'s container logs) looking at each one every poll is most of what an idle agent does; a resting file\'s next lines, or its truncation, are then seen within this interval. Files being written, rotated away or holding a multiline record are looked at every poll.', 0, 1000),
+        watch: bool('Ask the kernel (inotify, through fs.watch) to report the next change to each file at rest: a resting file written, truncated or renamed is then read at the next poll instead of at its next look, and is looked at otherwise only every watched_poll_ms. The watch is on the file itself, so writes through a link are seen; one watch per resting file (fs.inotify.max_user_watches; a file whose watch cannot be set keeps idle_poll_ms, counted in watch_failures). Off: resting files are found by idle_poll_ms alone.', true),
+        watched_poll_ms: int('How often a watched file at rest is looked at anyway (at least idle_poll_ms), for changes the kernel does not report: writes through a memory map, or by another host on a network file system (turn watch off for those).', 0, 10_000),
         read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
         rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
         checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),

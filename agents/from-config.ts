@@ -73,6 +73,8 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           pollMs: src.poll_ms,
           discoverMs: src.discover_ms,
           idlePollMs: src.idle_poll_ms,
+          watch: src.watch,
+          watchedPollMs: src.watched_poll_ms,
           readBytes: src.read_bytes,
           maxLineBytes: src.max_line_bytes,
           onLongLine: src.on_long_line,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs, FolderCache } from '../glob.ts';
+import { watchUntilChanged } from './file-watch.ts';
 import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
 import { batchTexts, joinLines, type EncodedLogs, type LineBatch } from '../line-batch.ts';
 import { INLINE_MAX_LINES, type RecordPool } from '../record-pool.ts';
@@ -48,6 +49,17 @@ export interface FileSourceOptions {
    * poll; files being written, rotated away or holding a multiline record are looked at every poll.
    */
   idlePollMs?: number;
+  /**
+   * Ask the kernel to report changes to files at rest (inotify, `fs.watch`; default true): a resting
+   * file written again is then read at the next poll, and looked at otherwise only every
+   * `watchedPollMs`. A file whose watch could not be set keeps `idlePollMs`.
+   */
+  watch?: boolean;
+  /**
+   * How often a watched file at rest is looked at anyway (default 10 s), for changes the kernel does not
+   * report: writes through a memory map, a network file system's writes from another host.
+   */
+  watchedPollMs?: number;
   /** How long a file must not have grown to be at rest (RESTING_AFTER_MS; tests shorten it). */
   restingAfterMs?: number;
   /** Bytes read per read call. */
@@ -162,6 +174,10 @@ interface Tracked {
   grewInPoll: number;
   /** When a poll last looked at this file (`readAvailable`). */
   lastLook: number;
+  /** The kernel's watch on this file while it rests (`watchUntilChanged`), closed at its first event. */
+  watcher?: { close(): void };
+  /** Setting a watch failed during this rest: not tried again until the file grows. */
+  watchFailed?: boolean;
   /** A copy of the bytes from file offset `start` to where reading stopped that no batch took yet (a held line, a pending multiline record). */
   tail?: { start: number; bytes: Buffer };
 }
@@ -170,6 +186,10 @@ export interface FileSourceStats {
   filesOpen: number;
   /** Open files the last poll passed by, at rest (`idlePollMs`). */
   filesResting: number;
+  /** Open files at rest whose changes the kernel reports (`watch`). */
+  filesWatched: number;
+  /** Watches on resting files that could not be set (those files are looked at every `idlePollMs`). */
+  watchFailures: number;
   linesRead: number;
   bytesRead: number;
   truncations: number;
@@ -246,6 +266,9 @@ export class FileSource implements Source {
   private ackedSinceFlush = 0;
   /** Files the last poll passed by at rest (`stats().filesResting`). */
   private restingInPoll = 0;
+  /** Watches that could not be set, and when a failure was last said (once a minute at most). */
+  private watchFailures = 0;
+  private watchFailureSaid = -Infinity;
 
   constructor(name: string, options: FileSourceOptions) {
     this.name = name;
@@ -256,6 +279,8 @@ export class FileSource implements Source {
         pollMs: 250,
         discoverMs: 1000,
         idlePollMs: 1000,
+        watch: true,
+        watchedPollMs: 10_000,
         restingAfterMs: RESTING_AFTER_MS,
         readBytes: 256 * 1024,
         maxLineBytes: 256 * 1024,
@@ -277,11 +302,16 @@ export class FileSource implements Source {
   get stats(): FileSourceStats {
     let longLines = this.retired.longLines;
     let replacedLines = this.retired.replacedLines;
+    let filesWatched = 0;
     for (const t of this.files.values()) {
       longLines += t.splitter.stats.longLines;
       replacedLines += t.splitter.stats.linesWithReplacement;
+      if (t.watcher) filesWatched++;
     }
-    return { ...this.counts, filesOpen: this.files.size, filesResting: this.restingInPoll, longLines, replacedLines, checkpointWriteFailures: this.checkpoints.stats.failures };
+    return {
+      ...this.counts, filesOpen: this.files.size, filesResting: this.restingInPoll, filesWatched, watchFailures: this.watchFailures,
+      longLines, replacedLines, checkpointWriteFailures: this.checkpoints.stats.failures,
+    };
   }
 
   private retire(s: LineSplitter): void {
@@ -325,6 +355,7 @@ export class FileSource implements Source {
     await this.pause();
     await this.saveCheckpoints(true);
     for (const t of this.files.values()) {
+      this.unwatch(t);
       closeSync(t.fd);
       this.retire(t.splitter);
     }
@@ -365,12 +396,21 @@ export class FileSource implements Source {
         t.detachedAt = now;
         this.counts.rotations++;
       }
-      if (this.resting(t, now)) {
+      // A file come to rest is watched, then looked at once more: a write after the watch is set is
+      // reported, one before it is read by this look.
+      const watchNow = this.options.watch && this.options.idlePollMs > this.options.pollMs && !t.watcher && !t.watchFailed && this.atRest(t, now);
+      if (watchNow) this.watch(t, now);
+      else if (this.resting(t, now)) {
         resting++;
         continue;
       }
       t.lastLook = now;
       await this.readAvailable(t, now);
+      // Written again: read every poll now, and a watch would only add a callback per write.
+      if (t.lastGrowth === now) {
+        this.unwatch(t);
+        t.watchFailed = false;
+      }
       if (t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs && t.pending.every((p) => p.delivered)) {
         this.close(key, t);
       }
@@ -380,18 +420,51 @@ export class FileSource implements Source {
   }
 
   /**
-   * Whether a poll passes `t` by: it is idle (no new bytes for `restingAfterMs`), still at its path,
-   * has nothing in flight or held for a multiline record, and was looked at less than `idlePollMs` ago.
+   * Whether a poll passes `t` by: it is at rest (`atRest`) and was looked at less than `watchedPollMs`
+   * ago (watched) or `idlePollMs` (not watched).
    */
   private resting(t: Tracked, now: number): boolean {
     return (
       this.options.idlePollMs > this.options.pollMs &&
+      now - t.lastLook < (t.watcher ? Math.max(this.options.watchedPollMs, this.options.idlePollMs) : this.options.idlePollMs) &&
+      this.atRest(t, now)
+    );
+  }
+
+  /** Idle (no new bytes for `restingAfterMs`), still at its path, nothing in flight or held for a multiline record. */
+  private atRest(t: Tracked, now: number): boolean {
+    return (
       t.detachedAt === undefined &&
       now - t.lastGrowth >= this.options.restingAfterMs &&
-      now - t.lastLook < this.options.idlePollMs &&
       t.pending.length === 0 &&
       t.assembler?.pendingStart === undefined
     );
+  }
+
+  /** Asks the kernel to report the next change to `t` (`watchUntilChanged`); on failure `t` keeps `idlePollMs`. */
+  private watch(t: Tracked, now: number): void {
+    // A change ends the watch: the next poll finds the file at rest and unwatched, so it watches it
+    // again and looks (above).
+    const set = watchUntilChanged(t.path, t.dev, t.ino, () => {
+      if (t.watcher === watcher) t.watcher = undefined;
+    });
+    const watcher = 'watcher' in set ? set.watcher : undefined;
+    if (watcher) {
+      t.watcher = watcher;
+      return;
+    }
+    t.watchFailed = true;
+    this.watchFailures++;
+    if (now - this.watchFailureSaid >= 60_000) {
+      this.watchFailureSaid = now;
+      this.ctx.log.warn({ source: this.name, path: t.path, reason: 'error' in set ? set.error : undefined, failures: this.watchFailures }, `A file at rest could not be watched; it is looked at every ${this.options.idlePollMs} ms instead.`);
+    }
+  }
+
+  private unwatch(t: Tracked): void {
+    const w = t.watcher;
+    t.watcher = undefined;
+    w?.close();
   }
 
   private vacate(path: string, now: number): void {
@@ -477,6 +550,7 @@ export class FileSource implements Source {
   }
 
   private close(key: string, t: Tracked): void {
+    this.unwatch(t);
     this.saveOne(t);
     closeSync(t.fd);
     this.retire(t.splitter);

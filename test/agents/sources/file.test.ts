@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -195,7 +195,8 @@ test('idlePollMs: files at rest are passed by between looks; written, rotated or
   for (const [k, p] of paths.entries()) writeSeq(p, 'r', k * 10, k * 10 + 10);
   // At rest after 300 ms without new bytes; looked at again only after a minute: any line read
   // from a resting file below came through a rule that wakes it, not through a look.
-  const a = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), pollMs: 50, discoverMs: 100, restingAfterMs: 300, idlePollMs: 60_000 });
+  // Without watches (`watch: false`): the kernel's notice of the write would wake the file (tested below).
+  const a = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), pollMs: 50, discoverMs: 100, restingAfterMs: 300, idlePollMs: 60_000, watch: false });
   await until(() => a.agent.sink.stats.sent >= 30, 30_000, 'the files there at start');
   await until(() => a.source.stats.filesResting === 3, 5000, 'all three files at rest');
   appendFileSync(paths[0]!, seqLine('r', 30));
@@ -221,6 +222,36 @@ test('idlePollMs: files at rest are passed by between looks; written, rotated or
   writeSeq(paths[2]!, 'r', 36, 37);
   await until(() => b.source.stats.linesRead >= 2, 5000, 'the truncated file, read again from its start');
   await b.agent.stop();
+});
+
+test('watch: a resting file written, truncated or written through a link is read at the next poll, not at its next look', async () => {
+  const dir = tempDir();
+  const logs = join(dir, 'logs');
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(logs);
+  mkdirSync(elsewhere);
+  const paths = ['a', 'b', 'c'].map((n) => join(logs, `${n}.log`));
+  for (const [k, p] of paths.entries()) writeSeq(p, 'w', k * 10, k * 10 + 10);
+  // c.log is also reachable by a hard link outside the globs: the watch is on the file, not its folder.
+  linkSync(paths[2]!, join(elsewhere, 'c-link.log'));
+  // Files at rest after 300 ms; a look only each minute, watched or not: every line read from a resting
+  // file below came through the kernel's notice of its change.
+  const a = await startFileAgent({ include: [join(logs, '*.log')], stateDir: join(dir, 'state'), pollMs: 50, discoverMs: 100, restingAfterMs: 300, idlePollMs: 60_000, watchedPollMs: 60_000 });
+  await until(() => a.agent.sink.stats.sent >= 30, 30_000, 'the files there at start');
+  await until(() => a.source.stats.filesWatched === 3 && a.source.stats.filesResting === 3, 5000, 'all three files at rest and watched');
+  appendFileSync(paths[0]!, seqLine('w', 30));
+  await until(() => a.source.stats.linesRead === 31, 2000, 'the line written to a watched resting file');
+  // Growing, a file is read every poll and its watch closed; at rest again, it is watched again.
+  await until(() => a.source.stats.filesWatched === 2, 2000, 'the written file no longer watched');
+  await until(() => a.source.stats.filesWatched === 3, 5000, 'the written file watched again once at rest');
+  truncateSync(paths[1]!, 0);
+  writeSeq(paths[1]!, 'w', 31, 32);
+  await until(() => a.source.stats.linesRead === 32 && a.source.stats.truncations === 1, 2000, 'the truncated resting file, read again from its start');
+  appendFileSync(join(elsewhere, 'c-link.log'), seqLine('w', 32));
+  await until(() => a.source.stats.linesRead === 33, 2000, 'the line written through the link');
+  assert.equal(a.source.stats.watchFailures, 0);
+  await a.agent.stop();
+  assertComplete(checkSeq(await readLogs(a.topic, 33), { w: 33 }));
 });
 
 test('idlePollMs: a file holding a multiline record is not at rest until the record is out', async () => {
