@@ -398,7 +398,7 @@ export class FileSource implements Source {
       }
       // A file come to rest is watched, then looked at once more: a write after the watch is set is
       // reported, one before it is read by this look.
-      const watchNow = this.options.watch && this.options.idlePollMs > this.options.pollMs && !t.watcher && !t.watchFailed && this.atRest(t, now);
+      const watchNow = this.options.watch && this.passesRestingBy && !t.watcher && !t.watchFailed && this.atRest(t, now);
       if (watchNow) this.watch(t, now);
       else if (this.resting(t, now)) {
         resting++;
@@ -425,10 +425,15 @@ export class FileSource implements Source {
    */
   private resting(t: Tracked, now: number): boolean {
     return (
-      this.options.idlePollMs > this.options.pollMs &&
+      this.passesRestingBy &&
       now - t.lastLook < (t.watcher ? Math.max(this.options.watchedPollMs, this.options.idlePollMs) : this.options.idlePollMs) &&
       this.atRest(t, now)
     );
+  }
+
+  /** Whether files at rest are passed by at all (`idlePollMs` longer than a poll); no watches are set when not. */
+  private get passesRestingBy(): boolean {
+    return this.options.idlePollMs > this.options.pollMs;
   }
 
   /** Idle (no new bytes for `restingAfterMs`), still at its path, nothing in flight or held for a multiline record. */
