@@ -2,12 +2,14 @@
  * Micro-benchmark of host-side redaction: 250-byte log lines in, lines/s out. Run:
  * `node --import tsx bench/redact.ts`. Three mixes of lines (no candidates, 10% with a secret, all
  * secrets), then the agent's records: bench/agent.ts's line mix parsed (`auto`), body and attributes
- * through `redactRecord`, CPU µs per record, written to bench/results/redact.json.
+ * through `redactRecord`, CPU µs per record, and the same over the eight Loghub samples' lines, written
+ * to bench/results/redact.json.
  * `REDACT_BASELINE=<another redact.ts>` times that one too, interleaved in the same process (the
  * machine is shared: only a side-by-side run compares), e.g. the version before a change:
  * `git show <commit>:agents/transforms/redact.ts > /tmp/redact-base.ts`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redactor } from '../agents/transforms/redact.ts';
 import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
@@ -69,11 +71,25 @@ interface RecordRedactor {
   redactRecord(record: { body: string; attributes: Record<string, string> }, counts?: Record<string, number>): number;
 }
 
-/** CPU µs per record of `redactRecord` over the agent's parsed line mix: rounds interleaved, min/median/max. */
-async function records(): Promise<Record<string, { min: number; median: number; max: number }>> {
+/** Lines parsed as the agent parses them (`auto`), redaction off: what `redactRecord` gets. */
+function parse(lines: string[]): Array<{ body: string; attributes: Record<string, string> }> {
   const build = createRecordBuilder(newCounters(), { redaction: false });
   const origin = { kind: 'file' as const, path: '/var/log/app.log', fingerprint: '1:2:abcdef:64', offset: 0 };
-  const parsed = Array.from({ length: 20_000 }, (_, i) => build({ text: benchLine(i).slice(0, -1), origin, service: 'bench', host: 'h', observedMs: Date.now() }));
+  return lines.map((text) => build({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }));
+}
+
+/** The eight Loghub systems' samples (test/fixtures/loghub-2k), one after another, as bench/agent.ts's Loghub row reads them. */
+function loghubLines(): string[] {
+  const fixtures = fileURLToPath(new URL('../test/fixtures/loghub-2k/', import.meta.url));
+  return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
+}
+
+/**
+ * CPU µs per record of `redactRecord` over `parsed`: rounds interleaved, min/median/max. Each round a
+ * new Redactor, so what it remembers of attribute values is learnt within the round, as by an agent
+ * meeting these lines for the first time.
+ */
+async function records(label: string, parsed: Array<{ body: string; attributes: Record<string, string> }>): Promise<Record<string, { min: number; median: number; max: number }>> {
   const contenders: Array<[string, () => RecordRedactor]> = [['this tree', () => new Redactor()]];
   const baseline = process.env.REDACT_BASELINE;
   if (baseline) {
@@ -101,13 +117,15 @@ async function records(): Promise<Record<string, { min: number; median: number; 
     const s = t.slice(1).sort((a, b) => a - b);
     const r = (x: number) => Math.round(x * 1000) / 1000;
     out[name] = { min: r(s[0]!), median: r(s[s.length >> 1]!), max: r(s[s.length - 1]!) };
-    console.log(`agent mix records, ${name}: ${out[name]!.min} / ${out[name]!.median} / ${out[name]!.max} CPU µs per record (min / median / max of ${ROUNDS} rounds of ${parsed.length.toLocaleString('en-US')})`);
+    console.log(`${label}, ${name}: ${out[name]!.min} / ${out[name]!.median} / ${out[name]!.max} CPU µs per record (min / median / max of ${ROUNDS} rounds of ${parsed.length.toLocaleString('en-US')})`);
   }
   return out;
 }
 
 // The records first, while neither version's code has been shaped by other inputs.
-const recordTimes = await records();
+const recordTimes = await records('agent mix records', parse(Array.from({ length: 20_000 }, (_, i) => benchLine(i).slice(0, -1))));
+// Real lines: header fields, loggers and thread names that take turns, ids that never repeat.
+const loghubTimes = await records("Loghub's 8 systems", parse(loghubLines()));
 const redactor = new Redactor();
 const cleanLines = Array.from({ length: N }, (_, i) => clean(i));
 const mixed = Array.from({ length: N }, (_, i) => (i % 10 === 0 ? secret(i) : clean(i)));
@@ -119,4 +137,4 @@ run('every line a secret', secrets, redactor);
 run('10% + 2 user rules', mixed, new Redactor({ rules: [{ name: 'cust', pattern: 'cust-\\d+' }, { name: 'ssn', pattern: '\\b\\d{3}-\\d{2}-\\d{4}\\b' }] }));
 const results = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(results, { recursive: true });
-writeFileSync(results + 'redact.json', JSON.stringify({ when: new Date().toISOString(), agentMixRecords: recordTimes }, null, 2) + '\n');
+writeFileSync(results + 'redact.json', JSON.stringify({ when: new Date().toISOString(), agentMixRecords: recordTimes, loghubRecords: loghubTimes }, null, 2) + '\n');

@@ -230,6 +230,15 @@ export class Redactor {
   /** Per built-in in `rules`, its bit in `builtinCandidates`. */
   private readonly bits: readonly number[];
   private readonly attributeMemo = new Map<string, AttributeMemo>();
+  /**
+   * Attribute values no rule changed, whatever name they came under (what rules do to a value does not
+   * depend on its name): loggers, threads, header fields that take a few dozen values in turn, where
+   * the last value per name (`AttributeMemo.clean`) misses nearly every time. Bounded by
+   * `CLEAN_VALUES` entries of at most `ATTRIBUTE_MEMO_VALUE_CHARS` characters, started over when full.
+   */
+  private readonly cleanValues = new Set<string>();
+  /** Attribute values skipped because the same value had been seen clean before (by its name's memo or the shared one). */
+  skippedClean = 0;
 
   constructor(options: RedactorOptions = {}) {
     const disabled = new Set(options.disabled ?? []);
@@ -304,7 +313,7 @@ export class Redactor {
   private attribute(key: string): AttributeMemo {
     let memo = this.attributeMemo.get(key);
     if (memo === undefined) {
-      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined };
+      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined, values: 0, looks: 0, hits: 0 };
       // A flood of distinct names (ids used as keys) starts the memo over instead of growing it.
       if (this.attributeMemo.size >= ATTRIBUTE_MEMO_NAMES) this.attributeMemo.clear();
       this.attributeMemo.set(key, memo);
@@ -334,12 +343,33 @@ export class Redactor {
         this.replaced++;
         continue;
       }
-      if (value === memo.clean) continue;
+      if (value === memo.clean) {
+        this.skippedClean++;
+        continue;
+      }
+      // Shorter values are cheap to redact (`cannotMatchBuiltins`), longer ones not worth keeping.
+      const keep = value.length >= BUILTIN_MIN_PLAIN_MATCH && value.length <= ATTRIBUTE_MEMO_VALUE_CHARS;
+      const shared = keep && useShared(memo);
+      if (shared) {
+        memo.looks++;
+        if (this.cleanValues.has(value)) {
+          memo.hits++;
+          this.skippedClean++;
+          continue;
+        }
+      }
       const before = this.replaced;
       const out = this.redact(value, tally);
       if (this.replaced === before) {
-        // A copy of its own (the value may be a slice that keeps its whole line alive).
-        if (value.length >= BUILTIN_MIN_PLAIN_MATCH && value.length <= ATTRIBUTE_MEMO_VALUE_CHARS) memo.clean = (' ' + value).slice(1);
+        if (keep) {
+          // A copy of its own (the value may be a slice that keeps its whole line alive).
+          const copy = (' ' + value).slice(1);
+          memo.clean = copy;
+          if (shared) {
+            if (this.cleanValues.size >= CLEAN_VALUES) this.cleanValues.clear();
+            this.cleanValues.add(copy);
+          }
+        }
       } else {
         attributes[key] = out;
       }
@@ -353,7 +383,32 @@ interface AttributeMemo {
   readonly secret: boolean;
   /** The last value under this name that redaction left as it was. */
   clean: string | undefined;
+  /** Values seen under this name since its last verdict on `cleanValues`, and how many of them were looked up there and found. */
+  values: number;
+  looks: number;
+  hits: number;
 }
+
+/**
+ * Whether values under this name are looked up in (and added to) the shared clean values. Names whose
+ * values rarely repeat (request ids, time stamps in a header) would only pay a hash and an insert per
+ * value and crowd the others out: after `SHARED_TRIAL` look-ups, a name that found fewer than a quarter
+ * of its values there stops using it, until `SHARED_VERDICT_VALUES` more values have passed (a
+ * program's mix of lines changes).
+ */
+function useShared(memo: AttributeMemo): boolean {
+  if (++memo.values >= SHARED_VERDICT_VALUES) {
+    memo.values = 0;
+    memo.looks = 0;
+    memo.hits = 0;
+  }
+  return memo.looks < SHARED_TRIAL || memo.hits * 4 >= memo.looks;
+}
+
+const SHARED_TRIAL = 256;
+const SHARED_VERDICT_VALUES = 65_536;
+/** Clean attribute values a Redactor remembers (of at most ATTRIBUTE_MEMO_VALUE_CHARS characters: at most about half a megabyte). */
+const CLEAN_VALUES = 1024;
 
 /** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1-2 MB per Redactor. */
 const ATTRIBUTE_MEMO_NAMES = 4096;

@@ -293,3 +293,23 @@ test('attribute values repeat: a remembered clean value is skipped, a changed or
     assert.equal(rec.attributes.password, '***');
   }
 });
+
+test('attribute values that take turns are remembered clean across names; names of unique values do not crowd them out', () => {
+  const r = new Redactor();
+  const loggers = Array.from({ length: 20 }, (_, i) => `com.acme.service.Component${i}`);
+  const n = 6000;
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const rec = { body: '', attributes: { 'log.logger': loggers[i % loggers.length]!, 'request.id': `req-${i}-${(i * 7919).toString(36)}-abcdef` } };
+    changed += r.redactRecord(rec);
+    assert.equal(rec.attributes['log.logger'], loggers[i % loggers.length]);
+  }
+  assert.equal(changed, 0);
+  // Every logger value after its first turn is skipped: the 6,000 unique ids (past the 1,024 values
+  // kept) would have emptied the shared memory at least once had they kept being added to it.
+  assert.equal(r.skippedClean, n - loggers.length);
+  // Remembered clean under one name is no pass under a secret's name, nor for a value that changed.
+  const rec = { body: '', attributes: { password: loggers[0]!, url: 'https://app:s3cr3t@example.com/x', 'log.logger': 'https://app:s3cr3t@example.com/x' } };
+  assert.equal(r.redactRecord(rec), 3);
+  assert.deepEqual(rec.attributes, { password: '***', url: 'https://app:***@example.com/x', 'log.logger': 'https://app:***@example.com/x' });
+});
