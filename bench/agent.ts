@@ -327,7 +327,7 @@ function spread(xs: number[], digits: number): Spread {
 }
 
 /** The eight Loghub systems' samples (test/fixtures/loghub-2k), one after another, without their newlines. */
-function loghubLines(): string[] {
+export function loghubLines(): string[] {
   const fixtures = join(root, 'test/fixtures/loghub-2k');
   return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
 }

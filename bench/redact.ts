@@ -8,13 +8,12 @@
  * machine is shared: only a side-by-side run compares), e.g. the version before a change:
  * `git show <commit>:agents/transforms/redact.ts > /tmp/redact-base.ts`.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redactor } from '../agents/transforms/redact.ts';
 import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
 import { withAgentV8Flags } from './agent-flags.ts';
-import { benchLine } from './agent.ts';
+import { benchLine, loghubLines } from './agent.ts';
 
 withAgentV8Flags(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -76,12 +75,6 @@ function parse(lines: string[]): Array<{ body: string; attributes: Record<string
   const build = createRecordBuilder(newCounters(), { redaction: false });
   const origin = { kind: 'file' as const, path: '/var/log/app.log', fingerprint: '1:2:abcdef:64', offset: 0 };
   return lines.map((text) => build({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }));
-}
-
-/** The eight Loghub systems' samples (test/fixtures/loghub-2k), one after another, as bench/agent.ts's Loghub row reads them. */
-function loghubLines(): string[] {
-  const fixtures = fileURLToPath(new URL('../test/fixtures/loghub-2k/', import.meta.url));
-  return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
 }
 
 /**
