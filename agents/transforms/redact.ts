@@ -410,7 +410,7 @@ const SHARED_VERDICT_VALUES = 65_536;
 /** Clean attribute values a Redactor remembers (of at most ATTRIBUTE_MEMO_VALUE_CHARS characters: at most about half a megabyte). */
 const CLEAN_VALUES = 1024;
 
-/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1-2 MB per Redactor. */
+/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1-2 MB per Redactor (and CLEAN_VALUES' half megabyte). */
 const ATTRIBUTE_MEMO_NAMES = 4096;
 const ATTRIBUTE_MEMO_VALUE_CHARS = 256;
 
