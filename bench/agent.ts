@@ -328,8 +328,13 @@ function spread(xs: number[], digits: number): Spread {
 
 /** The eight Loghub systems' samples (test/fixtures/loghub-2k), one after another, without their newlines. */
 export function loghubLines(): string[] {
+  return loghubSystems().flatMap(([, lines]) => lines);
+}
+
+/** Each Loghub system's sample (its name, its lines without their newlines), by name. */
+export function loghubSystems(): Array<[string, string[]]> {
   const fixtures = join(root, 'test/fixtures/loghub-2k');
-  return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().flatMap((d) => readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean));
+  return readdirSync(fixtures).filter((d) => !d.includes('.') && d !== 'LICENSE').sort().map((d) => [d, readFileSync(join(fixtures, d, `${d}_2k.log`), 'utf8').split('\n').filter(Boolean)]);
 }
 
 type PerStage = { bench: Record<string, number>; loghub: Record<string, number> };

@@ -2,8 +2,8 @@
  * Micro-benchmark of host-side redaction: 250-byte log lines in, lines/s out. Run:
  * `node --import tsx bench/redact.ts`. Three mixes of lines (no candidates, 10% with a secret, all
  * secrets), then the agent's records: bench/agent.ts's line mix parsed (`auto`), body and attributes
- * through `redactRecord`, CPU µs per record, and the same over the eight Loghub samples' lines, written
- * to bench/results/redact.json.
+ * through `redactRecord`, CPU µs per record, and the same over the eight Loghub samples' lines, together
+ * and each system alone, written to bench/results/redact.json.
  * `REDACT_BASELINE=<another redact.ts>` times that one too, interleaved in the same process (the
  * machine is shared: only a side-by-side run compares), e.g. the version before a change:
  * `git show <commit>:agents/transforms/redact.ts > /tmp/redact-base.ts`.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Redactor } from '../agents/transforms/redact.ts';
 import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
 import { withAgentV8Flags } from './agent-flags.ts';
-import { benchLine, loghubLines } from './agent.ts';
+import { benchLine, loghubLines, loghubSystems } from './agent.ts';
 
 withAgentV8Flags(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -119,6 +119,9 @@ async function records(label: string, parsed: Array<{ body: string; attributes: 
 const recordTimes = await records('agent mix records', parse(Array.from({ length: 20_000 }, (_, i) => benchLine(i).slice(0, -1))));
 // Real lines: header fields, loggers and thread names that take turns, ids that never repeat.
 const loghubTimes = await records("Loghub's 8 systems", parse(loghubLines()));
+// Each system alone: what one program's mix of repeated and unique values does (a file holds one program's lines).
+const loghubSystemTimes: Record<string, Record<string, { min: number; median: number; max: number }>> = {};
+for (const [name, lines] of loghubSystems()) loghubSystemTimes[name] = await records(`Loghub ${name}`, parse(lines));
 const redactor = new Redactor();
 const cleanLines = Array.from({ length: N }, (_, i) => clean(i));
 const mixed = Array.from({ length: N }, (_, i) => (i % 10 === 0 ? secret(i) : clean(i)));
@@ -130,4 +133,4 @@ run('every line a secret', secrets, redactor);
 run('10% + 2 user rules', mixed, new Redactor({ rules: [{ name: 'cust', pattern: 'cust-\\d+' }, { name: 'ssn', pattern: '\\b\\d{3}-\\d{2}-\\d{4}\\b' }] }));
 const results = fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(results, { recursive: true });
-writeFileSync(results + 'redact.json', JSON.stringify({ when: new Date().toISOString(), agentMixRecords: recordTimes, loghubRecords: loghubTimes }, null, 2) + '\n');
+writeFileSync(results + 'redact.json', JSON.stringify({ when: new Date().toISOString(), agentMixRecords: recordTimes, loghubRecords: loghubTimes, loghubSystemRecords: loghubSystemTimes }, null, 2) + '\n');

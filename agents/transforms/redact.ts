@@ -237,7 +237,17 @@ export class Redactor {
    * `CLEAN_VALUES` entries of at most `ATTRIBUTE_MEMO_VALUE_CHARS` characters, started over when full.
    */
   private readonly cleanValues = new Set<string>();
-  /** Attribute values skipped because the same value had been seen clean before (by its name's memo or the shared one). */
+  /**
+   * Bodies no rule changed, and their memo: a program writes many of its messages word for word again
+   * (in Loghub's samples 86 % of Linux's bodies are repeats of one before, 63-67 % of Hadoop's and HPC's,
+   * 32-47 % of BGL's, HealthApp's and Proxifier's; none of HDFS's, whose every message holds a block id),
+   * and a body costs more to redact than any attribute value. Apart from `cleanValues`, so that a
+   * stream of distinct messages does not empty what attribute values keep there; under the same
+   * bounds and the same trial (`useShared`), which turns it off for bodies that rarely repeat.
+   */
+  private readonly cleanBodies = new Set<string>();
+  private readonly bodyMemo: AttributeMemo = { secret: false, clean: undefined, values: 0, looks: 0, hits: 0, share: BODY_SHARE };
+  /** Bodies and attribute values skipped because the same text had been seen clean before (by its memo or a shared set). */
   skippedClean = 0;
 
   constructor(options: RedactorOptions = {}) {
@@ -313,7 +323,7 @@ export class Redactor {
   private attribute(key: string): AttributeMemo {
     let memo = this.attributeMemo.get(key);
     if (memo === undefined) {
-      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined, values: 0, looks: 0, hits: 0 };
+      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined, values: 0, looks: 0, hits: 0, share: ATTRIBUTE_SHARE };
       // A flood of distinct names (ids used as keys) starts the memo over instead of growing it.
       if (this.attributeMemo.size >= ATTRIBUTE_MEMO_NAMES) this.attributeMemo.clear();
       this.attributeMemo.set(key, memo);
@@ -329,7 +339,7 @@ export class Redactor {
     // Counted into `counts` directly (no per-record tally object).
     const tally = counts ?? {};
     this.replaced = 0;
-    record.body = this.redact(record.body, tally);
+    record.body = this.redactSeen(record.body, this.bodyMemo, this.cleanBodies, tally);
     const attributes = record.attributes;
     for (const key in attributes) {
       const value = attributes[key]!;
@@ -343,38 +353,47 @@ export class Redactor {
         this.replaced++;
         continue;
       }
-      if (value === memo.clean) {
-        this.skippedClean++;
-        continue;
-      }
-      // Shorter values are cheap to redact (`cannotMatchBuiltins`), longer ones not worth keeping.
-      const keep = value.length >= BUILTIN_MIN_PLAIN_MATCH && value.length <= ATTRIBUTE_MEMO_VALUE_CHARS;
-      const shared = keep && useShared(memo);
-      if (shared) {
-        memo.looks++;
-        if (this.cleanValues.has(value)) {
-          memo.hits++;
-          this.skippedClean++;
-          continue;
-        }
-      }
-      const before = this.replaced;
-      const out = this.redact(value, tally);
-      if (this.replaced === before) {
-        if (keep) {
-          // A copy of its own (the value may be a slice that keeps its whole line alive).
-          const copy = (' ' + value).slice(1);
-          memo.clean = copy;
-          if (shared) {
-            if (this.cleanValues.size >= CLEAN_VALUES) this.cleanValues.clear();
-            this.cleanValues.add(copy);
-          }
-        }
-      } else {
-        attributes[key] = out;
-      }
+      const out = this.redactSeen(value, memo, this.cleanValues, tally);
+      if (out !== value) attributes[key] = out;
     }
     return this.replaced;
+  }
+
+  /**
+   * `redact(value)`, or the value as it is when it was seen clean before: the last clean value under
+   * `memo`'s name, or one in `clean` (while the name's values are found there often enough, `useShared`).
+   * What the rules do to a text does not depend on where it stands, so a clean value stays clean.
+   */
+  private redactSeen(value: string, memo: AttributeMemo, clean: Set<string>, tally: RedactionCounts): string {
+    if (value === memo.clean) {
+      this.skippedClean++;
+      return value;
+    }
+    // Shorter values are cheap to redact (`cannotMatchBuiltins`), longer ones not worth keeping.
+    const keep = value.length >= BUILTIN_MIN_PLAIN_MATCH && value.length <= ATTRIBUTE_MEMO_VALUE_CHARS;
+    const shared = keep && useShared(memo);
+    if (shared) {
+      memo.looks++;
+      if (clean.has(value)) {
+        memo.hits++;
+        this.skippedClean++;
+        return value;
+      }
+    }
+    const before = this.replaced;
+    const out = this.redact(value, tally);
+    // Remembered clean only where it can pay: a body only while bodies take part in the shared set
+    // (a copy per distinct message is a cost of its own).
+    if (this.replaced === before && keep && (shared || memo !== this.bodyMemo)) {
+      // A copy of its own (the value may be a slice that keeps its whole line alive).
+      const copy = (' ' + value).slice(1);
+      memo.clean = copy;
+      if (shared) {
+        if (clean.size >= CLEAN_VALUES) clean.clear();
+        clean.add(copy);
+      }
+    }
+    return out;
   }
 }
 
@@ -387,14 +406,16 @@ interface AttributeMemo {
   values: number;
   looks: number;
   hits: number;
+  /** One in how many look-ups must find its value for the name to keep using the set (`useShared`). */
+  readonly share: number;
 }
 
 /**
  * Whether values under this name are looked up in (and added to) the shared clean values. Names whose
  * values rarely repeat (request ids, time stamps in a header) would only pay a hash and an insert per
- * value and crowd the others out: after `SHARED_TRIAL` look-ups, a name that found fewer than a quarter
- * of its values there stops using it, until `SHARED_VERDICT_VALUES` more values have passed (a
- * program's mix of lines changes).
+ * value and crowd the others out: after `SHARED_TRIAL` look-ups, a name that found fewer than one in
+ * `memo.share` of its values there stops using it, until `SHARED_VERDICT_VALUES` more values have passed
+ * (a program's mix of lines changes).
  */
 function useShared(memo: AttributeMemo): boolean {
   if (++memo.values >= SHARED_VERDICT_VALUES) {
@@ -402,15 +423,24 @@ function useShared(memo: AttributeMemo): boolean {
     memo.looks = 0;
     memo.hits = 0;
   }
-  return memo.looks < SHARED_TRIAL || memo.hits * 4 >= memo.looks;
+  return memo.looks < SHARED_TRIAL || memo.hits * memo.share >= memo.looks;
 }
 
 const SHARED_TRIAL = 256;
+/**
+ * The share of look-ups that must find their value for a name to keep using its set: a quarter for
+ * attribute values, half for bodies. A miss costs a hash of the whole text, an insert and a copy; at
+ * a quarter, bodies cost more than they saved (in Loghub's samples, a fresh Redactor per 2,000 lines:
+ * HealthApp's and Proxifier's bodies, 41 and 47 % repeats, 11-12 % dearer to redact; Linux's, 86 %,
+ * half as dear).
+ */
+const ATTRIBUTE_SHARE = 4;
+const BODY_SHARE = 2;
 const SHARED_VERDICT_VALUES = 65_536;
-/** Clean attribute values a Redactor remembers (of at most ATTRIBUTE_MEMO_VALUE_CHARS characters: at most about half a megabyte). */
+/** Clean attribute values a Redactor remembers, and clean bodies apart (each of at most ATTRIBUTE_MEMO_VALUE_CHARS characters: at most about half a megabyte a set). */
 const CLEAN_VALUES = 1024;
 
-/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1-2 MB per Redactor (and CLEAN_VALUES' half megabyte). */
+/** How many attribute names a Redactor remembers, and the longest value remembered as clean: at most about 1-2 MB per Redactor (and the two sets of CLEAN_VALUES, half a megabyte each). */
 const ATTRIBUTE_MEMO_NAMES = 4096;
 const ATTRIBUTE_MEMO_VALUE_CHARS = 256;
 

@@ -313,3 +313,35 @@ test('attribute values that take turns are remembered clean across names; names 
   assert.equal(r.redactRecord(rec), 3);
   assert.deepEqual(rec.attributes, { password: '***', url: 'https://app:***@example.com/x', 'log.logger': 'https://app:***@example.com/x' });
 });
+
+test('bodies that repeat are redacted once; bodies that rarely repeat stop being remembered', () => {
+  const r = new Redactor();
+  const messages = Array.from({ length: 20 }, (_, i) => `Connection from 10.0.0.${i} closed after keepalive timeout`);
+  const n = 2000;
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const rec = { body: messages[i % messages.length]!, attributes: {} };
+    changed += r.redactRecord(rec);
+    assert.equal(rec.body, messages[i % messages.length]);
+  }
+  assert.equal(changed, 0);
+  // Every message after its first turn is skipped.
+  assert.equal(r.skippedClean, n - messages.length);
+  // A body with a secret is never remembered clean, however often it comes.
+  for (let i = 0; i < 3; i++) {
+    const rec = { body: 'login for app with password=hunter2 ok', attributes: {} };
+    assert.equal(r.redactRecord(rec), 1);
+    assert.equal(rec.body, 'login for app with password=*** ok');
+  }
+  // Distinct messages (a request id in each): after the trial's look-ups find none, bodies leave the
+  // set, so messages that then take turns are redacted each time (and still come out the same).
+  const fresh = new Redactor();
+  for (let i = 0; i < 6000; i++) fresh.redactRecord({ body: `request ${i}-${(i * 7919).toString(36)} served in ${i % 100} ms`, attributes: {} });
+  assert.equal(fresh.skippedClean, 0);
+  for (let i = 0; i < n; i++) {
+    const rec = { body: messages[i % messages.length]!, attributes: {} };
+    fresh.redactRecord(rec);
+    assert.equal(rec.body, messages[i % messages.length]);
+  }
+  assert.equal(fresh.skippedClean, 0);
+});
