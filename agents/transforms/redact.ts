@@ -191,8 +191,10 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     // (`cardNetwork`) and the Luhn checksum.
     pattern: /(?<![\w-])(?<!\d\.)(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])(?<!\d \d{4} )\d{4}\1\d{4}(?:\1\d{4})?(?:\1\d{1,3})?(?!\1\d)|[2-6]\d{3}([ -])(?<!\d \d{4} )\d{6}\2\d{4,5}(?!\2\d))(?![\w-]|\.\d)/g,
     replacement: (m: string) => `${MASK}${m.replace(/\D/g, '').slice(-4)}`,
-    // Every match holds 13 digits in a row, or 4, 4 (or 6) and 4 digits with the same separator.
-    trigger: /[2-6]\d{3}(?:\d{9}|([ -])\d{4}(?:\d\d)?\1\d{4})/,
+    // Every match holds 13 digits in a row, or 4, 4 (or 6) and 4 digits with the same separator, and
+    // starts where the pattern's look-behinds allow: ids with a long digit run after a word character
+    // or '-' (HDFS's `blk_-4980916519894289629`, `job_1445144423722_0020`) fail here, not in the pattern.
+    trigger: /(?<![\w-])(?<!\d\.)[2-6]\d{3}(?:\d{9}|([ -])\d{4}(?:\d\d)?\1\d{4})/,
     validate: (m: string) => {
       const digits = m.replace(/\D/g, '');
       return cardNetwork(digits) !== undefined && luhnValid(digits);

@@ -12,7 +12,7 @@
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { finishHeader, newHeader, scanHeader, skipWs } from './header.ts';
+import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skipWs } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
@@ -64,8 +64,17 @@ function keyThenEquals(line: string, at: number): boolean {
   return true;
 }
 
-export function createAutoParser(options: Partial<AutoParserOptions> = {}): LineParser {
+/**
+ * `commonHeader: false` reads every stamped text header with the general scan (`scanHeader`), never
+ * `levelThreadLogger`: for the test that holds the two to the same records.
+ */
+export interface AutoParserInternals {
+  commonHeader?: boolean;
+}
+
+export function createAutoParser(options: Partial<AutoParserOptions> = {}, internals: AutoParserInternals = {}): LineParser {
   const names = withFieldDefaults(options);
+  const commonHeader = internals.commonHeader ?? true;
   const depth = jsonDefaults.flattenDepth;
   const logfmt = createLogfmtParser({ ...names, minPairs: 2 });
   // The line's own app name is an attribute here, never the record's service: only a source that
@@ -115,6 +124,18 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     const z = zoneAbbreviationEnd(line, j);
     if (z !== -1) j = skipWs(line, z);
     const c = line.charCodeAt(j);
+    // `LEVEL [thread] logger - msg`, the commonest layout, read in a few searches where nothing below
+    // would take the line first: a capital after a blank passes none of the checks below but the
+    // syslog one (mayBeBsdAfterIso, asked the same), and MongoDB's (which wants one letter, a blank
+    // and a component in capitals: never a level word and a bracket).
+    if (commonHeader && isUpper(c) && !fieldTable && prefix === '' && line.charCodeAt(t.end) === 32 && !(line.charCodeAt(10) === 84 && mayBeBsdAfterIso(line))) {
+      const out: ParsedFields = { body: '', attributes: {}, time: t.time };
+      const start = levelThreadLogger(line, j, out);
+      if (start !== -1) {
+        out.body = messageAt(line, start);
+        return afterMessage(out, line, ctx);
+      }
+    }
     if (c === 115 /* s */ && wrappers && j === t.end + 1) {
       const r = parseCri(line, t.time, t.end, ctx, innerParse);
       if (r !== null) return r;
@@ -168,7 +189,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}): Line
     }
     const start = scanHeader(s, ctx, fieldTable);
     if (out.fallback === 'bad_time') return badTime(line);
-    const r = finishHeader(s, start);
+    return afterMessage(finishHeader(s, start), line, ctx);
+  }
+
+  /** A stamped header's record once its message is known: a syslog line inside it, then what afterHeader reads. */
+  function afterMessage(r: ParsedFields, line: string, ctx: ParseContext): ParsedFields {
     if (isUpper(r.body.charCodeAt(0)) && r.body.charCodeAt(3) === 32 && (isDigit(r.body.charCodeAt(4)) || r.body.charCodeAt(4) === 32)) syslogBehindHeader(r, ctx);
     return afterHeader(r, line);
   }

@@ -120,6 +120,37 @@ test('Loghub HDFS: every block id survives redaction (real data)', () => {
   assert.equal(counts.card_number, undefined);
 });
 
+test('every trigger holds wherever its rule matches: random pieces of secrets, the card cases and every Loghub line', () => {
+  // A trigger is the cheap test a text must pass before its rule's pattern runs: if it fails where
+  // the pattern would have replaced something, a secret goes out.
+  let matched = 0;
+  const check = (s: string) => {
+    for (const rule of BUILTIN_RULES) {
+      rule.pattern.lastIndex = 0;
+      const m = s.match(rule.pattern);
+      if (!m || (rule.validate && m.every((x) => !rule.validate!(x)))) continue;
+      matched++;
+      assert.ok(rule.trigger!.test(s), `${rule.name} matches ${JSON.stringify(s)} but its trigger does not`);
+    }
+  };
+  const pieces = ['key', 'Token', 'secret', 'password', 'pwd', 'Authorization', 'Bearer ', 'AKIA', 'ANVA', 'aws_secret_access_key', 'sk_live_', 'sk-',
+    'ghp_', 'xoxb-', 'AIza', 'SG.', 'eyJhbGci', '.eyJ', 'https://', '@', '=', ':', ' ', '-', '_', '.', '(', '"', 'x', '4111', '1111', '5555', '3782',
+    '822463', '10005', '4111111111111111', '0.', 'abcdefghij', 'example.com'];
+  let seed = 11;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 30_000; i++) {
+    let s = '';
+    for (let k = 1 + rand(10); k > 0; k--) s += pieces[rand(pieces.length)];
+    check(s);
+  }
+  for (const s of ['visa 4111 1111 1111 1111 ok', 'amex 3782-822463-10005', 'charged 4111111111111111.', '(4111 1111 1111 1111)', 'item 2 4111-1111-1111-1111', 'x:4111111111111111']) check(s);
+  assert.ok(matched > 3_000, `${matched} matches`);
+  const loghub = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  for (const sys of ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier']) {
+    for (const line of readFileSync(new URL(`${sys}/${sys}_2k.log`, loghub), 'utf8').split('\n')) check(line);
+  }
+});
+
 test('every token prefix passes the pre-check', () => {
   const r = new Redactor();
   const prefixes = ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_',
