@@ -12,7 +12,7 @@
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
-import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skipWs } from './header.ts';
+import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skipWs, threadLevelLogger } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
@@ -152,6 +152,15 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (!fieldTable && (c === 91 || line.charCodeAt(t.end) === 9 || t.end === 14 || line.charCodeAt(j + 2) === 124)) {
       const r = stampedLayout(line, t, j, c);
       if (r !== null) return r;
+      // `[thread] LEVEL logger - msg` (log4j2's and logback's default): no check below takes a `[` first.
+      if (commonHeader && c === 91 && prefix === '') {
+        const out: ParsedFields = { body: '', attributes: {}, time: t.time };
+        const start = threadLevelLogger(line, j, out);
+        if (start !== -1) {
+          out.body = messageAt(line, start);
+          return afterMessage(out, line, ctx);
+        }
+      }
     }
     // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
     // --timestamps`, `docker logs -t`, slog's TextHandler behind a prefix). The stamp is the time, as

@@ -749,50 +749,89 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
 }
 
 /**
- * The commonest text header after a stamp, `LEVEL [thread] logger - msg` (log4j's and logback's
- * `%-5p [%t] %c - %m`, Hadoop's `LEVEL [thread] logger: msg`), read without the general scan: sets
- * the level, `thread.name` and `log.logger` on `out` and returns where the message starts, exactly as
- * `scanHeader` would; or returns -1, with `out` untouched, wherever the line strays from that shape in
- * a way the general scan reads differently (a thread that could be a request id or a dotted logger, a
- * message whose first word could be a pid, a code location, a bracket or a separator ...), and the
- * general scan runs. The general scan costs about 0.9 µs on such a line, most of it checks for other
- * layouts' fields; this reads it in a few searches. test/agents/transforms/parsers/header.test.ts
- * holds the auto parser with it to the same records as without it, line by line.
+ * The commonest text headers after a stamp, read without the general scan: `LEVEL [thread] logger -
+ * msg` (log4j's `%-5p [%t] %c - %m`, Hadoop's `LEVEL [thread] logger: msg`) and `[thread] LEVEL
+ * logger - msg` (log4j2's and logback's default, `[%t] %-5level %logger{36} - %msg`). Each sets the
+ * level, `thread.name` and `log.logger` on `out` and returns where the message starts, exactly as
+ * `scanHeader` would; or returns -1, with `out` untouched, wherever the line strays from its shape in
+ * a way the general scan reads differently (a thread that could be a level, a request id or a dotted
+ * logger, a message whose first word could be a pid, a code location, a bracket or a separator ...),
+ * and the general scan runs. The general scan costs about 0.9 µs on such a line, most of it checks
+ * for other layouts' fields. test/agents/transforms/parsers/header.test.ts holds the auto parser with
+ * them to the same records as without them, line by line.
  */
 export function levelThreadLogger(line: string, j: number, out: ParsedFields): number {
-  const n = line.length;
-  // The level: a level word in capitals, then a blank.
-  let e = j;
-  while (e < n && UPPER(line.charCodeAt(e))) e++;
-  if (e - j < 3 || e - j > 11 || line.charCodeAt(e) !== 32) return -1;
-  const level = line.slice(j, e);
-  if (!LEVEL_WORDS.has(level)) return -1;
-  // The thread: `[name]`, printable ASCII starting with a letter, without the characters of the
-  // bracket's other fields (`:`, `@`, `=`, `[`; a dot only after a capital: `[app.orders]` is Python's
-  // logger) and not a request id; it may hold blanks (`[IPC Server Responder]`, as the scan takes one
-  // before a logger). One blank after it, then the logger's first letter.
+  const e = levelAt(line, j);
+  if (e === -1) return -1;
   let b = e + 1;
   while (line.charCodeAt(b) === 32) b++;
+  const close = threadAt(line, b, true);
+  if (close === -1) return -1;
+  return loggerAndMessage(line, close + 2, out, line.slice(j, e), line.slice(b + 1, close));
+}
+
+/** `[thread] LEVEL logger - msg` at `j` (see levelThreadLogger). */
+export function threadLevelLogger(line: string, j: number, out: ParsedFields): number {
+  const close = threadAt(line, j, false);
+  if (close === -1) return -1;
+  let l = close + 1;
+  while (line.charCodeAt(l) === 32) l++;
+  const e = levelAt(line, l);
+  if (e === -1) return -1;
+  let g = e + 1;
+  while (line.charCodeAt(g) === 32) g++;
+  return loggerAndMessage(line, g, out, line.slice(l, e), line.slice(j + 1, close));
+}
+
+/** The end of a level word in capitals at `j`, followed by a blank; -1 when there is none. */
+function levelAt(line: string, j: number): number {
+  let e = j;
+  while (UPPER(line.charCodeAt(e))) e++;
+  if (e - j < 3 || e - j > 11 || line.charCodeAt(e) !== 32) return -1;
+  return LEVEL_WORDS.has(line.slice(j, e)) ? e : -1;
+}
+
+/**
+ * The `]` of a thread's `[name]` at `b`, followed by a blank, that `bracket` takes for the thread:
+ * printable ASCII starting with a letter, without the characters of the bracket's other fields (`:`,
+ * `@`, `=`, `[`, `/`), not a request id. After a level (`afterLevel`) it may hold blanks (`[IPC Server
+ * Responder]`: the scan takes it before a logger) and a dot only after a capital (`[app.orders]` is
+ * Python's logger); before one, no blanks (the scan would read the message from the bracket) and no
+ * level word (`[info]` is the level). -1 otherwise.
+ */
+function threadAt(line: string, b: number, afterLevel: boolean): number {
   if (line.charCodeAt(b) !== 91) return -1;
   const close = line.indexOf(']', b + 1);
   if (close <= b + 1 || close - b >= 256 || line.charCodeAt(close + 1) !== 32 || line.charCodeAt(close - 1) === 32) return -1;
   const first = line.charCodeAt(b + 1);
   if (!UPPER(first) && !LOWER(first)) return -1;
   let blank = -1;
+  let word = true;
   for (let k = b + 2; k < close; k++) {
     const c = line.charCodeAt(k);
     if (c === 32) {
+      if (!afterLevel) return -1;
       if (blank === -1) blank = k;
-    } else if (c < 32 || c > 126 || c === 58 || c === 64 || c === 61 || c === 91 || (c === 46 && !UPPER(first))) {
+    } else if (c < 32 || c > 126 || c === 58 || c === 64 || c === 61 || c === 91 || c === 47 || (c === 46 && afterLevel && !UPPER(first))) {
       return -1;
+    } else if (!UPPER(c) && !LOWER(c) && !DIGIT(c)) {
+      word = false;
     }
   }
-  const thread = line.slice(b + 1, close);
-  const word = blank === -1 ? thread : line.slice(b + 1, blank);
-  if (mayBeRequestId(word) && REQUEST_ID.test(word)) return -1;
-  if (blank !== -1 && (word === 'pid' || word === 'client')) return -1;
-  // The logger: a dotted name (the scan goes on to a separator), or a name and a colon (the message follows).
-  const g = close + 2;
+  const name = blank === -1 ? line.slice(b + 1, close) : line.slice(b + 1, blank);
+  if (mayBeRequestId(name) && REQUEST_ID.test(name)) return -1;
+  if (blank !== -1 && (name === 'pid' || name === 'client')) return -1;
+  if (!afterLevel && word && name.length >= 3 && name.length <= 11 && LEVEL_WORDS.has(name.toUpperCase())) return -1;
+  return close;
+}
+
+/**
+ * After a level and a thread: the logger at `g` (a dotted name the scan goes on from, or a name and a
+ * colon the message follows), separators, then the message's first word, which must be none of what
+ * the scan would still take as a header field after a logger. Where the message starts, or -1.
+ */
+function loggerAndMessage(line: string, g: number, out: ParsedFields, level: string, thread: string): number {
+  const n = line.length;
   const c0 = line.charCodeAt(g);
   if (!UPPER(c0) && !LOWER(c0)) return -1;
   let le = line.indexOf(' ', g);
@@ -804,8 +843,6 @@ export function levelThreadLogger(line: string, j: number, out: ParsedFields): n
     return le;
   }
   if (token.indexOf('.') <= 0 || !isDotted(token)) return -1;
-  // Separators (`-`, `|`, `:` standing alone), then the message's first word, which must be none of
-  // what the scan would still take as a header field after a logger.
   let m = skipWs(line, le);
   for (let k = 0; k < 4 && m < n; k++) {
     const c = line.charCodeAt(m);

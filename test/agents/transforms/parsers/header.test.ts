@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
-import { levelThreadLogger, skipWs } from '../../../../agents/transforms/parsers/header.ts';
+import { levelThreadLogger, skipWs, threadLevelLogger } from '../../../../agents/transforms/parsers/header.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 
@@ -12,12 +12,13 @@ const ctx = { now: Date.UTC(2026, 10, 24, 12), timeZone: 'UTC' };
 const withCommon = createAutoParser();
 const generalOnly = createAutoParser({}, { commonHeader: false });
 
-/** Whether `levelThreadLogger` reads the header after the line's leading stamp (what the auto parser's stamped path would ask it). */
-function takenByCommon(line: string): boolean {
+/** Which of the common paths reads the header after the line's leading stamp (what the auto parser's stamped path would ask them), if any. */
+function takenByCommon(line: string): 'level first' | 'thread first' | undefined {
   const t = readTime(line, 0, 'UTC', ctx.now);
-  if (t === undefined) return false;
+  if (t === undefined) return undefined;
   const out: ParsedFields = { body: '', attributes: {} };
-  return levelThreadLogger(line, skipWs(line, t.end), out) !== -1;
+  if (levelThreadLogger(line, skipWs(line, t.end), out) !== -1) return 'level first';
+  return threadLevelLogger(line, skipWs(line, t.end), out) !== -1 ? 'thread first' : undefined;
 }
 
 function logFiles(dir: string): string[] {
@@ -55,7 +56,8 @@ test('the common header path gives the records the general scan gives: lines nea
     '[trace9]', '[txn-5]', '[corr-1]', '[Request-7]', '[12345]', '[123-4]', '[myid:1]', '[QuorumPeer[myid=1]/0.0.0.0:2181]', '[main:Foo@12]', '[ main]',
     '[pid 12]', '[id=42]', '[client 1.2.3.4]', '[]', '[INFO]', '[x]', '[abcdef01-2345-6789-abcd-ef0123456789]', '[0a1b2c3d-1234-5678-9abc-def012345678]',
     '[Thread-1]', '[c.a.B]', '[worker_1]', '[main]x', '(main)', 'main', '[main ]', '[IPC Server Responder]', '[Socket Reader #1 for port 62260]',
-    '[pid 12 x]', '[client x]', '[req-1 x]', '[app.orders x]', '[LeaseRenewer:a@b:9000]', '[main\u00a0]', '[wörker]', '[a\tb]'];
+    '[pid 12 x]', '[client x]', '[req-1 x]', '[app.orders x]', '[LeaseRenewer:a@b:9000]', '[main\u00a0]', '[wörker]', '[a\tb]', '[info]', '[INFO]',
+    '[Warning]', '[Server thread/INFO]', '[main/DEBUG]', '[core:error]', '[app.orders]', '[scheduling-1]', '[Err]'];
   const afterThread = [' ', ' ', ' ', '  ', '', '\t'];
   const loggers = ['com.acme.orders.OrderService', 'o.a.h.Foo', 'org.apache.hadoop.mapred.Task:', 'SparkContext:', 'Foo:', 'main', 'in', 'Error:',
     'java.lang.RuntimeException:', 'file.go:12:', 'Foo.java:42', 'a.b', 'c.x.Y$Inner', 'hyper::server:', '(Thread-1)', 'com.x-y.Z', '[foo]', 'com.acme.A\tB',
@@ -69,15 +71,19 @@ test('the common header path gives the records the general scan gives: lines nea
   let seed = 20261205;
   // A linear congruential generator's high bits (its low bits repeat with short periods).
   const pick = <T>(xs: readonly T[]): T => xs[((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 15) % xs.length]!;
-  let taken = 0;
-  const n = 60_000;
+  const taken = { 'level first': 0, 'thread first': 0 };
+  const n = 80_000;
   for (let i = 0; i < n; i++) {
     // Each piece is the shape's own half the time, so that each way to stray is met next to the rest of it.
     const or = <T>(own: T, xs: readonly T[]): T => (pick([0, 1]) === 0 ? own : pick(xs));
-    const line = or(stamps[0]!, stamps) + or(' ', gaps) + or('INFO', levels) + or(' ', afterLevel) + or('[main]', threads) + or(' ', afterThread) +
-      or(loggers[0]!, loggers) + or(' - ', separators) + or('order 42 processed', messages);
-    if (takenByCommon(line)) taken++;
+    // Half the lines level first (`%-5p [%t] %c`), half thread first (`[%t] %-5level %logger`).
+    const head = i % 2 === 0
+      ? or('INFO', levels) + or(' ', afterLevel) + or('[main]', threads) + or(' ', afterThread)
+      : or('[main]', threads) + or(' ', afterThread) + or('INFO', levels) + or(' ', afterLevel);
+    const line = or(stamps[0]!, stamps) + or(' ', gaps) + head + or(loggers[0]!, loggers) + or(' - ', separators) + or('order 42 processed', messages);
+    const path = takenByCommon(line);
+    if (path) taken[path]++;
     assert.deepEqual(withCommon(line, ctx), generalOnly(line, ctx), JSON.stringify(line));
   }
-  assert.ok(taken > 2_000, `${taken} of ${n} lines read by the common path`);
+  for (const [path, count] of Object.entries(taken)) assert.ok(count > 2_000, `${count} of ${n} lines read by the common path, ${path}`);
 });
