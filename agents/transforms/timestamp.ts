@@ -177,7 +177,11 @@ function resolve(
   zone: string | undefined, timeZone: string,
 ): number | undefined {
   if (!validFields(y, mo, d, h, mi, s)) return undefined;
-  const wall = utcFromFields(y, mo, d, h, mi, Math.min(s, 59), 0) + frac;
+  return instantOfWall(utcFromFields(y, mo, d, h, mi, Math.min(s, 59), 0) + frac, zone, timeZone);
+}
+
+/** A wall time (its fields as if UTC, in ms) as the instant it names in `zone` (an offset or an IANA name), or else in `timeZone`. */
+function instantOfWall(wall: number, zone: string | undefined, timeZone: string): number | undefined {
   if (zone !== undefined && zone !== '') {
     const off = parseOffset(zone);
     if (off !== undefined) return wall - off;
@@ -462,6 +466,10 @@ function nearest(now: number, make: (shift: number) => number | undefined, shift
 }
 
 const DAY_SHIFTS = [-1, 0, 1] as const;
+const DAY_MS = 86_400_000;
+/** 0100-01-01 and 10000-01-01 UTC: utcFromFields reads the years between by arithmetic. */
+const YEAR_100 = Date.UTC(100, 0, 1);
+const YEAR_10000 = Date.UTC(10000, 0, 1);
 
 function withYear(y: number | undefined, mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
   if (y !== undefined) return resolve(y, mo, d, h, mi, s, frac, zone, tz) ?? NaN;
@@ -816,6 +824,19 @@ function clockOnly(line: string, at: number, tz: string, now: number): FoundTime
 /** A wall clock on the day (yesterday, today or tomorrow, in the zone it is read in) that puts it nearest to `now`. */
 function onNearestDay(h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number {
   const today = now + (zone === undefined ? zoneOffset(now, tz) : 0);
+  const midnight = Math.floor(today / DAY_MS) * DAY_MS;
+  if (midnight - DAY_MS >= YEAR_100 && midnight + 2 * DAY_MS <= YEAR_10000) {
+    // What resolve makes of each day's fields (utcFromFields is its midnight plus the clock there),
+    // without a Date and its fields per day: a clock-only stamp is every line of some layouts (logback's console).
+    // Added in resolve's order (the whole milliseconds first, the fraction last), to the same bits.
+    const clock = ((h * 60 + mi) * 60 + Math.min(s, 59)) * 1000;
+    let best = NaN;
+    for (const k of DAY_SHIFTS) {
+      const t = instantOfWall(midnight + k * DAY_MS + clock + frac, zone, tz);
+      if (t !== undefined && (Number.isNaN(best) || Math.abs(t - now) < Math.abs(best - now))) best = t;
+    }
+    return best;
+  }
   return nearest(now, (k) => {
     const day = new Date(today + k * 86_400_000);
     return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, s, frac, zone, tz);

@@ -252,3 +252,35 @@ test("an epoch stamp may be followed by `: ` (Mosquitto), not by a colon and mor
   assert.equal(readTime('1700000000:5 ratio', 0, 'UTC', NOW), undefined);
   assert.equal(readTime('1700000000123:x', 0, 'UTC', NOW), undefined);
 });
+
+test('readTime: a clock without a date takes the day nearest to now, as the same clock with each date would read', () => {
+  // The day is yesterday, today or tomorrow in the zone the clock is read in (or its own zone's),
+  // whichever puts it nearest to now; each candidate is read here as a full ISO stamp (another path).
+  const localDate = (t: number, tz: string) => new Date(t).toLocaleDateString('en-CA', { timeZone: tz }); // YYYY-MM-DD
+  const addDays = (date: string, k: number) => new Date(Date.parse(`${date}T00:00:00Z`) + k * 86_400_000).toISOString().slice(0, 10);
+  const days = ['2026-03-08', '2026-03-29', '2026-10-25', '2026-11-01', '2026-11-24', '2024-02-29', '2026-12-31'];
+  const clocks = ['00:00:00', '01:30:00.5', '02:30:00', '03:00:00', '12:00:00.123456', '23:59:59.999', '23:30:00'];
+  let checked = 0;
+  for (const tz of ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata']) {
+    for (const day of days) {
+      for (let h = -2; h < 28; h += 3) {
+        const now = Date.parse(`${day}T00:00:00Z`) + h * 3_600_000 + 17 * 60_000;
+        for (const clock of clocks) {
+          for (const zone of ['', 'Z', '+01:00']) {
+            const got = readTime(`${clock}${zone} INFO [main] a.B - x`, 0, tz, now);
+            // With its own zone the clock's day is the UTC day at now (no zone to shift it by).
+            const base = zone === '' ? localDate(now, tz) : new Date(now).toISOString().slice(0, 10);
+            let best = NaN;
+            for (const k of [-1, 0, 1]) {
+              const t = readTime(`${addDays(base, k)}T${clock}${zone}`, 0, tz, now)!.time;
+              if (Number.isNaN(best) || Math.abs(t - now) < Math.abs(best - now)) best = t;
+            }
+            assert.equal(got?.time, best, `${clock}${zone} in ${tz} at ${new Date(now).toISOString()}`);
+            checked++;
+          }
+        }
+      }
+    }
+  }
+  assert.ok(checked > 5_000, `${checked}`);
+});
