@@ -68,9 +68,12 @@ function isUtc(timeZone: string): boolean {
 export function zoneOffset(t: number, timeZone: string): number {
   if (isUtc(timeZone)) return 0;
   const bucket = Math.floor(t / QUARTER_HOUR);
+  // The last answer first: a stream's stamps stay in one quarter hour for many lines, and the key
+  // below is a string built and hashed per call.
+  if (bucket === lastOffsetBucket && timeZone === lastOffsetZone) return lastOffset;
   const key = `${timeZone}|${bucket}`;
   const hit = offsetCache.get(key);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) return rememberOffset(timeZone, bucket, hit);
   const at = bucket * QUARTER_HOUR;
   let y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, bc = false;
   for (const p of zoneFormatter(timeZone).formatToParts(at)) {
@@ -88,6 +91,16 @@ export function zoneOffset(t: number, timeZone: string): number {
   const offset = wall - at;
   if (offsetCache.size > 4096) offsetCache.clear();
   offsetCache.set(key, offset);
+  return rememberOffset(timeZone, bucket, offset);
+}
+
+let lastOffsetZone = '';
+let lastOffsetBucket = NaN;
+let lastOffset = 0;
+function rememberOffset(timeZone: string, bucket: number, offset: number): number {
+  lastOffsetZone = timeZone;
+  lastOffsetBucket = bucket;
+  lastOffset = offset;
   return offset;
 }
 
@@ -99,6 +112,8 @@ export function zoneOffset(t: number, timeZone: string): number {
  */
 export function wallToInstant(wall: number, timeZone: string): number {
   if (isUtc(timeZone)) return wall;
+  const bucket = Math.floor(wall / QUARTER_HOUR);
+  if (bucket === lastWallBucket && timeZone === lastWallZone) return wall - lastWallOffset;
   const DAY = 86_400_000;
   const before = zoneOffset(wall - DAY, timeZone);
   const after = zoneOffset(wall + DAY, timeZone);
@@ -106,11 +121,22 @@ export function wallToInstant(wall: number, timeZone: string): number {
   const t2 = wall - after;
   const ok1 = zoneOffset(t1, timeZone) === before;
   const ok2 = zoneOffset(t2, timeZone) === after;
-  if (ok1 && ok2) return Math.min(t1, t2);
-  if (ok1) return t1;
-  if (ok2) return t2;
-  return t1;
+  // Both valid (a wall time that happens twice): the earlier instant, the larger offset.
+  const offset = ok1 && ok2 ? (t1 <= t2 ? before : after) : ok1 || !ok2 ? before : after;
+  // zoneOffset answers per quarter hour of the instant; with both offsets whole quarter hours, every
+  // wall in this quarter hour meets the same four answers above, so the same offset is the answer
+  // for all of them (a local mean time's odd offset, before about 1900, is not remembered).
+  if (before % QUARTER_HOUR === 0 && after % QUARTER_HOUR === 0) {
+    lastWallZone = timeZone;
+    lastWallBucket = bucket;
+    lastWallOffset = offset;
+  }
+  return wall - offset;
 }
+
+let lastWallZone = '';
+let lastWallBucket = NaN;
+let lastWallOffset = 0;
 
 // The UTC year of the last `now` asked about: a batch of lines shares its time of reading, and every
 // year-less stamp (syslog, logcat, klog) asks for it.

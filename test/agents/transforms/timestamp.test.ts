@@ -284,3 +284,34 @@ test('readTime: a clock without a date takes the day nearest to now, as the same
   }
   assert.ok(checked > 5_000, `${checked}`);
 });
+
+test('wallToInstant: wall times one after another in a quarter hour, across clock changes and local mean time, as each alone', () => {
+  // The answer's definition (wallToInstant's own rule), from zoneOffset alone: the earlier of the
+  // offsets a day before and after that hold at their instants, else the one before.
+  const reference = (wall: number, tz: string) => {
+    const before = zoneOffset(wall - 86_400_000, tz), after = zoneOffset(wall + 86_400_000, tz);
+    const ok1 = zoneOffset(wall - before, tz) === before, ok2 = zoneOffset(wall - after, tz) === after;
+    if (ok1 && ok2) return Math.min(wall - before, wall - after);
+    return ok1 || !ok2 ? wall - before : wall - after;
+  };
+  const starts = [
+    ['Europe/Berlin', '2026-03-29T01:00:00Z'], ['Europe/Berlin', '2026-10-25T01:00:00Z'], ['America/New_York', '2026-03-08T01:00:00Z'],
+    ['America/New_York', '2026-11-01T00:30:00Z'], ['Australia/Lord_Howe', '2026-04-05T01:00:00Z'], ['Asia/Kathmandu', '2026-06-01T00:00:00Z'],
+    // Local mean time (Berlin's +0:53:28 until 1893-04-01) and the change from it.
+    ['Europe/Berlin', '1890-06-01T00:00:00Z'], ['Europe/Berlin', '1893-03-31T23:00:00Z'], ['Europe/Amsterdam', '1937-06-30T23:00:00Z'],
+  ] as const;
+  let checked = 0;
+  for (const [tz, start] of starts) {
+    // Every 7.3 s for three hours of wall time, each with a fraction: many walls per quarter hour.
+    for (let wall = Date.parse(start); wall < Date.parse(start) + 3 * 3_600_000; wall += 7_300.123) {
+      assert.equal(wallToInstant(wall, tz), reference(wall, tz), `${new Date(wall).toISOString()} in ${tz}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 10_000, `${checked}`);
+  // One instant asked of several zones in turn: each its own offset.
+  const june = Date.UTC(2026, 5, 1, 12, 7);
+  const zones = [['Europe/Berlin', 2], ['Asia/Kolkata', 5.5], ['America/New_York', -4]] as const;
+  for (let i = 0; i < 3; i++) for (const [tz, hours] of zones) assert.equal(zoneOffset(june + i, tz), hours * 3_600_000, tz);
+  for (let i = 0; i < 3; i++) for (const [tz, hours] of zones) assert.equal(wallToInstant(june + i, tz), june + i - hours * 3_600_000, tz);
+});
