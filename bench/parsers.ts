@@ -4,8 +4,9 @@
  * assembler on a byte stream. Run: `node --import tsx bench/parsers.ts`.
  *
  * `--loghub`: the `auto` parser on the agent bench's line mix (bench/agent.ts, through the record
- * builder with redaction off, as its `parse` stage figure) and on each Loghub 2k sample, CPU µs per
- * line, min/median/max of interleaved rounds, written to bench/results/parsers.json.
+ * builder with redaction off, as its `parse` stage figure), on each Loghub 2k sample, on Proxifier's
+ * in a configured zone (Europe/Berlin) and on logback's console default, CPU µs per line,
+ * min/median/max of interleaved rounds, written to bench/results/parsers.json.
  * `PARSERS_BASELINE=<root of another checkout>` times that tree's parser and record builder too, in the
  * same process and rounds (the machine is shared: only a side-by-side run compares), e.g. main before
  * a change: `git archive <commit> agents core | tar -x -C /tmp/base`.
@@ -59,6 +60,8 @@ function run(label: string, parser: ParserConfig | ParserName, lines: string[], 
 interface Contender {
   name: string;
   parse: (line: string) => unknown;
+  /** The same parser with a source's `timezone: Europe/Berlin` (stamps without an offset read as Berlin's local time). */
+  parseBerlin: (line: string) => unknown;
   build: (line: string) => unknown;
 }
 
@@ -69,7 +72,8 @@ async function contenders(): Promise<Contender[]> {
   const make = (name: string, build: typeof buildParser, builder: typeof createRecordBuilder, counters: typeof newCounters): Contender => {
     const parse = build('auto');
     const record = builder(counters(), { redaction: false });
-    return { name, parse: (line) => parse(line, ctx), build: (text) => record({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }) };
+    const berlin = { now: ctx.now, timeZone: 'Europe/Berlin' };
+    return { name, parse: (line) => parse(line, ctx), parseBerlin: (line) => parse(line, berlin), build: (text) => record({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }) };
   };
   const out = [make('this tree', buildParser, createRecordBuilder, newCounters)];
   const base = process.env.PARSERS_BASELINE;
@@ -120,6 +124,13 @@ if (process.argv.includes('--loghub')) {
     const lines = Array.from({ length: 5 }, () => loadRawSample(system).lines).flat();
     results[`Loghub ${system}`] = interleaved(`Loghub ${system}, parser`, lines, who.map((c) => [c.name, c.parse]), rounds);
   }
+  // Proxifier's stamps have no zone (`[10.30 16:49:06]`): read in a configured zone, as a host's local time.
+  const proxifier = Array.from({ length: 5 }, () => loadRawSample('Proxifier').lines).flat();
+  results['Loghub Proxifier, Europe/Berlin'] = interleaved('Loghub Proxifier in Europe/Berlin', proxifier, who.map((c) => [c.name, c.parseBerlin]), rounds);
+  // logback's and log4j2's console default, `%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg%n`: a clock without a date, the thread first.
+  const logback = Array.from({ length: 10_000 }, (_, i) =>
+    `10:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:${String(Math.floor(i / 10) % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')} [http-nio-8080-exec-${i % 10}] ${['INFO ', 'DEBUG', 'WARN '][i % 3]} c.a.orders.web.OrderController - order ${i} accepted in ${i % 90} ms`);
+  results['logback default'] = interleaved('logback default layout, parser', logback, who.map((c) => [c.name, c.parse]), rounds);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeFileSync(dir + 'parsers.json', JSON.stringify({ when: new Date().toISOString(), unit: 'CPU µs per line', rounds, results }, null, 2) + '\n');
