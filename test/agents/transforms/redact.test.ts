@@ -3,6 +3,22 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BUILTIN_RULE_NAMES, BUILTIN_RULES, builtinCandidates, CANDIDATE_BIT, cannotMatchBuiltins, cardNetwork, isRegExpSpace, luhnValid, Redactor, type RedactionCounts } from '../../../agents/transforms/redact.ts';
 
+/** `n` strings of 1-10 of `pieces` each, from a fixed seed, each handed to `check` (a generator's high bits: its low bits repeat with short periods). */
+function joinsOfPieces(pieces: readonly string[], seed: number, n: number, check: (s: string) => void): void {
+  const rand = (k: number) => (((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 15) % k);
+  for (let i = 0; i < n; i++) {
+    let s = '';
+    for (let k = 1 + rand(10); k > 0; k--) s += pieces[rand(pieces.length)];
+    check(s);
+  }
+}
+
+/** Every line of the eight Loghub samples. */
+function loghubLines(): string[] {
+  const loghub = new URL('../../fixtures/loghub-2k/', import.meta.url);
+  return ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier'].flatMap((sys) => readFileSync(new URL(`${sys}/${sys}_2k.log`, loghub), 'utf8').split('\n'));
+}
+
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
 
 test('built-in rules mask what they should and count it', () => {
@@ -136,19 +152,10 @@ test('every trigger holds wherever its rule matches: random pieces of secrets, t
   const pieces = ['key', 'Token', 'secret', 'password', 'pwd', 'Authorization', 'Bearer ', 'AKIA', 'ANVA', 'aws_secret_access_key', 'sk_live_', 'sk-',
     'ghp_', 'xoxb-', 'AIza', 'SG.', 'eyJhbGci', '.eyJ', 'https://', '@', '=', ':', ' ', '-', '_', '.', '(', '"', 'x', '4111', '1111', '5555', '3782',
     '822463', '10005', '4111111111111111', '0.', 'abcdefghij', 'example.com'];
-  let seed = 11;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-  for (let i = 0; i < 30_000; i++) {
-    let s = '';
-    for (let k = 1 + rand(10); k > 0; k--) s += pieces[rand(pieces.length)];
-    check(s);
-  }
+  joinsOfPieces(pieces, 11, 30_000, check);
   for (const s of ['visa 4111 1111 1111 1111 ok', 'amex 3782-822463-10005', 'charged 4111111111111111.', '(4111 1111 1111 1111)', 'item 2 4111-1111-1111-1111', 'x:4111111111111111']) check(s);
   assert.ok(matched > 3_000, `${matched} matches`);
-  const loghub = new URL('../../fixtures/loghub-2k/', import.meta.url);
-  for (const sys of ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier']) {
-    for (const line of readFileSync(new URL(`${sys}/${sys}_2k.log`, loghub), 'utf8').split('\n')) check(line);
-  }
+  for (const line of loghubLines()) check(line);
 });
 
 test('every token prefix passes the pre-check', () => {
@@ -281,19 +288,10 @@ test('the pre-scan never rules out a built-in that matches: random pieces of sec
     'AKIA', 'ANVA', 'aws_secret_access_key', 'secret_access_key', 'sk_live_', 'sk-', 'ghp_', 'github_pat_', 'xoxb-', 'xoxs-', 'xapp-', 'glpat-', 'AIza',
     'SG.', 'npm_', 'whsec_', 'eyJhbGci', '.eyJ', 'https://', '@', '=', ':', ': ', '"', "'", ' ', '\t', '\u00a0', '\u2028', '4111', '1111', '3782',
     '822463', '-', '_', '.', ',', 'abcdefghij', 'ABCDEFGHIJKLMNOP', 'user', 'example.com', '***'];
-  let seed = 7;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-  for (let i = 0; i < 30_000; i++) {
-    let s = '';
-    for (let k = 1 + rand(10); k > 0; k--) s += pieces[rand(pieces.length)];
-    check(s);
-  }
+  joinsOfPieces(pieces, 7, 30_000, check);
   // The pieces make real matches often, so a rule ruled out where it matches would be seen.
   assert.ok(matched > 5_000, `${matched} matches`);
-  const loghub = new URL('../../fixtures/loghub-2k/', import.meta.url);
-  for (const sys of ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier']) {
-    for (const line of readFileSync(new URL(`${sys}/${sys}_2k.log`, loghub), 'utf8').split('\n')) check(line);
-  }
+  for (const line of loghubLines()) check(line);
   // The keyed rules look back from ':' and '=' over exactly what `\s` matches.
   for (let c = 0; c < 0x10000; c++) assert.equal(isRegExpSpace(c), /\s/.test(String.fromCharCode(c)), `U+${c.toString(16)}`);
 });
