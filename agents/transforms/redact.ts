@@ -248,7 +248,7 @@ export class Redactor {
    * bounds and the same trial (`useShared`), which turns it off for bodies that rarely repeat.
    */
   private readonly cleanBodies = new Set<string>();
-  private readonly bodyMemo: AttributeMemo = { secret: false, clean: undefined, values: 0, looks: 0, hits: 0, share: BODY_SHARE };
+  private readonly bodyMemo: AttributeMemo = { secret: false, clean: undefined, values: 0, looks: 0, hits: 0, share: BODY_SHARE, lastOnlyShared: true };
   /** Bodies and attribute values skipped because the same text had been seen clean before (by its memo or a shared set). */
   skippedClean = 0;
 
@@ -325,7 +325,7 @@ export class Redactor {
   private attribute(key: string): AttributeMemo {
     let memo = this.attributeMemo.get(key);
     if (memo === undefined) {
-      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined, values: 0, looks: 0, hits: 0, share: ATTRIBUTE_SHARE };
+      memo = { secret: SECRET_ATTRIBUTE_KEY.test(key), clean: undefined, values: 0, looks: 0, hits: 0, share: ATTRIBUTE_SHARE, lastOnlyShared: false };
       // A flood of distinct names (ids used as keys) starts the memo over instead of growing it.
       if (this.attributeMemo.size >= ATTRIBUTE_MEMO_NAMES) this.attributeMemo.clear();
       this.attributeMemo.set(key, memo);
@@ -384,9 +384,7 @@ export class Redactor {
     }
     const before = this.replaced;
     const out = this.redact(value, tally);
-    // Remembered clean only where it can pay: a body only while bodies take part in the shared set
-    // (a copy per distinct message is a cost of its own).
-    if (this.replaced === before && keep && (shared || memo !== this.bodyMemo)) {
+    if (this.replaced === before && keep && (shared || !memo.lastOnlyShared)) {
       // A copy of its own (the value may be a slice that keeps its whole line alive).
       const copy = (' ' + value).slice(1);
       memo.clean = copy;
@@ -410,6 +408,11 @@ interface AttributeMemo {
   hits: number;
   /** One in how many look-ups must find its value for the name to keep using the set (`useShared`). */
   readonly share: number;
+  /**
+   * The last clean value is kept only while the set is in use: bodies' (a copy per distinct message is
+   * a cost of its own where messages rarely repeat); an attribute name's last value always.
+   */
+  readonly lastOnlyShared: boolean;
 }
 
 /**

@@ -31,6 +31,7 @@ const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 /** Offsets per zone per quarter hour: every modern transition falls on a quarter-hour boundary. */
 const offsetCache = new Map<string, number>();
 const QUARTER_HOUR = 15 * 60_000;
+const DAY_MS = 86_400_000;
 
 function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = zoneFormatters.get(timeZone);
@@ -114,9 +115,8 @@ export function wallToInstant(wall: number, timeZone: string): number {
   if (isUtc(timeZone)) return wall;
   const bucket = Math.floor(wall / QUARTER_HOUR);
   if (bucket === lastWallBucket && timeZone === lastWallZone) return wall - lastWallOffset;
-  const DAY = 86_400_000;
-  const before = zoneOffset(wall - DAY, timeZone);
-  const after = zoneOffset(wall + DAY, timeZone);
+  const before = zoneOffset(wall - DAY_MS, timeZone);
+  const after = zoneOffset(wall + DAY_MS, timeZone);
   const t1 = wall - before;
   const t2 = wall - after;
   const ok1 = zoneOffset(t1, timeZone) === before;
@@ -273,9 +273,9 @@ function parseEpochText(text: string, unit?: 's' | 'ms' | 'us' | 'ns'): number |
  * `Jan  1 00:00:01` read a second before midnight on New Year's Eve is next year's, `Dec 31 23:59` read
  * on January 1 last year's, and `Dec 10` read on December 2 last year's, not eight days ahead.
  */
-const AHEAD = 2 * 86_400_000;
+const AHEAD = 2 * DAY_MS;
 /** Read in now's year and no further back than this, the stamp cannot be next year's (which is 365 days on, less a day where a zone moved). */
-const SURELY_THIS_YEAR = 363 * 86_400_000 - AHEAD;
+const SURELY_THIS_YEAR = 363 * DAY_MS - AHEAD;
 
 /** Epoch ms of wall fields without a year, by the rule above; undefined when no year makes the date exist. */
 function yearless(mo: number, d: number, h: number, mi: number, s: number, frac: number, zone: string | undefined, tz: string, now: number): number | undefined {
@@ -492,7 +492,6 @@ function nearest(now: number, make: (shift: number) => number | undefined, shift
 }
 
 const DAY_SHIFTS = [-1, 0, 1] as const;
-const DAY_MS = 86_400_000;
 /** 0100-01-01 and 10000-01-01 UTC: utcFromFields reads the years between by arithmetic. */
 const YEAR_100 = Date.UTC(100, 0, 1);
 const YEAR_10000 = Date.UTC(10000, 0, 1);
@@ -856,15 +855,10 @@ function onNearestDay(h: number, mi: number, s: number, frac: number, zone: stri
     // without a Date and its fields per day: a clock-only stamp is every line of some layouts (logback's console).
     // Added in resolve's order (the whole milliseconds first, the fraction last), to the same bits.
     const clock = ((h * 60 + mi) * 60 + Math.min(s, 59)) * 1000;
-    let best = NaN;
-    for (const k of DAY_SHIFTS) {
-      const t = instantOfWall(midnight + k * DAY_MS + clock + frac, zone, tz);
-      if (t !== undefined && (Number.isNaN(best) || Math.abs(t - now) < Math.abs(best - now))) best = t;
-    }
-    return best;
+    return nearest(now, (k) => instantOfWall(midnight + k * DAY_MS + clock + frac, zone, tz), DAY_SHIFTS);
   }
   return nearest(now, (k) => {
-    const day = new Date(today + k * 86_400_000);
+    const day = new Date(today + k * DAY_MS);
     return resolve(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), h, mi, s, frac, zone, tz);
   }, DAY_SHIFTS);
 }

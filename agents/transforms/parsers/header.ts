@@ -787,8 +787,7 @@ export function threadLevelLogger(line: string, j: number, out: ParsedFields): n
 function levelAt(line: string, j: number): number {
   let e = j;
   while (UPPER(line.charCodeAt(e))) e++;
-  if (e - j < 3 || e - j > 11 || line.charCodeAt(e) !== 32) return -1;
-  return LEVEL_WORDS.has(line.slice(j, e)) ? e : -1;
+  return line.charCodeAt(e) === 32 && levelWordIn(line, j, e) !== undefined ? e : -1;
 }
 
 /**
