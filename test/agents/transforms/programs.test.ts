@@ -375,3 +375,24 @@ test("Spring Boot's console layout: pid, thread, logger; the error with its blan
   // The banner (ASCII art without a time) is kept whole, in two records.
   assert.equal(rs.filter((r) => r.fallback === 'unmatched').length, 2);
 });
+
+test("logback's and log4j2's console layouts (thread first) and log4j's classic one (level first): thread, level, logger, message", () => {
+  const logback = records('logback-default.log', { now: Date.UTC(2026, 11, 5, 22), timeZone: 'UTC' });
+  assert.equal(logback.length, 36);
+  assert.deepEqual(logback.filter((r) => r.fallback !== undefined || r.severityNumber === 0 || r.attributes['thread.name'] === undefined), []);
+  assert.deepEqual([...new Set(logback.map((r) => r.attributes['thread.name']))], ['main', 'pool-1-thread-1', 'pool-1-thread-2', 'pool-1-thread-3']);
+  // Every record under a dotted logger has it lifted and its message alone as the body (logback 1.5 writes ` -- `).
+  const named = logback.filter((r) => r.attributes['log.logger'] !== undefined);
+  assert.equal(named.length, 33);
+  assert.ok(named.every((r) => r.text.includes(`${r.attributes['log.logger']} -- ${r.body.split('\n')[0]}`)), 'logger then message');
+  const error = logback.find((r) => r.severityText === 'ERROR')!;
+  assert.deepEqual([error.attributes['log.logger'], error.body.split('\n').slice(0, 2)], ['com.acme.orders.OrderService', ['could not read the quantity of order 1009', 'java.lang.NumberFormatException: For input string: "12a"']]);
+  assert.equal(iso(logback[0]!.time), '2026-12-05T21:05:51.007Z');
+  // The same 18 events in two layouts: the same records (the clock alone is read on the day nearest to now).
+  const threadFirst = records('log4j2-default-pattern.log', { now: Date.UTC(2026, 11, 5, 22), timeZone: 'UTC' });
+  const levelFirst = records('log4j-classic-pattern.log', { now: Date.UTC(2026, 11, 5, 22), timeZone: 'UTC' });
+  assert.equal(threadFirst.length, 18);
+  const strip = (r: ParsedFields) => ({ body: r.body, attributes: r.attributes, severityText: r.severityText, time: r.time });
+  assert.deepEqual(threadFirst.map(strip), levelFirst.map(strip));
+  assert.equal(threadFirst.filter((r) => r.attributes['log.logger']?.startsWith('com.acme.')).length, 16);
+});

@@ -28,18 +28,21 @@ function logFiles(dir: string): string[] {
 test('the common header path gives the records the general scan gives: every fixture line', () => {
   const fixtures = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
   let lines = 0;
-  let taken = 0;
+  const taken = { 'level first': 0, 'thread first': 0 };
   for (const file of logFiles(fixtures)) {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (line === '') continue;
       lines++;
-      if (takenByCommon(line)) taken++;
+      const path = takenByCommon(line);
+      if (path) taken[path]++;
       assert.deepEqual(withCommon(line, ctx), generalOnly(line, ctx), `${file}: ${line}`);
     }
   }
-  // Loghub's Hadoop sample and the programs' log4j layouts are in the shape: the path is exercised.
+  // Loghub's Hadoop sample, Tomcat's catalina.out and log4j's classic layout are level first; logback's
+  // and log4j2's console layouts thread first: both paths are exercised.
   assert.ok(lines > 16_000, `${lines} lines`);
-  assert.ok(taken > 1_000, `${taken} lines read by the common path`);
+  assert.ok(taken['level first'] > 1_000, `${taken['level first']} lines read level first`);
+  assert.ok(taken['thread first'] > 30, `${taken['thread first']} lines read thread first`);
 });
 
 test('the common header path gives the records the general scan gives: lines near the shape, each piece varied', () => {
