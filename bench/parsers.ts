@@ -5,8 +5,9 @@
  *
  * `--loghub`: the `auto` parser on the agent bench's line mix (bench/agent.ts, through the record
  * builder with redaction off, as its `parse` stage figure), on each Loghub 2k sample, on Proxifier's
- * in a configured zone (Europe/Berlin) and on logback's console default, CPU µs per line,
- * min/median/max of interleaved rounds, written to bench/results/parsers.json.
+ * in a configured zone (Europe/Berlin) and on logback's console default, their stamps alone
+ * (`readTime`), and the mix's plain lines with the common header paths and with the general scan only,
+ * CPU µs per line, min/median/max of interleaved rounds, written to bench/results/parsers.json.
  * `PARSERS_BASELINE=<root of another checkout>` times that tree's parser and record builder too, in the
  * same process and rounds (the machine is shared: only a side-by-side run compares), e.g. main before
  * a change: `git archive <commit> agents core | tar -x -C /tmp/base`.
@@ -15,7 +16,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../agents/transforms/multiline.ts';
+import { createAutoParser } from '../agents/transforms/parsers/auto.ts';
 import { buildParser, type ParserConfig, type ParserName } from '../agents/transforms/parsers/index.ts';
+import { readTime } from '../agents/transforms/timestamp.ts';
 import { createRecordBuilder, newCounters } from '../agents/record-builder.ts';
 import { withAgentV8Flags } from './agent-flags.ts';
 import { availableSystems, loadRawSample } from './loghub.ts';
@@ -63,24 +66,35 @@ interface Contender {
   /** The same parser with a source's `timezone: Europe/Berlin` (stamps without an offset read as Berlin's local time). */
   parseBerlin: (line: string) => unknown;
   build: (line: string) => unknown;
+  /** The stamp at the line's start alone (`readTime`), read in UTC and in Europe/Berlin. */
+  stamp: (line: string) => unknown;
+  stampBerlin: (line: string) => unknown;
 }
 
 /** This tree's auto parser and record builder, and the baseline's when one is named. */
 async function contenders(): Promise<Contender[]> {
   const ctx = { now: Date.now(), timeZone: 'UTC' };
   const origin = { kind: 'file' as const, path: '/var/log/app.log', fingerprint: '1:2:abcdef:64', offset: 0 };
-  const make = (name: string, build: typeof buildParser, builder: typeof createRecordBuilder, counters: typeof newCounters): Contender => {
+  const make = (name: string, build: typeof buildParser, builder: typeof createRecordBuilder, counters: typeof newCounters, stamp: typeof readTime): Contender => {
     const parse = build('auto');
     const record = builder(counters(), { redaction: false });
     const berlin = { now: ctx.now, timeZone: 'Europe/Berlin' };
-    return { name, parse: (line) => parse(line, ctx), parseBerlin: (line) => parse(line, berlin), build: (text) => record({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }) };
+    return {
+      name,
+      parse: (line) => parse(line, ctx),
+      parseBerlin: (line) => parse(line, berlin),
+      build: (text) => record({ text, origin, service: 'bench', host: 'h', observedMs: Date.now() }),
+      stamp: (line) => stamp(line, 0, 'UTC', ctx.now),
+      stampBerlin: (line) => stamp(line, 0, 'Europe/Berlin', ctx.now),
+    };
   };
-  const out = [make('this tree', buildParser, createRecordBuilder, newCounters)];
+  const out = [make('this tree', buildParser, createRecordBuilder, newCounters, readTime)];
   const base = process.env.PARSERS_BASELINE;
   if (base) {
     const p = (await import(`${base}/agents/transforms/parsers/index.ts`)) as { buildParser: typeof buildParser };
     const b = (await import(`${base}/agents/record-builder.ts`)) as { createRecordBuilder: typeof createRecordBuilder; newCounters: typeof newCounters };
-    out.push(make(`baseline (${base})`, p.buildParser, b.createRecordBuilder, b.newCounters));
+    const t = (await import(`${base}/agents/transforms/timestamp.ts`)) as { readTime: typeof readTime };
+    out.push(make(`baseline (${base})`, p.buildParser, b.createRecordBuilder, b.newCounters, t.readTime));
   }
   return out;
 }
@@ -131,6 +145,16 @@ if (process.argv.includes('--loghub')) {
   const logback = Array.from({ length: 10_000 }, (_, i) =>
     `10:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:${String(Math.floor(i / 10) % 60).padStart(2, '0')}.${String(i % 1000).padStart(3, '0')} [http-nio-8080-exec-${i % 10}] ${['INFO ', 'DEBUG', 'WARN '][i % 3]} c.a.orders.web.OrderController - order ${i} accepted in ${i % 90} ms`);
   results['logback default'] = interleaved('logback default layout, parser', logback, who.map((c) => [c.name, c.parse]), rounds);
+  // Their stamps alone: a clock without a date; Proxifier's (no zone) read in Europe/Berlin.
+  results['clock-only stamp'] = interleaved('clock-only stamp, readTime', logback, who.map((c) => [c.name, c.stamp]), rounds);
+  const proxifierStamps = proxifier.map((l) => l.slice(1));
+  results['Proxifier stamp, Europe/Berlin'] = interleaved('Proxifier stamp in Berlin, readTime', proxifierStamps, who.map((c) => [c.name, c.stampBerlin]), rounds);
+  // The common header paths (parsers/header.ts) against the general scan alone, on the mix's plain lines (this tree).
+  const general = createAutoParser({}, { commonHeader: false });
+  const common = createAutoParser();
+  const ctx = { now: Date.now(), timeZone: 'UTC' };
+  const plain = mix.filter((l) => / INFO \[worker-/.test(l));
+  results['plain lines, common path'] = interleaved('mix plain lines, auto', plain, [['common path', (l) => common(l, ctx)], ['general scan', (l) => general(l, ctx)]], rounds);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeFileSync(dir + 'parsers.json', JSON.stringify({ when: new Date().toISOString(), unit: 'CPU µs per line', rounds, results }, null, 2) + '\n');
