@@ -55,6 +55,7 @@ test('tributary agent starts Node with its young generation capped; other comman
   assert.ok(agent.newSpace <= 2 * 4 * MB + MB, `the agent's new space stayed within two 4 MB halves (${(agent.newSpace / MB).toFixed(1)} MB)`);
   // A V8 flag Node refuses in NODE_OPTIONS rides on its command line.
   assert.ok(agent.execArgv.includes('--no-allocation-site-pretenuring'), `the agent's Node runs without allocation-site pretenuring (${agent.execArgv.join(' ')})`);
+  assert.ok(agent.execArgv.includes('--single-threaded-gc'), `the agent's Node collects garbage on each isolate's own thread (${agent.execArgv.join(' ')})`);
 
   // The same garbage under Node's own limits grows the young generation past what the cap allows:
   // the probe can tell the two apart.
