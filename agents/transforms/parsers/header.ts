@@ -135,6 +135,12 @@ const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
+// A Java class's simple name (`%c{1}`, `%logger{0}`), with its line (`%c{1}:%L`): a capital first and a
+// small letter somewhere, so that `GET` or `HTTP` is not one.
+const SHORT_LOGGER = /^([A-Z][\w$]*[a-z][\w$]*)(?::(\d{1,6}))?$/;
+// Without a thread beside it, only a name of two humps or more (`OrderService`, `LogbackApp`), or one
+// with its line: a single capitalised word before ` - ` is as often the message's first word.
+const CAMEL_CASE = /^[A-Z][a-z\d_$]+[A-Z]/;
 /** An Erlang process id (RabbitMQ's `[info] <0.123.0> msg`). */
 const ERLANG_PID = /<\d{1,10}\.\d{1,10}\.\d{1,10}>(?=[ \t]|$)/y;
 const PG_USER_DB = /(\[unknown\]|[\w.$-]*)@(\[unknown\]|[\w.$-]*)(?= [A-Z]+[1-5]?: )/y;
@@ -346,6 +352,16 @@ function fieldsThenLevel(s: HeaderState): boolean {
     at = skipWs(line, e);
   }
   return false;
+}
+
+/** A class's simple name, and its line, set apart by a separator after a level (see SHORT_LOGGER): taken as the logger. */
+function shortLogger(s: HeaderState, token: string): boolean {
+  const m = SHORT_LOGGER.exec(token);
+  if (m === null || (!s.thread && m[2] === undefined && !CAMEL_CASE.test(m[1]!))) return false;
+  s.out.attributes['log.logger'] = m[1]!;
+  if (m[2] !== undefined) s.out.attributes['code.line.number'] = m[2];
+  s.logger = true;
+  return true;
 }
 
 /** The `count` tokens fieldsThenLevel kept, now known to be header fields: pairs, pid and thread id, a code location, or `log.header`. Apart, so that fieldsThenLevel stays small enough to inline. */
@@ -691,6 +707,12 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
           s.i = after.at + 1;
           continue;
         }
+      }
+      // log4j's and logback's short logger after the level: `INFO [main] OrderService - msg`, logback
+      // 1.5's default `[main] INFO LogbackApp -- msg`, `%c{1}:%L` as `OrderService:42 - msg`.
+      if (s.level && line.charCodeAt(next.at) === 45 && separatorAt(line, next.at) && shortLogger(s, token)) {
+        s.i = e;
+        continue;
       }
       // `name - LEVEL - msg` (Python's logging cookbook) and `program.exe - msg`.
       if (separatorAt(line, next.at) && line.charCodeAt(next.at) === 45 && /^[\w.$-]+$/.test(token)) {

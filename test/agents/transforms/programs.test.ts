@@ -381,9 +381,11 @@ test("logback's and log4j2's console layouts (thread first) and log4j's classic 
   assert.equal(logback.length, 36);
   assert.deepEqual(logback.filter((r) => r.fallback !== undefined || r.severityNumber === 0 || r.attributes['thread.name'] === undefined), []);
   assert.deepEqual([...new Set(logback.map((r) => r.attributes['thread.name']))], ['main', 'pool-1-thread-1', 'pool-1-thread-2', 'pool-1-thread-3']);
-  // Every record under a dotted logger has it lifted and its message alone as the body (logback 1.5 writes ` -- `).
+  // Every record has its logger lifted and its message alone as the body (logback 1.5 writes ` -- `): the
+  // dotted names, and the class outside any package (`LogbackApp`), a simple name before the separator.
   const named = logback.filter((r) => r.attributes['log.logger'] !== undefined);
-  assert.equal(named.length, 33);
+  assert.equal(named.length, 36);
+  assert.equal(named.filter((r) => r.attributes['log.logger'] === 'LogbackApp').length, 3);
   assert.ok(named.every((r) => r.text.includes(`${r.attributes['log.logger']} -- ${r.body.split('\n')[0]}`)), 'logger then message');
   const error = logback.find((r) => r.severityText === 'ERROR')!;
   assert.deepEqual([error.attributes['log.logger'], error.body.split('\n').slice(0, 2)], ['com.acme.orders.OrderService', ['could not read the quantity of order 1009', 'java.lang.NumberFormatException: For input string: "12a"']]);
@@ -395,4 +397,5 @@ test("logback's and log4j2's console layouts (thread first) and log4j's classic 
   const strip = (r: ParsedFields) => ({ body: r.body, attributes: r.attributes, severityText: r.severityText, time: r.time });
   assert.deepEqual(threadFirst.map(strip), levelFirst.map(strip));
   assert.equal(threadFirst.filter((r) => r.attributes['log.logger']?.startsWith('com.acme.')).length, 16);
+  assert.deepEqual(threadFirst.filter((r) => !r.attributes['log.logger']?.startsWith('com.acme.')).map((r) => r.attributes['log.logger']), ['Log4j2App', 'Log4j2App']);
 });

@@ -96,6 +96,26 @@ test('log4j, logback, Log4j2 and Spring Boot default layouts', () => {
   ]);
 });
 
+test("log4j's and logback's short logger (`%c{1}`, `%logger{0}`, `%c{1}:%L`): a class's simple name before the separator", () => {
+  check('java short logger', [
+    ['2026-11-24 10:00:00,123 INFO  [main] OrderService - order 42 processed', { level: 'INFO', body: 'order 42 processed', attributes: { 'thread.name': 'main', 'log.logger': 'OrderService' } }],
+    ['2026-11-24 10:00:00,123 [main] INFO  Main - started - waiting', { level: 'INFO', body: 'started - waiting', attributes: { 'thread.name': 'main', 'log.logger': 'Main' } }],
+    // logback 1.5's default console layout, a class outside any package.
+    ['05:59:58.120 [main] INFO LogbackApp -- Starting order service', { time: '2026-11-29T05:59:58.120Z', level: 'INFO', body: 'Starting order service', attributes: { 'thread.name': 'main', 'log.logger': 'LogbackApp' } }],
+    // `%d %-5p %c{1}:%L - %m` (log4j.properties' commonest example) and `%d{ABSOLUTE} %5p %c{1}:%L - %m`.
+    ['2026-11-24 10:00:00 INFO  OrderService:42 - order processed', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', body: 'order processed', attributes: { 'log.logger': 'OrderService', 'code.line.number': '42' } }],
+    ['05:59:58,120  WARN Log4j2App:7 - cache is cold', { level: 'WARN', body: 'cache is cold', attributes: { 'log.logger': 'Log4j2App', 'code.line.number': '7' } }],
+    ['2026-11-24 10:00:00,123 ERROR OrderService - order 42 failed', { level: 'ERROR', body: 'order 42 failed', attributes: { 'log.logger': 'OrderService' } }],
+    // Not one: a single capitalised word with no thread beside it, capitals alone, a small letter first,
+    // no separator after it, and the message's first word once a logger was read.
+    ['2026-11-24 10:00:00,123 INFO Shutdown - waiting for tasks', { level: 'INFO', body: 'Shutdown - waiting for tasks', attributes: { 'log.logger': undefined as unknown as string } }],
+    ['2026-11-24 10:00:00,123 INFO [main] GET - /index.html', { level: 'INFO', body: 'GET - /index.html', attributes: { 'thread.name': 'main', 'log.logger': undefined as unknown as string } }],
+    ['2026-11-24 10:00:00,123 INFO [main] orders - placed', { level: 'INFO', body: 'orders - placed', attributes: { 'thread.name': 'main', 'log.logger': undefined as unknown as string } }],
+    ['2026-11-24 10:00:00,123 INFO [main] OrderService order 42 processed', { level: 'INFO', body: 'OrderService order 42 processed', attributes: { 'thread.name': 'main', 'log.logger': undefined as unknown as string } }],
+    ['2026-11-24 10:00:00,123 INFO [main] com.acme.Orders - Shipped - to Berlin', { level: 'INFO', body: 'Shipped - to Berlin', attributes: { 'thread.name': 'main', 'log.logger': 'com.acme.Orders' } }],
+  ]);
+});
+
 test('Python logging: the basicConfig default, the cookbook layout, gunicorn', () => {
   check('python', [
     ['WARNING:root:Watch out!', { time: null, level: 'WARNING', body: 'Watch out!', attributes: { 'log.logger': 'root' } }],
