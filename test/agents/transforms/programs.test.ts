@@ -399,3 +399,27 @@ test("logback's and log4j2's console layouts (thread first) and log4j's classic 
   assert.equal(threadFirst.filter((r) => r.attributes['log.logger']?.startsWith('com.acme.')).length, 16);
   assert.deepEqual(threadFirst.filter((r) => !r.attributes['log.logger']?.startsWith('com.acme.')).map((r) => r.attributes['log.logger']), ['Log4j2App', 'Log4j2App']);
 });
+
+test("log4j's short logger (`%c{1}:%L - %m`, `[%t] %-5level %logger{1} - %msg`) from real log4j2 output: the class's simple name, its line, the message alone", () => {
+  const ctx = { now: Date.UTC(2026, 11, 5, 23, 30), timeZone: 'UTC' };
+  const withLine = records('log4j-short-logger-line.log', ctx);
+  const withThread = records('log4j2-short-logger-thread.log', ctx);
+  assert.equal(withLine.length, 18);
+  assert.equal(withThread.length, 18);
+  const source = readFileSync(new URL('../../fixtures/programs/log4j2-Log4j2App.java.txt', import.meta.url), 'utf8').split('\n');
+  for (const [k, r] of withLine.entries()) {
+    const logger = r.attributes['log.logger'];
+    assert.ok(logger === 'Log4j2App' || logger === 'OrderService' || logger === 'OrderController', `line ${k + 1}: the logger (${logger})`);
+    // The line named is the program's call that logged it, at that logger's level.
+    const call = source[Number(r.attributes['code.line.number']) - 1] ?? '';
+    assert.match(call, new RegExp(`\\b${logger === 'Log4j2App' ? 'app' : logger === 'OrderService' ? 'orders' : 'web'}\\.${r.severityText!.toLowerCase()}\\(`), `line ${k + 1}: ${r.attributes['code.line.number']} is its call (${call.trim()})`);
+    assert.ok(r.text.includes(`:${r.attributes['code.line.number']} - ${r.body.split('\n')[0]}`), `line ${k + 1}: the message alone is the body`);
+  }
+  // The other file holds the same events (two appenders, so the pool threads' lines may come in
+  // another order): the same loggers, levels and bodies, each with its thread.
+  const event = (r: ParsedFields) => JSON.stringify([r.attributes['log.logger'], r.severityText, r.body]);
+  assert.deepEqual(withThread.map(event).sort(), withLine.map(event).sort());
+  assert.ok(withThread.every((r) => /^(main|pool-\d+-thread-\d+)$/.test(r.attributes['thread.name'] ?? '')), 'every line has its thread');
+  assert.match(withLine.find((r) => r.severityText === 'ERROR')!.body, /^order 2006 could not be priced\njava\.lang\.NullPointerException/);
+});
+
