@@ -8,7 +8,7 @@
  */
 import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
-import { setOwn } from './fields.ts';
+import { normaliseSpanId, normaliseTraceId, setOwn } from './fields.ts';
 import { structlogEvent } from './structlog.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
@@ -135,6 +135,9 @@ const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
+// Spring Boot's `[traceId-spanId]` (group 1 always empty), and Sleuth's `[app,traceId,spanId(,exportable)]`.
+const SPRING_CORRELATION = /^()([0-9a-f]{32})-([0-9a-f]{16})$/;
+const SLEUTH = /^([\w.-]*),([0-9a-f]{16}|[0-9a-f]{32})?,([0-9a-f]{16})?(?:,(?:true|false))?$/;
 // A Java class's simple name (`%c{1}`, `%logger{0}`), with its line (`%c{1}:%L`): a capital first and a
 // small letter somewhere, so that `GET` or `HTTP` is not one.
 const SHORT_LOGGER = /^([A-Z][\w$]*[a-z][\w$]*)(?::(\d{1,6}))?$/;
@@ -197,7 +200,12 @@ function integer(s: HeaderState, token: string): void {
 function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   const attrs = s.out.attributes;
   const trimmed = content.trim();
-  if (trimmed === '') return false;
+  // An empty column after the level or thread is a header field with nothing in it: Spring Boot's
+  // correlation column when no span is active (blanks as wide as ids), an empty MDC value (`[]`).
+  if (trimmed === '') return s.level || s.thread;
+  if (s.out.traceId === undefined && (trimmed.length === 49 || trimmed.indexOf(',') !== trimmed.lastIndexOf(','))) {
+    if (traceContext(s, trimmed)) return true;
+  }
   if (!s.level) {
     const colon = trimmed.lastIndexOf(':');
     // `[thread/LEVEL]`: Minecraft's and many game servers' log4j layout (`[%t/%level]`).
@@ -300,6 +308,29 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
     return true;
   }
   return false;
+}
+
+/**
+ * Trace context in a bracket: Spring Boot 3.2's correlation column (`[traceId-spanId]`, Micrometer
+ * Tracing's ids in its default console layout) and the layout Spring Cloud Sleuth printed and Spring
+ * Boot 3.0's documentation set, `[app,traceId,spanId]` (Sleuth 2 adds `,true` or `,false`: exported or
+ * not); the application's name, when there is one, stays a header field.
+ */
+function traceContext(s: HeaderState, trimmed: string): boolean {
+  const m = SPRING_CORRELATION.exec(trimmed) ?? SLEUTH.exec(trimmed);
+  if (m === null) return false;
+  // Sleuth's column outside any span: `[app,,]`.
+  if (m[2] === undefined && m[3] === undefined) {
+    if (m[1]) addExtra(s, m[1]);
+    return true;
+  }
+  const traceId = normaliseTraceId(m[2]);
+  const spanId = normaliseSpanId(m[3]);
+  if (traceId === undefined || spanId === undefined) return false;
+  s.out.traceId = traceId;
+  s.out.spanId = spanId;
+  if (m[1]) addExtra(s, m[1]);
+  return true;
 }
 
 /** The next non-blank character after index `e`, and whether a gap of two or more blanks (or a tab) came before it. */

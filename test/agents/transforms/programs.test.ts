@@ -423,3 +423,21 @@ test("log4j's short logger (`%c{1}:%L - %m`, `[%t] %-5level %logger{1} - %msg`) 
   assert.match(withLine.find((r) => r.severityText === 'ERROR')!.body, /^order 2006 could not be priced\njava\.lang\.NullPointerException/);
 });
 
+test("Spring Boot with Micrometer Tracing: the correlation column's trace and span ids become the record's, the blank column is skipped, the logger and the message come apart", () => {
+  const all = records('spring-boot-tracing.log', { now: Date.UTC(2026, 11, 5, 23, 30), timeZone: 'UTC' });
+  const app = all.filter((r) => r.attributes['log.logger'] === 'com.acme.orders.App');
+  // Every line the application logged (three of Spring's own at start, then the program's eight).
+  assert.equal(app.length, 11);
+  assert.ok(app.every((r) => r.attributes['thread.name'] === 'main' && r.attributes['log.header'] === 'orders' && !r.body.includes(' : ')), 'thread, application name, the message alone');
+  const traced = app.filter((r) => r.traceId !== undefined);
+  assert.deepEqual(traced.map((r) => r.body), ['order 42 placed', 'inventory low for sku A-0', 'order 43 placed', 'inventory low for sku A-1', 'order 44 placed', 'inventory low for sku A-2']);
+  for (const r of traced) assert.ok(r.text.includes(`[${r.traceId}-${r.spanId}]`), `the ids as written: ${r.text.slice(0, 140)}`);
+  // Each order's line and its child span's line share a trace, with spans of their own; three traces.
+  for (let k = 0; k < traced.length; k += 2) {
+    assert.equal(traced[k]!.traceId, traced[k + 1]!.traceId);
+    assert.notEqual(traced[k]!.spanId, traced[k + 1]!.spanId);
+  }
+  assert.equal(new Set(traced.map((r) => r.traceId)).size, 3);
+  assert.deepEqual(app.filter((r) => r.traceId === undefined).map((r) => r.body.split(' ')[0]), ['Starting', 'No', 'Started', 'no', 'done']);
+});
+

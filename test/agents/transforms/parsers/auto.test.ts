@@ -116,6 +116,32 @@ test("log4j's and logback's short logger (`%c{1}`, `%logger{0}`, `%c{1}:%L`): a 
   ]);
 });
 
+test("trace context in a Java header: Spring Boot's correlation column, Sleuth's `[app,trace,span]`, and brackets that only look like them", () => {
+  const cases: Array<[string, { traceId?: string; spanId?: string; body?: string; header?: string }]> = [
+    ['2026-11-24T10:00:00.123Z  INFO 1 --- [orders] [nio-8080-exec-1] [4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7] c.a.o.OrderController : order placed', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed', header: 'orders' }],
+    ['2026-11-24T10:00:00.123Z  INFO 1 --- [orders] [nio-8080-exec-1] [                                                 ] c.a.o.OrderController : order placed', { body: 'order placed', header: 'orders' }],
+    // Sleuth 3 and Spring Boot 3.0's documented `%5p [${spring.application.name:},%X{traceId:-},%X{spanId:-}]`; Sleuth 2's 64-bit ids and `exportable`.
+    ['2026-11-24 10:00:00.123  INFO [orders,4bf92f3577b34da6a3ce929d0e0e4736,00f067aa0ba902b7] 1 --- [nio-8080-exec-1] c.a.o.OrderController : order placed', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed', header: 'orders' }],
+    ['2026-11-24 10:00:00.123  INFO [orders,a3ce929d0e0e4736,00f067aa0ba902b7,true] 1 --- [main] c.a.o.OrderController : order placed', { traceId: '0000000000000000a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed', header: 'orders' }],
+    ['2026-11-24 10:00:00.123  INFO [,a3ce929d0e0e4736,00f067aa0ba902b7] 1 --- [main] c.a.o.OrderController : order placed', { traceId: '0000000000000000a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed' }],
+    // Sleuth outside any span: the application's name alone, a header field.
+    ['2026-11-24 10:00:00.123  INFO [orders,,] 1 --- [main] c.a.o.OrderController : order placed', { body: 'order placed', header: 'orders' }],
+    // An empty MDC column after the thread (`[%X{user}]`) is a field with nothing in it.
+    ['2026-11-24 10:00:00,123 INFO [main] [] com.acme.Orders - order placed', { body: 'order placed' }],
+    // Not trace context (neither writes these): an all-zero id, upper-case hex, a span too short.
+    ['2026-11-24T10:00:00.123Z  INFO 1 --- [main] [00000000000000000000000000000000-00f067aa0ba902b7] c.a.o.OrderController : order placed', {}],
+    ['2026-11-24 10:00:00.123  INFO [orders,A3CE929D0E0E4736,00F067AA0BA902B7] 1 --- [main] c.a.o.OrderController : order placed', {}],
+    ['2026-11-24 10:00:00.123  INFO [orders,a3ce929d0e0e4736,00f067aa] 1 --- [main] c.a.o.OrderController : order placed', {}],
+  ];
+  for (const [line, want] of cases) {
+    const r = parse(line, ctx);
+    assert.equal(r.traceId, want.traceId, `${line}: trace id`);
+    assert.equal(r.spanId, want.spanId, `${line}: span id`);
+    if (want.body !== undefined) assert.equal(r.body, want.body, `${line}: body`);
+    if (want.header !== undefined) assert.equal(r.attributes['log.header'], want.header, `${line}: header`);
+  }
+});
+
 test('Python logging: the basicConfig default, the cookbook layout, gunicorn', () => {
   check('python', [
     ['WARNING:root:Watch out!', { time: null, level: 'WARNING', body: 'Watch out!', attributes: { 'log.logger': 'root' } }],
