@@ -135,6 +135,9 @@ const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
+const TRACE_PAIR = /^[A-Za-z_][\w.]*=\S*$/;
+// A source file of a language that logs its location, and a line: `app.py:12`, `Main.java:42` (not `example.com:443`).
+const SOURCE_LOCATION = /^[\w./-]+\.(?:py|java|go|js|mjs|cjs|ts|jsx|tsx|rb|php|cs|c|cc|cpp|h|hpp|rs|kt|scala|ex|exs|erl|swift|groovy|lua|pl|pm):\d{1,6}$/;
 // Spring Boot's `[traceId-spanId]` (group 1 always empty), and Sleuth's `[app,traceId,spanId(,exportable)]`.
 const SPRING_CORRELATION = /^()([0-9a-f]{32})-([0-9a-f]{16})$/;
 const SLEUTH = /^([\w.-]*),([0-9a-f]{16}|[0-9a-f]{32})?,([0-9a-f]{16})?(?:,(?:true|false))?$/;
@@ -206,6 +209,9 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   if (s.out.traceId === undefined && (trimmed.length === 49 || trimmed.indexOf(',') !== trimmed.lastIndexOf(','))) {
     if (traceContext(s, trimmed)) return true;
   }
+  if (s.out.traceId === undefined && trimmed.startsWith('trace_id=') && tracePairs(s, trimmed)) return true;
+  // Python's `[%(filename)s:%(lineno)d]`: a source file and its line.
+  if (attrs['code.file.path'] === undefined && trimmed.indexOf(':') > 0 && SOURCE_LOCATION.test(trimmed)) return codeLocation(s, trimmed);
   if (!s.level) {
     const colon = trimmed.lastIndexOf(':');
     // `[thread/LEVEL]`: Minecraft's and many game servers' log4j layout (`[%t/%level]`).
@@ -330,6 +336,32 @@ function traceContext(s: HeaderState, trimmed: string): boolean {
   s.out.traceId = traceId;
   s.out.spanId = spanId;
   if (m[1]) addExtra(s, m[1]);
+  return true;
+}
+
+/**
+ * OpenTelemetry's logging instrumentation for Python, whose default format writes
+ * `[trace_id=... span_id=... resource.service.name=... trace_sampled=...]` (ids of 0 outside a span):
+ * the ids become the record's, the other pairs attributes. False, with nothing set, unless the whole
+ * bracket is such pairs.
+ */
+function tracePairs(s: HeaderState, trimmed: string): boolean {
+  const pairs = trimmed.split(' ');
+  if (!pairs.every((p) => TRACE_PAIR.test(p))) return false;
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    const key = p.slice(0, eq);
+    const value = p.slice(eq + 1);
+    if (key === 'trace_id') {
+      const id = normaliseTraceId(value);
+      if (id !== undefined) s.out.traceId = id;
+    } else if (key === 'span_id') {
+      const id = normaliseSpanId(value);
+      if (id !== undefined) s.out.spanId = id;
+    } else {
+      setOwn(s.out.attributes, key, value);
+    }
+  }
   return true;
 }
 
@@ -514,6 +546,9 @@ function bracketLayout(s: HeaderState, j: number, e: number, ctx: ParseContext):
   // a task's thread name otherwise) is still the header.
   if (s.logger && line.charCodeAt(e + 2) === 45 && separatorAt(line, e + 2)) {
     const inner = line.slice(j + 1, e).trim();
+    // OpenTelemetry's Python layout puts its trace context there (tracePairs).
+    if (s.out.traceId === undefined && inner.startsWith('trace_id=') && tracePairs(s, inner)) return e + 1;
+    if (SOURCE_LOCATION.test(inner) && codeLocation(s, inner)) return e + 1;
     if (inner !== '' && !s.thread) {
       attrs['thread.name'] = inner;
       s.thread = true;

@@ -441,3 +441,26 @@ test("Spring Boot with Micrometer Tracing: the correlation column's trace and sp
   assert.deepEqual(app.filter((r) => r.traceId === undefined).map((r) => r.body.split(' ')[0]), ['Starting', 'No', 'Started', 'no', 'done']);
 });
 
+test("OpenTelemetry's Python logging instrumentation, its default format: trace and span ids, the code location, the logger and the message", () => {
+  const all = records('python-otel-logging.log', { now: Date.UTC(2026, 11, 5, 23, 30), timeZone: 'UTC' });
+  assert.equal(all.length, 9);
+  const source = readFileSync(new URL('../../fixtures/programs/python-otel-logging.py.txt', import.meta.url), 'utf8').split('\n');
+  for (const r of all) {
+    assert.equal(r.attributes['log.logger'], 'app.orders');
+    assert.equal(r.attributes['code.file.path'], 'app.py');
+    // The line named is the program's call at that level.
+    const call = source[Number(r.attributes['code.line.number']) - 1] ?? '';
+    assert.match(call, r.severityText === 'ERROR' ? /log\.exception\(/ : new RegExp(`log\\.${r.severityText!.toLowerCase()}\\(`), `${r.text.slice(0, 80)}: ${call.trim()}`);
+    assert.equal(r.attributes['resource.service.name'], 'orders');
+    assert.ok(r.text.includes(`] - ${r.body.split('\n')[0]}`), 'the message alone is the body');
+    // Ids of 0 (no span) are no ids; others as written.
+    if (r.attributes['trace_sampled'] === 'False') assert.equal(r.traceId, undefined);
+    else assert.ok(r.text.includes(`trace_id=${r.traceId} span_id=${r.spanId} `), `the ids as written: ${r.text.slice(0, 160)}`);
+  }
+  assert.equal(all.filter((r) => r.traceId !== undefined).length, 7);
+  assert.equal(new Set(all.map((r) => r.traceId).filter(Boolean)).size, 4);
+  const error = all.find((r) => r.severityText === 'ERROR')!;
+  assert.match(error.body, /^order 45 could not be priced\nTraceback \(most recent call last\):/);
+  assert.ok(error.traceId !== undefined, 'the exception was logged inside a span');
+});
+

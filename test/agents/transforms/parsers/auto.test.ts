@@ -116,6 +116,14 @@ test("log4j's and logback's short logger (`%c{1}`, `%logger{0}`, `%c{1}:%L`): a 
   ]);
 });
 
+test('a source location in brackets (`[%(filename)s:%(lineno)d]`) is the code location; a host and port are not one', () => {
+  check('bracketed code location', [
+    ['2026-11-24 10:00:00,123 INFO [app.orders] [views.py:88] - connected', { body: 'connected', attributes: { 'log.logger': 'app.orders', 'code.file.path': 'views.py', 'code.line.number': '88' } }],
+    ['2026-11-24 10:00:00,123 INFO [app.orders] [views.py:88] [worker-1] - connected', { body: 'connected', attributes: { 'code.file.path': 'views.py', 'code.line.number': '88' } }],
+    ['2026-11-24 10:00:00,123 INFO [app.orders] [example.com:443] - connected', { body: 'connected', attributes: { 'log.logger': 'app.orders', 'code.file.path': undefined as unknown as string } }],
+  ]);
+});
+
 test("trace context in a Java header: Spring Boot's correlation column, Sleuth's `[app,trace,span]`, and brackets that only look like them", () => {
   const cases: Array<[string, { traceId?: string; spanId?: string; body?: string; header?: string }]> = [
     ['2026-11-24T10:00:00.123Z  INFO 1 --- [orders] [nio-8080-exec-1] [4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7] c.a.o.OrderController : order placed', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed', header: 'orders' }],
@@ -128,6 +136,9 @@ test("trace context in a Java header: Spring Boot's correlation column, Sleuth's
     ['2026-11-24 10:00:00.123  INFO [orders,,] 1 --- [main] c.a.o.OrderController : order placed', { body: 'order placed', header: 'orders' }],
     // An empty MDC column after the thread (`[%X{user}]`) is a field with nothing in it.
     ['2026-11-24 10:00:00,123 INFO [main] [] com.acme.Orders - order placed', { body: 'order placed' }],
+    // OpenTelemetry's Python logging instrumentation (its default format); ids of 0 outside a span are none.
+    ['2026-11-24 10:00:00,123 INFO [app.orders] [app.py:18] [trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 resource.service.name=orders trace_sampled=True] - order placed', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed' }],
+    ['2026-11-24 10:00:00,123 INFO [app.orders] [app.py:15] [trace_id=0 span_id=0 resource.service.name=orders trace_sampled=False] - starting', { body: 'starting' }],
     // Not trace context (neither writes these): an all-zero id, upper-case hex, a span too short.
     ['2026-11-24T10:00:00.123Z  INFO 1 --- [main] [00000000000000000000000000000000-00f067aa0ba902b7] c.a.o.OrderController : order placed', {}],
     ['2026-11-24 10:00:00.123  INFO [orders,A3CE929D0E0E4736,00F067AA0BA902B7] 1 --- [main] c.a.o.OrderController : order placed', {}],
