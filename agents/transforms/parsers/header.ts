@@ -135,6 +135,7 @@ const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
+// One `key=value` of OpenTelemetry's Python trace bracket (tracePairs); a value may be empty.
 const TRACE_PAIR = /^[A-Za-z_][\w.]*=\S*$/;
 // A source file of a language that logs its location, and a line: `app.py:12`, `Main.java:42` (not `example.com:443`).
 const SOURCE_LOCATION = /^[\w./-]+\.(?:py|java|go|js|mjs|cjs|ts|jsx|tsx|rb|php|cs|c|cc|cpp|h|hpp|rs|kt|scala|ex|exs|erl|swift|groovy|lua|pl|pm):\d{1,6}$/;
@@ -199,7 +200,7 @@ function integer(s: HeaderState, token: string): void {
   }
 }
 
-/** A bracketed header field: `[INFO]`, `[core:error]`, `[pid 1:tid 2]`, `[client 1.2.3.4]`, `[1234]`, `[req-...]`, `[main]`. */
+/** A bracketed header field: `[INFO]`, `[core:error]`, `[pid 1:tid 2]`, `[client 1.2.3.4]`, `[1234]`, `[req-...]`, `[main]`, trace context, `[app.py:12]`. */
 function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   const attrs = s.out.attributes;
   const trimmed = content.trim();
