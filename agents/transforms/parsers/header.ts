@@ -207,12 +207,11 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
   // An empty column after the level or thread is a header field with nothing in it: Spring Boot's
   // correlation column when no span is active (blanks as wide as ids), an empty MDC value (`[]`).
   if (trimmed === '') return s.level || s.thread;
-  if (s.out.traceId === undefined && (trimmed.length === 49 || trimmed.indexOf(',') !== trimmed.lastIndexOf(','))) {
-    if (traceContext(s, trimmed)) return true;
-  }
-  if (s.out.traceId === undefined && trimmed.startsWith('trace_id=') && tracePairs(s, trimmed)) return true;
-  // Python's `[%(filename)s:%(lineno)d]`: a source file and its line.
-  if (attrs['code.file.path'] === undefined && trimmed.indexOf(':') > 0 && SOURCE_LOCATION.test(trimmed)) return codeLocation(s, trimmed);
+  // Trace context or a source location (bracketContext), looked for only where one could be (49
+  // characters, a `t` first, or a comma, digit or hex letter last): most brackets are threads, levels
+  // and request ids.
+  const last = trimmed.charCodeAt(trimmed.length - 1);
+  if ((trimmed.length === 49 || trimmed.charCodeAt(0) === 116 || last === 44 || DIGIT(last) || (last >= 97 && last <= 102)) && bracketContext(s, trimmed)) return true;
   if (!s.level) {
     const colon = trimmed.lastIndexOf(':');
     // `[thread/LEVEL]`: Minecraft's and many game servers' log4j layout (`[%t/%level]`).
@@ -315,6 +314,19 @@ function bracket(s: HeaderState, content: string, adjacent: boolean): boolean {
     return true;
   }
   return false;
+}
+
+/**
+ * Spring Boot's and Sleuth's trace context (traceContext), OpenTelemetry's Python trace pairs
+ * (tracePairs), Python's `[%(filename)s:%(lineno)d]` (a source file and its line): true when the
+ * bracket is one of them and was taken.
+ */
+function bracketContext(s: HeaderState, trimmed: string): boolean {
+  if (s.out.traceId === undefined) {
+    if ((trimmed.length === 49 || trimmed.indexOf(',') !== trimmed.lastIndexOf(',')) && traceContext(s, trimmed)) return true;
+    if (trimmed.startsWith('trace_id=') && tracePairs(s, trimmed)) return true;
+  }
+  return s.out.attributes['code.file.path'] === undefined && SOURCE_LOCATION.test(trimmed) && codeLocation(s, trimmed);
 }
 
 /**
