@@ -559,9 +559,9 @@ function bracketLayout(s: HeaderState, j: number, e: number, ctx: ParseContext):
   // a task's thread name otherwise) is still the header.
   if (s.logger && line.charCodeAt(e + 2) === 45 && separatorAt(line, e + 2)) {
     const inner = line.slice(j + 1, e).trim();
-    // OpenTelemetry's Python layout puts its trace context there (tracePairs).
-    if (s.out.traceId === undefined && inner.startsWith('trace_id=') && tracePairs(s, inner)) return e + 1;
-    if (SOURCE_LOCATION.test(inner) && codeLocation(s, inner)) return e + 1;
+    // Trace context or a source location there is read as in any bracket (OpenTelemetry's Python layout
+    // puts its trace pairs just before the ` - `).
+    if (inner !== '' && bracketContext(s, inner)) return e + 1;
     if (inner !== '' && !s.thread) {
       attrs['thread.name'] = inner;
       s.thread = true;

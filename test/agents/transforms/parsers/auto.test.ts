@@ -139,6 +139,8 @@ test("trace context in a Java header: Spring Boot's correlation column, Sleuth's
     // OpenTelemetry's Python logging instrumentation (its default format); ids of 0 outside a span are none.
     ['2026-11-24 10:00:00,123 INFO [app.orders] [app.py:18] [trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 resource.service.name=orders trace_sampled=True] - order placed', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed' }],
     ['2026-11-24 10:00:00,123 INFO [app.orders] [app.py:15] [trace_id=0 span_id=0 resource.service.name=orders trace_sampled=False] - starting', { body: 'starting' }],
+    // The same columns just before the ` - ` after a logger (`%c [%X{app},%X{traceId},%X{spanId}] - %m`).
+    ['2026-11-24 10:00:00,123 INFO com.acme.Orders [orders,4bf92f3577b34da6a3ce929d0e0e4736,00f067aa0ba902b7] - order placed', { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', body: 'order placed', header: 'orders' }],
     // Not trace context (neither writes these): an all-zero id, upper-case hex, a span too short.
     ['2026-11-24T10:00:00.123Z  INFO 1 --- [main] [00000000000000000000000000000000-00f067aa0ba902b7] c.a.o.OrderController : order placed', {}],
     ['2026-11-24 10:00:00.123  INFO [orders,A3CE929D0E0E4736,00F067AA0BA902B7] 1 --- [main] c.a.o.OrderController : order placed', {}],
