@@ -19,6 +19,7 @@ import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { celery, loguruLocation, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
+import { tracingFmt, tracingHead } from './rust.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -126,6 +127,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     const z = zoneAbbreviationEnd(line, j);
     if (z !== -1) j = skipWs(line, z);
     const c = line.charCodeAt(j);
+    // Rust's tracing: its stamp and a level right-aligned to five, then spans, target, message, fields.
+    if (tracingHead(line, t, j) && prefix === '') {
+      const r = tracingFmt(line, t.time, j);
+      if (r !== null) return r;
+    }
     // `LEVEL [thread] logger - msg`, the commonest layout, read in a few searches where nothing below
     // would take the line first: a capital after a blank passes none of the checks below but the
     // syslog one (mayBeBsdAfterIso, asked the same), and MongoDB's (which wants one letter, a blank

@@ -3,6 +3,7 @@
  * Only an object counts; nested objects become dotted attribute keys.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { tracingJson } from './rust.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface JsonParserOptions extends FieldNameOptions {
@@ -43,6 +44,11 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
 
 /** A parsed JSON object (and the text that followed its first line, if any) to ParsedFields. */
 export function fieldsFromObject(value: Record<string, unknown>, line: string, rest: string, names: FieldNameOptions, depth: number, ctx: ParseContext): ParsedFields {
+  // Rust's tracing-subscriber: the message and fields under `fields`, the spans beside them (rust.ts).
+  if (value.fields !== undefined && value.target !== undefined) {
+    const tracing = tracingJson(value);
+    if (tracing !== undefined) value = tracing;
+  }
   let flat = epochObject(value, 'instant', 'epochSecond', 'nanoOfSecond', false);
   const instant = flat !== value;
   if (!instant) flat = epochObject(value, 'timestamp', 'seconds', 'nanos', true);

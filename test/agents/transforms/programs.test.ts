@@ -262,6 +262,48 @@ test("Rust's panic as Rust 1.95 prints it (the thread's id in parentheses): one 
   assert.ok(rs[1]!.text.includes('stack backtrace:') && rs[1]!.text.endsWith('run with `RUST_BACKTRACE=full` for a verbose backtrace.'));
 });
 
+test("Rust's tracing-subscriber: full (its terminal colours, as it writes them into a file), with thread and file, compact and JSON: the same records, the target as the logger, spans and fields as attributes, the message alone", () => {
+  // A message's second line starts with a word, which the built-in rules take for a record of its own: a
+  // start_pattern (the stamp, behind a colour escape or not) joins it, as for any message of several lines.
+  assert.deepEqual(records('rust-tracing-full.log').filter((r) => r.fallback !== undefined).map((r) => r.text), ['the second line']);
+  const layouts = ['full', 'detailed', 'compact', 'json'].map((l) => records(`rust-tracing-${l}.log`, undefined, { startPattern: /^(?:\x1b\[\d+m)?\d{4}-\d\d-\d\dT|^\{/ }));
+  for (const rs of layouts) {
+    // 21 events; the message of two lines is one record in each layout.
+    assert.equal(rs.length, 21);
+    assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.time === undefined), []);
+    assert.deepEqual(rs.map((r) => r.severityText), ['INFO', 'INFO', 'INFO', 'TRACE', 'DEBUG', 'DEBUG', 'INFO', 'INFO', 'INFO', 'TRACE', 'DEBUG', 'DEBUG', 'WARN', 'ERROR', 'INFO', 'ERROR', 'INFO', 'INFO', 'INFO', 'WARN', 'INFO']);
+    assert.deepEqual(rs.map((r) => r.attributes['log.logger']), [...Array(19).fill('orders'), 'orders::audit', 'orders']);
+    assert.deepEqual(rs.map((r) => r.attributes['tracing.spans']), [undefined, undefined, 'request', 'request:db', 'request:db', 'request:charge', 'request:charge', 'request', 'request', 'request:db', 'request:db', 'request:charge', 'request:charge', 'request', 'sweep', 'sweep', undefined, undefined, undefined, undefined, undefined]);
+  }
+  const [full, detailed, compact, json] = layouts as [ReturnType<typeof records>, ReturnType<typeof records>, ReturnType<typeof records>, ReturnType<typeof records>];
+  assert.deepEqual(full.map((r) => r.body.split('\n')[0]).slice(0, 12), ['starting orders service', 'listening', 'handling request', 'query', 'query done', 'charging card', 'charged', 'request done', 'handling request', 'query', 'query done', 'charging card']);
+  // A span's fields and the event's, strings as Rust's Debug quotes them, read back.
+  assert.deepEqual(full[5]!.attributes, { 'log.logger': 'orders', 'tracing.spans': 'request:charge', method: 'GET', path: '/orders/42', request_id: '1', order_id: '42', customer: 'alice', cents: '1250' });
+  assert.equal(full[3]!.attributes.sql, 'SELECT * FROM orders WHERE id = $1');
+  assert.equal(full[17]!.body, 'a message of two lines:\nthe second line');
+  // A field printed with spaces (an error's Display) ends the fields read from the end: it stays in the message.
+  assert.deepEqual([full[15]!.body, full[15]!.attributes.peer], ['lost database connection error=connection refused', '10.0.0.5:5432']);
+  // The layouts agree with one another on every record (times aside); JSON too, but where the text cannot say
+  // where the message ends (a field printed with spaces, a message ending in `a=b`) and on a record of fields
+  // alone (its body is the object).
+  const strip = (r: ParsedFields) => ({ severity: r.severityText, body: r.body, attributes: r.attributes });
+  for (let i = 0; i < 21; i++) {
+    assert.deepEqual(strip(compact[i]!), strip(full[i]!), `compact record ${i}`);
+    const { 'thread.name': name, 'thread.id': id, 'code.file.path': file, 'code.line.number': line, ...rest } = detailed[i]!.attributes;
+    assert.deepEqual({ ...strip(detailed[i]!), attributes: rest }, strip(full[i]!), `detailed record ${i}`);
+    assert.equal(file, 'src/main.rs');
+    assert.equal(Number(line) > 0 && readFileSync(new URL('../../fixtures/programs/rust-tracing-main.rs.txt', import.meta.url), 'utf8').split('\n')[Number(line) - 1]!.match(/(trace|debug|info|warn|error)!\(/)?.[1]?.toUpperCase(), detailed[i]!.severityText);
+    assert.deepEqual([name, id], i === 14 || i === 15 ? ['worker-1', '2'] : ['main', '1']);
+    if (![12, 13, 15, 16, 18].includes(i)) assert.deepEqual(strip(json[i]!), strip(full[i]!), `json record ${i}`);
+  }
+  assert.deepEqual([json[12]!.body, json[12]!.attributes.error], ['charge refused', 'payment declined (402): insufficient funds']);
+  // A message that ends in `a=b` is written as a field would be: the text layouts cannot tell them apart.
+  assert.deepEqual([full[16]!.body, full[16]!.attributes.a, json[16]!.body], ['user note: "ship it" says', 'b', 'user note: "ship it" says a=b']);
+  // The stamps as written: microseconds, UTC.
+  assert.match(full[0]!.text, /^\x1b\[2m2026-12-06T02:30:55\.\d{6}Z/);
+  assert.equal(iso(full[0]!.time), '2026-12-06T02:30:55.653Z');
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);

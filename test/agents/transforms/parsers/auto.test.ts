@@ -239,9 +239,41 @@ test("ClickHouse's server log; tracing's Rust targets as the logger", () => {
     ['2026.12.02 14:54:51.769453 [ 20 ] {} <Error> HTTPHandler: Code: 47, e.displayText() = DB::Exception: Unknown identifier: nosuchcol', { level: 'ERROR', body: 'Code: 47, e.displayText() = DB::Exception: Unknown identifier: nosuchcol', attributes: { 'log.logger': 'HTTPHandler' } }],
   ]);
   check('rust tracing', [
-    ['2026-11-24T10:00:00.123456Z  INFO vector::app: Log level is enabled. level="info"', { level: 'INFO', body: 'Log level is enabled. level="info"', attributes: { 'log.logger': 'vector::app' } }],
+    ['2026-11-24T10:00:00.123456Z  INFO vector::app: Log level is enabled. level="info"', { level: 'INFO', body: 'Log level is enabled.', attributes: { 'log.logger': 'vector::app', level: 'info' } }],
     ['2026-11-24T10:00:00.123456Z ERROR hyper::server::conn: connection error', { level: 'ERROR', body: 'connection error', attributes: { 'log.logger': 'hyper::server::conn' } }],
   ]);
+});
+
+test("tracing's spans, fields and the lines that only look like its layout", () => {
+  check('rust tracing', [
+    // Vector's own log: a span with fields, then the target, the message and the event's fields.
+    ['2026-11-24T10:00:00.123456Z  INFO source{component_kind="source" component_id=in component_type=file}: vector::sources::file: Starting file server. include=["/var/log/*.log"] exclude=[]', { body: 'Starting file server.', attributes: { 'tracing.spans': 'source', component_kind: 'source', component_id: 'in', component_type: 'file', 'log.logger': 'vector::sources::file', include: '["/var/log/*.log"]', exclude: '[]' } }],
+    // A path and then a word: the path is the target, the rest the message (no span is a path).
+    ['2026-11-24T10:00:00.123456Z  WARN my_app::db: retry: attempt 2', { body: 'retry: attempt 2', attributes: { 'log.logger': 'my_app::db', 'tracing.spans': undefined } }],
+    // Two plain words: the span, then the target, as the layout writes them.
+    ['2026-11-24T10:00:00.123456Z  INFO sweep: orders: swept expired carts expired=3', { body: 'swept expired carts', attributes: { 'tracing.spans': 'sweep', 'log.logger': 'orders', expired: '3' } }],
+    // A target is a module path in lower case: a capitalised word or words with a space before a colon are the message.
+    ['2026-11-24T10:00:00.123456Z ERROR Error: disk full', { level: 'ERROR', body: 'Error: disk full', attributes: { 'log.logger': undefined } }],
+    ['2026-11-24T10:00:00.123456Z  WARN GET /x: slow', { level: 'WARN', body: 'GET /x: slow', attributes: { 'log.logger': undefined } }],
+    // Spans without the target (`with_target(false)`); the thread's id alone.
+    ['2026-11-24T10:00:00.123456Z DEBUG request{id=7}:db: query done', { body: 'query done', attributes: { 'tracing.spans': 'request:db', id: '7', 'log.logger': undefined } }],
+    ['2026-11-24T10:00:00.123456Z  INFO ThreadId(03) orders: ready', { body: 'ready', attributes: { 'thread.id': '3', 'log.logger': 'orders' } }],
+    // Rust's Debug quoting read back; a span field printed with spaces is left out, its span's name kept.
+    ['2026-11-24T10:00:00.123456Z  INFO orders: said msg="a \\"b\\"\\n\\u{1f600}" n=1', { body: 'said', attributes: { msg: 'a "b"\n\u{1f600}', n: '1' } }],
+    ['2026-11-24T10:00:00.123456Z ERROR task{error=connection refused}: orders: failed', { body: 'failed', attributes: { 'tracing.spans': 'task', error: undefined, 'log.logger': 'orders' } }],
+    // The event's own field wins over a span's of the same name.
+    ['2026-11-24T10:00:00.123456Z  INFO job{n=1}: orders: done n=2', { body: 'done', attributes: { n: '2' } }],
+    // The same stamp and padded level before another layout: read as before.
+    ['2026-11-24T10:00:00.123456Z  INFO [main] c.e.App - started', { body: 'started', attributes: { 'thread.name': 'main', 'log.logger': 'c.e.App' } }],
+    ['2026-11-24T10:00:00.123456Z ERROR something broke', { level: 'ERROR', body: 'something broke', attributes: { 'log.logger': undefined } }],
+  ]);
+  // tracing-subscriber's JSON: the same record as its text.
+  const json = '{"timestamp":"2026-11-24T10:00:00.123456Z","level":"INFO","fields":{"message":"swept expired carts","expired":3},"target":"orders","span":{"name":"sweep"},"spans":[{"name":"sweep"}],"threadName":"worker-1","threadId":"ThreadId(2)"}';
+  const text = '2026-11-24T10:00:00.123456Z  INFO worker-1 ThreadId(02) sweep: orders: swept expired carts expired=3';
+  const a = parse(json, ctx);
+  const b = parse(text, ctx);
+  assert.deepEqual([a.time, a.severityText, a.body, a.attributes], [b.time, b.severityText, b.body, b.attributes]);
+  assert.deepEqual(b.attributes, { 'thread.name': 'worker-1', 'thread.id': '2', 'tracing.spans': 'sweep', 'log.logger': 'orders', expired: '3' });
 });
 
 test("terminal colours are dropped before a line is read; Flask's `LEVEL in module:`", () => {
