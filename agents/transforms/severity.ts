@@ -88,10 +88,23 @@ export function severityFromSyslog(severity: number): Severity {
  * Severity from a field value of unknown type: a word, a pino number, or a numeric string.
  * Numbers up to 7 are ambiguous (syslog or OTel); only pino's scale (>= 10) is read as a number.
  */
+/**
+ * npm's levels that no other scheme shares, as winston writes them (lower case) under a level key,
+ * numbered as OpenTelemetry's winston transport numbers them: `verbose` is above debug there, where
+ * Serilog's `Verbose` (capitalised) is the lowest of all (ALIASES).
+ */
+const NPM_VALUES: Readonly<Record<string, Severity>> = Object.assign(Object.create(null) as Record<string, Severity>, {
+  http: { text: 'HTTP', number: 7 },
+  verbose: { text: 'VERBOSE', number: 6 },
+  silly: { text: 'SILLY', number: 1 },
+});
+
 export function severityFromValue(value: unknown): Severity | undefined {
   if (typeof value === 'number') return value >= 10 ? severityFromPino(value) : undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > 16) return undefined;
   // The words lines carry (`info`, `WARN`): their upper-case text worked out once, not per line.
+  const npm = NPM_VALUES[value];
+  if (npm !== undefined) return { text: npm.text, number: npm.number };
   const known = KNOWN_SEVERITIES.get(value);
   if (known !== undefined) return { text: known.text, number: known.number };
   const n = severityFromText(value);

@@ -20,6 +20,7 @@ import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, mon
 import { celery, loguruLocation, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
+import { mayBeWinston, winstonAfterStamp, winstonLine } from './winston.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -169,6 +170,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
           return afterMessage(out, line, ctx);
         }
       }
+    }
+    // winston's printf (`stamp [label] level: msg`, `stamp level: msg`): a lower-case npm level and a colon
+    // (log4j2's `[thread] LEVEL` was read above).
+    if (prefix === '' && (isLower(c) || (c === 91 && isLower(line.charCodeAt(line.indexOf('] ', j) + 2))))) {
+      const r = winstonAfterStamp(line, j, t.time, ctx, names, depth);
+      if (r !== null) return r;
     }
     // `2026-11-24T10:00:00.123456789Z level=info msg="..."`: a logfmt line under a stamp (`kubectl logs
     // --timestamps`, `docker logs -t`, slog's TextHandler behind a prefix). The stamp is the time, as
@@ -497,6 +504,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (isLower(c)) {
       if (line.charCodeAt(4) === 58 && line.charCodeAt(5) === 32) {
         const r = dotnet(line);
+        if (r !== null) return r;
+      }
+      // winston's `level: msg {meta}` (after .NET's `info: Category[0]`, which starts alike).
+      if (mayBeWinston(line)) {
+        const r = winstonLine(line, ctx, names, depth);
         if (r !== null) return r;
       }
       if (looksLikeLogfmt(line)) {

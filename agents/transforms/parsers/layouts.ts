@@ -221,7 +221,7 @@ function addJsonAttributes(attributes: Record<string, string>, value: object): v
 }
 
 /** The JSON object that ends `text` from the first ` {` where the rest parses as one (a few tries), and where it starts. */
-function trailingObject(text: string): { value: object; at: number } | undefined {
+export function trailingObject(text: string): { value: object; at: number } | undefined {
   for (let at = text.indexOf(' {'), tries = 0; at !== -1 && tries < 8; at = text.indexOf(' {', at + 1), tries++) {
     let v: unknown;
     try {

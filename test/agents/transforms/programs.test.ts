@@ -304,6 +304,30 @@ test("Rust's tracing-subscriber: full (its terminal colours, as it writes them i
   assert.equal(iso(full[0]!.time), '2026-12-06T02:30:55.653Z');
 });
 
+test("winston's text formats (simple with a timestamp and errors' stacks, colorize, cli, printf with a label) and its JSON: npm's levels, the entry's JSON after the message as attributes, the same records", () => {
+  const [simple, colorize, cli, printf, json] = ['simple', 'colorize', 'cli', 'printf', 'json'].map((l) => records(`winston-${l}.log`)) as Array<ReturnType<typeof records>>;
+  for (const rs of [simple!, colorize!, cli!, printf!, json!]) {
+    assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+    // npm's levels numbered as OpenTelemetry's winston transport numbers them (http DEBUG3, verbose DEBUG2, silly TRACE).
+    assert.deepEqual(rs.map((r) => [r.severityText, r.severityNumber]), [['INFO', 9], ['DEBUG', 5], ['HTTP', 7], ['VERBOSE', 6], ['WARN', 13], ['ERROR', 17], ['ERROR', 17], ['SILLY', 1], ['INFO', 9]]);
+    assert.deepEqual(rs.map((r) => r.body), ['orders service listening', 'cache warm', 'GET /orders/42 200 12ms', 'pool stats', 'slow query: orders by customer', 'payment failed', 'connection refused', 'tick', 'shutting down']);
+  }
+  // simple() writes the rest of the entry as JSON after the message: the same record as json()'s line but for the time.
+  const fields = (r: ParsedFields) => ({ attributes: r.attributes, service: r.service, traceId: r.traceId });
+  assert.deepEqual(simple!.map(fields), json!.map(fields));
+  assert.deepEqual(simple![4]!.attributes, { ms: '1200', sql: 'SELECT * FROM orders WHERE customer = $1' });
+  assert.deepEqual([simple![0]!.service, iso(simple![0]!.time)], ['orders', simple![0]!.text.match(/"timestamp":"([^"]+)"/)![1]]);
+  assert.ok(simple![6]!.attributes.stack!.startsWith('Error: connection refused\n    at '), simple![6]!.attributes.stack);
+  // colorize() (its escapes dropped) writes the same pairs, without the timestamp, service and stack it was not given.
+  assert.deepEqual(colorize!.map((r) => r.attributes), simple!.map((r) => Object.fromEntries(Object.entries(r.attributes).filter(([k]) => k !== 'stack'))));
+  assert.deepEqual(colorize!.map((r) => [r.time, r.service]), Array(9).fill([undefined, undefined]));
+  // cli() pads the level and writes `undefined` for `http`, whose padding its table lacks: `http:undefinedGET /orders/42`.
+  assert.ok(cli![2]!.text.replace(/\x1b\[\d+m/g, '').startsWith('http:undefinedGET'), cli![2]!.text);
+  // printf: the stamp before the label and the level, the label as the logger.
+  assert.deepEqual(printf!.map((r) => r.attributes), Array(9).fill({ 'log.logger': 'orders' }));
+  assert.equal(iso(printf![0]!.time), printf![0]!.text.slice(0, 24));
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);

@@ -34,6 +34,9 @@ test('values of unknown type', () => {
   assert.deepEqual(severityFromValue('30'), { text: 'INFO', number: 9 });
   assert.deepEqual(severityFromValue('warn'), { text: 'WARN', number: 13 });
   assert.deepEqual(severityFromValue('custom'), { text: 'CUSTOM', number: 0 });
+  // npm's levels as winston writes them, numbered as OpenTelemetry's winston transport does: `verbose` above
+  // debug; Serilog's capitalised `Verbose` stays the lowest.
+  assert.deepEqual(['http', 'verbose', 'silly', 'Verbose', 'VERBOSE'].map((v) => severityFromValue(v)?.number), [7, 6, 1, 1, 1]);
   // A single letter carries its word, whichever parser read it (JSON, logfmt, MongoDB's `s`).
   assert.deepEqual(severityFromValue('I'), { text: 'INFO', number: 9 });
   assert.deepEqual(severityFromValue('w'), { text: 'WARN', number: 13 });

@@ -276,6 +276,30 @@ test("tracing's spans, fields and the lines that only look like its layout", () 
   assert.deepEqual(b.attributes, { 'thread.name': 'worker-1', 'thread.id': '2', 'tracing.spans': 'sweep', 'log.logger': 'orders', expired: '3' });
 });
 
+test("winston's text formats: npm's levels, the entry's JSON after the message, printf's stamp and label; lines that only start alike", () => {
+  check('winston', [
+    ['info: listening {"port":3000,"service":"orders","timestamp":"2026-11-24T10:00:00.123Z"}', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'listening', attributes: { port: '3000' }, service: 'orders' }],
+    ['http: GET /x 200', { level: 'HTTP', number: 7, body: 'GET /x 200' }],
+    ['verbose:   pool stats', { level: 'VERBOSE', number: 6, body: 'pool stats' }],
+    ['silly: tick {"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}', { level: 'SILLY', number: 1, body: 'tick', attributes: { trace_id: undefined } }],
+    // The first ` {` from which the rest is one JSON object; a brace inside the message stays there.
+    ['warn: got {a} and {"b":1}', { level: 'WARN', body: 'got {a} and', attributes: { b: '1' } }],
+    ['info: payload {"a":1} received', { level: 'INFO', body: 'payload {"a":1} received', attributes: { a: undefined } }],
+    ['error: pathspec \'x\' did not match any file(s) known to git', { level: 'ERROR', body: "pathspec 'x' did not match any file(s) known to git" }],
+    // printf's `${timestamp} [${label}] ${level}: ${message}`, and without the label.
+    ['2026-11-24T10:00:00.123Z [orders] error: boom', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'boom', attributes: { 'log.logger': 'orders', 'thread.name': undefined } }],
+    ['2026-11-24 10:00:00 warn: disk 91% full', { time: '2026-11-24T10:00:00.000Z', level: 'WARN', body: 'disk 91% full' }],
+    ['2026-11-24T10:00:00.123Z [api] http: GET /x 200', { level: 'HTTP', body: 'GET /x 200', attributes: { 'log.logger': 'api' } }],
+    // .NET's console logger starts as winston does: its category and event id still read.
+    ['info: Microsoft.Hosting.Lifetime[14]', { level: 'INFO', body: '', attributes: { 'log.logger': 'Microsoft.Hosting.Lifetime', 'event.id': '14' } }],
+    // Not winston's: log4j's thread and upper-case level; Go's HTTP server's `http: ` prefix after a stamp (in the Go tests).
+    ['2026-11-24 10:00:00 [main] INFO c.e.App - started', { level: 'INFO', body: 'started', attributes: { 'thread.name': 'main', 'log.logger': 'c.e.App' } }],
+  ]);
+  const trace = parse('silly: tick {"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331"}', ctx);
+  assert.deepEqual([trace.traceId, trace.spanId], ['0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331']);
+  assert.notEqual(parse('http://example.com/x is down', ctx).severityText, 'HTTP');
+});
+
 test("terminal colours are dropped before a line is read; Flask's `LEVEL in module:`", () => {
   check('ansi', [
     ['\x1b[32m2026-11-24T10:00:00.123Z\x1b[0m \x1b[1;31mERROR\x1b[0m [main] c.a.App - failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'failed', attributes: { 'thread.name': 'main', 'log.logger': 'c.a.App' } }],
