@@ -20,14 +20,15 @@ import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, mon
 import { celery, loguruLocation, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
-import { mayBeWinston, winstonAfterStamp, winstonLine } from './winston.ts';
+import { mayBeWinston, mayBeWinstonAt, winstonAfterStamp, winstonLine } from './winston.ts';
+import { isPhpDiagnostic, phpDiagnostic, phpFpm, phpLine, zoneNameEnd } from './php.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
 import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
-import { readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
+import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export type AutoParserOptions = FieldNameOptions;
@@ -173,7 +174,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     }
     // winston's printf (`stamp [label] level: msg`, `stamp level: msg`): a lower-case npm level and a colon
     // (log4j2's `[thread] LEVEL` was read above).
-    if (prefix === '' && (isLower(c) || (c === 91 && isLower(line.charCodeAt(line.indexOf('] ', j) + 2))))) {
+    if (prefix === '' && (isLower(c) || c === 91) && mayBeWinstonAt(line, j)) {
       const r = winstonAfterStamp(line, j, t.time, ctx, names, depth);
       if (r !== null) return r;
     }
@@ -412,7 +413,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         const r = tornado(line, ctx);
         if (r !== null) return r;
       }
-      const t = readTime(line, 1, tz, ctx.now);
+      let t = readTime(line, 1, tz, ctx.now);
+      // PHP's error log names its `date.timezone` after the stamp (`[06-Dec-2026 03:45:53 Europe/Paris]`): read in it.
+      if (t !== undefined && line.charCodeAt(t.end) === 32 && isUpper(line.charCodeAt(t.end + 1))) {
+        const z = zoneNameEnd(line, t.end + 1);
+        const zone = z === -1 ? '' : line.slice(t.end + 1, z);
+        const again = z !== -1 && isValidTimeZone(zone) ? readTime(line, 1, zone, ctx.now) : undefined;
+        if (again !== undefined && again.end === t.end) t = { time: again.time, end: z };
+      }
       if (t !== undefined) {
         const close = line.indexOf(']', t.end);
         // `[2026-11-24 10:00:00,123: INFO/MainProcess] msg` (Celery): the level and process after a colon.
@@ -437,6 +445,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         if (close !== -1 && close - t.end <= 12) {
           const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, '');
           if (close === t.end) kafkaLogger(r);
+          // PHP's error log (`[stamp zone] PHP Warning:  ...`) and php-fpm's (`[stamp] WARNING: [pool www] child 7 said ...`).
+          if (r.severityText === undefined && isPhpDiagnostic(r.body)) phpDiagnostic(r);
+          else if (r.body.charCodeAt(0) === 91 && r.body.startsWith('[pool ')) phpFpm(r);
           // `[10:00:00 INF] msg` (Serilog): a level inside the stamp's brackets.
           const inside = line.slice(t.end, close).trim();
           const level = inside === '' ? 0 : severityFromText(inside);
@@ -492,6 +503,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       // AWS Lambda's platform lines: `START RequestId: ...`, `REPORT RequestId: ...\tDuration: ...`.
       if (c === 83 || c === 69 || c === 82 || c === 73) {
         const r = lambdaPlatform(line);
+        if (r !== null) return r;
+      }
+      // PHP's diagnostics on stderr (the CLI, php-fpm's workers): `PHP Warning:  msg in /app.php on line 3`.
+      if (c === 80 && isPhpDiagnostic(line)) {
+        const r = phpLine(line);
         if (r !== null) return r;
       }
       // logrus's terminal layout: `WARN[2026-12-03T06:11:17Z] msg`, `ERRO[0000] msg`.

@@ -44,6 +44,29 @@ export function mayBeWinston(line: string): boolean {
   return c !== -1 && (line.charCodeAt(c + 1) === 32 || line.charCodeAt(c + 1) === 117 /* u */);
 }
 
+/** The length of the npm level word starting with `c` (a char code) would be followed by `:`; 0 for no such word. */
+function levelLength(c: number, http: boolean): number {
+  // e(rror) w(arn) i(nfo) h(ttp) v(erbose) d(ebug) s(illy)
+  return c === 101 || c === 100 || c === 115 ? 5 : c === 119 || c === 105 || (http && c === 104) ? 4 : c === 118 ? 7 : 0;
+}
+
+/**
+ * Whether what follows a stamp at `j` may be the printf layout (`winstonAfterStamp`): a level word's
+ * colon where its first letter says, after a `[label] ` or not. Fixed places only: every stamped line
+ * that starts in lower case or with a bracket asks.
+ */
+export function mayBeWinstonAt(line: string, j: number): boolean {
+  const c = line.charCodeAt(j);
+  if (c !== 91) {
+    const n = levelLength(c, false);
+    return n !== 0 && line.charCodeAt(j + n) === 58;
+  }
+  const e = line.indexOf('] ', j);
+  if (e === -1 || e - j > 65) return false;
+  const n = levelLength(line.charCodeAt(e + 2), true);
+  return n !== 0 && line.charCodeAt(e + 2 + n) === 58;
+}
+
 /** A winston line from its start (`simple`, `cli`), or null. */
 export function winstonLine(line: string, ctx: ParseContext, names: FieldNameOptions, depth: number): ParsedFields | null {
   const m = HEAD.exec(line);

@@ -328,6 +328,50 @@ test("winston's text formats (simple with a timestamp and errors' stacks, colori
   assert.equal(iso(printf![0]!.time), printf![0]!.text.slice(0, 24));
 });
 
+test("PHP: its error log (the stamp in date.timezone, named: UTC and Europe/Paris), the CLI's stderr and php-fpm's log: PHP's kinds as levels, the code location, an uncaught exception with its trace", () => {
+  const source = readFileSync(new URL('../../fixtures/programs/php-app.php.txt', import.meta.url), 'utf8').split('\n');
+  const [utc, paris, cli] = ['php-error-log.log', 'php-error-log-paris.log', 'php-cli-stderr.log'].map((f) => records(f)) as Array<ReturnType<typeof records>>;
+  for (const rs of [utc!, paris!, cli!]) {
+    // The message of two lines from error_log() is two records under the built-in rules; every diagnostic is read.
+    assert.deepEqual(rs.map((r) => [r.severityText, r.severityNumber]), [[undefined, 0], ['WARNING', 13], ['DEPRECATED', 9], ['NOTICE', 10], ['WARNING', 13], ['DEPRECATED', 9], [undefined, 0], [undefined, 0], ['FATAL ERROR', 21]]);
+    assert.deepEqual(rs.slice(1, 6).map((r) => r.body), ['Undefined variable $undefined', 'strlen(): Passing null to parameter #1 ($string) of type string is deprecated', 'stock below threshold', 'payment provider slow', 'use total_v2()']);
+    // Each location is the program's line that caused it.
+    assert.deepEqual(rs.slice(1, 6).map((r) => [r.attributes['code.file.path'], /\$undefined|strlen|E_USER_NOTICE|E_USER_WARNING|E_USER_DEPRECATED/.test(source[Number(r.attributes['code.line.number']) - 1] ?? '')]), Array(5).fill(['/tmp/php/app.php', true]));
+    const fatal = rs[8]!;
+    assert.deepEqual([fatal.attributes['exception.type'], fatal.attributes['exception.message'], fatal.attributes['code.line.number']], ['RuntimeException', 'card declined for order 43', '21']);
+    assert.match(source[20]!, /throw new RuntimeException/);
+    assert.ok(fatal.body.includes('\nStack trace:\n#0 /tmp/php/app.php(23): charge()\n#1 {main}\n  thrown in'), fatal.body);
+  }
+  // The log names its zone: Paris's 03:45:53 is UTC's 02:45:53, whatever the source's own zone.
+  const berlin = records('php-error-log-paris.log', { now: NOW, timeZone: 'America/New_York' });
+  assert.deepEqual(paris!.map((r) => iso(r.time)), utc!.map((r) => iso(r.time)));
+  assert.deepEqual(berlin.map((r) => iso(r.time)), utc!.map((r) => iso(r.time)));
+  assert.equal(iso(utc![1]!.time), '2026-12-06T02:45:53.000Z');
+  assert.deepEqual(cli!.map((r) => r.time), Array(9).fill(undefined));
+
+  const fpm = records('php-fpm.log');
+  assert.deepEqual(fpm.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(fpm.map((r) => [r.severityText, r.body.split('\n')[0], r.attributes['php_fpm.pool'], r.attributes['process.pid']]), [
+    ['NOTICE', 'fpm is running, pid 10574', undefined, undefined],
+    ['NOTICE', 'ready to handle connections', undefined, undefined],
+    ['NOTICE', 'systemd monitor interval set to 10000ms', undefined, undefined],
+    // What workers said into stderr: PHP's diagnostic read inside it, error_log()'s NOTICE, plain text keeping php-fpm's WARNING.
+    ['WARNING', 'Undefined variable $undefined', 'www', '10576'],
+    ['WARNING', 'worker says hello', 'www', '10577'],
+    ['NOTICE', 'orders: payment retry 2', 'www', '10576'],
+    ['FATAL ERROR', 'Uncaught RuntimeException: card declined in /tmp/fpm/page.php:9', 'www', '10577'],
+    ['WARNING', 'Stack trace:', 'www', '10577'],
+    ['WARNING', '#0 {main}', 'www', '10577'],
+    ['WARNING', '  thrown in /tmp/fpm/page.php on line 9', 'www', '10577'],
+    ['WARNING', 'child 10576, script \'/tmp/fpm/page.php\' (request: "GET ?what=slow") execution timed out (2.504703 sec), terminating', 'www', '10576'],
+    ['WARNING', 'child 10576 exited on signal 15 (SIGTERM) after 4.003166 seconds from start', 'www', '10576'],
+    ['NOTICE', 'child 10588 started', 'www', '10588'],
+    ['NOTICE', 'Finishing ...', undefined, undefined],
+    ['NOTICE', 'exiting, bye-bye!', undefined, undefined],
+  ]);
+  assert.deepEqual([fpm[3]!.attributes['code.file.path'], fpm[3]!.attributes['code.line.number'], fpm[6]!.attributes['exception.type']], ['/tmp/fpm/page.php', '5', 'RuntimeException']);
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);

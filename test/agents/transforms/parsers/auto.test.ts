@@ -300,6 +300,21 @@ test("winston's text formats: npm's levels, the entry's JSON after the message, 
   assert.notEqual(parse('http://example.com/x is down', ctx).severityText, 'HTTP');
 });
 
+test("PHP's diagnostics: its error log's stamp in a named zone, the kinds as levels, the code location; php-fpm's pools and workers", () => {
+  check('php', [
+    ['[24-Nov-2026 10:00:00 UTC] PHP Parse error:  syntax error, unexpected token "}" in /var/www/html/x.php on line 7', { time: '2026-11-24T10:00:00.000Z', level: 'PARSE ERROR', number: 21, body: 'syntax error, unexpected token "}"', attributes: { 'code.file.path': '/var/www/html/x.php', 'code.line.number': '7' } }],
+    ['[24-Nov-2026 07:00:00 America/Argentina/Buenos_Aires] PHP Recoverable fatal error:  Object of class Foo could not be converted to string in /srv/my app/a.php on line 12', { time: '2026-11-24T10:00:00.000Z', level: 'RECOVERABLE FATAL ERROR', number: 17, body: 'Object of class Foo could not be converted to string', attributes: { 'code.file.path': '/srv/my app/a.php' } }],
+    ['PHP Fatal error:  Uncaught Error: Call to undefined function foo() in /app/index.php:3', { level: 'FATAL ERROR', body: 'Uncaught Error: Call to undefined function foo() in /app/index.php:3', attributes: { 'exception.type': 'Error', 'exception.message': 'Call to undefined function foo()', 'code.line.number': '3' } }],
+    ['PHP Warning:  Module "redis" is already loaded in Unknown on line 0', { level: 'WARNING', body: 'Module "redis" is already loaded', attributes: { 'code.file.path': 'Unknown', 'code.line.number': '0' } }],
+    ['[24-Nov-2026 10:00:00] WARNING: [pool api] child 41 said into stderr: "NOTICE: PHP message: PHP Deprecated:  x() is deprecated in /a.php on line 2"', { level: 'DEPRECATED', number: 9, body: 'x() is deprecated', attributes: { 'php_fpm.pool': 'api', 'process.pid': '41' } }],
+    ['[24-Nov-2026 10:00:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it', { level: 'WARNING', body: 'server reached pm.max_children setting (5), consider raising it', attributes: { 'php_fpm.pool': 'www', 'process.pid': undefined } }],
+    // Not PHP's: a message that mentions one.
+    ['[24-Nov-2026 10:00:00 UTC] deploy: PHP Warning:  seen in a message', { level: undefined, body: 'deploy: PHP Warning:  seen in a message' }],
+  ]);
+  // A word after `PHP ` is no diagnostic: the line stays whole, unmatched.
+  assert.deepEqual(((r) => [r.body, r.severityText, r.fallback])(parse('PHP is great', ctx)), ['PHP is great', undefined, 'unmatched']);
+});
+
 test("terminal colours are dropped before a line is read; Flask's `LEVEL in module:`", () => {
   check('ansi', [
     ['\x1b[32m2026-11-24T10:00:00.123Z\x1b[0m \x1b[1;31mERROR\x1b[0m [main] c.a.App - failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'failed', attributes: { 'thread.name': 'main', 'log.logger': 'c.a.App' } }],
