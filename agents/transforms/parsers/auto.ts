@@ -22,6 +22,7 @@ import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
 import { mayBeWinston, mayBeWinstonAt, winstonAfterStamp, winstonLine } from './winston.ts';
 import { isPhpDiagnostic, phpDiagnostic, phpFpm, phpLine, zoneNameEnd } from './php.ts';
+import { pinoPretty } from './pino.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
@@ -265,6 +266,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
    * so that function stays small enough for V8 to keep inlining what it calls.
    */
   function afterHeader(r: ParsedFields, line: string): ParsedFields {
+    // pino-pretty: `LEVEL (name/pid): msg` and the entry's properties under it.
+    if (r.body.charCodeAt(0) === 40 /* ( */ && r.severityText !== undefined) pinoPretty(r, depth);
     if (line.indexOf('\t') !== -1) trailingJson(r);
     if (r.body.charCodeAt(0) === 91 /* [ */) kafkaLogContext(r);
     accessInBody(r);
@@ -361,6 +364,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (!s.level && !s.hasTime) return null;
     if (out.fallback === 'bad_time') return badTime(line);
     const r = finishHeader(s, start);
+    if (r.body.charCodeAt(0) === 40 /* ( */ && r.severityText !== undefined) pinoPretty(r, depth);
     accessInBody(r);
     return r;
   }

@@ -372,6 +372,27 @@ test("PHP: its error log (the stamp in date.timezone, named: UTC and Europe/Pari
   assert.deepEqual([fpm[3]!.attributes['code.file.path'], fpm[3]!.attributes['code.line.number'], fpm[6]!.attributes['exception.type']], ['/tmp/fpm/page.php', '5', 'RuntimeException']);
 });
 
+test("pino-pretty (its default, a named logger with full stamps, singleLine): the record pino's own JSON line gives, the properties under the message or after it, an error's stack", () => {
+  const json = records('pino-json-named.log');
+  const [plain, named, single] = ['default', 'named', 'single'].map((l) => records(`pino-pretty-${l}.log`)) as Array<ReturnType<typeof records>>;
+  // Without what differs between two runs of the program: its pid and its error's stack (the file's name and line), and the
+  // host pino-pretty leaves out by default.
+  const same = (r: ParsedFields) => ({ severity: [r.severityText, r.severityNumber], body: r.body, attributes: Object.fromEntries(Object.entries(r.attributes).filter(([k]) => k !== 'pid' && k !== 'err.stack')) });
+  assert.equal(json.length, 7);
+  for (const rs of [plain!, named!, single!]) {
+    assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.time === undefined), []);
+    assert.ok(rs.every((r) => /^\d+$/.test(r.attributes.pid ?? '')), 'every record has its pid');
+    const stack = rs[5]!.attributes['err.stack']!.split('\n');
+    assert.deepEqual([stack[0], stack.length, /^ {4}at Object\.<anonymous> \(\/tmp\/wn\/pino-pretty-app\.js:\d+:\d+\)$/.test(stack[1]!)], ['Error: card declined', json[5]!.attributes['err.stack']!.split('\n').length, true]);
+  }
+  assert.deepEqual(named!.map(same), json.map(same));
+  assert.deepEqual(single!.map(same), json.map(same));
+  assert.deepEqual(plain!.map(same), json.map((r) => { const { name, ...attributes } = same(r).attributes; return { ...same(r), attributes }; }));
+  assert.deepEqual(named![5]!.attributes, { name: 'orders', pid: named![5]!.attributes.pid, requestId: 'r-7', 'err.type': 'Error', 'err.message': 'card declined', 'err.stack': named![5]!.attributes['err.stack'], 'err.code': 'E_CARD' });
+  // The clock alone (`[02:52:16.302]`, the local time: these ran with TZ=UTC) takes today's date; SYS:standard has the date and offset.
+  assert.deepEqual([iso(plain![0]!.time)?.slice(11), iso(named![0]!.time)], ['02:52:16.302Z', '2026-12-06T02:52:16.433Z']);
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);

@@ -315,6 +315,18 @@ test("PHP's diagnostics: its error log's stamp in a named zone, the kinds as lev
   assert.deepEqual(((r) => [r.body, r.severityText, r.fallback])(parse('PHP is great', ctx)), ['PHP is great', undefined, 'unmatched']);
 });
 
+test("pino-pretty: `(name/pid on host): ` after the level, the properties under the message or after it", () => {
+  check('pino-pretty', [
+    ['[2026-11-24 10:00:00.123 +0000] INFO (orders/1234 on web-1): request completed', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'request completed', attributes: { name: 'orders', pid: '1234' }, host: 'web-1' }],
+    ['ERROR (1234): payment failed\n    orderId: 43\n    tags: [\n      "eu",\n      "card"\n    ]\n    ok: false', { level: 'ERROR', body: 'payment failed', attributes: { pid: '1234', orderId: '43', tags: '["eu","card"]', ok: 'false' } }],
+    // A line under the message that is no property stays in the body, with every line after it.
+    ['[10:00:00.123] WARN (7): odd\n    port: 80\n  free text\n    x: 1', { body: 'odd\n  free text\n    x: 1', attributes: { port: '80', x: undefined } }],
+    // Not pino-pretty's: a thread in parentheses (JBoss), a word.
+    ['2026-11-24 10:00:00,123 INFO  [org.x.Y] (main) started', { body: 'started', attributes: { 'thread.name': 'main', pid: undefined } }],
+    ['2026-11-24 10:00:00 WARN (slow): disk', { body: '(slow): disk', attributes: { pid: undefined } }],
+  ]);
+});
+
 test("terminal colours are dropped before a line is read; Flask's `LEVEL in module:`", () => {
   check('ansi', [
     ['\x1b[32m2026-11-24T10:00:00.123Z\x1b[0m \x1b[1;31mERROR\x1b[0m [main] c.a.App - failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'failed', attributes: { 'thread.name': 'main', 'log.logger': 'c.a.App' } }],
