@@ -393,6 +393,15 @@ test("pino-pretty (its default, a named logger with full stamps, singleLine): th
   assert.deepEqual([iso(plain![0]!.time)?.slice(11), iso(named![0]!.time)], ['02:52:16.302Z', '2026-12-06T02:52:16.433Z']);
 });
 
+test("python-json-logger (its README's format): `asctime`, the host's local time, read in the source's zone; levelname, message, extra fields, the traceback", () => {
+  const rs = records('python-json-logger.log', { now: NOW, timeZone: 'Europe/Paris' });
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body]), [['INFO', 'orders service listening'], ['DEBUG', 'cache warm'], ['WARNING', 'slow query'], ['ERROR', 'payment failed'], ['CRITICAL', 'shutting down']]);
+  // Written under TZ=Europe/Paris: 03:56 there is 02:56 UTC.
+  assert.deepEqual(rs.map((r) => iso(r.time)), Array(5).fill('2026-12-06T02:56:28.295Z'));
+  assert.deepEqual(rs[0]!.attributes, { name: 'app.orders', port: '8000' });
+  assert.match(rs[3]!.attributes.exc_info!, /^Traceback \(most recent call last\):\n[\s\S]*KeyError: 'price'$/);
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);
