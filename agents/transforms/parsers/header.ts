@@ -411,6 +411,8 @@ function fieldsThenLevel(s: HeaderState): boolean {
     const colonEnd = line.charCodeAt(e - 1) === 58;
     let lv = levelWordIn(line, at, colonEnd ? e - 1 : e);
     if (lv === undefined && afterInteger && e - at === 1 && LEVEL_LETTERS.includes(line[at]!)) lv = line[at]!;
+    // Elixir's Logger: its metadata's pairs, then the level in brackets in lower case (`request_id=F3x [info] msg`).
+    if (lv === undefined && k > 0 && line.charCodeAt(at) === 91 && line.charCodeAt(e - 1) === 93 && e - at <= 13) lv = levelWord(line.slice(at + 1, e - 1), true);
     if (lv !== undefined && k > 0) {
       fieldTableFound(s, count);
       setLevel(s, lv);

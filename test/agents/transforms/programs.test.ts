@@ -402,6 +402,29 @@ test("python-json-logger (its README's format): `asctime`, the host's local time
   assert.match(rs[3]!.attributes.exc_info!, /^Traceback \(most recent call last\):\n[\s\S]*KeyError: 'price'$/);
 });
 
+test("Elixir's Logger (its console format, a blank line before each entry; Phoenix's request_id metadata): the metadata's pairs before the bracketed level as attributes", () => {
+  const rs = records('elixir-logger.log').filter((r) => r.text !== '');
+  // The file's first line is blank (the format starts with a newline); every other blank line joins the entry before it.
+  assert.equal(records('elixir-logger.log')[0]!.text, '');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0], r.attributes.request_id, r.attributes.order_id]), [
+    ['INFO', 'orders service listening on port 4000', undefined, undefined],
+    ['INFO', 'GET /orders/42', 'F3x9Qm2Lw8AAAAB', undefined],
+    ['DEBUG', 'QUERY OK source="orders" db=1.2ms', 'F3x9Qm2Lw8AAAAB', undefined],
+    ['INFO', 'Sent 200 in 3ms', 'F3x9Qm2Lw8AAAAB', undefined],
+    ['WARNING', 'payment provider slow: 1200 ms', 'F3x9Qm2Lw8AAAAB', '43'],
+    ['ERROR', 'payment failed: card declined', 'F3x9Qm2Lw8AAAAB', '43'],
+    // The message's second line starts with a word: a record of its own under the built-in rules.
+    [undefined, 'retry scheduled in 30 s', undefined, undefined],
+    ['NOTICE', 'cache warm: 42 entries', undefined, undefined],
+    ['CRITICAL', 'disk almost full', undefined, undefined],
+    ['ERROR', '** (ArgumentError) invalid order id', undefined, undefined],
+  ]);
+  // The stacktrace's indented lines are the error's record.
+  assert.equal(rs[9]!.body.split('\n').length, 9);
+  // A clock alone: today's date (the stamp is the host's local time; this ran on UTC).
+  assert.equal(iso(rs[0]!.time)?.slice(11), '03:00:24.179Z');
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);

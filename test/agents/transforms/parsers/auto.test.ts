@@ -327,6 +327,15 @@ test("pino-pretty: `(name/pid on host): ` after the level, the properties under 
   ]);
 });
 
+test("Elixir's Logger: metadata pairs before a bracketed lower-case level", () => {
+  check('elixir', [
+    ['10:00:00.123 request_id=F3x9Qm2Lw8AAAAB [info] GET /orders/42', { level: 'INFO', body: 'GET /orders/42', attributes: { request_id: 'F3x9Qm2Lw8AAAAB' } }],
+    ['2026-11-24 10:00:00.123 request_id=F3x user_id=7 [warning] slow', { time: '2026-11-24T10:00:00.123Z', level: 'WARNING', body: 'slow', attributes: { request_id: 'F3x', user_id: '7' } }],
+    // A bracket that is no level after pairs stays in the message.
+    ['10:00:00.123 job=sync [queue] started', { level: undefined, body: 'job=sync [queue] started', attributes: { job: undefined } }],
+  ]);
+});
+
 test("terminal colours are dropped before a line is read; Flask's `LEVEL in module:`", () => {
   check('ansi', [
     ['\x1b[32m2026-11-24T10:00:00.123Z\x1b[0m \x1b[1;31mERROR\x1b[0m [main] c.a.App - failed', { time: '2026-11-24T10:00:00.123Z', level: 'ERROR', body: 'failed', attributes: { 'thread.name': 'main', 'log.logger': 'c.a.App' } }],
