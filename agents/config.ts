@@ -25,6 +25,7 @@ export interface MultilineConfig {
   enabled: boolean;
   start_pattern?: string;
   continue_pattern?: string;
+  start_with_stamp: boolean;
   timeout_ms: number;
   max_lines: number;
   max_bytes: number;
@@ -152,6 +153,7 @@ const multilineSchema = obj('Assembling multiline records (stack traces) from li
   enabled: bool('Assemble multiline records. Off: every line is a record.', true),
   start_pattern: str('Regular expression: a line matching it starts a new record, others continue it. Default: built-in rules for what runtimes and servers print after a first line: stack traces of Java, Python, Node, Go, Rust, PHP and C++ (indented lines, "Caused by:", "... N more", Traceback, goroutine dumps), PostgreSQL\'s DETAIL/HINT/STATEMENT lines, RabbitMQ\'s lines under a repeated prefix (agents/transforms/README.md, "Multiline").', { minLength: 1 }),
   continue_pattern: str('Regular expression: a line matching it continues the pending record, others start one. Exclusive with start_pattern.', { minLength: 1 }),
+  start_with_stamp: bool('Records start with a time stamp: under a record whose first line starts with one (any shape the parser reads, also after "[" or a terminal colour), every line without one continues it, so a message of several lines or a dump stays one record; under a first line without one the built-in rules decide. For logs whose every entry is stamped; exclusive with start_pattern and continue_pattern.', false),
   timeout_ms: int('Flush a pending record after this many ms without a new line.', 1, 1000),
   max_lines: int('Most lines in one record; longer ones are cut into numbered parts (tributary.multiline.part).', 1, 500),
   max_bytes: int('Most bytes in one record; larger ones are cut into numbered parts.', 64, MiB),
@@ -402,6 +404,9 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
       if (ml.start_pattern !== undefined && ml.continue_pattern !== undefined) {
         issues.push({ path: `${base}.multiline`, message: 'set start_pattern or continue_pattern, not both' });
       }
+      if (ml.start_with_stamp && (ml.start_pattern !== undefined || ml.continue_pattern !== undefined)) {
+        issues.push({ path: `${base}.multiline.start_with_stamp`, message: 'replaces start_pattern and continue_pattern: set one of them' });
+      }
       tryRegex(ml.start_pattern, `${base}.multiline.start_pattern`, issues);
       tryRegex(ml.continue_pattern, `${base}.multiline.continue_pattern`, issues);
       if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
@@ -566,6 +571,7 @@ export function multilineOptions(ml: MultilineConfig): Partial<MultilineOptions>
   return {
     ...(ml.start_pattern !== undefined ? { startPattern: new RegExp(ml.start_pattern) } : {}),
     ...(ml.continue_pattern !== undefined ? { continuePattern: new RegExp(ml.continue_pattern) } : {}),
+    ...(ml.start_with_stamp ? { startWithStamp: true } : {}),
     timeoutMs: ml.timeout_ms,
     maxLines: ml.max_lines,
     maxBytes: ml.max_bytes,

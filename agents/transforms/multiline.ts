@@ -8,6 +8,7 @@
 import type { Line } from './line-splitter.ts';
 import { postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
+import { readTime } from './timestamp.ts';
 
 export interface MultilineOptions {
   /**
@@ -17,6 +18,13 @@ export interface MultilineOptions {
   startPattern?: RegExp;
   /** A line matching this continues the pending record; every other line starts a new one. */
   continuePattern?: RegExp;
+  /**
+   * Records start with a time stamp: under a record whose first line starts with one (any shape the
+   * parser reads, also after `[` or a terminal colour), every line without one continues it (a message
+   * of several lines, a dump); under a first line without one the built-in rules decide. Exclusive with
+   * the patterns.
+   */
+  startWithStamp?: boolean;
   /** Flush a pending record after this many ms without a new line. */
   timeoutMs: number;
   /** Most lines in one record; the next line starts a new part. */
@@ -120,6 +128,8 @@ export class MultilineAssembler {
   private part = 0;
   /** The last non-blank line was indented (Python: the exception line follows indented frames). */
   private lastIndented = false;
+  /** With startWithStamp: the pending record's first line starts with a stamp. */
+  private stamped = false;
   /** With kind 'postgres' or 'rabbitmq': the record's first line up to its pid, which its other lines repeat. */
   private head = '';
 
@@ -127,6 +137,9 @@ export class MultilineAssembler {
     this.options = { ...MULTILINE_DEFAULTS, ...options };
     if (this.options.startPattern && this.options.continuePattern) {
       throw new Error('multiline: set start_pattern or continue_pattern, not both');
+    }
+    if (this.options.startWithStamp && (this.options.startPattern || this.options.continuePattern)) {
+      throw new Error('multiline: start_with_stamp replaces start_pattern and continue_pattern; set one of them');
     }
   }
 
@@ -226,6 +239,7 @@ export class MultilineAssembler {
 
   /** Remembers what kind of trace a record's first line opens. */
   private noteStart(text: string): void {
+    if (this.options.startWithStamp) this.stamped = startsWithStamp(text);
     // Every record's first line comes here: the patterns are tried only on lines starting as they do.
     const c = text.charCodeAt(0);
     if (c === 112 /* p */ || c === 102 /* f */) this.kind = GO_START.test(text) ? 'go' : c === 102 && NODE_CRASH_START.test(text) ? 'node' : 'none';
@@ -251,6 +265,7 @@ export class MultilineAssembler {
     if (startPattern !== undefined) return !startPattern.test(text);
     if (continuePattern !== undefined) return continuePattern.test(text);
     if (text === '') return true;
+    if (this.stamped) return !startsWithStamp(text) && text.charCodeAt(0) !== 123 /* { */;
     const c = text.charCodeAt(0);
     if (c === 32 || c === 9) {
       if (this.kind === 'python-end' || this.kind === 'python-chain') this.kind = 'python';
@@ -308,6 +323,28 @@ export class MultilineAssembler {
     }
     return NODE_CONT.test(text) || PHP_CONT.test(text);
   }
+}
+
+/** A terminal's colour or style (`ESC [ 2 m`), as loggers write them before a stamp. */
+const ANSI_AT_START = /^(?:\x1b\[[0-9;]*m)+/;
+
+/** Whether a line starts with a time stamp the parser reads: at its start, after `[`, or after colour escapes. */
+export function startsWithStamp(text: string): boolean {
+  let at = 0;
+  if (text.charCodeAt(0) === 27) {
+    const m = ANSI_AT_START.exec(text);
+    if (m === null) return false;
+    at = m[0].length;
+  }
+  if (text.charCodeAt(at) === 91 /* [ */) at++;
+  const c = text.charCodeAt(at);
+  // A digit or a capital (`Nov 24 10:00:00`, `Sat Jul 20 ...`): every stamp starts with one.
+  if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90))) return false;
+  const t = readTime(text, at, 'UTC', Date.now());
+  if (t === undefined) return false;
+  const e = text.charCodeAt(t.end);
+  // Followed by what follows a stamp in a header: a blank, a bracket, a separator, or the end.
+  return t.end >= text.length || e === 32 || e === 9 || e === 93 || e === 44 || e === 124 || e === 58 || e === 27;
 }
 
 /** Whether a record's first line names a level below WARNING before any other (see LEVEL_WORD). */

@@ -58,6 +58,9 @@ test('a config of only a source validates, and every default is filled in', () =
   assert.equal(cfg.buffer.disk.path, join(cfg.state_dir, 'buffer'));
   const ml = multilineOptions(app.multiline)!;
   assert.equal(ml.timeoutMs, 1000);
+  assert.equal(ml.startWithStamp, undefined);
+  const stamped = validateAgentConfig({ sources: { s: { type: 'stdin', multiline: { start_with_stamp: true } } } }, { env: {} }).sources.s!;
+  assert.equal(stamped.type === 'stdin' && multilineOptions(stamped.multiline)!.startWithStamp, true);
   const other = validateAgentConfig({ sources: { o: { type: 'otlp' }, h: { type: 'host_metrics' } } }, { env: {} });
   assert.deepEqual(other.sources.o, { type: 'otlp', listen: '127.0.0.1:4318', max_body_bytes: 4 * 1024 * 1024 });
   assert.equal(other.sources.h!.type === 'host_metrics' && other.sources.h!.interval_ms, 10_000);
@@ -122,6 +125,7 @@ test('cross-field rules', () => {
   const src = (extra: object) => ({ sources: { a: { type: 'stdin', ...extra } } });
   const cases: Array<[unknown, string[], NodeJS.ProcessEnv?]> = [
     [src({ multiline: { start_pattern: '^x', continue_pattern: '^y' } }), ['sources.a.multiline: set start_pattern or continue_pattern, not both']],
+    [src({ multiline: { start_with_stamp: true, start_pattern: '^x' } }), ['sources.a.multiline.start_with_stamp: replaces start_pattern and continue_pattern: set one of them']],
     [src({ multiline: { start_pattern: '(' } }), ['sources.a.multiline.start_pattern: is not a valid regular expression: Invalid regular expression: /(/: Unterminated group']],
     [src({ time_zone: 'Mars/Base' }), ['sources.a.time_zone: unknown time zone "Mars/Base"']],
     [src({ parser: { type: 'json', time_format: '%Q' } }), ['sources.a.parser.time_format: unknown directive %Q in time format "%Q"']],

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter } from '../../../agents/transforms/line-splitter.ts';
-import { MULTILINE_PART_ATTRIBUTE, MultilineAssembler, type AssembledRecord } from '../../../agents/transforms/multiline.ts';
+import { MULTILINE_PART_ATTRIBUTE, MultilineAssembler, startsWithStamp, type AssembledRecord } from '../../../agents/transforms/multiline.ts';
 
 /** Runs text through the real line splitter and the assembler; returns the record texts and records. */
 function assemble(text: string, options: ConstructorParameters<typeof MultilineAssembler>[0] = {}) {
@@ -197,6 +198,41 @@ test('user start and continue patterns', () => {
   assert.deepEqual(assemble(text, { startPattern: /^\[\d+\]/ }).texts, ['[1] a\nb', '[2] c']);
   assert.deepEqual(assemble('a\n+b\n+c\nd\n', { continuePattern: /^\+/ }).texts, ['a\n+b\n+c', 'd']);
   assert.throws(() => new MultilineAssembler({ startPattern: /a/, continuePattern: /b/ }), /not both/);
+});
+
+test('start_with_stamp: under a stamped first line every line without a stamp continues the record; real programs\' messages of several lines', () => {
+  const fixture = (name: string) => readFileSync(new URL(`../../fixtures/programs/${name}`, import.meta.url), 'utf8');
+  const on = { startWithStamp: true };
+  // Stamps of several shapes, after `[` and behind a colour escape; a dump and a message's later lines join.
+  const text = [
+    '2026-11-24 10:00:00,123 INFO config:', 'listeners = PLAINTEXT://:9092', 'log.dirs = /tmp/k',
+    '[24-Nov-2026 10:00:01 UTC] PHP Notice:  x in /a.php on line 1', 'second line',
+    '\x1b[2m2026-11-24T10:00:02.000001Z\x1b[0m \x1b[32m INFO\x1b[0m orders: two', 'lines',
+    'Nov 24 10:00:03 web-1 app[1]: syslog', '{"msg":"a JSON line starts a record"}', 'and takes what follows',
+  ].join('\n') + '\n';
+  assert.deepEqual(assemble(text, on).texts, [
+    '2026-11-24 10:00:00,123 INFO config:\nlisteners = PLAINTEXT://:9092\nlog.dirs = /tmp/k',
+    '[24-Nov-2026 10:00:01 UTC] PHP Notice:  x in /a.php on line 1\nsecond line',
+    '\x1b[2m2026-11-24T10:00:02.000001Z\x1b[0m \x1b[32m INFO\x1b[0m orders: two\nlines',
+    'Nov 24 10:00:03 web-1 app[1]: syslog',
+    '{"msg":"a JSON line starts a record"}',
+    'and takes what follows',
+  ]);
+  // Without it the built-in rules split those messages; under an unstamped first line they still decide.
+  assert.equal(assemble(text).texts.length, 10);
+  assert.deepEqual(assemble('banner\nline two\n  indented\n2026-11-24 10:00:00 INFO up\nmore\n', on).texts, ['banner', 'line two\n  indented', '2026-11-24 10:00:00 INFO up\nmore']);
+  // Real output: tracing's message of two lines (colours and all), PHP's error_log() of two lines, Elixir's.
+  const joined = (name: string) => assemble(fixture(name), on).texts.filter((t) => t.includes('\n') && !/\n\s/.test(t));
+  assert.deepEqual(joined('rust-tracing-full.log').map((t) => t.split('\n')[1]), ['the second line']);
+  assert.deepEqual(joined('php-error-log.log').map((t) => t.split('\n')[1]), ['of two lines']);
+  assert.deepEqual(joined('elixir-logger.log').map((t) => t.split('\n')[1]), ['retry scheduled in 30 s']);
+  // Every record of those files starts with a stamp but Elixir's first (its blank first line).
+  for (const name of ['rust-tracing-full.log', 'php-error-log.log', 'php-error-log-paris.log', 'winston-printf.log', 'logback-default.log', 'log4j2-default-pattern.log']) {
+    const texts = assemble(fixture(name), on).texts;
+    assert.ok(texts.every((t) => startsWithStamp(t)), `${name}: ${texts.find((t) => !startsWithStamp(t))}`);
+    assert.equal(texts.length, fixture(name).split('\n').filter((l) => startsWithStamp(l)).length, name);
+  }
+  assert.throws(() => new MultilineAssembler({ startWithStamp: true, startPattern: /a/ }), /start_with_stamp replaces/);
 });
 
 test('a pending record is flushed after the timeout, not before', () => {

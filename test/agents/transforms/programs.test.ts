@@ -263,10 +263,10 @@ test("Rust's panic as Rust 1.95 prints it (the thread's id in parentheses): one 
 });
 
 test("Rust's tracing-subscriber: full (its terminal colours, as it writes them into a file), with thread and file, compact and JSON: the same records, the target as the logger, spans and fields as attributes, the message alone", () => {
-  // A message's second line starts with a word, which the built-in rules take for a record of its own: a
-  // start_pattern (the stamp, behind a colour escape or not) joins it, as for any message of several lines.
+  // A message's second line starts with a word, which the built-in rules take for a record of its own:
+  // start_with_stamp (the stamp, behind a colour escape or not, starts records) joins it.
   assert.deepEqual(records('rust-tracing-full.log').filter((r) => r.fallback !== undefined).map((r) => r.text), ['the second line']);
-  const layouts = ['full', 'detailed', 'compact', 'json'].map((l) => records(`rust-tracing-${l}.log`, undefined, { startPattern: /^(?:\x1b\[\d+m)?\d{4}-\d\d-\d\dT|^\{/ }));
+  const layouts = ['full', 'detailed', 'compact', 'json'].map((l) => records(`rust-tracing-${l}.log`, undefined, { startWithStamp: true }));
   for (const rs of layouts) {
     // 21 events; the message of two lines is one record in each layout.
     assert.equal(rs.length, 21);
