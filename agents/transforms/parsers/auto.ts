@@ -173,6 +173,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         }
       }
     }
+    // .NET's console logger after its TimestampFormat (`2026-... info: Category[14] msg`).
+    if (prefix === '' && isLower(c) && line.charCodeAt(j + 4) === 58) {
+      const r = dotnet(line, j);
+      if (r !== null) {
+        r.time = t.time;
+        return r;
+      }
+    }
     // winston's printf (`stamp [label] level: msg`, `stamp level: msg`): a lower-case npm level and a colon
     // (log4j2's `[thread] LEVEL` was read above).
     if (prefix === '' && (isLower(c) || c === 91) && mayBeWinstonAt(line, j)) {

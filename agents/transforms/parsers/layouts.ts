@@ -28,7 +28,8 @@ const LEVEL_TARGET = /^\s+([A-Z]{4,5})\s+([^\s\]]+)$/;
 /** MongoDB before 4.4: `2026-11-24T10:00:00.123+0000 I NETWORK  [listener] msg`: severity letter, component, context. */
 const MONGO_LEGACY = /([FEWI]|D[1-5]?) +([A-Z][A-Z_]*|-) +\[([^\]\s]+)\] /y;
 /** .NET's console logger: `info: Microsoft.Hosting.Lifetime[14]`, the message on the lines under it, indented six spaces (the indent goes; lines written without it stay as they are). */
-const DOTNET = /^(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\] *(?:\n|$)/;
+/** .NET's console logger (SimpleConsoleFormatter): the message under the level and `category[event id]`, or after it with `SingleLine`. */
+const DOTNET = /(trce|dbug|info|warn|fail|crit): ([^\s[\]]+)\[(\d+)\](?: *(?:\n|$)| )/y;
 /** PHP's Monolog (Laravel, Symfony): `[time] channel.LEVEL: msg {context} {extra}`. */
 const MONOLOG = / ?([\w.-]+)\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /y;
 /** Envoy after its `[time]` (`[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v`): thread id, level, logger, then the source location (which tells it from the JVM's unified logging). */
@@ -145,13 +146,19 @@ export function rubyLogger(line: string, ctx: ParseContext): ParsedFields | null
   return out;
 }
 
-/** .NET's console logger's record: the level and `category[event id]`, then the message, each line indented six spaces. */
-export function dotnet(line: string): ParsedFields | null {
+/**
+ * .NET's console logger's record at `at` (after a `TimestampFormat` stamp, or the line's start): the level
+ * and `category[event id]`, then the message, each line indented six spaces, or (`SingleLine`) the
+ * message after a space on the same line.
+ */
+export function dotnet(line: string, at = 0): ParsedFields | null {
+  DOTNET.lastIndex = at;
   const m = DOTNET.exec(line);
   if (!m) return null;
   const number = severityFromText(m[1]!);
-  const body = line
-    .slice(m[0].length)
+  const rest = line.slice(DOTNET.lastIndex);
+  // SingleLine writes the message (and an exception) on the record's line, without the padding.
+  const body = m[0].endsWith('] ') ? rest : rest
     .split('\n')
     .map((l) => (l.startsWith('      ') ? l.slice(6) : l))
     .join('\n');

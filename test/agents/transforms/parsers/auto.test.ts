@@ -444,6 +444,11 @@ test("Rust's env_logger, MongoDB's text log before 4.4, .NET's console logger", 
     ['dbug: App.Worker[0]\n      tick', { level: 'DBUG', number: 5, body: 'tick' }],
     // Lines written without the indent (an exception's own text) stay as they are.
     ['fail: App.Middleware[1]\n      An unhandled exception has occurred.\nSystem.InvalidOperationException: boom\n   at App.Run()', { level: 'FAIL', body: 'An unhandled exception has occurred.\nSystem.InvalidOperationException: boom\n   at App.Run()' }],
+    // SingleLine, and after a TimestampFormat (`yyyy-MM-dd HH:mm:ss `, `HH:mm:ss `): written from the formatter's
+    // source (SimpleConsoleFormatter), not run here.
+    ['info: Microsoft.Hosting.Lifetime[14] Now listening on: http://localhost:5000', { level: 'INFO', body: 'Now listening on: http://localhost:5000', attributes: { 'log.logger': 'Microsoft.Hosting.Lifetime', 'event.id': '14' } }],
+    ['2026-11-24 10:00:00 warn: App.Cache[7] cache miss rate 40%', { time: '2026-11-24T10:00:00.000Z', level: 'WARN', body: 'cache miss rate 40%', attributes: { 'log.logger': 'App.Cache', 'event.id': '7' } }],
+    ['10:00:00 fail: App.Jobs[3]\n      job failed', { level: 'FAIL', body: 'job failed', attributes: { 'log.logger': 'App.Jobs' } }],
   ]);
 });
 
