@@ -93,18 +93,21 @@ export function severityFromSyslog(severity: number): Severity {
  * numbered as OpenTelemetry's winston transport numbers them: `verbose` is above debug there, where
  * Serilog's `Verbose` (capitalised) is the lowest of all (ALIASES).
  */
-const NPM_VALUES: Readonly<Record<string, Severity>> = Object.assign(Object.create(null) as Record<string, Severity>, {
-  http: { text: 'HTTP', number: 7 },
-  verbose: { text: 'VERBOSE', number: 6 },
-  silly: { text: 'SILLY', number: 1 },
-});
+function npmValue(value: string): Severity | undefined {
+  // Three string comparisons behind a first-letter test: every level value of every JSON and logfmt line asks.
+  const c = value.charCodeAt(0);
+  if (c === 104 /* h */) return value === 'http' ? { text: 'HTTP', number: 7 } : undefined;
+  if (c === 118 /* v */) return value === 'verbose' ? { text: 'VERBOSE', number: 6 } : undefined;
+  if (c === 115 /* s */) return value === 'silly' ? { text: 'SILLY', number: 1 } : undefined;
+  return undefined;
+}
 
 export function severityFromValue(value: unknown): Severity | undefined {
   if (typeof value === 'number') return value >= 10 ? severityFromPino(value) : undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > 16) return undefined;
   // The words lines carry (`info`, `WARN`): their upper-case text worked out once, not per line.
-  const npm = NPM_VALUES[value];
-  if (npm !== undefined) return { text: npm.text, number: npm.number };
+  const npm = npmValue(value);
+  if (npm !== undefined) return npm;
   const known = KNOWN_SEVERITIES.get(value);
   if (known !== undefined) return { text: known.text, number: known.number };
   const n = severityFromText(value);
