@@ -120,7 +120,7 @@ export function batchTexts(b: Pick<LineBatch, 'text' | 'textEnds' | 'bytes' | 's
 /**
  * A line's (or multiline record's) text from its bytes as decoded: what `LineSplitter` and
  * `MultilineAssembler` make of them. The final `\n` and a `\r` before it go; a record of several
- * lines loses each line's final `\r` and its blank last lines, and keeps `\n` between its lines.
+ * lines loses each line's final `\r` and its blank first and last lines, and keeps `\n` between its lines.
  */
 export function bytesText(raw: string): string {
   let end = raw.length;
@@ -134,7 +134,9 @@ export function bytesText(raw: string): string {
   for (let i = 0; i < lines.length; i++) if (lines[i]!.charCodeAt(lines[i]!.length - 1) === 13) lines[i] = lines[i]!.slice(0, -1);
   let k = lines.length;
   while (k > 1 && lines[k - 1] === '') k--;
-  return k === 1 ? lines[0]! : lines.slice(0, k).join('\n');
+  let f = 0;
+  while (f < k - 1 && lines[f] === '') f++;
+  return k - f === 1 ? lines[f]! : lines.slice(f, k).join('\n');
 }
 
 /** Line `i` of a batch, whose text is `text`, built into its record (the source's builder: parse, severity, redaction). */

@@ -43,7 +43,7 @@ export const MULTILINE_DEFAULTS: Readonly<MultilineOptions> = {
 export const MULTILINE_PART_ATTRIBUTE = 'tributary.multiline.part';
 
 export interface AssembledRecord {
-  /** The lines joined by `\n`, trailing blank lines left out. */
+  /** The lines joined by `\n`, blank lines before the first with text and after the last left out. */
   text: string;
   /** File offset of the first byte of the first line. */
   start: number;
@@ -130,6 +130,10 @@ export class MultilineAssembler {
   private lastIndented = false;
   /** With startWithStamp: the pending record's first line starts with a stamp. */
   private stamped = false;
+  /** Every pending line is blank. */
+  private blankOnly = false;
+  /** Blank lines before the pending record's first line, taken into it (their bytes, not its text). */
+  private leading = 0;
   /** With kind 'postgres' or 'rabbitmq': the record's first line up to its pid, which its other lines repeat. */
   private head = '';
 
@@ -173,7 +177,14 @@ export class MultilineAssembler {
         this.kind = kind;
       }
     } else if (this.count > 0) {
-      out = this.completed(this.take());
+      if (this.blankOnly) {
+        // Blank lines before a record's first line (Elixir's format writes one before every entry) are the
+        // record's own bytes, not a record of their own: an empty record per entry once entries come apart.
+        this.leading = this.count;
+        this.clearTexts();
+      } else {
+        out = this.completed(this.take());
+      }
       this.kind = 'none';
       this.noteStart(line.text);
     } else {
@@ -206,8 +217,14 @@ export class MultilineAssembler {
 
   private add(line: Line, size: number): void {
     if (this.count === 0) {
-      this.start = line.start;
-      this.bytes = 0;
+      // After blank lines taken in (push), the record starts where they did.
+      if (this.leading === 0) {
+        this.start = line.start;
+        this.bytes = 0;
+      }
+      this.blankOnly = line.text === '';
+    } else if (line.text !== '') {
+      this.blankOnly = false;
     }
     this.texts[this.count++] = line.text;
     this.end = line.end;
@@ -216,11 +233,22 @@ export class MultilineAssembler {
     if (line.attributes !== undefined) this.attributes = { ...this.attributes, ...line.attributes };
   }
 
+  /** Lets go of the pending lines' texts (a line's text can hold its decoded run of the file alive). */
+  private clearTexts(): void {
+    for (let i = 0; i < this.count; i++) this.texts[i] = '';
+    this.count = 0;
+  }
+
   private take(): AssembledRecord {
-    const lines = this.count;
-    let n = lines;
+    const count = this.count;
+    const lines = count + this.leading;
+    let n = count;
     while (n > 1 && this.texts[n - 1] === '') n--;
-    const text = n === 1 ? this.texts[0]! : this.texts.slice(0, n).join('\n');
+    // Blank lines before the first line with text are left out too (a record a pattern let start blank).
+    let f = 0;
+    while (f < n - 1 && this.texts[f] === '') f++;
+    const text = n - f === 1 ? this.texts[f]! : this.texts.slice(f, n).join('\n');
+    this.leading = 0;
     const rec: AssembledRecord = { text, start: this.start, end: this.end, lines };
     let attributes = this.attributes;
     if (this.part > 0) attributes = { ...attributes, [MULTILINE_PART_ATTRIBUTE]: String(this.part) };
@@ -228,8 +256,8 @@ export class MultilineAssembler {
     this.stats.records++;
     if (lines > 1) this.stats.multiline++;
     // The slots let go of their texts (a line's text can hold its decoded run of the file alive).
-    for (let i = 0; i < lines; i++) this.texts[i] = '';
-    if (lines > 64) this.texts.length = 64;
+    for (let i = 0; i < count; i++) this.texts[i] = '';
+    if (count > 64) this.texts.length = 64;
     this.count = 0;
     this.attributes = undefined;
     this.part = 0;

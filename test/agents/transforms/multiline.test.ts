@@ -235,6 +235,30 @@ test('start_with_stamp: under a stamped first line every line without a stamp co
   assert.throws(() => new MultilineAssembler({ startWithStamp: true, startPattern: /a/ }), /start_with_stamp replaces/);
 });
 
+test('blank lines before a record are its bytes, not a record of their own: at a file\'s start, and when entries come apart in time (Elixir writes a blank line before each)', () => {
+  const { records } = assemble('\n\n10:00:00.000 [info] one\n  detail\n\n10:00:01.000 [info] two\n');
+  assert.deepEqual(records.map((r) => [r.text, r.start, r.end, r.lines]), [
+    ['10:00:00.000 [info] one\n  detail', 0, 36, 5],
+    ['10:00:01.000 [info] two', 36, 60, 1],
+  ]);
+  // Live: each entry flushed by the timeout before the next one's blank line arrives.
+  const splitter = new LineSplitter();
+  const m = new MultilineAssembler({ timeoutMs: 1000 });
+  const out: AssembledRecord[] = [];
+  let at = 0;
+  let now = 0;
+  for (const chunk of ['\n10:00:00.000 [info] one\n', '\n10:00:02.000 [info] two\n', '\n\n']) {
+    for (const line of splitter.push(Buffer.from(chunk), at)) out.push(...m.push(line, now));
+    at += chunk.length;
+    now += 2000;
+    out.push(...m.poll(now));
+  }
+  // Blank lines with no record after them stay one blank record (their bytes must be passed by a checkpoint).
+  assert.deepEqual(out.map((r) => [r.text, r.start, r.end]), [['10:00:00.000 [info] one', 0, 25], ['10:00:02.000 [info] two', 25, 50], ['', 50, 52]]);
+  // Under a start pattern a record that starts blank leaves its blank first lines out of its text too.
+  assert.deepEqual(assemble('\nx\ny\n[1] z\n', { startPattern: /^\[\d\]/ }).texts, ['x\ny', '[1] z']);
+});
+
 test('a pending record is flushed after the timeout, not before', () => {
   const m = new MultilineAssembler({ timeoutMs: 500 });
   const s = new LineSplitter();

@@ -402,10 +402,11 @@ test("python-json-logger (its README's format): `asctime`, the host's local time
   assert.match(rs[3]!.attributes.exc_info!, /^Traceback \(most recent call last\):\n[\s\S]*KeyError: 'price'$/);
 });
 
-test("Elixir's Logger (its console format, a blank line before each entry; Phoenix's request_id metadata): the metadata's pairs before the bracketed level as attributes", () => {
-  const rs = records('elixir-logger.log').filter((r) => r.text !== '');
-  // The file's first line is blank (the format starts with a newline); every other blank line joins the entry before it.
-  assert.equal(records('elixir-logger.log')[0]!.text, '');
+test("Elixir's Logger (its console format, a blank line before each entry, no empty records; Phoenix's request_id metadata): the metadata's pairs before the bracketed level as attributes", () => {
+  // Each entry starts with a blank line (the format starts with a newline): the file's first is the first entry's, the
+  // others join the entry before them; none is a record of its own.
+  const rs = records('elixir-logger.log');
+  assert.deepEqual(rs.filter((r) => r.text === ''), []);
   assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0], r.attributes.request_id, r.attributes.order_id]), [
     ['INFO', 'orders service listening on port 4000', undefined, undefined],
     ['INFO', 'GET /orders/42', 'F3x9Qm2Lw8AAAAB', undefined],
