@@ -7,7 +7,8 @@
  * one or two anchored matches, not a trial of every format. Never returns null: a line no format
  * matches is kept whole and marked `unmatched`. This file is the dispatch; the general text header is
  * read by header.ts, the layouts of particular programs (Redis, MySQL, Monolog, ...) by layouts.ts,
- * access lines of proxies and servers (Envoy, HAProxy, uvicorn, CoreDNS) by access.ts.
+ * access lines of proxies and servers (Envoy, HAProxy, uvicorn, CoreDNS) by access.ts, and each
+ * ecosystem's own by its file (go.ts, jvm.ts, python.ts, rust.ts, winston.ts, pino.ts, php.ts, ...).
  */
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
