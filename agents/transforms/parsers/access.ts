@@ -307,3 +307,31 @@ export function nginxErrorContext(r: ParsedFields): void {
   }
   r.body = body.slice(0, at);
 }
+
+/** One of nginx's `$upstream_*` values: `-`, one, or one per upstream tried (`10.0.0.5:80, 10.0.0.6:80`). */
+const UPSTREAM_LIST = '(-|[^\\s,]+(?:, [^\\s,]+)*)';
+/**
+ * What ingress-nginx's default `log-format-upstream` writes after the combined format's fields:
+ * `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr
+ * $upstream_response_length $upstream_response_time $upstream_status $req_id`.
+ */
+const INGRESS_NGINX = new RegExp(`^(\\d+) (\\d+(?:\\.\\d+)?) \\[([^\\]\\s]*)\\] \\[([^\\]\\s]*)\\] ${UPSTREAM_LIST} ${UPSTREAM_LIST} ${UPSTREAM_LIST} ${UPSTREAM_LIST} ([0-9a-f]{32})$`);
+
+/**
+ * ingress-nginx's fields after an access line's combined part (the Kubernetes controller's default
+ * access log) into `attributes`; false when `extra` is not that. The request's size is OpenTelemetry's
+ * `http.request.size`; the rest keep nginx's variable names under `nginx.` (times in seconds, lists of
+ * upstreams tried as written).
+ */
+export function ingressNginx(extra: string, attributes: Record<string, string>): boolean {
+  const m = INGRESS_NGINX.exec(extra);
+  if (m === null) return false;
+  attributes['http.request.size'] = m[1]!;
+  attributes['nginx.request_time_s'] = m[2]!;
+  if (m[3] !== '' && m[3] !== '-') attributes['nginx.proxy_upstream_name'] = m[3]!;
+  if (m[4] !== '' && m[4] !== '-') attributes['nginx.proxy_alternative_upstream_name'] = m[4]!;
+  const upstream: Array<[string, string]> = [['nginx.upstream_addr', m[5]!], ['nginx.upstream_response_length', m[6]!], ['nginx.upstream_response_time_s', m[7]!], ['nginx.upstream_status', m[8]!]];
+  for (const [key, value] of upstream) if (value !== '-') attributes[key] = value;
+  attributes['nginx.request_id'] = m[9]!;
+  return true;
+}

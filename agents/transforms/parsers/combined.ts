@@ -4,7 +4,7 @@
  * Attributes use OpenTelemetry semantic-convention names; the body is the whole line.
  */
 import { parseApacheTime, parseIso } from '../timestamp.ts';
-import { addRequestLine, setSeverity, statusSeverity } from './access.ts';
+import { addRequestLine, ingressNginx, setSeverity, statusSeverity } from './access.ts';
 import type { LineParser, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface CombinedParserOptions {
@@ -40,7 +40,8 @@ export function createCombinedParser(options: Partial<CombinedParserOptions> = {
     if (m[9] !== '-') attributes['http.response.body.size'] = m[9]!;
     if (m[10] !== undefined && m[10] !== '-') attributes['http.request.header.referer'] = unescape(m[10]);
     if (m[11] !== undefined && m[11] !== '-') attributes['user_agent.original'] = unescape(m[11]);
-    if (m[12] !== undefined && m[12] !== '') attributes['log.extra'] = m[12];
+    // What a format appends: ingress-nginx's upstream fields read, anything else kept as it is.
+    if (m[12] !== undefined && m[12] !== '' && !ingressNginx(m[12], attributes)) attributes['log.extra'] = m[12];
     const out: ParsedFields = { body: line, attributes };
     // nginx's `$time_iso8601` in place of `$time_local` is common in custom formats.
     const tz = ctx?.timeZone ?? 'UTC';

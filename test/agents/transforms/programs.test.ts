@@ -426,6 +426,25 @@ test("Elixir's Logger (its console format, a blank line before each entry, no em
   assert.equal(iso(rs[0]!.time)?.slice(11), '03:00:24.179Z');
 });
 
+test("ingress-nginx's default access log (nginx 1.22 with the controller's log-format-upstream and its variables): the upstream's fields, one per upstream tried", () => {
+  const rs = records('ingress-nginx-access.log');
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.extra'] !== undefined), []);
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['url.path'], r.attributes['nginx.proxy_upstream_name'], r.attributes['nginx.upstream_addr'], r.attributes['nginx.upstream_status']]), [
+    ['INFO', '/', 'default-web-80', '127.0.0.1:19081', '200'],
+    // The first server refused the connection, the second answered: both tried, in order.
+    ['WARN', '/missing', 'default-web-80', '127.0.0.1:19082, 127.0.0.1:19081', '502, 404'],
+    // Served by nginx itself: no upstream.
+    ['INFO', '/static/index.html', undefined, undefined, undefined],
+    ['WARN', '/static/nothing', undefined, undefined, undefined],
+    ['INFO', '/', 'default-web-80', '127.0.0.1:19081', '200'],
+    ['ERROR', '/form', 'default-web-80', '127.0.0.1:19081', '501'],
+    // Both servers down: the second try names the upstream group itself.
+    ['ERROR', '/down', 'default-web-80', '127.0.0.1:19081, web', '502, 502'],
+  ]);
+  assert.deepEqual([rs[5]!.attributes['http.request.size'], rs[5]!.attributes['nginx.request_time_s'], rs[5]!.attributes['nginx.upstream_response_length'], rs[5]!.attributes['http.request.header.referer']], ['209', '0.001', '357', 'http://127.0.0.1:19080/']);
+  assert.ok(rs.every((r) => /^[0-9a-f]{32}$/.test(r.attributes['nginx.request_id'] ?? '')), 'every line has its request id');
+});
+
 test("Node: console.error's Error with its stack; the crash report of an uncaught exception (source line at column 0) one record", () => {
   const rs = records('node-crash.log');
   assert.deepEqual(rs.map((r) => r.text.split('\n')[0]), ['server listening on 3000', 'Error: cache miss storm', '/tmp/rp/crash.js:3']);
