@@ -23,8 +23,8 @@ const KINDS: Readonly<Record<string, string>> = {
   Deprecated: 'INFO',
 };
 const HEAD = /^PHP (Fatal error|Parse error|Recoverable fatal error|Catchable fatal error|Warning|Notice|Strict Standards|Deprecated): +/;
-/** The end of a diagnostic's first line: where PHP saw it. */
-const LOCATION = / in (\S.*?) on line (\d{1,7})$/;
+/** The end of a diagnostic's first line: where PHP saw it (the file after the last ` in ` before it). */
+const ON_LINE = / on line (\d{1,7})$/;
 /** An uncaught exception's first line: its class, message and where it was thrown. */
 const UNCAUGHT = /^Uncaught ([A-Za-z_\\][\w\\]*)(?:: (.*))? in (\S+):(\d{1,7})$/;
 
@@ -50,11 +50,13 @@ export function phpDiagnostic(r: ParsedFields): boolean {
     r.attributes['code.file.path'] = uncaught[3]!;
     r.attributes['code.line.number'] = uncaught[4]!;
   } else {
-    const loc = LOCATION.exec(first);
-    if (loc !== null) {
-      r.attributes['code.file.path'] = loc[1]!;
-      r.attributes['code.line.number'] = loc[2]!;
-      body = first.slice(0, loc.index) + (nl === -1 ? '' : body.slice(nl));
+    const loc = ON_LINE.exec(first);
+    // A message may hold ` in ` itself (`Division by zero in total()`): the file is after the last one.
+    const file = loc === null ? -1 : first.lastIndexOf(' in ', loc.index - 1);
+    if (loc !== null && file !== -1 && file + 4 < loc.index) {
+      r.attributes['code.file.path'] = first.slice(file + 4, loc.index);
+      r.attributes['code.line.number'] = loc[1]!;
+      body = first.slice(0, file) + (nl === -1 ? '' : body.slice(nl));
     }
   }
   r.body = body;
