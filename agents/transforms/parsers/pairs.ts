@@ -62,17 +62,17 @@ function quoteEnd(s: string, i: number): number {
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v' };
 
 /**
- * A quoted value's characters, with the escapes Python's repr and Go's %q write (`\n`, `\'`, `\"`,
- * `\xNN`, `\uNNNN`, `\UNNNNNNNN`); anything not in quotes as printed.
+ * A quoted value's characters, with the escapes Python's repr, Go's %q and Rust's Debug write (`\n`,
+ * `\'`, `\"`, `\xNN`, `\uNNNN`, `\UNNNNNNNN`, `\u{1f600}`); anything not in quotes as printed.
  */
 export function unquote(v: string): string {
   const q = v.charCodeAt(0);
   if ((q !== 39 && q !== 34) || v.length < 2) return v;
   const inner = v.slice(1, -1);
   if (inner.indexOf('\\') === -1) return inner;
-  return inner.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g, (all, e: string) => {
+  return inner.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|u\{[0-9a-fA-F]{1,6}\}|.)/g, (all, e: string) => {
     if (e.length > 1) {
-      const cp = parseInt(e.slice(1), 16);
+      const cp = parseInt(e.charCodeAt(1) === 123 /* { */ ? e.slice(2, -1) : e.slice(1), 16);
       return cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
     }
     return ESCAPES[e] ?? all;

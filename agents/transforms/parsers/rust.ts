@@ -23,7 +23,7 @@
  */
 import { severityFromText } from '../severity.ts';
 import { setOwn, stringify } from './fields.ts';
-import { readPairs } from './pairs.ts';
+import { readPairs, unquote } from './pairs.ts';
 import type { ParsedFields } from './types.ts';
 
 /** A span's name: an identifier, as `#[instrument]` (the function's) and the span macros mostly give. */
@@ -124,7 +124,7 @@ function spanChain(line: string, i: number, names: string[], fields: Array<[stri
       if (close === -1) return { end: -1, fields: braces, path: false };
       const found: Array<[string, string]> = [];
       // Fields that do not read as pairs (a value printed with spaces) are left out; the span's name stays.
-      if (readPairs(line.slice(i + 1, close), 0, found, rustUnquote)) for (const f of found) fields.push(f);
+      if (readPairs(line.slice(i + 1, close), 0, found, unquote)) for (const f of found) fields.push(f);
       braces = true;
       i = close + 1;
     }
@@ -170,7 +170,7 @@ function messageAndFields(line: string, i: number, attributes: Record<string, st
     if (sp === -1 || eq < sp) {
       tries++;
       const found: Array<[string, string]> = [];
-      if (readPairs(line, p, found, rustUnquote)) {
+      if (readPairs(line, p, found, unquote)) {
         for (const [key, v] of found) setOwn(attributes, key, v);
         return p === i ? line.slice(i) : line.slice(i, p - 1);
       }
@@ -178,22 +178,6 @@ function messageAndFields(line: string, i: number, attributes: Record<string, st
     p = sp + 1;
   }
   return line.slice(i);
-}
-
-const RUST_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", '0': '\0' };
-
-/** A value as Rust's `Debug` writes a string (`"a \"b\"\n"`, `\u{1f600}`) as its characters; anything else as printed. */
-export function rustUnquote(v: string): string {
-  if (v.charCodeAt(0) !== 34 || v.length < 2 || v.charCodeAt(v.length - 1) !== 34) return v;
-  const inner = v.slice(1, -1);
-  if (inner.indexOf('\\') === -1) return inner;
-  return inner.replace(/\\(u\{[0-9a-fA-F]{1,6}\}|.)/g, (all, e: string) => {
-    if (e.length > 1) {
-      const cp = parseInt(e.slice(2, -1), 16);
-      return cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
-    }
-    return RUST_ESCAPES[e] ?? all;
-  });
 }
 
 /**

@@ -11,21 +11,11 @@
  * `timestamp` the record's time, `service` (winston's `defaultMeta` example) the record's service, trace
  * and span ids the record's; an error's `stack` stays an attribute. The label is the logger.
  */
+import { severityFromValue } from '../severity.ts';
 import { fieldsFromObject } from './json.ts';
 import { trailingObject } from './layouts.ts';
 import type { FieldNameOptions } from './fields.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
-
-/** npm's levels as OpenTelemetry's winston transport numbers them. */
-const NPM_LEVELS: Readonly<Record<string, readonly [string, number]>> = {
-  error: ['ERROR', 17],
-  warn: ['WARN', 13],
-  info: ['INFO', 9],
-  http: ['HTTP', 7],
-  verbose: ['VERBOSE', 6],
-  debug: ['DEBUG', 5],
-  silly: ['SILLY', 1],
-};
 
 /** `level: ` at the line's start; `format.cli()`'s padding, or the `undefined` it writes for a level it has no padding for. */
 const HEAD = /^(error|warn|info|http|verbose|debug|silly):(?: +|undefined)/;
@@ -83,8 +73,9 @@ export function winstonAfterStamp(line: string, j: number, time: number, ctx: Pa
 }
 
 function entry(line: string, at: number, level: string, label: string | undefined, time: number | undefined, ctx: ParseContext, names: FieldNameOptions, depth: number): ParsedFields {
-  const [severityText, severityNumber] = NPM_LEVELS[level]!;
-  const out: ParsedFields = { body: line.slice(at), attributes: {}, severityText, severityNumber };
+  // npm's levels as a JSON line's level value reads them (severity.ts knows http, verbose and silly).
+  const severity = severityFromValue(level)!;
+  const out: ParsedFields = { body: line.slice(at), attributes: {}, severityText: severity.text, severityNumber: severity.number };
   if (time !== undefined) out.time = time;
   // The rest of the entry as JSON after the message (a message of several lines: after its last).
   if (line.charCodeAt(line.length - 1) === 125 /* } */) {
