@@ -55,7 +55,8 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
   const host = cfg.host.name;
   const sources: Source[] = [];
   const hasFiles = Object.values(cfg.sources).some((s) => s.type === 'file');
-  const pool = hasFiles && cfg.transforms.threads > 0
+  // With threads 0 too: the pool then builds each batch on the main thread, encoded as a thread would.
+  const pool = hasFiles
     ? new RecordPool({ threads: cfg.transforms.threads, key: cfg.kafka.key, maxRecordBytes: cfg.kafka.max_record_bytes, encoding: cfg.kafka.encoding, recordsPerMessage: cfg.kafka.records_per_message, counters, log: log('agent.threads') })
     : undefined;
   for (const [name, src] of Object.entries(cfg.sources)) {

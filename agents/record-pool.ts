@@ -55,7 +55,11 @@ export function addCounters(into: BuiltCounters, d: BuiltCounters): void {
 }
 
 export interface RecordPoolOptions {
-  /** Threads to run (at least 1). */
+  /**
+   * Threads to run. 0 runs none: every batch is built on the caller's thread by `encodeHere`, the same
+   * batch encoding as a thread's, which costs a quarter less CPU per line than building records one by
+   * one for the sink (agents/PERFORMANCE.md, "2026-12-06, morning").
+   */
   threads: number;
   key: KeyStrategy;
   maxRecordBytes: number;
@@ -151,7 +155,13 @@ export class RecordPool {
     return !this.closed && this.deaths < MAX_DEATHS;
   }
 
+  /** Whether batches go to threads at all (none with `threads: 0`: the caller builds them with `encodeHere`). */
+  get threaded(): boolean {
+    return this.o.threads > 0 && this.usable;
+  }
+
   encode(batch: LineBatch): Promise<EncodedLogs> {
+    if (this.o.threads === 0) return Promise.reject(new Error('record pool: no threads (threads: 0); build batches with encodeHere'));
     if (!this.usable) return Promise.reject(new Error(this.closed ? 'record pool is closed' : 'record threads kept dying; building on the main thread'));
     const thread = this.pick();
     const id = this.nextId++;

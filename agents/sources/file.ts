@@ -78,8 +78,9 @@ export interface FileSourceOptions {
   attributes?: Record<string, string>;
   /**
    * Record threads that build and encode this source's lines off the main thread, and the id of this
-   * source's builder in them (its parser and time zone; the same options as `toRecord`). Unset: lines
-   * are built on the main thread.
+   * source's builder in them (its parser and time zone; the same options as `toRecord`). A pool of no
+   * threads builds and encodes every batch on the main thread (`RecordPool.encodeHere`). Unset: each
+   * line's record is built on the main thread and encoded by the sink.
    */
   threads?: { pool: RecordPool; builder: number };
   /** This source's own record builder (its parser and time zone); the agent's when unset. */
@@ -616,7 +617,7 @@ export class FileSource implements Source {
       // Without record threads nothing above waits on the event loop while the sink has room: a turn
       // per chunk lets timers (the producer's linger, health probes) and acknowledgements in between,
       // instead of once the memory buffer is full.
-      if (!this.options.threads?.pool.usable) await turn();
+      if (!this.options.threads?.pool.threaded) await turn();
     }
     // A rotated-away file that stopped growing will not get its last newline: ship the rest as a line.
     if (this.running && t.detachedAt !== undefined && now - t.lastGrowth > this.options.rotateWaitMs) {
@@ -633,7 +634,7 @@ export class FileSource implements Source {
   private keepTail(t: Tracked, w: ByteWindow, end: number): void {
     const from = t.assembler?.pendingStart ?? t.splitter.completeOffset;
     t.tail = undefined;
-    if (!this.options.threads?.pool.usable || from >= end || from < w.start || end - from > MAX_TAIL_BYTES) return;
+    if (!this.options.threads?.pool.threaded || from >= end || from < w.start || end - from > MAX_TAIL_BYTES) return;
     t.tail = { start: from, bytes: Buffer.from(windowBytes(w, from, end).buffer) };
   }
 
@@ -677,8 +678,9 @@ export class FileSource implements Source {
         await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
         continue;
       }
-      // A few lines with nothing of this source on the threads (so the order read is kept): built here.
-      const here = this.onThreads === 0 && slice.length <= INLINE_MAX_LINES;
+      // No threads, or a few lines with nothing of this source on the threads (so the order read is
+      // kept): built here.
+      const here = !threads.pool.threaded || (this.onThreads === 0 && slice.length <= INLINE_MAX_LINES);
       const batch = this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs, here ? undefined : this.bytesOf(t, slice, window));
       if (here) {
         let encoded: EncodedLogs | undefined;

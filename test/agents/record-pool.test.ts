@@ -207,3 +207,24 @@ test('heaps() reports a record thread\'s V8 heap: its young generation is RECORD
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a pool of no threads (transforms.threads 0) starts none: encode refuses, encodeHere builds each batch', async () => {
+  const pool = new RecordPool({ threads: 0, key: 'service_host', maxRecordBytes: 4096, counters: newCounters(), log: log('test') });
+  for (const o of builderOptions) pool.addBuilder(o);
+  try {
+    assert.equal(pool.threaded, false);
+    assert.equal(pool.usable, true);
+    const batch = batchOf(corpus()[0]!, 0);
+    await assert.rejects(pool.encode(batch), /no threads/);
+    const got = unpack(pool.encodeHere(batch));
+    const want = mainThread(newCounters(), batch, 4096, 'json');
+    assert.ok(got.values.length === want.values.length && got.values.every((v, j) => v.equals(want.values[j]!)));
+    assert.equal(await pool.busy(), undefined, 'no thread is busy or idle');
+  } finally {
+    await pool.close();
+  }
+  const one = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 4096, counters: newCounters(), log: log('test') });
+  assert.equal(one.threaded, true);
+  await one.close();
+  assert.equal(one.threaded, false, 'a closed pool sends nothing to threads');
+});

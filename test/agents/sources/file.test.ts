@@ -435,12 +435,17 @@ async function sameOnThreads(t: { diagnostic: (m: string) => void }, content: Bu
     const pool = threads ? new RecordPool({ threads: threads.size, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') }) : undefined;
     const builder = pool?.addBuilder({ source: 'files', ...(threads?.parser ? { parser: { type: threads.parser } as never } : {}) });
     // What the file source hands the pool, seen on its way (the pool itself is the real one).
-    const sent = { bytes: 0, text: 0 };
+    const sent = { bytes: 0, text: 0, here: 0 };
     if (pool) {
       const encode = pool.encode.bind(pool);
       pool.encode = (b) => {
         sent[b.bytes ? 'bytes' : 'text']++;
         return encode(b);
+      };
+      const encodeHere = pool.encodeHere.bind(pool);
+      pool.encodeHere = (b) => {
+        sent.here++;
+        return encodeHere(b);
       };
     }
     const a = await startFileAgent({ include: [path], stateDir: join(dir, state), multiline: { timeoutMs: 500 }, ...options, toRecord: createRecordBuilder(counters, { source: 'files' }), ...(pool ? { threads: { pool, builder: builder! } } : {}) });
@@ -452,6 +457,8 @@ async function sameOnThreads(t: { diagnostic: (m: string) => void }, content: Bu
   const main = await shipped('main');
   const threaded = await shipped('threads', { size: 2 });
   const failing = await shipped('failing', { size: 1, parser: 'no-such-parser' });
+  // `transforms.threads: 0`: a pool of no threads, every batch encoded on the main thread as a thread would.
+  const local = await shipped('local', { size: 0 });
   // Records as JSON without the time of reading (and without the time where it fell back to it).
   // Lines with a host of their own (syslog) have another key, so another partition: compared in file order.
   const comparable = (rs: LogRecord[]) => [...rs].sort((a, b) => a.origin.offset! - b.origin.offset!).map((r) => JSON.stringify({ ...r, observed_time: '', time: r.time === r.observed_time ? '' : r.time }));
@@ -464,6 +471,9 @@ async function sameOnThreads(t: { diagnostic: (m: string) => void }, content: Bu
   assert.equal(main.records.length, expected);
   sameRecords(comparable(threaded.records), comparable(main.records), 'on threads');
   sameRecords(comparable(failing.records), comparable(main.records), 'built on the main thread after the threads failed');
+  sameRecords(comparable(local.records), comparable(main.records), 'batches encoded on the main thread (no threads)');
+  assert.ok(local.sent.here > 0 && local.sent.bytes + local.sent.text === 0, `with no threads every batch was encoded here (${JSON.stringify(local.sent)})`);
+  assert.deepEqual(local.counters, main.counters);
   // Each key's records are on one partition, in file order.
   const last = new Map<string, number>();
   for (const r of threaded.records) {
