@@ -377,3 +377,29 @@ export function serialiseOtlp(records: LogRecord[], maxRecordBytes: number): { v
   const whole = w.buf.buffer as ArrayBuffer;
   return { values: w.pos < whole.byteLength * 0.75 ? whole.slice(0, w.pos) : whole, starts, ends };
 }
+
+/**
+ * Log records already built (stdin's and OTLP's, pino's, a batch a record thread failed) encoded as a
+ * record thread encodes a batch of lines: their values in one buffer (`serialiseRecords`, or
+ * `serialiseOtlp`), keys, Kafka timestamps and own traces in columns. The sink then sends them as it
+ * sends a thread's batch, where one message object and one value string per record cost about a third
+ * more CPU per line (agents/PERFORMANCE.md, "2026-12-06, morning"). The same bytes, keys and
+ * timestamps as `logWire` record by record (line-batch.test.ts). Undefined when a record is past
+ * `maxRecordBytes`: the sink then goes record by record, which cuts it.
+ */
+export function encodeRecords(records: LogRecord[], key: KeyStrategy, maxRecordBytes: number, encoding: LogEncoding = 'json'): EncodedLogs | undefined {
+  const s = encoding === 'otlp_proto' ? serialiseOtlp(records, maxRecordBytes) : serialiseRecords(records, maxRecordBytes);
+  if (!s) return undefined;
+  const n = records.length;
+  const times = new Float64Array(n);
+  const keyOf = new Uint32Array(n);
+  const keys = new BatchKeys(key);
+  const traces: Array<[number, string]> = [];
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!;
+    times[i] = recordTimeMs(r.time) || Date.now();
+    keyOf[i] = keys.of(r);
+    if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+  }
+  return { count: n, values: Buffer.from(s.values), starts: s.starts, ends: s.ends, keys: keys.keys, keyOf, times, traces, truncated: [] };
+}

@@ -116,8 +116,13 @@ function report(t0: bigint, cpu0: NodeJS.CpuUsage, steady?: { cpu: NodeJS.CpuUsa
   process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: ownPeakRssKb(), ...(s ? { steadyCpuSeconds: (s.user + s.system) / 1e6, steadyLines: steady!.lines } : {}), ...(machine !== undefined ? { machineCpuSeconds: machine - machine0! } : {}) }) + '\n');
 }
 
-/** The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off. */
-async function agentChild(file: string, brokers: string, topic: string, lines: number, stateDir: string, plain: boolean, threads?: number): Promise<void> {
+/**
+ * The agent, from a config as a user writes it; `plain` switches parsing, redaction and multiline off;
+ * `stdin` reads the lines from standard input (`cat file | tributary agent`; the parent opens the file
+ * as the child's stdin) instead of tailing the file.
+ */
+async function agentChild(file: string, brokers: string, topic: string, lines: number, stateDir: string, mode: 'full' | 'plain' | 'stdin', threads?: number): Promise<void> {
+  const plain = mode === 'plain';
   // BENCH_V8_FLAGS, handed to this checkout's agent children only: V8 flags set at run time (those V8 reads as it goes).
   if (process.env.TRIBUTARY_BENCH_V8_FLAGS) (await import('node:v8')).setFlagsFromString(process.env.TRIBUTARY_BENCH_V8_FLAGS);
   const { validateAgentConfig } = await import('../agents/config.ts');
@@ -138,7 +143,7 @@ async function agentChild(file: string, brokers: string, topic: string, lines: n
     state_dir: stateDir,
     ...(env.BENCH_MEMORY_EVENTS ? { buffer: { memory: { max_events: Number(env.BENCH_MEMORY_EVENTS) } } } : {}),
     self_metrics: { enabled: false },
-    sources: { bench: { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
+    sources: { bench: mode === 'stdin' ? { type: 'stdin' } : { type: 'file', include: [file], poll_ms: 50, ...(plain ? { parser: 'plain', multiline: { enabled: false } } : {}) } },
     transforms: { ...(threads !== undefined ? { threads } : env.BENCH_THREADS ? { threads: Number(env.BENCH_THREADS) } : {}), ...(plain ? { redaction: { enabled: false } } : {}) },
   });
   const agent = agentFromConfig(cfg);
@@ -268,19 +273,21 @@ function withNodeOptions(flags: string): Record<string, string> {
 }
 
 /** Runs this file as a child: through tsx, or from `bundle` (its bundled copy; see main). */
-function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Run> {
+function runChild(args: string[], profile?: string, bundle?: string, env: Record<string, string> = {}, nodeFlags: string[] = [], stdinFile?: string): Promise<Run> {
   return new Promise<Run>((resolve, reject) => {
     const prof = [...nodeFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
     // BENCH_FSYNC_DELAY_US: a slow disk, made real by strace holding each fsync on its way back (only those syscalls stop).
     const delay = process.env.BENCH_FSYNC_DELAY_US;
     const slowDisk = delay ? ['-f', '-qq', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', `inject=fsync,fdatasync:delay_exit=${delay}`, process.execPath] : [];
+    const stdinFd = stdinFile ? openSync(stdinFile, 'r') : undefined;
     const c = spawn(delay ? 'strace' : process.execPath, [...slowDisk, ...prof, ...(bundle ? [bundle] : ['--import', 'tsx', fileURLToPath(import.meta.url)]), ...args], {
       cwd: root,
       env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: [stdinFd ?? 'ignore', 'pipe', 'inherit'],
     });
+    if (stdinFd !== undefined) closeSync(stdinFd);
     let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     c.once('exit', (code) => {
       if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, out);
       if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!) as Run);
@@ -569,8 +576,8 @@ async function main(): Promise<void> {
   const nodeOptions = new Map([[bundle, process.env.BENCH_AGENT_NODE_OPTIONS ?? launcherNodeOptions(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeOptions(baseline!)] as [string, string]] : [])]);
   const ownFlags = process.env.BENCH_AGENT_NODE_FLAGS;
   const nodeFlags = new Map([[bundle, ownFlags !== undefined ? ownFlags.split(' ').filter(Boolean) : launcherNodeFlags(root)], ...(baselineBundle ? [[baselineBundle, launcherNodeFlags(baseline!)] as [string, string[]]] : [])]);
-  const agentRun = (topic: string, state: string, mode: 'full' | 'plain', threads?: number, fromSources = false, input = file, from = bundle, env: Record<string, string> = {}) =>
-    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}), ...env }, nodeFlags.get(from) ?? []);
+  const agentRun = (topic: string, state: string, mode: 'full' | 'plain' | 'stdin', threads?: number, fromSources = false, input = file, from = bundle, env: Record<string, string> = {}) =>
+    runChild(['--agent', input, brokers, topic, String(lines), join(work, `state-${state}`), mode, ...(threads === undefined ? [] : [String(threads)])], process.env.BENCH_PROFILE, fromSources ? undefined : from, { ...withNodeOptions(nodeOptions.get(from) ?? ''), ...(from === bundle && process.env.BENCH_V8_FLAGS ? { TRIBUTARY_BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS } : {}), ...env }, nodeFlags.get(from) ?? [], mode === 'stdin' ? input : undefined);
   // The agent writing as the Collector's row does: OTLP protobuf, up to 100 lines to a Kafka message.
   const packed = { BENCH_ENCODING: 'otlp_proto', BENCH_RECORDS_PER_MESSAGE: '100' };
   // `otlp`: the topic holds OTLP requests of several records each, counted by decoding them (otlpRecordsIn).
@@ -580,6 +587,7 @@ async function main(): Promise<void> {
     { name: `tributary agent, defaults, run from the TypeScript sources through tsx (TRIBUTARY_AGENT_BUNDLE=0)`, run: (topic, round) => agentRun(topic, `s${round}`, 'full', undefined, true) },
     { name: `tributary agent, defaults but transforms.threads 0 (all on the main thread${client})`, run: (topic, round) => agentRun(topic, `m${round}`, 'full', 0) },
     { name: `tributary agent, defaults but transforms.threads 2${client ? ` (${client.slice(2)})` : ''}`, run: (topic, round) => agentRun(topic, `t${round}`, 'full', 2) },
+    { name: `tributary agent, defaults, the file on its stdin (\`tributary agent < file\`: stdin's lines are built on the main thread${client})`, run: (topic, round) => agentRun(topic, `i${round}`, 'stdin') },
     { name: `tributary agent, parsing/redaction/multiline off (1 record thread${client})`, run: (topic, round) => agentRun(topic, `p${round}`, 'plain') },
     { name: `tributary agent, defaults but kafka.encoding otlp_proto, records_per_message 100 (as the Collector's row)`, otlp: true, run: (topic, round) => agentRun(topic, `o${round}`, 'full', undefined, false, file, bundle, packed) },
     { name: `tributary agent, parsing/redaction/multiline off, otlp_proto, records_per_message 100`, otlp: true, run: (topic, round) => agentRun(topic, `q${round}`, 'plain', undefined, false, file, bundle, packed) },
@@ -691,7 +699,7 @@ if (!/(?:agent\.ts|bench-agent\.mjs)$/.test(process.argv[1] ?? '')) {
   // imported: nothing to run
 } else if (process.argv[2] === '--agent') {
   const [, , , file, brokers, topic, lines, stateDir, mode, threads] = process.argv;
-  await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain', threads === undefined ? undefined : Number(threads));
+  await agentChild(file!, brokers!, topic!, Number(lines), stateDir!, mode === 'plain' || mode === 'stdin' ? mode : 'full', threads === undefined ? undefined : Number(threads));
 } else if (process.argv[2] === '--stages') {
   process.stdout.write(JSON.stringify(await stagesBoth()) + '\n');
 } else if (process.argv[2] === '--client') {

@@ -187,7 +187,10 @@ export class KafkaSink {
     const onDelivered = tracing ? endSpanOnDelivery(span, batch.onDelivered) : batch.onDelivered;
     const headers = { [HEADERS.traceparent]: traceparentOf(span) ?? newTraceparent(), [HEADERS.contentType]: CONTENT_TYPE_JSON, [HEADERS.schemaVersion]: String(SCHEMA_VERSION) };
     const logHeaders = this.o.encoding === 'otlp_proto' ? { ...headers, [HEADERS.contentType]: CONTENT_TYPE_PROTOBUF } : headers;
-    const encoded: EncodedEntry | undefined = batch.encoded ? { e: batch.encoded, headers: logHeaders, ownTraces: !tracing } : undefined;
+    // Log records built one by one (stdin, OTLP, pino, a failed thread's batch) are encoded here as a
+    // record thread encodes a batch: the same bytes for less CPU than a message object per record.
+    const batchEncoded = batch.encoded ?? this.sq.w.encodeEvents(batch.events);
+    const encoded: EncodedEntry | undefined = batchEncoded ? { e: batchEncoded, headers: logHeaders, ownTraces: !tracing } : undefined;
     let messages = encoded ? undefined : this.sq.w.fromEvents(batch.events, logHeaders, headers, !tracing);
     // An event is a record, packed or not; an encoded batch's messages hold `lines` records each when packed.
     const records = encoded?.e.lines ? encoded.e.lines.reduce((a, b) => a + b, 0) : count;

@@ -196,3 +196,32 @@ test('otlp_proto with records_per_message: a record too large on its own is cut 
   assert.ok(records[0]!.length > 1 && records.at(-1)!.length > 1, 'the lines around it are packed');
   assert.deepEqual(records.flat().map((r) => r.origin.offset), b.starts);
 });
+
+for (const encoding of ['json', 'otlp_proto'] as const)
+test(`records built one by one (stdin, OTLP) encoded as a batch have logWire's values, keys and timestamps record by record (${encoding})`, async () => {
+  const { encodeRecords } = await import('../../agents/line-batch.ts');
+  const { logWire } = await import('../../agents/sinks/log-wire.ts');
+  const build = createRecordBuilder(newCounters(), builderOptions[0]);
+  let checked = 0;
+  for (const [n, texts] of corpus().entries()) {
+    const records = texts.map((text, i) => build({ text, origin: i % 3 === 0 ? { kind: 'stdin', offset: i * 100 } : { kind: 'otlp', offset: i }, service: i % 50 < 25 ? 'checkout' : 'cart', host: i % 7 === 0 ? 'b' : 'a', observedMs: 1_764_000_000_000 + i }));
+    // A record that carries its own trace (OTLP's) gets it as its header.
+    Object.assign(records[1]!, { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' });
+    for (const key of ['service', 'service_host', 'source'] as const) {
+      const got = encodeRecords(records, key, 1 << 20, encoding);
+      assert.ok(got, `batch ${n}: no batch encoding`);
+      assert.equal(got.count, records.length);
+      records.forEach((r, i) => {
+        const want = logWire(r, key, 1 << 20, encoding);
+        assert.ok(got.values.subarray(got.starts[i], got.ends[i]).equals(Buffer.from(want.value)), `batch ${n}, record ${i}: value`);
+        assert.equal(got.keys[got.keyOf[i]!], want.key, `batch ${n}, record ${i}: key`);
+        assert.equal(got.times[i], want.timestampMs, `batch ${n}, record ${i}: timestamp`);
+      });
+      assert.deepEqual(got.traces, [[1, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']]);
+      checked += records.length;
+    }
+    // A record past the limit: none (the sink then goes record by record, which cuts it).
+    assert.equal(encodeRecords(records, 'service', 200, encoding), undefined);
+  }
+  assert.ok(checked > 10_000);
+});
