@@ -133,6 +133,7 @@ function mayBeRequestId(token: string): boolean {
 const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
+const TELEGRAF_LEVELS = 'EWIDT';
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
 // One `key=value` of OpenTelemetry's Python trace bracket (tracePairs); a value may be empty.
@@ -564,6 +565,8 @@ function bracketLayout(s: HeaderState, j: number, e: number, ctx: ParseContext):
     // Trace context or a source location there is read as in any bracket (OpenTelemetry's Python layout
     // puts its trace pairs just before the ` - `).
     if (inner !== '' && bracketContext(s, inner)) return e + 1;
+    // log4net writes a property or NDC it does not have as `(null)`: nothing.
+    if (inner === '(null)') return e + 1;
     if (inner !== '' && !s.thread) {
       attrs['thread.name'] = inner;
       s.thread = true;
@@ -584,6 +587,28 @@ function bracketLayout(s: HeaderState, j: number, e: number, ctx: ParseContext):
     }
   }
   return -1;
+}
+
+/**
+ * log4net's `%date [%thread] %-5level %logger` (its documented layouts, and log4j's with a .NET port's
+ * numbered threads): `[12] INFO  MyApp.Data.Repository`. A .NET thread is a number, which the header
+ * scan would take for a pid; before an upper-case level and a class's dotted name it is the thread's
+ * id. gunicorn's `[1234] [INFO]`, PostgreSQL's `[1234] LOG:` and a Python module's lower-case logger
+ * (`[1234] INFO app.orders`) keep their pid.
+ */
+function numberedThread(s: HeaderState, j: number, e: number): boolean {
+  const { line } = s;
+  if (!INTEGER.test(line.slice(j + 1, e))) return false;
+  const a = skipWs(line, e + 1);
+  const ae = tokenEnd(s, a);
+  if (a === e + 1 || levelWordIn(line, a, ae) === undefined) return false;
+  const b = skipWs(line, ae);
+  const be = tokenEnd(s, b);
+  const name = line.slice(b, be);
+  if (b === ae || !isDotted(name) || !UPPER(name.charCodeAt(name.lastIndexOf('.') + 1))) return false;
+  s.out.attributes['thread.id'] = line.slice(j + 1, e);
+  s.thread = true;
+  return true;
 }
 
 /** PostgreSQL's `%q%u@%d ` after its pid (Debian's and Ubuntu's log_line_prefix, `%m [%p] %q%u@%d `): the user and database before the level; `[unknown]` before authentication. */
@@ -646,6 +671,10 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       const e = bracketEnd(line, j);
       // `[::1]:53` is an address with its port (CoreDNS's IPv6 client): the message starts there.
       if (e > 0 && line.charCodeAt(e + 1) === 58 && DIGIT(line.charCodeAt(e + 2))) return j;
+      if (e > 0 && !s.level && !s.thread && !s.pid && DIGIT(line.charCodeAt(j + 1)) && numberedThread(s, j, e)) {
+        s.i = e + 1;
+        continue;
+      }
       if (e > 0) {
         const k = bracketLayout(s, j, e, ctx);
         if (k !== -1) {
@@ -705,6 +734,21 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
         s.i = t.end;
         continue;
       }
+    }
+    // Telegraf's `E!`, `W!`, `I!`, `D!`, `T!` after its time: the level as a letter and a `!`.
+    if (!s.level && s.hasTime && e - j === 2 && line.charCodeAt(j + 1) === 33 && TELEGRAF_LEVELS.indexOf(line[j]!) !== -1) {
+      setLevel(s, line[j]!);
+      s.i = e;
+      // Its plugin or component in brackets (`[outputs.influxdb]`, `[agent]`) is the logger.
+      if (line.charCodeAt(e) === 32 && line.charCodeAt(e + 1) === 91) {
+        const be = bracketEnd(line, e + 1);
+        if (be > 0 && line.slice(e + 2, be).indexOf(' ') === -1) {
+          attrs['log.logger'] = line.slice(e + 2, be);
+          s.logger = true;
+          s.i = be + 1;
+        }
+      }
+      continue;
     }
     if (!s.level) {
       // `WARNING:root:message` (Python's default), `INFO[0000] msg` (logrus), `ERROR: msg`, `Info   CBS`.

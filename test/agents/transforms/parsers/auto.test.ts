@@ -772,3 +772,30 @@ test('Python servers: Scrapy, Tornado and Jupyter, Home Assistant', () => {
     ['2026-07-20 13:38:44 ERROR (retry 2) [a.b] message keeps', { level: 'ERROR', body: '(retry 2) [a.b] message keeps' }],
   ]);
 });
+
+test("log4net's layouts (a numbered thread, `(null)` for an NDC it has not), Telegraf's `E!` levels; a pid in the same place stays a pid", () => {
+  check('log4net', [
+    // `%date [%thread] %-5level %logger [%property{NDC}] - %message%newline` (log4net's config examples).
+    ['2026-11-24 10:00:00,123 [1] INFO  MyApp.Program [(null)] - Application starting', { time: '2026-11-24T10:00:00.123Z', level: 'INFO', body: 'Application starting', attributes: { 'thread.id': '1', 'process.pid': undefined, 'log.logger': 'MyApp.Program', 'thread.name': undefined, 'log.header': undefined } }],
+    ['2026-11-24 10:00:00,456 [12] ERROR MyApp.Data.Repository [(null)] - Could not connect', { level: 'ERROR', body: 'Could not connect', attributes: { 'thread.id': '12', 'log.logger': 'MyApp.Data.Repository' } }],
+    ['2026-11-24 10:00:00,789 [7] WARN  MyApp.Jobs.Cleanup [req-42] - Slow sweep', { level: 'WARN', body: 'Slow sweep', attributes: { 'thread.id': '7', 'log.logger': 'MyApp.Jobs.Cleanup' } }],
+    // `%date [%thread] %-5level %logger - %message%newline`, and a named thread.
+    ['2026-11-24 10:00:01,001 [1] DEBUG MyApp.Program - no NDC column', { level: 'DEBUG', body: 'no NDC column', attributes: { 'thread.id': '1', 'log.logger': 'MyApp.Program' } }],
+    ['2026-11-24 10:00:01,002 [Worker-3] INFO  MyApp.Jobs.Cleanup - named', { body: 'named', attributes: { 'thread.name': 'Worker-3', 'thread.id': undefined } }],
+  ]);
+  check('pids', [
+    // A Python module's lower-case logger, PostgreSQL's level with a colon, gunicorn's bracketed level: pids.
+    ['2026-11-24 10:00:00,123 [4242] INFO app.orders - placed', { level: 'INFO', body: 'placed', attributes: { 'process.pid': '4242', 'thread.id': undefined, 'log.logger': 'app.orders' } }],
+    ['2026-11-24 10:00:00.123 UTC [4242] LOG:  checkpoint starting: time', { level: 'LOG', attributes: { 'process.pid': '4242', 'thread.id': undefined }, body: 'checkpoint starting: time' }],
+    ['[2026-11-24 10:00:00 +0000] [4242] [INFO] Booting worker with pid: 4243', { level: 'INFO', attributes: { 'process.pid': '4242', 'thread.id': undefined }, body: 'Booting worker with pid: 4243' }],
+  ]);
+  check('telegraf', [
+    ['2026-11-24T10:00:00Z I! Starting Telegraf 1.28.0', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', number: 9, body: 'Starting Telegraf 1.28.0' }],
+    ['2026-11-24T10:00:05Z E! [outputs.influxdb] When writing to [http://localhost:8086]: connection refused', { level: 'ERROR', number: 17, body: 'When writing to [http://localhost:8086]: connection refused', attributes: { 'log.logger': 'outputs.influxdb' } }],
+    ['2026-11-24T10:00:06Z W! [agent] Collection took longer than expected', { level: 'WARN', number: 13, body: 'Collection took longer than expected', attributes: { 'log.logger': 'agent' } }],
+    ['2026-11-24T10:00:07Z D! [outputs.file] Wrote batch of 2 metrics in 12µs', { level: 'DEBUG', number: 5, body: 'Wrote batch of 2 metrics in 12µs' }],
+  ]);
+  // Not a level: `E!` inside a message, or without a time before it.
+  assert.equal(parse('2026-11-24T10:00:00Z INFO got E! from the device', ctx).severityText, 'INFO');
+  assert.equal(parse('E! not after a time', ctx).severityText, undefined);
+});
