@@ -75,6 +75,8 @@ const NONE: readonly AssembledRecord[] = Object.freeze([]);
 const JAVA_CONT = /^(?:Caused by: |Suppressed: |\.\.\. \d+ (?:more|common frames omitted)|at [\w$.<>/-]+\(.*\)$)/;
 const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)/;
 const PY_TRACEBACK = /^Traceback \(most recent call last\):\s*$/;
+/** A request's protocol and status, as access lines write them: `"GET / HTTP/1.1" 200` (NCSA), `(HTTP/1.1 200)` (uWSGI). */
+const ACCESS_STATUS = /HTTP\/\d(?:\.\d)?(?:" | )[1-5]\d\d\b/;
 const PY_CHAIN = /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*$/;
 const PY_EXCEPTION_LINE = /^[A-Za-z_][\w.]*(?::.*)?$/;
 // The first level word of a line (upper case, or a lower-case one in brackets or after `level=`), to
@@ -324,8 +326,9 @@ export class MultilineAssembler {
       // A traceback belongs to the record before it (logging's `exception()` prints it under its
       // message) unless that record is a whole traceback already (an exception line ended it, and no
       // `During handling of ...` line chains this one to it) or a line logged below WARNING: what an
-      // uncaught exception prints after the program's last log line.
-      if (this.kind === 'python-end' || (this.kind !== 'python' && this.kind !== 'python-chain' && belowWarning(this.texts[0]!))) return false;
+      // uncaught exception prints after the program's last log line. Nor does it belong to a request's
+      // access line, which is whole when written: uWSGI prints a request's traceback before its line.
+      if (this.kind === 'python-end' || (this.kind !== 'python' && this.kind !== 'python-chain' && (belowWarning(this.texts[0]!) || ACCESS_STATUS.test(this.texts[0]!)))) return false;
       this.kind = 'python';
       return true;
     }

@@ -5,7 +5,7 @@
  * HTTP/1.1" 200 OK`, FastAPI's server) and CoreDNS's query log (`[INFO] 10.244.0.1:53812 - 1234 "A IN
  * example.com. udp 29 false 512" NOERROR qr,rd,ra 45 0.000123s`), and the request context nginx puts after an
  * error's message (`..., client: 1.2.3.4, server: x, request: "GET / HTTP/1.1", host: "x"`), Squid's native access log and morgan's
- * formats without a time (Express). The NCSA common and combined formats (Apache, nginx) have
+ * formats without a time (Express), uWSGI's request log. The NCSA common and combined formats (Apache, nginx) have
  * their own parser (combined.ts), which shares the request and status helpers here. Attributes use
  * OpenTelemetry's names where it has one (`client.address`, `http.response.status_code`, `url.path`);
  * what is HAProxy's own is under `haproxy.`.
@@ -67,6 +67,43 @@ export function morganLine(line: string): ParsedFields | null {
   if (ms! !== '-') a['morgan.response_time_ms'] = ms!;
   const out: ParsedFields = { body: line, attributes: a };
   setSeverity(out, status! === '-' ? 'INFO' : statusSeverity(+status!));
+  return out;
+}
+
+/**
+ * uWSGI's request log, its default format (logging.c): `[pid: 7|app: 0|req: 4/4] 127.0.0.1 (user)
+ * {28 vars in 327 bytes} [Sun Dec  6 06:16:31 2026] POST /orders => generated 14 bytes in 0 msecs
+ * (HTTP/1.1 200) 2 headers in 55 bytes (1 switches on core 0)`; `micros` with `--log-micros`, and
+ * ` via sendfile() ` (or route, offload) before the protocol.
+ */
+const UWSGI_HEAD = /^\[pid: (\d+)\|app: -?\d+\|req: \d+\/\d+\] (\S+) \(([^)]*)\) \{\d+ vars in \d+ bytes\} \[/;
+const UWSGI_TAIL = /\] (\S+) (.*?) => generated (\d+) bytes in (\d+) (msecs|micros) (?:via \w+\(\) )?\(([A-Z]+)\/([\d.]+) (\d{3})\) \d+ headers in \d+ bytes \(\d+ switches on core \d+\)$/y;
+
+/**
+ * A uWSGI request line (`UWSGI_HEAD`): its worker's pid, the client, the user when there is one, the
+ * request, status (severity from it), body size and response time; the time is the request's, in the
+ * server's local clock (the source's time zone). The line is the body, as for other access lines.
+ */
+export function uwsgiRequest(line: string, ctx: ParseContext): ParsedFields | null {
+  const h = UWSGI_HEAD.exec(line);
+  if (!h) return null;
+  const t = readTime(line, h[0].length, ctx.timeZone ?? 'UTC', ctx.now);
+  if (t === undefined) return null;
+  UWSGI_TAIL.lastIndex = t.end;
+  const m = UWSGI_TAIL.exec(line);
+  if (!m) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const a: Record<string, string> = { 'process.pid': h[1]!, 'client.address': h[2]! };
+  if (h[3] !== '') a['user.name'] = h[3]!;
+  a['http.request.method'] = m[1]!;
+  addTarget(a, m[2]!);
+  a['network.protocol.name'] = m[6]!.toLowerCase();
+  a['network.protocol.version'] = m[7]!;
+  a['http.response.status_code'] = m[8]!;
+  a['http.response.body.size'] = m[3]!;
+  a[m[5] === 'msecs' ? 'uwsgi.response_time_ms' : 'uwsgi.response_time_us'] = m[4]!;
+  const out: ParsedFields = { time: t.time, body: line, attributes: a };
+  setSeverity(out, statusSeverity(+m[8]!));
   return out;
 }
 

@@ -15,7 +15,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skipWs, threadLevelLogger } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess } from './access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
 import { celery, loguruLocation, tornado } from './python.ts';
@@ -419,6 +419,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       }
       if (line.charCodeAt(first + 1) === 91) {
         const r = jvmUnified(line, ctx);
+        if (r !== null) return r;
+      }
+      // `[pid: 7|app: 0|req: 1/1] 127.0.0.1 () {...} [stamp] GET / => generated ...`: uWSGI's request log.
+      if (first > 20 && line.charCodeAt(1) === 112 && line.startsWith('[pid: ')) {
+        const r = uwsgiRequest(line, ctx);
         if (r !== null) return r;
       }
       // `[I 260720 13:38:44 web:2239] msg`: a level letter first (Tornado, Jupyter).

@@ -126,6 +126,15 @@ test("a Python traceback joins the ERROR (or WARNING, or level-less) line before
   for (const head of ['INFO:root:started', '2026-12-02 15:35:43,918 INFO [app.orders] order 42 placed', '2026-12-02 15:35:43,918 - app - DEBUG - ERROR count 0', '2026-12-02 10:00:00 [info     ] serving', 'level=info msg=ready']) {
     assert.deepEqual(assemble(`${head}\n${trace}\n`).texts, [head, trace], head);
   }
+  // Nor does one after a request's access line, which is whole when written (uWSGI prints a request's
+  // traceback before the request's line; a server's access log and its errors may share a file).
+  for (const head of [
+    '[pid: 25280|app: 0|req: 5/5] 127.0.0.1 () {24 vars in 254 bytes} [Sun Dec  6 06:16:31 2026] GET /slow => generated 6 bytes in 250 msecs (HTTP/1.1 200) 2 headers in 55 bytes (1 switches on core 0)',
+    '127.0.0.1 - - [06/Dec/2026:06:16:31 +0000] "GET / HTTP/1.1" 200 6 "-" "curl/7.88.1"',
+    '127.0.0.1 - - [06/Dec/2026 06:16:31] "POST /orders HTTP/1.0" 500 -',
+  ]) {
+    assert.deepEqual(assemble(`${head}\n${trace}\n`).texts, [head, trace], head);
+  }
   // After a logged traceback has ended (its exception line), another traceback starts a record; one
   // chained to it by `During handling of the above exception ...` does not (PYTHON, above).
   const logged = 'ERROR:root:boom\nTraceback (most recent call last):\n  File "a.py", line 3\nKeyError: \'k\'';

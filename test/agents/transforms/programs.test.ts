@@ -647,3 +647,29 @@ test("OpenTelemetry's Python logging instrumentation, its default format: trace 
   assert.ok(error.traceId !== undefined, 'the exception was logged inside a span');
 });
 
+
+test("uWSGI's request log (its default format, in msecs and micros): the request, status, sizes and time read; its traceback one record", () => {
+  const rs = records('uwsgi.log');
+  const requests = rs.filter((r) => r.text.startsWith('[pid: '));
+  assert.equal(requests.length, 7);
+  assert.deepEqual(requests.map((r) => [iso(r.time), r.severityText, r.attributes['http.request.method'], r.attributes['url.path'], r.attributes['url.query'], r.attributes['http.response.status_code'], r.attributes['http.response.body.size'], r.attributes['uwsgi.response_time_ms']]), [
+    ['2026-12-06T06:16:31.000Z', 'INFO', 'GET', '/', undefined, '200', '6', '0'],
+    ['2026-12-06T06:16:31.000Z', 'INFO', 'GET', '/items', 'id=7', '200', '6', '0'],
+    ['2026-12-06T06:16:31.000Z', 'WARN', 'GET', '/missing', undefined, '404', '8', '0'],
+    // The body of the POST was `name=ada`: `hello name=ada` is 14 bytes.
+    ['2026-12-06T06:16:31.000Z', 'INFO', 'POST', '/orders', undefined, '200', '14', '0'],
+    ['2026-12-06T06:16:31.000Z', 'INFO', 'GET', '/slow', undefined, '200', '6', '250'],
+    ['2026-12-06T06:16:32.000Z', 'ERROR', 'GET', '/boom', undefined, '500', '0', '0'],
+    ['2026-12-06T06:16:32.000Z', 'INFO', 'GET', '/', undefined, '200', '6', '0'],
+  ]);
+  // The worker's pid, as uWSGI's `spawned uWSGI worker 1 (pid: 25280, cores: 1)` says.
+  const worker = rs.find((r) => r.text.startsWith('spawned uWSGI worker 1'))!.text.match(/pid: (\d+)/)![1];
+  assert.ok(requests.every((r) => r.attributes['process.pid'] === worker && r.attributes['client.address'] === '127.0.0.1' && r.attributes['network.protocol.version'] === '1.1' && r.attributes['user.name'] === undefined));
+  const trace = rs.filter((r) => r.text.startsWith('Traceback'));
+  assert.equal(trace.length, 1);
+  assert.ok(trace[0]!.text.endsWith("raise RuntimeError('boom')\nRuntimeError: boom"));
+  // In the server's local clock, read in the source's zone.
+  assert.equal(iso(records('uwsgi.log', { now: NOW, timeZone: 'Europe/Paris' }).find((r) => r.text.startsWith('[pid: '))!.time), '2026-12-06T05:16:31.000Z');
+  const micros = records('uwsgi-micros.log').filter((r) => r.text.startsWith('[pid: '));
+  assert.deepEqual(micros.map((r) => [r.attributes['url.path'], r.attributes['http.response.status_code'], r.attributes['uwsgi.response_time_us'], r.attributes['uwsgi.response_time_ms']]), [['/slow', '200', '250428', undefined], ['/missing', '404', '101', undefined]]);
+});

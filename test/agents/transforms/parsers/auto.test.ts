@@ -799,3 +799,17 @@ test("log4net's layouts (a numbered thread, `(null)` for an NDC it has not), Tel
   assert.equal(parse('2026-11-24T10:00:00Z INFO got E! from the device', ctx).severityText, 'INFO');
   assert.equal(parse('E! not after a time', ctx).severityText, undefined);
 });
+
+test("uWSGI's request log: a user, sendfile's note, micros; lines that only start alike", () => {
+  check('uwsgi', [
+    // `via sendfile()` and a remote user, as logging.c writes them (not captured here).
+    ['[pid: 7|app: 0|req: 3/9] 10.0.0.5 (ada) {40 vars in 700 bytes} [Tue Nov 24 10:00:00 2026] GET /static/a.css => generated 1234 bytes in 2 msecs via sendfile() (HTTP/2.0 200) 5 headers in 180 bytes (0 switches on core 1)', { time: '2026-11-24T10:00:00.000Z', level: 'INFO', body: '[pid: 7|app: 0|req: 3/9] 10.0.0.5 (ada) {40 vars in 700 bytes} [Tue Nov 24 10:00:00 2026] GET /static/a.css => generated 1234 bytes in 2 msecs via sendfile() (HTTP/2.0 200) 5 headers in 180 bytes (0 switches on core 1)', attributes: { 'process.pid': '7', 'client.address': '10.0.0.5', 'user.name': 'ada', 'url.path': '/static/a.css', 'network.protocol.version': '2.0', 'http.response.body.size': '1234', 'uwsgi.response_time_ms': '2' } }],
+    ['[pid: 7|app: -1|req: 4/10] 10.0.0.5 () {30 vars in 400 bytes} [Tue Nov 24 10:00:01 2026] GET /nope => generated 21 bytes in 35 micros (HTTP/1.1 503) 2 headers in 71 bytes (0 switches on core 0)', { level: 'ERROR', body: '[pid: 7|app: -1|req: 4/10] 10.0.0.5 () {30 vars in 400 bytes} [Tue Nov 24 10:00:01 2026] GET /nope => generated 21 bytes in 35 micros (HTTP/1.1 503) 2 headers in 71 bytes (0 switches on core 0)', attributes: { 'http.response.status_code': '503', 'uwsgi.response_time_us': '35' } }],
+  ]);
+  // Not a request line: read as other bracketed headers are, or kept whole.
+  for (const line of ['[pid: 7] worker respawned', '[pid: 7|app: 0|req: 1/1] 127.0.0.1 () {24 vars in 246 bytes} [Sun Dec  6 06:16:31 2026] GET / => cut here']) {
+    const r = parse(line, ctx);
+    assert.equal(r.attributes['http.request.method'], undefined, line);
+    assert.ok(r.body.length > 0);
+  }
+});
