@@ -328,7 +328,8 @@ export class MultilineAssembler {
       // `During handling of ...` line chains this one to it) or a line logged below WARNING: what an
       // uncaught exception prints after the program's last log line. Nor does it belong to a request's
       // access line, which is whole when written: uWSGI prints a request's traceback before its line.
-      if (this.kind === 'python-end' || (this.kind !== 'python' && this.kind !== 'python-chain' && (belowWarning(this.texts[0]!) || ACCESS_STATUS.test(this.texts[0]!)))) return false;
+      // A line below WARNING that ends with a colon announces it (certbot's `DEBUG:...:Exiting abnormally:`).
+      if (this.kind === 'python-end' || (this.kind !== 'python' && this.kind !== 'python-chain' && ((belowWarning(this.texts[0]!) && !this.texts[this.count - 1]!.trimEnd().endsWith(':')) || ACCESS_STATUS.test(this.texts[0]!)))) return false;
       this.kind = 'python';
       return true;
     }

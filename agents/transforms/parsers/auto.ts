@@ -18,7 +18,7 @@ import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
-import { celery, loguruLocation, tornado } from './python.ts';
+import { celery, loguruLocation, stampColonLevel, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
 import { mayBeWinston, mayBeWinstonAt, winstonAfterStamp, winstonLine } from './winston.ts';
@@ -394,6 +394,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         const e = line.charCodeAt(t.end);
         // pm2's `--time` prefix puts `: ` after the stamp (`2026-11-24T10:00:00: msg`).
         if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) return afterTime(line, t, ctx, wrappers, false, '');
+        // `2026-12-06 06:20:47,684:ERROR:certbot._internal.log:msg` (Python's `%(asctime)s:%(levelname)s:%(name)s:`).
+        if (e === 58 && isUpper(line.charCodeAt(t.end + 1))) {
+          const r = stampColonLevel(line, t);
+          if (r !== null) return afterHeader(r, line);
+        }
       }
       // HAProxy's log as its container image writes it: `10.0.0.1:5678 [24/Nov/2026:10:00:00.123] fe be/srv ...`.
       // (Only where a `[` follows the first field: the others would cost HPC-like lines a regex trial.)

@@ -134,6 +134,10 @@ const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 const TELEGRAF_LEVELS = 'EWIDT';
+/** A source file's name as a logger's layout prints it (`util.py`, `Main.java`, `server.go`). */
+const SOURCE_FILE = /^[\w.-]+\.(?:py|java|go|rb|js|ts|php|rs|c|cc|cpp|cs|kt|scala|ex|exs|erl|pl|lua|swift)$/;
+/** Salt's `[%(name)-17s:%(lineno)-4d]`: a logger padded to its column, a colon, the line (padded too). */
+const NAME_PADDED_LINE = /^([A-Za-z_][\w.$-]*) *:(\d{1,6}) *$/;
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
 // One `key=value` of OpenTelemetry's Python trace bracket (tracePairs); a value may be empty.
@@ -611,6 +615,32 @@ function numberedThread(s: HeaderState, j: number, e: number): boolean {
   return true;
 }
 
+/** Salt's `[salt.minion      :1234][INFO    ]`: a logger padded to its column and the line of the call, right before the level's bracket. */
+function saltName(s: HeaderState, j: number, e: number): boolean {
+  const m = NAME_PADDED_LINE.exec(s.line.slice(j + 1, e));
+  if (!m) return false;
+  const close = s.line.indexOf(']', e + 2);
+  if (close === -1 || levelWord(s.line.slice(e + 2, close).trim(), false) === undefined) return false;
+  s.out.attributes['log.logger'] = m[1]!;
+  s.out.attributes['code.line.number'] = m[2]!;
+  s.logger = true;
+  return true;
+}
+
+/** `util.py[DEBUG]:` (cloud-init's layout): the level in brackets; the name before it a code file (`code.file.path`) or a logger. */
+function nameWithLevel(s: HeaderState, token: string, cut: number, colon: number): boolean {
+  const lv = levelWord(token.slice(cut + 1, colon - 1), false);
+  if (lv === undefined) return false;
+  setLevel(s, lv);
+  const name = token.slice(0, cut);
+  if (SOURCE_FILE.test(name)) s.out.attributes['code.file.path'] = name;
+  else {
+    s.out.attributes['log.logger'] = name;
+    s.logger = true;
+  }
+  return true;
+}
+
 /** PostgreSQL's `%q%u@%d ` after its pid (Debian's and Ubuntu's log_line_prefix, `%m [%p] %q%u@%d `): the user and database before the level; `[unknown]` before authentication. */
 function postgresUserDb(s: HeaderState, j: number): boolean {
   PG_USER_DB.lastIndex = j;
@@ -671,6 +701,10 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       const e = bracketEnd(line, j);
       // `[::1]:53` is an address with its port (CoreDNS's IPv6 client): the message starts there.
       if (e > 0 && line.charCodeAt(e + 1) === 58 && DIGIT(line.charCodeAt(e + 2))) return j;
+      if (e > 0 && !s.level && !s.logger && line.charCodeAt(e + 1) === 91 && saltName(s, j, e)) {
+        s.i = e + 1;
+        continue;
+      }
       if (e > 0 && !s.level && !s.thread && !s.pid && DIGIT(line.charCodeAt(j + 1)) && numberedThread(s, j, e)) {
         s.i = e + 1;
         continue;
@@ -754,6 +788,8 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       // `WARNING:root:message` (Python's default), `INFO[0000] msg` (logrus), `ERROR: msg`, `Info   CBS`.
       const colon = token.indexOf(':');
       const cut = token.indexOf('[');
+      // cloud-init's `%(filename)s[%(levelname)s]: ` (`util.py[DEBUG]: msg`): a name with its level in brackets.
+      if (cut > 0 && colon === token.length - 1 && token.charCodeAt(colon - 1) === 93 && nameWithLevel(s, token, cut, colon)) return e;
       const head = colon > 0 ? token.slice(0, colon) : cut > 0 ? token.slice(0, cut) : token;
       const atStart = j === 0;
       // Lower case counts at the start before a colon, and as a tab-separated column (zap's production

@@ -1,6 +1,7 @@
 /**
  * Python layouts the auto parser tells apart by their shape: Celery's `[stamp: LEVEL/Process]`, Tornado's
- * and Jupyter's `[L time module]`, loguru's code location (structlog's console renderer: structlog.ts).
+ * and Jupyter's `[L time module]`, loguru's code location, certbot's `stamp:LEVEL:logger:` (structlog's
+ * console renderer: structlog.ts).
  * Each returns null when the line only starts like its program's.
  */
 import { severityFromText } from '../severity.ts';
@@ -58,4 +59,32 @@ export function loguruLocation(line: string, at: number, attributes: Record<stri
   attributes['code.function.name'] = m[2]!;
   attributes['code.line.number'] = m[3]!;
   return LOGURU_LOCATION.lastIndex;
+}
+
+/** A level word of Python's logging (and its aliases) at most 11 letters, upper case. */
+const PY_LEVEL = /^[A-Z]{3,11}$/;
+
+/**
+ * `%(asctime)s:%(levelname)s:%(name)s:%(message)s`, the basicConfig default with the time in front
+ * (certbot's and Let's Encrypt's log file, `2026-12-06 06:20:47,684:ERROR:certbot._internal.log:msg`):
+ * after the stamp's colon, the level and the logger, each up to the next colon. Null unless a level
+ * word follows the stamp.
+ */
+export function stampColonLevel(line: string, t: FoundTime): ParsedFields | null {
+  const a = t.end + 1;
+  const b = line.indexOf(':', a);
+  if (b === -1 || b - a > 11) return null;
+  const level = line.slice(a, b);
+  const number = PY_LEVEL.test(level) ? severityFromText(level) : 0;
+  if (number === 0) return null;
+  if (Number.isNaN(t.time)) return badTime(line);
+  const c = line.indexOf(':', b + 1);
+  const attributes: Record<string, string> = {};
+  let body = line.slice(b + 1);
+  // The logger runs to the next colon, and has no spaces (Python's `root` for the root logger).
+  if (c > b + 1 && line.lastIndexOf(' ', c) < b) {
+    attributes['log.logger'] = line.slice(b + 1, c);
+    body = line.slice(c + 1);
+  }
+  return { time: t.time, severityText: level, severityNumber: number, body, attributes };
 }

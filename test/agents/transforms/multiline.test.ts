@@ -126,6 +126,10 @@ test("a Python traceback joins the ERROR (or WARNING, or level-less) line before
   for (const head of ['INFO:root:started', '2026-12-02 15:35:43,918 INFO [app.orders] order 42 placed', '2026-12-02 15:35:43,918 - app - DEBUG - ERROR count 0', '2026-12-02 10:00:00 [info     ] serving', 'level=info msg=ready']) {
     assert.deepEqual(assemble(`${head}\n${trace}\n`).texts, [head, trace], head);
   }
+  // A line below WARNING that ends with a colon announces the traceback (certbot logs it at DEBUG).
+  for (const head of ['2026-12-06 06:20:47,681:DEBUG:certbot._internal.log:Exiting abnormally:', 'INFO:root:details follow: ']) {
+    assert.deepEqual(assemble(`${head}\n${trace}\n`).texts, [`${head}\n${trace}`], head);
+  }
   // Nor does one after a request's access line, which is whole when written (uWSGI prints a request's
   // traceback before the request's line; a server's access log and its errors may share a file).
   for (const head of [

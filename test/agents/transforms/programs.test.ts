@@ -673,3 +673,19 @@ test("uWSGI's request log (its default format, in msecs and micros): the request
   const micros = records('uwsgi-micros.log').filter((r) => r.text.startsWith('[pid: '));
   assert.deepEqual(micros.map((r) => [r.attributes['url.path'], r.attributes['http.response.status_code'], r.attributes['uwsgi.response_time_us'], r.attributes['uwsgi.response_time_ms']]), [['/slow', '200', '250428', undefined], ['/missing', '404', '101', undefined]]);
 });
+
+test("certbot's log file (`stamp:LEVEL:logger:msg`): level and logger read; the chained tracebacks one record with the DEBUG line that announces them", () => {
+  const rs = records('certbot-letsencrypt.log');
+  const stamped = rs.filter((r) => /^\d{4}-/.test(r.text));
+  assert.equal(stamped.length, 20);
+  assert.deepEqual(stamped.filter((r) => r.fallback !== undefined || r.attributes['log.logger'] === undefined), []);
+  assert.deepEqual(stamped.map((r) => r.severityText).filter((l, i, a) => a.indexOf(l) === i), ['DEBUG', 'INFO', 'ERROR']);
+  assert.deepEqual([iso(stamped[0]!.time), stamped[0]!.attributes['log.logger'], stamped[0]!.body], ['2026-12-06T06:20:46.964Z', 'certbot._internal.main', 'certbot version: 2.1.0']);
+  // `Entry point: standalone = certbot._internal.plugins.standalone:Authenticator` stays a line of its own, not a logger.
+  assert.ok(rs.some((r) => r.text === 'Entry point: standalone = certbot._internal.plugins.standalone:Authenticator'));
+  const abnormal = rs.find((r) => r.body.startsWith('Exiting abnormally:'))!;
+  assert.equal(abnormal.severityText, 'DEBUG');
+  assert.equal(abnormal.body.split('\n').filter((l) => l === 'Traceback (most recent call last):').length, 4);
+  assert.ok(abnormal.body.endsWith("Max retries exceeded with url: /directory (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f19b77c9f10>: Failed to establish a new connection: [Errno -2] Name or service not known'))"));
+  assert.deepEqual(rs.filter((r) => r.severityText === 'ERROR').map((r) => r.body.slice(0, 40)), ['An unexpected error occurred:', 'requests.exceptions.ConnectionError: HTT']);
+});

@@ -813,3 +813,26 @@ test("uWSGI's request log: a user, sendfile's note, micros; lines that only star
     assert.ok(r.body.length > 0);
   }
 });
+
+test("host tools' Python layouts: certbot's `stamp:LEVEL:logger:`, cloud-init's `file.py[LEVEL]:`, Salt's `[logger :line][LEVEL][pid]`, fail2ban's", () => {
+  check('certbot', [
+    ['2026-12-06 06:20:47,684:ERROR:certbot._internal.log:An unexpected error occurred:', { time: '2026-12-06T06:20:47.684Z', level: 'ERROR', number: 17, body: 'An unexpected error occurred:', attributes: { 'log.logger': 'certbot._internal.log' } }],
+    ['2026-12-06 06:20:47,684:WARNING:root:disk at 91%', { level: 'WARNING', body: 'disk at 91%', attributes: { 'log.logger': 'root' } }],
+    // No logger column (`%(asctime)s:%(levelname)s:%(message)s`): the message after the level.
+    ['2026-12-06 06:20:47,684:INFO:starting up now: 3 workers', { level: 'INFO', body: 'starting up now: 3 workers', attributes: { 'log.logger': undefined } }],
+  ]);
+  // `ERRORS` is no level; nor is a word that is none: the line as other stamped lines are read.
+  assert.equal(parse('2026-12-06 06:20:47,684:Something:else', ctx).severityText, undefined);
+  check('cloud-init', [
+    ["2026-12-06 06:16:31,123 - util.py[DEBUG]: Cloud-init v. 23.1 running 'init-local' at Sun, 06 Dec 2026 06:16:31 +0000. Up 3.12 seconds.", { time: '2026-12-06T06:16:31.123Z', level: 'DEBUG', body: "Cloud-init v. 23.1 running 'init-local' at Sun, 06 Dec 2026 06:16:31 +0000. Up 3.12 seconds.", attributes: { 'code.file.path': 'util.py' } }],
+    ["2026-12-06 06:16:31,124 - url_helper.py[WARNING]: Calling 'http://169.254.169.254/latest/api/token' failed [0/1s]: request error", { level: 'WARNING', number: 13, body: "Calling 'http://169.254.169.254/latest/api/token' failed [0/1s]: request error", attributes: { 'code.file.path': 'url_helper.py' } }],
+    ['2026-12-06 06:16:31,125 - cc_apt[INFO]: sources written', { level: 'INFO', body: 'sources written', attributes: { 'log.logger': 'cc_apt' } }],
+  ]);
+  check('salt', [
+    ["2026-12-06 06:16:31,123 [salt.minion      :1234][INFO    ][5678] Minion is starting as user 'root'", { time: '2026-12-06T06:16:31.123Z', level: 'INFO', body: "Minion is starting as user 'root'", attributes: { 'log.logger': 'salt.minion', 'code.line.number': '1234', 'process.pid': '5678' } }],
+    ['2026-12-06 06:16:32,000 [salt.utils.process:962 ][ERROR   ][5678] An un-handled exception was caught', { level: 'ERROR', body: 'An un-handled exception was caught', attributes: { 'log.logger': 'salt.utils.process', 'code.line.number': '962' } }],
+  ]);
+  check('fail2ban', [
+    ['2026-12-06 06:16:31,123 fail2ban.server         [1234]: INFO    Starting Fail2ban v1.0.2', { level: 'INFO', body: 'Starting Fail2ban v1.0.2', attributes: { 'log.logger': 'fail2ban.server', 'process.pid': '1234' } }],
+  ]);
+});
