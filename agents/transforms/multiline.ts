@@ -8,6 +8,7 @@
 import type { Line } from './line-splitter.ts';
 import { postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
+import { zabbixHead } from './parsers/layouts.ts';
 import { readTime } from './timestamp.ts';
 
 export interface MultilineOptions {
@@ -298,6 +299,8 @@ export class MultilineAssembler {
     if (this.stamped) return !startsWithStamp(text) && text.charCodeAt(0) !== 123 /* { */;
     const c = text.charCodeAt(0);
     if (c === 32 || c === 9) {
+      // Zabbix right-aligns the pid that starts each of its lines (`  4768:20261206:062431.948 msg`).
+      if (c === 32 && text.charCodeAt(6) === 58 && zabbixHead(text)) return false;
       if (this.kind === 'python-end' || this.kind === 'python-chain') this.kind = 'python';
       return true;
     }

@@ -17,7 +17,7 @@ import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skip
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
-import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched } from './layouts.ts';
+import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead } from './layouts.ts';
 import { celery, loguruLocation, stampColonLevel, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
@@ -389,6 +389,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         const r = combined(line, ctx);
         if (r !== null) return r;
       }
+      // A Zabbix daemon's pid of six digits or more fills its column: `123456:20261206:062431.948 msg`.
+      if ((line.charCodeAt(6) === 58 || line.charCodeAt(7) === 58) && zabbixHead(line)) return zabbix(line, ctx) ?? unmatched(line);
       const t = readTime(line, 0, tz, ctx.now);
       if (t !== undefined) {
         const e = line.charCodeAt(t.end);
@@ -567,6 +569,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (c === 32 || c === 9) {
       const j = skipWs(line, 0);
       if (line.charCodeAt(j) === 123) return json(line, ctx, wrappers, 0) ?? unmatched(line);
+      // Zabbix right-aligns its pid: `  4768:20261206:062431.948 msg`.
+      if (isDigit(line.charCodeAt(j)) && zabbixHead(line)) return zabbix(line, ctx) ?? unmatched(line);
     }
     return unmatched(line);
   }

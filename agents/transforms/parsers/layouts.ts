@@ -9,7 +9,7 @@
 import { setOwn } from './fields.ts';
 import { finishHeader, skipWs, type HeaderState } from './header.ts';
 import { severityFromText, severityText } from '../severity.ts';
-import { readTime, type FoundTime } from '../timestamp.ts';
+import { readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 const LOGCAT_BRIEF = /([VDIWEFA])\/([^(:]*?)\(\s*(\d+)\): ?/y;
@@ -257,3 +257,27 @@ export function trailingJson(r: ParsedFields): void {
   }
 }
 
+
+/** Zabbix's agent, server and proxy: `%6li:%Y%m%d:%H%M%S.%03ld msg` (the pid right-aligned in six columns). */
+export const ZABBIX = /^ *(\d{1,10}):(\d{4})(\d{2})(\d{2}):(\d{2})(\d{2})(\d{2})\.(\d{3}) /;
+
+/** Whether `line` starts as a Zabbix daemon's line does (`  4768:20261206:062431.948 `), by the places of its colons and dot. */
+export function zabbixHead(line: string): boolean {
+  let k = 0;
+  while (line.charCodeAt(k) === 32) k++;
+  let d = k;
+  while (d < k + 10 && line.charCodeAt(d) >= 48 && line.charCodeAt(d) <= 57) d++;
+  return d > k && line.charCodeAt(d) === 58 && line.charCodeAt(d + 9) === 58 && line.charCodeAt(d + 16) === 46;
+}
+
+/**
+ * A Zabbix daemon's line (`  4768:20261206:062431.948 agent #0 started [main process]`): the pid and the
+ * time in the host's clock (the source's zone); Zabbix writes no level. Null for any other line.
+ */
+export function zabbix(line: string, ctx: ParseContext): ParsedFields | null {
+  const m = ZABBIX.exec(line);
+  if (!m) return null;
+  const time = timeFromFields(+m[2]!, +m[3]! - 1, +m[4]!, +m[5]!, +m[6]!, +m[7]!, +m[8]!, undefined, ctx.timeZone ?? 'UTC', ctx.now);
+  if (Number.isNaN(time)) return badTime(line);
+  return { time, body: line.slice(m[0].length), attributes: { 'process.pid': m[1]! } };
+}

@@ -307,3 +307,9 @@ test('long-line markers from the splitter travel with the record', () => {
   assert.equal(out[0]!.attributes?.['tributary.line.part'], '1');
   assert.equal(out[1]!.attributes?.['tributary.line.part'], '2');
 });
+
+test("Zabbix's lines start with spaces (its pid right-aligned) and each starts a record; other indented lines still continue", () => {
+  const zabbix = ['  4768:20261206:062431.948 Starting Zabbix Agent [vm].', '  4768:20261206:062431.948 **** Enabled features ****', '  4770:20261206:062431.949 agent #2 started [listener #1]'];
+  assert.deepEqual(assemble(zabbix.join('\n') + '\n').texts, zabbix);
+  assert.deepEqual(assemble('ERROR failed\n  4768 items left\n   at x\n').texts, ['ERROR failed\n  4768 items left\n   at x']);
+});

@@ -689,3 +689,15 @@ test("certbot's log file (`stamp:LEVEL:logger:msg`): level and logger read; the 
   assert.ok(abnormal.body.endsWith("Max retries exceeded with url: /directory (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f19b77c9f10>: Failed to establish a new connection: [Errno -2] Name or service not known'))"));
   assert.deepEqual(rs.filter((r) => r.severityText === 'ERROR').map((r) => r.body.slice(0, 40)), ['An unexpected error occurred:', 'requests.exceptions.ConnectionError: HTT']);
 });
+
+test("Zabbix agent's log: each line one record (its pid is right-aligned, so lines start with spaces), with its pid and time", () => {
+  const rs = records('zabbix-agentd.log');
+  const lines = readFileSync(new URL('../../fixtures/programs/zabbix-agentd.log', import.meta.url), 'utf8').trimEnd().split('\n');
+  assert.equal(rs.length, lines.length);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(rs.map((r) => r.attributes['process.pid']), lines.map((l) => l.trim().split(':')[0]));
+  assert.deepEqual([iso(rs[0]!.time), rs[0]!.body], ['2026-12-06T06:24:31.948Z', 'Starting Zabbix Agent [vm]. Zabbix 6.0.14 (revision 3f184b456c7).']);
+  assert.equal(iso(rs.at(-1)!.time), '2026-12-06T06:24:41.189Z');
+  // The host's clock: read in the source's zone.
+  assert.equal(iso(records('zabbix-agentd.log', { now: NOW, timeZone: 'America/New_York' })[0]!.time), '2026-12-06T11:24:31.948Z');
+});

@@ -836,3 +836,13 @@ test("host tools' Python layouts: certbot's `stamp:LEVEL:logger:`, cloud-init's 
     ['2026-12-06 06:16:31,123 fail2ban.server         [1234]: INFO    Starting Fail2ban v1.0.2', { level: 'INFO', body: 'Starting Fail2ban v1.0.2', attributes: { 'log.logger': 'fail2ban.server', 'process.pid': '1234' } }],
   ]);
 });
+
+test("Zabbix's daemons: `%6li:%Y%m%d:%H%M%S.%03ld`, a pid of any width; lines that only look alike", () => {
+  check('zabbix', [
+    ['  4768:20261206:062431.948 agent #0 started [main process]', { time: '2026-12-06T06:24:31.948Z', body: 'agent #0 started [main process]', attributes: { 'process.pid': '4768' } }],
+    ['123456:20261206:062431.950 Unable to connect to [127.0.0.1]:10051', { time: '2026-12-06T06:24:31.950Z', body: 'Unable to connect to [127.0.0.1]:10051', attributes: { 'process.pid': '123456' } }],
+    ['4194303:20261206:062431.950 server #1 started [main process]', { body: 'server #1 started [main process]', attributes: { 'process.pid': '4194303' } }],
+  ]);
+  assert.equal(parse('    12:20261399:062431.948 no such month', ctx).fallback, 'bad_time');
+  assert.equal(parse('  4768:2026:12 not a stamp', ctx).attributes['process.pid'], undefined);
+});
