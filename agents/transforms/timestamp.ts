@@ -508,7 +508,7 @@ function twoDigitYear(yy: number, now: number): number {
 
 // Each shape is sticky (`y`): it is tried at one position only, picked by the characters there.
 // A zone may follow the clock: `Z`, `+01:00`, `+0100`, ` +0000`, ` UTC`.
-const ZONE = '(?: ?(Z|z|[+-]\\d{2}(?::?\\d{2})?)(?![\\d:])| (UTC|GMT)(?![\\w]))?';
+const ZONE = '(?: ?(Z|z|[+-]\\d{2}(?::?\\d{2})?)(?![\\w:])| (UTC|GMT)(?![\\w]))?';
 const CLOCK = '(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?';
 // `, ` between the date and the clock: Airflow's task logs as its UI shows and exports them
 // (`[2026-11-24, 10:00:00 UTC] {taskinstance.py:1234} INFO - ...`).

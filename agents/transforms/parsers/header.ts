@@ -134,6 +134,10 @@ const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
 const TELEGRAF_LEVELS = 'EWIDT';
+/** A BIND logging category with its colon (`general:`, `query-errors:`, `xfer-out:`). */
+const BIND_CATEGORY = /^[a-z][a-z-]{1,30}:$/;
+/** A BIND severity and its colon after the category (`info: `, `debug 3: `). */
+const BIND_SEVERITY = /(critical|error|warning|notice|info|debug)(?: \d{1,2})?: /y;
 /** A source file's name as a logger's layout prints it (`util.py`, `Main.java`, `server.go`). */
 const SOURCE_FILE = /^[\w.-]+\.(?:py|java|go|rb|js|ts|php|rs|c|cc|cpp|cs|kt|scala|ex|exs|erl|pl|lua|swift)$/;
 /** Salt's `[%(name)-17s:%(lineno)-4d]`: a logger padded to its column, a colon, the line (padded too). */
@@ -615,6 +619,19 @@ function numberedThread(s: HeaderState, j: number, e: number): boolean {
   return true;
 }
 
+/** BIND's `category: severity: ` (`queries: info: `, `resolver: debug 3: `) from the category `token`, the severity at `at`; where the message starts, or -1. */
+function categoryLevel(s: HeaderState, token: string, at: number): number {
+  if (!BIND_CATEGORY.test(token)) return -1;
+  BIND_SEVERITY.lastIndex = at;
+  const m = BIND_SEVERITY.exec(s.line);
+  const lv = m ? levelWord(m[1]!, true) : undefined;
+  if (lv === undefined) return -1;
+  setLevel(s, lv);
+  s.out.attributes['log.logger'] = token.slice(0, -1);
+  s.logger = true;
+  return BIND_SEVERITY.lastIndex;
+}
+
 /** Salt's `[salt.minion      :1234][INFO    ]`: a logger padded to its column and the line of the call, right before the level's bracket. */
 function saltName(s: HeaderState, j: number, e: number): boolean {
   const m = NAME_PADDED_LINE.exec(s.line.slice(j + 1, e));
@@ -790,6 +807,11 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       const cut = token.indexOf('[');
       // cloud-init's `%(filename)s[%(levelname)s]: ` (`util.py[DEBUG]: msg`): a name with its level in brackets.
       if (cut > 0 && colon === token.length - 1 && token.charCodeAt(colon - 1) === 93 && nameWithLevel(s, token, cut, colon)) return e;
+      // BIND's `print-category` and `print-severity`: `general: notice: msg`, `query-errors: info: client ...`.
+      if (colon === token.length - 1 && cut === -1 && s.hasTime && next.c !== -1 && LOWER(next.c)) {
+        const k = categoryLevel(s, token, next.at);
+        if (k !== -1) return k;
+      }
       const head = colon > 0 ? token.slice(0, colon) : cut > 0 ? token.slice(0, cut) : token;
       const atStart = j === 0;
       // Lower case counts at the start before a colon, and as a tab-separated column (zap's production

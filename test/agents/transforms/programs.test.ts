@@ -701,3 +701,14 @@ test("Zabbix agent's log: each line one record (its pid is right-aligned, so lin
   // The host's clock: read in the source's zone.
   assert.equal(iso(records('zabbix-agentd.log', { now: NOW, timeZone: 'America/New_York' })[0]!.time), '2026-12-06T11:24:31.948Z');
 });
+
+test("BIND's log file with print-category and print-severity: the category as the logger, the severity as the level (`zoneload:` is no Zulu time zone)", () => {
+  const rs = records('bind-named.log');
+  assert.equal(rs.length, 21);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.logger'] === undefined), []);
+  const count = (pick: (r: ParsedFields) => string | undefined) => rs.reduce<Record<string, number>>((a, r) => ((a[pick(r)!] = (a[pick(r)!] ?? 0) + 1), a), {});
+  assert.deepEqual(count((r) => r.severityText), { INFO: 11, ERROR: 3, NOTICE: 6, WARNING: 1 });
+  assert.deepEqual(count((r) => r.attributes['log.logger']), { zoneload: 4, general: 7, queries: 4, 'query-errors': 1, 'xfer-out': 2, network: 1, dnssec: 1, resolver: 1 });
+  assert.deepEqual([iso(rs[0]!.time), rs[0]!.attributes['log.logger'], rs[0]!.body], ['2026-12-06T06:26:57.277Z', 'zoneload', 'managed-keys-zone: loaded serial 1']);
+  assert.equal(rs.find((r) => r.attributes['log.logger'] === 'query-errors')!.body, 'client @0x7f08e9ca5098 127.0.0.1#48464 (google.com): query failed (REFUSED) for google.com/IN/A at query.c:5708');
+});

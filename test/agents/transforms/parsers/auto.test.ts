@@ -846,3 +846,17 @@ test("Zabbix's daemons: `%6li:%Y%m%d:%H%M%S.%03ld`, a pid of any width; lines th
   assert.equal(parse('    12:20261399:062431.948 no such month', ctx).fallback, 'bad_time');
   assert.equal(parse('  4768:2026:12 not a stamp', ctx).attributes['process.pid'], undefined);
 });
+
+test("BIND's category and severity after its stamp; a word starting with z after a clock is no Zulu zone", () => {
+  check('bind', [
+    ['06-Dec-2026 06:26:57.277 zoneload: error: zone broken.test/IN: not loaded due to errors.', { time: '2026-12-06T06:26:57.277Z', level: 'ERROR', body: 'zone broken.test/IN: not loaded due to errors.', attributes: { 'log.logger': 'zoneload' } }],
+    ['06-Dec-2026 06:26:57.277 resolver: debug 3: priming', { level: 'DEBUG', body: 'priming', attributes: { 'log.logger': 'resolver' } }],
+    ['06-Dec-2026 06:27:00.293 query-errors: info: client @0x7f 127.0.0.1#48464 (google.com): query failed (REFUSED)', { level: 'INFO', attributes: { 'log.logger': 'query-errors' }, body: 'client @0x7f 127.0.0.1#48464 (google.com): query failed (REFUSED)' }],
+  ]);
+  // The clock is followed by a word that starts with z or Z: no zone, the word is the message's.
+  assert.equal(new Date(parse('2026-12-06 06:16:31 zebra crossing', ctx).time!).toISOString(), '2026-12-06T06:16:31.000Z');
+  assert.equal(parse('2026-12-06 06:16:31 zebra crossing', ctx).body, 'zebra crossing');
+  assert.equal(parse('2026-12-06T06:16:31Z Zookeeper up', ctx).body, 'Zookeeper up');
+  // A category that is no category (`note:`), or no severity after it: the message keeps it.
+  assert.equal(parse('2026-12-06 06:16:31 note: nothing here', ctx).attributes['log.logger'], undefined);
+});
