@@ -214,6 +214,23 @@ let home: string;
 /** `top --once` taken while the demo ran (the demo says when its agent and worker are up). */
 let topDuringDemo: string | undefined;
 
+/** Whether any process of group `pgid` is still alive (zombies left out: they hold nothing). Linux's /proc. */
+function groupLives(pgid: number): boolean {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses, so read after the last `)`.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) === pgid && f[0] !== 'Z') return true;
+  }
+  return false;
+}
+
 async function run(cmd: string): Promise<{ code: number | null; output: string; stopped: boolean; ms: number }> {
   const started = Date.now();
   const child = spawn('bash', ['-c', cmd], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -258,7 +275,12 @@ async function run(cmd: string): Promise<{ code: number | null; output: string; 
   process.kill(-child.pid!, 'SIGTERM');
   const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
   const code = await exited;
+  // bash can end before what it started (npx, then node): wait for the whole process group, or the
+  // next command meets this one's worker still shutting down, its store still locked (seen on a busy machine).
+  const waitUntil = Date.now() + 30_000;
+  while (groupLives(child.pid!) && Date.now() < waitUntil) await sleep(100);
   clearTimeout(killer);
+  if (groupLives(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
   return { code: daemon ? code : -1, output, stopped: true, ms: Date.now() - started };
 }
 
