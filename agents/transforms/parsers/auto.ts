@@ -28,7 +28,7 @@ import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
-import { createSyslogParser, mayBeBsdAfterIso } from './syslog.ts';
+import { createSyslogParser, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
 import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
@@ -93,6 +93,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (r !== null) {
       const c = r.body.charCodeAt(0);
       if (isDigit(c) || c === 58 /* : */) haproxyInto(r.body, r, ctx);
+      // No PRI, so no severity: the program's own level at the start of its message, if any.
+      if (r.severityText === undefined && (c === 60 || isUpper(c))) messageLevel(r);
     }
     return r;
   };

@@ -232,3 +232,39 @@ export const syslogParser: ParserDefinition<SyslogParserOptions> = {
   },
   create: createSyslogParser,
 };
+
+/** Level words an application writes at the start of its syslog message, in capitals (and `Info`, `<info>` forms). */
+const MESSAGE_LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'NOTICE', 'WARN', 'WARNING', 'ERROR', 'ERR', 'CRIT', 'CRITICAL', 'ALERT', 'EMERG', 'FATAL', 'PANIC']);
+
+/**
+ * A syslog line with no PRI (as rsyslog writes files) has no severity of its own; the program's own
+ * level at the start of its message gives it: `INFO msg`, `Info: msg` (Dovecot), `<info>  msg`
+ * (NetworkManager). The message is left whole (the word is the program's text, and pattern mining
+ * reads the body as written). Only these three shapes and the usual level words count.
+ */
+export function messageLevel(r: ParsedFields): void {
+  const b = r.body;
+  const c = b.charCodeAt(0);
+  let word: string;
+  if (c === 60 /* < */) {
+    const end = b.indexOf('>');
+    if (end < 4 || end > 9) return;
+    word = b.slice(1, end);
+    if (word !== word.toLowerCase()) return;
+  } else if (c >= 65 && c <= 90) {
+    let end = 1;
+    while (end < 9 && ((b.charCodeAt(end) >= 65 && b.charCodeAt(end) <= 90) || (b.charCodeAt(end) >= 97 && b.charCodeAt(end) <= 122))) end++;
+    word = b.slice(0, end);
+    const next = b.charCodeAt(end);
+    const capitals = word === word.toUpperCase();
+    // `INFO msg`, `INFO: msg`, `Info: msg`; `Info msg` is as often a sentence.
+    if (!(next === 58 /* : */ && b.charCodeAt(end + 1) === 32) && !(capitals && next === 32)) return;
+    if (!capitals && word.slice(1) !== word.slice(1).toLowerCase()) return;
+  } else {
+    return;
+  }
+  const upper = word.toUpperCase();
+  if (!MESSAGE_LEVELS.has(upper)) return;
+  r.severityText = upper;
+  r.severityNumber = severityFromText(upper);
+}

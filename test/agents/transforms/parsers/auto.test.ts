@@ -860,3 +860,22 @@ test("BIND's category and severity after its stamp; a word starting with z after
   // A category that is no category (`note:`), or no severity after it: the message keeps it.
   assert.equal(parse('2026-12-06 06:16:31 note: nothing here', ctx).attributes['log.logger'], undefined);
 });
+
+test("syslog without PRI: the program's own level at the start of its message (`INFO `, `Info: `, `<info>`), the message left whole; words that only look like one", () => {
+  check('syslog message levels', [
+    ['Dec  6 06:16:31 vm app[12]: INFO cache warmed', { level: 'INFO', number: 9, body: 'INFO cache warmed', attributes: { 'syslog.appname': 'app' } }],
+    ['Dec  6 06:16:31 vm app[12]: ERROR: could not bind', { level: 'ERROR', number: 17, body: 'ERROR: could not bind' }],
+    // Dovecot's log file (its default log_timestamp, no host).
+    ['Dec 06 06:16:31 imap-login: Info: Login: user=<ada>, method=PLAIN, rip=10.0.0.5', { level: 'INFO', body: 'Info: Login: user=<ada>, method=PLAIN, rip=10.0.0.5', attributes: { 'syslog.appname': 'imap-login' } }],
+    ['Dec 06 06:16:32 imap(ada)<1234><abcd>: Warning: quota exceeded', { level: 'WARNING', body: 'Warning: quota exceeded' }],
+    // NetworkManager.
+    ['Dec  6 06:16:31 vm NetworkManager[812]: <warn>  [1733465791.1234] device (eth0): link timed out', { level: 'WARN', number: 13, body: '<warn>  [1733465791.1234] device (eth0): link timed out' }],
+    // Loghub's Linux sample: logrotate's cron script says ALERT.
+    ['Jul 27 14:41:59 combo logrotate: ALERT exited abnormally with [1]', { level: 'ALERT', body: 'ALERT exited abnormally with [1]' }],
+  ]);
+  for (const line of ['Dec  6 06:16:31 vm sshd[1234]: Failed password for root from 10.0.0.9 port 22 ssh2', 'Dec  6 06:16:31 vm app: NOT FOUND: /x', 'Dec  6 06:16:31 vm app: Note: nothing', 'Dec  6 06:16:31 vm app: Info center opened', 'Dec  6 06:16:31 vm app: <Info> mixed case', 'Dec  6 06:16:31 vm app: ErrorHandler: set']) {
+    assert.equal(parse(line, ctx).severityText, undefined, line);
+  }
+  // A PRI's severity stays the record's.
+  assert.equal(parse('<30>Dec  6 06:16:31 vm app[12]: ERROR not this', ctx).severityText, 'INFO');
+});
