@@ -619,6 +619,18 @@ function numberedThread(s: HeaderState, j: number, e: number): boolean {
   return true;
 }
 
+/** `information/ConfigItem:` (Icinga 2): a level word (lower case counts), a slash and the facility as the logger. */
+function levelSlashFacility(s: HeaderState, token: string, colon: number): boolean {
+  const slash = token.indexOf('/');
+  if (slash < 3 || slash > 11 || colon - slash < 2) return false;
+  const lv = levelWord(token.slice(0, slash), true);
+  if (lv === undefined) return false;
+  setLevel(s, lv);
+  s.out.attributes['log.logger'] = token.slice(slash + 1, colon);
+  s.logger = true;
+  return true;
+}
+
 /** BIND's `category: severity: ` (`queries: info: `, `resolver: debug 3: `) from the category `token`, the severity at `at`; where the message starts, or -1. */
 function categoryLevel(s: HeaderState, token: string, at: number): number {
   if (!BIND_CATEGORY.test(token)) return -1;
@@ -807,6 +819,8 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       const cut = token.indexOf('[');
       // cloud-init's `%(filename)s[%(levelname)s]: ` (`util.py[DEBUG]: msg`): a name with its level in brackets.
       if (cut > 0 && colon === token.length - 1 && token.charCodeAt(colon - 1) === 93 && nameWithLevel(s, token, cut, colon)) return e;
+      // Icinga 2's `information/ConfigItem: msg`: the level, a slash, the facility.
+      if (colon === token.length - 1 && cut === -1 && s.hasTime && levelSlashFacility(s, token, colon)) return e;
       // BIND's `print-category` and `print-severity`: `general: notice: msg`, `query-errors: info: client ...`.
       if (colon === token.length - 1 && cut === -1 && s.hasTime && next.c !== -1 && LOWER(next.c)) {
         const k = categoryLevel(s, token, next.at);

@@ -712,3 +712,17 @@ test("BIND's log file with print-category and print-severity: the category as th
   assert.deepEqual([iso(rs[0]!.time), rs[0]!.attributes['log.logger'], rs[0]!.body], ['2026-12-06T06:26:57.277Z', 'zoneload', 'managed-keys-zone: loaded serial 1']);
   assert.equal(rs.find((r) => r.attributes['log.logger'] === 'query-errors')!.body, 'client @0x7f08e9ca5098 127.0.0.1#48464 (google.com): query failed (REFUSED) for google.com/IN/A at query.c:5708');
 });
+
+test("Icinga 2's log (`[stamp] level/Facility: msg`): the level and the facility; with start_with_stamp an error keeps its location and config lines", () => {
+  const rs = records('icinga2-validate.log', { now: NOW, timeZone: 'UTC' }, { startWithStamp: true });
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(rs.map((r) => [r.severityText, r.severityNumber, r.attributes['log.logger']]), [
+    ['INFORMATION', 9, 'cli'], ['INFORMATION', 9, 'cli'], ['INFORMATION', 9, 'ConfigItem'],
+    ['CRITICAL', 21, 'config'], ['CRITICAL', 21, 'config'], ['CRITICAL', 21, 'config'], ['CRITICAL', 21, 'cli'],
+  ]);
+  assert.equal(iso(rs[0]!.time), '2026-12-06T06:32:19.000Z');
+  const first = rs[3]!.body.split('\n');
+  assert.equal(first[0], "Error: Validation failed for object 'web-1!disk' of type 'Service'; Attribute 'check_command': Object 'no-such-command' of type 'CheckCommand' does not exist.");
+  assert.deepEqual([first.length, first[1]], [8, 'Location: in /tmp/ic/icinga2.conf: 11:3-11:35']);
+  assert.equal(rs[6]!.body, "Config validation failed. Re-run with 'icinga2 daemon -C' after fixing the config.");
+});

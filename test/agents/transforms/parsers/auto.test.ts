@@ -879,3 +879,13 @@ test("syslog without PRI: the program's own level at the start of its message (`
   // A PRI's severity stays the record's.
   assert.equal(parse('<30>Dec  6 06:16:31 vm app[12]: ERROR not this', ctx).severityText, 'INFO');
 });
+
+test("Icinga 2's `level/Facility:` after its stamp; a path or a ratio after a stamp is none", () => {
+  check('icinga2', [
+    ['[2026-12-06 06:32:19 +0000] information/ConfigItem: Committing config item(s).', { time: '2026-12-06T06:32:19.000Z', level: 'INFORMATION', number: 9, body: 'Committing config item(s).', attributes: { 'log.logger': 'ConfigItem' } }],
+    ['[2026-12-06 06:32:20 +0100] warning/ApiListener: Cannot connect to master.', { time: '2026-12-06T05:32:20.000Z', level: 'WARNING', body: 'Cannot connect to master.', attributes: { 'log.logger': 'ApiListener' } }],
+    ['[2026-12-06 06:32:21 +0000] notice/CheckerComponent: Pending checkables: 0', { level: 'NOTICE', body: 'Pending checkables: 0', attributes: { 'log.logger': 'CheckerComponent' } }],
+  ]);
+  assert.equal(parse('2026-12-06 06:32:19 usr/lib: missing', ctx).severityText, undefined);
+  assert.equal(parse('2026-12-06 06:32:19 errors/total: 3/4', ctx).attributes['log.logger'], undefined);
+});
