@@ -281,3 +281,22 @@ export function zabbix(line: string, ctx: ParseContext): ParsedFields | null {
   if (Number.isNaN(time)) return badTime(line);
   return { time, body: line.slice(m[0].length), attributes: { 'process.pid': m[1]! } };
 }
+
+/** Exim's message id (4.96: `1xa5oL-00056L-1N`; 4.97 on: `1rHtyZ-000000005iO-2LiZ`) and what follows it in its main log. */
+const EXIM_MESSAGE = /^([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) (<=|=>|->|>>|\*>|\*\*|==|Completed|Frozen|Message is frozen|SMTP error|[A-Z]\w*(?: |$))/;
+
+/**
+ * Exim's main log after its stamp (`1xa5oL-00056R-1R ** nobody@localhost: Unrouteable address`): the
+ * message id as `exim.message_id`, the rest the body. Exim writes no level; its flags say how a
+ * delivery went: `**` failed (ERROR), `==` deferred (WARN), the others (`<=` arrival, `=>` delivery,
+ * `Completed`) INFO.
+ */
+export function eximMessage(r: ParsedFields): void {
+  const m = EXIM_MESSAGE.exec(r.body);
+  if (!m) return;
+  r.attributes['exim.message_id'] = m[1]!;
+  r.body = r.body.slice(m[1]!.length + 1);
+  const level = m[2] === '**' ? 'ERROR' : m[2] === '==' ? 'WARN' : 'INFO';
+  r.severityText = level;
+  r.severityNumber = severityFromText(level);
+}

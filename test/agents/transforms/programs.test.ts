@@ -726,3 +726,14 @@ test("Icinga 2's log (`[stamp] level/Facility: msg`): the level and the facility
   assert.deepEqual([first.length, first[1]], [8, 'Location: in /tmp/ic/icinga2.conf: 11:3-11:35']);
   assert.equal(rs[6]!.body, "Config validation failed. Re-run with 'icinga2 daemon -C' after fixing the config.");
 });
+
+test("Exim's main log: the message id as an attribute, failed deliveries (`**`) as errors, the bounce a message of its own", () => {
+  const rs = records('exim-mainlog.log');
+  assert.equal(rs.length, 15);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || !/^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}$/.test(r.attributes['exim.message_id'] ?? '')), []);
+  assert.deepEqual(rs.filter((r) => r.severityText === 'ERROR').map((r) => r.body), ['** nobody-here@localhost: Unrouteable address', '** ada@example.invalid R=nonlocal: Mailing to remote domains not supported']);
+  assert.ok(rs.every((r) => r.severityText === 'ERROR' || r.severityText === 'INFO'));
+  // Each message ends `Completed`: five messages (three sent, two bounces).
+  assert.equal(new Set(rs.filter((r) => r.body === 'Completed').map((r) => r.attributes['exim.message_id'])).size, 5);
+  assert.equal(iso(rs[0]!.time), '2026-12-06T06:33:25.000Z');
+});

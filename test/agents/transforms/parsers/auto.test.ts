@@ -889,3 +889,11 @@ test("Icinga 2's `level/Facility:` after its stamp; a path or a ratio after a st
   assert.equal(parse('2026-12-06 06:32:19 usr/lib: missing', ctx).severityText, undefined);
   assert.equal(parse('2026-12-06 06:32:19 errors/total: 3/4', ctx).attributes['log.logger'], undefined);
 });
+
+test("Exim's main log: message ids of 4.96 and 4.97, deferrals as warnings; an id-like token that is none", () => {
+  check('exim', [
+    ['2026-12-06 06:33:25 1xa5oL-00056R-1R == bob@example.com R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<bob@example.com>: 451 4.7.1 Try again later', { level: 'WARN', body: '== bob@example.com R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<bob@example.com>: 451 4.7.1 Try again later', attributes: { 'exim.message_id': '1xa5oL-00056R-1R' } }],
+    ['2026-12-06 06:33:25 1rHtyZ-000000005iO-2LiZ <= alice@example.com H=mail.example.com [192.0.2.1] P=esmtps S=1234', { level: 'INFO', body: '<= alice@example.com H=mail.example.com [192.0.2.1] P=esmtps S=1234', attributes: { 'exim.message_id': '1rHtyZ-000000005iO-2LiZ' } }],
+  ]);
+  assert.equal(parse('2026-12-06 06:33:25 abcdef-123456-xy is a serial', ctx).attributes['exim.message_id'], undefined);
+});
