@@ -737,3 +737,15 @@ test("Exim's main log: the message id as an attribute, failed deliveries (`**`) 
   assert.equal(new Set(rs.filter((r) => r.body === 'Completed').map((r) => r.attributes['exim.message_id'])).size, 5);
   assert.equal(iso(rs[0]!.time), '2026-12-06T06:33:25.000Z');
 });
+
+test("Dovecot's log file: each line's own level (`Info:`, `Warning:`, `Error:`) after the process name, which is the syslog tag", () => {
+  // Its stamps have no year: read on the day they were written.
+  const rs = records('dovecot.log', { now: Date.UTC(2026, 11, 6, 12), timeZone: 'UTC' });
+  assert.equal(rs.length, 10);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['syslog.appname']]), [
+    ['WARNING', 'master'], ['WARNING', 'master'], ['INFO', 'master'], ['INFO', 'imap-login'], ['ERROR', 'imap(ada)'],
+    ['INFO', 'auth'], ['INFO', 'imap-login'], ['INFO', 'auth'], ['INFO', 'imap-login'], ['WARNING', 'master'],
+  ]);
+  assert.equal(iso(rs[3]!.time), '2026-12-06T06:36:09.000Z');
+});
