@@ -688,13 +688,42 @@ function parenThread(s: HeaderState, j: number): boolean {
   if (close === -1 || close - j > 64 || line.charCodeAt(close + 1) !== 32 || line.charCodeAt(close + 2) !== 91) return false;
   const be = bracketEnd(line, close + 2);
   const name = be > 0 ? line.slice(close + 3, be) : '';
-  if (be <= 0 || !isDotted(name) || line.slice(j + 1, close).indexOf(' ') !== -1) return false;
+  if (be <= 0 || line.slice(j + 1, close).indexOf(' ') !== -1) return false;
+  if (!isDotted(name)) return solrMdc(s, j, close, be);
   s.out.attributes['thread.name'] = line.slice(j + 1, close);
   s.out.attributes['log.logger'] = name;
   s.thread = s.logger = true;
   s.i = be + 1;
   return true;
 }
+
+/**
+ * Solr's `%-5p (%t) [%X{collection} %X{shard} %X{replica} %X{core}] %c{1.} %m`: after the level and the
+ * thread in parentheses, its MDC in brackets (blank outside a request; `c:films s:shard1 r:core_node2
+ * x:films_shard1_replica_n1` in one, read as `solr.collection`, `.shard`, `.replica`, `.core`), then a
+ * dotted logger. False unless that logger follows.
+ */
+function solrMdc(s: HeaderState, j: number, close: number, be: number): boolean {
+  const { line } = s;
+  const at = be + 2;
+  if (line.charCodeAt(be + 1) !== 32) return false;
+  const end = tokenEnd(s, at);
+  const logger = line.slice(at, end);
+  if (!isDotted(logger)) return false;
+  const attrs = s.out.attributes;
+  attrs['thread.name'] = line.slice(j + 1, close);
+  for (const pair of line.slice(close + 3, be).trim().split(' ')) {
+    const key = SOLR_MDC[pair.slice(0, 2)];
+    // Solr 9's `t:` (the trace id) and anything else: kept in `log.header`.
+    if (key !== undefined && pair.length > 2) attrs[key] = pair.slice(2);
+    else if (pair !== '') addExtra(s, pair);
+  }
+  attrs['log.logger'] = logger;
+  s.thread = s.logger = true;
+  s.i = end;
+  return true;
+}
+const SOLR_MDC: Readonly<Record<string, string>> = { 'c:': 'solr.collection', 's:': 'solr.shard', 'r:': 'solr.replica', 'x:': 'solr.core' };
 
 /** `file.go:12:` as the code location (when the header has none yet); false when the token is not one. */
 function codeLocation(s: HeaderState, token: string): boolean {

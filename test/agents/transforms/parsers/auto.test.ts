@@ -897,3 +897,14 @@ test("Exim's main log: message ids of 4.96 and 4.97, deferrals as warnings; an i
   ]);
   assert.equal(parse('2026-12-06 06:33:25 abcdef-123456-xy is a serial', ctx).attributes['exim.message_id'], undefined);
 });
+
+test("Solr's layout (`%-5p (%t) [MDC] %c{1.} %m`, from its log4j2.xml): the thread, the core's MDC, the logger; Home Assistant's still", () => {
+  check('solr', [
+    ['2026-12-06 06:16:31.123 INFO  (main) [   ] o.e.j.s.Server Started Server@5a2e4553{STARTING}[10.0.20] @1234ms', { time: '2026-12-06T06:16:31.123Z', level: 'INFO', body: 'Started Server@5a2e4553{STARTING}[10.0.20] @1234ms', attributes: { 'thread.name': 'main', 'log.logger': 'o.e.j.s.Server' } }],
+    ['2026-12-06 06:16:32.456 ERROR (qtp123-45) [c:films s:shard1 r:core_node2 x:films_shard1_replica_n1] o.a.s.h.RequestHandlerBase org.apache.solr.common.SolrException: undefined field foo', { level: 'ERROR', body: 'org.apache.solr.common.SolrException: undefined field foo', attributes: { 'thread.name': 'qtp123-45', 'log.logger': 'o.a.s.h.RequestHandlerBase', 'solr.collection': 'films', 'solr.shard': 'shard1', 'solr.replica': 'core_node2', 'solr.core': 'films_shard1_replica_n1' } }],
+    ['2026-12-06 06:16:33.000 WARN  (qtp123-46) [c:films t:4bf92f3577b34da6] o.a.s.c.SolrCore slow query', { level: 'WARN', body: 'slow query', attributes: { 'solr.collection': 'films', 'log.header': 't:4bf92f3577b34da6' } }],
+    ['2026-12-06 06:16:34.000 INFO (MainThread) [homeassistant.core] Starting Home Assistant', { body: 'Starting Home Assistant', attributes: { 'thread.name': 'MainThread', 'log.logger': 'homeassistant.core' } }],
+  ]);
+  // Parentheses and a bracket with no logger after them: the message.
+  assert.equal(parse('2026-12-06 06:16:35.000 INFO (retry 2) [x] done', ctx).attributes['thread.name'], undefined);
+});
