@@ -619,6 +619,36 @@ function numberedThread(s: HeaderState, j: number, e: number): boolean {
   return true;
 }
 
+/** Telegraf's level letter at `j` (`E!`) and its plugin in brackets after it as the logger; true when read. */
+function telegrafLevel(s: HeaderState, j: number, e: number): boolean {
+  const { line } = s;
+  if (TELEGRAF_LEVELS.indexOf(line[j]!) === -1) return false;
+  setLevel(s, line[j]!);
+  s.i = e;
+  // Its plugin or component in brackets (`[outputs.influxdb]`, `[agent]`) is the logger.
+  if (line.charCodeAt(e) === 32 && line.charCodeAt(e + 1) === 91) {
+    const be = bracketEnd(line, e + 1);
+    if (be > 0 && line.slice(e + 2, be).indexOf(' ') === -1) {
+      s.out.attributes['log.logger'] = line.slice(e + 2, be);
+      s.logger = true;
+      s.i = be + 1;
+    }
+  }
+  return true;
+}
+
+/**
+ * A token ending in its only colon, before any level, read as a name with a level: cloud-init's
+ * `util.py[DEBUG]:`, Icinga 2's `information/ConfigItem:`, BIND's `general:` before its `notice:`
+ * (`nextC`, `nextAt`: the next token). Where the message starts, or -1.
+ */
+function levelBeforeColon(s: HeaderState, token: string, cut: number, e: number, nextC: number, nextAt: number): number {
+  if (cut > 0) return token.charCodeAt(token.length - 2) === 93 && nameWithLevel(s, token, cut, token.length - 1) ? e : -1;
+  if (!s.hasTime) return -1;
+  if (levelSlashFacility(s, token, token.length - 1)) return e;
+  return nextC !== -1 && LOWER(nextC) ? categoryLevel(s, token, nextAt) : -1;
+}
+
 /** `information/ConfigItem:` (Icinga 2): a level word (lower case counts), a slash and the facility as the logger. */
 function levelSlashFacility(s: HeaderState, token: string, colon: number): boolean {
   const slash = token.indexOf('/');
@@ -828,31 +858,14 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       }
     }
     // Telegraf's `E!`, `W!`, `I!`, `D!`, `T!` after its time: the level as a letter and a `!`.
-    if (!s.level && s.hasTime && e - j === 2 && line.charCodeAt(j + 1) === 33 && TELEGRAF_LEVELS.indexOf(line[j]!) !== -1) {
-      setLevel(s, line[j]!);
-      s.i = e;
-      // Its plugin or component in brackets (`[outputs.influxdb]`, `[agent]`) is the logger.
-      if (line.charCodeAt(e) === 32 && line.charCodeAt(e + 1) === 91) {
-        const be = bracketEnd(line, e + 1);
-        if (be > 0 && line.slice(e + 2, be).indexOf(' ') === -1) {
-          attrs['log.logger'] = line.slice(e + 2, be);
-          s.logger = true;
-          s.i = be + 1;
-        }
-      }
-      continue;
-    }
+    if (e - j === 2 && line.charCodeAt(j + 1) === 33 && !s.level && s.hasTime && telegrafLevel(s, j, e)) continue;
     if (!s.level) {
       // `WARNING:root:message` (Python's default), `INFO[0000] msg` (logrus), `ERROR: msg`, `Info   CBS`.
       const colon = token.indexOf(':');
       const cut = token.indexOf('[');
-      // cloud-init's `%(filename)s[%(levelname)s]: ` (`util.py[DEBUG]: msg`): a name with its level in brackets.
-      if (cut > 0 && colon === token.length - 1 && token.charCodeAt(colon - 1) === 93 && nameWithLevel(s, token, cut, colon)) return e;
-      // Icinga 2's `information/ConfigItem: msg`: the level, a slash, the facility.
-      if (colon === token.length - 1 && cut === -1 && s.hasTime && levelSlashFacility(s, token, colon)) return e;
-      // BIND's `print-category` and `print-severity`: `general: notice: msg`, `query-errors: info: client ...`.
-      if (colon === token.length - 1 && cut === -1 && s.hasTime && next.c !== -1 && LOWER(next.c)) {
-        const k = categoryLevel(s, token, next.at);
+      // A name and a level before a colon that ends the token (cloud-init, Icinga 2, BIND): apart, so this loop stays small.
+      if (colon === token.length - 1 && colon > 1) {
+        const k = levelBeforeColon(s, token, cut, e, next.c, next.at);
         if (k !== -1) return k;
       }
       const head = colon > 0 ? token.slice(0, colon) : cut > 0 ? token.slice(0, cut) : token;
