@@ -252,6 +252,11 @@ export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[
     } else {
       setOwn(attributes, keys[lvlAt]!, stringify(vals[lvlAt]));
     }
+  } else if (timeAt !== -1 && msgAt !== -1 && keys[timeAt] === '@t' && keys[msgAt]!.charCodeAt(0) === 64 /* @ */) {
+    // Serilog's compact JSON (CLEF) leaves `@l` out at its default level, Information.
+    const sev = severityFromValue('Information')!;
+    out.severityText = sev.text;
+    out.severityNumber = sev.number;
   }
   if (timeAt !== -1) {
     const t = parseTimestamp(vals[timeAt], { format: names.timeFormat, timeZone: names.timeZone ?? ctx.timeZone, now: ctx.now });

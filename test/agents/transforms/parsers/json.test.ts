@@ -59,6 +59,11 @@ test('the keys of structlog, Serilog compact JSON, Log4j2 JsonLayout, Kubernetes
   });
   // The rendered message, where there is one, before the template.
   assert.equal(parse('{"@t":"2026-11-24T10:00:00Z","@m":"Processed 7","@mt":"Processed {OrderId}"}', ctx)!.body, 'Processed 7');
+  // CLEF leaves `@l` out at Information (its specification: "an implicit Information level is assumed").
+  assert.deepEqual([parse('{"@t":"2026-11-24T10:00:00Z","@mt":"User {UserId} logged in","UserId":42}', ctx)!.severityText, parse('{"@t":"2026-11-24T10:00:00Z","@mt":"User {UserId} logged in","UserId":42}', ctx)!.severityNumber], ['INFORMATION', 9]);
+  // Not CLEF (no `@t`, or a message of another key): no level is made up.
+  assert.equal(parse('{"time":"2026-11-24T10:00:00Z","@mt":"x"}', ctx)!.severityText, undefined);
+  assert.equal(parse('{"@t":"2026-11-24T10:00:00Z","msg":"x"}', ctx)!.severityText, undefined);
   assert.deepEqual(parse('{"instant":{"epochSecond":1764000000,"nanoOfSecond":123456000},"thread":"main","level":"INFO","loggerName":"com.x.App","message":"hi"}', ctx), {
     body: 'hi', time: 1764000000123.456, severityText: 'INFO', severityNumber: 9, attributes: { thread: 'main', loggerName: 'com.x.App' },
   });
