@@ -37,6 +37,7 @@ const HTTP_SERVER_ERROR = /^code (\d{3}), message /;
 /** One `key: value` of nginx's request context after an error's message; a value in quotes may hold `, `. */
 const NGINX_CONTEXT = /(\w+): ("(?:[^"\\]|\\.)*"|[^",][^,]*|)(?:, |$)/y;
 const REQUEST = /^([A-Z]+) (\S+)(?: (HTTP\/[\d.]+))?$/;
+const DIGITS = /^\d+$/;
 /** morgan's (Express's logger) predefined formats with no time: `dev`, `tiny` (the method first) and `short` (the client first). */
 const MORGAN_DEV = /^([A-Z]{3,10}) (\S+) (\d{3}|-) ([\d.]+|-) ms - (\S+)$/;
 const MORGAN_TINY = /^([A-Z]{3,10}) (\S+) (\d{3}|-) (\S+) - ([\d.]+|-) ms$/;
@@ -159,7 +160,10 @@ export function accessAfterTime(line: string, t: FoundTime, close: number): Pars
   attributes['network.protocol.name'] = m[3]!.slice(0, slash).toLowerCase();
   attributes['network.protocol.version'] = m[3]!.slice(slash + 1);
   attributes['http.response.status_code'] = m[4]!;
-  if (m[5] !== '-') attributes['envoy.response_flags'] = m[5]!;
+  // Envoy's response flags are letters (`UF,URX`) or `-`; a number there is a size: Django's development
+  // server (`[06/Dec/2026 06:16:31] "GET /admin/ HTTP/1.1" 302 0`) writes the response's length.
+  if (DIGITS.test(m[5]!)) attributes['http.response.body.size'] = m[5]!;
+  else if (m[5] !== '-') attributes['envoy.response_flags'] = m[5]!;
   const out: ParsedFields = { time: t.time, body: line, attributes };
   setSeverity(out, statusSeverity(+m[4]!));
   return out;

@@ -374,7 +374,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     const out: ParsedFields = { body: '', attributes: {} };
     const s = newHeader(line, 0, out, false);
     const start = scanHeader(s, ctx);
-    if (!s.level && !s.hasTime) return null;
+    // Puma's `[1234] msg` (its pid, and no time or level): the pid is still a header field.
+    if (!s.level && !s.hasTime && !(s.pid && line.charCodeAt(0) === 91 && isDigit(line.charCodeAt(1)))) return null;
     if (out.fallback === 'bad_time') return badTime(line);
     const r = finishHeader(s, start);
     if (r.body.charCodeAt(0) === 40 /* ( */ && r.severityText !== undefined) pinoPretty(r, depth);

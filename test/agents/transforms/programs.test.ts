@@ -749,3 +749,27 @@ test("Dovecot's log file: each line's own level (`Info:`, `Warning:`, `Error:`) 
   ]);
   assert.equal(iso(rs[3]!.time), '2026-12-06T06:36:09.000Z');
 });
+
+test("Django's development server: its request lines (the number after the status is the response's size, not Envoy's flags), in the server's clock", () => {
+  const rs = records('django-runserver.log').filter((r) => r.text.startsWith('[06/Dec/2026'));
+  assert.deepEqual(rs.map((r) => [iso(r.time), r.severityText, r.attributes['http.request.method'], r.attributes['url.path'], r.attributes['url.query'], r.attributes['http.response.status_code'], r.attributes['http.response.body.size'], r.attributes['envoy.response_flags']]), [
+    ['2026-12-06T06:52:22.000Z', 'INFO', 'GET', '/admin/', undefined, '302', '0', undefined],
+    ['2026-12-06T06:52:22.000Z', 'INFO', 'GET', '/admin/login/', 'next=/admin/', '200', '4173', undefined],
+    ['2026-12-06T06:52:22.000Z', 'WARN', 'GET', '/missing', undefined, '404', '2195', undefined],
+    ['2026-12-06T06:52:22.000Z', 'WARN', 'POST', '/admin/login/', undefined, '403', '2855', undefined],
+  ]);
+});
+
+test("Puma's log: `[pid] msg` lines (no time, no level) keep the master's pid as a header field; its own error line has its stamp", () => {
+  const rs = records('puma.log');
+  assert.equal(rs.length, 22);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  const master = rs.filter((r) => r.text.startsWith('[4203] '));
+  assert.equal(master.length, 21);
+  assert.ok(master.every((r) => r.attributes['process.pid'] === '4203' && r.time === undefined));
+  assert.equal(master[0]!.body, 'Puma starting in cluster mode...');
+  assert.equal(master[10]!.body, 'Worker 0 (PID: 4204) booted in 0.01s, phase: 0');
+  const error = rs.find((r) => r.text.startsWith('2026-'))!;
+  assert.equal(iso(error.time), '2026-12-06T06:53:16.000Z');
+  assert.ok(error.body.startsWith('Rack app ("GET /boom" - (127.0.0.1)): #<RuntimeError: boom>'));
+});
