@@ -17,7 +17,7 @@ import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skip
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
-import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage } from './layouts.ts';
+import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage, elixirException } from './layouts.ts';
 import { celery, loguruLocation, stampColonLevel, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
@@ -282,6 +282,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (line.indexOf('\t') !== -1) trailingJson(r);
     if (r.body.charCodeAt(0) === 91 /* [ */) kafkaLogContext(r);
     accessInBody(r);
+    // Elixir's `** (ArgumentError) invalid order id` (Logger's report of an exception, its stacktrace under it).
+    if (r.body.charCodeAt(0) === 42 /* * */ && r.body.charCodeAt(3) === 40 /* ( */) elixirException(r);
     // Exim's main log: `1xa5oL-00056R-1R ** addr: reason` after the stamp.
     if (r.body.charCodeAt(6) === 45 /* - */ && r.severityText === undefined) eximMessage(r);
     // nginx's error log: the request context after the message (only nginx's `*N` connection gives that attribute).

@@ -300,3 +300,18 @@ export function eximMessage(r: ParsedFields): void {
   r.severityText = level;
   r.severityNumber = severityFromText(level);
 }
+
+/** Elixir's exception line: `** (ArgumentError) invalid order id`, `** (EXIT from #PID<0.94.0>) shutdown`. */
+const ELIXIR_EXCEPTION = /^\*\* \(([A-Z][\w.]*)\) ([^\n]*)/;
+
+/**
+ * An Elixir exception as Logger and the runtime print it (`** (ArgumentError) invalid order id`, its
+ * stacktrace on the indented lines under it): `exception.type` and `exception.message`, as for PHP's
+ * uncaught exceptions; the body stays whole.
+ */
+export function elixirException(r: ParsedFields): void {
+  const m = ELIXIR_EXCEPTION.exec(r.body);
+  if (!m) return;
+  r.attributes['exception.type'] = m[1]!;
+  if (m[2] !== '') r.attributes['exception.message'] = m[2]!;
+}

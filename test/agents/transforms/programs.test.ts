@@ -422,6 +422,7 @@ test("Elixir's Logger (its console format, a blank line before each entry, no em
   ]);
   // The stacktrace's indented lines are the error's record.
   assert.equal(rs[9]!.body.split('\n').length, 9);
+  assert.deepEqual([rs[9]!.attributes['exception.type'], rs[9]!.attributes['exception.message']], ['ArgumentError', 'invalid order id']);
   // A clock alone: today's date (the stamp is the host's local time; this ran on UTC).
   assert.equal(iso(rs[0]!.time)?.slice(11), '03:00:24.179Z');
 });

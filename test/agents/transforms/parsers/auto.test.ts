@@ -908,3 +908,11 @@ test("Solr's layout (`%-5p (%t) [MDC] %c{1.} %m`, from its log4j2.xml): the thre
   // Parentheses and a bracket with no logger after them: the message.
   assert.equal(parse('2026-12-06 06:16:35.000 INFO (retry 2) [x] done', ctx).attributes['thread.name'], undefined);
 });
+
+test("Elixir's exception line after Logger's header: its type and message; a line that only starts alike", () => {
+  check('elixir exception', [
+    ['10:00:00.123 [error] ** (ArgumentError) invalid order id\n    app.exs:20: (file)', { level: 'ERROR', body: '** (ArgumentError) invalid order id\n    app.exs:20: (file)', attributes: { 'exception.type': 'ArgumentError', 'exception.message': 'invalid order id' } }],
+    ['10:00:00.124 [error] ** (DBConnection.ConnectionError) connection not available', { attributes: { 'exception.type': 'DBConnection.ConnectionError', 'exception.message': 'connection not available' }, body: '** (DBConnection.ConnectionError) connection not available' }],
+  ]);
+  assert.equal(parse('10:00:00.125 [info] ** (see below) not an exception', ctx).attributes['exception.type'], undefined);
+});
