@@ -17,7 +17,7 @@ import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skip
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
-import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage, elixirException } from './layouts.ts';
+import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage, elixirException, auditd } from './layouts.ts';
 import { celery, loguruLocation, stampColonLevel, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
@@ -557,6 +557,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       // winston's `level: msg {meta}` (after .NET's `info: Category[0]`, which starts alike).
       if (mayBeWinston(line)) {
         const r = winstonLine(line, ctx, names, depth);
+        if (r !== null) return r;
+      }
+      // The Linux audit log: `type=SYSCALL msg=audit(1765001791.123:456): arch=... syscall=59 ...`.
+      if (c === 116 /* t */ && line.startsWith('type=')) {
+        const r = auditd(line);
         if (r !== null) return r;
       }
       if (looksLikeLogfmt(line)) {

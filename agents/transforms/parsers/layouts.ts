@@ -7,6 +7,7 @@
  * when the line only starts like its program's, so the dispatch goes on to the general header.
  */
 import { setOwn } from './fields.ts';
+import { splitLogfmt } from './logfmt.ts';
 import { finishHeader, skipWs, type HeaderState } from './header.ts';
 import { severityFromText, severityText } from '../severity.ts';
 import { readTime, timeFromFields, type FoundTime } from '../timestamp.ts';
@@ -314,4 +315,34 @@ export function elixirException(r: ParsedFields): void {
   if (!m) return;
   r.attributes['exception.type'] = m[1]!;
   if (m[2] !== '') r.attributes['exception.message'] = m[2]!;
+}
+
+/** auditd's record head: `type=SYSCALL msg=audit(1765001791.123:456): ` (the event's time and serial). */
+const AUDIT_HEAD = /^type=([A-Z][A-Z0-9_]*) msg=audit\((\d{1,12})\.(\d{3}):(\d+)\): ?/;
+
+/**
+ * A line of the Linux audit log (/var/log/audit/audit.log): the event's time from `msg=audit(...)`,
+ * its type and serial (`audit.type`, `audit.serial`: an event's records share the serial), its fields
+ * as attributes, and a user-space message's own fields (`msg='op=login acct="root" ... res=failed'`)
+ * too. The body is the fields as written. Null for any other line.
+ */
+export function auditd(line: string): ParsedFields | null {
+  const m = AUDIT_HEAD.exec(line);
+  if (!m) return null;
+  const rest = line.slice(m[0].length);
+  const attributes: Record<string, string> = {};
+  let outer = rest;
+  let inner = '';
+  const q = rest.indexOf("msg='");
+  if (q !== -1 && rest.endsWith("'")) {
+    inner = rest.slice(q + 5, -1);
+    outer = rest.slice(0, q).trimEnd();
+  }
+  for (const part of [outer, inner]) {
+    const pairs = part === '' ? null : splitLogfmt(part);
+    if (pairs !== null) for (const k of Object.keys(pairs)) setOwn(attributes, k, pairs[k]!);
+  }
+  attributes['audit.type'] = m[1]!;
+  attributes['audit.serial'] = m[4]!;
+  return { time: +m[2]! * 1000 + +m[3]!, body: rest, attributes };
 }

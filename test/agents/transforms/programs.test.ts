@@ -774,3 +774,20 @@ test("Puma's log: `[pid] msg` lines (no time, no level) keep the master's pid as
   assert.equal(iso(error.time), '2026-12-06T06:53:16.000Z');
   assert.ok(error.body.startsWith('Rack app ("GET /boom" - (127.0.0.1)): #<RuntimeError: boom>'));
 });
+
+test("the Linux audit log: each record's time, type and serial (an event's records share it), its fields and PAM's own message fields as attributes", () => {
+  const rs = records('auditd-audit.log');
+  const lines = readFileSync(new URL('../../fixtures/programs/auditd-audit.log', import.meta.url), 'utf8').trimEnd().split('\n');
+  assert.equal(rs.length, lines.length);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['audit.type'] === undefined), []);
+  // The time is the event's, to the millisecond, from `msg=audit(seconds.millis:serial)`.
+  assert.deepEqual(rs.map((r) => r.time), lines.map((l) => { const m = /audit\((\d+)\.(\d{3}):/.exec(l)!; return +m[1]! * 1000 + +m[2]!; }));
+  // `ls /etc/hostname`: its event's records, one serial.
+  const ls = rs.find((r) => r.attributes['audit.type'] === 'EXECVE' && r.attributes.a0 === 'ls')!;
+  const event = rs.filter((r) => r.attributes['audit.serial'] === ls.attributes['audit.serial']).map((r) => r.attributes['audit.type']);
+  assert.deepEqual(event, ['SYSCALL', 'BPRM_FCAPS', 'EXECVE', 'CWD', 'PATH', 'PATH', 'PROCTITLE']);
+  assert.equal(ls.attributes.a1, '/etc/hostname');
+  // PAM's records: the fields inside `msg='...'` read too.
+  const auth = rs.find((r) => r.attributes['audit.type'] === 'USER_AUTH')!;
+  assert.deepEqual([auth.attributes.op, auth.attributes.acct, auth.attributes.exe, auth.attributes.res], ['PAM:authentication', 'nobody', '/usr/bin/su', 'success']);
+});

@@ -916,3 +916,12 @@ test("Elixir's exception line after Logger's header: its type and message; a lin
   ]);
   assert.equal(parse('10:00:00.125 [info] ** (see below) not an exception', ctx).attributes['exception.type'], undefined);
 });
+
+test("the Linux audit log's records; lines that only start with `type=`", () => {
+  check('auditd', [
+    ['type=USER_LOGIN msg=audit(1765001792.456:457): pid=2345 uid=0 auid=4294967295 ses=4294967295 msg=\'op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.7 terminal=ssh res=failed\'', { time: '2025-12-06T06:16:32.456Z', body: 'pid=2345 uid=0 auid=4294967295 ses=4294967295 msg=\'op=login acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.7 terminal=ssh res=failed\'', attributes: { 'audit.type': 'USER_LOGIN', 'audit.serial': '457', pid: '2345', acct: 'root', addr: '203.0.113.7', res: 'failed' } }],
+  ]);
+  // logfmt that starts with `type=`: still logfmt.
+  assert.deepEqual(parse('type=job msg="started" level=info', ctx).attributes['audit.type'], undefined);
+  assert.equal(parse('type=job msg="started" level=info', ctx).body, 'started');
+});
