@@ -10,6 +10,7 @@ import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
 import { normaliseSpanId, normaliseTraceId, setOwn } from './fields.ts';
 import { structlogEvent } from './structlog.ts';
+import { levelBeforeColon, numberedThread, saltName, solrMdc, telegrafLevel } from './program-headers.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /** Level words a header may carry (upper case); the single letters only where a layout puts them. */
@@ -38,7 +39,7 @@ export function skipWs(line: string, i: number): number {
 }
 
 /** Where the token at `i` ends: the next space or tab, or the end of the line. */
-function tokenEnd(s: HeaderState, i: number): number {
+export function tokenEnd(s: HeaderState, i: number): number {
   // Two vectorised searches beat a loop over character codes, which costs several ns a character
   // here. The tab found last (`s.tab`, the first at or after `s.tabFrom`) is still the next one for
   // any `i` between the two (scans also look ahead and come back): a line without tabs pays one
@@ -55,7 +56,7 @@ function tokenEnd(s: HeaderState, i: number): number {
 }
 
 /** The `]` closing the `[` at `i` (one level of nesting, as in `[QuorumPeer[myid=1]/...]`), or -1. */
-function bracketEnd(line: string, i: number): number {
+export function bracketEnd(line: string, i: number): number {
   const stop = Math.min(line.length, i + 256);
   // Most brackets hold no other (`[main]`, `[INFO]`): the first `]` closes them, found by a search.
   const close = line.indexOf(']', i + 1);
@@ -76,7 +77,7 @@ function bracketEnd(line: string, i: number): number {
  * layout sets it apart (followed by a gap, `:` or the end: Windows CBS); lower case only when
  * bracketed (`[error]`) or directly followed by `:` at the start of a line (`info: msg`).
  */
-function levelWord(word: string, loose: boolean): string | undefined {
+export function levelWord(word: string, loose: boolean): string | undefined {
   const n = word.length;
   if (n < 3 || n > 11) return undefined;
   const c0 = word.charCodeAt(0);
@@ -109,7 +110,7 @@ const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+$/;
 // A logger's name comes back line after line: the last token asked about, and the answer.
 let lastDotted = '';
 let lastDottedResult = false;
-function isDotted(token: string): boolean {
+export function isDotted(token: string): boolean {
   if (token !== lastDotted) {
     lastDottedResult = DOTTED.test(token);
     // A copy: the token may be a slice that keeps its whole line alive.
@@ -133,15 +134,6 @@ function mayBeRequestId(token: string): boolean {
 const NGINX_PID = /^(\d+)#(\d+):$/;
 const THREAD_CLASS_LINE = /^(\S.*):([A-Za-z_$][\w$]*)@(\d{1,6})$/;
 const INTEGER = /^\d{1,10}$/;
-const TELEGRAF_LEVELS = 'EWIDT';
-/** A BIND logging category with its colon (`general:`, `query-errors:`, `xfer-out:`). */
-const BIND_CATEGORY = /^[a-z][a-z-]{1,30}:$/;
-/** A BIND severity and its colon after the category (`info: `, `debug 3: `). */
-const BIND_SEVERITY = /(critical|error|warning|notice|info|debug)(?: \d{1,2})?: /y;
-/** A source file's name as a logger's layout prints it (`util.py`, `Main.java`, `server.go`). */
-const SOURCE_FILE = /^[\w.-]+\.(?:py|java|go|rb|js|ts|php|rs|c|cc|cpp|cs|kt|scala|ex|exs|erl|pl|lua|swift)$/;
-/** Salt's `[%(name)-17s:%(lineno)-4d]`: a logger padded to its column, a colon, the line (padded too). */
-const NAME_PADDED_LINE = /^([A-Za-z_][\w.$-]*) *:(\d{1,6}) *$/;
 /** A Python module's name after Flask's `LEVEL in `. */
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
 // One `key=value` of OpenTelemetry's Python trace bracket (tracePairs); a value may be empty.
@@ -187,14 +179,14 @@ export function newHeader(line: string, i: number, out: ParsedFields, hasTime: b
   return { line, i, out, hasTime, level: false, levelLetter: false, logger: false, thread: false, pid: false, extra: '', tab: -1, tabFrom: 0, structlog: false };
 }
 
-function setLevel(s: HeaderState, text: string): void {
+export function setLevel(s: HeaderState, text: string): void {
   s.out.severityNumber = severityFromText(text);
   // A single letter (logcat's `D`) is an abbreviation: the record carries the word.
   s.out.severityText = text.length === 1 ? severityText(s.out.severityNumber) : text;
   s.level = true;
 }
 
-function addExtra(s: HeaderState, token: string): void {
+export function addExtra(s: HeaderState, token: string): void {
   s.extra = s.extra === '' ? token : `${s.extra} ${token}`;
 }
 
@@ -484,7 +476,7 @@ function stackFollows(line: string, from: number): boolean {
 }
 
 /** `levelWord(line.slice(from, to), false)` without the slice unless the word can be a level. */
-function levelWordIn(line: string, from: number, to: number): string | undefined {
+export function levelWordIn(line: string, from: number, to: number): string | undefined {
   const n = to - from;
   if (n < 3 || n > 11 || !UPPER(line.charCodeAt(from))) return undefined;
   const word = line.slice(from, to);
@@ -597,108 +589,12 @@ function bracketLayout(s: HeaderState, j: number, e: number, ctx: ParseContext):
   return -1;
 }
 
-/**
- * log4net's `%date [%thread] %-5level %logger` (its documented layouts, and log4j's with a .NET port's
- * numbered threads): `[12] INFO  MyApp.Data.Repository`. A .NET thread is a number, which the header
- * scan would take for a pid; before an upper-case level and a class's dotted name it is the thread's
- * id. gunicorn's `[1234] [INFO]`, PostgreSQL's `[1234] LOG:` and a Python module's lower-case logger
- * (`[1234] INFO app.orders`) keep their pid.
- */
-function numberedThread(s: HeaderState, j: number, e: number): boolean {
-  const { line } = s;
-  if (!INTEGER.test(line.slice(j + 1, e))) return false;
-  const a = skipWs(line, e + 1);
-  const ae = tokenEnd(s, a);
-  if (a === e + 1 || levelWordIn(line, a, ae) === undefined) return false;
-  const b = skipWs(line, ae);
-  const be = tokenEnd(s, b);
-  const name = line.slice(b, be);
-  if (b === ae || !isDotted(name) || !UPPER(name.charCodeAt(name.lastIndexOf('.') + 1))) return false;
-  s.out.attributes['thread.id'] = line.slice(j + 1, e);
-  s.thread = true;
-  return true;
-}
 
-/** Telegraf's level letter at `j` (`E!`) and its plugin in brackets after it as the logger; true when read. */
-function telegrafLevel(s: HeaderState, j: number, e: number): boolean {
-  const { line } = s;
-  if (TELEGRAF_LEVELS.indexOf(line[j]!) === -1) return false;
-  setLevel(s, line[j]!);
-  s.i = e;
-  // Its plugin or component in brackets (`[outputs.influxdb]`, `[agent]`) is the logger.
-  if (line.charCodeAt(e) === 32 && line.charCodeAt(e + 1) === 91) {
-    const be = bracketEnd(line, e + 1);
-    if (be > 0 && line.slice(e + 2, be).indexOf(' ') === -1) {
-      s.out.attributes['log.logger'] = line.slice(e + 2, be);
-      s.logger = true;
-      s.i = be + 1;
-    }
-  }
-  return true;
-}
 
-/**
- * A token ending in its only colon, before any level, read as a name with a level: cloud-init's
- * `util.py[DEBUG]:`, Icinga 2's `information/ConfigItem:`, BIND's `general:` before its `notice:`
- * (`nextC`, `nextAt`: the next token). Where the message starts, or -1.
- */
-function levelBeforeColon(s: HeaderState, token: string, cut: number, e: number, nextC: number, nextAt: number): number {
-  if (cut > 0) return token.charCodeAt(token.length - 2) === 93 && nameWithLevel(s, token, cut, token.length - 1) ? e : -1;
-  if (!s.hasTime) return -1;
-  if (levelSlashFacility(s, token, token.length - 1)) return e;
-  return nextC !== -1 && LOWER(nextC) ? categoryLevel(s, token, nextAt) : -1;
-}
 
-/** `information/ConfigItem:` (Icinga 2): a level word (lower case counts), a slash and the facility as the logger. */
-function levelSlashFacility(s: HeaderState, token: string, colon: number): boolean {
-  const slash = token.indexOf('/');
-  if (slash < 3 || slash > 11 || colon - slash < 2) return false;
-  const lv = levelWord(token.slice(0, slash), true);
-  if (lv === undefined) return false;
-  setLevel(s, lv);
-  s.out.attributes['log.logger'] = token.slice(slash + 1, colon);
-  s.logger = true;
-  return true;
-}
 
-/** BIND's `category: severity: ` (`queries: info: `, `resolver: debug 3: `) from the category `token`, the severity at `at`; where the message starts, or -1. */
-function categoryLevel(s: HeaderState, token: string, at: number): number {
-  if (!BIND_CATEGORY.test(token)) return -1;
-  BIND_SEVERITY.lastIndex = at;
-  const m = BIND_SEVERITY.exec(s.line);
-  const lv = m ? levelWord(m[1]!, true) : undefined;
-  if (lv === undefined) return -1;
-  setLevel(s, lv);
-  s.out.attributes['log.logger'] = token.slice(0, -1);
-  s.logger = true;
-  return BIND_SEVERITY.lastIndex;
-}
 
-/** Salt's `[salt.minion      :1234][INFO    ]`: a logger padded to its column and the line of the call, right before the level's bracket. */
-function saltName(s: HeaderState, j: number, e: number): boolean {
-  const m = NAME_PADDED_LINE.exec(s.line.slice(j + 1, e));
-  if (!m) return false;
-  const close = s.line.indexOf(']', e + 2);
-  if (close === -1 || levelWord(s.line.slice(e + 2, close).trim(), false) === undefined) return false;
-  s.out.attributes['log.logger'] = m[1]!;
-  s.out.attributes['code.line.number'] = m[2]!;
-  s.logger = true;
-  return true;
-}
 
-/** `util.py[DEBUG]:` (cloud-init's layout): the level in brackets; the name before it a code file (`code.file.path`) or a logger. */
-function nameWithLevel(s: HeaderState, token: string, cut: number, colon: number): boolean {
-  const lv = levelWord(token.slice(cut + 1, colon - 1), false);
-  if (lv === undefined) return false;
-  setLevel(s, lv);
-  const name = token.slice(0, cut);
-  if (SOURCE_FILE.test(name)) s.out.attributes['code.file.path'] = name;
-  else {
-    s.out.attributes['log.logger'] = name;
-    s.logger = true;
-  }
-  return true;
-}
 
 /** PostgreSQL's `%q%u@%d ` after its pid (Debian's and Ubuntu's log_line_prefix, `%m [%p] %q%u@%d `): the user and database before the level; `[unknown]` before authentication. */
 function postgresUserDb(s: HeaderState, j: number): boolean {
@@ -727,33 +623,6 @@ function parenThread(s: HeaderState, j: number): boolean {
   return true;
 }
 
-/**
- * Solr's `%-5p (%t) [%X{collection} %X{shard} %X{replica} %X{core}] %c{1.} %m`: after the level and the
- * thread in parentheses, its MDC in brackets (blank outside a request; `c:films s:shard1 r:core_node2
- * x:films_shard1_replica_n1` in one, read as `solr.collection`, `.shard`, `.replica`, `.core`), then a
- * dotted logger. False unless that logger follows.
- */
-function solrMdc(s: HeaderState, j: number, close: number, be: number): boolean {
-  const { line } = s;
-  const at = be + 2;
-  if (line.charCodeAt(be + 1) !== 32) return false;
-  const end = tokenEnd(s, at);
-  const logger = line.slice(at, end);
-  if (!isDotted(logger)) return false;
-  const attrs = s.out.attributes;
-  attrs['thread.name'] = line.slice(j + 1, close);
-  for (const pair of line.slice(close + 3, be).trim().split(' ')) {
-    const key = SOLR_MDC[pair.slice(0, 2)];
-    // Solr 9's `t:` (the trace id) and anything else: kept in `log.header`.
-    if (key !== undefined && pair.length > 2) attrs[key] = pair.slice(2);
-    else if (pair !== '') addExtra(s, pair);
-  }
-  attrs['log.logger'] = logger;
-  s.thread = s.logger = true;
-  s.i = end;
-  return true;
-}
-const SOLR_MDC: Readonly<Record<string, string>> = { 'c:': 'solr.collection', 's:': 'solr.shard', 'r:': 'solr.replica', 'x:': 'solr.core' };
 
 /** `file.go:12:` as the code location (when the header has none yet); false when the token is not one. */
 function codeLocation(s: HeaderState, token: string): boolean {
