@@ -7,7 +7,7 @@
  * path (`logWire`).
  */
 import type { RecordBuilder } from './record-builder.ts';
-import { BatchKeys, LogPacker, logWire, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
+import { BatchKeys, LogPacker, logWire, ownTraceparent, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
 import type { LogRecord } from '../core/contracts/records.ts';
 import type { RawLine } from './source.ts';
 import { ProtoWriter, writeOtlpLog } from '../core/contracts/otlp-log.ts';
@@ -188,7 +188,8 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     const r = buildLine(build, b, i, texts[i - textsFrom]!, extra?.get(i));
     times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
     keyOf[i] = keys.of(r);
-    if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+    const own = ownTraceparent(r);
+    if (own !== undefined) traces.push([i, own]);
     return r;
   };
   const starts = new Uint32Array(n);
@@ -399,7 +400,8 @@ export function encodeRecords(records: LogRecord[], key: KeyStrategy, maxRecordB
     const r = records[i]!;
     times[i] = recordTimeMs(r.time) || Date.now();
     keyOf[i] = keys.of(r);
-    if (r.trace_id && r.span_id) traces.push([i, `00-${r.trace_id}-${r.span_id}-01`]);
+    const own = ownTraceparent(r);
+    if (own !== undefined) traces.push([i, own]);
   }
   return { count: n, values: Buffer.from(s.values), starts: s.starts, ends: s.ends, keys: keys.keys, keyOf, times, traces, truncated: [] };
 }

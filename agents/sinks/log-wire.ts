@@ -17,6 +17,11 @@ import type { LogEncoding } from '../../core/contracts/topics.ts';
  */
 export type KeyStrategy = 'service' | 'service_host' | 'source';
 
+/** The W3C traceparent of a record that carries its own trace (its header continues that trace); undefined otherwise. */
+export function ownTraceparent(r: LogRecord): string | undefined {
+  return r.trace_id && r.span_id ? `00-${r.trace_id}-${r.span_id}-01` : undefined;
+}
+
 /** A log record's key under a strategy. */
 export function logKeyFor(strategy: KeyStrategy, r: LogRecord): string {
   if (strategy === 'service') return logKey(r);

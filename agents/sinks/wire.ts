@@ -11,7 +11,7 @@ import { encodeHeaders, type ProducerMessage } from '../../core/kafka/producer.t
 import type { AgentEvent } from '../source.ts';
 import { encodeRecords, type EncodedLogs } from '../line-batch.ts';
 import type { WireMessage } from './disk-buffer.ts';
-import { LogPacker, logWire, recordTimeMs, type KeyStrategy } from './log-wire.ts';
+import { LogPacker, logWire, ownTraceparent, recordTimeMs, type KeyStrategy } from './log-wire.ts';
 
 export interface WireOptions {
   logsTopic: string;
@@ -90,7 +90,8 @@ export class Wire {
       // A record that carries its own trace continues that trace; the others share the batch's. While
       // the pipeline traces itself, every header names the batch span (the record's own trace_id and
       // span_id still travel, and land, in its fields).
-      if (ownTraces && r.trace_id && r.span_id) headers = { ...batchHeaders, [HEADERS.traceparent]: `00-${r.trace_id}-${r.span_id}-01` };
+      const own = ownTraces ? ownTraceparent(r) : undefined;
+      if (own !== undefined) headers = { ...batchHeaders, [HEADERS.traceparent]: own };
       const w = logWire(r, this.o.key, this.o.maxRecordBytes, this.o.encoding);
       if (w.truncatedFrom !== undefined) this.noteTruncated(r, w.truncatedFrom);
       return { topic: 'logs', key: w.key, value: w.value, timestamp: String(w.timestampMs), headers };

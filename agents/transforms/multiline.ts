@@ -290,6 +290,23 @@ export class MultilineAssembler {
     else this.kind = 'none';
   }
 
+  /**
+   * Whether a `Traceback (most recent call last):` line starts a record instead of joining the pending
+   * one. It belongs to the record before it (logging's `exception()` prints it under its message)
+   * unless that record is a whole traceback already (an exception line ended it, and no `During
+   * handling of ...` line chains this one to it), or a line logged below WARNING (what an uncaught
+   * exception prints after the program's last log line) that does not end with a colon announcing it
+   * (certbot's `DEBUG:...:Exiting abnormally:`), or a request's access line, which is whole when written
+   * (uWSGI prints a request's traceback before its line).
+   */
+  private tracebackStartsRecord(): boolean {
+    if (this.kind === 'python-end') return true;
+    if (this.kind === 'python' || this.kind === 'python-chain') return false;
+    const first = this.texts[0]!;
+    if (ACCESS_STATUS.test(first)) return true;
+    return belowWarning(first) && !this.texts[this.count - 1]!.trimEnd().endsWith(':');
+  }
+
   /** Whether `text` continues the pending record. */
   private continues(text: string): boolean {
     const { startPattern, continuePattern } = this.options;
@@ -326,13 +343,7 @@ export class MultilineAssembler {
       return true;
     }
     if (PY_TRACEBACK.test(text)) {
-      // A traceback belongs to the record before it (logging's `exception()` prints it under its
-      // message) unless that record is a whole traceback already (an exception line ended it, and no
-      // `During handling of ...` line chains this one to it) or a line logged below WARNING: what an
-      // uncaught exception prints after the program's last log line. Nor does it belong to a request's
-      // access line, which is whole when written: uWSGI prints a request's traceback before its line.
-      // A line below WARNING that ends with a colon announces it (certbot's `DEBUG:...:Exiting abnormally:`).
-      if (this.kind === 'python-end' || (this.kind !== 'python' && this.kind !== 'python-chain' && ((belowWarning(this.texts[0]!) && !this.texts[this.count - 1]!.trimEnd().endsWith(':')) || ACCESS_STATUS.test(this.texts[0]!)))) return false;
+      if (this.tracebackStartsRecord()) return false;
       this.kind = 'python';
       return true;
     }
