@@ -220,7 +220,36 @@ export function maskBody(body: string): string[] {
     if (token === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
     out.push(token);
   }
-  return out.length >= 4 ? collapseRepeats(out) : out;
+  const listed = out.length >= 3 ? collapseNumberedLists(out) : out;
+  return listed.length >= 4 ? collapseRepeats(listed) : listed;
+}
+
+const NUMBERED_NAME = /^[A-Za-z][A-Za-z_-]*\d+[,;]?$/;
+
+/**
+ * Names with a number kept as written (`an14`, `dadmin2`) are a list when three or more of one stem
+ * follow each other (`an14 an15 an16 ... an52`): the list is one value, whatever its length.
+ */
+function collapseNumberedLists(tokens: string[]): string[] {
+  let out: string[] | undefined;
+  let i = 0;
+  while (i < tokens.length) {
+    let j = i;
+    if (NUMBERED_NAME.test(tokens[i]!)) {
+      const stem = tokens[i]!.replace(/\d+/, '');
+      j = i + 1;
+      while (j < tokens.length && NUMBERED_NAME.test(tokens[j]!) && tokens[j]!.replace(/\d+/, '') === stem) j++;
+    }
+    if (j - i >= 3) {
+      out ??= tokens.slice(0, i);
+      if (out[out.length - 1] !== WILDCARD) out.push(WILDCARD);
+      i = j;
+      continue;
+    }
+    out?.push(tokens[i]!);
+    i++;
+  }
+  return out ?? tokens;
 }
 
 /**

@@ -246,7 +246,12 @@ export class PatternMiner {
       if (members.length + 1 < (named ? 2 : this.options.siblings)) continue;
       let survivor = members[0]!.cluster;
       for (const m of members) if (m.cluster.seq < survivor.seq) survivor = m.cluster;
-      for (const p of places) survivor.tokens[p] = WILDCARD;
+      // The values in each place, as one token that keeps the frame they share (`tag="<*>",`).
+      for (const p of places) {
+        let frame = tokens[p]!;
+        for (const m of members) frame = generaliseToken(frame, m.cluster.tokens[p]!);
+        survivor.tokens[p] = frame;
+      }
       for (const { cluster: c } of members) {
         if (c === survivor) continue;
         for (let i = 0; i < c.tokens.length; i++) {
@@ -361,7 +366,7 @@ function similarity(t: string[], tokens: string[]): number {
     const b = tokens[i]!;
     if (a === b) {
       if (a !== WILDCARD) same++;
-    } else if (!compatible(a, b)) {
+    } else if (!compatible(a, b, i > 0 && t[i - 1] === WILDCARD && tokens[i - 1] === WILDCARD)) {
       return -1;
     }
   }
@@ -381,7 +386,7 @@ function conflicts(t: string[], tokens: string[], threshold: number): number[] |
     const b = tokens[i]!;
     if (a === b) {
       if (a !== WILDCARD) same++;
-    } else if (!compatible(a, b)) {
+    } else if (!compatible(a, b, i > 0 && t[i - 1] === WILDCARD && tokens[i - 1] === WILDCARD)) {
       if (places.length === 3) return undefined;
       places.push(i);
     }
@@ -393,12 +398,64 @@ function conflicts(t: string[], tokens: string[], threshold: number): number[] |
   return same >= 2 && same >= 2 * n && (same + n) / t.length >= threshold ? places : undefined;
 }
 
-function compatible(a: string, b: string): boolean {
+/** Whether two tokens can be one token of one event; `afterValue` when both follow a variable. */
+function compatible(a: string, b: string, afterValue: boolean): boolean {
   if (a === WILDCARD || b === WILDCARD) return true;
   const wa = a.includes(WILDCARD);
   const wb = b.includes(WILDCARD);
-  if (!wa && !wb) return sameButDigits(a, b);
-  return (wa && isInstance(b, a)) || (wb && isInstance(a, b));
+  if ((wa && isInstance(b, a)) || (wb && isInstance(a, b))) return true;
+  if (numberedNames(a, b)) return true;
+  if (!wa && !wb) return sameButDigits(a, b) || (afterValue && unitsOfOneKind(a, b) !== undefined);
+  return keyedValues(a, b);
+}
+
+// An identifier of name parts and numbers joined by `_` or `-` (`rdd_2_0`, `broadcast_<*>_piece<*>`,
+// `Thunderbird_A8`), masked or not. A name with a number and no joint (`ee0`, `alt0`) more often names
+// a thing of its own.
+const NAMED_ID = /^[A-Za-z](?:[\w-]|<\*>)*$/;
+const NUMBERED_PART = /[_-][A-Za-z]*(?:\d|<\*>)/;
+
+/**
+ * Whether both tokens are numbered compound names in the same punctuation (`rdd_2_0` and
+ * `broadcast_<*>_piece<*>`, `[Thunderbird_A8]` and `[Thunderbird_B<*>]`): ids of one place.
+ */
+function numberedNames(a: string, b: string): boolean {
+  let p = 0;
+  while (p < a.length && p < b.length && a.charCodeAt(p) === b.charCodeAt(p) && OPENS.has(a.charCodeAt(p))) p++;
+  let q = 0;
+  while (q < a.length - p && q < b.length - p && a.charCodeAt(a.length - 1 - q) === b.charCodeAt(b.length - 1 - q) && CLOSES.has(a.charCodeAt(a.length - 1 - q))) q++;
+  const x = a.slice(p, a.length - q);
+  const y = b.slice(p, b.length - q);
+  return NAMED_ID.test(x) && NAMED_ID.test(y) && NUMBERED_PART.test(x) && NUMBERED_PART.test(y);
+}
+
+// Units a program picks by the size of the value it prints (`384.0 B`, `317.5 KB`): the unit is part of it.
+const UNIT_KINDS: ReadonlyMap<string, string> = new Map([
+  ...['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'kB', 'k', 'K', 'M', 'G', 'T'].map((u) => [u, 'size'] as const),
+  ...['ns', 'us', 'µs', 'ms', 's', 'sec', 'secs', 'min', 'mins', 'h', 'seconds', 'minutes', 'hours', 'second', 'minute', 'hour'].map((u) => [u, 'time'] as const),
+]);
+const TRAILING_PUNCTUATION = /[)\]}'":,;.!?]*$/;
+
+/**
+ * The punctuation after two units of one kind (`B,` and `KB,` give `,`), or undefined when they are not
+ * two units of one kind.
+ */
+function unitsOfOneKind(a: string, b: string): string | undefined {
+  const pa = TRAILING_PUNCTUATION.exec(a)![0];
+  if (!b.endsWith(pa) || TRAILING_PUNCTUATION.exec(b)![0] !== pa) return undefined;
+  const kind = UNIT_KINDS.get(a.slice(0, a.length - pa.length));
+  return kind !== undefined && kind === UNIT_KINDS.get(b.slice(0, b.length - pa.length)) ? pa : undefined;
+}
+
+/**
+ * Whether both tokens give a value to the same key and one of the values holds a variable already
+ * (`ws=null`, `ws=WorkSource{<*>}`): that key's value varies, whatever its shape. Two plain values
+ * (`user=root`, `user=guest`) are left to the sibling merge; an empty value (`ruser=`) is none.
+ */
+function keyedValues(a: string, b: string): boolean {
+  const ka = KEY.exec(a);
+  if (ka === null || !b.startsWith(ka[0]) || a.length === ka[0].length || b.length === ka[0].length) return false;
+  return a.includes(WILDCARD, ka[0].length) || b.includes(WILDCARD, ka[0].length);
 }
 
 function isDigitCode(c: number): boolean {
@@ -433,5 +490,26 @@ function generaliseToken(a: string, b: string): string {
   if (b.includes(WILDCARD) && isInstance(a, b)) return b;
   // `tty2` and `tty3` make `tty<*>`.
   if (sameButDigits(a, b)) return a.replace(/\d+/g, WILDCARD);
-  return WILDCARD;
+  // `B,` and `KB,` make `<*>,` (compatible() let them meet only after a variable).
+  const punctuation = unitsOfOneKind(a, b);
+  if (punctuation !== undefined) return WILDCARD + punctuation;
+  return keepFrame(a, b);
+}
+
+const OPENS = new Set('=:([{\'"#'.split('').map((c) => c.charCodeAt(0)));
+const CLOSES = new Set(')]}\'":,;.!?'.split('').map((c) => c.charCodeAt(0)));
+
+/**
+ * `<*>` in what both tokens share around their values: a key and the quote or bracket a value opens
+ * with (`tag="`, `ComponentInfo{`), the punctuation after it (`",`, `}`). `tag="a",` and `tag="b",`
+ * make `tag="<*>",`, as masking keeps `(<*>)` and `<*>,`.
+ */
+function keepFrame(a: string, b: string): string {
+  const max = Math.min(a.length, b.length) - 1;
+  let p = 0;
+  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  while (p > 0 && !OPENS.has(a.charCodeAt(p - 1))) p--;
+  let q = 0;
+  while (q < max - p && a.charCodeAt(a.length - 1 - q) === b.charCodeAt(b.length - 1 - q) && CLOSES.has(a.charCodeAt(a.length - 1 - q))) q++;
+  return a.slice(0, p) + WILDCARD + a.slice(a.length - q);
 }

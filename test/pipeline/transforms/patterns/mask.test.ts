@@ -27,6 +27,11 @@ const BODIES: [string, string, string][] = [
   ['URLs', 'fetch https://example.com/a?b=c now', 'fetch <*> now'],
   ['sizes with units', 'sent 1190 bytes (1.16 KB) ok', 'sent <*> ok'],
   ['a fixed unit stays beside its number', 'took 250 ms', 'took <*> ms'],
+  // Thunderbird's gmetad: a list of numbered names of one stem is one value, whatever its length.
+  ['a list of numbered names', 'we failed to resolve data source name an14 an15 an16 an17 an18', 'we failed to resolve data source name <*>'],
+  ['a list of numbered names beside a variable', 'name dadmin2 dadmin3 dadmin4 at 10.0.0.1', 'name <*> at <*>'],
+  ['two numbered names are no list', 'bond eth0 eth1 up', 'bond eth0 eth1 up'],
+  ['numbered names of other stems are no list', 'ports eth0 wlan0 tun0 up', 'ports eth0 wlan0 tun0 up'],
   ['a bound with its unit is one value', 'lifetime <1 sec', 'lifetime <*>'],
   ['key=value keeps the key', 'rhost=218.188.2.4 user=root', 'rhost=<*> user=root'],
   ['identifiers with digits', 'task attempt_1445144423722_0020_m_000000_0 done', 'task <*> done'],

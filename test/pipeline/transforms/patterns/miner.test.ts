@@ -145,7 +145,8 @@ test('keyed values that differ in several places merge once there are enough of 
   const ids = pairs.map(([tag, name]) => miner.match(`acquire lock=1234, flags=0x1, tag="${tag}", name=${name}, ws=null, uid=1000`).patternId);
   const final = new Set(ids.map((id) => miner.resolve(id)));
   assert.equal(final.size, 1);
-  assert.equal(miner.template(ids[0]!), 'acquire lock=<*>, flags=<*>, <*> <*> ws=null, uid=<*>');
+  // The merged places keep the key and quotes their values were written in.
+  assert.equal(miner.template(ids[0]!), 'acquire lock=<*>, flags=<*>, tag="<*>", name=<*>, ws=null, uid=<*>');
 });
 
 test('bare words that differ in two places stay distinct events (state pairs)', () => {
@@ -186,4 +187,46 @@ test('a word with a digit stays constant until it varies, then only its number i
   assert.equal(miner.template(t1.patternId), 'ROOT LOGIN ON tty<*>');
   // Different names are not one word with a number: ssh2 and http2 stay two events.
   assert.notEqual(miner.match('protocol ssh2 ready').patternId, miner.match('protocol http2 ready').patternId);
+});
+
+// The lines below are from Loghub's Android, Spark, HPC, Thunderbird and Linux samples.
+test('a key whose value is already a variable takes any value: `ws=null` joins `ws=WorkSource{<*>}`; two plain values stay apart', () => {
+  const miner = new PatternMiner();
+  const a = miner.match('acquire lock=233570404, flags=0x1, tag="View Lock", name=com.android.systemui, ws=WorkSource{10113}, uid=1000, pid=2227');
+  const b = miner.match('acquire lock=233570404, flags=0x1, tag="View Lock", name=com.android.systemui, ws=null, uid=1000, pid=2227');
+  assert.equal(b.patternId, a.patternId);
+  assert.equal(miner.template(a.patternId), 'acquire lock=<*>, flags=<*>, tag="View Lock", name=com.android.systemui, ws=<*>, uid=<*>, pid=<*>');
+  // Neither value holds a variable: `user=root` and `user=guest` are two events, as Loghub labels them.
+  const root = miner.match('authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220.82.197.48  user=root');
+  const guest = miner.match('authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220.82.197.48  user=guest');
+  assert.notEqual(guest.patternId, root.patternId);
+  // An empty value is no value: `ruser=` does not join `ruser=<*>`.
+  const named = miner.match('check pass; ruser=bob x=1');
+  assert.notEqual(miner.match('check pass; ruser= x=1').patternId, named.patternId);
+});
+
+test('a size printed in the unit its magnitude picks is one value: `93.0 B` and `5.2 KB`; the same words elsewhere stay words', () => {
+  const miner = new PatternMiner();
+  const kb = miner.match('Block broadcast_9_piece0 stored as bytes in memory (estimated size 5.2 KB, free 5.2 KB)');
+  const b = miner.match('Block broadcast_0_piece0 stored as bytes in memory (estimated size 93.0 B, free 317.1 KB)');
+  assert.equal(b.patternId, kb.patternId);
+  assert.equal(miner.template(kb.patternId), 'Block broadcast_<*>_piece<*> stored as bytes in memory (estimated size <*> <*>, free <*> KB)');
+  // Not after a value, a unit's letters are a word of the event.
+  assert.notEqual(miner.match('switching to mode KB now').patternId, miner.match('switching to mode MB now').patternId);
+});
+
+test('numbered compound names in one place are ids of one kind (`rdd_2_0`, `broadcast_<*>_piece<*>`, `[Thunderbird_A8]`); a name with a number and no joint is not', () => {
+  const miner = new PatternMiner();
+  const broadcast = miner.match('Block broadcast_9_piece0 stored as bytes in memory (estimated size 5.2 KB, free 5.2 KB)');
+  const rdd = miner.match('Block rdd_2_0 stored as bytes in memory (estimated size 5.2 KB, free 317.1 KB)');
+  assert.equal(rdd.patternId, broadcast.patternId);
+  assert.equal(miner.template(rdd.patternId), 'Block <*> stored as bytes in memory (estimated size <*> KB, free <*> KB)');
+  const a = miner.match('data_thread() got not answer from any [Thunderbird_A8] datasource');
+  const b = miner.match('data_thread() got not answer from any [Thunderbird_B7] datasource');
+  assert.equal(b.patternId, a.patternId);
+  assert.equal(miner.template(a.patternId), 'data_thread() got not answer from any [<*>] datasource');
+  // HPC's interfaces are labelled as events of their own.
+  const ee0 = miner.match('NIFF: node node-9 has detected an available network connection on network 5.5.224.0 via interface ee0');
+  const alt0 = miner.match('NIFF: node node-9 has detected an available network connection on network 5.5.224.0 via interface alt0');
+  assert.notEqual(alt0.patternId, ee0.patternId);
 });
