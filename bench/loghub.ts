@@ -55,7 +55,8 @@ export const DRAIN_GA: Record<string, number> = {
 /**
  * Where the Loghub samples are: TRIBUTARY_LOGHUB_DIR, else `shared/data/loghub-2k` beside the repository
  * (a fuller set may live there), else the eight samples shipped in test/fixtures/loghub-2k, so that a plain
- * clone measures them too. The one place every lookup goes through.
+ * clone measures them too. The one place every lookup goes through; the systems the folder lacks come from
+ * MORE_LOGHUB_DIR (`sampleDir`).
  */
 export function findLoghubDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TRIBUTARY_LOGHUB_DIR) return env.TRIBUTARY_LOGHUB_DIR;
@@ -132,14 +133,10 @@ export interface LoghubSample {
 }
 
 export function loadSample(system: string, dir = DEFAULT_LOGHUB_DIR): LoghubSample {
-  const base = join(dir, system, `${system}_2k.log`);
+  const base = samplePath(system, dir);
   const raw = readFileSync(base, 'utf8').split('\n');
   if (raw[raw.length - 1] === '') raw.pop();
-  const table = parseCsv(readFileSync(`${base}_structured.csv`, 'utf8')).filter((r) => r.length > 1);
-  const header = table[0]!;
-  const contentCol = header.indexOf('Content');
-  const eventCol = header.indexOf('EventId');
-  const rows = table.slice(1);
+  const rows = loadLabels(system, dir);
   const format = LOG_FORMATS[system];
   if (!format) throw new Error(`no log format known for ${system}`);
   const re = formatRegex(format);
@@ -147,18 +144,84 @@ export function loadSample(system: string, dir = DEFAULT_LOGHUB_DIR): LoghubSamp
   const eventIds: string[] = [];
   let contentMismatches = 0;
   for (let i = 0; i < rows.length; i++) {
-    const expected = rows[i]![contentCol]!;
+    const expected = rows[i]!.Content!;
     const got = raw[i] === undefined ? undefined : extractContent(raw[i]!, re);
     // Loghub drops lines its format cannot parse; fall back to the CSV so the line counts stay aligned.
     if (got === undefined || got.trim() !== expected.trim()) contentMismatches++;
     contents.push(got ?? expected);
-    eventIds.push(rows[i]![eventCol]!);
+    eventIds.push(rows[i]!.EventId!);
   }
   return { system, contents, eventIds, contentMismatches };
 }
 
-export function availableSystems(dir = DEFAULT_LOGHUB_DIR): string[] {
-  return Object.keys(LOG_FORMATS).filter((s) => existsSync(join(dir, s, `${s}_2k.log`)));
+/**
+ * Loghub's other eight systems (Android, Apache, Mac, OpenSSH, Spark, Thunderbird, Windows, Zookeeper),
+ * shipped with their raw lines and templates only; their labels come from `labelByTemplates`.
+ */
+export const MORE_LOGHUB_DIR = fileURLToPath(new URL('../test/fixtures/loghub-2k-more', import.meta.url));
+
+const hasSample = (system: string, dir: string): boolean => existsSync(join(dir, system, `${system}_2k.log`));
+
+/**
+ * The folder holding a system's sample: `dir`, or, when `fill` (by default for the default folder),
+ * the shipped other eight for a system `dir` lacks. Undefined when neither has it.
+ */
+export function sampleDir(system: string, dir = DEFAULT_LOGHUB_DIR, fill = dir === DEFAULT_LOGHUB_DIR): string | undefined {
+  if (hasSample(system, dir)) return dir;
+  return fill && hasSample(system, MORE_LOGHUB_DIR) ? MORE_LOGHUB_DIR : undefined;
+}
+
+function samplePath(system: string, dir: string): string {
+  const at = sampleDir(system, dir);
+  if (at === undefined) throw new Error(`no Loghub sample of ${system} under ${dir}`);
+  return join(at, system, `${system}_2k.log`);
+}
+
+/** The systems with a sample: in `dir`, and with `fill` (the default for the default folder) the shipped other eight. */
+export function availableSystems(dir = DEFAULT_LOGHUB_DIR, fill = dir === DEFAULT_LOGHUB_DIR): string[] {
+  return Object.keys(LOG_FORMATS).filter((s) => sampleDir(s, dir, fill) !== undefined);
+}
+
+/**
+ * A system's labelled lines: its `_structured.csv` when published beside the log, else the header fields
+ * its format reads, the `Content`, and the `EventId` and `EventTemplate` that `labelByTemplates` gives.
+ */
+export function loadLabels(system: string, dir = DEFAULT_LOGHUB_DIR): Record<string, string>[] {
+  const base = samplePath(system, dir);
+  if (existsSync(`${base}_structured.csv`)) return readCsvRows(`${base}_structured.csv`);
+  const format = LOG_FORMATS[system];
+  if (!format) throw new Error(`no log format known for ${system}`);
+  const re = formatRegex(format);
+  const lines = readFileSync(base, 'utf8').split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  const rows = lines.map((line) => {
+    const groups = re.exec(line.trim())?.groups ?? {};
+    return Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, (v ?? '').trim()])) as Record<string, string>;
+  });
+  const labels = labelByTemplates(rows.map((r, i) => r.Content ?? lines[i]!.trim()), readCsvRows(`${base}_templates.csv`));
+  return rows.map((r, i) => ({ ...r, Content: r.Content ?? lines[i]!.trim(), EventId: labels[i]!.EventId, EventTemplate: labels[i]!.EventTemplate }));
+}
+
+/**
+ * Each body's event by Loghub's templates: a template matches a body when its `<*>` (and `<NUM>`) each
+ * stand for any text and its spaces for any run of spaces; of several, the one with the most literal
+ * text wins. This gives exactly the published labels of every sample published with both (a test
+ * checks it). A body no template matches gets the EventId `unmatched`.
+ */
+export function labelByTemplates(contents: readonly string[], templates: readonly Record<string, string>[]): { EventId: string; EventTemplate: string }[] {
+  const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+  const compiled = templates
+    .map((t) => {
+      const template = t.EventTemplate!.trim();
+      const parts = template.split(/<\*>|<NUM>/);
+      return { id: t.EventId!, template, re: new RegExp(`^${parts.map(escape).join('.*?')}$`, 's'), literal: parts.join('').length };
+    })
+    .sort((a, b) => b.literal - a.literal);
+  return contents.map((c) => {
+    const body = c.trim();
+    const hit = compiled.find((t) => t.re.test(body));
+    return hit ? { EventId: hit.id, EventTemplate: hit.template } : { EventId: 'unmatched', EventTemplate: '' };
+  });
 }
 
 /**
@@ -211,10 +274,10 @@ export interface RawSample {
 }
 
 export function loadRawSample(system: string, dir = DEFAULT_LOGHUB_DIR): RawSample {
-  const base = join(dir, system, `${system}_2k.log`);
+  const base = samplePath(system, dir);
   const lines = readFileSync(base, 'utf8').split(/\r?\n/);
   if (lines[lines.length - 1] === '') lines.pop();
-  const labels = readCsvRows(`${base}_structured.csv`);
+  const labels = loadLabels(system, dir);
   const correctedPath = `${base}_structured_corrected.csv`;
   const corrected = existsSync(correctedPath) ? readCsvRows(correctedPath) : undefined;
   return { system, lines, labels, corrected };

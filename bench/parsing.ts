@@ -51,7 +51,7 @@ const EXPECTED_TIME: Record<string, (row: Record<string, string>) => { from: num
     return { from: 0, forms: [`${m[1]}-${m[2]}-${m[3]}T${pad(m[4]!)}:${pad(m[5]!)}:${pad(m[6]!)}.${pad(m[7]!, 3)}`] };
   },
   Proxifier: (r) => ({ from: 5, forms: [`${r.Time!.slice(0, 2)}-${r.Time!.slice(3, 5)}T${r.Time!.slice(6)}`] }),
-  // The other eight of Loghub's sixteen (their samples are not shipped here; `--dir` a folder holding them).
+  // The other eight of Loghub's sixteen (shipped in test/fixtures/loghub-2k-more with templates only).
   Android: (r) => ({ from: 5, forms: [`${r.Date}T${r.Time}`] }),
   Apache: (r) => {
     const m = /^\w{3} (\w{3}) (\d{1,2}) (\d\d:\d\d:\d\d) (\d{4})$/.exec(r.Time!.trim());
@@ -184,6 +184,7 @@ const builderAndMine = cpuRate(() => {
 
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const levelled = results.filter((r) => r.levelRight !== null);
+const withCorrected = results.filter((r) => !Number.isNaN(r.pa));
 const summary = {
   generatedAt: new Date().toISOString(),
   dataset: dir,
@@ -194,9 +195,10 @@ const summary = {
     timeRight: avg(results.map((r) => r.timeRight)),
     levelRight: avg(levelled.map((r) => r.levelRight!)),
     ga: avg(results.map((r) => r.ga)),
-    pa: avg(results.map((r) => r.pa)),
-    gaCorrected: avg(results.map((r) => r.gaCorrected)),
-    fga: avg(results.map((r) => r.fga)),
+    // Over the systems with Loghub-2.0's corrected labels only, so that the figure keeps one meaning.
+    pa: avg(withCorrected.map((r) => r.pa)),
+    gaCorrected: avg(withCorrected.map((r) => r.gaCorrected)),
+    fga: avg(withCorrected.map((r) => r.fga)),
   },
   aims: { timeRight: 0.95, levelRight: 0.95, ga: 0.95, pa: 0.85, fga: 0.9 },
   speed: {
@@ -213,10 +215,15 @@ const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFix
 const rows = [
   '| System | lines | unmatched | time right | level right | GA (EventId) | PA (corrected) | GA (corrected) | FGA (corrected) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...results.map((r) => `| ${r.system} | ${r.lines} | ${r.unmatched} | ${pct(r.timeRight)} | ${pct(r.levelRight)} | ${f(r.ga)} | ${f(r.pa)} | ${f(r.gaCorrected)} | ${f(r.fga)} |`),
+  // Without corrected labels the last two columns are against the published ones (marked *).
+  ...results.map((r) => {
+    const mark = Number.isNaN(r.pa) ? '*' : '';
+    return `| ${r.system} | ${r.lines} | ${r.unmatched} | ${pct(r.timeRight)} | ${pct(r.levelRight)} | ${f(r.ga)} | ${f(r.pa)} | ${f(r.gaCorrected)}${mark} | ${f(r.fga)}${mark} |`;
+  }),
   `| **average** | | | ${pct(summary.average.timeRight)} | ${pct(summary.average.levelRight)} | ${f(summary.average.ga)} | ${f(summary.average.pa)} | ${f(summary.average.gaCorrected)} | ${f(summary.average.fga)} |`,
   '',
   `level right: over the ${levelled.length} systems whose Level column is a severity (${levelled.map((r) => r.system).join(', ')}).`,
+  `PA, GA and FGA (corrected), averages: over the ${withCorrected.length} systems with Loghub-2.0's corrected labels (${withCorrected.map((r) => r.system).join(', ')}); * against the published labels.`,
   `speed, one core, demo workload (${lines.length} lines, ${distinct} distinct): parse ${summary.speed.parseLinesPerCpuSecond} lines/CPU-s; ` +
     `parse + mine ${summary.speed.parseAndMineLinesPerCpuSecond} lines/CPU-s; agent record builder (with redaction) + mine ${summary.speed.recordBuilderAndMineLinesPerCpuSecond} lines/CPU-s`,
 ];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { availableSystems, DRAIN_GA, extractContent, findLoghubDir, formatRegex, groupingAccuracy, LOG_FORMATS, parseCsv } from '../../bench/loghub.ts';
+import { availableSystems, DRAIN_GA, extractContent, findLoghubDir, formatRegex, groupingAccuracy, labelByTemplates, loadLabels, LOG_FORMATS, MORE_LOGHUB_DIR, parseCsv, readCsvRows, sampleDir } from '../../bench/loghub.ts';
 
 test('grouping accuracy counts a line only when its whole group matches its event', () => {
   assert.equal(groupingAccuracy(['a', 'a', 'b'], ['x', 'x', 'y']), 1);
@@ -37,14 +37,46 @@ test('the Loghub samples are found on a plain clone: the environment first, then
   assert.equal(findLoghubDir({ TRIBUTARY_LOGHUB_DIR: '/some/where' }), '/some/where');
   const dir = findLoghubDir({});
   assert.ok(existsSync(dir), dir);
-  // Whichever copy is found, it holds the eight systems that ship with the project, so the accuracy test skips none.
-  // DRAIN_GA names all sixteen Loghub systems; the other eight are read only when a fuller copy is pointed at.
+  // Whichever copy is found, it holds the eight systems that ship with their published labels, and the
+  // other eight of Loghub's sixteen come from the shipped copy with templates only, so the accuracy test skips none.
   const shipped = new URL('../fixtures/loghub-2k', import.meta.url).pathname;
   const eight = ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier'];
-  assert.deepEqual(availableSystems(shipped).sort(), eight.sort());
-  for (const s of eight) assert.ok(availableSystems(dir).includes(s), `${s} missing from ${dir}`);
-  for (const s of eight) assert.ok(s in DRAIN_GA, `no published Drain figure for ${s}`);
+  const others = ['Android', 'Apache', 'Mac', 'OpenSSH', 'Spark', 'Thunderbird', 'Windows', 'Zookeeper'];
+  assert.deepEqual(availableSystems(shipped, false).sort(), eight.sort());
+  assert.deepEqual(availableSystems(MORE_LOGHUB_DIR, false).sort(), others.sort());
+  assert.deepEqual(availableSystems(dir).sort(), Object.keys(DRAIN_GA).sort());
+  for (const s of others) assert.equal(sampleDir(s, shipped, true), MORE_LOGHUB_DIR, s);
+  // A folder pointed at explicitly is read alone unless asked to fill.
+  assert.deepEqual(availableSystems('/nonexistent'), []);
+  assert.deepEqual(availableSystems('/nonexistent', true).sort(), others.sort());
   assert.equal(Object.keys(DRAIN_GA).length, 16);
+});
+
+test('labels by template give exactly the published labels wherever both are published', () => {
+  const dir = findLoghubDir({});
+  for (const system of availableSystems(dir, false)) {
+    const base = `${dir}/${system}/${system}_2k.log`;
+    const published = readCsvRows(`${base}_structured.csv`);
+    const derived = labelByTemplates(published.map((r) => r.Content!), readCsvRows(`${base}_templates.csv`));
+    const differ = derived.filter((d, i) => d.EventId !== published[i]!.EventId || d.EventTemplate !== published[i]!.EventTemplate.trim());
+    assert.equal(differ.length, 0, `${system}: ${differ.length} lines labelled otherwise, first ${JSON.stringify(differ[0])}`);
+  }
+});
+
+test("the other eight systems' every line has its event, and their header fields are read by their formats", () => {
+  for (const system of availableSystems(MORE_LOGHUB_DIR, false)) {
+    const rows = loadLabels(system, MORE_LOGHUB_DIR);
+    assert.equal(rows.length, 2000, system);
+    assert.equal(rows.filter((r) => r.EventId === 'unmatched').length, 0, `${system}: lines no template matches`);
+    assert.ok(rows.every((r) => r.Content !== undefined && r.Content !== ''), `${system}: a line without a body`);
+  }
+  const spark = loadLabels('Spark', MORE_LOGHUB_DIR)[0]!;
+  assert.deepEqual([spark.Date, spark.Time, spark.Level, spark.Component], ['17/06/09', '20:10:40', 'INFO', 'executor.CoarseGrainedExecutorBackend']);
+  // A template's `<NUM>` (Mac's) stands for a number; the longest literal text wins among matches.
+  assert.deepEqual(labelByTemplates(['reason = AuthFail:sts:5_rsn:0', 'x y'], [
+    { EventId: 'E1', EventTemplate: 'reason = <*>' },
+    { EventId: 'E2', EventTemplate: 'reason = AuthFail:sts:<NUM>_rsn:<NUM>' },
+  ]), [{ EventId: 'E2', EventTemplate: 'reason = AuthFail:sts:<NUM>_rsn:<NUM>' }, { EventId: 'unmatched', EventTemplate: '' }]);
 });
 
 test('FGA is the F1 of whole groups: precision over predicted groups, recall over true ones', async () => {

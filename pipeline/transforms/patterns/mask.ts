@@ -176,6 +176,7 @@ export function maskBody(body: string): string[] {
   }
   const out: string[] = [];
   const n = text.length;
+  let keptNumbered = 0;
   let i = 0;
   while (i < n) {
     let c = text.charCodeAt(i);
@@ -207,10 +208,13 @@ export function maskBody(body: string): string[] {
     }
     let token = text.slice(start, i);
     if (special) {
+      const written = token;
       // `web-1:8080`, `msra-sa-41/10.190.173.170:8030` (Java's host/address:port): one address.
       if (token.includes(':')) token = token.replace(HOST_PORT, WILDCARD);
       if (token.includes('.')) for (const rule of DOTTED_RULES) token = token.replace(rule, WILDCARD);
       token = maskToken(token);
+      // A word with a number kept as written (`an14`): three of them may be a list.
+      if (token === written) keptNumbered++;
     } else if (i - start === 2 && EMPTY_PAIR.has(token)) {
       token = token[0] + WILDCARD + token[1];
     } else if ((i - start === 4 || i - start === 5) && VALUE_WORDS.has(token.toLowerCase())) {
@@ -220,7 +224,7 @@ export function maskBody(body: string): string[] {
     if (token === WILDCARD && out.length > 0 && out[out.length - 1] === WILDCARD) continue;
     out.push(token);
   }
-  const listed = out.length >= 3 ? collapseNumberedLists(out) : out;
+  const listed = keptNumbered >= 3 ? collapseNumberedLists(out) : out;
   return listed.length >= 4 ? collapseRepeats(listed) : listed;
 }
 

@@ -6,7 +6,9 @@ import { availableSystems, DEFAULT_LOGHUB_DIR, DRAIN_GA, groupingAccuracy, loadS
 import { PatternMiner } from '../../../../pipeline/transforms/patterns/miner.ts';
 
 const DIR = DEFAULT_LOGHUB_DIR;
-// Measured figures minus a small margin; each is also at least Drain's published one.
+// Measured figures minus a small margin; each is also at least Drain's published one. The first eight
+// ship with their published labels; the other eight with templates only, labelled by bench/loghub.ts
+// (labelByTemplates), which gives exactly the published labels wherever both exist.
 const FLOORS: Record<string, number> = {
   HDFS: 0.99,
   Hadoop: 0.98,
@@ -16,6 +18,14 @@ const FLOORS: Record<string, number> = {
   HealthApp: 0.98,
   Proxifier: 0.98,
   OpenStack: 0.98,
+  Android: 0.94,
+  Apache: 0.99,
+  Mac: 0.93,
+  OpenSSH: 0.98,
+  Spark: 0.97,
+  Thunderbird: 0.96,
+  Windows: 0.99,
+  Zookeeper: 0.98,
 };
 const present = existsSync(DIR) ? availableSystems(DIR).filter((s) => s in FLOORS) : [];
 
