@@ -14,9 +14,14 @@ function joinsOfPieces(pieces: readonly string[], seed: number, n: number, check
 }
 
 /** Every line of the eight Loghub samples. */
+/** The sixteen Loghub samples' raw lines (the first eight in loghub-2k, the other eight in loghub-2k-more). */
 function loghubLines(): string[] {
-  const loghub = new URL('../../fixtures/loghub-2k/', import.meta.url);
-  return ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier'].flatMap((sys) => readFileSync(new URL(`${sys}/${sys}_2k.log`, loghub), 'utf8').split('\n'));
+  const read = (folder: string, systems: string[]): string[] =>
+    systems.flatMap((sys) => readFileSync(new URL(`../../fixtures/${folder}/${sys}/${sys}_2k.log`, import.meta.url), 'utf8').split('\n'));
+  return [
+    ...read('loghub-2k', ['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier']),
+    ...read('loghub-2k-more', ['Android', 'Apache', 'Mac', 'OpenSSH', 'Spark', 'Thunderbird', 'Windows', 'Zookeeper']),
+  ];
 }
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
