@@ -313,3 +313,17 @@ test("Zabbix's lines start with spaces (its pid right-aligned) and each starts a
   assert.deepEqual(assemble(zabbix.join('\n') + '\n').texts, zabbix);
   assert.deepEqual(assemble('ERROR failed\n  4768 items left\n   at x\n').texts, ['ERROR failed\n  4768 items left\n   at x']);
 });
+
+test("each of Loghub's sixteen samples is one record per line: real logs of systems the rules were not written on join nothing", () => {
+  const samples: [string, string][] = [
+    ...['BGL', 'HDFS', 'HPC', 'Hadoop', 'HealthApp', 'Linux', 'OpenStack', 'Proxifier'].map((s) => [s, 'loghub-2k'] as [string, string]),
+    ...['Android', 'Apache', 'Mac', 'OpenSSH', 'Spark', 'Thunderbird', 'Windows', 'Zookeeper'].map((s) => [s, 'loghub-2k-more'] as [string, string]),
+  ];
+  for (const [system, folder] of samples) {
+    const text = readFileSync(new URL(`../../fixtures/${folder}/${system}/${system}_2k.log`, import.meta.url), 'utf8');
+    // Some samples end without a newline; a file source hands such a last line over at end of file.
+    const { texts } = assemble(text.endsWith('\n') ? text : text + '\n');
+    const joined = texts.find((t) => t.includes('\n'));
+    assert.equal(texts.length, 2000, `${system}: ${texts.length} records, one of them ${JSON.stringify(joined?.slice(0, 200))}`);
+  }
+});
