@@ -265,7 +265,10 @@ export function readCsvRows(path: string): Record<string, string>[] {
   return table.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
 }
 
-/** A system's raw lines (line ends removed) with its labels and, when present, its corrected labels (Loghub-2.0). */
+/**
+ * A system's raw lines (line ends removed) with its labels and, when present, its corrected labels
+ * (Loghub-2.0): the `_structured_corrected.csv`, else labels by the `_templates_corrected.csv`.
+ */
 export interface RawSample {
   system: string;
   lines: string[];
@@ -279,7 +282,12 @@ export function loadRawSample(system: string, dir = DEFAULT_LOGHUB_DIR): RawSamp
   if (lines[lines.length - 1] === '') lines.pop();
   const labels = loadLabels(system, dir);
   const correctedPath = `${base}_structured_corrected.csv`;
-  const corrected = existsSync(correctedPath) ? readCsvRows(correctedPath) : undefined;
+  let corrected = existsSync(correctedPath) ? readCsvRows(correctedPath) : undefined;
+  // Shipped with the corrected templates only: each line's corrected event by the same matching.
+  if (corrected === undefined && existsSync(`${base}_templates_corrected.csv`)) {
+    const events = labelByTemplates(labels.map((r) => r.Content!), readCsvRows(`${base}_templates_corrected.csv`));
+    corrected = labels.map((r, i) => ({ ...r, ...events[i]! }));
+  }
   return { system, lines, labels, corrected };
 }
 

@@ -263,18 +263,21 @@ function collapseNumberedLists(tokens: string[]): string[] {
 function collapseRepeats(tokens: string[]): string[] {
   let out = tokens;
   for (let k = 1; k <= 4; k++) {
-    if (out.length < 2 * k) break;
+    // One token twice is two values more often than a list (`from <*>: <*>: Bye`): a list of single
+    // tokens takes three.
+    const span = k === 1 ? 3 : 2 * k;
+    if (out.length < span) break;
     // Most bodies have no repeat at all: look before building a new array.
     let found = false;
-    for (let i = 0; i + 2 * k <= out.length && !found; i++) {
-      found = out[i] === out[i + k] && sameBlock(out, i, k) && blockHasVariable(out, i, k);
+    for (let i = 0; i + span <= out.length && !found; i++) {
+      found = out[i] === out[i + k] && sameBlock(out, i, k) && (k > 1 || out[i + 2] === out[i]) && blockHasVariable(out, i, k);
     }
     if (!found) continue;
     const next: string[] = [];
     let i = 0;
     while (i < out.length) {
       next.push(out[i]!);
-      if (i + 2 * k <= out.length && sameBlock(out, i, k) && blockHasVariable(out, i, k)) {
+      if (i + span <= out.length && sameBlock(out, i, k) && (k > 1 || out[i + 2] === out[i]) && blockHasVariable(out, i, k)) {
         // Copy the block once, then skip every back-to-back copy of it.
         for (let j = 1; j < k; j++) next.push(out[i + j]!);
         let at = i + k;

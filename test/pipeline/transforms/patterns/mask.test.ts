@@ -31,6 +31,9 @@ const BODIES: [string, string, string][] = [
   ['a list of numbered names', 'we failed to resolve data source name an14 an15 an16 an17 an18', 'we failed to resolve data source name <*>'],
   ['a list of numbered names beside a variable', 'name dadmin2 dadmin3 dadmin4 at 10.0.0.1', 'name <*> at <*>'],
   ['two numbered names are no list', 'bond eth0 eth1 up', 'bond eth0 eth1 up'],
+  // OpenSSH: an address and a reason code, each before its colon, are two values, not a list.
+  ['two variables in a row are two', 'Received disconnect from 10.0.0.1: 11: Bye Bye [preauth]', 'Received disconnect from <*>: <*>: Bye Bye [preauth]'],
+  ['three in a row are a list', 'ids 0x1f, 0x2f, 0x3f, done', 'ids <*>, done'],
   ['numbered names of other stems are no list', 'ports eth0 wlan0 tun0 up', 'ports eth0 wlan0 tun0 up'],
   ['a bound with its unit is one value', 'lifetime <1 sec', 'lifetime <*>'],
   ['key=value keeps the key', 'rhost=218.188.2.4 user=root', 'rhost=<*> user=root'],
