@@ -33,8 +33,10 @@ const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // sent to a local socket has no host, and its tag is not one): `2026-11-29T04:56:40Z {"msg":"a b"}` is JSON after a stamp.
 // macOS's tags may carry one parenthesised qualifier before the colon: the process or launchd job the
 // message is about (`sandboxd[129] ([31211]): ...`, `com.apple.xpc.launchd[1] (com.apple.xpc.launchd.domain.pid.X.1): ...`).
-// mayBeBsdAfterIso relies on this shape: keep it in step.
-const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)) (?:([^\s"{}[\]]+(?<!:)) )?([^\s:[\]"{}]{1,64})(?:\[([^\]\s]{1,32})\])?(?: \(([^()\s]{1,128})\))?: *(.*)$/s;
+// A macOS application's name may hold blanks (`Microsoft Word[14463]:`, `Google Chrome Helper[812]:`):
+// up to four words, only before a numeric `[pid]`.
+// mayBeBsdAfterIso relies on this shape (for ISO stamps it takes tags without blanks): keep it in step.
+const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)) (?:([^\s"{}[\]]+(?<!:)) )?([^\s:[\]"{}]{1,64}(?:(?: [^\s:[\]"{}]{1,64}){1,3}(?=\[\d{1,10}\]))?)(?:\[([^\]\s]{1,32})\])?(?: \(([^()\s]{1,128})\))?: *(.*)$/s;
 
 // The fallback for BSD lines the pattern above leaves: a BSD stamp (never ISO: `2026-11-24T10:00:00Z
 // ERROR main x` is an application line), a host, then the rest, where a tag is looked for.
@@ -197,9 +199,21 @@ export function mayBeBsdAfterIso(line: string): boolean {
   const s3 = line.indexOf(' ', s2 + 1);
   if (s3 === -1 || colon < s3) return true;
   // A tag's parenthesised qualifier (macOS): one more blank before the colon.
-  if (line.charCodeAt(s3 + 1) !== 40 /* ( */) return false;
-  const s4 = line.indexOf(' ', s3 + 1);
-  return s4 === -1 || colon < s4;
+  if (line.charCodeAt(s3 + 1) === 40 /* ( */) {
+    const s4 = line.indexOf(' ', s3 + 1);
+    if (s4 === -1 || colon < s4) return true;
+  }
+  return spacedTagBeforeColon(line, s1, colon);
+}
+
+/** A name of up to four words before a `[pid]` and the colon (`host Microsoft Word[14463]:`): four blanks at most. */
+function spacedTagBeforeColon(line: string, s1: number, colon: number): boolean {
+  if (line.charCodeAt(colon - 1) !== 93 /* ] */) return false;
+  const open = line.lastIndexOf('[', colon);
+  if (open <= s1) return false;
+  let blanks = 0;
+  for (let i = s1 + 1; i < open; i++) if (line.charCodeAt(i) === 32) blanks++;
+  return blanks <= 4;
 }
 
 /** Could this line be syslog at all? One character look for the auto chain. */

@@ -109,6 +109,8 @@ test('mayBeBsdAfterIso: false only for lines the BSD pattern cannot match', () =
     '2026-11-24T10:00:00Z web-1 app[1:2]: msg',
     '2026-11-24T10:00:00Z web-1 app[1:2]:',
     '2026-11-24T10:00:00Z web-1 sandboxd[129] ([31211]): deny',
+    '2026-11-24T10:00:00Z web-1 Microsoft Word[14463]: Cocoa scripting error',
+    '2026-11-24T10:00:00Z web-1 Google Chrome Helper[812]: msg',
   ];
   for (const line of syslogLines) {
     assert.notEqual(p(line, ctx), null, line);
@@ -120,6 +122,7 @@ test('mayBeBsdAfterIso: false only for lines the BSD pattern cannot match', () =
     '2026-11-24T10:00:00Z',
     '2026-11-24T10:00:00Z one two three: late colon',
     '2026-11-24T10:00:00Z one two (three) four: late colon',
+    '2026-11-24T10:00:00Z one two three four five six[12]: too many words for a name',
   ];
   for (const line of appLines) {
     assert.equal(p(line, ctx), null, line);
@@ -163,4 +166,15 @@ test('Loghub Linux (2,000 real lines): every line parses, with the host and time
   // The auto chain keeps the strict reading: those 8 lines stay plain text with a leading time there.
   const strict = createSyslogParser({ appAsService: false, looseTag: false });
   assert.equal(lines.filter((l) => strict(l, ctx) === null).length, 8);
+});
+
+test("macOS applications' names with blanks before their `[pid]:` (Loghub's Mac sample); up to four words, only before a numeric pid", () => {
+  const p = createSyslogParser({ mode: 'rfc3164' });
+  const word = p("Jul  1 09:04:37 calvisitor-10-105-160-95 Microsoft Word[14463]: Cocoa scripting error for '0x00000002': four character codes must be four characters long.", ctx)!;
+  assert.deepEqual([word.host, word.attributes['syslog.appname'], word.attributes['syslog.procid'], word.body], ['calvisitor-10-105-160-95', 'Microsoft Word', '14463', "Cocoa scripting error for '0x00000002': four character codes must be four characters long."]);
+  const bezel = p('Jul  2 04:24:01 calvisitor-10-105-160-95 BezelServices 255.10[94]: ASSERTION FAILED: dvcAddrRef != ((void *)0)', ctx)!;
+  assert.deepEqual([bezel.attributes['syslog.appname'], bezel.attributes['syslog.procid'], bezel.body], ['BezelServices 255.10', '94', 'ASSERTION FAILED: dvcAddrRef != ((void *)0)']);
+  // Without a numeric pid, words before a colon are the message, read by RFC 3164's loose tag.
+  const loose = p('Jul  1 09:04:37 host some words here: a message', ctx)!;
+  assert.equal(loose.attributes['syslog.appname'], 'some');
 });
