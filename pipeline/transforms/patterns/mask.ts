@@ -67,6 +67,9 @@ const VALUE_WORDS = new Set(['true', 'false', 'null']);
 // Only a value's quotes (`key="..."`): a quoted sentence of its own keeps its words apart.
 const QUOTE_OPENERS = '=:';
 const LETTER = /\p{L}/u;
+// A word of letters only, and a word of letters and digits (`amd64`).
+const PLAIN_WORD = /(?:^|[^\p{L}\d])\p{L}+(?![\p{L}\d])/u;
+const NUMBERED_WORD = /[A-Za-z]+\d[A-Za-z\d]*/g;
 const EMPTY_PAIR = new Set(['()', '[]', '{}', '""', "''", '<>']);
 // Hex numbers: with a 0x, or long enough not to be a name with a number (`ee0`, `fd1` are names).
 const HEX_WORD = /^(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]{8,})$/;
@@ -145,13 +148,20 @@ export function maskToken(token: string): string {
   out += token.slice(copied);
   // `<*>.<*>`, `-<*>`, `[<*>/<*>]`, `/<*>:`: nothing but variables and punctuation is one variable,
   // in the brackets, quotes or before the `:` or `,` it was written in.
-  if (!LETTER.test(out.split(WILDCARD).join(''))) return wrapped(out);
+  const rest = out.split(WILDCARD);
+  if (!LETTER.test(rest.join(''))) return wrapped(out);
+  // Variables joined with names that carry numbers themselves (`<*>~<*>~amd64~~<*>`, a package's
+  // identity): one value too. A plain word among them (`node-<*>`, `tty<*>`) names what they number.
+  if (rest.length > 3 && rest.every((part) => !PLAIN_WORD.test(part))) return wrapped(out.replace(NUMBERED_WORD, WILDCARD), true);
   while (out.includes('<*><*>')) out = out.replace('<*><*>', WILDCARD);
   return out;
 }
 
-/** One variable in the punctuation around it: `(<*>):` stays, `<*>:<*>` and `-<*>` become `<*>`. */
-function wrapped(token: string): string {
+/**
+ * One variable in the punctuation around it: `(<*>):` stays, `<*>:<*>` and `-<*>` become `<*>`; with
+ * `whole`, a value of its own separators (`<*>~<*>~~<*>`) too.
+ */
+function wrapped(token: string, whole = false): string {
   const first = token.indexOf(WILDCARD);
   const last = token.lastIndexOf(WILDCARD) + WILDCARD.length;
   let a = 0;
@@ -161,7 +171,7 @@ function wrapped(token: string): string {
   // Parts joined by one separator are one value (`<*>:<*>`, `<*>.<*>`, `<*>-<*>`); a value written
   // with a separator of its own (`<*>##<*>##<*>`) keeps its shape.
   const inner = token.slice(a, b);
-  const core = SIMPLE_JOIN.test(inner) || !inner.startsWith(WILDCARD) || !inner.endsWith(WILDCARD) ? WILDCARD : inner;
+  const core = whole || SIMPLE_JOIN.test(inner) || !inner.startsWith(WILDCARD) || !inner.endsWith(WILDCARD) ? WILDCARD : inner;
   if (a === 0 && b === token.length) return core;
   return token.slice(0, a) + core + token.slice(b);
 }

@@ -34,6 +34,9 @@ const BODIES: [string, string, string][] = [
   // OpenSSH: an address and a reason code, each before its colon, are two values, not a list.
   ['two variables in a row are two', 'Received disconnect from 10.0.0.1: 11: Bye Bye [preauth]', 'Received disconnect from <*>: <*>: Bye Bye [preauth]'],
   ['three in a row are a list', 'ids 0x1f, 0x2f, 0x3f, done', 'ids <*>, done'],
+  // Windows CBS: a package's identity of ids, an architecture and a version is one value.
+  ['variables joined with numbered names', 'package: Package_for_KB3114409~31bf3856ad364e35~amd64~~6.1.1.1, ApplicableState: 112', 'package: <*>, ApplicableState: <*>'],
+  ['plain words name what their variables number', 'slots disk-1-2-3 and ret=1,node=2,slot=3', 'slots disk-<*>-<*>-<*> and ret=<*>,node=<*>,slot=<*>'],
   ['numbered names of other stems are no list', 'ports eth0 wlan0 tun0 up', 'ports eth0 wlan0 tun0 up'],
   ['a bound with its unit is one value', 'lifetime <1 sec', 'lifetime <*>'],
   ['key=value keeps the key', 'rhost=218.188.2.4 user=root', 'rhost=<*> user=root'],
