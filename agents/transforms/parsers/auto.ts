@@ -336,7 +336,10 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     let start = line.charCodeAt(i) === 124 ? i + 1 : i;
     const k = skipWs(line, start);
     if (s.level) start = line.charCodeAt(k) === 40 /* ( */ ? datadogAgent(line, k, out.attributes) : s.logger ? start : loguruLocation(line, k, out.attributes);
-    return finishHeader(s, start);
+    const r = finishHeader(s, start);
+    // Squid's cache.log (`2026/12/06 09:28:44| WARNING: ...`): the level at the message's start.
+    if (!s.level && i === at) messageLevel(r);
+    return r;
   }
 
   /** Looks for a stamp among the first few field-like tokens (`- 1117838570 2005.06.03 ...`, `node-246 unix.hw ... 1077804742`). */

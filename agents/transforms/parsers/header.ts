@@ -10,7 +10,7 @@ import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
 import { normaliseSpanId, normaliseTraceId, setOwn } from './fields.ts';
 import { structlogEvent } from './structlog.ts';
-import { levelBeforeColon, numberedThread, saltName, solrMdc, telegrafLevel } from './program-headers.ts';
+import { levelBeforeColon, numberedThread, saltName, solrMdc, squidKid, telegrafLevel } from './program-headers.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /** Level words a header may carry (upper case); the single letters only where a layout puts them. */
@@ -728,6 +728,7 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
     }
     // Telegraf's `E!`, `W!`, `I!`, `D!`, `T!` after its time: the level as a letter and a `!`.
     if (e - j === 2 && line.charCodeAt(j + 1) === 33 && !s.level && s.hasTime && telegrafLevel(s, j, e)) continue;
+    if (c === 107 /* k */ && s.hasTime && !s.level && squidKid(s, j, e)) continue;
     if (!s.level) {
       // `WARNING:root:message` (Python's default), `INFO[0000] msg` (logrus), `ERROR: msg`, `Info   CBS`.
       const colon = token.indexOf(':');

@@ -149,3 +149,17 @@ export function solrMdc(s: HeaderState, j: number, close: number, be: number): b
   s.i = end;
   return true;
 }
+
+/**
+ * Squid's SMP processes (`workers N`): `2026/12/06 09:28:44 kid3| msg`, which kid (a worker, a disker
+ * or the coordinator) wrote the line, as `squid.kid`. Squid without workers writes `stamp| msg`.
+ */
+export function squidKid(s: HeaderState, j: number, e: number): boolean {
+  const line = s.line;
+  if (e - j < 5 || line.charCodeAt(e - 1) !== 124 /* | */ || !line.startsWith('kid', j)) return false;
+  const kid = line.slice(j + 3, e - 1);
+  if (!INTEGER.test(kid)) return false;
+  s.out.attributes['squid.kid'] = kid;
+  s.i = e;
+  return true;
+}

@@ -151,6 +151,22 @@ test("Squid's native access log: its fields as attributes, severity from the sta
   assert.deepEqual(cache.filter((r) => r.fallback !== undefined).map((r) => r.body.split(':')[0]), ['CPU Usage', 'Maximum Resident Size', 'Page faults with physical i/o']);
 });
 
+test("Squid's cache.log with SMP workers (`kid3| msg`: which process wrote it, as squid.kid) and its warnings (`| WARNING: msg`) as levels", () => {
+  const workers = records('squid-cache-workers.log');
+  const kids = workers.filter((r) => r.attributes['squid.kid'] !== undefined);
+  assert.deepEqual([...new Set(kids.map((r) => r.attributes['squid.kid']))].sort(), ['1', '2', '3']);
+  assert.equal(kids.length, 122);
+  assert.ok(kids.every((r) => !/^kid\d/.test(r.body) && r.fallback === undefined), 'a kid left in a body');
+  assert.equal(kids.find((r) => r.body.startsWith('Process Roles: coordinator'))!.attributes['squid.kid'], '3');
+  // Three processes exit, each printing its three resource figures without a stamp.
+  assert.equal(workers.filter((r) => r.fallback !== undefined).length, 9);
+  const acl = records('squid-cache-acl.log');
+  const warnings = acl.filter((r) => r.severityText === 'WARNING');
+  assert.equal(warnings.length, 3);
+  assert.ok(warnings.every((r) => r.body.startsWith('WARNING: ') && r.severityNumber === 13));
+  assert.deepEqual(acl.filter((r) => r.severityText !== undefined && r.severityText !== 'WARNING'), []);
+});
+
 test("Tomcat: catalina.out (JULI's one-line layout) read whole; a JSP error's message of several lines needs a start_pattern", () => {
   const out = records('tomcat-catalina.out.log');
   assert.equal(out.length, 41);
