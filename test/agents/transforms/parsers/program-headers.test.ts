@@ -92,3 +92,13 @@ test("Solr's layout (`%-5p (%t) [MDC] %c{1.} %m`, from its log4j2.xml): the thre
   // Parentheses and a bracket with no logger after them: the message.
   assert.equal(parse('2026-12-06 06:16:35.000 INFO (retry 2) [x] done', ctx).attributes['thread.name'], undefined);
 });
+
+test("Squid's SMP kids after its stamp (`kid3| msg`); a word that only starts alike is the message", () => {
+  check('squid', [
+    ['2026/12/06 09:30:01 kid3| Process Roles: coordinator', { time: '2026-12-06T09:30:01.000Z', body: 'Process Roles: coordinator', attributes: { 'squid.kid': '3' } }],
+    ['2026/12/06 09:30:01 kid12| Accepting HTTP Socket connections at conn3 local=127.0.0.1:38128', { body: 'Accepting HTTP Socket connections at conn3 local=127.0.0.1:38128', attributes: { 'squid.kid': '12' } }],
+    ['2026/12/06 09:30:01| pinger: ICMP socket opened.', { body: 'pinger: ICMP socket opened.', attributes: { 'squid.kid': undefined } }],
+  ]);
+  assert.equal(parse('2026/12/06 09:30:01 kidney| stone', ctx).attributes['squid.kid'], undefined);
+  assert.equal(parse('2026/12/06 09:30:01 kid| none', ctx).attributes['squid.kid'], undefined);
+});
