@@ -10,7 +10,7 @@ import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
 import { normaliseSpanId, normaliseTraceId, setOwn } from './fields.ts';
 import { structlogEvent } from './structlog.ts';
-import { levelBeforeColon, numberedThread, saltName, solrMdc, squidKid, telegrafLevel } from './program-headers.ts';
+import { levelBeforeColon, numberedThread, saltName, solrMdc, squidKid, telegrafLevel, vsftpdUser } from './program-headers.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /** Level words a header may carry (upper case); the single letters only where a layout puts them. */
@@ -661,6 +661,10 @@ export function scanHeader(s: HeaderState, ctx: ParseContext, fieldTable = false
       if (e > 0 && !s.level && !s.logger && line.charCodeAt(e + 1) === 91 && saltName(s, j, e)) {
         s.i = e + 1;
         continue;
+      }
+      if (e > 0 && s.pid && !s.level && !s.thread) {
+        const k = vsftpdUser(s, j, e);
+        if (k !== -1) return k;
       }
       if (e > 0 && !s.level && !s.thread && !s.pid && DIGIT(line.charCodeAt(j + 1)) && numberedThread(s, j, e)) {
         s.i = e + 1;

@@ -163,3 +163,21 @@ export function squidKid(s: HeaderState, j: number, e: number): boolean {
   s.i = e;
   return true;
 }
+
+/** vsftpd's outcome and action after the user: `OK LOGIN: `, `FAIL DOWNLOAD: `, `OK MKDIR: `. */
+const VSFTPD_ACTION = /(OK|FAIL) [A-Z]{2,12}: /y;
+
+/**
+ * vsftpd's own log (`vsftpd_log_file`, `xferlog_std_format=NO`): `[pid 15858] [nobodyx] FAIL LOGIN:
+ * Client "127.0.0.1"`. The bracket after the pid names the FTP user (`user.name`, `ftp` for anonymous),
+ * not a thread; `FAIL` makes the record a warning and `OK` an information, and the message stays whole.
+ * Returns where the message starts, or -1.
+ */
+export function vsftpdUser(s: HeaderState, j: number, e: number): number {
+  VSFTPD_ACTION.lastIndex = e + 2;
+  const m = s.line.charCodeAt(e + 1) === 32 ? VSFTPD_ACTION.exec(s.line) : null;
+  if (m === null) return -1;
+  s.out.attributes['user.name'] = s.line.slice(j + 1, e);
+  setLevel(s, m[1] === 'FAIL' ? 'WARN' : 'INFO');
+  return e + 2;
+}

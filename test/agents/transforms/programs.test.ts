@@ -807,3 +807,17 @@ test("the Linux audit log: each record's time, type and serial (an event's recor
   const auth = rs.find((r) => r.attributes['audit.type'] === 'USER_AUTH')!;
   assert.deepEqual([auth.attributes.op, auth.attributes.acct, auth.attributes.exe, auth.attributes.res], ['PAM:authentication', 'nobody', '/usr/bin/su', 'success']);
 });
+
+test("vsftpd's log: the pid, the FTP user in its bracket (not a thread), FAIL as a warning; the message whole", () => {
+  const rs = records('vsftpd.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['user.name'], r.attributes['thread.name'], r.body.split(':')[0]]), [
+    [undefined, undefined, undefined, 'CONNECT'],
+    ['INFO', 'ftp', undefined, 'OK LOGIN'],
+    ['INFO', 'ftp', undefined, 'OK DOWNLOAD'],
+    ['WARN', 'ftp', undefined, 'FAIL DOWNLOAD'],
+    [undefined, undefined, undefined, 'CONNECT'],
+    ['WARN', 'nobodyx', undefined, 'FAIL LOGIN'],
+  ]);
+  assert.deepEqual([rs[3]!.attributes['process.pid'], iso(rs[3]!.time)], ['16189', '2026-12-06T09:35:45.000Z']);
+});
+

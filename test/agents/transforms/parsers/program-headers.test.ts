@@ -102,3 +102,14 @@ test("Squid's SMP kids after its stamp (`kid3| msg`); a word that only starts al
   assert.equal(parse('2026/12/06 09:30:01 kidney| stone', ctx).attributes['squid.kid'], undefined);
   assert.equal(parse('2026/12/06 09:30:01 kid| none', ctx).attributes['squid.kid'], undefined);
 });
+
+test("vsftpd's user after its pid (`[pid 1] [ftp] OK LOGIN:`); a bracket that is no user before other words", () => {
+  check('vsftpd', [
+    ['Sun Dec  6 09:35:47 2026 [pid 16190] [nobodyx] FAIL LOGIN: Client "127.0.0.1"', { level: 'WARN', body: 'FAIL LOGIN: Client "127.0.0.1"', attributes: { 'process.pid': '16190', 'user.name': 'nobodyx', 'thread.name': undefined } }],
+    ['Sun Dec  6 09:35:45 2026 [pid 16189] [ftp] OK DOWNLOAD: Client "127.0.0.1", "/file.txt", 6 bytes, 11.84Kbyte/sec', { level: 'INFO', body: 'OK DOWNLOAD: Client "127.0.0.1", "/file.txt", 6 bytes, 11.84Kbyte/sec', attributes: { 'user.name': 'ftp' } }],
+  ]);
+  // Not OK/FAIL and an action in capitals: the bracket is what it was before.
+  const other = parse('2026-12-06 09:35:45 [1234] [worker] OK then: fine', ctx);
+  assert.equal(other.attributes['user.name'], undefined);
+});
+
