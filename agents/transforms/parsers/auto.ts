@@ -28,7 +28,7 @@ import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
-import { createSyslogParser, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
+import { createSyslogParser, hostTagPid, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
 import { severityFromText } from '../severity.ts';
 import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
@@ -206,6 +206,15 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (line.charCodeAt(10) === 84 /* T */ && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && mayBeBsdAfterIso(line)) {
       const r = syslog(line, ctx);
       if (r !== null) return r;
+    }
+    // `2026-12-06 09:38:40,445 vm proftpd[19440] ...: msg`: the same after a stamp with a blank, with a pid.
+    if (line.charCodeAt(10) === 32 && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && prefix === '') {
+      const r = hostTagPid(line, j, t.time);
+      if (r !== null) {
+        const b = r.body.charCodeAt(0);
+        if (b === 60 || isUpper(b)) messageLevel(r);
+        return r;
+      }
     }
     const out: ParsedFields = { body: '', attributes: {}, time: t.time };
     const s = newHeader(line, j, out, true);

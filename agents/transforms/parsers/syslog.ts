@@ -282,3 +282,33 @@ export function messageLevel(r: ParsedFields): void {
   r.severityText = upper;
   r.severityNumber = severityFromText(upper);
 }
+
+/**
+ * After an ISO stamp with a blank for its `T` (`2026-12-06 09:38:40,445`), the syslog shape is taken
+ * only with a pid, which application layouts do not put there: `host tag[pid]: msg`, and ProFTPD's
+ * `host proftpd[19440] 127.0.0.1 (client[10.0.0.5]): msg`, whose server address and client (name and
+ * address) come before the colon.
+ */
+const HOST_TAG_PID = /([^\s"{}[\]]{1,255}) ([^\s:[\]"{}]{1,64})\[(\d{1,10})\](?: ([^\s():[\]"{}]{1,255}))?(?: \(([^()\s[\]]{0,255})(?:\[([^\]\s]{1,64})\])?\))?: ?/y;
+
+/** Reads `host tag[pid] ...: ` at `at` into a record with time `time`; null when the line is not that. */
+export function hostTagPid(line: string, at: number, time: number): ParsedFields | null {
+  // Most lines here are application logs: the second token must end in `[digits]` before the pattern runs.
+  const s1 = line.indexOf(' ', at);
+  if (s1 === -1) return null;
+  const open = line.indexOf('[', s1 + 2);
+  if (open === -1 || open - s1 > 65 || line.charCodeAt(open + 1) < 48 || line.charCodeAt(open + 1) > 57) return null;
+  const blank = line.indexOf(' ', s1 + 1);
+  if (blank !== -1 && blank < open) return null;
+  HOST_TAG_PID.lastIndex = at;
+  const m = HOST_TAG_PID.exec(line);
+  if (m === null || severityFromText(m[1]!) !== 0) return null;
+  const out: ParsedFields = { body: line.slice(HOST_TAG_PID.lastIndex), attributes: {}, time, host: m[1]! };
+  out.attributes['syslog.appname'] = m[2]!;
+  out.attributes['syslog.procid'] = m[3]!;
+  if (m[4] !== undefined) out.attributes['server.address'] = m[4];
+  if (m[6] !== undefined) out.attributes['client.address'] = m[6];
+  else if (m[5] !== undefined && m[5] !== '') out.attributes['syslog.context'] = m[5];
+  return out;
+}
+

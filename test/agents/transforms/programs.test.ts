@@ -821,3 +821,16 @@ test("vsftpd's log: the pid, the FTP user in its bracket (not a thread), FAIL as
   assert.deepEqual([rs[3]!.attributes['process.pid'], iso(rs[3]!.time)], ['16189', '2026-12-06T09:35:45.000Z']);
 });
 
+test("ProFTPD's system log: host, program and pid after a stamp with a blank, its server address and the client before the colon", () => {
+  const rs = records('proftpd.log');
+  assert.equal(rs.length, 9);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.ok(rs.every((r) => r.host === 'vm' && r.attributes['syslog.appname'] === 'proftpd' && r.attributes['server.address'] === '127.0.0.1'));
+  assert.deepEqual(rs.map((r) => [r.attributes['syslog.procid'], r.attributes['client.address'], r.body]).slice(1, 3), [
+    ['19440', '127.0.0.1', 'FTP session opened.'],
+    ['19440', '127.0.0.1', 'ANON nobody: Login successful.'],
+  ]);
+  assert.equal(rs[0]!.body, 'ProFTPD 1.3.8 (stable) (built Fri May 1 2026 20:02:15 UTC) standalone mode STARTUP');
+  assert.equal(iso(rs[1]!.time), '2026-12-06T09:38:40.445Z');
+});
+

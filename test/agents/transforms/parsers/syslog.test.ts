@@ -178,3 +178,18 @@ test("macOS applications' names with blanks before their `[pid]:` (Loghub's Mac 
   const loose = p('Jul  1 09:04:37 host some words here: a message', ctx)!;
   assert.equal(loose.attributes['syslog.appname'], 'some');
 });
+
+test('host, tag and pid after an ISO stamp with a blank (ProFTPD, syslog-ng templates); never without the pid', async () => {
+  const { hostTagPid } = await import('../../../../agents/transforms/parsers/syslog.ts');
+  const line = '2026-12-06 09:38:40,449 vm proftpd[19441] 127.0.0.1 (client.example[10.0.0.5]): USER bob: no such user found';
+  const r = hostTagPid(line, 24, 1)!;
+  assert.deepEqual([r.host, r.attributes['syslog.appname'], r.attributes['syslog.procid'], r.attributes['server.address'], r.attributes['client.address'], r.body],
+    ['vm', 'proftpd', '19441', '127.0.0.1', '10.0.0.5', 'USER bob: no such user found']);
+  const plain = hostTagPid('2026-12-06 09:38:40 web-1 sshd[12]: Accepted password for bob', 20, 1)!;
+  assert.deepEqual([plain.host, plain.attributes['syslog.appname'], plain.body], ['web-1', 'sshd', 'Accepted password for bob']);
+  // Application layouts: a level where the host would be, a thread in brackets, no pid.
+  assert.equal(hostTagPid('2026-12-06 09:38:40,123 INFO main[1]: x', 24, 1), null);
+  assert.equal(hostTagPid('2026-12-06 09:38:40,123 web-1 [main] c.a.App: x', 24, 1), null);
+  assert.equal(hostTagPid('2026-12-06 09:38:40,123 web-1 app: no pid', 24, 1), null);
+});
+
