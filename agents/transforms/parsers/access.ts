@@ -250,6 +250,36 @@ export function squidAccess(line: string, at: number, time: number): ParsedField
   return out;
 }
 
+/**
+ * The FTP transfer log (`xferlog`, wu-ftpd's format, written by ProFTPD, vsftpd and Pure-FTPd) after its
+ * ctime stamp: `0 127.0.0.1 3 /srv/file.txt b _ o a anonymous@ ftp 0 * c` is the transfer's seconds,
+ * the client, the bytes, the file, the type (ascii, binary), special actions, the direction (o out,
+ * i in, d deleted), the access mode (anonymous, guest, real), the user, the service, the authentication
+ * method and user id, and whether it completed (c) or not (i: a warning).
+ */
+const XFERLOG = /(\d+) (\S+) (\d+) (.+) ([ab]) ([CUT_]{1,3}) ([oid]) ([agr]) (\S+) (\S+) ([01]) (\S+) ([ci])$/y;
+const XFER_DIRECTIONS: Readonly<Record<string, string>> = { o: 'download', i: 'upload', d: 'delete' };
+const XFER_ACCESS: Readonly<Record<string, string>> = { a: 'anonymous', g: 'guest', r: 'real' };
+
+/** An xferlog line's fields from `at` (after the stamp) as attributes; the body stays the line after its stamp. Null when the rest is not that. */
+export function xferlog(line: string, at: number, time: number): ParsedFields | null {
+  XFERLOG.lastIndex = at;
+  const m = XFERLOG.exec(line);
+  if (!m) return null;
+  const a: Record<string, string> = {
+    'ftp.transfer_seconds': m[1]!,
+    'client.address': m[2]!,
+    'ftp.bytes': m[3]!,
+    'file.path': m[4]!,
+    'ftp.direction': XFER_DIRECTIONS[m[7]!]!,
+    'ftp.access_mode': XFER_ACCESS[m[8]!]!,
+    'user.name': m[9]!,
+  };
+  const out: ParsedFields = { time, body: line.slice(at), attributes: a };
+  setSeverity(out, m[13] === 'c' ? 'INFO' : 'WARN');
+  return out;
+}
+
 /** A whole line of HAProxy's log as its container image writes it (`log stdout format raw`): the accept date is the time; null when the line is not one. */
 export function haproxyLine(line: string, ctx: ParseContext): ParsedFields | null {
   const out: ParsedFields = { body: line, attributes: {} };

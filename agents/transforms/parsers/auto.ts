@@ -15,7 +15,7 @@ import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } fr
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skipWs, threadLevelLogger } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
-import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest } from './access.ts';
+import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest, xferlog } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage, elixirException, auditd } from './layouts.ts';
 import { celery, loguruLocation, stampColonLevel, tornado } from './python.ts';
@@ -163,7 +163,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     }
     if (c === 124 /* | */) return pipeFields(line, j, t.time);
     // Programs' own layouts after the stamp, each known by a few fixed places (see stampedLayout).
-    if (!fieldTable && (c === 91 || line.charCodeAt(t.end) === 9 || t.end === 14 || line.charCodeAt(j + 2) === 124)) {
+    if (!fieldTable && (c === 91 || line.charCodeAt(t.end) === 9 || t.end === 14 || t.end === 24 || line.charCodeAt(j + 2) === 124)) {
       const r = stampedLayout(line, t, j, c);
       if (r !== null) return r;
       // `[thread] LEVEL logger - msg` (log4j2's and logback's default): no check below takes a `[` first.
@@ -264,13 +264,17 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
 
   /**
    * The layouts that follow a stamp in a way of their own: AWS Lambda's Node.js runtime (a tab, the
-   * request id), Squid's access log (epoch seconds and milliseconds), hclog (its stamp, a level padded to
+   * request id), Squid's access log (epoch seconds and milliseconds), the FTP xferlog (a ctime stamp, a number), hclog (its stamp, a level padded to
    * seven), ClickHouse's `[ tid ]`, capnslog's `I | `. Apart from afterTime, as afterHeader is, so that
    * function stays small enough for V8 to keep inlining what it calls.
    */
   function stampedLayout(line: string, t: FoundTime, j: number, c: number): ParsedFields | null {
     if (line.charCodeAt(t.end) === 9) return lambdaNode(line, t);
     if (t.end === 14 && line.charCodeAt(10) === 46 && isDigit(c)) return squidAccess(line, j, t.time);
+    if (t.end === 24 && isDigit(c) && line.charCodeAt(3) === 32) {
+      const r = xferlog(line, j, t.time);
+      if (r !== null) return r;
+    }
     if (c === 91 && line.charCodeAt(j + 7) === 32 && (t.end === 24 || t.end === 28) && line.charCodeAt(19) === 46 && line.charCodeAt(10) === 84) {
       const r = hclog(line, j, t.time);
       if (r !== null) return r;

@@ -834,3 +834,14 @@ test("ProFTPD's system log: host, program and pid after a stamp with a blank, it
   assert.equal(iso(rs[1]!.time), '2026-12-06T09:38:40.445Z');
 });
 
+test("the FTP transfer log (xferlog, as ProFTPD writes it): the transfer's fields, an aborted transfer a warning", () => {
+  const rs = records('proftpd-xferlog.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['ftp.bytes'], r.attributes['file.path'], r.attributes['ftp.direction'], r.attributes['ftp.access_mode']]), [
+    ['INFO', '3', '/tmp/pf/anon/file.txt', 'download', 'anonymous'],
+    ['INFO', '7', '/tmp/pf/anon/my_report.txt', 'download', 'anonymous'],
+    ['INFO', '3', '/tmp/pf/anon/file.txt', 'download', 'anonymous'],
+    ['WARN', '344064', '/tmp/pf/anon/big.bin', 'download', 'anonymous'],
+  ]);
+  assert.deepEqual([rs[0]!.attributes['client.address'], iso(rs[0]!.time), rs[0]!.body], ['127.0.0.1', '2026-12-06T09:41:37.000Z', '0 127.0.0.1 3 /tmp/pf/anon/file.txt b _ o a anonymous@ ftp 0 * c']);
+});
+

@@ -150,3 +150,12 @@ test("morgan's dev, tiny and short lines; `-` where Express had no status or len
   assert.equal(auto('::1 - - [03/Dec/2026:06:40:28 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.0"', ctx)!.attributes['client.address'], '::1');
   assert.equal(auto('::: not an access line', ctx)!.fallback, 'unmatched');
 });
+
+test("xferlog after its ctime stamp: an upload by a real user, a deletion; lines that only start alike", async () => {
+  const { xferlog } = await import('../../../../agents/transforms/parsers/access.ts');
+  const up = xferlog('Mon Dec 07 10:00:00 2026 12 10.0.0.5 1048576 /home/bob/site/index.html b _ i r bob ftp 0 * c', 25, 1)!;
+  assert.deepEqual([up.attributes['ftp.direction'], up.attributes['ftp.access_mode'], up.attributes['user.name'], up.attributes['ftp.transfer_seconds'], up.severityText], ['upload', 'real', 'bob', '12', 'INFO']);
+  assert.equal(xferlog('Mon Dec 07 10:00:00 2026 0 10.0.0.5 0 /home/bob/old.txt b _ d r bob ftp 0 * c', 25, 1)!.attributes['ftp.direction'], 'delete');
+  assert.equal(xferlog('Mon Dec 07 10:00:00 2026 3 workers started in 2 seconds', 25, 1), null);
+});
+
