@@ -134,8 +134,7 @@ export interface LoghubSample {
 
 export function loadSample(system: string, dir = DEFAULT_LOGHUB_DIR): LoghubSample {
   const base = samplePath(system, dir);
-  const raw = readFileSync(base, 'utf8').split('\n');
-  if (raw[raw.length - 1] === '') raw.pop();
+  const raw = readLines(base);
   const rows = loadLabels(system, dir);
   const format = LOG_FORMATS[system];
   if (!format) throw new Error(`no log format known for ${system}`);
@@ -171,6 +170,13 @@ export function sampleDir(system: string, dir = DEFAULT_LOGHUB_DIR, fill = dir =
   return fill && hasSample(system, MORE_LOGHUB_DIR) ? MORE_LOGHUB_DIR : undefined;
 }
 
+/** A file's lines without their ends (LF or CR LF), without the empty one after the last end. */
+function readLines(path: string): string[] {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
 function samplePath(system: string, dir: string): string {
   const at = sampleDir(system, dir);
   if (at === undefined) throw new Error(`no Loghub sample of ${system} under ${dir}`);
@@ -192,8 +198,7 @@ export function loadLabels(system: string, dir = DEFAULT_LOGHUB_DIR): Record<str
   const format = LOG_FORMATS[system];
   if (!format) throw new Error(`no log format known for ${system}`);
   const re = formatRegex(format);
-  const lines = readFileSync(base, 'utf8').split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
+  const lines = readLines(base);
   const rows = lines.map((line) => {
     const groups = re.exec(line.trim())?.groups ?? {};
     return Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, (v ?? '').trim()])) as Record<string, string>;
@@ -278,8 +283,7 @@ export interface RawSample {
 
 export function loadRawSample(system: string, dir = DEFAULT_LOGHUB_DIR): RawSample {
   const base = samplePath(system, dir);
-  const lines = readFileSync(base, 'utf8').split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
+  const lines = readLines(base);
   const labels = loadLabels(system, dir);
   const correctedPath = `${base}_structured_corrected.csv`;
   let corrected = existsSync(correctedPath) ? readCsvRows(correctedPath) : undefined;

@@ -211,8 +211,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     if (line.charCodeAt(10) === 32 && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && prefix === '') {
       const r = hostTagPid(line, j, t.time);
       if (r !== null) {
-        const b = r.body.charCodeAt(0);
-        if (b === 60 || isUpper(b)) messageLevel(r);
+        messageLevel(r);
         return r;
       }
     }

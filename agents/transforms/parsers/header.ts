@@ -30,8 +30,8 @@ const LEVEL_LETTERS = 'VDIWEFA';
 
 const WS = (c: number): boolean => c === 32 || c === 9;
 const DIGIT = (c: number): boolean => c >= 48 && c <= 57;
-const UPPER = (c: number): boolean => c >= 65 && c <= 90;
-const LOWER = (c: number): boolean => c >= 97 && c <= 122;
+export const UPPER = (c: number): boolean => c >= 65 && c <= 90;
+export const LOWER = (c: number): boolean => c >= 97 && c <= 122;
 
 export function skipWs(line: string, i: number): number {
   while (i < line.length && WS(line.charCodeAt(i))) i++;
@@ -515,7 +515,7 @@ function pairIn(line: string, from: number, to: number): number {
 }
 
 /** `INTEGER.test(line.slice(from, to))`: 1 to 10 digits. */
-function integerIn(line: string, from: number, to: number): boolean {
+export function integerIn(line: string, from: number, to: number): boolean {
   const n = to - from;
   if (n < 1 || n > 10) return false;
   for (let k = from; k < to; k++) if (!DIGIT(line.charCodeAt(k))) return false;

@@ -4,11 +4,8 @@
  * Icinga 2's `level/Facility:`, BIND's `category: severity:`, Salt's `[logger :line]`, Solr's MDC. Each
  * returns false (or -1) and leaves the state alone when the line is not its program's.
  */
-import { addExtra, bracketEnd, isDotted, levelWord, levelWordIn, setLevel, skipWs, tokenEnd, type HeaderState } from './header.ts';
+import { addExtra, bracketEnd, integerIn, isDotted, levelWord, levelWordIn, LOWER, setLevel, skipWs, tokenEnd, UPPER, type HeaderState } from './header.ts';
 
-const UPPER = (c: number): boolean => c >= 65 && c <= 90;
-const LOWER = (c: number): boolean => c >= 97 && c <= 122;
-const INTEGER = /^\d{1,10}$/;
 const TELEGRAF_LEVELS = 'EWIDT';
 /** A BIND logging category with its colon (`general:`, `query-errors:`, `xfer-out:`). */
 const BIND_CATEGORY = /^[a-z][a-z-]{1,30}:$/;
@@ -29,7 +26,7 @@ const SOLR_MDC: Readonly<Record<string, string>> = { 'c:': 'solr.collection', 's
  */
 export function numberedThread(s: HeaderState, j: number, e: number): boolean {
   const { line } = s;
-  if (!INTEGER.test(line.slice(j + 1, e))) return false;
+  if (!integerIn(line, j + 1, e)) return false;
   const a = skipWs(line, e + 1);
   const ae = tokenEnd(s, a);
   if (a === e + 1 || levelWordIn(line, a, ae) === undefined) return false;
@@ -157,9 +154,8 @@ export function solrMdc(s: HeaderState, j: number, close: number, be: number): b
 export function squidKid(s: HeaderState, j: number, e: number): boolean {
   const line = s.line;
   if (e - j < 5 || line.charCodeAt(e - 1) !== 124 /* | */ || !line.startsWith('kid', j)) return false;
-  const kid = line.slice(j + 3, e - 1);
-  if (!INTEGER.test(kid)) return false;
-  s.out.attributes['squid.kid'] = kid;
+  if (!integerIn(line, j + 3, e - 1)) return false;
+  s.out.attributes['squid.kid'] = line.slice(j + 3, e - 1);
   s.i = e;
   return true;
 }
