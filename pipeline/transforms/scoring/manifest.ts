@@ -31,6 +31,7 @@ export interface ModelManifest {
   /** x' = (x - center) / scale per feature, applied before `session.run` (float64, then float32). */
   normalization: { method: string; center: number[]; scale: number[] };
   input: { name: string; type: 'float32'; shape: (number | null)[] };
+  /** `higher_is_anomalous: false`: a score at or below the threshold is the anomaly (an isolation forest's `scores`). */
   output: { name: string; type?: 'float32'; shape?: (number | null)[]; higher_is_anomalous?: boolean };
   /** A window is an anomaly when score >= threshold. */
   threshold: number;
@@ -63,9 +64,9 @@ export async function readManifestJson(path: string): Promise<unknown> {
 
 /**
  * The ONNX file a manifest at `path` names (beside it), checked against the manifest's sha256 when it
- * gives one, opened as a session on one thread; MODEL_INVALID naming the manifest otherwise.
+ * gives one; MODEL_INVALID naming the manifest otherwise.
  */
-export async function openModelFile(path: string, modelFile: string, sha256: string | undefined): Promise<ort.InferenceSession> {
+export async function readModelFile(path: string, modelFile: string, sha256: string | undefined): Promise<Buffer> {
   const modelPath = resolve(dirname(path), modelFile);
   let bytes: Buffer;
   try {
@@ -77,11 +78,21 @@ export async function openModelFile(path: string, modelFile: string, sha256: str
     const got = createHash('sha256').update(bytes).digest('hex');
     if (got !== sha256) throw invalid(path, `${modelFile} has sha256 ${got}, the manifest expects ${sha256} (a model file replaced without its manifest?)`);
   }
+  return bytes;
+}
+
+/** A session on one thread over a model's bytes; MODEL_INVALID naming the manifest when onnxruntime refuses them. */
+export async function openSession(bytes: Uint8Array, path: string, modelFile: string): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
   } catch (err) {
     throw invalid(path, `${modelFile} is not a model onnxruntime can load: ${(err as Error).message}`);
   }
+}
+
+/** `readModelFile`, then `openSession`. */
+export async function openModelFile(path: string, modelFile: string, sha256: string | undefined): Promise<ort.InferenceSession> {
+  return openSession(await readModelFile(path, modelFile, sha256), path, modelFile);
 }
 
 /** Checks a parsed manifest; returns it typed, or throws `MODEL_INVALID` naming the first problem. */
@@ -126,9 +137,15 @@ export function validateManifest(raw: unknown, path: string): ModelManifest {
   }
   const output = m.output as Record<string, unknown> | undefined;
   if (typeof output !== 'object' || output === null || typeof output.name !== 'string') throw invalid(path, '"output" must be an object with a "name"');
+  if (output.higher_is_anomalous !== undefined && typeof output.higher_is_anomalous !== 'boolean') throw invalid(path, '"output.higher_is_anomalous" must be true or false');
   if (typeof m.threshold !== 'number' || !Number.isFinite(m.threshold)) throw invalid(path, '"threshold" must be a finite number');
   if (m.sha256 !== undefined && (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256))) throw invalid(path, '"sha256" must be 64 lowercase hex characters');
   return m as unknown as ModelManifest;
+}
+
+/** Whether `score` is over the manifest's threshold: at or above it, or at or below it for a model whose low scores are the anomalies. */
+export function overThreshold(m: ModelManifest, score: number): boolean {
+  return m.output.higher_is_anomalous === false ? score <= m.threshold : score >= m.threshold;
 }
 
 /** A manifest and the ONNX session that was checked against it. */
@@ -184,7 +201,7 @@ export async function loadModel(manifestPath: string): Promise<LoadedModel> {
     checkSession(manifest, session, path);
     const n = manifest.features.length;
     const probe = new ort.Tensor('float32', new Float32Array(2 * n), [2, n]);
-    const out = (await session.run({ [manifest.input.name]: probe }))[manifest.output.name];
+    const out = (await session.run({ [manifest.input.name]: probe }, [manifest.output.name]))[manifest.output.name];
     if (!out || out.type !== 'float32' || out.size !== 2) {
       throw invalid(path, `output "${manifest.output.name}" should give one float32 score per row; for 2 rows it gave ${out ? `${out.size} ${out.type} values (dims [${out.dims.join(', ')}])` : 'nothing'}`);
     }

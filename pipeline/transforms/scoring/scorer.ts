@@ -20,7 +20,7 @@ import { TributaryError } from '../../../core/errors.ts';
 import { log } from '../../../core/log.ts';
 import { ServiceFeatures, type FeatureVector, type ServiceFeatureSnapshot } from '../features/service.ts';
 import { HostFeatures, type HostFeatureSnapshot, type HostWindow } from '../features/host.ts';
-import { loadModel, type LoadedModel, type ModelKind } from './manifest.ts';
+import { loadModel, overThreshold, type LoadedModel, type ModelKind } from './manifest.ts';
 import { validateScoringConfig } from './options.ts';
 import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
 
@@ -158,7 +158,7 @@ export class Scorer extends EventEmitter {
       const row = rows[i]!;
       if (role === 'primary') fill(row, model, score);
       scores.push(scoreRow('service', row.service, '', row, row.version, model, score, role === 'shadow'));
-      return role !== 'shadow' && score >= model.manifest.threshold ? this.anomaly('service', row.service, '', row, model, score, pending[i]!.features) : undefined;
+      return role !== 'shadow' && overThreshold(model.manifest, score) ? this.anomaly('service', row.service, '', row, model, score, pending[i]!.features) : undefined;
     }, (i) => unscore(rows[i]!));
     return { rows, anomalies, scores };
   }
@@ -176,7 +176,7 @@ export class Scorer extends EventEmitter {
       const w = windows[i]!;
       if (role === 'primary') for (const r of w.rows) fill(r, model, score);
       scores.push(scoreRow('host', w.service, w.host, w, w.rows.reduce((a, r) => a + r.version, 0), model, score, role === 'shadow'));
-      return role !== 'shadow' && score >= model.manifest.threshold ? this.anomaly('host', w.service, w.host, w, model, score, pending[i]!.features) : undefined;
+      return role !== 'shadow' && overThreshold(model.manifest, score) ? this.anomaly('host', w.service, w.host, w, model, score, pending[i]!.features) : undefined;
     }, (i) => windows[i]!.rows.forEach(unscore));
     return { rows: windows.flatMap((w) => w.rows), anomalies, scores };
   }
@@ -329,7 +329,8 @@ export class Scorer extends EventEmitter {
   private async session(model: LoadedModel, input: Float32Array, rows: number): Promise<Float32Array> {
     const n = model.featureIndex.length;
     const t0 = performance.now();
-    const out = await model.session.run({ [model.manifest.input.name]: new ort.Tensor('float32', input, [rows, n]) });
+    // Only the score: a converter's other outputs (labels, a ZipMap) need not be computed, and some cannot be returned.
+    const out = await model.session.run({ [model.manifest.input.name]: new ort.Tensor('float32', input, [rows, n]) }, [model.manifest.output.name]);
     this.counters.lastRunMs = performance.now() - t0;
     this.counters.runs++;
     return out[model.manifest.output.name]!.data as Float32Array;
@@ -404,7 +405,7 @@ function normaliseInto(model: LoadedModel, values: readonly number[], out: Float
 function fill(row: ServiceWindowRow | MetricWindowRow, model: LoadedModel, score: number): void {
   row.score = score;
   row.threshold = model.manifest.threshold;
-  row.anomaly = score >= model.manifest.threshold ? 1 : 0;
+  row.anomaly = overThreshold(model.manifest, score) ? 1 : 0;
   row.model = model.manifest.name;
   row.model_version = model.manifest.version;
   row.scored = 1;
@@ -414,7 +415,7 @@ function scoreRow(kind: ModelKind, service: string, host: string, w: { window_st
   const m = model.manifest;
   return {
     kind, service, host, window_start: w.window_start, window_size_s: w.window_size_s, window_version: windowVersion,
-    model: m.name, model_version: m.version, score, threshold: m.threshold, over_threshold: score >= m.threshold ? 1 : 0, shadow: shadow ? 1 : 0,
+    model: m.name, model_version: m.version, score, threshold: m.threshold, over_threshold: overThreshold(m, score) ? 1 : 0, shadow: shadow ? 1 : 0,
   };
 }
 

@@ -166,3 +166,36 @@ test('feature baselines: a scorer restored from another one\'s snapshot scores a
     await Promise.all([a.close(), b.close(), c.close()]);
   }
 });
+
+test('a window model whose low scores are the anomalies (higher_is_anomalous: false): an isolation forest exported by skl2onnx', async () => {
+  // test/fixtures/view-models/sk-iforest.onnx reads 3 numbers as X [N, 3] and writes `scores`
+  // (decision_function: below 0 an outlier); here it reads three service features.
+  const dir = mkdtempSync(join(tmpdir(), 'scorer-iforest-'));
+  cpSync('test/fixtures/view-models/sk-iforest.onnx', join(dir, 'model.onnx'));
+  const manifest = {
+    name: 'iforest', version: '1', kind: 'service', window_size_s: [60], model_file: 'model.onnx',
+    features: ['log_rate_ratio', 'error_count_z', 'warn_count_z'],
+    normalization: { method: 'none', center: [-1, -1, 0], scale: [0.05, 0.005, 10] },
+    input: { name: 'X', type: 'float32', shape: [null, 3] },
+    output: { name: 'scores', higher_is_anomalous: false }, threshold: -0.05,
+  };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const scorer = await Scorer.open({ models: [{ manifest: join(dir, 'manifest.json') }], watch: false });
+  try {
+    const rows: ServiceWindowRow[] = [];
+    let anomalies = 0;
+    for (const b of windows(30)) {
+      const out = await scorer.scoreServiceWindows(b);
+      rows.push(...out.rows);
+      anomalies += out.anomalies.length;
+    }
+    const scored = rows.filter((r) => r.scored === 1);
+    const low = scored.filter((r) => r.score <= -0.05).length;
+    assert.ok(low > 0 && low < scored.length, `the fixture scores windows on both sides of the threshold (${low} of ${scored.length} at or below)`);
+    for (const r of scored) assert.equal(r.anomaly, r.score <= -0.05 ? 1 : 0, `${r.service} ${r.window_start}: score ${r.score}`);
+    assert.equal(anomalies, low);
+  } finally {
+    await scorer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,8 @@
 // Models bound to feature views, on real onnxruntime sessions: the three output kinds, batching (one
 // session.run per tick across keys), missing values, and refusals that name the model and the view.
-// The ONNX graphs are tiny hand-built fixtures (test/fixtures/view-models/make.py).
+// The ONNX graphs are tiny hand-built fixtures (test/fixtures/view-models/make.py), and scikit-learn
+// models exported by skl2onnx with its defaults, whose scores must equal scikit-learn's own
+// (test/fixtures/view-models/make_sklearn.py, sklearn-vectors.json).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { view } from '../features/views/fixtures.ts';
 const FIXTURES = join(import.meta.dirname, '../../../fixtures/view-models');
 const dir = mkdtempSync(join(tmpdir(), 'view-models-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-for (const f of ['regression', 'binary', 'multiclass']) copyFileSync(join(FIXTURES, `${f}.onnx`), join(dir, `${f}.onnx`));
+for (const f of ['regression', 'binary', 'multiclass', 'sk-logreg', 'sk-forest', 'sk-columns', 'sk-ridge-double', 'sk-iforest']) copyFileSync(join(FIXTURES, `${f}.onnx`), join(dir, `${f}.onnx`));
 
 const V = view({ aggregations: [{ name: 'n', fn: 'count' }, { name: 'total', fn: 'sum', field: 'amount' }, { name: 'errors', fn: 'count_if', condition: 'status >= 500' }, { name: 'avg_latency', fn: 'mean', field: 'latency' }] });
 const VIEWS = new Map([[V.name, V]]);
@@ -169,3 +171,85 @@ test('hot reload: a replaced manifest swaps in between ticks; a replacement that
     await models.close();
   }
 });
+
+// scikit-learn's outputs for windows() (row k: n = k + 1, total = 10 n, errors = 1 when k % 5 == 0).
+const SK = JSON.parse(readFileSync(join(FIXTURES, 'sklearn-vectors.json'), 'utf8')) as {
+  rows: number[][]; 'sk-logreg': number[]; 'sk-columns': number[]; 'sk-ridge-double': number[]; 'sk-iforest': number[];
+  'sk-forest': { classes: string[]; probabilities: number[][] };
+};
+const rowOf = (key: string): number => Number(key.slice(1));
+
+test('windows() are the rows scikit-learn scored', () => {
+  for (const e of windows()) {
+    const k = rowOf(e.row.key as string);
+    assert.deepEqual([e.row.n, e.row.total, e.row.errors], SK.rows[k]);
+  }
+});
+
+test('a scikit-learn classifier exported with its defaults (ZipMap over the probabilities) scores as scikit-learn does', async () => {
+  const models = await ViewModels.open([
+    { manifest: manifest('sk-logreg', { input: undefined, output: { name: 'output_probability', kind: 'binary' }, threshold: 0.5 }) },
+    { manifest: manifest('sk-forest', { input: undefined, output: { name: 'output_probability', kind: 'multiclass' }, alert_labels: ['high'] }) },
+  ], VIEWS);
+  try {
+    assert.deepEqual(models.models[1]!.classes, ['high', 'low', 'mid'], 'the classes as the model orders them, read from its graph');
+    const { predictions, anomalies } = await models.score(V, windows());
+    assert.equal(predictions.length, 80);
+    for (const p of predictions) {
+      const k = rowOf(p.key);
+      if (p.model === 'sk-logreg') {
+        assert.ok(Math.abs(p.score - SK['sk-logreg'][k]!) < 1e-5, `row ${k}: ${p.score} against scikit-learn's ${SK['sk-logreg'][k]}`);
+        assert.equal(p.label, SK['sk-logreg'][k]! >= 0.5 ? '1' : '0');
+      } else {
+        const want = SK['sk-forest'].probabilities[k]!;
+        SK['sk-forest'].classes.forEach((c, i) => assert.ok(Math.abs(p.class_probabilities[c]! - want[i]!) < 1e-5, `row ${k} class ${c}`));
+        assert.equal(p.label, SK['sk-forest'].classes[want.indexOf(Math.max(...want))]);
+      }
+    }
+    assert.ok(predictions.some((p) => p.model === 'sk-forest' && p.label === 'high') && predictions.some((p) => p.model === 'sk-forest' && p.label !== 'high'), 'the fixture spans classes');
+    assert.equal(anomalies.filter((a) => a.model === 'sk-forest').length, predictions.filter((p) => p.model === 'sk-forest' && p.label === 'high').length);
+  } finally {
+    await models.close();
+  }
+});
+
+test('one input per feature, float64 in and out, and an isolation forest whose low scores are the anomalies', async () => {
+  const models = await ViewModels.open([
+    { manifest: manifest('sk-columns', { input: undefined, output: { name: 'probabilities', kind: 'binary' } }) },
+    { manifest: manifest('sk-ridge-double', { input: { name: 'X' }, output: { name: 'variable', kind: 'regression' } }) },
+    { manifest: manifest('sk-iforest', { input: undefined, output: { name: 'scores', kind: 'regression', higher_is_anomalous: false }, threshold: 0 }) },
+  ], VIEWS);
+  try {
+    assert.deepEqual(models.models.map((m) => [m.feed, m.inputType]), [['columns', 'float32'], ['matrix', 'float64'], ['matrix', 'float32']]);
+    const { predictions, anomalies } = await models.score(V, windows());
+    for (const p of predictions) {
+      const k = rowOf(p.key);
+      const want = SK[p.model as 'sk-columns' | 'sk-ridge-double' | 'sk-iforest'][k]!;
+      // float64 end to end: far closer than float32's 1e-7 relative.
+      const tol = p.model === 'sk-ridge-double' ? 1e-9 : 1e-5;
+      assert.ok(Math.abs(p.score - want) < tol, `${p.model} row ${k}: ${p.score} against scikit-learn's ${want}`);
+    }
+    const outliers = SK['sk-iforest'].filter((x) => x <= 0).length;
+    assert.ok(outliers > 0 && outliers < 40, 'the fixture has outliers and inliers');
+    assert.equal(anomalies.filter((a) => a.model === 'sk-iforest').length, outliers, 'an isolation forest flags the windows scoring at or below the threshold');
+  } finally {
+    await models.close();
+  }
+});
+
+const SK_REFUSED: Array<[string, string, Partial<ViewModelManifest> & Record<string, unknown>, RegExp]> = [
+  ['a classifier\'s labels named as its output', 'sk-logreg', { input: undefined, output: { name: 'output_label', kind: 'binary' } }, /output "output_label" holds int64 values \(a classifier's labels\?\).*one of "output_probability"/],
+  ['string classes in another order than the model\'s', 'sk-forest', { input: undefined, output: { name: 'output_probability', kind: 'multiclass', classes: ['low', 'mid', 'high'] } }, /"output.classes" are low, mid, high, but the ONNX model's classifier gives its probabilities in the order high, low, mid/],
+  ['too few names for a classifier\'s integer classes', 'sk-logreg', { input: undefined, output: { name: 'output_probability', kind: 'multiclass', classes: ['a', 'b', 'c'] } }, /names 3 classes \(a, b, c\); the ONNX model's classifier has 2 \(0, 1\)/],
+  ['one input named for a model with one per feature', 'sk-columns', { input: { name: 'x' }, output: { name: 'probabilities', kind: 'binary' } }, /the ONNX model's inputs are "n", "total", "errors" \(its inputs are named after features: leave "input" out/],
+  ['per-feature inputs that are not the features read', 'sk-columns', { input: undefined, features: ['n', 'total', 'avg_latency'], missing: { avg_latency: 0 }, output: { name: 'probabilities', kind: 'binary' } }, /inputs must be its 3 features, one each; they are "n", "total", "errors" \(no input for "avg_latency"\) \(not features: "errors"\)/],
+];
+
+for (const [name, file, over, want] of SK_REFUSED) {
+  test(`refused at load: ${name}`, async () => {
+    await assert.rejects(ViewModels.open([{ manifest: manifest(file, over) }], VIEWS), (err: Error) => {
+      assert.match(err.message, want);
+      return true;
+    });
+  });
+}
