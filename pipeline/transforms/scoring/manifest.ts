@@ -148,6 +148,44 @@ export function overThreshold(m: ModelManifest, score: number): boolean {
   return m.output.higher_is_anomalous === false ? score <= m.threshold : score >= m.threshold;
 }
 
+/**
+ * The rows an input takes per run when its graph fixes the batch (a model exported with a fixed first
+ * dimension, as `torch.onnx.export` without `dynamic_axes` or a converter given `[1, n]` writes): 1,
+ * else undefined (any number of rows). A fixed batch of more than one row is refused, naming it.
+ */
+export function fixedBatch(shape: readonly (number | string)[], input: string, path: string): 1 | undefined {
+  const first = shape[0];
+  if (typeof first !== 'number' || shape.length < 2) return undefined;
+  if (first === 1) return 1;
+  throw invalid(path, `input "${input}" has a fixed batch of ${first} rows (shape [${shape.join(', ')}]); export it with a dynamic first dimension, or with 1`);
+}
+
+/**
+ * One `session.run` over `rows` rows, or one per row for a model that takes a row at a time
+ * (`batch` 1); the named output's values in row order. Only that output is fetched: a converter's
+ * other outputs (labels, a ZipMap) need not be computed, and some cannot be returned.
+ */
+export async function runRows(
+  session: ort.InferenceSession, output: string, rows: number, batch: 1 | undefined,
+  feeds: (from: number, to: number) => Record<string, ort.Tensor>,
+): Promise<Float32Array | Float64Array> {
+  const once = async (from: number, to: number): Promise<Float32Array | Float64Array> => {
+    const out = (await session.run(feeds(from, to), [output]))[output];
+    if (!out || (out.type !== 'float32' && out.type !== 'float64')) throw new Error(`output "${output}" gave ${out ? `${out.type} values` : 'nothing'}, not numbers`);
+    return out.data as Float32Array | Float64Array;
+  };
+  if (batch === undefined || rows <= 1) return once(0, rows);
+  const parts: Array<Float32Array | Float64Array> = [];
+  for (let r = 0; r < rows; r++) parts.push(await once(r, r + 1));
+  const all = parts[0] instanceof Float64Array ? new Float64Array(parts.reduce((a, p) => a + p.length, 0)) : new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
+  }
+  return all;
+}
+
 /** A manifest and the ONNX session that was checked against it. */
 export interface LoadedModel {
   manifest: ModelManifest;
@@ -158,6 +196,8 @@ export interface LoadedModel {
   featureIndex: number[];
   center: Float64Array;
   scale: Float64Array;
+  /** 1 when the graph takes one row per run (a fixed batch), else undefined. */
+  batch: 1 | undefined;
 }
 
 /** Checks the session's declared input and output against the manifest; throws naming the mismatch. */
@@ -197,13 +237,16 @@ export async function loadModel(manifestPath: string): Promise<LoadedModel> {
   const path = resolve(manifestPath);
   const manifest = validateManifest(await readManifestJson(path), path);
   const session = await openModelFile(path, manifest.model_file, manifest.sha256);
+  let batch: 1 | undefined;
   try {
     checkSession(manifest, session, path);
     const n = manifest.features.length;
-    const probe = new ort.Tensor('float32', new Float32Array(2 * n), [2, n]);
-    const out = (await session.run({ [manifest.input.name]: probe }, [manifest.output.name]))[manifest.output.name];
-    if (!out || out.type !== 'float32' || out.size !== 2) {
-      throw invalid(path, `output "${manifest.output.name}" should give one float32 score per row; for 2 rows it gave ${out ? `${out.size} ${out.type} values (dims [${out.dims.join(', ')}])` : 'nothing'}`);
+    const meta = session.inputMetadata[0];
+    batch = meta && meta.isTensor ? fixedBatch(meta.shape, meta.name, path) : undefined;
+    const probe = new Float32Array(2 * n);
+    const out = await runRows(session, manifest.output.name, 2, batch, (from, to) => ({ [manifest.input.name]: new ort.Tensor('float32', probe.subarray(from * n, to * n), [to - from, n]) }));
+    if (!(out instanceof Float32Array) || out.length !== 2) {
+      throw invalid(path, `output "${manifest.output.name}" should give one float32 score per row; for 2 rows it gave ${out.length} ${out instanceof Float32Array ? 'float32' : 'float64'} values`);
     }
   } catch (err) {
     await session.release().catch(() => undefined);
@@ -219,5 +262,6 @@ export async function loadModel(manifestPath: string): Promise<LoadedModel> {
     featureIndex: manifest.features.map((f) => known.indexOf(f)),
     center: Float64Array.from(manifest.normalization.center),
     scale: Float64Array.from(manifest.normalization.scale),
+    batch,
   };
 }

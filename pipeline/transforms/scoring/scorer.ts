@@ -20,7 +20,7 @@ import { TributaryError } from '../../../core/errors.ts';
 import { log } from '../../../core/log.ts';
 import { ServiceFeatures, type FeatureVector, type ServiceFeatureSnapshot } from '../features/service.ts';
 import { HostFeatures, type HostFeatureSnapshot, type HostWindow } from '../features/host.ts';
-import { loadModel, overThreshold, type LoadedModel, type ModelKind } from './manifest.ts';
+import { loadModel, overThreshold, runRows, type LoadedModel, type ModelKind } from './manifest.ts';
 import { validateScoringConfig } from './options.ts';
 import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
 
@@ -329,11 +329,10 @@ export class Scorer extends EventEmitter {
   private async session(model: LoadedModel, input: Float32Array, rows: number): Promise<Float32Array> {
     const n = model.featureIndex.length;
     const t0 = performance.now();
-    // Only the score: a converter's other outputs (labels, a ZipMap) need not be computed, and some cannot be returned.
-    const out = await model.session.run({ [model.manifest.input.name]: new ort.Tensor('float32', input, [rows, n]) }, [model.manifest.output.name]);
+    const out = await runRows(model.session, model.manifest.output.name, rows, model.batch, (from, to) => ({ [model.manifest.input.name]: new ort.Tensor('float32', input.subarray(from * n, to * n), [to - from, n]) }));
     this.counters.lastRunMs = performance.now() - t0;
     this.counters.runs++;
-    return out[model.manifest.output.name]!.data as Float32Array;
+    return out as Float32Array;
   }
 
   private anomaly(kind: ModelKind, service: string, host: string, w: { window_start: string; window_end: string; window_size_s: number }, model: LoadedModel, score: number, f: FeatureVector): AnomalyRow {

@@ -21,7 +21,7 @@
  * when the manifest does not, and a manifest whose string classes differ from them is refused (the
  * order is the model's, not the manifest's); float64 inputs and outputs are fed and read as such; a
  * model with one input per feature (named after the features) gets one column each, and then the
- * manifest's `input` may be left out.
+ * manifest's `input` may be left out; a graph whose batch is fixed at one row runs a row at a time.
  *
  * Refused at load, naming both sides: a feature the view does not have, a view that is not
  * configured, an input or output that the ONNX graph does not have or shape as declared. A window
@@ -41,7 +41,7 @@ import { type AnomalyRow, type PredictionRow } from '../../../core/contracts/row
 import { TributaryError } from '../../../core/errors.ts';
 import { type CompiledView } from '../features/views/definition.ts';
 import { type ViewEmission } from '../features/views/engine.ts';
-import { openSession, readManifestJson, readModelFile } from './manifest.ts';
+import { fixedBatch, openSession, readManifestJson, readModelFile, runRows } from './manifest.ts';
 import { classLabels, inspectModel, producerOf, withGraphOutput } from './onnx-graph.ts';
 import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
 
@@ -92,6 +92,8 @@ export interface LoadedViewModel {
   inputType: 'float32' | 'float64';
   /** The tensor read as the output: the manifest's, or the probabilities under its ZipMap. */
   outputName: string;
+  /** 1 when the graph takes one row per run (a fixed batch), else undefined. */
+  batch: 1 | undefined;
 }
 
 export interface ViewScoringCounters {
@@ -180,7 +182,7 @@ const isNumbers = (xs: readonly string[]): boolean => xs.every((x) => /^-?\d+$/.
  * How rows reach the model: its one input as [N, n] (named by the manifest, or the only one), or one
  * [N, 1] input per feature, named after the features (a converter's per-column inputs).
  */
-function resolveInputs(manifest: ViewModelManifest, session: ort.InferenceSession, view: CompiledView, path: string): Pick<LoadedViewModel, 'feed' | 'inputs' | 'inputType'> {
+function resolveInputs(manifest: ViewModelManifest, session: ort.InferenceSession, view: CompiledView, path: string): Pick<LoadedViewModel, 'feed' | 'inputs' | 'inputType' | 'batch'> {
   const n = manifest.features.length;
   const names = session.inputNames;
   const metas = session.inputMetadata as readonly InputMeta[];
@@ -199,7 +201,7 @@ function resolveInputs(manifest: ViewModelManifest, session: ort.InferenceSessio
         throw invalid(path, `model "${manifest.name}" reads ${n} features of view "${view.name}" (${manifest.features.join(', ')}), but its ONNX input "${meta.name}" has shape [${meta.shape.join(', ')}]`);
       }
     }
-    return { feed: 'matrix', inputs: [names[0]!], inputType: type };
+    return { feed: 'matrix', inputs: [names[0]!], inputType: type, batch: meta && meta.isTensor ? fixedBatch(meta.shape, meta.name, path) : undefined };
   }
   if (manifest.input !== undefined) {
     const per = names.length > 1 && names.every((x) => manifest.features.includes(x)) ? ` (its inputs are named after features: leave "input" out to feed one feature to each)` : '';
@@ -211,7 +213,9 @@ function resolveInputs(manifest: ViewModelManifest, session: ort.InferenceSessio
     throw invalid(path, `the manifest names no "input", so the ONNX model's inputs must be its ${n} features, one each; they are ${list(names)}${missing.length ? ` (no input for ${list(missing)})` : ''}${extra.length ? ` (not features: ${list(extra)})` : ''}`);
   }
   let type: 'float32' | 'float64' | undefined;
+  let batch: 1 | undefined;
   for (const meta of metas) {
+    if (meta.isTensor) batch = fixedBatch(meta.shape, meta.name, path) ?? batch;
     const t = typeOf(meta);
     if (type !== undefined && t !== type) throw invalid(path, `the ONNX model's inputs mix float32 and float64`);
     type = t;
@@ -219,7 +223,7 @@ function resolveInputs(manifest: ViewModelManifest, session: ort.InferenceSessio
       throw invalid(path, `input "${meta.name}" has shape [${meta.shape.join(', ')}]; one feature per input is [N, 1]`);
     }
   }
-  return { feed: 'columns', inputs: manifest.features.map((f) => f), inputType: type ?? 'float32' };
+  return { feed: 'columns', inputs: manifest.features.map((f) => f), inputType: type ?? 'float32', batch };
 }
 
 /**
@@ -301,22 +305,21 @@ export async function loadViewModel(entry: ViewModelEntry, views: ReadonlyMap<st
   }
 }
 
-/** One `session.run` over `rows` rows of normalised features (row-major), fed as the model takes them; its output's values. */
-async function runModel(model: LoadedViewModel, input: Float32Array | Float64Array, rows: number): Promise<Float32Array | Float64Array> {
+/** The model's output for `rows` rows of normalised features (row-major), fed as the model takes them. */
+function runModel(model: LoadedViewModel, input: Float32Array | Float64Array, rows: number): Promise<Float32Array | Float64Array> {
   const n = model.featureIndex.length;
-  const feeds: Record<string, ort.Tensor> = {};
-  if (model.feed === 'matrix') feeds[model.inputs[0]!] = new ort.Tensor(model.inputType, input, [rows, n]);
-  else {
+  return runRows(model.session, model.outputName, rows, model.batch, (from, to) => {
+    const part = input.subarray(from * n, to * n);
+    const m = to - from;
+    if (model.feed === 'matrix') return { [model.inputs[0]!]: new ort.Tensor(model.inputType, part, [m, n]) };
+    const feeds: Record<string, ort.Tensor> = {};
     for (let j = 0; j < n; j++) {
-      const col = model.inputType === 'float64' ? new Float64Array(rows) : new Float32Array(rows);
-      for (let r = 0; r < rows; r++) col[r] = input[r * n + j]!;
-      feeds[model.inputs[j]!] = new ort.Tensor(model.inputType, col, [rows, 1]);
+      const col = model.inputType === 'float64' ? new Float64Array(m) : new Float32Array(m);
+      for (let r = 0; r < m; r++) col[r] = part[r * n + j]!;
+      feeds[model.inputs[j]!] = new ort.Tensor(model.inputType, col, [m, 1]);
     }
-  }
-  const res = await model.session.run(feeds, [model.outputName]);
-  const out = res[model.outputName];
-  if (!out || (out.type !== 'float32' && out.type !== 'float64')) throw new Error(`output "${model.outputName}" gave ${out ? out.type : 'nothing'}, not numbers`);
-  return out.data as Float32Array | Float64Array;
+    return feeds;
+  });
 }
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));

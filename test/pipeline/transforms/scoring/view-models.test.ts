@@ -16,7 +16,7 @@ import { view } from '../features/views/fixtures.ts';
 const FIXTURES = join(import.meta.dirname, '../../../fixtures/view-models');
 const dir = mkdtempSync(join(tmpdir(), 'view-models-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-for (const f of ['regression', 'binary', 'multiclass', 'sk-logreg', 'sk-forest', 'sk-columns', 'sk-ridge-double', 'sk-iforest']) copyFileSync(join(FIXTURES, `${f}.onnx`), join(dir, `${f}.onnx`));
+for (const f of ['regression', 'binary', 'multiclass', 'sk-logreg', 'sk-forest', 'sk-columns', 'sk-ridge-double', 'sk-iforest', 'sk-batch1', 'lgbm']) copyFileSync(join(FIXTURES, `${f}.onnx`), join(dir, `${f}.onnx`));
 
 const V = view({ aggregations: [{ name: 'n', fn: 'count' }, { name: 'total', fn: 'sum', field: 'amount' }, { name: 'errors', fn: 'count_if', condition: 'status >= 500' }, { name: 'avg_latency', fn: 'mean', field: 'latency' }] });
 const VIEWS = new Map([[V.name, V]]);
@@ -174,7 +174,7 @@ test('hot reload: a replaced manifest swaps in between ticks; a replacement that
 
 // scikit-learn's outputs for windows() (row k: n = k + 1, total = 10 n, errors = 1 when k % 5 == 0).
 const SK = JSON.parse(readFileSync(join(FIXTURES, 'sklearn-vectors.json'), 'utf8')) as {
-  rows: number[][]; 'sk-logreg': number[]; 'sk-columns': number[]; 'sk-ridge-double': number[]; 'sk-iforest': number[];
+  rows: number[][]; 'sk-logreg': number[]; 'sk-columns': number[]; 'sk-ridge-double': number[]; 'sk-iforest': number[]; lgbm: number[];
   'sk-forest': { classes: string[]; probabilities: number[][] };
 };
 const rowOf = (key: string): number => Number(key.slice(1));
@@ -232,6 +232,27 @@ test('one input per feature, float64 in and out, and an isolation forest whose l
     const outliers = SK['sk-iforest'].filter((x) => x <= 0).length;
     assert.ok(outliers > 0 && outliers < 40, 'the fixture has outliers and inliers');
     assert.equal(anomalies.filter((a) => a.model === 'sk-iforest').length, outliers, 'an isolation forest flags the windows scoring at or below the threshold');
+  } finally {
+    await models.close();
+  }
+});
+
+test('LightGBM through onnxmltools (a ZipMap too), and a graph that takes one row per run (a fixed batch of 1)', async () => {
+  const models = await ViewModels.open([
+    { manifest: manifest('lgbm', { input: undefined, output: { name: 'probabilities', kind: 'binary' }, threshold: 0.2 }) },
+    { manifest: manifest('sk-batch1', { input: undefined, output: { name: 'probabilities', kind: 'binary' } }) },
+  ], VIEWS);
+  try {
+    assert.deepEqual(models.models.map((m) => m.batch), [undefined, 1]);
+    const { predictions } = await models.score(V, windows());
+    assert.equal(predictions.length, 80);
+    for (const p of predictions) {
+      const k = rowOf(p.key);
+      // sk-batch1 is sk-logreg's pipeline exported with its input fixed at [1, 3].
+      const want = p.model === 'lgbm' ? SK.lgbm[k]! : SK['sk-logreg'][k]!;
+      assert.ok(Math.abs(p.score - want) < 1e-5, `${p.model} row ${k}: ${p.score} against ${want}`);
+    }
+    assert.ok(new Set(SK.lgbm).size > 1, 'the fixture gives more than one probability');
   } finally {
     await models.close();
   }
