@@ -7,19 +7,26 @@
  * Rules:
  * - Declared fields are read by name; a dotted name (`device.id`) is looked up through nested objects
  *   (and, failing that, as a flat key with a dot in it).
- * - Types: `string`, `number` (finite), `integer` (a safe integer), `boolean`. No coercion: `"12"`
- *   is not a number (producers that send numbers as text should say `string`).
+ * - Types: `string`, `number` (finite), `integer` (a safe integer), `boolean`. No coercion unless the
+ *   field says `from_text: true`: then a number written as text (`"12.50"`, as Debezium writes
+ *   decimals and protobuf's JSON mapping 64-bit integers) is read as the number it spells, and text
+ *   that spells none is refused, naming it.
  * - A field is required unless `optional: true`; an optional field that is absent (or null) is null
  *   in the event, or its `default` when one is declared.
- * - The event-time field is required: epoch milliseconds (a number), epoch seconds (`epoch_s`), or an
- *   ISO-8601 string with a zone (`iso8601`); `auto` takes numbers as milliseconds and strings as ISO.
+ * - The event-time field is required: epoch seconds, milliseconds, microseconds or nanoseconds
+ *   (`epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`), or an ISO-8601 string with a zone (`iso8601`);
+ *   `auto` reads strings of digits as numbers and tells the unit of a number by its size, as the four
+ *   units' years 2000-2200 do not overlap (a time in seconds is never a plausible one in ms).
+ * - A record framed by a schema registry (Confluent's wire format: byte 0, a 4-byte schema id, then
+ *   the payload) is read when its payload is JSON (the JSON Schema serializer); Avro and Protobuf
+ *   payloads are refused, naming the framing and the schema id.
  * - Fields not declared are ignored (they still land in the raw table's JSON when one is configured).
  */
 import { TributaryError } from '../../../../core/errors.ts';
 
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
-export const TIME_FORMATS = ['auto', 'epoch_ms', 'epoch_s', 'iso8601'] as const;
+export const TIME_FORMATS = ['auto', 'epoch_ms', 'epoch_s', 'epoch_us', 'epoch_ns', 'iso8601'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
 
 export interface FieldSpec {
@@ -27,6 +34,8 @@ export interface FieldSpec {
   optional?: boolean;
   /** Value of an absent optional field; without it the field is null. */
   default?: string | number | boolean;
+  /** A number or integer field also takes the number written as text (`"12.50"`). */
+  from_text?: boolean;
 }
 
 /** A source as declared in config (snake_case keys, as in YAML). */
@@ -52,11 +61,11 @@ export const sourceSchema = {
     topic: { type: 'string', minLength: 1, description: 'Kafka topic of JSON events, one event per record.' },
     description: { type: 'string', description: 'What the events are.' },
     time_field: { type: 'string', minLength: 1, description: 'Field holding the event time; windows run on it.' },
-    time_format: { enum: [...TIME_FORMATS], default: 'auto', description: 'epoch_ms, epoch_s, iso8601, or auto (numbers are ms, strings ISO-8601).' },
+    time_format: { enum: [...TIME_FORMATS], default: 'auto', description: 'epoch_s, epoch_ms, epoch_us, epoch_ns, iso8601, or auto (a number, or a string of digits, in the unit its size says; other strings ISO-8601).' },
     fields: {
       type: 'object',
       minProperties: 1,
-      description: 'Declared fields: name -> type (string, number, integer, boolean) or { type, optional, default }.',
+      description: 'Declared fields: name -> type (string, number, integer, boolean) or { type, optional, default, from_text }.',
       additionalProperties: {
         anyOf: [
           { enum: [...FIELD_TYPES] },
@@ -68,6 +77,7 @@ export const sourceSchema = {
               type: { enum: [...FIELD_TYPES] },
               optional: { type: 'boolean', description: 'Absent or null is allowed (the field is then null, or its default).' },
               default: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], description: 'Value of the field when absent (makes it optional).' },
+              from_text: { type: 'boolean', description: 'For number and integer fields: also take the number written as text ("12.50", as Debezium writes decimals and protobuf JSON 64-bit integers).' },
             },
           },
         ],
@@ -90,6 +100,7 @@ interface CompiledField {
   path: string[];
   type: FieldType;
   optional: boolean;
+  fromText: boolean;
   fallback: string | number | boolean | null;
 }
 
@@ -114,7 +125,10 @@ export class EventSchema {
       if (s.default !== undefined && typeOf(s.default, s.type) !== undefined) {
         throw new TributaryError('CONFIG_INVALID', `sources.${config.name}.fields.${name}.default: ${typeOf(s.default, s.type)}`);
       }
-      return { name, path: name.split('.'), type: s.type, optional: s.optional ?? s.default !== undefined, fallback: s.default ?? null };
+      if (s.from_text && s.type !== 'number' && s.type !== 'integer') {
+        throw new TributaryError('CONFIG_INVALID', `sources.${config.name}.fields.${name}.from_text: only number and integer fields read numbers from text (this one is ${s.type})`);
+      }
+      return { name, path: name.split('.'), type: s.type, optional: s.optional ?? s.default !== undefined, fromText: s.from_text ?? false, fallback: s.default ?? null };
     });
   }
 
@@ -127,9 +141,15 @@ export class EventSchema {
   decode(bytes: Buffer | string | null): CheckResult {
     if (bytes === null || bytes.length === 0) return { ok: false, field: '', reason: 'the record is empty' };
     let obj: unknown;
+    // Confluent's wire format: magic byte 0 and a 4-byte schema id before the payload (JSON never starts with 0).
+    const framed = typeof bytes !== 'string' && bytes[0] === 0 && bytes.length >= 5;
     try {
-      obj = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+      obj = JSON.parse(typeof bytes === 'string' ? bytes : framed ? bytes.toString('utf8', 5) : bytes.toString('utf8'));
     } catch (err) {
+      if (framed) {
+        const id = (bytes as Buffer).readUInt32BE(1);
+        return { ok: false, field: '', reason: `framed by a schema registry (magic byte 0, schema id ${id}), and the payload after the 5-byte header is not JSON: Avro and Protobuf payloads are not read (a JSON Schema serializer's are) (${(err as Error).message})` };
+      }
       return { ok: false, field: '', reason: `not JSON: ${(err as Error).message}` };
     }
     return this.check(obj);
@@ -148,6 +168,14 @@ export class EventSchema {
       if (v === undefined || v === null) {
         if (!f.optional) return { ok: false, field: f.name, reason: 'is required and missing' };
         fields[f.name] = f.fallback;
+        continue;
+      }
+      if (f.fromText && typeof v === 'string') {
+        const x = numberFromText(v);
+        if (x === undefined) return { ok: false, field: f.name, reason: `should be a number (or one written as text), got text ${JSON.stringify(v.slice(0, 40))}` };
+        const bad = typeOf(x, f.type);
+        if (bad !== undefined) return { ok: false, field: f.name, reason: `${bad} (read from text ${JSON.stringify(v.slice(0, 40))})` };
+        fields[f.name] = x;
         continue;
       }
       const bad = typeOf(v, f.type);
@@ -186,15 +214,48 @@ function typeOf(v: unknown, type: FieldType): string | undefined {
   }
 }
 
+/** A decimal number spelt in full (`12.50`, `-3`, `1e-3`), as JSON would write it; undefined for other text (blank, `0x1F`, `12abc`, `NaN`). */
+function numberFromText(v: string): number | undefined {
+  if (!/^\s*-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) return undefined;
+  const x = Number(v);
+  return Number.isFinite(x) ? x : undefined;
+}
+
+const UNIT_MS = { epoch_s: 1000, epoch_ms: 1, epoch_us: 1e-3, epoch_ns: 1e-6 } as const;
+const UNIT_NAME = { epoch_s: 'seconds', epoch_ms: 'milliseconds', epoch_us: 'microseconds', epoch_ns: 'nanoseconds' } as const;
+// Years 2000-2200 in ms: a time outside them was most likely sent in another unit (seconds read as
+// ms land in 1970 and would be "too late" for every window).
+const MIN_MS = 946_684_800_000;
+const MAX_MS = 7_258_118_400_000;
+
+/** The unit whose years 2000-2200 hold `v`: they do not overlap, so the size of a number tells its unit. */
+function unitBySize(v: number): keyof typeof UNIT_MS | undefined {
+  for (const unit of ['epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns'] as const) {
+    const ms = v * UNIT_MS[unit];
+    if (ms >= MIN_MS && ms <= MAX_MS) return unit;
+  }
+  return undefined;
+}
+
 /** Epoch ms, or the reason the value is not a time in that format. */
 export function parseTime(v: unknown, format: TimeFormat): number | string {
   if (v === undefined || v === null) return 'is required and missing (it is the event-time field)';
-  const numeric = format === 'epoch_ms' || format === 'epoch_s' || (format === 'auto' && typeof v === 'number');
-  if (numeric) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `should be epoch ${format === 'epoch_s' ? 'seconds' : 'milliseconds'} (a number), got ${JSON.stringify(v)}`;
-    const ms = format === 'epoch_s' ? v * 1000 : v;
-    // Years 2000-2200 in ms: seconds sent where ms are expected land in 1970 and would be "too late" for every window.
-    if (ms < 946_684_800_000 || ms > 7_258_118_400_000) return `${v} is not a plausible epoch time in ${format === 'epoch_s' ? 'seconds' : 'milliseconds'} (years 2000-2200)`;
+  // Digits in a string are a number (protobuf's JSON mapping writes 64-bit integers so: OTLP's timeUnixNano).
+  const digits = typeof v === 'string' && /^\d{9,19}(\.\d+)?$/.test(v);
+  if (format === 'auto' && (typeof v === 'number' || digits)) {
+    const x = Number(v);
+    const unit = Number.isFinite(x) ? unitBySize(x) : undefined;
+    if (unit === undefined) return `${JSON.stringify(v)} is not a plausible epoch time in seconds, milliseconds, microseconds or nanoseconds (years 2000-2200)`;
+    return x * UNIT_MS[unit];
+  }
+  if (format !== 'auto' && format !== 'iso8601') {
+    const x = digits ? Number(v) : v;
+    if (typeof x !== 'number' || !Number.isFinite(x)) return `should be epoch ${UNIT_NAME[format]} (a number), got ${JSON.stringify(v)}`;
+    const ms = x * UNIT_MS[format];
+    if (ms < MIN_MS || ms > MAX_MS) {
+      const other = unitBySize(x);
+      return `${x} is not a plausible epoch time in ${UNIT_NAME[format]} (years 2000-2200)${other ? `; in ${UNIT_NAME[other]} it would be (time_format: ${other}, or auto)` : ''}`;
+    }
     return ms;
   }
   if (typeof v !== 'string') return `should be an ISO-8601 time string, got ${JSON.stringify(v)}`;
