@@ -17,12 +17,16 @@
  *   (`epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`), or an ISO-8601 string with a zone (`iso8601`);
  *   `auto` reads strings of digits as numbers and tells the unit of a number by its size, as the four
  *   units' years 2000-2200 do not overlap (a time in seconds is never a plausible one in ms).
+ * - An ISO-8601 time without a zone (Python's `datetime.isoformat()` of a naive time) is refused
+ *   unless the source names its `time_zone` (IANA: `UTC`, `Europe/Berlin`), in which it is then read.
  * - A record framed by a schema registry (Confluent's wire format: byte 0, a 4-byte schema id, then
  *   the payload) is read when its payload is JSON (the JSON Schema serializer); Avro and Protobuf
  *   payloads are refused, naming the framing and the schema id.
  * - Fields not declared are ignored (they still land in the raw table's JSON when one is configured).
  */
 import { TributaryError } from '../../../../core/errors.ts';
+// The agent's reading of stamps and zones, so a time without a zone means the same on both sides.
+import { isValidTimeZone, parseIso } from '../../../../agents/transforms/timestamp.ts';
 
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -46,6 +50,8 @@ export interface SourceConfig {
   /** Field holding the event time. */
   time_field: string;
   time_format?: TimeFormat;
+  /** IANA zone of ISO-8601 times written without one; without it such times are refused. */
+  time_zone?: string;
   /** Field name -> type, or a full spec. */
   fields: Record<string, FieldType | FieldSpec>;
   /** Land every valid event in this table too (raw history for backfill from ClickHouse). */
@@ -62,6 +68,7 @@ export const sourceSchema = {
     description: { type: 'string', description: 'What the events are.' },
     time_field: { type: 'string', minLength: 1, description: 'Field holding the event time; windows run on it.' },
     time_format: { enum: [...TIME_FORMATS], default: 'auto', description: 'epoch_s, epoch_ms, epoch_us, epoch_ns, iso8601, or auto (a number, or a string of digits, in the unit its size says; other strings ISO-8601).' },
+    time_zone: { type: 'string', minLength: 1, description: 'IANA zone (UTC, Europe/Berlin) of ISO-8601 times written without an offset; without it such times are refused.' },
     fields: {
       type: 'object',
       minProperties: 1,
@@ -110,6 +117,7 @@ export class EventSchema {
   readonly topic: string;
   readonly timeField: string;
   readonly timeFormat: TimeFormat;
+  readonly timeZone: string | undefined;
   readonly fields: readonly CompiledField[];
   private readonly timePath: string[];
 
@@ -118,6 +126,10 @@ export class EventSchema {
     this.topic = config.topic;
     this.timeField = config.time_field;
     this.timeFormat = config.time_format ?? 'auto';
+    if (config.time_zone !== undefined && !isValidTimeZone(config.time_zone)) {
+      throw new TributaryError('CONFIG_INVALID', `sources.${config.name}.time_zone: "${config.time_zone}" is not an IANA time zone (UTC, Europe/Berlin, America/New_York)`);
+    }
+    this.timeZone = config.time_zone;
     this.timePath = config.time_field.split('.');
     this.fields = Object.entries(config.fields).map(([name, spec]) => {
       const s: FieldSpec = typeof spec === 'string' ? { type: spec } : spec;
@@ -160,7 +172,7 @@ export class EventSchema {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, field: '', reason: 'the event is not a JSON object' };
     const rec = obj as Record<string, unknown>;
     const rawTime = lookup(rec, this.timePath, this.timeField);
-    const time = parseTime(rawTime, this.timeFormat);
+    const time = parseTime(rawTime, this.timeFormat, this.timeZone);
     if (typeof time === 'string') return { ok: false, field: this.timeField, reason: time };
     const fields: SourceEvent['fields'] = {};
     for (const f of this.fields) {
@@ -237,8 +249,10 @@ function unitBySize(v: number): keyof typeof UNIT_MS | undefined {
   return undefined;
 }
 
-/** Epoch ms, or the reason the value is not a time in that format. */
-export function parseTime(v: unknown, format: TimeFormat): number | string {
+const NAIVE_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?$/;
+
+/** Epoch ms, or the reason the value is not a time in that format (`timeZone`: of times written without one). */
+export function parseTime(v: unknown, format: TimeFormat, timeZone?: string): number | string {
   if (v === undefined || v === null) return 'is required and missing (it is the event-time field)';
   // Digits in a string are a number (protobuf's JSON mapping writes 64-bit integers so: OTLP's timeUnixNano).
   const digits = typeof v === 'string' && /^\d{9,19}(\.\d+)?$/.test(v);
@@ -259,7 +273,14 @@ export function parseTime(v: unknown, format: TimeFormat): number | string {
     return ms;
   }
   if (typeof v !== 'string') return `should be an ISO-8601 time string, got ${JSON.stringify(v)}`;
-  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(v)) return `should be an ISO-8601 time with a zone (2026-11-29T10:00:00Z), got "${v.slice(0, 40)}"`;
+  if (timeZone !== undefined && NAIVE_ISO.test(v)) {
+    const ms = parseIso(v, timeZone);
+    return ms !== undefined && Number.isFinite(ms) ? ms : `is not a valid date: "${v.slice(0, 40)}"`;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(v)) {
+    const hint = NAIVE_ISO.test(v) ? ' (a time without a zone: set the source\'s time_zone to read it)' : '';
+    return `should be an ISO-8601 time with a zone (2026-11-29T10:00:00Z), got "${v.slice(0, 40)}"${hint}`;
+  }
   const ms = Date.parse(v.replace(' ', 'T'));
   return Number.isFinite(ms) ? ms : `is not a valid date: "${v}"`;
 }

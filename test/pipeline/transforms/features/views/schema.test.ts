@@ -113,3 +113,16 @@ test('a record framed by a schema registry: a JSON payload is read, others refus
 test('a default of the wrong type is a config error', () => {
   assert.throws(() => new EventSchema({ name: 's', topic: 't', time_field: 'ts', fields: { a: { type: 'number', default: 'x' } } }), /sources\.s\.fields\.a\.default: should be a finite number/);
 });
+
+test('a time without a zone is read in the source\'s time_zone, and refused with a hint without one', () => {
+  assert.match(String(parseTime('2026-11-29T10:00:00', 'auto')), /with a zone .*\(a time without a zone: set the source's time_zone to read it\)/);
+  assert.equal(parseTime('2026-11-29T10:00:00', 'auto', 'UTC'), T);
+  assert.equal(parseTime('2026-11-29 11:00:00.250', 'iso8601', 'Europe/Berlin'), T + 250, 'CET in winter: an hour ahead of UTC');
+  assert.equal(parseTime('2026-07-01T12:00:00', 'auto', 'Europe/Berlin'), Date.parse('2026-07-01T10:00:00Z'), 'CEST in summer: two hours');
+  assert.equal(parseTime('2026-11-29T10:00:00Z', 'auto', 'Europe/Berlin'), T, 'a time with its own zone keeps it');
+  assert.match(String(parseTime('2026-02-30T10:00:00', 'auto', 'UTC')), /is not a valid date/);
+  const s = new EventSchema({ name: 'py', topic: 'py.events', time_field: 'created_at', time_zone: 'America/New_York', fields: { user: 'string' } });
+  const r = s.decode(JSON.stringify({ created_at: '2026-11-29T05:00:00.123456', user: 'u1' }));
+  assert.deepEqual(r, { ok: true, event: { time: T + 123.456, fields: { user: 'u1' } } });
+  assert.throws(() => new EventSchema({ name: 'py', topic: 't', time_field: 'ts', time_zone: 'Mars/Olympus', fields: { a: 'string' } }), /sources\.py\.time_zone: "Mars\/Olympus" is not an IANA time zone/);
+});
