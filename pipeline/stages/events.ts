@@ -1,21 +1,29 @@
 /**
  * Stages of a JSON event stream (a user's topic such as `payments.v1`): the bytes of a record are
  * checked against the source's light schema (`transforms/features/views/schema.ts`), and a record that
- * does not fit goes to `dlq.v1` with the field and the reason; a valid event optionally lands in the
+ * does not fit goes to `dlq.v1` with the field and the reason (a JSON list's events each on their own;
+ * a tombstone holds none and is no dead letter); a valid event optionally lands in the
  * source's raw table, exactly once (it lands with the record's batch, under the batch's token).
  */
 import { type Store } from '../../core/storage/store.ts';
-import { type Decoded } from '../transforms/decode.ts';
+import { type Decoded, type DecodedSeveral } from '../transforms/decode.ts';
 import { type EventSchema, type FieldType, type SourceEvent } from '../transforms/features/views/schema.ts';
 import { formatWindowTime } from '../transforms/windows/tumbling.ts';
 import { type RecordContext, type Stage } from '../stage.ts';
 
-/** The decode step of an event stream, for `DecodeStage`: bytes -> checked event, or why not. */
-export function eventDecoder(schema: EventSchema): (value: Buffer | null) => Decoded<SourceEvent> {
+/**
+ * The decode step of an event stream, for `DecodeStage`: bytes -> checked event, or why not; a JSON
+ * list -> its events and a reason for each that does not fit; a tombstone -> nothing, not a dead letter.
+ */
+export function eventDecoder(schema: EventSchema): (value: Buffer | null) => Decoded<SourceEvent> | DecodedSeveral<SourceEvent> {
+  const refusal = (r: { field: string; reason: string }): { ok: false; stage: 'decode' | 'validate'; reason: string } => ({
+    ok: false, stage: r.field === '' ? 'decode' : 'validate', reason: r.field === '' ? `${schema.name}: ${r.reason}` : `${schema.name}: field "${r.field}" ${r.reason}`,
+  });
   return (value) => {
-    const r = schema.decode(value);
-    if (r.ok) return { ok: true, value: r.event };
-    return { ok: false, stage: r.field === '' ? 'decode' : 'validate', reason: r.field === '' ? `${schema.name}: ${r.reason}` : `${schema.name}: field "${r.field}" ${r.reason}` };
+    const r = schema.decodeAll(value);
+    if (!r.list && r.events.length === 1) return { ok: true, value: r.events[0]! };
+    if (!r.list && r.refused.length === 1) return refusal(r.refused[0]!);
+    return { several: r.events, refused: r.refused.map(refusal) };
   };
 }
 

@@ -40,7 +40,18 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
     { key: 'card-bad', partition: 0, timestamp: String(base), value: JSON.stringify({ card_id: 'card-bad', merchant_id: 'm', amount: 1, online: true, status: 200 }) },
     { key: 'card-bad', partition: 0, timestamp: String(base), value: '{"ts": 1' },
   ];
-  await produceTimed(brokers, topic, [...records(events), ...bad, ...closing(base + 3 * 3600_000)]);
+  // Two neighbouring events of one partition in one record, as a JSON list (a collector's batch); a list
+  // whose two events do not fit (each dead-lettered on its own); a tombstone (no event, no dead letter).
+  const recs = records(events);
+  const first = events.findIndex((e, i) => i > 10 && events.slice(i + 1).some((f) => partitionOf(f.card_id) === partitionOf(e.card_id)));
+  const second = events.findIndex((e, i) => i > first && partitionOf(e.card_id) === partitionOf(events[first]!.card_id));
+  recs[first] = { ...recs[first]!, value: `[${recs[first]!.value},${recs[second]!.value}]` };
+  recs.splice(second, 1);
+  bad.push(
+    { key: 'card-bad', partition: 0, timestamp: String(base), value: JSON.stringify([{ ts: base, card_id: 'card-bad', merchant_id: 'm', amount: 'x', online: true, status: 200 }, { card_id: 'card-bad' }]) },
+    { key: 'card-bad', partition: 0, timestamp: String(base), value: null as unknown as string },
+  );
+  await produceTimed(brokers, topic, [...recs, ...bad, ...closing(base + 3 * 3600_000)]);
   const config = features(topic);
   const fw = await openFeatureWorker({
     brokers, store, groupId: `g-features-${Date.now()}`, logsTopic: await createTestTopic('f-logs', 1), metricsTopic: await createTestTopic('f-metrics', 1), dlqTopic: dlq,
@@ -88,16 +99,18 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
   assert.deepEqual(Object.values(preds[0]!).map(Number), [reference.length, reference.length, reference.length, reference.length]);
 
   // Dead letters name the source, the field and the reason.
-  const dead = await readTopic(dlq, { expected: 3 });
+  const dead = await readTopic(dlq, { expected: 5 });
   const reasons = dead.map((d) => (JSON.parse(d.value.toString()) as { reason: string }).reason).sort();
   assert.deepEqual(reasons.map((r) => r.replace(/ got .*$/, '').replace(/: Expected.*|: Unexpected.*/, '')), [
     'payments: field "amount" should be a finite number,',
     'payments: field "ts" is required and missing (it is the event-time field)',
     'payments: not JSON',
+    'payments: field "amount" (event 1 of the record\'s 2) should be a finite number,',
+    'payments: field "ts" (event 2 of the record\'s 2) is required and missing (it is the event-time field)',
   ].sort());
   // The raw table holds every valid event once.
   const raw = await store.query<{ n: string; u: string }>('SELECT count() AS n, uniqExact(kafka_partition, kafka_offset) AS u FROM payments_raw WHERE card_id NOT LIKE \'zz-%\'');
-  assert.deepEqual([Number(raw[0]!.n), Number(raw[0]!.u)], [events.length, events.length]);
+  assert.deepEqual([Number(raw[0]!.n), Number(raw[0]!.u)], [events.length, events.length - 1], 'the list\'s two events share their record\'s offset');
 
   // Backfill from Kafka (offsets by timestamp) into the view's own table: same rows, nothing changes.
   // 53 events a run: the events go through sorted runs on disk and their merge (sorted-runs.ts).
@@ -107,7 +120,7 @@ test('live rows and predictions land; bad records are dead-lettered; every backf
   const k = await backfill({ ...whole, from_: 'kafka', brokers, store, runEvents: 53 });
   assert.ok(k.events > 5 * 53, `${k.events} events: more than five runs`);
   assert.equal(k.rows, reference.length);
-  assert.equal(k.invalid, 3);
+  assert.equal(k.invalid, 5);
   assert.ok((await physical()) >= before + reference.length, 'the backfill wrote its rows (its tokens are its own)');
   assert.equal(await conflictingRows(store, TABLE), 0, 'every backfilled row is byte-identical to the live row of the same version');
   assert.deepEqual(await viewRows(store, TABLE), live);

@@ -22,6 +22,9 @@
  * - A record framed by a schema registry (Confluent's wire format: byte 0, a 4-byte schema id, then
  *   the payload) is read when its payload is JSON (the JSON Schema serializer); Avro and Protobuf
  *   payloads are refused, naming the framing and the schema id.
+ * - A record holding a JSON list holds several events (a collector's batch): each is checked alone,
+ *   and one that does not fit is refused naming its place in the list while the others go on.
+ * - A record without a value (a tombstone: compaction's, or Debezium's after a delete) holds no event.
  * - Fields not declared are ignored (they still land in the raw table's JSON when one is configured).
  */
 import { TributaryError } from '../../../../core/errors.ts';
@@ -102,6 +105,13 @@ export interface SourceEvent {
 
 export type CheckResult = { ok: true; event: SourceEvent } | { ok: false; field: string; reason: string };
 
+/** What one record holds: its events, and why each of the others is not one; `list` when the record was a JSON list. */
+export interface RecordEvents {
+  list: boolean;
+  events: SourceEvent[];
+  refused: Array<{ field: string; reason: string }>;
+}
+
 interface CompiledField {
   name: string;
   path: string[];
@@ -149,8 +159,28 @@ export class EventSchema {
     return this.fields.find((f) => f.name === field)?.type;
   }
 
-  /** Parses and checks one record's bytes. Never throws. */
+  /** Parses and checks one record's bytes as one event. Never throws. */
   decode(bytes: Buffer | string | null): CheckResult {
+    const parsed = this.parse(bytes);
+    return 'reason' in parsed ? parsed : this.check(parsed.value);
+  }
+
+  /** The events one record holds: none for a tombstone, each element of a JSON list, else the one. Never throws. */
+  decodeAll(bytes: Buffer | string | null): RecordEvents {
+    if (bytes === null) return { list: false, events: [], refused: [] };
+    const parsed = this.parse(bytes);
+    if ('reason' in parsed) return { list: false, events: [], refused: [{ field: parsed.field, reason: parsed.reason }] };
+    const out: RecordEvents = { list: Array.isArray(parsed.value), events: [], refused: [] };
+    const items = Array.isArray(parsed.value) ? (parsed.value as unknown[]) : [parsed.value];
+    items.forEach((item, i) => {
+      const r = this.check(item);
+      if (r.ok) out.events.push(r.event);
+      else out.refused.push(out.list ? { field: r.field, reason: `(event ${i + 1} of the record's ${items.length}) ${r.reason}` } : r);
+    });
+    return out;
+  }
+
+  private parse(bytes: Buffer | string | null): { value: unknown } | { ok: false; field: string; reason: string } {
     if (bytes === null || bytes.length === 0) return { ok: false, field: '', reason: 'the record is empty' };
     let obj: unknown;
     // Confluent's wire format: magic byte 0 and a 4-byte schema id before the payload (JSON never starts with 0).
@@ -164,7 +194,7 @@ export class EventSchema {
       }
       return { ok: false, field: '', reason: `not JSON: ${(err as Error).message}` };
     }
-    return this.check(obj);
+    return { value: obj };
   }
 
   /** Checks a parsed JSON value against the schema. Never throws. */

@@ -126,3 +126,18 @@ test('a time without a zone is read in the source\'s time_zone, and refused with
   assert.deepEqual(r, { ok: true, event: { time: T + 123.456, fields: { user: 'u1' } } });
   assert.throws(() => new EventSchema({ name: 'py', topic: 't', time_field: 'ts', time_zone: 'Mars/Olympus', fields: { a: 'string' } }), /sources\.py\.time_zone: "Mars\/Olympus" is not an IANA time zone/);
 });
+
+test('decodeAll: a JSON list holds several events, each checked alone; a tombstone holds none', () => {
+  const ev = (card: string, ts: unknown = T) => ({ ts, card_id: card, amount: 1, status: 200 });
+  const r = schema.decodeAll(JSON.stringify([ev('a'), ev('b', 'yesterday'), ev('c', T + 5)]));
+  assert.equal(r.list, true);
+  assert.deepEqual(r.events.map((e) => [e.fields.card_id, e.time]), [['a', T], ['c', T + 5]], 'in the list\'s order');
+  assert.equal(r.refused.length, 1);
+  assert.equal(r.refused[0]!.field, 'ts');
+  assert.match(r.refused[0]!.reason, /^\(event 2 of the record's 3\) should be an ISO-8601 time/);
+  assert.deepEqual(schema.decodeAll(null), { list: false, events: [], refused: [] }, 'a tombstone');
+  assert.deepEqual(schema.decodeAll(Buffer.alloc(0)).refused, [{ field: '', reason: 'the record is empty' }], 'an empty value is not a tombstone');
+  const one = schema.decodeAll(JSON.stringify(ev('z')));
+  assert.deepEqual([one.list, one.events.length, one.refused.length], [false, 1, 0]);
+  assert.deepEqual(schema.decodeAll('[]'), { list: true, events: [], refused: [] });
+});
