@@ -29,6 +29,7 @@ import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
 import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
 import { createSyslogParser, hostTagPid, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
+import { isSecurityEvent, securityEventInto } from './cef.ts';
 import { severityFromText } from '../severity.ts';
 import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
@@ -91,6 +92,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
   const syslog = (line: string, ctx: ParseContext): ParsedFields | null => {
     const r = syslogParser(line, ctx);
     if (r !== null) {
+      // A security device's CEF or LEEF event: its `CEF:` reads as a syslog tag without a pid.
+      const app = r.attributes['syslog.appname'];
+      if ((app === 'CEF' || app === 'LEEF') && r.attributes['syslog.procid'] === undefined && isSecurityEvent(`${app}:${r.body}`)) {
+        const text = `${app}:${r.body}`;
+        delete r.attributes['syslog.appname'];
+        if (securityEventInto(text, r, ctx.timeZone)) return r;
+        r.attributes['syslog.appname'] = app;
+      } else if (isSecurityEvent(r.body) && securityEventInto(r.body, r, ctx.timeZone)) return r;
       const c = r.body.charCodeAt(0);
       if (isDigit(c) || c === 58 /* : */) haproxyInto(r.body, r, ctx);
       // No PRI, so no severity: the program's own level at the start of its message, if any.
@@ -509,6 +518,11 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     }
     if (c === 60 /* < */) return syslog(line, ctx) ?? unmatched(line);
     if (isUpper(c)) {
+      // A CEF or LEEF event written as it is, without a syslog header.
+      if ((c === 67 /* C */ || c === 76 /* L */) && isSecurityEvent(line)) {
+        const r: ParsedFields = { body: line, attributes: {} };
+        if (securityEventInto(line, r, tz)) return r;
+      }
       // `Nov 24 10:00:00`, `Sun Dec 04 ...`; `Sat, 20 Jul 2026 ...` (RFC 1123).
       if (line.charCodeAt(3) === 32 || (line.charCodeAt(3) === 44 && line.charCodeAt(4) === 32)) {
         const t = readTime(line, 0, tz, ctx.now);
