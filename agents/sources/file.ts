@@ -18,6 +18,7 @@ import type { LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
 import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
+import { containerFromPath } from './kubernetes-path.ts';
 
 export interface FileSourceOptions {
   /** Globs of files to read. */
@@ -89,6 +90,13 @@ export interface FileSourceOptions {
   rotateWaitMs?: number;
   /** Most lines in one batch. */
   maxBatchLines?: number;
+  /**
+   * Read a container log's Kubernetes metadata from its path (`k8s.namespace.name`, `k8s.pod.name`,
+   * `k8s.container.name`, ...; kubernetes-path.ts) into its records' attributes. Default true.
+   */
+  kubernetesPath?: boolean;
+  /** With `kubernetesPath`: a container's records take its name as their service (the source named none). */
+  serviceFromContainer?: boolean;
 }
 
 const FINGERPRINT_BYTES = 64;
@@ -292,6 +300,8 @@ export class FileSource implements Source {
         attributes: {} as Record<string, string>,
         rotateWaitMs: 5000,
         maxBatchLines: 2000,
+        kubernetesPath: true,
+        serviceFromContainer: false,
       },
       options,
     ) as FileSource['options'];
@@ -724,7 +734,9 @@ export class FileSource implements Source {
       host: this.options.host,
       observedMs,
     };
-    if (this.hasAttributes) batch.attributes = this.options.attributes;
+    const file = this.fileMeta(path);
+    batch.service = file.service;
+    if (file.attributes) batch.attributes = file.attributes;
     for (let j = 0; j < slice.length; j++) {
       const own = slice[j]!.attributes;
       if (own) (batch.lineAttributes ??= []).push([j, own]);
@@ -777,18 +789,35 @@ export class FileSource implements Source {
 
   private buildEvents(path: string, fingerprint: string, slice: Piece[], observedMs: number): AgentEvent[] {
     const toRecord = this.options.toRecord ?? this.ctx.toRecord;
+    const file = this.fileMeta(path);
     return slice.map((line) => ({
       type: 'log',
       record: toRecord({
         text: line.text,
         origin: { kind: 'file', path, fingerprint, offset: line.start },
-        service: this.options.service,
+        service: file.service,
         host: this.options.host,
         observedMs,
-        attributes: line.attributes ? { ...this.options.attributes, ...line.attributes } : this.hasAttributes ? { ...this.options.attributes } : undefined,
+        attributes: line.attributes ? { ...file.attributes, ...line.attributes } : file.attributes ? { ...file.attributes } : undefined,
       }),
     }));
   }
+
+  /** A file's service and the attributes of its records: the source's, and what its path says of its container. */
+  private fileMeta(path: string): { service: string; attributes: Record<string, string> | undefined } {
+    let m = this.metaByPath.get(path);
+    if (m === undefined) {
+      const k8s = this.options.kubernetesPath ? containerFromPath(path) : undefined;
+      const attributes = k8s ? { ...k8s.attributes, ...this.options.attributes } : this.hasAttributes ? this.options.attributes : undefined;
+      m = { service: k8s && this.options.serviceFromContainer ? k8s.container : this.options.service, attributes };
+      // Bounded by the files seen; a node's churn of pods is forgotten wholesale now and then.
+      if (this.metaByPath.size >= 10_000) this.metaByPath.clear();
+      this.metaByPath.set(path, m);
+    }
+    return m;
+  }
+
+  private readonly metaByPath = new Map<string, { service: string; attributes: Record<string, string> | undefined }>();
 
   /** Moves the acknowledged offset over every delivered batch at the front of the queue, in order. */
   private delivered(t: Tracked, entry: Pending): void {

@@ -618,3 +618,47 @@ test('reading a backlog on the main thread (no record threads) gives timers a tu
   assertComplete(checkSeq(records, { c: total }));
   assert.ok(most <= 1_500, `at most a few chunks between two timer turns, saw ${most} lines read in one stretch`);
 });
+
+test('container logs: the k8s metadata of the path on every record, and the container as the service unless the source names one', async () => {
+  const dir = tempDir();
+  const uid = '0d0a1e2f-3b4c-4d5e-8f90-a1b2c3d4e5f6';
+  const folder = join(dir, 'var/log/pods', `shop_web-7f9c6d5b8-x2x4q_${uid}`, 'nginx');
+  mkdirSync(folder, { recursive: true });
+  const path = join(folder, '0.log');
+  // CRI lines as containerd writes them: the runtime's stamp, the stream, a partial flag, the line.
+  writeFileSync(path, ['2026-11-24T10:00:00.000000001Z stdout F 10.0.0.1 - - [24/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.0"', '2026-11-24T10:00:01.000000001Z stderr F 2026/11/24 10:00:01 [warn] 7#7: *1 an upstream response is buffered'].join('\n') + '\n');
+  const plain = join(dir, 'app.log');
+  writeFileSync(plain, '2026-11-24 10:00:02,000 INFO [main] c.e.App - started\n');
+  const a = await startFileAgent({ include: [path, plain], stateDir: join(dir, 'state'), serviceFromContainer: true, attributes: { 'deployment.environment': 'test' } });
+  const records = await readLogs(a.topic, 3);
+  await a.agent.stop();
+  const pods = records.filter((r) => r.origin.path === path);
+  assert.equal(pods.length, 2);
+  for (const r of pods) {
+    assert.equal(r.service, 'nginx');
+    assert.deepEqual(
+      [r.attributes['k8s.namespace.name'], r.attributes['k8s.pod.name'], r.attributes['k8s.pod.uid'], r.attributes['k8s.container.name'], r.attributes['k8s.container.restart_count'], r.attributes['deployment.environment']],
+      ['shop', 'web-7f9c6d5b8-x2x4q', uid, 'nginx', '0', 'test'],
+    );
+  }
+  assert.deepEqual(pods.map((r) => r.attributes['log.iostream']).sort(), ['stderr', 'stdout'], 'the CRI wrapper is read as before');
+  const other = records.find((r) => r.origin.path === plain)!;
+  assert.equal(other.service, 'proof', 'a file that is no container log keeps the source\'s service');
+  assert.equal(other.attributes['k8s.pod.name'], undefined);
+  // A source that names its service keeps it (serviceFromContainer off); the attributes stay.
+  const b = await startFileAgent({ include: [path], stateDir: join(dir, 'state-b'), serviceFromContainer: false });
+  const named = await readLogs(b.topic, 2);
+  await b.agent.stop();
+  assert.deepEqual(named.map((r) => [r.service, r.attributes['k8s.container.name']]), [['proof', 'nginx'], ['proof', 'nginx']]);
+  // On a record thread (as the agent runs by default) the same.
+  const { RecordPool } = await import('../../../agents/record-pool.ts');
+  const { createRecordBuilder, newCounters } = await import('../../../agents/record-builder.ts');
+  const { log } = await import('../../../core/log.ts');
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') });
+  const c = await startFileAgent({ include: [path], stateDir: join(dir, 'state-c'), serviceFromContainer: true, toRecord: createRecordBuilder(counters, { source: 'files' }), threads: { pool, builder: pool.addBuilder({ source: 'files' }) } });
+  const threaded = await readLogs(c.topic, 2);
+  await c.agent.stop();
+  await pool.close();
+  assert.deepEqual(threaded.map((r) => [r.service, r.attributes['k8s.pod.uid']]), [['nginx', uid], ['nginx', uid]]);
+});
