@@ -55,7 +55,7 @@ export interface FileSourceConfig extends LineSourceCommon {
   read_bytes: number;
   rotate_wait_ms: number;
   checkpoint_expire_ms: number;
-  kubernetes_path: boolean;
+  container_path: boolean;
 }
 
 export interface StdinSourceConfig extends LineSourceCommon {
@@ -193,7 +193,7 @@ const sourceSchema = {
         read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
         rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
         checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),
-        kubernetes_path: bool('Read a container log\'s Kubernetes metadata from its path, as the kubelet names the files (/var/log/pods/NAMESPACE_POD_UID/CONTAINER/N.log and /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log, under any mount point): k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.container.name, k8s.container.restart_count or container.id as attributes, and the container\'s name as the service when the source names none. Other files are not touched.', true),
+        container_path: bool('Read a container log\'s metadata from its path, as the kubelet names the files (/var/log/pods/NAMESPACE_POD_UID/CONTAINER/N.log and /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log, under any mount point): k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.container.name, k8s.container.restart_count or container.id as attributes, and the container\'s name as the service when the source names none; Docker\'s json-file logs (/var/lib/docker/containers/ID/ID-json.log) give container.id. Other files are not touched.', true),
         ...lineSourceCommon,
       },
     },

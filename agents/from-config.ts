@@ -82,7 +82,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           encoding: src.encoding,
           rotateWaitMs: src.rotate_wait_ms,
           checkpointExpireMs: src.checkpoint_expire_ms,
-          kubernetesPath: src.kubernetes_path,
+          containerPath: src.container_path,
           // The source's own service wins; the agent-wide default loses to the container's name.
           serviceFromContainer: src.service === undefined,
           multiline: multilineOptions(src.multiline) ?? false,

@@ -18,7 +18,7 @@ import type { LogRecord } from '../../core/contracts/records.ts';
 import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
 import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
-import { containerFromPath } from './kubernetes-path.ts';
+import { containerFromPath } from './container-path.ts';
 
 export interface FileSourceOptions {
   /** Globs of files to read. */
@@ -91,11 +91,12 @@ export interface FileSourceOptions {
   /** Most lines in one batch. */
   maxBatchLines?: number;
   /**
-   * Read a container log's Kubernetes metadata from its path (`k8s.namespace.name`, `k8s.pod.name`,
-   * `k8s.container.name`, ...; kubernetes-path.ts) into its records' attributes. Default true.
+   * Read a container log's metadata from its path (Kubernetes': `k8s.namespace.name`, `k8s.pod.name`,
+   * `k8s.container.name`, ...; Docker's: `container.id`; container-path.ts) into its records' attributes.
+   * Default true.
    */
-  kubernetesPath?: boolean;
-  /** With `kubernetesPath`: a container's records take its name as their service (the source named none). */
+  containerPath?: boolean;
+  /** With `containerPath`: a container's records take its name as their service (the source named none). */
   serviceFromContainer?: boolean;
 }
 
@@ -300,7 +301,7 @@ export class FileSource implements Source {
         attributes: {} as Record<string, string>,
         rotateWaitMs: 5000,
         maxBatchLines: 2000,
-        kubernetesPath: true,
+        containerPath: true,
         serviceFromContainer: false,
       },
       options,
@@ -807,9 +808,9 @@ export class FileSource implements Source {
   private fileMeta(path: string): { service: string; attributes: Record<string, string> | undefined } {
     let m = this.metaByPath.get(path);
     if (m === undefined) {
-      const k8s = this.options.kubernetesPath ? containerFromPath(path) : undefined;
+      const k8s = this.options.containerPath ? containerFromPath(path) : undefined;
       const attributes = k8s ? { ...k8s.attributes, ...this.options.attributes } : this.hasAttributes ? this.options.attributes : undefined;
-      m = { service: k8s && this.options.serviceFromContainer ? k8s.container : this.options.service, attributes };
+      m = { service: k8s?.container !== undefined && this.options.serviceFromContainer ? k8s.container : this.options.service, attributes };
       // Bounded by the files seen; a node's churn of pods is forgotten wholesale now and then.
       if (this.metaByPath.size >= 10_000) this.metaByPath.clear();
       this.metaByPath.set(path, m);

@@ -1,8 +1,8 @@
-// What a container log's path says (agents/sources/kubernetes-path.ts), on the two layouts the kubelet
+// What a container log's path says (agents/sources/container-path.ts), on the layouts the kubelet and Docker
 // writes and on paths that only look like them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerFromPath } from '../../../agents/sources/kubernetes-path.ts';
+import { containerFromPath } from '../../../agents/sources/container-path.ts';
 
 test('the pods layout: namespace, pod, pod uid, container and restarts, under any mount point; rotated files too', () => {
   const want = { 'k8s.namespace.name': 'shop', 'k8s.pod.name': 'web-7f9c6d5b8-x2x4q', 'k8s.pod.uid': '0d0a1e2f-3b4c-4d5e-8f90-a1b2c3d4e5f6', 'k8s.container.name': 'nginx', 'k8s.container.restart_count': '2' };
@@ -29,4 +29,11 @@ test('other files are not containers, even with pods or containers in their path
     '/var/log/pods/shop_web-1_0d0a1e2f-3b4c-4d5e-8f90-a1b2c3d4e5f6/nginx/0.log.gz/x', // a folder below
     '/var/log/containers/web_shop_nginx-abc.log', // a container id is 64 hex digits
   ]) assert.equal(containerFromPath(path), undefined, path);
+});
+
+test("Docker's json-file logs: the container id, and no name to take as the service", () => {
+  const id = '4f1c2b3a'.repeat(8);
+  assert.deepEqual(containerFromPath(`/var/lib/docker/containers/${id}/${id}-json.log`), { attributes: { 'container.id': id } });
+  assert.deepEqual(containerFromPath(`/var/lib/docker/containers/${id}/${id}-json.log.3`)?.attributes, { 'container.id': id });
+  assert.equal(containerFromPath(`/var/lib/docker/containers/${id}/${'0'.repeat(64)}-json.log`), undefined, 'the file is named after its own folder');
 });

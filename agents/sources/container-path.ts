@@ -1,7 +1,8 @@
 /**
- * What a container log's path says about its container, as the kubelet names the files on a node:
+ * What a container log's path says about its container, as the kubelet and Docker name the files:
  *   /var/log/pods/<namespace>_<pod>_<pod uid>/<container>/<restarts>.log   (rotated: `0.log.20261206-114000`)
  *   /var/log/containers/<pod>_<namespace>_<container>-<container id>.log     (links into the above)
+ *   /var/lib/docker/containers/<container id>/<container id>-json.log       (Docker's json-file; rotated `.1`)
  * The parts cannot hold `_` (namespaces and container names are DNS labels, pod names DNS subdomains),
  * so the split is exact. Matched anywhere in the path: a DaemonSet often mounts the node's `/var/log`
  * elsewhere (`/host/var/log/pods/...`). The attributes carry OpenTelemetry's names, as the
@@ -10,14 +11,15 @@
 
 export interface ContainerPath {
   attributes: Record<string, string>;
-  /** The container's name: the service of its records when the source names none. */
-  container: string;
+  /** The container's name (not in Docker's paths): the service of its records when the source names none. */
+  container?: string;
 }
 
 const LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
 const SUBDOMAIN = '[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?';
 const PODS = new RegExp(`/pods/(${LABEL})_(${SUBDOMAIN})_([0-9a-f][-0-9a-f]{15,35})/(${LABEL})/(\\d+)\\.log(?:\\.[^/]*)?$`);
 const CONTAINERS = new RegExp(`/containers/(${SUBDOMAIN})_(${LABEL})_(${LABEL})-([0-9a-f]{64})\\.log$`);
+const DOCKER = /\/containers\/([0-9a-f]{64})\/\1-json\.log(?:\.\d+)?$/;
 
 /** The container a log file belongs to, from its path; undefined for any other file. */
 export function containerFromPath(path: string): ContainerPath | undefined {
@@ -43,5 +45,7 @@ export function containerFromPath(path: string): ContainerPath | undefined {
       attributes: { 'k8s.pod.name': c[1]!, 'k8s.namespace.name': c[2]!, 'k8s.container.name': c[3]!, 'container.id': c[4]! },
     };
   }
+  const d = DOCKER.exec(path);
+  if (d !== null) return { attributes: { 'container.id': d[1]! } };
   return undefined;
 }
