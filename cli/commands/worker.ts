@@ -4,7 +4,7 @@ import type { Command } from '../command.ts';
 import { Worker, windowScorerOf, type WindowScorer } from '../../pipeline/worker.ts';
 import { scoringConfigOf, storeConfigOf, viewModelsOf, workerConfigFrom, workerOptions, type WorkerConfig } from '../../pipeline/config.ts';
 import { compileFeatures, ensureFeatureTables, featureStreams } from '../../pipeline/features/config.ts';
-import { ViewModels } from '../../pipeline/transforms/scoring/view-models.ts';
+import { ViewModels, type LoadedViewModel } from '../../pipeline/transforms/scoring/view-models.ts';
 import { Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
 import { migrate } from '../../core/storage/migrate.ts';
 import { openStore } from '../../core/storage/open.ts';
@@ -42,6 +42,14 @@ Options:
 ${STORE_HELP}
 `;
 
+/** How a view model is fed and read, as loading resolved it (a converter's ZipMap, classes from the graph, per-feature inputs). */
+function howFed(m: LoadedViewModel): string {
+  const input = m.feed === 'columns' ? `one ${m.inputType} input per feature (${m.inputs.join(', ')})` : `${m.inputType} input "${m.inputs[0]}" [rows, ${m.featureIndex.length}]`;
+  const output = m.outputName === m.manifest.output.name ? `output "${m.outputName}"` : `output "${m.manifest.output.name}" read through "${m.outputName}" (the probabilities its ZipMap zips)`;
+  const classes = m.classes.length > 0 ? `; classes in output order: ${m.classes.join(', ')}${m.manifest.output.classes ? '' : ' (from the model\'s graph)'}` : '';
+  return `${input}${m.batch === 1 ? ', a row per run (its batch is fixed at 1)' : ''}; ${output}${classes}`;
+}
+
 /** Opens the scorer of a config: every listed model, each checked against its manifest. */
 async function openScorer(cfg: WorkerConfig, watch: boolean): Promise<{ scorer?: WindowScorer; scoring?: Scorer }> {
   const config = scoringConfigOf(cfg);
@@ -75,7 +83,7 @@ const command: Command = {
       await viewModels.close();
       process.stdout.write(`${file ?? 'The command line'} is a valid worker configuration: group ${cfg.kafka.group}, topics ${cfg.topics.logs}, ${cfg.topics.metrics}, ${cfg.topics.dlq}; store ${cfg.store.driver === 'server' ? new URL(cfg.store.url!).host : cfg.store.path}; ${models.length} model(s)${models.map((m) => `\n  ${m.name} ${m.version} (${m.kind}${m.shadow ? ', shadow' : ''}) from ${m.manifestPath}`).join('')}\n`);
       if (features.views.size > 0 || viewModels.models.length > 0) {
-        process.stdout.write(`${features.sources.size} source(s), ${features.views.size} view(s), ${viewModels.models.length} model(s) bound to views${[...features.views.values()].map((v) => `\n  view ${v.name} v${v.version} on ${v.source.topic} -> ${v.table} (${v.features.length} features), keyed by ${v.keyFields.join(', ')}: produce ${v.source.topic} with ${v.keyFields.length > 1 ? 'these fields (or one of them)' : 'it'} as the Kafka key, since a key's events must share a partition`).join('')}${viewModels.models.map((m) => `\n  ${m.manifest.name} ${m.manifest.version} (${m.manifest.output.kind}${m.shadow ? ', shadow' : ''}) reads view ${m.view.name} from ${m.manifestPath}`).join('')}\n`);
+        process.stdout.write(`${features.sources.size} source(s), ${features.views.size} view(s), ${viewModels.models.length} model(s) bound to views${[...features.views.values()].map((v) => `\n  view ${v.name} v${v.version} on ${v.source.topic} -> ${v.table} (${v.features.length} features), keyed by ${v.keyFields.join(', ')}: produce ${v.source.topic} with ${v.keyFields.length > 1 ? 'these fields (or one of them)' : 'it'} as the Kafka key, since a key's events must share a partition`).join('')}${viewModels.models.map((m) => `\n  ${m.manifest.name} ${m.manifest.version} (${m.manifest.output.kind}${m.shadow ? ', shadow' : ''}) reads view ${m.view.name} from ${m.manifestPath}\n    ${howFed(m)}`).join('')}\n`);
       }
       return 0;
     }

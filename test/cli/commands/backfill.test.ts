@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,23 @@ test('worker --check validates the feature example: its source, its view and the
   const ok = await run(['worker', '--config', 'examples/features/worker.yaml', '--check']);
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /1 source\(s\), 1 view\(s\), 0 model\(s\) bound to views\n {2}view card_activity v1 on payments\.v1 -> view_card_activity_v1 \(13 features\)/);
+});
+
+test('worker --check says how a converter\'s model is fed and read: its ZipMap, the classes its graph carries', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'check-model-'));
+  try {
+    copyFileSync(join(root, 'test/fixtures/view-models/sk-forest.onnx'), join(dir, 'tier.onnx'));
+    writeFileSync(join(dir, 'tier.json'), JSON.stringify({ name: 'tier', version: '1', view: 'card_activity', model_file: 'tier.onnx', features: ['txn_count', 'amount_sum', 'merchants'], output: { name: 'output_probability', kind: 'multiclass' }, alert_labels: ['high'] }));
+    const example = readFileSync(join(root, 'examples/features/worker.yaml'), 'utf8');
+    assert.match(example, /^models: \[\]$/m);
+    writeFileSync(join(dir, 'worker.yaml'), example.replace(/^models: \[\]$/m, 'models:\n  - manifest: tier.json'));
+    const r = await run(['worker', '--config', join(dir, 'worker.yaml'), '--check']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /1 model\(s\) bound to views/);
+    assert.match(r.out, /tier 1 \(multiclass\) reads view card_activity from .*tier\.json\n {4}float32 input "X" \[rows, 3\]; output "output_probability" read through "probabilities" \(the probabilities its ZipMap zips\); classes in output order: high, low, mid \(from the model's graph\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const MISTAKES: [string, string[], RegExp][] = [
