@@ -135,44 +135,43 @@ export function securityEventInto(text: string, r: ParsedFields, timeZone = 'UTC
   if (text.charCodeAt(0) === 67 /* C */) {
     const h = headerFields(text, 4, 7);
     if (!h) return false;
-    const [version, vendor, product, deviceVersion, signature, name, severity] = h.fields as [string, string, string, string, string, string, string];
-    r.body = name.trim();
-    const attrs = r.attributes;
-    setOwn(attrs, 'cef.version', version);
-    setOwn(attrs, 'cef.device_vendor', vendor);
-    setOwn(attrs, 'cef.device_product', product);
-    setOwn(attrs, 'cef.device_version', deviceVersion);
-    setOwn(attrs, 'cef.signature_id', signature);
-    setOwn(attrs, 'cef.severity', severity);
-    const level = cefSeverity(severity);
-    if (level !== undefined) {
-      r.severityText = level[0];
-      r.severityNumber = level[1];
-    }
-    cefExtension(text.slice(h.rest), attrs);
+    // Version, vendor, product, device version, signature id, name, severity.
+    r.body = h.fields[5]!.trim();
+    nameHeader(r.attributes, CEF_HEADER, h.fields);
+    setLevel(r, h.fields[6]!);
+    cefExtension(text.slice(h.rest), r.attributes);
     timeFromExtension(r, ['rt', 'end', 'start'], timeZone);
     return true;
   }
   const version = text.slice(5, text.indexOf('|', 5));
   const h = headerFields(text, 5 + version.length + 1, version === '1.0' ? 4 : 5);
   if (!h) return false;
-  const [vendor, product, productVersion, eventId, delimiterField] = h.fields as [string, string, string, string, string | undefined];
-  const delimiter = delimiterField === undefined ? '\t' : leefDelimiter(delimiterField);
+  // Vendor, product, product version, event id, and 2.0's delimiter.
+  const delimiter = h.fields[4] === undefined ? '\t' : leefDelimiter(h.fields[4]);
   if (delimiter === undefined) return false;
-  r.body = eventId.trim();
-  const attrs = r.attributes;
-  setOwn(attrs, 'leef.version', version);
-  setOwn(attrs, 'leef.vendor', vendor);
-  setOwn(attrs, 'leef.product', product);
-  setOwn(attrs, 'leef.product_version', productVersion);
-  setOwn(attrs, 'leef.event_id', eventId);
-  leefAttributes(text.slice(h.rest), delimiter, attrs);
+  r.body = h.fields[3]!.trim();
+  setOwn(r.attributes, 'leef.version', version);
+  nameHeader(r.attributes, LEEF_HEADER, h.fields);
+  leefAttributes(text.slice(h.rest), delimiter, r.attributes);
   // LEEF's own severity key, 1-10 as CEF's.
-  const level = attrs.sev !== undefined ? cefSeverity(attrs.sev) : undefined;
-  if (level !== undefined) {
-    r.severityText = level[0];
-    r.severityNumber = level[1];
-  }
+  if (r.attributes.sev !== undefined) setLevel(r, r.attributes.sev);
   timeFromExtension(r, ['devTime'], timeZone);
   return true;
+}
+
+// The header fields' attribute names, in header order (undefined: the field is the body, not an attribute).
+const CEF_HEADER = ['cef.version', 'cef.device_vendor', 'cef.device_product', 'cef.device_version', 'cef.signature_id', undefined, 'cef.severity'];
+const LEEF_HEADER = ['leef.vendor', 'leef.product', 'leef.product_version', 'leef.event_id'];
+
+function nameHeader(attrs: Record<string, string>, names: ReadonlyArray<string | undefined>, fields: readonly string[]): void {
+  names.forEach((name, i) => {
+    if (name !== undefined) setOwn(attrs, name, fields[i]!);
+  });
+}
+
+function setLevel(r: ParsedFields, raw: string): void {
+  const level = cefSeverity(raw);
+  if (level === undefined) return;
+  r.severityText = level[0];
+  r.severityNumber = level[1];
 }
