@@ -61,6 +61,8 @@ export interface RecordContext extends Position {
   replay: boolean;
   /** The record's `content-type` header, when it has one (how its value is encoded). */
   contentType?: string;
+  /** The record's Kafka timestamp (the producer's CreateTime or the broker's LogAppendTime), epoch ms. */
+  timestamp?: number;
   out: BatchWriter;
 }
 

@@ -461,6 +461,7 @@ export class Worker {
         if (lane.forcedEnd !== undefined && off > lane.forcedEnd && !lane.building) lane.forcedEnd = undefined;
         ctx.offset = off;
         ctx.contentType = contentTypeOf(m.headers);
+        ctx.timestamp = m.timestamp === undefined ? undefined : Number(m.timestamp);
         if (off <= e.resumeAfter) {
           ctx.replay = true;
           ctx.out = NO_WRITES;

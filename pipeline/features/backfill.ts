@@ -160,7 +160,7 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
               break;
             }
             // As the live stream reads a record: a list's events in their order (the sort keeps ties so), a tombstone none.
-            const r = view.source.decodeAll(m.value);
+            const r = view.source.decodeAll(m.value, ts);
             counts.invalid += r.refused.length;
             for (const event of r.events) await into.add({ time: event.time, partition: p, offset: off, event });
           }

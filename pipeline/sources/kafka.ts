@@ -17,6 +17,8 @@ export interface SourceMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+  /** The record's Kafka timestamp, epoch ms as text (kafkajs's form). */
+  timestamp?: string;
 }
 
 /**

@@ -10,10 +10,10 @@ export class DecodeStage<T> implements Stage<Buffer | null, T | Several<T>> {
   /** Records decoded (not replayed), and records sent to the dead-letter topic. */
   readonly counts = { ok: 0, dead: 0 };
 
-  constructor(private readonly decode: (value: Buffer | null, now: number, contentType?: string) => Decoded<T> | DecodedSeveral<T>) {}
+  constructor(private readonly decode: (value: Buffer | null, now: number, contentType?: string, timestamp?: number) => Decoded<T> | DecodedSeveral<T>) {}
 
   push(value: Buffer | null, ctx: RecordContext): T | Several<T> | undefined {
-    const d = this.decode(value, ctx.now, ctx.contentType);
+    const d = this.decode(value, ctx.now, ctx.contentType, ctx.timestamp);
     if ('several' in d) {
       // One Kafka record holding several: the readable ones go on, each unreadable one is dead-lettered
       // (with the whole value and the reason, which names its place).

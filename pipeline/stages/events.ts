@@ -15,12 +15,12 @@ import { type RecordContext, type Stage } from '../stage.ts';
  * The decode step of an event stream, for `DecodeStage`: bytes -> checked event, or why not; a JSON
  * list -> its events and a reason for each that does not fit; a tombstone -> nothing, not a dead letter.
  */
-export function eventDecoder(schema: EventSchema): (value: Buffer | null) => Decoded<SourceEvent> | DecodedSeveral<SourceEvent> {
+export function eventDecoder(schema: EventSchema): (value: Buffer | null, now?: number, contentType?: string, timestamp?: number) => Decoded<SourceEvent> | DecodedSeveral<SourceEvent> {
   const refusal = (r: { field: string; reason: string }): { ok: false; stage: 'decode' | 'validate'; reason: string } => ({
     ok: false, stage: r.field === '' ? 'decode' : 'validate', reason: r.field === '' ? `${schema.name}: ${r.reason}` : `${schema.name}: field "${r.field}" ${r.reason}`,
   });
-  return (value) => {
-    const r = schema.decodeAll(value);
+  return (value, _now, _contentType, timestamp) => {
+    const r = schema.decodeAll(value, timestamp);
     if (!r.list && r.events.length === 1) return { ok: true, value: r.events[0]! };
     if (!r.list && r.refused.length === 1) return refusal(r.refused[0]!);
     return { several: r.events, refused: r.refused.map(refusal) };

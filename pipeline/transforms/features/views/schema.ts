@@ -13,7 +13,9 @@
  *   that spells none is refused, naming it.
  * - A field is required unless `optional: true`; an optional field that is absent (or null) is null
  *   in the event, or its `default` when one is declared.
- * - The event-time field is required: epoch seconds, milliseconds, microseconds or nanoseconds
+ * - The event time is the record's Kafka timestamp when `time_field` is `$kafka_timestamp` (the
+ *   producer's CreateTime, or the broker's LogAppendTime when the topic says so), for events that carry
+ *   none of their own. Otherwise the event-time field is required: epoch seconds, milliseconds, microseconds or nanoseconds
  *   (`epoch_s`, `epoch_ms`, `epoch_us`, `epoch_ns`), or an ISO-8601 string with a zone (`iso8601`);
  *   `auto` reads strings of digits as numbers and tells the unit of a number by its size, as the four
  *   units' years 2000-2200 do not overlap (a time in seconds is never a plausible one in ms).
@@ -32,6 +34,8 @@ import { TributaryError } from '../../../../core/errors.ts';
 import { isValidTimeZone, parseIso } from '../../../../agents/transforms/timestamp.ts';
 
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean'] as const;
+/** `time_field` naming the record's Kafka timestamp instead of a field of the event. */
+export const KAFKA_TIMESTAMP = '$kafka_timestamp';
 export type FieldType = (typeof FIELD_TYPES)[number];
 export const TIME_FORMATS = ['auto', 'epoch_ms', 'epoch_s', 'epoch_us', 'epoch_ns', 'iso8601'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
@@ -69,7 +73,7 @@ export const sourceSchema = {
     name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'Name views refer to (lower-case letters, digits, _).' },
     topic: { type: 'string', minLength: 1, description: 'Kafka topic of JSON events, one event per record.' },
     description: { type: 'string', description: 'What the events are.' },
-    time_field: { type: 'string', minLength: 1, description: 'Field holding the event time; windows run on it.' },
+    time_field: { type: 'string', minLength: 1, description: 'Field holding the event time; windows run on it. $kafka_timestamp: the record\'s Kafka timestamp instead (events without a time of their own).' },
     time_format: { enum: [...TIME_FORMATS], default: 'auto', description: 'epoch_s, epoch_ms, epoch_us, epoch_ns, iso8601, or auto (a number, or a string of digits, in the unit its size says; other strings ISO-8601).' },
     time_zone: { type: 'string', minLength: 1, description: 'IANA zone (UTC, Europe/Berlin) of ISO-8601 times written without an offset; without it such times are refused.' },
     fields: {
@@ -159,21 +163,21 @@ export class EventSchema {
     return this.fields.find((f) => f.name === field)?.type;
   }
 
-  /** Parses and checks one record's bytes as one event. Never throws. */
-  decode(bytes: Buffer | string | null): CheckResult {
+  /** Parses and checks one record's bytes as one event (`timestamp`: the record's Kafka timestamp). Never throws. */
+  decode(bytes: Buffer | string | null, timestamp?: number): CheckResult {
     const parsed = this.parse(bytes);
-    return 'reason' in parsed ? parsed : this.check(parsed.value);
+    return 'reason' in parsed ? parsed : this.check(parsed.value, timestamp);
   }
 
   /** The events one record holds: none for a tombstone, each element of a JSON list, else the one. Never throws. */
-  decodeAll(bytes: Buffer | string | null): RecordEvents {
+  decodeAll(bytes: Buffer | string | null, timestamp?: number): RecordEvents {
     if (bytes === null) return { list: false, events: [], refused: [] };
     const parsed = this.parse(bytes);
     if ('reason' in parsed) return { list: false, events: [], refused: [{ field: parsed.field, reason: parsed.reason }] };
     const out: RecordEvents = { list: Array.isArray(parsed.value), events: [], refused: [] };
     const items = Array.isArray(parsed.value) ? (parsed.value as unknown[]) : [parsed.value];
     items.forEach((item, i) => {
-      const r = this.check(item);
+      const r = this.check(item, timestamp);
       if (r.ok) out.events.push(r.event);
       else out.refused.push(out.list ? { field: r.field, reason: `(event ${i + 1} of the record's ${items.length}) ${r.reason}` } : r);
     });
@@ -197,12 +201,13 @@ export class EventSchema {
     return { value: obj };
   }
 
-  /** Checks a parsed JSON value against the schema. Never throws. */
-  check(obj: unknown): CheckResult {
+  /** Checks a parsed JSON value against the schema (`timestamp`: the record's Kafka timestamp). Never throws. */
+  check(obj: unknown, timestamp?: number): CheckResult {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, field: '', reason: 'the event is not a JSON object' };
     const rec = obj as Record<string, unknown>;
-    const rawTime = lookup(rec, this.timePath, this.timeField);
-    const time = parseTime(rawTime, this.timeFormat, this.timeZone);
+    const time = this.timeField === KAFKA_TIMESTAMP
+      ? timestamp !== undefined && Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : 'the record has no Kafka timestamp (time_field is $kafka_timestamp)'
+      : parseTime(lookup(rec, this.timePath, this.timeField), this.timeFormat, this.timeZone);
     if (typeof time === 'string') return { ok: false, field: this.timeField, reason: time };
     const fields: SourceEvent['fields'] = {};
     for (const f of this.fields) {

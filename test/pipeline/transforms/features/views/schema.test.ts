@@ -141,3 +141,12 @@ test('decodeAll: a JSON list holds several events, each checked alone; a tombsto
   assert.deepEqual([one.list, one.events.length, one.refused.length], [false, 1, 0]);
   assert.deepEqual(schema.decodeAll('[]'), { list: true, events: [], refused: [] });
 });
+
+test('time_field $kafka_timestamp: the record\'s Kafka timestamp is the event time; without one the record is refused', () => {
+  const s = new EventSchema({ name: 'clicks', topic: 'clicks', time_field: '$kafka_timestamp', fields: { user: 'string' } });
+  assert.deepEqual(s.decode(JSON.stringify({ user: 'u1', ts: 'ignored' }), T), { ok: true, event: { time: T, fields: { user: 'u1' } } });
+  assert.deepEqual(s.decodeAll(JSON.stringify([{ user: 'a' }, { user: 'b' }]), T).events.map((e) => e.time), [T, T], 'a list\'s events share their record\'s timestamp');
+  const r = s.decode(JSON.stringify({ user: 'u1' }));
+  assert.ok(!r.ok && r.field === '$kafka_timestamp' && /the record has no Kafka timestamp/.test(r.reason), JSON.stringify(r));
+  assert.equal(s.decode(JSON.stringify({ user: 'u1' }), -1).ok, false, 'Kafka\'s -1 (no timestamp) is none');
+});
