@@ -219,7 +219,7 @@ export class EventSchema {
       }
       if (f.fromText && typeof v === 'string') {
         const x = numberFromText(v);
-        if (x === undefined) return { ok: false, field: f.name, reason: `should be a number (or one written as text), got text ${JSON.stringify(v.slice(0, 40))}` };
+        if (x === undefined) return { ok: false, field: f.name, reason: `should be a number (or one written as text), got text ${JSON.stringify(v.slice(0, 40))}${BASE64.test(v) ? BASE64_HINT : ''}` };
         const bad = typeOf(x, f.type);
         if (bad !== undefined) return { ok: false, field: f.name, reason: `${bad} (read from text ${JSON.stringify(v.slice(0, 40))})` };
         fields[f.name] = x;
@@ -260,6 +260,11 @@ function typeOf(v: unknown, type: FieldType): string | undefined {
       return typeof v === 'boolean' ? undefined : `should be true or false, got ${got}`;
   }
 }
+
+// Kafka Connect writes a DECIMAL in its default (precise) mode as the unscaled number's bytes in base64
+// (Debezium's `decimal.handling.mode: precise`): text no number spells, which deserves its own hint.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
+const BASE64_HINT = ' (base64? Kafka Connect writes decimals so in its precise mode: have the connector write them as text or double, e.g. Debezium\'s decimal.handling.mode string)';
 
 /** A decimal number spelt in full (`12.50`, `-3`, `1e-3`), as JSON would write it; undefined for other text (blank, `0x1F`, `12abc`, `NaN`). */
 function numberFromText(v: string): number | undefined {

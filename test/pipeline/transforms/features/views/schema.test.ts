@@ -86,6 +86,9 @@ test('from_text: a number or integer field reads the number written as text, and
     const r = s.decode(rec(bad));
     assert.ok(!r.ok && r.field === 'payload.after.total' && why.test(r.reason), `${bad}: ${JSON.stringify(r)}`);
   }
+  // Debezium's precise decimal: 12.50 with scale 2 is 1250 = 0x04E2, written as base64.
+  const precise = s.decode(rec(Buffer.from([0x04, 0xe2]).toString('base64')));
+  assert.ok(!precise.ok && /got text "BOI=" \(base64\? Kafka Connect writes decimals so/.test(precise.reason), JSON.stringify(precise));
   const big = s.decode(rec(1, '9007199254740993'));
   assert.ok(!big.ok && big.field === 'payload.after.id' && /should be an integer.*read from text "9007199254740993"/.test(big.reason), JSON.stringify(big));
   const qty = s.decode(rec(1, '1', '2'));
