@@ -177,7 +177,13 @@ export async function runRows(
   if (batch === undefined || rows <= 1) return once(0, rows);
   const parts: Array<Float32Array | Float64Array> = [];
   for (let r = 0; r < rows; r++) parts.push(await once(r, r + 1));
-  const all = parts[0] instanceof Float64Array ? new Float64Array(parts.reduce((a, p) => a + p.length, 0)) : new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  return concatOutputs(parts);
+}
+
+/** Runs' outputs one after another, in one array of the first's type. */
+export function concatOutputs(parts: ReadonlyArray<Float32Array | Float64Array>): Float32Array | Float64Array {
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const all = parts[0] instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
   let o = 0;
   for (const p of parts) {
     all.set(p, o);

@@ -127,8 +127,8 @@ function readAttribute(buf: Uint8Array, start: number, end: number, node: OnnxNo
 /** The graph's nodes and output names; throws a plain Error when the bytes are not a model's protobuf. */
 export function readGraph(model: Uint8Array): OnnxGraph {
   const graph: OnnxGraph = { nodes: [], outputs: [] };
-  const [gs, ge] = graphSpan(model);
-  const r = new Reader(model, gs, ge);
+  const g = graphField(model);
+  const r = new Reader(model, g.start, g.end);
   for (let t = r.tag(); t; t = r.tag()) {
     if (t.field === 1 && t.wire === 2) {
       const [s, e] = r.bytes();
@@ -159,11 +159,6 @@ function graphField(model: Uint8Array): { tagStart: number; start: number; end: 
   }
   if (!found) throw new Error('no graph in the model');
   return found;
-}
-
-function graphSpan(model: Uint8Array): [number, number] {
-  const g = graphField(model);
-  return [g.start, g.end];
 }
 
 function varintBytes(v: number): number[] {

@@ -143,7 +143,8 @@ export function validateViewManifest(raw: unknown, path: string, views: Readonly
   return { manifest: m as unknown as ViewModelManifest, view, featureIndex, fill };
 }
 
-type InputMeta = ort.InferenceSession['inputMetadata'][number];
+/** What a session says of one of its inputs or outputs. */
+type ValueMeta = ort.InferenceSession['inputMetadata'][number];
 const list = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
 const isNumbers = (xs: readonly string[]): boolean => xs.every((x) => /^-?\d+$/.test(x));
 
@@ -154,8 +155,8 @@ const isNumbers = (xs: readonly string[]): boolean => xs.every((x) => /^-?\d+$/.
 function resolveInputs(manifest: ViewModelManifest, session: ort.InferenceSession, view: CompiledView, path: string): Pick<LoadedViewModel, 'feed' | 'inputs' | 'ranks' | 'inputType' | 'batch'> {
   const n = manifest.features.length;
   const names = session.inputNames;
-  const metas = session.inputMetadata as readonly InputMeta[];
-  const typeOf = (meta: InputMeta | undefined): 'float32' | 'float64' => {
+  const metas = session.inputMetadata as readonly ValueMeta[];
+  const typeOf = (meta: ValueMeta | undefined): 'float32' | 'float64' => {
     if (meta && !meta.isTensor) throw invalid(path, `input "${meta.name}" of the ONNX model is not a tensor`);
     const t = meta?.type ?? 'float32';
     if (t !== 'float32' && t !== 'float64') throw invalid(path, `input "${meta!.name}" is ${t}; float32 or float64 is expected (the features are numbers)`);
@@ -234,9 +235,9 @@ export async function loadViewModel(entry: ViewModelEntry, views: ReadonlyMap<st
     const name = manifest.output.name;
     const at = session.outputNames.indexOf(name);
     if (at < 0) throw invalid(path, `output mismatch: the manifest says "${name}", the ONNX model's outputs are ${list(session.outputNames)}`);
-    const meta = (session.outputMetadata as readonly InputMeta[])[at];
+    const meta = (session.outputMetadata as readonly ValueMeta[])[at];
     // What could be named instead: outputs of numbers, and ZipMaps (read through the tensor they zip).
-    const tensors = (session.outputMetadata as readonly InputMeta[])
+    const tensors = (session.outputMetadata as readonly ValueMeta[])
       .filter((o) => (o.isTensor ? o.type === 'float32' || o.type === 'float64' : producerOf(graph, o.name)?.opType === 'ZipMap'))
       .map((o) => o.name);
     let outputName = name;
@@ -261,7 +262,7 @@ export async function loadViewModel(entry: ViewModelEntry, views: ReadonlyMap<st
       classes, ...inputs, outputName,
     } satisfies LoadedViewModel;
     const out = await runModel(model, inputs.inputType === 'float64' ? new Float64Array(2 * n) : new Float32Array(2 * n), 2);
-    const perRow = out ? out.length / 2 : 0;
+    const perRow = out.length / 2;
     const ok = kind === 'multiclass' ? perRow === classes.length : kind === 'binary' ? perRow === 1 || perRow === 2 : perRow === 1;
     if (!ok) {
       const want = kind === 'multiclass' ? `${classes.length} class probabilities` : kind === 'binary' ? '1 or 2 probabilities' : '1 score';

@@ -19,6 +19,7 @@ import { TributaryError } from '../../../core/errors.ts';
 import { type CompiledView } from '../features/views/definition.ts';
 import { type ViewEmission } from '../features/views/engine.ts';
 import { closeSlots, held, queueReload, release, retire, watchModelFiles, type Held as ModelHeld } from './model-watch.ts';
+import { concatOutputs } from './manifest.ts';
 import { loadViewModel, runModel, type LoadedViewModel, type ViewModelEntry } from './view-model-load.ts';
 
 export { loadViewModel, validateViewManifest, OUTPUT_KINDS, type LoadedViewModel, type OutputKind, type ViewModelEntry, type ViewModelManifest } from './view-model-load.ts';
@@ -186,12 +187,7 @@ export class ViewModels extends EventEmitter {
       if (options.perRow) {
         const parts: Array<Float32Array | Float64Array> = [];
         for (let r = 0; r < take.length; r++) parts.push(await this.run(model, input.subarray(r * n, (r + 1) * n), 1));
-        out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
+        out = concatOutputs(parts);
       } else {
         out = await this.run(model, input.subarray(0, take.length * n), take.length);
       }
