@@ -3,6 +3,9 @@
  * come from `log_patterns` (per-batch deltas, aggregated again on read because merges are eventual);
  * counts over time from the hourly pattern rollup, or from raw logs when the range is short. The
  * template shown is the one of the newest delta (argMax on last_seen), whatever order parts are read in.
+ * Every panel reads a pattern id as the id it stands for now: rows landed before the miner merged
+ * their pattern into another keep the old id, and `pattern_merges` maps it (one look-up, see the
+ * migration), so a merged pattern is one row with all its records.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { inVar } from './clickhouse.ts';
@@ -10,6 +13,16 @@ import { newDashboard, queryVariable, tablePanel, timeSeries } from './panels.ts
 import { SERVICE_VARIABLE_SQL } from './service-overview.ts';
 
 export const PATTERNS_UID = 'tributary-patterns';
+
+/** The newest merge of each merged id; joined with LEFT JOIN, an id never merged reads ''. */
+const MERGES = 'SELECT pattern_id, argMax(merged_into, merged_at) AS merged_into FROM pattern_merges GROUP BY pattern_id';
+
+/** `table` joined with the merges: select `PID` (or `RESOLVED_ID`) for the id each row stands for now. */
+function resolved(table: string): string {
+  return `${table} AS src LEFT JOIN (${MERGES}) AS m ON src.pattern_id = m.pattern_id`;
+}
+const RESOLVED_ID = "if(m.merged_into = '', src.pattern_id, m.merged_into)";
+const PID = `${RESOLVED_ID} AS pid`;
 
 export function patternsDashboard(): dashboard.Dashboard {
   const svc = inVar('service', 'service');
@@ -19,20 +32,20 @@ export function patternsDashboard(): dashboard.Dashboard {
       tablePanel(
         'Top patterns in range',
         `
-        SELECT r.service AS service, r.pattern_id AS pattern_id, t.template AS template, r.records AS records,
+        SELECT r.service AS service, r.pid AS pattern_id, t.template AS template, r.records AS records,
           t.first_seen_at AS first_seen, t.last_seen_at AS last_seen
         FROM (
-          SELECT service, pattern_id, countMerge(records) AS records
-          FROM log_patterns_1h
+          SELECT service, ${PID}, countMerge(records) AS records
+          FROM ${resolved('log_patterns_1h')}
           WHERE $__timeFilter(hour) AND ${svc}
-          GROUP BY service, pattern_id
+          GROUP BY service, pid
         ) AS r
         LEFT JOIN (
-          SELECT service, pattern_id, argMax(template, last_seen) AS template, min(first_seen) AS first_seen_at, max(last_seen) AS last_seen_at
-          FROM log_patterns
+          SELECT service, ${PID}, argMax(template, last_seen) AS template, min(first_seen) AS first_seen_at, max(last_seen) AS last_seen_at
+          FROM ${resolved('log_patterns')}
           WHERE ${svc}
-          GROUP BY service, pattern_id
-        ) AS t ON r.service = t.service AND r.pattern_id = t.pattern_id
+          GROUP BY service, pid
+        ) AS t ON r.service = t.service AND r.pid = t.pid
         ORDER BY records DESC
         LIMIT 50
         `,
@@ -43,9 +56,9 @@ export function patternsDashboard(): dashboard.Dashboard {
       tablePanel(
         'New patterns (first seen in range)',
         `
-        SELECT service, pattern_id, argMax(template, last_seen) AS template, min(first_seen) AS first_seen_at,
+        SELECT service, ${RESOLVED_ID} AS pattern_id, argMax(template, last_seen) AS template, min(first_seen) AS first_seen_at,
           max(last_seen) AS last_seen_at, sum(count) AS records
-        FROM log_patterns
+        FROM ${resolved('log_patterns')}
         WHERE ${svc}
         GROUP BY service, pattern_id
         HAVING first_seen_at >= $__fromTime AND first_seen_at <= $__toTime
@@ -59,22 +72,22 @@ export function patternsDashboard(): dashboard.Dashboard {
         'Top 10 patterns over time',
         `
         WITH top AS (
-          SELECT service, pattern_id
-          FROM log_patterns_1h
+          SELECT service, ${PID}
+          FROM ${resolved('log_patterns_1h')}
           WHERE $__timeFilter(hour) AND ${svc}
-          GROUP BY service, pattern_id
+          GROUP BY service, pid
           ORDER BY countMerge(records) DESC
           LIMIT 10
         )
         SELECT time, pattern, records FROM (
-          SELECT $__timeInterval(time) AS time, concat(service, ' ', pattern_id) AS pattern, count() AS records
-          FROM logs
-          WHERE $__interval_s < 3600 AND $__timeFilter(time) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
+          SELECT $__timeInterval(time) AS time, concat(service, ' ', ${RESOLVED_ID}) AS pattern, count() AS records
+          FROM ${resolved('logs')}
+          WHERE $__interval_s < 3600 AND $__timeFilter(time) AND ${svc} AND (service, ${RESOLVED_ID}) IN (SELECT service, pid FROM top)
           GROUP BY time, pattern
           UNION ALL
-          SELECT $__timeInterval(hour) AS time, concat(service, ' ', pattern_id) AS pattern, countMerge(records) AS records
-          FROM log_patterns_1h
-          WHERE $__interval_s >= 3600 AND $__timeFilter(hour) AND ${svc} AND (service, pattern_id) IN (SELECT service, pattern_id FROM top)
+          SELECT $__timeInterval(hour) AS time, concat(service, ' ', ${RESOLVED_ID}) AS pattern, countMerge(records) AS records
+          FROM ${resolved('log_patterns_1h')}
+          WHERE $__interval_s >= 3600 AND $__timeFilter(hour) AND ${svc} AND (service, ${RESOLVED_ID}) IN (SELECT service, pid FROM top)
           GROUP BY time, pattern
         )
         ORDER BY time

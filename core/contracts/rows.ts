@@ -110,6 +110,16 @@ export interface PatternRow {
   count: number;
 }
 
+/**
+ * A pattern id the miner merged into another (`merged_into`), or, when `merged_into` is the id itself,
+ * an id that is a pattern of its own again. The newest row per id (by `merged_at`) is the one that holds.
+ */
+export interface PatternMergeRow {
+  pattern_id: string;
+  merged_into: string;
+  merged_at: string;
+}
+
 export interface AnomalyRow {
   /** `service` (log windows) or `host` (metric windows). */
   kind: string;

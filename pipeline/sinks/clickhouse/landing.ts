@@ -117,7 +117,7 @@ export interface LandingCounts {
   batches: number;
   /** Records of batches not yet landed. */
   pending: number;
-  /** Aggregate rows landed (pattern deltas). */
+  /** Aggregate rows landed (pattern deltas and merges). */
   aggregateRows: number;
   /** Rows landed per tick table. */
   tickRows: Map<string, number>;

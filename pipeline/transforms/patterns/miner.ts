@@ -53,6 +53,7 @@ export interface PatternMinerSnapshot {
 
 const MAX_BODY_CHARS = 65536;
 const MAX_RECENT_MERGES = 10000;
+const NO_MERGES: [string, string][] = [];
 const MAX_CACHED_KEY = 1024;
 
 /** The id of a template: the first 16 hex chars of its SHA-256, the same in every process. */
@@ -133,7 +134,8 @@ export class PatternMiner {
       this.remember(key, same);
       return this.hit(same, tokens, true);
     }
-    this.aliases.delete(id);
+    // An id merged away whose survivor is gone (evicted) names a cluster of its own again.
+    if (this.aliases.delete(id)) this.reportMerge(id, id);
     const cluster = this.add(id, tokens, 1);
     this.remember(key, cluster);
     return { patternId: id, template: cluster.template, isNew: true };
@@ -152,12 +154,20 @@ export class PatternMiner {
 
   /**
    * The merges since the last call, as `[merged id, surviving id]` pairs, so that a caller that stored
-   * ids (the worker's `log_patterns`) can record them; at most 10000 are kept between calls.
+   * ids (the worker's `log_patterns`) can record them; at most 10000 are kept between calls. Ids that
+   * had been merged into the one merged now come again with the new survivor, so the pairs always name
+   * the id an id stands for now; `[id, id]` says an id merged away earlier is a pattern of its own again.
+   * Callers must not keep the returned array.
    */
   takeMerges(): [string, string][] {
     const out = this.recentMerges;
-    this.recentMerges = [];
-    return out;
+    // Called once per record by the worker: no allocation when nothing merged.
+    if (out.length > 0) this.recentMerges = [];
+    return out.length > 0 ? out : NO_MERGES;
+  }
+
+  private reportMerge(from: string, to: string): void {
+    if (this.recentMerges.length < MAX_RECENT_MERGES) this.recentMerges.push([from, to]);
   }
 
   /** The current template of a pattern (following merges), or undefined when it is no longer in memory. */
@@ -262,7 +272,15 @@ export class PatternMiner {
         c.mergedInto = survivor;
         this.alias(c.id, survivor.id);
         this.mergedCount++;
-        if (this.recentMerges.length < MAX_RECENT_MERGES) this.recentMerges.push([c.id, survivor.id]);
+        this.reportMerge(c.id, survivor.id);
+        // Ids merged into `c` before now stand for the survivor too: point them there, so that one
+        // look-up resolves any id (the worker's pattern_merges table is read that way).
+        for (const [from, to] of this.aliases) {
+          if (to === c.id) {
+            this.aliases.set(from, survivor.id);
+            this.reportMerge(from, survivor.id);
+          }
+        }
       }
       survivor.template = survivor.tokens.join(' ');
       return survivor;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type AnomalyRow, type FeatureViewRow, type ModelScoreRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternRow, type PipelineStatRow, type PredictionRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
+import { type AnomalyRow, type FeatureViewRow, type ModelScoreRow, type LogRow, type MetricRow, type MetricWindowRow, type PatternMergeRow, type PatternRow, type PipelineStatRow, type PredictionRow, type ServiceWindowRow } from '../../../core/contracts/rows.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 import { DEFAULT_MIGRATION_VARS, loadMigrations, migrate, retentionStatements, RETENTION, setRetention } from '../../../core/storage/migrate.ts';
 import { openStore } from '../../../core/storage/open.ts';
@@ -25,7 +25,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const TABLES = ['anomalies', 'feature_views', 'model_scores', 'log_patterns', 'log_patterns_1h', 'logs', 'logs_1h', 'logs_1m', 'metric_windows', 'metrics', 'metrics_1h', 'pipeline_stats', 'predictions', 'schema_migrations', 'service_windows'];
+const TABLES = ['anomalies', 'feature_views', 'model_scores', 'log_patterns', 'log_patterns_1h', 'logs', 'logs_1h', 'logs_1m', 'metric_windows', 'metrics', 'metrics_1h', 'pattern_merges', 'pipeline_stats', 'predictions', 'schema_migrations', 'service_windows'];
 const VIEWS = ['log_patterns_1h_mv', 'logs_1h_mv', 'logs_1m_mv', 'metrics_1h_mv'];
 
 async function schema(): Promise<string[]> {
@@ -53,6 +53,7 @@ const SAMPLES: Record<string, object> = {
     mean: 0.5, last: 0.4, p95: 0.88, score: 0.2, threshold: 0.6, anomaly: 0, model: 'host-metrics-iforest', model_version: '1', scored: 1,
   } satisfies MetricWindowRow,
   log_patterns: { pattern_id: '0123456789abcdef', service: 'api', template: 'GET <*> failed', first_seen: T, last_seen: T, count: 1 } satisfies PatternRow,
+  pattern_merges: { pattern_id: 'fedcba9876543210', merged_into: '0123456789abcdef', merged_at: T } satisfies PatternMergeRow,
   anomalies: {
     kind: 'service', service: 'api', host: '', window_start: T, window_end: '2026-11-24 10:01:00.000', window_size_s: 60, score: 0.7, threshold: 0.6,
     model: 'service-window-iforest', model_version: '1', top_features: ['error_ratio=0.333 (z=9.1)'], detected_at: '2026-11-24 10:01:00.500',
@@ -152,7 +153,7 @@ test('every MergeTree table honours deduplication tokens and drops whole parts o
   for (const r of rows) assert.match(r.q, /non_replicated_deduplication_window/, r.name);
   for (const r of checked) {
     assert.match(r.q, /non_replicated_deduplication_window = 100000/, r.name);
-    if (r.name !== 'log_patterns' && r.name !== 'feature_views') assert.match(r.q, /ttl_only_drop_parts = 1/, r.name);
+    if (!['log_patterns', 'pattern_merges', 'feature_views'].includes(r.name)) assert.match(r.q, /ttl_only_drop_parts = 1/, r.name);
   }
 });
 

@@ -82,3 +82,23 @@ test('a record too late for its windows is stored raw and dead-lettered with sta
   assert.match(cursor.batch.dead[0]!.reason, /too late/);
   assert.equal(s.windows.counts.tooLate, 1);
 });
+
+test('the miner\'s merges go into the batch as pattern_merges rows naming the id each merged id stands for now', () => {
+  // Five bodies that differ in one plain word: the fifth merges the four clusters before it into the first.
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
+  const { s, batch } = feed(words.map((w, i) => rec(1000 + i, `job finished on worker ${w} with success`)));
+  const rows = batch.tables.get('logs') as Array<{ pattern_id: string }>;
+  const first = rows[0]!.pattern_id;
+  assert.equal(new Set(rows.slice(0, 4).map((r) => r.pattern_id)).size, 4, 'the rows before the merge keep their own ids');
+  const merges = [...batch.aggregates.get('pattern_merges')!.values()].map((a) => a.acc as { pattern_id: string; merged_into: string; merged_at: string });
+  assert.deepEqual(merges.map((m) => [m.pattern_id, m.merged_into]).sort(), rows.slice(1, 4).map((r) => [r.pattern_id, first]).sort());
+  assert.match(merges[0]!.merged_at, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+  for (const r of rows) assert.equal(s.patterns.miner.resolve(r.pattern_id), first);
+});
+
+test('merges made while replaying write nothing, and are not written later either', () => {
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+  const { batch } = feed(words.map((w, i) => rec(1000 + i, `job finished on worker ${w} with success`)), { replayUpTo: 4 });
+  assert.equal(batch.tables.get('logs')?.length, 1);
+  assert.equal(batch.aggregates.get('pattern_merges'), undefined, 'the merge was landed by the batch that first made it');
+});

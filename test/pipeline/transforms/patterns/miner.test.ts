@@ -65,6 +65,35 @@ test('many clusters differing in one plain word merge into the oldest, whose id 
   assert.deepEqual(miner.takeMerges(), []);
 });
 
+test('a survivor merged into an older cluster takes the ids merged into it along, and the merges say so', () => {
+  const miner = new PatternMiner({ siblings: 3 });
+  // red differs from the blue ones in two places, so it stays apart while the blue ones merge.
+  const lines = ['job done on worker alpha code red', 'job done on worker bravo code blue', 'job done on worker charlie code blue', 'job done on worker delta code blue'];
+  const [red, blue, charlie, delta] = lines.map((l) => miner.match(l).patternId);
+  assert.equal(delta, blue);
+  assert.deepEqual(miner.takeMerges(), [[charlie, blue]]);
+  // Now red and the blue cluster differ in the colour only: the blue one merges into the older red one.
+  assert.equal(miner.match('job done on worker alpha code green').patternId, red);
+  assert.deepEqual(miner.takeMerges(), [[blue, red], [charlie, red]], 'charlie, merged into blue before, now stands for red');
+  assert.equal(miner.resolve(charlie!), red);
+  // One look-up resolves every id, as the pattern_merges table is read.
+  assert.deepEqual(miner.snapshot().aliases.sort(), [[blue, red], [charlie, red]].sort());
+});
+
+test('an id merged away whose survivor was evicted is a pattern of its own again, and the merges say so', () => {
+  const miner = new PatternMiner({ siblings: 4, maxClusters: 20 });
+  const ids = ['alpha', 'bravo', 'charlie', 'delta'].map((w) => miner.match(`job finished on worker ${w} with success`).patternId);
+  assert.equal(miner.resolve(ids[1]!), ids[0]);
+  miner.takeMerges();
+  // Bodies of different lengths never merge with one another.
+  for (let i = 0; i < 25; i++) miner.match(`unrelated event ${'again '.repeat(i)}happened`);
+  assert.equal(miner.template(ids[0]!), undefined, 'the survivor was evicted');
+  const again = miner.match('job finished on worker bravo with success');
+  assert.equal(again.patternId, ids[1], 'the first line gives the id it gave before');
+  assert.deepEqual(miner.takeMerges(), [[ids[1], ids[1]]]);
+  assert.equal(miner.resolve(ids[1]!), ids[1]);
+});
+
 test('restore from a snapshot gives the same ids and templates', () => {
   const lines = [
     'user 42 logged in from 10.0.0.1',
