@@ -70,6 +70,18 @@ export interface OtlpSourceConfig {
   service?: string;
 }
 
+/** A network intake of pushed messages (syslog, GELF): one protocol, one mode, one address. */
+export interface ListenerSourceConfig {
+  type: 'syslog' | 'gelf';
+  mode: 'udp' | 'tcp';
+  listen: string;
+  max_message_bytes: number;
+  parser: ParserConfig;
+  time_zone: string;
+  service?: string;
+  attributes: Record<string, string>;
+}
+
 export interface HostMetricsSourceConfig {
   type: 'host_metrics';
   interval_ms: number;
@@ -78,7 +90,7 @@ export interface HostMetricsSourceConfig {
   service?: string;
 }
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | HostMetricsSourceConfig;
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | HostMetricsSourceConfig;
 
 export interface AgentConfig {
   service: { name: string };
@@ -171,6 +183,22 @@ const lineSourceCommon = {
   on_long_line: str('What to do with a line longer than max_line_bytes: split into parts (tributary.line.part) or truncate (tributary.line.truncated_bytes).', { enum: ['split', 'truncate'], default: 'split' }),
 };
 
+const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:]+\\]|[^\\s:]+):\\d{1,5}$';
+
+/** The keys of a network intake (syslog, GELF); they differ in their defaults. */
+function listenerSourceProperties(type: 'syslog' | 'gelf', description: string, port: number, maxBytes: number): Record<string, object> {
+  return {
+    type: { const: type, description },
+    mode: str('udp or tcp. Over UDP nothing slows a sender: datagrams that arrive while the agent holds 10 000 messages for Kafka are dropped and counted (dropped). Over TCP a sender is slowed instead (its connection is not read while the sink has no room).', { enum: ['udp', 'tcp'], default: 'udp' }),
+    listen: str(`host:port the ${type === 'gelf' ? 'GELF' : 'syslog'} intake listens on. Anything but a loopback address takes messages from whoever can reach it (neither syslog nor GELF authenticates a sender): bind it to an interface only trusted senders reach.`, { default: `127.0.0.1:${port}`, pattern: LISTEN_PATTERN }),
+    max_message_bytes: int(type === 'gelf' ? 'Largest message, joined from its chunks and decompressed; larger ones are dropped and counted (too_large).' : 'Largest message; a longer one is cut there and counted (truncated).', 256, maxBytes, { maximum: 16 * MiB }),
+    service: str(`Service name for records whose message names none (default: ${type === 'syslog' ? 'the message\'s APP-NAME or TAG, else ' : 'the container\'s name from Docker\'s gelf driver, else '}service.name).`, { minLength: 1 }),
+    attributes: stringMap('Attributes added to every record of this source (besides network.peer.address, the sender\'s address).'),
+    parser: parserSchema(),
+    time_zone: str('IANA time zone for timestamps written without an offset (RFC 3164 syslog stamps have none).', { default: 'UTC' }),
+  };
+}
+
 const sourceSchema = {
   type: 'object',
   description: 'One source; its type picks the other keys.',
@@ -205,11 +233,19 @@ const sourceSchema = {
       type: 'object', additionalProperties: false, required: ['type'],
       properties: {
         type: { const: 'otlp', description: 'OTLP/HTTP intake for logs and metrics (protobuf and JSON).' },
-        listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env.', { default: '127.0.0.1:4318', pattern: '^(\\[[0-9a-fA-F:]+\\]|[^\\s:]+):\\d{1,5}$' }),
+        listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env.', { default: '127.0.0.1:4318', pattern: LISTEN_PATTERN }),
         bearer_token_env: str('Name of the environment variable holding the bearer token clients must send.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
         max_body_bytes: int('Largest request body accepted.', 1024, 4 * MiB),
         service: str('Service name for records that do not name one (default: service.name).', { minLength: 1 }),
       },
+    },
+    {
+      type: 'object', additionalProperties: false, required: ['type'],
+      properties: listenerSourceProperties('syslog', 'Syslog pushed over UDP or TCP (RFC 5424 and 3164; over TCP octet-counted or line-ended, RFC 6587), as rsyslog, syslog-ng and network devices send it.', 5514, 64 * 1024),
+    },
+    {
+      type: 'object', additionalProperties: false, required: ['type'],
+      properties: listenerSourceProperties('gelf', 'GELF pushed over UDP (chunked, gzip or zlib) or TCP (NUL-ended), as Docker\'s gelf log driver and Graylog\'s libraries send it.', 12201, MiB),
     },
     {
       type: 'object', additionalProperties: false, required: ['type'],
@@ -378,7 +414,7 @@ const LOADER = new ConfigSchema<AgentConfig>(AGENT_CONFIG_SCHEMA, {
   precompiled: fileURLToPath(new URL(`./${AGENT_VALIDATOR_FILE}`, import.meta.url)),
   overrides: ENV_OVERRIDES,
   normalise: normaliseShorthands,
-  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'host_metrics'] : PARSER_NAMES),
+  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'syslog', 'gelf', 'host_metrics'] : PARSER_NAMES),
 });
 
 function isLoopback(host: string): boolean {
@@ -437,9 +473,23 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
           issues.push({ path: `${base}.bearer_token_env`, message: `environment variable ${src.bearer_token_env} is not set` });
         }
       }
-      const other = listens.get(src.listen);
+      const other = listens.get(`tcp ${src.listen}`);
       if (other !== undefined) issues.push({ path: `${base}.listen`, message: `${src.listen} is already used by source ${other}` });
-      listens.set(src.listen, name);
+      listens.set(`tcp ${src.listen}`, name);
+    } else if (src.type === 'syslog' || src.type === 'gelf') {
+      const port = Number(src.listen.slice(src.listen.lastIndexOf(':') + 1));
+      if (port < 1 || port > 65535) issues.push({ path: `${base}.listen`, message: 'port must be 1..65535' });
+      if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
+      try {
+        buildParser(src.parser);
+      } catch (err) {
+        issues.push({ path: `${base}.parser`, message: (err as Error).message });
+      }
+      // UDP and TCP may share a port number; one protocol may not share an address.
+      const key = `${src.mode} ${src.listen}`;
+      const other = listens.get(key);
+      if (other !== undefined) issues.push({ path: `${base}.listen`, message: `${src.mode} ${src.listen} is already used by source ${other}` });
+      listens.set(key, name);
     }
   }
   const red = cfg.transforms.redaction;
@@ -535,6 +585,16 @@ export interface AgentFlags {
   otlp?: string;
   /** `--host-metrics`: this host's /proc metrics. */
   hostMetrics?: boolean;
+  /** `--syslog [udp://|tcp://]host:port`: the syslog intake (UDP when no scheme is given). */
+  syslog?: string;
+  /** `--gelf [udp://|tcp://]host:port`: the GELF intake (UDP when no scheme is given). */
+  gelf?: string;
+}
+
+/** `tcp://127.0.0.1:5514` or `127.0.0.1:5514` (UDP) as a mode and an address. */
+function listenerFlag(value: string): { mode: string; listen: string } {
+  const m = /^(udp|tcp):\/\/(.*)$/i.exec(value);
+  return m ? { mode: m[1]!.toLowerCase(), listen: m[2]! } : { mode: 'udp', listen: value };
 }
 
 /**
@@ -548,13 +608,15 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.stdin) sources.stdin = { type: 'stdin', parser };
   // An agent that only takes OTLP pushes and/or host metrics is complete: those are sources too.
   if (flags.otlp) sources.otlp = { type: 'otlp', listen: flags.otlp };
+  if (flags.syslog) sources.syslog = { type: 'syslog', ...listenerFlag(flags.syslog), parser };
+  if (flags.gelf) sources.gelf = { type: 'gelf', ...listenerFlag(flags.gelf), parser };
   if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
   const raw: Record<string, unknown> = { sources };
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --host-metrics or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

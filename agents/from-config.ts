@@ -11,9 +11,11 @@ import { createRecordBuilder, newCounters, type RecordBuilderOptions } from './r
 import type { KafkaSinkOptions } from './sinks/kafka.ts';
 import type { Source } from './source.ts';
 import { FileSource } from './sources/file.ts';
+import { GelfSource } from './sources/gelf.ts';
 import { HostMetricsSource } from './sources/host-metrics.ts';
 import { OtlpSource } from './sources/otlp.ts';
 import { StdinSource } from './sources/stdin.ts';
+import { SyslogSource } from './sources/syslog.ts';
 
 /** Where the OTLP intake's bearer token comes from when `bearer_token_env` is not set. */
 export const DEFAULT_OTLP_TOKEN_ENV = 'TRIBUTARY_OTLP_TOKEN';
@@ -108,6 +110,22 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
       const { host: bind, port } = splitListen(src.listen);
       const token = env[src.bearer_token_env ?? DEFAULT_OTLP_TOKEN_ENV] || undefined;
       sources.push(new OtlpSource({ host: bind, port, token, defaultHost: host, defaultService: service, maxBodyBytes: src.max_body_bytes }));
+    } else if (src.type === 'syslog' || src.type === 'gelf') {
+      const { host: bind, port } = splitListen(src.listen);
+      const Intake = src.type === 'syslog' ? SyslogSource : GelfSource;
+      sources.push(
+        new Intake(name, {
+          mode: src.mode,
+          host: bind,
+          port,
+          maxMessageBytes: src.max_message_bytes,
+          service,
+          hostName: host,
+          serviceFromMessage: src.service === undefined,
+          attributes: src.attributes,
+          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone, source: name }),
+        }),
+      );
     } else if (src.type === 'host_metrics') {
       sources.push(new HostMetricsSource({ service, host, intervalMs: src.interval_ms, procDir: src.proc_path, collectors: src.collectors }));
     }

@@ -32,6 +32,9 @@ Options:
   --state-dir <dir>      where checkpoints live (default: $TRIBUTARY_HOME/agent)
   --compression <c>      lz4 (default), gzip or none
   --otlp <host:port>     also run the OTLP/HTTP intake (e.g. 127.0.0.1:4318)
+  --syslog <addr>        also take syslog pushed to [udp://|tcp://]host:port (UDP unless tcp:// is
+                         given; e.g. tcp://127.0.0.1:5514)
+  --gelf <addr>          also take GELF pushed to [udp://|tcp://]host:port (e.g. 127.0.0.1:12201)
   --host-metrics         also send this host's CPU, memory, load, disk and network metrics
   --logs-topic <t>       topic for log records (default logs.v1)
   --metrics-topic <t>    topic for metric points (default metrics.v1)
@@ -42,7 +45,8 @@ Options:
 function describe(cfg: AgentConfig): string {
   const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}`];
   for (const [name, s] of Object.entries(cfg.sources)) {
-    const what = s.type === 'file' ? s.include.join(' ') : s.type === 'otlp' ? s.listen : s.type === 'host_metrics' ? `every ${s.interval_ms} ms` : 'standard input';
+    const what =
+      s.type === 'file' ? s.include.join(' ') : s.type === 'otlp' ? s.listen : s.type === 'syslog' || s.type === 'gelf' ? `${s.mode} ${s.listen}` : s.type === 'host_metrics' ? `every ${s.interval_ms} ms` : 'standard input';
     lines.push(`source ${name} (${s.type}): ${what}`);
   }
   lines.push(`state: ${cfg.state_dir}  disk buffer: ${cfg.buffer.disk.enabled ? `${cfg.buffer.disk.path} (${cfg.buffer.disk.max_bytes} bytes)` : 'off'}`);
@@ -56,7 +60,7 @@ function describe(cfg: AgentConfig): string {
 
 const command: Command = {
   name: 'agent',
-  summary: 'ship files, stdin, OTLP and host metrics into Kafka',
+  summary: 'ship files, stdin, OTLP, syslog, GELF and host metrics into Kafka',
   help,
   async run(argv) {
     const { values } = parseArgs({
@@ -74,6 +78,8 @@ const command: Command = {
         'state-dir': { type: 'string' },
         compression: { type: 'string' },
         otlp: { type: 'string' },
+        syslog: { type: 'string' },
+        gelf: { type: 'string' },
         'host-metrics': { type: 'boolean', default: false },
         'logs-topic': { type: 'string' },
         'metrics-topic': { type: 'string' },
@@ -85,8 +91,11 @@ const command: Command = {
       if (values.config) {
         cfg = loadAgentConfig(values.config);
       } else {
-        const stdin = !values.tail?.length && !values.otlp && !values['host-metrics'];
-        cfg = configFromFlags({ tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'], otlp: values.otlp, hostMetrics: values['host-metrics'] });
+        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values['host-metrics'];
+        cfg = configFromFlags({
+          tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'],
+          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, hostMetrics: values['host-metrics'],
+        });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;
           if (values.exclude) s.exclude = values.exclude;

@@ -114,6 +114,9 @@ interface Local {
   bodies: string;
   jsonl: string;
   otlp: string;
+  /** The syslog and GELF intakes' addresses (free ports, as for OTLP). */
+  syslog: string;
+  gelf: string;
   agentYaml: string;
 }
 
@@ -129,6 +132,8 @@ const SUBSTITUTIONS: Array<[RegExp, (l: Local) => string]> = [
   // The OTLP port may be taken by another program on this machine: a free one. Only the whole port: the
   // broker's stand-in, put in above, may start with the same digits (a broker on 43181 became 382071).
   [/127\.0\.0\.1:4318(?!\d)/g, (l) => l.otlp],
+  [/127\.0\.0\.1:5514(?!\d)/g, (l) => l.syslog],
+  [/127\.0\.0\.1:12201(?!\d)/g, (l) => l.gelf],
   // Their agent configuration: the complete example, with its paths pointed at local files.
   [/(\/etc\/tributary\/)?\bagent\.yaml\b/g, (l) => l.agentYaml],
   // Their SQL: the smallest query.
@@ -306,8 +311,15 @@ before(async () => {
   const example = readFileSync(join(root, 'agents', 'example-config.yaml'), 'utf8')
     .replace(/"\/var\/log\/[^"]*"|"\/opt\/app\/logs\/[^"]*"/g, `"${join(home, 'logs')}/*.log"`)
     .replace(/\/var\/lib\/tributary\//g, `${home}/`);
-  local = { brokers, logs: join(home, 'logs'), bodies: join(home, 'bodies.txt'), jsonl: join(home, 'logs.jsonl'), otlp: `127.0.0.1:${await freePort()}`, agentYaml: join(home, 'agent.yaml') };
-  writeFileSync(local.agentYaml, example.replace(/127\.0\.0\.1:9092/g, brokers).replace(/127\.0\.0\.1:4318(?!\d)/g, local.otlp));
+  // The intakes on free ports (a free TCP port stands in for UDP's too: nothing else here binds them).
+  local = {
+    brokers, logs: join(home, 'logs'), bodies: join(home, 'bodies.txt'), jsonl: join(home, 'logs.jsonl'),
+    otlp: `127.0.0.1:${await freePort()}`, syslog: `127.0.0.1:${await freePort()}`, gelf: `127.0.0.1:${await freePort()}`, agentYaml: join(home, 'agent.yaml'),
+  };
+  writeFileSync(
+    local.agentYaml,
+    example.replace(/127\.0\.0\.1:9092/g, brokers).replace(/127\.0\.0\.1:4318(?!\d)/g, local.otlp).replace(/127\.0\.0\.1:5514(?!\d)/g, local.syslog).replace(/127\.0\.0\.1:12201(?!\d)/g, local.gelf),
+  );
   env = {
     ...process.env,
     TRIBUTARY_HOME: home,

@@ -1,8 +1,9 @@
 /**
- * JSON lines (pino, bunyan, zap, logrus, ECS, Docker's json-file driver) in, ParsedFields out.
+ * JSON lines (pino, bunyan, zap, logrus, ECS, Docker's json-file driver, GELF) in, ParsedFields out.
  * Only an object counts; nested objects become dotted attribute keys.
  */
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
+import { gelfFields, isGelf } from './gelf.ts';
 import { tracingJson } from './rust.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
@@ -44,6 +45,7 @@ export function createJsonParser(options: Partial<JsonParserOptions> = {}): Line
 
 /** A parsed JSON object (and the text that followed its first line, if any) to ParsedFields. */
 export function fieldsFromObject(value: Record<string, unknown>, line: string, rest: string, names: FieldNameOptions, depth: number, ctx: ParseContext): ParsedFields {
+  if (value.short_message !== undefined && isGelf(value)) return gelfFields(value, line, names, ctx);
   // Rust's tracing-subscriber: the message and fields under `fields`, the spans beside them (rust.ts).
   if (value.fields !== undefined && value.target !== undefined) {
     const tracing = tracingJson(value);
@@ -116,7 +118,7 @@ function namesFor(names: FieldNameOptions, shape: Shape): FieldNameOptions {
 
 export const jsonParser: ParserDefinition<JsonParserOptions> = {
   name: 'json',
-  description: 'One JSON object per line; msg/message/body, level (words or pino numbers), time/timestamp/ts/@timestamp, trace_id/span_id, service and host are recognised, and the keys of structlog, Serilog (compact JSON), Log4j2 (JsonLayout) and MongoDB.',
+  description: 'One JSON object per line; msg/message/body, level (words or pino numbers), time/timestamp/ts/@timestamp, trace_id/span_id, service and host are recognised, and the keys of structlog, Serilog (compact JSON), Log4j2 (JsonLayout), MongoDB and GELF.',
   defaults: jsonDefaults,
   configProperties: {
     ...FIELD_NAME_CONFIG_PROPERTIES,

@@ -1,0 +1,359 @@
+/**
+ * A network intake for protocols that push messages over UDP or TCP without acknowledgements (syslog,
+ * GELF): the protocol (syslog.ts, gelf.ts) turns datagrams and TCP byte streams into message texts;
+ * this turns each into a record (the source's parser and redaction), batches them and hands them to
+ * the sink in order, with the sender's address as `network.peer.address`.
+ *
+ * Neither protocol lets a receiver say "not yet", so what can be held is bounded: over TCP a sender is
+ * slowed (its connection is not read while two batches wait for the sink, and TCP's window pushes
+ * back); UDP cannot be slowed, so datagrams that arrive while `maxPending` messages wait are dropped
+ * and counted (`dropped`), with a warning at most every 10 s. Bound to 127.0.0.1 unless told otherwise.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { LogRecord, RecordOrigin } from '../../core/contracts/records.ts';
+import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
+
+/** Cuts one TCP connection's bytes into messages. */
+export interface Framer {
+  push(chunk: Buffer): string[];
+  /** The connection closed: what is left, if it makes a message. */
+  end(): string[];
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function isDelimiter(c: number): boolean {
+  return c === 10 || c === 0;
+}
+
+function delimiterAt(buf: Buffer, from: number): number {
+  for (let i = from; i < buf.length; i++) if (isDelimiter(buf[i]!)) return i;
+  return -1;
+}
+
+/** The text of a line-framed message, without the CR of a CR LF. */
+function lineText(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end > start && buf[end - 1] === 13 ? end - 1 : end);
+}
+
+export interface FramerStats {
+  /** Messages longer than the limit, cut at it (the rest of each dropped). */
+  truncated: number;
+  /** Octet-counted messages a connection closed in the middle of (what had arrived is kept). */
+  incomplete: number;
+  [name: string]: number;
+}
+
+/**
+ * Messages of one TCP connection, ended by a line feed or NUL (a CR before the LF is dropped) or, with
+ * `octetCounting`, also framed by a count as RFC 6587 3.4.1 has it (`LEN SP <PRI>...`), told apart per
+ * message: a digit starts a count when a space and `<` follow it. A message longer than `maxBytes` is
+ * cut there and the rest of it skipped (`truncated`).
+ */
+export class StreamFramer implements Framer {
+  private buf: Buffer = EMPTY;
+  /** Bytes of an over-long counted message still to skip. */
+  private skipBytes = 0;
+  /** The rest of an over-long line is being skipped, up to its delimiter. */
+  private skipLine = false;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly stats: FramerStats,
+    private readonly options: { octetCounting: boolean },
+  ) {}
+
+  push(chunk: Buffer): string[] {
+    const buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: string[] = [];
+    let i = 0;
+    while (i < buf.length) {
+      if (this.skipBytes > 0) {
+        const n = Math.min(this.skipBytes, buf.length - i);
+        this.skipBytes -= n;
+        i += n;
+        continue;
+      }
+      if (this.skipLine) {
+        const end = delimiterAt(buf, i);
+        if (end === -1) {
+          i = buf.length;
+          break;
+        }
+        this.skipLine = false;
+        i = end + 1;
+        continue;
+      }
+      const c = buf[i]!;
+      // Between messages: the delimiters some senders add after counted messages too.
+      if (c === 10 || c === 13 || c === 0) {
+        i++;
+        continue;
+      }
+      if (this.options.octetCounting && c >= 0x31 && c <= 0x39) {
+        const counted = this.counted(buf, i, out);
+        if (counted === -1) break;
+        if (counted > i) {
+          i = counted;
+          continue;
+        }
+      }
+      const end = delimiterAt(buf, i);
+      if (end === -1) {
+        if (buf.length - i > this.maxBytes) {
+          out.push(buf.toString('utf8', i, i + this.maxBytes));
+          this.stats.truncated++;
+          this.skipLine = true;
+          i = buf.length;
+        }
+        break;
+      }
+      if (end - i > this.maxBytes) {
+        out.push(buf.toString('utf8', i, i + this.maxBytes));
+        this.stats.truncated++;
+      } else {
+        out.push(lineText(buf, i, end));
+      }
+      i = end + 1;
+    }
+    // Copied when small, so that a kept tail does not hold a large chunk alive.
+    this.buf = i >= buf.length ? EMPTY : buf.length - i < 4096 ? Buffer.from(buf.subarray(i)) : buf.subarray(i);
+    return out;
+  }
+
+  /**
+   * An octet-counted message at `i`: the index after it (its text pushed to `out`), `i` when this is
+   * not a count (a line-framed message that starts with a digit), or -1 to wait for more bytes.
+   */
+  private counted(buf: Buffer, i: number, out: string[]): number {
+    let j = i;
+    let len = 0;
+    while (j < buf.length && j - i < 9 && buf[j]! >= 0x30 && buf[j]! <= 0x39) len = len * 10 + (buf[j++]! - 0x30);
+    // A count and its space, then the message's `<`; a digit run too long to be a count is a line.
+    if (j + 1 >= buf.length) return j - i < 9 ? -1 : i;
+    if (buf[j] !== 0x20 || buf[j + 1] !== 0x3c /* < */) return i;
+    const start = j + 1;
+    if (len > this.maxBytes) {
+      if (buf.length - start < this.maxBytes) return -1;
+      out.push(buf.toString('utf8', start, start + this.maxBytes));
+      this.stats.truncated++;
+      this.skipBytes = len - this.maxBytes;
+      return start + this.maxBytes;
+    }
+    if (buf.length - start < len) return -1;
+    out.push(buf.toString('utf8', start, start + len));
+    return start + len;
+  }
+
+  end(): string[] {
+    const buf = this.buf;
+    this.buf = EMPTY;
+    if (buf.length === 0 || this.skipLine || this.skipBytes > 0) return [];
+    // A counted message cut short by the close: keep what arrived of it.
+    const m = this.options.octetCounting && /^[1-9]\d{0,8} </.exec(buf.toString('latin1', 0, Math.min(buf.length, 11)));
+    if (m) {
+      this.stats.incomplete++;
+      return [buf.toString('utf8', m[0].length - 1)];
+    }
+    return [lineText(buf, 0, buf.length)];
+  }
+}
+
+/** What a protocol supplies: how datagrams and TCP streams become message texts. */
+export interface Protocol {
+  kind: RecordOrigin['kind'];
+  /** The messages a datagram holds (none while a chunked message is incomplete). */
+  datagram(buf: Buffer, peer: string): string[];
+  framer(): Framer;
+  /** Counters of its own (bad frames, truncations), reported with the source's. */
+  stats: Record<string, number>;
+  /** Timers of its own (expiry of partial messages) stop here. */
+  close?(): void;
+}
+
+export interface ListenerOptions {
+  mode: 'udp' | 'tcp';
+  /** Address to bind; 127.0.0.1 by default. */
+  host?: string;
+  /** 0 picks a free port (see `port` after start). */
+  port: number;
+  service: string;
+  /** The agent's host, for messages that name none. */
+  hostName: string;
+  /** When the source names no service: the attribute whose value becomes the service (syslog's APP-NAME). */
+  serviceFrom?: string;
+  attributes?: Record<string, string>;
+  toRecord?: (line: RawLine) => LogRecord;
+  maxBatchLines?: number;
+  /** UDP: most messages waiting for the sink; beyond, datagrams are dropped and counted. */
+  maxPending?: number;
+}
+
+/** The options of a protocol's source (SyslogSource, GelfSource). */
+export interface IntakeOptions extends Omit<ListenerOptions, 'serviceFrom'> {
+  /** Largest message (see the protocol). */
+  maxMessageBytes: number;
+  /** The source names no service: a service the message names wins over `service`. */
+  serviceFromMessage?: boolean;
+}
+
+export class ListenerSource implements Source {
+  private readonly own = { messages: 0, bytes: 0, dropped: 0, connections: 0 };
+  port = 0;
+  private udp?: UdpSocket;
+  private tcp?: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly waiting = new Set<Socket>();
+  private pending: AgentEvent[] = [];
+  /** Batches handed to the sink and not yet taken, and the messages they hold. */
+  private queued = 0;
+  private queuedEvents = 0;
+  private chain = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private seq = 0;
+  private lastDropWarning = 0;
+  private ctx?: SourceContext;
+
+  constructor(
+    readonly name: string,
+    private readonly protocol: Protocol,
+    private readonly o: ListenerOptions,
+  ) {}
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
+    const host = this.o.host ?? '127.0.0.1';
+    if (this.o.mode === 'udp') {
+      const udp = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+      this.udp = udp;
+      udp.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
+      udp.on('error', (err) => ctx.log.error({ err: err.message }, 'The UDP intake failed.'));
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(this.o.port, host, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      this.port = udp.address().port;
+    } else {
+      const tcp = createServer((socket) => this.onConnection(socket));
+      this.tcp = tcp;
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(this.o.port, host, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+      this.port = (tcp.address() as { port: number }).port;
+    }
+    if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) {
+      ctx.log.warn({ protocol: this.protocol.kind, host, port: this.port }, `The ${this.protocol.kind} intake listens beyond this host and takes messages from whoever reaches it (the protocol has no authentication); let only trusted senders reach the port.`);
+    }
+    this.timer = setInterval(() => void this.flush(), 50);
+    ctx.log.info({ protocol: this.protocol.kind, mode: this.o.mode, host, port: this.port }, `The ${this.protocol.kind} intake is listening.`);
+  }
+
+  /** Stops listening and hands what was received to the sink. */
+  async pause(): Promise<void> {
+    if (this.udp) await new Promise<void>((resolve) => this.udp!.close(() => resolve()));
+    this.udp = undefined;
+    if (this.tcp) {
+      const closed = new Promise<void>((resolve) => this.tcp!.close(() => resolve()));
+      for (const s of this.sockets) s.destroy();
+      await closed;
+      this.tcp = undefined;
+    }
+    if (this.timer) clearInterval(this.timer);
+    this.protocol.close?.();
+    await this.flush();
+  }
+
+  async stop(): Promise<void> {
+    if (this.udp || this.tcp) await this.pause();
+  }
+
+  private onDatagram(buf: Buffer, rinfo: RemoteInfo): void {
+    if (this.pending.length + this.queuedEvents >= (this.o.maxPending ?? 10_000)) {
+      this.own.dropped++;
+      const now = Date.now();
+      if (now - this.lastDropWarning > 10_000) {
+        this.lastDropWarning = now;
+        this.ctx?.log.warn({ dropped: this.own.dropped, pending: this.pending.length + this.queuedEvents }, 'Datagrams are arriving faster than Kafka takes them; UDP cannot be slowed, so these are dropped (counted in dropped). TCP would slow the senders instead.');
+      }
+      return;
+    }
+    this.own.bytes += buf.length;
+    this.add(this.protocol.datagram(buf, `${rinfo.address}:${rinfo.port}`), rinfo.address);
+  }
+
+  private onConnection(socket: Socket): void {
+    this.own.connections++;
+    this.sockets.add(socket);
+    const framer = this.protocol.framer();
+    const peer = socket.remoteAddress ?? '';
+    socket.on('data', (chunk: Buffer) => {
+      this.own.bytes += chunk.length;
+      this.add(framer.push(chunk), peer);
+      if (this.queued >= 2) {
+        socket.pause();
+        this.waiting.add(socket);
+      }
+    });
+    socket.on('end', () => this.add(framer.end(), peer));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.waiting.delete(socket);
+    });
+  }
+
+  private add(messages: string[], peer: string): void {
+    if (messages.length === 0 || !this.ctx) return;
+    const toRecord = this.o.toRecord ?? this.ctx.toRecord;
+    const observedMs = Date.now();
+    const attributes = { ...this.o.attributes, 'network.peer.address': peer };
+    for (const text of messages) {
+      const record = toRecord({ text, origin: { kind: this.protocol.kind, offset: this.seq++ }, service: this.o.service, host: this.o.hostName, observedMs, attributes });
+      if (this.o.serviceFrom !== undefined && record.service === this.o.service) {
+        const named = record.attributes[this.o.serviceFrom];
+        if (named) record.service = named;
+      }
+      this.pending.push({ type: 'log', record });
+    }
+    this.own.messages += messages.length;
+    if (this.pending.length >= (this.o.maxBatchLines ?? 1000)) void this.flush();
+  }
+
+  private flush(): Promise<void> {
+    if (this.pending.length === 0 || !this.ctx) return this.chain;
+    const events = this.pending;
+    const ctx = this.ctx;
+    this.pending = [];
+    this.queued++;
+    this.queuedEvents += events.length;
+    // Batches go to the sink one after another, so records keep the order they arrived in.
+    this.chain = this.chain.then(async () => {
+      try {
+        await ctx.emit({ events });
+      } catch (err) {
+        ctx.log.error({ err: (err as Error).message, records: events.length }, 'The sink refused a batch of this intake.');
+      } finally {
+        this.queued--;
+        this.queuedEvents -= events.length;
+        if (this.queued < 2) {
+          for (const s of this.waiting) s.resume();
+          this.waiting.clear();
+        }
+      }
+    });
+    return this.chain;
+  }
+
+  /** Counters of the intake and of its protocol, for the agent's self-metrics. */
+  get stats(): Record<string, number> {
+    return { ...this.own, ...this.protocol.stats };
+  }
+}

@@ -1,0 +1,129 @@
+// The network intake's framing and its bounds (agents/sources/listener.ts). Framing is pure; the bounds
+// are checked with real sockets against a sink context whose emit the test holds (a test double of
+// the sink: the point is what the intake does while the sink has no room, which a real broker does
+// not produce on demand; the path into Kafka is in syslog.test.ts and gelf.test.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { StreamFramer } from '../../../agents/sources/listener.ts';
+import { SyslogSource } from '../../../agents/sources/syslog.ts';
+import { createRecordBuilder } from '../../../agents/record-builder.ts';
+import type { EventBatch, SourceContext } from '../../../agents/source.ts';
+import { log } from '../../../core/log.ts';
+
+const stats = () => ({ truncated: 0, incomplete: 0 });
+
+function frameAll(bytes: Buffer, cuts: number[], max = 1024, octetCounting = true): { messages: string[]; stats: ReturnType<typeof stats> } {
+  const s = stats();
+  const f = new StreamFramer(max, s, { octetCounting });
+  const messages: string[] = [];
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    messages.push(...f.push(bytes.subarray(from, cut)));
+    from = cut;
+  }
+  messages.push(...f.end());
+  return { messages, stats: s };
+}
+
+test('counted and line-ended messages in one stream come out the same wherever the stream is cut', () => {
+  const msgs = ['<13>1 2026-11-29T06:00:00Z h app - - - counted, with a\nnewline inside', '<14>Nov 29 06:00:01 h app: ended by LF', '<15>Nov 29 06:00:02 h app: ended by CR LF', '2026-11-29 06:00:03 a line that starts with digits and a space', '<11>Nov 29 06:00:04 h app: ended by NUL', '<12>1 2026-11-29T06:00:05Z h app - - - counted: ünïcödé'];
+  const counted = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+  const stream = Buffer.from(counted(msgs[0]!) + msgs[1] + '\n' + msgs[2] + '\r\n' + msgs[3] + '\n' + msgs[4] + '\0' + counted(msgs[5]!));
+  const whole = frameAll(stream, []);
+  assert.deepEqual(whole.messages, msgs);
+  for (let cut = 1; cut < stream.length; cut++) assert.deepEqual(frameAll(stream, [cut]).messages, msgs, `cut at ${cut}`);
+  for (let cut = 1; cut + 7 < stream.length; cut += 3) assert.deepEqual(frameAll(stream, [cut, cut + 1, cut + 7]).messages, msgs, `cuts at ${cut}`);
+});
+
+test('without octet counting (GELF over TCP) a leading number is part of the message', () => {
+  assert.deepEqual(frameAll(Buffer.from('12 <a>\0{"x":1}\n'), [], 1024, false).messages, ['12 <a>', '{"x":1}']);
+});
+
+test('a message over the bound is cut there and the rest of it skipped, in both framings; the next one is whole', () => {
+  const long = 'x'.repeat(300);
+  const stream = Buffer.from(`<1>${long}\n<2>next\n309 <3>${'y'.repeat(306)}<4>after\n`);
+  const r = frameAll(stream, [50, 200, 320, 400], 100);
+  assert.deepEqual(r.messages, [`<1>${long}`.slice(0, 100), '<2>next', `<3>${'y'.repeat(306)}`.slice(0, 100), '<4>after']);
+  assert.equal(r.stats.truncated, 2);
+});
+
+test('a counted message cut short by the close is kept as far as it came and counted', () => {
+  const r = frameAll(Buffer.from('100 <13>1 - h app - - - only part of it'), [10]);
+  assert.deepEqual(r.messages, ['<13>1 - h app - - - only part of it']);
+  assert.equal(r.stats.incomplete, 1);
+  assert.deepEqual(frameAll(Buffer.from('<13>no newline at the end'), []).messages, ['<13>no newline at the end']);
+});
+
+/** A sink context whose emits wait until the test lets them go. */
+function heldSink() {
+  const batches: EventBatch[] = [];
+  let release: () => void = () => undefined;
+  let gate = new Promise<void>((r) => (release = r));
+  const ctx: SourceContext = {
+    emit: async (b) => {
+      batches.push(b);
+      await gate;
+    },
+    toRecord: createRecordBuilder(),
+    redact: (r) => r,
+    log: log('test'),
+  };
+  return {
+    ctx,
+    batches,
+    open: () => {
+      release();
+      gate = Promise.resolve();
+    },
+  };
+}
+
+const until = async (what: string, cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test('over TCP a sender is slowed while the sink has no room, and nothing it sent is lost', async () => {
+  const sink = heldSink();
+  const source = new SyslogSource('s', { mode: 'tcp', port: 0, maxMessageBytes: 1024, service: 's', hostName: 'h', maxBatchLines: 100 });
+  await source.start(sink.ctx);
+  const socket = connect(source.port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  const line = `<13>Nov 29 06:00:00 h app: ${'z'.repeat(200)}\n`;
+  // About 22 MB handed to the socket at once: far more than the kernel's buffers hold.
+  const written = 100_000;
+  for (let i = 0; i < written; i++) socket.write(line);
+  await new Promise((r) => setTimeout(r, 1000));
+  const taken = source.stats.messages;
+  assert.ok(taken < written, `the intake stopped reading (${taken} of ${written} taken)`);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(source.stats.messages, taken, 'and stays stopped while the sink holds');
+  assert.ok(socket.writableLength > 0, 'the rest waits at the sender');
+  sink.open();
+  socket.end();
+  await until('every message', () => sink.batches.reduce((n, b) => n + b.events.length, 0) === written);
+  await source.stop();
+  assert.equal(sink.batches.reduce((n, b) => n + b.events.length, 0), written);
+});
+
+test('over UDP, which cannot be slowed, datagrams beyond the bound are dropped and counted', async () => {
+  const sink = heldSink();
+  const source = new SyslogSource('s', { mode: 'udp', port: 0, maxMessageBytes: 1024, service: 's', hostName: 'h', maxBatchLines: 10, maxPending: 50 });
+  await source.start(sink.ctx);
+  const client = createSocket('udp4');
+  for (let i = 0; i < 200; i++) {
+    await new Promise<void>((r) => client.send(`<13>Nov 29 06:00:00 h app: datagram ${i}`, source.port, '127.0.0.1', () => r()));
+    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  await until('the datagrams', () => source.stats.messages + source.stats.dropped === 200);
+  assert.ok(source.stats.dropped > 0 && source.stats.messages <= 50, `${source.stats.messages} held, ${source.stats.dropped} dropped`);
+  sink.open();
+  await source.stop();
+  client.close();
+  assert.equal(sink.batches.reduce((n, b) => n + b.events.length, 0), source.stats.messages, 'what was held reached the sink');
+});

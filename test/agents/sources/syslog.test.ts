@@ -1,0 +1,93 @@
+// The syslog intake (agents/sources/syslog.ts) with a real sender, util-linux's `logger`, over UDP and
+// over TCP with both of RFC 6587's framings, through the agent into a real Kafka topic.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent } from '../../../agents/agent.ts';
+import { SyslogSource } from '../../../agents/sources/syslog.ts';
+import { type LogRecord } from '../../../core/contracts/records.ts';
+import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
+import { checkSeq, readLogs, seqLine, tempDir } from '../harness.ts';
+
+await testBrokers();
+const hasLogger = spawnSync('logger', ['--help']).status === 0;
+const skip = hasLogger ? false : 'no logger (util-linux) on this machine';
+
+async function intake(modes: Array<'udp' | 'tcp'>) {
+  const brokers = await testBrokers();
+  const topic = await createTestTopic('syslog');
+  const sources = modes.map((mode) => new SyslogSource(`syslog-${mode}`, { mode, port: 0, maxMessageBytes: 64 * 1024, service: 'network', hostName: 'agent-host', serviceFromMessage: true }));
+  const agent = new Agent({ sink: { brokers, logsTopic: topic, lingerMs: 5 }, sources, selfMetrics: false });
+  await agent.start();
+  return { agent, sources, topic };
+}
+
+function logger(port: number, args: string[]): void {
+  execFileSync('logger', ['-n', '127.0.0.1', '-P', String(port), ...args]);
+}
+
+test('logger over UDP: RFC 5424 and RFC 3164 messages with their severity, host, app as service, structured data and the sender\'s address', { skip }, async () => {
+  const { agent, sources, topic } = await intake(['udp']);
+  const port = sources[0]!.port;
+  try {
+    logger(port, ['-d', '--rfc5424', '--msgid', 'ID47', '--sd-id', 'order@32473', '--sd-param', 'id="42"', '-t', 'checkout', '-p', 'auth.crit', 'payment 42 refused']);
+    logger(port, ['-d', '--rfc3164', '-t', 'cron', '-p', 'local0.warning', 'job backup took 12 s']);
+  } finally {
+    // Stopping hands what the intake holds to the sink and waits for Kafka's acknowledgement.
+    await new Promise((r) => setTimeout(r, 300));
+    await agent.stop();
+  }
+  const records = await readLogs(topic, 2);
+  const byService = new Map(records.map((r) => [r.service, r]));
+  const a = byService.get('checkout')!;
+  assert.ok(a, `a record of service checkout among ${records.map((r) => r.service).join(', ')}`);
+  assert.equal(a.body, 'payment 42 refused');
+  assert.equal(a.severity_text, 'CRIT');
+  assert.equal(a.origin.kind, 'syslog');
+  assert.equal(a.attributes['syslog.msgid'], 'ID47');
+  assert.equal(a.attributes['order@32473.id'], '42');
+  assert.equal(a.attributes['syslog.facility'], 'auth');
+  assert.equal(a.attributes['network.peer.address'], '127.0.0.1');
+  assert.notEqual(a.host, 'agent-host', 'the host the message names');
+  assert.ok(Math.abs(Date.parse(a.time) - Date.now()) < 60_000, 'the time the message carries');
+  const b = byService.get('cron')!;
+  assert.ok(b);
+  assert.equal(b.body, 'job backup took 12 s');
+  assert.equal(b.severity_text, 'WARNING');
+  assert.equal(b.attributes['syslog.facility'], 'local0');
+});
+
+test('logger over TCP, octet-counted and line-ended: thousands of messages arrive whole, in order, none twice', { skip }, async () => {
+  const { agent, sources, topic } = await intake(['tcp']);
+  const port = sources[0]!.port;
+  const dir = tempDir();
+  const counted = join(dir, 'counted.txt');
+  const ended = join(dir, 'ended.txt');
+  // Messages with spaces, digits first and a `<` inside, so that neither framing can be guessed from the text.
+  let text1 = '';
+  let text2 = '';
+  for (let i = 0; i < 3000; i++) text1 += seqLine('c', i, 120).replace('xxxx', '12 <3 ');
+  for (let i = 0; i < 3000; i++) text2 += seqLine('l', i, 120).replace('xxxx', '12 <3 ');
+  writeFileSync(counted, text1);
+  writeFileSync(ended, text2);
+  try {
+    logger(port, ['-T', '--octet-count', '-t', 'bulk', '-f', counted]);
+    logger(port, ['-T', '-t', 'bulk', '-f', ended]);
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await agent.stop();
+  }
+  const records = await readLogs(topic, 6000);
+  const report = checkSeq(records, { c: 3000, l: 3000 });
+  for (const s of ['c', 'l']) {
+    assert.equal(report[s]!.missingCount, 0, `${s}: missing ${report[s]!.missing.join(',')}`);
+    assert.equal(report[s]!.duplicates, 0, `${s}: duplicates`);
+  }
+  assert.ok(records.every((r: LogRecord) => r.service === 'bulk' && r.body.includes('12 <3 ')), 'each message whole, its own text');
+  // One connection per logger run, on one partition (one key): the order within each is kept.
+  const order = records.filter((r) => r.body.startsWith('seq c ')).map((r) => Number(r.body.slice(6, 14)));
+  assert.deepEqual(order, [...order].sort((x, y) => x - y));
+  assert.equal(sources[0]!.stats.connections, 2);
+});
