@@ -26,7 +26,7 @@ function validEntry(c: unknown): c is FileCheckpoint {
  * `text` to `path` durably: a temp file, fsync, rename, fsync of the folder (made when missing, as
  * `openForWriting` does), on libuv's threads.
  */
-async function writeDurably(path: string, text: string): Promise<void> {
+export async function writeDurably(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp`;
   let file;
   try {

@@ -82,6 +82,20 @@ export interface ListenerSourceConfig {
   attributes: Record<string, string>;
 }
 
+export interface JournaldSourceConfig {
+  type: 'journald';
+  directory?: string;
+  units: string[];
+  identifiers: string[];
+  priority?: string;
+  start_at: 'beginning' | 'end';
+  journalctl_path: string;
+  parser: ParserConfig;
+  time_zone: string;
+  service?: string;
+  attributes: Record<string, string>;
+}
+
 export interface HostMetricsSourceConfig {
   type: 'host_metrics';
   interval_ms: number;
@@ -90,7 +104,7 @@ export interface HostMetricsSourceConfig {
   service?: string;
 }
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | HostMetricsSourceConfig;
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
 
 export interface AgentConfig {
   service: { name: string };
@@ -246,6 +260,22 @@ const sourceSchema = {
     {
       type: 'object', additionalProperties: false, required: ['type'],
       properties: listenerSourceProperties('gelf', 'GELF pushed over UDP (chunked, gzip or zlib) or TCP (NUL-ended), as Docker\'s gelf log driver and Graylog\'s libraries send it.', 12201, MiB),
+    },
+    {
+      type: 'object', additionalProperties: false, required: ['type'],
+      properties: {
+        type: { const: 'journald', description: 'The systemd journal, through journalctl, from the cursor after the last entry Kafka acknowledged.' },
+        directory: str('A journal folder to read instead of the system\'s (a host\'s /var/log/journal mounted into a container, say).', { minLength: 1 }),
+        units: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only entries of these systemd units (journalctl --unit; any of them). Empty: every unit.' },
+        identifiers: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only entries with these SYSLOG_IDENTIFIERs (journalctl --identifier; any of them). Empty: every one.' },
+        priority: str('Only entries of this priority or more severe: emerg, alert, crit, err, warning, notice, info or debug (0-7). Default: every entry.', { enum: ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', '0', '1', '2', '3', '4', '5', '6', '7'] }),
+        start_at: str('Where to start without a kept cursor (a first run): end (default: entries written from now on; the journal keeps weeks) or beginning (every entry it keeps).', { enum: ['beginning', 'end'], default: 'end' }),
+        journalctl_path: str('The journalctl to run.', { default: 'journalctl', minLength: 1 }),
+        service: str('Service name for every record of this source (default: each entry\'s SYSLOG_IDENTIFIER, else its unit, else service.name); a service named by the message itself wins.', { minLength: 1 }),
+        attributes: stringMap('Attributes added to every record of this source.'),
+        parser: parserSchema(),
+        time_zone: str('IANA time zone for timestamps written without an offset in messages.', { default: 'UTC' }),
+      },
     },
     {
       type: 'object', additionalProperties: false, required: ['type'],
@@ -414,7 +444,7 @@ const LOADER = new ConfigSchema<AgentConfig>(AGENT_CONFIG_SCHEMA, {
   precompiled: fileURLToPath(new URL(`./${AGENT_VALIDATOR_FILE}`, import.meta.url)),
   overrides: ENV_OVERRIDES,
   normalise: normaliseShorthands,
-  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'syslog', 'gelf', 'host_metrics'] : PARSER_NAMES),
+  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'syslog', 'gelf', 'journald', 'host_metrics'] : PARSER_NAMES),
 });
 
 function isLoopback(host: string): boolean {
@@ -476,6 +506,13 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
       const other = listens.get(`tcp ${src.listen}`);
       if (other !== undefined) issues.push({ path: `${base}.listen`, message: `${src.listen} is already used by source ${other}` });
       listens.set(`tcp ${src.listen}`, name);
+    } else if (src.type === 'journald') {
+      if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
+      try {
+        buildParser(src.parser);
+      } catch (err) {
+        issues.push({ path: `${base}.parser`, message: (err as Error).message });
+      }
     } else if (src.type === 'syslog' || src.type === 'gelf') {
       const port = Number(src.listen.slice(src.listen.lastIndexOf(':') + 1));
       if (port < 1 || port > 65535) issues.push({ path: `${base}.listen`, message: 'port must be 1..65535' });
@@ -546,6 +583,8 @@ export function validateAgentConfig(input: unknown, options: ValidateOptions = {
     if (src.type === 'file') {
       src.include = src.include.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
       src.exclude = src.exclude.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
+    } else if (src.type === 'journald' && src.directory !== undefined) {
+      src.directory = resolve(baseDir, src.directory);
     }
   }
   const cross = crossFieldIssues(cfg, env);
@@ -585,6 +624,8 @@ export interface AgentFlags {
   otlp?: string;
   /** `--host-metrics`: this host's /proc metrics. */
   hostMetrics?: boolean;
+  /** `--journald`: the systemd journal, from now on. */
+  journald?: boolean;
   /** `--syslog [udp://|tcp://]host:port`: the syslog intake (UDP when no scheme is given). */
   syslog?: string;
   /** `--gelf [udp://|tcp://]host:port`: the GELF intake (UDP when no scheme is given). */
@@ -608,6 +649,7 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.stdin) sources.stdin = { type: 'stdin', parser };
   // An agent that only takes OTLP pushes and/or host metrics is complete: those are sources too.
   if (flags.otlp) sources.otlp = { type: 'otlp', listen: flags.otlp };
+  if (flags.journald) sources.journald = { type: 'journald', parser };
   if (flags.syslog) sources.syslog = { type: 'syslog', ...listenerFlag(flags.syslog), parser };
   if (flags.gelf) sources.gelf = { type: 'gelf', ...listenerFlag(flags.gelf), parser };
   if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
@@ -616,7 +658,7 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --host-metrics or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

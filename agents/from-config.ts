@@ -13,9 +13,13 @@ import type { Source } from './source.ts';
 import { FileSource } from './sources/file.ts';
 import { GelfSource } from './sources/gelf.ts';
 import { HostMetricsSource } from './sources/host-metrics.ts';
+import { JournaldSource } from './sources/journald.ts';
 import { OtlpSource } from './sources/otlp.ts';
 import { StdinSource } from './sources/stdin.ts';
 import { SyslogSource } from './sources/syslog.ts';
+
+/** `priority` as a word or a digit: its index modulo 8 is the syslog severity. */
+const JOURNAL_PRIORITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', '0', '1', '2', '3', '4', '5', '6', '7'];
 
 /** Where the OTLP intake's bearer token comes from when `bearer_token_env` is not set. */
 export const DEFAULT_OTLP_TOKEN_ENV = 'TRIBUTARY_OTLP_TOKEN';
@@ -122,6 +126,23 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
           service,
           hostName: host,
           serviceFromMessage: src.service === undefined,
+          attributes: src.attributes,
+          toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone, source: name }),
+        }),
+      );
+    } else if (src.type === 'journald') {
+      sources.push(
+        new JournaldSource(name, {
+          service,
+          serviceFromEntry: src.service === undefined,
+          hostName: host,
+          stateDir: cfg.state_dir,
+          directory: src.directory,
+          units: src.units,
+          identifiers: src.identifiers,
+          maxPriority: src.priority === undefined ? undefined : JOURNAL_PRIORITIES.indexOf(src.priority) % 8,
+          startAt: src.start_at,
+          journalctl: src.journalctl_path,
           attributes: src.attributes,
           toRecord: createRecordBuilder(counters, { ...base, parser: src.parser, timeZone: src.time_zone, source: name }),
         }),

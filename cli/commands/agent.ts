@@ -35,6 +35,7 @@ Options:
   --syslog <addr>        also take syslog pushed to [udp://|tcp://]host:port (UDP unless tcp:// is
                          given; e.g. tcp://127.0.0.1:5514)
   --gelf <addr>          also take GELF pushed to [udp://|tcp://]host:port (e.g. 127.0.0.1:12201)
+  --journald             also read the systemd journal (through journalctl), from now on
   --host-metrics         also send this host's CPU, memory, load, disk and network metrics
   --logs-topic <t>       topic for log records (default logs.v1)
   --metrics-topic <t>    topic for metric points (default metrics.v1)
@@ -46,7 +47,7 @@ function describe(cfg: AgentConfig): string {
   const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}`];
   for (const [name, s] of Object.entries(cfg.sources)) {
     const what =
-      s.type === 'file' ? s.include.join(' ') : s.type === 'otlp' ? s.listen : s.type === 'syslog' || s.type === 'gelf' ? `${s.mode} ${s.listen}` : s.type === 'host_metrics' ? `every ${s.interval_ms} ms` : 'standard input';
+      s.type === 'file' ? s.include.join(' ') : s.type === 'otlp' ? s.listen : s.type === 'syslog' || s.type === 'gelf' ? `${s.mode} ${s.listen}` : s.type === 'journald' ? (s.directory ?? 'the system journal') : s.type === 'host_metrics' ? `every ${s.interval_ms} ms` : 'standard input';
     lines.push(`source ${name} (${s.type}): ${what}`);
   }
   lines.push(`state: ${cfg.state_dir}  disk buffer: ${cfg.buffer.disk.enabled ? `${cfg.buffer.disk.path} (${cfg.buffer.disk.max_bytes} bytes)` : 'off'}`);
@@ -60,7 +61,7 @@ function describe(cfg: AgentConfig): string {
 
 const command: Command = {
   name: 'agent',
-  summary: 'ship files, stdin, OTLP, syslog, GELF and host metrics into Kafka',
+  summary: 'ship files, stdin, the journal, OTLP, syslog, GELF and host metrics into Kafka',
   help,
   async run(argv) {
     const { values } = parseArgs({
@@ -80,6 +81,7 @@ const command: Command = {
         otlp: { type: 'string' },
         syslog: { type: 'string' },
         gelf: { type: 'string' },
+        journald: { type: 'boolean', default: false },
         'host-metrics': { type: 'boolean', default: false },
         'logs-topic': { type: 'string' },
         'metrics-topic': { type: 'string' },
@@ -91,10 +93,10 @@ const command: Command = {
       if (values.config) {
         cfg = loadAgentConfig(values.config);
       } else {
-        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values['host-metrics'];
+        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.journald && !values['host-metrics'];
         cfg = configFromFlags({
           tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'],
-          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, hostMetrics: values['host-metrics'],
+          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, journald: values.journald, hostMetrics: values['host-metrics'],
         });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;

@@ -27,7 +27,7 @@ test('the example config validates', () => {
   const cfg = loadAgentConfig(EXAMPLE, { HOSTNAME: 'box-7' });
   assert.equal(cfg.host.name, 'box-7');
   assert.equal(cfg.service.name, 'checkout');
-  assert.deepEqual(Object.keys(cfg.sources), ['app_logs', 'nginx', 'java_app', 'piped', 'otlp', 'syslog', 'gelf', 'host']);
+  assert.deepEqual(Object.keys(cfg.sources), ['app_logs', 'nginx', 'java_app', 'piped', 'otlp', 'syslog', 'gelf', 'journal', 'host']);
   const nginx = cfg.sources.nginx!;
   assert.equal(nginx.type, 'file');
   if (nginx.type === 'file') {
@@ -66,6 +66,8 @@ test('a config of only a source validates, and every default is filled in', () =
   assert.equal(other.sources.h!.type === 'host_metrics' && other.sources.h!.interval_ms, 10_000);
   const intakes = validateAgentConfig({ sources: { s: { type: 'syslog' }, g: { type: 'gelf', mode: 'tcp' } } }, { env: {} });
   assert.deepEqual(intakes.sources.s, { type: 'syslog', mode: 'udp', listen: '127.0.0.1:5514', max_message_bytes: 64 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
+  const journal = validateAgentConfig({ sources: { j: { type: 'journald', directory: 'journal' } } }, { env: {}, baseDir: '/srv' }).sources.j!;
+  assert.deepEqual(journal, { type: 'journald', directory: '/srv/journal', units: [], identifiers: [], start_at: 'end', journalctl_path: 'journalctl', attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
   assert.deepEqual(intakes.sources.g, { type: 'gelf', mode: 'tcp', listen: '127.0.0.1:12201', max_message_bytes: 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
 });
 
@@ -101,7 +103,7 @@ test('schema mistakes name the key and its path', () => {
       'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, discover_ms, idle_poll_ms, watch, watched_poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, container_path, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line',
     ]],
     [{ sources: { a: { type: 'stdin' } }, kafak: {} }, ['kafak: unknown key (did you mean "kafka"?); known keys: service, host, kafka, sources, transforms, buffer, state_dir, self_metrics']],
-    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, host_metrics (got "ftp")']],
+    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, journald, host_metrics (got "ftp")']],
     [{ sources: { a: {} } }, ['sources.a.type: is required']],
     [{ sources: {} }, ['sources: must NOT have fewer than 1 properties']],
     [{}, ['sources: is required']],
@@ -146,6 +148,8 @@ test('cross-field rules', () => {
     [{ sources: { s: { type: 'syslog', listen: '127.0.0.1:0' } } }, ['sources.s.listen: port must be 1..65535']],
     [{ sources: { s: { type: 'syslog', time_zone: 'Mars/Base', parser: { type: 'regex', pattern: '^x$' } } } }, ['sources.s.time_zone: unknown time zone "Mars/Base"', 'sources.s.parser: the pattern has no named groups (?<name>...)']],
     [{ sources: { g: { type: 'gelf', mode: 'sctp' } } }, ['sources.g.mode: must be one of "udp", "tcp"']],
+    [{ sources: { j: { type: 'journald', priority: 'loud', time_zone: 'Mars/Base' } } }, ['sources.j.priority: must be one of "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "0", "1", "2", "3", "4", "5", "6", "7"']],
+    [{ sources: { j: { type: 'journald', time_zone: 'Mars/Base' } } }, ['sources.j.time_zone: unknown time zone "Mars/Base"']],
     [{ ...src({}), transforms: { redaction: { rules: [{ name: 'email', pattern: 'x' }, { name: 'x', pattern: '[' }] } } }, [
       'transforms.redaction.rules[0].name: "email" is already the name of another rule',
       'transforms.redaction.rules[1].pattern: redaction rule "x": Invalid regular expression: /[/g: Unterminated character class',
@@ -215,8 +219,8 @@ test('a config from command-line flags', () => {
   assert.equal(pushOnly.sources.otlp!.type === 'otlp' && pushOnly.sources.otlp!.listen, '127.0.0.1:4318');
   assert.equal(pushOnly.sources.host!.type === 'host_metrics' && pushOnly.sources.host!.interval_ms, 10_000);
   assert.throws(() => configFromFlags({ tail: ['x'], parser: 'xml' }, {}), /parser.type: must be one of/);
-  const intakes = configFromFlags({ syslog: 'tcp://127.0.0.1:1514', gelf: '127.0.0.1:12201' }, {});
-  assert.deepEqual(Object.keys(intakes.sources), ['syslog', 'gelf']);
+  const intakes = configFromFlags({ syslog: 'tcp://127.0.0.1:1514', gelf: '127.0.0.1:12201', journald: true }, {});
+  assert.deepEqual(Object.keys(intakes.sources), ['journald', 'syslog', 'gelf']);
   const s = intakes.sources.syslog!;
   const g = intakes.sources.gelf!;
   assert.deepEqual(s.type === 'syslog' && [s.mode, s.listen], ['tcp', '127.0.0.1:1514']);
