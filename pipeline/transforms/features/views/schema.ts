@@ -1,5 +1,5 @@
 /**
- * Light schema of a JSON event source (`payments.v1`, `sensors.v1`): the bytes of one Kafka record
+ * Light schema of an event source (`payments.v1`, `sensors.v1`), JSON or Avro (avro.ts): the bytes of one Kafka record
  * flow in, and either a checked event (event time plus the declared fields, typed) or the field and
  * the reason it does not fit flow out. Rejected records go to `dlq.v1` with that reason; the stream
  * goes on.
@@ -22,14 +22,16 @@
  * - An ISO-8601 time without a zone (Python's `datetime.isoformat()` of a naive time) is refused
  *   unless the source names its `time_zone` (IANA: `UTC`, `Europe/Berlin`), in which it is then read.
  * - A record framed by a schema registry (Confluent's wire format: byte 0, a 4-byte schema id, then
- *   the payload) is read when its payload is JSON (the JSON Schema serializer); Avro and Protobuf
- *   payloads are refused, naming the framing and the schema id.
+ *   the payload) is read when its payload is JSON (the JSON Schema serializer); with `format: avro`
+ *   its Avro payload is read with the writer schema of its id (avro.ts); Protobuf payloads are
+ *   refused, naming the framing and the schema id.
  * - A record holding a JSON list holds several events (a collector's batch): each is checked alone,
  *   and one that does not fit is refused naming its place in the list while the others go on.
  * - A record without a value (a tombstone: compaction's, or Debezium's after a delete) holds no event.
  * - Fields not declared are ignored (they still land in the raw table's JSON when one is configured).
  */
 import { TributaryError } from '../../../../core/errors.ts';
+import { AvroDecoder, EVENT_FORMATS, type AvroSchemaRef, type EventFormat } from './avro.ts';
 // The agent's reading of stamps and zones, so a time without a zone means the same on both sides.
 import { isValidTimeZone, parseIso } from '../../../../agents/transforms/timestamp.ts';
 
@@ -63,6 +65,12 @@ export interface SourceConfig {
   fields: Record<string, FieldType | FieldSpec>;
   /** Land every valid event in this table too (raw history for backfill from ClickHouse). */
   raw_table?: string;
+  /** How a record's bytes are written: json (the default), avro (Confluent-framed) or avro_raw. */
+  format?: EventFormat;
+  /** The Avro writer schema: a .avsc file (relative to the worker's config) or the schema inline. */
+  avro_schema?: AvroSchemaRef;
+  /** Avro writer schemas by schema registry id, for records of several versions. */
+  avro_schemas?: Record<string, AvroSchemaRef>;
 }
 
 export const sourceSchema = {
@@ -71,7 +79,10 @@ export const sourceSchema = {
   required: ['name', 'topic', 'time_field', 'fields'],
   properties: {
     name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'Name views refer to (lower-case letters, digits, _).' },
-    topic: { type: 'string', minLength: 1, description: 'Kafka topic of JSON events, one event per record.' },
+    topic: { type: 'string', minLength: 1, description: 'Kafka topic of the events, one event (or a JSON list of them) per record.' },
+    format: { enum: [...EVENT_FORMATS], default: 'json', description: 'How the records are written: json; avro (Confluent\'s wire format, as the schema registry\'s serializers, Kafka Connect\'s AvroConverter and Debezium write it; each record read with the writer schema of its id); avro_raw (plain Avro binary of one schema, no frame).' },
+    avro_schema: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }], description: 'For avro and avro_raw: the writer schema, a .avsc file (relative to this config file) or the schema inline; with avro, for records of any id not in avro_schemas.' },
+    avro_schemas: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] }, description: 'For avro: writer schemas by schema registry id ({ "7": payment-v1.avsc, "8": payment-v2.avsc }), for topics written by several versions of a producer; a record of an id with none (and no avro_schema) is refused naming the id.' },
     description: { type: 'string', description: 'What the events are.' },
     time_field: { type: 'string', minLength: 1, description: 'Field holding the event time; windows run on it. $kafka_timestamp: the record\'s Kafka timestamp instead (events without a time of their own).' },
     time_format: { enum: [...TIME_FORMATS], default: 'auto', description: 'epoch_s, epoch_ms, epoch_us, epoch_ns, iso8601, or auto (a number, or a string of digits, in the unit its size says; other strings ISO-8601).' },
@@ -133,7 +144,9 @@ export class EventSchema {
   readonly timeFormat: TimeFormat;
   readonly timeZone: string | undefined;
   readonly fields: readonly CompiledField[];
+  readonly format: EventFormat;
   private readonly timePath: string[];
+  private readonly avro?: AvroDecoder;
 
   constructor(readonly config: SourceConfig) {
     this.name = config.name;
@@ -144,6 +157,11 @@ export class EventSchema {
       throw new TributaryError('CONFIG_INVALID', `sources.${config.name}.time_zone: "${config.time_zone}" is not an IANA time zone (UTC, Europe/Berlin, America/New_York)`);
     }
     this.timeZone = config.time_zone;
+    this.format = config.format ?? 'json';
+    if (this.format === 'avro' || this.format === 'avro_raw') this.avro = new AvroDecoder(this.format, config, `sources.${config.name}`);
+    else if (config.avro_schema !== undefined || config.avro_schemas !== undefined) {
+      throw new TributaryError('CONFIG_INVALID', `sources.${config.name}: avro_schema is given but format is ${this.format} (set format: avro, or avro_raw)`);
+    }
     this.timePath = config.time_field.split('.');
     this.fields = Object.entries(config.fields).map(([name, spec]) => {
       const s: FieldSpec = typeof spec === 'string' ? { type: spec } : spec;
@@ -186,6 +204,7 @@ export class EventSchema {
 
   private parse(bytes: Buffer | string | null): { value: unknown } | { ok: false; field: string; reason: string } {
     if (bytes === null || bytes.length === 0) return { ok: false, field: '', reason: 'the record is empty' };
+    if (this.avro) return this.avro.decode(typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
     let obj: unknown;
     // Confluent's wire format: magic byte 0 and a 4-byte schema id before the payload (JSON never starts with 0).
     const framed = typeof bytes !== 'string' && bytes[0] === 0 && bytes.length >= 5;
@@ -194,7 +213,7 @@ export class EventSchema {
     } catch (err) {
       if (framed) {
         const id = (bytes as Buffer).readUInt32BE(1);
-        return { ok: false, field: '', reason: `framed by a schema registry (magic byte 0, schema id ${id}), and the payload after the 5-byte header is not JSON: Avro and Protobuf payloads are not read (a JSON Schema serializer's are) (${(err as Error).message})` };
+        return { ok: false, field: '', reason: `framed by a schema registry (magic byte 0, schema id ${id}), and the payload after the 5-byte header is not JSON: Avro payloads are read with format: avro and the writer schema; Protobuf payloads are not read (a JSON Schema serializer's are) (${(err as Error).message})` };
       }
       return { ok: false, field: '', reason: `not JSON: ${(err as Error).message}` };
     }
@@ -203,7 +222,7 @@ export class EventSchema {
 
   /** Checks a parsed JSON value against the schema (`timestamp`: the record's Kafka timestamp). Never throws. */
   check(obj: unknown, timestamp?: number): CheckResult {
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, field: '', reason: 'the event is not a JSON object' };
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, field: '', reason: `the event is not ${this.avro ? 'an Avro record' : 'a JSON object'}` };
     const rec = obj as Record<string, unknown>;
     const time = this.timeField === KAFKA_TIMESTAMP
       ? timestamp !== undefined && Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : 'the record has no Kafka timestamp (time_field is $kafka_timestamp)'
