@@ -192,11 +192,12 @@ export function validateWorkerConfig(input: unknown, options: ValidateOptions = 
   const listed = (input as { models?: unknown }).models !== undefined;
   if (!listed) cfg.models = SHIPPED_MODELS.map((m) => ({ manifest: resolve(REPO_ROOT, m), shadow: false }));
   else cfg.models = cfg.models.map((m) => ({ ...m, manifest: isAbsolute(m.manifest) ? m.manifest : resolve(baseDir, m.manifest) }));
-  // Avro schema files, as the models' manifests, are relative to the config file.
+  // Avro and protobuf schema files, as the models' manifests, are relative to the config file.
   const schemaPath = <T>(ref: T): T => (typeof ref === 'string' ? (resolve(baseDir, ref) as T) : ref);
   for (const s of cfg.sources) {
     if (s.avro_schema !== undefined) s.avro_schema = schemaPath(s.avro_schema);
     if (s.avro_schemas !== undefined) s.avro_schemas = Object.fromEntries(Object.entries(s.avro_schemas).map(([id, ref]) => [id, schemaPath(ref)]));
+    if (s.proto_file !== undefined) s.proto_file = schemaPath(s.proto_file);
   }
   const cross = crossFieldIssues(cfg);
   if (cross.length > 0) throw LOADER.error(cross, options.source);

@@ -37,7 +37,7 @@ export interface FeaturesConfig {
 
 /** JSON Schema of the two sections, for the worker's config loader and its generated reference. */
 export const featuresConfigProperties = {
-  sources: { type: 'array', items: sourceSchema, description: 'Topics of events (JSON of any shape, or Avro) the worker reads besides logs and metrics.' },
+  sources: { type: 'array', items: sourceSchema, description: 'Topics of events (JSON of any shape, Avro or Protobuf) the worker reads besides logs and metrics.' },
   views: { type: 'array', items: viewSchema, description: 'Feature views: per key and window, declared aggregations and derived features, each in a table of its own.' },
 } as const;
 

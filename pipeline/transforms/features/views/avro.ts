@@ -18,15 +18,12 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { TributaryError } from '../../../../core/errors.ts';
-
-export const EVENT_FORMATS = ['json', 'avro', 'avro_raw'] as const;
-export type EventFormat = (typeof EVENT_FORMATS)[number];
+import { type Decoded, type PayloadDecoder } from './formats.ts';
 
 /** A schema as a path to its `.avsc` file (absolute once the worker's config is loaded) or inline. */
 export type AvroSchemaRef = string | Record<string, unknown>;
 
 export interface AvroSourceConfig {
-  format?: EventFormat;
   avro_schema?: AvroSchemaRef;
   avro_schemas?: Record<string, AvroSchemaRef>;
 }
@@ -64,9 +61,7 @@ interface Writer {
   label: string;
 }
 
-export type AvroResult = { value: unknown } | { ok: false; field: string; reason: string };
-
-export class AvroDecoder {
+export class AvroDecoder implements PayloadDecoder {
   private readonly fallback?: Writer;
   private readonly byId = new Map<number, Writer>();
 
@@ -91,7 +86,7 @@ export class AvroDecoder {
   }
 
   /** The record's value as an object, or why it is not one. Never throws. */
-  decode(bytes: Buffer): AvroResult {
+  decode(bytes: Buffer): Decoded {
     let writer = this.fallback;
     let payload = bytes;
     if (this.format === 'avro') {

@@ -1,5 +1,5 @@
 /**
- * Light schema of an event source (`payments.v1`, `sensors.v1`), JSON or Avro (avro.ts): the bytes of one Kafka record
+ * Light schema of an event source (`payments.v1`, `sensors.v1`), JSON, Avro or Protobuf (formats.ts): the bytes of one Kafka record
  * flow in, and either a checked event (event time plus the declared fields, typed) or the field and
  * the reason it does not fit flow out. Rejected records go to `dlq.v1` with that reason; the stream
  * goes on.
@@ -23,15 +23,17 @@
  *   unless the source names its `time_zone` (IANA: `UTC`, `Europe/Berlin`), in which it is then read.
  * - A record framed by a schema registry (Confluent's wire format: byte 0, a 4-byte schema id, then
  *   the payload) is read when its payload is JSON (the JSON Schema serializer); with `format: avro`
- *   its Avro payload is read with the writer schema of its id (avro.ts); Protobuf payloads are
- *   refused, naming the framing and the schema id.
+ *   its Avro payload is read with the writer schema of its id (avro.ts), with `format: protobuf` its
+ *   protobuf payload with the producer's .proto (protobuf.ts); otherwise a payload that is not JSON
+ *   is refused, naming the framing and the schema id.
  * - A record holding a JSON list holds several events (a collector's batch): each is checked alone,
  *   and one that does not fit is refused naming its place in the list while the others go on.
  * - A record without a value (a tombstone: compaction's, or Debezium's after a delete) holds no event.
  * - Fields not declared are ignored (they still land in the raw table's JSON when one is configured).
  */
 import { TributaryError } from '../../../../core/errors.ts';
-import { AvroDecoder, EVENT_FORMATS, type AvroSchemaRef, type EventFormat } from './avro.ts';
+import { type AvroSchemaRef } from './avro.ts';
+import { EVENT_FORMATS, payloadDecoder, type EventFormat, type PayloadDecoder } from './formats.ts';
 // The agent's reading of stamps and zones, so a time without a zone means the same on both sides.
 import { isValidTimeZone, parseIso } from '../../../../agents/transforms/timestamp.ts';
 
@@ -71,6 +73,10 @@ export interface SourceConfig {
   avro_schema?: AvroSchemaRef;
   /** Avro writer schemas by schema registry id, for records of several versions. */
   avro_schemas?: Record<string, AvroSchemaRef>;
+  /** The producer's .proto (relative to the worker's config), for protobuf and protobuf_raw. */
+  proto_file?: string;
+  /** The message of proto_file the records are (full name, `shop.Payment`). */
+  proto_message?: string;
 }
 
 export const sourceSchema = {
@@ -80,8 +86,10 @@ export const sourceSchema = {
   properties: {
     name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'Name views refer to (lower-case letters, digits, _).' },
     topic: { type: 'string', minLength: 1, description: 'Kafka topic of the events, one event (or a JSON list of them) per record.' },
-    format: { enum: [...EVENT_FORMATS], default: 'json', description: 'How the records are written: json; avro (Confluent\'s wire format, as the schema registry\'s serializers, Kafka Connect\'s AvroConverter and Debezium write it; each record read with the writer schema of its id); avro_raw (plain Avro binary of one schema, no frame).' },
+    format: { enum: [...EVENT_FORMATS], default: 'json', description: 'How the records are written: json; avro (Confluent\'s wire format, as the schema registry\'s serializers, Kafka Connect\'s AvroConverter and Debezium write it; each record read with the writer schema of its id); avro_raw (plain Avro binary of one schema, no frame); protobuf (Confluent\'s wire format with its message indexes, as the ProtobufSerializer writes it); protobuf_raw (plain protobuf payloads of proto_message).' },
     avro_schema: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }], description: 'For avro and avro_raw: the writer schema, a .avsc file (relative to this config file) or the schema inline; with avro, for records of any id not in avro_schemas.' },
+    proto_file: { type: 'string', minLength: 1, description: 'For protobuf and protobuf_raw: the producer\'s .proto (relative to this config file; its imports beside it, google/protobuf/* built in).' },
+    proto_message: { type: 'string', minLength: 1, description: 'The message the records are (full name, shop.Payment): required for protobuf_raw; for protobuf, records of another message (by their message indexes) are refused.' },
     avro_schemas: { type: 'object', additionalProperties: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] }, description: 'For avro: writer schemas by schema registry id ({ "7": payment-v1.avsc, "8": payment-v2.avsc }), for topics written by several versions of a producer; a record of an id with none (and no avro_schema) is refused naming the id.' },
     description: { type: 'string', description: 'What the events are.' },
     time_field: { type: 'string', minLength: 1, description: 'Field holding the event time; windows run on it. $kafka_timestamp: the record\'s Kafka timestamp instead (events without a time of their own).' },
@@ -146,7 +154,7 @@ export class EventSchema {
   readonly fields: readonly CompiledField[];
   readonly format: EventFormat;
   private readonly timePath: string[];
-  private readonly avro?: AvroDecoder;
+  private readonly payload?: PayloadDecoder;
 
   constructor(readonly config: SourceConfig) {
     this.name = config.name;
@@ -158,10 +166,7 @@ export class EventSchema {
     }
     this.timeZone = config.time_zone;
     this.format = config.format ?? 'json';
-    if (this.format === 'avro' || this.format === 'avro_raw') this.avro = new AvroDecoder(this.format, config, `sources.${config.name}`);
-    else if (config.avro_schema !== undefined || config.avro_schemas !== undefined) {
-      throw new TributaryError('CONFIG_INVALID', `sources.${config.name}: avro_schema is given but format is ${this.format} (set format: avro, or avro_raw)`);
-    }
+    this.payload = payloadDecoder(this.format, config, `sources.${config.name}`);
     this.timePath = config.time_field.split('.');
     this.fields = Object.entries(config.fields).map(([name, spec]) => {
       const s: FieldSpec = typeof spec === 'string' ? { type: spec } : spec;
@@ -204,7 +209,7 @@ export class EventSchema {
 
   private parse(bytes: Buffer | string | null): { value: unknown } | { ok: false; field: string; reason: string } {
     if (bytes === null || bytes.length === 0) return { ok: false, field: '', reason: 'the record is empty' };
-    if (this.avro) return this.avro.decode(typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+    if (this.payload) return this.payload.decode(typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
     let obj: unknown;
     // Confluent's wire format: magic byte 0 and a 4-byte schema id before the payload (JSON never starts with 0).
     const framed = typeof bytes !== 'string' && bytes[0] === 0 && bytes.length >= 5;
@@ -213,7 +218,7 @@ export class EventSchema {
     } catch (err) {
       if (framed) {
         const id = (bytes as Buffer).readUInt32BE(1);
-        return { ok: false, field: '', reason: `framed by a schema registry (magic byte 0, schema id ${id}), and the payload after the 5-byte header is not JSON: Avro payloads are read with format: avro and the writer schema; Protobuf payloads are not read (a JSON Schema serializer's are) (${(err as Error).message})` };
+        return { ok: false, field: '', reason: `framed by a schema registry (magic byte 0, schema id ${id}), and the payload after the 5-byte header is not JSON: Avro and Protobuf payloads are read with format: avro or protobuf and the producer's schema (${(err as Error).message})` };
       }
       return { ok: false, field: '', reason: `not JSON: ${(err as Error).message}` };
     }
@@ -222,7 +227,7 @@ export class EventSchema {
 
   /** Checks a parsed JSON value against the schema (`timestamp`: the record's Kafka timestamp). Never throws. */
   check(obj: unknown, timestamp?: number): CheckResult {
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, field: '', reason: `the event is not ${this.avro ? 'an Avro record' : 'a JSON object'}` };
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, field: '', reason: `the event is not ${this.payload ? `a ${this.format.replace(/_raw$/, '')} record` : 'a JSON object'}` };
     const rec = obj as Record<string, unknown>;
     const time = this.timeField === KAFKA_TIMESTAMP
       ? timestamp !== undefined && Number.isFinite(timestamp) && timestamp >= 0 ? timestamp : 'the record has no Kafka timestamp (time_field is $kafka_timestamp)'

@@ -1,6 +1,7 @@
 // Avro event sources (pipeline/transforms/features/views/avro.ts) on bytes another library wrote:
-// fastavro 1.9.7 encoded the payments of test/fixtures/events/avro-payments.json with two versions of a
-// writer schema (make_avro.py), framed as Confluent's serializers frame them, and a few without a frame.
+// Confluent's own AvroSerializer (confluent-kafka 2.6, encoding with fastavro 1.9.7) framed the payments
+// of test/fixtures/events/avro-payments.json with two versions of a writer schema (make_events.py), and
+// fastavro wrote a few plain payloads without a frame.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

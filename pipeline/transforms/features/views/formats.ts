@@ -1,0 +1,33 @@
+/**
+ * How an event source's records are written, and the decoder of each binary format: JSON is read by
+ * the light schema itself (schema.ts); Avro (avro.ts) and Protobuf (protobuf.ts) payloads are decoded
+ * into an object here and then checked the same way.
+ */
+import { TributaryError } from '../../../../core/errors.ts';
+import { AvroDecoder, type AvroSourceConfig } from './avro.ts';
+import { ProtobufDecoder, type ProtobufSourceConfig } from './protobuf.ts';
+
+export const EVENT_FORMATS = ['json', 'avro', 'avro_raw', 'protobuf', 'protobuf_raw'] as const;
+export type EventFormat = (typeof EVENT_FORMATS)[number];
+
+/** A record's payload as a value, or why it is not one. */
+export type Decoded = { value: unknown } | { ok: false; field: string; reason: string };
+
+export interface PayloadDecoder {
+  decode(bytes: Buffer): Decoded;
+}
+
+/** The decoder of a binary format, or undefined for JSON; throws CONFIG_INVALID naming `where` and the key. */
+export function payloadDecoder(format: EventFormat, config: AvroSourceConfig & ProtobufSourceConfig, where: string): PayloadDecoder | undefined {
+  const avroKeys = config.avro_schema !== undefined || config.avro_schemas !== undefined;
+  const protoKeys = config.proto_file !== undefined || config.proto_message !== undefined;
+  if (avroKeys && format !== 'avro' && format !== 'avro_raw') {
+    throw new TributaryError('CONFIG_INVALID', `${where}: avro_schema is given but format is ${format} (set format: avro, or avro_raw)`);
+  }
+  if (protoKeys && format !== 'protobuf' && format !== 'protobuf_raw') {
+    throw new TributaryError('CONFIG_INVALID', `${where}: proto_file is given but format is ${format} (set format: protobuf, or protobuf_raw)`);
+  }
+  if (format === 'avro' || format === 'avro_raw') return new AvroDecoder(format, config, where);
+  if (format === 'protobuf' || format === 'protobuf_raw') return new ProtobufDecoder(format, config, where);
+  return undefined;
+}

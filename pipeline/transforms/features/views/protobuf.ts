@@ -1,0 +1,145 @@
+/**
+ * Protobuf event sources: a record's bytes decoded with the producer's `.proto` into the object the
+ * light schema (schema.ts) then checks like a JSON event. `format: protobuf` reads Confluent's wire
+ * format (magic byte 0, the schema id, the message indexes that say which message of the schema's file
+ * the payload is, then the payload: what the schema registry's ProtobufSerializer writes);
+ * `format: protobuf_raw` reads plain payloads of one message (`proto_message`).
+ *
+ * The message indexes pick the message in `proto_file` (the first message is index 0, a nested one a
+ * path like [1, 0]); when `proto_message` is given too, a record of another message is refused naming
+ * both. Field names are as written in the `.proto`; enums are their names; 64-bit integers are numbers
+ * (exact up to 2^53); `google.protobuf.Timestamp` is epoch ms (so a time field reads it); wrapper types
+ * (`google.protobuf.BoolValue`...) are their value, or null when absent; an absent message is null and
+ * an absent scalar its proto3 default. Protobuf skips fields it does not know, so one `.proto` reads the
+ * records of older and newer versions alike (new fields are simply not there).
+ */
+import { readFileSync } from 'node:fs';
+import protobuf from 'protobufjs';
+import { TributaryError } from '../../../../core/errors.ts';
+import { type Decoded, type PayloadDecoder } from './formats.ts';
+
+export interface ProtobufSourceConfig {
+  proto_file?: string;
+  proto_message?: string;
+}
+
+const WRAPPERS = new Set(['BoolValue', 'StringValue', 'BytesValue', 'DoubleValue', 'FloatValue', 'Int32Value', 'Int64Value', 'UInt32Value', 'UInt64Value'].map((n) => `.google.protobuf.${n}`));
+const TIMESTAMP = '.google.protobuf.Timestamp';
+const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, bytes: String, defaults: true, arrays: true, objects: true };
+
+export class ProtobufDecoder implements PayloadDecoder {
+  private readonly messages: protobuf.Type[];
+  private readonly fixed?: protobuf.Type;
+
+  /** `where`: the config path of the source (`sources.payments`), for errors. */
+  constructor(
+    readonly format: 'protobuf' | 'protobuf_raw',
+    config: ProtobufSourceConfig,
+    where: string,
+  ) {
+    if (config.proto_file === undefined) throw new TributaryError('CONFIG_INVALID', `${where}: format ${format} needs proto_file (the producer's .proto)`);
+    let root: protobuf.Root;
+    try {
+      readFileSync(config.proto_file);
+      // keepCase: field names as the .proto writes them (the names the source's fields declare).
+      root = new protobuf.Root().loadSync(config.proto_file, { keepCase: true });
+      root.resolveAll();
+    } catch (err) {
+      throw new TributaryError('CONFIG_INVALID', `${where}.proto_file: cannot read ${config.proto_file}: ${(err as Error).message}`);
+    }
+    // The file's own messages in the order it declares them: what message indexes count.
+    const file = root.files[0];
+    this.messages = root.nestedArray.flatMap(function own(n): protobuf.Type[] {
+      if (n instanceof protobuf.Type) return n.filename === file ? [n] : [];
+      return n instanceof protobuf.Namespace ? n.nestedArray.flatMap(own) : [];
+    });
+    if (config.proto_message !== undefined) {
+      const t = root.lookup(config.proto_message);
+      if (!(t instanceof protobuf.Type)) {
+        throw new TributaryError('CONFIG_INVALID', `${where}.proto_message: ${config.proto_message} is not a message of ${config.proto_file} (it has ${this.messages.map((m) => m.fullName.slice(1)).join(', ')})`);
+      }
+      this.fixed = t;
+    } else if (format === 'protobuf_raw') {
+      throw new TributaryError('CONFIG_INVALID', `${where}: format protobuf_raw needs proto_message (plain payloads do not say which message they are)`);
+    }
+  }
+
+  /** The record's value as an object, or why it is not one. Never throws. */
+  decode(bytes: Buffer): Decoded {
+    let type = this.fixed!;
+    let payload = bytes;
+    if (this.format === 'protobuf') {
+      if (bytes.length < 6 || bytes[0] !== 0) {
+        const first = bytes[0]!;
+        const hint = first === 0x7b || first === 0x5b ? ` ('${String.fromCharCode(first)}': JSON? then the source's format is json)` : ' (plain protobuf without a frame is format protobuf_raw)';
+        return { ok: false, field: '', reason: `not in Confluent's wire format (magic byte 0, a 4-byte schema id, message indexes): it starts with byte 0x${first.toString(16).padStart(2, '0')}${hint}` };
+      }
+      const id = bytes.readUInt32BE(1);
+      const read = messageIndexes(bytes, 5);
+      if (typeof read === 'string') return { ok: false, field: '', reason: `schema id ${id}: ${read}` };
+      const found = this.byIndexes(read.indexes);
+      if (found === undefined) return { ok: false, field: '', reason: `schema id ${id}: message index [${read.indexes.join(', ')}] names no message of the .proto (it has ${this.messages.map((m) => m.fullName.slice(1)).join(', ')})` };
+      if (this.fixed !== undefined && found !== this.fixed) {
+        return { ok: false, field: '', reason: `a ${found.fullName.slice(1)} (message index [${read.indexes.join(', ')}]), not the ${this.fixed.fullName.slice(1)} proto_message names` };
+      }
+      type = found;
+      payload = bytes.subarray(read.next);
+    }
+    try {
+      return { value: plain(type, type.toObject(type.decode(payload), TO_OBJECT)) };
+    } catch (err) {
+      return { ok: false, field: '', reason: `not a protobuf ${type.fullName.slice(1)}: ${(err as Error).message}` };
+    }
+  }
+
+  private byIndexes(indexes: number[]): protobuf.Type | undefined {
+    let t: protobuf.Type | undefined = this.messages[indexes[0]!];
+    for (const i of indexes.slice(1)) t = t?.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type)[i];
+    return t;
+  }
+}
+
+/** Confluent's message indexes at `at`: a zigzag varint count, then that many zigzag varints; a count of 0 means [0]. */
+export function messageIndexes(buf: Buffer, at: number): { indexes: number[]; next: number } | string {
+  let pos = at;
+  const varint = (): number | undefined => {
+    let v = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (pos >= buf.length) return undefined;
+      const b = buf[pos++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+    }
+    return undefined;
+  };
+  const count = varint();
+  if (count === undefined || count < 0 || count > 32) return 'the message indexes after the schema id are cut short or malformed';
+  if (count === 0) return { indexes: [0], next: pos };
+  const indexes: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const x = varint();
+    if (x === undefined || x < 0) return 'the message indexes after the schema id are cut short or malformed';
+    indexes.push(x);
+  }
+  return { indexes, next: pos };
+}
+
+/** Well-known types as plain values: a Timestamp as epoch ms, a wrapper as its value (null when absent). */
+function plain(type: protobuf.Type, obj: Record<string, unknown>): Record<string, unknown> {
+  for (const field of type.fieldsArray) {
+    const t = field.resolvedType;
+    if (!(t instanceof protobuf.Type)) continue;
+    const v = obj[field.name];
+    const one = (x: unknown): unknown => {
+      if (x === null || x === undefined) return null;
+      if (t.fullName === TIMESTAMP) {
+        const ts = x as { seconds?: number; nanos?: number };
+        return (ts.seconds ?? 0) * 1000 + (ts.nanos ?? 0) / 1e6;
+      }
+      if (WRAPPERS.has(t.fullName)) return (x as { value?: unknown }).value ?? null;
+      return plain(t, x as Record<string, unknown>);
+    };
+    obj[field.name] = Array.isArray(v) ? v.map(one) : one(v);
+  }
+  return obj;
+}
