@@ -5,106 +5,23 @@
  * Keys are snake_case, as the user writes them.
  */
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema, joinPath, type ConfigIssue, type EnvOverride, type ValidateOptions } from '../core/config/loader.ts';
 import { configReferenceMarkdown as referenceOf } from '../core/config/reference.ts';
 import { TOPICS, type LogEncoding } from '../core/contracts/topics.ts';
 import { defaultBrokers, stateDir } from '../core/paths.ts';
-import { ENCODINGS } from './transforms/line-splitter.ts';
-import type { MultilineOptions } from './transforms/multiline.ts';
-import { buildParser, PARSER_NAMES, PARSERS, type ParserConfig } from './transforms/parsers/index.ts';
+import { bool, int, MiB, obj, str, stringMap, tryRegex } from './config-schema.ts';
+import { SOURCES, sourceDefinition, type SourceConfig } from './sources/index.ts';
+import { PARSER_NAMES } from './transforms/parsers/index.ts';
 import { BUILTIN_RULE_NAMES, compileUserRule, SECRET_ATTRIBUTE_RULE, type RedactorOptions, type UserRuleConfig } from './transforms/redact.ts';
 import { DEFAULT_INFERENCE, severityFromText, type SeverityInferenceOptions } from './transforms/severity.ts';
-import { checkFormat, isValidTimeZone } from './transforms/timestamp.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types (snake_case: this is the user-facing layer)
 
-export interface MultilineConfig {
-  enabled: boolean;
-  start_pattern?: string;
-  continue_pattern?: string;
-  start_with_stamp: boolean;
-  timeout_ms: number;
-  max_lines: number;
-  max_bytes: number;
-}
-
-interface LineSourceCommon {
-  service?: string;
-  attributes: Record<string, string>;
-  parser: ParserConfig;
-  time_zone: string;
-  multiline: MultilineConfig;
-  encoding: 'auto' | 'utf8' | 'utf16le' | 'utf16be';
-  max_line_bytes: number;
-  on_long_line: 'split' | 'truncate';
-}
-
-export interface FileSourceConfig extends LineSourceCommon {
-  type: 'file';
-  include: string[];
-  exclude: string[];
-  start_at: 'beginning' | 'end';
-  poll_ms: number;
-  discover_ms: number;
-  idle_poll_ms: number;
-  watch: boolean;
-  watched_poll_ms: number;
-  read_bytes: number;
-  rotate_wait_ms: number;
-  checkpoint_expire_ms: number;
-  container_path: boolean;
-}
-
-export interface StdinSourceConfig extends LineSourceCommon {
-  type: 'stdin';
-}
-
-export interface OtlpSourceConfig {
-  type: 'otlp';
-  listen: string;
-  bearer_token_env?: string;
-  max_body_bytes: number;
-  service?: string;
-}
-
-/** A network intake of pushed messages (syslog, GELF): one protocol, one mode, one address. */
-export interface ListenerSourceConfig {
-  type: 'syslog' | 'gelf';
-  mode: 'udp' | 'tcp';
-  listen: string;
-  max_message_bytes: number;
-  parser: ParserConfig;
-  time_zone: string;
-  service?: string;
-  attributes: Record<string, string>;
-}
-
-export interface JournaldSourceConfig {
-  type: 'journald';
-  directory?: string;
-  units: string[];
-  identifiers: string[];
-  priority?: string;
-  start_at: 'beginning' | 'end';
-  journalctl_path: string;
-  parser: ParserConfig;
-  time_zone: string;
-  service?: string;
-  attributes: Record<string, string>;
-}
-
-export interface HostMetricsSourceConfig {
-  type: 'host_metrics';
-  interval_ms: number;
-  collectors: Array<'cpu' | 'memory' | 'load' | 'disk' | 'network'>;
-  proc_path: string;
-  service?: string;
-}
-
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
+export type { MultilineConfig, LineSourceCommon } from './config-schema.ts';
+export type { FileSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, SourceConfig, StdinSourceConfig } from './sources/index.ts';
 
 export interface AgentConfig {
   service: { name: string };
@@ -145,153 +62,19 @@ export interface AgentConfig {
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-const MiB = 1024 * 1024;
-
-const str = (description: string, extra: object = {}) => ({ type: 'string', description, ...extra });
-const int = (description: string, minimum: number, dflt?: number, extra: object = {}) =>
-  ({ type: 'integer', minimum, description, ...(dflt !== undefined ? { default: dflt } : {}), ...extra });
-const bool = (description: string, dflt: boolean) => ({ type: 'boolean', description, default: dflt });
-const stringMap = (description: string) => ({ type: 'object', description, additionalProperties: { type: 'string' }, default: {} });
-const obj = (description: string, properties: Record<string, object>, extra: object = {}) =>
-  ({ type: 'object', description, additionalProperties: false, properties, default: {}, ...extra });
-
-/** Each parser's own options, from the registry: one discriminated branch per parser. */
-function parserSchema(): object {
-  return {
-    type: 'object',
-    description: `How lines are parsed: ${PARSER_NAMES.join(', ')}. A string is short for {type: <name>}. A line the parser does not match is kept as a plain body.`,
-    discriminator: { propertyName: 'type' },
-    required: ['type'],
-    properties: { type: { type: 'string', description: 'Parser name.' } },
-    oneOf: PARSER_NAMES.map((name) => {
-      const def = PARSERS[name];
-      return {
-        type: 'object',
-        additionalProperties: false,
-        properties: { type: { const: name, description: def.description }, ...def.configProperties },
-        ...(def.required ? { required: def.required } : {}),
-      };
-    }),
-    default: { type: 'auto' },
-  };
-}
-
-const multilineSchema = obj('Assembling multiline records (stack traces) from lines.', {
-  enabled: bool('Assemble multiline records. Off: every line is a record.', true),
-  start_pattern: str('Regular expression: a line matching it starts a new record, others continue it. Default: built-in rules for what runtimes and servers print after a first line: stack traces of Java, Python, Node, Go, Rust, PHP and C++ (indented lines, "Caused by:", "... N more", Traceback, goroutine dumps), PostgreSQL\'s DETAIL/HINT/STATEMENT lines, RabbitMQ\'s lines under a repeated prefix (agents/transforms/README.md, "Multiline").', { minLength: 1 }),
-  continue_pattern: str('Regular expression: a line matching it continues the pending record, others start one. Exclusive with start_pattern.', { minLength: 1 }),
-  start_with_stamp: bool('Records start with a time stamp: under a record whose first line starts with one (any shape the parser reads, also after "[" or a terminal colour), every line without one continues it, so a message of several lines or a dump stays one record; under a first line without one the built-in rules decide. For logs whose every entry is stamped; exclusive with start_pattern and continue_pattern.', false),
-  timeout_ms: int('Flush a pending record after this many ms without a new line.', 1, 1000),
-  max_lines: int('Most lines in one record; longer ones are cut into numbered parts (tributary.multiline.part).', 1, 500),
-  max_bytes: int('Most bytes in one record; larger ones are cut into numbered parts.', 64, MiB),
-});
-
-const lineSourceCommon = {
-  service: str('Service name for records of this source (default: service.name); a service named by the line itself wins.', { minLength: 1 }),
-  attributes: stringMap('Attributes added to every record of this source.'),
-  parser: parserSchema(),
-  time_zone: str('IANA time zone for timestamps written without an offset.', { default: 'UTC' }),
-  multiline: multilineSchema,
-  encoding: str('Text encoding: auto (BOM, else UTF-8), utf8, utf16le or utf16be. Invalid bytes become U+FFFD.', { enum: ENCODINGS, default: 'auto' }),
-  max_line_bytes: int('A line longer than this many bytes is split or truncated, marked and counted.', 64, MiB),
-  on_long_line: str('What to do with a line longer than max_line_bytes: split into parts (tributary.line.part) or truncate (tributary.line.truncated_bytes).', { enum: ['split', 'truncate'], default: 'split' }),
-};
-
-const LISTEN_PATTERN = '^(\\[[0-9a-fA-F:]+\\]|[^\\s:]+):\\d{1,5}$';
-
-/** The keys of a network intake (syslog, GELF); they differ in their defaults. */
-function listenerSourceProperties(type: 'syslog' | 'gelf', description: string, port: number, maxBytes: number): Record<string, object> {
-  return {
-    type: { const: type, description },
-    mode: str('udp or tcp. Over UDP nothing slows a sender: datagrams that arrive while the agent holds 10 000 messages for Kafka are dropped and counted (dropped). Over TCP a sender is slowed instead (its connection is not read while the sink has no room).', { enum: ['udp', 'tcp'], default: 'udp' }),
-    listen: str(`host:port the ${type === 'gelf' ? 'GELF' : 'syslog'} intake listens on. Anything but a loopback address takes messages from whoever can reach it (neither syslog nor GELF authenticates a sender): bind it to an interface only trusted senders reach.`, { default: `127.0.0.1:${port}`, pattern: LISTEN_PATTERN }),
-    max_message_bytes: int(type === 'gelf' ? 'Largest message, joined from its chunks and decompressed; larger ones are dropped and counted (too_large).' : 'Largest message; a longer one is cut there and counted (truncated).', 256, maxBytes, { maximum: 16 * MiB }),
-    service: str(`Service name for records whose message names none (default: ${type === 'syslog' ? 'the message\'s APP-NAME or TAG, else ' : 'the container\'s name from Docker\'s gelf driver, else '}service.name).`, { minLength: 1 }),
-    attributes: stringMap('Attributes added to every record of this source (besides network.peer.address, the sender\'s address).'),
-    parser: parserSchema(),
-    time_zone: str('IANA time zone for timestamps written without an offset (RFC 3164 syslog stamps have none).', { default: 'UTC' }),
-  };
-}
-
+/** One branch per source type, each from its definition (agents/sources/). */
 const sourceSchema = {
   type: 'object',
   description: 'One source; its type picks the other keys.',
   discriminator: { propertyName: 'type' },
   required: ['type'],
   properties: { type: { type: 'string', description: 'Source type.' } },
-  oneOf: [
-    {
-      type: 'object', additionalProperties: false, required: ['type', 'include'],
-      properties: {
-        type: { const: 'file', description: 'Tail files matched by globs, across rotation and truncation.' },
-        include: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Globs of files to read; relative globs are relative to the config file.' },
-        exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files to leave alone.' },
-        start_at: str('Where to start in a file seen for the first time: beginning (default: nothing is missed, and files that appear later must be read whole anyway) or end.', { enum: ['beginning', 'end'], default: 'beginning' }),
-        poll_ms: int('How often to look for new data in open files (and for new files, at most every discover_ms).', 10, 250),
-        discover_ms: int('How often, at most, the globs are expanded again to find new files (0: at every poll); files already open are still read every poll_ms. Rotation does not wait for it: at every poll the paths of the files being written (new bytes in one of the last two polls) and, for rotate_wait_ms, the paths files just left are looked up, and a rename or deletion there expands the globs at once. A new file that replaces none of these (a new name, or the replacement of an idle file) is found within this interval; one created and moved out of the globs or deleted within it is never read.', 0, 1000),
-        idle_poll_ms: int('How often a file that has not grown for 5 s is looked at (at least every poll_ms; 0: every poll). With many files mostly at rest (a node\'s container logs) looking at each one every poll is most of what an idle agent does; a resting file\'s next lines, or its truncation, are then seen within this interval. Files being written, rotated away or holding a multiline record are looked at every poll.', 0, 1000),
-        watch: bool('Ask the kernel (inotify, through fs.watch) to report the next change to each file at rest: a resting file written, truncated or renamed is then read at the next poll instead of at its next look, and is looked at otherwise only every watched_poll_ms. The watch is on the file itself, so writes through a link are seen; one watch per resting file (fs.inotify.max_user_watches; a file whose watch cannot be set keeps idle_poll_ms, counted in watch_failures). Off: resting files are found by idle_poll_ms alone.', true),
-        watched_poll_ms: int('How often a watched file at rest is looked at anyway (at least idle_poll_ms), for changes the kernel does not report: writes through a memory map, or by another host on a network file system (turn watch off for those).', 0, 10_000),
-        read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
-        rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
-        checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),
-        container_path: bool('Read a container log\'s metadata from its path, as the kubelet names the files (/var/log/pods/NAMESPACE_POD_UID/CONTAINER/N.log and /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log, under any mount point): k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.container.name, k8s.container.restart_count or container.id as attributes, and the container\'s name as the service when the source names none; Docker\'s json-file logs (/var/lib/docker/containers/ID/ID-json.log) give container.id. Other files are not touched.', true),
-        ...lineSourceCommon,
-      },
-    },
-    {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: { type: { const: 'stdin', description: 'Read lines from standard input (some-service | tributary agent).' }, ...lineSourceCommon },
-    },
-    {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: {
-        type: { const: 'otlp', description: 'OTLP/HTTP intake for logs and metrics (protobuf and JSON).' },
-        listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env.', { default: '127.0.0.1:4318', pattern: LISTEN_PATTERN }),
-        bearer_token_env: str('Name of the environment variable holding the bearer token clients must send.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
-        max_body_bytes: int('Largest request body accepted.', 1024, 4 * MiB),
-        service: str('Service name for records that do not name one (default: service.name).', { minLength: 1 }),
-      },
-    },
-    {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: listenerSourceProperties('syslog', 'Syslog pushed over UDP or TCP (RFC 5424 and 3164; over TCP octet-counted or line-ended, RFC 6587), as rsyslog, syslog-ng and network devices send it.', 5514, 64 * 1024),
-    },
-    {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: listenerSourceProperties('gelf', 'GELF pushed over UDP (chunked, gzip or zlib) or TCP (NUL-ended), as Docker\'s gelf log driver and Graylog\'s libraries send it.', 12201, MiB),
-    },
-    {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: {
-        type: { const: 'journald', description: 'The systemd journal, through journalctl, from the cursor after the last entry Kafka acknowledged.' },
-        directory: str('A journal folder to read instead of the system\'s (a host\'s /var/log/journal mounted into a container, say).', { minLength: 1 }),
-        units: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only entries of these systemd units (journalctl --unit; any of them). Empty: every unit.' },
-        identifiers: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only entries with these SYSLOG_IDENTIFIERs (journalctl --identifier; any of them). Empty: every one.' },
-        priority: str('Only entries of this priority or more severe: emerg, alert, crit, err, warning, notice, info or debug (0-7). Default: every entry.', { enum: ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', '0', '1', '2', '3', '4', '5', '6', '7'] }),
-        start_at: str('Where to start without a kept cursor (a first run): end (default: entries written from now on; the journal keeps weeks) or beginning (every entry it keeps).', { enum: ['beginning', 'end'], default: 'end' }),
-        journalctl_path: str('The journalctl to run.', { default: 'journalctl', minLength: 1 }),
-        service: str('Service name for every record of this source (default: each entry\'s SYSLOG_IDENTIFIER, else its unit, else service.name); a service named by the message itself wins.', { minLength: 1 }),
-        attributes: stringMap('Attributes added to every record of this source.'),
-        parser: parserSchema(),
-        time_zone: str('IANA time zone for timestamps written without an offset in messages.', { default: 'UTC' }),
-      },
-    },
-    {
-      type: 'object', additionalProperties: false, required: ['type'],
-      properties: {
-        type: { const: 'host_metrics', description: 'CPU, memory, load, disk and network from /proc, as metric points.' },
-        interval_ms: int('Collection interval.', 1000, 10_000),
-        collectors: {
-          type: 'array', uniqueItems: true, minItems: 1, description: 'Which metric groups to collect.',
-          items: { type: 'string', enum: ['cpu', 'memory', 'load', 'disk', 'network'] },
-          default: ['cpu', 'memory', 'load', 'disk', 'network'],
-        },
-        proc_path: str('Where procfs is mounted (a container may mount the host\'s elsewhere).', { default: '/proc' }),
-        service: str('Service name for the metric points (default: service.name).', { minLength: 1 }),
-      },
-    },
-  ],
+  oneOf: SOURCES.map((def) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', ...(def.required ?? [])],
+    properties: { type: { const: def.type, description: def.description }, ...def.properties },
+  })),
 };
 
 export const AGENT_CONFIG_SCHEMA = {
@@ -444,90 +227,15 @@ const LOADER = new ConfigSchema<AgentConfig>(AGENT_CONFIG_SCHEMA, {
   precompiled: fileURLToPath(new URL(`./${AGENT_VALIDATOR_FILE}`, import.meta.url)),
   overrides: ENV_OVERRIDES,
   normalise: normaliseShorthands,
-  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? ['file', 'stdin', 'otlp', 'syslog', 'gelf', 'journald', 'host_metrics'] : PARSER_NAMES),
+  tagNames: (path) => (path.startsWith('sources') && !path.endsWith('parser') ? SOURCES.map((d) => d.type) : PARSER_NAMES),
 });
-
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-function tryRegex(pattern: string | undefined, path: string, issues: ConfigIssue[]): void {
-  if (pattern === undefined) return;
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    issues.push({ path, message: `is not a valid regular expression: ${(err as Error).message}` });
-  }
-}
 
 /** Rules that span several fields, or need code to check (regexes, zones, formats). */
 function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const listens = new Map<string, string>();
+  const addresses = new Map<string, string>();
   for (const [name, src] of Object.entries(cfg.sources)) {
-    const base = joinPath('sources', name);
-    if (src.type === 'file' || src.type === 'stdin') {
-      const ml = src.multiline;
-      if (ml.start_pattern !== undefined && ml.continue_pattern !== undefined) {
-        issues.push({ path: `${base}.multiline`, message: 'set start_pattern or continue_pattern, not both' });
-      }
-      if (ml.start_with_stamp && (ml.start_pattern !== undefined || ml.continue_pattern !== undefined)) {
-        issues.push({ path: `${base}.multiline.start_with_stamp`, message: 'replaces start_pattern and continue_pattern: set one of them' });
-      }
-      tryRegex(ml.start_pattern, `${base}.multiline.start_pattern`, issues);
-      tryRegex(ml.continue_pattern, `${base}.multiline.continue_pattern`, issues);
-      if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
-      const p = src.parser as Record<string, unknown>;
-      if (typeof p.time_zone === 'string' && !isValidTimeZone(p.time_zone)) issues.push({ path: `${base}.parser.time_zone`, message: `unknown time zone "${p.time_zone}"` });
-      if (typeof p.time_format === 'string') {
-        const err = checkFormat(p.time_format);
-        if (err) issues.push({ path: `${base}.parser.time_format`, message: err });
-      }
-      try {
-        buildParser(src.parser);
-      } catch (err) {
-        issues.push({ path: `${base}.parser`, message: (err as Error).message });
-      }
-      if (src.max_line_bytes > src.multiline.max_bytes && src.multiline.enabled) {
-        issues.push({ path: `${base}.multiline.max_bytes`, message: `must be at least max_line_bytes (${src.max_line_bytes}), or a single line would not fit in a record` });
-      }
-    } else if (src.type === 'otlp') {
-      const host = src.listen.slice(0, src.listen.lastIndexOf(':'));
-      const port = Number(src.listen.slice(src.listen.lastIndexOf(':') + 1));
-      if (port < 1 || port > 65535) issues.push({ path: `${base}.listen`, message: 'port must be 1..65535' });
-      if (!isLoopback(host)) {
-        if (src.bearer_token_env === undefined) {
-          issues.push({ path: `${base}.bearer_token_env`, message: `is required when listening on a non-loopback address (${src.listen})` });
-        } else if (!env[src.bearer_token_env]) {
-          issues.push({ path: `${base}.bearer_token_env`, message: `environment variable ${src.bearer_token_env} is not set` });
-        }
-      }
-      const other = listens.get(`tcp ${src.listen}`);
-      if (other !== undefined) issues.push({ path: `${base}.listen`, message: `${src.listen} is already used by source ${other}` });
-      listens.set(`tcp ${src.listen}`, name);
-    } else if (src.type === 'journald') {
-      if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
-      try {
-        buildParser(src.parser);
-      } catch (err) {
-        issues.push({ path: `${base}.parser`, message: (err as Error).message });
-      }
-    } else if (src.type === 'syslog' || src.type === 'gelf') {
-      const port = Number(src.listen.slice(src.listen.lastIndexOf(':') + 1));
-      if (port < 1 || port > 65535) issues.push({ path: `${base}.listen`, message: 'port must be 1..65535' });
-      if (!isValidTimeZone(src.time_zone)) issues.push({ path: `${base}.time_zone`, message: `unknown time zone "${src.time_zone}"` });
-      try {
-        buildParser(src.parser);
-      } catch (err) {
-        issues.push({ path: `${base}.parser`, message: (err as Error).message });
-      }
-      // UDP and TCP may share a port number; one protocol may not share an address.
-      const key = `${src.mode} ${src.listen}`;
-      const other = listens.get(key);
-      if (other !== undefined) issues.push({ path: `${base}.listen`, message: `${src.mode} ${src.listen} is already used by source ${other}` });
-      listens.set(key, name);
-    }
+    sourceDefinition(src.type)?.check?.(src, joinPath('sources', name), issues, { name, env, addresses });
   }
   const red = cfg.transforms.redaction;
   const ruleNames = new Set<string>();
@@ -565,6 +273,7 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
 }
 
 export type { ValidateOptions } from '../core/config/loader.ts';
+export { multilineOptions } from './config-schema.ts';
 
 /**
  * Validates a parsed config object: substitutes `${ENV}`, applies TRIBUTARY_* overrides, fills
@@ -579,14 +288,7 @@ export function validateAgentConfig(input: unknown, options: ValidateOptions = {
   cfg.host.name ??= hostname();
   cfg.state_dir = resolve(baseDir, cfg.state_dir ?? join(stateDir(env), 'agent'));
   cfg.buffer.disk.path = resolve(baseDir, cfg.buffer.disk.path ?? join(cfg.state_dir, 'buffer'));
-  for (const src of Object.values(cfg.sources)) {
-    if (src.type === 'file') {
-      src.include = src.include.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
-      src.exclude = src.exclude.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
-    } else if (src.type === 'journald' && src.directory !== undefined) {
-      src.directory = resolve(baseDir, src.directory);
-    }
-  }
+  for (const src of Object.values(cfg.sources)) sourceDefinition(src.type)?.resolvePaths?.(src, baseDir);
   const cross = crossFieldIssues(cfg, env);
   if (cross.length > 0) throw LOADER.error(cross, options.source);
   return cfg;
@@ -670,19 +372,6 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
 
 // ---------------------------------------------------------------------------------------------
 // From config to component options (camelCase), so the wiring stays one line per component.
-
-/** Multiline assembler options of a source, or undefined when assembly is off. */
-export function multilineOptions(ml: MultilineConfig): Partial<MultilineOptions> | undefined {
-  if (!ml.enabled) return undefined;
-  return {
-    ...(ml.start_pattern !== undefined ? { startPattern: new RegExp(ml.start_pattern) } : {}),
-    ...(ml.continue_pattern !== undefined ? { continuePattern: new RegExp(ml.continue_pattern) } : {}),
-    ...(ml.start_with_stamp ? { startWithStamp: true } : {}),
-    timeoutMs: ml.timeout_ms,
-    maxLines: ml.max_lines,
-    maxBytes: ml.max_bytes,
-  };
-}
 
 /** Redactor options, or false when redaction is off. */
 export function redactorOptions(cfg: AgentConfig): RedactorOptions | false {

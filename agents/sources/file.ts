@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { CheckpointStore } from '../checkpoints.ts';
 import { expandGlobs, FolderCache } from '../glob.ts';
@@ -19,6 +19,8 @@ import { withDefaults } from '../../core/defaults.ts';
 import { LineSplitter, type Encoding } from '../transforms/line-splitter.ts';
 import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
 import { containerFromPath } from './container-path.ts';
+import { bool, checkLineSource, int, lineSourceCommon, multilineOptions, str, type LineSourceCommon } from '../config-schema.ts';
+import { defineSource } from './definition.ts';
 
 export interface FileSourceOptions {
   /** Globs of files to read. */
@@ -862,3 +864,80 @@ export class FileSource implements Source {
     return this.checkpoints.flush();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// As a source type of the agent's config
+
+export interface FileSourceConfig extends LineSourceCommon {
+  type: 'file';
+  include: string[];
+  exclude: string[];
+  start_at: 'beginning' | 'end';
+  poll_ms: number;
+  discover_ms: number;
+  idle_poll_ms: number;
+  watch: boolean;
+  watched_poll_ms: number;
+  read_bytes: number;
+  rotate_wait_ms: number;
+  checkpoint_expire_ms: number;
+  container_path: boolean;
+}
+
+export const fileSourceDefinition = defineSource<FileSourceConfig>({
+  type: 'file',
+  description: 'Tail files matched by globs, across rotation and truncation.',
+  required: ['include'],
+  properties: {
+      include: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Globs of files to read; relative globs are relative to the config file.' },
+      exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files to leave alone.' },
+      start_at: str('Where to start in a file seen for the first time: beginning (default: nothing is missed, and files that appear later must be read whole anyway) or end.', { enum: ['beginning', 'end'], default: 'beginning' }),
+      poll_ms: int('How often to look for new data in open files (and for new files, at most every discover_ms).', 10, 250),
+      discover_ms: int('How often, at most, the globs are expanded again to find new files (0: at every poll); files already open are still read every poll_ms. Rotation does not wait for it: at every poll the paths of the files being written (new bytes in one of the last two polls) and, for rotate_wait_ms, the paths files just left are looked up, and a rename or deletion there expands the globs at once. A new file that replaces none of these (a new name, or the replacement of an idle file) is found within this interval; one created and moved out of the globs or deleted within it is never read.', 0, 1000),
+      idle_poll_ms: int('How often a file that has not grown for 5 s is looked at (at least every poll_ms; 0: every poll). With many files mostly at rest (a node\'s container logs) looking at each one every poll is most of what an idle agent does; a resting file\'s next lines, or its truncation, are then seen within this interval. Files being written, rotated away or holding a multiline record are looked at every poll.', 0, 1000),
+      watch: bool('Ask the kernel (inotify, through fs.watch) to report the next change to each file at rest: a resting file written, truncated or renamed is then read at the next poll instead of at its next look, and is looked at otherwise only every watched_poll_ms. The watch is on the file itself, so writes through a link are seen; one watch per resting file (fs.inotify.max_user_watches; a file whose watch cannot be set keeps idle_poll_ms, counted in watch_failures). Off: resting files are found by idle_poll_ms alone.', true),
+      watched_poll_ms: int('How often a watched file at rest is looked at anyway (at least idle_poll_ms), for changes the kernel does not report: writes through a memory map, or by another host on a network file system (turn watch off for those).', 0, 10_000),
+      read_bytes: int('Bytes read per read call.', 4096, 256 * 1024),
+      rotate_wait_ms: int('A rotated-away or deleted file is closed after it has not grown for this long.', 0, 5000),
+      checkpoint_expire_ms: int('Checkpoints of files gone for this long are forgotten.', 0, 7 * 24 * 3600 * 1000),
+      container_path: bool('Read a container log\'s metadata from its path, as the kubelet names the files (/var/log/pods/NAMESPACE_POD_UID/CONTAINER/N.log and /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log, under any mount point): k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.container.name, k8s.container.restart_count or container.id as attributes, and the container\'s name as the service when the source names none; Docker\'s json-file logs (/var/lib/docker/containers/ID/ID-json.log) give container.id. Other files are not touched.', true),
+      ...lineSourceCommon,
+  },
+  resolvePaths(src, baseDir) {
+    src.include = src.include.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
+    src.exclude = src.exclude.map((g) => (isAbsolute(g) ? g : join(baseDir, g)));
+  },
+  check: (src, path, issues) => checkLineSource(src, path, issues),
+  create(src, ctx) {
+    const builder = ctx.builderOptions(src);
+    // With threads 0 too: the pool then builds each batch on the main thread, encoded as a thread would.
+    const pool = ctx.pool();
+    return new FileSource(ctx.name, {
+      include: src.include,
+      exclude: src.exclude,
+      service: ctx.service,
+      host: ctx.host,
+      startAt: src.start_at,
+      stateDir: ctx.stateDir,
+      pollMs: src.poll_ms,
+      discoverMs: src.discover_ms,
+      idlePollMs: src.idle_poll_ms,
+      watch: src.watch,
+      watchedPollMs: src.watched_poll_ms,
+      readBytes: src.read_bytes,
+      maxLineBytes: src.max_line_bytes,
+      onLongLine: src.on_long_line,
+      encoding: src.encoding,
+      rotateWaitMs: src.rotate_wait_ms,
+      checkpointExpireMs: src.checkpoint_expire_ms,
+      containerPath: src.container_path,
+      // The source's own service wins; the agent-wide default loses to the container's name.
+      serviceFromContainer: !ctx.serviceNamed,
+      multiline: multilineOptions(src.multiline) ?? false,
+      attributes: src.attributes,
+      toRecord: ctx.recordBuilder(src),
+      threads: { pool, builder: pool.addBuilder(builder) },
+    });
+  },
+  describe: (src) => src.include.join(' '),
+});

@@ -11,7 +11,7 @@
  * counted (`too_large`); at most 1000 messages waiting for chunks. Chunk ids are per sender address.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { ListenerSource, StreamFramer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
+import { ListenerSource, listenerSourceDefinition, StreamFramer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
 
 export const GELF_CHUNK_TIMEOUT_MS = 5000;
 const MAX_CHUNKS = 128;
@@ -124,3 +124,11 @@ export class GelfSource extends ListenerSource {
     super(name, gelfProtocol(o.maxMessageBytes), { ...o, serviceFrom: o.serviceFromMessage ? 'container.name' : undefined });
   }
 }
+
+export const gelfSourceDefinition = listenerSourceDefinition(
+  'gelf',
+  'GELF pushed over UDP (chunked, gzip or zlib) or TCP (NUL-ended), as Docker\'s gelf log driver and Graylog\'s libraries send it.',
+  12201,
+  1024 * 1024,
+  GelfSource,
+);

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { SCHEMA_VERSION, type MetricPoint } from '../../core/contracts/records.ts';
 import type { Source, SourceContext } from '../source.ts';
+import { int, str } from '../config-schema.ts';
+import { defineSource } from './definition.ts';
 
 export interface HostMetricsOptions {
   /** Service the points are filed under (metrics are keyed `service|host`). */
@@ -137,3 +139,31 @@ export class HostMetricsSource implements Source {
     await this.pause();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// As a source type of the agent's config
+
+export interface HostMetricsSourceConfig {
+  type: 'host_metrics';
+  interval_ms: number;
+  collectors: Array<'cpu' | 'memory' | 'load' | 'disk' | 'network'>;
+  proc_path: string;
+  service?: string;
+}
+
+export const hostMetricsSourceDefinition = defineSource<HostMetricsSourceConfig>({
+  type: 'host_metrics',
+  description: 'CPU, memory, load, disk and network from /proc, as metric points.',
+  properties: {
+      interval_ms: int('Collection interval.', 1000, 10_000),
+      collectors: {
+        type: 'array', uniqueItems: true, minItems: 1, description: 'Which metric groups to collect.',
+        items: { type: 'string', enum: ['cpu', 'memory', 'load', 'disk', 'network'] },
+        default: ['cpu', 'memory', 'load', 'disk', 'network'],
+      },
+      proc_path: str('Where procfs is mounted (a container may mount the host\'s elsewhere).', { default: '/proc' }),
+      service: str('Service name for the metric points (default: service.name).', { minLength: 1 }),
+  },
+  create: (src, ctx) => new HostMetricsSource({ service: ctx.service, host: ctx.host, intervalMs: src.interval_ms, procDir: src.proc_path, collectors: src.collectors }),
+  describe: (src) => `every ${src.interval_ms} ms`,
+});

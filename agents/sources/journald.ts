@@ -27,6 +27,10 @@ import { SYSLOG_FACILITIES } from '../transforms/parsers/syslog.ts';
 import { isoOf } from '../record-builder.ts';
 import { writeDurably } from '../checkpoints.ts';
 import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
+import { resolve } from 'node:path';
+import { checkParsing, parserSchema, str, stringMap } from '../config-schema.ts';
+import type { ParserConfig } from '../transforms/parsers/index.ts';
+import { defineSource } from './definition.ts';
 
 export interface JournaldSourceOptions {
   /** Service for entries that name none; with `serviceFromEntry` false, for every entry. */
@@ -294,3 +298,60 @@ export function recordOf(entry: Entry, o: Pick<JournaldSourceOptions, 'service' 
   }
   return record;
 }
+
+// ---------------------------------------------------------------------------------------------
+// As a source type of the agent's config
+
+/** `priority` as a word or a digit: its index modulo 8 is the syslog severity. */
+const PRIORITIES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', '0', '1', '2', '3', '4', '5', '6', '7'];
+
+export interface JournaldSourceConfig {
+  type: 'journald';
+  directory?: string;
+  units: string[];
+  identifiers: string[];
+  priority?: string;
+  start_at: 'beginning' | 'end';
+  journalctl_path: string;
+  parser: ParserConfig;
+  time_zone: string;
+  service?: string;
+  attributes: Record<string, string>;
+}
+
+export const journaldSourceDefinition = defineSource<JournaldSourceConfig>({
+  type: 'journald',
+  description: 'The systemd journal, through journalctl, from the cursor after the last entry Kafka acknowledged.',
+  properties: {
+      directory: str('A journal folder to read instead of the system\'s (a host\'s /var/log/journal mounted into a container, say).', { minLength: 1 }),
+      units: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only entries of these systemd units (journalctl --unit; any of them). Empty: every unit.' },
+      identifiers: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only entries with these SYSLOG_IDENTIFIERs (journalctl --identifier; any of them). Empty: every one.' },
+      priority: str('Only entries of this priority or more severe: emerg, alert, crit, err, warning, notice, info or debug (0-7). Default: every entry.', { enum: PRIORITIES }),
+      start_at: str('Where to start without a kept cursor (a first run): end (default: entries written from now on; the journal keeps weeks) or beginning (every entry it keeps).', { enum: ['beginning', 'end'], default: 'end' }),
+      journalctl_path: str('The journalctl to run.', { default: 'journalctl', minLength: 1 }),
+      service: str('Service name for every record of this source (default: each entry\'s SYSLOG_IDENTIFIER, else its unit, else service.name); a service named by the message itself wins.', { minLength: 1 }),
+      attributes: stringMap('Attributes added to every record of this source.'),
+      parser: parserSchema(),
+      time_zone: str('IANA time zone for timestamps written without an offset in messages.', { default: 'UTC' }),
+  },
+  resolvePaths(src, baseDir) {
+    if (src.directory !== undefined) src.directory = resolve(baseDir, src.directory);
+  },
+  check: (src, path, issues) => checkParsing(src, path, issues),
+  create: (src, ctx) =>
+    new JournaldSource(ctx.name, {
+      service: ctx.service,
+      serviceFromEntry: !ctx.serviceNamed,
+      hostName: ctx.host,
+      stateDir: ctx.stateDir,
+      directory: src.directory,
+      units: src.units,
+      identifiers: src.identifiers,
+      maxPriority: src.priority === undefined ? undefined : PRIORITIES.indexOf(src.priority) % 8,
+      startAt: src.start_at,
+      journalctl: src.journalctl_path,
+      attributes: src.attributes,
+      toRecord: ctx.recordBuilder(src),
+    }),
+  describe: (src) => `${src.directory ?? 'the system journal'}${src.units.length > 0 ? ` (units ${src.units.join(', ')})` : ''}`,
+});

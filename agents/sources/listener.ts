@@ -13,6 +13,9 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LogRecord, RecordOrigin } from '../../core/contracts/records.ts';
 import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
+import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
+import type { ParserConfig } from '../transforms/parsers/index.ts';
+import { defineSource, type SourceDefinition } from './definition.ts';
 
 /** Cuts one TCP connection's bytes into messages. */
 export interface Framer {
@@ -356,4 +359,61 @@ export class ListenerSource implements Source {
   get stats(): Record<string, number> {
     return { ...this.own, ...this.protocol.stats };
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// As source types of the agent's config (syslog.ts, gelf.ts)
+
+export interface ListenerSourceConfig {
+  type: 'syslog' | 'gelf';
+  mode: 'udp' | 'tcp';
+  listen: string;
+  max_message_bytes: number;
+  parser: ParserConfig;
+  time_zone: string;
+  service?: string;
+  attributes: Record<string, string>;
+}
+
+/** The keys of a network intake (syslog, GELF); they differ in their defaults. */
+function listenerSourceProperties(type: 'syslog' | 'gelf', port: number, maxBytes: number): Record<string, object> {
+  return {
+    mode: str('udp or tcp. Over UDP nothing slows a sender: datagrams that arrive while the agent holds 10 000 messages for Kafka are dropped and counted (dropped). Over TCP a sender is slowed instead (its connection is not read while the sink has no room).', { enum: ['udp', 'tcp'], default: 'udp' }),
+    listen: str(`host:port the ${type === 'gelf' ? 'GELF' : 'syslog'} intake listens on. Anything but a loopback address takes messages from whoever can reach it (neither syslog nor GELF authenticates a sender): bind it to an interface only trusted senders reach.`, { default: `127.0.0.1:${port}`, pattern: LISTEN_PATTERN }),
+    max_message_bytes: int(type === 'gelf' ? 'Largest message, joined from its chunks and decompressed; larger ones are dropped and counted (too_large).' : 'Largest message; a longer one is cut there and counted (truncated).', 256, maxBytes, { maximum: 16 * MiB }),
+    service: str(`Service name for records whose message names none (default: ${type === 'syslog' ? 'the message\'s APP-NAME or TAG, else ' : 'the container\'s name from Docker\'s gelf driver, else '}service.name).`, { minLength: 1 }),
+    attributes: stringMap('Attributes added to every record of this source (besides network.peer.address, the sender\'s address).'),
+    parser: parserSchema(),
+    time_zone: str('IANA time zone for timestamps written without an offset (RFC 3164 syslog stamps have none).', { default: 'UTC' }),
+  };
+}
+
+/** The definition of a network intake: `Intake` is its source class (SyslogSource, GelfSource). */
+export function listenerSourceDefinition(type: 'syslog' | 'gelf', description: string, port: number, maxBytes: number, Intake: new (name: string, o: IntakeOptions) => ListenerSource): SourceDefinition {
+  return defineSource<ListenerSourceConfig>({
+    type,
+    description,
+    properties: listenerSourceProperties(type, port, maxBytes),
+    check(src, path, issues, ctx) {
+      checkPort(src.listen, `${path}.listen`, issues);
+      checkParsing(src, path, issues);
+      // UDP and TCP may share a port number; one protocol may not share an address.
+      claimAddress(ctx.addresses, `${src.mode} ${src.listen}`, `${src.mode} ${src.listen}`, ctx.name, `${path}.listen`, issues);
+    },
+    create(src, ctx) {
+      const i = src.listen.lastIndexOf(':');
+      return new Intake(ctx.name, {
+        mode: src.mode,
+        host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
+        port: Number(src.listen.slice(i + 1)),
+        maxMessageBytes: src.max_message_bytes,
+        service: ctx.service,
+        hostName: ctx.host,
+        serviceFromMessage: !ctx.serviceNamed,
+        attributes: src.attributes,
+        toRecord: ctx.recordBuilder(src),
+      });
+    },
+    describe: (src) => `${src.mode} ${src.listen}`,
+  });
 }

@@ -13,6 +13,8 @@ import { TributaryError } from '../../core/errors.ts';
 import { severityText } from '../transforms/severity.ts';
 import { isoOf } from '../record-builder.ts';
 import type { AgentEvent, Source, SourceContext } from '../source.ts';
+import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
+import { defineSource } from './definition.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -352,3 +354,45 @@ export class OtlpSource implements Source {
     res.end(json ? '{}' : undefined);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// As a source type of the agent's config
+
+/** Where the OTLP intake's bearer token comes from when `bearer_token_env` is not set. */
+export const DEFAULT_OTLP_TOKEN_ENV = 'TRIBUTARY_OTLP_TOKEN';
+
+export interface OtlpSourceConfig {
+  type: 'otlp';
+  listen: string;
+  bearer_token_env?: string;
+  max_body_bytes: number;
+  service?: string;
+}
+
+export const otlpSourceDefinition = defineSource<OtlpSourceConfig>({
+  type: 'otlp',
+  description: 'OTLP/HTTP intake for logs and metrics (protobuf and JSON).',
+  properties: {
+      listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env.', { default: '127.0.0.1:4318', pattern: LISTEN_PATTERN }),
+      bearer_token_env: str('Name of the environment variable holding the bearer token clients must send.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+      max_body_bytes: int('Largest request body accepted.', 1024, 4 * MiB),
+      service: str('Service name for records that do not name one (default: service.name).', { minLength: 1 }),
+  },
+  check(src, path, issues, ctx) {
+    const { host } = checkPort(src.listen, `${path}.listen`, issues);
+    if (!isLoopback(host)) {
+      if (src.bearer_token_env === undefined) {
+        issues.push({ path: `${path}.bearer_token_env`, message: `is required when listening on a non-loopback address (${src.listen})` });
+      } else if (!ctx.env[src.bearer_token_env]) {
+        issues.push({ path: `${path}.bearer_token_env`, message: `environment variable ${src.bearer_token_env} is not set` });
+      }
+    }
+    claimAddress(ctx.addresses, `tcp ${src.listen}`, src.listen, ctx.name, `${path}.listen`, issues);
+  },
+  create(src, ctx) {
+    const i = src.listen.lastIndexOf(':');
+    const token = ctx.env[src.bearer_token_env ?? DEFAULT_OTLP_TOKEN_ENV] || undefined;
+    return new OtlpSource({ host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(src.listen.slice(i + 1)), token, defaultHost: ctx.host, defaultService: ctx.service, maxBodyBytes: src.max_body_bytes });
+  },
+  describe: (src) => src.listen,
+});

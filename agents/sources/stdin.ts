@@ -7,6 +7,8 @@ import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
 import type { LogRecord } from '../../core/contracts/records.ts';
 import { LineSplitter, type Encoding, type Line } from '../transforms/line-splitter.ts';
 import { MultilineAssembler, type MultilineOptions } from '../transforms/multiline.ts';
+import { checkLineSource, lineSourceCommon, multilineOptions, type LineSourceCommon } from '../config-schema.ts';
+import { defineSource } from './definition.ts';
 
 export interface StdinSourceOptions {
   service: string;
@@ -105,3 +107,29 @@ export class StdinSource implements Source {
     if (this.timer) clearInterval(this.timer);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// As a source type of the agent's config
+
+export interface StdinSourceConfig extends LineSourceCommon {
+  type: 'stdin';
+}
+
+export const stdinSourceDefinition = defineSource<StdinSourceConfig>({
+  type: 'stdin',
+  description: 'Read lines from standard input (some-service | tributary agent).',
+  properties: { ...lineSourceCommon },
+  check: (src, path, issues) => checkLineSource(src, path, issues),
+  create: (src, ctx) =>
+    new StdinSource({
+      service: ctx.service,
+      host: ctx.host,
+      encoding: src.encoding,
+      maxLineBytes: src.max_line_bytes,
+      onLongLine: src.on_long_line,
+      multiline: multilineOptions(src.multiline) ?? false,
+      attributes: src.attributes,
+      toRecord: ctx.recordBuilder(src),
+    }),
+  describe: () => 'standard input',
+});

@@ -7,7 +7,7 @@
  * CEF or LEEF inside) is read by the source's parser, `auto` by default; APP-NAME (TAG) becomes the
  * service when the source names none. TLS (RFC 5425) and RELP are not spoken: put a relay in front.
  */
-import { ListenerSource, StreamFramer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
+import { ListenerSource, listenerSourceDefinition, StreamFramer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
 
 /** The syslog protocol for a ListenerSource; `maxBytes` bounds one message. */
 export function syslogProtocol(maxBytes: number): Protocol {
@@ -35,3 +35,11 @@ export class SyslogSource extends ListenerSource {
     super(name, syslogProtocol(o.maxMessageBytes), { ...o, serviceFrom: o.serviceFromMessage ? 'syslog.appname' : undefined });
   }
 }
+
+export const syslogSourceDefinition = listenerSourceDefinition(
+  'syslog',
+  'Syslog pushed over UDP or TCP (RFC 5424 and 3164; over TCP octet-counted or line-ended, RFC 6587), as rsyslog, syslog-ng and network devices send it.',
+  5514,
+  64 * 1024,
+  SyslogSource,
+);

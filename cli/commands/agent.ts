@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { type AgentConfig, agentValidatorSource, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
 import { agentFromConfig } from '../../agents/from-config.ts';
+import { sourceDefinition } from '../../agents/sources/index.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { checkAccess } from '../../core/kafka/admin.ts';
@@ -46,8 +47,7 @@ Options:
 function describe(cfg: AgentConfig): string {
   const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}`];
   for (const [name, s] of Object.entries(cfg.sources)) {
-    const what =
-      s.type === 'file' ? s.include.join(' ') : s.type === 'otlp' ? s.listen : s.type === 'syslog' || s.type === 'gelf' ? `${s.mode} ${s.listen}` : s.type === 'journald' ? (s.directory ?? 'the system journal') : s.type === 'host_metrics' ? `every ${s.interval_ms} ms` : 'standard input';
+    const what = sourceDefinition(s.type)?.describe(s) ?? '';
     lines.push(`source ${name} (${s.type}): ${what}`);
   }
   lines.push(`state: ${cfg.state_dir}  disk buffer: ${cfg.buffer.disk.enabled ? `${cfg.buffer.disk.path} (${cfg.buffer.disk.max_bytes} bytes)` : 'off'}`);

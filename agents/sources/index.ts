@@ -1,0 +1,31 @@
+/**
+ * The agent's source types, in the order the config reference lists them: each one definition beside
+ * its code (`SourceDefinition`, definition.ts).
+ */
+import { type SourceDefinition } from './definition.ts';
+import { fileSourceDefinition, type FileSourceConfig } from './file.ts';
+import { gelfSourceDefinition } from './gelf.ts';
+import { hostMetricsSourceDefinition, type HostMetricsSourceConfig } from './host-metrics.ts';
+import { journaldSourceDefinition, type JournaldSourceConfig } from './journald.ts';
+import { type ListenerSourceConfig } from './listener.ts';
+import { otlpSourceDefinition, type OtlpSourceConfig } from './otlp.ts';
+import { stdinSourceDefinition, type StdinSourceConfig } from './stdin.ts';
+import { syslogSourceDefinition } from './syslog.ts';
+
+export const SOURCES: readonly SourceDefinition[] = [
+  fileSourceDefinition,
+  stdinSourceDefinition,
+  otlpSourceDefinition,
+  syslogSourceDefinition,
+  gelfSourceDefinition,
+  journaldSourceDefinition,
+  hostMetricsSourceDefinition,
+];
+
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
+export type { FileSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, StdinSourceConfig };
+
+/** The definition of a source type; undefined for a type the agent does not know. */
+export function sourceDefinition(type: string): SourceDefinition | undefined {
+  return SOURCES.find((d) => d.type === type);
+}
