@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { TributaryError } from '../../../../core/errors.ts';
-import { type Decoded, type PayloadDecoder } from './formats.ts';
+import { confluentSchemaId, type Decoded, type PayloadDecoder } from './formats.ts';
 
 /** A schema as a path to its `.avsc` file (absolute once the worker's config is loaded) or inline. */
 export type AvroSchemaRef = string | Record<string, unknown>;
@@ -90,12 +90,8 @@ export class AvroDecoder implements PayloadDecoder {
     let writer = this.fallback;
     let payload = bytes;
     if (this.format === 'avro') {
-      if (bytes.length < 5 || bytes[0] !== 0) {
-        const first = bytes[0]!;
-        const hint = first === 0x7b || first === 0x5b ? ` ('${String.fromCharCode(first)}': JSON? then the source's format is json)` : ' (plain Avro without a frame is format avro_raw)';
-        return { ok: false, field: '', reason: `not in Confluent's wire format (magic byte 0, a 4-byte schema id): it starts with byte 0x${first.toString(16).padStart(2, '0')}${hint}` };
-      }
-      const id = bytes.readUInt32BE(1);
+      const id = confluentSchemaId(bytes, 5, '', 'avro_raw');
+      if (typeof id !== 'number') return id;
       writer = this.byId.get(id) ?? this.fallback;
       if (writer === undefined) {
         return { ok: false, field: '', reason: `written with schema id ${id}, which has no schema in avro_schemas (known: ${[...this.byId.keys()].join(', ')}); add that version's schema` };

@@ -17,6 +17,18 @@ export interface PayloadDecoder {
   decode(bytes: Buffer): Decoded;
 }
 
+/**
+ * The schema id of a record in Confluent's wire format (magic byte 0, the id as 4 bytes), or why the
+ * record is not in it. `after` names what follows the id in this format, `raw` the format to use for
+ * payloads without the frame.
+ */
+export function confluentSchemaId(bytes: Buffer, minLength: number, after: string, raw: EventFormat): number | { ok: false; field: string; reason: string } {
+  if (bytes.length >= minLength && bytes[0] === 0) return bytes.readUInt32BE(1);
+  const first = bytes[0]!;
+  const hint = first === 0x7b || first === 0x5b ? ` ('${String.fromCharCode(first)}': JSON? then the source's format is json)` : ` (payloads without the frame are format ${raw})`;
+  return { ok: false, field: '', reason: `not in Confluent's wire format (magic byte 0, a 4-byte schema id${after}): it starts with byte 0x${first.toString(16).padStart(2, '0')}${hint}` };
+}
+
 /** The decoder of a binary format, or undefined for JSON; throws CONFIG_INVALID naming `where` and the key. */
 export function payloadDecoder(format: EventFormat, config: AvroSourceConfig & ProtobufSourceConfig, where: string): PayloadDecoder | undefined {
   const avroKeys = config.avro_schema !== undefined || config.avro_schemas !== undefined;

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { TributaryError } from '../../../../core/errors.ts';
-import { type Decoded, type PayloadDecoder } from './formats.ts';
+import { confluentSchemaId, type Decoded, type PayloadDecoder } from './formats.ts';
 
 export interface ProtobufSourceConfig {
   proto_file?: string;
@@ -69,12 +69,8 @@ export class ProtobufDecoder implements PayloadDecoder {
     let type = this.fixed!;
     let payload = bytes;
     if (this.format === 'protobuf') {
-      if (bytes.length < 6 || bytes[0] !== 0) {
-        const first = bytes[0]!;
-        const hint = first === 0x7b || first === 0x5b ? ` ('${String.fromCharCode(first)}': JSON? then the source's format is json)` : ' (plain protobuf without a frame is format protobuf_raw)';
-        return { ok: false, field: '', reason: `not in Confluent's wire format (magic byte 0, a 4-byte schema id, message indexes): it starts with byte 0x${first.toString(16).padStart(2, '0')}${hint}` };
-      }
-      const id = bytes.readUInt32BE(1);
+      const id = confluentSchemaId(bytes, 6, ', message indexes', 'protobuf_raw');
+      if (typeof id !== 'number') return id;
       const read = messageIndexes(bytes, 5);
       if (typeof read === 'string') return { ok: false, field: '', reason: `schema id ${id}: ${read}` };
       const found = this.byIndexes(read.indexes);

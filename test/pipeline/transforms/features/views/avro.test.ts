@@ -68,7 +68,7 @@ test('records that cannot be read are refused with the reason: an id without a s
   };
   assert.match(refused(onlyV1, Buffer.from(v2.hex, 'hex')), /written with schema id 8, which has no schema in avro_schemas \(known: 7\)/);
   assert.match(refused(onlyV1, Buffer.from('{"id":"p1"}')), /not in Confluent's wire format .* starts with byte 0x7b \('\{': JSON\? then the source's format is json\)/);
-  assert.match(refused(onlyV1, Buffer.from(plain[0]!.hex, 'hex')), /plain Avro without a frame is format avro_raw|not Avro of the writer schema/);
+  assert.match(refused(onlyV1, Buffer.from(plain[0]!.hex, 'hex')), /payloads without the frame are format avro_raw|not Avro of the writer schema/);
   const v1 = Buffer.from(framed[2]!.hex, 'hex');
   assert.match(refused(onlyV1, v1.subarray(0, v1.length - 3)), /not Avro of the writer schema \(id 7, shop\.payments\.Payment\): truncated buffer/);
   assert.match(refused(onlyV1, Buffer.concat([v1, Buffer.from([2, 4])])), /trailing data/);
