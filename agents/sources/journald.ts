@@ -92,7 +92,9 @@ export function fieldText(v: unknown): string | undefined {
 
 export function journalctlArgs(o: Pick<JournaldSourceOptions, 'directory' | 'units' | 'identifiers' | 'maxPriority' | 'startAt'>, cursor: string | undefined): string[] {
   // --all: long and unprintable fields too (journalctl leaves fields over 4 KiB out without it).
-  const args = ['--output=json', '--all', '--follow', '--no-pager', '--quiet'];
+  // Not --quiet: journalctl says on stderr when it cannot see every journal (a user outside the
+  // systemd-journal group sees only their own), which the agent passes on.
+  const args = ['--output=json', '--all', '--follow', '--no-pager'];
   if (o.directory !== undefined) args.push(`--directory=${o.directory}`);
   for (const u of o.units ?? []) args.push(`--unit=${u}`);
   for (const t of o.identifiers ?? []) args.push(`--identifier=${t}`);
@@ -168,7 +170,10 @@ export class JournaldSource implements Source {
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
-      if (stderr.length < 4000) stderr += s;
+      if (stderr.length >= 4000) return;
+      stderr += s;
+      // What journalctl says while it runs: a journal it cannot read, most often (said once per start).
+      ctx.log.warn({ journalctl: s.trim().slice(0, 1000) }, 'journalctl reports a problem reading the journal.');
     });
     child.on('error', (err) => {
       ctx.log.error({ err: err.message, command: this.o.journalctl ?? 'journalctl' }, 'journalctl could not be started; the journal is not read (is systemd\'s journalctl installed?). Trying again in 5 s.');
