@@ -191,6 +191,8 @@ export interface ListenerOptions {
   maxBatchLines?: number;
   /** UDP: most messages waiting for the sink; beyond, datagrams are dropped and counted. */
   maxPending?: number;
+  /** TCP: most connections open at once; more are closed at once and counted (`refused_connections`). */
+  maxConnections?: number;
 }
 
 /** The options of a protocol's source (SyslogSource, GelfSource). */
@@ -202,7 +204,8 @@ export interface IntakeOptions extends Omit<ListenerOptions, 'serviceFrom'> {
 }
 
 export class ListenerSource implements Source {
-  private readonly own = { messages: 0, bytes: 0, dropped: 0, connections: 0 };
+  private readonly own = { messages: 0, bytes: 0, dropped: 0, connections: 0, refused_connections: 0 };
+  private lastRefusalWarning = 0;
   port = 0;
   private udp?: UdpSocket;
   private tcp?: Server;
@@ -242,6 +245,16 @@ export class ListenerSource implements Source {
       this.port = udp.address().port;
     } else {
       const tcp = createServer((socket) => this.onConnection(socket));
+      // Each connection holds up to a message's bytes: their number is bounded too.
+      tcp.maxConnections = this.o.maxConnections ?? 1000;
+      tcp.on('drop', () => {
+        this.own.refused_connections++;
+        const now = Date.now();
+        if (now - this.lastRefusalWarning > 10_000) {
+          this.lastRefusalWarning = now;
+          ctx.log.warn({ refused: this.own.refused_connections, open: this.sockets.size, max: tcp.maxConnections }, `The ${this.protocol.kind} intake has as many connections open as it takes (max_connections); new ones are closed and counted.`);
+        }
+      });
       this.tcp = tcp;
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
@@ -368,6 +381,7 @@ export interface ListenerSourceConfig {
   type: 'syslog' | 'gelf';
   mode: 'udp' | 'tcp';
   listen: string;
+  max_connections: number;
   max_message_bytes: number;
   parser: ParserConfig;
   time_zone: string;
@@ -380,6 +394,7 @@ function listenerSourceProperties(type: 'syslog' | 'gelf', port: number, maxByte
   return {
     mode: str('udp or tcp. Over UDP nothing slows a sender: datagrams that arrive while the agent holds 10 000 messages for Kafka are dropped and counted (dropped). Over TCP a sender is slowed instead (its connection is not read while the sink has no room).', { enum: ['udp', 'tcp'], default: 'udp' }),
     listen: str(`host:port the ${type === 'gelf' ? 'GELF' : 'syslog'} intake listens on. Anything but a loopback address takes messages from whoever can reach it (neither syslog nor GELF authenticates a sender): bind it to an interface only trusted senders reach.`, { default: `127.0.0.1:${port}`, pattern: LISTEN_PATTERN }),
+    max_connections: int('TCP: most connections open at once (each holds up to max_message_bytes); more are closed at once and counted (refused_connections). A relay in front keeps one open.', 1, 1000, { maximum: 100_000 }),
     max_message_bytes: int(type === 'gelf' ? 'Largest message, joined from its chunks and decompressed; larger ones are dropped and counted (too_large).' : 'Largest message; a longer one is cut there and counted (truncated).', 256, maxBytes, { maximum: 16 * MiB }),
     service: str(`Service name for records whose message names none (default: ${type === 'syslog' ? 'the message\'s APP-NAME or TAG, else ' : 'the container\'s name from Docker\'s gelf driver, else '}service.name).`, { minLength: 1 }),
     attributes: stringMap('Attributes added to every record of this source (besides network.peer.address, the sender\'s address).'),
@@ -407,6 +422,7 @@ export function listenerSourceDefinition(type: 'syslog' | 'gelf', description: s
         host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
         port: Number(src.listen.slice(i + 1)),
         maxMessageBytes: src.max_message_bytes,
+        maxConnections: src.max_connections,
         service: ctx.service,
         hostName: ctx.host,
         serviceFromMessage: !ctx.serviceNamed,

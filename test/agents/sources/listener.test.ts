@@ -127,3 +127,27 @@ test('over UDP, which cannot be slowed, datagrams beyond the bound are dropped a
   client.close();
   assert.equal(sink.batches.reduce((n, b) => n + b.events.length, 0), source.stats.messages, 'what was held reached the sink');
 });
+
+test('over TCP, connections beyond max_connections are closed at once and counted; the open ones go on', { timeout: 20_000 }, async () => {
+  const sink = heldSink();
+  sink.open();
+  const source = new SyslogSource('s', { mode: 'tcp', port: 0, maxMessageBytes: 1024, service: 's', hostName: 'h', maxConnections: 2 });
+  await source.start(sink.ctx);
+  const open = async () => {
+    const c = connect(source.port, '127.0.0.1');
+    await new Promise((r) => c.once('connect', r));
+    return c;
+  };
+  const a = await open();
+  const b = await open();
+  await until('two connections', () => source.stats.connections === 2);
+  const c = await open();
+  await new Promise((r) => c.once('close', r));
+  assert.equal(source.stats.refused_connections, 1, 'the third was closed');
+  a.write('<13>Nov 29 06:00:00 h app: from a\n');
+  b.end('<13>Nov 29 06:00:00 h app: from b\n');
+  await until('both messages', () => source.stats.messages === 2);
+  a.destroy();
+  await source.stop();
+  assert.deepEqual(sink.batches.flatMap((x) => x.events.map((e) => (e.type === 'log' ? e.record.body : ''))).sort(), ['from a', 'from b']);
+});
