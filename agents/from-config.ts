@@ -13,8 +13,6 @@ import type { Source } from './source.ts';
 import { sourceDefinition } from './sources/index.ts';
 import type { ParserConfig } from './transforms/parsers/index.ts';
 
-export { DEFAULT_OTLP_TOKEN_ENV } from './sources/otlp.ts';
-
 export function sinkOptions(cfg: AgentConfig): KafkaSinkOptions {
   const k = cfg.kafka;
   return {

@@ -160,10 +160,11 @@ export class PatternMiner {
    * Callers must not keep the returned array.
    */
   takeMerges(): [string, string][] {
-    const out = this.recentMerges;
     // Called once per record by the worker: no allocation when nothing merged.
-    if (out.length > 0) this.recentMerges = [];
-    return out.length > 0 ? out : NO_MERGES;
+    if (this.recentMerges.length === 0) return NO_MERGES;
+    const out = this.recentMerges;
+    this.recentMerges = [];
+    return out;
   }
 
   private reportMerge(from: string, to: string): void {
