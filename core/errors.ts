@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   STORE_AUTH: 'ClickHouse refused the credentials',
   STORE_NOT_WRITABLE: 'the storage folder is not writable',
   STORE_LOCKED: 'the storage folder is in use by another process',
+  REGISTRY_UNAVAILABLE: 'the schema registry cannot be reached',
+  REGISTRY_AUTH: 'the schema registry refused the credentials',
   SCHEMA_TOO_NEW: 'the database schema is newer than this code',
   QUERY_FAILED: 'a query failed',
   DECODE: 'a record could not be decoded',

@@ -18,6 +18,7 @@ import { type WorkerOptions } from './worker.ts';
 import { compileFeatures, featuresConfigProperties, isViewManifest } from './features/config.ts';
 import { type SourceConfig } from './transforms/features/views/schema.ts';
 import { type ViewConfig } from './transforms/features/views/definition.ts';
+import { schemaRegistrySchema, type SchemaRegistryConfig } from './transforms/features/views/registry.ts';
 
 export interface ModelEntry {
   /** Path of the manifest (relative to the config file's folder). */
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   sources: SourceConfig[];
   /** Feature views over those sources. */
   views: ViewConfig[];
+  /** Where Avro and protobuf sources fetch writer schemas by id. */
+  schema_registry: SchemaRegistryConfig;
   instance?: string;
 }
 
@@ -127,6 +130,7 @@ export const WORKER_CONFIG_SCHEMA = {
     },
     sources: { ...featuresConfigProperties.sources, default: [] },
     views: { ...featuresConfigProperties.views, default: [] },
+    schema_registry: schemaRegistrySchema,
     instance: str('Name of this worker in pipeline_stats and pipeline_state (default: host/pid).'),
   },
 } as const;
@@ -138,6 +142,9 @@ export const WORKER_ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'CLICKHOUSE_USER', path: 'store.username', description: 'ClickHouse user.' },
   { name: 'CLICKHOUSE_PASSWORD', path: 'store.password', description: 'ClickHouse password.' },
   { name: 'CLICKHOUSE_DATABASE', path: 'store.database', description: 'ClickHouse database.' },
+  { name: 'SCHEMA_REGISTRY_URL', path: 'schema_registry.url', description: 'Schema registry URL (Avro and protobuf sources fetch writer schemas from it).' },
+  { name: 'SCHEMA_REGISTRY_USER', path: 'schema_registry.username', description: 'Schema registry user (basic auth).' },
+  { name: 'SCHEMA_REGISTRY_PASSWORD', path: 'schema_registry.password', description: 'Schema registry password (basic auth).' },
 ];
 
 const LOADER = new ConfigSchema<WorkerConfig>(WORKER_CONFIG_SCHEMA, { subject: 'worker', overrides: WORKER_ENV_OVERRIDES });

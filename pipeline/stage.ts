@@ -80,6 +80,12 @@ export interface Stage<In, Out = void> {
   heldOffsets?(): ReadonlyMap<number, number>;
   /** A partition of the stream was assigned to this worker (before its first record). */
   assign?(partition: number, now: number): void;
+  /**
+   * Before a fetched batch's records are pushed (their values, in order): fetch what handling them
+   * needs from outside (an event source's schemas from the registry). A retriable TributaryError makes
+   * the worker wait and call it again; no record is pushed until it resolves.
+   */
+  prepare?(values: ReadonlyArray<Buffer | null>): Promise<void>;
   /** A partition went to another worker: drop what came from it. */
   revoke?(partition: number): void;
   /** Counters for `pipeline_stats` (stage and name as in `core/contracts/pipeline-stats.ts`). */
@@ -121,4 +127,8 @@ export interface Stream {
   readonly raw?: { table: string; hasTopicColumn: boolean };
   readonly stages: ReadonlyArray<Stage<unknown, unknown>>;
   push(value: Buffer | null, ctx: RecordContext): void;
+  /** Every stage's `prepare`, before a batch's records are pushed. */
+  prepare?(values: ReadonlyArray<Buffer | null>): Promise<void>;
+  /** Whether `prepare` does anything (else the worker does not call it). */
+  readonly prepares?: boolean;
 }

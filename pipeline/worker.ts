@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { log, type Logger } from '../core/log.ts';
+import { isTributaryError } from '../core/errors.ts';
 import { tracer } from '../core/telemetry.ts';
 import { guardStrayKafkaRejections } from '../core/kafka/stray-rejections.ts';
 import { HEADERS, TOPICS } from '../core/contracts/topics.ts';
@@ -435,6 +436,7 @@ export class Worker {
       const e = await this.entryOf(batch.topic, batch.partition, heartbeat, Number(batch.messages[0]!.offset));
       if (!e) return;
       await this.checkSkipped(e, Number(batch.messages[0]!.offset));
+      if (e.stream.prepares) await this.prepareBatch(e, batch.messages, heartbeat);
       e.highWatermark = batch.highWatermark;
       const lane = e.lane;
       await this.landing.step(lane, heartbeat);
@@ -494,6 +496,34 @@ export class Worker {
       span.end();
     }
     await heartbeat();
+  }
+
+  /**
+   * What a batch's records need fetched before they are decoded (an event source's schemas from the
+   * registry). While the registry cannot be reached the worker waits and asks again, keeping its place
+   * in the group: records are not dead-lettered for the registry's trouble. A refusal that waiting
+   * cannot mend (wrong credentials) stops the worker with the reason.
+   */
+  private async prepareBatch(e: PartitionEntry, messages: SourceBatch['messages'], heartbeat: Heartbeat): Promise<void> {
+    const values = messages.map((m) => m.value);
+    let backoff = 500;
+    let warnedAt = 0;
+    for (;;) {
+      try {
+        await e.stream.prepare!(values);
+        if (warnedAt > 0) this.log.info({ topic: e.topic }, 'The schema registry answers again; decoding goes on.');
+        return;
+      } catch (err) {
+        if (!isTributaryError(err) || !err.canRetry || this.closing) throw err;
+        if (Date.now() - warnedAt >= 30_000) {
+          warnedAt = Date.now();
+          this.log.warn({ topic: e.topic, partition: e.partition, err: err.message, retryInMs: backoff }, 'Waiting for the schema registry: this batch is decoded once it answers (no record is dead-lettered for it).');
+        }
+        await heartbeat();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
   }
 
   /**

@@ -150,6 +150,8 @@ export async function readKafka(brokers: string[], view: CompiledView, since: nu
         try {
           const p = batch.partition;
           const end = endOf.get(p)!;
+          // Writer schemas of ids met for the first time, from the registry (Avro, protobuf).
+          if (view.source.needsPrepare) await view.source.prepare(batch.messages.map((m) => m.value));
           for (const m of batch.messages) {
             const off = Number(m.offset);
             if (off < (startOf.get(p) ?? 0)) continue;

@@ -22,6 +22,7 @@ import { TributaryError } from '../../core/errors.ts';
 import { type Store } from '../../core/storage/store.ts';
 import { compileView, didYouMean, viewSchema, type CompiledView, type ViewConfig } from '../transforms/features/views/definition.ts';
 import { EventSchema, sourceSchema, type SourceConfig } from '../transforms/features/views/schema.ts';
+import { SchemaRegistry, type SchemaRegistryConfig } from '../transforms/features/views/registry.ts';
 import { ensureViewTable } from '../transforms/features/views/table.ts';
 import { type ViewModels } from '../transforms/scoring/view-models.ts';
 import { DecodeStage } from '../stages/decode.ts';
@@ -33,6 +34,8 @@ import { type Stage } from '../stage.ts';
 export interface FeaturesConfig {
   sources?: SourceConfig[];
   views?: ViewConfig[];
+  /** Where Avro and protobuf sources fetch writer schemas (the worker config's `schema_registry`). */
+  schema_registry?: SchemaRegistryConfig;
 }
 
 /** JSON Schema of the two sections, for the worker's config loader and its generated reference. */
@@ -50,6 +53,9 @@ export interface CompiledFeatures {
 export function compileFeatures(config: FeaturesConfig): CompiledFeatures {
   const sources = new Map<string, EventSchema>();
   const topics = new Map<string, string>();
+  // One client for every source: a registry's ids are global, and each is fetched once.
+  const url = config.schema_registry?.url;
+  const registry = url !== undefined ? new SchemaRegistry({ ...config.schema_registry, url }) : undefined;
   (config.sources ?? []).forEach((s, i) => {
     const path = `sources[${i}]`;
     if (typeof s?.name !== 'string') throw new TributaryError('CONFIG_INVALID', `${path}.name: required`);
@@ -57,7 +63,7 @@ export function compileFeatures(config: FeaturesConfig): CompiledFeatures {
     if (topics.has(s.topic)) throw new TributaryError('CONFIG_INVALID', `${path}.topic: ${s.topic} is already read by source "${topics.get(s.topic)}" (one source per topic)`);
     for (const k of Object.keys(s)) if (!(k in sourceSchema.properties)) throw new TributaryError('CONFIG_INVALID', `${path}.${k}: unknown key${didYouMean(k, Object.keys(sourceSchema.properties))}`);
     for (const k of sourceSchema.required) if ((s as unknown as Record<string, unknown>)[k] === undefined) throw new TributaryError('CONFIG_INVALID', `${path}: "${k}" is required`);
-    sources.set(s.name, new EventSchema(s));
+    sources.set(s.name, new EventSchema(s, registry));
     topics.set(s.topic, s.name);
   });
   const views = new Map<string, CompiledView>();
@@ -82,7 +88,7 @@ export function featureStreams(compiled: CompiledFeatures, models: ViewModels | 
   for (const s of compiled.sources.values()) {
     const views = [...compiled.views.values()].filter((v) => v.source === s).map((v) => new ViewStage(v, models, group));
     if (views.length === 0 && !s.config.raw_table) continue;
-    const stages: Stage<never, unknown>[] = [new DecodeStage(eventDecoder(s))];
+    const stages: Stage<never, unknown>[] = [new DecodeStage(eventDecoder(s), s.needsPrepare ? (values) => s.prepare(values) : undefined)];
     if (s.config.raw_table) stages.push(new RawEventStage(s.config.raw_table));
     stages.push(...views);
     streams.push(new Chain(s.topic, stages as unknown as Stage<unknown, unknown>[], s.config.raw_table ? { table: s.config.raw_table, hasTopicColumn: false } : undefined));

@@ -10,7 +10,15 @@ export class DecodeStage<T> implements Stage<Buffer | null, T | Several<T>> {
   /** Records decoded (not replayed), and records sent to the dead-letter topic. */
   readonly counts = { ok: 0, dead: 0 };
 
-  constructor(private readonly decode: (value: Buffer | null, now: number, contentType?: string, timestamp?: number) => Decoded<T> | DecodedSeveral<T>) {}
+  /** What decoding needs fetched before a batch (an event source's schemas), when anything. */
+  readonly prepare?: (values: ReadonlyArray<Buffer | null>) => Promise<void>;
+
+  constructor(
+    private readonly decode: (value: Buffer | null, now: number, contentType?: string, timestamp?: number) => Decoded<T> | DecodedSeveral<T>,
+    prepare?: (values: ReadonlyArray<Buffer | null>) => Promise<void>,
+  ) {
+    if (prepare) this.prepare = prepare;
+  }
 
   push(value: Buffer | null, ctx: RecordContext): T | Several<T> | undefined {
     const d = this.decode(value, ctx.now, ctx.contentType, ctx.timestamp);

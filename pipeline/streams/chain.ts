@@ -18,6 +18,15 @@ export class Chain implements Stream {
     this.from(0, value, ctx);
   }
 
+  async prepare(values: ReadonlyArray<Buffer | null>): Promise<void> {
+    for (const s of this.stages) await s.prepare?.(values);
+  }
+
+  /** Whether any stage prepares batches (else the worker skips the call). */
+  get prepares(): boolean {
+    return this.stages.some((s) => s.prepare !== undefined);
+  }
+
   private from(first: number, value: unknown, ctx: RecordContext): void {
     let x = value;
     for (let i = first; i < this.stages.length; i++) {

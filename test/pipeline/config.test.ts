@@ -37,7 +37,7 @@ test('the example names every setting and validates', () => {
   const walk = (schema: { properties?: Record<string, unknown> }, value: unknown, path: string) => {
     for (const [key, child] of Object.entries(schema.properties ?? {})) {
       const v = (value as Record<string, unknown> | undefined)?.[key];
-      const optional = ['store.url', 'store.username', 'store.password', 'store.database', 'instance'].includes(`${path}${key}`);
+      const optional = ['store.url', 'store.username', 'store.password', 'store.database', 'schema_registry.url', 'schema_registry.username', 'schema_registry.password', 'instance'].includes(`${path}${key}`);
       if (v === undefined && !optional) missing.push(`${path}${key}`);
       const c = child as { type?: string; properties?: Record<string, unknown>; items?: { properties?: Record<string, unknown> } };
       if (c.type === 'object' && c.properties) walk(c, v, `${path}${key}.`);
@@ -72,7 +72,7 @@ test('mistakes are reported all at once, with key paths and did-you-mean', () =>
     'batch.max_rows: must be >= 1',
     'kafka.gruop: unknown key (did you mean "group"?); known keys: brokers, group, client_id, session_timeout_ms, from_beginning, max_bytes_per_partition',
     'models[2].manifest: is required',
-    'tickms: unknown key (did you mean "tick_ms"?); known keys: kafka, topics, store, batch, tick_ms, stats_interval_ms, snapshot_interval_ms, windows, patterns, scoring, models, sources, views, instance',
+    'tickms: unknown key (did you mean "tick_ms"?); known keys: kafka, topics, store, batch, tick_ms, stats_interval_ms, snapshot_interval_ms, windows, patterns, scoring, models, sources, views, schema_registry, instance',
     'windows.sizes_ms: must NOT have duplicate items (items ## 1 and 0 are identical)',
   ].sort());
   assert.deepEqual(issues(() => parseWorkerConfig('models:\n  - manifest: a.json\n  - manifest: a.json\n', { env: {}, baseDir: '/x' })), ['models[1].manifest: is already listed at models[0]']);

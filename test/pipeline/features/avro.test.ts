@@ -17,6 +17,7 @@ import { backfill, computeRows } from '../../../pipeline/features/backfill.ts';
 import { type SourceEvent } from '../../../pipeline/transforms/features/views/schema.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 import { baseTime, tempStore, waitFor } from '../../helpers/pipeline-data.ts';
+import { standInRegistry } from '../../helpers/schema-registry.ts';
 import { closing, conflictingRows, features, partitionOf, payments, produceTimed, records, viewRows } from './data.ts';
 
 const brokers = await testBrokers();
@@ -49,12 +50,39 @@ function framed(type: avro.Type, id: number, value: object): Buffer {
 }
 
 test('Avro payments of two schema versions: live view rows equal the reference, a bad record is a dead letter, backfill from Kafka gives the same rows', async () => {
-  const topic = await createTestTopic('payments-avro', 3);
-  const dlqTopic = await createTestTopic('avro-dlq', 1);
+  await endToEnd('payments-avro', (config) => {
+    config.sources = [{ ...config.sources![0]!, format: 'avro', avro_schemas: { '41': V1, '42': V2 } }];
+  }, /schema id 43, which has no schema in avro_schemas \(known: 41, 42\)/);
+});
+
+test('the same with the writer schemas from a schema registry (a stand-in: none runs here) that is down when the worker starts: it waits, then reads every record', async () => {
+  const registry = await standInRegistry([
+    { id: 41, subject: 'payments-value', version: 1, schemaType: 'AVRO', schema: JSON.stringify(V1), references: [] },
+    { id: 42, subject: 'payments-value', version: 2, schemaType: 'AVRO', schema: JSON.stringify(V2), references: [] },
+  ]);
+  registry.failWith = 503;
+  try {
+    await endToEnd('payments-registry', (config) => {
+      config.sources = [{ ...config.sources![0]!, format: 'avro' }];
+      config.schema_registry = { url: registry.url };
+    }, new RegExp(`schema id 43 is not in the schema registry at ${registry.url.replace(/\./g, '\\.')}`), async () => {
+      // Down until the worker has asked a few times (it keeps asking with a growing pause).
+      await waitFor('the worker to ask the registry', async () => registry.requests.length >= 2, 30_000);
+      registry.failWith = undefined;
+    });
+    assert.deepEqual([...new Set(registry.requests)].sort(), ['/schemas/ids/41', '/schemas/ids/42', '/schemas/ids/43']);
+  } finally {
+    await registry.close();
+  }
+});
+
+async function endToEnd(name: string, configure: (config: ReturnType<typeof features>) => void, deadReason: RegExp, whileRunning?: () => Promise<void>): Promise<void> {
+  const topic = await createTestTopic(name, 3);
+  const dlqTopic = await createTestTopic(`${name}-dlq`, 1);
   const base = baseTime(3);
   const events = payments(base, 29).slice(0, 400);
-  const config = features(topic, 'payments_avro_raw');
-  config.sources = [{ ...config.sources![0]!, format: 'avro', avro_schemas: { '41': V1, '42': V2 } }];
+  const config = features(topic, `${name.replace(/-/g, '_')}_raw`);
+  configure(config);
   const t1 = avro.Type.forSchema(V1 as avro.Schema);
   const t2 = avro.Type.forSchema(V2 as avro.Schema);
   const json = [...records(events), ...closing(base + 3 * 3600_000)];
@@ -71,11 +99,15 @@ test('Avro payments of two schema versions: live view rows equal the reference, 
     batchMaxWaitMs: 100, tickMs: 200, statsIntervalMs: 1000, features: config, models: [],
   });
   await fw.worker.start();
+  await whileRunning?.();
   const view = fw.compiled.views.get('card_activity')!;
   const valid = events.map((e, i): { time: number; partition: number; offset: number; event: SourceEvent } => ({ time: e.ts, partition: partitionOf(e.card_id), offset: i, event: { time: e.ts, fields: { ...e } } }));
   const reference = computeRows({ view, from: -Infinity, to: Infinity }, valid);
+  let dead: Awaited<ReturnType<typeof readTopic>> = [];
   try {
     await waitFor('every window of the data in the view table', async () => (await viewRows(store, view.table)).size >= reference.length, 90_000);
+    // Read while the worker runs: a batch still landing when it stops is the next owner's to land (and dead-letter).
+    dead = await readTopic(dlqTopic, { expected: 1, timeoutMs: 60_000 });
   } finally {
     await fw.stop();
   }
@@ -86,12 +118,11 @@ test('Avro payments of two schema versions: live view rows equal the reference, 
     assert.ok(r, `window ${e.row.key} ${e.row.window_start}`);
     for (const f of view.features) assert.equal(r[f.name] === null ? null : Number(r[f.name]), e.row[f.name], `${e.row.key} ${e.row.window_start} ${f.name}`);
   }
-  const dead = await readTopic(dlqTopic, { expected: 1, timeoutMs: 20_000 });
   assert.equal(dead.length, 1);
-  assert.match(dead[0]!.headers.reason ?? dead[0]!.value.toString(), /schema id 43, which has no schema in avro_schemas \(known: 41, 42\)/);
+  assert.match(dead[0]!.headers.reason ?? dead[0]!.value.toString(), deadReason);
   const k = await backfill({ view, from: base - 3600_000, to: base + 3600_000, from_: 'kafka', brokers, store });
   assert.equal(k.rows, reference.length);
   assert.equal(k.invalid, 1, 'the record of the unknown version, refused again');
   assert.equal(await conflictingRows(store, view.table), 0, 'every backfilled row is byte-identical to the live row of the same version');
   assert.deepEqual(await viewRows(store, view.table), live);
-});
+}

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { TributaryError } from '../../../../core/errors.ts';
 import { confluentSchemaId, type Decoded, type PayloadDecoder } from './formats.ts';
+import { framedIds, type RegisteredSchema, type SchemaRegistry } from './registry.ts';
 
 /** A schema as a path to its `.avsc` file (absolute once the worker's config is loaded) or inline. */
 export type AvroSchemaRef = string | Record<string, unknown>;
@@ -64,15 +65,17 @@ interface Writer {
 export class AvroDecoder implements PayloadDecoder {
   private readonly fallback?: Writer;
   private readonly byId = new Map<number, Writer>();
+  private readonly fromRegistry = new Map<number, Writer | { reason: string }>();
 
   /** `where`: the config path of the source (`sources.payments`), for errors. */
   constructor(
     readonly format: 'avro' | 'avro_raw',
     config: AvroSourceConfig,
     where: string,
+    private readonly registry?: SchemaRegistry,
   ) {
-    if (config.avro_schema === undefined && (config.avro_schemas === undefined || Object.keys(config.avro_schemas).length === 0)) {
-      throw new TributaryError('CONFIG_INVALID', `${where}: format ${format} needs the writer schema: avro_schema (a .avsc file, or the schema inline)${format === 'avro' ? ', or avro_schemas by registry id' : ''}`);
+    if (config.avro_schema === undefined && (config.avro_schemas === undefined || Object.keys(config.avro_schemas).length === 0) && !(registry && format === 'avro')) {
+      throw new TributaryError('CONFIG_INVALID', `${where}: format ${format} needs the writer schema: avro_schema (a .avsc file, or the schema inline)${format === 'avro' ? ', avro_schemas by registry id, or schema_registry.url to fetch each id\'s schema' : ''}`);
     }
     if (format === 'avro_raw' && config.avro_schemas !== undefined) {
       throw new TributaryError('CONFIG_INVALID', `${where}.avro_schemas: plain Avro (avro_raw) carries no schema id; give its one schema as avro_schema`);
@@ -85,6 +88,26 @@ export class AvroDecoder implements PayloadDecoder {
     }
   }
 
+  /**
+   * Fetches the writer schemas of the batch's ids that avro_schemas does not give (with a registry).
+   * Throws REGISTRY_UNAVAILABLE or REGISTRY_AUTH; an id the registry lacks is remembered with why.
+   */
+  async prepare(values: ReadonlyArray<Buffer | null>): Promise<void> {
+    if (!this.registry || this.format !== 'avro') return;
+    for (const id of framedIds(values, (id) => this.byId.has(id) || this.fromRegistry.has(id))) {
+      const got = await this.registry.lookup(id);
+      if (!got.ok) this.fromRegistry.set(id, { reason: got.reason });
+      else if (got.schema.type !== 'AVRO') this.fromRegistry.set(id, { reason: `schema id ${id} is a ${got.schema.type} schema in the registry, not Avro (is the source's format right?)` });
+      else {
+        try {
+          this.fromRegistry.set(id, fromRegistry(id, got.schema));
+        } catch (err) {
+          this.fromRegistry.set(id, { reason: `schema id ${id} from the registry is not an Avro schema avsc can read: ${(err as Error).message}` });
+        }
+      }
+    }
+  }
+
   /** The record's value as an object, or why it is not one. Never throws. */
   decode(bytes: Buffer): Decoded {
     let writer = this.fallback;
@@ -92,9 +115,11 @@ export class AvroDecoder implements PayloadDecoder {
     if (this.format === 'avro') {
       const id = confluentSchemaId(bytes, 5, '', 'avro_raw');
       if (typeof id !== 'number') return id;
-      writer = this.byId.get(id) ?? this.fallback;
+      const registered = this.fromRegistry.get(id);
+      writer = this.byId.get(id) ?? (registered && 'type' in registered ? registered : undefined) ?? this.fallback;
       if (writer === undefined) {
-        return { ok: false, field: '', reason: `written with schema id ${id}, which has no schema in avro_schemas (known: ${[...this.byId.keys()].join(', ')}); add that version's schema` };
+        if (registered) return { ok: false, field: '', reason: (registered as { reason: string }).reason };
+        return { ok: false, field: '', reason: `written with schema id ${id}, which has no schema in avro_schemas (known: ${[...this.byId.keys()].join(', ')}); add that version's schema${this.registry ? '' : ', or set schema_registry.url'}` };
       }
       payload = bytes.subarray(5);
     }
@@ -104,6 +129,16 @@ export class AvroDecoder implements PayloadDecoder {
       return { ok: false, field: '', reason: `not Avro of the writer schema (${writer!.label}): ${(err as Error).message}` };
     }
   }
+}
+
+const LOGICAL_TYPES = { decimal: DecimalAsNumber as unknown as new (...args: unknown[]) => avro.types.LogicalType };
+
+/** A registry schema with its references: each referenced schema's named types first, in one avsc registry. */
+function fromRegistry(id: number, s: RegisteredSchema): Writer {
+  const registry: Record<string, avro.Type> = {};
+  for (const r of s.references) avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry, logicalTypes: LOGICAL_TYPES });
+  const type = avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry, logicalTypes: LOGICAL_TYPES });
+  return { type, label: `id ${id} from the registry, ${type.name ?? type.typeName}` };
 }
 
 function compile(ref: AvroSchemaRef, where: string, label: string): Writer {
@@ -116,7 +151,7 @@ function compile(ref: AvroSchemaRef, where: string, label: string): Writer {
     }
   }
   try {
-    const type = avro.Type.forSchema(schema as avro.Schema, { logicalTypes: { decimal: DecimalAsNumber as unknown as new (...args: unknown[]) => avro.types.LogicalType } });
+    const type = avro.Type.forSchema(schema as avro.Schema, { logicalTypes: LOGICAL_TYPES });
     return { type, label: `${label}, ${type.name ?? type.typeName}` };
   } catch (err) {
     throw new TributaryError('CONFIG_INVALID', `${where}: not an Avro schema: ${(err as Error).message}`);

@@ -6,6 +6,7 @@
 import { TributaryError } from '../../../../core/errors.ts';
 import { AvroDecoder, type AvroSourceConfig } from './avro.ts';
 import { ProtobufDecoder, type ProtobufSourceConfig } from './protobuf.ts';
+import { type SchemaRegistry } from './registry.ts';
 
 export const EVENT_FORMATS = ['json', 'avro', 'avro_raw', 'protobuf', 'protobuf_raw'] as const;
 export type EventFormat = (typeof EVENT_FORMATS)[number];
@@ -14,6 +15,8 @@ export type EventFormat = (typeof EVENT_FORMATS)[number];
 export type Decoded = { value: unknown } | { ok: false; field: string; reason: string };
 
 export interface PayloadDecoder {
+  /** Before a batch is decoded: fetch what its records need (schemas of ids not seen before). */
+  prepare?(values: ReadonlyArray<Buffer | null>): Promise<void>;
   decode(bytes: Buffer): Decoded;
 }
 
@@ -30,7 +33,7 @@ export function confluentSchemaId(bytes: Buffer, minLength: number, after: strin
 }
 
 /** The decoder of a binary format, or undefined for JSON; throws CONFIG_INVALID naming `where` and the key. */
-export function payloadDecoder(format: EventFormat, config: AvroSourceConfig & ProtobufSourceConfig, where: string): PayloadDecoder | undefined {
+export function payloadDecoder(format: EventFormat, config: AvroSourceConfig & ProtobufSourceConfig, where: string, registry?: SchemaRegistry): PayloadDecoder | undefined {
   const avroKeys = config.avro_schema !== undefined || config.avro_schemas !== undefined;
   const protoKeys = config.proto_file !== undefined || config.proto_message !== undefined;
   if (avroKeys && format !== 'avro' && format !== 'avro_raw') {
@@ -39,7 +42,7 @@ export function payloadDecoder(format: EventFormat, config: AvroSourceConfig & P
   if (protoKeys && format !== 'protobuf' && format !== 'protobuf_raw') {
     throw new TributaryError('CONFIG_INVALID', `${where}: proto_file is given but format is ${format} (set format: protobuf, or protobuf_raw)`);
   }
-  if (format === 'avro' || format === 'avro_raw') return new AvroDecoder(format, config, where);
-  if (format === 'protobuf' || format === 'protobuf_raw') return new ProtobufDecoder(format, config, where);
+  if (format === 'avro' || format === 'avro_raw') return new AvroDecoder(format, config, where, registry);
+  if (format === 'protobuf' || format === 'protobuf_raw') return new ProtobufDecoder(format, config, where, registry);
   return undefined;
 }

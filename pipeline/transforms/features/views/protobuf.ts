@@ -16,7 +16,9 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { TributaryError } from '../../../../core/errors.ts';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { confluentSchemaId, type Decoded, type PayloadDecoder } from './formats.ts';
+import { framedIds, type RegisteredSchema, type SchemaRegistry } from './registry.ts';
 
 export interface ProtobufSourceConfig {
   proto_file?: string;
@@ -27,17 +29,34 @@ const WRAPPERS = new Set(['BoolValue', 'StringValue', 'BytesValue', 'DoubleValue
 const TIMESTAMP = '.google.protobuf.Timestamp';
 const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, bytes: String, defaults: true, arrays: true, objects: true };
 
+/** One schema's messages in the order its file declares them: what message indexes count. */
+interface ProtoFile {
+  messages: protobuf.Type[];
+  /** `proto_file x.proto`, `schema id 5`: for reasons. */
+  label: string;
+}
+
 export class ProtobufDecoder implements PayloadDecoder {
-  private readonly messages: protobuf.Type[];
+  /** proto_file's messages, for every record; without it each id's file comes from the registry. */
+  private readonly local?: ProtoFile;
+  /** With proto_message: the full name (`.shop.Payment`) a record's message must have. */
+  private readonly fixedName?: string;
   private readonly fixed?: protobuf.Type;
+  private readonly fromRegistry = new Map<number, ProtoFile | { reason: string }>();
 
   /** `where`: the config path of the source (`sources.payments`), for errors. */
   constructor(
     readonly format: 'protobuf' | 'protobuf_raw',
     config: ProtobufSourceConfig,
     where: string,
+    private readonly registry?: SchemaRegistry,
   ) {
-    if (config.proto_file === undefined) throw new TributaryError('CONFIG_INVALID', `${where}: format ${format} needs proto_file (the producer's .proto)`);
+    if (config.proto_file === undefined) {
+      if (format === 'protobuf_raw') throw new TributaryError('CONFIG_INVALID', `${where}: format protobuf_raw needs proto_file (the producer's .proto) and proto_message`);
+      if (!registry) throw new TributaryError('CONFIG_INVALID', `${where}: format protobuf needs proto_file (the producer's .proto), or schema_registry.url to fetch each id's schema`);
+      if (config.proto_message !== undefined) this.fixedName = `.${config.proto_message.replace(/^\./, '')}`;
+      return;
+    }
     let root: protobuf.Root;
     try {
       readFileSync(config.proto_file);
@@ -47,20 +66,33 @@ export class ProtobufDecoder implements PayloadDecoder {
     } catch (err) {
       throw new TributaryError('CONFIG_INVALID', `${where}.proto_file: cannot read ${config.proto_file}: ${(err as Error).message}`);
     }
-    // The file's own messages in the order it declares them: what message indexes count.
-    const file = root.files[0];
-    this.messages = root.nestedArray.flatMap(function own(n): protobuf.Type[] {
-      if (n instanceof protobuf.Type) return n.filename === file ? [n] : [];
-      return n instanceof protobuf.Namespace ? n.nestedArray.flatMap(own) : [];
-    });
+    this.local = { messages: ownMessages(root, root.files[0]!), label: `proto_file ${config.proto_file}` };
     if (config.proto_message !== undefined) {
       const t = root.lookup(config.proto_message);
       if (!(t instanceof protobuf.Type)) {
-        throw new TributaryError('CONFIG_INVALID', `${where}.proto_message: ${config.proto_message} is not a message of ${config.proto_file} (it has ${this.messages.map((m) => m.fullName.slice(1)).join(', ')})`);
+        throw new TributaryError('CONFIG_INVALID', `${where}.proto_message: ${config.proto_message} is not a message of ${config.proto_file} (it has ${names(this.local.messages)})`);
       }
       this.fixed = t;
+      this.fixedName = t.fullName;
     } else if (format === 'protobuf_raw') {
       throw new TributaryError('CONFIG_INVALID', `${where}: format protobuf_raw needs proto_message (plain payloads do not say which message they are)`);
+    }
+  }
+
+  /** Fetches the schemas of the batch's ids not seen before (without proto_file). Throws REGISTRY_UNAVAILABLE or REGISTRY_AUTH. */
+  async prepare(values: ReadonlyArray<Buffer | null>): Promise<void> {
+    if (this.local || !this.registry || this.format !== 'protobuf') return;
+    for (const id of framedIds(values, (id) => this.fromRegistry.has(id))) {
+      const got = await this.registry.lookup(id);
+      if (!got.ok) this.fromRegistry.set(id, { reason: got.reason });
+      else if (got.schema.type !== 'PROTOBUF') this.fromRegistry.set(id, { reason: `schema id ${id} is ${got.schema.type === 'AVRO' ? 'an Avro' : `a ${got.schema.type}`} schema in the registry, not protobuf (is the source's format right?)` });
+      else {
+        try {
+          this.fromRegistry.set(id, await registryFile(id, got.schema));
+        } catch (err) {
+          this.fromRegistry.set(id, { reason: `schema id ${id} from the registry cannot be read as protobuf: ${(err as Error).message}` });
+        }
+      }
     }
   }
 
@@ -71,12 +103,14 @@ export class ProtobufDecoder implements PayloadDecoder {
     if (this.format === 'protobuf') {
       const id = confluentSchemaId(bytes, 6, ', message indexes', 'protobuf_raw');
       if (typeof id !== 'number') return id;
+      const file = this.local ?? this.fromRegistry.get(id) ?? { reason: `schema id ${id} was not fetched from the registry` };
+      if ('reason' in file) return { ok: false, field: '', reason: file.reason };
       const read = messageIndexes(bytes, 5);
       if (typeof read === 'string') return { ok: false, field: '', reason: `schema id ${id}: ${read}` };
-      const found = this.byIndexes(read.indexes);
-      if (found === undefined) return { ok: false, field: '', reason: `schema id ${id}: message index [${read.indexes.join(', ')}] names no message of the .proto (it has ${this.messages.map((m) => m.fullName.slice(1)).join(', ')})` };
-      if (this.fixed !== undefined && found !== this.fixed) {
-        return { ok: false, field: '', reason: `a ${found.fullName.slice(1)} (message index [${read.indexes.join(', ')}]), not the ${this.fixed.fullName.slice(1)} proto_message names` };
+      const found = byIndexes(file.messages, read.indexes);
+      if (found === undefined) return { ok: false, field: '', reason: `schema id ${id}: message index [${read.indexes.join(', ')}] names no message of the ${file.label} (it has ${names(file.messages)})` };
+      if (this.fixedName !== undefined && found.fullName !== this.fixedName) {
+        return { ok: false, field: '', reason: `a ${found.fullName.slice(1)} (message index [${read.indexes.join(', ')}]), not the ${this.fixedName.slice(1)} proto_message names` };
       }
       type = found;
       payload = bytes.subarray(read.next);
@@ -87,12 +121,61 @@ export class ProtobufDecoder implements PayloadDecoder {
       return { ok: false, field: '', reason: `not a protobuf ${type.fullName.slice(1)}: ${(err as Error).message}` };
     }
   }
+}
 
-  private byIndexes(indexes: number[]): protobuf.Type | undefined {
-    let t: protobuf.Type | undefined = this.messages[indexes[0]!];
-    for (const i of indexes.slice(1)) t = t?.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type)[i];
-    return t;
+const names = (messages: protobuf.Type[]): string => messages.map((m) => m.fullName.slice(1)).join(', ') || 'no messages';
+
+/** The messages declared in `file`, nested ones under theirs, in the order written. */
+function ownMessages(root: protobuf.Root, file: string): protobuf.Type[] {
+  return root.nestedArray.flatMap(function own(n): protobuf.Type[] {
+    if (n instanceof protobuf.Type) return n.filename === file ? [n] : [];
+    return n instanceof protobuf.Namespace ? n.nestedArray.flatMap(own) : [];
+  });
+}
+
+function byIndexes(messages: protobuf.Type[], indexes: number[]): protobuf.Type | undefined {
+  let t: protobuf.Type | undefined = messages[indexes[0]!];
+  for (const i of indexes.slice(1)) t = t?.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type)[i];
+  return t;
+}
+
+/** A base64 FileDescriptorProto (how some clients register and some registries serve a schema), not .proto text. */
+const isDescriptor = (schema: string): boolean => /^[A-Za-z0-9+/\r\n]+={0,2}\s*$/.test(schema) && !/\bsyntax\b|\bmessage\b/.test(schema);
+
+/**
+ * A registry schema and its references as one set of types: .proto text loaded as files named by the
+ * references (the import paths), google/protobuf/* from protobufjs's own copies; or base64
+ * FileDescriptorProtos.
+ */
+async function registryFile(id: number, s: RegisteredSchema): Promise<ProtoFile> {
+  const label = `schema id ${id}`;
+  if (isDescriptor(s.schema)) {
+    const decode = (text: string) => descriptor.FileDescriptorProto.toObject(descriptor.FileDescriptorProto.decode(Buffer.from(text, 'base64')));
+    const main = decode(s.schema) as { package?: string; messageType?: Array<{ name: string }> };
+    const files = [...s.references.filter((r) => isDescriptor(r.schema)).map((r) => decode(r.schema)), main];
+    const root = (protobuf.Root as unknown as { fromDescriptor(set: unknown): protobuf.Root }).fromDescriptor(descriptor.FileDescriptorSet.fromObject({ file: files }));
+    root.resolveAll();
+    const prefix = main.package ? `.${main.package}.` : '.';
+    return { messages: (main.messageType ?? []).map((m) => root.lookupType(prefix + m.name)), label };
   }
+  const mainName = `registry-schema-${id}.proto`;
+  const sources = new Map(s.references.filter((r) => !r.name.startsWith('google/protobuf/')).map((r) => [r.name, r.schema]));
+  sources.set(mainName, s.schema);
+  const root = new protobuf.Root();
+  // Imports are looked up by the names the references give them, as written in the import.
+  root.resolvePath = (_origin: string, target: string) => target;
+  // Answered on a later turn, as a real fetch is: protobufjs counts files still to come and would
+  // finish when a synchronous answer brought that count to 0 with the bundled google/* files still queued.
+  (root as unknown as { fetch: (name: string, cb: (err: Error | null, text?: string) => void) => void }).fetch = (name, cb) => {
+    const text = sources.get(name);
+    setImmediate(() => {
+      if (text === undefined) cb(new Error(`it imports ${name}, which is none of its references (${[...sources.keys()].filter((n) => n !== mainName).join(', ') || 'none'})`));
+      else cb(null, text);
+    });
+  };
+  await root.load(mainName, { keepCase: true });
+  root.resolveAll();
+  return { messages: ownMessages(root, mainName), label };
 }
 
 /** Confluent's message indexes at `at`: a zigzag varint count, then that many zigzag varints; a count of 0 means [0]. */

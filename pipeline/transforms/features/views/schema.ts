@@ -34,6 +34,7 @@
 import { TributaryError } from '../../../../core/errors.ts';
 import { type AvroSchemaRef } from './avro.ts';
 import { EVENT_FORMATS, payloadDecoder, type EventFormat, type PayloadDecoder } from './formats.ts';
+import { type SchemaRegistry } from './registry.ts';
 // The agent's reading of stamps and zones, so a time without a zone means the same on both sides.
 import { isValidTimeZone, parseIso } from '../../../../agents/transforms/timestamp.ts';
 
@@ -156,7 +157,7 @@ export class EventSchema {
   private readonly timePath: string[];
   private readonly payload?: PayloadDecoder;
 
-  constructor(readonly config: SourceConfig) {
+  constructor(readonly config: SourceConfig, registry?: SchemaRegistry) {
     this.name = config.name;
     this.topic = config.topic;
     this.timeField = config.time_field;
@@ -166,7 +167,7 @@ export class EventSchema {
     }
     this.timeZone = config.time_zone;
     this.format = config.format ?? 'json';
-    this.payload = payloadDecoder(this.format, config, `sources.${config.name}`);
+    this.payload = payloadDecoder(this.format, config, `sources.${config.name}`, registry);
     this.timePath = config.time_field.split('.');
     this.fields = Object.entries(config.fields).map(([name, spec]) => {
       const s: FieldSpec = typeof spec === 'string' ? { type: spec } : spec;
@@ -184,6 +185,20 @@ export class EventSchema {
   /** Type of a declared field, or undefined. */
   typeOf(field: string): FieldType | undefined {
     return this.fields.find((f) => f.name === field)?.type;
+  }
+
+  /**
+   * Before a batch's records are decoded: fetches the writer schemas of schema ids met for the first
+   * time (Avro and protobuf with a schema registry). Throws REGISTRY_UNAVAILABLE (retriable) or
+   * REGISTRY_AUTH; records of an id the registry lacks are refused when decoded.
+   */
+  async prepare(values: ReadonlyArray<Buffer | null>): Promise<void> {
+    await this.payload?.prepare?.(values);
+  }
+
+  /** Whether decoding may need `prepare` first. */
+  get needsPrepare(): boolean {
+    return this.payload?.prepare !== undefined;
   }
 
   /** Parses and checks one record's bytes as one event (`timestamp`: the record's Kafka timestamp). Never throws. */
