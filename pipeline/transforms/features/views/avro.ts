@@ -7,8 +7,10 @@
  *
  * The writer schemas come from files (or inline in the config): `avro_schema` for every record, and/or
  * `avro_schemas` by registry id, so records written by several versions of a producer are each read with
- * the schema they were written with. A record whose id has no schema here is refused naming the id and
- * the ids known (an id is never guessed: Avro binary read with another schema is garbage, not an error).
+ * the schema they were written with. With a schema registry (registry.ts) an id avro_schemas does not
+ * name is fetched from it (its references' named types first) before the batch is decoded. A record
+ * whose id has no schema is refused naming the id (an id is never guessed: Avro binary read with
+ * another schema is garbage, not an error).
  *
  * Values: a decimal (bytes or fixed) is the number it spells; enums are their symbol; a union with null
  * is its value or null; records nest (`merchant.id`); timestamp-millis and -micros stay the numbers

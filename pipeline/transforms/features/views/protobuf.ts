@@ -5,6 +5,9 @@
  * the payload is, then the payload: what the schema registry's ProtobufSerializer writes);
  * `format: protobuf_raw` reads plain payloads of one message (`proto_message`).
  *
+ * Without `proto_file`, each schema id's file comes from the schema registry (registry.ts) with the files
+ * it imports (its references), as .proto text or base64 FileDescriptorProtos.
+ *
  * The message indexes pick the message in `proto_file` (the first message is index 0, a nested one a
  * path like [1, 0]); when `proto_message` is given too, a record of another message is refused naming
  * both. Field names are as written in the `.proto`; enums are their names; 64-bit integers are numbers
