@@ -26,18 +26,44 @@ export interface Framer {
 
 const EMPTY = Buffer.alloc(0);
 
-function isDelimiter(c: number): boolean {
-  return c === 10 || c === 0;
-}
-
-function delimiterAt(buf: Buffer, from: number): number {
-  for (let i = from; i < buf.length; i++) if (isDelimiter(buf[i]!)) return i;
-  return -1;
-}
-
 /** The text of a line-framed message, without the CR of a CR LF. */
 function lineText(buf: Buffer, start: number, end: number): string {
   return buf.toString('utf8', start, end > start && buf[end - 1] === 13 ? end - 1 : end);
+}
+
+/**
+ * Where the next line feed or NUL is, searched with the buffer's own search (memchr) instead of a loop
+ * over its bytes; the next NUL is remembered until passed, so a stream without NULs is searched for
+ * one once per chunk, not once per message. And the buffer's text: decoded at once when every byte is
+ * one character (ASCII, as most logs are), each message then a slice of it instead of a decode of its own.
+ */
+class ChunkReader {
+  private nul = -2;
+  private text: string | null | undefined;
+
+  constructor(readonly buf: Buffer) {}
+
+  delimiterAt(from: number): number {
+    const nl = this.buf.indexOf(10, from);
+    if (this.nul !== -1 && this.nul < from) this.nul = this.buf.indexOf(0, from);
+    return this.nul === -1 ? nl : nl === -1 ? this.nul : Math.min(nl, this.nul);
+  }
+
+  /** The text of bytes `start` to `end`, as `buf.toString('utf8', start, end)` makes it. */
+  slice(start: number, end: number): string {
+    if (this.text === undefined) {
+      const all = this.buf.toString('utf8');
+      // UTF-8 never makes more characters than bytes, and a sequence of several bytes makes fewer: equal
+      // lengths mean each byte is one character (an invalid byte is one U+FFFD wherever it is cut).
+      this.text = all.length === this.buf.length ? all : null;
+    }
+    return this.text === null ? this.buf.toString('utf8', start, end) : this.text.slice(start, end);
+  }
+
+  /** A line-framed message's text, without the CR of a CR LF. */
+  line(start: number, end: number): string {
+    return this.slice(start, end > start && this.buf[end - 1] === 13 ? end - 1 : end);
+  }
 }
 
 export interface FramerStats {
@@ -69,6 +95,7 @@ export class StreamFramer implements Framer {
 
   push(chunk: Buffer): string[] {
     const buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const r = new ChunkReader(buf);
     const out: string[] = [];
     let i = 0;
     while (i < buf.length) {
@@ -79,7 +106,7 @@ export class StreamFramer implements Framer {
         continue;
       }
       if (this.skipLine) {
-        const end = delimiterAt(buf, i);
+        const end = r.delimiterAt(i);
         if (end === -1) {
           i = buf.length;
           break;
@@ -95,17 +122,17 @@ export class StreamFramer implements Framer {
         continue;
       }
       if (this.options.octetCounting && c >= 0x31 && c <= 0x39) {
-        const counted = this.counted(buf, i, out);
+        const counted = this.counted(r, i, out);
         if (counted === -1) break;
         if (counted > i) {
           i = counted;
           continue;
         }
       }
-      const end = delimiterAt(buf, i);
+      const end = r.delimiterAt(i);
       if (end === -1) {
         if (buf.length - i > this.maxBytes) {
-          out.push(buf.toString('utf8', i, i + this.maxBytes));
+          out.push(r.slice(i, i + this.maxBytes));
           this.stats.truncated++;
           this.skipLine = true;
           i = buf.length;
@@ -113,10 +140,10 @@ export class StreamFramer implements Framer {
         break;
       }
       if (end - i > this.maxBytes) {
-        out.push(buf.toString('utf8', i, i + this.maxBytes));
+        out.push(r.slice(i, i + this.maxBytes));
         this.stats.truncated++;
       } else {
-        out.push(lineText(buf, i, end));
+        out.push(r.line(i, end));
       }
       i = end + 1;
     }
@@ -129,7 +156,8 @@ export class StreamFramer implements Framer {
    * An octet-counted message at `i`: the index after it (its text pushed to `out`), `i` when this is
    * not a count (a line-framed message that starts with a digit), or -1 to wait for more bytes.
    */
-  private counted(buf: Buffer, i: number, out: string[]): number {
+  private counted(r: ChunkReader, i: number, out: string[]): number {
+    const buf = r.buf;
     let j = i;
     let len = 0;
     while (j < buf.length && j - i < 9 && buf[j]! >= 0x30 && buf[j]! <= 0x39) len = len * 10 + (buf[j++]! - 0x30);
@@ -139,13 +167,13 @@ export class StreamFramer implements Framer {
     const start = j + 1;
     if (len > this.maxBytes) {
       if (buf.length - start < this.maxBytes) return -1;
-      out.push(buf.toString('utf8', start, start + this.maxBytes));
+      out.push(r.slice(start, start + this.maxBytes));
       this.stats.truncated++;
       this.skipBytes = len - this.maxBytes;
       return start + this.maxBytes;
     }
     if (buf.length - start < len) return -1;
-    out.push(buf.toString('utf8', start, start + len));
+    out.push(r.slice(start, start + len));
     return start + len;
   }
 

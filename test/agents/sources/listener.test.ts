@@ -37,6 +37,17 @@ test('counted and line-ended messages in one stream come out the same wherever t
   for (let cut = 1; cut + 7 < stream.length; cut += 3) assert.deepEqual(frameAll(stream, [cut, cut + 1, cut + 7]).messages, msgs, `cuts at ${cut}`);
 });
 
+test('each message\'s text is what decoding its own bytes gives: ASCII chunks, multi-byte characters, invalid bytes, cut anywhere', () => {
+  // One frame per part; the expected text of each is its bytes decoded alone (invalid bytes as U+FFFD).
+  const parts = [Buffer.from('<13>plain ascii'), Buffer.from('<14>ünïcödé and 日本語'), Buffer.from([0x3c, 0x31, 0x3e, 0x62, 0x61, 0x64, 0xff, 0xfe, 0x20, 0xc3]), Buffer.from('<15>after the bad ones')];
+  const expected = parts.map((p) => p.toString('utf8'));
+  const stream = Buffer.concat(parts.flatMap((p, i) => [p, Buffer.from(i % 2 ? '\r\n' : '\n')]));
+  for (let cut = 0; cut < stream.length; cut++) assert.deepEqual(frameAll(stream, cut ? [cut] : []).messages, expected, `cut at ${cut}`);
+  // All ASCII but for one invalid byte: each byte is one character, and slices of the chunk's text are used.
+  const oneBad = Buffer.concat([Buffer.from('<1>a\n<2>b'), Buffer.from([0x80]), Buffer.from('c\n<3>d\n')]);
+  assert.deepEqual(frameAll(oneBad, []).messages, ['<1>a', '<2>b\ufffdc', '<3>d']);
+});
+
 test('without octet counting (GELF over TCP) a leading number is part of the message', () => {
   assert.deepEqual(frameAll(Buffer.from('12 <a>\0{"x":1}\n'), [], 1024, false).messages, ['12 <a>', '{"x":1}']);
 });

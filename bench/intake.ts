@@ -1,0 +1,241 @@
+/**
+ * `npm run bench:intake`: syslog pushed over TCP, the agent's network intake against rsyslog's own job
+ * (imtcp -> omkafka), side by side in one run. A sender in this process writes BENCH_LINES (default
+ * 300,000) RFC 3164 messages, line-ended, down one TCP connection as fast as the receiver reads them
+ * (both slow a sender down instead of dropping: TCP's own backpressure); each shipper sends them into
+ * a fresh 6-partition topic with lz4, acks=all and the idempotent producer. A run ends when the topic
+ * holds every message (counted by its offsets, as bench:agent counts rsyslog's).
+ *
+ * The messages are the bench:agent lines (half Java-style text, 30 % pino JSON, 20 % logfmt, padded to
+ * 250 bytes) behind a syslog header (`<134>Dec  6 10:00:00 web-1 orders[4242]: `), so the agent's
+ * parser reads the header and then the line inside it, as it does for a file.
+ *
+ * Shippers: `tributary agent` with its defaults (as users run it: bin/tributary, its bundle, one syslog
+ * source `mode: tcp`), and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
+ * settings bench:agent gives it, each message's raw text as one Kafka message; BENCH_RSYSLOG=0 leaves
+ * it out, a machine without Debian's apt-get leaves it out with the reason). BENCH_BASELINE=<checkout of
+ * another commit, with its node_modules> adds that commit's agent (its own bin/tributary) as a row, to
+ * compare a change side by side. BENCH_ROUNDS rounds
+ * (default 3), each starting one shipper further on. Per row: messages/s from the first byte sent to
+ * the last message stored, CPU µs per message (the shipper's process, all threads, /proc, from the first
+ * byte sent: its start-up is not counted), the same between 10 % and 90 % stored, and peak RSS.
+ * Prints the table and writes bench/results/intake.json.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../core/ports.ts';
+import { createKafka, waitForTopicLeaders } from '../core/kafka/client.ts';
+import { defaultStackOptions, stackDown, stackUp } from '../core/kafka/stack.ts';
+import { benchLine } from './agent.ts';
+import { cpuSeconds, peakRssKb, startService } from './proc.ts';
+import { ensureRsyslog, type Rsyslog } from './rsyslog/run.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const LINES = Number(process.env.BENCH_LINES ?? 300_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+interface Run {
+  seconds: number;
+  cpuSeconds: number;
+  steadyCpuSeconds?: number;
+  steadyLines?: number;
+  maxRssKb: number;
+}
+
+/** A receiving shipper: its pid, and how to stop it. */
+interface Receiver {
+  pid: number;
+  alive(): void;
+  stop(): Promise<void>;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The messages, one after another, each ended by LF. */
+export function syslogMessages(n: number): Buffer {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = new Date(Date.UTC(2026, 11, 6, 10, 0, 0) + i);
+    const stamp = `${MONTHS[t.getUTCMonth()]} ${String(t.getUTCDate()).padStart(2, ' ')} ${t.toISOString().slice(11, 19)}`;
+    parts.push(`<134>${stamp} web-${i % 3} orders[4242]: ${benchLine(i)}`);
+  }
+  return Buffer.from(parts.join(''));
+}
+
+/** Resolves once something accepts connections on the port (the shipper is up), or throws after `ms`. */
+async function listening(port: number, alive: () => void, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    alive();
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/** Writes `data` down one connection as fast as the other end reads it, then closes it. */
+function send(port: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      let at = 0;
+      const pump = () => {
+        while (at < data.length) {
+          const end = Math.min(data.length, at + 64 * 1024);
+          const more = s.write(data.subarray(at, end));
+          at = end;
+          if (!more) return void s.once('drain', pump);
+        }
+        s.end(resolve);
+      };
+      pump();
+    });
+    s.on('error', reject);
+  });
+}
+
+function startAgent(work: string, name: string, brokers: string, topic: string, port: number, checkout = root): Receiver {
+  const config = join(work, `${name}.yaml`);
+  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  net: { type: syslog, mode: tcp, listen: "127.0.0.1:${port}" }\n`);
+  const child: ChildProcess = spawn(join(checkout, 'bin/tributary'), ['agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let exited = false;
+  const exit = new Promise((r) => child.once('exit', () => r((exited = true))));
+  return {
+    pid: child.pid!,
+    alive: () => {
+      if (exited) throw new Error('the agent exited during the run');
+    },
+    stop: async () => {
+      if (!exited) child.kill('SIGTERM');
+      await exit;
+    },
+  };
+}
+
+function startRsyslogTcp(rs: Rsyslog, work: string, name: string, brokers: string, topic: string, port: number): Receiver {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'rsyslog.conf');
+  const fill: Record<string, string> = { WORK: dir, BROKERS: brokers.split(',').map((b) => JSON.stringify(b)).join(', '), TOPIC: topic, PORT: String(port) };
+  writeFileSync(conf, readFileSync(join(root, 'bench/rsyslog/imtcp-omkafka.conf'), 'utf8').replace(/@(\w+)@/g, (_, k: string) => fill[k] ?? `@${k}@`));
+  const s = startService('rsyslogd', rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(dir, 'rsyslogd.pid')], rs.env);
+  return { pid: s.pid, alive: () => s.checkAlive(), stop: () => s.stop() };
+}
+
+/** One run: start the shipper, wait for its port, send every message, wait for the topic to hold them. */
+async function run(start: (port: number) => Receiver, data: Buffer, stored: () => Promise<number>, stallMs = 30_000): Promise<Run> {
+  const port = await freePort();
+  const r = start(port);
+  try {
+    await listening(port, r.alive);
+    const cpu0 = cpuSeconds(r.pid);
+    const t0 = process.hrtime.bigint();
+    const sent = send(port, data);
+    sent.catch(() => undefined);
+    const marks: Array<{ cpu: number; n: number }> = [];
+    let last = { n: -1, at: Date.now() };
+    for (;;) {
+      r.alive();
+      const n = await stored();
+      if (n !== last.n) last = { n, at: Date.now() };
+      else if (Date.now() - last.at > stallMs) throw new Error(`the topic held ${n} of ${LINES} messages and stopped moving for ${stallMs / 1000} s`);
+      if (marks.length === 0 && n >= LINES / 10) marks.push({ cpu: cpuSeconds(r.pid), n });
+      else if (marks.length === 1 && n >= (LINES * 9) / 10) marks.push({ cpu: cpuSeconds(r.pid), n });
+      if (n >= LINES) {
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        await sent;
+        const steady = marks.length === 2 ? { steadyCpuSeconds: marks[1]!.cpu - marks[0]!.cpu, steadyLines: marks[1]!.n - marks[0]!.n } : {};
+        return { seconds, cpuSeconds: cpuSeconds(r.pid) - cpu0, maxRssKb: peakRssKb(r.pid), ...steady };
+      }
+      await sleep(25);
+    }
+  } finally {
+    await r.stop();
+  }
+}
+
+function spread(xs: number[], digits = 2): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const f = (x: number) => (digits === 0 ? Math.round(x).toLocaleString('en-US') : String(Math.round(x * 10 ** digits) / 10 ** digits));
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length === 1 ? f(s[0]!) : `${f(median)} (${f(s[0]!)}–${f(s[s.length - 1]!)})`;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'tributary-bench-intake-'));
+  const stack = { ...defaultStackOptions(), home: join(work, 'kafka'), port: await freePort(), controllerPort: await freePort() };
+  process.stderr.write(`Starting a Kafka broker on 127.0.0.1:${stack.port}; ${LINES} syslog messages over TCP, ${ROUNDS} rounds...\n`);
+  await stackUp(stack);
+  const brokers = `127.0.0.1:${stack.port}`;
+  const data = syslogMessages(LINES);
+  const shippers: Array<{ name: string; start: (topic: string, id: string, port: number) => Receiver }> = [
+    { name: 'tributary agent, defaults (syslog source, mode tcp: auto parser, redaction)', start: (topic, id, port) => startAgent(work, `agent-${id}`, brokers, topic, port) },
+  ];
+  const baseline = process.env.BENCH_BASELINE;
+  if (baseline) {
+    const commit = spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline;
+    shippers.push({ name: `tributary agent, defaults, at the baseline ${commit} (BENCH_BASELINE)`, start: (topic, id, port) => startAgent(work, `baseline-${id}`, brokers, topic, port, baseline) });
+  }
+  if (process.env.BENCH_RSYSLOG !== '0') {
+    try {
+      const rs = ensureRsyslog();
+      shippers.push({ name: `${rs.version.replace(', ', ' (imtcp -> omkafka, the raw message as one Kafka message; ')})`, start: (topic, id, port) => startRsyslogTcp(rs, work, `rsyslog-${id}`, brokers, topic, port) });
+    } catch (err) {
+      process.stderr.write(`The rsyslog row is left out: ${(err as Error).message}\n`);
+    }
+  }
+  const admin = createKafka({ brokers: [brokers], clientId: 'bench-intake' }).admin();
+  const runs: Run[][] = shippers.map(() => []);
+  try {
+    await admin.connect();
+    const topics = shippers.flatMap((_, s) => Array.from({ length: ROUNDS }, (_, r) => `intake-${s}-${r}`));
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })) });
+    await waitForTopicLeaders(admin, topics, 60_000);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < shippers.length; k++) {
+        const s = (k + r) % shippers.length;
+        const topic = `intake-${s}-${r}`;
+        const stored = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+        const x = await run((port) => shippers[s]!.start(topic, `${s}-${r}`, port), data, stored);
+        runs[s]!.push(x);
+        process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(LINES / x.seconds).toLocaleString('en-US')} messages/s, ${(x.cpuSeconds * 1e6 / LINES).toFixed(2)} CPU µs/message, ${Math.round(x.maxRssKb / 1024)} MB\n`);
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await stackDown(stack).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+  const rows = shippers.map((s, i) => {
+    const rs = runs[i]!;
+    return {
+      shipper: s.name,
+      messagesPerSecond: rs.map((x) => LINES / x.seconds),
+      cpuUsPerMessage: rs.map((x) => (x.cpuSeconds * 1e6) / LINES),
+      steadyCpuUsPerMessage: rs.filter((x) => x.steadyLines).map((x) => (x.steadyCpuSeconds! * 1e6) / x.steadyLines!),
+      peakRssMb: rs.map((x) => x.maxRssKb / 1024),
+    };
+  });
+  const table = [
+    '| shipper | messages/s, median (min–max) | CPU µs per message | the same from 10 % to 90 % stored | peak RSS MB |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.shipper} | ${spread(r.messagesPerSecond, 0)} | ${spread(r.cpuUsPerMessage)} | ${spread(r.steadyCpuUsPerMessage)} | ${spread(r.peakRssMb, 0)} |`),
+  ].join('\n');
+  process.stdout.write(`\n${LINES} syslog messages (RFC 3164, ${Math.round(data.length / LINES)} bytes on average) over one TCP connection; ${ROUNDS} rounds\n\n${table}\n`);
+  const out = join(root, 'bench/results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'intake.json'), `${JSON.stringify({ date: new Date().toISOString(), lines: LINES, bytesPerMessage: data.length / LINES, rounds: ROUNDS, rows }, null, 1)}\n`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
