@@ -8,7 +8,7 @@
  */
 import type { RecordBuilder } from './record-builder.ts';
 import { BatchKeys, LogPacker, logWire, ownTraceparent, recordTimeMs, type KeyStrategy } from './sinks/log-wire.ts';
-import type { LogRecord } from '../core/contracts/records.ts';
+import type { LogRecord, RecordOrigin } from '../core/contracts/records.ts';
 import type { RawLine } from './source.ts';
 import { ProtoWriter, writeOtlpLog } from '../core/contracts/otlp-log.ts';
 import type { LogEncoding } from '../core/contracts/topics.ts';
@@ -32,8 +32,12 @@ export interface LineBatch {
    * bytes": the main thread 0.15 µs per line cheaper).
    */
   bytes?: Uint8Array;
-  /** Byte offset of each line in its file (the record's origin.offset). */
+  /** Byte offset of each line in its file (the record's origin.offset); a sequence number for other kinds. */
   starts: number[];
+  /** Where the lines came from when not a file (`syslog`, `gelf`): origin `{ kind, offset }`, no path. */
+  kind?: Exclude<RecordOrigin['kind'], 'file'>;
+  /** When the source names no service: the attribute whose value, when a record has it, is its service (syslog's APP-NAME). */
+  serviceFrom?: string;
   /** Attributes of single lines (long-line marks), by index. */
   lineAttributes?: Array<[number, Record<string, string>]>;
   /** The source's own attributes, on every record. */
@@ -141,14 +145,19 @@ export function bytesText(raw: string): string {
 
 /** Line `i` of a batch, whose text is `text`, built into its record (the source's builder: parse, severity, redaction). */
 function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, own: Record<string, string> | undefined): LogRecord {
-  return build({
+  const r = build({
     text,
-    origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
+    origin: b.kind ? { kind: b.kind, offset: b.starts[i]! } : { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! },
     service: b.service,
     host: b.host,
     observedMs: b.observedMs,
     attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
   });
+  if (b.serviceFrom !== undefined && r.service === b.service) {
+    const named = r.attributes[b.serviceFrom];
+    if (named) r.service = named;
+  }
+  return r;
 }
 
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a

@@ -1,8 +1,10 @@
 /**
  * A network intake for protocols that push messages over UDP or TCP without acknowledgements (syslog,
  * GELF): the protocol (syslog.ts, gelf.ts) turns datagrams and TCP byte streams into message texts;
- * this turns each into a record (the source's parser and redaction), batches them and hands them to
- * the sink in order, with the sender's address as `network.peer.address`.
+ * this batches them and has each batch built into records (the source's parser and redaction) and
+ * encoded for the wire as a file's lines are (a record thread, or this thread with the same batch
+ * encoding: line-batch.ts), then hands them to the sink in order, with the sender's address as
+ * `network.peer.address`.
  *
  * Neither protocol lets a receiver say "not yet", so what can be held is bounded: over TCP a sender is
  * slowed (its connection is not read while two batches wait for the sink, and TCP's window pushes
@@ -12,7 +14,9 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LogRecord, RecordOrigin } from '../../core/contracts/records.ts';
-import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
+import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
+import { joinLines, type LineBatch } from '../line-batch.ts';
+import type { RecordPool } from '../record-pool.ts';
 import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource, type SourceDefinition } from './definition.ts';
@@ -25,6 +29,17 @@ export interface Framer {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Characters of messages in one batch at most: one string crosses to a record thread (V8's limit is 512 MiB). */
+const MAX_BATCH_CHARS = 16 * 1024 * 1024;
+
+/** Messages of one batch, before they are built. */
+interface Messages {
+  texts: string[];
+  peers: string[];
+  firstSeq: number;
+  observedMs: number;
+}
 
 /** The text of a line-framed message, without the CR of a CR LF. */
 function lineText(buf: Buffer, start: number, end: number): string {
@@ -216,6 +231,12 @@ export interface ListenerOptions {
   serviceFrom?: string;
   attributes?: Record<string, string>;
   toRecord?: (line: RawLine) => LogRecord;
+  /**
+   * The agent's record threads and this source's builder on them: batches are built and encoded there
+   * (or here, with the same encoding, when the pool runs no threads). Without it (or when a batch
+   * fails there) records are built here one by one with `toRecord`.
+   */
+  threads?: { pool: RecordPool; builder: number };
   maxBatchLines?: number;
   /** UDP: most messages waiting for the sink; beyond, datagrams are dropped and counted. */
   maxPending?: number;
@@ -239,7 +260,12 @@ export class ListenerSource implements Source {
   private tcp?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly waiting = new Set<Socket>();
-  private pending: AgentEvent[] = [];
+  /** Messages waiting for the next batch, each with its sender's address; the batch's first sequence number and arrival time. */
+  private texts: string[] = [];
+  private peers: string[] = [];
+  private chars = 0;
+  private firstSeq = 0;
+  private observedMs = 0;
   /** Batches handed to the sink and not yet taken, and the messages they hold. */
   private queued = 0;
   private queuedEvents = 0;
@@ -320,12 +346,12 @@ export class ListenerSource implements Source {
   }
 
   private onDatagram(buf: Buffer, rinfo: RemoteInfo): void {
-    if (this.pending.length + this.queuedEvents >= (this.o.maxPending ?? 10_000)) {
+    if (this.texts.length + this.queuedEvents >= (this.o.maxPending ?? 10_000)) {
       this.own.dropped++;
       const now = Date.now();
       if (now - this.lastDropWarning > 10_000) {
         this.lastDropWarning = now;
-        this.ctx?.log.warn({ dropped: this.own.dropped, pending: this.pending.length + this.queuedEvents }, 'Datagrams are arriving faster than Kafka takes them; UDP cannot be slowed, so these are dropped (counted in dropped). TCP would slow the senders instead.');
+        this.ctx?.log.warn({ dropped: this.own.dropped, pending: this.texts.length + this.queuedEvents }, 'Datagrams are arriving faster than Kafka takes them; UDP cannot be slowed, so these are dropped (counted in dropped). TCP would slow the senders instead.');
       }
       return;
     }
@@ -356,37 +382,40 @@ export class ListenerSource implements Source {
 
   private add(messages: string[], peer: string): void {
     if (messages.length === 0 || !this.ctx) return;
-    const toRecord = this.o.toRecord ?? this.ctx.toRecord;
-    const observedMs = Date.now();
-    const attributes = { ...this.o.attributes, 'network.peer.address': peer };
-    for (const text of messages) {
-      const record = toRecord({ text, origin: { kind: this.protocol.kind, offset: this.seq++ }, service: this.o.service, host: this.o.hostName, observedMs, attributes });
-      if (this.o.serviceFrom !== undefined && record.service === this.o.service) {
-        const named = record.attributes[this.o.serviceFrom];
-        if (named) record.service = named;
-      }
-      this.pending.push({ type: 'log', record });
+    if (this.texts.length === 0) {
+      this.firstSeq = this.seq;
+      this.observedMs = Date.now();
     }
+    for (const text of messages) {
+      this.texts.push(text);
+      this.peers.push(peer);
+      this.chars += text.length;
+    }
+    this.seq += messages.length;
     this.own.messages += messages.length;
-    if (this.pending.length >= (this.o.maxBatchLines ?? 1000)) void this.flush();
+    if (this.texts.length >= (this.o.maxBatchLines ?? 1000) || this.chars >= MAX_BATCH_CHARS) void this.flush();
   }
 
   private flush(): Promise<void> {
-    if (this.pending.length === 0 || !this.ctx) return this.chain;
-    const events = this.pending;
+    if (this.texts.length === 0 || !this.ctx) return this.chain;
     const ctx = this.ctx;
-    this.pending = [];
+    const m: Messages = { texts: this.texts, peers: this.peers, firstSeq: this.firstSeq, observedMs: this.observedMs };
+    this.texts = [];
+    this.peers = [];
+    this.chars = 0;
+    const n = m.texts.length;
     this.queued++;
-    this.queuedEvents += events.length;
-    // Batches go to the sink one after another, so records keep the order they arrived in.
+    this.queuedEvents += n;
+    // Built (on a record thread) while earlier batches wait for the sink; handed over in arrival order.
+    const built = this.build(m);
     this.chain = this.chain.then(async () => {
       try {
-        await ctx.emit({ events });
+        await ctx.emit(await built);
       } catch (err) {
-        ctx.log.error({ err: (err as Error).message, records: events.length }, 'The sink refused a batch of this intake.');
+        ctx.log.error({ err: (err as Error).message, records: n }, 'The sink refused a batch of this intake.');
       } finally {
         this.queued--;
-        this.queuedEvents -= events.length;
+        this.queuedEvents -= n;
         if (this.queued < 2) {
           for (const s of this.waiting) s.resume();
           this.waiting.clear();
@@ -394,6 +423,71 @@ export class ListenerSource implements Source {
       }
     });
     return this.chain;
+  }
+
+  /** A batch's records, encoded by the record pool when there is one; else built one by one. */
+  private build(m: Messages): Promise<EventBatch> {
+    const threads = this.o.threads;
+    if (threads?.pool.usable) {
+      const batch = this.lineBatch(threads.builder, m);
+      if (threads.pool.threaded) {
+        return threads.pool.encode(batch).then(
+          (encoded) => ({ events: [], encoded }),
+          (err: Error) => this.fallback(m, err),
+        );
+      }
+      try {
+        return Promise.resolve({ events: [], encoded: threads.pool.encodeHere(batch) });
+      } catch (err) {
+        return Promise.resolve(this.fallback(m, err as Error));
+      }
+    }
+    return Promise.resolve({ events: this.records(m) });
+  }
+
+  private fallback(m: Messages, err: Error): EventBatch {
+    this.ctx!.log.warn({ protocol: this.protocol.kind, records: m.texts.length, reason: err.message }, 'A batch could not be encoded on the record threads; its records were built one by one.');
+    return { events: this.records(m) };
+  }
+
+  /** The messages as a record thread's batch: the texts in one string, the sender's address on each record. */
+  private lineBatch(builder: number, m: Messages): LineBatch {
+    const one = m.peers.every((p) => p === m.peers[0]);
+    const batch: LineBatch = {
+      builder,
+      ...joinLines(m.texts),
+      starts: m.texts.map((_, i) => m.firstSeq + i),
+      kind: this.protocol.kind as Exclude<RecordOrigin['kind'], 'file'>,
+      path: '',
+      fingerprint: '',
+      service: this.o.service,
+      host: this.o.hostName,
+      observedMs: m.observedMs,
+    };
+    if (this.o.serviceFrom !== undefined) batch.serviceFrom = this.o.serviceFrom;
+    if (one) batch.attributes = { ...this.o.attributes, 'network.peer.address': m.peers[0]! };
+    else {
+      if (this.o.attributes) batch.attributes = this.o.attributes;
+      batch.lineAttributes = m.peers.map((p, j) => [j, { 'network.peer.address': p }]);
+    }
+    return batch;
+  }
+
+  /** The messages built here, one record at a time (what a record thread's batch holds, as events). */
+  private records(m: Messages): AgentEvent[] {
+    const toRecord = this.o.toRecord ?? this.ctx!.toRecord;
+    const out: AgentEvent[] = [];
+    let attributes: Record<string, string> | undefined;
+    for (let i = 0; i < m.texts.length; i++) {
+      if (i === 0 || m.peers[i] !== m.peers[i - 1]) attributes = { ...this.o.attributes, 'network.peer.address': m.peers[i]! };
+      const record = toRecord({ text: m.texts[i]!, origin: { kind: this.protocol.kind, offset: m.firstSeq + i }, service: this.o.service, host: this.o.hostName, observedMs: m.observedMs, attributes });
+      if (this.o.serviceFrom !== undefined && record.service === this.o.service) {
+        const named = record.attributes[this.o.serviceFrom];
+        if (named) record.service = named;
+      }
+      out.push({ type: 'log', record });
+    }
+    return out;
   }
 
   /** Counters of the intake and of its protocol, for the agent's self-metrics. */
@@ -456,6 +550,7 @@ export function listenerSourceDefinition(type: 'syslog' | 'gelf', description: s
         serviceFromMessage: !ctx.serviceNamed,
         attributes: src.attributes,
         toRecord: ctx.recordBuilder(src),
+        threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
       });
     },
     describe: (src) => `${src.mode} ${src.listen}`,

@@ -8,7 +8,10 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { StreamFramer } from '../../../agents/sources/listener.ts';
 import { SyslogSource } from '../../../agents/sources/syslog.ts';
-import { createRecordBuilder } from '../../../agents/record-builder.ts';
+import { readFileSync } from 'node:fs';
+import { createRecordBuilder, newCounters } from '../../../agents/record-builder.ts';
+import { RecordPool } from '../../../agents/record-pool.ts';
+import type { LogRecord } from '../../../core/contracts/records.ts';
 import type { EventBatch, SourceContext } from '../../../agents/source.ts';
 import { log } from '../../../core/log.ts';
 
@@ -161,4 +164,65 @@ test('over TCP, connections beyond max_connections are closed at once and counte
   a.destroy();
   await source.stop();
   assert.deepEqual(sink.batches.flatMap((x) => x.events.map((e) => (e.type === 'log' ? e.record.body : ''))).sort(), ['from a', 'from b']);
+});
+
+test('batches built on a record thread, or here with its encoding, give the records built one by one: real syslog from two senders, app names as services, redaction', { timeout: 60_000 }, async () => {
+  // Loghub's Linux, OpenSSH and Mac lines (RFC 3164 as written, some with `<PRI>` added), RFC 5424
+  // messages with JSON, logfmt and a secret inside, from 127.0.0.1 and 127.0.0.2 interleaved.
+  const fixture = (p: string) => readFileSync(new URL(`../../fixtures/${p}`, import.meta.url), 'utf8').split('\n').filter(Boolean).slice(0, 400);
+  const lines = [...fixture('loghub-2k/Linux/Linux_2k.log'), ...fixture('loghub-2k-more/OpenSSH/OpenSSH_2k.log'), ...fixture('loghub-2k-more/Mac/Mac_2k.log')].map((l, i) => (i % 3 === 0 ? `<${(i % 24) * 8 + (i % 8)}>${l}` : l));
+  for (let i = 0; i < 300; i++) {
+    lines.splice(i * 4, 0, i % 2
+      ? `<165>1 2026-12-06T10:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z web-${i % 3} checkout 42 ID${i} [order@32473 id="${i}"] {"level":"warn","msg":"card declined","order":${i},"password":"hunter${i}"}`
+      : `<14>1 2026-12-06T10:01:00Z - - - - - ts=2026-12-06T10:01:00Z level=error msg="query failed" q=${i} token=abc${i}def`);
+  }
+  const counters = newCounters();
+  let mixed = 0;
+  const built = async (pool: RecordPool | undefined): Promise<LogRecord[]> => {
+    const sink = heldSink();
+    sink.open();
+    const source = new SyslogSource('s', {
+      mode: 'tcp', port: 0, maxMessageBytes: 64 * 1024, service: 'network', hostName: 'agent-host', serviceFromMessage: true, maxBatchLines: 1000,
+      toRecord: createRecordBuilder(counters, { parser: { type: 'auto' }, source: 's' }),
+      ...(pool ? { threads: { pool, builder: pool.addBuilder({ parser: { type: 'auto' }, source: 's' }) } } : {}),
+    });
+    await source.start(sink.ctx);
+    const a = connect({ port: source.port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+    const b = connect({ port: source.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    await Promise.all([a, b].map((s) => new Promise((r) => s.once('connect', r))));
+    // Each sender's messages in order; the two interleave in the batches.
+    for (let i = 0; i < lines.length; i++) (i % 5 < 3 ? a : b).write(`${lines[i]}\n`);
+    await Promise.all([a, b].map((s) => new Promise<void>((r) => s.end(() => r()))));
+    await until('every message', () => source.stats.messages === lines.length);
+    await source.stop();
+    const records: LogRecord[] = [];
+    for (const batch of sink.batches) {
+      const own: LogRecord[] = batch.events.map((e) => (e as { record: LogRecord }).record);
+      const enc = batch.encoded;
+      if (enc) for (let i = 0; i < enc.count; i++) own.push(JSON.parse(enc.values.toString('utf8', enc.starts[i], enc.ends[i])) as LogRecord);
+      if (new Set(own.map((r) => r.attributes['network.peer.address'])).size > 1) mixed++;
+      records.push(...own);
+    }
+    if (pool) assert.ok(sink.batches.every((x) => x.encoded && x.events.length === 0), 'every batch was encoded by the pool');
+    // Compared as JSON, without the time of reading (nor a time taken from it), and in each sender's
+    // order (their interleaving is the kernel's).
+    const now = Date.now();
+    return records.map(({ observed_time: _o, ...r }) => JSON.parse(JSON.stringify({ ...r, time: Math.abs(Date.parse(r.time) - now) < 120_000 ? 'now' : r.time })) as LogRecord).sort((x, y) => (x.attributes['network.peer.address']! < y.attributes['network.peer.address']! ? -1 : x.attributes['network.peer.address']! > y.attributes['network.peer.address']! ? 1 : x.origin.offset! - y.origin.offset!));
+  };
+  const oneByOne = await built(undefined);
+  assert.equal(oneByOne.length, lines.length);
+  assert.ok(new Set(oneByOne.map((r) => r.attributes['network.peer.address'])).size === 2, 'two senders');
+  assert.ok(mixed > 0, 'a batch holds messages of both');
+  assert.ok(oneByOne.some((r) => r.service === 'checkout') && oneByOne.some((r) => r.service === 'sshd'), 'app names as services');
+  assert.ok(oneByOne.every((r) => !/hunter\d|abc\d+def/.test(JSON.stringify(r))), 'secrets redacted');
+  for (const threads of [1, 0]) {
+    const pool = new RecordPool({ threads, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') });
+    try {
+      const got = await built(pool);
+      // Sequence numbers are per source run: each run starts at 0, as the one-by-one run did.
+      assert.deepEqual(got, oneByOne, `threads ${threads}`);
+    } finally {
+      await pool.close();
+    }
+  }
 });
