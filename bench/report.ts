@@ -37,6 +37,18 @@ if (agent?.rows) {
   images('agent.json');
 }
 
+const intake = load<{ date: string; lines: number; bytesPerMessage: number; rounds: number; rows: Array<{ shipper: string; messagesPerSecond: number[]; cpuUsPerMessage: number[]; steadyCpuUsPerMessage: number[]; peakRssMb: number[] }> }>('intake.json');
+if (intake) {
+  out.push(`### Agent: syslog over TCP to Kafka (\`npm run bench:intake\`, ${intake.date.slice(0, 10)})`, '');
+  out.push(`${n(intake.lines)} RFC 3164 messages (${n(intake.bytesPerMessage)} bytes on average) down one TCP connection, each shipper into a fresh 6-partition topic, lz4, acks=all, idempotent; ${intake.rounds} interleaved rounds, median (min–max).`, '');
+  const f = (xs: number[], d = 0) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    return s.length === 0 ? '–' : `${n(median, d)} (${n(s[0], d)}–${n(s[s.length - 1], d)})`;
+  };
+  table(['shipper', 'messages/s', 'CPU µs per message', 'from 10 % to 90 % stored', 'peak RSS MB'], intake.rows.map((r) => [r.shipper, f(r.messagesPerSecond), f(r.cpuUsPerMessage, 2), f(r.steadyCpuUsPerMessage, 2), f(r.peakRssMb)]));
+}
+
 const pipeline = load<{ when: string; throughput: { records: number; recordsPerSecond: number; recordsPerCpuSecond: number; patterns: number; serviceWindows: number; metricWindows: number }; latency: Array<{ rate: number; seen: number; lines: number; p50Ms: number; p99Ms: number; maxMs: number }> }>('pipeline.json');
 if (pipeline) {
   out.push(`### Worker: Kafka to ClickHouse (\`npm run bench:pipeline\`, ${pipeline.when.slice(0, 10)})`, '');
