@@ -151,7 +151,8 @@ function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, 
     service: b.service,
     host: b.host,
     observedMs: b.observedMs,
-    attributes: own ? { ...b.attributes, ...own } : b.attributes ? { ...b.attributes } : undefined,
+    // Read, never written, by the builder (it adds them to the parser's own object): shared by the batch's lines.
+    attributes: own ? { ...b.attributes, ...own } : b.attributes,
   });
   if (b.serviceFrom !== undefined && r.service === b.service) {
     const named = r.attributes[b.serviceFrom];

@@ -138,7 +138,10 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
     const f = parse(line.text, { now: line.observedMs, timeZone });
     if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
     else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
-    const attributes = line.attributes ? { ...f.attributes, ...line.attributes } : f.attributes;
+    // The source's attributes added to the parser's object (made for this line), not both copied into a
+    // new one: the same keys in the same order (a key of both keeps its place and takes the source's value).
+    const attributes = f.attributes;
+    if (line.attributes) for (const k in line.attributes) attributes[k] = line.attributes[k]!;
     if (line.observedMs !== observedMs) observedText = isoOf((observedMs = line.observedMs));
     const observed = observedText;
     const timed = f.time !== undefined && Number.isFinite(f.time);

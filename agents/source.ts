@@ -31,6 +31,7 @@ export interface RawLine {
   service: string;
   host: string;
   observedMs: number;
+  /** The source's own attributes, added to the record's (a source's value wins over the line's); read, never written, so one object may serve many lines. */
   attributes?: Record<string, string>;
 }
 
