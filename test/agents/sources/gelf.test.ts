@@ -11,6 +11,10 @@ import { Agent } from '../../../agents/agent.ts';
 import { GelfSource, gelfProtocol, GELF_CHUNK_TIMEOUT_MS } from '../../../agents/sources/gelf.ts';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
 import { readLogs } from '../harness.ts';
+import { createRecordBuilder, newCounters } from '../../../agents/record-builder.ts';
+import { RecordPool } from '../../../agents/record-pool.ts';
+import type { LogRecord } from '../../../core/contracts/records.ts';
+import { log } from '../../../core/log.ts';
 
 interface GelfClient {
   setConfig(conf: object): GelfClient;
@@ -130,5 +134,43 @@ test('chunks still missing after the timeout drop their message, counted; bombs 
     assert.equal(p.stats.bad, 3);
   } finally {
     p.close!();
+  }
+});
+
+test('GELF built on a record thread gives the records built one by one: gelf-pro over TCP, Docker\'s fields, redaction', async () => {
+  const brokers = await testBrokers();
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') });
+  const run = async (threaded: boolean): Promise<LogRecord[]> => {
+    const topic = await createTestTopic('gelf-pool');
+    const source = new GelfSource('gelf', {
+      mode: 'tcp', port: 0, maxMessageBytes: 1024 * 1024, service: 'gelf', hostName: 'agent-host', serviceFromMessage: true,
+      toRecord: createRecordBuilder(counters, { parser: { type: 'auto' }, source: 'gelf' }),
+      ...(threaded ? { threads: { pool, builder: pool.addBuilder({ parser: { type: 'auto' }, source: 'gelf' }) } } : {}),
+    });
+    const agent = new Agent({ sink: { brokers, logsTopic: topic, lingerMs: 5 }, sources: [source], selfMetrics: false });
+    await agent.start();
+    try {
+      const c = client('tcp', source.port);
+      for (let i = 0; i < 300; i++) {
+        // Docker's gelf driver's fields on two of three; a secret to redact on some.
+        const docker = i % 3 ? { container_name: `web-${i % 4}`, container_id: 'c'.repeat(64), image_name: 'shop/web:1.2' } : {};
+        await send(c, i % 5 === 0 ? `login for user ${i} password=hunter${i}` : `request ${i} served`, i % 8, { ...docker, request_id: `r${i}`, latency_ms: i % 90 });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await agent.stop();
+    }
+    const now = Date.now();
+    return (await readLogs(topic, 300)).map(({ observed_time: _o, ...r }) => ({ ...r, time: Math.abs(Date.parse(r.time) - now) < 120_000 ? 'now' : r.time }) as LogRecord).sort((a, b) => a.origin.offset! - b.origin.offset!);
+  };
+  try {
+    const oneByOne = await run(false);
+    assert.equal(oneByOne.length, 300);
+    assert.ok(oneByOne.every((r) => r.service === 'shop') && oneByOne.some((r) => r.attributes['container.name'] === 'web-1'), 'the message\'s own _service, Docker\'s fields as attributes');
+    assert.ok(oneByOne.every((r) => !/hunter\d/.test(JSON.stringify(r))), 'secrets redacted');
+    assert.deepEqual(await run(true), oneByOne);
+  } finally {
+    await pool.close();
   }
 });
