@@ -5,6 +5,7 @@ import { Worker, windowScorerOf, type WindowScorer } from '../../pipeline/worker
 import { scoringConfigOf, storeConfigOf, viewModelsOf, workerConfigFrom, workerOptions, type WorkerConfig } from '../../pipeline/config.ts';
 import { compileFeatures, ensureFeatureTables, featureStreams } from '../../pipeline/features/config.ts';
 import { ViewModels, type LoadedViewModel } from '../../pipeline/transforms/scoring/view-models.ts';
+import { SchemaRegistry } from '../../pipeline/transforms/features/views/registry.ts';
 import { Scorer } from '../../pipeline/transforms/scoring/scorer.ts';
 import { migrate } from '../../core/storage/migrate.ts';
 import { openStore } from '../../core/storage/open.ts';
@@ -81,7 +82,19 @@ const command: Command = {
       await scoring?.close();
       const viewModels = await ViewModels.open(viewModelsOf(cfg), features.views);
       await viewModels.close();
-      process.stdout.write(`${file ?? 'The command line'} is a valid worker configuration: group ${cfg.kafka.group}, topics ${cfg.topics.logs}, ${cfg.topics.metrics}, ${cfg.topics.dlq}; store ${cfg.store.driver === 'server' ? new URL(cfg.store.url!).host : cfg.store.path}; ${models.length} model(s)${models.map((m) => `\n  ${m.name} ${m.version} (${m.kind}${m.shadow ? ', shadow' : ''}) from ${m.manifestPath}`).join('')}\n`);
+      // Sources that fetch schemas need the registry now: a wrong URL or password is told here, not at the first record.
+      const fetching = (cfg.sources ?? []).filter((s) => (s.format === 'avro' && s.avro_schema === undefined) || (s.format === 'protobuf' && s.proto_file === undefined)).map((s) => s.name);
+      let registryLine = '';
+      if (cfg.schema_registry.url !== undefined && fetching.length > 0) {
+        const registry = new SchemaRegistry({ ...cfg.schema_registry, url: cfg.schema_registry.url });
+        try {
+          registryLine = `\nschema registry ${registry.where} ${await registry.probe()} (for ${fetching.join(', ')})`;
+        } catch (err) {
+          process.stderr.write(`${file ?? 'The command line'}: sources ${fetching.join(', ')} fetch their schemas from the registry, and ${(err as Error).message}\n`);
+          return 1;
+        }
+      }
+      process.stdout.write(`${file ?? 'The command line'} is a valid worker configuration: group ${cfg.kafka.group}, topics ${cfg.topics.logs}, ${cfg.topics.metrics}, ${cfg.topics.dlq}; store ${cfg.store.driver === 'server' ? new URL(cfg.store.url!).host : cfg.store.path}; ${models.length} model(s)${models.map((m) => `\n  ${m.name} ${m.version} (${m.kind}${m.shadow ? ', shadow' : ''}) from ${m.manifestPath}`).join('')}${registryLine}\n`);
       if (features.views.size > 0 || viewModels.models.length > 0) {
         process.stdout.write(`${features.sources.size} source(s), ${features.views.size} view(s), ${viewModels.models.length} model(s) bound to views${[...features.views.values()].map((v) => `\n  view ${v.name} v${v.version} on ${v.source.topic} -> ${v.table} (${v.features.length} features), keyed by ${v.keyFields.join(', ')}: produce ${v.source.topic} with ${v.keyFields.length > 1 ? 'these fields (or one of them)' : 'it'} as the Kafka key, since a key's events must share a partition`).join('')}${viewModels.models.map((m) => `\n  ${m.manifest.name} ${m.manifest.version} (${m.manifest.output.kind}${m.shadow ? ', shadow' : ''}) reads view ${m.view.name} from ${m.manifestPath}\n    ${howFed(m)}`).join('')}\n`);
       }

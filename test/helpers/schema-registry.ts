@@ -1,7 +1,8 @@
 /**
  * A stand-in schema registry for tests: no schema registry can run here (Confluent's is not on Maven
- * Central, Karapace not on PyPI), so this small HTTP server answers the two reads the worker makes, as
- * Confluent's REST API documents them: `GET /schemas/ids/{id}` and `GET /subjects/{subject}/versions/{version}`
+ * Central, Karapace not on PyPI), so this small HTTP server answers the reads the worker makes, as
+ * Confluent's REST API documents them: `GET /schemas/ids/{id}`, `GET /subjects/{subject}/versions/{version}`
+ * and `GET /schemas/types`
  * (404 with error code 40403 / 40401 when it has none, 401 with 40101 for wrong credentials). What it
  * serves comes from test/fixtures/events/registry-payments.json, where Confluent's own client registered
  * it (make_registry.py), or from the test.
@@ -59,6 +60,7 @@ export async function standInRegistry(schemas: StoredSchema[], credentials?: { u
     };
     if (state.failWith !== undefined) return send(state.failWith, { error_code: state.failWith * 100 + 1, message: 'stand-in registry told to fail' });
     if (expected !== undefined && req.headers.authorization !== expected) return send(401, { error_code: 40101, message: 'Unauthorized' });
+    if (path === '/schemas/types') return send(200, ['JSON', 'PROTOBUF', 'AVRO']);
     const byId = /^\/schemas\/ids\/(\d+)$/.exec(path);
     if (byId) {
       const s = schemas.find((x) => x.id === Number(byId[1]));

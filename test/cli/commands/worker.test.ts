@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../../core/storage/open.ts';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
+import { standInRegistry } from '../../helpers/schema-registry.ts';
 import { baseTime, closingRecords, makeLogs, produce } from '../../helpers/pipeline-data.ts';
 
 await testBrokers();
@@ -70,4 +71,30 @@ test('tributary worker --config examples/worker.yaml --check validates the examp
   const bad = await run(['--config', 'examples/worker.yaml', '--check', '--batch-max-rows', 'lots']);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /batch\.max_rows \(--batch-max-rows\): must be integer/);
+  // A source whose schemas come from a registry: --check asks the registry (a stand-in server: none
+  // can run here) with the credentials from the environment, and says when it cannot.
+  const registry = await standInRegistry([], { username: 'key', password: 's3cret' });
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-check-'));
+  try {
+    const config = join(dir, 'worker.yaml');
+    writeFileSync(config, `schema_registry:\n  url: ${registry.url}\n  username: key\n  password: \${REGISTRY_SECRET}\nsources:\n  - { name: payments, topic: payments.v1, format: avro, time_field: ts, fields: { id: string }, raw_table: payments_raw }\n`);
+    const withRegistry = (secret: string) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'bin/tributary.js'), 'worker', '--config', config, '--check'], { cwd: root, env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', REGISTRY_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.once('exit', (code) => resolve({ code, out, err }));
+    });
+    const good = await withRegistry('s3cret');
+    assert.equal(good.code, 0, good.err);
+    assert.match(good.out, new RegExp(`schema registry ${registry.url.replace(/\./g, '\\.')} serves JSON, PROTOBUF, AVRO \\(for payments\\)`));
+    const refused = await withRegistry('wrong-one');
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /sources payments fetch their schemas from the registry, and the schema registry at .* refused the credentials/);
+    assert.doesNotMatch(refused.err + refused.out, /wrong-one/);
+  } finally {
+    await registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -105,6 +105,19 @@ export class SchemaRegistry {
     return p;
   }
 
+  /**
+   * A look that the registry is there and takes the credentials (for `tributary worker --check`): the
+   * schema types it serves (`GET /schemas/types`), or, from a registry older than that call (404), the
+   * number of its subjects. Throws REGISTRY_UNAVAILABLE or REGISTRY_AUTH.
+   */
+  async probe(): Promise<string> {
+    const types = await this.get('/schemas/types', 'its schema types');
+    if (types.status === 200 && Array.isArray(types.body)) return `serves ${(types.body as unknown[]).join(', ')}`;
+    const subjects = await this.get('/subjects', 'its subjects');
+    if (subjects.status === 200 && Array.isArray(subjects.body)) return `holds ${subjects.body.length} subject(s)`;
+    throw new TributaryError('REGISTRY_UNAVAILABLE', `${this.where} does not answer as a schema registry (GET /schemas/types and /subjects: ${subjects.status === 404 ? subjects.message : 'no list'})`, { canRetry: true });
+  }
+
   private async fetchId(id: number): Promise<Lookup> {
     const got = await this.get(`/schemas/ids/${id}`, `schema id ${id}`);
     if (got.status === 404) return { ok: false, reason: `schema id ${id} is not in the schema registry at ${this.where} (${got.message})` };
