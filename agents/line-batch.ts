@@ -154,11 +154,15 @@ function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, 
     // Read, never written, by the builder (it adds them to the parser's own object): shared by the batch's lines.
     attributes: own ? { ...b.attributes, ...own } : b.attributes,
   });
-  if (b.serviceFrom !== undefined && r.service === b.service) {
-    const named = r.attributes[b.serviceFrom];
-    if (named) r.service = named;
-  }
+  if (b.serviceFrom !== undefined) serviceFrom(r, b.serviceFrom, b.service);
   return r;
+}
+
+/** A record still of its source's service takes the value of attribute `from` when it has one (syslog's APP-NAME, a container's name). */
+export function serviceFrom(r: LogRecord, from: string, sourceService: string): void {
+  if (r.service !== sourceService) return;
+  const named = r.attributes[from];
+  if (named) r.service = named;
 }
 
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a

@@ -506,24 +506,21 @@ export class Worker {
    */
   private async prepareBatch(e: PartitionEntry, messages: SourceBatch['messages'], heartbeat: Heartbeat): Promise<void> {
     const values = messages.map((m) => m.value);
-    let backoff = 500;
     let warnedAt = 0;
-    for (;;) {
+    // The landing's own wait for what is unreachable (backing off, heartbeats kept), with a warning at most every 30 s.
+    await this.landing.retrying(async () => {
       try {
         await e.stream.prepare!(values);
-        if (warnedAt > 0) this.log.info({ topic: e.topic }, 'The schema registry answers again; decoding goes on.');
-        return;
       } catch (err) {
-        if (!isTributaryError(err) || !err.canRetry || this.closing) throw err;
-        if (Date.now() - warnedAt >= 30_000) {
+        if (isTributaryError(err) && err.canRetry && !this.closing && Date.now() - warnedAt >= 30_000) {
           warnedAt = Date.now();
-          this.log.warn({ topic: e.topic, partition: e.partition, err: err.message, retryInMs: backoff }, 'Waiting for the schema registry: this batch is decoded once it answers (no record is dead-lettered for it).');
+          this.log.warn({ topic: e.topic, partition: e.partition, err: err.message }, 'Waiting for the schema registry: this batch is decoded once it answers (no record is dead-lettered for it).');
         }
-        await heartbeat();
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 10_000);
+        if (this.closing) throw new Error(`stopping while waiting for the schema registry: ${(err as Error).message}`);
+        throw err;
       }
-    }
+    }, heartbeat);
+    if (warnedAt > 0) this.log.info({ topic: e.topic }, 'The schema registry answers again; decoding goes on.');
   }
 
   /**

@@ -15,7 +15,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LogRecord, RecordOrigin } from '../../core/contracts/records.ts';
 import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
-import { joinLines, type LineBatch } from '../line-batch.ts';
+import { joinLines, serviceFrom, type LineBatch } from '../line-batch.ts';
 import type { RecordPool } from '../record-pool.ts';
 import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
@@ -39,11 +39,6 @@ interface Messages {
   peers: string[];
   firstSeq: number;
   observedMs: number;
-}
-
-/** The text of a line-framed message, without the CR of a CR LF. */
-function lineText(buf: Buffer, start: number, end: number): string {
-  return buf.toString('utf8', start, end > start && buf[end - 1] === 13 ? end - 1 : end);
 }
 
 /**
@@ -202,7 +197,7 @@ export class StreamFramer implements Framer {
       this.stats.incomplete++;
       return [buf.toString('utf8', m[0].length - 1)];
     }
-    return [lineText(buf, 0, buf.length)];
+    return [new ChunkReader(buf).line(0, buf.length)];
   }
 }
 
@@ -481,10 +476,7 @@ export class ListenerSource implements Source {
     for (let i = 0; i < m.texts.length; i++) {
       if (i === 0 || m.peers[i] !== m.peers[i - 1]) attributes = { ...this.o.attributes, 'network.peer.address': m.peers[i]! };
       const record = toRecord({ text: m.texts[i]!, origin: { kind: this.protocol.kind, offset: m.firstSeq + i }, service: this.o.service, host: this.o.hostName, observedMs: m.observedMs, attributes });
-      if (this.o.serviceFrom !== undefined && record.service === this.o.service) {
-        const named = record.attributes[this.o.serviceFrom];
-        if (named) record.service = named;
-      }
+      if (this.o.serviceFrom !== undefined) serviceFrom(record, this.o.serviceFrom, this.o.service);
       out.push({ type: 'log', record });
     }
     return out;

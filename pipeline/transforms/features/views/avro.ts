@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { TributaryError } from '../../../../core/errors.ts';
 import { confluentSchemaId, type Decoded, type PayloadDecoder } from './formats.ts';
-import { framedIds, type RegisteredSchema, type SchemaRegistry } from './registry.ts';
+import { fetchSchemas, type RegisteredSchema, type SchemaRegistry } from './registry.ts';
 
 /** A schema as a path to its `.avsc` file (absolute once the worker's config is loaded) or inline. */
 export type AvroSchemaRef = string | Record<string, unknown>;
@@ -96,18 +96,7 @@ export class AvroDecoder implements PayloadDecoder {
    */
   async prepare(values: ReadonlyArray<Buffer | null>): Promise<void> {
     if (!this.registry || this.format !== 'avro') return;
-    for (const id of framedIds(values, (id) => this.byId.has(id) || this.fromRegistry.has(id))) {
-      const got = await this.registry.lookup(id);
-      if (!got.ok) this.fromRegistry.set(id, { reason: got.reason });
-      else if (got.schema.type !== 'AVRO') this.fromRegistry.set(id, { reason: `schema id ${id} is a ${got.schema.type} schema in the registry, not Avro (is the source's format right?)` });
-      else {
-        try {
-          this.fromRegistry.set(id, fromRegistry(id, got.schema));
-        } catch (err) {
-          this.fromRegistry.set(id, { reason: `schema id ${id} from the registry is not an Avro schema avsc can read: ${(err as Error).message}` });
-        }
-      }
-    }
+    await fetchSchemas(this.registry, values, this.fromRegistry, (id) => this.byId.has(id), 'AVRO', fromRegistry);
   }
 
   /** The record's value as an object, or why it is not one. Never throws. */

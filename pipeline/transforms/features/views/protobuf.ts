@@ -21,7 +21,7 @@ import protobuf from 'protobufjs';
 import { TributaryError } from '../../../../core/errors.ts';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { confluentSchemaId, type Decoded, type PayloadDecoder } from './formats.ts';
-import { framedIds, type RegisteredSchema, type SchemaRegistry } from './registry.ts';
+import { fetchSchemas, type RegisteredSchema, type SchemaRegistry } from './registry.ts';
 
 export interface ProtobufSourceConfig {
   proto_file?: string;
@@ -85,18 +85,7 @@ export class ProtobufDecoder implements PayloadDecoder {
   /** Fetches the schemas of the batch's ids not seen before (without proto_file). Throws REGISTRY_UNAVAILABLE or REGISTRY_AUTH. */
   async prepare(values: ReadonlyArray<Buffer | null>): Promise<void> {
     if (this.local || !this.registry || this.format !== 'protobuf') return;
-    for (const id of framedIds(values, (id) => this.fromRegistry.has(id))) {
-      const got = await this.registry.lookup(id);
-      if (!got.ok) this.fromRegistry.set(id, { reason: got.reason });
-      else if (got.schema.type !== 'PROTOBUF') this.fromRegistry.set(id, { reason: `schema id ${id} is ${got.schema.type === 'AVRO' ? 'an Avro' : `a ${got.schema.type}`} schema in the registry, not protobuf (is the source's format right?)` });
-      else {
-        try {
-          this.fromRegistry.set(id, await registryFile(id, got.schema));
-        } catch (err) {
-          this.fromRegistry.set(id, { reason: `schema id ${id} from the registry cannot be read as protobuf: ${(err as Error).message}` });
-        }
-      }
-    }
+    await fetchSchemas(this.registry, values, this.fromRegistry, () => false, 'PROTOBUF', registryFile);
   }
 
   /** The record's value as an object, or why it is not one. Never throws. */

@@ -193,6 +193,34 @@ export class SchemaRegistry {
 }
 
 /**
+ * Fetches the schemas of the batch's ids not in `into` yet and reads each with `read` into `into`: the
+ * reader's result, or why there is none (the registry lacks the id, it is a schema of another type, or
+ * `read` threw). Both Avro's and protobuf's `prepare`. Throws REGISTRY_UNAVAILABLE or REGISTRY_AUTH.
+ */
+export async function fetchSchemas<T extends object>(
+  registry: SchemaRegistry,
+  values: ReadonlyArray<Buffer | null>,
+  into: Map<number, T | { reason: string }>,
+  known: (id: number) => boolean,
+  type: 'AVRO' | 'PROTOBUF',
+  read: (id: number, schema: RegisteredSchema) => T | Promise<T>,
+): Promise<void> {
+  const name = type === 'AVRO' ? 'Avro' : 'protobuf';
+  for (const id of framedIds(values, (id) => known(id) || into.has(id))) {
+    const got = await registry.lookup(id);
+    if (!got.ok) into.set(id, { reason: got.reason });
+    else if (got.schema.type !== type) into.set(id, { reason: `schema id ${id} is ${got.schema.type === 'AVRO' ? 'an Avro' : `a ${got.schema.type}`} schema in the registry, not ${name} (is the source's format right?)` });
+    else {
+      try {
+        into.set(id, await read(id, got.schema));
+      } catch (err) {
+        into.set(id, { reason: `schema id ${id} from the registry cannot be read as ${name}: ${(err as Error).message}` });
+      }
+    }
+  }
+}
+
+/**
  * The schema ids of a batch's records in Confluent's wire format (byte 0, then the id), each once, in
  * the order met; records not in it are the decoder's to refuse.
  */
