@@ -30,6 +30,8 @@ import { postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
 import { createSyslogParser, hostTagPid, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
 import { isSecurityEvent, securityEventInto } from './cef.ts';
+import { ciscoLine } from './cisco.ts';
+import { kernelLine } from './kernel.ts';
 import { severityFromText } from '../severity.ts';
 import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
@@ -447,6 +449,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     // An IPv6 client first (`::1`, `::ffff:10.0.0.1`: Node's and dual-stack servers'): an access line.
     if (c === 58 /* : */) return (accessQuote(line) ? combined(line, ctx) : null) ?? morganLine(line) ?? unmatched(line);
     if (c === 91 /* [ */) {
+      // The kernel's ring buffer as dmesg prints it: `[12345.678901] msg`, seconds since boot.
+      const c1 = line.charCodeAt(1);
+      if (isDigit(c1) || c1 === 32) {
+        const k = kernelLine(line);
+        if (k !== null) return k;
+      }
       // Brackets side by side from the start: the JVM's unified logging (`[0.012s][info][gc] msg`) or
       // a layout read below (Envoy, Elasticsearch).
       const first = line.indexOf(']');
@@ -516,7 +524,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       }
       return levelFirst(line, ctx) ?? unmatched(line);
     }
-    if (c === 60 /* < */) return syslog(line, ctx) ?? unmatched(line);
+    if (c === 60 /* < */) return syslog(line, ctx) ?? kernelLine(line) ?? unmatched(line);
+    // A network device's message without PRI or header: `%ASA-6-302013: Built ...`.
+    if (c === 37 /* % */) return ciscoLine(line, ctx) ?? unmatched(line);
     if (isUpper(c)) {
       // A CEF or LEEF event written as it is, without a syslog header.
       if ((c === 67 /* C */ || c === 76 /* L */) && isSecurityEvent(line)) {

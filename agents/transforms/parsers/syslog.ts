@@ -5,6 +5,8 @@
  */
 import { severityFromSyslog, severityFromText } from '../severity.ts';
 import { parseIso, parseSyslogTime } from '../timestamp.ts';
+import { ciscoLine, ciscoSyslog } from './cisco.ts';
+import { kernelSyslog } from './kernel.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
 
 export interface SyslogParserOptions {
@@ -229,9 +231,16 @@ export function createSyslogParser(options: Partial<SyslogParserOptions> = {}): 
   return (line, ctx) => {
     if (mode !== 'rfc3164') {
       const r = parse5424(line, ctx, appAsService);
+      if (r !== null && r.body.charCodeAt(0) === 37) ciscoSyslog(r, ctx);
       if (r !== null || mode === 'rfc5424') return r;
     }
-    return parse3164(line, ctx, appAsService, looseTag);
+    const r = parse3164(line, ctx, appAsService, looseTag);
+    if (r === null) return ciscoLine(line, ctx);
+    // A network device's message (the mnemonic, or IOS's sequence number taken for the tag), the kernel's uptime.
+    const c = r.attributes['syslog.appname']?.charCodeAt(0) ?? 0;
+    if (c === 37 /* % */ || (c >= 48 && c <= 57) || r.body.charCodeAt(0) === 37) ciscoSyslog(r, ctx);
+    else if (c === 107 /* k */) kernelSyslog(r);
+    return r;
   };
 }
 

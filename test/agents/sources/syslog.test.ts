@@ -91,3 +91,37 @@ test('logger over TCP, octet-counted and line-ended: thousands of messages arriv
   assert.deepEqual(order, [...order].sort((x, y) => x - y));
   assert.equal(sources[0]!.stats.connections, 2);
 });
+
+test('network devices over UDP (datagrams as an ASA, IOS and NX-OS send them): the source\'s service for all, the mnemonic\'s level and fields', async () => {
+  const { createSocket } = await import('node:dgram');
+  const { agent, sources, topic } = await intake(['udp']);
+  const port = sources[0]!.port;
+  // The shapes the vendors document for a syslog server (a test double of the devices: none runs here).
+  const messages = [
+    '<166>%ASA-6-302013: Built outbound TCP connection 123 for outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.0.0.2/5555 (10.0.0.2/5555)',
+    '<164>Nov 28 2026 11:40:00 fw01 : %ASA-4-106023: Deny tcp src outside:198.51.100.7/5151 dst inside:10.0.0.2/22 by access-group "outside_in" [0x0, 0x0]',
+    '<189>123: *Mar  1 18:46:11.123: %SYS-5-CONFIG_I: Configured from console by vty0 (10.1.1.1)',
+    '<187>: 2026 Nov 28 11:40:00 UTC: %ETHPORT-3-IF_DOWN_LINK_FAILURE: Interface Ethernet1/2 is down (Link failure)',
+  ];
+  const socket = createSocket('udp4');
+  try {
+    for (const m of messages) await new Promise<void>((resolve, reject) => socket.send(m, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+  } finally {
+    socket.close();
+    await new Promise((r) => setTimeout(r, 300));
+    await agent.stop();
+  }
+  const records = await readLogs(topic, messages.length);
+  assert.deepEqual(new Set(records.map((r) => r.service)), new Set(['network']), 'no service named after a mnemonic or a sequence number');
+  const byMnemonic = new Map(records.map((r) => [r.attributes['cisco.mnemonic'], r]));
+  assert.deepEqual([...byMnemonic.keys()].sort(), ['106023', '302013', 'CONFIG_I', 'IF_DOWN_LINK_FAILURE']);
+  assert.equal(byMnemonic.get('302013')!.severity_text, 'INFO');
+  assert.equal(byMnemonic.get('302013')!.body, 'Built outbound TCP connection 123 for outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.0.0.2/5555 (10.0.0.2/5555)');
+  assert.equal(byMnemonic.get('106023')!.host, 'fw01');
+  assert.equal(byMnemonic.get('106023')!.time, '2026-11-28T11:40:00.000Z');
+  assert.equal(byMnemonic.get('CONFIG_I')!.attributes['cisco.sequence'], '123');
+  assert.equal(byMnemonic.get('CONFIG_I')!.attributes['cisco.device_time'], 'Mar  1 18:46:11.123');
+  assert.equal(byMnemonic.get('IF_DOWN_LINK_FAILURE')!.severity_text, 'ERR');
+  assert.equal(byMnemonic.get('IF_DOWN_LINK_FAILURE')!.time, '2026-11-28T11:40:00.000Z');
+  for (const r of records) assert.equal(r.attributes['network.peer.address'], '127.0.0.1');
+});

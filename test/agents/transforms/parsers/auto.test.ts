@@ -24,7 +24,7 @@ test('syslog RFC 3164 and 5424, with and without PRI; the app name is an attribu
     ['<34>Oct 11 22:14:15 mymachine su[230]: \'su root\' failed for lonvick on /dev/pts/8', { time: '2026-10-11T22:14:15.000Z', level: 'CRIT', body: '\'su root\' failed for lonvick on /dev/pts/8', host: 'mymachine', service: undefined, attributes: { 'syslog.appname': 'su', 'syslog.procid': '230' } }],
     ['Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4', { time: '2026-06-14T15:16:01.000Z', body: 'authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4', host: 'combo', service: undefined }],
     ['<165>1 2026-11-24T10:00:00.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event', { time: '2026-11-24T10:00:00.003Z', level: 'NOTICE', body: 'An application event', host: 'mymachine.example.com', service: undefined, attributes: { 'exampleSDID@32473.iut': '3' } }],
-    ['2026-11-24T10:00:00.123456+01:00 web-1 kernel: [    1.000] Booting Linux', { time: '2026-11-24T09:00:00.123Z', body: '[    1.000] Booting Linux', host: 'web-1' }],
+    ['2026-11-24T10:00:00.123456+01:00 web-1 kernel: [    1.000] Booting Linux', { time: '2026-11-24T09:00:00.123Z', body: 'Booting Linux', host: 'web-1', attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': '1.000' } }],
   ], { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' });
   // Late December read in early January belongs to the year before.
   const january = { now: Date.UTC(2027, 0, 2), timeZone: 'UTC' };
