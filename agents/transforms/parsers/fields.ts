@@ -21,13 +21,14 @@ export interface FieldNameOptions {
 }
 
 // Last in each list, keys of particular loggers: structlog's `event`, Serilog's compact JSON (`@t`,
-// `@m`, the template `@mt`, `@l`), Log4j2's JsonLayout (`timeMillis`; its `instant` in json.ts), AWS
+// `@m`, the template `@mt`, `@l`) and its older JsonFormatter (`RenderedMessage`, else `MessageTemplate`;
+// `Timestamp` and `Level` are among the keys already), Log4j2's JsonLayout (`timeMillis`; its `instant` in json.ts), AWS
 // CloudTrail's and Kubernetes events' `eventTime`, the Kubernetes audit log's
 // `requestReceivedTimestamp`, Envoy's JSON access log's `start_time`, python-json-logger's `asctime` (Python's
 // `%(asctime)s`, the host's local time), Grafana's logfmt `t` (a date
 // only: `DATE_ONLY_TIME_KEYS`), .NET's JSON console formatter's `LogLevel`.
 export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
-  messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE', '@m', '@mt', 'event'],
+  messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE', '@m', '@mt', 'event', 'RenderedMessage', 'MessageTemplate'],
   levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l', 'LogLevel'],
   timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', '@t', 'timeMillis', 'eventTime', 'requestReceivedTimestamp', 'start_time', 'asctime', 't'],
   timeFormat: 'auto',

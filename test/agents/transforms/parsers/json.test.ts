@@ -48,7 +48,7 @@ test("MongoDB's structured log: t.$date is the time and s the severity, in that 
   assert.deepEqual(other.attributes, { s: 'E', t: '3' });
 });
 
-test('the keys of structlog, Serilog compact JSON, Log4j2 JsonLayout, Kubernetes audit, CloudTrail and Envoy', () => {
+test('the keys of structlog, Serilog compact JSON and JsonFormatter, Log4j2 JsonLayout, Kubernetes audit, CloudTrail and Envoy', () => {
   assert.deepEqual(parse('{"event": "user logged in", "level": "info", "timestamp": "2026-11-24T10:00:00.123456Z", "user_id": 42}', ctx), {
     body: 'user logged in', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'INFO', severityNumber: 9, attributes: { user_id: '42' },
   });
@@ -61,6 +61,13 @@ test('the keys of structlog, Serilog compact JSON, Log4j2 JsonLayout, Kubernetes
   assert.equal(parse('{"@t":"2026-11-24T10:00:00Z","@m":"Processed 7","@mt":"Processed {OrderId}"}', ctx)!.body, 'Processed 7');
   // CLEF leaves `@l` out at Information (its specification: "an implicit Information level is assumed").
   assert.deepEqual([parse('{"@t":"2026-11-24T10:00:00Z","@mt":"User {UserId} logged in","UserId":42}', ctx)!.severityText, parse('{"@t":"2026-11-24T10:00:00Z","@mt":"User {UserId} logged in","UserId":42}', ctx)!.severityNumber], ['INFORMATION', 9]);
+  // Serilog's JsonFormatter (`renderMessage: true`): the rendered message, the template and the properties as attributes.
+  const serilog = parse('{"Timestamp":"2026-11-24T10:00:00.1234567+00:00","Level":"Warning","MessageTemplate":"Processed {OrderId}","RenderedMessage":"Processed 7","Properties":{"OrderId":7,"SourceContext":"Shop.Orders"}}', ctx)!;
+  assert.deepEqual(serilog, {
+    body: 'Processed 7', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'WARNING', severityNumber: 13,
+    attributes: { MessageTemplate: 'Processed {OrderId}', 'Properties.OrderId': '7', 'Properties.SourceContext': 'Shop.Orders' },
+  });
+  assert.equal(parse('{"Timestamp":"2026-11-24T10:00:00Z","Level":"Information","MessageTemplate":"Started {App}","Properties":{"App":"x"}}', ctx)!.body, 'Started {App}');
   // Not CLEF (no `@t`, or a message of another key): no level is made up.
   assert.equal(parse('{"time":"2026-11-24T10:00:00Z","@mt":"x"}', ctx)!.severityText, undefined);
   assert.equal(parse('{"@t":"2026-11-24T10:00:00Z","msg":"x"}', ctx)!.severityText, undefined);
