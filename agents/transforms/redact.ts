@@ -170,7 +170,9 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
   },
   {
     name: 'password',
-    pattern: new RegExp(`\\b(${PASSWORD_KEYS})${SEP}${VALUE}`, 'gi'),
+    // Not sudo's working directory (`TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=...`, every
+    // sudo line of auth.log): a path, then sudo's ` ; USER=`.
+    pattern: new RegExp(`\\b(?!PWD=\\/[^\\s;]* ; USER=)(${PASSWORD_KEYS})${SEP}${VALUE}`, 'gi'),
     replacement: (_m, key: string, sep: string, value: string) => value === MASK ? `${key}${sep}${value}` : `${key}${sep}${MASK}`,
     trigger: /pass|pwd/i,
   },

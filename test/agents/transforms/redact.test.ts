@@ -53,6 +53,10 @@ test('built-in rules mask what they should and count it', () => {
     ['ts=1764000000123 id=12345678901234567', 'ts=1764000000123 id=12345678901234567', {}],
     ['2026-11-24 10:00:00,123 INFO took 42 ms', '2026-11-24 10:00:00,123 INFO took 42 ms', {}],
     ['bearer of bad news; token validation failed; 0 errors', 'bearer of bad news; token validation failed; 0 errors', {}],
+    // sudo's working directory is no password; PWD in a connection string, or without sudo's ` ; USER=` after it, is one.
+    ['alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx', 'alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx', {}],
+    ['Driver={ODBC Driver 18};Server=db;UID=sa;PWD=/s3cr3t;', 'Driver={ODBC Driver 18};Server=db;UID=sa;PWD=***;', { password: 1 }],
+    ['pwd=hunter2 ; USER=root', 'pwd=*** ; USER=root', { password: 1 }],
   ];
   const r = new Redactor();
   for (const [input, want, wantCounts] of cases) {
