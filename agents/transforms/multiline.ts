@@ -6,7 +6,7 @@
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
 import type { Line } from './line-splitter.ts';
-import { postgresHead, postgresPart } from './parsers/postgres.ts';
+import { csvOpen, postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
 import { zabbixHead } from './parsers/layouts.ts';
 import { readTime } from './timestamp.ts';
@@ -66,7 +66,19 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq' | 'csv';
+
+/** A stamp, maybe its zone, then a comma: the start of a CSV row of a log (`2026-11-24 10:00:00.123 UTC,"postgres",...`). */
+function csvStamped(text: string): boolean {
+  const t = readTime(text, 0, 'UTC', 0);
+  if (t === undefined) return false;
+  let i = t.end;
+  if (text.charCodeAt(i) === 32) {
+    const at = ++i;
+    while (i < at + 6 && text.charCodeAt(i) !== 44 && text.charCodeAt(i) !== 32) i++;
+  }
+  return text.charCodeAt(i) === 44;
+}
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.
 const isIndented = (c: number): boolean => c === 32 || c === 9;
@@ -285,7 +297,8 @@ export class MultilineAssembler {
       const pg = postgresHead(text);
       const rabbit = pg === '' ? rabbitmqHead(text) : '';
       this.head = pg !== '' ? pg : rabbit;
-      this.kind = pg !== '' ? 'postgres' : rabbit !== '' ? 'rabbitmq' : 'none';
+      // A CSV row (PostgreSQL's csvlog) whose quoted field goes on on the next line.
+      this.kind = pg !== '' ? 'postgres' : rabbit !== '' ? 'rabbitmq' : text.indexOf('"') !== -1 && csvStamped(text) && csvOpen(text) ? 'csv' : 'none';
     }
     else this.kind = 'none';
   }
@@ -312,6 +325,11 @@ export class MultilineAssembler {
     const { startPattern, continuePattern } = this.options;
     if (startPattern !== undefined) return !startPattern.test(text);
     if (continuePattern !== undefined) return continuePattern.test(text);
+    if (this.kind === 'csv') {
+      // Every line until the quote closes, whatever it starts with (a quoted value can hold anything).
+      if (csvOpen(text)) this.kind = 'none';
+      return true;
+    }
     if (text === '') return true;
     if (this.stamped) return !startsWithStamp(text) && text.charCodeAt(0) !== 123 /* { */;
     const c = text.charCodeAt(0);

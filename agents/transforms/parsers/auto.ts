@@ -26,7 +26,7 @@ import { isPhpDiagnostic, phpDiagnostic, phpFpm, phpLine, zoneNameEnd } from './
 import { pinoPretty } from './pino.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
-import { postgresHead, withoutPartPrefixes } from './postgres.ts';
+import { postgresCsv, postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
 import { createSyslogParser, hostTagPid, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
 import { isSecurityEvent, securityEventInto } from './cef.ts';
@@ -56,6 +56,13 @@ function accessQuote(line: string): boolean {
   let q = line.indexOf(']');
   while (q !== -1 && q < 128 && (line.charCodeAt(q + 1) !== 32 || line.charCodeAt(q + 2) !== 34)) q = line.indexOf(']', q + 1);
   return q > 0 && q < 128;
+}
+
+/** The index of the comma after a zone's abbreviation or offset at `at` (`UTC,`, `+03,`), or -1. */
+function zoneThenComma(line: string, at: number): number {
+  let i = at;
+  while (i < at + 6 && (isUpper(line.charCodeAt(i)) || isDigit(line.charCodeAt(i)) || line.charCodeAt(i) === 43 || line.charCodeAt(i) === 45)) i++;
+  return i > at && line.charCodeAt(i) === 44 ? i : -1;
 }
 
 /** Whether the token at `at` is a key directly followed by `=` (a first look before any logfmt pattern runs: most lines' first word is a level). */
@@ -428,7 +435,15 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       if (t !== undefined) {
         const e = line.charCodeAt(t.end);
         // pm2's `--time` prefix puts `: ` after the stamp (`2026-11-24T10:00:00: msg`).
-        if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) return afterTime(line, t, ctx, wrappers, false, '');
+        if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) {
+          // PostgreSQL's csvlog: the stamp and its zone, then a comma and the row's other fields.
+          const comma = e === 44 ? t.end : e === 32 ? zoneThenComma(line, t.end + 1) : -1;
+          if (comma !== -1) {
+            const pg = postgresCsv(line, comma);
+            if (pg !== null) return { time: t.time, severityText: pg.severity, severityNumber: severityFromText(pg.severity), body: pg.message, attributes: pg.attributes };
+          }
+          return afterTime(line, t, ctx, wrappers, false, '');
+        }
         // `2026-12-06 06:20:47,684:ERROR:certbot._internal.log:msg` (Python's `%(asctime)s:%(levelname)s:%(name)s:`).
         if (e === 58 && isUpper(line.charCodeAt(t.end + 1))) {
           const r = stampColonLevel(line, t);

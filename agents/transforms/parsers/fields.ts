@@ -26,10 +26,10 @@ export interface FieldNameOptions {
 // CloudTrail's and Kubernetes events' `eventTime`, the Kubernetes audit log's
 // `requestReceivedTimestamp`, Envoy's JSON access log's `start_time`, python-json-logger's `asctime` (Python's
 // `%(asctime)s`, the host's local time), Grafana's logfmt `t` (a date
-// only: `DATE_ONLY_TIME_KEYS`), .NET's JSON console formatter's `LogLevel`.
+// only: `DATE_ONLY_TIME_KEYS`), .NET's JSON console formatter's `LogLevel`, PostgreSQL's jsonlog's `error_severity`.
 export const DEFAULT_FIELD_NAMES: FieldNameOptions = {
   messageKeys: ['msg', 'message', 'body', 'log', 'Message', 'MESSAGE', '@m', '@mt', 'event', 'RenderedMessage', 'MessageTemplate'],
-  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l', 'LogLevel'],
+  levelKeys: ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', 'severity_text', 'severityText', 'SeverityText', 'Level', '@l', 'LogLevel', 'error_severity'],
   timeKeys: ['time', 'timestamp', 'ts', '@timestamp', 'Timestamp', 'datetime', '@t', 'timeMillis', 'eventTime', 'requestReceivedTimestamp', 'start_time', 'asctime', 't'],
   timeFormat: 'auto',
 };

@@ -55,3 +55,76 @@ export function withoutPartPrefixes(body: string, head: string): string {
   }
   return changed ? lines.join('\n') : body;
 }
+
+/**
+ * PostgreSQL's csvlog (`log_destination = 'csvlog'`): one report a CSV row, its fields in a fixed order
+ * (22 up to PostgreSQL 12, 23 in 13 with backend_type, 26 from 14 with leader_pid and query_id), text
+ * fields quoted with `""` for a quote and line breaks kept inside the quotes (the multiline assembler
+ * joins a row's lines while a quote is open: `csvOpen`). Named as the text layout names them
+ * (`process.pid`, `user.name`, `db.namespace`), the report's parts as `postgresql.*`, its statement as
+ * `db.query.text` and its SQLSTATE as `db.response.status_code` (OpenTelemetry's database conventions).
+ */
+const CSV_NAMES: ReadonlyArray<string | undefined> = [
+  undefined, 'user.name', 'db.namespace', 'process.pid', 'client.address', 'postgresql.session_id', 'postgresql.session_line_num',
+  'postgresql.command_tag', 'postgresql.session_start', 'postgresql.virtual_transaction_id', 'postgresql.transaction_id', undefined,
+  'db.response.status_code', undefined, 'postgresql.detail', 'postgresql.hint', 'postgresql.internal_query', 'postgresql.internal_query_pos',
+  'postgresql.context', 'db.query.text', 'postgresql.query_pos', 'postgresql.location', 'postgresql.application_name', 'postgresql.backend_type',
+  'postgresql.leader_pid', 'postgresql.query_id',
+];
+const PG_SEVERITIES = new Set(['DEBUG5', 'DEBUG4', 'DEBUG3', 'DEBUG2', 'DEBUG1', 'LOG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'FATAL', 'PANIC']);
+
+/** The fields of a CSV row from `at` (RFC 4180 quoting); undefined when a quote is not closed. */
+export function csvFields(text: string, at: number): string[] | undefined {
+  const out: string[] = [];
+  let i = at;
+  for (;;) {
+    if (text.charCodeAt(i) === 34 /* " */) {
+      let v = '';
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q === -1) return undefined;
+        v += text.slice(from, q);
+        if (text.charCodeAt(q + 1) !== 34) {
+          i = q + 1;
+          break;
+        }
+        v += '"';
+        from = q + 2;
+      }
+      out.push(v);
+    } else {
+      let e = text.indexOf(',', i);
+      if (e === -1) e = text.length;
+      out.push(text.slice(i, e));
+      i = e;
+    }
+    if (i >= text.length) return out;
+    if (text.charCodeAt(i) !== 44) return undefined;
+    i++;
+  }
+}
+
+/** Whether a csvlog row's first line leaves a quote open (its text goes on on the next line). */
+export function csvOpen(text: string): boolean {
+  let quotes = 0;
+  for (let q = text.indexOf('"'); q !== -1; q = text.indexOf('"', q + 1)) quotes++;
+  return (quotes & 1) === 1;
+}
+
+/** A csvlog row after its stamp (`comma` is the index of the comma after it) as fields; null when it is not one. */
+export function postgresCsv(text: string, comma: number): { severity: string; message: string; attributes: Record<string, string> } | null {
+  const fields = csvFields(text, comma + 1);
+  // Without the stamp: 21 fields up to PostgreSQL 12, 22 in 13, 25 from 14.
+  if (fields === undefined || fields.length < 21 || fields.length > 25) return null;
+  const severity = fields[10]!;
+  if (!PG_SEVERITIES.has(severity) || !/^[0-9A-Z]{5}$/.test(fields[11]!) || !/^\d+$/.test(fields[2]!)) return null;
+  const attributes: Record<string, string> = {};
+  for (let k = 0; k < fields.length; k++) {
+    const name = CSV_NAMES[k + 1];
+    const v = fields[k]!;
+    // Zeros of fields PostgreSQL fills when there is nothing to say (no transaction, no query id).
+    if (name !== undefined && v !== '' && !(v === '0' && (name === 'postgresql.transaction_id' || name === 'postgresql.query_id'))) attributes[name] = v;
+  }
+  return { severity, message: fields[12]!, attributes };
+}

@@ -50,6 +50,38 @@ test("PostgreSQL's reports, Debian's prefix: each error one record with its DETA
   assert.deepEqual([errors[0]!.attributes['process.pid'], errors[0]!.attributes['user.name'], errors[0]!.attributes['db.namespace'], iso(errors[0]!.time)], ['4660', 'postgres', 'postgres', '2026-12-02T15:31:35.941Z']);
 });
 
+test("PostgreSQL's csvlog: a record per row (a statement's line breaks inside its quotes kept), the level, the message, the fields named", () => {
+  const rs = records('postgresql-csvlog.log');
+  assert.equal(rs.length, 23);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.severityNumber === 0 || r.body.startsWith(',')), []);
+  const errors = rs.filter((r) => r.severityText === 'ERROR');
+  assert.deepEqual(errors.map((r) => [r.body, r.attributes['db.response.status_code']]), [
+    ['duplicate key value violates unique constraint "orders_pkey"', '23505'],
+    ['column "amout" does not exist', '42703'],
+    ['syntax error at or near "selec"', '42601'],
+    ['order 7 refused', 'P0001'],
+    ['division by zero', '22012'],
+    ['division by zero', '22012'],
+  ]);
+  const [dup, , syntax, raised, , twoLines] = errors;
+  assert.deepEqual([dup!.attributes['postgresql.detail'], dup!.attributes['db.query.text'], dup!.attributes['user.name'], dup!.attributes['db.namespace'], dup!.attributes['process.pid'], iso(dup!.time)],
+    ['Key (id)=(1) already exists.', 'insert into orders values (1, 20);', 'postgres', 'shop', '15720', '2026-12-06T22:36:09.639Z']);
+  assert.equal(syntax!.attributes['postgresql.query_pos'], '1');
+  assert.deepEqual([raised!.attributes['postgresql.hint'], raised!.attributes['postgresql.context']], ['check the card', 'PL/pgSQL function inline_code_block line 1 at RAISE']);
+  assert.equal(twoLines!.attributes['db.query.text'], "select 'a\nb' as two_lines, 1/0;");
+  assert.equal(rs[0]!.severityText, 'LOG');
+  assert.equal(rs[0]!.attributes['postgresql.backend_type'], 'postmaster');
+});
+
+test("PostgreSQL's jsonlog: its error_severity is the level, its message the body", () => {
+  const rs = records('postgresql-jsonlog.log');
+  assert.equal(rs.length, 23);
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.severityNumber === 0), []);
+  assert.deepEqual(rs.filter((r) => r.severityText === 'ERROR').map((r) => r.body), ['duplicate key value violates unique constraint "orders_pkey"', 'column "amout" does not exist', 'syntax error at or near "selec"', 'order 7 refused', 'division by zero', 'division by zero']);
+  // The same reports as the csvlog written beside it, at the same times.
+  assert.deepEqual(rs.map((r) => [iso(r.time), r.severityText, r.body]), records('postgresql-csvlog.log').map((r) => [iso(r.time), r.severityText, r.body]));
+});
+
 test("PostgreSQL's default prefix with a CET stamp: the parts joined, the pid read, the time in the source's zone", () => {
   const rs = records('postgresql-default-prefix-cet.log', { now: NOW, timeZone: 'Europe/Paris' });
   assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.header'] !== undefined), []);
