@@ -8,6 +8,7 @@
 import type { Line } from './line-splitter.ts';
 import { csvOpen, postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
+import { slowLogContinues, slowLogStart } from './parsers/slow-log.ts';
 import { zabbixHead } from './parsers/layouts.ts';
 import { readTime } from './timestamp.ts';
 
@@ -66,7 +67,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq' | 'csv';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq' | 'csv' | 'slow';
 
 /** A stamp, maybe its zone, then a comma: the start of a CSV row of a log (`2026-11-24 10:00:00.123 UTC,"postgres",...`). */
 function csvStamped(text: string): boolean {
@@ -300,6 +301,8 @@ export class MultilineAssembler {
       // A CSV row (PostgreSQL's csvlog) whose quoted field goes on on the next line.
       this.kind = pg !== '' ? 'postgres' : rabbit !== '' ? 'rabbitmq' : text.indexOf('"') !== -1 && csvStamped(text) && csvOpen(text) ? 'csv' : 'none';
     }
+    // A slow query log's entry: its header lines and the statement, whatever the statement's lines start with.
+    else if (c === 35 /* # */) this.kind = slowLogStart(text) ? 'slow' : 'none';
     else this.kind = 'none';
   }
 
@@ -325,6 +328,7 @@ export class MultilineAssembler {
     const { startPattern, continuePattern } = this.options;
     if (startPattern !== undefined) return !startPattern.test(text);
     if (continuePattern !== undefined) return continuePattern.test(text);
+    if (this.kind === 'slow') return slowLogContinues(text, this.texts[this.count - 1]!);
     if (this.kind === 'csv') {
       // Every line until the quote closes, whatever it starts with (a quoted value can hold anything).
       if (csvOpen(text)) this.kind = 'none';

@@ -32,6 +32,7 @@ import { createSyslogParser, hostTagPid, mayBeBsdAfterIso, messageLevel } from '
 import { isSecurityEvent, securityEventInto } from './cef.ts';
 import { ciscoLine } from './cisco.ts';
 import { kernelLine } from './kernel.ts';
+import { slowLogEntry, slowLogStart } from './slow-log.ts';
 import { severityFromText } from '../severity.ts';
 import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
@@ -461,6 +462,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       return a ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
+    // A slow query log's entry (MySQL, MariaDB, Percona), its lines joined by the multiline assembler.
+    if (c === 35 /* # */ && slowLogStart(line)) return slowLogEntry(line, ctx) ?? unmatched(line);
     // An IPv6 client first (`::1`, `::ffff:10.0.0.1`: Node's and dual-stack servers'): an access line.
     if (c === 58 /* : */) return (accessQuote(line) ? combined(line, ctx) : null) ?? morganLine(line) ?? unmatched(line);
     if (c === 91 /* [ */) {

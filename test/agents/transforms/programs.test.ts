@@ -82,6 +82,19 @@ test("PostgreSQL's jsonlog: its error_severity is the level, its message the bod
   assert.deepEqual(rs.map((r) => [iso(r.time), r.severityText, r.body]), records('postgresql-csvlog.log').map((r) => [iso(r.time), r.severityText, r.body]));
 });
 
+test("MariaDB's slow query log: an entry per statement (its lines, a line break in it, a `# Time:` inside a string), the statement as the body", () => {
+  const rs = records('mariadb-slow.log');
+  const entries = rs.filter((r) => r.fallback === undefined);
+  // The file's three header lines (the server's path and version, its port, the column names) match no format.
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined).map((r) => r.text.split(',')[0]!.split('\t')[0]), ['root/usr/sbin/mariadbd', 'Tcp port: 0  Unix socket: /tmp/maria/sock', 'Time']);
+  assert.deepEqual(entries.map((r) => [iso(r.time), r.severityText, r.body, r.attributes['mysql.query_time'], r.attributes['mysql.thread_id']]), [
+    ['2026-12-06T22:38:32.000Z', 'WARN', 'select sleep(0.6), 1;', '0.600273', '4'],
+    ['2026-12-06T22:38:33.000Z', 'WARN', 'select id,\n  amount\nfrom orders\nwhere amount > 5 and sleep(0.3);', '0.600740', '5'],
+    ['2026-12-06T22:38:33.000Z', 'WARN', "select 'a # Time: 1' as t, sleep(0.6);", '0.600252', '7'],
+  ]);
+  assert.deepEqual([entries[0]!.attributes['user.name'], entries[0]!.attributes['client.address'], entries[0]!.attributes['db.namespace'], entries[1]!.attributes['mysql.rows_examined'], entries[1]!.attributes['mysql.full_scan']], ['root', 'localhost', 'shop', '2', 'Yes']);
+});
+
 test("PostgreSQL's default prefix with a CET stamp: the parts joined, the pid read, the time in the source's zone", () => {
   const rs = records('postgresql-default-prefix-cet.log', { now: NOW, timeZone: 'Europe/Paris' });
   assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.header'] !== undefined), []);
