@@ -231,7 +231,10 @@ export function createSyslogParser(options: Partial<SyslogParserOptions> = {}): 
   return (line, ctx) => {
     if (mode !== 'rfc3164') {
       const r = parse5424(line, ctx, appAsService);
-      if (r !== null && r.body.charCodeAt(0) === 37) ciscoSyslog(r, ctx);
+      if (r !== null) {
+        if (r.body.charCodeAt(0) === 37) ciscoSyslog(r, ctx);
+        else if (r.body.charCodeAt(0) === 91) kernelSyslog(r);
+      }
       if (r !== null || mode === 'rfc5424') return r;
     }
     const r = parse3164(line, ctx, appAsService, looseTag);

@@ -11,6 +11,7 @@ test('dmesg lines: the seconds since boot leave the body for kernel.uptime, the 
     ['[12345.678901] usb 1-1: new high-speed USB device number 2 using xhci_hcd', { time: null, body: 'usb 1-1: new high-speed USB device number 2 using xhci_hcd', attributes: { 'kernel.uptime': '12345.678901' } }],
     ['<3>[  123.456789] EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0', { time: null, level: 'ERR', number: 17, body: 'EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0', attributes: { 'kernel.uptime': '123.456789' } }],
     ['Nov 28 11:40:00 web-1 kernel: [987654.321000] Out of memory: Killed process 4242 (java)', { time: '2026-11-28T11:40:00.000Z', host: 'web-1', body: 'Out of memory: Killed process 4242 (java)', attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': '987654.321000' } }],
+    ['<4>1 2026-11-28T11:40:00.123Z web-1 kernel - - - [  42.000001] ACPI Warning: SystemIO range conflicts', { time: '2026-11-28T11:40:00.123Z', level: 'WARNING', body: 'ACPI Warning: SystemIO range conflicts', attributes: { 'kernel.uptime': '42.000001' } }],
     // dmesg -T: a real stamp, read as one.
     ['[Sat Nov 28 11:40:00 2026] usb 1-1: new high-speed USB device number 2 using xhci_hcd', { time: '2026-11-28T11:40:00.000Z', body: 'usb 1-1: new high-speed USB device number 2 using xhci_hcd' }],
   ]);
