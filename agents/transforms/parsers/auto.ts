@@ -226,8 +226,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       const r = syslog(line, ctx);
       if (r !== null) return r;
     }
-    // `2026-12-06 09:38:40,445 vm proftpd[19440] ...: msg`: the same after a stamp with a blank, with a pid.
-    if (line.charCodeAt(10) === 32 && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && prefix === '') {
+    // `2026-12-06 09:38:40,445 vm proftpd[19440] ...: msg`: the same after a stamp with a blank, with a pid;
+    // `1796596712.123456 host sshd[123]: msg` after an epoch stamp (`journalctl -o short-unix`).
+    if ((line.charCodeAt(10) === 32 || (line.charCodeAt(10) === 46 && isDigit(line.charCodeAt(9)) && isDigit(line.charCodeAt(0)))) && (isLower(c) || isUpper(c) || isDigit(c)) && !fieldTable && prefix === '') {
       const r = hostTagPid(line, j, t.time);
       if (r !== null) {
         messageLevel(r);

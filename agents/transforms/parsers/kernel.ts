@@ -5,10 +5,12 @@
  * time of day: it becomes `kernel.uptime` (the seconds as written) and leaves the body, which is then
  * the kernel's message as written (the same text from two boots, or from dmesg and kern.log, is one
  * body). The record keeps the syslog stamp, or else the time of
- * reading (the boot it counts from is not known from the line). `dmesg -T`'s `[Sun Dec  6 ...]` is a
+ * reading (the boot it counts from is not known from the line). `journalctl -o short-monotonic` writes
+ * the same bracket before a host, tag and pid, read as such. `dmesg -T`'s `[Sun Dec  6 ...]` is a
  * real stamp and is read as one elsewhere.
  */
 import { severityFromSyslog } from '../severity.ts';
+import { hostTagPid } from './syslog.ts';
 import type { ParsedFields } from './types.ts';
 
 /** The index after `[  seconds.micro] ` at `at` (blanks inside padding the seconds), or -1. */
@@ -44,6 +46,14 @@ export function kernelLine(line: string): ParsedFields | null {
   }
   const end = uptimeEnd(line, at);
   if (end === -1) return null;
+  // `journalctl -o short-monotonic`: the journal's seconds since boot, then host, tag and pid.
+  const journal = pri === -1 ? hostTagPid(line, line.charCodeAt(end) === 32 ? end + 1 : end, NaN) : null;
+  // Not the kernel's own `x86/fpu: xstate_offset[2]:  576`: a host name never ends with a colon.
+  if (journal !== null && !journal.host!.endsWith(':')) {
+    delete journal.time;
+    journal.attributes['kernel.uptime'] = line.slice(1, end - 1).trim();
+    return journal;
+  }
   const r: ParsedFields = { body: '', attributes: {} };
   uptimeInto(line, at, end, r);
   if (pri !== -1) {

@@ -1,5 +1,6 @@
 // The kernel's ring buffer (agents/transforms/parsers/kernel.ts): dmesg's output as it prints it
-// (`dmesg`, `dmesg -r`) and kern.log lines with the uptime in the message, through the auto parser.
+// (`dmesg`, `dmesg -r`), kern.log lines with the uptime in the message and journalctl's text outputs that
+// look like them, through the auto parser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,9 @@ test('dmesg lines: the seconds since boot leave the body for kernel.uptime, the 
     ['<3>[  123.456789] EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0', { time: null, level: 'ERR', number: 17, body: 'EXT4-fs error (device sda1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0', attributes: { 'kernel.uptime': '123.456789' } }],
     ['Nov 28 11:40:00 web-1 kernel: [987654.321000] Out of memory: Killed process 4242 (java)', { time: '2026-11-28T11:40:00.000Z', host: 'web-1', body: 'Out of memory: Killed process 4242 (java)', attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': '987654.321000' } }],
     ['<4>1 2026-11-28T11:40:00.123Z web-1 kernel - - - [  42.000001] ACPI Warning: SystemIO range conflicts', { time: '2026-11-28T11:40:00.123Z', level: 'WARNING', body: 'ACPI Warning: SystemIO range conflicts', attributes: { 'kernel.uptime': '42.000001' } }],
+    // journalctl -o short-monotonic: the same bracket, then host, tag and pid; -o short-unix: an epoch stamp.
+    ['[   12.345678] web-1 sshd[812]: Server listening on 0.0.0.0 port 22.', { time: null, host: 'web-1', body: 'Server listening on 0.0.0.0 port 22.', attributes: { 'kernel.uptime': '12.345678', 'syslog.appname': 'sshd', 'syslog.procid': '812' } }],
+    ['1795866000.123456 web-1 sshd[812]: Server listening on 0.0.0.0 port 22.', { time: '2026-11-28T11:40:00.123Z', host: 'web-1', body: 'Server listening on 0.0.0.0 port 22.', attributes: { 'syslog.appname': 'sshd', 'syslog.procid': '812' } }],
     // dmesg -T: a real stamp, read as one.
     ['[Sat Nov 28 11:40:00 2026] usb 1-1: new high-speed USB device number 2 using xhci_hcd', { time: '2026-11-28T11:40:00.000Z', body: 'usb 1-1: new high-speed USB device number 2 using xhci_hcd' }],
   ]);
