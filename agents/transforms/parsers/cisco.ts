@@ -23,8 +23,8 @@ import { readTime, wallToInstant } from '../timestamp.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 // Facility (with sub-facilities: `%PKT_INFRA-LINK-3-UPDOWN`, `%LINK-SW1-3-UPDOWN`), severity, mnemonic,
-// then the colon (IOS XR puts a blank before it).
-const MNEMONIC = /%([A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)*?)-([0-7])-([A-Za-z0-9_]+) ?: ?/y;
+// then the colon (IOS XR puts a blank before it). Bounded, so that no line makes it backtrack for long.
+const MNEMONIC = /%([A-Z][A-Z0-9_]{0,31}(?:-[A-Z0-9_]{1,32}){0,3}?)-([0-7])-([A-Za-z0-9_]{1,64}) ?: ?/y;
 const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 // ASA's `logging timestamp` (`Dec 06 2026 22:24:49`) and NX-OS's (`2026 Dec  6 22:24:49`): a year in them.
 const ASA_STAMP = /([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?/y;

@@ -108,3 +108,21 @@ test('with the syslog parser naming services after the tag (as a syslog intake d
   // Lines no syslog shape reads, read as device messages by the syslog parser too (not only by auto).
   assert.equal(syslog('<166>%ASA-6-302013: Built', ctx).attributes['cisco.mnemonic'], '302013');
 });
+
+test('hostile lines (thousands of facility segments, sequence numbers, percent signs) are read in bounded time and never throw', () => {
+  const syslog = buildParser({ type: 'syslog' });
+  const lines = [
+    '%A' + '-A'.repeat(20_000) + ' x',
+    'Nov 28 11:40:00 fw01 : %A' + '-AB'.repeat(20_000),
+    '<189>' + '1: '.repeat(20_000) + '%SYS-5-X: y',
+    '<189>' + '%'.repeat(50_000),
+    'Nov 28 11:40:00 sw1 123: ' + '*Mar  1 00:01:02: '.repeat(5_000) + '%LINK-3-UPDOWN: x',
+  ];
+  const t0 = process.hrtime.bigint();
+  for (const line of lines) {
+    assert.equal(typeof parse(line, ctx).body, 'string');
+    assert.equal(typeof syslog(line, ctx).body, 'string');
+  }
+  // Generous: a backtracking pattern takes minutes on these, a bounded one milliseconds.
+  assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 2000);
+});
