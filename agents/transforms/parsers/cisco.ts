@@ -133,10 +133,11 @@ function headerInto(text: string, from: number, at: number, r: ParsedFields, ctx
     const word = text.slice(i, e);
     if (/^\d{1,10}$/.test(word)) r.attributes['cisco.sequence'] = word;
     else if (/^[A-Za-z0-9][\w.-]{0,254}$/.test(word)) {
+      // The first name is the host (a relay's HOSTNAME, else the device's); one after it, the device's own (ASA's device-id).
       if (!hostKnown) {
         r.host = word;
         hostKnown = true;
-      }
+      } else r.attributes['cisco.device_id'] = word;
     } else if (/^[A-Z]+(?:\/\w+){2,}$/.test(word)) r.attributes['cisco.node'] = word; // IOS XR's `RP/0/RSP0/CPU0`
     else if (/^[A-Za-z][\w.-]{0,63}\[\d{1,10}\]$/.test(word)) r.attributes['cisco.process'] = word; // XR's `ifmgr[254]`
     else return false;

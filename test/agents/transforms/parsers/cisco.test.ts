@@ -64,6 +64,10 @@ test('a device message in a relay\'s file (rsyslog, no PRI): the mnemonic or seq
     ['Nov 28 11:40:01 fw01 : %ASA-4-106023: Deny udp src outside:198.51.100.7/53 dst inside:10.0.0.2/53 by access-group "outside_in" [0x0, 0x0]', {
       time: '2026-11-28T11:40:01.000Z', host: 'fw01', level: 'WARNING', attributes: { 'cisco.mnemonic': '106023' }, body: 'Deny udp src outside:198.51.100.7/53 dst inside:10.0.0.2/53 by access-group "outside_in" [0x0, 0x0]',
     }],
+    // A relay's host, then the ASA's own device-id.
+    ['Nov 28 11:40:01 10.0.0.1 fw01 : %ASA-6-302013: Built outbound TCP connection 9', {
+      host: '10.0.0.1', level: 'INFO', body: 'Built outbound TCP connection 9', attributes: { 'cisco.device_id': 'fw01', 'cisco.mnemonic': '302013' },
+    }],
     // Arista EOS: a real agent name as the tag, the mnemonic at the start of its message.
     ['Nov 28 11:40:00 leaf1 Ebra: %LINEPROTO-5-UPDOWN: Line protocol on Interface Ethernet1, changed state to up', {
       host: 'leaf1', level: 'NOTICE', body: 'Line protocol on Interface Ethernet1, changed state to up', attributes: { 'syslog.appname': 'Ebra', 'cisco.facility': 'LINEPROTO', 'cisco.mnemonic': 'UPDOWN' },
