@@ -508,7 +508,9 @@ function twoDigitYear(yy: number, now: number): number {
 
 // Each shape is sticky (`y`): it is tried at one position only, picked by the characters there.
 // A zone may follow the clock: `Z`, `+01:00`, `+0100`, ` +0000`, ` UTC`.
-const ZONE = '(?: ?(Z|z|[+-]\\d{2}(?::?\\d{2})?)(?![\\w:])| (UTC|GMT)(?![\\w]))?';
+// An offset may be followed by `: ` (the JVM's GC log: `2026-11-24T10:00:00.123+0000: 12.345: [GC ...`);
+// otherwise no zone is followed by a word character or a colon (`Z:`, `+01:0` are not zones).
+const ZONE = '(?: ?((?:Z|z)(?![\\w:])|[+-]\\d{2}(?::?\\d{2})?(?![\\w]|:(?!\\s)))| (UTC|GMT)(?![\\w]))?';
 const CLOCK = '(\\d{2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))?';
 // `, ` between the date and the clock: Airflow's task logs as its UI shows and exports them
 // (`[2026-11-24, 10:00:00 UTC] {taskinstance.py:1234} INFO - ...`).

@@ -163,6 +163,10 @@ test('readTime: the common ISO stamp read digit by digit ends and resolves where
     ['2026-11-24 10:00:00 z x', utc10, 21],
     ['2026-11-24T10:00:00+01:00', local10, 25],
     ['2026-11-24T10:00:00-0100 x', utc10 + 3_600_000, 24],
+    // An offset before `: ` (JDK 8's GC log, -XX:+PrintGCDateStamps); before a colon and more, none.
+    ['2026-11-24T10:00:00.123+0000: 12.345: [GC (Allocation Failure) ...]', utc10 + 123, 28],
+    ['2026-11-24T10:00:00+01:00: x', local10, 25],
+    ['2026-11-24T10:00:00+0100:x', local10, 19],
   ];
   for (const [line, time, end] of cases) assert.deepEqual(readTime(line, 0, 'Europe/Berlin', NOW), { time, end }, line);
   assert.deepEqual(readTime('x 2026-11-24T10:00:00Z', 2, 'UTC', NOW), { time: utc10, end: 22 });

@@ -6,6 +6,7 @@ import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from '../../../../agent
 import { createAutoParser } from '../../../../agents/transforms/parsers/auto.ts';
 import type { ParsedFields } from '../../../../agents/transforms/parsers/types.ts';
 import { readTime } from '../../../../agents/transforms/timestamp.ts';
+import { check } from '../../../helpers/parse-cases.ts';
 
 const ctx = { now: Date.UTC(2026, 10, 29, 6), timeZone: 'UTC' };
 
@@ -57,4 +58,14 @@ test("through the auto parser: a Kafka client's context in a Spring Boot line", 
   const auto = createAutoParser();
   const r = auto('2026-12-02T15:40:12.345Z  INFO 4242 --- [demo] [ntainer#0-0-C-1] o.a.k.c.c.internals.ConsumerCoordinator  : [Consumer clientId=consumer-g-1, groupId=g] Successfully joined group with generation Generation{generationId=1}', ctx)!;
   assert.deepEqual([r.attributes['log.logger'], r.attributes['log.context'], r.body], ['o.a.k.c.c.internals.ConsumerCoordinator', 'Consumer clientId=consumer-g-1, groupId=g', 'Successfully joined group with generation Generation{generationId=1}']);
+});
+
+test("JDK 8's GC log (-XX:+PrintGCDateStamps): the stamp with its offset is the time, the rest the message", () => {
+  // Written after the JDK 8 GC tuning guide's examples: no JDK 8 runs here (JDK 17 logs GC in its unified format, read above).
+  check('gc', [
+    ['2026-11-24T10:00:00.123+0000: 12.345: [GC (Allocation Failure) [PSYoungGen: 33280K->5088K(38400K)] 33280K->5096K(125952K), 0.0045121 secs] [Times: user=0.01 sys=0.00, real=0.00 secs]', {
+      time: '2026-11-24T10:00:00.123Z', body: '12.345: [GC (Allocation Failure) [PSYoungGen: 33280K->5088K(38400K)] 33280K->5096K(125952K), 0.0045121 secs] [Times: user=0.01 sys=0.00, real=0.00 secs]',
+    }],
+    ['2026-11-24T11:00:00.456+0100: [GC pause (G1 Evacuation Pause) (young), 0.0123456 secs]', { time: '2026-11-24T10:00:00.456Z', body: '[GC pause (G1 Evacuation Pause) (young), 0.0123456 secs]' }],
+  ]);
 });
