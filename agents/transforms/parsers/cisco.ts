@@ -129,7 +129,7 @@ function headerInto(text: string, from: number, at: number, r: ParsedFields, ctx
     }
     let e = i;
     while (e < at && text.charCodeAt(e) !== 32 && text.charCodeAt(e) !== 58) e++;
-    // A name ending in `:` is one only with a blank (or the mnemonic) after it; `host:port` is none of these.
+    // A word ends at a blank or a colon (`123:`, `router1:`); a word of any other shape is no header.
     const word = text.slice(i, e);
     if (/^\d{1,10}$/.test(word)) r.attributes['cisco.sequence'] = word;
     else if (/^[A-Za-z0-9][\w.-]{0,254}$/.test(word)) {
