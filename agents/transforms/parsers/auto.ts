@@ -18,7 +18,7 @@ import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest, xferlog } from './access.ts';
 import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage, elixirException, auditd } from './layouts.ts';
-import { celery, loguruLocation, stampColonLevel, tornado } from './python.ts';
+import { celery, loguruLocation, pythonWarning, stampColonLevel, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
 import { tracingFmt, tracingHead } from './rust.ts';
 import { mayBeWinston, mayBeWinstonAt, winstonAfterStamp, winstonLine } from './winston.ts';
@@ -626,6 +626,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         const r = logfmt(line, ctx);
         if (r !== null) return r;
       }
+      // Python's warning with a relative file (`app/main.py:12: UserWarning: msg`).
+      const py = line.indexOf('.py:');
+      if (py > 0 && py < 256) {
+        const r = pythonWarning(line);
+        if (r !== null) return r;
+      }
       const p = prefixed(line, ctx, wrappers);
       if (p !== null) return p;
       // Apache's vhost_combined: `example.com:80 1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
@@ -636,6 +642,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       return levelFirst(line, ctx) ?? unmatched(line);
     }
     if (c === 45 /* - */) return prefixed(line, ctx, wrappers) ?? unmatched(line);
+    // A warning Python printed to stderr, its file first: `/app/main.py:12: DeprecationWarning: msg`.
+    if (c === 47 /* / */) return pythonWarning(line) ?? unmatched(line);
     if (c === 32 || c === 9) {
       const j = skipWs(line, 0);
       if (line.charCodeAt(j) === 123) return json(line, ctx, wrappers, 0) ?? unmatched(line);

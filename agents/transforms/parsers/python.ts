@@ -88,3 +88,17 @@ export function stampColonLevel(line: string, t: FoundTime): ParsedFields | null
   }
   return { time: t.time, severityText: level, severityNumber: number, body, attributes };
 }
+
+/** `warnings.showwarning`'s line: `file.py:12: DeprecationWarning: message` (the source line under it is joined by multiline). */
+const PY_WARNING = /^((?:[A-Za-z]:)?[^\s:]*\.py):(\d{1,7}): ([A-Z]\w{0,63}Warning): /;
+
+/** A warning Python printed to stderr (`warnings.warn`, a deprecation): WARN, its file, line and category; null for any other line. */
+export function pythonWarning(line: string): ParsedFields | null {
+  const m = PY_WARNING.exec(line);
+  if (m === null) return null;
+  return {
+    body: line.slice(m[0].length),
+    severityText: 'WARNING',
+    attributes: { 'code.file.path': m[1]!, 'code.line.number': m[2]!, 'python.warning.category': m[3]! },
+  };
+}

@@ -95,6 +95,19 @@ test("MariaDB's slow query log: an entry per statement (its lines, a line break 
   assert.deepEqual([entries[0]!.attributes['user.name'], entries[0]!.attributes['client.address'], entries[0]!.attributes['db.namespace'], entries[1]!.attributes['mysql.rows_examined'], entries[1]!.attributes['mysql.full_scan']], ['root', 'localhost', 'shop', '2', 'Yes']);
 });
 
+test("Python's warnings on stderr, among its logging's lines: WARNING, the file, line and category, the source line under it joined", () => {
+  const rs = records('python-warnings.log');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0], r.attributes['python.warning.category'], r.attributes['code.line.number']]), [
+    ['INFO', 'starting', undefined, undefined],
+    ['WARNING', 'the v1 API goes away in 2027', 'DeprecationWarning', '10'],
+    ['WARNING', 'cache is cold, first requests will be slow', 'UserWarning', '11'],
+    ['WARNING', 'order 7 has no customer', 'ShopWarning', '18'],
+    ['WARNING', 'done with 4 warnings', undefined, undefined],
+  ]);
+  assert.equal(rs[1]!.body.split('\n')[1], '  warnings.warn("the v1 API goes away in 2027", DeprecationWarning, stacklevel=1)');
+  assert.equal(rs[1]!.attributes['code.file.path'], '/tmp/app.py');
+});
+
 test("PostgreSQL's default prefix with a CET stamp: the parts joined, the pid read, the time in the source's zone", () => {
   const rs = records('postgresql-default-prefix-cet.log', { now: NOW, timeZone: 'Europe/Paris' });
   assert.deepEqual(rs.filter((r) => r.fallback !== undefined || r.attributes['log.header'] !== undefined), []);
