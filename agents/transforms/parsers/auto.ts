@@ -59,6 +59,9 @@ function accessQuote(line: string): boolean {
   return q > 0 && q < 128;
 }
 
+/** `host tag: ` as journalctl writes an entry without a pid. */
+const JOURNAL_HOST_TAG = /([^\s"{}[\]:]{1,255}) ([^\s:[\]"{}]{1,64}): ?/y;
+
 /** The index of the comma after a zone's abbreviation or offset at `at` (`UTC,`, `+03,`), or -1. */
 function zoneThenComma(line: string, at: number): number {
   let i = at;
@@ -233,6 +236,12 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       if (r !== null) {
         messageLevel(r);
         return r;
+      }
+      // The journal's kernel entries, without a pid, after an epoch stamp (`journalctl -o short-unix`).
+      if (line.charCodeAt(10) === 46) {
+        JOURNAL_HOST_TAG.lastIndex = j;
+        const m = JOURNAL_HOST_TAG.exec(line);
+        if (m !== null && m[2] === 'kernel') return { time: t.time, host: m[1]!, body: line.slice(JOURNAL_HOST_TAG.lastIndex), attributes: { 'syslog.appname': 'kernel' } };
       }
     }
     const out: ParsedFields = { body: '', attributes: {}, time: t.time };
@@ -568,6 +577,24 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
             if (r !== null) return r;
           }
           return afterTime(line, t, ctx, wrappers, false, '');
+        }
+        // `journalctl -o short-full`: a weekday, then an ISO date and clock, a zone, host, tag and pid.
+        if (isDigit(line.charCodeAt(4)) && line.charCodeAt(8) === 45) {
+          const w = readTime(line, 4, tz, ctx.now);
+          if (w !== undefined && !Number.isNaN(w.time) && line.charCodeAt(w.end) === 32) {
+            let j = w.end + 1;
+            const z = zoneAbbreviationEnd(line, j);
+            // UTC and GMT say how to read the clock; another zone's name leaves it to the source's.
+            const zone = z === -1 ? '' : line.slice(j, z);
+            const time = zone === 'UTC' || zone === 'GMT' ? readTime(line, 4, 'UTC', ctx.now)!.time : w.time;
+            if (z !== -1) j = z + 1;
+            const r = hostTagPid(line, j, time);
+            if (r !== null) return r;
+            // Without a pid (`web-1 kernel: msg`): what else journalctl writes there.
+            JOURNAL_HOST_TAG.lastIndex = j;
+            const m = JOURNAL_HOST_TAG.exec(line);
+            if (m !== null) return { time, host: m[1]!, body: line.slice(JOURNAL_HOST_TAG.lastIndex), attributes: { 'syslog.appname': m[2]! } };
+          }
         }
       }
       const c1 = line.charCodeAt(1);

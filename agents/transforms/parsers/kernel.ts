@@ -13,6 +13,8 @@ import { severityFromSyslog } from '../severity.ts';
 import { hostTagPid } from './syslog.ts';
 import type { ParsedFields } from './types.ts';
 
+const JOURNAL_KERNEL = /([^\s"{}[\]:]{1,255}) kernel: /y;
+
 /** The index after `[  seconds.micro] ` at `at` (blanks inside padding the seconds), or -1. */
 function uptimeEnd(text: string, at: number): number {
   if (text.charCodeAt(at) !== 91 /* [ */) return -1;
@@ -53,6 +55,12 @@ export function kernelLine(line: string): ParsedFields | null {
     delete journal.time;
     journal.attributes['kernel.uptime'] = line.slice(1, end - 1).trim();
     return journal;
+  }
+  // The journal's kernel entries have no pid: `[   13.345678] web-1 kernel: usb 1-1: ...`.
+  if (pri === -1) {
+    JOURNAL_KERNEL.lastIndex = line.charCodeAt(end) === 32 ? end + 1 : end;
+    const k = JOURNAL_KERNEL.exec(line);
+    if (k !== null) return { host: k[1]!, body: line.slice(JOURNAL_KERNEL.lastIndex), attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': line.slice(1, end - 1).trim() } };
   }
   const r: ParsedFields = { body: '', attributes: {} };
   uptimeInto(line, at, end, r);

@@ -1,7 +1,10 @@
 // Real programs' own logs (test/fixtures/programs, written by the programs on the development machine)
 // through the agent's line splitter, multiline assembler and auto parser (with severity inference, as
 // buildParser gives it to a source), as a file source runs them.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter } from '../../../agents/transforms/line-splitter.ts';
@@ -903,3 +906,47 @@ test("the FTP transfer log (xferlog, as ProFTPD writes it): the transfer's field
   assert.deepEqual([rs[0]!.attributes['client.address'], iso(rs[0]!.time), rs[0]!.body], ['127.0.0.1', '2026-12-06T09:41:37.000Z', '0 127.0.0.1 3 /tmp/pf/anon/file.txt b _ o a anonymous@ ftp 0 * c']);
 });
 
+
+const JOURNAL_REMOTE = ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd/systemd-journal-remote'].find((p) => existsSync(p));
+const journalSkip = JOURNAL_REMOTE && spawnSync('journalctl', ['--version']).status === 0 ? false : 'needs journalctl and systemd-journal-remote';
+
+test("journalctl's text outputs (short, short-full, short-iso, short-iso-precise, short-precise, short-monotonic, short-unix) of a real journal: host, tag, pid, message and time", { skip: journalSkip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-text-'));
+  try {
+    // Four entries in the journal's export format, written into a journal file by systemd-journal-remote.
+    const base = 1_795_866_000_000_000; // 2026-11-28T11:40:00Z, µs
+    const entries = [
+      { SYSLOG_IDENTIFIER: 'sshd', _PID: '812', MESSAGE: 'Server listening on 0.0.0.0 port 22.' },
+      { SYSLOG_IDENTIFIER: 'kernel', _TRANSPORT: 'kernel', MESSAGE: 'usb 1-1: new high-speed USB device number 2 using xhci_hcd' },
+      { SYSLOG_IDENTIFIER: 'CRON', _PID: '4242', MESSAGE: '(root) CMD (run-parts /etc/cron.hourly)' },
+      { SYSLOG_IDENTIFIER: 'systemd', _PID: '1', MESSAGE: 'Started Session 7 of User alice.' },
+    ];
+    const exported = entries.map((e, i) => Object.entries({ __REALTIME_TIMESTAMP: String(base + i * 1_123_456), __MONOTONIC_TIMESTAMP: String(12_345_678 + i * 1_000_000), _BOOT_ID: '0123456789abcdef0123456789abcdef', _HOSTNAME: 'web-1', PRIORITY: '6', ...e }).map(([k, v]) => `${k}=${v}\n`).join('')).join('\n') + '\n';
+    const file = join(dir, 'x.journal');
+    assert.equal(spawnSync(JOURNAL_REMOTE!, [`--output=${file}`, '-'], { input: exported }).status, 0);
+    const modes = ['short', 'short-full', 'short-iso', 'short-iso-precise', 'short-precise', 'short-monotonic', 'short-unix'];
+    for (const mode of modes) {
+      const out = spawnSync('journalctl', ['--file', file, '-o', mode, '--no-pager'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+      assert.equal(out.status, 0, out.stderr);
+      const lines = out.stdout.split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, entries.length, mode);
+      lines.forEach((line, i) => {
+        const r = buildParser('auto')(line, { now: NOW, timeZone: 'UTC' });
+        const e = entries[i]!;
+        const where = `${mode}: ${line}`;
+        assert.equal(r.fallback, undefined, where);
+        assert.deepEqual([r.host, r.attributes['syslog.appname'], r.attributes['syslog.procid'], r.body], ['web-1', e.SYSLOG_IDENTIFIER, e._PID, e.MESSAGE], where);
+        if (mode === 'short-monotonic') {
+          assert.equal(r.time, undefined, where);
+          assert.equal(r.attributes['kernel.uptime'], (12.345678 + i).toFixed(6), where);
+        } else {
+          // Whole seconds where the mode writes no fraction.
+          const at = (base + i * 1_123_456) / 1000;
+          assert.equal(r.time, /precise|unix/.test(mode) ? at : Math.floor(at / 1000) * 1000, where);
+        }
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -16,6 +16,9 @@ test('dmesg lines: the seconds since boot leave the body for kernel.uptime, the 
     // journalctl -o short-monotonic: the same bracket, then host, tag and pid; -o short-unix: an epoch stamp.
     ['[   12.345678] web-1 sshd[812]: Server listening on 0.0.0.0 port 22.', { time: null, host: 'web-1', body: 'Server listening on 0.0.0.0 port 22.', attributes: { 'kernel.uptime': '12.345678', 'syslog.appname': 'sshd', 'syslog.procid': '812' } }],
     ['1795866000.123456 web-1 sshd[812]: Server listening on 0.0.0.0 port 22.', { time: '2026-11-28T11:40:00.123Z', host: 'web-1', body: 'Server listening on 0.0.0.0 port 22.', attributes: { 'syslog.appname': 'sshd', 'syslog.procid': '812' } }],
+    // journalctl -o short-full: a weekday before the ISO stamp, its zone, then host and tag (with or without a pid).
+    ['Sat 2026-11-28 11:40:00.123456 UTC web-1 sshd[812]: Server listening on 0.0.0.0 port 22.', { time: '2026-11-28T11:40:00.123Z', host: 'web-1', body: 'Server listening on 0.0.0.0 port 22.', attributes: { 'syslog.appname': 'sshd', 'syslog.procid': '812' } }],
+    ['Sat 2026-11-28 11:40:00 UTC web-1 kernel: usb 1-1: new high-speed USB device number 2 using xhci_hcd', { time: '2026-11-28T11:40:00.000Z', host: 'web-1', body: 'usb 1-1: new high-speed USB device number 2 using xhci_hcd', attributes: { 'syslog.appname': 'kernel' } }],
     // dmesg -T: a real stamp, read as one.
     ['[Sat Nov 28 11:40:00 2026] usb 1-1: new high-speed USB device number 2 using xhci_hcd', { time: '2026-11-28T11:40:00.000Z', body: 'usb 1-1: new high-speed USB device number 2 using xhci_hcd' }],
   ]);
