@@ -126,5 +126,12 @@ export function postgresCsv(text: string, comma: number): { severity: string; me
     // Zeros of fields PostgreSQL fills when there is nothing to say (no transaction, no query id).
     if (name !== undefined && v !== '' && !(v === '0' && (name === 'postgresql.transaction_id' || name === 'postgresql.query_id'))) attributes[name] = v;
   }
+  // `host:port` over TCP (`[local]` over a Unix socket): the port apart, as OpenTelemetry names them.
+  const from = attributes['client.address'];
+  const colon = from === undefined ? -1 : from.indexOf(':');
+  if (colon > 0 && colon === from!.lastIndexOf(':') && /^\d{1,5}$/.test(from!.slice(colon + 1))) {
+    attributes['client.address'] = from!.slice(0, colon);
+    attributes['client.port'] = from!.slice(colon + 1);
+  }
   return { severity, message: fields[12]!, attributes };
 }

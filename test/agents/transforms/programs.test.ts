@@ -74,6 +74,10 @@ test("PostgreSQL's csvlog: a record per row (a statement's line breaks inside it
   assert.equal(twoLines!.attributes['db.query.text'], "select 'a\nb' as two_lines, 1/0;");
   assert.equal(rs[0]!.severityText, 'LOG');
   assert.equal(rs[0]!.attributes['postgresql.backend_type'], 'postmaster');
+  // Over TCP the client's address and port (this server listened on a Unix socket only: the row is the file's first, edited).
+  const tcp = records('postgresql-csvlog.log')[0]!.text.replace(',,,15709,,', ',"app","shop",15709,"10.0.0.5:53422",');
+  const r = buildParser('auto')(tcp, { now: NOW, timeZone: 'UTC' });
+  assert.deepEqual([r.attributes['client.address'], r.attributes['client.port'], r.attributes['user.name']], ['10.0.0.5', '53422', 'app']);
 });
 
 test("PostgreSQL's jsonlog: its error_severity is the level, its message the body", () => {
