@@ -62,6 +62,24 @@ function accessQuote(line: string): boolean {
 /** `host tag: ` as journalctl writes an entry without a pid. */
 const JOURNAL_HOST_TAG = /([^\s"{}[\]:]{1,255}) ([^\s:[\]"{}]{1,64}): ?/y;
 
+/**
+ * `journalctl -o short-monotonic`: after the seconds since boot (read as the kernel's: `kernel.uptime`),
+ * host, tag and pid (`[   12.345678] web-1 sshd[812]: msg`), or host and `kernel:` (its entries have no
+ * pid). Anything else is the kernel's own message (`x86/fpu: xstate_offset[2]:  576`: no host ends with a colon).
+ */
+function journalAfterUptime(k: ParsedFields): ParsedFields {
+  const r = hostTagPid(k.body, 0, NaN);
+  if (r !== null && !r.host!.endsWith(':')) {
+    delete r.time;
+    r.attributes['kernel.uptime'] = k.attributes['kernel.uptime']!;
+    return r;
+  }
+  JOURNAL_HOST_TAG.lastIndex = 0;
+  const m = JOURNAL_HOST_TAG.exec(k.body);
+  if (m === null || m[2] !== 'kernel') return k;
+  return { host: m[1]!, body: k.body.slice(JOURNAL_HOST_TAG.lastIndex), attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': k.attributes['kernel.uptime']! } };
+}
+
 /** The index of the comma after a zone's abbreviation or offset at `at` (`UTC,`, `+03,`), or -1. */
 function zoneThenComma(line: string, at: number): number {
   let i = at;
@@ -481,7 +499,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       const c1 = line.charCodeAt(1);
       if (isDigit(c1) || c1 === 32) {
         const k = kernelLine(line);
-        if (k !== null) return k;
+        if (k !== null) return k.severityNumber === undefined ? journalAfterUptime(k) : k;
       }
       // Brackets side by side from the start: the JVM's unified logging (`[0.012s][info][gc] msg`) or
       // a layout read below (Envoy, Elasticsearch).

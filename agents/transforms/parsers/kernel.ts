@@ -4,16 +4,12 @@
  * `Dec  6 22:24:49 host kernel: [12345.678901] msg`. The bracket holds seconds since boot, not a
  * time of day: it becomes `kernel.uptime` (the seconds as written) and leaves the body, which is then
  * the kernel's message as written (the same text from two boots, or from dmesg and kern.log, is one
- * body). The record keeps the syslog stamp, or else the time of
- * reading (the boot it counts from is not known from the line). `journalctl -o short-monotonic` writes
- * the same bracket before a host, tag and pid, read as such. `dmesg -T`'s `[Sun Dec  6 ...]` is a
- * real stamp and is read as one elsewhere.
+ * body). The record keeps the syslog stamp, or else the time of reading (the boot it counts from is
+ * not in the line). `journalctl -o short-monotonic` writes the same bracket before a host, tag and pid
+ * (read by the auto parser after this). `dmesg -T`'s `[Sun Dec  6 ...]` is a real stamp, read as one.
  */
 import { severityFromSyslog } from '../severity.ts';
-import { hostTagPid } from './syslog.ts';
 import type { ParsedFields } from './types.ts';
-
-const JOURNAL_KERNEL = /([^\s"{}[\]:]{1,255}) kernel: /y;
 
 /** The index after `[  seconds.micro] ` at `at` (blanks inside padding the seconds), or -1. */
 function uptimeEnd(text: string, at: number): number {
@@ -48,20 +44,6 @@ export function kernelLine(line: string): ParsedFields | null {
   }
   const end = uptimeEnd(line, at);
   if (end === -1) return null;
-  // `journalctl -o short-monotonic`: the journal's seconds since boot, then host, tag and pid.
-  const journal = pri === -1 ? hostTagPid(line, line.charCodeAt(end) === 32 ? end + 1 : end, NaN) : null;
-  // Not the kernel's own `x86/fpu: xstate_offset[2]:  576`: a host name never ends with a colon.
-  if (journal !== null && !journal.host!.endsWith(':')) {
-    delete journal.time;
-    journal.attributes['kernel.uptime'] = line.slice(1, end - 1).trim();
-    return journal;
-  }
-  // The journal's kernel entries have no pid: `[   13.345678] web-1 kernel: usb 1-1: ...`.
-  if (pri === -1) {
-    JOURNAL_KERNEL.lastIndex = line.charCodeAt(end) === 32 ? end + 1 : end;
-    const k = JOURNAL_KERNEL.exec(line);
-    if (k !== null) return { host: k[1]!, body: line.slice(JOURNAL_KERNEL.lastIndex), attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': line.slice(1, end - 1).trim() } };
-  }
   const r: ParsedFields = { body: '', attributes: {} };
   uptimeInto(line, at, end, r);
   if (pri !== -1) {
