@@ -537,7 +537,9 @@ const RE_CLOCK_ONLY = new RegExp(`(\\d{1,2}):(\\d{2}):(\\d{2})(?:[.,](\\d{1,9}))
 const RE_KITCHEN = /(\d{1,2}):(\d{2})([AP])M(?![\w:])/y;
 // A colon may follow only as `: ` (Mosquitto's `1700000000: msg`); `1700000000:5` is no stamp.
 const RE_EPOCH = /(1\d{9})(?:\.(\d{1,9}))?(?![\d.\-/]|:(?! ))|(1\d{12})(?![\d.\-/]|:(?! ))/y;
-const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) ${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
+// The year after the clock (`Nov 24 10:00:00 2026`) or before it (`Nov 24 2026 10:00:00`: CEF's `rt`,
+// Cisco ASA's `logging timestamp`).
+const RE_SYSLOG_STAMP = new RegExp(`([A-Z][a-z]{2}) {1,2}(\\d{1,2}) (?:(\\d{4}) )?${CLOCK}(?: (\\d{4})(?!\\d))?${ZONE}`, 'y');
 // java.util.logging's SimpleFormatter (Tomcat's catalina.out, Jetty): `Dec 02, 2026 3:44:22 AM`.
 const RE_JUL = /([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) ([AP])M(?!\w)/y;
 // With a zone before the year it is what `date` prints (`Sat Jul 20 13:38:44 UTC 2024`, scripts'
@@ -675,8 +677,9 @@ export function readTime(line: string, at: number, timeZone: string, now: number
     if (!m) return undefined;
     const mo = MONTHS[m[1]!.toLowerCase()];
     if (mo === undefined) return undefined;
-    const y = m[7] !== undefined ? +m[7] : undefined;
-    return { time: withYear(y, mo, +m[2]!, +m[3]!, +m[4]!, +m[5]!, fractionMs(m[6]), m[8] ?? m[9], timeZone, now), end: RE_SYSLOG_STAMP.lastIndex };
+    const year = m[3] ?? m[8];
+    const y = year !== undefined ? +year : undefined;
+    return { time: withYear(y, mo, +m[2]!, +m[4]!, +m[5]!, +m[6]!, fractionMs(m[7]), m[9] ?? m[10], timeZone, now), end: RE_SYSLOG_STAMP.lastIndex };
   }
   return undefined;
 }

@@ -167,6 +167,9 @@ test('readTime: the common ISO stamp read digit by digit ends and resolves where
     ['2026-11-24T10:00:00.123+0000: 12.345: [GC (Allocation Failure) ...]', utc10 + 123, 28],
     ['2026-11-24T10:00:00+01:00: x', local10, 25],
     ['2026-11-24T10:00:00+0100:x', local10, 19],
+    // The year between the day and the clock (CEF's `rt`, Cisco ASA's `logging timestamp`).
+    ['Nov 24 2026 10:00:00 x', local10, 20],
+    ['Nov 24 2026 10:00:00.5 GMT x', utc10 + 500, 26],
   ];
   for (const [line, time, end] of cases) assert.deepEqual(readTime(line, 0, 'Europe/Berlin', NOW), { time, end }, line);
   assert.deepEqual(readTime('x 2026-11-24T10:00:00Z', 2, 'UTC', NOW), { time: utc10, end: 22 });
