@@ -6,7 +6,7 @@
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
  */
 import type { Line } from './line-splitter.ts';
-import { csvOpen, postgresHead, postgresPart } from './parsers/postgres.ts';
+import { csvOpen, csvRowComma, postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
 import { slowLogContinues, slowLogStart } from './parsers/slow-log.ts';
 import { zabbixHead } from './parsers/layouts.ts';
@@ -72,13 +72,7 @@ type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'g
 /** A stamp, maybe its zone, then a comma: the start of a CSV row of a log (`2026-11-24 10:00:00.123 UTC,"postgres",...`). */
 function csvStamped(text: string): boolean {
   const t = readTime(text, 0, 'UTC', 0);
-  if (t === undefined) return false;
-  let i = t.end;
-  if (text.charCodeAt(i) === 32) {
-    const at = ++i;
-    while (i < at + 6 && text.charCodeAt(i) !== 44 && text.charCodeAt(i) !== 32) i++;
-  }
-  return text.charCodeAt(i) === 44;
+  return t !== undefined && csvRowComma(text, t.end) !== -1;
 }
 
 // Built-in continuation rules, by what runtimes print after the first line of a record.

@@ -26,7 +26,7 @@ import { isPhpDiagnostic, phpDiagnostic, phpFpm, phpLine, zoneNameEnd } from './
 import { pinoPretty } from './pino.ts';
 import { lambdaNode, lambdaPlatform, lambdaPython } from './lambda.ts';
 import { createLogfmtParser, looksLikeLogfmt } from './logfmt.ts';
-import { postgresCsv, postgresHead, withoutPartPrefixes } from './postgres.ts';
+import { csvRowComma, postgresCsv, postgresHead, withoutPartPrefixes } from './postgres.ts';
 import { rabbitmqHead, withoutRepeatedHead } from './rabbitmq.ts';
 import { createSyslogParser, hostTagPid, mayBeBsdAfterIso, messageLevel } from './syslog.ts';
 import { isSecurityEvent, securityEventInto } from './cef.ts';
@@ -78,13 +78,6 @@ function journalAfterUptime(k: ParsedFields): ParsedFields {
   const m = JOURNAL_HOST_TAG.exec(k.body);
   if (m === null || m[2] !== 'kernel') return k;
   return { host: m[1]!, body: k.body.slice(JOURNAL_HOST_TAG.lastIndex), attributes: { 'syslog.appname': 'kernel', 'kernel.uptime': k.attributes['kernel.uptime']! } };
-}
-
-/** The index of the comma after a zone's abbreviation or offset at `at` (`UTC,`, `+03,`), or -1. */
-function zoneThenComma(line: string, at: number): number {
-  let i = at;
-  while (i < at + 6 && (isUpper(line.charCodeAt(i)) || isDigit(line.charCodeAt(i)) || line.charCodeAt(i) === 43 || line.charCodeAt(i) === 45)) i++;
-  return i > at && line.charCodeAt(i) === 44 ? i : -1;
 }
 
 /** Whether the token at `at` is a key directly followed by `=` (a first look before any logfmt pattern runs: most lines' first word is a level). */
@@ -466,7 +459,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
         // pm2's `--time` prefix puts `: ` after the stamp (`2026-11-24T10:00:00: msg`).
         if (t.end >= n || isWs(e) || e === 44 /* , */ || e === 124 /* | */ || (e === 58 && isWs(line.charCodeAt(t.end + 1)))) {
           // PostgreSQL's csvlog: the stamp and its zone, then a comma and the row's other fields.
-          const comma = e === 44 ? t.end : e === 32 ? zoneThenComma(line, t.end + 1) : -1;
+          const comma = csvRowComma(line, t.end);
           if (comma !== -1) {
             const pg = postgresCsv(line, comma);
             if (pg !== null) return { time: t.time, severityText: pg.severity, severityNumber: severityFromText(pg.severity), body: pg.message, attributes: pg.attributes };

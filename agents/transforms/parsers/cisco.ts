@@ -26,8 +26,7 @@ import type { ParseContext, ParsedFields } from './types.ts';
 // then the colon (IOS XR puts a blank before it). Bounded, so that no line makes it backtrack for long.
 const MNEMONIC = /%([A-Z][A-Z0-9_]{0,31}(?:-[A-Z0-9_]{1,32}){0,3}?)-([0-7])-([A-Za-z0-9_]{1,64}) ?: ?/y;
 const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
-// ASA's `logging timestamp` (`Dec 06 2026 22:24:49`) and NX-OS's (`2026 Dec  6 22:24:49`): a year in them.
-const ASA_STAMP = /([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?/y;
+// NX-OS's stamp, its year first (`2026 Dec  6 22:24:49`); the others (ASA's `Dec 06 2026 22:24:49`, IOS's) readTime reads.
 const NXOS_STAMP = /(\d{4}) ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?/y;
 const PRI = /<(\d{1,3})>/y;
 
@@ -61,26 +60,24 @@ function mnemonicInto(text: string, at: number, r: ParsedFields): boolean {
   return true;
 }
 
-function yearStamp(re: RegExp, text: string, at: number, yearFirst: boolean): { time: number; end: number } | undefined {
-  re.lastIndex = at;
-  const m = re.exec(text);
+/** NX-OS's stamp at `at` as a wall-clock time (its digits read as UTC), or undefined. */
+function nxosStamp(text: string, at: number): { time: number; end: number } | undefined {
+  NXOS_STAMP.lastIndex = at;
+  const m = NXOS_STAMP.exec(text);
   if (m === null) return undefined;
-  const [y, mon, d] = yearFirst ? [m[1]!, m[2]!, m[3]!] : [m[3]!, m[1]!, m[2]!];
-  const mo = MONTHS.indexOf(mon) / 3;
+  const mo = MONTHS.indexOf(m[2]!) / 3;
   if (!Number.isInteger(mo)) return undefined;
-  const wall = Date.UTC(+y, mo, +d, +m[4]!, +m[5]!, +m[6]!, +(m[7] ?? '0').padEnd(3, '0'));
-  if (Number.isNaN(wall) || new Date(wall).getUTCDate() !== +d) return undefined;
-  return { time: wall, end: re.lastIndex };
+  const wall = Date.UTC(+m[1]!, mo, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +(m[7] ?? '0').padEnd(3, '0'));
+  if (new Date(wall).getUTCDate() !== +m[3]!) return undefined;
+  return { time: wall, end: NXOS_STAMP.lastIndex };
 }
 
 /** A stamp at `at` in any form a device writes, read in `tz` (`UTC` or `GMT` after it: in UTC); its end after the zone. */
 function deviceStamp(text: string, at: number, tz: string, now: number): { time: number; end: number } | undefined {
   const c = text.charCodeAt(at);
-  let t: { time: number; end: number } | undefined;
-  let wall = false;
-  if (c >= 65 && c <= 90 && text.charCodeAt(at + 7) !== 58 && (t = yearStamp(ASA_STAMP, text, at, false)) !== undefined) wall = true;
-  else if (c >= 48 && c <= 57 && text.charCodeAt(at + 4) === 32 && (t = yearStamp(NXOS_STAMP, text, at, true)) !== undefined) wall = true;
-  else t = readTime(text, at, 'UTC', now);
+  const nxos = c >= 48 && c <= 57 && text.charCodeAt(at + 4) === 32 ? nxosStamp(text, at) : undefined;
+  // Read in UTC first, so that a zone after it can decide.
+  const t = nxos ?? readTime(text, at, 'UTC', now);
   if (t === undefined || Number.isNaN(t.time)) return undefined;
   let end = t.end;
   let zone = '';
@@ -94,8 +91,7 @@ function deviceStamp(text: string, at: number, tz: string, now: number): { time:
     }
   }
   if (zone === 'UTC' || zone === 'GMT' || tz === 'UTC') return { time: t.time, end };
-  // Read again in the source's zone (read in UTC above, so that a zone after it could decide).
-  if (wall) return { time: wallToInstant(t.time, tz), end };
+  if (nxos !== undefined) return { time: wallToInstant(t.time, tz), end };
   const again = readTime(text, at, tz, now);
   return again === undefined ? undefined : { time: again.time, end };
 }

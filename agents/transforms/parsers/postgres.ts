@@ -105,6 +105,19 @@ export function csvFields(text: string, at: number): string[] | undefined {
   }
 }
 
+/**
+ * Where a CSV row's first field ends when it is a stamp ending at `stampEnd`: the comma right after it,
+ * or after a blank and a zone's abbreviation or offset (`UTC,`, `+03,`); -1 when no comma is there.
+ */
+export function csvRowComma(text: string, stampEnd: number): number {
+  if (text.charCodeAt(stampEnd) === 44) return stampEnd;
+  if (text.charCodeAt(stampEnd) !== 32) return -1;
+  const at = stampEnd + 1;
+  let i = at;
+  for (let c = text.charCodeAt(i); i < at + 6 && ((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 43 || c === 45); c = text.charCodeAt(++i));
+  return i > at && text.charCodeAt(i) === 44 ? i : -1;
+}
+
 /** Whether a csvlog row's first line leaves a quote open (its text goes on on the next line). */
 export function csvOpen(text: string): boolean {
   let quotes = 0;
