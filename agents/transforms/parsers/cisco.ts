@@ -20,6 +20,7 @@
  */
 import { severityFromSyslog } from '../severity.ts';
 import { readTime, wallToInstant } from '../timestamp.ts';
+import { applyPri } from './pri.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 // Facility (with sub-facilities: `%PKT_INFRA-LINK-3-UPDOWN`, `%LINK-SW1-3-UPDOWN`), severity, mnemonic,
@@ -154,11 +155,7 @@ export function ciscoLine(line: string, ctx: ParseContext): ParsedFields | null 
   PRI.lastIndex = 0;
   const pri = line.charCodeAt(0) === 60 ? PRI.exec(line) : null;
   if (pri !== null) {
-    const n = +pri[1]!;
-    if (n > 191) return null;
-    const sev = severityFromSyslog(n & 7);
-    r.severityText = sev.text;
-    r.severityNumber = sev.number;
+    if (!applyPri(r, pri[1])) return null;
     from = PRI.lastIndex;
   }
   if (!headerInto(line, from, at, r, ctx, false)) return null;

@@ -8,7 +8,7 @@
  * not in the line). `journalctl -o short-monotonic` writes the same bracket before a host, tag and pid
  * (read by the auto parser after this). `dmesg -T`'s `[Sun Dec  6 ...]` is a real stamp, read as one.
  */
-import { severityFromSyslog } from '../severity.ts';
+import { applyPri } from './pri.ts';
 import type { ParsedFields } from './types.ts';
 
 /** The index after `[  seconds.micro] ` at `at` (blanks inside padding the seconds), or -1. */
@@ -34,23 +34,19 @@ function uptimeInto(text: string, at: number, end: number, r: ParsedFields): voi
 /** `[12345.678901] msg`, `<6>[12345.678901] msg`: a ring-buffer line alone; null for anything else. */
 export function kernelLine(line: string): ParsedFields | null {
   let at = 0;
-  let pri = -1;
+  let pri: string | undefined;
   if (line.charCodeAt(0) === 60 /* < */) {
     const close = line.indexOf('>');
     if (close < 2 || close > 4) return null;
-    pri = Number(line.slice(1, close));
-    if (!Number.isInteger(pri) || pri > 191) return null;
+    pri = line.slice(1, close);
+    if (!/^\d+$/.test(pri)) return null;
     at = close + 1;
   }
   const end = uptimeEnd(line, at);
   if (end === -1) return null;
   const r: ParsedFields = { body: '', attributes: {} };
+  if (!applyPri(r, pri)) return null;
   uptimeInto(line, at, end, r);
-  if (pri !== -1) {
-    const sev = severityFromSyslog(pri & 7);
-    r.severityText = sev.text;
-    r.severityNumber = sev.number;
-  }
   return r;
 }
 

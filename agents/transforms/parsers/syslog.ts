@@ -3,7 +3,8 @@
  * and RFC 3164 / BSD (`<34>Nov 24 10:00:00 host app[123]: msg`, also without `<PRI>` as in
  * /var/log/syslog). PRI gives the severity; HOSTNAME the host, APP-NAME (or TAG) the service.
  */
-import { severityFromSyslog, severityFromText } from '../severity.ts';
+import { severityFromText } from '../severity.ts';
+import { applyPri } from './pri.ts';
 import { parseIso, parseSyslogTime } from '../timestamp.ts';
 import { ciscoLine, ciscoSyslog } from './cisco.ts';
 import { kernelSyslog } from './kernel.ts';
@@ -25,10 +26,7 @@ export interface SyslogParserOptions {
 
 export const syslogDefaults: SyslogParserOptions = { mode: 'auto', appAsService: true, looseTag: true };
 
-export const SYSLOG_FACILITIES = [
-  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
-  'ntp', 'security', 'console', 'solaris-cron', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
-] as const;
+export { SYSLOG_FACILITIES } from './pri.ts';
 
 const HEADER_5424 = /^<(\d{1,3})>([1-9]\d?) (\S+) (\S+) (\S+) (\S+) (\S+) /;
 // Hosts and tags never hold quotes or braces (nor a host brackets or a final colon: `haproxy[1234]: ...`
@@ -49,16 +47,6 @@ function nil(v: string): string | undefined {
   return v === '-' ? undefined : v;
 }
 
-function applyPri(out: ParsedFields, pri: string | undefined): boolean {
-  if (pri === undefined) return true;
-  const n = Number(pri);
-  if (n > 191) return false;
-  const sev = severityFromSyslog(n & 7);
-  out.severityText = sev.text;
-  out.severityNumber = sev.number;
-  out.attributes['syslog.facility'] = SYSLOG_FACILITIES[n >> 3]!;
-  return true;
-}
 
 /** Parses RFC 5424 structured data (`[id k="v"][id2 ...]`) into attributes `id.k`; returns the index after it, or -1. */
 function parseStructuredData(line: string, i: number, attributes: Record<string, string>): number {

@@ -13,7 +13,7 @@ test('a device message straight from the device: PRI or none, a sequence number,
     // ASA's defaults: no stamp, no name.
     ['<166>%ASA-6-302013: Built outbound TCP connection 123 for outside:1.2.3.4/443 (1.2.3.4/443) to inside:10.0.0.2/5555 (10.0.0.2/5555)', {
       time: null, level: 'INFO', number: 9, body: 'Built outbound TCP connection 123 for outside:1.2.3.4/443 (1.2.3.4/443) to inside:10.0.0.2/5555 (10.0.0.2/5555)',
-      attributes: { 'cisco.facility': 'ASA', 'cisco.mnemonic': '302013', 'syslog.appname': undefined }, service: undefined,
+      attributes: { 'cisco.facility': 'ASA', 'cisco.mnemonic': '302013', 'syslog.appname': undefined, 'syslog.facility': 'local4' }, service: undefined,
     }],
     // ASA's `logging timestamp` (a year in it) and `logging device-id hostname`.
     ['<164>Nov 28 2026 11:40:00 fw01 : %ASA-4-106023: Deny tcp src outside:198.51.100.7/5151 dst inside:10.0.0.2/22 by access-group "outside_in" [0x0, 0x0]', {
