@@ -332,6 +332,8 @@ export interface AgentFlags {
   syslog?: string;
   /** `--gelf [udp://|tcp://]host:port`: the GELF intake (UDP when no scheme is given). */
   gelf?: string;
+  /** `--forward host:port`: the Fluent Forward intake (TCP). */
+  forward?: string;
 }
 
 /** `tcp://127.0.0.1:5514` or `127.0.0.1:5514` (UDP) as a mode and an address. */
@@ -354,13 +356,14 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.journald) sources.journald = { type: 'journald', parser };
   if (flags.syslog) sources.syslog = { type: 'syslog', ...listenerFlag(flags.syslog), parser };
   if (flags.gelf) sources.gelf = { type: 'gelf', ...listenerFlag(flags.gelf), parser };
+  if (flags.forward) sources.forward = { type: 'forward', listen: flags.forward.replace(/^tcp:\/\//i, ''), parser };
   if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
   const raw: Record<string, unknown> = { sources };
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

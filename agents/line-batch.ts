@@ -38,8 +38,10 @@ export interface LineBatch {
   kind?: Exclude<RecordOrigin['kind'], 'file'>;
   /** When the source names no service: the attribute whose value, when a record has it, is its service (syslog's APP-NAME). */
   serviceFrom?: string;
-  /** Attributes of single lines (long-line marks), by index. */
+  /** Attributes of single lines (long-line marks; an intake's per-message fields), by index. */
   lineAttributes?: Array<[number, Record<string, string>]>;
+  /** Each line's event time as its transport gave it, in milliseconds (NaN: none): it wins over a time the parser reads (Fluent Forward). */
+  lineTimes?: Float64Array;
   /** The source's own attributes, on every record. */
   attributes?: Record<string, string>;
   path: string;
@@ -153,6 +155,7 @@ function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, 
     observedMs: b.observedMs,
     // Read, never written, by the builder (it adds them to the parser's own object): shared by the batch's lines.
     attributes: own ? { ...b.attributes, ...own } : b.attributes,
+    timeMs: b.lineTimes?.[i],
   });
   if (b.serviceFrom !== undefined) serviceFrom(r, b.serviceFrom, b.service);
   return r;

@@ -136,7 +136,10 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   let observedText = '';
   const build: RecordBuilder = (line) => {
     const f = parse(line.text, { now: line.observedMs, timeZone });
-    if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
+    // A time from the transport is the record's, as a wrapper's is (parsers/container.ts): the line then
+    // needs none of its own, and one it could not read is no fault.
+    if (line.timeMs !== undefined && line.timeMs === line.timeMs) f.time = line.timeMs;
+    else if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
     else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
     // The source's attributes added to the parser's object (made for this line), not both copied into a
     // new one: the same keys in the same order (a key of both keeps its place and takes the source's value).

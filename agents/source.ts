@@ -31,6 +31,8 @@ export interface RawLine {
   service: string;
   host: string;
   observedMs: number;
+  /** The event time its transport gave (milliseconds; Fluent Forward's): wins over the time the parser reads, as a wrapper's does. */
+  timeMs?: number;
   /** The source's own attributes, added to the record's (a source's value wins over the line's); read, never written, so one object may serve many lines. */
   attributes?: Record<string, string>;
 }

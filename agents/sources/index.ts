@@ -4,6 +4,7 @@
  */
 import { type SourceDefinition } from './definition.ts';
 import { fileSourceDefinition, type FileSourceConfig } from './file.ts';
+import { forwardSourceDefinition, type ForwardSourceConfig } from './forward.ts';
 import { gelfSourceDefinition } from './gelf.ts';
 import { hostMetricsSourceDefinition, type HostMetricsSourceConfig } from './host-metrics.ts';
 import { journaldSourceDefinition, type JournaldSourceConfig } from './journald.ts';
@@ -18,12 +19,13 @@ export const SOURCES: readonly SourceDefinition[] = [
   otlpSourceDefinition,
   syslogSourceDefinition,
   gelfSourceDefinition,
+  forwardSourceDefinition,
   journaldSourceDefinition,
   hostMetricsSourceDefinition,
 ];
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
-export type { FileSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, StdinSourceConfig };
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
+export type { FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, StdinSourceConfig };
 
 /** The definition of a source type; undefined for a type the agent does not know. */
 export function sourceDefinition(type: string): SourceDefinition | undefined {

@@ -21,11 +21,31 @@ import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parser
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource, type SourceDefinition } from './definition.ts';
 
-/** Cuts one TCP connection's bytes into messages. */
+/** Cuts one TCP connection's bytes into messages: their texts, or with what their transport says of each. */
 export interface Framer {
-  push(chunk: Buffer): string[];
+  push(chunk: Buffer): string[] | Framed;
   /** The connection closed: what is left, if it makes a message. */
-  end(): string[];
+  end(): string[] | Framed;
+}
+
+/** Messages with what their transport carried beside each text (Fluent Forward's events). */
+export interface Framed {
+  texts: string[];
+  /** Each message's event time from its transport, in milliseconds (NaN: none; the parser reads one). */
+  times?: number[];
+  /** Each message's attributes from its transport (a record's other fields), or undefined. */
+  attributes?: Array<Record<string, string> | undefined>;
+  /** Written back on the connection once these messages and every one before them are durable (Fluent Forward's acks). */
+  replies?: Buffer[];
+}
+
+/** What a framer may do to its connection besides reading it (a handshake's answers, closing it on bad input). */
+export interface Connection {
+  write(bytes: Buffer): void;
+  /** Closes the connection, with a warning naming the sender and `reason`. */
+  close(reason: string): void;
+  /** A warning naming the sender (at most one every 10 s per intake; the rest are counted by the protocol). */
+  warn(message: string): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -37,6 +57,11 @@ const MAX_BATCH_CHARS = 16 * 1024 * 1024;
 interface Messages {
   texts: string[];
   peers: string[];
+  /** Per message, when the transport gives them (Framed); absent for syslog and GELF. */
+  times?: number[];
+  attributes?: Array<Record<string, string> | undefined>;
+  /** Answers written once the batch is durable, and to whom. */
+  replies?: Array<[Socket, Buffer]>;
   firstSeq: number;
   observedMs: number;
 }
@@ -206,7 +231,8 @@ export interface Protocol {
   kind: RecordOrigin['kind'];
   /** The messages a datagram holds (none while a chunked message is incomplete). */
   datagram(buf: Buffer, peer: string): string[];
-  framer(): Framer;
+  /** A framer for a new TCP connection; `conn` lets it answer (a handshake) or close it. */
+  framer(conn?: Connection): Framer;
   /** Counters of its own (bad frames, truncations), reported with the source's. */
   stats: Record<string, number>;
   /** Timers of its own (expiry of partial messages) stop here. */
@@ -258,6 +284,13 @@ export class ListenerSource implements Source {
   /** Messages waiting for the next batch, each with its sender's address; the batch's first sequence number and arrival time. */
   private texts: string[] = [];
   private peers: string[] = [];
+  /** Per message, once a framer gave times or attributes (kept in step with `texts`). */
+  private times?: number[];
+  private attrs?: Array<Record<string, string> | undefined>;
+  private replies?: Array<[Socket, Buffer]>;
+  /** Settles once the last batch handed to the sink is durable (or failed): replies of no messages wait for it. */
+  private lastDelivered: Promise<void> = Promise.resolve();
+  private lastWarning = 0;
   private chars = 0;
   private firstSeq = 0;
   private observedMs = 0;
@@ -357,17 +390,27 @@ export class ListenerSource implements Source {
   private onConnection(socket: Socket): void {
     this.own.connections++;
     this.sockets.add(socket);
-    const framer = this.protocol.framer();
     const peer = socket.remoteAddress ?? '';
+    const framer = this.protocol.framer({
+      write: (bytes) => {
+        if (!socket.destroyed) socket.write(bytes);
+      },
+      close: (reason) => {
+        this.warn(peer, reason);
+        socket.end();
+        socket.destroySoon();
+      },
+      warn: (message) => this.warn(peer, message),
+    });
     socket.on('data', (chunk: Buffer) => {
       this.own.bytes += chunk.length;
-      this.add(framer.push(chunk), peer);
+      this.add(framer.push(chunk), peer, socket);
       if (this.queued >= 2) {
         socket.pause();
         this.waiting.add(socket);
       }
     });
-    socket.on('end', () => this.add(framer.end(), peer));
+    socket.on('end', () => this.add(framer.end(), peer, socket));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.sockets.delete(socket);
@@ -375,11 +418,41 @@ export class ListenerSource implements Source {
     });
   }
 
-  private add(messages: string[], peer: string): void {
+  private warn(peer: string, message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.ctx?.log.warn({ protocol: this.protocol.kind, peer, ...this.protocol.stats }, `The ${this.protocol.kind} intake: from ${peer}, ${message}.`);
+  }
+
+  private add(got: string[] | Framed, peer: string, socket?: Socket): void {
+    const framed = Array.isArray(got) ? undefined : got;
+    const messages = framed ? framed.texts : (got as string[]);
+    if (framed?.replies?.length && socket) {
+      // Answered with the batch these messages join; with none, once what was sent before is durable.
+      if (messages.length > 0 || this.texts.length > 0) {
+        this.replies ??= [];
+        for (const r of framed.replies) this.replies.push([socket, r]);
+      } else {
+        const replies = framed.replies;
+        void this.lastDelivered.then(() => {
+          for (const r of replies) if (!socket.destroyed) socket.write(r);
+        });
+      }
+    }
     if (messages.length === 0 || !this.ctx) return;
     if (this.texts.length === 0) {
       this.firstSeq = this.seq;
       this.observedMs = Date.now();
+    }
+    if (framed?.times || this.times) {
+      // Kept in step with texts: messages before these had none.
+      this.times ??= new Array<number>(this.texts.length).fill(NaN);
+      this.attrs ??= new Array<Record<string, string> | undefined>(this.texts.length).fill(undefined);
+      for (let i = 0; i < messages.length; i++) {
+        this.times.push(framed?.times?.[i] ?? NaN);
+        this.attrs.push(framed?.attributes?.[i]);
+      }
     }
     for (const text of messages) {
       this.texts.push(text);
@@ -395,18 +468,33 @@ export class ListenerSource implements Source {
     if (this.texts.length === 0 || !this.ctx) return this.chain;
     const ctx = this.ctx;
     const m: Messages = { texts: this.texts, peers: this.peers, firstSeq: this.firstSeq, observedMs: this.observedMs };
+    if (this.times) m.times = this.times;
+    if (this.attrs) m.attributes = this.attrs;
+    if (this.replies) m.replies = this.replies;
     this.texts = [];
     this.peers = [];
+    this.times = undefined;
+    this.attrs = undefined;
+    this.replies = undefined;
     this.chars = 0;
     const n = m.texts.length;
     this.queued++;
     this.queuedEvents += n;
     // Built (on a record thread) while earlier batches wait for the sink; handed over in arrival order.
     const built = this.build(m);
+    let settle!: () => void;
+    this.lastDelivered = new Promise<void>((resolve) => (settle = resolve));
     this.chain = this.chain.then(async () => {
       try {
-        await ctx.emit(await built);
+        const batch = await built;
+        batch.onDelivered = () => {
+          // Durable: a sender waiting for acks may forget these messages.
+          for (const [socket, reply] of m.replies ?? []) if (!socket.destroyed) socket.write(reply);
+          settle();
+        };
+        await ctx.emit(batch);
       } catch (err) {
+        settle();
         ctx.log.error({ err: (err as Error).message, records: n }, 'The sink refused a batch of this intake.');
       } finally {
         this.queued--;
@@ -460,8 +548,14 @@ export class ListenerSource implements Source {
       observedMs: m.observedMs,
     };
     if (this.o.serviceFrom !== undefined) batch.serviceFrom = this.o.serviceFrom;
-    if (one) batch.attributes = { ...this.o.attributes, 'network.peer.address': m.peers[0]! };
-    else {
+    if (m.times) batch.lineTimes = Float64Array.from(m.times);
+    if (m.attributes) {
+      // A message's own attributes (its record's fields, made for it) under the source's and the sender's address.
+      if (this.o.attributes) batch.attributes = this.o.attributes;
+      batch.lineAttributes = m.peers.map((p, j) => [j, Object.assign(m.attributes![j] ?? {}, this.o.attributes, { 'network.peer.address': p })]);
+    } else if (one) {
+      batch.attributes = { ...this.o.attributes, 'network.peer.address': m.peers[0]! };
+    } else {
       if (this.o.attributes) batch.attributes = this.o.attributes;
       batch.lineAttributes = m.peers.map((p, j) => [j, { 'network.peer.address': p }]);
     }
@@ -475,7 +569,17 @@ export class ListenerSource implements Source {
     let attributes: Record<string, string> | undefined;
     for (let i = 0; i < m.texts.length; i++) {
       if (i === 0 || m.peers[i] !== m.peers[i - 1]) attributes = { ...this.o.attributes, 'network.peer.address': m.peers[i]! };
-      const record = toRecord({ text: m.texts[i]!, origin: { kind: this.protocol.kind, offset: m.firstSeq + i }, service: this.o.service, host: this.o.hostName, observedMs: m.observedMs, attributes });
+      const own = m.attributes?.[i];
+      const timeMs = m.times?.[i];
+      const record = toRecord({
+        text: m.texts[i]!,
+        origin: { kind: this.protocol.kind, offset: m.firstSeq + i },
+        service: this.o.service,
+        host: this.o.hostName,
+        observedMs: m.observedMs,
+        attributes: own ? { ...own, ...attributes } : attributes,
+        ...(timeMs !== undefined && !Number.isNaN(timeMs) ? { timeMs } : {}),
+      });
       if (this.o.serviceFrom !== undefined) serviceFrom(record, this.o.serviceFrom, this.o.service);
       out.push({ type: 'log', record });
     }

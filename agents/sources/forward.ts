@@ -1,0 +1,487 @@
+/**
+ * Fluentd's Forward protocol (github.com/fluent/fluentd/wiki/Forward-Protocol-Specification-v1), as
+ * Docker's `fluentd` log driver, the fluent-logger libraries, Fluent Bit's and Fluentd's `forward`
+ * outputs send it: MessagePack arrays over TCP, in any of the four modes, told apart by the second
+ * element: Message `[tag, time, record, option]`, Forward `[tag, [[time, record], ...], option]`,
+ * PackedForward `[tag, <entries back to back>, option]` and CompressedPackedForward (the same,
+ * gzipped, `option.compressed: "gzip"`). A time is whole seconds or an EventTime (extension 0: seconds
+ * and nanoseconds), or Fluent Bit's `[time, metadata]`; a `nil` between messages is a heartbeat.
+ *
+ * Each event becomes one line for the source's parser: its message field (`log` for Docker and Fluent
+ * Bit's tail, else `message`, `msg`; `message_key` names others) with the record's other fields as
+ * attributes (Docker's as OpenTelemetry's container names, Fluent Bit's `kubernetes` map as `k8s.*`),
+ * or, without one, the record as a JSON line. The event's time is the record's time, as the wrapper's
+ * time is for Docker's json-file lines. The tag is `fluent.tag`.
+ *
+ * Acknowledgements: a message with `option.chunk` is answered `{ack: chunk}` once every event of it is
+ * durable (acknowledged by Kafka, or in the disk buffer), not when it arrived, so a sender that waits
+ * for acks (Fluent Bit's `Require_ack_response`, Fluentd's `require_ack_response`, Docker's
+ * `fluentd-request-ack`) resends what a crash lost. With `shared_key` the connection opens with the
+ * protocol's handshake (HELO, PING, PONG; SHA-512 of salt, host name, nonce and key) and a sender that
+ * does not prove the key is closed before anything of it is read.
+ *
+ * Bounds: a message of at most `maxBytes` (after decompression); a larger one, or bytes that are no
+ * MessagePack, close the connection (nothing after them could be framed) and are counted (`too_large`,
+ * `bad`); a well-framed message that is not a Forward message is skipped and counted (`bad`).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hostname } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { checkParsing, checkPort, claimAddress, bool, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
+import type { ParserConfig } from '../transforms/parsers/index.ts';
+import { defineSource } from './definition.ts';
+import { ListenerSource, type Connection, type Framed, type Framer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
+import { decodeMsgpack, decodeMsgpackStream, encodeMsgpack, MsgpackError, MsgpackExt, msgpackLength, MsgpackScanner, type MsgpackValue } from './msgpack.ts';
+
+export const FORWARD_PORT = 24224;
+/** Message fields tried, in order, when the source names none (Docker and Fluent Bit's tail write `log`). */
+export const FORWARD_MESSAGE_KEYS = ['log', 'message', 'msg'];
+
+export interface ForwardStats extends FramerStats {
+  /** Bytes that are no MessagePack, and messages that are no Forward message (counted, skipped or the connection closed). */
+  bad: number;
+  /** Messages past `max_message_bytes`, as sent or decompressed (the connection is closed). */
+  too_large: number;
+  /** Events read. */
+  events: number;
+  /** `{ack}` answers written. */
+  acks: number;
+  /** Connections closed for a wrong or missing shared key. */
+  auth_failed: number;
+  /** Heartbeats (`nil`) received. */
+  heartbeats: number;
+}
+
+export interface ForwardOptions {
+  maxBytes: number;
+  /** Message fields to try, in order. */
+  messageKeys: readonly string[];
+  /** The shared key senders must prove, when set; the handshake then opens each connection. */
+  sharedKey?: string;
+  /** Our name in the handshake's PONG. */
+  serverHostname?: string;
+}
+
+type Fields = { [key: string]: MsgpackValue };
+
+const isMap = (v: MsgpackValue | undefined): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof MsgpackExt);
+
+/** An event's time in milliseconds (with its fraction) from whole seconds, an EventTime or `[time, metadata]`; NaN when none. */
+export function forwardTimeMs(t: MsgpackValue | undefined): number {
+  if (typeof t === 'number') return Number.isFinite(t) && t >= 0 ? t * 1000 : NaN;
+  if (t instanceof MsgpackExt) {
+    if (t.type !== 0 || t.data.length !== 8) return NaN;
+    return t.data.readUInt32BE(0) * 1000 + t.data.readUInt32BE(4) / 1e6;
+  }
+  if (Array.isArray(t)) return forwardTimeMs(t[0]);
+  return NaN;
+}
+
+/** Docker's fluentd driver's fields (docs.docker.com, "Fluentd logging driver"), as OpenTelemetry names them. */
+const DOCKER_FIELDS: Record<string, string> = {
+  container_id: 'container.id',
+  container_name: 'container.name',
+  source: 'log.iostream',
+  partial_message: 'log.partial',
+  partial_id: 'docker.partial_id',
+  partial_ordinal: 'docker.partial_ordinal',
+  partial_last: 'docker.partial_last',
+};
+
+/** Fluent Bit's kubernetes filter's fields, as OpenTelemetry names them (labels and annotations below). */
+const KUBERNETES_FIELDS: Record<string, string> = {
+  pod_name: 'k8s.pod.name',
+  namespace_name: 'k8s.namespace.name',
+  pod_id: 'k8s.pod.uid',
+  container_name: 'k8s.container.name',
+  container_image: 'container.image.name',
+  container_image_id: 'container.image.id',
+  container_hash: 'container.image.id',
+  docker_id: 'container.id',
+  host: 'k8s.node.name',
+};
+
+/** A field's value as attribute text. */
+function text(v: MsgpackValue): string {
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (v instanceof MsgpackExt) return v.type === 0 && v.data.length === 8 ? new Date(forwardTimeMs(v)).toISOString() : `ext${v.type}:${v.data.toString('hex')}`;
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v, jsonValue);
+  return String(v);
+}
+
+/** JSON.stringify's replacer for decoded values: bytes as text, 64-bit integers as digits, EventTimes as times. */
+function jsonValue(this: unknown, _key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof MsgpackExt) return text(v);
+  // Buffer.toJSON has run by now: {type: 'Buffer', data: [...]}.
+  if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) return Buffer.from((v as { data: number[] }).data).toString('utf8');
+  return v;
+}
+
+/** Nested maps as dotted names (`kubernetes.labels.app`), Docker's and Kubernetes' fields renamed. */
+function flatten(fields: Fields, skip: string | undefined, out: Record<string, string>): void {
+  const docker = typeof fields.container_id === 'string' && typeof fields.source === 'string';
+  for (const key of Object.keys(fields)) {
+    if (key === skip) continue;
+    const v = fields[key]!;
+    if (v === null) continue;
+    if (key === 'kubernetes' && isMap(v)) {
+      kubernetes(v, out);
+      continue;
+    }
+    if (docker && DOCKER_FIELDS[key] !== undefined) {
+      const t = text(v);
+      // Docker names containers with a leading slash (`/web`).
+      out[DOCKER_FIELDS[key]!] = key === 'container_name' && t.startsWith('/') ? t.slice(1) : t;
+      continue;
+    }
+    if (isMap(v)) nested(key, v, out, 1);
+    else out[key] = text(v);
+  }
+}
+
+function nested(prefix: string, v: Fields, out: Record<string, string>, depth: number): void {
+  for (const k of Object.keys(v)) {
+    const x = v[k]!;
+    if (x === null) continue;
+    if (isMap(x) && depth < 8) nested(`${prefix}.${k}`, x, out, depth + 1);
+    else out[`${prefix}.${k}`] = text(x);
+  }
+}
+
+function kubernetes(k: Fields, out: Record<string, string>): void {
+  for (const key of Object.keys(k)) {
+    const v = k[key]!;
+    if (v === null) continue;
+    if ((key === 'labels' || key === 'annotations') && isMap(v)) {
+      const kind = key === 'labels' ? 'label' : 'annotation';
+      for (const name of Object.keys(v)) if (v[name] !== null) out[`k8s.pod.${kind}.${name}`] = text(v[name]!);
+    } else if (KUBERNETES_FIELDS[key] !== undefined) {
+      out[KUBERNETES_FIELDS[key]!] = text(v);
+    } else if (isMap(v)) {
+      nested(`kubernetes.${key}`, v, out, 1);
+    } else {
+      out[`kubernetes.${key}`] = text(v);
+    }
+  }
+}
+
+/** One event as a line and its attributes: the message field's text, or the record as JSON. */
+export function forwardEvent(tag: string, record: Fields, messageKeys: readonly string[]): { text: string; attributes: Record<string, string> } {
+  let key: string | undefined;
+  for (const k of messageKeys) {
+    const v = record[k];
+    if (typeof v === 'string' || Buffer.isBuffer(v)) {
+      key = k;
+      break;
+    }
+  }
+  const attributes: Record<string, string> = { 'fluent.tag': tag };
+  if (key === undefined) return { text: JSON.stringify(record, jsonValue), attributes };
+  flatten(record, key, attributes);
+  let line = text(record[key]!);
+  // Docker drops the line's end; a library's caller may not.
+  if (line.endsWith('\n')) line = line.slice(0, line.endsWith('\r\n') ? -2 : -1);
+  return { text: line, attributes };
+}
+
+/**
+ * A message decoded, except that when it is an array its second item, if a string or bytes
+ * (PackedForward's entries; older senders write them as a MessagePack string), is kept as its bytes:
+ * decoding them as UTF-8 text would break the entries inside.
+ */
+function decodeTop(buf: Buffer, start: number, end: number): MsgpackValue {
+  const b = buf[start]!;
+  const n = b >= 0x90 && b <= 0x9f ? b & 0x0f : -1;
+  if (n < 2) return decodeMsgpack(buf, start, end);
+  const items: MsgpackValue[] = [];
+  let pos = start + 1;
+  for (let i = 0; i < n; i++) {
+    const len = msgpackLength(buf, pos);
+    if (len === -1 || pos + len > end) throw new MsgpackError('an array item runs past its message', pos);
+    const raw = i === 1 ? rawBytes(buf, pos, pos + len) : undefined;
+    items.push(raw ?? decodeMsgpack(buf, pos, pos + len));
+    pos += len;
+  }
+  if (pos !== end) throw new MsgpackError(`${end - pos} bytes after the message`, pos);
+  return items;
+}
+
+/** The payload of a string or binary value at `pos` (its header skipped), or undefined for other types. */
+function rawBytes(buf: Buffer, pos: number, end: number): Buffer | undefined {
+  const b = buf[pos]!;
+  const header = (b >= 0xa0 && b <= 0xbf) ? 1 : b === 0xc4 || b === 0xd9 ? 2 : b === 0xc5 || b === 0xda ? 3 : b === 0xc6 || b === 0xdb ? 5 : 0;
+  return header === 0 ? undefined : buf.subarray(pos + header, end);
+}
+
+/** A Forward connection's state: the handshake, then messages. */
+class ForwardFramer implements Framer {
+  private buf: Buffer = Buffer.alloc(0);
+  /** Walks the message at the buffer's start, resuming as its bytes arrive. */
+  private readonly scanner = new MsgpackScanner();
+  private nonce?: Buffer;
+  private closed = false;
+
+  constructor(
+    private readonly o: ForwardOptions,
+    private readonly stats: ForwardStats,
+    private readonly conn: Connection,
+  ) {
+    if (o.sharedKey !== undefined) {
+      this.nonce = randomBytes(16);
+      // auth: a salt for user names and passwords, which this intake does not take (empty: none asked).
+      conn.write(encodeForwardArray(['HELO', { nonce: this.nonce, auth: Buffer.alloc(0), keepalive: true }]));
+    }
+  }
+
+  push(chunk: Buffer): Framed {
+    const out: Framed = { texts: [], times: [], attributes: [], replies: [] };
+    if (this.closed) return out;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    let pos = 0;
+    while (pos < this.buf.length && !this.closed) {
+      let len: number;
+      try {
+        len = this.scanner.length(this.buf, pos);
+      } catch (err) {
+        this.fail('bad', err as Error);
+        break;
+      }
+      if (len === -1) {
+        if (this.buf.length - pos > this.o.maxBytes) this.fail('too_large', new Error(`a message of more than ${this.o.maxBytes} bytes`));
+        break;
+      }
+      if (len > this.o.maxBytes) {
+        this.fail('too_large', new Error(`a message of ${len} bytes, more than ${this.o.maxBytes}`));
+        break;
+      }
+      this.message(this.buf, pos, pos + len, out);
+      pos += len;
+    }
+    if (this.closed) this.buf = Buffer.alloc(0);
+    else if (pos > 0) {
+      const rest = this.buf.length - pos;
+      // Copied when small, so that a kept tail does not hold a large chunk alive.
+      this.buf = rest === 0 ? Buffer.alloc(0) : rest < 4096 ? Buffer.from(this.buf.subarray(pos)) : this.buf.subarray(pos);
+    }
+    return out;
+  }
+
+  end(): Framed {
+    if (this.buf.length > 0 && !this.closed) this.stats.incomplete++;
+    this.buf = Buffer.alloc(0);
+    return { texts: [] };
+  }
+
+  private fail(what: 'bad' | 'too_large' | 'auth_failed', err: Error): void {
+    this.stats[what]++;
+    this.closed = true;
+    this.conn.close(what === 'auth_failed' ? err.message : `${what === 'bad' ? 'bytes that are no Forward message' : 'a message too large'} (${err.message}); the connection is closed`);
+  }
+
+  private message(buf: Buffer, start: number, end: number, out: Framed): void {
+    let v: MsgpackValue;
+    try {
+      v = decodeTop(buf, start, end);
+    } catch (err) {
+      // Framed, so the stream can go on past it.
+      this.stats.bad++;
+      this.conn.warn(`a message that does not decode (${(err as Error).message}) was skipped`);
+      return;
+    }
+    if (v === null) {
+      this.stats.heartbeats++;
+      return;
+    }
+    if (this.nonce !== undefined) {
+      this.ping(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length < 2 || v.length > 4 || (typeof v[0] !== 'string' && !Buffer.isBuffer(v[0]))) {
+      this.skip('is not an array of a tag and events');
+      return;
+    }
+    const tag = text(v[0]);
+    const second = v[1];
+    let option: MsgpackValue | undefined;
+    const before = out.texts.length;
+    if (Array.isArray(second)) {
+      // Forward: [tag, [[time, record], ...], option]
+      option = v[2];
+      for (const entry of second) this.entry(tag, entry, out);
+    } else if (typeof second === 'string' || Buffer.isBuffer(second)) {
+      // PackedForward, or CompressedPackedForward: entries back to back, gzipped when the option says so.
+      option = v[2];
+      let bytes = typeof second === 'string' ? Buffer.from(second, 'utf8') : second;
+      const compressed = isMap(option) ? option.compressed : undefined;
+      if (compressed === 'gzip') {
+        try {
+          bytes = gunzipSync(bytes, { maxOutputLength: this.o.maxBytes });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') this.stats.too_large++;
+          else this.stats.bad++;
+          this.conn.warn(`a compressed message was skipped: ${(err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than ${this.o.maxBytes} bytes decompressed` : (err as Error).message}`);
+          return;
+        }
+      } else if (compressed !== undefined && compressed !== 'text') {
+        this.skip(`is compressed with ${text(compressed)}, which is not gzip`);
+        return;
+      }
+      let entries: MsgpackValue[];
+      try {
+        entries = decodeMsgpackStream(bytes);
+      } catch (err) {
+        this.skip(`holds entries that do not decode (${(err as Error).message})`);
+        return;
+      }
+      for (const entry of entries) this.entry(tag, entry, out);
+    } else {
+      // Message: [tag, time, record, option]
+      option = v[3];
+      this.entry(tag, [second, v[2]], out);
+    }
+    this.stats.events += out.texts.length - before;
+    if (isMap(option) && option.chunk !== undefined && option.chunk !== null) {
+      out.replies!.push(encodeMsgpack({ ack: text(option.chunk) }));
+      this.stats.acks++;
+    }
+  }
+
+  private entry(tag: string, entry: MsgpackValue, out: Framed): void {
+    if (!Array.isArray(entry) || entry.length !== 2 || !isMap(entry[1])) {
+      this.stats.bad++;
+      this.conn.warn('an entry that is not [time, record] was skipped');
+      return;
+    }
+    const e = forwardEvent(tag, entry[1], this.o.messageKeys);
+    out.texts.push(e.text);
+    out.times!.push(forwardTimeMs(entry[0]));
+    out.attributes!.push(e.attributes);
+  }
+
+  private skip(why: string): void {
+    this.stats.bad++;
+    this.conn.warn(`a message that ${why} was skipped`);
+  }
+
+  /** The handshake's PING: checked against the shared key, answered with PONG; a wrong one closes the connection. */
+  private ping(v: MsgpackValue): void {
+    const nonce = this.nonce!;
+    const bytes = (x: MsgpackValue | undefined): Buffer => (Buffer.isBuffer(x) ? x : typeof x === 'string' ? Buffer.from(x, 'utf8') : Buffer.alloc(0));
+    if (!Array.isArray(v) || v[0] !== 'PING' || v.length < 4) {
+      this.fail('auth_failed', new Error('a sender did not open with the handshake\'s PING (shared_key is set); the connection is closed'));
+      return;
+    }
+    const [, clientHost, salt, digest] = v;
+    const key = Buffer.from(this.o.sharedKey!, 'utf8');
+    const want = createHash('sha512').update(Buffer.concat([bytes(salt), bytes(clientHost), nonce, key])).digest('hex');
+    const got = bytes(digest);
+    if (got.length !== want.length || !timingSafeEqual(got, Buffer.from(want))) {
+      this.conn.write(encodeForwardArray(['PONG', false, 'shared_key mismatch', this.o.serverHostname ?? hostname(), '']));
+      this.fail('auth_failed', new Error(`a sender (${text(clientHost ?? '')}) did not prove the shared key; the connection is closed`));
+      return;
+    }
+    const proof = createHash('sha512').update(Buffer.concat([bytes(salt), Buffer.from(this.o.serverHostname ?? hostname()), nonce, key])).digest('hex');
+    this.conn.write(encodeForwardArray(['PONG', true, '', this.o.serverHostname ?? hostname(), proof]));
+    this.nonce = undefined;
+  }
+}
+
+/** The handshake's arrays: strings, booleans and one map of strings, bytes and booleans. */
+function encodeForwardArray(items: Array<string | boolean | Record<string, Buffer | boolean>>): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x90 | items.length])];
+  for (const item of items) {
+    if (typeof item !== 'object') {
+      parts.push(encodeMsgpack(item));
+      continue;
+    }
+    const entries = Object.entries(item);
+    parts.push(Buffer.from([0x80 | entries.length]));
+    for (const [k, x] of entries) {
+      parts.push(encodeMsgpack(k));
+      if (Buffer.isBuffer(x)) parts.push(Buffer.from([0xc4, x.length]), x);
+      else parts.push(encodeMsgpack(x));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** The Forward protocol for a ListenerSource (TCP only: UDP carries only Fluentd's heartbeats). */
+export function forwardProtocol(o: ForwardOptions): Protocol & { stats: ForwardStats } {
+  const stats: ForwardStats = { truncated: 0, incomplete: 0, bad: 0, too_large: 0, events: 0, acks: 0, auth_failed: 0, heartbeats: 0 };
+  return {
+    kind: 'forward',
+    stats,
+    datagram: () => [],
+    framer: (conn) => new ForwardFramer(o, stats, conn!),
+  };
+}
+
+/** A Forward intake on one TCP address. */
+export class ForwardSource extends ListenerSource {
+  constructor(name: string, o: IntakeOptions & { messageKeys?: readonly string[]; sharedKey?: string }) {
+    super(name, forwardProtocol({ maxBytes: o.maxMessageBytes, messageKeys: o.messageKeys ?? FORWARD_MESSAGE_KEYS, sharedKey: o.sharedKey }), { ...o, mode: 'tcp', serviceFrom: o.serviceFromMessage ? 'container.name' : undefined });
+  }
+}
+
+export interface ForwardSourceConfig {
+  type: 'forward';
+  listen: string;
+  max_connections: number;
+  max_message_bytes: number;
+  message_key?: string;
+  shared_key_env?: string;
+  allow_unauthenticated: boolean;
+  parser: ParserConfig;
+  time_zone: string;
+  service?: string;
+  attributes: Record<string, string>;
+}
+
+export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
+  type: 'forward',
+  description: 'Fluentd\'s Forward protocol over TCP (Message, Forward, PackedForward and gzip-compressed modes; acks after Kafka; shared-key handshake), as Docker\'s fluentd log driver, the fluent-logger libraries, Fluent Bit\'s and Fluentd\'s forward outputs send it.',
+  properties: {
+    listen: str('host:port the Forward intake listens on. Anything but a loopback address needs shared_key_env (or allow_unauthenticated).', { default: `127.0.0.1:${FORWARD_PORT}`, pattern: LISTEN_PATTERN }),
+    max_connections: int('Most connections open at once (each holds up to max_message_bytes); more are closed at once and counted (refused_connections).', 1, 1000, { maximum: 100_000 }),
+    max_message_bytes: int('Largest Forward message, as sent and decompressed (Fluent Bit sends a chunk of up to 2 MB in one); a larger one closes its connection (the sender retries, counted in too_large).', 1024, 8 * MiB, { maximum: 256 * MiB }),
+    message_key: str('The record field that holds the log line (default: the first of log, message, msg that is text; a record without one is read as a JSON line).', { minLength: 1 }),
+    shared_key_env: str('Name of the environment variable holding the shared key senders must prove in the protocol\'s handshake (Fluent Bit\'s Shared_Key, Fluentd\'s <security> shared_key). Docker\'s log driver cannot send one.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+    allow_unauthenticated: bool('Listen beyond loopback without a shared key (whoever reaches the port can write records).', false),
+    service: str('Service name for records whose message names none (default: the container\'s name from Docker\'s fluentd driver, else service.name).', { minLength: 1 }),
+    attributes: stringMap('Attributes added to every record of this source (besides fluent.tag and network.peer.address).'),
+    parser: parserSchema(),
+    time_zone: str('IANA time zone for timestamps written without an offset inside the message field (the event\'s own time is always UTC).', { default: 'UTC' }),
+  },
+  check(src, path, issues, ctx) {
+    const { host } = checkPort(src.listen, `${path}.listen`, issues);
+    checkParsing(src, path, issues);
+    claimAddress(ctx.addresses, `tcp ${src.listen}`, `tcp ${src.listen}`, ctx.name, `${path}.listen`, issues);
+    if (src.shared_key_env !== undefined && !ctx.env[src.shared_key_env]) {
+      issues.push({ path: `${path}.shared_key_env`, message: `environment variable ${src.shared_key_env} is not set` });
+    } else if (src.shared_key_env === undefined && host !== '' && !isLoopback(host) && !src.allow_unauthenticated) {
+      issues.push({ path: `${path}.shared_key_env`, message: `is required when listening on a non-loopback address (${src.listen}): whoever reaches the port could write records; set allow_unauthenticated: true to listen without one` });
+    }
+  },
+  create(src, ctx) {
+    const i = src.listen.lastIndexOf(':');
+    return new ForwardSource(ctx.name, {
+      mode: 'tcp',
+      host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
+      port: Number(src.listen.slice(i + 1)),
+      maxMessageBytes: src.max_message_bytes,
+      maxConnections: src.max_connections,
+      service: ctx.service,
+      hostName: ctx.host,
+      serviceFromMessage: !ctx.serviceNamed,
+      attributes: src.attributes,
+      messageKeys: src.message_key !== undefined ? [src.message_key] : FORWARD_MESSAGE_KEYS,
+      sharedKey: src.shared_key_env !== undefined ? ctx.env[src.shared_key_env] : undefined,
+      toRecord: ctx.recordBuilder(src),
+      threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
+    });
+  },
+  describe: (src) => `tcp ${src.listen}${src.shared_key_env !== undefined ? ' (shared key)' : ''}`,
+});
+
