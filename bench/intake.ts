@@ -11,7 +11,9 @@
  * parser reads the header and then the line inside it, as it does for a file.
  *
  * Shippers: `tributary agent` with its defaults (as users run it: bin/tributary, its bundle, one syslog
- * source `mode: tcp`), and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
+ * source `mode: tcp`); the agent with a Fluent Forward source taking the same lines as Docker's fluentd
+ * driver writes them (container fields, `log`, an EventTime), a Message per event as the driver sends
+ * them and PackedForward messages of 1,000 as Fluent Bit sends (BENCH_FORWARD=0 leaves both out); and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
  * settings bench:agent gives it, each message's raw text as one Kafka message; BENCH_RSYSLOG=0 leaves
  * it out, a machine without Debian's apt-get leaves it out with the reason). BENCH_BASELINE=<checkout of
  * another commit, with its node_modules> adds that commit's agent (its own bin/tributary) as a row, to
@@ -67,6 +69,66 @@ export function syslogMessages(n: number): Buffer {
   return Buffer.from(parts.join(''));
 }
 
+/** MessagePack as the bench's Forward messages need it: maps and arrays of strings, bytes, small integers, EventTimes. */
+function pack(v: unknown, out: Buffer[]): void {
+  const head = (small: number, big: number, n: number) => {
+    if (n < 16 && small !== 0) return out.push(Buffer.from([small | n]));
+    const b = Buffer.alloc(5);
+    b[0] = big;
+    b.writeUInt32BE(n, 1);
+    out.push(b);
+  };
+  if (typeof v === 'string') {
+    const s = Buffer.from(v);
+    if (s.length < 32) out.push(Buffer.from([0xa0 | s.length]));
+    else head(0, 0xdb, s.length);
+    out.push(s);
+  } else if (typeof v === 'number') {
+    head(0, 0xce, v);
+  } else if (Buffer.isBuffer(v)) {
+    head(0, 0xc6, v.length);
+    out.push(v);
+  } else if (Array.isArray(v)) {
+    head(0x90, 0xdd, v.length);
+    for (const x of v) pack(x, out);
+  } else if (v instanceof Date) {
+    // EventTime: extension 0, seconds and nanoseconds.
+    const b = Buffer.alloc(10);
+    b[0] = 0xd7;
+    b.writeUInt32BE(Math.floor(v.getTime() / 1000), 2);
+    b.writeUInt32BE((v.getTime() % 1000) * 1e6, 6);
+    out.push(b);
+  } else {
+    const entries = Object.entries(v as object);
+    head(0x80, 0xdf, entries.length);
+    for (const [k, x] of entries) {
+      pack(k, out);
+      pack(x, out);
+    }
+  }
+}
+
+/**
+ * The same lines as Fluent Forward messages, each event as Docker's fluentd driver writes it (its map of
+ * container_id, container_name, source and log, an EventTime): one Message per event as the driver
+ * sends them (`perMessage` 1), or PackedForward messages of `perMessage` events as Fluent Bit sends its chunks.
+ */
+export function forwardMessages(n: number, perMessage: number): Buffer {
+  const out: Buffer[] = [];
+  const event = (i: number) => ({ container_id: '3c9e7c1d0a5f4b2e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e', container_name: '/orders', source: 'stdout', log: benchLine(i).slice(0, -1) });
+  const time = (i: number) => new Date(Date.UTC(2026, 11, 6, 10, 0, 0) + i);
+  for (let i = 0; i < n; i += perMessage) {
+    if (perMessage === 1) {
+      pack(['docker.3c9e7c1d0a5f', time(i), event(i)], out);
+      continue;
+    }
+    const entries: Buffer[] = [];
+    for (let j = i; j < Math.min(n, i + perMessage); j++) pack([time(j), event(j)], entries);
+    pack(['docker.3c9e7c1d0a5f', Buffer.concat(entries), { size: Math.min(n, i + perMessage) - i }], out);
+  }
+  return Buffer.concat(out);
+}
+
 /** Resolves once something accepts connections on the port (the shipper is up), or throws after `ms`. */
 async function listening(port: number, alive: () => void, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
@@ -105,9 +167,9 @@ function send(port: number, data: Buffer): Promise<void> {
   });
 }
 
-function startAgent(work: string, name: string, brokers: string, topic: string, port: number, checkout = root): Receiver {
+function startAgent(work: string, name: string, brokers: string, topic: string, port: number, checkout = root, source = 'type: syslog, mode: tcp'): Receiver {
   const config = join(work, `${name}.yaml`);
-  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  net: { type: syslog, mode: tcp, listen: "127.0.0.1:${port}" }\n`);
+  writeFileSync(config, `kafka:\n  brokers: ["${brokers}"]\n  topics: { logs: ${topic} }\nstate_dir: ${join(work, `state-${name}`)}\nself_metrics: { enabled: false }\nsources:\n  net: { ${source}, listen: "127.0.0.1:${port}" }\n`);
   const child: ChildProcess = spawn(join(checkout, 'bin/tributary'), ['agent', '--config', config], { env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   const exit = new Promise((r) => child.once('exit', () => r((exited = true))));
@@ -179,9 +241,16 @@ async function main(): Promise<void> {
   await stackUp(stack);
   const brokers = `127.0.0.1:${stack.port}`;
   const data = syslogMessages(LINES);
-  const shippers: Array<{ name: string; start: (topic: string, id: string, port: number) => Receiver }> = [
+  const shippers: Array<{ name: string; start: (topic: string, id: string, port: number) => Receiver; data?: Buffer }> = [
     { name: 'tributary agent, defaults (syslog source, mode tcp: auto parser, redaction)', start: (topic, id, port) => startAgent(work, `agent-${id}`, brokers, topic, port) },
   ];
+  if (process.env.BENCH_FORWARD !== '0') {
+    // The same lines, as Docker's fluentd driver sends them (a Message each) and as Fluent Bit does (PackedForward chunks).
+    for (const per of [1, 1000]) {
+      const fwd = forwardMessages(LINES, per);
+      shippers.push({ name: `tributary agent, defaults, Fluent Forward source (${per === 1 ? 'a Message per event, as Docker\'s fluentd driver sends' : `PackedForward of ${per} events, as Fluent Bit sends`}; ${Math.round(fwd.length / LINES)} bytes per event)`, start: (topic, id, port) => startAgent(work, `forward${per}-${id}`, brokers, topic, port, root, 'type: forward'), data: fwd });
+    }
+  }
   const baseline = process.env.BENCH_BASELINE;
   if (baseline) {
     const commit = spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline;
@@ -207,7 +276,7 @@ async function main(): Promise<void> {
         const s = (k + r) % shippers.length;
         const topic = `intake-${s}-${r}`;
         const stored = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-        const x = await run((port) => shippers[s]!.start(topic, `${s}-${r}`, port), data, stored);
+        const x = await run((port) => shippers[s]!.start(topic, `${s}-${r}`, port), shippers[s]!.data ?? data, stored);
         runs[s]!.push(x);
         process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(LINES / x.seconds).toLocaleString('en-US')} messages/s, ${(x.cpuSeconds * 1e6 / LINES).toFixed(2)} CPU µs/message, ${Math.round(x.maxRssKb / 1024)} MB\n`);
       }
@@ -232,7 +301,7 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.shipper} | ${spread(r.messagesPerSecond, 0)} | ${spread(r.cpuUsPerMessage)} | ${spread(r.steadyCpuUsPerMessage)} | ${spread(r.peakRssMb, 0)} |`),
   ].join('\n');
-  process.stdout.write(`\n${LINES} syslog messages (RFC 3164, ${Math.round(data.length / LINES)} bytes on average) over one TCP connection; ${ROUNDS} rounds\n\n${table}\n`);
+  process.stdout.write(`\n${LINES} syslog messages (RFC 3164, ${Math.round(data.length / LINES)} bytes on average), or the same lines as Fluent Forward events, over one TCP connection; ${ROUNDS} rounds\n\n${table}\n`);
   const out = join(root, 'bench/results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'intake.json'), `${JSON.stringify({ date: new Date().toISOString(), lines: LINES, bytesPerMessage: data.length / LINES, rounds: ROUNDS, rows }, null, 1)}\n`);

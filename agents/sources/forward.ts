@@ -31,7 +31,7 @@ import { checkParsing, checkPort, claimAddress, bool, int, isLoopback, LISTEN_PA
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource } from './definition.ts';
 import { ListenerSource, type Connection, type Framed, type Framer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
-import { decodeMsgpack, decodeMsgpackStream, encodeMsgpack, MsgpackError, MsgpackExt, msgpackLength, MsgpackScanner, type MsgpackValue } from './msgpack.ts';
+import { decodeMsgpackRawItem, decodeMsgpackStream, encodeMsgpack, MsgpackExt, MsgpackScanner, type MsgpackValue } from './msgpack.ts';
 
 export const FORWARD_PORT = 24224;
 /** Message fields tried, in order, when the source names none (Docker and Fluent Bit's tail write `log`). */
@@ -69,10 +69,7 @@ const isMap = (v: MsgpackValue | undefined): v is Fields => typeof v === 'object
 /** An event's time in milliseconds (with its fraction) from whole seconds, an EventTime or `[time, metadata]`; NaN when none. */
 export function forwardTimeMs(t: MsgpackValue | undefined): number {
   if (typeof t === 'number') return Number.isFinite(t) && t >= 0 ? t * 1000 : NaN;
-  if (t instanceof MsgpackExt) {
-    if (t.type !== 0 || t.data.length !== 8) return NaN;
-    return t.data.readUInt32BE(0) * 1000 + t.data.readUInt32BE(4) / 1e6;
-  }
+  if (t instanceof MsgpackExt) return t.eventTimeMs;
   if (Array.isArray(t)) return forwardTimeMs(t[0]);
   return NaN;
 }
@@ -105,7 +102,7 @@ const KUBERNETES_FIELDS: Record<string, string> = {
 function text(v: MsgpackValue): string {
   if (typeof v === 'string') return v;
   if (Buffer.isBuffer(v)) return v.toString('utf8');
-  if (v instanceof MsgpackExt) return v.type === 0 && v.data.length === 8 ? new Date(forwardTimeMs(v)).toISOString() : `ext${v.type}:${v.data.toString('hex')}`;
+  if (v instanceof MsgpackExt) return v.type === 0 && v.length === 8 ? new Date(v.eventTimeMs).toISOString() : `ext${v.type}:${v.data.toString('hex')}`;
   if (typeof v === 'object' && v !== null) return JSON.stringify(v, jsonValue);
   return String(v);
 }
@@ -169,50 +166,48 @@ function kubernetes(k: Fields, out: Record<string, string>): void {
 
 /** One event as a line and its attributes: the message field's text, or the record as JSON. */
 export function forwardEvent(tag: string, record: Fields, messageKeys: readonly string[]): { text: string; attributes: Record<string, string> } {
-  let key: string | undefined;
-  for (const k of messageKeys) {
+  const key = messageKey(record, messageKeys);
+  return { text: eventText(record, key), attributes: eventAttributes(tag, record, key) };
+}
+
+/** The record's message field: the first of `keys` that holds text. */
+function messageKey(record: Fields, keys: readonly string[]): string | undefined {
+  for (const k of keys) {
     const v = record[k];
-    if (typeof v === 'string' || Buffer.isBuffer(v)) {
-      key = k;
-      break;
-    }
+    if (typeof v === 'string' || Buffer.isBuffer(v)) return k;
   }
-  const attributes: Record<string, string> = { 'fluent.tag': tag };
-  if (key === undefined) return { text: JSON.stringify(record, jsonValue), attributes };
-  flatten(record, key, attributes);
-  let line = text(record[key]!);
+  return undefined;
+}
+
+function eventText(record: Fields, key: string | undefined): string {
+  if (key === undefined) return JSON.stringify(record, jsonValue);
+  const line = text(record[key]!);
   // Docker drops the line's end; a library's caller may not.
-  if (line.endsWith('\n')) line = line.slice(0, line.endsWith('\r\n') ? -2 : -1);
-  return { text: line, attributes };
+  return line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line;
+}
+
+function eventAttributes(tag: string, record: Fields, key: string | undefined): Record<string, string> {
+  const attributes: Record<string, string> = { 'fluent.tag': tag };
+  if (key !== undefined) flatten(record, key, attributes);
+  return attributes;
 }
 
 /**
- * A message decoded, except that when it is an array its second item, if a string or bytes
- * (PackedForward's entries; older senders write them as a MessagePack string), is kept as its bytes:
- * decoding them as UTF-8 text would break the entries inside.
+ * Whether `record` has the same fields as `last` besides the message field, each the same string (the
+ * decoder hands out the same string for the same short text) or number: then its attributes are the
+ * last record's. Nested maps are never the same object, so records with them are worked out each time.
  */
-function decodeTop(buf: Buffer, start: number, end: number): MsgpackValue {
-  const b = buf[start]!;
-  const n = b >= 0x90 && b <= 0x9f ? b & 0x0f : -1;
-  if (n < 2) return decodeMsgpack(buf, start, end);
-  const items: MsgpackValue[] = [];
-  let pos = start + 1;
-  for (let i = 0; i < n; i++) {
-    const len = msgpackLength(buf, pos);
-    if (len === -1 || pos + len > end) throw new MsgpackError('an array item runs past its message', pos);
-    const raw = i === 1 ? rawBytes(buf, pos, pos + len) : undefined;
-    items.push(raw ?? decodeMsgpack(buf, pos, pos + len));
-    pos += len;
+function sameFields(record: Fields, last: Fields, key: string): boolean {
+  let n = 0;
+  for (const k in record) {
+    n++;
+    if (k === key) continue;
+    const v = record[k];
+    if (v !== last[k] || (typeof v === 'object' && v !== null)) return false;
   }
-  if (pos !== end) throw new MsgpackError(`${end - pos} bytes after the message`, pos);
-  return items;
-}
-
-/** The payload of a string or binary value at `pos` (its header skipped), or undefined for other types. */
-function rawBytes(buf: Buffer, pos: number, end: number): Buffer | undefined {
-  const b = buf[pos]!;
-  const header = (b >= 0xa0 && b <= 0xbf) ? 1 : b === 0xc4 || b === 0xd9 ? 2 : b === 0xc5 || b === 0xda ? 3 : b === 0xc6 || b === 0xdb ? 5 : 0;
-  return header === 0 ? undefined : buf.subarray(pos + header, end);
+  let m = 0;
+  for (const _ in last) m++;
+  return n === m;
 }
 
 /** A Forward connection's state: the handshake, then messages. */
@@ -222,6 +217,8 @@ class ForwardFramer implements Framer {
   private readonly scanner = new MsgpackScanner();
   private nonce?: Buffer;
   private closed = false;
+  /** The last event's tag, message field, record and attributes. */
+  private last?: { tag: string; key: string; record: Fields; attributes: Record<string, string> };
 
   constructor(
     private readonly o: ForwardOptions,
@@ -283,7 +280,8 @@ class ForwardFramer implements Framer {
   private message(buf: Buffer, start: number, end: number, out: Framed): void {
     let v: MsgpackValue;
     try {
-      v = decodeTop(buf, start, end);
+      // PackedForward's entries (item 1) as their bytes.
+      v = decodeMsgpackRawItem(buf, start, end, 1);
     } catch (err) {
       // Framed, so the stream can go on past it.
       this.stats.bad++;
@@ -354,10 +352,20 @@ class ForwardFramer implements Framer {
       this.conn.warn('an entry that is not [time, record] was skipped');
       return;
     }
-    const e = forwardEvent(tag, entry[1], this.o.messageKeys);
-    out.texts.push(e.text);
+    const record = entry[1];
+    const key = messageKey(record, this.o.messageKeys);
+    out.texts.push(eventText(record, key));
     out.times!.push(forwardTimeMs(entry[0]));
-    out.attributes!.push(e.attributes);
+    // One container's lines carry the same fields: they share one attributes object (made, and cloned to
+    // a record thread, once), which nothing writes to but the intake, with the same values each time.
+    const last = this.last;
+    if (key !== undefined && last !== undefined && last.tag === tag && last.key === key && sameFields(record, last.record, key)) {
+      out.attributes!.push(last.attributes);
+      return;
+    }
+    const attributes = eventAttributes(tag, record, key);
+    this.last = key === undefined ? undefined : { tag, key, record, attributes };
+    out.attributes!.push(attributes);
   }
 
   private skip(why: string): void {

@@ -549,10 +549,14 @@ export class ListenerSource implements Source {
     };
     if (this.o.serviceFrom !== undefined) batch.serviceFrom = this.o.serviceFrom;
     if (m.times) batch.lineTimes = Float64Array.from(m.times);
-    if (m.attributes) {
-      // A message's own attributes (its record's fields, made for it) under the source's and the sender's address.
+    const own = m.attributes;
+    if (own && one && own[0] !== undefined && own.every((a) => a === own[0])) {
+      // One sender's messages sharing one attributes object (one container's lines): the batch's.
+      batch.attributes = Object.assign(own[0], this.o.attributes, { 'network.peer.address': m.peers[0]! });
+    } else if (own) {
+      // A message's own attributes (its record's fields) under the source's and the sender's address.
       if (this.o.attributes) batch.attributes = this.o.attributes;
-      batch.lineAttributes = m.peers.map((p, j) => [j, Object.assign(m.attributes![j] ?? {}, this.o.attributes, { 'network.peer.address': p })]);
+      batch.lineAttributes = m.peers.map((p, j) => [j, Object.assign(own[j] ?? {}, this.o.attributes, { 'network.peer.address': p })]);
     } else if (one) {
       batch.attributes = { ...this.o.attributes, 'network.peer.address': m.peers[0]! };
     } else {

@@ -8,10 +8,31 @@
 
 /** An extension value (type -128..127 and its bytes), e.g. Fluentd's EventTime (type 0, 8 bytes). */
 export class MsgpackExt {
+  /** The bytes it was read from, and where its data sits in them (no Buffer made per value until `data` is asked for). */
+  private readonly buf: Buffer;
+  private readonly start: number;
+  readonly length: number;
+
   constructor(
     readonly type: number,
-    readonly data: Buffer,
-  ) {}
+    data: Buffer,
+    start = 0,
+    length = data.length - start,
+  ) {
+    this.buf = data;
+    this.start = start;
+    this.length = length;
+  }
+
+  get data(): Buffer {
+    return this.start === 0 && this.length === this.buf.length ? this.buf : this.buf.subarray(this.start, this.start + this.length);
+  }
+
+  /** Fluentd's EventTime (type 0, 8 bytes: seconds and nanoseconds) in milliseconds; NaN for any other extension. */
+  get eventTimeMs(): number {
+    if (this.type !== 0 || this.length !== 8) return NaN;
+    return this.buf.readUInt32BE(this.start) * 1000 + this.buf.readUInt32BE(this.start + 4) / 1e6;
+  }
 }
 
 export type MsgpackValue = null | boolean | number | bigint | string | Buffer | MsgpackExt | MsgpackValue[] | { [key: string]: MsgpackValue };
@@ -131,6 +152,18 @@ export function decodeMsgpack(buf: Buffer, pos = 0, end = buf.length): MsgpackVa
   return v;
 }
 
+/**
+ * `decodeMsgpack`, except that when the value is an array, its item `raw` is kept as its bytes if it is
+ * a string or binary (Fluentd's PackedForward entries, which older senders write as a string: decoding
+ * them as UTF-8 text would break the values inside).
+ */
+export function decodeMsgpackRawItem(buf: Buffer, start: number, end: number, raw: number): MsgpackValue {
+  const r = new Reader(buf, start, end);
+  const v = r.rawItemArray(raw);
+  if (r.pos !== end) throw new MsgpackError(`${end - r.pos} bytes after the value`, r.pos);
+  return v;
+}
+
 /** Values back to back in `buf` (Fluentd's PackedForward entries): each decoded, in order. */
 export function decodeMsgpackStream(buf: Buffer): MsgpackValue[] {
   const out: MsgpackValue[] = [];
@@ -197,14 +230,37 @@ class Reader {
     }
   }
 
+  rawItemArray(raw: number): MsgpackValue {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    const n = b >= 0x90 && b <= 0x9f ? b & 0x0f : -1;
+    if (n <= raw) return this.value(0);
+    this.pos++;
+    const out = new Array<MsgpackValue>(n);
+    for (let i = 0; i < n; i++) out[i] = i === raw ? this.rawBytes() ?? this.value(1) : this.value(1);
+    return out;
+  }
+
+  /** The payload of a string or binary value here (read past), or undefined (nothing read) for other types. */
+  private rawBytes(): Buffer | undefined {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    const head = b >= 0xa0 && b <= 0xbf ? 1 : b === 0xc4 || b === 0xd9 ? 2 : b === 0xc5 || b === 0xda ? 3 : b === 0xc6 || b === 0xdb ? 5 : 0;
+    if (head === 0) return undefined;
+    this.need(head);
+    const n = head === 1 ? b & 0x1f : head === 2 ? this.buf[this.pos + 1]! : head === 3 ? this.buf.readUInt16BE(this.pos + 1) : this.buf.readUInt32BE(this.pos + 1);
+    this.pos += head;
+    return this.bin(n);
+  }
+
   private str(n: number): string {
     this.need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const s = n <= SHORT ? shortString(this.buf, this.pos, n) : this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
 
-  private bin(n: number): Buffer {
+  bin(n: number): Buffer {
     this.need(n);
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -214,9 +270,9 @@ class Reader {
   private ext(n: number): MsgpackExt {
     this.need(1 + n);
     const type = this.buf.readInt8(this.pos);
-    const data = this.buf.subarray(this.pos + 1, this.pos + 1 + n);
+    const ext = new MsgpackExt(type, this.buf, this.pos + 1, n);
     this.pos += 1 + n;
-    return new MsgpackExt(type, data);
+    return ext;
   }
 
   private array(n: number, depth: number): MsgpackValue[] {
@@ -229,15 +285,45 @@ class Reader {
 
   private map(n: number, depth: number): { [key: string]: MsgpackValue } {
     this.need(2 * n);
-    // No prototype: a sender's `__proto__` key is a key like any other.
-    const out = Object.create(null) as { [key: string]: MsgpackValue };
+    const out: { [key: string]: MsgpackValue } = {};
     for (let i = 0; i < n; i++) {
       const k = this.value(depth + 1);
       const key = typeof k === 'string' ? k : Buffer.isBuffer(k) ? k.toString('utf8') : String(k);
-      out[key] = this.value(depth + 1);
+      const v = this.value(depth + 1);
+      // A sender's `__proto__` is a key like any other, not the map's prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
     }
     return out;
   }
+}
+
+/** Strings this short (map keys, and values such as a container's name, that repeat from record to record) are looked up before being made. */
+const SHORT = 64;
+const RECENT = new Array<string | undefined>(4096);
+
+/**
+ * A short string's text, the same string as last time when the same ASCII bytes came before (most keys
+ * and many values repeat in every record): no new string, less for the garbage collector. Bytes
+ * outside ASCII are decoded as UTF-8 and not kept.
+ */
+function shortString(buf: Buffer, pos: number, n: number): string {
+  let h = n;
+  for (let i = pos; i < pos + n; i++) {
+    const c = buf[i]!;
+    if (c > 0x7f) return buf.toString('utf8', pos, pos + n);
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  const slot = h & 4095;
+  const known = RECENT[slot];
+  if (known !== undefined && known.length === n) {
+    let i = 0;
+    while (i < n && known.charCodeAt(i) === buf[pos + i]) i++;
+    if (i === n) return known;
+  }
+  const s = buf.toString('latin1', pos, pos + n);
+  RECENT[slot] = s;
+  return s;
 }
 
 /** A 64-bit integer as a number when it is one exactly, else as a bigint. */
