@@ -40,6 +40,8 @@ export interface LineBatch {
   serviceFrom?: string;
   /** Attributes of single lines (long-line marks; an intake's per-message fields), by index. */
   lineAttributes?: Array<[number, Record<string, string>]>;
+  /** The directives in force at the first line (a W3C or Zeek header; parsers/w3c.ts), when its file has them; the lines' own directives follow. */
+  header?: string;
   /** Each line's event time as its transport gave it, in milliseconds (NaN: none): it wins over a time the parser reads (Fluent Forward). */
   lineTimes?: Float64Array;
   /** The source's own attributes, on every record. */
@@ -156,6 +158,8 @@ function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, 
     // Read, never written, by the builder (it adds them to the parser's own object): shared by the batch's lines.
     attributes: own ? { ...b.attributes, ...own } : b.attributes,
     timeMs: b.lineTimes?.[i],
+    // The batch's header at its first line; the builder follows the lines' directives from there.
+    header: i === 0 ? b.header ?? '' : undefined,
   });
   if (b.serviceFrom !== undefined) serviceFrom(r, b.serviceFrom, b.service);
   return r;

@@ -4,6 +4,7 @@
  * OpenTelemetry numbers (inferred from the body when absent), then redaction of body and attributes
  * before anything leaves the host. Nothing is dropped: every line becomes a record.
  */
+import { nextHeader } from './transforms/parsers/w3c.ts';
 import { hostname } from 'node:os';
 import { SCHEMA_VERSION, type LogRecord } from '../core/contracts/records.ts';
 import { buildParser, type ParserConfig, type ParserName } from './transforms/parsers/index.ts';
@@ -134,8 +135,12 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   // A batch's lines share their time of reading: its text is made once and shared.
   let observedMs = NaN;
   let observedText = '';
+  // The W3C or Zeek header in force: the line's when it brings one, else followed from directive lines.
+  let header = '';
   const build: RecordBuilder = (line) => {
-    const f = parse(line.text, { now: line.observedMs, timeZone });
+    if (line.header !== undefined) header = line.header;
+    if (line.text.charCodeAt(0) === 35 /* # */) header = nextHeader(header, line.text) ?? header;
+    const f = parse(line.text, { now: line.observedMs, timeZone, header: header === '' ? undefined : header });
     // A time from the transport is the record's, as a wrapper's is (parsers/container.ts): the line then
     // needs none of its own, and one it could not read is no fault.
     if (line.timeMs !== undefined && line.timeMs === line.timeMs) f.time = line.timeMs;

@@ -33,6 +33,11 @@ export interface RawLine {
   observedMs: number;
   /** The event time its transport gave (milliseconds; Fluent Forward's): wins over the time the parser reads, as a wrapper's does. */
   timeMs?: number;
+  /**
+   * The directives in force above this line in its file (W3C's `#Fields:`, Zeek's header; '' for none),
+   * when the source knows them; otherwise the builder follows the directive lines it is given.
+   */
+  header?: string;
   /** The source's own attributes, added to the record's (a source's value wins over the line's); read, never written, so one object may serve many lines. */
   attributes?: Record<string, string>;
 }

@@ -22,7 +22,7 @@ import { newTraceparent, traceparentOf, tracer } from '../../core/telemetry.ts';
 import { DiskBuffer } from './disk-buffer.ts';
 import type { KeyStrategy } from './log-wire.ts';
 import { encodedSize, Wire, type EncodedEntry } from './wire.ts';
-import { readRetention, RetentionGuard } from './retention-guard.ts';
+import { readTopicTimes, RetentionGuard, TimestampClamp } from './retention-guard.ts';
 import { SinkQueue, type Delivery, type KafkaSinkStats } from './sink-queue.ts';
 import { NativeDelivery } from './native-delivery.ts';
 
@@ -86,6 +86,7 @@ function endSpanOnDelivery(span: Span, onDelivered: EventBatch['onDelivered']): 
 
 export class KafkaSink {
   private readonly retention: RetentionGuard;
+  private readonly clamp: TimestampClamp;
   /** The latest read of the logs topic's settings (tests wait on it). */
   retentionRead: Promise<void> = Promise.resolve();
   private retentionTimer?: NodeJS.Timeout;
@@ -145,6 +146,7 @@ export class KafkaSink {
     this.sq = new SinkQueue(new Wire(this.o, (r, bytes) => this.noteTruncated(r, bytes)));
     this.stats = this.sq.stats;
     this.retention = new RetentionGuard(this.log, (n) => (this.stats.pastRetention += n));
+    this.clamp = new TimestampClamp(this.log, (n) => (this.stats.clampedTimestamps += n));
   }
 
   async start(): Promise<void> {
@@ -156,9 +158,12 @@ export class KafkaSink {
     // unguarded. Read again now and then, so that the fix the guard's warning names silences it; a read
     // that fails keeps what the last one found.
     const readNow = () => {
-      this.retentionRead = readRetention({ brokers: this.o.brokers, ssl: this.o.ssl, sasl: this.o.sasl }, this.o.logsTopic).then(
-        (r) => this.retention.set(r),
-        (err: Error) => this.log.debug({ topic: this.o.logsTopic, err: err.message }, "Could not read the logs topic's retention; records older than it are not counted until a later read succeeds."),
+      this.retentionRead = readTopicTimes({ brokers: this.o.brokers, ssl: this.o.ssl, sasl: this.o.sasl }, this.o.logsTopic).then(
+        (r) => {
+          this.retention.set(r.retention);
+          this.clamp.set(r.limits);
+        },
+        (err: Error) => this.log.debug({ topic: this.o.logsTopic, err: err.message }, "Could not read the logs topic's settings; records older than its retention are not counted, and Kafka 4's one hour is assumed for timestamps ahead, until a later read succeeds."),
       );
     };
     readNow();
@@ -194,11 +199,18 @@ export class KafkaSink {
     let messages = encoded ? undefined : this.sq.w.fromEvents(batch.events, logHeaders, headers, !tracing);
     // An event is a record, packed or not; an encoded batch's messages hold `lines` records each when packed.
     const records = encoded?.e.lines ? encoded.e.lines.reduce((a, b) => a + b, 0) : count;
-    // The Kafka timestamps the records already carry (the event times), not parsed again.
-    if (encoded) this.retention.check(encoded.e.times, encoded.e.count, undefined, encoded.e.lines);
-    else if (this.retention.active) {
+    // The Kafka timestamps the records already carry (the event times), not parsed again; one the topic
+    // would refuse (far in the future) becomes the time of sending, so its batch is not refused whole.
+    const now = Date.now();
+    if (encoded) {
+      this.clamp.clamp(encoded.e.times, encoded.e.count, now, encoded.e.lines);
+      this.retention.check(encoded.e.times, encoded.e.count, now, encoded.e.lines);
+    } else {
       const logs = messages!.filter((m) => m.topic === 'logs');
-      this.retention.check(logs.map((m) => Number(m.timestamp)), logs.length, undefined, this.sq.w.packs ? logs.map((m) => m.records ?? 1) : undefined);
+      const times = logs.map((m) => Number(m.timestamp));
+      const weights = this.sq.w.packs ? logs.map((m) => m.records ?? 1) : undefined;
+      if (this.clamp.clamp(times, logs.length, now, weights) > 0) for (let i = 0; i < logs.length; i++) logs[i]!.timestamp = String(times[i]);
+      this.retention.check(times, logs.length, now, weights);
     }
     let bytes = 0;
     if (encoded) {

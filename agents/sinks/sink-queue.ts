@@ -33,6 +33,8 @@ export interface KafkaSinkStats {
   dropped: number;
   /** Log records sent with an event time older than the logs topic keeps (retention-guard.ts): Kafka deletes them within minutes. */
   pastRetention: number;
+  /** Log records whose event time the logs topic would refuse (message.timestamp.after.max.ms), sent with the time they were sent as their Kafka timestamp. */
+  clampedTimestamps: number;
   lastError?: string;
 }
 
@@ -76,7 +78,7 @@ export function recordsIn(q: Queued, from: number, n: number): number {
 export class SinkQueue {
   readonly stats: KafkaSinkStats = {
     sent: 0, batches: 0, retries: 0, buffered: 0, bufferedBytes: 0, diskBuffered: 0, diskBufferedBytes: 0, spilled: 0,
-    backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0, pastRetention: 0,
+    backpressureWaits: 0, diskRefusals: 0, truncated: 0, dropped: 0, pastRetention: 0, clampedTimestamps: 0,
   };
   /** Batches in memory, oldest first. */
   readonly queue: Queued[] = [];

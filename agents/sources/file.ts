@@ -4,6 +4,7 @@
  * so a reused inode never resumes the wrong file. Lines go out in batches; a file's checkpoint moves
  * only past lines that Kafka acknowledged, in order.
  */
+import { nextHeader } from '../transforms/parsers/w3c.ts';
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
@@ -192,6 +193,8 @@ interface Tracked {
   watchFailed?: boolean;
   /** A copy of the bytes from file offset `start` to where reading stopped that no batch took yet (a held line, a pending multiline record). */
   tail?: { start: number; bytes: Buffer };
+  /** The W3C or Zeek directives in force after the lines handed over so far ('' for none; parsers/w3c.ts). */
+  header: string;
 }
 
 export interface FileSourceStats {
@@ -239,6 +242,74 @@ const headScratch = Buffer.alloc(FINGERPRINT_BYTES);
 function startsWith(fd: number, head: Buffer): boolean {
   const n = readSync(fd, headScratch, 0, head.length, 0);
   return n === head.length && headScratch.compare(head, 0, head.length, 0, n) === 0;
+}
+
+/** Longest directive line looked at (a W3C `#Fields:` line of every IIS column is under 1 KiB). */
+const MAX_DIRECTIVE_BYTES = 64 * 1024;
+
+/**
+ * The W3C or Zeek directives in force at byte `offset` of a file ('' for none), for a file opened there
+ * (a checkpoint, `start_at: end`): its lines before `offset` that start with `#`, read in 1 MiB steps.
+ * Only a file that starts with `#` is read: every W3C and Zeek log opens with its directives.
+ */
+export function headerBefore(fd: number, offset: number): string {
+  const first = Buffer.alloc(1);
+  if (readSync(fd, first, 0, 1, 0) !== 1 || first[0] !== 35 /* # */) return '';
+  let header = '';
+  const chunk = Buffer.alloc(1024 * 1024);
+  // `at` is where the bytes in `chunk` start; a directive line is read from the start of its line.
+  let at = 0;
+  // Whether `at` starts a line (else the bytes up to the next line feed are the end of one).
+  let lineAt = true;
+  while (at < offset) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, offset - at), at);
+    if (n <= 0) break;
+    const bytes = chunk.subarray(0, n);
+    let lineStart = 0;
+    let next = at;
+    if (!lineAt) {
+      const nl = bytes.indexOf(10);
+      if (nl === -1 || nl + 1 >= n) {
+        lineAt = nl !== -1;
+        at += n;
+        continue;
+      }
+      lineStart = nl + 1;
+    }
+    lineAt = true;
+    for (;;) {
+      if (bytes[lineStart] === 35) {
+        const nl = bytes.indexOf(10, lineStart);
+        if (nl === -1) {
+          // A directive cut by the chunk's end: read again from its start (a longer one is no directive of ours).
+          if (lineStart > 0 && n - lineStart < MAX_DIRECTIVE_BYTES) next = at + lineStart;
+          else {
+            next = at + n;
+            lineAt = false;
+          }
+          break;
+        }
+        const line = bytes.toString('utf8', lineStart, nl > lineStart && bytes[nl - 1] === 13 ? nl - 1 : nl);
+        header = nextHeader(header, line) ?? header;
+        lineStart = nl + 1;
+      } else {
+        const nl = bytes.indexOf('\n#', lineStart);
+        if (nl === -1) {
+          next = at + n;
+          lineAt = bytes[n - 1] === 10;
+          break;
+        }
+        lineStart = nl + 1;
+      }
+      if (lineStart >= n) {
+        next = at + n;
+        break;
+      }
+    }
+    if (next <= at) break;
+    at = next;
+  }
+  return header;
 }
 
 function fingerprintOf(t: Pick<Tracked, 'dev' | 'ino' | 'head'>): string {
@@ -536,7 +607,7 @@ export class FileSource implements Source {
     const head = headOf(fd, st.size);
     const t: Tracked = {
       path, fd, dev: st.dev, ino: st.ino, head, generation: 0,
-      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls, lastLook: 0,
+      readOffset: 0, acked: 0, splitter: undefined as unknown as LineSplitter, lastSize: st.size, lastMtime: 0, pending: [], lastGrowth: now, grewInPoll: this.polls, lastLook: 0, header: '',
     };
     const resumed = this.findCheckpoint(t);
     if (resumed !== undefined) {
@@ -548,6 +619,8 @@ export class FileSource implements Source {
     }
     t.splitter = this.newSplitter(fd, t.readOffset);
     t.assembler = this.newAssembler();
+    // Started mid-file: the lines ahead are read under the directives above them.
+    if (t.readOffset > 0) t.header = headerBefore(fd, t.readOffset);
     t.lastSize = -1;
     this.files.set(`${st.dev}:${st.ino}`, t);
     this.ctx.log.debug({ path, offset: t.readOffset, resumed: resumed !== undefined }, 'Opened a file.');
@@ -604,6 +677,7 @@ export class FileSource implements Source {
       this.retire(t.splitter);
       t.splitter = this.newSplitter(t.fd, 0);
       t.assembler = this.newAssembler();
+      t.header = '';
       t.head = headOf(t.fd, size);
     }
     if (t.head.bytes.length < FINGERPRINT_BYTES && size > t.head.bytes.length) {
@@ -684,17 +758,21 @@ export class FileSource implements Source {
       const slice = lines.slice(i, j);
       i = j;
       this.counts.linesRead += slice.length;
+      // The directives in force at the slice's first line; its own (a server restarted mid-file) change them for what follows.
+      const header = t.header;
+      for (let k = 0; k < slice.length; k++) if (slice[k]!.text.charCodeAt(0) === 35 /* # */) t.header = nextHeader(t.header, slice[k]!.text) ?? t.header;
       const entry: Pending = { generation: t.generation, end: slice[slice.length - 1]!.end, delivered: false };
       t.pending.push(entry);
       const onDelivered = () => this.delivered(t, entry);
       if (!threads) {
-        await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
+        await this.ctx.emit({ events: this.buildEvents(t.path, fingerprint, slice, observedMs, header), onDelivered });
         continue;
       }
       // No threads, or a few lines with nothing of this source on the threads (so the order read is
       // kept): built here.
       const here = !threads.pool.threaded || (this.onThreads === 0 && slice.length <= INLINE_MAX_LINES);
       const batch = this.lineBatch(threads.builder, t.path, fingerprint, slice, observedMs, here ? undefined : this.bytesOf(t, slice, window));
+      if (header !== '') batch.header = header;
       if (here) {
         let encoded: EncodedLogs | undefined;
         try {
@@ -702,7 +780,7 @@ export class FileSource implements Source {
         } catch (err) {
           this.ctx.log.warn({ path: t.path, lines: slice.length, reason: (err as Error).message }, 'A batch could not be encoded; its records were built one by one.');
         }
-        await this.ctx.emit(encoded ? { events: [], encoded, onDelivered } : { events: this.buildEvents(t.path, fingerprint, slice, observedMs), onDelivered });
+        await this.ctx.emit(encoded ? { events: [], encoded, onDelivered } : { events: this.buildEvents(t.path, fingerprint, slice, observedMs, header), onDelivered });
         continue;
       }
       this.handToThreads(threads, t, batch, onDelivered);
@@ -758,7 +836,7 @@ export class FileSource implements Source {
       (encoded): EventBatch => ({ events: [], encoded, onDelivered }),
       (err: Error): EventBatch => {
         this.ctx.log.warn({ path: t.path, lines: batch.starts.length, reason: err.message }, 'A record thread failed a batch; it was built on the main thread.');
-        return { events: this.buildEvents(batch.path, batch.fingerprint, piecesOf(batch), batch.observedMs), onDelivered };
+        return { events: this.buildEvents(batch.path, batch.fingerprint, piecesOf(batch), batch.observedMs, batch.header ?? ''), onDelivered };
       },
     );
     const before = this.emitted;
@@ -790,10 +868,10 @@ export class FileSource implements Source {
   private onThreads = 0;
   private emitted: Promise<void> = Promise.resolve();
 
-  private buildEvents(path: string, fingerprint: string, slice: Piece[], observedMs: number): AgentEvent[] {
+  private buildEvents(path: string, fingerprint: string, slice: Piece[], observedMs: number, header: string): AgentEvent[] {
     const toRecord = this.options.toRecord ?? this.ctx.toRecord;
     const file = this.fileMeta(path);
-    return slice.map((line) => ({
+    return slice.map((line, i) => ({
       type: 'log',
       record: toRecord({
         text: line.text,
@@ -802,6 +880,8 @@ export class FileSource implements Source {
         host: this.options.host,
         observedMs,
         attributes: line.attributes ? { ...file.attributes, ...line.attributes } : file.attributes ? { ...file.attributes } : undefined,
+        // The slice's header at its first line; the builder follows the slice's directives from there.
+        header: i === 0 ? header : undefined,
       }),
     }));
   }

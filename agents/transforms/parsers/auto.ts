@@ -10,6 +10,7 @@
  * access lines of proxies and servers (Envoy, HAProxy, uvicorn, CoreDNS) by access.ts, and each
  * ecosystem's own by its file (go.ts, jvm.ts, python.ts, rust.ts, winston.ts, pino.ts, php.ts, ...).
  */
+import { w3cLine } from './w3c.ts';
 import { createCombinedParser } from './combined.ts';
 import { isDockerJson, isJournald, parseCri, parseDockerJson, parseJournald } from './container.ts';
 import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions } from './fields.ts';
@@ -693,7 +694,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
 
   // Terminal colours go before anything reads the line: werkzeug, Rails in development and colour
   // loggers write them even when their output is a file or a pipe (`"\x1b[33mGET /x HTTP/1.1\x1b[0m" 404`).
-  return (line, ctx) => parse(line.indexOf('\x1b') === -1 ? line : line.replace(ANSI_ESCAPE, ''), ctx, true);
+  return (line, ctx) => {
+    // Under a W3C or Zeek header, a line is that header's columns first.
+    if (ctx.header !== undefined) {
+      const r = w3cLine(line, ctx.header, ctx);
+      if (r !== null) return r;
+    }
+    return parse(line.indexOf('\x1b') === -1 ? line : line.replace(ANSI_ESCAPE, ''), ctx, true);
+  };
 }
 
 export const autoParser: ParserDefinition<AutoParserOptions> = {

@@ -37,6 +37,8 @@ export interface ParseContext {
   now: number;
   /** IANA zone for stamps without an offset; `UTC` when unset. */
   timeZone?: string;
+  /** The directives in force above this line in its file (a W3C `#Fields:` line, Zeek's `#separator`, `#fields`, ...: parsers/w3c.ts), when there are any. */
+  header?: string;
 }
 
 /** A parser built from its options: pure, never throws for any input. */

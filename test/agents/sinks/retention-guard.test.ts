@@ -1,12 +1,13 @@
-// The retention guard against a real broker: topics made with the settings users have (time-based
-// retention by CreateTime, LogAppendTime, none), read back through DescribeConfigs.
+// The retention guard and the timestamp clamp against a real broker: topics made with the settings
+// users have (time-based retention by CreateTime, LogAppendTime, none; Kafka 4's one hour for
+// timestamps ahead, or another), read back through DescribeConfigs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { createKafka } from '../../../core/kafka/client.ts';
-import { readRetention, RetentionGuard } from '../../../agents/sinks/retention-guard.ts';
+import { DEFAULT_AFTER_MAX_MS, readRetention, readTopicTimes, RetentionGuard, TimestampClamp } from '../../../agents/sinks/retention-guard.ts';
 import { KafkaSink } from '../../../agents/sinks/kafka.ts';
 import { SCHEMA_VERSION, type LogRecord } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
@@ -118,4 +119,69 @@ test('the sink reads the topic\'s retention again: once it is raised, old lines 
     await sink.close();
   }
   assert.equal(sink.stats.sent, 5);
+});
+
+test('readTopicTimes: the broker\'s own default for timestamps ahead (Kafka 4: one hour), a topic\'s own limits, none under LogAppendTime', async () => {
+  const brokers = await testBrokers();
+  const plain = await createTestTopic('times-default');
+  const strict = await createTestTopic('times-strict', 1, [{ name: 'message.timestamp.after.max.ms', value: '60000' }, { name: 'message.timestamp.before.max.ms', value: String(DAY) }]);
+  const arrival = await createTestTopic('times-append', 1, [{ name: 'message.timestamp.type', value: 'LogAppendTime' }]);
+  assert.deepEqual((await readTopicTimes({ brokers }, plain)).limits, { topic: plain, afterMs: DEFAULT_AFTER_MAX_MS, beforeMs: Infinity }, 'what the clamp assumes until it reads a topic is what this Kafka does');
+  assert.deepEqual((await readTopicTimes({ brokers }, strict)).limits, { topic: strict, afterMs: 60_000, beforeMs: DAY });
+  assert.deepEqual((await readTopicTimes({ brokers }, arrival)).limits, { topic: arrival, afterMs: Infinity, beforeMs: Infinity });
+});
+
+test('the clamp moves only timestamps outside the topic\'s window to now, counts them (a packed message\'s records all) and warns once per 10 minutes', () => {
+  const { logger, warnings } = capture();
+  let counted = 0;
+  const c = new TimestampClamp(logger, (n) => (counted += n));
+  const now = Date.UTC(2026, 11, 7, 2);
+  const H = 3_600_000;
+  // Before the topic is read: Kafka 4's hour ahead, a minute's margin; nothing behind.
+  const times = Float64Array.of(now + 30 * 60_000, now + 5 * H, now - 400 * DAY, now + 59 * 60_000 + 1, now + 58 * 60_000);
+  assert.equal(c.clamp(times, times.length, now), 2);
+  assert.deepEqual([...times], [now + 30 * 60_000, now, now - 400 * DAY, now, now + 58 * 60_000]);
+  c.set({ topic: 'logs.v1', afterMs: 60_000, beforeMs: DAY });
+  const more = [now + 2 * 60_000, now - 2 * DAY, now, now - DAY / 2];
+  assert.equal(c.clamp(more, 4, now + 1000, Uint32Array.of(100, 7, 1, 1)), 107);
+  assert.deepEqual(more, [now + 1000, now + 1000, now, now - DAY / 2]);
+  c.set({ topic: 'logs.v1', afterMs: Infinity, beforeMs: Infinity });
+  const free = [now + 100 * DAY, 0];
+  assert.equal(c.clamp(free, 2, now), 0, 'LogAppendTime, or no limits: nothing moves');
+  assert.equal(counted, 109);
+  const w = warnings();
+  assert.equal(w.length, 1, 'once in 10 minutes');
+  assert.equal(w[0]!.first, new Date(now + 5 * H).toISOString());
+  assert.match(String(w[0]!.msg), /ahead of this host's clock.*message\.timestamp\.after\.max\.ms.*time field keeps the event time/);
+});
+
+test('the sink sends lines stamped hours ahead with the time of sending as their Kafka timestamp: their batch is not refused, nothing is dropped', async () => {
+  const brokers = await testBrokers();
+  // The broker's defaults: Kafka 4 refuses a batch holding a record stamped more than an hour ahead.
+  const logsTopic = await createTestTopic('times-sink');
+  const metricsTopic = await createTestTopic('times-sink-m');
+  const { logger, warnings } = capture();
+  const sink = new KafkaSink({ brokers, logsTopic, metricsTopic, lingerMs: 5 }, logger);
+  await sink.start();
+  await sink.retentionRead;
+  const future = new Date(Date.now() + 5 * 3_600_000).toISOString();
+  const record = (i: number): LogRecord => ({
+    v: SCHEMA_VERSION, time: i % 3 === 0 ? future : new Date().toISOString(), observed_time: new Date().toISOString(), service: 'svc', host: 'h1', severity_text: 'INFO', severity_number: 9,
+    body: `line ${i}`, attributes: {}, resource: {}, trace_id: '', span_id: '', origin: { kind: 'file', offset: i },
+  });
+  const t0 = Date.now();
+  await sink.send({ events: Array.from({ length: 30 }, (_, i) => ({ type: 'log' as const, record: record(i) })) });
+  await sink.close();
+  assert.equal(sink.stats.dropped, 0);
+  assert.equal(sink.stats.sent, 30);
+  assert.equal(sink.stats.clampedTimestamps, 10);
+  const got = await readTopic(logsTopic, { expected: 30 });
+  assert.equal(got.length, 30);
+  for (const m of got) {
+    const r = JSON.parse(m.value.toString()) as LogRecord;
+    const ts = Number(m.timestamp);
+    if (r.time === future) assert.ok(ts >= t0 - 1000 && ts <= Date.now(), `the time of sending: ${m.timestamp}`);
+    else assert.equal(ts, Date.parse(r.time));
+  }
+  assert.equal(warnings().filter((l) => String(l.msg).includes('ahead of this host')).length, 1);
 });

@@ -662,3 +662,40 @@ test('container logs: the k8s metadata of the path on every record, and the cont
   await pool.close();
   assert.deepEqual(threaded.map((r) => [r.service, r.attributes['k8s.pod.uid']]), [['nginx', uid], ['nginx', uid]]);
 });
+
+/** An IIS log (W3C extended, after Microsoft's "W3C Logging" page): a header block, `n` lines, from line `from`. */
+function iisBlock(n: number, from = 0, fields = 'date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken'): string {
+  const head = `#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2026-12-07 00:00:00\n#Fields: ${fields}\n`;
+  const line = (i: number) => (fields.startsWith('date time s-ip')
+    ? `2026-12-07 00:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')} 10.0.0.4 GET /p/${i} q=${i} 443 - 203.0.113.${i % 250} Mozilla/5.0+(X11;+Linux) - ${i % 50 === 0 ? 500 : 200} 0 0 ${i % 97}`
+    : `2026-12-07 06:00:${String(i % 60).padStart(2, '0')} 198.51.100.2 GET /h/${i} 200 ${i} 120 1 HTTP/1.1 shop.example`);
+  return head + Array.from({ length: n }, (_, i) => line(from + i)).join('\n') + '\n';
+}
+
+test('W3C logs (IIS): the header reaches every batch, on record threads or here, through a restart of the server mid-file', async (t) => {
+  const content = iisBlock(3000) + iisBlock(2000, 3000, 'date time c-ip cs-method cs-uri-stem sc-status sc-bytes cs-bytes time-taken cs-version cs-host');
+  const { records } = await sameOnThreads(t, Buffer.from(content), 5008, { readBytes: 64 * 1024 });
+  const data = records.filter((r) => !r.body.startsWith('#'));
+  assert.equal(data.length, 5000);
+  assert.ok(data.every((r) => r.attributes['http.request.method'] === 'GET' && /^\/[ph]\/\d+$/.test(r.attributes['url.path']!)), 'every line read by its header, whichever batch it was in');
+  assert.equal(data.filter((r) => r.attributes['http.response.size'] !== undefined).length, 2000, 'the second header\'s columns after it');
+  assert.equal(data.filter((r) => r.severity_text === 'ERROR').length, 60);
+});
+
+test('W3C logs (IIS): an agent started again from its checkpoint mid-file reads the lines after it under the file\'s header', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'u_ex261207.log');
+  const state = join(dir, 'state');
+  writeFileSync(path, iisBlock(1000));
+  const a = await startFileAgent({ include: [path], stateDir: state });
+  await until(() => a.agent.sink.stats.sent >= 1004, 30_000, 'first run');
+  await a.agent.stop();
+  appendFileSync(path, iisBlock(500, 1000).split('\n').slice(4).join('\n'));
+  const b = await startFileAgent({ include: [path], stateDir: state }, {}, a.topic);
+  const records = await readLogs(a.topic, 1504);
+  await b.agent.stop();
+  assert.equal(b.source.stats.resumed, 1);
+  const later = records.filter((r) => Number(/^\/p\/(\d+)$/.exec(r.attributes['url.path'] ?? '')?.[1]) >= 1000);
+  assert.equal(later.length, 500, 'the second run\'s lines, each read by the header its file opened with');
+  assert.ok(later.every((r) => r.time.startsWith('2026-12-07T00:') && r.attributes['client.address']!.startsWith('203.0.113.')));
+});
