@@ -22,7 +22,8 @@
  *
  * Bounds: a message of at most `maxBytes` (after decompression); a larger one, or bytes that are no
  * MessagePack, close the connection (nothing after them could be framed) and are counted (`too_large`,
- * `bad`); a well-framed message that is not a Forward message is skipped and counted (`bad`).
+ * `bad`); a well-framed message or entry that is not what the protocol says is counted (`bad`) and
+ * shipped as a record of its JSON with the reason in `tributary.intake.error`, so nothing is lost.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -30,7 +31,7 @@ import { gunzipSync } from 'node:zlib';
 import { checkParsing, checkPort, claimAddress, bool, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource } from './definition.ts';
-import { ListenerSource, type Connection, type Framed, type Framer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
+import { intakeOptions, ListenerSource, type Connection, type Framed, type Framer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
 import { decodeMsgpackRawItem, decodeMsgpackStream, encodeMsgpack, MsgpackExt, MsgpackScanner, type MsgpackValue } from './msgpack.ts';
 
 export const FORWARD_PORT = 24224;
@@ -38,7 +39,7 @@ export const FORWARD_PORT = 24224;
 export const FORWARD_MESSAGE_KEYS = ['log', 'message', 'msg'];
 
 export interface ForwardStats extends FramerStats {
-  /** Bytes that are no MessagePack, and messages that are no Forward message (counted, skipped or the connection closed). */
+  /** Bytes that are no MessagePack (the connection closed), and messages or entries that are no Forward message or entry (kept as records of their JSON). */
   bad: number;
   /** Messages past `max_message_bytes`, as sent or decompressed (the connection is closed). */
   too_large: number;
@@ -116,6 +117,12 @@ function jsonValue(this: unknown, _key: string, v: unknown): unknown {
   return v;
 }
 
+/** `jsonValue`, but bytes as `base64:...`: a value kept because it was not understood is kept whole. */
+function keptValue(this: unknown, key: string, v: unknown): unknown {
+  if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) return `base64:${Buffer.from((v as { data: number[] }).data).toString('base64')}`;
+  return jsonValue.call(this, key, v);
+}
+
 /** Nested maps as dotted names (`kubernetes.labels.app`), Docker's and Kubernetes' fields renamed. */
 function flatten(fields: Fields, skip: string | undefined, out: Record<string, string>): void {
   const docker = typeof fields.container_id === 'string' && typeof fields.source === 'string';
@@ -162,12 +169,6 @@ function kubernetes(k: Fields, out: Record<string, string>): void {
       out[`kubernetes.${key}`] = text(v);
     }
   }
-}
-
-/** One event as a line and its attributes: the message field's text, or the record as JSON. */
-export function forwardEvent(tag: string, record: Fields, messageKeys: readonly string[]): { text: string; attributes: Record<string, string> } {
-  const key = messageKey(record, messageKeys);
-  return { text: eventText(record, key), attributes: eventAttributes(tag, record, key) };
 }
 
 /** The record's message field: the first of `keys` that holds text. */
@@ -297,7 +298,7 @@ class ForwardFramer implements Framer {
       return;
     }
     if (!Array.isArray(v) || v.length < 2 || v.length > 4 || (typeof v[0] !== 'string' && !Buffer.isBuffer(v[0]))) {
-      this.skip('is not an array of a tag and events');
+      this.kept(undefined, v, 'a message that is not an array of a tag and events', out);
       return;
     }
     const tag = text(v[0]);
@@ -323,14 +324,14 @@ class ForwardFramer implements Framer {
           return;
         }
       } else if (compressed !== undefined && compressed !== 'text') {
-        this.skip(`is compressed with ${text(compressed)}, which is not gzip`);
+        this.kept(tag, v, `a message compressed with ${text(compressed)}, which is not gzip`, out);
         return;
       }
       let entries: MsgpackValue[];
       try {
         entries = decodeMsgpackStream(bytes);
       } catch (err) {
-        this.skip(`holds entries that do not decode (${(err as Error).message})`);
+        this.kept(tag, v, `a message whose entries do not decode (${(err as Error).message})`, out);
         return;
       }
       for (const entry of entries) this.entry(tag, entry, out);
@@ -348,8 +349,7 @@ class ForwardFramer implements Framer {
 
   private entry(tag: string, entry: MsgpackValue, out: Framed): void {
     if (!Array.isArray(entry) || entry.length !== 2 || !isMap(entry[1])) {
-      this.stats.bad++;
-      this.conn.warn('an entry that is not [time, record] was skipped');
+      this.kept(tag, entry, 'an entry that is not [time, record]', out);
       return;
     }
     const record = entry[1];
@@ -368,9 +368,16 @@ class ForwardFramer implements Framer {
     out.attributes!.push(attributes);
   }
 
-  private skip(why: string): void {
+  /**
+   * What decoded but is not what the protocol says (counted in `bad`, warned of) is still shipped, as a
+   * record of its JSON with the reason in `tributary.intake.error`: nothing a sender sent is lost.
+   */
+  private kept(tag: string | undefined, value: MsgpackValue, why: string, out: Framed): void {
     this.stats.bad++;
-    this.conn.warn(`a message that ${why} was skipped`);
+    this.conn.warn(`${why} was kept as a record of its JSON (tributary.intake.error)`);
+    out.texts.push(JSON.stringify(value, keptValue) ?? 'null');
+    out.times!.push(NaN);
+    out.attributes!.push(tag === undefined ? { 'tributary.intake.error': why } : { 'fluent.tag': tag, 'tributary.intake.error': why });
   }
 
   /** The handshake's PING: checked against the shared key, answered with PONG; a wrong one closes the connection. */
@@ -472,24 +479,12 @@ export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
       issues.push({ path: `${path}.shared_key_env`, message: `is required when listening on a non-loopback address (${src.listen}): whoever reaches the port could write records; set allow_unauthenticated: true to listen without one` });
     }
   },
-  create(src, ctx) {
-    const i = src.listen.lastIndexOf(':');
-    return new ForwardSource(ctx.name, {
-      mode: 'tcp',
-      host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
-      port: Number(src.listen.slice(i + 1)),
-      maxMessageBytes: src.max_message_bytes,
-      maxConnections: src.max_connections,
-      service: ctx.service,
-      hostName: ctx.host,
-      serviceFromMessage: !ctx.serviceNamed,
-      attributes: src.attributes,
+  create: (src, ctx) =>
+    new ForwardSource(ctx.name, {
+      ...intakeOptions(src, 'tcp', ctx),
       messageKeys: src.message_key !== undefined ? [src.message_key] : FORWARD_MESSAGE_KEYS,
       sharedKey: src.shared_key_env !== undefined ? ctx.env[src.shared_key_env] : undefined,
-      toRecord: ctx.recordBuilder(src),
-      threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
-    });
-  },
+    }),
   describe: (src) => `tcp ${src.listen}${src.shared_key_env !== undefined ? ' (shared key)' : ''}`,
 });
 

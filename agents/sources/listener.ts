@@ -19,7 +19,7 @@ import { joinLines, serviceFrom, type LineBatch } from '../line-batch.ts';
 import type { RecordPool } from '../record-pool.ts';
 import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
-import { defineSource, type SourceDefinition } from './definition.ts';
+import { defineSource, type SourceBuildContext, type SourceDefinition } from './definition.ts';
 
 /** Cuts one TCP connection's bytes into messages: their texts, or with what their transport says of each. */
 export interface Framer {
@@ -625,6 +625,24 @@ function listenerSourceProperties(type: 'syslog' | 'gelf', port: number, maxByte
   };
 }
 
+/** An intake's options from its config keys (those of every intake: address, bounds, service, attributes, parsing). */
+export function intakeOptions(src: Pick<ListenerSourceConfig, 'listen' | 'max_message_bytes' | 'max_connections' | 'attributes' | 'parser' | 'time_zone'>, mode: 'udp' | 'tcp', ctx: SourceBuildContext): IntakeOptions {
+  const i = src.listen.lastIndexOf(':');
+  return {
+    mode,
+    host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
+    port: Number(src.listen.slice(i + 1)),
+    maxMessageBytes: src.max_message_bytes,
+    maxConnections: src.max_connections,
+    service: ctx.service,
+    hostName: ctx.host,
+    serviceFromMessage: !ctx.serviceNamed,
+    attributes: src.attributes,
+    toRecord: ctx.recordBuilder(src),
+    threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
+  };
+}
+
 /** The definition of a network intake: `Intake` is its source class (SyslogSource, GelfSource). */
 export function listenerSourceDefinition(type: 'syslog' | 'gelf', description: string, port: number, maxBytes: number, Intake: new (name: string, o: IntakeOptions) => ListenerSource): SourceDefinition {
   return defineSource<ListenerSourceConfig>({
@@ -637,22 +655,7 @@ export function listenerSourceDefinition(type: 'syslog' | 'gelf', description: s
       // UDP and TCP may share a port number; one protocol may not share an address.
       claimAddress(ctx.addresses, `${src.mode} ${src.listen}`, `${src.mode} ${src.listen}`, ctx.name, `${path}.listen`, issues);
     },
-    create(src, ctx) {
-      const i = src.listen.lastIndexOf(':');
-      return new Intake(ctx.name, {
-        mode: src.mode,
-        host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
-        port: Number(src.listen.slice(i + 1)),
-        maxMessageBytes: src.max_message_bytes,
-        maxConnections: src.max_connections,
-        service: ctx.service,
-        hostName: ctx.host,
-        serviceFromMessage: !ctx.serviceNamed,
-        attributes: src.attributes,
-        toRecord: ctx.recordBuilder(src),
-        threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
-      });
-    },
+    create: (src, ctx) => new Intake(ctx.name, intakeOptions(src, src.mode, ctx)),
     describe: (src) => `${src.mode} ${src.listen}`,
   });
 }

@@ -105,6 +105,9 @@ export interface AutoParserInternals {
   commonHeader?: boolean;
 }
 
+/** What may follow a stamp inside its brackets and be read away: nothing, a zone (`UTC`, `+01:00`), a level word. */
+const STAMP_BRACKET_REST = /^\s*(?:[A-Za-z][A-Za-z_/]*|[+-]\d{2}:?\d{2})?\s*$/;
+
 export function createAutoParser(options: Partial<AutoParserOptions> = {}, internals: AutoParserInternals = {}): LineParser {
   const names = withFieldDefaults(options);
   const commonHeader = internals.commonHeader ?? true;
@@ -546,7 +549,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
           const r = next === 91 ? envoy(line, t, close) : next === 32 && line.charCodeAt(close + 2) === 34 ? accessAfterTime(line, t, close) : monolog(line, t, close);
           if (r !== null) return r;
         }
-        if (close !== -1 && close - t.end <= 12) {
+        // Up to the bracket only a zone or a level may stand (`[10:00:00 INF]`, `[stamp UTC]`): other text
+        // there (`[1796630400,"x"]`, a JSON array) would be lost with the bracket's content.
+        if (close !== -1 && close - t.end <= 12 && STAMP_BRACKET_REST.test(line.slice(t.end, close))) {
           const r = afterTime(line, { time: t.time, end: close + 1 }, ctx, false, false, '');
           if (close === t.end) kafkaLogger(r);
           // PHP's error log (`[stamp zone] PHP Warning:  ...`) and php-fpm's (`[stamp] WARNING: [pool www] child 7 said ...`).

@@ -308,15 +308,15 @@ test('every mode from bytes cut at every byte; heartbeats; Fluent Bit\'s entries
   assert.equal(records[9]!.time.slice(0, 23), '2026-12-07T08:00:03.000');
 });
 
-test('what closes a connection, and what is only skipped: bytes that are no MessagePack, a message too large, a decompression bomb, a sender without the key', async () => {
+test('what closes a connection, and what is kept or skipped: bytes that are no MessagePack, a message too large, a decompression bomb, a sender without the key', async () => {
   const sink = heldSink();
   const source = new ForwardSource('f', { mode: 'tcp', port: 0, maxMessageBytes: 4096, service: 'svc', hostName: 'h' });
   await source.start(sink.ctx);
   try {
-    // Skipped, the stream going on: a message that is no Forward message, an entry that is no [time, record], a bomb.
+    // The stream going on: a message that is no Forward message and an entry that is no [time, record] (kept), a bomb (skipped).
     const a = await open(source.port);
-    a.write(Buffer.concat([mp([1, 2]), mp(['t', [[T0], [T0, { message: 'kept 1' }]]]), mp(['t', gzipSync(Buffer.alloc(100_000)), { compressed: 'gzip' }]), mp(['t', T0, { message: 'kept 2' }])]));
-    await until('two kept', () => source.stats.events === 2);
+    a.write(Buffer.concat([mp([1, 2]), mp(['t', [[T0, 'not a record'], [T0, { message: 'kept 1' }]]]), mp(['t', gzipSync(Buffer.alloc(100_000)), { compressed: 'gzip' }]), mp(['t', T0, { message: 'kept 2' }])]));
+    await until('the two events', () => sink.records().length === 4);
     assert.equal(source.stats.bad, 2);
     assert.equal(source.stats.too_large, 1);
     assert.equal(a.destroyed, false);
@@ -338,7 +338,13 @@ test('what closes a connection, and what is only skipped: bytes that are no Mess
   } finally {
     await source.stop();
   }
-  assert.deepEqual(sink.records().map((r) => r.body), ['kept 1', 'kept 2']);
+  // What decoded but is no Forward message or entry is kept, as its JSON with the reason.
+  const kept = sink.records();
+  assert.deepEqual(kept.map((r) => r.body), ['[1,2]', `[${T0},"not a record"]`, 'kept 1', 'kept 2']);
+  assert.equal(kept[0]!.attributes['tributary.intake.error'], 'a message that is not an array of a tag and events');
+  assert.equal(kept[1]!.attributes['tributary.intake.error'], 'an entry that is not [time, record]');
+  assert.equal(kept[1]!.attributes['fluent.tag'], 't');
+  assert.equal(kept[2]!.attributes['tributary.intake.error'], undefined);
 
   const keyed = new ForwardSource('k', { mode: 'tcp', port: 0, maxMessageBytes: 4096, service: 'svc', hostName: 'h', sharedKey: 'k' });
   const sink2 = heldSink();

@@ -809,3 +809,17 @@ test("the Linux audit log's records; lines that only start with `type=`", () => 
   assert.deepEqual(parse('type=job msg="started" level=info', ctx).attributes['audit.type'], undefined);
   assert.equal(parse('type=job msg="started" level=info', ctx).body, 'started');
 });
+
+test('a stamp in brackets gives up only a zone or a level beside it: other text up to the bracket is never dropped', () => {
+  // A JSON array whose first item reads as a time (the Forward intake keeps what it cannot read as JSON).
+  for (const line of ['[1796630400,"not a map"]', '[1796630400, 2]', '[2026-12-07 10:00:00,"x"]', '[2026-12-07 10:00:00 x=1]']) {
+    const r = parse(line, ctx);
+    assert.equal(r.body, line, line);
+    assert.equal(r.fallback, 'unmatched');
+  }
+  // What may stand there still does: a level (Serilog), a zone.
+  assert.equal(parse('[10:00:00 INF] Started', ctx).severityText, 'INF');
+  const php = parse('[2026-12-07 10:00:00 UTC] PHP Warning:  x in /a.php on line 2', ctx);
+  assert.deepEqual([php.body, php.severityText, php.attributes['code.file.path']], ['x', 'WARNING', '/a.php']);
+  assert.equal(parse('[1796630400] SERVICE ALERT: web;HTTP;CRITICAL;HARD;3;timeout', ctx).time, 1796630400000);
+});
