@@ -37,7 +37,7 @@ export interface LineBatch {
   /** Where the lines came from when not a file (`syslog`, `gelf`): origin `{ kind, offset }`, no path. */
   kind?: Exclude<RecordOrigin['kind'], 'file'>;
   /** When the source names no service: the attribute whose value, when a record has it, is its service (syslog's APP-NAME). */
-  serviceFrom?: string;
+  serviceFrom?: string | readonly string[];
   /** Attributes of single lines (long-line marks; an intake's per-message fields), by index. */
   lineAttributes?: Array<[number, Record<string, string>]>;
   /** The directives in force at the first line (a W3C or Zeek header; parsers/w3c.ts), when its file has them; the lines' own directives follow. */
@@ -165,11 +165,21 @@ function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, 
   return r;
 }
 
-/** A record still of its source's service takes the value of attribute `from` when it has one (syslog's APP-NAME, a container's name). */
-export function serviceFrom(r: LogRecord, from: string, sourceService: string): void {
+/** A record still of its source's service takes the value of attribute `from` (the first of them it has) when it has one (syslog's APP-NAME, a container's name). */
+export function serviceFrom(r: LogRecord, from: string | readonly string[], sourceService: string): void {
   if (r.service !== sourceService) return;
-  const named = r.attributes[from];
-  if (named) r.service = named;
+  if (typeof from === 'string') {
+    const named = r.attributes[from];
+    if (named) r.service = named;
+    return;
+  }
+  for (const name of from) {
+    const named = r.attributes[name];
+    if (named) {
+      r.service = named;
+      return;
+    }
+  }
 }
 
 // Between two records in the JSON of an array of them. It cannot occur inside a record: inside a

@@ -433,10 +433,13 @@ export function forwardProtocol(o: ForwardOptions): Protocol & { stats: ForwardS
   };
 }
 
+/** The service, when the source names none: Docker's container name, else Kubernetes' (Fluent Bit's kubernetes filter), as the file source takes a pod's container. */
+const SERVICE_FROM = ['container.name', 'k8s.container.name'] as const;
+
 /** A Forward intake on one TCP address. */
 export class ForwardSource extends ListenerSource {
   constructor(name: string, o: IntakeOptions & { messageKeys?: readonly string[]; sharedKey?: string }) {
-    super(name, forwardProtocol({ maxBytes: o.maxMessageBytes, messageKeys: o.messageKeys ?? FORWARD_MESSAGE_KEYS, sharedKey: o.sharedKey }), { ...o, mode: 'tcp', serviceFrom: o.serviceFromMessage ? 'container.name' : undefined });
+    super(name, forwardProtocol({ maxBytes: o.maxMessageBytes, messageKeys: o.messageKeys ?? FORWARD_MESSAGE_KEYS, sharedKey: o.sharedKey }), { ...o, mode: 'tcp', serviceFrom: o.serviceFromMessage ? SERVICE_FROM : undefined });
   }
 }
 
@@ -464,7 +467,7 @@ export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
     message_key: str('The record field that holds the log line (default: the first of log, message, msg that is text; a record without one is read as a JSON line).', { minLength: 1 }),
     shared_key_env: str('Name of the environment variable holding the shared key senders must prove in the protocol\'s handshake (Fluent Bit\'s Shared_Key, Fluentd\'s <security> shared_key). Docker\'s log driver cannot send one.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
     allow_unauthenticated: bool('Listen beyond loopback without a shared key (whoever reaches the port can write records).', false),
-    service: str('Service name for records whose message names none (default: the container\'s name from Docker\'s fluentd driver, else service.name).', { minLength: 1 }),
+    service: str('Service name for records whose message names none (default: the container\'s name from Docker\'s fluentd driver or Fluent Bit\'s kubernetes filter, else service.name).', { minLength: 1 }),
     attributes: stringMap('Attributes added to every record of this source (besides fluent.tag and network.peer.address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset inside the message field (the event\'s own time is always UTC).', { default: 'UTC' }),

@@ -249,7 +249,7 @@ export interface ListenerOptions {
   /** The agent's host, for messages that name none. */
   hostName: string;
   /** When the source names no service: the attribute whose value becomes the service (syslog's APP-NAME). */
-  serviceFrom?: string;
+  serviceFrom?: string | readonly string[];
   attributes?: Record<string, string>;
   toRecord?: (line: RawLine) => LogRecord;
   /**

@@ -292,13 +292,14 @@ test('every mode from bytes cut at every byte; heartbeats; Fluent Bit\'s entries
     assert.equal(r.attributes['k8s.pod.label.app'], 'web');
     assert.equal(r.attributes['k8s.pod.annotation.prometheus.io/scrape'], 'true');
     assert.equal(r.attributes.stream, 'stderr');
-    assert.equal(r.service, 'svc', 'not Docker\'s: no container name to take');
+    assert.equal(r.service, 'web', 'the Kubernetes container\'s name (no Docker container name)');
     const m = records[k + 1]!;
     assert.equal(m.time, '2026-12-07T08:00:01.000Z');
     assert.equal(m.body, 'disk full');
     assert.equal(m.severity_text, 'ERROR');
     assert.equal(m.attributes.path, '/data');
     const j = records[k + 2]!;
+    assert.equal(j.service, 'svc', 'no container named: the source\'s service');
     assert.equal(j.time, '2026-12-07T08:00:02.000Z', 'whole seconds');
     assert.equal(j.severity_text, 'WARN');
     assert.equal(j.attributes.msg_text, 'no message key here');
