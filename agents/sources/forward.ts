@@ -229,7 +229,7 @@ class ForwardFramer implements Framer {
     if (o.sharedKey !== undefined) {
       this.nonce = randomBytes(16);
       // auth: a salt for user names and passwords, which this intake does not take (empty: none asked).
-      conn.write(encodeForwardArray(['HELO', { nonce: this.nonce, auth: Buffer.alloc(0), keepalive: true }]));
+      conn.write(encodeMsgpack(['HELO', { nonce: this.nonce, auth: Buffer.alloc(0), keepalive: true }]));
     }
   }
 
@@ -393,33 +393,14 @@ class ForwardFramer implements Framer {
     const want = createHash('sha512').update(Buffer.concat([bytes(salt), bytes(clientHost), nonce, key])).digest('hex');
     const got = bytes(digest);
     if (got.length !== want.length || !timingSafeEqual(got, Buffer.from(want))) {
-      this.conn.write(encodeForwardArray(['PONG', false, 'shared_key mismatch', this.o.serverHostname ?? hostname(), '']));
+      this.conn.write(encodeMsgpack(['PONG', false, 'shared_key mismatch', this.o.serverHostname ?? hostname(), '']));
       this.fail('auth_failed', new Error(`a sender (${text(clientHost ?? '')}) did not prove the shared key; the connection is closed`));
       return;
     }
     const proof = createHash('sha512').update(Buffer.concat([bytes(salt), Buffer.from(this.o.serverHostname ?? hostname()), nonce, key])).digest('hex');
-    this.conn.write(encodeForwardArray(['PONG', true, '', this.o.serverHostname ?? hostname(), proof]));
+    this.conn.write(encodeMsgpack(['PONG', true, '', this.o.serverHostname ?? hostname(), proof]));
     this.nonce = undefined;
   }
-}
-
-/** The handshake's arrays: strings, booleans and one map of strings, bytes and booleans. */
-function encodeForwardArray(items: Array<string | boolean | Record<string, Buffer | boolean>>): Buffer {
-  const parts: Buffer[] = [Buffer.from([0x90 | items.length])];
-  for (const item of items) {
-    if (typeof item !== 'object') {
-      parts.push(encodeMsgpack(item));
-      continue;
-    }
-    const entries = Object.entries(item);
-    parts.push(Buffer.from([0x80 | entries.length]));
-    for (const [k, x] of entries) {
-      parts.push(encodeMsgpack(k));
-      if (Buffer.isBuffer(x)) parts.push(Buffer.from([0xc4, x.length]), x);
-      else parts.push(encodeMsgpack(x));
-    }
-  }
-  return Buffer.concat(parts);
 }
 
 /** The Forward protocol for a ListenerSource (TCP only: UDP carries only Fluentd's heartbeats). */

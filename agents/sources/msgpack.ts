@@ -331,8 +331,11 @@ function safe(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-/** A map of string keys to strings, booleans and string arrays, encoded (an intake's replies). */
-export function encodeMsgpack(value: string | boolean | null | number | ReadonlyArray<string | boolean | null> | Readonly<Record<string, string | boolean | number>>): Buffer {
+/** What an intake writes back (acks, a handshake's HELO and PONG): nulls, booleans, small unsigned integers, strings, bytes, and short arrays and maps of them. */
+export type MsgpackReply = null | boolean | number | string | Buffer | readonly MsgpackReply[] | { readonly [key: string]: MsgpackReply };
+
+/** A reply encoded (`MsgpackReply`); bytes as binary, strings as strings. */
+export function encodeMsgpack(value: MsgpackReply): Buffer {
   const parts: Buffer[] = [];
   const write = (v: unknown): void => {
     if (v === null) parts.push(Buffer.from([0xc0]));
@@ -355,6 +358,11 @@ export function encodeMsgpack(value: string | boolean | null | number | Readonly
         parts.push(h);
       }
       parts.push(s);
+    } else if (Buffer.isBuffer(v)) {
+      const h = Buffer.alloc(5);
+      h[0] = 0xc6;
+      h.writeUInt32BE(v.length, 1);
+      parts.push(h, v);
     } else if (Array.isArray(v)) {
       if (v.length >= 16) throw new RangeError('encodeMsgpack writes arrays of at most 15 items');
       parts.push(Buffer.from([0x90 | v.length]));

@@ -107,8 +107,10 @@ test('a stream of values back to back (PackedForward entries) decodes in order; 
   const stream = Buffer.concat([hex('92 01 80'), hex('92 02 81 a1 61 a1 62'), hex('c0')]);
   assert.deepEqual(plain(decodeMsgpackStream(stream)), [[1, {}], [2, { a: 'b' }], null]);
   assert.throws(() => decodeMsgpackStream(stream.subarray(0, -2)), MsgpackError);
+  const helo = encodeMsgpack(['HELO', { nonce: Buffer.from([1, 2, 3]), auth: Buffer.alloc(0), keepalive: true }]);
+  assert.deepEqual(plain(decodeMsgpack(helo)), ['HELO', { nonce: { bin: '010203' }, auth: { bin: '' }, keepalive: true }]);
   for (const v of [{ ack: 'YWJjZGVm' }, { ack: 'x'.repeat(40) }, { ack: 'ü'.repeat(200) }, { ack: 'y'.repeat(70_000) }, ['PONG', true, '', 'host', 'f'.repeat(128)], null, true, 7, 4294967295]) {
-    const bytes = encodeMsgpack(v as Parameters<typeof encodeMsgpack>[0]);
+    const bytes = encodeMsgpack(v);
     assert.equal(msgpackLength(bytes, 0), bytes.length);
     assert.deepEqual(plain(decodeMsgpack(bytes)), v);
   }
