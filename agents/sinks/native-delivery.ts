@@ -14,6 +14,8 @@ import { recordsOf } from './wire.ts';
 import { recordsIn, type Delivery, type Queued, type SinkQueue } from './sink-queue.ts';
 import type { SinkSettings } from './kafka.ts';
 
+const RESTAMP_REPORT_EVERY_MS = 10 * 60_000;
+
 /** What one producer call took from the memory queue: from which batch, from where, how many records and bytes. */
 type Taken = Array<{ q: Queued; from: number; count: number; bytes: number }>;
 
@@ -24,6 +26,8 @@ export class NativeDelivery implements Delivery {
   private readonly pending: Array<{ taken: Taken; count: number; bytes: number; result?: SendResult; dropped?: number }> = [];
   /** The kind of the last retry logged since Kafka last acknowledged (see onRetry). */
   private retryLogged?: string;
+  private restampUnreported = 0;
+  private restampReportedAt = -Infinity;
 
   constructor(
     private readonly sq: SinkQueue,
@@ -57,6 +61,7 @@ export class NativeDelivery implements Delivery {
       maxInFlight: this.o.maxInFlight,
       requestTimeoutMs: this.o.requestTimeoutMs,
       onRetry: (err) => this.onRetry(err),
+      onRestamped: (n, err) => this.onRestamped(n, err),
     });
     try {
       await p.connect();
@@ -95,6 +100,25 @@ export class NativeDelivery implements Delivery {
       }
     }
     stats.lastError = message;
+  }
+
+  /**
+   * Kafka refused records for their timestamps although the sink had clamped them to this host's
+   * clock (`TimestampClamp`): the broker's clock and this one disagree by more than the topic allows.
+   * The producer sent them again without a Kafka timestamp; counted with the clamped ones, warned at
+   * most every 10 minutes.
+   */
+  private onRestamped(n: number, err: KafkaError): void {
+    this.sq.stats.clampedTimestamps += n;
+    this.restampUnreported += n;
+    const now = Date.now();
+    if (now - this.restampReportedAt < RESTAMP_REPORT_EVERY_MS) return;
+    this.restampReportedAt = now;
+    this.log.warn(
+      { records: this.restampUnreported, reason: err.message, hostTime: new Date(now).toISOString() },
+      "Kafka refused records for their timestamps although they were within the topic's limits by this host's clock: this host's clock or the broker's is likely off (by more than message.timestamp.after.max.ms or before.max.ms). They were sent again without a Kafka timestamp (-1), so none is lost; their time field keeps the event time.",
+    );
+    this.restampUnreported = 0;
   }
 
   /** Records Kafka refused for good (`records` of them in its refused messages): counted and logged (one line per call, with the first reason); `messageAt` gives a sent message again by its index. */

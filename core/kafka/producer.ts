@@ -22,6 +22,10 @@
  * this producer's state: as the Java client does for an idempotent producer, it takes a new producer id
  * and starts every partition again at 0.
  * MESSAGE_TOO_LARGE splits a batch in halves; a single record the broker refuses is failed for good.
+ * INVALID_TIMESTAMP (a record stamped further from the broker's clock than the topic's
+ * `message.timestamp.after.max.ms`/`before.max.ms`, e.g. this host's clock an hour ahead) resends the
+ * batch once with the records the broker named stamped NO_TIMESTAMP (-1), which it does not check:
+ * the records are kept, without a Kafka timestamp (`onRestamped` tells the caller).
  * A partition's first batch under a producer id, and the first after any error, goes out alone until
  * acknowledged: a broker without state for the producer takes any sequence, so a later batch pipelined
  * behind a refused one would be written before it.
@@ -60,6 +64,8 @@ export interface ProducerOptions {
   maxRetryBackoffMs?: number;
   /** Called for every error that makes the producer retry (to log and count it). */
   onRetry?: (err: KafkaError) => void;
+  /** Called when records the broker refused for their timestamp are sent again without one (how many, and Kafka's reason). */
+  onRestamped?: (records: number, err: KafkaError) => void;
 }
 
 export interface SendResult {
@@ -93,6 +99,10 @@ interface Batch {
   stampedEpoch: number;
   /** Its request may have been written although no answer came (connection lost, timeout). */
   unknown: boolean;
+  /** The records (indexes in the batch) Kafka's last answer named as the cause of its error (Produce v8). */
+  refused?: number[];
+  /** Sent again with refused timestamps taken out: a second INVALID_TIMESTAMP fails it for good. */
+  restamped?: boolean;
 }
 
 interface PartitionState {
@@ -149,6 +159,8 @@ interface TopicMeta {
 }
 
 const MAX_SEQ = 0x7fffffff;
+/** A record's timestamp when it has none: Kafka does not check it against its clock (CreateTime topics). */
+const NO_TIMESTAMP = -1;
 /**
  * A partition retry waits at most this long (maxRetryBackoffMs if lower), as the Java client's
  * retry.backoff.max.ms: a leader that moved is found within a second (a metadata request and a
@@ -158,7 +170,7 @@ const PARTITION_BACKOFF_MAX_MS = 1000;
 const addSeq = (s: number, n: number) => (s + n > MAX_SEQ ? s + n - MAX_SEQ - 1 : s + n);
 
 export class KafkaProducer {
-  private readonly o: Required<Omit<ProducerOptions, 'ssl' | 'sasl' | 'onRetry'>> & Pick<ProducerOptions, 'ssl' | 'sasl' | 'onRetry'>;
+  private readonly o: Required<Omit<ProducerOptions, 'ssl' | 'sasl' | 'onRetry' | 'onRestamped'>> & Pick<ProducerOptions, 'ssl' | 'sasl' | 'onRetry' | 'onRestamped'>;
   private readonly brokers = new Map<number, { host: string; port: number }>();
   private readonly topics = new Map<string, TopicMeta>();
   private readonly parts = new Map<string, PartitionState>();
@@ -177,7 +189,7 @@ export class KafkaProducer {
   /** Uncompressed records sections, reused from batch to batch (each is free once its batch is built). */
   private readonly sections = new BufferPool(4, 64 * 1024);
   /** Counters for the caller's stats; `probes`: batches of unknown fate the broker answered OUT_OF_ORDER for while resolving (written before). */
-  readonly stats = { requests: 0, retries: 0, newProducerIds: 0, splits: 0, probes: 0 };
+  readonly stats = { requests: 0, retries: 0, newProducerIds: 0, splits: 0, probes: 0, restamped: 0 };
 
   constructor(options: ProducerOptions) {
     this.o = {
@@ -406,6 +418,7 @@ export class KafkaProducer {
               // its resend (or the next batch's) met OUT_OF_ORDER, which read as "the broker lost our
               // state": a new producer id, and the batch written twice.
               if (e.action !== 'reject' && e.action !== 'sequence' && e.action !== 'fatal') b.unknown = true;
+              b.refused = r.recordErrors;
               this.onBatchError(b, e);
             }
           }
@@ -495,6 +508,10 @@ export class KafkaProducer {
         this.split(b);
         return this.retryPartition(b.part, err, { quiet: true });
       }
+      if (err.type === 'INVALID_TIMESTAMP' && !b.restamped) {
+        this.o.onRestamped?.(this.restamp(b), err);
+        return this.retryPartition(b.part, err, { quiet: true });
+      }
       const q = b.part.queue;
       q.splice(q.indexOf(b), 1);
       for (const index of b.indexes) b.call.failed.push({ index, error: err });
@@ -513,13 +530,35 @@ export class KafkaProducer {
     const all = batchRecords(b.bytes!);
     const halves = [0, half].map((from): Batch => {
       const indexes = b.indexes.slice(from, from === 0 ? half : undefined);
-      const records = encodeRecords(all.slice(from, from + indexes.length));
-      const payload = this.o.compression === 'lz4' ? compressFrameSync(records.body) : this.o.compression === 'gzip' ? gzipSync(records.body) : records.body;
-      return { call: b.call, part: b.part, indexes, state: 'ready', seq: 0, stampedSeq: -1, stampedPid: -1n, stampedEpoch: -1, unknown: false, bytes: buildBatch(records, payload, this.o.compression) };
+      return { call: b.call, part: b.part, indexes, state: 'ready', seq: 0, stampedSeq: -1, stampedPid: -1n, stampedEpoch: -1, unknown: false, bytes: this.rebuild(all.slice(from, from + indexes.length)) };
     });
     const q = b.part.queue;
     q.splice(q.indexOf(b), 1, ...halves);
     b.call.remaining += 1;
+  }
+
+  /**
+   * A batch refused for a timestamp, built again with the records Kafka named (all, if it named none)
+   * stamped NO_TIMESTAMP, in its place in the queue; how many were restamped. Rare, so built at once.
+   */
+  private restamp(b: Batch): number {
+    const all = batchRecords(b.bytes!);
+    const named = b.refused?.filter((i) => i >= 0 && i < all.length);
+    const which = named && named.length > 0 ? named : all.map((_, i) => i);
+    for (const i of which) all[i]!.timestamp = NO_TIMESTAMP;
+    b.bytes = this.rebuild(all);
+    b.restamped = true;
+    b.refused = undefined;
+    b.stampedSeq = -1;
+    this.stats.restamped += which.length;
+    return which.length;
+  }
+
+  /** A batch's bytes for these records, compressed as the producer compresses. */
+  private rebuild(records: ProduceRecord[]): Buffer {
+    const encoded = encodeRecords(records);
+    const payload = this.o.compression === 'lz4' ? compressFrameSync(encoded.body) : this.o.compression === 'gzip' ? gzipSync(encoded.body) : encoded.body;
+    return buildBatch(encoded, payload, this.o.compression);
   }
 
   /**

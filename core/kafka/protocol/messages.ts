@@ -136,6 +136,8 @@ export interface ProducePartitionResponse {
   errorCode: number;
   baseOffset: bigint;
   errorMessage?: string | null;
+  /** (v8+) The records the broker named as the cause of the error, by their index in the batch. */
+  recordErrors?: number[];
 }
 
 export function decodeProduce(r: Reader, version: number): ProducePartitionResponse[] {
@@ -149,6 +151,7 @@ export function decodeProduce(r: Reader, version: number): ProducePartitionRespo
       if (version >= 8) {
         const recordErrors = y.array((z) => ({ index: z.int32(), message: z.string() }));
         p.errorMessage = y.string() ?? recordErrors.map((e) => e.message).filter(Boolean).join('; ');
+        if (recordErrors.length > 0) p.recordErrors = recordErrors.map((e) => e.index);
       }
       out.push(p);
     });

@@ -185,3 +185,40 @@ test('the sink sends lines stamped hours ahead with the time of sending as their
   }
   assert.equal(warnings().filter((l) => String(l.msg).includes('ahead of this host')).length, 1);
 });
+
+test('an agent whose clock runs two hours ahead of the broker\'s: the records Kafka refuses for their timestamps are sent again without one, counted and warned about; nothing is dropped', async (t) => {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('times-skew');
+  const metricsTopic = await createTestTopic('times-skew-m');
+  const { logger, warnings } = capture();
+  // A test double of this host's clock (the broker shares the machine's): the agent's Date.now runs two
+  // hours ahead while the sink works, so its clamp sees nothing wrong with records stamped by it.
+  const realNow = Date.now;
+  const skew = 2 * 3_600_000;
+  Date.now = () => realNow() + skew;
+  t.after(() => (Date.now = realNow));
+  const sink = new KafkaSink({ brokers, logsTopic, metricsTopic, lingerMs: 5 }, logger);
+  await sink.start();
+  await sink.retentionRead;
+  const hostNow = new Date(Date.now()).toISOString();
+  const brokerNow = new Date(realNow()).toISOString();
+  const record = (i: number): LogRecord => ({
+    v: SCHEMA_VERSION, time: i % 3 === 0 ? brokerNow : hostNow, observed_time: hostNow, service: 'svc', host: 'h1', severity_text: 'INFO', severity_number: 9,
+    body: `line ${i}`, attributes: {}, resource: {}, trace_id: '', span_id: '', origin: { kind: 'file', offset: i },
+  });
+  await sink.send({ events: Array.from({ length: 30 }, (_, i) => ({ type: 'log' as const, record: record(i) })) });
+  await sink.close();
+  Date.now = realNow;
+  assert.equal(sink.stats.dropped, 0);
+  assert.equal(sink.stats.sent, 30);
+  assert.equal(sink.stats.clampedTimestamps, 20, 'the records stamped by the host\'s clock, which the broker refused');
+  const got = await readTopic(logsTopic, { expected: 30 });
+  assert.deepEqual(got.map((m) => (JSON.parse(m.value.toString()) as LogRecord).body).sort(), Array.from({ length: 30 }, (_, i) => `line ${i}`).sort());
+  for (const m of got) {
+    const r = JSON.parse(m.value.toString()) as LogRecord;
+    assert.equal(m.timestamp, r.time === hostNow ? '-1' : String(Date.parse(brokerNow)), r.body);
+  }
+  const w = warnings().filter((l) => /this host's clock or the broker's is likely off/.test(String(l.msg)));
+  assert.equal(w.length, 1);
+  assert.equal(w[0]!.records, 20);
+});

@@ -218,6 +218,34 @@ test('a record bigger than the topic allows fails for good, alone; the records a
   assert.deepEqual(back, Array.from({ length: 41 }, (_, n) => n).filter((n) => n !== 17));
 });
 
+test('records stamped further from the broker\'s clock than the topic takes are sent again without a Kafka timestamp: none lost, each once, in order per key', async () => {
+  const brokers = await testBrokers();
+  // One minute ahead at most (Kafka 4's default is an hour): records an hour ahead are refused with
+  // their whole batch, as an agent whose clock runs ahead meets it.
+  const topic = await createTestTopic('producer-timestamps', 3, [{ name: 'message.timestamp.after.max.ms', value: '60000' }]);
+  const restamped: Array<[number, string]> = [];
+  const p = new KafkaProducer({ brokers, compression: 'lz4', onRestamped: (n, err) => restamped.push([n, err.type]) });
+  await p.connect();
+  const now = Date.now();
+  const ahead = (n: number) => n % 7 === 3 || (n >= 400 && n < 500);
+  // Several calls under way at once: batches behind a refused one are refused for their sequence and resent after it.
+  const calls = [];
+  for (let c = 0; c < 6; c++) calls.push(p.send(Array.from({ length: 100 }, (_, i) => message(topic, c * 100 + i, 6, now)).map((m, i) => (ahead(c * 100 + i) ? { ...m, timestamp: now + 3_600_000 } : m))));
+  const results = await Promise.all(calls);
+  assert.deepEqual(results.flatMap((r) => r.failed.map((f) => f.error.message)), []);
+  const expected = Array.from({ length: 600 }, (_, n) => n).filter(ahead).length;
+  assert.equal(p.stats.restamped, expected, 'the broker named the refused records; only they lost their timestamp');
+  assert.equal(restamped.reduce((n, [k]) => n + k, 0), expected);
+  assert.ok(restamped.every(([, type]) => type === 'INVALID_TIMESTAMP'));
+  await p.close();
+  const got = await readTopic(topic, { expected: 600 });
+  assertExactlyOnceInOrder(got.map((m) => ({ key: m.key, value: m.value.toString() })), 600);
+  for (const m of got) {
+    const n = (JSON.parse(m.value.toString()) as { n: number }).n;
+    assert.equal(m.timestamp, ahead(n) ? '-1' : String(now + n), `record ${n}`);
+  }
+});
+
 test('an unreachable broker is a clear NETWORK error at connect, naming the address', async () => {
   const p = new KafkaProducer({ brokers: ['127.0.0.1:1'], connectTimeoutMs: 1000 });
   await assert.rejects(p.connect(), (err: KafkaError) => err.type === 'NETWORK' && /127\.0\.0\.1:1/.test(err.message));
