@@ -20,6 +20,14 @@
  * protocol's handshake (HELO, PING, PONG; SHA-512 of salt, host name, nonce and key) and a sender that
  * does not prove the key is closed before anything of it is read.
  *
+ * Docker cuts a line longer than 16 KiB into parts (`partial_message`, `partial_id`, `partial_ordinal`,
+ * `partial_last`; before Docker 19.03, `partial_message` on every part but the last) and sends each as
+ * its own event: the parts are held and joined into one line, which takes the first part's time and
+ * the last one's fields. A part is acknowledged when it arrives (Docker's driver waits for each ack
+ * before the next part, so holding it would stall the container): an agent that crashes mid-line
+ * loses that line's earlier parts. A line still unfinished after `PARTIAL_WAIT_MS`, past `maxBytes`,
+ * or when its connection ends is shipped as far as it came, marked `log.partial`.
+ *
  * Bounds: a message of at most `maxBytes` (after decompression); a larger one, or bytes that are no
  * MessagePack, close the connection (nothing after them could be framed) and are counted (`too_large`,
  * `bad`); a well-framed message or entry that is not what the protocol says is counted (`bad`) and
@@ -51,6 +59,10 @@ export interface ForwardStats extends FramerStats {
   auth_failed: number;
   /** Heartbeats (`nil`) received. */
   heartbeats: number;
+  /** Parts of Docker's long lines received, lines joined from them, and lines shipped unfinished (marked log.partial). */
+  partial_parts: number;
+  partial_lines: number;
+  partial_unfinished: number;
 }
 
 export interface ForwardOptions {
@@ -61,6 +73,8 @@ export interface ForwardOptions {
   sharedKey?: string;
   /** Our name in the handshake's PONG. */
   serverHostname?: string;
+  /** How long a long line's parts wait for its last one (PARTIAL_WAIT_MS). */
+  partialWaitMs?: number;
 }
 
 type Fields = { [key: string]: MsgpackValue };
@@ -85,6 +99,28 @@ const DOCKER_FIELDS: Record<string, string> = {
   partial_ordinal: 'docker.partial_ordinal',
   partial_last: 'docker.partial_last',
 };
+
+/** The fields Docker's driver adds to the parts of a long line, which a joined line no longer carries. */
+const PARTIAL_FIELDS = ['partial_message', 'partial_id', 'partial_ordinal', 'partial_last'];
+
+/** How long the parts of a line wait for its last part before they are shipped as they are. */
+export const PARTIAL_WAIT_MS = 5000;
+/** Lines being joined at once on one connection (Docker's driver has one per output stream under way). */
+const MAX_PARTIALS = 64;
+
+/** A long line's parts so far (`ForwardFramer.partial`). */
+interface Partial {
+  tag: string;
+  key: string;
+  parts: string[];
+  bytes: number;
+  /** The first part's time. */
+  time: number;
+  /** When its first part arrived (for PARTIAL_WAIT_MS). */
+  since: number;
+  /** The last part's record. */
+  record: Fields;
+}
 
 /** Fluent Bit's kubernetes filter's fields, as OpenTelemetry names them (labels and annotations below). */
 const KUBERNETES_FIELDS: Record<string, string> = {
@@ -182,9 +218,19 @@ function messageKey(record: Fields, keys: readonly string[]): string | undefined
 
 function eventText(record: Fields, key: string | undefined): string {
   if (key === undefined) return JSON.stringify(record, jsonValue);
-  const line = text(record[key]!);
-  // Docker drops the line's end; a library's caller may not.
+  return trimEnd(text(record[key]!));
+}
+
+/** Docker drops the line's end; a library's caller may not. */
+function trimEnd(line: string): string {
   return line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line;
+}
+
+/** A record without Docker's partial fields. */
+function withoutPartial(record: Fields): Fields {
+  const out: Fields = {};
+  for (const k of Object.keys(record)) if (!PARTIAL_FIELDS.includes(k)) out[k] = record[k]!;
+  return out;
 }
 
 function eventAttributes(tag: string, record: Fields, key: string | undefined): Record<string, string> {
@@ -220,6 +266,8 @@ class ForwardFramer implements Framer {
   private closed = false;
   /** The last event's tag, message field, record and attributes. */
   private last?: { tag: string; key: string; record: Fields; attributes: Record<string, string> };
+  /** Docker's long lines being joined, by their partial_id (or, from a Docker before 19.03, their stream). */
+  private readonly partials = new Map<string, Partial>();
 
   constructor(
     private readonly o: ForwardOptions,
@@ -269,7 +317,22 @@ class ForwardFramer implements Framer {
   end(): Framed {
     if (this.buf.length > 0 && !this.closed) this.stats.incomplete++;
     this.buf = Buffer.alloc(0);
-    return { texts: [] };
+    const out: Framed = { texts: [], times: [], attributes: [] };
+    for (const id of [...this.partials.keys()]) this.letGo(id, out);
+    this.stats.events += out.texts.length;
+    return out;
+  }
+
+  tick(now: number): Framed | undefined {
+    if (this.partials.size === 0) return undefined;
+    let out: Framed | undefined;
+    for (const [id, p] of this.partials) {
+      if (now - p.since < (this.o.partialWaitMs ?? PARTIAL_WAIT_MS)) continue;
+      out ??= { texts: [], times: [], attributes: [] };
+      this.letGo(id, out);
+    }
+    if (out) this.stats.events += out.texts.length;
+    return out;
   }
 
   private fail(what: 'bad' | 'too_large' | 'auth_failed', err: Error): void {
@@ -354,8 +417,63 @@ class ForwardFramer implements Framer {
     }
     const record = entry[1];
     const key = messageKey(record, this.o.messageKeys);
-    out.texts.push(eventText(record, key));
-    out.times!.push(forwardTimeMs(entry[0]));
+    if (key !== undefined && (this.partials.size > 0 || record.partial_message !== undefined) && this.partial(tag, entry[0], record, key, out)) return;
+    this.emit(tag, record, key, eventText(record, key), forwardTimeMs(entry[0]), out);
+  }
+
+  /**
+   * A part of one of Docker's long lines: held, or, when it is the last, joined with the parts before
+   * it and shipped (true); false when `record` is none of that (a line of its own).
+   */
+  private partial(tag: string, time: MsgpackValue | undefined, record: Fields, key: string, out: Framed): boolean {
+    const docker = typeof record.container_id === 'string' && typeof record.source === 'string';
+    if (!docker) return false;
+    const flagged = record.partial_message === 'true';
+    // Docker 19.03 and later name each line's parts; earlier ones mark every part but the last, whose
+    // stream (stdout, stderr) tells which line it ends.
+    const id = typeof record.partial_id === 'string' ? `id:${record.partial_id}` : `stream:${record.container_id}/${record.source}`;
+    const held = this.partials.get(id);
+    if (!flagged && held === undefined) return false;
+    const part = text(record[key]!);
+    const last = !flagged || record.partial_last === 'true';
+    if (held === undefined && last) {
+      // A line of one part (Docker marks those too when it splits at a buffer's end).
+      this.emit(tag, withoutPartial(record), key, eventText(record, key), forwardTimeMs(time), out);
+      return true;
+    }
+    const p: Partial = held ?? { tag, key, parts: [], bytes: 0, time: forwardTimeMs(time), since: Date.now(), record };
+    p.parts.push(part);
+    p.bytes += part.length;
+    p.record = record;
+    if (held === undefined) {
+      if (this.partials.size >= MAX_PARTIALS) this.letGo(this.partials.keys().next().value!, out);
+      this.partials.set(id, p);
+    }
+    this.stats.partial_parts++;
+    if (last) {
+      this.partials.delete(id);
+      this.stats.partial_lines++;
+      this.emit(p.tag, withoutPartial(record), p.key, trimEnd(p.parts.join('')), p.time, out);
+    } else if (p.bytes > this.o.maxBytes) {
+      this.letGo(id, out);
+    }
+    return true;
+  }
+
+  /** A line's parts so far shipped as one record marked `log.partial` (it waited too long, grew too large, or its connection ended). */
+  private letGo(id: string, out: Framed): void {
+    const p = this.partials.get(id)!;
+    this.partials.delete(id);
+    this.stats.partial_unfinished++;
+    const record = withoutPartial(p.record);
+    record.partial_message = 'true';
+    this.emit(p.tag, record, p.key, trimEnd(p.parts.join('')), p.time, out);
+  }
+
+  /** One event as a line for the parser, with its time and attributes. */
+  private emit(tag: string, record: Fields, key: string | undefined, line: string, time: number, out: Framed): void {
+    out.texts.push(line);
+    out.times!.push(time);
     // One container's lines carry the same fields: they share one attributes object (made, and cloned to
     // a record thread, once), which nothing writes to but the intake, with the same values each time.
     const last = this.last;
@@ -405,7 +523,7 @@ class ForwardFramer implements Framer {
 
 /** The Forward protocol for a ListenerSource (TCP only: UDP carries only Fluentd's heartbeats). */
 export function forwardProtocol(o: ForwardOptions): Protocol & { stats: ForwardStats } {
-  const stats: ForwardStats = { truncated: 0, incomplete: 0, bad: 0, too_large: 0, events: 0, acks: 0, auth_failed: 0, heartbeats: 0 };
+  const stats: ForwardStats = { truncated: 0, incomplete: 0, bad: 0, too_large: 0, events: 0, acks: 0, auth_failed: 0, heartbeats: 0, partial_parts: 0, partial_lines: 0, partial_unfinished: 0 };
   return {
     kind: 'forward',
     stats,
@@ -419,8 +537,8 @@ const SERVICE_FROM = ['container.name', 'k8s.container.name'] as const;
 
 /** A Forward intake on one TCP address. */
 export class ForwardSource extends ListenerSource {
-  constructor(name: string, o: IntakeOptions & { messageKeys?: readonly string[]; sharedKey?: string }) {
-    super(name, forwardProtocol({ maxBytes: o.maxMessageBytes, messageKeys: o.messageKeys ?? FORWARD_MESSAGE_KEYS, sharedKey: o.sharedKey }), { ...o, mode: 'tcp', serviceFrom: o.serviceFromMessage ? SERVICE_FROM : undefined });
+  constructor(name: string, o: IntakeOptions & { messageKeys?: readonly string[]; sharedKey?: string; partialWaitMs?: number }) {
+    super(name, forwardProtocol({ maxBytes: o.maxMessageBytes, messageKeys: o.messageKeys ?? FORWARD_MESSAGE_KEYS, sharedKey: o.sharedKey, partialWaitMs: o.partialWaitMs }), { ...o, mode: 'tcp', serviceFrom: o.serviceFromMessage ? SERVICE_FROM : undefined });
   }
 }
 

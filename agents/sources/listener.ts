@@ -26,6 +26,8 @@ export interface Framer {
   push(chunk: Buffer): string[] | Framed;
   /** The connection closed: what is left, if it makes a message. */
   end(): string[] | Framed;
+  /** Called every 50 ms while the connection is open: what the framer held long enough to let go (Docker's partial lines waiting for their end). */
+  tick?(now: number): Framed | undefined;
 }
 
 /** Messages with what their transport carried beside each text (Fluent Forward's events). */
@@ -281,6 +283,8 @@ export class ListenerSource implements Source {
   private tcp?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly waiting = new Set<Socket>();
+  /** Open connections whose framers hold messages back for a while (`Framer.tick`). */
+  private readonly ticking = new Map<Socket, { framer: Framer; peer: string }>();
   /** Messages waiting for the next batch, each with its sender's address; the batch's first sequence number and arrival time. */
   private texts: string[] = [];
   private peers: string[] = [];
@@ -350,7 +354,16 @@ export class ListenerSource implements Source {
     if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) {
       ctx.log.warn({ protocol: this.protocol.kind, host, port: this.port }, `The ${this.protocol.kind} intake listens beyond this host and takes messages from whoever reaches it (the protocol has no authentication); let only trusted senders reach the port.`);
     }
-    this.timer = setInterval(() => void this.flush(), 50);
+    this.timer = setInterval(() => {
+      if (this.ticking.size > 0) {
+        const now = Date.now();
+        for (const [socket, t] of this.ticking) {
+          const got = t.framer.tick!(now);
+          if (got) this.add(got, t.peer, socket);
+        }
+      }
+      void this.flush();
+    }, 50);
     ctx.log.info({ protocol: this.protocol.kind, mode: this.o.mode, host, port: this.port }, `The ${this.protocol.kind} intake is listening.`);
   }
 
@@ -410,11 +423,21 @@ export class ListenerSource implements Source {
         this.waiting.add(socket);
       }
     });
-    socket.on('end', () => this.add(framer.end(), peer, socket));
+    if (framer.tick) this.ticking.set(socket, { framer, peer });
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.add(framer.end(), peer, socket);
+    };
+    socket.on('end', end);
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      // A connection reset (or closed by pause) ends without 'end': what its framer held is still shipped.
+      if (framer.tick) end();
       this.sockets.delete(socket);
       this.waiting.delete(socket);
+      this.ticking.delete(socket);
     });
   }
 

@@ -79,6 +79,8 @@ test('Docker\'s driver (fluent-logger-golang) and fluent-forward-go in every mod
       sent[name] = n;
     };
     await go('docker', bin.docker, [at(threaded), '30', '1'], 30);
+    // Lines of 40 KB, which Docker sends in parts of 16 KiB: 10 lines, 2 of them in 3 parts each.
+    await go('docker-long', bin.docker, [at(threaded), '10', '1', 'long'], 10);
     await go('message', bin.ibm, [at(threaded), '10', '1', 'message'], 10);
     await go('message-ext', bin.ibm, [at(threaded), '10', '1', 'message-ext'], 10);
     await go('forward', bin.ibm, [at(threaded), '30', '1', 'forward'], 30);
@@ -112,6 +114,21 @@ test('Docker\'s driver (fluent-logger-golang) and fluent-forward-go in every mod
     assert.ok(r.time.length > 24, 'below the millisecond too');
   });
 
+  const batch = records.filter((r) => r.attributes['fluent.tag'] === 'docker.7b1d9e3f5a7c');
+  assert.equal(batch.length, 10, 'a long line\'s parts are one record');
+  batch.sort((a, b) => a.time.localeCompare(b.time));
+  batch.forEach((r, i) => {
+    assert.equal(r.service, 'shop-batch');
+    assert.equal(r.time.slice(0, 23), msOf(i), `long ${i} time`);
+    assert.ok(!Object.keys(r.attributes).some((k) => k.includes('partial')), `long ${i}: no partial marks on a joined line`);
+    if (i % 5 !== 4) return checkLine(r, i, `long ${i}`);
+    // The joined line parses as the JSON line it was: its fields as attributes.
+    assert.equal(r.body, `long ${i}`);
+    assert.equal(r.attributes.order, String(i));
+    assert.equal(r.attributes.blob, 'abcdefghij'.repeat(4000));
+  });
+  assert.deepEqual([threaded.stats.partial_parts, threaded.stats.partial_lines, threaded.stats.partial_unfinished], [6, 2, 0]);
+
   const app = records.filter((r) => r.attributes['fluent.tag'] === 'app.shop' && r.service === 'fluent');
   assert.equal(app.length, 10 + 10 + 30 + 30 + 30);
   for (const r of app) {
@@ -135,8 +152,9 @@ test('Docker\'s driver (fluent-logger-golang) and fluent-forward-go in every mod
   assert.equal(keyed.stats.auth_failed, 2);
   assert.equal(threaded.stats.bad + keyed.stats.bad, 0);
   // One ack per Docker line and Message-mode event, one per batch message (packed was sent without).
-  assert.equal(threaded.stats.acks, 30 + 10 + 10 + 1 + 1);
-  assert.equal(counters.records, 140, 'the threaded source\'s records were built on its record thread');
+  // And one per part of a long line (Docker's driver waits for each before the next).
+  assert.equal(threaded.stats.acks, 30 + 14 + 10 + 10 + 1 + 1);
+  assert.equal(counters.records, 150, 'the threaded source\'s records were built on its record thread');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +325,62 @@ test('every mode from bytes cut at every byte; heartbeats; Fluent Bit\'s entries
   }
   assert.equal(records[9]!.body, 'single');
   assert.equal(records[9]!.time.slice(0, 23), '2026-12-07T08:00:03.000');
+});
+
+test('Docker\'s long lines: parts joined by id, or by stream before Docker 19.03; stdout and stderr interleaved; an unfinished line shipped marked after the wait, at the connection\'s end, or past the size limit', async () => {
+  const sink = heldSink();
+  const source = new ForwardSource('f', { mode: 'tcp', port: 0, maxMessageBytes: 4096, service: 'svc', hostName: 'h', serviceFromMessage: true, partialWaitMs: 300 });
+  await source.start(sink.ctx);
+  const docker = (source: string, log: string, partial?: Record<string, string>) => ({ container_id: 'c0ffee', container_name: '/api', source, log, ...partial });
+  const part = (id: string, ordinal: number, last: boolean) => ({ partial_message: 'true', partial_id: id, partial_ordinal: String(ordinal), partial_last: String(last) });
+  const send = (s: Socket, t: number, record: object) => s.write(mp(['docker.api', T0 + t, record]));
+  const s = await open(source.port);
+  try {
+    // Docker 19.03+: two lines under way at once, one per stream, their parts interleaved with a short line.
+    send(s, 1, docker('stdout', '{"msg":"big one",', part('a1', 1, false)));
+    send(s, 2, docker('stderr', 'ERROR second ', part('b2', 1, false)));
+    send(s, 3, docker('stdout', 'a short line'));
+    send(s, 4, docker('stdout', '"n":1}', part('a1', 2, true)));
+    send(s, 5, docker('stderr', 'long line ends\n', part('b2', 2, true)));
+    // Before 19.03: no id; every part but the last says partial_message, the last says nothing.
+    send(s, 6, docker('stdout', 'old docker ', { partial_message: 'true' }));
+    send(s, 7, docker('stdout', 'joined line', {}));
+    // A record that is not Docker's with a field of that name: a line of its own.
+    send(s, 8, { message: 'not docker', partial_message: 'true' });
+    // A line whose last part never comes: shipped after the wait, marked log.partial.
+    send(s, 9, docker('stdout', 'never ', part('c3', 1, false)));
+    send(s, 9, docker('stdout', 'finished', part('c3', 2, false)));
+    await until('six records', () => sink.records().length === 6, 5000);
+    // Past the size limit: shipped as far as it came, marked.
+    send(s, 10, docker('stdout', 'x'.repeat(3000), part('d4', 1, false)));
+    send(s, 10, docker('stdout', 'y'.repeat(1200), part('d4', 2, false)));
+    await until('seven records', () => sink.records().length === 7, 5000);
+    // And one still in parts when the connection ends.
+    send(s, 11, docker('stderr', 'cut off by the end', part('e5', 1, false)));
+    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    s.end();
+    await s.gone;
+    await source.stop();
+  }
+  const records = sink.records();
+  assert.deepEqual(records.map((r) => [r.body, r.time.slice(11, 19), r.attributes['log.partial'] ?? '', r.attributes['log.iostream'] ?? '']), [
+    ['a short line', '08:00:03', '', 'stdout'],
+    ['big one', '08:00:01', '', 'stdout'],
+    ['second long line ends', '08:00:02', '', 'stderr'],
+    ['old docker joined line', '08:00:06', '', 'stdout'],
+    ['not docker', '08:00:08', '', ''],
+    ['never finished', '08:00:09', 'true', 'stdout'],
+    ['x'.repeat(3000) + 'y'.repeat(1200), '08:00:10', 'true', 'stdout'],
+    ['cut off by the end', '08:00:11', 'true', 'stderr'],
+  ]);
+  assert.equal(records[1]!.attributes.n, '1', 'the joined line parsed as JSON');
+  assert.equal(records[2]!.severity_text, 'ERROR');
+  assert.ok(records.every((r) => !('docker.partial_id' in r.attributes)));
+  assert.equal(records[4]!.attributes.partial_message, 'true', 'not Docker\'s: its fields kept as they are');
+  assert.equal(records[0]!.service, 'api');
+  assert.deepEqual([source.stats.partial_parts, source.stats.partial_lines, source.stats.partial_unfinished], [11, 3, 3]);
+  assert.equal(source.stats.events, 8);
 });
 
 test('what closes a connection, and what is kept or skipped: bytes that are no MessagePack, a message too large, a decompression bomb, a sender without the key', async () => {
