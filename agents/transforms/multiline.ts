@@ -4,12 +4,21 @@
  * Rust panic with its message and notes; PostgreSQL's report with its DETAIL, HINT, STATEMENT ... lines; RabbitMQ's lines of one message). Each record keeps the byte range from its first line's start to its last line's end,
  * so a file checkpoint can move only past complete records. A pending record is flushed when the next
  * record starts, after a timeout without new lines (time is passed in), or at a line/byte limit.
+ *
+ * Lines a container runtime wrapped (CRI's `<stamp> stderr F <line>`, Docker json-file's objects, as
+ * the files under /var/log/containers hold them) are judged by the app's line inside: a Java trace
+ * written by a pod is one record as it is in a plain file. Lines of one stream only make a record
+ * together, and a part the runtime cut from a long line (CRI's `P`, a Docker line without its `\n`)
+ * always takes the next part of its stream. The record's text stays the lines as the file holds them
+ * (a checkpoint, and a record thread, go by the file's bytes); the parser unwraps them again
+ * (parsers/container.ts).
  */
 import type { Line } from './line-splitter.ts';
 import { csvOpen, csvRowComma, postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
 import { slowLogContinues, slowLogStart } from './parsers/slow-log.ts';
 import { zabbixHead } from './parsers/layouts.ts';
+import { containerLine, type ContainerLine } from './parsers/container.ts';
 import { readTime } from './timestamp.ts';
 
 export interface MultilineOptions {
@@ -146,6 +155,21 @@ export class MultilineAssembler {
   private leading = 0;
   /** With kind 'postgres' or 'rabbitmq': the record's first line up to its pid, which its other lines repeat. */
   private head = '';
+  /**
+   * The pending record's lines are a container runtime's (`wrap` and its `stream`): `texts` then holds
+   * the apps' lines (a cut line's parts joined), which the rules read, and `raws` the lines as the file
+   * has them, which the record is made of.
+   */
+  private wrap: ContainerLine['kind'] | undefined;
+  private stream = '';
+  private readonly raws: string[] = [];
+  private rawCount = 0;
+  /**
+   * The parts so far of a line the runtime cut (CRI's `P`, a Docker line without `\n`), after the
+   * pending record: whether the line continues that record is known only once it is whole.
+   */
+  private held: Array<{ line: Line; w: ContainerLine }> = [];
+  private heldBytes = 0;
 
   constructor(options: Partial<MultilineOptions> = {}) {
     this.options = { ...MULTILINE_DEFAULTS, ...options };
@@ -159,12 +183,12 @@ export class MultilineAssembler {
 
   /** Offset of the first byte of the pending record, or undefined when nothing is pending. */
   get pendingStart(): number | undefined {
-    return this.count > 0 ? this.start : undefined;
+    return this.count > 0 ? this.start : this.held.length > 0 ? this.held[0]!.line.start : undefined;
   }
 
   /** When `poll` would flush the pending record; undefined when nothing is pending. */
   get deadline(): number | undefined {
-    return this.count > 0 ? this.lastLineAt + this.options.timeoutMs : undefined;
+    return this.count > 0 || this.held.length > 0 ? this.lastLineAt + this.options.timeoutMs : undefined;
   }
 
   /**
@@ -172,10 +196,50 @@ export class MultilineAssembler {
    * assembler's own, read-only and valid until the next call: take its records before pushing again.
    */
   push(line: Line, now: number): readonly AssembledRecord[] {
+    const w = containerLine(line.text);
+    if (this.held.length === 0 && (w === undefined || !w.partial)) return this.pushLine(line, w, w === undefined ? line.text : w.inner, now);
+    // A cut line's parts wait until it is whole (or another stream's line, or too many bytes, ends it).
+    let out: readonly AssembledRecord[] = NONE;
+    const h = this.held[0];
+    if (h !== undefined && (w === undefined || w.kind !== h.w.kind || w.stream !== h.w.stream)) {
+      out = [...this.pushHeld(now)];
+      const more = w !== undefined && w.partial ? NONE : this.pushLine(line, w, w === undefined ? line.text : w.inner, now);
+      if (more.length > 0) out = [...out, ...more];
+      if (more !== NONE || w === undefined || !w.partial) return out;
+    }
+    this.held.push({ line, w: w! });
+    this.heldBytes += line.end - line.start;
+    this.lastLineAt = now;
+    if (w!.partial && this.heldBytes <= this.options.maxBytes) return out;
+    const done = this.pushHeld(now);
+    return out.length === 0 ? done : [...out, ...done];
+  }
+
+  /** The held parts as one line: judged by their texts together, their file lines kept one by one. */
+  private pushHeld(now: number): readonly AssembledRecord[] {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    let text = '';
+    for (const h of held) text += h.w.inner;
+    const first = held[0]!;
+    const out = this.pushLine(first.line, first.w, text, now);
+    for (let i = 1; i < held.length; i++) {
+      const { line } = held[i]!;
+      this.raws[this.rawCount++] = line.text;
+      this.end = line.end;
+      this.bytes += line.end - line.start;
+      if (line.attributes !== undefined) this.attributes = { ...this.attributes, ...line.attributes };
+    }
+    return out;
+  }
+
+  /** One line (the app's `text` inside wrapper `w`, if any; a cut line's parts joined) into the pending record or a new one. */
+  private pushLine(line: Line, w: ContainerLine | undefined, text: string, now: number): readonly AssembledRecord[] {
     // Most lines complete the one record before them: no array made for the lines that complete none.
     let out: readonly AssembledRecord[] = NONE;
     const size = line.end - line.start;
-    if (this.count > 0 && this.continues(line.text)) {
+    if (this.count > 0 && this.continuesLine(text, w)) {
       if (this.count + 1 > this.options.maxLines || this.bytes + size > this.options.maxBytes) {
         // Too big: cut here; the rest goes on as the next part of the same logical record.
         this.stats.cutByLimit++;
@@ -185,6 +249,7 @@ export class MultilineAssembler {
         out = this.completed(this.take());
         this.part = part + 1;
         this.kind = kind;
+        this.noteWrap(w);
       }
     } else if (this.count > 0) {
       if (this.blankOnly) {
@@ -196,28 +261,32 @@ export class MultilineAssembler {
         out = this.completed(this.take());
       }
       this.kind = 'none';
-      this.noteStart(line.text);
+      this.noteStart(text);
+      this.noteWrap(w);
     } else {
-      this.noteStart(line.text);
+      this.noteStart(text);
+      this.noteWrap(w);
     }
-    this.add(line, size);
+    this.add(line, size, text, w);
     this.lastLineAt = now;
     return out;
   }
 
   /** Flushes the pending record if no line came for timeoutMs. Call it from a timer. */
   poll(now: number): AssembledRecord[] {
-    if (this.count === 0 || now - this.lastLineAt < this.options.timeoutMs) return [];
+    if ((this.count === 0 && this.held.length === 0) || now - this.lastLineAt < this.options.timeoutMs) return [];
     this.stats.timeouts++;
     return this.flush();
   }
 
-  /** Flushes the pending record now (end of input, shutdown). */
+  /** Flushes the pending record now (end of input, shutdown), and a cut line's parts that wait for the rest. */
   flush(): AssembledRecord[] {
-    if (this.count === 0) return [];
+    const out = this.held.length > 0 ? [...this.pushHeld(this.lastLineAt)] : [];
+    if (this.count === 0) return out;
     const r = this.take();
     this.kind = 'none';
-    return [r];
+    out.push(r);
+    return out;
   }
 
   private completed(r: AssembledRecord): readonly AssembledRecord[] {
@@ -225,7 +294,21 @@ export class MultilineAssembler {
     return this.one;
   }
 
-  private add(line: Line, size: number): void {
+  /** The wrapper of a record's first line. */
+  private noteWrap(w: ContainerLine | undefined): void {
+    this.wrap = w?.kind;
+    this.stream = w === undefined ? '' : w.stream;
+  }
+
+  /** Whether a line (`text`, the app's line inside wrapper `w`) continues the pending record: only a line of the same runtime and stream. */
+  private continuesLine(text: string, w: ContainerLine | undefined): boolean {
+    if (w === undefined ? this.wrap !== undefined : w.kind !== this.wrap || w.stream !== this.stream) return false;
+    return this.continues(text);
+  }
+
+  private add(line: Line, size: number, text: string, w: ContainerLine | undefined): void {
+    // The file's line for the record; the app's line for the rules.
+    if (w !== undefined) this.raws[this.rawCount++] = line.text;
     if (this.count === 0) {
       // After blank lines taken in (push), the record starts where they did.
       if (this.leading === 0) {
@@ -236,10 +319,10 @@ export class MultilineAssembler {
     } else if (line.text !== '') {
       this.blankOnly = false;
     }
-    this.texts[this.count++] = line.text;
+    this.texts[this.count++] = text;
     this.end = line.end;
     this.bytes += size;
-    if (line.text !== '') this.lastIndented = isIndented(line.text.charCodeAt(0));
+    if (text !== '') this.lastIndented = isIndented(text.charCodeAt(0));
     if (line.attributes !== undefined) this.attributes = { ...this.attributes, ...line.attributes };
   }
 
@@ -247,6 +330,8 @@ export class MultilineAssembler {
   private clearTexts(): void {
     for (let i = 0; i < this.count; i++) this.texts[i] = '';
     this.count = 0;
+    for (let i = 0; i < this.rawCount; i++) this.raws[i] = '';
+    this.rawCount = 0;
   }
 
   private take(): AssembledRecord {
@@ -257,9 +342,11 @@ export class MultilineAssembler {
     // Blank lines before the first line with text are left out too (a record a pattern let start blank).
     let f = 0;
     while (f < n - 1 && this.texts[f] === '') f++;
-    const text = n - f === 1 ? this.texts[f]! : this.texts.slice(f, n).join('\n');
+    const raws = this.rawCount;
+    // A runtime's lines: the record is the file's lines (never blank: each has its wrapper).
+    const text = raws > 0 ? (raws === 1 ? this.raws[0]! : this.raws.slice(0, raws).join('\n')) : n - f === 1 ? this.texts[f]! : this.texts.slice(f, n).join('\n');
     this.leading = 0;
-    const rec: AssembledRecord = { text, start: this.start, end: this.end, lines };
+    const rec: AssembledRecord = { text, start: this.start, end: this.end, lines: raws > 0 ? raws : lines };
     let attributes = this.attributes;
     if (this.part > 0) attributes = { ...attributes, [MULTILINE_PART_ATTRIBUTE]: String(this.part) };
     if (attributes !== undefined) rec.attributes = attributes;
@@ -269,6 +356,12 @@ export class MultilineAssembler {
     for (let i = 0; i < count; i++) this.texts[i] = '';
     if (count > 64) this.texts.length = 64;
     this.count = 0;
+    if (raws > 0) {
+      for (let i = 0; i < raws; i++) this.raws[i] = '';
+      if (raws > 64) this.raws.length = 64;
+      this.rawCount = 0;
+    }
+    this.wrap = undefined;
     this.attributes = undefined;
     this.part = 0;
     this.lastIndented = false;

@@ -54,6 +54,12 @@ const ANSI_ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
  * found through the `]`s (a one-character search, no copy of the line's head); most lines have none
  * or one there.
  */
+/** ` stdout ` or ` stderr ` after the first blank past an RFC 3339 stamp's seconds: a CRI line, likely. */
+function criStream(line: string): boolean {
+  const sp = line.indexOf(' ', 19);
+  return sp !== -1 && sp <= 40 && (line.startsWith('stdout ', sp + 1) || line.startsWith('stderr ', sp + 1));
+}
+
 function accessQuote(line: string): boolean {
   let q = line.indexOf(']');
   while (q !== -1 && q < 128 && (line.charCodeAt(q + 1) !== 32 || line.charCodeAt(q + 2) !== 34)) q = line.indexOf(']', q + 1);
@@ -137,7 +143,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
   };
   const combined = createCombinedParser();
 
-  const innerParse = (line: string, ctx: ParseContext): ParsedFields => parse(line, ctx, false);
+  // The app's line inside a runtime's wrapper is read as the line itself would be, its colours too.
+  const innerParse = (line: string, ctx: ParseContext): ParsedFields => parse(line.indexOf('\x1b') === -1 ? line : line.replace(ANSI_ESCAPE, ''), ctx, false);
 
   function json(line: string, ctx: ParseContext, wrappers: boolean, from: number): ParsedFields | null {
     let value: unknown;
@@ -158,7 +165,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
     const v = value as Record<string, unknown>;
-    if (wrappers && isDockerJson(v)) return parseDockerJson(v, ctx, innerParse);
+    if (wrappers && isDockerJson(v)) return parseDockerJson(v, ctx, innerParse, rest);
     if (wrappers && isJournald(v)) return parseJournald(v, ctx, innerParse);
     return fieldsFromObject(v, text, rest, names, depth, ctx);
   }
@@ -450,6 +457,14 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     const c = line.charCodeAt(0);
     const tz = ctx.timeZone ?? 'UTC';
     if (isDigit(c)) {
+      // CRI's wrapper before anything reads the app's line in it as its own (a `[date] "GET ..."` after it is no access line of an address).
+      if (wrappers && line.charCodeAt(4) === 45 && line.charCodeAt(10) === 84 && criStream(line)) {
+        const t = readTime(line, 0, tz, ctx.now);
+        if (t !== undefined && line.charCodeAt(t.end) === 32) {
+          const r = parseCri(line, t.time, t.end, ctx, innerParse);
+          if (r !== null) return r;
+        }
+      }
       // Access logs start with the client address: `1.2.3.4 - - [24/Nov/2026:10:00:00 +0000] "GET ..."`.
       if (accessQuote(line)) {
         const r = combined(line, ctx);

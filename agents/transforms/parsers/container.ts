@@ -14,16 +14,106 @@ export type InnerParser = (line: string, ctx: ParseContext) => ParsedFields;
 
 const CRI_TAIL = / (stdout|stderr) ([FP]) ?/y;
 
+/** A line as a container runtime wrote it to its file: the app's line inside, its stream, and whether the runtime cut it (more of it follows). */
+export interface ContainerLine {
+  kind: 'cri' | 'docker';
+  stream: string;
+  inner: string;
+  partial: boolean;
+}
+
+/**
+ * `text` read as a CRI line (`<stamp> <stream> <F|P> <line>`) or a Docker json-file line
+ * (`{"log":"<line>\n","stream":...,"time":...}`), or undefined when it is neither. The multiline
+ * assembler asks it of every line, so a line that is neither is told so in a few comparisons; a
+ * Docker line is parsed (JSON.parse) to see its text.
+ */
+export function containerLine(text: string): ContainerLine | undefined {
+  const c = text.charCodeAt(0);
+  if (c >= 48 && c <= 57) {
+    // RFC 3339 with nanoseconds and no blank inside, then ` stdout F ` / ` stderr P `.
+    if (text.charCodeAt(4) !== 45 || text.charCodeAt(10) !== 84) return undefined;
+    const sp = text.indexOf(' ', 19);
+    if (sp === -1 || sp > 40 || text.charCodeAt(sp + 1) !== 115 /* s */) return undefined;
+    const stream = text.startsWith('stdout ', sp + 1) ? 'stdout' : text.startsWith('stderr ', sp + 1) ? 'stderr' : undefined;
+    if (stream === undefined) return undefined;
+    const flag = text.charCodeAt(sp + 8);
+    if ((flag !== 70 && flag !== 80) || (text.length > sp + 9 && text.charCodeAt(sp + 9) !== 32)) return undefined;
+    return { kind: 'cri', stream, inner: text.slice(sp + 10), partial: flag === 80 };
+  }
+  if (c === 123 && text.startsWith('{"log":"')) {
+    // Docker writes `log`, `stream`, `time` in that order; inside the log's text a quote is `\"`, so
+    // `","stream":"` ends it. Read without parsing the whole object (the record thread does that):
+    // as it is when it holds no escape, else as the JSON string it is.
+    const end = text.indexOf('","stream":"std', 8);
+    if (end === -1) return undefined;
+    const stream = text.startsWith('out"', end + 15) ? 'stdout' : text.startsWith('err"', end + 15) ? 'stderr' : undefined;
+    // And its time, as isDockerJson asks, so that the parser unwraps what was joined as wrapped.
+    if (stream === undefined || !text.startsWith('","time":"', end + 18)) return undefined;
+    let log = text.slice(8, end);
+    const whole = escapedAtEnd(log, 110 /* n */);
+    if (whole) log = log.slice(0, escapedAtEnd(log.slice(0, -2), 114 /* r */) ? -4 : -2);
+    if (log.indexOf('\\') !== -1) {
+      try {
+        log = JSON.parse(`"${log}"`) as string;
+      } catch {
+        return undefined;
+      }
+    }
+    return { kind: 'docker', stream, inner: log, partial: !whole };
+  }
+  return undefined;
+}
+
+/** Whether JSON string text `s` ends with the escape `\<c>` (an odd run of backslashes before `c`). */
+function escapedAtEnd(s: string, c: number): boolean {
+  let i = s.length - 1;
+  if (i < 1 || s.charCodeAt(i) !== c) return false;
+  let k = 0;
+  while (i - 1 - k >= 0 && s.charCodeAt(i - 1 - k) === 92) k++;
+  return k % 2 === 1;
+}
+
+/** A Docker line's text without its line end. */
+function endless(log: string): string {
+  return log.endsWith('\n') ? log.slice(0, log.endsWith('\r\n') ? -2 : -1) : log;
+}
+
+/**
+ * The app's text of a record the multiline assembler made of several wrapped lines (`more`: the lines
+ * after the first, as the file holds them): a part the runtime cut (`P`, or a Docker line without its
+ * `\n`) is joined to the next without a break, whole lines with `\n` between them. Whether the last
+ * part was cut too (the rest never came: `log.partial`).
+ */
+function joinParts(first: string, partial: boolean, more: string, kind: ContainerLine['kind']): { text: string; partial: boolean } {
+  let text = first;
+  for (const raw of more.split('\n')) {
+    const w = containerLine(raw);
+    if (w !== undefined && w.kind === kind) {
+      text += (partial ? '' : '\n') + w.inner;
+      partial = w.partial;
+    } else {
+      text += '\n' + raw;
+      partial = false;
+    }
+  }
+  return { text, partial };
+}
+
 /** The CRI fields after a stamp ending at `end`, or null when the line is not CRI. */
 export function parseCri(line: string, time: number, end: number, ctx: ParseContext, inner: InnerParser): ParsedFields | null {
   CRI_TAIL.lastIndex = end;
   const m = CRI_TAIL.exec(line);
   if (m === null) return null;
-  const out = inner(line.slice(CRI_TAIL.lastIndex), ctx);
+  let text = line.slice(CRI_TAIL.lastIndex);
+  // A `P` line is a part of a line longer than the runtime's buffer (16 KiB), the rest on the next lines.
+  let partial = m[2] === 'P';
+  const nl = text.indexOf('\n');
+  if (nl !== -1) ({ text, partial } = joinParts(text.slice(0, nl), partial, text.slice(nl + 1), 'cri'));
+  const out = inner(text, ctx);
   wrap(out, time);
   out.attributes['log.iostream'] = m[1]!;
-  // A `P` line is the first part of a line longer than the runtime's buffer (16 KiB).
-  if (m[2] === 'P') out.attributes['log.partial'] = 'true';
+  if (partial) out.attributes['log.partial'] = 'true';
   return out;
 }
 
@@ -40,10 +130,14 @@ export function isDockerJson(v: Record<string, unknown>): boolean {
   return typeof v.log === 'string' && (v.stream === 'stdout' || v.stream === 'stderr') && typeof v.time === 'string';
 }
 
-export function parseDockerJson(v: Record<string, unknown>, ctx: ParseContext, inner: InnerParser): ParsedFields {
-  let text = v.log as string;
-  if (text.endsWith('\n')) text = text.slice(0, text.endsWith('\r\n') ? -2 : -1);
+/** A Docker json-file line (`v`), and `rest`: the lines the multiline assembler joined to it (from its `\n` on), empty when none. */
+export function parseDockerJson(v: Record<string, unknown>, ctx: ParseContext, inner: InnerParser, rest = ''): ParsedFields {
+  const log = v.log as string;
+  let text = endless(log);
+  let partial = !log.endsWith('\n');
+  if (rest.length > 1) ({ text, partial } = joinParts(text, partial, rest.slice(1), 'docker'));
   const out = inner(text, ctx);
+  if (partial) out.attributes['log.partial'] = 'true';
   wrap(out, parseTimestamp(v.time, { timeZone: ctx.timeZone ?? 'UTC', now: ctx.now }));
   out.attributes['log.iostream'] = v.stream as string;
   const attrs = v.attrs;

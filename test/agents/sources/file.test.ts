@@ -497,6 +497,30 @@ test('on record threads the records are those built on the main thread, in file 
   assert.ok(sent.bytes > 0, 'batches went to the threads as the file\'s bytes');
 });
 
+test('a pod\'s log (CRI): its stack traces and the lines the runtime cut are one record each, on record threads and here, across reads', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  // A real program's output (logback's, with traces) as containerd writes it: a stamp, the stream, F
+  // for a whole line, P for a part of a longer one (cut here at 40 characters, where containerd cuts at 16 KiB).
+  const program = readFileSync(new URL('../../fixtures/programs/logback-default.log', import.meta.url), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const out: string[] = [];
+  for (let r = 0; r < 100; r++) {
+    for (const [i, line] of program.entries()) {
+      const stamp = `2026-12-07T05:${String(r % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000000001Z`;
+      const parts = line.length > 40 && i % 3 === 0 ? line.match(/.{1,40}/g)! : [line];
+      parts.forEach((p, k) => out.push(`${stamp} stdout ${k === parts.length - 1 ? 'F' : 'P'} ${p}`));
+    }
+  }
+  const content = Buffer.from(out.join('\n') + '\n');
+  // What the plain output makes: the same number of records, as the multiline rules see the program's lines.
+  const plain = await recordCount(Buffer.from(Array.from({ length: 100 }, () => program.join('\n')).join('\n') + '\n'));
+  const { records, sent } = await sameOnThreads(t, content, plain, { readBytes: 32 * 1024 });
+  assert.ok(sent.bytes > 0, 'batches went to the threads as the file\'s bytes');
+  const traces = records.filter((r) => r.body.includes('\n\tat '));
+  assert.ok(traces.length >= 100, `stack traces assembled: ${traces.length}`);
+  assert.ok(records.every((r) => !r.body.includes(' stdout F ') && !r.body.includes(' stdout P ')), 'no wrapper left inside a record');
+  assert.ok(records.every((r) => r.attributes['log.iostream'] === 'stdout' && r.attributes['log.partial'] === undefined));
+});
+
 test('lines sent to record threads as the file\'s bytes read as they do on the main thread: a BOM, CRLF, broken and multi-byte UTF-8, blank lines, traces, long lines, lines across reads', async (t) => {
   const { readFileSync } = await import('node:fs');
   const fixtures = new URL('../../fixtures/loghub-2k/', import.meta.url);
