@@ -334,6 +334,8 @@ export interface AgentFlags {
   gelf?: string;
   /** `--forward host:port`: the Fluent Forward intake (TCP). */
   forward?: string;
+  /** `--splunk-hec host:port`: the Splunk HEC intake (HTTP). */
+  splunkHec?: string;
 }
 
 /** `tcp://127.0.0.1:5514` or `127.0.0.1:5514` (UDP) as a mode and an address. */
@@ -357,13 +359,14 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.syslog) sources.syslog = { type: 'syslog', ...listenerFlag(flags.syslog), parser };
   if (flags.gelf) sources.gelf = { type: 'gelf', ...listenerFlag(flags.gelf), parser };
   if (flags.forward) sources.forward = { type: 'forward', listen: flags.forward.replace(/^tcp:\/\//i, ''), parser };
+  if (flags.splunkHec) sources.splunk_hec = { type: 'splunk_hec', listen: flags.splunkHec.replace(/^https?:\/\//i, ''), parser };
   if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
   const raw: Record<string, unknown> = { sources };
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --splunk-hec <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

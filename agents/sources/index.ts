@@ -10,6 +10,7 @@ import { hostMetricsSourceDefinition, type HostMetricsSourceConfig } from './hos
 import { journaldSourceDefinition, type JournaldSourceConfig } from './journald.ts';
 import { type ListenerSourceConfig } from './listener.ts';
 import { otlpSourceDefinition, type OtlpSourceConfig } from './otlp.ts';
+import { splunkHecSourceDefinition, type SplunkHecSourceConfig } from './splunk-hec.ts';
 import { stdinSourceDefinition, type StdinSourceConfig } from './stdin.ts';
 import { syslogSourceDefinition } from './syslog.ts';
 
@@ -20,12 +21,13 @@ export const SOURCES: readonly SourceDefinition[] = [
   syslogSourceDefinition,
   gelfSourceDefinition,
   forwardSourceDefinition,
+  splunkHecSourceDefinition,
   journaldSourceDefinition,
   hostMetricsSourceDefinition,
 ];
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
-export type { FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, StdinSourceConfig };
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
+export type { FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
 
 /** The definition of a source type; undefined for a type the agent does not know. */
 export function sourceDefinition(type: string): SourceDefinition | undefined {
