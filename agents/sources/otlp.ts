@@ -5,7 +5,7 @@
  * or the disk buffer holds them), so a client that gets no answer retries and nothing is lost. Bound
  * to 127.0.0.1 by default; bound elsewhere, it refuses to start without a bearer token.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../core/contracts/records.ts';
@@ -15,6 +15,7 @@ import { isoOf } from '../record-builder.ts';
 import type { AgentEvent, Source, SourceContext } from '../source.ts';
 import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
 import { defineSource } from './definition.ts';
+import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -268,20 +269,13 @@ export class OtlpSource implements Source {
     // The schema (protobufjs, about 40 ms of CPU and 3 MB to load) only for an agent that takes OTLP.
     this.schema = await import('./otlp-schema.ts');
     this.accepting = true;
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.o.port ?? 4318, this.o.host ?? '127.0.0.1', () => resolve());
-    });
-    this.port = (this.server.address() as { port: number }).port;
+    ({ server: this.server, port: this.port } = await listen(this.o.host ?? '127.0.0.1', this.o.port ?? 4318, (req, res) => void this.handle(req, res)));
     ctx.log.info({ host: this.o.host ?? '127.0.0.1', port: this.port }, 'The OTLP/HTTP intake is listening.');
   }
 
   async pause(): Promise<void> {
     this.accepting = false;
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections?.();
+    await closeServer(this.server);
   }
 
   async stop(): Promise<void> {
@@ -305,18 +299,9 @@ export class OtlpSource implements Source {
     }
     if (!this.accepting) return this.refuse(res, 503, 'the agent is shutting down');
     const max = this.o.maxBodyBytes ?? 16 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const c of req) {
-        size += (c as Buffer).length;
-        if (size > max) return this.refuse(res, 413, `the body is larger than ${max} bytes`);
-        chunks.push(c as Buffer);
-      }
-    } catch {
-      return;
-    }
-    let body = Buffer.concat(chunks);
+    let body = await readBody(req, max);
+    if (body === undefined) return;
+    if (body === 'too_large') return this.refuse(res, 413, `the body is larger than ${max} bytes`);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
     const json = type === 'application/json';
     if (!json && type !== 'application/x-protobuf') return this.refuse(res, 415, 'content-type must be application/x-protobuf or application/json');
@@ -342,13 +327,7 @@ export class OtlpSource implements Source {
       return this.refuse(res, 400, `the request could not be decoded: ${(err as Error).message}`);
     }
     this.stats.requests++;
-    let timer: NodeJS.Timeout | undefined;
-    const durable = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.o.ackTimeoutMs ?? 30_000);
-      void this.ctx.emit({ events, onDelivered: () => resolve(true) });
-    });
-    const ok = await durable;
-    clearTimeout(timer);
+    const ok = await emitDurable(this.ctx, events, this.o.ackTimeoutMs ?? 30_000);
     if (!ok) return this.refuse(res, 503, 'Kafka did not acknowledge the records in time; they stay buffered, but retry to be sure');
     res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
     res.end(json ? '{}' : undefined);

@@ -21,7 +21,7 @@
  * one are shipped, and the bad one (and, past bytes that are no JSON, the rest of the body) is shipped
  * as a record of its text with the reason in `tributary.intake.error`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
@@ -30,6 +30,7 @@ import type { LogRecord } from '../../core/contracts/records.ts';
 import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
 import type { RecordBuilder } from '../record-builder.ts';
 import { defineSource } from './definition.ts';
+import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 
 export const HEC_PORT = 8088;
 
@@ -229,21 +230,14 @@ export class SplunkHecSource implements Source {
   async start(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
     this.accepting = true;
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 5000;
     const host = this.o.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.o.port ?? HEC_PORT, host, () => resolve());
-    });
-    this.port = (this.server.address() as { port: number }).port;
+    ({ server: this.server, port: this.port } = await listen(host, this.o.port ?? HEC_PORT, (req, res) => void this.handle(req, res)));
     ctx.log.info({ host, port: this.port, tokens: this.tokens.length }, 'The Splunk HEC intake is listening.');
   }
 
   async pause(): Promise<void> {
     this.accepting = false;
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections?.();
+    await closeServer(this.server);
   }
 
   async stop(): Promise<void> {
@@ -295,18 +289,9 @@ export class SplunkHecSource implements Source {
     if (denied) return this.answer(res, denied);
     if (!this.accepting) return this.answer(res, 'busy');
     const max = this.o.maxBodyBytes ?? 16 * MiB;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const c of req) {
-        size += (c as Buffer).length;
-        if (size > max) return this.other(res, 413, `the body is larger than ${max} bytes`);
-        chunks.push(c as Buffer);
-      }
-    } catch {
-      return;
-    }
-    let body = Buffer.concat(chunks);
+    let body = await readBody(req, max);
+    if (body === undefined) return;
+    if (body === 'too_large') return this.other(res, 413, `the body is larger than ${max} bytes`);
     if (req.headers['content-encoding'] === 'gzip') {
       try {
         body = gunzipSync(body, { maxOutputLength: max });
@@ -327,7 +312,7 @@ export class SplunkHecSource implements Source {
       this.stats.bad_events += got.filter((e) => e.error !== undefined).length;
       this.ctx!.log.warn({ peer, event: bad, reason: got[bad]!.error!.why, events: got.length }, 'A Splunk HEC request held events HEC does not take; answered 400 as Splunk would, but every event, the bad ones as records of their text (tributary.intake.error), is shipped.');
     }
-    const ok = await this.durable(records.map((record): AgentEvent => ({ type: 'log', record })));
+    const ok = await emitDurable(this.ctx!, records.map((record): AgentEvent => ({ type: 'log', record })), this.o.ackTimeoutMs ?? 30_000);
     if (!ok) return this.answer(res, 'busy');
     if (bad !== -1) return this.answer(res, got[bad]!.error!.answer, { 'invalid-event-number': bad });
     return this.answer(res, 'success', channel !== undefined ? { ackId: this.ackId(channel) } : {});
@@ -340,24 +325,6 @@ export class SplunkHecSource implements Source {
     const line: RawLine = { text: e.text, origin: { kind: 'splunk_hec', offset: this.seq++ }, service: this.o.service, host: e.host ?? this.o.hostName, observedMs: Date.now(), attributes };
     if (e.timeMs !== undefined) line.timeMs = e.timeMs;
     return toRecord(line);
-  }
-
-  /** Emits the records; true once they are durable, false if that took longer than the ack timeout. */
-  private durable(events: AgentEvent[]): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.o.ackTimeoutMs ?? 30_000);
-      this.ctx!.emit({
-        events,
-        onDelivered: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      }).catch((err: Error) => {
-        clearTimeout(timer);
-        this.ctx!.log.error({ err: err.message, records: events.length }, 'The sink refused a batch of the Splunk HEC intake.');
-        resolve(false);
-      });
-    });
   }
 
   private ackId(channel: string): number {

@@ -1,0 +1,59 @@
+/**
+ * What the HTTP intakes (OTLP, Splunk HEC) share: listening and closing, a request's body read up to a
+ * bound, and records emitted so that a request is answered only once they are durable.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AgentEvent, SourceContext } from '../source.ts';
+
+/** The request's body; `too_large` once it passes `max` bytes (the rest is not read); undefined when the connection failed. */
+export async function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large' | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > max) return 'too_large';
+      chunks.push(c as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Emits the events as one batch; true once they are durable (Kafka, or the disk buffer), false after `timeoutMs` without, or when the sink refused them. */
+export function emitDurable(ctx: SourceContext, events: AgentEvent[], timeoutMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    ctx
+      .emit({
+        events,
+        onDelivered: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      })
+      .catch((err: Error) => {
+        clearTimeout(timer);
+        ctx.log.error({ err: err.message, records: events.length }, 'The sink refused a batch of an HTTP intake.');
+        resolve(false);
+      });
+  });
+}
+
+/** A server for `handle` listening on host:port (0: a free one); resolves with it and its port. */
+export async function listen(host: string, port: number, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer(handle);
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Stops taking connections and closes the open ones (idle keep-alive connections would hold `close` back). */
+export async function closeServer(server: Server | undefined): Promise<void> {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server?.closeAllConnections?.();
+}
