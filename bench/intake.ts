@@ -13,7 +13,8 @@
  * Shippers: `tributary agent` with its defaults (as users run it: bin/tributary, its bundle, one syslog
  * source `mode: tcp`); the agent with a Fluent Forward source taking the same lines as Docker's fluentd
  * driver writes them (container fields, `log`, an EventTime), a Message per event as the driver sends
- * them and PackedForward messages of 1,000 as Fluent Bit sends (BENCH_FORWARD=0 leaves both out); and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
+ * them and PackedForward messages of 1,000 as Fluent Bit sends (BENCH_FORWARD=0 leaves both out); the
+ * agent with a Splunk HEC source taking them as requests of 1,000 events (BENCH_HEC=0 leaves it out); and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
  * settings bench:agent gives it, each message's raw text as one Kafka message; BENCH_RSYSLOG=0 leaves
  * it out, a machine without Debian's apt-get leaves it out with the reason). BENCH_BASELINE=<checkout of
  * another commit, with its node_modules> adds that commit's agent (its own bin/tributary) as a row, to
@@ -125,6 +126,25 @@ export function forwardMessages(n: number, perMessage: number): Buffer {
     const entries: Buffer[] = [];
     for (let j = i; j < Math.min(n, i + perMessage); j++) pack([time(j), event(j)], entries);
     pack(['docker.3c9e7c1d0a5f', Buffer.concat(entries), { size: Math.min(n, i + perMessage) - i }], out);
+  }
+  return Buffer.concat(out);
+}
+
+/**
+ * The same lines as Splunk HEC requests of `perRequest` events each (as the OpenTelemetry Collector's
+ * splunkhec exporter and Vector batch them): HTTP/1.1 POSTs to /services/collector/event one after
+ * another on one connection (pipelined: the intake answers them in order; their answers are not read),
+ * each event `{"time", "host", "source", "sourcetype", "event": <line>}`.
+ */
+export function hecRequests(n: number, perRequest: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i += perRequest) {
+    let body = '';
+    for (let j = i; j < Math.min(n, i + perRequest); j++) {
+      body += JSON.stringify({ time: (Date.UTC(2026, 11, 6, 10, 0, 0) + j) / 1000, host: `web-${j % 3}`, source: 'orders', sourcetype: 'orders:app', event: benchLine(j).slice(0, -1) });
+    }
+    const bytes = Buffer.from(body);
+    out.push(Buffer.from(`POST /services/collector/event HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Splunk bench\r\nContent-Type: application/json\r\nContent-Length: ${bytes.length}\r\n\r\n`), bytes);
   }
   return Buffer.concat(out);
 }
@@ -250,6 +270,10 @@ async function main(): Promise<void> {
       const fwd = forwardMessages(LINES, per);
       shippers.push({ name: `tributary agent, defaults, Fluent Forward source (${per === 1 ? 'a Message per event, as Docker\'s fluentd driver sends' : `PackedForward of ${per} events, as Fluent Bit sends`}; ${Math.round(fwd.length / LINES)} bytes per event)`, start: (topic, id, port) => startAgent(work, `forward${per}-${id}`, brokers, topic, port, root, 'type: forward'), data: fwd });
     }
+  }
+  if (process.env.BENCH_HEC !== '0') {
+    const hec = hecRequests(LINES, 1000);
+    shippers.push({ name: `tributary agent, defaults, Splunk HEC source (requests of 1,000 events, as the Collector's splunkhec exporter batches; ${Math.round(hec.length / LINES)} bytes per event)`, start: (topic, id, port) => startAgent(work, `hec-${id}`, brokers, topic, port, root, 'type: splunk_hec'), data: hec });
   }
   const baseline = process.env.BENCH_BASELINE;
   if (baseline) {
