@@ -3,7 +3,7 @@
  * bound, and records emitted so that a request is answered only once they are durable.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AgentEvent, SourceContext } from '../source.ts';
+import type { AgentEvent, EventBatch, SourceContext } from '../source.ts';
 
 /** The request's body; `too_large` once it passes `max` bytes (the rest is not read); undefined when the connection failed. */
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large' | undefined> {
@@ -21,23 +21,34 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-/** Emits the events as one batch; true once they are durable (Kafka, or the disk buffer), false after `timeoutMs` without, or when the sink refused them. */
-export function emitDurable(ctx: SourceContext, events: AgentEvent[], timeoutMs: number): Promise<boolean> {
+/**
+ * Emits the events as one batch (or the batches, in order); true once every one is durable (Kafka, or
+ * the disk buffer), false after `timeoutMs` without, or when the sink refused one.
+ */
+export function emitDurable(ctx: SourceContext, events: AgentEvent[] | EventBatch[], timeoutMs: number): Promise<boolean> {
+  const batches: EventBatch[] = events.length > 0 && 'events' in events[0]! ? (events as EventBatch[]) : [{ events: events as AgentEvent[] }];
   return new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
-    ctx
-      .emit({
-        events,
-        onDelivered: () => {
+    let waiting = batches.length;
+    void (async () => {
+      for (const b of batches) {
+        try {
+          await ctx.emit({
+            ...b,
+            onDelivered: () => {
+              if (--waiting > 0) return;
+              clearTimeout(timer);
+              resolve(true);
+            },
+          });
+        } catch (err) {
           clearTimeout(timer);
-          resolve(true);
-        },
-      })
-      .catch((err: Error) => {
-        clearTimeout(timer);
-        ctx.log.error({ err: err.message, records: events.length }, 'The sink refused a batch of an HTTP intake.');
-        resolve(false);
-      });
+          ctx.log.error({ err: (err as Error).message, records: b.encoded?.count ?? b.events.length }, 'The sink refused a batch of an HTTP intake.');
+          resolve(false);
+          return;
+        }
+      }
+    })();
   });
 }
 

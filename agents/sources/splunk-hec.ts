@@ -29,6 +29,9 @@ import type { ParserConfig } from '../transforms/parsers/index.ts';
 import type { LogRecord } from '../../core/contracts/records.ts';
 import type { AgentEvent, RawLine, Source, SourceContext } from '../source.ts';
 import type { RecordBuilder } from '../record-builder.ts';
+import type { RecordPool } from '../record-pool.ts';
+import { joinLines, type LineBatch } from '../line-batch.ts';
+import type { EventBatch } from '../source.ts';
 import { defineSource } from './definition.ts';
 import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 
@@ -50,6 +53,8 @@ export interface SplunkHecOptions {
   attributes?: Record<string, string>;
   /** The source's parser and time zone (the agent's own builder when unset). */
   toRecord?: RecordBuilder;
+  /** The agent's record threads and this source's builder on them: a request's events are built there, a batch per host (else here, one by one). */
+  threads?: { pool: RecordPool; builder: number };
 }
 
 export interface SplunkHecStats {
@@ -109,34 +114,68 @@ function metadata(from: Obj, into: Record<string, string>): void {
   }
 }
 
+const isWs = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
+/** Where the object starting at `i` ends (after its closing brace), by its braces outside strings; -1 when it does not close. */
+function objectEnd(body: string, i: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let j = i; j < body.length; j++) {
+    const c = body.charCodeAt(j);
+    if (inString) {
+      if (c === 92) j++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
+/** A `}` that may end an object: another `{` follows it (after blanks), or the body ends. */
+const CANDIDATE_END = /\}[ \t\r\n]*(?=\{|$)/g;
+
 /**
- * The JSON values of a body of objects back to back (whitespace, or nothing, between them), each with
- * the offset where it starts; `rest` is from where the body stopped being such values (-1: none).
+ * The JSON objects of a body of them back to back (whitespace, or nothing, between them), each with
+ * where it starts, its text and its value (`error` when its braces close but it is no JSON); `rest` is
+ * from where the body stopped being objects (-1: none). Each object is found by V8's own parser: the
+ * text up to the next `}` before a `{` is parsed, and up to the one after when that `}{` was inside a
+ * string; only an object that does not parse at all is walked character by character to find its end.
  */
-export function splitConcatenated(body: string): { values: Array<{ at: number; json: string }>; rest: number } {
-  const values: Array<{ at: number; json: string }> = [];
-  let i = 0;
+export function splitConcatenated(body: string): { values: Array<{ at: number; json: string; value?: unknown; error?: string }>; rest: number } {
+  const values: Array<{ at: number; json: string; value?: unknown; error?: string }> = [];
   const n = body.length;
+  let i = 0;
   for (;;) {
-    while (i < n && (body.charCodeAt(i) === 32 || body.charCodeAt(i) === 10 || body.charCodeAt(i) === 13 || body.charCodeAt(i) === 9)) i++;
+    while (i < n && isWs(body.charCodeAt(i))) i++;
     if (i >= n) return { values, rest: -1 };
     if (body.charCodeAt(i) !== 123 /* { */) return { values, rest: i };
-    // The object's end: braces outside strings, escapes inside them.
-    let depth = 0;
-    let inString = false;
-    let j = i;
-    for (; j < n; j++) {
-      const c = body.charCodeAt(j);
-      if (inString) {
-        if (c === 92) j++;
-        else if (c === 34) inString = false;
-      } else if (c === 34) inString = true;
-      else if (c === 123 || c === 91) depth++;
-      else if ((c === 125 || c === 93) && --depth === 0) break;
+    let found = false;
+    CANDIDATE_END.lastIndex = i;
+    for (let tries = 0; tries < 8; tries++) {
+      const m = CANDIDATE_END.exec(body);
+      if (m === null) break;
+      const json = body.slice(i, m.index + 1);
+      try {
+        values.push({ at: i, json, value: JSON.parse(json) });
+        i = CANDIDATE_END.lastIndex;
+        found = true;
+        break;
+      } catch {
+        // A `}{` inside a string, or an object that is no JSON: the next candidate, a few times.
+        if (CANDIDATE_END.lastIndex === m.index) CANDIDATE_END.lastIndex++;
+      }
     }
-    if (j >= n) return { values, rest: i };
-    values.push({ at: i, json: body.slice(i, j + 1) });
-    i = j + 1;
+    if (found) continue;
+    const end = objectEnd(body, i);
+    if (end === -1) return { values, rest: i };
+    const json = body.slice(i, end);
+    try {
+      values.push({ at: i, json, value: JSON.parse(json) });
+    } catch (err) {
+      values.push({ at: i, json, error: (err as Error).message });
+    }
+    i = end;
   }
 }
 
@@ -159,15 +198,12 @@ function dockerEvent(event: unknown, attributes: Record<string, string>): string
 export function hecEvents(body: string, defaults: Obj): HecEvent[] {
   const out: HecEvent[] = [];
   const { values, rest } = splitConcatenated(body);
-  for (const { json } of values) {
-    let v: unknown;
-    try {
-      v = JSON.parse(json);
-    } catch (err) {
-      out.push({ text: json, attributes: {}, error: { answer: 'badFormat', why: `not JSON (${(err as Error).message})` } });
+  for (const { json, value, error } of values) {
+    if (error !== undefined || !isObj(value)) {
+      out.push({ text: json, attributes: {}, error: { answer: 'badFormat', why: `not JSON (${error ?? 'not an object'})` } });
       continue;
     }
-    const e = v as Obj;
+    const e = value;
     const attributes: Record<string, string> = {};
     metadata(defaults, attributes);
     metadata(e, attributes);
@@ -203,9 +239,22 @@ export function hecRawEvents(body: string, query: URLSearchParams): HecEvent[] {
   return out;
 }
 
+/** Whether two attribute maps hold the same names and values. */
+function sameStrings(a: Record<string, string>, b: Record<string, string>): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 const EVENT_PATHS = new Set(['/services/collector', '/services/collector/event', '/services/collector/event/1.0']);
 const RAW_PATHS = new Set(['/services/collector/raw', '/services/collector/raw/1.0']);
 const HEALTH_PATHS = new Set(['/services/collector/health', '/services/collector/health/1.0']);
+/** Requests read and held at once (each up to max_body_bytes and its records): more wait unread. */
+const MAX_IN_FLIGHT = 4;
 /** Channels remembered for acks (the oldest is forgotten first). */
 const MAX_CHANNELS = 10_000;
 
@@ -218,6 +267,10 @@ export class SplunkHecSource implements Source {
   /** The next ackId of each channel. */
   private readonly channels = new Map<string, number>();
   private seq = 0;
+  private inFlight = 0;
+  private readonly slots: Array<() => void> = [];
+  /** The last event's attributes, shared with the next events whose attributes are the same. */
+  private lastAttributes?: Record<string, string>;
   port = 0;
 
   constructor(
@@ -288,6 +341,19 @@ export class SplunkHecSource implements Source {
     const denied = this.auth(req);
     if (denied) return this.answer(res, denied);
     if (!this.accepting) return this.answer(res, 'busy');
+    // At most MAX_IN_FLIGHT requests read and held at once: a request waiting here leaves its body
+    // unread, which stops its connection (and a pipelining sender) at TCP's window.
+    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.slots.push(r));
+    this.inFlight++;
+    try {
+      await this.take(req, res, url, raw, ack);
+    } finally {
+      this.inFlight--;
+      this.slots.shift()?.();
+    }
+  }
+
+  private async take(req: IncomingMessage, res: ServerResponse, url: URL, raw: boolean, ack: boolean): Promise<void> {
     const max = this.o.maxBodyBytes ?? 16 * MiB;
     let body = await readBody(req, max);
     if (body === undefined) return;
@@ -307,21 +373,80 @@ export class SplunkHecSource implements Source {
     this.stats.events += got.length;
     const bad = got.findIndex((e) => e.error !== undefined);
     const peer = req.socket.remoteAddress ?? '';
-    const records = got.map((e) => this.record(e, peer));
     if (bad !== -1) {
       this.stats.bad_events += got.filter((e) => e.error !== undefined).length;
       this.ctx!.log.warn({ peer, event: bad, reason: got[bad]!.error!.why, events: got.length }, 'A Splunk HEC request held events HEC does not take; answered 400 as Splunk would, but every event, the bad ones as records of their text (tributary.intake.error), is shipped.');
     }
-    const ok = await emitDurable(this.ctx!, records.map((record): AgentEvent => ({ type: 'log', record })), this.o.ackTimeoutMs ?? 30_000);
+    const ok = await emitDurable(this.ctx!, await this.batches(got, peer), this.o.ackTimeoutMs ?? 30_000);
     if (!ok) return this.answer(res, 'busy');
     if (bad !== -1) return this.answer(res, got[bad]!.error!.answer, { 'invalid-event-number': bad });
     return this.answer(res, 'success', channel !== undefined ? { ackId: this.ackId(channel) } : {});
   }
 
+  /**
+   * A request's events as batches for the sink: on the record threads a batch per host (a batch has one
+   * host), built and encoded there; without them, or when they fail, built here one by one.
+   */
+  private async batches(got: HecEvent[], peer: string): Promise<EventBatch[]> {
+    const threads = this.o.threads;
+    const here = (): EventBatch[] => [{ events: got.map((e): AgentEvent => ({ type: 'log', record: this.record(e, peer) })) }];
+    if (!threads?.pool.usable) return here();
+    // Each event's sequence number (its origin offset) in the request's order, whichever batch it is in.
+    const first = this.seq;
+    this.seq += got.length;
+    const byHost = new Map<string, number[]>();
+    got.forEach((e, i) => {
+      const host = e.host ?? this.o.hostName;
+      const list = byHost.get(host);
+      if (list) list.push(i);
+      else byHost.set(host, [i]);
+    });
+    const observedMs = Date.now();
+    const batches = [...byHost].map(([host, which]) => this.lineBatch(threads.builder, host, which.map((i) => got[i]!), which.map((i) => first + i), peer, observedMs));
+    try {
+      const encoded = threads.pool.threaded ? await Promise.all(batches.map((b) => threads.pool.encode(b))) : batches.map((b) => threads.pool.encodeHere(b));
+      return encoded.map((e): EventBatch => ({ events: [], encoded: e }));
+    } catch (err) {
+      this.ctx!.log.warn({ records: got.length, reason: (err as Error).message }, 'A Splunk HEC request could not be encoded on the record threads; its records were built one by one.');
+      this.seq -= got.length;
+      return here();
+    }
+  }
+
+  /** One host's events of a request as a record thread's batch: their texts, times and attributes (shared when alike). */
+  private lineBatch(builder: number, host: string, events: HecEvent[], seqs: number[], peer: string, observedMs: number): LineBatch {
+    const own = events.map((e) => this.attributesOf(e, peer));
+    const shared = own.every((a) => a === own[0]);
+    const batch: LineBatch = {
+      builder,
+      ...joinLines(events.map((e) => e.text)),
+      starts: seqs,
+      kind: 'splunk_hec',
+      path: '',
+      fingerprint: '',
+      service: this.o.service,
+      host,
+      observedMs,
+      lineTimes: Float64Array.from(events, (e) => e.timeMs ?? NaN),
+    };
+    if (shared) batch.attributes = own[0];
+    else batch.lineAttributes = own.map((a, i) => [i, a]);
+    return batch;
+  }
+
+  /** An event's attributes; the same object for events whose attributes are alike (one sender's metadata), so a batch carries them once. */
+  private attributesOf(e: HecEvent, peer: string): Record<string, string> {
+    const a: Record<string, string> = { ...this.o.attributes, ...e.attributes, 'network.peer.address': peer };
+    if (e.error) a['tributary.intake.error'] = e.error.why;
+    const last = this.lastAttributes;
+    if (last !== undefined && sameStrings(a, last)) return last;
+    this.lastAttributes = a;
+    return a;
+  }
+
   private record(e: HecEvent, peer: string): LogRecord {
     const toRecord = this.o.toRecord ?? this.ctx!.toRecord;
-    const attributes: Record<string, string> = { ...this.o.attributes, ...e.attributes, 'network.peer.address': peer };
-    if (e.error) attributes['tributary.intake.error'] = e.error.why;
+    const attributes = this.attributesOf(e, peer);
     const line: RawLine = { text: e.text, origin: { kind: 'splunk_hec', offset: this.seq++ }, service: this.o.service, host: e.host ?? this.o.hostName, observedMs: Date.now(), attributes };
     if (e.timeMs !== undefined) line.timeMs = e.timeMs;
     return toRecord(line);
@@ -404,6 +529,7 @@ export const splunkHecSourceDefinition = defineSource<SplunkHecSourceConfig>({
       maxBodyBytes: src.max_body_bytes,
       attributes: src.attributes,
       toRecord: ctx.recordBuilder(src),
+      threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
     });
   },
   describe: (src) => `http ${src.listen}${src.token_env !== undefined ? ' (token)' : ''}`,

@@ -11,7 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { Agent } from '../../../agents/agent.ts';
 import { SplunkHecSource, splitConcatenated } from '../../../agents/sources/splunk-hec.ts';
-import { createRecordBuilder } from '../../../agents/record-builder.ts';
+import { createRecordBuilder, newCounters } from '../../../agents/record-builder.ts';
+import { RecordPool } from '../../../agents/record-pool.ts';
 import { validateAgentConfig } from '../../../agents/config.ts';
 import type { EventBatch, SourceContext } from '../../../agents/source.ts';
 import type { LogRecord } from '../../../core/contracts/records.ts';
@@ -23,11 +24,20 @@ const require = createRequire(import.meta.url);
 
 await testBrokers();
 
-test('Splunk\'s logging library (splunk-logging), batching, with its token, through the agent into Kafka; a wrong token is refused as Splunk refuses it', { timeout: 120_000 }, async () => {
+for (const where of ['built on a record thread', 'built one by one'] as const) test(`Splunk's logging library (splunk-logging), batching, with its token, through the agent into Kafka, ${where}; a wrong token is refused as Splunk refuses it`, { timeout: 120_000 }, async () => {
   const { Logger } = require('splunk-logging') as { Logger: new (config: object) => { send(context: object, cb?: (err: unknown, resp: { statusCode: number }, body: unknown) => void): void; flush(cb?: (err: unknown, resp: { statusCode: number }, body: unknown) => void): void; error: (err: unknown) => void } };
   const brokers = await testBrokers();
   const topic = await createTestTopic('hec');
-  const source = new SplunkHecSource('hec', { port: 0, tokens: ['11111111-2222-3333-4444-555555555555'], service: 'hec', hostName: 'agent-host', toRecord: createRecordBuilder(undefined, { parser: { type: 'auto' } }) });
+  const counters = newCounters();
+  const pool = where === 'built on a record thread' ? new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') }) : undefined;
+  const threads = pool ? { pool, builder: pool.addBuilder({ parser: { type: 'auto' }, source: 'hec' }) } : undefined;
+  // Batches handed to the thread, seen on their way (the pool itself is the real one).
+  let toThread = 0;
+  if (pool) {
+    const encode = pool.encode.bind(pool);
+    pool.encode = (b) => (toThread++, encode(b));
+  }
+  const source = new SplunkHecSource('hec', { port: 0, tokens: ['11111111-2222-3333-4444-555555555555'], service: 'hec', hostName: 'agent-host', toRecord: createRecordBuilder(counters, { parser: { type: 'auto' } }), threads });
   const agent = new Agent({ sink: { brokers, logsTopic: topic, lingerMs: 5 }, sources: [source], selfMetrics: false });
   await agent.start();
   const answers: Array<[number, unknown]> = [];
@@ -53,8 +63,11 @@ test('Splunk\'s logging library (splunk-logging), batching, with its token, thro
     assert.deepEqual(refused, [403, { text: 'Invalid token', code: 4 }]);
   } finally {
     await agent.stop();
+    await pool?.close();
   }
   assert.deepEqual(answers, [0, 1, 2].map(() => [200, { text: 'Success', code: 0 }]), 'three batches of four, each answered once durable');
+  assert.equal(counters.records, 12, 'every record built once, where the source builds them');
+  assert.equal(toThread, pool ? 3 : 0, 'a batch per request (one host) to the record thread');
   const records = await readLogs(topic, 12);
   assert.equal(records.length, 12);
   for (const r of records) {
@@ -142,6 +155,43 @@ test('events back to back: text and object events, time as seconds or text, host
   assert.deepEqual([source.stats.requests, source.stats.events, source.stats.refused], [3, 6, 0]);
 });
 
+test('on a record thread the records are those built one by one: hosts in one request split into batches, times, metadata, fields, kept bad events', async () => {
+  const bodies: Array<[string, string]> = [
+    ['/services/collector/event', '{"time":1796630400.5,"host":"db-1","sourcetype":"mysql","event":"2026-12-07T05:00:00Z ERROR [db] lost connection"}{"event":{"level":"warn","msg":"slow","ms":812}}{"host":"db-2","event":"level=info msg=\\"checkpoint\\" pages=12","fields":{"region":"eu"}}{"event":"plain"}{"nope":1}'],
+    ['/services/collector/raw?host=fw-2&sourcetype=pan', 'line one\nline two\n'],
+  ];
+  const shipped = async (threads: boolean) => {
+    const pool = threads ? new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters: newCounters(), log: log('test') }) : undefined;
+    const records: LogRecord[] = [];
+    const ctx: SourceContext = {
+      emit: async (b) => {
+        if (b.encoded) {
+          const e = b.encoded;
+          for (let i = 0; i < e.count; i++) records.push(JSON.parse(e.values.subarray(e.starts[i], e.ends[i]).toString()) as LogRecord);
+        } else for (const ev of b.events) records.push((ev as { record: LogRecord }).record);
+        b.onDelivered?.();
+      },
+      toRecord: createRecordBuilder(),
+      redact: (r) => r,
+      log: log('test'),
+    };
+    const source = new SplunkHecSource('hec', { port: 0, service: 'svc', hostName: 'agent-host', threads: pool ? { pool, builder: pool.addBuilder({}) } : undefined });
+    await source.start(ctx);
+    try {
+      for (const [path, body] of bodies) await post(source.port, path, body);
+    } finally {
+      await source.stop();
+      await pool?.close();
+    }
+    return records.map((r) => JSON.stringify({ ...r, observed_time: '', time: r.time === r.observed_time ? '' : r.time }));
+  };
+  const here = await shipped(false);
+  const threaded = await shipped(true);
+  assert.equal(here.length, 7);
+  // Batched by host on the thread: compared as sets.
+  assert.deepEqual([...threaded].sort(), [...here].sort());
+});
+
 test('Docker\'s splunk log driver\'s events (inline and json formats, after moby\'s daemon/logger/splunk): the container\'s line, its stream, tag and attrs', async () => {
   const { sink, source } = await started();
   try {
@@ -177,6 +227,25 @@ test('answers come only once the records are durable; with a channel an ackId, w
   } finally {
     await source.stop();
   }
+});
+
+test('at most four requests are read and held at once; the others wait unread until one is answered', async () => {
+  const { sink, source, holdNext } = await started();
+  try {
+    holdNext(true);
+    const answers = Array.from({ length: 10 }, (_, i) => post(source.port, '/services/collector/event', `{"event":"request ${i}"}`));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(sink.batches.length, 4, 'four requests taken, six waiting');
+    holdNext(false);
+    for (let k = 0; k < 20 && sink.records().length < 10; k++) {
+      sink.deliver();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual((await Promise.all(answers)).map((a) => a.status), Array(10).fill(200));
+  } finally {
+    await source.stop();
+  }
+  assert.equal(sink.records().length, 10);
 });
 
 test('the token, as Splunk checks it: none 401 code 2, not Splunk\'s form 401 code 3, a wrong one 403 code 4; basic authentication with the token as password; nothing of a refused request is read', async () => {
