@@ -389,11 +389,11 @@ export class SplunkHecSource implements Source {
    */
   private async batches(got: HecEvent[], peer: string): Promise<EventBatch[]> {
     const threads = this.o.threads;
-    const here = (): EventBatch[] => [{ events: got.map((e): AgentEvent => ({ type: 'log', record: this.record(e, peer) })) }];
-    if (!threads?.pool.usable) return here();
     // Each event's sequence number (its origin offset) in the request's order, whichever batch it is in.
     const first = this.seq;
     this.seq += got.length;
+    const here = (): EventBatch[] => [{ events: got.map((e, i): AgentEvent => ({ type: 'log', record: this.record(e, peer, first + i) })) }];
+    if (!threads?.pool.usable) return here();
     const byHost = new Map<string, number[]>();
     got.forEach((e, i) => {
       const host = e.host ?? this.o.hostName;
@@ -408,7 +408,6 @@ export class SplunkHecSource implements Source {
       return encoded.map((e): EventBatch => ({ events: [], encoded: e }));
     } catch (err) {
       this.ctx!.log.warn({ records: got.length, reason: (err as Error).message }, 'A Splunk HEC request could not be encoded on the record threads; its records were built one by one.');
-      this.seq -= got.length;
       return here();
     }
   }
@@ -444,10 +443,10 @@ export class SplunkHecSource implements Source {
     return a;
   }
 
-  private record(e: HecEvent, peer: string): LogRecord {
+  private record(e: HecEvent, peer: string, seq: number): LogRecord {
     const toRecord = this.o.toRecord ?? this.ctx!.toRecord;
     const attributes = this.attributesOf(e, peer);
-    const line: RawLine = { text: e.text, origin: { kind: 'splunk_hec', offset: this.seq++ }, service: this.o.service, host: e.host ?? this.o.hostName, observedMs: Date.now(), attributes };
+    const line: RawLine = { text: e.text, origin: { kind: 'splunk_hec', offset: seq }, service: this.o.service, host: e.host ?? this.o.hostName, observedMs: Date.now(), attributes };
     if (e.timeMs !== undefined) line.timeMs = e.timeMs;
     return toRecord(line);
   }
