@@ -40,6 +40,7 @@ import { checkParsing, checkPort, claimAddress, bool, int, isLoopback, LISTEN_PA
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource } from './definition.ts';
 import { intakeOptions, ListenerSource, type Connection, type Framed, type Framer, type FramerStats, type IntakeOptions, type Protocol } from './listener.ts';
+import { checkTls, resolveTlsPaths, tlsSchema, type TlsConfig } from './tls.ts';
 import { decodeMsgpackRawItem, decodeMsgpackStream, encodeMsgpack, MsgpackExt, MsgpackScanner, type MsgpackValue } from './msgpack.ts';
 
 export const FORWARD_PORT = 24224;
@@ -529,6 +530,7 @@ export function forwardProtocol(o: ForwardOptions): Protocol & { stats: ForwardS
     stats,
     datagram: () => [],
     framer: (conn) => new ForwardFramer(o, stats, conn!),
+    authenticates: o.sharedKey !== undefined,
   };
 }
 
@@ -554,13 +556,14 @@ export interface ForwardSourceConfig {
   time_zone: string;
   service?: string;
   attributes: Record<string, string>;
+  tls?: TlsConfig;
 }
 
 export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
   type: 'forward',
   description: 'Fluentd\'s Forward protocol over TCP (Message, Forward, PackedForward and gzip-compressed modes; acks after Kafka; shared-key handshake), as Docker\'s fluentd log driver, the fluent-logger libraries, Fluent Bit\'s and Fluentd\'s forward outputs send it.',
   properties: {
-    listen: str('host:port the Forward intake listens on. Anything but a loopback address needs shared_key_env (or allow_unauthenticated).', { default: `127.0.0.1:${FORWARD_PORT}`, pattern: LISTEN_PATTERN }),
+    listen: str('host:port the Forward intake listens on. Anything but a loopback address needs shared_key_env, tls.verify_client or allow_unauthenticated.', { default: `127.0.0.1:${FORWARD_PORT}`, pattern: LISTEN_PATTERN }),
     max_connections: int('Most connections open at once (each holds up to max_message_bytes); more are closed at once and counted (refused_connections).', 1, 1000, { maximum: 100_000 }),
     max_message_bytes: int('Largest Forward message, as sent and decompressed (Fluent Bit sends a chunk of up to 2 MB in one); a larger one closes its connection (the sender retries, counted in too_large).', 1024, 8 * MiB, { maximum: 256 * MiB }),
     message_key: str('The record field that holds the log line (default: the first of log, message, msg that is text; a record without one is read as a JSON line).', { minLength: 1 }),
@@ -570,16 +573,19 @@ export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
     attributes: stringMap('Attributes added to every record of this source (besides fluent.tag and network.peer.address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset inside the message field (the event\'s own time is always UTC).', { default: 'UTC' }),
+    tls: tlsSchema('Forward over TLS (Fluent Bit\'s and Fluentd\'s `tls on`/`transport tls`; Docker\'s fluentd driver speaks plain TCP only)'),
   },
+  resolvePaths: (src, baseDir) => resolveTlsPaths(src.tls, baseDir),
   check(src, path, issues, ctx) {
     const { host } = checkPort(src.listen, `${path}.listen`, issues);
     checkParsing(src, path, issues);
     claimAddress(ctx.addresses, `tcp ${src.listen}`, `tcp ${src.listen}`, ctx.name, `${path}.listen`, issues);
     if (src.shared_key_env !== undefined && !ctx.env[src.shared_key_env]) {
       issues.push({ path: `${path}.shared_key_env`, message: `environment variable ${src.shared_key_env} is not set` });
-    } else if (src.shared_key_env === undefined && host !== '' && !isLoopback(host) && !src.allow_unauthenticated) {
-      issues.push({ path: `${path}.shared_key_env`, message: `is required when listening on a non-loopback address (${src.listen}): whoever reaches the port could write records; set allow_unauthenticated: true to listen without one` });
+    } else if (src.shared_key_env === undefined && host !== '' && !isLoopback(host) && !src.allow_unauthenticated && !src.tls?.verify_client) {
+      issues.push({ path: `${path}.shared_key_env`, message: `is required when listening on a non-loopback address (${src.listen}): whoever reaches the port could write records; require client certificates (tls.verify_client) instead, or set allow_unauthenticated: true to listen without either` });
     }
+    checkTls(src.tls, `${path}.tls`, issues, ctx.env);
   },
   create: (src, ctx) =>
     new ForwardSource(ctx.name, {
@@ -587,6 +593,6 @@ export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
       messageKeys: src.message_key !== undefined ? [src.message_key] : FORWARD_MESSAGE_KEYS,
       sharedKey: src.shared_key_env !== undefined ? ctx.env[src.shared_key_env] : undefined,
     }),
-  describe: (src) => `tcp ${src.listen}${src.shared_key_env !== undefined ? ' (shared key)' : ''}`,
+  describe: (src) => `tcp ${src.listen}${src.tls ? (src.tls.verify_client ? ' (mutual TLS)' : ' (TLS)') : ''}${src.shared_key_env !== undefined ? ' (shared key)' : ''}`,
 });
 

@@ -3,7 +3,11 @@
  * bound, and records emitted so that a request is answered only once they are durable.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../core/log.ts';
 import type { AgentEvent, EventBatch, SourceContext } from '../source.ts';
+import { handshakeFailure, reloadOnChange, serverOptions, type TlsOptions } from './tls.ts';
 
 /** The request's body; `too_large` once it passes `max` bytes (the rest is not read); undefined when the connection failed. */
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large' | undefined> {
@@ -52,9 +56,35 @@ export function emitDurable(ctx: SourceContext, events: AgentEvent[] | EventBatc
   });
 }
 
-/** A server for `handle` listening on host:port (0: a free one); resolves with it and its port. */
-export async function listen(host: string, port: number, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
-  const server = createServer(handle);
+/** HTTPS, and where a failed handshake is told. */
+export interface HttpsOptions {
+  tls: TlsOptions;
+  log: Logger;
+  /** The intake's name in warnings (`splunk_hec`). */
+  what: string;
+  /** Counts a failed handshake (the intake's `tls_failed`). */
+  onFailure(): void;
+}
+
+/** A server for `handle` listening on host:port (0: a free one), HTTPS with `https`; resolves with it and its port. */
+export async function listen(host: string, port: number, handle: (req: IncomingMessage, res: ServerResponse) => void, https?: HttpsOptions): Promise<{ server: Server; port: number }> {
+  let server: Server;
+  if (https) {
+    const s = createHttpsServer(serverOptions(https.tls), handle);
+    let lastWarning = 0;
+    s.on('tlsClientError', (err: Error, socket: Socket) => {
+      https.onFailure();
+      const now = Date.now();
+      if (now - lastWarning < 10_000) return;
+      lastWarning = now;
+      https.log.warn({ intake: https.what, peer: socket.remoteAddress }, `The ${https.what} intake: from ${socket.remoteAddress}, a TLS handshake failed: ${handshakeFailure(err, socket as { authorizationError?: Error })}.`);
+    });
+    // The renewal checks of its certificate end with the server.
+    s.on('close', reloadOnChange(s, https.tls, https.log, `${https.what} ${host}`));
+    server = s as unknown as Server;
+  } else {
+    server = createServer(handle);
+  }
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

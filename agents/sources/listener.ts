@@ -13,6 +13,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { LogRecord, RecordOrigin } from '../../core/contracts/records.ts';
 import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
 import { joinLines, serviceFrom, type LineBatch } from '../line-batch.ts';
@@ -20,6 +21,7 @@ import type { RecordPool } from '../record-pool.ts';
 import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource, type SourceBuildContext, type SourceDefinition } from './definition.ts';
+import { checkTls, handshakeFailure, optionsFrom, reloadOnChange, resolveTlsPaths, serverOptions, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 /** Cuts one TCP connection's bytes into messages: their texts, or with what their transport says of each. */
 export interface Framer {
@@ -239,6 +241,8 @@ export interface Protocol {
   stats: Record<string, number>;
   /** Timers of its own (expiry of partial messages) stop here. */
   close?(): void;
+  /** The protocol proves who sends (Fluent Forward's shared key): no warning when listening beyond loopback. */
+  authenticates?: boolean;
 }
 
 export interface ListenerOptions {
@@ -265,6 +269,8 @@ export interface ListenerOptions {
   maxPending?: number;
   /** TCP: most connections open at once; more are closed at once and counted (`refused_connections`). */
   maxConnections?: number;
+  /** TCP: serve TLS (tls.ts); a handshake that fails is counted (`tls_failed`) and nothing of that sender is read. */
+  tls?: TlsOptions;
 }
 
 /** The options of a protocol's source (SyslogSource, GelfSource). */
@@ -276,7 +282,8 @@ export interface IntakeOptions extends Omit<ListenerOptions, 'serviceFrom'> {
 }
 
 export class ListenerSource implements Source {
-  private readonly own = { messages: 0, bytes: 0, dropped: 0, connections: 0, refused_connections: 0 };
+  private readonly own = { messages: 0, bytes: 0, dropped: 0, connections: 0, refused_connections: 0, tls_failed: 0 };
+  private stopReloading?: () => void;
   private lastRefusalWarning = 0;
   port = 0;
   private udp?: UdpSocket;
@@ -330,7 +337,15 @@ export class ListenerSource implements Source {
       });
       this.port = udp.address().port;
     } else {
-      const tcp = createServer((socket) => this.onConnection(socket));
+      const tls = this.o.tls;
+      const tcp: Server = tls ? createTlsServer(serverOptions(tls), (socket) => this.onConnection(socket)) : createServer((socket) => this.onConnection(socket));
+      if (tls) {
+        tcp.on('tlsClientError', (err: Error, socket: Socket) => {
+          this.own.tls_failed++;
+          this.warn(socket.remoteAddress ?? '', `a TLS handshake failed: ${handshakeFailure(err, socket as { authorizationError?: Error })}`);
+        });
+        this.stopReloading = reloadOnChange(tcp as TlsServer, tls, ctx.log, `${this.protocol.kind} ${host}`);
+      }
       // Each connection holds up to a message's bytes: their number is bounded too.
       tcp.maxConnections = this.o.maxConnections ?? 1000;
       tcp.on('drop', () => {
@@ -351,8 +366,8 @@ export class ListenerSource implements Source {
       });
       this.port = (tcp.address() as { port: number }).port;
     }
-    if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) {
-      ctx.log.warn({ protocol: this.protocol.kind, host, port: this.port }, `The ${this.protocol.kind} intake listens beyond this host and takes messages from whoever reaches it (the protocol has no authentication); let only trusted senders reach the port.`);
+    if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host) && !this.o.tls?.verifyClient && !this.protocol.authenticates) {
+      ctx.log.warn({ protocol: this.protocol.kind, host, port: this.port }, `The ${this.protocol.kind} intake listens beyond this host and takes messages from whoever reaches it (the protocol has no authentication); let only trusted senders reach the port, or set tls.verify_client.`);
     }
     this.timer = setInterval(() => {
       if (this.ticking.size > 0) {
@@ -364,7 +379,7 @@ export class ListenerSource implements Source {
       }
       void this.flush();
     }, 50);
-    ctx.log.info({ protocol: this.protocol.kind, mode: this.o.mode, host, port: this.port }, `The ${this.protocol.kind} intake is listening.`);
+    ctx.log.info({ protocol: this.protocol.kind, mode: this.o.mode, host, port: this.port, tls: this.o.tls ? (this.o.tls.verifyClient ? 'mutual' : 'on') : 'off' }, `The ${this.protocol.kind} intake is listening.`);
   }
 
   /** Stops listening and hands what was received to the sink. */
@@ -378,6 +393,7 @@ export class ListenerSource implements Source {
       this.tcp = undefined;
     }
     if (this.timer) clearInterval(this.timer);
+    this.stopReloading?.();
     this.protocol.close?.();
     await this.flush();
   }
@@ -632,6 +648,7 @@ export interface ListenerSourceConfig {
   time_zone: string;
   service?: string;
   attributes: Record<string, string>;
+  tls?: TlsConfig;
 }
 
 /** The keys of a network intake (syslog, GELF); they differ in their defaults. */
@@ -645,13 +662,15 @@ function listenerSourceProperties(type: 'syslog' | 'gelf', port: number, maxByte
     attributes: stringMap('Attributes added to every record of this source (besides network.peer.address, the sender\'s address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset (RFC 3164 syslog stamps have none).', { default: 'UTC' }),
+    tls: tlsSchema(type === 'syslog' ? 'syslog over TCP (RFC 5425: rsyslog\'s and syslog-ng\'s TLS drivers; mode tcp only)' : 'GELF over TCP (mode tcp only)'),
   };
 }
 
 /** An intake's options from its config keys (those of every intake: address, bounds, service, attributes, parsing). */
-export function intakeOptions(src: Pick<ListenerSourceConfig, 'listen' | 'max_message_bytes' | 'max_connections' | 'attributes' | 'parser' | 'time_zone'>, mode: 'udp' | 'tcp', ctx: SourceBuildContext): IntakeOptions {
+export function intakeOptions(src: Pick<ListenerSourceConfig, 'listen' | 'max_message_bytes' | 'max_connections' | 'attributes' | 'parser' | 'time_zone' | 'tls'>, mode: 'udp' | 'tcp', ctx: SourceBuildContext): IntakeOptions {
   const i = src.listen.lastIndexOf(':');
   return {
+    ...(src.tls ? { tls: optionsFrom(src.tls, ctx.env) } : {}),
     mode,
     host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
     port: Number(src.listen.slice(i + 1)),
@@ -672,13 +691,16 @@ export function listenerSourceDefinition(type: 'syslog' | 'gelf', description: s
     type,
     description,
     properties: listenerSourceProperties(type, port, maxBytes),
+    resolvePaths: (src, baseDir) => resolveTlsPaths(src.tls, baseDir),
     check(src, path, issues, ctx) {
       checkPort(src.listen, `${path}.listen`, issues);
       checkParsing(src, path, issues);
+      if (src.tls && src.mode === 'udp') issues.push({ path: `${path}.tls`, message: 'needs mode: tcp (TLS runs over TCP; syslog and GELF over UDP have no TLS)' });
+      checkTls(src.tls, `${path}.tls`, issues, ctx.env);
       // UDP and TCP may share a port number; one protocol may not share an address.
       claimAddress(ctx.addresses, `${src.mode} ${src.listen}`, `${src.mode} ${src.listen}`, ctx.name, `${path}.listen`, issues);
     },
     create: (src, ctx) => new Intake(ctx.name, intakeOptions(src, src.mode, ctx)),
-    describe: (src) => `${src.mode} ${src.listen}`,
+    describe: (src) => `${src.mode} ${src.listen}${src.tls ? (src.tls.verify_client ? ' (mutual TLS)' : ' (TLS)') : ''}`,
   });
 }

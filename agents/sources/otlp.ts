@@ -16,6 +16,7 @@ import type { AgentEvent, Source, SourceContext } from '../source.ts';
 import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
 import { defineSource } from './definition.ts';
 import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
+import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -32,6 +33,8 @@ export interface OtlpSourceOptions {
   maxBodyBytes?: number;
   /** How long a request waits for its records to become durable before it is answered 503. */
   ackTimeoutMs?: number;
+  /** HTTPS (tls.ts); with `verifyClient` a client certificate stands for the token beyond loopback. */
+  tls?: TlsOptions;
 }
 
 type Obj = Record<string, unknown>;
@@ -46,6 +49,8 @@ export interface OtlpStats {
   refused: number;
   unauthorized: number;
   badRequests: number;
+  /** TLS handshakes that failed. */
+  tls_failed: number;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -248,7 +253,7 @@ export function spansFromRequest(req: Obj, defaults: { host: string; service: st
 
 export class OtlpSource implements Source {
   readonly name = 'otlp';
-  readonly stats: OtlpStats = { requests: 0, logRecords: 0, metricPoints: 0, spans: 0, refused: 0, unauthorized: 0, badRequests: 0 };
+  readonly stats: OtlpStats = { requests: 0, logRecords: 0, metricPoints: 0, spans: 0, refused: 0, unauthorized: 0, badRequests: 0, tls_failed: 0 };
   private server?: Server;
   private ctx!: SourceContext;
   private accepting = false;
@@ -258,8 +263,8 @@ export class OtlpSource implements Source {
 
   constructor(private readonly o: OtlpSourceOptions) {
     const host = o.host ?? '127.0.0.1';
-    if (!LOOPBACK.test(host) && !o.token) {
-      throw new TributaryError('CONFIG_INVALID', `the OTLP intake is bound to ${host}, which is reachable from other machines: set a bearer token (sources.otlp.token_env, default TRIBUTARY_OTLP_TOKEN) or bind it to 127.0.0.1`);
+    if (!LOOPBACK.test(host) && !o.token && !o.tls?.verifyClient) {
+      throw new TributaryError('CONFIG_INVALID', `the OTLP intake is bound to ${host}, which is reachable from other machines: set a bearer token (sources.otlp.bearer_token_env, default TRIBUTARY_OTLP_TOKEN), require client certificates (tls.verify_client) or bind it to 127.0.0.1`);
     }
     if (o.token) this.token = Buffer.from(`Bearer ${o.token}`);
   }
@@ -269,8 +274,9 @@ export class OtlpSource implements Source {
     // The schema (protobufjs, about 40 ms of CPU and 3 MB to load) only for an agent that takes OTLP.
     this.schema = await import('./otlp-schema.ts');
     this.accepting = true;
-    ({ server: this.server, port: this.port } = await listen(this.o.host ?? '127.0.0.1', this.o.port ?? 4318, (req, res) => void this.handle(req, res)));
-    ctx.log.info({ host: this.o.host ?? '127.0.0.1', port: this.port }, 'The OTLP/HTTP intake is listening.');
+    const https = this.o.tls && { tls: this.o.tls, log: ctx.log, what: 'otlp', onFailure: () => this.stats.tls_failed++ };
+    ({ server: this.server, port: this.port } = await listen(this.o.host ?? '127.0.0.1', this.o.port ?? 4318, (req, res) => void this.handle(req, res), https));
+    ctx.log.info({ host: this.o.host ?? '127.0.0.1', port: this.port, tls: this.o.tls ? (this.o.tls.verifyClient ? 'mutual' : 'on') : 'off' }, 'The OTLP/HTTP intake is listening.');
   }
 
   async pause(): Promise<void> {
@@ -346,20 +352,24 @@ export interface OtlpSourceConfig {
   bearer_token_env?: string;
   max_body_bytes: number;
   service?: string;
+  tls?: TlsConfig;
 }
 
 export const otlpSourceDefinition = defineSource<OtlpSourceConfig>({
   type: 'otlp',
   description: 'OTLP/HTTP intake for logs and metrics (protobuf and JSON).',
   properties: {
-      listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env.', { default: '127.0.0.1:4318', pattern: LISTEN_PATTERN }),
+      listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env (or tls.verify_client).', { default: '127.0.0.1:4318', pattern: LISTEN_PATTERN }),
       bearer_token_env: str('Name of the environment variable holding the bearer token clients must send.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
       max_body_bytes: int('Largest request body accepted.', 1024, 4 * MiB),
       service: str('Service name for records that do not name one (default: service.name).', { minLength: 1 }),
+      tls: tlsSchema('OTLP over HTTPS'),
   },
+  resolvePaths: (src, baseDir) => resolveTlsPaths(src.tls, baseDir),
   check(src, path, issues, ctx) {
     const { host } = checkPort(src.listen, `${path}.listen`, issues);
-    if (!isLoopback(host)) {
+    checkTls(src.tls, `${path}.tls`, issues, ctx.env);
+    if (!isLoopback(host) && !src.tls?.verify_client) {
       if (src.bearer_token_env === undefined) {
         issues.push({ path: `${path}.bearer_token_env`, message: `is required when listening on a non-loopback address (${src.listen})` });
       } else if (!ctx.env[src.bearer_token_env]) {
@@ -371,7 +381,7 @@ export const otlpSourceDefinition = defineSource<OtlpSourceConfig>({
   create(src, ctx) {
     const i = src.listen.lastIndexOf(':');
     const token = ctx.env[src.bearer_token_env ?? DEFAULT_OTLP_TOKEN_ENV] || undefined;
-    return new OtlpSource({ host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(src.listen.slice(i + 1)), token, defaultHost: ctx.host, defaultService: ctx.service, maxBodyBytes: src.max_body_bytes });
+    return new OtlpSource({ host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(src.listen.slice(i + 1)), token, defaultHost: ctx.host, defaultService: ctx.service, maxBodyBytes: src.max_body_bytes, ...(src.tls ? { tls: optionsFrom(src.tls, ctx.env) } : {}) });
   },
-  describe: (src) => src.listen,
+  describe: (src) => `${src.tls ? 'https' : 'http'} ${src.listen}${src.tls?.verify_client ? ' (client certificates)' : ''}`,
 });

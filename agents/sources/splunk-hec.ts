@@ -34,6 +34,7 @@ import { joinLines, type LineBatch } from '../line-batch.ts';
 import type { EventBatch } from '../source.ts';
 import { defineSource } from './definition.ts';
 import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
+import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 export const HEC_PORT = 8088;
 
@@ -55,6 +56,8 @@ export interface SplunkHecOptions {
   toRecord?: RecordBuilder;
   /** The agent's record threads and this source's builder on them: a request's events are built there, a batch per host (else here, one by one). */
   threads?: { pool: RecordPool; builder: number };
+  /** HTTPS (tls.ts). */
+  tls?: TlsOptions;
 }
 
 export interface SplunkHecStats {
@@ -65,6 +68,8 @@ export interface SplunkHecStats {
   unauthorized: number;
   bad_events: number;
   acks: number;
+  /** TLS handshakes that failed (no certificate or one not signed by ca_file with verify_client, plain HTTP sent to HTTPS). */
+  tls_failed: number;
 }
 
 /** An answer in Splunk's words: its HTTP status, text and code. */
@@ -259,7 +264,7 @@ const MAX_IN_FLIGHT = 4;
 const MAX_CHANNELS = 10_000;
 
 export class SplunkHecSource implements Source {
-  readonly stats: SplunkHecStats = { requests: 0, events: 0, refused: 0, unauthorized: 0, bad_events: 0, acks: 0 };
+  readonly stats: SplunkHecStats = { requests: 0, events: 0, refused: 0, unauthorized: 0, bad_events: 0, acks: 0, tls_failed: 0 };
   private server?: Server;
   private ctx?: SourceContext;
   private accepting = false;
@@ -284,8 +289,9 @@ export class SplunkHecSource implements Source {
     this.ctx = ctx;
     this.accepting = true;
     const host = this.o.host ?? '127.0.0.1';
-    ({ server: this.server, port: this.port } = await listen(host, this.o.port ?? HEC_PORT, (req, res) => void this.handle(req, res)));
-    ctx.log.info({ host, port: this.port, tokens: this.tokens.length }, 'The Splunk HEC intake is listening.');
+    const https = this.o.tls && { tls: this.o.tls, log: ctx.log, what: 'splunk_hec', onFailure: () => this.stats.tls_failed++ };
+    ({ server: this.server, port: this.port } = await listen(host, this.o.port ?? HEC_PORT, (req, res) => void this.handle(req, res), https));
+    ctx.log.info({ host, port: this.port, tokens: this.tokens.length, tls: this.o.tls ? (this.o.tls.verifyClient ? 'mutual' : 'on') : 'off' }, 'The Splunk HEC intake is listening.');
   }
 
   async pause(): Promise<void> {
@@ -492,29 +498,33 @@ export interface SplunkHecSourceConfig {
   time_zone: string;
   service?: string;
   attributes: Record<string, string>;
+  tls?: TlsConfig;
 }
 
 export const splunkHecSourceDefinition = defineSource<SplunkHecSourceConfig>({
   type: 'splunk_hec',
   description: 'Splunk\'s HTTP Event Collector API (/services/collector/event, /raw, /health, /ack), as Splunk\'s logging libraries, Docker\'s splunk log driver, the OpenTelemetry Collector\'s and Vector\'s splunk_hec exporters send it; answered once Kafka has the events.',
   properties: {
-    listen: str('host:port the HEC intake listens on (HTTP; put a TLS terminator in front for HTTPS). Anything but a loopback address needs token_env.', { default: `127.0.0.1:${HEC_PORT}`, pattern: LISTEN_PATTERN }),
+    listen: str('host:port the HEC intake listens on (HTTP, or HTTPS with tls). Anything but a loopback address needs token_env (or tls.verify_client).', { default: `127.0.0.1:${HEC_PORT}`, pattern: LISTEN_PATTERN }),
     token_env: str('Name of the environment variable holding the HEC token senders must send (Authorization: Splunk <token>); several separated by commas. Unset: any token is taken (loopback only).', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
     max_body_bytes: int('Largest request body, as sent and decompressed; a larger one is answered 413.', 1024, 16 * MiB, { maximum: 256 * MiB }),
     service: str('Service name for the records (default: service.name).', { minLength: 1 }),
     attributes: stringMap('Attributes added to every record of this source (besides splunk.source, splunk.sourcetype, splunk.index, the indexed fields and network.peer.address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset inside an event\'s text (an event\'s own time is epoch seconds).', { default: 'UTC' }),
+    tls: tlsSchema('HTTPS (Splunk\'s senders default to https://...:8088)'),
   },
+  resolvePaths: (src, baseDir) => resolveTlsPaths(src.tls, baseDir),
   check(src, path, issues, ctx) {
     const { host } = checkPort(src.listen, `${path}.listen`, issues);
     checkParsing(src, path, issues);
     claimAddress(ctx.addresses, `tcp ${src.listen}`, `tcp ${src.listen}`, ctx.name, `${path}.listen`, issues);
     if (src.token_env !== undefined && !ctx.env[src.token_env]) {
       issues.push({ path: `${path}.token_env`, message: `environment variable ${src.token_env} is not set` });
-    } else if (src.token_env === undefined && host !== '' && !isLoopback(host)) {
-      issues.push({ path: `${path}.token_env`, message: `is required when listening on a non-loopback address (${src.listen}): whoever reaches the port could write records` });
+    } else if (src.token_env === undefined && host !== '' && !isLoopback(host) && !src.tls?.verify_client) {
+      issues.push({ path: `${path}.token_env`, message: `is required when listening on a non-loopback address (${src.listen}) without tls.verify_client: whoever reaches the port could write records` });
     }
+    checkTls(src.tls, `${path}.tls`, issues, ctx.env);
   },
   create(src, ctx) {
     const i = src.listen.lastIndexOf(':');
@@ -529,7 +539,8 @@ export const splunkHecSourceDefinition = defineSource<SplunkHecSourceConfig>({
       attributes: src.attributes,
       toRecord: ctx.recordBuilder(src),
       threads: { pool: ctx.pool(), builder: ctx.pool().addBuilder(ctx.builderOptions(src)) },
+      ...(src.tls ? { tls: optionsFrom(src.tls, ctx.env) } : {}),
     });
   },
-  describe: (src) => `http ${src.listen}${src.token_env !== undefined ? ' (token)' : ''}`,
+  describe: (src) => `${src.tls ? 'https' : 'http'} ${src.listen}${src.token_env !== undefined ? ' (token)' : ''}${src.tls?.verify_client ? ' (client certificates)' : ''}`,
 });
