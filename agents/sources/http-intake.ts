@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/log.ts';
 import type { AgentEvent, EventBatch, SourceContext } from '../source.ts';
-import { handshakeFailure, reloadOnChange, serverOptions, type TlsOptions } from './tls.ts';
+import { handshakeFailure, peerOf, reloadOnChange, rememberPeers, serverOptions, type TlsOptions } from './tls.ts';
 
 /** The request's body; `too_large` once it passes `max` bytes (the rest is not read); undefined when the connection failed. */
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large' | undefined> {
@@ -72,12 +72,14 @@ export async function listen(host: string, port: number, handle: (req: IncomingM
   if (https) {
     const s = createHttpsServer(serverOptions(https.tls), handle);
     let lastWarning = 0;
+    rememberPeers(s);
     s.on('tlsClientError', (err: Error, socket: Socket) => {
       https.onFailure();
       const now = Date.now();
       if (now - lastWarning < 10_000) return;
       lastWarning = now;
-      https.log.warn({ intake: https.what, peer: socket.remoteAddress }, `The ${https.what} intake: from ${socket.remoteAddress}, a TLS handshake failed: ${handshakeFailure(err, socket as { authorizationError?: Error })}.`);
+      const peer = peerOf(socket);
+      https.log.warn({ intake: https.what, peer }, `The ${https.what} intake: from ${peer}, a TLS handshake failed: ${handshakeFailure(err, socket as { authorizationError?: Error })}.`);
     });
     // The renewal checks of its certificate end with the server.
     s.on('close', reloadOnChange(s, https.tls, https.log, `${https.what} ${host}`));

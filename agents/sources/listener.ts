@@ -21,7 +21,7 @@ import type { RecordPool } from '../record-pool.ts';
 import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource, type SourceBuildContext, type SourceDefinition } from './definition.ts';
-import { checkTls, handshakeFailure, optionsFrom, reloadOnChange, resolveTlsPaths, serverOptions, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
+import { checkTls, handshakeFailure, optionsFrom, peerOf, reloadOnChange, rememberPeers, resolveTlsPaths, serverOptions, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 /** Cuts one TCP connection's bytes into messages: their texts, or with what their transport says of each. */
 export interface Framer {
@@ -340,9 +340,10 @@ export class ListenerSource implements Source {
       const tls = this.o.tls;
       const tcp: Server = tls ? createTlsServer(serverOptions(tls), (socket) => this.onConnection(socket)) : createServer((socket) => this.onConnection(socket));
       if (tls) {
+        rememberPeers(tcp as TlsServer);
         tcp.on('tlsClientError', (err: Error, socket: Socket) => {
           this.own.tls_failed++;
-          this.warn(socket.remoteAddress ?? '', `a TLS handshake failed: ${handshakeFailure(err, socket as { authorizationError?: Error })}`);
+          this.warn(peerOf(socket), `a TLS handshake failed: ${handshakeFailure(err, socket as { authorizationError?: Error })}`);
         });
         this.stopReloading = reloadOnChange(tcp as TlsServer, tls, ctx.log, `${this.protocol.kind} ${host}`);
       }

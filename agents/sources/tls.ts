@@ -174,6 +174,20 @@ export function reloadOnChange(server: TlsServer, o: TlsOptions, log: Logger, wh
 }
 
 /**
+ * Makes the sender's address of a failed handshake known to `peerOf`: Node destroys a socket whose
+ * certificate it refused, after which it no longer says its address; the TCP socket under it does,
+ * once asked while it was open.
+ */
+export function rememberPeers(server: TlsServer): void {
+  server.on('connection', (raw: { remoteAddress?: string }) => void raw.remoteAddress);
+}
+
+/** The address of the sender of a (failed) TLS connection. */
+export function peerOf(socket: { remoteAddress?: string; _parent?: { remoteAddress?: string } }): string {
+  return socket.remoteAddress ?? socket._parent?.remoteAddress ?? '';
+}
+
+/**
  * Why a sender's TLS handshake failed, in a few words for a warning (OpenSSL's codes are long). A
  * certificate the CA did not sign ends the connection without an error of its own (Node destroys the
  * socket, which reports a hang-up): its reason is the socket's `authorizationError`.
@@ -183,7 +197,10 @@ export function handshakeFailure(err: Error & { code?: string }, socket?: { auth
   const refused = socket?.authorizationError;
   if (refused) return `the sender's certificate is not signed by ca_file (${typeof refused === 'string' ? refused : (refused as Error & { code?: string }).code ?? refused.message})`;
   if (/peer did not return a certificate|PEER_DID_NOT_RETURN_A_CERTIFICATE/i.test(m)) return 'the sender presented no certificate (verify_client is on)';
-  if (/certificate verify failed|unknown ca|self.signed|unable to get (local )?issuer/i.test(m)) return `the sender's certificate is not signed by ca_file (${err.code ?? m})`;
+  // An alert the sender sent: it refused this intake's certificate (an OpenSSL or GnuTLS client says why).
+  if (/alert (unknown ca|bad certificate|certificate unknown|certificate expired|handshake failure)/i.test(m)) return `the sender refused this intake's certificate (${/alert ([a-z ]+)/i.exec(m)![1]!.trim()}): does it trust the CA that signed cert_file, and is the name it connects to in the certificate?`;
+  // Node's clients (and some others) check the certificate after the handshake and just close.
+  if (err.code === 'ECONNRESET') return 'the sender closed the connection during the handshake (did it trust this intake\'s certificate?)';
   if (/wrong version number|http request|unsupported protocol|no protocols available/i.test(m)) return `the sender does not speak TLS, or an older version than min_version (${err.code ?? m})`;
   return err.code ?? m;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches rsyslog with its Kafka output (Debian's rsyslog and rsyslog-kafka, and whichever of the
+# Fetches rsyslog with its Kafka output and its OpenSSL network driver (Debian's rsyslog, rsyslog-kafka
+# and rsyslog-openssl, the last for the syslog-over-TLS test; and whichever of the
 # libraries they need this machine lacks) into dist/rsyslog, which git ignores: unpacked, not
 # installed, so nothing on the machine changes and no service starts. bench/rsyslog/run.ts runs
 # rsyslogd from there. Needs Debian's apt-get (its package lists; as root an out-of-date list is
@@ -16,9 +17,9 @@ cd "$tmp/debs"
 # As root, apt downloads as its own unprivileged user, which cannot write here: keep root.
 sandbox=()
 [ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
-# The two packages and what installing them would add here (apt's own choice among alternatives).
+# The packages and what installing them would add here (apt's own choice among alternatives).
 wanted() {
-  { echo rsyslog; echo rsyslog-kafka; apt-get -s -q --no-install-recommends install rsyslog rsyslog-kafka 2>/dev/null | awk '/^Inst /{print $2}'; } | sort -u
+  { echo rsyslog; echo rsyslog-kafka; echo rsyslog-openssl; apt-get -s -q --no-install-recommends install rsyslog rsyslog-kafka rsyslog-openssl 2>/dev/null | awk '/^Inst /{print $2}'; } | sort -u
 }
 packages=$(wanted)
 if ! apt-get download -q "${sandbox[@]}" $packages >/dev/null 2>"$tmp/err"; then

@@ -25,11 +25,11 @@ export interface Rsyslog {
   version: string;
 }
 
-/** The multiarch folder (x86_64-linux-gnu, ...) under dist/rsyslog/root/usr/lib that holds rsyslog's modules. */
+/** The multiarch folder (x86_64-linux-gnu, ...) under dist/rsyslog/root/usr/lib that holds rsyslog's modules (a fetch of before the TLS driver counts as none). */
 function archDir(): string | undefined {
   const lib = join(RSYSLOG_DIR, 'root/usr/lib');
   if (!existsSync(lib)) return undefined;
-  const arch = readdirSync(lib).find((d) => existsSync(join(lib, d, 'rsyslog/omkafka.so')));
+  const arch = readdirSync(lib).find((d) => existsSync(join(lib, d, 'rsyslog/omkafka.so')) && existsSync(join(lib, d, 'rsyslog/lmnsd_ossl.so')));
   return arch && join(lib, arch);
 }
 

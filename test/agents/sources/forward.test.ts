@@ -25,6 +25,7 @@ import type { LogRecord } from '../../../core/contracts/records.ts';
 import { log } from '../../../core/log.ts';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
 import { buildGo } from '../../helpers/go-build.ts';
+import { makeTestCerts } from '../../helpers/certs.ts';
 import { readLogs } from '../harness.ts';
 
 const run = promisify(execFile);
@@ -155,6 +156,35 @@ test('Docker\'s driver (fluent-logger-golang) and fluent-forward-go in every mod
   // And one per part of a long line (Docker's driver waits for each before the next).
   assert.equal(threaded.stats.acks, 30 + 14 + 10 + 10 + 1 + 1);
   assert.equal(counters.records, 150, 'the threaded source\'s records were built on its record thread');
+});
+
+test('fluent-forward-go over mutual TLS with the shared key: its events arrive acked; a sender without a certificate the CA signed is refused in the handshake', { timeout: 120_000 }, async () => {
+  const bin = await senders();
+  const certs = makeTestCerts();
+  const brokers = await testBrokers();
+  const topic = await createTestTopic('forward-tls');
+  const tls = { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' as const };
+  const source = new ForwardSource('fwd-tls', { mode: 'tcp', port: 0, maxMessageBytes: 8 * 1024 * 1024, hostName: 'agent-host', serviceFromMessage: true, service: 'secure', sharedKey: 'k3y', tls });
+  const agent = new Agent({ sink: { brokers, logsTopic: topic, lingerMs: 5 }, sources: [source], selfMetrics: false });
+  await agent.start();
+  const at = `127.0.0.1:${source.port}`;
+  const withCert = { ...process.env, FLUENT_TLS_CA: certs.ca, FLUENT_TLS_CERT: certs.clientCert, FLUENT_TLS_KEY: certs.clientKey };
+  try {
+    const { stdout } = await run(bin.ibm, [at, '25', '1', 'forward', 'k3y'], { timeout: 60_000, env: withCert });
+    assert.equal(stdout.trim(), 'sent 25');
+    // Another CA's certificate, none at all, and plain TCP: none gets as far as the handshake's HELO.
+    await assert.rejects(run(bin.ibm, [at, '5', '1', 'forward', 'k3y'], { timeout: 60_000, env: { ...withCert, FLUENT_TLS_CERT: certs.otherClientCert, FLUENT_TLS_KEY: certs.otherClientKey } }));
+    await assert.rejects(run(bin.ibm, [at, '5', '1', 'forward', 'k3y'], { timeout: 60_000, env: { ...process.env, FLUENT_TLS_CA: certs.ca } }));
+    await assert.rejects(run(bin.ibm, [at, '5', '1', 'forward', 'k3y'], { timeout: 60_000 }));
+  } finally {
+    await agent.stop();
+  }
+  const records = await readLogs(topic, 25);
+  assert.equal(records.length, 25);
+  assert.deepEqual(records.map((r) => Number(r.attributes.seq)).sort((a, b) => a - b), [...Array(25).keys()]);
+  for (const r of records) checkLine(r, Number(r.attributes.seq), `tls ${r.attributes.seq}`);
+  assert.equal(source.stats.tls_failed, 3);
+  assert.equal(source.stats.auth_failed, 0, 'the refused senders never reached the shared-key handshake');
 });
 
 // ---------------------------------------------------------------------------------------------

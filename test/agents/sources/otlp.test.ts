@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -10,6 +12,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { Agent } from '../../../agents/agent.ts';
 import { OtlpSource, spansFromRequest } from '../../../agents/sources/otlp.ts';
 import { type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
+import { makeTestCerts } from '../../helpers/certs.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 
 await testBrokers();
@@ -78,6 +81,42 @@ test('OTLP/HTTP JSON logs from the SDK exporter are accepted too', async () => {
   assert.equal(records.length, 5);
   assert.ok(records.every((r) => r.service === 'search' && r.host === 'intake-host'));
   assert.ok(records.some((r) => r.severity_text === 'ERROR'));
+});
+
+test('OTLP over HTTPS with client certificates from the SDK exporter; a client without one is refused in the handshake; beyond loopback the certificate stands for the token', async () => {
+  const certs = makeTestCerts();
+  const tls = { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' as const };
+  assert.throws(() => new OtlpSource({ host: '0.0.0.0', port: 0, defaultHost: 'h' }), /reachable from other machines/);
+  new OtlpSource({ host: '0.0.0.0', port: 0, defaultHost: 'h', tls });
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('otlp-tls');
+  const source = new OtlpSource({ port: 0, defaultHost: 'intake-host', tls });
+  const agent = new Agent({ sink: { brokers, logsTopic, lingerMs: 5 }, sources: [source], selfMetrics: false });
+  await agent.start();
+  try {
+    const url = `https://localhost:${source.port}/v1/logs`;
+    const provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'vault', 'host.name': 'web-2' }),
+      processors: [new BatchLogRecordProcessor({ exporter: new ProtoLogExporter({ url, httpAgentOptions: { ca: readFileSync(certs.ca), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) } }) })],
+    });
+    emitLogs(provider, 6, 'tls');
+    await provider.forceFlush();
+    await provider.shutdown();
+    const refused = await new Promise<string>((resolve) => {
+      const req = httpsRequest(url, { method: 'POST', ca: readFileSync(certs.ca), headers: { 'content-type': 'application/json' } }, (res) => resolve(`answered ${res.statusCode}`));
+      req.on('error', (err) => resolve(`failed: ${err.message}`));
+      req.end('{"resourceLogs":[]}');
+    });
+    assert.match(refused, /^failed/);
+    const raw = await readTopic(logsTopic, { expected: 6 });
+    const records = raw.map((m) => JSON.parse(m.value.toString()) as LogRecord);
+    assert.deepEqual(records.map((r) => r.body.split(' ').slice(0, 3).join(' ')).sort(), [0, 1, 2, 3, 4, 5].map((i) => `tls message ${i}`));
+    assert.ok(records.every((r) => r.service === 'vault' && r.host === 'web-2'));
+  } finally {
+    await agent.stop();
+  }
+  assert.equal(source.stats.tls_failed, 1);
+  assert.equal(source.stats.requests, 1, 'one export, nothing of the refused client');
 });
 
 test('OTLP/HTTP protobuf metrics become metric points keyed service|host', async () => {

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Agent } from '../../../agents/agent.ts';
 import { SplunkHecSource, splitConcatenated } from '../../../agents/sources/splunk-hec.ts';
@@ -17,6 +18,7 @@ import { validateAgentConfig } from '../../../agents/config.ts';
 import type { EventBatch, SourceContext } from '../../../agents/source.ts';
 import type { LogRecord } from '../../../core/contracts/records.ts';
 import { log } from '../../../core/log.ts';
+import { makeTestCerts } from '../../helpers/certs.ts';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
 import { readLogs } from '../harness.ts';
 
@@ -118,6 +120,36 @@ async function started(o: Partial<ConstructorParameters<typeof SplunkHecSource>[
   };
   return { sink, source, holdNext: (v: boolean) => (hold = v) };
 }
+
+test('over HTTPS with client certificates: splunk-logging checking the intake\'s certificate and sending its own; without one, or trusting another CA, nothing is read', async () => {
+  const { Logger } = require('splunk-logging') as { Logger: new (config: object) => { requestOptions: object; send(context: object, cb?: (err: unknown, resp: { statusCode: number } | undefined, body: unknown) => void): void; error: (err: unknown) => void } };
+  const certs = makeTestCerts();
+  const tls = { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' as const };
+  const { sink, source } = await started({ tls });
+  const send = (requestOptions: object, message: string) => new Promise<[number, unknown]>((resolve) => {
+    const logger = new Logger({ token: 'tok', url: `https://localhost:${source.port}` });
+    logger.error = () => undefined;
+    // strictSSL: the library's default is not to check the server (Splunk ships a self-signed one); here it checks.
+    logger.requestOptions = { strictSSL: true, ...requestOptions };
+    logger.send({ message, metadata: { host: 'web-9' } }, (err, resp, body) => resolve([resp?.statusCode ?? -1, err ? String((err as Error).message ?? err) : body]));
+  });
+  const ca = readFileSync(certs.ca);
+  const client = { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
+  try {
+    for (let i = 0; i < 3; i++) assert.deepEqual(await send({ ca, ...client }, `secure ${i}`), [200, { text: 'Success', code: 0 }]);
+    const noCert = await send({ ca }, 'no certificate');
+    assert.equal(noCert[0], -1, `refused in the handshake: ${JSON.stringify(noCert)}`);
+    const distrusts = await send({ ca: readFileSync(certs.otherCa), ...client }, 'distrusts the intake');
+    assert.equal(distrusts[0], -1);
+    assert.match(String(distrusts[1]), /certificate/i, 'the client refused the intake\'s certificate');
+    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await source.stop();
+  }
+  assert.deepEqual(sink.records().map((r) => [r.body, r.host]), [0, 1, 2].map((i) => [`secure ${i}`, 'web-9']));
+  assert.equal(source.stats.tls_failed, 2);
+  assert.equal(source.stats.requests, 3, 'nothing of the refused senders was read');
+});
 
 test('events back to back: text and object events, time as seconds or text, host, metadata and indexed fields; raw lines with the query\'s metadata; gzip', async () => {
   const { sink, source } = await started();

@@ -1,13 +1,17 @@
-// The syslog intake (agents/sources/syslog.ts) with a real sender, util-linux's `logger`, over UDP and
-// over TCP with both of RFC 6587's framings, through the agent into a real Kafka topic.
+// The syslog intake (agents/sources/syslog.ts) with real senders, util-linux's `logger`, over UDP and
+// over TCP with both of RFC 6587's framings, and rsyslog over TLS (RFC 5425), through the agent into a
+// real Kafka topic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '../../../agents/agent.ts';
 import { SyslogSource } from '../../../agents/sources/syslog.ts';
 import { type LogRecord } from '../../../core/contracts/records.ts';
+import { ensureRsyslog } from '../../../bench/rsyslog/run.ts';
+import { startService } from '../../../bench/proc.ts';
+import { makeTestCerts } from '../../helpers/certs.ts';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
 import { checkSeq, readLogs, seqLine, tempDir } from '../harness.ts';
 
@@ -124,4 +128,83 @@ test('network devices over UDP (datagrams as an ASA, IOS and NX-OS send them): t
   assert.equal(byMnemonic.get('IF_DOWN_LINK_FAILURE')!.severity_text, 'ERR');
   assert.equal(byMnemonic.get('IF_DOWN_LINK_FAILURE')!.time, '2026-11-28T11:40:00.000Z');
   for (const r of records) assert.equal(r.attributes['network.peer.address'], '127.0.0.1');
+});
+
+// rsyslog as a TLS client (RFC 5425): Debian's rsyslogd and its OpenSSL driver, unpacked by
+// bench/rsyslog/fetch.sh as for bench:agent's rows (test/bench/rsyslog.test.ts says when it can be had).
+let noRsyslog: string | false = spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0 && 'no apt-get here: rsyslog cannot be fetched';
+if (!noRsyslog && process.getuid?.() !== 0) {
+  try {
+    ensureRsyslog();
+  } catch (err) {
+    noRsyslog = `rsyslog cannot be fetched here without root: ${(err as Error).message}`;
+  }
+}
+
+test('rsyslog over mutual TLS (omfwd, OpenSSL driver, octet-counted): every line of a file once, in order; senders without the CA\'s certificate are refused and counted', { skip: noRsyslog, timeout: 120_000 }, async () => {
+  const rs = ensureRsyslog();
+  const certs = makeTestCerts();
+  const brokers = await testBrokers();
+  const topic = await createTestTopic('syslog-tls');
+  const tls = { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' as const };
+  const source = new SyslogSource('syslog-tls', { mode: 'tcp', port: 0, maxMessageBytes: 64 * 1024, service: 'network', hostName: 'agent-host', serviceFromMessage: true, tls });
+  const agent = new Agent({ sink: { brokers, logsTopic: topic, lingerMs: 5 }, sources: [source], selfMetrics: false });
+  await agent.start();
+  const work = tempDir('tributary-rsyslog-tls-');
+  const file = join(work, 'app.log');
+  const n = 2000;
+  let text = '';
+  for (let i = 0; i < n; i++) text += seqLine('t', i, 150).replace('xxxx', 'ünïcode 12 <3 ');
+  writeFileSync(file, text);
+  const conf = join(work, 'rsyslog.conf');
+  writeFileSync(conf, [
+    // The client's certificate and the CA it checks the agent's against (x509/name: the name must be localhost).
+    `global(workDirectory="${work}" DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="${certs.ca}" DefaultNetstreamDriverCertFile="${certs.clientCert}" DefaultNetstreamDriverKeyFile="${certs.clientKey}")`,
+    'module(load="imfile" mode="polling" PollingInterval="1")',
+    `input(type="imfile" file="${file}" tag="checkout:" ruleset="fwd" freshStartTail="off")`,
+    'ruleset(name="fwd") {',
+    `  action(type="omfwd" target="127.0.0.1" port="${source.port}" protocol="tcp" StreamDriver="ossl" StreamDriverMode="1" StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="localhost" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")`,
+    '}',
+  ].join('\n') + '\n');
+  const rsyslogd = startService('rsyslogd', rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(work, 'rsyslogd.pid')], rs.env);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (source.stats.messages < n) {
+      rsyslogd.checkAlive();
+      if (Date.now() > deadline) throw new Error(`the intake had ${source.stats.messages} of ${n} messages after 60 s; rsyslog said: ${rsyslogd.stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Senders the agent must refuse: one with a certificate of another CA, one without any, one in plain TCP.
+    const { connect } = await import('node:tls');
+    const { connect: plain } = await import('node:net');
+    const refusedBy = (open: () => import('node:net').Socket) => new Promise<void>((resolve) => {
+      const s = open();
+      s.on('error', () => undefined);
+      s.on('close', () => resolve());
+      s.on('secureConnect', () => s.write('25 <13>1 - - evil - - - forged'));
+    });
+    const ca = readFileSync(certs.ca);
+    await refusedBy(() => connect({ host: '127.0.0.1', port: source.port, servername: 'localhost', ca, cert: readFileSync(certs.otherClientCert), key: readFileSync(certs.otherClientKey) }));
+    await refusedBy(() => connect({ host: '127.0.0.1', port: source.port, servername: 'localhost', ca }));
+    await refusedBy(() => plain(source.port, '127.0.0.1').on('connect', function (this: import('node:net').Socket) {
+      this.end('25 <13>1 - - evil - - - forged');
+    }));
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await rsyslogd.stop();
+    await agent.stop();
+  }
+  assert.equal(source.stats.tls_failed, 3);
+  const records = await readLogs(topic, n);
+  const report = checkSeq(records, { t: n });
+  assert.equal(report.t!.missingCount, 0, `missing ${report.t!.missing.join(',')}`);
+  assert.equal(report.t!.duplicates, 0);
+  assert.equal(records.length, n, 'nothing of the refused senders');
+  const order = records.map((r) => Number(r.body.slice(6, 14)));
+  assert.deepEqual(order, [...order].sort((x, y) => x - y));
+  for (const r of records) {
+    assert.equal(r.service, 'checkout');
+    assert.ok(r.body.includes('ünïcode 12 <3 '), r.body);
+    assert.equal(r.attributes['network.peer.address'], '127.0.0.1');
+  }
 });

@@ -4,7 +4,7 @@
 // ours are in syslog.test.ts (rsyslog), forward.test.ts (fluent-forward-go), splunk-hec.test.ts
 // (splunk-logging) and otlp.test.ts (OpenTelemetry's exporter).
 import { test } from 'node:test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
@@ -12,7 +12,7 @@ import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import pino from 'pino';
 import { validateAgentConfig } from '../../../agents/config.ts';
-import { checkTls, handshakeFailure, reloadOnChange, serverOptions, type TlsConfig, type TlsOptions } from '../../../agents/sources/tls.ts';
+import { checkTls, handshakeFailure, peerOf, reloadOnChange, rememberPeers, serverOptions, type TlsConfig, type TlsOptions } from '../../../agents/sources/tls.ts';
 import type { ConfigIssue } from '../../../core/config/loader.ts';
 import { makeTestCerts, signedCert } from '../../helpers/certs.ts';
 
@@ -67,12 +67,17 @@ test('in the agent\'s config: TLS over UDP is refused, relative files resolve ag
 });
 
 /** A TLS server on a free loopback port with the intakes' options; resolves with it, its port and the handshake errors it saw. */
-async function server(o: TlsOptions): Promise<{ srv: Server; port: number; errors: string[] }> {
+async function server(o: TlsOptions): Promise<{ srv: Server; port: number; errors: string[]; peers: string[] }> {
   const errors: string[] = [];
+  const peers: string[] = [];
   const srv = createServer(serverOptions(o), (s) => s.end('hello\n'));
-  srv.on('tlsClientError', (err, socket) => errors.push(handshakeFailure(err, socket as { authorizationError?: Error })));
+  rememberPeers(srv);
+  srv.on('tlsClientError', (err, socket) => {
+    errors.push(handshakeFailure(err, socket as { authorizationError?: Error }));
+    peers.push(peerOf(socket));
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { srv, port: (srv.address() as { port: number }).port, errors };
+  return { srv, port: (srv.address() as { port: number }).port, errors, peers };
 }
 
 /** Connects as a client trusting `ca`; resolves with the server certificate's serial, or rejects with the failure. */
@@ -96,7 +101,7 @@ function readPem(file: string): string {
 }
 
 test('mutual TLS: a sender without a certificate, with one another CA signed, or speaking plain TCP is refused, and the warning says which', async () => {
-  const { srv, port, errors } = await server({ certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' });
+  const { srv, port, errors, peers } = await server({ certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' });
   try {
     assert.match(await hello(port, certs.ca, { cert: certs.clientCert, key: certs.clientKey }), /^[0-9A-F]+$/);
     await assert.rejects(hello(port, certs.ca));
@@ -113,6 +118,30 @@ test('mutual TLS: a sender without a certificate, with one another CA signed, or
       'the sender does not speak TLS, or an older version than min_version',
     ]);
     assert.match(errors[1]!, /UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    // Each named by its address, the one Node destroyed for its certificate too.
+    assert.deepEqual(peers, ['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+  } finally {
+    srv.close();
+  }
+});
+
+test('a sender that does not trust the intake\'s certificate: OpenSSL\'s alert named, and a client that just closes told apart', async () => {
+  const { srv, port, errors } = await server({ certFile: certs.serverCert, keyFile: certs.serverKey, verifyClient: false, minVersion: 'TLSv1.2' });
+  try {
+    // openssl s_client checks against another CA and sends "unknown ca", as rsyslog's or curl's OpenSSL would.
+    // (Run asynchronously: the server answers on this process's event loop.)
+    const status = await new Promise<number | null>((resolve) => {
+      const c = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', certs.otherCa, '-verify_return_error'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      c.stdin.end();
+      c.on('exit', resolve);
+    });
+    assert.notEqual(status, 0, 'the client refused the certificate');
+    // Node's client checks after the handshake and closes.
+    await assert.rejects(hello(port, certs.otherCa));
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(errors.length, 2, errors.join(' | '));
+    assert.match(errors[0]!, /^the sender refused this intake's certificate \(unknown ca\)/);
+    assert.match(errors[1]!, /^the sender closed the connection during the handshake/);
   } finally {
     srv.close();
   }

@@ -5,10 +5,14 @@
 //	fluent-forward-ibm <host:port> <events> <ack 0|1> <message|message-ext|forward|packed|compressed> [shared key]
 //
 // Message modes stamp each event with now (the library's choice); the others with events.At(i).
+// Over TLS when FLUENT_TLS_CA names the CA file to check the agent's certificate against (its name must
+// be localhost); FLUENT_TLS_CERT and FLUENT_TLS_KEY, when set, are the client's certificate and key.
 // Prints "sent <events>" once every event was written (and, with acks, acknowledged); exits 1 with the error.
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"strconv"
@@ -37,8 +41,28 @@ func main() {
 	if len(os.Args) > 5 {
 		key = os.Args[5]
 	}
+	factory := &client.ConnFactory{Network: "tcp", Address: os.Args[1]}
+	if caFile := os.Getenv("FLUENT_TLS_CA"); caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			fail(err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			fail(fmt.Errorf("no certificate in %s", caFile))
+		}
+		cfg := &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+		if certFile := os.Getenv("FLUENT_TLS_CERT"); certFile != "" {
+			pair, err := tls.LoadX509KeyPair(certFile, os.Getenv("FLUENT_TLS_KEY"))
+			if err != nil {
+				fail(err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		factory.TLSConfig = cfg
+	}
 	opts := client.ConnectionOptions{
-		Factory:           &client.ConnFactory{Network: "tcp", Address: os.Args[1]},
+		Factory:           factory,
 		RequireAck:        os.Args[3] == "1",
 		ConnectionTimeout: 10 * time.Second,
 	}
