@@ -34,11 +34,11 @@ test('a missing tool is named with its Debian package and the exact install comm
   const { env, dir } = pathWith(['java', 'mvn']);
   try {
     const missing = missingTools(env, TOOLS.map((t) => ({ ...t, alsoIn: [] })));
-    assert.deepEqual(missing.map((m) => m.tool.command), ['kcat', 'clickhouse-server', 'logger', 'journalctl', 'systemd-journal-remote']);
-    assert.equal(installCommand(missing), 'apt-get install -y --no-install-recommends kcat clickhouse-server bsdutils systemd systemd-journal-remote');
+    assert.deepEqual(missing.map((m) => m.tool.command), ['kcat', 'clickhouse-server', 'logger', 'openssl', 'journalctl', 'systemd-journal-remote']);
+    assert.equal(installCommand(missing), 'apt-get install -y --no-install-recommends kcat clickhouse-server bsdutils openssl systemd systemd-journal-remote');
     const message = missingMessage(missing, 'tools are missing');
     assert.match(message, /kcat is not installed/);
-    assert.match(message, /apt-get update && apt-get install -y --no-install-recommends kcat clickhouse-server bsdutils systemd systemd-journal-remote/);
+    assert.match(message, /apt-get update && apt-get install -y --no-install-recommends kcat clickhouse-server bsdutils openssl systemd systemd-journal-remote/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
  * What `npm test` needs from the machine besides node_modules, checked before any test runs: Java 17+
  * and Maven (the local Kafka broker), kcat (a Kafka client that is not ours, in the e2e test),
  * Debian's clickhouse-server (the HTTP storage driver's tests), and util-linux's logger, journalctl and
- * systemd-journal-remote (real senders and writers for the syslog and journald sources). Missing tools are installed with apt
+ * systemd-journal-remote (real senders and writers for the syslog and journald sources), openssl (the TLS tests' certificates). Missing tools are installed with apt
  * when the run is root on a Debian-like machine (as .ci/run always did); otherwise the run stops at once
  * with the exact packages and command, instead of each test timing out on its own.
  */
@@ -29,6 +29,7 @@ export const TOOLS: readonly Tool[] = [
   { command: 'kcat', aptPackage: 'kcat', why: 'reads the topics as a client that is not ours (test/e2e)' },
   { command: 'clickhouse-server', aptPackage: 'clickhouse-server', why: "the HTTP storage driver's tests start a real server", alsoIn: ['/usr/sbin', '/usr/bin'] },
   { command: 'logger', aptPackage: 'bsdutils', why: 'sends syslog over UDP and TCP to the syslog intake (test/agents/sources/syslog.test.ts)' },
+  { command: 'openssl', aptPackage: 'openssl', why: 'makes the certificates of the TLS tests (test/helpers/certs.ts, stack up --secure)' },
   { command: 'journalctl', aptPackage: 'systemd', why: 'the journald source reads the journal through it' },
   { command: 'systemd-journal-remote', aptPackage: 'systemd-journal-remote', why: 'writes the journal files the journald source tests read', alsoIn: ['/lib/systemd', '/usr/lib/systemd'] },
 ];
@@ -87,7 +88,7 @@ export function missingMessage(missing: readonly Missing[], why: string): string
     ...missing.map((m) => `  - ${m.problem}`),
     `Install with (Debian/Ubuntu, as root or with sudo):`,
     `  apt-get update && ${installCommand(missing)}`,
-    `(elsewhere: Java 17+, Maven, kcat, a clickhouse-server binary, logger, journalctl and systemd-journal-remote on PATH). As root, npm test installs them itself.`,
+    `(elsewhere: Java 17+, Maven, kcat, a clickhouse-server binary, logger, openssl, journalctl and systemd-journal-remote on PATH). As root, npm test installs them itself.`,
   ].join('\n');
 }
 

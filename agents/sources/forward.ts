@@ -573,7 +573,7 @@ export const forwardSourceDefinition = defineSource<ForwardSourceConfig>({
     attributes: stringMap('Attributes added to every record of this source (besides fluent.tag and network.peer.address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset inside the message field (the event\'s own time is always UTC).', { default: 'UTC' }),
-    tls: tlsSchema('Forward over TLS (Fluent Bit\'s and Fluentd\'s `tls on`/`transport tls`; Docker\'s fluentd driver speaks plain TCP only)'),
+    tls: tlsSchema('Forward over TLS (Fluent Bit\'s `tls on`, Fluentd\'s `transport tls`; Docker\'s fluentd driver speaks plain TCP only)'),
   },
   resolvePaths: (src, baseDir) => resolveTlsPaths(src.tls, baseDir),
   check(src, path, issues, ctx) {

@@ -663,7 +663,7 @@ function listenerSourceProperties(type: 'syslog' | 'gelf', port: number, maxByte
     attributes: stringMap('Attributes added to every record of this source (besides network.peer.address, the sender\'s address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset (RFC 3164 syslog stamps have none).', { default: 'UTC' }),
-    tls: tlsSchema(type === 'syslog' ? 'syslog over TCP (RFC 5425: rsyslog\'s and syslog-ng\'s TLS drivers; mode tcp only)' : 'GELF over TCP (mode tcp only)'),
+    tls: tlsSchema(type === 'syslog' ? 'syslog over TLS as RFC 5425 has it (rsyslog\'s and syslog-ng\'s TLS drivers; mode tcp only)' : 'GELF over TLS (mode tcp only)'),
   };
 }
 

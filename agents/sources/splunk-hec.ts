@@ -512,7 +512,7 @@ export const splunkHecSourceDefinition = defineSource<SplunkHecSourceConfig>({
     attributes: stringMap('Attributes added to every record of this source (besides splunk.source, splunk.sourcetype, splunk.index, the indexed fields and network.peer.address).'),
     parser: parserSchema(),
     time_zone: str('IANA time zone for timestamps written without an offset inside an event\'s text (an event\'s own time is epoch seconds).', { default: 'UTC' }),
-    tls: tlsSchema('HTTPS (Splunk\'s senders default to https://...:8088)'),
+    tls: tlsSchema('HTTPS, which Splunk\'s senders default to'),
   },
   resolvePaths: (src, baseDir) => resolveTlsPaths(src.tls, baseDir),
   check(src, path, issues, ctx) {

@@ -50,7 +50,7 @@ export const TLS_RELOAD_MS = 60_000;
 export function tlsSchema(what: string): object {
   return {
     type: 'object',
-    description: `Serve ${what} over TLS. Absent: plain. The files are read at start and again when they change (looked at every minute), so a renewed certificate is used for new connections without a restart.`,
+    description: `TLS: ${what}. Absent: plain. The files are read at start and again when they change (looked at every minute), so a renewed certificate is used for new connections without a restart.`,
     additionalProperties: false,
     required: ['cert_file', 'key_file'],
     properties: {
