@@ -21,7 +21,7 @@ import type { RecordPool } from '../record-pool.ts';
 import { checkParsing, checkPort, claimAddress, int, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { defineSource, type SourceBuildContext, type SourceDefinition } from './definition.ts';
-import { checkTls, handshakeFailure, optionsFrom, peerOf, reloadOnChange, rememberPeers, resolveTlsPaths, serverOptions, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
+import { checkTls, clientSubject, handshakeFailure, optionsFrom, peerOf, reloadOnChange, rememberPeers, resolveTlsPaths, serverOptions, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 /** Cuts one TCP connection's bytes into messages: their texts, or with what their transport says of each. */
 export interface Framer {
@@ -103,6 +103,12 @@ class ChunkReader {
   line(start: number, end: number): string {
     return this.slice(start, end > start && this.buf[end - 1] === 13 ? end - 1 : end);
   }
+}
+
+/** A message's sender as attributes: its address, and with mutual TLS its certificate's subject (`address\0subject`). */
+function peerAttributes(peer: string): Record<string, string> {
+  const i = peer.indexOf('\u0000');
+  return i < 0 ? { 'network.peer.address': peer } : { 'network.peer.address': peer.slice(0, i), 'tls.client.subject': peer.slice(i + 1) };
 }
 
 export interface FramerStats {
@@ -420,17 +426,20 @@ export class ListenerSource implements Source {
   private onConnection(socket: Socket): void {
     this.own.connections++;
     this.sockets.add(socket);
-    const peer = socket.remoteAddress ?? '';
+    const address = socket.remoteAddress ?? '';
+    // With a client certificate the peer carries its subject too (peerAttributes splits them).
+    const subject = this.o.tls?.verifyClient ? clientSubject(socket) : undefined;
+    const peer = subject === undefined ? address : `${address}\u0000${subject}`;
     const framer = this.protocol.framer({
       write: (bytes) => {
         if (!socket.destroyed) socket.write(bytes);
       },
       close: (reason) => {
-        this.warn(peer, reason);
+        this.warn(address, reason);
         socket.end();
         socket.destroySoon();
       },
-      warn: (message) => this.warn(peer, message),
+      warn: (message) => this.warn(address, message),
     });
     socket.on('data', (chunk: Buffer) => {
       this.own.bytes += chunk.length;
@@ -592,16 +601,16 @@ export class ListenerSource implements Source {
     const own = m.attributes;
     if (own && one && own[0] !== undefined && own.every((a) => a === own[0])) {
       // One sender's messages sharing one attributes object (one container's lines): the batch's.
-      batch.attributes = Object.assign(own[0], this.o.attributes, { 'network.peer.address': m.peers[0]! });
+      batch.attributes = Object.assign(own[0], this.o.attributes, peerAttributes(m.peers[0]!));
     } else if (own) {
       // A message's own attributes (its record's fields) under the source's and the sender's address.
       if (this.o.attributes) batch.attributes = this.o.attributes;
-      batch.lineAttributes = m.peers.map((p, j) => [j, Object.assign(own[j] ?? {}, this.o.attributes, { 'network.peer.address': p })]);
+      batch.lineAttributes = m.peers.map((p, j) => [j, Object.assign(own[j] ?? {}, this.o.attributes, peerAttributes(p))]);
     } else if (one) {
-      batch.attributes = { ...this.o.attributes, 'network.peer.address': m.peers[0]! };
+      batch.attributes = { ...this.o.attributes, ...peerAttributes(m.peers[0]!) };
     } else {
       if (this.o.attributes) batch.attributes = this.o.attributes;
-      batch.lineAttributes = m.peers.map((p, j) => [j, { 'network.peer.address': p }]);
+      batch.lineAttributes = m.peers.map((p, j) => [j, peerAttributes(p)]);
     }
     return batch;
   }
@@ -612,7 +621,7 @@ export class ListenerSource implements Source {
     const out: AgentEvent[] = [];
     let attributes: Record<string, string> | undefined;
     for (let i = 0; i < m.texts.length; i++) {
-      if (i === 0 || m.peers[i] !== m.peers[i - 1]) attributes = { ...this.o.attributes, 'network.peer.address': m.peers[i]! };
+      if (i === 0 || m.peers[i] !== m.peers[i - 1]) attributes = { ...this.o.attributes, ...peerAttributes(m.peers[i]!) };
       const own = m.attributes?.[i];
       const timeMs = m.times?.[i];
       const record = toRecord({

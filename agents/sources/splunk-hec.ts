@@ -34,7 +34,7 @@ import { joinLines, type LineBatch } from '../line-batch.ts';
 import type { EventBatch } from '../source.ts';
 import { defineSource } from './definition.ts';
 import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
-import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
+import { checkTls, clientSubject, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 export const HEC_PORT = 8088;
 
@@ -263,6 +263,9 @@ const MAX_IN_FLIGHT = 4;
 /** Channels remembered for acks (the oldest is forgotten first). */
 const MAX_CHANNELS = 10_000;
 
+/** Who sent a request: its address, and with mutual TLS its certificate's subject. */
+type Peer = { 'network.peer.address': string; 'tls.client.subject'?: string };
+
 export class SplunkHecSource implements Source {
   readonly stats: SplunkHecStats = { requests: 0, events: 0, refused: 0, unauthorized: 0, bad_events: 0, acks: 0, tls_failed: 0 };
   private server?: Server;
@@ -378,10 +381,11 @@ export class SplunkHecSource implements Source {
     this.stats.requests++;
     this.stats.events += got.length;
     const bad = got.findIndex((e) => e.error !== undefined);
-    const peer = req.socket.remoteAddress ?? '';
+    const subject = this.o.tls?.verifyClient ? clientSubject(req.socket) : undefined;
+    const peer: Peer = subject === undefined ? { 'network.peer.address': req.socket.remoteAddress ?? '' } : { 'network.peer.address': req.socket.remoteAddress ?? '', 'tls.client.subject': subject };
     if (bad !== -1) {
       this.stats.bad_events += got.filter((e) => e.error !== undefined).length;
-      this.ctx!.log.warn({ peer, event: bad, reason: got[bad]!.error!.why, events: got.length }, 'A Splunk HEC request held events HEC does not take; answered 400 as Splunk would, but every event, the bad ones as records of their text (tributary.intake.error), is shipped.');
+      this.ctx!.log.warn({ peer: peer['network.peer.address'], event: bad, reason: got[bad]!.error!.why, events: got.length }, 'A Splunk HEC request held events HEC does not take; answered 400 as Splunk would, but every event, the bad ones as records of their text (tributary.intake.error), is shipped.');
     }
     const ok = await emitDurable(this.ctx!, await this.batches(got, peer), this.o.ackTimeoutMs ?? 30_000);
     if (!ok) return this.answer(res, 'busy');
@@ -393,7 +397,7 @@ export class SplunkHecSource implements Source {
    * A request's events as batches for the sink: on the record threads a batch per host (a batch has one
    * host), built and encoded there; without them, or when they fail, built here one by one.
    */
-  private async batches(got: HecEvent[], peer: string): Promise<EventBatch[]> {
+  private async batches(got: HecEvent[], peer: Peer): Promise<EventBatch[]> {
     const threads = this.o.threads;
     // Each event's sequence number (its origin offset) in the request's order, whichever batch it is in.
     const first = this.seq;
@@ -419,7 +423,7 @@ export class SplunkHecSource implements Source {
   }
 
   /** One host's events of a request as a record thread's batch: their texts, times and attributes (shared when alike). */
-  private lineBatch(builder: number, host: string, events: HecEvent[], seqs: number[], peer: string, observedMs: number): LineBatch {
+  private lineBatch(builder: number, host: string, events: HecEvent[], seqs: number[], peer: Peer, observedMs: number): LineBatch {
     const own = events.map((e) => this.attributesOf(e, peer));
     const shared = own.every((a) => a === own[0]);
     const batch: LineBatch = {
@@ -440,8 +444,8 @@ export class SplunkHecSource implements Source {
   }
 
   /** An event's attributes; the same object for events whose attributes are alike (one sender's metadata), so a batch carries them once. */
-  private attributesOf(e: HecEvent, peer: string): Record<string, string> {
-    const a: Record<string, string> = { ...this.o.attributes, ...e.attributes, 'network.peer.address': peer };
+  private attributesOf(e: HecEvent, peer: Peer): Record<string, string> {
+    const a: Record<string, string> = { ...this.o.attributes, ...e.attributes, ...peer };
     if (e.error) a['tributary.intake.error'] = e.error.why;
     const last = this.lastAttributes;
     if (last !== undefined && sameStrings(a, last)) return last;
@@ -449,7 +453,7 @@ export class SplunkHecSource implements Source {
     return a;
   }
 
-  private record(e: HecEvent, peer: string, seq: number): LogRecord {
+  private record(e: HecEvent, peer: Peer, seq: number): LogRecord {
     const toRecord = this.o.toRecord ?? this.ctx!.toRecord;
     const attributes = this.attributesOf(e, peer);
     const line: RawLine = { text: e.text, origin: { kind: 'splunk_hec', offset: seq }, service: this.o.service, host: e.host ?? this.o.hostName, observedMs: Date.now(), attributes };

@@ -173,6 +173,33 @@ export function reloadOnChange(server: TlsServer, o: TlsOptions, log: Logger, wh
   return () => clearInterval(timer);
 }
 
+/** A socket as far as the client's certificate goes (a TLSSocket; a plain socket has neither). */
+interface MaybeTls {
+  encrypted?: boolean;
+  authorized?: boolean;
+  getPeerCertificate?(): { subject?: Record<string, string | string[]> } | null;
+}
+
+const subjects = new WeakMap<object, string | null>();
+
+/**
+ * The subject of the certificate a sender presented and `ca_file` verified (mutual TLS), as
+ * OpenTelemetry's `tls.client.subject` writes it (`CN=sender-1, O=Shop`); undefined without one. Read
+ * once per connection.
+ */
+export function clientSubject(socket: object): string | undefined {
+  const known = subjects.get(socket);
+  if (known !== undefined) return known ?? undefined;
+  const s = socket as MaybeTls;
+  let subject: string | null = null;
+  if (s.encrypted && s.authorized && s.getPeerCertificate) {
+    const fields = s.getPeerCertificate()?.subject;
+    if (fields) subject = Object.entries(fields).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${x}`)).join(', ') || null;
+  }
+  subjects.set(socket, subject);
+  return subject ?? undefined;
+}
+
 /**
  * Makes the sender's address of a failed handshake known to `peerOf`: Node destroys a socket whose
  * certificate it refused, after which it no longer says its address; the TCP socket under it does,

@@ -183,6 +183,7 @@ test('fluent-forward-go over mutual TLS with the shared key: its events arrive a
   assert.equal(records.length, 25);
   assert.deepEqual(records.map((r) => Number(r.attributes.seq)).sort((a, b) => a - b), [...Array(25).keys()]);
   for (const r of records) checkLine(r, Number(r.attributes.seq), `tls ${r.attributes.seq}`);
+  assert.ok(records.every((r) => r.attributes['tls.client.subject'] === 'CN=sender-1'), 'who sent it, by its certificate');
   assert.equal(source.stats.tls_failed, 3);
   assert.equal(source.stats.auth_failed, 0, 'the refused senders never reached the shared-key handshake');
 });

@@ -146,7 +146,7 @@ test('over HTTPS with client certificates: splunk-logging checking the intake\'s
   } finally {
     await source.stop();
   }
-  assert.deepEqual(sink.records().map((r) => [r.body, r.host]), [0, 1, 2].map((i) => [`secure ${i}`, 'web-9']));
+  assert.deepEqual(sink.records().map((r) => [r.body, r.host, r.attributes['tls.client.subject']]), [0, 1, 2].map((i) => [`secure ${i}`, 'web-9', 'CN=sender-1']));
   assert.equal(source.stats.tls_failed, 2);
   assert.equal(source.stats.requests, 3, 'nothing of the refused senders was read');
 });

@@ -8,6 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '../../../agents/agent.ts';
 import { SyslogSource } from '../../../agents/sources/syslog.ts';
+import { newCounters } from '../../../agents/record-builder.ts';
+import { RecordPool } from '../../../agents/record-pool.ts';
+import { log } from '../../../core/log.ts';
 import { type LogRecord } from '../../../core/contracts/records.ts';
 import { ensureRsyslog } from '../../../bench/rsyslog/run.ts';
 import { startService } from '../../../bench/proc.ts';
@@ -147,7 +150,11 @@ test('rsyslog over mutual TLS (omfwd, OpenSSL driver, octet-counted): every line
   const brokers = await testBrokers();
   const topic = await createTestTopic('syslog-tls');
   const tls = { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, verifyClient: true, minVersion: 'TLSv1.2' as const };
-  const source = new SyslogSource('syslog-tls', { mode: 'tcp', port: 0, maxMessageBytes: 64 * 1024, service: 'network', hostName: 'agent-host', serviceFromMessage: true, tls });
+  // Built on a record thread (the file's and the TCP intakes' usual path); forward.test.ts builds its TLS records one by one.
+  const counters = newCounters();
+  const pool = new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters, log: log('test') });
+  const threads = { pool, builder: pool.addBuilder({ parser: { type: 'auto' }, source: 'syslog-tls' }) };
+  const source = new SyslogSource('syslog-tls', { mode: 'tcp', port: 0, maxMessageBytes: 64 * 1024, service: 'network', hostName: 'agent-host', serviceFromMessage: true, tls, threads });
   const agent = new Agent({ sink: { brokers, logsTopic: topic, lingerMs: 5 }, sources: [source], selfMetrics: false });
   await agent.start();
   const work = tempDir('tributary-rsyslog-tls-');
@@ -193,6 +200,7 @@ test('rsyslog over mutual TLS (omfwd, OpenSSL driver, octet-counted): every line
   } finally {
     await rsyslogd.stop();
     await agent.stop();
+    await pool.close();
   }
   assert.equal(source.stats.tls_failed, 3);
   const records = await readLogs(topic, n);
@@ -206,5 +214,7 @@ test('rsyslog over mutual TLS (omfwd, OpenSSL driver, octet-counted): every line
     assert.equal(r.service, 'checkout');
     assert.ok(r.body.includes('ünïcode 12 <3 '), r.body);
     assert.equal(r.attributes['network.peer.address'], '127.0.0.1');
+    assert.equal(r.attributes['tls.client.subject'], 'CN=sender-1', 'who sent it, by its certificate');
   }
+  assert.equal(counters.records, n, 'built on the record thread');
 });
