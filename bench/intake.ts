@@ -14,7 +14,8 @@
  * source `mode: tcp`); the agent with a Fluent Forward source taking the same lines as Docker's fluentd
  * driver writes them (container fields, `log`, an EventTime), a Message per event as the driver sends
  * them and PackedForward messages of 1,000 as Fluent Bit sends (BENCH_FORWARD=0 leaves both out); the
- * agent with a Splunk HEC source taking them as requests of 1,000 events (BENCH_HEC=0 leaves it out); and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
+ * agent with a Splunk HEC source taking them as requests of 1,000 events (BENCH_HEC=0 leaves it out);
+ * the agent's syslog source and rsyslog's imtcp over TLS (RFC 5425; BENCH_TLS=0 leaves both out); and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
  * settings bench:agent gives it, each message's raw text as one Kafka message; BENCH_RSYSLOG=0 leaves
  * it out, a machine without Debian's apt-get leaves it out with the reason). BENCH_BASELINE=<checkout of
  * another commit, with its node_modules> adds that commit's agent (its own bin/tributary) as a row, to
@@ -27,6 +28,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +39,7 @@ import { defaultStackOptions, stackDown, stackUp } from '../core/kafka/stack.ts'
 import { benchLine } from './agent.ts';
 import { cpuSeconds, peakRssKb, startService } from './proc.ts';
 import { ensureRsyslog, type Rsyslog } from './rsyslog/run.ts';
+import { makeTestCerts, type TestCerts } from '../test/helpers/certs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LINES = Number(process.env.BENCH_LINES ?? 300_000);
@@ -167,10 +170,10 @@ async function listening(port: number, alive: () => void, ms = 60_000): Promise<
   }
 }
 
-/** Writes `data` down one connection as fast as the other end reads it, then closes it. */
-function send(port: number, data: Buffer): Promise<void> {
+/** Writes `data` down one connection (TLS when given the CA to trust) as fast as the other end reads it, then closes it. */
+function send(port: number, data: Buffer, ca?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => {
+    const opened = () => {
       let at = 0;
       const pump = () => {
         while (at < data.length) {
@@ -182,7 +185,8 @@ function send(port: number, data: Buffer): Promise<void> {
         s.end(resolve);
       };
       pump();
-    });
+    };
+    const s = ca ? tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca }, opened) : connect(port, '127.0.0.1', opened);
     s.on('error', reject);
   });
 }
@@ -205,25 +209,32 @@ function startAgent(work: string, name: string, brokers: string, topic: string, 
   };
 }
 
-function startRsyslogTcp(rs: Rsyslog, work: string, name: string, brokers: string, topic: string, port: number): Receiver {
+function startRsyslogTcp(rs: Rsyslog, work: string, name: string, brokers: string, topic: string, port: number, certs?: TestCerts): Receiver {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'rsyslog.conf');
-  const fill: Record<string, string> = { WORK: dir, BROKERS: brokers.split(',').map((b) => JSON.stringify(b)).join(', '), TOPIC: topic, PORT: String(port) };
+  const fill: Record<string, string> = {
+    WORK: dir,
+    BROKERS: brokers.split(',').map((b) => JSON.stringify(b)).join(', '),
+    TOPIC: topic,
+    PORT: String(port),
+    GLOBAL_TLS: certs ? ` DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="${certs.ca}" DefaultNetstreamDriverCertFile="${certs.serverCert}" DefaultNetstreamDriverKeyFile="${certs.serverKey}"` : '',
+    IMTCP_TLS: certs ? ' StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon"' : '',
+  };
   writeFileSync(conf, readFileSync(join(root, 'bench/rsyslog/imtcp-omkafka.conf'), 'utf8').replace(/@(\w+)@/g, (_, k: string) => fill[k] ?? `@${k}@`));
   const s = startService('rsyslogd', rs.bin, ['-n', '-M', rs.modules, '-f', conf, '-i', join(dir, 'rsyslogd.pid')], rs.env);
   return { pid: s.pid, alive: () => s.checkAlive(), stop: () => s.stop() };
 }
 
-/** One run: start the shipper, wait for its port, send every message, wait for the topic to hold them. */
-async function run(start: (port: number) => Receiver, data: Buffer, stored: () => Promise<number>, stallMs = 30_000): Promise<Run> {
+/** One run: start the shipper, wait for its port, send every message (over TLS with `ca`), wait for the topic to hold them. */
+async function run(start: (port: number) => Receiver, data: Buffer, stored: () => Promise<number>, ca?: Buffer, stallMs = 30_000): Promise<Run> {
   const port = await freePort();
   const r = start(port);
   try {
     await listening(port, r.alive);
     const cpu0 = cpuSeconds(r.pid);
     const t0 = process.hrtime.bigint();
-    const sent = send(port, data);
+    const sent = send(port, data, ca);
     sent.catch(() => undefined);
     const marks: Array<{ cpu: number; n: number }> = [];
     let last = { n: -1, at: Date.now() };
@@ -261,7 +272,7 @@ async function main(): Promise<void> {
   await stackUp(stack);
   const brokers = `127.0.0.1:${stack.port}`;
   const data = syslogMessages(LINES);
-  const shippers: Array<{ name: string; start: (topic: string, id: string, port: number) => Receiver; data?: Buffer }> = [
+  const shippers: Array<{ name: string; start: (topic: string, id: string, port: number) => Receiver; data?: Buffer; tls?: boolean }> = [
     { name: 'tributary agent, defaults (syslog source, mode tcp: auto parser, redaction)', start: (topic, id, port) => startAgent(work, `agent-${id}`, brokers, topic, port) },
   ];
   if (process.env.BENCH_FORWARD !== '0') {
@@ -275,6 +286,12 @@ async function main(): Promise<void> {
     const hec = hecRequests(LINES, 1000);
     shippers.push({ name: `tributary agent, defaults, Splunk HEC source (requests of 1,000 events, as the Collector's splunkhec exporter batches; ${Math.round(hec.length / LINES)} bytes per event)`, start: (topic, id, port) => startAgent(work, `hec-${id}`, brokers, topic, port, root, 'type: splunk_hec'), data: hec });
   }
+  // Syslog over TLS (RFC 5425), the agent's and rsyslog's, with a certificate openssl makes here.
+  const certs = process.env.BENCH_TLS !== '0' ? makeTestCerts(join(work, 'certs')) : undefined;
+  if (certs) {
+    const tls = `tls: { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}" }`;
+    shippers.push({ name: 'tributary agent, defaults, syslog source over TLS (RFC 5425, TLS 1.3, an EC P-256 certificate)', start: (topic, id, port) => startAgent(work, `tls-${id}`, brokers, topic, port, root, `type: syslog, mode: tcp, ${tls}`), tls: true });
+  }
   const baseline = process.env.BENCH_BASELINE;
   if (baseline) {
     const commit = spawnSync('git', ['-C', baseline, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).stdout.trim() || baseline;
@@ -284,6 +301,7 @@ async function main(): Promise<void> {
     try {
       const rs = ensureRsyslog();
       shippers.push({ name: `${rs.version.replace(', ', ' (imtcp -> omkafka, the raw message as one Kafka message; ')})`, start: (topic, id, port) => startRsyslogTcp(rs, work, `rsyslog-${id}`, brokers, topic, port) });
+      if (certs) shippers.push({ name: `${rs.version.split(',')[0]} over TLS (imtcp with its OpenSSL driver, as above)`, start: (topic, id, port) => startRsyslogTcp(rs, work, `rsyslog-tls-${id}`, brokers, topic, port, certs), tls: true });
     } catch (err) {
       process.stderr.write(`The rsyslog row is left out: ${(err as Error).message}\n`);
     }
@@ -300,7 +318,7 @@ async function main(): Promise<void> {
         const s = (k + r) % shippers.length;
         const topic = `intake-${s}-${r}`;
         const stored = async () => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-        const x = await run((port) => shippers[s]!.start(topic, `${s}-${r}`, port), shippers[s]!.data ?? data, stored);
+        const x = await run((port) => shippers[s]!.start(topic, `${s}-${r}`, port), shippers[s]!.data ?? data, stored, shippers[s]!.tls ? readFileSync(certs!.ca) : undefined);
         runs[s]!.push(x);
         process.stderr.write(`round ${r + 1}: ${shippers[s]!.name}: ${Math.round(LINES / x.seconds).toLocaleString('en-US')} messages/s, ${(x.cpuSeconds * 1e6 / LINES).toFixed(2)} CPU µs/message, ${Math.round(x.maxRssKb / 1024)} MB\n`);
       }

@@ -5,7 +5,7 @@
  * EC P-256 keys: quick to make, and every sender tried here takes them.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,6 +46,7 @@ function makeCa(dir: string, name: string, cn: string): { cert: string; key: str
 }
 
 export function makeTestCerts(dir = mkdtempSync(join(tmpdir(), 'tributary-certs-'))): TestCerts {
+  mkdirSync(dir, { recursive: true });
   const ca = makeCa(dir, 'ca', 'Tributary test CA');
   const server = signedCert(dir, 'server', 'localhost', ca, 'serverAuth');
   const client = signedCert(dir, 'client', 'sender-1', ca, 'clientAuth');
