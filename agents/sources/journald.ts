@@ -17,6 +17,14 @@
  *
  * While the sink has no room journalctl's output is not read, and the pipe stops journalctl. If
  * journalctl ends (the journal rotated under it, a crash) it is started again after the last entry read.
+ *
+ * Docker's journald log driver cuts a line longer than 16 KiB into entries (CONTAINER_PARTIAL_MESSAGE
+ * on all but the last; since Docker 20.10 CONTAINER_PARTIAL_ID, _ORDINAL and _LAST on every one): they
+ * are held and joined into one record with the first part's time and fields, as the Forward intake
+ * joins the fluentd driver's parts. The cursor kept stays before a held line's first part, so an agent
+ * stopped mid-line reads the whole line again at its next start (records of the entries after that
+ * part are then sent again). A line unfinished after PARTIAL_WAIT_MS or past MAX_PARTIAL_BYTES goes out
+ * as far as it came, marked `log.partial`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -55,9 +63,25 @@ export interface JournaldSourceOptions {
   attributes?: Record<string, string>;
   toRecord?: (line: RawLine) => LogRecord;
   maxBatchLines?: number;
+  /** How long a long line's parts wait for its last one (PARTIAL_WAIT_MS). */
+  partialWaitMs?: number;
 }
 
 type Entry = Record<string, unknown>;
+
+/** How long a long line's parts wait for the last one, and the most bytes of one line held. */
+export const PARTIAL_WAIT_MS = 5000;
+export const MAX_PARTIAL_BYTES = 8 * 1024 * 1024;
+const PARTIAL_FIELDS = ['CONTAINER_PARTIAL_MESSAGE', 'CONTAINER_PARTIAL_ID', 'CONTAINER_PARTIAL_ORDINAL', 'CONTAINER_PARTIAL_LAST'];
+
+/** A long line's parts so far: the first part's entry, the texts, and the cursor to keep while they are held (that of the entry before the first). */
+interface HeldLine {
+  entry: Entry;
+  texts: string[];
+  bytes: number;
+  since: number;
+  before: string | undefined;
+}
 
 /** Trusted and well-known journal fields kept, under OpenTelemetry's names (or the syslog parser's). */
 const FIELD_NAMES: Record<string, string> = {
@@ -106,7 +130,9 @@ export function journalctlArgs(o: Pick<JournaldSourceOptions, 'directory' | 'uni
 }
 
 export class JournaldSource implements Source {
-  readonly stats = { entries: 0, bytes: 0, restarts: 0, badEntries: 0 };
+  readonly stats = { entries: 0, bytes: 0, restarts: 0, badEntries: 0, partial_parts: 0, partial_lines: 0, partial_unfinished: 0 };
+  /** Docker's long lines being joined, by CONTAINER_PARTIAL_ID (or container and priority, before Docker 20.10); oldest first. */
+  private readonly held = new Map<string, HeldLine>();
   private child?: ChildProcess;
   private stopped = false;
   private pending: AgentEvent[] = [];
@@ -197,17 +223,66 @@ export class JournaldSource implements Source {
       return;
     }
     const cursor = fieldText(entry.__CURSOR);
-    const toRecord = this.o.toRecord ?? this.ctx!.toRecord;
-    const record = recordOf(entry, this.o, toRecord);
     this.stats.entries++;
-    this.pending.push({ type: 'log', record });
+    const before = this.readCursor;
     if (cursor !== undefined) this.pendingCursor = this.readCursor = cursor;
+    const cut = fieldText(entry.CONTAINER_PARTIAL_MESSAGE) === 'true';
+    if (cut || this.held.size > 0) {
+      const key = partKey(entry);
+      const held = this.held.get(key);
+      if (cut) {
+        const text = fieldText(entry.MESSAGE) ?? '';
+        this.stats.partial_parts++;
+        if (held) {
+          held.texts.push(text);
+          held.bytes += text.length;
+        } else {
+          this.held.set(key, { entry, texts: [text], bytes: text.length, since: Date.now(), before });
+        }
+        const line = this.held.get(key)!;
+        if (line.bytes > MAX_PARTIAL_BYTES) this.letGo(key, line);
+        return;
+      }
+      if (held) {
+        // The line's last part: one record of them all, with the first part's time and fields.
+        this.held.delete(key);
+        this.stats.partial_parts++;
+        this.stats.partial_lines++;
+        held.texts.push(fieldText(entry.MESSAGE) ?? '');
+        this.push(joined(held));
+        return;
+      }
+    }
+    this.push(entry);
+  }
+
+  private push(entry: Entry, partial = false): void {
+    const record = recordOf(entry, this.o, this.o.toRecord ?? this.ctx!.toRecord);
+    if (partial) record.attributes['log.partial'] = 'true';
+    this.pending.push({ type: 'log', record });
+  }
+
+  /** Ships a held line as far as it came (its last part late or never coming, or too long). */
+  private letGo(key: string, line: HeldLine): void {
+    this.held.delete(key);
+    this.stats.partial_unfinished++;
+    this.push(joined(line), true);
+  }
+
+  /** The cursor to keep after the entries read so far: before the oldest held line's first part, while one is held. */
+  private safeCursor(): string | undefined {
+    for (const line of this.held.values()) return line.before ?? this.savedCursor;
+    return this.pendingCursor;
   }
 
   private flush(): Promise<void> {
+    if (this.held.size > 0) {
+      const now = Date.now();
+      for (const [key, line] of this.held) if (now - line.since >= (this.o.partialWaitMs ?? PARTIAL_WAIT_MS)) this.letGo(key, line);
+    }
     if (this.pending.length === 0 || !this.ctx) return this.chain;
     const events = this.pending;
-    const cursor = this.pendingCursor;
+    const cursor = this.safeCursor();
     const ctx = this.ctx;
     this.pending = [];
     this.queued++;
@@ -255,6 +330,20 @@ export class JournaldSource implements Source {
     if (!this.stopped) await this.pause();
     await this.saving;
   }
+}
+
+/** Which long line a part belongs to: Docker 20.10's id, else (older Dockers) its container and stream (stdout and stderr differ in PRIORITY). */
+function partKey(entry: Entry): string {
+  const id = fieldText(entry.CONTAINER_PARTIAL_ID);
+  if (id !== undefined) return `id ${id}`;
+  return `${fieldText(entry.CONTAINER_ID_FULL) ?? fieldText(entry.CONTAINER_ID) ?? fieldText(entry._PID) ?? ''} ${fieldText(entry.PRIORITY) ?? ''}`;
+}
+
+/** A held line as one entry: the first part's fields, the parts' texts as its MESSAGE, without the partial fields. */
+function joined(line: HeldLine): Entry {
+  const entry: Entry = { ...line.entry, MESSAGE: line.texts.join('') };
+  for (const f of PARTIAL_FIELDS) delete entry[f];
+  return entry;
 }
 
 /** One journal entry as a log record: its MESSAGE through the parser, the journal's fields around it. */

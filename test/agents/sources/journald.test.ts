@@ -167,6 +167,70 @@ test('the cursor moves with Kafka\'s acknowledgements: a restart reads on after 
   assert.deepEqual([...new Set(seqs)].sort((x, y) => x - y), Array.from({ length: 2000 }, (_, i) => i), 'every entry once');
 });
 
+test('Docker\'s journald driver\'s long lines: parts joined into one record (Docker 20.10\'s ids and the older form), another stream between them, an unfinished line marked; an agent stopped mid-line reads it whole at its next start', { skip }, async () => {
+  const dir = tempDir('tributary-journal-');
+  const state = tempDir();
+  const topic = await createTestTopic('journald-partial');
+  const w = new JournalWriter(dir);
+  // As moby's daemon/logger/journald writes a container's line: its fields on every part, the line cut at 16 KiB.
+  const container = (id: string, name: string, priority: string) => ({ CONTAINER_ID: id.slice(0, 12), CONTAINER_ID_FULL: id, CONTAINER_NAME: name, SYSLOG_IDENTIFIER: name, PRIORITY: priority, _HOSTNAME: 'docker-host', _TRANSPORT: 'journal' });
+  const web = container('a'.repeat(64), 'shop-web', '6');
+  const webErr = container('a'.repeat(64), 'shop-web', '3');
+  const old = container('b'.repeat(64), 'legacy', '6');
+  const cut = (text: string) => [text.slice(0, 16384), text.slice(16384, 32768), text.slice(32768)].filter((t) => t.length > 0);
+  const long = JSON.stringify({ level: 'warn', msg: 'cart dump', blob: 'abcdefghij'.repeat(4000) });
+  const parts = cut(long);
+  assert.equal(parts.length, 3);
+  const oldLong = `2026-12-07 08:00:00,123 ERROR [main] c.s.Legacy - ${'x'.repeat(20000)}`;
+  const oldParts = cut(oldLong);
+  try {
+    w.write([
+      { ...web, MESSAGE: 'before the long line' },
+      ...parts.map((m, i) => ({ ...web, MESSAGE: m, CONTAINER_PARTIAL_ID: 'p1', CONTAINER_PARTIAL_ORDINAL: String(i + 1), CONTAINER_PARTIAL_LAST: String(i === parts.length - 1), ...(i < parts.length - 1 ? { CONTAINER_PARTIAL_MESSAGE: 'true' } : {}) })).flatMap((e, i) => (i === 1 ? [{ ...webErr, MESSAGE: 'stderr between the parts' }, e] : [e])),
+      // Before Docker 20.10: CONTAINER_PARTIAL_MESSAGE on every part but the last, nothing else.
+      ...oldParts.map((m, i) => ({ ...old, MESSAGE: m, ...(i < oldParts.length - 1 ? { CONTAINER_PARTIAL_MESSAGE: 'true' } : {}) })),
+      // A line whose last part never comes.
+      { ...web, MESSAGE: 'unfinished '.repeat(10), CONTAINER_PARTIAL_ID: 'p2', CONTAINER_PARTIAL_ORDINAL: '1', CONTAINER_PARTIAL_LAST: 'false', CONTAINER_PARTIAL_MESSAGE: 'true' },
+    ]);
+    let a = await agentOn(dir, topic, state, { partialWaitMs: 500 });
+    await until('the unfinished line let go', () => a.source.stats.partial_unfinished === 1, 30_000);
+    // The first part of another line, then the agent stops: its cursor stays before that part.
+    w.write([{ ...web, MESSAGE: 'restart-'.repeat(3000), CONTAINER_PARTIAL_ID: 'p3', CONTAINER_PARTIAL_ORDINAL: '1', CONTAINER_PARTIAL_LAST: 'false', CONTAINER_PARTIAL_MESSAGE: 'true' }]);
+    await until('its first part read', () => a.source.stats.partial_parts === 3 + 1 + oldParts.length + 1);
+    await new Promise((r) => setTimeout(r, 200));
+    await a.agent.stop();
+    assert.deepEqual([a.source.stats.partial_lines, a.source.stats.partial_unfinished], [2, 1]);
+    w.write([{ ...web, MESSAGE: 'end', CONTAINER_PARTIAL_ID: 'p3', CONTAINER_PARTIAL_ORDINAL: '2', CONTAINER_PARTIAL_LAST: 'true' }, { ...web, MESSAGE: 'after the restart' }]);
+    a = await agentOn(dir, topic, state, { partialWaitMs: 500 });
+    await until('the line read again and ended', () => a.source.stats.entries >= 3);
+    await new Promise((r) => setTimeout(r, 300));
+    await a.agent.stop();
+    assert.equal(a.source.stats.entries, 3, 'read again from before the held part, not from the start');
+    assert.equal(a.source.stats.partial_lines, 1);
+  } finally {
+    await w.close();
+  }
+  const records = await readLogs(topic, 7);
+  assert.equal(records.length, 7, records.map((r) => r.body.slice(0, 40)).join(' | '));
+  const byBody = (start: string) => records.filter((r) => r.body.startsWith(start));
+  const joinedJson = records.find((r) => r.body === 'cart dump');
+  assert.ok(joinedJson, 'the joined line parsed as the JSON line it was');
+  assert.equal(joinedJson.attributes.blob, 'abcdefghij'.repeat(4000));
+  assert.equal(joinedJson.attributes['container.name'], 'shop-web');
+  assert.equal(joinedJson.severity_text, 'WARN');
+  assert.ok(!Object.keys(joinedJson.attributes).some((k) => /partial/i.test(k)), `no partial fields on a joined line: ${Object.keys(joinedJson.attributes).join(', ')}`);
+  assert.equal(byBody('stderr between the parts').length, 1);
+  assert.equal(byBody('before the long line').length, 1);
+  const legacy = records.find((r) => r.service === 'legacy')!;
+  assert.equal(legacy.body, `${'x'.repeat(20000)}`, 'the older form joined, then parsed: its header read');
+  assert.equal(legacy.severity_text, 'ERROR');
+  const unfinished = byBody('unfinished');
+  assert.equal(unfinished.length, 1);
+  assert.equal(unfinished[0]!.attributes['log.partial'], 'true');
+  assert.equal(byBody('restart-')[0]?.body, `${'restart-'.repeat(3000)}end`, 'the line cut by the restart, whole');
+  assert.equal(byBody('after the restart').length, 1);
+});
+
 test('without a cursor, start_at end reads only entries written from then on; units filter as journalctl does', { skip }, async () => {
   const dir = tempDir('tributary-journal-');
   const topic = await createTestTopic('journald-end');
