@@ -20,8 +20,9 @@ Options:
   --nodes <n>                brokers in the cluster (first up only; default 1). With 3: topics and
                              internal topics get replication factor 3 and min.insync.replicas=2
   --secure                   (first up only) add a SASL_SSL listener per node with a SCRAM-SHA-512
-                             user and a certificate made for this stack; the client settings are
-                             written to a file (never printed): set -a; . <file>; set +a
+                             user and a certificate made for this stack, and an SSL listener that
+                             takes clients by their certificate (mutual TLS); the client settings
+                             are written to files (never printed): set -a; . <file>; set +a
   --node <id>                down: stop only that node
   --brokers <host:port,...>  do not start anything: create the topics on this existing cluster (up only)
   --port <n>                 PLAINTEXT port of node 1 (default 9092, or TRIBUTARY_KAFKA_PORT); node n
@@ -67,7 +68,9 @@ const command: Command = {
         }
         const r = await stackUp(options);
         const pids = Object.entries(r.pids).map(([id, pid]) => `node ${id} pid ${pid}`).join(', ');
-        const secure = r.secureBrokers ? `\nSASL_SSL (SCRAM-SHA-512) at ${r.secureBrokers}; client settings: set -a; . ${r.clientEnvFile}; set +a` : '';
+        const secure =
+          (r.secureBrokers ? `\nSASL_SSL (SCRAM-SHA-512) at ${r.secureBrokers}; client settings: set -a; . ${r.clientEnvFile}; set +a` : '') +
+          (r.mtlsBrokers ? `\nSSL with client certificates (mutual TLS) at ${r.mtlsBrokers}; client settings: set -a; . ${r.mtlsEnvFile}; set +a` : '');
         print(
           r,
           (r.alreadyRunning
@@ -92,7 +95,7 @@ const command: Command = {
           s,
           [
             ...s.nodes.map((n) => `node ${n.id}: ${n.running ? `running, pid ${n.pid}` : 'not running'}, 127.0.0.1:${n.port}${n.securePort ? ` (SASL_SSL ${n.securePort})` : ''}${n.leads ? `, leads ${n.leads.length} partitions` : ''}`),
-            `brokers: ${s.brokers}${s.secureBrokers ? `  secure: ${s.secureBrokers} (settings in ${s.clientEnvFile})` : ''}`,
+            `brokers: ${s.brokers}${s.secureBrokers ? `  secure: ${s.secureBrokers} (settings in ${s.clientEnvFile})` : ''}${s.mtlsBrokers ? `  mutual TLS: ${s.mtlsBrokers} (settings in ${s.mtlsEnvFile})` : ''}`,
             `data:    ${s.home}`,
             `jars:    ${s.jarsPresent ? s.jars : 'not downloaded yet (the first `stack up` resolves them)'}`,
             `log:     ${s.logFile}`,

@@ -10,7 +10,7 @@ import { compressFrame, decompressFrame } from 'lz4-napi';
 import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
 import { followGroupCoordinator } from './group-coordinator.ts';
-import { securityOf } from './security.ts';
+import { clientCertificateRefusal, securityOf } from './security.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
@@ -124,6 +124,8 @@ export function kafkaAccessError(err: unknown, brokers: string[]): TributaryErro
     if (cur.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed|Authentication failed/i.test(cur.message ?? '')) {
       return new TributaryError('KAFKA_AUTH', `Kafka at ${where} refused the SASL credentials (user ${JSON.stringify(process.env.KAFKA_SASL_USERNAME ?? '')}, mechanism ${process.env.KAFKA_SASL_MECHANISM ?? '?'}): ${cur.message.replace(/password[^,;]*/gi, 'password ***')}; check KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD`, { cause: err });
     }
+    const refused = clientCertificateRefusal(cur, where, !!process.env.KAFKA_SSL_CERT_FILE);
+    if (refused) return new TributaryError('KAFKA_TLS', refused, { cause: err });
     if (TLS_TRUST.test(cur.code ?? '') || TLS_TRUST.test(cur.message ?? '')) {
       return new TributaryError('KAFKA_TLS', `the TLS certificate of Kafka at ${where} is not trusted (${cur.message}); set KAFKA_SSL_CA_FILE to the CA that signed it (for \`stack up --secure\`: <TRIBUTARY_HOME>/kafka/secure/ca.crt)`, { cause: err });
     }

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { TributaryError } from '../errors.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
 
-/** TLS for a connection: true for the system's CAs, or the CAs to trust (PEM). */
-export type TlsSetting = boolean | { ca: string[] };
+/** TLS for a connection: true for the system's CAs, or the CAs to trust (PEM) and this client's certificate and key (mutual TLS). */
+export type TlsSetting = boolean | { ca?: string[]; cert?: string; key?: string; passphrase?: string };
 
 /** SASL settings from the environment (`KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`). */
 export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): SaslCredentials | undefined {
@@ -22,17 +22,50 @@ export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): SaslCredentia
 
 /**
  * TLS settings from the environment: `KAFKA_SSL=1` turns TLS on, trusting the system's CAs, or only
- * the CA in `KAFKA_SSL_CA_FILE` (PEM) when set, e.g. the one `stack up --secure` makes.
+ * the CA in `KAFKA_SSL_CA_FILE` (PEM) when set, e.g. the one `stack up --secure` makes. A cluster that
+ * takes clients by their certificate (mutual TLS: Strimzi's `tls` users, Aiven's default, MSK's)
+ * also needs `KAFKA_SSL_CERT_FILE` and `KAFKA_SSL_KEY_FILE` (PEM; `KAFKA_SSL_KEY_PASSWORD` for an
+ * encrypted key).
  */
 export function sslFromEnv(env: NodeJS.ProcessEnv = process.env): TlsSetting | undefined {
   if (env.KAFKA_SSL !== '1' && env.KAFKA_SSL !== 'true') return undefined;
-  const caFile = env.KAFKA_SSL_CA_FILE;
-  if (!caFile) return true;
-  try {
-    return { ca: [readFileSync(caFile, 'utf8')] };
-  } catch (err) {
-    throw new TributaryError('CONFIG_INVALID', `KAFKA_SSL_CA_FILE=${caFile} cannot be read: ${(err as Error).message}`);
+  const read = (name: 'KAFKA_SSL_CA_FILE' | 'KAFKA_SSL_CERT_FILE' | 'KAFKA_SSL_KEY_FILE'): string | undefined => {
+    const file = env[name];
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new TributaryError('CONFIG_INVALID', `${name}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const ca = read('KAFKA_SSL_CA_FILE');
+  const cert = read('KAFKA_SSL_CERT_FILE');
+  const key = read('KAFKA_SSL_KEY_FILE');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TributaryError('CONFIG_INVALID', `${cert === undefined ? 'KAFKA_SSL_KEY_FILE' : 'KAFKA_SSL_CERT_FILE'} is set without ${cert === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE'}: a client certificate needs both (PEM files)`);
   }
+  if (ca === undefined && cert === undefined) return true;
+  return {
+    ...(ca !== undefined ? { ca: [ca] } : {}),
+    ...(cert !== undefined ? { cert, key: key! } : {}),
+    ...(env.KAFKA_SSL_KEY_PASSWORD ? { passphrase: env.KAFKA_SSL_KEY_PASSWORD } : {}),
+  };
+}
+
+/**
+ * Kafka refused this client's certificate, or asked for one it was not given (mutual TLS): the alert
+ * OpenSSL reports, as a sentence naming the broker and what to set; undefined for any other error.
+ * `sentCert`: whether this client presented one (a broker refusing a missing one may say "bad
+ * certificate" too). Not retried: a person has to act.
+ */
+export function clientCertificateRefusal(err: { message?: string; code?: string }, where: string, sentCert: boolean): string | undefined {
+  const m = `${err.code ?? ''} ${err.message ?? ''}`;
+  const required = /certificate required|CERTIFICATE_REQUIRED/i.test(m);
+  const refused = /alert (bad certificate|unknown ca|certificate unknown|certificate expired|certificate revoked|access denied)|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_UNKNOWN_CA/i.test(m);
+  if (!required && !refused) return undefined;
+  const why = (err.message ?? '').trim().split('\n')[0];
+  if (!sentCert) return `Kafka at ${where} takes clients by their TLS certificate and this one sent none (${why}); set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE to a certificate its truststore's CA signed`;
+  return `Kafka at ${where} refused this client's TLS certificate (${why}); is KAFKA_SSL_CERT_FILE signed by a CA in the broker's truststore, and still valid?`;
 }
 
 /**

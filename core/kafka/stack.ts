@@ -34,12 +34,16 @@ export interface StackOptions {
   version: string;
   /** Brokers in the cluster (combined broker+controller each; one controller quorum). Default 1. */
   nodes?: number;
-  /** Adds a SASL_SSL listener with SCRAM-SHA-512 users and a certificate made for this stack. */
+  /**
+   * Adds a SASL_SSL listener with SCRAM-SHA-512 users and a certificate made for this stack, and an SSL
+   * listener that takes clients by their certificate (mutual TLS, as Strimzi's and Aiven's clusters do).
+   */
   secure?: boolean;
   /** Explicit ports per node (tests use free ports). */
   ports?: number[];
   controllerPorts?: number[];
   securePorts?: number[];
+  mtlsPorts?: number[];
 }
 
 export function defaultStackOptions(env: NodeJS.ProcessEnv = process.env): StackOptions {
@@ -62,6 +66,8 @@ export interface StackNode {
   controllerPort: number;
   /** SASL_SSL port, for a secure stack. */
   securePort?: number;
+  /** SSL port taking client certificates, for a secure stack made since the listener exists. */
+  mtlsPort?: number;
   dir: string;
 }
 
@@ -73,6 +79,7 @@ export interface StackLayout {
   ports: number[];
   controllerPorts: number[];
   securePorts?: number[];
+  mtlsPorts?: number[];
 }
 
 export interface NodeStatus {
@@ -97,6 +104,9 @@ export interface StackStatus {
   /** Client settings of a secure stack (a file holding the password; never the password itself). */
   clientEnvFile?: string;
   caFile?: string;
+  /** Bootstrap list of the mutual-TLS listeners, and the client settings for them (the certificate and key files). */
+  mtlsBrokers?: string;
+  mtlsEnvFile?: string;
   home: string;
   jars: string;
   jarsPresent: boolean;
@@ -151,7 +161,7 @@ export function resolveLayout(o: StackOptions): StackLayout {
     clusterId,
     ports: pick(o.ports, o.port, 'ports'),
     controllerPorts: pick(o.controllerPorts, o.controllerPort, 'controller ports'),
-    ...(o.secure ? { securePorts: pick(o.securePorts, o.port + 2, 'secure ports') } : {}),
+    ...(o.secure ? { securePorts: pick(o.securePorts, o.port + 2, 'secure ports'), mtlsPorts: pick(o.mtlsPorts, o.port + 3 * n, 'mTLS ports') } : {}),
   };
 }
 
@@ -161,14 +171,15 @@ export function stackNodes(o: StackOptions, layout: StackLayout = resolveLayout(
     port: layout.ports[i]!,
     controllerPort: layout.controllerPorts[i]!,
     ...(layout.securePorts ? { securePort: layout.securePorts[i]! } : {}),
+    ...(layout.mtlsPorts ? { mtlsPort: layout.mtlsPorts[i]! } : {}),
     dir: i === 0 ? o.home : join(o.home, `node-${i + 1}`),
   }));
 }
 
-/** `127.0.0.1:port,...` of the PLAINTEXT listeners (or the SASL_SSL ones with `secure`). */
-export function bootstrapList(o: StackOptions, secure = false): string {
+/** `127.0.0.1:port,...` of the PLAINTEXT listeners (or the SASL_SSL ones with `secure`, the mutual-TLS ones with `mtls`). */
+export function bootstrapList(o: StackOptions, secure: boolean | 'mtls' = false): string {
   const layout = resolveLayout(o);
-  const ports = secure ? layout.securePorts ?? [] : layout.ports;
+  const ports = secure === 'mtls' ? layout.mtlsPorts ?? [] : secure ? layout.securePorts ?? [] : layout.ports;
   return ports.map((p) => `127.0.0.1:${p}`).join(',');
 }
 
@@ -271,6 +282,12 @@ function serverProperties(layout: StackLayout, node: StackNode, security?: Stack
     advertised.push(`SECURE://127.0.0.1:${node.securePort}`);
     protocols.push('SECURE:SASL_SSL');
   }
+  const mtls = security?.mtlsEnvFile !== undefined && node.mtlsPort !== undefined;
+  if (mtls) {
+    listeners.push(`MTLS://127.0.0.1:${node.mtlsPort}`);
+    advertised.push(`MTLS://127.0.0.1:${node.mtlsPort}`);
+    protocols.push('MTLS:SSL');
+  }
   const quorum =
     n === 1
       ? [`controller.quorum.bootstrap.servers=127.0.0.1:${node.controllerPort}`]
@@ -320,6 +337,10 @@ function serverProperties(layout: StackLayout, node: StackNode, security?: Stack
           'ssl.client.auth=none',
         ]
       : []),
+    // Clients known by a certificate the stack's CA signed; the principal is its subject (User:CN=...).
+    ...(mtls
+      ? ['listener.name.mtls.ssl.client.auth=required', 'listener.name.mtls.ssl.truststore.type=PEM', `listener.name.mtls.ssl.truststore.location=${security!.caFile}`]
+      : []),
     '',
   ].join('\n');
 }
@@ -334,6 +355,12 @@ export interface StackSecurity {
   password: string;
   /** `KAFKA_SSL=1`, `KAFKA_SSL_CA_FILE`, `KAFKA_SASL_*` for clients: `set -a; . <file>; set +a`. */
   clientEnvFile: string;
+  /**
+   * `KAFKA_SSL=1`, `KAFKA_SSL_CA_FILE`, `KAFKA_SSL_CERT_FILE`, `KAFKA_SSL_KEY_FILE` for the mutual-TLS
+   * listener; undefined for a stack made before it existed (its CA's key is gone, so no client
+   * certificate can be made for it).
+   */
+  mtlsEnvFile?: string;
 }
 
 function openssl(args: string[], env: NodeJS.ProcessEnv = {}): void {
@@ -359,9 +386,10 @@ export function ensureSecurity(o: StackOptions): StackSecurity {
     password: '',
     clientEnvFile: join(dir, 'client.env'),
   };
+  const mtlsEnvFile = join(dir, 'client-mtls.env');
   if (existsSync(secretsFile) && existsSync(s.keystore)) {
     const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as { keystorePassword: string; password: string; username: string };
-    return { ...s, ...secrets };
+    return { ...s, ...secrets, ...(existsSync(mtlsEnvFile) ? { mtlsEnvFile } : {}) };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
@@ -374,14 +402,20 @@ export function ensureSecurity(o: StackOptions): StackSecurity {
   openssl(['x509', '-req', '-in', f('server.csr'), '-CA', s.caFile, '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '825', '-extfile', f('server.ext')]);
   // The keystore password goes through the environment, not argv, so `ps` never shows it.
   openssl(['pkcs12', '-export', '-in', f('server.crt'), '-inkey', f('server.key'), '-certfile', s.caFile, '-name', 'kafka', '-out', s.keystore, '-passout', 'env:TRIBUTARY_KEYSTORE_PASSWORD'], { TRIBUTARY_KEYSTORE_PASSWORD: s.keystorePassword });
-  for (const name of ['ca.key', 'server.key', 'server.csr']) rmSync(f(name), { force: true });
+  // A client's certificate for the mutual-TLS listener (its key unencrypted, readable by this user only).
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('client.key'), '-out', f('client.csr'), '-subj', '/CN=tributary-client']);
+  writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl(['x509', '-req', '-in', f('client.csr'), '-CA', s.caFile, '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('client.crt'), '-days', '825', '-extfile', f('client.ext')]);
+  chmodSync(f('client.key'), 0o600);
+  for (const name of ['ca.key', 'server.key', 'server.csr', 'client.csr']) rmSync(f(name), { force: true });
   writeFileSync(secretsFile, JSON.stringify({ keystorePassword: s.keystorePassword, password: s.password, username: s.username }), { mode: 0o600 });
   writeFileSync(
     s.clientEnvFile,
     [`KAFKA_SSL=1`, `KAFKA_SSL_CA_FILE=${s.caFile}`, `KAFKA_SASL_MECHANISM=scram-sha-512`, `KAFKA_SASL_USERNAME=${s.username}`, `KAFKA_SASL_PASSWORD=${s.password}`, ''].join('\n'),
     { mode: 0o600 },
   );
-  return s;
+  writeFileSync(mtlsEnvFile, [`KAFKA_SSL=1`, `KAFKA_SSL_CA_FILE=${s.caFile}`, `KAFKA_SSL_CERT_FILE=${f('client.crt')}`, `KAFKA_SSL_KEY_FILE=${f('client.key')}`, ''].join('\n'), { mode: 0o600 });
+  return { ...s, mtlsEnvFile };
 }
 
 const LOG4J = (logsDir: string) => `status = warn
@@ -539,6 +573,8 @@ export interface StackUpResult {
   secureBrokers?: string;
   clientEnvFile?: string;
   caFile?: string;
+  mtlsBrokers?: string;
+  mtlsEnvFile?: string;
   /** Node ids started by this call (empty when all were running). */
   started: number[];
   downloaded: boolean;
@@ -573,7 +609,9 @@ export async function stackUp(o: StackOptions, opts: { timeoutMs?: number } = {}
   const nodes = stackNodes(o, layout);
   const brokers = nodes.map((n) => `127.0.0.1:${n.port}`);
   const security = layout.secure ? ensureSecurity(o) : undefined;
-  const secureInfo = security ? { secureBrokers: bootstrapList(o, true), clientEnvFile: security.clientEnvFile, caFile: security.caFile } : {};
+  const secureInfo = security
+    ? { secureBrokers: bootstrapList(o, true), clientEnvFile: security.clientEnvFile, caFile: security.caFile, ...(security.mtlsEnvFile && layout.mtlsPorts ? { mtlsBrokers: bootstrapList(o, 'mtls'), mtlsEnvFile: security.mtlsEnvFile } : {}) }
+    : {};
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   const pids: Record<number, number> = {};
   const stopped: StackNode[] = [];
@@ -587,7 +625,7 @@ export async function stackUp(o: StackOptions, opts: { timeoutMs?: number } = {}
     return { pid: pids[1]!, pids, brokers: brokers.join(','), ...secureInfo, started: [], downloaded: false, alreadyRunning: true, created };
   }
   for (const n of stopped) {
-    for (const p of [n.port, n.controllerPort, n.securePort]) {
+    for (const p of [n.port, n.controllerPort, n.securePort, n.mtlsPort]) {
       if (p !== undefined && (await portOpen(p))) {
         throw new TributaryError('KAFKA_STACK', `port ${p} on 127.0.0.1 (node ${n.id}) is already taken by another program; set TRIBUTARY_KAFKA_PORT to use others, or TRIBUTARY_BROKERS to use that Kafka`);
       }
@@ -693,6 +731,9 @@ export function stackStatus(o: StackOptions): StackStatus {
     brokers: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
     ...(security
       ? { secureBrokers: nodes.map((n) => `127.0.0.1:${n.securePort}`).join(','), clientEnvFile: join(security.dir, 'client.env'), caFile: join(security.dir, 'ca.crt') }
+      : {}),
+    ...(security && layout.mtlsPorts && existsSync(join(security.dir, 'client-mtls.env'))
+      ? { mtlsBrokers: nodes.map((n) => `127.0.0.1:${n.mtlsPort}`).join(','), mtlsEnvFile: join(security.dir, 'client-mtls.env') }
       : {}),
     home: o.home,
     jars: dir,

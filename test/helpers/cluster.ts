@@ -17,6 +17,8 @@ export interface TestCluster {
   brokers: string[];
   /** SASL_SSL bootstrap list and credentials, for a secure cluster. */
   secureBrokers?: string[];
+  /** The mutual-TLS listeners' bootstrap list, for a secure cluster (its client settings: security.mtlsEnvFile). */
+  mtlsBrokers?: string[];
   security?: StackSecurity;
   /** Stops one node: SIGTERM (clean) or SIGKILL (a crash). */
   stop(id: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
@@ -66,7 +68,7 @@ export async function startTestCluster(opts: { nodes?: number; secure?: boolean 
     secure: opts.secure ?? false,
     ports: await ports(),
     controllerPorts: await ports(),
-    ...(opts.secure ? { securePorts: await ports() } : {}),
+    ...(opts.secure ? { securePorts: await ports(), mtlsPorts: await ports() } : {}),
   };
   started.push(options);
   const up = await stackUp(options);
@@ -75,6 +77,7 @@ export async function startTestCluster(opts: { nodes?: number; secure?: boolean 
     options,
     brokers,
     ...(up.secureBrokers ? { secureBrokers: up.secureBrokers.split(','), security: ensureSecurity(options) } : {}),
+    ...(up.mtlsBrokers ? { mtlsBrokers: up.mtlsBrokers.split(',') } : {}),
     async stop(id, signal = 'SIGTERM') {
       await stackDown(options, { nodes: [id], signal });
     },

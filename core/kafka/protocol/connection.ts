@@ -13,6 +13,7 @@ import { Reader, Writer } from './codec.ts';
 import { KafkaError, errorName } from './errors.ts';
 import { API, decodeApiVersions, decodeSaslAuthenticate, decodeSaslHandshake, type ApiName, type ApiVersionRange } from './messages.ts';
 import { saslExchange, type SaslCredentials } from './sasl.ts';
+import { clientCertificateRefusal } from '../security.ts';
 
 const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
 
@@ -99,6 +100,8 @@ export class Connection {
       const ready = tlsOptions ? 'secureConnect' : 'connect';
       const fail = (err: Error & { code?: string }) => {
         clearTimeout(timer);
+        const refused = tlsOptions ? clientCertificateRefusal(err, this.address, !!(tlsOptions as { cert?: unknown } | undefined)?.cert) : undefined;
+        if (refused) return reject(new KafkaError(refused, 'TLS', 'fatal', this.address));
         // An untrusted or mismatched certificate stays so: not a retry, a person has to act.
         if (tlsOptions && (TLS_TRUST.test(err.code ?? '') || TLS_TRUST.test(err.message))) {
           reject(new KafkaError(`the TLS certificate of Kafka at ${this.address} is not trusted (${err.message}); set KAFKA_SSL_CA_FILE to the CA that signed it`, 'TLS', 'fatal', this.address));
@@ -112,7 +115,11 @@ export class Connection {
         socket.off('error', fail);
         this.socket = socket;
         socket.on('data', (d: Buffer) => this.onData(d));
-        socket.on('error', (err) => this.fail(new KafkaError(`connection to ${this.address} failed: ${err.message}`, 'NETWORK', 'refresh', this.address)));
+        socket.on('error', (err: Error & { code?: string }) => {
+          // TLS 1.3: a broker refuses a client's certificate (or its lack) after the handshake, at the first read.
+          const refused = tlsOptions ? clientCertificateRefusal(err, this.address, !!(tlsOptions as { cert?: unknown } | undefined)?.cert) : undefined;
+          this.fail(refused ? new KafkaError(refused, 'TLS', 'fatal', this.address) : new KafkaError(`connection to ${this.address} failed: ${err.message}`, 'NETWORK', 'refresh', this.address));
+        });
         socket.on('close', () => this.fail(new KafkaError(`connection to ${this.address} closed`, 'NETWORK', 'refresh', this.address)));
         resolve();
       });

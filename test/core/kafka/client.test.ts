@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, fetchTopicMetadataRetrying, kafkajsSecurity } from '../../../core/kafka/client.ts';
-import { securityOf } from '../../../core/kafka/security.ts';
+import { clientCertificateRefusal, securityOf, sslFromEnv } from '../../../core/kafka/security.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 import { testBrokers } from '../../helpers/kafka.ts';
 
@@ -81,4 +81,22 @@ test('a kafkajs client takes TLS and SASL by the rule our own connections follow
       else process.env[k] = saved[k];
     }
   }
+});
+
+test('a client certificate from the environment (mutual TLS): both files or neither, each named when it cannot be read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-client-cert-'));
+  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const ca = file('ca.crt', 'CA PEM');
+  const cert = file('client.crt', 'CERT PEM');
+  const key = file('client.key', 'KEY PEM');
+  assert.deepEqual(sslFromEnv({ KAFKA_SSL: '1', KAFKA_SSL_CA_FILE: ca, KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: key, KAFKA_SSL_KEY_PASSWORD: 'pw' }), { ca: ['CA PEM'], cert: 'CERT PEM', key: 'KEY PEM', passphrase: 'pw' });
+  assert.deepEqual(sslFromEnv({ KAFKA_SSL: '1', KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: key }), { cert: 'CERT PEM', key: 'KEY PEM' }, 'the system\'s CAs with a client certificate');
+  assert.equal(sslFromEnv({ KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: key }), undefined, 'TLS stays off without KAFKA_SSL');
+  assert.throws(() => sslFromEnv({ KAFKA_SSL: '1', KAFKA_SSL_CERT_FILE: cert }), /KAFKA_SSL_CERT_FILE is set without KAFKA_SSL_KEY_FILE/);
+  assert.throws(() => sslFromEnv({ KAFKA_SSL: '1', KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: join(dir, 'nope.key') }), new RegExp(`KAFKA_SSL_KEY_FILE=${join(dir, 'nope.key').replace(/[.]/g, '\\.')} cannot be read: ENOENT`));
+  // The alerts a broker sends, told apart by whether a certificate was sent.
+  assert.match(clientCertificateRefusal({ message: 'SSL alert number 42: sslv3 alert bad certificate' }, 'b:1', false)!, /^Kafka at b:1 takes clients by their TLS certificate and this one sent none/);
+  assert.match(clientCertificateRefusal({ message: 'tlsv13 alert certificate required' }, 'b:1', false)!, /sent none/);
+  assert.match(clientCertificateRefusal({ message: 'tlsv1 alert unknown ca' }, 'b:1', true)!, /^Kafka at b:1 refused this client's TLS certificate/);
+  assert.equal(clientCertificateRefusal({ message: 'connect ECONNREFUSED' }, 'b:1', true), undefined);
 });

@@ -1,7 +1,8 @@
 // `stack up --secure` on a real broker: SASL_SSL with a SCRAM-SHA-512 user and a certificate made at
-// start. The real agent and worker commands ship and land through it with nothing but the standard
-// settings (the stack's client.env); a wrong password or an untrusted CA stops them at once with an
-// error that names the broker and never prints the secret.
+// start, and an SSL listener that takes clients by their certificate (mutual TLS). The real agent and
+// worker commands ship and land through either with nothing but the standard settings (the stack's
+// client.env, client-mtls.env); a wrong password, an untrusted CA, or a client certificate missing or
+// signed by another CA stops them at once with an error that names the broker and never prints the secret.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,17 +13,20 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../../core/storage/open.ts';
 import { checkAccess } from '../../../core/kafka/admin.ts';
+import { makeTestCerts } from '../../helpers/certs.ts';
 import { startTestCluster, type TestCluster } from '../../helpers/cluster.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 let cluster: TestCluster;
 let clientEnv: Record<string, string>;
+let mtlsEnv: Record<string, string>;
+
+const envFile = (file: string) => Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
 before(async () => {
   cluster = await startTestCluster({ nodes: 1, secure: true });
-  clientEnv = Object.fromEntries(
-    readFileSync(cluster.security!.clientEnvFile, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  clientEnv = envFile(cluster.security!.clientEnvFile);
+  mtlsEnv = envFile(cluster.security!.mtlsEnvFile!);
 });
 after(async () => cluster?.down());
 
@@ -30,8 +34,17 @@ function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...clientEnv, TRIBUTARY_BROKERS: cluster.secureBrokers!.join(','), TRIBUTARY_LOG_FORMAT: 'json', TRIBUTARY_LOG_LEVEL: 'info', ...extra };
 }
 
-test('the client settings file holds the standard variables, readable by its owner only', () => {
+/** The mutual-TLS listener's settings: no SASL at all, the client known by its certificate. */
+function mtlsEnvWith(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...mtlsEnv, TRIBUTARY_BROKERS: cluster.mtlsBrokers!.join(','), TRIBUTARY_LOG_FORMAT: 'json', TRIBUTARY_LOG_LEVEL: 'info', ...extra };
+  for (const k of Object.keys(env)) if (k.startsWith('KAFKA_SASL_')) delete env[k];
+  return env;
+}
+
+test('the client settings files hold the standard variables, readable by their owner only', () => {
   assert.deepEqual(Object.keys(clientEnv).sort(), ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME', 'KAFKA_SSL', 'KAFKA_SSL_CA_FILE']);
+  assert.deepEqual(Object.keys(mtlsEnv).sort(), ['KAFKA_SSL', 'KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE']);
+  for (const f of [cluster.security!.mtlsEnvFile!, mtlsEnv.KAFKA_SSL_KEY_FILE!]) assert.equal(spawnSync('stat', ['-c', '%a', f], { encoding: 'utf8' }).stdout.trim(), '600', f);
   assert.equal(clientEnv.KAFKA_SASL_MECHANISM, 'scram-sha-512');
   const mode = spawnSync('stat', ['-c', '%a', cluster.security!.clientEnvFile], { encoding: 'utf8' }).stdout.trim();
   assert.equal(mode, '600');
@@ -39,14 +52,16 @@ test('the client settings file holds the standard variables, readable by its own
   assert.doesNotMatch(s.stdout + s.stderr, new RegExp(clientEnv.KAFKA_SASL_PASSWORD!));
 });
 
-test('agent and worker ship and land over SASL_SSL with the standard settings', async () => {
+for (const over of ['SASL_SSL', 'mutual TLS'] as const) test(`agent and worker ship and land over ${over} with the standard settings`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
   const file = join(dir, 'app.log');
   const n = 500;
   appendFileSync(file, Array.from({ length: n }, (_, i) => `2026-11-29T06:00:00Z INFO secure line ${i}`).join('\n') + '\n');
-  const env = envWith({ TRIBUTARY_HOME: join(dir, 'home') });
-  const agent = spawn(process.execPath, ['bin/tributary.js', 'agent', '--tail', file, '--service', 'secure', '--state-dir', join(dir, 'agent')], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const worker = spawn(process.execPath, ['bin/tributary.js', 'worker', '--store', join(dir, 'store'), '--no-score'], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const env = over === 'SASL_SSL' ? envWith({ TRIBUTARY_HOME: join(dir, 'home') }) : mtlsEnvWith({ TRIBUTARY_HOME: join(dir, 'home') });
+  // Each run its own logs topic (made over PLAINTEXT), so the worker's count is this run's alone.
+  const topic = ['--logs-topic', over === 'SASL_SSL' ? 'logs.v1' : await cluster.createTopic('logs-mtls', 3, 1)];
+  const agent = spawn(process.execPath, ['bin/tributary.js', 'agent', '--tail', file, '--service', 'secure', '--state-dir', join(dir, 'agent'), ...topic], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(process.execPath, ['bin/tributary.js', 'worker', '--store', join(dir, 'store'), '--no-score', ...topic], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let workerErr = '';
   let agentErr = '';
   worker.stderr.on('data', (d: Buffer) => (workerErr += d.toString()));
@@ -101,3 +116,24 @@ test('a certificate from an untrusted CA fails fast with a TLS message naming th
   // The same check, in process, for the PLAINTEXT listener: reachable and nothing to refuse.
   await checkAccess({ brokers: cluster.brokers });
 });
+
+for (const who of ['worker', 'agent'] as const) {
+  test(`${who}: over mutual TLS, no client certificate or one another CA signed stops it at once, naming the broker and what to set`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
+    const args = who === 'worker' ? ['worker', '--store', join(dir, 'store')] : ['agent', '--tail', join(dir, '*.log'), '--service', 'x', '--state-dir', dir];
+    const run = (extra: Record<string, string>, drop: string[] = []) => {
+      const env = mtlsEnvWith({ TRIBUTARY_HOME: dir, ...extra });
+      for (const k of drop) delete env[k];
+      const started = Date.now();
+      const r = spawnSync(process.execPath, ['bin/tributary.js', ...args], { cwd: repo, encoding: 'utf8', timeout: 60_000, env });
+      assert.ok(Date.now() - started < 30_000, 'not retried');
+      assert.equal(r.status, 1, r.stderr);
+      return r.stderr;
+    };
+    const broker = cluster.mtlsBrokers![0]!.replace(/\./g, '\\.');
+    assert.match(run({}, ['KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE']), new RegExp(`Kafka at ${broker} takes clients by their TLS certificate and this one sent none .*set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE`));
+    const other = makeTestCerts(join(dir, 'other'));
+    assert.match(run({ KAFKA_SSL_CERT_FILE: other.otherClientCert, KAFKA_SSL_KEY_FILE: other.otherClientKey }), new RegExp(`Kafka at ${broker} refused this client's TLS certificate`));
+    assert.match(run({}, ['KAFKA_SSL_KEY_FILE']), /KAFKA_SSL_CERT_FILE is set without KAFKA_SSL_KEY_FILE/);
+  });
+}
