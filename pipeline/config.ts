@@ -30,7 +30,7 @@ export interface ModelEntry {
 export interface WorkerConfig {
   kafka: { brokers?: string[]; group: string; client_id: string; session_timeout_ms: number; from_beginning: boolean; max_bytes_per_partition: number };
   topics: { logs: string; metrics: string; dlq: string; partials?: string };
-  store: { driver?: 'embedded' | 'server'; path?: string; url?: string; username?: string; password?: string; database?: string };
+  store: { driver?: 'embedded' | 'server'; path?: string; url?: string; username?: string; password?: string; database?: string; ca_file?: string; cert_file?: string; key_file?: string };
   batch: { max_rows: number; max_wait_ms: number; min_bytes: number };
   tick_ms: number;
   stats_interval_ms: number;
@@ -86,6 +86,9 @@ export const WORKER_CONFIG_SCHEMA = {
       username: str('Server user (or CLICKHOUSE_USER).'),
       password: str('Server password: use ${ENV_VAR} or CLICKHOUSE_PASSWORD, never write it in the file.'),
       database: str('Server database (or CLICKHOUSE_DATABASE).'),
+      ca_file: str('https: PEM file of the CA that signed the server\'s certificate, for a private CA (or CLICKHOUSE_CA_FILE; default: the system\'s CAs).'),
+      cert_file: str('https with client certificates (mutual TLS): PEM file of this client\'s certificate (or CLICKHOUSE_CERT_FILE).'),
+      key_file: str('Its private key, PEM (or CLICKHOUSE_KEY_FILE).'),
     }),
     batch: obj('Raw batches: one insert per table per batch, one batch in flight per partition.', {
       max_rows: int('Most records in one raw insert.', 1, 20_000),
@@ -142,6 +145,9 @@ export const WORKER_ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'CLICKHOUSE_USER', path: 'store.username', description: 'ClickHouse user.' },
   { name: 'CLICKHOUSE_PASSWORD', path: 'store.password', description: 'ClickHouse password.' },
   { name: 'CLICKHOUSE_DATABASE', path: 'store.database', description: 'ClickHouse database.' },
+  { name: 'CLICKHOUSE_CA_FILE', path: 'store.ca_file', description: 'CA (PEM) to trust for an https ClickHouse with a private CA.' },
+  { name: 'CLICKHOUSE_CERT_FILE', path: 'store.cert_file', description: 'Client certificate (PEM) for an https ClickHouse that takes clients by certificate.' },
+  { name: 'CLICKHOUSE_KEY_FILE', path: 'store.key_file', description: 'Its private key (PEM).' },
   { name: 'SCHEMA_REGISTRY_URL', path: 'schema_registry.url', description: 'Schema registry URL (Avro and protobuf sources fetch writer schemas from it).' },
   { name: 'SCHEMA_REGISTRY_USER', path: 'schema_registry.username', description: 'Schema registry user (basic auth).' },
   { name: 'SCHEMA_REGISTRY_PASSWORD', path: 'schema_registry.password', description: 'Schema registry password (basic auth).' },
@@ -196,6 +202,7 @@ export function validateWorkerConfig(input: unknown, options: ValidateOptions = 
   if (!cfg.store.url && !cfg.store.driver) cfg.store.driver = 'embedded';
   if (cfg.store.url) cfg.store.driver ??= 'server';
   if (cfg.store.driver === 'embedded') cfg.store.path = resolve(baseDir, cfg.store.path ?? storeDir(env));
+  for (const k of ['ca_file', 'cert_file', 'key_file'] as const) if (cfg.store[k] !== undefined) cfg.store[k] = resolve(baseDir, cfg.store[k]!);
   const listed = (input as { models?: unknown }).models !== undefined;
   if (!listed) cfg.models = SHIPPED_MODELS.map((m) => ({ manifest: resolve(REPO_ROOT, m), shadow: false }));
   else cfg.models = cfg.models.map((m) => ({ ...m, manifest: isAbsolute(m.manifest) ? m.manifest : resolve(baseDir, m.manifest) }));
@@ -301,7 +308,18 @@ export function workerConfigFrom(file: string | undefined, flags: WorkerFlags, e
 /** The store config of a worker config. */
 export function storeConfigOf(cfg: WorkerConfig): StoreConfig {
   const s = cfg.store;
-  if (s.driver === 'server') return { driver: 'server', url: s.url!, username: s.username, password: s.password, database: s.database };
+  if (s.driver === 'server') {
+    return {
+      driver: 'server',
+      url: s.url!,
+      username: s.username,
+      password: s.password,
+      database: s.database,
+      ...(s.ca_file !== undefined ? { caFile: s.ca_file } : {}),
+      ...(s.cert_file !== undefined ? { certFile: s.cert_file } : {}),
+      ...(s.key_file !== undefined ? { keyFile: s.key_file } : {}),
+    };
+  }
   return { driver: 'embedded', path: s.path! };
 }
 

@@ -101,7 +101,9 @@ const FIELD_NAMES: Record<string, string> = {
   CONTAINER_TAG: 'container.tag',
 };
 /** Read into the record's own fields, or repeated elsewhere. */
-const CONSUMED = new Set(['MESSAGE', 'PRIORITY', 'SYSLOG_FACILITY', 'SYSLOG_PID', 'SYSLOG_TIMESTAMP', 'CONTAINER_ID', 'SYSLOG_RAW']);
+// CONTAINER_LOG_EPOCH and CONTAINER_LOG_ORDINAL: Docker's (23+) bookkeeping for `docker logs --follow`,
+// a sequence number per entry that would make each record's attributes unique.
+const CONSUMED = new Set(['MESSAGE', 'PRIORITY', 'SYSLOG_FACILITY', 'SYSLOG_PID', 'SYSLOG_TIMESTAMP', 'CONTAINER_ID', 'SYSLOG_RAW', 'CONTAINER_LOG_EPOCH', 'CONTAINER_LOG_ORDINAL']);
 
 /** A field's value as text: journalctl writes bytes that are not UTF-8 as an array of numbers, and a field given several times as an array. */
 export function fieldText(v: unknown): string | undefined {

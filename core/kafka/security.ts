@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TributaryError } from '../errors.ts';
+import { clientCertificateAlert } from '../tls-alerts.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
 
 /** TLS for a connection: true for the system's CAs, or the CAs to trust (PEM) and this client's certificate and key (mutual TLS). */
@@ -59,12 +60,10 @@ export function sslFromEnv(env: NodeJS.ProcessEnv = process.env): TlsSetting | u
  * certificate" too). Not retried: a person has to act.
  */
 export function clientCertificateRefusal(err: { message?: string; code?: string }, where: string, sentCert: boolean): string | undefined {
-  const m = `${err.code ?? ''} ${err.message ?? ''}`;
-  const required = /certificate required|CERTIFICATE_REQUIRED/i.test(m);
-  const refused = /alert (bad certificate|unknown ca|certificate unknown|certificate expired|certificate revoked|access denied)|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_UNKNOWN_CA/i.test(m);
-  if (!required && !refused) return undefined;
+  const alert = clientCertificateAlert(err, sentCert);
+  if (alert === undefined) return undefined;
   const why = (err.message ?? '').trim().split('\n')[0];
-  if (!sentCert) return `Kafka at ${where} takes clients by their TLS certificate and this one sent none (${why}); set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE to a certificate its truststore's CA signed`;
+  if (alert === 'required') return `Kafka at ${where} takes clients by their TLS certificate and this one sent none (${why}); set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE to a certificate its truststore's CA signed`;
   return `Kafka at ${where} refused this client's TLS certificate (${why}); is KAFKA_SSL_CERT_FILE signed by a CA in the broker's truststore, and still valid?`;
 }
 

@@ -51,6 +51,11 @@ export interface ServerStoreConfig {
   password?: string;
   database?: string;
   requestTimeoutMs?: number;
+  /** https: the CA (PEM) to trust instead of the system's (a private CA), `CLICKHOUSE_CA_FILE`. */
+  caFile?: string;
+  /** https with client certificates (mutual TLS): this client's certificate and key (PEM), `CLICKHOUSE_CERT_FILE`, `CLICKHOUSE_KEY_FILE`. */
+  certFile?: string;
+  keyFile?: string;
 }
 
 export type StoreConfig = EmbeddedStoreConfig | ServerStoreConfig;

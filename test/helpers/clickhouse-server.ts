@@ -13,6 +13,8 @@ import { freePort } from '../../core/ports.ts';
 
 export interface TestClickHouse {
   url: string;
+  /** With `tls`: the https port's URL (its certificate is for localhost and 127.0.0.1). */
+  httpsUrl?: string;
   user: string;
   password: string;
   start(): Promise<void>;
@@ -26,12 +28,22 @@ export function clickhouseServerInstalled(): boolean {
   return spawnSync(CLICKHOUSE_BINARY, ['--version'], { encoding: 'utf8' }).status === 0 || existsSync(CLICKHOUSE_BINARY);
 }
 
-export async function startClickHouseServer(opts: { binary?: string } = {}): Promise<TestClickHouse> {
+/**
+ * `tls`: also an https port with this certificate and key; with `clientCa`, it takes only clients with
+ * a certificate that CA signed (ClickHouse's openSSL `verificationMode` strict).
+ */
+export async function startClickHouseServer(opts: { binary?: string; tls?: { cert: string; key: string; clientCa?: string } } = {}): Promise<TestClickHouse> {
   const binary = opts.binary ?? CLICKHOUSE_BINARY;
   const dir = mkdtempSync(join(tmpdir(), 'tributary-ch-'));
   const httpPort = await freePort();
   const tcpPort = await freePort();
   const interserverPort = await freePort();
+  const httpsPort = opts.tls ? await freePort() : undefined;
+  const tls = opts.tls;
+  const openSsl = tls
+    ? `<https_port>${httpsPort}</https_port>
+  <openSSL><server><certificateFile>${tls.cert}</certificateFile><privateKeyFile>${tls.key}</privateKeyFile><loadDefaultCAFile>false</loadDefaultCAFile><cacheSessions>true</cacheSessions><disableProtocols>sslv2,sslv3</disableProtocols><preferServerCiphers>true</preferServerCiphers>${tls.clientCa ? `<verificationMode>strict</verificationMode><caConfig>${tls.clientCa}</caConfig>` : '<verificationMode>none</verificationMode>'}</server></openSSL>`
+    : '';
   const user = 'tributary';
   const password = 'test-secret';
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -63,6 +75,7 @@ export async function startClickHouseServer(opts: { binary?: string } = {}): Pro
   <http_port>${httpPort}</http_port>
   <tcp_port>${tcpPort}</tcp_port>
   <interserver_http_port>${interserverPort}</interserver_http_port>
+  ${openSsl}
   <listen_host>127.0.0.1</listen_host>
   <path>${dir}/data/</path>
   <tmp_path>${dir}/tmp/</tmp_path>
@@ -79,6 +92,7 @@ export async function startClickHouseServer(opts: { binary?: string } = {}): Pro
 
   const server: TestClickHouse = {
     url,
+    ...(httpsPort ? { httpsUrl: `https://localhost:${httpsPort}` } : {}),
     user,
     password,
     async start() {

@@ -37,7 +37,7 @@ test('the example names every setting and validates', () => {
   const walk = (schema: { properties?: Record<string, unknown> }, value: unknown, path: string) => {
     for (const [key, child] of Object.entries(schema.properties ?? {})) {
       const v = (value as Record<string, unknown> | undefined)?.[key];
-      const optional = ['store.url', 'store.username', 'store.password', 'store.database', 'schema_registry.url', 'schema_registry.username', 'schema_registry.password', 'instance'].includes(`${path}${key}`);
+      const optional = ['store.url', 'store.username', 'store.password', 'store.database', 'store.ca_file', 'store.cert_file', 'store.key_file', 'schema_registry.url', 'schema_registry.username', 'schema_registry.password', 'instance'].includes(`${path}${key}`);
       if (v === undefined && !optional) missing.push(`${path}${key}`);
       const c = child as { type?: string; properties?: Record<string, unknown>; items?: { properties?: Record<string, unknown> } };
       if (c.type === 'object' && c.properties) walk(c, v, `${path}${key}.`);

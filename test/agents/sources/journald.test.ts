@@ -173,7 +173,8 @@ test('Docker\'s journald driver\'s long lines: parts joined into one record (Doc
   const topic = await createTestTopic('journald-partial');
   const w = new JournalWriter(dir);
   // As moby's daemon/logger/journald writes a container's line: its fields on every part, the line cut at 16 KiB.
-  const container = (id: string, name: string, priority: string) => ({ CONTAINER_ID: id.slice(0, 12), CONTAINER_ID_FULL: id, CONTAINER_NAME: name, SYSLOG_IDENTIFIER: name, PRIORITY: priority, _HOSTNAME: 'docker-host', _TRANSPORT: 'journal' });
+  const container = (id: string, name: string, priority: string) => ({ CONTAINER_ID: id.slice(0, 12), CONTAINER_ID_FULL: id, CONTAINER_NAME: name, SYSLOG_IDENTIFIER: name, PRIORITY: priority, _HOSTNAME: 'docker-host', _TRANSPORT: 'journal', CONTAINER_LOG_EPOCH: 'e1f2', CONTAINER_LOG_ORDINAL: String(++ordinal) });
+  let ordinal = 0;
   const web = container('a'.repeat(64), 'shop-web', '6');
   const webErr = container('a'.repeat(64), 'shop-web', '3');
   const old = container('b'.repeat(64), 'legacy', '6');
@@ -219,6 +220,7 @@ test('Docker\'s journald driver\'s long lines: parts joined into one record (Doc
   assert.equal(joinedJson.attributes['container.name'], 'shop-web');
   assert.equal(joinedJson.severity_text, 'WARN');
   assert.ok(!Object.keys(joinedJson.attributes).some((k) => /partial/i.test(k)), `no partial fields on a joined line: ${Object.keys(joinedJson.attributes).join(', ')}`);
+  assert.ok(records.every((r) => !Object.keys(r.attributes).some((k) => k.startsWith('CONTAINER_LOG_'))), 'Docker\'s docker-logs bookkeeping left out');
   assert.equal(byBody('stderr between the parts').length, 1);
   assert.equal(byBody('before the long line').length, 1);
   const legacy = records.find((r) => r.service === 'legacy')!;
