@@ -45,15 +45,28 @@ test('kill -9 of the agent mid-stream, then restart: no gap, duplicates at most 
   const total = 30_000;
   const rate = 5000;
   let child = spawnAgent(config);
+  // The first line shipped before the stream starts: an agent still starting (on a fresh clone its
+  // first start builds its bundle) would read a backlog in its first second, before its first
+  // checkpoint write, and the bound below is about a running agent.
+  writeSeq(path, 'k', 0, 1);
+  await readLogs(logsTopic, 1, 60_000);
   let killedAt = 0;
-  await writeAtRate(() => path, 'k', total, rate, async (written) => {
-    if (killedAt === 0 && written >= total / 2) {
-      killedAt = written;
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      child = spawnAgent(config);
-    }
-  });
+  await writeAtRate(
+    () => path,
+    'k',
+    total,
+    rate,
+    async (written) => {
+      if (killedAt === 0 && written >= total / 2) {
+        killedAt = written;
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+        child = spawnAgent(config);
+      }
+    },
+    100,
+    1,
+  );
   const records = await readLogs(logsTopic, total, 90_000);
   child.kill('SIGTERM');
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -38,11 +38,11 @@ export function writeSeq(path: string, stream: string, from: number, to: number,
 }
 
 /** Writes `total` lines at `perSecond`, in 10 ms ticks, calling `between(n)` after each tick (rotation). */
-export async function writeAtRate(path: () => string, stream: string, total: number, perSecond: number, between?: (written: number) => void | Promise<void>, width = 100): Promise<void> {
+export async function writeAtRate(path: () => string, stream: string, total: number, perSecond: number, between?: (written: number) => void | Promise<void>, width = 100, from = 0): Promise<void> {
   const started = Date.now();
-  let written = 0;
+  let written = from;
   while (written < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * perSecond) + 1);
+    const due = Math.min(total, from + Math.floor(((Date.now() - started) / 1000) * perSecond) + 1);
     if (due > written) {
       writeSeq(path(), stream, written, due, width);
       written = due;
