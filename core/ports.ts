@@ -13,6 +13,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `n` free loopback ports, all different: each is held until all are found (ports found one after the
+ * other may repeat, since a port closed is free again for the next search).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
+  }
+}
+
 /** Whether something takes connections on a loopback port. */
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, waitForTopicLeaders } from '../../core/kafka/client.ts';
 import { clusterStatus, defaultStackOptions, ensureSecurity, QUICK_JVM, stackDown, stackNodes, stackUp, type StackOptions, type StackSecurity } from '../../core/kafka/stack.ts';
-import { freePort } from '../../core/ports.ts';
+import { freePorts } from '../../core/ports.ts';
 
 export interface TestCluster {
   options: StackOptions;
@@ -58,7 +58,9 @@ function offsetsPartition(groupId: string, partitions = 10): number {
 
 export async function startTestCluster(opts: { nodes?: number; secure?: boolean } = {}): Promise<TestCluster> {
   const nodes = opts.nodes ?? 3;
-  const ports = async () => Promise.all(Array.from({ length: nodes }, () => freePort()));
+  // Every port of the cluster found at once, so no two listeners are given the same one.
+  const all = await freePorts(nodes * (opts.secure ? 4 : 2));
+  const ports = async () => all.splice(0, nodes);
   const options: StackOptions = {
     ...defaultStackOptions(),
     home: mkdtempSync(join(tmpdir(), 'tributary-cluster-')),
