@@ -12,3 +12,6 @@ export function clientCertificateAlert(err: { message?: string; code?: string },
   if (/alert (bad certificate|unknown ca|certificate unknown|certificate expired|certificate revoked|access denied)|ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|ACCESS_DENIED)/i.test(m)) return sentCert ? 'refused' : 'required';
   return undefined;
 }
+
+/** A server certificate this client does not trust or that is not for the host connected to, in Node's codes and OpenSSL's words (the Kafka clients' test; it runs after `clientCertificateAlert`, whose alerts also say "certificate"). */
+export const SERVER_CERT_UNTRUSTED = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;

@@ -11,6 +11,7 @@ import { log } from '../log.ts';
 import { TributaryError } from '../errors.ts';
 import { followGroupCoordinator } from './group-coordinator.ts';
 import { clientCertificateRefusal, securityOf } from './security.ts';
+import { SERVER_CERT_UNTRUSTED as TLS_TRUST } from '../tls-alerts.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
@@ -105,7 +106,6 @@ export class SocketTracker {
   }
 }
 
-const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
 
 /**
  * Turns an error that retrying cannot fix (SASL refused the credentials, the broker's certificate is

@@ -14,8 +14,8 @@ import { KafkaError, errorName } from './errors.ts';
 import { API, decodeApiVersions, decodeSaslAuthenticate, decodeSaslHandshake, type ApiName, type ApiVersionRange } from './messages.ts';
 import { saslExchange, type SaslCredentials } from './sasl.ts';
 import { clientCertificateRefusal } from '../security.ts';
+import { SERVER_CERT_UNTRUSTED as TLS_TRUST } from '../../tls-alerts.ts';
 
-const TLS_TRUST = /self[- ]signed|unable to (get|verify)|certificate|CERT_|ERR_TLS|altname|does not match certificate/i;
 
 /** A bootstrap address, `host:port`, as a connection's host and port. */
 export function brokerAddress(addr: string): { host: string; port: number } {
