@@ -149,6 +149,10 @@ const SHORT_LOGGER = /^([A-Z][\w$]*[a-z][\w$]*)(?::(\d{1,6}))?$/;
 // Without a thread beside it, only a name of two humps or more (`OrderService`, `LogbackApp`), or one
 // with its line: a single capitalised word before ` - ` is as often the message's first word.
 const CAMEL_CASE = /^[A-Z][a-z\d_$]+[A-Z]/;
+// A class's whole name with its line (`%C:%L`, `%c:%L`, logback's `%logger{36}:%line` as
+// `c.a.o.OrderService:42`): the last part a class (a capital first), so that a host and port
+// (`db.internal:5432`) is not one.
+const DOTTED_LOGGER_LINE = /^((?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*):(\d{1,6})$/;
 /** An Erlang process id (RabbitMQ's `[info] <0.123.0> msg`). */
 const ERLANG_PID = /<\d{1,10}\.\d{1,10}\.\d{1,10}>(?=[ \t]|$)/y;
 const PG_USER_DB = /(\[unknown\]|[\w.$-]*)@(\[unknown\]|[\w.$-]*)(?= [A-Z]+[1-5]?: )/y;
@@ -433,9 +437,9 @@ function fieldsThenLevel(s: HeaderState): boolean {
   return false;
 }
 
-/** A class's simple name, and its line, set apart by a separator after a level (see SHORT_LOGGER): taken as the logger. */
+/** A class's simple name, and its line, or its whole name and its line, set apart by a separator after a level (see SHORT_LOGGER, DOTTED_LOGGER_LINE): taken as the logger. */
 function shortLogger(s: HeaderState, token: string): boolean {
-  const m = SHORT_LOGGER.exec(token);
+  const m = SHORT_LOGGER.exec(token) ?? (token.indexOf('.') > 0 ? DOTTED_LOGGER_LINE.exec(token) : null);
   if (m === null || (!s.thread && m[2] === undefined && !CAMEL_CASE.test(m[1]!))) return false;
   s.out.attributes['log.logger'] = m[1]!;
   if (m[2] !== undefined) s.out.attributes['code.line.number'] = m[2];

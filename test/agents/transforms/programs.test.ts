@@ -688,6 +688,30 @@ test("log4j's short logger (`%c{1}:%L - %m`, `[%t] %-5level %logger{1} - %msg`) 
   assert.match(withLine.find((r) => r.severityText === 'ERROR')!.body, /^order 2006 could not be priced\njava\.lang\.NullPointerException/);
 });
 
+test("log4j's whole logger with its line (`[%t] %c:%L - %m`, `%c{1.}:%L - %msg`) from real log4j2 output: the logger as written, its line, the message alone", () => {
+  const ctx = { now: Date.UTC(2026, 11, 7, 12), timeZone: 'UTC' };
+  const whole = records('log4j-logger-line.log', ctx);
+  const cut = records('log4j2-abbreviated-logger-line.log', ctx);
+  assert.equal(whole.length, 18);
+  assert.equal(cut.length, 18);
+  const source = readFileSync(new URL('../../fixtures/programs/log4j2-Log4j2App.java.txt', import.meta.url), 'utf8').split('\n');
+  const variable: Record<string, string> = { Log4j2App: 'app', 'com.acme.orders.OrderService': 'orders', 'com.acme.orders.web.OrderController': 'web', 'c.a.o.OrderService': 'orders', 'c.a.o.w.OrderController': 'web' };
+  for (const [name, file] of [['log4j-logger-line.log', whole], ['log4j2-abbreviated-logger-line.log', cut]] as const) {
+    for (const [k, r] of file.entries()) {
+      const logger = r.attributes['log.logger']!;
+      assert.ok(variable[logger], `${name} line ${k + 1}: the logger (${logger}) in ${JSON.stringify(r.attributes)}`);
+      const call = source[Number(r.attributes['code.line.number']) - 1] ?? '';
+      assert.match(call, new RegExp(`\\b${variable[logger]}\\.${r.severityText!.toLowerCase()}\\(`), `${name} line ${k + 1}: ${r.attributes['code.line.number']} is its call (${call.trim()})`);
+      assert.ok(r.text.includes(`${logger}:${r.attributes['code.line.number']} - ${r.body.split('\n')[0]}`), `${name} line ${k + 1}: the message alone is the body (${r.body})`);
+    }
+  }
+  assert.ok(whole.every((r) => /^(main|pool-\d+-thread-\d+)$/.test(r.attributes['thread.name'] ?? '')), 'every line has its thread');
+  // The same events in both files (two appenders: the pool threads' lines may come in another order).
+  const event = (r: ParsedFields) => JSON.stringify([r.attributes['code.line.number'], r.severityText, r.body]);
+  assert.deepEqual(cut.map(event).sort(), whole.map(event).sort());
+  assert.match(cut.find((r) => r.severityText === 'ERROR')!.body, /^order 2006 could not be priced\njava\.lang\.NullPointerException/);
+});
+
 test("Spring Boot with Micrometer Tracing: the correlation column's trace and span ids become the record's, the blank column is skipped, the logger and the message come apart", () => {
   const all = records('spring-boot-tracing.log', { now: Date.UTC(2026, 11, 5, 23, 30), timeZone: 'UTC' });
   const app = all.filter((r) => r.attributes['log.logger'] === 'com.acme.orders.App');

@@ -85,6 +85,17 @@ test("log4j's and logback's short logger (`%c{1}`, `%logger{0}`, `%c{1}:%L`): a 
   ]);
 });
 
+test("the whole logger with its line (`%c:%L`, `%C:%L`, logback's `%logger{36}:%line`): the name as written and the line", () => {
+  check('java dotted logger and line', [
+    ['2026-11-24 10:00:00 DEBUG com.mkyong.HelloExample:21 - This is debug', { level: 'DEBUG', body: 'This is debug', attributes: { 'log.logger': 'com.mkyong.HelloExample', 'code.line.number': '21' } }],
+    ['2026-11-24 10:00:00,123 ERROR [main] o.a.k.c.NetworkClient:123 - Connection refused', { level: 'ERROR', body: 'Connection refused', attributes: { 'thread.name': 'main', 'log.logger': 'o.a.k.c.NetworkClient', 'code.line.number': '123' } }],
+    ['2026-11-24 10:00:00.123 [http-nio-8080-exec-1] INFO  c.e.demo.Controller:42 - handled', { level: 'INFO', body: 'handled', attributes: { 'thread.name': 'http-nio-8080-exec-1', 'log.logger': 'c.e.demo.Controller', 'code.line.number': '42' } }],
+    ['2026-11-24 10:00:00,123 WARN  [main] com.acme.Orders$Pricing:7 - no price', { level: 'WARN', body: 'no price', attributes: { 'thread.name': 'main', 'log.logger': 'com.acme.Orders$Pricing', 'code.line.number': '7' } }],
+    // Not one: a host and its port (the last part is no class).
+    ['2026-11-24 10:00:00,123 INFO db.internal:5432 - connected', { level: 'INFO', body: 'db.internal:5432 - connected', attributes: { 'log.logger': undefined, 'code.line.number': undefined } }],
+  ]);
+});
+
 test('a source location in brackets (`[%(filename)s:%(lineno)d]`) is the code location; a host and port are not one', () => {
   check('bracketed code location', [
     ['2026-11-24 10:00:00,123 INFO [app.orders] [views.py:88] - connected', { body: 'connected', attributes: { 'log.logger': 'app.orders', 'code.file.path': 'views.py', 'code.line.number': '88' } }],
