@@ -336,6 +336,8 @@ export interface AgentFlags {
   forward?: string;
   /** `--splunk-hec host:port`: the Splunk HEC intake (HTTP). */
   splunkHec?: string;
+  /** `--elasticsearch host:port`: the Elasticsearch bulk intake (HTTP). */
+  elasticsearch?: string;
 }
 
 /** `tcp://127.0.0.1:5514` or `127.0.0.1:5514` (UDP) as a mode and an address. */
@@ -360,13 +362,14 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.gelf) sources.gelf = { type: 'gelf', ...listenerFlag(flags.gelf), parser };
   if (flags.forward) sources.forward = { type: 'forward', listen: flags.forward.replace(/^tcp:\/\//i, ''), parser };
   if (flags.splunkHec) sources.splunk_hec = { type: 'splunk_hec', listen: flags.splunkHec.replace(/^https?:\/\//i, ''), parser };
+  if (flags.elasticsearch) sources.elasticsearch = { type: 'elasticsearch', listen: flags.elasticsearch.replace(/^https?:\/\//i, ''), parser };
   if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
   const raw: Record<string, unknown> = { sources };
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --splunk-hec <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --splunk-hec <host:port>, --elasticsearch <host:port>, --journald, --host-metrics or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

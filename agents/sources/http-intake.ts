@@ -1,13 +1,13 @@
 /**
- * What the HTTP intakes (OTLP, Splunk HEC) share: listening and closing, a request's body read up to a
- * bound, and records emitted so that a request is answered only once they are durable.
+ * What the HTTP intakes (OTLP, Splunk HEC, Elasticsearch's bulk API) share: listening and closing, a request's body read up to a
+ * bound, records emitted so that a request is answered only once they are durable, and who sent it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/log.ts';
 import type { AgentEvent, EventBatch, SourceContext } from '../source.ts';
-import { handshakeFailure, peerOf, reloadOnChange, rememberPeers, serverOptions, type TlsOptions } from './tls.ts';
+import { clientSubject, handshakeFailure, peerOf, reloadOnChange, rememberPeers, serverOptions, type TlsOptions } from './tls.ts';
 
 /** The request's body; `too_large` once it passes `max` bytes (the rest is not read); undefined when the connection failed. */
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large' | undefined> {
@@ -99,4 +99,24 @@ export async function listen(host: string, port: number, handle: (req: IncomingM
 export async function closeServer(server: Server | undefined): Promise<void> {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server?.closeAllConnections?.();
+}
+
+/** Who sent a request, as its records' attributes: its address, and with mutual TLS its certificate's subject. */
+export type Peer = { 'network.peer.address': string; 'tls.client.subject'?: string };
+
+export function requestPeer(req: IncomingMessage, verifyClient: boolean): Peer {
+  const subject = verifyClient ? clientSubject(req.socket) : undefined;
+  const address = req.socket.remoteAddress ?? '';
+  return subject === undefined ? { 'network.peer.address': address } : { 'network.peer.address': address, 'tls.client.subject': subject };
+}
+
+/** Whether two attribute maps hold the same names and values (an intake then gives its records one object). */
+export function sameStrings(a: Record<string, string>, b: Record<string, string>): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }

@@ -3,6 +3,7 @@
  * its code (`SourceDefinition`, definition.ts).
  */
 import { type SourceDefinition } from './definition.ts';
+import { elasticsearchSourceDefinition, type ElasticsearchSourceConfig } from './elasticsearch.ts';
 import { fileSourceDefinition, type FileSourceConfig } from './file.ts';
 import { forwardSourceDefinition, type ForwardSourceConfig } from './forward.ts';
 import { gelfSourceDefinition } from './gelf.ts';
@@ -22,12 +23,13 @@ export const SOURCES: readonly SourceDefinition[] = [
   gelfSourceDefinition,
   forwardSourceDefinition,
   splunkHecSourceDefinition,
+  elasticsearchSourceDefinition,
   journaldSourceDefinition,
   hostMetricsSourceDefinition,
 ];
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
-export type { FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | ElasticsearchSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
+export type { ElasticsearchSourceConfig, FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
 
 /** The definition of a source type; undefined for a type the agent does not know. */
 export function sourceDefinition(type: string): SourceDefinition | undefined {

@@ -33,8 +33,8 @@ import type { RecordPool } from '../record-pool.ts';
 import { joinLines, type LineBatch } from '../line-batch.ts';
 import type { EventBatch } from '../source.ts';
 import { defineSource } from './definition.ts';
-import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
-import { checkTls, clientSubject, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
+import { closeServer, emitDurable, listen, readBody, requestPeer, sameStrings, type Peer } from './http-intake.ts';
+import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 export const HEC_PORT = 8088;
 
@@ -244,17 +244,6 @@ export function hecRawEvents(body: string, query: URLSearchParams): HecEvent[] {
   return out;
 }
 
-/** Whether two attribute maps hold the same names and values. */
-function sameStrings(a: Record<string, string>, b: Record<string, string>): boolean {
-  let n = 0;
-  for (const k in a) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  for (const _ in b) n--;
-  return n === 0;
-}
-
 const EVENT_PATHS = new Set(['/services/collector', '/services/collector/event', '/services/collector/event/1.0']);
 const RAW_PATHS = new Set(['/services/collector/raw', '/services/collector/raw/1.0']);
 const HEALTH_PATHS = new Set(['/services/collector/health', '/services/collector/health/1.0']);
@@ -262,9 +251,6 @@ const HEALTH_PATHS = new Set(['/services/collector/health', '/services/collector
 const MAX_IN_FLIGHT = 4;
 /** Channels remembered for acks (the oldest is forgotten first). */
 const MAX_CHANNELS = 10_000;
-
-/** Who sent a request: its address, and with mutual TLS its certificate's subject. */
-type Peer = { 'network.peer.address': string; 'tls.client.subject'?: string };
 
 export class SplunkHecSource implements Source {
   readonly stats: SplunkHecStats = { requests: 0, events: 0, refused: 0, unauthorized: 0, bad_events: 0, acks: 0, tls_failed: 0 };
@@ -381,8 +367,7 @@ export class SplunkHecSource implements Source {
     this.stats.requests++;
     this.stats.events += got.length;
     const bad = got.findIndex((e) => e.error !== undefined);
-    const subject = this.o.tls?.verifyClient ? clientSubject(req.socket) : undefined;
-    const peer: Peer = subject === undefined ? { 'network.peer.address': req.socket.remoteAddress ?? '' } : { 'network.peer.address': req.socket.remoteAddress ?? '', 'tls.client.subject': subject };
+    const peer = requestPeer(req, this.o.tls?.verifyClient === true);
     if (bad !== -1) {
       this.stats.bad_events += got.filter((e) => e.error !== undefined).length;
       this.ctx!.log.warn({ peer: peer['network.peer.address'], event: bad, reason: got[bad]!.error!.why, events: got.length }, 'A Splunk HEC request held events HEC does not take; answered 400 as Splunk would, but every event, the bad ones as records of their text (tributary.intake.error), is shipped.');

@@ -38,6 +38,8 @@ Options:
   --gelf <addr>          also take GELF pushed to [udp://|tcp://]host:port (e.g. 127.0.0.1:12201)
   --forward <addr>       also take Fluentd's Forward protocol on host:port (e.g. 127.0.0.1:24224; Docker's fluentd driver)
   --splunk-hec <addr>    also take Splunk's HTTP Event Collector API on host:port (e.g. 127.0.0.1:8088; any token on loopback)
+  --elasticsearch <addr> also take Elasticsearch's bulk API on host:port (e.g. 127.0.0.1:9200; Filebeat, Logstash,
+                         Fluent Bit's es output, Vector; no credentials on loopback)
   --journald             also read the systemd journal (through journalctl), from now on
   --host-metrics         also send this host's CPU, memory, load, disk and network metrics
   --logs-topic <t>       topic for log records (default logs.v1)
@@ -85,6 +87,7 @@ const command: Command = {
         gelf: { type: 'string' },
         forward: { type: 'string' },
         'splunk-hec': { type: 'string' },
+        elasticsearch: { type: 'string' },
         journald: { type: 'boolean', default: false },
         'host-metrics': { type: 'boolean', default: false },
         'logs-topic': { type: 'string' },
@@ -97,10 +100,10 @@ const command: Command = {
       if (values.config) {
         cfg = loadAgentConfig(values.config);
       } else {
-        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.forward && !values['splunk-hec'] && !values.journald && !values['host-metrics'];
+        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.forward && !values['splunk-hec'] && !values.elasticsearch && !values.journald && !values['host-metrics'];
         cfg = configFromFlags({
           tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'],
-          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], journald: values.journald, hostMetrics: values['host-metrics'],
+          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], elasticsearch: values.elasticsearch, journald: values.journald, hostMetrics: values['host-metrics'],
         });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;

@@ -29,7 +29,7 @@ import { SCHEMA_VERSION, type LogRecord, type RecordOrigin } from './records.ts'
 
 export const OTLP_SCOPE_NAME = 'tributary.agent';
 const SCOPE_VERSION = String(SCHEMA_VERSION);
-const ORIGIN_KINDS = new Set<RecordOrigin['kind']>(['file', 'stdin', 'otlp', 'pino', 'generator', 'syslog', 'gelf', 'forward', 'splunk_hec', 'journald']);
+const ORIGIN_KINDS = new Set<RecordOrigin['kind']>(['file', 'stdin', 'otlp', 'pino', 'generator', 'syslog', 'gelf', 'forward', 'splunk_hec', 'elasticsearch', 'journald']);
 
 // ---------------------------------------------------------------------------------------------
 // Writing

@@ -9,8 +9,8 @@ export const SCHEMA_VERSION = 1;
 
 /** Where a log record came from, so that a replayed record can be recognised as a duplicate. */
 export interface RecordOrigin {
-  /** `file`, `stdin`, `otlp`, `pino`, `generator`, `syslog`, `gelf`, `forward` and `splunk_hec` (network intakes), `journald`. */
-  kind: 'file' | 'stdin' | 'otlp' | 'pino' | 'generator' | 'syslog' | 'gelf' | 'forward' | 'splunk_hec' | 'journald';
+  /** `file`, `stdin`, `otlp`, `pino`, `generator`, `syslog`, `gelf`, `forward`, `splunk_hec` and `elasticsearch` (network intakes), `journald`. */
+  kind: 'file' | 'stdin' | 'otlp' | 'pino' | 'generator' | 'syslog' | 'gelf' | 'forward' | 'splunk_hec' | 'elasticsearch' | 'journald';
   /** Path of the file, for `file`. */
   path?: string;
   /** File identity (device, inode and a hash of the first bytes), for `file`. */

@@ -103,7 +103,7 @@ test('schema mistakes name the key and its path', () => {
       'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, discover_ms, idle_poll_ms, watch, watched_poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, container_path, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line',
     ]],
     [{ sources: { a: { type: 'stdin' } }, kafak: {} }, ['kafak: unknown key (did you mean "kafka"?); known keys: service, host, kafka, sources, transforms, buffer, state_dir, self_metrics']],
-    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, journald, host_metrics (got "ftp")']],
+    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, elasticsearch, journald, host_metrics (got "ftp")']],
     [{ sources: { a: {} } }, ['sources.a.type: is required']],
     [{ sources: {} }, ['sources: must NOT have fewer than 1 properties']],
     [{}, ['sources: is required']],
