@@ -117,11 +117,14 @@ export function bulkItems(body: string, index?: string): BulkBody {
   let at = 0;
   let lineNo = 0;
   const n = body.length;
+  // Where the last line `next` gave starts.
+  let lineStart = 0;
   const next = (): string | undefined => {
     while (at < n) {
       let end = body.indexOf('\n', at);
       if (end === -1) end = n;
       const line = body.slice(at, end);
+      lineStart = at;
       at = end + 1;
       lineNo++;
       if (!isBlank(line)) return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
@@ -129,7 +132,6 @@ export function bulkItems(body: string, index?: string): BulkBody {
     return undefined;
   };
   for (;;) {
-    const start = at;
     const line = next();
     if (line === undefined) return { items };
     let action: Obj | undefined;
@@ -143,7 +145,7 @@ export function bulkItems(body: string, index?: string): BulkBody {
     const name = keys[0];
     if (action === undefined || keys.length !== 1 || !ACTIONS.has(name!) || !isObj(action[name!])) {
       const why = action === undefined ? 'expected an action object' : keys.length !== 1 ? `expected one action, found ${keys.length}` : !ACTIONS.has(name!) ? `unknown action [${name}]` : `the action [${name}] is not an object`;
-      return { items, rest: { text: body.slice(start).replace(/\s+$/, ''), line: lineNo, reason: `Malformed action/metadata line [${lineNo}]: ${why}` } };
+      return { items, rest: { text: body.slice(lineStart).replace(/\s+$/, ''), line: lineNo, reason: `Malformed action/metadata line [${lineNo}]: ${why}` } };
     }
     const meta = action[name!] as Obj;
     const item: BulkItem = { action: name as Action };

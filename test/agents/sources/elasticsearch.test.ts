@@ -130,9 +130,9 @@ test('the bulk body: actions with their index and id, the path\'s index, blank l
   ]);
   assert.match(got.items[4]!.error!.reason, /line 10 is not a JSON object/);
   // An action line that is none ends the body there: the rest, from it, with the line's number.
-  const cut = bulkItems('{"index":{}}\n{"a":1}\n{"index":{}} trailing\n{"b":2}\n{"index":{}}\n{"c":3}\n');
+  const cut = bulkItems('{"index":{}}\n{"a":1}\n\n{"index":{}} trailing\n{"b":2}\n{"index":{}}\n{"c":3}\n');
   assert.equal(cut.items.length, 1);
-  assert.deepEqual(cut.rest, { text: '{"index":{}} trailing\n{"b":2}\n{"index":{}}\n{"c":3}', line: 3, reason: 'Malformed action/metadata line [3]: expected an action object' });
+  assert.deepEqual(cut.rest, { text: '{"index":{}} trailing\n{"b":2}\n{"index":{}}\n{"c":3}', line: 4, reason: 'Malformed action/metadata line [4]: expected an action object' });
   assert.match(bulkItems('{"upsert":{}}\n{}\n').rest!.reason, /unknown action \[upsert\]/);
   assert.match(bulkItems('{"index":{},"create":{}}\n{}\n').rest!.reason, /expected one action, found 2/);
   assert.match(bulkItems('{"index":"x"}\n{}\n').rest!.reason, /the action \[index\] is not an object/);
