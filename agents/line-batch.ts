@@ -44,6 +44,8 @@ export interface LineBatch {
   header?: string;
   /** Each line's event time as its transport gave it, in milliseconds (NaN: none): it wins over a time the parser reads (Fluent Forward). */
   lineTimes?: Float64Array;
+  /** `lineTimes` stand only for lines without a time of their own (`RawLine.fallbackTimeMs`: a shipper's time of reading). */
+  lineTimesFallback?: boolean;
   /** The source's own attributes, on every record. */
   attributes?: Record<string, string>;
   path: string;
@@ -157,7 +159,8 @@ function buildLine(build: RecordBuilder, b: LineBatch, i: number, text: string, 
     observedMs: b.observedMs,
     // Read, never written, by the builder (it adds them to the parser's own object): shared by the batch's lines.
     attributes: own ? { ...b.attributes, ...own } : b.attributes,
-    timeMs: b.lineTimes?.[i],
+    timeMs: b.lineTimesFallback ? undefined : b.lineTimes?.[i],
+    fallbackTimeMs: b.lineTimesFallback ? b.lineTimes?.[i] : undefined,
     // The batch's header at its first line; the builder follows the lines' directives from there.
     header: i === 0 ? b.header ?? '' : undefined,
   });

@@ -144,6 +144,8 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
     // A time from the transport is the record's, as a wrapper's is (parsers/container.ts): the line then
     // needs none of its own, and one it could not read is no fault.
     if (line.timeMs !== undefined && line.timeMs === line.timeMs) f.time = line.timeMs;
+    // A shipper's time of reading stands where the line has none it could read: then no fault either.
+    else if (line.fallbackTimeMs !== undefined && line.fallbackTimeMs === line.fallbackTimeMs && (f.time === undefined || f.fallback !== undefined)) f.time = line.fallbackTimeMs;
     else if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
     else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
     // The source's attributes added to the parser's object (made for this line), not both copied into a

@@ -33,6 +33,8 @@ export interface RawLine {
   observedMs: number;
   /** The event time its transport gave (milliseconds; Fluent Forward's): wins over the time the parser reads, as a wrapper's does. */
   timeMs?: number;
+  /** A time its transport gave that stands only where the line has none of its own (a shipper's time of reading: Filebeat's `@timestamp`). */
+  fallbackTimeMs?: number;
   /**
    * The directives in force above this line in its file (W3C's `#Fields:`, Zeek's header; '' for none),
    * when the source knows them; otherwise the builder follows the directive lines it is given.

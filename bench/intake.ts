@@ -15,6 +15,8 @@
  * driver writes them (container fields, `log`, an EventTime), a Message per event as the driver sends
  * them and PackedForward messages of 1,000 as Fluent Bit sends (BENCH_FORWARD=0 leaves both out); the
  * agent with a Splunk HEC source taking them as requests of 1,000 events (BENCH_HEC=0 leaves it out);
+ * the agent with an Elasticsearch bulk source taking them as Filebeat-shaped documents, 1,000 to a
+ * request (BENCH_ES=0 leaves it out);
  * the agent's syslog source and rsyslog's imtcp over TLS (RFC 5425; BENCH_TLS=0 leaves both out); and rsyslog 8.2302 from Debian (bench/rsyslog: imtcp -> omkafka with the
  * settings bench:agent gives it, each message's raw text as one Kafka message; BENCH_RSYSLOG=0 leaves
  * it out, a machine without Debian's apt-get leaves it out with the reason). BENCH_BASELINE=<checkout of
@@ -152,6 +154,26 @@ export function hecRequests(n: number, perRequest: number): Buffer {
   return Buffer.concat(out);
 }
 
+/**
+ * The same lines as Elasticsearch bulk requests of `perRequest` documents each, shaped as Filebeat 8's
+ * filestream input writes them (ECS: `@timestamp`, `message`, `log.file.path`, `log.offset`, `host.name`,
+ * `agent`, `input`, `ecs`): HTTP/1.1 POSTs to /_bulk, an `create` action on a data stream before each
+ * document, pipelined on one connection as `hecRequests` does.
+ */
+export function bulkRequests(n: number, perRequest: number): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i += perRequest) {
+    let body = '';
+    for (let j = i; j < Math.min(n, i + perRequest); j++) {
+      body += '{"create":{"_index":"filebeat-8.17.0"}}\n';
+      body += JSON.stringify({ '@timestamp': new Date(Date.UTC(2026, 11, 6, 10, 0, 0) + j).toISOString(), message: benchLine(j).slice(0, -1), log: { file: { path: '/var/log/orders/app.log' }, offset: j * 250 }, input: { type: 'filestream' }, host: { name: `web-${j % 3}` }, agent: { type: 'filebeat', version: '8.17.0', name: `web-${j % 3}` }, ecs: { version: '8.0.0' } }) + '\n';
+    }
+    const bytes = Buffer.from(body);
+    out.push(Buffer.from(`POST /_bulk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nContent-Length: ${bytes.length}\r\n\r\n`), bytes);
+  }
+  return Buffer.concat(out);
+}
+
 /** Resolves once something accepts connections on the port (the shipper is up), or throws after `ms`. */
 async function listening(port: number, alive: () => void, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
@@ -285,6 +307,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_HEC !== '0') {
     const hec = hecRequests(LINES, 1000);
     shippers.push({ name: `tributary agent, defaults, Splunk HEC source (requests of 1,000 events, as the Collector's splunkhec exporter batches; ${Math.round(hec.length / LINES)} bytes per event)`, start: (topic, id, port) => startAgent(work, `hec-${id}`, brokers, topic, port, root, 'type: splunk_hec'), data: hec });
+  }
+  if (process.env.BENCH_ES !== '0') {
+    const bulk = bulkRequests(LINES, 1000);
+    shippers.push({ name: `tributary agent, defaults, Elasticsearch bulk source (requests of 1,000 Filebeat-shaped documents; ${Math.round(bulk.length / LINES)} bytes per document)`, start: (topic, id, port) => startAgent(work, `es-${id}`, brokers, topic, port, root, 'type: elasticsearch'), data: bulk });
   }
   // Syslog over TLS (RFC 5425), the agent's and rsyslog's, with a certificate openssl makes here.
   const certs = process.env.BENCH_TLS !== '0' ? makeTestCerts(join(work, 'certs')) : undefined;

@@ -5,11 +5,15 @@
  * and `/<index>/_bulk`) takes newline-delimited pairs of an action (`index` or `create`, with its
  * `_index`) and a document; `POST /<index>/_doc` (`PUT .../_doc/<id>`, `.../_create/<id>`) takes one
  * document; `GET /` (and `HEAD /`) answers as an Elasticsearch node of `version` would, since clients
- * ask it first and check `X-Elastic-Product` on every answer.
+ * ask it first and check `X-Elastic-Product` on every answer, and `GET /_license` as a basic license,
+ * without which Filebeat does not connect.
  *
- * A document is one line for the source's parser: its JSON as written (the auto parser reads the
- * ECS fields Beats write, `@timestamp`, `message`, `log.level`, `host.name`, `service.name`, and keeps
- * the rest as attributes), with its index as `elasticsearch.index`. A bulk request is answered as
+ * A document that carries a line a shipper read (`message`, else `log`, else `msg`) and no level of
+ * its own is that line for the source's parser, parsed as the agent parses it read from the file, with
+ * the document's other fields as attributes, `host.name` its host, `service.name` its service and
+ * `@timestamp` its time where the line has none (`documentLine`); any other document is one JSON line
+ * for the parser (the auto parser reads ECS's `@timestamp`, `message`, `log.level`, `host.name`,
+ * `service.name`). Its index is `elasticsearch.index`. A bulk request is answered as
  * Elasticsearch answers it (`took`, `errors`, an item per action with `status` 201 and `_id`) only
  * once its records are durable (acknowledged by Kafka, or in the disk buffer); until then a sender
  * waits, and after `ack_timeout` (or while the agent stops) it gets 429, which every one of those
@@ -28,6 +32,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
+import { DEFAULT_FIELD_NAMES, flattenInto, setOwn, stringify } from '../transforms/parsers/fields.ts';
 import type { LogRecord } from '../../core/contracts/records.ts';
 import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
 import type { RecordBuilder } from '../record-builder.ts';
@@ -91,6 +96,8 @@ export interface BulkItem {
   id?: string;
   /** The document as sent (shipped as a record's line); unset for what is not shipped (updates, deletes). */
   text?: string;
+  /** The document, when it is a JSON object. */
+  doc?: Obj;
   error?: { status: number; type: string; reason: string };
 }
 
@@ -168,20 +175,72 @@ export function bulkItems(body: string, index?: string): BulkBody {
       continue;
     }
     item.text = doc;
-    const why = notAnObject(doc);
-    if (why !== undefined) item.error = { status: 400, type: 'document_parsing_exception', reason: `the document on line ${lineNo} is not a JSON object (${why})` };
+    const parsed = parseDocument(doc);
+    if (parsed.doc) item.doc = parsed.doc;
+    else item.error = { status: 400, type: 'document_parsing_exception', reason: `the document on line ${lineNo} is not a JSON object (${parsed.why})` };
   }
 }
 
-/** Why a document is no JSON object; undefined when it is one. */
-function notAnObject(text: string): string | undefined {
+/** A document as its object, or why it is none. */
+function parseDocument(text: string): { doc?: Obj; why?: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return (err as Error).message;
+    return { why: (err as Error).message };
   }
-  return isObj(parsed) ? undefined : Array.isArray(parsed) ? 'an array' : typeof parsed;
+  return isObj(parsed) ? { doc: parsed } : { why: Array.isArray(parsed) ? 'an array' : typeof parsed };
+}
+
+/** A document's line for the parser, and what the document itself says around it. */
+export interface DocumentLine {
+  text: string;
+  /** The document's other fields, dotted (only when its message is the line). */
+  fields?: Record<string, string>;
+  host?: string;
+  service?: string;
+  /** Its time (`@timestamp`), for a line without a time of its own. */
+  timeMs?: number;
+}
+
+/** The fields that hold a line a shipper read (Beats' and Vector's `message`, Fluent Bit's `log`). */
+const LINE_KEYS = ['message', 'log', 'msg'];
+const LEVEL_KEYS = new Set(DEFAULT_FIELD_NAMES.levelKeys);
+
+/**
+ * What a shipper sends is the line it read (`message`) with what it knows around it (`@timestamp`,
+ * `host.name`, `log.file.path`, `agent.*`, `kubernetes.*`): then the line is parsed as the agent would
+ * parse it read from the file, and the rest are attributes, `host.name` (or a `host` string) the
+ * record's host, `service.name` its service, `@timestamp` its time where the line has none. A document
+ * with a level of its own (`log.level`, `level`, ...) is an event already structured (an ECS logger's,
+ * or one a shipper parsed): read whole as a JSON line, as is one without a message.
+ */
+export function documentLine(text: string, doc: Obj | undefined): DocumentLine {
+  if (doc === undefined) return { text };
+  const key = LINE_KEYS.find((k) => typeof doc[k] === 'string');
+  if (key === undefined) return { text };
+  const flat: Record<string, unknown> = {};
+  flattenInto(flat, doc, '', 8);
+  for (const k in flat) if (LEVEL_KEYS.has(k)) return { text };
+  const line = doc[key] as string;
+  const out: DocumentLine = { text: line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line };
+  const fields: Record<string, string> = {};
+  for (const k in flat) {
+    const v = flat[k];
+    if (k === key || v === null || v === undefined) continue;
+    if ((k === '@timestamp' || k === 'timestamp') && out.timeMs === undefined) {
+      const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+      if (Number.isFinite(t)) {
+        out.timeMs = t;
+        continue;
+      }
+    }
+    if ((k === 'host.name' || k === 'host') && typeof v === 'string' && v !== '' && out.host === undefined) out.host = v;
+    else if (k === 'service.name' && typeof v === 'string' && v !== '') out.service = v;
+    else setOwn(fields, k, stringify(v));
+  }
+  out.fields = fields;
+  return out;
 }
 
 /** Elasticsearch's shape of an error answer. */
@@ -287,11 +346,14 @@ export class ElasticsearchSource implements Source {
       return this.refuse(res, 401, 'security_exception', denied, { 'www-authenticate': AUTH_CHALLENGE });
     }
     if (path === '/' && (method === 'GET' || method === 'HEAD')) return this.info(res, method === 'HEAD');
+    // Filebeat (its default distribution) and Logstash ask for the license at each connection, and
+    // Filebeat does not connect without an answer.
+    if (path === '/_license' && method === 'GET') return this.send(res, 200, JSON.stringify({ license: { status: 'active', uid: this.clusterUuid, type: 'basic', issue_date: '2026-01-01T00:00:00.000Z', issue_date_in_millis: 1767225600000, max_nodes: 1000, issued_to: 'tributary', issuer: 'elasticsearch', start_date_in_millis: -1 } }));
     const bulk = BULK_PATH.exec(path);
     const doc = bulk ? null : DOC_PATH.exec(path);
     if ((!bulk && !doc) || (method !== 'POST' && method !== 'PUT') || (doc && doc[2] === '_create' && doc[3] === undefined) || (doc && method === 'PUT' && doc[3] === undefined)) {
       const what = bulk || doc ? 'method' : 'uri';
-      return this.refuse(res, what === 'method' ? 405 : 404, 'illegal_argument_exception', `no handler found for uri [${path}] and method [${method}]: this intake takes POST /_bulk, /<index>/_bulk, /<index>/_doc and GET /`);
+      return this.refuse(res, what === 'method' ? 405 : 404, 'illegal_argument_exception', `no handler found for uri [${path}] and method [${method}]: this intake takes POST /_bulk, /<index>/_bulk, /<index>/_doc, GET / and GET /_license`);
     }
     if (!this.accepting) return this.refuse(res, 429, 'es_rejected_execution_exception', 'the agent is stopping; send again');
     // At most MAX_IN_FLIGHT requests read and held at once: a request waiting here leaves its body
@@ -345,10 +407,10 @@ export class ElasticsearchSource implements Source {
     this.stats.requests++;
     const peer = requestPeer(req, this.o.tls?.verifyClient === true);
     // What is shipped: every document (a bad one with its reason), then the rest of a body cut short.
-    const lines: Array<{ text: string; index?: string; error?: string }> = [];
+    const lines: Shipped[] = [];
     for (const item of got.items) {
       if (item.error) this.stats.bad_items++;
-      if (item.text !== undefined) lines.push({ text: item.text, index: item.index, ...(item.error ? { error: item.error.reason } : {}) });
+      if (item.text !== undefined) lines.push({ ...documentLine(item.text, item.doc), index: item.index, ...(item.error ? { error: item.error.reason } : {}) });
     }
     if (got.rest) lines.push({ text: got.rest.text, error: got.rest.reason });
     this.stats.documents += lines.length;
@@ -379,59 +441,84 @@ export class ElasticsearchSource implements Source {
     return { _index: item.index ?? null, _id: item.id, _version: 1, result: 'created', _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1, status: 201 };
   }
 
-  /** A request's documents as batches for the sink: built and encoded on the record threads, or here one by one when there are none or they fail. */
-  private async batches(lines: Array<{ text: string; index?: string; error?: string }>, peer: Peer): Promise<EventBatch[]> {
+  /**
+   * A request's documents as batches for the sink: on the record threads a batch per host and service
+   * (a batch has one of each), built and encoded there; without them, or when they fail, built here one by one.
+   */
+  private async batches(lines: Shipped[], peer: Peer): Promise<EventBatch[]> {
     const threads = this.o.threads;
     const first = this.seq;
     this.seq += lines.length;
-    const attrs = lines.map((l) => this.attributesOf(l.index, l.error, peer));
-    const here = (): EventBatch[] => [{ events: lines.map((l, i): AgentEvent => ({ type: 'log', record: this.record(l.text, attrs[i]!, first + i) })) }];
+    const attrs = lines.map((l) => this.attributesOf(l, peer));
+    const here = (): EventBatch[] => [{ events: lines.map((l, i): AgentEvent => ({ type: 'log', record: this.record(l, attrs[i]!, first + i) })) }];
     if (!threads?.pool.usable) return here();
-    const shared = attrs.every((a) => a === attrs[0]);
-    const batch: LineBatch = {
-      builder: threads.builder,
-      ...joinLines(lines.map((l) => l.text)),
-      starts: lines.map((_, i) => first + i),
-      kind: 'elasticsearch',
-      path: '',
-      fingerprint: '',
-      service: this.o.service,
-      host: this.o.hostName,
-      observedMs: Date.now(),
-    };
-    if (shared) batch.attributes = attrs[0];
-    else batch.lineAttributes = attrs.map((a, i) => [i, a]);
+    const groups = new Map<string, number[]>();
+    lines.forEach((l, i) => {
+      const k = `${l.host ?? this.o.hostName}\0${l.service ?? this.o.service}`;
+      const list = groups.get(k);
+      if (list) list.push(i);
+      else groups.set(k, [i]);
+    });
+    const observedMs = Date.now();
+    const batches = [...groups.values()].map((which): LineBatch => {
+      const own = which.map((i) => attrs[i]!);
+      const l0 = lines[which[0]!]!;
+      const batch: LineBatch = {
+        builder: threads.builder,
+        ...joinLines(which.map((i) => lines[i]!.text)),
+        starts: which.map((i) => first + i),
+        kind: 'elasticsearch',
+        path: '',
+        fingerprint: '',
+        service: l0.service ?? this.o.service,
+        host: l0.host ?? this.o.hostName,
+        observedMs,
+      };
+      if (own.every((a) => a === own[0])) batch.attributes = own[0];
+      else batch.lineAttributes = own.map((a, j) => [j, a]);
+      if (which.some((i) => lines[i]!.timeMs !== undefined)) {
+        batch.lineTimes = Float64Array.from(which, (i) => lines[i]!.timeMs ?? NaN);
+        batch.lineTimesFallback = true;
+      }
+      return batch;
+    });
     try {
-      return [{ events: [], encoded: threads.pool.threaded ? await threads.pool.encode(batch) : threads.pool.encodeHere(batch) }];
+      const encoded = threads.pool.threaded ? await Promise.all(batches.map((b) => threads.pool.encode(b))) : batches.map((b) => threads.pool.encodeHere(b));
+      return encoded.map((e): EventBatch => ({ events: [], encoded: e }));
     } catch (err) {
       this.ctx!.log.warn({ records: lines.length, reason: (err as Error).message }, 'An Elasticsearch bulk request could not be encoded on the record threads; its records were built one by one.');
       return here();
     }
   }
 
-  /** A document's attributes; one object for the documents of one index and peer, so a batch carries them once. */
-  private attributesOf(index: string | undefined, error: string | undefined, peer: Peer): Record<string, string> {
-    const a: Record<string, string> = { ...this.o.attributes, ...(index !== undefined ? { 'elasticsearch.index': index } : {}), ...peer };
-    if (error !== undefined) a['tributary.intake.error'] = error;
+  /** A document's attributes: the source's, its own fields, its index and who sent it; one object for alike documents, so a batch carries them once. */
+  private attributesOf(l: Shipped, peer: Peer): Record<string, string> {
+    const a: Record<string, string> = { ...this.o.attributes, ...l.fields, ...(l.index !== undefined ? { 'elasticsearch.index': l.index } : {}), ...peer };
+    if (l.error !== undefined) a['tributary.intake.error'] = l.error;
     const last = this.lastAttributes;
     if (last !== undefined && sameStrings(a, last)) return last;
     this.lastAttributes = a;
     return a;
   }
 
-  private record(text: string, attributes: Record<string, string>, seq: number): LogRecord {
+  private record(l: Shipped, attributes: Record<string, string>, seq: number): LogRecord {
     const toRecord = this.o.toRecord ?? this.ctx!.toRecord;
-    const line: RawLine = { text, origin: { kind: 'elasticsearch', offset: seq }, service: this.o.service, host: this.o.hostName, observedMs: Date.now(), attributes };
+    const line: RawLine = { text: l.text, origin: { kind: 'elasticsearch', offset: seq }, service: l.service ?? this.o.service, host: l.host ?? this.o.hostName, observedMs: Date.now(), attributes };
+    if (l.timeMs !== undefined) line.fallbackTimeMs = l.timeMs;
     return toRecord(line);
   }
 }
+
+/** What a request ships: each document's line with what it says around it, its index, and why it was refused if it was. */
+type Shipped = DocumentLine & { index?: string; error?: string };
 
 /** The body of `/<index>/_doc` as the one item it is. */
 function oneDocument(text: string, index: string, doc: { id?: string; create: boolean }): BulkItem {
   const item: BulkItem = { action: doc.create ? 'create' : 'index', index, text: text.replace(/\s+$/, '') };
   if (doc.id !== undefined) item.id = doc.id;
-  const why = notAnObject(text);
-  if (why !== undefined) item.error = { status: 400, type: 'document_parsing_exception', reason: `the document is not a JSON object (${why})` };
+  const parsed = parseDocument(text);
+  if (parsed.doc) item.doc = parsed.doc;
+  else item.error = { status: 400, type: 'document_parsing_exception', reason: `the document is not a JSON object (${parsed.why})` };
   return item;
 }
 

@@ -24,18 +24,18 @@ import { readLogs } from '../harness.ts';
 
 await testBrokers();
 
-/** A document as Filebeat 8's filestream input writes it (ECS), with the line it read as `message`. */
+/**
+ * A document as Filebeat 8's filestream input writes it (ECS): the line it read as `message`, its time
+ * of reading as `@timestamp` (a second after the line's own), the file and host around it; every third
+ * one as a logger that writes ECS itself (ecs-logging, or a shipper that parsed the line) sends it, with
+ * `log.level` and the message alone.
+ */
 function filebeatDoc(i: number): Record<string, unknown> {
-  return {
-    '@timestamp': new Date(Date.UTC(2026, 11, 7, 10, 0, i)).toISOString(),
-    message: i % 2 === 0 ? `GET /orders/${i} 200 ${i} ms` : `payment ${i} failed: card declined`,
-    log: { file: { path: '/var/log/shop/app.log' }, offset: i * 100, level: i % 2 === 0 ? 'info' : 'error' },
-    input: { type: 'filestream' },
-    host: { name: 'web-4' },
-    agent: { type: 'filebeat', version: '8.17.0', name: 'web-4' },
-    ecs: { version: '8.0.0' },
-    service: { name: 'shop' },
-  };
+  const read = new Date(Date.UTC(2026, 11, 7, 10, 0, i, 500)).toISOString();
+  const around = { log: { file: { path: '/var/log/shop/app.log' }, offset: i * 100 }, input: { type: 'filestream' }, host: { name: 'web-4' }, agent: { type: 'filebeat', version: '8.17.0', name: 'web-4' }, ecs: { version: '8.0.0' } };
+  if (i % 3 === 2) return { '@timestamp': read, message: `payment ${i} failed: card declined`, ...around, log: { ...around.log, level: 'error', logger: 'com.acme.Payments' }, service: { name: 'payments' } };
+  const stamp = `2026-12-07 10:00:${String(i).padStart(2, '0')},000`;
+  return { '@timestamp': read, message: i % 3 === 0 ? `${stamp} INFO [worker-${i % 4}] com.acme.orders.OrderService - GET /orders/${i} 200 ${i} ms` : `order ${i} has no stamp of its own`, ...around };
 }
 
 for (const where of ['built on a record thread', 'built one by one'] as const) test(`Elasticsearch's client (@elastic/elasticsearch): its product check, helpers.bulk with an API key and gzip, and index, through the agent into Kafka, ${where}; a wrong key is refused as Elasticsearch refuses it`, { timeout: 120_000 }, async () => {
@@ -83,15 +83,29 @@ for (const where of ['built on a record thread', 'built one by one'] as const) t
   assert.equal(fb.length, 30);
   for (const r of fb) {
     const i = Number(/(\d+)/.exec(r.body)![1]);
-    assert.equal(r.time, new Date(Date.UTC(2026, 11, 7, 10, 0, i)).toISOString(), 'the document\'s @timestamp');
-    assert.equal(r.body, i % 2 === 0 ? `GET /orders/${i} 200 ${i} ms` : `payment ${i} failed: card declined`);
-    assert.equal(r.severity_text, i % 2 === 0 ? 'INFO' : 'ERROR', 'log.level');
     assert.equal(r.host, 'web-4', 'host.name');
-    assert.equal(r.service, 'shop', 'service.name');
     assert.equal(r.attributes['log.file.path'], '/var/log/shop/app.log');
     assert.equal(r.attributes['agent.type'], 'filebeat');
     assert.equal(r.attributes['network.peer.address'], '127.0.0.1');
     assert.equal(r.origin.kind, 'elasticsearch');
+    if (i % 3 === 0) {
+      // The line Filebeat read, parsed as the agent parses it from the file: its own time, level, thread and logger.
+      assert.equal(r.body, `GET /orders/${i} 200 ${i} ms`);
+      assert.equal(r.time, new Date(Date.UTC(2026, 11, 7, 10, 0, i)).toISOString(), 'the line\'s own time, not Filebeat\'s time of reading');
+      assert.equal(r.severity_text, 'INFO');
+      assert.deepEqual([r.attributes['thread.name'], r.attributes['log.logger'], r.attributes['log.offset']], [`worker-${i % 4}`, 'com.acme.orders.OrderService', String(i * 100)]);
+      assert.equal(r.service, 'es', 'no service.name: the source\'s');
+    } else if (i % 3 === 1) {
+      assert.equal(r.body, `order ${i} has no stamp of its own`);
+      assert.equal(r.time, new Date(Date.UTC(2026, 11, 7, 10, 0, i, 500)).toISOString(), 'no time of its own: @timestamp');
+    } else {
+      // An event already structured: read whole as JSON (ECS's fields).
+      assert.equal(r.body, `payment ${i} failed: card declined`);
+      assert.equal(r.severity_text, 'ERROR', 'log.level');
+      assert.equal(r.service, 'payments', 'service.name');
+      assert.equal(r.attributes['log.logger'], 'com.acme.Payments');
+      assert.equal(r.time, new Date(Date.UTC(2026, 11, 7, 10, 0, i, 500)).toISOString());
+    }
   }
   const audit = records.find((r) => r.attributes['elasticsearch.index'] === 'audit');
   assert.equal(audit?.body, 'user alice logged in');
@@ -282,7 +296,7 @@ test('a body past max_body_bytes is answered 413, as sent and as decompressed', 
 test('on a record thread the records are those built one by one: indexes, bad documents, the cut rest', async () => {
   const bodies = [
     '{"index":{"_index":"a"}}\n{"@timestamp":"2026-12-07T10:00:00.5Z","message":"one","log":{"level":"error"},"host":{"name":"db-1"}}\n{"index":{"_index":"b"}}\n{"msg":"two","level":"info","ms":12}\n{"index":{"_index":"b"}}\nnot json\n',
-    '{"create":{"_index":"c"}}\n{"message":"2026-12-07 10:00:01,123 WARN [main] c.s.Cart - slow"}\n{"index":{}} bad\n{"x":1}\n',
+    '{"create":{"_index":"c"}}\n{"message":"2026-12-07 10:00:01,123 WARN [main] c.s.Cart - slow"}\n{"create":{"_index":"c"}}\n{"@timestamp":"2026-12-07T10:00:09.5Z","message":"2026-12-07 10:00:02,123 ERROR [main] c.s.Cart - failed","host":{"name":"db-2"},"log":{"offset":5}}\n{"create":{"_index":"c"}}\n{"@timestamp":"2026-12-07T10:00:09.5Z","message":"no stamp","host":"vec-1","service":{"name":"cart"}}\n{"index":{}} bad\n{"x":1}\n',
   ];
   const shipped = async (threads: boolean) => {
     const pool = threads ? new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters: newCounters(), log: log('test') }) : undefined;
@@ -311,8 +325,12 @@ test('on a record thread the records are those built one by one: indexes, bad do
   };
   const here = await shipped(false);
   const threaded = await shipped(true);
-  assert.equal(here.length, 5);
-  assert.deepEqual(threaded, here);
+  assert.equal(here.length, 7);
+  // Batched by host and service on the thread: compared as sets.
+  assert.deepEqual([...threaded].sort(), [...here].sort());
+  const byBody = new Map(here.map((r) => [JSON.parse(r).body as string, JSON.parse(r) as LogRecord]));
+  assert.deepEqual([byBody.get('failed')?.host, byBody.get('failed')?.severity_text, byBody.get('failed')?.time], ['db-2', 'ERROR', '2026-12-07T10:00:02.123Z']);
+  assert.deepEqual([byBody.get('no stamp')?.host, byBody.get('no stamp')?.service, byBody.get('no stamp')?.time], ['vec-1', 'cart', '2026-12-07T10:00:09.500Z']);
 });
 
 test('config: the keys and their checks (credentials beyond loopback, a user without a password, variables that are not set)', () => {
