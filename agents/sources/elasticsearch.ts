@@ -29,7 +29,6 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { DEFAULT_FIELD_NAMES, flattenInto, setOwn, stringify } from '../transforms/parsers/fields.ts';
@@ -39,7 +38,7 @@ import type { RecordBuilder } from '../record-builder.ts';
 import type { RecordPool } from '../record-pool.ts';
 import { joinLines, type LineBatch } from '../line-batch.ts';
 import { defineSource } from './definition.ts';
-import { closeServer, emitDurable, listen, readBody, requestPeer, sameStrings, type Peer } from './http-intake.ts';
+import { closeServer, emitDurable, encodedBatches, listen, listenAddress, readRequest, RequestSlots, requestPeer, sameStrings, type Peer } from './http-intake.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 export const ELASTICSEARCH_PORT = 9200;
@@ -267,8 +266,7 @@ export class ElasticsearchSource implements Source {
   private seq = 0;
   /** The next id given to a document that came without one. */
   private nextId = 0;
-  private inFlight = 0;
-  private readonly slots: Array<() => void> = [];
+  private readonly slots = new RequestSlots(MAX_IN_FLIGHT);
   /** Ids given to documents that came without one: a prefix of this run, then a counter. */
   private readonly idPrefix = randomBytes(9).toString('base64url');
   private readonly clusterUuid = randomBytes(16).toString('base64url').slice(0, 22);
@@ -356,17 +354,8 @@ export class ElasticsearchSource implements Source {
       return this.refuse(res, what === 'method' ? 405 : 404, 'illegal_argument_exception', `no handler found for uri [${path}] and method [${method}]: this intake takes POST /_bulk, /<index>/_bulk, /<index>/_doc, GET / and GET /_license`);
     }
     if (!this.accepting) return this.refuse(res, 429, 'es_rejected_execution_exception', 'the agent is stopping; send again');
-    // At most MAX_IN_FLIGHT requests read and held at once: a request waiting here leaves its body
-    // unread, which stops its connection at TCP's window.
-    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.slots.push(r));
-    this.inFlight++;
-    try {
-      const index = (bulk ? bulk[1] : doc![1]) ?? undefined;
-      await this.take(req, res, index === undefined ? undefined : decodeURIComponent(index), doc ? { id: doc[3] === undefined ? undefined : decodeURIComponent(doc[3]), create: doc[2] === '_create' } : undefined);
-    } finally {
-      this.inFlight--;
-      this.slots.shift()?.();
-    }
+    const index = (bulk ? bulk[1] : doc![1]) ?? undefined;
+    await this.slots.run(() => this.take(req, res, index === undefined ? undefined : decodeURIComponent(index), doc ? { id: doc[3] === undefined ? undefined : decodeURIComponent(doc[3]), create: doc[2] === '_create' } : undefined));
   }
 
   private info(res: ServerResponse, head: boolean): void {
@@ -388,19 +377,9 @@ export class ElasticsearchSource implements Source {
 
   private async take(req: IncomingMessage, res: ServerResponse, index: string | undefined, doc: { id?: string; create: boolean } | undefined): Promise<void> {
     const started = Date.now();
-    const max = this.o.maxBodyBytes ?? 16 * MiB;
-    let body = await readBody(req, max);
+    const body = await readRequest(req, this.o.maxBodyBytes ?? 16 * MiB, true);
     if (body === undefined) return;
-    if (body === 'too_large') return this.refuse(res, 413, 'content_too_long_exception', `the request body is larger than ${max} bytes (max_body_bytes)`);
-    const encoding = req.headers['content-encoding'];
-    if (encoding === 'gzip' || encoding === 'deflate') {
-      try {
-        body = encoding === 'gzip' ? gunzipSync(body, { maxOutputLength: max }) : inflateSync(body, { maxOutputLength: max });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return this.refuse(res, 413, 'content_too_long_exception', `more than ${max} bytes decompressed (max_body_bytes)`);
-        return this.refuse(res, 400, 'parse_exception', `the body is not ${encoding} (${(err as Error).message})`);
-      }
-    }
+    if (!Buffer.isBuffer(body)) return body.problem === 'bad_encoding' ? this.refuse(res, 400, 'parse_exception', body.reason) : this.refuse(res, 413, 'content_too_long_exception', `${body.reason} (max_body_bytes)`);
     const text = body.toString('utf8');
     const got: BulkBody = doc ? { items: [oneDocument(text, index!, doc)] } : bulkItems(text, index);
     if (got.items.length === 0 && got.rest === undefined) return this.refuse(res, 400, 'action_request_validation_exception', 'Validation Failed: 1: no requests added;');
@@ -483,8 +462,7 @@ export class ElasticsearchSource implements Source {
       return batch;
     });
     try {
-      const encoded = threads.pool.threaded ? await Promise.all(batches.map((b) => threads.pool.encode(b))) : batches.map((b) => threads.pool.encodeHere(b));
-      return encoded.map((e): EventBatch => ({ events: [], encoded: e }));
+      return await encodedBatches(threads.pool, batches);
     } catch (err) {
       this.ctx!.log.warn({ records: lines.length, reason: (err as Error).message }, 'An Elasticsearch bulk request could not be encoded on the record threads; its records were built one by one.');
       return here();
@@ -569,11 +547,9 @@ export const elasticsearchSourceDefinition = defineSource<ElasticsearchSourceCon
     checkTls(src.tls, `${path}.tls`, issues, ctx.env);
   },
   create(src, ctx) {
-    const i = src.listen.lastIndexOf(':');
     const apiKeys = src.api_keys_env !== undefined ? (ctx.env[src.api_keys_env] ?? '').split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     return new ElasticsearchSource(ctx.name, {
-      host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
-      port: Number(src.listen.slice(i + 1)),
+      ...listenAddress(src.listen),
       ...(apiKeys ? { apiKeys } : {}),
       ...(src.password_env !== undefined ? { password: ctx.env[src.password_env] ?? '' } : {}),
       ...(src.username !== undefined ? { username: src.username } : {}),

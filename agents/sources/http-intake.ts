@@ -4,9 +4,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/log.ts';
 import type { AgentEvent, EventBatch, SourceContext } from '../source.ts';
+import type { LineBatch } from '../line-batch.ts';
+import type { RecordPool } from '../record-pool.ts';
 import { clientSubject, handshakeFailure, peerOf, reloadOnChange, rememberPeers, serverOptions, type TlsOptions } from './tls.ts';
 
 /** The request's body; `too_large` once it passes `max` bytes (the rest is not read); undefined when the connection failed. */
@@ -23,6 +26,61 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
     return undefined;
   }
   return Buffer.concat(chunks);
+}
+
+/** What `readRequest` found wrong with a body: past the bound as sent or decompressed, or not in its `Content-Encoding`. */
+export type BodyProblem = { problem: 'too_large' | 'too_large_decompressed' | 'bad_encoding'; reason: string };
+
+/**
+ * The request's body, read up to `max` bytes and decompressed (gzip; deflate too when `deflate`) up to
+ * `max` again; or what was wrong with it, for the intake to answer in its own words; undefined when
+ * the connection failed.
+ */
+export async function readRequest(req: IncomingMessage, max: number, deflate = false): Promise<Buffer | BodyProblem | undefined> {
+  const body = await readBody(req, max);
+  if (body === undefined) return undefined;
+  if (body === 'too_large') return { problem: 'too_large', reason: `the body is larger than ${max} bytes` };
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== 'gzip' && !(deflate && encoding === 'deflate')) return body;
+  try {
+    return encoding === 'gzip' ? gunzipSync(body, { maxOutputLength: max }) : inflateSync(body, { maxOutputLength: max });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return { problem: 'too_large_decompressed', reason: `more than ${max} bytes decompressed` };
+    return { problem: 'bad_encoding', reason: `the body is not ${encoding} (${(err as Error).message})` };
+  }
+}
+
+/**
+ * At most `max` requests read and held at once; a request waiting for its turn leaves its body unread,
+ * which stops its connection (and a sender pipelining requests on it) at TCP's window.
+ */
+export class RequestSlots {
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+
+  async run(work: () => Promise<void>): Promise<void> {
+    if (this.inFlight >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    this.inFlight++;
+    try {
+      await work();
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/** A `listen` setting (`127.0.0.1:8088`, `[::1]:9200`) as its host and port. */
+export function listenAddress(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
+}
+
+/** Batches of lines built and encoded on the record threads (or, with a pool of none, here), in order, as the sink takes them. */
+export async function encodedBatches(pool: RecordPool, batches: LineBatch[]): Promise<EventBatch[]> {
+  const encoded = pool.threaded ? await Promise.all(batches.map((b) => pool.encode(b))) : batches.map((b) => pool.encodeHere(b));
+  return encoded.map((e): EventBatch => ({ events: [], encoded: e }));
 }
 
 /**

@@ -23,7 +23,6 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import { checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import type { LogRecord } from '../../core/contracts/records.ts';
@@ -33,7 +32,7 @@ import type { RecordPool } from '../record-pool.ts';
 import { joinLines, type LineBatch } from '../line-batch.ts';
 import type { EventBatch } from '../source.ts';
 import { defineSource } from './definition.ts';
-import { closeServer, emitDurable, listen, readBody, requestPeer, sameStrings, type Peer } from './http-intake.ts';
+import { closeServer, emitDurable, encodedBatches, listen, listenAddress, readRequest, RequestSlots, requestPeer, sameStrings, type Peer } from './http-intake.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
 export const HEC_PORT = 8088;
@@ -261,8 +260,7 @@ export class SplunkHecSource implements Source {
   /** The next ackId of each channel. */
   private readonly channels = new Map<string, number>();
   private seq = 0;
-  private inFlight = 0;
-  private readonly slots: Array<() => void> = [];
+  private readonly slots = new RequestSlots(MAX_IN_FLIGHT);
   /** The last event's attributes, shared with the next events whose attributes are the same. */
   private lastAttributes?: Record<string, string>;
   port = 0;
@@ -336,30 +334,13 @@ export class SplunkHecSource implements Source {
     const denied = this.auth(req);
     if (denied) return this.answer(res, denied);
     if (!this.accepting) return this.answer(res, 'busy');
-    // At most MAX_IN_FLIGHT requests read and held at once: a request waiting here leaves its body
-    // unread, which stops its connection (and a pipelining sender) at TCP's window.
-    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.slots.push(r));
-    this.inFlight++;
-    try {
-      await this.take(req, res, url, raw, ack);
-    } finally {
-      this.inFlight--;
-      this.slots.shift()?.();
-    }
+    await this.slots.run(() => this.take(req, res, url, raw, ack));
   }
 
   private async take(req: IncomingMessage, res: ServerResponse, url: URL, raw: boolean, ack: boolean): Promise<void> {
-    const max = this.o.maxBodyBytes ?? 16 * MiB;
-    let body = await readBody(req, max);
+    const body = await readRequest(req, this.o.maxBodyBytes ?? 16 * MiB);
     if (body === undefined) return;
-    if (body === 'too_large') return this.other(res, 413, `the body is larger than ${max} bytes`);
-    if (req.headers['content-encoding'] === 'gzip') {
-      try {
-        body = gunzipSync(body, { maxOutputLength: max });
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? this.other(res, 413, `more than ${max} bytes decompressed`) : this.answer(res, 'badFormat');
-      }
-    }
+    if (!Buffer.isBuffer(body)) return body.problem === 'bad_encoding' ? this.answer(res, 'badFormat') : this.other(res, 413, body.reason);
     const channel = (req.headers['x-splunk-request-channel'] as string | undefined) ?? url.searchParams.get('channel') ?? undefined;
     if (ack) return this.acks(res, channel, body);
     const got = raw ? hecRawEvents(body.toString('utf8'), url.searchParams) : hecEvents(body.toString('utf8'), Object.fromEntries(url.searchParams));
@@ -399,8 +380,7 @@ export class SplunkHecSource implements Source {
     const observedMs = Date.now();
     const batches = [...byHost].map(([host, which]) => this.lineBatch(threads.builder, host, which.map((i) => got[i]!), which.map((i) => first + i), peer, observedMs));
     try {
-      const encoded = threads.pool.threaded ? await Promise.all(batches.map((b) => threads.pool.encode(b))) : batches.map((b) => threads.pool.encodeHere(b));
-      return encoded.map((e): EventBatch => ({ events: [], encoded: e }));
+      return await encodedBatches(threads.pool, batches);
     } catch (err) {
       this.ctx!.log.warn({ records: got.length, reason: (err as Error).message }, 'A Splunk HEC request could not be encoded on the record threads; its records were built one by one.');
       return here();
@@ -516,11 +496,9 @@ export const splunkHecSourceDefinition = defineSource<SplunkHecSourceConfig>({
     checkTls(src.tls, `${path}.tls`, issues, ctx.env);
   },
   create(src, ctx) {
-    const i = src.listen.lastIndexOf(':');
     const tokens = src.token_env !== undefined ? (ctx.env[src.token_env] ?? '').split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     return new SplunkHecSource(ctx.name, {
-      host: src.listen.slice(0, i).replace(/^\[|\]$/g, ''),
-      port: Number(src.listen.slice(i + 1)),
+      ...listenAddress(src.listen),
       tokens,
       service: ctx.service,
       hostName: ctx.host,
