@@ -21,6 +21,7 @@ import type { LogRecord } from '../../../core/contracts/records.ts';
 import { log } from '../../../core/log.ts';
 import { createTestTopic, testBrokers } from '../../helpers/kafka.ts';
 import { readLogs } from '../harness.ts';
+import { recordingContext } from '../../helpers/intake-context.ts';
 
 await testBrokers();
 
@@ -300,19 +301,7 @@ test('on a record thread the records are those built one by one: indexes, bad do
   ];
   const shipped = async (threads: boolean) => {
     const pool = threads ? new RecordPool({ threads: 1, key: 'service_host', maxRecordBytes: 900 * 1024, counters: newCounters(), log: log('test') }) : undefined;
-    const records: LogRecord[] = [];
-    const ctx: SourceContext = {
-      emit: async (b) => {
-        if (b.encoded) {
-          const e = b.encoded;
-          for (let i = 0; i < e.count; i++) records.push(JSON.parse(e.values.subarray(e.starts[i], e.ends[i]).toString()) as LogRecord);
-        } else for (const ev of b.events) records.push((ev as { record: LogRecord }).record);
-        b.onDelivered?.();
-      },
-      toRecord: createRecordBuilder(),
-      redact: (r) => r,
-      log: log('test'),
-    };
+    const { ctx, records } = recordingContext();
     const source = new ElasticsearchSource('es', { port: 0, service: 'svc', hostName: 'agent-host', threads: pool ? { pool, builder: pool.addBuilder({}) } : undefined });
     await source.start(ctx);
     try {
