@@ -31,7 +31,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
-import { DEFAULT_FIELD_NAMES, flattenInto, setOwn, stringify } from '../transforms/parsers/fields.ts';
+import { DEFAULT_FIELD_NAMES, setOwn, stringify } from '../transforms/parsers/fields.ts';
 import type { LogRecord } from '../../core/contracts/records.ts';
 import type { AgentEvent, EventBatch, RawLine, Source, SourceContext } from '../source.ts';
 import type { RecordBuilder } from '../record-builder.ts';
@@ -137,15 +137,24 @@ export function bulkItems(body: string, index?: string): BulkBody {
     }
     return undefined;
   };
+  // Shippers write the same action line before every document of a request (`{"create":{"_index":
+  // "filebeat-..."}}`): the last one read is kept with its object (never written to) and not parsed again.
+  let lastLine = '';
+  let lastAction: Obj | undefined;
   for (;;) {
     const line = next();
     if (line === undefined) return { items };
     let action: Obj | undefined;
-    try {
-      const v: unknown = JSON.parse(line);
-      if (isObj(v)) action = v;
-    } catch {
-      /* told below */
+    if (line === lastLine) action = lastAction;
+    else {
+      try {
+        const v: unknown = JSON.parse(line);
+        if (isObj(v)) action = v;
+      } catch {
+        /* told below */
+      }
+      lastLine = line;
+      lastAction = action;
     }
     const keys = action ? Object.keys(action) : [];
     const name = keys[0];
@@ -202,8 +211,6 @@ export interface DocumentLine {
   timeMs?: number;
 }
 
-/** The fields that hold a line a shipper read (Beats' and Vector's `message`, Fluent Bit's `log`). */
-const LINE_KEYS = ['message', 'log', 'msg'];
 const LEVEL_KEYS = new Set(DEFAULT_FIELD_NAMES.levelKeys);
 
 /**
@@ -216,30 +223,40 @@ const LEVEL_KEYS = new Set(DEFAULT_FIELD_NAMES.levelKeys);
  */
 export function documentLine(text: string, doc: Obj | undefined): DocumentLine {
   if (doc === undefined) return { text };
-  const key = LINE_KEYS.find((k) => typeof doc[k] === 'string');
+  const key = typeof doc.message === 'string' ? 'message' : typeof doc.log === 'string' ? 'log' : typeof doc.msg === 'string' ? 'msg' : undefined;
   if (key === undefined) return { text };
-  const flat: Record<string, unknown> = {};
-  flattenInto(flat, doc, '', 8);
-  for (const k in flat) if (LEVEL_KEYS.has(k)) return { text };
   const line = doc[key] as string;
-  const out: DocumentLine = { text: line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line };
-  const fields: Record<string, string> = {};
-  for (const k in flat) {
-    const v = flat[k];
-    if (k === key || v === null || v === undefined) continue;
-    if ((k === '@timestamp' || k === 'timestamp') && out.timeMs === undefined) {
-      const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
-      if (Number.isFinite(t)) {
-        out.timeMs = t;
-        continue;
+  const out: DocumentLine = { text: line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line, fields: {} };
+  return around(doc, '', 8, key, out) ? out : { text };
+}
+
+/** The fields of `v` around the line, dotted, into `out` (its host, service and time apart); false at a level of its own. */
+function around(v: Obj, prefix: string, depth: number, key: string, out: DocumentLine): boolean {
+  for (const name in v) {
+    const x = v[name];
+    const k = prefix === '' ? name : `${prefix}.${name}`;
+    if (LEVEL_KEYS.has(k)) return false;
+    if (x === null || x === undefined || (prefix === '' && name === key)) continue;
+    if (typeof x === 'string') {
+      if ((k === '@timestamp' || k === 'timestamp') && out.timeMs === undefined) {
+        const t = Date.parse(x);
+        if (t === t) {
+          out.timeMs = t;
+          continue;
+        }
       }
+      if ((k === 'host.name' || k === 'host') && x !== '' && out.host === undefined) out.host = x;
+      else if (k === 'service.name' && x !== '') out.service = x;
+      else setOwn(out.fields!, k, x);
+    } else if (typeof x === 'object' && !Array.isArray(x) && depth > 0) {
+      if (!around(x as Obj, k, depth - 1, key, out)) return false;
+    } else if ((k === '@timestamp' || k === 'timestamp') && typeof x === 'number' && out.timeMs === undefined) {
+      out.timeMs = x;
+    } else {
+      setOwn(out.fields!, k, stringify(x));
     }
-    if ((k === 'host.name' || k === 'host') && typeof v === 'string' && v !== '' && out.host === undefined) out.host = v;
-    else if (k === 'service.name' && typeof v === 'string' && v !== '') out.service = v;
-    else setOwn(fields, k, stringify(v));
   }
-  out.fields = fields;
-  return out;
+  return true;
 }
 
 /** Elasticsearch's shape of an error answer. */
