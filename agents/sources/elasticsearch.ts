@@ -260,8 +260,8 @@ function around(v: Obj, prefix: string, depth: number, key: string, out: Documen
 }
 
 /** Elasticsearch's shape of an error answer. */
-function esError(status: number, type: string, reason: string, header?: Record<string, string[]>): string {
-  const cause = { type, reason, ...(header ? { header } : {}) };
+function esError(status: number, type: string, reason: string): string {
+  const cause = { type, reason };
   return JSON.stringify({ error: { root_cause: [cause], ...cause }, status });
 }
 
@@ -287,7 +287,7 @@ export class ElasticsearchSource implements Source {
   /** Ids given to documents that came without one: a prefix of this run, then a counter. */
   private readonly idPrefix = randomBytes(9).toString('base64url');
   private readonly clusterUuid = randomBytes(16).toString('base64url').slice(0, 22);
-  /** The attributes of the last request's index and peer, shared with the next request's when alike. */
+  /** The last document's attributes, shared with the next documents whose attributes are the same. */
   private lastAttributes?: Record<string, string>;
   port = 0;
 
