@@ -11,6 +11,7 @@ import { hostMetricsSourceDefinition, type HostMetricsSourceConfig } from './hos
 import { journaldSourceDefinition, type JournaldSourceConfig } from './journald.ts';
 import { type ListenerSourceConfig } from './listener.ts';
 import { otlpSourceDefinition, type OtlpSourceConfig } from './otlp.ts';
+import { prometheusScrapeSourceDefinition, type PrometheusScrapeSourceConfig } from './prometheus.ts';
 import { splunkHecSourceDefinition, type SplunkHecSourceConfig } from './splunk-hec.ts';
 import { stdinSourceDefinition, type StdinSourceConfig } from './stdin.ts';
 import { syslogSourceDefinition } from './syslog.ts';
@@ -26,10 +27,11 @@ export const SOURCES: readonly SourceDefinition[] = [
   elasticsearchSourceDefinition,
   journaldSourceDefinition,
   hostMetricsSourceDefinition,
+  prometheusScrapeSourceDefinition,
 ];
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | ElasticsearchSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig;
-export type { ElasticsearchSourceConfig, FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | ElasticsearchSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig | PrometheusScrapeSourceConfig;
+export type { ElasticsearchSourceConfig, FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, PrometheusScrapeSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
 
 /** The definition of a source type; undefined for a type the agent does not know. */
 export function sourceDefinition(type: string): SourceDefinition | undefined {

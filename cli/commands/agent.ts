@@ -42,6 +42,8 @@ Options:
                          Fluent Bit's es output, Vector; no credentials on loopback)
   --journald             also read the systemd journal (through journalctl), from now on
   --host-metrics         also send this host's CPU, memory, load, disk and network metrics
+  --scrape <url>         also scrape a Prometheus page every 15 s (repeatable; e.g.
+                         http://127.0.0.1:9100/metrics)
   --logs-topic <t>       topic for log records (default logs.v1)
   --metrics-topic <t>    topic for metric points (default metrics.v1)
   --health <[host:]port> serve /healthz, /readyz and /metrics there (host 127.0.0.1 unless given;
@@ -90,6 +92,7 @@ const command: Command = {
         elasticsearch: { type: 'string' },
         journald: { type: 'boolean', default: false },
         'host-metrics': { type: 'boolean', default: false },
+        scrape: { type: 'string', multiple: true },
         'logs-topic': { type: 'string' },
         'metrics-topic': { type: 'string' },
         health: { type: 'string' },
@@ -100,10 +103,10 @@ const command: Command = {
       if (values.config) {
         cfg = loadAgentConfig(values.config);
       } else {
-        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.forward && !values['splunk-hec'] && !values.elasticsearch && !values.journald && !values['host-metrics'];
+        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.forward && !values['splunk-hec'] && !values.elasticsearch && !values.journald && !values['host-metrics'] && !values.scrape?.length;
         cfg = configFromFlags({
           tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'],
-          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], elasticsearch: values.elasticsearch, journald: values.journald, hostMetrics: values['host-metrics'],
+          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], elasticsearch: values.elasticsearch, journald: values.journald, hostMetrics: values['host-metrics'], scrape: values.scrape,
         });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;

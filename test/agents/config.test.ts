@@ -27,7 +27,7 @@ test('the example config validates', () => {
   const cfg = loadAgentConfig(EXAMPLE, { HOSTNAME: 'box-7' });
   assert.equal(cfg.host.name, 'box-7');
   assert.equal(cfg.service.name, 'checkout');
-  assert.deepEqual(Object.keys(cfg.sources), ['app_logs', 'nginx', 'java_app', 'piped', 'otlp', 'syslog', 'gelf', 'forward', 'journal', 'host']);
+  assert.deepEqual(Object.keys(cfg.sources), ['app_logs', 'nginx', 'java_app', 'piped', 'otlp', 'syslog', 'gelf', 'forward', 'journal', 'host', 'app_metrics']);
   const nginx = cfg.sources.nginx!;
   assert.equal(nginx.type, 'file');
   if (nginx.type === 'file') {
@@ -103,7 +103,7 @@ test('schema mistakes name the key and its path', () => {
       'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, discover_ms, idle_poll_ms, watch, watched_poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, container_path, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line',
     ]],
     [{ sources: { a: { type: 'stdin' } }, kafak: {} }, ['kafak: unknown key (did you mean "kafka"?); known keys: service, host, kafka, sources, transforms, buffer, state_dir, self_metrics']],
-    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, elasticsearch, journald, host_metrics (got "ftp")']],
+    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, elasticsearch, journald, host_metrics, prometheus_scrape (got "ftp")']],
     [{ sources: { a: {} } }, ['sources.a.type: is required']],
     [{ sources: {} }, ['sources: must NOT have fewer than 1 properties']],
     [{}, ['sources: is required']],
@@ -218,6 +218,9 @@ test('a config from command-line flags', () => {
   assert.deepEqual(Object.keys(pushOnly.sources), ['otlp', 'host']);
   assert.equal(pushOnly.sources.otlp!.type === 'otlp' && pushOnly.sources.otlp!.listen, '127.0.0.1:4318');
   assert.equal(pushOnly.sources.host!.type === 'host_metrics' && pushOnly.sources.host!.interval_ms, 10_000);
+  // `--scrape <url>` (repeatable) alone is something to read too: one prometheus_scrape source of those targets.
+  const scraped = configFromFlags({ scrape: ['http://127.0.0.1:9100/metrics', 'http://127.0.0.1:9187/metrics'] }, {}).sources.prometheus!;
+  assert.deepEqual(scraped.type === 'prometheus_scrape' && [scraped.targets, scraped.interval_ms, scraped.timeout_ms], [['http://127.0.0.1:9100/metrics', 'http://127.0.0.1:9187/metrics'], 15_000, 10_000]);
   assert.throws(() => configFromFlags({ tail: ['x'], parser: 'xml' }, {}), /parser.type: must be one of/);
   const intakes = configFromFlags({ syslog: 'tcp://127.0.0.1:1514', gelf: '127.0.0.1:12201', forward: '127.0.0.1:24225', journald: true }, {});
   assert.deepEqual(Object.keys(intakes.sources), ['journald', 'syslog', 'gelf', 'forward']);
