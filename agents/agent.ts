@@ -33,7 +33,7 @@ export interface AgentOptions {
 }
 
 /** Stats fields that are levels rather than running totals. */
-const GAUGES = new Set(['filesOpen', 'filesResting', 'filesWatched', 'buffered', 'bufferedBytes', 'diskBuffered', 'diskBufferedBytes', 'checkpoints']);
+const GAUGES = new Set(['filesOpen', 'filesResting', 'filesWatched', 'targetsDown', 'buffered', 'bufferedBytes', 'diskBuffered', 'diskBufferedBytes', 'checkpoints']);
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

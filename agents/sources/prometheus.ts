@@ -129,7 +129,7 @@ export function targetHost(url: URL, agentHost: string): string {
 
 export class PrometheusScrapeSource implements Source {
   readonly name: string;
-  readonly stats = { scrapes: 0, failures: 0, samples: 0, points: 0, invalid_lines: 0, non_finite: 0, skipped: 0, targets_down: 0 };
+  readonly stats = { scrapes: 0, failures: 0, samples: 0, points: 0, invalidLines: 0, nonFinite: 0, skipped: 0, targetsDown: 0 };
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running = new Map<string, Promise<void>>();
   /** Per target: whether its last scrape failed (a change is logged, not every failure). */
@@ -164,20 +164,20 @@ export class PrometheusScrapeSource implements Source {
       const r = await this.scrape(target);
       this.stats.scrapes++;
       this.stats.samples += r.samples;
-      this.stats.invalid_lines += r.invalidLines;
-      this.stats.non_finite += r.nonFinite;
+      this.stats.invalidLines += r.invalidLines;
+      this.stats.nonFinite += r.nonFinite;
       const wasDown = this.down.get(target);
       if (r.error !== undefined) {
         this.stats.failures++;
-        if (wasDown !== true) ctx.log.warn({ source: this.name, target, reason: r.error }, 'A Prometheus target could not be scraped; its up series is 0 until it answers.');
-      } else if (wasDown === true) ctx.log.info({ source: this.name, target }, 'A Prometheus target answers again.');
-      if (r.firstInvalid !== undefined) ctx.log.warn({ source: this.name, target, lines: r.invalidLines, first: r.firstInvalid }, 'Lines of a Prometheus page could not be read; the rest was sent.');
+        if (wasDown !== true) ctx.log.warn({ target, reason: r.error }, 'A Prometheus target could not be scraped; its up series is 0 until it answers.');
+      } else if (wasDown === true) ctx.log.info({ target }, 'A Prometheus target answers again.');
+      if (r.firstInvalid !== undefined) ctx.log.warn({ target, lines: r.invalidLines, first: r.firstInvalid }, 'Lines of a Prometheus page could not be read; the rest was sent.');
       this.down.set(target, r.error !== undefined);
-      this.stats.targets_down = [...this.down.values()].filter(Boolean).length;
+      this.stats.targetsDown = [...this.down.values()].filter(Boolean).length;
       this.stats.points += r.points.length;
       if (!this.stopped) await ctx.emit({ events: r.points.map((point) => ({ type: 'metric' as const, point })) });
     })()
-      .catch((err: Error) => ctx.log.error({ source: this.name, target, err: err.message }, 'A Prometheus scrape failed unexpectedly.'))
+      .catch((err: Error) => ctx.log.error({ target, err: err.message }, 'A Prometheus scrape failed unexpectedly.'))
       .finally(() => this.running.delete(target));
     this.running.set(target, run);
   }

@@ -74,7 +74,7 @@ test("a service's prom-client page (bearer token) and a Go service's OpenMetrics
     const failedBy = Date.now() + 10_000;
     while (source.stats.failures < 2 && Date.now() < failedBy) await sleep(50);
     assert.ok(source.stats.failures >= 2);
-    assert.equal(source.stats.targets_down, 1);
+    assert.equal(source.stats.targetsDown, 1);
   } finally {
     await agent.stop();
     goService.close();
