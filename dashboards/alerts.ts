@@ -9,6 +9,7 @@ import * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as expr from '@grafana/grafana-foundation-sdk/expr';
 import { PipelineStat } from '../core/contracts/pipeline-stats.ts';
 import { ClickHouseQuery, DATASOURCE_UID, Format } from './clickhouse.ts';
+import { HOSTS_UID } from './hosts.ts';
 import { PIPELINE_UID } from './pipeline-health.ts';
 import { SERVICE_OVERVIEW_UID } from './service-overview.ts';
 
@@ -175,6 +176,30 @@ export const ALERTS: AlertSpec[] = [
       description:
         'The consumer lag of worker {{ $labels.instance }} has been over 10000 records for 2 minutes: it cannot keep up. ' +
         `Add workers (partitions spread across them) or look at batch and model latency on /d/${PIPELINE_UID}.`,
+    },
+  },
+  {
+    uid: 'tributary-scrape-target-down',
+    title: 'Scrape target down',
+    summary: "Which Prometheus pages scraped by an agent failed their last scrape, for 2 minutes (Prometheus' up == 0)?",
+    sql: `
+      SELECT service, labels['job'] AS job, labels['instance'] AS instance, argMax(value, time) AS value
+      FROM metrics
+      WHERE name = 'up' AND kind = 'gauge' AND $__timeFilter(time)
+      GROUP BY service, job, instance
+    `,
+    rangeSeconds: 600,
+    labels: ['service', 'job', 'instance'],
+    comparison: 'lt',
+    threshold: 1,
+    for: '2m',
+    dashboardUid: HOSTS_UID,
+    panelTitle: 'Scrape targets up',
+    annotations: {
+      summary: 'The Prometheus page {{ $labels.instance }} of {{ $labels.service }} does not answer',
+      description:
+        'The agent source {{ $labels.job }} could not scrape {{ $labels.instance }} for 2 minutes (its up series is 0); the agent\'s log says why (refused, timed out, HTTP status, too large). ' +
+        `See /d/${HOSTS_UID}.`,
     },
   },
   {

@@ -1,6 +1,6 @@
 /**
- * Hosts: the metric windows of each host (min/mean/max/p95 per window), their model scores, and the
- * host anomalies. Windows are read with FINAL so that a re-emitted (late) window counts once.
+ * Hosts: the metric windows of each host (min/mean/max/p95 per window), their model scores, the
+ * host anomalies, and whether the Prometheus pages the agents scrape answer. Windows are read with FINAL so that a re-emitted (late) window counts once.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { inVar } from './clickhouse.ts';
@@ -79,6 +79,19 @@ export function hostsDashboard(): dashboard.Dashboard {
         WHERE kind = 'host' AND $__timeFilter(window_start) AND ${host}
         ORDER BY window_start DESC
         LIMIT 100
+        `,
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Scrape targets up',
+        // The agent's prometheus_scrape sources write `up` per target every scrape: 1, or 0 when it failed.
+        `
+        SELECT $__timeInterval(time) AS time, concat(service, ' ', labels['instance']) AS series, min(value) AS up
+        FROM metrics
+        WHERE name = 'up' AND $__timeFilter(time) AND ${host}
+        GROUP BY time, series
+        ORDER BY time
         `,
       ),
     )

@@ -36,6 +36,7 @@ const EXPECTED: Record<string, string[]> = {
   'tributary-dlq-growing': [`stage=${INCIDENTS.dlq.stage},instance=${INCIDENTS.dlq.instance}`],
   'tributary-consumer-lag': [`instance=${INCIDENTS.lag.instance}`],
   'tributary-records-deleted-unread': [`instance=${INCIDENTS.deletedUnread.instance}`],
+  'tributary-scrape-target-down': [`service=${INCIDENTS.scrapeDown.service},job=${INCIDENTS.scrapeDown.job},instance=${INCIDENTS.scrapeDown.instance}`],
 };
 
 interface Evaluated {

@@ -47,6 +47,8 @@ export const INCIDENTS = {
   lag: { instance: 'worker-2', startMs: END_MS - 5 * 60_000 },
   /** Worker that found records Kafka deleted before it read them, 20 minutes before the end. */
   deletedUnread: { instance: 'worker-2', atMs: END_MS - 20 * 60_000, records: 250 },
+  /** A Prometheus page (a prometheus_scrape source's target) that stops answering 6 minutes before the end. */
+  scrapeDown: { service: 'search', job: 'search-metrics', instance: 'search-2:9100', startMs: END_MS - 6 * 60_000 },
 } as const;
 
 export interface SeededStore {
@@ -189,6 +191,21 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
       const time = new Date(t).toISOString();
       metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.records.sent', kind: 'counter', value: total, unit: '{record}', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
       metrics.push({ time, service: AGENT_SERVICE, host, name: 'agent.buffer.fill', kind: 'gauge', value: 0.05 * unit(`b${host}${t}`), unit: '1', labels: {}, kafka_partition: 1, kafka_offset: String(moff++) });
+    }
+  }
+  // A prometheus_scrape source's own series: `up` per target every 15 s (the agent's host for targets on it).
+  const targets = [
+    { service: 'checkout', job: 'checkout-metrics', instance: '127.0.0.1:8080', host: 'checkout-1' },
+    { service: 'search', job: 'search-metrics', instance: 'search-1:9100', host: 'search-1' },
+    { service: 'search', job: 'search-metrics', instance: 'search-2:9100', host: 'search-2' },
+  ];
+  for (let t = START_MS; t < END_MS; t += 15_000) {
+    for (const target of targets) {
+      const down = opts.incidents && target.instance === INCIDENTS.scrapeDown.instance && t >= INCIDENTS.scrapeDown.startMs;
+      metrics.push({
+        time: new Date(t).toISOString(), service: target.service, host: target.host, name: 'up', kind: 'gauge', value: down ? 0 : 1, unit: '1',
+        labels: { job: target.job, instance: target.instance }, kafka_partition: 2, kafka_offset: String(moff++),
+      });
     }
   }
   await insertBatched(store, 'metrics', metrics, 'metrics.v1');
