@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { SCHEMA_VERSION, type MetricPoint, type MetricKind } from '../../core/contracts/records.ts';
 import { isLoopback, MiB, int, obj, str, bool } from '../config-schema.ts';
+import { globToRegExp } from '../glob.ts';
 import type { Source, SourceContext } from '../source.ts';
 import { defineSource } from './definition.ts';
 import { parseExposition, type Exposition, type Sample } from './prometheus-text.ts';
@@ -34,6 +35,10 @@ export interface PrometheusScrapeOptions {
   /** More samples than this fail the scrape, as Prometheus' `sample_limit` does (0: no limit). */
   sampleLimit: number;
   maxBytes: number;
+  /** Only samples whose name or family matches one of these globs (`node_cpu_*`); all when absent or empty. */
+  include?: string[];
+  /** No sample whose name or family matches one of these globs. */
+  exclude?: string[];
   /** `Authorization` header value (`Bearer ...`, `Basic ...`), when set. */
   authorization?: string;
   ca?: Buffer;
@@ -48,6 +53,8 @@ export interface ScrapeResult {
   error?: string;
   /** Samples on the page (before dropping values JSON cannot hold). */
   samples: number;
+  /** Samples left after `include` and `exclude`. */
+  kept: number;
   invalidLines: number;
   /** The first of the page's lines that could not be read, with its number, for the log. */
   firstInvalid?: string;
@@ -122,6 +129,15 @@ function canonicalNumber(v: string): string {
   return v.trim() === '' || Number.isNaN(n) ? v : n === Infinity ? '+Inf' : n === -Infinity ? '-Inf' : String(n);
 }
 
+/** Whether a sample passes `include` and `exclude` (each a list of name globs, matched against its name and its family's); undefined when both are empty. */
+export function nameFilter(include: string[] | undefined, exclude: string[] | undefined): ((s: Pick<Sample, 'name' | 'family'>) => boolean) | undefined {
+  const inc = (include ?? []).map(globToRegExp);
+  const exc = (exclude ?? []).map(globToRegExp);
+  if (inc.length === 0 && exc.length === 0) return undefined;
+  const any = (res: RegExp[], s: Pick<Sample, 'name' | 'family'>) => res.some((re) => re.test(s.name) || re.test(s.family));
+  return (s) => (inc.length === 0 || any(inc, s)) && !any(exc, s);
+}
+
 /** The host a target's points are filed under: this machine's for a loopback address, else the target's own. */
 export function targetHost(url: URL, agentHost: string): string {
   return isLoopback(url.hostname) ? agentHost : url.hostname.replace(/^\[|\]$/g, '');
@@ -135,9 +151,11 @@ export class PrometheusScrapeSource implements Source {
   /** Per target: whether its last scrape failed (a change is logged, not every failure). */
   private readonly down = new Map<string, boolean>();
   private stopped = false;
+  private readonly keep: ((s: Sample) => boolean) | undefined;
 
   constructor(private readonly o: PrometheusScrapeOptions) {
     this.name = o.name;
+    this.keep = nameFilter(o.include, o.exclude);
   }
 
   async start(ctx: SourceContext): Promise<void> {
@@ -192,15 +210,18 @@ export class PrometheusScrapeSource implements Source {
     try {
       const { body, contentType } = await this.fetch(url);
       const page = parseExposition(body, /application\/openmetrics-text/i.test(contentType));
+      const samples = page.samples.length;
+      // As Prometheus: the limit counts what is left after the filters.
+      if (this.keep) page.samples = page.samples.filter(this.keep);
       if (this.o.sampleLimit > 0 && page.samples.length > this.o.sampleLimit) {
-        result = { points: [], error: `${page.samples.length} samples, more than sample_limit (${this.o.sampleLimit})`, samples: page.samples.length, invalidLines: 0, nonFinite: 0 };
+        result = { points: [], error: `${page.samples.length} samples, more than sample_limit (${this.o.sampleLimit})`, samples, kept: page.samples.length, invalidLines: 0, nonFinite: 0 };
       } else {
         const { points, nonFinite } = pointsOf(page, { service: this.o.service, host, targetLabels, timeMs: now, honorTimestamps: this.o.honorTimestamps });
         const first = page.errors[0];
-        result = { points, samples: page.samples.length, invalidLines: page.errors.length, nonFinite, ...(first ? { firstInvalid: `line ${first.line}: ${first.reason}: ${first.text}` } : {}) };
+        result = { points, samples, kept: page.samples.length, invalidLines: page.errors.length, nonFinite, ...(first ? { firstInvalid: `line ${first.line}: ${first.reason}: ${first.text}` } : {}) };
       }
     } catch (err) {
-      result = { points: [], error: (err as Error).message, samples: 0, invalidLines: 0, nonFinite: 0 };
+      result = { points: [], error: (err as Error).message, samples: 0, kept: 0, invalidLines: 0, nonFinite: 0 };
     }
     const time = new Date(now).toISOString();
     const own = (name: string, value: number, unit: string): MetricPoint => ({ v: SCHEMA_VERSION, time, service: this.o.service, host, name, kind: 'gauge', value, unit, labels: { ...targetLabels } });
@@ -208,6 +229,7 @@ export class PrometheusScrapeSource implements Source {
       own('up', result.error === undefined ? 1 : 0, '1'),
       own('scrape_duration_seconds', Math.round(performance.now() - started) / 1000, 's'),
       own('scrape_samples_scraped', result.samples, '1'),
+      own('scrape_samples_post_metric_relabeling', result.kept, '1'),
     );
     return result;
   }
@@ -281,6 +303,8 @@ export interface PrometheusScrapeSourceConfig {
   honor_timestamps: boolean;
   sample_limit: number;
   max_bytes: number;
+  include: string[];
+  exclude: string[];
   bearer_token_env?: string;
   username?: string;
   password_env?: string;
@@ -300,6 +324,8 @@ export const prometheusScrapeSourceDefinition = defineSource<PrometheusScrapeSou
     honor_timestamps: bool('A sample\'s own timestamp is its time; else every point of a scrape has the scrape\'s time.', true),
     sample_limit: int('A page with more samples than this fails its scrape (up is 0), as Prometheus\' sample_limit; 0 for no limit.', 0, 100_000),
     max_bytes: int('A page larger than this (after decompression) fails its scrape.', 1024, 64 * MiB),
+    include: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Only the samples whose name (or family\'s name) matches one of these globs, e.g. node_cpu_* (empty: all).' },
+    exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Not the samples whose name (or family\'s name) matches one of these globs, e.g. go_* (applied after include).' },
     bearer_token_env: str('Name of the environment variable holding a bearer token sent with each scrape.', ENV_NAME),
     username: str('With password_env: the user name of basic authentication.', { minLength: 1 }),
     password_env: str('Name of the environment variable holding the password of basic authentication.', ENV_NAME),
@@ -362,6 +388,8 @@ export const prometheusScrapeSourceDefinition = defineSource<PrometheusScrapeSou
       honorTimestamps: src.honor_timestamps,
       sampleLimit: src.sample_limit,
       maxBytes: src.max_bytes,
+      include: src.include,
+      exclude: src.exclude,
       ...(authorization !== undefined ? { authorization } : {}),
       ...(tls.ca_file !== undefined ? { ca: readFileSync(tls.ca_file) } : {}),
       ...(tls.cert_file !== undefined ? { cert: readFileSync(tls.cert_file) } : {}),

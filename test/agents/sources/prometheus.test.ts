@@ -116,12 +116,16 @@ test('a failed scrape says why: refused credentials, a missing page, no answer i
       const r = await new PrometheusScrapeSource(options([url], more)).scrape(url);
       return [r.error, r.points.find((p) => p.name === 'up')!.value, r.points.length] as const;
     };
-    assert.deepEqual(await scrape('/metrics'), [undefined, 1, 3 + 3]);
-    assert.deepEqual(await scrape('/secret'), ['HTTP 401 Unauthorized (check bearer_token_env or username/password_env)', 0, 3]);
-    assert.deepEqual(await scrape('/nope'), ['HTTP 404 Not Found', 0, 3]);
-    assert.deepEqual(await scrape('/slow', { timeoutMs: 200 }), ['no answer within timeout_ms (200 ms)', 0, 3]);
-    assert.deepEqual(await scrape('/metrics', { maxBytes: 5 }), ['the page is larger than max_bytes (5)', 0, 3]);
-    assert.deepEqual(await scrape('/metrics', { sampleLimit: 2 }), ['3 samples, more than sample_limit (2)', 0, 3]);
+    assert.deepEqual(await scrape('/metrics'), [undefined, 1, 3 + 4]);
+    // include and exclude pick samples by name glob; the limit counts what they leave, as Prometheus' does.
+    assert.deepEqual(await scrape('/metrics', { include: ['a', 'c*'], exclude: ['c'], sampleLimit: 1 }), [undefined, 1, 1 + 4]);
+    const kept = await new PrometheusScrapeSource(options([`http://${addr}/metrics`], { exclude: ['b'] })).scrape(`http://${addr}/metrics`);
+    assert.deepEqual(kept.points.map((p) => `${p.name}=${p.value}`), ['a=1', 'c=3', 'up=1', `scrape_duration_seconds=${kept.points[3]!.value}`, 'scrape_samples_scraped=3', 'scrape_samples_post_metric_relabeling=2']);
+    assert.deepEqual(await scrape('/secret'), ['HTTP 401 Unauthorized (check bearer_token_env or username/password_env)', 0, 4]);
+    assert.deepEqual(await scrape('/nope'), ['HTTP 404 Not Found', 0, 4]);
+    assert.deepEqual(await scrape('/slow', { timeoutMs: 200 }), ['no answer within timeout_ms (200 ms)', 0, 4]);
+    assert.deepEqual(await scrape('/metrics', { maxBytes: 5 }), ['the page is larger than max_bytes (5)', 0, 4]);
+    assert.deepEqual(await scrape('/metrics', { sampleLimit: 2 }), ['3 samples, more than sample_limit (2)', 0, 4]);
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
