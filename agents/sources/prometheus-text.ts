@@ -22,8 +22,8 @@ export interface Sample {
   labels: Record<string, string>;
   /** May be NaN or infinite: the formats allow both. */
   value: number;
-  /** The sample's own time, epoch milliseconds, when it has one. */
-  timeMs?: number;
+  /** The sample's own time, epoch milliseconds; undefined when it has none. */
+  timeMs: number | undefined;
 }
 
 export interface ExpositionError {
@@ -63,10 +63,11 @@ export function parseExposition(text: string, openMetrics = false): Exposition {
     let line = text.slice(start, end);
     start = end + 1;
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() === '') continue;
     if (line.charCodeAt(0) === 35 /* # */) {
       if (line === '# EOF') break;
-      const m = /^#\s+(TYPE|UNIT|HELP)\s+(\S+|"(?:[^"\\]|\\.)*")(?:\s+(.*))?$/.exec(line);
+      // HELP is for people; only TYPE and UNIT say something a point needs.
+      if (!line.startsWith('# TYPE') && !line.startsWith('# UNIT') && !/^#\s+(?:TYPE|UNIT)\s/.test(line)) continue;
+      const m = /^#\s+(TYPE|UNIT)\s+(\S+|"(?:[^"\\]|\\.)*")(?:\s+(.*))?$/.exec(line);
       if (m === null) continue; // any other comment
       const family = m[2]!.startsWith('"') ? unescape(m[2]!.slice(1, -1)) : m[2]!;
       if (m[1] === 'TYPE') {
@@ -76,13 +77,15 @@ export function parseExposition(text: string, openMetrics = false): Exposition {
       } else if (m[1] === 'UNIT' && m[3]) units.set(family, m[3].trim());
       continue;
     }
+    const c0 = line.charCodeAt(0);
+    if ((c0 === 32 || c0 === 9 || line.length === 0) && line.trim() === '') continue;
     const s = parseSample(line, openMetrics);
     if (typeof s === 'string') {
       errors.push(errorAt(lineNo, s, line));
       continue;
     }
-    const [family, type, suffix] = familyOf(s.name, types);
-    samples.push({ ...s, family, type, suffix });
+    familyOf(s, types);
+    samples.push(s);
   }
   return { samples, units, errors };
 }
@@ -91,17 +94,25 @@ function errorAt(line: number, reason: string, text: string): ExpositionError {
   return { line, reason, text: text.length > 200 ? `${text.slice(0, 200)}...` : text };
 }
 
-/** The family a sample belongs to: its own name if typed, else its name less a suffix its family's type writes. */
-function familyOf(name: string, types: Map<string, FamilyType>): [string, FamilyType, string] {
+/** Sets the family a sample belongs to: its own name if typed, else its name less a suffix its family's type writes. */
+function familyOf(s: Sample, types: Map<string, FamilyType>): void {
+  const name = s.name;
   const own = types.get(name);
-  if (own !== undefined) return [name, own, ''];
+  if (own !== undefined) {
+    s.type = own;
+    return;
+  }
   for (const suffix of SUFFIXES) {
     if (!name.endsWith(suffix)) continue;
     const family = name.slice(0, -suffix.length);
     const type = types.get(family);
-    if (type !== undefined && suffixFits(type, suffix)) return [family, type, suffix];
+    if (type !== undefined && suffixFits(type, suffix)) {
+      s.family = family;
+      s.type = type;
+      s.suffix = suffix;
+      return;
+    }
   }
-  return [name, 'untyped', ''];
 }
 
 function suffixFits(type: FamilyType, suffix: string): boolean {
@@ -116,10 +127,10 @@ function suffixFits(type: FamilyType, suffix: string): boolean {
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
+const LABEL_NAME = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 
 /** One sample line: `name{label="value",...} value [timestamp] [# exemplar]`; a string says what is wrong. */
-function parseSample(line: string, openMetrics: boolean): Omit<Sample, 'family' | 'type' | 'suffix'> | string {
+function parseSample(line: string, openMetrics: boolean): Sample | string {
   let i = 0;
   let name = '';
   const m = NAME.exec(line);
@@ -129,7 +140,7 @@ function parseSample(line: string, openMetrics: boolean): Omit<Sample, 'family' 
   } else if (line.charCodeAt(0) !== 123 /* { */) {
     return 'expected a metric name';
   }
-  const labels: Record<string, string> = Object.create(null) as Record<string, string>;
+  const labels: Record<string, string> = {};
   if (line.charCodeAt(i) === 123 /* { */) {
     i++;
     for (;;) {
@@ -151,7 +162,8 @@ function parseSample(line: string, openMetrics: boolean): Omit<Sample, 'family' 
           continue;
         }
       } else {
-        const k = LABEL_NAME.exec(line.slice(i));
+        LABEL_NAME.lastIndex = i;
+        const k = LABEL_NAME.exec(line);
         if (k === null) return `expected a label name at column ${i + 1}`;
         key = k[0];
         i = skipBlanks(line, i + key.length);
@@ -161,7 +173,8 @@ function parseSample(line: string, openMetrics: boolean): Omit<Sample, 'family' 
       if (line.charCodeAt(i) !== 34) return `expected a quoted value for label ${key}`;
       const v = quoted(line, i);
       if (v === undefined) return `the value of label ${key} does not end`;
-      labels[key] = v[0];
+      if (key === '__proto__') Object.defineProperty(labels, key, { value: v[0], enumerable: true, writable: true, configurable: true });
+      else labels[key] = v[0];
       i = skipBlanks(line, v[1]);
       if (line.charCodeAt(i) === 44) i++;
       else if (line.charCodeAt(i) !== 125) return `expected "," or "}" after label ${key}`;
@@ -170,16 +183,32 @@ function parseSample(line: string, openMetrics: boolean): Omit<Sample, 'family' 
   if (name === '') return 'expected a metric name';
   // OpenMetrics puts an exemplar after ` # `; it is not the sample's.
   const hash = line.indexOf(' # ', i);
-  const rest = (hash === -1 ? line.slice(i) : line.slice(i, hash)).trim().split(/[ \t]+/);
-  if (rest.length === 0 || rest[0] === '') return `no value for ${name}`;
+  const rest = fields(line, i, hash === -1 ? line.length : hash);
+  if (rest.length === 0) return `no value for ${name}`;
   if (rest.length > 2) return `unexpected "${rest[2]}" after the value and timestamp of ${name}`;
   const value = parseValue(rest[0]!);
   if (value === undefined) return `"${rest[0]}" is not a number (the value of ${name})`;
-  const out: Omit<Sample, 'family' | 'type' | 'suffix'> = { name, labels: { ...labels }, value };
+  let timeMs: number | undefined;
   if (rest.length === 2) {
     const t = Number(rest[1]);
     if (!Number.isFinite(t)) return `"${rest[1]}" is not a timestamp (of ${name})`;
-    out.timeMs = openMetrics ? Math.round(t * 1000) : Math.trunc(t);
+    timeMs = openMetrics ? Math.round(t * 1000) : Math.trunc(t);
+  }
+  // Untyped under its own name until familyOf finds its family (one shape for every sample).
+  return { name, family: name, type: 'untyped', suffix: '', labels, value, timeMs };
+}
+
+/** The words of `line` between `from` and `to`, split at spaces and tabs. */
+function fields(line: string, from: number, to: number): string[] {
+  const out: string[] = [];
+  let i = from;
+  while (i < to) {
+    i = skipBlanks(line, i);
+    if (i >= to) break;
+    let j = i;
+    while (j < to && line.charCodeAt(j) !== 32 && line.charCodeAt(j) !== 9) j++;
+    out.push(line.slice(i, j));
+    i = j;
   }
   return out;
 }
@@ -216,6 +245,9 @@ function unescape(s: string): string {
 
 /** Go's ParseFloat as the formats use it: decimals, exponents, `NaN`, `+Inf`, `-Inf`, `Inf`. */
 function parseValue(s: string): number | undefined {
+  const c = s.charCodeAt(s.length - 1);
+  // Most values: digits (and a dot, an exponent) that Number reads as Go does.
+  if (c >= 48 && c <= 57 && /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s)) return Number(s);
   const lower = s.toLowerCase();
   if (lower === 'nan') return NaN;
   if (lower === '+inf' || lower === 'inf') return Infinity;

@@ -120,6 +120,13 @@ test('a line that is not a sample is reported with its number and why; the rest 
   assert.equal(pointsOf(page, { ...target, honorTimestamps: false }).points.find((p) => p.name === 'f')!.time, '2026-12-07T12:00:00.000Z');
 });
 
+test('a label named __proto__ is a label like any other, on the sample and on its point', () => {
+  const page = parseExposition('p{__proto__="x",a="1"} 1');
+  assert.deepEqual(Object.entries(page.samples[0]!.labels), [['__proto__', 'x'], ['a', '1']]);
+  assert.deepEqual(Object.entries(pointsOf(page, target).points[0]!.labels), [['job', 'shop'], ['instance', '127.0.0.1:8080'], ['__proto__', 'x'], ['a', '1']]);
+  assert.equal(Object.getPrototypeOf(pointsOf(page, target).points[0]!.labels), Object.prototype);
+});
+
 test("OpenMetrics' _created series (when a counter started) and its # UNIT: no point of their own, the unit on the counter", () => {
   const page = parseExposition(['# TYPE jobs counter', '# UNIT jobs jobs', 'jobs_total 4', 'jobs_created 1765000000.25', '# EOF', 'after_eof 1'].join('\n'), true);
   assert.deepEqual(page.errors, []);
