@@ -154,6 +154,8 @@ export class PrometheusScrapeSource implements Source {
   private readonly running = new Map<string, Promise<void>>();
   /** Per target: whether its last scrape failed (a change is logged, not every failure). */
   private readonly down = new Map<string, boolean>();
+  /** Per target: the unreadable line last logged, so that a page broken the same way is logged once. */
+  private readonly invalidLogged = new Map<string, string>();
   private stopped = false;
   private readonly keep: ((s: Sample) => boolean) | undefined;
 
@@ -193,7 +195,10 @@ export class PrometheusScrapeSource implements Source {
         this.stats.failures++;
         if (wasDown !== true) ctx.log.warn({ target, reason: r.error }, 'A Prometheus target could not be scraped; its up series is 0 until it answers.');
       } else if (wasDown === true) ctx.log.info({ target }, 'A Prometheus target answers again.');
-      if (r.firstInvalid !== undefined) ctx.log.warn({ target, lines: r.invalidLines, first: r.firstInvalid }, 'Lines of a Prometheus page could not be read; the rest was sent.');
+      if (r.firstInvalid !== undefined && this.invalidLogged.get(target) !== r.firstInvalid) {
+        ctx.log.warn({ target, lines: r.invalidLines, first: r.firstInvalid }, 'Lines of a Prometheus page could not be read; the rest was sent (said again only when the first such line changes).');
+      }
+      if (r.error === undefined) this.invalidLogged.set(target, r.firstInvalid ?? '');
       this.down.set(target, r.error !== undefined);
       this.stats.targetsDown = [...this.down.values()].filter(Boolean).length;
       this.stats.points += r.points.length;

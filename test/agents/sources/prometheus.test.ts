@@ -5,12 +5,15 @@ import { createServer as createHttp, type IncomingMessage, type ServerResponse, 
 import { createServer as createHttps } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import pino from 'pino';
 import client from 'prom-client';
 import { Agent } from '../../../agents/agent.ts';
 import { validateAgentConfig } from '../../../agents/config.ts';
 import { PrometheusScrapeSource, type PrometheusScrapeOptions } from '../../../agents/sources/prometheus.ts';
 import { type MetricPoint } from '../../../core/contracts/records.ts';
+import { type SourceContext } from '../../../agents/source.ts';
 import { makeTestCerts } from '../../helpers/certs.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 
@@ -132,6 +135,40 @@ test('a failed scrape says why: refused credentials, a missing page, no answer i
   }
   const closed = await new PrometheusScrapeSource(options([`http://${addr}/metrics`])).scrape(`http://${addr}/metrics`);
   assert.match(closed.error!, /ECONNREFUSED/);
+});
+
+test('a page with lines that are not samples: its samples sent, the bad line logged with its number once, again only when it changes', async () => {
+  let page = 'good 1\nbad{ 2\nalso_good 3\n';
+  const server = createHttp();
+  const addr = await serve(server, (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(page));
+  const said: Array<{ msg: string; first?: string; lines?: number }> = [];
+  const logStream = new Writable({ write: (chunk: Buffer, _enc, done) => (said.push(JSON.parse(chunk.toString())), done()) });
+  const points: MetricPoint[] = [];
+  const ctx: SourceContext = {
+    emit: async (b) => void points.push(...b.events.map((e) => (e as { point: MetricPoint }).point)),
+    toRecord: () => { throw new Error('no lines here'); },
+    redact: (r) => r,
+    log: pino({ level: 'info' }, logStream),
+  };
+  const source = new PrometheusScrapeSource(options([`http://${addr}/metrics`], { intervalMs: 100, timeoutMs: 90 }));
+  await source.start(ctx);
+  try {
+    const until = Date.now() + 10_000;
+    while (source.stats.scrapes < 4 && Date.now() < until) await sleep(20);
+    page = 'good 1\nalso_good 3\n# TYPE x nonsense\n';
+    const scrapes = source.stats.scrapes;
+    while (source.stats.scrapes < scrapes + 3 && Date.now() < until) await sleep(20);
+  } finally {
+    await source.stop();
+    server.closeAllConnections();
+    server.close();
+  }
+  assert.ok(source.stats.scrapes >= 7);
+  const warnings = said.filter((l) => /could not be read/.test(l.msg)).map((l) => [l.first, l.lines]);
+  assert.deepEqual(warnings, [['line 2: expected a label name at column 6: bad{ 2', 1], ['line 3: unknown metric type "nonsense" for x: # TYPE x nonsense', 1]]);
+  assert.equal(source.stats.invalidLines, source.stats.scrapes);
+  assert.ok(points.filter((p) => p.name === 'good').length >= 7);
+  assert.ok(points.filter((p) => p.name === 'also_good').length >= 7);
 });
 
 test('config: targets are http(s) URLs without credentials, the timeout fits the interval, secrets come from the environment', () => {
