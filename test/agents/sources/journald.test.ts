@@ -123,7 +123,7 @@ test('journal entries become records: the message parsed, the journal\'s time, h
   const billing = by('billing');
   assert.equal(billing.body, 'line one\nline two');
   assert.equal(billing.severity_text, 'WARNING');
-  assert.deepEqual([billing.attributes.REQUEST_ID, billing.attributes['code.filepath'], billing.attributes['code.lineno'], billing.attributes['code.function']], ['r-77', 'billing.c', '120', 'charge']);
+  assert.deepEqual([billing.attributes.REQUEST_ID, billing.attributes['code.file.path'], billing.attributes['code.line.number'], billing.attributes['code.function.name']], ['r-77', 'billing.c', '120', 'charge']);
   const web = by('web');
   assert.equal(web.host, 'docker-1');
   assert.equal(web.attributes['container.name'], 'web');
