@@ -202,6 +202,8 @@ export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[
       }
     }
     if (role === undefined) {
+      const c = key.charCodeAt(0);
+      if ((c === 99 /* c */ || c === 115 /* s */ || c === 102 /* f */) && (typeof v === 'string' || typeof v === 'number') && codeAttribute(attributes, key, v)) continue;
       setOwn(attributes, key, stringify(v));
       continue;
     }
@@ -265,6 +267,51 @@ export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[
     else setOwn(attributes, keys[timeAt]!, stringify(vals[timeAt]));
   }
   return out;
+}
+
+/**
+ * `path/to/file.go:42`: a caller as the loggers write it: a source file (by its extension, so that
+ * `db.internal:5432` and `10.0.0.1:8080` are not taken for one), a colon, a line number.
+ */
+const FILE_LINE = /^(\S*\.(?:go|py|js|mjs|cjs|ts|mts|jsx|tsx|rb|java|kt|scala|groovy|rs|c|cc|cpp|cxx|h|hpp|cs|fs|php|ex|exs|erl|swift|m|mm|lua|pl|pm|clj|dart|zig)):(\d+)$/;
+
+/**
+ * A structured logger's code location under OpenTelemetry's names, as the text parsers give one:
+ * zap's and zerolog's `caller` and slog's text `source` (`file.go:42`), slog's JSON `source` object
+ * (`source.file`, `source.line`, `source.function`), logrus's `file` (`file.go:42`) and, after it, `func`.
+ * Only a value of that shape counts for `caller`, `source` and `file` (a `file` of `report.pdf` stays
+ * an attribute). Returns whether the value was taken.
+ */
+function codeAttribute(attributes: Record<string, string>, key: string, v: string | number): boolean {
+  switch (key) {
+    case 'caller':
+    case 'source':
+    case 'file': {
+      const m = typeof v === 'string' && attributes['code.file.path'] === undefined ? FILE_LINE.exec(v) : null;
+      if (m === null) return false;
+      attributes['code.file.path'] = m[1]!;
+      attributes['code.line.number'] = m[2]!;
+      return true;
+    }
+    case 'func':
+      if (attributes['code.file.path'] === undefined || attributes['code.function.name'] !== undefined || typeof v !== 'string') return false;
+      attributes['code.function.name'] = v;
+      return true;
+    case 'source.file':
+      if (attributes['code.file.path'] !== undefined) return false;
+      attributes['code.file.path'] = String(v);
+      return true;
+    case 'source.line':
+      if (attributes['code.line.number'] !== undefined) return false;
+      attributes['code.line.number'] = String(v);
+      return true;
+    case 'source.function':
+      if (attributes['code.function.name'] !== undefined) return false;
+      attributes['code.function.name'] = String(v);
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Config schema of the field-name options, shared by json, logfmt and regex. */

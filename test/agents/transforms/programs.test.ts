@@ -197,6 +197,45 @@ test("hclog's layout (logger, message, pairs) and logrus's, to a file and in its
   assert.deepEqual([rs[9]!.time, rs[9]!.attributes], [undefined, { component: 'cache' }]);
 });
 
+test("Go's structured loggers with their callers on (zap, slog, logrus, zerolog): the code location under OpenTelemetry's names, each line number the program's own", () => {
+  const rs = records('go-callers.log');
+  const source = readFileSync(new URL('../../fixtures/programs/go-callers.go.txt', import.meta.url), 'utf8').split('\n');
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0], r.attributes['code.file.path'], r.attributes['code.function.name']]), [
+    ['INFO', 'order placed', 'gz/main.go', undefined], // zap, production (JSON)
+    ['ERROR', 'payment declined', 'gz/main.go', undefined],
+    ['INFO', 'order placed', 'gz/main.go', undefined], // zap, development (console)
+    ['INFO', 'order placed', '/tmp/gz/main.go', 'main.main'], // slog JSON with AddSource
+    ['ERROR', 'payment declined', '/tmp/gz/main.go', 'main.main'],
+    ['INFO', 'order placed', '/tmp/gz/main.go', undefined], // slog text with AddSource
+    ['INFO', 'order placed', '/tmp/gz/main.go', 'main.main'], // logrus JSON with ReportCaller
+    ['INFO', 'order placed', '/tmp/gz/main.go', undefined], // zerolog with Caller()
+    ['ERROR', 'payment declined', '/tmp/gz/main.go', undefined],
+  ]);
+  for (const r of rs) {
+    // The line each names is the one that logged it.
+    assert.match(source[Number(r.attributes['code.line.number']) - 1]!, /\.(Info|Error)\(|\.Msg\(/, r.text);
+    for (const key of ['caller', 'source', 'file', 'func', 'source.file', 'source.line', 'source.function']) assert.equal(r.attributes[key], undefined, `${key} left in ${r.text}`);
+  }
+  assert.equal(rs[0]!.attributes.order, '42');
+  assert.equal(rs[1]!.attributes.error, 'card expired');
+  assert.match(rs[1]!.attributes.stacktrace!, /^main\.main\n\t\/tmp\/gz\/main\.go:21/);
+});
+
+test('a value only shaped like a code location is left as it is: a host and port, an address, a document', () => {
+  const auto = buildParser('auto');
+  const ctx = { now: NOW, timeZone: 'UTC' };
+  for (const [line, key, value] of [
+    ['{"msg":"connected","source":"db.internal:5432"}', 'source', 'db.internal:5432'],
+    ['{"msg":"connected","caller":"10.0.0.1:8080"}', 'caller', '10.0.0.1:8080'],
+    ['{"msg":"uploaded","file":"report.pdf"}', 'file', 'report.pdf'],
+    ['msg=uploaded file=invoice.pdf:3 func=upload', 'file', 'invoice.pdf:3'],
+  ] as const) {
+    const r = auto(line, ctx)!;
+    assert.equal(r.attributes[key], value, line);
+    assert.equal(r.attributes['code.file.path'], undefined, line);
+  }
+});
+
 test("Squid's native access log: its fields as attributes, severity from the status; its cache.log stamped lines read", () => {
   const rs = records('squid-access.log');
   assert.deepEqual(rs.map((r) => [r.severityText, r.attributes['squid.result_code'], r.attributes['http.response.status_code'], r.attributes['url.full']]), [

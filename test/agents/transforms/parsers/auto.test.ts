@@ -632,8 +632,8 @@ test('brackets: nested, unclosed, and closed beyond 256 characters', () => {
 test('stamps before logfmt, journalctl short-iso, PostgreSQL as Debian configures it, zap in production, werkzeug', () => {
   check('stamp then logfmt', [
     // `kubectl logs --timestamps` in front of a logfmt line: the stamp is the time, the pairs are read.
-    ['2026-11-24T10:00:00.123456789Z ts=2026-11-24T09:59:59.9Z caller=main.go:1 level=warn msg="slow disk"', { time: '2026-11-24T10:00:00.123Z', level: 'WARN', body: 'slow disk', attributes: { caller: 'main.go:1' } }],
-    ['2026-11-24T10:00:00.123Z level=INFO source=main.go:12 msg="slog default"', { level: 'INFO', body: 'slog default', attributes: { source: 'main.go:12' } }],
+    ['2026-11-24T10:00:00.123456789Z ts=2026-11-24T09:59:59.9Z caller=main.go:1 level=warn msg="slow disk"', { time: '2026-11-24T10:00:00.123Z', level: 'WARN', body: 'slow disk', attributes: { 'code.file.path': 'main.go', 'code.line.number': '1' } }],
+    ['2026-11-24T10:00:00.123Z level=INFO source=main.go:12 msg="slog default"', { level: 'INFO', body: 'slog default', attributes: { 'code.file.path': 'main.go', 'code.line.number': '12' } }],
     // One `=` in a text message is not logfmt.
     ['2026-11-24T10:00:00Z a=b is a message', { time: '2026-11-24T10:00:00.000Z', body: 'a=b is a message' }],
   ]);
