@@ -17,7 +17,7 @@ import { FIELD_NAME_CONFIG_PROPERTIES, withFieldDefaults, type FieldNameOptions 
 import { finishHeader, levelThreadLogger, messageAt, newHeader, scanHeader, skipWs, threadLevelLogger } from './header.ts';
 import { fieldsFromObject, jsonDefaults } from './json.ts';
 import { accessAfterTime, accessInBody, accessMessage, haproxyInto, haproxyLine, morganLine, nginxErrorContext, squidAccess, uwsgiRequest, xferlog } from './access.ts';
-import { capnslog, datadogAgent, hclog, klog, logrusTerminal } from './go.ts';
+import { capnslog, datadogAgent, hclog, klog, logrusTerminal, zerologConsole } from './go.ts';
 import { badTime, clickhouse, dotnet, envoy, envLogger, logcat, mongoLegacy, monolog, mysql, redis, rubyLogger, trailingJson, unmatched, zabbix, zabbixHead, eximMessage, elixirException, auditd } from './layouts.ts';
 import { celery, loguruLocation, pythonWarning, stampColonLevel, tornado } from './python.ts';
 import { jul, jvmUnified, kafkaLogContext, kafkaLogger } from './jvm.ts';
@@ -335,7 +335,7 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
   }
 
   /**
-   * What a message read after a stamped header may still hold: zap's trailing JSON, Kafka's log context, an access line
+   * What a message read after a stamped header may still hold: zap's trailing JSON, zerolog's pairs, Kafka's log context, an access line
    * (uvicorn's, CoreDNS's), nginx's request context, PostgreSQL's and RabbitMQ's joined lines. Apart from afterTime
    * so that function stays small enough for V8 to keep inlining what it calls.
    */
@@ -343,6 +343,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
     // pino-pretty: `LEVEL (name/pid): msg` and the entry's properties under it.
     if (r.body.charCodeAt(0) === 40 /* ( */ && r.severityText !== undefined) pinoPretty(r, depth);
     if (line.indexOf('\t') !== -1) trailingJson(r);
+    // zerolog's console writer: `3:04PM INF msg k=v` (its levels are three letters).
+    if (r.severityText !== undefined && r.severityText.length === 3) zerologConsole(r, line);
     if (r.body.charCodeAt(0) === 91 /* [ */) kafkaLogContext(r);
     accessInBody(r);
     // Elixir's `** (ArgumentError) invalid order id` (Logger's report of an exception, its stacktrace under it).

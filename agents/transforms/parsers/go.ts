@@ -1,6 +1,6 @@
 /**
  * Go programs' text layouts: klog (every Kubernetes component) and its structured form, capnslog (etcd
- * before 3.4), the Datadog Agent's code location and context, and two that put pairs after the message:
+ * before 3.4), the Datadog Agent's code location and context, and three that put pairs after the message:
  * - logrus's terminal layout (what it prints to a terminal, and into a file when `ForceColors` is set or a
  *   container runs with a TTY): `WARN[2026-12-03T06:11:17Z] login failed     attempt=2 user=alice`, or
  *   `ERRO[0000] msg` with the seconds since the program started; the message padded to 44 characters.
@@ -8,6 +8,7 @@
  * - hclog's default (Consul, Vault, Nomad, Terraform, Packer): `2026-12-03T06:11:11.783Z [INFO]  agent:
  *   starting server: port=8500 datacenter=dc1`: the level padded to seven, the logger's name and a
  *   colon, the message, then `: ` and the pairs.
+ * - zerolog's console writer: `3:04PM INF message k=v`, with its caller as `file.go:21 > message`.
  * Values are bare or quoted by Go's %q.
  */
 import { severityFromText, severityText } from '../severity.ts';
@@ -144,6 +145,35 @@ function paddedMessage(text: string, attributes: Record<string, string>): string
     at = k - 1;
   }
   return nl === -1 ? text.trimEnd() : (first.trimEnd() + text.slice(nl)).trimEnd();
+}
+
+/** zerolog's console writer (`ConsoleWriter`, NoColor): its kitchen clock or an RFC 3339 stamp, then its three-letter level. */
+const ZEROLOG_CONSOLE = /^(?:\d{1,2}:\d{2}[AP]M|\d{4}-\d{2}-\d{2}T\S+) (?:TRC|DBG|INF|WRN|ERR|FTL|PNC) /;
+
+/**
+ * zerolog's console writer after its stamp and level: `[file.go:21 > ]message k=v k="quoted v"`. The
+ * caller is already the code location (header.ts); its `> ` goes, and the pairs after the message
+ * become attributes (the longest run of pairs that ends the first line; a message that would be left
+ * empty keeps the text as it is).
+ */
+export function zerologConsole(r: ParsedFields, line: string): void {
+  if (!ZEROLOG_CONSOLE.test(line)) return;
+  let body = r.body;
+  if (body.charCodeAt(0) === 62 /* > */ && body.charCodeAt(1) === 32 && r.attributes['code.file.path'] !== undefined) body = body.slice(2);
+  const nl = body.indexOf('\n');
+  const first = nl === -1 ? body : body.slice(0, nl);
+  if (first.indexOf('=') !== -1) {
+    for (let at = first.indexOf(' '); at !== -1; at = first.indexOf(' ', at + 1)) {
+      const found: Array<[string, string]> = [];
+      if (!readPairs(first, at + 1, found, unquote)) continue;
+      const message = first.slice(0, at).trimEnd();
+      if (message === '') break;
+      for (const [key, v] of found) setOwn(r.attributes, key, v);
+      body = nl === -1 ? message : message + body.slice(nl);
+      break;
+    }
+  }
+  r.body = body;
 }
 
 /** hclog's bracketed levels, padded to seven characters. */

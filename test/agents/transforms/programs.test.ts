@@ -221,6 +221,22 @@ test("Go's structured loggers with their callers on (zap, slog, logrus, zerolog)
   assert.match(rs[1]!.attributes.stacktrace!, /^main\.main\n\t\/tmp\/gz\/main\.go:21/);
 });
 
+test("zerolog's console writer: the message alone as the body, its fields as attributes, the caller as the code location", () => {
+  const rs = records('go-zerolog-console.log');
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined), []);
+  assert.deepEqual(rs.map((r) => [r.severityText, r.body, r.attributes]), [
+    ['INF', 'listening', { addr: ':8080' }],
+    ['WRN', 'login failed', { attempt: '2', user: 'alice' }],
+    ['ERR', 'database unreachable', { error: 'connection refused', peer: '10.0.0.5:5432' }],
+    ['DBG', 'no fields at all', {}],
+    ['INF', 'request served', { 'code.file.path': 'main.go', 'code.line.number': '21', path: '/api/cart', took: '12' }],
+    ['INF', 'quoted value', { msg_with_spaces: 'a b c' }],
+  ]);
+  const source = readFileSync(new URL('../../fixtures/programs/go-zerolog-console.go.txt', import.meta.url), 'utf8').split('\n');
+  assert.match(source[20]!, /withCaller\.Info\(\)/);
+  assert.equal(iso(rs[5]!.time), '2026-12-07T15:39:21.000Z');
+});
+
 test('a value only shaped like a code location is left as it is: a host and port, an address, a document', () => {
   const auto = buildParser('auto');
   const ctx = { now: NOW, timeZone: 'UTC' };

@@ -703,8 +703,11 @@ test("loguru's and Kafka Connect's code locations, Flink's NDC bracket, zerolog'
   ]);
   // Now is 06:00 UTC: the nearest 10:38 is today's, the nearest 11:59 PM yesterday's.
   check('zerolog console', [
-    ['10:38AM INF listening addr=:8080', { time: '2026-11-29T10:38:00.000Z', level: 'INF', body: 'listening addr=:8080' }],
-    ['11:59PM ERR failed error="EOF"', { time: '2026-11-28T23:59:00.000Z', level: 'ERR', body: 'failed error="EOF"' }],
+    ['10:38AM INF listening addr=:8080', { time: '2026-11-29T10:38:00.000Z', level: 'INF', body: 'listening', attributes: { addr: ':8080' } }],
+    ['11:59PM ERR failed error="EOF"', { time: '2026-11-28T23:59:00.000Z', level: 'ERR', body: 'failed', attributes: { error: 'EOF' } }],
+    // A message that is only pairs stays the text; a message with `=` inside keeps what is not a run of pairs.
+    ['10:38AM INF addr=:8080', { level: 'INF', body: 'addr=:8080' }],
+    ['10:38AM WRN x=1 is too large limit=5', { level: 'WRN', body: 'x=1 is too large', attributes: { limit: '5' } }],
   ]);
   check('syslog to a local socket', [
     ['<134>Nov 24 10:00:00 haproxy[1234]: 10.0.0.1:5555 [24/Nov/2026:10:00:00.123] fe be/srv1 0/0/1/2/3 200 612', { body: '10.0.0.1:5555 [24/Nov/2026:10:00:00.123] fe be/srv1 0/0/1/2/3 200 612', attributes: { 'syslog.appname': 'haproxy', 'syslog.procid': '1234' } }],
