@@ -243,9 +243,27 @@ export class PrometheusScrapeSource implements Source {
     return result;
   }
 
+  /**
+   * The page at `url` and its content type. Settles once, however the exchange ends: an answer in
+   * full, an HTTP status but 200, the connection lost before or during the body, more than
+   * `max_bytes`, or `timeout_ms` for the whole scrape (not only while idle), after which the request
+   * is destroyed.
+   */
   private fetch(url: URL, again = false): Promise<{ body: string; contentType: string }> {
     const o = this.o;
     return new Promise((resolvePage, reject) => {
+      let settled = false;
+      let deadline: NodeJS.Timeout | undefined;
+      const settle = (err: Error | undefined, page?: { body: string; contentType: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        if (err) {
+          reject(err);
+          // Destroyed without an error: the promise is settled, and no listener may be left to take one.
+          req.destroy();
+        } else resolvePage(page!);
+      };
       const headers: Record<string, string> = {
         accept: ACCEPT,
         'accept-encoding': 'gzip, deflate',
@@ -255,9 +273,11 @@ export class PrometheusScrapeSource implements Source {
       if (o.authorization !== undefined) headers.authorization = o.authorization;
       const tls = url.protocol === 'https:' ? { ...(o.ca ? { ca: o.ca } : {}), ...(o.cert ? { cert: o.cert } : {}), ...(o.key ? { key: o.key } : {}) } : {};
       const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'GET', headers, ...tls }, (res: IncomingMessage) => {
+        // Node says `aborted` when the connection is lost mid-body; said here as what happened.
+        res.on('error', (err: Error) => settle(res.complete ? err : new Error(`the connection closed before the page ended (${err.message})`)));
         if (res.statusCode !== 200) {
           res.resume();
-          reject(new Error(`HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim() + (res.statusCode === 401 || res.statusCode === 403 ? ' (check bearer_token_env or username/password_env)' : '')));
+          settle(new Error(`HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim() + (res.statusCode === 401 || res.statusCode === 403 ? ' (check bearer_token_env or username/password_env)' : '')));
           return;
         }
         const enc = String(res.headers['content-encoding'] ?? '').toLowerCase();
@@ -267,22 +287,27 @@ export class PrometheusScrapeSource implements Source {
         stream.on('data', (b: Buffer) => {
           bytes += b.length;
           if (bytes > o.maxBytes) {
-            reject(new Error(`the page is larger than max_bytes (${o.maxBytes})`));
-            // Destroyed without an error: the promise is settled, and no listener is left to take one.
-            res.destroy();
+            settle(new Error(`the page is larger than max_bytes (${o.maxBytes})`));
             if (stream !== res) stream.destroy();
             return;
           }
           parts.push(b);
         });
-        stream.on('error', (err: Error) => reject(err));
-        stream.on('end', () => resolvePage({ body: Buffer.concat(parts).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') }));
+        if (stream !== res) stream.on('error', (err: Error) => settle(new Error(`the page's ${enc} does not decompress: ${err.message}`)));
+        stream.on('end', () => settle(undefined, { body: Buffer.concat(parts).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') }));
+        // The connection closed before the body ended (the target stopped mid-answer).
+        res.on('close', () => {
+          if (!res.complete) settle(new Error('the connection closed before the page ended (closed)'));
+        });
       });
-      req.setTimeout(o.timeoutMs, () => req.destroy(new Error(`no answer within timeout_ms (${o.timeoutMs} ms)`)));
+      deadline = setTimeout(() => settle(new Error(`no answer within timeout_ms (${o.timeoutMs} ms)`)), o.timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => {
         // A kept-alive connection the target closed while idle fails at once: asked again on a new one.
-        if (!again && req.reusedSocket && err.code === 'ECONNRESET') this.fetch(url, true).then(resolvePage, reject);
-        else reject(err);
+        if (!settled && !again && req.reusedSocket && err.code === 'ECONNRESET') {
+          settled = true;
+          clearTimeout(deadline);
+          this.fetch(url, true).then(resolvePage, reject);
+        } else settle(err);
       });
       req.end();
     });

@@ -104,12 +104,26 @@ test("a service's prom-client page (bearer token) and a Go service's OpenMetrics
   assert.ok(points.some((p) => p.name === 'scrape_samples_scraped' && p.labels.instance === goInstance && p.value === GO_PAGE.toString().split('\n').filter((l) => l && !l.startsWith('#')).length));
 });
 
-test('a failed scrape says why: refused credentials, a missing page, no answer in time, a page too large, too many samples, nothing listening', async () => {
+test('a failed scrape says why: refused credentials, a missing page, no answer in time (idle or trickling), a page cut short or not decompressing, too large, too many samples, nothing listening', async () => {
   const page = 'a 1\nb 2\nc 3\n';
   const server = createHttp();
   const addr = await serve(server, (req, res) => {
     if (req.url === '/secret') return void res.writeHead(401).end();
     if (req.url === '/slow') return; // never answers
+    if (req.url === '/trickle') {
+      // Headers at once, then a byte every 50 ms: never idle long, never done in time.
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      const timer = setInterval(() => res.write('#'), 50);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (req.url === '/cut') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': '1000' });
+      res.write('a 1\nb 2\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+      return;
+    }
+    if (req.url === '/badgzip') return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-encoding': 'gzip' }).end('this is not gzip');
     if (req.url === '/metrics') return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(page);
     res.writeHead(404).end();
   });
@@ -127,6 +141,9 @@ test('a failed scrape says why: refused credentials, a missing page, no answer i
     assert.deepEqual(await scrape('/secret'), ['HTTP 401 Unauthorized (check bearer_token_env or username/password_env)', 0, 4]);
     assert.deepEqual(await scrape('/nope'), ['HTTP 404 Not Found', 0, 4]);
     assert.deepEqual(await scrape('/slow', { timeoutMs: 200 }), ['no answer within timeout_ms (200 ms)', 0, 4]);
+    assert.deepEqual(await scrape('/trickle', { timeoutMs: 300 }), ['no answer within timeout_ms (300 ms)', 0, 4]);
+    assert.match((await scrape('/cut'))[0]!, /^the connection closed before the page ended \((aborted|closed)\)$/);
+    assert.match((await scrape('/badgzip'))[0]!, /^the page's gzip does not decompress: /);
     assert.deepEqual(await scrape('/metrics', { maxBytes: 5 }), ['the page is larger than max_bytes (5)', 0, 4]);
     assert.deepEqual(await scrape('/metrics', { sampleLimit: 2 }), ['3 samples, more than sample_limit (2)', 0, 4]);
   } finally {
