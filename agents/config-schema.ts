@@ -103,6 +103,14 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** Each of `keys` that `src` sets names an environment variable (a secret's): one that is not set (or empty) is an issue. */
+export function checkEnvNames<K extends string>(src: Partial<Record<K, string>>, keys: readonly K[], path: string, issues: ConfigIssue[], env: NodeJS.ProcessEnv): void {
+  for (const key of keys) {
+    const name = src[key];
+    if (name !== undefined && !env[name]) issues.push({ path: `${path}.${key}`, message: `environment variable ${name} is not set` });
+  }
+}
+
 export function tryRegex(pattern: string | undefined, path: string, issues: ConfigIssue[]): void {
   if (pattern === undefined) return;
   try {

@@ -29,7 +29,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
+import { checkEnvNames, checkParsing, checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, parserSchema, str, stringMap } from '../config-schema.ts';
 import type { ParserConfig } from '../transforms/parsers/index.ts';
 import { DEFAULT_FIELD_NAMES, setOwn, stringify } from '../transforms/parsers/fields.ts';
 import type { LogRecord } from '../../core/contracts/records.ts';
@@ -553,10 +553,7 @@ export const elasticsearchSourceDefinition = defineSource<ElasticsearchSourceCon
     const { host } = checkPort(src.listen, `${path}.listen`, issues);
     checkParsing(src, path, issues);
     claimAddress(ctx.addresses, `tcp ${src.listen}`, `tcp ${src.listen}`, ctx.name, `${path}.listen`, issues);
-    for (const key of ['api_keys_env', 'password_env'] as const) {
-      const name = src[key];
-      if (name !== undefined && !ctx.env[name]) issues.push({ path: `${path}.${key}`, message: `environment variable ${name} is not set` });
-    }
+    checkEnvNames(src, ['api_keys_env', 'password_env'] as const, path, issues, ctx.env);
     if (src.username !== undefined && src.password_env === undefined) issues.push({ path: `${path}.username`, message: 'needs password_env (the password basic authentication checks)' });
     if (src.api_keys_env === undefined && src.password_env === undefined && host !== '' && !isLoopback(host) && !src.tls?.verify_client) {
       issues.push({ path: `${path}.api_keys_env`, message: `api_keys_env or password_env is required when listening on a non-loopback address (${src.listen}) without tls.verify_client: whoever reaches the port could write records` });

@@ -14,7 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import { resolve } from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { SCHEMA_VERSION, type MetricPoint, type MetricKind } from '../../core/contracts/records.ts';
-import { isLoopback, MiB, int, obj, str, bool } from '../config-schema.ts';
+import { bool, checkEnvNames, int, isLoopback, MiB, obj, str } from '../config-schema.ts';
 import { globToRegExp } from '../glob.ts';
 import { setOwn } from '../transforms/parsers/fields.ts';
 import type { Source, SourceContext } from '../source.ts';
@@ -388,10 +388,7 @@ export const prometheusScrapeSourceDefinition = defineSource<PrometheusScrapeSou
       if (url.username || url.password) issues.push({ path: `${path}.targets[${i}]`, message: 'must not hold credentials (they would show in logs): use username and password_env' });
     });
     if (src.timeout_ms > src.interval_ms) issues.push({ path: `${path}.timeout_ms`, message: `must be at most interval_ms (${src.interval_ms})` });
-    for (const key of ['bearer_token_env', 'password_env'] as const) {
-      const name = src[key];
-      if (name !== undefined && !ctx.env[name]) issues.push({ path: `${path}.${key}`, message: `environment variable ${name} is not set` });
-    }
+    checkEnvNames(src, ['bearer_token_env', 'password_env'] as const, path, issues, ctx.env);
     if (src.password_env !== undefined && src.username === undefined) issues.push({ path: `${path}.password_env`, message: 'needs username (basic authentication sends both)' });
     if (src.username !== undefined && src.password_env === undefined) issues.push({ path: `${path}.username`, message: 'needs password_env (the password of basic authentication)' });
     if (src.bearer_token_env !== undefined && src.password_env !== undefined) issues.push({ path: `${path}.bearer_token_env`, message: 'set either bearer_token_env or username/password_env, not both' });

@@ -270,10 +270,11 @@ export function fieldsFromPairs(keys: readonly string[], vals: readonly unknown[
 }
 
 /**
- * `path/to/file.go:42`: a caller as the loggers write it: a source file (by its extension, so that
- * `db.internal:5432` and `10.0.0.1:8080` are not taken for one), a colon, a line number.
+ * A source file of a language that logs its location, and a line: `app.py:12`, `pkg/main.go:42`
+ * (not `example.com:443`, `db.internal:5432` or `10.0.0.1:8080`): the header's code location and a
+ * structured logger's caller alike. Groups: the file, the line.
  */
-const FILE_LINE = /^(\S*\.(?:go|py|js|mjs|cjs|ts|mts|jsx|tsx|rb|java|kt|scala|groovy|rs|c|cc|cpp|cxx|h|hpp|cs|fs|php|ex|exs|erl|swift|m|mm|lua|pl|pm|clj|dart|zig)):(\d+)$/;
+export const SOURCE_LOCATION = /^([\w./-]+\.(?:py|java|go|js|mjs|cjs|mts|ts|jsx|tsx|rb|php|cs|fs|c|cc|cpp|cxx|h|hpp|m|mm|rs|kt|scala|groovy|ex|exs|erl|swift|lua|pl|pm|clj|dart|zig)):(\d{1,6})$/;
 
 /**
  * A structured logger's code location under OpenTelemetry's names, as the text parsers give one:
@@ -287,7 +288,7 @@ function codeAttribute(attributes: Record<string, string>, key: string, v: strin
     case 'caller':
     case 'source':
     case 'file': {
-      const m = typeof v === 'string' && attributes['code.file.path'] === undefined ? FILE_LINE.exec(v) : null;
+      const m = typeof v === 'string' && attributes['code.file.path'] === undefined ? SOURCE_LOCATION.exec(v) : null;
       if (m === null) return false;
       attributes['code.file.path'] = m[1]!;
       attributes['code.line.number'] = m[2]!;

@@ -8,7 +8,7 @@
  */
 import { severityFromText, severityText } from '../severity.ts';
 import { readTime } from '../timestamp.ts';
-import { normaliseSpanId, normaliseTraceId, setOwn } from './fields.ts';
+import { normaliseSpanId, normaliseTraceId, setOwn, SOURCE_LOCATION } from './fields.ts';
 import { structlogEvent } from './structlog.ts';
 import { levelBeforeColon, numberedThread, saltName, solrMdc, squidKid, telegrafLevel, vsftpdUser } from './program-headers.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
@@ -138,8 +138,6 @@ const INTEGER = /^\d{1,10}$/;
 const FLASK_MODULE = /^[A-Za-z_][\w.]*$/;
 // One `key=value` of OpenTelemetry's Python trace bracket (tracePairs); a value may be empty.
 const TRACE_PAIR = /^[A-Za-z_][\w.]*=\S*$/;
-// A source file of a language that logs its location, and a line: `app.py:12`, `Main.java:42` (not `example.com:443`).
-const SOURCE_LOCATION = /^[\w./-]+\.(?:py|java|go|js|mjs|cjs|ts|jsx|tsx|rb|php|cs|c|cc|cpp|h|hpp|rs|kt|scala|ex|exs|erl|swift|groovy|lua|pl|pm):\d{1,6}$/;
 // Spring Boot's `[traceId-spanId]` (group 1 always empty), and Sleuth's `[app,traceId,spanId(,exportable)]`.
 const SPRING_CORRELATION = /^()([0-9a-f]{32})-([0-9a-f]{16})$/;
 const SLEUTH = /^([\w.-]*),([0-9a-f]{16}|[0-9a-f]{32})?,([0-9a-f]{16})?(?:,(?:true|false))?$/;
