@@ -45,6 +45,28 @@ export function hostsDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeSeries(
+        'Counters per second',
+        // A counter's points are cumulative totals (a Prometheus page's, an OTLP sum's, the agent's own), so its
+        // windows hold totals; the rate is read from the raw points as Prometheus' rate() reads them: each point's
+        // increase over the one before it in its own series (labels included), a fall counting as a restart from 0,
+        // summed per interval over the series of a host and name.
+        `
+        SELECT $__timeInterval(time) AS time, concat(host, ' ', name) AS series, sum(if(value >= previous, value - previous, value)) / $__interval_s AS per_second
+        FROM (
+          SELECT time, host, name, value,
+            lagInFrame(value, 1, value) OVER (PARTITION BY service, host, name, labels ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
+          FROM metrics
+          WHERE kind = 'counter' AND $__timeFilter(time) AND ${host} AND ${metric}
+        )
+        GROUP BY time, series
+        ORDER BY time
+        `,
+        // At least a minute per interval, so that each holds several scrapes (15 s apart by default).
+        { w: 24, interval: '1m', description: 'Counters only: the increase of each series per second, summed over its labels (a restart of the counted process counts from 0).' },
+      ),
+    )
+    .withPanel(
+      timeSeries(
         'Anomaly score and threshold',
         `
         SELECT $__timeInterval(window_start) AS time, host, max(score) AS score, max(threshold) AS threshold

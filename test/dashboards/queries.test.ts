@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildDashboards } from '../../dashboards/index.ts';
 import { durationSeconds, expandPanelQuery, panelInterval, type VariableState } from '../../dashboards/macros.ts';
-import { END_MS, seedStore, START_MS, type SeededStore } from '../helpers/dashboard-data.ts';
+import { COUNTER_RATES, END_MS, INCIDENTS, seedStore, START_MS, type SeededStore } from '../helpers/dashboard-data.ts';
 
 let data: SeededStore;
 
@@ -312,4 +312,25 @@ test('the 30-day panels read rollups only, never the raw logs', () => {
   const long = queries().filter((q) => q.timeFrom === '30d');
   assert.ok(long.length >= 5, `only ${long.length} 30-day panels`);
   for (const q of long) assert.doesNotMatch(q.sql, /\bFROM (logs|metrics)\b(?!_)/, `${q.dashboard} / ${q.title}`);
+});
+
+test("the counters panel reads a scraped counter's rate over its labels, through its process's restart", async () => {
+  const vars = allSelected(await variableOptions());
+  const panel = queries().find((q) => q.title === 'Counters per second')!;
+  const { rows, sql } = await run(panel, vars);
+  const { name, host, atMs } = INCIDENTS.counterReset;
+  const series = rows.filter((r) => r.series === `${host} ${name}`);
+  const expected = Object.values(COUNTER_RATES).reduce((a, b) => a + b, 0);
+  assert.ok(series.length >= 60, `${series.length} intervals of ${host} ${name}:\n${sql}`);
+  let sawRestart = false;
+  // The first interval has no point before its first one, so it counts one scrape interval less.
+  for (const r of series.slice(1)) {
+    const t = new Date(String(r.time)).getTime();
+    if (t <= atMs && atMs < t + 60_000) sawRestart = true;
+    assert.ok(Math.abs(Number(r.per_second) - expected) < 1e-9, `${String(r.time)}: ${String(r.per_second)} requests/s, not ${expected}`);
+  }
+  assert.ok(sawRestart, 'no interval holds the restart');
+  // The agent's own counters are counters too, and a gauge never shows here.
+  assert.ok(rows.some((r) => String(r.series).endsWith(' agent.records.sent')));
+  assert.ok(!rows.some((r) => String(r.series).endsWith(' agent.buffer.fill')));
 });

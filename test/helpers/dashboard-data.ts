@@ -49,7 +49,12 @@ export const INCIDENTS = {
   deletedUnread: { instance: 'worker-2', atMs: END_MS - 20 * 60_000, records: 250 },
   /** A Prometheus page (a prometheus_scrape source's target) that stops answering 6 minutes before the end. */
   scrapeDown: { service: 'search', job: 'search-metrics', instance: 'search-2:9100', startMs: END_MS - 6 * 60_000 },
+  /** A scraped request counter whose process restarts (its totals fall to near 0) 30 minutes before the end. */
+  counterReset: { service: 'checkout', host: 'checkout-1', name: 'http_requests_total', atMs: END_MS - 30 * 60_000 },
 } as const;
+
+/** Requests per second of the seeded `http_requests_total`, by its `code` label. */
+export const COUNTER_RATES: Readonly<Record<string, number>> = { '200': 5, '500': 0.5 };
 
 export interface SeededStore {
   store: Store;
@@ -205,6 +210,20 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
       metrics.push({
         time: new Date(t).toISOString(), service: target.service, host: target.host, name: 'up', kind: 'gauge', value: down ? 0 : 1, unit: '1',
         labels: { job: target.job, instance: target.instance }, kafka_partition: 2, kafka_offset: String(moff++),
+      });
+    }
+  }
+  // A scraped counter by status code, as a Prometheus client writes it: cumulative totals every 15 s, at
+  // COUNTER_RATES per second, the checkout process restarting (its totals starting from 0 again) once.
+  const counter = INCIDENTS.counterReset;
+  for (const [code, perSecond] of Object.entries(COUNTER_RATES)) {
+    let total = 1000;
+    for (let t = START_MS; t < END_MS; t += 15_000) {
+      // The restart happened right after the previous scrape, so the first total after it is exactly 15 s of requests.
+      total = t === counter.atMs ? 15 * perSecond : t === START_MS ? total : total + 15 * perSecond;
+      metrics.push({
+        time: new Date(t).toISOString(), service: counter.service, host: counter.host, name: counter.name, kind: 'counter', value: total, unit: '{request}',
+        labels: { code, job: 'checkout-metrics', instance: '127.0.0.1:8080' }, kafka_partition: 2, kafka_offset: String(moff++),
       });
     }
   }
