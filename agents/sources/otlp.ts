@@ -17,6 +17,7 @@ import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } fr
 import { defineSource } from './definition.ts';
 import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
+import { CumulativeTotals, isDelta, seriesKey } from './otlp-delta.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -144,8 +145,12 @@ export function logsFromRequest(req: Obj, defaults: { host: string; service: str
   return out;
 }
 
-/** ExportMetricsServiceRequest (JSON shape) to metric points; a histogram gives .count, .sum (counters) and its mean. */
-export function metricsFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now()): MetricPoint[] {
+/**
+ * ExportMetricsServiceRequest (JSON shape) to metric points; a histogram gives .count, .sum (counters) and its
+ * mean. Sums, and a histogram's count and sum, sent with delta temporality become running totals in `totals`
+ * (otlp-delta.ts); without it they pass as sent.
+ */
+export function metricsFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now(), totals?: CumulativeTotals): MetricPoint[] {
   const out: MetricPoint[] = [];
   for (const rm of (req.resourceMetrics as Obj[] | undefined) ?? []) {
     const resource = stringMap(kvObject((rm.resource as Obj | undefined)?.attributes));
@@ -155,27 +160,28 @@ export function metricsFromRequest(req: Obj, defaults: { host: string; service: 
       for (const m of (sm.metrics as Obj[] | undefined) ?? []) {
         const name = String(m.name ?? '');
         const unit = String(m.unit ?? '');
-        const push = (suffix: string, kind: MetricPoint['kind'], value: number, dp: Obj, extra: Record<string, string> = {}) => {
+        const push = (suffix: string, kind: MetricPoint['kind'], value: number, dp: Obj, extra: Record<string, string> = {}, delta = false) => {
           if (!Number.isFinite(value)) return;
-          out.push({
-            v: SCHEMA_VERSION, time: isoOf(nanosToMs(dp.timeUnixNano) ?? now), service, host, name: name + suffix, kind, value, unit,
-            labels: { ...stringMap(kvObject(dp.attributes)), ...extra },
-          });
+          const labels = { ...stringMap(kvObject(dp.attributes)), ...extra };
+          if (delta && totals) value = totals.add(seriesKey(service, host, name + suffix, labels), value);
+          out.push({ v: SCHEMA_VERSION, time: isoOf(nanosToMs(dp.timeUnixNano) ?? now), service, host, name: name + suffix, kind, value, unit, labels });
         };
         const number = (dp: Obj) => (dp.asDouble !== undefined ? Number(dp.asDouble) : Number(dp.asInt ?? 0));
         if (m.gauge) for (const dp of ((m.gauge as Obj).dataPoints as Obj[]) ?? []) push('', 'gauge', number(dp), dp);
         if (m.sum) {
           const s = m.sum as Obj;
-          for (const dp of (s.dataPoints as Obj[]) ?? []) push('', s.isMonotonic ? 'counter' : 'gauge', number(dp), dp);
+          const delta = isDelta(s.aggregationTemporality);
+          for (const dp of (s.dataPoints as Obj[]) ?? []) push('', s.isMonotonic ? 'counter' : 'gauge', number(dp), dp, {}, delta);
         }
         for (const key of ['histogram', 'exponentialHistogram'] as const) {
           if (!m[key]) continue;
+          const delta = isDelta((m[key] as Obj).aggregationTemporality);
           for (const dp of ((m[key] as Obj).dataPoints as Obj[]) ?? []) {
             const count = Number(dp.count ?? 0);
             const sum = Number(dp.sum ?? 0);
             push('', 'histogram', count > 0 ? sum / count : 0, dp);
-            push('.count', 'counter', count, dp);
-            push('.sum', 'counter', sum, dp);
+            push('.count', 'counter', count, dp, {}, delta);
+            push('.sum', 'counter', sum, dp, {}, delta);
           }
         }
         if (m.summary) {
@@ -259,6 +265,8 @@ export class OtlpSource implements Source {
   private accepting = false;
   private schema?: typeof import('./otlp-schema.ts');
   private readonly token?: Buffer;
+  /** Running totals of the sums SDKs send as deltas. */
+  readonly totals = new CumulativeTotals();
   port = 0;
 
   constructor(private readonly o: OtlpSourceOptions) {
@@ -324,7 +332,11 @@ export class OtlpSource implements Source {
         else this.stats.spans += records.length;
         events = records.map((r) => ({ type: 'log', record: this.ctx.redact(r) }));
       } else {
-        const points = metricsFromRequest(decoded, defaults);
+        const evicted = this.totals.evicted;
+        const points = metricsFromRequest(decoded, defaults, Date.now(), this.totals);
+        if (evicted === 0 && this.totals.evicted > 0) {
+          this.ctx.log.warn({ series: this.totals.maxSeries }, 'More series of delta sums than the intake keeps totals for: the least recently updated start again from their next delta (a rate reads it as a restart).');
+        }
         this.stats.metricPoints += points.length;
         events = points.map((point) => ({ type: 'metric', point }));
       }

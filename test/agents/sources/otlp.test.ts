@@ -6,6 +6,7 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SeverityNumber } from '@opentelemetry/api-logs';
@@ -141,6 +142,32 @@ test('OTLP/HTTP protobuf metrics become metric points keyed service|host', async
   assert.equal(points.find((p) => p.name === 'latency_ms.count')!.value, 2);
   assert.equal(points.find((p) => p.name === 'queue_depth')!.value, 4);
   assert.equal(raw[0]!.key, 'payments|pay-1');
+});
+
+test("an SDK exporting with delta temporality: its counter's points on metrics.v1 are running totals", async () => {
+  const s = await startIntake();
+  const exporter = new ProtoMetricExporter({ url: `${s.url}/v1/metrics`, temporalityPreference: AggregationTemporalityPreference.DELTA });
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'payments', 'host.name': 'pay-1' }), readers: [reader] });
+  const meter = provider.getMeter('otlp-test');
+  const orders = meter.createCounter('orders');
+  const latency = meter.createHistogram('latency_ms');
+  orders.add(7, { region: 'eu' });
+  latency.record(10);
+  await provider.forceFlush();
+  orders.add(3, { region: 'eu' });
+  latency.record(30);
+  latency.record(50);
+  await provider.forceFlush();
+  await provider.shutdown();
+  const raw = await readTopic(s.metricsTopic, { idleMs: 1500, timeoutMs: 20_000 });
+  await s.agent.stop();
+  const points = raw.map((m) => JSON.parse(m.value.toString()) as MetricPoint);
+  const values = (name: string) => points.filter((p) => p.name === name).map((p) => p.value);
+  assert.deepEqual(values('orders'), [7, 10]);
+  assert.deepEqual(values('latency_ms.count'), [1, 3]);
+  assert.deepEqual(values('latency_ms.sum'), [10, 90]);
+  assert.deepEqual(values('latency_ms'), [10, 40], "a delta histogram's mean is its interval's");
 });
 
 test('the intake refuses to bind beyond loopback without a token, and checks the token when it has one', async () => {
