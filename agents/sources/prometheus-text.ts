@@ -100,6 +100,10 @@ function familyOf(s: Sample, types: Map<string, FamilyType>): void {
   const own = types.get(name);
   if (own !== undefined) {
     s.type = own;
+    // Python's client writes a counter's, histogram's or summary's `_created` in the text format as a
+    // gauge family of its own (`# TYPE http_requests_created gauge`); it is that family's `_created`, as in
+    // OpenMetrics, or the series would differ with the format the target answers in.
+    if (own === 'gauge' && name.endsWith('_created')) createdOf(s, types);
     return;
   }
   for (const suffix of SUFFIXES) {
@@ -110,6 +114,19 @@ function familyOf(s: Sample, types: Map<string, FamilyType>): void {
       s.family = family;
       s.type = type;
       s.suffix = suffix;
+      return;
+    }
+  }
+}
+
+function createdOf(s: Sample, types: Map<string, FamilyType>): void {
+  const base = s.name.slice(0, -'_created'.length);
+  for (const family of [base, `${base}_total`]) {
+    const type = types.get(family);
+    if (type === 'counter' || ((type === 'histogram' || type === 'summary') && family === base)) {
+      s.family = family;
+      s.type = type;
+      s.suffix = '_created';
       return;
     }
   }

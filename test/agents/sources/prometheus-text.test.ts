@@ -133,3 +133,38 @@ test("OpenMetrics' _created series (when a counter started) and its # UNIT: no p
   assert.deepEqual(page.samples.map((s) => [s.name, s.suffix]), [['jobs_total', '_total'], ['jobs_created', '_created']]);
   assert.deepEqual(pointsOf(page, target).points.map((p) => [p.name, p.kind, p.value, p.unit]), [['jobs_total', 'counter', 4, 'jobs']]);
 });
+
+// Pages written by Prometheus' Python client, prometheus_client 0.26.0 (test/fixtures/programs/python-prometheus.py.txt).
+const PY_TEXT = fixture('python-prometheus-text.txt');
+const PY_OPEN_METRICS = fixture('python-prometheus-openmetrics.txt');
+
+test("prometheus_client's pages: both formats give the same series, its text format's _created gauges included", () => {
+  const text = parseExposition(PY_TEXT);
+  const om = parseExposition(PY_OPEN_METRICS, true);
+  assert.deepEqual(text.errors, []);
+  assert.deepEqual(om.errors, []);
+  assert.equal(text.samples.length, sampleLines(PY_TEXT).length);
+  // The text format writes a counter's start as a gauge family of its own; it is the counter's _created.
+  const created = text.samples.find((s) => s.name === 'http_requests_created' && s.labels.code === '500')!;
+  assert.deepEqual([created.family, created.type, created.suffix], ['http_requests_total', 'counter', '_created']);
+  const histogramCreated = text.samples.find((s) => s.name === 'http_request_duration_seconds_created')!;
+  assert.deepEqual([histogramCreated.family, histogramCreated.type, histogramCreated.suffix], ['http_request_duration_seconds', 'histogram', '_created']);
+
+  const key = (p: { name: string; kind: string; unit: string; labels: Record<string, string> }) => `${p.name} ${p.kind} ${p.unit} ${JSON.stringify(Object.entries(p.labels).sort())}`;
+  const fromText = pointsOf(text, target).points;
+  const fromOm = pointsOf(om, target).points;
+  assert.deepEqual(fromOm.map(key).sort(), fromText.map(key).sort());
+  assert.ok(!fromText.some((p) => p.name.endsWith('_created')), 'no point for when a series started');
+  const ours = (ps: typeof fromText) => ps.filter((p) => !/^(python|process)_/.test(p.name)).map((p) => `${key(p)}=${p.value}`).sort();
+  assert.deepEqual(ours(fromOm), ours(fromText));
+  const one = (name: string, labels: Record<string, string> = {}) => fromText.filter((p) => p.name === name && Object.entries(labels).every(([k, v]) => p.labels[k] === v));
+  assert.deepEqual(one('http_requests_total', { code: '200' }).map((p) => [p.kind, p.value]), [['counter', 1027]]);
+  assert.deepEqual(one('http_request_duration_seconds_bucket').map((p) => [p.kind, p.labels.le, p.value]), [
+    ['counter', '0.005', 1], ['counter', '0.05', 3], ['counter', '0.5', 4], ['counter', '5', 5], ['counter', '+Inf', 6],
+  ]);
+  // An info is a gauge of 1 with the build as labels; an enum (a stateset) a gauge per state.
+  assert.deepEqual(one('app_build_info').map((p) => [p.kind, p.value, p.labels.version]), [['gauge', 1, '1.4.2']]);
+  assert.deepEqual(one('task_state').map((p) => [p.labels.task_state, p.value]), [['starting', 0], ['running', 1], ['stopped', 0]]);
+  assert.equal(one('room_temperature_celsius')[0]!.labels.room, 'lab "A"\\B\nC');
+  assert.equal(one('room_temperature_celsius')[0]!.unit, 'Cel');
+});
