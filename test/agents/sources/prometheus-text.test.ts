@@ -168,3 +168,38 @@ test("prometheus_client's pages: both formats give the same series, its text for
   assert.equal(one('room_temperature_celsius')[0]!.labels.room, 'lab "A"\\B\nC');
   assert.equal(one('room_temperature_celsius')[0]!.unit, 'Cel');
 });
+
+// Pages written by Micrometer 1.17.2's Prometheus registry (Prometheus' Java client 1.7.0), as Spring Boot serves
+// them (test/fixtures/programs/micrometer-prometheus.java.txt).
+test("Micrometer's pages: both formats give the same series and values, its timer a histogram in seconds", () => {
+  const TEXT_PAGE = fixture('micrometer-prometheus-text.txt');
+  const OM_PAGE = fixture('micrometer-prometheus-openmetrics.txt');
+  const text = parseExposition(TEXT_PAGE);
+  const om = parseExposition(OM_PAGE, true);
+  assert.deepEqual(text.errors, []);
+  assert.deepEqual(om.errors, []);
+  assert.equal(text.samples.length, sampleLines(TEXT_PAGE).length);
+  assert.equal(om.samples.length, sampleLines(OM_PAGE).length);
+  const key = (p: { name: string; kind: string; unit: string; labels: Record<string, string> }) => `${p.name} ${p.kind} ${p.unit} ${JSON.stringify(Object.entries(p.labels).sort())}`;
+  const fromText = pointsOf(text, target).points;
+  const fromOm = pointsOf(om, target).points;
+  assert.deepEqual(fromOm.map(key).sort(), fromText.map(key).sort());
+  const ours = (ps: typeof fromText) => ps.filter((p) => !p.name.startsWith('jvm_')).map((p) => `${key(p)}=${p.value}`).sort();
+  assert.deepEqual(ours(fromOm), ours(fromText));
+  const one = (name: string) => fromText.filter((p) => p.name === name);
+  assert.deepEqual(one('http_requests_total').map((p) => [p.kind, p.labels.code, p.value]), [['counter', '200', 1027], ['counter', '500', 3]]);
+  // The timer's percentile histogram: many buckets, cumulative, ending in +Inf with the count.
+  const buckets = one('http_server_requests_seconds_bucket');
+  assert.ok(buckets.length > 20);
+  assert.equal(buckets.at(-1)!.labels.le, '+Inf');
+  assert.equal(buckets.at(-1)!.value, 6);
+  assert.equal(buckets.find((p) => p.labels.le === '0.05')!.value, 3);
+  for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, 'cumulative buckets');
+  assert.deepEqual(one('http_server_requests_seconds_sum').map((p) => [p.kind, p.unit, p.value]), [['counter', 's', 8.843]]);
+  // Its _max is a gauge family of its own, whose name does not end in a unit word.
+  assert.deepEqual(one('http_server_requests_seconds_max').map((p) => [p.kind, p.unit, p.value]), [['gauge', '', 7]]);
+  assert.deepEqual(one('response_size_bytes').map((p) => [p.kind, p.labels.quantile, p.unit]), [['gauge', '0.5', 'By'], ['gauge', '0.99', 'By']]);
+  // The JVM binders: counters under their _total, gauges by area and pool.
+  assert.ok(one('jvm_threads_started_threads_total')[0]!.kind === 'counter');
+  assert.ok(fromText.filter((p) => p.name === 'jvm_memory_used_bytes').length >= 4);
+});
