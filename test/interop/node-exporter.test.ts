@@ -2,7 +2,9 @@
 // node_exporter 1.12.1 built from its Go module (test/interop/node-exporter/go.mod names it as a tool)
 // serves this machine's /proc; `tributary agent --config` (the real process, the bundle) scrapes it
 // every second into a real Kafka topic. Its figures are checked against /proc itself, and when the
-// exporter stops, the agent says so and `up` goes to 0 while the agent keeps running.
+// exporter stops, the agent says so and `up` goes to 0 while the agent keeps running. Then the whole
+// way to a dashboard: scraped into Kafka, landed by the worker in ClickHouse (chDB), read by the Hosts
+// dashboard's own queries, the CPU counters' rate is this machine's number of CPUs.
 //
 // The build: a second or two with Go's caches warm; about 45 s on a machine that has none.
 import { before, test } from 'node:test';
@@ -14,6 +16,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type MetricPoint } from '../../core/contracts/records.ts';
 import { freePort, portOpen } from '../../core/ports.ts';
+import { migrate } from '../../core/storage/migrate.ts';
+import { openStore } from '../../core/storage/open.ts';
+import { Agent } from '../../agents/agent.ts';
+import { PrometheusScrapeSource } from '../../agents/sources/prometheus.ts';
+import { Worker } from '../../pipeline/worker.ts';
+import { buildDashboards } from '../../dashboards/index.ts';
+import { expandPanelQuery } from '../../dashboards/macros.ts';
 import { BIN } from '../helpers/cli.ts';
 import { buildGo } from '../helpers/go-build.ts';
 import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
@@ -108,4 +117,67 @@ test("node_exporter's page scraped by `tributary agent`: every sample into Kafka
   // Histograms and summaries in parts: node_exporter's own Go runtime summary.
   assert.ok(series('go_gc_duration_seconds').some((p) => p.labels.quantile === '0.5' && p.kind === 'gauge'));
   assert.ok(series('go_gc_duration_seconds_count').every((p) => p.kind === 'counter'));
+});
+
+test("node_exporter to the Hosts dashboard: the worker lands its points, and the counters panel's rate of CPU seconds is this machine's CPU count", { timeout: 240_000 }, async () => {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('node-dash-logs');
+  const metricsTopic = await createTestTopic('node-dash-metrics');
+  const dlqTopic = await createTestTopic('node-dash-dlq');
+  const dir = mkdtempSync(join(tmpdir(), 'node-dash-'));
+  const port = await freePort();
+  const exporter = spawn(nodeExporter, [`--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const store = await openStore({ driver: 'embedded', path: join(dir, 'store') });
+  await migrate(store);
+  const source = new PrometheusScrapeSource({
+    name: 'node', targets: [`http://127.0.0.1:${port}/metrics`], intervalMs: 1000, timeoutMs: 900, service: 'nodes', host: 'dash-host',
+    honorTimestamps: true, sampleLimit: 0, maxBytes: 8 << 20, include: ['node_cpu_seconds_total', 'node_memory_MemTotal_bytes'],
+  });
+  const agent = new Agent({ sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 }, sources: [source], selfMetrics: false });
+  const worker = new Worker({ brokers, store, logsTopic, metricsTopic, dlqTopic, groupId: `node-dash-${Date.now()}` });
+  const cpuTimes = async () => (await store.query<{ n: string }>("SELECT count(DISTINCT time) AS n FROM metrics WHERE name = 'node_cpu_seconds_total'"))[0]!.n;
+  try {
+    const up = Date.now() + 20_000;
+    while (!(await portOpen(port)) && Date.now() < up) await sleep(100);
+    await worker.start();
+    await agent.start();
+    const landed = Date.now() + 90_000;
+    while (Number(await cpuTimes()) < 13 && Date.now() < landed) await sleep(500);
+    assert.ok(Number(await cpuTimes()) >= 13, `${await cpuTimes()} scrapes landed`);
+    // The metric windows of the gauge close as event time moves on.
+    const memTotal = Number(/^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+    const windowed = Date.now() + 60_000;
+    const memWindows = () => store.query<{ mean: number; count: string }>("SELECT mean, count FROM metric_windows FINAL WHERE name = 'node_memory_MemTotal_bytes' AND window_size_s = 10");
+    while ((await memWindows()).length === 0 && Date.now() < windowed) await sleep(500);
+    const windows = await memWindows();
+    assert.ok(windows.length >= 1, 'no window of node_memory_MemTotal_bytes closed');
+    for (const w of windows) assert.equal(Number(w.mean), memTotal);
+  } finally {
+    await agent.stop();
+    await worker.stop();
+    if (exporter.exitCode === null) exporter.kill('SIGTERM');
+  }
+  try {
+    // The Hosts dashboard's query, expanded as Grafana expands it, every host and metric selected.
+    const hosts = buildDashboards().find((d) => d.dashboard.uid === 'tributary-hosts')!.dashboard;
+    const panel = (hosts.panels as Array<{ title: string; targets?: Array<{ rawSql: string }> }>).find((p) => p.title === 'Counters per second')!;
+    const span = (await store.query<{ first: string; last: string; cpus: string }>(
+      "SELECT toUnixTimestamp64Milli(min(time)) AS first, toUnixTimestamp64Milli(max(time)) AS last, uniqExact(labels['cpu']) AS cpus FROM metrics WHERE name = 'node_cpu_seconds_total'",
+    ))[0]!;
+    const intervalSeconds = 5;
+    const sql = expandPanelQuery(panel.targets![0]!.rawSql, {
+      from: new Date(Number(span.first) - 1000), to: new Date(Number(span.last) + 1000), intervalSeconds,
+      variables: { host: { value: '$__all', options: ['dash-host'] }, metric: { value: '$__all', options: [] } },
+    });
+    const rows = await store.query<{ series: string; per_second: number }>(sql);
+    assert.deepEqual([...new Set(rows.map((r) => r.series))], ['dash-host node_cpu_seconds_total'], 'a gauge is not a counter');
+    // Every CPU spends each second in some mode, so the CPU seconds of all CPUs and modes grow by the number of CPUs per second.
+    const increase = rows.reduce((sum, r) => sum + Number(r.per_second) * intervalSeconds, 0);
+    const perSecond = increase / ((Number(span.last) - Number(span.first)) / 1000);
+    const cpus = Number(span.cpus);
+    assert.ok(cpus >= 1);
+    assert.ok(Math.abs(perSecond - cpus) < 0.1 * cpus, `${perSecond.toFixed(3)} CPU seconds per second on ${cpus} CPUs`);
+  } finally {
+    await store.close();
+  }
 });
