@@ -56,13 +56,51 @@ export function hostsDashboard(): dashboard.Dashboard {
           SELECT time, host, name, value,
             lagInFrame(value, 1, value) OVER (PARTITION BY service, host, name, labels ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
           FROM metrics
-          WHERE kind = 'counter' AND $__timeFilter(time) AND ${host} AND ${metric}
+          WHERE kind = 'counter' AND NOT mapContains(labels, 'le') AND $__timeFilter(time) AND ${host} AND ${metric}
         )
         GROUP BY time, series
         ORDER BY time
         `,
         // At least a minute per interval, so that each holds several scrapes (15 s apart by default).
-        { w: 24, interval: '1m', description: 'Counters only: the increase of each series per second, summed over its labels (a restart of the counted process counts from 0).' },
+        { w: 24, interval: '1m', description: "Counters only: the increase of each series per second, summed over its labels (a restart of the counted process counts from 0). A histogram's buckets are in the panel below; its _count and _sum are here." },
+      ),
+    )
+    .withPanel(
+      timeSeries(
+        'Histogram quantiles (p50, p95, p99)',
+        // Prometheus' histogram_quantile over the rate of a histogram's `_bucket` series (`le` labels): each
+        // bucket's increase per interval, summed over the other labels, then the rank's bucket found and the
+        // value interpolated linearly within it (from 0 in the first bucket; the highest finite bound when
+        // the rank falls in +Inf).
+        `
+        SELECT time, series, quantiles[1] AS p50, quantiles[2] AS p95, quantiles[3] AS p99
+        FROM (
+          SELECT time, series, arrayMap(x -> x.1, buckets) AS les, arrayMap(x -> x.2, buckets) AS counts, counts[-1] AS total,
+            arrayMap(q -> if(
+              isInfinite(les[(arrayFirstIndex(c -> c >= q * total, counts) AS i)]), les[i - 1],
+              (if(i = 1, least(les[1], 0), les[i - 1]) AS lower) + (les[i] - lower) * (q * total - if(i = 1, 0, counts[i - 1])) / (counts[i] - if(i = 1, 0, counts[i - 1]))
+            ), [0.5, 0.95, 0.99]) AS quantiles
+          FROM (
+            SELECT time, series, arraySort(x -> x.1, groupArray((le, increase))) AS buckets
+            FROM (
+              SELECT $__timeInterval(time) AS time, concat(host, ' ', substring(name, 1, length(name) - 7)) AS series, toFloat64OrNull(labels['le']) AS le,
+                sum(if(value >= previous, value - previous, value)) AS increase
+              FROM (
+                SELECT time, host, name, labels, value,
+                  lagInFrame(value, 1, value) OVER (PARTITION BY service, host, name, labels ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
+                FROM metrics
+                WHERE kind = 'counter' AND endsWith(name, '_bucket') AND mapContains(labels, 'le') AND $__timeFilter(time) AND ${host} AND ${metric}
+              )
+              WHERE le IS NOT NULL
+              GROUP BY time, series, le
+            )
+            GROUP BY time, series
+          )
+        )
+        WHERE total > 0
+        ORDER BY time
+        `,
+        { w: 24, interval: '1m', description: "Histograms' `_bucket` series (pick one with Metric): the quantiles of the observations in each interval, as Prometheus' histogram_quantile(q, sum by (le) (rate(..._bucket))) gives them." },
       ),
     )
     .withPanel(

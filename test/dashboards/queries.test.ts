@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { buildDashboards } from '../../dashboards/index.ts';
 import { durationSeconds, expandPanelQuery, panelInterval, type VariableState } from '../../dashboards/macros.ts';
-import { COUNTER_RATES, END_MS, INCIDENTS, seedStore, START_MS, type SeededStore } from '../helpers/dashboard-data.ts';
+import { COUNTER_RATES, END_MS, HISTOGRAM, HISTOGRAM_BUCKETS, INCIDENTS, seedStore, START_MS, type SeededStore } from '../helpers/dashboard-data.ts';
 
 let data: SeededStore;
 
@@ -330,7 +330,28 @@ test("the counters panel reads a scraped counter's rate over its labels, through
     assert.ok(Math.abs(Number(r.per_second) - expected) < 1e-9, `${String(r.time)}: ${String(r.per_second)} requests/s, not ${expected}`);
   }
   assert.ok(sawRestart, 'no interval holds the restart');
-  // The agent's own counters are counters too, and a gauge never shows here.
+  // The agent's own counters are counters too; a gauge never shows here, nor a histogram's buckets.
   assert.ok(rows.some((r) => String(r.series).endsWith(' agent.records.sent')));
   assert.ok(!rows.some((r) => String(r.series).endsWith(' agent.buffer.fill')));
+  assert.ok(!rows.some((r) => String(r.series).endsWith('_bucket')));
+});
+
+test("the histogram panel gives Prometheus' histogram_quantile of the buckets' rate, summed over routes, through a restart", async () => {
+  const vars = allSelected(await variableOptions());
+  const panel = queries().find((q) => q.title === 'Histogram quantiles (p50, p95, p99)')!;
+  const { rows, sql } = await run(panel, vars);
+  const series = rows.filter((r) => r.series === `${INCIDENTS.counterReset.host} ${HISTOGRAM}`);
+  assert.ok(series.length >= 60, `${series.length} intervals:\n${sql}`);
+  assert.deepEqual([...new Set(rows.map((r) => r.series))], [`${INCIDENTS.counterReset.host} ${HISTOGRAM}`]);
+  // Each interval's increases by bound, both routes: 30 up to 0.1 s, 80 up to 0.5, 96 up to 1, 100 in all (any
+  // number of scrapes in an interval keeps the proportions). Prometheus' rule, worked by hand: p50's rank 50 is
+  // in (0.1, 0.5], 20 of its 50: 0.26; p95's rank 95 in (0.5, 1], 15 of its 16: 0.96875; p99's in +Inf: 1.
+  const sums: Record<string, number> = {};
+  for (const buckets of Object.values(HISTOGRAM_BUCKETS)) for (const [le, n] of Object.entries(buckets)) sums[le] = (sums[le] ?? 0) + n;
+  assert.deepEqual(sums, { '0.1': 30, '0.5': 80, '1': 96, '+Inf': 100 });
+  for (const r of series) {
+    assert.ok(Math.abs(Number(r.p50) - 0.26) < 1e-9, `${String(r.time)} p50 ${String(r.p50)}`);
+    assert.ok(Math.abs(Number(r.p95) - 0.96875) < 1e-9, `${String(r.time)} p95 ${String(r.p95)}`);
+    assert.equal(Number(r.p99), 1, `${String(r.time)} p99`);
+  }
 });

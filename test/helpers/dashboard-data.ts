@@ -56,6 +56,13 @@ export const INCIDENTS = {
 /** Requests per second of the seeded `http_requests_total`, by its `code` label. */
 export const COUNTER_RATES: Readonly<Record<string, number>> = { '200': 5, '500': 0.5 };
 
+/** A seeded latency histogram of checkout's: its buckets' increase per scrape, by route (cumulative, as `le` buckets are). */
+export const HISTOGRAM = 'http_request_duration_seconds';
+export const HISTOGRAM_BUCKETS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  '/cart': { '0.1': 20, '0.5': 50, '1': 60, '+Inf': 60 },
+  '/pay': { '0.1': 10, '0.5': 30, '1': 36, '+Inf': 40 },
+};
+
 export interface SeededStore {
   store: Store;
   incidents: readonly LabelledIncident[];
@@ -213,19 +220,24 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
       });
     }
   }
-  // A scraped counter by status code, as a Prometheus client writes it: cumulative totals every 15 s, at
-  // COUNTER_RATES per second, the checkout process restarting (its totals starting from 0 again) once.
+  // Scraped counters as a Prometheus client writes them: cumulative totals every 15 s, the checkout process
+  // restarting (its totals starting from 0 again) once, right after a scrape, so the first total after it is
+  // exactly one scrape's increase. A request counter by status code (COUNTER_RATES per second), and a
+  // latency histogram's buckets by route (HISTOGRAM_BUCKETS per scrape).
   const counter = INCIDENTS.counterReset;
-  for (const [code, perSecond] of Object.entries(COUNTER_RATES)) {
-    let total = 1000;
+  const scraped = (name: string, unit: string, labels: Record<string, string>, perScrape: number) => {
+    let total = 1000 * perScrape;
     for (let t = START_MS; t < END_MS; t += 15_000) {
-      // The restart happened right after the previous scrape, so the first total after it is exactly 15 s of requests.
-      total = t === counter.atMs ? 15 * perSecond : t === START_MS ? total : total + 15 * perSecond;
+      total = t === counter.atMs ? perScrape : t === START_MS ? total : total + perScrape;
       metrics.push({
-        time: new Date(t).toISOString(), service: counter.service, host: counter.host, name: counter.name, kind: 'counter', value: total, unit: '{request}',
-        labels: { code, job: 'checkout-metrics', instance: '127.0.0.1:8080' }, kafka_partition: 2, kafka_offset: String(moff++),
+        time: new Date(t).toISOString(), service: counter.service, host: counter.host, name, kind: 'counter', value: total, unit,
+        labels: { ...labels, job: 'checkout-metrics', instance: '127.0.0.1:8080' }, kafka_partition: 2, kafka_offset: String(moff++),
       });
     }
+  };
+  for (const [code, perSecond] of Object.entries(COUNTER_RATES)) scraped(counter.name, '{request}', { code }, 15 * perSecond);
+  for (const [route, buckets] of Object.entries(HISTOGRAM_BUCKETS)) {
+    for (const [le, perScrape] of Object.entries(buckets)) scraped(`${HISTOGRAM}_bucket`, '', { route, le }, perScrape);
   }
   await insertBatched(store, 'metrics', metrics, 'metrics.v1');
 
