@@ -68,7 +68,8 @@ export function hostsDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeries(
         'Histogram quantiles (p50, p95, p99)',
-        // Prometheus' histogram_quantile over the rate of a histogram's `_bucket` series (`le` labels): each
+        // Prometheus' histogram_quantile over the rate of a histogram's `_bucket` series (`le` labels; an OTLP
+        // histogram's `.bucket`, which the agent writes the same way): each
         // bucket's increase per interval, summed over the other labels, then the rank's bucket found and the
         // value interpolated linearly within it (from 0 in the first bucket; the highest finite bound when
         // the rank falls in +Inf).
@@ -89,7 +90,7 @@ export function hostsDashboard(): dashboard.Dashboard {
                 SELECT time, host, name, labels, value,
                   lagInFrame(value, 1, value) OVER (PARTITION BY service, host, name, labels ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
                 FROM metrics
-                WHERE kind = 'counter' AND endsWith(name, '_bucket') AND mapContains(labels, 'le') AND $__timeFilter(time) AND ${host} AND ${metric}
+                WHERE kind = 'counter' AND (endsWith(name, '_bucket') OR endsWith(name, '.bucket')) AND mapContains(labels, 'le') AND $__timeFilter(time) AND ${host} AND ${metric}
               )
               WHERE le IS NOT NULL
               GROUP BY time, series, le

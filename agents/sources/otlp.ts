@@ -146,8 +146,8 @@ export function logsFromRequest(req: Obj, defaults: { host: string; service: str
 }
 
 /**
- * ExportMetricsServiceRequest (JSON shape) to metric points; a histogram gives .count, .sum (counters) and its
- * mean. Sums, and a histogram's count and sum, sent with delta temporality become running totals in `totals`
+ * ExportMetricsServiceRequest (JSON shape) to metric points; a histogram gives .count, .sum (counters), its
+ * mean, and with explicit bounds .bucket counters by `le`, as Prometheus' `_bucket` (cumulative, +Inf last). Sums, and a histogram's count and sum, sent with delta temporality become running totals in `totals`
  * (otlp-delta.ts); without it they pass as sent.
  */
 export function metricsFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now(), totals?: CumulativeTotals): MetricPoint[] {
@@ -182,6 +182,16 @@ export function metricsFromRequest(req: Obj, defaults: { host: string; service: 
             push('', 'histogram', count > 0 ? sum / count : 0, dp);
             push('.count', 'counter', count, dp, {}, delta);
             push('.sum', 'counter', sum, dp, {}, delta);
+            // Explicit buckets as Prometheus writes them: cumulative counts by upper bound `le`, the last +Inf.
+            const bounds = key === 'histogram' ? ((dp.explicitBounds as unknown[] | undefined) ?? []) : [];
+            const counts = (dp.bucketCounts as unknown[] | undefined) ?? [];
+            if (bounds.length > 0 && counts.length === bounds.length + 1) {
+              let below = 0;
+              for (let b = 0; b < counts.length; b++) {
+                below += Number(counts[b]);
+                push('.bucket', 'counter', below, dp, { le: b < bounds.length ? String(Number(bounds[b])) : '+Inf' }, delta);
+              }
+            }
           }
         }
         if (m.summary) {

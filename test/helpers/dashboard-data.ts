@@ -58,6 +58,7 @@ export const COUNTER_RATES: Readonly<Record<string, number>> = { '200': 5, '500'
 
 /** A seeded latency histogram of checkout's: its buckets' increase per scrape, by route (cumulative, as `le` buckets are). */
 export const HISTOGRAM = 'http_request_duration_seconds';
+export const OTLP_HISTOGRAM = 'http.server.request.duration';
 export const HISTOGRAM_BUCKETS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   '/cart': { '0.1': 20, '0.5': 50, '1': 60, '+Inf': 60 },
   '/pay': { '0.1': 10, '0.5': 30, '1': 36, '+Inf': 40 },
@@ -237,7 +238,11 @@ export async function seedDatabase(store: Store, database: string, opts: SeedOpt
   };
   for (const [code, perSecond] of Object.entries(COUNTER_RATES)) scraped(counter.name, '{request}', { code }, 15 * perSecond);
   for (const [route, buckets] of Object.entries(HISTOGRAM_BUCKETS)) {
-    for (const [le, perScrape] of Object.entries(buckets)) scraped(`${HISTOGRAM}_bucket`, '', { route, le }, perScrape);
+    for (const [le, perScrape] of Object.entries(buckets)) {
+      scraped(`${HISTOGRAM}_bucket`, '', { route, le }, perScrape);
+      // The same, as the agent writes an OpenTelemetry SDK's histogram.
+      scraped(`${OTLP_HISTOGRAM}.bucket`, '', { route, le }, perScrape);
+    }
   }
   await insertBatched(store, 'metrics', metrics, 'metrics.v1');
 

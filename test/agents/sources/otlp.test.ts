@@ -140,6 +140,10 @@ test('OTLP/HTTP protobuf metrics become metric points keyed service|host', async
   assert.equal(orders.labels.region, 'eu');
   assert.equal(points.find((p) => p.name === 'latency_ms')!.value, 20);
   assert.equal(points.find((p) => p.name === 'latency_ms.count')!.value, 2);
+  // The SDK's default bounds (0, 5, 10, 25, 50, ...), as Prometheus' cumulative buckets by le.
+  const buckets = points.filter((p) => p.name === 'latency_ms.bucket');
+  assert.deepEqual(buckets.slice(0, 5).map((p) => [p.labels.le, p.value, p.kind]), [['0', 0, 'counter'], ['5', 0, 'counter'], ['10', 1, 'counter'], ['25', 1, 'counter'], ['50', 2, 'counter']]);
+  assert.deepEqual([buckets.at(-1)!.labels.le, buckets.at(-1)!.value], ['+Inf', 2]);
   assert.equal(points.find((p) => p.name === 'queue_depth')!.value, 4);
   assert.equal(raw[0]!.key, 'payments|pay-1');
 });
@@ -168,6 +172,10 @@ test("an SDK exporting with delta temporality: its counter's points on metrics.v
   assert.deepEqual(values('latency_ms.count'), [1, 3]);
   assert.deepEqual(values('latency_ms.sum'), [10, 90]);
   assert.deepEqual(values('latency_ms'), [10, 40], "a delta histogram's mean is its interval's");
+  const bucket = (le: string) => points.filter((p) => p.name === 'latency_ms.bucket' && p.labels.le === le).map((p) => p.value);
+  assert.deepEqual(bucket('25'), [1, 1]);
+  assert.deepEqual(bucket('50'), [1, 3]);
+  assert.deepEqual(bucket('+Inf'), [1, 3]);
 });
 
 test('the intake refuses to bind beyond loopback without a token, and checks the token when it has one', async () => {
