@@ -340,6 +340,8 @@ export interface AgentFlags {
   elasticsearch?: string;
   /** `--scrape <url>`, repeatable: Prometheus pages to scrape. */
   scrape?: string[];
+  /** `--remote-write host:port`: the Prometheus remote write intake. */
+  remoteWrite?: string;
 }
 
 /** `tcp://127.0.0.1:5514` or `127.0.0.1:5514` (UDP) as a mode and an address. */
@@ -367,12 +369,13 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.elasticsearch) sources.elasticsearch = { type: 'elasticsearch', listen: flags.elasticsearch.replace(/^https?:\/\//i, ''), parser };
   if (flags.hostMetrics) sources.host = { type: 'host_metrics' };
   if (flags.scrape && flags.scrape.length > 0) sources.prometheus = { type: 'prometheus_scrape', targets: flags.scrape };
+  if (flags.remoteWrite) sources.remote_write = { type: 'prometheus_remote_write', listen: flags.remoteWrite.replace(/^https?:\/\//i, '').replace(/\/api\/v1\/write$/, '') };
   const raw: Record<string, unknown> = { sources };
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
   if (Object.keys(sources).length === 0) {
-    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --splunk-hec <host:port>, --elasticsearch <host:port>, --journald, --host-metrics, --scrape <url> or --config <file>' }], 'command line');
+    throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --splunk-hec <host:port>, --elasticsearch <host:port>, --journald, --host-metrics, --scrape <url>, --remote-write <host:port> or --config <file>' }], 'command line');
   }
   // Flags beat the environment: apply them over the overrides by validating with the flags as the file.
   const flagEnv = { ...env };

@@ -12,6 +12,7 @@ import { journaldSourceDefinition, type JournaldSourceConfig } from './journald.
 import { type ListenerSourceConfig } from './listener.ts';
 import { otlpSourceDefinition, type OtlpSourceConfig } from './otlp.ts';
 import { prometheusScrapeSourceDefinition, type PrometheusScrapeSourceConfig } from './prometheus.ts';
+import { remoteWriteSourceDefinition, type RemoteWriteSourceConfig } from './remote-write.ts';
 import { splunkHecSourceDefinition, type SplunkHecSourceConfig } from './splunk-hec.ts';
 import { stdinSourceDefinition, type StdinSourceConfig } from './stdin.ts';
 import { syslogSourceDefinition } from './syslog.ts';
@@ -28,10 +29,11 @@ export const SOURCES: readonly SourceDefinition[] = [
   journaldSourceDefinition,
   hostMetricsSourceDefinition,
   prometheusScrapeSourceDefinition,
+  remoteWriteSourceDefinition,
 ];
 
-export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | ElasticsearchSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig | PrometheusScrapeSourceConfig;
-export type { ElasticsearchSourceConfig, FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, PrometheusScrapeSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
+export type SourceConfig = FileSourceConfig | StdinSourceConfig | OtlpSourceConfig | ListenerSourceConfig | ForwardSourceConfig | SplunkHecSourceConfig | ElasticsearchSourceConfig | JournaldSourceConfig | HostMetricsSourceConfig | PrometheusScrapeSourceConfig | RemoteWriteSourceConfig;
+export type { ElasticsearchSourceConfig, FileSourceConfig, ForwardSourceConfig, HostMetricsSourceConfig, JournaldSourceConfig, ListenerSourceConfig, OtlpSourceConfig, PrometheusScrapeSourceConfig, RemoteWriteSourceConfig, SplunkHecSourceConfig, StdinSourceConfig };
 
 /** The definition of a source type; undefined for a type the agent does not know. */
 export function sourceDefinition(type: string): SourceDefinition | undefined {

@@ -70,8 +70,12 @@ const UNIT_SUFFIXES: Array<[string, string]> = [
   ['_meters', 'm'], ['_volts', 'V'], ['_amperes', 'A'], ['_joules', 'J'], ['_grams', 'g'], ['_hertz', 'Hz'],
 ];
 
-function unitOf(family: string, declared: string | undefined): string {
-  if (declared) return declared;
+export function unitOf(family: string, declared: string | undefined): string {
+  if (declared) {
+    // OpenMetrics' `# UNIT` and remote write's metadata say the word (`seconds`): written as the name's would be.
+    for (const [suffix, unit] of UNIT_SUFFIXES) if (declared === suffix.slice(1)) return unit;
+    return declared;
+  }
   const base = family.endsWith('_total') ? family.slice(0, -6) : family;
   for (const [suffix, unit] of UNIT_SUFFIXES) if (base.endsWith(suffix)) return unit;
   return '';
@@ -127,7 +131,7 @@ export function pointsOf(page: Exposition, o: { service: string; host: string; t
  * where the text format writes `5` and `0`, and one series must not split in two when a target
  * changes format. Anything that is not a number stays as written.
  */
-function canonicalNumber(v: string): string {
+export function canonicalNumber(v: string): string {
   if (v === '+Inf' || v === 'Inf' || v === '+inf') return '+Inf';
   const n = Number(v);
   return v.trim() === '' || Number.isNaN(n) ? v : n === Infinity ? '+Inf' : n === -Infinity ? '-Inf' : String(n);

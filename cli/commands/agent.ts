@@ -44,6 +44,8 @@ Options:
   --host-metrics         also send this host's CPU, memory, load, disk and network metrics
   --scrape <url>         also scrape a Prometheus page every 15 s (repeatable; e.g.
                          http://127.0.0.1:9100/metrics)
+  --remote-write <addr>  also take Prometheus' remote write (1.0 and 2.0) on host:port at /api/v1/write
+                         (e.g. 127.0.0.1:9201; a Prometheus server's, its agent mode's, Grafana Alloy's)
   --logs-topic <t>       topic for log records (default logs.v1)
   --metrics-topic <t>    topic for metric points (default metrics.v1)
   --health <[host:]port> serve /healthz, /readyz and /metrics there (host 127.0.0.1 unless given;
@@ -67,7 +69,7 @@ function describe(cfg: AgentConfig): string {
 
 const command: Command = {
   name: 'agent',
-  summary: 'ship files, stdin, the journal, OTLP, syslog, GELF, Fluent Forward and host metrics into Kafka',
+  summary: 'ship files, stdin, the journal, OTLP, syslog, GELF, Fluent Forward, host metrics and Prometheus metrics into Kafka',
   help,
   async run(argv) {
     const { values } = parseArgs({
@@ -93,6 +95,7 @@ const command: Command = {
         journald: { type: 'boolean', default: false },
         'host-metrics': { type: 'boolean', default: false },
         scrape: { type: 'string', multiple: true },
+        'remote-write': { type: 'string' },
         'logs-topic': { type: 'string' },
         'metrics-topic': { type: 'string' },
         health: { type: 'string' },
@@ -103,10 +106,10 @@ const command: Command = {
       if (values.config) {
         cfg = loadAgentConfig(values.config);
       } else {
-        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.forward && !values['splunk-hec'] && !values.elasticsearch && !values.journald && !values['host-metrics'] && !values.scrape?.length;
+        const stdin = !values.tail?.length && !values.otlp && !values.syslog && !values.gelf && !values.forward && !values['splunk-hec'] && !values.elasticsearch && !values.journald && !values['host-metrics'] && !values.scrape?.length && !values['remote-write'];
         cfg = configFromFlags({
           tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'],
-          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], elasticsearch: values.elasticsearch, journald: values.journald, hostMetrics: values['host-metrics'], scrape: values.scrape,
+          otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], elasticsearch: values.elasticsearch, journald: values.journald, hostMetrics: values['host-metrics'], scrape: values.scrape, remoteWrite: values['remote-write'],
         });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;

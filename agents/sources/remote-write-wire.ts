@@ -1,0 +1,213 @@
+/**
+ * Prometheus remote write's two protobuf messages, decoded (after snappy, snappy.ts): 1.0's
+ * `prometheus.WriteRequest` (series with their labels as strings, and metadata by family in the same
+ * or a later request) and 2.0's `io.prometheus.write.v2.Request` (labels, units and help as references
+ * into one table of strings; each series with its own metadata). Both come out as one shape: series
+ * with labels (`__name__` among them), float samples, and the type and unit where the sender said them.
+ * Native histograms and exemplars are counted, not decoded: a metric point holds one number. A message
+ * that is not protobuf, or whose references point outside its table, is refused naming the byte.
+ */
+
+/** A family's type as the metadata names it (OpenMetrics' types). */
+export type RemoteType = 'unknown' | 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset';
+const TYPES: readonly RemoteType[] = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
+
+export interface RemoteSeries {
+  labels: Record<string, string>;
+  /** Values and their times (epoch ms), as sent. */
+  values: number[];
+  times: number[];
+  /** Native histogram samples (not decoded). */
+  histograms: number;
+  exemplars: number;
+  /** 2.0: the series' own metadata. */
+  type?: RemoteType;
+  unit?: string;
+}
+
+export interface RemoteWrite {
+  series: RemoteSeries[];
+  /** 1.0: metadata by family name (Prometheus sends it apart from samples, every minute by default). */
+  metadata: Map<string, { type: RemoteType; unit: string }>;
+}
+
+class Reader {
+  at = 0;
+  constructor(readonly buf: Buffer, readonly end = buf.length) {}
+
+  varint(): number {
+    let n = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (this.at >= this.end) throw new Error(`a varint runs past its message's end (byte ${this.at})`);
+      const b = this.buf[this.at++]!;
+      // Multiplication, not shifts: JavaScript's shifts are 32-bit; a time in ms needs 41 bits.
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+    }
+    throw new Error(`a varint longer than 10 bytes (byte ${this.at})`);
+  }
+
+  /** A varint read as a signed 64-bit integer (int64: negative numbers are ten bytes of two's complement). */
+  int64(): number {
+    const n = this.varint();
+    return n >= 2 ** 63 ? n - 2 ** 64 : n;
+  }
+
+  double(): number {
+    if (this.at + 8 > this.end) throw new Error(`a double runs past its message's end (byte ${this.at})`);
+    const v = this.buf.readDoubleLE(this.at);
+    this.at += 8;
+    return v;
+  }
+
+  /** A length-delimited field's bounds. */
+  bytes(): [number, number] {
+    const n = this.varint();
+    const from = this.at;
+    if (from + n > this.end) throw new Error(`a field of ${n} bytes runs past its message's end (byte ${from})`);
+    this.at = from + n;
+    return [from, from + n];
+  }
+
+  string(): string {
+    const [from, to] = this.bytes();
+    return this.buf.toString('utf8', from, to);
+  }
+
+  sub(): Reader {
+    const [from, to] = this.bytes();
+    const r = new Reader(this.buf, to);
+    r.at = from;
+    return r;
+  }
+
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.at += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.at += 4;
+    else throw new Error(`wire type ${wire} is not one protobuf writes here (byte ${this.at})`);
+    if (this.at > this.end) throw new Error(`a field runs past its message's end (byte ${this.at})`);
+  }
+}
+
+function typeOf(n: number): RemoteType {
+  return TYPES[n] ?? 'unknown';
+}
+
+/** A 1.0 `WriteRequest`. */
+export function decodeWriteRequest(buf: Buffer): RemoteWrite {
+  const r = new Reader(buf);
+  const out: RemoteWrite = { series: [], metadata: new Map() };
+  while (r.at < r.end) {
+    const key = r.varint();
+    const field = Math.floor(key / 8);
+    if (field === 1 && (key & 7) === 2) out.series.push(seriesV1(r.sub()));
+    else if (field === 3 && (key & 7) === 2) {
+      const m = r.sub();
+      let type: RemoteType = 'unknown';
+      let family = '';
+      let unit = '';
+      while (m.at < m.end) {
+        const k = m.varint();
+        if (k === (1 << 3)) type = typeOf(m.varint());
+        else if (k === ((2 << 3) | 2)) family = m.string();
+        else if (k === ((5 << 3) | 2)) unit = m.string();
+        else m.skip(k & 7);
+      }
+      if (family !== '') out.metadata.set(family, { type, unit });
+    } else r.skip(key & 7);
+  }
+  return out;
+}
+
+function seriesV1(r: Reader): RemoteSeries {
+  const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0 };
+  while (r.at < r.end) {
+    const key = r.varint();
+    if (key === ((1 << 3) | 2)) {
+      const l = r.sub();
+      let name = '';
+      let value = '';
+      while (l.at < l.end) {
+        const k = l.varint();
+        if (k === ((1 << 3) | 2)) name = l.string();
+        else if (k === ((2 << 3) | 2)) value = l.string();
+        else l.skip(k & 7);
+      }
+      s.labels[name] = value;
+    } else if (key === ((2 << 3) | 2)) sample(r.sub(), s);
+    else if (key === ((3 << 3) | 2)) {
+      r.bytes();
+      s.exemplars++;
+    } else if (key === ((4 << 3) | 2)) {
+      r.bytes();
+      s.histograms++;
+    } else r.skip(key & 7);
+  }
+  return s;
+}
+
+function sample(r: Reader, s: RemoteSeries): void {
+  let value = 0;
+  let time = 0;
+  while (r.at < r.end) {
+    const k = r.varint();
+    if (k === ((1 << 3) | 1)) value = r.double();
+    else if (k === (2 << 3)) time = r.int64();
+    else r.skip(k & 7);
+  }
+  s.values.push(value);
+  s.times.push(time);
+}
+
+/** A 2.0 `Request`. */
+export function decodeRequestV2(buf: Buffer): RemoteWrite {
+  const r = new Reader(buf);
+  const symbols: string[] = [];
+  const raw: Array<[Reader, number]> = [];
+  // The symbols may come after the series that refer to them: series are read once the table is whole.
+  while (r.at < r.end) {
+    const key = r.varint();
+    if (key === ((4 << 3) | 2)) symbols.push(r.string());
+    else if (key === ((5 << 3) | 2)) raw.push([r.sub(), r.at]);
+    else r.skip(key & 7);
+  }
+  const symbol = (ref: number, at: number): string => {
+    const s = symbols[ref];
+    if (s === undefined) throw new Error(`a series refers to symbol ${ref}, past the table's ${symbols.length} (byte ${at})`);
+    return s;
+  };
+  const series: RemoteSeries[] = [];
+  for (const [t] of raw) {
+    const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0 };
+    const refs: number[] = [];
+    while (t.at < t.end) {
+      const key = t.varint();
+      if (key === ((1 << 3) | 2)) {
+        const p = t.sub();
+        while (p.at < p.end) refs.push(p.varint());
+      } else if (key === (1 << 3)) refs.push(t.varint());
+      else if (key === ((2 << 3) | 2)) sample(t.sub(), s);
+      else if (key === ((3 << 3) | 2)) {
+        t.bytes();
+        s.histograms++;
+      } else if (key === ((4 << 3) | 2)) {
+        t.bytes();
+        s.exemplars++;
+      } else if (key === ((5 << 3) | 2)) {
+        const m = t.sub();
+        while (m.at < m.end) {
+          const k = m.varint();
+          if (k === (1 << 3)) s.type = typeOf(m.varint());
+          else if (k === (4 << 3)) s.unit = symbol(m.varint(), m.at);
+          else m.skip(k & 7);
+        }
+      } else t.skip(key & 7);
+    }
+    if (refs.length % 2 !== 0) throw new Error(`a series has ${refs.length} label references, not name and value pairs (byte ${t.at})`);
+    for (let i = 0; i < refs.length; i += 2) s.labels[symbol(refs[i]!, t.at)] = symbol(refs[i + 1]!, t.at);
+    series.push(s);
+  }
+  return { series, metadata: new Map() };
+}
