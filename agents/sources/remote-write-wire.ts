@@ -20,6 +20,8 @@ export interface RemoteSeries {
   /** Native histogram samples (not decoded). */
   histograms: number;
   exemplars: number;
+  /** Prometheus' staleness markers (the series went away), left out of `values`. */
+  stale: number;
   /** 2.0: the series' own metadata. */
   type?: RemoteType;
   unit?: string;
@@ -30,6 +32,10 @@ export interface RemoteWrite {
   /** 1.0: metadata by family name (Prometheus sends it apart from samples, every minute by default). */
   metadata: Map<string, { type: RemoteType; unit: string }>;
 }
+
+/** Prometheus' staleness marker, a NaN no arithmetic makes (its model/value's StaleNaN, 0x7ff0000000000002). */
+const STALE_HIGH = 0x7ff00000;
+const STALE_LOW = 0x00000002;
 
 class Reader {
   at = 0;
@@ -122,7 +128,7 @@ export function decodeWriteRequest(buf: Buffer): RemoteWrite {
 }
 
 function seriesV1(r: Reader): RemoteSeries {
-  const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0 };
+  const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0, stale: 0 };
   while (r.at < r.end) {
     const key = r.varint();
     if (key === ((1 << 3) | 2)) {
@@ -151,11 +157,19 @@ function seriesV1(r: Reader): RemoteSeries {
 function sample(r: Reader, s: RemoteSeries): void {
   let value = 0;
   let time = 0;
+  let stale = false;
   while (r.at < r.end) {
     const k = r.varint();
-    if (k === ((1 << 3) | 1)) value = r.double();
-    else if (k === (2 << 3)) time = r.int64();
+    if (k === ((1 << 3) | 1)) {
+      // Read from the bytes: a NaN's payload may not survive being a JavaScript number.
+      stale = r.at + 8 <= r.end && r.buf.readUInt32LE(r.at) === STALE_LOW && r.buf.readUInt32LE(r.at + 4) === STALE_HIGH;
+      value = r.double();
+    } else if (k === (2 << 3)) time = r.int64();
     else r.skip(k & 7);
+  }
+  if (stale) {
+    s.stale++;
+    return;
   }
   s.values.push(value);
   s.times.push(time);
@@ -180,7 +194,7 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
   };
   const series: RemoteSeries[] = [];
   for (const [t] of raw) {
-    const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0 };
+    const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0, stale: 0 };
     const refs: number[] = [];
     while (t.at < t.end) {
       const key = t.varint();

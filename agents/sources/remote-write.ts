@@ -65,17 +65,8 @@ export interface RemoteWriteStats {
 const PATH = '/api/v1/write';
 const V2 = 'io.prometheus.write.v2.Request';
 const V1 = 'prometheus.WriteRequest';
-/** The bits of Prometheus' staleness marker, a NaN no arithmetic produces (model/value: StaleNaN). */
-const STALE_HIGH = 0x7ff00000;
-const STALE_LOW = 0x00000002;
 /** Families whose 1.0 metadata is kept; past it the oldest goes, and its series fall back on their names. */
 const MAX_FAMILIES = 100_000;
-
-const scratch = new DataView(new ArrayBuffer(8));
-function isStale(v: number): boolean {
-  scratch.setFloat64(0, v);
-  return scratch.getUint32(0) === STALE_HIGH && scratch.getUint32(4) === STALE_LOW;
-}
 
 /** The suffixes Prometheus names a family's series with, the longest first where one ends another. */
 const SUFFIXES = ['_bucket', '_count', '_total', '_sum', '_created', '_info'];
@@ -157,6 +148,7 @@ export class RemoteWriteSource implements Source {
       this.stats.series++;
       this.stats.histograms += s.histograms;
       this.stats.exemplars += s.exemplars;
+      this.stats.staleMarkers += s.stale;
       const name = s.labels.__name__;
       if (name === undefined || name === '') {
         this.stats.unnamed++;
@@ -175,8 +167,7 @@ export class RemoteWriteSource implements Source {
       for (let i = 0; i < s.values.length; i++) {
         const value = s.values[i]!;
         if (!Number.isFinite(value)) {
-          if (isStale(value)) this.stats.staleMarkers++;
-          else this.stats.nonFinite++;
+          this.stats.nonFinite++;
           continue;
         }
         points.push({ v: SCHEMA_VERSION, time: new Date(s.times[i]!).toISOString(), service, host, name, kind: kind.kind, value, unit: kind.unit, labels });
@@ -281,7 +272,7 @@ export const remoteWriteSourceDefinition = defineSource<RemoteWriteSourceConfig>
   type: 'prometheus_remote_write',
   description: 'Prometheus remote write intake (1.0 and 2.0, at /api/v1/write): what a Prometheus server, its agent mode or Grafana Alloy scraped, as metric points.',
   properties: {
-    listen: str('host:port to listen on. Anything but a loopback address needs bearer_token_env (or tls.verify_client).', { default: '127.0.0.1:9201', pattern: LISTEN_PATTERN }),
+    listen: str('host:port to listen on (Prometheus\' remote_write url is then http://host:port/api/v1/write). Anything but a loopback address needs a token (bearer_token_env) or tls.verify_client.', { default: '127.0.0.1:9201', pattern: LISTEN_PATTERN }),
     bearer_token_env: str(`Name of the environment variable holding the bearer token senders must send (default ${DEFAULT_REMOTE_WRITE_TOKEN_ENV}; Prometheus' remote_write authorization.credentials).`, { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
     max_body_bytes: int('Largest request accepted, compressed and decompressed alike.', 1024, 16 * MiB),
     service: str('Service of every point (default: the series\' job label, else service.name).', { minLength: 1 }),

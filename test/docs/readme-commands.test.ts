@@ -117,6 +117,8 @@ interface Local {
   /** The syslog and GELF intakes' addresses (free ports, as for OTLP). */
   syslog: string;
   gelf: string;
+  /** The Prometheus remote write intake's address (a free port). */
+  remoteWrite: string;
   agentYaml: string;
 }
 
@@ -134,6 +136,7 @@ const SUBSTITUTIONS: Array<[RegExp, (l: Local) => string]> = [
   [/127\.0\.0\.1:4318(?!\d)/g, (l) => l.otlp],
   [/127\.0\.0\.1:5514(?!\d)/g, (l) => l.syslog],
   [/127\.0\.0\.1:12201(?!\d)/g, (l) => l.gelf],
+  [/127\.0\.0\.1:9201(?!\d)/g, (l) => l.remoteWrite],
   // Their agent configuration: the complete example, with its paths pointed at local files.
   [/(\/etc\/tributary\/)?\bagent\.yaml\b/g, (l) => l.agentYaml],
   // Their SQL: the smallest query.
@@ -314,7 +317,7 @@ before(async () => {
   // The intakes on free ports (a free TCP port stands in for UDP's too: nothing else here binds them).
   local = {
     brokers, logs: join(home, 'logs'), bodies: join(home, 'bodies.txt'), jsonl: join(home, 'logs.jsonl'),
-    otlp: `127.0.0.1:${await freePort()}`, syslog: `127.0.0.1:${await freePort()}`, gelf: `127.0.0.1:${await freePort()}`, agentYaml: join(home, 'agent.yaml'),
+    otlp: `127.0.0.1:${await freePort()}`, syslog: `127.0.0.1:${await freePort()}`, gelf: `127.0.0.1:${await freePort()}`, remoteWrite: `127.0.0.1:${await freePort()}`, agentYaml: join(home, 'agent.yaml'),
   };
   writeFileSync(
     local.agentYaml,
