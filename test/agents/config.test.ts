@@ -103,7 +103,7 @@ test('schema mistakes name the key and its path', () => {
       'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, discover_ms, idle_poll_ms, watch, watched_poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, container_path, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line',
     ]],
     [{ sources: { a: { type: 'stdin' } }, kafak: {} }, ['kafak: unknown key (did you mean "kafka"?); known keys: service, host, kafka, sources, transforms, buffer, state_dir, self_metrics']],
-    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, elasticsearch, journald, host_metrics, prometheus_scrape (got "ftp")']],
+    [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, elasticsearch, journald, host_metrics, prometheus_scrape, prometheus_remote_write (got "ftp")']],
     [{ sources: { a: {} } }, ['sources.a.type: is required']],
     [{ sources: {} }, ['sources: must NOT have fewer than 1 properties']],
     [{}, ['sources: is required']],
@@ -221,6 +221,16 @@ test('a config from command-line flags', () => {
   // `--scrape <url>` (repeatable) alone is something to read too: one prometheus_scrape source of those targets.
   const scraped = configFromFlags({ scrape: ['http://127.0.0.1:9100/metrics', 'http://127.0.0.1:9187/metrics'] }, {}).sources.prometheus!;
   assert.deepEqual(scraped.type === 'prometheus_scrape' && [scraped.targets, scraped.interval_ms, scraped.timeout_ms], [['http://127.0.0.1:9100/metrics', 'http://127.0.0.1:9187/metrics'], 15_000, 10_000]);
+  // `--remote-write`, written as the URL Prometheus is given or as host:port.
+  for (const flag of ['127.0.0.1:9201', 'http://127.0.0.1:9201/api/v1/write']) {
+    const rw = configFromFlags({ remoteWrite: flag }, {}).sources.remote_write!;
+    assert.deepEqual(rw.type === 'prometheus_remote_write' && [rw.listen, rw.max_body_bytes], ['127.0.0.1:9201', 16 * 1024 * 1024]);
+  }
+  // Beyond loopback the intake needs a token (TRIBUTARY_REMOTE_WRITE_TOKEN unless bearer_token_env names another) or client certificates.
+  const open = { sources: { p: { type: 'prometheus_remote_write', listen: '0.0.0.0:9201' } } };
+  assert.throws(() => validateAgentConfig(open, { env: {} }), /sources\.p\.bearer_token_env: listening on a non-loopback address \(0\.0\.0\.0:9201\) needs a token: environment variable TRIBUTARY_REMOTE_WRITE_TOKEN is not set/);
+  assert.equal(validateAgentConfig(open, { env: { TRIBUTARY_REMOTE_WRITE_TOKEN: 't' } }).sources.p!.type, 'prometheus_remote_write');
+  assert.throws(() => validateAgentConfig({ sources: { p: { type: 'prometheus_remote_write', bearer_token_env: 'RW' } } }, { env: {} }), /environment variable RW is not set/);
   assert.throws(() => configFromFlags({ tail: ['x'], parser: 'xml' }, {}), /parser.type: must be one of/);
   const intakes = configFromFlags({ syslog: 'tcp://127.0.0.1:1514', gelf: '127.0.0.1:12201', forward: '127.0.0.1:24225', journald: true }, {});
   assert.deepEqual(Object.keys(intakes.sources), ['journald', 'syslog', 'gelf', 'forward']);
