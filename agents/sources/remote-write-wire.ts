@@ -7,6 +7,7 @@
  * Native histograms and exemplars are counted, not decoded: a metric point holds one number. A message
  * that is not protobuf, or whose references point outside its table, is refused naming the byte.
  */
+import { SHORT, shortString } from './recent-strings.ts';
 
 /** A family's type as the metadata names it (OpenMetrics' types). */
 export type RemoteType = 'unknown' | 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset';
@@ -39,7 +40,25 @@ const STALE_LOW = 0x00000002;
 
 class Reader {
   at = 0;
-  constructor(readonly buf: Buffer, readonly end = buf.length) {}
+  end: number;
+  constructor(readonly buf: Buffer) {
+    this.end = buf.length;
+  }
+
+  /** Into a length-delimited field: until `leave`, its end is the end. Returns the outer end. */
+  enter(): number {
+    const n = this.varint();
+    const end = this.at + n;
+    if (end > this.end) throw new Error(`a field of ${n} bytes runs past its message's end (byte ${this.at})`);
+    const outer = this.end;
+    this.end = end;
+    return outer;
+  }
+
+  leave(outer: number): void {
+    this.at = this.end;
+    this.end = outer;
+  }
 
   varint(): number {
     let n = 0;
@@ -76,15 +95,13 @@ class Reader {
   }
 
   string(): string {
-    const [from, to] = this.bytes();
-    return this.buf.toString('utf8', from, to);
-  }
-
-  sub(): Reader {
-    const [from, to] = this.bytes();
-    const r = new Reader(this.buf, to);
-    r.at = from;
-    return r;
+    const n = this.varint();
+    const from = this.at;
+    const to = from + n;
+    if (to > this.end) throw new Error(`a string of ${n} bytes runs past its message's end (byte ${from})`);
+    this.at = to;
+    // Label names and values repeat from series to series: made once (recent-strings.ts).
+    return n <= SHORT ? shortString(this.buf, from, n) : this.buf.toString('utf8', from, to);
   }
 
   skip(wire: number): void {
@@ -108,19 +125,23 @@ export function decodeWriteRequest(buf: Buffer): RemoteWrite {
   while (r.at < r.end) {
     const key = r.varint();
     const field = Math.floor(key / 8);
-    if (field === 1 && (key & 7) === 2) out.series.push(seriesV1(r.sub()));
-    else if (field === 3 && (key & 7) === 2) {
-      const m = r.sub();
+    if (field === 1 && (key & 7) === 2) {
+      const outer = r.enter();
+      out.series.push(seriesV1(r));
+      r.leave(outer);
+    } else if (field === 3 && (key & 7) === 2) {
+      const outer = r.enter();
       let type: RemoteType = 'unknown';
       let family = '';
       let unit = '';
-      while (m.at < m.end) {
-        const k = m.varint();
-        if (k === (1 << 3)) type = typeOf(m.varint());
-        else if (k === ((2 << 3) | 2)) family = m.string();
-        else if (k === ((5 << 3) | 2)) unit = m.string();
-        else m.skip(k & 7);
+      while (r.at < r.end) {
+        const k = r.varint();
+        if (k === (1 << 3)) type = typeOf(r.varint());
+        else if (k === ((2 << 3) | 2)) family = r.string();
+        else if (k === ((5 << 3) | 2)) unit = r.string();
+        else r.skip(k & 7);
       }
+      r.leave(outer);
       if (family !== '') out.metadata.set(family, { type, unit });
     } else r.skip(key & 7);
   }
@@ -132,17 +153,18 @@ function seriesV1(r: Reader): RemoteSeries {
   while (r.at < r.end) {
     const key = r.varint();
     if (key === ((1 << 3) | 2)) {
-      const l = r.sub();
+      const outer = r.enter();
       let name = '';
       let value = '';
-      while (l.at < l.end) {
-        const k = l.varint();
-        if (k === ((1 << 3) | 2)) name = l.string();
-        else if (k === ((2 << 3) | 2)) value = l.string();
-        else l.skip(k & 7);
+      while (r.at < r.end) {
+        const k = r.varint();
+        if (k === ((1 << 3) | 2)) name = r.string();
+        else if (k === ((2 << 3) | 2)) value = r.string();
+        else r.skip(k & 7);
       }
+      r.leave(outer);
       s.labels[name] = value;
-    } else if (key === ((2 << 3) | 2)) sample(r.sub(), s);
+    } else if (key === ((2 << 3) | 2)) sample(r, s);
     else if (key === ((3 << 3) | 2)) {
       r.bytes();
       s.exemplars++;
@@ -154,7 +176,9 @@ function seriesV1(r: Reader): RemoteSeries {
   return s;
 }
 
+/** A `Sample` message, `r` at its length. */
 function sample(r: Reader, s: RemoteSeries): void {
+  const outer = r.enter();
   let value = 0;
   let time = 0;
   let stale = false;
@@ -167,6 +191,7 @@ function sample(r: Reader, s: RemoteSeries): void {
     } else if (k === (2 << 3)) time = r.int64();
     else r.skip(k & 7);
   }
+  r.leave(outer);
   if (stale) {
     s.stale++;
     return;
@@ -179,13 +204,15 @@ function sample(r: Reader, s: RemoteSeries): void {
 export function decodeRequestV2(buf: Buffer): RemoteWrite {
   const r = new Reader(buf);
   const symbols: string[] = [];
-  const raw: Array<[Reader, number]> = [];
+  const raw: number[] = [];
   // The symbols may come after the series that refer to them: series are read once the table is whole.
   while (r.at < r.end) {
     const key = r.varint();
     if (key === ((4 << 3) | 2)) symbols.push(r.string());
-    else if (key === ((5 << 3) | 2)) raw.push([r.sub(), r.at]);
-    else r.skip(key & 7);
+    else if (key === ((5 << 3) | 2)) {
+      raw.push(r.at);
+      r.bytes();
+    } else r.skip(key & 7);
   }
   const symbol = (ref: number, at: number): string => {
     const s = symbols[ref];
@@ -193,16 +220,22 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
     return s;
   };
   const series: RemoteSeries[] = [];
-  for (const [t] of raw) {
+  const t = r;
+  const refs: number[] = [];
+  for (const at of raw) {
     const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0, stale: 0 };
-    const refs: number[] = [];
+    refs.length = 0;
+    t.at = at;
+    t.end = buf.length;
+    const top = t.enter();
     while (t.at < t.end) {
       const key = t.varint();
       if (key === ((1 << 3) | 2)) {
-        const p = t.sub();
-        while (p.at < p.end) refs.push(p.varint());
+        const outer = t.enter();
+        while (t.at < t.end) refs.push(t.varint());
+        t.leave(outer);
       } else if (key === (1 << 3)) refs.push(t.varint());
-      else if (key === ((2 << 3) | 2)) sample(t.sub(), s);
+      else if (key === ((2 << 3) | 2)) sample(t, s);
       else if (key === ((3 << 3) | 2)) {
         t.bytes();
         s.histograms++;
@@ -210,17 +243,19 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
         t.bytes();
         s.exemplars++;
       } else if (key === ((5 << 3) | 2)) {
-        const m = t.sub();
-        while (m.at < m.end) {
-          const k = m.varint();
-          if (k === (1 << 3)) s.type = typeOf(m.varint());
-          else if (k === (4 << 3)) s.unit = symbol(m.varint(), m.at);
-          else m.skip(k & 7);
+        const outer = t.enter();
+        while (t.at < t.end) {
+          const k = t.varint();
+          if (k === (1 << 3)) s.type = typeOf(t.varint());
+          else if (k === (4 << 3)) s.unit = symbol(t.varint(), t.at);
+          else t.skip(k & 7);
         }
+        t.leave(outer);
       } else t.skip(key & 7);
     }
     if (refs.length % 2 !== 0) throw new Error(`a series has ${refs.length} label references, not name and value pairs (byte ${t.at})`);
     for (let i = 0; i < refs.length; i += 2) s.labels[symbol(refs[i]!, t.at)] = symbol(refs[i + 1]!, t.at);
+    t.leave(top);
     series.push(s);
   }
   return { series, metadata: new Map() };

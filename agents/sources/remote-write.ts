@@ -144,6 +144,10 @@ export class RemoteWriteSource implements Source {
   /** The metric points of one decoded request (exported for tests and the bench). */
   pointsOf(series: RemoteSeries[], peer: string): MetricPoint[] {
     const points: MetricPoint[] = [];
+    let lastTime = NaN;
+    let lastIso = '';
+    let lastInstance: string | undefined;
+    let lastHost = '';
     for (const s of series) {
       this.stats.series++;
       this.stats.histograms += s.histograms;
@@ -163,14 +167,24 @@ export class RemoteWriteSource implements Source {
       const kind = kindOf(name, labels, declared);
       if (kind === undefined) continue;
       const service = this.o.service ?? (labels.job || this.o.defaultService);
-      const host = hostOf(labels.instance, peer, this.o.agentHost);
+      const instance = labels.instance ?? '';
+      if (instance !== lastInstance) {
+        lastInstance = instance;
+        lastHost = hostOf(instance, peer, this.o.agentHost);
+      }
       for (let i = 0; i < s.values.length; i++) {
         const value = s.values[i]!;
         if (!Number.isFinite(value)) {
           this.stats.nonFinite++;
           continue;
         }
-        points.push({ v: SCHEMA_VERSION, time: new Date(s.times[i]!).toISOString(), service, host, name, kind: kind.kind, value, unit: kind.unit, labels });
+        // A scrape's series share its time: one ISO string for a run of them.
+        const t = s.times[i]!;
+        if (t !== lastTime) {
+          lastTime = t;
+          lastIso = new Date(t).toISOString();
+        }
+        points.push({ v: SCHEMA_VERSION, time: lastIso, service, host: lastHost, name, kind: kind.kind, value, unit: kind.unit, labels });
       }
     }
     this.stats.points += points.length;
