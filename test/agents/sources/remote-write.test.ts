@@ -116,9 +116,9 @@ test("the intake: Prometheus' requests into Kafka as points keyed service|host, 
   assert.equal(s.source.stats.points, 42);
 });
 
-test('what the intake refuses, and why: path, token, content type, encoding, a body that does not decode', async () => {
+test('what the intake refuses, and why: path, token, content type, encoding, size, a body that does not decode', async () => {
   assert.throws(() => new RemoteWriteSource({ host: '0.0.0.0', agentHost: 'h', defaultService: 's' }), /bearer token/);
-  const s = await startIntake({ token: 's3cret' });
+  const s = await startIntake({ token: 's3cret', maxBodyBytes: 4096 });
   const auth = { authorization: 'Bearer s3cret' };
   try {
     assert.equal((await s.post(V1)).status, 401);
@@ -161,12 +161,17 @@ test('what the intake refuses, and why: path, token, content type, encoding, a b
     const refs = await s.post(snappyLiteral(Buffer.concat(kept)), V2_TYPE, auth);
     assert.equal(refs.status, 400);
     assert.match(await refs.text(), /refers to symbol \d+, past the table's 0/);
+    // Over max_body_bytes as sent, and (a small block declaring a large body) as decompressed.
+    assert.equal((await s.post(Buffer.alloc(5000, 1), V1_TYPE, auth)).status, 413);
+    const bomb = await s.post(Buffer.from([0x80, 0x80, 0x10, 0]), V1_TYPE, auth);
+    assert.equal(bomb.status, 400);
+    assert.match(await bomb.text(), /decodes to 262144 bytes, more than 4096/);
     // And one that is right, with the token.
     assert.equal((await s.post(V1, V1_TYPE, auth)).status, 204);
   } finally {
     await s.agent.stop();
   }
   assert.equal(s.source.stats.unauthorized, 2);
-  assert.equal(s.source.stats.badRequests, 3);
+  assert.equal(s.source.stats.badRequests, 4);
   assert.equal(s.source.stats.requests, 1);
 });
