@@ -19,6 +19,7 @@ import { pointsOf, PrometheusScrapeSource } from '../agents/sources/prometheus.t
 import { RemoteWriteSource } from '../agents/sources/remote-write.ts';
 import { decodeRequestV2, decodeWriteRequest } from '../agents/sources/remote-write-wire.ts';
 import { snappyDecode } from '../agents/sources/snappy.ts';
+import { snappyLiteral } from '../test/helpers/snappy.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -95,19 +96,6 @@ for (const gzip of [false, true]) {
 // series repeated to the 2,000-odd samples of a full batch (max_samples_per_send), from the snappy block to
 // points. The block is written as one literal (this bench has no snappy compressor), so snappy's copies are
 // not in the figure; the protobuf and the points are.
-function snappyLiteral(body: Buffer): Buffer {
-  const head: number[] = [];
-  for (let n = body.length; ; n = Math.floor(n / 128)) {
-    if (n < 128) {
-      head.push(n);
-      break;
-    }
-    head.push((n % 128) | 0x80);
-  }
-  const n = body.length - 1;
-  head.push(62 << 2, n & 0xff, (n >> 8) & 0xff, n >> 16);
-  return Buffer.concat([Buffer.from(head), body]);
-}
 const remote = new RemoteWriteSource({ port: 0, agentHost: 'h', defaultService: 'bench' });
 for (const [version, file, decode] of [['1.0', 'prometheus-remote-write-v1.bin', decodeWriteRequest], ['2.0', 'prometheus-remote-write-v2.bin', decodeRequestV2]] as const) {
   const one = snappyDecode(readFileSync(`${root}test/fixtures/programs/${file}`), 1 << 20) as Buffer;

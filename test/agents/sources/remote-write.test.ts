@@ -10,6 +10,7 @@ import { decodeRequestV2, decodeWriteRequest } from '../../../agents/sources/rem
 import { snappyDecode } from '../../../agents/sources/snappy.ts';
 import { type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
+import { snappyLiteral } from '../../helpers/snappy.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/programs/${name}`, import.meta.url));
 const V1 = fixture('prometheus-remote-write-v1.bin');
@@ -19,22 +20,6 @@ const V1_TYPE = 'application/x-protobuf';
 const V2_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';
 const unsnappy = (b: Buffer) => snappyDecode(b, 1 << 20) as Buffer;
 
-/** A snappy block of one literal: the smallest valid encoding of `body`, to send bytes of our choosing. */
-function snappyLiteral(body: Buffer): Buffer {
-  const head: number[] = [];
-  for (let n = body.length; ; n = Math.floor(n / 128)) {
-    if (n < 128) {
-      head.push(n);
-      break;
-    }
-    head.push((n % 128) | 0x80);
-  }
-  const n = body.length - 1;
-  if (n < 60) head.push(n << 2);
-  else if (n < 256) head.push(60 << 2, n);
-  else head.push(61 << 2, n & 0xff, n >> 8);
-  return Buffer.concat([Buffer.from(head), body]);
-}
 
 test("Prometheus' 1.0 and 2.0 requests decode to the series it scraped (test/fixtures/programs/prometheus-remote-write-page.txt)", () => {
   const meta = decodeWriteRequest(unsnappy(V1_METADATA));
