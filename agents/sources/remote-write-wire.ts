@@ -7,6 +7,7 @@
  * Native histograms and exemplars are counted, not decoded: a metric point holds one number. A message
  * that is not protobuf, or whose references point outside its table, is refused naming the byte.
  */
+import { setOwn } from '../transforms/parsers/fields.ts';
 import { SHORT, shortString } from './recent-strings.ts';
 
 /** A family's type as the metadata names it (OpenMetrics' types). */
@@ -163,7 +164,7 @@ function seriesV1(r: Reader): RemoteSeries {
         else r.skip(k & 7);
       }
       r.leave(outer);
-      s.labels[name] = value;
+      setOwn(s.labels, name, value);
     } else if (key === ((2 << 3) | 2)) sample(r, s);
     else if (key === ((3 << 3) | 2)) {
       r.bytes();
@@ -254,7 +255,7 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
       } else t.skip(key & 7);
     }
     if (refs.length % 2 !== 0) throw new Error(`a series has ${refs.length} label references, not name and value pairs (byte ${t.at})`);
-    for (let i = 0; i < refs.length; i += 2) s.labels[symbol(refs[i]!, t.at)] = symbol(refs[i + 1]!, t.at);
+    for (let i = 0; i < refs.length; i += 2) setOwn(s.labels, symbol(refs[i]!, t.at), symbol(refs[i + 1]!, t.at));
     t.leave(top);
     series.push(s);
   }

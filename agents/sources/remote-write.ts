@@ -21,6 +21,7 @@ import type { AgentEvent, Source, SourceContext } from '../source.ts';
 import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
 import { defineSource } from './definition.ts';
 import { closeServer, emitDurable, listen, listenAddress, readBody } from './http-intake.ts';
+import { setOwn } from '../transforms/parsers/fields.ts';
 import { canonicalNumber, unitOf } from './prometheus.ts';
 import { decodeRequestV2, decodeWriteRequest, type RemoteSeries, type RemoteType } from './remote-write-wire.ts';
 import { snappyDecode } from './snappy.ts';
@@ -159,7 +160,7 @@ export class RemoteWriteSource implements Source {
         continue;
       }
       const labels: Record<string, string> = {};
-      for (const k in s.labels) if (k !== '__name__') labels[k] = s.labels[k]!;
+      for (const k in s.labels) if (k !== '__name__') setOwn(labels, k, s.labels[k]!);
       // Prometheus 3 writes `le="1.0"`, a scrape of the text format `le="1"`: one series either way.
       if (labels.le !== undefined) labels.le = canonicalNumber(labels.le);
       if (labels.quantile !== undefined) labels.quantile = canonicalNumber(labels.quantile);
