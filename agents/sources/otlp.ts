@@ -147,8 +147,9 @@ export function logsFromRequest(req: Obj, defaults: { host: string; service: str
 
 /**
  * ExportMetricsServiceRequest (JSON shape) to metric points; a histogram gives .count, .sum (counters), its
- * mean, and with explicit bounds .bucket counters by `le`, as Prometheus' `_bucket` (cumulative, +Inf last). Sums, and a histogram's count and sum, sent with delta temporality become running totals in `totals`
- * (otlp-delta.ts); without it they pass as sent.
+ * mean, and with explicit bounds .bucket counters by `le`, as Prometheus' `_bucket` (cumulative, +Inf
+ * last). Sums, and a histogram's count, sum and buckets, sent with delta temporality become running totals
+ * in `totals` (otlp-delta.ts); without it they pass as sent.
  */
 export function metricsFromRequest(req: Obj, defaults: { host: string; service: string }, now = Date.now(), totals?: CumulativeTotals): MetricPoint[] {
   const out: MetricPoint[] = [];
