@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/log.ts';
 import type { AgentEvent, EventBatch, SourceContext } from '../source.ts';
@@ -177,4 +178,10 @@ export function sameStrings(a: Record<string, string>, b: Record<string, string>
   }
   for (const _ in b) n--;
   return n === 0;
+}
+
+/** Whether a request's `Authorization` is `expected` (`Bearer <token>`), compared in constant time. */
+export function bearerMatches(req: IncomingMessage, expected: Buffer): boolean {
+  const got = Buffer.from(req.headers.authorization ?? '');
+  return got.length === expected.length && timingSafeEqual(got, expected);
 }

@@ -6,7 +6,6 @@
  * to 127.0.0.1 by default; bound elsewhere, it refuses to start without a bearer token.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../core/contracts/records.ts';
 import { TributaryError } from '../../core/errors.ts';
@@ -15,7 +14,7 @@ import { isoOf } from '../record-builder.ts';
 import type { AgentEvent, Source, SourceContext } from '../source.ts';
 import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
 import { defineSource } from './definition.ts';
-import { closeServer, emitDurable, listen, readBody } from './http-intake.ts';
+import { bearerMatches, closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 import { CumulativeTotals, isDelta, seriesKey } from './otlp-delta.ts';
 
@@ -318,10 +317,7 @@ export class OtlpSource implements Source {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || (path !== '/v1/logs' && path !== '/v1/metrics' && path !== '/v1/traces')) return this.refuse(res, 404, 'POST /v1/logs, /v1/metrics or /v1/traces');
-    if (this.token) {
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== this.token.length || !timingSafeEqual(got, this.token)) return this.refuse(res, 401, 'a valid bearer token is required');
-    }
+    if (this.token && !bearerMatches(req, this.token)) return this.refuse(res, 401, 'a valid bearer token is required');
     if (!this.accepting) return this.refuse(res, 503, 'the agent is shutting down');
     const max = this.o.maxBodyBytes ?? 16 * 1024 * 1024;
     let body = await readBody(req, max);

@@ -14,13 +14,12 @@
  * staleness markers, `_created` series and native histograms are counted, not sent.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { SCHEMA_VERSION, type MetricKind, type MetricPoint } from '../../core/contracts/records.ts';
 import { TributaryError } from '../../core/errors.ts';
 import type { AgentEvent, Source, SourceContext } from '../source.ts';
 import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
 import { defineSource } from './definition.ts';
-import { closeServer, emitDurable, listen, listenAddress, readBody } from './http-intake.ts';
+import { bearerMatches, closeServer, emitDurable, listen, listenAddress, readBody } from './http-intake.ts';
 import { setOwn } from '../transforms/parsers/fields.ts';
 import { canonicalNumber, unitOf } from './prometheus.ts';
 import { decodeRequestV2, decodeWriteRequest, type RemoteSeries, type RemoteType } from './remote-write-wire.ts';
@@ -219,10 +218,7 @@ export class RemoteWriteSource implements Source {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || path !== PATH) return this.refuse(res, 404, `POST ${PATH}`);
-    if (this.token) {
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== this.token.length || !timingSafeEqual(got, this.token)) return this.refuse(res, 401, 'a valid bearer token is required');
-    }
+    if (this.token && !bearerMatches(req, this.token)) return this.refuse(res, 401, 'a valid bearer token is required');
     if (!this.accepting) return this.refuse(res, 503, 'the agent is shutting down');
     const [type, ...params] = String(req.headers['content-type'] ?? '').split(';').map((p) => p.trim());
     const proto = params.find((p) => p.startsWith('proto='))?.slice(6) ?? V1;
