@@ -50,9 +50,11 @@ const descriptor = {
         ExponentialHistogramDataPoint: {
           fields: {
             attributes: f(1, 'KeyValue', 'repeated'), startTimeUnixNano: f(2, 'fixed64'), timeUnixNano: f(3, 'fixed64'), count: f(4, 'fixed64'),
-            sum: f(5, 'double'), scale: f(6, 'sint32'), zeroCount: f(7, 'fixed64'), flags: f(10, 'uint32'), min: f(12, 'double'), max: f(13, 'double'),
+            sum: f(5, 'double'), scale: f(6, 'sint32'), zeroCount: f(7, 'fixed64'), positive: f(8, 'ExponentialBuckets'), negative: f(9, 'ExponentialBuckets'),
+            flags: f(10, 'uint32'), min: f(12, 'double'), max: f(13, 'double'), zeroThreshold: f(14, 'double'),
           },
         },
+        ExponentialBuckets: { fields: { offset: f(1, 'sint32'), bucketCounts: f(2, 'uint64', 'repeated') } },
         ValueAtQuantile: { fields: { quantile: f(1, 'double'), value: f(2, 'double') } },
         SummaryDataPoint: {
           fields: {

@@ -17,6 +17,7 @@ import { defineSource } from './definition.ts';
 import { bearerMatches, closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 import { CumulativeTotals, isDelta, seriesKey } from './otlp-delta.ts';
+import { exponentialToLe, type ExponentialBuckets } from './exponential-buckets.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -182,8 +183,12 @@ export function metricsFromRequest(req: Obj, defaults: { host: string; service: 
             push('', 'histogram', count > 0 ? sum / count : 0, dp);
             push('.count', 'counter', count, dp, {}, delta);
             push('.sum', 'counter', sum, dp, {}, delta);
-            // Explicit buckets as Prometheus writes them: cumulative counts by upper bound `le`, the last +Inf.
-            const bounds = key === 'histogram' ? ((dp.explicitBounds as unknown[] | undefined) ?? []) : [];
+            // Buckets as Prometheus writes them: cumulative counts by upper bound `le`, the last +Inf.
+            if (key === 'exponentialHistogram') {
+              for (const [le, below] of exponentialLe(dp, count)) push('.bucket', 'counter', below, dp, { le: le === Infinity ? '+Inf' : String(le) }, delta);
+              continue;
+            }
+            const bounds = (dp.explicitBounds as unknown[] | undefined) ?? [];
             const counts = (dp.bucketCounts as unknown[] | undefined) ?? [];
             if (bounds.length > 0 && counts.length === bounds.length + 1) {
               let below = 0;
@@ -205,6 +210,20 @@ export function metricsFromRequest(req: Obj, defaults: { host: string; service: 
     }
   }
   return out;
+}
+
+/**
+ * An exponential histogram point's buckets by `le` (exponential-buckets.ts); none for a scale outside
+ * OpenTelemetry's -10 to 20, whose bounds would not be numbers worth writing.
+ */
+function exponentialLe(dp: Obj, count: number): Array<[number, number]> {
+  const scale = Number(dp.scale ?? 0);
+  if (!Number.isInteger(scale) || scale < -10 || scale > 20) return [];
+  const side = (b: unknown): ExponentialBuckets | undefined => {
+    const counts = (b as Obj | undefined)?.bucketCounts as unknown[] | undefined;
+    return counts && counts.length > 0 ? { offset: Number((b as Obj).offset ?? 0), counts: counts.map(Number) } : undefined;
+  };
+  return exponentialToLe({ scale, count, zeroCount: Number(dp.zeroCount ?? 0), zeroThreshold: Number(dp.zeroThreshold ?? 0), positive: side(dp.positive), negative: side(dp.negative) });
 }
 
 const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];

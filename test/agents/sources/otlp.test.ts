@@ -7,7 +7,7 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { Agent } from '../../../agents/agent.ts';
@@ -176,6 +176,38 @@ test("an SDK exporting with delta temporality: its counter's points on metrics.v
   assert.deepEqual(bucket('25'), [1, 1]);
   assert.deepEqual(bucket('50'), [1, 3]);
   assert.deepEqual(bucket('+Inf'), [1, 3]);
+});
+
+test("an SDK's exponential histogram: .bucket counters by le, each holding the values recorded at or below it", async () => {
+  const s = await startIntake();
+  const reader = new PeriodicExportingMetricReader({ exporter: new ProtoMetricExporter({ url: `${s.url}/v1/metrics` }), exportIntervalMillis: 60_000 });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'payments', 'host.name': 'pay-1' }),
+    readers: [reader],
+    views: [{ instrumentName: 'rpc_ms', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+  });
+  const latency = provider.getMeter('otlp-test').createHistogram('rpc_ms', { unit: 'ms' });
+  // Latencies over four orders of magnitude (the SDK picks its scale from them), and a zero.
+  const values = Array.from({ length: 400 }, (_, i) => 0.05 * 1.023 ** i);
+  values.push(0, 17, 17, 250);
+  for (const v of values) latency.record(v, { route: '/pay' });
+  await provider.forceFlush();
+  await provider.shutdown();
+  const raw = await readTopic(s.metricsTopic, { idleMs: 1500, timeoutMs: 20_000 });
+  await s.agent.stop();
+  const points = raw.map((m) => JSON.parse(m.value.toString()) as MetricPoint);
+  const buckets = points.filter((p) => p.name === 'rpc_ms.bucket');
+  assert.ok(buckets.length > 10, `buckets: ${buckets.length}`);
+  for (const b of buckets) {
+    const le = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
+    assert.equal(b.value, values.filter((v) => v <= le).length, `le ${b.labels.le}`);
+    assert.equal(b.labels.route, '/pay');
+    assert.equal(b.kind, 'counter');
+    // Bounds merged down to 4 per doubling, whatever scale the SDK chose.
+    if (le !== Infinity && le !== 0) assert.ok(Math.abs(Math.log2(le) * 4 - Math.round(Math.log2(le) * 4)) < 1e-9, `le ${b.labels.le}`);
+  }
+  assert.deepEqual([buckets.at(-1)!.labels.le, buckets.at(-1)!.value], ['+Inf', values.length]);
+  assert.equal(points.find((p) => p.name === 'rpc_ms.count')!.value, values.length);
 });
 
 test('the intake refuses to bind beyond loopback without a token, and checks the token when it has one', async () => {
