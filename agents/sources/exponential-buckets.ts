@@ -20,11 +20,11 @@
  */
 export const LE_SCALE = 2;
 
-/** One side's buckets: the index of the first and the count of each from there. */
-export interface ExponentialBuckets {
-  offset: number;
-  counts: readonly number[];
-}
+/**
+ * One side's buckets: counts by index, lowest index first (OpenTelemetry sends a run from an offset;
+ * Prometheus spans of runs with gaps between them).
+ */
+export type ExponentialBuckets = ReadonlyArray<readonly [index: number, count: number]>;
 
 export interface ExponentialPoint {
   scale: number;
@@ -37,17 +37,30 @@ export interface ExponentialPoint {
   negative?: ExponentialBuckets;
 }
 
-/** Counts by bucket index once merged down to `scale - shift` (floor(i / 2^shift)), lowest index first. */
-function merged(b: ExponentialBuckets | undefined, shift: number): Array<[number, number]> {
+/** OpenTelemetry's run of counts from `offset` as buckets by index. */
+export function fromOffset(offset: number, counts: readonly number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < counts.length; k++) out.push([offset + k, counts[k]!]);
+  return out;
+}
+
+/**
+ * Counts by bucket index once merged down by `shift` (index floor(i / 2^shift)), lowest index first,
+ * the empty ones left out, and those whose bound is no number (past a double's range, which only a
+ * forged index reaches) dropped: so the indices left span a few thousand at most.
+ */
+function merged(b: ExponentialBuckets | undefined, shift: number, bound: (i: number) => number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   if (!b) return out;
   const width = 2 ** shift;
-  for (let k = 0; k < b.counts.length; k++) {
-    const c = b.counts[k]!;
+  for (const [i, c] of b) {
     if (!(c > 0)) continue;
-    const index = Math.floor((b.offset + k) / width);
+    const index = Math.floor(i / width);
+    const upper = bound(index + 1);
+    if (!(upper > 0 && upper < Infinity && bound(index) > 0)) continue;
     const last = out[out.length - 1];
     if (last && last[0] === index) last[1] += c;
+    else if (last && last[0] > index) throw new Error(`exponential histogram buckets out of order (index ${i} after ${last[0]})`);
     else out.push([index, c]);
   }
   return out;
@@ -66,7 +79,7 @@ export function exponentialToLe(p: ExponentialPoint, maxScale = LE_SCALE): Array
   const bound = (i: number) => 2 ** (i / 2 ** scale);
   const out: Array<[number, number]> = [];
   let below = 0;
-  const negative = merged(p.negative, shift);
+  const negative = merged(p.negative, shift, bound);
   // Most negative first: values at or below -base^i are those of negative buckets i and up.
   for (let k = negative.length - 1; k >= 0; k--) {
     const [index, c] = negative[k]!;
@@ -80,7 +93,7 @@ export function exponentialToLe(p: ExponentialPoint, maxScale = LE_SCALE): Array
     below += Math.max(0, p.zeroCount);
     out.push([Math.max(0, p.zeroThreshold), below]);
   }
-  const positive = merged(p.positive, shift);
+  const positive = merged(p.positive, shift, bound);
   for (let k = 0; k < positive.length; k++) {
     const [index, c] = positive[k]!;
     const previous = k > 0 ? positive[k - 1]![0] : undefined;

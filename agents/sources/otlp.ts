@@ -17,7 +17,7 @@ import { defineSource } from './definition.ts';
 import { bearerMatches, closeServer, emitDurable, listen, readBody } from './http-intake.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 import { CumulativeTotals, isDelta, seriesKey } from './otlp-delta.ts';
-import { exponentialToLe, type ExponentialBuckets } from './exponential-buckets.ts';
+import { exponentialToLe, fromOffset, type ExponentialBuckets } from './exponential-buckets.ts';
 
 export interface OtlpSourceOptions {
   /** Address to bind; 127.0.0.1 by default. */
@@ -221,7 +221,7 @@ function exponentialLe(dp: Obj, count: number): Array<[number, number]> {
   if (!Number.isInteger(scale) || scale < -10 || scale > 20) return [];
   const side = (b: unknown): ExponentialBuckets | undefined => {
     const counts = (b as Obj | undefined)?.bucketCounts as unknown[] | undefined;
-    return counts && counts.length > 0 ? { offset: Number((b as Obj).offset ?? 0), counts: counts.map(Number) } : undefined;
+    return counts && counts.length > 0 ? fromOffset(Number((b as Obj).offset ?? 0), counts.map(Number)) : undefined;
   };
   return exponentialToLe({ scale, count, zeroCount: Number(dp.zeroCount ?? 0), zeroThreshold: Number(dp.zeroThreshold ?? 0), positive: side(dp.positive), negative: side(dp.negative) });
 }

@@ -4,8 +4,9 @@
  * or a later request) and 2.0's `io.prometheus.write.v2.Request` (labels, units and help as references
  * into one table of strings; each series with its own metadata). Both come out as one shape: series
  * with labels (`__name__` among them), float samples, and the type and unit where the sender said them.
- * Native histograms and exemplars are counted, not decoded: a metric point holds one number. A message
- * that is not protobuf, or whose references point outside its table, is refused naming the byte.
+ * Native histograms are decoded to their buckets by index (spans and deltas, or float counts; custom
+ * bounds too); exemplars are counted, not decoded. A message that is not protobuf, whose references
+ * point outside its table, or whose histogram spans and counts do not add up, is refused naming the byte.
  */
 import { setOwn } from '../transforms/parsers/fields.ts';
 import { SHORT, shortString } from './recent-strings.ts';
@@ -19,14 +20,32 @@ export interface RemoteSeries {
   /** Values and their times (epoch ms), as sent. */
   values: number[];
   times: number[];
-  /** Native histogram samples (not decoded). */
-  histograms: number;
+  /** Native histogram samples, decoded. */
+  histograms: NativeHistogram[];
   exemplars: number;
   /** Prometheus' staleness markers (the series went away), left out of `values`. */
   stale: number;
   /** 2.0: the series' own metadata. */
   type?: RemoteType;
   unit?: string;
+}
+
+/** One native histogram sample (Prometheus' `Histogram` message, 1.0 and 2.0 alike). */
+export interface NativeHistogram {
+  /** Epoch ms. */
+  time: number;
+  count: number;
+  sum: number;
+  /** The exponential scale (-4 to 8 from Prometheus), or -53: custom bounds (`customBounds`). */
+  schema: number;
+  zeroThreshold: number;
+  zeroCount: number;
+  /** Counts by Prometheus' bucket index (bucket i holds (base^(i-1), base^i]; with custom bounds, up to customBounds[i]), lowest first. */
+  positive: Array<[number, number]>;
+  negative: Array<[number, number]>;
+  customBounds: number[];
+  /** Sent as a gauge histogram (reset hint GAUGE): its counts may go down. */
+  gauge: boolean;
 }
 
 export interface RemoteWrite {
@@ -77,6 +96,23 @@ class Reader {
   int64(): number {
     const n = this.varint();
     return n >= 2 ** 63 ? n - 2 ** 64 : n;
+  }
+
+  /** A sint32/sint64 (zigzag). */
+  sint(): number {
+    const n = this.varint();
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+
+  /** A repeated scalar: packed (one length-delimited run) or one value per key. */
+  repeated(wire: number, one: () => number, into: number[]): void {
+    if (wire !== 2) {
+      into.push(one());
+      return;
+    }
+    const outer = this.enter();
+    while (this.at < this.end) into.push(one());
+    this.leave(outer);
   }
 
   double(): number {
@@ -150,7 +186,7 @@ export function decodeWriteRequest(buf: Buffer): RemoteWrite {
 }
 
 function seriesV1(r: Reader): RemoteSeries {
-  const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0, stale: 0 };
+  const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: [], exemplars: 0, stale: 0 };
   while (r.at < r.end) {
     const key = r.varint();
     if (key === ((1 << 3) | 2)) {
@@ -169,12 +205,79 @@ function seriesV1(r: Reader): RemoteSeries {
     else if (key === ((3 << 3) | 2)) {
       r.bytes();
       s.exemplars++;
-    } else if (key === ((4 << 3) | 2)) {
-      r.bytes();
-      s.histograms++;
-    } else r.skip(key & 7);
+    } else if (key === ((4 << 3) | 2)) s.histograms.push(histogram(r));
+    else r.skip(key & 7);
   }
   return s;
+}
+
+/** Spans of buckets (first offset the first index, each next one the gap after the one before) and their counts, as [index, count]. */
+function bucketsOf(spans: Array<[number, number]>, deltas: number[], counts: number[], at: number): Array<[number, number]> {
+  const values = counts.length > 0 ? counts : deltas;
+  let total = 0;
+  for (const [, length] of spans) total += length;
+  if (total !== values.length) throw new Error(`a native histogram's spans hold ${total} buckets but ${values.length} counts are given (byte ${at})`);
+  const out: Array<[number, number]> = [];
+  let index = 0;
+  let k = 0;
+  let count = 0;
+  for (const [offset, length] of spans) {
+    index += offset;
+    for (let j = 0; j < length; j++, index++, k++) {
+      // Integer histograms send each bucket's count as the change from the bucket before.
+      count = counts.length > 0 ? values[k]! : count + values[k]!;
+      out.push([index, count]);
+    }
+  }
+  return out;
+}
+
+/** A `Histogram` message, `r` at its length. */
+function histogram(r: Reader): NativeHistogram {
+  const at = r.at;
+  const outer = r.enter();
+  const h: NativeHistogram = { time: 0, count: 0, sum: 0, schema: 0, zeroThreshold: 0, zeroCount: 0, positive: [], negative: [], customBounds: [], gauge: false };
+  const spans = { negative: [] as Array<[number, number]>, positive: [] as Array<[number, number]> };
+  const deltas = { negative: [] as number[], positive: [] as number[] };
+  const counts = { negative: [] as number[], positive: [] as number[] };
+  const sint = () => r.sint();
+  const double = () => r.double();
+  while (r.at < r.end) {
+    const k = r.varint();
+    const field = Math.floor(k / 8);
+    const wire = k & 7;
+    if (k === (1 << 3)) h.count = r.varint();
+    else if (k === ((2 << 3) | 1)) h.count = r.double();
+    else if (k === ((3 << 3) | 1)) h.sum = r.double();
+    else if (k === (4 << 3)) h.schema = r.sint();
+    else if (k === ((5 << 3) | 1)) h.zeroThreshold = r.double();
+    else if (k === (6 << 3)) h.zeroCount = r.varint();
+    else if (k === ((7 << 3) | 1)) h.zeroCount = r.double();
+    else if ((field === 8 || field === 11) && wire === 2) {
+      const o = r.enter();
+      let offset = 0;
+      let length = 0;
+      while (r.at < r.end) {
+        const kk = r.varint();
+        if (kk === (1 << 3)) offset = r.sint();
+        else if (kk === (2 << 3)) length = r.varint();
+        else r.skip(kk & 7);
+      }
+      r.leave(o);
+      const list = field === 8 ? spans.negative : spans.positive;
+      if (offset < 0 && list.length > 0) throw new Error(`a native histogram's span goes back ${-offset} buckets (byte ${r.at})`);
+      list.push([offset, length]);
+    } else if (field === 9 || field === 12) r.repeated(wire, sint, field === 9 ? deltas.negative : deltas.positive);
+    else if (field === 10 || field === 13) r.repeated(wire, double, field === 10 ? counts.negative : counts.positive);
+    else if (k === (14 << 3)) h.gauge = r.varint() === 3;
+    else if (k === (15 << 3)) h.time = r.int64();
+    else if (field === 16) r.repeated(wire, double, h.customBounds);
+    else r.skip(wire);
+  }
+  r.leave(outer);
+  h.negative = bucketsOf(spans.negative, deltas.negative, counts.negative, at);
+  h.positive = bucketsOf(spans.positive, deltas.positive, counts.positive, at);
+  return h;
 }
 
 /** A `Sample` message, `r` at its length. */
@@ -224,7 +327,7 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
   const t = r;
   const refs: number[] = [];
   for (const at of raw) {
-    const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: 0, exemplars: 0, stale: 0 };
+    const s: RemoteSeries = { labels: {}, values: [], times: [], histograms: [], exemplars: 0, stale: 0 };
     refs.length = 0;
     t.at = at;
     t.end = buf.length;
@@ -237,10 +340,8 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
         t.leave(outer);
       } else if (key === (1 << 3)) refs.push(t.varint());
       else if (key === ((2 << 3) | 2)) sample(t, s);
-      else if (key === ((3 << 3) | 2)) {
-        t.bytes();
-        s.histograms++;
-      } else if (key === ((4 << 3) | 2)) {
+      else if (key === ((3 << 3) | 2)) s.histograms.push(histogram(t));
+      else if (key === ((4 << 3) | 2)) {
         t.bytes();
         s.exemplars++;
       } else if (key === ((5 << 3) | 2)) {

@@ -11,7 +11,9 @@
  * too); every label but `__name__` stays a label. Its kind comes from the metadata the sender gives (2.0
  * per series; 1.0 by family, in its own requests, kept here), else from the name as Prometheus names
  * things: `_total`, `_bucket` (with `le`), `_count` and `_sum` are counters, the rest gauges. Prometheus'
- * staleness markers, `_created` series and native histograms are counted, not sent.
+ * staleness markers and `_created` series are counted, not sent. A native histogram sample becomes
+ * what a classic histogram's scrape gives: `<name>_count` and `<name>_sum`, and `<name>_bucket` by `le`
+ * (its exponential buckets merged down to 4 per doubling, exponential-buckets.ts; custom bounds as they are).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { SCHEMA_VERSION, type MetricKind, type MetricPoint } from '../../core/contracts/records.ts';
@@ -22,7 +24,8 @@ import { defineSource } from './definition.ts';
 import { bearerMatches, closeServer, emitDurable, listen, listenAddress, readBody } from './http-intake.ts';
 import { setOwn } from '../transforms/parsers/fields.ts';
 import { canonicalNumber, unitOf } from './prometheus.ts';
-import { decodeRequestV2, decodeWriteRequest, type RemoteSeries, type RemoteType } from './remote-write-wire.ts';
+import { decodeRequestV2, decodeWriteRequest, type NativeHistogram, type RemoteSeries, type RemoteType } from './remote-write-wire.ts';
+import { exponentialToLe } from './exponential-buckets.ts';
 import { snappyDecode } from './snappy.ts';
 import { checkTls, optionsFrom, resolveTlsPaths, tlsSchema, type TlsConfig, type TlsOptions } from './tls.ts';
 
@@ -51,8 +54,9 @@ export interface RemoteWriteStats {
   /** Prometheus' staleness markers (a series that went away), not sent. */
   staleMarkers: number;
   nonFinite: number;
-  /** Native histogram samples and exemplars, which a point cannot hold. */
+  /** Native histogram samples (each written as _count, _sum and _bucket points). */
   histograms: number;
+  /** Exemplars, which a point cannot hold. */
   exemplars: number;
   /** Series without `__name__`. */
   unnamed: number;
@@ -94,6 +98,37 @@ export function kindOf(name: string, labels: Record<string, string>, declared: {
   return { kind, unit };
 }
 
+/**
+ * A native histogram's samples as a classic histogram's series: `_count`, `_sum` and cumulative
+ * `_bucket` by `le` (+Inf last), counters (gauges for a gauge histogram). Exponential buckets are
+ * merged down (exponential-buckets.ts; Prometheus' bucket i is OpenTelemetry's i - 1); custom bounds
+ * (schema -53) are written, every one of them, as the sender has them.
+ */
+function histogramPoints(out: MetricPoint[], samples: NativeHistogram[], s: { service: string; host: string; name: string; labels: Record<string, string>; unit: string }): void {
+  for (const h of samples) {
+    if (!Number.isFinite(h.count) || !Number.isFinite(h.sum)) continue;
+    const kind: MetricKind = h.gauge ? 'gauge' : 'counter';
+    const time = new Date(h.time).toISOString();
+    const point = (suffix: string, value: number, unit: string, labels = s.labels) => out.push({ v: SCHEMA_VERSION, time, service: s.service, host: s.host, name: s.name + suffix, kind, value, unit, labels });
+    point('_count', h.count, '');
+    point('_sum', h.sum, s.unit);
+    let buckets: Array<[number, number]>;
+    if (h.schema === CUSTOM_BOUNDS) {
+      const by = new Map(h.positive);
+      let below = 0;
+      buckets = h.customBounds.map((le, i) => [le, (below += by.get(i) ?? 0)]);
+      buckets.push([Infinity, Math.max(h.count, below)]);
+    } else if (Number.isInteger(h.schema) && h.schema >= -10 && h.schema <= 20) {
+      const shifted = (b: Array<[number, number]>) => b.map(([i, c]): [number, number] => [i - 1, c]);
+      buckets = exponentialToLe({ scale: h.schema, count: h.count, zeroCount: h.zeroCount, zeroThreshold: h.zeroThreshold, positive: shifted(h.positive), negative: shifted(h.negative) });
+    } else continue;
+    for (const [le, count] of buckets) point('_bucket', count, '', { ...s.labels, le: le === Infinity ? '+Inf' : canonicalNumber(String(le)) });
+  }
+}
+
+/** Prometheus' schema of native histograms with custom bucket bounds (NHCB). */
+const CUSTOM_BOUNDS = -53;
+
 /** The host a series is filed under: its instance's, unless that is loopback (then who sent it). */
 function hostOf(instance: string | undefined, peer: string, agentHost: string): string {
   const sender = peer.replace(/^::ffff:/, '');
@@ -113,7 +148,6 @@ export class RemoteWriteSource implements Source {
   private readonly token?: Buffer;
   /** 1.0 metadata by family, least recently updated first. */
   private readonly families = new Map<string, { type: RemoteType; unit: string }>();
-  private warnedUnreadable = false;
   port = 0;
 
   constructor(private readonly o: RemoteWriteSourceOptions) {
@@ -150,7 +184,7 @@ export class RemoteWriteSource implements Source {
     let lastHost = '';
     for (const s of series) {
       this.stats.series++;
-      this.stats.histograms += s.histograms;
+      this.stats.histograms += s.histograms.length;
       this.stats.exemplars += s.exemplars;
       this.stats.staleMarkers += s.stale;
       const name = s.labels.__name__;
@@ -164,14 +198,15 @@ export class RemoteWriteSource implements Source {
       if (labels.le !== undefined) labels.le = canonicalNumber(labels.le);
       if (labels.quantile !== undefined) labels.quantile = canonicalNumber(labels.quantile);
       const declared = s.type !== undefined ? { type: s.type, unit: s.unit ?? '' } : this.family(name);
-      const kind = kindOf(name, labels, declared);
-      if (kind === undefined) continue;
       const service = this.o.service ?? (labels.job || this.o.defaultService);
       const instance = labels.instance ?? '';
       if (instance !== lastInstance) {
         lastInstance = instance;
         lastHost = hostOf(instance, peer, this.o.agentHost);
       }
+      if (s.histograms.length > 0) histogramPoints(points, s.histograms, { service, host: lastHost, name, labels, unit: unitOf(name, declared?.unit || undefined) });
+      const kind = kindOf(name, labels, declared);
+      if (kind === undefined) continue;
       for (let i = 0; i < s.values.length; i++) {
         const value = s.values[i]!;
         if (!Number.isFinite(value)) {
@@ -236,11 +271,15 @@ export class RemoteWriteSource implements Source {
     const peer = req.socket.remoteAddress ?? '';
     let points: MetricPoint[];
     let samples = 0;
+    let histograms = 0;
     try {
       if (typeof decoded === 'string') throw new Error(decoded);
       const request = proto === V2 ? decodeRequestV2(decoded) : decodeWriteRequest(decoded);
       this.remember(request.metadata);
-      for (const s of request.series) samples += s.values.length;
+      for (const s of request.series) {
+        samples += s.values.length;
+        histograms += s.histograms.length;
+      }
       points = this.pointsOf(request.series, peer);
     } catch (err) {
       // Each one said: a sender drops a request refused with 400, so these are records lost at the sender.
@@ -248,17 +287,13 @@ export class RemoteWriteSource implements Source {
       return this.refuse(res, 400, `the request could not be read: ${(err as Error).message}`);
     }
     this.stats.requests++;
-    if (this.stats.histograms > 0 && !this.warnedUnreadable) {
-      this.warnedUnreadable = true;
-      this.ctx.log.warn({ peer }, 'A remote write sender sends native histograms; a metric point holds one number, so they are counted (histograms) and not sent. Classic histograms (_bucket series) are.');
-    }
     if (points.length > 0) {
       const events: AgentEvent[] = points.map((point) => ({ type: 'metric', point }));
       const ok = await emitDurable(this.ctx, events, this.o.ackTimeoutMs ?? 30_000);
       if (!ok) return this.refuse(res, 503, 'Kafka did not acknowledge the points in time; they stay buffered, but retry to be sure');
     }
     // 2.0 asks what was written: a sender counts what these headers do not as rejected.
-    const written = proto === V2 ? { 'x-prometheus-remote-write-samples-written': String(samples), 'x-prometheus-remote-write-histograms-written': '0', 'x-prometheus-remote-write-exemplars-written': '0' } : {};
+    const written = proto === V2 ? { 'x-prometheus-remote-write-samples-written': String(samples), 'x-prometheus-remote-write-histograms-written': String(histograms), 'x-prometheus-remote-write-exemplars-written': '0' } : {};
     res.writeHead(204, written);
     res.end();
   }

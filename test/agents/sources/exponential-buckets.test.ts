@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exponentialToLe, LE_SCALE, type ExponentialPoint } from '../../../agents/sources/exponential-buckets.ts';
+import { exponentialToLe, fromOffset, LE_SCALE, type ExponentialPoint } from '../../../agents/sources/exponential-buckets.ts';
 import { metricsFromRequest } from '../../../agents/sources/otlp.ts';
 import { CumulativeTotals } from '../../../agents/sources/otlp-delta.ts';
 
@@ -22,7 +22,7 @@ function histogramOf(values: number[], scale: number, zeroThreshold = 0): Expone
     if (m.size === 0) return undefined;
     const lo = Math.min(...m.keys());
     const hi = Math.max(...m.keys());
-    return { offset: lo, counts: Array.from({ length: hi - lo + 1 }, (_, k) => m.get(lo + k) ?? 0) };
+    return fromOffset(lo, Array.from({ length: hi - lo + 1 }, (_, k) => m.get(lo + k) ?? 0));
   };
   return { scale, count: values.length, zeroCount, zeroThreshold, positive: contiguous(sides.positive), negative: contiguous(sides.negative) };
 }
@@ -72,15 +72,15 @@ test('bounds do not depend on the scale a sender used, down to LE_SCALE: the pow
 test('worked by hand: merged buckets, a gap kept, the zero and negative buckets', () => {
   // Scale 3, indices 5 to 12 one value each, merged to scale 2: indices 2 (1), 3 (2), 4 (2), 5 (2), 6 (1),
   // upper bounds 2^(3/4), 2^(4/4), 2^(5/4), 2^(6/4), 2^(7/4).
-  assert.deepEqual(exponentialToLe({ scale: 3, count: 8, zeroCount: 0, zeroThreshold: 0, positive: { offset: 5, counts: [1, 1, 1, 1, 1, 1, 1, 1] } }), [
+  assert.deepEqual(exponentialToLe({ scale: 3, count: 8, zeroCount: 0, zeroThreshold: 0, positive: fromOffset(5, [1, 1, 1, 1, 1, 1, 1, 1]) }), [
     [2 ** 0.75, 1], [2, 3], [2 ** 1.25, 5], [2 ** 1.5, 7], [2 ** 1.75, 8], [Infinity, 8],
   ]);
   // Scale 0: empty buckets before the first value are left out, those between two kept (their series go on).
-  assert.deepEqual(exponentialToLe({ scale: 0, count: 3, zeroCount: 0, zeroThreshold: 0, positive: { offset: 0, counts: [0, 1, 0, 0, 2] } }), [
+  assert.deepEqual(exponentialToLe({ scale: 0, count: 3, zeroCount: 0, zeroThreshold: 0, positive: fromOffset(0, [0, 1, 0, 0, 2]) }), [
     [4, 1], [8, 1], [16, 1], [32, 3], [Infinity, 3],
   ]);
   // Negative indices 1 ([-4, -2): 2 values) and 2 ([-8, -4): 1), 3 zeros, 4 in (1, 2].
-  assert.deepEqual(exponentialToLe({ scale: 0, count: 10, zeroCount: 3, zeroThreshold: 0, negative: { offset: 1, counts: [2, 1] }, positive: { offset: 0, counts: [4] } }), [
+  assert.deepEqual(exponentialToLe({ scale: 0, count: 10, zeroCount: 3, zeroThreshold: 0, negative: fromOffset(1, [2, 1]), positive: fromOffset(0, [4]) }), [
     [-4, 1], [-2, 3], [0, 6], [2, 10], [Infinity, 10],
   ]);
 });

@@ -60,6 +60,80 @@ test('kinds: the metadata where there is some, else the name as Prometheus names
   assert.equal(k('http_requests_created'), undefined);
 });
 
+/**
+ * A protobuf writer for hand-made requests (what the wire's field numbers are is prompb/types.proto's
+ * and io/prometheus/write/v2/types.proto's; Prometheus' own requests are the fixtures above).
+ */
+const pb = {
+  varint(n: number): number[] {
+    const out: number[] = [];
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) b |= 0x80;
+      out.push(b);
+    } while (n > 0);
+    return out;
+  },
+  tag: (field: number, wire: number) => pb.varint(field * 8 + wire),
+  uint: (field: number, n: number) => [...pb.tag(field, 0), ...pb.varint(n)],
+  sint: (field: number, n: number) => [...pb.tag(field, 0), ...pb.varint(n >= 0 ? 2 * n : -2 * n - 1)],
+  double(field: number, v: number): number[] {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(v);
+    return [...pb.tag(field, 1), ...b];
+  },
+  bytes: (field: number, body: number[]) => [...pb.tag(field, 2), ...pb.varint(body.length), ...body],
+  string: (field: number, v: string) => pb.bytes(field, [...Buffer.from(v)]),
+  packedSint: (field: number, ns: number[]) => pb.bytes(field, ns.flatMap((n) => pb.varint(n >= 0 ? 2 * n : -2 * n - 1))),
+  packedDouble: (field: number, vs: number[]) => pb.bytes(field, vs.flatMap((v) => pb.double(0, v).slice(1))),
+  span: (field: number, offset: number, length: number) => pb.bytes(field, [...pb.sint(1, offset), ...pb.uint(2, length)]),
+};
+
+/**
+ * A native histogram at schema 0 (base 2), its counts as Prometheus' integer histograms send them
+ * (spans, then each bucket's change from the one before): positive buckets -1, 0 and 2 (Prometheus'
+ * bucket i holds (2^(i-1), 2^i]) with 2, 3 and 2 values; negative bucket 0 ([-1, -0.5)) with 2; 1 zero.
+ */
+const INT_HISTOGRAM = [
+  ...pb.uint(1, 10), ...pb.double(3, 4.25), ...pb.sint(4, 0), ...pb.double(5, 2 ** -128), ...pb.uint(6, 1),
+  ...pb.span(8, 0, 1), ...pb.packedSint(9, [2]),
+  ...pb.span(11, -1, 2), ...pb.span(11, 1, 1), ...pb.packedSint(12, [2, 1, -1]),
+  ...pb.uint(15, 1_700_000_000_000),
+];
+/** The cumulative buckets the one above holds, by le: worked by hand. */
+const INT_BUCKETS = [['-0.5', 2], [String(2 ** -128), 3], ['0.5', 5], ['1', 8], ['2', 8], ['4', 10], ['+Inf', 10]];
+
+test("native histograms, 1.0 and 2.0: Prometheus' spans and deltas, float counts and custom bounds become _count, _sum and _bucket by le", async () => {
+  const labels = (name: string) => [['__name__', name], ['job', 'api'], ['instance', 'web-1:9100']];
+  const v1 = Buffer.from(pb.bytes(1, [...labels('rpc_duration_seconds').flatMap(([k, v]) => pb.bytes(1, [...pb.string(1, k!), ...pb.string(2, v!)])), ...pb.bytes(4, INT_HISTOGRAM)]));
+  // 2.0: the same series' symbols; a float histogram with custom bounds 0.1 and 1 (schema -53), 1, 2 and 3 values.
+  const symbols = ['', ...labels('queue_wait_seconds').flat()];
+  const custom = [...pb.double(2, 6), ...pb.double(3, 3.5), ...pb.sint(4, -53), ...pb.span(11, 0, 3), ...pb.packedDouble(13, [1, 2, 3]), ...pb.packedDouble(16, [0.1, 1]), ...pb.uint(15, 1_700_000_000_000)];
+  const v2 = Buffer.from([...symbols.flatMap((sym) => pb.string(4, sym)), ...pb.bytes(5, [...pb.bytes(1, [1, 2, 3, 4, 5, 6].flatMap((i) => pb.varint(i))), ...pb.bytes(3, custom)])]);
+  const [h1] = decodeWriteRequest(v1).series[0]!.histograms;
+  assert.deepEqual([h1!.count, h1!.sum, h1!.schema, h1!.zeroCount, h1!.positive, h1!.negative], [10, 4.25, 0, 1, [[-1, 2], [0, 3], [2, 2]], [[0, 2]]]);
+  const s = await startIntake();
+  assert.equal((await s.post(snappyLiteral(v1))).status, 204);
+  const r2 = await s.post(snappyLiteral(v2), V2_TYPE);
+  assert.equal(r2.status, 204);
+  assert.equal(r2.headers.get('x-prometheus-remote-write-histograms-written'), '1');
+  const raw = await readTopic(s.metricsTopic, { expected: 2 * 2 + INT_BUCKETS.length + 3, idleMs: 1500 });
+  await s.agent.stop();
+  const points = raw.map((m) => ({ key: m.key, ...(JSON.parse(m.value.toString()) as MetricPoint) }));
+  const of = (name: string) => points.filter((p) => p.name === name);
+  assert.deepEqual(of('rpc_duration_seconds_bucket').map((p) => [p.labels.le, p.value]), INT_BUCKETS);
+  assert.deepEqual(of('rpc_duration_seconds_count').map((p) => [p.value, p.kind, p.unit]), [[10, 'counter', '']]);
+  assert.deepEqual(of('rpc_duration_seconds_sum').map((p) => [p.value, p.kind, p.unit]), [[4.25, 'counter', 's']]);
+  assert.deepEqual(of('queue_wait_seconds_bucket').map((p) => [p.labels.le, p.value]), [['0.1', 1], ['1', 3], ['+Inf', 6]]);
+  assert.ok(points.every((p) => p.service === 'api' && p.host === 'web-1' && p.key === 'api|web-1' && p.time === '2023-11-14T22:13:20.000Z' && p.labels.job === 'api' && !('__name__' in p.labels)));
+  assert.ok(of('rpc_duration_seconds_bucket').every((p) => p.kind === 'counter' && p.unit === ''));
+  assert.equal(s.source.stats.histograms, 2);
+  // Spans that hold more buckets than counts are given: refused, naming the byte.
+  const broken = Buffer.from(pb.bytes(1, [...pb.bytes(1, [...pb.string(1, '__name__'), ...pb.string(2, 'x')]), ...pb.bytes(4, [...pb.span(11, 0, 3), ...pb.packedSint(12, [1, 1])])]));
+  assert.throws(() => decodeWriteRequest(broken), /spans hold 3 buckets but 2 counts are given \(byte \d+\)/);
+});
+
 async function startIntake(more: Partial<ConstructorParameters<typeof RemoteWriteSource>[0]> = {}) {
   const brokers = await testBrokers();
   const logsTopic = await createTestTopic('rw-logs');
