@@ -4,6 +4,9 @@
 // Tributary; the points land in a real Kafka topic. When the page goes away, Prometheus' staleness
 // markers arrive and are counted, not sent.
 //
+// The second test: Prometheus scrapes a native histogram (the protobuf exposition format) and a classic
+// one it converts to custom bounds, and sends both as native histograms.
+//
 // The build: about 5-7 minutes and 300 MB of modules on a machine without Go's caches; seconds after.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +22,7 @@ import { type MetricPoint } from '../../core/contracts/records.ts';
 import { freePort } from '../../core/ports.ts';
 import { buildGo } from '../helpers/go-build.ts';
 import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
+import { pb } from '../helpers/protobuf.ts';
 
 let prometheus = '';
 before(async () => {
@@ -116,4 +120,119 @@ test('a Prometheus server in agent mode remote-writes what it scrapes, in 1.0 (w
   assert.ok(points.filter((p) => p.service === 'shop-v2' && p.name === 'retries').every((p) => p.kind === 'counter'));
   assert.equal(points.filter((p) => p.service === 'shop' && p.name === 'retries').at(-1)!.kind, 'counter');
   assert.ok(points.filter((p) => p.service === 'shop-v2' && p.name === 'scrape_duration_seconds').every((p) => p.unit === 's'));
+});
+
+/**
+ * A page in Prometheus' protobuf exposition format (io.prometheus.client.MetricFamily, length-delimited)
+ * holding one native histogram of `values` at `schema`, bucketed as Prometheus buckets (bucket i holds
+ * (base^(i-1), base^i]), its counts sent as spans and deltas.
+ */
+function nativeHistogramPage(values: number[], schema: number): Buffer {
+  const byIndex = new Map<number, number>();
+  for (const v of values) {
+    const i = Math.ceil(Math.log2(v) * 2 ** schema);
+    byIndex.set(i, (byIndex.get(i) ?? 0) + 1);
+  }
+  const indices = [...byIndex.keys()].sort((a, b) => a - b);
+  const spans: number[] = [];
+  const deltas: number[] = [];
+  let next = 0;
+  let previous = 0;
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    // A span per bucket: its offset the gap after the one before (for the first, its index).
+    spans.push(...pb.span(12, k === 0 ? i : i - next, 1));
+    next = i + 1;
+    deltas.push(byIndex.get(i)! - previous);
+    previous = byIndex.get(i)!;
+  }
+  const sum = values.reduce((a, b) => a + b, 0);
+  const histogram = [...pb.uint(1, values.length), ...pb.double(2, sum), ...pb.sint(5, schema), ...pb.double(6, 0), ...pb.uint(7, 0), ...spans, ...pb.packedSint(13, deltas)];
+  const metric = [...pb.bytes(1, [...pb.string(1, 'route'), ...pb.string(2, '/pay')]), ...pb.bytes(7, histogram)];
+  const family = [...pb.string(1, 'rpc_duration_seconds'), ...pb.string(2, 'RPC latency.'), ...pb.uint(3, 4), ...pb.bytes(4, metric)];
+  return Buffer.from([...pb.varint(family.length), ...family]);
+}
+
+test('Prometheus sends native histograms, exponential (scraped as protobuf) and with custom bounds (converted from a classic one): each le holds what was observed at or below it', { timeout: 240_000 }, async () => {
+  const brokers = await testBrokers();
+  const logsTopic = await createTestTopic('prom-nh-logs');
+  const metricsTopic = await createTestTopic('prom-nh-metrics');
+  const dir = mkdtempSync(join(tmpdir(), 'prom-nh-'));
+  // Latencies from 1 ms to about 2 s; each scrape serves 25 more of them.
+  const all = Array.from({ length: 400 }, (_, i) => 0.001 * 1.019 ** i);
+  let scrapes = 0;
+  const target = createServer((req, res) => {
+    if (req.url === '/native') {
+      scrapes++;
+      res.writeHead(200, { 'content-type': 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited' });
+      res.end(nativeHistogramPage(all.slice(0, Math.min(all.length, 25 * scrapes)), 3));
+    } else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(PAGE);
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  const targetAddr = `127.0.0.1:${(target.address() as { port: number }).port}`;
+  const v1 = new RemoteWriteSource({ port: 0, agentHost: 'nh-host', defaultService: 'fallback', service: 'nh-v1' });
+  const v2 = new RemoteWriteSource({ port: 0, agentHost: 'nh-host', defaultService: 'fallback', service: 'nh-v2' });
+  const agent = new Agent({ sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 }, sources: [v1, v2], selfMetrics: false });
+  await agent.start();
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, [
+    'global: { scrape_interval: 1s }',
+    'scrape_configs:',
+    `  - { job_name: native, metrics_path: /native, scrape_native_histograms: true, static_configs: [{ targets: ["${targetAddr}"] }] }`,
+    `  - { job_name: classic, convert_classic_histograms_to_nhcb: true, static_configs: [{ targets: ["${targetAddr}"] }] }`,
+    'remote_write:',
+    // 1.0 cannot carry custom bounds: Prometheus drops such histograms, or (as here) sends them as classic series.
+    `  - { url: "http://127.0.0.1:${v1.port}/api/v1/write", send_native_histograms: true, convert_nhcb_to_classic: true, queue_config: { batch_send_deadline: 1s } }`,
+    `  - { url: "http://127.0.0.1:${v2.port}/api/v1/write", protobuf_message: io.prometheus.write.v2.Request, send_native_histograms: true, queue_config: { batch_send_deadline: 1s } }`,
+    '',
+  ].join('\n'));
+  let said = '';
+  let server: ChildProcess | undefined;
+  try {
+    server = spawn(prometheus, ['--agent', `--config.file=${config}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${await freePort()}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (said += d.toString()));
+    await until('native histograms through both intakes', () => scrapes >= 4 && v1.stats.histograms >= 6 && v2.stats.histograms >= 6, 90_000, () => said);
+    assert.equal(v1.stats.badRequests + v2.stats.badRequests, 0, said.slice(-3000));
+  } finally {
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server!.once('exit', r));
+    }
+    if (target.listening) target.close();
+    await agent.stop();
+  }
+  const raw = await readTopic(metricsTopic, { idleMs: 2000, timeoutMs: 30_000 });
+  const points = raw.map((m) => JSON.parse(m.value.toString()) as MetricPoint);
+  for (const service of ['nh-v1', 'nh-v2']) {
+    const mine = points.filter((p) => p.service === service);
+    // The exponential one: each sample (one time) checked against the values it held, known by its count.
+    const counts = mine.filter((p) => p.name === 'rpc_duration_seconds_count');
+    assert.ok(counts.length >= 3, `${service}: ${counts.length} samples`);
+    let most = 0;
+    for (const c of counts) {
+      const values = all.slice(0, c.value);
+      const buckets = mine.filter((p) => p.name === 'rpc_duration_seconds_bucket' && p.time === c.time);
+      most = Math.max(most, buckets.length);
+      for (const b of buckets) {
+        const le = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
+        assert.equal(b.value, values.filter((v) => v <= le).length, `${service} at ${c.value} values: le ${b.labels.le}`);
+        // Prometheus' schema 3 merged down to 4 buckets per doubling.
+        if (le !== Infinity) assert.ok(Math.abs(Math.log2(le) * 4 - Math.round(Math.log2(le) * 4)) < 1e-9, `le ${b.labels.le}`);
+        assert.equal(b.labels.route, '/pay');
+        assert.equal(b.kind, 'counter');
+      }
+      const sum = mine.find((p) => p.name === 'rpc_duration_seconds_sum' && p.time === c.time)!;
+      assert.ok(Math.abs(sum.value - values.reduce((a, b) => a + b, 0)) < 1e-9);
+      assert.equal(sum.unit, 's');
+    }
+    assert.ok(most >= 8, `${service}: at most ${most} buckets in a sample`);
+    // The classic histogram of the page (0.1: 1, 1: 3, +Inf: 4), converted to custom bounds: read by the
+    // intake from 2.0's native histogram, and sent by Prometheus as classic series again in 1.0.
+    const classic = mine.filter((p) => p.name === 'job_duration_seconds_bucket');
+    assert.ok(classic.length >= 3, `${service}: the classic job's series: ${[...new Set(mine.filter((p) => p.labels.job === 'classic').map((p) => p.name))].join(', ')}`);
+    const at = classic[0]!.time;
+    assert.deepEqual(classic.filter((p) => p.time === at).map((p) => [p.labels.le, p.value]), [['0.1', 1], ['1', 3], ['+Inf', 4]]);
+    assert.equal(mine.find((p) => p.name === 'job_duration_seconds_sum')!.value, 2.5);
+  }
 });

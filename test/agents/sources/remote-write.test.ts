@@ -11,6 +11,7 @@ import { snappyDecode } from '../../../agents/sources/snappy.ts';
 import { type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 import { snappyLiteral } from '../../helpers/snappy.ts';
+import { pb } from '../../helpers/protobuf.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/programs/${name}`, import.meta.url));
 const V1 = fixture('prometheus-remote-write-v1.bin');
@@ -59,36 +60,6 @@ test('kinds: the metadata where there is some, else the name as Prometheus names
   assert.deepEqual(k('queue_bytes', {}, { type: 'gauge', unit: '' }), { kind: 'gauge', unit: 'By' });
   assert.equal(k('http_requests_created'), undefined);
 });
-
-/**
- * A protobuf writer for hand-made requests (what the wire's field numbers are is prompb/types.proto's
- * and io/prometheus/write/v2/types.proto's; Prometheus' own requests are the fixtures above).
- */
-const pb = {
-  varint(n: number): number[] {
-    const out: number[] = [];
-    do {
-      let b = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) b |= 0x80;
-      out.push(b);
-    } while (n > 0);
-    return out;
-  },
-  tag: (field: number, wire: number) => pb.varint(field * 8 + wire),
-  uint: (field: number, n: number) => [...pb.tag(field, 0), ...pb.varint(n)],
-  sint: (field: number, n: number) => [...pb.tag(field, 0), ...pb.varint(n >= 0 ? 2 * n : -2 * n - 1)],
-  double(field: number, v: number): number[] {
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(v);
-    return [...pb.tag(field, 1), ...b];
-  },
-  bytes: (field: number, body: number[]) => [...pb.tag(field, 2), ...pb.varint(body.length), ...body],
-  string: (field: number, v: string) => pb.bytes(field, [...Buffer.from(v)]),
-  packedSint: (field: number, ns: number[]) => pb.bytes(field, ns.flatMap((n) => pb.varint(n >= 0 ? 2 * n : -2 * n - 1))),
-  packedDouble: (field: number, vs: number[]) => pb.bytes(field, vs.flatMap((v) => pb.double(0, v).slice(1))),
-  span: (field: number, offset: number, length: number) => pb.bytes(field, [...pb.sint(1, offset), ...pb.uint(2, length)]),
-};
 
 /**
  * A native histogram at schema 0 (base 2), its counts as Prometheus' integer histograms send them
