@@ -17,6 +17,7 @@ import type { Line } from './line-splitter.ts';
 import { csvOpen, csvRowComma, postgresHead, postgresPart } from './parsers/postgres.ts';
 import { rabbitmqHead } from './parsers/rabbitmq.ts';
 import { slowLogContinues, slowLogStart } from './parsers/slow-log.ts';
+import { generalLogHeader, generalLogStart } from './parsers/general-log.ts';
 import { zabbixHead } from './parsers/layouts.ts';
 import { containerLine, type ContainerLine } from './parsers/container.ts';
 import { readTime } from './timestamp.ts';
@@ -76,7 +77,7 @@ export interface MultilineStats {
   cutByLimit: number;
 }
 
-type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq' | 'csv' | 'slow';
+type TraceKind = 'none' | 'java' | 'python' | 'python-end' | 'python-chain' | 'go' | 'jul' | 'node' | 'rust' | 'postgres' | 'rabbitmq' | 'csv' | 'slow' | 'general';
 
 /** A stamp, maybe its zone, then a comma: the start of a CSV row of a log (`2026-11-24 10:00:00.123 UTC,"postgres",...`). */
 function csvStamped(text: string): boolean {
@@ -381,6 +382,11 @@ export class MultilineAssembler {
     // A month's abbreviation, a day and a comma: the rest is looked at only then (syslog's `Nov 24 10:00` has none).
     else if (c >= 65 && c <= 90 && (text.charCodeAt(6) === 44 || text.charCodeAt(5) === 44)) this.kind = JUL_START.test(text) ? 'jul' : 'none';
     else if (c >= 48 && c <= 57) {
+      // A general query log's entry (MariaDB, MySQL): its statement's lines, whatever they start with.
+      if (generalLogStart(text)) {
+        this.kind = 'general';
+        return;
+      }
       // A prefix the record's later lines repeat: PostgreSQL's report, RabbitMQ's message.
       const pg = postgresHead(text);
       const rabbit = pg === '' ? rabbitmqHead(text) : '';
@@ -390,6 +396,7 @@ export class MultilineAssembler {
     }
     // A slow query log's entry: its header lines and the statement, whatever the statement's lines start with.
     else if (c === 35 /* # */) this.kind = slowLogStart(text) ? 'slow' : 'none';
+    else if (c === 9) this.kind = generalLogStart(text) ? 'general' : 'none';
     else this.kind = 'none';
   }
 
@@ -416,6 +423,7 @@ export class MultilineAssembler {
     if (startPattern !== undefined) return !startPattern.test(text);
     if (continuePattern !== undefined) return continuePattern.test(text);
     if (this.kind === 'slow') return slowLogContinues(text, this.texts[this.count - 1]!);
+    if (this.kind === 'general') return !generalLogStart(text) && !generalLogHeader(text);
     if (this.kind === 'csv') {
       // Every line until the quote closes, whatever it starts with (a quoted value can hold anything).
       if (csvOpen(text)) this.kind = 'none';
@@ -425,6 +433,8 @@ export class MultilineAssembler {
     if (this.stamped) return !startsWithStamp(text) && text.charCodeAt(0) !== 123 /* { */;
     const c = text.charCodeAt(0);
     if (c === 32 || c === 9) {
+      // A general query log's entry MariaDB wrote without a time starts with tabs.
+      if (c === 9 && generalLogStart(text)) return false;
       // Zabbix right-aligns the pid that starts each of its lines (`  4768:20261206:062431.948 msg`).
       if (c === 32 && text.charCodeAt(6) === 58 && zabbixHead(text)) return false;
       if (this.kind === 'python-end' || this.kind === 'python-chain') this.kind = 'python';

@@ -47,6 +47,13 @@ const PASSWORD_KEYS = 'password|passwd|passphrase|pwd';
 const SEP = `(["']?\\s*[:=]\\s*["']?)`;
 const VALUE = `([^\\s"'&,;}\\]]+)`;
 
+/** A word in any case, as a regular expression without the `i` flag: `by` -> `[Bb][Yy]`. */
+function anyCase(word: string): string {
+  return [...word].map((c) => `[${c.toUpperCase()}${c}]`).join('');
+}
+const SQL_IDENTIFIED = '(?:IDENTIFIED|[Ii]dentified)';
+const SQL_PASSWORD = '(?:PASSWORD|[Pp]assword)';
+
 /** Luhn checksum over the digits of a card-number candidate. */
 export function luhnValid(candidate: string): boolean {
   let sum = 0;
@@ -167,6 +174,18 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     pattern: new RegExp(`\\b(${SECRET_KEYS})${SEP}${VALUE}`, 'gi'),
     replacement: (_m, key: string, sep: string, value: string) => value.startsWith(MASK) || value.endsWith(MASK) ? `${key}${sep}${value}` : `${key}${sep}${MASK}`,
     trigger: /key|token|secret/i,
+  },
+  {
+    name: 'sql_password',
+    // A password in a SQL statement, as a database's general or audit log writes what clients sent
+    // (MariaDB's general log keeps them; MySQL 8 rewrites its own): `IDENTIFIED BY 'x'`,
+    // `IDENTIFIED WITH plugin BY 'x'`, `IDENTIFIED VIA plugin USING 'x'`, `PASSWORD('x')`,
+    // `SET PASSWORD ... = 'x'`. The quotes stay, what is between them goes ('' and \' inside included).
+    // IDENTIFIED and PASSWORD in upper, lower or capitalised case (so the pre-scan can look for them
+    // exactly); the other keywords in any case.
+    pattern: new RegExp(`\\b((?:${SQL_IDENTIFIED}\\s+(?:(?:${anyCase('with')}|${anyCase('via')})\\s+\\w+\\s+)?(?:${anyCase('by')}|${anyCase('as')}|${anyCase('using')})\\s+(?:${SQL_PASSWORD}\\s+)?)|${SQL_PASSWORD}\\s*\\(\\s*|${anyCase('set')}\\s+${SQL_PASSWORD}\\s+(?:${anyCase('for')}\\s+\\S+\\s+)?=\\s*)('(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*")`, 'g'),
+    replacement: (m: string, head: string, literal: string) => (literal.slice(1, -1) === MASK ? m : `${head}${literal[0]}${MASK}${literal[0]}`),
+    trigger: /DENTIFIED|dentified|ASSWORD|assword/,
   },
   {
     name: 'password',
@@ -501,7 +520,14 @@ export function builtinCandidates(text: string): number {
   for (let p = text.indexOf('='); p !== -1; p = text.indexOf('=', p + 1)) m |= keyedBefore(text, p);
   for (let p = text.indexOf(':'); p !== -1; p = text.indexOf(':', p + 1)) m |= keyedBefore(text, p);
   if (tokenPrefixCandidate(text)) m |= BIT.token_prefix!;
+  // A quoted literal after IDENTIFIED or PASSWORD (their words looked for only where a quote is).
+  if ((text.indexOf("'") !== -1 || text.indexOf('"') !== -1) && sqlPasswordCandidate(text)) m |= BIT.sql_password!;
   return m;
+}
+
+/** Whether `text` holds IDENTIFIED or PASSWORD as sql_password's pattern reads them (upper, lower or capitalised). */
+function sqlPasswordCandidate(text: string): boolean {
+  return text.indexOf('DENTIFIED') !== -1 || text.indexOf('dentified') !== -1 || text.indexOf('ASSWORD') !== -1 || text.indexOf('assword') !== -1;
 }
 
 const KEYED_KEY = BIT.aws_secret_key! | BIT.api_key!;

@@ -118,7 +118,7 @@ test('schema mistakes name the key and its path', () => {
     [{ sources: { a: { type: 'stdin' } }, kafka: { brokers: ['nohost'] } }, ['kafka.brokers[0]: must match pattern "^[^\\s:]+:\\d{1,5}$"']],
     [{ sources: { a: { type: 'stdin' } }, kafka: { sasl: { mechanism: 'plain', username: 'u' } } }, ['kafka.sasl.password: is required']],
     [{ sources: { a: { type: 'stdin' } }, transforms: { redaction: { disabled: ['emails'] } } }, [
-      'transforms.redaction.disabled[0]: must be one of "url_password", "jwt", "authorization_header", "bearer_token", "aws_access_key", "aws_secret_key", "token_prefix", "api_key", "password", "email", "card_number", "secret_attribute"',
+      'transforms.redaction.disabled[0]: must be one of "url_password", "jwt", "authorization_header", "bearer_token", "aws_access_key", "aws_secret_key", "token_prefix", "api_key", "sql_password", "password", "email", "card_number", "secret_attribute"',
     ]],
     [{ sources: { a: { type: 'host_metrics', collectors: ['gpu'] } } }, ['sources.a.collectors[0]: must be one of "cpu", "memory", "load", "disk", "network"']],
     [[], ['(root): must be a mapping (key: value pairs)'.replace('(root)', '')]],

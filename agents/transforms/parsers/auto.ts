@@ -34,6 +34,7 @@ import { isSecurityEvent, securityEventInto } from './cef.ts';
 import { ciscoLine } from './cisco.ts';
 import { kernelLine } from './kernel.ts';
 import { slowLogEntry, slowLogStart } from './slow-log.ts';
+import { generalLogEntry, generalLogStart } from './general-log.ts';
 import { severityFromText } from '../severity.ts';
 import { isValidTimeZone, readTime, zoneAbbreviationEnd, type FoundTime } from '../timestamp.ts';
 import type { LineParser, ParseContext, ParsedFields, ParserDefinition } from './types.ts';
@@ -474,6 +475,9 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       }
       // A Zabbix daemon's pid of six digits or more fills its column: `123456:20261206:062431.948 msg`.
       if ((line.charCodeAt(6) === 58 || line.charCodeAt(7) === 58) && zabbixHead(line)) return zabbix(line, ctx) ?? unmatched(line);
+      // A general query log's entry (MariaDB, MySQL): a tab after the stamp, then the connection and command
+      // (looked for first: MariaDB's ` 9:05:01` is no stamp readTime reads after its date).
+      if (generalLogStart(line)) return generalLogEntry(line, ctx) ?? unmatched(line);
       const t = readTime(line, 0, tz, ctx.now);
       if (t !== undefined) {
         const e = line.charCodeAt(t.end);
@@ -504,6 +508,8 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       return a ?? prefixed(line, ctx, wrappers) ?? unmatched(line);
     }
     if (c === 123 /* { */) return json(line, ctx, wrappers, 0) ?? unmatched(line);
+    // A general query log's entry MariaDB wrote without a time (the same second as the one before).
+    if (c === 9 && generalLogStart(line)) return generalLogEntry(line, ctx) ?? unmatched(line);
     // A slow query log's entry (MySQL, MariaDB, Percona), its lines joined by the multiline assembler.
     if (c === 35 /* # */ && slowLogStart(line)) return slowLogEntry(line, ctx) ?? unmatched(line);
     // An IPv6 client first (`::1`, `::ffff:10.0.0.1`: Node's and dual-stack servers'): an access line.

@@ -102,6 +102,32 @@ test("MariaDB's slow query log: an entry per statement (its lines, a line break 
   assert.deepEqual([entries[0]!.attributes['user.name'], entries[0]!.attributes['client.address'], entries[0]!.attributes['db.namespace'], entries[1]!.attributes['mysql.rows_examined'], entries[1]!.attributes['mysql.full_scan']], ['root', 'localhost', 'shop', '2', 'Yes']);
 });
 
+test("MariaDB's general query log: an entry per command (a statement's lines joined, one without a time its own record), the server's header lines apart", () => {
+  const rs = records('mariadb-general.log');
+  // The header a server writes when it starts (twice: it was started again) matches no format and stays whole.
+  assert.deepEqual(rs.filter((r) => r.fallback !== undefined).map((r) => r.text.split(',')[0]!.split('\t')[0]), ['root/usr/sbin/mariadbd', 'Tcp port: 13306  Unix socket: /tmp/mdb/run/m.sock', 'Time', 'root/usr/sbin/mariadbd', 'Tcp port: 13306  Unix socket: /tmp/mdb/run/m.sock', 'Time']);
+  const entries = rs.filter((r) => r.fallback === undefined);
+  // Every line of the file that opens an entry (a stamp or tabs, the connection id, the command) is one record.
+  const opening = readFileSync(new URL('../../fixtures/programs/mariadb-general.log', import.meta.url), 'utf8').split('\n').filter((l) => /^(?:\d{6} [ \d]\d:\d\d:\d\d)?\t+ *\d+ [A-Z]/.test(l));
+  assert.equal(entries.length, opening.length);
+  assert.equal(entries.length, 44);
+  assert.deepEqual(entries.slice(0, 4).map((r) => [iso(r.time), r.severityText, r.attributes['thread.id'], r.attributes['mysql.command'], r.body]), [
+    ['2026-12-07T22:14:18.000Z', 'INFO', '3', 'Connect', 'root@localhost on  using Socket'],
+    [undefined, 'INFO', '3', 'Query', 'CREATE DATABASE shop'],
+    [undefined, 'INFO', '3', 'Query', 'SELECT DATABASE()'],
+    [undefined, 'INFO', '3', 'Init DB', 'shop'],
+  ]);
+  const byCommand = (c: string) => entries.filter((r) => r.attributes['mysql.command'] === c).map((r) => r.body);
+  assert.ok(byCommand('Query').includes("SELECT id,\n       amount\n  FROM orders\n WHERE region = 'eu'"));
+  assert.ok(byCommand('Query').includes('SELECT region, SUM(amount) AS total\nFROM orders\nGROUP BY region'));
+  assert.deepEqual([byCommand('Prepare'), byCommand('Execute')], [['SELECT * FROM orders WHERE id = ?'], ['SELECT * FROM orders WHERE id = 1']]);
+  assert.ok(byCommand('Quit').every((b) => b === 'Quit'));
+  assert.deepEqual(entries.filter((r) => r.severityText === 'WARN').map((r) => r.body), ["Access denied for user 'root'@'localhost' (using password: YES)"]);
+  // The times MariaDB wrote (one per second that had entries), read in the source's zone.
+  assert.deepEqual(entries.filter((r) => r.time !== undefined).map((r) => iso(r.time)), ['2026-12-07T22:14:18.000Z', '2026-12-07T22:14:19.000Z', '2026-12-07T22:14:26.000Z', '2026-12-07T22:14:27.000Z', '2026-12-07T22:14:34.000Z', '2026-12-07T22:14:35.000Z']);
+  assert.equal(iso(records('mariadb-general.log', { now: NOW, timeZone: 'Europe/Paris' }).find((r) => r.time !== undefined)!.time), '2026-12-07T21:14:18.000Z');
+});
+
 test("Python's warnings on stderr, among its logging's lines: WARNING, the file, line and category, the source line under it joined", () => {
   const rs = records('python-warnings.log');
   assert.deepEqual(rs.map((r) => [r.severityText, r.body.split('\n')[0], r.attributes['python.warning.category'], r.attributes['code.line.number']]), [

@@ -57,6 +57,16 @@ test('built-in rules mask what they should and count it', () => {
     ['alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx', 'alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx', {}],
     ['Driver={ODBC Driver 18};Server=db;UID=sa;PWD=/s3cr3t;', 'Driver={ODBC Driver 18};Server=db;UID=sa;PWD=***;', { password: 1 }],
     ['pwd=hunter2 ; USER=root', 'pwd=*** ; USER=root', { password: 1 }],
+    // Passwords in SQL statements, as MariaDB's general log writes them (test/fixtures/programs/mariadb-general.log).
+    ["CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 's3cret-pass'", "CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '***'", { sql_password: 1 }],
+    ["alter user app identified with mysql_native_password by \"x9!p''a\\\"ss\"", "alter user app identified with mysql_native_password by \"***\"", { sql_password: 1 }],
+    ["SET PASSWORD FOR 'app'@'%' = PASSWORD('it''s')", "SET PASSWORD FOR 'app'@'%' = PASSWORD('***')", { sql_password: 1 }],
+    ["create user u identified by 'pw'; CREATE USER v Identified By 'pw'", "create user u identified by '***'; CREATE USER v Identified By '***'", { sql_password: 2 }],
+    ["SET PASSWORD = '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'", "SET PASSWORD = '***'", { sql_password: 1 }],
+    ["CREATE USER u Identified Via ed25519 Using PASSWORD('pw1') OR unix_socket", "CREATE USER u Identified Via ed25519 Using PASSWORD('***') OR unix_socket", { sql_password: 1 }],
+    ["GRANT ALL ON *.* TO 'bob'@'%' IDENTIFIED BY 'pw1', 'eve'@'%' IDENTIFIED BY 'pw2'", "GRANT ALL ON *.* TO 'bob'@'%' IDENTIFIED BY '***', 'eve'@'%' IDENTIFIED BY '***'", { sql_password: 2 }],
+    // No literal, no secret: a random password asked for, a column named password.
+    ["CREATE USER u IDENTIFIED BY RANDOM PASSWORD; SELECT password FROM users WHERE id = '7'", "CREATE USER u IDENTIFIED BY RANDOM PASSWORD; SELECT password FROM users WHERE id = '7'", {}],
   ];
   const r = new Redactor();
   for (const [input, want, wantCounts] of cases) {
@@ -293,7 +303,7 @@ test('the pre-scan never rules out a built-in that matches: random pieces of sec
       assert.ok(!m || (rule.validate && m.every((x) => !rule.validate!(x))), `${rule.name} matches ${JSON.stringify(s)} but was ruled out`);
     }
   };
-  const pieces = ['key', 'KEY', 'Token', 'secret', 'password', 'PassWd', 'passphrase', 'pwd', 'authorization', 'Proxy-Authorization', 'Bearer ',
+  const pieces = ['key', 'KEY', 'Token', 'secret', 'password', 'PassWd', 'passphrase', 'pwd', 'authorization', 'IDENTIFIED', 'Identified', ' BY ', ' by ', 'PASSWORD(', 'Password (', 'SET PASSWORD =', ' VIA x USING ', 'Proxy-Authorization', 'Bearer ',
     'AKIA', 'ANVA', 'aws_secret_access_key', 'secret_access_key', 'sk_live_', 'sk-', 'ghp_', 'github_pat_', 'xoxb-', 'xoxs-', 'xapp-', 'glpat-', 'AIza',
     'SG.', 'npm_', 'whsec_', 'eyJhbGci', '.eyJ', 'https://', '@', '=', ':', ': ', '"', "'", ' ', '\t', '\u00a0', '\u2028', '4111', '1111', '3782',
     '822463', '-', '_', '.', ',', 'abcdefghij', 'ABCDEFGHIJKLMNOP', 'user', 'example.com', '***'];
