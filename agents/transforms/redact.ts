@@ -190,8 +190,9 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
   {
     name: 'password',
     // Not sudo's working directory (`TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=...`, every
-    // sudo line of auth.log): a path, then sudo's ` ; USER=`.
-    pattern: new RegExp(`\\b(?!PWD=\\/[^\\s;]* ; USER=)(${PASSWORD_KEYS})${SEP}${VALUE}`, 'gi'),
+    // sudo line of auth.log): a path, then sudo's ` ; USER=`. Nor MySQL's and MariaDB's refused login,
+    // `Access denied for user 'x'@'h' (using password: YES)`, which says whether one was given.
+    pattern: new RegExp(`\\b(?!PWD=\\/[^\\s;]* ; USER=)(?!password: (?:YES|NO)\\))(${PASSWORD_KEYS})${SEP}${VALUE}`, 'gi'),
     replacement: (_m, key: string, sep: string, value: string) => value === MASK ? `${key}${sep}${value}` : `${key}${sep}${MASK}`,
     trigger: /pass|pwd/i,
   },

@@ -65,6 +65,9 @@ test('built-in rules mask what they should and count it', () => {
     ["SET PASSWORD = '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'", "SET PASSWORD = '***'", { sql_password: 1 }],
     ["CREATE USER u Identified Via ed25519 Using PASSWORD('pw1') OR unix_socket", "CREATE USER u Identified Via ed25519 Using PASSWORD('***') OR unix_socket", { sql_password: 1 }],
     ["GRANT ALL ON *.* TO 'bob'@'%' IDENTIFIED BY 'pw1', 'eve'@'%' IDENTIFIED BY 'pw2'", "GRANT ALL ON *.* TO 'bob'@'%' IDENTIFIED BY '***', 'eve'@'%' IDENTIFIED BY '***'", { sql_password: 2 }],
+    // MySQL's refused login says whether a password was given; that is no password.
+    ["Access denied for user 'root'@'localhost' (using password: YES)", "Access denied for user 'root'@'localhost' (using password: YES)", {}],
+    ['connecting using password: hunter2)', 'connecting using password: ***', { password: 1 }],
     // No literal, no secret: a random password asked for, a column named password.
     ["CREATE USER u IDENTIFIED BY RANDOM PASSWORD; SELECT password FROM users WHERE id = '7'", "CREATE USER u IDENTIFIED BY RANDOM PASSWORD; SELECT password FROM users WHERE id = '7'", {}],
   ];
