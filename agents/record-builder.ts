@@ -137,6 +137,9 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
   let observedText = '';
   // The W3C or Zeek header in force: the line's when it brings one, else followed from directive lines.
   let header = '';
+  // A general query log's last stamped entry, by file (the 256 last written): MariaDB writes a time
+  // only when the second changed, and the entries under it happened in that second (parsers/general-log.ts).
+  const carried = new Map<string, number>();
   const build: RecordBuilder = (line) => {
     if (line.header !== undefined) header = line.header;
     if (line.text.charCodeAt(0) === 35 /* # */) header = nextHeader(header, line.text) ?? header;
@@ -148,6 +151,14 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
     else if (line.fallbackTimeMs !== undefined && line.fallbackTimeMs === line.fallbackTimeMs && (f.time === undefined || f.fallback !== undefined)) f.time = line.fallbackTimeMs;
     else if (f.fallback === 'unmatched') counters.unmatched[source] = (counters.unmatched[source] ?? 0) + 1;
     else if (f.fallback === 'bad_time') counters.badTime[source] = (counters.badTime[source] ?? 0) + 1;
+    else if (f.timeCarried !== undefined) {
+      const path = line.origin.path ?? '';
+      if (f.timeCarried === 'set') {
+        carried.delete(path);
+        carried.set(path, f.time!);
+        if (carried.size > 256) carried.delete(carried.keys().next().value!);
+      } else f.time = carried.get(path);
+    }
     // The source's attributes added to the parser's object (made for this line), not both copied into a
     // new one: the same keys in the same order (a key of both keeps its place and takes the source's value).
     const attributes = f.attributes;

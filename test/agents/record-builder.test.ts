@@ -136,3 +136,17 @@ test('the day of a time stamp is written as toISOString writes it, in every year
     assert.equal(isoOf(t), new Date(t).toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${t % 1 ? String(Math.round((t % 1) * 1000)).padStart(3, '0') : ''}Z`), String(t));
   }
 });
+
+test("MariaDB's general log: an entry without a time takes its file's last stamped one; another file's stamp is not it", () => {
+  const build = createRecordBuilder(newCounters(), { timeZone: 'Europe/Paris' });
+  const at = (text: string, path: string) => build({ ...line(text), origin: { kind: 'file', path, offset: 0 } }).time;
+  assert.equal(at('\t\t    3 Query\tSELECT 0', '/a.log'), '2026-11-24T12:00:00.000Z', 'no stamp seen yet: the time it was read');
+  assert.equal(at('261207 22:14:18\t     3 Connect\troot@localhost on shop using Socket', '/a.log'), '2026-12-07T21:14:18.000Z');
+  assert.equal(at('\t\t     3 Query\tSELECT 1', '/a.log'), '2026-12-07T21:14:18.000Z');
+  assert.equal(at('just some words', '/a.log'), '2026-11-24T12:00:00.000Z');
+  assert.equal(at('\t\t     3 Query\tSELECT 2', '/a.log'), '2026-12-07T21:14:18.000Z', 'other lines between keep it');
+  assert.equal(at('\t\t     9 Query\tSELECT 3', '/b.log'), '2026-11-24T12:00:00.000Z', "another file's entry does not take a.log's second");
+  assert.equal(at('261207 22:15:00\t     9 Connect\tapp@localhost on  using TCP/IP', '/b.log'), '2026-12-07T21:15:00.000Z');
+  assert.equal(at('\t\t     9 Quit\t', '/b.log'), '2026-12-07T21:15:00.000Z');
+  assert.equal(at('\t\t     4 Quit\t', '/a.log'), '2026-12-07T21:14:18.000Z', 'each file its own');
+});

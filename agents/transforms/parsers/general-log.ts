@@ -15,9 +15,10 @@
  * Init DB; the command itself when it has none, as `Quit`); the connection's id is `thread.id` as in the error log, the command `mysql.command`
  * (`Query`, `Connect`, `Init DB`, `Prepare`, `Execute`, `Quit`, ...). A refused login (`Connect` with
  * `Access denied for user ...`) is WARN, the rest INFO. MariaDB's time is read in the source's time
- * zone; an entry MariaDB wrote without one (same second as the entry before) has none of its own and
- * gets the time it was read, which is that second for a file being followed, not for an old one read
- * later. The header a server writes when it starts is three lines of its own.
+ * zone; an entry MariaDB wrote without one (same second as the entry before) has none of its own: the
+ * record builder gives it the time of the last stamped entry of its file (`timeCarried`), when it built
+ * that one too, else the time it was read. The header a server writes when it starts is three lines of
+ * its own.
  */
 import { readTime } from '../timestamp.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
@@ -57,10 +58,13 @@ export function generalLogEntry(text: string, ctx: ParseContext): ParsedFields |
   r.severityNumber = denied ? 13 : 9;
   if (m[1] !== undefined) {
     const t = readTime(`20${m[1]}-${m[2]}-${m[3]} ${m[4]!.trim().padStart(2, '0')}:${m[5]}:${m[6]}`, 0, ctx.timeZone ?? 'UTC', ctx.now);
-    if (t !== undefined) r.time = t.time;
+    if (t !== undefined) {
+      r.time = t.time;
+      r.timeCarried = 'set';
+    }
   } else if (m[7] !== undefined) {
     const t = readTime(m[7], 0, 'UTC', ctx.now);
     if (t !== undefined) r.time = t.time;
-  }
+  } else r.timeCarried = 'take';
   return r;
 }

@@ -29,6 +29,12 @@ export interface ParsedFields {
    * The record builder counts both per source; neither travels in the record.
    */
   fallback?: 'unmatched' | 'bad_time';
+  /**
+   * A time that holds for the lines after this one in its file until the next that sets one (`set`), or
+   * this line's time is the last one set in its file (`take`): MariaDB's general query log writes a
+   * time only when the second changed (parsers/general-log.ts). The record builder carries it.
+   */
+  timeCarried?: 'set' | 'take';
 }
 
 /** Per-call context: the clock and the default time zone for wall-clock stamps. */
