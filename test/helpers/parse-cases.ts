@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createAutoParser } from '../../agents/transforms/parsers/auto.ts';
+import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
 import { type ParseContext, type ParsedFields } from '../../agents/transforms/parsers/types.ts';
 
 // Now is 2026-11-29 06:00 UTC: year-less stamps take the latest year that does not put them in the future.
@@ -35,4 +36,17 @@ export function check(family: string, cases: Array<[string, Want]>, c = ctx): vo
     if (want.host !== undefined) assert.equal(r.host, want.host, `${where}: host`);
     assert.equal(r.fallback, undefined, `${where}: matched`);
   }
+}
+
+/** The records the multiline assembler (built-in rules) makes of `text`'s lines, as texts. */
+export function assembled(text: string): string[] {
+  const m = new MultilineAssembler();
+  const out: string[] = [];
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    for (const r of m.push({ text: line, start: offset, end: offset + line.length + 1 }, 0)) out.push(r.text);
+    offset += line.length + 1;
+  }
+  for (const r of m.flush()) out.push(r.text);
+  return out;
 }

@@ -11,7 +11,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,57 +39,38 @@ async function until(what: string, check: () => boolean, timeoutMs: number, said
   }
 }
 
-test('a Prometheus server in agent mode remote-writes what it scrapes, in 1.0 (with a token) and 2.0, into Kafka; its staleness markers are counted', { timeout: 240_000 }, async () => {
+/**
+ * A page server on loopback (`handler`), two remote write intakes in one agent and a Prometheus agent
+ * started with the config `yaml(target, v1port, v2port)` gives: `body` runs while they do, then all stop.
+ */
+async function withPrometheus(
+  name: string,
+  handler: Parameters<typeof createServer>[1],
+  intakes: [Partial<ConstructorParameters<typeof RemoteWriteSource>[0]>, Partial<ConstructorParameters<typeof RemoteWriteSource>[0]>],
+  yaml: (target: string, v1: number, v2: number) => string[],
+  flags: string[],
+  body: (s: { v1: RemoteWriteSource; v2: RemoteWriteSource; target: Server; said: () => string }) => Promise<void>,
+): Promise<{ metricsTopic: string; target: string }> {
   const brokers = await testBrokers();
-  const logsTopic = await createTestTopic('prom-rw-logs');
-  const metricsTopic = await createTestTopic('prom-rw-metrics');
-  const dir = mkdtempSync(join(tmpdir(), 'prom-rw-'));
-  // The page: its mail counter grows by one per scrape.
-  let served = 0;
-  const target = createServer((_req, res) => {
-    served++;
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(PAGE.replace('jobs_processed_total{queue="mail"} 5', `jobs_processed_total{queue="mail"} ${4 + served}`));
-  });
+  const logsTopic = await createTestTopic(`${name}-logs`);
+  const metricsTopic = await createTestTopic(`${name}-metrics`);
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const target = createServer(handler);
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   const targetAddr = `127.0.0.1:${(target.address() as { port: number }).port}`;
-  const v1 = new RemoteWriteSource({ port: 0, agentHost: 'rw-host', defaultService: 'fallback', token: 's3cret' });
-  const v2 = new RemoteWriteSource({ port: 0, agentHost: 'rw-host', defaultService: 'fallback', service: 'shop-v2' });
-  const agent = new Agent({ sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 }, sources: [v1, v2], selfMetrics: false });
+  const [v1, v2] = intakes.map((o) => new RemoteWriteSource({ port: 0, defaultService: 'fallback', agentHost: 'rw-host', ...o }));
+  const agent = new Agent({ sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 }, sources: [v1!, v2!], selfMetrics: false });
   await agent.start();
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, [
-    'global: { scrape_interval: 1s }',
-    'scrape_configs:',
-    `  - { job_name: shop, static_configs: [{ targets: ["${targetAddr}"] }] }`,
-    'remote_write:',
-    `  - url: http://127.0.0.1:${v1.port}/api/v1/write`,
-    '    authorization: { credentials: s3cret }',
-    '    queue_config: { batch_send_deadline: 1s }',
-    '    metadata_config: { send_interval: 1s }',
-    `  - url: http://127.0.0.1:${v2.port}/api/v1/write`,
-    '    protobuf_message: io.prometheus.write.v2.Request',
-    '    queue_config: { batch_send_deadline: 1s }',
-    '',
-  ].join('\n'));
+  writeFileSync(config, [...yaml(targetAddr, v1!.port, v2!.port), ''].join('\n'));
   let said = '';
   let server: ChildProcess | undefined;
   try {
-    server = spawn(prometheus, [
-      '--agent', `--config.file=${config}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${await freePort()}`,
-      // 2.0 sends each series' type and unit only with the metadata kept in the WAL.
-      '--enable-feature=metadata-wal-records',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(prometheus, ['--agent', `--config.file=${config}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${await freePort()}`, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (d: Buffer) => (said += d.toString()));
     server.stderr!.on('data', (d: Buffer) => (said += d.toString()));
-    const log = () => said;
-    await until('a few scrapes through both intakes', () => served >= 4 && v1.stats.points >= 3 * 14 && v2.stats.points >= 3 * 14, 90_000, log);
-    await sleep(1500);
-    // The page goes away: Prometheus marks its series stale and writes the markers on.
-    await new Promise<void>((r) => target.close(() => r()));
-    target.closeAllConnections();
-    await until('staleness markers', () => v1.stats.staleMarkers > 0 && v2.stats.staleMarkers > 0, 30_000, log);
-    assert.equal(v1.stats.unauthorized, 0);
-    assert.equal(v1.stats.badRequests + v2.stats.badRequests, 0, said.slice(-3000));
+    await body({ v1: v1!, v2: v2!, target, said: () => said });
+    assert.equal(v1!.stats.badRequests + v2!.stats.badRequests, 0, said.slice(-3000));
   } finally {
     if (server && server.exitCode === null) {
       server.kill('SIGTERM');
@@ -98,6 +79,39 @@ test('a Prometheus server in agent mode remote-writes what it scrapes, in 1.0 (w
     if (target.listening) target.close();
     await agent.stop();
   }
+  return { metricsTopic, target: targetAddr };
+}
+
+test('a Prometheus server in agent mode remote-writes what it scrapes, in 1.0 (with a token) and 2.0, into Kafka; its staleness markers are counted', { timeout: 240_000 }, async () => {
+  // The page: its mail counter grows by one per scrape.
+  let served = 0;
+  const page: Parameters<typeof createServer>[1] = (_req, res) => {
+    served++;
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(PAGE.replace('jobs_processed_total{queue="mail"} 5', `jobs_processed_total{queue="mail"} ${4 + served}`));
+  };
+  const yaml = (target: string, v1: number, v2: number) => [
+    'global: { scrape_interval: 1s }',
+    'scrape_configs:',
+    `  - { job_name: shop, static_configs: [{ targets: ["${target}"] }] }`,
+    'remote_write:',
+    `  - url: http://127.0.0.1:${v1}/api/v1/write`,
+    '    authorization: { credentials: s3cret }',
+    '    queue_config: { batch_send_deadline: 1s }',
+    '    metadata_config: { send_interval: 1s }',
+    `  - url: http://127.0.0.1:${v2}/api/v1/write`,
+    '    protobuf_message: io.prometheus.write.v2.Request',
+    '    queue_config: { batch_send_deadline: 1s }',
+  ];
+  // 2.0 sends each series' type and unit only with the metadata kept in the WAL.
+  const { metricsTopic, target: targetAddr } = await withPrometheus('prom-rw', page, [{ token: 's3cret' }, { service: 'shop-v2' }], yaml, ['--enable-feature=metadata-wal-records'], async ({ v1, v2, target, said }) => {
+    await until('a few scrapes through both intakes', () => served >= 4 && v1.stats.points >= 3 * 14 && v2.stats.points >= 3 * 14, 90_000, said);
+    await sleep(1500);
+    // The page goes away: Prometheus marks its series stale and writes the markers on.
+    await new Promise<void>((r) => target.close(() => r()));
+    target.closeAllConnections();
+    await until('staleness markers', () => v1.stats.staleMarkers > 0 && v2.stats.staleMarkers > 0, 30_000, said);
+    assert.equal(v1.stats.unauthorized, 0);
+  });
   const raw = await readTopic(metricsTopic, { idleMs: 2000, timeoutMs: 30_000 });
   const points = raw.map((m) => ({ key: m.key, ...(JSON.parse(m.value.toString()) as MetricPoint) }));
   for (const service of ['shop', 'shop-v2']) {
@@ -154,54 +168,29 @@ function nativeHistogramPage(values: number[], schema: number): Buffer {
 }
 
 test('Prometheus sends native histograms, exponential (scraped as protobuf) and with custom bounds (converted from a classic one): each le holds what was observed at or below it', { timeout: 240_000 }, async () => {
-  const brokers = await testBrokers();
-  const logsTopic = await createTestTopic('prom-nh-logs');
-  const metricsTopic = await createTestTopic('prom-nh-metrics');
-  const dir = mkdtempSync(join(tmpdir(), 'prom-nh-'));
   // Latencies from 1 ms to about 2 s; each scrape serves 25 more of them.
   const all = Array.from({ length: 400 }, (_, i) => 0.001 * 1.019 ** i);
   let scrapes = 0;
-  const target = createServer((req, res) => {
+  const pages: Parameters<typeof createServer>[1] = (req, res) => {
     if (req.url === '/native') {
       scrapes++;
       res.writeHead(200, { 'content-type': 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited' });
       res.end(nativeHistogramPage(all.slice(0, Math.min(all.length, 25 * scrapes)), 3));
     } else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(PAGE);
-  });
-  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-  const targetAddr = `127.0.0.1:${(target.address() as { port: number }).port}`;
-  const v1 = new RemoteWriteSource({ port: 0, agentHost: 'nh-host', defaultService: 'fallback', service: 'nh-v1' });
-  const v2 = new RemoteWriteSource({ port: 0, agentHost: 'nh-host', defaultService: 'fallback', service: 'nh-v2' });
-  const agent = new Agent({ sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 }, sources: [v1, v2], selfMetrics: false });
-  await agent.start();
-  const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, [
+  };
+  const yaml = (target: string, v1: number, v2: number) => [
     'global: { scrape_interval: 1s }',
     'scrape_configs:',
-    `  - { job_name: native, metrics_path: /native, scrape_native_histograms: true, static_configs: [{ targets: ["${targetAddr}"] }] }`,
-    `  - { job_name: classic, convert_classic_histograms_to_nhcb: true, static_configs: [{ targets: ["${targetAddr}"] }] }`,
+    `  - { job_name: native, metrics_path: /native, scrape_native_histograms: true, static_configs: [{ targets: ["${target}"] }] }`,
+    `  - { job_name: classic, convert_classic_histograms_to_nhcb: true, static_configs: [{ targets: ["${target}"] }] }`,
     'remote_write:',
     // 1.0 cannot carry custom bounds: Prometheus drops such histograms, or (as here) sends them as classic series.
-    `  - { url: "http://127.0.0.1:${v1.port}/api/v1/write", send_native_histograms: true, convert_nhcb_to_classic: true, queue_config: { batch_send_deadline: 1s } }`,
-    `  - { url: "http://127.0.0.1:${v2.port}/api/v1/write", protobuf_message: io.prometheus.write.v2.Request, send_native_histograms: true, queue_config: { batch_send_deadline: 1s } }`,
-    '',
-  ].join('\n'));
-  let said = '';
-  let server: ChildProcess | undefined;
-  try {
-    server = spawn(prometheus, ['--agent', `--config.file=${config}`, `--storage.agent.path=${join(dir, 'wal')}`, `--web.listen-address=127.0.0.1:${await freePort()}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d: Buffer) => (said += d.toString()));
-    server.stderr!.on('data', (d: Buffer) => (said += d.toString()));
-    await until('native histograms through both intakes', () => scrapes >= 4 && v1.stats.histograms >= 6 && v2.stats.histograms >= 6, 90_000, () => said);
-    assert.equal(v1.stats.badRequests + v2.stats.badRequests, 0, said.slice(-3000));
-  } finally {
-    if (server && server.exitCode === null) {
-      server.kill('SIGTERM');
-      await new Promise((r) => server!.once('exit', r));
-    }
-    if (target.listening) target.close();
-    await agent.stop();
-  }
+    `  - { url: "http://127.0.0.1:${v1}/api/v1/write", send_native_histograms: true, convert_nhcb_to_classic: true, queue_config: { batch_send_deadline: 1s } }`,
+    `  - { url: "http://127.0.0.1:${v2}/api/v1/write", protobuf_message: io.prometheus.write.v2.Request, send_native_histograms: true, queue_config: { batch_send_deadline: 1s } }`,
+  ];
+  const { metricsTopic } = await withPrometheus('prom-nh', pages, [{ service: 'nh-v1' }, { service: 'nh-v2' }], yaml, [], async ({ v1, v2, said }) => {
+    await until('native histograms through both intakes', () => scrapes >= 4 && v1.stats.histograms >= 6 && v2.stats.histograms >= 6, 90_000, said);
+  });
   const raw = await readTopic(metricsTopic, { idleMs: 2000, timeoutMs: 30_000 });
   const points = raw.map((m) => JSON.parse(m.value.toString()) as MetricPoint);
   for (const service of ['nh-v1', 'nh-v2']) {

@@ -4,21 +4,10 @@
 // every entry, `log_timestamps=UTC`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultilineAssembler } from '../../../../agents/transforms/multiline.ts';
 import { generalLogHeader, generalLogStart } from '../../../../agents/transforms/parsers/general-log.ts';
-import { ctx, parse } from '../../../helpers/parse-cases.ts';
+import { assembled, ctx, parse } from '../../../helpers/parse-cases.ts';
 
-function entries(text: string): string[] {
-  const m = new MultilineAssembler();
-  const out: string[] = [];
-  let offset = 0;
-  for (const line of text.split('\n')) {
-    for (const r of m.push({ text: line, start: offset, end: offset + line.length + 1 }, 0)) out.push(r.text);
-    offset += line.length + 1;
-  }
-  for (const r of m.flush()) out.push(r.text);
-  return out;
-}
+const entries = assembled;
 
 const MYSQL8 = [
   '/usr/sbin/mysqld, Version: 8.0.40 (MySQL Community Server - GPL). started with:',

@@ -3,20 +3,9 @@
 // do not run here, so their entries are written after their manuals' examples of the format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultilineAssembler } from '../../../../agents/transforms/multiline.ts';
-import { ctx, parse } from '../../../helpers/parse-cases.ts';
+import { assembled, ctx, parse } from '../../../helpers/parse-cases.ts';
 
-function entries(text: string): string[] {
-  const m = new MultilineAssembler();
-  const out: string[] = [];
-  let offset = 0;
-  for (const line of text.split('\n')) {
-    for (const r of m.push({ text: line, start: offset, end: offset + line.length + 1 }, 0)) out.push(r.text);
-    offset += line.length + 1;
-  }
-  for (const r of m.flush()) out.push(r.text);
-  return out;
-}
+const entries = assembled;
 
 const MYSQL8 = `# Time: 2026-11-28T11:40:00.123456Z
 # User@Host: app[app] @ web-1 [10.0.0.5]  Id:    12
