@@ -76,7 +76,9 @@ export function unitOf(family: string, declared: string | undefined): string {
     for (const [suffix, unit] of UNIT_SUFFIXES) if (declared === suffix.slice(1)) return unit;
     return declared;
   }
-  const base = family.endsWith('_total') ? family.slice(0, -6) : family;
+  // A counter's `_total`, and the `_max` gauge Micrometer writes beside a timer or a summary
+  // (`http_server_requests_seconds_max`), come after the unit word.
+  const base = family.endsWith('_total') ? family.slice(0, -6) : family.endsWith('_max') ? family.slice(0, -4) : family;
   for (const [suffix, unit] of UNIT_SUFFIXES) if (base.endsWith(suffix)) return unit;
   return '';
 }

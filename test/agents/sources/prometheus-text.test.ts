@@ -196,8 +196,8 @@ test("Micrometer's pages: both formats give the same series and values, its time
   assert.equal(buckets.find((p) => p.labels.le === '0.05')!.value, 3);
   for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, 'cumulative buckets');
   assert.deepEqual(one('http_server_requests_seconds_sum').map((p) => [p.kind, p.unit, p.value]), [['counter', 's', 8.843]]);
-  // Its _max is a gauge family of its own, whose name does not end in a unit word.
-  assert.deepEqual(one('http_server_requests_seconds_max').map((p) => [p.kind, p.unit, p.value]), [['gauge', '', 7]]);
+  // Its _max is a gauge family of its own, the unit word before the `_max`.
+  assert.deepEqual(one('http_server_requests_seconds_max').map((p) => [p.kind, p.unit, p.value]), [['gauge', 's', 7]]);
   assert.deepEqual(one('response_size_bytes').map((p) => [p.kind, p.labels.quantile, p.unit]), [['gauge', '0.5', 'By'], ['gauge', '0.99', 'By']]);
   // The JVM binders: counters under their _total, gauges by area and pool.
   assert.ok(one('jvm_threads_started_threads_total')[0]!.kind === 'counter');
