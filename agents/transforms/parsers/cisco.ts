@@ -18,6 +18,7 @@
  * marked `*` (the device's clock was never set: IOS starts at Mar 1 1993) is kept as
  * `cisco.device_time` and the record takes the relay's stamp or the time of reading.
  */
+import { isIPv6 } from 'node:net';
 import { severityFromSyslog } from '../severity.ts';
 import { readTime, wallToInstant } from '../timestamp.ts';
 import { applyPri } from './pri.ts';
@@ -97,6 +98,11 @@ function deviceStamp(text: string, at: number, tz: string, now: number): { time:
   return again === undefined ? undefined : { time: again.time, end };
 }
 
+/** 0-9, a-f, A-F, or `:` (an IPv6 address's first character). */
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
 /**
  * The header before a mnemonic, from `from` to `at` (its `%`): stamps, a sequence number, names and
  * stray colons, in the orders devices and relays write them. Fills time, host and `cisco.*` into `r`;
@@ -122,6 +128,16 @@ function headerInto(text: string, from: number, at: number, r: ParsedFields, ctx
       if (unset) r.attributes['cisco.device_time'] = text.slice(s, t.end);
       else r.time = t.time;
       i = t.end;
+      continue;
+    }
+    // A relay's host as an IPv6 address (`2001:db8::1`): its colons are not the header's.
+    const blank = text.indexOf(' ', i);
+    if (blank !== -1 && blank < at && isHex(c) && isIPv6(text.slice(i, blank))) {
+      if (!hostKnown) {
+        r.host = text.slice(i, blank);
+        hostKnown = true;
+      } else r.attributes['cisco.device_id'] = text.slice(i, blank);
+      i = blank;
       continue;
     }
     let e = i;

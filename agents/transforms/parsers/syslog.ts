@@ -3,6 +3,7 @@
  * and RFC 3164 / BSD (`<34>Nov 24 10:00:00 host app[123]: msg`, also without `<PRI>` as in
  * /var/log/syslog). PRI gives the severity; HOSTNAME the host, APP-NAME (or TAG) the service.
  */
+import { isIPv6 } from 'node:net';
 import { severityFromText } from '../severity.ts';
 import { applyPri } from './pri.ts';
 import { parseIso, parseSyslogTime } from '../timestamp.ts';
@@ -42,6 +43,12 @@ const BSD = /^(?:<(\d{1,3})>)?(?:([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}
 // ERROR main x` is an application line), a host, then the rest, where a tag is looked for.
 const BSD_LOOSE = /^(?:<(\d{1,3})>)?([A-Z][a-z]{2} (?:[ \d]\d|\d) \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) ([^\s"{}]+) +(\S.*)$/s;
 const LOOSE_TAG = /^([A-Za-z][\w./-]{0,47})(?:\[([^\]\s]{1,32})\])?(?:: ?| |$)/;
+
+/** Whether the word at `at` (up to a blank) is an IPv6 address. */
+function ipv6Ahead(line: string, at: number): boolean {
+  const blank = line.indexOf(' ', at);
+  return isIPv6(line.slice(at, blank === -1 ? line.length : blank));
+}
 
 function nil(v: string): string | undefined {
   return v === '-' ? undefined : v;
@@ -117,6 +124,12 @@ function parse3164(line: string, ctx: ParseContext, appAsService: boolean, loose
   const host = m[4];
   // Without PRI, an ISO stamp followed by a level word is an application log, not syslog.
   if (m[1] === undefined && m[3] !== undefined && (host === undefined || severityFromText(host) !== 0)) return null;
+  // No host, and the tag is the start of an IPv6 address (`fe80::1 fw01 : %ASA-...`, a relay's host):
+  // not a tag; the line is for the parsers after this one (cisco.ts reads such a host).
+  if (host === undefined && m[5]!.length <= 4 && /^[0-9A-Fa-f]*$/.test(m[5]!)) {
+    const tagAt = (m[1] === undefined ? 0 : m[1].length + 2) + (m[2] ?? m[3])!.length + 1;
+    if (ipv6Ahead(line, tagAt)) return null;
+  }
   const out: ParsedFields = { body: m[8]!, attributes: {} };
   if (!applyPri(out, m[1])) return null;
   const t = m[2] !== undefined ? parseSyslogTime(m[2], ctx.timeZone, bodyStampNow(m[2], m[8]!) ?? ctx.now) : parseIso(m[3]!, ctx.timeZone);

@@ -56,6 +56,14 @@ test('a device message in a relay\'s file (rsyslog, no PRI): the mnemonic or seq
       time: '2026-11-28T11:40:00.123Z', host: '10.0.0.1', level: 'ERR', body: 'Interface GigabitEthernet0/1, changed state to down',
       attributes: { 'cisco.sequence': '123', 'cisco.facility': 'LINK', 'cisco.mnemonic': 'UPDOWN', 'syslog.appname': undefined },
     }],
+    // A device the relay knows by its IPv6 address: the address is the host, its colons no header's.
+    ['Nov 28 11:40:01 2001:db8::1 123: Nov 28 11:40:00.123 UTC: %LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down', {
+      time: '2026-11-28T11:40:00.123Z', host: '2001:db8::1', level: 'ERR', body: 'Interface GigabitEthernet0/1, changed state to down',
+      attributes: { 'cisco.sequence': '123', 'cisco.mnemonic': 'UPDOWN' },
+    }],
+    ['Nov 28 11:40:01 fe80::a00:27ff:fe4e:66a1 fw01 : %ASA-6-302013: Built outbound TCP connection 9', {
+      host: 'fe80::a00:27ff:fe4e:66a1', level: 'INFO', body: 'Built outbound TCP connection 9', attributes: { 'cisco.device_id': 'fw01', 'cisco.mnemonic': '302013' },
+    }],
     // The device's clock never set: the relay's stamp is the time.
     ['Nov 28 11:40:01 sw1 7: *Mar  1 00:01:02: %LINEPROTO-5-UPDOWN: Line protocol on Interface Vlan1, changed state to up', {
       time: '2026-11-28T11:40:01.000Z', host: 'sw1', level: 'NOTICE', body: 'Line protocol on Interface Vlan1, changed state to up',

@@ -193,3 +193,15 @@ test('host, tag and pid after an ISO stamp with a blank (ProFTPD, syslog-ng temp
   assert.equal(hostTagPid('2026-12-06 09:38:40,123 web-1 app: no pid', 24, 1), null);
 });
 
+
+test("a relay's host as an IPv6 address: the host when a tag follows it; never a tag made of its first group", () => {
+  const r = parse('Nov 24 10:00:00 2001:db8::5 sshd[123]: Accepted publickey for alice', ctx)!;
+  assert.deepEqual([r.host, r.attributes['syslog.appname'], r.body], ['2001:db8::5', 'sshd', 'Accepted publickey for alice']);
+  const p = parse('<14>Nov 24 10:00:00 fe80::1 kernel: eth0 up', ctx)!;
+  assert.deepEqual([p.host, p.attributes['syslog.appname'], p.body], ['fe80::1', 'kernel', 'eth0 up']);
+  // No tag after the address (a Cisco device's ` : %ASA-...`): not read as tag `fe80` (cisco.ts reads such lines).
+  assert.notEqual(parse('Nov 24 10:00:00 fe80::a00:27ff:fe4e:66a1 fw01 : %ASA-6-302013: Built', ctx)?.attributes['syslog.appname'], 'fe80');
+  // A tag of hex letters that is no address stays a tag.
+  assert.equal(parse('Nov 24 10:00:00 host1 beef: moo', ctx)!.attributes['syslog.appname'], 'beef');
+  assert.equal(parse('Nov 24 10:00:00 cafe: no host', ctx)!.attributes['syslog.appname'], 'cafe');
+});
