@@ -180,10 +180,12 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     // A password in a SQL statement, as a database's general or audit log writes what clients sent
     // (MariaDB's general log keeps them; MySQL 8 rewrites its own): `IDENTIFIED BY 'x'`,
     // `IDENTIFIED WITH plugin BY 'x'`, `IDENTIFIED VIA plugin USING 'x'`, `PASSWORD('x')`,
-    // `SET PASSWORD ... = 'x'`. The quotes stay, what is between them goes ('' and \' inside included).
+    // `SET PASSWORD ... = 'x'`. The quotes stay, what is between them goes ('' and \' inside included;
+    // an empty literal is no secret, so the shortest match, `PASSWORD('x')`, has the 13 characters
+    // BUILTIN_MIN_PLAIN_MATCH counts on).
     // IDENTIFIED and PASSWORD in upper, lower or capitalised case (so the pre-scan can look for them
     // exactly); the other keywords in any case.
-    pattern: new RegExp(`\\b((?:${SQL_IDENTIFIED}\\s+(?:(?:${anyCase('with')}|${anyCase('via')})\\s+\\w+\\s+)?(?:${anyCase('by')}|${anyCase('as')}|${anyCase('using')})\\s+(?:${SQL_PASSWORD}\\s+)?)|${SQL_PASSWORD}\\s*\\(\\s*|${anyCase('set')}\\s+${SQL_PASSWORD}\\s+(?:${anyCase('for')}\\s+\\S+\\s+)?=\\s*)('(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*")`, 'g'),
+    pattern: new RegExp(`\\b((?:${SQL_IDENTIFIED}\\s+(?:(?:${anyCase('with')}|${anyCase('via')})\\s+\\w+\\s+)?(?:${anyCase('by')}|${anyCase('as')}|${anyCase('using')})\\s+(?:${SQL_PASSWORD}\\s+)?)|${SQL_PASSWORD}\\s*\\(\\s*|${anyCase('set')}\\s+${SQL_PASSWORD}\\s+(?:${anyCase('for')}\\s+\\S+\\s+)?=\\s*)('(?:[^'\\\\]|\\\\.|'')+'|"(?:[^"\\\\]|\\\\.|"")+")`, 'g'),
     replacement: (m: string, head: string, literal: string) => (literal.slice(1, -1) === MASK ? m : `${head}${literal[0]}${MASK}${literal[0]}`),
     trigger: /DENTIFIED|dentified|ASSWORD|assword/,
   },
