@@ -475,10 +475,10 @@ export function createAutoParser(options: Partial<AutoParserOptions> = {}, inter
       }
       // A Zabbix daemon's pid of six digits or more fills its column: `123456:20261206:062431.948 msg`.
       if ((line.charCodeAt(6) === 58 || line.charCodeAt(7) === 58) && zabbixHead(line)) return zabbix(line, ctx) ?? unmatched(line);
-      // A general query log's entry (MariaDB, MySQL): a tab after the stamp, then the connection and command
-      // (looked for first: MariaDB's ` 9:05:01` is no stamp readTime reads after its date).
-      if (generalLogStart(line)) return generalLogEntry(line, ctx) ?? unmatched(line);
       const t = readTime(line, 0, tz, ctx.now);
+      // A general query log's entry (MariaDB, MySQL): a tab after the stamp, then the connection and
+      // command (MariaDB's ` 9:05:01` after its date is no stamp readTime reads).
+      if ((t === undefined || line.charCodeAt(t.end) === 9) && generalLogStart(line)) return generalLogEntry(line, ctx) ?? unmatched(line);
       if (t !== undefined) {
         const e = line.charCodeAt(t.end);
         // pm2's `--time` prefix puts `: ` after the stamp (`2026-11-24T10:00:00: msg`).

@@ -27,14 +27,14 @@ import type { ParseContext, ParsedFields } from './types.ts';
  * An entry's first line: MariaDB's stamp or MySQL's ISO one (or neither: then at least one tab), the
  * connection id (right-aligned), the command (one or two words), a tab and the argument.
  */
-const ENTRY = /^(?:(\d\d)(\d\d)(\d\d) ([ \d]\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)))?\t+ *(\d+) ([A-Z][a-z]*(?: [A-Za-z]+)?)\t/;
+const ENTRY = /^(?:(\d\d)(\d\d)(\d\d) ([ \d]\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(?:Z|[+-]\d\d:\d\d)))?\t+ *(\d+) ([A-Z][a-z]*(?: [A-Za-z]+)?)\t/;
 
 /** Whether `text` opens a general-log entry (any other line under one continues its statement). */
 export function generalLogStart(text: string): boolean {
-  const c = text.charCodeAt(0);
-  // A tab (an entry without a time), or a stamp and a tab within its first 37 characters: nothing else
-  // needs the expression (a look back from there, so a long line without tabs is not scanned).
-  return (c === 9 || (c >= 48 && c <= 57 && text.lastIndexOf('\t', 36) !== -1)) && ENTRY.test(text);
+  // A tab where an entry has one: first (no time), after MariaDB's stamp (15 characters), or after
+  // MySQL's, which has microseconds and `Z` (27) or an offset (32). Nothing else needs the expression:
+  // this runs on every record's first line.
+  return (text.charCodeAt(0) === 9 || text.charCodeAt(15) === 9 || text.charCodeAt(27) === 9 || text.charCodeAt(32) === 9) && ENTRY.test(text);
 }
 
 /** The three lines a server writes at the top of its general log when it starts. */
