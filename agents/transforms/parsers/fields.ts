@@ -44,10 +44,11 @@ function looksLikeDate(v: unknown): boolean {
   return (c === 45 || c === 47) && v.charCodeAt(0) >= 48 && v.charCodeAt(0) <= 57;
 }
 
-// Google Cloud's structured logging: `logging.googleapis.com/trace` holds `projects/<p>/traces/<id>`.
+// Google Cloud's structured logging: `logging.googleapis.com/trace` holds `projects/<p>/traces/<id>`;
+// Serilog's compact JSON (3.1 and later) writes `@tr` and `@sp`.
 const GCP_TRACE = 'logging.googleapis.com/trace';
-const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace', GCP_TRACE]);
-const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId', 'logging.googleapis.com/spanId']);
+const TRACE_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'TraceId', 'dd.trace_id_hex', 'trace', GCP_TRACE, '@tr']);
+const SPAN_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'SpanId', 'logging.googleapis.com/spanId', '@sp']);
 const SERVICE_KEYS = new Set(['service', 'service.name', 'service_name', 'serviceName']);
 // Not plain `host`: JSON access logs use it for the request's Host header.
 const HOST_KEYS = new Set(['hostname', 'host.name', 'host_name']);

@@ -2,6 +2,7 @@
  * JSON lines (pino, bunyan, zap, logrus, ECS, Docker's json-file driver, GELF) in, ParsedFields out.
  * Only an object counts; nested objects become dotted attribute keys.
  */
+import { clefFields, isClef } from './clef.ts';
 import { FIELD_NAME_CONFIG_PROPERTIES, fieldsFromMap, flattenInto, withFieldDefaults, type FieldNameOptions } from './fields.ts';
 import { gelfFields, isGelf } from './gelf.ts';
 import { tracingJson } from './rust.ts';
@@ -67,6 +68,8 @@ export function fieldsFromObject(value: Record<string, unknown>, line: string, r
   }
   const mongo = isMongoLog(value);
   const out = fieldsFromMap(flat, line, mongo ? namesFor(names, 'mongo') : instant ? namesFor(names, 'log4j') : names, ctx);
+  // Serilog's compact JSON: its template rendered, its exception read (clef.ts).
+  if (value['@t'] !== undefined && isClef(value)) clefFields(value, out);
   if (rest !== '' && out.body !== line) out.body += rest;
   return out;
 }

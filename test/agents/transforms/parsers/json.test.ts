@@ -48,14 +48,35 @@ test("MongoDB's structured log: t.$date is the time and s the severity, in that 
   assert.deepEqual(other.attributes, { s: 'E', t: '3' });
 });
 
+test("Serilog's compact JSON (CLEF), after its documentation's examples: templates rendered, the exception read, trace and span", () => {
+  // Serilog.Formatting.Compact's README: `{"@t":"...","@mt":"Processed {@Position} in {Elapsed:000} ms.","Position":{"Latitude":25,"Longitude":134},"Elapsed":34}`.
+  const r = parse('{"@t":"2026-12-07T22:00:00.1234567Z","@mt":"Processed {@Position} in {Elapsed:000} ms.","Position":{"Latitude":25,"Longitude":134},"Elapsed":34}', ctx)!;
+  assert.equal(r.body, 'Processed { Latitude: 25, Longitude: 134 } in 34 ms.');
+  assert.deepEqual([r.attributes['@mt'], r.attributes['Position.Latitude'], r.severityText], ['Processed {@Position} in {Elapsed:000} ms.', '25', 'INFORMATION']);
+  // Strings in double quotes unless `:l`; a type tag, sequences, escaped braces, positional and stringified tokens.
+  const b = (mt: string, props: object) => parse(JSON.stringify({ '@t': '2026-12-07T22:00:00Z', '@mt': mt, ...props }), ctx)!.body;
+  assert.equal(b('User {User} ({Name:l}) signed in', { User: 'alice', Name: 'Alice A.' }), 'User "alice" (Alice A.) signed in');
+  assert.equal(b('{{literal}} {@Cart} {Ids} {0} {$Who}', { Cart: { $type: 'Cart', Items: 2, Owner: 'bob' }, Ids: [1, 2], 0: true, Who: 'x' }), '{literal} Cart { Items: 2, Owner: "bob" } [1, 2] true "x"');
+  assert.equal(b('Unclosed {Name', { Name: 'x' }), 'Unclosed {Name');
+  // The rendered message, where the formatter wrote one (@m), is the body as written.
+  assert.equal(b('ignored {X}', { '@m': 'as written', X: 1 }), 'as written');
+  // The exception as .NET's ToString() writes it; Serilog 3.1's trace and span.
+  const x = parse('{"@t":"2026-12-07T22:00:00Z","@mt":"Payment failed","@l":"Error","@x":"System.InvalidOperationException: Card declined\\n   at Shop.Pay() in /src/Pay.cs:line 12","@tr":"4bf92f3577b34da6a3ce929d0e0e4736","@sp":"00f067aa0ba902b7","@i":"a1b2c3d4"}', ctx)!;
+  assert.deepEqual([x.severityText, x.traceId, x.spanId, x.attributes['exception.type'], x.attributes['exception.message'], x.attributes['@x'], x.attributes['@i']], ['ERROR', '4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', 'System.InvalidOperationException', 'Card declined', undefined, 'a1b2c3d4']);
+  assert.equal(x.attributes['exception.stacktrace'], 'System.InvalidOperationException: Card declined\n   at Shop.Pay() in /src/Pay.cs:line 12');
+  // Not CLEF (no `@t`): a template-looking message is left as it is.
+  assert.equal(parse('{"msg":"Hello {User}","User":"x"}', ctx)!.body, 'Hello {User}');
+});
+
 test('the keys of structlog, Serilog compact JSON and JsonFormatter, Log4j2 JsonLayout, Kubernetes audit, CloudTrail and Envoy', () => {
   assert.deepEqual(parse('{"event": "user logged in", "level": "info", "timestamp": "2026-11-24T10:00:00.123456Z", "user_id": 42}', ctx), {
     body: 'user logged in', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'INFO', severityNumber: 9, attributes: { user_id: '42' },
   });
   // A message key of its own wins over structlog's `event`, which then stays an attribute.
   assert.deepEqual(parse('{"event":"signup","msg":"new user"}', ctx)!.attributes, { event: 'signup' });
+  // CompactJsonFormatter writes the template: rendered as Serilog renders it (a token without its property kept).
   assert.deepEqual(parse('{"@t":"2026-11-24T10:00:00.1234567Z","@mt":"Processed {OrderId} in {Elapsed} ms","@l":"Warning","OrderId":7}', ctx), {
-    body: 'Processed {OrderId} in {Elapsed} ms', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'WARNING', severityNumber: 13, attributes: { OrderId: '7' },
+    body: 'Processed 7 in {Elapsed} ms', time: Date.UTC(2026, 10, 24, 10, 0, 0, 123) + 0.456, severityText: 'WARNING', severityNumber: 13, attributes: { OrderId: '7', '@mt': 'Processed {OrderId} in {Elapsed} ms' },
   });
   // The rendered message, where there is one, before the template.
   assert.equal(parse('{"@t":"2026-11-24T10:00:00Z","@m":"Processed 7","@mt":"Processed {OrderId}"}', ctx)!.body, 'Processed 7');
