@@ -122,7 +122,7 @@ function histogramPoints(out: MetricPoint[], samples: NativeHistogram[], s: { se
       const shifted = (b: Array<[number, number]>) => b.map(([i, c]): [number, number] => [i - 1, c]);
       buckets = exponentialToLe({ scale: h.schema, count: h.count, zeroCount: h.zeroCount, zeroThreshold: h.zeroThreshold, positive: shifted(h.positive), negative: shifted(h.negative) });
     } else continue;
-    for (const [le, count] of buckets) point('_bucket', count, '', { ...s.labels, le: le === Infinity ? '+Inf' : canonicalNumber(String(le)) });
+    for (const [le, count] of buckets) point('_bucket', count, '', { ...s.labels, le: le === Infinity ? '+Inf' : String(le) });
   }
 }
 

@@ -21,13 +21,14 @@
  * its own.
  */
 import { readTime } from '../timestamp.ts';
+import { mariadbTime } from './slow-log.ts';
 import type { ParseContext, ParsedFields } from './types.ts';
 
 /**
  * An entry's first line: MariaDB's stamp or MySQL's ISO one (or neither: then at least one tab), the
  * connection id (right-aligned), the command (one or two words), a tab and the argument.
  */
-const ENTRY = /^(?:(\d\d)(\d\d)(\d\d) ([ \d]\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(?:Z|[+-]\d\d:\d\d)))?\t+ *(\d+) ([A-Z][a-z]*(?: [A-Za-z]+)?)\t/;
+const ENTRY = /^(?:(\d{6} [ \d]\d:\d\d:\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(?:Z|[+-]\d\d:\d\d)))?\t+ *(\d+) ([A-Z][a-z]*(?: [A-Za-z]+)?)\t/;
 
 /** Whether `text` opens a general-log entry (any other line under one continues its statement). */
 export function generalLogStart(text: string): boolean {
@@ -49,21 +50,21 @@ export function generalLogHeader(text: string): boolean {
 export function generalLogEntry(text: string, ctx: ParseContext): ParsedFields | null {
   const m = ENTRY.exec(text);
   if (m === null) return null;
-  const command = m[9]!;
+  const command = m[4]!;
   // A command without an argument (`Quit`) is its own message.
   const body = text.length > m[0].length ? text.slice(m[0].length) : command;
-  const r: ParsedFields = { body, attributes: { 'thread.id': m[8]!, 'mysql.command': command } };
+  const r: ParsedFields = { body, attributes: { 'thread.id': m[3]!, 'mysql.command': command } };
   const denied = command === 'Connect' && body.startsWith('Access denied');
   r.severityText = denied ? 'WARN' : 'INFO';
   r.severityNumber = denied ? 13 : 9;
   if (m[1] !== undefined) {
-    const t = readTime(`20${m[1]}-${m[2]}-${m[3]} ${m[4]!.trim().padStart(2, '0')}:${m[5]}:${m[6]}`, 0, ctx.timeZone ?? 'UTC', ctx.now);
+    const t = mariadbTime(m[1], ctx);
     if (t !== undefined) {
-      r.time = t.time;
+      r.time = t;
       r.timeCarried = 'set';
     }
-  } else if (m[7] !== undefined) {
-    const t = readTime(m[7], 0, 'UTC', ctx.now);
+  } else if (m[2] !== undefined) {
+    const t = readTime(m[2], 0, 'UTC', ctx.now);
     if (t !== undefined) r.time = t.time;
   } else r.timeCarried = 'take';
   return r;

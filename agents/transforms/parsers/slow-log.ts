@@ -42,13 +42,15 @@ export function slowLogContinues(text: string, previous: string): boolean {
   return !(text.startsWith(USER_HOST) && !previous.startsWith(TIME));
 }
 
-function timeOf(value: string, ctx: ParseContext): number | undefined {
+/** MariaDB's `yymmdd hh:mm:ss` (the hour space-padded), the server's clock, in the source's zone; undefined when `value` is not one. The general query log writes it too (general-log.ts). */
+export function mariadbTime(value: string, ctx: ParseContext): number | undefined {
   const m = MARIADB_TIME.exec(value);
-  if (m !== null) {
-    const t = readTime(`20${m[1]}-${m[2]}-${m[3]} ${m[4]!.padStart(2, '0')}:${m[5]}:${m[6]}`, 0, ctx.timeZone ?? 'UTC', ctx.now);
-    return t?.time;
-  }
-  return readTime(value, 0, ctx.timeZone ?? 'UTC', ctx.now)?.time;
+  if (m === null) return undefined;
+  return readTime(`20${m[1]}-${m[2]}-${m[3]} ${m[4]!.padStart(2, '0')}:${m[5]}:${m[6]}`, 0, ctx.timeZone ?? 'UTC', ctx.now)?.time;
+}
+
+function timeOf(value: string, ctx: ParseContext): number | undefined {
+  return MARIADB_TIME.test(value) ? mariadbTime(value, ctx) : readTime(value, 0, ctx.timeZone ?? 'UTC', ctx.now)?.time;
 }
 
 /** A slow-log entry (its lines joined by `\n`); null when `text` is not one. */
