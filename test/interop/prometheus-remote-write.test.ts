@@ -22,7 +22,7 @@ import { type MetricPoint } from '../../core/contracts/records.ts';
 import { freePort } from '../../core/ports.ts';
 import { buildGo } from '../helpers/go-build.ts';
 import { createTestTopic, readTopic, testBrokers } from '../helpers/kafka.ts';
-import { pb } from '../helpers/protobuf.ts';
+import { encodeProto } from '../helpers/protobuf.ts';
 
 let prometheus = '';
 before(async () => {
@@ -148,23 +148,20 @@ function nativeHistogramPage(values: number[], schema: number): Buffer {
     byIndex.set(i, (byIndex.get(i) ?? 0) + 1);
   }
   const indices = [...byIndex.keys()].sort((a, b) => a - b);
-  const spans: number[] = [];
+  const spans: Array<{ offset: number; length: number }> = [];
   const deltas: number[] = [];
   let next = 0;
   let previous = 0;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
     // A span per bucket: its offset the gap after the one before (for the first, its index).
-    spans.push(...pb.span(12, k === 0 ? i : i - next, 1));
+    spans.push({ offset: k === 0 ? i : i - next, length: 1 });
     next = i + 1;
     deltas.push(byIndex.get(i)! - previous);
     previous = byIndex.get(i)!;
   }
-  const sum = values.reduce((a, b) => a + b, 0);
-  const histogram = [...pb.uint(1, values.length), ...pb.double(2, sum), ...pb.sint(5, schema), ...pb.double(6, 0), ...pb.uint(7, 0), ...spans, ...pb.packedSint(13, deltas)];
-  const metric = [...pb.bytes(1, [...pb.string(1, 'route'), ...pb.string(2, '/pay')]), ...pb.bytes(7, histogram)];
-  const family = [...pb.string(1, 'rpc_duration_seconds'), ...pb.string(2, 'RPC latency.'), ...pb.uint(3, 4), ...pb.bytes(4, metric)];
-  return Buffer.from([...pb.varint(family.length), ...family]);
+  const histogram = { sampleCount: values.length, sampleSum: values.reduce((a, b) => a + b, 0), schema, positiveSpan: spans, positiveDelta: deltas };
+  return encodeProto('MetricFamily', { name: 'rpc_duration_seconds', help: 'RPC latency.', type: 4, metric: [{ label: [{ name: 'route', value: '/pay' }], histogram }] }, true);
 }
 
 test('Prometheus sends native histograms, exponential (scraped as protobuf) and with custom bounds (converted from a classic one): each le holds what was observed at or below it', { timeout: 240_000 }, async () => {

@@ -11,7 +11,7 @@ import { snappyDecode } from '../../../agents/sources/snappy.ts';
 import { type MetricPoint } from '../../../core/contracts/records.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
 import { snappyLiteral } from '../../helpers/snappy.ts';
-import { pb } from '../../helpers/protobuf.ts';
+import { encodeProto } from '../../helpers/protobuf.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/programs/${name}`, import.meta.url));
 const V1 = fixture('prometheus-remote-write-v1.bin');
@@ -66,22 +66,22 @@ test('kinds: the metadata where there is some, else the name as Prometheus names
  * (spans, then each bucket's change from the one before): positive buckets -1, 0 and 2 (Prometheus'
  * bucket i holds (2^(i-1), 2^i]) with 2, 3 and 2 values; negative bucket 0 ([-1, -0.5)) with 2; 1 zero.
  */
-const INT_HISTOGRAM = [
-  ...pb.uint(1, 10), ...pb.double(3, 4.25), ...pb.sint(4, 0), ...pb.double(5, 2 ** -128), ...pb.uint(6, 1),
-  ...pb.span(8, 0, 1), ...pb.packedSint(9, [2]),
-  ...pb.span(11, -1, 2), ...pb.span(11, 1, 1), ...pb.packedSint(12, [2, 1, -1]),
-  ...pb.uint(15, 1_700_000_000_000),
-];
+const INT_HISTOGRAM = {
+  countInt: 10, sum: 4.25, schema: 0, zeroThreshold: 2 ** -128, zeroCountInt: 1,
+  negativeSpans: [{ offset: 0, length: 1 }], negativeDeltas: [2],
+  positiveSpans: [{ offset: -1, length: 2 }, { offset: 1, length: 1 }], positiveDeltas: [2, 1, -1],
+  timestamp: 1_700_000_000_000,
+};
 /** The cumulative buckets the one above holds, by le: worked by hand. */
 const INT_BUCKETS = [['-0.5', 2], [String(2 ** -128), 3], ['0.5', 5], ['1', 8], ['2', 8], ['4', 10], ['+Inf', 10]];
 
 test("native histograms, 1.0 and 2.0: Prometheus' spans and deltas, float counts and custom bounds become _count, _sum and _bucket by le", async () => {
   const labels = (name: string) => [['__name__', name], ['job', 'api'], ['instance', 'web-1:9100']];
-  const v1 = Buffer.from(pb.bytes(1, [...labels('rpc_duration_seconds').flatMap(([k, v]) => pb.bytes(1, [...pb.string(1, k!), ...pb.string(2, v!)])), ...pb.bytes(4, INT_HISTOGRAM)]));
+  const v1 = encodeProto('WriteRequest', { timeseries: [{ labels: labels('rpc_duration_seconds').map(([name, value]) => ({ name, value })), histograms: [INT_HISTOGRAM] }] });
   // 2.0: the same series' symbols; a float histogram with custom bounds 0.1 and 1 (schema -53), 1, 2 and 3 values.
   const symbols = ['', ...labels('queue_wait_seconds').flat()];
-  const custom = [...pb.double(2, 6), ...pb.double(3, 3.5), ...pb.sint(4, -53), ...pb.span(11, 0, 3), ...pb.packedDouble(13, [1, 2, 3]), ...pb.packedDouble(16, [0.1, 1]), ...pb.uint(15, 1_700_000_000_000)];
-  const v2 = Buffer.from([...symbols.flatMap((sym) => pb.string(4, sym)), ...pb.bytes(5, [...pb.bytes(1, [1, 2, 3, 4, 5, 6].flatMap((i) => pb.varint(i))), ...pb.bytes(3, custom)])]);
+  const custom = { countFloat: 6, sum: 3.5, schema: -53, positiveSpans: [{ offset: 0, length: 3 }], positiveCounts: [1, 2, 3], customValues: [0.1, 1], timestamp: 1_700_000_000_000 };
+  const v2 = encodeProto('RequestV2', { symbols, timeseries: [{ labelsRefs: [1, 2, 3, 4, 5, 6], histograms: [custom] }] });
   const [h1] = decodeWriteRequest(v1).series[0]!.histograms;
   assert.deepEqual([h1!.count, h1!.sum, h1!.schema, h1!.zeroCount, h1!.positive, h1!.negative], [10, 4.25, 0, 1, [[-1, 2], [0, 3], [2, 2]], [[0, 2]]]);
   const s = await startIntake();
@@ -101,7 +101,7 @@ test("native histograms, 1.0 and 2.0: Prometheus' spans and deltas, float counts
   assert.ok(of('rpc_duration_seconds_bucket').every((p) => p.kind === 'counter' && p.unit === ''));
   assert.equal(s.source.stats.histograms, 2);
   // Spans that hold more buckets than counts are given: refused, naming the byte.
-  const broken = Buffer.from(pb.bytes(1, [...pb.bytes(1, [...pb.string(1, '__name__'), ...pb.string(2, 'x')]), ...pb.bytes(4, [...pb.span(11, 0, 3), ...pb.packedSint(12, [1, 1])])]));
+  const broken = encodeProto('WriteRequest', { timeseries: [{ labels: [{ name: '__name__', value: 'x' }], histograms: [{ positiveSpans: [{ offset: 0, length: 3 }], positiveDeltas: [1, 1] }] }] });
   assert.throws(() => decodeWriteRequest(broken), /spans hold 3 buckets but 2 counts are given \(byte \d+\)/);
 });
 
