@@ -1,16 +1,16 @@
 /**
- * The agent's topology: sources -> record builder (parse, severity, redact) -> Kafka sink. It starts
+ * The agent's topology: sources -> record builder (parse, severity, redact) -> filter -> Kafka sink. It starts
  * the sink first, then the sources; on shutdown it stops reading, waits until Kafka acknowledged
  * everything read (or the disk buffer holds it), and only then writes the final checkpoints. Every few
  * seconds it also sends its own counters as metric points (service `tributary-agent`).
  */
 import { log, type Logger } from '../core/log.ts';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../core/contracts/records.ts';
-import { createRecordBuilder, createRedact, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions } from './record-builder.ts';
+import { createRecordBuilder, createRedact, DEFAULT_HOST, newCounters, type BuiltCounters, type RecordBuilderOptions, type RecordKeep } from './record-builder.ts';
 import { KafkaSink, type KafkaSinkOptions } from './sinks/kafka.ts';
 import { withAdmin } from '../core/kafka/admin.ts';
 import { TOPICS } from '../core/contracts/topics.ts';
-import type { RawLine, Source } from './source.ts';
+import type { AgentEvent, EventBatch, RawLine, Source } from './source.ts';
 import type { RecordPool } from './record-pool.ts';
 
 export const AGENT_SERVICE = 'tributary-agent';
@@ -28,6 +28,12 @@ export interface AgentOptions {
   selfMetrics?: { intervalMs?: number; host?: string } | false;
   /** Record threads the file sources build their records on; closed once the sources paused. */
   pool?: RecordPool;
+  /**
+   * Each source's record filter by source name (`createKeep`), applied to the log records it emits
+   * one by one. Batches a record thread encoded were filtered there, by the same filter in the
+   * source's builder options.
+   */
+  keep?: Record<string, RecordKeep>;
   /** On stop with a disk buffer, how long to try to empty it before leaving the rest on disk. */
   stopFlushTimeoutMs?: number;
 }
@@ -70,8 +76,9 @@ export class Agent {
   async start(): Promise<void> {
     await this.sink.start();
     for (const source of this.o.sources) {
+      const keep = this.o.keep?.[source.name];
       await source.start({
-        emit: (batch) => this.sink.send(batch),
+        emit: keep ? (batch) => this.sink.send(filterBatch(batch, keep)) : (batch) => this.sink.send(batch),
         toRecord: this.toRecord,
         redact: this.redact,
         log: this.log.child({ source: source.name }),
@@ -115,6 +122,7 @@ export class Agent {
     for (const [rule, n] of Object.entries(this.counters.redactions)) add('redactions', n, { rule }, 'counter');
     for (const [source, n] of Object.entries(this.counters.unmatched)) add('records.unmatched', n, { source }, 'counter');
     for (const [source, n] of Object.entries(this.counters.badTime)) add('records.bad_time', n, { source }, 'counter');
+    for (const [source, n] of Object.entries(this.counters.filtered)) add('records.filtered', n, { source }, 'counter');
     for (const s of this.o.sources) {
       const stats = (s as { stats?: Record<string, unknown> }).stats;
       if (!stats) continue;
@@ -161,4 +169,21 @@ export class Agent {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * The batch without the log records `keep` drops (metric points pass). A batch left empty is still
+ * sent: the sink then calls its `onDelivered` at once, which is what moves its checkpoint.
+ */
+export function filterBatch(batch: EventBatch, keep: RecordKeep): EventBatch {
+  const events = batch.events;
+  let i = 0;
+  while (i < events.length && (events[i]!.type !== 'log' || keep((events[i] as Extract<AgentEvent, { type: 'log' }>).record))) i++;
+  if (i === events.length) return batch;
+  const kept = events.slice(0, i);
+  for (i++; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.type !== 'log' || keep(e.record)) kept.push(e);
+  }
+  return { ...batch, events: kept };
 }

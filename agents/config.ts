@@ -15,6 +15,7 @@ import { bool, int, MiB, obj, str, stringMap, tryRegex } from './config-schema.t
 import { SOURCES, sourceDefinition, type SourceConfig } from './sources/index.ts';
 import { PARSER_NAMES } from './transforms/parsers/index.ts';
 import { BUILTIN_RULE_NAMES, compileUserRule, SECRET_ATTRIBUTE_RULE, type RedactorOptions, type UserRuleConfig } from './transforms/redact.ts';
+import { checkFilter, filterSchema, type FilterConfig } from './transforms/filter.ts';
 import { DEFAULT_INFERENCE, severityFromText, type SeverityInferenceOptions } from './transforms/severity.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -49,6 +50,7 @@ export interface AgentConfig {
     threads: number;
     redaction: { enabled: boolean; disabled: string[]; rules: UserRuleConfig[] };
     severity_inference: { enabled: boolean; rules?: Array<{ pattern: string; severity: string }> };
+    filter: FilterConfig;
   };
   buffer: {
     memory: { max_events: number; max_bytes: number };
@@ -73,7 +75,11 @@ const sourceSchema = {
     type: 'object',
     additionalProperties: false,
     required: ['type', ...(def.required ?? [])],
-    properties: { type: { const: def.type, description: def.description }, ...def.properties },
+    properties: {
+      type: { const: def.type, description: def.description },
+      ...def.properties,
+      ...(def.metricsOnly ? {} : { filter: filterSchema("Which of this source's log records are shipped, after the agent's transforms.filter (a record must pass both).") }),
+    },
   })),
 };
 
@@ -149,6 +155,7 @@ export const AGENT_CONFIG_SCHEMA = {
           },
         },
       }),
+      filter: filterSchema('Which log records are shipped: the rest are dropped on the host, counted (tributary.agent.records.filtered, by source) and their lines checkpointed. Applied to the record as it would be sent (parsed, severity set, redacted). A source\'s own filter applies after this one.'),
       severity_inference: obj('Guessing a severity from the body when the line has none.', {
         enabled: bool('Guess at all; off leaves such records UNSPECIFIED.', true),
         rules: {
@@ -251,6 +258,8 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
       issues.push({ path: `${path}.pattern`, message: (err as Error).message });
     }
   });
+  checkFilter(cfg.transforms.filter, 'transforms.filter', issues);
+  for (const [name, src] of Object.entries(cfg.sources)) checkFilter((src as { filter?: FilterConfig }).filter, `${joinPath('sources', name)}.filter`, issues);
   cfg.transforms.severity_inference.rules?.forEach((rule, i) => {
     const path = `transforms.severity_inference.rules[${i}]`;
     tryRegex(rule.pattern, `${path}.pattern`, issues);

@@ -7,11 +7,12 @@ import { type AgentConfig, inferenceOptions, redactorOptions } from './config.ts
 import { Agent } from './agent.ts';
 import { log } from '../core/log.ts';
 import { RecordPool } from './record-pool.ts';
-import { createRecordBuilder, newCounters, type RecordBuilderOptions } from './record-builder.ts';
+import { createKeep, createRecordBuilder, newCounters, type RecordBuilderOptions, type RecordKeep } from './record-builder.ts';
 import type { KafkaSinkOptions } from './sinks/kafka.ts';
 import type { Source } from './source.ts';
 import { sourceDefinition } from './sources/index.ts';
 import type { ParserConfig } from './transforms/parsers/index.ts';
+import type { FilterConfig } from './transforms/filter.ts';
 
 export function sinkOptions(cfg: AgentConfig): KafkaSinkOptions {
   const k = cfg.kafka;
@@ -44,10 +45,15 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
   const base: RecordBuilderOptions = { redaction: redactorOptions(cfg), inference: inferenceOptions(cfg), resource: cfg.host.resource };
   let pool: RecordPool | undefined;
   const sources: Source[] = [];
+  const keep: Record<string, RecordKeep> = {};
   for (const [name, src] of Object.entries(cfg.sources)) {
     const def = sourceDefinition(src.type);
     if (!def) throw new Error(`no source type ${src.type}`);
-    const builderOptions = (parsing: { parser: ParserConfig; time_zone: string }): RecordBuilderOptions => ({ ...base, parser: parsing.parser, timeZone: parsing.time_zone, source: name });
+    // The agent's filter, then the source's: a record is shipped when it passes both.
+    const filter = [cfg.transforms.filter, (src as { filter?: FilterConfig }).filter].filter((f): f is FilterConfig => f !== undefined);
+    const sourceKeep = createKeep(counters, { filter, source: name });
+    if (sourceKeep) keep[name] = sourceKeep;
+    const builderOptions = (parsing: { parser: ParserConfig; time_zone: string }): RecordBuilderOptions => ({ ...base, parser: parsing.parser, timeZone: parsing.time_zone, source: name, ...(sourceKeep ? { filter } : {}) });
     sources.push(
       def.create(src, {
         name,
@@ -68,6 +74,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
     sources,
     counters,
     builder: base,
+    keep,
     ...(pool ? { pool } : {}),
     selfMetrics: cfg.self_metrics.enabled ? { intervalMs: cfg.self_metrics.interval_ms, host: cfg.host.name } : false,
   });

@@ -215,15 +215,21 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
   const keys = new BatchKeys(key);
   const traces: Array<[number, string]> = [];
   const extra = b.lineAttributes ? new Map(b.lineAttributes) : undefined;
+  // The filter's verdict on each record; the kept ones take the next index (`count`), so a batch
+  // with dropped lines is a shorter batch and its arrays' tails go unused.
+  const keep = build.keep;
+  let count = 0;
   // A run's texts (`texts[i - textsFrom]`), made as the run starts.
   let texts: string[] = [];
   let textsFrom = 0;
-  const record = (i: number): LogRecord => {
+  const record = (i: number): LogRecord | undefined => {
     const r = buildLine(build, b, i, texts[i - textsFrom]!, extra?.get(i));
-    times[i] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
-    keyOf[i] = keys.of(r);
+    if (keep !== undefined && !keep(r)) return undefined;
+    const k = count++;
+    times[k] = (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now();
+    keyOf[k] = keys.of(r);
     const own = ownTraceparent(r);
-    if (own !== undefined) traces.push([i, own]);
+    if (own !== undefined) traces.push([k, own]);
     return r;
   };
   const starts = new Uint32Array(n);
@@ -243,35 +249,41 @@ export function encodeLines(build: RecordBuilder, b: LineBatch, key: KeyStrategy
     if (proto) {
       for (let i = from; i < to; i++) {
         const r = record(i);
-        starts[i] = writeOtlpLog(proto, r, build.lastTime, build.lastObserved);
-        if (proto.pos - starts[i]! > maxRecordBytes) {
+        if (r === undefined) continue;
+        const k = count - 1;
+        starts[k] = writeOtlpLog(proto, r, build.lastTime, build.lastObserved);
+        if (proto.pos - starts[k]! > maxRecordBytes) {
           // Written again cut, as the sink cuts a record on its own (`logWire`).
-          proto.pos = starts[i]!;
+          proto.pos = starts[k]!;
           const cut = logWire(r, key, maxRecordBytes, encoding);
           truncated.push({ service: r.service, origin: r.origin, bytes: cut.truncatedFrom! });
           proto.raw(cut.value as Buffer);
         }
-        ends[i] = proto.pos;
+        ends[k] = proto.pos;
       }
       continue;
     }
-    for (let i = from; i < to; i++) run.push(record(i));
-    if (writeRun(out!, run, maxRecordBytes, starts, ends, from)) continue;
+    const first = count;
+    for (let i = from; i < to; i++) {
+      const r = record(i);
+      if (r !== undefined) run.push(r);
+    }
+    if (run.length === 0 || writeRun(out!, run, maxRecordBytes, starts, ends, first)) continue;
     // A record too large (or separators that do not count out): this run record by record.
     for (let j = 0; j < run.length; j++) {
       const r = run[j]!;
       const w = logWire(r, key, maxRecordBytes, 'json');
       if (w.truncatedFrom !== undefined) truncated.push({ service: r.service, origin: r.origin, bytes: w.truncatedFrom });
-      starts[from + j] = out!.pos;
+      starts[first + j] = out!.pos;
       out!.write(w.value as string);
-      ends[from + j] = out!.pos;
+      ends[first + j] = out!.pos;
     }
   }
   // The protobuf writer's buffer is an ArrayBuffer of its own (transferable): one from `alloc` goes
   // back whole (it is reused); a fresh one far larger than used is cut.
   const protoBuffer = proto?.buf.buffer as ArrayBuffer | undefined;
   const values = protoBuffer ? (!alloc && proto!.pos < protoBuffer.byteLength * 0.75 ? protoBuffer.slice(0, proto!.pos) : protoBuffer) : out!.values;
-  return { count: n, values, starts, ends, keys: keys.keys, keyOf, times, traces, truncated };
+  return { count, values, starts, ends, keys: keys.keys, keyOf, times, traces, truncated };
 }
 
 /** `encodeLines` for `otlp_proto` with up to `perMessage` log records in a message (`LogPacker`). */
@@ -284,6 +296,7 @@ function encodePacked(build: RecordBuilder, b: LineBatch, key: KeyStrategy, maxR
     const texts = batchTexts(b, from, to);
     for (let i = from; i < to; i++) {
       const r = buildLine(build, b, i, texts[i - from]!, extra?.get(i));
+      if (build.keep !== undefined && !build.keep(r)) continue;
       packer.add(r, (build.lastTimeMs ?? recordTimeMs(r.time)) || Date.now(), build.lastTime, build.lastObserved);
     }
   }

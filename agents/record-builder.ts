@@ -2,7 +2,8 @@
  * Shapes a raw line into a LogRecord through the agent's one transform chain: the configured parser
  * (auto by default; a line no parser matches is kept as a plain body), severity mapped to
  * OpenTelemetry numbers (inferred from the body when absent), then redaction of body and attributes
- * before anything leaves the host. Nothing is dropped: every line becomes a record.
+ * before anything leaves the host. Every line becomes a record; the configured filter
+ * (transforms/filter.ts) is the builder's `keep`, which the batch encoder asks of each record.
  */
 import { nextHeader } from './transforms/parsers/w3c.ts';
 import { hostname } from 'node:os';
@@ -10,6 +11,7 @@ import { SCHEMA_VERSION, type LogRecord } from '../core/contracts/records.ts';
 import { buildParser, type ParserConfig, type ParserName } from './transforms/parsers/index.ts';
 import { Redactor, type RedactionCounts, type RedactorOptions } from './transforms/redact.ts';
 import type { SeverityInferenceOptions } from './transforms/severity.ts';
+import { compileFilter, type FilterConfig } from './transforms/filter.ts';
 import type { RawLine } from './source.ts';
 
 export const DEFAULT_HOST = hostname();
@@ -26,6 +28,8 @@ export interface BuiltCounters {
   unmatched: Record<string, number>;
   /** Lines whose format matched but whose date cannot exist (kept whole, time of reading), per source name. */
   badTime: Record<string, number>;
+  /** Records the filter dropped, per source name. */
+  filtered: Record<string, number>;
 }
 
 export interface RecordBuilderOptions {
@@ -38,12 +42,14 @@ export interface RecordBuilderOptions {
   inference?: SeverityInferenceOptions;
   /** Resource attributes put on every record (deployment.environment, cloud.region, ...). */
   resource?: Record<string, string>;
-  /** Name of the source, under which unmatched lines and impossible dates are counted. */
+  /** Name of the source, under which unmatched lines, impossible dates and filtered records are counted. */
   source?: string;
+  /** Filters a record must pass (the agent's, then the source's); plain config, so it crosses to a record thread. */
+  filter?: FilterConfig[];
 }
 
 export function newCounters(): BuiltCounters {
-  return { records: 0, severityInferred: 0, redactions: {}, unmatched: {}, badTime: {} };
+  return { records: 0, severityInferred: 0, redactions: {}, unmatched: {}, badTime: {}, filtered: {} };
 }
 
 /** Epoch ms (a fraction keeps microseconds) as RFC 3339 UTC with up to six fractional digits. */
@@ -121,7 +127,22 @@ export function createRedact(counters: BuiltCounters, options: RecordBuilderOpti
  * `lastTimeMs` is the record's `time` in whole milliseconds (its Kafka timestamp); `lastTime` and
  * `lastObserved` its `time` and `observed_time` in milliseconds exactly as written (`isoOf`).
  */
-export type RecordBuilder = ((line: RawLine) => LogRecord) & { lastTimeMs?: number; lastTime?: number; lastObserved?: number };
+export type RecordBuilder = ((line: RawLine) => LogRecord) & { lastTimeMs?: number; lastTime?: number; lastObserved?: number; keep?: RecordKeep };
+
+/** Whether a built record is shipped: false drops it, counted under its source. */
+export type RecordKeep = (record: LogRecord) => boolean;
+
+/** The options' filters as one predicate that counts what it drops; undefined when nothing is filtered. */
+export function createKeep(counters: BuiltCounters, options: RecordBuilderOptions): RecordKeep | undefined {
+  const pass = options.filter ? compileFilter(options.filter) : undefined;
+  if (!pass) return undefined;
+  const source = options.source ?? 'default';
+  return (record) => {
+    if (pass(record)) return true;
+    counters.filtered[source] = (counters.filtered[source] ?? 0) + 1;
+    return false;
+  };
+}
 
 export function createRecordBuilder(counters: BuiltCounters = newCounters(), options: RecordBuilderOptions = {}): RecordBuilder {
   const parse = buildParser(options.parser ?? 'auto', options.inference ? { inference: options.inference } : {});
@@ -194,5 +215,7 @@ export function createRecordBuilder(counters: BuiltCounters = newCounters(), opt
     counters.records++;
     return record;
   };
+  const keep = createKeep(counters, options);
+  if (keep) build.keep = keep;
   return build;
 }

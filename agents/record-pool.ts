@@ -52,6 +52,7 @@ export function addCounters(into: BuiltCounters, d: BuiltCounters): void {
   for (const [k, v] of Object.entries(d.redactions)) into.redactions[k] = (into.redactions[k] ?? 0) + v;
   for (const [k, v] of Object.entries(d.unmatched)) into.unmatched[k] = (into.unmatched[k] ?? 0) + v;
   for (const [k, v] of Object.entries(d.badTime)) into.badTime[k] = (into.badTime[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(d.filtered)) into.filtered[k] = (into.filtered[k] ?? 0) + v;
 }
 
 export interface RecordPoolOptions {
@@ -291,12 +292,13 @@ export class RecordPool {
 
 /** The counters a thread keeps between replies, and how to hand them over (then start again from zero). */
 export function takeCounters(c: BuiltCounters): BuiltCounters {
-  const out = { ...c, redactions: c.redactions, unmatched: c.unmatched, badTime: c.badTime };
+  const out = { ...c };
   c.records = 0;
   c.severityInferred = 0;
   c.redactions = {};
   c.unmatched = {};
   c.badTime = {};
+  c.filtered = {};
   return out;
 }
 

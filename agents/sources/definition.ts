@@ -44,6 +44,8 @@ export interface SourceDefinition<C extends { type: string } = { type: string }>
   /** Its keys besides `type`, as JSON Schema properties with their defaults. */
   properties: Record<string, object>;
   required?: string[];
+  /** It emits metric points only, so it takes no record `filter`. */
+  metricsOnly?: boolean;
   /** Relative paths made absolute against the config file's folder. */
   resolvePaths?(cfg: C, baseDir: string): void;
   /** What the schema cannot say (regexes, zones, addresses, secrets in the environment). */

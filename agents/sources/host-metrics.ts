@@ -153,6 +153,7 @@ export interface HostMetricsSourceConfig {
 
 export const hostMetricsSourceDefinition = defineSource<HostMetricsSourceConfig>({
   type: 'host_metrics',
+  metricsOnly: true,
   description: 'CPU, memory, load, disk and network from /proc, as metric points.',
   properties: {
       interval_ms: int('Collection interval.', 1000, 10_000),

@@ -355,6 +355,7 @@ const ENV_NAME = { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
 export const prometheusScrapeSourceDefinition = defineSource<PrometheusScrapeSourceConfig>({
   type: 'prometheus_scrape',
+  metricsOnly: true,
   description: 'A service\'s own metrics: Prometheus pages (`/metrics`, the text format or OpenMetrics) scraped at an interval, as metric points.',
   properties: {
     targets: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'URLs of the pages to scrape (http or https), e.g. http://127.0.0.1:9100/metrics.' },

@@ -316,6 +316,7 @@ export interface RemoteWriteSourceConfig {
 
 export const remoteWriteSourceDefinition = defineSource<RemoteWriteSourceConfig>({
   type: 'prometheus_remote_write',
+  metricsOnly: true,
   description: 'Prometheus remote write intake (1.0 and 2.0, at /api/v1/write): what a Prometheus server, its agent mode or Grafana Alloy scraped, as metric points.',
   properties: {
     listen: str('host:port to listen on (Prometheus\' remote_write url is then http://host:port/api/v1/write). Anything but a loopback address needs a token (bearer_token_env) or tls.verify_client.', { default: '127.0.0.1:9201', pattern: LISTEN_PATTERN }),

@@ -14,6 +14,7 @@ interface SchemaNode {
   additionalProperties?: SchemaNode | boolean;
   items?: SchemaNode;
   oneOf?: readonly SchemaNode[];
+  anyOf?: readonly SchemaNode[];
 }
 
 export function configReferenceMarkdown(schema: object): string {
@@ -24,6 +25,7 @@ export function configReferenceMarkdown(schema: object): string {
     if (n.const !== undefined) return JSON.stringify(n.const);
     if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'any'}`;
     if (n.type === 'object' && n.additionalProperties && typeof n.additionalProperties === 'object' && !n.properties) return 'map';
+    if (n.anyOf && n.type === undefined) return n.anyOf.map(typeOf).join(' or ');
     return String(n.type ?? (n.oneOf ? 'object' : 'any'));
   };
   const walk = (node: SchemaNode, path: string, only?: string) => {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchLine } from '../../bench/agent.ts';
 import { createRecordBuilder, newCounters } from '../../agents/record-builder.ts';
-import { batchTexts, encodeLines, SERIALISE_RUN, serialiseRecords } from '../../agents/line-batch.ts';
+import { batchTexts, encodeLines, lineText, SERIALISE_RUN, serialiseRecords } from '../../agents/line-batch.ts';
+import { compileFilter, type FilterConfig } from '../../agents/transforms/filter.ts';
 import { LineSplitter } from '../../agents/transforms/line-splitter.ts';
 import { MultilineAssembler } from '../../agents/transforms/multiline.ts';
 import { batchOf, builderOptions, corpus, loghub, mainThread, unpack } from '../helpers/line-batches.ts';
@@ -224,4 +225,45 @@ test(`records built one by one (stdin, OTLP) encoded as a batch have logWire's v
     assert.equal(encodeRecords(records, 'service', 200, encoding), undefined);
   }
   assert.ok(checked > 10_000);
+});
+
+test('a filtered batch is the unfiltered batch without the records the filter drops: bytes, keys, times and trace indices of those kept, in JSON, OTLP protobuf and packed; a batch whose every record is dropped has none', () => {
+  // Drops whole runs of 128 (a system's DEBUG/INFO), single records inside runs, and the line before the traced one.
+  const filter: FilterConfig = { min_severity: 'INFO', drop: [{ body: '[0-9]{2}7\\b' }, { body: '^naïve' }] };
+  const pass = compileFilter([filter])!;
+  let dropped = 0;
+  let kept = 0;
+  for (const encoding of ['json', 'otlp_proto'] as const)
+  for (const [n, texts] of corpus().entries()) {
+    for (const builder of [0, 1, 2]) {
+      const b = batchOf(texts, builder);
+      const where = `${encoding}: batch ${n}, builder ${builder}`;
+      const want = mainThread(newCounters(), b, 4096, encoding);
+      const check = createRecordBuilder(newCounters(), builderOptions[builder]);
+      const keep = Array.from(b.textEnds, (_, i) => {
+        const own = b.lineAttributes?.find(([j]) => j === i)?.[1];
+        return pass(check({ text: lineText(b, i), origin: { kind: 'file', path: b.path, fingerprint: b.fingerprint, offset: b.starts[i]! }, service: b.service, host: b.host, observedMs: b.observedMs, attributes: { ...b.attributes, ...own } }));
+      });
+      const index = keep.map((k, i) => (k ? keep.slice(0, i).filter(Boolean).length : -1));
+      const counters = newCounters();
+      const got = encodeLines(createRecordBuilder(counters, { ...builderOptions[builder], filter: [filter] }), b, 'service_host', 4096, encoding);
+      const u = unpack({ ...got, values: Buffer.from(got.values) });
+      const k = keep.filter(Boolean).length;
+      assert.equal(got.count, k, where);
+      assert.equal(counters.filtered[builderOptions[builder]!.source!] ?? 0, texts.length - k, where);
+      assert.deepEqual(u.values.slice(0, k).map((v) => v.toString('hex')), want.values.filter((_, i) => keep[i]).map((v) => v.toString('hex')), where);
+      assert.deepEqual(u.keys.slice(0, k), want.keys.filter((_, i) => keep[i]), where);
+      assert.deepEqual(u.times.slice(0, k), want.times.filter((_, i) => keep[i]), where);
+      assert.deepEqual(got.traces, want.traces.filter(([i]) => keep[i]).map(([i, t]) => [index[i], t]), where);
+      if (encoding === 'otlp_proto') {
+        const packed = encodeLines(createRecordBuilder(newCounters(), { ...builderOptions[builder], filter: [filter] }), b, 'service_host', 4096, encoding, undefined, 50);
+        assert.equal(packed.lines!.reduce((a, x) => a + x, 0), k, where);
+      }
+      kept += k;
+      dropped += texts.length - k;
+    }
+  }
+  assert.ok(kept > 1000 && dropped > 1000, `${kept} kept, ${dropped} dropped`);
+  const none = encodeLines(createRecordBuilder(newCounters(), { filter: [{ keep: [{ body: '^never$' }] }] }), batchOf(corpus()[0]!, 0), 'service_host', 4096);
+  assert.equal(none.count, 0);
 });

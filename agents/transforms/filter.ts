@@ -1,0 +1,193 @@
+/**
+ * Dropping records on the host, before they cost a Kafka write, a worker's time and ClickHouse's
+ * storage: DEBUG chatter, load balancers' health checks, a noisy library. What Vector's `filter`,
+ * Fluent Bit's `grep` and the OpenTelemetry Collector's `filter` processor do, as plain config: a
+ * lowest severity, rules that drop a record, rules a record must meet to be kept. A rule is one or
+ * more fields each with a regular expression; the record meets it when every one of them matches.
+ *
+ * The filter sees the record as it would be shipped (parsed, severity set, redacted), after every
+ * other transform, so a rule is written against what the user sees in ClickHouse. A dropped line
+ * still moves its file's checkpoint: it is read once and not again.
+ */
+import type { ConfigIssue } from '../../core/config/loader.ts';
+import type { LogRecord } from '../../core/contracts/records.ts';
+import { severityFromText } from './severity.ts';
+
+/** A filter as written in the config (`transforms.filter`, or a source's `filter`). */
+export interface FilterConfig {
+  /** Records below this severity (a word or 1..24) are dropped. */
+  min_severity?: string | number;
+  /** Whether a record of unknown severity (0) passes `min_severity` (true by default). */
+  keep_unspecified?: boolean;
+  /** A record meeting any of these is dropped. */
+  drop?: Array<Record<string, string>>;
+  /** When given, a record meeting none of these is dropped. */
+  keep?: Array<Record<string, string>>;
+}
+
+const TOP_FIELDS = ['body', 'service', 'host', 'severity_text', 'trace_id', 'span_id'] as const;
+const ORIGIN_FIELDS = ['origin.path', 'origin.kind'] as const;
+
+/** The fields a rule can test, as the config names them. */
+export const FILTER_FIELDS = [...TOP_FIELDS, ...ORIGIN_FIELDS, 'attributes.<key>', 'resource.<key>'];
+
+const ruleSchema = (description: string) => ({
+  type: 'array',
+  default: [],
+  description,
+  items: {
+    type: 'object',
+    minProperties: 1,
+    description: `Field to regular expression; the record meets the rule when every field is present and matches. Fields: ${FILTER_FIELDS.join(', ')}.`,
+    additionalProperties: { type: 'string', minLength: 1 },
+  },
+});
+
+/** The config schema of a filter (JSON Schema), the same under `transforms` and on a source. */
+export function filterSchema(description: string): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description,
+    properties: {
+      min_severity: {
+        anyOf: [{ type: 'string', minLength: 1 }, { type: 'integer', minimum: 1, maximum: 24 }],
+        description: 'Drop records below this severity: TRACE, DEBUG, INFO, WARN, ERROR, FATAL (any word the agent reads), or an OpenTelemetry severity number 1..24.',
+      },
+      keep_unspecified: { type: 'boolean', default: true, description: 'Keep records whose severity is unknown (UNSPECIFIED, 0) under min_severity: a line that states no level is not taken to be unimportant.' },
+      drop: ruleSchema('Rules: a record meeting any one is dropped.'),
+      keep: ruleSchema('Rules: when any are given, a record meeting none of them is dropped.'),
+    },
+  };
+}
+
+/** A field's value on a record, or undefined when the record has none. */
+type Getter = (r: LogRecord) => string | undefined;
+
+function getter(field: string): Getter | string {
+  switch (field) {
+    case 'body':
+      return (r) => r.body;
+    case 'service':
+      return (r) => r.service;
+    case 'host':
+      return (r) => r.host;
+    case 'severity_text':
+      return (r) => r.severity_text;
+    case 'trace_id':
+      return (r) => r.trace_id || undefined;
+    case 'span_id':
+      return (r) => r.span_id || undefined;
+    case 'origin.path':
+      return (r) => r.origin.path;
+    case 'origin.kind':
+      return (r) => r.origin.kind;
+  }
+  if (field.startsWith('attributes.') && field.length > 11) {
+    const key = field.slice(11);
+    return (r) => r.attributes[key];
+  }
+  if (field.startsWith('resource.') && field.length > 9) {
+    const key = field.slice(9);
+    return (r) => r.resource?.[key];
+  }
+  return `unknown field "${field}" (fields: ${FILTER_FIELDS.join(', ')})`;
+}
+
+function severityOf(value: string | number): number {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 && value <= 24 ? value : 0;
+  return /^\d+$/.test(value.trim()) ? severityOf(Number(value)) : severityFromText(value);
+}
+
+type Test = (r: LogRecord) => boolean;
+
+function compileRule(rule: Record<string, string>, path: string, issues: ConfigIssue[]): Test | undefined {
+  const tests: Array<[Getter, RegExp]> = [];
+  for (const [field, pattern] of Object.entries(rule)) {
+    const get = getter(field);
+    if (typeof get === 'string') {
+      issues.push({ path: `${path}.${field}`, message: get });
+      continue;
+    }
+    try {
+      tests.push([get, new RegExp(pattern)]);
+    } catch (err) {
+      issues.push({ path: `${path}.${field}`, message: `is not a valid regular expression: ${(err as Error).message}` });
+    }
+  }
+  if (tests.length === 0) return undefined;
+  if (tests.length === 1) {
+    const [get, re] = tests[0]!;
+    return (r) => {
+      const v = get(r);
+      return v !== undefined && re.test(v);
+    };
+  }
+  return (r) => {
+    for (const [get, re] of tests) {
+      const v = get(r);
+      if (v === undefined || !re.test(v)) return false;
+    }
+    return true;
+  };
+}
+
+/** What the schema cannot check: severity words, field names, regular expressions. */
+export function checkFilter(f: FilterConfig | undefined, path: string, issues: ConfigIssue[]): void {
+  compileOne(f, path, issues);
+}
+
+function compileOne(f: FilterConfig | undefined, path: string, issues: ConfigIssue[]): Test | undefined {
+  if (!f) return undefined;
+  const tests: Test[] = [];
+  if (f.min_severity !== undefined) {
+    const min = severityOf(f.min_severity);
+    if (min === 0) issues.push({ path: `${path}.min_severity`, message: `unknown severity "${f.min_severity}" (a word such as DEBUG, INFO, WARN, ERROR, or a number 1..24)` });
+    else {
+      const unspecified = f.keep_unspecified !== false;
+      tests.push((r) => {
+        // A record with only a severity word (an OTLP sender that sets severityText alone) is judged by the word.
+        const n = r.severity_number || severityFromText(r.severity_text);
+        return n >= min || (n === 0 && unspecified);
+      });
+    }
+  }
+  const drops = (f.drop ?? []).map((rule, i) => compileRule(rule, `${path}.drop[${i}]`, issues)).filter((t): t is Test => t !== undefined);
+  if (drops.length > 0) {
+    tests.push((r) => {
+      for (const t of drops) if (t(r)) return false;
+      return true;
+    });
+  }
+  const keeps = (f.keep ?? []).map((rule, i) => compileRule(rule, `${path}.keep[${i}]`, issues)).filter((t): t is Test => t !== undefined);
+  if (keeps.length > 0) {
+    tests.push((r) => {
+      for (const t of keeps) if (t(r)) return true;
+      return false;
+    });
+  }
+  if (tests.length === 0) return undefined;
+  if (tests.length === 1) return tests[0];
+  return (r) => {
+    for (const t of tests) if (!t(r)) return false;
+    return true;
+  };
+}
+
+/**
+ * One predicate for filters applied one after the other (the agent's, then a source's): true keeps
+ * the record. Undefined when none of them drops anything, so an agent without a filter tests nothing.
+ * Throws on what `checkFilter` reports (a validated config never has it).
+ */
+export function compileFilter(filters: ReadonlyArray<FilterConfig | undefined>): ((r: LogRecord) => boolean) | undefined {
+  const issues: ConfigIssue[] = [];
+  const tests = filters.map((f, i) => compileOne(f, `filter[${i}]`, issues)).filter((t): t is Test => t !== undefined);
+  if (issues.length > 0) throw new Error(`record filter: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`);
+  if (tests.length === 0) return undefined;
+  if (tests.length === 1) return tests[0];
+  return (r) => {
+    for (const t of tests) if (!t(r)) return false;
+    return true;
+  };
+}
