@@ -351,6 +351,8 @@ export interface AgentFlags {
   scrape?: string[];
   /** `--remote-write host:port`: the Prometheus remote write intake. */
   remoteWrite?: string;
+  /** `--min-severity <level>`: `transforms.filter.min_severity`. */
+  minSeverity?: string;
 }
 
 /** `tcp://127.0.0.1:5514` or `127.0.0.1:5514` (UDP) as a mode and an address. */
@@ -383,6 +385,7 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
   if (flags.service !== undefined) raw.service = { name: flags.service };
   if (flags.brokers !== undefined) raw.kafka = { brokers: flags.brokers.split(',').map((s) => s.trim()).filter(Boolean) };
   if (flags.stateDir !== undefined) raw.state_dir = flags.stateDir;
+  if (flags.minSeverity !== undefined) raw.transforms = { filter: { min_severity: flags.minSeverity } };
   if (Object.keys(sources).length === 0) {
     throw LOADER.error([{ path: 'sources', message: 'nothing to read: give --tail <glob>, --stdin, --otlp <host:port>, --syslog <host:port>, --gelf <host:port>, --forward <host:port>, --splunk-hec <host:port>, --elasticsearch <host:port>, --journald, --host-metrics, --scrape <url>, --remote-write <host:port> or --config <file>' }], 'command line');
   }

@@ -5,6 +5,7 @@ import type { Command } from '../command.ts';
 import { type AgentConfig, agentValidatorSource, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
 import { agentFromConfig } from '../../agents/from-config.ts';
 import { sourceDefinition } from '../../agents/sources/index.ts';
+import type { FilterConfig } from '../../agents/transforms/filter.ts';
 import { TributaryError } from '../../core/errors.ts';
 import { log } from '../../core/log.ts';
 import { checkAccess } from '../../core/kafka/admin.ts';
@@ -29,6 +30,8 @@ Options:
   --host <name>          host name of the records (default: this machine's name)
   --brokers <list>       Kafka brokers, host:port,... (default: TRIBUTARY_BROKERS or 127.0.0.1:9092)
   --parser <name>        auto (default), json, logfmt, combined, syslog or plain
+  --min-severity <level> drop records below this severity on the host (e.g. INFO drops TRACE and DEBUG;
+                         records that state none are kept)
   --start-at <where>     beginning (default) or end, for files never seen before
   --state-dir <dir>      where checkpoints live (default: $TRIBUTARY_HOME/agent)
   --compression <c>      lz4 (default), gzip or none
@@ -52,12 +55,24 @@ Options:
                          default: TRIBUTARY_HEALTH_LISTEN, else off)
 `;
 
+/** A filter in a few words (`min_severity INFO, 2 drop rules`), after `prefix`; '' when it drops nothing. */
+function filterText(f: FilterConfig | undefined, prefix: string): string {
+  if (!f) return '';
+  const parts: string[] = [];
+  if (f.min_severity !== undefined) parts.push(`min_severity ${f.min_severity}${f.keep_unspecified === false ? ' (unspecified dropped)' : ''}`);
+  if (f.drop?.length) parts.push(`${f.drop.length} drop rule${f.drop.length === 1 ? '' : 's'}`);
+  if (f.keep?.length) parts.push(`${f.keep.length} keep rule${f.keep.length === 1 ? '' : 's'}`);
+  return parts.length > 0 ? prefix + parts.join(', ') : '';
+}
+
 function describe(cfg: AgentConfig): string {
   const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}`];
   for (const [name, s] of Object.entries(cfg.sources)) {
     const what = sourceDefinition(s.type)?.describe(s) ?? '';
-    lines.push(`source ${name} (${s.type}): ${what}`);
+    lines.push(`source ${name} (${s.type}): ${what}${filterText((s as { filter?: FilterConfig }).filter, '; filter: ')}`);
   }
+  const filter = filterText(cfg.transforms.filter, 'filter (every source): ');
+  if (filter) lines.push(filter);
   lines.push(`state: ${cfg.state_dir}  disk buffer: ${cfg.buffer.disk.enabled ? `${cfg.buffer.disk.path} (${cfg.buffer.disk.max_bytes} bytes)` : 'off'}`);
   // This module's own URL says what runs: the bundle (bin/agent-bundle.js) or the sources through tsx.
   const self = fileURLToPath(import.meta.url);
@@ -83,6 +98,7 @@ const command: Command = {
         host: { type: 'string' },
         brokers: { type: 'string' },
         parser: { type: 'string' },
+        'min-severity': { type: 'string' },
         'start-at': { type: 'string' },
         'state-dir': { type: 'string' },
         compression: { type: 'string' },
@@ -110,6 +126,7 @@ const command: Command = {
         cfg = configFromFlags({
           tail: values.tail?.length ? values.tail : undefined, stdin, service: values.service, brokers: values.brokers, parser: values.parser, stateDir: values['state-dir'],
           otlp: values.otlp, syslog: values.syslog, gelf: values.gelf, forward: values.forward, splunkHec: values['splunk-hec'], elasticsearch: values.elasticsearch, journald: values.journald, hostMetrics: values['host-metrics'], scrape: values.scrape, remoteWrite: values['remote-write'],
+          minSeverity: values['min-severity'],
         });
         for (const s of Object.values(cfg.sources)) {
           if (s.type !== 'file') continue;

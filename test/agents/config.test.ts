@@ -62,13 +62,15 @@ test('a config of only a source validates, and every default is filled in', () =
   const stamped = validateAgentConfig({ sources: { s: { type: 'stdin', multiline: { start_with_stamp: true } } } }, { env: {} }).sources.s!;
   assert.equal(stamped.type === 'stdin' && multilineOptions(stamped.multiline)!.startWithStamp, true);
   const other = validateAgentConfig({ sources: { o: { type: 'otlp' }, h: { type: 'host_metrics' } } }, { env: {} });
-  assert.deepEqual(other.sources.o, { type: 'otlp', listen: '127.0.0.1:4318', max_body_bytes: 4 * 1024 * 1024 });
+  assert.deepEqual(other.sources.o, { type: 'otlp', listen: '127.0.0.1:4318', max_body_bytes: 4 * 1024 * 1024, filter: { keep_unspecified: true, drop: [], keep: [] } });
+  assert.equal('filter' in other.sources.h!, false, 'a metrics-only source takes no record filter');
+  assert.deepEqual(cfg.transforms.filter, { keep_unspecified: true, drop: [], keep: [] });
   assert.equal(other.sources.h!.type === 'host_metrics' && other.sources.h!.interval_ms, 10_000);
   const intakes = validateAgentConfig({ sources: { s: { type: 'syslog' }, g: { type: 'gelf', mode: 'tcp' } } }, { env: {} });
-  assert.deepEqual(intakes.sources.s, { type: 'syslog', mode: 'udp', listen: '127.0.0.1:5514', max_connections: 1000, max_message_bytes: 64 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
+  assert.deepEqual(intakes.sources.s, { type: 'syslog', mode: 'udp', listen: '127.0.0.1:5514', max_connections: 1000, max_message_bytes: 64 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [] } });
   const journal = validateAgentConfig({ sources: { j: { type: 'journald', directory: 'journal' } } }, { env: {}, baseDir: '/srv' }).sources.j!;
-  assert.deepEqual(journal, { type: 'journald', directory: '/srv/journal', units: [], identifiers: [], start_at: 'end', journalctl_path: 'journalctl', attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
-  assert.deepEqual(intakes.sources.g, { type: 'gelf', mode: 'tcp', listen: '127.0.0.1:12201', max_connections: 1000, max_message_bytes: 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
+  assert.deepEqual(journal, { type: 'journald', directory: '/srv/journal', units: [], identifiers: [], start_at: 'end', journalctl_path: 'journalctl', attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [] } });
+  assert.deepEqual(intakes.sources.g, { type: 'gelf', mode: 'tcp', listen: '127.0.0.1:12201', max_connections: 1000, max_message_bytes: 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [] } });
 });
 
 test('the default time zone is checked without Intl; any other through it', () => {
@@ -100,7 +102,7 @@ test('schema mistakes name the key and its path', () => {
     [{ sources: { app_logs: { type: 'file', include: ['a', 5] } } }, ['sources.app_logs.include[1]: must be string']],
     [{ sources: { app_logs: { type: 'file', inclde: ['a'] } } }, [
       'sources.app_logs.include: is required',
-      'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, discover_ms, idle_poll_ms, watch, watched_poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, container_path, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line',
+      'sources.app_logs.inclde: unknown key (did you mean "include"?); known keys: type, include, exclude, start_at, poll_ms, discover_ms, idle_poll_ms, watch, watched_poll_ms, read_bytes, rotate_wait_ms, checkpoint_expire_ms, container_path, service, attributes, parser, time_zone, multiline, encoding, max_line_bytes, on_long_line, filter',
     ]],
     [{ sources: { a: { type: 'stdin' } }, kafak: {} }, ['kafak: unknown key (did you mean "kafka"?); known keys: service, host, kafka, sources, transforms, buffer, state_dir, self_metrics']],
     [{ sources: { a: { type: 'ftp' } } }, ['sources.a.type: must be one of file, stdin, otlp, syslog, gelf, forward, splunk_hec, elasticsearch, journald, host_metrics, prometheus_scrape, prometheus_remote_write (got "ftp")']],
@@ -240,6 +242,9 @@ test('a config from command-line flags', () => {
   const g = intakes.sources.gelf!;
   assert.deepEqual(s.type === 'syslog' && [s.mode, s.listen], ['tcp', '127.0.0.1:1514']);
   assert.deepEqual(g.type === 'gelf' && [g.mode, g.listen], ['udp', '127.0.0.1:12201']);
+  // `--min-severity`: the agent's filter; a word it cannot read is refused, named.
+  assert.equal(configFromFlags({ tail: ['x'], minSeverity: 'warn' }, {}).transforms.filter.min_severity, 'warn');
+  assert.throws(() => configFromFlags({ tail: ['x'], minSeverity: 'loud' }, {}), /transforms\.filter\.min_severity: unknown severity "loud"/);
 });
 
 test('every field of the schema has a description', () => {
