@@ -9,7 +9,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { SCHEMA_VERSION, type LogRecord, type MetricPoint } from '../../core/contracts/records.ts';
 import { TributaryError } from '../../core/errors.ts';
-import { severityText } from '../transforms/severity.ts';
+import { severityFromText, severityText } from '../transforms/severity.ts';
 import { isoOf } from '../record-builder.ts';
 import type { AgentEvent, Source, SourceContext } from '../source.ts';
 import { checkPort, claimAddress, int, isLoopback, LISTEN_PATTERN, MiB, str } from '../config-schema.ts';
@@ -120,7 +120,11 @@ export function logsFromRequest(req: Obj, defaults: { host: string; service: str
       for (const lr of (sl.logRecords as Obj[] | undefined) ?? []) {
         const observed = nanosToMs(lr.observedTimeUnixNano) ?? now;
         const time = nanosToMs(lr.timeUnixNano) ?? observed;
-        const number = typeof lr.severityNumber === 'number' ? lr.severityNumber : Number(String(lr.severityNumber ?? '0').replace(/\D/g, '')) || 0;
+        const given = typeof lr.severityNumber === 'number' ? lr.severityNumber : Number(String(lr.severityNumber ?? '0').replace(/\D/g, '')) || 0;
+        // A sender that sets only the word (a logging bridge passing its level name on) gets the
+        // number the word means, as a file's line does: the error ratio and a filter's min_severity
+        // go by the number. A word the agent does not know stays 0 (UNSPECIFIED).
+        const number = given === 0 && typeof lr.severityText === 'string' && lr.severityText ? severityFromText(lr.severityText) : given;
         const attributes = stringMap(kvObject(lr.attributes));
         if (scope?.name) attributes['otel.scope.name'] = String(scope.name);
         if (lr.eventName) attributes['event.name'] = String(lr.eventName);

@@ -25,7 +25,7 @@
  * Encoding is hand-written (the agent encodes every line; a reflection encoder would cost several
  * times more); decoding is a small bounds-checked reader that never throws past `decodeOtlpLog`.
  */
-import { SCHEMA_VERSION, type LogRecord, type RecordOrigin } from './records.ts';
+import { SCHEMA_VERSION, severityNumber, type LogRecord, type RecordOrigin } from './records.ts';
 
 export const OTLP_SCOPE_NAME = 'tributary.agent';
 const SCOPE_VERSION = String(SCHEMA_VERSION);
@@ -681,7 +681,8 @@ function toRecord(res: Record<string, string>, log: ReadLog): OtlpDecoded {
       service,
       host: host ?? '',
       severity_text: log.severityText || 'UNSPECIFIED',
-      severity_number: log.severityNumber,
+      // Only the word (a sender that leaves the number unset): the number it means, as the agent's OTLP intake does.
+      severity_number: log.severityNumber || (log.severityText ? severityNumber(log.severityText) : 0),
       body: log.body,
       attributes: a,
       resource,

@@ -11,7 +11,7 @@ import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { Agent } from '../../../agents/agent.ts';
-import { OtlpSource, spansFromRequest } from '../../../agents/sources/otlp.ts';
+import { OtlpSource, spansFromRequest, logsFromRequest } from '../../../agents/sources/otlp.ts';
 import { type LogRecord, type MetricPoint } from '../../../core/contracts/records.ts';
 import { makeTestCerts } from '../../helpers/certs.ts';
 import { createTestTopic, readTopic, testBrokers } from '../../helpers/kafka.ts';
@@ -230,6 +230,12 @@ test('the intake refuses to bind beyond loopback without a token, and checks the
   assert.equal(raw[0]!.headers.traceparent, '00-5b8efff798038103d269b633813fc60c-eee19b7ec3c1b174-01');
   assert.equal(s.source.stats.unauthorized, 2);
   assert.equal(s.source.stats.badRequests, 1);
+});
+
+test('a log record with a severity word and no number takes the number the word means; a number given wins; an unknown word stays 0', () => {
+  const log = (severityText: string | undefined, severityNumber?: number) => ({ timeUnixNano: '1700000000000000000', ...(severityText !== undefined ? { severityText } : {}), ...(severityNumber !== undefined ? { severityNumber } : {}), body: { stringValue: 'x' } });
+  const records = logsFromRequest({ resourceLogs: [{ scopeLogs: [{ logRecords: [log('warning'), log('Error'), log('DEBUG', 0), log('INFO', 17), log('ok'), log(undefined, 13)] }] }] }, { host: 'h', service: 's' });
+  assert.deepEqual(records.map((r) => [r.severity_text, r.severity_number]), [['WARNING', 13], ['ERROR', 17], ['DEBUG', 5], ['INFO', 17], ['OK', 0], ['WARN', 13]]);
 });
 
 test('OTLP/JSON spans become log records: name, ids, kind, parent, duration, status and links', () => {

@@ -154,6 +154,9 @@ test('values written by OpenTelemetry JS\'s protobuf serializer read as records,
   const anonymous = decodeOtlpLog(one(otelRecord({ resource: resources.resourceFromAttributes({ 'host.name': 'x' }) })));
   assert.ok(anonymous.ok && anonymous.value.service === 'unknown_service' && anonymous.value.host === 'x');
   assert.deepEqual(decodeOtlpLog(one(otelRecord({ hrTime: [0, 0], hrTimeObserved: [0, 0] }))), { ok: false, reason: 'the OTLP log record has neither time_unix_nano nor observed_time_unix_nano' });
+  // A severity word without a number (left unset by the sender): the number the word means; an unknown word stays 0.
+  const worded = (severityText: string) => decodeOtlpLog(one(otelRecord({ severityNumber: undefined, severityText })));
+  assert.deepEqual([worded('Warning'), worded('ok')].map((d) => d.ok && [d.value.severity_text, d.value.severity_number]), [['Warning', 13], ['ok', 0]]);
 });
 
 test('every cut of a value, and random bytes, give a reason and never throw', () => {
