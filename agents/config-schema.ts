@@ -7,6 +7,7 @@
 import { type ConfigIssue } from '../core/config/loader.ts';
 import { ENCODINGS } from './transforms/line-splitter.ts';
 import type { MultilineOptions } from './transforms/multiline.ts';
+import type { FilterConfig } from './transforms/filter.ts';
 import { buildParser, PARSER_NAMES, PARSERS, type ParserConfig } from './transforms/parsers/index.ts';
 import { checkFormat, isValidTimeZone } from './transforms/timestamp.ts';
 
@@ -29,6 +30,8 @@ export interface LineSourceCommon {
   encoding: 'auto' | 'utf8' | 'utf16le' | 'utf16be';
   max_line_bytes: number;
   on_long_line: 'split' | 'truncate';
+  /** The source's record filter (agents/config.ts adds the key to every source that sends logs). */
+  filter?: FilterConfig;
 }
 
 export const MiB = 1024 * 1024;

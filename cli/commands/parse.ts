@@ -1,14 +1,16 @@
 /**
  * `tributary parse`: raw log lines in (files named on the command line, or stdin), on stdout the JSON
  * record the agent would send to `logs.v1` for each, built by the agent's own line splitting,
- * multiline assembly and record builder (parser, time zone, severity, redaction), with nothing sent
- * anywhere.
+ * multiline assembly and record builder (parser, time zone, severity, redaction) and, from a
+ * configuration or --min-severity, its record filter, with nothing sent anywhere.
  */
 import { createReadStream, openSync, closeSync, fstatSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { type AgentConfig, type FileSourceConfig, type StdinSourceConfig, configFromFlags, inferenceOptions, loadAgentConfig, multilineOptions, redactorOptions } from '../../agents/config.ts';
-import { createRecordBuilder, newCounters } from '../../agents/record-builder.ts';
+import { createKeep, createRecordBuilder, newCounters } from '../../agents/record-builder.ts';
+import { checkFilter, type FilterConfig } from '../../agents/transforms/filter.ts';
+import type { ConfigIssue } from '../../core/config/loader.ts';
 import type { SourceContext } from '../../agents/source.ts';
 import { StdinSource } from '../../agents/sources/stdin.ts';
 import { isValidTimeZone } from '../../agents/transforms/timestamp.ts';
@@ -29,8 +31,12 @@ The record is built by the agent's own code: the stdin source's line splitting a
 assembly (a stack trace is one record, as it would be in Kafka), the source's parser and time zone,
 severity inference and redaction. A file's records carry its path and each line's byte offset in
 their origin, as the file source's do (the agent adds the file's fingerprint). At the end, a summary
-goes to stderr: records, lines no format matched (kept whole, with the time of reading) and lines
-with an impossible date.
+goes to stderr: records, lines no format matched (kept whole, with the time of reading), lines
+with an impossible date, and records the filter dropped.
+
+With --config, records the configuration's filters drop (transforms.filter, then the source's
+filter) are not printed, as the agent would not send them: the way to try a filter on a real log
+before shipping it. --no-filter prints every record.
 
 Options:
   --parser <name>        auto (default), json, logfmt, combined, syslog or plain
@@ -40,6 +46,8 @@ Options:
   --config <file>        take parser, time zone, service, attributes, multiline and redaction
                          from this agent configuration
   --source <name>        with --config: which file or stdin source (default: the first one)
+  --min-severity <level> print only records of this severity or above (and those that state none)
+  --no-filter            print every record, whatever the configuration's filters drop
   --no-multiline         one record per line, even for stack traces
 `;
 
@@ -75,13 +83,16 @@ const command: Command = {
           parser: { type: 'string' },
           'time-zone': { type: 'string' },
           'no-multiline': { type: 'boolean', default: false },
+          'min-severity': { type: 'string' },
+          'no-filter': { type: 'boolean', default: false },
         },
         allowPositionals: true,
       }));
     } catch (err) {
       throw new TributaryError('USAGE', `parse: ${(err as Error).message}`);
     }
-    const cfg = values.config ? loadAgentConfig(values.config) : configFromFlags({ stdin: true, service: values.service, parser: values.parser });
+    if (values['no-filter'] && values['min-severity'] !== undefined) throw new TributaryError('USAGE', '--min-severity and --no-filter together: give one');
+    const cfg = values.config ? loadAgentConfig(values.config) : configFromFlags({ stdin: true, service: values.service, parser: values.parser, minSeverity: values['min-severity'] });
     const { name, src } = pickSource(cfg, values.source);
     if (values.config && values.parser) throw new TributaryError('USAGE', '--parser and --config together: the parser comes from the configuration');
     const timeZone = values['time-zone'] ?? src.time_zone;
@@ -100,6 +111,10 @@ const command: Command = {
       resource: cfg.host.resource,
       source: name,
     });
+    const filters: FilterConfig[] = values['no-filter'] ? [] : [cfg.transforms.filter, ...(src.filter ? [src.filter] : [])];
+    // --min-severity with --config: one more filter after the configuration's.
+    if (values.config && values['min-severity'] !== undefined) filters.push(validateMinSeverity(values['min-severity']));
+    const keep = createKeep(counters, { filter: filters, source: name });
     let closed = false;
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       // `tributary parse < big.log | head` ends quietly.
@@ -127,7 +142,7 @@ const command: Command = {
         async emit(batch) {
           if (closed) return;
           let text = '';
-          for (const e of batch.events) if (e.type === 'log') text += JSON.stringify(e.record) + '\n';
+          for (const e of batch.events) if (e.type === 'log' && (keep === undefined || keep(e.record))) text += JSON.stringify(e.record) + '\n';
           if (!process.stdout.write(text) && !closed) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
         },
         toRecord,
@@ -144,10 +159,19 @@ const command: Command = {
       }
     }
     const sum = (m: Record<string, number>): number => Object.values(m).reduce((a, b) => a + b, 0);
-    process.stderr.write(`${counters.records} records; ${sum(counters.unmatched)} matched no format (kept whole, time of reading); ${sum(counters.badTime)} had an impossible date\n`);
+    const dropped = keep ? `; ${sum(counters.filtered)} dropped by the filter (not printed)` : '';
+    process.stderr.write(`${counters.records} records; ${sum(counters.unmatched)} matched no format (kept whole, time of reading); ${sum(counters.badTime)} had an impossible date${dropped}\n`);
     return 0;
   },
 };
+
+/** `--min-severity` as a filter, refused as the configuration would refuse it. */
+function validateMinSeverity(level: string): FilterConfig {
+  const issues: ConfigIssue[] = [];
+  checkFilter({ min_severity: level }, '--min-severity', issues);
+  if (issues.length > 0) throw new TributaryError('USAGE', `--min-severity ${level}: ${issues[0]!.message.replace(/^unknown severity "[^"]*" /, 'not a severity ')}`);
+  return { min_severity: level };
+}
 
 /** A file named on the command line, opened now (or stdin for `-`). */
 function openInput(arg: string): { path?: string; stream: NodeJS.ReadableStream; close(): void } {

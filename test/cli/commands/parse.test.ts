@@ -79,6 +79,45 @@ test('--config takes the source\'s parser, time zone and service; --parser picks
   }
 });
 
+test('the configuration\'s filters drop records as the agent would (counted on stderr); --no-filter prints them all; --min-severity alone or over a configuration', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-parse-'));
+  try {
+    const cfg = join(dir, 'agent.yaml');
+    writeFileSync(cfg, [
+      'transforms: { filter: { min_severity: INFO } }',
+      'sources:',
+      '  web:',
+      '    type: file',
+      '    include: ["/var/log/web/*.log"]',
+      "    filter: { drop: [{ body: '^GET /healthz', attributes.user_agent: '^kube-probe/' }] }",
+      '',
+    ].join('\n'));
+    const input = [
+      JSON.stringify({ level: 'debug', msg: 'cache miss' }),
+      JSON.stringify({ level: 'info', msg: 'GET /healthz 200', user_agent: 'kube-probe/1.29' }),
+      JSON.stringify({ level: 'info', msg: 'GET /healthz 200', user_agent: 'curl/8.5.0' }),
+      'a line that states no level',
+      JSON.stringify({ level: 'warn', msg: 'slow query' }),
+    ].join('\n') + '\n';
+    const a = await run(['--config', cfg], input);
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual(records(a.stdout).map((r) => r.body), ['GET /healthz 200', 'a line that states no level', 'slow query']);
+    assert.match(a.stderr, /5 records; .*; 2 dropped by the filter \(not printed\)/);
+    const all = await run(['--config', cfg, '--no-filter'], input);
+    assert.equal(records(all.stdout).length, 5);
+    assert.doesNotMatch(all.stderr, /dropped/);
+    const warn = await run(['--config', cfg, '--min-severity', 'WARN'], input);
+    assert.deepEqual(records(warn.stdout).map((r) => r.body), ['a line that states no level', 'slow query']);
+    const flag = await run(['--min-severity', 'info'], input);
+    assert.equal(records(flag.stdout).length, 4);
+    const bad = await run(['--config', cfg, '--min-severity', 'loud'], input);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--min-severity loud: not a severity/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('reads the files it is given, one after another, each record\'s origin its file and byte offset; - is stdin', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-parse-'));
   try {
