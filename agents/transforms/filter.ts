@@ -1,9 +1,10 @@
 /**
  * Dropping records on the host, before they cost a Kafka write, a worker's time and ClickHouse's
- * storage: DEBUG chatter, load balancers' health checks, a noisy library. What Vector's `filter`,
- * Fluent Bit's `grep` and the OpenTelemetry Collector's `filter` processor do, as plain config: a
- * lowest severity, rules that drop a record, rules a record must meet to be kept. A rule is one or
- * more fields each with a regular expression; the record meets it when every one of them matches.
+ * storage: DEBUG chatter, load balancers' health checks, a noisy library. What Vector's `filter` and
+ * `sample`, Fluent Bit's `grep` and the OpenTelemetry Collector's `filter` processor and
+ * probabilistic sampler do, as plain config: a lowest severity, rules that drop a record, rules a
+ * record must meet to be kept, and 1-in-N sampling of what is left. A rule is one or more fields each
+ * with a regular expression; the record meets it when every one of them matches.
  *
  * The filter sees the record as it would be shipped (parsed, severity set, redacted), after every
  * other transform, so a rule is written against what the user sees in ClickHouse. A dropped line
@@ -23,7 +24,12 @@ export interface FilterConfig {
   drop?: Array<Record<string, string>>;
   /** When given, a record meeting none of these is dropped. */
   keep?: Array<Record<string, string>>;
+  /** 1 in `rate` of the records that meet `when` (every record without it) is kept; the first rule a record meets decides. */
+  sample?: Array<{ rate: number; when?: Record<string, string> }>;
 }
+
+/** The attribute a sampled record carries: how many records it stands for. */
+export const SAMPLE_RATE_ATTRIBUTE = 'tributary.sample_rate';
 
 const TOP_FIELDS = ['body', 'service', 'host', 'severity_text', 'trace_id', 'span_id'] as const;
 const ORIGIN_FIELDS = ['origin.path', 'origin.kind'] as const;
@@ -58,6 +64,21 @@ export function filterSchema(description: string): object {
       keep_unspecified: { type: 'boolean', default: true, description: 'Keep records whose severity is unknown (UNSPECIFIED, 0) under min_severity: a line that states no level is not taken to be unimportant.' },
       drop: ruleSchema('Rules: a record meeting any one is dropped.'),
       keep: ruleSchema('Rules: when any are given, a record meeting none of them is dropped.'),
+      sample: {
+        type: 'array',
+        default: [],
+        description: `Sampling of the records the rules above keep: the first entry whose \`when\` a record meets (an entry without \`when\` takes every record) keeps 1 in \`rate\` of them and marks those it keeps with ${SAMPLE_RATE_ATTRIBUTE} (the rate, so a count can be scaled back). A record with a trace id is kept or dropped by its trace id, so every agent keeps the same traces whole; others 1 in rate in turn.`,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['rate'],
+          description: 'One sampling rule.',
+          properties: {
+            rate: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Keep 1 in this many (1 keeps all).' },
+            when: { ...ruleSchema('').items, description: `Field to regular expression, as a drop rule (every field must match). Fields: ${FILTER_FIELDS.join(', ')}.` },
+          },
+        },
+      },
     },
   };
 }
@@ -167,11 +188,44 @@ function compileOne(f: FilterConfig | undefined, path: string, issues: ConfigIss
       return false;
     });
   }
+  const samplers = (f.sample ?? []).map((rule, i) => compileSample(rule, `${path}.sample[${i}]`, issues)).filter((t): t is Sampler => t !== undefined);
+  if (samplers.length > 0) {
+    // Last: only what the rules keep is sampled, so 1 in rate of the records that would have been shipped.
+    tests.push((r) => {
+      for (const s of samplers) {
+        const verdict = s(r);
+        if (verdict !== undefined) return verdict;
+      }
+      return true;
+    });
+  }
   if (tests.length === 0) return undefined;
   if (tests.length === 1) return tests[0];
   return (r) => {
     for (const t of tests) if (!t(r)) return false;
     return true;
+  };
+}
+
+/** A sampling rule: undefined when the record does not meet its `when`, else whether it is kept. */
+type Sampler = (r: LogRecord) => boolean | undefined;
+
+function compileSample(rule: { rate: number; when?: Record<string, string> }, path: string, issues: ConfigIssue[]): Sampler | undefined {
+  const when = rule.when ? compileRule(rule.when, `${path}.when`, issues) : undefined;
+  if (rule.when && !when) return undefined;
+  const rate = rule.rate;
+  const mark = String(rate);
+  let turn = 0;
+  return (r) => {
+    if (when !== undefined && !when(r)) return undefined;
+    if (rate === 1) return true;
+    // A trace id's last 8 hex digits are random (W3C Trace Context), the same on every host that logs
+    // the trace: every agent keeps or drops a trace's records alike. Others: one in `rate`, in turn.
+    const t = r.trace_id;
+    const h = t && t.length >= 8 ? Number.parseInt(t.slice(-8), 16) : NaN;
+    const kept = h === h ? h % rate === 0 : turn++ % rate === 0;
+    if (kept) r.attributes[SAMPLE_RATE_ATTRIBUTE] = mark;
+    return kept;
   };
 }
 

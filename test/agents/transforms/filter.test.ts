@@ -93,9 +93,10 @@ test('mistakes are named with their path: an unknown severity or field, a broken
   checkFilter({ min_severity: 'loud', drop: [{ bodyy: 'x' }], keep: [{ body: '(' }] }, 'sources.web.filter', issues);
   checkFilter({ min_severity: 30 }, 'transforms.filter', issues);
   checkFilter({ drop: [{ 'attributes.': 'x', 'resource.region': '^eu-' }] }, 'transforms.filter', issues);
+  checkFilter({ sample: [{ rate: 10, when: { service: '[' } }] }, 'transforms.filter', issues);
   assert.deepEqual(
     issues.map((i) => i.path),
-    ['sources.web.filter.min_severity', 'sources.web.filter.drop[0].bodyy', 'sources.web.filter.keep[0].body', 'transforms.filter.min_severity', 'transforms.filter.drop[0].attributes.'],
+    ['sources.web.filter.min_severity', 'sources.web.filter.drop[0].bodyy', 'sources.web.filter.keep[0].body', 'transforms.filter.min_severity', 'transforms.filter.drop[0].attributes.', 'transforms.filter.sample[0].when.service'],
   );
   assert.match(issues[0]!.message, /unknown severity "loud"/);
   assert.match(issues[1]!.message, /unknown field "bodyy".*attributes\.<key>/);
@@ -155,3 +156,42 @@ for (const system of ['Hadoop', 'HDFS', 'OpenStack']) {
     assert.equal(counters.filtered[system], lines.length - expected.length);
   });
 }
+
+test('sample: 1 in rate of the records its rule meets, marked with the rate; the first rule met decides; records the rules drop are not counted in', () => {
+  const keep = compileFilter([{ min_severity: 'INFO', sample: [{ rate: 10, when: { service: '^noisy$' } }, { rate: 4 }] }])!;
+  const noisy = Array.from({ length: 1000 }, (_, i) => record({ service: 'noisy', body: `tick ${i}` }));
+  // DEBUG records in between are dropped by min_severity before sampling, and do not take a turn.
+  const kept = noisy.filter((r) => {
+    assert.equal(keep(record({ service: 'noisy', severity_number: 5 })), false);
+    return keep(r);
+  });
+  assert.equal(kept.length, 100);
+  assert.ok(kept.every((r) => r.attributes['tributary.sample_rate'] === '10'));
+  assert.ok(noisy.filter((r) => !kept.includes(r)).every((r) => r.attributes['tributary.sample_rate'] === undefined), 'a dropped record is not marked');
+  const others = Array.from({ length: 1000 }, () => record({ service: 'web' })).filter(keep);
+  assert.equal(others.length, 250);
+  assert.ok(others.every((r) => r.attributes['tributary.sample_rate'] === '4'));
+  // rate 1 keeps all, unmarked.
+  const all = compileFilter([{ sample: [{ rate: 1 }] }])!;
+  const one = record();
+  assert.equal(all(one), true);
+  assert.equal(one.attributes['tributary.sample_rate'], undefined);
+});
+
+test('sample: records of a trace are kept or dropped together, the same in every agent (by the trace id), about 1 in rate of the traces', () => {
+  const traces = Array.from({ length: 4000 }, (_, i) => Buffer.from(`${i}`.padStart(16, 'x')).toString('hex').slice(0, 16) + (i * 2654435761 >>> 0).toString(16).padStart(8, '0') + (i * 40503 >>> 0).toString(16).padStart(8, '0'));
+  const a = compileFilter([{ sample: [{ rate: 8 }] }])!;
+  const b = compileFilter([{ sample: [{ rate: 8 }] }])!;
+  let traced = 0;
+  for (const id of traces) {
+    // Two agents, each with records of the trace among others: the same verdict for every record of it.
+    b(record({ body: 'an untraced record in between' }));
+    const verdicts = [a(record({ trace_id: id })), a(record({ trace_id: id, body: 'second' })), b(record({ trace_id: id }))];
+    assert.ok(verdicts.every((v) => v === verdicts[0]), id);
+    if (verdicts[0]) traced++;
+  }
+  assert.ok(traced > 4000 / 8 * 0.8 && traced < 4000 / 8 * 1.2, `${traced} of 4,000 traces kept at 1 in 8`);
+  // An id that is not hex falls back to turns rather than dropping every such record.
+  const c = compileFilter([{ sample: [{ rate: 2 }] }])!;
+  assert.equal(Array.from({ length: 10 }, () => c(record({ trace_id: 'not-a-hex-trace-id' }))).filter(Boolean).length, 5);
+});
