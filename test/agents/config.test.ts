@@ -62,15 +62,15 @@ test('a config of only a source validates, and every default is filled in', () =
   const stamped = validateAgentConfig({ sources: { s: { type: 'stdin', multiline: { start_with_stamp: true } } } }, { env: {} }).sources.s!;
   assert.equal(stamped.type === 'stdin' && multilineOptions(stamped.multiline)!.startWithStamp, true);
   const other = validateAgentConfig({ sources: { o: { type: 'otlp' }, h: { type: 'host_metrics' } } }, { env: {} });
-  assert.deepEqual(other.sources.o, { type: 'otlp', listen: '127.0.0.1:4318', max_body_bytes: 4 * 1024 * 1024, filter: { keep_unspecified: true, drop: [], keep: [] } });
+  assert.deepEqual(other.sources.o, { type: 'otlp', listen: '127.0.0.1:4318', max_body_bytes: 4 * 1024 * 1024, filter: { keep_unspecified: true, drop: [], keep: [], sample: [] } });
   assert.equal('filter' in other.sources.h!, false, 'a metrics-only source takes no record filter');
-  assert.deepEqual(cfg.transforms.filter, { keep_unspecified: true, drop: [], keep: [] });
+  assert.deepEqual(cfg.transforms.filter, { keep_unspecified: true, drop: [], keep: [], sample: [] });
   assert.equal(other.sources.h!.type === 'host_metrics' && other.sources.h!.interval_ms, 10_000);
   const intakes = validateAgentConfig({ sources: { s: { type: 'syslog' }, g: { type: 'gelf', mode: 'tcp' } } }, { env: {} });
-  assert.deepEqual(intakes.sources.s, { type: 'syslog', mode: 'udp', listen: '127.0.0.1:5514', max_connections: 1000, max_message_bytes: 64 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [] } });
+  assert.deepEqual(intakes.sources.s, { type: 'syslog', mode: 'udp', listen: '127.0.0.1:5514', max_connections: 1000, max_message_bytes: 64 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [], sample: [] } });
   const journal = validateAgentConfig({ sources: { j: { type: 'journald', directory: 'journal' } } }, { env: {}, baseDir: '/srv' }).sources.j!;
-  assert.deepEqual(journal, { type: 'journald', directory: '/srv/journal', units: [], identifiers: [], start_at: 'end', journalctl_path: 'journalctl', attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [] } });
-  assert.deepEqual(intakes.sources.g, { type: 'gelf', mode: 'tcp', listen: '127.0.0.1:12201', max_connections: 1000, max_message_bytes: 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [] } });
+  assert.deepEqual(journal, { type: 'journald', directory: '/srv/journal', units: [], identifiers: [], start_at: 'end', journalctl_path: 'journalctl', attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [], sample: [] } });
+  assert.deepEqual(intakes.sources.g, { type: 'gelf', mode: 'tcp', listen: '127.0.0.1:12201', max_connections: 1000, max_message_bytes: 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [], sample: [] } });
 });
 
 test('the default time zone is checked without Intl; any other through it', () => {
