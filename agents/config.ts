@@ -16,6 +16,7 @@ import { SOURCES, sourceDefinition, type SourceConfig } from './sources/index.ts
 import { PARSER_NAMES } from './transforms/parsers/index.ts';
 import { BUILTIN_RULE_NAMES, compileUserRule, SECRET_ATTRIBUTE_RULE, type RedactorOptions, type UserRuleConfig } from './transforms/redact.ts';
 import { checkFilter, filterSchema, type FilterConfig } from './transforms/filter.ts';
+import { tlsFromFiles, type KafkaTlsFiles } from '../core/kafka/security.ts';
 import { DEFAULT_INFERENCE, severityFromText, type SeverityInferenceOptions } from './transforms/severity.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -31,6 +32,7 @@ export interface AgentConfig {
     brokers: string[];
     client_id: string;
     ssl: boolean;
+    tls?: KafkaTlsFiles;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     compression: 'lz4' | 'gzip' | 'none';
     acks: 'all';
@@ -100,7 +102,13 @@ export const AGENT_CONFIG_SCHEMA = {
     kafka: obj('Where records go.', {
       brokers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:\\d{1,5}$' }, description: 'Bootstrap brokers, host:port (default: TRIBUTARY_BROKERS or the local stack).' },
       client_id: str('Kafka client id.', { default: 'tributary-agent', minLength: 1 }),
-      ssl: bool('Connect with TLS.', false),
+      ssl: bool('Connect with TLS (the system\'s CAs, or those of KAFKA_SSL_CA_FILE).', false),
+      tls: obj('TLS to Kafka from files, instead of KAFKA_SSL_* in the environment: the CA that signed the brokers\' certificates and, for a cluster that takes clients by their certificate (mutual TLS: Strimzi\'s tls users, MSK, Aiven), this client\'s certificate and key. Setting it turns TLS on; relative paths are relative to this file.', {
+        ca_file: str('PEM file of the certificate authorities the brokers\' certificates must be signed by (default: the system\'s).', { minLength: 1 }),
+        cert_file: str('PEM file of this client\'s certificate (and its chain), for mutual TLS; with key_file.', { minLength: 1 }),
+        key_file: str('PEM file of its private key.', { minLength: 1 }),
+        key_password_env: str('Name of the environment variable holding the key\'s passphrase, when the key is encrypted.', { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+      }, { default: undefined }),
       sasl: obj('SASL authentication; put the password in an environment variable: password: ${KAFKA_PASSWORD}.', {
         mechanism: str('SASL mechanism.', { enum: ['plain', 'scram-sha-256', 'scram-sha-512'] }),
         username: str('SASL user name (or TRIBUTARY_KAFKA_USERNAME).', { minLength: 1 }),
@@ -258,6 +266,14 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
       issues.push({ path: `${path}.pattern`, message: (err as Error).message });
     }
   });
+  if (cfg.kafka.tls) {
+    try {
+      tlsFromFiles(cfg.kafka.tls, 'kafka.tls', env);
+    } catch (err) {
+      const m = /^(kafka\.tls(?:\.\w+)?): (.*)$/s.exec((err as Error).message);
+      issues.push({ path: m ? m[1]! : 'kafka.tls', message: m ? m[2]! : (err as Error).message });
+    }
+  }
   checkFilter(cfg.transforms.filter, 'transforms.filter', issues);
   for (const [name, src] of Object.entries(cfg.sources)) checkFilter((src as { filter?: FilterConfig }).filter, `${joinPath('sources', name)}.filter`, issues);
   cfg.transforms.severity_inference.rules?.forEach((rule, i) => {
@@ -298,6 +314,8 @@ export function validateAgentConfig(input: unknown, options: ValidateOptions = {
   cfg.state_dir = resolve(baseDir, cfg.state_dir ?? join(stateDir(env), 'agent'));
   cfg.buffer.disk.path = resolve(baseDir, cfg.buffer.disk.path ?? join(cfg.state_dir, 'buffer'));
   for (const src of Object.values(cfg.sources)) sourceDefinition(src.type)?.resolvePaths?.(src, baseDir);
+  const tls = cfg.kafka.tls;
+  if (tls) for (const k of ['ca_file', 'cert_file', 'key_file'] as const) if (tls[k] !== undefined) tls[k] = resolve(baseDir, tls[k]!);
   const cross = crossFieldIssues(cfg, env);
   if (cross.length > 0) throw LOADER.error(cross, options.source);
   return cfg;

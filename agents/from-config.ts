@@ -13,8 +13,9 @@ import type { Source } from './source.ts';
 import { sourceDefinition } from './sources/index.ts';
 import type { ParserConfig } from './transforms/parsers/index.ts';
 import type { FilterConfig } from './transforms/filter.ts';
+import { tlsFromFiles } from '../core/kafka/security.ts';
 
-export function sinkOptions(cfg: AgentConfig): KafkaSinkOptions {
+export function sinkOptions(cfg: AgentConfig, env: NodeJS.ProcessEnv = process.env): KafkaSinkOptions {
   const k = cfg.kafka;
   return {
     brokers: k.brokers,
@@ -28,7 +29,8 @@ export function sinkOptions(cfg: AgentConfig): KafkaSinkOptions {
     maxRecordBytes: k.max_record_bytes,
     maxBufferedEvents: cfg.buffer.memory.max_events,
     maxBufferedBytes: cfg.buffer.memory.max_bytes,
-    ssl: k.ssl,
+    // The config's files, read once here (a renewed client certificate is read at the next start).
+    ssl: k.tls ? tlsFromFiles(k.tls, 'kafka.tls', env) : k.ssl,
     sasl: k.sasl,
     client: k.client,
     key: k.key,
@@ -70,7 +72,7 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
     );
   }
   return new Agent({
-    sink: sinkOptions(cfg),
+    sink: sinkOptions(cfg, env),
     sources,
     counters,
     builder: base,

@@ -11,6 +11,7 @@
  * kafkajs-delivery.ts (the fallback, one request at a time). Wire and producer messages are made
  * in wire.ts, log keys and record encoding in log-wire.ts.
  */
+import type { TlsSetting } from '../../core/kafka/security.ts';
 import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { CONTENT_TYPE_JSON, CONTENT_TYPE_PROTOBUF, HEADERS, TOPICS, type LogEncoding } from '../../core/contracts/topics.ts';
@@ -52,7 +53,8 @@ export interface KafkaSinkOptions {
   maxBufferedBytes?: number;
   /** A record whose JSON is larger than this has its body truncated (marked and counted), so Kafka never refuses it. */
   maxRecordBytes?: number;
-  ssl?: boolean;
+  /** TLS: on (the system's CAs, or KAFKA_SSL_* from the environment), or the config's own files read (`kafka.tls`). */
+  ssl?: TlsSetting;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Optional disk buffer: folder and bound in bytes. */
   diskBuffer?: { dir: string; maxBytes: number; segmentBytes?: number };

@@ -69,7 +69,7 @@ export class KafkajsDelivery implements Delivery {
       brokers: this.o.brokers,
       clientId: this.o.clientId,
       retries: 5,
-      ...(this.o.ssl ? { ssl: true } : {}),
+      ...(this.o.ssl ? { ssl: this.o.ssl } : {}),
       ...(this.o.sasl ? { sasl: this.o.sasl as never } : {}),
     });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: memoDefaultPartitioner });

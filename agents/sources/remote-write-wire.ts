@@ -23,7 +23,7 @@ export interface RemoteSeries {
   /** Native histogram samples, decoded. */
   histograms: NativeHistogram[];
   exemplars: number;
-  /** Prometheus' staleness markers (the series went away), left out of `values`. */
+  /** Prometheus' staleness markers (the series went away), samples and native histograms, left out of `values` and `histograms`. */
   stale: number;
   /** 2.0: the series' own metadata. */
   type?: RemoteType;
@@ -46,6 +46,8 @@ export interface NativeHistogram {
   customBounds: number[];
   /** Sent as a gauge histogram (reset hint GAUGE): its counts may go down. */
   gauge: boolean;
+  /** A staleness marker (its sum the staleness NaN): counted on its series (`stale`), never kept. */
+  stale?: boolean;
 }
 
 export interface RemoteWrite {
@@ -205,7 +207,7 @@ function seriesV1(r: Reader): RemoteSeries {
     else if (key === ((3 << 3) | 2)) {
       r.bytes();
       s.exemplars++;
-    } else if (key === ((4 << 3) | 2)) s.histograms.push(histogram(r));
+    } else if (key === ((4 << 3) | 2)) addHistogram(s, histogram(r));
     else r.skip(key & 7);
   }
   return s;
@@ -232,6 +234,12 @@ function bucketsOf(spans: Array<[number, number]>, deltas: number[], counts: num
   return out;
 }
 
+/** A histogram sample onto its series, or counted as a staleness marker. */
+function addHistogram(s: RemoteSeries, h: NativeHistogram): void {
+  if (h.stale) s.stale++;
+  else s.histograms.push(h);
+}
+
 /** A `Histogram` message, `r` at its length. */
 function histogram(r: Reader): NativeHistogram {
   const at = r.at;
@@ -248,7 +256,11 @@ function histogram(r: Reader): NativeHistogram {
     const wire = k & 7;
     if (k === (1 << 3)) h.count = r.varint();
     else if (k === ((2 << 3) | 1)) h.count = r.double();
-    else if (k === ((3 << 3) | 1)) h.sum = r.double();
+    else if (k === ((3 << 3) | 1)) {
+      // Prometheus marks a histogram series that went away by its sum (the staleness NaN, read from the bytes).
+      h.stale = r.at + 8 <= r.end && r.buf.readUInt32LE(r.at) === STALE_LOW && r.buf.readUInt32LE(r.at + 4) === STALE_HIGH;
+      h.sum = r.double();
+    }
     else if (k === (4 << 3)) h.schema = r.sint();
     else if (k === ((5 << 3) | 1)) h.zeroThreshold = r.double();
     else if (k === (6 << 3)) h.zeroCount = r.varint();
@@ -340,7 +352,7 @@ export function decodeRequestV2(buf: Buffer): RemoteWrite {
         t.leave(outer);
       } else if (key === (1 << 3)) refs.push(t.varint());
       else if (key === ((2 << 3) | 2)) sample(t, s);
-      else if (key === ((3 << 3) | 2)) s.histograms.push(histogram(t));
+      else if (key === ((3 << 3) | 2)) addHistogram(s, histogram(t));
       else if (key === ((4 << 3) | 2)) {
         t.bytes();
         s.exemplars++;

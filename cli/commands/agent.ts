@@ -66,7 +66,9 @@ function filterText(f: FilterConfig | undefined, prefix: string): string {
 }
 
 function describe(cfg: AgentConfig): string {
-  const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}`];
+  const t = cfg.kafka.tls;
+  const tls = t ? `  tls: ${t.cert_file ? `client certificate ${t.cert_file}` : 'on'}${t.ca_file ? `, CA ${t.ca_file}` : ''}` : cfg.kafka.ssl ? '  tls: on' : '';
+  const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}${tls}`];
   for (const [name, s] of Object.entries(cfg.sources)) {
     const what = sourceDefinition(s.type)?.describe(s) ?? '';
     lines.push(`source ${name} (${s.type}): ${what}${filterText((s as { filter?: FilterConfig }).filter, '; filter: ')}`);
@@ -159,7 +161,7 @@ const command: Command = {
       return 0;
     }
     // A wrong password or an untrusted certificate is said once, at start, instead of retried forever.
-    await checkAccess({ brokers: cfg.kafka.brokers, ssl: cfg.kafka.ssl, sasl: cfg.kafka.sasl });
+    await checkAccess({ brokers: cfg.kafka.brokers, ssl: agent.sinkOptions.ssl, sasl: cfg.kafka.sasl });
     // Before start: a source's first read can hold start() while the buffers are full, and that is worth seeing.
     const board = publishStatus((rates, now) => [agentStatus(agent, rates, now, cfg.service.name ?? 'agent')]);
     // Before the sink starts: its batch spans are recorded only once an SDK runs (OTEL_EXPORTER_OTLP_ENDPOINT).

@@ -9,13 +9,13 @@ import { brokerAddress, Connection } from './protocol/connection.ts';
 import { KafkaError, kafkaError } from './protocol/errors.ts';
 import { decodeDescribeConfigs, decodeMetadata, encodeDescribeConfigs, encodeMetadata, RESOURCE_TOPIC, type MetadataResponse } from './protocol/messages.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
-import { securityOf } from './security.ts';
+import { securityOf, type TlsSetting } from './security.ts';
 
 export interface AdminOptions {
   brokers: string[];
   clientId: string;
-  /** TLS on (a config's `kafka.ssl`); KAFKA_SSL and KAFKA_SSL_CA_FILE apply either way. */
-  ssl?: boolean;
+  /** TLS on (a config's `kafka.ssl`; KAFKA_SSL and KAFKA_SSL_CA_FILE apply either way), or a config's own files (`kafka.tls`). */
+  ssl?: TlsSetting;
   /** A config's SASL settings; else KAFKA_SASL_*. */
   sasl?: SaslCredentials;
   connectTimeoutMs?: number;

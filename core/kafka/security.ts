@@ -63,16 +63,51 @@ export function clientCertificateRefusal(err: { message?: string; code?: string 
   const alert = clientCertificateAlert(err, sentCert);
   if (alert === undefined) return undefined;
   const why = (err.message ?? '').trim().split('\n')[0];
-  if (alert === 'required') return `Kafka at ${where} takes clients by their TLS certificate and this one sent none (${why}); set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE to a certificate its truststore's CA signed`;
-  return `Kafka at ${where} refused this client's TLS certificate (${why}); is KAFKA_SSL_CERT_FILE signed by a CA in the broker's truststore, and still valid?`;
+  if (alert === 'required') return `Kafka at ${where} takes clients by their TLS certificate and this one sent none (${why}); set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE (an agent's config: kafka.tls.cert_file and key_file) to a certificate its truststore's CA signed`;
+  return `Kafka at ${where} refused this client's TLS certificate (${why}); is KAFKA_SSL_CERT_FILE (an agent's config: kafka.tls.cert_file) signed by a CA in the broker's truststore, and still valid?`;
+}
+
+/** A config's `kafka.tls` block: PEM files (paths already absolute) and the variable holding the key's password. */
+export interface KafkaTlsFiles {
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
+  key_password_env?: string;
+}
+
+/**
+ * TLS settings from a config's files, read now. `path` is where the block sits (`kafka.tls`), named in
+ * an error: a file that cannot be read, a certificate without its key, a password variable not set.
+ */
+export function tlsFromFiles(f: KafkaTlsFiles, path: string, env: NodeJS.ProcessEnv = process.env): TlsSetting {
+  const read = (key: 'ca_file' | 'cert_file' | 'key_file'): string | undefined => {
+    const file = f[key];
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new TributaryError('CONFIG_INVALID', `${path}.${key}: ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  if ((f.cert_file === undefined) !== (f.key_file === undefined)) {
+    throw new TributaryError('CONFIG_INVALID', `${path}: ${f.cert_file === undefined ? 'key_file' : 'cert_file'} is set without ${f.cert_file === undefined ? 'cert_file' : 'key_file'}: a client certificate needs both (PEM files)`);
+  }
+  const passphrase = f.key_password_env !== undefined ? env[f.key_password_env] : undefined;
+  if (f.key_password_env !== undefined && !passphrase) throw new TributaryError('CONFIG_INVALID', `${path}.key_password_env: environment variable ${f.key_password_env} is not set`);
+  const ca = read('ca_file');
+  const cert = read('cert_file');
+  const key = read('key_file');
+  if (ca === undefined && cert === undefined) return true;
+  return { ...(ca !== undefined ? { ca: [ca] } : {}), ...(cert !== undefined ? { cert, key: key! } : {}), ...(passphrase ? { passphrase } : {}) };
 }
 
 /**
  * A component's settings over the environment's: `ssl: true` (a config's `kafka.ssl`) turns TLS on and
  * still trusts `KAFKA_SSL_CA_FILE`; a config's SASL wins over `KAFKA_SASL_*`.
  */
-export function securityOf(o: { ssl?: boolean; sasl?: SaslCredentials } = {}): { ssl?: TlsSetting; sasl?: SaslCredentials } {
-  const ssl = o.ssl ? (sslFromEnv({ ...process.env, KAFKA_SSL: '1' }) ?? true) : sslFromEnv();
+export function securityOf(o: { ssl?: TlsSetting; sasl?: SaslCredentials } = {}): { ssl?: TlsSetting; sasl?: SaslCredentials } {
+  // A config's own files (`kafka.tls`) are the whole setting: the environment's are not mixed in.
+  const ssl = typeof o.ssl === 'object' ? o.ssl : o.ssl ? (sslFromEnv({ ...process.env, KAFKA_SSL: '1' }) ?? true) : sslFromEnv();
   const sasl = o.sasl ?? saslFromEnv();
   return { ...(ssl !== undefined ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -277,4 +277,21 @@ test('the reference table lists every key once, with its default', () => {
   }
   assert.match(md, /\| `sources.<name>.parser.message_keys` \(type auto, json, logfmt, regex\) \|/);
   assert.match(md, /\| `kafka.compression` \| lz4 \\\| gzip \\\| none \| `"lz4"` \|/);
+});
+
+test('kafka.tls: paths relative to the config file, checked when the config is; the sink gets the files read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-config-tls-'));
+  mkdirSync(join(dir, 'certs'));
+  writeFileSync(join(dir, 'certs', 'ca.pem'), 'CA PEM');
+  const yaml = (tls: string) => `kafka: { tls: ${tls} }\nsources: { a: { type: stdin } }\n`;
+  writeFileSync(join(dir, 'agent.yaml'), yaml('{ ca_file: certs/ca.pem }'));
+  const cfg = loadAgentConfig(join(dir, 'agent.yaml'), {});
+  assert.equal(cfg.kafka.tls!.ca_file, join(dir, 'certs', 'ca.pem'));
+  const { sinkOptions } = await import('../../agents/from-config.ts');
+  assert.deepEqual(sinkOptions(cfg, {}).ssl, { ca: ['CA PEM'] });
+  assert.equal(sinkOptions(validateAgentConfig({ kafka: { ssl: true }, sources: { a: { type: 'stdin' } } }, { env: {} }), {}).ssl, true);
+  writeFileSync(join(dir, 'broken.yaml'), yaml('{ ca_file: certs/nope.pem, cert_file: certs/ca.pem }'));
+  assert.throws(() => loadAgentConfig(join(dir, 'broken.yaml'), {}), /kafka\.tls: cert_file is set without key_file/);
+  writeFileSync(join(dir, 'broken.yaml'), yaml('{ ca_file: certs/nope.pem }'));
+  assert.throws(() => loadAgentConfig(join(dir, 'broken.yaml'), {}), /kafka\.tls\.ca_file: .*nope\.pem cannot be read: ENOENT/);
 });

@@ -83,6 +83,20 @@ test("native histograms, 1.0 and 2.0: Prometheus' spans and deltas, float counts
   const custom = { countFloat: 6, sum: 3.5, schema: -53, positiveSpans: [{ offset: 0, length: 3 }], positiveCounts: [1, 2, 3], customValues: [0.1, 1], timestamp: 1_700_000_000_000 };
   const v2 = encodeProto('RequestV2', { symbols, timeseries: [{ labelsRefs: [1, 2, 3, 4, 5, 6], histograms: [custom] }] });
   const [h1] = decodeWriteRequest(v1).series[0]!.histograms;
+  // A histogram series that went away: Prometheus writes its sum as the staleness NaN (the bytes put in by
+  // hand: a NaN's payload need not survive a JavaScript number). Counted as a marker, not a sample, in 1.0 and 2.0.
+  const marker = 12345.125;
+  const staleBytes = (b: Buffer) => {
+    const at = b.indexOf(Buffer.from(new Float64Array([marker]).buffer));
+    assert.ok(at > 0);
+    b.writeUInt32LE(0x00000002, at);
+    b.writeUInt32LE(0x7ff00000, at + 4);
+    return b;
+  };
+  const staleV1 = decodeWriteRequest(staleBytes(encodeProto('WriteRequest', { timeseries: [{ labels: labels('rpc_duration_seconds').map(([name, value]) => ({ name, value })), histograms: [INT_HISTOGRAM, { ...INT_HISTOGRAM, sum: marker, timestamp: 1_700_000_060_000 }] }] }))).series[0]!;
+  assert.deepEqual([staleV1.histograms.length, staleV1.stale], [1, 1]);
+  const staleV2 = decodeRequestV2(staleBytes(encodeProto('RequestV2', { symbols, timeseries: [{ labelsRefs: [1, 2, 3, 4, 5, 6], histograms: [{ ...custom, sum: marker }] }] }))).series[0]!;
+  assert.deepEqual([staleV2.histograms.length, staleV2.stale], [0, 1]);
   assert.deepEqual([h1!.count, h1!.sum, h1!.schema, h1!.zeroCount, h1!.positive, h1!.negative], [10, 4.25, 0, 1, [[-1, 2], [0, 3], [2, 2]], [[0, 2]]]);
   const s = await startIntake();
   assert.equal((await s.post(snappyLiteral(v1))).status, 204);

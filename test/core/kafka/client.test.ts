@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, fetchTopicMetadataRetrying, kafkajsSecurity } from '../../../core/kafka/client.ts';
-import { clientCertificateRefusal, securityOf, sslFromEnv } from '../../../core/kafka/security.ts';
+import { clientCertificateRefusal, securityOf, sslFromEnv, tlsFromFiles } from '../../../core/kafka/security.ts';
 import { isTributaryError } from '../../../core/errors.ts';
 import { testBrokers } from '../../helpers/kafka.ts';
 
@@ -100,3 +100,27 @@ test('a client certificate from the environment (mutual TLS): both files or neit
   assert.match(clientCertificateRefusal({ message: 'tlsv1 alert unknown ca' }, 'b:1', true)!, /^Kafka at b:1 refused this client's TLS certificate/);
   assert.equal(clientCertificateRefusal({ message: 'connect ECONNREFUSED' }, 'b:1', true), undefined);
 });
+
+test("TLS from a config's files (kafka.tls): read whole, over the environment's, each mistake named by its key", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-client-tls-'));
+  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const ca = file('ca.crt', 'CA PEM');
+  const cert = file('client.crt', 'CERT PEM');
+  const key = file('client.key', 'KEY PEM');
+  assert.deepEqual(tlsFromFiles({ ca_file: ca, cert_file: cert, key_file: key, key_password_env: 'KP' }, 'kafka.tls', { KP: 'pw' }), { ca: ['CA PEM'], cert: 'CERT PEM', key: 'KEY PEM', passphrase: 'pw' });
+  assert.deepEqual(tlsFromFiles({ ca_file: ca }, 'kafka.tls', {}), { ca: ['CA PEM'] });
+  assert.equal(tlsFromFiles({}, 'kafka.tls', {}), true, 'an empty block: TLS on with the system\'s CAs');
+  assert.throws(() => tlsFromFiles({ cert_file: cert }, 'kafka.tls', {}), /kafka\.tls: cert_file is set without key_file/);
+  assert.throws(() => tlsFromFiles({ ca_file: join(dir, 'nope.pem') }, 'kafka.tls', {}), new RegExp(`kafka\\.tls\\.ca_file: ${join(dir, 'nope.pem').replace(/[.]/g, '\\.')} cannot be read: ENOENT`));
+  assert.throws(() => tlsFromFiles({ cert_file: cert, key_file: key, key_password_env: 'KP' }, 'kafka.tls', {}), /kafka\.tls\.key_password_env: environment variable KP is not set/);
+  // The config's files are the whole setting: KAFKA_SSL_CA_FILE in the environment is not mixed in.
+  const saved = process.env.KAFKA_SSL_CA_FILE;
+  process.env.KAFKA_SSL_CA_FILE = ca;
+  try {
+    assert.deepEqual(securityOf({ ssl: { cert: 'C', key: 'K' } }).ssl, { cert: 'C', key: 'K' });
+  } finally {
+    if (saved === undefined) delete process.env.KAFKA_SSL_CA_FILE;
+    else process.env.KAFKA_SSL_CA_FILE = saved;
+  }
+});
+

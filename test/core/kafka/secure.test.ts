@@ -6,13 +6,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../../core/storage/open.ts';
 import { checkAccess } from '../../../core/kafka/admin.ts';
+import { createKafka } from '../../../core/kafka/client.ts';
 import { makeTestCerts } from '../../helpers/certs.ts';
 import { startTestCluster, type TestCluster } from '../../helpers/cluster.ts';
 
@@ -137,3 +138,54 @@ for (const who of ['worker', 'agent'] as const) {
     assert.match(run({}, ['KAFKA_SSL_KEY_FILE']), /KAFKA_SSL_CERT_FILE is set without KAFKA_SSL_KEY_FILE/);
   });
 }
+
+test('agent: kafka.tls in its config file, paths relative to it, and nothing in the environment, ships over mutual TLS; a key that cannot be read is named by its key at --check', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-secure-'));
+  const file = join(dir, 'app.log');
+  const n = 300;
+  appendFileSync(file, Array.from({ length: n }, (_, i) => `2026-11-29T06:00:00Z INFO tls from the config ${i}`).join('\n') + '\n');
+  mkdirSync(join(dir, 'certs'));
+  for (const [from, to] of [[mtlsEnv.KAFKA_SSL_CA_FILE!, 'ca.pem'], [mtlsEnv.KAFKA_SSL_CERT_FILE!, 'client.pem'], [mtlsEnv.KAFKA_SSL_KEY_FILE!, 'client.key']] as const) copyFileSync(from, join(dir, 'certs', to));
+  const topic = await cluster.createTopic('logs-mtls-config', 3, 1);
+  const config = (key: string) => [
+    `kafka: { brokers: ${JSON.stringify(cluster.mtlsBrokers)}, topics: { logs: ${topic} }, tls: { ca_file: certs/ca.pem, cert_file: certs/client.pem, key_file: ${key} } }`,
+    `state_dir: ${join(dir, 'state')}`,
+    'self_metrics: { enabled: false }',
+    `sources: { app: { type: file, include: [${file}], service: tls-config, multiline: { enabled: false } } }`,
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'agent.yaml'), config('certs/client.key'));
+  writeFileSync(join(dir, 'broken.yaml'), config('certs/nope.key'));
+  // No KAFKA_SSL_* and no SASL: the config alone says how to reach the brokers.
+  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_HOME: join(dir, 'home'), TRIBUTARY_LOG_LEVEL: 'info', TRIBUTARY_LOG_FORMAT: 'json' };
+  for (const k of Object.keys(env)) if (k.startsWith('KAFKA_SSL') || k.startsWith('KAFKA_SASL_') || k === 'TRIBUTARY_BROKERS') delete env[k];
+  const check = spawnSync(process.execPath, ['bin/tributary.js', 'agent', '--check', '--config', join(dir, 'agent.yaml')], { cwd: repo, encoding: 'utf8', env });
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, new RegExp(`tls: client certificate ${join(dir, 'certs', 'client.pem').replace(/[.]/g, '\\.')}, CA `));
+  const broken = spawnSync(process.execPath, ['bin/tributary.js', 'agent', '--check', '--config', join(dir, 'broken.yaml')], { cwd: repo, encoding: 'utf8', env });
+  assert.notEqual(broken.status, 0);
+  assert.match(broken.stderr, new RegExp(`kafka\\.tls\\.key_file: ${join(dir, 'certs', 'nope.key').replace(/[.]/g, '\\.')} cannot be read: ENOENT`));
+  const agent = spawn(process.execPath, ['bin/tributary.js', 'agent', '--config', join(dir, 'agent.yaml')], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let agentErr = '';
+  agent.stderr.on('data', (d: Buffer) => (agentErr += d.toString()));
+  const admin = createKafka({ brokers: cluster.brokers, clientId: 'tributary-test-offsets' }).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const count = offsets.reduce((a, o) => a + Number(o.high), 0);
+      if (count >= n) {
+        assert.equal(count, n);
+        break;
+      }
+      assert.ok(Date.now() < deadline, `${count} of ${n} records on the topic:\n${agentErr.slice(-2000)}`);
+      assert.equal(agent.exitCode, null, `the agent exited: ${agentErr.slice(-2000)}`);
+      await sleep(300);
+    }
+  } finally {
+    await admin.disconnect();
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+  }
+});
