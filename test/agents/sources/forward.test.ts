@@ -478,7 +478,7 @@ test('EventTime, whole seconds and Fluent Bit\'s [time, metadata] as millisecond
 
 test('the config: listens on loopback by default; beyond it only with a shared key from the environment or allow_unauthenticated', () => {
   const cfg = validateAgentConfig({ sources: { f: { type: 'forward' } } }, { env: {} });
-  assert.deepEqual(cfg.sources.f, { type: 'forward', listen: '127.0.0.1:24224', max_connections: 1000, max_message_bytes: 8 * 1024 * 1024, allow_unauthenticated: false, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
+  assert.deepEqual(cfg.sources.f, { type: 'forward', listen: '127.0.0.1:24224', max_connections: 1000, max_message_bytes: 8 * 1024 * 1024, allow_unauthenticated: false, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [], sample: [] } });
   assert.throws(() => validateAgentConfig({ sources: { f: { type: 'forward', listen: '0.0.0.0:24224' } } }, { env: {} }), /sources\.f\.shared_key_env: is required when listening on a non-loopback address \(0\.0\.0\.0:24224\)/);
   assert.throws(() => validateAgentConfig({ sources: { f: { type: 'forward', listen: '0.0.0.0:24224', shared_key_env: 'FLUENT_KEY' } } }, { env: {} }), /environment variable FLUENT_KEY is not set/);
   validateAgentConfig({ sources: { f: { type: 'forward', listen: '0.0.0.0:24224', shared_key_env: 'FLUENT_KEY' } } }, { env: { FLUENT_KEY: 'k' } });

@@ -325,7 +325,7 @@ test('objects back to back are told apart by their braces, strings and escapes i
 
 test('the config: loopback by default; beyond it only with a token from the environment', () => {
   const cfg = validateAgentConfig({ sources: { h: { type: 'splunk_hec' } } }, { env: {} });
-  assert.deepEqual(cfg.sources.h, { type: 'splunk_hec', listen: '127.0.0.1:8088', max_body_bytes: 16 * 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC' });
+  assert.deepEqual(cfg.sources.h, { type: 'splunk_hec', listen: '127.0.0.1:8088', max_body_bytes: 16 * 1024 * 1024, attributes: {}, parser: { type: 'auto' }, time_zone: 'UTC', filter: { keep_unspecified: true, drop: [], keep: [], sample: [] } });
   assert.throws(() => validateAgentConfig({ sources: { h: { type: 'splunk_hec', listen: '0.0.0.0:8088' } } }, { env: {} }), /sources\.h\.token_env: is required when listening on a non-loopback address \(0\.0\.0\.0:8088\)/);
   assert.throws(() => validateAgentConfig({ sources: { h: { type: 'splunk_hec', listen: '0.0.0.0:8088', token_env: 'HEC_TOKEN' } } }, { env: {} }), /environment variable HEC_TOKEN is not set/);
   validateAgentConfig({ sources: { h: { type: 'splunk_hec', listen: '0.0.0.0:8088', token_env: 'HEC_TOKEN' } } }, { env: { HEC_TOKEN: 'a,b' } });
