@@ -23,10 +23,14 @@ export function agentMetrics(agent: Agent, metrics = new HealthMetrics('tributar
     { value: agent.counters.records, labels: { stage: 'read' } },
     { value: s.sent + s.buffered + s.diskBuffered + s.dropped, labels: { stage: 'ship' } },
   ]);
-  metrics.counter('records_out', 'Records the stage handed on (ship: acknowledged by Kafka)', () => [
-    { value: agent.counters.records, labels: { stage: 'read' } },
+  const filtered = () => Object.values(agent.counters.filtered).reduce((a, b) => a + b, 0);
+  metrics.counter('records_out', 'Records the stage handed on (read: built and not dropped by a filter; ship: acknowledged by Kafka)', () => [
+    { value: agent.counters.records - filtered(), labels: { stage: 'read' } },
     { value: s.sent, labels: { stage: 'ship' } },
   ]);
+  metrics.counter('records_filtered', 'Records a filter dropped on the host (transforms.filter, a source\'s filter), per source', () =>
+    Object.entries(agent.counters.filtered).map(([source, value]) => ({ value, labels: { source } })),
+  );
   metrics.counter('records_dropped', 'Records dropped for good (Kafka refused them, or a disk record failed its checksum); each is logged', () => [{ value: s.dropped, labels: { stage: 'ship' } }]);
   metrics.counter('records_truncated', 'Records whose body was cut to fit max_record_bytes', () => [{ value: s.truncated, labels: { stage: 'ship' } }]);
   metrics.counter('buffer_refusals', 'Appends the full disk buffer refused (reading paused meanwhile)', () => [{ value: s.diskRefusals, labels: { stage: 'ship' } }]);

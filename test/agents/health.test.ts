@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from '../../agents/agent.ts';
 import { FileSource } from '../../agents/sources/file.ts';
 import { serveAgentHealth } from '../../agents/health.ts';
+import { createKeep, newCounters } from '../../agents/record-builder.ts';
 import { createTestTopic, restartTestBroker, stopTestBroker, testBrokers } from '../helpers/kafka.ts';
 import { tempDir, writeSeq } from './harness.ts';
 
@@ -26,10 +27,15 @@ test('metrics count the shipped lines; readyz is red within 10 s of the broker s
   const dir = tempDir();
   const file = join(dir, 'app.log');
   writeSeq(file, 'h', 0, 300);
+  // And 30 lines a filter drops: read, not handed on.
+  writeSeq(file, 'noise', 0, 30);
+  const counters = newCounters();
   const agent = new Agent({
     sink: { brokers, logsTopic, metricsTopic, lingerMs: 5 },
     sources: [new FileSource('app', { include: [file], service: 'health', host: 'h1', stateDir: join(dir, 'state'), pollMs: 50 })],
     selfMetrics: false,
+    counters,
+    keep: { app: createKeep(counters, { source: 'app', filter: [{ drop: [{ body: '^seq noise ' }] }] })! },
   });
   await agent.start();
   const health = await serveAgentHealth(agent, '127.0.0.1:0', { probeIntervalMs: 1000 });
@@ -38,12 +44,14 @@ test('metrics count the shipped lines; readyz is red within 10 s of the broker s
   let brokerStopped = false;
   try {
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
-    await until('the agent to ship 300 lines', async () => agent.sink.stats.sent >= 300);
+    await until('the agent to ship 300 lines and drop 30', async () => agent.sink.stats.sent >= 300 && counters.filtered.app === 30);
     await until('readyz to be green', ready);
     const text = await (await fetch(`${base}/metrics`)).text();
     assert.match(text, /^tributary_records_out_total\{stage="ship"\} 300$/m);
-    assert.match(text, /^tributary_records_in_total\{stage="read"\} 300$/m);
-    assert.match(text, /^tributary_lines_read_total\{source="app"\} 300$/m);
+    assert.match(text, /^tributary_records_in_total\{stage="read"\} 330$/m);
+    assert.match(text, /^tributary_records_out_total\{stage="read"\} 300$/m);
+    assert.match(text, /^tributary_records_filtered_total\{source="app"\} 30$/m);
+    assert.match(text, /^tributary_lines_read_total\{source="app"\} 330$/m);
     assert.match(text, /^tributary_checkpoint_write_failures_total\{source="app"\} 0$/m);
     assert.match(text, /^tributary_buffer_fill\{buffer="memory"\} 0$/m);
     assert.match(text, /^tributary_records_dropped_total\{stage="ship"\} 0$/m);
