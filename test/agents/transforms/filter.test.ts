@@ -6,6 +6,7 @@ import { type ConfigIssue } from '../../../core/config/loader.ts';
 import { type LogRecord } from '../../../core/contracts/records.ts';
 import { createKeep, createRecordBuilder, newCounters } from '../../../agents/record-builder.ts';
 import { checkFilter, compileFilter, type FilterConfig } from '../../../agents/transforms/filter.ts';
+import { loadAgentConfig } from '../../../agents/config.ts';
 
 const record = (over: Partial<LogRecord> = {}): LogRecord => ({
   v: 1,
@@ -194,4 +195,20 @@ test('sample: records of a trace are kept or dropped together, the same in every
   // An id that is not hex falls back to turns rather than dropping every such record.
   const c = compileFilter([{ sample: [{ rate: 2 }] }])!;
   assert.equal(Array.from({ length: 10 }, () => c(record({ trace_id: 'not-a-hex-trace-id' }))).filter(Boolean).length, 5);
+});
+
+test("real logs: the example config's health-check rule over nginx's own access log drops exactly Kubernetes' probes of /healthz and /readyz (test/fixtures/programs/nginx-health-checks.log)", () => {
+  const example = loadAgentConfig(fileURLToPath(new URL('../../../agents/example-config.yaml', import.meta.url)), { HOSTNAME: 'h' });
+  const src = example.sources.app_logs!;
+  assert.ok(src.type === 'file' && src.filter?.drop?.length, 'the example config has a source filter');
+  const lines = readFileSync(fileURLToPath(new URL('../../fixtures/programs/nginx-health-checks.log', import.meta.url)), 'utf8').split('\n').filter(Boolean);
+  // Told from the raw line, apart from any parser: the probe's user agent on exactly those paths.
+  const probe = (l: string) => /"GET \/(healthz|readyz) HTTP\/1\.1" .* "kube-probe\//.test(l);
+  const counters = newCounters();
+  const build = createRecordBuilder(counters, { source: 'app_logs', filter: [src.filter!] });
+  const kept = lines.filter((text, i) => build.keep!(build({ text, origin: { kind: 'file', path: '/var/log/nginx/access.log', offset: i }, service: 'web', host: 'h', observedMs: 0 })));
+  assert.deepEqual(kept, lines.filter((l) => !probe(l)));
+  assert.equal(lines.length - kept.length, 20);
+  assert.ok(kept.some((l) => l.includes('"GET /healthz HTTP/1.1" 200 3 "-" "curl/')), "a person's check of /healthz is kept");
+  assert.equal(counters.filtered.app_logs, 20);
 });
