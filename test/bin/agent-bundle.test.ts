@@ -41,7 +41,7 @@ test('the agent bundle is built once, reused while its sources stand still, and 
 });
 
 test('tributary agent runs from the bundle, and from the sources with TRIBUTARY_AGENT_BUNDLE=0', async () => {
-  const args = ['agent', '--tail', '/tmp/nothing-here-*.log', '--service', 'svc', '--check'];
+  const args = ['agent', '--tail', '/tmp/nothing-here-*.log', '--service', 'svc', '--min-severity', 'warn', '--check'];
   // A probe loaded before the launcher says at exit whether Ajv's compiler was ever loaded.
   const probeDir = mkdtempSync(join(tmpdir(), 'tributary-probe-'));
   const probe = join(probeDir, 'probe.cjs');
@@ -52,11 +52,13 @@ test('tributary agent runs from the bundle, and from the sources with TRIBUTARY_
   assert.match(bundled.stdout, /runs from: the bundle .*dist\/agent-[0-9a-f]{16}\/agent\.mjs/);
   // Its config is checked by the validator written with the bundle, without loading Ajv.
   assert.match(bundled.stdout, /config checked by: the validator written with the bundle/);
+  assert.match(bundled.stdout, /^filter \(every source\): min_severity warn$/m, 'the filter, through the validator written with the bundle');
   assert.match(bundled.stderr, /ajv loaded: false/);
   const sources = await runCli(args, '', withProbe({ TRIBUTARY_AGENT_BUNDLE: '0' }));
   assert.equal(sources.code, 0, sources.stderr);
   assert.match(sources.stdout, /runs from: the TypeScript sources/);
   assert.match(sources.stdout, /config checked by: the schema compiled at start/);
+  assert.match(sources.stdout, /^filter \(every source\): min_severity warn$/m);
   assert.match(sources.stderr, /ajv loaded: true/, 'the probe sees Ajv when it is loaded');
   rmSync(probeDir, { recursive: true, force: true });
   const help = await runCli(['agent', '--help']);
