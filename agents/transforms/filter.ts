@@ -107,11 +107,12 @@ function getter(field: string): Getter | string {
   }
   if (field.startsWith('attributes.') && field.length > 11) {
     const key = field.slice(11);
-    return (r) => r.attributes[key];
+    // Own keys only: `attributes.constructor` is a key a record may have, not Object's.
+    return (r) => (Object.hasOwn(r.attributes, key) ? r.attributes[key] : undefined);
   }
   if (field.startsWith('resource.') && field.length > 9) {
     const key = field.slice(9);
-    return (r) => r.resource?.[key];
+    return (r) => (r.resource !== undefined && Object.hasOwn(r.resource, key) ? r.resource[key] : undefined);
   }
   return `unknown field "${field}" (fields: ${FILTER_FIELDS.join(', ')})`;
 }

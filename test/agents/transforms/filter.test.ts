@@ -79,6 +79,9 @@ test('keep rules: a record must meet one of them; fields of the resource, origin
   assert.equal(passes(f, record({ trace_id: '' })), false);
   assert.equal(passes({ drop: [{ severity_text: '^(DEBUG|TRACE)' }] }, record({ severity_text: 'DEBUG3' })), false);
   assert.equal(passes({ drop: [{ 'origin.kind': '^syslog$' }] }, record({ origin: { kind: 'syslog', offset: 1 } })), false);
+  // A key named like one of Object's own is a key like any other: absent unless the record has it.
+  assert.equal(passes({ drop: [{ 'attributes.constructor': 'function' }, { 'resource.toString': '.' }] }, record({ resource: {} })), true);
+  assert.equal(passes({ drop: [{ 'attributes.constructor': '^web$' }] }, record({ attributes: { constructor: 'web' } })), false);
 });
 
 test("filters in a row: a record passes only when it passes each (the agent's, then the source's)", () => {
