@@ -123,6 +123,7 @@ export class Agent {
     for (const [source, n] of Object.entries(this.counters.unmatched)) add('records.unmatched', n, { source }, 'counter');
     for (const [source, n] of Object.entries(this.counters.badTime)) add('records.bad_time', n, { source }, 'counter');
     for (const [source, n] of Object.entries(this.counters.filtered)) add('records.filtered', n, { source }, 'counter');
+    for (const [source, n] of Object.entries(this.counters.throttled)) add('records.throttled', n, { source }, 'counter');
     for (const s of this.o.sources) {
       const stats = (s as { stats?: Record<string, unknown> }).stats;
       if (!stats) continue;

@@ -23,13 +23,16 @@ export function agentMetrics(agent: Agent, metrics = new HealthMetrics('tributar
     { value: agent.counters.records, labels: { stage: 'read' } },
     { value: s.sent + s.buffered + s.diskBuffered + s.dropped, labels: { stage: 'ship' } },
   ]);
-  const filtered = () => Object.values(agent.counters.filtered).reduce((a, b) => a + b, 0);
+  const filtered = () => [agent.counters.filtered, agent.counters.throttled].reduce((a, m) => a + Object.values(m).reduce((x, y) => x + y, 0), 0);
   metrics.counter('records_out', 'Records the stage handed on (read: built and not dropped by a filter; ship: acknowledged by Kafka)', () => [
     { value: agent.counters.records - filtered(), labels: { stage: 'read' } },
     { value: s.sent, labels: { stage: 'ship' } },
   ]);
   metrics.counter('records_filtered', 'Records a filter dropped on the host (transforms.filter, a source\'s filter), per source', () =>
     Object.entries(agent.counters.filtered).map(([source, value]) => ({ value, labels: { source } })),
+  );
+  metrics.counter('records_throttled', 'Records a filter\'s throttle dropped (over its limit), per source', () =>
+    Object.entries(agent.counters.throttled).map(([source, value]) => ({ value, labels: { source } })),
   );
   metrics.counter('records_dropped', 'Records dropped for good (Kafka refused them, or a disk record failed its checksum); each is logged', () => [{ value: s.dropped, labels: { stage: 'ship' } }]);
   metrics.counter('records_truncated', 'Records whose body was cut to fit max_record_bytes', () => [{ value: s.truncated, labels: { stage: 'ship' } }]);

@@ -28,8 +28,10 @@ export interface BuiltCounters {
   unmatched: Record<string, number>;
   /** Lines whose format matched but whose date cannot exist (kept whole, time of reading), per source name. */
   badTime: Record<string, number>;
-  /** Records the filter dropped, per source name. */
+  /** Records the filter's rules and sampling dropped, per source name. */
   filtered: Record<string, number>;
+  /** Records the filter's throttle dropped (over its limit), per source name. */
+  throttled: Record<string, number>;
 }
 
 export interface RecordBuilderOptions {
@@ -49,7 +51,7 @@ export interface RecordBuilderOptions {
 }
 
 export function newCounters(): BuiltCounters {
-  return { records: 0, severityInferred: 0, redactions: {}, unmatched: {}, badTime: {}, filtered: {} };
+  return { records: 0, severityInferred: 0, redactions: {}, unmatched: {}, badTime: {}, filtered: {}, throttled: {} };
 }
 
 /** Epoch ms (a fraction keeps microseconds) as RFC 3339 UTC with up to six fractional digits. */
@@ -134,12 +136,16 @@ export type RecordKeep = (record: LogRecord) => boolean;
 
 /** The options' filters as one predicate that counts what it drops; undefined when nothing is filtered. */
 export function createKeep(counters: BuiltCounters, options: RecordBuilderOptions): RecordKeep | undefined {
-  const pass = options.filter ? compileFilter(options.filter) : undefined;
-  if (!pass) return undefined;
   const source = options.source ?? 'default';
+  let throttled = false;
+  const pass = options.filter ? compileFilter(options.filter, () => (throttled = true)) : undefined;
+  if (!pass) return undefined;
   return (record) => {
     if (pass(record)) return true;
-    counters.filtered[source] = (counters.filtered[source] ?? 0) + 1;
+    if (throttled) {
+      throttled = false;
+      counters.throttled[source] = (counters.throttled[source] ?? 0) + 1;
+    } else counters.filtered[source] = (counters.filtered[source] ?? 0) + 1;
     return false;
   };
 }

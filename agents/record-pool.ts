@@ -53,6 +53,7 @@ export function addCounters(into: BuiltCounters, d: BuiltCounters): void {
   for (const [k, v] of Object.entries(d.unmatched)) into.unmatched[k] = (into.unmatched[k] ?? 0) + v;
   for (const [k, v] of Object.entries(d.badTime)) into.badTime[k] = (into.badTime[k] ?? 0) + v;
   for (const [k, v] of Object.entries(d.filtered)) into.filtered[k] = (into.filtered[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(d.throttled)) into.throttled[k] = (into.throttled[k] ?? 0) + v;
 }
 
 export interface RecordPoolOptions {
@@ -299,6 +300,7 @@ export function takeCounters(c: BuiltCounters): BuiltCounters {
   c.unmatched = {};
   c.badTime = {};
   c.filtered = {};
+  c.throttled = {};
   return out;
 }
 

@@ -3,8 +3,9 @@
  * storage: DEBUG chatter, load balancers' health checks, a noisy library. What Vector's `filter` and
  * `sample`, Fluent Bit's `grep` and the OpenTelemetry Collector's `filter` processor and
  * probabilistic sampler do, as plain config: a lowest severity, rules that drop a record, rules a
- * record must meet to be kept, and 1-in-N sampling of what is left. A rule is one or more fields each
- * with a regular expression; the record meets it when every one of them matches.
+ * record must meet to be kept, 1-in-N sampling of what is left, and a throttle (Vector's and Fluent
+ * Bit's `throttle`) as a ceiling for a storm. A rule is one or more fields each with a regular
+ * expression; the record meets it when every one of them matches.
  *
  * The filter sees the record as it would be shipped (parsed, severity set, redacted), after every
  * other transform, so a rule is written against what the user sees in ClickHouse. A dropped line
@@ -26,7 +27,12 @@ export interface FilterConfig {
   keep?: Array<Record<string, string>>;
   /** 1 in `rate` of the records that meet `when` (every record without it) is kept; the first rule a record meets decides. */
   sample?: Array<{ rate: number; when?: Record<string, string> }>;
+  /** At most `limit` records per `window_ms` for each value of the `by` fields; the rest dropped. */
+  throttle?: { limit: number; window_ms?: number; by?: string[] };
 }
+
+/** Called with each record a throttle drops (counted apart from the rules' drops). */
+export type OnThrottled = (record: LogRecord) => void;
 
 /** The attribute a sampled record carries: how many records it stands for. */
 export const SAMPLE_RATE_ATTRIBUTE = 'tributary.sample_rate';
@@ -64,6 +70,17 @@ export function filterSchema(description: string): object {
       keep_unspecified: { type: 'boolean', default: true, description: 'Keep records whose severity is unknown (UNSPECIFIED, 0) under min_severity: a line that states no level is not taken to be unimportant.' },
       drop: ruleSchema('Rules: a record meeting any one is dropped.'),
       keep: ruleSchema('Rules: when any are given, a record meeting none of them is dropped.'),
+      throttle: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['limit'],
+        description: 'A ceiling for a storm (a service in a crash loop, a debug switch left on): at most `limit` records per `window_ms` for each value of the `by` fields, the rest dropped and counted (tributary.agent.records.throttled). Applied last, to what the rules and sampling keep. Windows start on the clock (every `window_ms` since the epoch). Each record thread, and the main thread, counts on its own.',
+        properties: {
+          limit: { type: 'integer', minimum: 1, description: 'Most records per window per key.' },
+          window_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 1000, description: 'The window, in ms.' },
+          by: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, default: ['service'], description: `Fields whose values make a key (${FILTER_FIELDS.join(', ')}); a missing one counts as empty.` },
+        },
+      },
       sample: {
         type: 'array',
         default: [],
@@ -160,7 +177,7 @@ export function checkFilter(f: FilterConfig | undefined, path: string, issues: C
   compileOne(f, path, issues);
 }
 
-function compileOne(f: FilterConfig | undefined, path: string, issues: ConfigIssue[]): Test | undefined {
+function compileOne(f: FilterConfig | undefined, path: string, issues: ConfigIssue[], onThrottled?: OnThrottled): Test | undefined {
   if (!f) return undefined;
   const tests: Test[] = [];
   if (f.min_severity !== undefined) {
@@ -200,11 +217,47 @@ function compileOne(f: FilterConfig | undefined, path: string, issues: ConfigIss
       return true;
     });
   }
+  if (f.throttle) {
+    const t = compileThrottle(f.throttle, `${path}.throttle`, issues, onThrottled);
+    if (t) tests.push(t);
+  }
   if (tests.length === 0) return undefined;
   if (tests.length === 1) return tests[0];
   return (r) => {
     for (const t of tests) if (!t(r)) return false;
     return true;
+  };
+}
+
+/**
+ * Fixed windows on the clock, a count per key; the counts start again at each window (so the keys a
+ * window saw are all it holds: a field of many values costs one window's worth of memory).
+ */
+function compileThrottle(t: NonNullable<FilterConfig['throttle']>, path: string, issues: ConfigIssue[], onThrottled?: OnThrottled): Test | undefined {
+  const getters: Getter[] = [];
+  (t.by ?? ['service']).forEach((field, i) => {
+    const get = getter(field);
+    if (typeof get === 'string') issues.push({ path: `${path}.by[${i}]`, message: get });
+    else getters.push(get);
+  });
+  if (getters.length === 0) return undefined;
+  const limit = t.limit;
+  const windowMs = t.window_ms ?? 1000;
+  let window = -1;
+  const counts = new Map<string, number>();
+  const keyOf = getters.length === 1 ? (r: LogRecord) => getters[0]!(r) ?? '' : (r: LogRecord) => getters.map((g) => g(r) ?? '').join('\u0000');
+  return (r) => {
+    const now = Math.floor(Date.now() / windowMs);
+    if (now !== window) {
+      window = now;
+      counts.clear();
+    }
+    const key = keyOf(r);
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    if (n <= limit) return true;
+    onThrottled?.(r);
+    return false;
   };
 }
 
@@ -235,9 +288,9 @@ function compileSample(rule: { rate: number; when?: Record<string, string> }, pa
  * the record. Undefined when none of them drops anything, so an agent without a filter tests nothing.
  * Throws on what `checkFilter` reports (a validated config never has it).
  */
-export function compileFilter(filters: ReadonlyArray<FilterConfig | undefined>): ((r: LogRecord) => boolean) | undefined {
+export function compileFilter(filters: ReadonlyArray<FilterConfig | undefined>, onThrottled?: OnThrottled): ((r: LogRecord) => boolean) | undefined {
   const issues: ConfigIssue[] = [];
-  const tests = filters.map((f, i) => compileOne(f, `filter[${i}]`, issues)).filter((t): t is Test => t !== undefined);
+  const tests = filters.map((f, i) => compileOne(f, `filter[${i}]`, issues, onThrottled)).filter((t): t is Test => t !== undefined);
   if (issues.length > 0) throw new Error(`record filter: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`);
   if (tests.length === 0) return undefined;
   if (tests.length === 1) return tests[0];

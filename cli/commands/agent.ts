@@ -62,6 +62,7 @@ function filterText(f: FilterConfig | undefined, prefix: string): string {
   if (f.min_severity !== undefined) parts.push(`min_severity ${f.min_severity}${f.keep_unspecified === false ? ' (unspecified dropped)' : ''}`);
   if (f.drop?.length) parts.push(`${f.drop.length} drop rule${f.drop.length === 1 ? '' : 's'}`);
   if (f.keep?.length) parts.push(`${f.keep.length} keep rule${f.keep.length === 1 ? '' : 's'}`);
+  if (f.throttle) parts.push(`at most ${f.throttle.limit} per ${f.throttle.window_ms ?? 1000} ms by ${(f.throttle.by ?? ['service']).join(', ')}`);
   if (f.sample?.length) parts.push(`sampling ${f.sample.map((x) => `1 in ${x.rate}${x.when ? ' of some' : ''}`).join(', ')}`);
   return parts.length > 0 ? prefix + parts.join(', ') : '';
 }

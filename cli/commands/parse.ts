@@ -159,7 +159,8 @@ const command: Command = {
       }
     }
     const sum = (m: Record<string, number>): number => Object.values(m).reduce((a, b) => a + b, 0);
-    const dropped = keep ? `; ${sum(counters.filtered)} dropped by the filter (not printed)` : '';
+    const throttled = sum(counters.throttled);
+    const dropped = keep ? `; ${sum(counters.filtered)} dropped by the filter${throttled > 0 ? ` and ${throttled} by its throttle` : ''} (not printed)` : '';
     process.stderr.write(`${counters.records} records; ${sum(counters.unmatched)} matched no format (kept whole, time of reading); ${sum(counters.badTime)} had an impossible date${dropped}\n`);
     return 0;
   },

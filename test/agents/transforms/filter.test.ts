@@ -215,3 +215,25 @@ test("real logs: the example config's health-check rule over nginx's own access 
   assert.ok(kept.some((l) => l.includes('"GET /healthz HTTP/1.1" 200 3 "-" "curl/')), "a person's check of /healthz is kept");
   assert.equal(counters.filtered.app_logs, 20);
 });
+
+test('throttle: at most limit records per window for each key, the rest dropped and counted apart; a new window starts the counts again; applied after the rules', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 11, 8, 2, 0, 0) });
+  const counters = newCounters();
+  const keep = createKeep(counters, { source: 'web', filter: [{ drop: [{ body: '^noise' }], throttle: { limit: 3, window_ms: 1000, by: ['service', 'attributes.pod'] } }] })!;
+  const burst = (service: string, pod: string | undefined, n: number) => Array.from({ length: n }, () => keep(record({ service, attributes: pod === undefined ? {} : { pod } }))).filter(Boolean).length;
+  // Dropped by a rule: does not count toward the limit.
+  assert.equal(keep(record({ body: 'noise 1' })), false);
+  assert.deepEqual([burst('crashy', 'a', 10), burst('crashy', 'b', 2), burst('calm', 'a', 3), burst('calm', undefined, 5)], [3, 2, 3, 3]);
+  assert.deepEqual([counters.throttled, counters.filtered], [{ web: 7 + 2 }, { web: 1 }]);
+  // 999 ms on: the same window. 1 ms more: a new one.
+  t.mock.timers.tick(999);
+  assert.equal(burst('crashy', 'a', 1), 0);
+  t.mock.timers.tick(1);
+  assert.equal(burst('crashy', 'a', 5), 3);
+  // The default key is the service.
+  const byService = compileFilter([{ throttle: { limit: 2 } }])!;
+  assert.deepEqual([1, 2, 3].map(() => byService(record({ attributes: { pod: String(Math.random()) } }))), [true, true, false]);
+  const issues: ConfigIssue[] = [];
+  checkFilter({ throttle: { limit: 1, by: ['service', 'bodyy'] } }, 'transforms.filter', issues);
+  assert.deepEqual(issues.map((i) => i.path), ['transforms.filter.throttle.by[1]']);
+});
