@@ -74,7 +74,7 @@ export function filterSchema(description: string): object {
         type: 'object',
         additionalProperties: false,
         required: ['limit'],
-        description: 'A ceiling for a storm (a service in a crash loop, a debug switch left on): at most `limit` records per `window_ms` for each value of the `by` fields, the rest dropped and counted (tributary.agent.records.throttled). Applied last, to what the rules and sampling keep. Windows start on the clock (every `window_ms` since the epoch). Each record thread, and the main thread, counts on its own.',
+        description: 'A ceiling for a storm (a service in a crash loop, a debug switch left on): at most `limit` records per `window_ms` for each value of the `by` fields, the rest dropped and counted (tributary.agent.records.throttled). Applied last, to what the rules and sampling keep. Windows start on the clock (every `window_ms` since the epoch). Counted per source, and per thread: each record thread, and the main thread, counts on its own.',
         properties: {
           limit: { type: 'integer', minimum: 1, description: 'Most records per window per key.' },
           window_ms: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 1000, description: 'The window, in ms.' },
