@@ -16,7 +16,7 @@ import { SOURCES, sourceDefinition, type SourceConfig } from './sources/index.ts
 import { PARSER_NAMES } from './transforms/parsers/index.ts';
 import { BUILTIN_RULE_NAMES, compileUserRule, SECRET_ATTRIBUTE_RULE, type RedactorOptions, type UserRuleConfig } from './transforms/redact.ts';
 import { checkFilter, filterSchema, type FilterConfig } from './transforms/filter.ts';
-import { tlsFromFiles, type KafkaTlsFiles } from '../core/kafka/security.ts';
+import { readKafkaTls, type KafkaTlsFiles } from '../core/kafka/security.ts';
 import { DEFAULT_INFERENCE, severityFromText, type SeverityInferenceOptions } from './transforms/severity.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -266,14 +266,7 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
       issues.push({ path: `${path}.pattern`, message: (err as Error).message });
     }
   });
-  if (cfg.kafka.tls) {
-    try {
-      tlsFromFiles(cfg.kafka.tls, 'kafka.tls', env);
-    } catch (err) {
-      const m = /^(kafka\.tls(?:\.\w+)?): (.*)$/s.exec((err as Error).message);
-      issues.push({ path: m ? m[1]! : 'kafka.tls', message: m ? m[2]! : (err as Error).message });
-    }
-  }
+  if (cfg.kafka.tls) issues.push(...readKafkaTls(cfg.kafka.tls, 'kafka.tls', env).issues);
   checkFilter(cfg.transforms.filter, 'transforms.filter', issues);
   for (const [name, src] of Object.entries(cfg.sources)) checkFilter((src as { filter?: FilterConfig }).filter, `${joinPath('sources', name)}.filter`, issues);
   cfg.transforms.severity_inference.rules?.forEach((rule, i) => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { TributaryError } from '../errors.ts';
 import { clientCertificateAlert } from '../tls-alerts.ts';
 import type { SaslCredentials } from './protocol/sasl.ts';
+import type { ConfigIssue } from '../config/loader.ts';
 
 /** TLS for a connection: true for the system's CAs, or the CAs to trust (PEM) and this client's certificate and key (mutual TLS). */
 export type TlsSetting = boolean | { ca?: string[]; cert?: string; key?: string; passphrase?: string };
@@ -21,6 +22,38 @@ export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): SaslCredentia
   return undefined;
 }
 
+/** The three PEM files of a TLS setting. */
+type Pem = 'ca' | 'cert' | 'key';
+
+/** What is wrong with a set of PEM files: one of them cannot be read, or a certificate and key not both given. */
+type PemProblem = { kind: 'unreadable'; which: Pem; file: string; why: string } | { kind: 'unpaired'; given: 'cert' | 'key' };
+
+/**
+ * PEM files read into a TLS setting (true: the system's CAs, nothing to read), or every problem with
+ * them; the environment's and a config's readers word the problems each in its own terms.
+ */
+function readPem(files: Partial<Record<Pem, string>>, passphrase: string | undefined): { tls: TlsSetting; problems: PemProblem[] } {
+  const problems: PemProblem[] = [];
+  if ((files.cert === undefined) !== (files.key === undefined)) problems.push({ kind: 'unpaired', given: files.cert === undefined ? 'key' : 'cert' });
+  const read = (which: Pem): string | undefined => {
+    const file = files[which];
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push({ kind: 'unreadable', which, file, why: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+      return undefined;
+    }
+  };
+  const ca = read('ca');
+  const cert = read('cert');
+  const key = read('key');
+  if (ca === undefined && cert === undefined) return { tls: true, problems };
+  return { tls: { ...(ca !== undefined ? { ca: [ca] } : {}), ...(cert !== undefined ? { cert, key: key! } : {}), ...(passphrase ? { passphrase } : {}) }, problems };
+}
+
+const PAIR = 'a client certificate needs both (PEM files)';
+
 /**
  * TLS settings from the environment: `KAFKA_SSL=1` turns TLS on, trusting the system's CAs, or only
  * the CA in `KAFKA_SSL_CA_FILE` (PEM) when set, e.g. the one `stack up --secure` makes. A cluster that
@@ -30,27 +63,12 @@ export function saslFromEnv(env: NodeJS.ProcessEnv = process.env): SaslCredentia
  */
 export function sslFromEnv(env: NodeJS.ProcessEnv = process.env): TlsSetting | undefined {
   if (env.KAFKA_SSL !== '1' && env.KAFKA_SSL !== 'true') return undefined;
-  const read = (name: 'KAFKA_SSL_CA_FILE' | 'KAFKA_SSL_CERT_FILE' | 'KAFKA_SSL_KEY_FILE'): string | undefined => {
-    const file = env[name];
-    if (!file) return undefined;
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new TributaryError('CONFIG_INVALID', `${name}=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  const ca = read('KAFKA_SSL_CA_FILE');
-  const cert = read('KAFKA_SSL_CERT_FILE');
-  const key = read('KAFKA_SSL_KEY_FILE');
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new TributaryError('CONFIG_INVALID', `${cert === undefined ? 'KAFKA_SSL_KEY_FILE' : 'KAFKA_SSL_CERT_FILE'} is set without ${cert === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE'}: a client certificate needs both (PEM files)`);
+  const name = { ca: 'KAFKA_SSL_CA_FILE', cert: 'KAFKA_SSL_CERT_FILE', key: 'KAFKA_SSL_KEY_FILE' } as const;
+  const { tls, problems } = readPem({ ca: env[name.ca] || undefined, cert: env[name.cert] || undefined, key: env[name.key] || undefined }, env.KAFKA_SSL_KEY_PASSWORD || undefined);
+  if (problems.length > 0) {
+    throw new TributaryError('CONFIG_INVALID', problems.map((p) => (p.kind === 'unreadable' ? `${name[p.which]}=${p.file} cannot be read: ${p.why}` : `${name[p.given]} is set without ${name[p.given === 'cert' ? 'key' : 'cert']}: ${PAIR}`)).join('; '));
   }
-  if (ca === undefined && cert === undefined) return true;
-  return {
-    ...(ca !== undefined ? { ca: [ca] } : {}),
-    ...(cert !== undefined ? { cert, key: key! } : {}),
-    ...(env.KAFKA_SSL_KEY_PASSWORD ? { passphrase: env.KAFKA_SSL_KEY_PASSWORD } : {}),
-  };
+  return tls;
 }
 
 /**
@@ -76,29 +94,23 @@ export interface KafkaTlsFiles {
 }
 
 /**
- * TLS settings from a config's files, read now. `path` is where the block sits (`kafka.tls`), named in
- * an error: a file that cannot be read, a certificate without its key, a password variable not set.
+ * TLS settings from a config's files, read now, and what is wrong with them as config issues under
+ * `path` (where the block sits, `kafka.tls`): a file that cannot be read, a certificate without its
+ * key, a password variable not set.
  */
-export function tlsFromFiles(f: KafkaTlsFiles, path: string, env: NodeJS.ProcessEnv = process.env): TlsSetting {
-  const read = (key: 'ca_file' | 'cert_file' | 'key_file'): string | undefined => {
-    const file = f[key];
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new TributaryError('CONFIG_INVALID', `${path}.${key}: ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  if ((f.cert_file === undefined) !== (f.key_file === undefined)) {
-    throw new TributaryError('CONFIG_INVALID', `${path}: ${f.cert_file === undefined ? 'key_file' : 'cert_file'} is set without ${f.cert_file === undefined ? 'cert_file' : 'key_file'}: a client certificate needs both (PEM files)`);
-  }
+export function readKafkaTls(f: KafkaTlsFiles, path: string, env: NodeJS.ProcessEnv = process.env): { tls: TlsSetting; issues: ConfigIssue[] } {
   const passphrase = f.key_password_env !== undefined ? env[f.key_password_env] : undefined;
-  if (f.key_password_env !== undefined && !passphrase) throw new TributaryError('CONFIG_INVALID', `${path}.key_password_env: environment variable ${f.key_password_env} is not set`);
-  const ca = read('ca_file');
-  const cert = read('cert_file');
-  const key = read('key_file');
-  if (ca === undefined && cert === undefined) return true;
-  return { ...(ca !== undefined ? { ca: [ca] } : {}), ...(cert !== undefined ? { cert, key: key! } : {}), ...(passphrase ? { passphrase } : {}) };
+  const { tls, problems } = readPem({ ca: f.ca_file, cert: f.cert_file, key: f.key_file }, passphrase);
+  const issues = problems.map((p): ConfigIssue => (p.kind === 'unreadable' ? { path: `${path}.${p.which}_file`, message: `${p.file} cannot be read: ${p.why}` } : { path, message: `${p.given}_file is set without ${p.given === 'cert' ? 'key' : 'cert'}_file: ${PAIR}` }));
+  if (f.key_password_env !== undefined && !passphrase) issues.push({ path: `${path}.key_password_env`, message: `environment variable ${f.key_password_env} is not set` });
+  return { tls, issues };
+}
+
+/** `readKafkaTls`, throwing its issues (a validated config has none). */
+export function tlsFromFiles(f: KafkaTlsFiles, path: string, env: NodeJS.ProcessEnv = process.env): TlsSetting {
+  const { tls, issues } = readKafkaTls(f, path, env);
+  if (issues.length > 0) throw new TributaryError('CONFIG_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  return tls;
 }
 
 /**
