@@ -184,12 +184,10 @@ function compileOne(f: FilterConfig | undefined, path: string, issues: ConfigIss
     const min = severityOf(f.min_severity);
     if (min === 0) issues.push({ path: `${path}.min_severity`, message: `unknown severity "${f.min_severity}" (a word such as DEBUG, INFO, WARN, ERROR, or a number 1..24)` });
     else {
-      const unspecified = f.keep_unspecified !== false;
-      tests.push((r) => {
-        // A record with only a severity word (an OTLP sender that sets severityText alone) is judged by the word.
-        const n = r.severity_number || severityFromText(r.severity_text);
-        return n >= min || (n === 0 && unspecified);
-      });
+      // By the number, which every source sets from the word when the line has only a word (an OTLP
+      // sender that sets severityText alone too: otlp.ts).
+      if (f.keep_unspecified === false) tests.push((r) => r.severity_number >= min);
+      else tests.push((r) => r.severity_number >= min || r.severity_number === 0);
     }
   }
   const drops = (f.drop ?? []).map((rule, i) => compileRule(rule, `${path}.drop[${i}]`, issues)).filter((t): t is Test => t !== undefined);
