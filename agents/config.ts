@@ -268,7 +268,7 @@ function crossFieldIssues(cfg: AgentConfig, env: NodeJS.ProcessEnv): ConfigIssue
   });
   if (cfg.kafka.tls) issues.push(...readKafkaTls(cfg.kafka.tls, 'kafka.tls', env).issues);
   checkFilter(cfg.transforms.filter, 'transforms.filter', issues);
-  for (const [name, src] of Object.entries(cfg.sources)) checkFilter((src as { filter?: FilterConfig }).filter, `${joinPath('sources', name)}.filter`, issues);
+  for (const [name, src] of Object.entries(cfg.sources)) checkFilter(sourceFilter(src), `${joinPath('sources', name)}.filter`, issues);
   cfg.transforms.severity_inference.rules?.forEach((rule, i) => {
     const path = `transforms.severity_inference.rules[${i}]`;
     tryRegex(rule.pattern, `${path}.pattern`, issues);
@@ -410,6 +410,11 @@ export function configFromFlags(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
 
 // ---------------------------------------------------------------------------------------------
 // From config to component options (camelCase), so the wiring stays one line per component.
+
+/** A source's own `filter` (every source that sends logs has the key; metrics-only ones have none). */
+export function sourceFilter(src: SourceConfig): FilterConfig | undefined {
+  return (src as { filter?: FilterConfig }).filter;
+}
 
 /** Redactor options, or false when redaction is off. */
 export function redactorOptions(cfg: AgentConfig): RedactorOptions | false {

@@ -3,7 +3,7 @@
  * type's definition (agents/sources/index.ts), with its own record builder (parser, time zone) sharing
  * the agent's counters and redaction, and the Kafka sink with its memory and disk buffer bounds.
  */
-import { type AgentConfig, inferenceOptions, redactorOptions } from './config.ts';
+import { type AgentConfig, inferenceOptions, redactorOptions, sourceFilter } from './config.ts';
 import { Agent } from './agent.ts';
 import { log } from '../core/log.ts';
 import { RecordPool } from './record-pool.ts';
@@ -12,7 +12,6 @@ import type { KafkaSinkOptions } from './sinks/kafka.ts';
 import type { Source } from './source.ts';
 import { sourceDefinition } from './sources/index.ts';
 import type { ParserConfig } from './transforms/parsers/index.ts';
-import type { FilterConfig } from './transforms/filter.ts';
 import { tlsFromFiles } from '../core/kafka/security.ts';
 
 export function sinkOptions(cfg: AgentConfig, env: NodeJS.ProcessEnv = process.env): KafkaSinkOptions {
@@ -52,7 +51,8 @@ export function agentFromConfig(cfg: AgentConfig, env: NodeJS.ProcessEnv = proce
     const def = sourceDefinition(src.type);
     if (!def) throw new Error(`no source type ${src.type}`);
     // The agent's filter, then the source's: a record is shipped when it passes both.
-    const filter = [cfg.transforms.filter, (src as { filter?: FilterConfig }).filter].filter((f): f is FilterConfig => f !== undefined);
+    const own = sourceFilter(src);
+    const filter = own ? [cfg.transforms.filter, own] : [cfg.transforms.filter];
     const sourceKeep = createKeep(counters, { filter, source: name });
     if (sourceKeep) keep[name] = sourceKeep;
     const builderOptions = (parsing: { parser: ParserConfig; time_zone: string }): RecordBuilderOptions => ({ ...base, parser: parsing.parser, timeZone: parsing.time_zone, source: name, ...(sourceKeep ? { filter } : {}) });

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
-import { type AgentConfig, agentValidatorSource, configFromFlags, loadAgentConfig } from '../../agents/config.ts';
+import { type AgentConfig, agentValidatorSource, configFromFlags, loadAgentConfig, sourceFilter } from '../../agents/config.ts';
 import { agentFromConfig } from '../../agents/from-config.ts';
 import { sourceDefinition } from '../../agents/sources/index.ts';
 import type { FilterConfig } from '../../agents/transforms/filter.ts';
@@ -73,7 +73,7 @@ function describe(cfg: AgentConfig): string {
   const lines = [`brokers: ${cfg.kafka.brokers.join(',')}  topics: ${cfg.kafka.topics.logs}, ${cfg.kafka.topics.metrics}  compression: ${cfg.kafka.compression}${tls}`];
   for (const [name, s] of Object.entries(cfg.sources)) {
     const what = sourceDefinition(s.type)?.describe(s) ?? '';
-    lines.push(`source ${name} (${s.type}): ${what}${filterText((s as { filter?: FilterConfig }).filter, '; filter: ')}`);
+    lines.push(`source ${name} (${s.type}): ${what}${filterText(sourceFilter(s), '; filter: ')}`);
   }
   const filter = filterText(cfg.transforms.filter, 'filter (every source): ');
   if (filter) lines.push(filter);
